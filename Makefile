@@ -1,0 +1,146 @@
+# Parley: one non-recursive build for everything. Objects in $(BUILD),
+# binaries in $(BIN). `make asan` builds the same tree with ASan+UBSan into
+# build/asan and bin/asan and runs the tests against it.
+
+CC		?= cc
+BUILD		?= build
+BIN		?= bin
+SANFLAGS	?=
+OPT		?= -O2
+
+PKGS		:= expat gnutls libcares lmdb libidn
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
+
+WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+		   -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS		+= -std=c17 $(OPT) -g $(WARN) -D_GNU_SOURCE $(SANFLAGS) \
+		   $(PKG_CFLAGS) -MMD -MP
+LDFLAGS		+= $(SANFLAGS)
+LDLIBS		+= $(PKG_LIBS)
+
+COMMON_SRCS	+= common/arena.c
+COMMON_SRCS	+= common/base64.c
+COMMON_SRCS	+= common/buf.c
+COMMON_SRCS	+= common/conf.c
+COMMON_SRCS	+= common/jid.c
+COMMON_SRCS	+= common/link.c
+COMMON_SRCS	+= common/log.c
+COMMON_SRCS	+= common/map.c
+COMMON_SRCS	+= common/scram.c
+COMMON_SRCS	+= common/tls.c
+COMMON_SRCS	+= common/util.c
+COMMON_SRCS	+= common/xml.c
+COMMON_SRCS	+= common/xmlstream.c
+COMMON_SRCS	+= common/xmpp.c
+
+STORE_SRCS	+= storage/store.c
+
+PARLEYD_SRCS	+= parleyd/main.c
+
+ROUTER_SRCS	+= router/main.c
+ROUTER_SRCS	+= router/c2s.c
+ROUTER_SRCS	+= router/ctl.c
+ROUTER_SRCS	+= router/deliver.c
+ROUTER_SRCS	+= router/disco.c
+ROUTER_SRCS	+= router/iq.c
+ROUTER_SRCS	+= router/ping.c
+ROUTER_SRCS	+= router/session.c
+
+C2S_SRCS	+= c2s/main.c
+C2S_SRCS	+= c2s/bind.c
+C2S_SRCS	+= c2s/listen.c
+C2S_SRCS	+= c2s/sasl.c
+C2S_SRCS	+= c2s/stream.c
+C2S_SRCS	+= c2s/uplink.c
+
+CTL_SRCS	+= storage/parleyctl.c
+
+UNIT_TESTS	+= arena
+UNIT_TESTS	+= base64
+UNIT_TESTS	+= buf
+UNIT_TESTS	+= conf
+UNIT_TESTS	+= jid
+UNIT_TESTS	+= link
+UNIT_TESTS	+= map
+UNIT_TESTS	+= sasl
+UNIT_TESTS	+= scram
+UNIT_TESTS	+= store
+UNIT_TESTS	+= xml
+UNIT_TESTS	+= xmlstream
+
+obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
+COMMON_LIB	:= $(BUILD)/libparley.a
+PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
+		   $(BIN)/parleyctl
+UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
+
+.PHONY: all deps run test unit unit-valgrind conftest e2e asan clean
+
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(COMMON_LIB): $(call obj,$(COMMON_SRCS) $(STORE_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/parleyd: $(call obj,$(PARLEYD_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/parley-router: $(call obj,$(ROUTER_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/parley-c2s: $(call obj,$(C2S_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/parleyctl: $(call obj,$(CTL_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A unit test links its own file, the module objects it names in
+# TEST_OBJS_<name> (process-private code), and the common archive: the
+# linker takes only the archive members the test reaches.
+TEST_OBJS_sasl	:= c2s/sasl.c
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
+		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(call obj,$(TEST_OBJS_$*)) $(COMMON_LIB) $(LDLIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	@scripts/run.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+unit-valgrind: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
+	    valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite $$t >/dev/null; done
+
+conftest: $(BIN)/parleyd
+	@tests/conf/run.sh $(BIN)/parleyd
+
+e2e: all
+	@PARLEY_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q tests/e2e
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory unit-valgrind conftest e2e
+	@$(MAKE) --no-print-directory asan
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan OPT=-O1 \
+	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    all unit e2e
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,64 @@
+/*
+ * SASL server mechanisms, sans-IO: SCRAM-SHA-256, SCRAM-SHA-1 (RFC 5802,
+ * RFC 7677) and PLAIN (RFC 4616). The caller decodes base64, feeds the
+ * client's bytes and writes the returned challenge or success data. The
+ * credentials are looked up asynchronously (the router holds storage):
+ * a step that learns the username returns SASL_NEED_CREDS, and
+ * sasl_set_creds() resumes the exchange.
+ */
+#ifndef PARLEY_SASL_H
+#define PARLEY_SASL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/buf.h"
+#include "../common/scram.h"
+#include "../common/xmpp.h"
+
+enum sasl_mech {
+	SASL_SCRAM_SHA256,
+	SASL_SCRAM_SHA1,
+	SASL_PLAIN,
+	SASL_NMECH
+};
+
+enum sasl_rc {
+	SASL_CHALLENGE,		/* out holds a challenge to send */
+	SASL_NEED_CREDS,	/* call sasl_username(), then sasl_set_creds() */
+	SASL_SUCCESS,		/* out holds additional data (may be empty) */
+	SASL_FAILURE		/* sasl_error() names the <failure/> condition */
+};
+
+struct sasl;
+
+const char	*sasl_mech_name(enum sasl_mech);
+/* -1 if the name is not one of ours */
+int		 sasl_mech_lookup(const char *name);
+
+/* returns new */
+struct sasl	*sasl_new(enum sasl_mech);
+void		 sasl_free(struct sasl *);
+/*
+ * Feeds the client's (decoded) bytes: the initial response, then each
+ * response. out receives the raw (not base64) server data.
+ */
+enum sasl_rc	 sasl_step(struct sasl *, const char *in, size_t len,
+		    struct buf *out);
+/*
+ * Valid after SASL_NEED_CREDS: the authentication identity as the client
+ * sent it after SASLprep (the caller nodepreps it into a localpart), and
+ * the authzid or NULL. Borrowed from the sasl object.
+ */
+const char	*sasl_username(const struct sasl *);
+const char	*sasl_authzid(const struct sasl *);
+/*
+ * Resumes after SASL_NEED_CREDS. creds NULL means no such account: the
+ * exchange goes on with a fake salt so that a client cannot tell unknown
+ * users from wrong passwords, and fails with not-authorized at the end.
+ */
+enum sasl_rc	 sasl_set_creds(struct sasl *, const struct scram_creds *,
+		    struct buf *out);
+enum sasl_err	 sasl_error(const struct sasl *);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * Base64 (RFC 4648, with padding, no line breaks) for SASL payloads.
+ */
+#ifndef PARLEY_BASE64_H
+#define PARLEY_BASE64_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* appends the encoding of in to out; -1 past the buffer's cap */
+int	base64_encode(struct buf *out, const void *in, size_t len);
+/*
+ * Appends the decoding to out. Whitespace is not allowed (RFC 6120 6.4.2:
+ * SASL data carries none). "=" alone is the empty string. Returns -1 on
+ * invalid input (bad characters, bad padding, non-zero trailing bits).
+ */
+int	base64_decode(struct buf *out, const char *in, size_t len);
+
+#endif

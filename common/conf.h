@@ -1,0 +1,77 @@
+/*
+ * The configuration: one file for all processes. Each option is declared
+ * once in a table in conf.c (name, type, bounds, default, one-line help).
+ * Mistakes are reported with file, line and a fix, all of them, and the
+ * load fails rather than guessing.
+ */
+#ifndef PARLEY_CONF_H
+#define PARLEY_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+enum listen_kind {
+	LISTEN_C2S,		/* c2s-listen: plain TCP, STARTTLS offered */
+	LISTEN_C2S_TLS,		/* c2s-tls-listen: direct TLS (XEP-0368) */
+};
+
+struct conf_listen {
+	enum listen_kind	kind;
+	char			*addr;	/* as written, e.g. "::1" */
+	uint16_t		 port;
+	struct sockaddr_storage	 sa;	/* resolved numeric address */
+	socklen_t		 salen;
+	int			 line;	/* for messages */
+};
+
+/* one virtual host: "host NAME { ... }" */
+struct conf_host {
+	char	*name;		/* nameprepped domain */
+	char	*cert;		/* PEM certificate chain */
+	char	*key;		/* PEM private key */
+	int	 line;
+};
+
+struct conf {
+	char			*path;		/* file we loaded */
+	/* processes */
+	int			 workers;	/* c2s processes */
+	char			*datadir;	/* LMDB environment lives here */
+	char			*rundir;	/* sockets, pid file */
+	char			*log_level;	/* err|warn|info|debug */
+	/* storage */
+	size_t			 lmdb_mapsize;	/* bytes */
+	uint32_t		 scram_iterations;
+	/* client streams */
+	struct conf_listen	*listens;
+	size_t			 nlistens;
+	bool			 c2s_require_tls;
+	char			*tls_priority;
+	size_t			 max_stanza_size;
+	int			 negotiation_timeout;	/* seconds */
+	int			 idle_timeout;		/* seconds */
+	int			 auth_retries;
+	size_t			 c2s_max_sessions;	/* per c2s process */
+	size_t			 link_queue_max;	/* bytes, per link */
+	/* virtual hosts */
+	struct conf_host	*hosts;
+	size_t			 nhosts;
+};
+
+/*
+ * Loads path into c (which is zeroed first). Each mistake is written to
+ * stderr as "FILE:LINE: what (fix)". Returns 0, or -1 when there was any
+ * mistake; c is then cleared.
+ */
+int			 conf_load(struct conf *c, const char *path);
+void			 conf_clear(struct conf *c);
+/* host by (nameprepped) domain, or NULL */
+const struct conf_host	*conf_host_find(const struct conf *c,
+			    const char *domain);
+/* prints every option with its default and help (parleyd -h config) */
+void			 conf_usage(FILE *);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * Framed links between processes (c2s <-> router, parleyctl <-> router).
+ * Every frame: a 16-byte header in network byte order -- len (u32, payload
+ * bytes), type (u16), flags (u16), sid (u64 session id) -- then the payload.
+ * Payload fields: u8/u16/u32/u64 in network byte order; str is a u32 length
+ * (0xffffffff for NULL) then the bytes (no NUL). See docs/internals.md.
+ */
+#ifndef PARLEY_LINK_H
+#define PARLEY_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "buf.h"
+
+#define LINK_VERSION		1
+#define LINK_HDR_LEN		16
+#define LINK_MAX_PAYLOAD	(1u << 20)	/* > max stanza + envelope */
+
+enum link_role { LINK_ROLE_C2S = 1, LINK_ROLE_CTL = 2, LINK_ROLE_S2S = 3 };
+
+/* stanza kinds and types in the routing envelope */
+enum stanza_kind { KIND_MESSAGE = 1, KIND_PRESENCE = 2, KIND_IQ = 3 };
+
+/*
+ * X(enum, value, minimum payload)
+ *   0x00xx  any link
+ *   0x01xx  c2s <-> router: sessions and authentication
+ *   0x02xx  stanzas
+ *   0x03xx  parleyctl <-> router (control)
+ */
+#define LINK_TYPES(X)							\
+	/* u32 version, u32 role, u32 instance */			\
+	X(LINK_HELLO,		0x0001, 12)				\
+	/* c2s->router, sid = session: str user (nodeprepped), str domain */ \
+	X(LINK_AUTH_GET,	0x0101, 8)				\
+	/* router->c2s: u32 status (0 ok, 1 no such user, 2 failure), */ \
+	/*   if ok per hash SHA-1, SHA-256: u32 iter, str salt, */	\
+	/*   str stored_key, str server_key */				\
+	X(LINK_AUTH_CRED,	0x0102, 4)				\
+	/* c2s->router: str full jid, u32 flags (reserved) */		\
+	X(LINK_SESS_BEGIN,	0x0103, 8)				\
+	/* router->c2s: u32 status (0 ok, else stanza error), str jid */ \
+	X(LINK_SESS_BOUND,	0x0104, 8)				\
+	/* c2s->router: the session is gone (no payload) */		\
+	X(LINK_SESS_END,	0x0105, 0)				\
+	/* router->c2s: close the session with u32 stream error */	\
+	X(LINK_SESS_KICK,	0x0106, 4)				\
+	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
+	/*   str from), then str xml. c2s->router: sid = sender; */	\
+	/*   router->c2s: sid = recipient session */			\
+	X(LINK_STANZA,		0x0201, 20)				\
+	/* ctl->router: str jid, then the creds as in LINK_AUTH_CRED */	\
+	X(LINK_CTL_ADDUSER,	0x0301, 4)				\
+	X(LINK_CTL_PASSWD,	0x0302, 4)				\
+	/* ctl->router: str jid */					\
+	X(LINK_CTL_DELUSER,	0x0303, 4)				\
+	/* ctl->router: str domain (NULL: all) */			\
+	X(LINK_CTL_LIST,	0x0304, 4)				\
+	/* router->ctl: u32 status (0 ok, errno otherwise), str text */	\
+	X(LINK_CTL_REPLY,	0x0305, 8)
+
+#define LINK_ENUM(e, v, m)	e = v,
+enum link_type { LINK_TYPES(LINK_ENUM) };
+
+struct link_hdr {
+	uint32_t	len;
+	uint16_t	type;
+	uint16_t	flags;
+	uint64_t	sid;
+};
+
+const char	*link_msg_name(uint16_t type);	/* "LINK_STANZA" or "0x1234" */
+/* minimum payload for a known type; -1 for an unknown type */
+int		 link_msg_min(uint16_t type);
+
+/* ---- building frames ------------------------------------------------ */
+
+struct link;
+
+/*
+ * Frames are built in place at the end of the link's output queue:
+ * link_begin() appends a header, the puts append fields, link_end()
+ * patches the length in and arms the write watcher. Nothing may be
+ * queued to the same link between begin and end.
+ */
+struct link_out {
+	struct link	*l;
+	size_t		 start;	/* offset of the header in the queue */
+	bool		 fail;	/* queue cap reached */
+};
+
+void	link_begin(struct link_out *, struct link *, uint16_t type,
+	    uint64_t sid);
+void	link_put_u8(struct link_out *, uint8_t);
+void	link_put_u16(struct link_out *, uint16_t);
+void	link_put_u32(struct link_out *, uint32_t);
+void	link_put_u64(struct link_out *, uint64_t);
+void	link_put_bytes(struct link_out *, const void *, size_t);
+/* u32 length + bytes; NULL allowed (length 0xffffffff) */
+void	link_put_str(struct link_out *, const char *);
+void	link_put_strn(struct link_out *, const char *, size_t);
+/* returns 0, or -1 if the frame did not fit (the link is then failed) */
+int	link_end(struct link_out *);
+
+/* ---- reading frames --------------------------------------------------- */
+
+/* getters are sticky: after one fails the rest fail too; check at the end */
+struct link_in {
+	const char	*p;
+	size_t		 left;
+	bool		 bad;
+};
+
+void	link_in_init(struct link_in *, const void *payload, size_t len);
+void	link_get_u8(struct link_in *, uint8_t *);
+void	link_get_u16(struct link_in *, uint16_t *);
+void	link_get_u32(struct link_in *, uint32_t *);
+void	link_get_u64(struct link_in *, uint64_t *);
+/* points into the payload: not NUL-terminated; *s NULL for a NULL str */
+void	link_get_strn(struct link_in *, const char **s, size_t *len);
+/*
+ * Copies into an arena-less fixed buffer: fails if longer than max-1 or
+ * if it contains a NUL. For JIDs and names.
+ */
+void	link_get_str(struct link_in *, char *out, size_t max);
+void	link_get_bytes(struct link_in *, const void **p, size_t len);
+/* all fields read, none short, no trailing bytes */
+bool	link_in_done(const struct link_in *);
+
+/* ---- the link object ---------------------------------------------------- */
+
+/*
+ * Called for each complete frame; payload is valid for the call. A return
+ * of -1 fails the link (the owner's close callback runs from the loop).
+ */
+typedef int	link_frame_cb(struct link *, const struct link_hdr *,
+		    const char *payload, void *ctx);
+/* the link is gone (peer closed, error, or cap); called once, from prepare */
+typedef void	link_close_cb(struct link *, const char *why, void *ctx);
+
+struct link {
+	struct ev_loop	*loop;
+	int		 fd;
+	ev_io		 rio;
+	ev_io		 wio;
+	struct buf	 in;
+	struct buf	 out;
+	size_t		 high;		/* pause producers above this */
+	link_frame_cb	*on_frame;
+	link_close_cb	*on_close;
+	void		*ctx;
+	char		 name[32];	/* for logs: "c2s[1]", "router" */
+	bool		 failed;
+	bool		 closed;
+	struct link	*next_dead;
+};
+
+/* returns new; takes fd (non-blocking); cap: hard output limit in bytes */
+struct link	*link_new(struct ev_loop *, int fd, const char *name,
+		    size_t cap, link_frame_cb *, link_close_cb *, void *ctx);
+/* tears down now: only from outside link callbacks (or at close) */
+void		 link_free(struct link *);
+/* marks the link failed; the close callback runs from the prepare pass */
+int		 link_fail(struct link *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* true when the output queue is above the high-water mark */
+bool		 link_congested(const struct link *);
+/* installs the prepare watcher that reaps failed links; once per loop */
+void		 link_loop_init(struct ev_loop *);
+/* sends LINK_HELLO */
+void		 link_hello(struct link *, enum link_role, uint32_t instance);
+/* blocking helpers for parleyctl: write all, read one frame */
+int		 link_write_all(int fd, const void *, size_t);
+/* reads one frame into payload (malloc'd, caller frees); -1 on error/EOF */
+int		 link_read_frame(int fd, struct link_hdr *, char **payload);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Logging: one line per event, "proc[instance]: event key=value".
+ * Untrusted values go through log_esc(). Trace classes are chosen at run
+ * time with -T link,xml,tls,sasl,dns.
+ */
+#ifndef PARLEY_LOG_H
+#define PARLEY_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+enum {
+	TRACE_LINK	= 1 << 0,
+	TRACE_XML	= 1 << 1,
+	TRACE_TLS	= 1 << 2,
+	TRACE_SASL	= 1 << 3,
+	TRACE_DNS	= 1 << 4,
+};
+
+extern int	log_verbosity;	/* enum log_level */
+extern int	log_traces;	/* TRACE_* bits */
+
+void	log_init(const char *proc, int instance);
+/* parses "link,xml"; -1 on an unknown class name */
+int	log_parse_traces(const char *);
+int	log_parse_level(const char *);	/* name -> level, -1 if unknown */
+
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug_(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_trace_(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+#define log_debug(...) do {						\
+	if (log_verbosity >= LOG_LVL_DEBUG)				\
+		log_debug_(__VA_ARGS__);				\
+} while (0)
+#define log_trace(cls, ...) do {					\
+	if (log_traces & (cls))						\
+		log_trace_(__VA_ARGS__);				\
+} while (0)
+
+/*
+ * Escapes an untrusted string for a log line (non-printables as \xNN,
+ * truncated to 200 bytes). Returns one of a few rotating static buffers,
+ * valid until a few more calls.
+ */
+const char *log_esc(const char *s, size_t len);
+#define log_escs(s)	log_esc((s), (s) ? __builtin_strlen(s) : 0)
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * Small helpers every process uses: allocation that is fatal on failure
+ * (memory is bounded by caps on input, not by NULL checks), container_of,
+ * monotonic time and random bytes.
+ */
+#ifndef PARLEY_UTIL_H
+#define PARLEY_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+/* returns new: formatted string */
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* fills buf with cryptographically strong random bytes (fatal on failure) */
+void	 random_bytes(void *buf, size_t len);
+/* writes 2*len lowercase hex digits and a NUL to out */
+void	 hex_encode(char *out, const void *in, size_t len);
+/* constant-time comparison: 0 when equal */
+int	 timingsafe_memcmp(const void *, const void *, size_t);
+
+/* sets O_NONBLOCK and FD_CLOEXEC; -1 with errno on failure */
+int	 fd_nonblock(int fd);
+
+#endif

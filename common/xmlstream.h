@@ -1,0 +1,63 @@
+/*
+ * The XML stream layer: sans-IO, one expat parser per stream. Bytes go in
+ * with xstream_feed(); the stream header, each complete top-level element
+ * (a stanza or a negotiation element) and the stream close come out through
+ * callbacks. RFC 6120 11 restrictions (no DTD, entity declarations,
+ * processing instructions or comments), UTF-8 validity and the limits on
+ * stanza size, depth and attributes are enforced here and reported as the
+ * stream error to send.
+ */
+#ifndef PARLEY_XMLSTREAM_H
+#define PARLEY_XMLSTREAM_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "xml.h"
+#include "xmpp.h"
+
+#define XSTREAM_MAX_DEPTH	64	/* below the stream element */
+#define XSTREAM_MAX_ATTRS	64	/* per element */
+
+struct xstream_cb {
+	/*
+	 * <stream:stream> arrived. hdr is an element with ns/name of the
+	 * header (the callback checks them: NS_STREAM "stream") and its
+	 * attributes (to, from, version, id, xml:lang under NS_XML), and
+	 * default_ns is the default namespace the header declared ("" if
+	 * none). Borrowed for the call.
+	 */
+	void	(*open)(void *ctx, const struct xnode *hdr,
+		    const char *default_ns);
+	/*
+	 * A complete top-level element. The tree lives in the arena, which
+	 * the stream resets after the callback returns; copy what must
+	 * outlive it.
+	 */
+	void	(*element)(void *ctx, struct xnode *el, struct arena *a);
+	/* </stream:stream> arrived */
+	void	(*close)(void *ctx);
+};
+
+struct xstream;
+
+/* returns new. max_stanza: cap in bytes on one top-level element */
+struct xstream	*xstream_new(const struct xstream_cb *, void *ctx,
+		    size_t max_stanza);
+void		 xstream_free(struct xstream *);
+/*
+ * Parses len bytes. Returns 0, or -1 on a protocol error: then
+ * xstream_error() names the stream error to send and the stream must be
+ * closed. After xstream_stop() (called from a callback) the rest of the
+ * input is discarded and 0 is returned.
+ */
+int		 xstream_feed(struct xstream *, const char *data, size_t len);
+/* from a callback: discard the remaining input of this feed */
+void		 xstream_stop(struct xstream *);
+/* a new stream on the same connection (after STARTTLS or SASL) */
+void		 xstream_reset(struct xstream *);
+enum stream_err	 xstream_error(const struct xstream *);
+/* human-readable detail of the last error, for logs */
+const char	*xstream_error_text(const struct xstream *);
+
+#endif

@@ -90,6 +90,7 @@ struct link;
 struct link_out {
 	struct link	*l;
 	size_t		 start;	/* offset of the header in the queue */
+	uint16_t	 type;
 	bool		 fail;	/* queue cap reached */
 };
 
@@ -154,9 +155,12 @@ struct link {
 	link_close_cb	*on_close;
 	void		*ctx;
 	char		 name[32];	/* for logs: "c2s[1]", "router" */
+	char		 why[96];	/* first failure reason */
 	bool		 failed;
-	bool		 closed;
+	bool		 dirty;		/* on the flush list */
+	bool		 paused;	/* reading stopped by the owner */
 	struct link	*next_dead;
+	struct link	*next_dirty;
 };
 
 /* returns new; takes fd (non-blocking); cap: hard output limit in bytes */
@@ -169,6 +173,10 @@ int		 link_fail(struct link *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 /* true when the output queue is above the high-water mark */
 bool		 link_congested(const struct link *);
+/* stops or resumes reading frames from the link (backpressure) */
+void		 link_pause(struct link *, bool);
+/* writes what is queued now (also done once per loop iteration) */
+void		 link_flush(struct link *);
 /* installs the prepare watcher that reaps failed links; once per loop */
 void		 link_loop_init(struct ev_loop *);
 /* sends LINK_HELLO */

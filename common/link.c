@@ -1,0 +1,592 @@
+/*
+ * Framed links between processes: frame encoding and decoding, and the
+ * libev plumbing of one link (read, bounded output queue, flush once per
+ * loop iteration, deferred close). Frame layout is in link.h and
+ * docs/internals.md.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "link.h"
+#include "log.h"
+#include "util.h"
+
+#define LINK_READ_CHUNK		65536
+#define LINK_READ_BUDGET	(4 * LINK_READ_CHUNK)	/* per callback */
+
+struct link_desc {
+	uint16_t	 type;
+	int		 min;
+	const char	*name;
+};
+
+#define LINK_DESC(e, v, m)	{ v, m, #e },
+static const struct link_desc link_descs[] = { LINK_TYPES(LINK_DESC) };
+
+static struct link	*dead_links;
+static struct link	*dirty_links;
+static ev_prepare	 link_prepare;
+
+static const struct link_desc *
+link_desc(uint16_t type)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(link_descs); i++)
+		if (link_descs[i].type == type)
+			return &link_descs[i];
+	return NULL;
+}
+
+const char *
+link_msg_name(uint16_t type)
+{
+	static char		 unknown[8];
+	const struct link_desc	*d;
+
+	if ((d = link_desc(type)) != NULL)
+		return d->name;
+	snprintf(unknown, sizeof(unknown), "0x%04x", type);
+	return unknown;
+}
+
+int
+link_msg_min(uint16_t type)
+{
+	const struct link_desc	*d;
+
+	return (d = link_desc(type)) != NULL ? d->min : -1;
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+void
+link_begin(struct link_out *m, struct link *l, uint16_t type, uint64_t sid)
+{
+	char	*w;
+
+	m->l = l;
+	m->type = type;
+	m->start = buf_avail(&l->out);
+	m->fail = l->failed;
+	if (m->fail || (w = buf_reserve(&l->out, LINK_HDR_LEN)) == NULL) {
+		m->fail = true;
+		return;
+	}
+	/* the length is patched in by link_end */
+	memset(w, 0, 4);
+	type = htobe16(type);
+	memcpy(w + 4, &type, 2);
+	memset(w + 6, 0, 2);
+	sid = htobe64(sid);
+	memcpy(w + 8, &sid, 8);
+	buf_commit(&l->out, LINK_HDR_LEN);
+}
+
+void
+link_put_bytes(struct link_out *m, const void *p, size_t n)
+{
+	if (!m->fail && buf_append(&m->l->out, p, n) == -1)
+		m->fail = true;
+}
+
+void
+link_put_u8(struct link_out *m, uint8_t v)
+{
+	link_put_bytes(m, &v, 1);
+}
+
+void
+link_put_u16(struct link_out *m, uint16_t v)
+{
+	v = htobe16(v);
+	link_put_bytes(m, &v, 2);
+}
+
+void
+link_put_u32(struct link_out *m, uint32_t v)
+{
+	v = htobe32(v);
+	link_put_bytes(m, &v, 4);
+}
+
+void
+link_put_u64(struct link_out *m, uint64_t v)
+{
+	v = htobe64(v);
+	link_put_bytes(m, &v, 8);
+}
+
+void
+link_put_strn(struct link_out *m, const char *s, size_t n)
+{
+	if (s == NULL) {
+		link_put_u32(m, UINT32_MAX);
+		return;
+	}
+	link_put_u32(m, (uint32_t)n);
+	link_put_bytes(m, s, n);
+}
+
+void
+link_put_str(struct link_out *m, const char *s)
+{
+	link_put_strn(m, s, s ? strlen(s) : 0);
+}
+
+static void
+link_mark_dirty(struct link *l)
+{
+	if (!l->dirty) {
+		l->dirty = true;
+		l->next_dirty = dirty_links;
+		dirty_links = l;
+	}
+}
+
+int
+link_end(struct link_out *m)
+{
+	struct link	*l = m->l;
+	size_t		 plen;
+	uint32_t	 len;
+
+	if (!m->fail) {
+		plen = buf_avail(&l->out) - m->start - LINK_HDR_LEN;
+		if (plen > LINK_MAX_PAYLOAD)
+			m->fail = true;
+	}
+	if (m->fail) {
+		/* drop the partial frame so the queue stays well-formed */
+		if (buf_avail(&l->out) > m->start)
+			l->out.len = l->out.off + m->start;
+		if (!l->failed)
+			link_fail(l, "output queue over its cap");
+		return -1;
+	}
+	len = htobe32((uint32_t)plen);
+	memcpy(l->out.data + l->out.off + m->start, &len, 4);
+	log_trace(TRACE_LINK, "%s: send %s len=%zu", l->name,
+	    link_msg_name(m->type), plen);
+	link_mark_dirty(l);
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+void
+link_in_init(struct link_in *in, const void *payload, size_t len)
+{
+	in->p = payload;
+	in->left = len;
+	in->bad = false;
+}
+
+void
+link_get_bytes(struct link_in *in, const void **p, size_t n)
+{
+	if (in->bad || in->left < n) {
+		in->bad = true;
+		*p = NULL;
+		return;
+	}
+	*p = in->p;
+	in->p += n;
+	in->left -= n;
+}
+
+void
+link_get_u8(struct link_in *in, uint8_t *v)
+{
+	const void	*p;
+
+	link_get_bytes(in, &p, 1);
+	*v = p ? *(const uint8_t *)p : 0;
+}
+
+void
+link_get_u16(struct link_in *in, uint16_t *v)
+{
+	const void	*p;
+
+	link_get_bytes(in, &p, 2);
+	if (p == NULL) {
+		*v = 0;
+		return;
+	}
+	memcpy(v, p, 2);
+	*v = be16toh(*v);
+}
+
+void
+link_get_u32(struct link_in *in, uint32_t *v)
+{
+	const void	*p;
+
+	link_get_bytes(in, &p, 4);
+	if (p == NULL) {
+		*v = 0;
+		return;
+	}
+	memcpy(v, p, 4);
+	*v = be32toh(*v);
+}
+
+void
+link_get_u64(struct link_in *in, uint64_t *v)
+{
+	const void	*p;
+
+	link_get_bytes(in, &p, 8);
+	if (p == NULL) {
+		*v = 0;
+		return;
+	}
+	memcpy(v, p, 8);
+	*v = be64toh(*v);
+}
+
+void
+link_get_strn(struct link_in *in, const char **s, size_t *len)
+{
+	const void	*p;
+	uint32_t	 n;
+
+	*s = NULL;
+	*len = 0;
+	link_get_u32(in, &n);
+	if (in->bad || n == UINT32_MAX)
+		return;
+	link_get_bytes(in, &p, n);
+	if (p != NULL) {
+		*s = p;
+		*len = n;
+	}
+}
+
+void
+link_get_str(struct link_in *in, char *out, size_t max)
+{
+	const char	*s;
+	size_t		 n;
+
+	out[0] = '\0';
+	link_get_strn(in, &s, &n);
+	if (in->bad)
+		return;
+	if (s == NULL || n >= max || memchr(s, '\0', n) != NULL) {
+		in->bad = true;
+		return;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+bool
+link_in_done(const struct link_in *in)
+{
+	return !in->bad && in->left == 0;
+}
+
+/* ---- the link object ----------------------------------------------------- */
+
+static void
+link_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct link		*l = container_of(w, struct link, rio);
+	struct link_hdr		 h;
+	const unsigned char	*p;
+	size_t			 got = 0;
+	ssize_t			 n;
+	char			*dst;
+	int			 min;
+
+	(void)loop;
+	(void)revents;
+	while (!l->failed && !l->paused && got < LINK_READ_BUDGET) {
+		if ((dst = buf_reserve(&l->in, LINK_READ_CHUNK)) == NULL) {
+			link_fail(l, "input buffer over its cap");
+			return;
+		}
+		n = read(l->fd, dst, LINK_READ_CHUNK);
+		if (n == 0) {
+			link_fail(l, "closed by peer");
+			break;
+		}
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				link_fail(l, "read: %s", strerror(errno));
+			break;
+		}
+		buf_commit(&l->in, (size_t)n);
+		got += (size_t)n;
+		if ((size_t)n < LINK_READ_CHUNK)
+			break;
+	}
+	while (!l->failed && !l->paused && buf_avail(&l->in) >= LINK_HDR_LEN) {
+		p = (const unsigned char *)buf_rptr(&l->in);
+		memcpy(&h.len, p, 4);
+		memcpy(&h.type, p + 4, 2);
+		memcpy(&h.flags, p + 6, 2);
+		memcpy(&h.sid, p + 8, 8);
+		h.len = be32toh(h.len);
+		h.type = be16toh(h.type);
+		h.flags = be16toh(h.flags);
+		h.sid = be64toh(h.sid);
+		if (h.len > LINK_MAX_PAYLOAD) {
+			link_fail(l, "frame of %u bytes over the limit", h.len);
+			return;
+		}
+		if (buf_avail(&l->in) < LINK_HDR_LEN + (size_t)h.len)
+			break;
+		min = link_msg_min(h.type);
+		if (min >= 0 && h.len < (uint32_t)min) {
+			link_fail(l, "short %s (%u bytes)",
+			    link_msg_name(h.type), h.len);
+			return;
+		}
+		log_trace(TRACE_LINK, "%s: recv %s sid=%016llx len=%u",
+		    l->name, link_msg_name(h.type),
+		    (unsigned long long)h.sid, h.len);
+		if (l->on_frame(l, &h, (const char *)p + LINK_HDR_LEN,
+		    l->ctx) == -1 && !l->failed)
+			link_fail(l, "bad %s", link_msg_name(h.type));
+		buf_consume(&l->in, LINK_HDR_LEN + (size_t)h.len);
+	}
+}
+
+void
+link_flush(struct link *l)
+{
+	ssize_t	n;
+
+	while (!l->failed && buf_avail(&l->out) > 0) {
+		n = write(l->fd, buf_rptr(&l->out), buf_avail(&l->out));
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				ev_io_start(l->loop, &l->wio);
+				return;
+			}
+			link_fail(l, "write: %s", strerror(errno));
+			return;
+		}
+		buf_consume(&l->out, (size_t)n);
+	}
+	ev_io_stop(l->loop, &l->wio);
+}
+
+static void
+link_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	link_flush(container_of(w, struct link, wio));
+}
+
+static void
+link_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct link	*l;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	/* close callbacks queue frames and may fail other links */
+	while (dirty_links != NULL || dead_links != NULL) {
+		while ((l = dirty_links) != NULL) {
+			dirty_links = l->next_dirty;
+			l->dirty = false;
+			if (!l->failed)
+				link_flush(l);
+		}
+		while ((l = dead_links) != NULL) {
+			dead_links = l->next_dead;
+			l->on_close(l, l->why, l->ctx);
+			link_free(l);
+		}
+	}
+}
+
+void
+link_loop_init(struct ev_loop *loop)
+{
+	ev_prepare_init(&link_prepare, link_prepare_cb);
+	ev_prepare_start(loop, &link_prepare);
+	ev_unref(loop);		/* the prepare watcher alone keeps no loop alive */
+}
+
+struct link *
+link_new(struct ev_loop *loop, int fd, const char *name, size_t cap,
+    link_frame_cb *on_frame, link_close_cb *on_close, void *ctx)
+{
+	struct link	*l;
+
+	l = xcalloc(1, sizeof(*l));
+	l->loop = loop;
+	l->fd = fd;
+	buf_init(&l->in, LINK_MAX_PAYLOAD + LINK_HDR_LEN + LINK_READ_CHUNK);
+	buf_init(&l->out, cap);
+	l->high = cap / 4;
+	l->on_frame = on_frame;
+	l->on_close = on_close;
+	l->ctx = ctx;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	ev_io_init(&l->rio, link_read_cb, fd, EV_READ);
+	ev_io_init(&l->wio, link_write_cb, fd, EV_WRITE);
+	ev_io_start(loop, &l->rio);
+	return l;
+}
+
+void
+link_free(struct link *l)
+{
+	struct link	**pp;
+
+	if (l == NULL)
+		return;
+	ev_io_stop(l->loop, &l->rio);
+	ev_io_stop(l->loop, &l->wio);
+	if (l->dirty)
+		for (pp = &dirty_links; *pp != NULL; pp = &(*pp)->next_dirty)
+			if (*pp == l) {
+				*pp = l->next_dirty;
+				break;
+			}
+	if (l->fd != -1)
+		close(l->fd);
+	buf_clear(&l->in);
+	buf_clear(&l->out);
+	free(l);
+}
+
+int
+link_fail(struct link *l, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (l->failed)
+		return -1;
+	l->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(l->why, sizeof(l->why), fmt, ap);
+	va_end(ap);
+	ev_io_stop(l->loop, &l->rio);
+	ev_io_stop(l->loop, &l->wio);
+	l->next_dead = dead_links;
+	dead_links = l;
+	return -1;
+}
+
+bool
+link_congested(const struct link *l)
+{
+	return buf_avail(&l->out) > l->high;
+}
+
+void
+link_pause(struct link *l, bool pause)
+{
+	if (l->failed || l->paused == pause)
+		return;
+	l->paused = pause;
+	if (pause) {
+		ev_io_stop(l->loop, &l->rio);
+	} else {
+		ev_io_start(l->loop, &l->rio);
+		/* frames already buffered would wait for the next read */
+		ev_feed_event(l->loop, &l->rio, EV_READ);
+	}
+}
+
+void
+link_hello(struct link *l, enum link_role role, uint32_t instance)
+{
+	struct link_out	m;
+
+	link_begin(&m, l, LINK_HELLO, 0);
+	link_put_u32(&m, LINK_VERSION);
+	link_put_u32(&m, role);
+	link_put_u32(&m, instance);
+	link_end(&m);
+}
+
+/* ---- blocking helpers (parleyctl) ---------------------------------------- */
+
+int
+link_write_all(int fd, const void *p, size_t n)
+{
+	const char	*c = p;
+	ssize_t		 w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_full(int fd, void *p, size_t n)
+{
+	char	*c = p;
+	ssize_t	 r;
+
+	while (n > 0) {
+		if ((r = read(fd, c, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+link_read_frame(int fd, struct link_hdr *h, char **payload)
+{
+	unsigned char	hdr[LINK_HDR_LEN];
+
+	*payload = NULL;
+	if (read_full(fd, hdr, sizeof(hdr)) == -1)
+		return -1;
+	memcpy(&h->len, hdr, 4);
+	memcpy(&h->type, hdr + 4, 2);
+	memcpy(&h->flags, hdr + 6, 2);
+	memcpy(&h->sid, hdr + 8, 8);
+	h->len = be32toh(h->len);
+	h->type = be16toh(h->type);
+	h->flags = be16toh(h->flags);
+	h->sid = be64toh(h->sid);
+	if (h->len > LINK_MAX_PAYLOAD) {
+		errno = EPROTO;
+		return -1;
+	}
+	*payload = xmalloc(h->len + 1);
+	if (read_full(fd, *payload, h->len) == -1) {
+		free(*payload);
+		*payload = NULL;
+		return -1;
+	}
+	(*payload)[h->len] = '\0';
+	return 0;
+}

@@ -23,6 +23,7 @@ COMMON_SRCS	+= common/arena.c
 COMMON_SRCS	+= common/base64.c
 COMMON_SRCS	+= common/buf.c
 COMMON_SRCS	+= common/conf.c
+COMMON_SRCS	+= common/credwire.c
 COMMON_SRCS	+= common/jid.c
 COMMON_SRCS	+= common/link.c
 COMMON_SRCS	+= common/log.c
@@ -48,6 +49,7 @@ ROUTER_SRCS	+= router/ping.c
 ROUTER_SRCS	+= router/session.c
 
 C2S_SRCS	+= c2s/main.c
+C2S_SRCS	+= c2s/auth.c
 C2S_SRCS	+= c2s/bind.c
 C2S_SRCS	+= c2s/listen.c
 C2S_SRCS	+= c2s/sasl.c

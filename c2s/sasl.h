@@ -61,4 +61,12 @@ enum sasl_rc	 sasl_set_creds(struct sasl *, const struct scram_creds *,
 		    struct buf *out);
 enum sasl_err	 sasl_error(const struct sasl *);
 
+/*
+ * Tests only: fixes the server's part of the SCRAM nonce (otherwise 24
+ * random bytes in base64) so that the RFC 5802 and RFC 7677 examples can
+ * be reproduced byte for byte. Call before the step that answers with the
+ * server-first-message. Copies snonce.
+ */
+void		 sasl_test_set_nonce(struct sasl *, const char *snonce);
+
 #endif

@@ -24,6 +24,12 @@ enum link_role { LINK_ROLE_C2S = 1, LINK_ROLE_CTL = 2, LINK_ROLE_S2S = 3 };
 
 /* stanza kinds and types in the routing envelope */
 enum stanza_kind { KIND_MESSAGE = 1, KIND_PRESENCE = 2, KIND_IQ = 3 };
+/* per kind; 0 is the default type (normal message, available presence) */
+enum { MSG_NORMAL, MSG_CHAT, MSG_GROUPCHAT, MSG_HEADLINE, MSG_ERROR };
+enum { PRES_AVAILABLE, PRES_UNAVAILABLE, PRES_SUBSCRIBE, PRES_SUBSCRIBED,
+	PRES_UNSUBSCRIBE, PRES_UNSUBSCRIBED, PRES_PROBE, PRES_ERROR };
+enum { IQ_GET, IQ_SET, IQ_RESULT, IQ_ERROR };
+#define STANZA_TYPE_BAD	0xff
 
 /*
  * X(enum, value, minimum payload)
@@ -43,7 +49,7 @@ enum stanza_kind { KIND_MESSAGE = 1, KIND_PRESENCE = 2, KIND_IQ = 3 };
 	X(LINK_AUTH_CRED,	0x0102, 4)				\
 	/* c2s->router: str full jid, u32 flags (reserved) */		\
 	X(LINK_SESS_BEGIN,	0x0103, 8)				\
-	/* router->c2s: u32 status (0 ok, else stanza error), str jid */ \
+	/* router->c2s: u32 status (0 ok, else stanza error + 1), str jid */ \
 	X(LINK_SESS_BOUND,	0x0104, 8)				\
 	/* c2s->router: the session is gone (no payload) */		\
 	X(LINK_SESS_END,	0x0105, 0)				\

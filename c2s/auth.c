@@ -1,0 +1,236 @@
+/*
+ * SASL on a client stream (RFC 6120 6): <auth/>, <response/>, <abort/>,
+ * the asynchronous credentials lookup through the router, and the limit
+ * on failed attempts. The mechanisms themselves are sans-IO in sasl.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/base64.h"
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/util.h"
+#include "../common/xml.h"
+#include "c2s.h"
+
+#define SASL_DATA_MAX	8192	/* decoded bytes of one <auth/>/<response/> */
+
+void
+auth_features(struct stream *st, struct buf *b)
+{
+	/* RFC 6120 5.3.1: with TLS required, SASL is offered after it */
+	if (!st->tls_on && c2s.conf.c2s_require_tls)
+		return;
+	buf_puts(b, "<mechanisms xmlns='" NS_SASL "'>"
+	    "<mechanism>SCRAM-SHA-256</mechanism>"
+	    "<mechanism>SCRAM-SHA-1</mechanism>");
+	if (st->tls_on)
+		buf_puts(b, "<mechanism>PLAIN</mechanism>");
+	buf_puts(b, "</mechanisms>");
+}
+
+static void
+auth_send(struct stream *st, const char *el, struct buf *data)
+{
+	struct buf	*b = &c2s.scratch;
+
+	buf_reset(b);
+	if (data == NULL || buf_avail(data) == 0)
+		buf_printf(b, "<%s xmlns='" NS_SASL "'/>", el);
+	else {
+		buf_printf(b, "<%s xmlns='" NS_SASL "'>", el);
+		base64_encode(b, buf_rptr(data), buf_avail(data));
+		buf_printf(b, "</%s>", el);
+	}
+	stream_write(st, buf_rptr(b), buf_avail(b));
+}
+
+static void
+auth_fail(struct stream *st, enum sasl_err cond)
+{
+	struct buf	*b = &c2s.scratch;
+
+	sasl_free(st->sasl);
+	st->sasl = NULL;
+	log_info("%016llx auth user=%s result=%s", (unsigned long long)st->sid,
+	    st->node ? log_escs(st->node) : "-", sasl_err_name(cond));
+	free(st->node);
+	st->node = NULL;
+	st->state = ST_FEATURES;
+	buf_reset(b);
+	buf_printf(b, "<failure xmlns='" NS_SASL "'><%s/></failure>",
+	    sasl_err_name(cond));
+	stream_write(st, buf_rptr(b), buf_avail(b));
+	/* aborts count too: each one is a guess that cost us a lookup */
+	if (++st->auth_failures >= c2s.conf.auth_retries)
+		stream_error(st, SERR_POLICY_VIOLATION,
+		    "too many failed authentication attempts");
+}
+
+static void
+auth_success(struct stream *st, struct buf *data)
+{
+	log_info("%016llx auth user=%s@%s mech=%s result=ok",
+	    (unsigned long long)st->sid, log_escs(st->node), st->domain,
+	    sasl_mech_name(st->mech));
+	sasl_free(st->sasl);
+	st->sasl = NULL;
+	st->authed = true;
+	auth_send(st, "success", data);
+	/* RFC 6120 6.4.6: the client restarts the stream */
+	xstream_stop(st->xs);
+	stream_restart(st);
+}
+
+/* the username is known: check authzid, ask the router for credentials */
+static void
+auth_need_creds(struct stream *st, struct buf *out)
+{
+	const char	*user = sasl_username(st->sasl);
+	const char	*authzid = sasl_authzid(st->sasl);
+	char		 node[JID_PART_MAX + 1];
+	struct jid	 az;
+	bool		 ok;
+
+	if (jid_nodeprep(user, node) == -1) {
+		/* cannot be an account: finish the exchange, then fail */
+		auth_creds(st, 1, NULL);
+		return;
+	}
+	st->node = xstrdup(node);
+	if (authzid != NULL && *authzid != '\0') {
+		/* RFC 6120 6.3.8: we only let users act as themselves */
+		ok = jid_parse(&az, authzid) == 0 && az.resource == NULL &&
+		    az.node != NULL && strcmp(az.node, node) == 0 &&
+		    strcmp(az.domain, st->domain) == 0;
+		if (ok)
+			jid_clear(&az);
+		if (!ok) {
+			auth_fail(st, SASLERR_INVALID_AUTHZID);
+			return;
+		}
+	}
+	if (!uplink_up()) {
+		auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
+		return;
+	}
+	(void)out;
+	st->state = ST_AUTH_WAIT;
+	uplink_auth_get(st, node);
+}
+
+static void
+auth_handle(struct stream *st, enum sasl_rc rc, struct buf *out)
+{
+	switch (rc) {
+	case SASL_CHALLENGE:
+		auth_send(st, "challenge", out);
+		break;
+	case SASL_NEED_CREDS:
+		auth_need_creds(st, out);
+		break;
+	case SASL_SUCCESS:
+		auth_success(st, out);
+		break;
+	case SASL_FAILURE:
+		auth_fail(st, sasl_error(st->sasl));
+		break;
+	}
+}
+
+/* the router's answer to LINK_AUTH_GET: 0 found, 1 no such user, 2 failed */
+void
+auth_creds(struct stream *st, int status, const struct scram_creds *creds)
+{
+	struct buf	out;
+
+	if (st->sasl == NULL)
+		return;
+	st->state = ST_FEATURES;
+	if (status == 2) {
+		auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
+		return;
+	}
+	buf_init(&out, SASL_DATA_MAX);
+	auth_handle(st, sasl_set_creds(st->sasl, status == 0 ? creds : NULL,
+	    &out), &out);
+	buf_clear(&out);
+}
+
+static int
+auth_decode(struct stream *st, const struct xnode *el, struct buf *in)
+{
+	struct arena	 a;
+	char		*text;
+	int		 rc = 0;
+
+	arena_init(&a);
+	text = xnode_text(&a, el);
+	/* RFC 6120 6.4.2: "=" is an empty response, nothing is no response */
+	if (*text != '\0' && base64_decode(in, text, strlen(text)) == -1) {
+		auth_fail(st, SASLERR_INCORRECT_ENCODING);
+		rc = -1;
+	}
+	arena_free(&a);
+	(void)st;
+	return rc;
+}
+
+int
+auth_element(struct stream *st, struct xnode *el)
+{
+	struct buf	 in, out;
+	const char	*mech;
+	int		 m;
+
+	if (strcmp(el->ns, NS_SASL) != 0)
+		return -1;
+	buf_init(&in, SASL_DATA_MAX);
+	buf_init(&out, SASL_DATA_MAX);
+	if (strcmp(el->name, "auth") == 0) {
+		sasl_free(st->sasl);
+		st->sasl = NULL;
+		free(st->node);
+		st->node = NULL;
+		mech = xnode_attr(el, "mechanism");
+		if (!st->tls_on && c2s.conf.c2s_require_tls) {
+			auth_fail(st, SASLERR_ENCRYPTION_REQUIRED);
+			goto done;
+		}
+		if (mech == NULL || (m = sasl_mech_lookup(mech)) == -1) {
+			auth_fail(st, SASLERR_INVALID_MECHANISM);
+			goto done;
+		}
+		if (m == SASL_PLAIN && !st->tls_on) {
+			auth_fail(st, SASLERR_ENCRYPTION_REQUIRED);
+			goto done;
+		}
+		if (auth_decode(st, el, &in) == -1)
+			goto done;
+		st->mech = (enum sasl_mech)m;
+		st->sasl = sasl_new(st->mech);
+		if (el->children == NULL) {
+			/* no initial response: ask for it */
+			auth_send(st, "challenge", NULL);
+			goto done;
+		}
+		auth_handle(st, sasl_step(st->sasl, buf_rptr(&in),
+		    buf_avail(&in), &out), &out);
+	} else if (strcmp(el->name, "response") == 0) {
+		if (st->sasl == NULL) {
+			auth_fail(st, SASLERR_MALFORMED_REQUEST);
+			goto done;
+		}
+		if (auth_decode(st, el, &in) == -1)
+			goto done;
+		auth_handle(st, sasl_step(st->sasl, buf_rptr(&in),
+		    buf_avail(&in), &out), &out);
+	} else if (strcmp(el->name, "abort") == 0) {
+		auth_fail(st, SASLERR_ABORTED);
+	} else
+		auth_fail(st, SASLERR_MALFORMED_REQUEST);
+done:
+	buf_clear(&in);
+	buf_clear(&out);
+	return 0;
+}

@@ -1,0 +1,145 @@
+/*
+ * Resource binding (RFC 6120 7) and the legacy session IQ (RFC 3921,
+ * RFC 6121 appendix E: "optional"). The router owns the session table and
+ * settles conflicts: the new session wins, the old one gets <conflict/>.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/util.h"
+#include "../common/xml.h"
+#include "c2s.h"
+
+void
+bind_features(struct stream *st, struct buf *b)
+{
+	(void)st;
+	buf_puts(b, "<bind xmlns='" NS_BIND "'/>"
+	    "<session xmlns='" NS_SESSION "'><optional/></session>");
+}
+
+static void
+bind_reply_error(struct stream *st, struct xnode *iq, struct arena *a,
+    enum stanza_err cond)
+{
+	xnode_set_attr(a, iq, "to", NULL);
+	xnode_set_attr(a, iq, "from", NULL);
+	stanza_make_error(a, iq, cond, NULL);
+	stream_send_element(st, iq);
+}
+
+static int
+bind_request(struct stream *st, struct xnode *iq, struct xnode *bind,
+    struct arena *a)
+{
+	struct xnode	*r;
+	char		 res[JID_PART_MAX + 1], rnd[8], full[JID_STR_MAX + 1];
+	char		*text;
+
+	if (st->state != ST_AUTHED) {
+		/* RFC 6120 7.6.2.2: one resource per stream */
+		bind_reply_error(st, iq, a, XERR_NOT_ALLOWED);
+		return 0;
+	}
+	if ((r = xnode_child(bind, NS_BIND, "resource")) != NULL &&
+	    *(text = xnode_text(a, r)) != '\0') {
+		/* RFC 6120 7.7.2.1: a resource that fails resourceprep */
+		if (jid_resourceprep(text, res) == -1) {
+			bind_reply_error(st, iq, a, XERR_BAD_REQUEST);
+			return 0;
+		}
+	} else {
+		/* RFC 6120 7.6: the server generates an unguessable one */
+		random_bytes(rnd, sizeof(rnd));
+		hex_encode(res, rnd, sizeof(rnd));
+	}
+	jid_format(full, st->node, st->domain, res);
+	if (strlen(full) > JID_STR_MAX - 1) {
+		bind_reply_error(st, iq, a, XERR_BAD_REQUEST);
+		return 0;
+	}
+	if (!uplink_up()) {
+		bind_reply_error(st, iq, a, XERR_RESOURCE_CONSTRAINT);
+		return 0;
+	}
+	free(st->bind_id);
+	st->bind_id = xstrdup(xnode_attr(iq, "id"));
+	st->state = ST_BIND_WAIT;
+	uplink_sess_begin(st, full);
+	return 0;
+}
+
+/*
+ * Returns 0 when el was a bind or session IQ (answered), -1 when the
+ * stream was closed, 1 when el is for the caller.
+ */
+int
+bind_element(struct stream *st, struct xnode *el, struct arena *a)
+{
+	struct xnode	*c;
+	const char	*type, *id, *to;
+
+	if (strcmp(el->ns, NS_CLIENT) != 0 || strcmp(el->name, "iq") != 0)
+		return 1;
+	type = xnode_attr(el, "type");
+	id = xnode_attr(el, "id");
+	if (type == NULL || strcmp(type, "set") != 0 || id == NULL ||
+	    (c = xnode_child(el, NULL, NULL)) == NULL)
+		return 1;
+	if (strcmp(c->ns, NS_BIND) == 0 && strcmp(c->name, "bind") == 0)
+		return bind_request(st, el, c, a);
+	to = xnode_attr(el, "to");
+	if (st->state == ST_BOUND && strcmp(c->ns, NS_SESSION) == 0 &&
+	    strcmp(c->name, "session") == 0 &&
+	    (to == NULL || strcmp(to, st->domain) == 0)) {
+		stream_puts(st, "<iq type='result' id='");
+		buf_reset(&c2s.scratch);
+		xml_escape(&c2s.scratch, id, strlen(id));
+		buf_puts(&c2s.scratch, "'/>");
+		stream_write(st, buf_rptr(&c2s.scratch),
+		    buf_avail(&c2s.scratch));
+		return 0;
+	}
+	return 1;
+}
+
+/* the router's answer to LINK_SESS_BEGIN */
+void
+bind_result(struct stream *st, uint32_t status, const char *jid)
+{
+	struct buf	*b = &c2s.scratch;
+	enum stanza_err	 err;
+
+	buf_reset(b);
+	buf_puts(b, "<iq type='");
+	buf_puts(b, status == 0 ? "result" : "error");
+	buf_puts(b, "' id='");
+	xml_escape(b, st->bind_id, strlen(st->bind_id));
+	buf_puts(b, "'><bind xmlns='" NS_BIND "'>");
+	if (status == 0) {
+		buf_puts(b, "<jid>");
+		xml_escape(b, jid, strlen(jid));
+		buf_puts(b, "</jid></bind></iq>");
+		st->jid = xstrdup(jid);
+		st->state = ST_BOUND;
+		st->registered = true;
+		/* negotiation is over: from now on the idle timeout */
+		st->timer.repeat = c2s.conf.idle_timeout;
+		ev_timer_again(c2s.loop, &st->timer);
+		log_info("%016llx bound jid=%s", (unsigned long long)st->sid,
+		    log_escs(jid));
+	} else {
+		/* status is the stanza error plus one */
+		err = status - 1 < XERR_COUNT ? (enum stanza_err)(status - 1) :
+		    XERR_INTERNAL_SERVER_ERROR;
+		buf_printf(b, "</bind><error type='%s'><%s xmlns='"
+		    NS_STANZAS "'/></error></iq>", stanza_err_type(err),
+		    stanza_err_name(err));
+		st->state = ST_AUTHED;
+	}
+	stream_write(st, buf_rptr(b), buf_avail(b));
+	free(st->bind_id);
+	st->bind_id = NULL;
+}

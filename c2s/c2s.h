@@ -1,0 +1,131 @@
+/*
+ * The c2s process: client TCP/TLS streams, XML stream negotiation, SASL and
+ * resource binding; stanzas go to the router over one framed link.
+ */
+#ifndef PARLEY_C2S_H
+#define PARLEY_C2S_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <gnutls/gnutls.h>
+
+#include "../common/buf.h"
+#include "../common/conf.h"
+#include "../common/link.h"
+#include "../common/tls.h"
+#include "../common/xmlstream.h"
+#include "sasl.h"
+
+#define STREAM_OUT_MAX		(4u << 20)	/* never-reading clients */
+#define STREAM_READ_CHUNK	16384
+#define STREAM_ID_LEN		16		/* hex digits */
+
+enum stream_state {
+	ST_HEADER,	/* waiting for the client's stream header */
+	ST_FEATURES,	/* negotiating: STARTTLS, SASL */
+	ST_STARTTLS,	/* <proceed/> queued; handshake once flushed */
+	ST_HANDSHAKE,	/* TLS handshake in progress */
+	ST_AUTH_WAIT,	/* waiting for the router's credentials */
+	ST_AUTHED,	/* authenticated, not bound */
+	ST_BIND_WAIT,	/* waiting for the router's bind answer */
+	ST_BOUND,	/* a session: stanzas flow */
+	ST_CLOSING	/* closing: flush, then free */
+};
+
+struct stream {
+	uint64_t		 sid;
+	int			 fd;
+	ev_io			 rio;
+	ev_io			 wio;
+	ev_timer		 timer;
+	ev_tstamp		 last_read;
+	enum stream_state	 state;
+	struct listener		*lst;
+	gnutls_session_t	 tls;
+	bool			 tls_on;	/* handshake done */
+	bool			 tls_retry;	/* record_send said AGAIN */
+	size_t			 tls_pending;	/* bytes of that send */
+	bool			 header_sent;
+	bool			 authed;
+	bool			 registered;	/* the router knows the session */
+	bool			 reading;	/* rio active */
+	bool			 dead;		/* on the reap list */
+	bool			 dirty;		/* on the flush list */
+	struct xstream		*xs;
+	struct buf		 out;		/* plaintext, to the client */
+	char			 id[STREAM_ID_LEN + 1];
+	char			*domain;	/* our host the client asked for */
+	char			*lang;
+	char			*node;		/* after SASL */
+	char			*jid;		/* full JID once bound */
+	char			*bind_id;	/* the bind IQ's id */
+	struct sasl		*sasl;
+	enum sasl_mech		 mech;
+	int			 auth_failures;
+	struct stream		*next_dead;
+	struct stream		*next_dirty;
+};
+
+struct listener {
+	const struct conf_listen *cl;
+	int			 fd;
+	ev_io			 io;
+	struct listener		*next;
+};
+
+struct c2s {
+	struct ev_loop		*loop;
+	struct conf		 conf;
+	int			 instance;
+	struct tls_ctx		 tls;
+	struct link		*up;		/* router; NULL while down */
+	ev_timer		 reconnect;
+	struct map		*streams;	/* sid -> stream */
+	uint64_t		 next_sid;
+	struct listener		*listeners;
+	struct stream		*dead;
+	struct stream		*dirty;
+	ev_prepare		 reaper;
+	struct buf		 scratch;	/* stanza serialization */
+	size_t			 nstreams;
+};
+
+extern struct c2s	c2s;
+
+/* listen.c */
+int	listen_open(void);
+void	listen_pause(bool);
+
+/* stream.c */
+void	stream_accept(struct listener *, int fd);
+void	stream_write(struct stream *, const char *, size_t);
+void	stream_puts(struct stream *, const char *);
+void	stream_error(struct stream *, enum stream_err, const char *text);
+void	stream_close(struct stream *);
+void	stream_restart(struct stream *);
+struct stream *stream_find(uint64_t sid);
+void	stream_send_element(struct stream *, const struct xnode *);
+void	stream_reap(void);
+
+/* auth.c */
+void	auth_features(struct stream *, struct buf *);
+int	auth_element(struct stream *, struct xnode *);
+void	auth_creds(struct stream *, int status, const struct scram_creds *);
+
+/* bind.c */
+void	bind_features(struct stream *, struct buf *);
+int	bind_element(struct stream *, struct xnode *, struct arena *);
+void	bind_result(struct stream *, uint32_t status, const char *jid);
+
+/* uplink.c */
+void	uplink_start(void);
+bool	uplink_up(void);
+void	uplink_auth_get(struct stream *, const char *node);
+void	uplink_sess_begin(struct stream *, const char *jid);
+void	uplink_sess_end(struct stream *);
+int	uplink_stanza(struct stream *, int kind, int type, const char *to,
+	    const char *from, struct buf *xml);
+
+#endif

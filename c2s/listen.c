@@ -1,0 +1,114 @@
+/*
+ * Client listeners. Every c2s process opens every configured listener
+ * with SO_REUSEPORT, so the kernel spreads connections over the
+ * processes. Accept errors such as EMFILE pause accepting for a moment
+ * instead of spinning.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "c2s.h"
+
+#define ACCEPT_BATCH	64
+#define ACCEPT_BACKOFF	1.0	/* seconds after EMFILE/ENFILE */
+
+static ev_timer	accept_timer;
+
+static void
+listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener	*lst = container_of(w, struct listener, io);
+	int		 fd, i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		fd = accept4(lst->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept on %s port %u; pausing",
+				    lst->cl->addr, lst->cl->port);
+				listen_pause(true);
+				ev_timer_start(c2s.loop, &accept_timer);
+			}
+			return;
+		}
+		if (c2s.nstreams >= c2s.conf.c2s_max_sessions) {
+			log_warnx("c2s-max-sessions (%zu) reached, refusing",
+			    c2s.conf.c2s_max_sessions);
+			close(fd);
+			continue;
+		}
+		stream_accept(lst, fd);
+	}
+}
+
+static void
+accept_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	listen_pause(false);
+}
+
+void
+listen_pause(bool pause)
+{
+	struct listener	*lst;
+
+	for (lst = c2s.listeners; lst != NULL; lst = lst->next) {
+		if (pause)
+			ev_io_stop(c2s.loop, &lst->io);
+		else
+			ev_io_start(c2s.loop, &lst->io);
+	}
+}
+
+int
+listen_open(void)
+{
+	const struct conf_listen	*cl;
+	struct listener			*lst;
+	size_t				 i;
+	int				 fd, on = 1;
+
+	ev_timer_init(&accept_timer, accept_timer_cb, ACCEPT_BACKOFF, 0.);
+	for (i = 0; i < c2s.conf.nlistens; i++) {
+		cl = &c2s.conf.listens[i];
+		fd = socket(cl->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+		    sizeof(on)) == -1 ||
+		    (cl->sa.ss_family == AF_INET6 &&
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on)) == -1) ||
+		    bind(fd, (const struct sockaddr *)&cl->sa,
+		    cl->salen) == -1 || listen(fd, 1024) == -1) {
+			log_warn("%s:%d: listen on %s port %u",
+			    c2s.conf.path, cl->line, cl->addr, cl->port);
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		lst = xcalloc(1, sizeof(*lst));
+		lst->cl = cl;
+		lst->fd = fd;
+		ev_io_init(&lst->io, listen_accept_cb, fd, EV_READ);
+		ev_io_start(c2s.loop, &lst->io);
+		lst->next = c2s.listeners;
+		c2s.listeners = lst;
+	}
+	return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * parley-c2s: one client-facing process. Started by parleyd as
+ * "parley-c2s -c FILE -i N"; several share the client ports.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "c2s.h"
+
+struct c2s	c2s;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: parley-c2s -c FILE [-i INSTANCE] [-d] "
+	    "[-T trace,...]\n");
+	exit(2);
+}
+
+static void
+c2s_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	stream_reap();
+}
+
+static void
+c2s_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("signal %d: stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = NULL;
+	ev_signal	 sigterm, sigint;
+	int		 ch, debug = 0, lvl;
+
+	while ((ch = getopt(argc, argv, "c:i:dT:")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'i':
+			c2s.instance = atoi(optarg);
+			if (c2s.instance < 1 || c2s.instance > 0xffff)
+				usage();
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'T':
+			if (log_parse_traces(optarg) == -1)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (path == NULL || optind != argc)
+		usage();
+	if (c2s.instance == 0)
+		c2s.instance = 1;
+	log_init("c2s", c2s.instance);
+	if (conf_load(&c2s.conf, path) == -1)
+		exit(1);
+	if ((lvl = log_parse_level(c2s.conf.log_level)) != -1)
+		log_verbosity = lvl;
+	if (debug)
+		log_verbosity = LOG_LVL_DEBUG;
+	signal(SIGPIPE, SIG_IGN);
+
+	c2s.loop = ev_default_loop(EVFLAG_AUTO);
+	c2s.streams = map_new();
+	buf_init(&c2s.scratch, 0);
+	if (tls_ctx_init(&c2s.tls, &c2s.conf) == -1)
+		exit(1);
+	if (listen_open() == -1)
+		exit(1);
+	link_loop_init(c2s.loop);
+	ev_prepare_init(&c2s.reaper, c2s_prepare_cb);
+	ev_prepare_start(c2s.loop, &c2s.reaper);
+	ev_unref(c2s.loop);
+	ev_signal_init(&sigterm, c2s_signal_cb, SIGTERM);
+	ev_signal_start(c2s.loop, &sigterm);
+	ev_signal_init(&sigint, c2s_signal_cb, SIGINT);
+	ev_signal_start(c2s.loop, &sigint);
+	uplink_start();
+	log_info("started, %zu listeners", c2s.conf.nlistens);
+	ev_run(c2s.loop, 0);
+	log_info("stopped");
+	return 0;
+}

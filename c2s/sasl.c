@@ -1,0 +1,649 @@
+/*
+ * SASL server mechanisms without I/O: SCRAM-SHA-256 and SCRAM-SHA-1 (RFC
+ * 5802, RFC 7677, no channel binding) and PLAIN (RFC 4616), both checked
+ * against the stored SCRAM credentials. Every client message is parsed
+ * strictly against the RFC grammar; anything else is malformed-request.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/base64.h"
+#include "../common/buf.h"
+#include "../common/log.h"
+#include "../common/scram.h"
+#include "../common/util.h"
+#include "../common/xmpp.h"
+#include "sasl.h"
+
+#define SASL_MSG_MAX	4096	/* bytes of one decoded client message */
+#define SASL_FIELD_MAX	1023	/* username, authzid, password bytes */
+#define SASL_CNONCE_MAX	256	/* client nonce; clients send 16-32 */
+#define SASL_SNONCE_LEN	24	/* random bytes of our nonce part */
+#define SASL_FAKE_ITER	SCRAM_ITER_DEFAULT
+
+enum sasl_state {
+	SASL_ST_START,		/* waiting for the (initial) response */
+	SASL_ST_CREDS,		/* SASL_NEED_CREDS returned */
+	SASL_ST_FINAL,		/* SCRAM: server-first sent */
+	SASL_ST_DONE		/* success or failure returned */
+};
+
+struct sasl {
+	enum sasl_mech	 mech;
+	enum scram_hash	 hash;
+	enum sasl_state	 state;
+	enum sasl_err	 err;
+	bool		 empty_sent;	/* answered an absent initial response */
+	bool		 fake;		/* no such account: fail at the end */
+	char		*username;	/* SASLprepped authcid */
+	char		*authzid;
+	char		*password;	/* PLAIN, until the credentials come */
+	char		*gs2;		/* SCRAM gs2-header as sent */
+	size_t		 gs2len;
+	char		*cfirst_bare;	/* client-first-message-bare */
+	char		*cnonce;
+	char		*nonce;		/* cnonce followed by our part */
+	char		*sfirst;	/* server-first-message */
+	char		*test_snonce;
+	struct scram_cred cred;
+};
+
+static const char *const sasl_mech_names[SASL_NMECH] = {
+	[SASL_SCRAM_SHA256] = "SCRAM-SHA-256",
+	[SASL_SCRAM_SHA1] = "SCRAM-SHA-1",
+	[SASL_PLAIN] = "PLAIN",
+};
+
+/* keys the fake salts of unknown users; one per process is enough */
+static uint8_t	sasl_secret[32];
+static bool	sasl_secret_set;
+
+const char *
+sasl_mech_name(enum sasl_mech m)
+{
+	if ((unsigned)m >= SASL_NMECH)
+		return "unknown";
+	return sasl_mech_names[m];
+}
+
+int
+sasl_mech_lookup(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < SASL_NMECH; i++)
+		if (strcmp(name, sasl_mech_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+struct sasl *
+sasl_new(enum sasl_mech m)
+{
+	struct sasl	*s;
+
+	if ((unsigned)m >= SASL_NMECH)
+		fatalx("%s: bad mechanism %d", __func__, (int)m);
+	s = xcalloc(1, sizeof(*s));
+	s->mech = m;
+	s->hash = m == SASL_SCRAM_SHA1 ? SCRAM_SHA1 : SCRAM_SHA256;
+	s->state = SASL_ST_START;
+	s->err = SASLERR_NONE;
+	return s;
+}
+
+static void
+sasl_wipe_password(struct sasl *s)
+{
+	if (s->password == NULL)
+		return;
+	explicit_bzero(s->password, strlen(s->password));
+	free(s->password);
+	s->password = NULL;
+}
+
+void
+sasl_free(struct sasl *s)
+{
+	if (s == NULL)
+		return;
+	sasl_wipe_password(s);
+	free(s->username);
+	free(s->authzid);
+	free(s->gs2);
+	free(s->cfirst_bare);
+	free(s->cnonce);
+	free(s->nonce);
+	free(s->sfirst);
+	free(s->test_snonce);
+	explicit_bzero(&s->cred, sizeof(s->cred));
+	free(s);
+}
+
+const char *
+sasl_username(const struct sasl *s)
+{
+	return s->username;
+}
+
+const char *
+sasl_authzid(const struct sasl *s)
+{
+	return s->authzid;
+}
+
+enum sasl_err
+sasl_error(const struct sasl *s)
+{
+	return s->err;
+}
+
+void
+sasl_test_set_nonce(struct sasl *s, const char *snonce)
+{
+	free(s->test_snonce);
+	s->test_snonce = xstrdup(snonce);
+}
+
+static enum sasl_rc
+sasl_fail(struct sasl *s, enum sasl_err err)
+{
+	s->state = SASL_ST_DONE;
+	s->err = err;
+	sasl_wipe_password(s);
+	explicit_bzero(&s->cred, sizeof(s->cred));
+	return SASL_FAILURE;
+}
+
+/* RFC 3629 section 4, without overlongs, surrogates or NUL */
+static bool
+sasl_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)str;
+	size_t			 i = 0, n, k;
+	uint32_t		 cp;
+
+	while (i < len) {
+		if (p[i] == 0)
+			return false;
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
+			n = 1;
+			cp = p[i] & 0x1f;
+		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
+			n = 2;
+			cp = p[i] & 0x0f;
+		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
+			n = 3;
+			cp = p[i] & 0x07;
+		} else
+			return false;
+		if (len - i <= n)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/*
+ * RFC 5802 7 saslname: value-safe-chars with "," and "=" written as "=2C"
+ * and "=3D"; any other "=" is malformed. Returns new, or NULL.
+ */
+static char *
+sasl_saslname_decode(const char *in, size_t len)
+{
+	char	*out;
+	size_t	 i, o;
+
+	if (len == 0 || len > SASL_FIELD_MAX * 3)
+		return NULL;
+	out = xmalloc(len + 1);
+	for (i = 0, o = 0; i < len; i++) {
+		if (in[i] == ',' || in[i] == '\0')
+			goto bad;
+		if (in[i] != '=') {
+			out[o++] = in[i];
+			continue;
+		}
+		if (len - i < 3)
+			goto bad;
+		if (in[i + 1] == '2' && in[i + 2] == 'C')
+			out[o++] = ',';
+		else if (in[i + 1] == '3' && in[i + 2] == 'D')
+			out[o++] = '=';
+		else
+			goto bad;
+		i += 2;
+	}
+	out[o] = '\0';
+	if (o > SASL_FIELD_MAX || !sasl_utf8_valid(out, o))
+		goto bad;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* SASLprep of an identity as a query string; returns new, or NULL */
+static char *
+sasl_prep_name(const char *name)
+{
+	char	prepped[SASL_FIELD_MAX + 1];
+
+	if (scram_saslprep(name, prepped, sizeof(prepped)) == -1 ||
+	    prepped[0] == '\0')
+		return NULL;
+	return xstrdup(prepped);
+}
+
+/*
+ * Length of the attribute value starting at p (up to "," or the end);
+ * the caller has checked the message holds no NUL.
+ */
+static size_t
+sasl_attr_len(const char *p)
+{
+	return strcspn(p, ",");
+}
+
+/*
+ * RFC 5802 7: extensions = attr-val *("," attr-val), attr-val = ALPHA "="
+ * value, value = 1*value-char. p points after a ","; stop (if not NULL)
+ * names a letter that ends the list instead (the proof in client-final).
+ * Returns the end of the list or NULL.
+ */
+static const char *
+sasl_skip_extensions(const char *p, char stop)
+{
+	size_t	n;
+
+	for (;;) {
+		if (stop != '\0' && p[0] == stop && p[1] == '=')
+			return p;
+		if (!((p[0] >= 'a' && p[0] <= 'z') ||
+		    (p[0] >= 'A' && p[0] <= 'Z')) || p[1] != '=')
+			return NULL;
+		n = sasl_attr_len(p + 2);
+		if (n == 0 || !sasl_utf8_valid(p + 2, n))
+			return NULL;
+		p += 2 + n;
+		if (*p == '\0')
+			return stop == '\0' ? p : NULL;
+		p++;
+	}
+}
+
+/* RFC 5802 7: c-nonce = 1*printable, printable = %x21-2B / %x2D-7E */
+static bool
+sasl_nonce_valid(const char *p, size_t n)
+{
+	size_t	i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e || p[i] == ',')
+			return false;
+	return true;
+}
+
+static enum sasl_rc
+scram_client_first(struct sasl *s, const char *in, size_t len)
+{
+	char		*msg, *p;
+	size_t		 n;
+	char		*user = NULL;
+	enum sasl_err	 err = SASLERR_MALFORMED_REQUEST;
+
+	msg = xstrndup(in, len);
+	p = msg;
+	/*
+	 * RFC 5802 6: "y" (client could bind but thinks we cannot) and "n"
+	 * are fine as we advertise no -PLUS mechanism. "p" asks for binding
+	 * on a mechanism that has none: RFC 5802 would answer
+	 * e=channel-bindings-not-supported, for which RFC 6120 6.5 has no
+	 * condition; the request does not fit the chosen mechanism, so
+	 * malformed-request, not not-authorized (which would suggest a bad
+	 * password).
+	 */
+	if ((p[0] != 'n' && p[0] != 'y') || p[1] != ',')
+		goto fail;
+	p += 2;
+	if (p[0] == 'a' && p[1] == '=') {
+		n = sasl_attr_len(p + 2);
+		if ((s->authzid = sasl_saslname_decode(p + 2, n)) == NULL)
+			goto fail;
+		p += 2 + n;
+	}
+	if (*p != ',')
+		goto fail;
+	p++;
+	s->gs2len = (size_t)(p - msg);
+	s->gs2 = xstrndup(msg, s->gs2len);
+	s->cfirst_bare = xstrdup(p);
+
+	/* reserved-mext: we know no mandatory extension (RFC 5802 5.1) */
+	if (p[0] != 'n' || p[1] != '=')
+		goto fail;
+	n = sasl_attr_len(p + 2);
+	if ((user = sasl_saslname_decode(p + 2, n)) == NULL)
+		goto fail;
+	p += 2 + n;
+	if (strncmp(p, ",r=", 3) != 0)
+		goto fail;
+	p += 3;
+	n = sasl_attr_len(p);
+	if (n > SASL_CNONCE_MAX || !sasl_nonce_valid(p, n))
+		goto fail;
+	s->cnonce = xstrndup(p, n);
+	p += n;
+	if (*p == ',' && sasl_skip_extensions(p + 1, '\0') == NULL)
+		goto fail;
+	/* RFC 5802 5.1: a username SASLprep rejects is invalid-encoding */
+	if ((s->username = sasl_prep_name(user)) == NULL)
+		goto fail;
+	free(user);
+	free(msg);
+	s->state = SASL_ST_CREDS;
+	return SASL_NEED_CREDS;
+fail:
+	free(user);
+	free(msg);
+	return sasl_fail(s, err);
+}
+
+static void
+sasl_secret_init(void)
+{
+	if (sasl_secret_set)
+		return;
+	random_bytes(sasl_secret, sizeof(sasl_secret));
+	sasl_secret_set = true;
+}
+
+/*
+ * Credentials for an unknown account: the salt is the same on every try
+ * for one name and hash, as a real account's would be, so that probing
+ * twice does not tell the two apart.
+ */
+static void
+sasl_fake_cred(struct sasl *s, enum scram_hash h, struct scram_cred *c)
+{
+	struct buf	m;
+	uint8_t		mac[SCRAM_KEY_MAX];
+
+	sasl_secret_init();
+	memset(c, 0, sizeof(*c));
+	buf_init(&m, 0);
+	if (buf_puts(&m, scram_hash_name(h)) == -1 ||
+	    buf_append(&m, "", 1) == -1 || buf_puts(&m, s->username) == -1)
+		fatalx("%s: buffer", __func__);
+	scram_hmac(SCRAM_SHA256, sasl_secret, sizeof(sasl_secret),
+	    buf_rptr(&m), buf_avail(&m), mac);
+	buf_clear(&m);
+	c->iter = SASL_FAKE_ITER;
+	c->saltlen = SCRAM_SALT_LEN;
+	memcpy(c->salt, mac, SCRAM_SALT_LEN);
+	/* no proof can match random keys, whatever the fake flag says */
+	random_bytes(c->stored_key, sizeof(c->stored_key));
+	random_bytes(c->server_key, sizeof(c->server_key));
+	s->fake = true;
+}
+
+static bool
+sasl_cred_usable(const struct scram_cred *c)
+{
+	return c->iter != 0 && c->iter <= SCRAM_ITER_MAX && c->saltlen != 0 &&
+	    c->saltlen <= SCRAM_SALT_MAX;
+}
+
+static enum sasl_rc
+scram_server_first(struct sasl *s, const struct scram_creds *creds,
+    struct buf *out)
+{
+	struct buf	b;
+	uint8_t		rnd[SASL_SNONCE_LEN];
+	const char	*snonce, *salt;
+
+	if (creds != NULL && sasl_cred_usable(&creds->h[s->hash]))
+		s->cred = creds->h[s->hash];
+	else
+		sasl_fake_cred(s, s->hash, &s->cred);
+
+	buf_init(&b, 0);
+	if (s->test_snonce != NULL)
+		snonce = s->test_snonce;
+	else {
+		random_bytes(rnd, sizeof(rnd));
+		if (base64_encode(&b, rnd, sizeof(rnd)) == -1)
+			fatalx("%s: buffer", __func__);
+		snonce = buf_cstr(&b);
+	}
+	s->nonce = xasprintf("%s%s", s->cnonce, snonce);
+	buf_reset(&b);
+	if (base64_encode(&b, s->cred.salt, s->cred.saltlen) == -1 ||
+	    (salt = buf_cstr(&b)) == NULL)
+		fatalx("%s: buffer", __func__);
+	s->sfirst = xasprintf("r=%s,s=%s,i=%u", s->nonce, salt,
+	    (unsigned)s->cred.iter);
+	buf_clear(&b);
+	/* the caller's cap is too small for a nonce we accepted */
+	if (buf_puts(out, s->sfirst) == -1)
+		return sasl_fail(s, SASLERR_TEMPORARY_AUTH_FAILURE);
+	s->state = SASL_ST_FINAL;
+	return SASL_CHALLENGE;
+}
+
+static enum sasl_rc
+scram_client_final(struct sasl *s, const char *in, size_t len,
+    struct buf *out)
+{
+	struct buf	 b;
+	char		*msg, *p, *auth = NULL;
+	const char	*proofp;
+	size_t		 n, hl = scram_hash_len(s->hash);
+	uint8_t		 proof[SCRAM_KEY_MAX], sig[SCRAM_KEY_MAX];
+	uint8_t		 key[SCRAM_KEY_MAX], hkey[SCRAM_KEY_MAX];
+	enum sasl_rc	 rc;
+	size_t		 i;
+	bool		 ok;
+
+	buf_init(&b, SASL_MSG_MAX);
+	msg = xstrndup(in, len);
+	p = msg;
+	/* RFC 5802 7: c= is base64 of the gs2-header (no cbind-data) */
+	if (strncmp(p, "c=", 2) != 0)
+		goto malformed;
+	n = sasl_attr_len(p + 2);
+	if (base64_decode(&b, p + 2, n) == -1 || buf_avail(&b) != s->gs2len ||
+	    memcmp(buf_rptr(&b), s->gs2, s->gs2len) != 0)
+		goto malformed;
+	p += 2 + n;
+	if (strncmp(p, ",r=", 3) != 0)
+		goto malformed;
+	p += 3;
+	n = sasl_attr_len(p);
+	if (n != strlen(s->nonce) || memcmp(p, s->nonce, n) != 0)
+		goto malformed;
+	p += n;
+	if (*p != ',' || (proofp = sasl_skip_extensions(p + 1, 'p')) == NULL)
+		goto malformed;
+	/* client-final-message-without-proof ends before ",p=" */
+	n = (size_t)(proofp - 1 - msg);
+	buf_reset(&b);
+	if (base64_decode(&b, proofp + 2, strlen(proofp + 2)) == -1 ||
+	    buf_avail(&b) != hl)
+		goto malformed;
+	memcpy(proof, buf_rptr(&b), hl);
+	buf_clear(&b);
+
+	/* RFC 5802 3 */
+	auth = xasprintf("%s,%s,%.*s", s->cfirst_bare, s->sfirst, (int)n, msg);
+	scram_hmac(s->hash, s->cred.stored_key, hl, auth, strlen(auth), sig);
+	for (i = 0; i < hl; i++)
+		key[i] = proof[i] ^ sig[i];
+	scram_h(s->hash, key, hl, hkey);
+	ok = timingsafe_memcmp(hkey, s->cred.stored_key, hl) == 0;
+	if (!ok || s->fake) {
+		rc = sasl_fail(s, SASLERR_NOT_AUTHORIZED);
+		goto done;
+	}
+	scram_hmac(s->hash, s->cred.server_key, hl, auth, strlen(auth), sig);
+	if (buf_puts(out, "v=") == -1 || base64_encode(out, sig, hl) == -1) {
+		rc = sasl_fail(s, SASLERR_TEMPORARY_AUTH_FAILURE);
+		goto done;
+	}
+	s->state = SASL_ST_DONE;
+	rc = SASL_SUCCESS;
+done:
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(proof, sizeof(proof));
+	free(auth);
+	free(msg);
+	return rc;
+malformed:
+	buf_clear(&b);
+	free(msg);
+	return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+}
+
+/* RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd */
+static enum sasl_rc
+plain_step(struct sasl *s, const char *in, size_t len)
+{
+	const char	*authcid, *passwd, *end = in + len;
+	char		*tmp;
+	char		 prepped[SASL_FIELD_MAX + 1];
+	size_t		 zlen, clen, plen;
+
+	if ((authcid = memchr(in, '\0', len)) == NULL)
+		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+	zlen = (size_t)(authcid - in);
+	authcid++;
+	if ((passwd = memchr(authcid, '\0', (size_t)(end - authcid))) == NULL)
+		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+	clen = (size_t)(passwd - authcid);
+	passwd++;
+	plen = (size_t)(end - passwd);
+	if (memchr(passwd, '\0', plen) != NULL || clen == 0 || plen == 0 ||
+	    zlen > SASL_FIELD_MAX || clen > SASL_FIELD_MAX ||
+	    plen > SASL_FIELD_MAX || !sasl_utf8_valid(in, zlen) ||
+	    !sasl_utf8_valid(authcid, clen) || !sasl_utf8_valid(passwd, plen))
+		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+	if (zlen > 0)
+		s->authzid = xstrndup(in, zlen);
+	tmp = xstrndup(authcid, clen);
+	s->username = sasl_prep_name(tmp);
+	free(tmp);
+	s->password = xstrndup(passwd, plen);
+	/* RFC 4616 4: if preparation fails or is empty, verification fails */
+	if (s->username == NULL ||
+	    scram_saslprep(s->password, prepped, sizeof(prepped)) == -1 ||
+	    prepped[0] == '\0') {
+		explicit_bzero(prepped, sizeof(prepped));
+		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
+	}
+	explicit_bzero(prepped, sizeof(prepped));
+	s->state = SASL_ST_CREDS;
+	return SASL_NEED_CREDS;
+}
+
+/*
+ * PLAIN against SCRAM credentials: derive StoredKey from the password with
+ * the stored salt and iterations and compare. An unknown account costs
+ * the same derivation so that timing does not tell.
+ */
+static enum sasl_rc
+plain_verify(struct sasl *s, const struct scram_creds *creds,
+    struct buf *out)
+{
+	struct scram_cred	 c, *use = &s->cred;
+	enum scram_hash		 h = SCRAM_SHA256;
+	uint8_t			 salted[SCRAM_KEY_MAX];
+	bool			 ok;
+
+	(void)out;
+	if (creds != NULL && sasl_cred_usable(&creds->h[SCRAM_SHA256]))
+		s->cred = creds->h[SCRAM_SHA256];
+	else if (creds != NULL && sasl_cred_usable(&creds->h[SCRAM_SHA1])) {
+		h = SCRAM_SHA1;
+		s->cred = creds->h[SCRAM_SHA1];
+	} else
+		sasl_fake_cred(s, h, &s->cred);
+	if (scram_salted_password(h, s->password, use->salt, use->saltlen,
+	    use->iter, salted) == -1)
+		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
+	scram_cred_from_salted(&c, h, salted, use->salt, use->saltlen,
+	    use->iter);
+	ok = timingsafe_memcmp(c.stored_key, use->stored_key,
+	    scram_hash_len(h)) == 0;
+	explicit_bzero(salted, sizeof(salted));
+	explicit_bzero(&c, sizeof(c));
+	if (!ok || s->fake)
+		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
+	sasl_wipe_password(s);
+	explicit_bzero(&s->cred, sizeof(s->cred));
+	s->state = SASL_ST_DONE;
+	return SASL_SUCCESS;
+}
+
+enum sasl_rc
+sasl_step(struct sasl *s, const char *in, size_t len, struct buf *out)
+{
+	if (len > SASL_MSG_MAX)
+		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+	switch (s->state) {
+	case SASL_ST_START:
+		/*
+		 * RFC 6120 6.4.2: without an initial response we send an
+		 * empty challenge, once. Neither mechanism's first message
+		 * can be empty, so an empty one means "absent".
+		 */
+		if (len == 0) {
+			if (s->empty_sent)
+				return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+			s->empty_sent = true;
+			return SASL_CHALLENGE;
+		}
+		if (s->mech == SASL_PLAIN)
+			return plain_step(s, in, len);
+		if (memchr(in, '\0', len) != NULL)
+			return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+		return scram_client_first(s, in, len);
+	case SASL_ST_FINAL:
+		if (memchr(in, '\0', len) != NULL)
+			return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+		return scram_client_final(s, in, len, out);
+	case SASL_ST_CREDS:
+		/* a response before our challenge: the client is out of turn */
+		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+	case SASL_ST_DONE:
+	default:
+		if (s->err == SASLERR_NONE)
+			s->err = SASLERR_MALFORMED_REQUEST;
+		return SASL_FAILURE;
+	}
+}
+
+enum sasl_rc
+sasl_set_creds(struct sasl *s, const struct scram_creds *creds,
+    struct buf *out)
+{
+	if (s->state != SASL_ST_CREDS)
+		fatalx("%s: not waiting for credentials", __func__);
+	if (s->mech == SASL_PLAIN)
+		return plain_verify(s, creds, out);
+	return scram_server_first(s, creds, out);
+}

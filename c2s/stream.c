@@ -1,0 +1,724 @@
+/*
+ * One client stream: socket and TLS I/O, the XML stream header and
+ * features, STARTTLS, stream errors, and stanzas of a bound session on
+ * their way to the router. SASL is in auth.c, binding in bind.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "../common/xml.h"
+#include "c2s.h"
+
+#define STREAM_READ_BUDGET	(4 * STREAM_READ_CHUNK)
+#define STREAM_LINGER		2.0	/* seconds to flush a closing stream */
+
+static void	stream_on_open(void *, const struct xnode *, const char *);
+static void	stream_on_element(void *, struct xnode *, struct arena *);
+static void	stream_on_close(void *);
+static void	stream_handshake(struct stream *);
+static int	stream_flush(struct stream *);
+
+static const struct xstream_cb stream_cbs = {
+	stream_on_open, stream_on_element, stream_on_close
+};
+
+struct stream *
+stream_find(uint64_t sid)
+{
+	return map_get64(c2s.streams, sid);
+}
+
+static void
+stream_mark_dirty(struct stream *st)
+{
+	if (!st->dirty && !st->dead) {
+		st->dirty = true;
+		st->next_dirty = c2s.dirty;
+		c2s.dirty = st;
+	}
+}
+
+void
+stream_write(struct stream *st, const char *p, size_t n)
+{
+	if (st->state == ST_CLOSING && st->dead)
+		return;
+	if (buf_append(&st->out, p, n) == -1) {
+		/* a client that does not read: never grow without limit */
+		log_info("%016llx output queue over %u bytes, closing",
+		    (unsigned long long)st->sid, STREAM_OUT_MAX);
+		buf_reset(&st->out);
+		st->tls_retry = false;
+		stream_error(st, SERR_POLICY_VIOLATION,
+		    "output queue limit reached");
+		return;
+	}
+	stream_mark_dirty(st);
+}
+
+void
+stream_puts(struct stream *st, const char *s)
+{
+	stream_write(st, s, strlen(s));
+}
+
+void
+stream_send_element(struct stream *st, const struct xnode *el)
+{
+	buf_reset(&c2s.scratch);
+	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1)
+		return;
+	stream_write(st, buf_rptr(&c2s.scratch), buf_avail(&c2s.scratch));
+}
+
+static void
+stream_send_header(struct stream *st, const char *from)
+{
+	struct buf	*b = &c2s.scratch;
+
+	random_bytes(st->id, STREAM_ID_LEN / 2);
+	hex_encode(st->id, st->id, STREAM_ID_LEN / 2);
+	buf_reset(b);
+	buf_puts(b, "<?xml version='1.0'?><stream:stream xmlns='"
+	    NS_CLIENT "' xmlns:stream='" NS_STREAM "' id='");
+	buf_puts(b, st->id);
+	if (from != NULL) {
+		buf_puts(b, "' from='");
+		xml_escape(b, from, strlen(from));
+	}
+	buf_puts(b, "' version='1.0' xml:lang='");
+	xml_escape(b, st->lang ? st->lang : "en",
+	    strlen(st->lang ? st->lang : "en"));
+	buf_puts(b, "'>");
+	stream_write(st, buf_rptr(b), buf_avail(b));
+	st->header_sent = true;
+}
+
+void
+stream_error(struct stream *st, enum stream_err cond, const char *text)
+{
+	struct buf	*b = &c2s.scratch;
+
+	if (st->state == ST_CLOSING)
+		return;
+	log_info("%016llx stream error %s%s%s", (unsigned long long)st->sid,
+	    stream_err_name(cond), text ? ": " : "", text ? text : "");
+	/* RFC 6120 4.9.1.1: the header goes first if not yet sent */
+	if (!st->header_sent)
+		stream_send_header(st, st->domain ? st->domain :
+		    c2s.conf.hosts[0].name);
+	buf_reset(b);
+	buf_printf(b, "<stream:error><%s xmlns='" NS_STREAMS_ERR "'/>",
+	    stream_err_name(cond));
+	if (text != NULL) {
+		buf_puts(b, "<text xmlns='" NS_STREAMS_ERR "'>");
+		xml_escape(b, text, strlen(text));
+		buf_puts(b, "</text>");
+	}
+	buf_puts(b, "</stream:error></stream:stream>");
+	stream_write(st, buf_rptr(b), buf_avail(b));
+	stream_close(st);
+}
+
+static void
+stream_kill(struct stream *st)
+{
+	if (st->dead)
+		return;
+	st->dead = true;
+	st->state = ST_CLOSING;
+	ev_io_stop(c2s.loop, &st->rio);
+	ev_io_stop(c2s.loop, &st->wio);
+	ev_timer_stop(c2s.loop, &st->timer);
+	st->next_dead = c2s.dead;
+	c2s.dead = st;
+}
+
+static void
+stream_linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	stream_kill(container_of(w, struct stream, timer));
+}
+
+/*
+ * Closes the stream: the router forgets the session now, queued output
+ * (the stream error, </stream:stream>) gets STREAM_LINGER seconds to go.
+ */
+void
+stream_close(struct stream *st)
+{
+	if (st->state == ST_CLOSING)
+		return;
+	if (st->registered)
+		uplink_sess_end(st);
+	st->registered = false;
+	map_del64(c2s.streams, st->sid);
+	st->state = ST_CLOSING;
+	ev_io_stop(c2s.loop, &st->rio);
+	st->reading = false;
+	ev_timer_stop(c2s.loop, &st->timer);
+	ev_timer_init(&st->timer, stream_linger_cb, STREAM_LINGER, 0.);
+	ev_timer_start(c2s.loop, &st->timer);
+	stream_mark_dirty(st);
+}
+
+static void
+stream_free(struct stream *st)
+{
+	if (st->tls != NULL)
+		gnutls_deinit(st->tls);
+	if (st->fd != -1)
+		close(st->fd);
+	xstream_free(st->xs);
+	sasl_free(st->sasl);
+	buf_clear(&st->out);
+	free(st->domain);
+	free(st->lang);
+	free(st->node);
+	free(st->jid);
+	free(st->bind_id);
+	c2s.nstreams--;
+	free(st);
+}
+
+/* called from the prepare watcher: flush what callbacks queued, reap */
+void
+stream_reap(void)
+{
+	struct stream	*st;
+
+	while ((st = c2s.dirty) != NULL) {
+		c2s.dirty = st->next_dirty;
+		st->dirty = false;
+		if (!st->dead && stream_flush(st) == -1)
+			stream_kill(st);
+	}
+	while ((st = c2s.dead) != NULL) {
+		c2s.dead = st->next_dead;
+		stream_free(st);
+	}
+}
+
+/* a closing stream whose output went out: end TLS and the socket */
+static void
+stream_finish(struct stream *st)
+{
+	if (st->tls_on)
+		(void)gnutls_bye(st->tls, GNUTLS_SHUT_WR);
+	shutdown(st->fd, SHUT_WR);
+	stream_kill(st);
+}
+
+static int
+stream_flush(struct stream *st)
+{
+	ssize_t	n;
+	size_t	len;
+
+	if (st->state == ST_HANDSHAKE)
+		return 0;
+	while (buf_avail(&st->out) > 0 || st->tls_retry) {
+		if (st->tls_on) {
+			if (st->tls_retry)
+				n = gnutls_record_send(st->tls, NULL, 0);
+			else {
+				len = buf_avail(&st->out);
+				if (len > 16384)
+					len = 16384;
+				n = gnutls_record_send(st->tls,
+				    buf_rptr(&st->out), len);
+			}
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+				st->tls_retry = true;
+				ev_io_start(c2s.loop, &st->wio);
+				return 0;
+			}
+			st->tls_retry = false;
+			if (n < 0) {
+				log_info("%016llx tls write: %s",
+				    (unsigned long long)st->sid,
+				    gnutls_strerror((int)n));
+				return -1;
+			}
+		} else {
+			n = write(st->fd, buf_rptr(&st->out),
+			    buf_avail(&st->out));
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN) {
+					ev_io_start(c2s.loop, &st->wio);
+					return 0;
+				}
+				log_debug("%016llx write: %s",
+				    (unsigned long long)st->sid,
+				    strerror(errno));
+				return -1;
+			}
+		}
+		buf_consume(&st->out, (size_t)n);
+	}
+	ev_io_stop(c2s.loop, &st->wio);
+	if (st->state == ST_STARTTLS) {
+		/* <proceed/> is out: the next bytes are the ClientHello */
+		if ((st->tls = tls_server_new(&c2s.tls, st->fd)) == NULL)
+			return -1;
+		st->state = ST_HANDSHAKE;
+		stream_handshake(st);
+	} else if (st->state == ST_CLOSING)
+		stream_finish(st);
+	return 0;
+}
+
+static void
+stream_start_reading(struct stream *st)
+{
+	if (!st->reading && st->state != ST_CLOSING) {
+		ev_io_start(c2s.loop, &st->rio);
+		st->reading = true;
+	}
+}
+
+static void
+stream_handshake(struct stream *st)
+{
+	int	rc;
+
+	rc = gnutls_handshake(st->tls);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+		if (gnutls_record_get_direction(st->tls) == 1) {
+			ev_io_start(c2s.loop, &st->wio);
+			ev_io_stop(c2s.loop, &st->rio);
+			st->reading = false;
+		} else {
+			ev_io_stop(c2s.loop, &st->wio);
+			stream_start_reading(st);
+		}
+		return;
+	}
+	if (rc < 0) {
+		log_info("%016llx tls handshake: %s",
+		    (unsigned long long)st->sid, gnutls_strerror(rc));
+		stream_kill(st);	/* no TLS: no way to send an error */
+		return;
+	}
+	log_trace(TRACE_TLS, "%016llx tls %s", (unsigned long long)st->sid,
+	    gnutls_protocol_get_name(gnutls_protocol_get_version(st->tls)));
+	st->tls_on = true;
+	ev_io_stop(c2s.loop, &st->wio);
+	stream_restart(st);
+	stream_start_reading(st);
+	/* the ClientHello's successor may already sit decrypted in GnuTLS */
+	if (gnutls_record_check_pending(st->tls) > 0)
+		ev_feed_event(c2s.loop, &st->rio, EV_READ);
+}
+
+/* after STARTTLS or SASL success: a new stream on the same connection */
+void
+stream_restart(struct stream *st)
+{
+	xstream_reset(st->xs);
+	st->header_sent = false;
+	st->state = ST_HEADER;
+}
+
+static void
+stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct stream	*st = container_of(w, struct stream, rio);
+	char		 data[STREAM_READ_CHUNK];
+	size_t		 got = 0;
+	ssize_t		 n;
+
+	(void)loop;
+	(void)revents;
+	if (st->state == ST_HANDSHAKE) {
+		stream_handshake(st);
+		return;
+	}
+	while (st->state != ST_CLOSING && st->state != ST_STARTTLS &&
+	    st->state != ST_HANDSHAKE) {
+		if (got >= STREAM_READ_BUDGET) {
+			/* fairness: come back next iteration */
+			ev_feed_event(c2s.loop, &st->rio, EV_READ);
+			return;
+		}
+		if (st->tls_on) {
+			n = gnutls_record_recv(st->tls, data, sizeof(data));
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+				return;
+			if (n == GNUTLS_E_REHANDSHAKE)
+				continue;	/* refused: we never renegotiate */
+			if (n < 0) {
+				log_info("%016llx tls read: %s",
+				    (unsigned long long)st->sid,
+				    gnutls_strerror((int)n));
+				stream_close(st);
+				return;
+			}
+		} else {
+			n = read(st->fd, data, sizeof(data));
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN) {
+					log_debug("%016llx read: %s",
+					    (unsigned long long)st->sid,
+					    strerror(errno));
+					stream_close(st);
+				}
+				return;
+			}
+		}
+		if (n == 0) {
+			log_debug("%016llx closed by client",
+			    (unsigned long long)st->sid);
+			stream_close(st);
+			return;
+		}
+		got += (size_t)n;
+		st->last_read = ev_now(c2s.loop);
+		log_trace(TRACE_XML, "%016llx recv %s",
+		    (unsigned long long)st->sid, log_esc(data, (size_t)n));
+		if (xstream_feed(st->xs, data, (size_t)n) == -1) {
+			stream_error(st, xstream_error(st->xs),
+			    xstream_error_text(st->xs));
+			return;
+		}
+		if (!st->tls_on && (size_t)n < sizeof(data))
+			return;
+	}
+	if (st->state == ST_STARTTLS) {
+		ev_io_stop(c2s.loop, &st->rio);
+		st->reading = false;
+	}
+}
+
+static void
+stream_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct stream	*st = container_of(w, struct stream, wio);
+
+	(void)loop;
+	(void)revents;
+	if (st->state == ST_HANDSHAKE)
+		stream_handshake(st);
+	else if (stream_flush(st) == -1)
+		stream_kill(st);
+}
+
+static void
+stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct stream	*st = container_of(w, struct stream, timer);
+	ev_tstamp	 idle;
+
+	(void)revents;
+	if (st->state != ST_BOUND) {
+		stream_error(st, SERR_CONNECTION_TIMEOUT,
+		    "negotiation took too long");
+		return;
+	}
+	idle = ev_now(loop) - st->last_read;
+	if (idle >= c2s.conf.idle_timeout) {
+		stream_error(st, SERR_CONNECTION_TIMEOUT, "idle");
+		return;
+	}
+	w->repeat = c2s.conf.idle_timeout - idle;
+	ev_timer_again(loop, w);
+}
+
+void
+stream_accept(struct listener *lst, int fd)
+{
+	struct stream	*st;
+
+	st = xcalloc(1, sizeof(*st));
+	st->fd = fd;
+	st->lst = lst;
+	st->sid = ((uint64_t)c2s.instance << 48) | ++c2s.next_sid;
+	buf_init(&st->out, STREAM_OUT_MAX);
+	st->xs = xstream_new(&stream_cbs, st, c2s.conf.max_stanza_size);
+	st->last_read = ev_now(c2s.loop);
+	ev_io_init(&st->rio, stream_read_cb, fd, EV_READ);
+	ev_io_init(&st->wio, stream_write_cb, fd, EV_WRITE);
+	ev_timer_init(&st->timer, stream_timer_cb,
+	    c2s.conf.negotiation_timeout, 0.);
+	ev_timer_start(c2s.loop, &st->timer);
+	map_put64(c2s.streams, st->sid, st);
+	c2s.nstreams++;
+	log_debug("%016llx accepted on %s port %u%s",
+	    (unsigned long long)st->sid, lst->cl->addr, lst->cl->port,
+	    lst->cl->kind == LISTEN_C2S_TLS ? " (direct TLS)" : "");
+	if (lst->cl->kind == LISTEN_C2S_TLS) {
+		/* XEP-0368: TLS from the first byte */
+		if ((st->tls = tls_server_new(&c2s.tls, fd)) == NULL) {
+			stream_close(st);
+			return;
+		}
+		st->state = ST_HANDSHAKE;
+		stream_handshake(st);
+		return;
+	}
+	st->state = ST_HEADER;
+	stream_start_reading(st);
+}
+
+/* ---- XML stream callbacks -------------------------------------------------- */
+
+static int
+stream_check_header(struct stream *st, const struct xnode *hdr,
+    const char *default_ns)
+{
+	const struct conf_host	*h;
+	const char		*to, *version, *lang;
+	char			 dom[JID_PART_MAX + 1];
+
+	lang = xnode_attr_ns(hdr, NS_XML, "lang");
+	if (lang != NULL && st->lang == NULL && strlen(lang) <= 35 &&
+	    strspn(lang, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == strlen(lang))
+		st->lang = xstrdup(lang);
+	/* RFC 6120 4.9.3.10 */
+	if (strcmp(hdr->ns, NS_STREAM) != 0) {
+		stream_error(st, SERR_INVALID_NAMESPACE, NULL);
+		return -1;
+	}
+	if (strcmp(hdr->name, "stream") != 0) {
+		stream_error(st, SERR_BAD_FORMAT, "expected <stream:stream>");
+		return -1;
+	}
+	if (strcmp(default_ns, NS_CLIENT) != 0) {
+		stream_error(st, SERR_INVALID_NAMESPACE,
+		    "the content namespace must be jabber:client");
+		return -1;
+	}
+	/* RFC 6120 4.9.3.6 */
+	to = xnode_attr(hdr, "to");
+	if (to == NULL || jid_nameprep(to, dom) == -1 ||
+	    (h = conf_host_find(&c2s.conf, dom)) == NULL ||
+	    (st->domain != NULL && strcmp(st->domain, h->name) != 0)) {
+		stream_error(st, SERR_HOST_UNKNOWN, NULL);
+		return -1;
+	}
+	if (st->domain == NULL)
+		st->domain = xstrdup(h->name);
+	/* RFC 6120 4.7.5: we speak 1.0; a missing version means 0.9 */
+	version = xnode_attr(hdr, "version");
+	if (version == NULL || strtol(version, NULL, 10) < 1) {
+		stream_error(st, SERR_UNSUPPORTED_VERSION, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
+{
+	struct stream	*st = ctx;
+	struct buf	*b = &c2s.scratch;
+
+	if (st->state != ST_HEADER) {
+		stream_error(st, SERR_BAD_FORMAT, NULL);
+		return;
+	}
+	if (stream_check_header(st, hdr, default_ns) == -1)
+		return;
+	stream_send_header(st, st->domain);
+	buf_reset(b);
+	buf_puts(b, "<stream:features>");
+	if (!st->tls_on)
+		buf_puts(b, c2s.conf.c2s_require_tls ?
+		    "<starttls xmlns='" NS_TLS "'><required/></starttls>" :
+		    "<starttls xmlns='" NS_TLS "'/>");
+	if (!st->authed)
+		auth_features(st, b);
+	else
+		bind_features(st, b);
+	buf_puts(b, "</stream:features>");
+	stream_write(st, buf_rptr(b), buf_avail(b));
+	st->state = st->authed ? (st->jid ? ST_BOUND : ST_AUTHED) :
+	    ST_FEATURES;
+}
+
+static void
+stream_starttls(struct stream *st)
+{
+	if (st->tls_on) {
+		/* RFC 6120 5.4.2.2: no second TLS layer */
+		stream_error(st, SERR_POLICY_VIOLATION, "TLS already on");
+		return;
+	}
+	stream_puts(st, "<proceed xmlns='" NS_TLS "'/>");
+	st->state = ST_STARTTLS;
+	/* RFC 6120 5.4.3.3: nothing sent in the clear after <starttls/> */
+	xstream_stop(st->xs);
+}
+
+static int
+stanza_kind(const struct xnode *el)
+{
+	if (strcmp(el->ns, NS_CLIENT) != 0)
+		return -1;
+	if (strcmp(el->name, "message") == 0)
+		return KIND_MESSAGE;
+	if (strcmp(el->name, "presence") == 0)
+		return KIND_PRESENCE;
+	if (strcmp(el->name, "iq") == 0)
+		return KIND_IQ;
+	return -1;
+}
+
+static int
+stanza_type(int kind, const char *t)
+{
+	static const char *const msg[] = {
+		"normal", "chat", "groupchat", "headline", "error", NULL
+	};
+	static const char *const pres[] = {
+		"", "unavailable", "subscribe", "subscribed", "unsubscribe",
+		"unsubscribed", "probe", "error", NULL
+	};
+	static const char *const iq[] = {
+		"get", "set", "result", "error", NULL
+	};
+	const char *const	*names;
+	int			 i;
+
+	names = kind == KIND_MESSAGE ? msg : kind == KIND_PRESENCE ? pres : iq;
+	if (t == NULL)
+		return kind == KIND_IQ ? STANZA_TYPE_BAD : 0;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], t) == 0)
+			return i;
+	/* RFC 6121 5.2.2: an unknown message type is treated as normal */
+	return kind == KIND_MESSAGE ? MSG_NORMAL : STANZA_TYPE_BAD;
+}
+
+static void
+stanza_reject(struct stream *st, struct xnode *el, struct arena *a,
+    enum stanza_err cond, const char *text)
+{
+	if (stanza_is_error(el))
+		return;		/* RFC 6120 8.3.1: never answer an error */
+	/* the reply goes to this session, from the address it was sent to */
+	if (cond == XERR_JID_MALFORMED)
+		xnode_set_attr(a, el, "to", NULL);
+	xnode_set_attr(a, el, "from", st->jid);
+	stanza_make_error(a, el, cond, text);
+	stream_send_element(st, el);
+}
+
+/* a stanza of a bound session: check, stamp and hand to the router */
+static void
+stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
+{
+	struct jid	 to;
+	const char	*tostr;
+	char		*norm = NULL;
+	struct xnode	*c;
+	int		 kind, type, n;
+
+	if ((kind = stanza_kind(el)) == -1) {
+		stream_error(st, SERR_UNSUPPORTED_STANZA_TYPE, el->name);
+		return;
+	}
+	type = stanza_type(kind, xnode_attr(el, "type"));
+	if (type == STANZA_TYPE_BAD) {
+		stanza_reject(st, el, a, XERR_BAD_REQUEST, "unknown type");
+		return;
+	}
+	if (kind == KIND_IQ) {
+		/* RFC 6120 8.2.3: an id, and one payload for get and set */
+		for (n = 0, c = xnode_child(el, NULL, NULL); c != NULL;
+		    c = xnode_next(c, NULL, NULL))
+			n++;
+		if (xnode_attr(el, "id") == NULL ||
+		    ((type == IQ_GET || type == IQ_SET) && n != 1)) {
+			stanza_reject(st, el, a, XERR_BAD_REQUEST,
+			    "an iq needs an id and one payload element");
+			return;
+		}
+	}
+	if ((tostr = xnode_attr(el, "to")) != NULL) {
+		if (jid_parse(&to, tostr) == -1) {
+			stanza_reject(st, el, a, XERR_JID_MALFORMED, NULL);
+			return;
+		}
+		norm = jid_full(&to);
+		jid_clear(&to);
+		xnode_set_attr(a, el, "to", norm);
+	}
+	/* RFC 6120 8.1.2.1: the server stamps from; the client's is ignored */
+	xnode_set_attr(a, el, "from", st->jid);
+	buf_reset(&c2s.scratch);
+	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1 ||
+	    uplink_stanza(st, kind, type, norm, st->jid, &c2s.scratch) == -1) {
+		buf_reset(&c2s.scratch);
+		if (kind != KIND_PRESENCE)
+			stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
+			    "the server is restarting; try again");
+	}
+	free(norm);
+}
+
+static void
+stream_on_element(void *ctx, struct xnode *el, struct arena *a)
+{
+	struct stream	*st = ctx;
+
+	if (st->state == ST_CLOSING)
+		return;
+	log_trace(TRACE_XML, "%016llx element %s state=%d",
+	    (unsigned long long)st->sid, el->name, st->state);
+	switch (st->state) {
+	case ST_FEATURES:
+		if (strcmp(el->ns, NS_TLS) == 0 &&
+		    strcmp(el->name, "starttls") == 0) {
+			stream_starttls(st);
+			return;
+		}
+		if (auth_element(st, el) == 0)
+			return;
+		break;
+	case ST_AUTHED:
+	case ST_BOUND:
+		switch (bind_element(st, el, a)) {
+		case 0:
+		case -1:
+			return;
+		}
+		if (st->state == ST_BOUND) {
+			stream_stanza(st, el, a);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	/* RFC 6120 4.9.3.12: nothing else before authentication and binding */
+	stream_error(st, SERR_NOT_AUTHORIZED, NULL);
+}
+
+static void
+stream_on_close(void *ctx)
+{
+	struct stream	*st = ctx;
+
+	log_debug("%016llx stream closed by client",
+	    (unsigned long long)st->sid);
+	if (st->state != ST_CLOSING) {
+		stream_puts(st, "</stream:stream>");
+		stream_close(st);
+	}
+	xstream_stop(st->xs);
+}

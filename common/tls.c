@@ -1,0 +1,76 @@
+/*
+ * Server-side TLS setup. All hosts' certificates go into one credentials
+ * object: GnuTLS then selects the certificate whose names match the SNI
+ * the client sent, and the first one when there is none.
+ */
+#include <gnutls/gnutls.h>
+
+#include "log.h"
+#include "tls.h"
+
+int
+tls_ctx_init(struct tls_ctx *t, const struct conf *c)
+{
+	const char	*errpos = NULL;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = gnutls_global_init()) < 0) {
+		log_warnx("tls: init: %s", gnutls_strerror(rc));
+		return -1;
+	}
+	if ((rc = gnutls_certificate_allocate_credentials(&t->creds)) < 0) {
+		log_warnx("tls: credentials: %s", gnutls_strerror(rc));
+		return -1;
+	}
+	for (i = 0; i < c->nhosts; i++) {
+		rc = gnutls_certificate_set_x509_key_file(t->creds,
+		    c->hosts[i].cert, c->hosts[i].key, GNUTLS_X509_FMT_PEM);
+		if (rc < 0) {
+			log_warnx("tls: host %s: certificate %s / key %s: %s",
+			    c->hosts[i].name, c->hosts[i].cert,
+			    c->hosts[i].key, gnutls_strerror(rc));
+			gnutls_certificate_free_credentials(t->creds);
+			return -1;
+		}
+	}
+	rc = gnutls_priority_init(&t->prio, c->tls_priority, &errpos);
+	if (rc < 0) {
+		log_warnx("tls: priority \"%s\" at \"%s\": %s",
+		    c->tls_priority, errpos ? errpos : "", gnutls_strerror(rc));
+		gnutls_certificate_free_credentials(t->creds);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tls_ctx_clear(struct tls_ctx *t)
+{
+	gnutls_priority_deinit(t->prio);
+	gnutls_certificate_free_credentials(t->creds);
+	gnutls_global_deinit();
+}
+
+gnutls_session_t
+tls_server_new(struct tls_ctx *t, int fd)
+{
+	gnutls_session_t	s;
+	int			rc;
+
+	if ((rc = gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK |
+	    GNUTLS_NO_SIGNAL)) < 0) {
+		log_warnx("tls: session: %s", gnutls_strerror(rc));
+		return NULL;
+	}
+	if ((rc = gnutls_priority_set(s, t->prio)) < 0 ||
+	    (rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
+	    t->creds)) < 0) {
+		log_warnx("tls: session setup: %s", gnutls_strerror(rc));
+		gnutls_deinit(s);
+		return NULL;
+	}
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	gnutls_transport_set_int(s, fd);
+	return s;
+}

@@ -1,0 +1,246 @@
+/*
+ * The router's end of the process links: Unix sockets in the run
+ * directory for c2s processes (router.sock) and parleyctl (router.ctl),
+ * peer credentials checked at accept, LINK_HELLO first, then one switch
+ * over frame types per role.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/credwire.h"
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "../storage/store.h"
+#include "ctl.h"
+#include "router.h"
+
+static void
+rlink_closed(struct link *l, const char *why, void *ctx)
+{
+	struct rlink	*rl = ctx;
+
+	(void)l;
+	if (rl->role == LINK_ROLE_C2S)
+		log_warnx("c2s[%u] link closed: %s", rl->instance, why);
+	else
+		log_debug("%s link closed: %s", l->name, why);
+	sess_end_all(rl);
+	map_free(rl->sess, NULL);
+	if (rl->prev != NULL)
+		rl->prev->next = rl->next;
+	else
+		router.links = rl->next;
+	if (rl->next != NULL)
+		rl->next->prev = rl->prev;
+	free(rl);
+}
+
+static void
+auth_get(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
+{
+	struct scram_creds	 c;
+	struct link_out		 m;
+	char			 node[JID_PART_MAX + 1], dom[JID_PART_MAX + 1];
+	uint32_t		 status = 0;
+
+	link_get_str(in, node, sizeof(node));
+	link_get_str(in, dom, sizeof(dom));
+	if (!link_in_done(in)) {
+		link_fail(rl->l, "bad LINK_AUTH_GET");
+		return;
+	}
+	if (store_account_get(router.store, node, dom, &c) == -1)
+		status = errno == ENOENT ? 1 : 2;
+	link_begin(&m, rl->l, LINK_AUTH_CRED, h->sid);
+	link_put_u32(&m, status);
+	if (status == 0)
+		cred_put(&m, &c);
+	link_end(&m);
+	explicit_bzero(&c, sizeof(c));
+}
+
+static int
+c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
+{
+	struct link_in	 in;
+	struct rstanza	 rs;
+	struct sess	*s;
+	uint8_t		 kind, type;
+	uint16_t	 pad;
+	uint32_t	 flags;
+	size_t		 tolen, fromlen;
+	char		 jid[JID_STR_MAX + 1];
+	char		 to[JID_STR_MAX + 1];
+
+	link_in_init(&in, payload, h->len);
+	switch (h->type) {
+	case LINK_AUTH_GET:
+		auth_get(rl, h, &in);
+		return 0;
+	case LINK_SESS_BEGIN:
+		link_get_str(&in, jid, sizeof(jid));
+		link_get_u32(&in, &flags);
+		if (!link_in_done(&in))
+			return -1;
+		sess_begin(rl, h->sid, jid);
+		return 0;
+	case LINK_SESS_END:
+		if ((s = sess_find(rl, h->sid)) != NULL)
+			sess_end(s);
+		return 0;
+	case LINK_STANZA:
+		memset(&rs, 0, sizeof(rs));
+		link_get_u8(&in, &kind);
+		link_get_u8(&in, &type);
+		link_get_u16(&in, &pad);
+		link_get_strn(&in, &rs.to, &tolen);
+		link_get_strn(&in, &rs.from, &fromlen);
+		link_get_strn(&in, &rs.xml, &rs.xlen);
+		if (!link_in_done(&in) || rs.xml == NULL || rs.from == NULL ||
+		    kind < KIND_MESSAGE || kind > KIND_IQ ||
+		    tolen > JID_STR_MAX)
+			return -1;
+		if ((s = sess_find(rl, h->sid)) == NULL) {
+			log_debug("stanza from unknown session %016llx",
+			    (unsigned long long)h->sid);
+			return 0;
+		}
+		/* the envelope strings are not NUL-terminated */
+		if (rs.to != NULL) {
+			memcpy(to, rs.to, tolen);
+			to[tolen] = '\0';
+			rs.to = to;
+		}
+		rs.from = s->full;	/* the session's, whatever was sent */
+		rs.sender = s;
+		rs.kind = kind;
+		rs.type = type;
+		deliver_stanza(&rs);
+		return 0;
+	default:
+		log_warnx("c2s[%u] sent unexpected %s", rl->instance,
+		    link_msg_name(h->type));
+		return -1;
+	}
+}
+
+static int
+rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
+    void *ctx)
+{
+	struct rlink	*rl = ctx;
+	struct link_in	 in;
+	uint32_t	 ver, role, inst;
+
+	if (!rl->hello) {
+		if (h->type != LINK_HELLO)
+			return link_fail(l, "expected LINK_HELLO, got %s",
+			    link_msg_name(h->type));
+		link_in_init(&in, payload, h->len);
+		link_get_u32(&in, &ver);
+		link_get_u32(&in, &role);
+		link_get_u32(&in, &inst);
+		if (!link_in_done(&in))
+			return -1;
+		if (ver != LINK_VERSION) {
+			/* answer with ours so the peer can say why */
+			link_hello(l, (enum link_role)rl->role, 0);
+			return link_fail(l, "peer speaks link version %u, "
+			    "we speak %u", ver, LINK_VERSION);
+		}
+		if (role != rl->role)
+			return link_fail(l, "role %u on the wrong socket", role);
+		rl->hello = true;
+		rl->instance = inst;
+		snprintf(l->name, sizeof(l->name), "%s[%u]",
+		    role == LINK_ROLE_C2S ? "c2s" : "ctl", inst);
+		if (role == LINK_ROLE_C2S) {
+			log_info("c2s[%u] connected", inst);
+			link_hello(l, LINK_ROLE_C2S, 0);
+		}
+		return 0;
+	}
+	if (rl->role == LINK_ROLE_CTL)
+		return ctl_frame(l, h, payload, router.store);
+	return c2s_frame(rl, h, payload);
+}
+
+static void
+rlink_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct rlink	*rl;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	enum link_role	 role;
+	int		 fd;
+
+	(void)revents;
+	role = w == &router.c2s_io ? LINK_ROLE_C2S : LINK_ROLE_CTL;
+	if ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept on the %s socket",
+			    role == LINK_ROLE_C2S ? "c2s" : "control");
+		return;
+	}
+	/* links are authenticated: only our own user (or root) */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    (cred.uid != geteuid() && cred.uid != 0)) {
+		log_warnx("refused a link from uid %d", (int)cred.uid);
+		close(fd);
+		return;
+	}
+	rl = xcalloc(1, sizeof(*rl));
+	rl->role = role;
+	rl->sess = map_new();
+	rl->l = link_new(loop, fd, role == LINK_ROLE_C2S ? "c2s" : "ctl",
+	    router.conf.link_queue_max, rlink_frame, rlink_closed, rl);
+	rl->next = router.links;
+	if (router.links != NULL)
+		router.links->prev = rl;
+	router.links = rl;
+}
+
+static int
+rlink_socket(const char *name, ev_io *w)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s",
+	    router.conf.rundir, name) >= sizeof(sun.sun_path)) {
+		log_warnx("%s: rundir \"%s\" is too long for a socket path",
+		    router.conf.path, router.conf.rundir);
+		return -1;
+	}
+	(void)unlink(sun.sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(sun.sun_path, 0600) == -1 || listen(fd, 128) == -1) {
+		log_warn("socket %s", sun.sun_path);
+		return -1;
+	}
+	ev_io_init(w, rlink_accept_cb, fd, EV_READ);
+	ev_io_start(router.loop, w);
+	return fd;
+}
+
+int
+rlink_listen(void)
+{
+	if ((router.c2s_fd = rlink_socket("router.sock", &router.c2s_io)) ==
+	    -1 || (router.ctl_fd = rlink_socket("router.ctl",
+	    &router.ctl_io)) == -1)
+		return -1;
+	return 0;
+}

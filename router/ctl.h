@@ -1,0 +1,37 @@
+/*
+ * The router side of the control socket: parleyctl's account commands
+ * (LINK_CTL_*) applied to storage while the server runs, so the router's
+ * view stays the truth and live sessions can be told about a change.
+ */
+#ifndef PARLEY_ROUTER_CTL_H
+#define PARLEY_ROUTER_CTL_H
+
+struct link;
+struct link_hdr;
+struct store;
+
+/*
+ * Handles one frame from a control link after its LINK_HELLO (which the
+ * router checks itself): ADDUSER, PASSWD, DELUSER, LIST. Each request is
+ * answered with LINK_CTL_REPLY (u32 status: 0 or an errno value, str
+ * text); LIST answers with newline-separated bare JIDs in replies of up to
+ * CTL_LIST_CHUNK bytes, all but the last flagged LINK_CTL_MORE. Writes are
+ * committed before the reply is queued. payload (h->len bytes) is
+ * borrowed. Returns -1 on a malformed or unexpected frame: the caller
+ * closes the link.
+ */
+int	ctl_frame(struct link *l, const struct link_hdr *h,
+	    const char *payload, struct store *st);
+
+#define CTL_LIST_CHUNK	(64 * 1024)
+
+/*
+ * Called after a successful DELUSER or PASSWD: the account's credentials
+ * are gone or changed, so its sessions must not outlive them.
+ */
+typedef void	ctl_user_gone_fn(const char *node, const char *domain);
+
+/* provided by the router (kicks that user's sessions); a ctl_user_gone_fn */
+void	router_user_changed(const char *node, const char *domain);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * IQs addressed to the server or, on an account's behalf, to a bare JID
+ * (RFC 6120 10.3, RFC 6121 8.5.2.1.3). One table of handlers: a feature
+ * is a file and a line here, and disco#info lists exactly these.
+ */
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/xml.h"
+#include "router.h"
+
+static const struct iq_handler *const iq_handlers[] = {
+	&ping_handler,
+	&disco_info_handler,
+	&disco_items_handler,
+};
+
+struct iq_job {
+	struct rstanza	*rs;
+	bool		 account;
+};
+
+void
+iq_make_result(struct xnode *iq, struct arena *a)
+{
+	const char	*to = xnode_attr(iq, "to");
+	const char	*from = xnode_attr(iq, "from");
+
+	xnode_set_attr(a, iq, "to", from);
+	xnode_set_attr(a, iq, "from", to);
+	xnode_set_attr(a, iq, "type", "result");
+	iq->children = iq->last = NULL;
+}
+
+void
+iq_features(struct xnode *query, struct arena *a)
+{
+	struct xnode	*f;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(iq_handlers) / sizeof(*iq_handlers); i++) {
+		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
+		xnode_set_attr(a, f, "var", iq_handlers[i]->ns);
+	}
+}
+
+static void
+iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
+{
+	struct iq_job			*job = arg;
+	struct rstanza			*rs = job->rs;
+	const struct iq_handler		*h;
+	struct xnode			*q;
+	size_t				 i;
+
+	if ((q = xnode_child(iq, NULL, NULL)) == NULL)
+		return;
+	for (i = 0; i < sizeof(iq_handlers) / sizeof(*iq_handlers); i++) {
+		h = iq_handlers[i];
+		if (strcmp(h->ns, q->ns) != 0 || (h->name != NULL &&
+		    strcmp(h->name, q->name) != 0))
+			continue;
+		if (job->account ? !h->account : !h->server)
+			break;
+		if (rs->type == IQ_GET && h->get != NULL) {
+			h->get(rs, iq, a);
+			return;
+		}
+		if (rs->type == IQ_SET && h->set != NULL) {
+			h->set(rs, iq, a);
+			return;
+		}
+		break;
+	}
+	/* RFC 6120 8.4: a payload we do not serve */
+	if (xnode_attr(iq, "from") == NULL)
+		xnode_set_attr(a, iq, "from", rs->sender->full);
+	stanza_make_error(a, iq, XERR_SERVICE_UNAVAILABLE, NULL);
+	deliver_tree(rs->sender, iq);
+}
+
+void
+iq_to_server(struct rstanza *rs, bool account)
+{
+	struct iq_job	job = { rs, account };
+
+	/* results and errors to the server end here */
+	if (rs->type != IQ_GET && rs->type != IQ_SET)
+		return;
+	(void)deliver_parse(rs->xml, rs->xlen, iq_dispatch, &job);
+}

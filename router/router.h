@@ -1,0 +1,130 @@
+/*
+ * The router: the hub. It owns the session table, answers the c2s
+ * processes' requests (credentials, binding), routes stanzas between
+ * sessions and answers IQs addressed to the server. It is the only
+ * process that writes storage.
+ */
+#ifndef PARLEY_ROUTER_H
+#define PARLEY_ROUTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "../common/arena.h"
+#include "../common/buf.h"
+#include "../common/conf.h"
+#include "../common/link.h"
+#include "../common/xml.h"
+
+struct store;
+struct xstream;
+
+/* one connected process: a c2s or a parleyctl */
+struct rlink {
+	struct link	*l;
+	enum link_role	 role;
+	uint32_t	 instance;
+	bool		 hello;
+	struct map	*sess;		/* sid -> struct sess (c2s) */
+	struct rlink	*prev, *next;
+};
+
+struct user;
+
+/* one bound client session */
+struct sess {
+	struct rlink	*rl;
+	uint64_t	 sid;
+	char		*full;		/* node@domain/resource */
+	struct user	*user;
+	struct sess	*next;		/* in user->sessions */
+	int		 priority;
+	bool		 available;	/* sent available presence */
+};
+
+/* the online resources of one account */
+struct user {
+	char		*bare;
+	struct sess	*sessions;
+};
+
+/* a stanza being routed, with what the envelope says */
+struct rstanza {
+	struct sess	*sender;
+	int		 kind;
+	int		 type;
+	const char	*to;		/* normalised, NULL if absent */
+	const char	*from;
+	const char	*xml;
+	size_t		 xlen;
+};
+
+struct router {
+	struct ev_loop	*loop;
+	struct conf	 conf;
+	struct store	*store;
+	int		 c2s_fd;
+	int		 ctl_fd;
+	ev_io		 c2s_io;
+	ev_io		 ctl_io;
+	struct rlink	*links;
+	struct map	*by_full;	/* full JID -> sess */
+	struct map	*by_bare;	/* bare JID -> user */
+	struct xstream	*parser;	/* for stanzas whose content we read */
+	struct buf	 scratch;
+};
+
+extern struct router	router;
+
+/* c2s.c: links to c2s processes and parleyctl */
+int	 rlink_listen(void);
+
+/* session.c */
+void	 sess_begin(struct rlink *, uint64_t sid, const char *jid);
+void	 sess_end(struct sess *);
+void	 sess_kick(struct sess *, int stream_err);
+struct sess *sess_find(struct rlink *, uint64_t sid);
+void	 sess_end_all(struct rlink *);
+
+/* deliver.c */
+void	 deliver_stanza(struct rstanza *);
+void	 deliver_to_sess(struct sess *, int kind, int type, const char *to,
+	    const char *from, const char *xml, size_t xlen);
+/*
+ * Parses a stanza we must read or answer: fn gets the tree (valid for the
+ * call) and its arena. Returns -1 if the bytes are not one element.
+ */
+int	 deliver_parse(const char *xml, size_t len,
+	    void (*fn)(struct xnode *, struct arena *, void *), void *arg);
+/* answers the stanza with an error (never an error to an error) */
+void	 deliver_error(struct rstanza *, enum stanza_err);
+/* sends a tree to a session */
+void	 deliver_tree(struct sess *, const struct xnode *);
+
+/* iq.c */
+void	 iq_to_server(struct rstanza *, bool account);
+
+/* one IQ handler: a payload namespace (and element) it answers */
+struct iq_handler {
+	const char	*ns;
+	const char	*name;
+	bool		 server;	/* answered for the server's JID */
+	bool		 account;	/* answered for an account's bare JID */
+	void		(*get)(struct rstanza *, struct xnode *iq,
+			    struct arena *);
+	void		(*set)(struct rstanza *, struct xnode *iq,
+			    struct arena *);
+};
+
+/* ping.c, disco.c */
+extern const struct iq_handler	ping_handler;
+extern const struct iq_handler	disco_info_handler;
+extern const struct iq_handler	disco_items_handler;
+/* the feature list of disco#info: one place, from the handler table */
+void	 iq_features(struct xnode *query, struct arena *);
+/* turns iq into its result (swaps to/from, type result, no children) */
+void	 iq_make_result(struct xnode *iq, struct arena *);
+
+#endif

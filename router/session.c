@@ -1,0 +1,156 @@
+/*
+ * The session table: full JID -> session, bare JID -> the account's
+ * online resources, (link, sid) -> session. Binding conflicts are settled
+ * here: the new session wins, the old one is closed with <conflict/>.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "../common/xmpp.h"
+#include "ctl.h"
+#include "router.h"
+
+struct sess *
+sess_find(struct rlink *rl, uint64_t sid)
+{
+	return map_get64(rl->sess, sid);
+}
+
+/* unlinks s from every table and frees it */
+static void
+sess_unlink(struct sess *s)
+{
+	struct user	*u = s->user;
+	struct sess	**pp;
+
+	map_del64(s->rl->sess, s->sid);
+	if (map_get(router.by_full, s->full) == s)
+		map_del(router.by_full, s->full);
+	for (pp = &u->sessions; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	if (u->sessions == NULL) {
+		map_del(router.by_bare, u->bare);
+		free(u->bare);
+		free(u);
+	}
+	free(s->full);
+	free(s);
+}
+
+static void
+sess_reply(struct rlink *rl, uint64_t sid, uint32_t status, const char *jid)
+{
+	struct link_out	m;
+
+	link_begin(&m, rl->l, LINK_SESS_BOUND, sid);
+	link_put_u32(&m, status);
+	link_put_str(&m, jid);
+	link_end(&m);
+}
+
+void
+sess_kick(struct sess *s, int err)
+{
+	struct link_out	m;
+
+	log_info("session %s closed: %s", log_escs(s->full),
+	    stream_err_name((enum stream_err)err));
+	link_begin(&m, s->rl->l, LINK_SESS_KICK, s->sid);
+	link_put_u32(&m, (uint32_t)err);
+	link_end(&m);
+	sess_unlink(s);
+}
+
+void
+sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
+{
+	struct jid	 j;
+	struct sess	*s, *old;
+	struct user	*u;
+	char		*bare;
+
+	if (jid_parse(&j, jid) == -1 || j.node == NULL ||
+	    j.resource == NULL) {
+		sess_reply(rl, sid, XERR_JID_MALFORMED + 1, NULL);
+		return;
+	}
+	if ((old = sess_find(rl, sid)) != NULL)
+		sess_unlink(old);	/* a c2s reusing a sid: its old one ended */
+	s = xcalloc(1, sizeof(*s));
+	s->rl = rl;
+	s->sid = sid;
+	s->full = jid_full(&j);
+	bare = jid_bare(&j);
+	jid_clear(&j);
+	/* RFC 6120 7.7.2.2: the new session wins the resource */
+	if ((old = map_get(router.by_full, s->full)) != NULL)
+		sess_kick(old, SERR_CONFLICT);
+	if ((u = map_get(router.by_bare, bare)) == NULL) {
+		u = xcalloc(1, sizeof(*u));
+		u->bare = bare;
+		map_put(router.by_bare, bare, u);
+	} else
+		free(bare);
+	s->user = u;
+	s->next = u->sessions;
+	u->sessions = s;
+	map_put(router.by_full, s->full, s);
+	map_put64(rl->sess, sid, s);
+	log_info("session %s bound on c2s[%u]", log_escs(s->full),
+	    rl->instance);
+	sess_reply(rl, sid, 0, s->full);
+}
+
+void
+sess_end(struct sess *s)
+{
+	log_info("session %s ended", log_escs(s->full));
+	sess_unlink(s);
+}
+
+static int
+sess_collect(const void *key, size_t len, void *val, void *arg)
+{
+	struct sess	***pp = arg;
+
+	(void)key;
+	(void)len;
+	*(*pp)++ = val;
+	return 0;
+}
+
+/* the link to a c2s dropped: its sessions are gone */
+void
+sess_end_all(struct rlink *rl)
+{
+	struct sess	**v, **p;
+	size_t		  n, i;
+
+	if (rl->sess == NULL || (n = map_count(rl->sess)) == 0)
+		return;
+	v = p = xcalloc(n, sizeof(*v));
+	map_foreach(rl->sess, sess_collect, &p);
+	for (i = 0; i < n; i++)
+		sess_unlink(v[i]);
+	free(v);
+	log_info("c2s[%u] gone: %zu sessions ended", rl->instance, n);
+}
+
+/* parleyctl changed or removed an account: its sessions must not outlive it */
+void
+router_user_changed(const char *node, const char *domain)
+{
+	struct user	*u;
+	char		 bare[JID_STR_MAX + 1];
+
+	jid_format(bare, node, domain, NULL);
+	while ((u = map_get(router.by_bare, bare)) != NULL)
+		sess_kick(u->sessions, SERR_NOT_AUTHORIZED);
+}

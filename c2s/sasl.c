@@ -34,7 +34,7 @@ struct sasl {
 	enum scram_hash	 hash;
 	enum sasl_state	 state;
 	enum sasl_err	 err;
-	bool		 empty_sent;	/* answered an absent initial response */
+	bool		 empty_sent;	/* answered an absent first response */
 	bool		 fake;		/* no such account: fail at the end */
 	char		*username;	/* SASLprepped authcid */
 	char		*authzid;
@@ -305,7 +305,6 @@ scram_client_first(struct sasl *s, const char *in, size_t len)
 	char		*msg, *p;
 	size_t		 n;
 	char		*user = NULL;
-	enum sasl_err	 err = SASLERR_MALFORMED_REQUEST;
 
 	msg = xstrndup(in, len);
 	p = msg;
@@ -361,7 +360,7 @@ scram_client_first(struct sasl *s, const char *in, size_t len)
 fail:
 	free(user);
 	free(msg);
-	return sasl_fail(s, err);
+	return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 }
 
 static void
@@ -602,6 +601,12 @@ plain_verify(struct sasl *s, const struct scram_creds *creds,
 enum sasl_rc
 sasl_step(struct sasl *s, const char *in, size_t len, struct buf *out)
 {
+	if (s->state == SASL_ST_DONE) {
+		/* the caller should have stopped; keep the first error */
+		if (s->err == SASLERR_NONE)
+			s->err = SASLERR_MALFORMED_REQUEST;
+		return SASL_FAILURE;
+	}
 	if (len > SASL_MSG_MAX)
 		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 	switch (s->state) {
@@ -631,9 +636,7 @@ sasl_step(struct sasl *s, const char *in, size_t len, struct buf *out)
 		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 	case SASL_ST_DONE:
 	default:
-		if (s->err == SASLERR_NONE)
-			s->err = SASLERR_MALFORMED_REQUEST;
-		return SASL_FAILURE;
+		fatalx("%s: bad state %d", __func__, (int)s->state);
 	}
 }
 

@@ -82,9 +82,10 @@ static void
 stream_send_header(struct stream *st, const char *from)
 {
 	struct buf	*b = &c2s.scratch;
+	unsigned char	 rnd[STREAM_ID_LEN / 2];
 
-	random_bytes(st->id, STREAM_ID_LEN / 2);
-	hex_encode(st->id, st->id, STREAM_ID_LEN / 2);
+	random_bytes(rnd, sizeof(rnd));
+	hex_encode(st->id, rnd, sizeof(rnd));
 	buf_reset(b);
 	buf_puts(b, "<?xml version='1.0'?><stream:stream xmlns='"
 	    NS_CLIENT "' xmlns:stream='" NS_STREAM "' id='");
@@ -359,7 +360,7 @@ stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (n == GNUTLS_E_REHANDSHAKE)
 				continue;	/* refused: we never renegotiate */
 			if (n < 0) {
-				log_info("%016llx tls read: %s",
+				log_debug("%016llx tls read: %s",
 				    (unsigned long long)st->sid,
 				    gnutls_strerror((int)n));
 				stream_close(st);

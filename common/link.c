@@ -153,7 +153,7 @@ int
 link_end(struct link_out *m)
 {
 	struct link	*l = m->l;
-	size_t		 plen;
+	size_t		 plen = 0;
 	uint32_t	 len;
 
 	if (!m->fail) {

@@ -1,0 +1,548 @@
+/*
+ * parleyd, the supervisor: checks the configuration, prepares the data and
+ * run directories, starts the router and the c2s processes, restarts a child
+ * that dies (with backoff) and stops them all on SIGTERM or SIGINT. It never
+ * touches stanzas.
+ */
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "../common/conf.h"
+#include "../common/log.h"
+#include "../common/util.h"
+
+#define DEFAULT_CONF		"etc/parley.conf"
+#define ROUTER_BIN		"parley-router"
+#define C2S_BIN			"parley-c2s"
+#define PID_FILE		"parleyd.pid"
+
+#define BACKOFF_MIN		1.	/* seconds before the first restart */
+#define BACKOFF_MAX		30.
+#define BACKOFF_RESET		60.	/* up this long: next death is a first */
+#define STOP_GRACE		5.	/* SIGTERM to SIGKILL */
+
+struct child {
+	char		 label[32];	/* "router", "c2s[2]" */
+	char		**argv;
+	pid_t		 pid;		/* 0 while not running */
+	ev_tstamp	 started;
+	double		 backoff;	/* delay before the next restart */
+	ev_child	 cw;
+	ev_timer	 restart;
+};
+
+static struct child	*children;
+static size_t		 nchildren;
+static bool		 stopping;
+static ev_timer		 stop_timer;
+static ev_signal	 sig_term, sig_int, sig_hup;
+static char		*pid_path;
+static int		 pid_fd = -1;
+
+static void	child_spawn(struct ev_loop *, struct child *);
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: parleyd [-dn] [-c file] [-T trace,...]\n"
+	    "       parleyd -h [config]\n");
+	exit(1);
+}
+
+/*
+ * Creates path and its missing parents; the last component gets mode.
+ * An existing directory is left as it is (the operator may have chosen
+ * its mode).
+ */
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char		*p, *s;
+	struct stat	 st;
+	int		 rv = -1;
+
+	p = xstrdup(path);
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST)
+			goto done;
+		*s = '/';
+	}
+	if (mkdir(p, mode) == -1 && errno != EEXIST)
+		goto done;
+	if (stat(p, &st) == -1)
+		goto done;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto done;
+	}
+	rv = 0;
+ done:
+	free(p);
+	return rv;
+}
+
+/*
+ * The pid file doubles as a lock: a second parleyd on the same run
+ * directory would fight the first over router.sock. The lock dies with
+ * the process, so a stale file after a crash is simply taken over.
+ */
+static int
+pidfile_create(const char *rundir)
+{
+	char	 buf[32];
+	int	 n;
+
+	pid_path = xasprintf("%s/%s", rundir, PID_FILE);
+	pid_fd = open(pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (pid_fd == -1) {
+		log_warn("cannot open pid file %s", pid_path);
+		return -1;
+	}
+	if (flock(pid_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = (int)read(pid_fd, buf, sizeof(buf) - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			log_warnx("another parleyd (pid %s) is using %s",
+			    buf[0] != '\0' ? buf : "?", rundir);
+		} else
+			log_warn("cannot lock pid file %s", pid_path);
+		close(pid_fd);
+		pid_fd = -1;
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(pid_fd, 0) == -1 || write(pid_fd, buf, (size_t)n) != n) {
+		log_warn("cannot write pid file %s", pid_path);
+		unlink(pid_path);
+		close(pid_fd);
+		pid_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+pidfile_remove(void)
+{
+	if (pid_fd == -1)
+		return;
+	if (unlink(pid_path) == -1)
+		log_warn("cannot remove pid file %s", pid_path);
+	close(pid_fd);
+	pid_fd = -1;
+}
+
+/* returns new: the directory holding our own executable */
+static char *
+self_dir(void)
+{
+	char	 path[PATH_MAX];
+	ssize_t	 n;
+
+	if ((n = readlink("/proc/self/exe", path, sizeof(path) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	path[n] = '\0';
+	return xstrdup(dirname(path));
+}
+
+/* returns new: argv for one child; instance 0 means no -i */
+static char **
+child_argv(const char *bin, const char *conf_path, int instance, bool debug,
+    const char *traces)
+{
+	char	**argv;
+	size_t	  n = 0;
+
+	argv = xcalloc(10, sizeof(*argv));
+	argv[n++] = xstrdup(bin);
+	argv[n++] = xstrdup("-c");
+	argv[n++] = xstrdup(conf_path);
+	if (instance > 0) {
+		argv[n++] = xstrdup("-i");
+		argv[n++] = xasprintf("%d", instance);
+	}
+	if (debug)
+		argv[n++] = xstrdup("-d");
+	if (traces != NULL) {
+		argv[n++] = xstrdup("-T");
+		argv[n++] = xstrdup(traces);
+	}
+	argv[n] = NULL;
+	return argv;
+}
+
+static void
+child_free(struct child *c)
+{
+	size_t	i;
+
+	if (c->argv == NULL)
+		return;
+	for (i = 0; c->argv[i] != NULL; i++)
+		free(c->argv[i]);
+	free(c->argv);
+	c->argv = NULL;
+}
+
+static size_t
+children_alive(void)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].pid > 0)
+			n++;
+	return n;
+}
+
+static void
+describe_status(char *buf, size_t len, int status)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "changed state (status 0x%x)", status);
+}
+
+static void
+child_schedule_restart(struct ev_loop *loop, struct child *c)
+{
+	double	delay = c->backoff;
+
+	c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+	    c->backoff * 2;
+	ev_timer_set(&c->restart, delay, 0.);
+	ev_timer_start(loop, &c->restart);
+}
+
+static void
+child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct child	*c = container_of(w, struct child, cw);
+	char		 how[96];
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	describe_status(how, sizeof(how), w->rstatus);
+	c->pid = 0;
+
+	if (stopping) {
+		log_info("%s pid=%d %s", c->label, w->rpid, how);
+		if (children_alive() == 0)
+			ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	/* a child that ran for a while crashed afresh: start from 1s again */
+	if (ev_now(loop) - c->started >= BACKOFF_RESET)
+		c->backoff = BACKOFF_MIN;
+	log_warnx("%s pid=%d %s, restarting in %.0fs", c->label, w->rpid,
+	    how, c->backoff);
+	child_schedule_restart(loop, c);
+}
+
+static void
+child_restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct child	*c = container_of(w, struct child, restart);
+
+	(void)revents;
+	if (!stopping)
+		child_spawn(loop, c);
+}
+
+static void
+child_spawn(struct ev_loop *loop, struct child *c)
+{
+	sigset_t	 all;
+	pid_t		 parent = getpid(), pid;
+	int		 fd;
+
+	if ((pid = fork()) == -1) {
+		log_warn("fork %s, retrying in %.0fs", c->label, c->backoff);
+		child_schedule_restart(loop, c);
+		return;
+	}
+	if (pid == 0) {
+		/*
+		 * The child must not keep our signal mask (exec keeps it),
+		 * and must not outlive us: a supervisor killed with SIGKILL
+		 * leaves no orphans behind. If we died between fork and
+		 * prctl, the death signal will never come: check.
+		 */
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+		    getppid() != parent)
+			_exit(1);
+		/* children never read stdin; keep the terminal to parleyctl */
+		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			if (fd != STDIN_FILENO)
+				close(fd);
+		}
+		execv(c->argv[0], c->argv);
+		fprintf(stderr, "parleyd: exec %s: %s\n", c->argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	c->pid = pid;
+	c->started = ev_now(loop);
+	ev_child_set(&c->cw, pid, 0);
+	ev_child_start(loop, &c->cw);
+	log_info("started %s pid=%d", c->label, (int)pid);
+}
+
+static void
+children_kill(const char *why)
+{
+	size_t	i;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].pid <= 0)
+			continue;
+		log_warnx("%s pid=%d %s, killing it", children[i].label,
+		    (int)children[i].pid, why);
+		kill(children[i].pid, SIGKILL);
+	}
+}
+
+static void
+stop_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	char	why[64];
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	snprintf(why, sizeof(why), "did not stop within %.0fs", STOP_GRACE);
+	children_kill(why);
+}
+
+/*
+ * SIGTERM or SIGINT. Ctrl-C in a terminal sends SIGINT to the whole
+ * process group, so the children may be exiting already: once stopping is
+ * set their deaths are expected and nothing is restarted. The signal
+ * watchers run at a higher priority than the child watchers so that a
+ * child reaped in the same loop iteration is not taken for a crash.
+ */
+static void
+stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	size_t	i;
+
+	(void)revents;
+	if (stopping) {
+		/* a second Ctrl-C: do not wait out the grace period */
+		ev_timer_stop(loop, &stop_timer);
+		children_kill("still running at a second signal");
+		return;
+	}
+	stopping = true;
+	log_info("signal %d (%s), stopping", w->signum, strsignal(w->signum));
+	for (i = 0; i < nchildren; i++) {
+		ev_timer_stop(loop, &children[i].restart);
+		if (children[i].pid > 0 &&
+		    kill(children[i].pid, SIGTERM) == -1 && errno != ESRCH)
+			log_warn("kill %s pid=%d", children[i].label,
+			    (int)children[i].pid);
+	}
+	if (children_alive() == 0) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_init(&stop_timer, stop_timeout_cb, STOP_GRACE, 0.);
+	ev_timer_start(loop, &stop_timer);
+}
+
+static void
+hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_warnx("reload is not supported yet; restart parleyd to apply "
+	    "configuration changes");
+}
+
+static void
+child_setup(struct child *c, const char *name, int instance, char **argv)
+{
+	memset(c, 0, sizeof(*c));
+	if (instance > 0)
+		snprintf(c->label, sizeof(c->label), "%s[%d]", name, instance);
+	else
+		snprintf(c->label, sizeof(c->label), "%s", name);
+	c->argv = argv;
+	c->backoff = BACKOFF_MIN;
+	ev_init(&c->cw, child_exit_cb);
+	ev_init(&c->restart, child_restart_cb);
+}
+
+static void
+signal_watch(struct ev_loop *loop, ev_signal *w,
+    void (*cb)(struct ev_loop *, ev_signal *, int), int signum)
+{
+	ev_signal_init(w, cb, signum);
+	ev_set_priority(w, EV_MAXPRI);
+	ev_signal_start(loop, w);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	 conf;
+	struct ev_loop	*loop;
+	const char	*conf_file = DEFAULT_CONF, *traces = NULL;
+	char		*conf_abs, *dir, *router_bin, *c2s_bin;
+	bool		 check = false, debug = false, help = false;
+	int		 ch, lvl, i;
+
+	log_init("parleyd", 0);
+	while ((ch = getopt(argc, argv, "c:dhnT:")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_file = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'h':
+			help = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'T':
+			if (log_parse_traces(optarg) == -1) {
+				fprintf(stderr, "parleyd: unknown trace class "
+				    "in \"%s\" (use link,xml,tls,sasl,dns)\n",
+				    optarg);
+				exit(1);
+			}
+			traces = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (help) {
+		if (argc == 1 && strcmp(argv[0], "config") == 0) {
+			conf_usage(stdout);
+			exit(0);
+		}
+		if (argc != 0)
+			usage();
+		printf("usage: parleyd [-dn] [-c file] [-T trace,...]\n"
+		    "  -c file   configuration (default %s)\n"
+		    "  -d        debug logging in every process\n"
+		    "  -n        check the configuration and exit\n"
+		    "  -T list   trace classes: link,xml,tls,sasl,dns\n"
+		    "  -h config list every configuration option\n",
+		    DEFAULT_CONF);
+		exit(0);
+	}
+	if (argc != 0)
+		usage();
+
+	if (conf_load(&conf, conf_file) == -1)
+		exit(1);
+	if (check) {
+		printf("configuration OK\n");
+		conf_clear(&conf);
+		exit(0);
+	}
+	if (conf.log_level != NULL &&
+	    (lvl = log_parse_level(conf.log_level)) != -1)
+		log_verbosity = lvl;
+	if (debug)
+		log_verbosity = LOG_LVL_DEBUG;
+
+	/* children must find the file whatever their working directory */
+	if ((conf_abs = realpath(conf_file, NULL)) == NULL)
+		fatal("realpath %s", conf_file);
+	dir = self_dir();
+	router_bin = xasprintf("%s/%s", dir, ROUTER_BIN);
+	c2s_bin = xasprintf("%s/%s", dir, C2S_BIN);
+	if (access(router_bin, X_OK) == -1)
+		fatal("cannot run %s", router_bin);
+	if (access(c2s_bin, X_OK) == -1)
+		fatal("cannot run %s", c2s_bin);
+
+	/* the data directory holds credentials: nobody else may read it */
+	if (mkdir_p(conf.datadir, 0700) == -1) {
+		log_warn("cannot create datadir %s", conf.datadir);
+		exit(1);
+	}
+	if (mkdir_p(conf.rundir, 0700) == -1) {
+		log_warn("cannot create rundir %s", conf.rundir);
+		exit(1);
+	}
+	if (pidfile_create(conf.rundir) == -1)
+		exit(1);
+
+	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
+		pidfile_remove();
+		fatalx("cannot initialise libev");
+	}
+	signal_watch(loop, &sig_term, stop_cb, SIGTERM);
+	signal_watch(loop, &sig_int, stop_cb, SIGINT);
+	signal_watch(loop, &sig_hup, hup_cb, SIGHUP);
+
+	nchildren = 1 + (size_t)(conf.workers > 0 ? conf.workers : 0);
+	children = xcalloc(nchildren, sizeof(*children));
+	child_setup(&children[0], "router", 0,
+	    child_argv(router_bin, conf_abs, 0, debug, traces));
+	for (i = 1; (size_t)i < nchildren; i++)
+		child_setup(&children[i], "c2s", i,
+		    child_argv(c2s_bin, conf_abs, i, debug, traces));
+
+	log_info("starting: config=%s workers=%d pid=%ld", conf_abs,
+	    conf.workers, (long)getpid());
+	/* the router first: c2s processes retry until its socket is up */
+	for (i = 0; (size_t)i < nchildren; i++)
+		child_spawn(loop, &children[i]);
+
+	ev_run(loop, 0);
+
+	pidfile_remove();
+	log_info("stopped");
+	for (i = 0; (size_t)i < nchildren; i++)
+		child_free(&children[i]);
+	free(children);
+	free(pid_path);
+	free(router_bin);
+	free(c2s_bin);
+	free(dir);
+	free(conf_abs);
+	conf_clear(&conf);
+	ev_loop_destroy(loop);
+	return 0;
+}

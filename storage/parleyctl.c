@@ -1,0 +1,634 @@
+/*
+ * parleyctl: the operator's account tool. While the server runs it sends
+ * each command to the router over <rundir>/router.ctl, so the router stays
+ * the only writer and can end the sessions of a changed account; with the
+ * server stopped it opens the store itself. Passwords never leave this
+ * process: only SCRAM credentials derived here are sent or stored.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../common/conf.h"
+#include "../common/credwire.h"
+#include "../common/jid.h"
+#include "../common/link.h"
+#include "../common/log.h"
+#include "../common/scram.h"
+#include "../common/util.h"
+#include "store.h"
+
+#define CTL_SOCKET	"router.ctl"
+#define CTL_TIMEOUT	60		/* seconds without a reply: give up */
+#define PASSWORD_MAX	1023		/* bytes, as SASLprep takes them */
+/* the largest request: header, str jid, credentials */
+#define FRAME_MAX	(LINK_HDR_LEN + 4 + JID_STR_MAX + CRED_WIRE_MAX)
+
+#define EXIT_USAGE	2
+
+enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST };
+
+static const struct {
+	const char	*name;
+	enum cmd	 cmd;
+	int		 minargs, maxargs;
+} cmds[] = {
+	{ "adduser",	CMD_ADDUSER,	1, 1 },
+	{ "deluser",	CMD_DELUSER,	1, 1 },
+	{ "passwd",	CMD_PASSWD,	1, 1 },
+	{ "list",	CMD_LIST,	0, 1 },
+};
+
+/* a request built in memory: blocking tool, no struct link */
+struct frame {
+	uint8_t	b[FRAME_MAX];
+	size_t	len;
+	bool	fail;
+};
+
+static struct termios	tty_saved;
+static volatile sig_atomic_t tty_changed;
+
+static void __attribute__((noreturn))
+usage(FILE *fp, int code)
+{
+	fprintf(fp,
+	    "usage: parleyctl [-c FILE] COMMAND [ARGS]\n"
+	    "  adduser JID     create an account (password from stdin)\n"
+	    "  deluser JID     delete an account\n"
+	    "  passwd JID      set a new password (from stdin)\n"
+	    "  list [DOMAIN]   print accounts, one bare JID per line\n"
+	    "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
+	exit(code);
+}
+
+/* ---- frames ---------------------------------------------------------- */
+
+static void
+frame_bytes(struct frame *f, const void *p, size_t n)
+{
+	if (f->fail || n > sizeof(f->b) - f->len) {
+		f->fail = true;
+		return;
+	}
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+}
+
+static void
+frame_u32(struct frame *f, uint32_t v)
+{
+	v = htobe32(v);
+	frame_bytes(f, &v, 4);
+}
+
+/* link.h str: u32 length (0xffffffff for NULL), then the bytes */
+static void
+frame_str(struct frame *f, const char *s)
+{
+	if (s == NULL) {
+		frame_u32(f, UINT32_MAX);
+		return;
+	}
+	frame_u32(f, (uint32_t)strlen(s));
+	frame_bytes(f, s, strlen(s));
+}
+
+static void
+frame_creds(struct frame *f, const struct scram_creds *cr)
+{
+	size_t	n;
+
+	if (f->fail)
+		return;
+	if ((n = cred_encode(f->b + f->len, sizeof(f->b) - f->len, cr)) == 0)
+		f->fail = true;
+	f->len += n;
+}
+
+static void
+frame_begin(struct frame *f, uint16_t type)
+{
+	uint16_t	v16;
+	uint64_t	sid = 0;
+
+	memset(f->b, 0, LINK_HDR_LEN);
+	v16 = htobe16(type);
+	memcpy(f->b + 4, &v16, 2);
+	memcpy(f->b + 8, &sid, 8);
+	f->len = LINK_HDR_LEN;
+	f->fail = false;
+}
+
+static int
+frame_send(int fd, struct frame *f)
+{
+	uint32_t	len;
+
+	if (f->fail) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	len = htobe32((uint32_t)(f->len - LINK_HDR_LEN));
+	memcpy(f->b, &len, 4);
+	return link_write_all(fd, f->b, f->len);
+}
+
+/* ---- arguments --------------------------------------------------------- */
+
+static void
+print_hosts(const struct conf *conf)
+{
+	size_t	i;
+
+	fprintf(stderr, " (configured:");
+	for (i = 0; i < conf->nhosts; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", conf->hosts[i].name);
+	fprintf(stderr, ")\n");
+}
+
+/* a bare JID node@domain of a configured host; prints why not */
+static int
+account_parse(const struct conf *conf, const char *arg, struct jid *j)
+{
+	if (jid_parse(j, arg) == -1) {
+		fprintf(stderr, "parleyctl: %s: not a valid JID\n", arg);
+		return -1;
+	}
+	if (j->node == NULL || j->resource != NULL) {
+		fprintf(stderr, "parleyctl: %s: not a bare JID (node@domain)\n",
+		    arg);
+		jid_clear(j);
+		return -1;
+	}
+	if (conf_host_find(conf, j->domain) == NULL) {
+		fprintf(stderr, "parleyctl: %s: %s is not a host of this "
+		    "server", arg, j->domain);
+		print_hosts(conf);
+		jid_clear(j);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+domain_parse(const struct conf *conf, const char *arg, char *out)
+{
+	if (jid_nameprep(arg, out) == -1) {
+		fprintf(stderr, "parleyctl: %s: not a valid domain\n", arg);
+		return -1;
+	}
+	if (conf_host_find(conf, out) == NULL) {
+		fprintf(stderr, "parleyctl: %s is not a host of this server",
+		    out);
+		print_hosts(conf);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- passwords --------------------------------------------------------- */
+
+static void
+tty_restore_sig(int sig)
+{
+	if (tty_changed)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+	/* the prompt left the cursor mid-line */
+	(void)!write(STDERR_FILENO, "\n", 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* one line from stdin without the line end; NULL at EOF. returns new */
+static char *
+line_read(void)
+{
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+
+	if ((n = getline(&line, &cap, stdin)) == -1) {
+		free(line);
+		return NULL;
+	}
+	if (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	return line;
+}
+
+static void
+secret_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* prompts on the terminal with echo off; returns new, or NULL */
+static char *
+tty_read(const char *prompt)
+{
+	struct termios		 t;
+	struct sigaction	 sa, oint, oterm, ohup;
+	char			*line;
+	int			 saved;
+
+	if (tcgetattr(STDIN_FILENO, &tty_saved) == -1)
+		return NULL;
+	t = tty_saved;
+	t.c_lflag &= ~(tcflag_t)ECHO;
+	t.c_lflag |= ECHONL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_restore_sig;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &oint);
+	sigaction(SIGTERM, &sa, &oterm);
+	sigaction(SIGHUP, &sa, &ohup);
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == -1) {
+		line = NULL;
+		goto out;
+	}
+	tty_changed = 1;
+	line = line_read();
+	saved = errno;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+	tty_changed = 0;
+	errno = saved;
+out:
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGTERM, &oterm, NULL);
+	sigaction(SIGHUP, &ohup, NULL);
+	return line;
+}
+
+/* returns new: the password, or NULL after printing why */
+static char *
+password_read(const char *jid)
+{
+	char	 prompt[JID_STR_MAX + 32];
+	char	*p1, *p2;
+
+	if (isatty(STDIN_FILENO)) {
+		snprintf(prompt, sizeof(prompt), "Password for %s: ", jid);
+		if ((p1 = tty_read(prompt)) == NULL) {
+			fprintf(stderr, "parleyctl: no password read\n");
+			return NULL;
+		}
+		if ((p2 = tty_read("Repeat password: ")) == NULL ||
+		    strcmp(p1, p2) != 0) {
+			fprintf(stderr, "parleyctl: passwords do not match\n");
+			secret_free(p1);
+			secret_free(p2);
+			return NULL;
+		}
+		secret_free(p2);
+	} else if ((p1 = line_read()) == NULL) {
+		fprintf(stderr, "parleyctl: no password on standard input\n");
+		return NULL;
+	}
+	if (*p1 == '\0') {
+		fprintf(stderr, "parleyctl: empty password\n");
+		secret_free(p1);
+		return NULL;
+	}
+	if (strlen(p1) > PASSWORD_MAX) {
+		fprintf(stderr, "parleyctl: password longer than %d bytes\n",
+		    PASSWORD_MAX);
+		secret_free(p1);
+		return NULL;
+	}
+	return p1;
+}
+
+/* ---- the two ways to run a command -------------------------------------- */
+
+static int
+print_account(const char *node, const char *domain, void *arg)
+{
+	(void)arg;
+	return printf("%s@%s\n", node, domain) < 0;
+}
+
+/* returns 0 or an errno value */
+static int
+run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
+    const char *domain, const struct scram_creds *cr)
+{
+	struct store	*st;
+	char		 err[512];
+	int		 rc = 0;
+
+	if ((st = store_open(conf->datadir, conf->lmdb_mapsize, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "parleyctl: %s\n", err);
+		return EIO;
+	}
+	switch (cmd) {
+	case CMD_ADDUSER:
+		rc = store_account_add(st, j->node, j->domain, cr);
+		break;
+	case CMD_PASSWD:
+		rc = store_account_set(st, j->node, j->domain, cr);
+		break;
+	case CMD_DELUSER:
+		rc = store_account_del(st, j->node, j->domain);
+		break;
+	case CMD_LIST:
+		rc = store_account_list(st, domain, print_account, NULL);
+		break;
+	}
+	if (rc == -1)
+		rc = errno;
+	store_close(st);
+	return rc;
+}
+
+/*
+ * Connects to the router. Returns the socket, -1 when no router listens
+ * (no socket file, or a stale one), or -2 after printing an error.
+ */
+static int
+ctl_connect(const char *rundir)
+{
+	struct sockaddr_un	sun;
+	struct timeval		tv = { .tv_sec = CTL_TIMEOUT };
+	int			fd, n;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", rundir,
+	    CTL_SOCKET);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "parleyctl: %s/%s: path too long for a "
+		    "socket\n", rundir, CTL_SOCKET);
+		return -2;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		fprintf(stderr, "parleyctl: socket: %s\n", strerror(errno));
+		return -2;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		n = errno;
+		close(fd);
+		if (n == ENOENT || n == ECONNREFUSED)
+			return -1;
+		fprintf(stderr, "parleyctl: %s: %s\n", sun.sun_path,
+		    strerror(n));
+		return -2;
+	}
+	/* a wedged router must not hang the operator's shell */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/*
+ * Sends one request and reads the replies. Returns the router's status (0
+ * or an errno value; its text in detail), or -1 after printing a link
+ * error. LIST output is printed as it arrives.
+ */
+static int
+run_router(int fd, enum cmd cmd, const char *jid, const char *domain,
+    const struct scram_creds *cr, char *detail, size_t dlen)
+{
+	static struct frame	 f;
+	static const uint16_t	 types[] = {
+		[CMD_ADDUSER] = LINK_CTL_ADDUSER,
+		[CMD_DELUSER] = LINK_CTL_DELUSER,
+		[CMD_PASSWD] = LINK_CTL_PASSWD,
+		[CMD_LIST] = LINK_CTL_LIST,
+	};
+	struct link_hdr		 h;
+	struct link_in		 in;
+	char			*payload;
+	const char		*text;
+	size_t			 tlen;
+	uint32_t		 status, version, role, inst;
+
+	frame_begin(&f, LINK_HELLO);
+	frame_u32(&f, LINK_VERSION);
+	frame_u32(&f, LINK_ROLE_CTL);
+	frame_u32(&f, 0);
+	if (frame_send(fd, &f) == -1)
+		goto fail;
+	frame_begin(&f, types[cmd]);
+	frame_str(&f, cmd == CMD_LIST ? domain : jid);
+	if (cmd == CMD_ADDUSER || cmd == CMD_PASSWD)
+		frame_creds(&f, cr);
+	if (frame_send(fd, &f) == -1)
+		goto fail;
+	explicit_bzero(&f, sizeof(f));
+
+	for (;;) {
+		if (link_read_frame(fd, &h, &payload) == -1)
+			goto fail;
+		link_in_init(&in, payload, h.len);
+		switch (h.type) {
+		case LINK_HELLO:
+			link_get_u32(&in, &version);
+			link_get_u32(&in, &role);
+			link_get_u32(&in, &inst);
+			/* the router answers a mismatch with its version */
+			if (!in.bad && version != LINK_VERSION) {
+				fprintf(stderr, "parleyctl: the router speaks "
+				    "link version %u, parleyctl %u\n",
+				    version, LINK_VERSION);
+				free(payload);
+				return -1;
+			}
+			if (in.bad)
+				goto bad;
+			free(payload);
+			continue;
+		case LINK_CTL_REPLY:
+			link_get_u32(&in, &status);
+			link_get_strn(&in, &text, &tlen);
+			if (!link_in_done(&in))
+				goto bad;
+			break;
+		default:
+			goto bad;
+		}
+		if (status == 0 && cmd == CMD_LIST && text != NULL &&
+		    fwrite(text, 1, tlen, stdout) != tlen) {
+			free(payload);
+			return EIO;
+		}
+		if (status == 0 && (h.flags & LINK_CTL_MORE)) {
+			free(payload);
+			continue;
+		}
+		snprintf(detail, dlen, "%.*s", text ? (int)tlen : 0,
+		    text ? text : "");
+		free(payload);
+		return status > INT32_MAX ? EPROTO : (int)status;
+	}
+
+bad:
+	fprintf(stderr, "parleyctl: unexpected %s from the router\n",
+	    link_msg_name(h.type));
+	free(payload);
+	return -1;
+fail:
+	explicit_bzero(&f, sizeof(f));
+	fprintf(stderr, "parleyctl: control connection: %s\n",
+	    errno == ECONNRESET ? "closed by the router" : strerror(errno));
+	return -1;
+}
+
+/* the one place results are worded, for both ways of running */
+static int
+report(enum cmd cmd, const char *jid, int status, const char *detail)
+{
+	static const char *const done[] = {
+		[CMD_ADDUSER] = "added",
+		[CMD_DELUSER] = "deleted",
+		[CMD_PASSWD] = "changed the password of",
+		[CMD_LIST] = NULL,
+	};
+	const char	*what = jid != NULL ? jid : "list";
+
+	if (status == 0) {
+		if (done[cmd] != NULL)
+			printf("%s %s\n", done[cmd], jid);
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+	}
+	switch (status) {
+	case ENOENT:
+		fprintf(stderr, "%s: no such account\n", what);
+		break;
+	case EEXIST:
+		fprintf(stderr, "%s: already exists\n", what);
+		break;
+	case ENOSPC:
+		fprintf(stderr, "%s: storage is full (raise lmdb-mapsize)\n",
+		    what);
+		break;
+	default:
+		fprintf(stderr, "%s: %s\n", what, detail != NULL &&
+		    *detail != '\0' ? detail : strerror(status));
+		break;
+	}
+	return 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf		 conf;
+	struct jid		 j;
+	struct scram_creds	 cr;
+	const char		*path, *domain = NULL;
+	char			*jid = NULL, *pw;
+	char			 dombuf[JID_PART_MAX + 1], detail[256];
+	enum cmd		 cmd;
+	size_t			 i;
+	int			 ch, fd, status, code;
+
+	path = getenv("PARLEY_CONF");
+	if (path == NULL || *path == '\0')
+		path = "etc/parley.conf";
+	/* '+': options end at the command, as in "parleyctl list -x" */
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage(stderr, EXIT_USAGE);
+	for (i = 0; i < nitems(cmds); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			break;
+	if (i == nitems(cmds)) {
+		fprintf(stderr, "parleyctl: unknown command \"%s\"\n",
+		    argv[0]);
+		usage(stderr, EXIT_USAGE);
+	}
+	if (argc - 1 < cmds[i].minargs || argc - 1 > cmds[i].maxargs)
+		usage(stderr, EXIT_USAGE);
+	cmd = cmds[i].cmd;
+
+	log_init("parleyctl", 0);
+	log_verbosity = LOG_LVL_WARN;
+	/* a router that goes away mid-write is an error, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
+	if (conf_load(&conf, path) == -1)
+		return 1;
+
+	memset(&j, 0, sizeof(j));
+	memset(&cr, 0, sizeof(cr));
+	if (cmd == CMD_LIST) {
+		if (argc == 2) {
+			if (domain_parse(&conf, argv[1], dombuf) == -1)
+				goto fail;
+			domain = dombuf;
+		}
+	} else {
+		if (account_parse(&conf, argv[1], &j) == -1)
+			goto fail;
+		jid = jid_bare(&j);
+	}
+	if (cmd == CMD_ADDUSER || cmd == CMD_PASSWD) {
+		if ((pw = password_read(jid)) == NULL)
+			goto fail;
+		ch = scram_creds_make(&cr, pw, conf.scram_iterations);
+		secret_free(pw);
+		if (ch == -1) {
+			fprintf(stderr, "parleyctl: the password contains "
+			    "characters SASLprep (RFC 4013) prohibits\n");
+			goto fail;
+		}
+	}
+
+	detail[0] = '\0';
+	if ((fd = ctl_connect(conf.rundir)) == -2)
+		goto fail;
+	if (fd == -1)
+		status = run_direct(&conf, cmd, &j, domain, &cr);
+	else {
+		status = run_router(fd, cmd, jid, domain, &cr, detail,
+		    sizeof(detail));
+		close(fd);
+	}
+	explicit_bzero(&cr, sizeof(cr));
+	if (status == -1)
+		goto fail;
+	code = report(cmd, jid, status, detail);
+	free(jid);
+	jid_clear(&j);
+	conf_clear(&conf);
+	return code;
+
+fail:
+	explicit_bzero(&cr, sizeof(cr));
+	free(jid);
+	jid_clear(&j);
+	conf_clear(&conf);
+	return 1;
+}

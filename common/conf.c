@@ -1,0 +1,1112 @@
+/*
+ * The configuration file, shared by every process. Each option is declared
+ * once in opts[] below: parsing, bounds, defaults, messages, freeing and
+ * conf_usage() all come from that one table.
+ *
+ * Format:
+ *	# a comment runs to the end of the line (outside quotes)
+ *	name value		one directive per line, exactly one value
+ *	name "a b \" \\"	double quotes for values with spaces or '#';
+ *				\" and \\ are the only escapes
+ *	host NAME {		a virtual host; NAME is nameprepped and unique
+ *		certificate PATH
+ *		key PATH
+ *	}
+ * Blank lines are ignored and option names are kebab-case. Integers are
+ * decimal. Sizes are bytes or a number with a K, M, G or T suffix (powers
+ * of 1024); durations are seconds or a number with an s, m or h suffix;
+ * booleans are yes|no, true|false or on|off. c2s-listen and c2s-tls-listen
+ * may repeat; any other option may be set once (per host block for host
+ * options). Relative paths are taken from parleyd's working directory.
+ * At least one host is required.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "conf.h"
+#include "jid.h"
+#include "log.h"
+#include "util.h"
+
+#define KIB	1024ULL
+#define MIB	(1024 * KIB)
+#define GIB	(1024 * MIB)
+#define TIB	(1024 * GIB)
+
+#define CONF_MAXTOK	4	/* longest directive: host NAME { + 1 extra */
+#define CONF_NAME_MAX	64	/* longer unknown names get no suggestion */
+
+enum opt_type {
+	OT_INT,
+	OT_SIZE,
+	OT_DURATION,
+	OT_BOOL,
+	OT_STRING,
+	OT_PATH,
+	OT_ENUM,
+	OT_LISTEN,
+};
+
+enum opt_scope {
+	OS_GLOBAL,		/* stored in struct conf */
+	OS_HOST,		/* stored in struct conf_host */
+};
+
+struct parser;
+
+struct opt {
+	const char		*name;
+	enum opt_type		 type;
+	enum opt_scope		 scope;
+	bool			 repeat;	/* may appear more than once */
+	bool			 required;	/* no default: must be set */
+	uint64_t		 min, max;	/* numeric types */
+	const char		*def;		/* parsed like a value */
+	size_t			 off, width;	/* where and how wide */
+	int			 arg;		/* OT_LISTEN: listen_kind */
+	const char *const	*words;		/* OT_ENUM, NULL-terminated */
+	/* extra validation of a string value; -1 after reporting */
+	int			(*check)(struct parser *, const struct opt *,
+				    const char *);
+	const char		*help;
+};
+
+struct tok {
+	const char	*s;
+	bool		 quoted;
+};
+
+struct parser {
+	struct conf		*c;
+	const char		*file;
+	int			 line;		/* line being parsed, 0: none */
+	int			 nerr;
+	int			*set;		/* per option: line first set */
+	bool			 inhost;
+	int			 hostline;
+	int			 nblocks;	/* host blocks seen */
+	struct conf_host	*host;		/* open block: in c->hosts or
+						   scratch when its name was
+						   bad */
+	struct conf_host	 scratch;
+};
+
+static int	conf_check_priority(struct parser *, const struct opt *,
+		    const char *);
+static int	conf_check_readable(struct parser *, const struct opt *,
+		    const char *);
+
+static const char *const log_levels[] = {
+	"err", "warn", "info", "debug", NULL
+};
+
+#define GLOBAL(f)	.scope = OS_GLOBAL, .off = offsetof(struct conf, f), \
+			.width = sizeof(((struct conf *)0)->f)
+#define HOST(f)		.scope = OS_HOST, \
+			.off = offsetof(struct conf_host, f), \
+			.width = sizeof(((struct conf_host *)0)->f)
+
+static const struct opt opts[] = {
+	{ "workers", OT_INT, GLOBAL(workers), .min = 1, .max = 64,
+	  .def = "2", .help = "Number of c2s processes to start" },
+	{ "datadir", OT_PATH, GLOBAL(datadir), .def = "var/data",
+	  .help = "Directory of the LMDB environment" },
+	{ "rundir", OT_PATH, GLOBAL(rundir), .def = "var/run",
+	  .help = "Directory for the sockets and the pid file" },
+	{ "log-level", OT_ENUM, GLOBAL(log_level), .words = log_levels,
+	  .def = "info", .help = "Least important messages logged" },
+	{ "lmdb-mapsize", OT_SIZE, GLOBAL(lmdb_mapsize), .min = MIB,
+	  .max = TIB, .def = "1G",
+	  .help = "Largest size the database may grow to" },
+	{ "scram-iterations", OT_INT, GLOBAL(scram_iterations), .min = 4096,
+	  .max = 1000000, .def = "4096",
+	  .help = "PBKDF2 iterations for new SCRAM credentials" },
+	{ "c2s-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	  .arg = LISTEN_C2S, .def = "127.0.0.1:5222 [::1]:5222",
+	  .help = "Client address with STARTTLS (repeatable)" },
+	{ "c2s-tls-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	  .arg = LISTEN_C2S_TLS, .def = "127.0.0.1:5223 [::1]:5223",
+	  .help = "Client address with direct TLS, XEP-0368 (repeatable)" },
+	{ "c2s-require-tls", OT_BOOL, GLOBAL(c2s_require_tls), .def = "yes",
+	  .help = "Refuse authentication before TLS" },
+	{ "tls-priority", OT_STRING, GLOBAL(tls_priority),
+	  .def = "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+	      ":%SERVER_PRECEDENCE",
+	  .check = conf_check_priority,
+	  .help = "GnuTLS priority string (ciphers, versions)" },
+	{ "max-stanza-size", OT_SIZE, GLOBAL(max_stanza_size), .min = 4 * KIB,
+	  .max = 16 * MIB, .def = "256K",
+	  .help = "Largest stanza a client may send" },
+	{ "negotiation-timeout", OT_DURATION, GLOBAL(negotiation_timeout),
+	  .min = 1, .max = 3600, .def = "30",
+	  .help = "Time a client has to authenticate and bind" },
+	{ "idle-timeout", OT_DURATION, GLOBAL(idle_timeout), .min = 1,
+	  .max = 86400, .def = "600",
+	  .help = "Silence on a client stream before it is closed" },
+	{ "auth-retries", OT_INT, GLOBAL(auth_retries), .min = 1, .max = 10,
+	  .def = "3", .help = "Failed SASL attempts before the stream closes" },
+	{ "c2s-max-sessions", OT_INT, GLOBAL(c2s_max_sessions), .min = 1,
+	  .max = 10000000, .def = "100000",
+	  .help = "Client streams per c2s process" },
+	{ "link-queue-max", OT_SIZE, GLOBAL(link_queue_max), .min = MIB,
+	  .max = 4 * GIB, .def = "64M",
+	  .help = "Output queued on one process link before it is closed" },
+	{ "certificate", OT_PATH, HOST(cert), .required = true,
+	  .check = conf_check_readable,
+	  .help = "PEM certificate chain for this domain" },
+	{ "key", OT_PATH, HOST(key), .required = true,
+	  .check = conf_check_readable,
+	  .help = "PEM private key for this domain" },
+};
+
+#define NOPTS	nitems(opts)
+
+static void
+conf_err(struct parser *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+conf_err(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (line > 0)
+		fprintf(stderr, "%s:%d: ", p->file, line);
+	else
+		fprintf(stderr, "%s: ", p->file);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	p->nerr++;
+}
+
+static const char *
+fmt_size(char *buf, size_t len, uint64_t v)
+{
+	static const char	 sfx[] = "KMGT";
+	int			 i;
+
+	for (i = 3; i >= 0; i--) {
+		uint64_t	unit = KIB << (10 * i);
+
+		if (v >= unit && v % unit == 0) {
+			snprintf(buf, len, "%llu%c",
+			    (unsigned long long)(v / unit), sfx[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static const char *
+fmt_duration(char *buf, size_t len, uint64_t v)
+{
+	if (v >= 3600 && v % 3600 == 0)
+		snprintf(buf, len, "%lluh", (unsigned long long)(v / 3600));
+	else if (v >= 60 && v % 60 == 0)
+		snprintf(buf, len, "%llum", (unsigned long long)(v / 60));
+	else
+		snprintf(buf, len, "%llus", (unsigned long long)v);
+	return buf;
+}
+
+/* what a value of o looks like, for "expected ..." messages */
+static const char *
+opt_expect(const struct opt *o, char *buf, size_t len)
+{
+	char	 lo[32], hi[32];
+	size_t	 i, n;
+
+	switch (o->type) {
+	case OT_INT:
+		snprintf(buf, len, "an integer from %llu to %llu",
+		    (unsigned long long)o->min, (unsigned long long)o->max);
+		break;
+	case OT_SIZE:
+		snprintf(buf, len, "a size from %s to %s (bytes, or a number "
+		    "with a K, M, G or T suffix)",
+		    fmt_size(lo, sizeof(lo), o->min),
+		    fmt_size(hi, sizeof(hi), o->max));
+		break;
+	case OT_DURATION:
+		snprintf(buf, len, "a duration from %s to %s (seconds, or a "
+		    "number with an s, m or h suffix)",
+		    fmt_duration(lo, sizeof(lo), o->min),
+		    fmt_duration(hi, sizeof(hi), o->max));
+		break;
+	case OT_BOOL:
+		snprintf(buf, len, "yes or no (or true/false, on/off)");
+		break;
+	case OT_STRING:
+		snprintf(buf, len, "a string");
+		break;
+	case OT_PATH:
+		snprintf(buf, len, "a path");
+		break;
+	case OT_ENUM:
+		n = (size_t)snprintf(buf, len, "one of");
+		for (i = 0; o->words[i] != NULL && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s %s",
+			    i == 0 ? "" : ",", o->words[i]);
+		break;
+	case OT_LISTEN:
+		snprintf(buf, len, "ADDRESS:PORT such as 127.0.0.1:5222, "
+		    "[::1]:5222 or *:5222");
+		break;
+	}
+	return buf;
+}
+
+static void
+conf_bad_value(struct parser *p, const struct opt *o, const char *v)
+{
+	char	exp[160];
+
+	conf_err(p, p->line, "%s: expected %s, got \"%s\"", o->name,
+	    opt_expect(o, exp, sizeof(exp)), log_escs(v));
+}
+
+/* decimal digits only; -1 on anything else or overflow */
+static int
+parse_u64(const char *s, size_t len, uint64_t *v)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (n > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = n;
+	return 0;
+}
+
+/* a number with an optional one-letter suffix from sfx, scaled by mul */
+static int
+parse_scaled(const char *s, const char *sfx, const uint64_t *mul,
+    uint64_t *v)
+{
+	size_t		 len = strlen(s);
+	const char	*q;
+	uint64_t	 n, m = 1;
+
+	if (len > 0 && !isdigit((unsigned char)s[len - 1])) {
+		if ((q = strchr(sfx, tolower((unsigned char)s[len - 1]))) ==
+		    NULL)
+			return -1;
+		m = mul[q - sfx];
+		len--;
+	}
+	if (parse_u64(s, len, &n) == -1 || n > UINT64_MAX / m)
+		return -1;
+	*v = n * m;
+	return 0;
+}
+
+static void
+store_num(void *p, size_t width, uint64_t v)
+{
+	uint32_t	u32 = (uint32_t)v;
+	uint64_t	u64 = v;
+
+	/*
+	 * int and uint32_t fields are both 4 bytes; bounds keep every
+	 * value below INT_MAX, where the two representations agree.
+	 */
+	switch (width) {
+	case sizeof(uint32_t):
+		assert(v <= INT32_MAX);
+		memcpy(p, &u32, sizeof(u32));
+		break;
+	case sizeof(uint64_t):
+		memcpy(p, &u64, sizeof(u64));
+		break;
+	default:
+		fatalx("%s: unexpected width %zu", __func__, width);
+	}
+}
+
+static char **
+str_field(void *base, const struct opt *o)
+{
+	assert(o->width == sizeof(char *));
+	return (char **)(void *)((char *)base + o->off);
+}
+
+static int
+conf_check_priority(struct parser *p, const struct opt *o, const char *v)
+{
+	gnutls_priority_t	 prio;
+	const char		*pos = NULL;
+	int			 rc;
+
+	if ((rc = gnutls_priority_init(&prio, v, &pos)) < 0) {
+		if (pos != NULL && pos >= v && pos <= v + strlen(v))
+			conf_err(p, p->line, "%s: invalid priority string at "
+			    "position %zu (\"%s\"): %s (see \"gnutls-cli "
+			    "--priority-list\")", o->name, (size_t)(pos - v),
+			    log_escs(pos), gnutls_strerror(rc));
+		else
+			conf_err(p, p->line, "%s: invalid priority string "
+			    "\"%s\": %s", o->name, log_escs(v),
+			    gnutls_strerror(rc));
+		return -1;
+	}
+	gnutls_priority_deinit(prio);
+	return 0;
+}
+
+/*
+ * Certificates are loaded by processes that may have dropped privileges
+ * or changed directory by then: checking now turns a late, remote failure
+ * into a line number.
+ */
+static int
+conf_check_readable(struct parser *p, const struct opt *o, const char *v)
+{
+	struct stat	 st;
+	const char	*fix;
+	int		 fd;
+
+	if ((fd = open(v, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errno == ENOENT)
+			fix = "create it with scripts/mkcert.sh DOMAIN CERT "
+			    "KEY, or fix the path";
+		else if (errno == EACCES)
+			fix = "make it readable by the user parleyd runs as";
+		else
+			fix = "fix the path";
+		conf_err(p, p->line, "%s: cannot read \"%s\": %s (%s)",
+		    o->name, log_escs(v), strerror(errno), fix);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		conf_err(p, p->line, "%s: \"%s\" is not a regular file "
+		    "(give the path of a PEM file)", o->name, log_escs(v));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* "127.0.0.1:5222", "[::1]:5222", "*:5222" (0.0.0.0), "[::]:5222" */
+static int
+conf_parse_listen(struct parser *p, const struct opt *o, const char *v)
+{
+	struct conf		*c = p->c;
+	struct conf_listen	*l;
+	struct addrinfo		 hints, *ai;
+	struct in_addr		 in4;
+	const char		*colon, *port;
+	char			*host;
+	uint64_t		 n;
+	size_t			 i;
+	int			 rc;
+
+	memset(&hints, 0, sizeof(hints));
+	if (v[0] == '[') {
+		colon = strchr(v, ']');
+		if (colon == NULL || colon[1] != ':' ||
+		    memchr(v + 1, ':', (size_t)(colon - v - 1)) == NULL)
+			goto bad;
+		host = xstrndup(v + 1, (size_t)(colon - v - 1));
+		port = colon + 2;
+		hints.ai_family = AF_INET6;
+	} else {
+		if ((colon = strrchr(v, ':')) == NULL || colon == v)
+			goto bad;
+		if (memchr(v, ':', (size_t)(colon - v)) != NULL) {
+			conf_err(p, p->line, "%s: IPv6 addresses go in "
+			    "brackets, as in [::1]:5222; got \"%s\"", o->name,
+			    log_escs(v));
+			return -1;
+		}
+		if (colon - v == 1 && v[0] == '*')
+			host = xstrdup("0.0.0.0");
+		else
+			host = xstrndup(v, (size_t)(colon - v));
+		port = colon + 1;
+		hints.ai_family = AF_INET;
+	}
+	if (parse_u64(port, strlen(port), &n) == -1 || n < 1 || n > 65535) {
+		conf_err(p, p->line, "%s: expected a port from 1 to 65535 "
+		    "after the address, got \"%s\"", o->name, log_escs(v));
+		free(host);
+		return -1;
+	}
+	/* glibc would also take inet_aton() shorthands such as "127.1" */
+	if (hints.ai_family == AF_INET &&
+	    inet_pton(AF_INET, host, &in4) != 1) {
+		conf_err(p, p->line, "%s: \"%s\" is not a numeric IPv4 "
+		    "address (names are not resolved)", o->name,
+		    log_escs(host));
+		free(host);
+		return -1;
+	}
+	/* numeric only: the config must not depend on a resolver */
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		conf_err(p, p->line, "%s: \"%s\" is not a numeric %s address "
+		    "(%s)", o->name, log_escs(host),
+		    hints.ai_family == AF_INET ? "IPv4" : "IPv6",
+		    gai_strerror(rc));
+		free(host);
+		return -1;
+	}
+	if (ai->ai_addrlen > sizeof(l->sa)) {
+		freeaddrinfo(ai);
+		free(host);
+		goto bad;
+	}
+	for (i = 0; i < c->nlistens; i++) {
+		l = &c->listens[i];
+		if (l->salen == ai->ai_addrlen &&
+		    memcmp(&l->sa, ai->ai_addr, l->salen) == 0) {
+			conf_err(p, p->line, "%s: %s is already a listener "
+			    "(line %d); remove one", o->name, log_escs(v),
+			    l->line);
+			freeaddrinfo(ai);
+			free(host);
+			return -1;
+		}
+	}
+	c->listens = xrealloc(c->listens,
+	    (c->nlistens + 1) * sizeof(*c->listens));
+	l = &c->listens[c->nlistens++];
+	memset(l, 0, sizeof(*l));
+	l->kind = (enum listen_kind)o->arg;
+	l->addr = host;
+	l->port = (uint16_t)n;
+	memcpy(&l->sa, ai->ai_addr, ai->ai_addrlen);
+	l->salen = ai->ai_addrlen;
+	l->line = p->line;
+	freeaddrinfo(ai);
+	return 0;
+bad:
+	conf_bad_value(p, o, v);
+	return -1;
+}
+
+/* parses v for o and stores it into base (struct conf or conf_host) */
+static int
+conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
+{
+	static const char	 size_sfx[] = "kmgt", dur_sfx[] = "smh";
+	static const uint64_t	 size_mul[] = { KIB, MIB, GIB, TIB };
+	static const uint64_t	 dur_mul[] = { 1, 60, 3600 };
+	void			*field = (char *)base + o->off;
+	uint64_t		 n;
+	bool			 b;
+	size_t			 i;
+
+	switch (o->type) {
+	case OT_INT:
+	case OT_SIZE:
+	case OT_DURATION:
+		if (o->type == OT_INT) {
+			if (parse_u64(v, strlen(v), &n) == -1)
+				goto bad;
+		} else if (parse_scaled(v, o->type == OT_SIZE ? size_sfx :
+		    dur_sfx, o->type == OT_SIZE ? size_mul : dur_mul,
+		    &n) == -1)
+			goto bad;
+		if (n < o->min || n > o->max)
+			goto bad;
+		store_num(field, o->width, n);
+		return 0;
+	case OT_BOOL:
+		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+		    strcasecmp(v, "on") == 0)
+			b = true;
+		else if (strcasecmp(v, "no") == 0 ||
+		    strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0)
+			b = false;
+		else
+			goto bad;
+		assert(o->width == sizeof(bool));
+		memcpy(field, &b, sizeof(b));
+		return 0;
+	case OT_STRING:
+	case OT_PATH:
+		if (*v == '\0') {
+			conf_err(p, p->line, "%s: expected %s, got an empty "
+			    "string", o->name,
+			    o->type == OT_PATH ? "a path" : "a string");
+			return -1;
+		}
+		if (o->check != NULL && o->check(p, o, v) == -1)
+			return -1;
+		free(*str_field(base, o));
+		*str_field(base, o) = xstrdup(v);
+		return 0;
+	case OT_ENUM:
+		for (i = 0; o->words[i] != NULL; i++)
+			if (strcmp(v, o->words[i]) == 0)
+				break;
+		if (o->words[i] == NULL)
+			goto bad;
+		free(*str_field(base, o));
+		*str_field(base, o) = xstrdup(o->words[i]);
+		return 0;
+	case OT_LISTEN:
+		return conf_parse_listen(p, o, v);
+	}
+bad:
+	conf_bad_value(p, o, v);
+	return -1;
+}
+
+static const struct opt *
+opt_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+/* Levenshtein distance, treating '_' as '-' and ignoring case */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t	row[CONF_NAME_MAX + 1], i, j, la, lb, prev, tmp, cost;
+	int	ca, cb;
+
+	la = strlen(a);
+	lb = strlen(b);
+	assert(lb <= CONF_NAME_MAX);
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			ca = tolower((unsigned char)a[i - 1]);
+			cb = tolower((unsigned char)b[j - 1]);
+			ca = ca == '_' ? '-' : ca;
+			cb = cb == '_' ? '-' : cb;
+			cost = ca == cb ? 0 : 1;
+			tmp = row[j];
+			row[j] = prev + cost;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* "c2s_port" and "c2s-listen" both start with the word "c2s" */
+static bool
+same_first_word(const char *a, const char *b)
+{
+	size_t	la, lb;
+
+	la = strcspn(a, "-_");
+	lb = strcspn(b, "-_");
+	return a[la] != '\0' && b[lb] != '\0' && la == lb &&
+	    strncasecmp(a, b, la) == 0;
+}
+
+static void
+conf_unknown(struct parser *p, const char *name)
+{
+	const char	*best = NULL;
+	size_t		 i, d, bestd = SIZE_MAX, longer;
+
+	if (strlen(name) <= CONF_NAME_MAX) {
+		for (i = 0; i <= NOPTS; i++) {
+			const char *cand = i < NOPTS ? opts[i].name : "host";
+
+			d = edit_distance(name, cand);
+			if (d < bestd) {
+				bestd = d;
+				best = cand;
+			}
+		}
+		/*
+		 * Close spelling, or the same first word ("c2s_port" for
+		 * "c2s-listen") and at least half of the name in common.
+		 */
+		longer = strlen(name) > strlen(best) ? strlen(name) :
+		    strlen(best);
+		if (bestd * 3 > longer &&
+		    (bestd * 2 > longer || !same_first_word(name, best)))
+			best = NULL;
+	}
+	if (best != NULL)
+		conf_err(p, p->line, "unknown option \"%s\" (did you mean "
+		    "\"%s\"?)", log_escs(name), best);
+	else
+		conf_err(p, p->line, "unknown option \"%s\" (\"parleyd -h "
+		    "config\" lists them)", log_escs(name));
+}
+
+static void
+host_free(struct conf_host *h)
+{
+	size_t	i;
+
+	free(h->name);
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].scope == OS_HOST)
+			free(*str_field(h, &opts[i]));
+	memset(h, 0, sizeof(*h));
+}
+
+static bool
+is_brace(const struct tok *t, const char *b)
+{
+	return !t->quoted && strcmp(t->s, b) == 0;
+}
+
+static void
+host_open(struct parser *p, const struct tok *t, int n)
+{
+	struct conf	*c = p->c;
+	char		 name[JID_PART_MAX + 1];
+	const char	*raw;
+	size_t		 i;
+	bool		 ok = true;
+
+	if (p->inhost) {
+		conf_err(p, p->line, "host blocks cannot be nested (close "
+		    "\"%s\" from line %d with \"}\" first)",
+		    log_escs(p->host->name), p->hostline);
+		return;
+	}
+	/* the block opens regardless, so its contents are still checked */
+	p->inhost = true;
+	p->hostline = p->line;
+	p->nblocks++;
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].scope == OS_HOST)
+			p->set[i] = 0;
+
+	if (n < 2 || is_brace(&t[1], "{")) {
+		conf_err(p, p->line, "host: missing name (expected: host "
+		    "NAME {)");
+		raw = "";
+		ok = false;
+	} else {
+		raw = t[1].s;
+		if (n < 3 || !is_brace(&t[2], "{"))
+			conf_err(p, p->line, "host: expected \"{\" after the "
+			    "name, on the same line (host %s {)",
+			    log_escs(raw));
+		else if (n > 3)
+			conf_err(p, p->line, "host: unexpected \"%s\" after "
+			    "\"{\" (one directive per line)", log_escs(t[3].s));
+		if (*raw == '\0' || strpbrk(raw, "@/") != NULL ||
+		    jid_nameprep(raw, name) == -1 || name[0] == '\0') {
+			conf_err(p, p->line, "host: \"%s\" is not a valid "
+			    "domain name", log_escs(raw));
+			ok = false;
+		}
+	}
+	for (i = 0; ok && i < c->nhosts; i++) {
+		if (strcmp(c->hosts[i].name, name) == 0) {
+			conf_err(p, p->line, "duplicate host \"%s\" (first "
+			    "defined on line %d)", name, c->hosts[i].line);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		p->host = &p->scratch;
+		p->host->name = xstrdup(raw);
+		p->host->line = p->line;
+		return;
+	}
+	c->hosts = xrealloc(c->hosts, (c->nhosts + 1) * sizeof(*c->hosts));
+	p->host = &c->hosts[c->nhosts++];
+	memset(p->host, 0, sizeof(*p->host));
+	p->host->name = xstrdup(name);
+	p->host->line = p->line;
+}
+
+static void
+host_close(struct parser *p, int n)
+{
+	size_t	i;
+
+	if (!p->inhost) {
+		conf_err(p, p->line, "\"}\" without an open host block "
+		    "(remove it)");
+		return;
+	}
+	if (n > 1)
+		conf_err(p, p->line, "unexpected text after \"}\" (one "
+		    "directive per line)");
+	/* a block whose name was refused has been reported already */
+	for (i = 0; p->host != &p->scratch && i < NOPTS; i++)
+		if (opts[i].scope == OS_HOST && opts[i].required &&
+		    p->set[i] == 0)
+			conf_err(p, p->hostline, "host \"%s\" has no %s (add "
+			    "\"%s PATH\" to the block)",
+			    log_escs(p->host->name), opts[i].name,
+			    opts[i].name);
+	if (p->host == &p->scratch)
+		host_free(&p->scratch);
+	p->host = NULL;
+	p->inhost = false;
+}
+
+static void
+conf_directive(struct parser *p, const struct tok *t, int n)
+{
+	const struct opt	*o;
+	char			 exp[160];
+	void			*base;
+	size_t			 i;
+
+	if (is_brace(&t[0], "}")) {
+		host_close(p, n);
+		return;
+	}
+	if (is_brace(&t[0], "{")) {
+		conf_err(p, p->line, "unexpected \"{\" (blocks open on the "
+		    "host line: host NAME {)");
+		return;
+	}
+	if (strcmp(t[0].s, "host") == 0) {
+		host_open(p, t, n);
+		return;
+	}
+	if ((o = opt_find(t[0].s)) == NULL) {
+		conf_unknown(p, t[0].s);
+		return;
+	}
+	i = (size_t)(o - opts);
+	if (o->scope == OS_HOST && !p->inhost) {
+		conf_err(p, p->line, "%s: only allowed inside a host block "
+		    "(host NAME { %s PATH })", o->name, o->name);
+		return;
+	}
+	if (o->scope == OS_GLOBAL && p->inhost) {
+		conf_err(p, p->line, "%s: a global option, not a host option "
+		    "(move it above \"host %s {\")", o->name,
+		    log_escs(p->host->name));
+		return;
+	}
+	if (n < 2) {
+		conf_err(p, p->line, "%s: missing value (expected %s)",
+		    o->name, opt_expect(o, exp, sizeof(exp)));
+		return;
+	}
+	if (n > 2) {
+		conf_err(p, p->line, "%s: unexpected \"%s\" after the value "
+		    "(quote values that contain spaces)", o->name,
+		    log_escs(t[2].s));
+		return;
+	}
+	if (!o->repeat && p->set[i] != 0) {
+		conf_err(p, p->line, "duplicate option \"%s\" (first set on "
+		    "line %d)", o->name, p->set[i]);
+		return;
+	}
+	/* marked even when the value is bad, so a repeat is still a dup */
+	p->set[i] = p->line;
+	base = o->scope == OS_HOST ? (void *)p->host : (void *)p->c;
+	conf_set(p, o, base, t[1].s);
+}
+
+static bool
+is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' ||
+	    ch == '\f' || ch == '\v';
+}
+
+/*
+ * Splits line (modified in place) into up to max tokens; returns the
+ * number of tokens seen (which may exceed max), or -1 after reporting.
+ * "{" and "}" outside quotes are tokens of their own.
+ */
+static int
+conf_split(struct parser *p, char *line, struct tok *t, int max)
+{
+	char	*r = line, *w, *start, ch;
+	int	 n = 0;
+
+	for (;;) {
+		while (is_space(*r))
+			r++;
+		if (*r == '\0' || *r == '#')
+			return n;
+		if (*r == '{' || *r == '}') {
+			if (n < max) {
+				t[n].s = *r == '{' ? "{" : "}";
+				t[n].quoted = false;
+			}
+			n++;
+			r++;
+			continue;
+		}
+		if (*r == '"') {
+			start = w = ++r;
+			for (;;) {
+				if (*r == '\0') {
+					conf_err(p, p->line, "unterminated "
+					    "quoted string (add the closing "
+					    "\")");
+					return -1;
+				}
+				if (*r == '"')
+					break;
+				if (*r == '\\' && (r[1] == '"' ||
+				    r[1] == '\\')) {
+					*w++ = r[1];
+					r += 2;
+					continue;
+				}
+				if (*r == '\\' && r[1] != '\0') {
+					conf_err(p, p->line, "unknown escape "
+					    "\"\\%c\" in quoted string (only "
+					    "\\\" and \\\\ are allowed)",
+					    isprint((unsigned char)r[1]) ?
+					    r[1] : '?');
+					return -1;
+				}
+				*w++ = *r++;
+			}
+			r++;
+			if (*r != '\0' && !is_space(*r) && *r != '#' &&
+			    *r != '{' && *r != '}') {
+				conf_err(p, p->line, "expected a space after "
+				    "the closing quote");
+				return -1;
+			}
+			*w = '\0';	/* w < r: the quote is overwritten */
+			if (n < max) {
+				t[n].s = start;
+				t[n].quoted = true;
+			}
+			n++;
+			continue;
+		}
+		start = r;
+		while (*r != '\0' && !is_space(*r) && *r != '#' &&
+		    *r != '{' && *r != '}' && *r != '"')
+			r++;
+		if (*r == '"') {
+			conf_err(p, p->line, "unexpected quote inside a value "
+			    "(quote the whole value)");
+			return -1;
+		}
+		ch = *r;
+		*r = '\0';
+		if (n < max) {
+			t[n].s = start;
+			t[n].quoted = false;
+		}
+		n++;
+		if (ch == '\0' || ch == '#')
+			return n;
+		if (ch == '{' || ch == '}') {
+			/* the terminator took its place: emit it now */
+			if (n < max) {
+				t[n].s = ch == '{' ? "{" : "}";
+				t[n].quoted = false;
+			}
+			n++;
+		}
+		r++;
+	}
+}
+
+/* defaults for every global option the file left out */
+static void
+conf_defaults(struct parser *p)
+{
+	const struct opt	*o;
+	char			*list, *s, *save;
+	bool			 anylisten = false;
+	size_t			 i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].type == OT_LISTEN && p->set[i] != 0)
+			anylisten = true;
+	p->line = 0;
+	for (i = 0; i < NOPTS; i++) {
+		o = &opts[i];
+		if (o->scope != OS_GLOBAL || p->set[i] != 0 || o->def == NULL)
+			continue;
+		if (o->type != OT_LISTEN) {
+			conf_set(p, o, p->c, o->def);
+			continue;
+		}
+		/* with no listener at all, the loopback ones of both kinds */
+		if (anylisten)
+			continue;
+		list = xstrdup(o->def);
+		for (s = strtok_r(list, " ", &save); s != NULL;
+		    s = strtok_r(NULL, " ", &save))
+			conf_set(p, o, p->c, s);
+		free(list);
+	}
+}
+
+int
+conf_load(struct conf *c, const char *path)
+{
+	struct parser	 p;
+	struct tok	 t[CONF_MAXTOK];
+	FILE		*fp;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 len;
+	int		 n, set[NOPTS];
+
+	memset(c, 0, sizeof(*c));
+	memset(&p, 0, sizeof(p));
+	memset(set, 0, sizeof(set));
+	p.c = c;
+	p.file = path;
+	p.set = set;
+	if ((fp = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "%s: cannot open: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	c->path = xstrdup(path);
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		p.line++;
+		if (strlen(line) != (size_t)len) {
+			conf_err(&p, p.line, "line contains a NUL byte");
+			continue;
+		}
+		if ((n = conf_split(&p, line, t, CONF_MAXTOK)) > 0)
+			conf_directive(&p, t, n);
+	}
+	if (ferror(fp))
+		conf_err(&p, 0, "read error: %s", strerror(errno));
+	free(line);
+	fclose(fp);
+
+	if (p.inhost) {
+		conf_err(&p, p.hostline, "host \"%s\": block not closed at the "
+		    "end of the file (add \"}\")", log_escs(p.host->name));
+		if (p.host == &p.scratch)
+			host_free(&p.scratch);
+	}
+	if (p.nblocks == 0)
+		conf_err(&p, 0, "no host configured (add a block: host "
+		    "example.org { certificate PATH, key PATH on their own "
+		    "lines })");
+	if (p.nerr == 0)
+		conf_defaults(&p);
+	if (p.nerr > 0) {
+		conf_clear(c);
+		return -1;
+	}
+	return 0;
+}
+
+void
+conf_clear(struct conf *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].scope == OS_GLOBAL && (opts[i].type == OT_STRING ||
+		    opts[i].type == OT_PATH || opts[i].type == OT_ENUM))
+			free(*str_field(c, &opts[i]));
+	for (i = 0; i < c->nlistens; i++)
+		free(c->listens[i].addr);
+	free(c->listens);
+	for (i = 0; i < c->nhosts; i++)
+		host_free(&c->hosts[i]);
+	free(c->hosts);
+	memset(c, 0, sizeof(*c));
+}
+
+const struct conf_host *
+conf_host_find(const struct conf *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (strcmp(c->hosts[i].name, domain) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
+
+void
+conf_usage(FILE *fp)
+{
+	static const char *const	 argname[] = {
+		[OT_INT] = "INTEGER", [OT_SIZE] = "SIZE",
+		[OT_DURATION] = "DURATION", [OT_BOOL] = "yes|no",
+		[OT_STRING] = "STRING", [OT_PATH] = "PATH",
+		[OT_ENUM] = "WORD", [OT_LISTEN] = "ADDRESS:PORT",
+	};
+	const struct opt		*o;
+	char				 exp[160];
+	size_t				 i, j;
+	int				 scope;
+
+	fprintf(fp, "Configuration file: one \"name value\" per line, "
+	    "# comments, \"quoted values\".\n");
+	for (scope = OS_GLOBAL; scope <= OS_HOST; scope++) {
+		fprintf(fp, "\n%s\n", scope == OS_GLOBAL ? "Global options:" :
+		    "Host options, inside \"host NAME { ... }\" (one block per "
+		    "domain, at least one):");
+		for (i = 0; i < NOPTS; i++) {
+			o = &opts[i];
+			if ((int)o->scope != scope)
+				continue;
+			fprintf(fp, "  %s ", o->name);
+			if (o->type == OT_ENUM)
+				for (j = 0; o->words[j] != NULL; j++)
+					fprintf(fp, "%s%s", j ? "|" : "",
+					    o->words[j]);
+			else
+				fputs(argname[o->type], fp);
+			fputc('\n', fp);
+			fprintf(fp, "      %s.\n", o->help);
+			if (o->type != OT_STRING && o->type != OT_PATH)
+				fprintf(fp, "      Expects %s.\n",
+				    opt_expect(o, exp, sizeof(exp)));
+			if (o->required)
+				fprintf(fp, "      Required.\n");
+			else if (o->type == OT_LISTEN)
+				fprintf(fp, "      Default, when no listener "
+				    "is set: %s\n", o->def);
+			else
+				fprintf(fp, "      Default: %s\n", o->def);
+		}
+	}
+}

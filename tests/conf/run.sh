@@ -25,11 +25,10 @@ trap 'exit 130' INT TERM
 cd "$work" || exit 2
 
 # a real pair, in case parleyd -n also loads it into GnuTLS
-if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-    -nodes -keyout test.key -out test.crt -days 2 -subj /CN=example.org \
-    >openssl.log 2>&1; then
-	echo "$0: cannot make a test certificate with openssl:" >&2
-	cat openssl.log >&2
+if ! "$here"/../../scripts/mkcert.sh example.org test.crt test.key \
+    >mkcert.log 2>&1; then
+	echo "$0: cannot make a test certificate:" >&2
+	cat mkcert.log >&2
 	exit 2
 fi
 cp "$here"/good-*.conf "$here"/bad-*.conf .

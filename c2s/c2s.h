@@ -53,6 +53,7 @@ struct stream {
 	bool			 reading;	/* rio active */
 	bool			 dead;		/* on the reap list */
 	bool			 dirty;		/* on the flush list */
+	bool			 paused;	/* router link congested */
 	struct xstream		*xs;
 	struct buf		 out;		/* plaintext, to the client */
 	char			 id[STREAM_ID_LEN + 1];
@@ -88,6 +89,8 @@ struct c2s {
 	struct stream		*dead;
 	struct stream		*dirty;
 	ev_prepare		 reaper;
+	ev_timer		 resume;	/* polls a congested uplink */
+	size_t			 npaused;
 	struct buf		 scratch;	/* stanza serialization */
 	size_t			 nstreams;
 };
@@ -108,6 +111,7 @@ void	stream_restart(struct stream *);
 struct stream *stream_find(uint64_t sid);
 void	stream_send_element(struct stream *, const struct xnode *);
 void	stream_reap(void);
+void	stream_init(void);
 
 /* auth.c */
 void	auth_features(struct stream *, struct buf *);

@@ -85,6 +85,7 @@ main(int argc, char *argv[])
 	buf_init(&c2s.scratch, 0);
 	if (tls_ctx_init(&c2s.tls, &c2s.conf) == -1)
 		exit(1);
+	stream_init();
 	if (listen_open() == -1)
 		exit(1);
 	link_loop_init(c2s.loop);

@@ -332,6 +332,54 @@ stream_restart(struct stream *st)
 	st->state = ST_HEADER;
 }
 
+static int
+stream_resume(const void *key, size_t len, void *val, void *arg)
+{
+	struct stream	*st = val;
+
+	(void)key;
+	(void)len;
+	(void)arg;
+	if (st->paused) {
+		st->paused = false;
+		stream_start_reading(st);
+		ev_feed_event(c2s.loop, &st->rio, EV_READ);
+	}
+	return 0;
+}
+
+/*
+ * Backpressure: while the router link's queue is above its high-water
+ * mark, bound sessions stop being read (the kernel's socket buffers then
+ * slow the clients down) instead of the queue growing to its cap.
+ */
+static void
+stream_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	if (c2s.up != NULL && link_congested(c2s.up))
+		return;
+	ev_timer_stop(loop, w);
+	c2s.npaused = 0;
+	map_foreach(c2s.streams, stream_resume, NULL);
+}
+
+static void
+stream_pause(struct stream *st)
+{
+	ev_io_stop(c2s.loop, &st->rio);
+	st->reading = false;
+	st->paused = true;
+	if (c2s.npaused++ == 0)
+		ev_timer_again(c2s.loop, &c2s.resume);
+}
+
+void
+stream_init(void)
+{
+	ev_timer_init(&c2s.resume, stream_resume_cb, 0., 0.01);
+}
+
 static void
 stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -344,6 +392,11 @@ stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	if (st->state == ST_HANDSHAKE) {
 		stream_handshake(st);
+		return;
+	}
+	if (st->state == ST_BOUND && c2s.up != NULL &&
+	    link_congested(c2s.up)) {
+		stream_pause(st);
 		return;
 	}
 	while (st->state != ST_CLOSING && st->state != ST_STARTTLS &&

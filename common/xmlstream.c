@@ -35,6 +35,11 @@
 /* one XML_Parse call; expat takes an int length */
 #define XSTREAM_MAX_SLICE	(1U << 30)
 #define XS_NS_BUCKETS		64
+/*
+ * A partial token this long makes us hold back input that cannot end it
+ * (see xstream_feed).
+ */
+#define XS_DEFER_MIN		1024
 /* past this the character data buffer is freed after each stanza */
 #define XS_TEXT_KEEP		16384
 
@@ -57,6 +62,8 @@ struct xstream {
 	struct xs_ns		*ns[XS_NS_BUCKETS];
 	bool			 ns_used;
 	struct buf		 text;	/* adjacent character data */
+	struct buf		 hold;	/* input held back from expat */
+	uint64_t		 partial; /* bytes expat holds unparsed */
 	struct xnode		*root;	/* top-level element in progress */
 	struct xnode		*cur;	/* innermost open element */
 	const char		*hdr_ns; /* default ns on the header */
@@ -506,6 +513,7 @@ xstream_new(const struct xstream_cb *cb, void *ctx, size_t max_stanza)
 	st->max_stanza = max_stanza;
 	arena_init(&st->arena);
 	buf_init(&st->text, 0);
+	buf_init(&st->hold, 0);
 	if ((st->p = XML_ParserCreateNS("UTF-8", XS_SEP)) == NULL)
 		fatalx("%s: XML_ParserCreateNS", __func__);
 	xs_setup(st);
@@ -521,6 +529,7 @@ xstream_free(struct xstream *st)
 	XML_ParserFree(st->p);
 	arena_free(&st->arena);
 	buf_clear(&st->text);
+	buf_clear(&st->hold);
 	free(st);
 }
 
@@ -532,7 +541,8 @@ xs_reinit(struct xstream *st)
 	xs_setup(st);
 	xs_clear_stanza(st);
 	st->depth = st->nsdecls = 0;
-	st->fed = st->mark = st->el_start = 0;
+	st->fed = st->mark = st->el_start = st->partial = 0;
+	buf_reset(&st->hold);
 	st->u8need = 0;
 	st->opened = st->stopped = st->reset_pending = false;
 	st->err = SERR_NONE;
@@ -651,8 +661,8 @@ xs_expat_error(struct xstream *st)
 	    (long long)XML_GetCurrentByteIndex(st->p));
 }
 
-int
-xstream_feed(struct xstream *st, const char *data, size_t len)
+static int
+xs_feed(struct xstream *st, const char *data, size_t len)
 {
 	enum XML_Status	 rc;
 	uint64_t	 limit;
@@ -688,6 +698,8 @@ xstream_feed(struct xstream *st, const char *data, size_t len)
 			rc = XML_Parse(st->p, data, (int)ok, XML_FALSE);
 			st->in_parse = false;
 			st->fed += ok;
+			st->partial = st->fed -
+			    (uint64_t)XML_GetCurrentByteIndex(st->p);
 			if (st->reset_pending) {
 				xs_reinit(st);
 				return 0;
@@ -707,6 +719,41 @@ xstream_feed(struct xstream *st, const char *data, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+/*
+ * expat 2.5 scans a partial token again from its start on every
+ * XML_Parse, so a long start tag trickled in one byte per read would cost
+ * time quadratic in its length. Such a token can only end at a '>': while
+ * expat holds a long partial token, input without one is held back (and
+ * counted against the size limit), then given to expat in one piece.
+ */
+int
+xstream_feed(struct xstream *st, const char *data, size_t len)
+{
+	uint64_t	limit;
+	int		rc;
+
+	if (st->err != SERR_NONE || st->stopped)
+		return xs_feed(st, data, len);
+	limit = st->mark + (st->opened ? st->max_stanza + XSTREAM_SLACK :
+	    XSTREAM_MAX_HEADER);
+	if (st->partial >= XS_DEFER_MIN && memchr(data, '>', len) == NULL &&
+	    st->fed + buf_avail(&st->hold) + len < limit) {
+		if (buf_append(&st->hold, data, len) == -1)
+			return xs_fail(st, SERR_RESOURCE_CONSTRAINT, "hold");
+		return 0;
+	}
+	if (buf_avail(&st->hold) == 0)
+		return xs_feed(st, data, len);
+	if (buf_append(&st->hold, data, len) == -1)
+		return xs_fail(st, SERR_RESOURCE_CONSTRAINT, "hold");
+	rc = xs_feed(st, buf_rptr(&st->hold), buf_avail(&st->hold));
+	if (st->hold.cap > XS_TEXT_KEEP)
+		buf_clear(&st->hold);
+	else
+		buf_reset(&st->hold);
+	return rc;
 }
 
 enum stream_err

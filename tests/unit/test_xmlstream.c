@@ -640,6 +640,44 @@ test_stanza_size_limit(void **state)
 	buf_clear(&in);
 }
 
+/*
+ * A long start tag trickled in one byte per feed (held back from expat
+ * until a '>' can end it) arrives whole and unchanged, and the stanzas
+ * around it too.
+ */
+static void
+test_long_tag_trickled(void **state)
+{
+	struct rec		*r;
+	struct buf		 in;
+	const char		*v;
+	size_t			 i;
+
+	(void)state;
+	buf_init(&in, 0);
+	buf_puts(&in, "<message id='1'/><message id='2' a='");
+	for (i = 0; i < 60000; i++)
+		buf_puts(&in, "x");
+	buf_puts(&in, "'><body>hi</body></message><message id='3'/>");
+	r = rec_new(100000);
+	assert_int_equal(feeds(r, HDR), 0);
+	assert_int_equal(feed(r, buf_rptr(&in), buf_avail(&in), 1), 0);
+	assert_int_equal(r->nels, 3);
+	v = xnode_attr(r->els[1], "a");
+	assert_non_null(v);
+	assert_int_equal(strlen(v), 60000);
+	assert_string_equal(xnode_attr(r->els[2], "id"), "3");
+	rec_free(r);
+
+	/* the held bytes count against the limit all the same */
+	r = rec_new(10000);
+	assert_int_equal(feeds(r, HDR), 0);
+	assert_int_equal(feed(r, buf_rptr(&in), buf_avail(&in), 1), -1);
+	assert_int_equal(xstream_error(r->st), SERR_POLICY_VIOLATION);
+	rec_free(r);
+	buf_clear(&in);
+}
+
 static void
 test_many_small_stanzas_in_one_feed(void **state)
 {
@@ -944,6 +982,7 @@ main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_attribute_limit),
 		cmocka_unit_test(test_stanza_size_limit),
+		cmocka_unit_test(test_long_tag_trickled),
 		cmocka_unit_test(test_many_small_stanzas_in_one_feed),
 		cmocka_unit_test(test_endless_tokens_fail_early),
 		cmocka_unit_test(test_whitespace_keepalives),

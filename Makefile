@@ -62,6 +62,7 @@ UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
 UNIT_TESTS	+= conf
+UNIT_TESTS	+= credwire
 UNIT_TESTS	+= jid
 UNIT_TESTS	+= link
 UNIT_TESTS	+= map

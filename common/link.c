@@ -139,6 +139,15 @@ link_put_str(struct link_out *m, const char *s)
 	link_put_strn(m, s, s ? strlen(s) : 0);
 }
 
+void
+link_set_flags(struct link_out *m, uint16_t flags)
+{
+	if (m->fail)
+		return;
+	flags = htobe16(flags);
+	memcpy(m->l->out.data + m->l->out.off + m->start + 6, &flags, 2);
+}
+
 static void
 link_mark_dirty(struct link *l)
 {

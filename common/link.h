@@ -110,6 +110,8 @@ void	link_put_bytes(struct link_out *, const void *, size_t);
 /* u32 length + bytes; NULL allowed (length 0xffffffff) */
 void	link_put_str(struct link_out *, const char *);
 void	link_put_strn(struct link_out *, const char *, size_t);
+/* sets the header's flags of the frame being built */
+void	link_set_flags(struct link_out *, uint16_t);
 /* returns 0, or -1 if the frame did not fit (the link is then failed) */
 int	link_end(struct link_out *);
 
@@ -172,7 +174,10 @@ struct link {
 /* returns new; takes fd (non-blocking); cap: hard output limit in bytes */
 struct link	*link_new(struct ev_loop *, int fd, const char *name,
 		    size_t cap, link_frame_cb *, link_close_cb *, void *ctx);
-/* tears down now: only from outside link callbacks (or at close) */
+/*
+ * Tears down now: only from outside link callbacks, for a link that has
+ * not failed. A failed link is freed by the loop after its close callback.
+ */
 void		 link_free(struct link *);
 /* marks the link failed; the close callback runs from the prepare pass */
 int		 link_fail(struct link *, const char *fmt, ...)

@@ -36,15 +36,11 @@ ctl_reply(struct link *l, uint64_t sid, uint16_t flags, int status,
     const char *text, size_t len)
 {
 	struct link_out	m;
-	uint16_t	be;
 
 	link_begin(&m, l, LINK_CTL_REPLY, sid);
+	link_set_flags(&m, flags);
 	link_put_u32(&m, (uint32_t)status);
 	link_put_strn(&m, text, len);
-	if (!m.fail && flags != 0) {
-		be = htobe16(flags);
-		memcpy(l->out.data + l->out.off + m.start + 6, &be, 2);
-	}
 	return link_end(&m);
 }
 

@@ -3,24 +3,15 @@
  * "parley-c2s -c FILE -i N"; several share the client ports.
  */
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/map.h"
+#include "../common/proc.h"
 #include "../common/util.h"
 #include "c2s.h"
 
 struct c2s	c2s;
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: parley-c2s -c FILE [-i INSTANCE] [-d] "
-	    "[-T trace,...]\n");
-	exit(2);
-}
 
 static void
 c2s_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -42,44 +33,9 @@ c2s_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int
 main(int argc, char *argv[])
 {
-	const char	*path = NULL;
 	ev_signal	 sigterm, sigint;
-	int		 ch, debug = 0, lvl;
 
-	while ((ch = getopt(argc, argv, "c:i:dT:")) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'i':
-			c2s.instance = atoi(optarg);
-			if (c2s.instance < 1 || c2s.instance > 0xffff)
-				usage();
-			break;
-		case 'd':
-			debug = 1;
-			break;
-		case 'T':
-			if (log_parse_traces(optarg) == -1)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (path == NULL || optind != argc)
-		usage();
-	if (c2s.instance == 0)
-		c2s.instance = 1;
-	log_init("c2s", c2s.instance);
-	if (conf_load(&c2s.conf, path) == -1)
-		exit(1);
-	if ((lvl = log_parse_level(c2s.conf.log_level)) != -1)
-		log_verbosity = lvl;
-	if (debug)
-		log_verbosity = LOG_LVL_DEBUG;
-	signal(SIGPIPE, SIG_IGN);
-
+	c2s.instance = proc_init(argc, argv, "c2s", true, &c2s.conf);
 	c2s.loop = ev_default_loop(EVFLAG_AUTO);
 	c2s.streams = map_new();
 	buf_init(&c2s.scratch, 0);

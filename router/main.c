@@ -3,23 +3,15 @@
  * "parley-router -c FILE".
  */
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/map.h"
+#include "../common/proc.h"
 #include "../storage/store.h"
 #include "router.h"
 
 struct router	router;
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: parley-router -c FILE [-d] [-T trace,...]\n");
-	exit(2);
-}
 
 static void
 router_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -32,38 +24,10 @@ router_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int
 main(int argc, char *argv[])
 {
-	const char	*path = NULL;
 	char		 err[256];
 	ev_signal	 sigterm, sigint;
-	int		 ch, debug = 0, lvl;
 
-	while ((ch = getopt(argc, argv, "c:dT:")) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'd':
-			debug = 1;
-			break;
-		case 'T':
-			if (log_parse_traces(optarg) == -1)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (path == NULL || optind != argc)
-		usage();
-	log_init("router", 0);
-	if (conf_load(&router.conf, path) == -1)
-		exit(1);
-	if ((lvl = log_parse_level(router.conf.log_level)) != -1)
-		log_verbosity = lvl;
-	if (debug)
-		log_verbosity = LOG_LVL_DEBUG;
-	signal(SIGPIPE, SIG_IGN);
-
+	(void)proc_init(argc, argv, "router", false, &router.conf);
 	if ((router.store = store_open(router.conf.datadir,
 	    router.conf.lmdb_mapsize, err, sizeof(err))) == NULL)
 		fatalx("storage in %s: %s", router.conf.datadir, err);

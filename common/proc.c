@@ -1,0 +1,63 @@
+/*
+ * Start-up shared by parley-router and parley-c2s (parleyd and parleyctl
+ * have command lines of their own).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+
+static void
+proc_usage(const char *name, bool instanced)
+{
+	fprintf(stderr, "usage: parley-%s -c FILE%s [-d] [-T trace,...]\n",
+	    name, instanced ? " [-i INSTANCE]" : "");
+	exit(2);
+}
+
+int
+proc_init(int argc, char *argv[], const char *name, bool instanced,
+    struct conf *conf)
+{
+	const char	*path = NULL;
+	int		 ch, debug = 0, lvl, instance = 0;
+
+	while ((ch = getopt(argc, argv, instanced ? "c:i:dT:" : "c:dT:")) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'i':
+			instance = atoi(optarg);
+			if (instance < 1 || instance > 0xffff)
+				proc_usage(name, instanced);
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'T':
+			if (log_parse_traces(optarg) == -1)
+				proc_usage(name, instanced);
+			break;
+		default:
+			proc_usage(name, instanced);
+		}
+	}
+	if (path == NULL || optind != argc)
+		proc_usage(name, instanced);
+	if (instanced && instance == 0)
+		instance = 1;
+	log_init(name, instance);
+	if (conf_load(conf, path) == -1)
+		exit(1);
+	if ((lvl = log_parse_level(conf->log_level)) != -1)
+		log_verbosity = lvl;
+	if (debug)
+		log_verbosity = LOG_LVL_DEBUG;
+	signal(SIGPIPE, SIG_IGN);
+	return instance;
+}

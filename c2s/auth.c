@@ -61,8 +61,12 @@ auth_fail(struct stream *st, enum sasl_err cond)
 	buf_printf(b, "<failure xmlns='" NS_SASL "'><%s/></failure>",
 	    sasl_err_name(cond));
 	stream_write(st, buf_rptr(b), buf_avail(b));
-	/* aborts count too: each one is a guess that cost us a lookup */
-	if (++st->auth_failures >= c2s.conf.auth_retries)
+	/*
+	 * Aborts count too: each one is a guess that cost us a lookup. Our
+	 * own trouble (the router restarting) is not the client's guess.
+	 */
+	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE &&
+	    ++st->auth_failures >= c2s.conf.auth_retries)
 		stream_error(st, SERR_POLICY_VIOLATION,
 		    "too many failed authentication attempts");
 }

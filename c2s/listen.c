@@ -105,8 +105,8 @@ listen_open(void)
 		lst = xcalloc(1, sizeof(*lst));
 		lst->cl = cl;
 		lst->fd = fd;
+		/* accepting starts once the router link is up */
 		ev_io_init(&lst->io, listen_accept_cb, fd, EV_READ);
-		ev_io_start(c2s.loop, &lst->io);
 		lst->next = c2s.listeners;
 		c2s.listeners = lst;
 	}

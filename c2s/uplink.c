@@ -184,7 +184,7 @@ uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct sockaddr_un	 sun;
 	int			 fd;
-	static bool		 warned;
+	static bool		 warned, accepting;
 
 	(void)revents;
 	memset(&sun, 0, sizeof(sun));
@@ -214,6 +214,15 @@ uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    uplink_frame, uplink_closed, NULL);
 	link_hello(c2s.up, LINK_ROLE_C2S, (uint32_t)c2s.instance);
 	log_info("connected to the router");
+	/*
+	 * Clients are accepted from the first connection on: before it no
+	 * login could succeed. After a router restart the listeners stay
+	 * open; logins meanwhile get temporary-auth-failure.
+	 */
+	if (!accepting) {
+		accepting = true;
+		listen_pause(false);
+	}
 	map_foreach(c2s.streams, uplink_announce, NULL);
 }
 

@@ -1,0 +1,937 @@
+"""
+End-to-end harness: starts real parleyd servers (one config per server in a
+temporary directory), creates accounts with parleyctl, and drives them with
+slixmpp clients and raw sockets. Every wait has a deadline so that a broken
+server makes a test fail, never hang.
+
+Run:  PARLEY_BIN=/abs/bin /usr/bin/python3 -m pytest -q tests/e2e
+"""
+import asyncio
+import inspect
+import itertools
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.abspath(os.environ.get("PARLEY_BIN", os.path.join(ROOT, "bin")))
+DOMAIN = "localhost"
+
+# Deadlines (seconds). The sanitizer build is several times slower.
+SLOW = 3 if "asan" in BIN else 1
+READY_TIMEOUT = 10 * SLOW
+LOGIN_TIMEOUT = 10 * SLOW
+STANZA_TIMEOUT = 5 * SLOW
+TEST_TIMEOUT = 60 * SLOW
+STOP_TIMEOUT = 10
+
+NS_CLIENT = "jabber:client"
+NS_STREAM = "http://etherx.jabber.org/streams"
+NS_STREAMS_ERR = "urn:ietf:params:xml:ns:xmpp-streams"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
+NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session"
+NS_PING = "urn:xmpp:ping"
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+
+HEADER = ("<stream:stream xmlns='jabber:client' "
+          "xmlns:stream='http://etherx.jabber.org/streams' "
+          "to='%s' version='1.0'>" % DOMAIN).encode()
+
+SANITIZER_RE = re.compile(
+    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
+    r"AddressSanitizer:DEADLYSIGNAL")
+
+_ids = itertools.count(1)
+
+
+def uniq(prefix="u"):
+    """A name no other test in this run uses."""
+    return "%s%d%d" % (prefix, os.getpid() % 1000, next(_ids))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# /proc helpers: children of a process and the TCP sockets they hold
+
+def proc_children(pid):
+    """pids whose parent is pid (from /proc/*/stat)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            out.append(int(d))
+    return sorted(out)
+
+
+def proc_alive(pid):
+    """True if pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:].split()[0] != "Z"
+
+
+def proc_cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return [a.decode(errors="replace")
+                    for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def proc_socket_inodes(pid):
+    inodes = set()
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]", link)
+        if m:
+            inodes.add(int(m.group(1)))
+    return inodes
+
+
+def tcp_table():
+    """[(local_port, remote_port, state, inode)] over IPv4 and IPv6."""
+    rows = []
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            p = line.split()
+            lport = int(p[1].rsplit(":", 1)[1], 16)
+            rport = int(p[2].rsplit(":", 1)[1], 16)
+            rows.append((lport, rport, p[3], int(p[9])))
+    return rows
+
+
+TCP_ESTABLISHED = "01"
+TCP_LISTEN = "0A"
+
+
+# ---------------------------------------------------------------------------
+# the server under test
+
+class Server:
+    """One parleyd with its own config, data and run directories."""
+
+    def __init__(self, base, cert, overrides=None, name="srv"):
+        self.name = name
+        self.dir = str(base)
+        self.cert = cert
+        self.port = free_port()
+        self.tls_port = free_port()
+        self.opts = {
+            "workers": "2",
+            "datadir": os.path.join(self.dir, "data"),
+            "rundir": os.path.join(self.dir, "run"),
+            "log-level": "debug",
+            "lmdb-mapsize": "64M",
+            "scram-iterations": "4096",
+            "c2s-listen": "127.0.0.1:%d" % self.port,
+            "c2s-tls-listen": "127.0.0.1:%d" % self.tls_port,
+            "c2s-require-tls": "yes",
+            "max-stanza-size": "256K",
+            "negotiation-timeout": "30",
+            "idle-timeout": "600",
+            "auth-retries": "3",
+        }
+        self.opts.update(overrides or {})
+        self.workers = int(self.opts["workers"])
+        self.conf = os.path.join(self.dir, "parley.conf")
+        self.log_path = os.path.join(self.dir, "parleyd.log")
+        self.proc = None
+        self._log = None
+        self.problems = []      # found at stop: reported by the fixture
+        with open(self.conf, "w") as f:
+            f.write("# written by tests/e2e/conftest.py\n")
+            for k, v in self.opts.items():
+                f.write("%s %s\n" % (k, v))
+            f.write("host %s {\n\tcertificate %s\n\tkey %s\n}\n"
+                    % (DOMAIN, cert[0], cert[1]))
+
+    # -- accounts -------------------------------------------------------
+
+    def ctl(self, *args, stdin=None, check=True):
+        """Runs parleyctl; returns the CompletedProcess."""
+        cmd = [os.path.join(BIN, "parleyctl"), "-c", self.conf] + list(args)
+        try:
+            cp = subprocess.run(cmd, input=stdin, capture_output=True,
+                                text=True, timeout=20 * SLOW)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("%s hung for 20s" % " ".join(cmd))
+        if check and cp.returncode != 0:
+            raise AssertionError("%s exited %d\nstdout: %s\nstderr: %s" % (
+                " ".join(cmd), cp.returncode, cp.stdout, cp.stderr))
+        return cp
+
+    def adduser(self, jid, password):
+        self.ctl("adduser", jid, stdin=password + "\n")
+
+    def new_user(self, prefix="u", password=None):
+        """Creates a fresh account; returns User(jid, password)."""
+        u = User("%s@%s" % (uniq(prefix), DOMAIN),
+                 password or "pw-" + uniq("p"))
+        self.adduser(u.jid, u.password)
+        return u
+
+    # -- lifecycle ------------------------------------------------------
+
+    def start(self):
+        self._log = open(self.log_path, "ab")
+        argv = [os.path.join(BIN, "parleyd"), "-c", self.conf]
+        if os.environ.get("PARLEY_TRACE"):
+            argv += ["-T", os.environ["PARLEY_TRACE"]]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+        RUNNING.append(self)
+        self.wait_ready()
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        """Until every c2s listens and the STARTTLS port answers a header."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    "parleyd exited with %s during startup\n%s"
+                    % (self.proc.returncode, self.log_tail()))
+            try:
+                if (len(self.c2s_pids()) == self.workers and
+                        self.router_pid() is not None and
+                        all(self.listening(p) for p in self.c2s_pids()) and
+                        self.router_links() >= self.workers):
+                    self._probe()
+                    return
+                last = "c2s=%s router=%s router links=%d" % (
+                    self.c2s_pids(), self.router_pid(), self.router_links())
+            except OSError as e:
+                last = e
+            time.sleep(0.1)
+        raise AssertionError("server not ready after %ss (%s)\n%s"
+                             % (timeout, last, self.log_tail()))
+
+    def _probe(self):
+        with socket.create_connection(("127.0.0.1", self.port),
+                                      timeout=2) as s:
+            s.sendall(HEADER)
+            data = b""
+            while b"<stream:stream" not in data and b"features" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise OSError("closed before the stream header")
+                data += chunk
+
+    def stop(self):
+        """SIGTERM; records problems (slow exit, stray children, sanitizer
+        reports) in self.problems."""
+        if self.proc is None:
+            return
+        kids = self.children()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.problems.append("parleyd still running %ds after "
+                                     "SIGTERM" % STOP_TIMEOUT)
+                self.proc.kill()
+                self.proc.wait(5)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(map(proc_alive, kids)):
+            time.sleep(0.05)
+        for pid in kids:
+            if proc_alive(pid):
+                self.problems.append("child %d %s outlived parleyd"
+                                     % (pid, proc_cmdline(pid)))
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        if self in RUNNING:
+            RUNNING.remove(self)
+        self._log.close()
+        text = self.log_text()
+        m = SANITIZER_RE.search(text)
+        if m:
+            start = max(0, m.start() - 200)
+            self.problems.append("sanitizer report in the log:\n"
+                                 + text[start:start + 6000])
+
+    # -- processes ------------------------------------------------------
+
+    def children(self):
+        return proc_children(self.proc.pid) if self.proc else []
+
+    def c2s_pids(self):
+        return [p for p in self.children()
+                if any("parley-c2s" in a for a in proc_cmdline(p)[:1])]
+
+    def router_pid(self):
+        for p in self.children():
+            if any("parley-router" in a for a in proc_cmdline(p)[:1]):
+                return p
+        return None
+
+    def router_links(self):
+        """Connected Unix sockets the router holds under the run directory
+        (the accepted c2s links carry the listening socket's path). A c2s
+        that listens before its link is up would fail logins with
+        temporary-auth-failure, so readiness waits for these."""
+        pid = self.router_pid()
+        if pid is None:
+            return 0
+        mine = proc_socket_inodes(pid)
+        rundir = self.opts["rundir"].rstrip("/") + "/"
+        n = 0
+        try:
+            with open("/proc/net/unix") as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            return 0
+        for line in lines:
+            p = line.split()
+            if len(p) >= 8 and p[5] == "03" and int(p[6]) in mine and \
+                    p[7].startswith(rundir):
+                n += 1
+        return n
+
+    def listening(self, pid):
+        """True if pid holds a listening socket on the STARTTLS port."""
+        mine = proc_socket_inodes(pid)
+        return any(lp == self.port and st == TCP_LISTEN and ino in mine
+                   for lp, rp, st, ino in tcp_table())
+
+    def established(self, pid):
+        """Remote ports of client connections pid holds on our ports."""
+        mine = proc_socket_inodes(pid)
+        return {rp for lp, rp, st, ino in tcp_table()
+                if lp in (self.port, self.tls_port) and st == TCP_ESTABLISHED
+                and ino in mine}
+
+    def owner_of(self, client_port):
+        """The c2s pid serving the client whose local port is given."""
+        for pid in self.c2s_pids():
+            if client_port in self.established(pid):
+                return pid
+        return None
+
+    # -- log --------------------------------------------------------------
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_text(self, since=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, since=0, lines=300):
+        text = self.log_text(since).splitlines()
+        cut = "" if len(text) <= lines else "[... %d lines cut]\n" % (
+            len(text) - lines)
+        return cut + "\n".join(text[-lines:])
+
+
+class User:
+    def __init__(self, jid, password):
+        self.jid = jid
+        self.password = password
+        self.local = jid.split("@")[0]
+
+    def __repr__(self):
+        return "User(%s)" % self.jid
+
+
+RUNNING = []        # servers alive now
+STARTED = []        # (server, start time) over the whole run
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory):
+    """One self-signed certificate for DOMAIN: (cert path, key path)."""
+    d = tmp_path_factory.mktemp("cert")
+    crt, key = str(d / "localhost.crt"), str(d / "localhost.key")
+    script = os.path.join(ROOT, "scripts", "mkcert.sh")
+    if os.access(script, os.X_OK):
+        subprocess.run([script, DOMAIN, crt, key], check=True,
+                       capture_output=True, timeout=60)
+    else:
+        tmpl = d / "template"
+        tmpl.write_text('cn = "%s"\ndns_name = "%s"\nexpiration_days = 30\n'
+                        "tls_www_server\nsigning_key\n" % (DOMAIN, DOMAIN))
+        subprocess.run(["certtool", "--generate-privkey", "--key-type=ecdsa",
+                        "--outfile", key], check=True, capture_output=True,
+                       timeout=60)
+        subprocess.run(["certtool", "--generate-self-signed",
+                        "--load-privkey", key, "--template", str(tmpl),
+                        "--outfile", crt], check=True, capture_output=True,
+                       timeout=60)
+    return crt, key
+
+
+def _check_binaries():
+    for b in ("parleyd", "parley-router", "parley-c2s", "parleyctl"):
+        p = os.path.join(BIN, b)
+        if not os.access(p, os.X_OK):
+            pytest.fail("%s is missing (build it, or set PARLEY_BIN)" % p,
+                        pytrace=False)
+
+
+class ServerFactory:
+    def __init__(self, tmp_path_factory, cert):
+        self.tmp = tmp_path_factory
+        self.cert = cert
+        self.servers = []
+
+    def __call__(self, users=(), start=True, **overrides):
+        """A new server. overrides: config options with '_' for '-'.
+        users: User objects created with parleyctl before the start (so
+        the offline path of parleyctl is exercised too)."""
+        _check_binaries()
+        opts = {k.replace("_", "-"): str(v) for k, v in overrides.items()}
+        srv = Server(self.tmp.mktemp("parley"), self.cert, opts,
+                     name="srv%d" % (len(STARTED) + 1))
+        self.servers.append(srv)
+        STARTED.append(srv)
+        for u in users:
+            srv.adduser(u.jid, u.password)
+        if start:
+            srv.start()
+        return srv
+
+    def close(self):
+        problems = []
+        for srv in self.servers:
+            srv.stop()
+            problems += ["%s: %s" % (srv.name, p) for p in srv.problems]
+        if problems:
+            pytest.fail("server shutdown problems:\n" + "\n".join(problems),
+                        pytrace=False)
+
+
+@pytest.fixture
+def make_server(tmp_path_factory, cert):
+    """Factory for servers private to one test (config overrides)."""
+    f = ServerFactory(tmp_path_factory, cert)
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, cert):
+    """The default server, shared by the tests of one module. Two accounts
+    exist from before the start (created with the server stopped)."""
+    f = ServerFactory(tmp_path_factory, cert)
+    pre = [User("pre%s@%s" % (uniq("a"), DOMAIN), "pre-secret-a"),
+           User("pre%s@%s" % (uniq("b"), DOMAIN), "pre-secret-b")]
+    srv = f(users=pre)
+    srv.preloaded = pre
+    yield srv
+    f.close()
+
+
+# ---------------------------------------------------------------------------
+# server log on failure
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    item._parley_since = {id(s): s.log_size() for s in RUNNING}
+    item._parley_started = len(STARTED)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed:
+        return
+    since = getattr(item, "_parley_since", {})
+    start = getattr(item, "_parley_started", len(STARTED))
+    shown = set()
+    for srv in list(RUNNING) + STARTED[start:]:
+        if id(srv) in shown or (id(srv) not in since and
+                                srv not in STARTED[start:]):
+            continue
+        shown.add(id(srv))
+        rep.sections.append((
+            "%s log (%s, %s)" % (srv.name, srv.log_path, rep.when),
+            srv.log_tail(since.get(id(srv), 0))))
+
+
+# ---------------------------------------------------------------------------
+# asyncio: every async test runs in a fresh loop, under a deadline
+
+@pytest.fixture
+def event_loop():
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in pending:
+        t.cancel()
+    if pending:
+        loop.run_until_complete(
+            asyncio.wait(pending, timeout=5))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        fn = getattr(item, "obj", None)
+        if inspect.iscoroutinefunction(fn) and \
+                "event_loop" not in item.fixturenames:
+            item.fixturenames.insert(0, "event_loop")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    fn = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(fn):
+        return None
+    loop = pyfuncitem.funcargs["event_loop"]
+    args = {a: pyfuncitem.funcargs[a]
+            for a in pyfuncitem._fixtureinfo.argnames}
+    try:
+        loop.run_until_complete(asyncio.wait_for(fn(**args), TEST_TIMEOUT))
+    except asyncio.TimeoutError:
+        raise AssertionError("test did not finish within %ss" % TEST_TIMEOUT)
+    return True
+
+
+# ---------------------------------------------------------------------------
+# slixmpp clients
+
+class LoginFailed(AssertionError):
+    pass
+
+
+class Client(slixmpp.ClientXMPP):
+    """A slixmpp client that records what it receives for the tests."""
+
+    def __init__(self, jid, password, host_addr, mechs=None):
+        super().__init__(jid, password)
+        self._addr = host_addr
+        self.ssl_context.check_hostname = False
+        self.ssl_context.verify_mode = ssl.CERT_NONE
+        self.register_plugin("xep_0199")        # answers pings
+        if mechs:
+            self["feature_mechanisms"].use_mechs = set(mechs)
+        self.messages = asyncio.Queue()
+        self.presences = asyncio.Queue()
+        self.stream_errors = []
+        self.auth_failures = []
+        self.closed = asyncio.get_running_loop().create_future()
+        self._iq_waiters = {}
+        self._state = asyncio.get_running_loop().create_future()
+        self.mech_used = None
+        self.register_handler(Callback(
+            "t-msg", MatchXPath("{%s}message" % NS_CLIENT),
+            lambda s: self.messages.put_nowait(s)))
+        self.register_handler(Callback(
+            "t-pres", MatchXPath("{%s}presence" % NS_CLIENT),
+            lambda s: self.presences.put_nowait(s)))
+        self.register_handler(Callback(
+            "t-iq", MatchXPath("{%s}iq" % NS_CLIENT), self._on_iq))
+        self.add_event_handler("session_start", self._on_session)
+        self.add_event_handler("failed_auth", self._on_failed_auth)
+        self.add_event_handler("failed_all_auth", self._on_failed_all)
+        self.add_event_handler("stream_error", self._on_stream_error)
+        self.add_event_handler("disconnected", self._on_disconnected)
+        self.add_event_handler("auth_success", self._on_auth_success)
+
+    # slixmpp resolves the JID's domain when it has one; we always want
+    # the address we were given (and 'localhost' as the TLS server name)
+    async def get_dns_records(self, domain, port=None):
+        return [(DOMAIN, self._addr[0], self._addr[1])]
+
+    def _settle(self, value):
+        if not self._state.done():
+            self._state.set_result(value)
+
+    def _on_session(self, _):
+        self._settle("session")
+
+    def _on_auth_success(self, _):
+        mech = self["feature_mechanisms"].mech
+        self.mech_used = mech.name if mech else None
+
+    def _on_failed_auth(self, stanza):
+        self.auth_failures.append(stanza["condition"])
+
+    def _on_failed_all(self, _):
+        self._settle("auth-failed")
+
+    def _on_stream_error(self, err):
+        self.stream_errors.append(err["condition"])
+        self._settle("stream-error")
+
+    def _on_disconnected(self, _):
+        self._settle("disconnected")
+        if not self.closed.done():
+            self.closed.set_result(True)
+
+    def _on_iq(self, iq):
+        if iq["type"] in ("result", "error"):
+            fut = self._iq_waiters.pop(iq["id"], None)
+            if fut is not None and not fut.done():
+                fut.set_result(iq)
+
+    # -- for tests ---------------------------------------------------------
+
+    @property
+    def local_port(self):
+        return self.transport.get_extra_info("sockname")[1]
+
+    async def wait_state(self, timeout=LOGIN_TIMEOUT):
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._state),
+                                          timeout)
+        except asyncio.TimeoutError:
+            return "timeout"
+
+    async def iq(self, payload, to=None, type_="get", timeout=STANZA_TIMEOUT):
+        """Sends <iq> with the raw XML payload; returns the result or error
+        stanza (slixmpp Iq). Fails the test on timeout."""
+        iq_id = uniq("iq")
+        fut = asyncio.get_running_loop().create_future()
+        self._iq_waiters[iq_id] = fut
+        to_attr = " to='%s'" % to if to else ""
+        self.send_raw("<iq type='%s' id='%s'%s>%s</iq>"
+                      % (type_, iq_id, to_attr, payload))
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError("no answer within %ss to iq %s to %s: %s"
+                                 % (timeout, type_, to, payload))
+
+    async def next_message(self, timeout=STANZA_TIMEOUT, what="a message"):
+        try:
+            return await asyncio.wait_for(self.messages.get(), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError("%s got no message within %ss (waiting for "
+                                 "%s)" % (self.boundjid, timeout, what))
+
+    async def quiet(self, seconds=1.0):
+        """Asserts that nothing arrives for a while; returns nothing."""
+        await asyncio.sleep(seconds)
+        got = []
+        while not self.messages.empty():
+            got.append(str(self.messages.get_nowait()))
+        while not self.presences.empty():
+            got.append(str(self.presences.get_nowait()))
+        assert not got, "%s received unexpected stanzas: %s" % (
+            self.boundjid, got)
+
+    async def wait_closed(self, timeout=STANZA_TIMEOUT):
+        try:
+            await asyncio.wait_for(asyncio.shield(self.closed), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError("%s: the server did not close the stream "
+                                 "within %ss" % (self.boundjid, timeout))
+
+
+class Clients:
+    """Connects clients to a server and disconnects them all at the end."""
+
+    def __init__(self):
+        self.all = []
+
+    async def connect(self, server, user_or_jid, password=None, *,
+                      resource=None, mechs=None, direct_tls=False,
+                      expect="session", timeout=LOGIN_TIMEOUT):
+        """Returns a Client whose state is `expect` ('session',
+        'auth-failed', 'stream-error', 'disconnected') or fails the test."""
+        if isinstance(user_or_jid, User):
+            jid, password = user_or_jid.jid, user_or_jid.password
+        else:
+            jid = user_or_jid
+        if resource:
+            jid = "%s/%s" % (jid.split("/")[0], resource)
+        port = server.tls_port if direct_tls else server.port
+        c = Client(jid, password, ("127.0.0.1", port), mechs=mechs)
+        self.all.append(c)
+        c.connect(address=("127.0.0.1", port), use_ssl=direct_tls,
+                  force_starttls=not direct_tls,
+                  disable_starttls=direct_tls)
+        state = await c.wait_state(timeout)
+        if state != expect:
+            raise LoginFailed(
+                "login of %s (mechs=%s, direct_tls=%s): expected %s, got %s "
+                "(auth failures %s, stream errors %s)"
+                % (jid, mechs, direct_tls, expect, state, c.auth_failures,
+                   c.stream_errors))
+        return c
+
+    async def login(self, server, user, **kw):
+        return await self.connect(server, user, **kw)
+
+    async def close(self):
+        for c in self.all:
+            c.cancel_connection_attempt()
+        live = [c for c in self.all if c.transport is not None]
+        for c in live:
+            try:
+                c.disconnect(wait=1)
+            except Exception:
+                pass
+        if live:
+            await asyncio.wait([asyncio.ensure_future(asyncio.shield(c.closed))
+                                for c in live], timeout=3)
+        for c in live:
+            c.abort()
+        for c in self.all:
+            c.cancel_connection_attempt()
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def clients(event_loop):
+    cl = Clients()
+    yield cl
+    event_loop.run_until_complete(asyncio.wait_for(cl.close(), 15))
+
+
+async def exchange(a, b, body=None):
+    """a sends b a chat message (to b's full JID) and b must receive it
+    with from = a's full JID."""
+    body = body or uniq("hello-")
+    a.send_raw("<message to='%s' type='chat' id='%s'><body>%s</body>"
+               "</message>" % (b.boundjid.full, uniq("m"), body))
+    while True:
+        msg = await b.next_message(what="%r from %s" % (body, a.boundjid))
+        if msg["body"] == body:
+            break
+    assert msg["from"].full == a.boundjid.full, (
+        "message from %s arrived with from=%s" % (a.boundjid, msg["from"]))
+    assert msg["type"] == "chat"
+    return msg
+
+
+async def assert_service_works(server, clients):
+    """Two fresh accounts can log in and exchange messages both ways."""
+    u1, u2 = server.new_user("w"), server.new_user("w")
+    c1 = await clients.login(server, u1, resource="w1")
+    c2 = await clients.login(server, u2, resource="w2")
+    await exchange(c1, c2)
+    await exchange(c2, c1)
+
+
+def stanza_error(stanza):
+    """(type, condition) of a stanza's <error/>, or (None, None)."""
+    err = stanza.xml.find("{%s}error" % NS_CLIENT)
+    if err is None:
+        return None, None
+    for child in err:
+        if child.tag.startswith("{%s}" % NS_STANZAS) and \
+                not child.tag.endswith("}text"):
+            return err.get("type"), child.tag.split("}")[1]
+    return err.get("type"), None
+
+
+# ---------------------------------------------------------------------------
+# raw streams, where the exact bytes matter
+
+STREAM_ERR_RE = re.compile(
+    rb"<(?:[\w.-]+:)?error\b[^>]*>\s*<([\w-]+)\b[^>]*xmlns\s*=\s*"
+    rb"[\"']urn:ietf:params:xml:ns:xmpp-streams[\"']", re.S)
+
+
+class Raw:
+    """A client stream driven byte by byte (asyncio streams)."""
+
+    def __init__(self, reader, writer):
+        self.r = reader
+        self.w = writer
+        self.buf = b""       # everything received (since the last mark)
+        self.eof = False
+        self.reset_by_peer = False
+
+    @classmethod
+    async def open(cls, port, tls=False, timeout=5):
+        ctx = None
+        if tls:
+            ctx = client_tls_context()
+        r, w = await asyncio.wait_for(asyncio.open_connection(
+            "127.0.0.1", port, ssl=ctx,
+            server_hostname=DOMAIN if tls else None), timeout)
+        return cls(r, w)
+
+    async def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        try:
+            self.w.write(data)
+            await asyncio.wait_for(self.w.drain(), 10)
+        except (ConnectionError, ssl.SSLError, OSError):
+            self.reset_by_peer = True
+
+    async def _read_some(self, timeout):
+        try:
+            chunk = await asyncio.wait_for(self.r.read(65536), timeout)
+        except asyncio.TimeoutError:
+            return None
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError,
+                OSError):
+            self.reset_by_peer = True
+            self.eof = True
+            return b""
+        if not chunk:
+            self.eof = True
+        self.buf += chunk
+        return chunk
+
+    async def read_until(self, pattern, timeout=STANZA_TIMEOUT):
+        """Reads until the regex (bytes) matches the buffer; returns the
+        match or fails the test."""
+        rx = re.compile(pattern, re.S) if isinstance(pattern, bytes) \
+            else pattern
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0 or self.eof:
+                raise AssertionError(
+                    "waited for %r%s; received %r" % (
+                        rx.pattern, " (connection closed)" if self.eof
+                        else " for %ss" % timeout, self.buf[-3000:]))
+            await self._read_some(left)
+
+    async def read_until_close(self, timeout=STANZA_TIMEOUT):
+        """Reads until the server closes; fails if it does not."""
+        deadline = time.monotonic() + timeout
+        while not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(
+                    "server did not close the connection within %ss; "
+                    "received %r" % (timeout, self.buf[-3000:]))
+            await self._read_some(left)
+        return self.buf
+
+    async def stream_header(self):
+        await self.send(HEADER)
+        return await self.read_until(rb"</stream:features>")
+
+    async def starttls(self):
+        """Header, <starttls/>, <proceed/>, handshake; then a new header
+        and its features. Returns the features text."""
+        await self.stream_header()
+        await self.send("<starttls xmlns='%s'/>" % NS_TLS)
+        await self.read_until(rb"<proceed\b[^>]*/>")
+        await asyncio.wait_for(
+            self.w.start_tls(client_tls_context(), server_hostname=DOMAIN),
+            10)
+        self.buf = b""
+        await self.send(HEADER)
+        m = await self.read_until(rb"<(?:stream:)?features\b.*?"
+                                  rb"</(?:stream:)?features>")
+        return m.group(0)
+
+    def mark(self):
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.w.close()
+        except Exception:
+            pass
+
+
+def client_tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def stream_errors_in(data):
+    """Conditions of the stream errors in data."""
+    return [m.group(1).decode() for m in STREAM_ERR_RE.finditer(data)]
+
+
+async def expect_stream_error(raw, condition, timeout=STANZA_TIMEOUT):
+    """The server sends <stream:error><condition/> and closes. condition
+    may be a tuple of acceptable ones."""
+    allowed = condition if isinstance(condition, tuple) else (condition,)
+    try:
+        await raw.read_until(STREAM_ERR_RE, timeout)
+    except AssertionError as e:
+        raise AssertionError("expected stream error <%s/>: %s%s" % (
+            condition, e, " (connection reset by the server)"
+            if raw.reset_by_peer else ""))
+    data = await raw.read_until_close(timeout)
+    got = stream_errors_in(data)
+    assert got and got[0] in allowed, (
+        "expected stream error <%s/>, got %s in %r" % (condition, got,
+                                                      data[-2000:]))
+    # RFC 6120 4.9.1.1: the server's stream header precedes the error
+    assert re.search(rb"<stream:stream\b", data), (
+        "no stream header before the error: %r" % data[-2000:])
+    return data
+
+
+def parse_features(text):
+    """The <stream:features> element text parsed with ElementTree."""
+    if isinstance(text, bytes):
+        text = text.decode()
+    wrapped = ("<root xmlns='jabber:client' xmlns:stream='%s'>%s</root>"
+               % (NS_STREAM, text))
+    root = ET.fromstring(wrapped)
+    feats = root.find("{%s}features" % NS_STREAM)
+    assert feats is not None, "no stream:features in %r" % text
+    return feats
+
+
+def sasl_plain(user, password, authzid=""):
+    import base64
+    return base64.b64encode(("%s\0%s\0%s" % (authzid, user, password))
+                            .encode()).decode()

@@ -1,0 +1,170 @@
+"""
+The process model: sessions spread over several c2s processes, delivery
+between them through the router, and parleyd restarting a child that dies
+while the others keep serving.
+"""
+import asyncio
+import os
+import signal
+import time
+
+from conftest import (DOMAIN, LOGIN_TIMEOUT, NS_PING, SLOW, LoginFailed,
+                      exchange, proc_alive)
+
+NCLIENTS = 16
+
+
+async def spread_sessions(srv, clients, n=NCLIENTS):
+    """Logs in n clients; returns {c2s pid: [clients]} from /proc."""
+    users = [srv.new_user("s") for _ in range(n)]
+    cs = await asyncio.gather(*[clients.login(srv, u, resource="r%d" % i)
+                                for i, u in enumerate(users)])
+    by_pid = {}
+    for c in cs:
+        pid = srv.owner_of(c.local_port)
+        assert pid is not None, (
+            "no c2s holds the connection from port %d (c2s %s)"
+            % (c.local_port, srv.c2s_pids()))
+        by_pid.setdefault(pid, []).append(c)
+    return by_pid
+
+
+async def wait_for(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        await asyncio.sleep(0.1)
+    raise AssertionError("%s: not within %ss" % (what, timeout))
+
+
+async def test_sessions_on_both_workers(make_server, clients):
+    srv = make_server(workers=2)
+    by_pid = await spread_sessions(srv, clients)
+    pids = srv.c2s_pids()
+    assert len(pids) == 2
+    for pid in pids:
+        n = len(srv.established(pid))
+        assert n > 0, ("c2s pid %d carries no client connection; "
+                       "distribution %s" % (pid, {p: len(c) for p, c in
+                                                   by_pid.items()}))
+    assert set(by_pid) == set(pids)
+    # delivery across processes, both ways, and within one process
+    (p1, c1), (p2, c2) = list(by_pid.items())
+    await exchange(c1[0], c2[0])
+    await exchange(c2[0], c1[0])
+    if len(c1) > 1:
+        await exchange(c1[0], c1[1])
+    # an IQ round trip across processes
+    r = await c1[0].iq("<ping xmlns='%s'/>" % NS_PING, to=c2[0].boundjid.full)
+    assert r["type"] == "result", str(r)
+
+
+async def test_kill_c2s_restarted(make_server, clients):
+    srv = make_server(workers=2)
+    by_pid = await spread_sessions(srv, clients)
+    assert len(by_pid) == 2, "sessions on only one c2s: %s" % list(by_pid)
+    victim, survivor = list(by_pid)
+    os.kill(victim, signal.SIGKILL)
+    # the victim's clients lose their connection
+    await by_pid[victim][0].wait_closed(timeout=5 * SLOW)
+    # the other c2s keeps working meanwhile, within itself
+    s = by_pid[survivor]
+    if len(s) >= 2:
+        await exchange(s[0], s[1])
+        await exchange(s[1], s[0])
+    # parleyd starts a new c2s
+    new = await wait_for(
+        lambda: [p for p in srv.c2s_pids() if p not in (victim, survivor)
+                 and srv.listening(p)],
+        10 * SLOW, "a new c2s process listening")
+    assert not proc_alive(victim)
+    assert len(srv.c2s_pids()) == 2, srv.c2s_pids()
+    assert survivor in srv.c2s_pids()
+    # the router forgot the dead sessions: an IQ to one is not routed into
+    # the void but answered with an error (allow the router a moment)
+    dead = by_pid[victim][0].boundjid.full
+
+    async def dead_routes_nowhere():
+        r = await s[0].iq("<ping xmlns='%s'/>" % NS_PING, to=dead)
+        return r["type"] == "error"
+    deadline = time.monotonic() + 5 * SLOW
+    while not await dead_routes_nowhere():
+        assert time.monotonic() < deadline, \
+            "IQ to a session of the killed c2s still answered"
+        await asyncio.sleep(0.2)
+    # new clients log in (some land on the new process) and reach the
+    # surviving sessions
+    await wait_for(lambda: srv.router_links() >= 2, 10 * SLOW,
+                   "the new c2s linked to the router")
+    again = await spread_sessions(srv, clients)
+    assert new[0] in again, (
+        "no new session on the restarted c2s %d: %s"
+        % (new[0], {p: len(c) for p, c in again.items()}))
+    for cs in again.values():
+        await exchange(cs[0], s[0])
+        await exchange(s[0], cs[0])
+
+
+async def login_retrying(srv, clients, user, deadline):
+    """Logs in, retrying until deadline (the router is restarting)."""
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            return await clients.login(srv, user, resource="again",
+                                       timeout=min(3 * SLOW, LOGIN_TIMEOUT))
+        except LoginFailed as e:
+            last = e
+            await asyncio.sleep(0.3)
+    raise AssertionError("no login within the deadline after the router "
+                         "restart; last attempt: %s" % last)
+
+
+async def test_kill_router_restarted(make_server, clients):
+    srv = make_server(workers=2)
+    u1, u2 = srv.new_user(), srv.new_user()
+    a = await clients.login(srv, u1, resource="a")
+    b = await clients.login(srv, u2, resource="b")
+    await exchange(a, b)
+    old = srv.router_pid()
+    c2s_before = set(srv.c2s_pids())
+    os.kill(old, signal.SIGKILL)
+    # the contract: logins work again within about 10 s of the crash
+    deadline = time.monotonic() + 10 * SLOW
+    await wait_for(lambda: srv.router_pid() not in (None, old), 10 * SLOW,
+                   "a new router process")
+    na = await login_retrying(srv, clients, u1, deadline)
+    nb = await login_retrying(srv, clients, u2, deadline)
+    await exchange(na, nb)
+    await exchange(nb, na)
+    # accounts survived (storage is on disk) and the c2s processes did not
+    # have to be restarted for this
+    assert set(srv.c2s_pids()) == c2s_before
+    r = await na.iq("<ping xmlns='%s'/>" % NS_PING, to=DOMAIN)
+    assert r["type"] == "result"
+    # no half-dead sessions: a session from before the crash was either
+    # closed or still works both ways
+    await asyncio.sleep(0.5)
+    if not a.closed.done():
+        await exchange(nb, a)
+        await exchange(a, nb)
+
+
+async def test_sigterm_stops_everything(make_server, clients):
+    srv = make_server(workers=3)
+    a = await clients.login(srv, srv.new_user(), resource="a")
+    kids = srv.children()
+    assert len(kids) == 4, kids     # router + 3 c2s
+    srv.proc.send_signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    while srv.proc.poll() is None and time.monotonic() - t0 < 10:
+        await asyncio.sleep(0.05)
+    assert srv.proc.returncode == 0, (
+        "parleyd exit status %s after SIGTERM" % srv.proc.returncode)
+    await wait_for(lambda: not any(map(proc_alive, kids)), 5,
+                   "all children gone after SIGTERM")
+    # the client saw its stream end (system-shutdown or a plain close)
+    await a.wait_closed(timeout=5)
+    if a.stream_errors:
+        assert a.stream_errors == ["system-shutdown"], a.stream_errors

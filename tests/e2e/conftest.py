@@ -151,7 +151,8 @@ TCP_LISTEN = "0A"
 class Server:
     """One parleyd with its own config, data and run directories."""
 
-    def __init__(self, base, cert, overrides=None, name="srv"):
+    def __init__(self, base, cert, overrides=None, name="srv",
+                 extra_hosts=()):
         self.name = name
         self.dir = str(base)
         self.cert = cert
@@ -183,8 +184,10 @@ class Server:
             f.write("# written by tests/e2e/conftest.py\n")
             for k, v in self.opts.items():
                 f.write("%s %s\n" % (k, v))
-            f.write("host %s {\n\tcertificate %s\n\tkey %s\n}\n"
-                    % (DOMAIN, cert[0], cert[1]))
+            for h, crt, key in [(DOMAIN, cert[0], cert[1])] + \
+                    list(extra_hosts):
+                f.write("host %s {\n\tcertificate %s\n\tkey %s\n}\n"
+                        % (h, crt, key))
 
     # -- accounts -------------------------------------------------------
 
@@ -427,14 +430,14 @@ class ServerFactory:
         self.cert = cert
         self.servers = []
 
-    def __call__(self, users=(), start=True, **overrides):
+    def __call__(self, users=(), start=True, hosts=(), **overrides):
         """A new server. overrides: config options with '_' for '-'.
         users: User objects created with parleyctl before the start (so
         the offline path of parleyctl is exercised too)."""
         _check_binaries()
         opts = {k.replace("_", "-"): str(v) for k, v in overrides.items()}
         srv = Server(self.tmp.mktemp("parley"), self.cert, opts,
-                     name="srv%d" % (len(STARTED) + 1))
+                     name="srv%d" % (len(STARTED) + 1), extra_hosts=hosts)
         self.servers.append(srv)
         STARTED.append(srv)
         for u in users:
@@ -794,13 +797,13 @@ class Raw:
         self.reset_by_peer = False
 
     @classmethod
-    async def open(cls, port, tls=False, timeout=5):
+    async def open(cls, port, tls=False, timeout=5, sni=DOMAIN):
         ctx = None
         if tls:
             ctx = client_tls_context()
         r, w = await asyncio.wait_for(asyncio.open_connection(
             "127.0.0.1", port, ssl=ctx,
-            server_hostname=DOMAIN if tls else None), timeout)
+            server_hostname=sni if tls else None), timeout)
         return cls(r, w)
 
     async def send(self, data):

@@ -3,10 +3,12 @@ TLS on client streams: STARTTLS is mandatory before authentication (RFC
 6120 5.3.1), the features offered before and after it, and direct TLS on
 the XEP-0368 port.
 """
+import os
 import re
 import ssl
+import subprocess
 
-from conftest import (HEADER, NS_BIND, NS_SASL, NS_STREAM, NS_TLS,
+from conftest import (HEADER, NS_BIND, NS_SASL, NS_STREAM, NS_TLS, ROOT,
                       Raw, exchange, parse_features, sasl_plain)
 
 
@@ -186,3 +188,44 @@ async def test_tls_garbage_handshake(server, clients):
     a = await clients.login(server, server.new_user(), resource="x")
     b = await clients.login(server, server.new_user(), resource="y")
     await exchange(a, b)
+
+
+def der_of(path):
+    with open(path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+async def test_sni_picks_the_host_certificate(make_server, cert,
+                                              tmp_path):
+    """Two virtual hosts, two certificates: SNI chooses, on direct TLS
+    and after STARTTLS, and each host's stream is served."""
+    other = "chat.example.test"
+    crt, key = str(tmp_path / "other.crt"), str(tmp_path / "other.key")
+    subprocess.run([os.path.join(ROOT, "scripts", "mkcert.sh"), other, crt,
+                    key], check=True, capture_output=True, timeout=60)
+    srv = make_server(hosts=[(other, crt, key)])
+    for sni, want in (("localhost", cert[0]), (other, crt)):
+        raw = await Raw.open(srv.tls_port, tls=True, sni=sni)
+        try:
+            got = raw.w.get_extra_info("ssl_object").getpeercert(True)
+            assert got == der_of(want), "wrong certificate for SNI " + sni
+            await raw.send(HEADER.replace(b"to='localhost'",
+                                          ("to='%s'" % sni).encode()))
+            m = await raw.read_until(rb"<stream:stream[^>]*>")
+            assert ("from='%s'" % sni).encode() in m.group(0)
+        finally:
+            raw.close()
+    # STARTTLS: the stream names the host, the handshake's SNI the cert
+    raw = await Raw.open(srv.port)
+    try:
+        await raw.send(HEADER.replace(b"to='localhost'",
+                                      ("to='%s'" % other).encode()))
+        await raw.read_until(rb"</stream:features>")
+        await raw.send("<starttls xmlns='%s'/>" % NS_TLS)
+        await raw.read_until(rb"<proceed")
+        ctx = ssl.create_default_context(cafile=crt)
+        await raw.w.start_tls(ctx, server_hostname=other)
+        got = raw.w.get_extra_info("ssl_object").getpeercert(True)
+        assert got == der_of(crt)
+    finally:
+        raw.close()

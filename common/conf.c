@@ -168,12 +168,31 @@ static const struct opt opts[] = {
 	{ "link-queue-max", OT_SIZE, GLOBAL(link_queue_max), .min = MIB,
 	  .max = 4 * GIB, .def = "64M",
 	  .help = "Output queued on one process link before it is closed" },
+	{ "roster-max-items", OT_INT, GLOBAL(roster_max_items), .min = 1,
+	  .max = 100000, .def = "1000",
+	  .help = "Contacts one account may have in its roster" },
+	{ "offline-max", OT_INT, GLOBAL(offline_max), .min = 0,
+	  .max = 100000, .def = "1000",
+	  .help = "Offline messages stored per account (0: none)" },
+	{ "vcard-max-size", OT_SIZE, GLOBAL(vcard_max_size), .min = KIB,
+	  .max = MIB, .def = "64K",
+	  .help = "Largest vcard-temp profile (XEP-0054) an account stores" },
+	{ "private-max-size", OT_SIZE, GLOBAL(private_max_size), .min = KIB,
+	  .max = MIB, .def = "64K",
+	  .help = "Largest private XML document (XEP-0049) per namespace" },
+	{ "version-hide", OT_BOOL, GLOBAL(version_hide), .def = "no",
+	  .help = "Hide the server version in XEP-0092 answers" },
+	{ "register-interval", OT_DURATION, GLOBAL(register_interval),
+	  .min = 1, .max = 86400, .def = "60",
+	  .help = "In-band registration: one account per address per this" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
 	{ "key", OT_PATH, HOST(key), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM private key for this domain" },
+	{ "register", OT_BOOL, HOST(allow_register), .def = "no",
+	  .help = "Allow in-band registration (XEP-0077) on this domain" },
 };
 
 #define NOPTS	nitems(opts)
@@ -679,7 +698,8 @@ host_free(struct conf_host *h)
 
 	free(h->name);
 	for (i = 0; i < NOPTS; i++)
-		if (opts[i].scope == OS_HOST)
+		if (opts[i].scope == OS_HOST && (opts[i].type == OT_STRING ||
+		    opts[i].type == OT_PATH || opts[i].type == OT_ENUM))
 			free(*str_field(h, &opts[i]));
 	memset(h, 0, sizeof(*h));
 }

@@ -32,6 +32,7 @@ struct conf_host {
 	char	*name;		/* nameprepped domain */
 	char	*cert;		/* PEM certificate chain */
 	char	*key;		/* PEM private key */
+	bool	 allow_register;	/* XEP-0077 in-band registration */
 	int	 line;
 };
 
@@ -56,6 +57,13 @@ struct conf {
 	int			 auth_retries;
 	size_t			 c2s_max_sessions;	/* per c2s process */
 	size_t			 link_queue_max;	/* bytes, per link */
+	/* instant messaging */
+	int			 roster_max_items;
+	int			 offline_max;
+	size_t			 vcard_max_size;
+	size_t			 private_max_size;
+	bool			 version_hide;
+	int			 register_interval;	/* seconds */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

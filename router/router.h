@@ -18,7 +18,8 @@
 #include "../common/link.h"
 #include "../common/xml.h"
 
-struct store;
+#include "../storage/store.h"
+
 struct xstream;
 
 /* one connected process: a c2s or a parleyctl */
@@ -42,23 +43,32 @@ struct sess {
 	struct sess	*next;		/* in user->sessions */
 	int		 priority;
 	bool		 available;	/* sent available presence */
+	bool		 initial;	/* initial presence done (RFC 6121 4.2) */
+	bool		 interested;	/* requested the roster: gets pushes */
+	char		*presence;	/* last available presence (XML) */
+	struct map	*directed;	/* JIDs sent directed presence */
 };
 
 /* the online resources of one account */
 struct user {
 	char		*bare;
+	char		*node;		/* parts of bare */
+	char		*domain;
 	struct sess	*sessions;
 };
 
 /* a stanza being routed, with what the envelope says */
 struct rstanza {
-	struct sess	*sender;
+	struct sess	*sender;	/* local sender, NULL for the server */
 	int		 kind;
 	int		 type;
 	const char	*to;		/* normalised, NULL if absent */
 	const char	*from;
 	const char	*xml;
 	size_t		 xlen;
+	/* for IQs to an account: the account addressed (node@domain) */
+	const char	*tnode;
+	const char	*tdomain;
 };
 
 struct router {
@@ -118,10 +128,61 @@ struct iq_handler {
 			    struct arena *);
 };
 
-/* ping.c, disco.c */
-extern const struct iq_handler	ping_handler;
-extern const struct iq_handler	disco_info_handler;
+/* one handler per protocol area, listed in iq.c's table */
+extern const struct iq_handler	ping_handler;		/* ping.c */
+extern const struct iq_handler	disco_info_handler;	/* disco.c */
 extern const struct iq_handler	disco_items_handler;
+extern const struct iq_handler	roster_handler;		/* roster.c */
+extern const struct iq_handler	vcard_handler;		/* vcard.c */
+extern const struct iq_handler	private_handler;	/* private.c */
+extern const struct iq_handler	version_handler;	/* version.c */
+extern const struct iq_handler	time_handler;		/* time.c */
+extern const struct iq_handler	last_handler;		/* last.c */
+extern const struct iq_handler	blocking_handler;	/* blocking.c */
+extern const struct iq_handler	register_handler;	/* register.c */
+
+/* roster.c */
+/*
+ * The subscription the account node@domain has with contact (a bare
+ * JID): SUB_NONE when there is no item. For presence and for services
+ * that answer only contacts who may see the account (XEP-0012).
+ */
+int	 roster_sub_of(const char *node, const char *domain,
+	    const char *contact);
+/* sends a roster push of item (or its removal) to interested resources */
+void	 roster_push(struct user *, const struct roster_item *, bool removed);
+
+/* presence.c */
+/* presence from a local session (any type, with or without 'to') */
+void	 presence_outbound(struct rstanza *);
+/* presence to a local account node@domain (from anywhere) */
+void	 presence_inbound(struct rstanza *, const char *node,
+	    const char *domain, const char *resource);
+/* a session is gone: unavailable to contacts and directed recipients */
+void	 presence_gone(struct sess *);
+
+/* offline.c */
+/* stores a message for node@domain; -1 (errno EDQUOT) when full */
+int	 offline_store(struct rstanza *, const char *node, const char *domain);
+/* hands stored messages to s (first available presence, priority >= 0) */
+void	 offline_deliver(struct sess *);
+
+/* blocking.c */
+/*
+ * XEP-0191: true when account node@domain blocks jid (a full, bare or
+ * domain JID: a block on the bare JID or the domain covers it).
+ */
+bool	 blocking_blocks(const char *node, const char *domain,
+	    const char *jid);
+
+/* register.c: XEP-0077 account creation by the c2s (before login) */
+struct link_hdr;
+int	 register_frame(struct rlink *, const struct link_hdr *,
+	    const char *payload);
+
+/* time and formats shared by the handlers */
+/* XEP-0082 UTC date-time "YYYY-MM-DDThh:mm:ss[.sss]Z" into out[32] */
+void	 xmpp_datetime(char *out, double t);
 /* the feature list of disco#info: one place, from the handler table */
 void	 iq_features(struct xnode *query, struct arena *);
 /* turns iq into its result (swaps to/from, type result, no children) */

@@ -47,4 +47,107 @@ int	 store_account_list(struct store *, const char *domain,
 	    int (*fn)(const char *node, const char *domain, void *arg),
 	    void *arg);
 
+/*
+ * Roster (RFC 6121 2, 3): one record per (account, contact), keyed
+ * "domain\0node\0contact" so an account's roster is a range scan. The
+ * subscription state is the RFC 6121 appendix A state: sub (none, to,
+ * from, both) plus pending-out (ask), pending-in and pre-approval. Each
+ * account has a roster version, bumped by every put and delete
+ * (XEP-0237); an item records the version that last changed it.
+ */
+enum roster_sub { SUB_NONE, SUB_TO, SUB_FROM, SUB_BOTH };
+
+#define ROSTER_GROUPS_MAX	64
+
+struct roster_item {
+	char		*jid;		/* contact, bare, prepared */
+	char		*name;		/* NULL when none */
+	char		*groups[ROSTER_GROUPS_MAX];
+	size_t		 ngroups;
+	enum roster_sub	 sub;
+	bool		 ask;		/* pending out: we asked them */
+	bool		 pending_in;	/* they asked us, unanswered */
+	bool		 preapproved;	/* RFC 6121 3.4 */
+	bool		 hidden;	/* not in roster results and pushes:
+					   state kept for a contact that is
+					   only pending-in (RFC 6121 3.1.3) */
+	char		*pending_xml;	/* their subscribe stanza, to redeliver
+					   while pending_in; NULL if none */
+	uint64_t	 ver;		/* roster version of the last change */
+};
+
+/* frees the strings (not the struct); safe on a zeroed item */
+void	 roster_item_clear(struct roster_item *);
+/* ENOENT when there is no such item */
+int	 store_roster_get(struct store *, const char *node,
+	    const char *domain, const char *contact, struct roster_item *out);
+/* inserts or replaces; bumps the roster version, returned in *ver */
+int	 store_roster_put(struct store *, const char *node,
+	    const char *domain, struct roster_item *item, uint64_t *ver);
+/* ENOENT when there is no such item; bumps the version */
+int	 store_roster_del(struct store *, const char *node,
+	    const char *domain, const char *contact, uint64_t *ver);
+/* every item in contact order; fn returning non-zero stops the walk */
+int	 store_roster_list(struct store *, const char *node,
+	    const char *domain,
+	    int (*fn)(const struct roster_item *, void *arg), void *arg);
+/* the current version (0 for an account that never had a roster) */
+int	 store_roster_version(struct store *, const char *node,
+	    const char *domain, uint64_t *ver);
+int	 store_roster_count(struct store *, const char *node,
+	    const char *domain, size_t *n);
+
+/*
+ * Offline messages (XEP-0160): stanzas (serialised, with their delay
+ * already added) in arrival order, keyed "domain\0node\0" + u64 sequence.
+ * store_offline_put fails with EDQUOT when the account already holds
+ * limit messages. The sequence of the stored message is returned.
+ */
+int	 store_offline_put(struct store *, const char *node,
+	    const char *domain, const char *xml, size_t len, size_t limit,
+	    uint64_t *seq);
+/* oldest first; fn returning non-zero stops the walk */
+int	 store_offline_list(struct store *, const char *node,
+	    const char *domain,
+	    int (*fn)(uint64_t seq, const char *xml, size_t len, void *arg),
+	    void *arg);
+/* removes the messages with sequence <= upto */
+int	 store_offline_del(struct store *, const char *node,
+	    const char *domain, uint64_t upto);
+int	 store_offline_count(struct store *, const char *node,
+	    const char *domain, size_t *n);
+
+/*
+ * Small per-account documents: vcard-temp (key ""), private XML storage
+ * (key "{namespace}element"), last activity (key "": "seconds status").
+ * get returns a malloc'd copy (caller frees) or ENOENT; put with val NULL
+ * deletes.
+ */
+enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST };
+
+int	 store_doc_get(struct store *, enum store_doc, const char *node,
+	    const char *domain, const char *key, char **val, size_t *len);
+int	 store_doc_put(struct store *, enum store_doc, const char *node,
+	    const char *domain, const char *key, const char *val, size_t len);
+
+/*
+ * Block list (XEP-0191): the JIDs an account blocks, as written (bare,
+ * full or domain), keyed "domain\0node\0jid".
+ */
+int	 store_block_add(struct store *, const char *node, const char *domain,
+	    const char *jid);
+/* jid NULL removes all; ENOENT when a given one was not there */
+int	 store_block_del(struct store *, const char *node, const char *domain,
+	    const char *jid);
+/* 0 if listed, ENOENT if not */
+int	 store_block_has(struct store *, const char *node, const char *domain,
+	    const char *jid);
+int	 store_block_list(struct store *, const char *node, const char *domain,
+	    int (*fn)(const char *jid, void *arg), void *arg);
+
+/*
+ * store_account_del also removes everything else the account owns
+ * (roster, offline messages, documents, block list), in one transaction.
+ */
+
 #endif

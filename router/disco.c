@@ -21,7 +21,7 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	xnode_set_attr(a, id, "category", "server");
 	xnode_set_attr(a, id, "type", "im");
 	xnode_set_attr(a, id, "name", "Parley");
-	iq_features(q, a);
+	iq_features(q, a, false);
 	deliver_tree(rs->sender, iq);
 }
 

@@ -33,12 +33,15 @@ iq_make_result(struct xnode *iq, struct arena *a)
 }
 
 void
-iq_features(struct xnode *query, struct arena *a)
+iq_features(struct xnode *query, struct arena *a, bool account)
 {
 	struct xnode	*f;
 	size_t		 i;
 
 	for (i = 0; i < sizeof(iq_handlers) / sizeof(*iq_handlers); i++) {
+		if (account ? !iq_handlers[i]->account :
+		    !iq_handlers[i]->server)
+			continue;
 		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
 		xnode_set_attr(a, f, "var", iq_handlers[i]->ns);
 	}

@@ -183,8 +183,11 @@ int	 register_frame(struct rlink *, const struct link_hdr *,
 /* time and formats shared by the handlers */
 /* XEP-0082 UTC date-time "YYYY-MM-DDThh:mm:ss[.sss]Z" into out[32] */
 void	 xmpp_datetime(char *out, double t);
-/* the feature list of disco#info: one place, from the handler table */
-void	 iq_features(struct xnode *query, struct arena *);
+/*
+ * The feature list of disco#info: one place, from the handler table
+ * (those answered for the server, or for an account's bare JID).
+ */
+void	 iq_features(struct xnode *query, struct arena *, bool account);
 /* turns iq into its result (swaps to/from, type result, no children) */
 void	 iq_make_result(struct xnode *iq, struct arena *);
 

@@ -292,6 +292,8 @@ password_read(const char *jid)
 			fprintf(stderr, "parleyctl: no password read\n");
 			return NULL;
 		}
+		if (*p1 == '\0')
+			goto empty;
 		if ((p2 = tty_read("Repeat password: ")) == NULL ||
 		    strcmp(p1, p2) != 0) {
 			fprintf(stderr, "parleyctl: passwords do not match\n");
@@ -305,6 +307,7 @@ password_read(const char *jid)
 		return NULL;
 	}
 	if (*p1 == '\0') {
+empty:
 		fprintf(stderr, "parleyctl: empty password\n");
 		secret_free(p1);
 		return NULL;

@@ -1,7 +1,8 @@
 /*
  * Unit tests for storage/store.c against a real LMDB environment in a
- * fresh temporary directory: account add/get/set/del/list, the errno
- * contract, corrupt records, a full map, and persistence across reopen.
+ * fresh temporary directory: accounts, roster, offline messages, documents
+ * and the block list; the errno contract, corrupt records (some written
+ * straight into LMDB), a full map, range isolation and persistence.
  */
 #include <sys/stat.h>
 
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "../../common/log.h"
 #include "../../common/util.h"
@@ -516,6 +518,1102 @@ test_open_failure_reports(void **state)
 	assert_non_null(strstr(err, path));
 }
 
+/*
+ * The store refuses account keys it could not extend with its longest
+ * tail: "domain\0node" of up to LMDB's 511 less 35 bytes.
+ */
+#define ACCT_KEY_MAX	(511 - 35)
+
+static void
+test_account_key_limit(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+	char			 node[ACCT_KEY_MAX + 2];
+	const char		*dom = "d.example";
+	size_t			 nlen = ACCT_KEY_MAX - strlen(dom) - 1;
+
+	creds_fill(&c, 16);
+	memset(node, 'n', nlen + 1);
+	node[nlen + 1] = '\0';
+	errno = 0;
+	assert_int_equal(store_account_add(f->st, node, dom, &c), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	node[nlen] = '\0';
+	assert_int_equal(store_account_add(f->st, node, dom, &c), 0);
+	assert_int_equal(store_account_get(f->st, node, dom, &c), 0);
+}
+
+static void
+assert_item_equal(const struct roster_item *a, const struct roster_item *b)
+{
+	size_t	i;
+
+	assert_string_equal(a->jid, b->jid);
+	if (a->name == NULL || b->name == NULL)
+		assert_ptr_equal(a->name, b->name);
+	else
+		assert_string_equal(a->name, b->name);
+	assert_int_equal(a->ngroups, b->ngroups);
+	for (i = 0; i < a->ngroups; i++)
+		assert_string_equal(a->groups[i], b->groups[i]);
+	assert_int_equal(a->sub, b->sub);
+	assert_int_equal(a->ask, b->ask);
+	assert_int_equal(a->pending_in, b->pending_in);
+	assert_int_equal(a->preapproved, b->preapproved);
+	assert_int_equal(a->hidden, b->hidden);
+	if (a->pending_xml == NULL || b->pending_xml == NULL)
+		assert_ptr_equal(a->pending_xml, b->pending_xml);
+	else
+		assert_string_equal(a->pending_xml, b->pending_xml);
+	assert_int_equal(a->ver, b->ver);
+}
+
+/* puts a plain item (no name, groups or flags) and returns the version */
+static uint64_t
+roster_add(struct store *st, const char *node, const char *domain,
+    const char *contact)
+{
+	struct roster_item	it;
+	uint64_t		ver = 0;
+
+	memset(&it, 0, sizeof(it));
+	it.jid = (char *)contact;
+	it.sub = SUB_BOTH;
+	assert_int_equal(store_roster_put(st, node, domain, &it, &ver), 0);
+	assert_int_equal(it.ver, ver);
+	return ver;
+}
+
+static void
+test_roster_roundtrip(void **state)
+{
+	struct fixture		*f = *state;
+	struct roster_item	 in, out;
+	uint64_t		 ver = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.jid = "bob@example.org";
+	in.name = "Bob \xc3\xa9";
+	in.groups[0] = "Friends";
+	in.groups[1] = "";
+	in.groups[2] = "Work";
+	in.ngroups = 3;
+	in.sub = SUB_BOTH;
+	in.ask = in.pending_in = in.preapproved = in.hidden = true;
+	in.pending_xml = "<presence type='subscribe' from='bob@example.org'/>";
+	in.ver = 77;	/* ignored: put sets it */
+	assert_int_equal(store_roster_put(f->st, "alice", "example.org", &in,
+	    &ver), 0);
+	assert_int_equal(ver, 1);
+	assert_int_equal(in.ver, 1);
+	memset(&out, 0xa5, sizeof(out));
+	assert_int_equal(store_roster_get(f->st, "alice", "example.org",
+	    "bob@example.org", &out), 0);
+	assert_item_equal(&in, &out);
+	roster_item_clear(&out);
+	assert_null(out.jid);
+	roster_item_clear(&out);	/* twice is harmless */
+
+	/* NULL name and pending_xml stay NULL; "" stays "" */
+	memset(&in, 0, sizeof(in));
+	in.jid = "carol@example.org";
+	in.sub = SUB_NONE;
+	assert_int_equal(store_roster_put(f->st, "alice", "example.org", &in,
+	    NULL), 0);
+	assert_int_equal(in.ver, 2);
+	assert_int_equal(store_roster_get(f->st, "alice", "example.org",
+	    "carol@example.org", &out), 0);
+	assert_null(out.name);
+	assert_null(out.pending_xml);
+	assert_item_equal(&in, &out);
+	roster_item_clear(&out);
+	in.name = "";
+	in.pending_xml = "";
+	assert_int_equal(store_roster_put(f->st, "alice", "example.org", &in,
+	    NULL), 0);
+	assert_int_equal(store_roster_get(f->st, "alice", "example.org",
+	    "carol@example.org", &out), 0);
+	assert_non_null(out.name);
+	assert_non_null(out.pending_xml);
+	assert_item_equal(&in, &out);
+	roster_item_clear(&out);
+}
+
+/* each flag and each state alone: no bit stands in for another */
+static void
+test_roster_each_flag_and_sub(void **state)
+{
+	struct fixture		*f = *state;
+	struct roster_item	 in, out;
+	int			 i;
+
+	for (i = 0; i < 4 + 4; i++) {
+		memset(&in, 0, sizeof(in));
+		in.jid = "x@y.example";
+		if (i < 4)
+			in.sub = (enum roster_sub)i;
+		else {
+			in.sub = SUB_TO;
+			in.ask = i == 4;
+			in.pending_in = i == 5;
+			in.preapproved = i == 6;
+			in.hidden = i == 7;
+		}
+		assert_int_equal(store_roster_put(f->st, "u", "y.example",
+		    &in, NULL), 0);
+		assert_int_equal(store_roster_get(f->st, "u", "y.example",
+		    "x@y.example", &out), 0);
+		assert_item_equal(&in, &out);
+		roster_item_clear(&out);
+	}
+}
+
+static void
+test_roster_groups_max(void **state)
+{
+	struct fixture		*f = *state;
+	struct roster_item	 in, out;
+	char			 names[ROSTER_GROUPS_MAX + 1][16];
+	uint64_t		 ver;
+	size_t			 i;
+
+	memset(&in, 0, sizeof(in));
+	in.jid = "g@example.org";
+	for (i = 0; i < ROSTER_GROUPS_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "group %zu", i);
+		in.groups[i] = names[i];
+	}
+	in.ngroups = ROSTER_GROUPS_MAX;
+	assert_int_equal(store_roster_put(f->st, "u", "example.org", &in,
+	    NULL), 0);
+	assert_int_equal(store_roster_get(f->st, "u", "example.org",
+	    "g@example.org", &out), 0);
+	assert_item_equal(&in, &out);
+	roster_item_clear(&out);
+
+	/* refused items change nothing, not even the version */
+	in.ngroups = ROSTER_GROUPS_MAX + 1;
+	in.jid = "h@example.org";
+	errno = 0;
+	assert_int_equal(store_roster_put(f->st, "u", "example.org", &in,
+	    NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	in.ngroups = 1;
+	in.groups[0] = NULL;
+	errno = 0;
+	assert_int_equal(store_roster_put(f->st, "u", "example.org", &in,
+	    NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	in.groups[0] = names[0];
+	in.sub = (enum roster_sub)4;
+	errno = 0;
+	assert_int_equal(store_roster_put(f->st, "u", "example.org", &in,
+	    NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	in.sub = SUB_NONE;
+	in.jid = "";
+	errno = 0;
+	assert_int_equal(store_roster_put(f->st, "u", "example.org", &in,
+	    NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(store_roster_get(f->st, "u", "example.org",
+	    "h@example.org", &out), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_roster_version(f->st, "u", "example.org",
+	    &ver), 0);
+	assert_int_equal(ver, 1);
+}
+
+static void
+test_roster_replace_del_versions(void **state)
+{
+	struct fixture		*f = *state;
+	struct roster_item	 in, out;
+	uint64_t		 ver = 0;
+	size_t			 n;
+
+	assert_int_equal(store_roster_version(f->st, "alice", "example.org",
+	    &ver), 0);
+	assert_int_equal(ver, 0);
+	assert_int_equal(store_roster_count(f->st, "alice", "example.org",
+	    &n), 0);
+	assert_int_equal(n, 0);
+
+	memset(&in, 0, sizeof(in));
+	in.jid = "bob@example.org";
+	in.name = "Bob";
+	assert_int_equal(store_roster_put(f->st, "alice", "example.org", &in,
+	    &ver), 0);
+	assert_int_equal(ver, 1);
+	in.name = "Robert";
+	in.sub = SUB_FROM;
+	assert_int_equal(store_roster_put(f->st, "alice", "example.org", &in,
+	    &ver), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(store_roster_get(f->st, "alice", "example.org",
+	    "bob@example.org", &out), 0);
+	assert_string_equal(out.name, "Robert");
+	assert_int_equal(out.sub, SUB_FROM);
+	assert_int_equal(out.ver, 2);
+	roster_item_clear(&out);
+	assert_int_equal(store_roster_count(f->st, "alice", "example.org",
+	    &n), 0);
+	assert_int_equal(n, 1);
+
+	assert_int_equal(store_roster_del(f->st, "alice", "example.org",
+	    "bob@example.org", &ver), 0);
+	assert_int_equal(ver, 3);
+	errno = 0;
+	assert_int_equal(store_roster_get(f->st, "alice", "example.org",
+	    "bob@example.org", &out), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_null(out.jid);
+	/* deleting what is not there fails and leaves the version */
+	ver = 0;
+	errno = 0;
+	assert_int_equal(store_roster_del(f->st, "alice", "example.org",
+	    "bob@example.org", &ver), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_roster_version(f->st, "alice", "example.org",
+	    &ver), 0);
+	assert_int_equal(ver, 3);
+	assert_int_equal(store_roster_count(f->st, "alice", "example.org",
+	    &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_roster_version_persists(void **state)
+{
+	struct fixture	*f = *state;
+	uint64_t	 ver;
+
+	assert_int_equal(roster_add(f->st, "alice", "example.org", "a@b"), 1);
+	assert_int_equal(roster_add(f->st, "alice", "example.org", "c@d"), 2);
+	assert_int_equal(roster_add(f->st, "bob", "example.org", "a@b"), 1);
+	reopen(f, MAPSIZE);
+	assert_int_equal(store_roster_version(f->st, "alice", "example.org",
+	    &ver), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(roster_add(f->st, "alice", "example.org", "a@b"), 3);
+	assert_int_equal(store_roster_del(f->st, "alice", "example.org",
+	    "c@d", &ver), 0);
+	assert_int_equal(ver, 4);
+	reopen(f, MAPSIZE);
+	assert_int_equal(store_roster_version(f->st, "alice", "example.org",
+	    &ver), 0);
+	assert_int_equal(ver, 4);
+	assert_int_equal(store_roster_version(f->st, "bob", "example.org",
+	    &ver), 0);
+	assert_int_equal(ver, 1);
+}
+
+struct rcollect {
+	char	out[4096];
+	int	n;
+	int	stop_after;
+};
+
+static int
+roster_collect_cb(const struct roster_item *it, void *arg)
+{
+	struct rcollect	*c = arg;
+	size_t		 len = strlen(c->out);
+
+	snprintf(c->out + len, sizeof(c->out) - len, "%s=%s\n", it->jid,
+	    it->name != NULL ? it->name : "-");
+	c->n++;
+	return c->stop_after != 0 && c->n >= c->stop_after;
+}
+
+static void
+roster_expect(struct store *st, const char *node, const char *domain,
+    const char *want)
+{
+	struct rcollect	c;
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_roster_list(st, node, domain,
+	    roster_collect_cb, &c), 0);
+	assert_string_equal(c.out, want);
+}
+
+/*
+ * Accounts whose prefixes share bytes: alice/alice2 on one domain, and
+ * domains that are prefixes of each other. No scan may leak.
+ */
+static void
+test_roster_list_isolation(void **state)
+{
+	struct fixture	*f = *state;
+	struct rcollect	 c;
+	size_t		 n;
+
+	roster_add(f->st, "alice", "x.org", "zed@x.org");
+	roster_add(f->st, "alice", "x.org", "amy@x.org");
+	roster_add(f->st, "alice", "x.org", "mia@w.org");
+	roster_add(f->st, "alice2", "x.org", "bob@x.org");
+	roster_add(f->st, "alic", "x.org", "cat@x.org");
+	roster_add(f->st, "alice", "x.orga", "dan@x.org");
+	roster_add(f->st, "alice", "x.or", "eve@x.org");
+	roster_add(f->st, "x.org", "alice", "fay@x.org");
+
+	roster_expect(f->st, "alice", "x.org",
+	    "amy@x.org=-\nmia@w.org=-\nzed@x.org=-\n");
+	roster_expect(f->st, "alice2", "x.org", "bob@x.org=-\n");
+	roster_expect(f->st, "alic", "x.org", "cat@x.org=-\n");
+	roster_expect(f->st, "alice", "x.orga", "dan@x.org=-\n");
+	roster_expect(f->st, "alice", "x.or", "eve@x.org=-\n");
+	roster_expect(f->st, "x.org", "alice", "fay@x.org=-\n");
+	roster_expect(f->st, "nobody", "x.org", "");
+	assert_int_equal(store_roster_count(f->st, "alice", "x.org", &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_roster_count(f->st, "alic", "x.org", &n), 0);
+	assert_int_equal(n, 1);
+
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 2;
+	assert_int_equal(store_roster_list(f->st, "alice", "x.org",
+	    roster_collect_cb, &c), 0);
+	assert_string_equal(c.out, "amy@x.org=-\nmia@w.org=-\n");
+	/* one account's versions do not move another's */
+	assert_int_equal(roster_add(f->st, "alice2", "x.org", "q@x.org"), 2);
+}
+
+/*
+ * Contacts past LMDB's key limit: keyed by digest, distinct even when
+ * they share their first several hundred bytes, read back whole.
+ */
+static void
+test_roster_long_contacts(void **state)
+{
+	struct fixture		*f = *state;
+	struct roster_item	 out;
+	struct rcollect		 c;
+	char			 a[1600], b[1600], node[ACCT_KEY_MAX];
+	uint64_t		 ver;
+	size_t			 nlen, n;
+
+	memset(a, 'a', sizeof(a) - 1);
+	a[sizeof(a) - 1] = '\0';
+	a[700] = '@';
+	memcpy(b, a, sizeof(b));
+	b[sizeof(b) - 2] = 'b';
+	roster_add(f->st, "u", "example.org", a);
+	roster_add(f->st, "u", "example.org", b);
+	roster_add(f->st, "u", "example.org", "short@example.org");
+	assert_int_equal(store_roster_get(f->st, "u", "example.org", b,
+	    &out), 0);
+	assert_string_equal(out.jid, b);
+	assert_int_equal(out.ver, 2);
+	roster_item_clear(&out);
+	assert_int_equal(store_roster_get(f->st, "u", "example.org", a,
+	    &out), 0);
+	assert_string_equal(out.jid, a);
+	assert_int_equal(out.ver, 1);
+	roster_item_clear(&out);
+	assert_int_equal(store_roster_count(f->st, "u", "example.org", &n),
+	    0);
+	assert_int_equal(n, 3);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_roster_list(f->st, "u", "example.org",
+	    roster_collect_cb, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(store_roster_del(f->st, "u", "example.org", a, &ver),
+	    0);
+	errno = 0;
+	assert_int_equal(store_roster_get(f->st, "u", "example.org", a,
+	    &out), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_roster_get(f->st, "u", "example.org", b,
+	    &out), 0);
+	roster_item_clear(&out);
+
+	/* the longest account still takes a long contact */
+	nlen = ACCT_KEY_MAX - strlen("example.org") - 1;
+	memset(node, 'n', nlen);
+	node[nlen] = '\0';
+	roster_add(f->st, node, "example.org", a);
+	roster_add(f->st, node, "example.org", "s@example.org");
+	assert_int_equal(store_roster_get(f->st, node, "example.org", a,
+	    &out), 0);
+	assert_string_equal(out.jid, a);
+	roster_item_clear(&out);
+	assert_int_equal(store_roster_count(f->st, node, "example.org", &n),
+	    0);
+	assert_int_equal(n, 2);
+	/* one byte longer could never be an account: nothing is written */
+	node[nlen] = 'n';
+	node[nlen + 1] = '\0';
+	memset(&out, 0, sizeof(out));
+	out.jid = "s@example.org";
+	errno = 0;
+	assert_int_equal(store_roster_put(f->st, node, "example.org", &out,
+	    NULL), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	errno = 0;
+	assert_int_equal(store_roster_get(f->st, node, "example.org",
+	    "s@example.org", &out), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_roster_version(f->st, node, "example.org",
+	    &ver), 0);
+	assert_int_equal(ver, 0);
+}
+
+/* the documented record layout, written independently of store.c */
+struct rec {
+	uint8_t	b[512];
+	size_t	len;
+};
+
+static void
+rec_u8(struct rec *r, uint8_t v)
+{
+	r->b[r->len++] = v;
+}
+
+static void
+rec_u32(struct rec *r, uint32_t v)
+{
+	rec_u8(r, (uint8_t)(v >> 24));
+	rec_u8(r, (uint8_t)(v >> 16));
+	rec_u8(r, (uint8_t)(v >> 8));
+	rec_u8(r, (uint8_t)v);
+}
+
+static void
+rec_str(struct rec *r, const char *s, size_t len)
+{
+	if (s == NULL) {
+		rec_u32(r, UINT32_MAX);
+		return;
+	}
+	rec_u32(r, (uint32_t)len);
+	memcpy(r->b + r->len, s, len);
+	r->len += len;
+}
+
+/* version 1: u8 ver, sub, flags, u64 ver, jid, name, u16 n, groups, xml */
+static void
+rec_roster(struct rec *r, uint8_t recver, uint8_t sub, uint8_t flags,
+    const char *jid, uint16_t ngroups)
+{
+	uint16_t	i;
+
+	memset(r, 0, sizeof(*r));
+	rec_u8(r, recver);
+	rec_u8(r, sub);
+	rec_u8(r, flags);
+	rec_u32(r, 0);
+	rec_u32(r, 9);
+	rec_str(r, jid, jid != NULL ? strlen(jid) : 0);
+	rec_str(r, "Name", 4);
+	rec_u8(r, (uint8_t)(ngroups >> 8));
+	rec_u8(r, (uint8_t)ngroups);
+	for (i = 0; i < ngroups; i++)
+		rec_str(r, "g", 1);
+	rec_str(r, NULL, 0);
+}
+
+/* writes raw records into the roster database with the store closed */
+struct raw {
+	char		 contact[64];
+	struct rec	 r;
+};
+
+static void
+raw_roster_put(struct fixture *f, const char *node, const char *domain,
+    const struct raw *raws, size_t n)
+{
+	MDB_env	*env;
+	MDB_txn	*txn;
+	MDB_dbi	 dbi;
+	MDB_val	 k, v;
+	char	 key[256];
+	size_t	 i, plen;
+
+	store_close(f->st);
+	f->st = NULL;
+	plen = (size_t)snprintf(key, sizeof(key), "%s%c%s%c", domain, '\0',
+	    node, '\0');
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, MDB_NOTLS, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "roster", 0, &dbi), 0);
+	for (i = 0; i < n; i++) {
+		memcpy(key + plen, raws[i].contact, strlen(raws[i].contact));
+		k.mv_data = key;
+		k.mv_size = plen + strlen(raws[i].contact);
+		v.mv_data = (void *)raws[i].r.b;
+		v.mv_size = raws[i].r.len;
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	reopen(f, MAPSIZE);
+}
+
+static void
+test_roster_corrupt(void **state)
+{
+	struct fixture		*f = *state;
+	struct raw		 raws[64];
+	struct roster_item	 out;
+	struct rcollect		 c;
+	struct rec		 good;
+	size_t			 n = 0, i, cut;
+
+	rec_roster(&good, 1, SUB_BOTH, 0x0f, "good@x", 2);
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "good@x");
+	raws[n++].r = good;
+	/* every proper prefix of a good record */
+	for (cut = 0; cut < good.len; cut += 3) {
+		snprintf(raws[n].contact, sizeof(raws[n].contact),
+		    "cut%02zu@x", cut);
+		rec_roster(&raws[n].r, 1, SUB_BOTH, 0, raws[n].contact, 1);
+		raws[n].r.len = cut < raws[n].r.len ? cut : raws[n].r.len - 1;
+		n++;
+	}
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "trail@x");
+	rec_roster(&raws[n].r, 1, SUB_BOTH, 0, "trail@x", 1);
+	raws[n++].r.len++;
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "version@x");
+	rec_roster(&raws[n++].r, 2, SUB_BOTH, 0, "version@x", 1);
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "sub@x");
+	rec_roster(&raws[n++].r, 1, 4, 0, "sub@x", 1);
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "flags@x");
+	rec_roster(&raws[n++].r, 1, SUB_BOTH, 0x10, "flags@x", 1);
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "groups@x");
+	rec_roster(&raws[n++].r, 1, SUB_BOTH, 0, "groups@x",
+	    ROSTER_GROUPS_MAX + 1);
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "nulljid@x");
+	rec_roster(&raws[n++].r, 1, SUB_BOTH, 0, NULL, 0);
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "emptyjid@x");
+	rec_roster(&raws[n++].r, 1, SUB_BOTH, 0, "", 0);
+	/* the record names another contact than its key */
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "other@x");
+	rec_roster(&raws[n++].r, 1, SUB_BOTH, 0, "good@x", 0);
+	/* a NUL inside a string */
+	snprintf(raws[n].contact, sizeof(raws[n].contact), "nul@x");
+	rec_roster(&raws[n].r, 1, SUB_BOTH, 0, "nul@x", 0);
+	raws[n++].r.b[3 + 8 + 4 + 2] = '\0';
+	assert_true(n <= nitems(raws));
+	raw_roster_put(f, "u", "x", raws, n);
+
+	/* the hand-made good record reads: the layout above is the real one */
+	assert_int_equal(store_roster_get(f->st, "u", "x", "good@x", &out), 0);
+	assert_string_equal(out.name, "Name");
+	assert_int_equal(out.ver, 9);
+	assert_int_equal(out.ngroups, 2);
+	assert_true(out.ask && out.pending_in && out.preapproved &&
+	    out.hidden);
+	assert_null(out.pending_xml);
+	roster_item_clear(&out);
+	for (i = 1; i < n; i++) {
+		errno = 0;
+		memset(&out, 0x5a, sizeof(out));
+		if (store_roster_get(f->st, "u", "x", raws[i].contact,
+		    &out) != -1 || errno != EIO)
+			fail_msg("%s: read as good (errno %d)",
+			    raws[i].contact, errno);
+		assert_null(out.jid);
+	}
+	/* listing skips the damage and shows the rest */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_roster_list(f->st, "u", "x", roster_collect_cb,
+	    &c), 0);
+	assert_string_equal(c.out, "good@x=Name\n");
+	/* a put replaces a damaged record */
+	roster_add(f->st, "u", "x", "sub@x");
+	assert_int_equal(store_roster_get(f->st, "u", "x", "sub@x", &out), 0);
+	roster_item_clear(&out);
+}
+
+struct ocollect {
+	uint64_t	seq[400];
+	char		out[4096];
+	size_t		n;
+	size_t		stop_after;
+};
+
+static int
+offline_collect_cb(uint64_t seq, const char *xml, size_t len, void *arg)
+{
+	struct ocollect	*c = arg;
+	size_t		 used = strlen(c->out);
+
+	assert_int_equal(xml[len], '\0');
+	if (c->n < nitems(c->seq))
+		c->seq[c->n] = seq;
+	c->n++;
+	if (used + len + 2 < sizeof(c->out)) {
+		memcpy(c->out + used, xml, len);
+		c->out[used + len] = '|';
+		c->out[used + len + 1] = '\0';
+	}
+	return c->stop_after != 0 && c->n >= c->stop_after;
+}
+
+static uint64_t
+offline_add(struct store *st, const char *node, const char *domain,
+    const char *xml, size_t limit)
+{
+	uint64_t	seq = 0;
+
+	assert_int_equal(store_offline_put(st, node, domain, xml, strlen(xml),
+	    limit, &seq), 0);
+	return seq;
+}
+
+static void
+test_offline_order_and_del(void **state)
+{
+	struct fixture	*f = *state;
+	struct ocollect	 c;
+	uint64_t	 seq[5];
+	size_t		 i, n;
+	char		 xml[32];
+
+	for (i = 0; i < 5; i++) {
+		snprintf(xml, sizeof(xml), "<message id='%zu'/>", i);
+		seq[i] = offline_add(f->st, "alice", "x.org", xml, 100);
+		if (i > 0)
+			assert_true(seq[i] > seq[i - 1]);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_offline_list(f->st, "alice", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_int_equal(c.n, 5);
+	assert_string_equal(c.out, "<message id='0'/>|<message id='1'/>|"
+	    "<message id='2'/>|<message id='3'/>|<message id='4'/>|");
+	for (i = 0; i < 5; i++)
+		assert_int_equal(c.seq[i], seq[i]);
+
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 2;
+	assert_int_equal(store_offline_list(f->st, "alice", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_int_equal(c.n, 2);
+
+	assert_int_equal(store_offline_del(f->st, "alice", "x.org", 0), 0);
+	assert_int_equal(store_offline_count(f->st, "alice", "x.org", &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(store_offline_del(f->st, "alice", "x.org", seq[2]),
+	    0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_offline_list(f->st, "alice", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_string_equal(c.out, "<message id='3'/>|<message id='4'/>|");
+	assert_int_equal(c.seq[0], seq[3]);
+	assert_int_equal(store_offline_count(f->st, "alice", "x.org", &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_offline_del(f->st, "alice", "x.org",
+	    UINT64_MAX), 0);
+	assert_int_equal(store_offline_count(f->st, "alice", "x.org", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_offline_count(f->st, "nobody", "x.org", &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_offline_binary_len(void **state)
+{
+	struct fixture	*f = *state;
+	struct ocollect	 c;
+	const char	 body[] = "<m>a\0b</m>";
+
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", body,
+	    sizeof(body) - 1, 10, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_offline_list(f->st, "u", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_int_equal(c.n, 1);
+	/* the collector copied len bytes: all ten are there */
+	assert_memory_equal(c.out, body, sizeof(body) - 1);
+}
+
+static void
+test_offline_limit(void **state)
+{
+	struct fixture	*f = *state;
+	struct ocollect	 c;
+	uint64_t	 seq, first;
+	size_t		 n;
+
+	first = offline_add(f->st, "alice", "x.org", "<a/>", 3);
+	offline_add(f->st, "alice", "x.org", "<b/>", 3);
+	offline_add(f->st, "alice", "x.org", "<c/>", 3);
+	seq = 0;
+	errno = 0;
+	assert_int_equal(store_offline_put(f->st, "alice", "x.org", "<d/>", 4,
+	    3, &seq), -1);
+	assert_int_equal(errno, EDQUOT);
+	assert_int_equal(seq, 0);
+	/* the other accounts have their own quota */
+	offline_add(f->st, "alice2", "x.org", "<z/>", 3);
+	/* nothing dropped, nothing added */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_offline_list(f->st, "alice", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_string_equal(c.out, "<a/>|<b/>|<c/>|");
+	/* a larger limit, or room made by a delete, lets the next one in */
+	offline_add(f->st, "alice", "x.org", "<d/>", 4);
+	errno = 0;
+	assert_int_equal(store_offline_put(f->st, "alice", "x.org", "<e/>", 4,
+	    4, NULL), -1);
+	assert_int_equal(errno, EDQUOT);
+	assert_int_equal(store_offline_del(f->st, "alice", "x.org", first),
+	    0);
+	offline_add(f->st, "alice", "x.org", "<e/>", 4);
+	assert_int_equal(store_offline_count(f->st, "alice", "x.org", &n), 0);
+	assert_int_equal(n, 4);
+	errno = 0;
+	assert_int_equal(store_offline_put(f->st, "bob", "x.org", "<a/>", 4,
+	    0, NULL), -1);
+	assert_int_equal(errno, EDQUOT);
+}
+
+static void
+test_offline_seq_monotonic_across_reopen(void **state)
+{
+	struct fixture	*f = *state;
+	uint64_t	 a, b, c;
+
+	a = offline_add(f->st, "alice", "x.org", "<a/>", 10);
+	b = offline_add(f->st, "alice", "x.org", "<b/>", 10);
+	assert_true(b > a);
+	assert_int_equal(store_offline_del(f->st, "alice", "x.org", b), 0);
+	reopen(f, MAPSIZE);
+	/* everything was deleted; the sequence still moves on */
+	c = offline_add(f->st, "alice", "x.org", "<c/>", 10);
+	assert_true(c > b);
+	reopen(f, MAPSIZE);
+	assert_true(offline_add(f->st, "alice", "x.org", "<d/>", 10) > c);
+}
+
+/* many messages over several pages; deleting a range leaves the rest */
+static void
+test_offline_many_isolated(void **state)
+{
+	struct fixture	*f = *state;
+	struct ocollect	 c;
+	uint64_t	 seq[300];
+	char		 xml[128];
+	size_t		 i, n;
+
+	for (i = 0; i < nitems(seq); i++) {
+		snprintf(xml, sizeof(xml), "<message id='%zu'>%064d</message>",
+		    i, 0);
+		seq[i] = offline_add(f->st, "alice", "x.org", xml, 1000);
+		if (i % 10 == 0) {
+			offline_add(f->st, "alice2", "x.org", "<x/>", 1000);
+			offline_add(f->st, "alic", "x.org", "<y/>", 1000);
+			offline_add(f->st, "alice", "x.orga", "<w/>", 1000);
+		}
+	}
+	assert_int_equal(store_offline_del(f->st, "alice", "x.org", seq[249]),
+	    0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_offline_list(f->st, "alice", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_int_equal(c.n, 50);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(c.seq[i], seq[250 + i]);
+	assert_int_equal(store_offline_count(f->st, "alice2", "x.org", &n), 0);
+	assert_int_equal(n, 30);
+	assert_int_equal(store_offline_count(f->st, "alic", "x.org", &n), 0);
+	assert_int_equal(n, 30);
+	assert_int_equal(store_offline_count(f->st, "alice", "x.orga", &n), 0);
+	assert_int_equal(n, 30);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_offline_list(f->st, "alic", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_int_equal(c.n, 30);
+	assert_non_null(strstr(c.out, "<y/>|"));
+	assert_null(strstr(c.out, "<x/>"));
+}
+
+static void
+test_offline_map_full(void **state)
+{
+	struct fixture	*f = *state;
+	char		*xml;
+	size_t		 n, i, stored = 0;
+
+	reopen(f, 64 * 1024);
+	xml = malloc(4000);
+	assert_non_null(xml);
+	memset(xml, 'x', 3999);
+	xml[3999] = '\0';
+	for (i = 0; i < 100; i++) {
+		if (store_offline_put(f->st, "u", "x.org", xml, 3999, 1000,
+		    NULL) == -1) {
+			assert_int_equal(errno, ENOSPC);
+			break;
+		}
+		stored++;
+	}
+	free(xml);
+	assert_true(stored > 0 && stored < 100);
+	assert_int_equal(store_offline_count(f->st, "u", "x.org", &n), 0);
+	assert_int_equal(n, stored);
+}
+
+static void
+doc_expect(struct store *st, enum store_doc kind, const char *node,
+    const char *name, const char *want, size_t wantlen)
+{
+	char	*val = (char *)"untouched";
+	size_t	 len = 99;
+
+	if (want == NULL) {
+		errno = 0;
+		assert_int_equal(store_doc_get(st, kind, node, "x.org", name,
+		    &val, &len), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_null(val);
+		return;
+	}
+	assert_int_equal(store_doc_get(st, kind, node, "x.org", name, &val,
+	    &len), 0);
+	assert_int_equal(len, wantlen);
+	assert_memory_equal(val, want, wantlen);
+	assert_int_equal(val[len], '\0');
+	free(val);
+}
+
+static void
+test_docs(void **state)
+{
+	static const enum store_doc	 kinds[] = {
+		DOC_VCARD, DOC_PRIVATE, DOC_LAST,
+	};
+	struct fixture			*f = *state;
+	char				 val[32], lname[1200], lname2[1200];
+	size_t				 i;
+
+	/* each kind on its own: same name, different documents */
+	for (i = 0; i < nitems(kinds); i++) {
+		doc_expect(f->st, kinds[i], "alice", "", NULL, 0);
+		snprintf(val, sizeof(val), "doc %zu", i);
+		assert_int_equal(store_doc_put(f->st, kinds[i], "alice",
+		    "x.org", "", val, strlen(val)), 0);
+	}
+	for (i = 0; i < nitems(kinds); i++) {
+		snprintf(val, sizeof(val), "doc %zu", i);
+		doc_expect(f->st, kinds[i], "alice", "", val, strlen(val));
+		doc_expect(f->st, kinds[i], "alice2", "", NULL, 0);
+		doc_expect(f->st, kinds[i], "alic", "", NULL, 0);
+	}
+	/* NULL name is the empty one */
+	doc_expect(f->st, DOC_VCARD, "alice", NULL, "doc 0", 5);
+	/* replace, binary bytes, empty document */
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org", "",
+	    "a\0b", 3), 0);
+	doc_expect(f->st, DOC_VCARD, "alice", "", "a\0b", 3);
+	assert_int_equal(store_doc_put(f->st, DOC_LAST, "alice", "x.org", "",
+	    "", 0), 0);
+	doc_expect(f->st, DOC_LAST, "alice", "", "", 0);
+	/* delete, and deleting again is fine */
+	for (i = 0; i < nitems(kinds); i++) {
+		assert_int_equal(store_doc_put(f->st, kinds[i], "alice",
+		    "x.org", "", NULL, 0), 0);
+		doc_expect(f->st, kinds[i], "alice", "", NULL, 0);
+		assert_int_equal(store_doc_put(f->st, kinds[i], "alice",
+		    "x.org", "", NULL, 0), 0);
+	}
+
+	/* private storage: one document per {namespace}element */
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "alice", "x.org",
+	    "{storage:bookmarks}storage", "<b/>", 4), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "alice", "x.org",
+	    "{storage:rosternotes}storage", "<n/>", 4), 0);
+	doc_expect(f->st, DOC_PRIVATE, "alice", "{storage:bookmarks}storage",
+	    "<b/>", 4);
+	doc_expect(f->st, DOC_PRIVATE, "alice", "{storage:rosternotes}storage",
+	    "<n/>", 4);
+	doc_expect(f->st, DOC_PRIVATE, "alice", "{storage:bookmarks}", NULL,
+	    0);
+	/* names past the key limit, alike but for their last byte */
+	memset(lname, 'n', sizeof(lname) - 1);
+	lname[0] = '{';
+	lname[sizeof(lname) - 1] = '\0';
+	memcpy(lname2, lname, sizeof(lname2));
+	lname2[sizeof(lname2) - 2] = 'm';
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "alice", "x.org",
+	    lname, "<1/>", 4), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "alice", "x.org",
+	    lname2, "<2/>", 4), 0);
+	doc_expect(f->st, DOC_PRIVATE, "alice", lname, "<1/>", 4);
+	doc_expect(f->st, DOC_PRIVATE, "alice", lname2, "<2/>", 4);
+	reopen(f, MAPSIZE);
+	doc_expect(f->st, DOC_PRIVATE, "alice", lname, "<1/>", 4);
+
+	errno = 0;
+	assert_int_equal(store_doc_put(f->st, (enum store_doc)9, "alice",
+	    "x.org", "", "v", 1), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+struct bcollect {
+	char	out[4096];
+	int	n;
+};
+
+static int
+block_collect_cb(const char *jid, void *arg)
+{
+	struct bcollect	*c = arg;
+	size_t		 len = strlen(c->out);
+
+	snprintf(c->out + len, sizeof(c->out) - len, "%.64s\n", jid);
+	c->n++;
+	return 0;
+}
+
+static void
+block_expect(struct store *st, const char *node, const char *want)
+{
+	struct bcollect	c;
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_block_list(st, node, "x.org", block_collect_cb,
+	    &c), 0);
+	assert_string_equal(c.out, want);
+}
+
+static void
+test_blocks(void **state)
+{
+	struct fixture	*f = *state;
+	char		 jid[1100];
+
+	errno = 0;
+	assert_int_equal(store_block_has(f->st, "alice", "x.org", "a@b"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_block_add(f->st, "alice", "x.org",
+	    "spam.example"), 0);
+	assert_int_equal(store_block_add(f->st, "alice", "x.org", "a@b/r"),
+	    0);
+	assert_int_equal(store_block_add(f->st, "alice", "x.org", "a@b"), 0);
+	assert_int_equal(store_block_add(f->st, "alice", "x.org", "a@b"), 0);
+	assert_int_equal(store_block_add(f->st, "alice2", "x.org", "z@z"), 0);
+	assert_int_equal(store_block_has(f->st, "alice", "x.org", "a@b"), 0);
+	assert_int_equal(store_block_has(f->st, "alice", "x.org", "a@b/r"),
+	    0);
+	errno = 0;
+	assert_int_equal(store_block_has(f->st, "alice", "x.org", "z@z"), -1);
+	assert_int_equal(errno, ENOENT);
+	block_expect(f->st, "alice", "a@b\na@b/r\nspam.example\n");
+	block_expect(f->st, "alice2", "z@z\n");
+	block_expect(f->st, "alic", "");
+
+	assert_int_equal(store_block_del(f->st, "alice", "x.org", "a@b/r"), 0);
+	errno = 0;
+	assert_int_equal(store_block_del(f->st, "alice", "x.org", "a@b/r"),
+	    -1);
+	assert_int_equal(errno, ENOENT);
+	block_expect(f->st, "alice", "a@b\nspam.example\n");
+
+	/* a JID past the key limit */
+	memset(jid, 'j', sizeof(jid) - 1);
+	jid[sizeof(jid) - 1] = '\0';
+	jid[500] = '@';
+	assert_int_equal(store_block_add(f->st, "alice", "x.org", jid), 0);
+	assert_int_equal(store_block_has(f->st, "alice", "x.org", jid), 0);
+	jid[sizeof(jid) - 2] = 'k';
+	errno = 0;
+	assert_int_equal(store_block_has(f->st, "alice", "x.org", jid), -1);
+	assert_int_equal(errno, ENOENT);
+
+	assert_int_equal(store_block_del(f->st, "alice", "x.org", NULL), 0);
+	block_expect(f->st, "alice", "");
+	block_expect(f->st, "alice2", "z@z\n");
+	assert_int_equal(store_block_del(f->st, "alice", "x.org", NULL), 0);
+}
+
+static void
+populate(struct fixture *f, const char *node)
+{
+	struct scram_creds	c;
+
+	creds_fill(&c, 20);
+	assert_int_equal(store_account_add(f->st, node, "x.org", &c), 0);
+	roster_add(f->st, node, "x.org", "bob@x.org");
+	roster_add(f->st, node, "x.org", "carol@x.org");
+	offline_add(f->st, node, "x.org", "<m/>", 10);
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, node, "x.org", "",
+	    "<vCard/>", 8), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, node, "x.org",
+	    "{a}b", "<b/>", 4), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_LAST, node, "x.org", "",
+	    "5 away", 6), 0);
+	assert_int_equal(store_block_add(f->st, node, "x.org", "e@x.org"), 0);
+}
+
+/*
+ * The roster version outlives the account (a new account of the name
+ * must not hand out an old version), so it is checked apart.
+ */
+static void
+assert_populated(struct fixture *f, const char *node, bool yes)
+{
+	uint64_t	ver;
+	size_t		n;
+
+	assert_int_equal(store_roster_count(f->st, node, "x.org", &n), 0);
+	assert_int_equal(n, yes ? 2 : 0);
+	assert_int_equal(store_roster_version(f->st, node, "x.org", &ver), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(store_offline_count(f->st, node, "x.org", &n), 0);
+	assert_int_equal(n, yes ? 1 : 0);
+	doc_expect(f->st, DOC_VCARD, node, "", yes ? "<vCard/>" : NULL, 8);
+	doc_expect(f->st, DOC_PRIVATE, node, "{a}b", yes ? "<b/>" : NULL, 4);
+	doc_expect(f->st, DOC_LAST, node, "", yes ? "5 away" : NULL, 6);
+	block_expect(f->st, node, yes ? "e@x.org\n" : "");
+}
+
+static void
+test_account_del_cascades(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+
+	populate(f, "alice");
+	populate(f, "alice2");
+	populate(f, "alic");
+	assert_populated(f, "alice", true);
+	assert_int_equal(store_account_del(f->st, "alice", "x.org"), 0);
+	assert_populated(f, "alice", false);
+	assert_populated(f, "alice2", true);
+	assert_populated(f, "alic", true);
+	reopen(f, MAPSIZE);
+	assert_populated(f, "alice", false);
+	assert_populated(f, "alice2", true);
+	/* a new account of the name starts empty, its versions go on */
+	creds_fill(&c, 21);
+	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), 0);
+	assert_populated(f, "alice", false);
+	{
+		struct roster_item	it;
+		uint64_t		ver;
+
+		memset(&it, 0, sizeof(it));
+		it.jid = (char *)"z@x.org";
+		assert_int_equal(store_roster_put(f->st, "alice", "x.org",
+		    &it, &ver), 0);
+		assert_int_equal(ver, 3);
+	}
+	/* no account, no deletion: its neighbours' data stays */
+	errno = 0;
+	assert_int_equal(store_account_del(f->st, "nobody", "x.org"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_populated(f, "alic", true);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -540,6 +1638,24 @@ main(void)
 		T(test_reopen_persists),
 		T(test_open_creates_dirs),
 		T(test_open_failure_reports),
+		T(test_account_key_limit),
+		T(test_roster_roundtrip),
+		T(test_roster_each_flag_and_sub),
+		T(test_roster_groups_max),
+		T(test_roster_replace_del_versions),
+		T(test_roster_version_persists),
+		T(test_roster_list_isolation),
+		T(test_roster_long_contacts),
+		T(test_roster_corrupt),
+		T(test_offline_order_and_del),
+		T(test_offline_binary_len),
+		T(test_offline_limit),
+		T(test_offline_seq_monotonic_across_reopen),
+		T(test_offline_many_isolated),
+		T(test_offline_map_full),
+		T(test_docs),
+		T(test_blocks),
+		T(test_account_del_cascades),
 	};
 
 	/* corrupt records and the full map are logged; keep output clean */

@@ -16,8 +16,11 @@ void
 bind_features(struct stream *st, struct buf *b)
 {
 	(void)st;
+	/* XEP-0237 roster versioning, RFC 6121 3.4 pre-approval */
 	buf_puts(b, "<bind xmlns='" NS_BIND "'/>"
-	    "<session xmlns='" NS_SESSION "'><optional/></session>");
+	    "<session xmlns='" NS_SESSION "'><optional/></session>"
+	    "<ver xmlns='urn:xmpp:features:rosterver'/>"
+	    "<sub xmlns='urn:xmpp:features:pre-approval'/>");
 }
 
 static void

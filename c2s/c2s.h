@@ -62,6 +62,8 @@ struct stream {
 	char			*node;		/* after SASL */
 	char			*jid;		/* full JID once bound */
 	char			*bind_id;	/* the bind IQ's id */
+	char			*reg_id;	/* XEP-0077 IQ awaiting the
+						   router; NULL if none */
 	struct sasl		*sasl;
 	enum sasl_mech		 mech;
 	int			 auth_failures;
@@ -122,6 +124,13 @@ void	auth_creds(struct stream *, int status, const struct scram_creds *);
 void	bind_features(struct stream *, struct buf *);
 int	bind_element(struct stream *, struct xnode *, struct arena *);
 void	bind_result(struct stream *, uint32_t status, const char *jid);
+
+/* register.c: XEP-0077 in-band registration before authentication */
+void	register_features(struct stream *, struct buf *);
+/* 0 when el was a registration IQ (answered or sent on), 1 if not */
+int	register_element(struct stream *, struct xnode *, struct arena *);
+/* the router's LINK_REG_RESULT (status 0, or stanza error + 1) */
+void	register_result(struct stream *, uint32_t status);
 
 /* uplink.c */
 void	uplink_start(void);

@@ -187,6 +187,7 @@ stream_free(struct stream *st)
 	free(st->node);
 	free(st->jid);
 	free(st->bind_id);
+	free(st->reg_id);
 	c2s.nstreams--;
 	free(st);
 }
@@ -594,9 +595,10 @@ stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 		buf_puts(b, c2s.conf.c2s_require_tls ?
 		    "<starttls xmlns='" NS_TLS "'><required/></starttls>" :
 		    "<starttls xmlns='" NS_TLS "'/>");
-	if (!st->authed)
+	if (!st->authed) {
 		auth_features(st, b);
-	else
+		register_features(st, b);
+	} else
 		bind_features(st, b);
 	buf_puts(b, "</stream:features>");
 	stream_write(st, buf_rptr(b), buf_avail(b));
@@ -742,6 +744,8 @@ stream_on_element(void *ctx, struct xnode *el, struct arena *a)
 			return;
 		}
 		if (auth_element(st, el) == 0)
+			return;
+		if (register_element(st, el, a) == 0)
 			return;
 		break;
 	case ST_AUTHED:

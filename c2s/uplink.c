@@ -96,6 +96,13 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			log_debug("%016llx stanza for a gone session",
 			    (unsigned long long)h->sid);
 		return 0;
+	case LINK_REG_RESULT:
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in))
+			return -1;
+		if (st != NULL)
+			register_result(st, u32);
+		return 0;
 	default:
 		log_warnx("router sent unexpected %s", link_msg_name(h->type));
 		return -1;
@@ -140,7 +147,8 @@ uplink_collect_pending(const void *key, size_t len, void *val, void *arg)
 
 	(void)key;
 	(void)len;
-	if (st->state != ST_AUTH_WAIT && st->state != ST_BIND_WAIT)
+	if (st->state != ST_AUTH_WAIT && st->state != ST_BIND_WAIT &&
+	    st->reg_id == NULL)
 		return 0;
 	if (p->n == p->cap) {
 		p->cap = p->cap ? 2 * p->cap : 16;
@@ -159,6 +167,8 @@ uplink_fail_pending(void)
 
 	map_foreach(c2s.streams, uplink_collect_pending, &p);
 	for (i = 0; i < p.n; i++) {
+		if (p.v[i]->reg_id != NULL)
+			register_result(p.v[i], XERR_INTERNAL_SERVER_ERROR + 1);
 		if (p.v[i]->state == ST_AUTH_WAIT)
 			auth_creds(p.v[i], 2, NULL);
 		else if (p.v[i]->state == ST_BIND_WAIT)

@@ -16,7 +16,7 @@
 
 #include "buf.h"
 
-#define LINK_VERSION		1
+#define LINK_VERSION		2
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)	/* > max stanza + envelope */
 
@@ -55,6 +55,12 @@ enum { IQ_GET, IQ_SET, IQ_RESULT, IQ_ERROR };
 	X(LINK_SESS_END,	0x0105, 0)				\
 	/* router->c2s: close the session with u32 stream error */	\
 	X(LINK_SESS_KICK,	0x0106, 4)				\
+	/* c2s->router, sid = stream: in-band registration (XEP-0077): */ \
+	/*   str node (nodeprepped), str domain, str client address, */	\
+	/*   then the creds as in LINK_AUTH_CRED */			\
+	X(LINK_REG_ADD,		0x0107, 12)				\
+	/* router->c2s: u32 status (0 ok, else stanza error + 1) */	\
+	X(LINK_REG_RESULT,	0x0108, 4)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
 	/*   router->c2s: sid = recipient session */			\

@@ -125,6 +125,8 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		rs.type = type;
 		deliver_stanza(&rs);
 		return 0;
+	case LINK_REG_ADD:
+		return register_frame(rl, h, payload);
 	default:
 		log_warnx("c2s[%u] sent unexpected %s", rl->instance,
 		    link_msg_name(h->type));

@@ -130,6 +130,7 @@ ctl_deluser(struct link *l, const struct link_hdr *h, const char *payload,
 	char		 s[JID_STR_MAX + 1];
 	int		 err = 0;
 
+	(void)st;	/* the router deletes: router_account_remove */
 	link_in_init(&in, payload, h->len);
 	link_get_str(&in, s, sizeof(s));
 	if (!link_in_done(&in))
@@ -137,7 +138,7 @@ ctl_deluser(struct link *l, const struct link_hdr *h, const char *payload,
 	if (ctl_parse_bare(&j, s) == -1)
 		return ctl_reply_str(l, h->sid, EINVAL,
 		    "not a bare JID (node@domain)");
-	if (store_account_del(st, j.node, j.domain) == -1)
+	if (router_account_remove(j.node, j.domain) == -1)
 		err = errno;
 	log_info("ctl: deluser user=%s@%s result=%s", log_escs(j.node),
 	    log_escs(j.domain), err == 0 ? "ok" : ctl_reason(err));

@@ -34,4 +34,14 @@ typedef void	ctl_user_gone_fn(const char *node, const char *domain);
 /* provided by the router (kicks that user's sessions); a ctl_user_gone_fn */
 void	router_user_changed(const char *node, const char *domain);
 
+/*
+ * Provided by the router: deletes the account node@domain with everything
+ * it owns (store_account_del), cancels its subscriptions with every
+ * contact (RFC 6121 2.5.2, XEP-0077 3.2), its sessions still online to
+ * say unavailable. The caller closes them next (router_user_changed),
+ * after any reply that must reach one first. Returns -1 with errno from
+ * the store (ENOENT: no such account), and then nothing has changed.
+ */
+int	router_account_remove(const char *node, const char *domain);
+
 #endif

@@ -176,46 +176,56 @@ deliver_bare_message(struct user *u, struct rstanza *rs)
 	return n;
 }
 
-/* RFC 6121 8.5.2.1.1 for presence: to every available resource */
 static void
-deliver_bare_presence(struct user *u, struct rstanza *rs)
+error_blocked_build(struct xnode *el, struct arena *a, void *arg)
 {
-	struct sess	*s;
+	struct rstanza	*rs = arg;
+	struct xnode	*err;
 
-	for (s = u ? u->sessions : NULL; s != NULL; s = s->next)
-		if (s->available)
-			deliver_to_sess(s, rs->kind, rs->type, rs->to,
-			    rs->from, rs->xml, rs->xlen);
+	stanza_make_error(a, el, XERR_NOT_ACCEPTABLE, NULL);
+	if ((err = xnode_child(el, NS_CLIENT, "error")) != NULL)
+		xnode_add(a, err, "urn:xmpp:blocking:errors", "blocked");
+	deliver_tree(rs->sender, el);
 }
 
+/* XEP-0191 3.5: the user tried to reach a JID it blocks */
 static void
-presence_read(struct xnode *el, struct arena *a, void *arg)
+deliver_error_blocked(struct rstanza *rs)
 {
-	struct sess	*s = arg;
-	struct xnode	*p;
-	char		*text;
-	long		 v;
+	if ((rs->kind == KIND_MESSAGE && rs->type == MSG_ERROR) ||
+	    (rs->kind == KIND_IQ && (rs->type == IQ_ERROR ||
+	    rs->type == IQ_RESULT)))
+		return;
+	(void)deliver_parse(rs->xml, rs->xlen, error_blocked_build, rs);
+}
 
-	s->priority = 0;
-	if ((p = xnode_child(el, NS_CLIENT, "priority")) != NULL) {
-		text = xnode_text(a, p);
-		v = strtol(text, NULL, 10);
-		/* RFC 6121 4.7.2.3: -128 to +127 */
-		s->priority = v < -128 ? -128 : v > 127 ? 127 : (int)v;
+/* XEP-0191 3.5: what a blocked entity and a blocking user get */
+static bool
+deliver_blocked(struct rstanza *rs, const struct jid *to)
+{
+	struct user	*su = rs->sender ? rs->sender->user : NULL;
+
+	if (su != NULL && blocking_blocks(su->node, su->domain, rs->to)) {
+		deliver_error_blocked(rs);
+		return true;
 	}
+	if (to->node != NULL && blocking_blocks(to->node, to->domain,
+	    rs->from)) {
+		if (rs->kind == KIND_IQ)
+			deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
+		return true;
+	}
+	return false;
 }
 
-/* presence with no 'to': the session's own availability */
+/* RFC 6121 8.5.2: a message for an account with no session that can take it */
 static void
-deliver_own_presence(struct rstanza *rs)
+deliver_offline(struct rstanza *rs, const char *node, const char *domain)
 {
-	struct sess	*s = rs->sender;
-
-	if (rs->type == PRES_AVAILABLE) {
-		s->available = true;
-		(void)deliver_parse(rs->xml, rs->xlen, presence_read, s);
-	} else if (rs->type == PRES_UNAVAILABLE)
-		s->available = false;
+	if (rs->type != MSG_NORMAL && rs->type != MSG_CHAT)
+		return;		/* headlines are dropped (8.5.2.1.1) */
+	if (offline_store(rs, node, domain) == -1)
+		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 }
 
 void
@@ -226,12 +236,16 @@ deliver_stanza(struct rstanza *rs)
 	struct jid	 to;
 	char		 bare[JID_STR_MAX + 1];
 
+	/* presence from a session: its own state machine (presence.c) */
+	if (rs->kind == KIND_PRESENCE && rs->sender != NULL) {
+		presence_outbound(rs);
+		return;
+	}
 	if (rs->to == NULL) {
 		/* RFC 6120 10.3: no 'to' means the sender's own account */
-		if (rs->kind == KIND_PRESENCE)
-			deliver_own_presence(rs);
-		else if (rs->kind == KIND_IQ)
-			iq_to_server(rs, true);
+		if (rs->kind == KIND_IQ)
+			iq_to_server(rs, rs->sender->user->node,
+			    rs->sender->user->domain);
 		else {
 			rs->to = rs->sender->user->bare;
 			deliver_stanza(rs);
@@ -239,7 +253,8 @@ deliver_stanza(struct rstanza *rs)
 		return;
 	}
 	/* the fast path: an online full JID, bytes copied as they are */
-	if ((s = map_get(router.by_full, rs->to)) != NULL) {
+	if ((s = map_get(router.by_full, rs->to)) != NULL &&
+	    !s->user->blocklist && !rs->sender->user->blocklist) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen);
 		return;
@@ -248,55 +263,54 @@ deliver_stanza(struct rstanza *rs)
 		deliver_error(rs, XERR_JID_MALFORMED);
 		return;
 	}
+	if (deliver_blocked(rs, &to))
+		goto done;
+	if (s != NULL) {
+		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,
+		    rs->xml, rs->xlen);
+		goto done;
+	}
 	if (!domain_is_local(to.domain)) {
 		/* federation arrives with the s2s process */
-		if (rs->kind != KIND_PRESENCE)
-			deliver_error(rs, XERR_REMOTE_SERVER_NOT_FOUND);
+		deliver_error(rs, XERR_REMOTE_SERVER_NOT_FOUND);
 		goto done;
 	}
 	if (to.node == NULL) {
 		if (to.resource == NULL && rs->kind == KIND_IQ)
-			iq_to_server(rs, false);
+			iq_to_server(rs, NULL, to.domain);
 		else if (rs->kind == KIND_IQ)
 			deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
+		goto done;
+	}
+	if (rs->kind == KIND_PRESENCE) {
+		presence_inbound(rs, to.node, to.domain, to.resource);
 		goto done;
 	}
 	jid_format(bare, to.node, to.domain, NULL);
 	u = map_get(router.by_bare, bare);
 	/* RFC 6121 8.5.1: no such user */
 	if (u == NULL && !account_exists(to.node, to.domain)) {
-		if (rs->kind != KIND_PRESENCE)
-			deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
+		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 		goto done;
 	}
 	switch (rs->kind) {
 	case KIND_MESSAGE:
-		/* RFC 6121 8.5.3.2.1: a gone resource is as the bare JID */
 		if (rs->type == MSG_ERROR)
 			break;
-		if (to.resource != NULL && (rs->type == MSG_GROUPCHAT ||
-		    rs->type == MSG_HEADLINE)) {
-			if (rs->type == MSG_GROUPCHAT)
-				deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
-			break;
-		}
 		if (rs->type == MSG_GROUPCHAT) {
+			/* RFC 6121 8.5.2.1.1, 8.5.3.2.1 */
 			deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 			break;
 		}
-		if ((u == NULL || deliver_bare_message(u, rs) == 0) &&
-		    rs->type != MSG_HEADLINE)
-			/* offline storage comes with RFC 6121 support */
-			deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
-		break;
-	case KIND_PRESENCE:
-		/* RFC 6121 8.5.3.2.2: to a gone resource: dropped */
-		if (to.resource == NULL)
-			deliver_bare_presence(u, rs);
+		/* RFC 6121 8.5.3.2.1: a gone resource is as the bare JID */
+		if (to.resource != NULL && rs->type == MSG_HEADLINE)
+			break;
+		if (u == NULL || deliver_bare_message(u, rs) == 0)
+			deliver_offline(rs, to.node, to.domain);
 		break;
 	case KIND_IQ:
 		if (to.resource == NULL)
-			iq_to_server(rs, true);	/* on the account's behalf */
+			iq_to_server(rs, to.node, to.domain);
 		else
 			/* RFC 6121 8.5.3.2.1 */
 			deliver_error(rs, XERR_SERVICE_UNAVAILABLE);

@@ -1,13 +1,16 @@
 /*
- * Service discovery (XEP-0030) for the server: its identity and the
- * features of the IQ handler table; no items yet.
+ * Service discovery (XEP-0030) for the server and, on an account's
+ * behalf, its bare JID (RFC 6121 8.5.2.1.3): identity and the features
+ * of the IQ handler table; no items yet.
  */
+#include "../common/version.h"
 #include "router.h"
 
 static void
 disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
 	struct xnode	*q, *id;
+	bool		 account = rs->tnode != NULL;
 
 	if (xnode_attr(xnode_child(iq, NULL, NULL), "node") != NULL) {
 		/* XEP-0030 3.1: we publish no nodes */
@@ -18,13 +21,20 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	iq_make_result(iq, a);
 	q = xnode_add(a, iq, NS_DISCO_INFO, "query");
 	id = xnode_add(a, q, NULL, "identity");
-	xnode_set_attr(a, id, "category", "server");
-	xnode_set_attr(a, id, "type", "im");
-	xnode_set_attr(a, id, "name", "Parley");
-	iq_features(q, a, false);
+	if (account) {
+		/* XEP-0030 registry: a registered account on the server */
+		xnode_set_attr(a, id, "category", "account");
+		xnode_set_attr(a, id, "type", "registered");
+	} else {
+		xnode_set_attr(a, id, "category", "server");
+		xnode_set_attr(a, id, "type", "im");
+		xnode_set_attr(a, id, "name", PARLEY_NAME);
+	}
+	iq_features(q, a, account);
 	deliver_tree(rs->sender, iq);
 }
 
+/* neither the server nor an account lists items yet: an empty result */
 static void
 disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
@@ -34,11 +44,11 @@ disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 }
 
 const struct iq_handler disco_info_handler = {
-	.ns = NS_DISCO_INFO, .name = "query", .server = true,
+	.ns = NS_DISCO_INFO, .name = "query", .server = true, .account = true,
 	.get = disco_info_get,
 };
 
 const struct iq_handler disco_items_handler = {
-	.ns = NS_DISCO_ITEMS, .name = "query", .server = true,
+	.ns = NS_DISCO_ITEMS, .name = "query", .server = true, .account = true,
 	.get = disco_items_get,
 };

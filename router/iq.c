@@ -13,11 +13,19 @@ static const struct iq_handler *const iq_handlers[] = {
 	&ping_handler,
 	&disco_info_handler,
 	&disco_items_handler,
+	&roster_handler,
+	&vcard_handler,
+	&private_handler,
+	&version_handler,
+	&time_handler,
+	&last_handler,
+	&blocking_handler,
+	&register_handler,
 };
 
 struct iq_job {
 	struct rstanza	*rs;
-	bool		 account;
+	bool		 account;	/* to an account's bare JID */
 };
 
 void
@@ -32,6 +40,14 @@ iq_make_result(struct xnode *iq, struct arena *a)
 	iq->children = iq->last = NULL;
 }
 
+bool
+iq_own_account(const struct rstanza *rs)
+{
+	return rs->tnode != NULL && rs->sender != NULL &&
+	    strcmp(rs->tnode, rs->sender->user->node) == 0 &&
+	    strcmp(rs->tdomain, rs->sender->user->domain) == 0;
+}
+
 void
 iq_features(struct xnode *query, struct arena *a, bool account)
 {
@@ -44,6 +60,11 @@ iq_features(struct xnode *query, struct arena *a, bool account)
 			continue;
 		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
 		xnode_set_attr(a, f, "var", iq_handlers[i]->ns);
+	}
+	if (!account) {
+		/* XEP-0160 4: offline storage, which is not an IQ service */
+		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
+		xnode_set_attr(a, f, "var", "msgoffline");
 	}
 }
 
@@ -83,10 +104,12 @@ iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
 }
 
 void
-iq_to_server(struct rstanza *rs, bool account)
+iq_to_server(struct rstanza *rs, const char *tnode, const char *tdomain)
 {
-	struct iq_job	job = { rs, account };
+	struct iq_job	job = { rs, tnode != NULL };
 
+	rs->tnode = tnode;
+	rs->tdomain = tdomain;
 	/* results and errors to the server end here */
 	if (rs->type != IQ_GET && rs->type != IQ_SET)
 		return;

@@ -32,6 +32,7 @@ main(int argc, char *argv[])
 	    router.conf.lmdb_mapsize, err, sizeof(err))) == NULL)
 		fatalx("storage in %s: %s", router.conf.datadir, err);
 	router.loop = ev_default_loop(EVFLAG_AUTO);
+	last_init();
 	router.by_full = map_new();
 	router.by_bare = map_new();
 	buf_init(&router.scratch, 0);

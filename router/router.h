@@ -55,6 +55,8 @@ struct user {
 	char		*node;		/* parts of bare */
 	char		*domain;
 	struct sess	*sessions;
+	bool		 blocklist;	/* XEP-0191 list not empty: kept by
+					   blocking.c, read by the fast path */
 };
 
 /* a stanza being routed, with what the envelope says */
@@ -114,7 +116,14 @@ void	 deliver_error(struct rstanza *, enum stanza_err);
 void	 deliver_tree(struct sess *, const struct xnode *);
 
 /* iq.c */
-void	 iq_to_server(struct rstanza *, bool account);
+/*
+ * An IQ get/set for the server (tnode NULL, tdomain the domain) or, on
+ * its behalf, for the account tnode@tdomain (RFC 6121 8.5.2.1.3).
+ */
+void	 iq_to_server(struct rstanza *, const char *tnode,
+	    const char *tdomain);
+/* true when the IQ's account is the sender's own */
+bool	 iq_own_account(const struct rstanza *);
 
 /* one IQ handler: a payload namespace (and element) it answers */
 struct iq_handler {
@@ -149,8 +158,18 @@ extern const struct iq_handler	register_handler;	/* register.c */
  */
 int	 roster_sub_of(const char *node, const char *domain,
 	    const char *contact);
+/* a new item would pass roster-max-items (hidden items count too) */
+bool	 roster_full(const char *node, const char *domain);
 /* sends a roster push of item (or its removal) to interested resources */
 void	 roster_push(struct user *, const struct roster_item *, bool removed);
+/*
+ * Every item of the account's roster (jid and subscription state only;
+ * free with roster_snapshot_free). NULL with *n = 0 when it has none or
+ * the roster is unreadable (logged).
+ */
+struct roster_item *roster_snapshot(const char *node, const char *domain,
+	    size_t *n);
+void	 roster_snapshot_free(struct roster_item *, size_t n);
 
 /* presence.c */
 /* presence from a local session (any type, with or without 'to') */
@@ -160,6 +179,17 @@ void	 presence_inbound(struct rstanza *, const char *node,
 	    const char *domain, const char *resource);
 /* a session is gone: unavailable to contacts and directed recipients */
 void	 presence_gone(struct sess *);
+/*
+ * XEP-0191 3.3, 3.4: jid was blocked (a subscribed contact sees the user
+ * go unavailable) or unblocked (and sees the current presence again).
+ */
+void	 presence_block_changed(struct user *, const char *jid, bool blocked);
+/*
+ * The item it of the account bare (u: its sessions, NULL when none) is
+ * being removed: both subscriptions are cancelled (RFC 6121 2.5.2).
+ */
+void	 presence_roster_removed(const char *bare, struct user *u,
+	    const struct roster_item *it);
 
 /* offline.c */
 /* stores a message for node@domain; -1 (errno EDQUOT) when full */
@@ -179,6 +209,17 @@ bool	 blocking_blocks(const char *node, const char *domain,
 struct link_hdr;
 int	 register_frame(struct rlink *, const struct link_hdr *,
 	    const char *payload);
+
+/* doc.c */
+/*
+ * Parses a stored document (one element written with parent ns "") into
+ * a tree in a; NULL (logged) if it is not one element.
+ */
+struct xnode	*doc_parse(struct arena *, const char *xml, size_t len);
+
+/* last.c */
+/* records the start time: the server's uptime for XEP-0012 */
+void	 last_init(void);
 
 /* time and formats shared by the handlers */
 /* XEP-0082 UTC date-time "YYYY-MM-DDThh:mm:ss[.sss]Z" into out[32] */

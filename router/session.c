@@ -3,6 +3,7 @@
  * online resources, (link, sid) -> session. Binding conflicts are settled
  * here: the new session wins, the old one is closed with <conflict/>.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,8 @@ sess_unlink(struct sess *s)
 	struct user	*u = s->user;
 	struct sess	**pp;
 
+	/* RFC 6121 4.5: a session that ends goes unavailable, always */
+	presence_gone(s);
 	map_del64(s->rl->sess, s->sid);
 	if (map_get(router.by_full, s->full) == s)
 		map_del(router.by_full, s->full);
@@ -38,10 +41,22 @@ sess_unlink(struct sess *s)
 	if (u->sessions == NULL) {
 		map_del(router.by_bare, u->bare);
 		free(u->bare);
+		free(u->node);
+		free(u->domain);
 		free(u);
 	}
+	map_free(s->directed, NULL);
+	free(s->presence);
 	free(s->full);
 	free(s);
+}
+
+static int
+block_any(const char *jid, void *arg)
+{
+	(void)jid;
+	*(bool *)arg = true;
+	return 1;
 }
 
 static void
@@ -88,13 +103,16 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 	s->sid = sid;
 	s->full = jid_full(&j);
 	bare = jid_bare(&j);
-	jid_clear(&j);
 	/* RFC 6120 7.7.2.2: the new session wins the resource */
 	if ((old = map_get(router.by_full, s->full)) != NULL)
 		sess_kick(old, SERR_CONFLICT);
 	if ((u = map_get(router.by_bare, bare)) == NULL) {
 		u = xcalloc(1, sizeof(*u));
 		u->bare = bare;
+		u->node = xstrdup(j.node);
+		u->domain = xstrdup(j.domain);
+		(void)store_block_list(router.store, u->node, u->domain,
+		    block_any, &u->blocklist);
 		map_put(router.by_bare, bare, u);
 	} else
 		free(bare);
@@ -103,6 +121,7 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 	u->sessions = s;
 	map_put(router.by_full, s->full, s);
 	map_put64(rl->sess, sid, s);
+	jid_clear(&j);
 	log_info("session %s bound on c2s[%u]", log_escs(s->full),
 	    rl->instance);
 	sess_reply(rl, sid, 0, s->full);
@@ -141,6 +160,33 @@ sess_end_all(struct rlink *rl)
 		sess_unlink(v[i]);
 	free(v);
 	log_info("c2s[%u] gone: %zu sessions ended", rl->instance, n);
+}
+
+int
+router_account_remove(const char *node, const char *domain)
+{
+	struct roster_item	*items;
+	struct user		*u;
+	char			 bare[JID_STR_MAX + 1];
+	size_t			 n, i;
+	int			 saved;
+
+	items = roster_snapshot(node, domain, &n);
+	if (store_account_del(router.store, node, domain) == -1) {
+		saved = errno;
+		roster_snapshot_free(items, n);
+		errno = saved;
+		return -1;
+	}
+	/* the sessions are still here to say unavailable to the contacts */
+	jid_format(bare, node, domain, NULL);
+	log_debug("account %s removed: %zu contacts to tell", log_esc(bare, strlen(bare)),
+	    n);
+	u = map_get(router.by_bare, bare);
+	for (i = 0; i < n; i++)
+		presence_roster_removed(bare, u, &items[i]);
+	roster_snapshot_free(items, n);
+	return 0;
 }
 
 /* parleyctl changed or removed an account: its sessions must not outlive it */

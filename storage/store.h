@@ -1,9 +1,10 @@
 /*
  * Storage: the narrow interface callers see. One LMDB environment under
- * the data directory, a named database per kind (accounts now; roster,
- * offline, vcard, private, blocklist later). Only the router (or parleyctl
- * with the server stopped) opens it for writing. Keys are built for range
- * scans: accounts are keyed by "domain\0node".
+ * the data directory, a named database per kind (accounts, roster,
+ * offline messages, documents, block list, counters). Only the router (or
+ * parleyctl with the server stopped) opens it for writing. Keys are built
+ * for range scans: accounts are keyed by "domain\0node", everything an
+ * account owns by "domain\0node\0...".
  */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H

@@ -152,7 +152,7 @@ class Server:
     """One parleyd with its own config, data and run directories."""
 
     def __init__(self, base, cert, overrides=None, name="srv",
-                 extra_hosts=()):
+                 extra_hosts=(), host_options=None):
         self.name = name
         self.dir = str(base)
         self.cert = cert
@@ -186,8 +186,11 @@ class Server:
                 f.write("%s %s\n" % (k, v))
             for h, crt, key in [(DOMAIN, cert[0], cert[1])] + \
                     list(extra_hosts):
-                f.write("host %s {\n\tcertificate %s\n\tkey %s\n}\n"
+                f.write("host %s {\n\tcertificate %s\n\tkey %s\n"
                         % (h, crt, key))
+                for k, v in (host_options or {}).get(h, {}).items():
+                    f.write("\t%s %s\n" % (k, v))
+                f.write("}\n")
 
     # -- accounts -------------------------------------------------------
 
@@ -261,6 +264,12 @@ class Server:
                 if not chunk:
                     raise OSError("closed before the stream header")
                 data += chunk
+
+    def restart(self):
+        """A full stop (SIGTERM) and start on the same configuration, data
+        and ports; clients connected before are disconnected."""
+        self.stop()
+        self.start()
 
     def stop(self):
         """SIGTERM; records problems (slow exit, stray children, sanitizer
@@ -430,14 +439,17 @@ class ServerFactory:
         self.cert = cert
         self.servers = []
 
-    def __call__(self, users=(), start=True, hosts=(), **overrides):
+    def __call__(self, users=(), start=True, hosts=(), host_options=None,
+                 **overrides):
         """A new server. overrides: config options with '_' for '-'.
         users: User objects created with parleyctl before the start (so
-        the offline path of parleyctl is exercised too)."""
+        the offline path of parleyctl is exercised too). host_options:
+        {host name: {option: value}} written into that host's block."""
         _check_binaries()
         opts = {k.replace("_", "-"): str(v) for k, v in overrides.items()}
         srv = Server(self.tmp.mktemp("parley"), self.cert, opts,
-                     name="srv%d" % (len(STARTED) + 1), extra_hosts=hosts)
+                     name="srv%d" % (len(STARTED) + 1), extra_hosts=hosts,
+                     host_options=host_options)
         self.servers.append(srv)
         STARTED.append(srv)
         for u in users:
@@ -564,6 +576,10 @@ class Client(slixmpp.ClientXMPP):
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE
         self.register_plugin("xep_0199")        # answers pings
+        # the tests drive presence subscriptions themselves: slixmpp must
+        # not approve requests (or ask back) on its own
+        self.auto_authorize = None
+        self.auto_subscribe = False
         if mechs:
             self["feature_mechanisms"].use_mechs = set(mechs)
         self.messages = asyncio.Queue()

@@ -137,33 +137,42 @@ async def _expect_message_error(c, to, condition="service-unavailable"):
 
 
 async def test_message_to_offline_full_jid(server, clients):
-    """No offline storage yet: RFC 6121 8.5.2.2/8.5.3.2.1 allow
-    service-unavailable for a resource that is not online."""
+    """RFC 6121 8.5.3.2.1: a chat message to a resource that is not
+    online is handled as if sent to the bare JID: with no session at all,
+    it is stored offline (no error) and delivered at the next login."""
     u = server.new_user()
     c = await clients.login(server, server.new_user(), resource="m")
-    await _expect_message_error(c, u.jid + "/nowhere")
+    body = uniq("off")
+    c.send_raw("<message to='%s/nowhere' type='chat'><body>%s</body>"
+               "</message>" % (u.jid, body))
+    r = await c.iq("<ping xmlns='%s'/>" % NS_PING, to=DOMAIN)
+    assert r["type"] == "result"
+    assert c.messages.empty(), "an error came back for a stored message"
+    d = await clients.login(server, u, resource="later")
+    d.send_presence()
+    msg = await d.next_message()
+    assert msg["body"] == body
+    assert msg["from"].full == c.boundjid.full
 
 
 async def test_message_to_former_session(server, clients):
-    """After a session ends its full JID no longer routes anywhere."""
+    """After a session ends, a chat message to its full JID goes to the
+    bare JID (RFC 6121 8.5.3.2.1): stored, then delivered once."""
     u = server.new_user()
     gone = await clients.login(server, u, resource="bye")
     gone.disconnect(wait=2)
     await gone.wait_closed()
     c = await clients.login(server, server.new_user(), resource="m")
-    # the router learns of the end asynchronously: allow it a moment
-    deadline = asyncio.get_running_loop().time() + 5
-    while True:
-        mid = uniq("m")
-        c.send_raw("<message to='%s/bye' type='chat' id='%s'><body>x</body>"
-                   "</message>" % (u.jid, mid))
-        msg = await c.next_message()
-        if msg["type"] == "error" or \
-                asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.2)
-    assert msg["type"] == "error", str(msg)
-    assert stanza_error(msg)[1] == "service-unavailable", str(msg)
+    body = uniq("m")
+    c.send_raw("<message to='%s/bye' type='chat'><body>%s</body>"
+               "</message>" % (u.jid, body))
+    r = await c.iq("<ping xmlns='%s'/>" % NS_PING, to=DOMAIN)
+    assert r["type"] == "result"
+    back = await clients.login(server, u, resource="again")
+    back.send_presence()
+    msg = await back.next_message()
+    assert msg["body"] == body
+    assert c.messages.empty(), "the sender got an error"
 
 
 async def test_message_to_nonexistent_user(server, clients):
@@ -254,8 +263,16 @@ async def test_jid_normalised(server, clients):
     msg = await b.next_message()
     assert msg["body"] == body
     assert msg["from"].full == a.boundjid.full
-    # a different resource case is a different resource
-    await _expect_message_error(a, b.boundjid.bare + "/res")
+    # a different resource case is a different resource: "/res" is not
+    # online, so the message is handled as to the bare JID (RFC 6121
+    # 8.5.3.2.1) and reaches the available resource with its 'to' intact
+    b.send_presence()
+    await asyncio.wait_for(b.presences.get(), 5)
+    a.send_raw("<message to='%s/res' type='chat'><body>%s</body></message>"
+               % (b.boundjid.bare, body + "2"))
+    msg = await b.next_message()
+    assert msg["body"] == body + "2"
+    assert msg["to"].resource == "res"
 
 
 async def test_jid_malformed(server, clients):

@@ -1,0 +1,348 @@
+/*
+ * Simple communications blocking (XEP-0191): an account's block list
+ * (get, block, unblock, unblock all) with pushes to its resources, and
+ * blocking_blocks(), the check routing makes in both directions.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "router.h"
+
+#define NS_BLOCKING	"urn:xmpp:blocking"
+/*
+ * Entries per account: the store has no cap of its own and every stanza
+ * to the account costs lookups, so the list must not grow without bound.
+ */
+#define BLOCK_MAX	1000
+
+struct block_list {
+	struct arena	*a;
+	struct xnode	*parent;	/* items added here, if not NULL */
+	char		**jids;		/* or copied here (BLOCK_MAX room) */
+	size_t		 n;
+};
+
+/*
+ * XEP-0191 3.2: the list is the user's own, asked with no 'to' (or, the
+ * same thing, to the own bare JID or the own server). Nobody else's.
+ */
+static bool
+block_own(const struct rstanza *rs)
+{
+	if (rs->sender == NULL)
+		return false;
+	return iq_own_account(rs) || (rs->tnode == NULL &&
+	    rs->tdomain != NULL &&
+	    strcmp(rs->tdomain, rs->sender->user->domain) == 0);
+}
+
+static void
+block_error(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    enum stanza_err cond, const char *text)
+{
+	stanza_make_error(a, iq, cond, text);
+	deliver_tree(rs->sender, iq);
+}
+
+static int
+block_list_item(const char *jid, void *arg)
+{
+	struct block_list	*bl = arg;
+	struct xnode		*it;
+
+	if (bl->parent != NULL) {
+		it = xnode_add(bl->a, bl->parent, NS_BLOCKING, "item");
+		xnode_set_attr(bl->a, it, "jid", jid);
+	}
+	if (bl->jids != NULL) {
+		if (bl->n == BLOCK_MAX)
+			return 1;
+		bl->jids[bl->n] = arena_strdup(bl->a, jid);
+	}
+	bl->n++;
+	return 0;
+}
+
+/* XEP-0191 3.2: the list, empty or not */
+static void
+blocking_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct block_list	 bl;
+	struct xnode		*q = xnode_child(iq, NULL, NULL);
+	struct user		*u;
+
+	if (!block_own(rs)) {
+		block_error(rs, iq, a, XERR_FORBIDDEN, NULL);
+		return;
+	}
+	if (strcmp(q->name, "blocklist") != 0) {
+		block_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
+		return;
+	}
+	u = rs->sender->user;
+	bl.a = a;
+	bl.parent = xnode_new(a, NS_BLOCKING, "blocklist");
+	bl.jids = NULL;
+	bl.n = 0;
+	if (store_block_list(router.store, u->node, u->domain,
+	    block_list_item, &bl) == -1) {
+		log_warn("block list of %s", log_escs(u->bare));
+		block_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
+		return;
+	}
+	iq_make_result(iq, a);
+	xnode_append(iq, bl.parent);
+	deliver_tree(rs->sender, iq);
+}
+
+/*
+ * XEP-0191 3.3, 3.4: the change goes to every resource of the account,
+ * the requester included, as an IQ set from the bare JID. The spec asks
+ * for "resources that have requested the blocklist"; sessions carry no
+ * such flag, so all of them get it (a client ignores what it does not
+ * track, and a block list fetched later is the same).
+ */
+static void
+blocking_push(struct user *u, struct arena *a, const char *op,
+    char **jids, size_t n)
+{
+	struct xnode	*iq, *el, *it;
+	struct sess	*s;
+	char		 id[2 * 8 + 1];
+	unsigned char	 rnd[8];
+	size_t		 i;
+
+	iq = xnode_new(a, NS_CLIENT, "iq");
+	xnode_set_attr(a, iq, "type", "set");
+	xnode_set_attr(a, iq, "from", u->bare);
+	el = xnode_add(a, iq, NS_BLOCKING, op);
+	for (i = 0; i < n; i++) {
+		it = xnode_add(a, el, NS_BLOCKING, "item");
+		xnode_set_attr(a, it, "jid", jids[i]);
+	}
+	for (s = u->sessions; s != NULL; s = s->next) {
+		random_bytes(rnd, sizeof(rnd));
+		hex_encode(id, rnd, sizeof(rnd));
+		xnode_set_attr(a, iq, "id", arena_printf(a, "push-%s", id));
+		xnode_set_attr(a, iq, "to", s->full);
+		deliver_tree(s, iq);
+	}
+}
+
+/*
+ * The <item jid=''/> children, each normalised (RFC 7622) the way the
+ * store keys them. Returns the count, or -1 after answering the error.
+ */
+static ssize_t
+blocking_items(struct rstanza *rs, struct xnode *iq, struct xnode *op,
+    struct arena *a, char ***out)
+{
+	struct xnode	*it;
+	struct jid	 j;
+	const char	*s;
+	char		**v, *full;
+	size_t		  n = 0;
+
+	for (it = xnode_child(op, NS_BLOCKING, "item"); it != NULL;
+	    it = xnode_next(it, NS_BLOCKING, "item"))
+		n++;
+	if (n > BLOCK_MAX) {
+		block_error(rs, iq, a, XERR_POLICY_VIOLATION,
+		    "too many items in one request");
+		return -1;
+	}
+	v = arena_alloc(a, (n + 1) * sizeof(*v));
+	n = 0;
+	for (it = xnode_child(op, NS_BLOCKING, "item"); it != NULL;
+	    it = xnode_next(it, NS_BLOCKING, "item")) {
+		if ((s = xnode_attr(it, "jid")) == NULL) {
+			block_error(rs, iq, a, XERR_BAD_REQUEST,
+			    "an item needs a jid");
+			return -1;
+		}
+		if (jid_parse(&j, s) == -1) {
+			block_error(rs, iq, a, XERR_JID_MALFORMED, NULL);
+			return -1;
+		}
+		full = jid_full(&j);
+		jid_clear(&j);
+		v[n++] = arena_strdup(a, full);
+		free(full);
+	}
+	*out = v;
+	return (ssize_t)n;
+}
+
+/* XEP-0191 3.3 block, 3.4 unblock, 3.5 unblock all */
+static void
+blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct xnode		*op = xnode_child(iq, NULL, NULL);
+	struct block_list	 bl;
+	struct user		*u;
+	char			**jids;
+	const char		*node, *domain, *name = op->name;
+	enum stanza_err		 err;
+	ssize_t			 n;
+	size_t			 i, fresh = 0;
+	bool			 block;
+
+	if (!block_own(rs)) {
+		block_error(rs, iq, a, XERR_FORBIDDEN, NULL);
+		return;
+	}
+	u = rs->sender->user;
+	node = u->node;
+	domain = u->domain;
+	if (strcmp(name, "block") != 0 && strcmp(name, "unblock") != 0) {
+		block_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
+		return;
+	}
+	block = strcmp(name, "block") == 0;
+	if ((n = blocking_items(rs, iq, op, a, &jids)) == -1)
+		return;
+	/* XEP-0191 3.3: a block names at least one JID */
+	if (block && n == 0) {
+		block_error(rs, iq, a, XERR_BAD_REQUEST,
+		    "a block needs at least one item");
+		return;
+	}
+	if (block) {
+		for (i = 0; i < (size_t)n; i++)
+			if (store_block_has(router.store, node, domain,
+			    jids[i]) == -1)
+				fresh++;
+		memset(&bl, 0, sizeof(bl));
+		if (store_block_list(router.store, node, domain,
+		    block_list_item, &bl) == -1)
+			goto fail;
+		if (bl.n + fresh > BLOCK_MAX) {
+			block_error(rs, iq, a, XERR_POLICY_VIOLATION,
+			    "the block list is full");
+			return;
+		}
+		/* the fast path skips online users with an empty list */
+		u->blocklist = true;
+		for (i = 0; i < (size_t)n; i++)
+			if (store_block_add(router.store, node, domain,
+			    jids[i]) == -1)
+				goto fail;
+	} else if (n == 0) {
+		/* XEP-0191 3.4: whoever was blocked sees the presence again */
+		memset(&bl, 0, sizeof(bl));
+		bl.a = a;
+		bl.jids = arena_alloc(a, BLOCK_MAX * sizeof(*bl.jids));
+		if (store_block_list(router.store, node, domain,
+		    block_list_item, &bl) == -1)
+			goto fail;
+		if (store_block_del(router.store, node, domain, NULL) == -1)
+			goto fail;
+	} else {
+		/* unblocking a JID that is not blocked is no error */
+		for (i = 0; i < (size_t)n; i++)
+			if (store_block_del(router.store, node, domain,
+			    jids[i]) == -1 && errno != ENOENT)
+				goto fail;
+	}
+	if (!block && n == 0)
+		u->blocklist = false;
+	else if (!block) {
+		/* on a failed count the flag stays set: checks still run */
+		memset(&bl, 0, sizeof(bl));
+		if (store_block_list(router.store, node, domain,
+		    block_list_item, &bl) == 0)
+			u->blocklist = bl.n > 0;
+	}
+	log_debug("%s %s %zd item(s)", log_escs(u->bare), name, n);
+	/* stored: now the result, then presence and the pushes */
+	iq_make_result(iq, a);
+	deliver_tree(rs->sender, iq);
+	for (i = 0; i < (size_t)n; i++)
+		presence_block_changed(u, jids[i], block);
+	if (!block && n == 0)
+		for (i = 0; i < bl.n; i++)
+			presence_block_changed(u, bl.jids[i], false);
+	blocking_push(u, a, name, jids, (size_t)n);
+	return;
+fail:
+	err = errno == ENOSPC ? XERR_RESOURCE_CONSTRAINT :
+	    XERR_INTERNAL_SERVER_ERROR;
+	log_warn("%s of %s", name, log_escs(u->bare));
+	block_error(rs, iq, a, err, NULL);
+}
+
+static bool
+block_has(const char *node, const char *domain, const char *s, size_t len)
+{
+	char	buf[JID_STR_MAX + 1];
+
+	if (len > JID_STR_MAX)
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return store_block_has(router.store, node, domain, buf) == 0;
+}
+
+/*
+ * XEP-0191 2 (as XEP-0016): user@domain/resource matches itself,
+ * user@domain any of its resources, domain/resource itself, and domain
+ * any address at it or at a subdomain of it. jid is normalised (the
+ * envelope's 'from' or 'to').
+ */
+bool
+blocking_blocks(const char *node, const char *domain, const char *jid)
+{
+	struct user	*u;
+	const char	*slash, *at, *d, *end;
+	char		 bare[JID_STR_MAX + 1];
+	size_t		 len;
+
+	if (jid == NULL)
+		return false;
+	/* an online account's flag says whether there is any list at all */
+	jid_format(bare, node, domain, NULL);
+	if ((u = map_get(router.by_bare, bare)) != NULL && !u->blocklist)
+		return false;
+	len = strlen(jid);
+	end = jid + len;
+	if (block_has(node, domain, jid, len))
+		return true;
+	slash = memchr(jid, '/', len);
+	at = memchr(jid, '@', (size_t)((slash ? slash : end) - jid));
+	d = at != NULL ? at + 1 : jid;
+	/* the bare JID of a full one */
+	if (at != NULL && slash != NULL &&
+	    block_has(node, domain, jid, (size_t)(slash - jid)))
+		return true;
+	/* domain/resource of a full JID with a node */
+	if (at != NULL && slash != NULL &&
+	    block_has(node, domain, d, (size_t)(end - d)))
+		return true;
+	if (slash != NULL)
+		end = slash;
+	/* the domain itself, unless that was the whole JID */
+	if ((at != NULL || slash != NULL) &&
+	    block_has(node, domain, d, (size_t)(end - d)))
+		return true;
+	/* parent domains; an IP literal has none (no TLD is numeric) */
+	if (*d == '[' || (end[-1] >= '0' && end[-1] <= '9'))
+		return false;
+	while ((d = memchr(d, '.', (size_t)(end - d))) != NULL) {
+		d++;
+		if (d < end && block_has(node, domain, d, (size_t)(end - d)))
+			return true;
+	}
+	return false;
+}
+
+const struct iq_handler blocking_handler = {
+	.ns = NS_BLOCKING, .server = true, .account = true,
+	.get = blocking_get, .set = blocking_set,
+};

@@ -1,0 +1,149 @@
+/*
+ * Offline messages (XEP-0160, XEP-0203): a chat or normal message for an
+ * account with no available resource is stored, with its delay stamp,
+ * and committed before the sender's next stanza is looked at; it is
+ * handed to the first session that becomes available with a
+ * non-negative priority, oldest first, and only then removed.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "router.h"
+
+#define NS_DELAY	"urn:xmpp:delay"
+#define NS_CHATSTATES	"http://jabber.org/protocol/chatstates"
+#define NS_HINTS	"urn:xmpp:hints"
+
+struct offline_job {
+	const char	*domain;
+	bool		 skip;
+	struct buf	 out;
+};
+
+/*
+ * Worth keeping? XEP-0334 hints decide first (<store/> keeps,
+ * <no-store/> and <no-permanent-store/> drop); otherwise a message whose
+ * only content is chat states (XEP-0085 5.6) and a thread is transient
+ * and dropped, like an empty one. Everything else -- a body, a subject,
+ * a receipt, an encrypted payload -- is kept.
+ */
+static bool
+offline_worth(const struct xnode *el)
+{
+	const struct xnode	*c;
+	bool			 content = false;
+
+	if (xnode_child(el, NS_HINTS, "store") != NULL)
+		return true;
+	if (xnode_child(el, NS_HINTS, "no-store") != NULL ||
+	    xnode_child(el, NS_HINTS, "no-permanent-store") != NULL)
+		return false;
+	for (c = xnode_child(el, NULL, NULL); c != NULL;
+	    c = xnode_next(c, NULL, NULL)) {
+		if (strcmp(c->ns, NS_CHATSTATES) == 0 ||
+		    strcmp(c->ns, NS_HINTS) == 0 ||
+		    (strcmp(c->ns, NS_CLIENT) == 0 &&
+		    strcmp(c->name, "thread") == 0))
+			continue;
+		content = true;
+	}
+	return content;
+}
+
+static void
+offline_stamp(struct xnode *el, struct arena *a, void *arg)
+{
+	struct offline_job	*job = arg;
+	struct xnode		*d;
+	struct timespec		 ts;
+	char			 stamp[32];
+
+	if (!offline_worth(el)) {
+		job->skip = true;
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	xmpp_datetime(stamp, (double)ts.tv_sec + ts.tv_nsec / 1e9);
+	/* XEP-0203 3: who delayed it and since when */
+	d = xnode_add(a, el, NS_DELAY, "delay");
+	xnode_set_attr(a, d, "from", job->domain);
+	xnode_set_attr(a, d, "stamp", stamp);
+	(void)xnode_write(&job->out, el, NS_CLIENT);
+}
+
+int
+offline_store(struct rstanza *rs, const char *node, const char *domain)
+{
+	struct offline_job	job;
+	uint64_t		seq;
+	int			rc = -1;
+
+	if (router.conf.offline_max == 0) {
+		errno = EDQUOT;
+		return -1;
+	}
+	job.domain = domain;
+	job.skip = false;
+	buf_init(&job.out, 0);
+	if (deliver_parse(rs->xml, rs->xlen, offline_stamp, &job) == -1)
+		goto done;
+	if (job.skip) {
+		log_debug("transient message for %s@%s from %s not stored",
+		    node, domain, log_escs(rs->from));
+		rc = 0;
+		goto done;
+	}
+	if ((rc = store_offline_put(router.store, node, domain,
+	    buf_rptr(&job.out), buf_avail(&job.out),
+	    (size_t)router.conf.offline_max, &seq)) == 0)
+		log_debug("offline message %llu for %s@%s from %s",
+		    (unsigned long long)seq, node, domain,
+		    log_escs(rs->from));
+done:
+	buf_clear(&job.out);
+	return rc;
+}
+
+struct deliver_job {
+	struct sess	*s;
+	uint64_t	 last;
+	size_t		 n;
+};
+
+static int
+offline_one(uint64_t seq, const char *xml, size_t len, void *arg)
+{
+	struct deliver_job	*job = arg;
+
+	/* a congested link: the rest waits for the next login */
+	if (job->s->rl->l->failed || link_congested(job->s->rl->l))
+		return 1;
+	deliver_to_sess(job->s, KIND_MESSAGE, MSG_CHAT, NULL, NULL, xml,
+	    len);
+	job->last = seq;
+	job->n++;
+	return 0;
+}
+
+void
+offline_deliver(struct sess *s)
+{
+	struct deliver_job	job = { s, 0, 0 };
+
+	if (store_offline_list(router.store, s->user->node, s->user->domain,
+	    offline_one, &job) == -1) {
+		log_warnx("offline messages of %s unreadable", s->user->bare);
+		return;
+	}
+	if (job.n == 0)
+		return;
+	/* handed to the session's link: now they may go */
+	if (store_offline_del(router.store, s->user->node, s->user->domain,
+	    job.last) == -1)
+		log_warn("offline messages of %s: delete", s->user->bare);
+	log_info("%zu offline messages delivered to %s", job.n,
+	    log_escs(s->full));
+}

@@ -1,0 +1,760 @@
+/*
+ * Presence (RFC 6121 3, 4): the subscription state machine of appendix A
+ * in both directions, initial presence with broadcast and probes,
+ * updates, unavailable when a session ends, directed presence, and
+ * presence to the user's own resources. Outbound processing (the user's
+ * server) and inbound processing (the contact's server) are separate
+ * steps, so a remote contact takes the same path once federation exists.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "router.h"
+
+static const char *const pres_types[] = {
+	NULL, "unavailable", "subscribe", "subscribed", "unsubscribe",
+	"unsubscribed", "probe", "error"
+};
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static struct user *
+user_find(const char *node, const char *domain)
+{
+	char	bare[JID_STR_MAX + 1];
+
+	jid_format(bare, node, domain, NULL);
+	return map_get(router.by_bare, bare);
+}
+
+static bool
+account_exists(const char *node, const char *domain)
+{
+	struct scram_creds	c;
+
+	return user_find(node, domain) != NULL ||
+	    store_account_get(router.store, node, domain, &c) == 0;
+}
+
+/* contacts of an account collected (LMDB read transaction closed first) */
+struct contacts {
+	char	**v;
+	size_t	  n, cap;
+	int	  want;		/* SUB_TO or SUB_FROM bit */
+};
+
+static int
+contacts_add(const struct roster_item *it, void *arg)
+{
+	struct contacts	*c = arg;
+
+	if (it->hidden || (it->sub & c->want) == 0)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+	}
+	c->v[c->n++] = xstrdup(it->jid);
+	return 0;
+}
+
+static void
+contacts_load(struct contacts *c, const char *node, const char *domain,
+    int want)
+{
+	memset(c, 0, sizeof(*c));
+	c->want = want;
+	if (store_roster_list(router.store, node, domain, contacts_add,
+	    c) == -1)
+		log_warnx("roster of %s@%s unreadable", node, domain);
+}
+
+static void
+contacts_clear(struct contacts *c)
+{
+	while (c->n > 0)
+		free(c->v[--c->n]);
+	free(c->v);
+}
+
+/*
+ * Routes a presence stanza (xml, with its from and to already right) to
+ * the address to: a local account takes the inbound path.
+ */
+static void
+pres_route(const char *from, const char *to, int type, const char *xml,
+    size_t len)
+{
+	struct rstanza	rs;
+	struct jid	j;
+
+	if (jid_parse(&j, to) == -1)
+		return;
+	memset(&rs, 0, sizeof(rs));
+	rs.kind = KIND_PRESENCE;
+	rs.type = type;
+	rs.to = to;
+	rs.from = from;
+	rs.xml = xml;
+	rs.xlen = len;
+	if (j.node != NULL && conf_host_find(&router.conf, j.domain) != NULL)
+		presence_inbound(&rs, j.node, j.domain, j.resource);
+	else
+		log_debug("presence to %s: no route (federation is not "
+		    "available)", log_escs(to));
+	jid_clear(&j);
+}
+
+/* a presence stanza made here: <presence from to type/> */
+static void
+pres_send(const char *from, const char *to, int type)
+{
+	struct buf	b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "<presence from='");
+	xml_escape(&b, from, strlen(from));
+	buf_puts(&b, "' to='");
+	xml_escape(&b, to, strlen(to));
+	buf_puts(&b, "'");
+	if (pres_types[type] != NULL)
+		buf_printf(&b, " type='%s'", pres_types[type]);
+	buf_puts(&b, "/>");
+	pres_route(from, to, type, buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+}
+
+/* the current presence of every available resource of u, to the JID to */
+static void
+pres_send_current(struct user *u, const char *to)
+{
+	struct sess	*s;
+
+	for (s = u ? u->sessions : NULL; s != NULL; s = s->next)
+		if (s->available && s->presence != NULL)
+			pres_route(s->full, to, PRES_AVAILABLE, s->presence,
+			    strlen(s->presence));
+}
+
+/* unavailable from every available resource of u to the JID to */
+static void
+pres_send_unavailable(struct user *u, const char *to)
+{
+	struct sess	*s;
+
+	for (s = u ? u->sessions : NULL; s != NULL; s = s->next)
+		if (s->available)
+			pres_send(s->full, to, PRES_UNAVAILABLE);
+}
+
+/* to every available resource of u (but skip) */
+static void
+pres_to_resources(struct user *u, struct sess *skip, int type,
+    const char *from, const char *xml, size_t len)
+{
+	struct sess	*s;
+
+	for (s = u ? u->sessions : NULL; s != NULL; s = s->next)
+		if (s != skip && s->available)
+			deliver_to_sess(s, KIND_PRESENCE, type, NULL, from, xml,
+			    len);
+}
+
+/* ---- roster items as subscription state ------------------------------- */
+
+static bool
+item_load(const char *node, const char *domain, const char *contact,
+    struct roster_item *it)
+{
+	memset(it, 0, sizeof(*it));
+	if (store_roster_get(router.store, node, domain, contact, it) == 0)
+		return true;
+	memset(it, 0, sizeof(*it));
+	it->jid = xstrdup(contact);
+	it->hidden = true;	/* until the user puts it in the roster */
+	return false;
+}
+
+/*
+ * Stores the changed item and pushes it; an empty hidden item goes away.
+ * Returns false when it could not be stored: a new item past
+ * roster-max-items, or a storage error (logged).
+ */
+static bool
+item_save(const char *node, const char *domain, struct roster_item *it,
+    bool existed)
+{
+	struct user	*u = user_find(node, domain);
+	uint64_t	 ver;
+
+	if (it->hidden && it->sub == SUB_NONE && !it->ask &&
+	    !it->pending_in && !it->preapproved) {
+		if (existed)
+			(void)store_roster_del(router.store, node, domain,
+			    it->jid, &ver);
+		return true;
+	}
+	if (!existed && roster_full(node, domain)) {
+		log_info("roster of %s@%s is full: no item for %s",
+		    log_escs(node), log_escs(domain), log_escs(it->jid));
+		return false;
+	}
+	if (store_roster_put(router.store, node, domain, it, &ver) == -1) {
+		log_warn("roster of %s@%s: %s", node, domain, it->jid);
+		return false;
+	}
+	it->ver = ver;
+	roster_push(u, it, false);
+	return true;
+}
+
+struct sub_job {
+	const char	*from;		/* bare JID the stanza is sent from */
+	const char	*to;		/* bare JID it goes to */
+	int		 type;
+	struct buf	 out;
+};
+
+/* the client's subscription stanza with from and to made bare */
+static void
+sub_rewrite(struct xnode *el, struct arena *a, void *arg)
+{
+	struct sub_job	*job = arg;
+
+	xnode_set_attr(a, el, "from", job->from);
+	xnode_set_attr(a, el, "to", job->to);
+	(void)xnode_write(&job->out, el, NS_CLIENT);
+}
+
+/*
+ * Outbound subscription stanzas, the user's server (RFC 6121 3.1.2,
+ * 3.2.2, 3.3.2, 3.4, A.2): state first, then the stanza is routed.
+ */
+static void
+sub_outbound(struct rstanza *rs, const char *contact)
+{
+	struct sess		*s = rs->sender;
+	struct user		*u = s->user;
+	struct roster_item	 it;
+	struct sub_job		 job;
+	bool			 existed, changed = false, route = false;
+	int			 had;
+
+	existed = item_load(u->node, u->domain, contact, &it);
+	had = it.sub;
+	switch (rs->type) {
+	case PRES_SUBSCRIBE:
+		if ((it.sub & SUB_TO) == 0 && !it.ask) {
+			it.ask = true;
+			changed = true;
+		}
+		if (it.hidden) {
+			it.hidden = false;	/* RFC 6121 3.1.2: an item */
+			changed = true;
+		}
+		route = true;
+		break;
+	case PRES_SUBSCRIBED:
+		if (it.pending_in) {
+			it.pending_in = false;
+			free(it.pending_xml);
+			it.pending_xml = NULL;
+			it.sub |= SUB_FROM;
+			it.hidden = false;
+			changed = route = true;
+		} else if ((it.sub & SUB_FROM) == 0 && !it.preapproved) {
+			/* RFC 6121 3.4.1: pre-approval, in the roster, not routed */
+			it.preapproved = true;
+			it.hidden = false;
+			changed = true;
+		}
+		break;
+	case PRES_UNSUBSCRIBE:
+		if ((it.sub & SUB_TO) != 0 || it.ask) {
+			it.sub &= ~SUB_TO;
+			it.ask = false;
+			changed = true;
+		}
+		route = true;
+		break;
+	case PRES_UNSUBSCRIBED:
+		if ((it.sub & SUB_FROM) != 0 || it.pending_in ||
+		    it.preapproved) {
+			route = (it.sub & SUB_FROM) != 0 || it.pending_in;
+			it.sub &= ~SUB_FROM;
+			it.pending_in = it.preapproved = false;
+			free(it.pending_xml);
+			it.pending_xml = NULL;
+			changed = true;
+		}
+		break;
+	}
+	if (changed && !item_save(u->node, u->domain, &it, existed)) {
+		/* not recorded, so not sent: the user learns why */
+		roster_item_clear(&it);
+		deliver_error(rs, existed ? XERR_INTERNAL_SERVER_ERROR :
+		    XERR_NOT_ALLOWED);
+		return;
+	}
+	roster_item_clear(&it);
+	if (!route)
+		return;
+	job.from = u->bare;
+	job.to = contact;
+	job.type = rs->type;
+	buf_init(&job.out, 0);
+	if (deliver_parse(rs->xml, rs->xlen, sub_rewrite, &job) == 0)
+		pres_route(u->bare, contact, rs->type, buf_rptr(&job.out),
+		    buf_avail(&job.out));
+	buf_clear(&job.out);
+	/* RFC 6121 3.1.5 and 3.2.2: what the contact may now see */
+	if (rs->type == PRES_SUBSCRIBED)
+		pres_send_current(u, contact);
+	else if (rs->type == PRES_UNSUBSCRIBED && (had & SUB_FROM) != 0)
+		pres_send_unavailable(u, contact);
+}
+
+/*
+ * Inbound subscription stanzas, the contact's server (RFC 6121 3.1.3,
+ * 3.2.3, 3.3.3, 3.1.6, 3.4, A.3). node@domain is the local account, from
+ * the (bare) sender.
+ */
+static void
+sub_inbound(struct rstanza *rs, const char *node, const char *domain,
+    const char *from)
+{
+	struct roster_item	 it;
+	struct user		*u = user_find(node, domain);
+	char			 bare[JID_STR_MAX + 1];
+	bool			 existed, changed = false, deliver = false;
+
+	jid_format(bare, node, domain, NULL);
+	existed = item_load(node, domain, from, &it);
+	switch (rs->type) {
+	case PRES_SUBSCRIBE:
+		if ((it.sub & SUB_FROM) != 0) {
+			/* RFC 6121 3.1.3: already approved: say so again */
+			pres_send(bare, from, PRES_SUBSCRIBED);
+			break;
+		}
+		if (it.preapproved) {
+			it.preapproved = false;
+			it.sub |= SUB_FROM;
+			(void)item_save(node, domain, &it, existed);
+			pres_send(bare, from, PRES_SUBSCRIBED);
+			pres_send_current(u, from);
+			break;
+		}
+		if (it.pending_in)
+			break;	/* the request is known: not again */
+		it.pending_in = true;
+		free(it.pending_xml);
+		it.pending_xml = xstrndup(rs->xml, rs->xlen);
+		changed = deliver = true;
+		break;
+	case PRES_SUBSCRIBED:
+		if (it.ask) {
+			it.ask = false;
+			it.sub |= SUB_TO;
+			changed = deliver = true;
+		}
+		break;
+	case PRES_UNSUBSCRIBE:
+		if ((it.sub & SUB_FROM) != 0 || it.pending_in) {
+			/* RFC 6121 3.3.3: it no longer sees the user */
+			if ((it.sub & SUB_FROM) != 0)
+				pres_send_unavailable(u, from);
+			it.sub &= ~SUB_FROM;
+			it.pending_in = false;
+			free(it.pending_xml);
+			it.pending_xml = NULL;
+			changed = deliver = true;
+		}
+		break;
+	case PRES_UNSUBSCRIBED:
+		if ((it.sub & SUB_TO) != 0 || it.ask) {
+			it.sub &= ~SUB_TO;
+			it.ask = false;
+			changed = deliver = true;
+		}
+		break;
+	}
+	if (changed && !item_save(node, domain, &it, existed)) {
+		/*
+		 * A request that cannot be kept (the roster is full) is
+		 * denied, so the sender's state does not wait forever
+		 * (RFC 6121 3.1.3: the server may answer for the user).
+		 */
+		if (rs->type == PRES_SUBSCRIBE)
+			pres_send(bare, from, PRES_UNSUBSCRIBED);
+		deliver = false;
+	}
+	roster_item_clear(&it);
+	/* a request waits in the item for a resource to be available */
+	if (deliver)
+		pres_to_resources(u, NULL, rs->type, from, rs->xml, rs->xlen);
+}
+
+/* RFC 6121 4.3.2: a probe from 'from' for the account node@domain */
+static void
+probe_inbound(const char *node, const char *domain, const char *from)
+{
+	struct user	*u = user_find(node, domain);
+	char		 bare[JID_STR_MAX + 1];
+	struct jid	 j;
+
+	if (jid_parse(&j, from) == -1)
+		return;
+	jid_format(bare, j.node, j.domain, NULL);
+	jid_clear(&j);
+	if ((roster_sub_of(node, domain, bare) & SUB_FROM) == 0) {
+		jid_format(bare, node, domain, NULL);
+		pres_send(bare, from, PRES_UNSUBSCRIBED);
+		return;
+	}
+	pres_send_current(u, from);
+}
+
+void
+presence_inbound(struct rstanza *rs, const char *node, const char *domain,
+    const char *resource)
+{
+	struct user	*u;
+	struct sess	*s;
+	struct jid	 j;
+	char		 from[JID_STR_MAX + 1];
+
+	if (!account_exists(node, domain))
+		return;		/* RFC 6121 8.5.1: silently ignored */
+	if (blocking_blocks(node, domain, rs->from))
+		return;		/* XEP-0191 3.5: nothing from the blocked */
+	switch (rs->type) {
+	case PRES_SUBSCRIBE:
+	case PRES_SUBSCRIBED:
+	case PRES_UNSUBSCRIBE:
+	case PRES_UNSUBSCRIBED:
+		if (jid_parse(&j, rs->from) == -1)
+			return;
+		jid_format(from, j.node, j.domain, NULL);
+		jid_clear(&j);
+		sub_inbound(rs, node, domain, from);
+		return;
+	case PRES_PROBE:
+		probe_inbound(node, domain, rs->from);
+		return;
+	}
+	u = user_find(node, domain);
+	if (resource == NULL) {
+		pres_to_resources(u, NULL, rs->type, rs->from, rs->xml,
+		    rs->xlen);
+		return;
+	}
+	/* RFC 6121 8.5.3.2.2: to a resource that is gone: dropped */
+	for (s = u ? u->sessions : NULL; s != NULL; s = s->next)
+		if (strcmp(s->full + strlen(u->bare) + 1, resource) == 0)
+			deliver_to_sess(s, KIND_PRESENCE, rs->type, rs->to,
+			    rs->from, rs->xml, rs->xlen);
+}
+
+/* ---- the user's own presence ------------------------------------------ */
+
+static void
+presence_read(struct xnode *el, struct arena *a, void *arg)
+{
+	struct sess	*s = arg;
+	struct xnode	*p;
+	long		 v;
+
+	s->priority = 0;
+	if ((p = xnode_child(el, NS_CLIENT, "priority")) != NULL) {
+		v = strtol(xnode_text(a, p), NULL, 10);
+		/* RFC 6121 4.7.2.3: -128 to +127 */
+		s->priority = v < -128 ? -128 : v > 127 ? 127 : (int)v;
+	}
+}
+
+/* broadcast of xml from s to its contacts with a subscription 'from' */
+static void
+pres_broadcast(struct sess *s, int type, const char *xml, size_t len)
+{
+	struct contacts	c;
+	size_t		i;
+
+	contacts_load(&c, s->user->node, s->user->domain, SUB_FROM);
+	for (i = 0; i < c.n; i++)
+		/* XEP-0191 3.4: no presence to a blocked contact */
+		if (!blocking_blocks(s->user->node, s->user->domain, c.v[i]))
+			pres_route(s->full, c.v[i], type, xml, len);
+	contacts_clear(&c);
+}
+
+/* RFC 6121 4.2.2 and 4.3: the first available presence of a session */
+static void
+pres_initial(struct sess *s)
+{
+	struct contacts		 c;
+	struct user		*cu;
+	struct sess		*o;
+	struct jid		 j;
+	size_t			 i;
+
+	/* the user's other resources, to the new one */
+	for (o = s->user->sessions; o != NULL; o = o->next)
+		if (o != s && o->available && o->presence != NULL)
+			deliver_to_sess(s, KIND_PRESENCE, PRES_AVAILABLE,
+			    NULL, o->full, o->presence, strlen(o->presence));
+	/* probes: local contacts are answered at once, for this session */
+	contacts_load(&c, s->user->node, s->user->domain, SUB_TO);
+	for (i = 0; i < c.n; i++) {
+		if (jid_parse(&j, c.v[i]) == -1)
+			continue;
+		if (j.node != NULL && (cu = user_find(j.node, j.domain)) !=
+		    NULL && (roster_sub_of(j.node, j.domain, s->user->bare) &
+		    SUB_FROM) != 0 && !blocking_blocks(s->user->node,
+		    s->user->domain, c.v[i]))
+			for (o = cu->sessions; o != NULL; o = o->next)
+				if (o->available && o->presence != NULL)
+					deliver_to_sess(s, KIND_PRESENCE,
+					    PRES_AVAILABLE, NULL, o->full,
+					    o->presence, strlen(o->presence));
+		jid_clear(&j);
+	}
+	contacts_clear(&c);
+}
+
+/* RFC 6121 3.1.3: requests that arrived while the user was away */
+static int
+pending_collect(const struct roster_item *it, void *arg)
+{
+	struct contacts	*c = arg;
+
+	if (!it->pending_in || it->pending_xml == NULL)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 8;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+	}
+	c->v[c->n++] = xstrdup(it->pending_xml);
+	return 0;
+}
+
+static void
+pres_pending_requests(struct sess *s)
+{
+	struct contacts	c;
+	size_t		i;
+
+	memset(&c, 0, sizeof(c));
+	(void)store_roster_list(router.store, s->user->node, s->user->domain,
+	    pending_collect, &c);
+	for (i = 0; i < c.n; i++)
+		deliver_to_sess(s, KIND_PRESENCE, PRES_SUBSCRIBE, NULL, NULL,
+		    c.v[i], strlen(c.v[i]));
+	contacts_clear(&c);
+}
+
+static void
+pres_last_activity(struct sess *s, const char *status)
+{
+	struct sess	*o;
+	char		 rec[64 + 1024];
+	int		 n;
+
+	for (o = s->user->sessions; o != NULL; o = o->next)
+		if (o != s && o->available)
+			return;
+	n = snprintf(rec, sizeof(rec), "%lld %s", (long long)time(NULL),
+	    status ? status : "");
+	if (n > 0 && (size_t)n >= sizeof(rec))
+		n = sizeof(rec) - 1;
+	(void)store_doc_put(router.store, DOC_LAST, s->user->node,
+	    s->user->domain, "", rec, (size_t)n);
+}
+
+static int
+directed_send(const void *key, size_t len, void *val, void *arg)
+{
+	struct sess	*s = arg;
+	char		 to[JID_STR_MAX + 1];
+
+	(void)val;
+	if (len > JID_STR_MAX)
+		return 0;
+	memcpy(to, key, len);
+	to[len] = '\0';
+	pres_send(s->full, to, PRES_UNAVAILABLE);
+	return 0;
+}
+
+/* the session becomes unavailable: everyone who saw it learns it */
+static void
+pres_unavailable(struct sess *s, const char *xml, size_t len,
+    const char *status)
+{
+	struct buf	b;
+
+	if (!s->available)
+		return;
+	buf_init(&b, 0);
+	if (xml == NULL) {
+		buf_puts(&b, "<presence type='unavailable' from='");
+		xml_escape(&b, s->full, strlen(s->full));
+		buf_puts(&b, "'/>");
+		xml = buf_rptr(&b);
+		len = buf_avail(&b);
+	}
+	pres_last_activity(s, status);
+	s->available = false;
+	pres_broadcast(s, PRES_UNAVAILABLE, xml, len);
+	pres_to_resources(s->user, s, PRES_UNAVAILABLE, s->full, xml, len);
+	if (s->directed != NULL) {
+		/* RFC 6121 4.6.3: directed presence is cleaned up */
+		map_foreach(s->directed, directed_send, s);
+		map_free(s->directed, NULL);
+		s->directed = NULL;
+	}
+	free(s->presence);
+	s->presence = NULL;
+	buf_clear(&b);
+}
+
+struct status_job {
+	char	*status;
+};
+
+static void
+status_read(struct xnode *el, struct arena *a, void *arg)
+{
+	struct status_job	*job = arg;
+	struct xnode		*st = xnode_child(el, NS_CLIENT, "status");
+
+	if (st != NULL)
+		job->status = xstrdup(xnode_text(a, st));
+}
+
+/* presence with no 'to': the session's own availability (RFC 6121 4.2-4.5) */
+static void
+pres_own(struct rstanza *rs)
+{
+	struct sess		*s = rs->sender;
+	struct status_job	 job = { NULL };
+	bool			 first, was_negative;
+
+	if (rs->type == PRES_UNAVAILABLE) {
+		(void)deliver_parse(rs->xml, rs->xlen, status_read, &job);
+		pres_unavailable(s, rs->xml, rs->xlen, job.status);
+		free(job.status);
+		s->initial = false;
+		return;
+	}
+	if (rs->type != PRES_AVAILABLE)
+		return;
+	first = !s->available;
+	was_negative = s->priority < 0;
+	if (deliver_parse(rs->xml, rs->xlen, presence_read, s) == -1)
+		return;
+	s->available = true;
+	free(s->presence);
+	s->presence = xstrndup(rs->xml, rs->xlen);
+	pres_broadcast(s, PRES_AVAILABLE, rs->xml, rs->xlen);
+	/* RFC 6121 4.2.2: to all the user's resources, the sender too */
+	pres_to_resources(s->user, NULL, PRES_AVAILABLE, s->full, rs->xml,
+	    rs->xlen);
+	if (first) {
+		s->initial = true;
+		pres_initial(s);
+		pres_pending_requests(s);
+	}
+	/* XEP-0160 2: the first presence that can take messages */
+	if (s->priority >= 0 && (first || was_negative))
+		offline_deliver(s);
+}
+
+void
+presence_outbound(struct rstanza *rs)
+{
+	struct sess	*s = rs->sender;
+	struct jid	 j;
+	char		 bare[JID_STR_MAX + 1];
+
+	if (rs->to == NULL) {
+		pres_own(rs);
+		return;
+	}
+	if (jid_parse(&j, rs->to) == -1)
+		return;
+	jid_format(bare, j.node, j.domain, NULL);
+	switch (rs->type) {
+	case PRES_SUBSCRIBE:
+	case PRES_SUBSCRIBED:
+	case PRES_UNSUBSCRIBE:
+	case PRES_UNSUBSCRIBED:
+		if (j.node != NULL &&
+		    !blocking_blocks(s->user->node, s->user->domain, bare))
+			sub_outbound(rs, bare);
+		break;
+	case PRES_PROBE:
+		break;		/* RFC 6121 4.3: probes are the server's */
+	case PRES_AVAILABLE:
+	case PRES_UNAVAILABLE:
+		if (blocking_blocks(s->user->node, s->user->domain, rs->to))
+			break;
+		/* RFC 6121 4.6: directed presence, remembered */
+		if (rs->type == PRES_AVAILABLE && s->available) {
+			if (s->directed == NULL)
+				s->directed = map_new();
+			map_put(s->directed, rs->to, (void *)1);
+		} else if (s->directed != NULL)
+			map_del(s->directed, rs->to);
+		pres_route(s->full, rs->to, rs->type, rs->xml, rs->xlen);
+		break;
+	default:
+		pres_route(s->full, rs->to, rs->type, rs->xml, rs->xlen);
+		break;
+	}
+	jid_clear(&j);
+}
+
+void
+presence_gone(struct sess *s)
+{
+	pres_unavailable(s, NULL, 0, NULL);
+}
+
+void
+presence_block_changed(struct user *u, const char *jid, bool blocked)
+{
+	struct jid	j;
+	char		bare[JID_STR_MAX + 1];
+
+	if (jid_parse(&j, jid) == -1)
+		return;
+	jid_format(bare, j.node, j.domain, NULL);
+	jid_clear(&j);
+	if ((roster_sub_of(u->node, u->domain, bare) & SUB_FROM) == 0)
+		return;
+	if (blocked)
+		pres_send_unavailable(u, jid);
+	else
+		pres_send_current(u, jid);
+}
+
+/* RFC 6121 2.5.2: removing an item cancels both subscriptions */
+void
+presence_roster_removed(const char *bare, struct user *u,
+    const struct roster_item *it)
+{
+	if ((it->sub & SUB_TO) != 0 || it->ask)
+		pres_send(bare, it->jid, PRES_UNSUBSCRIBE);
+	if ((it->sub & SUB_FROM) != 0 || it->pending_in) {
+		pres_send(bare, it->jid, PRES_UNSUBSCRIBED);
+		pres_send_unavailable(u, it->jid);
+	}
+}

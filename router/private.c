@@ -1,0 +1,166 @@
+/*
+ * Private XML Storage (XEP-0049): elements an account keeps for itself,
+ * one record per element, keyed "{namespace}name". Only the account may
+ * read or write them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router.h"
+
+#define NS_PRIVATE	"jabber:iq:private"
+
+static void
+private_fail(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    enum stanza_err err, const char *text)
+{
+	stanza_make_error(a, iq, err, text);
+	deliver_tree(rs->sender, iq);
+}
+
+/*
+ * XEP-0049 2.3: the stored fragment is in a namespace of its own. Those
+ * beginning "jabber:" or "http://jabber.org/", and vcard-temp, are
+ * reserved: not-acceptable, as the XEP allows. No namespace at all is
+ * not one's own either.
+ */
+static bool
+private_reserved(const char *ns)
+{
+	return *ns == '\0' || strncmp(ns, "jabber:", 7) == 0 ||
+	    strncmp(ns, "http://jabber.org/", 18) == 0 ||
+	    strcmp(ns, "vcard-temp") == 0;
+}
+
+static const char *
+private_key(struct arena *a, const struct xnode *el)
+{
+	return arena_printf(a, "{%s}%s", el->ns, el->name);
+}
+
+/*
+ * Checks the query's elements: at least one, none reserved, and for a
+ * get all in one namespace (XEP-0049 2.3: a client MUST NOT ask for more
+ * in one request). Returns the condition to answer, or XERR_COUNT.
+ */
+static enum stanza_err
+private_check(const struct xnode *q, bool get)
+{
+	const struct xnode	*el, *first;
+
+	if ((first = xnode_child(q, NULL, NULL)) == NULL)
+		/* get: "Bad Format" (bad-request); set: Not Acceptable */
+		return get ? XERR_BAD_REQUEST : XERR_NOT_ACCEPTABLE;
+	for (el = first; el != NULL; el = xnode_next(el, NULL, NULL)) {
+		if (private_reserved(el->ns))
+			return XERR_NOT_ACCEPTABLE;
+		if (get && strcmp(el->ns, first->ns) != 0)
+			return XERR_BAD_REQUEST;
+	}
+	return XERR_COUNT;
+}
+
+static void
+private_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct xnode	*q = xnode_child(iq, NS_PRIVATE, "query");
+	struct xnode	*rq, *el, *doc;
+	enum stanza_err	 err;
+	char		*val;
+	size_t		 len;
+
+	/* XEP-0049 2.3: another user's data: forbidden */
+	if (!iq_own_account(rs)) {
+		private_fail(rs, iq, a, XERR_FORBIDDEN, NULL);
+		return;
+	}
+	if ((err = private_check(q, true)) != XERR_COUNT) {
+		private_fail(rs, iq, a, err, NULL);
+		return;
+	}
+	rq = xnode_new(a, NS_PRIVATE, "query");
+	for (el = xnode_child(q, NULL, NULL); el != NULL;
+	    el = xnode_next(el, NULL, NULL)) {
+		if (store_doc_get(router.store, DOC_PRIVATE, rs->tnode,
+		    rs->tdomain, private_key(a, el), &val, &len) == -1) {
+			if (errno != ENOENT) {
+				private_fail(rs, iq, a,
+				    XERR_INTERNAL_SERVER_ERROR, NULL);
+				return;
+			}
+			/* nothing stored: the element asked for, empty */
+			xnode_add(a, rq, el->ns, el->name);
+			continue;
+		}
+		doc = doc_parse(a, val, len);
+		free(val);
+		if (doc == NULL) {
+			private_fail(rs, iq, a, XERR_INTERNAL_SERVER_ERROR,
+			    NULL);
+			return;
+		}
+		xnode_append(rq, doc);
+	}
+	iq_make_result(iq, a);
+	xnode_append(iq, rq);
+	deliver_tree(rs->sender, iq);
+}
+
+static void
+private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct xnode	*q = xnode_child(iq, NS_PRIVATE, "query");
+	struct xnode	*el;
+	enum stanza_err	 err;
+	struct buf	 b;
+	int		 rc, serr;
+
+	if (!iq_own_account(rs)) {
+		private_fail(rs, iq, a, XERR_FORBIDDEN, NULL);
+		return;
+	}
+	if ((err = private_check(q, false)) != XERR_COUNT) {
+		private_fail(rs, iq, a, err, NULL);
+		return;
+	}
+	/* sizes checked before any write: a set refused for one stores none */
+	buf_init(&b, router.conf.private_max_size);
+	for (el = xnode_child(q, NULL, NULL); el != NULL;
+	    el = xnode_next(el, NULL, NULL)) {
+		buf_reset(&b);
+		if (xnode_write(&b, el, "") == -1) {
+			buf_clear(&b);
+			/* as for vcard-temp: the server's criteria not met */
+			private_fail(rs, iq, a, XERR_NOT_ACCEPTABLE,
+			    arena_printf(a, "element larger than %zu bytes",
+			    router.conf.private_max_size));
+			return;
+		}
+	}
+	for (el = xnode_child(q, NULL, NULL); el != NULL;
+	    el = xnode_next(el, NULL, NULL)) {
+		buf_reset(&b);
+		(void)xnode_write(&b, el, "");
+		rc = store_doc_put(router.store, DOC_PRIVATE, rs->tnode,
+		    rs->tdomain, private_key(a, el), buf_rptr(&b),
+		    buf_avail(&b));
+		if (rc == -1) {
+			serr = errno;
+			buf_clear(&b);
+			private_fail(rs, iq, a, serr == ENOSPC ?
+			    XERR_RESOURCE_CONSTRAINT :
+			    XERR_INTERNAL_SERVER_ERROR, NULL);
+			return;
+		}
+	}
+	buf_clear(&b);
+	/* committed before the result */
+	iq_make_result(iq, a);
+	deliver_tree(rs->sender, iq);
+}
+
+const struct iq_handler private_handler = {
+	.ns = NS_PRIVATE, .name = "query", .server = false, .account = true,
+	.get = private_get, .set = private_set,
+};

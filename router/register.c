@@ -1,0 +1,359 @@
+/*
+ * In-band registration (XEP-0077), the router's part: accounts created
+ * for a c2s (LINK_REG_ADD: the c2s checked the form and derived the
+ * credentials), rate-limited per client address across all c2s; and for
+ * a logged-in user, jabber:iq:register on the own account: what is on
+ * file, password change, cancellation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/credwire.h"
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "ctl.h"
+#include "router.h"
+
+#define NS_REGISTER	"jabber:iq:register"
+#define REG_ADDR_MAX	64	/* as the c2s writes it: "ipv6/64" */
+/*
+ * Addresses remembered for register-interval. When that many registered
+ * within one interval, the whole server refuses until some expire: a
+ * flood from that many addresses is not people signing up.
+ */
+#define REG_ADDRS_MAX	4096
+#define REG_PASSWORD_MAX 1023	/* as the c2s: PBKDF2 hashes it each round */
+
+static struct map	*reg_addrs;	/* client address -> ev_tstamp * */
+
+struct reg_prune {
+	ev_tstamp	  now;
+	char		**old;
+	size_t		  n;
+};
+
+static int
+reg_collect(const void *key, size_t len, void *val, void *arg)
+{
+	struct reg_prune	*p = arg;
+	ev_tstamp		*t = val;
+
+	if (p->now - *t >= router.conf.register_interval)
+		p->old[p->n++] = xstrndup(key, len);
+	return 0;
+}
+
+/* forgets the addresses whose interval is over */
+static void
+reg_prune(ev_tstamp now)
+{
+	struct reg_prune	p;
+	size_t			i;
+
+	p.now = now;
+	p.n = 0;
+	p.old = xcalloc(map_count(reg_addrs) + 1, sizeof(*p.old));
+	map_foreach(reg_addrs, reg_collect, &p);
+	for (i = 0; i < p.n; i++) {
+		free(map_del(reg_addrs, p.old[i]));
+		free(p.old[i]);
+	}
+	free(p.old);
+}
+
+/*
+ * 0 when addr may register now. The limit counts accounts created, not
+ * attempts: a taken name costs nothing but the c2s's work.
+ */
+static int
+reg_admit(const char *addr, ev_tstamp now)
+{
+	ev_tstamp	*t;
+
+	if (reg_addrs == NULL)
+		reg_addrs = map_new();
+	if ((t = map_get(reg_addrs, addr)) != NULL)
+		return now - *t < router.conf.register_interval ? -1 : 0;
+	if (map_count(reg_addrs) >= REG_ADDRS_MAX)
+		reg_prune(now);
+	if (map_count(reg_addrs) >= REG_ADDRS_MAX) {
+		log_info("registration refused: %d addresses registered "
+		    "within %d seconds", REG_ADDRS_MAX,
+		    router.conf.register_interval);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reg_remember(const char *addr, ev_tstamp now)
+{
+	ev_tstamp	*t;
+
+	if ((t = map_get(reg_addrs, addr)) == NULL) {
+		t = xmalloc(sizeof(*t));
+		map_put(reg_addrs, addr, t);
+	}
+	*t = now;
+}
+
+static int
+reg_reply(struct rlink *rl, uint64_t sid, uint32_t status)
+{
+	struct link_out	m;
+
+	link_begin(&m, rl->l, LINK_REG_RESULT, sid);
+	link_put_u32(&m, status);
+	return link_end(&m) == -1 ? -1 : 0;
+}
+
+/* LINK_REG_ADD: str node, str domain, str client address, creds */
+int
+register_frame(struct rlink *rl, const struct link_hdr *h,
+    const char *payload)
+{
+	const struct conf_host	*host;
+	struct link_in		 in;
+	struct scram_creds	 c;
+	char			 node[JID_PART_MAX + 1], prep[JID_PART_MAX + 1];
+	char			 domain[JID_PART_MAX + 1];
+	char			 addr[REG_ADDR_MAX];
+	ev_tstamp		 now = ev_now(router.loop);
+	enum stanza_err		 err;
+	const char		*why;
+
+	link_in_init(&in, payload, h->len);
+	link_get_str(&in, node, sizeof(node));
+	link_get_str(&in, domain, sizeof(domain));
+	link_get_str(&in, addr, sizeof(addr));
+	(void)cred_get(&in, &c);
+	if (!link_in_done(&in)) {
+		explicit_bzero(&c, sizeof(c));
+		return link_fail(rl->l, "bad %s", link_msg_name(h->type));
+	}
+	/* the c2s checked all this; storage has one gatekeeper still */
+	host = conf_host_find(&router.conf, domain);
+	if (host == NULL || !host->allow_register)
+		err = XERR_SERVICE_UNAVAILABLE;
+	else if (jid_nodeprep(node, prep) == -1 || *prep == '\0' ||
+	    strcmp(prep, node) != 0)
+		err = XERR_JID_MALFORMED;
+	/*
+	 * RFC 6120 8.3.3.18, type wait: try again later. XEP-0077 3.1.1
+	 * lets a server refuse repeated registrations; not-acceptable,
+	 * which it names, also means a missing field there.
+	 */
+	else if (reg_admit(addr, now) == -1)
+		err = XERR_RESOURCE_CONSTRAINT;
+	else if (store_account_add(router.store, node, domain, &c) == -1)
+		err = errno == EEXIST ? XERR_CONFLICT :
+		    XERR_INTERNAL_SERVER_ERROR;
+	else {
+		reg_remember(addr, now);
+		err = XERR_COUNT;
+	}
+	explicit_bzero(&c, sizeof(c));
+	why = err == XERR_COUNT ? "ok" : stanza_err_name(err);
+	log_info("register user=%s@%s addr=%s result=%s",
+	    log_esc(node, strlen(node)), log_esc(domain, strlen(domain)),
+	    log_esc(addr, strlen(addr)), why);
+	return reg_reply(rl, h->sid, err == XERR_COUNT ? 0 :
+	    (uint32_t)err + 1);
+}
+
+/* ---- jabber:iq:register for a logged-in user -------------------------- */
+
+/*
+ * Which registration the IQ is about. XEP-0077 3.2, 3.3: with no 'to'
+ * or to the own server (or the own bare JID, the same account), the
+ * user's own; another host or account is not ours to change.
+ */
+static enum stanza_err
+reg_target(const struct rstanza *rs)
+{
+	if (rs->sender == NULL)
+		return XERR_FORBIDDEN;
+	if (iq_own_account(rs))
+		return XERR_COUNT;
+	if (rs->tnode != NULL)
+		return XERR_FORBIDDEN;
+	if (rs->tdomain != NULL &&
+	    strcmp(rs->tdomain, rs->sender->user->domain) == 0)
+		return XERR_COUNT;
+	return XERR_SERVICE_UNAVAILABLE;
+}
+
+static void
+reg_error(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    enum stanza_err cond, const char *text)
+{
+	/* XEP-0077 3.3: the request (a password) is not sent back */
+	iq->children = iq->last = NULL;
+	stanza_make_error(a, iq, cond, text);
+	deliver_tree(rs->sender, iq);
+}
+
+/* XEP-0077 3.1: an authenticated user is registered: what is on file */
+static void
+register_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct xnode	*q, *u;
+	enum stanza_err	 err;
+	const char	*node;
+
+	if ((err = reg_target(rs)) != XERR_COUNT) {
+		reg_error(rs, iq, a, err, NULL);
+		return;
+	}
+	node = rs->sender->user->node;
+	iq_make_result(iq, a);
+	q = xnode_add(a, iq, NS_REGISTER, "query");
+	xnode_add(a, q, NS_REGISTER, "registered");
+	u = xnode_add(a, q, NS_REGISTER, "username");
+	xnode_add_text(a, u, node, strlen(node));
+	xnode_add(a, q, NS_REGISTER, "password");
+	deliver_tree(rs->sender, iq);
+}
+
+/*
+ * XEP-0077 3.2: the account goes (with its roster, offline messages and
+ * documents) and its contacts see the subscriptions cancelled
+ * (router_account_remove), the result is sent, then every session of the
+ * account is closed with <not-authorized/>.
+ */
+static void
+register_remove(struct rstanza *rs, struct xnode *iq, struct xnode *q,
+    struct arena *a)
+{
+	struct xnode	*c;
+	char		 node[JID_PART_MAX + 1], domain[JID_PART_MAX + 1];
+	int		 n = 0;
+
+	for (c = xnode_child(q, NULL, NULL); c != NULL;
+	    c = xnode_next(c, NULL, NULL))
+		n++;
+	if (n != 1) {
+		reg_error(rs, iq, a, XERR_BAD_REQUEST,
+		    "<remove/> must be the only child");
+		return;
+	}
+	/* copies: the user and its strings go with its last session */
+	snprintf(node, sizeof(node), "%s", rs->sender->user->node);
+	snprintf(domain, sizeof(domain), "%s", rs->sender->user->domain);
+	if (router_account_remove(node, domain) == -1) {
+		log_warn("register: remove %s",
+		    log_escs(rs->sender->user->bare));
+		reg_error(rs, iq, a, errno == ENOENT ?
+		    XERR_REGISTRATION_REQUIRED : XERR_INTERNAL_SERVER_ERROR,
+		    NULL);
+		return;
+	}
+	log_info("register: removed user=%s",
+	    log_escs(rs->sender->user->bare));
+	iq_make_result(iq, a);
+	deliver_tree(rs->sender, iq);
+	/* the same link carries the result first; rs is gone after this */
+	router_user_changed(node, domain);
+}
+
+/* XEP-0077 3.3: a new password for the own account */
+static void
+register_passwd(struct rstanza *rs, struct xnode *iq, struct xnode *q,
+    struct arena *a)
+{
+	struct scram_creds	 c;
+	struct xnode		*u, *p, *t;
+	struct jid		 j;
+	char			*user, *pass;
+	const char		*node = rs->sender->user->node;
+	const char		*domain = rs->sender->user->domain;
+	char			 prep[JID_PART_MAX + 1];
+	bool			 mine;
+	int			 rc;
+
+	u = xnode_child(q, NS_REGISTER, "username");
+	p = xnode_child(q, NS_REGISTER, "password");
+	user = u != NULL ? xnode_text(a, u) : NULL;
+	pass = p != NULL ? xnode_text(a, p) : NULL;
+	/* an empty password changes nothing: "MUST NOT" set a null one */
+	if (user == NULL || pass == NULL || *pass == '\0') {
+		reg_error(rs, iq, a, XERR_BAD_REQUEST,
+		    "a username and a new password are required");
+		goto done;
+	}
+	/* the username is ours, as a localpart or as the bare JID */
+	if (strchr(user, '@') != NULL) {
+		mine = jid_parse(&j, user) == 0;
+		if (mine) {
+			mine = j.node != NULL && j.resource == NULL &&
+			    strcmp(j.node, node) == 0 &&
+			    strcmp(j.domain, domain) == 0;
+			jid_clear(&j);
+		}
+	} else
+		mine = jid_nodeprep(user, prep) == 0 &&
+		    strcmp(prep, node) == 0;
+	if (!mine) {
+		reg_error(rs, iq, a, XERR_FORBIDDEN,
+		    "only the own password can be changed");
+		goto done;
+	}
+	if (strlen(pass) > REG_PASSWORD_MAX) {
+		reg_error(rs, iq, a, XERR_NOT_ACCEPTABLE,
+		    "the password is too long");
+		goto done;
+	}
+	if (scram_creds_make(&c, pass, router.conf.scram_iterations) == -1) {
+		reg_error(rs, iq, a, XERR_NOT_ACCEPTABLE,
+		    "the password has characters SASLprep prohibits");
+		goto done;
+	}
+	rc = store_account_set(router.store, node, domain, &c);
+	explicit_bzero(&c, sizeof(c));
+	if (rc == -1) {
+		log_warn("register: password of %s",
+		    log_escs(rs->sender->user->bare));
+		reg_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
+		goto done;
+	}
+	/* other sessions stay: they logged in with the old one legitimately */
+	log_info("register: password changed user=%s",
+	    log_escs(rs->sender->user->bare));
+	iq_make_result(iq, a);
+	deliver_tree(rs->sender, iq);
+done:
+	if (pass != NULL)
+		explicit_bzero(pass, strlen(pass));
+	for (t = p != NULL ? p->children : NULL; t != NULL; t = t->next)
+		if (t->type == XNODE_TEXT)
+			explicit_bzero(t->text, t->len);
+}
+
+static void
+register_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct xnode	*q = xnode_child(iq, NULL, NULL);
+	enum stanza_err	 err;
+
+	if ((err = reg_target(rs)) != XERR_COUNT) {
+		reg_error(rs, iq, a, err, NULL);
+		return;
+	}
+	if (xnode_child(q, NS_REGISTER, "remove") != NULL)
+		register_remove(rs, iq, q, a);
+	else
+		register_passwd(rs, iq, q, a);
+}
+
+/*
+ * Also answered for the server's JID: XEP-0077 3.3 sends the password
+ * change there, and disco#info of the server lists the feature (8).
+ */
+const struct iq_handler register_handler = {
+	.ns = NS_REGISTER, .name = "query", .server = true, .account = true,
+	.get = register_get, .set = register_set,
+};

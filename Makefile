@@ -58,6 +58,7 @@ ROUTER_SRCS	+= router/presence.c
 ROUTER_SRCS	+= router/register.c
 ROUTER_SRCS	+= router/roster.c
 ROUTER_SRCS	+= router/ping.c
+ROUTER_SRCS	+= router/s2s.c
 ROUTER_SRCS	+= router/session.c
 
 C2S_SRCS	+= c2s/main.c
@@ -69,18 +70,32 @@ C2S_SRCS	+= c2s/sasl.c
 C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
 
+S2S_SRCS	+= s2s/main.c
+S2S_SRCS	+= s2s/certid.c
+S2S_SRCS	+= s2s/conn.c
+S2S_SRCS	+= s2s/dialback.c
+S2S_SRCS	+= s2s/dns.c
+S2S_SRCS	+= s2s/in.c
+S2S_SRCS	+= s2s/listen.c
+S2S_SRCS	+= s2s/out.c
+S2S_SRCS	+= s2s/srv.c
+S2S_SRCS	+= s2s/uplink.c
+
 CTL_SRCS	+= storage/parleyctl.c
 
 UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
+UNIT_TESTS	+= certid
 UNIT_TESTS	+= conf
 UNIT_TESTS	+= credwire
+UNIT_TESTS	+= dialback
 UNIT_TESTS	+= jid
 UNIT_TESTS	+= link
 UNIT_TESTS	+= map
 UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
+UNIT_TESTS	+= srv
 UNIT_TESTS	+= store
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
@@ -88,10 +103,10 @@ UNIT_TESTS	+= xmlstream
 obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_LIB	:= $(BUILD)/libparley.a
 PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
-		   $(BIN)/parleyctl
+		   $(BIN)/parley-s2s $(BIN)/parleyctl
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
-.PHONY: all deps run test unit unit-valgrind conftest e2e asan clean
+.PHONY: all deps run test unit unit-valgrind conftest e2e interop asan clean
 
 all: $(PROGS)
 
@@ -112,6 +127,9 @@ $(BIN)/parley-router: $(call obj,$(ROUTER_SRCS)) $(COMMON_LIB)
 $(BIN)/parley-c2s: $(call obj,$(C2S_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/parley-s2s: $(call obj,$(S2S_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/parleyctl: $(call obj,$(CTL_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -120,6 +138,9 @@ $(BIN)/parleyctl: $(call obj,$(CTL_SRCS)) $(COMMON_LIB)
 # TEST_OBJS_<name> (process-private code), and the common archive: the
 # linker takes only the archive members the test reaches.
 TEST_OBJS_sasl	:= c2s/sasl.c
+TEST_OBJS_certid	:= s2s/certid.c
+TEST_OBJS_dialback	:= s2s/dialback.c
+TEST_OBJS_srv	:= s2s/srv.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)
@@ -146,9 +167,15 @@ conftest: $(BIN)/parleyd
 e2e: all
 	@PARLEY_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q tests/e2e
 
+# the federation lab (docs/interop.md): Prosody, ejabberd and a second
+# Parley in a network namespace with its own DNS; needs root
+interop: all
+	@scripts/deps-interop.sh
+	@PARLEY_BIN=$(abspath $(BIN)) tests/interop/run.sh -q
+
 test: deps
 	@$(MAKE) --no-print-directory all unit
-	@$(MAKE) --no-print-directory unit-valgrind conftest e2e
+	@$(MAKE) --no-print-directory unit-valgrind conftest e2e interop
 	@$(MAKE) --no-print-directory asan
 
 asan:

@@ -84,6 +84,8 @@ listen_open(void)
 	ev_timer_init(&accept_timer, accept_timer_cb, ACCEPT_BACKOFF, 0.);
 	for (i = 0; i < c2s.conf.nlistens; i++) {
 		cl = &c2s.conf.listens[i];
+		if (cl->kind != LISTEN_C2S && cl->kind != LISTEN_C2S_TLS)
+			continue;	/* the s2s process's */
 		fd = socket(cl->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1 ||

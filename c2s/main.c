@@ -53,7 +53,7 @@ main(int argc, char *argv[])
 	ev_signal_init(&sigint, c2s_signal_cb, SIGINT);
 	ev_signal_start(c2s.loop, &sigint);
 	uplink_start();
-	log_info("started, %zu listeners", c2s.conf.nlistens);
+	log_info("started");
 	ev_run(c2s.loop, 0);
 	log_info("stopped");
 	return 0;

@@ -620,46 +620,6 @@ stream_starttls(struct stream *st)
 	xstream_stop(st->xs);
 }
 
-static int
-stanza_kind(const struct xnode *el)
-{
-	if (strcmp(el->ns, NS_CLIENT) != 0)
-		return -1;
-	if (strcmp(el->name, "message") == 0)
-		return KIND_MESSAGE;
-	if (strcmp(el->name, "presence") == 0)
-		return KIND_PRESENCE;
-	if (strcmp(el->name, "iq") == 0)
-		return KIND_IQ;
-	return -1;
-}
-
-static int
-stanza_type(int kind, const char *t)
-{
-	static const char *const msg[] = {
-		"normal", "chat", "groupchat", "headline", "error", NULL
-	};
-	static const char *const pres[] = {
-		"", "unavailable", "subscribe", "subscribed", "unsubscribe",
-		"unsubscribed", "probe", "error", NULL
-	};
-	static const char *const iq[] = {
-		"get", "set", "result", "error", NULL
-	};
-	const char *const	*names;
-	int			 i;
-
-	names = kind == KIND_MESSAGE ? msg : kind == KIND_PRESENCE ? pres : iq;
-	if (t == NULL)
-		return kind == KIND_IQ ? STANZA_TYPE_BAD : 0;
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], t) == 0)
-			return i;
-	/* RFC 6121 5.2.2: an unknown message type is treated as normal */
-	return kind == KIND_MESSAGE ? MSG_NORMAL : STANZA_TYPE_BAD;
-}
-
 static void
 stanza_reject(struct stream *st, struct xnode *el, struct arena *a,
     enum stanza_err cond, const char *text)
@@ -684,11 +644,11 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	struct xnode	*c;
 	int		 kind, type, n;
 
-	if ((kind = stanza_kind(el)) == -1) {
+	if ((kind = stanza_kind_of(el->ns, el->name, NS_CLIENT)) == -1) {
 		stream_error(st, SERR_UNSUPPORTED_STANZA_TYPE, el->name);
 		return;
 	}
-	type = stanza_type(kind, xnode_attr(el, "type"));
+	type = stanza_type_of(kind, xnode_attr(el, "type"));
 	if (type == STANZA_TYPE_BAD) {
 		stanza_reject(st, el, a, XERR_BAD_REQUEST, "unknown type");
 		return;

@@ -62,6 +62,7 @@ enum opt_type {
 	OT_PATH,
 	OT_ENUM,
 	OT_LISTEN,
+	OT_ROUTE,
 };
 
 enum opt_scope {
@@ -185,6 +186,46 @@ static const struct opt opts[] = {
 	{ "register-interval", OT_DURATION, GLOBAL(register_interval),
 	  .min = 1, .max = 86400, .def = "60",
 	  .help = "In-band registration: one account per address per this" },
+	{ "s2s-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	  .arg = LISTEN_S2S,
+	  .help = "Server-to-server address with STARTTLS (repeatable; none: "
+	      "no incoming federation)" },
+	{ "s2s-tls-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	  .arg = LISTEN_S2S_TLS,
+	  .help = "Server-to-server address with direct TLS, XEP-0368 "
+	      "(repeatable)" },
+	{ "s2s-require-tls", OT_BOOL, GLOBAL(s2s_require_tls), .def = "yes",
+	  .help = "Refuse server streams without TLS, both directions" },
+	{ "s2s-dialback", OT_BOOL, GLOBAL(s2s_dialback), .def = "yes",
+	  .help = "Allow Server Dialback (XEP-0220) when a certificate does "
+	      "not verify" },
+	{ "s2s-dialback-secret", OT_STRING, GLOBAL(s2s_dialback_secret),
+	  .help = "Secret for dialback keys (XEP-0185); unset: random at "
+	      "each start" },
+	{ "s2s-ca-file", OT_PATH, GLOBAL(s2s_ca_file),
+	  .check = conf_check_readable,
+	  .help = "PEM CA certificates trusted for peer servers; unset: the "
+	      "system store" },
+	{ "dns-server", OT_STRING, GLOBAL(dns_server),
+	  .help = "DNS server(s) for federation, ADDRESS or ADDRESS:PORT, "
+	      "comma-separated; unset: resolv.conf" },
+	{ "dns-resolv-conf", OT_PATH, GLOBAL(dns_resolv_conf),
+	  .check = conf_check_readable,
+	  .help = "resolv.conf to read DNS servers from; unset: "
+	      "/etc/resolv.conf" },
+	{ "s2s-connect-timeout", OT_DURATION, GLOBAL(s2s_connect_timeout),
+	  .min = 1, .max = 600, .def = "10",
+	  .help = "Time to resolve, connect and authenticate to a server "
+	      "before queued stanzas bounce" },
+	{ "s2s-idle-timeout", OT_DURATION, GLOBAL(s2s_idle_timeout),
+	  .min = 1, .max = 86400, .def = "600",
+	  .help = "Silence on a server stream before it is closed" },
+	{ "s2s-queue-max", OT_SIZE, GLOBAL(s2s_queue_max), .min = 4 * KIB,
+	  .max = GIB, .def = "1M",
+	  .help = "Stanzas queued for a domain while its stream is set up" },
+	{ "s2s-route", OT_ROUTE, GLOBAL(routes), .repeat = true,
+	  .help = "Static target DOMAIN=HOST:PORT for a remote domain, "
+	      "instead of DNS (repeatable)" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -290,6 +331,11 @@ opt_expect(const struct opt *o, char *buf, size_t len)
 	case OT_LISTEN:
 		snprintf(buf, len, "ADDRESS:PORT such as 127.0.0.1:5222, "
 		    "[::1]:5222 or *:5222");
+		break;
+	case OT_ROUTE:
+		snprintf(buf, len, "DOMAIN=HOST:PORT such as "
+		    "example.org=xmpp.example.org:5269 or "
+		    "example.net=[2001:db8::1]:5269");
 		break;
 	}
 	return buf;
@@ -533,6 +579,66 @@ bad:
 }
 
 /* parses v for o and stores it into base (struct conf or conf_host) */
+/* s2s-route DOMAIN=HOST:PORT; HOST is a name, an IPv4 or a [IPv6] address */
+static int
+conf_parse_route(struct parser *p, const struct opt *o, const char *v)
+{
+	struct conf		*c = p->c;
+	struct conf_route	*r;
+	const char		*eq, *hs, *he, *port;
+	char			 dom[JID_PART_MAX + 1], *d;
+	uint64_t		 n;
+	size_t			 i;
+
+	if ((eq = strchr(v, '=')) == NULL || eq == v)
+		goto bad;
+	d = xstrndup(v, (size_t)(eq - v));
+	if (jid_nameprep(d, dom) == -1) {
+		conf_err(p, p->line, "%s: \"%s\" is not a domain name",
+		    o->name, log_escs(d));
+		free(d);
+		return -1;
+	}
+	free(d);
+	hs = eq + 1;
+	if (*hs == '[') {
+		if ((he = strchr(hs, ']')) == NULL || he[1] != ':')
+			goto bad;
+		port = he + 2;
+		hs++;
+	} else {
+		if ((he = strrchr(hs, ':')) == NULL ||
+		    memchr(hs, ':', (size_t)(he - hs)) != NULL)
+			goto bad;
+		port = he + 1;
+	}
+	if (he == hs || parse_u64(port, strlen(port), &n) == -1 || n == 0 ||
+	    n > 65535)
+		goto bad;
+	if (conf_host_find(c, dom) != NULL) {
+		conf_err(p, p->line, "%s: %s is one of our own hosts; routes "
+		    "are for remote domains", o->name, dom);
+		return -1;
+	}
+	for (i = 0; i < c->nroutes; i++)
+		if (strcmp(c->routes[i].domain, dom) == 0) {
+			conf_err(p, p->line, "%s: %s already has a route (line "
+			    "%d); remove one", o->name, dom,
+			    c->routes[i].line);
+			return -1;
+		}
+	c->routes = xrealloc(c->routes, (c->nroutes + 1) * sizeof(*r));
+	r = &c->routes[c->nroutes++];
+	r->domain = xstrdup(dom);
+	r->host = xstrndup(hs, (size_t)(he - hs));
+	r->port = (uint16_t)n;
+	r->line = p->line;
+	return 0;
+bad:
+	conf_bad_value(p, o, v);
+	return -1;
+}
+
 static int
 conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 {
@@ -595,6 +701,8 @@ conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 		return 0;
 	case OT_LISTEN:
 		return conf_parse_listen(p, o, v);
+	case OT_ROUTE:
+		return conf_parse_route(p, o, v);
 	}
 bad:
 	conf_bad_value(p, o, v);
@@ -657,11 +765,26 @@ same_first_word(const char *a, const char *b)
 	    strncasecmp(a, b, la) == 0;
 }
 
+/* is cand a suggestion worth making for name, d edits apart? */
+static bool
+conf_close(const char *name, const char *cand, size_t d)
+{
+	size_t	longer = strlen(name) > strlen(cand) ? strlen(name) :
+		    strlen(cand);
+
+	/*
+	 * Close spelling, or the same first word ("c2s_port" for
+	 * "c2s-listen") and at least half of the name in common.
+	 */
+	return d * 3 <= longer ||
+	    (d * 2 <= longer && same_first_word(name, cand));
+}
+
 static void
 conf_unknown(struct parser *p, const char *name)
 {
-	const char	*best = NULL;
-	size_t		 i, d, bestd = SIZE_MAX, longer;
+	const char	*best = NULL, *same = NULL;
+	size_t		 i, d, bestd = SIZE_MAX, samed = SIZE_MAX;
 
 	if (strlen(name) <= CONF_NAME_MAX) {
 		for (i = 0; i <= NOPTS; i++) {
@@ -672,15 +795,15 @@ conf_unknown(struct parser *p, const char *name)
 				bestd = d;
 				best = cand;
 			}
+			/* the same first word wins over a closer stranger */
+			if (d < samed && same_first_word(name, cand)) {
+				samed = d;
+				same = cand;
+			}
 		}
-		/*
-		 * Close spelling, or the same first word ("c2s_port" for
-		 * "c2s-listen") and at least half of the name in common.
-		 */
-		longer = strlen(name) > strlen(best) ? strlen(name) :
-		    strlen(best);
-		if (bestd * 3 > longer &&
-		    (bestd * 2 > longer || !same_first_word(name, best)))
+		if (same != NULL && conf_close(name, same, samed))
+			best = same;
+		else if (!conf_close(name, best, bestd))
 			best = NULL;
 	}
 	if (best != NULL)
@@ -973,8 +1096,10 @@ conf_defaults(struct parser *p)
 	bool			 anylisten = false;
 	size_t			 i;
 
+	/* the client listeners' defaults: only when none is set */
 	for (i = 0; i < NOPTS; i++)
-		if (opts[i].type == OT_LISTEN && p->set[i] != 0)
+		if (opts[i].type == OT_LISTEN && p->set[i] != 0 &&
+		    (opts[i].arg == LISTEN_C2S || opts[i].arg == LISTEN_C2S_TLS))
 			anylisten = true;
 	p->line = 0;
 	for (i = 0; i < NOPTS; i++) {
@@ -1067,10 +1192,26 @@ conf_clear(struct conf *c)
 	for (i = 0; i < c->nlistens; i++)
 		free(c->listens[i].addr);
 	free(c->listens);
+	for (i = 0; i < c->nroutes; i++) {
+		free(c->routes[i].domain);
+		free(c->routes[i].host);
+	}
+	free(c->routes);
 	for (i = 0; i < c->nhosts; i++)
 		host_free(&c->hosts[i]);
 	free(c->hosts);
 	memset(c, 0, sizeof(*c));
+}
+
+const struct conf_route *
+conf_route_find(const struct conf *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nroutes; i++)
+		if (strcmp(c->routes[i].domain, domain) == 0)
+			return &c->routes[i];
+	return NULL;
 }
 
 const struct conf_host *
@@ -1092,6 +1233,7 @@ conf_usage(FILE *fp)
 		[OT_DURATION] = "DURATION", [OT_BOOL] = "yes|no",
 		[OT_STRING] = "STRING", [OT_PATH] = "PATH",
 		[OT_ENUM] = "WORD", [OT_LISTEN] = "ADDRESS:PORT",
+		[OT_ROUTE] = "DOMAIN=HOST:PORT",
 	};
 	const struct opt		*o;
 	char				 exp[160];
@@ -1122,6 +1264,8 @@ conf_usage(FILE *fp)
 				    opt_expect(o, exp, sizeof(exp)));
 			if (o->required)
 				fprintf(fp, "      Required.\n");
+			else if (o->def == NULL)
+				fprintf(fp, "      Default: none\n");
 			else if (o->type == OT_LISTEN)
 				fprintf(fp, "      Default, when no listener "
 				    "is set: %s\n", o->def);

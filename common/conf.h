@@ -16,6 +16,16 @@
 enum listen_kind {
 	LISTEN_C2S,		/* c2s-listen: plain TCP, STARTTLS offered */
 	LISTEN_C2S_TLS,		/* c2s-tls-listen: direct TLS (XEP-0368) */
+	LISTEN_S2S,		/* s2s-listen: servers, STARTTLS offered */
+	LISTEN_S2S_TLS,		/* s2s-tls-listen: servers, direct TLS */
+};
+
+/* s2s-route DOMAIN=HOST:PORT: a static target for a remote domain */
+struct conf_route {
+	char		*domain;	/* nameprepped */
+	char		*host;		/* a name or an address */
+	uint16_t	 port;
+	int		 line;
 };
 
 struct conf_listen {
@@ -64,6 +74,18 @@ struct conf {
 	size_t			 private_max_size;
 	bool			 version_hide;
 	int			 register_interval;	/* seconds */
+	/* federation */
+	bool			 s2s_require_tls;
+	bool			 s2s_dialback;
+	char			*s2s_dialback_secret;	/* NULL: random */
+	char			*s2s_ca_file;		/* NULL: system */
+	char			*dns_server;		/* NULL: resolv.conf */
+	char			*dns_resolv_conf;
+	int			 s2s_connect_timeout;	/* seconds */
+	int			 s2s_idle_timeout;	/* seconds */
+	size_t			 s2s_queue_max;		/* bytes per domain */
+	struct conf_route	*routes;
+	size_t			 nroutes;
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;
@@ -76,6 +98,9 @@ struct conf {
  */
 int			 conf_load(struct conf *c, const char *path);
 void			 conf_clear(struct conf *c);
+/* the static route for a (nameprepped) remote domain, or NULL */
+const struct conf_route	*conf_route_find(const struct conf *c,
+			    const char *domain);
 /* host by (nameprepped) domain, or NULL */
 const struct conf_host	*conf_host_find(const struct conf *c,
 			    const char *domain);

@@ -3,7 +3,9 @@
  * in xmpp.h so that the enum and the names cannot drift apart.
  */
 #include <stddef.h>
+#include <string.h>
 
+#include "link.h"
 #include "util.h"
 #include "xmpp.h"
 
@@ -51,4 +53,44 @@ sasl_err_name(enum sasl_err e)
 	if ((unsigned)e >= nitems(sasl_err_names))
 		return "not-authorized";
 	return sasl_err_names[e];
+}
+
+int
+stanza_kind_of(const char *ns, const char *name, const char *content_ns)
+{
+	if (strcmp(ns, content_ns) != 0)
+		return -1;
+	if (strcmp(name, "message") == 0)
+		return KIND_MESSAGE;
+	if (strcmp(name, "presence") == 0)
+		return KIND_PRESENCE;
+	if (strcmp(name, "iq") == 0)
+		return KIND_IQ;
+	return -1;
+}
+
+int
+stanza_type_of(int kind, const char *t)
+{
+	static const char *const msg[] = {
+		"normal", "chat", "groupchat", "headline", "error", NULL
+	};
+	static const char *const pres[] = {
+		"", "unavailable", "subscribe", "subscribed", "unsubscribe",
+		"unsubscribed", "probe", "error", NULL
+	};
+	static const char *const iq[] = {
+		"get", "set", "result", "error", NULL
+	};
+	const char *const	*names;
+	int			 i;
+
+	names = kind == KIND_MESSAGE ? msg : kind == KIND_PRESENCE ? pres : iq;
+	if (t == NULL)
+		return kind == KIND_IQ ? STANZA_TYPE_BAD : 0;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], t) == 0)
+			return i;
+	/* RFC 6121 5.2.2: an unknown message type is treated as normal */
+	return kind == KIND_MESSAGE ? MSG_NORMAL : STANZA_TYPE_BAD;
 }

@@ -100,4 +100,14 @@ const char	*stanza_err_name(enum stanza_err);
 const char	*stanza_err_type(enum stanza_err);
 const char	*sasl_err_name(enum sasl_err);
 
+/*
+ * The routing envelope's kind (KIND_*, link.h) of a top-level element in
+ * the stream's content namespace, or -1 when it is no stanza.
+ */
+int		 stanza_kind_of(const char *ns, const char *name,
+		    const char *content_ns);
+/* its type (MSG_*, PRES_*, IQ_*) from the 'type' attribute (NULL: none),
+   or STANZA_TYPE_BAD */
+int		 stanza_type_of(int kind, const char *type);
+
 #endif

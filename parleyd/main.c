@@ -31,6 +31,7 @@
 #define DEFAULT_CONF		"etc/parley.conf"
 #define ROUTER_BIN		"parley-router"
 #define C2S_BIN			"parley-c2s"
+#define S2S_BIN			"parley-s2s"
 #define PID_FILE		"parleyd.pid"
 
 #define BACKOFF_MIN		1.	/* seconds before the first restart */
@@ -419,7 +420,7 @@ main(int argc, char *argv[])
 	struct conf	 conf;
 	struct ev_loop	*loop;
 	const char	*conf_file = DEFAULT_CONF, *traces = NULL;
-	char		*conf_abs, *dir, *router_bin, *c2s_bin;
+	char		*conf_abs, *dir, *router_bin, *c2s_bin, *s2s_bin;
 	bool		 check = false, debug = false, help = false;
 	int		 ch, lvl, i;
 
@@ -491,10 +492,13 @@ main(int argc, char *argv[])
 	dir = self_dir();
 	router_bin = xasprintf("%s/%s", dir, ROUTER_BIN);
 	c2s_bin = xasprintf("%s/%s", dir, C2S_BIN);
+	s2s_bin = xasprintf("%s/%s", dir, S2S_BIN);
 	if (access(router_bin, X_OK) == -1)
 		fatal("cannot run %s", router_bin);
 	if (access(c2s_bin, X_OK) == -1)
 		fatal("cannot run %s", c2s_bin);
+	if (access(s2s_bin, X_OK) == -1)
+		fatal("cannot run %s", s2s_bin);
 
 	/* the data directory holds credentials: nobody else may read it */
 	if (mkdir_p(conf.datadir, 0700) == -1) {
@@ -516,13 +520,16 @@ main(int argc, char *argv[])
 	signal_watch(loop, &sig_int, stop_cb, SIGINT);
 	signal_watch(loop, &sig_hup, hup_cb, SIGHUP);
 
-	nchildren = 1 + (size_t)(conf.workers > 0 ? conf.workers : 0);
+	/* the router, the s2s process, then the c2s workers */
+	nchildren = 2 + (size_t)(conf.workers > 0 ? conf.workers : 0);
 	children = xcalloc(nchildren, sizeof(*children));
 	child_setup(&children[0], "router", 0,
 	    child_argv(router_bin, conf_abs, 0, debug, traces));
-	for (i = 1; (size_t)i < nchildren; i++)
-		child_setup(&children[i], "c2s", i,
-		    child_argv(c2s_bin, conf_abs, i, debug, traces));
+	child_setup(&children[1], "s2s", 0,
+	    child_argv(s2s_bin, conf_abs, 0, debug, traces));
+	for (i = 2; (size_t)i < nchildren; i++)
+		child_setup(&children[i], "c2s", i - 1,
+		    child_argv(c2s_bin, conf_abs, i - 1, debug, traces));
 
 	log_info("starting: config=%s workers=%d pid=%ld", conf_abs,
 	    conf.workers, (long)getpid());
@@ -540,6 +547,7 @@ main(int argc, char *argv[])
 	free(pid_path);
 	free(router_bin);
 	free(c2s_bin);
+	free(s2s_bin);
 	free(dir);
 	free(conf_abs);
 	conf_clear(&conf);

@@ -30,10 +30,14 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 	(void)l;
 	if (rl->role == LINK_ROLE_C2S)
 		log_warnx("c2s[%u] link closed: %s", rl->instance, why);
+	else if (rl->role == LINK_ROLE_S2S)
+		log_warnx("s2s link closed: %s", why);
 	else
 		log_debug("%s link closed: %s", l->name, why);
 	sess_end_all(rl);
 	map_free(rl->sess, NULL);
+	if (router.s2s == rl)
+		router.s2s = NULL;
 	if (rl->prev != NULL)
 		rl->prev->next = rl->next;
 	else
@@ -158,20 +162,32 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return link_fail(l, "peer speaks link version %u, "
 			    "we speak %u", ver, LINK_VERSION);
 		}
+		/* the process socket serves the c2s and the s2s processes */
+		if (role == LINK_ROLE_S2S && rl->role == LINK_ROLE_C2S)
+			rl->role = LINK_ROLE_S2S;
 		if (role != rl->role)
 			return link_fail(l, "role %u on the wrong socket", role);
 		rl->hello = true;
 		rl->instance = inst;
 		snprintf(l->name, sizeof(l->name), "%s[%u]",
-		    role == LINK_ROLE_C2S ? "c2s" : "ctl", inst);
+		    role == LINK_ROLE_C2S ? "c2s" : role == LINK_ROLE_S2S ?
+		    "s2s" : "ctl", inst);
 		if (role == LINK_ROLE_C2S) {
 			log_info("c2s[%u] connected", inst);
 			link_hello(l, LINK_ROLE_C2S, 0);
+		} else if (role == LINK_ROLE_S2S) {
+			if (router.s2s != NULL)
+				return link_fail(l, "a second s2s process");
+			router.s2s = rl;
+			log_info("s2s connected");
+			link_hello(l, LINK_ROLE_S2S, 0);
 		}
 		return 0;
 	}
 	if (rl->role == LINK_ROLE_CTL)
 		return ctl_frame(l, h, payload, router.store);
+	if (rl->role == LINK_ROLE_S2S)
+		return s2s_frame(rl, h, payload);
 	return c2s_frame(rl, h, payload);
 }
 

@@ -92,12 +92,33 @@ deliver_to_sess(struct sess *s, int kind, int type, const char *to,
 void
 deliver_tree(struct sess *s, const struct xnode *el)
 {
-	buf_reset(&router.scratch);
-	if (xnode_write(&router.scratch, el, NS_CLIENT) == -1)
+	struct rstanza	 rs;
+	struct buf	 b;
+
+	if (s != NULL) {
+		buf_reset(&router.scratch);
+		if (xnode_write(&router.scratch, el, NS_CLIENT) == -1)
+			return;
+		deliver_to_sess(s, 0, 0, xnode_attr(el, "to"),
+		    xnode_attr(el, "from"), buf_rptr(&router.scratch),
+		    buf_avail(&router.scratch));
 		return;
-	deliver_to_sess(s, 0, 0, xnode_attr(el, "to"),
-	    xnode_attr(el, "from"), buf_rptr(&router.scratch),
-	    buf_avail(&router.scratch));
+	}
+	/* no session: routed by its address, own bytes (scratch is reused) */
+	memset(&rs, 0, sizeof(rs));
+	rs.kind = stanza_kind_of(el->ns, el->name, NS_CLIENT);
+	rs.to = xnode_attr(el, "to");
+	rs.from = xnode_attr(el, "from");
+	if (rs.kind == -1 || rs.to == NULL || rs.from == NULL)
+		return;
+	rs.type = stanza_type_of(rs.kind, xnode_attr(el, "type"));
+	buf_init(&b, 0);
+	if (xnode_write(&b, el, NS_CLIENT) == 0) {
+		rs.xml = buf_rptr(&b);
+		rs.xlen = buf_avail(&b);
+		deliver_stanza(&rs);
+	}
+	buf_clear(&b);
 }
 
 struct error_job {
@@ -136,6 +157,20 @@ static bool
 domain_is_local(const char *domain)
 {
 	return conf_host_find(&router.conf, domain) != NULL;
+}
+
+/* a JID (as the envelope has it) at one of our domains */
+static bool
+domain_is_local_jid(const char *s)
+{
+	struct jid	j;
+	bool		local;
+
+	if (jid_parse(&j, s) == -1)
+		return false;
+	local = domain_is_local(j.domain);
+	jid_clear(&j);
+	return local;
 }
 
 static bool
@@ -241,6 +276,8 @@ deliver_stanza(struct rstanza *rs)
 		presence_outbound(rs);
 		return;
 	}
+	if (rs->to == NULL && rs->sender == NULL)
+		return;		/* the s2s process never sends these */
 	if (rs->to == NULL) {
 		/* RFC 6120 10.3: no 'to' means the sender's own account */
 		if (rs->kind == KIND_IQ)
@@ -252,9 +289,19 @@ deliver_stanza(struct rstanza *rs)
 		}
 		return;
 	}
+	/* presence from a remote server: the contact's side of RFC 6121 */
+	if (rs->kind == KIND_PRESENCE) {
+		if (jid_parse(&to, rs->to) == -1)
+			return;
+		if (to.node != NULL && domain_is_local(to.domain))
+			presence_inbound(rs, to.node, to.domain, to.resource);
+		jid_clear(&to);
+		return;
+	}
 	/* the fast path: an online full JID, bytes copied as they are */
 	if ((s = map_get(router.by_full, rs->to)) != NULL &&
-	    !s->user->blocklist && !rs->sender->user->blocklist) {
+	    !s->user->blocklist && (rs->sender == NULL ||
+	    !rs->sender->user->blocklist)) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen);
 		return;
@@ -271,8 +318,13 @@ deliver_stanza(struct rstanza *rs)
 		goto done;
 	}
 	if (!domain_is_local(to.domain)) {
-		/* federation arrives with the s2s process */
-		deliver_error(rs, XERR_REMOTE_SERVER_NOT_FOUND);
+		/* a stanza from a remote server never goes back out */
+		if (rs->sender == NULL && !domain_is_local_jid(rs->from))
+			goto done;
+		/* federation: the s2s process bounces what it cannot deliver */
+		if (!s2s_forward(rs->kind, rs->type, rs->to, rs->from, rs->xml,
+		    rs->xlen))
+			deliver_error(rs, XERR_REMOTE_SERVER_TIMEOUT);
 		goto done;
 	}
 	if (to.node == NULL) {

@@ -98,7 +98,7 @@ iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
 	}
 	/* RFC 6120 8.4: a payload we do not serve */
 	if (xnode_attr(iq, "from") == NULL)
-		xnode_set_attr(a, iq, "from", rs->sender->full);
+		xnode_set_attr(a, iq, "from", rs->from);
 	stanza_make_error(a, iq, XERR_SERVICE_UNAVAILABLE, NULL);
 	deliver_tree(rs->sender, iq);
 }

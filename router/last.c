@@ -52,13 +52,18 @@ last_fail(struct rstanza *rs, struct xnode *iq, struct arena *a,
 static bool
 last_allowed(const struct rstanza *rs)
 {
-	int	sub;
+	struct jid	j;
+	char		bare[JID_STR_MAX + 1];
+	int		sub;
 
 	if (iq_own_account(rs))
 		return true;
-	if (rs->sender == NULL)
+	/* a contact on this server or another: its bare JID */
+	if (rs->from == NULL || jid_parse(&j, rs->from) == -1)
 		return false;
-	sub = roster_sub_of(rs->tnode, rs->tdomain, rs->sender->user->bare);
+	jid_format(bare, j.node, j.domain, NULL);
+	jid_clear(&j);
+	sub = roster_sub_of(rs->tnode, rs->tdomain, bare);
 	return sub == SUB_FROM || sub == SUB_BOTH;
 }
 

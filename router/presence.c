@@ -104,11 +104,13 @@ pres_route(const char *from, const char *to, int type, const char *xml,
 	rs.from = from;
 	rs.xml = xml;
 	rs.xlen = len;
-	if (j.node != NULL && conf_host_find(&router.conf, j.domain) != NULL)
+	if (conf_host_find(&router.conf, j.domain) == NULL) {
+		/* RFC 6121: remote contacts take the same path, via s2s */
+		if (!s2s_forward(KIND_PRESENCE, type, to, from, xml, len))
+			log_debug("presence to %s: the s2s process is not "
+			    "connected", log_escs(to));
+	} else if (j.node != NULL)
 		presence_inbound(&rs, j.node, j.domain, j.resource);
-	else
-		log_debug("presence to %s: no route (federation is not "
-		    "available)", log_escs(to));
 	jid_clear(&j);
 }
 

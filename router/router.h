@@ -22,7 +22,7 @@
 
 struct xstream;
 
-/* one connected process: a c2s or a parleyctl */
+/* one connected process: a c2s, the s2s or a parleyctl */
 struct rlink {
 	struct link	*l;
 	enum link_role	 role;
@@ -61,7 +61,8 @@ struct user {
 
 /* a stanza being routed, with what the envelope says */
 struct rstanza {
-	struct sess	*sender;	/* local sender, NULL for the server */
+	struct sess	*sender;	/* local sender; NULL for the server
+					   and for remote senders (from s2s) */
 	int		 kind;
 	int		 type;
 	const char	*to;		/* normalised, NULL if absent */
@@ -82,6 +83,7 @@ struct router {
 	ev_io		 c2s_io;
 	ev_io		 ctl_io;
 	struct rlink	*links;
+	struct rlink	*s2s;		/* the s2s process, NULL if none */
 	struct map	*by_full;	/* full JID -> sess */
 	struct map	*by_bare;	/* bare JID -> user */
 	struct xstream	*parser;	/* for stanzas whose content we read */
@@ -100,6 +102,13 @@ void	 sess_kick(struct sess *, int stream_err);
 struct sess *sess_find(struct rlink *, uint64_t sid);
 void	 sess_end_all(struct rlink *);
 
+/* s2s.c */
+/* to the s2s process; false when it is not connected */
+bool	 s2s_forward(int kind, int type, const char *to, const char *from,
+	    const char *xml, size_t len);
+/* a frame from the s2s link; -1 to close it */
+int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);
+
 /* deliver.c */
 void	 deliver_stanza(struct rstanza *);
 void	 deliver_to_sess(struct sess *, int kind, int type, const char *to,
@@ -112,7 +121,11 @@ int	 deliver_parse(const char *xml, size_t len,
 	    void (*fn)(struct xnode *, struct arena *, void *), void *arg);
 /* answers the stanza with an error (never an error to an error) */
 void	 deliver_error(struct rstanza *, enum stanza_err);
-/* sends a tree to a session */
+/*
+ * Sends a tree (an answer the server made) to a session, or with s NULL
+ * routes it by its 'to' like any stanza (a remote sender's answer goes to
+ * the s2s process).
+ */
 void	 deliver_tree(struct sess *, const struct xnode *);
 
 /* iq.c */

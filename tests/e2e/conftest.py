@@ -243,7 +243,7 @@ class Server:
                 if (len(self.c2s_pids()) == self.workers and
                         self.router_pid() is not None and
                         all(self.listening(p) for p in self.c2s_pids()) and
-                        self.router_links() >= self.workers):
+                        self.router_links() >= self.workers + 1):
                     self._probe()
                     return
                 last = "c2s=%s router=%s router links=%d" % (
@@ -426,7 +426,8 @@ def cert(tmp_path_factory):
 
 
 def _check_binaries():
-    for b in ("parleyd", "parley-router", "parley-c2s", "parleyctl"):
+    for b in ("parleyd", "parley-router", "parley-c2s", "parley-s2s",
+              "parleyctl"):
         p = os.path.join(BIN, b)
         if not os.access(p, os.X_OK):
             pytest.fail("%s is missing (build it, or set PARLEY_BIN)" % p,

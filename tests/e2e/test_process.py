@@ -155,7 +155,7 @@ async def test_sigterm_stops_everything(make_server, clients):
     srv = make_server(workers=3)
     a = await clients.login(srv, srv.new_user(), resource="a")
     kids = srv.children()
-    assert len(kids) == 4, kids     # router + 3 c2s
+    assert len(kids) == 5, kids     # router, s2s and 3 c2s
     srv.proc.send_signal(signal.SIGTERM)
     t0 = time.monotonic()
     while srv.proc.poll() is None and time.monotonic() - t0 < 10:

@@ -1,0 +1,112 @@
+/*
+ * The router's side of federation: stanzas for domains we do not serve
+ * go to the s2s process over its link; stanzas it received from remote
+ * servers (their 'from' domain authenticated, their 'to' domain ours)
+ * come back and are routed like any other, with no local sender.
+ */
+#include <string.h>
+
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "router.h"
+
+static bool	s2s_forward_bytes(int, int, const char *, const char *,
+		    const char *, size_t);
+
+struct address_job {
+	const char	*to, *from;
+	struct buf	 out;
+};
+
+static void
+address_set(struct xnode *el, struct arena *a, void *arg)
+{
+	struct address_job	*job = arg;
+
+	xnode_set_attr(a, el, "to", job->to);
+	xnode_set_attr(a, el, "from", job->from);
+	(void)xnode_write(&job->out, el, NS_CLIENT);
+}
+
+bool
+s2s_forward(int kind, int type, const char *to, const char *from,
+    const char *xml, size_t len)
+{
+	struct address_job	 job;
+
+	if (router.s2s == NULL || router.s2s->l->failed)
+		return false;
+	/*
+	 * A broadcast presence is the session's stored stanza, addressed by
+	 * the envelope only; between servers 'to' and 'from' are required
+	 * (RFC 6120 8.1.1.1, 8.1.2.2), so they are written in.
+	 */
+	if (kind == KIND_PRESENCE) {
+		job.to = to;
+		job.from = from;
+		buf_init(&job.out, 0);
+		if (deliver_parse(xml, len, address_set, &job) == 0)
+			(void)s2s_forward_bytes(kind, type, to, from,
+			    buf_rptr(&job.out), buf_avail(&job.out));
+		buf_clear(&job.out);
+		return true;
+	}
+	return s2s_forward_bytes(kind, type, to, from, xml, len);
+}
+
+static bool
+s2s_forward_bytes(int kind, int type, const char *to, const char *from,
+    const char *xml, size_t len)
+{
+	struct link_out	m;
+
+	link_begin(&m, router.s2s->l, LINK_STANZA, 0);
+	link_put_u8(&m, (uint8_t)kind);
+	link_put_u8(&m, (uint8_t)type);
+	link_put_u16(&m, 0);
+	link_put_str(&m, to);
+	link_put_str(&m, from);
+	link_put_strn(&m, xml, len);
+	link_end(&m);
+	return true;
+}
+
+int
+s2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
+{
+	struct link_in	 in;
+	struct rstanza	 rs;
+	uint8_t		 kind, type;
+	uint16_t	 pad;
+	size_t		 tolen, fromlen;
+	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
+
+	if (h->type != LINK_STANZA) {
+		log_warnx("s2s sent unexpected %s", link_msg_name(h->type));
+		return -1;
+	}
+	(void)rl;
+	memset(&rs, 0, sizeof(rs));
+	link_in_init(&in, payload, h->len);
+	link_get_u8(&in, &kind);
+	link_get_u8(&in, &type);
+	link_get_u16(&in, &pad);
+	link_get_strn(&in, &rs.to, &tolen);
+	link_get_strn(&in, &rs.from, &fromlen);
+	link_get_strn(&in, &rs.xml, &rs.xlen);
+	if (!link_in_done(&in) || rs.xml == NULL || rs.from == NULL ||
+	    rs.to == NULL || kind < KIND_MESSAGE || kind > KIND_IQ ||
+	    tolen > JID_STR_MAX || fromlen > JID_STR_MAX)
+		return -1;
+	/* the envelope strings are not NUL-terminated */
+	memcpy(to, rs.to, tolen);
+	to[tolen] = '\0';
+	memcpy(from, rs.from, fromlen);
+	from[fromlen] = '\0';
+	rs.to = to;
+	rs.from = from;
+	rs.kind = kind;
+	rs.type = type;
+	deliver_stanza(&rs);
+	return 0;
+}

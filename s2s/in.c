@@ -1,0 +1,541 @@
+/*
+ * Incoming server streams. We offer STARTTLS (required by default), SASL
+ * EXTERNAL when the peer's certificate verifies for the domain it claims
+ * (XEP-0178), and Server Dialback (XEP-0220): a db:result is checked with
+ * the authoritative server over our outgoing stream to it (db:verify), or
+ * at once when the TLS certificate already proves the domain. We answer
+ * db:verify for keys we issued. A stanza is accepted only when its from
+ * and to domains are a pair authenticated on this stream; anything else
+ * ends the stream with the error RFC 6120 4.9.3 prescribes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/base64.h"
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "certid.h"
+#include "s2s.h"
+
+#define PAIR_MAX	64	/* domain pairs one stream may carry */
+
+static bool
+pair_ok(struct conn *c, const char *local, const char *remote)
+{
+	char	key[2 * JID_PART_MAX + 2];
+
+	snprintf(key, sizeof(key), "%s %s", local, remote);
+	return c->pairs != NULL && map_get(c->pairs, key) != NULL;
+}
+
+static void
+pair_add(struct conn *c, const char *local, const char *remote)
+{
+	char	key[2 * JID_PART_MAX + 2];
+
+	if (c->pairs == NULL)
+		c->pairs = map_new();
+	if (map_count(c->pairs) >= PAIR_MAX)
+		return;
+	snprintf(key, sizeof(key), "%s %s", local, remote);
+	map_put(c->pairs, key, (void *)1);
+	log_info("%s: %s authenticated for %s", conn_name(c), remote, local);
+}
+
+/* is remote authenticated for any of our domains on this stream? */
+struct any_job {
+	const char	*remote;
+	bool		 found;
+};
+
+static int
+pair_any_cb(const void *key, size_t len, void *val, void *arg)
+{
+	struct any_job	*job = arg;
+	const char	*sp = memchr(key, ' ', len);
+	size_t		 rl = strlen(job->remote);
+
+	(void)val;
+	if (sp != NULL && (size_t)((const char *)key + len - sp - 1) == rl &&
+	    memcmp(sp + 1, job->remote, rl) == 0)
+		job->found = true;
+	return 0;
+}
+
+static bool
+remote_known(struct conn *c, const char *remote)
+{
+	struct any_job	job = { remote, false };
+
+	if (c->pairs != NULL)
+		map_foreach(c->pairs, pair_any_cb, &job);
+	return job.found;
+}
+
+void
+in_accept(struct listener *lst, int fd)
+{
+	struct conn	*c;
+
+	c = conn_new(fd, false);
+	log_debug("%s: accepted on %s port %u", conn_name(c), lst->cl->addr,
+	    lst->cl->port);
+	if (lst->cl->kind == LISTEN_S2S_TLS) {
+		c->direct_tls = true;
+		conn_start_tls(c, false);
+		return;
+	}
+	c->state = CS_HEADER;
+	conn_start_reading(c);
+}
+
+void
+in_tls_done(struct conn *c)
+{
+	log_debug("%s: TLS %s", conn_name(c),
+	    gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls)));
+}
+
+static int
+domain_of(const char *s, char *out)
+{
+	return s == NULL ? -1 : jid_nameprep(s, out);
+}
+
+void
+in_open(struct conn *c, const struct xnode *hdr, const char *ns)
+{
+	const char	*to = xnode_attr(hdr, "to");
+	const char	*from = xnode_attr(hdr, "from");
+	const char	*version = xnode_attr(hdr, "version");
+	char		 dom[JID_PART_MAX + 1], fdom[JID_PART_MAX + 1];
+	unsigned char	 rnd[CONN_ID_LEN / 2];
+	struct buf	 b;
+	bool		 v1, external = false;
+
+	(void)ns;
+	/* RFC 6120 4.9.3.6: only our own domains */
+	if (domain_of(to, dom) == -1 ||
+	    conf_host_find(&s2s.conf, dom) == NULL ||
+	    (c->local != NULL && strcmp(c->local, dom) != 0)) {
+		conn_error(c, SERR_HOST_UNKNOWN, NULL);
+		return;
+	}
+	if (c->local == NULL)
+		c->local = xstrdup(dom);
+	if (from != NULL) {
+		if (domain_of(from, fdom) == -1 ||
+		    (c->remote != NULL && strcmp(c->remote, fdom) != 0)) {
+			conn_error(c, SERR_INVALID_FROM, NULL);
+			return;
+		}
+		if (c->remote == NULL)
+			c->remote = xstrdup(fdom);
+	}
+	v1 = version != NULL && strtol(version, NULL, 10) >= 1;
+	random_bytes(rnd, sizeof(rnd));
+	hex_encode(c->sid, rnd, sizeof(rnd));
+	buf_init(&b, 0);
+	buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='" NS_SERVER
+	    "' xmlns:stream='" NS_STREAM "' xmlns:db='" NS_DIALBACK "' id='");
+	buf_puts(&b, c->sid);
+	buf_puts(&b, "' from='");
+	xml_escape(&b, c->local, strlen(c->local));
+	if (c->remote != NULL) {
+		buf_puts(&b, "' to='");
+		xml_escape(&b, c->remote, strlen(c->remote));
+	}
+	buf_puts(&b, v1 ? "' version='1.0'>" : "'>");
+	c->header_sent = true;
+	if (v1) {
+		buf_puts(&b, "<stream:features>");
+		if (!c->tls_on)
+			buf_puts(&b, s2s.conf.s2s_require_tls ?
+			    "<starttls xmlns='" NS_TLS "'><required/>"
+			    "</starttls>" : "<starttls xmlns='" NS_TLS "'/>");
+		if (c->tls_on && !c->sasl_done && c->remote != NULL) {
+			enum certid_result r;
+
+			r = certid_verify_session(c->tls, c->remote);
+			c->cert_ok = r == CERTID_OK;
+			external = c->cert_ok;
+			log_debug("%s: peer certificate %s", conn_name(c),
+			    certid_result_name(r));
+		}
+		if (external)
+			buf_puts(&b, "<mechanisms xmlns='" NS_SASL "'>"
+			    "<mechanism>EXTERNAL</mechanism></mechanisms>");
+		if (!c->sasl_done && s2s.conf.s2s_dialback &&
+		    (c->tls_on || !s2s.conf.s2s_require_tls))
+			buf_puts(&b, "<dialback xmlns='" NS_DIALBACK_FEATURE
+			    "'><errors/></dialback>");
+		buf_puts(&b, "</stream:features>");
+	}
+	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+	c->state = CS_FEATURES;
+}
+
+static void
+sasl_failure(struct conn *c, const char *cond)
+{
+	struct buf	b;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "<failure xmlns='" NS_SASL "'><%s/></failure>", cond);
+	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+}
+
+/* XEP-0178: SASL EXTERNAL with the certificate checked at the header */
+static void
+in_auth(struct conn *c, struct xnode *el, struct arena *a)
+{
+	const char	*mech = xnode_attr(el, "mechanism");
+	const char	*text = xnode_text(a, el);
+	char		 authz[JID_PART_MAX + 1];
+	struct buf	 b;
+
+	if (mech == NULL || strcmp(mech, "EXTERNAL") != 0) {
+		sasl_failure(c, "invalid-mechanism");
+		return;
+	}
+	if (!c->tls_on || !c->cert_ok || c->remote == NULL || c->sasl_done) {
+		sasl_failure(c, "not-authorized");
+		return;
+	}
+	/* an authorization identity, if any, must be the stream's from */
+	if (*text != '\0' && strcmp(text, "=") != 0) {
+		buf_init(&b, 4 * JID_PART_MAX);
+		if (base64_decode(&b, text, strlen(text)) == -1 ||
+		    buf_avail(&b) > JID_PART_MAX) {
+			buf_clear(&b);
+			sasl_failure(c, "incorrect-encoding");
+			return;
+		}
+		buf_append(&b, "", 1);
+		if (jid_nameprep(buf_rptr(&b), authz) == -1 ||
+		    strcmp(authz, c->remote) != 0) {
+			buf_clear(&b);
+			sasl_failure(c, "invalid-authzid");
+			return;
+		}
+		buf_clear(&b);
+	}
+	conn_puts(c, "<success xmlns='" NS_SASL "'/>");
+	c->sasl_done = true;
+	pair_add(c, c->local, c->remote);
+	conn_restart(c);
+}
+
+static void
+db_error(struct conn *c, const char *local, const char *remote,
+    const char *type, const char *cond)
+{
+	struct buf	b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "<db:result from='");
+	xml_escape(&b, local, strlen(local));
+	buf_puts(&b, "' to='");
+	xml_escape(&b, remote, strlen(remote));
+	buf_printf(&b, "' type='error'><error type='%s'><%s xmlns='"
+	    NS_STANZAS "'/></error></db:result>", type, cond);
+	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+}
+
+/* XEP-0220 2.1.2: a db:result from a server that wants to send to us */
+static void
+in_db_result(struct conn *c, struct xnode *el, struct arena *a)
+{
+	char		 to[JID_PART_MAX + 1], from[JID_PART_MAX + 1];
+	const char	*key = xnode_text(a, el);
+
+	if (!s2s.conf.s2s_dialback) {
+		conn_error(c, SERR_POLICY_VIOLATION, "dialback is not allowed");
+		return;
+	}
+	if (!c->tls_on && s2s.conf.s2s_require_tls) {
+		conn_error(c, SERR_POLICY_VIOLATION, "TLS is required");
+		return;
+	}
+	if (domain_of(xnode_attr(el, "from"), from) == -1) {
+		conn_error(c, SERR_INVALID_FROM, NULL);
+		return;
+	}
+	if (domain_of(xnode_attr(el, "to"), to) == -1 ||
+	    conf_host_find(&s2s.conf, to) == NULL) {
+		db_error(c, xnode_attr(el, "to") ? xnode_attr(el, "to") : "",
+		    from, "cancel", "item-not-found");
+		return;
+	}
+	if (pair_ok(c, to, from))
+		return;		/* known: nothing to do */
+	/* a certificate that proves the domain is as good (XEP-0344) */
+	if (c->tls_on && certid_verify_session(c->tls, from) == CERTID_OK) {
+		in_verified(c->id, to, from, true);
+		return;
+	}
+	if (strlen(key) != DIALBACK_KEY_LEN && strlen(key) > 1024) {
+		conn_error(c, SERR_POLICY_VIOLATION, "dialback key too long");
+		return;
+	}
+	log_debug("%s: verifying %s with its authoritative server",
+	    conn_name(c), from);
+	out_verify(to, from, c->id, c->sid, key);
+}
+
+/* XEP-0220 2.1.3: we are the authoritative server for a key we issued */
+static void
+in_db_verify(struct conn *c, struct xnode *el, struct arena *a)
+{
+	char		 to[JID_PART_MAX + 1], from[JID_PART_MAX + 1];
+	char		 want[DIALBACK_KEY_LEN + 1];
+	const char	*id = xnode_attr(el, "id");
+	const char	*key = xnode_text(a, el);
+	struct buf	 b;
+	bool		 valid;
+
+	if (id == NULL || domain_of(xnode_attr(el, "from"), from) == -1 ||
+	    domain_of(xnode_attr(el, "to"), to) == -1) {
+		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
+		return;
+	}
+	valid = conf_host_find(&s2s.conf, to) != NULL;
+	if (valid) {
+		dialback_key(s2s.secret, from, to, id, want);
+		valid = dialback_key_equal(key, want);
+	}
+	log_info("%s: db:verify for %s -> %s: %s", conn_name(c), to, from,
+	    valid ? "valid" : "invalid");
+	buf_init(&b, 0);
+	buf_puts(&b, "<db:verify from='");
+	xml_escape(&b, to, strlen(to));
+	buf_puts(&b, "' to='");
+	xml_escape(&b, from, strlen(from));
+	buf_puts(&b, "' id='");
+	xml_escape(&b, id, strlen(id));
+	buf_printf(&b, "' type='%s'/>", valid ? "valid" : "invalid");
+	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+}
+
+void
+in_verified(uint64_t id, const char *local, const char *remote, bool valid)
+{
+	struct conn	*c = conn_find(id);
+	struct buf	 b;
+
+	if (c == NULL || c->dead || c->state == CS_CLOSING)
+		return;
+	buf_init(&b, 0);
+	buf_puts(&b, "<db:result from='");
+	xml_escape(&b, local, strlen(local));
+	buf_puts(&b, "' to='");
+	xml_escape(&b, remote, strlen(remote));
+	buf_printf(&b, "' type='%s'/>", valid ? "valid" : "invalid");
+	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+	if (valid)
+		pair_add(c, local, remote);
+	else
+		log_info("%s: dialback for %s failed", conn_name(c), remote);
+}
+
+/*
+ * The router is away (restarting): the stanza is kept, in order, and the
+ * stream is not read further until in_release_held(); nothing the peer
+ * sent is lost. A peer that sends more than the hold allows is told.
+ */
+#define HOLD_MAX	(1u << 20)
+
+static void
+hold_str(struct buf *b, const char *s, size_t len)
+{
+	unsigned char	h[4];
+
+	h[0] = (unsigned char)(len >> 24);
+	h[1] = (unsigned char)(len >> 16);
+	h[2] = (unsigned char)(len >> 8);
+	h[3] = (unsigned char)len;
+	(void)buf_append(b, (const char *)h, sizeof(h));
+	(void)buf_append(b, s, len);
+}
+
+static void
+in_hold(struct conn *c, int kind, int type, const char *to,
+    const char *from, const struct buf *xml)
+{
+	unsigned char	kt[2] = { (unsigned char)kind, (unsigned char)type };
+
+	if (buf_avail(&c->held) + buf_avail(xml) + strlen(to) + strlen(from) +
+	    16 > HOLD_MAX) {
+		conn_error(c, SERR_RESOURCE_CONSTRAINT,
+		    "the server is restarting; try again");
+		return;
+	}
+	if (buf_avail(&c->held) == 0) {
+		log_info("%s: router unavailable, holding stanzas",
+		    conn_name(c));
+		c->next_held = s2s.held;
+		s2s.held = c;
+	}
+	(void)buf_append(&c->held, (const char *)kt, sizeof(kt));
+	hold_str(&c->held, to, strlen(to));
+	hold_str(&c->held, from, strlen(from));
+	hold_str(&c->held, buf_rptr(xml), buf_avail(xml));
+	ev_io_stop(s2s.loop, &c->rio);
+	c->reading = false;
+}
+
+void
+in_release_held(void)
+{
+	struct conn	*c, *next;
+	struct link_in	 in;
+	const char	*to, *from, *xml;
+	size_t		 tl, fl, xl;
+	uint8_t		 kind, type;
+	char		 t[3 * 1024 + 3], f[3 * 1024 + 3];
+
+	c = s2s.held;
+	s2s.held = NULL;
+	for (; c != NULL; c = next) {
+		next = c->next_held;
+		link_in_init(&in, buf_rptr(&c->held), buf_avail(&c->held));
+		while (in.left > 0) {
+			link_get_u8(&in, &kind);
+			link_get_u8(&in, &type);
+			link_get_strn(&in, &to, &tl);
+			link_get_strn(&in, &from, &fl);
+			link_get_strn(&in, &xml, &xl);
+			if (in.bad || tl >= sizeof(t) || fl >= sizeof(f))
+				break;
+			memcpy(t, to, tl);
+			t[tl] = '\0';
+			memcpy(f, from, fl);
+			f[fl] = '\0';
+			(void)uplink_stanza(kind, type, t, f, xml, xl);
+		}
+		buf_reset(&c->held);
+		if (!c->dead && c->state != CS_CLOSING) {
+			conn_start_reading(c);
+			ev_feed_event(s2s.loop, &c->rio, EV_READ);
+		}
+	}
+}
+
+/* a stanza: only between domains authenticated on this stream */
+static void
+in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
+{
+	struct jid	 to, from;
+	char		*tos, *froms;
+	struct buf	 b;
+	int		 type;
+
+	(void)a;
+	if (c->pairs == NULL || map_count(c->pairs) == 0) {
+		/* RFC 6120 4.9.3.12: nothing before authentication */
+		conn_error(c, SERR_NOT_AUTHORIZED, NULL);
+		return;
+	}
+	if (xnode_attr(el, "from") == NULL || xnode_attr(el, "to") == NULL ||
+	    jid_parse(&from, xnode_attr(el, "from")) == -1) {
+		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
+		return;
+	}
+	if (jid_parse(&to, xnode_attr(el, "to")) == -1) {
+		jid_clear(&from);
+		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
+		return;
+	}
+	if (!remote_known(c, from.domain)) {
+		/* RFC 6120 4.9.3.9: a from domain it did not prove */
+		conn_error(c, SERR_INVALID_FROM, NULL);
+		goto done;
+	}
+	if (conf_host_find(&s2s.conf, to.domain) == NULL) {
+		conn_error(c, SERR_HOST_UNKNOWN, NULL);
+		goto done;
+	}
+	if (!pair_ok(c, to.domain, from.domain)) {
+		conn_error(c, SERR_INVALID_FROM, "this pair of domains was not "
+		    "authenticated on this stream");
+		goto done;
+	}
+	type = stanza_type_of(kind, xnode_attr(el, "type"));
+	if (type == STANZA_TYPE_BAD) {
+		log_info("%s: dropping a %s of unknown type", conn_name(c),
+		    el->name);
+		goto done;
+	}
+	tos = jid_full(&to);
+	froms = jid_full(&from);
+	xnode_set_attr(a, el, "to", tos);
+	xnode_set_attr(a, el, "from", froms);
+	buf_init(&b, 0);
+	/* jabber:server content becomes the router's jabber:client bytes */
+	if (xnode_write(&b, el, NS_SERVER) == 0 && (buf_avail(&c->held) > 0 ||
+	    uplink_stanza(kind, type, tos, froms, buf_rptr(&b),
+	    buf_avail(&b)) == -1))
+		in_hold(c, kind, type, tos, froms, &b);
+	buf_clear(&b);
+	free(tos);
+	free(froms);
+done:
+	jid_clear(&to);
+	jid_clear(&from);
+}
+
+void
+in_element(struct conn *c, struct xnode *el, struct arena *a)
+{
+	int	kind;
+
+	if (strcmp(el->ns, NS_STREAM) == 0 && strcmp(el->name, "error") == 0) {
+		log_info("%s: stream error from the peer", conn_name(c));
+		conn_close(c);
+		return;
+	}
+	if (c->state != CS_FEATURES) {
+		conn_error(c, SERR_BAD_FORMAT, NULL);
+		return;
+	}
+	if (strcmp(el->ns, NS_TLS) == 0 && strcmp(el->name, "starttls") == 0) {
+		if (c->tls_on) {
+			conn_error(c, SERR_POLICY_VIOLATION, "TLS already on");
+			return;
+		}
+		conn_puts(c, "<proceed xmlns='" NS_TLS "'/>");
+		c->state = CS_STARTTLS;
+		xstream_stop(c->xs);
+		return;
+	}
+	/* a stanza before authentication: RFC 6120 4.9.3.12 (in_stanza) */
+	if ((kind = stanza_kind_of(el->ns, el->name, NS_SERVER)) != -1) {
+		in_stanza(c, el, a, kind);
+		return;
+	}
+	if (!c->tls_on && s2s.conf.s2s_require_tls) {
+		conn_error(c, SERR_POLICY_VIOLATION, "TLS is required");
+		return;
+	}
+	if (strcmp(el->ns, NS_SASL) == 0 && strcmp(el->name, "auth") == 0) {
+		in_auth(c, el, a);
+		return;
+	}
+	if (strcmp(el->ns, NS_DIALBACK) == 0) {
+		if (strcmp(el->name, "result") == 0)
+			in_db_result(c, el, a);
+		else if (strcmp(el->name, "verify") == 0)
+			in_db_verify(c, el, a);
+		else
+			conn_error(c, SERR_UNSUPPORTED_STANZA_TYPE, el->name);
+		return;
+	}
+	conn_error(c, SERR_UNSUPPORTED_STANZA_TYPE, el->name);
+}

@@ -1,0 +1,84 @@
+/*
+ * The server-to-server listeners (s2s-listen, s2s-tls-listen). Unlike
+ * the client ports there is one s2s process, so no SO_REUSEPORT.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "s2s.h"
+
+static void
+listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener	*lst = container_of(w, struct listener, io);
+	int		 fd, i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < 64; i++) {
+		fd = accept4(lst->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept on %s port %u", lst->cl->addr,
+				    lst->cl->port);
+			return;
+		}
+		in_accept(lst, fd);
+	}
+}
+
+int
+listen_open(void)
+{
+	const struct conf_listen	*cl;
+	struct listener			*lst;
+	size_t				 i;
+	int				 fd, on = 1;
+
+	for (i = 0; i < s2s.conf.nlistens; i++) {
+		cl = &s2s.conf.listens[i];
+		if (cl->kind != LISTEN_S2S && cl->kind != LISTEN_S2S_TLS)
+			continue;
+		fd = socket(cl->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1 ||
+		    (cl->sa.ss_family == AF_INET6 &&
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on)) == -1) ||
+		    bind(fd, (const struct sockaddr *)&cl->sa,
+		    cl->salen) == -1 || listen(fd, 1024) == -1) {
+			log_warn("%s:%d: listen on %s port %u",
+			    s2s.conf.path, cl->line, cl->addr, cl->port);
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		lst = xcalloc(1, sizeof(*lst));
+		lst->cl = cl;
+		lst->fd = fd;
+		/* accepting starts once the router link is up */
+		ev_io_init(&lst->io, listen_accept_cb, fd, EV_READ);
+		lst->next = s2s.listeners;
+		s2s.listeners = lst;
+	}
+	return 0;
+}
+
+void
+listen_pause(bool pause)
+{
+	struct listener	*lst;
+
+	for (lst = s2s.listeners; lst != NULL; lst = lst->next)
+		if (pause)
+			ev_io_stop(s2s.loop, &lst->io);
+		else
+			ev_io_start(s2s.loop, &lst->io);
+}

@@ -1,0 +1,231 @@
+/*
+ * The s2s process: federation with other XMPP servers (RFC 6120 server
+ * streams). Outgoing streams per (local domain, remote domain) pair,
+ * found with SRV (c-ares) or a static route, secured with STARTTLS or
+ * direct TLS, authenticated with SASL EXTERNAL (XEP-0178) when the peer's
+ * certificate verifies and Server Dialback (XEP-0220) otherwise. Incoming
+ * streams accept only stanzas whose from and to domains were
+ * authenticated on that stream. Stanzas come from and go to the router
+ * over one framed link.
+ */
+#ifndef PARLEY_S2S_H
+#define PARLEY_S2S_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+#include <gnutls/gnutls.h>
+
+#include "../common/buf.h"
+#include "../common/conf.h"
+#include "../common/link.h"
+#include "../common/tls.h"
+#include "../common/xml.h"
+#include "../common/xmlstream.h"
+#include "dialback.h"
+#include "srv.h"
+
+#define NS_DIALBACK		"jabber:server:dialback"
+#define NS_DIALBACK_FEATURE	"urn:xmpp:features:dialback"
+#define CONN_OUT_MAX		(8u << 20)	/* peers that do not read */
+#define CONN_ID_LEN		32		/* hex digits of our stream ids */
+#define CONN_SID_MAX		128		/* longest peer stream id kept */
+
+enum conn_state {
+	CS_CONNECTING,	/* outgoing: TCP connect in progress */
+	CS_HANDSHAKE,	/* TLS handshake in progress */
+	CS_HEADER,	/* waiting for the peer's stream header */
+	CS_FEATURES,	/* outgoing: waiting for <stream:features/> */
+	CS_STARTTLS,	/* outgoing: <starttls/> sent, waiting <proceed/>;
+			   incoming: <proceed/> queued */
+	CS_SASL,	/* outgoing: <auth/> sent */
+	CS_DIALBACK,	/* outgoing: <db:result/> sent */
+	CS_OPEN,	/* stanzas may flow */
+	CS_CLOSING
+};
+
+/* a resolved address of a target */
+struct dns_addr {
+	struct sockaddr_storage	sa;
+	socklen_t		salen;
+};
+
+struct out;
+
+/* one TCP connection carrying a server stream, either direction */
+struct conn {
+	uint64_t		 id;
+	int			 fd;
+	bool			 outgoing;
+	enum conn_state		 state;
+	ev_io			 rio, wio;
+	ev_timer		 timer;
+	ev_tstamp		 last_io;
+	gnutls_session_t	 tls;
+	gnutls_certificate_credentials_t creds;	/* outgoing: ours */
+	bool			 tls_on;
+	bool			 tls_retry;
+	bool			 direct_tls;	/* TLS from the first byte */
+	bool			 cert_ok;	/* peer cert verified for
+						   the remote domain */
+	bool			 header_sent;
+	bool			 reading;
+	bool			 dead;
+	bool			 dirty;
+	struct xstream		*xs;
+	struct buf		 out;
+	char			 sid[CONN_SID_MAX + 1];	/* the stream id
+						   (ours when incoming,
+						   theirs when outgoing) */
+	char			*local;		/* our domain */
+	char			*remote;	/* the peer's domain */
+	/* outgoing */
+	struct out		*o;
+	bool			 no_external;	/* the peer refused it */
+	/* incoming: authenticated "local remote" pairs -> 1 */
+	struct map		*pairs;
+	struct buf		 held;		/* stanzas for the router while
+						   its link is down (framed as
+						   out.c's queue); reading
+						   pauses meanwhile */
+	struct conn		*next_held;
+	bool			 sasl_done;
+	struct conn		*next_dead;
+	struct conn		*next_dirty;
+};
+
+/* a db:verify we sent for an incoming db:result, awaiting its answer */
+struct verify {
+	uint64_t		 conn;		/* the incoming conn's id */
+	char			*id;		/* its stream id */
+	char			*key;
+	struct verify		*next;
+};
+
+/* the outgoing side of one (local, remote) domain pair */
+struct out {
+	char			*key;		/* "local remote" */
+	char			*local;
+	char			*remote;
+	struct conn		*c;		/* NULL while none */
+	struct srv_target	*targets;
+	size_t			 ntargets;
+	size_t			 target;	/* being tried */
+	struct dns_addr		*addrs;		/* of that target */
+	size_t			 naddrs, addr;
+	bool			 resolving;
+	bool			 ready;		/* authenticated: stanzas go */
+	bool			 nxdomain;	/* the domain does not exist */
+	bool			 no_external;
+	bool			 retry_same;	/* reconnect to the same
+						   address (after EXTERNAL
+						   was refused) */
+	bool			 reached;	/* some target connected */
+	struct buf		 queue;		/* framed stanzas waiting */
+	size_t			 nqueued;
+	ev_timer		 timer;		/* set-up deadline */
+	struct verify		*verifies;	/* to send once the stream is
+						   open */
+	int			 pending_dns;
+};
+
+struct listener {
+	const struct conf_listen *cl;
+	int			 fd;
+	ev_io			 io;
+	struct listener		*next;
+};
+
+struct s2s {
+	struct ev_loop		*loop;
+	struct conf		 conf;
+	struct tls_ctx		 tls;		/* server side, every host */
+	gnutls_certificate_credentials_t *host_creds; /* client side, per
+						   host, with the trust */
+	char			 secret[65];	/* dialback */
+	struct link		*up;		/* router */
+	ev_timer		 reconnect;
+	struct listener		*listeners;
+	struct map		*conns;		/* id -> conn */
+	struct map		*outs;		/* "local remote" -> out */
+	uint64_t		 next_id;
+	struct conn		*dead;
+	struct conn		*dirty;
+	struct conn		*held;		/* conns with held stanzas */
+	ev_prepare		 reaper;
+	struct buf		 scratch;
+};
+
+extern struct s2s	s2s;
+
+/* dns.c: c-ares in the libev loop */
+int	dns_init(void);
+/*
+ * SRV records of _xmpps-server._tcp.domain and _xmpp-server._tcp.domain:
+ * fn gets the merged, unordered targets (caller owns them) and whether
+ * the domain does not exist at all.
+ */
+void	dns_srv(const char *domain, void (*fn)(void *, struct srv_target *,
+	    size_t, bool nxdomain), void *arg);
+/* A and AAAA of host: fn gets the addresses with port set (caller owns) */
+void	dns_addrs(const char *host, uint16_t port, void (*fn)(void *,
+	    struct dns_addr *, size_t), void *arg);
+
+/* conn.c */
+struct conn *conn_new(int fd, bool outgoing);
+void	conn_write(struct conn *, const char *, size_t);
+void	conn_puts(struct conn *, const char *);
+void	conn_send_element(struct conn *, const struct xnode *);
+void	conn_error(struct conn *, enum stream_err, const char *text);
+void	conn_close(struct conn *);
+void	conn_start_reading(struct conn *);
+void	conn_start_tls(struct conn *, bool client);
+void	conn_restart(struct conn *);
+struct conn *conn_find(uint64_t id);
+void	conn_reap(void);
+const char *conn_name(const struct conn *);
+
+/* listen.c */
+int	listen_open(void);
+void	listen_pause(bool);
+
+/* in.c: incoming streams (the callbacks of an incoming conn) */
+/* the router link is back: held stanzas go, reading resumes */
+void	in_release_held(void);
+void	in_accept(struct listener *, int fd);
+void	in_open(struct conn *, const struct xnode *hdr, const char *ns);
+void	in_element(struct conn *, struct xnode *, struct arena *);
+void	in_tls_done(struct conn *);
+/* the authoritative server answered our db:verify for conn id */
+void	in_verified(uint64_t conn, const char *local, const char *remote,
+	    bool valid);
+
+/* out.c: outgoing streams */
+void	out_stanza(int kind, int type, const char *to, const char *from,
+	    const char *xml, size_t len);
+void	out_connected(struct conn *);
+void	out_open(struct conn *, const struct xnode *hdr, const char *ns);
+void	out_element(struct conn *, struct xnode *, struct arena *);
+void	out_tls_done(struct conn *);
+void	out_conn_gone(struct conn *);
+/* an incoming db:result for (local, remote) needs remote's word */
+void	out_verify(const char *local, const char *remote, uint64_t conn,
+	    const char *id, const char *key);
+
+/*
+ * Parses one stanza (bytes in the router's form, jabber:client) for a
+ * bounce: fn gets the tree and its arena. -1 if it is not one element.
+ */
+int	s2s_parse(const char *xml, size_t len,
+	    void (*fn)(struct xnode *, struct arena *, void *), void *arg);
+
+/* uplink.c */
+void	uplink_start(void);
+bool	uplink_up(void);
+/* a stanza from a remote server (or a bounce) to the router */
+int	uplink_stanza(int kind, int type, const char *to, const char *from,
+	    const char *xml, size_t len);
+
+#endif

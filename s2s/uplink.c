@@ -1,0 +1,144 @@
+/*
+ * The s2s side of the router link: connect (and reconnect after a router
+ * restart), take the router's stanzas for remote domains, and hand it
+ * what remote servers sent us.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "s2s.h"
+
+#define UPLINK_RETRY	0.5	/* seconds between connection attempts */
+
+static int
+uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
+    void *ctx)
+{
+	struct link_in	 in;
+	uint32_t	 ver, role, inst;
+	uint8_t		 kind, type;
+	uint16_t	 pad;
+	const char	*to, *from, *xml;
+	size_t		 tolen, fromlen, xlen;
+	char		 t[3 * 1024 + 3], f[3 * 1024 + 3];
+
+	(void)ctx;
+	link_in_init(&in, payload, h->len);
+	switch (h->type) {
+	case LINK_HELLO:
+		link_get_u32(&in, &ver);
+		link_get_u32(&in, &role);
+		link_get_u32(&in, &inst);
+		if (ver != LINK_VERSION)
+			return link_fail(l, "router speaks link version %u, "
+			    "we speak %u", ver, LINK_VERSION);
+		return 0;
+	case LINK_STANZA:
+		link_get_u8(&in, &kind);
+		link_get_u8(&in, &type);
+		link_get_u16(&in, &pad);
+		link_get_strn(&in, &to, &tolen);
+		link_get_strn(&in, &from, &fromlen);
+		link_get_strn(&in, &xml, &xlen);
+		if (!link_in_done(&in) || xml == NULL || to == NULL ||
+		    from == NULL || tolen >= sizeof(t) ||
+		    fromlen >= sizeof(f))
+			return -1;
+		memcpy(t, to, tolen);
+		t[tolen] = '\0';
+		memcpy(f, from, fromlen);
+		f[fromlen] = '\0';
+		out_stanza(kind, type, t, f, xml, xlen);
+		return 0;
+	default:
+		log_warnx("router sent unexpected %s", link_msg_name(h->type));
+		return -1;
+	}
+}
+
+bool
+uplink_up(void)
+{
+	return s2s.up != NULL && !s2s.up->failed;
+}
+
+static void
+uplink_closed(struct link *l, const char *why, void *ctx)
+{
+	(void)l;
+	(void)ctx;
+	log_warnx("router link lost: %s; reconnecting", why);
+	s2s.up = NULL;
+	ev_timer_start(s2s.loop, &s2s.reconnect);
+}
+
+static void
+uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+	static bool		 warned;
+
+	(void)revents;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/router.sock",
+	    s2s.conf.rundir);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (!warned)
+			log_info("waiting for the router at %s: %s",
+			    sun.sun_path, strerror(errno));
+		warned = true;
+		close(fd);
+		return;
+	}
+	if (fd_nonblock(fd) == -1) {
+		log_warn("router link");
+		close(fd);
+		return;
+	}
+	warned = false;
+	ev_timer_stop(loop, w);
+	s2s.up = link_new(loop, fd, "router", s2s.conf.link_queue_max,
+	    uplink_frame, uplink_closed, NULL);
+	link_hello(s2s.up, LINK_ROLE_S2S, 0);
+	log_info("connected to the router");
+	/* servers are accepted once stanzas can go somewhere */
+	listen_pause(false);
+	in_release_held();
+}
+
+void
+uplink_start(void)
+{
+	ev_timer_init(&s2s.reconnect, uplink_connect_cb, 0., UPLINK_RETRY);
+	ev_timer_start(s2s.loop, &s2s.reconnect);
+}
+
+int
+uplink_stanza(int kind, int type, const char *to, const char *from,
+    const char *xml, size_t len)
+{
+	struct link_out	m;
+
+	if (!uplink_up())
+		return -1;
+	link_begin(&m, s2s.up, LINK_STANZA, 0);
+	link_put_u8(&m, (uint8_t)kind);
+	link_put_u8(&m, (uint8_t)type);
+	link_put_u16(&m, 0);
+	link_put_str(&m, to);
+	link_put_str(&m, from);
+	link_put_strn(&m, xml, len);
+	return link_end(&m);
+}

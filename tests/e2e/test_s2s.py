@@ -1,0 +1,181 @@
+"""
+Federation between two Parley servers on loopback (the interop lab in
+tests/interop/ adds Prosody, ejabberd and DNS): server A serves a.test,
+server B serves b.test, each finds the other with an s2s-route. With
+self-signed certificates only Server Dialback can authenticate; with each
+other's certificate as trust anchor the SASL EXTERNAL path is taken.
+Also: bounces when the remote server cannot be reached, and a stream
+that claims a domain it did not authenticate is refused.
+"""
+import asyncio
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import (NS_PING, ROOT, STANZA_TIMEOUT, User, free_port,
+                      stanza_error, uniq)
+from imhelp import grant, online, roster_get, wait_presence
+
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+
+
+def mkcert(tmp_path_factory, domain):
+    d = tmp_path_factory.mktemp("cert-" + domain)
+    crt, key = str(d / (domain + ".crt")), str(d / (domain + ".key"))
+    subprocess.run([os.path.join(ROOT, "scripts", "mkcert.sh"), domain, crt,
+                    key], check=True, capture_output=True, timeout=60)
+    return crt, key
+
+
+def pair(make_server, tmp_path_factory, trusted=False, **kw):
+    """Servers A (a.test) and B (b.test) that route to each other."""
+    ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
+                                                        "b.test")
+    pa, pb = free_port(), free_port()
+    common = {"s2s_connect_timeout": "5", "s2s_dialback_secret": uniq("s")}
+    common.update(kw)
+    oa = dict(common, s2s_listen="127.0.0.1:%d" % pa,
+              s2s_route="b.test=127.0.0.1:%d" % pb)
+    ob = dict(common, s2s_listen="127.0.0.1:%d" % pb,
+              s2s_route="a.test=127.0.0.1:%d" % pa)
+    if trusted:
+        oa["s2s_ca_file"] = cb[0]
+        ob["s2s_ca_file"] = ca[0]
+    a = make_server(hosts=[("a.test",) + ca], **oa)
+    b = make_server(hosts=[("b.test",) + cb], **ob)
+    return a, b
+
+
+def user(srv, domain, prefix="u"):
+    u = User("%s@%s" % (uniq(prefix), domain), uniq("pw"))
+    srv.adduser(u.jid, u.password)
+    return u
+
+
+async def chat(a, b):
+    body = uniq("hello")
+    a.send_raw("<message to='%s' type='chat'><body>%s</body></message>"
+               % (b.boundjid.full, body))
+    m = await b.next_message(what="a message across servers",
+                             timeout=3 * STANZA_TIMEOUT)
+    assert m["body"] == body, str(m)
+    assert m["from"].full == a.boundjid.full, str(m)
+
+
+@pytest.mark.parametrize("trusted", [False, True],
+                         ids=["dialback", "sasl-external"])
+async def test_message_both_ways(make_server, tmp_path_factory, clients,
+                                 trusted):
+    a, b = pair(make_server, tmp_path_factory, trusted=trusted)
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await clients.login(a, ua, resource="ra")
+    cb = await clients.login(b, ub, resource="rb")
+    await chat(ca, cb)
+    await chat(cb, ca)
+    how = "SASL EXTERNAL" if trusted else "dialback"
+    log = a.log_text() + b.log_text()
+    if trusted:
+        assert "certificate ok" in log, log[-3000:]
+    else:
+        assert "authenticated for" in log, log[-3000:]
+    assert ("b.test authenticated for a.test" in log and
+            "a.test authenticated for b.test" in log) or trusted, how
+
+
+async def test_iq_and_presence_across(make_server, tmp_path_factory, clients):
+    a, b = pair(make_server, tmp_path_factory)
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await online(a, clients, ua, resource="ra")
+    cb = await online(b, clients, ub, resource="rb")
+    # IQ to the remote server and to a remote full JID
+    r = await ca.iq("<ping xmlns='%s'/>" % NS_PING, to="b.test",
+                    timeout=3 * STANZA_TIMEOUT)
+    assert r["type"] == "result", str(r)
+    r = await ca.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to="b.test",
+                    timeout=3 * STANZA_TIMEOUT)
+    assert r["type"] == "result", str(r)
+    r = await ca.iq("<ping xmlns='%s'/>" % NS_PING, to=cb.boundjid.full,
+                    timeout=3 * STANZA_TIMEOUT)
+    assert r["type"] == "result", str(r)
+    # subscriptions to both, then presence flows
+    await grant(ca, ua, cb, ub)
+    await grant(cb, ub, ca, ua)
+    items, _, _ = await roster_get(ca)
+    assert items[ub.jid].sub == "both", items
+    items, _, _ = await roster_get(cb)
+    assert items[ua.jid].sub == "both", items
+    cb.send_raw("<presence><status>far away</status></presence>")
+    p = await wait_presence(ca, frm=cb.boundjid.full,
+                            timeout=3 * STANZA_TIMEOUT)
+    assert p["status"] == "far away", str(p)
+
+
+async def test_unknown_remote_user_bounced(make_server, tmp_path_factory,
+                                           clients):
+    a, b = pair(make_server, tmp_path_factory)
+    ua = user(a, "a.test")
+    ca = await clients.login(a, ua, resource="ra")
+    ca.send_raw("<message to='nobody@b.test' type='chat' id='nb1'>"
+                "<body>x</body></message>")
+    e = await ca.next_message(what="the remote bounce",
+                              timeout=3 * STANZA_TIMEOUT)
+    assert e["type"] == "error" and e["id"] == "nb1", str(e)
+    assert stanza_error(e)[1] == "service-unavailable", str(e)
+
+
+async def test_unreachable_server_bounced(make_server, tmp_path_factory,
+                                          clients):
+    """Nothing listens at the route's port: the queued stanzas come back
+    as remote-server-not-found (never reached) within the timeout."""
+    ca_ = mkcert(tmp_path_factory, "a.test")
+    dead = free_port()
+    a = make_server(hosts=[("a.test",) + ca_], s2s_connect_timeout="3",
+                    s2s_route="gone.test=127.0.0.1:%d" % dead)
+    ua = user(a, "a.test")
+    ca = await clients.login(a, ua, resource="ra")
+    t0 = time.monotonic()
+    for i in range(3):
+        ca.send_raw("<message to='x@gone.test' type='chat' id='g%d'>"
+                    "<body>x</body></message>" % i)
+    ids = set()
+    for _ in range(3):
+        e = await ca.next_message(what="a bounce", timeout=8)
+        assert e["type"] == "error", str(e)
+        assert stanza_error(e)[1] in ("remote-server-not-found",
+                                      "remote-server-timeout"), str(e)
+        ids.add(e["id"])
+    assert ids == {"g0", "g1", "g2"}
+    assert time.monotonic() - t0 < 6
+
+
+async def test_unauthenticated_stream_refused(make_server, tmp_path_factory,
+                                              clients):
+    """A stream claiming from='b.test' that never authenticated sends a
+    message: not-authorized, and nothing is delivered."""
+    a, b = pair(make_server, tmp_path_factory, s2s_require_tls="no")
+    ua = user(a, "a.test")
+    ca = await clients.login(a, ua, resource="ra")
+    port = int(a.opts["s2s-listen"].split(":")[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(("<?xml version='1.0'?><stream:stream xmlns='jabber:server'"
+                  " xmlns:stream='http://etherx.jabber.org/streams'"
+                  " xmlns:db='jabber:server:dialback' from='b.test'"
+                  " to='a.test' version='1.0'>").encode())
+    writer.write(("<message from='evil@b.test' to='%s' type='chat'>"
+                  "<body>spoof</body></message>" % ca.boundjid.full).encode())
+    await writer.drain()
+    data = b""
+    try:
+        while b"</stream:stream>" not in data:
+            chunk = await asyncio.wait_for(reader.read(4096), 5)
+            if not chunk:
+                break
+            data += chunk
+    except asyncio.TimeoutError:
+        pass
+    writer.close()
+    assert b"not-authorized" in data, data
+    await asyncio.sleep(0.5)
+    assert ca.messages.empty(), "a spoofed message was delivered"

@@ -79,29 +79,18 @@ listen_open(void)
 	const struct conf_listen	*cl;
 	struct listener			*lst;
 	size_t				 i;
-	int				 fd, on = 1;
+	int				 fd;
 
 	ev_timer_init(&accept_timer, accept_timer_cb, ACCEPT_BACKOFF, 0.);
 	for (i = 0; i < c2s.conf.nlistens; i++) {
 		cl = &c2s.conf.listens[i];
 		if (cl->kind != LISTEN_C2S && cl->kind != LISTEN_C2S_TLS)
 			continue;	/* the s2s process's */
-		fd = socket(cl->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1 ||
-		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == -1 ||
-		    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
-		    sizeof(on)) == -1 ||
-		    (cl->sa.ss_family == AF_INET6 &&
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-		    sizeof(on)) == -1) ||
-		    bind(fd, (const struct sockaddr *)&cl->sa,
-		    cl->salen) == -1 || listen(fd, 1024) == -1) {
+		/* every c2s process listens: the kernel spreads clients */
+		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
+		    cl->salen, true)) == -1) {
 			log_warn("%s:%d: listen on %s port %u",
 			    c2s.conf.path, cl->line, cl->addr, cl->port);
-			if (fd != -1)
-				close(fd);
 			return -1;
 		}
 		lst = xcalloc(1, sizeof(*lst));

@@ -192,30 +192,15 @@ uplink_closed(struct link *l, const char *why, void *ctx)
 static void
 uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct sockaddr_un	 sun;
-	int			 fd;
-	static bool		 warned, accepting;
+	int		 fd;
+	static bool	 warned, accepting;
 
 	(void)revents;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/router.sock",
-	    c2s.conf.rundir);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("socket");
-		return;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	if ((fd = unix_connect(c2s.conf.rundir, "router.sock")) == -1) {
 		if (!warned)
-			log_info("waiting for the router at %s: %s",
-			    sun.sun_path, strerror(errno));
+			log_info("waiting for the router at %s/router.sock: %s",
+			    c2s.conf.rundir, strerror(errno));
 		warned = true;
-		close(fd);
-		return;
-	}
-	if (fd_nonblock(fd) == -1) {
-		log_warn("router link");
-		close(fd);
 		return;
 	}
 	warned = false;

@@ -32,4 +32,17 @@ int	 timingsafe_memcmp(const void *, const void *, size_t);
 /* sets O_NONBLOCK and FD_CLOEXEC; -1 with errno on failure */
 int	 fd_nonblock(int fd);
 
+struct sockaddr;
+/*
+ * A non-blocking listening TCP socket on sa (IPv6 sockets are IPv6-only;
+ * reuseport for listeners shared by several processes), or -1 with
+ * errno.
+ */
+int	 tcp_listen(const struct sockaddr *sa, unsigned salen, bool reuseport);
+/*
+ * A non-blocking connected Unix socket to rundir/name (the router's
+ * sockets), or -1 with errno.
+ */
+int	 unix_connect(const char *rundir, const char *name);
+
 #endif

@@ -769,3 +769,109 @@ xstream_error_text(const struct xstream *st)
 		return "";
 	return st->errtext;
 }
+
+/* ---- one-shot parsing --------------------------------------------------- */
+
+#define XPARSE_LEVELS	4
+
+struct xparse_job {
+	void	(*fn)(struct xnode *, struct arena *, void *);
+	void	 *arg;
+	int	  count;
+};
+
+struct xparse_level {
+	struct xparse		*xp;
+	struct xstream		*xs;
+	struct xparse_job	*job;
+};
+
+struct xparse {
+	char			*header;
+	size_t			 max;
+	int			 depth;
+	struct xparse_level	 lv[XPARSE_LEVELS];
+};
+
+static void
+xparse_open(void *ctx, const struct xnode *hdr, const char *ns)
+{
+	(void)ctx;
+	(void)hdr;
+	(void)ns;
+}
+
+static void
+xparse_element(void *ctx, struct xnode *el, struct arena *a)
+{
+	struct xparse_level	*lv = ctx;
+
+	if (lv->job->count++ == 0)
+		lv->job->fn(el, a, lv->job->arg);
+}
+
+static void
+xparse_close(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct xstream_cb xparse_cbs = {
+	xparse_open, xparse_element, xparse_close
+};
+
+struct xparse *
+xparse_new(const char *ns, size_t max_stanza)
+{
+	struct xparse	*xp;
+	int		 i;
+
+	xp = xcalloc(1, sizeof(*xp));
+	xp->header = xasprintf("<stream:stream xmlns='%s' xmlns:stream='"
+	    NS_STREAM "'>", ns);
+	xp->max = max_stanza;
+	for (i = 0; i < XPARSE_LEVELS; i++)
+		xp->lv[i].xp = xp;
+	return xp;
+}
+
+void
+xparse_free(struct xparse *xp)
+{
+	int	i;
+
+	if (xp == NULL)
+		return;
+	for (i = 0; i < XPARSE_LEVELS; i++)
+		xstream_free(xp->lv[i].xs);
+	free(xp->header);
+	free(xp);
+}
+
+int
+xparse_one(struct xparse *xp, const char *xml, size_t len,
+    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
+{
+	struct xparse_job	 job = { fn, arg, 0 };
+	struct xparse_level	*lv;
+	int			 rc = 0;
+
+	if (xp->depth >= XPARSE_LEVELS) {
+		log_warnx("%s: nested too deeply", __func__);
+		return -1;
+	}
+	lv = &xp->lv[xp->depth];
+	if (lv->xs == NULL)
+		lv->xs = xstream_new(&xparse_cbs, lv, xp->max);
+	xstream_reset(lv->xs);
+	lv->job = &job;
+	xp->depth++;
+	if (xstream_feed(lv->xs, xp->header, strlen(xp->header)) == -1 ||
+	    xstream_feed(lv->xs, xml, len) == -1 || job.count != 1) {
+		log_warnx("an unparsable stanza inside the server: %s",
+		    xstream_error_text(lv->xs));
+		rc = -1;
+	}
+	xp->depth--;
+	return rc;
+}

@@ -60,4 +60,19 @@ enum stream_err	 xstream_error(const struct xstream *);
 /* human-readable detail of the last error, for logs */
 const char	*xstream_error_text(const struct xstream *);
 
+/*
+ * One-shot parsing of a stanza already serialised by us (the router
+ * reading what it must answer or store, the s2s process bouncing): the
+ * bytes are one element in content namespace ns. Parsers are kept for
+ * reuse, one per nesting level, so a callback may parse again. fn gets
+ * the tree and its arena, valid for the call. Returns -1 (logged) when
+ * the bytes are not exactly one element.
+ */
+struct xparse;
+struct xparse	*xparse_new(const char *ns, size_t max_stanza);
+void		 xparse_free(struct xparse *);
+int		 xparse_one(struct xparse *, const char *xml, size_t len,
+		    void (*fn)(struct xnode *, struct arena *, void *),
+		    void *arg);
+
 #endif

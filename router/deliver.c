@@ -15,62 +15,14 @@
 #include "../storage/store.h"
 #include "router.h"
 
-#define PARSE_HEADER	"<stream:stream xmlns='" NS_CLIENT \
-			"' xmlns:stream='" NS_STREAM "'>"
-
-struct parse_job {
-	void	(*fn)(struct xnode *, struct arena *, void *);
-	void	 *arg;
-	int	  count;
-};
-
-static struct parse_job	*parse_job;
-
-static void
-parse_open(void *ctx, const struct xnode *hdr, const char *ns)
-{
-	(void)ctx;
-	(void)hdr;
-	(void)ns;
-}
-
-static void
-parse_element(void *ctx, struct xnode *el, struct arena *a)
-{
-	(void)ctx;
-	if (parse_job->count++ == 0)
-		parse_job->fn(el, a, parse_job->arg);
-}
-
-static void
-parse_close(void *ctx)
-{
-	(void)ctx;
-}
-
-static const struct xstream_cb parse_cbs = {
-	parse_open, parse_element, parse_close
-};
-
 int
 deliver_parse(const char *xml, size_t len,
     void (*fn)(struct xnode *, struct arena *, void *), void *arg)
 {
-	struct parse_job	job = { fn, arg, 0 };
-
 	if (router.parser == NULL)
-		router.parser = xstream_new(&parse_cbs, NULL,
+		router.parser = xparse_new(NS_CLIENT,
 		    router.conf.max_stanza_size + 4096);
-	xstream_reset(router.parser);
-	parse_job = &job;
-	if (xstream_feed(router.parser, PARSE_HEADER,
-	    sizeof(PARSE_HEADER) - 1) == -1 ||
-	    xstream_feed(router.parser, xml, len) == -1 || job.count != 1) {
-		log_warnx("unparsable stanza from a c2s: %s",
-		    xstream_error_text(router.parser));
-		return -1;
-	}
-	return 0;
+	return xparse_one(router.parser, xml, len, fn, arg);
 }
 
 void

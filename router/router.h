@@ -20,7 +20,7 @@
 
 #include "../storage/store.h"
 
-struct xstream;
+struct xparse;
 
 /* one connected process: a c2s, the s2s or a parleyctl */
 struct rlink {
@@ -86,7 +86,7 @@ struct router {
 	struct rlink	*s2s;		/* the s2s process, NULL if none */
 	struct map	*by_full;	/* full JID -> sess */
 	struct map	*by_bare;	/* bare JID -> user */
-	struct xstream	*parser;	/* for stanzas whose content we read */
+	struct xparse	*parser;	/* for stanzas whose content we read */
 	struct buf	 scratch;
 };
 

@@ -38,26 +38,16 @@ listen_open(void)
 	const struct conf_listen	*cl;
 	struct listener			*lst;
 	size_t				 i;
-	int				 fd, on = 1;
+	int				 fd;
 
 	for (i = 0; i < s2s.conf.nlistens; i++) {
 		cl = &s2s.conf.listens[i];
 		if (cl->kind != LISTEN_S2S && cl->kind != LISTEN_S2S_TLS)
 			continue;
-		fd = socket(cl->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1 ||
-		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == -1 ||
-		    (cl->sa.ss_family == AF_INET6 &&
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-		    sizeof(on)) == -1) ||
-		    bind(fd, (const struct sockaddr *)&cl->sa,
-		    cl->salen) == -1 || listen(fd, 1024) == -1) {
+		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
+		    cl->salen, false)) == -1) {
 			log_warn("%s:%d: listen on %s port %u",
 			    s2s.conf.path, cl->line, cl->addr, cl->port);
-			if (fd != -1)
-				close(fd);
 			return -1;
 		}
 		lst = xcalloc(1, sizeof(*lst));

@@ -87,63 +87,16 @@ s2s_tls_init(void)
 	return 0;
 }
 
-/* ---- one-shot parsing for bounces ------------------------------------ */
-
-#define PARSE_HEADER	"<stream:stream xmlns='" NS_CLIENT \
-			"' xmlns:stream='" NS_STREAM "'>"
-
-struct parse_job {
-	void	(*fn)(struct xnode *, struct arena *, void *);
-	void	 *arg;
-	int	  count;
-};
-
-static struct xstream	*parser;
-static struct parse_job	*parse_job;
-
-static void
-parse_open(void *ctx, const struct xnode *hdr, const char *ns)
-{
-	(void)ctx;
-	(void)hdr;
-	(void)ns;
-}
-
-static void
-parse_element(void *ctx, struct xnode *el, struct arena *a)
-{
-	(void)ctx;
-	if (parse_job->count++ == 0)
-		parse_job->fn(el, a, parse_job->arg);
-}
-
-static void
-parse_close(void *ctx)
-{
-	(void)ctx;
-}
-
-static const struct xstream_cb parse_cbs = {
-	parse_open, parse_element, parse_close
-};
-
 int
 s2s_parse(const char *xml, size_t len,
     void (*fn)(struct xnode *, struct arena *, void *), void *arg)
 {
-	struct parse_job	job = { fn, arg, 0 };
+	static struct xparse	*parser;
 
 	if (parser == NULL)
-		parser = xstream_new(&parse_cbs, NULL,
+		parser = xparse_new(NS_CLIENT,
 		    s2s.conf.max_stanza_size * 2 + 4096);
-	xstream_reset(parser);
-	parse_job = &job;
-	if (xstream_feed(parser, PARSE_HEADER, sizeof(PARSE_HEADER) - 1) ==
-	    -1 || xstream_feed(parser, xml, len) == -1 || job.count != 1) {
-		log_warnx("unparsable stanza from the router");
-		return -1;
-	}
-	return 0;
+	return xparse_one(parser, xml, len, fn, arg);
 }
 
 int

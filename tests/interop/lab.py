@@ -56,6 +56,8 @@ S2S_PORT = {
     "prosody.test": 5269,
     "ejabberd.test": 5269,
 }
+# p2.test also has an _xmpps-server record (direct TLS, XEP-0368)
+P2_TLS_PORT = 5298
 NODNS = "nodns.test"        # no DNS record at all (NXDOMAIN)
 MODES = ("trusted", "dialback")
 
@@ -575,6 +577,8 @@ class Parley(Server):
             "s2s-connect-timeout": "%ds" % self.connect_timeout,
             "s2s-idle-timeout": "5m",
         }
+        if domain == "p2.test":
+            self.opts["s2s-tls-listen"] = "%s:%d" % (self.addr, P2_TLS_PORT)
         self.opts.update(overrides or {})
 
     def write_config(self):

@@ -277,6 +277,24 @@ async def test_srv_nondefault_port(pool, clients, mode):
     await exchange(cb, ca)
 
 
+@pytest.mark.parametrize("mode", MODES)
+async def test_direct_tls_by_srv(pool, clients, mode):
+    """p2.test also publishes _xmpps-server (XEP-0368) at the same
+    priority: Parley merges both record sets and prefers direct TLS, so
+    its stream to p2 starts with TLS on port 5298 (and p2's
+    s2s-tls-listen accepts it)."""
+    if LOCAL_KIND != "parley":
+        pytest.skip("needs the second Parley")
+    local = local_server(pool, mode)
+    p2 = pool.get("parley", mode, "p2.test")
+    a, b = new_user(local, "a"), new_user(p2, "b")
+    ca, cb = await clients.login(a), await clients.login(b)
+    await exchange(ca, cb)
+    log = local.log_text()
+    assert "p2.test: trying p2.test port %d (direct TLS)" % lab.P2_TLS_PORT \
+        in log, log[-4000:]
+
+
 @pytest.mark.parametrize("peer", ["prosody", "ejabberd"])
 @pytest.mark.parametrize("mode", MODES)
 async def test_peers_reach_p2_by_srv(pool, clients, peer, mode):

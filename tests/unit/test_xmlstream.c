@@ -968,6 +968,64 @@ test_reset_second_stream(void **state)
 	rec_free(r);
 }
 
+/* ---- xparse: one-shot parsing, also from inside a callback ------------- */
+
+struct nest {
+	struct xparse	*xp;
+	int		 depth;
+	char		 names[4][16];
+};
+
+static void
+nest_cb(struct xnode *el, struct arena *a, void *arg)
+{
+	struct nest	*n = arg;
+	int		 d = n->depth++;
+
+	(void)a;
+	snprintf(n->names[d], sizeof(n->names[d]), "%s", el->name);
+	/* a parse from within a parse: the outer tree must survive it */
+	if (d == 0)
+		assert_int_equal(xparse_one(n->xp, "<iq type='get' id='x'>"
+		    "<ping xmlns='urn:xmpp:ping'/></iq>", 56, nest_cb, n), 0);
+	assert_string_equal(xnode_attr(el, d == 0 ? "to" : "id"),
+	    d == 0 ? "a@b" : "x");
+}
+
+static void
+count_cb(struct xnode *el, struct arena *a, void *arg)
+{
+	(void)el;
+	(void)a;
+	(*(int *)arg)++;
+}
+
+static void
+test_xparse_nested(void **state)
+{
+	struct nest	n;
+	const char	*msg = "<message to='a@b'><body>hi</body></message>";
+	int		 calls;
+
+	(void)state;
+	memset(&n, 0, sizeof(n));
+	n.xp = xparse_new(NS_CLIENT, 4096);
+	assert_int_equal(xparse_one(n.xp, msg, strlen(msg), nest_cb, &n), 0);
+	assert_int_equal(n.depth, 2);
+	assert_string_equal(n.names[0], "message");
+	assert_string_equal(n.names[1], "iq");
+	/* not one element: refused (the first one is seen) */
+	calls = 0;
+	assert_int_equal(xparse_one(n.xp, "<a/><b/>", 8, count_cb, &calls),
+	    -1);
+	assert_int_equal(xparse_one(n.xp, "<a>", 3, count_cb, &calls), -1);
+	assert_int_equal(calls, 1);
+	/* and reusable afterwards */
+	n.depth = 1;
+	assert_int_equal(xparse_one(n.xp, "<iq id='x'/>", 12, nest_cb, &n), 0);
+	xparse_free(n.xp);
+}
+
 int
 main(void)
 {
@@ -993,6 +1051,7 @@ main(void)
 		cmocka_unit_test(test_stop_discards_tail),
 		cmocka_unit_test(test_reset_from_callback),
 		cmocka_unit_test(test_reset_second_stream),
+		cmocka_unit_test(test_xparse_nested),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,6 +64,7 @@ ROUTER_SRCS	+= router/session.c
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
 C2S_SRCS	+= c2s/bind.c
+C2S_SRCS	+= c2s/limits.c
 C2S_SRCS	+= c2s/listen.c
 C2S_SRCS	+= c2s/register.c
 C2S_SRCS	+= c2s/sasl.c

@@ -65,6 +65,8 @@ auth_fail(struct stream *st, enum sasl_err cond)
 	 * Aborts count too: each one is a guess that cost us a lookup. Our
 	 * own trouble (the router restarting) is not the client's guess.
 	 */
+	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE)
+		limits_auth_failed(st);
 	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE &&
 	    ++st->auth_failures >= c2s.conf.auth_retries)
 		stream_error(st, SERR_POLICY_VIOLATION,
@@ -197,6 +199,13 @@ auth_element(struct stream *st, struct xnode *el)
 		free(st->node);
 		st->node = NULL;
 		mech = xnode_attr(el, "mechanism");
+		if (limits_auth_blocked(st)) {
+			log_info("%016llx %s: login refused, too many failures "
+			    "from this address", (unsigned long long)st->sid,
+			    st->peer);
+			auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
+			goto done;
+		}
 		if (!st->tls_on && c2s.conf.c2s_require_tls) {
 			auth_fail(st, SASLERR_ENCRYPTION_REQUIRED);
 			goto done;

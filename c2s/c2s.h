@@ -54,6 +54,7 @@ struct stream {
 	bool			 dead;		/* on the reap list */
 	bool			 dirty;		/* on the flush list */
 	bool			 paused;	/* router link congested */
+	bool			 finished;	/* closing: our side is shut */
 	struct xstream		*xs;
 	struct buf		 out;		/* plaintext, to the client */
 	char			 id[STREAM_ID_LEN + 1];
@@ -67,6 +68,15 @@ struct stream {
 	struct sasl		*sasl;
 	enum sasl_mech		 mech;
 	int			 auth_failures;
+	char			 peer[64];	/* address key (limits.c) */
+	bool			 counted;	/* in the address's count */
+	double			 tokens;	/* c2s-stanza-rate bucket */
+	ev_tstamp		 tokens_at;
+	ev_timer		 throttle;	/* reading paused by the rate */
+	bool			 throttled;
+	struct buf		 held;		/* stanzas read but over the
+						   rate, in order (at most
+						   what one read brought) */
 	struct stream		*next_dead;
 	struct stream		*next_dirty;
 };
@@ -131,6 +141,22 @@ void	register_features(struct stream *, struct buf *);
 int	register_element(struct stream *, struct xnode *, struct arena *);
 /* the router's LINK_REG_RESULT (status 0, or stanza error + 1) */
 void	register_result(struct stream *, uint32_t status);
+
+/* limits.c */
+/* the address key of the socket's peer: IPv4, or the IPv6 /64 */
+void	peer_key(int fd, char *out, size_t len);
+/* false when the address is over c2s-max-per-address */
+bool	limits_conn_open(struct stream *);
+void	limits_conn_close(struct stream *);
+/* the address failed auth-fail-max logins within the window */
+bool	limits_auth_blocked(struct stream *);
+void	limits_auth_failed(struct stream *);
+/*
+ * c2s-stanza-rate: seconds until the session may send its next stanza
+ * (0: now), and taking that stanza's token.
+ */
+double	limits_stanza_wait(struct stream *);
+void	limits_stanza_take(struct stream *);
 
 /* uplink.c */
 void	uplink_start(void);

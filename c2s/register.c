@@ -63,42 +63,6 @@ register_reply(struct stream *st, struct xnode *iq, struct arena *a,
 	stream_send_element(st, iq);
 }
 
-/*
- * The client's address for the router's rate limit, from the socket at
- * request time. IPv6 clients are counted per /64: one host usually has
- * the whole prefix to pick addresses from.
- */
-static void
-register_peer(const struct stream *st, char *out, size_t len)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 sl = sizeof(ss);
-	char			 text[INET6_ADDRSTRLEN];
-
-	memset(&ss, 0, sizeof(ss));
-	if (getpeername(st->fd, (struct sockaddr *)&ss, &sl) == -1) {
-		log_warn("%016llx getpeername", (unsigned long long)st->sid);
-		snprintf(out, len, "unknown");
-		return;
-	}
-	if (ss.ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], text,
-		    sizeof(text));
-		snprintf(out, len, "%s", text);
-	} else if (ss.ss_family == AF_INET6) {
-		memset(&sin6->sin6_addr.s6_addr[8], 0, 8);
-		inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text));
-		snprintf(out, len, "%s/64", text);
-	} else if (ss.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
-		snprintf(out, len, "%s", text);
-	} else
-		snprintf(out, len, "unknown");
-}
-
 /* XEP-0077 3.1: the fields we need */
 static void
 register_form(struct stream *st, struct xnode *iq, struct arena *a)
@@ -169,7 +133,7 @@ register_set(struct stream *st, struct xnode *iq, struct xnode *q,
 		    "the password has characters SASLprep prohibits");
 		goto done;
 	}
-	register_peer(st, addr, sizeof(addr));
+	snprintf(addr, sizeof(addr), "%s", st->peer);
 	log_info("%016llx register user=%s@%s addr=%s",
 	    (unsigned long long)st->sid, log_esc(node, strlen(node)),
 	    st->domain, addr);

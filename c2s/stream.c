@@ -23,6 +23,7 @@ static void	stream_on_open(void *, const struct xnode *, const char *);
 static void	stream_on_element(void *, struct xnode *, struct arena *);
 static void	stream_on_close(void *);
 static void	stream_handshake(struct stream *);
+static void	stream_throttle_cb(struct ev_loop *, ev_timer *, int);
 static int	stream_flush(struct stream *);
 
 static const struct xstream_cb stream_cbs = {
@@ -138,6 +139,7 @@ stream_kill(struct stream *st)
 	ev_io_stop(c2s.loop, &st->rio);
 	ev_io_stop(c2s.loop, &st->wio);
 	ev_timer_stop(c2s.loop, &st->timer);
+	ev_timer_stop(c2s.loop, &st->throttle);
 	st->next_dead = c2s.dead;
 	c2s.dead = st;
 }
@@ -164,8 +166,13 @@ stream_close(struct stream *st)
 	st->registered = false;
 	map_del64(c2s.streams, st->sid);
 	st->state = ST_CLOSING;
-	ev_io_stop(c2s.loop, &st->rio);
-	st->reading = false;
+	/*
+	 * Input is still read, and thrown away, while the error goes out:
+	 * closing a socket with unread input resets the connection, and the
+	 * client would lose the stream error it is owed.
+	 */
+	st->throttled = false;
+	ev_timer_stop(c2s.loop, &st->throttle);
 	ev_timer_stop(c2s.loop, &st->timer);
 	ev_timer_init(&st->timer, stream_linger_cb, STREAM_LINGER, 0.);
 	ev_timer_start(c2s.loop, &st->timer);
@@ -175,6 +182,7 @@ stream_close(struct stream *st)
 static void
 stream_free(struct stream *st)
 {
+	limits_conn_close(st);
 	if (st->tls != NULL)
 		gnutls_deinit(st->tls);
 	if (st->fd != -1)
@@ -182,6 +190,7 @@ stream_free(struct stream *st)
 	xstream_free(st->xs);
 	sasl_free(st->sasl);
 	buf_clear(&st->out);
+	buf_clear(&st->held);
 	free(st->domain);
 	free(st->lang);
 	free(st->node);
@@ -217,7 +226,10 @@ stream_finish(struct stream *st)
 	if (st->tls_on)
 		(void)gnutls_bye(st->tls, GNUTLS_SHUT_WR);
 	shutdown(st->fd, SHUT_WR);
-	stream_kill(st);
+	st->finished = true;
+	/* until the client closes too (or the linger timer): no reset */
+	if (!st->reading)
+		stream_kill(st);
 }
 
 static int
@@ -284,7 +296,7 @@ stream_flush(struct stream *st)
 static void
 stream_start_reading(struct stream *st)
 {
-	if (!st->reading && st->state != ST_CLOSING) {
+	if (!st->reading && st->state != ST_CLOSING && !st->throttled) {
 		ev_io_start(c2s.loop, &st->rio);
 		st->reading = true;
 	}
@@ -381,6 +393,31 @@ stream_init(void)
 	ev_timer_init(&c2s.resume, stream_resume_cb, 0., 0.01);
 }
 
+/* a closing stream: what the client still sends is read and discarded */
+static void
+stream_drain(struct stream *st)
+{
+	char	data[STREAM_READ_CHUNK];
+	ssize_t	n;
+	int	i;
+
+	for (i = 0; i < 4; i++) {
+		n = st->tls_on ? gnutls_record_recv(st->tls, data,
+		    sizeof(data)) : read(st->fd, data, sizeof(data));
+		if (n > 0)
+			continue;
+		if (n == 0 || !(st->tls_on ? (n == GNUTLS_E_AGAIN ||
+		    n == GNUTLS_E_INTERRUPTED) : (errno == EAGAIN ||
+		    errno == EINTR))) {
+			ev_io_stop(c2s.loop, &st->rio);
+			st->reading = false;
+			if (st->finished)
+				stream_kill(st);
+		}
+		return;
+	}
+}
+
 static void
 stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -395,13 +432,17 @@ stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		stream_handshake(st);
 		return;
 	}
+	if (st->state == ST_CLOSING) {
+		stream_drain(st);
+		return;
+	}
 	if (st->state == ST_BOUND && c2s.up != NULL &&
 	    link_congested(c2s.up)) {
 		stream_pause(st);
 		return;
 	}
 	while (st->state != ST_CLOSING && st->state != ST_STARTTLS &&
-	    st->state != ST_HANDSHAKE) {
+	    st->state != ST_HANDSHAKE && !st->throttled) {
 		if (got >= STREAM_READ_BUDGET) {
 			/* fairness: come back next iteration */
 			ev_feed_event(c2s.loop, &st->rio, EV_READ);
@@ -502,15 +543,28 @@ stream_accept(struct listener *lst, int fd)
 	st->lst = lst;
 	st->sid = ((uint64_t)c2s.instance << 48) | ++c2s.next_sid;
 	buf_init(&st->out, STREAM_OUT_MAX);
+	buf_init(&st->held, 0);
 	st->xs = xstream_new(&stream_cbs, st, c2s.conf.max_stanza_size);
 	st->last_read = ev_now(c2s.loop);
 	ev_io_init(&st->rio, stream_read_cb, fd, EV_READ);
 	ev_io_init(&st->wio, stream_write_cb, fd, EV_WRITE);
 	ev_timer_init(&st->timer, stream_timer_cb,
 	    c2s.conf.negotiation_timeout, 0.);
+	ev_timer_init(&st->throttle, stream_throttle_cb, 0., 0.);
 	ev_timer_start(c2s.loop, &st->timer);
 	map_put64(c2s.streams, st->sid, st);
 	c2s.nstreams++;
+	peer_key(fd, st->peer, sizeof(st->peer));
+	if (!limits_conn_open(st)) {
+		if (lst->cl->kind == LISTEN_C2S_TLS) {
+			/* no TLS yet, so no way to say why */
+			stream_kill(st);
+			return;
+		}
+		stream_error(st, SERR_POLICY_VIOLATION,
+		    "too many connections from your address");
+		return;
+	}
 	log_debug("%016llx accepted on %s port %u%s",
 	    (unsigned long long)st->sid, lst->cl->addr, lst->cl->port,
 	    lst->cl->kind == LISTEN_C2S_TLS ? " (direct TLS)" : "");
@@ -634,6 +688,83 @@ stanza_reject(struct stream *st, struct xnode *el, struct arena *a,
 	stream_send_element(st, el);
 }
 
+/* held records: u8 kind, u8 type, str to (may be NULL), str xml */
+static void
+hold_str(struct buf *b, const char *s, size_t len, bool null)
+{
+	unsigned char	h[4];
+	uint32_t	n = null ? 0xffffffffu : (uint32_t)len;
+
+	h[0] = (unsigned char)(n >> 24);
+	h[1] = (unsigned char)(n >> 16);
+	h[2] = (unsigned char)(n >> 8);
+	h[3] = (unsigned char)n;
+	(void)buf_append(b, h, sizeof(h));
+	if (!null)
+		(void)buf_append(b, s, len);
+}
+
+static void
+stream_hold(struct stream *st, int kind, int type, const char *to,
+    const struct buf *xml)
+{
+	unsigned char	kt[2] = { (unsigned char)kind, (unsigned char)type };
+
+	(void)buf_append(&st->held, kt, sizeof(kt));
+	hold_str(&st->held, to, to ? strlen(to) : 0, to == NULL);
+	hold_str(&st->held, buf_rptr(xml), buf_avail(xml), false);
+}
+
+/*
+ * The rate allows more: held stanzas go to the router in order, as the
+ * tokens come; once none is left the client is read again.
+ */
+static void
+stream_throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct stream	*st = container_of(w, struct stream, throttle);
+	struct link_in	 in;
+	struct buf	 x;
+	const char	*to, *xml;
+	size_t		 tl, xl, used;
+	uint8_t		 kind, type;
+	double		 pause;
+	char		 tobuf[JID_STR_MAX + 1];
+
+	(void)revents;
+	while (buf_avail(&st->held) > 0) {
+		if ((pause = limits_stanza_wait(st)) > 0) {
+			ev_timer_set(&st->throttle, pause, 0.);
+			ev_timer_start(loop, &st->throttle);
+			return;
+		}
+		link_in_init(&in, buf_rptr(&st->held), buf_avail(&st->held));
+		link_get_u8(&in, &kind);
+		link_get_u8(&in, &type);
+		link_get_strn(&in, &to, &tl);
+		link_get_strn(&in, &xml, &xl);
+		if (in.bad || tl > JID_STR_MAX) {
+			buf_reset(&st->held);
+			break;
+		}
+		used = buf_avail(&st->held) - in.left;
+		if (to != NULL) {
+			memcpy(tobuf, to, tl);
+			tobuf[tl] = '\0';
+		}
+		limits_stanza_take(st);
+		buf_init(&x, 0);
+		(void)buf_append(&x, xml, xl);
+		(void)uplink_stanza(st, kind, type, to ? tobuf : NULL, st->jid,
+		    &x);
+		buf_clear(&x);
+		buf_consume(&st->held, used);
+	}
+	st->throttled = false;
+	stream_start_reading(st);
+	ev_feed_event(loop, &st->rio, EV_READ);
+}
+
 /* a stanza of a bound session: check, stamp and hand to the router */
 static void
 stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
@@ -642,6 +773,7 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	const char	*tostr;
 	char		*norm = NULL;
 	struct xnode	*c;
+	double		 pause;
 	int		 kind, type, n;
 
 	if ((kind = stanza_kind_of(el->ns, el->name, NS_CLIENT)) == -1) {
@@ -677,13 +809,28 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	/* RFC 6120 8.1.2.1: the server stamps from; the client's is ignored */
 	xnode_set_attr(a, el, "from", st->jid);
 	buf_reset(&c2s.scratch);
-	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1 ||
-	    uplink_stanza(st, kind, type, norm, st->jid, &c2s.scratch) == -1) {
+	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1)
+		goto done;
+	/* over the stanza rate: kept in order, and the client is read later */
+	if (st->throttled || (pause = limits_stanza_wait(st)) > 0) {
+		stream_hold(st, kind, type, norm, &c2s.scratch);
+		if (!st->throttled) {
+			st->throttled = true;
+			ev_io_stop(c2s.loop, &st->rio);
+			st->reading = false;
+			ev_timer_set(&st->throttle, pause, 0.);
+			ev_timer_start(c2s.loop, &st->throttle);
+		}
+		goto done;
+	}
+	limits_stanza_take(st);
+	if (uplink_stanza(st, kind, type, norm, st->jid, &c2s.scratch) == -1) {
 		buf_reset(&c2s.scratch);
 		if (kind != KIND_PRESENCE)
 			stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
 			    "the server is restarting; try again");
 	}
+done:
 	free(norm);
 }
 

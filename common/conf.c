@@ -166,6 +166,22 @@ static const struct opt opts[] = {
 	{ "c2s-max-sessions", OT_INT, GLOBAL(c2s_max_sessions), .min = 1,
 	  .max = 10000000, .def = "100000",
 	  .help = "Client streams per c2s process" },
+	{ "c2s-max-per-address", OT_INT, GLOBAL(c2s_max_per_address),
+	  .min = 0, .max = 1000000, .def = "100",
+	  .help = "Client connections from one address (IPv6: one /64) per "
+	      "c2s process; 0: no limit" },
+	{ "c2s-stanza-rate", OT_INT, GLOBAL(c2s_stanza_rate), .min = 0,
+	  .max = 1000000, .def = "50",
+	  .help = "Stanzas per second one session may send (bursts of twice "
+	      "that); a faster client is read more slowly, nothing is "
+	      "dropped; 0: no limit" },
+	{ "auth-fail-max", OT_INT, GLOBAL(auth_fail_max), .min = 0,
+	  .max = 1000000, .def = "20",
+	  .help = "Failed logins from one address per 10 minutes before "
+	      "further attempts are refused (per c2s process); 0: no limit" },
+	{ "max-resources", OT_INT, GLOBAL(max_resources), .min = 1,
+	  .max = 10000, .def = "16",
+	  .help = "Sessions (resources) one account may have at once" },
 	{ "link-queue-max", OT_SIZE, GLOBAL(link_queue_max), .min = MIB,
 	  .max = 4 * GIB, .def = "64M",
 	  .help = "Output queued on one process link before it is closed" },

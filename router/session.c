@@ -66,7 +66,8 @@ sess_reply(struct rlink *rl, uint64_t sid, uint32_t status, const char *jid)
 
 	link_begin(&m, rl->l, LINK_SESS_BOUND, sid);
 	link_put_u32(&m, status);
-	link_put_str(&m, jid);
+	/* the c2s reads a string, never NULL: a refusal has an empty one */
+	link_put_str(&m, jid != NULL ? jid : "");
 	link_end(&m);
 }
 
@@ -81,6 +82,17 @@ sess_kick(struct sess *s, int err)
 	link_put_u32(&m, (uint32_t)err);
 	link_end(&m);
 	sess_unlink(s);
+}
+
+static int
+user_sessions(const struct user *u)
+{
+	const struct sess	*s;
+	int			 n = 0;
+
+	for (s = u->sessions; s != NULL; s = s->next)
+		n++;
+	return n;
 }
 
 void
@@ -103,6 +115,20 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 	s->sid = sid;
 	s->full = jid_full(&j);
 	bare = jid_bare(&j);
+	/* RFC 6120 7.6.2.1: a limit on the account's resources */
+	if (map_get(router.by_full, s->full) == NULL &&
+	    (u = map_get(router.by_bare, bare)) != NULL &&
+	    user_sessions(u) >= router.conf.max_resources) {
+		log_info("%s: max-resources (%d) reached, %s refused",
+		    log_escs(bare), router.conf.max_resources,
+		    log_escs(s->full));
+		free(s->full);
+		free(s);
+		free(bare);
+		jid_clear(&j);
+		sess_reply(rl, sid, XERR_RESOURCE_CONSTRAINT + 1, NULL);
+		return;
+	}
 	/* RFC 6120 7.7.2.2: the new session wins the resource */
 	if ((old = map_get(router.by_full, s->full)) != NULL)
 		sess_kick(old, SERR_CONFLICT);

@@ -172,6 +172,11 @@ class Server:
             "negotiation-timeout": "30",
             "idle-timeout": "600",
             "auth-retries": "3",
+            # every test logs in from 127.0.0.1: the per-address limits
+            # are tested on their own (test_hostile.py)
+            "auth-fail-max": "0",
+            "c2s-max-per-address": "0",
+            "c2s-stanza-rate": "0",
         }
         self.opts.update(overrides or {})
         self.workers = int(self.opts["workers"])

@@ -1,0 +1,183 @@
+/*
+ * What one client address or one session may cost this c2s process:
+ * connections per address (c2s-max-per-address), failed logins per
+ * address (auth-fail-max per AUTH_WINDOW), and the stanza rate of a bound
+ * session (c2s-stanza-rate: a token bucket; a client over it is simply
+ * read later, nothing it sent is dropped). Addresses are counted per
+ * IPv4 address and per IPv6 /64, since one host usually has a whole /64.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "c2s.h"
+
+#define AUTH_WINDOW	600.0	/* seconds over which failures count */
+
+struct peer {
+	int		 conns;
+	int		 failures;
+	ev_tstamp	 window;	/* start of the failure window */
+	bool		 warned;
+};
+
+static struct map	*peers;		/* address key -> struct peer */
+
+void
+peer_key(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 text[INET6_ADDRSTRLEN];
+
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		snprintf(out, len, "unknown");
+		return;
+	}
+	if (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], text,
+		    sizeof(text));
+		snprintf(out, len, "%s", text);
+	} else if (ss.ss_family == AF_INET6) {
+		memset(&sin6->sin6_addr.s6_addr[8], 0, 8);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text));
+		snprintf(out, len, "%s/64", text);
+	} else if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
+		snprintf(out, len, "%s", text);
+	} else
+		snprintf(out, len, "unknown");
+}
+
+static struct peer *
+peer_get(const char *key)
+{
+	struct peer	*p;
+
+	if (peers == NULL)
+		peers = map_new();
+	if ((p = map_get(peers, key)) == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		map_put(peers, key, p);
+	}
+	return p;
+}
+
+/* a peer with nothing to remember is forgotten: the map stays bounded */
+static void
+peer_maybe_free(const char *key, struct peer *p)
+{
+	if (p->conns == 0 && (p->failures == 0 ||
+	    ev_now(c2s.loop) - p->window >= AUTH_WINDOW)) {
+		map_del(peers, key);
+		free(p);
+	}
+}
+
+bool
+limits_conn_open(struct stream *st)
+{
+	struct peer	*p = peer_get(st->peer);
+
+	if (c2s.conf.c2s_max_per_address > 0 &&
+	    p->conns >= c2s.conf.c2s_max_per_address) {
+		if (!p->warned)
+			log_warnx("%s: c2s-max-per-address (%d) reached; "
+			    "refusing its connections", st->peer,
+			    c2s.conf.c2s_max_per_address);
+		p->warned = true;
+		peer_maybe_free(st->peer, p);
+		return false;
+	}
+	p->conns++;
+	st->counted = true;
+	return true;
+}
+
+void
+limits_conn_close(struct stream *st)
+{
+	struct peer	*p;
+
+	if (!st->counted || peers == NULL ||
+	    (p = map_get(peers, st->peer)) == NULL)
+		return;
+	st->counted = false;
+	if (--p->conns < c2s.conf.c2s_max_per_address)
+		p->warned = false;
+	peer_maybe_free(st->peer, p);
+}
+
+bool
+limits_auth_blocked(struct stream *st)
+{
+	struct peer	*p;
+
+	if (c2s.conf.auth_fail_max == 0 || peers == NULL ||
+	    (p = map_get(peers, st->peer)) == NULL)
+		return false;
+	if (ev_now(c2s.loop) - p->window >= AUTH_WINDOW) {
+		p->failures = 0;
+		return false;
+	}
+	return p->failures >= c2s.conf.auth_fail_max;
+}
+
+void
+limits_auth_failed(struct stream *st)
+{
+	struct peer	*p = peer_get(st->peer);
+	ev_tstamp	 now = ev_now(c2s.loop);
+
+	if (p->failures == 0 || now - p->window >= AUTH_WINDOW) {
+		p->failures = 0;
+		p->window = now;
+	}
+	if (++p->failures == c2s.conf.auth_fail_max)
+		log_warnx("%s: %d failed logins within %.0f minutes: further "
+		    "attempts are refused for the rest of the window",
+		    st->peer, p->failures, AUTH_WINDOW / 60);
+}
+
+static void
+limits_refill(struct stream *st)
+{
+	double	rate = c2s.conf.c2s_stanza_rate, now = ev_now(c2s.loop);
+
+	if (st->tokens_at == 0)
+		st->tokens = 2 * rate;		/* a new session: a full burst */
+	else {
+		st->tokens += (now - st->tokens_at) * rate;
+		if (st->tokens > 2 * rate)
+			st->tokens = 2 * rate;
+	}
+	st->tokens_at = now;
+}
+
+double
+limits_stanza_wait(struct stream *st)
+{
+	double	rate = c2s.conf.c2s_stanza_rate;
+
+	if (rate <= 0)
+		return 0;
+	limits_refill(st);
+	return st->tokens >= 1 ? 0 : (1 - st->tokens) / rate;
+}
+
+void
+limits_stanza_take(struct stream *st)
+{
+	if (c2s.conf.c2s_stanza_rate > 0)
+		st->tokens -= 1;
+}

@@ -494,9 +494,13 @@ conn_new(int fd, bool outgoing)
 	c->last_io = ev_now(s2s.loop);
 	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
-	/* set-up deadline; in CS_OPEN the same timer checks idleness */
-	ev_timer_init(&c->timer, conn_timer_cb, s2s.conf.s2s_connect_timeout,
-	    0.);
+	/*
+	 * Set-up deadline (in CS_OPEN the same timer checks idleness). An
+	 * incoming stream may wait for our own stream to its authoritative
+	 * server, which has s2s-connect-timeout to answer: twice that.
+	 */
+	ev_timer_init(&c->timer, conn_timer_cb, s2s.conf.s2s_connect_timeout *
+	    (outgoing ? 1. : 2.), 0.);
 	ev_timer_start(s2s.loop, &c->timer);
 	map_put64(s2s.conns, c->id, c);
 	return c;

@@ -185,6 +185,7 @@ class Server:
         self.proc = None
         self._log = None
         self.problems = []      # found at stop: reported by the fixture
+        self.users = []         # made by new_user()
         with open(self.conf, "w") as f:
             f.write("# written by tests/e2e/conftest.py\n")
             for k, v in self.opts.items():
@@ -220,6 +221,7 @@ class Server:
         u = User("%s@%s" % (uniq(prefix), DOMAIN),
                  password or "pw-" + uniq("p"))
         self.adduser(u.jid, u.password)
+        self.users.append(u)
         return u
 
     # -- lifecycle ------------------------------------------------------

@@ -179,3 +179,115 @@ async def test_unauthenticated_stream_refused(make_server, tmp_path_factory,
     assert b"not-authorized" in data, data
     await asyncio.sleep(0.5)
     assert ca.messages.empty(), "a spoofed message was delivered"
+
+
+S2S_HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server'"
+              " xmlns:stream='http://etherx.jabber.org/streams'"
+              " xmlns:db='jabber:server:dialback' from='%s' to='%s'"
+              " version='1.0'>")
+
+
+async def read_for(reader, pattern, timeout=10):
+    data = b""
+    deadline = time.monotonic() + timeout
+    while pattern not in data:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            chunk = await asyncio.wait_for(reader.read(65536), left)
+        except asyncio.TimeoutError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+async def test_forged_dialback_key(make_server, tmp_path_factory, clients):
+    """A stream that claims b.test with a key b.test never issued: A asks
+    B (db:verify), B says invalid, A answers invalid and accepts nothing
+    from it; real federation between A and B is unaffected."""
+    a, b = pair(make_server, tmp_path_factory, s2s_require_tls="no")
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await clients.login(a, ua, resource="ra")
+    cb = await clients.login(b, ub, resource="rb")
+    port = int(a.opts["s2s-listen"].split(":")[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write((S2S_HEADER % ("b.test", "a.test")).encode())
+    writer.write(b"<db:result from='b.test' to='a.test'>"
+                 + b"0" * 64 + b"</db:result>")
+    await writer.drain()
+    data = await read_for(reader, b"type='invalid'")
+    assert b"type='invalid'" in data, data
+    writer.write(("<message from='x@b.test' to='%s' type='chat'><body>"
+                  "forged</body></message>" % ca.boundjid.full).encode())
+    await writer.drain()
+    data = await read_for(reader, b"</stream:stream>", timeout=5)
+    assert b"not-authorized" in data, data
+    writer.close()
+    await chat(cb, ca)
+    await chat(ca, cb)
+    for m in list(ca.messages._queue):
+        assert m["body"] != "forged"
+
+
+async def test_authoritative_server_never_answers(make_server,
+                                                  tmp_path_factory, clients):
+    """The claimed domain's server accepts our db:verify and never
+    answers: the db:result is answered invalid once s2s-connect-timeout
+    passes, and nothing hangs."""
+    ca_ = mkcert(tmp_path_factory, "a.test")
+    seen = []
+
+    async def mute(reader, writer):
+        seen.append(True)
+        await read_for(reader, b"<stream:stream", timeout=5)
+        writer.write((S2S_HEADER.replace(" from='%s' to='%s'", " id='%s'")
+                      % uniq("id")).encode() + b"<stream:features/>")
+        await writer.drain()
+        await read_for(reader, b"never", timeout=15)     # says nothing
+        writer.close()
+
+    srv_mute = await asyncio.start_server(mute, "127.0.0.1", 0)
+    mport = srv_mute.sockets[0].getsockname()[1]
+    pa = free_port()
+    a = make_server(hosts=[("a.test",) + ca_], s2s_require_tls="no",
+                    s2s_connect_timeout="3",
+                    s2s_listen="127.0.0.1:%d" % pa,
+                    s2s_route="mute.test=127.0.0.1:%d" % mport)
+    reader, writer = await asyncio.open_connection("127.0.0.1", pa)
+    t0 = time.monotonic()
+    writer.write((S2S_HEADER % ("mute.test", "a.test")).encode())
+    writer.write(b"<db:result from='mute.test' to='a.test'>"
+                 + b"1" * 64 + b"</db:result>")
+    await writer.drain()
+    data = await read_for(reader, b"type='invalid'", timeout=10)
+    assert b"type='invalid'" in data, data
+    assert seen, "A never asked mute.test"
+    assert time.monotonic() - t0 < 8
+    writer.close()
+    srv_mute.close()
+
+
+async def test_oversized_stanza_from_a_server(make_server, tmp_path_factory,
+                                              clients):
+    """A server stream sending an element over the limit is closed with
+    <policy-violation/>; the listener keeps serving."""
+    a, b = pair(make_server, tmp_path_factory, s2s_require_tls="no",
+                max_stanza_size="64K")
+    port = int(a.opts["s2s-listen"].split(":")[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write((S2S_HEADER % ("b.test", "a.test")).encode())
+    writer.write(b"<message><body>" + b"q" * (1024 * 1024))
+    try:
+        await writer.drain()
+    except ConnectionError:
+        pass
+    data = await read_for(reader, b"</stream:stream>")
+    assert b"policy-violation" in data, data[-500:]
+    writer.close()
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await clients.login(a, ua, resource="ra")
+    cb = await clients.login(b, ub, resource="rb")
+    await chat(ca, cb)

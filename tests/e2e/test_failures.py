@@ -1,0 +1,223 @@
+"""
+Process failures under load and hostile resources (issue: hardening):
+contacts of sessions lost with a killed c2s see them go unavailable; the
+s2s process is restarted and federation resumes; the router is killed
+while pairs exchange numbered messages and nobody sees a duplicate or a
+reordering; a full disk gives clear errors and loses nothing that was
+acknowledged; a certificate that turns bad makes a child fail to start,
+clearly and with backoff, never in a tight loop.
+"""
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (DOMAIN, NS_PING, SLOW, exchange, stanza_error, uniq)
+from imhelp import (drain, grant, online, ptype, send_message, settle,
+                    wait_presence)
+from test_process import spread_sessions, wait_for
+from test_s2s import chat, pair, user
+
+
+async def test_kill_c2s_contacts_see_unavailable(make_server, clients):
+    """The sessions of a SIGKILLed c2s end as if they had sent unavailable
+    presence: their contacts on the other c2s are told."""
+    srv = make_server(workers=2)
+    by_pid = await spread_sessions(srv, clients, n=12)
+    assert len(by_pid) == 2, "sessions on only one c2s: %s" % list(by_pid)
+    victim, survivor = list(by_pid)
+    watcher = by_pid[survivor][0]
+    wu = next(u for u in srv.users if u.jid == watcher.boundjid.bare)
+    lost = by_pid[victim][:3]
+    watcher.send_raw("<presence/>")     # available: it gets presence
+    for c in lost:
+        cu = next(u for u in srv.users if u.jid == c.boundjid.bare)
+        await grant(watcher, wu, c, cu)     # watcher sees c
+        c.send_raw("<presence/>")
+        await wait_presence(watcher, frm=c.boundjid.full)
+    drain(watcher)
+    os.kill(victim, signal.SIGKILL)
+    for c in lost:
+        await wait_presence(watcher, frm=c.boundjid.full,
+                            type_="unavailable", timeout=5 * SLOW)
+    # the survivors keep exchanging meanwhile
+    s = by_pid[survivor]
+    await exchange(s[0], s[1])
+
+
+async def test_kill_s2s_restarted(make_server, tmp_path_factory, clients):
+    """parleyd restarts a killed s2s process; it links to the router again
+    and federation resumes without touching the other processes."""
+    a, b = pair(make_server, tmp_path_factory)
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await clients.login(a, ua, resource="ra")
+    cb = await clients.login(b, ub, resource="rb")
+    await chat(ca, cb)
+    s2s = [p for p in a.children()
+           if "parley-s2s" in " ".join(open("/proc/%d/cmdline" % p)
+                                       .read().split("\0")[:1])]
+    assert len(s2s) == 1, a.children()
+    c2s_before = set(a.c2s_pids())
+    router_before = a.router_pid()
+    os.kill(s2s[0], signal.SIGKILL)
+    await wait_for(lambda: a.log_text().count("router: s2s connected") >= 2,
+                   10 * SLOW, "a new s2s linked to the router")
+    deadline = time.monotonic() + 10 * SLOW
+    while True:
+        try:
+            await chat(ca, cb)
+            await chat(cb, ca)
+            break
+        except AssertionError:
+            assert time.monotonic() < deadline, "federation did not resume"
+    assert set(a.c2s_pids()) == c2s_before
+    assert a.router_pid() == router_before
+
+
+async def test_kill_router_under_load(make_server, clients):
+    """Pairs exchange numbered messages; the router is SIGKILLed in the
+    middle. Every receiver sees each number at most once and in order;
+    afterwards, with the router back, every pair exchanges again."""
+    srv = make_server(workers=2)
+    npairs = 8
+    pairs = []
+    for i in range(npairs):
+        u, v = srv.new_user("la"), srv.new_user("lb")
+        cu = await clients.login(srv, u, resource="u")
+        cv = await clients.login(srv, v, resource="v")
+        pairs.append((u, cu, v, cv))
+    stop = asyncio.Event()
+    got = {i: [] for i in range(npairs)}
+
+    async def sender(i):
+        _, cu, _, cv = pairs[i]
+        n = 0
+        while not stop.is_set() and not cu.closed.done():
+            cu.send_raw("<message to='%s' type='chat'><body>%d</body>"
+                        "</message>" % (cv.boundjid.full, n))
+            n += 1
+            await asyncio.sleep(0.01)
+
+    async def receiver(i):
+        cv = pairs[i][3]
+        while not stop.is_set():
+            try:
+                m = await asyncio.wait_for(cv.messages.get(), 0.2)
+            except asyncio.TimeoutError:
+                continue
+            if m["type"] == "chat" and m["body"].isdigit():
+                got[i].append(int(m["body"]))
+
+    tasks = [asyncio.ensure_future(sender(i)) for i in range(npairs)]
+    tasks += [asyncio.ensure_future(receiver(i)) for i in range(npairs)]
+    await asyncio.sleep(1.0)
+    old = srv.router_pid()
+    os.kill(old, signal.SIGKILL)
+    await wait_for(lambda: srv.router_pid() not in (None, old), 10 * SLOW,
+                   "a new router")
+    await asyncio.sleep(2.0 * SLOW)
+    stop.set()
+    await asyncio.gather(*tasks)
+    for i, seq in got.items():
+        assert seq, "pair %d received nothing" % i
+        assert len(seq) == len(set(seq)), "pair %d saw duplicates" % i
+        assert seq == sorted(seq), "pair %d saw reordering" % i
+    # the sessions survived the router (the c2s announced them again) or
+    # were closed; the surviving ones exchange again
+    live = [p for p in pairs if not p[1].closed.done()
+            and not p[3].closed.done()]
+    assert live, "every session was lost with the router"
+    for _, cu, _, cv in live:
+        await exchange(cu, cv)
+
+
+def _mount_tmpfs(path, size):
+    os.makedirs(path, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size,
+                        "tmpfs", path], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here: %s" % r.stderr.strip())
+
+
+async def test_full_disk(make_server, tmp_path, clients):
+    """The data directory on a small tmpfs: storing offline messages
+    fails once it is full, with an error to the sender and a clear log
+    line; the server keeps serving, and after a restart every message
+    whose storing was acknowledged (a ping answered after it, with no
+    error before it) is delivered."""
+    data = str(tmp_path / "small")
+    _mount_tmpfs(data, "600k")
+    try:
+        srv = make_server(workers=1, datadir=data, lmdb_mapsize="16M",
+                          offline_max="100000", start=False)
+        u = srv.new_user("fd")
+        srv.start()
+        s = await online(srv, clients, srv.new_user("fs"), resource="s")
+        body = "z" * 4000
+        acked, failed = [], None
+        for i in range(400):
+            mid = send_message(s, u.jid, "%d %s" % (i, body))
+            r = await s.iq("<ping xmlns='%s'/>" % NS_PING, to=DOMAIN)
+            assert r["type"] == "result", str(r)
+            got, = await settle(s)
+            errs = [m for m in got.messages if m["type"] == "error"]
+            if errs:
+                assert errs[0]["id"] == mid, str(errs[0])
+                failed = stanza_error(errs[0])[1]
+                break
+            acked.append(i)
+        assert failed is not None, "the disk never filled"
+        assert failed in ("resource-constraint", "service-unavailable",
+                          "internal-server-error"), failed
+        assert acked, "nothing fitted at all"
+        log = srv.log_text()
+        assert re.search(r"(No space left|map full|ENOSPC|MDB_MAP_FULL)",
+                         log), log[-3000:]
+        # still serving
+        r = await s.iq("<ping xmlns='%s'/>" % NS_PING, to=DOMAIN)
+        assert r["type"] == "result"
+        await clients.close()
+        srv.restart()
+        r = await online(srv, clients, u, resource="r")
+        bodies = [int(m["body"].split()[0]) for m in r.at_login.messages]
+        assert bodies == acked, (len(bodies), len(acked))
+        srv.stop()
+    finally:
+        subprocess.run(["umount", "-l", data], capture_output=True)
+
+
+async def test_bad_certificate_no_crash_loop(make_server, tmp_path_factory,
+                                             clients):
+    """A certificate that turns unreadable while the server runs: a c2s
+    that dies cannot start again; parleyd says why and retries with
+    backoff (not in a tight loop); with the file fixed it comes back."""
+    from test_s2s import mkcert
+    crt, key = mkcert(tmp_path_factory, "bad.test")
+    srv = make_server(workers=1, hosts=[("bad.test", crt, key)])
+    good = open(crt).read()
+    with open(crt, "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\nnot a certificate\n"
+                "-----END CERTIFICATE-----\n")
+    victim = srv.c2s_pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    await asyncio.sleep(4)
+    log = srv.log_text()
+    fails = log.count("bad.test")
+    assert "bad.test" in log and crt in log, log[-3000:]
+    # 4 s of backoff (1 s, 2 s, ...) allows a handful of attempts, never
+    # hundreds
+    starts = len(re.findall(r"started c2s\[1\]", log))
+    assert 2 <= starts <= 5, (starts, log[-3000:])
+    with open(crt, "w") as f:
+        f.write(good)
+    await wait_for(lambda: srv.c2s_pids() and
+                   all(srv.listening(p) for p in srv.c2s_pids()),
+                   40, "the c2s back with a good certificate")
+    c = await clients.login(srv, srv.new_user(), resource="back")
+    r = await c.iq("<ping xmlns='%s'/>" % NS_PING, to=DOMAIN)
+    assert r["type"] == "result"
+    assert fails > 0

@@ -272,7 +272,7 @@ conn_flush(struct conn *c)
 void
 conn_start_reading(struct conn *c)
 {
-	if (!c->reading && c->state != CS_CLOSING && !c->dead) {
+	if (!c->reading && c->state != CS_CLOSING && !c->dead && !c->paused) {
 		ev_io_start(s2s.loop, &c->rio);
 		c->reading = true;
 	}
@@ -369,9 +369,9 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_handshake(c);
 		return;
 	}
-	while (c->state != CS_CLOSING && !c->dead &&
-	    c->state != CS_HANDSHAKE && !(c->state == CS_STARTTLS &&
-	    !c->outgoing)) {
+	while (c->state != CS_CLOSING && !c->dead && !c->paused &&
+	    c->reading && c->state != CS_HANDSHAKE &&
+	    !(c->state == CS_STARTTLS && !c->outgoing)) {
 		if (got >= CONN_READ_BUDGET) {
 			ev_feed_event(s2s.loop, &c->rio, EV_READ);
 			return;

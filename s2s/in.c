@@ -428,6 +428,55 @@ in_release_held(void)
 	}
 }
 
+/*
+ * Backpressure, as in the c2s: while the router link's queue is above its
+ * high-water mark, incoming server streams are not read (TCP then slows
+ * the peer) instead of the queue growing to its cap. A flooding server
+ * is slowed, not obeyed.
+ */
+static int
+in_resume_one(const void *key, size_t len, void *val, void *arg)
+{
+	struct conn	*c = val;
+
+	(void)key;
+	(void)len;
+	(void)arg;
+	if (c->paused && !c->dead) {
+		c->paused = false;
+		conn_start_reading(c);
+		ev_feed_event(s2s.loop, &c->rio, EV_READ);
+	}
+	return 0;
+}
+
+static void
+in_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	if (s2s.up != NULL && link_congested(s2s.up))
+		return;
+	ev_timer_stop(loop, w);
+	s2s.npaused = 0;
+	map_foreach(s2s.conns, in_resume_one, NULL);
+}
+
+void
+in_init(void)
+{
+	ev_timer_init(&s2s.resume, in_resume_cb, 0., 0.01);
+}
+
+static void
+in_pause(struct conn *c)
+{
+	ev_io_stop(s2s.loop, &c->rio);
+	c->reading = false;
+	c->paused = true;
+	if (s2s.npaused++ == 0)
+		ev_timer_again(s2s.loop, &s2s.resume);
+}
+
 /* a stanza: only between domains authenticated on this stream */
 static void
 in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
@@ -483,6 +532,8 @@ in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 	    uplink_stanza(kind, type, tos, froms, buf_rptr(&b),
 	    buf_avail(&b)) == -1))
 		in_hold(c, kind, type, tos, froms, &b);
+	else if (s2s.up != NULL && link_congested(s2s.up) && !c->paused)
+		in_pause(c);
 	buf_clear(&b);
 	free(tos);
 	free(froms);

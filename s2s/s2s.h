@@ -91,6 +91,7 @@ struct conn {
 						   out.c's queue); reading
 						   pauses meanwhile */
 	struct conn		*next_held;
+	bool			 paused;	/* router link congested */
 	bool			 sasl_done;
 	struct conn		*next_dead;
 	struct conn		*next_dirty;
@@ -154,6 +155,8 @@ struct s2s {
 	struct conn		*dead;
 	struct conn		*dirty;
 	struct conn		*held;		/* conns with held stanzas */
+	ev_timer		 resume;	/* polls a congested uplink */
+	size_t			 npaused;
 	ev_prepare		 reaper;
 	struct buf		 scratch;
 };
@@ -194,6 +197,7 @@ void	listen_pause(bool);
 /* in.c: incoming streams (the callbacks of an incoming conn) */
 /* the router link is back: held stanzas go, reading resumes */
 void	in_release_held(void);
+void	in_init(void);
 void	in_accept(struct listener *, int fd);
 void	in_open(struct conn *, const struct xnode *hdr, const char *ns);
 void	in_element(struct conn *, struct xnode *, struct arena *);

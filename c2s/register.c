@@ -20,7 +20,6 @@
 
 #define NS_REGISTER		"jabber:iq:register"
 #define NS_REGISTER_FEATURE	"http://jabber.org/features/iq-register"
-#define REG_PASSWORD_MAX	1023	/* bytes; PBKDF2 hashes it each round */
 #define REG_ADDR_MAX		64	/* "ipv6/64" fits */
 
 /* the host allows it, and TLS is on when required (RFC 6120 5.3.1) */
@@ -116,7 +115,7 @@ register_set(struct stream *st, struct xnode *iq, struct xnode *q,
 		    "the username is not a valid JID localpart");
 		goto done;
 	}
-	if (strlen(pass) > REG_PASSWORD_MAX) {
+	if (strlen(pass) > SCRAM_PASSWORD_MAX) {
 		register_reply(st, iq, a, XERR_NOT_ACCEPTABLE,
 		    "the password is too long");
 		goto done;

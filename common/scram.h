@@ -14,6 +14,8 @@
 #define SCRAM_SALT_MAX		64	/* salts we accept from storage */
 #define SCRAM_ITER_DEFAULT	4096
 #define SCRAM_ITER_MAX		1000000
+/* longest password we set: PBKDF2 hashes it in every round */
+#define SCRAM_PASSWORD_MAX	1023
 
 enum scram_hash { SCRAM_SHA1, SCRAM_SHA256, SCRAM_NHASH };
 

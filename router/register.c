@@ -26,7 +26,6 @@
  * flood from that many addresses is not people signing up.
  */
 #define REG_ADDRS_MAX	4096
-#define REG_PASSWORD_MAX 1023	/* as the c2s: PBKDF2 hashes it each round */
 
 static struct map	*reg_addrs;	/* client address -> ev_tstamp * */
 
@@ -302,7 +301,7 @@ register_passwd(struct rstanza *rs, struct xnode *iq, struct xnode *q,
 		    "only the own password can be changed");
 		goto done;
 	}
-	if (strlen(pass) > REG_PASSWORD_MAX) {
+	if (strlen(pass) > SCRAM_PASSWORD_MAX) {
 		reg_error(rs, iq, a, XERR_NOT_ACCEPTABLE,
 		    "the password is too long");
 		goto done;

@@ -96,6 +96,25 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			log_debug("%016llx stanza for a gone session",
 			    (unsigned long long)h->sid);
 		return 0;
+	case LINK_STANZA_MULTI:
+		link_get_u8(&in, &kind);
+		link_get_u8(&in, &type);
+		link_get_u16(&in, &pad);
+		link_get_strn(&in, &s, &n);
+		link_get_strn(&in, &s, &n);
+		link_get_strn(&in, &xml, &xlen);
+		link_get_u32(&in, &u32);
+		if (in.bad || xml == NULL || u32 > in.left / 8)
+			return -1;
+		while (u32-- > 0) {
+			uint64_t	sid;
+
+			link_get_u64(&in, &sid);
+			if ((st = stream_find(sid)) != NULL &&
+			    st->state == ST_BOUND)
+				stream_write(st, xml, xlen);
+		}
+		return link_in_done(&in) ? 0 : -1;
 	case LINK_REG_RESULT:
 		link_get_u32(&in, &u32);
 		if (!link_in_done(&in))

@@ -16,7 +16,7 @@
 
 #include "buf.h"
 
-#define LINK_VERSION		2
+#define LINK_VERSION		3
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)	/* > max stanza + envelope */
 
@@ -65,6 +65,10 @@ enum { IQ_GET, IQ_SET, IQ_RESULT, IQ_ERROR };
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
 	/*   router->c2s: sid = recipient session */			\
 	X(LINK_STANZA,		0x0201, 20)				\
+	/* router->c2s, sid 0: the same stanza for several sessions */	\
+	/*   (presence fan-out): the LINK_STANZA envelope and xml, */	\
+	/*   then u32 count and count u64 session ids */		\
+	X(LINK_STANZA_MULTI,	0x0202, 24)				\
 	/* ctl->router: str jid, then the creds as in LINK_AUTH_CRED */	\
 	X(LINK_CTL_ADDUSER,	0x0301, 4)				\
 	X(LINK_CTL_PASSWD,	0x0302, 4)				\

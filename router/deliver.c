@@ -25,11 +25,136 @@ deliver_parse(const char *xml, size_t len,
 	return xparse_one(router.parser, xml, len, fn, arg);
 }
 
+/*
+ * Fan-out: while a batch is open, deliveries of the batch's stanza (the
+ * same bytes, from the same sender) are collected per c2s link and sent
+ * as one LINK_STANZA_MULTI per link when it closes, instead of one frame
+ * per recipient. Any other delivery closes the batch first, so the order
+ * of stanzas to a session never changes.
+ */
+struct fan_link {
+	struct rlink	*rl;
+	uint64_t	*sids;
+	size_t		 n, cap;
+};
+
+static struct {
+	bool		 open;
+	int		 kind, type;
+	const char	*from;
+	const char	*xml;
+	size_t		 len;
+	struct fan_link	*links;
+	size_t		 nlinks, cap;
+} fan;
+
+void
+deliver_fanout_begin(int kind, int type, const char *from, const char *xml,
+    size_t len)
+{
+	deliver_fanout_end();
+	fan.open = true;
+	fan.kind = kind;
+	fan.type = type;
+	fan.from = from;
+	fan.xml = xml;
+	fan.len = len;
+}
+
+static void
+fanout_send(struct fan_link *fl)
+{
+	struct link_out	m;
+	size_t		i;
+
+	if (fl->rl->l->failed)
+		return;
+	if (fl->n == 1) {
+		link_begin(&m, fl->rl->l, LINK_STANZA, fl->sids[0]);
+		link_put_u8(&m, (uint8_t)fan.kind);
+		link_put_u8(&m, (uint8_t)fan.type);
+		link_put_u16(&m, 0);
+		link_put_str(&m, NULL);
+		link_put_str(&m, fan.from);
+		link_put_strn(&m, fan.xml, fan.len);
+		link_end(&m);
+		return;
+	}
+	link_begin(&m, fl->rl->l, LINK_STANZA_MULTI, 0);
+	link_put_u8(&m, (uint8_t)fan.kind);
+	link_put_u8(&m, (uint8_t)fan.type);
+	link_put_u16(&m, 0);
+	link_put_str(&m, NULL);
+	link_put_str(&m, fan.from);
+	link_put_strn(&m, fan.xml, fan.len);
+	link_put_u32(&m, (uint32_t)fl->n);
+	for (i = 0; i < fl->n; i++)
+		link_put_u64(&m, fl->sids[i]);
+	link_end(&m);
+}
+
+void
+deliver_fanout_end(void)
+{
+	size_t	i;
+
+	if (!fan.open)
+		return;
+	fan.open = false;
+	for (i = 0; i < fan.nlinks; i++) {
+		if (fan.links[i].n > 0)
+			fanout_send(&fan.links[i]);
+		fan.links[i].n = 0;
+	}
+	fan.nlinks = 0;
+}
+
+/* a delivery of the open batch's stanza: collected; false if it is not */
+static bool
+fanout_add(struct sess *s, int kind, const char *from, const char *xml,
+    size_t xlen)
+{
+	struct fan_link	*fl = NULL;
+	size_t		 i;
+
+	if (xml != fan.xml || xlen != fan.len || kind != fan.kind ||
+	    from == NULL || fan.from == NULL || strcmp(from, fan.from) != 0) {
+		deliver_fanout_end();
+		return false;
+	}
+	for (i = 0; i < fan.nlinks; i++)
+		if (fan.links[i].rl == s->rl) {
+			fl = &fan.links[i];
+			break;
+		}
+	if (fl == NULL) {
+		if (fan.nlinks == fan.cap) {
+			fan.cap = fan.cap ? 2 * fan.cap : 8;
+			fan.links = xrealloc(fan.links, fan.cap *
+			    sizeof(*fan.links));
+			memset(fan.links + fan.nlinks, 0, (fan.cap -
+			    fan.nlinks) * sizeof(*fan.links));
+		}
+		fl = &fan.links[fan.nlinks++];
+		fl->rl = s->rl;
+		fl->n = 0;
+	}
+	if (fl->n == fl->cap) {
+		fl->cap = fl->cap ? 2 * fl->cap : 16;
+		fl->sids = xrealloc(fl->sids, fl->cap * sizeof(*fl->sids));
+	}
+	fl->sids[fl->n++] = s->sid;
+	return true;
+}
+
 void
 deliver_to_sess(struct sess *s, int kind, int type, const char *to,
     const char *from, const char *xml, size_t xlen)
 {
 	struct link_out	m;
+
+	if (fan.open && fanout_add(s, kind, from, xml, xlen))
+		return;
 
 	link_begin(&m, s->rl->l, LINK_STANZA, s->sid);
 	link_put_u8(&m, (uint8_t)kind);

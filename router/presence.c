@@ -490,10 +490,13 @@ pres_broadcast(struct sess *s, int type, const char *xml, size_t len)
 	size_t		i;
 
 	contacts_load(&c, s->user->node, s->user->domain, SUB_FROM);
+	/* one frame per c2s process for all the local contacts */
+	deliver_fanout_begin(KIND_PRESENCE, type, s->full, xml, len);
 	for (i = 0; i < c.n; i++)
 		/* XEP-0191 3.4: no presence to a blocked contact */
 		if (!blocking_blocks(s->user->node, s->user->domain, c.v[i]))
 			pres_route(s->full, c.v[i], type, xml, len);
+	deliver_fanout_end();
 	contacts_clear(&c);
 }
 

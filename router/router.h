@@ -111,6 +111,13 @@ int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);
 
 /* deliver.c */
 void	 deliver_stanza(struct rstanza *);
+/*
+ * Between these, deliveries of this stanza (xml, the same bytes, from
+ * from) are sent as one frame per c2s process (presence broadcast).
+ */
+void	 deliver_fanout_begin(int kind, int type, const char *from,
+	    const char *xml, size_t len);
+void	 deliver_fanout_end(void);
 void	 deliver_to_sess(struct sess *, int kind, int type, const char *to,
 	    const char *from, const char *xml, size_t xlen);
 /*

@@ -101,13 +101,20 @@ UNIT_TESTS	+= store
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 
+# the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
+# into $(BUILD)/bench, never installed
+BENCH_COMMON	+= tests/bench/bench.c
+BENCH_BINS	:= $(BUILD)/bench/loadgen $(BUILD)/bench/relay \
+		   $(BUILD)/bench/provision
+
 obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_LIB	:= $(BUILD)/libparley.a
 PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
 		   $(BIN)/parley-s2s $(BIN)/parleyctl
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
-.PHONY: all deps run test unit unit-valgrind conftest e2e interop asan clean
+.PHONY: all deps run test unit unit-valgrind conftest e2e interop asan clean \
+	bench bench-bins bench-smoke bench-peers
 
 all: $(PROGS)
 
@@ -132,6 +139,17 @@ $(BIN)/parley-s2s: $(call obj,$(S2S_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/parleyctl: $(call obj,$(CTL_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/loadgen: $(call obj,tests/bench/loadgen.c $(BENCH_COMMON))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bench/relay: $(call obj,tests/bench/relay.c $(BENCH_COMMON))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# provision links the store like parleyctl does
+$(BUILD)/bench/provision: $(call obj,tests/bench/provision.c) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -176,7 +194,8 @@ interop: all
 
 test: deps
 	@$(MAKE) --no-print-directory all unit
-	@$(MAKE) --no-print-directory unit-valgrind conftest e2e interop
+	@$(MAKE) --no-print-directory unit-valgrind conftest e2e interop \
+	    bench-smoke
 	@$(MAKE) --no-print-directory asan
 
 asan:
@@ -188,3 +207,20 @@ clean:
 	rm -rf build bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+bench-bins: $(BENCH_BINS)
+
+# Parley alone, full size (about 10 minutes); results in /tmp/parley-bench
+bench: all bench-bins
+	@scripts/bench
+
+# seconds long, no peers: checks that the benchmark works and its numbers
+# are sane (failed logins, lost sessions or no deliveries fail it)
+bench-smoke: all bench-bins
+	@scripts/bench --smoke
+
+# Parley, the relay floor, Prosody, ejabberd and jabberd2 (needs root for
+# scripts/deps-bench.sh on first use)
+bench-peers: all bench-bins
+	@scripts/deps-bench.sh
+	@scripts/bench-peers

@@ -20,6 +20,11 @@
 
 #define STREAM_OUT_MAX		(4u << 20)	/* never-reading clients */
 #define STREAM_READ_CHUNK	16384
+#define STREAM_OUT_KEEP		512		/* output buffer kept when
+						   empty (bytes) */
+#define STREAM_HIBERNATE	5.0		/* seconds of silence before a
+						   session's XML parser is
+						   freed (xstream_hibernate) */
 #define STREAM_ID_LEN		16		/* hex digits */
 
 enum stream_state {

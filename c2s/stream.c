@@ -281,6 +281,9 @@ stream_flush(struct stream *st)
 		}
 		buf_consume(&st->out, (size_t)n);
 	}
+	/* all written: an idle session keeps no output buffer */
+	if (st->out.cap > STREAM_OUT_KEEP)
+		buf_clear(&st->out);
 	ev_io_stop(c2s.loop, &st->wio);
 	if (st->state == ST_STARTTLS) {
 		/* <proceed/> is out: the next bytes are the ClientHello */
@@ -485,6 +488,11 @@ stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		st->last_read = ev_now(c2s.loop);
 		log_trace(TRACE_XML, "%016llx recv %s",
 		    (unsigned long long)st->sid, log_esc(data, (size_t)n));
+		if (st->state == ST_BOUND && xstream_hibernating(st->xs)) {
+			/* awake again: hibernate after the next silence */
+			st->timer.repeat = STREAM_HIBERNATE;
+			ev_timer_again(c2s.loop, &st->timer);
+		}
 		if (xstream_feed(st->xs, data, (size_t)n) == -1) {
 			stream_error(st, xstream_error(st->xs),
 			    xstream_error_text(st->xs));
@@ -529,7 +537,20 @@ stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		stream_error(st, SERR_CONNECTION_TIMEOUT, "idle");
 		return;
 	}
-	w->repeat = c2s.conf.idle_timeout - idle;
+	/* a quiet session keeps no parser: memory per idle session */
+	if (idle >= STREAM_HIBERNATE && !xstream_hibernating(st->xs)) {
+		if (xstream_hibernate(st->xs))
+			log_debug("%016llx idle: parser freed",
+			    (unsigned long long)st->sid);
+	}
+	if (idle >= STREAM_HIBERNATE && !xstream_hibernating(st->xs))
+		w->repeat = STREAM_HIBERNATE;	/* mid-stanza: later */
+	else if (!xstream_hibernating(st->xs) && idle < STREAM_HIBERNATE)
+		w->repeat = STREAM_HIBERNATE - idle;
+	else
+		w->repeat = c2s.conf.idle_timeout - idle;
+	if (w->repeat > c2s.conf.idle_timeout - idle)
+		w->repeat = c2s.conf.idle_timeout - idle;
 	ev_timer_again(loop, w);
 }
 

@@ -40,6 +40,8 @@
  * (see xstream_feed).
  */
 #define XS_DEFER_MIN		1024
+/* prefixes on the stream header that hibernation can rebuild */
+#define XS_HDR_PREFIXES		8
 /* past this the character data buffer is freed after each stanza */
 #define XS_TEXT_KEEP		16384
 
@@ -79,6 +81,14 @@ struct xstream {
 	uint8_t			 u8need, u8lo, u8hi;
 
 	bool			 opened;
+	bool			 waking;	/* feeding the rebuilt header */
+	struct buf		 decls;	/* the header's namespace declarations,
+					   to rebuild it after hibernation */
+	char			*hdr_qname; /* the header's name as written
+					   (NULL: cannot be rebuilt) */
+	char			*dprefix[XS_HDR_PREFIXES];
+	char			*duri[XS_HDR_PREFIXES];
+	unsigned		 ndecl;
 	bool			 in_parse;
 	bool			 stopped;
 	bool			 reset_pending;
@@ -87,6 +97,7 @@ struct xstream {
 };
 
 static void	xs_setup(struct xstream *);
+static int	xs_wake(struct xstream *);
 
 static int __attribute__((format(printf, 3, 4)))
 xs_fail(struct xstream *st, enum stream_err e, const char *fmt, ...)
@@ -133,7 +144,12 @@ xs_check_size(struct xstream *st)
 static void
 xs_clear_stanza(struct xstream *st)
 {
-	arena_reset(&st->arena);
+	/*
+	 * Nothing stays allocated between stanzas: an idle session costs no
+	 * tree memory (docs/BENCHMARKS.md, memory per session); the next
+	 * stanza's first chunk is one malloc.
+	 */
+	arena_free(&st->arena);
 	if (st->ns_used) {
 		memset(st->ns, 0, sizeof(st->ns));
 		st->ns_used = false;
@@ -248,6 +264,39 @@ xs_node(struct xstream *st, const char *name, const char **atts)
 }
 
 static void
+xs_free_decls(struct xstream *st)
+{
+	unsigned	i;
+
+	for (i = 0; i < st->ndecl; i++) {
+		free(st->dprefix[i]);
+		free(st->duri[i]);
+	}
+	st->ndecl = 0;
+	free(st->hdr_qname);
+	st->hdr_qname = NULL;
+	buf_clear(&st->decls);
+}
+
+/* the header's qualified name, from the prefix bound to its namespace */
+static void
+xs_header_qname(struct xstream *st, const struct xnode *n)
+{
+	unsigned	i;
+
+	free(st->hdr_qname);
+	st->hdr_qname = NULL;
+	for (i = 0; i < st->ndecl; i++)
+		if (strcmp(st->duri[i], n->ns) == 0) {
+			st->hdr_qname = xasprintf("%s:%s", st->dprefix[i],
+			    n->name);
+			return;
+		}
+	if (st->hdr_ns != NULL && strcmp(st->hdr_ns, n->ns) == 0)
+		st->hdr_qname = xstrdup(n->name);
+}
+
+static void
 xs_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
 	struct xstream	*st = ud;
@@ -257,6 +306,12 @@ xs_start(void *ud, const XML_Char *name, const XML_Char **atts)
 
 	if (xs_halted(st))
 		return;
+	if (st->waking) {
+		/* the rebuilt stream header: not an element of the stream */
+		st->waking = false;
+		st->nsdecls = 0;
+		return;
+	}
 	st->nsdecls = 0;
 	for (i = 0; atts[i] != NULL; i += 2)
 		nattrs++;
@@ -282,6 +337,7 @@ xs_start(void *ud, const XML_Char *name, const XML_Char **atts)
 	}
 	n = xs_node(st, name, atts);
 	if (!st->opened) {
+		xs_header_qname(st, n);
 		st->opened = true;
 		st->mark = xs_pos(st);
 		dns = st->hdr_ns != NULL ? st->hdr_ns : "";
@@ -381,9 +437,23 @@ xs_nsdecl(void *ud, const XML_Char *prefix, const XML_Char *uri)
 		return;
 	/* counted with the attributes of the element they sit on */
 	st->nsdecls++;
-	if (!st->opened && prefix == NULL)
+	if (st->opened)
+		return;
+	if (prefix == NULL)
 		st->hdr_ns = uri != NULL ?
 		    xs_intern(st, uri, strlen(uri), NULL) : "";
+	/* kept to rebuild the header when the parser wakes up */
+	if (prefix != NULL && uri != NULL && st->ndecl < XS_HDR_PREFIXES) {
+		st->dprefix[st->ndecl] = xstrdup(prefix);
+		st->duri[st->ndecl++] = xstrdup(uri);
+	}
+	buf_puts(&st->decls, prefix != NULL ? " xmlns:" : " xmlns");
+	if (prefix != NULL)
+		buf_puts(&st->decls, prefix);
+	buf_puts(&st->decls, "='");
+	if (uri != NULL)
+		xml_escape(&st->decls, uri, strlen(uri));
+	buf_puts(&st->decls, "'");
 }
 
 static void
@@ -514,6 +584,7 @@ xstream_new(const struct xstream_cb *cb, void *ctx, size_t max_stanza)
 	arena_init(&st->arena);
 	buf_init(&st->text, 0);
 	buf_init(&st->hold, 0);
+	buf_init(&st->decls, XSTREAM_MAX_HEADER);
 	if ((st->p = XML_ParserCreateNS("UTF-8", XS_SEP)) == NULL)
 		fatalx("%s: XML_ParserCreateNS", __func__);
 	xs_setup(st);
@@ -526,18 +597,25 @@ xstream_free(struct xstream *st)
 	if (st == NULL)
 		return;
 	assert(!st->in_parse);
-	XML_ParserFree(st->p);
+	if (st->p != NULL)
+		XML_ParserFree(st->p);
 	arena_free(&st->arena);
 	buf_clear(&st->text);
 	buf_clear(&st->hold);
+	xs_free_decls(st);
 	free(st);
 }
 
 static void
 xs_reinit(struct xstream *st)
 {
-	if (!XML_ParserReset(st->p, "UTF-8"))
+	if (st->p == NULL) {
+		if ((st->p = XML_ParserCreateNS("UTF-8", XS_SEP)) == NULL)
+			fatalx("%s: XML_ParserCreateNS", __func__);
+	} else if (!XML_ParserReset(st->p, "UTF-8"))
 		fatalx("%s: XML_ParserReset", __func__);
+	xs_free_decls(st);
+	st->waking = false;
 	xs_setup(st);
 	xs_clear_stanza(st);
 	st->depth = st->nsdecls = 0;
@@ -674,6 +752,8 @@ xs_feed(struct xstream *st, const char *data, size_t len)
 	if (st->stopped)
 		return xs_fail(st, SERR_INTERNAL_SERVER_ERROR,
 		    "input after xstream_stop without a reset");
+	if (st->p == NULL && xs_wake(st) == -1)
+		return -1;
 	while (len > 0) {
 		/*
 		 * expat sees no more than the cap past the last complete
@@ -722,6 +802,64 @@ xs_feed(struct xstream *st, const char *data, size_t len)
 }
 
 /*
+ * Hibernation: an idle stream between stanzas needs nothing of expat's
+ * state (some 9 KiB per parser) but the namespaces its header declared.
+ * The parser is freed; when input comes, a new one is fed a header with
+ * the same declarations, silently, and parsing goes on.
+ */
+bool
+xstream_hibernate(struct xstream *st)
+{
+	if (st->p == NULL)
+		return true;
+	if (!st->opened || st->depth != 0 || st->in_parse || st->partial > 0 ||
+	    buf_avail(&st->hold) > 0 || st->u8need > 0 || xs_halted(st) ||
+	    st->hdr_qname == NULL)
+		return false;
+	XML_ParserFree(st->p);
+	st->p = NULL;
+	xs_clear_stanza(st);
+	buf_clear(&st->text);
+	buf_clear(&st->hold);
+	return true;
+}
+
+bool
+xstream_hibernating(const struct xstream *st)
+{
+	return st->p == NULL;
+}
+
+static int
+xs_wake(struct xstream *st)
+{
+	struct buf	h;
+	enum XML_Status	rc;
+
+	if ((st->p = XML_ParserCreateNS("UTF-8", XS_SEP)) == NULL)
+		fatalx("%s: XML_ParserCreateNS", __func__);
+	xs_setup(st);
+	buf_init(&h, 0);
+	buf_puts(&h, "<");
+	buf_puts(&h, st->hdr_qname);
+	(void)buf_append(&h, buf_rptr(&st->decls), buf_avail(&st->decls));
+	buf_puts(&h, ">");
+	st->waking = true;
+	st->in_parse = true;
+	rc = XML_Parse(st->p, buf_rptr(&h), (int)buf_avail(&h), XML_FALSE);
+	st->in_parse = false;
+	st->fed = st->mark = buf_avail(&h);
+	st->partial = 0;
+	buf_clear(&h);
+	if (rc != XML_STATUS_OK || st->waking) {
+		st->waking = false;
+		return xs_fail(st, SERR_INTERNAL_SERVER_ERROR,
+		    "cannot rebuild the stream header");
+	}
+	return 0;
+}
+
+/*
  * expat 2.5 scans a partial token again from its start on every
  * XML_Parse, so a long start tag trickled in one byte per read would cost
  * time quadratic in its length. Such a token can only end at a '>': while
@@ -734,7 +872,7 @@ xstream_feed(struct xstream *st, const char *data, size_t len)
 	uint64_t	limit;
 	int		rc;
 
-	if (st->err != SERR_NONE || st->stopped)
+	if (st->err != SERR_NONE || st->stopped || st->p == NULL)
 		return xs_feed(st, data, len);
 	limit = st->mark + (st->opened ? st->max_stanza + XSTREAM_SLACK :
 	    XSTREAM_MAX_HEADER);

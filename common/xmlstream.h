@@ -10,6 +10,7 @@
 #ifndef PARLEY_XMLSTREAM_H
 #define PARLEY_XMLSTREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -59,6 +60,13 @@ void		 xstream_reset(struct xstream *);
 enum stream_err	 xstream_error(const struct xstream *);
 /* human-readable detail of the last error, for logs */
 const char	*xstream_error_text(const struct xstream *);
+/*
+ * Frees the parser of an idle stream that sits between stanzas (false,
+ * and nothing changes, when it does not); the next xstream_feed builds a
+ * new one that goes on where the stream was. Memory for idle sessions.
+ */
+bool		 xstream_hibernate(struct xstream *);
+bool		 xstream_hibernating(const struct xstream *);
 
 /*
  * One-shot parsing of a stanza already serialised by us (the router

@@ -183,3 +183,26 @@ async def test_nul_byte_and_huge_slow_stanza(make_server, clients):
         await expect_stream_error(r, "policy-violation")
     assert sent <= 256 * 1024 + 8192
     await assert_service_works(srv, clients)
+
+
+async def test_idle_session_parser_freed_and_rebuilt(make_server, clients):
+    """After 5 s of silence a session's XML parser is freed (memory per
+    idle session, docs/BENCHMARKS.md); the next stanzas, half of one
+    first, are parsed as if nothing happened."""
+    srv = make_server(workers=1)
+    a, b = srv.new_user(), srv.new_user()
+    ca = await clients.login(srv, a, resource="a")
+    cb = await clients.login(srv, b, resource="b")
+    await exchange(ca, cb)
+    deadline = time.monotonic() + 15
+    while srv.log_text().count("idle: parser freed") < 2:
+        assert time.monotonic() < deadline, "no parser was freed"
+        await asyncio.sleep(0.5)
+    # a stanza split across the wake-up, with a namespace of its own
+    ca.send_raw("<message to='%s' type='chat'><body>half" % cb.boundjid.full)
+    await asyncio.sleep(0.3)
+    ca.send_raw(" and half</body><x xmlns='urn:example:x'/></message>")
+    m = await cb.next_message(what="the split message")
+    assert m["body"] == "half and half", str(m)
+    assert m.xml.find("{urn:example:x}x") is not None, str(m)
+    await exchange(cb, ca)

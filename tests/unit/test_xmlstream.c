@@ -1026,6 +1026,59 @@ test_xparse_nested(void **state)
 	xparse_free(n.xp);
 }
 
+/* ---- hibernation: the parser freed between stanzas, rebuilt on input ---- */
+
+static void
+test_hibernate(void **state)
+{
+	struct rec	*r;
+	const char	*once, *twice;
+	struct buf	 a;
+
+	(void)state;
+	/* the reference: one stream, never hibernated */
+	r = rec_new(65536);
+	assert_int_equal(feeds(r, HDR "<message to='a@b'><body>1</body>"
+	    "</message><stream:error><x xmlns='urn:x'/></stream:error>"
+	    "<iq type='get' id='2'/></stream:stream>"), 0);
+	buf_init(&a, 0);
+	buf_puts(&a, rec_log(r));
+	once = buf_cstr(&a);
+	rec_free(r);
+
+	r = rec_new(65536);
+	assert_false(xstream_hibernate(r->st));		/* not opened yet */
+	assert_int_equal(feeds(r, HDR "<message to='a@b'><body>1</body>"), 0);
+	assert_false(xstream_hibernate(r->st));		/* inside a stanza */
+	assert_int_equal(feeds(r, "</message>"), 0);
+	assert_true(xstream_hibernate(r->st));
+	assert_true(xstream_hibernating(r->st));
+	/* a prefix of the header, then the default namespace again */
+	assert_int_equal(feeds(r, "<stream:error><x xmlns='urn:x'/>"
+	    "</stream:error>"), 0);
+	assert_false(xstream_hibernating(r->st));
+	assert_true(xstream_hibernate(r->st));
+	assert_int_equal(feeds(r, "<iq type='get' id='2'/></stream:stream>"),
+	    0);
+	twice = rec_log(r);
+	/* the same events: nothing seen twice, nothing lost */
+	assert_string_equal(once, twice);
+	assert_int_equal(r->opens, 1);
+	assert_int_equal(r->closes, 1);
+	rec_free(r);
+
+	/* limits hold after waking: an oversized stanza still fails */
+	r = rec_new(100);
+	assert_int_equal(feeds(r, HDR "<a/>"), 0);
+	assert_true(xstream_hibernate(r->st));
+	assert_int_equal(feeds(r, "<message><body>"
+	    "0123456789012345678901234567890123456789012345678901234567890"
+	    "0123456789012345678901234567890123456789</body></message>"), -1);
+	assert_int_equal(xstream_error(r->st), SERR_POLICY_VIOLATION);
+	rec_free(r);
+	buf_clear(&a);
+}
+
 int
 main(void)
 {
@@ -1052,6 +1105,7 @@ main(void)
 		cmocka_unit_test(test_reset_from_callback),
 		cmocka_unit_test(test_reset_second_stream),
 		cmocka_unit_test(test_xparse_nested),
+		cmocka_unit_test(test_hibernate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

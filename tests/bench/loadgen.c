@@ -1,0 +1,1547 @@
+/*
+ * The benchmark's load generator: real XMPP clients (TCP, STARTTLS,
+ * SCRAM-SHA-1, bind, session when required, initial presence) in one libev
+ * loop, driving one scenario against one server and measuring the server's
+ * CPU and memory from /proc. Output: one JSON line per figure on stdout,
+ * a human summary on stderr. See docs/BENCHMARKS.md.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <expat.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "bench.h"
+
+#define NS_SEP		'|'
+#define TEXT_MAX	4096
+#define ATTR_MAX	256
+#define LOGIN_TIMEOUT	60.0
+#define STALL_TIMEOUT	5.0
+
+enum state {
+	S_CONNECT, S_FEAT1, S_PROCEED, S_HANDSHAKE, S_FEAT2, S_CHAL, S_SUCC,
+	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD
+};
+
+enum scen { SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE };
+
+struct user {
+	uint8_t		 salt[64];
+	size_t		 saltlen;
+	unsigned	 iter;
+	bool		 cached;
+	uint8_t		 client_key[20];
+	uint8_t		 stored_key[20];
+	uint8_t		 server_key[20];
+};
+
+struct conn {
+	int		 fd;
+	ev_io		 io;
+	enum state	 st;
+	gnutls_session_t tls;
+	bool		 tls_on;
+	XML_Parser	 xp;
+	bool		 restart;	/* reset the parser after this chunk */
+	bool		 start_tls;	/* begin the handshake after this chunk */
+	bool		 closing;
+	uint32_t	 idx;		/* user index */
+	struct obuf	 out;
+	double		 t0;		/* connect time */
+	/* SCRAM */
+	char		 cnonce[32];
+	char		*cfmb;		/* client-first-message-bare */
+	uint8_t		 ssig[20];
+	/* XML */
+	int		 depth;
+	char		 sname[16];	/* stanza local name */
+	char		 stype[16];
+	char		 sid[ATTR_MAX];
+	char		 sfrom[ATTR_MAX];
+	bool		 f_starttls, f_mech, f_bind, f_sess, f_sess_opt;
+	bool		 ping, in_status;
+	char		 text[TEXT_MAX];
+	size_t		 textlen;
+	/* scenario */
+	uint32_t	 inflight;	/* messages or presence updates */
+	double		 last_progress;
+	uint32_t	 seq;
+};
+
+static struct {
+	const char	*host;
+	int		 port;
+	const char	*domain;
+	const char	*prefix;
+	const char	*password;
+	const char	*label;
+	const char	*srcnet;	/* first three octets, e.g. 127.0.1 */
+	enum scen	 scen;
+	const char	*scen_name;
+	uint32_t	 n, conc, pool, idle, pairs, window, users, contacts;
+	double		 secs, warmup, settle;
+	bool		 bare;
+	bool		 no_verify;
+	int		 pids[16];
+	int		 npids;
+	FILE		*json;
+} opt;
+
+static struct ev_loop		*loop;
+static gnutls_certificate_credentials_t xcred;
+static gnutls_priority_t	 prio;
+static struct user		*users;
+static struct conn		**conns;	/* by user index (slot) */
+static uint32_t			 nconns;
+static uint32_t			 srcaddr;
+static ev_timer			 tick;
+static ev_timer			 phase_timer;
+
+/* counters */
+static uint64_t	 started, ready, failed, closed_early, delivered, sent;
+static uint64_t	 errors_stanza, stalls, login_next, self_presence;
+static struct samples	 lat_login, lat_deliv;
+static bool	 measuring;
+static int	 phase;
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void conn_free(struct conn *);
+static void conn_flush(struct conn *);
+static void scen_ready(struct conn *);
+static void scen_stanza(struct conn *);
+static void scen_closed(struct conn *);
+
+/* ---- output ---------------------------------------------------------- */
+
+static void
+emit(const char *figure, double value, const char *unit)
+{
+	fprintf(opt.json, "{\"server\":\"%s\",\"scenario\":\"%s\","
+	    "\"figure\":\"%s\",\"value\":%.6g,\"unit\":\"%s\"}\n",
+	    opt.label, opt.scen_name, figure, value, unit);
+	fflush(opt.json);
+	fprintf(stderr, "  %-28s %14.6g %s\n", figure, value, unit);
+}
+
+static void
+conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	obuf_vprintf(&c->out, fmt, ap);
+	va_end(ap);
+}
+
+static void
+xml_escape_into(char *dst, size_t cap, const char *src)
+{
+	size_t	i = 0;
+
+	for (; *src && i + 7 < cap; src++) {
+		switch (*src) {
+		case '<': memcpy(dst + i, "&lt;", 4); i += 4; break;
+		case '&': memcpy(dst + i, "&amp;", 5); i += 5; break;
+		case '\'': memcpy(dst + i, "&apos;", 6); i += 6; break;
+		default: dst[i++] = *src;
+		}
+	}
+	dst[i] = '\0';
+}
+
+/* ---- connection I/O ---------------------------------------------------- */
+
+static void
+conn_events(struct conn *c)
+{
+	int	ev = EV_READ;
+
+	if (c->st == S_CONNECT || c->out.len > c->out.off)
+		ev |= EV_WRITE;
+	if (c->st == S_HANDSHAKE)
+		ev = gnutls_record_get_direction(c->tls) ? EV_WRITE : EV_READ;
+	if ((c->io.events & (EV_READ | EV_WRITE)) != ev) {
+		ev_io_stop(loop, &c->io);
+		ev_io_set(&c->io, c->fd, ev);
+		ev_io_start(loop, &c->io);
+	}
+}
+
+static void
+conn_fail(struct conn *c, const char *why)
+{
+	if (c->st == S_DEAD)
+		return;
+	if (c->st != S_READY) {
+		failed++;
+		if (failed <= 5)
+			fprintf(stderr, "loadgen: login of %s%u failed: %s\n",
+			    opt.prefix, c->idx, why);
+	} else if (!c->closing) {
+		closed_early++;
+		if (closed_early <= 5)
+			fprintf(stderr, "loadgen: session %s%u lost: %s\n",
+			    opt.prefix, c->idx, why);
+	}
+	c->st = S_DEAD;
+	scen_closed(c);
+}
+
+static void
+stream_header(struct conn *c)
+{
+	conn_printf(c, "<?xml version='1.0'?><stream:stream "
+	    "xmlns='jabber:client' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' "
+	    "to='%s' version='1.0'>", opt.domain);
+}
+
+static void xml_start(void *, const XML_Char *, const XML_Char **);
+static void xml_end(void *, const XML_Char *);
+static void xml_text(void *, const XML_Char *, int);
+
+static void
+parser_setup(struct conn *c)
+{
+	if (c->xp == NULL)
+		c->xp = XML_ParserCreateNS(NULL, NS_SEP);
+	else
+		XML_ParserReset(c->xp, NULL);
+	if (c->xp == NULL)
+		fatal_exit("XML_ParserCreateNS");
+	XML_SetUserData(c->xp, c);
+	XML_SetElementHandler(c->xp, xml_start, xml_end);
+	XML_SetCharacterDataHandler(c->xp, xml_text);
+	c->depth = 0;
+}
+
+static void
+tls_begin(struct conn *c)
+{
+	int	rc;
+
+	if ((rc = gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
+		fatal_exit("gnutls_init: %s", gnutls_strerror(rc));
+	gnutls_priority_set(c->tls, prio);
+	gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, xcred);
+	gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, opt.domain,
+	    strlen(opt.domain));
+	gnutls_transport_set_int(c->tls, c->fd);
+	c->st = S_HANDSHAKE;
+}
+
+static int
+tls_handshake(struct conn *c)
+{
+	int	rc = gnutls_handshake(c->tls);
+
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+		return 0;
+	if (rc < 0) {
+		conn_fail(c, gnutls_strerror(rc));
+		return -1;
+	}
+	c->tls_on = true;
+	c->st = S_FEAT2;
+	parser_setup(c);
+	stream_header(c);
+	return 0;
+}
+
+static int
+conn_feed(struct conn *c, const char *p, size_t n)
+{
+	if (XML_Parse(c->xp, p, (int)n, 0) == XML_STATUS_ERROR) {
+		conn_fail(c, XML_ErrorString(XML_GetErrorCode(c->xp)));
+		return -1;
+	}
+	if (c->st == S_DEAD)
+		return -1;
+	if (c->restart) {
+		c->restart = false;
+		parser_setup(c);
+	}
+	if (c->start_tls) {
+		c->start_tls = false;
+		tls_begin(c);
+		if (tls_handshake(c) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+conn_read(struct conn *c)
+{
+	char	buf[16384];
+	ssize_t	n;
+	int	i;
+
+	for (i = 0; i < 8 && c->st != S_DEAD; i++) {
+		if (c->st == S_HANDSHAKE) {
+			(void)tls_handshake(c);
+			return;
+		}
+		if (c->tls_on) {
+			n = gnutls_record_recv(c->tls, buf, sizeof(buf));
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+				return;
+			if (n < 0) {
+				conn_fail(c, gnutls_strerror((int)n));
+				return;
+			}
+		} else {
+			n = recv(c->fd, buf, sizeof(buf), 0);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				return;
+			if (n == -1) {
+				conn_fail(c, strerror(errno));
+				return;
+			}
+		}
+		if (n == 0) {
+			conn_fail(c, "closed by server");
+			return;
+		}
+		if (conn_feed(c, buf, (size_t)n) == -1)
+			return;
+		if (c->tls_on && c->st != S_HANDSHAKE &&
+		    gnutls_record_check_pending(c->tls) > 0)
+			i--;
+	}
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	ssize_t	n;
+	size_t	len;
+
+	if (c->st == S_DEAD || c->st == S_CONNECT || c->st == S_HANDSHAKE)
+		return;
+	while (c->out.off < c->out.len) {
+		len = c->out.len - c->out.off;
+		if (c->tls_on) {
+			if (len > 16384)
+				len = 16384;
+			n = gnutls_record_send(c->tls, c->out.data + c->out.off,
+			    len);
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+				break;
+			if (n < 0) {
+				conn_fail(c, gnutls_strerror((int)n));
+				return;
+			}
+		} else {
+			n = send(c->fd, c->out.data + c->out.off, len,
+			    MSG_NOSIGNAL);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n == -1) {
+				conn_fail(c, strerror(errno));
+				return;
+			}
+		}
+		c->out.off += (size_t)n;
+	}
+	if (c->out.off == c->out.len)
+		c->out.off = c->out.len = 0;
+}
+
+static void
+conn_io_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct conn	*c = (struct conn *)((char *)w -
+	    offsetof(struct conn, io));
+	int		 err = 0;
+	socklen_t	 sl = sizeof(err);
+
+	(void)l;
+	if (c->st == S_CONNECT) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
+		    err != 0) {
+			conn_fail(c, strerror(err ? err : errno));
+			goto out;
+		}
+		c->st = S_FEAT1;
+		stream_header(c);
+	} else if (c->st == S_HANDSHAKE) {
+		if (tls_handshake(c) == -1)
+			goto out;
+	} else if (revents & EV_READ)
+		conn_read(c);
+	if (c->st != S_DEAD)
+		conn_flush(c);
+out:
+	if (c->st == S_DEAD)
+		conn_free(c);
+	else
+		conn_events(c);
+}
+
+static struct conn *
+conn_new(uint32_t idx)
+{
+	struct conn		*c;
+	struct sockaddr_in	 src, dst;
+	int			 one = 1;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		fatal_exit("calloc");
+	c->idx = idx;
+	c->t0 = now();
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1)
+		fatal_exit("socket: %s", strerror(errno));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof(one));
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
+	/* rotate the last octet over 1..254: 254 x 28k ports */
+	src.sin_addr.s_addr = srcaddr | htonl(1 + (started % 254));
+	if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) == -1)
+		fatal_exit("bind: %s", strerror(errno));
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons((uint16_t)opt.port);
+	if (inet_pton(AF_INET, opt.host, &dst.sin_addr) != 1)
+		fatal_exit("bad host %s", opt.host);
+	started++;
+	c->st = S_CONNECT;
+	ev_io_init(&c->io, conn_io_cb, c->fd, EV_WRITE);
+	if (connect(c->fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 &&
+	    errno != EINPROGRESS) {
+		fprintf(stderr, "loadgen: connect: %s\n", strerror(errno));
+		c->st = S_DEAD;
+		failed++;
+		close(c->fd);
+		free(c);
+		return NULL;
+	}
+	ev_io_start(loop, &c->io);
+	parser_setup(c);
+	return c;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	ev_io_stop(loop, &c->io);
+	if (c->tls != NULL)
+		gnutls_deinit(c->tls);
+	close(c->fd);
+	if (c->xp != NULL)
+		XML_ParserFree(c->xp);
+	free(c->cfmb);
+	free(c->out.data);
+	if (c->idx < nconns && conns[c->idx] == c)
+		conns[c->idx] = NULL;
+	free(c);
+}
+
+/* graceful end: close the stream and the socket */
+static void
+conn_close(struct conn *c)
+{
+	c->closing = true;
+	conn_printf(c, "</stream:stream>");
+	conn_flush(c);
+	c->st = S_DEAD;
+	conn_free(c);
+}
+
+/* ---- SCRAM-SHA-1 (RFC 5802) ------------------------------------------- */
+
+static void
+sasl_start(struct conn *c)
+{
+	uint8_t	rnd[18];
+	char	b64[512];
+
+	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
+	b64_encode(rnd, sizeof(rnd), c->cnonce, sizeof(c->cnonce));
+	free(c->cfmb);
+	if (asprintf(&c->cfmb, "n=%s%u,r=%s", opt.prefix, c->idx,
+	    c->cnonce) == -1)
+		fatal_exit("asprintf");
+	{
+		char	first[300];
+
+		snprintf(first, sizeof(first), "n,,%s", c->cfmb);
+		b64_encode((const uint8_t *)first, strlen(first), b64,
+		    sizeof(b64));
+	}
+	conn_printf(c, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='SCRAM-SHA-1'>%s</auth>", b64);
+	c->st = S_CHAL;
+}
+
+static void
+sasl_challenge(struct conn *c)
+{
+	char		 sfm[1024], final[1200], b64[2048];
+	uint8_t		 salted[20], csig[20], proof[20], salt[64];
+	const char	*r = NULL, *s = NULL, *i = NULL;
+	char		*p, *tok, *save = NULL, copy[1024];
+	struct user	*u = &users[c->idx];
+	size_t		 n, saltlen, k;
+	unsigned	 iter;
+	gnutls_datum_t	 key, sd;
+
+	n = b64_decode(c->text, (uint8_t *)sfm, sizeof(sfm) - 1);
+	if (n == (size_t)-1) {
+		conn_fail(c, "bad base64 in challenge");
+		return;
+	}
+	sfm[n] = '\0';
+	memcpy(copy, sfm, n + 1);
+	for (p = copy; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
+		if (strncmp(tok, "r=", 2) == 0)
+			r = tok + 2;
+		else if (strncmp(tok, "s=", 2) == 0)
+			s = tok + 2;
+		else if (strncmp(tok, "i=", 2) == 0)
+			i = tok + 2;
+	}
+	if (r == NULL || s == NULL || i == NULL ||
+	    strncmp(r, c->cnonce, strlen(c->cnonce)) != 0) {
+		conn_fail(c, "bad server-first-message");
+		return;
+	}
+	saltlen = b64_decode(s, salt, sizeof(salt));
+	iter = (unsigned)strtoul(i, NULL, 10);
+	if (saltlen == (size_t)-1 || iter == 0) {
+		conn_fail(c, "bad salt or iteration count");
+		return;
+	}
+	/* a real client keeps the salted password per account */
+	if (!u->cached || u->iter != iter || u->saltlen != saltlen ||
+	    memcmp(u->salt, salt, saltlen) != 0) {
+		key.data = (unsigned char *)opt.password;
+		key.size = (unsigned)strlen(opt.password);
+		sd.data = salt;
+		sd.size = (unsigned)saltlen;
+		if (gnutls_pbkdf2(GNUTLS_MAC_SHA1, &key, &sd, iter, salted,
+		    sizeof(salted)) < 0)
+			fatal_exit("gnutls_pbkdf2");
+		gnutls_hmac_fast(GNUTLS_MAC_SHA1, salted, 20, "Client Key",
+		    10, u->client_key);
+		gnutls_hash_fast(GNUTLS_DIG_SHA1, u->client_key, 20,
+		    u->stored_key);
+		gnutls_hmac_fast(GNUTLS_MAC_SHA1, salted, 20, "Server Key",
+		    10, u->server_key);
+		memcpy(u->salt, salt, saltlen);
+		u->saltlen = saltlen;
+		u->iter = iter;
+		u->cached = true;
+	}
+	/* AuthMessage = client-first-bare "," server-first "," final-no-proof */
+	snprintf(final, sizeof(final), "%s,%s,c=biws,r=%s", c->cfmb, sfm, r);
+	gnutls_hmac_fast(GNUTLS_MAC_SHA1, u->stored_key, 20, final,
+	    strlen(final), csig);
+	gnutls_hmac_fast(GNUTLS_MAC_SHA1, u->server_key, 20, final,
+	    strlen(final), c->ssig);
+	for (k = 0; k < 20; k++)
+		proof[k] = u->client_key[k] ^ csig[k];
+	n = (size_t)snprintf(final, sizeof(final), "c=biws,r=%s,p=", r);
+	b64_encode(proof, 20, final + n, sizeof(final) - n);
+	b64_encode((const uint8_t *)final, strlen(final), b64, sizeof(b64));
+	conn_printf(c, "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+	    "%s</response>", b64);
+	c->st = S_SUCC;
+}
+
+static int
+sasl_success(struct conn *c)
+{
+	char	sfinal[256], want[64];
+	size_t	n;
+
+	if (opt.no_verify)
+		return 0;
+	n = b64_decode(c->text, (uint8_t *)sfinal, sizeof(sfinal) - 1);
+	if (n == (size_t)-1)
+		return -1;
+	sfinal[n] = '\0';
+	memcpy(want, "v=", 2);
+	b64_encode(c->ssig, 20, want + 2, sizeof(want) - 2);
+	return strcmp(sfinal, want) == 0 ? 0 : -1;
+}
+
+/* ---- XML events -------------------------------------------------------- */
+
+static const char *
+local(const char *name, const char **ns, size_t *nslen)
+{
+	const char	*p = strchr(name, NS_SEP);
+
+	if (p == NULL) {
+		*ns = "";
+		*nslen = 0;
+		return name;
+	}
+	*ns = name;
+	*nslen = (size_t)(p - name);
+	return p + 1;
+}
+
+static bool
+ns_is(const char *ns, size_t nslen, const char *want)
+{
+	return strlen(want) == nslen && memcmp(ns, want, nslen) == 0;
+}
+
+static void
+xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+	struct conn	*c = ud;
+	const char	*ns, *ln;
+	size_t		 nslen, i;
+
+	c->depth++;
+	ln = local(name, &ns, &nslen);
+	if (c->depth == 2) {
+		snprintf(c->sname, sizeof(c->sname), "%s", ln);
+		c->stype[0] = c->sid[0] = c->sfrom[0] = '\0';
+		c->f_starttls = c->f_mech = c->f_bind = false;
+		c->f_sess = c->f_sess_opt = c->ping = c->in_status = false;
+		c->textlen = 0;
+		for (i = 0; atts[i] != NULL; i += 2) {
+			if (strcmp(atts[i], "type") == 0)
+				snprintf(c->stype, sizeof(c->stype), "%s",
+				    atts[i + 1]);
+			else if (strcmp(atts[i], "id") == 0)
+				snprintf(c->sid, sizeof(c->sid), "%s",
+				    atts[i + 1]);
+			else if (strcmp(atts[i], "from") == 0)
+				snprintf(c->sfrom, sizeof(c->sfrom), "%s",
+				    atts[i + 1]);
+		}
+	} else if (c->depth == 3) {
+		if (strcmp(ln, "starttls") == 0)
+			c->f_starttls = true;
+		else if (strcmp(ln, "mechanisms") == 0)
+			c->f_mech = true;
+		else if (strcmp(ln, "bind") == 0)
+			c->f_bind = true;
+		else if (strcmp(ln, "session") == 0 &&
+		    ns_is(ns, nslen, "urn:ietf:params:xml:ns:xmpp-session"))
+			c->f_sess = true;
+		else if (strcmp(ln, "ping") == 0)
+			c->ping = true;
+		else if (strcmp(ln, "status") == 0) {
+			c->in_status = true;
+			c->textlen = 0;
+		}
+	} else if (c->depth == 4 && strcmp(ln, "optional") == 0 && c->f_sess)
+		c->f_sess_opt = true;
+}
+
+static void
+xml_text(void *ud, const XML_Char *s, int len)
+{
+	struct conn	*c = ud;
+
+	if (c->depth != 2 && !(c->depth == 3 && c->in_status))
+		return;
+	if (c->textlen + (size_t)len >= TEXT_MAX)
+		return;
+	memcpy(c->text + c->textlen, s, (size_t)len);
+	c->textlen += (size_t)len;
+	c->text[c->textlen] = '\0';
+}
+
+static void
+on_stanza(struct conn *c)
+{
+	c->text[c->textlen] = '\0';
+	switch (c->st) {
+	case S_FEAT1:
+		if (strcmp(c->sname, "features") != 0 || !c->f_starttls)
+			return conn_fail(c, "no STARTTLS offered");
+		conn_printf(c, "<starttls "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+		c->st = S_PROCEED;
+		return;
+	case S_PROCEED:
+		if (strcmp(c->sname, "proceed") != 0)
+			return conn_fail(c, "STARTTLS refused");
+		c->start_tls = true;
+		return;
+	case S_FEAT2:
+		if (strcmp(c->sname, "features") != 0 || !c->f_mech)
+			return conn_fail(c, "no SASL offered");
+		sasl_start(c);
+		return;
+	case S_CHAL:
+		if (strcmp(c->sname, "challenge") != 0)
+			return conn_fail(c, "SCRAM-SHA-1 refused");
+		sasl_challenge(c);
+		return;
+	case S_SUCC:
+		if (strcmp(c->sname, "success") != 0)
+			return conn_fail(c, "authentication failed");
+		if (sasl_success(c) == -1)
+			return conn_fail(c, "bad server signature");
+		c->st = S_FEAT3;
+		c->restart = true;
+		stream_header(c);
+		return;
+	case S_FEAT3:
+		if (strcmp(c->sname, "features") != 0 || !c->f_bind)
+			return conn_fail(c, "no resource binding offered");
+		/* RFC 3921 session: only when not marked optional */
+		c->f_sess = c->f_sess && !c->f_sess_opt;
+		conn_printf(c, "<iq type='set' id='b'><bind "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r%u"
+		    "</resource></bind></iq>", c->idx);
+		c->st = S_BIND;
+		c->f_bind = c->f_sess;	/* remember across the next stanza */
+		return;
+	case S_BIND:
+		if (strcmp(c->sname, "iq") != 0 || strcmp(c->sid, "b") != 0)
+			return;
+		if (strcmp(c->stype, "result") != 0)
+			return conn_fail(c, "bind failed");
+		if (c->f_bind) {
+			conn_printf(c, "<iq type='set' id='s'><session "
+			    "xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
+			    "</iq>");
+			c->st = S_SESS;
+			return;
+		}
+		c->st = S_READY;
+		scen_ready(c);
+		return;
+	case S_SESS:
+		if (strcmp(c->sname, "iq") != 0 || strcmp(c->sid, "s") != 0)
+			return;
+		if (strcmp(c->stype, "result") != 0)
+			return conn_fail(c, "session failed");
+		c->st = S_READY;
+		scen_ready(c);
+		return;
+	case S_READY:
+		if (strcmp(c->sname, "iq") == 0 &&
+		    (strcmp(c->stype, "get") == 0 ||
+		    strcmp(c->stype, "set") == 0)) {
+			char	id[ATTR_MAX * 6 + 1], from[ATTR_MAX * 6 + 1];
+
+			xml_escape_into(id, sizeof(id), c->sid);
+			xml_escape_into(from, sizeof(from), c->sfrom);
+			if (c->ping)
+				conn_printf(c, "<iq type='result' id='%s'%s%s%s/>",
+				    id, *from ? " to='" : "", from,
+				    *from ? "'" : "");
+			else
+				conn_printf(c, "<iq type='error' id='%s'%s%s%s>"
+				    "<error type='cancel'><service-unavailable "
+				    "xmlns='urn:ietf:params:xml:ns:"
+				    "xmpp-stanzas'/></error></iq>", id,
+				    *from ? " to='" : "", from,
+				    *from ? "'" : "");
+			return;
+		}
+		scen_stanza(c);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+xml_end(void *ud, const XML_Char *name)
+{
+	struct conn	*c = ud;
+
+	(void)name;
+	if (c->depth == 2)
+		on_stanza(c);
+	else if (c->depth == 3)
+		c->in_status = false;
+	else if (c->depth == 1 && c->st != S_DEAD)
+		conn_fail(c, "stream closed by server");
+	c->depth--;
+}
+
+/* ---- server measurements ----------------------------------------------- */
+
+struct srvstat {
+	double	cpu;		/* seconds, utime+stime of the process tree */
+	double	rss;		/* bytes, sum of VmRSS */
+	int	nproc;
+};
+
+static int
+proc_ppid(int pid, double *cpu)
+{
+	char	path[64], buf[1024], *p;
+	FILE	*f;
+	size_t	n;
+	int	ppid, i;
+	unsigned long	ut, stt;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	p += 2;
+	/* fields from 3 (state): ppid is 4, utime 14, stime 15 */
+	if (*p == 'Z')
+		return -1;
+	p = strchr(p, ' ') + 1;
+	ppid = atoi(p);
+	for (i = 4; i < 14; i++)
+		p = strchr(p, ' ') + 1;
+	ut = strtoul(p, &p, 10);
+	stt = strtoul(p, &p, 10);
+	if (cpu != NULL)
+		*cpu = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+	return ppid;
+}
+
+static double
+proc_rss(int pid)
+{
+	char	path[64], line[256];
+	FILE	*f;
+	double	kb = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = strtod(line + 6, NULL);
+			break;
+		}
+	fclose(f);
+	return kb * 1024;
+}
+
+/* the roots given with -x and all their descendants */
+static void
+server_stat(struct srvstat *s)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		*pid = NULL, *ppid = NULL, n = 0, cap = 0, i, j, k;
+	bool		*in = NULL, changed;
+	double		 cpu;
+
+	memset(s, 0, sizeof(*s));
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			pid = realloc(pid, sizeof(int) * (size_t)cap);
+			ppid = realloc(ppid, sizeof(int) * (size_t)cap);
+			if (pid == NULL || ppid == NULL)
+				fatal_exit("realloc");
+		}
+		pid[n] = atoi(de->d_name);
+		if ((ppid[n] = proc_ppid(pid[n], NULL)) == -1)
+			continue;
+		n++;
+	}
+	closedir(d);
+	in = calloc((size_t)n + 1, sizeof(bool));
+	for (i = 0; i < n; i++)
+		for (k = 0; k < opt.npids; k++)
+			if (pid[i] == opt.pids[k])
+				in[i] = true;
+	do {
+		changed = false;
+		for (i = 0; i < n; i++) {
+			if (in[i])
+				continue;
+			for (j = 0; j < n; j++)
+				if (in[j] && ppid[i] == pid[j]) {
+					in[i] = changed = true;
+					break;
+				}
+		}
+	} while (changed);
+	for (i = 0; i < n; i++) {
+		if (!in[i])
+			continue;
+		if (proc_ppid(pid[i], &cpu) == -1)
+			continue;
+		s->cpu += cpu;
+		s->rss += proc_rss(pid[i]);
+		s->nproc++;
+	}
+	free(pid);
+	free(ppid);
+	free(in);
+}
+
+static double
+self_cpu(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- scenarios ---------------------------------------------------------- */
+
+static struct srvstat	 m_srv0, m_srv1;
+static double		 m_t0, m_t1, m_self0, m_self1;
+static uint64_t		 m_deliv0, m_deliv1, m_sent0;
+static uint32_t		 target_ready, next_login;
+
+static void
+measure_begin(void)
+{
+	server_stat(&m_srv0);
+	m_t0 = now();
+	m_self0 = self_cpu();
+	m_deliv0 = delivered;
+	m_sent0 = sent;
+	samples_reset(&lat_deliv);
+	stalls = 0;
+	measuring = true;
+}
+
+static void
+measure_end(void)
+{
+	server_stat(&m_srv1);
+	m_t1 = now();
+	m_self1 = self_cpu();
+	m_deliv1 = delivered;
+	measuring = false;
+}
+
+/* the user index for connection number i of this scenario */
+static void
+login_more(void)
+{
+	uint32_t	 idx;
+	struct conn	*c;
+
+	while (next_login < target_ready &&
+	    started - ready - failed < opt.conc) {
+		if (opt.scen == SC_LOGIN)
+			idx = next_login % opt.pool;
+		else
+			idx = next_login;
+		if (conns[idx] != NULL) {
+			/* the previous login of this user is still going */
+			break;
+		}
+		next_login++;
+		if ((c = conn_new(idx)) != NULL)
+			conns[idx] = c;
+	}
+}
+
+static struct conn *
+peer_of(struct conn *c)
+{
+	uint32_t	p = c->idx ^ 1u;
+
+	return p < nconns ? conns[p] : NULL;
+}
+
+static void
+msg_send(struct conn *c)
+{
+	struct conn	*p = peer_of(c);
+
+	while (c->inflight < opt.window && c->st == S_READY) {
+		c->inflight++;
+		c->seq++;
+		sent++;
+		if (opt.bare)
+			conn_printf(c, "<message to='%s%u@%s' type='chat' "
+			    "id='%u-%" PRIu64 "'><body>Hello, this is message "
+			    "%u of a benchmark run; nothing to see here."
+			    "</body></message>", opt.prefix, c->idx ^ 1u,
+			    opt.domain, c->idx, now_us(), c->seq);
+		else
+			conn_printf(c, "<message to='%s%u@%s/r%u' type='chat' "
+			    "id='%u-%" PRIu64 "'><body>Hello, this is message "
+			    "%u of a benchmark run; nothing to see here."
+			    "</body></message>", opt.prefix, c->idx ^ 1u,
+			    opt.domain, c->idx ^ 1u, c->idx, now_us(), c->seq);
+	}
+	(void)p;
+}
+
+static uint32_t
+clique_size(void)
+{
+	return opt.contacts + 1;
+}
+
+static void
+pres_send(struct conn *c)
+{
+	static const char	*shows[] = { "away", "chat", "dnd", "xa" };
+
+	while (c->inflight < opt.window && c->st == S_READY) {
+		c->inflight++;
+		c->seq++;
+		sent++;
+		conn_printf(c, "<presence><show>%s</show><status>b %u %u %"
+		    PRIu64 "</status></presence>", shows[c->seq % 4], c->idx,
+		    c->seq, now_us());
+	}
+}
+
+/* deliveries of one presence update, per sender: they come back in order */
+static uint32_t	*pres_got;
+
+static void
+scen_ready(struct conn *c)
+{
+	ready++;
+	samples_add(&lat_login, (uint32_t)((now() - c->t0) * 1e6));
+	c->last_progress = now();
+	switch (opt.scen) {
+	case SC_LOGIN:
+		conn_printf(c, "<presence/>");
+		login_next++;
+		conn_flush(c);
+		/* closed from the timer: not inside this parser's callback */
+		c->closing = true;
+		break;
+	case SC_IDLE:
+	case SC_MSG:
+		conn_printf(c, "<presence/>");
+		break;
+	case SC_PRESENCE:
+		conn_printf(c, "<presence/>");
+		break;
+	}
+}
+
+static void
+scen_stanza(struct conn *c)
+{
+	struct conn	*s;
+	unsigned	 sender, seq;
+	uint64_t	 ts;
+	char		*end;
+
+	if (strcmp(c->stype, "error") == 0) {
+		errors_stanza++;
+		if (errors_stanza <= 5)
+			fprintf(stderr, "loadgen: %s error from %s id %s\n",
+			    c->sname, c->sfrom, c->sid);
+		return;
+	}
+	if (opt.scen == SC_MSG && strcmp(c->sname, "message") == 0) {
+		sender = (unsigned)strtoul(c->sid, &end, 10);
+		if (*end != '-')
+			return;
+		ts = strtoull(end + 1, NULL, 10);
+		delivered++;
+		if (measuring)
+			samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
+		if (sender < nconns && (s = conns[sender]) != NULL) {
+			if (s->inflight > 0)
+				s->inflight--;
+			s->last_progress = now();
+			if (phase == 1 || phase == 2) {
+				msg_send(s);
+				conn_flush(s);
+				conn_events(s);
+			}
+		}
+		return;
+	}
+	if (opt.scen == SC_PRESENCE && strcmp(c->sname, "presence") == 0 &&
+	    c->in_status == false && c->textlen > 2 &&
+	    strncmp(c->text, "b ", 2) == 0) {
+		if (sscanf(c->text, "b %u %u %" SCNu64, &sender, &seq,
+		    &ts) != 3)
+			return;
+		if (sender == c->idx) {
+			self_presence++;
+			return;
+		}
+		delivered++;
+		if (measuring)
+			samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
+		if (sender < nconns && (s = conns[sender]) != NULL &&
+		    ++pres_got[sender] >= opt.contacts) {
+			pres_got[sender] -= opt.contacts;
+			if (s->inflight > 0)
+				s->inflight--;
+			s->last_progress = now();
+			if (phase == 1 || phase == 2) {
+				pres_send(s);
+				conn_flush(s);
+				conn_events(s);
+			}
+		}
+	}
+}
+
+static void
+scen_closed(struct conn *c)
+{
+	(void)c;
+}
+
+static void
+start_traffic(void)
+{
+	uint32_t	 i;
+	struct conn	*c;
+
+	phase = 1;
+	for (i = 0; i < nconns; i++) {
+		if ((c = conns[i]) == NULL || c->st != S_READY)
+			continue;
+		c->last_progress = now();
+		if (opt.scen == SC_MSG)
+			msg_send(c);
+		else
+			pres_send(c);
+		conn_flush(c);
+		conn_events(c);
+	}
+}
+
+static void
+phase_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	switch (phase) {
+	case 1:		/* warm-up over */
+		measure_begin();
+		phase = 2;
+		ev_timer_set(&phase_timer, opt.secs, 0);
+		ev_timer_start(l, &phase_timer);
+		break;
+	case 2:
+		measure_end();
+		phase = 3;
+		ev_break(l, EVBREAK_ALL);
+		break;
+	}
+}
+
+static void
+tick_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	uint32_t	 i;
+	struct conn	*c;
+	double		 t = now();
+
+	(void)w;
+	(void)revents;
+	for (i = 0; i < nconns; i++) {
+		if ((c = conns[i]) == NULL)
+			continue;
+		if (c->closing && c->st == S_READY) {
+			conn_close(c);
+			continue;
+		}
+		if (c->st != S_READY && c->st != S_DEAD &&
+		    t - c->t0 > LOGIN_TIMEOUT) {
+			conn_fail(c, "login timeout");
+			conn_free(c);
+			continue;
+		}
+		if ((phase == 1 || phase == 2) && c->st == S_READY &&
+		    c->inflight > 0 && t - c->last_progress > STALL_TIMEOUT) {
+			/* a lost stanza: free the window, count it */
+			stalls++;
+			c->inflight = 0;
+			c->last_progress = t;
+			if (opt.scen == SC_MSG)
+				msg_send(c);
+			else {
+				pres_got[c->idx] = 0;
+				pres_send(c);
+			}
+			conn_flush(c);
+			conn_events(c);
+		}
+	}
+	login_more();
+	if (phase == 0 && ready + failed >= target_ready &&
+	    next_login >= target_ready) {
+		phase = -1;
+		ev_break(l, EVBREAK_ALL);
+	}
+}
+
+static void
+login_cb(struct ev_loop *l, ev_prepare *w, int revents)
+{
+	uint32_t	 i;
+	struct conn	*c;
+
+	(void)w;
+	(void)revents;
+	if (opt.scen == SC_LOGIN && login_next > 0) {
+		/* close the sessions that just finished logging in */
+		for (i = 0; i < nconns; i++)
+			if ((c = conns[i]) != NULL && c->closing &&
+			    c->st == S_READY)
+				conn_close(c);
+		login_next = 0;
+	}
+	if (phase == 0) {
+		login_more();
+		if (ready + failed >= target_ready &&
+		    next_login >= target_ready) {
+			phase = -1;
+			ev_break(l, EVBREAK_ALL);
+		}
+	}
+}
+
+/* runs the loop until every login of this scenario is done */
+static double
+ramp(uint32_t count)
+{
+	double	t0 = now();
+
+	target_ready = count;
+	next_login = 0;
+	phase = 0;
+	ev_run(loop, 0);
+	return now() - t0;
+}
+
+static void
+settle(double secs)
+{
+	ev_timer_set(&phase_timer, secs, 0);
+	phase = 4;
+	ev_timer_start(loop, &phase_timer);
+	ev_run(loop, 0);
+}
+
+static void
+settle_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	if (phase == 4) {
+		ev_break(l, EVBREAK_ALL);
+		return;
+	}
+	phase_cb(l, w, revents);
+}
+
+static void
+report_logins(double wall, double cpu_srv, double cpu_self)
+{
+	emit("logins", (double)ready, "count");
+	emit("login_failures", (double)failed, "count");
+	emit("logins_per_s", (double)ready / wall, "1/s");
+	emit("login_p50_ms", samples_pct(&lat_login, 50) / 1e3, "ms");
+	emit("login_p99_ms", samples_pct(&lat_login, 99) / 1e3, "ms");
+	if (ready > 0)
+		emit("server_cpu_ms_per_login", cpu_srv * 1e3 / (double)ready,
+		    "ms");
+	emit("server_cpu_share", cpu_srv / wall, "cores");
+	emit("loadgen_cpu_share", cpu_self / wall, "cores");
+}
+
+static void
+close_all(void)
+{
+	uint32_t	i;
+
+	for (i = 0; i < nconns; i++)
+		if (conns[i] != NULL) {
+			conns[i]->closing = true;
+			conns[i]->st = S_DEAD;
+			conn_free(conns[i]);
+		}
+}
+
+static int
+run(void)
+{
+	struct srvstat	 a, b;
+	double		 wall, selfc;
+	uint32_t	 total = 0;
+
+	switch (opt.scen) {
+	case SC_LOGIN:
+		nconns = opt.pool;
+		total = opt.n;
+		break;
+	case SC_IDLE:
+		nconns = total = opt.idle;
+		break;
+	case SC_MSG:
+		nconns = total = opt.pairs * 2;
+		break;
+	case SC_PRESENCE:
+		nconns = total = opt.users;
+		break;
+	}
+	conns = calloc(nconns, sizeof(*conns));
+	users = calloc(nconns, sizeof(*users));
+	pres_got = calloc(nconns, sizeof(*pres_got));
+	if (conns == NULL || users == NULL || pres_got == NULL)
+		fatal_exit("calloc");
+
+	fprintf(stderr, "loadgen: %s %s against %s:%d (%s)\n", opt.label,
+	    opt.scen_name, opt.host, opt.port, opt.domain);
+	server_stat(&a);
+	if (a.nproc == 0 && opt.npids > 0)
+		fatal_exit("no server process found");
+	selfc = self_cpu();
+	if (opt.scen == SC_LOGIN) {
+		wall = ramp(total);
+		server_stat(&b);
+		report_logins(wall, b.cpu - a.cpu, self_cpu() - selfc);
+		close_all();
+		return failed > 0 || ready == 0 ? 1 : 0;
+	}
+	/* all other scenarios: log every user in first */
+	wall = ramp(total);
+	server_stat(&b);
+	emit("sessions", (double)ready, "count");
+	emit("login_failures", (double)failed, "count");
+	emit("logins_per_s", (double)ready / wall, "1/s");
+	if (ready > 0)
+		emit("server_cpu_ms_per_login", (b.cpu - a.cpu) * 1e3 /
+		    (double)ready, "ms");
+	if (failed > 0 || ready < total) {
+		close_all();
+		return 1;
+	}
+	if (opt.scen == SC_IDLE) {
+		settle(opt.settle);
+		server_stat(&b);
+		emit("server_rss_total_mb", b.rss / 1048576.0, "MiB");
+		emit("server_rss_before_mb", a.rss / 1048576.0, "MiB");
+		emit("server_rss_per_session_kb", (b.rss - a.rss) / 1024.0 /
+		    (double)ready, "KiB");
+		emit("server_processes", b.nproc, "count");
+		emit("sessions_lost", (double)closed_early, "count");
+		close_all();
+		return closed_early > 0 ? 1 : 0;
+	}
+	/* msg, presence: let initial presence settle, then run */
+	settle(opt.settle);
+	delivered = sent = 0;
+	start_traffic();
+	phase = 1;
+	ev_timer_set(&phase_timer, opt.warmup, 0);
+	ev_timer_start(loop, &phase_timer);
+	ev_run(loop, 0);
+	wall = m_t1 - m_t0;
+	{
+		uint64_t	d = m_deliv1 - m_deliv0;
+		double		cpu = m_srv1.cpu - m_srv0.cpu;
+
+		emit("delivered", (double)d, "count");
+		emit("delivered_per_s", (double)d / wall, "1/s");
+		emit("latency_p50_ms", samples_pct(&lat_deliv, 50) / 1e3,
+		    "ms");
+		emit("latency_p99_ms", samples_pct(&lat_deliv, 99) / 1e3,
+		    "ms");
+		if (d > 0)
+			emit("server_cpu_s_per_1000", cpu * 1000.0 / (double)d,
+			    "s");
+		emit("server_cpu_share", cpu / wall, "cores");
+		emit("loadgen_cpu_share", (m_self1 - m_self0) / wall, "cores");
+		emit("stanza_errors", (double)errors_stanza, "count");
+		emit("stalls", (double)stalls, "count");
+		emit("sessions_lost", (double)closed_early, "count");
+		emit("server_rss_total_mb", m_srv1.rss / 1048576.0, "MiB");
+		close_all();
+		return d == 0 || errors_stanza > 0 || closed_early > 0 ? 1 : 0;
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: loadgen -s login|idle|msg|presence [options]\n"
+	    "  -H ADDR     server address (127.0.0.1)   -p PORT (5222)\n"
+	    "  -d DOMAIN   XMPP domain (localhost)      -u PREFIX (u)\n"
+	    "  -w PASS     password of every user (bench)\n"
+	    "  -x PID      server process (tree root; repeatable)\n"
+	    "  -l LABEL    server name in the output    -o FILE (stdout)\n"
+	    "  -S NET      source addresses NET.1-254 (127.0.1)\n"
+	    "  -n N        login: logins (2000)         -c N concurrent (200)\n"
+	    "  -U N        login: distinct users (500)\n"
+	    "  -k N        idle: sessions (10000)\n"
+	    "  -P N        msg: pairs (100)             -W N window (10)\n"
+	    "  -t SECS     msg/presence: measured time (10)\n"
+	    "  -r SECS     warm-up (2)                  -e SECS settle (2)\n"
+	    "  -N N        presence: users (1050)       -C N contacts (20)\n"
+	    "  -B          msg: address bare JIDs\n"
+	    "  -V          do not check the server's SCRAM signature\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rlimit	rl;
+	int		ch, rc;
+	struct in_addr	ia;
+	char		net[32];
+	ev_prepare	prep;
+
+	opt.host = "127.0.0.1";
+	opt.port = 5222;
+	opt.domain = "localhost";
+	opt.prefix = "u";
+	opt.password = "bench";
+	opt.label = "server";
+	opt.srcnet = "127.0.1";
+	opt.n = 2000;
+	opt.conc = 200;
+	opt.pool = 500;
+	opt.idle = 10000;
+	opt.pairs = 100;
+	opt.window = 10;
+	opt.secs = 10;
+	opt.warmup = 2;
+	opt.settle = 2;
+	opt.users = 1050;
+	opt.contacts = 20;
+	opt.json = stdout;
+	while ((ch = getopt(argc, argv, "s:H:p:d:u:w:x:l:o:S:n:c:U:k:P:W:t:"
+	    "r:e:N:C:BV")) != -1) {
+		switch (ch) {
+		case 's':
+			opt.scen_name = optarg;
+			if (strcmp(optarg, "login") == 0)
+				opt.scen = SC_LOGIN;
+			else if (strcmp(optarg, "idle") == 0)
+				opt.scen = SC_IDLE;
+			else if (strcmp(optarg, "msg") == 0)
+				opt.scen = SC_MSG;
+			else if (strcmp(optarg, "presence") == 0)
+				opt.scen = SC_PRESENCE;
+			else
+				usage();
+			break;
+		case 'H': opt.host = optarg; break;
+		case 'p': opt.port = atoi(optarg); break;
+		case 'd': opt.domain = optarg; break;
+		case 'u': opt.prefix = optarg; break;
+		case 'w': opt.password = optarg; break;
+		case 'x':
+			if (opt.npids == (int)(sizeof(opt.pids) /
+			    sizeof(opt.pids[0])))
+				usage();
+			opt.pids[opt.npids++] = atoi(optarg);
+			break;
+		case 'l': opt.label = optarg; break;
+		case 'o':
+			if ((opt.json = fopen(optarg, "a")) == NULL)
+				fatal_exit("%s: %s", optarg, strerror(errno));
+			break;
+		case 'S': opt.srcnet = optarg; break;
+		case 'n': opt.n = (uint32_t)atol(optarg); break;
+		case 'c': opt.conc = (uint32_t)atol(optarg); break;
+		case 'U': opt.pool = (uint32_t)atol(optarg); break;
+		case 'k': opt.idle = (uint32_t)atol(optarg); break;
+		case 'P': opt.pairs = (uint32_t)atol(optarg); break;
+		case 'W': opt.window = (uint32_t)atol(optarg); break;
+		case 't': opt.secs = atof(optarg); break;
+		case 'r': opt.warmup = atof(optarg); break;
+		case 'e': opt.settle = atof(optarg); break;
+		case 'N': opt.users = (uint32_t)atol(optarg); break;
+		case 'C': opt.contacts = (uint32_t)atol(optarg); break;
+		case 'B': opt.bare = true; break;
+		case 'V': opt.no_verify = true; break;
+		default: usage();
+		}
+	}
+	if (opt.scen_name == NULL || opt.conc == 0 || opt.pool == 0 ||
+	    opt.window == 0 || opt.secs <= 0 || opt.contacts == 0)
+		usage();
+	if (opt.scen == SC_PRESENCE && opt.users % clique_size() != 0)
+		fatal_exit("-N must be a multiple of -C + 1 (cliques)");
+	if (opt.scen == SC_LOGIN && opt.pool > opt.n)
+		opt.pool = opt.n;
+	snprintf(net, sizeof(net), "%s.0", opt.srcnet);
+	if (inet_pton(AF_INET, net, &ia) != 1)
+		fatal_exit("bad -S %s", opt.srcnet);
+	srcaddr = ia.s_addr;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	gnutls_global_init();
+	if (gnutls_certificate_allocate_credentials(&xcred) < 0 ||
+	    gnutls_priority_init(&prio, "NORMAL", NULL) < 0)
+		fatal_exit("gnutls setup");
+	loop = ev_default_loop(EVFLAG_AUTO);
+	ev_prepare_init(&prep, login_cb);
+	ev_prepare_start(loop, &prep);
+	ev_timer_init(&tick, tick_cb, 0.5, 0.5);
+	ev_timer_start(loop, &tick);
+	ev_timer_init(&phase_timer, settle_cb, 1, 0);
+	rc = run();
+	fprintf(stderr, "loadgen: %s %s %s\n", opt.label, opt.scen_name,
+	    rc == 0 ? "ok" : "FAILED");
+	return rc;
+}

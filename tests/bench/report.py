@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""
+Summarises the benchmark's JSON lines (tests/bench/run.sh): the median of
+each figure over the runs, a Markdown table (summary.md), the ratios of
+each server's cost to Parley's (ratios.dat) and, when gnuplot is present,
+a chart of them (ratios.png).
+
+    report.py [--check] RESULTS.jsonl OUTDIR
+
+--check (the smoke run) fails when a figure is nonsense: failed logins,
+lost sessions, stanza errors, no deliveries, no memory measured.
+"""
+import collections
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+COLUMNS = [
+    ("login", "logins_per_s", "logins/s", "%.0f"),
+    ("login", "login_p50_ms", "login p50 ms", "%.1f"),
+    ("login", "login_p99_ms", "login p99 ms", "%.1f"),
+    ("login", "server_cpu_ms_per_login", "CPU ms/login", "%.2f"),
+    ("idle", "server_rss_per_session_kb", "KiB/session", "%.1f"),
+    ("msg", "delivered_per_s", "msg/s", "%.0f"),
+    ("msg", "latency_p50_ms", "msg p50 ms", "%.1f"),
+    ("msg", "latency_p99_ms", "msg p99 ms", "%.1f"),
+    ("msg", "server_cpu_s_per_1000", "CPU s/1k msg", "%.4f"),
+    ("presence", "delivered_per_s", "presence/s", "%.0f"),
+    ("presence", "server_cpu_s_per_1000", "CPU s/1k pres", "%.4f"),
+]
+# costs compared in the chart: (scenario, figure, label)
+RATIOS = [
+    ("login", "server_cpu_ms_per_login", "CPU/login"),
+    ("idle", "server_rss_per_session_kb", "memory/session"),
+    ("msg", "server_cpu_s_per_1000", "CPU/message"),
+    ("presence", "server_cpu_s_per_1000", "CPU/presence"),
+]
+ORDER = ["parley", "parley-w2", "parley-w4", "relay", "prosody",
+         "ejabberd", "jabberd2"]
+
+
+def load(path):
+    vals = collections.defaultdict(list)
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            r = json.loads(line)
+            vals[(r["server"], r["scenario"], r["figure"])].append(
+                r["value"])
+    return {k: statistics.median(v) for k, v in vals.items()}, vals
+
+
+def check(med, raw):
+    bad = []
+    servers = sorted({k[0] for k in med})
+    if not servers:
+        bad.append("no results at all")
+    for (s, sc, fig), v in med.items():
+        if fig in ("login_failures", "stanza_errors", "sessions_lost") \
+                and max(raw[(s, sc, fig)]) > 0:
+            bad.append("%s %s: %s = %g" % (s, sc, fig, max(raw[(s, sc,
+                                                                   fig)])))
+    for s in servers:
+        for sc, fig in (("login", "logins"), ("msg", "delivered"),
+                        ("presence", "delivered"),
+                        ("idle", "server_rss_total_mb")):
+            if any(k[0] == s and k[1] == sc for k in med) and \
+                    min(raw.get((s, sc, fig), [0])) <= 0:
+                bad.append("%s %s: %s is zero or missing" % (s, sc, fig))
+        v = med.get((s, "idle", "server_rss_per_session_kb"))
+        if v is not None and not 0.1 < v < 100000:
+            bad.append("%s idle: %.3g KiB per session is not plausible"
+                       % (s, v))
+    return bad
+
+
+def main():
+    args = sys.argv[1:]
+    do_check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    if len(args) != 2:
+        sys.exit("usage: report.py [--check] RESULTS.jsonl OUTDIR")
+    med, raw = load(args[0])
+    outdir = args[1]
+    servers = sorted({k[0] for k in med},
+                     key=lambda s: (ORDER.index(s) if s in ORDER else 99, s))
+    runs = max((len(v) for v in raw.values()), default=0)
+    lines = ["| server | " + " | ".join(c[2] for c in COLUMNS) + " |",
+             "|---" * (len(COLUMNS) + 1) + "|"]
+    for s in servers:
+        cells = []
+        for sc, fig, _, fmt in COLUMNS:
+            v = med.get((s, sc, fig))
+            cells.append(fmt % v if v is not None else "–")
+        lines.append("| %s | %s |" % (s, " | ".join(cells)))
+    table = "\n".join(lines)
+    with open(os.path.join(outdir, "summary.md"), "w") as f:
+        f.write("Median of %d run(s).\n\n%s\n" % (runs, table))
+    print("\nMedian of %d run(s):\n\n%s\n" % (runs, table))
+
+    # cost ratios to Parley (1 worker): above 1, the other costs more
+    base = "parley"
+    others = [s for s in servers if s not in (base, "parley-w2",
+                                              "parley-w4")]
+    if base in servers and others:
+        dat = os.path.join(outdir, "ratios.dat")
+        with open(dat, "w") as f:
+            f.write("# cost " + " ".join(others) + "\n")
+            for sc, fig, label in RATIOS:
+                b = med.get((base, sc, fig))
+                row = []
+                for s in others:
+                    v = med.get((s, sc, fig))
+                    row.append("%.3f" % (v / b) if v and b else "NaN")
+                f.write('"%s" %s\n' % (label, " ".join(row)))
+        print("cost relative to Parley (x times Parley's):")
+        with open(dat) as f:
+            print(f.read())
+        if shutil.which("gnuplot"):
+            png = os.path.join(outdir, "ratios.png")
+            cols = " ".join(
+                "'%s' using %d:xtic(1) title '%s'," % (dat, i + 2, s)
+                for i, s in enumerate(others)).rstrip(",")
+            script = """
+set terminal pngcairo size 900,480 font 'sans,10' noenhanced
+set output '%s'
+set title 'Server cost relative to Parley (1 = Parley; log scale; lower is cheaper)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set yrange [0.1:*]
+set grid ytics
+set key top left
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2
+plot %s
+""" % (png, cols)
+            r = subprocess.run(["gnuplot"], input=script, text=True,
+                               capture_output=True)
+            if r.returncode != 0:
+                # pngcairo missing (gnuplot-nox): the plain png terminal
+                script = script.replace("pngcairo", "png")
+                r = subprocess.run(["gnuplot"], input=script, text=True,
+                                   capture_output=True)
+            if r.returncode == 0:
+                print("chart: " + png)
+            else:
+                print("gnuplot failed: " + r.stderr, file=sys.stderr)
+    if do_check:
+        bad = check(med, raw)
+        if bad:
+            print("bench-smoke: FAILED:\n  " + "\n  ".join(bad),
+                  file=sys.stderr)
+            sys.exit(1)
+        print("bench-smoke: ok (%d servers)" % len(servers))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# The benchmark driver (docs/BENCHMARKS.md): starts each server on
+# loopback pinned to CPU 0, drives the scenarios with the load generator
+# pinned to CPU 1, and writes one JSON line per figure.
+#
+#   tests/bench/run.sh [--smoke] [--runs N] [--out DIR] [SERVER...]
+#
+# SERVER: parley (1 c2s worker) parley-w2 parley-w4 (msg only: the
+# msg-multi scenario), relay (the floor), prosody, ejabberd.
+# Default: parley parley-w2 parley-w4. Binaries come from build/bench
+# (make bench-bins); all state goes to $BENCH_DIR (default
+# /tmp/parley-bench), which is wiped first. Every process started here is
+# stopped by PID on exit.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BB=${BENCH_BIN:-$ROOT/build/bench}
+PB=${PARLEY_BIN:-$ROOT/bin}
+DIR=${BENCH_DIR:-/tmp/parley-bench}
+PEERS=$ROOT/tests/bench/peers
+DOMAIN=localhost
+PASSWORD=bench
+ITER=4096
+
+smoke=0
+runs=3
+out=
+servers=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke) smoke=1 ;;
+	--runs) runs=$2; shift ;;
+	--out) out=$2; shift ;;
+	-*) echo "usage: $0 [--smoke] [--runs N] [--out DIR] [SERVER...]" >&2
+	    exit 2 ;;
+	*) servers+=("$1") ;;
+	esac
+	shift
+done
+[ ${#servers[@]} -eq 0 ] && servers=(parley parley-w2 parley-w4)
+
+# scenario sizes (issue defaults; the smoke run is seconds long)
+if [ $smoke -eq 1 ]; then
+	LOGINS=50 LOGIN_USERS=50 CONC=20 IDLE=100 PAIRS=20 WINDOW=10 SECS=2
+	WARM=0.5 SETTLE=0.5 PUSERS=42 CONTACTS=20 PWINDOW=2 ISETTLE=6
+	runs=1
+else
+	LOGINS=${BENCH_LOGINS:-2000} LOGIN_USERS=500 CONC=200
+	IDLE=${BENCH_IDLE:-10000} PAIRS=100 WINDOW=10 SECS=${BENCH_SECS:-10}
+	WARM=2 SETTLE=3 PUSERS=1050 CONTACTS=20 PWINDOW=2 ISETTLE=8
+fi
+NUSERS=$IDLE
+[ $NUSERS -lt $((PAIRS * 2)) ] && NUSERS=$((PAIRS * 2))
+[ $NUSERS -lt $LOGIN_USERS ] && NUSERS=$LOGIN_USERS
+out=${out:-$DIR/results}
+
+mkdir -p "$DIR"
+rm -rf "${DIR:?}"/srv "${DIR:?}"/pids
+mkdir -p "$DIR/srv" "$DIR/pids" "$out"
+JSON=$out/results.jsonl
+: >"$JSON"
+"$ROOT/scripts/mkcert.sh" $DOMAIN "$DIR/cert.pem" "$DIR/key.pem" >/dev/null
+
+# raise the descriptor limit for the servers and the generator
+ulimit -n "$(ulimit -Hn)"
+
+cleanup() {
+	local f pid
+	for f in "$DIR"/pids/*.pid; do
+		[ -e "$f" ] || continue
+		pid=$(cat "$f")
+		kill "$pid" 2>/dev/null || true
+	done
+	rm -f "$DIR"/pids/*.pid
+}
+trap cleanup EXIT
+
+log() { echo "bench: $*" >&2; }
+
+wait_port() {	# PORT SECONDS
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		if (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	log "nothing listens on 127.0.0.1:$1 after $2 s"
+	return 1
+}
+
+# starts argv pinned to CPU 0 in the background, records the pid as NAME
+spawn() {	# NAME LOG argv...
+	local name=$1 logf=$2
+	shift 2
+	taskset -c 0 "$@" >"$logf" 2>&1 &
+	echo $! >"$DIR/pids/$name.pid"
+}
+
+stop() {	# NAME
+	local f=$DIR/pids/$1.pid pid i
+	[ -e "$f" ] || return 0
+	pid=$(cat "$f")
+	kill "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$f"
+}
+
+# ---- servers --------------------------------------------------------------
+# each start_X sets PORT and ROOTPIDS (process tree roots for loadgen -x)
+
+PORT=15222
+
+start_parley() {	# WORKERS
+	local d=$DIR/srv/parley
+	if [ ! -d "$d/data" ]; then
+		mkdir -p "$d/data" "$d/run"
+		chmod 700 "$d/data" "$d/run"
+		log "parley: provisioning $NUSERS + $PUSERS users"
+		"$BB/provision" -D "$d/data" -d $DOMAIN -u u -n "$NUSERS" \
+		    -w $PASSWORD -i $ITER
+		"$BB/provision" -D "$d/data" -d $DOMAIN -u p -n "$PUSERS" \
+		    -g $((CONTACTS + 1)) -w $PASSWORD -i $ITER
+	fi
+	PORT=15222
+	cat >"$d/parley.conf" <<CONF
+# written by tests/bench/run.sh
+workers $1
+datadir $d/data
+rundir $d/run
+log-level warn
+lmdb-mapsize 4G
+scram-iterations $ITER
+c2s-listen 127.0.0.1:$PORT
+c2s-tls-listen 127.0.0.1:$((PORT + 1))
+c2s-max-sessions 1000000
+idle-timeout 1h
+negotiation-timeout 60
+# rate limits off, as for the peers: every session comes from 127.0.0.x
+c2s-stanza-rate 0
+c2s-max-per-address 0
+auth-fail-max 0
+host $DOMAIN {
+	certificate $DIR/cert.pem
+	key $DIR/key.pem
+}
+CONF
+	spawn parley "$d/parleyd.log" "$PB/parleyd" -c "$d/parley.conf"
+	ROOTPIDS=$(cat "$DIR/pids/parley.pid")
+	wait_port $PORT 20
+}
+
+start_relay() {
+	PORT=15230
+	spawn relay "$DIR/srv/relay.log" "$BB/relay" -p $PORT -d $DOMAIN \
+	    -c "$DIR/cert.pem" -k "$DIR/key.pem" -w $PASSWORD
+	ROOTPIDS=$(cat "$DIR/pids/relay.pid")
+	wait_port $PORT 10
+}
+
+# peers: tests/bench/peers.sh defines start_prosody, start_ejabberd,
+# and their stop functions
+. "$ROOT/tests/bench/peers.sh"
+
+start_server() {	# NAME
+	case $1 in
+	parley) start_parley 1 ;;
+	parley-w2) start_parley 2 ;;
+	parley-w4) start_parley 4 ;;
+	relay) start_relay ;;
+	prosody|ejabberd) "start_$1" ;;
+	jabberd2) log "jabberd2: not supported by the benchmark yet"; exit 2 ;;
+	*) log "unknown server $1"; exit 2 ;;
+	esac
+}
+
+stop_server() {	# NAME
+	case $1 in
+	parley*) stop parley ;;
+	relay) stop relay ;;
+	*) "stop_$1" ;;
+	esac
+}
+
+# ---- scenarios ------------------------------------------------------------
+
+lg() {	# LABEL SCENARIO-NAME args...
+	local label=$1 scen=$2 x=() p
+	shift 2
+	for p in $ROOTPIDS; do x+=(-x "$p"); done
+	taskset -c 1 "$BB/loadgen" -p $PORT -d $DOMAIN -w $PASSWORD \
+	    -l "$label" -o "$JSON" "${x[@]}" "$@" 2>&1 |
+	    sed "s/^/  /" >&2
+	return "${PIPESTATUS[0]}"
+}
+
+fails=0
+run_one() {	# SERVER RUN
+	local s=$1 scen
+	if [ "$s" = parley-w2 ] || [ "$s" = parley-w4 ]; then
+		scen="msg"
+	elif [ "$s" = relay ]; then
+		scen="login idle msg"
+	else
+		scen="login idle msg presence"
+	fi
+	# a fresh server per scenario: the teardown of one scenario's
+	# sessions must not be billed to the next
+	for sc in $scen; do
+		start_server "$s"
+		log "$s run $2: $sc"
+		case $sc in
+		login) lg "$s" login -s login -n $LOGINS -U $LOGIN_USERS \
+		    -c $CONC ;;
+		# idle sessions are measured after ISETTLE s of silence, as
+		# on a real server where they sit for minutes (Parley frees a
+		# quiet session's parser after 5 s)
+		idle) lg "$s" idle -s idle -k $IDLE -c $CONC -e $ISETTLE ;;
+		msg) lg "$s" msg -s msg -P $PAIRS -W $WINDOW -t $SECS \
+		    -r $WARM -e $SETTLE -c $CONC ;;
+		presence) lg "$s" presence -s presence -u p -N $PUSERS \
+		    -C $CONTACTS -W $PWINDOW -t $SECS -r $WARM -e $SETTLE \
+		    -c $CONC ;;
+		esac || { log "$s $sc FAILED"; fails=$((fails + 1)); }
+		stop_server "$s"
+	done
+}
+
+t0=$(date +%s)
+for ((r = 1; r <= runs; r++)); do
+	for s in "${servers[@]}"; do
+		run_one "$s" "$r"
+	done
+done
+log "done in $(( $(date +%s) - t0 )) s, results in $JSON"
+check=; [ $smoke -eq 1 ] && check=--check
+/usr/bin/python3 "$ROOT/tests/bench/report.py" $check \
+    "$JSON" "$out"
+if [ $fails -gt 0 ]; then
+	log "$fails scenario(s) failed"
+	exit 1
+fi

@@ -134,6 +134,15 @@ stream_kill(struct stream *st)
 {
 	if (st->dead)
 		return;
+	/*
+	 * Killed without stream_close() (a failed handshake or write): the
+	 * router and the table forget it here, or a frame for its sid or a
+	 * walk of c2s.streams finds it after stream_free().
+	 */
+	if (st->registered)
+		uplink_sess_end(st);
+	st->registered = false;
+	map_del64(c2s.streams, st->sid);
 	st->dead = true;
 	st->state = ST_CLOSING;
 	ev_io_stop(c2s.loop, &st->rio);

@@ -75,7 +75,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		if (st != NULL) {
 			/* the router already forgot this session */
 			st->registered = false;
-			stream_error(st, u32 < SERR_COUNT ?
+			stream_error(st, u32 > SERR_NONE && u32 < SERR_COUNT ?
 			    (enum stream_err)u32 : SERR_UNDEFINED_CONDITION,
 			    u32 == SERR_CONFLICT ?
 			    "replaced by a new session" : NULL);

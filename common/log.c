@@ -66,7 +66,7 @@ log_parse_level(const char *s)
 	return -1;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vline(const char *tag, const char *fmt, va_list ap, const char *err)
 {
 	char		 line[2048];

@@ -367,10 +367,17 @@ xml_write_start(struct buf *b, const struct xnode *n, const char *dns)
 	const char		*pfx[XML_MAX_PREFIXES];
 	const struct xattr	*at;
 	unsigned		 npfx = 0, i;
+	bool			 xmlpfx = strcmp(n->ns, NS_XML) == 0;
 
-	if (buf_append(b, "<", 1) == -1 || buf_puts(b, n->name) == -1)
+	/*
+	 * An element in the xml namespace (<xml:x/>) keeps its prefix:
+	 * that namespace may not be declared the default (Namespaces in
+	 * XML 1.0, 3), and a parser refuses xmlns='...XML/1998/namespace'.
+	 */
+	if (buf_puts(b, xmlpfx ? "<xml:" : "<") == -1 ||
+	    buf_puts(b, n->name) == -1)
 		return -1;
-	if (strcmp(n->ns, dns) != 0 &&
+	if (!xmlpfx && strcmp(n->ns, dns) != 0 &&
 	    (buf_puts(b, " xmlns='") == -1 ||
 	    xml_escape_class(b, n->ns, strlen(n->ns), ESC_ATTR) == -1 ||
 	    buf_append(b, "'", 1) == -1))
@@ -415,8 +422,8 @@ xml_write_start(struct buf *b, const struct xnode *n, const char *dns)
 static int
 xml_write_end(struct buf *b, const struct xnode *n)
 {
-	if (buf_append(b, "</", 2) == -1 || buf_puts(b, n->name) == -1 ||
-	    buf_append(b, ">", 1) == -1)
+	if (buf_puts(b, strcmp(n->ns, NS_XML) == 0 ? "</xml:" : "</") == -1 ||
+	    buf_puts(b, n->name) == -1 || buf_append(b, ">", 1) == -1)
 		return -1;
 	return 0;
 }

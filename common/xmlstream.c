@@ -677,11 +677,20 @@ xs_utf8(struct xstream *st, const char *s, size_t len)
 			continue;
 		}
 		if (c < 0x80) {
-			/* ASCII eight bytes at a time */
+			/*
+			 * NUL is no XML character, and two bytes with a NUL
+			 * at the start make expat switch to UTF-16 whatever
+			 * encoding it was given: stop at one.
+			 */
+			if (c == 0)
+				break;
+			/* ASCII eight bytes at a time, none of them NUL */
 			i++;
 			while (len - i >= 8) {
 				memcpy(&w, p + i, 8);
-				if (w & 0x8080808080808080ULL)
+				if ((w & 0x8080808080808080ULL) ||
+				    ((w - 0x0101010101010101ULL) & ~w &
+				    0x8080808080808080ULL))
 					break;
 				i += 8;
 			}
@@ -791,6 +800,9 @@ xs_feed(struct xstream *st, const char *data, size_t len)
 			if (rc != XML_STATUS_OK)
 				return xs_expat_error(st);
 		}
+		if (ok < n && data[ok] == '\0' && st->u8need == 0)
+			return xs_fail(st, SERR_NOT_WELL_FORMED,
+			    "NUL at byte %llu", (unsigned long long)st->fed);
 		if (ok < n)
 			return xs_fail(st, SERR_UNSUPPORTED_ENCODING,
 			    "invalid UTF-8 at byte %llu",

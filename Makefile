@@ -114,7 +114,7 @@ PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
 .PHONY: all deps run test unit unit-valgrind conftest e2e interop asan clean \
-	bench bench-bins bench-smoke bench-peers
+	bench bench-bins bench-smoke bench-peers fuzz fuzz-build fuzz-smoke
 
 all: $(PROGS)
 
@@ -197,6 +197,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit-valgrind conftest e2e interop \
 	    bench-smoke
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan OPT=-O1 \
@@ -224,3 +225,111 @@ bench-smoke: all bench-bins
 bench-peers: all bench-bins
 	@scripts/deps-bench.sh
 	@scripts/bench-peers
+
+# ---- fuzzing: tests/fuzz, docs/hardening.md ------------------------------
+# libFuzzer targets built with clang into $(FUZZ_BUILD): the common code
+# and each target's process objects are compiled again with coverage and
+# ASan+UBSan. `make fuzz` runs each target for FUZZ_SECONDS with a corpus
+# kept in $(FUZZ_BUILD)/corpus; `make fuzz-smoke` (part of `make test`)
+# replays the seeds and the crash reproducers in tests/fuzz/regress, then
+# fuzzes each target for FUZZ_SMOKE_SECONDS.
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_SMOKE_SECONDS ?= 6
+FUZZ_BUILD	:= $(BUILD)/fuzz
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+FUZZ_CFLAGS	:= -std=c17 -O1 -g $(WARN) -D_GNU_SOURCE $(FUZZ_SAN) \
+		   -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP
+FUZZ_FLAGS	:= -close_fd_mask=2 -timeout=20 -rss_limit_mb=2048 \
+		   -print_final_stats=1
+
+FUZZ_TARGETS	+= xmlstream
+FUZZ_TARGETS	+= jid
+FUZZ_TARGETS	+= sasl
+FUZZ_TARGETS	+= link_router
+FUZZ_TARGETS	+= link_c2s
+FUZZ_TARGETS	+= link_s2s
+FUZZ_TARGETS	+= c2s
+FUZZ_TARGETS	+= s2s
+FUZZ_TARGETS	+= certid
+FUZZ_TARGETS	+= conf
+
+# process-private objects a target links, as TEST_OBJS_ for unit tests
+FUZZ_OBJS_sasl	:= c2s/sasl.c
+FUZZ_OBJS_link_router := router/c2s.c router/ctl.c router/s2s.c \
+		   router/register.c
+FUZZ_OBJS_link_c2s := c2s/uplink.c
+FUZZ_OBJS_link_s2s := s2s/uplink.c
+FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
+		   c2s/sasl.c c2s/uplink.c c2s/limits.c
+FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/out.c s2s/srv.c s2s/certid.c \
+		   s2s/dialback.c
+FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
+FUZZ_DICT_xmlstream := xml.dict
+FUZZ_DICT_jid	:= jid.dict
+FUZZ_DICT_sasl	:= sasl.dict
+FUZZ_DICT_link_router := link.dict
+FUZZ_DICT_link_c2s := link.dict
+FUZZ_DICT_link_s2s := link.dict
+FUZZ_DICT_c2s	:= xml.dict
+FUZZ_DICT_s2s	:= xml.dict
+FUZZ_DICT_certid := certid.dict
+FUZZ_DICT_conf	:= conf.dict
+
+fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
+FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a
+FUZZ_BINS	:= $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_HARNESS	:= $(call fuzzobj,tests/fuzz/fuzz.c)
+
+# one libFuzzer command line: $(1) target. Paths are absolute: the conf
+# target works in a directory of its own.
+FUZZ_ABS	 = $(abspath $(FUZZ_BUILD))
+fuzz_cmd	= $(FUZZ_ABS)/fuzz_$(1) $(FUZZ_FLAGS) \
+		  $(if $(FUZZ_DICT_$(1)), \
+		  -dict=$(abspath tests/fuzz/$(FUZZ_DICT_$(1)))) \
+		  -artifact_prefix=$(FUZZ_ABS)/artifacts/$(1)-
+fuzz_dirs	= $(abspath $(wildcard tests/fuzz/corpus/$(1) \
+		  tests/fuzz/regress/$(1)))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(call fuzzobj,$(COMMON_SRCS))
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_HARNESS) \
+		$(FUZZ_LIB) \
+		$(foreach t,$(FUZZ_TARGETS),$(call fuzzobj,$(FUZZ_OBJS_$(t))))
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_HARNESS) \
+	    $(call fuzzobj,$(FUZZ_OBJS_$*)) $(FUZZ_LIB) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; \
+	$(foreach t,$(FUZZ_TARGETS),echo "== fuzz $(t) for $(FUZZ_SECONDS)s"; \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$(t); \
+	    $(call fuzz_cmd,$(t)) -max_total_time=$(FUZZ_SECONDS) \
+	    $(FUZZ_ABS)/corpus/$(t) $(abspath tests/fuzz/corpus/$(t));)
+
+# bounded: a replay of every seed and reproducer, then a short run each
+fuzz-smoke: $(FUZZ_BINS)
+	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts $(FUZZ_BUILD)/log; \
+	$(foreach t,$(FUZZ_TARGETS),log=$(FUZZ_BUILD)/log/$(t).log; \
+	    find $(call fuzz_dirs,$(t)) -type f \
+	        -exec $(call fuzz_cmd,$(t)) {} + >$$log.replay 2>&1 || \
+	        { tail -40 $$log.replay; \
+	        echo "fuzz-smoke: $(t): a seed or reproducer fails"; \
+	        exit 1; }; \
+	    rm -rf $(FUZZ_BUILD)/smoke/$(t); \
+	    mkdir -p $(FUZZ_BUILD)/smoke/$(t); \
+	    $(call fuzz_cmd,$(t)) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+	        $(FUZZ_ABS)/smoke/$(t) $(call fuzz_dirs,$(t)) >$$log 2>&1 || \
+	        { tail -40 $$log; echo "fuzz-smoke: $(t) failed; the input" \
+	        "is in $(FUZZ_BUILD)/artifacts"; exit 1; }; \
+	    awk -v t=$(t) '$$2 == "DONE" { for (i = 3; i < NF; i++) \
+	        v[$$i] = $$(i + 1); printf "fuzz-smoke %-12s %9s runs " \
+	        "%6s exec/s  cov %s ft %s\n", t, substr($$1, 2), \
+	        v["exec/s:"], v["cov:"], v["ft:"] }' $$log;)

@@ -33,7 +33,8 @@ void	 buf_consume(struct buf *, size_t n);	/* advances off; compacts */
 static inline const char *
 buf_rptr(const struct buf *b)
 {
-	return b->data + b->off;
+	/* an empty buffer may have no storage: NULL + 0 is undefined */
+	return b->data != NULL ? b->data + b->off : "";
 }
 static inline size_t
 buf_avail(const struct buf *b)

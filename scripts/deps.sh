@@ -10,6 +10,7 @@ pkgs=(
 	libidn11-dev
 	gnutls-bin
 	libcmocka-dev valgrind
+	clang libclang-rt-14-dev
 	python3 python3-pytest python3-slixmpp
 )
 

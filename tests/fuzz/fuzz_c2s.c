@@ -1,0 +1,718 @@
+/*
+ * Fuzz target: a client stream, end to end in the c2s process --
+ * c2s/stream.c (header, features, STARTTLS, stanzas of a bound session),
+ * auth.c and sasl.c (SASL), bind.c, register.c (XEP-0077) and uplink.c --
+ * in a libev loop as in parley-c2s, the input being the client's bytes.
+ * The target also plays the router on the link: it answers AUTH_GET
+ * ("user" and "juliet" have the password "pencil", "fail" is a storage
+ * failure, everyone else unknown), SESS_BEGIN (resource "taken" is a
+ * conflict), REG_ADD, and echoes each message stanza back to its sender.
+ * PLAIN needs TLS, which a fuzzer cannot do; so that inputs can log in,
+ * the target writes SCRAM for them: in the client's bytes "%F" becomes
+ * the base64 client-first-message of "user", "%S" and "%1" the
+ * client-final-message answering the last challenge, with the proof for
+ * "pencil", for SCRAM-SHA-256 and SCRAM-SHA-1.
+ *
+ * Oracles:
+ * - a session is begun only for the account that authenticated on that
+ *   stream, with the stream's domain, and only stanzas of a bound session
+ *   reach the router, from the session's own JID;
+ * - what reaches the router is well-framed, and each stanza is one
+ *   jabber:client element of the kind claimed, addressed as its envelope
+ *   says, in normalised JIDs;
+ * - a registration reaches the router as a prepared localpart of one of
+ *   our registrable domains with checked credentials;
+ * - what the c2s writes to the client is well-formed XML, stream by
+ *   stream (up to a TLS handshake);
+ * - when the client and the router are gone, every stream is freed.
+ *
+ * Input: byte 0 -- bit 0 c2s-require-tls, bit 1 a direct TLS listener,
+ * bit 2 the router restarts after the input (the c2s reconnects and
+ * announces its sessions), bit 3 the client vanishes (closes its socket)
+ * while the router delivers a message to it -- then the chunking plan,
+ * then the client's bytes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../c2s/c2s.h"
+#include "../../common/base64.h"
+#include "../../common/credwire.h"
+#include "../../common/jid.h"
+#include "../../common/log.h"
+#include "../../common/map.h"
+#include "../../common/util.h"
+#include "fuzz.h"
+
+#define MAX_SIDS	16
+#define QUIET_ROUNDS	64
+#define PASSWORD	"pencil"
+#define ITER		16
+#define CFIRST_BARE	"n=user,r=fuzzclientnonce"
+
+struct c2s	c2s;
+
+static int			 lfd = -1;
+static int			 router_fd = -1;
+static struct buf		 from_c2s;	/* unparsed frames */
+static struct scram_creds	 pencil;
+
+/* what the router knows of each stream (by sid) */
+struct known {
+	uint64_t	 sid;
+	char		*auth_node;	/* credentials handed out for */
+	char		*auth_domain;
+	char		*bound;		/* session JID */
+};
+static struct known	known[MAX_SIDS];
+
+void
+listen_pause(bool pause)
+{
+	(void)pause;
+}
+
+static struct known *
+known_get(uint64_t sid)
+{
+	size_t	i;
+
+	for (i = 0; i < MAX_SIDS; i++)
+		if (known[i].sid == sid)
+			return &known[i];
+	for (i = 0; i < MAX_SIDS; i++)
+		if (known[i].sid == 0) {
+			known[i].sid = sid;
+			return &known[i];
+		}
+	FUZZ_CHECK(0, "more than %d streams", MAX_SIDS);
+	return NULL;
+}
+
+static void
+known_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < MAX_SIDS; i++) {
+		free(known[i].auth_node);
+		free(known[i].auth_domain);
+		free(known[i].bound);
+	}
+	memset(known, 0, sizeof(known));
+}
+
+/* ---- the router --------------------------------------------------------- */
+
+static void
+send_frame(uint16_t type, uint64_t sid, const struct buf *payload)
+{
+	uint8_t		h[LINK_HDR_LEN];
+	uint32_t	len = (uint32_t)buf_avail(payload);
+	struct buf	b;
+	int		i;
+
+	for (i = 0; i < 4; i++)
+		h[i] = (uint8_t)(len >> (24 - 8 * i));
+	h[4] = (uint8_t)(type >> 8);
+	h[5] = (uint8_t)type;
+	h[6] = h[7] = 0;
+	for (i = 0; i < 8; i++)
+		h[8 + i] = (uint8_t)(sid >> (56 - 8 * i));
+	buf_init(&b, 0);
+	buf_append(&b, h, sizeof(h));
+	buf_append(&b, buf_rptr(payload), buf_avail(payload));
+	(void)send(router_fd, buf_rptr(&b), buf_avail(&b), MSG_NOSIGNAL);
+	buf_clear(&b);
+}
+
+static void
+put_u32(struct buf *b, uint32_t v)
+{
+	uint8_t	p[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
+		    (uint8_t)(v >> 8), (uint8_t)v };
+
+	buf_append(b, p, 4);
+}
+
+static void
+put_str(struct buf *b, const char *s, size_t n)
+{
+	if (s == NULL) {
+		put_u32(b, UINT32_MAX);
+		return;
+	}
+	put_u32(b, (uint32_t)n);
+	buf_append(b, s, n);
+}
+
+struct stanza_job {
+	int		 kind, type;
+	const char	*to, *from;
+	bool		 called;
+};
+
+static void
+check_stanza_tree(struct xnode *el, struct arena *a, void *arg)
+{
+	struct stanza_job	*job = arg;
+	const char		*to = xnode_attr(el, "to");
+	const char		*from = xnode_attr(el, "from");
+
+	(void)a;
+	job->called = true;
+	FUZZ_CHECK(stanza_kind_of(el->ns, el->name, NS_CLIENT) == job->kind,
+	    "a <%s/> in {%s} sent as kind %d", el->name, el->ns, job->kind);
+	FUZZ_CHECK(stanza_type_of(job->kind, xnode_attr(el, "type")) ==
+	    job->type, "type %d for type='%s'", job->type,
+	    xnode_attr(el, "type") ? xnode_attr(el, "type") : "");
+	FUZZ_CHECK(from != NULL && strcmp(from, job->from) == 0,
+	    "from='%s', envelope %s", from ? from : "", job->from);
+	FUZZ_CHECK(job->to == NULL ? to == NULL :
+	    to != NULL && strcmp(to, job->to) == 0,
+	    "to='%s', envelope %s", to ? to : "", job->to ? job->to : "-");
+}
+
+static void
+check_normal_jid(const char *what, const char *s, struct jid *out)
+{
+	char	*full;
+
+	FUZZ_CHECK(s != NULL && jid_parse(out, s) == 0, "%s \"%s\" is no "
+	    "JID", what, s ? s : "(null)");
+	full = jid_full(out);
+	FUZZ_CHECK(strcmp(full, s) == 0, "%s \"%s\" is not normalised (%s)",
+	    what, s, full);
+	free(full);
+}
+
+static int
+parse_one(const char *xml, size_t len,
+    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
+{
+	static struct xparse	*xp;
+
+	if (xp == NULL)
+		xp = xparse_new(NS_CLIENT, (1 << 20) + 4096);
+	return xparse_one(xp, xml, len, fn, arg);
+}
+
+static char *
+get_str(struct link_in *in)
+{
+	const char	*s;
+	size_t		 n;
+
+	link_get_strn(in, &s, &n);
+	FUZZ_CHECK(s != NULL, "a NULL string from the c2s");
+	FUZZ_CHECK(memchr(s, '\0', n) == NULL, "a NUL from the c2s");
+	return xstrndup(s, n);
+}
+
+static void
+router_frame(const struct link_hdr *h, const char *payload)
+{
+	struct link_in		 in;
+	struct known		*k;
+	struct buf		 b;
+	struct scram_creds	 cr;
+	struct stanza_job	 job;
+	struct jid		 j;
+	char			*node, *dom, *jid, *addr, *to, *from;
+	char			 prep[JID_PART_MAX + 1];
+	const char		*s, *xml;
+	size_t			 n, xlen, hl;
+	uint32_t		 u32;
+	uint8_t			 kind, type;
+	uint16_t		 pad;
+
+	link_in_init(&in, payload, h->len);
+	buf_init(&b, 0);
+	switch (h->type) {
+	case LINK_HELLO:
+		break;
+	case LINK_AUTH_GET:
+		node = get_str(&in);
+		dom = get_str(&in);
+		FUZZ_CHECK(link_in_done(&in), "AUTH_GET");
+		FUZZ_CHECK(jid_nodeprep(node, prep) == 0 &&
+		    strcmp(prep, node) == 0, "AUTH_GET for \"%s\", not a "
+		    "prepared localpart", node);
+		FUZZ_CHECK(conf_host_find(&c2s.conf, dom) != NULL,
+		    "AUTH_GET for domain %s", dom);
+		k = known_get(h->sid);
+		if (strcmp(node, "user") == 0 || strcmp(node, "juliet") == 0) {
+			put_u32(&b, 0);
+			free(k->auth_node);
+			free(k->auth_domain);
+			k->auth_node = xstrdup(node);
+			k->auth_domain = xstrdup(dom);
+			/* per hash: u32 iter, str salt, str keys */
+			for (n = 0; n < SCRAM_NHASH; n++) {
+				put_u32(&b, pencil.h[n].iter);
+				put_str(&b, (const char *)pencil.h[n].salt,
+				    pencil.h[n].saltlen);
+				hl = scram_hash_len((enum scram_hash)n);
+				put_str(&b, (const char *)
+				    pencil.h[n].stored_key, hl);
+				put_str(&b, (const char *)
+				    pencil.h[n].server_key, hl);
+			}
+		} else
+			put_u32(&b, strcmp(node, "fail") == 0 ? 2 : 1);
+		send_frame(LINK_AUTH_CRED, h->sid, &b);
+		free(node);
+		free(dom);
+		break;
+	case LINK_SESS_BEGIN:
+		jid = get_str(&in);
+		link_get_u32(&in, &u32);
+		FUZZ_CHECK(link_in_done(&in), "SESS_BEGIN");
+		k = known_get(h->sid);
+		check_normal_jid("session JID", jid, &j);
+		/* the account that authenticated, nobody else */
+		FUZZ_CHECK(k->auth_node != NULL && j.node != NULL &&
+		    strcmp(j.node, k->auth_node) == 0 &&
+		    strcmp(j.domain, k->auth_domain) == 0 &&
+		    j.resource != NULL, "session %s on a stream authenticated "
+		    "as %s@%s", jid, k->auth_node ? k->auth_node : "nobody",
+		    k->auth_domain ? k->auth_domain : "");
+		if (strcmp(j.resource, "taken") == 0) {
+			put_u32(&b, XERR_CONFLICT + 1);
+			put_str(&b, "", 0);
+		} else {
+			put_u32(&b, 0);
+			put_str(&b, jid, strlen(jid));
+			free(k->bound);
+			k->bound = xstrdup(jid);
+		}
+		jid_clear(&j);
+		send_frame(LINK_SESS_BOUND, h->sid, &b);
+		free(jid);
+		break;
+	case LINK_SESS_END:
+		k = known_get(h->sid);
+		FUZZ_CHECK(k->bound != NULL, "SESS_END for no session");
+		free(k->bound);
+		k->bound = NULL;
+		break;
+	case LINK_STANZA:
+		link_get_u8(&in, &kind);
+		link_get_u8(&in, &type);
+		link_get_u16(&in, &pad);
+		link_get_strn(&in, &s, &n);
+		to = s != NULL ? xstrndup(s, n) : NULL;
+		from = get_str(&in);
+		link_get_strn(&in, &xml, &xlen);
+		FUZZ_CHECK(link_in_done(&in) && xml != NULL, "STANZA");
+		k = known_get(h->sid);
+		FUZZ_CHECK(k->bound != NULL && strcmp(k->bound, from) == 0,
+		    "a stanza from %s on a stream bound as %s", from,
+		    k->bound ? k->bound : "nobody");
+		if (to != NULL) {
+			check_normal_jid("to", to, &j);
+			jid_clear(&j);
+		}
+		job = (struct stanza_job){ kind, type, to, from, false };
+		FUZZ_CHECK(parse_one(xml, xlen, check_stanza_tree, &job) == 0 &&
+		    job.called, "the router would not parse %.*s", (int)xlen,
+		    xml);
+		if (kind == KIND_MESSAGE) {
+			/* delivered back to the sender */
+			buf_append(&b, payload, h->len);
+			send_frame(LINK_STANZA, h->sid, &b);
+		}
+		free(to);
+		free(from);
+		break;
+	case LINK_REG_ADD:
+		node = get_str(&in);
+		dom = get_str(&in);
+		addr = get_str(&in);
+		FUZZ_CHECK(cred_get(&in, &cr) == 0 && link_in_done(&in),
+		    "REG_ADD with bad credentials");
+		FUZZ_CHECK(jid_nodeprep(node, prep) == 0 &&
+		    strcmp(prep, node) == 0 && *node != '\0',
+		    "registration of \"%s\"", node);
+		FUZZ_CHECK(conf_host_find(&c2s.conf, dom) != NULL &&
+		    conf_host_find(&c2s.conf, dom)->allow_register,
+		    "registration on %s", dom);
+		put_u32(&b, strcmp(node, "user") == 0 ? XERR_CONFLICT + 1 : 0);
+		send_frame(LINK_REG_RESULT, h->sid, &b);
+		free(node);
+		free(dom);
+		free(addr);
+		break;
+	default:
+		FUZZ_CHECK(0, "the c2s sent %s", link_msg_name(h->type));
+	}
+	buf_clear(&b);
+}
+
+/* frames the c2s wrote so far, each answered */
+static bool
+router_service(void)
+{
+	char		 tmp[16384];
+	struct link_hdr	 h;
+	const uint8_t	*p;
+	ssize_t		 n;
+	bool		 busy = false;
+
+	if (router_fd == -1)
+		return false;
+	while ((n = read(router_fd, tmp, sizeof(tmp))) > 0)
+		buf_append(&from_c2s, tmp, (size_t)n);
+	while (buf_avail(&from_c2s) >= LINK_HDR_LEN) {
+		p = (const uint8_t *)buf_rptr(&from_c2s);
+		h.len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+		h.type = (uint16_t)(p[4] << 8 | p[5]);
+		h.flags = (uint16_t)(p[6] << 8 | p[7]);
+		h.sid = 0;
+		for (n = 0; n < 8; n++)
+			h.sid = h.sid << 8 | p[8 + n];
+		FUZZ_CHECK(h.len <= LINK_MAX_PAYLOAD && link_msg_min(h.type) >=
+		    0 && h.len >= (uint32_t)link_msg_min(h.type),
+		    "the c2s sent a bad frame: type %#x len %u", h.type, h.len);
+		if (buf_avail(&from_c2s) < LINK_HDR_LEN + h.len)
+			break;
+		router_frame(&h, (const char *)p + LINK_HDR_LEN);
+		buf_consume(&from_c2s, LINK_HDR_LEN + h.len);
+		busy = true;
+	}
+	return busy;
+}
+
+/* a message from the router to every bound session */
+static void
+deliver_to_bound(void)
+{
+	static const char	xml[] = "<message from='romeo@example.net/o' "
+	    "type='chat'><body>still there?</body></message>";
+	struct buf		b;
+	size_t			i;
+
+	for (i = 0; i < MAX_SIDS; i++) {
+		if (known[i].bound == NULL || router_fd == -1)
+			continue;
+		buf_init(&b, 0);
+		buf_append(&b, "\x01\x01\x00\x00", 4);
+		put_str(&b, known[i].bound, strlen(known[i].bound));
+		put_str(&b, "romeo@example.net/o", 19);
+		put_str(&b, xml, sizeof(xml) - 1);
+		send_frame(LINK_STANZA, known[i].sid, &b);
+		buf_clear(&b);
+	}
+}
+
+/* ---- the client --------------------------------------------------------- */
+
+static int			 client_fd = -1;
+static struct fuzz_xmlcheck	 client_xc;
+
+static bool
+client_service(void)
+{
+	char	tmp[16384];
+	ssize_t	n;
+	bool	busy = false;
+
+	if (client_fd == -1)
+		return false;
+	while ((n = read(client_fd, tmp, sizeof(tmp))) > 0) {
+		fuzz_xmlcheck_feed(&client_xc, tmp, (size_t)n);
+		busy = true;
+	}
+	return busy;
+}
+
+static void
+settle(void)
+{
+	int	i;
+	bool	busy;
+
+	for (i = 0; i < QUIET_ROUNDS; i++) {
+		ev_run(c2s.loop, EVRUN_NOWAIT);
+		busy = router_service();
+		if (client_service())
+			busy = true;
+		if (!busy && i > 2)
+			break;
+	}
+}
+
+static char	*challenge;	/* the last server-first-message */
+
+/* the c2s's <challenge/>s, as the client reads them */
+static void
+client_element(void *arg, struct xnode *el, struct arena *a)
+{
+	struct buf	b;
+	const char	*text;
+
+	(void)arg;
+	if (strcmp(el->ns, "urn:ietf:params:xml:ns:xmpp-sasl") != 0 ||
+	    strcmp(el->name, "challenge") != 0)
+		return;
+	text = xnode_text(a, el);
+	buf_init(&b, 0);
+	if (base64_decode(&b, text, strlen(text)) == 0 && buf_avail(&b) > 0) {
+		free(challenge);
+		challenge = xstrndup(buf_rptr(&b), buf_avail(&b));
+	}
+	buf_clear(&b);
+}
+
+/* RFC 5802 3 for "user" with PASSWORD: base64 client-final into out */
+static void
+scram_final(enum scram_hash h, struct buf *out)
+{
+	struct buf	 auth, msg;
+	const char	*r, *sp, *ip;
+	uint8_t		 salt[SCRAM_SALT_MAX], salted[SCRAM_KEY_MAX];
+	uint8_t		 ckey[SCRAM_KEY_MAX], stored[SCRAM_KEY_MAX];
+	uint8_t		 sig[SCRAM_KEY_MAX], proof[SCRAM_KEY_MAX];
+	size_t		 hl = scram_hash_len(h), saltlen, i;
+	unsigned long	 iter;
+
+	if (challenge == NULL || strncmp(challenge, "r=", 2) != 0 ||
+	    (sp = strstr(challenge, ",s=")) == NULL ||
+	    (ip = strstr(sp, ",i=")) == NULL)
+		return;
+	r = challenge + 2;
+	buf_init(&msg, 0);
+	if (base64_decode(&msg, sp + 3, (size_t)(ip - sp - 3)) == -1 ||
+	    (saltlen = buf_avail(&msg)) == 0 || saltlen > sizeof(salt)) {
+		buf_clear(&msg);
+		return;
+	}
+	memcpy(salt, buf_rptr(&msg), saltlen);
+	iter = strtoul(ip + 3, NULL, 10);
+	buf_reset(&msg);
+	buf_puts(&msg, "c=biws,r=");
+	buf_append(&msg, r, (size_t)(sp - r));
+	buf_init(&auth, 0);
+	buf_printf(&auth, "%s,%s,", CFIRST_BARE, challenge);
+	buf_append(&auth, buf_rptr(&msg), buf_avail(&msg));
+	if (iter == 0 || iter > 64 || scram_salted_password(h, PASSWORD,
+	    salt, saltlen, (uint32_t)iter, salted) == -1)
+		memset(salted, 0, sizeof(salted));
+	scram_hmac(h, salted, hl, "Client Key", 10, ckey);
+	scram_h(h, ckey, hl, stored);
+	scram_hmac(h, stored, hl, buf_rptr(&auth), buf_avail(&auth), sig);
+	for (i = 0; i < hl; i++)
+		proof[i] = ckey[i] ^ sig[i];
+	buf_puts(&msg, ",p=");
+	(void)base64_encode(&msg, proof, hl);
+	(void)base64_encode(out, buf_rptr(&msg), buf_avail(&msg));
+	buf_clear(&auth);
+	buf_clear(&msg);
+}
+
+/* a chunk with %F, %S and %1 written out; returns new */
+static struct buf
+expand(const uint8_t *p, size_t n)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < n; i++) {
+		if (p[i] == '%' && i + 1 < n && p[i + 1] == 'F') {
+			(void)base64_encode(&b, "n,," CFIRST_BARE,
+			    strlen("n,," CFIRST_BARE));
+			i++;
+		} else if (p[i] == '%' && i + 1 < n && p[i + 1] == 'S') {
+			scram_final(SCRAM_SHA256, &b);
+			i++;
+		} else if (p[i] == '%' && i + 1 < n && p[i + 1] == '1') {
+			scram_final(SCRAM_SHA1, &b);
+			i++;
+		} else
+			buf_append(&b, p + i, 1);
+	}
+	return b;
+}
+
+static void
+pump(const uint8_t *data, size_t len, struct fuzz_plan *plan)
+{
+	struct buf	chunk;
+	size_t		off = 0, n, sent;
+	ssize_t		w;
+	int		stall = 0;
+	bool		done;
+
+	while (off < len) {
+		n = fuzz_plan_next(plan, len - off);
+		chunk = expand(data + off, n);
+		off += n;
+		sent = 0;
+		while (sent < buf_avail(&chunk)) {
+			w = send(client_fd, buf_rptr(&chunk) + sent,
+			    buf_avail(&chunk) - sent, MSG_NOSIGNAL);
+			if (w == -1 && errno == EINTR)
+				continue;
+			if (w == -1 && errno == EAGAIN) {
+				/* not reading (paused, TLS): stop */
+				if (++stall > 8)
+					break;
+				settle();
+				continue;
+			}
+			if (w <= 0)
+				break;
+			stall = 0;
+			sent += (size_t)w;
+		}
+		done = sent < buf_avail(&chunk);
+		buf_clear(&chunk);
+		if (done)
+			return;
+		settle();
+	}
+}
+
+static void
+prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	stream_reap();
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static struct conf_host	hosts[2];
+	static struct ev_prepare reaper;
+	static const uint8_t	salt[SCRAM_SALT_LEN] = "fuzzsaltfuzzsalt";
+	uint8_t			salted[SCRAM_KEY_MAX];
+	int			h;
+
+	(void)argc;
+	(void)argv;
+	fuzz_log_init();
+	for (h = 0; h < SCRAM_NHASH; h++) {
+		if (scram_salted_password(h, PASSWORD, salt, sizeof(salt),
+		    ITER, salted) == -1)
+			fatalx("salted password");
+		scram_cred_from_salted(&pencil.h[h], h, salted, salt,
+		    sizeof(salt), ITER);
+	}
+	c2s.loop = ev_default_loop(EVFLAG_AUTO);
+	hosts[0].name = xstrdup("example.org");
+	hosts[0].allow_register = true;
+	hosts[1].name = xstrdup("example.com");
+	c2s.conf.hosts = hosts;
+	c2s.conf.nhosts = 2;
+	c2s.conf.rundir = xstrdup(fuzz_tmpdir());
+	c2s.conf.max_stanza_size = 16384;
+	c2s.conf.negotiation_timeout = 30;
+	c2s.conf.idle_timeout = 600;
+	c2s.conf.auth_retries = 3;
+	c2s.conf.c2s_max_sessions = 100;
+	c2s.conf.link_queue_max = 1 << 20;
+	/* registrations derive credentials: cheaply, for a fuzzer */
+	c2s.conf.scram_iterations = ITER;
+	c2s.instance = 1;
+	c2s.streams = map_new();
+	buf_init(&c2s.scratch, 0);
+	buf_init(&from_c2s, 0);
+	/* TLS that can start but never complete: no certificate */
+	if (gnutls_certificate_allocate_credentials(&c2s.tls.creds) < 0 ||
+	    gnutls_priority_init(&c2s.tls.prio, "NORMAL", NULL) < 0)
+		fatalx("gnutls");
+	stream_init();
+	link_loop_init(c2s.loop);
+	ev_prepare_init(&reaper, prepare_cb);
+	ev_prepare_start(c2s.loop, &reaper);
+	lfd = fuzz_unix_listen("router.sock");
+	uplink_start();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static struct conf_listen cl = { .addr = "::1", .port = 5222 };
+	struct listener		 lst = { .cl = &cl, .fd = -1 };
+	struct fuzz_plan	 plan;
+	size_t			 off;
+	uint8_t			 mode;
+	int			 sv[2];
+
+	if (len < 1)
+		return 0;
+	mode = data[0];
+	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
+	data += off;
+	len -= off;
+	c2s.conf.c2s_require_tls = (mode & 1) != 0;
+	cl.kind = mode & 2 ? LISTEN_C2S_TLS : LISTEN_C2S;
+
+	/* the router: connected already (a reconnect) or now */
+	if (!uplink_up()) {
+		ev_feed_event(c2s.loop, &c2s.reconnect, EV_TIMER);
+		ev_run(c2s.loop, EVRUN_NOWAIT);
+	}
+	FUZZ_CHECK(uplink_up(), "c2s did not connect");
+	FUZZ_CHECK((router_fd = fuzz_accept(lfd)) != -1,
+	    "no connection to accept");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) == -1)
+		fatal("socketpair");
+	client_fd = sv[1];
+	fuzz_xmlcheck_init(&client_xc, "to the client", NS_CLIENT,
+	    client_element, NULL);
+	stream_accept(&lst, sv[0]);
+	settle();
+	pump(data, len, &plan);
+	settle();
+	if (mode & 4) {
+		/* requests in flight fail; bound sessions are announced */
+		close(router_fd);
+		buf_reset(&from_c2s);
+		settle();
+		router_fd = fuzz_accept(lfd);
+		settle();
+	}
+	if (mode & 8) {
+		/*
+		 * The client vanishes while a message is on its way to it:
+		 * the c2s takes the message from the link in one loop
+		 * iteration and writes it, to a closed socket, in the next.
+		 */
+		deliver_to_bound();
+		ev_run(c2s.loop, EVRUN_NOWAIT);
+		close(client_fd);
+		client_fd = -1;
+	} else
+		shutdown(client_fd, SHUT_WR);
+	settle();
+	/* then the router goes: pending requests are failed */
+	if (router_fd != -1) {
+		close(router_fd);
+		router_fd = -1;
+		settle();
+	}
+	FUZZ_CHECK(map_count(c2s.streams) == 0 && c2s.nstreams == 0,
+	    "streams outlived their client: %zu in the table, %zu allocated",
+	    map_count(c2s.streams), c2s.nstreams);
+	/* a reconnect may have come in meanwhile: it waits for next time */
+	buf_reset(&from_c2s);
+	if (client_fd != -1)
+		close(client_fd);
+	client_fd = -1;
+	fuzz_xmlcheck_clear(&client_xc);
+	known_clear();
+	free(challenge);
+	challenge = NULL;
+	return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * Fuzz target: the c2s end of the router link. The target plays the
+ * router: c2s/uplink.c connects to it over a Unix socket in a libev loop
+ * exactly as in parley-c2s, and the input is written to it as frames, in
+ * the chunks of the input's plan. So common/link.c reassembles frames from
+ * real reads and uplink.c's handler decodes each one. The streams it
+ * dispatches to are records standing in for c2s/stream.c, auth.c, bind.c
+ * and register.c; they check what those would rely on.
+ *
+ * Oracles: link.c delivers exactly the complete frames the input holds,
+ * in order, with their bytes (fuzz.h), each to the handler in a buffer of
+ * its own length; what uplink.c passes on keeps the contracts of the
+ * functions it calls (credentials checked, JIDs terminated and bounded, a
+ * stream error a real condition, a stream in the state the call is for);
+ * what the c2s writes to the router is well-framed.
+ *
+ * Input: byte 0, two bits per stream (sids 1-4), picks each stream's
+ * state; then the chunking plan; then the router's bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../c2s/c2s.h"
+#include "../../common/log.h"
+#include "../../common/map.h"
+#include "../../common/util.h"
+#include "fuzz.h"
+
+#define NSTREAMS	4
+#define MAX_FRAMES	4096
+#define JID_BUF		(1024 * 3 + 3)	/* uplink.c's buffer */
+
+struct c2s	c2s;
+
+static int		lfd = -1;
+static struct stream	streams[NSTREAMS];
+
+/* ---- what uplink.c calls ------------------------------------------------ */
+
+void
+listen_pause(bool pause)
+{
+	(void)pause;
+}
+
+struct stream *
+stream_find(uint64_t sid)
+{
+	return map_get64(c2s.streams, sid);
+}
+
+static void
+check_stream(const struct stream *st)
+{
+	FUZZ_CHECK(st >= streams && st < streams + NSTREAMS &&
+	    st->sid == (uint64_t)(st - streams) + 1, "not one of our streams");
+}
+
+void
+auth_creds(struct stream *st, int status, const struct scram_creds *creds)
+{
+	int	h;
+
+	check_stream(st);
+	FUZZ_CHECK(st->state == ST_AUTH_WAIT, "credentials in state %d",
+	    (int)st->state);
+	FUZZ_CHECK(status >= 0 && status <= 2, "credential status %d",
+	    status);
+	if (status == 0) {
+		FUZZ_CHECK(creds != NULL, "status 0 without credentials");
+		for (h = 0; h < SCRAM_NHASH; h++)
+			FUZZ_CHECK(creds->h[h].iter >= 1 &&
+			    creds->h[h].iter <= SCRAM_ITER_MAX &&
+			    creds->h[h].saltlen >= 1 &&
+			    creds->h[h].saltlen <= SCRAM_SALT_MAX,
+			    "unusable credentials passed on");
+	}
+	st->state = ST_FEATURES;
+}
+
+void
+bind_result(struct stream *st, uint32_t status, const char *jid)
+{
+	check_stream(st);
+	FUZZ_CHECK(st->state == ST_BIND_WAIT, "bind result in state %d",
+	    (int)st->state);
+	FUZZ_CHECK(status != 0 || jid != NULL, "bound without a JID");
+	if (jid != NULL)
+		FUZZ_CHECK(strlen(jid) < JID_BUF, "JID of %zu bytes",
+		    strlen(jid));
+	st->state = status == 0 ? ST_BOUND : ST_AUTHED;
+}
+
+void
+stream_error(struct stream *st, enum stream_err cond, const char *text)
+{
+	check_stream(st);
+	/* stream.c writes <name xmlns=.../>: SERR_NONE has no name */
+	FUZZ_CHECK(cond > SERR_NONE && cond < SERR_COUNT,
+	    "stream error %d is no condition", (int)cond);
+	(void)text;
+	st->state = ST_CLOSING;
+}
+
+void
+stream_write(struct stream *st, const char *p, size_t n)
+{
+	check_stream(st);
+	FUZZ_CHECK(st->state == ST_BOUND, "stanza to a stream in state %d",
+	    (int)st->state);
+	fuzz_touch(p, n);
+}
+
+void
+register_result(struct stream *st, uint32_t status)
+{
+	check_stream(st);
+	(void)status;
+	st->reg_id = NULL;
+}
+
+/* ---- the harness -------------------------------------------------------- */
+
+static void
+streams_setup(uint8_t states)
+{
+	static const enum stream_state pick[4] = {
+		ST_AUTH_WAIT, ST_BIND_WAIT, ST_BOUND, ST_FEATURES
+	};
+	static char	reg_id[] = "reg1";
+	static char	jid[] = "juliet@example.org/balcony";
+	int		i;
+
+	for (i = 0; i < NSTREAMS; i++) {
+		memset(&streams[i], 0, sizeof(streams[i]));
+		streams[i].sid = (uint64_t)i + 1;
+		streams[i].state = pick[(states >> (2 * i)) & 3];
+		if (streams[i].state == ST_FEATURES)
+			streams[i].reg_id = reg_id;
+		if (streams[i].state == ST_BOUND)
+			streams[i].jid = jid;
+		map_put64(c2s.streams, streams[i].sid, &streams[i]);
+	}
+}
+
+static void
+streams_clear(void)
+{
+	int	i;
+
+	for (i = 0; i < NSTREAMS; i++)
+		map_del64(c2s.streams, streams[i].sid);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_log_init();
+	c2s.loop = ev_default_loop(EVFLAG_AUTO);
+	c2s.conf.rundir = xstrdup(fuzz_tmpdir());
+	c2s.conf.link_queue_max = 1 << 20;
+	c2s.instance = 1;
+	c2s.streams = map_new();
+	link_loop_init(c2s.loop);
+	lfd = fuzz_unix_listen("router.sock");
+	uplink_start();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static struct fuzz_frame frames[MAX_FRAMES];
+	struct fuzz_plan	 plan;
+	struct fuzz_tap		 tap;
+	struct buf		 back;
+	size_t			 off, nframes;
+	int			 fd;
+
+	if (len < 1)
+		return 0;
+	streams_setup(data[0]);
+	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
+	data += off;
+	len -= off;
+
+	/* the reconnect timer, now rather than in half a second */
+	/*
+	 * After the last input's link went, the process may have connected
+	 * again already; if not, its timer fires now, not in half a second.
+	 */
+	if (!uplink_up()) {
+		ev_feed_event(c2s.loop, &c2s.reconnect, EV_TIMER);
+		ev_run(c2s.loop, EVRUN_NOWAIT);
+	}
+	FUZZ_CHECK(uplink_up(), "c2s did not connect");
+	FUZZ_CHECK((fd = fuzz_accept(lfd)) != -1, "no connection to accept");
+
+	nframes = fuzz_frames_split(data, len, frames, MAX_FRAMES);
+	fuzz_tap_install(&tap, c2s.up, frames, nframes);
+	buf_init(&back, 0);
+	fuzz_pump(c2s.loop, fd, data, len, &plan, &back);
+	fuzz_settle(c2s.loop, fd, &back);
+	/* the router goes away: pending requests are answered */
+	shutdown(fd, SHUT_WR);
+	fuzz_settle(c2s.loop, fd, &back);
+	fuzz_tap_finish(&tap);
+	fuzz_check_output_frames(&back);
+	buf_clear(&back);
+	close(fd);
+	streams_clear();
+	return 0;
+}

@@ -1,0 +1,392 @@
+/*
+ * Fuzz target: the router's end of the process links. router/c2s.c
+ * listens on its two Unix sockets in a libev loop as in parley-router; the
+ * target connects as a c2s, the s2s or parleyctl and writes the input as
+ * frames, in the chunks of the input's plan. common/link.c reassembles
+ * them and the real handlers decode them: c2s.c (HELLO, AUTH_GET,
+ * SESS_*, STANZA), register.c (REG_ADD), s2s.c (STANZA from the s2s) and
+ * ctl.c (the control commands). Sessions, delivery and storage are
+ * records standing in for session.c, deliver.c and storage/store.c; they
+ * check what those would rely on.
+ *
+ * Oracles: link.c delivers exactly the complete frames the input holds,
+ * in order and with their bytes, each handler reading a buffer of its
+ * frame's length (fuzz.h); stanzas handed to delivery have terminated
+ * addresses within JID_STR_MAX, the session's own address as sender on
+ * a c2s link and the whole payload; accounts reach storage as prepared
+ * parts with checked credentials; the router answers with well-formed
+ * frames; when the peer leaves, the link and its sessions are gone.
+ *
+ * Input: byte 0 -- bit 0 the control socket instead of the process
+ * socket; bits 1-2 the role of a LINK_HELLO the target sends first (0
+ * none, else the role: 1 c2s, 2 ctl, 3 s2s) -- then the chunking plan,
+ * then the peer's bytes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/jid.h"
+#include "../../common/log.h"
+#include "../../common/map.h"
+#include "../../common/util.h"
+#include "../../common/xmlstream.h"
+#include "../../router/ctl.h"
+#include "../../router/router.h"
+#include "fuzz.h"
+
+#define MAX_FRAMES	4096
+#define MAX_SESS	64
+
+struct router	router;
+
+static int	nsess;		/* sessions alive, all links */
+
+static void
+check_name(const char *what, const char *s, size_t max)
+{
+	FUZZ_CHECK(s != NULL && strlen(s) <= max, "%s of %zu bytes", what,
+	    s != NULL ? strlen(s) : 0);
+}
+
+/* a prepared part stays itself when prepared again */
+static void
+check_prepared(const char *node, const char *domain)
+{
+	char	p[JID_PART_MAX + 1];
+
+	check_name("node", node, JID_PART_MAX);
+	check_name("domain", domain, JID_PART_MAX);
+	FUZZ_CHECK(jid_nodeprep(node, p) == 0 && strcmp(p, node) == 0,
+	    "node \"%s\" is not prepared", node);
+	FUZZ_CHECK(jid_nameprep(domain, p) == 0 && strcmp(p, domain) == 0,
+	    "domain \"%s\" is not prepared", domain);
+}
+
+static void
+check_creds(const struct scram_creds *c)
+{
+	int	h;
+
+	for (h = 0; h < SCRAM_NHASH; h++)
+		FUZZ_CHECK(c->h[h].iter >= 1 &&
+		    c->h[h].iter <= SCRAM_ITER_MAX &&
+		    c->h[h].saltlen >= 1 && c->h[h].saltlen <= SCRAM_SALT_MAX,
+		    "unchecked credentials reach storage");
+}
+
+/* ---- session.c ---------------------------------------------------------- */
+
+void
+sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
+{
+	struct link_out	 m;
+	struct sess	*s;
+
+	FUZZ_CHECK(rl->role == LINK_ROLE_C2S, "a session on a %d link",
+	    (int)rl->role);
+	check_name("session JID", jid, JID_STR_MAX);
+	if (map_get64(rl->sess, sid) != NULL || nsess >= MAX_SESS) {
+		link_begin(&m, rl->l, LINK_SESS_BOUND, sid);
+		link_put_u32(&m, XERR_CONFLICT + 1);
+		link_put_str(&m, "");
+		link_end(&m);
+		return;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->rl = rl;
+	s->sid = sid;
+	s->full = xstrdup(jid);
+	map_put64(rl->sess, sid, s);
+	nsess++;
+	link_begin(&m, rl->l, LINK_SESS_BOUND, sid);
+	link_put_u32(&m, 0);
+	link_put_str(&m, jid);
+	link_end(&m);
+}
+
+struct sess *
+sess_find(struct rlink *rl, uint64_t sid)
+{
+	return map_get64(rl->sess, sid);
+}
+
+void
+sess_end(struct sess *s)
+{
+	FUZZ_CHECK(map_del64(s->rl->sess, s->sid) == s, "session not in "
+	    "its link's table");
+	free(s->full);
+	free(s);
+	nsess--;
+}
+
+static int
+sess_collect(const void *key, size_t len, void *val, void *arg)
+{
+	struct sess	**v = arg;
+	size_t		  i;
+
+	(void)key;
+	(void)len;
+	for (i = 0; v[i] != NULL; i++)
+		;
+	v[i] = val;
+	return 0;
+}
+
+void
+sess_end_all(struct rlink *rl)
+{
+	struct sess	*v[MAX_SESS + 1];
+	size_t		 i;
+
+	memset(v, 0, sizeof(v));
+	map_foreach(rl->sess, sess_collect, v);
+	for (i = 0; v[i] != NULL; i++)
+		sess_end(v[i]);
+}
+
+/* ---- deliver.c ---------------------------------------------------------- */
+
+void
+deliver_stanza(struct rstanza *rs)
+{
+	FUZZ_CHECK(rs->kind >= KIND_MESSAGE && rs->kind <= KIND_IQ,
+	    "kind %d", rs->kind);
+	FUZZ_CHECK(rs->type >= 0 && rs->type <= 0xff, "type %d", rs->type);
+	if (rs->to != NULL)
+		check_name("to", rs->to, JID_STR_MAX);
+	check_name("from", rs->from, JID_STR_MAX);
+	FUZZ_CHECK(rs->xml != NULL, "no payload");
+	fuzz_touch(rs->xml, rs->xlen);
+	if (rs->sender != NULL)
+		FUZZ_CHECK(rs->from == rs->sender->full &&
+		    rs->sender->rl->role == LINK_ROLE_C2S,
+		    "a session's stanza not from the session");
+	else
+		FUZZ_CHECK(rs->to != NULL, "a remote stanza without 'to'");
+}
+
+int
+deliver_parse(const char *xml, size_t len,
+    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
+{
+	static struct xparse	*xp;
+
+	if (xp == NULL)
+		xp = xparse_new(NS_CLIENT, 65536 + 4096);
+	return xparse_one(xp, xml, len, fn, arg);
+}
+
+void
+deliver_tree(struct sess *s, const struct xnode *tree)
+{
+	(void)s;
+	(void)tree;
+	FUZZ_CHECK(0, "an IQ answer from a frame handler");
+}
+
+/* iq.c: reached from register.c's IQ handler, never from a frame */
+void
+iq_make_result(struct xnode *iq, struct arena *a)
+{
+	(void)iq;
+	(void)a;
+	FUZZ_CHECK(0, "an IQ from a frame handler");
+}
+
+bool
+iq_own_account(const struct rstanza *rs)
+{
+	(void)rs;
+	FUZZ_CHECK(0, "an IQ from a frame handler");
+	return false;
+}
+
+/* ---- storage/store.c and the router's account hooks --------------------- */
+
+int
+store_account_get(struct store *st, const char *node, const char *domain,
+    struct scram_creds *out)
+{
+	int	h;
+
+	(void)st;
+	check_name("node", node, JID_PART_MAX);
+	check_name("domain", domain, JID_PART_MAX);
+	if (strcmp(node, "fail") == 0) {
+		errno = EIO;
+		return -1;
+	}
+	if (strcmp(node, "user") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	for (h = 0; h < SCRAM_NHASH; h++) {
+		out->h[h].iter = 4096;
+		out->h[h].saltlen = SCRAM_SALT_LEN;
+		memset(out->h[h].salt, 's', SCRAM_SALT_LEN);
+		memset(out->h[h].stored_key, 'k', SCRAM_KEY_MAX);
+		memset(out->h[h].server_key, 'v', SCRAM_KEY_MAX);
+	}
+	return 0;
+}
+
+int
+store_account_add(struct store *st, const char *node, const char *domain,
+    const struct scram_creds *c)
+{
+	(void)st;
+	check_prepared(node, domain);
+	check_creds(c);
+	if (strcmp(node, "user") == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_account_set(struct store *st, const char *node, const char *domain,
+    const struct scram_creds *c)
+{
+	(void)st;
+	check_prepared(node, domain);
+	check_creds(c);
+	if (strcmp(node, "user") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+/* "big.example" has enough accounts to need several replies */
+int
+store_account_list(struct store *st, const char *domain,
+    int (*fn)(const char *, const char *, void *), void *arg)
+{
+	char	node[64];
+	int	i, n;
+
+	(void)st;
+	if (domain != NULL)
+		check_name("domain", domain, JID_PART_MAX);
+	n = domain != NULL && strcmp(domain, "big.example") == 0 ? 5000 : 3;
+	for (i = 0; i < n; i++) {
+		snprintf(node, sizeof(node), "user%d", i);
+		if (fn(node, domain != NULL ? domain : "example.org", arg) != 0)
+			break;
+	}
+	return 0;
+}
+
+int
+router_account_remove(const char *node, const char *domain)
+{
+	check_prepared(node, domain);
+	if (strcmp(node, "user") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+void
+router_user_changed(const char *node, const char *domain)
+{
+	check_prepared(node, domain);
+}
+
+/* ---- the harness -------------------------------------------------------- */
+
+static void
+put_hello(struct buf *b, uint32_t role)
+{
+	uint8_t	f[LINK_HDR_LEN + 12];
+
+	memset(f, 0, sizeof(f));
+	f[3] = 12;
+	f[5] = LINK_HELLO;
+	f[LINK_HDR_LEN + 3] = LINK_VERSION;
+	f[LINK_HDR_LEN + 7] = (uint8_t)role;
+	f[LINK_HDR_LEN + 11] = 1;
+	buf_append(b, f, sizeof(f));
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static struct conf_host	host;
+
+	(void)argc;
+	(void)argv;
+	fuzz_log_init();
+	router.loop = ev_default_loop(EVFLAG_AUTO);
+	router.conf.rundir = xstrdup(fuzz_tmpdir());
+	router.conf.link_queue_max = 4 << 20;
+	router.conf.register_interval = 60;
+	router.conf.max_stanza_size = 65536;
+	host.name = xstrdup("example.org");
+	host.allow_register = true;
+	router.conf.hosts = &host;
+	router.conf.nhosts = 1;
+	router.by_full = map_new();
+	router.by_bare = map_new();
+	buf_init(&router.scratch, 0);
+	link_loop_init(router.loop);
+	if (rlink_listen() == -1)
+		fatalx("rlink_listen");
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static struct fuzz_frame frames[MAX_FRAMES];
+	struct fuzz_plan	 plan;
+	struct fuzz_tap		 tap;
+	struct buf		 in, back;
+	const uint8_t		*p;
+	size_t			 off, nframes;
+	uint8_t			 mode;
+	int			 fd;
+
+	if (len < 1)
+		return 0;
+	mode = data[0];
+	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
+	buf_init(&in, 0);
+	if ((mode >> 1 & 3) != 0)
+		put_hello(&in, mode >> 1 & 3);
+	buf_append(&in, data + off, len - off);
+
+	fd = unix_connect(router.conf.rundir, mode & 1 ? "router.ctl" :
+	    "router.sock");
+	FUZZ_CHECK(fd != -1, "cannot connect to the router");
+	ev_run(router.loop, EVRUN_NOWAIT);
+	FUZZ_CHECK(router.links != NULL && router.links->next == NULL,
+	    "the router did not take the connection");
+
+	/* never buf_rptr() of an empty buffer: NULL + 0 */
+	p = buf_avail(&in) > 0 ? (const uint8_t *)buf_rptr(&in) :
+	    (const uint8_t *)"";
+	nframes = fuzz_frames_split(p, buf_avail(&in), frames, MAX_FRAMES);
+	fuzz_tap_install(&tap, router.links->l, frames, nframes);
+	buf_init(&back, 0);
+	fuzz_pump(router.loop, fd, p, buf_avail(&in), &plan, &back);
+	fuzz_settle(router.loop, fd, &back);
+	shutdown(fd, SHUT_WR);
+	fuzz_settle(router.loop, fd, &back);
+	FUZZ_CHECK(router.links == NULL && router.s2s == NULL,
+	    "the link outlived its peer");
+	FUZZ_CHECK(nsess == 0, "%d sessions outlived their link", nsess);
+	fuzz_tap_finish(&tap);
+	fuzz_check_output_frames(&back);
+	buf_clear(&back);
+	buf_clear(&in);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+# Writes the binary seeds of the link targets (tests/fuzz/corpus/link_*):
+# frames as docs/internals.md describes them. The text seeds of the other
+# targets are plain files. Run from the repository root.
+import os
+import struct
+
+HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
+SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
+CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
+SERR_CONFLICT = 3
+
+
+def frame(t, payload=b"", sid=0, flags=0):
+    return struct.pack(">IHHQ", len(payload), t, flags, sid) + payload
+
+
+def u8(v):
+    return struct.pack(">B", v)
+
+
+def u16(v):
+    return struct.pack(">H", v)
+
+
+def u32(v):
+    return struct.pack(">I", v)
+
+
+def s(v):
+    if v is None:
+        return b"\xff\xff\xff\xff"
+    if isinstance(v, str):
+        v = v.encode()
+    return u32(len(v)) + v
+
+
+def creds(iters=4096):
+    out = b""
+    for hlen in (20, 32):
+        out += u32(iters) + s(b"S" * 16) + s(b"k" * hlen) + s(b"v" * hlen)
+    return out
+
+
+def hello(role, version=2):
+    return frame(HELLO, u32(version) + u32(role) + u32(1))
+
+
+def stanza(sid, kind, typ, to, frm, xml):
+    return frame(STANZA, u8(kind) + u8(typ) + u16(0) + s(to) + s(frm) + s(xml), sid)
+
+
+def write(target, name, data):
+    d = os.path.join("tests/fuzz/corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+MSG = "<message to='romeo@example.net' type='chat'><body>hi</body></message>"
+
+# link_router: byte 0 = socket (bit 0: control) and the role of an automatic
+# HELLO (bits 1-2: none, c2s 1, ctl 2, s2s 3)
+c2s_session = (
+    frame(AUTH_GET, s("user") + s("example.org"), 1)
+    + frame(AUTH_GET, s("nobody") + s("example.org"), 2)
+    + frame(AUTH_GET, s("fail") + s("example.org"), 3)
+    + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
+    + stanza(1, 1, 1, "romeo@example.net", "spoofed@example.org", MSG)
+    + stanza(1, 3, 0, None, "user@example.org/res", "<iq type='get' id='1'/>")
+    + stanza(9, 1, 0, "a@b", "c@d", MSG)
+    + frame(SESS_END, b"", 1)
+    + frame(REG_ADD, s("newuser") + s("example.org") + s("192.0.2.1") + creds(), 4)
+    + frame(REG_ADD, s("user") + s("example.org") + s("192.0.2.2") + creds(), 5)
+    + frame(REG_ADD, s("Bad") + s("example.org") + s("192.0.2.3") + creds(), 6)
+)
+write("link_router", "c2s-session", b"\x02\x00" + c2s_session)
+write("link_router", "c2s-session-chunked", b"\x02\x04\x00\x07\x0f\xc1" + c2s_session)
+write("link_router", "c2s-unexpected", b"\x02\x00" + frame(CTL_LIST, s(None)))
+write("link_router", "c2s-bad-version", b"\x00\x00" + hello(1, version=1))
+write("link_router", "wrong-role", b"\x00\x00" + hello(2))
+write("link_router", "short-frame", b"\x02\x00" + frame(SESS_BEGIN, u32(0)))
+write("link_router", "oversize", b"\x02\x00" + struct.pack(">IHHQ", 1 << 21, STANZA, 0, 1))
+write("link_router", "s2s-stanza", b"\x06\x00"
+      + stanza(0, 1, 1, "juliet@example.org", "romeo@example.net/orchard", MSG)
+      + stanza(0, 2, 0, "juliet@example.org", "romeo@example.net", "<presence/>"))
+write("link_router", "ctl-commands", b"\x05\x00"
+      + frame(CTL_ADDUSER, s("new@example.org") + creds(), 1)
+      + frame(CTL_ADDUSER, s("user@example.org") + creds(), 2)
+      + frame(CTL_PASSWD, s("user@example.org") + creds(), 3)
+      + frame(CTL_PASSWD, s("example.org") + creds(), 4)
+      + frame(CTL_DELUSER, s("user@example.org"), 5)
+      + frame(CTL_DELUSER, s("User@EXAMPLE.org/res"), 6)
+      + frame(CTL_LIST, s(None), 7)
+      + frame(CTL_LIST, s("big.example"), 8)
+      + frame(CTL_LIST, s("bad domain"), 9))
+write("link_router", "ctl-bad-creds", b"\x05\x00"
+      + frame(CTL_ADDUSER, s("new@example.org") + creds(iters=0), 1))
+
+# link_c2s: byte 0 = states of streams 1-4 (auth wait, bind wait, bound,
+# registering)
+write("link_c2s", "router-replies", b"\xe4\x00"
+      + hello(1)
+      + frame(AUTH_CRED, u32(0) + creds(), 1)
+      + frame(AUTH_CRED, u32(1), 1)
+      + frame(SESS_BOUND, u32(0) + s("user@example.org/res"), 2)
+      + stanza(3, 1, 1, "user@example.org/res", "romeo@example.net", MSG)
+      + frame(SESS_KICK, u32(SERR_CONFLICT), 3)
+      + frame(REG_RESULT, u32(0), 4)
+      + frame(REG_RESULT, u32(7), 4)
+      + frame(STANZA + 1, b"", 9))
+write("link_c2s", "auth-failures", b"\x00\x02\x00\x03"
+      + frame(AUTH_CRED, u32(2), 1)
+      + frame(AUTH_CRED, u32(0) + creds(iters=0), 2))
+write("link_c2s", "bind-refused", b"\x55\x00"
+      + frame(SESS_BOUND, u32(9) + s(""), 1)
+      + frame(SESS_BOUND, u32(0) + s(None), 2))
+write("link_c2s", "kick-codes", b"\xaa\x00"
+      + frame(SESS_KICK, u32(SERR_CONFLICT), 1)
+      + frame(SESS_KICK, u32(1000), 2)
+      + frame(SESS_KICK, u32(SERR_CONFLICT), 3))
+write("link_c2s", "bad-version", b"\x00\x00" + hello(1, version=3))
+
+# link_s2s: the chunking plan, then frames
+write("link_s2s", "stanzas", b"\x00"
+      + hello(3)
+      + stanza(0, 1, 1, "romeo@example.net", "juliet@example.org/balcony", MSG)
+      + stanza(0, 2, 0, "romeo@example.net", "juliet@example.org", "<presence/>"))
+write("link_s2s", "stanza-chunked", b"\x03\x00\x02\x05"
+      + stanza(0, 3, 0, "romeo@example.net", "juliet@example.org/b", "<iq type='get' id='x'/>"))
+write("link_s2s", "null-to", b"\x00" + stanza(0, 1, 0, None, "a@b", MSG))
+write("link_s2s", "unexpected", b"\x00" + frame(AUTH_GET, s("a") + s("b")))
+
+# s2s: byte 0 = mode (fuzz_s2s.c), then the chunking plan, then the remote
+# server's bytes. Chunks of exact sizes: steps below 0xc0 are that many
+# bytes plus one, so a size is written as a run of steps.
+import hashlib
+import hmac
+
+SECRET = ("8c5d3e6bbd1a8e7d6f2b49a04f0c51d2"
+          "a3b9e3c24d8f1e07b6a5c9d0e1f2a3b4")
+
+
+def dialback_key(receiving, originating, stream_id):
+    k = hashlib.sha256(SECRET.encode()).hexdigest().encode()
+    text = ("%s %s %s" % (receiving, originating, stream_id)).encode()
+    return hmac.new(k, text, hashlib.sha256).hexdigest()
+
+
+def plan(*sizes):
+    steps = []
+    for n in sizes:
+        while n > 192:
+            steps.append(0xbf)
+            n -= 192
+        steps.append(n - 1)
+    steps.append(0xff)          # then the rest, 4096 bytes at a time
+    assert len(steps) <= 15
+    return bytes([len(steps)] + steps)
+
+
+IN, OUT, REQTLS, DIALBACK, CERT, VERIFY = 0, 1, 2, 4, 8, 16
+DNS_NX, DNS_NONE, DNS_LISTENER, DNS_LISTENER2 = 0, 1 << 5, 2 << 5, 3 << 5
+ROUTER_DOWN = 0x80
+
+HDR_IN = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+          "xmlns:stream='http://etherx.jabber.org/streams' "
+          "xmlns:db='jabber:server:dialback' to='example.org' "
+          "from='remote.test' version='1.0'>")
+DBRESULT = "<db:result from='remote.test' to='example.org'>validkey</db:result>"
+STANZAS = ("<message from='romeo@remote.test/orchard' to='juliet@example.org' "
+           "type='chat' id='m1'><body>hi</body></message>"
+           "<presence from='romeo@remote.test/orchard' to='juliet@example.org'/>"
+           "<iq from='romeo@remote.test/orchard' to='example.org' type='get' "
+           "id='v1'><query xmlns='jabber:iq:version'/></iq>"
+           "<message from='romeo@other.test' to='juliet@example.org'/>")
+END = "</stream:stream>"
+
+
+def s2s(name, mode, chunks, rest=""):
+    first = "".join(chunks)
+    data = (first + rest).encode()
+    write("s2s", name, bytes([mode]) + plan(*[len(c.encode()) for c in chunks]) + data)
+
+
+s2s("in-dialback-stanzas", IN | DIALBACK | DNS_LISTENER, [HDR_IN + DBRESULT], STANZAS + END)
+s2s("in-dialback-router-down", IN | DIALBACK | DNS_LISTENER | ROUTER_DOWN,
+    [HDR_IN + DBRESULT], STANZAS + END)
+s2s("in-dialback-failover", IN | DIALBACK | DNS_LISTENER2, [HDR_IN + DBRESULT], STANZAS)
+s2s("in-dialback-nxdomain", IN | DIALBACK | DNS_NX, [HDR_IN, DBRESULT], STANZAS)
+s2s("in-dialback-no-records", IN | DIALBACK | DNS_NONE, [HDR_IN + DBRESULT])
+s2s("in-stanza-unauthenticated", IN | DIALBACK, [HDR_IN + STANZAS])
+s2s("in-dialback-wrong-key", IN | DIALBACK | DNS_LISTENER,
+    [HDR_IN + DBRESULT.replace("validkey", "wrongkey")], STANZAS)
+s2s("in-db-verify", IN | DIALBACK, [HDR_IN
+    + "<db:verify from='remote.test' to='example.org' id='abc'>"
+    + dialback_key("remote.test", "example.org", "abc") + "</db:verify>"
+    + "<db:verify from='remote.test' to='example.org' id='abc'>"
+    + "0" * 64 + "</db:verify>"
+    + "<db:verify from='remote.test' to='example.net' id='x&apos;'>k</db:verify>"])
+s2s("in-starttls", IN | REQTLS | DIALBACK, [HDR_IN
+    + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"])
+s2s("in-tls-required", IN | REQTLS | DIALBACK, [HDR_IN + DBRESULT])
+s2s("in-sasl-external", IN, [HDR_IN
+    + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>"
+    + "cmVtb3RlLnRlc3Q=</auth>"])
+s2s("in-bad-headers", IN, ["<stream:stream xmlns='jabber:client' "
+    "xmlns:stream='http://etherx.jabber.org/streams' to='example.org'>"])
+s2s("in-host-unknown", IN, [HDR_IN.replace("to='example.org'", "to='nowhere.test'")])
+s2s("in-old-version", IN | DIALBACK | DNS_LISTENER,
+    [HDR_IN.replace(" version='1.0'", "") + DBRESULT], STANZAS)
+
+HDR_OUT = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+           "xmlns:stream='http://etherx.jabber.org/streams' "
+           "xmlns:db='jabber:server:dialback' id='remote-1' "
+           "from='remote.test' to='example.org' version='1.0'>")
+FEAT_DB = "<stream:features><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>"
+FEAT_TLS = ("<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
+            "<required/></starttls></stream:features>")
+FEAT_EXT = ("<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+            "<mechanism>EXTERNAL</mechanism></mechanisms></stream:features>")
+s2s("out-dialback-valid", OUT | DIALBACK, [HDR_OUT + FEAT_DB,
+    "<db:result from='remote.test' to='example.org' type='valid'/>"], END)
+s2s("out-dialback-invalid", OUT | DIALBACK, [HDR_OUT + FEAT_DB,
+    "<db:result from='remote.test' to='example.org' type='invalid'/>"])
+s2s("out-verify", OUT | DIALBACK | VERIFY, [HDR_OUT + FEAT_DB,
+    "<db:verify from='remote.test' to='example.org' id='abc' type='valid'/>"
+    "<db:result type='valid'/>"])
+s2s("out-starttls", OUT | REQTLS | DIALBACK, [HDR_OUT + FEAT_TLS,
+    "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"])
+s2s("out-no-tls-offered", OUT | REQTLS | DIALBACK, [HDR_OUT + FEAT_DB])
+s2s("out-sasl-external", OUT | DIALBACK | CERT, [HDR_OUT + FEAT_EXT,
+    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+    HDR_OUT + "<stream:features/>"], END)
+s2s("out-sasl-refused", OUT | DIALBACK | CERT, [HDR_OUT + FEAT_EXT,
+    "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>"])
+s2s("out-stream-error", OUT | DIALBACK, [HDR_OUT
+    + "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+    + "</stream:error>"])
+s2s("out-no-id", OUT | DIALBACK, [HDR_OUT.replace(" id='remote-1'", "") + FEAT_DB])
+
+# certid: byte 0 = mode (0 names, 1 DER certificate, 2 dialback keys);
+# the certificates are the unit tests' (tests/unit/test_certid_pem.h).
+import base64
+import re
+
+for name, body in [
+        ("wildcard", "*.example.org\nxmpp.example.org"),
+        ("absolute", "example.org.\nEXAMPLE.ORG"),
+        ("wildcard-tld", "*.org\nexample.org"),
+        ("partial-wildcard", "a*.example.org\nab.example.org"),
+        ("wildcard-alabel", "xn--*.example\nxn--a.example"),
+        ("double-wildcard", "*.*.org\na.b.org"),
+        ("inner-wildcard", "foo.*.org\nfoo.bar.org"),
+        ("wildcard-apex", "*.example.org\nexample.org"),
+        ("wildcard-two-labels", "*.example.org\na.b.example.org"),
+        ("empty-label", "example..org\nexample..org"),
+        ("two-dots", "example.org..\nexample.org.")]:
+    write("certid", "name-" + name, b"\x00" + body.encode())
+write("certid", "key-equal", b"\x02" + (("%064x" % 7) + "\n" + ("%064x" % 7)).encode())
+write("certid", "key-short", b"\x02" + b"abc\nabc")
+
+with open("tests/unit/test_certid_pem.h") as f:
+    text = f.read()
+for m in re.finditer(r'#define PEM_(\w+) \\\n((?:"[^"\n]*\\n" \\\n?)+)', text):
+    name = m.group(1)
+    pem = "".join(re.findall(r'"([^"]*)\\n"', m.group(2)))
+    if "CERTIFICATE" not in pem or name == "CA":
+        continue
+    der = base64.b64decode(pem.replace("-----BEGIN CERTIFICATE-----", "")
+                           .replace("-----END CERTIFICATE-----", ""))
+    write("certid", "cert-" + name.lower().replace("_", "-"), b"\x01" + der)
+
+# c2s: byte 0 = mode (bit 0 require TLS, bit 1 direct TLS, bit 2 router
+# restart, bit 3 client vanishes), then the chunking plan, then the
+# client's bytes; %F, %S and %1 become SCRAM messages (fuzz_c2s.c).
+C_HDR = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+         "xmlns:stream='http://etherx.jabber.org/streams' to='example.org' "
+         "version='1.0' xml:lang='en'>")
+SASL = "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"
+
+
+def plain(authz, user, pw):
+    return base64.b64encode(("%s\0%s\0%s" % (authz, user, pw)).encode()).decode()
+
+
+AUTH_OK = "<auth %s mechanism='SCRAM-SHA-256'>%%F</auth>" % SASL
+RESP_OK = "<response %s>%%S</response>" % SASL
+BIND = ("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+        "<resource>phone</resource></bind></iq>")
+C_STANZAS = ("<message to='Romeo@Example.NET/orchard' type='chat' id='m1'>"
+             "<body>Wherefore art thou?</body><xml:x/></message>"
+             "<presence><show>away</show></presence>"
+             "<presence to='romeo@example.net' type='subscribe'/>"
+             "<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>"
+             "<iq type='get' id='p1' to='example.org'><ping xmlns='urn:xmpp:ping'/></iq>"
+             "<message to='not a jid@@'/><iq type='set' id='x'/>"
+             "<message type='bogus'/>")
+
+
+def c2s(name, mode, chunks, rest=""):
+    data = ("".join(chunks) + rest).encode()
+    write("c2s", name, bytes([mode]) + plan(*[len(c.encode()) for c in chunks]) + data)
+
+
+c2s("login-bind-stanzas", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND],
+    C_STANZAS + "</stream:stream>")
+c2s("login-sha1", 0, [C_HDR + AUTH_OK.replace("SHA-256", "SHA-1"),
+    RESP_OK.replace("%S", "%1"), C_HDR + BIND], C_STANZAS)
+c2s("login-router-restart", 4, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND], C_STANZAS)
+c2s("login-in-flight-restart", 4, [C_HDR + AUTH_OK])
+c2s("bind-taken", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND.replace("phone", "taken")],
+    BIND.replace("b1", "b2"))
+c2s("bind-no-resource", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR
+    + "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>"], C_STANZAS)
+c2s("plain-without-tls", 0, [C_HDR + "<auth %s mechanism='PLAIN'>%s</auth>"
+    % (SASL, plain("", "user", "pencil"))])
+c2s("auth-wrong-password", 0, [C_HDR + "<auth %s mechanism='PLAIN'>%s</auth>"
+    % (SASL, plain("", "user", "wrong"))] * 4)
+c2s("auth-authzid", 0, [C_HDR + "<auth %s mechanism='PLAIN'>%s</auth>"
+    % (SASL, plain("juliet@example.org", "juliet", "pencil")), C_HDR + BIND])
+c2s("auth-unknown-and-fail", 0, [C_HDR + "<auth %s mechanism='PLAIN'>%s</auth>"
+    % (SASL, plain("", "nobody", "pencil")), "<auth %s mechanism='PLAIN'>%s</auth>"
+    % (SASL, plain("", "fail", "pencil"))])
+c2s("auth-scram-start", 0, [C_HDR + "<auth %s mechanism='SCRAM-SHA-256'>%s</auth>"
+    % (SASL, base64.b64encode(b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL").decode()),
+    "<response %s>%s</response>" % (SASL, base64.b64encode(
+        b"c=biws,r=fyko+d2lbbFgONRv9qkxdawL,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=").decode())])
+c2s("auth-empty-then-abort", 0, [C_HDR + "<auth %s mechanism='PLAIN'/>" % SASL,
+    "<response %s>=</response><abort %s/>" % (SASL, SASL)])
+c2s("auth-bad-mechanism", 0, [C_HDR + "<auth %s mechanism='X-OAUTH'>=</auth>" % SASL
+    + "<auth %s mechanism='PLAIN'>!!!</auth>" % SASL])
+c2s("starttls", 1, [C_HDR + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"])
+c2s("tls-required", 1, [C_HDR + AUTH_OK])
+c2s("direct-tls", 2, ["\x16\x03\x01\x00\x05hello"])
+c2s("register", 0, [C_HDR
+    + "<iq type='get' id='g1'><query xmlns='jabber:iq:register'/></iq>"
+    + "<iq type='set' id='s1'><query xmlns='jabber:iq:register'>"
+    + "<username>newbie</username><password>secret</password></query></iq>",
+    "<iq type='set' id='s2'><query xmlns='jabber:iq:register'>"
+    + "<username>user</username><password>x</password></query></iq>"
+    + "<iq type='set' id='s3'><query xmlns='jabber:iq:register'>"
+    + "<username>Bad User</username><password>x</password></query></iq>"])
+c2s("bad-header", 0, ["<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+    "xmlns:stream='http://etherx.jabber.org/streams' to='example.org' version='1.0'>"])
+c2s("host-unknown", 0, [C_HDR.replace("example.org", "nowhere.test")])
+c2s("stanza-before-auth", 0, [C_HDR + "<message to='a@b'/>"])
+c2s("vanish-while-delivering", 8, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND], "<presence/>")
+c2s("tls-drop-after-register", 0, [C_HDR
+    + "<iq type='set' id='s1'><query xmlns='jabber:iq:register'>"
+    + "<username>newbie</username><password>secret</password></query></iq>"
+    + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"])

@@ -200,7 +200,8 @@ test: deps
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan OPT=-O1 \
+	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	    $(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan OPT=-O1 \
 	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    all unit e2e
 

@@ -841,6 +841,13 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	buf_reset(&c2s.scratch);
 	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1)
 		goto done;
+	/* escaping can make a stanza under the limit larger once written */
+	if (buf_avail(&c2s.scratch) > LINK_STANZA_MAX) {
+		buf_reset(&c2s.scratch);
+		stream_error(st, SERR_POLICY_VIOLATION,
+		    "stanza too large once serialised");
+		goto done;
+	}
 	/* over the stanza rate: kept in order, and the client is read later */
 	if (st->throttled || (pause = limits_stanza_wait(st)) > 0) {
 		stream_hold(st, kind, type, norm, &c2s.scratch);

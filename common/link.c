@@ -167,8 +167,19 @@ link_end(struct link_out *m)
 
 	if (!m->fail) {
 		plen = buf_avail(&l->out) - m->start - LINK_HDR_LEN;
-		if (plen > LINK_MAX_PAYLOAD)
-			m->fail = true;
+		if (plen > LINK_MAX_PAYLOAD) {
+			/*
+			 * One frame too large is that frame's problem, not
+			 * the link's: it is dropped, the caller told, and
+			 * every other session on the link goes on.
+			 */
+			l->out.len = l->out.off + m->start;
+			log_warnx("%s: a %s of %zu bytes is over the frame "
+			    "limit; dropped", l->name, link_msg_name(m->type),
+			    plen);
+			errno = EMSGSIZE;
+			return -1;
+		}
 	}
 	if (m->fail) {
 		/* drop the partial frame so the queue stays well-formed */

@@ -18,7 +18,9 @@
 
 #define LINK_VERSION		3
 #define LINK_HDR_LEN		16
-#define LINK_MAX_PAYLOAD	(1u << 20)	/* > max stanza + envelope */
+#define LINK_MAX_PAYLOAD	(1u << 20)
+/* the largest serialised stanza a process hands on: room for the envelope */
+#define LINK_STANZA_MAX		(LINK_MAX_PAYLOAD - 8192)
 
 enum link_role { LINK_ROLE_C2S = 1, LINK_ROLE_CTL = 2, LINK_ROLE_S2S = 3 };
 

@@ -527,14 +527,23 @@ in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 	xnode_set_attr(a, el, "to", tos);
 	xnode_set_attr(a, el, "from", froms);
 	buf_init(&b, 0);
+	/* escaping can make a stanza under the limit larger once written */
+	if (xnode_write(&b, el, NS_SERVER) == 0 &&
+	    buf_avail(&b) > LINK_STANZA_MAX) {
+		buf_clear(&b);
+		conn_error(c, SERR_POLICY_VIOLATION,
+		    "stanza too large once serialised");
+		goto done_free;
+	}
 	/* jabber:server content becomes the router's jabber:client bytes */
-	if (xnode_write(&b, el, NS_SERVER) == 0 && (buf_avail(&c->held) > 0 ||
+	if (buf_avail(&b) > 0 && (buf_avail(&c->held) > 0 ||
 	    uplink_stanza(kind, type, tos, froms, buf_rptr(&b),
 	    buf_avail(&b)) == -1))
 		in_hold(c, kind, type, tos, froms, &b);
 	else if (s2s.up != NULL && link_congested(s2s.up) && !c->paused)
 		in_pause(c);
 	buf_clear(&b);
+done_free:
 	free(tos);
 	free(froms);
 done:

@@ -206,3 +206,22 @@ async def test_idle_session_parser_freed_and_rebuilt(make_server, clients):
     assert m["body"] == "half and half", str(m)
     assert m.xml.find("{urn:example:x}x") is not None, str(m)
     await exchange(cb, ca)
+
+
+async def test_stanza_that_grows_when_serialised(make_server, clients):
+    """A stanza under max-stanza-size that escaping makes larger than a
+    frame between processes (CDATA full of '<', each written as &lt;) is
+    refused with <policy-violation/>; the other sessions on the same c2s
+    keep working (the c2s's link to the router is not dropped)."""
+    srv = make_server(workers=1, max_stanza_size="300K")
+    a, b, c = srv.new_user(), srv.new_user(), srv.new_user()
+    ca = await clients.login(srv, a, resource="a")
+    cb = await clients.login(srv, b, resource="b")
+    cc = await clients.login(srv, c, resource="c")
+    ca.send_raw("<message to='%s' type='chat'><body><![CDATA[%s]]></body>"
+                "</message>" % (cb.boundjid.full, "<" * 290000))
+    await ca.wait_closed(timeout=10)
+    assert "policy-violation" in ca.stream_errors, ca.stream_errors
+    await exchange(cb, cc)
+    await exchange(cc, cb)
+    assert "c2s[1] link closed" not in srv.log_text()

@@ -8,14 +8,15 @@ Also: bounces when the remote server cannot be reached, and a stream
 that claims a domain it did not authenticate is refused.
 """
 import asyncio
+import re
 import os
 import subprocess
 import time
 
 import pytest
 
-from conftest import (NS_PING, ROOT, STANZA_TIMEOUT, User, free_port,
-                      stanza_error, uniq)
+from conftest import (BIN, NS_PING, ROOT, STANZA_TIMEOUT, User, exchange,
+                      free_port, stanza_error, uniq)
 from imhelp import grant, online, roster_get, wait_presence
 
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
@@ -291,3 +292,92 @@ async def test_oversized_stanza_from_a_server(make_server, tmp_path_factory,
     ca = await clients.login(a, ua, resource="ra")
     cb = await clients.login(b, ub, resource="rb")
     await chat(ca, cb)
+
+
+def dialback_key(secret, receiving, originating, stream_id):
+    """XEP-0185: HMAC-SHA256 keyed with the hex SHA-256 of the secret."""
+    import hashlib
+    import hmac
+    k = hashlib.sha256(secret.encode()).hexdigest().encode()
+    return hmac.new(k, ("%s %s %s" % (receiving, originating, stream_id))
+                    .encode(), hashlib.sha256).hexdigest()
+
+
+async def open_as_b(a, secret, stream_id_of=None):
+    """A raw stream to A that authenticates as b.test with a key made
+    from B's secret (as B itself would). Returns (reader, writer, id)."""
+    port = int(a.opts["s2s-listen"].split(":")[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write((S2S_HEADER % ("b.test", "a.test")).encode())
+    await writer.drain()
+    hdr = await read_for(reader, b"</stream:features>")
+    m = re.search(rb"id='([^']+)'", hdr)
+    assert m, hdr
+    sid = m.group(1).decode()
+    key = dialback_key(secret, "a.test", "b.test",
+                       stream_id_of if stream_id_of else sid)
+    writer.write(("<db:result from='b.test' to='a.test'>%s</db:result>"
+                  % key).encode())
+    await writer.drain()
+    return reader, writer, sid
+
+
+async def test_replayed_dialback_key(make_server, tmp_path_factory,
+                                     clients):
+    """A valid key is bound to its stream id: replayed on another stream
+    it is invalid."""
+    a, b = pair(make_server, tmp_path_factory, s2s_require_tls="no")
+    secret = a.opts["s2s-dialback-secret"]
+    r1, w1, sid1 = await open_as_b(a, secret)
+    assert b"type='valid'" in await read_for(r1, b"type='valid'")
+    r2, w2, _ = await open_as_b(a, secret, stream_id_of=sid1)
+    assert b"type='invalid'" in await read_for(r2, b"type='invalid'")
+    w1.close()
+    w2.close()
+
+
+async def test_flooding_server(make_server, tmp_path_factory, clients):
+    """An authenticated server floods a user with 20,000 messages: they
+    are delivered (none dropped), the s2s process stays small, and local
+    users are served meanwhile."""
+    a, b = pair(make_server, tmp_path_factory, s2s_require_tls="no")
+    secret = a.opts["s2s-dialback-secret"]
+    ua, uc = user(a, "a.test"), user(a, "a.test")
+    ca = await clients.login(a, ua, resource="ra")
+    cc = await clients.login(a, uc, resource="rc")
+    reader, writer, _ = await open_as_b(a, secret)
+    assert b"type='valid'" in await read_for(reader, b"type='valid'")
+    n = 20000
+    got = 0
+
+    async def flood():
+        chunk = "".join("<message from='f@b.test/x' to='%s' type='chat'>"
+                        "<body>%d</body></message>" % (ca.boundjid.full, i)
+                        for i in range(500))
+        for _ in range(n // 500):
+            writer.write(chunk.encode())
+            await writer.drain()
+    task = asyncio.ensure_future(flood())
+    t0 = time.monotonic()
+    while got < n:
+        try:
+            m = await asyncio.wait_for(ca.messages.get(), 20)
+        except asyncio.TimeoutError:
+            break
+        if m["from"].bare == "f@b.test":
+            got += 1
+        if got == n // 2:
+            # a local pair is served in the middle of the flood
+            t1 = time.monotonic()
+            await exchange(cc, cc)
+            assert time.monotonic() - t1 < 5
+    await task
+    assert got == n, "%d of %d delivered" % (got, n)
+    s2s = [p for p in a.children()
+           if "parley-s2s" in open("/proc/%d/cmdline" % p).read()]
+    rss = int(re.search(r"VmRSS:\s+(\d+)",
+                        open("/proc/%d/status" % s2s[0]).read()).group(1))
+    # (ASan's shadow memory and quarantine make RSS meaningless there)
+    assert rss < 64 * 1024 or "asan" in BIN, "s2s RSS %d KiB" % rss
+    writer.close()
+    assert time.monotonic() - t0 < 60

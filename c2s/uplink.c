@@ -289,11 +289,7 @@ uplink_stanza(struct stream *st, int kind, int type, const char *to,
 	if (!uplink_up())
 		return -1;
 	link_begin(&m, c2s.up, LINK_STANZA, st->sid);
-	link_put_u8(&m, (uint8_t)kind);
-	link_put_u8(&m, (uint8_t)type);
-	link_put_u16(&m, 0);
-	link_put_str(&m, to);
-	link_put_str(&m, from);
-	link_put_strn(&m, buf_rptr(xml), buf_avail(xml));
+	link_put_stanza(&m, kind, type, to, from, buf_rptr(xml),
+	    buf_avail(xml));
 	return link_end(&m);
 }

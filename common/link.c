@@ -123,6 +123,18 @@ link_put_u64(struct link_out *m, uint64_t v)
 }
 
 void
+link_put_stanza(struct link_out *m, int kind, int type, const char *to,
+    const char *from, const char *xml, size_t len)
+{
+	link_put_u8(m, (uint8_t)kind);
+	link_put_u8(m, (uint8_t)type);
+	link_put_u16(m, 0);
+	link_put_str(m, to);
+	link_put_str(m, from);
+	link_put_strn(m, xml, len);
+}
+
+void
 link_put_strn(struct link_out *m, const char *s, size_t n)
 {
 	if (s == NULL) {

@@ -118,6 +118,12 @@ void	link_put_u8(struct link_out *, uint8_t);
 void	link_put_u16(struct link_out *, uint16_t);
 void	link_put_u32(struct link_out *, uint32_t);
 void	link_put_u64(struct link_out *, uint64_t);
+/*
+ * The LINK_STANZA payload: u8 kind, u8 type, u16 0, str to, str from,
+ * str xml (also the head of LINK_STANZA_MULTI).
+ */
+void	link_put_stanza(struct link_out *, int kind, int type, const char *to,
+	    const char *from, const char *xml, size_t len);
 void	link_put_bytes(struct link_out *, const void *, size_t);
 /* u32 length + bytes; NULL allowed (length 0xffffffff) */
 void	link_put_str(struct link_out *, const char *);

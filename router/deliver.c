@@ -71,22 +71,14 @@ fanout_send(struct fan_link *fl)
 		return;
 	if (fl->n == 1) {
 		link_begin(&m, fl->rl->l, LINK_STANZA, fl->sids[0]);
-		link_put_u8(&m, (uint8_t)fan.kind);
-		link_put_u8(&m, (uint8_t)fan.type);
-		link_put_u16(&m, 0);
-		link_put_str(&m, NULL);
-		link_put_str(&m, fan.from);
-		link_put_strn(&m, fan.xml, fan.len);
+		link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
+		    fan.len);
 		link_end(&m);
 		return;
 	}
 	link_begin(&m, fl->rl->l, LINK_STANZA_MULTI, 0);
-	link_put_u8(&m, (uint8_t)fan.kind);
-	link_put_u8(&m, (uint8_t)fan.type);
-	link_put_u16(&m, 0);
-	link_put_str(&m, NULL);
-	link_put_str(&m, fan.from);
-	link_put_strn(&m, fan.xml, fan.len);
+	link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
+	    fan.len);
 	link_put_u32(&m, (uint32_t)fl->n);
 	for (i = 0; i < fl->n; i++)
 		link_put_u64(&m, fl->sids[i]);
@@ -157,12 +149,8 @@ deliver_to_sess(struct sess *s, int kind, int type, const char *to,
 		return;
 
 	link_begin(&m, s->rl->l, LINK_STANZA, s->sid);
-	link_put_u8(&m, (uint8_t)kind);
-	link_put_u8(&m, (uint8_t)type);
-	link_put_u16(&m, 0);
-	link_put_str(&m, to);
-	link_put_str(&m, from);
-	link_put_strn(&m, xml, xlen);
+	link_put_stanza(&m, kind, type, to, from, xml,
+	    xlen);
 	link_end(&m);
 }
 

@@ -61,12 +61,8 @@ s2s_forward_bytes(int kind, int type, const char *to, const char *from,
 	struct link_out	m;
 
 	link_begin(&m, router.s2s->l, LINK_STANZA, 0);
-	link_put_u8(&m, (uint8_t)kind);
-	link_put_u8(&m, (uint8_t)type);
-	link_put_u16(&m, 0);
-	link_put_str(&m, to);
-	link_put_str(&m, from);
-	link_put_strn(&m, xml, len);
+	link_put_stanza(&m, kind, type, to, from, xml,
+	    len);
 	link_end(&m);
 	return true;
 }

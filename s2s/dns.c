@@ -131,8 +131,7 @@ dns_init(void)
 /* ---- SRV ------------------------------------------------------------- */
 
 struct srv_job {
-	void			(*fn)(void *, struct srv_target *, size_t,
-				    bool);
+	void			(*fn)(void *, struct srv_target *, size_t);
 	void			 *arg;
 	int			  pending;
 	struct srv_target	 *v;
@@ -173,13 +172,13 @@ dns_srv_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 	free(q);
 	if (--job->pending > 0)
 		return;
-	job->fn(job->arg, job->v, job->n, false);
+	job->fn(job->arg, job->v, job->n);
 	free(job);
 }
 
 void
-dns_srv(const char *domain, void (*fn)(void *, struct srv_target *, size_t,
-    bool), void *arg)
+dns_srv(const char *domain, void (*fn)(void *, struct srv_target *, size_t),
+    void *arg)
 {
 	struct srv_job		*job;
 	struct srv_query	*q;

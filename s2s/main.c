@@ -109,7 +109,6 @@ main(int argc, char *argv[])
 	s2s.loop = ev_default_loop(EVFLAG_AUTO);
 	s2s.conns = map_new();
 	s2s.outs = map_new();
-	buf_init(&s2s.scratch, 0);
 	if (s2s.conf.s2s_dialback_secret != NULL)
 		snprintf(s2s.secret, sizeof(s2s.secret), "%s",
 		    s2s.conf.s2s_dialback_secret);

@@ -76,7 +76,7 @@ out_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	log_info("%s: no stream within %ds", o->key,
 	    s2s.conf.s2s_connect_timeout);
-	out_fail(o, o->nxdomain || !o->reached ?
+	out_fail(o, !o->reached ?
 	    XERR_REMOTE_SERVER_NOT_FOUND : XERR_REMOTE_SERVER_TIMEOUT);
 }
 
@@ -143,20 +143,18 @@ bounce_one(const char *xml, size_t len, enum stanza_err cond,
 	(void)s2s_parse(xml, len, bounce_build, &job);
 }
 
-/* queue records: u8 kind, u8 type, u32 length, the bytes */
+/* queue records: u32 length, the bytes (the stanza as the router sent it) */
 static int
-queue_put(struct out *o, int kind, int type, const char *xml, size_t len)
+queue_put(struct out *o, const char *xml, size_t len)
 {
-	unsigned char	h[6];
+	unsigned char	h[4];
 
 	if (buf_avail(&o->queue) + sizeof(h) + len > s2s.conf.s2s_queue_max)
 		return -1;
-	h[0] = (unsigned char)kind;
-	h[1] = (unsigned char)type;
-	h[2] = (unsigned char)(len >> 24);
-	h[3] = (unsigned char)(len >> 16);
-	h[4] = (unsigned char)(len >> 8);
-	h[5] = (unsigned char)len;
+	h[0] = (unsigned char)(len >> 24);
+	h[1] = (unsigned char)(len >> 16);
+	h[2] = (unsigned char)(len >> 8);
+	h[3] = (unsigned char)len;
 	if (buf_append(&o->queue, (const char *)h, sizeof(h)) == -1 ||
 	    buf_append(&o->queue, xml, len) == -1)
 		return -1;
@@ -164,32 +162,43 @@ queue_put(struct out *o, int kind, int type, const char *xml, size_t len)
 	return 0;
 }
 
+/*
+ * Empties the queue in order: each stanza is written to c, or, with c
+ * NULL, bounced to its sender with cond.
+ */
+static void
+queue_drain(struct out *o, struct conn *c, enum stanza_err cond)
+{
+	struct link_in	 in;
+	const char	*s;
+	size_t		 len;
+
+	link_in_init(&in, buf_rptr(&o->queue), buf_avail(&o->queue));
+	while (o->nqueued > 0) {
+		link_get_strn(&in, &s, &len);
+		if (in.bad || s == NULL)
+			break;
+		if (c != NULL)
+			conn_write(c, s, len);
+		else
+			bounce_one(s, len, cond, NULL);
+		o->nqueued--;
+	}
+	o->nqueued = 0;
+	buf_reset(&o->queue);
+}
+
 /* every queued stanza goes back with cond; verifies fail */
 static void
 out_fail(struct out *o, enum stanza_err cond)
 {
-	struct link_in	 in;
 	struct verify	*v;
-	const char	*s;
-	size_t		 len;
-	uint8_t		 kind, type;
 
 	ev_timer_stop(s2s.loop, &o->timer);
 	if (o->nqueued > 0)
 		log_info("%s: bouncing %zu stanzas: %s", o->key, o->nqueued,
 		    stanza_err_name(cond));
-	link_in_init(&in, buf_rptr(&o->queue), buf_avail(&o->queue));
-	while (o->nqueued > 0) {
-		link_get_u8(&in, &kind);
-		link_get_u8(&in, &type);
-		link_get_strn(&in, &s, &len);
-		if (in.bad || s == NULL)
-			break;
-		bounce_one(s, len, cond, NULL);
-		o->nqueued--;
-	}
-	o->nqueued = 0;
-	buf_reset(&o->queue);
+	queue_drain(o, NULL, cond);
 	while ((v = o->verifies) != NULL) {
 		o->verifies = v->next;
 		in_verified(v->conn, o->local, o->remote, false);
@@ -205,7 +214,6 @@ out_fail(struct out *o, enum stanza_err cond)
 	o->naddrs = o->addr = 0;
 	o->no_external = false;
 	o->reached = false;
-	o->nxdomain = false;
 	if (o->c != NULL) {
 		o->c->o = NULL;
 		conn_close(o->c);
@@ -294,7 +302,7 @@ out_try_addr(struct out *o)
 }
 
 static void
-out_srv_cb(void *arg, struct srv_target *v, size_t n, bool nxdomain)
+out_srv_cb(void *arg, struct srv_target *v, size_t n)
 {
 	struct out	*o = arg;
 	bool		 unavailable = false;
@@ -315,12 +323,6 @@ out_srv_cb(void *arg, struct srv_target *v, size_t n, bool nxdomain)
 	}
 	if (n == 0) {
 		free(v);
-		if (nxdomain) {
-			o->nxdomain = true;
-			log_info("%s: no such domain", o->key);
-			out_fail(o, XERR_REMOTE_SERVER_NOT_FOUND);
-			return;
-		}
 		/* RFC 6120 3.2.2: no SRV records: the domain itself, 5269 */
 		v = xcalloc(1, sizeof(*v));
 		v->host = xstrdup(o->remote);
@@ -349,7 +351,7 @@ out_start(struct out *o)
 
 		t->host = xstrdup(r->host);
 		t->port = r->port;
-		out_srv_cb(o, t, 1, false);
+		out_srv_cb(o, t, 1);
 		return;
 	}
 	dns_srv(o->remote, out_srv_cb, o);
@@ -456,10 +458,6 @@ static void
 out_ready(struct conn *c)
 {
 	struct out	*o = c->o;
-	struct link_in	 in;
-	const char	*s;
-	size_t		 len;
-	uint8_t		 kind, type;
 
 	c->state = CS_OPEN;
 	ev_timer_stop(s2s.loop, &c->timer);
@@ -470,18 +468,7 @@ out_ready(struct conn *c)
 		return;
 	o->ready = true;
 	ev_timer_stop(s2s.loop, &o->timer);
-	link_in_init(&in, buf_rptr(&o->queue), buf_avail(&o->queue));
-	while (o->nqueued > 0) {
-		link_get_u8(&in, &kind);
-		link_get_u8(&in, &type);
-		link_get_strn(&in, &s, &len);
-		if (in.bad || s == NULL)
-			break;
-		conn_write(c, s, len);
-		o->nqueued--;
-	}
-	o->nqueued = 0;
-	buf_reset(&o->queue);
+	queue_drain(o, c, XERR_COUNT);
 	out_send_verifies(c);
 }
 
@@ -704,8 +691,7 @@ out_conn_gone(struct conn *c)
 /* ---- the router's stanzas and in.c's verifies ----------------------- */
 
 void
-out_stanza(int kind, int type, const char *to, const char *from,
-    const char *xml, size_t len)
+out_stanza(const char *to, const char *from, const char *xml, size_t len)
 {
 	struct jid	 t, f;
 	struct out	*o;
@@ -726,7 +712,7 @@ out_stanza(int kind, int type, const char *to, const char *from,
 		conn_write(o->c, xml, len);
 		goto done;
 	}
-	if (queue_put(o, kind, type, xml, len) == -1) {
+	if (queue_put(o, xml, len) == -1) {
 		log_info("%s: queue full (%zu stanzas)", o->key, o->nqueued);
 		bounce_one(xml, len, XERR_RESOURCE_CONSTRAINT,
 		    "too many stanzas waiting for this server");

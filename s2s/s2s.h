@@ -118,7 +118,6 @@ struct out {
 	size_t			 naddrs, addr;
 	bool			 resolving;
 	bool			 ready;		/* authenticated: stanzas go */
-	bool			 nxdomain;	/* the domain does not exist */
 	bool			 no_external;
 	bool			 retry_same;	/* reconnect to the same
 						   address (after EXTERNAL
@@ -129,7 +128,6 @@ struct out {
 	ev_timer		 timer;		/* set-up deadline */
 	struct verify		*verifies;	/* to send once the stream is
 						   open */
-	int			 pending_dns;
 };
 
 struct listener {
@@ -158,7 +156,6 @@ struct s2s {
 	ev_timer		 resume;	/* polls a congested uplink */
 	size_t			 npaused;
 	ev_prepare		 reaper;
-	struct buf		 scratch;
 };
 
 extern struct s2s	s2s;
@@ -167,11 +164,12 @@ extern struct s2s	s2s;
 int	dns_init(void);
 /*
  * SRV records of _xmpps-server._tcp.domain and _xmpp-server._tcp.domain:
- * fn gets the merged, unordered targets (caller owns them) and whether
- * the domain does not exist at all.
+ * fn gets the merged, unordered targets (caller owns them); none when
+ * neither exists (a domain that does not exist then fails at its A/AAAA
+ * lookup).
  */
 void	dns_srv(const char *domain, void (*fn)(void *, struct srv_target *,
-	    size_t, bool nxdomain), void *arg);
+	    size_t), void *arg);
 /* A and AAAA of host: fn gets the addresses with port set (caller owns) */
 void	dns_addrs(const char *host, uint16_t port, void (*fn)(void *,
 	    struct dns_addr *, size_t), void *arg);
@@ -207,8 +205,8 @@ void	in_verified(uint64_t conn, const char *local, const char *remote,
 	    bool valid);
 
 /* out.c: outgoing streams */
-void	out_stanza(int kind, int type, const char *to, const char *from,
-	    const char *xml, size_t len);
+void	out_stanza(const char *to, const char *from, const char *xml,
+	    size_t len);
 void	out_connected(struct conn *);
 void	out_open(struct conn *, const struct xnode *hdr, const char *ns);
 void	out_element(struct conn *, struct xnode *, struct arena *);

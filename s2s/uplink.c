@@ -54,7 +54,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		t[tolen] = '\0';
 		memcpy(f, from, fromlen);
 		f[fromlen] = '\0';
-		out_stanza(kind, type, t, f, xml, xlen);
+		out_stanza(t, f, xml, xlen);
 		return 0;
 	default:
 		log_warnx("router sent unexpected %s", link_msg_name(h->type));
@@ -119,11 +119,7 @@ uplink_stanza(int kind, int type, const char *to, const char *from,
 	if (!uplink_up())
 		return -1;
 	link_begin(&m, s2s.up, LINK_STANZA, 0);
-	link_put_u8(&m, (uint8_t)kind);
-	link_put_u8(&m, (uint8_t)type);
-	link_put_u16(&m, 0);
-	link_put_str(&m, to);
-	link_put_str(&m, from);
-	link_put_strn(&m, xml, len);
+	link_put_stanza(&m, kind, type, to, from, xml,
+	    len);
 	return link_end(&m);
 }

@@ -41,11 +41,8 @@ in_release_held(void)
 }
 
 void
-out_stanza(int kind, int type, const char *to, const char *from,
-    const char *xml, size_t len)
+out_stanza(const char *to, const char *from, const char *xml, size_t len)
 {
-	FUZZ_CHECK(kind >= 0 && kind <= 0xff && type >= 0 && type <= 0xff,
-	    "kind %d type %d", kind, type);
 	FUZZ_CHECK(to != NULL && from != NULL && xml != NULL,
 	    "NULL in the envelope");
 	FUZZ_CHECK(strlen(to) < ADDR_BUF && strlen(from) < ADDR_BUF,

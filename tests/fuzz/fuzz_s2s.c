@@ -66,8 +66,7 @@ struct dns_job {
 	bool		 srv;
 	char		*name;
 	uint16_t	 port;
-	void		(*srv_fn)(void *, struct srv_target *, size_t,
-			    bool);
+	void		(*srv_fn)(void *, struct srv_target *, size_t);
 	void		(*addr_fn)(void *, struct dns_addr *, size_t);
 	void		*arg;
 };
@@ -76,8 +75,8 @@ static struct dns_job	dns_jobs[MAX_DNS];
 static size_t		ndns;
 
 void
-dns_srv(const char *domain, void (*fn)(void *, struct srv_target *, size_t,
-    bool), void *arg)
+dns_srv(const char *domain, void (*fn)(void *, struct srv_target *, size_t),
+    void *arg)
 {
 	FUZZ_CHECK(ndns < MAX_DNS, "DNS queries without end");
 	FUZZ_CHECK(domain != NULL && *domain != '\0', "SRV for no domain");
@@ -117,10 +116,9 @@ dns_answer(void)
 	j = dns_jobs[0];
 	memmove(dns_jobs, dns_jobs + 1, --ndns * sizeof(dns_jobs[0]));
 	if (j.srv) {
-		if (how == DNS_NXDOMAIN)
-			j.srv_fn(j.arg, NULL, 0, true);
-		else if (how == DNS_NONE)
-			j.srv_fn(j.arg, NULL, 0, false);
+		if (how == DNS_NXDOMAIN || how == DNS_NONE)
+			/* no records: the domain itself is tried */
+			j.srv_fn(j.arg, NULL, 0);
 		else {
 			/* a second target (no addresses) to fail over to */
 			n = how == DNS_LISTENER2 ? 2 : 1;
@@ -132,7 +130,7 @@ dns_answer(void)
 				t[1].port = tcp_port;
 				t[1].priority = 10;
 			}
-			j.srv_fn(j.arg, t, n, false);
+			j.srv_fn(j.arg, t, n);
 		}
 	} else if (how == DNS_NXDOMAIN || how == DNS_NONE ||
 	    strcmp(j.name, "backup.remote.test") == 0)
@@ -397,7 +395,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(s2s.secret, sizeof(s2s.secret), "%s", SECRET);
 	s2s.conns = map_new();
 	s2s.outs = map_new();
-	buf_init(&s2s.scratch, 0);
 	/* TLS that can start but never complete: no certificate */
 	if (gnutls_certificate_allocate_credentials(&s2s.tls.creds) < 0 ||
 	    gnutls_priority_init(&s2s.tls.prio, "NORMAL", NULL) < 0)
@@ -493,7 +490,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			out_verify("example.org", "remote.test", 0, "abc",
 			    VALID_KEY);
 		else
-			out_stanza(KIND_MESSAGE, MSG_CHAT, "romeo@remote.test",
+			out_stanza("romeo@remote.test",
 			    "juliet@example.org/balcony", msg, strlen(msg));
 		settle();
 		FUZZ_CHECK(remote_fd != -1, "the s2s did not dial out");

@@ -183,10 +183,26 @@ fail:
 void
 store_close(struct store *st)
 {
+	int	rc;
+
 	if (st == NULL)
 		return;
+	if ((rc = mdb_env_sync(st->env, 1)) != 0)
+		log_warnx("lmdb sync: %s", mdb_strerror(rc));
 	mdb_env_close(st->env);
 	free(st);
+}
+
+int
+store_bulk(struct store *st)
+{
+	int	rc;
+
+	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != 0) {
+		log_warnx("lmdb: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -24,6 +24,12 @@ struct store;
 struct store	*store_open(const char *dir, size_t mapsize, char *errbuf,
 		    size_t errlen);
 void		 store_close(struct store *);
+/*
+ * Bulk loading (the benchmark's provisioning, an import): transactions
+ * commit without syncing to disk; store_close syncs once. A crash before
+ * then can lose what was written since store_bulk.
+ */
+int		 store_bulk(struct store *);
 
 /*
  * Accounts. node and domain are already prepared (nodeprep, nameprep).

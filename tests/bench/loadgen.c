@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -104,6 +105,8 @@ static struct {
 	enum scen	 scen;
 	const char	*scen_name;
 	uint32_t	 n, conc, pool, idle, pairs, window, users, contacts;
+	uint32_t	 first;		/* user number of index 0 */
+	uint32_t	 jobs;		/* idle: processes holding sessions */
 	double		 secs, warmup, settle;
 	bool		 bare;
 	bool		 no_verify;
@@ -505,7 +508,7 @@ sasl_start(struct conn *c)
 	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
 	b64_encode(rnd, sizeof(rnd), c->cnonce, sizeof(c->cnonce));
 	free(c->cfmb);
-	if (asprintf(&c->cfmb, "n=%s%u,r=%s", opt.prefix, c->idx,
+	if (asprintf(&c->cfmb, "n=%s%u,r=%s", opt.prefix, opt.first + c->idx,
 	    c->cnonce) == -1)
 		fatal_exit("asprintf");
 	{
@@ -520,6 +523,14 @@ sasl_start(struct conn *c)
 	c->st = S_CHAL;
 }
 
+static bool
+user_has_key(const struct user *u, const uint8_t *salt, size_t saltlen,
+    unsigned iter)
+{
+	return u->cached && u->iter == iter && u->saltlen == saltlen &&
+	    memcmp(u->salt, salt, saltlen) == 0;
+}
+
 static void
 sasl_challenge(struct conn *c)
 {
@@ -528,6 +539,7 @@ sasl_challenge(struct conn *c)
 	const char	*r = NULL, *s = NULL, *i = NULL;
 	char		*p, *tok, *save = NULL, copy[1024];
 	struct user	*u = &users[c->idx];
+	static struct user last;	/* the latest derivation */
 	size_t		 n, saltlen, k;
 	unsigned	 iter;
 	gnutls_datum_t	 key, sd;
@@ -558,9 +570,16 @@ sasl_challenge(struct conn *c)
 		conn_fail(c, "bad salt or iteration count");
 		return;
 	}
-	/* a real client keeps the salted password per account */
-	if (!u->cached || u->iter != iter || u->saltlen != saltlen ||
-	    memcmp(u->salt, salt, saltlen) != 0) {
+	/*
+	 * A real client keeps the salted password per account. Every
+	 * account here has the same password, so the latest derivation
+	 * serves any account with the same salt and count too: that only
+	 * saves the generator's CPU, the server's work is the same.
+	 */
+	if (!user_has_key(u, salt, saltlen, iter) &&
+	    user_has_key(&last, salt, saltlen, iter))
+		*u = last;
+	if (!user_has_key(u, salt, saltlen, iter)) {
 		key.data = (unsigned char *)opt.password;
 		key.size = (unsigned)strlen(opt.password);
 		sd.data = salt;
@@ -578,6 +597,7 @@ sasl_challenge(struct conn *c)
 		u->saltlen = saltlen;
 		u->iter = iter;
 		u->cached = true;
+		last = *u;
 	}
 	/* AuthMessage = client-first-bare "," server-first "," final-no-proof */
 	snprintf(final, sizeof(final), "%s,%s,c=biws,r=%s", c->cfmb, sfm, r);
@@ -810,16 +830,24 @@ xml_end(void *ud, const XML_Char *name)
 
 /* ---- server measurements ----------------------------------------------- */
 
+#define BY_MAX	8
+
 struct srvstat {
 	double	cpu;		/* seconds, utime+stime of the process tree */
 	double	rss;		/* bytes, sum of VmRSS */
 	int	nproc;
+	struct {		/* cpu by program name (comm) */
+		char	comm[16];
+		double	cpu;
+	}	by[BY_MAX];
+	int	nby;
 };
 
+/* the parent of pid; its CPU seconds and program name when asked */
 static int
-proc_ppid(int pid, double *cpu)
+proc_ppid(int pid, double *cpu, char comm[16])
 {
-	char	path[64], buf[1024], *p;
+	char	path[64], buf[1024], *p, *q;
 	FILE	*f;
 	size_t	n;
 	int	ppid, i;
@@ -833,6 +861,12 @@ proc_ppid(int pid, double *cpu)
 	buf[n] = '\0';
 	if ((p = strrchr(buf, ')')) == NULL)
 		return -1;
+	if (comm != NULL) {
+		if ((q = strchr(buf, '(')) == NULL || p - q - 1 > 15)
+			return -1;
+		memcpy(comm, q + 1, (size_t)(p - q - 1));
+		comm[p - q - 1] = '\0';
+	}
 	p += 2;
 	/* fields from 3 (state): ppid is 4, utime 14, stime 15 */
 	if (*p == 'Z')
@@ -876,6 +910,7 @@ server_stat(struct srvstat *s)
 	int		*pid = NULL, *ppid = NULL, n = 0, cap = 0, i, j, k;
 	bool		*in = NULL, changed;
 	double		 cpu;
+	char		 comm[16];
 
 	memset(s, 0, sizeof(*s));
 	if ((d = opendir("/proc")) == NULL)
@@ -891,7 +926,7 @@ server_stat(struct srvstat *s)
 				fatal_exit("realloc");
 		}
 		pid[n] = atoi(de->d_name);
-		if ((ppid[n] = proc_ppid(pid[n], NULL)) == -1)
+		if ((ppid[n] = proc_ppid(pid[n], NULL, NULL)) == -1)
 			continue;
 		n++;
 	}
@@ -916,15 +951,47 @@ server_stat(struct srvstat *s)
 	for (i = 0; i < n; i++) {
 		if (!in[i])
 			continue;
-		if (proc_ppid(pid[i], &cpu) == -1)
+		if (proc_ppid(pid[i], &cpu, comm) == -1)
 			continue;
 		s->cpu += cpu;
 		s->rss += proc_rss(pid[i]);
 		s->nproc++;
+		for (k = 0; k < s->nby; k++)
+			if (strcmp(s->by[k].comm, comm) == 0)
+				break;
+		if (k == s->nby) {
+			if (k == BY_MAX)
+				continue;
+			memcpy(s->by[k].comm, comm, sizeof(comm));
+			s->nby++;
+		}
+		s->by[k].cpu += cpu;
 	}
 	free(pid);
 	free(ppid);
 	free(in);
+}
+
+/*
+ * The server's CPU between two readings split by program name, scaled to
+ * a unit of work: FIGURE:COMM, e.g. server_cpu_s_per_1000:parley-router.
+ */
+static void
+emit_by_process(const char *figure, const struct srvstat *a,
+    const struct srvstat *b, double scale, const char *unit)
+{
+	char	name[64];
+	double	before;
+	int	i, k;
+
+	for (i = 0; i < b->nby; i++) {
+		before = 0;
+		for (k = 0; k < a->nby; k++)
+			if (strcmp(a->by[k].comm, b->by[i].comm) == 0)
+				before = a->by[k].cpu;
+		snprintf(name, sizeof(name), "%s:%s", figure, b->by[i].comm);
+		emit(name, (b->by[i].cpu - before) * scale, unit);
+	}
 }
 
 static double
@@ -1301,6 +1368,29 @@ report_logins(double wall, double cpu_srv, double cpu_self)
 	emit("loadgen_cpu_share", cpu_self / wall, "cores");
 }
 
+/* the sessions of a scenario that logs every user in first */
+static void
+report_ramp(double wall, const struct srvstat *a, const struct srvstat *b)
+{
+	emit("sessions", (double)ready, "count");
+	emit("login_failures", (double)failed, "count");
+	emit("logins_per_s", (double)ready / wall, "1/s");
+	if (ready > 0)
+		emit("server_cpu_ms_per_login", (b->cpu - a->cpu) * 1e3 /
+		    (double)ready, "ms");
+}
+
+/* the server's memory: a before the sessions, b with them idle */
+static void
+report_idle(const struct srvstat *a, const struct srvstat *b)
+{
+	emit("server_rss_total_mb", b->rss / 1048576.0, "MiB");
+	emit("server_rss_before_mb", a->rss / 1048576.0, "MiB");
+	emit("server_rss_per_session_kb", (b->rss - a->rss) / 1024.0 /
+	    (double)ready, "KiB");
+	emit("server_processes", b->nproc, "count");
+}
+
 static void
 close_all(void)
 {
@@ -1352,18 +1442,16 @@ run(void)
 		wall = ramp(total);
 		server_stat(&b);
 		report_logins(wall, b.cpu - a.cpu, self_cpu() - selfc);
+		if (ready > 0)
+			emit_by_process("server_cpu_ms_per_login", &a, &b,
+			    1e3 / (double)ready, "ms");
 		close_all();
 		return failed > 0 || ready == 0 ? 1 : 0;
 	}
 	/* all other scenarios: log every user in first */
 	wall = ramp(total);
 	server_stat(&b);
-	emit("sessions", (double)ready, "count");
-	emit("login_failures", (double)failed, "count");
-	emit("logins_per_s", (double)ready / wall, "1/s");
-	if (ready > 0)
-		emit("server_cpu_ms_per_login", (b.cpu - a.cpu) * 1e3 /
-		    (double)ready, "ms");
+	report_ramp(wall, &a, &b);
 	if (failed > 0 || ready < total) {
 		close_all();
 		return 1;
@@ -1371,11 +1459,7 @@ run(void)
 	if (opt.scen == SC_IDLE) {
 		settle(opt.settle);
 		server_stat(&b);
-		emit("server_rss_total_mb", b.rss / 1048576.0, "MiB");
-		emit("server_rss_before_mb", a.rss / 1048576.0, "MiB");
-		emit("server_rss_per_session_kb", (b.rss - a.rss) / 1024.0 /
-		    (double)ready, "KiB");
-		emit("server_processes", b.nproc, "count");
+		report_idle(&a, &b);
 		emit("sessions_lost", (double)closed_early, "count");
 		close_all();
 		return closed_early > 0 ? 1 : 0;
@@ -1399,9 +1483,12 @@ run(void)
 		    "ms");
 		emit("latency_p99_ms", samples_pct(&lat_deliv, 99) / 1e3,
 		    "ms");
-		if (d > 0)
+		if (d > 0) {
 			emit("server_cpu_s_per_1000", cpu * 1000.0 / (double)d,
 			    "s");
+			emit_by_process("server_cpu_s_per_1000", &m_srv0,
+			    &m_srv1, 1000.0 / (double)d, "s");
+		}
 		emit("server_cpu_share", cpu / wall, "cores");
 		emit("loadgen_cpu_share", (m_self1 - m_self0) / wall, "cores");
 		emit("stanza_errors", (double)errors_stanza, "count");
@@ -1411,6 +1498,154 @@ run(void)
 		close_all();
 		return d == 0 || errors_stanza > 0 || closed_early > 0 ? 1 : 0;
 	}
+}
+
+/* ---- idle over several processes ---------------------------------------- */
+/*
+ * One process holds at most RLIMIT_NOFILE connections (20,000 on the
+ * benchmark machine, not raisable), so -j N splits the idle scenario over
+ * N child processes: child i logs in its slice of the users from its own
+ * source network (third octet + i), tells the parent on a pipe
+ * ("READY FAILED\n"), holds its sessions until SIGTERM, then reports the
+ * sessions the server closed meanwhile ("LOST\n"). The parent measures the
+ * server once every child holds its sessions.
+ */
+
+static void	client_setup(void);
+
+static void
+hold_stop_cb(struct ev_loop *l, ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(l, EVBREAK_ALL);
+}
+
+static void
+shard_child(uint32_t first, uint32_t count, uint32_t netoff, int wfd)
+{
+	static char	net[32];
+	unsigned	a, b, c;
+	ev_signal	sig;
+
+	if (sscanf(opt.srcnet, "%u.%u.%u", &a, &b, &c) != 3 ||
+	    c + netoff > 255)
+		fatal_exit("-S %s has no room for %u networks", opt.srcnet,
+		    netoff + 1);
+	snprintf(net, sizeof(net), "%u.%u.%u", a, b, c + netoff);
+	opt.srcnet = net;
+	opt.first = first;
+	opt.idle = count;
+	opt.conc = opt.conc / opt.jobs > 0 ? opt.conc / opt.jobs : 1;
+	client_setup();
+	nconns = count;
+	conns = calloc(nconns, sizeof(*conns));
+	users = calloc(nconns, sizeof(*users));
+	if (conns == NULL || users == NULL)
+		fatal_exit("calloc");
+	ramp(count);
+	if (dprintf(wfd, "%" PRIu64 " %" PRIu64 "\n", ready, failed) < 0)
+		fatal_exit("pipe: %s", strerror(errno));
+	/* hold: the tick answers nothing, the io watchers answer pings */
+	phase = 5;
+	ev_signal_init(&sig, hold_stop_cb, SIGTERM);
+	ev_signal_start(loop, &sig);
+	ev_run(loop, 0);
+	dprintf(wfd, "%" PRIu64 "\n", closed_early);
+	close_all();
+	_exit(0);
+}
+
+static void
+sleep_s(double secs)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int
+run_sharded(void)
+{
+	struct srvstat	 a, b;
+	pid_t		 pid[64];
+	FILE		*in[64];
+	int		 fds[2], status;
+	uint32_t	 i, per, first, count;
+	uint64_t	 r, f, lost = 0;
+	double		 t0, wall, gencpu = 0;
+	struct rusage	 ru;
+	bool		 bad = false;
+
+	fprintf(stderr, "loadgen: %s idle against %s:%d (%s), %u sessions "
+	    "from %u processes\n", opt.label, opt.host, opt.port, opt.domain,
+	    opt.idle, opt.jobs);
+	server_stat(&a);
+	if (a.nproc == 0 && opt.npids > 0)
+		fatal_exit("no server process found");
+	per = (opt.idle + opt.jobs - 1) / opt.jobs;
+	t0 = now();
+	for (i = 0; i < opt.jobs; i++) {
+		first = i * per;
+		count = first < opt.idle ? opt.idle - first : 0;
+		if (count > per)
+			count = per;
+		if (pipe(fds) == -1)
+			fatal_exit("pipe: %s", strerror(errno));
+		fflush(NULL);
+		if ((pid[i] = fork()) == -1)
+			fatal_exit("fork: %s", strerror(errno));
+		if (pid[i] == 0) {
+			close(fds[0]);
+			shard_child(first, count, i, fds[1]);
+		}
+		close(fds[1]);
+		if ((in[i] = fdopen(fds[0], "r")) == NULL)
+			fatal_exit("fdopen: %s", strerror(errno));
+	}
+	ready = failed = 0;
+	for (i = 0; i < opt.jobs; i++) {
+		if (fscanf(in[i], "%" SCNu64 " %" SCNu64, &r, &f) != 2) {
+			fprintf(stderr, "loadgen: process %u died\n", i);
+			bad = true;
+			continue;
+		}
+		ready += r;
+		failed += f;
+	}
+	wall = now() - t0;
+	server_stat(&b);
+	report_ramp(wall, &a, &b);
+	if (!bad && failed == 0 && ready == opt.idle) {
+		sleep_s(opt.settle);
+		server_stat(&b);
+		report_idle(&a, &b);
+	} else
+		bad = true;
+	for (i = 0; i < opt.jobs; i++)
+		kill(pid[i], SIGTERM);
+	for (i = 0; i < opt.jobs; i++) {
+		if (fscanf(in[i], "%" SCNu64, &r) == 1)
+			lost += r;
+		else
+			bad = true;
+		fclose(in[i]);
+		if (wait4(pid[i], &status, 0, &ru) == pid[i]) {
+			gencpu += (double)ru.ru_utime.tv_sec +
+			    ru.ru_utime.tv_usec / 1e6 +
+			    (double)ru.ru_stime.tv_sec +
+			    ru.ru_stime.tv_usec / 1e6;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				bad = true;
+		}
+	}
+	emit("sessions_lost", (double)lost, "count");
+	emit("loadgen_processes", opt.jobs, "count");
+	emit("loadgen_cpu_s", gencpu, "s");
+	return bad || lost > 0 ? 1 : 0;
 }
 
 static void
@@ -1427,6 +1662,7 @@ usage(void)
 	    "  -n N        login: logins (2000)         -c N concurrent (200)\n"
 	    "  -U N        login: distinct users (500)\n"
 	    "  -k N        idle: sessions (10000)\n"
+	    "  -j N        idle: over N processes, source nets NET+0..N-1\n"
 	    "  -P N        msg: pairs (100)             -W N window (10)\n"
 	    "  -t SECS     msg/presence: measured time (10)\n"
 	    "  -r SECS     warm-up (2)                  -e SECS settle (2)\n"
@@ -1436,6 +1672,24 @@ usage(void)
 	exit(2);
 }
 
+/* TLS and the event loop of a process that makes connections */
+static void
+client_setup(void)
+{
+	static ev_prepare	prep;
+
+	gnutls_global_init();
+	if (gnutls_certificate_allocate_credentials(&xcred) < 0 ||
+	    gnutls_priority_init(&prio, "NORMAL", NULL) < 0)
+		fatal_exit("gnutls setup");
+	loop = ev_default_loop(EVFLAG_AUTO);
+	ev_prepare_init(&prep, login_cb);
+	ev_prepare_start(loop, &prep);
+	ev_timer_init(&tick, tick_cb, 0.5, 0.5);
+	ev_timer_start(loop, &tick);
+	ev_timer_init(&phase_timer, settle_cb, 1, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1443,7 +1697,6 @@ main(int argc, char **argv)
 	int		ch, rc;
 	struct in_addr	ia;
 	char		net[32];
-	ev_prepare	prep;
 
 	opt.host = "127.0.0.1";
 	opt.port = 5222;
@@ -1464,7 +1717,8 @@ main(int argc, char **argv)
 	opt.users = 1050;
 	opt.contacts = 20;
 	opt.json = stdout;
-	while ((ch = getopt(argc, argv, "s:H:p:d:u:w:x:l:o:S:n:c:U:k:P:W:t:"
+	opt.jobs = 1;
+	while ((ch = getopt(argc, argv, "s:H:p:d:u:w:x:l:o:S:n:c:U:k:j:P:W:t:"
 	    "r:e:N:C:BV")) != -1) {
 		switch (ch) {
 		case 's':
@@ -1501,6 +1755,7 @@ main(int argc, char **argv)
 		case 'c': opt.conc = (uint32_t)atol(optarg); break;
 		case 'U': opt.pool = (uint32_t)atol(optarg); break;
 		case 'k': opt.idle = (uint32_t)atol(optarg); break;
+		case 'j': opt.jobs = (uint32_t)atol(optarg); break;
 		case 'P': opt.pairs = (uint32_t)atol(optarg); break;
 		case 'W': opt.window = (uint32_t)atol(optarg); break;
 		case 't': opt.secs = atof(optarg); break;
@@ -1518,6 +1773,9 @@ main(int argc, char **argv)
 		usage();
 	if (opt.scen == SC_PRESENCE && opt.users % clique_size() != 0)
 		fatal_exit("-N must be a multiple of -C + 1 (cliques)");
+	if (opt.jobs == 0 || opt.jobs > 64 ||
+	    (opt.jobs > 1 && opt.scen != SC_IDLE))
+		usage();
 	if (opt.scen == SC_LOGIN && opt.pool > opt.n)
 		opt.pool = opt.n;
 	snprintf(net, sizeof(net), "%s.0", opt.srcnet);
@@ -1530,17 +1788,12 @@ main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	gnutls_global_init();
-	if (gnutls_certificate_allocate_credentials(&xcred) < 0 ||
-	    gnutls_priority_init(&prio, "NORMAL", NULL) < 0)
-		fatal_exit("gnutls setup");
-	loop = ev_default_loop(EVFLAG_AUTO);
-	ev_prepare_init(&prep, login_cb);
-	ev_prepare_start(loop, &prep);
-	ev_timer_init(&tick, tick_cb, 0.5, 0.5);
-	ev_timer_start(loop, &tick);
-	ev_timer_init(&phase_timer, settle_cb, 1, 0);
-	rc = run();
+	if (opt.jobs > 1)
+		rc = run_sharded();
+	else {
+		client_setup();
+		rc = run();
+	}
 	fprintf(stderr, "loadgen: %s %s %s\n", opt.label, opt.scen_name,
 	    rc == 0 ? "ok" : "FAILED");
 	return rc;

@@ -61,6 +61,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "provision: %s\n", err);
 		return 1;
 	}
+	if (store_bulk(st) == -1)	/* one sync, at store_close */
+		return 1;
 	if (scram_creds_make(&cr, pw, (uint32_t)iter) == -1) {
 		fprintf(stderr, "provision: bad password\n");
 		return 1;

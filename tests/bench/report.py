@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """
 Summarises the benchmark's JSON lines (tests/bench/run.sh): the median of
-each figure over the runs, a Markdown table (summary.md), the ratios of
-each server's cost to Parley's (ratios.dat) and, when gnuplot is present,
-a chart of them (ratios.png).
+each figure over the runs, Markdown tables (summary.md: all servers x
+scenarios, then the server's CPU split by program), the ratios of each
+server's cost to Parley's (ratios.dat) and, when gnuplot is present, a
+chart of them (ratios.png).
 
     report.py [--check] RESULTS.jsonl OUTDIR
 
@@ -23,6 +24,7 @@ COLUMNS = [
     ("login", "login_p50_ms", "login p50 ms", "%.1f"),
     ("login", "login_p99_ms", "login p99 ms", "%.1f"),
     ("login", "server_cpu_ms_per_login", "CPU ms/login", "%.2f"),
+    ("idle", "sessions", "idle sessions", "%.0f"),
     ("idle", "server_rss_per_session_kb", "KiB/session", "%.1f"),
     ("msg", "delivered_per_s", "msg/s", "%.0f"),
     ("msg", "latency_p50_ms", "msg p50 ms", "%.1f"),
@@ -38,8 +40,38 @@ RATIOS = [
     ("msg", "server_cpu_s_per_1000", "CPU/message"),
     ("presence", "server_cpu_s_per_1000", "CPU/presence"),
 ]
-ORDER = ["parley", "parley-w2", "parley-w4", "relay", "prosody",
-         "ejabberd", "jabberd2"]
+ORDER = ["parley", "parley-w2", "parley-w4", "parley-scale", "relay",
+         "prosody", "ejabberd", "jabberd2"]
+# CPU by program (loadgen's FIGURE:COMM figures): (scenario, figure, unit)
+SPLITS = [
+    ("login", "server_cpu_ms_per_login", "ms per login"),
+    ("msg", "server_cpu_s_per_1000", "s per 1000 messages"),
+    ("presence", "server_cpu_s_per_1000", "s per 1000 presence"),
+]
+
+
+def split_table(med, servers):
+    """The server's CPU per unit of work by program, and for Parley the
+    router's ceiling: the routed stanzas per second one core allows."""
+    lines = ["| server | scenario | CPU by program | router ceiling |",
+             "|---|---|---|---|"]
+    for s in servers:
+        for sc, fig, unit in SPLITS:
+            parts = sorted(((k[2].split(":", 1)[1], v)
+                            for k, v in med.items()
+                            if k[0] == s and k[1] == sc and
+                            k[2].startswith(fig + ":")),
+                           key=lambda kv: -kv[1])
+            if not parts:
+                continue
+            cells = ", ".join("%s %.4g" % kv for kv in parts if kv[1] > 0)
+            ceiling = "–"
+            router = dict(parts).get("parley-router")
+            if sc != "login" and router:
+                ceiling = "%.0f/s" % (1000.0 / router)
+            lines.append("| %s | %s | %s (%s) | %s |" % (
+                s, sc, cells or "0", unit, ceiling))
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def load(path):
@@ -99,14 +131,16 @@ def main():
             cells.append(fmt % v if v is not None else "–")
         lines.append("| %s | %s |" % (s, " | ".join(cells)))
     table = "\n".join(lines)
+    split = split_table(med, servers)
+    if split:
+        table += "\n\nServer CPU by program (median):\n\n" + split
     with open(os.path.join(outdir, "summary.md"), "w") as f:
         f.write("Median of %d run(s).\n\n%s\n" % (runs, table))
     print("\nMedian of %d run(s):\n\n%s\n" % (runs, table))
 
     # cost ratios to Parley (1 worker): above 1, the other costs more
     base = "parley"
-    others = [s for s in servers if s not in (base, "parley-w2",
-                                              "parley-w4")]
+    others = [s for s in servers if not s.startswith("parley")]
     if base in servers and others:
         dat = os.path.join(outdir, "ratios.dat")
         with open(dat, "w") as f:

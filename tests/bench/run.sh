@@ -6,7 +6,9 @@
 #   tests/bench/run.sh [--smoke] [--runs N] [--out DIR] [SERVER...]
 #
 # SERVER: parley (1 c2s worker) parley-w2 parley-w4 (msg only: the
-# msg-multi scenario), relay (the floor), prosody, ejabberd.
+# msg-multi scenario), parley-scale (idle only: $BENCH_SCALE sessions,
+# 100,000 by default, over 8 c2s workers and 6 generator processes),
+# relay (the floor), prosody, ejabberd, jabberd2.
 # Default: parley parley-w2 parley-w4. Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
@@ -43,13 +45,20 @@ done
 if [ $smoke -eq 1 ]; then
 	LOGINS=50 LOGIN_USERS=50 CONC=20 IDLE=100 PAIRS=20 WINDOW=10 SECS=2
 	WARM=0.5 SETTLE=0.5 PUSERS=42 CONTACTS=20 PWINDOW=2 ISETTLE=6
+	SCALE=600 SCALE_WORKERS=2 SCALE_JOBS=3
 	runs=1
 else
 	LOGINS=${BENCH_LOGINS:-2000} LOGIN_USERS=500 CONC=200
 	IDLE=${BENCH_IDLE:-10000} PAIRS=100 WINDOW=10 SECS=${BENCH_SECS:-10}
 	WARM=2 SETTLE=3 PUSERS=1050 CONTACTS=20 PWINDOW=2 ISETTLE=8
+	# each process may hold 20,000 descriptors at most here: 8 c2s
+	# workers and 6 generator processes leave room for 100,000
+	SCALE=${BENCH_SCALE:-100000} SCALE_WORKERS=8 SCALE_JOBS=6
 fi
 NUSERS=$IDLE
+case " ${servers[*]} " in
+*" parley-scale "*) [ $NUSERS -lt $SCALE ] && NUSERS=$SCALE ;;
+esac
 [ $NUSERS -lt $((PAIRS * 2)) ] && NUSERS=$((PAIRS * 2))
 [ $NUSERS -lt $LOGIN_USERS ] && NUSERS=$LOGIN_USERS
 out=${out:-$DIR/results}
@@ -172,6 +181,7 @@ start_server() {	# NAME
 	parley) start_parley 1 ;;
 	parley-w2) start_parley 2 ;;
 	parley-w4) start_parley 4 ;;
+	parley-scale) start_parley $SCALE_WORKERS ;;
 	relay) start_relay ;;
 	prosody|ejabberd) "start_$1" ;;
 	jabberd2) log "jabberd2: not supported by the benchmark yet"; exit 2 ;;
@@ -204,6 +214,8 @@ run_one() {	# SERVER RUN
 	local s=$1 scen
 	if [ "$s" = parley-w2 ] || [ "$s" = parley-w4 ]; then
 		scen="msg"
+	elif [ "$s" = parley-scale ]; then
+		scen="scale"
 	elif [ "$s" = relay ]; then
 		scen="login idle msg"
 	else
@@ -221,6 +233,9 @@ run_one() {	# SERVER RUN
 		# on a real server where they sit for minutes (Parley frees a
 		# quiet session's parser after 5 s)
 		idle) lg "$s" idle -s idle -k $IDLE -c $CONC -e $ISETTLE ;;
+		# the same, at scale: several generator processes
+		scale) lg "$s" idle -s idle -k $SCALE -j $SCALE_JOBS \
+		    -c $CONC -e $ISETTLE ;;
 		msg) lg "$s" msg -s msg -P $PAIRS -W $WINDOW -t $SECS \
 		    -r $WARM -e $SETTLE -c $CONC ;;
 		presence) lg "$s" presence -s presence -u p -N $PUSERS \

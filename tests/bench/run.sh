@@ -64,6 +64,12 @@ esac
 out=${out:-$DIR/results}
 
 mkdir -p "$DIR"
+# two runs in one directory would stop each other's servers
+exec 9>"$DIR/lock"
+if ! flock -n 9; then
+	echo "bench: another run is using $DIR (set BENCH_DIR)" >&2
+	exit 1
+fi
 rm -rf "${DIR:?}"/srv "${DIR:?}"/pids
 mkdir -p "$DIR/srv" "$DIR/pids" "$out"
 JSON=$out/results.jsonl

@@ -13,6 +13,16 @@
 
 struct router	router;
 
+/* once per loop iteration, before waiting: the deferred writes in one commit */
+static void
+router_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	(void)store_flush(router.store);
+}
+
 static void
 router_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -26,6 +36,7 @@ main(int argc, char *argv[])
 {
 	char		 err[256];
 	ev_signal	 sigterm, sigint;
+	ev_prepare	 flush;
 
 	(void)proc_init(argc, argv, "router", false, &router.conf);
 	if ((router.store = store_open(router.conf.datadir,
@@ -39,6 +50,8 @@ main(int argc, char *argv[])
 	link_loop_init(router.loop);
 	if (rlink_listen() == -1)
 		exit(1);
+	ev_prepare_init(&flush, router_flush_cb);
+	ev_prepare_start(router.loop, &flush);
 	ev_signal_init(&sigterm, router_signal_cb, SIGTERM);
 	ev_signal_start(router.loop, &sigterm);
 	ev_signal_init(&sigint, router_signal_cb, SIGINT);

@@ -579,7 +579,7 @@ pres_last_activity(struct sess *s, const char *status)
 	    status ? status : "");
 	if (n > 0 && (size_t)n >= sizeof(rec))
 		n = sizeof(rec) - 1;
-	(void)store_doc_put(router.store, DOC_LAST, s->user->node,
+	(void)store_doc_put_later(router.store, DOC_LAST, s->user->node,
 	    s->user->domain, "", rec, (size_t)n);
 }
 

@@ -70,6 +70,7 @@ struct store {
 	MDB_dbi		 meta;		/* prefix + tag: u64 counter */
 	size_t		 maxkey;	/* LMDB's key limit */
 	size_t		 acctmax;	/* longest "domain\0node" we accept */
+	MDB_txn		*later;		/* deferred writes, see store_flush */
 };
 
 /*
@@ -187,10 +188,51 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	store_flush(st);
 	if ((rc = mdb_env_sync(st->env, 1)) != 0)
 		log_warnx("lmdb sync: %s", mdb_strerror(rc));
 	mdb_env_close(st->env);
 	free(st);
+}
+
+/*
+ * Deferred writes share one write transaction, committed by store_flush:
+ * one commit (one sync) for all of them. An ordinary write commits them
+ * first, so that writes reach the disk in the order they were made and
+ * LMDB's single writer is never asked for a second transaction.
+ */
+int
+store_flush(struct store *st)
+{
+	int	rc;
+
+	if (st->later == NULL)
+		return 0;
+	rc = mdb_txn_commit(st->later);
+	st->later = NULL;
+	if (rc != 0) {
+		errno = store_errno("deferred writes", rc);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+wtxn_begin(struct store *st, MDB_txn **txn)
+{
+	(void)store_flush(st);	/* logged; the write asked for goes on */
+	return mdb_txn_begin(st->env, NULL, 0, txn);
+}
+
+static int
+later_begin(struct store *st, MDB_txn **txn)
+{
+	int	rc = 0;
+
+	if (st->later == NULL)
+		rc = mdb_txn_begin(st->env, NULL, 0, &st->later);
+	*txn = st->later;
+	return rc;
 }
 
 int
@@ -566,7 +608,7 @@ account_put(struct store *st, const char *node, const char *domain,
 		return -1;
 	}
 	v.mv_data = rec;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	/* set replaces only what exists; the lookup shares the write txn */
 	if (!add && (rc = mdb_get(txn, st->accounts, &k, &old)) != 0)
@@ -624,7 +666,7 @@ store_account_del(struct store *st, const char *node, const char *domain)
 		return -1;
 	}
 	k.mv_data = key;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_del(txn, st->accounts, &k, NULL)) != 0)
 		goto abort;
@@ -993,7 +1035,7 @@ store_roster_put(struct store *st, const char *node, const char *domain,
 		return -1;
 	}
 	k.mv_data = key;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	if ((rc = meta_get(st, txn, key, plen, META_ROSTER_VER, &cur)) != 0)
 		goto abort;
@@ -1037,7 +1079,7 @@ store_roster_del(struct store *st, const char *node, const char *domain,
 		return -1;
 	}
 	k.mv_data = key;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_del(txn, st->roster, &k, NULL)) != 0 ||
 	    (rc = meta_get(st, txn, key, plen, META_ROSTER_VER, &cur)) != 0 ||
@@ -1194,7 +1236,7 @@ store_offline_put(struct store *st, const char *node, const char *domain,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	/* counted in the write txn: nothing can slip in between */
 	if ((rc = range_count(txn, st->offline, key, plen, limit, &n)) != 0)
@@ -1309,7 +1351,7 @@ store_offline_del(struct store *st, const char *node, const char *domain,
 
 	if ((plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_cursor_open(txn, st->offline, &cur)) != 0)
 		goto abort;
@@ -1405,18 +1447,23 @@ store_doc_get(struct store *st, enum store_doc kind, const char *node,
 	    name != NULL ? name : "")) == 0)
 		return -1;
 	k.mv_data = key;
-	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+	/* deferred writes are seen through their own transaction */
+	if (st->later != NULL)
+		txn = st->later;
+	else if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
 		goto fail;
-	if ((rc = mdb_get(txn, st->docs, &k, &v)) != 0) {
-		mdb_txn_abort(txn);
-		goto fail;
+	rc = mdb_get(txn, st->docs, &k, &v);
+	if (rc == 0) {
+		*val = xmalloc(v.mv_size + 1);
+		memcpy(*val, v.mv_data, v.mv_size);
+		(*val)[v.mv_size] = '\0';
+		if (len != NULL)
+			*len = v.mv_size;
 	}
-	*val = xmalloc(v.mv_size + 1);
-	memcpy(*val, v.mv_data, v.mv_size);
-	(*val)[v.mv_size] = '\0';
-	if (len != NULL)
-		*len = v.mv_size;
-	mdb_txn_abort(txn);
+	if (txn != st->later)
+		mdb_txn_abort(txn);
+	if (rc != 0)
+		goto fail;
 	return 0;
 
 fail:
@@ -1425,9 +1472,10 @@ fail:
 }
 
 /* deleting a document that is not there is not an error */
-int
-store_doc_put(struct store *st, enum store_doc kind, const char *node,
-    const char *domain, const char *name, const char *val, size_t len)
+static int
+doc_write(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len,
+    bool later)
 {
 	char	 key[STORE_KEY_BUF];
 	MDB_txn	*txn;
@@ -1452,23 +1500,40 @@ store_doc_put(struct store *st, enum store_doc kind, const char *node,
 	k.mv_data = key;
 	v.mv_data = (void *)val;
 	v.mv_size = len;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = later ? later_begin(st, &txn) : wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	if (val != NULL)
 		rc = mdb_put(txn, st->docs, &k, &v, 0);
 	else if ((rc = mdb_del(txn, st->docs, &k, NULL)) == MDB_NOTFOUND)
 		rc = 0;
 	if (rc != 0) {
+		/* a failed put spoils its transaction: all of it goes */
 		mdb_txn_abort(txn);
+		if (later)
+			st->later = NULL;
 		goto fail;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if (!later && (rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
 	return 0;
 
 fail:
 	errno = store_errno("doc put", rc);
 	return -1;
+}
+
+int
+store_doc_put(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len)
+{
+	return doc_write(st, kind, node, domain, name, val, len, false);
+}
+
+int
+store_doc_put_later(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len)
+{
+	return doc_write(st, kind, node, domain, name, val, len, true);
 }
 
 /*
@@ -1494,7 +1559,7 @@ store_block_add(struct store *st, const char *node, const char *domain,
 	k.mv_data = key;
 	v.mv_data = (void *)jid;
 	v.mv_size = strlen(jid);
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	/* adding one already there is not an error (XEP-0191 3.3) */
 	if ((rc = mdb_put(txn, st->blocks, &k, &v, 0)) != 0) {
@@ -1534,7 +1599,7 @@ store_block_del(struct store *st, const char *node, const char *domain,
 		}
 		k.mv_data = key;
 	}
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = wtxn_begin(st, &txn)) != 0)
 		goto fail;
 	if (jid != NULL)
 		rc = mdb_del(txn, st->blocks, &k, NULL);

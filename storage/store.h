@@ -136,6 +136,17 @@ int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);
 int	 store_doc_put(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, const char *val, size_t len);
+/*
+ * The same, deferred: written with every other deferred write in one
+ * transaction when store_flush runs (or any ordinary write, or
+ * store_close), so that many of them cost one commit and one sync; until
+ * then store_doc_get sees it and a crash loses it. For records that may be
+ * lost (last activity), never for messages.
+ */
+int	 store_doc_put_later(struct store *, enum store_doc, const char *node,
+	    const char *domain, const char *key, const char *val, size_t len);
+/* commits the deferred writes; -1 with errno (logged) if that failed */
+int	 store_flush(struct store *);
 
 /*
  * Block list (XEP-0191): the JIDs an account blocks, as written (bare,

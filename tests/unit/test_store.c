@@ -5,6 +5,7 @@
  * straight into LMDB), a full map, range isolation and persistence.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1458,6 +1459,102 @@ test_docs(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+static const char	*self_path;	/* argv[0], for docs_committed */
+
+/* the child's side: every document's value, each followed by '|' */
+static int
+docs_dump(const char *dir)
+{
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	int		 op;
+
+	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 16) != 0 ||
+	    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0) != 0 ||
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0 ||
+	    mdb_dbi_open(txn, "docs", 0, &dbi) != 0 ||
+	    mdb_cursor_open(txn, dbi, &cur) != 0)
+		return 1;
+	for (op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0;
+	    op = MDB_NEXT)
+		printf("%.*s|", (int)v.mv_size, (const char *)v.mv_data);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return 0;
+}
+
+/*
+ * The documents as another process sees them: only what has been
+ * committed. This program again (exec'd, so that it holds no handle of
+ * ours), read-only: a store_open would wait for the writer lock that the
+ * deferred transaction holds.
+ */
+static const char *
+docs_committed(const char *dir)
+{
+	static char	 seen[256];
+	int		 fds[2], status;
+	ssize_t		 n;
+	size_t		 len = 0;
+	pid_t		 pid;
+
+	assert_int_equal(pipe(fds), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(fds[0]);
+		if (dup2(fds[1], STDOUT_FILENO) == -1)
+			_exit(1);
+		execl(self_path, self_path, "--docs", dir, (char *)NULL);
+		_exit(1);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], seen + len, sizeof(seen) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	seen[len] = '\0';
+	return seen;
+}
+
+/* deferred writes: seen at once here, committed by flush or any write */
+static void
+test_docs_later(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", "2 b", 3), 0);
+	doc_expect(f->st, DOC_LAST, "alice", "", "1 a", 3);
+	assert_string_equal(docs_committed(f->dir), "");
+	assert_int_equal(store_flush(f->st), 0);
+	assert_string_equal(docs_committed(f->dir), "1 a|2 b|");
+	assert_int_equal(store_flush(f->st), 0);	/* nothing to do */
+
+	/* an ordinary write commits the deferred ones first */
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "3 a", 3), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org",
+	    "", "<v/>", 4), 0);
+	assert_non_null(strstr(docs_committed(f->dir), "3 a|"));
+
+	/* and so does closing; a deferred delete too */
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", NULL, 0), 0);
+	doc_expect(f->st, DOC_LAST, "bob", "", NULL, 0);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "4 a", 3), 0);
+	reopen(f, MAPSIZE);
+	doc_expect(f->st, DOC_LAST, "alice", "", "4 a", 3);
+	doc_expect(f->st, DOC_LAST, "bob", "", NULL, 0);
+}
+
 struct bcollect {
 	char	out[4096];
 	int	n;
@@ -1617,7 +1714,7 @@ test_account_del_cascades(void **state)
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	const struct CMUnitTest	tests[] = {
 		T(test_add_get_roundtrip),
@@ -1654,10 +1751,14 @@ main(void)
 		T(test_offline_many_isolated),
 		T(test_offline_map_full),
 		T(test_docs),
+		T(test_docs_later),
 		T(test_blocks),
 		T(test_account_del_cascades),
 	};
 
+	if (argc == 3 && strcmp(argv[1], "--docs") == 0)
+		return docs_dump(argv[2]);
+	self_path = argv[0];
 	/* corrupt records and the full map are logged; keep output clean */
 	log_verbosity = LOG_LVL_ERR;
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -546,11 +546,13 @@ stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		stream_error(st, SERR_CONNECTION_TIMEOUT, "idle");
 		return;
 	}
-	/* a quiet session keeps no parser: memory per idle session */
+	/* a quiet session keeps no parser and no output buffer */
 	if (idle >= STREAM_HIBERNATE && !xstream_hibernating(st->xs)) {
 		if (xstream_hibernate(st->xs))
 			log_debug("%016llx idle: parser freed",
 			    (unsigned long long)st->sid);
+		if (buf_avail(&st->out) == 0 && !st->tls_retry)
+			buf_clear(&st->out);
 	}
 	if (idle >= STREAM_HIBERNATE && !xstream_hibernating(st->xs))
 		w->repeat = STREAM_HIBERNATE;	/* mid-stanza: later */

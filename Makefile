@@ -114,7 +114,8 @@ PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
 .PHONY: all deps run test unit unit-valgrind conftest e2e interop asan clean \
-	bench bench-bins bench-smoke bench-peers fuzz fuzz-build fuzz-smoke
+	bench bench-bins bench-smoke bench-peers bench-mem fuzz fuzz-build \
+	fuzz-smoke
 
 all: $(PROGS)
 
@@ -215,6 +216,13 @@ bench-bins: $(BENCH_BINS)
 # Parley alone, full size (about 10 minutes); results in /tmp/parley-bench
 bench: all bench-bins
 	@scripts/bench
+
+# what an idle session costs, item by item, in the c2s and the router
+# (valgrind's massif, malloc_stats, smaps, the kernel's socket memory;
+# 2 to 5 minutes); results in /tmp/parley-sessmem/results
+bench-mem: all bench-bins
+	@scripts/deps-bench.sh
+	@tests/bench/sessmem.sh
 
 # seconds long, no peers: checks that the benchmark works and its numbers
 # are sane (failed logins, lost sessions or no deliveries fail it)

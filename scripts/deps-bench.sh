@@ -7,6 +7,8 @@
 #   sqlite3                       to look into ejabberd's database
 #   gnuplot-nox                   docs/bench-ratios.png
 #   gnutls-bin                    certtool, for the bench certificate
+#   valgrind, gdb                 make bench-mem (massif; malloc_stats and
+#                                 structure layouts read through gdb)
 #
 # The packaged servers want to start their system services at install time;
 # those listen on 5222/5269 on every address and would collide with the
@@ -19,7 +21,7 @@
 set -eu
 
 pkgs=(prosody ejabberd erlang-p1-sqlite3 jabberd2 sqlite3 gnuplot-nox
-	gnutls-bin)
+	gnutls-bin valgrind gdb)
 
 installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |

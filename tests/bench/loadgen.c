@@ -86,6 +86,8 @@ struct conn {
 	char		 sfrom[ATTR_MAX];
 	bool		 f_starttls, f_mech, f_bind, f_sess, f_sess_opt;
 	bool		 ping, in_status;
+	bool		 serr;		/* a <stream:error> is open */
+	char		 serr_cond[48];	/* its condition */
 	char		 text[TEXT_MAX];
 	size_t		 textlen;
 	/* scenario */
@@ -128,6 +130,7 @@ static ev_timer			 phase_timer;
 /* counters */
 static uint64_t	 started, ready, failed, closed_early, delivered, sent;
 static uint64_t	 errors_stanza, stalls, login_next, self_presence;
+static uint64_t	 login_stream_errors;	/* logins ended by a stream error */
 static struct samples	 lat_login, lat_deliv;
 static bool	 measuring;
 static int	 phase;
@@ -667,6 +670,9 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 	if (c->depth == 2) {
 		snprintf(c->sname, sizeof(c->sname), "%s", ln);
 		c->stype[0] = c->sid[0] = c->sfrom[0] = '\0';
+		c->serr = strcmp(ln, "error") == 0 &&
+		    ns_is(ns, nslen, "http://etherx.jabber.org/streams");
+		c->serr_cond[0] = '\0';
 		c->f_starttls = c->f_mech = c->f_bind = false;
 		c->f_sess = c->f_sess_opt = c->ping = c->in_status = false;
 		c->textlen = 0;
@@ -682,6 +688,9 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 				    atts[i + 1]);
 		}
 	} else if (c->depth == 3) {
+		if (c->serr && c->serr_cond[0] == '\0' &&
+		    strcmp(ln, "text") != 0)
+			snprintf(c->serr_cond, sizeof(c->serr_cond), "%s", ln);
 		if (strcmp(ln, "starttls") == 0)
 			c->f_starttls = true;
 		else if (strcmp(ln, "mechanisms") == 0)
@@ -718,7 +727,18 @@ xml_text(void *ud, const XML_Char *s, int len)
 static void
 on_stanza(struct conn *c)
 {
+	char	why[80];
+
 	c->text[c->textlen] = '\0';
+	if (c->serr) {
+		/* e.g. jabberd2 2.7's internal-server-error on a login that
+		 * reuses the descriptor of a session that just closed */
+		if (c->st != S_READY)
+			login_stream_errors++;
+		snprintf(why, sizeof(why), "stream error %s", c->serr_cond);
+		conn_fail(c, why);
+		return;
+	}
 	switch (c->st) {
 	case S_FEAT1:
 		if (strcmp(c->sname, "features") != 0 || !c->f_starttls)
@@ -1358,6 +1378,7 @@ report_logins(double wall, double cpu_srv, double cpu_self)
 {
 	emit("logins", (double)ready, "count");
 	emit("login_failures", (double)failed, "count");
+	emit("login_stream_errors", (double)login_stream_errors, "count");
 	emit("logins_per_s", (double)ready / wall, "1/s");
 	emit("login_p50_ms", samples_pct(&lat_login, 50) / 1e3, "ms");
 	emit("login_p99_ms", samples_pct(&lat_login, 99) / 1e3, "ms");
@@ -1374,6 +1395,7 @@ report_ramp(double wall, const struct srvstat *a, const struct srvstat *b)
 {
 	emit("sessions", (double)ready, "count");
 	emit("login_failures", (double)failed, "count");
+	emit("login_stream_errors", (double)login_stream_errors, "count");
 	emit("logins_per_s", (double)ready / wall, "1/s");
 	if (ready > 0)
 		emit("server_cpu_ms_per_login", (b->cpu - a->cpu) * 1e3 /

@@ -1,6 +1,6 @@
 # Sourced by tests/bench/run.sh: starting and provisioning the peer servers
-# (Prosody 0.12 and ejabberd 23.01 from Debian 12) from the configuration
-# templates in tests/bench/peers/. Placeholders are @NAME@.
+# (Prosody 0.12, ejabberd 23.01 and jabberd2 2.7 from Debian 12) from the
+# configuration templates in tests/bench/peers/. Placeholders are @NAME@.
 
 fill() {	# TEMPLATE OUT NAME=VALUE...
 	local t=$1 o=$2 kv
@@ -64,3 +64,50 @@ start_ejabberd() {
 }
 
 stop_ejabberd() { stop ejabberd; }
+
+# jabberd2: three processes, each with its XML configuration (s2s is not
+# needed): the router first, then the sm and the c2s, which connect to it.
+# The c2s wants the certificate and its key in one PEM file. All three are
+# roots for loadgen -x (none is another's parent). The c2s authreg and the
+# sm share one SQLite file, as in Debian's packaged configuration.
+start_jabberd2() {
+	local d t i rport=15262
+	d=$(peer_dir jabberd2)
+	PORT=15260
+	for t in router router-users sm c2s; do
+		fill "$PEERS/jabberd2/$t.xml.in" "$d/$t.xml" DIR="$d" \
+		    PORT=$PORT ROUTER_PORT=$rport SECRET=bench-router \
+		    PEM="$d/server.pem" DOMAIN=$DOMAIN
+	done
+	cat "$DIR/cert.pem" "$DIR/key.pem" >"$d/server.pem"
+	chmod 600 "$d/server.pem"
+	log "jabberd2: provisioning"
+	/usr/bin/python3 "$PEERS/provision.py" jabberd2 "$d/jabberd2.db" \
+	    $DOMAIN $PASSWORD $ITER "u:$NUSERS" "p:$PUSERS:$((CONTACTS + 1))"
+	spawn jabberd2-router "$d/router.out" /usr/sbin/jabberd2-router \
+	    -c "$d/router.xml"
+	wait_port $rport 10
+	spawn jabberd2-sm "$d/sm.out" /usr/sbin/jabberd2-sm -c "$d/sm.xml"
+	# the c2s refuses streams for a domain whose sm it has not seen
+	# come online (host-gone): start it once the sm has bound the domain
+	for ((i = 0; ; i++)); do
+		grep -q "\[$DOMAIN\] online" "$d/router.log" 2>/dev/null &&
+		    break
+		if [ $i -ge 200 ]; then
+			log "jabberd2: the sm did not come online"
+			return 1
+		fi
+		sleep 0.1
+	done
+	spawn jabberd2-c2s "$d/c2s.out" /usr/sbin/jabberd2-c2s -c "$d/c2s.xml"
+	ROOTPIDS="$(cat "$DIR/pids/jabberd2-router.pid")"
+	ROOTPIDS="$ROOTPIDS $(cat "$DIR/pids/jabberd2-sm.pid")"
+	ROOTPIDS="$ROOTPIDS $(cat "$DIR/pids/jabberd2-c2s.pid")"
+	wait_port $PORT 30
+}
+
+stop_jabberd2() {
+	stop jabberd2-c2s
+	stop jabberd2-sm
+	stop jabberd2-router
+}

@@ -50,6 +50,20 @@ SPLITS = [
 ]
 
 
+TROUBLE = ["login_failures", "login_stream_errors", "stanza_errors",
+           "stalls", "sessions_lost"]
+
+
+def troubles(raw, servers):
+    """Every nonzero failure count, its worst run."""
+    out = []
+    for s in servers:
+        for (sv, sc, fig), v in sorted(raw.items()):
+            if sv == s and fig in TROUBLE and max(v) > 0:
+                out.append("* %s %s: %s %d" % (s, sc, fig, max(v)))
+    return "\n".join(out)
+
+
 def split_table(med, servers):
     """The server's CPU per unit of work by program, and for Parley the
     router's ceiling: the routed stanzas per second one core allows."""
@@ -134,6 +148,9 @@ def main():
     split = split_table(med, servers)
     if split:
         table += "\n\nServer CPU by program (median):\n\n" + split
+    trouble = troubles(raw, servers)
+    if trouble:
+        table += "\n\nFailures, stalls and errors (worst run):\n\n" + trouble
     with open(os.path.join(outdir, "summary.md"), "w") as f:
         f.write("Median of %d run(s).\n\n%s\n" % (runs, table))
     print("\nMedian of %d run(s):\n\n%s\n" % (runs, table))

@@ -79,52 +79,17 @@ JSON=$out/results.jsonl
 # raise the descriptor limit for the servers and the generator
 ulimit -n "$(ulimit -Hn)"
 
-cleanup() {
-	local f pid
-	for f in "$DIR"/pids/*.pid; do
-		[ -e "$f" ] || continue
-		pid=$(cat "$f")
-		kill "$pid" 2>/dev/null || true
-	done
-	rm -f "$DIR"/pids/*.pid
-}
-trap cleanup EXIT
 
 log() { echo "bench: $*" >&2; }
 
-wait_port() {	# PORT SECONDS
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		if (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	log "nothing listens on 127.0.0.1:$1 after $2 s"
-	return 1
-}
+. "$ROOT/tests/bench/lib.sh"
+trap cleanup EXIT
 
-# starts argv pinned to CPU 0 in the background, records the pid as NAME
-spawn() {	# NAME LOG argv...
-	local name=$1 logf=$2
-	shift 2
-	taskset -c 0 "$@" >"$logf" 2>&1 &
-	echo $! >"$DIR/pids/$name.pid"
-}
 
-stop() {	# NAME
-	local f=$DIR/pids/$1.pid pid i
-	[ -e "$f" ] || return 0
-	pid=$(cat "$f")
-	kill "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	rm -f "$f"
-}
+
+
+# servers run on CPU 0, the generator on CPU 1
+spawn() { spawn_on 0 "$@"; }	# NAME LOG argv...
 
 # ---- servers --------------------------------------------------------------
 # each start_X sets PORT and ROOTPIDS (process tree roots for loadgen -x)
@@ -143,28 +108,7 @@ start_parley() {	# WORKERS
 		    -g $((CONTACTS + 1)) -w $PASSWORD -i $ITER
 	fi
 	PORT=15222
-	cat >"$d/parley.conf" <<CONF
-# written by tests/bench/run.sh
-workers $1
-datadir $d/data
-rundir $d/run
-log-level warn
-lmdb-mapsize 4G
-scram-iterations $ITER
-c2s-listen 127.0.0.1:$PORT
-c2s-tls-listen 127.0.0.1:$((PORT + 1))
-c2s-max-sessions 1000000
-idle-timeout 1h
-negotiation-timeout 60
-# rate limits off, as for the peers: every session comes from 127.0.0.x
-c2s-stanza-rate 0
-c2s-max-per-address 0
-auth-fail-max 0
-host $DOMAIN {
-	certificate $DIR/cert.pem
-	key $DIR/key.pem
-}
-CONF
+	parley_conf "$d" "$1" $PORT "$DIR/cert.pem" "$DIR/key.pem"
 	spawn parley "$d/parleyd.log" "$PB/parleyd" -c "$d/parley.conf"
 	ROOTPIDS=$(cat "$DIR/pids/parley.pid")
 	wait_port $PORT 20
@@ -179,7 +123,7 @@ start_relay() {
 }
 
 # peers: tests/bench/peers.sh defines start_prosody, start_ejabberd,
-# and their stop functions
+# start_jabberd2 and their stop functions
 . "$ROOT/tests/bench/peers.sh"
 
 start_server() {	# NAME
@@ -189,8 +133,7 @@ start_server() {	# NAME
 	parley-w4) start_parley 4 ;;
 	parley-scale) start_parley $SCALE_WORKERS ;;
 	relay) start_relay ;;
-	prosody|ejabberd) "start_$1" ;;
-	jabberd2) log "jabberd2: not supported by the benchmark yet"; exit 2 ;;
+	prosody|ejabberd|jabberd2) "start_$1" ;;
 	*) log "unknown server $1"; exit 2 ;;
 	esac
 }
@@ -247,7 +190,13 @@ run_one() {	# SERVER RUN
 		presence) lg "$s" presence -s presence -u p -N $PUSERS \
 		    -C $CONTACTS -W $PWINDOW -t $SECS -r $WARM -e $SETTLE \
 		    -c $CONC ;;
-		esac || { log "$s $sc FAILED"; fails=$((fails + 1)); }
+		esac || {
+			log "$s $sc FAILED"
+			# a peer's own failures (jabberd2 2.7 kills some
+			# logins) are figures, listed in summary.md; ours and
+			# the relay's mean the benchmark is broken
+			case $s in parley*|relay) fails=$((fails + 1)) ;; esac
+		}
 		stop_server "$s"
 	done
 }

@@ -6,18 +6,23 @@ their command line tools take a second or more per account):
 
     provision.py prosody  DATA_PATH  DOMAIN PASSWORD ITER SPEC...
     provision.py ejabberd SQLITE_DB  DOMAIN PASSWORD ITER SPEC...
+    provision.py jabberd2 SQLITE_DB  DOMAIN PASSWORD ITER SPEC...
 
 SPEC is PREFIX:COUNT[:CLIQUE]: accounts PREFIX0..PREFIX<COUNT-1>, and with
 CLIQUE, rosters in groups of CLIQUE accounts that all list each other with
 subscription "both". As for Parley, the SCRAM-SHA-1 credentials are derived
-once (one salt for every account).
+once (one salt for every account). jabberd2's sqlite authreg keeps only
+plaintext passwords (ITER is unused there): its SASL library derives the
+SCRAM credentials at every login, with a fresh salt.
 """
 import base64
+import gzip
 import hashlib
 import hmac
 import os
 import sqlite3
 import sys
+import time
 
 
 def scram_sha1(password, salt, it):
@@ -90,11 +95,41 @@ def ejabberd(db, domain, pw, it, args):
     con.close()
 
 
+def jabberd2(db, domain, pw, it, args):
+    # Debian's schema; the c2s reads "authreg", the sm needs a user's row
+    # in "active" to load it, and the roster from "roster-items" (a
+    # collection-owner is the bare JID; to/from are the subscription)
+    with gzip.open("/usr/share/doc/jabberd2/db-setup.sqlite.gz", "rt") as f:
+        schema = f.read()
+    con = sqlite3.connect(db)
+    con.executescript(schema)
+    auth, active, roster = [], [], []
+    now = int(time.time())
+    for prefix, n, clique in specs(args):
+        for i in range(n):
+            u = "%s%d" % (prefix, i)
+            owner = "%s@%s" % (u, domain)
+            auth.append((u, domain, pw))
+            active.append((owner, now))
+            if clique:
+                for c in contacts(prefix, i, clique):
+                    roster.append((owner, "%s@%s" % (c, domain), 1, 1, 0))
+    con.executemany('INSERT INTO authreg (username, realm, password) '
+                    'VALUES (?,?,?)', auth)
+    con.executemany('INSERT INTO active ("collection-owner", time) '
+                    'VALUES (?,?)', active)
+    con.executemany('INSERT INTO "roster-items" ("collection-owner", jid, '
+                    '"to", "from", ask) VALUES (?,?,?,?,?)', roster)
+    con.commit()
+    con.close()
+
+
 def main():
     if len(sys.argv) < 7:
         sys.exit(__doc__)
     kind, path, domain, pw, it = sys.argv[1:6]
-    {"prosody": prosody, "ejabberd": ejabberd}[kind](path, domain, pw, int(it), sys.argv[6:])
+    {"prosody": prosody, "ejabberd": ejabberd, "jabberd2": jabberd2}[kind](
+        path, domain, pw, int(it), sys.argv[6:])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,74 @@
+# Sourced by tests/bench/run.sh and tests/bench/sessmem.sh: the processes
+# they start (recorded by PID in $DIR/pids, stopped by PID) and the Parley
+# configuration the benchmark measures.
+
+cleanup() {	# stops everything still recorded
+	local f
+	for f in "$DIR"/pids/*.pid; do
+		[ -e "$f" ] || continue
+		kill "$(cat "$f")" 2>/dev/null || true
+	done
+	rm -f "$DIR"/pids/*.pid
+}
+
+# starts argv in the background pinned to CPU, records the pid as NAME
+spawn_on() {	# CPU NAME LOG argv...
+	local cpu=$1 name=$2 logf=$3
+	shift 3
+	taskset -c "$cpu" "$@" >"$logf" 2>&1 &
+	echo $! >"$DIR/pids/$name.pid"
+}
+
+pid_of() { cat "$DIR/pids/$1.pid"; }
+
+stop() {	# NAME: SIGTERM, then SIGKILL after 30 s
+	local f=$DIR/pids/$1.pid pid i
+	[ -e "$f" ] || return 0
+	pid=$(cat "$f")
+	kill "$pid" 2>/dev/null || true
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$f"
+}
+
+wait_port() {	# PORT SECONDS
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		if (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	log "nothing listens on 127.0.0.1:$1 after $2 s"
+	return 1
+}
+
+parley_conf() {	# DIR WORKERS PORT CERT KEY: writes DIR/parley.conf
+	local d=$1
+	cat >"$d/parley.conf" <<CONF
+# written by tests/bench/lib.sh
+workers $2
+datadir $d/data
+rundir $d/run
+log-level warn
+lmdb-mapsize 4G
+scram-iterations $ITER
+c2s-listen 127.0.0.1:$3
+c2s-tls-listen 127.0.0.1:$(($3 + 1))
+c2s-max-sessions 1000000
+idle-timeout 1h
+negotiation-timeout 60
+# rate limits off, as for the peers: every session comes from 127.0.0.x
+c2s-stanza-rate 0
+c2s-max-per-address 0
+auth-fail-max 0
+host $DOMAIN {
+	certificate $4
+	key $5
+}
+CONF
+}

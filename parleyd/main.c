@@ -143,6 +143,40 @@ pidfile_create(const char *rundir)
 	return 0;
 }
 
+/*
+ * The c2s workers share their ports with SO_REUSEPORT, which would just as
+ * well let them join the listeners of another server started on the same
+ * ports (another parleyd with another run directory): clients would be
+ * split between the two servers without a word. A socket bound without
+ * SO_REUSEPORT fails on a port that anybody listens on, so each listen
+ * address is tried that way first.
+ */
+static int
+ports_free(const struct conf *conf)
+{
+	const struct conf_listen	*cl;
+	size_t				 i;
+	int				 fd;
+
+	for (i = 0; i < conf->nlistens; i++) {
+		cl = &conf->listens[i];
+		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
+		    cl->salen, false)) == -1) {
+			if (errno == EADDRINUSE)
+				log_warnx("%s:%d: %s port %u is in use by "
+				    "another program (another Parley?): stop "
+				    "it or listen on another port", conf->path,
+				    cl->line, cl->addr, cl->port);
+			else
+				log_warn("%s:%d: listen on %s port %u",
+				    conf->path, cl->line, cl->addr, cl->port);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static void
 pidfile_remove(void)
 {
@@ -511,6 +545,10 @@ main(int argc, char *argv[])
 	}
 	if (pidfile_create(conf.rundir) == -1)
 		exit(1);
+	if (ports_free(&conf) == -1) {
+		pidfile_remove();
+		exit(1);
+	}
 
 	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		pidfile_remove();

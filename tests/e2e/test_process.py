@@ -6,10 +6,11 @@ while the others keep serving.
 import asyncio
 import os
 import signal
+import subprocess
 import time
 
-from conftest import (DOMAIN, LOGIN_TIMEOUT, NS_PING, SLOW, LoginFailed,
-                      exchange, proc_alive)
+from conftest import (BIN, DOMAIN, LOGIN_TIMEOUT, NS_PING, SLOW, TCP_LISTEN,
+                      LoginFailed, exchange, proc_alive, tcp_table)
 
 NCLIENTS = 16
 
@@ -168,3 +169,26 @@ async def test_sigterm_stops_everything(make_server, clients):
     await a.wait_closed(timeout=5)
     if a.stream_errors:
         assert a.stream_errors == ["system-shutdown"], a.stream_errors
+
+
+async def test_second_server_on_same_port_refused(make_server, clients):
+    """Workers share their ports with SO_REUSEPORT; a second server on the
+    same port (another run directory) must not silently take half of the
+    first one's clients: it refuses to start, naming the file and line."""
+    first = make_server()
+    second = make_server(start=False, c2s_listen="127.0.0.1:%d" % first.port)
+    cp = subprocess.run([os.path.join(BIN, "parleyd"), "-c", second.conf],
+                        capture_output=True, text=True, timeout=20 * SLOW)
+    assert cp.returncode != 0, "a second parleyd started on a port in use"
+    with open(second.conf) as f:
+        line = 1 + [i for i, l in enumerate(f)
+                    if l.startswith("c2s-listen ")][0]
+    want = "%s:%d: 127.0.0.1 port %d is in use" % (second.conf, line,
+                                                  first.port)
+    assert want in cp.stderr, cp.stderr
+    # it started nothing, and the first server still serves every client
+    assert not any(lp == second.tls_port and st == TCP_LISTEN
+                   for lp, rp, st, ino in tcp_table())
+    a = await clients.login(first, first.new_user(), resource="a")
+    b = await clients.login(first, first.new_user(), resource="b")
+    await exchange(a, b)

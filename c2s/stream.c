@@ -720,31 +720,16 @@ stanza_reject(struct stream *st, struct xnode *el, struct arena *a,
 	stream_send_element(st, el);
 }
 
-/* held records: u8 kind, u8 type, str to (may be NULL), str xml */
-static void
-hold_str(struct buf *b, const char *s, size_t len, bool null)
-{
-	unsigned char	h[4];
-	uint32_t	n = null ? 0xffffffffu : (uint32_t)len;
-
-	h[0] = (unsigned char)(n >> 24);
-	h[1] = (unsigned char)(n >> 16);
-	h[2] = (unsigned char)(n >> 8);
-	h[3] = (unsigned char)n;
-	(void)buf_append(b, h, sizeof(h));
-	if (!null)
-		(void)buf_append(b, s, len);
-}
-
+/* held records: stanza envelopes without from (the session's, at release) */
 static void
 stream_hold(struct stream *st, int kind, int type, const char *to,
     const struct buf *xml)
 {
-	unsigned char	kt[2] = { (unsigned char)kind, (unsigned char)type };
+	struct link_out	m;
 
-	(void)buf_append(&st->held, kt, sizeof(kt));
-	hold_str(&st->held, to, to ? strlen(to) : 0, to == NULL);
-	hold_str(&st->held, buf_rptr(xml), buf_avail(xml), false);
+	link_out_buf(&m, &st->held);
+	link_put_stanza(&m, kind, type, to, NULL, buf_rptr(xml),
+	    buf_avail(xml));
 }
 
 /*
@@ -756,10 +741,9 @@ stream_throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct stream	*st = container_of(w, struct stream, throttle);
 	struct link_in	 in;
+	struct link_stanza ls;
 	struct buf	 x;
-	const char	*to, *xml;
-	size_t		 tl, xl, used;
-	uint8_t		 kind, type;
+	size_t		 used;
 	double		 pause;
 	char		 tobuf[JID_STR_MAX + 1];
 
@@ -771,24 +755,18 @@ stream_throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			return;
 		}
 		link_in_init(&in, buf_rptr(&st->held), buf_avail(&st->held));
-		link_get_u8(&in, &kind);
-		link_get_u8(&in, &type);
-		link_get_strn(&in, &to, &tl);
-		link_get_strn(&in, &xml, &xl);
-		if (in.bad || tl > JID_STR_MAX) {
+		link_get_stanza(&in, &ls);
+		if (in.bad || (ls.to != NULL &&
+		    !link_strcpy(tobuf, sizeof(tobuf), ls.to, ls.tolen))) {
 			buf_reset(&st->held);
 			break;
 		}
 		used = buf_avail(&st->held) - in.left;
-		if (to != NULL) {
-			memcpy(tobuf, to, tl);
-			tobuf[tl] = '\0';
-		}
 		limits_stanza_take(st);
 		buf_init(&x, 0);
-		(void)buf_append(&x, xml, xl);
-		(void)uplink_stanza(st, kind, type, to ? tobuf : NULL, st->jid,
-		    &x);
+		(void)buf_append(&x, ls.xml, ls.xlen);
+		(void)uplink_stanza(st, ls.kind, ls.type,
+		    ls.to != NULL ? tobuf : NULL, st->jid, &x);
 		buf_clear(&x);
 		buf_consume(&st->held, used);
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/credwire.h"
+#include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
@@ -26,12 +27,9 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	struct link_in		 in;
 	struct stream		*st;
 	struct scram_creds	 creds;
+	struct link_stanza	 ls;
 	uint32_t		 u32, ver, role, inst;
-	uint8_t			 kind, type;
-	uint16_t		 pad;
-	const char		*s, *xml;
-	size_t			 n, xlen;
-	char			 jid[1024 * 3 + 3];
+	char			 jid[JID_STR_MAX + 1];
 
 	(void)ctx;
 	link_in_init(&in, payload, h->len);
@@ -82,29 +80,19 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		}
 		return 0;
 	case LINK_STANZA:
-		link_get_u8(&in, &kind);
-		link_get_u8(&in, &type);
-		link_get_u16(&in, &pad);
-		link_get_strn(&in, &s, &n);
-		link_get_strn(&in, &s, &n);
-		link_get_strn(&in, &xml, &xlen);
-		if (!link_in_done(&in) || xml == NULL)
+		link_get_stanza(&in, &ls);
+		if (!link_in_done(&in))
 			return -1;
 		if (st != NULL && st->state == ST_BOUND)
-			stream_write(st, xml, xlen);
+			stream_write(st, ls.xml, ls.xlen);
 		else
 			log_debug("%016llx stanza for a gone session",
 			    (unsigned long long)h->sid);
 		return 0;
 	case LINK_STANZA_MULTI:
-		link_get_u8(&in, &kind);
-		link_get_u8(&in, &type);
-		link_get_u16(&in, &pad);
-		link_get_strn(&in, &s, &n);
-		link_get_strn(&in, &s, &n);
-		link_get_strn(&in, &xml, &xlen);
+		link_get_stanza(&in, &ls);
 		link_get_u32(&in, &u32);
-		if (in.bad || xml == NULL || u32 > in.left / 8)
+		if (in.bad || u32 > in.left / 8)
 			return -1;
 		while (u32-- > 0) {
 			uint64_t	sid;
@@ -112,7 +100,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			link_get_u64(&in, &sid);
 			if ((st = stream_find(sid)) != NULL &&
 			    st->state == ST_BOUND)
-				stream_write(st, xml, xlen);
+				stream_write(st, ls.xml, ls.xlen);
 		}
 		return link_in_done(&in) ? 0 : -1;
 	case LINK_REG_RESULT:

@@ -71,6 +71,7 @@ link_begin(struct link_out *m, struct link *l, uint16_t type, uint64_t sid)
 	char	*w;
 
 	m->l = l;
+	m->b = &l->out;
 	m->type = type;
 	m->start = buf_avail(&l->out);
 	m->fail = l->failed;
@@ -89,9 +90,16 @@ link_begin(struct link_out *m, struct link *l, uint16_t type, uint64_t sid)
 }
 
 void
+link_out_buf(struct link_out *m, struct buf *b)
+{
+	memset(m, 0, sizeof(*m));
+	m->b = b;
+}
+
+void
 link_put_bytes(struct link_out *m, const void *p, size_t n)
 {
-	if (!m->fail && buf_append(&m->l->out, p, n) == -1)
+	if (!m->fail && buf_append(m->b, p, n) == -1)
 		m->fail = true;
 }
 
@@ -301,22 +309,41 @@ link_get_strn(struct link_in *in, const char **s, size_t *len)
 	}
 }
 
+bool
+link_strcpy(char *out, size_t max, const char *s, size_t n)
+{
+	out[0] = '\0';
+	if (s == NULL || n >= max || memchr(s, '\0', n) != NULL)
+		return false;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return true;
+}
+
 void
 link_get_str(struct link_in *in, char *out, size_t max)
 {
 	const char	*s;
 	size_t		 n;
 
-	out[0] = '\0';
 	link_get_strn(in, &s, &n);
-	if (in->bad)
-		return;
-	if (s == NULL || n >= max || memchr(s, '\0', n) != NULL) {
+	if (!link_strcpy(out, max, s, n))
 		in->bad = true;
-		return;
-	}
-	memcpy(out, s, n);
-	out[n] = '\0';
+}
+
+void
+link_get_stanza(struct link_in *in, struct link_stanza *ls)
+{
+	uint16_t	pad;
+
+	link_get_u8(in, &ls->kind);
+	link_get_u8(in, &ls->type);
+	link_get_u16(in, &pad);
+	link_get_strn(in, &ls->to, &ls->tolen);
+	link_get_strn(in, &ls->from, &ls->fromlen);
+	link_get_strn(in, &ls->xml, &ls->xlen);
+	if (ls->xml == NULL)
+		in->bad = true;
 }
 
 bool

@@ -106,7 +106,8 @@ struct link;
  * queued to the same link between begin and end.
  */
 struct link_out {
-	struct link	*l;
+	struct link	*l;	/* NULL: fields into a plain buffer */
+	struct buf	*b;	/* where the puts append */
 	size_t		 start;	/* offset of the header in the queue */
 	uint16_t	 type;
 	bool		 fail;	/* queue cap reached */
@@ -114,6 +115,12 @@ struct link_out {
 
 void	link_begin(struct link_out *, struct link *, uint16_t type,
 	    uint64_t sid);
+/*
+ * The same puts without a frame, appended to b: records kept for later and
+ * read back with link_in (stanzas held while the router is away or the
+ * client over its rate). No link_begin or link_end.
+ */
+void	link_out_buf(struct link_out *, struct buf *b);
 void	link_put_u8(struct link_out *, uint8_t);
 void	link_put_u16(struct link_out *, uint16_t);
 void	link_put_u32(struct link_out *, uint32_t);
@@ -155,6 +162,22 @@ void	link_get_strn(struct link_in *, const char **s, size_t *len);
  */
 void	link_get_str(struct link_in *, char *out, size_t max);
 void	link_get_bytes(struct link_in *, const void **p, size_t len);
+/*
+ * A LINK_STANZA payload as link_put_stanza wrote it (also the head of a
+ * LINK_STANZA_MULTI one). Points into the payload; to and from are NULL
+ * when absent; a payload without xml is bad.
+ */
+struct link_stanza {
+	uint8_t		 kind, type;
+	const char	*to, *from, *xml;
+	size_t		 tolen, fromlen, xlen;
+};
+void	link_get_stanza(struct link_in *, struct link_stanza *);
+/*
+ * s[0..n) as a string in out (max bytes): false, out "", if s is NULL,
+ * too long or holds a NUL.
+ */
+bool	link_strcpy(char *out, size_t max, const char *s, size_t n);
 /* all fields read, none short, no trailing bytes */
 bool	link_in_done(const struct link_in *);
 

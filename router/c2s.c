@@ -77,10 +77,8 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	struct link_in	 in;
 	struct rstanza	 rs;
 	struct sess	*s;
-	uint8_t		 kind, type;
-	uint16_t	 pad;
+	struct link_stanza ls;
 	uint32_t	 flags;
-	size_t		 tolen, fromlen;
 	char		 jid[JID_STR_MAX + 1];
 	char		 to[JID_STR_MAX + 1];
 
@@ -101,32 +99,25 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 			sess_end(s);
 		return 0;
 	case LINK_STANZA:
-		memset(&rs, 0, sizeof(rs));
-		link_get_u8(&in, &kind);
-		link_get_u8(&in, &type);
-		link_get_u16(&in, &pad);
-		link_get_strn(&in, &rs.to, &tolen);
-		link_get_strn(&in, &rs.from, &fromlen);
-		link_get_strn(&in, &rs.xml, &rs.xlen);
-		if (!link_in_done(&in) || rs.xml == NULL || rs.from == NULL ||
-		    kind < KIND_MESSAGE || kind > KIND_IQ ||
-		    tolen > JID_STR_MAX)
+		link_get_stanza(&in, &ls);
+		if (!link_in_done(&in) || ls.from == NULL ||
+		    ls.kind < KIND_MESSAGE || ls.kind > KIND_IQ ||
+		    (ls.to != NULL &&
+		    !link_strcpy(to, sizeof(to), ls.to, ls.tolen)))
 			return -1;
 		if ((s = sess_find(rl, h->sid)) == NULL) {
 			log_debug("stanza from unknown session %016llx",
 			    (unsigned long long)h->sid);
 			return 0;
 		}
-		/* the envelope strings are not NUL-terminated */
-		if (rs.to != NULL) {
-			memcpy(to, rs.to, tolen);
-			to[tolen] = '\0';
-			rs.to = to;
-		}
+		memset(&rs, 0, sizeof(rs));
+		rs.to = ls.to != NULL ? to : NULL;
 		rs.from = s->full;	/* the session's, whatever was sent */
+		rs.xml = ls.xml;
+		rs.xlen = ls.xlen;
 		rs.sender = s;
-		rs.kind = kind;
-		rs.type = type;
+		rs.kind = ls.kind;
+		rs.type = ls.type;
 		deliver_stanza(&rs);
 		return 0;
 	case LINK_REG_ADD:

@@ -72,9 +72,7 @@ s2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 {
 	struct link_in	 in;
 	struct rstanza	 rs;
-	uint8_t		 kind, type;
-	uint16_t	 pad;
-	size_t		 tolen, fromlen;
+	struct link_stanza ls;
 	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
 
 	if (h->type != LINK_STANZA) {
@@ -82,27 +80,20 @@ s2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		return -1;
 	}
 	(void)rl;
-	memset(&rs, 0, sizeof(rs));
 	link_in_init(&in, payload, h->len);
-	link_get_u8(&in, &kind);
-	link_get_u8(&in, &type);
-	link_get_u16(&in, &pad);
-	link_get_strn(&in, &rs.to, &tolen);
-	link_get_strn(&in, &rs.from, &fromlen);
-	link_get_strn(&in, &rs.xml, &rs.xlen);
-	if (!link_in_done(&in) || rs.xml == NULL || rs.from == NULL ||
-	    rs.to == NULL || kind < KIND_MESSAGE || kind > KIND_IQ ||
-	    tolen > JID_STR_MAX || fromlen > JID_STR_MAX)
+	link_get_stanza(&in, &ls);
+	if (!link_in_done(&in) || ls.kind < KIND_MESSAGE ||
+	    ls.kind > KIND_IQ ||
+	    !link_strcpy(to, sizeof(to), ls.to, ls.tolen) ||
+	    !link_strcpy(from, sizeof(from), ls.from, ls.fromlen))
 		return -1;
-	/* the envelope strings are not NUL-terminated */
-	memcpy(to, rs.to, tolen);
-	to[tolen] = '\0';
-	memcpy(from, rs.from, fromlen);
-	from[fromlen] = '\0';
+	memset(&rs, 0, sizeof(rs));
 	rs.to = to;
 	rs.from = from;
-	rs.kind = kind;
-	rs.type = type;
+	rs.xml = ls.xml;
+	rs.xlen = ls.xlen;
+	rs.kind = ls.kind;
+	rs.type = ls.type;
 	deliver_stanza(&rs);
 	return 0;
 }

@@ -353,23 +353,10 @@ in_verified(uint64_t id, const char *local, const char *remote, bool valid)
 #define HOLD_MAX	(1u << 20)
 
 static void
-hold_str(struct buf *b, const char *s, size_t len)
-{
-	unsigned char	h[4];
-
-	h[0] = (unsigned char)(len >> 24);
-	h[1] = (unsigned char)(len >> 16);
-	h[2] = (unsigned char)(len >> 8);
-	h[3] = (unsigned char)len;
-	(void)buf_append(b, (const char *)h, sizeof(h));
-	(void)buf_append(b, s, len);
-}
-
-static void
 in_hold(struct conn *c, int kind, int type, const char *to,
     const char *from, const struct buf *xml)
 {
-	unsigned char	kt[2] = { (unsigned char)kind, (unsigned char)type };
+	struct link_out	m;
 
 	if (buf_avail(&c->held) + buf_avail(xml) + strlen(to) + strlen(from) +
 	    16 > HOLD_MAX) {
@@ -383,10 +370,10 @@ in_hold(struct conn *c, int kind, int type, const char *to,
 		c->next_held = s2s.held;
 		s2s.held = c;
 	}
-	(void)buf_append(&c->held, (const char *)kt, sizeof(kt));
-	hold_str(&c->held, to, strlen(to));
-	hold_str(&c->held, from, strlen(from));
-	hold_str(&c->held, buf_rptr(xml), buf_avail(xml));
+	/* held records: stanza envelopes, as sent to the router */
+	link_out_buf(&m, &c->held);
+	link_put_stanza(&m, kind, type, to, from, buf_rptr(xml),
+	    buf_avail(xml));
 	ev_io_stop(s2s.loop, &c->rio);
 	c->reading = false;
 }
@@ -396,10 +383,8 @@ in_release_held(void)
 {
 	struct conn	*c, *next;
 	struct link_in	 in;
-	const char	*to, *from, *xml;
-	size_t		 tl, fl, xl;
-	uint8_t		 kind, type;
-	char		 t[3 * 1024 + 3], f[3 * 1024 + 3];
+	struct link_stanza ls;
+	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
 
 	c = s2s.held;
 	s2s.held = NULL;
@@ -407,18 +392,14 @@ in_release_held(void)
 		next = c->next_held;
 		link_in_init(&in, buf_rptr(&c->held), buf_avail(&c->held));
 		while (in.left > 0) {
-			link_get_u8(&in, &kind);
-			link_get_u8(&in, &type);
-			link_get_strn(&in, &to, &tl);
-			link_get_strn(&in, &from, &fl);
-			link_get_strn(&in, &xml, &xl);
-			if (in.bad || tl >= sizeof(t) || fl >= sizeof(f))
+			link_get_stanza(&in, &ls);
+			if (in.bad ||
+			    !link_strcpy(to, sizeof(to), ls.to, ls.tolen) ||
+			    !link_strcpy(from, sizeof(from), ls.from,
+			    ls.fromlen))
 				break;
-			memcpy(t, to, tl);
-			t[tl] = '\0';
-			memcpy(f, from, fl);
-			f[fl] = '\0';
-			(void)uplink_stanza(kind, type, t, f, xml, xl);
+			(void)uplink_stanza(ls.kind, ls.type, to, from, ls.xml,
+			    ls.xlen);
 		}
 		buf_reset(&c->held);
 		if (!c->dead && c->state != CS_CLOSING) {

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "s2s.h"
@@ -21,12 +22,9 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
     void *ctx)
 {
 	struct link_in	 in;
+	struct link_stanza ls;
 	uint32_t	 ver, role, inst;
-	uint8_t		 kind, type;
-	uint16_t	 pad;
-	const char	*to, *from, *xml;
-	size_t		 tolen, fromlen, xlen;
-	char		 t[3 * 1024 + 3], f[3 * 1024 + 3];
+	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
 
 	(void)ctx;
 	link_in_init(&in, payload, h->len);
@@ -40,21 +38,12 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			    "we speak %u", ver, LINK_VERSION);
 		return 0;
 	case LINK_STANZA:
-		link_get_u8(&in, &kind);
-		link_get_u8(&in, &type);
-		link_get_u16(&in, &pad);
-		link_get_strn(&in, &to, &tolen);
-		link_get_strn(&in, &from, &fromlen);
-		link_get_strn(&in, &xml, &xlen);
-		if (!link_in_done(&in) || xml == NULL || to == NULL ||
-		    from == NULL || tolen >= sizeof(t) ||
-		    fromlen >= sizeof(f))
+		link_get_stanza(&in, &ls);
+		if (!link_in_done(&in) ||
+		    !link_strcpy(to, sizeof(to), ls.to, ls.tolen) ||
+		    !link_strcpy(from, sizeof(from), ls.from, ls.fromlen))
 			return -1;
-		memcpy(t, to, tolen);
-		t[tolen] = '\0';
-		memcpy(f, from, fromlen);
-		f[fromlen] = '\0';
-		out_stanza(t, f, xml, xlen);
+		out_stanza(to, from, ls.xml, ls.xlen);
 		return 0;
 	default:
 		log_warnx("router sent unexpected %s", link_msg_name(h->type));

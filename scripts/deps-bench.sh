@@ -13,9 +13,8 @@
 # The packaged servers want to start their system services at install time;
 # those listen on 5222/5269 on every address and would collide with the
 # benchmark and the e2e suite. So service start-up is disabled for the
-# duration of the install by a temporary /usr/sbin/policy-rc.d that exits
-# 101 (a pre-existing one is put back afterwards), as scripts/deps-interop.sh
-# does, and the system services are stopped afterwards if they run anyway.
+# duration of the install (scripts/apt-deps.sh), and the system services are
+# stopped afterwards if they run anyway.
 #
 # Idempotent and silent when everything is present. Run as root.
 set -eu
@@ -23,47 +22,8 @@ set -eu
 pkgs=(prosody ejabberd erlang-p1-sqlite3 jabberd2 sqlite3 gnuplot-nox
 	gnutls-bin valgrind gdb)
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
-		grep -q "install ok installed"
-}
-
-missing=()
-for p in "${pkgs[@]}"; do
-	installed "$p" || missing+=("$p")
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "deps-bench: missing packages: ${missing[*]}" >&2
-		echo "deps-bench: run as root, or: sudo apt-get install" \
-			"${missing[*]}" >&2
-		exit 1
-	fi
-	echo "deps-bench: installing ${missing[*]}"
-	policy=/usr/sbin/policy-rc.d
-	saved=
-	if [ -e "$policy" ] || [ -L "$policy" ]; then
-		saved=$(mktemp /usr/sbin/.policy-rc.d.saved.XXXXXX)
-		cp -a "$policy" "$saved"
-	fi
-	restore() {
-		rm -f "$policy"
-		if [ -n "$saved" ]; then
-			mv -f "$saved" "$policy"
-		fi
-	}
-	trap restore EXIT
-	printf '#!/bin/sh\n# temporary, from scripts/deps-bench.sh\nexit 101\n' \
-		>"$policy"
-	chmod 755 "$policy"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-		>/dev/null
-	restore
-	trap - EXIT
-fi
+. "$(dirname "$0")/apt-deps.sh"
+apt_install_missing deps-bench "${pkgs[@]}"
 
 # system services that run anyway (no policy-rc.d at an earlier install):
 # the interop deps script knows how to stop prosody and ejabberd; jabberd2's

@@ -10,8 +10,7 @@
 # The packaged prosody and ejabberd want to start their system services at
 # install time; those listen on 5222/5269 on every address and would
 # collide with the lab and the e2e suite. So service start-up is disabled
-# for the duration of the install by a temporary /usr/sbin/policy-rc.d that
-# exits 101 (a pre-existing one is put back afterwards), and afterwards the
+# for the duration of the install (scripts/apt-deps.sh), and afterwards the
 # system prosody/ejabberd services are stopped if they run anyway. The lab
 # starts its own instances by hand, each with its own configuration.
 #
@@ -21,10 +20,7 @@ set -eu
 pkgs=(prosody ejabberd dnsmasq-base gnutls-bin iproute2
 	python3-slixmpp python3-pytest)
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
-		grep -q "install ok installed"
-}
+. "$(dirname "$0")/apt-deps.sh"
 
 # Stops the system service NAME if it runs; touches nothing else.
 stop_system_service() {
@@ -62,42 +58,7 @@ stop_system_service() {
 	fi
 }
 
-missing=()
-for p in "${pkgs[@]}"; do
-	installed "$p" || missing+=("$p")
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "deps-interop: missing packages: ${missing[*]}" >&2
-		echo "deps-interop: run as root, or: sudo apt-get install" \
-			"${missing[*]}" >&2
-		exit 1
-	fi
-	echo "deps-interop: installing ${missing[*]}"
-	policy=/usr/sbin/policy-rc.d
-	saved=
-	if [ -e "$policy" ] || [ -L "$policy" ]; then
-		saved=$(mktemp /usr/sbin/.policy-rc.d.saved.XXXXXX)
-		cp -a "$policy" "$saved"
-	fi
-	restore() {
-		rm -f "$policy"
-		if [ -n "$saved" ]; then
-			mv -f "$saved" "$policy"
-		fi
-	}
-	trap restore EXIT
-	printf '#!/bin/sh\n# temporary, from scripts/deps-interop.sh\nexit 101\n' \
-		>"$policy"
-	chmod 755 "$policy"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-		>/dev/null
-	restore
-	trap - EXIT
-fi
+apt_install_missing deps-interop "${pkgs[@]}"
 
 for s in prosody ejabberd; do
 	installed "$s" && stop_system_service "$s"

@@ -14,21 +14,5 @@ pkgs=(
 	python3 python3-pytest python3-slixmpp
 )
 
-missing=()
-for p in "${pkgs[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-	    grep -q "install ok installed"; then
-		missing+=("$p")
-	fi
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages: ${missing[*]}" >&2
-	echo "deps: run as root, or: sudo apt-get install ${missing[*]}" >&2
-	exit 1
-fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+. "$(dirname "$0")/apt-deps.sh"
+apt_install_missing deps "${pkgs[@]}"

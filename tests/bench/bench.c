@@ -1,6 +1,9 @@
 /*
  * Helpers shared by the benchmark's load generator and relay (bench.h).
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,40 @@ obuf_vprintf(struct obuf *b, const char *fmt, va_list ap)
 	obuf_reserve(b, (size_t)n + 1);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
+}
+
+int
+obuf_send(struct obuf *b, int fd, gnutls_session_t tls, const char **why)
+{
+	ssize_t	n;
+	size_t	len;
+
+	while (b->off < b->len) {
+		len = b->len - b->off;
+		if (tls != NULL) {
+			if (len > 16384)
+				len = 16384;
+			n = gnutls_record_send(tls, b->data + b->off, len);
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+				break;
+			if (n < 0) {
+				*why = gnutls_strerror((int)n);
+				return -1;
+			}
+		} else {
+			n = send(fd, b->data + b->off, len, MSG_NOSIGNAL);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n == -1) {
+				*why = strerror(errno);
+				return -1;
+			}
+		}
+		b->off += (size_t)n;
+	}
+	if (b->off == b->len)
+		b->off = b->len = 0;
+	return 0;
 }
 
 void

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gnutls/gnutls.h>
+
 /* a growable byte buffer; data[off..len) is still to be written */
 struct obuf {
 	char	*data;
@@ -21,6 +23,13 @@ void	obuf_reserve(struct obuf *, size_t more);
 void	obuf_append(struct obuf *, const void *, size_t);
 void	obuf_vprintf(struct obuf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
+/*
+ * Writes what it can of the buffer to fd, through tls when not NULL (at
+ * most one TLS record per call to gnutls_record_send); empties it once
+ * all is written. 0, or -1 with *why set on a failed connection.
+ */
+int	obuf_send(struct obuf *, int fd, gnutls_session_t tls,
+	    const char **why);
 
 /* latency samples in microseconds */
 struct samples {

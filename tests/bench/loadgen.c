@@ -362,38 +362,12 @@ conn_read(struct conn *c)
 static void
 conn_flush(struct conn *c)
 {
-	ssize_t	n;
-	size_t	len;
+	const char	*why;
 
 	if (c->st == S_DEAD || c->st == S_CONNECT || c->st == S_HANDSHAKE)
 		return;
-	while (c->out.off < c->out.len) {
-		len = c->out.len - c->out.off;
-		if (c->tls_on) {
-			if (len > 16384)
-				len = 16384;
-			n = gnutls_record_send(c->tls, c->out.data + c->out.off,
-			    len);
-			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-				break;
-			if (n < 0) {
-				conn_fail(c, gnutls_strerror((int)n));
-				return;
-			}
-		} else {
-			n = send(c->fd, c->out.data + c->out.off, len,
-			    MSG_NOSIGNAL);
-			if (n == -1 && (errno == EAGAIN || errno == EINTR))
-				break;
-			if (n == -1) {
-				conn_fail(c, strerror(errno));
-				return;
-			}
-		}
-		c->out.off += (size_t)n;
-	}
-	if (c->out.off == c->out.len)
-		c->out.off = c->out.len = 0;
+	if (obuf_send(&c->out, c->fd, c->tls_on ? c->tls : NULL, &why) == -1)
+		conn_fail(c, why);
 }
 
 static void

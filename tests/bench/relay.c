@@ -448,36 +448,11 @@ handle(struct rconn *c, const char *p, size_t n)
 static void
 flush(struct rconn *c)
 {
-	ssize_t	n;
-	size_t	len;
+	const char	*why;
 
-	while (c->st != R_DEAD && c->out.off < c->out.len) {
-		len = c->out.len - c->out.off;
-		if (c->tls_on) {
-			if (len > 16384)
-				len = 16384;
-			n = gnutls_record_send(c->tls, c->out.data + c->out.off,
-			    len);
-			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-				break;
-			if (n < 0) {
-				rconn_kill(c);
-				return;
-			}
-		} else {
-			n = send(c->fd, c->out.data + c->out.off, len,
-			    MSG_NOSIGNAL);
-			if (n == -1 && errno == EAGAIN)
-				break;
-			if (n == -1) {
-				rconn_kill(c);
-				return;
-			}
-		}
-		c->out.off += (size_t)n;
-	}
-	if (c->out.off == c->out.len)
-		c->out.off = c->out.len = 0;
+	if (c->st != R_DEAD &&
+	    obuf_send(&c->out, c->fd, c->tls_on ? c->tls : NULL, &why) == -1)
+		rconn_kill(c);
 }
 
 static void

@@ -223,11 +223,9 @@ router_frame(const struct link_hdr *h, const char *payload)
 	struct jid		 j;
 	char			*node, *dom, *jid, *addr, *to, *from;
 	char			 prep[JID_PART_MAX + 1];
-	const char		*s, *xml;
-	size_t			 n, xlen, hl;
+	size_t			 n, hl;
 	uint32_t		 u32;
-	uint8_t			 kind, type;
-	uint16_t		 pad;
+	struct link_stanza	 ls;
 
 	link_in_init(&in, payload, h->len);
 	buf_init(&b, 0);
@@ -300,14 +298,11 @@ router_frame(const struct link_hdr *h, const char *payload)
 		k->bound = NULL;
 		break;
 	case LINK_STANZA:
-		link_get_u8(&in, &kind);
-		link_get_u8(&in, &type);
-		link_get_u16(&in, &pad);
-		link_get_strn(&in, &s, &n);
-		to = s != NULL ? xstrndup(s, n) : NULL;
-		from = get_str(&in);
-		link_get_strn(&in, &xml, &xlen);
-		FUZZ_CHECK(link_in_done(&in) && xml != NULL, "STANZA");
+		link_get_stanza(&in, &ls);
+		FUZZ_CHECK(link_in_done(&in) && ls.from != NULL &&
+		    memchr(ls.from, '\0', ls.fromlen) == NULL, "STANZA");
+		to = ls.to != NULL ? xstrndup(ls.to, ls.tolen) : NULL;
+		from = xstrndup(ls.from, ls.fromlen);
 		k = known_get(h->sid);
 		FUZZ_CHECK(k->bound != NULL && strcmp(k->bound, from) == 0,
 		    "a stanza from %s on a stream bound as %s", from,
@@ -316,11 +311,11 @@ router_frame(const struct link_hdr *h, const char *payload)
 			check_normal_jid("to", to, &j);
 			jid_clear(&j);
 		}
-		job = (struct stanza_job){ kind, type, to, from, false };
-		FUZZ_CHECK(parse_one(xml, xlen, check_stanza_tree, &job) == 0 &&
-		    job.called, "the router would not parse %.*s", (int)xlen,
-		    xml);
-		if (kind == KIND_MESSAGE) {
+		job = (struct stanza_job){ ls.kind, ls.type, to, from, false };
+		FUZZ_CHECK(parse_one(ls.xml, ls.xlen, check_stanza_tree,
+		    &job) == 0 && job.called, "the router would not parse %.*s",
+		    (int)ls.xlen, ls.xml);
+		if (ls.kind == KIND_MESSAGE) {
 			/* delivered back to the sender */
 			buf_append(&b, payload, h->len);
 			send_frame(LINK_STANZA, h->sid, &b);

@@ -2,6 +2,10 @@
 # (Prosody 0.12, ejabberd 23.01 and jabberd2 2.7 from Debian 12) from the
 # configuration templates in tests/bench/peers/. Placeholders are @NAME@.
 
+# the multiarch library directory (x86_64-linux-gnu, aarch64-linux-gnu, ...)
+LIBDIR=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null ||
+    gcc -print-multiarch)
+
 fill() {	# TEMPLATE OUT NAME=VALUE...
 	local t=$1 o=$2 kv
 	shift 2
@@ -51,7 +55,7 @@ start_ejabberd() {
 	log "ejabberd: provisioning"
 	/usr/bin/python3 "$PEERS/provision.py" ejabberd "$d/ejabberd.db" \
 	    $DOMAIN $PASSWORD $ITER "u:$NUSERS" "p:$PUSERS:$((CONTACTS + 1))"
-	ERL_LIBS=/usr/lib/x86_64-linux-gnu EJABBERD_CONFIG_PATH=$d/ejabberd.yml \
+	ERL_LIBS=$LIBDIR EJABBERD_CONFIG_PATH=$d/ejabberd.yml \
 	    EJABBERD_LOG_PATH=$d/ejabberd.log HOME=$d \
 	    ERL_CRASH_DUMP=$d/erl_crash.dump ERL_CRASH_DUMP_BYTES=0 \
 	    spawn ejabberd "$d/stdout.log" erl -noinput -noshell \
@@ -77,7 +81,7 @@ start_jabberd2() {
 	for t in router router-users sm c2s; do
 		fill "$PEERS/jabberd2/$t.xml.in" "$d/$t.xml" DIR="$d" \
 		    PORT=$PORT ROUTER_PORT=$rport SECRET=bench-router \
-		    PEM="$d/server.pem" DOMAIN=$DOMAIN
+		    PEM="$d/server.pem" DOMAIN=$DOMAIN LIBDIR="$LIBDIR"
 	done
 	cat "$DIR/cert.pem" "$DIR/key.pem" >"$d/server.pem"
 	chmod 600 "$d/server.pem"

@@ -60,6 +60,7 @@ ROUTER_SRCS	+= router/roster.c
 ROUTER_SRCS	+= router/ping.c
 ROUTER_SRCS	+= router/s2s.c
 ROUTER_SRCS	+= router/session.c
+ROUTER_SRCS	+= router/subscription.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -98,6 +99,7 @@ UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
 UNIT_TESTS	+= srv
 UNIT_TESTS	+= store
+UNIT_TESTS	+= subscription
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 
@@ -161,6 +163,7 @@ TEST_OBJS_sasl	:= c2s/sasl.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
+TEST_OBJS_subscription := router/subscription.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)

@@ -5,7 +5,6 @@ a child that keeps dying after 1 s, then doubling up to its 30 s cap
 while the server runs ends every session of that account (the old
 password must not keep a session alive), and no one else's.
 """
-import asyncio
 import os
 import re
 import signal

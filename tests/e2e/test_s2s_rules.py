@@ -8,7 +8,7 @@ contacted, nothing reaches local users.
 """
 import asyncio
 
-from conftest import uniq
+from conftest import free_port, uniq
 from test_s2s import (S2S_HEADER, mkcert, open_as_b, pair, read_for,
                       user)
 
@@ -82,7 +82,6 @@ def servers(make_server, tmp_path_factory, a_hosts=("a.test",),
             a_routes=()):
     """Like test_s2s.pair (B serves b.test, the same dialback secret on
     both), with more domains served by A and more routes from A."""
-    from conftest import free_port
     certs = {d: mkcert(tmp_path_factory, d) for d in a_hosts + ("b.test",)}
     pa, pb = free_port(), free_port()
     common = {"s2s_connect_timeout": "5", "s2s_dialback_secret": uniq("s"),

@@ -24,15 +24,20 @@ def iq_re(iq_id):
                       % re.escape(iq_id.encode()), re.S)
 
 
-async def authed(server, user):
-    """A raw stream after STARTTLS, PLAIN and the stream restart."""
-    raw = await Raw.open(server.port)
-    await raw.starttls()
+async def restart_after_plain(raw, user):
+    """On a raw stream after STARTTLS: PLAIN, then the stream restart."""
     await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
                    % (NS_SASL, sasl_plain(user.local, user.password)))
     await raw.read_until(rb"<success\b")
     await raw.send(HEADER)
     await raw.read_until(rb"<success\b.*</stream:features>")
+
+
+async def authed(server, user):
+    """A raw stream after STARTTLS, PLAIN and the stream restart."""
+    raw = await Raw.open(server.port)
+    await raw.starttls()
+    await restart_after_plain(raw, user)
     return raw
 
 
@@ -69,6 +74,12 @@ def condition_of(answer):
     return m.group(1).decode() if m else None
 
 
+def assert_error(answer, condition):
+    """answer is an <iq type='error'/> with that stanza error."""
+    assert re.search(rb"type=['\"]error['\"]", answer), answer
+    assert condition_of(answer) == condition, answer
+
+
 # ---------------------------------------------------------------------------
 # IQ semantics (RFC 6120 8.2.3)
 
@@ -78,8 +89,7 @@ async def test_iq_without_id_is_bad_request(server):
         await raw.send("<iq type='get' to='%s'><ping xmlns='%s'/></iq>"
                        % (DOMAIN, NS_PING))
         m = await raw.read_until(rb"<iq\b[^>]*type=['\"]error['\"].*?</iq>")
-        assert condition_of(m.group(0)) == "bad-request", m.group(0)
-        assert b"<ping" in m.group(0) or b"ping" in m.group(0), m.group(0)
+        assert_error(m.group(0), "bad-request")
         await ping(raw)     # a stanza error, not a stream error
     finally:
         raw.close()
@@ -99,8 +109,7 @@ async def test_iq_get_set_needs_exactly_one_child(server, type_, payload):
         await raw.send("<iq type='%s' id='%s' to='%s'>%s</iq>"
                        % (type_, iid, DOMAIN, payload))
         answer = (await raw.read_until(iq_re(iid))).group(0)
-        assert re.search(rb"type=['\"]error['\"]", answer), answer
-        assert condition_of(answer) == "bad-request", answer
+        assert_error(answer, "bad-request")
         await ping(raw)
     finally:
         raw.close()
@@ -189,8 +198,7 @@ async def test_bind_bad_resource(server, resource):
     raw = await authed(server, u)
     try:
         answer = await bind(raw, resource)
-        assert re.search(rb"type=['\"]error['\"]", answer), answer
-        assert condition_of(answer) == "bad-request", answer
+        assert_error(answer, "bad-request")
         # the stream can still bind a good one
         answer = await bind(raw, "good")
         assert ("<jid>%s/good</jid>" % u.jid).encode() in answer, answer
@@ -204,8 +212,7 @@ async def test_bind_twice_on_one_stream(server):
     raw = await bound(server, server.new_user(), "first")
     try:
         answer = await bind(raw, "second")
-        assert re.search(rb"type=['\"]error['\"]", answer), answer
-        assert condition_of(answer) == "not-allowed", answer
+        assert_error(answer, "not-allowed")
         await ping(raw)
     finally:
         raw.close()
@@ -252,11 +259,7 @@ async def test_negotiation_deadline_not_reset_by_traffic(make_server, stage):
             await raw.starttls()
         else:
             await raw.starttls()
-            await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
-                           % (NS_SASL, sasl_plain(u.local, u.password)))
-            await raw.read_until(rb"<success\b")
-            await raw.send(HEADER)
-            await raw.read_until(rb"</stream:features>")
+            await restart_after_plain(raw, u)
 
         async def trickle():
             while not raw.eof and not raw.reset_by_peer:

@@ -8,6 +8,8 @@ contacted, nothing reaches local users.
 """
 import asyncio
 
+import pytest
+
 from conftest import free_port, uniq
 from test_s2s import (S2S_HEADER, mkcert, open_as_b, pair, read_for,
                       user)
@@ -32,28 +34,35 @@ async def authenticated_as_b(a):
     return r, w
 
 
-async def test_header_for_unserved_domain_host_unknown(make_server,
-                                                       tmp_path_factory):
-    a, _ = pair(make_server, tmp_path_factory, s2s_require_tls="no")
-    port = int(a.opts["s2s-listen"].split(":")[1])
-    r, w = await asyncio.open_connection("127.0.0.1", port)
+async def refused_message(a, frm, client, condition):
+    """On a stream authenticated as b.test, a message from frm to the
+    client's full JID: the stream error, and nothing delivered."""
+    r, w = await authenticated_as_b(a)
     try:
-        w.write((S2S_HEADER % ("b.test", "nowhere.test")).encode())
+        w.write(("<message from='%s' to='%s' type='chat'><body>%s</body>"
+                 "</message>" % (frm, client.boundjid.full, uniq("refused")))
+                .encode())
         data = await stream_error(r)
-        assert has_error(data, "host-unknown"), data
+        assert has_error(data, condition), data
     finally:
         w.close()
+    await asyncio.sleep(0.5)
+    assert client.messages.empty(), "a refused stanza was delivered"
 
 
-async def test_header_with_bad_from_invalid_from(make_server,
-                                                 tmp_path_factory):
+@pytest.mark.parametrize("frm,to,condition", [
+    ("b.test", "nowhere.test", "host-unknown"),
+    ("not a domain@@", "a.test", "invalid-from"),
+], ids=["unserved-to", "bad-from"])
+async def test_stream_header_refused(make_server, tmp_path_factory, frm, to,
+                                     condition):
     a, _ = pair(make_server, tmp_path_factory, s2s_require_tls="no")
     port = int(a.opts["s2s-listen"].split(":")[1])
     r, w = await asyncio.open_connection("127.0.0.1", port)
     try:
-        w.write((S2S_HEADER % ("not a domain@@", "a.test")).encode())
+        w.write((S2S_HEADER % (frm, to)).encode())
         data = await stream_error(r)
-        assert has_error(data, "invalid-from"), data
+        assert has_error(data, condition), data
     finally:
         w.close()
 
@@ -66,16 +75,7 @@ async def test_stanza_from_unproven_domain_invalid_from(make_server,
     a, _ = pair(make_server, tmp_path_factory, s2s_require_tls="no")
     ua = user(a, "a.test")
     ca = await clients.login(a, ua, resource="ra")
-    r, w = await authenticated_as_b(a)
-    try:
-        w.write(("<message from='x@c.test' to='%s' type='chat'><body>"
-                 "spoofed</body></message>" % ca.boundjid.full).encode())
-        data = await stream_error(r)
-        assert has_error(data, "invalid-from"), data
-    finally:
-        w.close()
-    await asyncio.sleep(0.5)
-    assert ca.messages.empty(), "a stanza from an unproven domain arrived"
+    await refused_message(a, "x@c.test", ca, "invalid-from")
 
 
 def servers(make_server, tmp_path_factory, a_hosts=("a.test",),
@@ -107,16 +107,7 @@ async def test_unauthenticated_pair_invalid_from(make_server,
                    a_hosts=("a.test", "a2.test"))
     u2 = user(a, "a2.test")
     c2 = await clients.login(a, u2, resource="r2")
-    r, w = await authenticated_as_b(a)
-    try:
-        w.write(("<message from='x@b.test' to='%s' type='chat'><body>"
-                 "wrong pair</body></message>" % c2.boundjid.full).encode())
-        data = await stream_error(r)
-        assert has_error(data, "invalid-from"), data
-    finally:
-        w.close()
-    await asyncio.sleep(0.5)
-    assert c2.messages.empty(), "a stanza for an unproven pair arrived"
+    await refused_message(a, "x@b.test", c2, "invalid-from")
 
 
 async def test_no_relay_between_remote_domains(make_server, tmp_path_factory,

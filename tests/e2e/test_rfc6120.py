@@ -218,6 +218,25 @@ async def test_bind_twice_on_one_stream(server):
         raw.close()
 
 
+async def test_stanza_before_bind_not_authorized(server):
+    """7.1: after SASL, nothing but binding: a message before it closes
+    the stream with <not-authorized/> and is not delivered."""
+    u, v = server.new_user(), server.new_user()
+    watcher = await bound(server, v, "w")
+    raw = await authed(server, u)
+    try:
+        body = uniq("unbound")
+        await raw.send("<message to='%s/w' type='chat'><body>%s</body>"
+                       "</message>" % (v.jid, body))
+        await expect_stream_error(raw, "not-authorized")
+        watcher.mark()
+        await ping(watcher)
+        assert body.encode() not in watcher.buf, watcher.buf
+    finally:
+        raw.close()
+        watcher.close()
+
+
 async def test_bind_conflict_old_stream_closed(server):
     """7.7.2.2: a resource in use: the new session wins, the old stream
     gets <conflict/> and is closed, and stanzas to the full JID reach

@@ -60,6 +60,7 @@ ROUTER_SRCS	+= router/roster.c
 ROUTER_SRCS	+= router/ping.c
 ROUTER_SRCS	+= router/s2s.c
 ROUTER_SRCS	+= router/session.c
+ROUTER_SRCS	+= router/subscription.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -98,6 +99,7 @@ UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
 UNIT_TESTS	+= srv
 UNIT_TESTS	+= store
+UNIT_TESTS	+= subscription
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 
@@ -161,6 +163,7 @@ TEST_OBJS_sasl	:= c2s/sasl.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
+TEST_OBJS_subscription := router/subscription.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)
@@ -326,6 +329,7 @@ fuzz: $(FUZZ_BINS)
 # bounded: a replay of every seed and reproducer, then a short run each
 fuzz-smoke: $(FUZZ_BINS)
 	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts $(FUZZ_BUILD)/log; \
+	rm -f $(FUZZ_BUILD)/log/coverage; \
 	$(foreach t,$(FUZZ_TARGETS),log=$(FUZZ_BUILD)/log/$(t).log; \
 	    find $(call fuzz_dirs,$(t)) -type f \
 	        -exec $(call fuzz_cmd,$(t)) {} + >$$log.replay 2>&1 || \
@@ -338,7 +342,18 @@ fuzz-smoke: $(FUZZ_BINS)
 	        $(FUZZ_ABS)/smoke/$(t) $(call fuzz_dirs,$(t)) >$$log 2>&1 || \
 	        { tail -40 $$log; echo "fuzz-smoke: $(t) failed; the input" \
 	        "is in $(FUZZ_BUILD)/artifacts"; exit 1; }; \
-	    awk -v t=$(t) '$$2 == "DONE" { for (i = 3; i < NF; i++) \
+	    awk -v t=$(t) -v floors=tests/fuzz/coverage-floor \
+	        -v out=$(FUZZ_BUILD)/log/coverage 'BEGIN { \
+	        while ((getline l < floors) > 0) { split(l, f); \
+	        if (f[1] == t) floor = f[2] } } \
+	        $$2 == "DONE" { for (i = 3; i < NF; i++) \
 	        v[$$i] = $$(i + 1); printf "fuzz-smoke %-12s %9s runs " \
-	        "%6s exec/s  cov %s ft %s\n", t, substr($$1, 2), \
-	        v["exec/s:"], v["cov:"], v["ft:"] }' $$log;)
+	        "%6s exec/s  cov %s ft %s (floor %s)\n", t, \
+	        substr($$1, 2), v["exec/s:"], v["cov:"], v["ft:"], floor; \
+	        cov = v["cov:"]; print t, cov >> out } \
+	        END { if (cov == "") msg = "no final statistics"; \
+	        else if (floor == "") msg = "no floor in " floors; \
+	        else if (cov + 0 < floor + 0) msg = "coverage " cov \
+	        " under its floor " floor " (" floors ")"; \
+	        if (msg != "") { print "fuzz-smoke: " t ": " msg; \
+	        exit 1 } }' $$log;)

@@ -17,6 +17,7 @@
 #include "../common/map.h"
 #include "../common/util.h"
 #include "router.h"
+#include "subscription.h"
 
 static const char *const pres_types[] = {
 	NULL, "unavailable", "subscribe", "subscribed", "unsubscribe",
@@ -246,59 +247,17 @@ sub_outbound(struct rstanza *rs, const char *contact)
 	struct user		*u = s->user;
 	struct roster_item	 it;
 	struct sub_job		 job;
-	bool			 existed, changed = false, route = false;
-	int			 had;
+	bool			 existed;
+	int			 acts;
 
 	existed = item_load(u->node, u->domain, contact, &it);
-	had = it.sub;
-	switch (rs->type) {
-	case PRES_SUBSCRIBE:
-		if ((it.sub & SUB_TO) == 0 && !it.ask) {
-			it.ask = true;
-			changed = true;
-		}
-		if (it.hidden) {
-			it.hidden = false;	/* RFC 6121 3.1.2: an item */
-			changed = true;
-		}
-		route = true;
-		break;
-	case PRES_SUBSCRIBED:
-		if (it.pending_in) {
-			it.pending_in = false;
-			free(it.pending_xml);
-			it.pending_xml = NULL;
-			it.sub |= SUB_FROM;
-			it.hidden = false;
-			changed = route = true;
-		} else if ((it.sub & SUB_FROM) == 0 && !it.preapproved) {
-			/* RFC 6121 3.4.1: pre-approval, in the roster, not routed */
-			it.preapproved = true;
-			it.hidden = false;
-			changed = true;
-		}
-		break;
-	case PRES_UNSUBSCRIBE:
-		if ((it.sub & SUB_TO) != 0 || it.ask) {
-			it.sub &= ~SUB_TO;
-			it.ask = false;
-			changed = true;
-		}
-		route = true;
-		break;
-	case PRES_UNSUBSCRIBED:
-		if ((it.sub & SUB_FROM) != 0 || it.pending_in ||
-		    it.preapproved) {
-			route = (it.sub & SUB_FROM) != 0 || it.pending_in;
-			it.sub &= ~SUB_FROM;
-			it.pending_in = it.preapproved = false;
-			free(it.pending_xml);
-			it.pending_xml = NULL;
-			changed = true;
-		}
-		break;
+	acts = subscription_out(&it, rs->type);
+	if (!it.pending_in) {
+		free(it.pending_xml);
+		it.pending_xml = NULL;
 	}
-	if (changed && !item_save(u->node, u->domain, &it, existed)) {
+	if ((acts & SUB_ACT_CHANGED) != 0 &&
+	    !item_save(u->node, u->domain, &it, existed)) {
 		/* not recorded, so not sent: the user learns why */
 		roster_item_clear(&it);
 		deliver_error(rs, existed ? XERR_INTERNAL_SERVER_ERROR :
@@ -306,7 +265,7 @@ sub_outbound(struct rstanza *rs, const char *contact)
 		return;
 	}
 	roster_item_clear(&it);
-	if (!route)
+	if ((acts & SUB_ACT_PASS) == 0)
 		return;
 	job.from = u->bare;
 	job.to = contact;
@@ -317,9 +276,9 @@ sub_outbound(struct rstanza *rs, const char *contact)
 		    buf_avail(&job.out));
 	buf_clear(&job.out);
 	/* RFC 6121 3.1.5 and 3.2.2: what the contact may now see */
-	if (rs->type == PRES_SUBSCRIBED)
+	if ((acts & SUB_ACT_CURRENT) != 0)
 		pres_send_current(u, contact);
-	else if (rs->type == PRES_UNSUBSCRIBED && (had & SUB_FROM) != 0)
+	if ((acts & SUB_ACT_UNAVAILABLE) != 0)
 		pres_send_unavailable(u, contact);
 }
 
@@ -335,72 +294,39 @@ sub_inbound(struct rstanza *rs, const char *node, const char *domain,
 	struct roster_item	 it;
 	struct user		*u = user_find(node, domain);
 	char			 bare[JID_STR_MAX + 1];
-	bool			 existed, changed = false, deliver = false;
+	bool			 existed;
+	int			 acts;
 
 	jid_format(bare, node, domain, NULL);
 	existed = item_load(node, domain, from, &it);
-	switch (rs->type) {
-	case PRES_SUBSCRIBE:
-		if ((it.sub & SUB_FROM) != 0) {
-			/* RFC 6121 3.1.3: already approved: say so again */
-			pres_send(bare, from, PRES_SUBSCRIBED);
-			break;
-		}
-		if (it.preapproved) {
-			it.preapproved = false;
-			it.sub |= SUB_FROM;
-			(void)item_save(node, domain, &it, existed);
-			pres_send(bare, from, PRES_SUBSCRIBED);
-			pres_send_current(u, from);
-			break;
-		}
-		if (it.pending_in)
-			break;	/* the request is known: not again */
-		it.pending_in = true;
+	acts = subscription_in(&it, rs->type);
+	if (!it.pending_in) {
+		free(it.pending_xml);
+		it.pending_xml = NULL;
+	} else if ((acts & SUB_ACT_PASS) != 0 && rs->type == PRES_SUBSCRIBE) {
+		/* a request waits in the item for a resource to be available */
 		free(it.pending_xml);
 		it.pending_xml = xstrndup(rs->xml, rs->xlen);
-		changed = deliver = true;
-		break;
-	case PRES_SUBSCRIBED:
-		if (it.ask) {
-			it.ask = false;
-			it.sub |= SUB_TO;
-			changed = deliver = true;
-		}
-		break;
-	case PRES_UNSUBSCRIBE:
-		if ((it.sub & SUB_FROM) != 0 || it.pending_in) {
-			/* RFC 6121 3.3.3: it no longer sees the user */
-			if ((it.sub & SUB_FROM) != 0)
-				pres_send_unavailable(u, from);
-			it.sub &= ~SUB_FROM;
-			it.pending_in = false;
-			free(it.pending_xml);
-			it.pending_xml = NULL;
-			changed = deliver = true;
-		}
-		break;
-	case PRES_UNSUBSCRIBED:
-		if ((it.sub & SUB_TO) != 0 || it.ask) {
-			it.sub &= ~SUB_TO;
-			it.ask = false;
-			changed = deliver = true;
-		}
-		break;
 	}
-	if (changed && !item_save(node, domain, &it, existed)) {
+	if ((acts & SUB_ACT_UNAVAILABLE) != 0)
+		pres_send_unavailable(u, from);
+	if ((acts & SUB_ACT_CHANGED) != 0 &&
+	    !item_save(node, domain, &it, existed)) {
 		/*
 		 * A request that cannot be kept (the roster is full) is
 		 * denied, so the sender's state does not wait forever
 		 * (RFC 6121 3.1.3: the server may answer for the user).
 		 */
-		if (rs->type == PRES_SUBSCRIBE)
+		if ((acts & SUB_ACT_PASS) != 0 && rs->type == PRES_SUBSCRIBE)
 			pres_send(bare, from, PRES_UNSUBSCRIBED);
-		deliver = false;
+		acts &= ~SUB_ACT_PASS;
 	}
 	roster_item_clear(&it);
-	/* a request waits in the item for a resource to be available */
-	if (deliver)
+	if ((acts & SUB_ACT_SUBSCRIBED) != 0)
+		pres_send(bare, from, PRES_SUBSCRIBED);
+	if ((acts & SUB_ACT_CURRENT) != 0)
+		pres_send_current(u, from);
+	if ((acts & SUB_ACT_PASS) != 0)
 		pres_to_resources(u, NULL, rs->type, from, rs->xml, rs->xlen);
 }
 

@@ -1158,6 +1158,17 @@ offline_collect_cb(uint64_t seq, const char *xml, size_t len, void *arg)
 	return c->stop_after != 0 && c->n >= c->stop_after;
 }
 
+/* a quota of n messages and no byte limit */
+static const struct store_usage *
+cap(size_t n)
+{
+	static struct store_usage	u;
+
+	u.count = n;
+	u.bytes = SIZE_MAX;
+	return &u;
+}
+
 static uint64_t
 offline_add(struct store *st, const char *node, const char *domain,
     const char *xml, size_t limit)
@@ -1165,7 +1176,7 @@ offline_add(struct store *st, const char *node, const char *domain,
 	uint64_t	seq = 0;
 
 	assert_int_equal(store_offline_put(st, node, domain, xml, strlen(xml),
-	    limit, &seq), 0);
+	    cap(limit), &seq), 0);
 	return seq;
 }
 
@@ -1227,7 +1238,7 @@ test_offline_binary_len(void **state)
 	const char	 body[] = "<m>a\0b</m>";
 
 	assert_int_equal(store_offline_put(f->st, "u", "x.org", body,
-	    sizeof(body) - 1, 10, NULL), 0);
+	    sizeof(body) - 1, cap(10), NULL), 0);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_offline_list(f->st, "u", "x.org",
 	    offline_collect_cb, &c), 0);
@@ -1250,7 +1261,7 @@ test_offline_limit(void **state)
 	seq = 0;
 	errno = 0;
 	assert_int_equal(store_offline_put(f->st, "alice", "x.org", "<d/>", 4,
-	    3, &seq), -1);
+	    cap(3), &seq), -1);
 	assert_int_equal(errno, EDQUOT);
 	assert_int_equal(seq, 0);
 	/* the other accounts have their own quota */
@@ -1264,7 +1275,7 @@ test_offline_limit(void **state)
 	offline_add(f->st, "alice", "x.org", "<d/>", 4);
 	errno = 0;
 	assert_int_equal(store_offline_put(f->st, "alice", "x.org", "<e/>", 4,
-	    4, NULL), -1);
+	    cap(4), NULL), -1);
 	assert_int_equal(errno, EDQUOT);
 	assert_int_equal(store_offline_del(f->st, "alice", "x.org", first),
 	    0);
@@ -1273,7 +1284,7 @@ test_offline_limit(void **state)
 	assert_int_equal(n, 4);
 	errno = 0;
 	assert_int_equal(store_offline_put(f->st, "bob", "x.org", "<a/>", 4,
-	    0, NULL), -1);
+	    cap(0), NULL), -1);
 	assert_int_equal(errno, EDQUOT);
 }
 
@@ -1350,8 +1361,8 @@ test_offline_map_full(void **state)
 	memset(xml, 'x', 3999);
 	xml[3999] = '\0';
 	for (i = 0; i < 100; i++) {
-		if (store_offline_put(f->st, "u", "x.org", xml, 3999, 1000,
-		    NULL) == -1) {
+		if (store_offline_put(f->st, "u", "x.org", xml, 3999,
+		    cap(1000), NULL) == -1) {
 			assert_int_equal(errno, ENOSPC);
 			break;
 		}

@@ -1,0 +1,228 @@
+/*
+ * Offline messages (XEP-0160): key prefix + u64 big-endian sequence, so
+ * byte order is arrival order; the value is the stanza as given. The next
+ * sequence is a counter in meta, never lowered by deletes, so a sequence
+ * the router has seen is never reused for another message. Sequences
+ * start at 1: upto 0 deletes none.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "store_int.h"
+
+#define OFFLINE_KEY_LEN(plen)	((plen) + 8)
+
+struct offline_put {
+	char				*key;
+	size_t				 plen;
+	const char			*xml;
+	size_t				 len;
+	const struct store_usage	*max;
+	uint64_t			 seq;	/* out */
+};
+
+static int
+offline_put_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct offline_put	*op = arg;
+	struct store_usage	 u;
+	uint64_t		 next;
+	MDB_val			 k, v;
+	int			 rc;
+
+	/* counted in the write txn: nothing can slip in between */
+	if ((rc = range_usage(txn, st->offline, op->key, op->plen,
+	    op->max->count, &u)) != 0)
+		return rc;
+	if (u.count >= op->max->count ||
+	    u.bytes + op->len > op->max->bytes) {
+		errno = EDQUOT;
+		return -1;
+	}
+	if ((rc = meta_get(st, txn, op->key, op->plen, META_OFFLINE_SEQ,
+	    &next)) != 0)
+		return rc;
+	if (next == 0)
+		next = 1;
+	rec_put_u64((uint8_t *)op->key + op->plen, next);
+	k.mv_data = op->key;
+	k.mv_size = OFFLINE_KEY_LEN(op->plen);
+	v.mv_data = (void *)op->xml;
+	v.mv_size = op->len;
+	if ((rc = mdb_put(txn, st->offline, &k, &v, MDB_NOOVERWRITE)) != 0) {
+		if (rc != MDB_KEYEXIST)
+			return rc;
+		/* the counter went back: never overwrite a message */
+		log_warnx("store: offline %s: sequence %llu already used",
+		    log_esc(op->key, op->plen), (unsigned long long)next);
+		errno = EIO;
+		return -1;
+	}
+	op->seq = next;
+	return meta_put(st, txn, op->key, op->plen, META_OFFLINE_SEQ,
+	    next + 1);
+}
+
+int
+store_offline_put(struct store *st, const char *node, const char *domain,
+    const char *xml, size_t len, const struct store_usage *max,
+    uint64_t *seq)
+{
+	char			key[STORE_KEY_BUF];
+	struct offline_put	op;
+
+	op.key = key;
+	if ((op.plen = account_prefix(st, key, node, domain)) == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	op.xml = xml;
+	op.len = len;
+	op.max = max;
+	if (store_write(st, "offline put", offline_put_fn, &op, false) == -1)
+		return -1;
+	if (seq != NULL)
+		*seq = op.seq;
+	return 0;
+}
+
+/*
+ * fn gets a NUL-terminated copy, valid during the call: the mapped bytes
+ * carry no terminator.
+ */
+int
+store_offline_list(struct store *st, const char *node, const char *domain,
+    int (*fn)(uint64_t, const char *, size_t, void *), void *arg)
+{
+	char		 key[STORE_KEY_BUF];
+	char		*copy;
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	size_t		 plen;
+	int		 rc, stop, op = MDB_SET_RANGE;
+
+	if ((plen = account_prefix(st, key, node, domain)) == 0)
+		return 0;
+	if ((rc = store_rtxn(st, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_cursor_open(txn, st->offline, &cur)) != 0) {
+		store_rtxn_end(st, txn);
+		goto fail;
+	}
+	k.mv_data = key;
+	k.mv_size = plen;
+	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (!key_in(&k, key, plen))
+			break;
+		if (k.mv_size != OFFLINE_KEY_LEN(plen)) {
+			log_warnx("store: offline %s@%s: malformed key "
+			    "(%zu bytes), skipped", log_escs(node),
+			    log_escs(domain), k.mv_size);
+			continue;
+		}
+		copy = xmalloc(v.mv_size + 1);
+		memcpy(copy, v.mv_data, v.mv_size);
+		copy[v.mv_size] = '\0';
+		stop = fn(rec_get_u64((const uint8_t *)k.mv_data + plen), copy,
+		    v.mv_size, arg);
+		free(copy);
+		if (stop != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	store_rtxn_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto fail;
+	return 0;
+
+fail:
+	errno = store_errno("offline list", rc);
+	return -1;
+}
+
+struct offline_del {
+	const char	*key;
+	size_t		 plen;
+	uint64_t	 upto;
+};
+
+static int
+offline_del_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct offline_del	*od = arg;
+	char			 from[STORE_KEY_BUF];
+	MDB_cursor		*cur;
+	MDB_val			 k, v;
+	size_t			 flen;
+	int			 rc;
+
+	if ((rc = mdb_cursor_open(txn, st->offline, &cur)) != 0)
+		return rc;
+	/*
+	 * Seek afresh after every step, from the key just deleted or just
+	 * past one skipped (key + NUL is its immediate successor).
+	 */
+	memcpy(from, od->key, od->plen);
+	flen = od->plen;
+	for (;;) {
+		k.mv_data = from;
+		k.mv_size = flen;
+		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) != 0)
+			break;
+		if (!key_in(&k, od->key, od->plen))
+			break;
+		if (k.mv_size != OFFLINE_KEY_LEN(od->plen)) {
+			memcpy(from, k.mv_data, k.mv_size);
+			from[k.mv_size] = '\0';
+			flen = k.mv_size + 1;
+			continue;
+		}
+		if (rec_get_u64((const uint8_t *)k.mv_data + od->plen) >
+		    od->upto)
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_offline_del(struct store *st, const char *node, const char *domain,
+    uint64_t upto)
+{
+	char			key[STORE_KEY_BUF];
+	struct offline_del	od;
+
+	if ((od.plen = account_prefix(st, key, node, domain)) == 0)
+		return 0;
+	od.key = key;
+	od.upto = upto;
+	return store_write(st, "offline del", offline_del_fn, &od, false);
+}
+
+int
+store_offline_usage(struct store *st, const char *node, const char *domain,
+    struct store_usage *u)
+{
+	return account_usage(st, st->offline, "offline count", '\0', node,
+	    domain, u);
+}
+
+int
+store_offline_count(struct store *st, const char *node, const char *domain,
+    size_t *n)
+{
+	struct store_usage	u;
+	int			rc;
+
+	rc = store_offline_usage(st, node, domain, &u);
+	*n = u.count;
+	return rc;
+}

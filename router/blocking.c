@@ -230,6 +230,29 @@ blocking_write(struct user *u, bool block, char **jids, size_t n,
 }
 
 /*
+ * One stanza, one transaction: the writes and the count left after them,
+ * committed once. 0, or -1 with errno (EAGAIN: the map has grown, the
+ * batch may fit now).
+ */
+static int
+blocking_store(struct user *u, bool block, char **jids, size_t n,
+    struct block_list *bl, size_t *left)
+{
+	int	err;
+
+	if (store_begin(router.store) == -1)
+		return -1;
+	if (blocking_write(u, block, jids, n, bl) == -1 ||
+	    store_block_count(router.store, u->node, u->domain, left) == -1) {
+		err = errno;
+		store_abort(router.store);
+		errno = err;
+		return -1;
+	}
+	return store_commit(router.store);
+}
+
+/*
  * XEP-0191 3.3 block, 3.4 unblock, 3.5 unblock all. One stanza is one
  * storage transaction: all its JIDs are stored, with one sync, or none.
  */
@@ -244,6 +267,7 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	enum stanza_err		 err;
 	ssize_t			 n;
 	size_t			 i, left = 0;
+	int			 rc, tries = 0;
 	bool			 block;
 
 	if (!block_own(rs)) {
@@ -264,18 +288,12 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		    "a block needs at least one item");
 		return;
 	}
-	memset(&bl, 0, sizeof(bl));
-	bl.a = a;
-	if (store_begin(router.store) == -1)
-		goto fail;
-	if (blocking_write(u, block, jids, (size_t)n, &bl) == -1 ||
-	    store_block_count(router.store, u->node, u->domain, &left) == -1) {
-		err = errno;
-		store_abort(router.store);
-		errno = err;
-		goto fail;
-	}
-	if (store_commit(router.store) == -1)
+	do {
+		memset(&bl, 0, sizeof(bl));
+		bl.a = a;
+		rc = blocking_store(u, block, jids, (size_t)n, &bl, &left);
+	} while (rc == -1 && errno == EAGAIN && tries++ == 0);
+	if (rc == -1)
 		goto fail;
 	/* the fast path skips online users with an empty list */
 	u->blocklist = left > 0;
@@ -297,8 +315,8 @@ fail:
 		    BLOCK_MAX));
 		return;
 	}
-	err = errno == ENOSPC ? XERR_RESOURCE_CONSTRAINT :
-	    XERR_INTERNAL_SERVER_ERROR;
+	err = errno == ENOSPC || errno == EAGAIN ?
+	    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR;
 	log_warn("%s of %s", name, log_escs(u->bare));
 	block_error(rs, iq, a, err, NULL);
 }

@@ -140,17 +140,49 @@ private_put(struct rstanza *rs, const char *key, const struct buf *b,
 
 /*
  * One stanza, one transaction: every element is written in one batch,
- * committed once (one sync) before the result, or none is.
+ * committed once (one sync), or none is. 0, or -1 with errno: EMSGSIZE
+ * for an element over private-max-size, EDQUOT past the account's quota,
+ * EAGAIN when the map has grown and the batch may fit now.
  */
+static int
+private_store(struct rstanza *rs, struct xnode *q, struct arena *a,
+    struct buf *b)
+{
+	struct xnode		*el;
+	struct store_usage	 u;
+	int			 err;
+
+	if (store_begin(router.store) == -1)
+		return -1;
+	if (store_doc_usage(router.store, DOC_PRIVATE, rs->tnode, rs->tdomain,
+	    &u) == -1)
+		goto fail;
+	for (el = xnode_child(q, NULL, NULL); el != NULL;
+	    el = xnode_next(el, NULL, NULL)) {
+		buf_reset(b);
+		if (xnode_write(b, el, "") == -1) {
+			errno = EMSGSIZE;
+			goto fail;
+		}
+		if (private_put(rs, private_key(a, el), b, &u) == -1)
+			goto fail;
+	}
+	return store_commit(router.store);
+
+fail:
+	err = errno;
+	store_abort(router.store);
+	errno = err;
+	return -1;
+}
+
 static void
 private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct xnode		*q = xnode_child(iq, NS_PRIVATE, "query");
-	struct xnode		*el;
-	struct store_usage	 u;
-	enum stanza_err		 err;
-	struct buf		 b;
-	int			 serr;
+	struct xnode	*q = xnode_child(iq, NS_PRIVATE, "query");
+	enum stanza_err	 err;
+	struct buf	 b;
+	int		 rc, serr, tries = 0;
 
 	if (!iq_own_account(rs)) {
 		private_fail(rs, iq, a, XERR_FORBIDDEN, NULL);
@@ -161,51 +193,37 @@ private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		return;
 	}
 	buf_init(&b, router.conf.private_max_size);
-	if (store_begin(router.store) == -1 ||
-	    store_doc_usage(router.store, DOC_PRIVATE, rs->tnode, rs->tdomain,
-	    &u) == -1)
-		goto fail;
-	for (el = xnode_child(q, NULL, NULL); el != NULL;
-	    el = xnode_next(el, NULL, NULL)) {
-		buf_reset(&b);
-		if (xnode_write(&b, el, "") == -1) {
-			store_abort(router.store);
-			buf_clear(&b);
-			/* as for vcard-temp: the server's criteria not met */
-			private_fail(rs, iq, a, XERR_NOT_ACCEPTABLE,
-			    arena_printf(a, "element larger than %zu bytes",
-			    router.conf.private_max_size));
-			return;
-		}
-		if (private_put(rs, private_key(a, el), &b, &u) == -1)
-			goto fail;
-	}
-	buf_clear(&b);
-	if (store_commit(router.store) == -1) {
-		serr = errno;
-		goto answer;
-	}
-	/* committed before the result */
-	iq_make_result(iq, a);
-	deliver_tree(rs->sender, iq);
-	return;
-
-fail:
+	do
+		rc = private_store(rs, q, a, &b);
+	while (rc == -1 && errno == EAGAIN && tries++ == 0);
 	serr = errno;
-	store_abort(router.store);
 	buf_clear(&b);
-answer:
-	if (serr == EDQUOT) {
+	if (rc == 0) {
+		/* committed before the result */
+		iq_make_result(iq, a);
+		deliver_tree(rs->sender, iq);
+		return;
+	}
+	switch (serr) {
+	case EMSGSIZE:
+		/* as for vcard-temp: the server's criteria not met */
+		private_fail(rs, iq, a, XERR_NOT_ACCEPTABLE,
+		    arena_printf(a, "element larger than %zu bytes",
+		    router.conf.private_max_size));
+		break;
+	case EDQUOT:
 		log_info("%s@%s: private XML over its quota",
 		    log_escs(rs->tnode), log_escs(rs->tdomain));
 		private_fail(rs, iq, a, XERR_RESOURCE_CONSTRAINT,
 		    arena_printf(a, "private storage is limited to %d "
 		    "documents and %zu bytes", router.conf.private_max_docs,
 		    router.conf.private_max_bytes));
-		return;
+		break;
+	default:
+		private_fail(rs, iq, a, serr == ENOSPC || serr == EAGAIN ?
+		    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR,
+		    NULL);
 	}
-	private_fail(rs, iq, a, serr == ENOSPC ? XERR_RESOURCE_CONSTRAINT :
-	    XERR_INTERNAL_SERVER_ERROR, NULL);
 }
 
 const struct iq_handler private_handler = {

@@ -325,15 +325,15 @@ store_commit(struct store *st)
 	if (txn == NULL)
 		fatalx("%s: no batch open", __func__);
 	st->batch = NULL;
-	if (err != 0) {
+	if (err != 0)
 		mdb_txn_abort(txn);
+	else if ((rc = mdb_txn_commit(txn)) != 0)
+		err = map_full(rc) && st->mapsize < st->mapmax ? EAGAIN :
+		    store_errno("commit", rc);
+	if (err == EAGAIN && map_grow(st) == -1)
+		err = ENOSPC;
+	if (err != 0) {
 		errno = err;
-		return -1;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0) {
-		errno = store_errno("commit", rc);
-		if (map_full(rc))
-			(void)map_grow(st);
 		return -1;
 	}
 	st->commits++;
@@ -348,6 +348,8 @@ store_abort(struct store *st)
 		return;
 	mdb_txn_abort(st->batch);
 	st->batch = NULL;
+	if (st->batch_err == EAGAIN)
+		(void)map_grow(st);
 }
 
 /*
@@ -355,6 +357,9 @@ store_abort(struct store *st)
  * lack of room spoiled it (LMDB allows only an abort after a failed put):
  * the rest of the batch fails with the same errno and store_commit drops
  * all of it. A missing or existing key leaves the transaction usable.
+ * The map cannot grow under an open transaction: when it still may, the
+ * errno is EAGAIN, and store_commit or store_abort grow it once the
+ * transaction is gone, for the caller to run the batch again.
  */
 static int
 batch_write(struct store *st, const char *op, store_write_fn *fn,
@@ -368,7 +373,10 @@ batch_write(struct store *st, const char *op, store_write_fn *fn,
 	}
 	if ((rc = fn(st, st->batch, arg)) == 0 || rc == -1)
 		return rc;
-	err = store_errno(op, rc);
+	if (map_full(rc) && st->mapsize < st->mapmax)
+		err = EAGAIN;
+	else
+		err = store_errno(op, rc);
 	if (rc != MDB_NOTFOUND && rc != MDB_KEYEXIST)
 		st->batch_err = err;
 	errno = err;

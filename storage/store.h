@@ -46,7 +46,9 @@ void		 store_set_mapmax(struct store *, size_t max);
  * the writes made so far. Not nested; nothing else may run between (the
  * router opens and closes a batch inside one handler). A write that fails
  * for lack of room spoils the batch: later writes and store_commit fail
- * with the same errno and nothing of it is stored.
+ * with the same errno and nothing of it is stored. EAGAIN means the map
+ * was full but may grow: it has grown once store_commit or store_abort
+ * returns, and the caller runs the batch once more.
  */
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);

@@ -267,7 +267,7 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	enum stanza_err		 err;
 	ssize_t			 n;
 	size_t			 i, left = 0;
-	int			 rc, tries = 0;
+	int			 rc;
 	bool			 block;
 
 	if (!block_own(rs)) {
@@ -288,11 +288,12 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		    "a block needs at least one item");
 		return;
 	}
+	/* EAGAIN: the map has grown, run again (store.h: this ends) */
 	do {
 		memset(&bl, 0, sizeof(bl));
 		bl.a = a;
 		rc = blocking_store(u, block, jids, (size_t)n, &bl, &left);
-	} while (rc == -1 && errno == EAGAIN && tries++ == 0);
+	} while (rc == -1 && errno == EAGAIN);
 	if (rc == -1)
 		goto fail;
 	/* the fast path skips online users with an empty list */

@@ -182,7 +182,7 @@ private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct xnode	*q = xnode_child(iq, NS_PRIVATE, "query");
 	enum stanza_err	 err;
 	struct buf	 b;
-	int		 rc, serr, tries = 0;
+	int		 rc, serr;
 
 	if (!iq_own_account(rs)) {
 		private_fail(rs, iq, a, XERR_FORBIDDEN, NULL);
@@ -193,9 +193,10 @@ private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		return;
 	}
 	buf_init(&b, router.conf.private_max_size);
+	/* EAGAIN: the map has grown, run again (store.h: this ends) */
 	do
 		rc = private_store(rs, q, a, &b);
-	while (rc == -1 && errno == EAGAIN && tries++ == 0);
+	while (rc == -1 && errno == EAGAIN);
 	serr = errno;
 	buf_clear(&b);
 	if (rc == 0) {

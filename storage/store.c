@@ -231,6 +231,7 @@ map_grow(struct store *st)
 	next = st->mapsize > st->mapmax / 2 ? st->mapmax : 2 * st->mapsize;
 	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0) {
 		log_warnx("store: map size %zu: %s", next, mdb_strerror(rc));
+		st->mapmax = st->mapsize;	/* no more tries: ENOSPC */
 		return -1;
 	}
 	log_info("store: map grown from %zu to %zu bytes "
@@ -328,7 +329,7 @@ store_commit(struct store *st)
 	if (err != 0)
 		mdb_txn_abort(txn);
 	else if ((rc = mdb_txn_commit(txn)) != 0)
-		err = map_full(rc) && st->mapsize < st->mapmax ? EAGAIN :
+		err = rc == MDB_MAP_FULL && st->mapsize < st->mapmax ? EAGAIN :
 		    store_errno("commit", rc);
 	if (err == EAGAIN && map_grow(st) == -1)
 		err = ENOSPC;
@@ -373,7 +374,7 @@ batch_write(struct store *st, const char *op, store_write_fn *fn,
 	}
 	if ((rc = fn(st, st->batch, arg)) == 0 || rc == -1)
 		return rc;
-	if (map_full(rc) && st->mapsize < st->mapmax)
+	if (rc == MDB_MAP_FULL && st->mapsize < st->mapmax)
 		err = EAGAIN;
 	else
 		err = store_errno(op, rc);
@@ -409,7 +410,7 @@ store_write(struct store *st, const char *op, store_write_fn *fn,
     void *arg, bool later)
 {
 	MDB_txn	*txn;
-	int	 rc, err, tries = 0;
+	int	 rc, err;
 
 	if (st->batch != NULL)
 		return batch_write(st, op, fn, arg);
@@ -435,7 +436,7 @@ fail:
 	if (rc == -1)
 		return -1;	/* errno set by fn */
 	/* the map may grow still: once larger, the same write again */
-	if (map_full(rc) && tries++ == 0 && map_grow(st) == 0)
+	if (rc == MDB_MAP_FULL && map_grow(st) == 0)
 		goto again;
 	errno = store_errno(op, rc);
 	return -1;

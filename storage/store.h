@@ -48,7 +48,8 @@ void		 store_set_mapmax(struct store *, size_t max);
  * for lack of room spoils the batch: later writes and store_commit fail
  * with the same errno and nothing of it is stored. EAGAIN means the map
  * was full but may grow: it has grown once store_commit or store_abort
- * returns, and the caller runs the batch once more.
+ * returns, and the caller runs the batch again (each EAGAIN doubles the
+ * map; at its max the error is ENOSPC, so the retries end).
  */
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);

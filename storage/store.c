@@ -584,56 +584,134 @@ range_del(MDB_txn *txn, MDB_dbi dbi, const char *prefix, size_t plen)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/*
+ * Reads the record at k: fn (NULL: only whether it is there) gets its
+ * bytes, valid during the call, and returns 0 or -1 with errno. 0, or -1
+ * with errno (ENOENT when there is none).
+ */
 int
-range_usage(MDB_txn *txn, MDB_dbi dbi, const char *prefix, size_t plen,
-    size_t max, struct store_usage *u)
+store_get(struct store *st, MDB_dbi dbi, const char *op, const MDB_val *k,
+    store_read_fn *fn, void *arg)
+{
+	MDB_txn	*txn;
+	MDB_val	 key = *k, v;
+	int	 rc, err = 0;
+
+	if ((rc = store_rtxn(st, &txn)) != 0) {
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	if ((rc = mdb_get(txn, dbi, &key, &v)) != 0)
+		err = store_errno(op, rc);
+	else if (fn != NULL && fn(&v, arg) == -1)
+		err = errno;
+	store_rtxn_end(st, txn);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Calls fn for every key of dbi under prefix (plen 0: every key), in key
+ * order, until it returns non-zero (a stop, not an error). 0 or an LMDB
+ * error.
+ */
+int
+range_walk(MDB_txn *txn, MDB_dbi dbi, const char *prefix, size_t plen,
+    store_walk_fn *fn, void *arg)
 {
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
-	int		 rc, op = MDB_SET_RANGE;
+	int		 rc, op = plen > 0 ? MDB_SET_RANGE : MDB_FIRST;
 
-	u->count = u->bytes = 0;
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		return rc;
 	k.mv_data = (void *)prefix;
 	k.mv_size = plen;
-	while (u->count < max &&
-	    (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
 		op = MDB_NEXT;
-		if (!key_in(&k, prefix, plen))
+		if (!key_in(&k, prefix, plen) || fn(&k, &v, arg) != 0)
 			break;
-		u->count++;
-		u->bytes += v.mv_size;
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* range_walk in a read transaction of its own; 0 or -1 with errno */
+int
+store_walk(struct store *st, MDB_dbi dbi, const char *op,
+    const char *prefix, size_t plen, store_walk_fn *fn, void *arg)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	if ((rc = store_rtxn(st, &txn)) == 0) {
+		rc = range_walk(txn, dbi, prefix, plen, fn, arg);
+		store_rtxn_end(st, txn);
+	}
+	if (rc != 0) {
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	return 0;
+}
+
+struct usage_walk {
+	struct store_usage	*u;
+	size_t			 max;
+};
+
+static int
+usage_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct usage_walk	*uw = arg;
+
+	(void)k;
+	uw->u->count++;
+	uw->u->bytes += v->mv_size;
+	return uw->u->count >= uw->max;
+}
+
+int
+range_usage(MDB_txn *txn, MDB_dbi dbi, const char *prefix, size_t plen,
+    size_t max, struct store_usage *u)
+{
+	struct usage_walk	uw = { u, max };
+
+	u->count = u->bytes = 0;
+	if (max == 0)
+		return 0;
+	return range_walk(txn, dbi, prefix, plen, usage_one, &uw);
 }
 
 int
 account_usage(struct store *st, MDB_dbi dbi, const char *op, char tag,
     const char *node, const char *domain, struct store_usage *u)
 {
-	char	 key[STORE_KEY_BUF];
-	MDB_txn	*txn;
-	size_t	 plen;
-	int	 rc;
+	char			key[STORE_KEY_BUF];
+	struct usage_walk	uw = { u, SIZE_MAX };
+	size_t			plen;
 
 	u->count = u->bytes = 0;
 	if ((plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;
 	if (tag != '\0')
 		key[plen++] = tag;
-	if ((rc = store_rtxn(st, &txn)) != 0)
-		goto fail;
-	rc = range_usage(txn, dbi, key, plen, SIZE_MAX, u);
-	store_rtxn_end(st, txn);
-	if (rc != 0)
-		goto fail;
-	return 0;
+	return store_walk(st, dbi, op, key, plen, usage_one, &uw);
+}
 
-fail:
-	errno = store_errno(op, rc);
-	return -1;
+int
+account_count(struct store *st, MDB_dbi dbi, const char *op,
+    const char *node, const char *domain, size_t *n)
+{
+	struct store_usage	u;
+	int			rc;
+
+	rc = account_usage(st, dbi, op, '\0', node, domain, &u);
+	*n = u.count;
+	return rc;
 }
 
 int

@@ -155,8 +155,6 @@ int	 store_offline_del(struct store *, const char *node,
 	    const char *domain, uint64_t upto);
 int	 store_offline_count(struct store *, const char *node,
 	    const char *domain, size_t *n);
-int	 store_offline_usage(struct store *, const char *node,
-	    const char *domain, struct store_usage *);
 
 /*
  * Small per-account documents: vcard-temp (key ""), private XML storage

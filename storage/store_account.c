@@ -11,37 +11,39 @@
 #include "../common/util.h"
 #include "store_int.h"
 
+struct account_get {
+	const char		*node, *domain;
+	struct scram_creds	*out;
+};
+
+static int
+account_read(const MDB_val *v, void *arg)
+{
+	struct account_get	*ag = arg;
+
+	if (rec_account_decode(v->mv_data, v->mv_size, ag->out) == 0)
+		return 0;
+	log_warnx("store: account %s@%s: corrupt record (%zu bytes)",
+	    log_escs(ag->node), log_escs(ag->domain), v->mv_size);
+	errno = EIO;
+	return -1;
+}
+
 int
 store_account_get(struct store *st, const char *node, const char *domain,
     struct scram_creds *out)
 {
-	char	 key[STORE_KEY_BUF];
-	MDB_txn	*txn;
-	MDB_val	 k, v;
-	int	 rc, err = 0;
+	char			key[STORE_KEY_BUF];
+	struct account_get	ag = { node, domain, out };
+	MDB_val			k;
 
 	if ((k.mv_size = account_key(st, key, node, domain)) == 0) {
 		errno = ENOENT;	/* could never have been stored */
 		return -1;
 	}
 	k.mv_data = key;
-	if ((rc = store_rtxn(st, &txn)) != 0) {
-		errno = store_errno("account get", rc);
-		return -1;
-	}
-	if ((rc = mdb_get(txn, st->accounts, &k, &v)) != 0)
-		err = store_errno("account get", rc);
-	else if (rec_account_decode(v.mv_data, v.mv_size, out) == -1) {
-		log_warnx("store: account %s@%s: corrupt record (%zu bytes)",
-		    log_escs(node), log_escs(domain), v.mv_size);
-		err = EIO;
-	}
-	store_rtxn_end(st, txn);
-	if (err != 0) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return store_get(st, st->accounts, "account get", &k, account_read,
+	    &ag);
 }
 
 struct account_put {
@@ -157,17 +159,42 @@ store_account_del(struct store *st, const char *node, const char *domain)
 	return store_write(st, "account del", account_del_fn, &ad, false);
 }
 
+struct account_walk {
+	int	(*fn)(const char *, const char *, void *);
+	void	*arg;
+};
+
+static int
+account_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct account_walk	*aw = arg;
+	char			 key[STORE_KEY_BUF];
+	const char		*nul;
+	size_t			 dlen;
+
+	(void)v;
+	/* key is "domain\0node": one NUL, both parts non-empty */
+	if (k->mv_size >= sizeof(key) ||
+	    (nul = memchr(k->mv_data, '\0', k->mv_size)) == NULL ||
+	    (dlen = (size_t)(nul - (const char *)k->mv_data)) == 0 ||
+	    dlen + 1 >= k->mv_size ||
+	    memchr(nul + 1, '\0', k->mv_size - dlen - 1) != NULL) {
+		log_warnx("store: accounts: malformed key (%zu bytes), "
+		    "skipped", k->mv_size);
+		return 0;
+	}
+	memcpy(key, k->mv_data, k->mv_size);
+	key[k->mv_size] = '\0';
+	return aw->fn(key + dlen + 1, key, aw->arg);
+}
+
 int
 store_account_list(struct store *st, const char *domain,
     int (*fn)(const char *, const char *, void *), void *arg)
 {
-	char		 key[STORE_KEY_BUF];
-	const char	*nul;
-	MDB_txn		*txn;
-	MDB_cursor	*cur;
-	MDB_val		 k, v;
-	size_t		 plen = 0;
-	int		 rc, op;
+	char			key[STORE_KEY_BUF];
+	struct account_walk	aw = { fn, arg };
+	size_t			plen = 0;
 
 	if (domain != NULL) {
 		plen = strlen(domain) + 1;	/* the prefix is "domain\0" */
@@ -175,45 +202,6 @@ store_account_list(struct store *st, const char *domain,
 			return 0;	/* no key can carry it: nothing there */
 		memcpy(key, domain, plen);
 	}
-	if ((rc = store_rtxn(st, &txn)) != 0)
-		goto fail;
-	if ((rc = mdb_cursor_open(txn, st->accounts, &cur)) != 0) {
-		store_rtxn_end(st, txn);
-		goto fail;
-	}
-	k.mv_data = key;
-	k.mv_size = plen;
-	op = domain != NULL ? MDB_SET_RANGE : MDB_FIRST;
-	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		if (plen > 0 && (k.mv_size < plen ||
-		    memcmp(k.mv_data, domain, plen) != 0))
-			break;	/* past the domain's range */
-		/* key is "domain\0node": one NUL, both parts non-empty */
-		if (k.mv_size >= sizeof(key) ||
-		    (nul = memchr(k.mv_data, '\0', k.mv_size)) == NULL ||
-		    nul == k.mv_data ||
-		    (size_t)(nul - (const char *)k.mv_data) + 1 >= k.mv_size ||
-		    memchr(nul + 1, '\0', k.mv_size -
-		    (size_t)(nul - (const char *)k.mv_data) - 1) != NULL) {
-			log_warnx("store: accounts: malformed key "
-			    "(%zu bytes), skipped", k.mv_size);
-			continue;
-		}
-		memcpy(key, k.mv_data, k.mv_size);
-		key[k.mv_size] = '\0';
-		if (fn(key + strlen(key) + 1, key, arg) != 0) {
-			rc = MDB_NOTFOUND;
-			break;
-		}
-	}
-	mdb_cursor_close(cur);
-	store_rtxn_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto fail;
-	return 0;
-
-fail:
-	errno = store_errno("account list", rc);
-	return -1;
+	return store_walk(st, st->accounts, "account list", key, plen,
+	    account_one, &aw);
 }

@@ -82,11 +82,9 @@ int
 store_block_has(struct store *st, const char *node, const char *domain,
     const char *jid)
 {
-	char	 key[STORE_KEY_BUF];
-	MDB_txn	*txn;
-	MDB_val	 k, v;
-	size_t	 plen;
-	int	 rc;
+	char	key[STORE_KEY_BUF];
+	MDB_val	k;
+	size_t	plen;
 
 	if ((plen = account_prefix(st, key, node, domain)) == 0 ||
 	    (k.mv_size = tail_key(st, key, plen, '\0', jid)) == 0) {
@@ -95,79 +93,52 @@ store_block_has(struct store *st, const char *node, const char *domain,
 		return -1;
 	}
 	k.mv_data = key;
-	if ((rc = store_rtxn(st, &txn)) != 0)
-		goto fail;
-	rc = mdb_get(txn, st->blocks, &k, &v);
-	store_rtxn_end(st, txn);
-	if (rc != 0)
-		goto fail;
-	return 0;
+	return store_get(st, st->blocks, "block has", &k, NULL, NULL);
+}
 
-fail:
-	errno = store_errno("block has", rc);
-	return -1;
+struct block_walk {
+	struct store	*st;
+	const char	*node, *domain, *prefix;
+	size_t		 plen;
+	int		(*fn)(const char *, void *);
+	void		*arg;
+};
+
+static int
+block_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct block_walk	*bw = arg;
+	char			*jid;
+	int			 stop = 0;
+
+	jid = xstrndup(v->mv_data, v->mv_size);
+	if (v->mv_size == 0 || strlen(jid) != v->mv_size ||
+	    !key_is(bw->st, k, bw->prefix, bw->plen, jid))
+		log_warnx("store: blocks %s@%s: corrupt record (%zu bytes), "
+		    "skipped", log_escs(bw->node), log_escs(bw->domain),
+		    v->mv_size);
+	else
+		stop = bw->fn(jid, bw->arg);
+	free(jid);
+	return stop;
 }
 
 int
 store_block_list(struct store *st, const char *node, const char *domain,
     int (*fn)(const char *, void *), void *arg)
 {
-	char		 key[STORE_KEY_BUF];
-	char		*jid;
-	MDB_txn		*txn;
-	MDB_cursor	*cur;
-	MDB_val		 k, v;
-	size_t		 plen;
-	int		 rc, stop, op = MDB_SET_RANGE;
+	char			key[STORE_KEY_BUF];
+	struct block_walk	bw = { st, node, domain, key, 0, fn, arg };
 
-	if ((plen = account_prefix(st, key, node, domain)) == 0)
+	if ((bw.plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;
-	if ((rc = store_rtxn(st, &txn)) != 0)
-		goto fail;
-	if ((rc = mdb_cursor_open(txn, st->blocks, &cur)) != 0) {
-		store_rtxn_end(st, txn);
-		goto fail;
-	}
-	k.mv_data = key;
-	k.mv_size = plen;
-	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		if (!key_in(&k, key, plen))
-			break;
-		jid = xstrndup(v.mv_data, v.mv_size);
-		if (v.mv_size == 0 || strlen(jid) != v.mv_size ||
-		    !key_is(st, &k, key, plen, jid)) {
-			log_warnx("store: blocks %s@%s: corrupt record "
-			    "(%zu bytes), skipped", log_escs(node),
-			    log_escs(domain), v.mv_size);
-			free(jid);
-			continue;
-		}
-		stop = fn(jid, arg);
-		free(jid);
-		if (stop != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	store_rtxn_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto fail;
-	return 0;
-
-fail:
-	errno = store_errno("block list", rc);
-	return -1;
+	return store_walk(st, st->blocks, "block list", key, bw.plen,
+	    block_one, &bw);
 }
 
 int
 store_block_count(struct store *st, const char *node, const char *domain,
     size_t *n)
 {
-	struct store_usage	u;
-	int			rc;
-
-	rc = account_usage(st, st->blocks, "block count", '\0', node, domain,
-	    &u);
-	*n = u.count;
-	return rc;
+	return account_count(st, st->blocks, "block count", node, domain, n);
 }

@@ -46,14 +46,32 @@ doc_key(struct store *st, char *key, enum store_doc kind, const char *node,
 	return tail_key(st, key, plen, tag, name != NULL ? name : "");
 }
 
+struct doc_get {
+	char	**val;
+	size_t	 *len;
+};
+
+static int
+doc_read(const MDB_val *v, void *arg)
+{
+	struct doc_get	*dg = arg;
+
+	*dg->val = xmalloc(v->mv_size + 1);
+	memcpy(*dg->val, v->mv_data, v->mv_size);
+	(*dg->val)[v->mv_size] = '\0';
+	if (dg->len != NULL)
+		*dg->len = v->mv_size;
+	return 0;
+}
+
+/* deferred and batched writes are seen through their transaction */
 int
 store_doc_get(struct store *st, enum store_doc kind, const char *node,
     const char *domain, const char *name, char **val, size_t *len)
 {
-	char	 key[STORE_KEY_BUF];
-	MDB_txn	*txn;
-	MDB_val	 k, v;
-	int	 rc;
+	char		key[STORE_KEY_BUF];
+	struct doc_get	dg = { val, len };
+	MDB_val		k;
 
 	*val = NULL;
 	if (len != NULL)
@@ -64,25 +82,7 @@ store_doc_get(struct store *st, enum store_doc kind, const char *node,
 		return -1;
 	}
 	k.mv_data = key;
-	/* deferred and batched writes are seen through their transaction */
-	if ((rc = store_rtxn(st, &txn)) != 0)
-		goto fail;
-	rc = mdb_get(txn, st->docs, &k, &v);
-	if (rc == 0) {
-		*val = xmalloc(v.mv_size + 1);
-		memcpy(*val, v.mv_data, v.mv_size);
-		(*val)[v.mv_size] = '\0';
-		if (len != NULL)
-			*len = v.mv_size;
-	}
-	store_rtxn_end(st, txn);
-	if (rc != 0)
-		goto fail;
-	return 0;
-
-fail:
-	errno = store_errno("doc get", rc);
-	return -1;
+	return store_get(st, st->docs, "doc get", &k, doc_read, &dg);
 }
 
 struct doc_write {

@@ -72,13 +72,25 @@ size_t	 tail_key(const struct store *, char *key, size_t plen, char tag,
 bool	 key_in(const MDB_val *, const char *prefix, size_t plen);
 bool	 key_is(const struct store *, const MDB_val *, const char *prefix,
 	    size_t plen, const char *s);
+/* reads one record: 0, or -1 with errno set */
+typedef int	 store_read_fn(const MDB_val *v, void *arg);
+int	 store_get(struct store *, MDB_dbi, const char *op, const MDB_val *k,
+	    store_read_fn *, void *arg);
 int	 range_del(MDB_txn *, MDB_dbi, const char *prefix, size_t plen);
-/* keys under prefix (stops past max) and their values' bytes */
+/* one record of a walk: 0 goes on, non-zero stops */
+typedef int	 store_walk_fn(const MDB_val *k, const MDB_val *v, void *arg);
+int	 range_walk(MDB_txn *, MDB_dbi, const char *prefix, size_t plen,
+	    store_walk_fn *, void *arg);
+int	 store_walk(struct store *, MDB_dbi, const char *op,
+	    const char *prefix, size_t plen, store_walk_fn *, void *arg);
+/* keys under prefix (stops at max) and their values' bytes */
 int	 range_usage(MDB_txn *, MDB_dbi, const char *prefix, size_t plen,
 	    size_t max, struct store_usage *);
 /* the usage of dbi under the account's prefix + tag (0: none) */
 int	 account_usage(struct store *, MDB_dbi, const char *op, char tag,
 	    const char *node, const char *domain, struct store_usage *);
+int	 account_count(struct store *, MDB_dbi, const char *op,
+	    const char *node, const char *domain, size_t *n);
 
 /*
  * Per-account counters in the meta database, keyed prefix + tag: the

@@ -90,60 +90,50 @@ store_offline_put(struct store *st, const char *node, const char *domain,
 	return 0;
 }
 
+struct offline_walk {
+	const char	*node, *domain;
+	size_t		 plen;
+	int		(*fn)(uint64_t, const char *, size_t, void *);
+	void		*arg;
+};
+
 /*
  * fn gets a NUL-terminated copy, valid during the call: the mapped bytes
  * carry no terminator.
  */
+static int
+offline_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct offline_walk	*ow = arg;
+	char			*copy;
+	int			 stop;
+
+	if (k->mv_size != OFFLINE_KEY_LEN(ow->plen)) {
+		log_warnx("store: offline %s@%s: malformed key (%zu bytes), "
+		    "skipped", log_escs(ow->node), log_escs(ow->domain),
+		    k->mv_size);
+		return 0;
+	}
+	copy = xmalloc(v->mv_size + 1);
+	memcpy(copy, v->mv_data, v->mv_size);
+	copy[v->mv_size] = '\0';
+	stop = ow->fn(rec_get_u64((const uint8_t *)k->mv_data + ow->plen),
+	    copy, v->mv_size, ow->arg);
+	free(copy);
+	return stop;
+}
+
 int
 store_offline_list(struct store *st, const char *node, const char *domain,
     int (*fn)(uint64_t, const char *, size_t, void *), void *arg)
 {
-	char		 key[STORE_KEY_BUF];
-	char		*copy;
-	MDB_txn		*txn;
-	MDB_cursor	*cur;
-	MDB_val		 k, v;
-	size_t		 plen;
-	int		 rc, stop, op = MDB_SET_RANGE;
+	char			key[STORE_KEY_BUF];
+	struct offline_walk	ow = { node, domain, 0, fn, arg };
 
-	if ((plen = account_prefix(st, key, node, domain)) == 0)
+	if ((ow.plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;
-	if ((rc = store_rtxn(st, &txn)) != 0)
-		goto fail;
-	if ((rc = mdb_cursor_open(txn, st->offline, &cur)) != 0) {
-		store_rtxn_end(st, txn);
-		goto fail;
-	}
-	k.mv_data = key;
-	k.mv_size = plen;
-	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		if (!key_in(&k, key, plen))
-			break;
-		if (k.mv_size != OFFLINE_KEY_LEN(plen)) {
-			log_warnx("store: offline %s@%s: malformed key "
-			    "(%zu bytes), skipped", log_escs(node),
-			    log_escs(domain), k.mv_size);
-			continue;
-		}
-		copy = xmalloc(v.mv_size + 1);
-		memcpy(copy, v.mv_data, v.mv_size);
-		copy[v.mv_size] = '\0';
-		stop = fn(rec_get_u64((const uint8_t *)k.mv_data + plen), copy,
-		    v.mv_size, arg);
-		free(copy);
-		if (stop != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	store_rtxn_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto fail;
-	return 0;
-
-fail:
-	errno = store_errno("offline list", rc);
-	return -1;
+	return store_walk(st, st->offline, "offline list", key, ow.plen,
+	    offline_one, &ow);
 }
 
 struct offline_del {
@@ -208,21 +198,9 @@ store_offline_del(struct store *st, const char *node, const char *domain,
 }
 
 int
-store_offline_usage(struct store *st, const char *node, const char *domain,
-    struct store_usage *u)
-{
-	return account_usage(st, st->offline, "offline count", '\0', node,
-	    domain, u);
-}
-
-int
 store_offline_count(struct store *st, const char *node, const char *domain,
     size_t *n)
 {
-	struct store_usage	u;
-	int			rc;
-
-	rc = store_offline_usage(st, node, domain, &u);
-	*n = u.count;
-	return rc;
+	return account_count(st, st->offline, "offline count", node, domain,
+	    n);
 }

@@ -12,15 +12,36 @@
 #include "../common/util.h"
 #include "store_int.h"
 
+struct roster_get {
+	const char		*node, *domain, *contact;
+	struct roster_item	*out;
+};
+
+static int
+roster_read(const MDB_val *v, void *arg)
+{
+	struct roster_get	*rg = arg;
+
+	/* the second test also catches a digest collision */
+	if (rec_roster_decode(v->mv_data, v->mv_size, rg->out) == 0 &&
+	    strcmp(rg->out->jid, rg->contact) == 0)
+		return 0;
+	log_warnx("store: roster %s@%s: item %s: corrupt record (%zu bytes)",
+	    log_escs(rg->node), log_escs(rg->domain), log_escs(rg->contact),
+	    v->mv_size);
+	roster_item_clear(rg->out);
+	errno = EIO;
+	return -1;
+}
+
 int
 store_roster_get(struct store *st, const char *node, const char *domain,
     const char *contact, struct roster_item *out)
 {
-	char	 key[STORE_KEY_BUF];
-	MDB_txn	*txn;
-	MDB_val	 k, v;
-	size_t	 plen;
-	int	 rc, err = 0;
+	char			key[STORE_KEY_BUF];
+	struct roster_get	rg = { node, domain, contact, out };
+	MDB_val			k;
+	size_t			plen;
 
 	memset(out, 0, sizeof(*out));
 	if ((plen = account_prefix(st, key, node, domain)) == 0) {
@@ -33,27 +54,7 @@ store_roster_get(struct store *st, const char *node, const char *domain,
 		return -1;
 	}
 	k.mv_data = key;
-	if ((rc = store_rtxn(st, &txn)) != 0) {
-		errno = store_errno("roster get", rc);
-		return -1;
-	}
-	if ((rc = mdb_get(txn, st->roster, &k, &v)) != 0)
-		err = store_errno("roster get", rc);
-	else if (rec_roster_decode(v.mv_data, v.mv_size, out) == -1 ||
-	    strcmp(out->jid, contact) != 0) {
-		/* the second test also catches a digest collision */
-		log_warnx("store: roster %s@%s: item %s: corrupt record "
-		    "(%zu bytes)", log_escs(node), log_escs(domain),
-		    log_escs(contact), v.mv_size);
-		roster_item_clear(out);
-		err = EIO;
-	}
-	store_rtxn_end(st, txn);
-	if (err != 0) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return store_get(st, st->roster, "roster get", &k, roster_read, &rg);
 }
 
 struct roster_write {
@@ -146,6 +147,34 @@ store_roster_del(struct store *st, const char *node, const char *domain,
 	return 0;
 }
 
+struct roster_walk {
+	struct store	*st;
+	const char	*node, *domain, *prefix;
+	size_t		 plen;
+	int		(*fn)(const struct roster_item *, void *);
+	void		*arg;
+};
+
+static int
+roster_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct roster_walk	*rw = arg;
+	struct roster_item	 it;
+	int			 stop;
+
+	if (rec_roster_decode(v->mv_data, v->mv_size, &it) == -1 ||
+	    !key_is(rw->st, k, rw->prefix, rw->plen, it.jid)) {
+		log_warnx("store: roster %s@%s: corrupt record (%zu bytes), "
+		    "skipped", log_escs(rw->node), log_escs(rw->domain),
+		    v->mv_size);
+		roster_item_clear(&it);
+		return 0;
+	}
+	stop = rw->fn(&it, rw->arg);
+	roster_item_clear(&it);
+	return stop;
+}
+
 /*
  * A corrupt record is logged and skipped rather than failing the whole
  * roster: the user keeps the rest and can re-add the contact, which
@@ -155,50 +184,13 @@ int
 store_roster_list(struct store *st, const char *node, const char *domain,
     int (*fn)(const struct roster_item *, void *), void *arg)
 {
-	char			 key[STORE_KEY_BUF];
-	struct roster_item	 it;
-	MDB_txn			*txn;
-	MDB_cursor		*cur;
-	MDB_val			 k, v;
-	size_t			 plen;
-	int			 rc, stop, op = MDB_SET_RANGE;
+	char			key[STORE_KEY_BUF];
+	struct roster_walk	rw = { st, node, domain, key, 0, fn, arg };
 
-	if ((plen = account_prefix(st, key, node, domain)) == 0)
+	if ((rw.plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;	/* no key can carry it: nothing there */
-	if ((rc = store_rtxn(st, &txn)) != 0)
-		goto fail;
-	if ((rc = mdb_cursor_open(txn, st->roster, &cur)) != 0) {
-		store_rtxn_end(st, txn);
-		goto fail;
-	}
-	k.mv_data = key;
-	k.mv_size = plen;
-	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		if (!key_in(&k, key, plen))
-			break;
-		if (rec_roster_decode(v.mv_data, v.mv_size, &it) == -1 ||
-		    !key_is(st, &k, key, plen, it.jid)) {
-			log_warnx("store: roster %s@%s: corrupt record "
-			    "(%zu bytes), skipped", log_escs(node),
-			    log_escs(domain), v.mv_size);
-			roster_item_clear(&it);
-			continue;
-		}
-		stop = fn(&it, arg);
-		roster_item_clear(&it);
-		if (stop != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	store_rtxn_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto fail;
-	return 0;
-
-fail:
-	errno = store_errno("roster list", rc);
-	return -1;
+	return store_walk(st, st->roster, "roster list", key, rw.plen,
+	    roster_one, &rw);
 }
 
 int
@@ -228,11 +220,5 @@ int
 store_roster_count(struct store *st, const char *node, const char *domain,
     size_t *n)
 {
-	struct store_usage	u;
-	int			rc;
-
-	rc = account_usage(st, st->roster, "roster count", '\0', node,
-	    domain, &u);
-	*n = u.count;
-	return rc;
+	return account_count(st, st->roster, "roster count", node, domain, n);
 }

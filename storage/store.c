@@ -263,6 +263,29 @@ map_check(struct store *st)
 }
 
 /*
+ * Another process that has the environment open (parleyctl reading while
+ * the router runs) learns of a grown map here: LMDB answers
+ * MDB_MAP_RESIZED until the process adopts the new size.
+ */
+static int
+txn_begin(struct store *st, unsigned int flags, MDB_txn **txn)
+{
+	MDB_envinfo	ei;
+	int		rc;
+
+	rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	if (rc != MDB_MAP_RESIZED)
+		return rc;
+	if ((rc = mdb_env_set_mapsize(st->env, 0)) != 0)
+		return rc;
+	if (mdb_env_info(st->env, &ei) == 0 && ei.me_mapsize > st->mapsize)
+		st->mapsize = ei.me_mapsize;
+	if (st->mapmax < st->mapsize)
+		st->mapmax = st->mapsize;
+	return mdb_txn_begin(st->env, NULL, flags, txn);
+}
+
+/*
  * Deferred writes share one write transaction, committed by store_flush:
  * one commit (one sync) for all of them. An ordinary write commits them
  * first, so that writes reach the disk in the order they were made and
@@ -308,7 +331,7 @@ store_begin(struct store *st)
 	if (st->batch != NULL)
 		fatalx("%s: a batch is already open", __func__);
 	(void)store_flush(st);	/* logged; the batch goes on */
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &st->batch)) != 0) {
+	if ((rc = txn_begin(st, 0, &st->batch)) != 0) {
 		st->batch = NULL;
 		errno = store_errno("begin", rc);
 		return -1;
@@ -392,7 +415,7 @@ later_write(struct store *st, const char *op, store_write_fn *fn,
 	int	rc;
 
 	if (st->later == NULL &&
-	    (rc = mdb_txn_begin(st->env, NULL, 0, &st->later)) != 0) {
+	    (rc = txn_begin(st, 0, &st->later)) != 0) {
 		st->later = NULL;
 		errno = store_errno(op, rc);
 		return -1;
@@ -418,7 +441,7 @@ store_write(struct store *st, const char *op, store_write_fn *fn,
 		return later_write(st, op, fn, arg);
 again:
 	(void)store_flush(st);	/* logged; the write asked for goes on */
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
 		goto fail;
 	if ((rc = fn(st, txn, arg)) != 0) {
 		err = errno;
@@ -450,7 +473,7 @@ store_rtxn(struct store *st, MDB_txn **txn)
 	else if (st->later != NULL)
 		*txn = st->later;
 	else
-		return mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+		return txn_begin(st, MDB_RDONLY, txn);
 	return 0;
 }
 

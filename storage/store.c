@@ -578,31 +578,50 @@ key_is(const struct store *st, const MDB_val *k, const char *prefix,
 }
 
 /*
- * Removes every key of dbi that starts with prefix. Seeks again after
- * each delete rather than trusting the cursor position a delete leaves.
+ * Removes the keys of dbi that start with prefix, in order, as pick
+ * decides for each (NULL: all): RANGE_DEL deletes it, RANGE_SKIP keeps it,
+ * RANGE_STOP ends the walk. Seeks afresh after every step, from the key
+ * just deleted or just past one kept (key + NUL is its immediate
+ * successor), rather than trusting the cursor position a delete leaves.
  * Returns 0 or an LMDB error.
  */
 int
-range_del(MDB_txn *txn, MDB_dbi dbi, const char *prefix, size_t plen)
+range_del(MDB_txn *txn, MDB_dbi dbi, const char *prefix, size_t plen,
+    range_pick_fn *pick, void *arg)
 {
+	char		 from[STORE_KEY_BUF];
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
+	size_t		 flen = plen;
 	int		 rc;
 
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		return rc;
+	memcpy(from, prefix, plen);
 	for (;;) {
-		k.mv_data = (void *)prefix;
-		k.mv_size = plen;
+		k.mv_data = from;
+		k.mv_size = flen;
 		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) != 0)
 			break;
-		if (!key_in(&k, prefix, plen)) {
-			rc = MDB_NOTFOUND;
+		if (!key_in(&k, prefix, plen))
+			break;
+		switch (pick != NULL ? pick(&k, arg) : RANGE_DEL) {
+		case RANGE_STOP:
+			goto done;
+		case RANGE_SKIP:
+			if (k.mv_size >= sizeof(from))
+				goto done;	/* not a key we wrote */
+			memcpy(from, k.mv_data, k.mv_size);
+			from[k.mv_size] = '\0';
+			flen = k.mv_size + 1;
+			continue;
+		case RANGE_DEL:
 			break;
 		}
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
 	}
+done:
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }

@@ -138,7 +138,8 @@ account_del_fn(struct store *st, MDB_txn *txn, void *arg)
 	 * either the whole account or nothing.
 	 */
 	for (i = 0; i < nitems(owned); i++)
-		if ((rc = range_del(txn, owned[i], ad->key, ad->plen)) != 0)
+		if ((rc = range_del(txn, owned[i], ad->key, ad->plen,
+		    NULL, NULL)) != 0)
 			return rc;
 	return 0;
 }

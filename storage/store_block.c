@@ -27,7 +27,8 @@ block_write_fn(struct store *st, MDB_txn *txn, void *arg)
 	if (bw->v.mv_data != NULL)
 		return mdb_put(txn, st->blocks, &bw->k, &bw->v, 0);
 	if (bw->k.mv_size == 0)
-		return range_del(txn, st->blocks, bw->key, bw->plen);
+		return range_del(txn, st->blocks, bw->key, bw->plen, NULL,
+		    NULL);
 	return mdb_del(txn, st->blocks, &bw->k, NULL);
 }
 

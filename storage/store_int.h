@@ -76,7 +76,10 @@ bool	 key_is(const struct store *, const MDB_val *, const char *prefix,
 typedef int	 store_read_fn(const MDB_val *v, void *arg);
 int	 store_get(struct store *, MDB_dbi, const char *op, const MDB_val *k,
 	    store_read_fn *, void *arg);
-int	 range_del(MDB_txn *, MDB_dbi, const char *prefix, size_t plen);
+enum range_pick { RANGE_DEL, RANGE_SKIP, RANGE_STOP };
+typedef enum range_pick	 range_pick_fn(const MDB_val *k, void *arg);
+int	 range_del(MDB_txn *, MDB_dbi, const char *prefix, size_t plen,
+	    range_pick_fn *, void *arg);
 /* one record of a walk: 0 goes on, non-zero stops */
 typedef int	 store_walk_fn(const MDB_val *k, const MDB_val *v, void *arg);
 int	 range_walk(MDB_txn *, MDB_dbi, const char *prefix, size_t plen,

@@ -142,45 +142,26 @@ struct offline_del {
 	uint64_t	 upto;
 };
 
+/* a malformed key is kept (and was logged by the listing) */
+static enum range_pick
+offline_pick(const MDB_val *k, void *arg)
+{
+	struct offline_del	*od = arg;
+
+	if (k->mv_size != OFFLINE_KEY_LEN(od->plen))
+		return RANGE_SKIP;
+	if (rec_get_u64((const uint8_t *)k->mv_data + od->plen) > od->upto)
+		return RANGE_STOP;
+	return RANGE_DEL;
+}
+
 static int
 offline_del_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct offline_del	*od = arg;
-	char			 from[STORE_KEY_BUF];
-	MDB_cursor		*cur;
-	MDB_val			 k, v;
-	size_t			 flen;
-	int			 rc;
 
-	if ((rc = mdb_cursor_open(txn, st->offline, &cur)) != 0)
-		return rc;
-	/*
-	 * Seek afresh after every step, from the key just deleted or just
-	 * past one skipped (key + NUL is its immediate successor).
-	 */
-	memcpy(from, od->key, od->plen);
-	flen = od->plen;
-	for (;;) {
-		k.mv_data = from;
-		k.mv_size = flen;
-		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) != 0)
-			break;
-		if (!key_in(&k, od->key, od->plen))
-			break;
-		if (k.mv_size != OFFLINE_KEY_LEN(od->plen)) {
-			memcpy(from, k.mv_data, k.mv_size);
-			from[k.mv_size] = '\0';
-			flen = k.mv_size + 1;
-			continue;
-		}
-		if (rec_get_u64((const uint8_t *)k.mv_data + od->plen) >
-		    od->upto)
-			break;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return range_del(txn, st->offline, od->key, od->plen, offline_pick,
+	    od);
 }
 
 int

@@ -1853,6 +1853,10 @@ test_map_grows_to_max(void **state)
 	/* far more than the first map held */
 	assert_true(stored * 50000 > 512 * 1024);
 	doc_expect(f->st, DOC_PRIVATE, "u", "{u}a0", v, 50000);
+	/* opened again with the small size: the map holds the data */
+	reopen(f, 128 * 1024);
+	assert_true(f->st->mapsize > 512 * 1024);
+	doc_expect(f->st, DOC_PRIVATE, "u", "{u}a0", v, 50000);
 	free(v);
 }
 

@@ -37,6 +37,12 @@ COMMON_SRCS	+= common/xmlstream.c
 COMMON_SRCS	+= common/xmpp.c
 
 STORE_SRCS	+= storage/store.c
+STORE_SRCS	+= storage/store_account.c
+STORE_SRCS	+= storage/store_block.c
+STORE_SRCS	+= storage/store_codec.c
+STORE_SRCS	+= storage/store_doc.c
+STORE_SRCS	+= storage/store_offline.c
+STORE_SRCS	+= storage/store_roster.c
 
 PARLEYD_SRCS	+= parleyd/main.c
 
@@ -99,6 +105,7 @@ UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
 UNIT_TESTS	+= srv
 UNIT_TESTS	+= store
+UNIT_TESTS	+= store_codec
 UNIT_TESTS	+= subscription
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream

@@ -55,6 +55,7 @@ struct conf {
 	char			*log_level;	/* err|warn|info|debug */
 	/* storage */
 	size_t			 lmdb_mapsize;	/* bytes */
+	size_t			 lmdb_mapsize_max;	/* bytes */
 	uint32_t		 scram_iterations;
 	/* client streams */
 	struct conf_listen	*listens;
@@ -74,8 +75,12 @@ struct conf {
 	/* instant messaging */
 	int			 roster_max_items;
 	int			 offline_max;
+	size_t			 offline_max_bytes;	/* per account */
 	size_t			 vcard_max_size;
 	size_t			 private_max_size;
+	int			 private_max_docs;	/* per account */
+	size_t			 private_max_bytes;	/* per account */
+	int			 block_max_items;
 	bool			 version_hide;
 	int			 register_interval;	/* seconds */
 	/* federation */

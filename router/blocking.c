@@ -17,15 +17,17 @@
 
 #define NS_BLOCKING	"urn:xmpp:blocking"
 /*
- * Entries per account: the store has no cap of its own and every stanza
- * to the account costs lookups, so the list must not grow without bound.
+ * Entries per account (block-max-items): the store has no cap of its own
+ * and every stanza to the account costs lookups, so the list must not
+ * grow without bound.
  */
-#define BLOCK_MAX	1000
+#define BLOCK_MAX	((size_t)router.conf.block_max_items)
 
 struct block_list {
 	struct arena	*a;
 	struct xnode	*parent;	/* items added here, if not NULL */
-	char		**jids;		/* or copied here (BLOCK_MAX room) */
+	char		**jids;		/* or copied here (cap room) */
+	size_t		 cap;
 	size_t		 n;
 };
 
@@ -62,7 +64,7 @@ block_list_item(const char *jid, void *arg)
 		xnode_set_attr(bl->a, it, "jid", jid);
 	}
 	if (bl->jids != NULL) {
-		if (bl->n == BLOCK_MAX)
+		if (bl->n == bl->cap)
 			return 1;
 		bl->jids[bl->n] = arena_strdup(bl->a, jid);
 	}
@@ -90,6 +92,7 @@ blocking_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	bl.a = a;
 	bl.parent = xnode_new(a, NS_BLOCKING, "blocklist");
 	bl.jids = NULL;
+	bl.cap = 0;
 	bl.n = 0;
 	if (store_block_list(router.store, u->node, u->domain,
 	    block_list_item, &bl) == -1) {
@@ -180,7 +183,79 @@ blocking_items(struct rstanza *rs, struct xnode *iq, struct xnode *op,
 	return (ssize_t)n;
 }
 
-/* XEP-0191 3.3 block, 3.4 unblock, 3.5 unblock all */
+/*
+ * The writes of one block or unblock, in the open batch. 0, or -1 with
+ * errno (EDQUOT when the list would pass block-max-items); bl gets the
+ * JIDs an unblock-all removed.
+ */
+static int
+blocking_write(struct user *u, bool block, char **jids, size_t n,
+    struct block_list *bl)
+{
+	const char	*node = u->node, *domain = u->domain;
+	size_t		 i, have, fresh = 0;
+
+	if (store_block_count(router.store, node, domain, &have) == -1)
+		return -1;
+	if (block) {
+		for (i = 0; i < n; i++)
+			if (store_block_has(router.store, node, domain,
+			    jids[i]) == -1)
+				fresh++;
+		if (have + fresh > BLOCK_MAX) {
+			errno = EDQUOT;
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (store_block_add(router.store, node, domain,
+			    jids[i]) == -1)
+				return -1;
+		return 0;
+	}
+	if (n == 0) {
+		/* XEP-0191 3.4: whoever was blocked sees the presence again */
+		bl->jids = arena_alloc(bl->a, (have + 1) * sizeof(*bl->jids));
+		bl->cap = have;
+		if (store_block_list(router.store, node, domain,
+		    block_list_item, bl) == -1)
+			return -1;
+		return store_block_del(router.store, node, domain, NULL);
+	}
+	/* unblocking a JID that is not blocked is no error */
+	for (i = 0; i < n; i++)
+		if (store_block_del(router.store, node, domain,
+		    jids[i]) == -1 && errno != ENOENT)
+			return -1;
+	return 0;
+}
+
+/*
+ * One stanza, one transaction: the writes and the count left after them,
+ * committed once. 0, or -1 with errno (EAGAIN: the map has grown, the
+ * batch may fit now).
+ */
+static int
+blocking_store(struct user *u, bool block, char **jids, size_t n,
+    struct block_list *bl, size_t *left)
+{
+	int	err;
+
+	if (store_begin(router.store) == -1)
+		return -1;
+	if (blocking_write(u, block, jids, n, bl) == -1 ||
+	    store_block_count(router.store, u->node, u->domain, left) == -1) {
+		err = errno;
+		store_abort(router.store);
+		errno = err;
+		return -1;
+	}
+	return store_commit(router.store);
+}
+
+/*
+ * XEP-0191 3.3 block, 3.4 unblock, 3.5 unblock all. One stanza is one
+ * storage transaction: all its JIDs are stored, with one sync, or none.
+ */
 static void
 blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
@@ -188,10 +263,11 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct block_list	 bl;
 	struct user		*u;
 	char			**jids;
-	const char		*node, *domain, *name = op->name;
+	const char		*name = op->name;
 	enum stanza_err		 err;
 	ssize_t			 n;
-	size_t			 i, fresh = 0;
+	size_t			 i, left = 0;
+	int			 rc;
 	bool			 block;
 
 	if (!block_own(rs)) {
@@ -199,8 +275,6 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		return;
 	}
 	u = rs->sender->user;
-	node = u->node;
-	domain = u->domain;
 	if (strcmp(name, "block") != 0 && strcmp(name, "unblock") != 0) {
 		block_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
 		return;
@@ -214,66 +288,36 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		    "a block needs at least one item");
 		return;
 	}
-	if (block) {
-		for (i = 0; i < (size_t)n; i++)
-			if (store_block_has(router.store, node, domain,
-			    jids[i]) == -1)
-				fresh++;
-		memset(&bl, 0, sizeof(bl));
-		if (store_block_list(router.store, node, domain,
-		    block_list_item, &bl) == -1)
-			goto fail;
-		if (bl.n + fresh > BLOCK_MAX) {
-			block_error(rs, iq, a, XERR_POLICY_VIOLATION,
-			    "the block list is full");
-			return;
-		}
-		/* the fast path skips online users with an empty list */
-		u->blocklist = true;
-		for (i = 0; i < (size_t)n; i++)
-			if (store_block_add(router.store, node, domain,
-			    jids[i]) == -1)
-				goto fail;
-	} else if (n == 0) {
-		/* XEP-0191 3.4: whoever was blocked sees the presence again */
+	/* EAGAIN: the map has grown, run again (store.h: this ends) */
+	do {
 		memset(&bl, 0, sizeof(bl));
 		bl.a = a;
-		bl.jids = arena_alloc(a, BLOCK_MAX * sizeof(*bl.jids));
-		if (store_block_list(router.store, node, domain,
-		    block_list_item, &bl) == -1)
-			goto fail;
-		if (store_block_del(router.store, node, domain, NULL) == -1)
-			goto fail;
-	} else {
-		/* unblocking a JID that is not blocked is no error */
-		for (i = 0; i < (size_t)n; i++)
-			if (store_block_del(router.store, node, domain,
-			    jids[i]) == -1 && errno != ENOENT)
-				goto fail;
-	}
-	if (!block && n == 0)
-		u->blocklist = false;
-	else if (!block) {
-		/* on a failed count the flag stays set: checks still run */
-		memset(&bl, 0, sizeof(bl));
-		if (store_block_list(router.store, node, domain,
-		    block_list_item, &bl) == 0)
-			u->blocklist = bl.n > 0;
-	}
+		rc = blocking_store(u, block, jids, (size_t)n, &bl, &left);
+	} while (rc == -1 && errno == EAGAIN);
+	if (rc == -1)
+		goto fail;
+	/* the fast path skips online users with an empty list */
+	u->blocklist = left > 0;
 	log_debug("%s %s %zd item(s)", log_escs(u->bare), name, n);
 	/* stored: now the result, then presence and the pushes */
 	iq_make_result(iq, a);
 	deliver_tree(rs->sender, iq);
 	for (i = 0; i < (size_t)n; i++)
 		presence_block_changed(u, jids[i], block);
-	if (!block && n == 0)
-		for (i = 0; i < bl.n; i++)
-			presence_block_changed(u, bl.jids[i], false);
+	for (i = 0; i < bl.n; i++)
+		presence_block_changed(u, bl.jids[i], false);
 	blocking_push(u, a, name, jids, (size_t)n);
 	return;
 fail:
-	err = errno == ENOSPC ? XERR_RESOURCE_CONSTRAINT :
-	    XERR_INTERNAL_SERVER_ERROR;
+	if (errno == EDQUOT) {
+		log_info("%s: block list full", log_escs(u->bare));
+		block_error(rs, iq, a, XERR_POLICY_VIOLATION,
+		    arena_printf(a, "the block list is full (%zu items)",
+		    BLOCK_MAX));
+		return;
+	}
+	err = errno == ENOSPC || errno == EAGAIN ?
+	    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR;
 	log_warn("%s of %s", name, log_escs(u->bare));
 	block_error(rs, iq, a, err, NULL);
 }

@@ -42,6 +42,7 @@ main(int argc, char *argv[])
 	if ((router.store = store_open(router.conf.datadir,
 	    router.conf.lmdb_mapsize, err, sizeof(err))) == NULL)
 		fatalx("storage in %s: %s", router.conf.datadir, err);
+	store_set_mapmax(router.store, router.conf.lmdb_mapsize_max);
 	router.loop = ev_default_loop(EVFLAG_AUTO);
 	last_init();
 	router.by_full = map_new();

@@ -78,6 +78,7 @@ int
 offline_store(struct rstanza *rs, const char *node, const char *domain)
 {
 	struct offline_job	job;
+	struct store_usage	max;
 	uint64_t		seq;
 	int			rc = -1;
 
@@ -96,9 +97,11 @@ offline_store(struct rstanza *rs, const char *node, const char *domain)
 		rc = 0;
 		goto done;
 	}
+	/* XEP-0160 / RFC 6121 8.5.2: over quota, whoever sent it, bounces */
+	max.count = (size_t)router.conf.offline_max;
+	max.bytes = router.conf.offline_max_bytes;
 	if ((rc = store_offline_put(router.store, node, domain,
-	    buf_rptr(&job.out), buf_avail(&job.out),
-	    (size_t)router.conf.offline_max, &seq)) == 0)
+	    buf_rptr(&job.out), buf_avail(&job.out), &max, &seq)) == 0)
 		log_debug("offline message %llu for %s@%s from %s",
 		    (unsigned long long)seq, node, domain,
 		    log_escs(rs->from));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/log.h"
 #include "router.h"
 
 #define NS_PRIVATE	"jabber:iq:private"
@@ -107,11 +108,78 @@ private_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	deliver_tree(rs->sender, iq);
 }
 
+/*
+ * Adds one element to the batch, keeping u (the account's documents and
+ * bytes) up to date: a replaced document gives back what it held. 0, -1
+ * with errno (EDQUOT past a quota).
+ */
+static int
+private_put(struct rstanza *rs, const char *key, const struct buf *b,
+    struct store_usage *u)
+{
+	char	*old;
+	size_t	 oldlen;
+
+	if (store_doc_get(router.store, DOC_PRIVATE, rs->tnode, rs->tdomain,
+	    key, &old, &oldlen) == 0) {
+		free(old);
+		u->count--;
+		u->bytes -= oldlen;
+	} else if (errno != ENOENT)
+		return -1;
+	u->count++;
+	u->bytes += buf_avail(b);
+	if (u->count > (size_t)router.conf.private_max_docs ||
+	    u->bytes > router.conf.private_max_bytes) {
+		errno = EDQUOT;
+		return -1;
+	}
+	return store_doc_put(router.store, DOC_PRIVATE, rs->tnode,
+	    rs->tdomain, key, buf_rptr(b), buf_avail(b));
+}
+
+/*
+ * One stanza, one transaction: every element is written in one batch,
+ * committed once (one sync), or none is. 0, or -1 with errno: EMSGSIZE
+ * for an element over private-max-size, EDQUOT past the account's quota,
+ * EAGAIN when the map has grown and the batch may fit now.
+ */
+static int
+private_store(struct rstanza *rs, struct xnode *q, struct arena *a,
+    struct buf *b)
+{
+	struct xnode		*el;
+	struct store_usage	 u;
+	int			 err;
+
+	if (store_begin(router.store) == -1)
+		return -1;
+	if (store_doc_usage(router.store, DOC_PRIVATE, rs->tnode, rs->tdomain,
+	    &u) == -1)
+		goto fail;
+	for (el = xnode_child(q, NULL, NULL); el != NULL;
+	    el = xnode_next(el, NULL, NULL)) {
+		buf_reset(b);
+		if (xnode_write(b, el, "") == -1) {
+			errno = EMSGSIZE;
+			goto fail;
+		}
+		if (private_put(rs, private_key(a, el), b, &u) == -1)
+			goto fail;
+	}
+	return store_commit(router.store);
+
+fail:
+	err = errno;
+	store_abort(router.store);
+	errno = err;
+	return -1;
+}
+
 static void
 private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
 	struct xnode	*q = xnode_child(iq, NS_PRIVATE, "query");
-	struct xnode	*el;
 	enum stanza_err	 err;
 	struct buf	 b;
 	int		 rc, serr;
@@ -124,40 +192,39 @@ private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		private_fail(rs, iq, a, err, NULL);
 		return;
 	}
-	/* sizes checked before any write: a set refused for one stores none */
 	buf_init(&b, router.conf.private_max_size);
-	for (el = xnode_child(q, NULL, NULL); el != NULL;
-	    el = xnode_next(el, NULL, NULL)) {
-		buf_reset(&b);
-		if (xnode_write(&b, el, "") == -1) {
-			buf_clear(&b);
-			/* as for vcard-temp: the server's criteria not met */
-			private_fail(rs, iq, a, XERR_NOT_ACCEPTABLE,
-			    arena_printf(a, "element larger than %zu bytes",
-			    router.conf.private_max_size));
-			return;
-		}
-	}
-	for (el = xnode_child(q, NULL, NULL); el != NULL;
-	    el = xnode_next(el, NULL, NULL)) {
-		buf_reset(&b);
-		(void)xnode_write(&b, el, "");
-		rc = store_doc_put(router.store, DOC_PRIVATE, rs->tnode,
-		    rs->tdomain, private_key(a, el), buf_rptr(&b),
-		    buf_avail(&b));
-		if (rc == -1) {
-			serr = errno;
-			buf_clear(&b);
-			private_fail(rs, iq, a, serr == ENOSPC ?
-			    XERR_RESOURCE_CONSTRAINT :
-			    XERR_INTERNAL_SERVER_ERROR, NULL);
-			return;
-		}
-	}
+	/* EAGAIN: the map has grown, run again (store.h: this ends) */
+	do
+		rc = private_store(rs, q, a, &b);
+	while (rc == -1 && errno == EAGAIN);
+	serr = errno;
 	buf_clear(&b);
-	/* committed before the result */
-	iq_make_result(iq, a);
-	deliver_tree(rs->sender, iq);
+	if (rc == 0) {
+		/* committed before the result */
+		iq_make_result(iq, a);
+		deliver_tree(rs->sender, iq);
+		return;
+	}
+	switch (serr) {
+	case EMSGSIZE:
+		/* as for vcard-temp: the server's criteria not met */
+		private_fail(rs, iq, a, XERR_NOT_ACCEPTABLE,
+		    arena_printf(a, "element larger than %zu bytes",
+		    router.conf.private_max_size));
+		break;
+	case EDQUOT:
+		log_info("%s@%s: private XML over its quota",
+		    log_escs(rs->tnode), log_escs(rs->tdomain));
+		private_fail(rs, iq, a, XERR_RESOURCE_CONSTRAINT,
+		    arena_printf(a, "private storage is limited to %d "
+		    "documents and %zu bytes", router.conf.private_max_docs,
+		    router.conf.private_max_bytes));
+		break;
+	default:
+		private_fail(rs, iq, a, serr == ENOSPC || serr == EAGAIN ?
+		    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR,
+		    NULL);
+	}
 }
 
 const struct iq_handler private_handler = {

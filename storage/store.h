@@ -1,10 +1,11 @@
 /*
- * Storage: the narrow interface callers see. One LMDB environment under
- * the data directory, a named database per kind (accounts, roster,
- * offline messages, documents, block list, counters). Only the router (or
- * parleyctl with the server stopped) opens it for writing. Keys are built
- * for range scans: accounts are keyed by "domain\0node", everything an
- * account owns by "domain\0node\0...".
+ * Storage: the narrow interface callers see, and all a backend provides
+ * (docs/internals.md, "Storage"). The LMDB backend is storage/store*.c:
+ * one environment under the data directory, a named database per kind
+ * (accounts, roster, offline messages, documents, block list, counters).
+ * Only the router (or parleyctl with the server stopped) opens it for
+ * writing. Nothing here names LMDB: callers see records, errno values and
+ * transactions.
  */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
@@ -30,6 +31,35 @@ void		 store_close(struct store *);
  * then can lose what was written since store_bulk.
  */
 int		 store_bulk(struct store *);
+/*
+ * The map may grow up to max bytes (never below the size it was opened
+ * with, the default): it doubles once the data fills 80 % of it, and the
+ * log warns from 80 % of max. At max, writes fail with ENOSPC while
+ * reads go on.
+ */
+void		 store_set_mapmax(struct store *, size_t max);
+
+/*
+ * One request, one transaction. Between store_begin and store_commit
+ * every write joins one transaction (and deferred writes with it), which
+ * store_commit commits with one sync and store_abort discards; reads see
+ * the writes made so far. Not nested; nothing else may run between (the
+ * router opens and closes a batch inside one handler). A write that fails
+ * for lack of room spoils the batch: later writes and store_commit fail
+ * with the same errno and nothing of it is stored. EAGAIN means the map
+ * was full but may grow: it has grown once store_commit or store_abort
+ * returns, and the caller runs the batch again (each EAGAIN doubles the
+ * map; at its max the error is ENOSPC, so the retries end).
+ */
+int		 store_begin(struct store *);
+int		 store_commit(struct store *);
+void		 store_abort(struct store *);
+
+/* what an account holds of one kind: records and their bytes */
+struct store_usage {
+	size_t	count;
+	size_t	bytes;
+};
 
 /*
  * Accounts. node and domain are already prepared (nodeprep, nameprep).
@@ -108,11 +138,13 @@ int	 store_roster_count(struct store *, const char *node,
  * Offline messages (XEP-0160): stanzas (serialised, with their delay
  * already added) in arrival order, keyed "domain\0node\0" + u64 sequence.
  * store_offline_put fails with EDQUOT when the account already holds
- * limit messages. The sequence of the stored message is returned.
+ * max->count messages or the new one would bring their bytes past
+ * max->bytes (checked in the write's own transaction). The sequence of
+ * the stored message is returned.
  */
 int	 store_offline_put(struct store *, const char *node,
-	    const char *domain, const char *xml, size_t len, size_t limit,
-	    uint64_t *seq);
+	    const char *domain, const char *xml, size_t len,
+	    const struct store_usage *max, uint64_t *seq);
 /* oldest first; fn returning non-zero stops the walk */
 int	 store_offline_list(struct store *, const char *node,
 	    const char *domain,
@@ -147,6 +179,9 @@ int	 store_doc_put_later(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, const char *val, size_t len);
 /* commits the deferred writes; -1 with errno (logged) if that failed */
 int	 store_flush(struct store *);
+/* how many documents of kind the account has, and their bytes */
+int	 store_doc_usage(struct store *, enum store_doc, const char *node,
+	    const char *domain, struct store_usage *);
 
 /*
  * Block list (XEP-0191): the JIDs an account blocks, as written (bare,
@@ -162,6 +197,8 @@ int	 store_block_has(struct store *, const char *node, const char *domain,
 	    const char *jid);
 int	 store_block_list(struct store *, const char *node, const char *domain,
 	    int (*fn)(const char *jid, void *arg), void *arg);
+int	 store_block_count(struct store *, const char *node,
+	    const char *domain, size_t *n);
 
 /*
  * store_account_del also removes everything else the account owns

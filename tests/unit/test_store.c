@@ -25,6 +25,7 @@
 #include "../../common/log.h"
 #include "../../common/util.h"
 #include "../../storage/store.h"
+#include "../../storage/store_int.h"
 
 #define MAPSIZE		(1u << 20)
 #define MARKER		"MARKER-SALT-0001"	/* 16 bytes: SCRAM_SALT_LEN */
@@ -1158,6 +1159,17 @@ offline_collect_cb(uint64_t seq, const char *xml, size_t len, void *arg)
 	return c->stop_after != 0 && c->n >= c->stop_after;
 }
 
+/* a quota of n messages and no byte limit */
+static const struct store_usage *
+cap(size_t n)
+{
+	static struct store_usage	u;
+
+	u.count = n;
+	u.bytes = SIZE_MAX;
+	return &u;
+}
+
 static uint64_t
 offline_add(struct store *st, const char *node, const char *domain,
     const char *xml, size_t limit)
@@ -1165,7 +1177,7 @@ offline_add(struct store *st, const char *node, const char *domain,
 	uint64_t	seq = 0;
 
 	assert_int_equal(store_offline_put(st, node, domain, xml, strlen(xml),
-	    limit, &seq), 0);
+	    cap(limit), &seq), 0);
 	return seq;
 }
 
@@ -1227,7 +1239,7 @@ test_offline_binary_len(void **state)
 	const char	 body[] = "<m>a\0b</m>";
 
 	assert_int_equal(store_offline_put(f->st, "u", "x.org", body,
-	    sizeof(body) - 1, 10, NULL), 0);
+	    sizeof(body) - 1, cap(10), NULL), 0);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_offline_list(f->st, "u", "x.org",
 	    offline_collect_cb, &c), 0);
@@ -1250,7 +1262,7 @@ test_offline_limit(void **state)
 	seq = 0;
 	errno = 0;
 	assert_int_equal(store_offline_put(f->st, "alice", "x.org", "<d/>", 4,
-	    3, &seq), -1);
+	    cap(3), &seq), -1);
 	assert_int_equal(errno, EDQUOT);
 	assert_int_equal(seq, 0);
 	/* the other accounts have their own quota */
@@ -1264,7 +1276,7 @@ test_offline_limit(void **state)
 	offline_add(f->st, "alice", "x.org", "<d/>", 4);
 	errno = 0;
 	assert_int_equal(store_offline_put(f->st, "alice", "x.org", "<e/>", 4,
-	    4, NULL), -1);
+	    cap(4), NULL), -1);
 	assert_int_equal(errno, EDQUOT);
 	assert_int_equal(store_offline_del(f->st, "alice", "x.org", first),
 	    0);
@@ -1273,7 +1285,7 @@ test_offline_limit(void **state)
 	assert_int_equal(n, 4);
 	errno = 0;
 	assert_int_equal(store_offline_put(f->st, "bob", "x.org", "<a/>", 4,
-	    0, NULL), -1);
+	    cap(0), NULL), -1);
 	assert_int_equal(errno, EDQUOT);
 }
 
@@ -1350,8 +1362,8 @@ test_offline_map_full(void **state)
 	memset(xml, 'x', 3999);
 	xml[3999] = '\0';
 	for (i = 0; i < 100; i++) {
-		if (store_offline_put(f->st, "u", "x.org", xml, 3999, 1000,
-		    NULL) == -1) {
+		if (store_offline_put(f->st, "u", "x.org", xml, 3999,
+		    cap(1000), NULL) == -1) {
 			assert_int_equal(errno, ENOSPC);
 			break;
 		}
@@ -1711,6 +1723,212 @@ test_account_del_cascades(void **state)
 	assert_populated(f, "alic", true);
 }
 
+/* a value of n bytes, the same for one seed */
+static char *
+blob(size_t n, int seed)
+{
+	char	*v = malloc(n);
+
+	assert_non_null(v);
+	memset(v, 'a' + seed % 26, n);
+	return v;
+}
+
+static void
+test_batch_is_one_commit(void **state)
+{
+	struct fixture	*f = *state;
+	char		 name[16];
+	uint64_t	 before;
+	size_t		 i, n;
+	int		 k;
+
+	/* without a batch: one commit per write */
+	before = f->st->commits;
+	for (k = 0; k < 10; k++) {
+		snprintf(name, sizeof(name), "{u}a%d", k);
+		assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "u", "x.org",
+		    name, "<a/>", 4), 0);
+	}
+	assert_true(f->st->commits == before + 10);
+	/* in a batch: writes of every kind, reads see them, one commit */
+	before = f->st->commits;
+	assert_int_equal(store_begin(f->st), 0);
+	for (i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "j%zu@x.org", i);
+		assert_int_equal(store_block_add(f->st, "u", "x.org", name),
+		    0);
+	}
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "u", "x.org", "",
+	    "<v/>", 4), 0);
+	assert_int_equal(store_block_count(f->st, "u", "x.org", &n), 0);
+	assert_int_equal(n, 500);
+	assert_int_equal(store_block_has(f->st, "u", "x.org", "j7@x.org"), 0);
+	assert_true(f->st->commits == before);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_true(f->st->commits == before + 1);
+	reopen(f, MAPSIZE);
+	assert_int_equal(store_block_count(f->st, "u", "x.org", &n), 0);
+	assert_int_equal(n, 500);
+	doc_expect(f->st, DOC_VCARD, "u", "", "<v/>", 4);
+}
+
+static void
+test_batch_abort_stores_nothing(void **state)
+{
+	struct fixture	*f = *state;
+	size_t		 n;
+
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_block_add(f->st, "u", "x.org", "a@x.org"), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "u", "x.org",
+	    "{u}a", "<a/>", 4), 0);
+	store_abort(f->st);
+	assert_int_equal(store_block_count(f->st, "u", "x.org", &n), 0);
+	assert_int_equal(n, 0);
+	doc_expect(f->st, DOC_PRIVATE, "u", "{u}a", NULL, 0);
+	/* a missing key does not spoil the batch */
+	assert_int_equal(store_begin(f->st), 0);
+	errno = 0;
+	assert_int_equal(store_block_del(f->st, "u", "x.org", "no@x.org"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_block_add(f->st, "u", "x.org", "b@x.org"), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_block_has(f->st, "u", "x.org", "b@x.org"), 0);
+}
+
+/* the map may not grow: a batch too large for it is refused whole */
+static void
+test_batch_map_full(void **state)
+{
+	struct fixture	*f = *state;
+	char		 name[16], *v = blob(20000, 1);
+	int		 k, rc = 0;
+
+	reopen(f, 128 * 1024);
+	assert_int_equal(store_begin(f->st), 0);
+	for (k = 0; k < 20 && rc == 0; k++) {
+		snprintf(name, sizeof(name), "{u}a%d", k);
+		rc = store_doc_put(f->st, DOC_PRIVATE, "u", "x.org", name, v,
+		    20000);
+	}
+	assert_int_equal(rc, -1);
+	assert_int_equal(errno, ENOSPC);
+	/* spoiled: later writes fail alike, the commit stores nothing */
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "u", "x.org", "",
+	    "<v/>", 4), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(store_commit(f->st), -1);
+	assert_int_equal(errno, ENOSPC);
+	doc_expect(f->st, DOC_PRIVATE, "u", "{u}a0", NULL, 0);
+	doc_expect(f->st, DOC_VCARD, "u", "", NULL, 0);
+	/* the store still writes what fits */
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "u", "x.org", "",
+	    "<v/>", 4), 0);
+	free(v);
+}
+
+/* single writes grow the map as it fills, up to the max, then ENOSPC */
+static void
+test_map_grows_to_max(void **state)
+{
+	struct fixture	*f = *state;
+	char		 name[16], *v = blob(50000, 2);
+	size_t		 stored = 0;
+	int		 k;
+
+	reopen(f, 128 * 1024);
+	store_set_mapmax(f->st, 1024 * 1024);
+	for (k = 0; k < 100; k++) {
+		snprintf(name, sizeof(name), "{u}a%d", k);
+		if (store_doc_put(f->st, DOC_PRIVATE, "u", "x.org", name, v,
+		    50000) == -1) {
+			assert_int_equal(errno, ENOSPC);
+			break;
+		}
+		stored++;
+	}
+	assert_true(k < 100);
+	assert_int_equal(f->st->mapsize, 1024 * 1024);
+	/* far more than the first map held */
+	assert_true(stored * 50000 > 512 * 1024);
+	doc_expect(f->st, DOC_PRIVATE, "u", "{u}a0", v, 50000);
+	/* opened again with the small size: the map holds the data */
+	reopen(f, 128 * 1024);
+	assert_true(f->st->mapsize > 512 * 1024);
+	doc_expect(f->st, DOC_PRIVATE, "u", "{u}a0", v, 50000);
+	free(v);
+}
+
+/* a batch that met a full map which may grow: EAGAIN, then it fits */
+static void
+test_batch_eagain_then_fits(void **state)
+{
+	struct fixture	*f = *state;
+	char		 name[16], *v = blob(30000, 3);
+	int		 k, rc = 0, tries;
+
+	reopen(f, 128 * 1024);
+	store_set_mapmax(f->st, 4 * 1024 * 1024);
+	for (tries = 0; tries < 10; tries++) {
+		assert_int_equal(store_begin(f->st), 0);
+		for (k = 0, rc = 0; k < 10 && rc == 0; k++) {
+			snprintf(name, sizeof(name), "{u}a%d", k);
+			rc = store_doc_put(f->st, DOC_PRIVATE, "u", "x.org",
+			    name, v, 30000);
+		}
+		if (rc == -1) {
+			assert_int_equal(errno, EAGAIN);
+			store_abort(f->st);
+			continue;
+		}
+		assert_int_equal(store_commit(f->st), 0);
+		break;
+	}
+	/* the first runs met the full map, each grew it, one fitted */
+	assert_true(tries >= 1 && tries < 10);
+	assert_true(f->st->mapsize > 128 * 1024);
+	doc_expect(f->st, DOC_PRIVATE, "u", "{u}a9", v, 30000);
+	free(v);
+}
+
+static void
+test_usage_and_offline_bytes(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_usage	 u, max = { 10, 10 };
+	size_t			 n;
+
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "u", "x.org",
+	    "{u}a", "12345", 5), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "u", "x.org",
+	    "{u}b", "123", 3), 0);
+	/* other kinds and other accounts are not counted */
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "u", "x.org", "",
+	    "1234567", 7), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "u2", "x.org",
+	    "{u}a", "1", 1), 0);
+	assert_int_equal(store_doc_usage(f->st, DOC_PRIVATE, "u", "x.org",
+	    &u), 0);
+	assert_int_equal(u.count, 2);
+	assert_int_equal(u.bytes, 8);
+	/* offline: the bytes quota counts what is stored plus the new one */
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "123456", 6,
+	    &max, NULL), 0);
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "1234", 4,
+	    &max, NULL), 0);
+	errno = 0;
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "1", 1,
+	    &max, NULL), -1);
+	assert_int_equal(errno, EDQUOT);
+	assert_int_equal(store_offline_count(f->st, "u", "x.org", &n), 0);
+	assert_int_equal(n, 2);
+	/* a count quota alone still takes it */
+	max.bytes = SIZE_MAX;
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "1", 1,
+	    &max, NULL), 0);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1754,6 +1972,12 @@ main(int argc, char *argv[])
 		T(test_docs_later),
 		T(test_blocks),
 		T(test_account_del_cascades),
+		T(test_batch_is_one_commit),
+		T(test_batch_abort_stores_nothing),
+		T(test_batch_map_full),
+		T(test_map_grows_to_max),
+		T(test_batch_eagain_then_fits),
+		T(test_usage_and_offline_bytes),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--docs") == 0)

@@ -1,0 +1,148 @@
+/*
+ * Documents: key prefix + a kind tag + the document's name (empty for
+ * vCard and last activity), hashed like any long tail; the value is the
+ * document's bytes. A hashed private-storage name is trusted to its
+ * SHA-256: nothing lists documents, so the value does not repeat it.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "store_int.h"
+
+static char
+doc_tag(enum store_doc kind)
+{
+	switch (kind) {
+	case DOC_VCARD:
+		return 'v';
+	case DOC_PRIVATE:
+		return 'p';
+	case DOC_LAST:
+		return 'l';
+	}
+	return '\0';
+}
+
+/* the document's key in key; 0 with errno when it has none */
+static size_t
+doc_key(struct store *st, char *key, enum store_doc kind, const char *node,
+    const char *domain, const char *name)
+{
+	char	tag = doc_tag(kind);
+	size_t	plen;
+
+	if (tag == '\0') {
+		errno = EINVAL;
+		return 0;
+	}
+	if ((plen = account_prefix(st, key, node, domain)) == 0) {
+		errno = ENAMETOOLONG;
+		return 0;
+	}
+	return tail_key(st, key, plen, tag, name != NULL ? name : "");
+}
+
+struct doc_get {
+	char	**val;
+	size_t	 *len;
+};
+
+static int
+doc_read(const MDB_val *v, void *arg)
+{
+	struct doc_get	*dg = arg;
+
+	*dg->val = xmalloc(v->mv_size + 1);
+	memcpy(*dg->val, v->mv_data, v->mv_size);
+	(*dg->val)[v->mv_size] = '\0';
+	if (dg->len != NULL)
+		*dg->len = v->mv_size;
+	return 0;
+}
+
+/* deferred and batched writes are seen through their transaction */
+int
+store_doc_get(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, char **val, size_t *len)
+{
+	char		key[STORE_KEY_BUF];
+	struct doc_get	dg = { val, len };
+	MDB_val		k;
+
+	*val = NULL;
+	if (len != NULL)
+		*len = 0;
+	if ((k.mv_size = doc_key(st, key, kind, node, domain, name)) == 0) {
+		if (errno == ENAMETOOLONG)
+			errno = ENOENT;
+		return -1;
+	}
+	k.mv_data = key;
+	return store_get(st, st->docs, "doc get", &k, doc_read, &dg);
+}
+
+struct doc_write {
+	MDB_val	k, v;		/* v.mv_data NULL: delete */
+};
+
+/* deleting a document that is not there is not an error */
+static int
+doc_write_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct doc_write	*dw = arg;
+	int			 rc;
+
+	if (dw->v.mv_data != NULL)
+		return mdb_put(txn, st->docs, &dw->k, &dw->v, 0);
+	if ((rc = mdb_del(txn, st->docs, &dw->k, NULL)) == MDB_NOTFOUND)
+		rc = 0;
+	return rc;
+}
+
+static int
+doc_write(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len,
+    bool later)
+{
+	char			key[STORE_KEY_BUF];
+	struct doc_write	dw;
+
+	if ((dw.k.mv_size = doc_key(st, key, kind, node, domain,
+	    name)) == 0)
+		return val == NULL && errno == ENAMETOOLONG ? 0 : -1;
+	dw.k.mv_data = key;
+	dw.v.mv_data = (void *)val;
+	dw.v.mv_size = len;
+	return store_write(st, "doc put", doc_write_fn, &dw, later);
+}
+
+int
+store_doc_put(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len)
+{
+	return doc_write(st, kind, node, domain, name, val, len, false);
+}
+
+int
+store_doc_put_later(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len)
+{
+	return doc_write(st, kind, node, domain, name, val, len, true);
+}
+
+int
+store_doc_usage(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, struct store_usage *u)
+{
+	char	tag = doc_tag(kind);
+
+	if (tag == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	return account_usage(st, st->docs, "doc usage", tag, node, domain, u);
+}

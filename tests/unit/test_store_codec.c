@@ -1,0 +1,187 @@
+/*
+ * Unit tests for storage/store_codec.c, the record encodings alone (no
+ * LMDB): round trips, and strict decoding of damaged records.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../storage/store_codec.h"
+
+/* every byte from seed; the hashes differ in their iteration counts */
+static void
+creds_make(struct scram_creds *c, uint8_t seed)
+{
+	size_t	hlen;
+	int	h;
+
+	memset(c, 0, sizeof(*c));
+	for (h = 0; h < SCRAM_NHASH; h++) {
+		hlen = scram_hash_len((enum scram_hash)h);
+		c->h[h].iter = 4096u * (h + 1) + seed;
+		c->h[h].saltlen = SCRAM_SALT_LEN;
+		memset(c->h[h].salt, seed, SCRAM_SALT_LEN);
+		memset(c->h[h].stored_key, seed + 1, hlen);
+		memset(c->h[h].server_key, seed + 2, hlen);
+	}
+}
+
+static void
+test_ints_big_endian(void **state)
+{
+	uint8_t	b[8];
+
+	(void)state;
+	rec_put_u32(b, 0x01020304);
+	assert_memory_equal(b, "\x01\x02\x03\x04", 4);
+	assert_int_equal(rec_get_u32(b), 0x01020304);
+	rec_put_u64(b, 0x0102030405060708ULL);
+	assert_memory_equal(b, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	assert_true(rec_get_u64(b) == 0x0102030405060708ULL);
+}
+
+static void
+test_account_roundtrip(void **state)
+{
+	struct scram_creds	in, out;
+	uint8_t			rec[ACCOUNT_REC_MAX];
+	size_t			len;
+
+	(void)state;
+	creds_make(&in, 9);
+	len = rec_account_encode(rec, &in);
+	assert_true(len > 1 && len <= sizeof(rec));
+	assert_int_equal(rec[0], ACCOUNT_VERSION);
+	assert_int_equal(rec_account_decode(rec, len, &out), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+}
+
+static void
+test_account_strict(void **state)
+{
+	struct scram_creds	in, out;
+	uint8_t			rec[ACCOUNT_REC_MAX + 1];
+	size_t			len, cut;
+
+	(void)state;
+	creds_make(&in, 1);
+	len = rec_account_encode(rec, &in);
+	/* every truncation fails, and leaves nothing behind */
+	for (cut = 0; cut < len; cut++) {
+		memset(&out, 0xa5, sizeof(out));
+		assert_int_equal(rec_account_decode(rec, cut, &out), -1);
+		assert_int_equal(out.h[0].iter, 0);
+	}
+	rec[len] = 0;
+	assert_int_equal(rec_account_decode(rec, len + 1, &out), -1);
+	rec[0] = ACCOUNT_VERSION + 1;
+	assert_int_equal(rec_account_decode(rec, len, &out), -1);
+	/* credentials that would not read back are not written */
+	in.h[0].saltlen = 0;
+	assert_int_equal(rec_account_encode(rec, &in), 0);
+	creds_make(&in, 1);
+	in.h[1].iter = 0;
+	assert_int_equal(rec_account_encode(rec, &in), 0);
+}
+
+static void
+test_roster_roundtrip(void **state)
+{
+	struct roster_item	in, out;
+	uint8_t			*rec;
+	size_t			 len;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.jid = "bob@example.org";
+	in.name = "Bob";
+	in.groups[0] = "Friends";
+	in.groups[1] = "";
+	in.ngroups = 2;
+	in.sub = SUB_FROM;
+	in.ask = true;
+	in.hidden = true;
+	in.pending_xml = "<presence type='subscribe'/>";
+	in.ver = 42;
+	assert_non_null(rec = rec_roster_encode(&in, &len));
+	assert_int_equal(rec[0], ROSTER_REC_VERSION);
+	assert_true(rec_get_u64(rec + ROSTER_REC_VER_OFF) == 42);
+	assert_int_equal(rec_roster_decode(rec, len, &out), 0);
+	assert_string_equal(out.jid, in.jid);
+	assert_string_equal(out.name, in.name);
+	assert_int_equal(out.ngroups, 2);
+	assert_string_equal(out.groups[0], "Friends");
+	assert_string_equal(out.groups[1], "");
+	assert_int_equal(out.sub, SUB_FROM);
+	assert_true(out.ask && out.hidden);
+	assert_false(out.pending_in || out.preapproved);
+	assert_string_equal(out.pending_xml, in.pending_xml);
+	assert_true(out.ver == 42);
+	roster_item_clear(&out);
+	free(rec);
+
+	/* NULL strings stay NULL */
+	in.name = NULL;
+	in.pending_xml = NULL;
+	in.ngroups = 0;
+	assert_non_null(rec = rec_roster_encode(&in, &len));
+	assert_int_equal(rec_roster_decode(rec, len, &out), 0);
+	assert_null(out.name);
+	assert_null(out.pending_xml);
+	roster_item_clear(&out);
+	free(rec);
+}
+
+static void
+test_roster_strict(void **state)
+{
+	struct roster_item	in, out;
+	uint8_t			*rec;
+	size_t			 len, cut;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.jid = "a@b";
+	in.name = "n";
+	assert_non_null(rec = rec_roster_encode(&in, &len));
+	for (cut = 0; cut < len; cut++) {
+		assert_int_equal(rec_roster_decode(rec, cut, &out), -1);
+		assert_null(out.jid);
+	}
+	rec[1] = SUB_BOTH + 1;			/* unknown subscription */
+	assert_int_equal(rec_roster_decode(rec, len, &out), -1);
+	rec[1] = SUB_NONE;
+	rec[2] = 0x80;				/* unknown flag */
+	assert_int_equal(rec_roster_decode(rec, len, &out), -1);
+	rec[2] = 0;
+	rec[0] = ROSTER_REC_VERSION + 1;	/* unknown version */
+	assert_int_equal(rec_roster_decode(rec, len, &out), -1);
+	free(rec);
+
+	/* no contact, or too many groups, is no item */
+	in.jid = "";
+	assert_null(rec_roster_encode(&in, &len));
+	in.jid = "a@b";
+	in.ngroups = ROSTER_GROUPS_MAX + 1;
+	assert_null(rec_roster_encode(&in, &len));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest	tests[] = {
+		cmocka_unit_test(test_ints_big_endian),
+		cmocka_unit_test(test_account_roundtrip),
+		cmocka_unit_test(test_account_strict),
+		cmocka_unit_test(test_roster_roundtrip),
+		cmocka_unit_test(test_roster_strict),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -95,10 +95,11 @@ link_ctl_errno(uint32_t status, int *err)
 	return -1;
 }
 
-/* the one reader of the 16-byte frame header */
-static void
-link_hdr_decode(struct link_hdr *h, const unsigned char *p)
+void
+link_hdr_decode(struct link_hdr *h, const void *hdr)
 {
+	const unsigned char	*p = hdr;
+
 	memcpy(&h->len, p, 4);
 	memcpy(&h->type, p + 4, 2);
 	memcpy(&h->flags, p + 6, 2);

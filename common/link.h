@@ -132,6 +132,8 @@ struct link_peer {
 	uint32_t	instance;
 };
 
+/* the one reader of the 16-byte header (LINK_HDR_LEN bytes at hdr) */
+void		 link_hdr_decode(struct link_hdr *, const void *hdr);
 const char	*link_msg_name(uint16_t type);	/* "LINK_STANZA" or "0x1234" */
 /* minimum payload for a known type; -1 for an unknown type */
 int		 link_msg_min(uint16_t type);

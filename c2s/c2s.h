@@ -134,6 +134,7 @@ void	stream_init(void);
 /* auth.c */
 void	auth_features(struct stream *, struct buf *);
 int	auth_element(struct stream *, struct xnode *);
+/* the router's LINK_AUTH_CRED; status is an enum link_auth_status */
 void	auth_creds(struct stream *, int status, const struct scram_creds *);
 
 /* bind.c */

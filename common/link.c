@@ -431,9 +431,8 @@ link_get_stream_err(struct link_in *in, enum stream_err *e)
 {
 	uint32_t	w;
 
-	link_get_u32(in, &w);
-	*e = SERR_NONE;
-	if (!in->bad && stream_err_unwire(w, e) == -1)
+	link_get_u32(in, &w);		/* 0 once in is bad: no error */
+	if (stream_err_unwire(w, e) == -1)
 		in->bad = true;
 }
 
@@ -443,8 +442,7 @@ link_get_stanza_err(struct link_in *in, enum stanza_err *e)
 	uint32_t	w;
 
 	link_get_u32(in, &w);
-	*e = XERR_COUNT;
-	if (!in->bad && stanza_err_unwire(w, e) == -1)
+	if (stanza_err_unwire(w, e) == -1)
 		in->bad = true;
 }
 

@@ -89,13 +89,20 @@ wire_find(const uint32_t *wires, size_t n, uint32_t w)
 	return -1;
 }
 
-/* an enum value outside its list is our bug, not a peer's */
+/* entry i's wire number: an enum value outside its list is our bug */
+static uint32_t
+wire_at(const uint32_t *wires, size_t n, int i, const char *list)
+{
+	if (i < 0 || (size_t)i >= n)
+		fatalx("%s: no %s %d", __func__, list, i);
+	return wires[i];
+}
+
 uint32_t
 stream_err_wire(enum stream_err e)
 {
-	if ((unsigned)e >= nitems(stream_err_wires))
-		fatalx("%s: no stream error %d", __func__, (int)e);
-	return stream_err_wires[e];
+	return wire_at(stream_err_wires, nitems(stream_err_wires), (int)e,
+	    "stream error");
 }
 
 int
@@ -115,9 +122,8 @@ stanza_err_wire(enum stanza_err e)
 {
 	if (e == XERR_COUNT)
 		return 0;
-	if ((unsigned)e >= nitems(stanza_err_wires))
-		fatalx("%s: no stanza error %d", __func__, (int)e);
-	return stanza_err_wires[e];
+	return wire_at(stanza_err_wires, nitems(stanza_err_wires), (int)e,
+	    "stanza error");
 }
 
 int
@@ -139,9 +145,8 @@ stanza_err_unwire(uint32_t w, enum stanza_err *e)
 uint32_t
 sasl_err_wire(enum sasl_err e)
 {
-	if ((unsigned)e >= nitems(sasl_err_wires))
-		fatalx("%s: no SASL condition %d", __func__, (int)e);
-	return sasl_err_wires[e];
+	return wire_at(sasl_err_wires, nitems(sasl_err_wires), (int)e,
+	    "SASL condition");
 }
 
 int

@@ -197,120 +197,144 @@ test_link_rejects_bad_frames(void **state)
 
 /* ---- wire values ------------------------------------------------------- */
 
+enum pin_list { PIN_STREAM, PIN_STANZA, PIN_SASL };
+
 static void
 test_link_wire_numbers_pinned(void **state)
 {
 	static const struct {
-		enum stream_err	e;
-		uint32_t	w;
-		const char	*name;
-	} serr[] = {
-		{ SERR_NONE, 0, "" },
-		{ SERR_BAD_FORMAT, 1, "bad-format" },
-		{ SERR_BAD_NAMESPACE_PREFIX, 2, "bad-namespace-prefix" },
-		{ SERR_CONFLICT, 3, "conflict" },
-		{ SERR_CONNECTION_TIMEOUT, 4, "connection-timeout" },
-		{ SERR_HOST_GONE, 5, "host-gone" },
-		{ SERR_HOST_UNKNOWN, 6, "host-unknown" },
-		{ SERR_IMPROPER_ADDRESSING, 7, "improper-addressing" },
-		{ SERR_INTERNAL_SERVER_ERROR, 8, "internal-server-error" },
-		{ SERR_INVALID_FROM, 9, "invalid-from" },
-		{ SERR_INVALID_NAMESPACE, 10, "invalid-namespace" },
-		{ SERR_INVALID_XML, 11, "invalid-xml" },
-		{ SERR_NOT_AUTHORIZED, 12, "not-authorized" },
-		{ SERR_NOT_WELL_FORMED, 13, "not-well-formed" },
-		{ SERR_POLICY_VIOLATION, 14, "policy-violation" },
-		{ SERR_REMOTE_CONNECTION_FAILED, 15,
+		enum pin_list	 list;
+		int		 e;
+		uint32_t	 w;
+		const char	*name;	/* NULL: XERR_COUNT, "no error" */
+	} pin[] = {
+		{ PIN_STREAM, SERR_NONE, 0, "" },
+		{ PIN_STREAM, SERR_BAD_FORMAT, 1, "bad-format" },
+		{ PIN_STREAM, SERR_BAD_NAMESPACE_PREFIX, 2,
+		    "bad-namespace-prefix" },
+		{ PIN_STREAM, SERR_CONFLICT, 3, "conflict" },
+		{ PIN_STREAM, SERR_CONNECTION_TIMEOUT, 4,
+		    "connection-timeout" },
+		{ PIN_STREAM, SERR_HOST_GONE, 5, "host-gone" },
+		{ PIN_STREAM, SERR_HOST_UNKNOWN, 6, "host-unknown" },
+		{ PIN_STREAM, SERR_IMPROPER_ADDRESSING, 7,
+		    "improper-addressing" },
+		{ PIN_STREAM, SERR_INTERNAL_SERVER_ERROR, 8,
+		    "internal-server-error" },
+		{ PIN_STREAM, SERR_INVALID_FROM, 9, "invalid-from" },
+		{ PIN_STREAM, SERR_INVALID_NAMESPACE, 10, "invalid-namespace" },
+		{ PIN_STREAM, SERR_INVALID_XML, 11, "invalid-xml" },
+		{ PIN_STREAM, SERR_NOT_AUTHORIZED, 12, "not-authorized" },
+		{ PIN_STREAM, SERR_NOT_WELL_FORMED, 13, "not-well-formed" },
+		{ PIN_STREAM, SERR_POLICY_VIOLATION, 14, "policy-violation" },
+		{ PIN_STREAM, SERR_REMOTE_CONNECTION_FAILED, 15,
 		    "remote-connection-failed" },
-		{ SERR_RESET, 16, "reset" },
-		{ SERR_RESOURCE_CONSTRAINT, 17, "resource-constraint" },
-		{ SERR_RESTRICTED_XML, 18, "restricted-xml" },
-		{ SERR_SEE_OTHER_HOST, 19, "see-other-host" },
-		{ SERR_SYSTEM_SHUTDOWN, 20, "system-shutdown" },
-		{ SERR_UNDEFINED_CONDITION, 21, "undefined-condition" },
-		{ SERR_UNSUPPORTED_ENCODING, 22, "unsupported-encoding" },
-		{ SERR_UNSUPPORTED_FEATURE, 23, "unsupported-feature" },
-		{ SERR_UNSUPPORTED_STANZA_TYPE, 24, "unsupported-stanza-type" },
-		{ SERR_UNSUPPORTED_VERSION, 25, "unsupported-version" },
-	};
-	static const struct {
-		enum stanza_err	e;
-		uint32_t	w;
-		const char	*name;
-	} xerr[] = {
-		{ XERR_BAD_REQUEST, 1, "bad-request" },
-		{ XERR_CONFLICT, 2, "conflict" },
-		{ XERR_FEATURE_NOT_IMPLEMENTED, 3, "feature-not-implemented" },
-		{ XERR_FORBIDDEN, 4, "forbidden" },
-		{ XERR_GONE, 5, "gone" },
-		{ XERR_INTERNAL_SERVER_ERROR, 6, "internal-server-error" },
-		{ XERR_ITEM_NOT_FOUND, 7, "item-not-found" },
-		{ XERR_JID_MALFORMED, 8, "jid-malformed" },
-		{ XERR_NOT_ACCEPTABLE, 9, "not-acceptable" },
-		{ XERR_NOT_ALLOWED, 10, "not-allowed" },
-		{ XERR_NOT_AUTHORIZED, 11, "not-authorized" },
-		{ XERR_POLICY_VIOLATION, 12, "policy-violation" },
-		{ XERR_RECIPIENT_UNAVAILABLE, 13, "recipient-unavailable" },
-		{ XERR_REDIRECT, 14, "redirect" },
-		{ XERR_REGISTRATION_REQUIRED, 15, "registration-required" },
-		{ XERR_REMOTE_SERVER_NOT_FOUND, 16, "remote-server-not-found" },
-		{ XERR_REMOTE_SERVER_TIMEOUT, 17, "remote-server-timeout" },
-		{ XERR_RESOURCE_CONSTRAINT, 18, "resource-constraint" },
-		{ XERR_SERVICE_UNAVAILABLE, 19, "service-unavailable" },
-		{ XERR_SUBSCRIPTION_REQUIRED, 20, "subscription-required" },
-		{ XERR_UNDEFINED_CONDITION, 21, "undefined-condition" },
-		{ XERR_UNEXPECTED_REQUEST, 22, "unexpected-request" },
-		{ XERR_COUNT, 0, NULL },	/* "no error" */
-	};
-	static const struct {
-		enum sasl_err	e;
-		uint32_t	w;
-		const char	*name;
-	} sasl[] = {
-		{ SASLERR_NONE, 0, "" },
-		{ SASLERR_ABORTED, 1, "aborted" },
-		{ SASLERR_ACCOUNT_DISABLED, 2, "account-disabled" },
-		{ SASLERR_CREDENTIALS_EXPIRED, 3, "credentials-expired" },
-		{ SASLERR_ENCRYPTION_REQUIRED, 4, "encryption-required" },
-		{ SASLERR_INCORRECT_ENCODING, 5, "incorrect-encoding" },
-		{ SASLERR_INVALID_AUTHZID, 6, "invalid-authzid" },
-		{ SASLERR_INVALID_MECHANISM, 7, "invalid-mechanism" },
-		{ SASLERR_MALFORMED_REQUEST, 8, "malformed-request" },
-		{ SASLERR_MECHANISM_TOO_WEAK, 9, "mechanism-too-weak" },
-		{ SASLERR_NOT_AUTHORIZED, 10, "not-authorized" },
-		{ SASLERR_TEMPORARY_AUTH_FAILURE, 11,
+		{ PIN_STREAM, SERR_RESET, 16, "reset" },
+		{ PIN_STREAM, SERR_RESOURCE_CONSTRAINT, 17,
+		    "resource-constraint" },
+		{ PIN_STREAM, SERR_RESTRICTED_XML, 18, "restricted-xml" },
+		{ PIN_STREAM, SERR_SEE_OTHER_HOST, 19, "see-other-host" },
+		{ PIN_STREAM, SERR_SYSTEM_SHUTDOWN, 20, "system-shutdown" },
+		{ PIN_STREAM, SERR_UNDEFINED_CONDITION, 21,
+		    "undefined-condition" },
+		{ PIN_STREAM, SERR_UNSUPPORTED_ENCODING, 22,
+		    "unsupported-encoding" },
+		{ PIN_STREAM, SERR_UNSUPPORTED_FEATURE, 23,
+		    "unsupported-feature" },
+		{ PIN_STREAM, SERR_UNSUPPORTED_STANZA_TYPE, 24,
+		    "unsupported-stanza-type" },
+		{ PIN_STREAM, SERR_UNSUPPORTED_VERSION, 25,
+		    "unsupported-version" },
+		{ PIN_STANZA, XERR_BAD_REQUEST, 1, "bad-request" },
+		{ PIN_STANZA, XERR_CONFLICT, 2, "conflict" },
+		{ PIN_STANZA, XERR_FEATURE_NOT_IMPLEMENTED, 3,
+		    "feature-not-implemented" },
+		{ PIN_STANZA, XERR_FORBIDDEN, 4, "forbidden" },
+		{ PIN_STANZA, XERR_GONE, 5, "gone" },
+		{ PIN_STANZA, XERR_INTERNAL_SERVER_ERROR, 6,
+		    "internal-server-error" },
+		{ PIN_STANZA, XERR_ITEM_NOT_FOUND, 7, "item-not-found" },
+		{ PIN_STANZA, XERR_JID_MALFORMED, 8, "jid-malformed" },
+		{ PIN_STANZA, XERR_NOT_ACCEPTABLE, 9, "not-acceptable" },
+		{ PIN_STANZA, XERR_NOT_ALLOWED, 10, "not-allowed" },
+		{ PIN_STANZA, XERR_NOT_AUTHORIZED, 11, "not-authorized" },
+		{ PIN_STANZA, XERR_POLICY_VIOLATION, 12, "policy-violation" },
+		{ PIN_STANZA, XERR_RECIPIENT_UNAVAILABLE, 13,
+		    "recipient-unavailable" },
+		{ PIN_STANZA, XERR_REDIRECT, 14, "redirect" },
+		{ PIN_STANZA, XERR_REGISTRATION_REQUIRED, 15,
+		    "registration-required" },
+		{ PIN_STANZA, XERR_REMOTE_SERVER_NOT_FOUND, 16,
+		    "remote-server-not-found" },
+		{ PIN_STANZA, XERR_REMOTE_SERVER_TIMEOUT, 17,
+		    "remote-server-timeout" },
+		{ PIN_STANZA, XERR_RESOURCE_CONSTRAINT, 18,
+		    "resource-constraint" },
+		{ PIN_STANZA, XERR_SERVICE_UNAVAILABLE, 19,
+		    "service-unavailable" },
+		{ PIN_STANZA, XERR_SUBSCRIPTION_REQUIRED, 20,
+		    "subscription-required" },
+		{ PIN_STANZA, XERR_UNDEFINED_CONDITION, 21,
+		    "undefined-condition" },
+		{ PIN_STANZA, XERR_UNEXPECTED_REQUEST, 22,
+		    "unexpected-request" },
+		{ PIN_STANZA, XERR_COUNT, 0, NULL },
+		{ PIN_SASL, SASLERR_NONE, 0, "" },
+		{ PIN_SASL, SASLERR_ABORTED, 1, "aborted" },
+		{ PIN_SASL, SASLERR_ACCOUNT_DISABLED, 2, "account-disabled" },
+		{ PIN_SASL, SASLERR_CREDENTIALS_EXPIRED, 3,
+		    "credentials-expired" },
+		{ PIN_SASL, SASLERR_ENCRYPTION_REQUIRED, 4,
+		    "encryption-required" },
+		{ PIN_SASL, SASLERR_INCORRECT_ENCODING, 5,
+		    "incorrect-encoding" },
+		{ PIN_SASL, SASLERR_INVALID_AUTHZID, 6, "invalid-authzid" },
+		{ PIN_SASL, SASLERR_INVALID_MECHANISM, 7, "invalid-mechanism" },
+		{ PIN_SASL, SASLERR_MALFORMED_REQUEST, 8, "malformed-request" },
+		{ PIN_SASL, SASLERR_MECHANISM_TOO_WEAK, 9,
+		    "mechanism-too-weak" },
+		{ PIN_SASL, SASLERR_NOT_AUTHORIZED, 10, "not-authorized" },
+		{ PIN_SASL, SASLERR_TEMPORARY_AUTH_FAILURE, 11,
 		    "temporary-auth-failure" },
 	};
 	enum stream_err	se;
 	enum stanza_err	xe;
 	enum sasl_err	ae;
-	size_t		i;
+	size_t		i, n[3] = { 0, 0, 0 };
+	int		e;
+	const char	*name;
 
 	(void)state;
+	for (i = 0; i < nitems(pin); i++) {
+		n[pin[i].list]++;
+		switch (pin[i].list) {
+		case PIN_STREAM:
+			assert_int_equal(stream_err_wire(pin[i].e), pin[i].w);
+			assert_int_equal(stream_err_unwire(pin[i].w, &se), 0);
+			e = se;
+			name = stream_err_name(se);
+			break;
+		case PIN_STANZA:
+			assert_int_equal(stanza_err_wire(pin[i].e), pin[i].w);
+			assert_int_equal(stanza_err_unwire(pin[i].w, &xe), 0);
+			e = xe;
+			name = xe == XERR_COUNT ? NULL : stanza_err_name(xe);
+			break;
+		default:
+			assert_int_equal(sasl_err_wire(pin[i].e), pin[i].w);
+			assert_int_equal(sasl_err_unwire(pin[i].w, &ae), 0);
+			e = ae;
+			name = sasl_err_name(ae);
+			break;
+		}
+		assert_int_equal(e, pin[i].e);
+		if (pin[i].name != NULL)
+			assert_string_equal(name, pin[i].name);
+	}
 	/* every condition is listed here: a new one needs a pinned line */
-	assert_int_equal(nitems(serr), SERR_COUNT);
-	assert_int_equal(nitems(xerr), XERR_COUNT + 1);
-	assert_int_equal(nitems(sasl), SASLERR_COUNT);
-	for (i = 0; i < nitems(serr); i++) {
-		assert_int_equal(stream_err_wire(serr[i].e), serr[i].w);
-		assert_int_equal(stream_err_unwire(serr[i].w, &se), 0);
-		assert_int_equal(se, serr[i].e);
-		assert_string_equal(stream_err_name(se), serr[i].name);
-	}
-	for (i = 0; i < nitems(xerr); i++) {
-		assert_int_equal(stanza_err_wire(xerr[i].e), xerr[i].w);
-		assert_int_equal(stanza_err_unwire(xerr[i].w, &xe), 0);
-		assert_int_equal(xe, xerr[i].e);
-		if (xerr[i].name != NULL)
-			assert_string_equal(stanza_err_name(xe),
-			    xerr[i].name);
-	}
-	for (i = 0; i < nitems(sasl); i++) {
-		assert_int_equal(sasl_err_wire(sasl[i].e), sasl[i].w);
-		assert_int_equal(sasl_err_unwire(sasl[i].w, &ae), 0);
-		assert_int_equal(ae, sasl[i].e);
-		assert_string_equal(sasl_err_name(ae), sasl[i].name);
-	}
+	assert_int_equal(n[PIN_STREAM], SERR_COUNT);
+	assert_int_equal(n[PIN_STANZA], XERR_COUNT + 1);
+	assert_int_equal(n[PIN_SASL], SASLERR_COUNT);
 	/* numbers no condition has are refused, not clamped */
 	assert_int_equal(stream_err_unwire(26, &se), -1);
 	assert_int_equal(stream_err_unwire(UINT32_MAX, &se), -1);

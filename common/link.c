@@ -426,24 +426,31 @@ link_get_stanza(struct link_in *in, struct link_stanza *ls)
 		in->bad = true;
 }
 
+/* a u32 that unwire maps to a value; an unknown number makes in bad */
+static int
+link_get_wire(struct link_in *in, int (*unwire)(uint32_t), int none)
+{
+	uint32_t	w;
+	int		v;
+
+	link_get_u32(in, &w);
+	if ((v = unwire(w)) == -1) {
+		in->bad = true;
+		return none;
+	}
+	return v;
+}
+
 void
 link_get_stream_err(struct link_in *in, enum stream_err *e)
 {
-	uint32_t	w;
-
-	link_get_u32(in, &w);		/* 0 once in is bad: no error */
-	if (stream_err_unwire(w, e) == -1)
-		in->bad = true;
+	*e = (enum stream_err)link_get_wire(in, stream_err_unwire, SERR_NONE);
 }
 
 void
 link_get_stanza_err(struct link_in *in, enum stanza_err *e)
 {
-	uint32_t	w;
-
-	link_get_u32(in, &w);
-	if (stanza_err_unwire(w, e) == -1)
-		in->bad = true;
+	*e = (enum stanza_err)link_get_wire(in, stanza_err_unwire, XERR_COUNT);
 }
 
 bool

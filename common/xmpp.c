@@ -106,15 +106,9 @@ stream_err_wire(enum stream_err e)
 }
 
 int
-stream_err_unwire(uint32_t w, enum stream_err *e)
+stream_err_unwire(uint32_t w)
 {
-	int	i;
-
-	if ((i = wire_find(stream_err_wires, nitems(stream_err_wires),
-	    w)) == -1)
-		return -1;
-	*e = (enum stream_err)i;
-	return 0;
+	return wire_find(stream_err_wires, nitems(stream_err_wires), w);
 }
 
 uint32_t
@@ -127,19 +121,11 @@ stanza_err_wire(enum stanza_err e)
 }
 
 int
-stanza_err_unwire(uint32_t w, enum stanza_err *e)
+stanza_err_unwire(uint32_t w)
 {
-	int	i;
-
-	if (w == 0) {
-		*e = XERR_COUNT;
-		return 0;
-	}
-	if ((i = wire_find(stanza_err_wires, nitems(stanza_err_wires),
-	    w)) == -1)
-		return -1;
-	*e = (enum stanza_err)i;
-	return 0;
+	if (w == 0)
+		return XERR_COUNT;
+	return wire_find(stanza_err_wires, nitems(stanza_err_wires), w);
 }
 
 uint32_t
@@ -150,14 +136,9 @@ sasl_err_wire(enum sasl_err e)
 }
 
 int
-sasl_err_unwire(uint32_t w, enum sasl_err *e)
+sasl_err_unwire(uint32_t w)
 {
-	int	i;
-
-	if ((i = wire_find(sasl_err_wires, nitems(sasl_err_wires), w)) == -1)
-		return -1;
-	*e = (enum sasl_err)i;
-	return 0;
+	return wire_find(sasl_err_wires, nitems(sasl_err_wires), w);
 }
 
 int

@@ -114,15 +114,15 @@ const char	*sasl_err_name(enum sasl_err);
 
 /*
  * Wire numbers. The encoders take any value of the enum (XERR_COUNT, "no
- * error", is 0); the decoders return 0, or -1 for a number no condition
- * has (0 decodes to SERR_NONE, XERR_COUNT and SASLERR_NONE).
+ * error", is 0); the decoders return the condition, or -1 for a number no
+ * condition has (0 decodes to SERR_NONE, XERR_COUNT and SASLERR_NONE).
  */
 uint32_t	 stream_err_wire(enum stream_err);
-int		 stream_err_unwire(uint32_t, enum stream_err *);
+int		 stream_err_unwire(uint32_t);
 uint32_t	 stanza_err_wire(enum stanza_err);
-int		 stanza_err_unwire(uint32_t, enum stanza_err *);
+int		 stanza_err_unwire(uint32_t);
 uint32_t	 sasl_err_wire(enum sasl_err);
-int		 sasl_err_unwire(uint32_t, enum sasl_err *);
+int		 sasl_err_unwire(uint32_t);
 
 /*
  * Stanza kinds and types, as the routing envelope of a link frame carries

@@ -110,18 +110,17 @@ bind_element(struct stream *st, struct xnode *el, struct arena *a)
 
 /* the router's answer to LINK_SESS_BEGIN */
 void
-bind_result(struct stream *st, uint32_t status, const char *jid)
+bind_result(struct stream *st, enum stanza_err err, const char *jid)
 {
 	struct buf	*b = &c2s.scratch;
-	enum stanza_err	 err;
 
 	buf_reset(b);
 	buf_puts(b, "<iq type='");
-	buf_puts(b, status == 0 ? "result" : "error");
+	buf_puts(b, err == XERR_COUNT ? "result" : "error");
 	buf_puts(b, "' id='");
 	xml_escape(b, st->bind_id, strlen(st->bind_id));
 	buf_puts(b, "'><bind xmlns='" NS_BIND "'>");
-	if (status == 0) {
+	if (err == XERR_COUNT) {
 		buf_puts(b, "<jid>");
 		xml_escape(b, jid, strlen(jid));
 		buf_puts(b, "</jid></bind></iq>");
@@ -135,9 +134,6 @@ bind_result(struct stream *st, uint32_t status, const char *jid)
 		log_info("%016llx bound jid=%s", (unsigned long long)st->sid,
 		    log_escs(jid));
 	} else {
-		/* status is the stanza error plus one */
-		err = status - 1 < XERR_COUNT ? (enum stanza_err)(status - 1) :
-		    XERR_INTERNAL_SERVER_ERROR;
 		buf_printf(b, "</bind><error type='%s'><%s xmlns='"
 		    NS_STANZAS "'/></error></iq>", stanza_err_type(err),
 		    stanza_err_name(err));

@@ -68,6 +68,7 @@ struct stream {
 	char			*node;		/* after SASL */
 	char			*jid;		/* full JID once bound */
 	char			*bind_id;	/* the bind IQ's id */
+	uint32_t		 auth_req;	/* LINK_AUTH_GET in flight */
 	char			*reg_id;	/* XEP-0077 IQ awaiting the
 						   router; NULL if none */
 	struct sasl		*sasl;
@@ -133,19 +134,21 @@ void	stream_init(void);
 /* auth.c */
 void	auth_features(struct stream *, struct buf *);
 int	auth_element(struct stream *, struct xnode *);
+/* the router's LINK_AUTH_CRED; status is an enum link_auth_status */
 void	auth_creds(struct stream *, int status, const struct scram_creds *);
 
 /* bind.c */
 void	bind_features(struct stream *, struct buf *);
 int	bind_element(struct stream *, struct xnode *, struct arena *);
-void	bind_result(struct stream *, uint32_t status, const char *jid);
+/* the router's LINK_SESS_BOUND: XERR_COUNT when bound */
+void	bind_result(struct stream *, enum stanza_err, const char *jid);
 
 /* register.c: XEP-0077 in-band registration before authentication */
 void	register_features(struct stream *, struct buf *);
 /* 0 when el was a registration IQ (answered or sent on), 1 if not */
 int	register_element(struct stream *, struct xnode *, struct arena *);
-/* the router's LINK_REG_RESULT (status 0, or stanza error + 1) */
-void	register_result(struct stream *, uint32_t status);
+/* the router's LINK_REG_RESULT: XERR_COUNT when created */
+void	register_result(struct stream *, enum stanza_err);
 
 /* limits.c */
 /* the address key of the socket's peer: IPv4, or the IPv6 /64 */

@@ -196,20 +196,17 @@ register_element(struct stream *st, struct xnode *el, struct arena *a)
 }
 
 void
-register_result(struct stream *st, uint32_t status)
+register_result(struct stream *st, enum stanza_err cond)
 {
 	struct arena	 a;
 	struct xnode	*iq;
-	int		 err = -1;
+	int		 err = cond == XERR_COUNT ? -1 : (int)cond;
 
 	if (st->reg_id == NULL) {
 		log_debug("%016llx registration result for no request",
 		    (unsigned long long)st->sid);
 		return;
 	}
-	if (status != 0)
-		err = status - 1 < XERR_COUNT ? (int)(status - 1) :
-		    XERR_INTERNAL_SERVER_ERROR;
 	log_info("%016llx register result=%s", (unsigned long long)st->sid,
 	    err == -1 ? "ok" : stanza_err_name((enum stanza_err)err));
 	arena_init(&a);

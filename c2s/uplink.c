@@ -20,6 +20,14 @@
 
 #define UPLINK_RETRY	0.5	/* seconds between connection attempts */
 
+static uint32_t	uplink_next_req;	/* LINK_AUTH_GET request ids */
+
+/*
+ * How a reply finds its request (docs/internals.md): AUTH_CRED by its
+ * request id, since a stream may start SASL again while an old lookup is
+ * in flight; SESS_BOUND and REG_RESULT by session id and state, since a
+ * stream has at most one of each in flight and the link keeps order.
+ */
 static int
 uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
     void *ctx)
@@ -28,54 +36,53 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	struct stream		*st;
 	struct scram_creds	 creds;
 	struct link_stanza	 ls;
-	uint32_t		 u32, ver, role, inst;
+	enum stanza_err		 err;
+	enum stream_err		 cond;
+	uint32_t		 u32, req;
 	char			 jid[JID_STR_MAX + 1];
 
 	(void)ctx;
+	if (!l->hello_heard)
+		return link_hello_recv(l, h, payload,
+		    LINK_ROLE_BIT(LINK_ROLE_ROUTER), LINK_ROLE_C2S);
 	link_in_init(&in, payload, h->len);
-	if (h->type == LINK_HELLO) {
-		link_get_u32(&in, &ver);
-		link_get_u32(&in, &role);
-		link_get_u32(&in, &inst);
-		if (ver != LINK_VERSION)
-			return link_fail(l, "router speaks link version %u, "
-			    "we speak %u", ver, LINK_VERSION);
-		return 0;
-	}
 	st = stream_find(h->sid);
 	switch (h->type) {
 	case LINK_AUTH_CRED:
+		memset(&creds, 0, sizeof(creds));
+		link_get_u32(&in, &req);
 		link_get_u32(&in, &u32);
-		if (u32 == 0 && cred_get(&in, &creds) == -1)
+		if (u32 == LINK_AUTH_OK && cred_get(&in, &creds) == -1)
 			return -1;
-		if (!link_in_done(&in))
+		if (!link_in_done(&in) || u32 > LINK_AUTH_FAILED)
 			return -1;
-		if (st == NULL || st->state != ST_AUTH_WAIT) {
-			log_debug("%016llx credentials for a gone stream",
+		if (st == NULL || st->state != ST_AUTH_WAIT ||
+		    req != st->auth_req) {
+			log_debug("%016llx credentials for no lookup in flight",
 			    (unsigned long long)h->sid);
+			explicit_bzero(&creds, sizeof(creds));
 			return 0;
 		}
-		auth_creds(st, u32 > 2 ? 2 : (int)u32, &creds);
+		st->auth_req = 0;
+		auth_creds(st, (int)u32, &creds);
 		explicit_bzero(&creds, sizeof(creds));
 		return 0;
 	case LINK_SESS_BOUND:
-		link_get_u32(&in, &u32);
+		link_get_stanza_err(&in, &err);
 		link_get_str(&in, jid, sizeof(jid));
 		if (!link_in_done(&in))
 			return -1;
 		if (st != NULL && st->state == ST_BIND_WAIT)
-			bind_result(st, u32, jid);
+			bind_result(st, err, jid);
 		return 0;
 	case LINK_SESS_KICK:
-		link_get_u32(&in, &u32);
-		if (!link_in_done(&in))
+		link_get_stream_err(&in, &cond);
+		if (!link_in_done(&in) || cond == SERR_NONE)
 			return -1;
 		if (st != NULL) {
 			/* the router already forgot this session */
 			st->registered = false;
-			stream_error(st, u32 > SERR_NONE && u32 < SERR_COUNT ?
-			    (enum stream_err)u32 : SERR_UNDEFINED_CONDITION,
-			    u32 == SERR_CONFLICT ?
+			stream_error(st, cond, cond == SERR_CONFLICT ?
 			    "replaced by a new session" : NULL);
 		}
 		return 0;
@@ -104,11 +111,11 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		}
 		return link_in_done(&in) ? 0 : -1;
 	case LINK_REG_RESULT:
-		link_get_u32(&in, &u32);
+		link_get_stanza_err(&in, &err);
 		if (!link_in_done(&in))
 			return -1;
 		if (st != NULL)
-			register_result(st, u32);
+			register_result(st, err);
 		return 0;
 	default:
 		log_warnx("router sent unexpected %s", link_msg_name(h->type));
@@ -175,12 +182,12 @@ uplink_fail_pending(void)
 	map_foreach(c2s.streams, uplink_collect_pending, &p);
 	for (i = 0; i < p.n; i++) {
 		if (p.v[i]->reg_id != NULL)
-			register_result(p.v[i], XERR_INTERNAL_SERVER_ERROR + 1);
-		if (p.v[i]->state == ST_AUTH_WAIT)
-			auth_creds(p.v[i], 2, NULL);
-		else if (p.v[i]->state == ST_BIND_WAIT)
-			bind_result(p.v[i], XERR_INTERNAL_SERVER_ERROR + 1,
-			    NULL);
+			register_result(p.v[i], XERR_INTERNAL_SERVER_ERROR);
+		if (p.v[i]->state == ST_AUTH_WAIT) {
+			p.v[i]->auth_req = 0;
+			auth_creds(p.v[i], LINK_AUTH_FAILED, NULL);
+		} else if (p.v[i]->state == ST_BIND_WAIT)
+			bind_result(p.v[i], XERR_INTERNAL_SERVER_ERROR, NULL);
 	}
 	free(p.v);
 }
@@ -240,7 +247,12 @@ uplink_auth_get(struct stream *st, const char *node)
 {
 	struct link_out	m;
 
+	/* 0 is never an id: a stream with auth_req 0 waits for none */
+	if (++uplink_next_req == 0)
+		uplink_next_req = 1;
+	st->auth_req = uplink_next_req;
 	link_begin(&m, c2s.up, LINK_AUTH_GET, st->sid);
+	link_put_u32(&m, st->auth_req);
 	link_put_str(&m, node);
 	link_put_str(&m, st->domain);
 	link_end(&m);

@@ -2,7 +2,8 @@
  * SCRAM credentials on the wire (LINK_AUTH_CRED, LINK_CTL_ADDUSER,
  * LINK_CTL_PASSWD): per hash, SHA-1 then SHA-256, u32 iter, str salt,
  * str stored_key, str server_key. One encoder and one decoder, so the
- * router, c2s and parleyctl cannot drift apart.
+ * router, c2s and parleyctl cannot drift apart (parleyctl builds its
+ * frames in a plain buffer: link_begin_buf).
  */
 #ifndef PARLEY_CREDWIRE_H
 #define PARLEY_CREDWIRE_H
@@ -13,14 +14,11 @@
 #include "link.h"
 #include "scram.h"
 
-/* LINK_CTL_REPLY header flag: more replies to the same request follow */
-#define LINK_CTL_MORE		0x0001
-
 /* longest encoding: per hash u32 iter and three str (u32 length + bytes) */
 #define CRED_WIRE_MAX		(SCRAM_NHASH * \
 	(4 + 4 + SCRAM_SALT_MAX + 2 * (4 + SCRAM_KEY_MAX)))
 
-/* appends creds to a frame being built on a link */
+/* appends creds to a frame being built */
 void	 cred_put(struct link_out *, const struct scram_creds *);
 /*
  * Reads creds and checks them (iterations 1..SCRAM_ITER_MAX, salt 1..
@@ -28,10 +26,5 @@ void	 cred_put(struct link_out *, const struct scram_creds *);
  * with in marked bad, so a later link_in_done() fails too.
  */
 int	 cred_get(struct link_in *, struct scram_creds *);
-/*
- * The same encoding into a flat buffer, for blocking tools without a
- * struct link. Returns the bytes written, or 0 if max is too small.
- */
-size_t	 cred_encode(uint8_t *out, size_t max, const struct scram_creds *);
 
 #endif

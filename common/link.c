@@ -63,19 +63,67 @@ link_msg_min(uint16_t type)
 	return (d = link_desc(type)) != NULL ? d->min : -1;
 }
 
+static const struct {
+	uint32_t	status;
+	int		err;
+} link_ctl_statuses[] = {
+#define LINK_CTL_DESC(e, v, err)	{ v, err },
+	LINK_CTL_STATUSES(LINK_CTL_DESC)
+};
+
+uint32_t
+link_ctl_status(int err)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(link_ctl_statuses); i++)
+		if (link_ctl_statuses[i].err == err)
+			return link_ctl_statuses[i].status;
+	return LINK_CTL_FAILED;		/* the reply's text says which */
+}
+
+int
+link_ctl_errno(uint32_t status, int *err)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(link_ctl_statuses); i++)
+		if (link_ctl_statuses[i].status == status) {
+			*err = link_ctl_statuses[i].err;
+			return 0;
+		}
+	return -1;
+}
+
+void
+link_hdr_decode(struct link_hdr *h, const void *hdr)
+{
+	const unsigned char	*p = hdr;
+
+	memcpy(&h->len, p, 4);
+	memcpy(&h->type, p + 4, 2);
+	memcpy(&h->flags, p + 6, 2);
+	memcpy(&h->sid, p + 8, 8);
+	h->len = be32toh(h->len);
+	h->type = be16toh(h->type);
+	h->flags = be16toh(h->flags);
+	h->sid = be64toh(h->sid);
+}
+
 /* ---- building ------------------------------------------------------------ */
 
 void
-link_begin(struct link_out *m, struct link *l, uint16_t type, uint64_t sid)
+link_begin_buf(struct link_out *m, struct buf *b, uint16_t type,
+    uint64_t sid)
 {
 	char	*w;
 
-	m->l = l;
-	m->b = &l->out;
+	m->l = NULL;
+	m->b = b;
 	m->type = type;
-	m->start = buf_avail(&l->out);
-	m->fail = l->failed;
-	if (m->fail || (w = buf_reserve(&l->out, LINK_HDR_LEN)) == NULL) {
+	m->start = buf_avail(b);
+	m->fail = false;
+	if ((w = buf_reserve(b, LINK_HDR_LEN)) == NULL) {
 		m->fail = true;
 		return;
 	}
@@ -86,7 +134,15 @@ link_begin(struct link_out *m, struct link *l, uint16_t type, uint64_t sid)
 	memset(w + 6, 0, 2);
 	sid = htobe64(sid);
 	memcpy(w + 8, &sid, 8);
-	buf_commit(&l->out, LINK_HDR_LEN);
+	buf_commit(b, LINK_HDR_LEN);
+}
+
+void
+link_begin(struct link_out *m, struct link *l, uint16_t type, uint64_t sid)
+{
+	link_begin_buf(m, &l->out, type, sid);
+	m->l = l;
+	m->fail = m->fail || l->failed;
 }
 
 void
@@ -160,12 +216,32 @@ link_put_str(struct link_out *m, const char *s)
 }
 
 void
+link_put_stream_err(struct link_out *m, enum stream_err e)
+{
+	link_put_u32(m, stream_err_wire(e));
+}
+
+void
+link_put_stanza_err(struct link_out *m, enum stanza_err e)
+{
+	link_put_u32(m, stanza_err_wire(e));
+}
+
+void
+link_put_hello(struct link_out *m, enum link_role role, uint32_t instance)
+{
+	link_put_u32(m, LINK_VERSION);
+	link_put_u32(m, role);
+	link_put_u32(m, instance);
+}
+
+void
 link_set_flags(struct link_out *m, uint16_t flags)
 {
 	if (m->fail)
 		return;
 	flags = htobe16(flags);
-	memcpy(m->l->out.data + m->l->out.off + m->start + 6, &flags, 2);
+	memcpy(m->b->data + m->b->off + m->start + 6, &flags, 2);
 }
 
 static void
@@ -182,35 +258,39 @@ int
 link_end(struct link_out *m)
 {
 	struct link	*l = m->l;
+	struct buf	*b = m->b;
 	size_t		 plen = 0;
 	uint32_t	 len;
 
 	if (!m->fail) {
-		plen = buf_avail(&l->out) - m->start - LINK_HDR_LEN;
+		plen = buf_avail(b) - m->start - LINK_HDR_LEN;
 		if (plen > LINK_MAX_PAYLOAD) {
 			/*
 			 * One frame too large is that frame's problem, not
 			 * the link's: it is dropped, the caller told, and
 			 * every other session on the link goes on.
 			 */
-			l->out.len = l->out.off + m->start;
+			b->len = b->off + m->start;
 			log_warnx("%s: a %s of %zu bytes is over the frame "
-			    "limit; dropped", l->name, link_msg_name(m->type),
-			    plen);
+			    "limit; dropped", l != NULL ? l->name : "link",
+			    link_msg_name(m->type), plen);
 			errno = EMSGSIZE;
 			return -1;
 		}
 	}
 	if (m->fail) {
 		/* drop the partial frame so the queue stays well-formed */
-		if (buf_avail(&l->out) > m->start)
-			l->out.len = l->out.off + m->start;
-		if (!l->failed)
+		if (buf_avail(b) > m->start)
+			b->len = b->off + m->start;
+		if (l != NULL && !l->failed)
 			link_fail(l, "output queue over its cap");
+		errno = EMSGSIZE;
 		return -1;
 	}
 	len = htobe32((uint32_t)plen);
-	memcpy(l->out.data + l->out.off + m->start, &len, 4);
+	memcpy(b->data + b->off + m->start, &len, 4);
+	if (l == NULL)
+		return 0;
 	log_trace(TRACE_LINK, "%s: send %s len=%zu", l->name,
 	    link_msg_name(m->type), plen);
 	link_mark_dirty(l);
@@ -346,10 +426,76 @@ link_get_stanza(struct link_in *in, struct link_stanza *ls)
 		in->bad = true;
 }
 
+/* a u32 that unwire maps to a value; an unknown number makes in bad */
+static int
+link_get_wire(struct link_in *in, int (*unwire)(uint32_t), int none)
+{
+	uint32_t	w;
+	int		v;
+
+	link_get_u32(in, &w);
+	if ((v = unwire(w)) == -1) {
+		in->bad = true;
+		return none;
+	}
+	return v;
+}
+
+void
+link_get_stream_err(struct link_in *in, enum stream_err *e)
+{
+	*e = (enum stream_err)link_get_wire(in, stream_err_unwire, SERR_NONE);
+}
+
+void
+link_get_stanza_err(struct link_in *in, enum stanza_err *e)
+{
+	*e = (enum stanza_err)link_get_wire(in, stanza_err_unwire, XERR_COUNT);
+}
+
 bool
 link_in_done(const struct link_in *in)
 {
 	return !in->bad && in->left == 0;
+}
+
+int
+link_hello_parse(const struct link_hdr *h, const char *payload,
+    unsigned roles, struct link_peer *peer, char *why, size_t whylen)
+{
+	struct link_in	in;
+
+	memset(peer, 0, sizeof(*peer));
+	if (h->type != LINK_HELLO) {
+		snprintf(why, whylen, "expected LINK_HELLO, got %s",
+		    link_msg_name(h->type));
+		return -1;
+	}
+	link_in_init(&in, payload, h->len);
+	link_get_u32(&in, &peer->version);
+	if (!in.bad && peer->version != LINK_VERSION) {
+		snprintf(why, whylen, "peer speaks link version %u, we speak "
+		    "%u", peer->version, LINK_VERSION);
+		return -1;
+	}
+	link_get_u32(&in, &peer->role);
+	link_get_u32(&in, &peer->instance);
+	if (!link_in_done(&in)) {
+		snprintf(why, whylen, "bad LINK_HELLO");
+		return -1;
+	}
+	if (peer->role < LINK_ROLE_C2S || peer->role > LINK_ROLE_ROUTER ||
+	    !(roles & LINK_ROLE_BIT(peer->role))) {
+		snprintf(why, whylen, "role %u not expected here", peer->role);
+		return -1;
+	}
+	if (peer->role == LINK_ROLE_C2S ? peer->instance < 1 ||
+	    peer->instance > LINK_INSTANCE_MAX : peer->instance != 0) {
+		snprintf(why, whylen, "instance %u for role %u",
+		    peer->instance, peer->role);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the link object ----------------------------------------------------- */
@@ -391,14 +537,7 @@ link_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	while (!l->failed && !l->paused && buf_avail(&l->in) >= LINK_HDR_LEN) {
 		p = (const unsigned char *)buf_rptr(&l->in);
-		memcpy(&h.len, p, 4);
-		memcpy(&h.type, p + 4, 2);
-		memcpy(&h.flags, p + 6, 2);
-		memcpy(&h.sid, p + 8, 8);
-		h.len = be32toh(h.len);
-		h.type = be16toh(h.type);
-		h.flags = be16toh(h.flags);
-		h.sid = be64toh(h.sid);
+		link_hdr_decode(&h, p);
 		if (h.len > LINK_MAX_PAYLOAD) {
 			link_fail(l, "frame of %u bytes over the limit", h.len);
 			return;
@@ -572,10 +711,32 @@ link_hello(struct link *l, enum link_role role, uint32_t instance)
 	struct link_out	m;
 
 	link_begin(&m, l, LINK_HELLO, 0);
-	link_put_u32(&m, LINK_VERSION);
-	link_put_u32(&m, role);
-	link_put_u32(&m, instance);
-	link_end(&m);
+	link_put_hello(&m, role, instance);
+	if (link_end(&m) == 0)
+		l->hello_sent = true;
+}
+
+int
+link_hello_recv(struct link *l, const struct link_hdr *h,
+    const char *payload, unsigned roles, enum link_role self)
+{
+	char	why[96];
+
+	if (link_hello_parse(h, payload, roles, &l->peer, why,
+	    sizeof(why)) == -1) {
+		/*
+		 * A failed link is never flushed by the loop, so the
+		 * answer is written now; a few bytes fit in any socket.
+		 */
+		if (h->type == LINK_HELLO && !l->hello_sent &&
+		    l->peer.version != LINK_VERSION) {
+			link_hello(l, self, 0);
+			link_flush(l);
+		}
+		return link_fail(l, "%s", why);
+	}
+	l->hello_heard = true;
+	return 0;
 }
 
 /* ---- blocking helpers (parleyctl) ---------------------------------------- */
@@ -628,14 +789,7 @@ link_read_frame(int fd, struct link_hdr *h, char **payload)
 	*payload = NULL;
 	if (read_full(fd, hdr, sizeof(hdr)) == -1)
 		return -1;
-	memcpy(&h->len, hdr, 4);
-	memcpy(&h->type, hdr + 4, 2);
-	memcpy(&h->flags, hdr + 6, 2);
-	memcpy(&h->sid, hdr + 8, 8);
-	h->len = be32toh(h->len);
-	h->type = be16toh(h->type);
-	h->flags = be16toh(h->flags);
-	h->sid = be64toh(h->sid);
+	link_hdr_decode(h, hdr);
 	if (h->len > LINK_MAX_PAYLOAD) {
 		errno = EPROTO;
 		return -1;

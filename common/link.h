@@ -1,9 +1,11 @@
 /*
- * Framed links between processes (c2s <-> router, parleyctl <-> router).
+ * Framed links between processes (c2s, s2s and parleyctl <-> router).
  * Every frame: a 16-byte header in network byte order -- len (u32, payload
  * bytes), type (u16), flags (u16), sid (u64 session id) -- then the payload.
  * Payload fields: u8/u16/u32/u64 in network byte order; str is a u32 length
- * (0xffffffff for NULL) then the bytes (no NUL). See docs/internals.md.
+ * (0xffffffff for NULL) then the bytes (no NUL). Statuses and conditions
+ * travel as fixed numbers (xmpp.h, below), never as enum ordinals. See
+ * docs/internals.md, which also says how each reply finds its request.
  */
 #ifndef PARLEY_LINK_H
 #define PARLEY_LINK_H
@@ -15,23 +17,48 @@
 #include <ev.h>
 
 #include "buf.h"
+#include "xmpp.h"
 
-#define LINK_VERSION		3
+#define LINK_VERSION		4
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
 #define LINK_STANZA_MAX		(LINK_MAX_PAYLOAD - 8192)
 
-enum link_role { LINK_ROLE_C2S = 1, LINK_ROLE_CTL = 2, LINK_ROLE_S2S = 3 };
+/* who speaks in a LINK_HELLO; fixed on the wire */
+enum link_role {
+	LINK_ROLE_C2S = 1,
+	LINK_ROLE_CTL = 2,
+	LINK_ROLE_S2S = 3,
+	LINK_ROLE_ROUTER = 4
+};
+#define LINK_ROLE_BIT(r)	(1u << (r))
+/* a c2s instance is the top 16 bits of its session ids; 0 for the others */
+#define LINK_INSTANCE_MAX	0xffff
 
-/* stanza kinds and types in the routing envelope */
-enum stanza_kind { KIND_MESSAGE = 1, KIND_PRESENCE = 2, KIND_IQ = 3 };
-/* per kind; 0 is the default type (normal message, available presence) */
-enum { MSG_NORMAL, MSG_CHAT, MSG_GROUPCHAT, MSG_HEADLINE, MSG_ERROR };
-enum { PRES_AVAILABLE, PRES_UNAVAILABLE, PRES_SUBSCRIBE, PRES_SUBSCRIBED,
-	PRES_UNSUBSCRIBE, PRES_UNSUBSCRIBED, PRES_PROBE, PRES_ERROR };
-enum { IQ_GET, IQ_SET, IQ_RESULT, IQ_ERROR };
-#define STANZA_TYPE_BAD	0xff
+/* LINK_AUTH_CRED status; fixed on the wire */
+enum link_auth_status {
+	LINK_AUTH_OK = 0,
+	LINK_AUTH_NO_USER = 1,
+	LINK_AUTH_FAILED = 2		/* storage trouble: try again later */
+};
+
+/*
+ * LINK_CTL_REPLY status: fixed numbers rather than errno values, which
+ * differ between systems. X(enum, wire value, errno)
+ */
+#define LINK_CTL_STATUSES(X)						\
+	X(LINK_CTL_OK,		0, 0)					\
+	X(LINK_CTL_EXISTS,	1, EEXIST)				\
+	X(LINK_CTL_NO_ACCOUNT,	2, ENOENT)				\
+	X(LINK_CTL_FULL,	3, ENOSPC)				\
+	X(LINK_CTL_INVALID,	4, EINVAL)				\
+	X(LINK_CTL_FAILED,	5, EIO)
+#define LINK_CTL_ENUM(e, v, err)	e = v,
+enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
+
+/* LINK_CTL_REPLY header flag: more replies to the same request follow */
+#define LINK_CTL_MORE		0x0001
 
 /*
  * X(enum, value, minimum payload)
@@ -41,27 +68,32 @@ enum { IQ_GET, IQ_SET, IQ_RESULT, IQ_ERROR };
  *   0x03xx  parleyctl <-> router (control)
  */
 #define LINK_TYPES(X)							\
-	/* u32 version, u32 role, u32 instance */			\
+	/* both ways, first on every link: u32 version (first in every */ \
+	/*   version), u32 role, u32 instance */			\
 	X(LINK_HELLO,		0x0001, 12)				\
-	/* c2s->router, sid = session: str user (nodeprepped), str domain */ \
-	X(LINK_AUTH_GET,	0x0101, 8)				\
-	/* router->c2s: u32 status (0 ok, 1 no such user, 2 failure), */ \
-	/*   if ok per hash SHA-1, SHA-256: u32 iter, str salt, */	\
-	/*   str stored_key, str server_key */				\
-	X(LINK_AUTH_CRED,	0x0102, 4)				\
+	/* c2s->router, sid = session: u32 request id, */		\
+	/*   str user (nodeprepped), str domain */			\
+	X(LINK_AUTH_GET,	0x0101, 12)				\
+	/* router->c2s: u32 request id (AUTH_GET's), */			\
+	/*   u32 status (enum link_auth_status), if ok per hash */	\
+	/*   SHA-1, SHA-256: u32 iter, str salt, str stored_key, */	\
+	/*   str server_key */						\
+	X(LINK_AUTH_CRED,	0x0102, 8)				\
 	/* c2s->router: str full jid, u32 flags (reserved) */		\
 	X(LINK_SESS_BEGIN,	0x0103, 8)				\
-	/* router->c2s: u32 status (0 ok, else stanza error + 1), str jid */ \
+	/* router->c2s: u32 stanza error (wire number, 0: bound), */	\
+	/*   str jid */							\
 	X(LINK_SESS_BOUND,	0x0104, 8)				\
 	/* c2s->router: the session is gone (no payload) */		\
 	X(LINK_SESS_END,	0x0105, 0)				\
 	/* router->c2s: close the session with u32 stream error */	\
+	/*   (wire number, never 0) */					\
 	X(LINK_SESS_KICK,	0x0106, 4)				\
 	/* c2s->router, sid = stream: in-band registration (XEP-0077): */ \
 	/*   str node (nodeprepped), str domain, str client address, */	\
 	/*   then the creds as in LINK_AUTH_CRED */			\
 	X(LINK_REG_ADD,		0x0107, 12)				\
-	/* router->c2s: u32 status (0 ok, else stanza error + 1) */	\
+	/* router->c2s: u32 stanza error (wire number, 0: created) */	\
 	X(LINK_REG_RESULT,	0x0108, 4)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
@@ -71,14 +103,16 @@ enum { IQ_GET, IQ_SET, IQ_RESULT, IQ_ERROR };
 	/*   (presence fan-out): the LINK_STANZA envelope and xml, */	\
 	/*   then u32 count and count u64 session ids */		\
 	X(LINK_STANZA_MULTI,	0x0202, 24)				\
-	/* ctl->router: str jid, then the creds as in LINK_AUTH_CRED */	\
+	/* ctl->router, sid = request id: str jid, then the creds as */	\
+	/*   in LINK_AUTH_CRED */					\
 	X(LINK_CTL_ADDUSER,	0x0301, 4)				\
 	X(LINK_CTL_PASSWD,	0x0302, 4)				\
-	/* ctl->router: str jid */					\
+	/* ctl->router, sid = request id: str jid */			\
 	X(LINK_CTL_DELUSER,	0x0303, 4)				\
-	/* ctl->router: str domain (NULL: all) */			\
+	/* ctl->router, sid = request id: str domain (NULL: all) */	\
 	X(LINK_CTL_LIST,	0x0304, 4)				\
-	/* router->ctl: u32 status (0 ok, errno otherwise), str text */	\
+	/* router->ctl, sid = the request's: u32 status */		\
+	/*   (LINK_CTL_STATUSES), str text; flags LINK_CTL_MORE */	\
 	X(LINK_CTL_REPLY,	0x0305, 8)
 
 #define LINK_ENUM(e, v, m)	e = v,
@@ -91,9 +125,22 @@ struct link_hdr {
 	uint64_t	sid;
 };
 
+/* what the peer said in its LINK_HELLO */
+struct link_peer {
+	uint32_t	version;
+	uint32_t	role;		/* enum link_role */
+	uint32_t	instance;
+};
+
+/* the one reader of the 16-byte header (LINK_HDR_LEN bytes at hdr) */
+void		 link_hdr_decode(struct link_hdr *, const void *hdr);
 const char	*link_msg_name(uint16_t type);	/* "LINK_STANZA" or "0x1234" */
 /* minimum payload for a known type; -1 for an unknown type */
 int		 link_msg_min(uint16_t type);
+/* LINK_CTL_REPLY status of an errno value (0: LINK_CTL_OK) */
+uint32_t	 link_ctl_status(int err);
+/* the errno value of a status: 0, or -1 for an unknown status */
+int		 link_ctl_errno(uint32_t status, int *err);
 
 /* ---- building frames ------------------------------------------------ */
 
@@ -106,14 +153,21 @@ struct link;
  * queued to the same link between begin and end.
  */
 struct link_out {
-	struct link	*l;	/* NULL: fields into a plain buffer */
+	struct link	*l;	/* NULL: into a plain buffer */
 	struct buf	*b;	/* where the puts append */
-	size_t		 start;	/* offset of the header in the queue */
+	size_t		 start;	/* offset of the header in b */
 	uint16_t	 type;
 	bool		 fail;	/* queue cap reached */
 };
 
 void	link_begin(struct link_out *, struct link *, uint16_t type,
+	    uint64_t sid);
+/*
+ * The same frame into a plain buffer (b borrowed; its cap bounds the
+ * frame), for a blocking tool that writes it itself (parleyctl). Ended
+ * with link_end, which then only fails for a frame that did not fit.
+ */
+void	link_begin_buf(struct link_out *, struct buf *b, uint16_t type,
 	    uint64_t sid);
 /*
  * The same puts without a frame, appended to b: records kept for later and
@@ -135,6 +189,11 @@ void	link_put_bytes(struct link_out *, const void *, size_t);
 /* u32 length + bytes; NULL allowed (length 0xffffffff) */
 void	link_put_str(struct link_out *, const char *);
 void	link_put_strn(struct link_out *, const char *, size_t);
+/* u32 wire number of the condition (xmpp.h); XERR_COUNT, none, is 0 */
+void	link_put_stream_err(struct link_out *, enum stream_err);
+void	link_put_stanza_err(struct link_out *, enum stanza_err);
+/* LINK_HELLO's payload: LINK_VERSION, role, instance */
+void	link_put_hello(struct link_out *, enum link_role, uint32_t instance);
 /* sets the header's flags of the frame being built */
 void	link_set_flags(struct link_out *, uint16_t);
 /* returns 0, or -1 if the frame did not fit (the link is then failed) */
@@ -178,8 +237,22 @@ void	link_get_stanza(struct link_in *, struct link_stanza *);
  * too long or holds a NUL.
  */
 bool	link_strcpy(char *out, size_t max, const char *s, size_t n);
+/* a condition by its wire number; an unknown number makes in bad */
+void	link_get_stream_err(struct link_in *, enum stream_err *);
+void	link_get_stanza_err(struct link_in *, enum stanza_err *);
 /* all fields read, none short, no trailing bytes */
 bool	link_in_done(const struct link_in *);
+
+/*
+ * The one check of a LINK_HELLO, for every link: the frame is a LINK_HELLO,
+ * its version LINK_VERSION (read first: a peer of another version is told
+ * apart whatever follows), its role one of roles (LINK_ROLE_BIT mask), its
+ * instance 1..LINK_INSTANCE_MAX for a c2s and 0 for the others, and nothing
+ * more. Fills *peer as far as it read; returns 0, or -1 with the reason in
+ * why.
+ */
+int	link_hello_parse(const struct link_hdr *, const char *payload,
+	    unsigned roles, struct link_peer *peer, char *why, size_t whylen);
 
 /* ---- the link object ---------------------------------------------------- */
 
@@ -208,6 +281,9 @@ struct link {
 	bool		 failed;
 	bool		 dirty;		/* on the flush list */
 	bool		 paused;	/* reading stopped by the owner */
+	bool		 hello_sent;	/* we said LINK_HELLO */
+	bool		 hello_heard;	/* the peer's LINK_HELLO passed */
+	struct link_peer peer;		/* what it said */
 	struct link	*next_dead;
 	struct link	*next_dirty;
 };
@@ -233,6 +309,14 @@ void		 link_flush(struct link *);
 void		 link_loop_init(struct ev_loop *);
 /* sends LINK_HELLO */
 void		 link_hello(struct link *, enum link_role, uint32_t instance);
+/*
+ * The first frame on a link: link_hello_parse, the result in l->peer and
+ * l->hello_heard. On failure fails the link with the reason and returns
+ * -1; a peer of another version that spoke first is answered with our own
+ * LINK_HELLO as self, written out before the close, so it can say why.
+ */
+int		 link_hello_recv(struct link *, const struct link_hdr *,
+		    const char *payload, unsigned roles, enum link_role self);
 /* blocking helpers for parleyctl: write all, read one frame */
 int		 link_write_all(int fd, const void *, size_t);
 /* reads one frame into payload (malloc'd, caller frees); -1 on error/EOF */

@@ -1,22 +1,44 @@
 /*
- * Wire names of the XMPP error conditions, generated from the X-macro lists
- * in xmpp.h so that the enum and the names cannot drift apart.
+ * Wire names and numbers of the XMPP error conditions and the stanza kinds
+ * and types, generated from the X-macro lists in xmpp.h so that the enums,
+ * the names and the numbers cannot drift apart.
  */
 #include <stddef.h>
 #include <string.h>
 
-#include "link.h"
+#include "log.h"
 #include "util.h"
 #include "xmpp.h"
 
-#define XMPP_NAME2(e, n)	[e] = n,
-#define XMPP_NAME3(e, n, t)	[e] = n,
-#define XMPP_TYPE3(e, n, t)	[e] = t,
+#define XMPP_NAME3(e, w, n)	[e] = n,
+#define XMPP_NAME4(e, w, n, t)	[e] = n,
+#define XMPP_TYPE4(e, w, n, t)	[e] = t,
+#define XMPP_WIRE3(e, w, n)	[e] = w,
+#define XMPP_WIRE4(e, w, n, t)	[e] = w,
 
-static const char *const stream_err_names[] = { STREAM_ERRORS(XMPP_NAME2) };
-static const char *const stanza_err_names[] = { STANZA_ERRORS(XMPP_NAME3) };
-static const char *const stanza_err_types[] = { STANZA_ERRORS(XMPP_TYPE3) };
-static const char *const sasl_err_names[] = { SASL_ERRORS(XMPP_NAME2) };
+static const char *const stream_err_names[] = { STREAM_ERRORS(XMPP_NAME3) };
+static const char *const stanza_err_names[] = { STANZA_ERRORS(XMPP_NAME4) };
+static const char *const stanza_err_types[] = { STANZA_ERRORS(XMPP_TYPE4) };
+static const char *const sasl_err_names[] = { SASL_ERRORS(XMPP_NAME3) };
+static const uint32_t stream_err_wires[] = { STREAM_ERRORS(XMPP_WIRE3) };
+static const uint32_t stanza_err_wires[] = { STANZA_ERRORS(XMPP_WIRE4) };
+static const uint32_t sasl_err_wires[] = { SASL_ERRORS(XMPP_WIRE3) };
+
+static const struct {
+	int		 kind;
+	const char	*name;
+} stanza_kinds[] = {
+#define XMPP_KIND_DESC(e, w, n)		{ e, n },
+	STANZA_KINDS(XMPP_KIND_DESC)
+};
+
+static const struct {
+	int		 kind, type;
+	const char	*name;		/* NULL: no 'type' attribute */
+} stanza_types[] = {
+#define XMPP_TYPE_DESC(e, k, w, n)	{ k, e, n },
+	STANZA_TYPES(XMPP_TYPE_DESC)
+};
 
 /*
  * The codes may arrive from another process over a link, so an out-of-range
@@ -55,42 +77,108 @@ sasl_err_name(enum sasl_err e)
 	return sasl_err_names[e];
 }
 
+/* the index of wire number w in a list's numbers, or -1 */
+static int
+wire_find(const uint32_t *wires, size_t n, uint32_t w)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (wires[i] == w)
+			return (int)i;
+	return -1;
+}
+
+/* entry i's wire number: an enum value outside its list is our bug */
+static uint32_t
+wire_at(const uint32_t *wires, size_t n, int i, const char *list)
+{
+	if (i < 0 || (size_t)i >= n)
+		fatalx("%s: no %s %d", __func__, list, i);
+	return wires[i];
+}
+
+uint32_t
+stream_err_wire(enum stream_err e)
+{
+	return wire_at(stream_err_wires, nitems(stream_err_wires), (int)e,
+	    "stream error");
+}
+
+int
+stream_err_unwire(uint32_t w)
+{
+	return wire_find(stream_err_wires, nitems(stream_err_wires), w);
+}
+
+uint32_t
+stanza_err_wire(enum stanza_err e)
+{
+	if (e == XERR_COUNT)
+		return 0;
+	return wire_at(stanza_err_wires, nitems(stanza_err_wires), (int)e,
+	    "stanza error");
+}
+
+int
+stanza_err_unwire(uint32_t w)
+{
+	if (w == 0)
+		return XERR_COUNT;
+	return wire_find(stanza_err_wires, nitems(stanza_err_wires), w);
+}
+
+uint32_t
+sasl_err_wire(enum sasl_err e)
+{
+	return wire_at(sasl_err_wires, nitems(sasl_err_wires), (int)e,
+	    "SASL condition");
+}
+
+int
+sasl_err_unwire(uint32_t w)
+{
+	return wire_find(sasl_err_wires, nitems(sasl_err_wires), w);
+}
+
 int
 stanza_kind_of(const char *ns, const char *name, const char *content_ns)
 {
+	size_t	i;
+
 	if (strcmp(ns, content_ns) != 0)
 		return -1;
-	if (strcmp(name, "message") == 0)
-		return KIND_MESSAGE;
-	if (strcmp(name, "presence") == 0)
-		return KIND_PRESENCE;
-	if (strcmp(name, "iq") == 0)
-		return KIND_IQ;
+	for (i = 0; i < nitems(stanza_kinds); i++)
+		if (strcmp(name, stanza_kinds[i].name) == 0)
+			return stanza_kinds[i].kind;
 	return -1;
 }
 
 int
 stanza_type_of(int kind, const char *t)
 {
-	static const char *const msg[] = {
-		"normal", "chat", "groupchat", "headline", "error", NULL
-	};
-	static const char *const pres[] = {
-		"", "unavailable", "subscribe", "subscribed", "unsubscribe",
-		"unsubscribed", "probe", "error", NULL
-	};
-	static const char *const iq[] = {
-		"get", "set", "result", "error", NULL
-	};
-	const char *const	*names;
-	int			 i;
+	size_t	i;
 
-	names = kind == KIND_MESSAGE ? msg : kind == KIND_PRESENCE ? pres : iq;
-	if (t == NULL)
-		return kind == KIND_IQ ? STANZA_TYPE_BAD : 0;
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], t) == 0)
-			return i;
+	for (i = 0; i < nitems(stanza_types); i++) {
+		if (stanza_types[i].kind != kind)
+			continue;
+		if (t == NULL ? stanza_types[i].name == NULL :
+		    stanza_types[i].name != NULL &&
+		    strcmp(stanza_types[i].name, t) == 0)
+			return stanza_types[i].type;
+	}
 	/* RFC 6121 5.2.2: an unknown message type is treated as normal */
-	return kind == KIND_MESSAGE ? MSG_NORMAL : STANZA_TYPE_BAD;
+	return kind == KIND_MESSAGE ? MTYPE_NORMAL : STANZA_TYPE_BAD;
+}
+
+bool
+stanza_kind_type_valid(int kind, int type)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(stanza_types); i++)
+		if (stanza_types[i].kind == kind &&
+		    stanza_types[i].type == type)
+			return true;
+	return false;
 }

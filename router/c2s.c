@@ -1,8 +1,8 @@
 /*
  * The router's end of the process links: Unix sockets in the run
- * directory for c2s processes (router.sock) and parleyctl (router.ctl),
- * peer credentials checked at accept, LINK_HELLO first, then one switch
- * over frame types per role.
+ * directory for the c2s and s2s processes (router.sock) and parleyctl
+ * (router.ctl), peer credentials checked at accept, LINK_HELLO first
+ * (link_hello_recv), then one switch over frame types per role.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,8 +53,9 @@ auth_get(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
 	struct scram_creds	 c;
 	struct link_out		 m;
 	char			 node[JID_PART_MAX + 1], dom[JID_PART_MAX + 1];
-	uint32_t		 status = 0;
+	uint32_t		 req, status = LINK_AUTH_OK;
 
+	link_get_u32(in, &req);
 	link_get_str(in, node, sizeof(node));
 	link_get_str(in, dom, sizeof(dom));
 	if (!link_in_done(in)) {
@@ -62,10 +63,12 @@ auth_get(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
 		return;
 	}
 	if (store_account_get(router.store, node, dom, &c) == -1)
-		status = errno == ENOENT ? 1 : 2;
+		status = errno == ENOENT ? LINK_AUTH_NO_USER :
+		    LINK_AUTH_FAILED;
 	link_begin(&m, rl->l, LINK_AUTH_CRED, h->sid);
+	link_put_u32(&m, req);
 	link_put_u32(&m, status);
-	if (status == 0)
+	if (status == LINK_AUTH_OK)
 		cred_put(&m, &c);
 	link_end(&m);
 	explicit_bzero(&c, sizeof(c));
@@ -101,7 +104,7 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	case LINK_STANZA:
 		link_get_stanza(&in, &ls);
 		if (!link_in_done(&in) || ls.from == NULL ||
-		    ls.kind < KIND_MESSAGE || ls.kind > KIND_IQ ||
+		    !stanza_kind_type_valid(ls.kind, ls.type) ||
 		    (ls.to != NULL &&
 		    !link_strcpy(to, sizeof(to), ls.to, ls.tolen)))
 			return -1;
@@ -134,45 +137,28 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
     void *ctx)
 {
 	struct rlink	*rl = ctx;
-	struct link_in	 in;
-	uint32_t	 ver, role, inst;
 
-	if (!rl->hello) {
-		if (h->type != LINK_HELLO)
-			return link_fail(l, "expected LINK_HELLO, got %s",
-			    link_msg_name(h->type));
-		link_in_init(&in, payload, h->len);
-		link_get_u32(&in, &ver);
-		link_get_u32(&in, &role);
-		link_get_u32(&in, &inst);
-		if (!link_in_done(&in))
-			return -1;
-		if (ver != LINK_VERSION) {
-			/* answer with ours so the peer can say why */
-			link_hello(l, (enum link_role)rl->role, 0);
-			return link_fail(l, "peer speaks link version %u, "
-			    "we speak %u", ver, LINK_VERSION);
-		}
+	if (!l->hello_heard) {
 		/* the process socket serves the c2s and the s2s processes */
-		if (role == LINK_ROLE_S2S && rl->role == LINK_ROLE_C2S)
-			rl->role = LINK_ROLE_S2S;
-		if (role != rl->role)
-			return link_fail(l, "role %u on the wrong socket", role);
-		rl->hello = true;
-		rl->instance = inst;
+		if (link_hello_recv(l, h, payload, rl->role == LINK_ROLE_CTL ?
+		    LINK_ROLE_BIT(LINK_ROLE_CTL) :
+		    LINK_ROLE_BIT(LINK_ROLE_C2S) | LINK_ROLE_BIT(LINK_ROLE_S2S),
+		    LINK_ROLE_ROUTER) == -1)
+			return -1;
+		rl->role = (enum link_role)l->peer.role;
+		rl->instance = l->peer.instance;
 		snprintf(l->name, sizeof(l->name), "%s[%u]",
-		    role == LINK_ROLE_C2S ? "c2s" : role == LINK_ROLE_S2S ?
-		    "s2s" : "ctl", inst);
-		if (role == LINK_ROLE_C2S) {
-			log_info("c2s[%u] connected", inst);
-			link_hello(l, LINK_ROLE_C2S, 0);
-		} else if (role == LINK_ROLE_S2S) {
+		    rl->role == LINK_ROLE_C2S ? "c2s" :
+		    rl->role == LINK_ROLE_S2S ? "s2s" : "ctl", rl->instance);
+		if (rl->role == LINK_ROLE_C2S)
+			log_info("c2s[%u] connected", rl->instance);
+		else if (rl->role == LINK_ROLE_S2S) {
 			if (router.s2s != NULL)
 				return link_fail(l, "a second s2s process");
 			router.s2s = rl;
 			log_info("s2s connected");
-			link_hello(l, LINK_ROLE_S2S, 0);
 		}
+		link_hello(l, LINK_ROLE_ROUTER, 0);
 		return 0;
 	}
 	if (rl->role == LINK_ROLE_CTL)

@@ -28,8 +28,8 @@ struct ctl_list {
 };
 
 /*
- * LINK_CTL_REPLY. link_begin() has no flags argument, so LINK_CTL_MORE is
- * written into the header this frame just put at m.start in the queue.
+ * LINK_CTL_REPLY to the request whose id is sid; status is 0 or an errno
+ * value, sent as its fixed LINK_CTL_STATUSES number.
  */
 static int
 ctl_reply(struct link *l, uint64_t sid, uint16_t flags, int status,
@@ -39,7 +39,7 @@ ctl_reply(struct link *l, uint64_t sid, uint16_t flags, int status,
 
 	link_begin(&m, l, LINK_CTL_REPLY, sid);
 	link_set_flags(&m, flags);
-	link_put_u32(&m, (uint32_t)status);
+	link_put_u32(&m, link_ctl_status(status));
 	link_put_strn(&m, text, len);
 	return link_end(&m);
 }

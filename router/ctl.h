@@ -13,12 +13,12 @@ struct store;
 /*
  * Handles one frame from a control link after its LINK_HELLO (which the
  * router checks itself): ADDUSER, PASSWD, DELUSER, LIST. Each request is
- * answered with LINK_CTL_REPLY (u32 status: 0 or an errno value, str
- * text); LIST answers with newline-separated bare JIDs in replies of up to
- * CTL_LIST_CHUNK bytes, all but the last flagged LINK_CTL_MORE. Writes are
- * committed before the reply is queued. payload (h->len bytes) is
- * borrowed. Returns -1 on a malformed or unexpected frame: the caller
- * closes the link.
+ * answered with LINK_CTL_REPLY, under the request's sid (its request id):
+ * u32 status (LINK_CTL_STATUSES, link.h), str text; LIST answers with
+ * newline-separated bare JIDs in replies of up to CTL_LIST_CHUNK bytes,
+ * all but the last flagged LINK_CTL_MORE. Writes are committed before the
+ * reply is queued. payload (h->len bytes) is borrowed. Returns -1 on a
+ * malformed or unexpected frame: the caller closes the link.
  */
 int	ctl_frame(struct link *l, const struct link_hdr *h,
 	    const char *payload, struct store *st);

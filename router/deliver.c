@@ -208,7 +208,7 @@ deliver_error(struct rstanza *rs, enum stanza_err cond)
 	struct error_job	job = { rs, cond };
 
 	/* RFC 6120 8.3.1: an error is never answered with an error */
-	if ((rs->kind == KIND_MESSAGE && rs->type == MSG_ERROR) ||
+	if ((rs->kind == KIND_MESSAGE && rs->type == MTYPE_ERROR) ||
 	    (rs->kind == KIND_PRESENCE && rs->type == PRES_ERROR) ||
 	    (rs->kind == KIND_IQ && (rs->type == IQ_ERROR ||
 	    rs->type == IQ_RESULT)))
@@ -267,7 +267,7 @@ deliver_bare_message(struct user *u, struct rstanza *rs)
 	for (s = u->sessions; s != NULL; s = s->next) {
 		if (!s->available || s->priority < 0)
 			continue;
-		if (rs->type != MSG_HEADLINE && s->priority != best)
+		if (rs->type != MTYPE_HEADLINE && s->priority != best)
 			continue;
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen);
@@ -292,7 +292,7 @@ error_blocked_build(struct xnode *el, struct arena *a, void *arg)
 static void
 deliver_error_blocked(struct rstanza *rs)
 {
-	if ((rs->kind == KIND_MESSAGE && rs->type == MSG_ERROR) ||
+	if ((rs->kind == KIND_MESSAGE && rs->type == MTYPE_ERROR) ||
 	    (rs->kind == KIND_IQ && (rs->type == IQ_ERROR ||
 	    rs->type == IQ_RESULT)))
 		return;
@@ -322,7 +322,7 @@ deliver_blocked(struct rstanza *rs, const struct jid *to)
 static void
 deliver_offline(struct rstanza *rs, const char *node, const char *domain)
 {
-	if (rs->type != MSG_NORMAL && rs->type != MSG_CHAT)
+	if (rs->type != MTYPE_NORMAL && rs->type != MTYPE_CHAT)
 		return;		/* headlines are dropped (8.5.2.1.1) */
 	if (offline_store(rs, node, domain) == -1)
 		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
@@ -412,15 +412,15 @@ deliver_stanza(struct rstanza *rs)
 	}
 	switch (rs->kind) {
 	case KIND_MESSAGE:
-		if (rs->type == MSG_ERROR)
+		if (rs->type == MTYPE_ERROR)
 			break;
-		if (rs->type == MSG_GROUPCHAT) {
+		if (rs->type == MTYPE_GROUPCHAT) {
 			/* RFC 6121 8.5.2.1.1, 8.5.3.2.1 */
 			deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 			break;
 		}
 		/* RFC 6121 8.5.3.2.1: a gone resource is as the bare JID */
-		if (to.resource != NULL && rs->type == MSG_HEADLINE)
+		if (to.resource != NULL && rs->type == MTYPE_HEADLINE)
 			break;
 		if (u == NULL || deliver_bare_message(u, rs) == 0)
 			deliver_offline(rs, to.node, to.domain);

@@ -124,7 +124,7 @@ offline_one(uint64_t seq, const char *xml, size_t len, void *arg)
 	/* a congested link: the rest waits for the next login */
 	if (job->s->rl->l->failed || link_congested(job->s->rl->l))
 		return 1;
-	deliver_to_sess(job->s, KIND_MESSAGE, MSG_CHAT, NULL, NULL, xml,
+	deliver_to_sess(job->s, KIND_MESSAGE, MTYPE_CHAT, NULL, NULL, xml,
 	    len);
 	job->last = seq;
 	job->n++;

@@ -101,12 +101,12 @@ reg_remember(const char *addr, ev_tstamp now)
 }
 
 static int
-reg_reply(struct rlink *rl, uint64_t sid, uint32_t status)
+reg_reply(struct rlink *rl, uint64_t sid, enum stanza_err err)
 {
 	struct link_out	m;
 
 	link_begin(&m, rl->l, LINK_REG_RESULT, sid);
-	link_put_u32(&m, status);
+	link_put_stanza_err(&m, err);	/* XERR_COUNT: created */
 	return link_end(&m) == -1 ? -1 : 0;
 }
 
@@ -160,8 +160,7 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	log_info("register user=%s@%s addr=%s result=%s",
 	    log_esc(node, strlen(node)), log_esc(domain, strlen(domain)),
 	    log_esc(addr, strlen(addr)), why);
-	return reg_reply(rl, h->sid, err == XERR_COUNT ? 0 :
-	    (uint32_t)err + 1);
+	return reg_reply(rl, h->sid, err);
 }
 
 /* ---- jabber:iq:register for a logged-in user -------------------------- */

@@ -27,7 +27,6 @@ struct rlink {
 	struct link	*l;
 	enum link_role	 role;
 	uint32_t	 instance;
-	bool		 hello;
 	struct map	*sess;		/* sid -> struct sess (c2s) */
 	struct rlink	*prev, *next;
 };

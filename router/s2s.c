@@ -82,8 +82,7 @@ s2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	(void)rl;
 	link_in_init(&in, payload, h->len);
 	link_get_stanza(&in, &ls);
-	if (!link_in_done(&in) || ls.kind < KIND_MESSAGE ||
-	    ls.kind > KIND_IQ ||
+	if (!link_in_done(&in) || !stanza_kind_type_valid(ls.kind, ls.type) ||
 	    !link_strcpy(to, sizeof(to), ls.to, ls.tolen) ||
 	    !link_strcpy(from, sizeof(from), ls.from, ls.fromlen))
 		return -1;

@@ -60,12 +60,13 @@ block_any(const char *jid, void *arg)
 }
 
 static void
-sess_reply(struct rlink *rl, uint64_t sid, uint32_t status, const char *jid)
+sess_reply(struct rlink *rl, uint64_t sid, enum stanza_err err,
+    const char *jid)
 {
 	struct link_out	m;
 
 	link_begin(&m, rl->l, LINK_SESS_BOUND, sid);
-	link_put_u32(&m, status);
+	link_put_stanza_err(&m, err);	/* XERR_COUNT: bound */
 	/* the c2s reads a string, never NULL: a refusal has an empty one */
 	link_put_str(&m, jid != NULL ? jid : "");
 	link_end(&m);
@@ -79,7 +80,7 @@ sess_kick(struct sess *s, int err)
 	log_info("session %s closed: %s", log_escs(s->full),
 	    stream_err_name((enum stream_err)err));
 	link_begin(&m, s->rl->l, LINK_SESS_KICK, s->sid);
-	link_put_u32(&m, (uint32_t)err);
+	link_put_stream_err(&m, (enum stream_err)err);
 	link_end(&m);
 	sess_unlink(s);
 }
@@ -105,7 +106,7 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 
 	if (jid_parse(&j, jid) == -1 || j.node == NULL ||
 	    j.resource == NULL) {
-		sess_reply(rl, sid, XERR_JID_MALFORMED + 1, NULL);
+		sess_reply(rl, sid, XERR_JID_MALFORMED, NULL);
 		return;
 	}
 	if ((old = sess_find(rl, sid)) != NULL)
@@ -126,7 +127,7 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 		free(s);
 		free(bare);
 		jid_clear(&j);
-		sess_reply(rl, sid, XERR_RESOURCE_CONSTRAINT + 1, NULL);
+		sess_reply(rl, sid, XERR_RESOURCE_CONSTRAINT, NULL);
 		return;
 	}
 	/* RFC 6120 7.7.2.2: the new session wins the resource */
@@ -150,7 +151,7 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 	jid_clear(&j);
 	log_info("session %s bound on c2s[%u]", log_escs(s->full),
 	    rl->instance);
-	sess_reply(rl, sid, 0, s->full);
+	sess_reply(rl, sid, XERR_COUNT, s->full);
 }
 
 void

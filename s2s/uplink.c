@@ -23,20 +23,14 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 {
 	struct link_in	 in;
 	struct link_stanza ls;
-	uint32_t	 ver, role, inst;
 	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
 
 	(void)ctx;
+	if (!l->hello_heard)
+		return link_hello_recv(l, h, payload,
+		    LINK_ROLE_BIT(LINK_ROLE_ROUTER), LINK_ROLE_S2S);
 	link_in_init(&in, payload, h->len);
 	switch (h->type) {
-	case LINK_HELLO:
-		link_get_u32(&in, &ver);
-		link_get_u32(&in, &role);
-		link_get_u32(&in, &inst);
-		if (ver != LINK_VERSION)
-			return link_fail(l, "router speaks link version %u, "
-			    "we speak %u", ver, LINK_VERSION);
-		return 0;
 	case LINK_STANZA:
 		link_get_stanza(&in, &ls);
 		if (!link_in_done(&in) ||
@@ -108,7 +102,6 @@ uplink_stanza(int kind, int type, const char *to, const char *from,
 	if (!uplink_up())
 		return -1;
 	link_begin(&m, s2s.up, LINK_STANZA, 0);
-	link_put_stanza(&m, kind, type, to, from, xml,
-	    len);
+	link_put_stanza(&m, kind, type, to, from, xml, len);
 	return link_end(&m);
 }

@@ -9,7 +9,6 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
-#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -33,8 +32,12 @@
 #define CTL_SOCKET	"router.ctl"
 #define CTL_TIMEOUT	60		/* seconds without a reply: give up */
 #define PASSWORD_MAX	1023		/* bytes, as SASLprep takes them */
-/* the largest request: header, str jid, credentials */
-#define FRAME_MAX	(LINK_HDR_LEN + 4 + JID_STR_MAX + CRED_WIRE_MAX)
+/* what one connection sends: LINK_HELLO, then a request of at most a str
+   jid and credentials */
+#define SEND_MAX	(2 * LINK_HDR_LEN + 12 + 4 + JID_STR_MAX + \
+			    CRED_WIRE_MAX)
+/* the one request of a connection: every reply carries its id as sid */
+#define CTL_REQ_ID	1
 
 #define EXIT_USAGE	2
 
@@ -51,13 +54,6 @@ static const struct {
 	{ "list",	CMD_LIST,	0, 1 },
 };
 
-/* a request built in memory: blocking tool, no struct link */
-struct frame {
-	uint8_t	b[FRAME_MAX];
-	size_t	len;
-	bool	fail;
-};
-
 static struct termios	tty_saved;
 static volatile sig_atomic_t tty_changed;
 
@@ -72,78 +68,6 @@ usage(FILE *fp, int code)
 	    "  list [DOMAIN]   print accounts, one bare JID per line\n"
 	    "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
-}
-
-/* ---- frames ---------------------------------------------------------- */
-
-static void
-frame_bytes(struct frame *f, const void *p, size_t n)
-{
-	if (f->fail || n > sizeof(f->b) - f->len) {
-		f->fail = true;
-		return;
-	}
-	memcpy(f->b + f->len, p, n);
-	f->len += n;
-}
-
-static void
-frame_u32(struct frame *f, uint32_t v)
-{
-	v = htobe32(v);
-	frame_bytes(f, &v, 4);
-}
-
-/* link.h str: u32 length (0xffffffff for NULL), then the bytes */
-static void
-frame_str(struct frame *f, const char *s)
-{
-	if (s == NULL) {
-		frame_u32(f, UINT32_MAX);
-		return;
-	}
-	frame_u32(f, (uint32_t)strlen(s));
-	frame_bytes(f, s, strlen(s));
-}
-
-static void
-frame_creds(struct frame *f, const struct scram_creds *cr)
-{
-	size_t	n;
-
-	if (f->fail)
-		return;
-	if ((n = cred_encode(f->b + f->len, sizeof(f->b) - f->len, cr)) == 0)
-		f->fail = true;
-	f->len += n;
-}
-
-static void
-frame_begin(struct frame *f, uint16_t type)
-{
-	uint16_t	v16;
-	uint64_t	sid = 0;
-
-	memset(f->b, 0, LINK_HDR_LEN);
-	v16 = htobe16(type);
-	memcpy(f->b + 4, &v16, 2);
-	memcpy(f->b + 8, &sid, 8);
-	f->len = LINK_HDR_LEN;
-	f->fail = false;
-}
-
-static int
-frame_send(int fd, struct frame *f)
-{
-	uint32_t	len;
-
-	if (f->fail) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	len = htobe32((uint32_t)(f->len - LINK_HDR_LEN));
-	memcpy(f->b, &len, 4);
-	return link_write_all(fd, f->b, f->len);
 }
 
 /* ---- arguments --------------------------------------------------------- */
@@ -403,6 +327,39 @@ ctl_connect(const char *rundir)
 	return fd;
 }
 
+/* sends LINK_HELLO and the request; the buffer held credentials */
+static int
+ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
+    const struct scram_creds *cr)
+{
+	static const uint16_t	 types[] = {
+		[CMD_ADDUSER] = LINK_CTL_ADDUSER,
+		[CMD_DELUSER] = LINK_CTL_DELUSER,
+		[CMD_PASSWD] = LINK_CTL_PASSWD,
+		[CMD_LIST] = LINK_CTL_LIST,
+	};
+	struct buf		 b;
+	struct link_out		 m;
+	int			 rc;
+
+	buf_init(&b, SEND_MAX);
+	link_begin_buf(&m, &b, LINK_HELLO, 0);
+	link_put_hello(&m, LINK_ROLE_CTL, 0);
+	rc = link_end(&m);
+	link_begin_buf(&m, &b, types[cmd], CTL_REQ_ID);
+	link_put_str(&m, cmd == CMD_LIST ? domain : jid);
+	if (cmd == CMD_ADDUSER || cmd == CMD_PASSWD)
+		cred_put(&m, cr);
+	if (link_end(&m) == -1 || rc == -1)
+		rc = -1;
+	else
+		rc = link_write_all(fd, buf_rptr(&b), buf_avail(&b));
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	buf_clear(&b);
+	return rc;
+}
+
 /*
  * Sends one request and reads the replies. Returns the router's status (0
  * or an errno value; its text in detail), or -1 after printing a link
@@ -412,77 +369,60 @@ static int
 run_router(int fd, enum cmd cmd, const char *jid, const char *domain,
     const struct scram_creds *cr, char *detail, size_t dlen)
 {
-	static struct frame	 f;
-	static const uint16_t	 types[] = {
-		[CMD_ADDUSER] = LINK_CTL_ADDUSER,
-		[CMD_DELUSER] = LINK_CTL_DELUSER,
-		[CMD_PASSWD] = LINK_CTL_PASSWD,
-		[CMD_LIST] = LINK_CTL_LIST,
-	};
 	struct link_hdr		 h;
 	struct link_in		 in;
-	char			*payload;
+	struct link_peer	 peer;
+	char			*payload = NULL;
+	char			 why[96];
 	const char		*text;
 	size_t			 tlen;
-	uint32_t		 status, version, role, inst;
+	uint32_t		 status;
+	int			 err;
+	bool			 hello = false;
 
-	frame_begin(&f, LINK_HELLO);
-	frame_u32(&f, LINK_VERSION);
-	frame_u32(&f, LINK_ROLE_CTL);
-	frame_u32(&f, 0);
-	if (frame_send(fd, &f) == -1)
+	if (ctl_send(fd, cmd, jid, domain, cr) == -1)
 		goto fail;
-	frame_begin(&f, types[cmd]);
-	frame_str(&f, cmd == CMD_LIST ? domain : jid);
-	if (cmd == CMD_ADDUSER || cmd == CMD_PASSWD)
-		frame_creds(&f, cr);
-	if (frame_send(fd, &f) == -1)
-		goto fail;
-	explicit_bzero(&f, sizeof(f));
-
 	for (;;) {
+		free(payload);
 		if (link_read_frame(fd, &h, &payload) == -1)
 			goto fail;
-		link_in_init(&in, payload, h.len);
-		switch (h.type) {
-		case LINK_HELLO:
-			link_get_u32(&in, &version);
-			link_get_u32(&in, &role);
-			link_get_u32(&in, &inst);
+		if (!hello) {
+			if (link_hello_parse(&h, payload,
+			    LINK_ROLE_BIT(LINK_ROLE_ROUTER), &peer, why,
+			    sizeof(why)) == 0) {
+				hello = true;
+				continue;
+			}
 			/* the router answers a mismatch with its version */
-			if (!in.bad && version != LINK_VERSION) {
+			if (h.type == LINK_HELLO &&
+			    peer.version != LINK_VERSION)
 				fprintf(stderr, "parleyctl: the router speaks "
 				    "link version %u, parleyctl %u\n",
-				    version, LINK_VERSION);
-				free(payload);
-				return -1;
-			}
-			if (in.bad)
-				goto bad;
+				    peer.version, LINK_VERSION);
+			else
+				fprintf(stderr, "parleyctl: the router's "
+				    "greeting: %s\n", why);
 			free(payload);
-			continue;
-		case LINK_CTL_REPLY:
-			link_get_u32(&in, &status);
-			link_get_strn(&in, &text, &tlen);
-			if (!link_in_done(&in))
-				goto bad;
-			break;
-		default:
-			goto bad;
+			return -1;
 		}
-		if (status == 0 && cmd == CMD_LIST && text != NULL &&
+		if (h.type != LINK_CTL_REPLY || h.sid != CTL_REQ_ID)
+			goto bad;
+		link_in_init(&in, payload, h.len);
+		link_get_u32(&in, &status);
+		link_get_strn(&in, &text, &tlen);
+		if (!link_in_done(&in) || link_ctl_errno(status, &err) == -1)
+			goto bad;
+		if (err == 0 && cmd == CMD_LIST && text != NULL &&
 		    fwrite(text, 1, tlen, stdout) != tlen) {
 			free(payload);
 			return EIO;
 		}
-		if (status == 0 && (h.flags & LINK_CTL_MORE)) {
-			free(payload);
+		if (err == 0 && (h.flags & LINK_CTL_MORE))
 			continue;
-		}
 		snprintf(detail, dlen, "%.*s", text ? (int)tlen : 0,
 		    text ? text : "");
 		free(payload);
-		return status > INT32_MAX ? EPROTO : (int)status;
+		return err;
 	}
 
 bad:
@@ -491,7 +431,6 @@ bad:
 	free(payload);
 	return -1;
 fail:
-	explicit_bzero(&f, sizeof(f));
 	fprintf(stderr, "parleyctl: control connection: %s\n",
 	    errno == ECONNRESET ? "closed by the router" : strerror(errno));
 	return -1;

@@ -108,19 +108,6 @@ fuzz_plan_next(struct fuzz_plan *p, size_t left)
 
 /* ---- link frames -------------------------------------------------------- */
 
-static void
-frame_hdr(const uint8_t *p, struct link_hdr *h)
-{
-	memcpy(&h->len, p, 4);
-	memcpy(&h->type, p + 4, 2);
-	memcpy(&h->flags, p + 6, 2);
-	memcpy(&h->sid, p + 8, 8);
-	h->len = be32toh(h->len);
-	h->type = be16toh(h->type);
-	h->flags = be16toh(h->flags);
-	h->sid = be64toh(h->sid);
-}
-
 size_t
 fuzz_frames_split(const uint8_t *data, size_t len, struct fuzz_frame *out,
     size_t max)
@@ -130,7 +117,7 @@ fuzz_frames_split(const uint8_t *data, size_t len, struct fuzz_frame *out,
 	int		min;
 
 	while (n < max && len - off >= LINK_HDR_LEN) {
-		frame_hdr(data + off, &h);
+		link_hdr_decode(&h, data + off);
 		if (h.len > LINK_MAX_PAYLOAD)
 			break;
 		if (len - off - LINK_HDR_LEN < h.len)
@@ -226,7 +213,7 @@ fuzz_check_output_frames(const struct buf *b)
 		return;
 	data = (const uint8_t *)buf_rptr(b);
 	while (len - off >= LINK_HDR_LEN) {
-		frame_hdr(data + off, &h);
+		link_hdr_decode(&h, data + off);
 		FUZZ_CHECK(h.len <= LINK_MAX_PAYLOAD, "sent a frame of %u "
 		    "bytes", h.len);
 		min = link_msg_min(h.type);

@@ -224,15 +224,21 @@ router_frame(const struct link_hdr *h, const char *payload)
 	char			*node, *dom, *jid, *addr, *to, *from;
 	char			 prep[JID_PART_MAX + 1];
 	size_t			 n, hl;
-	uint32_t		 u32;
+	uint32_t		 u32, req;
 	struct link_stanza	 ls;
 
 	link_in_init(&in, payload, h->len);
 	buf_init(&b, 0);
 	switch (h->type) {
 	case LINK_HELLO:
+		/* the router's answer, as router/c2s.c gives it */
+		put_u32(&b, LINK_VERSION);
+		put_u32(&b, LINK_ROLE_ROUTER);
+		put_u32(&b, 0);
+		send_frame(LINK_HELLO, 0, &b);
 		break;
 	case LINK_AUTH_GET:
+		link_get_u32(&in, &req);
 		node = get_str(&in);
 		dom = get_str(&in);
 		FUZZ_CHECK(link_in_done(&in), "AUTH_GET");
@@ -242,8 +248,9 @@ router_frame(const struct link_hdr *h, const char *payload)
 		FUZZ_CHECK(conf_host_find(&c2s.conf, dom) != NULL,
 		    "AUTH_GET for domain %s", dom);
 		k = known_get(h->sid);
+		put_u32(&b, req);
 		if (strcmp(node, "user") == 0 || strcmp(node, "juliet") == 0) {
-			put_u32(&b, 0);
+			put_u32(&b, LINK_AUTH_OK);
 			free(k->auth_node);
 			free(k->auth_domain);
 			k->auth_node = xstrdup(node);
@@ -260,7 +267,8 @@ router_frame(const struct link_hdr *h, const char *payload)
 				    pencil.h[n].server_key, hl);
 			}
 		} else
-			put_u32(&b, strcmp(node, "fail") == 0 ? 2 : 1);
+			put_u32(&b, strcmp(node, "fail") == 0 ?
+			    LINK_AUTH_FAILED : LINK_AUTH_NO_USER);
 		send_frame(LINK_AUTH_CRED, h->sid, &b);
 		free(node);
 		free(dom);
@@ -279,10 +287,10 @@ router_frame(const struct link_hdr *h, const char *payload)
 		    "as %s@%s", jid, k->auth_node ? k->auth_node : "nobody",
 		    k->auth_domain ? k->auth_domain : "");
 		if (strcmp(j.resource, "taken") == 0) {
-			put_u32(&b, XERR_CONFLICT + 1);
+			put_u32(&b, stanza_err_wire(XERR_CONFLICT));
 			put_str(&b, "", 0);
 		} else {
-			put_u32(&b, 0);
+			put_u32(&b, stanza_err_wire(XERR_COUNT));
 			put_str(&b, jid, strlen(jid));
 			free(k->bound);
 			k->bound = xstrdup(jid);
@@ -335,7 +343,8 @@ router_frame(const struct link_hdr *h, const char *payload)
 		FUZZ_CHECK(conf_host_find(&c2s.conf, dom) != NULL &&
 		    conf_host_find(&c2s.conf, dom)->allow_register,
 		    "registration on %s", dom);
-		put_u32(&b, strcmp(node, "user") == 0 ? XERR_CONFLICT + 1 : 0);
+		put_u32(&b, stanza_err_wire(strcmp(node, "user") == 0 ?
+		    XERR_CONFLICT : XERR_COUNT));
 		send_frame(LINK_REG_RESULT, h->sid, &b);
 		free(node);
 		free(dom);

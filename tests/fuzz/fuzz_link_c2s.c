@@ -12,10 +12,14 @@
  * its own length; what uplink.c passes on keeps the contracts of the
  * functions it calls (credentials checked, JIDs terminated and bounded, a
  * stream error a real condition, a stream in the state the call is for);
- * what the c2s writes to the router is well-framed.
+ * credentials reach a stream only in the LINK_AUTH_CRED that answers the
+ * lookup it waits for (its request id); nothing but LINK_HELLO is taken
+ * before the router's LINK_HELLO; what the c2s writes to the router is
+ * well-framed.
  *
  * Input: byte 0, two bits per stream (sids 1-4), picks each stream's
- * state; then the chunking plan; then the router's bytes.
+ * state (a stream waiting for credentials waits for request id = its
+ * sid); then the chunking plan; then the router's bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,7 @@ struct c2s	c2s;
 
 static int		lfd = -1;
 static struct stream	streams[NSTREAMS];
+static struct fuzz_tap	tap;
 
 /* ---- what uplink.c calls ------------------------------------------------ */
 
@@ -55,18 +60,46 @@ check_stream(const struct stream *st)
 {
 	FUZZ_CHECK(st >= streams && st < streams + NSTREAMS &&
 	    st->sid == (uint64_t)(st - streams) + 1, "not one of our streams");
+	/* from a frame (the link is up), after the router's LINK_HELLO */
+	FUZZ_CHECK(c2s.up == NULL || c2s.up->hello_heard,
+	    "a frame taken before the router's LINK_HELLO");
+}
+
+/* the frame the link is delivering now */
+static const struct fuzz_frame *
+current_frame(void)
+{
+	FUZZ_CHECK(tap.seen > 0, "a call before any frame");
+	return &tap.want[tap.seen - 1];
 }
 
 void
 auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 {
-	int	h;
+	const struct fuzz_frame	*f;
+	uint32_t		 req;
+	int			 h;
 
 	check_stream(st);
 	FUZZ_CHECK(st->state == ST_AUTH_WAIT, "credentials in state %d",
 	    (int)st->state);
-	FUZZ_CHECK(status >= 0 && status <= 2, "credential status %d",
-	    status);
+	FUZZ_CHECK(status >= LINK_AUTH_OK && status <= LINK_AUTH_FAILED,
+	    "credential status %d", status);
+	/* from a frame (else the link went: uplink_fail_pending) */
+	if (creds != NULL) {
+		f = current_frame();
+		FUZZ_CHECK(f->h.type == LINK_AUTH_CRED && f->h.len >= 4 &&
+		    f->h.sid == st->sid, "credentials from a %s",
+		    link_msg_name(f->h.type));
+		req = (uint32_t)f->payload[0] << 24 | f->payload[1] << 16 |
+		    f->payload[2] << 8 | f->payload[3];
+		FUZZ_CHECK(req == st->sid, "the answer to lookup %u taken "
+		    "by a stream waiting for %llu", req,
+		    (unsigned long long)st->sid);
+		FUZZ_CHECK(st->auth_req == 0, "a lookup still in flight");
+	} else
+		FUZZ_CHECK(status == LINK_AUTH_FAILED, "no credentials, "
+		    "status %d", status);
 	if (status == 0) {
 		FUZZ_CHECK(creds != NULL, "status 0 without credentials");
 		for (h = 0; h < SCRAM_NHASH; h++)
@@ -80,16 +113,17 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 }
 
 void
-bind_result(struct stream *st, uint32_t status, const char *jid)
+bind_result(struct stream *st, enum stanza_err err, const char *jid)
 {
 	check_stream(st);
 	FUZZ_CHECK(st->state == ST_BIND_WAIT, "bind result in state %d",
 	    (int)st->state);
-	FUZZ_CHECK(status != 0 || jid != NULL, "bound without a JID");
+	FUZZ_CHECK(err <= XERR_COUNT, "stanza error %d", (int)err);
+	FUZZ_CHECK(err != XERR_COUNT || jid != NULL, "bound without a JID");
 	if (jid != NULL)
 		FUZZ_CHECK(strlen(jid) < JID_BUF, "JID of %zu bytes",
 		    strlen(jid));
-	st->state = status == 0 ? ST_BOUND : ST_AUTHED;
+	st->state = err == XERR_COUNT ? ST_BOUND : ST_AUTHED;
 }
 
 void
@@ -113,10 +147,10 @@ stream_write(struct stream *st, const char *p, size_t n)
 }
 
 void
-register_result(struct stream *st, uint32_t status)
+register_result(struct stream *st, enum stanza_err err)
 {
 	check_stream(st);
-	(void)status;
+	FUZZ_CHECK(err <= XERR_COUNT, "stanza error %d", (int)err);
 	st->reg_id = NULL;
 }
 
@@ -136,6 +170,8 @@ streams_setup(uint8_t states)
 		memset(&streams[i], 0, sizeof(streams[i]));
 		streams[i].sid = (uint64_t)i + 1;
 		streams[i].state = pick[(states >> (2 * i)) & 3];
+		if (streams[i].state == ST_AUTH_WAIT)
+			streams[i].auth_req = (uint32_t)streams[i].sid;
 		if (streams[i].state == ST_FEATURES)
 			streams[i].reg_id = reg_id;
 		if (streams[i].state == ST_BOUND)
@@ -175,7 +211,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static struct fuzz_frame frames[MAX_FRAMES];
 	struct fuzz_plan	 plan;
-	struct fuzz_tap		 tap;
 	struct buf		 back;
 	size_t			 off, nframes;
 	int			 fd;

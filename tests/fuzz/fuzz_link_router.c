@@ -15,12 +15,15 @@
  * addresses within JID_STR_MAX, the session's own address as sender on
  * a c2s link and the whole payload; accounts reach storage as prepared
  * parts with checked credentials; the router answers with well-formed
- * frames; when the peer leaves, the link and its sessions are gone.
+ * frames, the first of them its own LINK_HELLO (also to a peer of another
+ * version, so that it can say why); stanza envelopes hold a kind and a
+ * type of that kind; when the peer leaves, the link and its sessions are
+ * gone.
  *
  * Input: byte 0 -- bit 0 the control socket instead of the process
  * socket; bits 1-2 the role of a LINK_HELLO the target sends first (0
- * none, else the role: 1 c2s, 2 ctl, 3 s2s) -- then the chunking plan,
- * then the peer's bytes.
+ * none, else the role: 1 c2s, 2 ctl, 3 s2s; instance 1 for a c2s, else
+ * 0) -- then the chunking plan, then the peer's bytes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -89,7 +92,7 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 	check_name("session JID", jid, JID_STR_MAX);
 	if (map_get64(rl->sess, sid) != NULL || nsess >= MAX_SESS) {
 		link_begin(&m, rl->l, LINK_SESS_BOUND, sid);
-		link_put_u32(&m, XERR_CONFLICT + 1);
+		link_put_stanza_err(&m, XERR_CONFLICT);
 		link_put_str(&m, "");
 		link_end(&m);
 		return;
@@ -101,7 +104,7 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 	map_put64(rl->sess, sid, s);
 	nsess++;
 	link_begin(&m, rl->l, LINK_SESS_BOUND, sid);
-	link_put_u32(&m, 0);
+	link_put_stanza_err(&m, XERR_COUNT);
 	link_put_str(&m, jid);
 	link_end(&m);
 }
@@ -153,9 +156,8 @@ sess_end_all(struct rlink *rl)
 void
 deliver_stanza(struct rstanza *rs)
 {
-	FUZZ_CHECK(rs->kind >= KIND_MESSAGE && rs->kind <= KIND_IQ,
-	    "kind %d", rs->kind);
-	FUZZ_CHECK(rs->type >= 0 && rs->type <= 0xff, "type %d", rs->type);
+	FUZZ_CHECK(stanza_kind_type_valid(rs->kind, rs->type),
+	    "kind %d type %d", rs->kind, rs->type);
 	if (rs->to != NULL)
 		check_name("to", rs->to, JID_STR_MAX);
 	check_name("from", rs->from, JID_STR_MAX);
@@ -312,8 +314,22 @@ put_hello(struct buf *b, uint32_t role)
 	f[5] = LINK_HELLO;
 	f[LINK_HDR_LEN + 3] = LINK_VERSION;
 	f[LINK_HDR_LEN + 7] = (uint8_t)role;
-	f[LINK_HDR_LEN + 11] = 1;
+	f[LINK_HDR_LEN + 11] = role == LINK_ROLE_C2S ? 1 : 0;
 	buf_append(b, f, sizeof(f));
+}
+
+/* whatever the router wrote begins with its own LINK_HELLO */
+static void
+check_router_hello(const struct buf *back)
+{
+	const uint8_t	*p = (const uint8_t *)buf_rptr(back);
+
+	if (buf_avail(back) < LINK_HDR_LEN + 12)
+		return;
+	FUZZ_CHECK(p[4] == 0 && p[5] == LINK_HELLO && p[3] == 12 &&
+	    p[LINK_HDR_LEN + 3] == LINK_VERSION &&
+	    p[LINK_HDR_LEN + 7] == LINK_ROLE_ROUTER,
+	    "the router's first frame is not its LINK_HELLO");
 }
 
 int
@@ -385,6 +401,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	FUZZ_CHECK(nsess == 0, "%d sessions outlived their link", nsess);
 	fuzz_tap_finish(&tap);
 	fuzz_check_output_frames(&back);
+	check_router_hello(&back);
 	buf_clear(&back);
 	buf_clear(&in);
 	close(fd);

@@ -5,10 +5,18 @@
 import os
 import struct
 
+# the wire values of common/link.h and common/xmpp.h (pinned by
+# tests/unit/test_link.c)
+LINK_VERSION = 4
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
-SERR_CONFLICT = 3
+ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
+AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
+SERR_CONFLICT, SERR_NOT_AUTHORIZED = 3, 12
+XERR_CONFLICT, XERR_JID_MALFORMED, XERR_RESOURCE_CONSTRAINT = 2, 8, 18
+KIND_MESSAGE, KIND_PRESENCE, KIND_IQ = 1, 2, 3
+MTYPE_NORMAL, MTYPE_CHAT, PRES_AVAILABLE, IQ_GET = 0, 1, 0, 0
 
 
 def frame(t, payload=b"", sid=0, flags=0):
@@ -42,8 +50,10 @@ def creds(iters=4096):
     return out
 
 
-def hello(role, version=2):
-    return frame(HELLO, u32(version) + u32(role) + u32(1))
+def hello(role, version=LINK_VERSION, instance=None):
+    if instance is None:
+        instance = 1 if role == ROLE_C2S else 0
+    return frame(HELLO, u32(version) + u32(role) + u32(instance))
 
 
 def stanza(sid, kind, typ, to, frm, xml):
@@ -62,13 +72,13 @@ MSG = "<message to='romeo@example.net' type='chat'><body>hi</body></message>"
 # link_router: byte 0 = socket (bit 0: control) and the role of an automatic
 # HELLO (bits 1-2: none, c2s 1, ctl 2, s2s 3)
 c2s_session = (
-    frame(AUTH_GET, s("user") + s("example.org"), 1)
-    + frame(AUTH_GET, s("nobody") + s("example.org"), 2)
-    + frame(AUTH_GET, s("fail") + s("example.org"), 3)
+    frame(AUTH_GET, u32(11) + s("user") + s("example.org"), 1)
+    + frame(AUTH_GET, u32(12) + s("nobody") + s("example.org"), 2)
+    + frame(AUTH_GET, u32(13) + s("fail") + s("example.org"), 3)
     + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
-    + stanza(1, 1, 1, "romeo@example.net", "spoofed@example.org", MSG)
-    + stanza(1, 3, 0, None, "user@example.org/res", "<iq type='get' id='1'/>")
-    + stanza(9, 1, 0, "a@b", "c@d", MSG)
+    + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "spoofed@example.org", MSG)
+    + stanza(1, KIND_IQ, IQ_GET, None, "user@example.org/res", "<iq type='get' id='1'/>")
+    + stanza(9, KIND_MESSAGE, MTYPE_NORMAL, "a@b", "c@d", MSG)
     + frame(SESS_END, b"", 1)
     + frame(REG_ADD, s("newuser") + s("example.org") + s("192.0.2.1") + creds(), 4)
     + frame(REG_ADD, s("user") + s("example.org") + s("192.0.2.2") + creds(), 5)
@@ -77,13 +87,20 @@ c2s_session = (
 write("link_router", "c2s-session", b"\x02\x00" + c2s_session)
 write("link_router", "c2s-session-chunked", b"\x02\x04\x00\x07\x0f\xc1" + c2s_session)
 write("link_router", "c2s-unexpected", b"\x02\x00" + frame(CTL_LIST, s(None)))
-write("link_router", "c2s-bad-version", b"\x00\x00" + hello(1, version=1))
-write("link_router", "wrong-role", b"\x00\x00" + hello(2))
+write("link_router", "c2s-bad-version", b"\x00\x00" + hello(ROLE_C2S, version=LINK_VERSION - 1))
+write("link_router", "wrong-role", b"\x00\x00" + hello(ROLE_CTL))
+write("link_router", "bad-instance", b"\x00\x00" + hello(ROLE_C2S, instance=0)
+      + hello(ROLE_S2S, instance=2))
+write("link_router", "second-hello", b"\x02\x00" + hello(ROLE_C2S))
+write("link_router", "stanza-bad-type", b"\x02\x00"
+      + stanza(1, KIND_IQ, 9, "a@b", "c@d", "<iq type='get' id='1'/>")
+      + stanza(1, 7, 0, "a@b", "c@d", MSG))
 write("link_router", "short-frame", b"\x02\x00" + frame(SESS_BEGIN, u32(0)))
 write("link_router", "oversize", b"\x02\x00" + struct.pack(">IHHQ", 1 << 21, STANZA, 0, 1))
 write("link_router", "s2s-stanza", b"\x06\x00"
-      + stanza(0, 1, 1, "juliet@example.org", "romeo@example.net/orchard", MSG)
-      + stanza(0, 2, 0, "juliet@example.org", "romeo@example.net", "<presence/>"))
+      + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "juliet@example.org", "romeo@example.net/orchard", MSG)
+      + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "juliet@example.org", "romeo@example.net",
+               "<presence/>"))
 write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(), 1)
       + frame(CTL_ADDUSER, s("user@example.org") + creds(), 2)
@@ -98,38 +115,62 @@ write("link_router", "ctl-bad-creds", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(iters=0), 1))
 
 # link_c2s: byte 0 = states of streams 1-4 (auth wait, bind wait, bound,
-# registering)
+# registering); a stream waiting for credentials waits for request id = sid.
+# The router's LINK_HELLO comes first.
+R_HELLO = hello(ROLE_ROUTER)
 write("link_c2s", "router-replies", b"\xe4\x00"
-      + hello(1)
-      + frame(AUTH_CRED, u32(0) + creds(), 1)
-      + frame(AUTH_CRED, u32(1), 1)
+      + R_HELLO
+      + frame(AUTH_CRED, u32(1) + u32(AUTH_OK) + creds(), 1)
+      + frame(AUTH_CRED, u32(1) + u32(AUTH_NO_USER), 1)
       + frame(SESS_BOUND, u32(0) + s("user@example.org/res"), 2)
-      + stanza(3, 1, 1, "user@example.org/res", "romeo@example.net", MSG)
+      + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "romeo@example.net", MSG)
       + frame(SESS_KICK, u32(SERR_CONFLICT), 3)
       + frame(REG_RESULT, u32(0), 4)
-      + frame(REG_RESULT, u32(7), 4)
+      + frame(REG_RESULT, u32(XERR_RESOURCE_CONSTRAINT), 4)
       + frame(STANZA + 1, b"", 9))
 write("link_c2s", "auth-failures", b"\x00\x02\x00\x03"
-      + frame(AUTH_CRED, u32(2), 1)
-      + frame(AUTH_CRED, u32(0) + creds(iters=0), 2))
+      + R_HELLO
+      + frame(AUTH_CRED, u32(1) + u32(AUTH_FAILED), 1)
+      + frame(AUTH_CRED, u32(2) + u32(AUTH_OK) + creds(iters=0), 2))
+write("link_c2s", "auth-stale-reply", b"\x00\x00"
+      + R_HELLO
+      + frame(AUTH_CRED, u32(7) + u32(AUTH_OK) + creds(), 1)
+      + frame(AUTH_CRED, u32(0) + u32(AUTH_NO_USER), 2)
+      + frame(AUTH_CRED, u32(3) + u32(AUTH_OK) + creds(), 3)
+      + frame(AUTH_CRED, u32(4) + u32(3), 4))
 write("link_c2s", "bind-refused", b"\x55\x00"
-      + frame(SESS_BOUND, u32(9) + s(""), 1)
+      + R_HELLO
+      + frame(SESS_BOUND, u32(XERR_JID_MALFORMED) + s(""), 1)
       + frame(SESS_BOUND, u32(0) + s(None), 2))
+write("link_c2s", "bind-unknown-condition", b"\x55\x00"
+      + R_HELLO
+      + frame(SESS_BOUND, u32(XERR_CONFLICT) + s(""), 1)
+      + frame(SESS_BOUND, u32(99) + s(""), 2))
 write("link_c2s", "kick-codes", b"\xaa\x00"
+      + R_HELLO
       + frame(SESS_KICK, u32(SERR_CONFLICT), 1)
-      + frame(SESS_KICK, u32(1000), 2)
-      + frame(SESS_KICK, u32(SERR_CONFLICT), 3))
-write("link_c2s", "bad-version", b"\x00\x00" + hello(1, version=3))
+      + frame(SESS_KICK, u32(SERR_NOT_AUTHORIZED), 2)
+      + frame(SESS_KICK, u32(1000), 3))
+write("link_c2s", "kick-no-condition", b"\xaa\x00" + R_HELLO + frame(SESS_KICK, u32(0), 1))
+write("link_c2s", "bad-version", b"\x00\x00" + hello(ROLE_ROUTER, version=LINK_VERSION - 1))
+write("link_c2s", "no-hello", b"\xaa\x00"
+      + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "a@b", MSG))
+write("link_c2s", "wrong-role", b"\x00\x00" + hello(ROLE_C2S))
 
-# link_s2s: the chunking plan, then frames
+# link_s2s: the chunking plan, then frames, the router's LINK_HELLO first
 write("link_s2s", "stanzas", b"\x00"
-      + hello(3)
-      + stanza(0, 1, 1, "romeo@example.net", "juliet@example.org/balcony", MSG)
-      + stanza(0, 2, 0, "romeo@example.net", "juliet@example.org", "<presence/>"))
+      + R_HELLO
+      + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "juliet@example.org/balcony", MSG)
+      + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "romeo@example.net", "juliet@example.org",
+               "<presence/>"))
 write("link_s2s", "stanza-chunked", b"\x03\x00\x02\x05"
-      + stanza(0, 3, 0, "romeo@example.net", "juliet@example.org/b", "<iq type='get' id='x'/>"))
-write("link_s2s", "null-to", b"\x00" + stanza(0, 1, 0, None, "a@b", MSG))
-write("link_s2s", "unexpected", b"\x00" + frame(AUTH_GET, s("a") + s("b")))
+      + R_HELLO
+      + stanza(0, KIND_IQ, IQ_GET, "romeo@example.net", "juliet@example.org/b",
+               "<iq type='get' id='x'/>"))
+write("link_s2s", "null-to", b"\x00" + R_HELLO + stanza(0, KIND_MESSAGE, MTYPE_NORMAL, None, "a@b", MSG))
+write("link_s2s", "unexpected", b"\x00" + R_HELLO + frame(AUTH_GET, u32(1) + s("a") + s("b")))
+write("link_s2s", "no-hello", b"\x00" + stanza(0, KIND_MESSAGE, MTYPE_NORMAL, "a@b", "c@d", MSG))
+write("link_s2s", "bad-version", b"\x00" + hello(ROLE_ROUTER, version=LINK_VERSION + 1))
 
 # s2s: byte 0 = mode (fuzz_s2s.c), then the chunking plan, then the remote
 # server's bytes. Chunks of exact sizes: steps below 0xc0 are that many

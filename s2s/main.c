@@ -20,7 +20,7 @@ s2s_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	conn_reap();
+	transport_reap();
 }
 
 static void
@@ -120,7 +120,6 @@ main(int argc, char *argv[])
 	}
 	if (s2s_tls_init() == -1 || dns_init() == -1 || listen_open() == -1)
 		exit(1);
-	in_init();
 	link_loop_init(s2s.loop);
 	ev_prepare_init(&s2s.reaper, s2s_prepare_cb);
 	ev_prepare_start(s2s.loop, &s2s.reaper);

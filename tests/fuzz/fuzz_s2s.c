@@ -368,7 +368,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	conn_reap();
+	transport_reap();
 }
 
 int

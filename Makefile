@@ -89,7 +89,9 @@ CTL_SRCS	+= storage/parleyctl.c
 UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
+UNIT_TESTS	+= c2s_scenario
 UNIT_TESTS	+= certid
+UNIT_TESTS	+= clock
 UNIT_TESTS	+= conf
 UNIT_TESTS	+= credwire
 UNIT_TESTS	+= dialback
@@ -99,7 +101,9 @@ UNIT_TESTS	+= map
 UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
 UNIT_TESTS	+= srv
+UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
+UNIT_TESTS	+= transport
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 
@@ -163,6 +167,10 @@ TEST_OBJS_sasl	:= c2s/sasl.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
+TEST_OBJS_c2s_scenario := tests/unit/scn_c2s.c c2s/stream.c c2s/auth.c \
+		   c2s/bind.c c2s/register.c c2s/limits.c c2s/sasl.c
+TEST_OBJS_s2s_scenario := tests/unit/scn_s2s.c s2s/conn.c s2s/in.c \
+		   s2s/out.c s2s/srv.c s2s/certid.c s2s/dialback.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)

@@ -155,7 +155,7 @@ tp_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (tp->state == TP_HANDSHAKE)
 		tp_handshake(tp);
 	else if (tp_flush(tp) == -1)
-		tp_kill(tp);
+		tp_fail(tp, "write: %s", strerror(errno));
 }
 
 void
@@ -353,13 +353,12 @@ static void
 tp_fail(struct transport *tp, const char *fmt, ...)
 {
 	va_list	ap;
-	char	why[128];
 	bool	closing = tp->state == TP_CLOSING;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	vsnprintf(tp->why, sizeof(tp->why), fmt, ap);
 	va_end(ap);
-	log_debug("%s: %s", tp->name, why);
+	log_debug("%s: %s", tp->name, tp->why);
 	tp_kill(tp);
 	if (!closing)
 		tp_emit(tp, TP_ERROR, NULL, 0);
@@ -507,7 +506,7 @@ tp_handshake(struct transport *tp)
 		/* no TLS: no way to send an error */
 		log_info("%s: tls handshake: %s", tp->name,
 		    gnutls_strerror(rc));
-		tp_fail(tp, "tls handshake failed");
+		tp_fail(tp, "tls handshake: %s", gnutls_strerror(rc));
 		return;
 	}
 	log_trace(TRACE_TLS, "%s: tls %s", tp->name,
@@ -633,10 +632,8 @@ tp_flush(struct transport *tp)
 			tp_low_water(tp);
 			return 0;
 		}
-		if (n == -1) {
-			log_debug("%s: write: %s", tp->name, strerror(errno));
+		if (n == -1)
 			return -1;
-		}
 		buf_consume(&tp->out, (size_t)n);
 	}
 	if (tp->out.cap > TP_OUT_KEEP)
@@ -681,13 +678,8 @@ transport_reap(void)
 	while ((tp = dirty_list) != NULL) {
 		dirty_list = tp->next_dirty;
 		tp->queued_dirty = false;
-		if (tp->state != TP_DEAD && tp_flush(tp) == -1) {
-			bool	closing = tp->state == TP_CLOSING;
-
-			tp_kill(tp);
-			if (!closing)
-				tp_emit(tp, TP_ERROR, NULL, 0);
-		}
+		if (tp->state != TP_DEAD && tp_flush(tp) == -1)
+			tp_fail(tp, "write: %s", strerror(errno));
 	}
 	while ((tp = dead_list) != NULL) {
 		struct transport	**pp;

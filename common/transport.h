@@ -107,6 +107,7 @@ struct transport {
 	tp_event_cb		*cb;
 	void			*arg;
 	char			 name[48];	/* for logs */
+	char			 why[96];	/* the TP_ERROR's cause */
 	/* memory backend: the peer's side */
 	struct buf		 mem_in;
 	struct buf		 mem_out;

@@ -1,0 +1,298 @@
+/*
+ * The s2s scenario driver (scn_s2s.h): the process globals, scripted DNS
+ * (for s2s/dns.c), the router recorder (for s2s/uplink.c) and main.c's
+ * stanza parser, and the steps of a scenario.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "../../common/map.h"
+#include "../../common/util.h"
+#include "scn_s2s.h"
+
+#define SCN_DNS_MAX	16
+
+struct s2s		s2s;
+struct scn_up		scn_up;
+
+static struct conf_host		scn_hosts[1];
+static struct conf_listen	scn_cl = { .kind = LISTEN_S2S,
+				    .addr = "::1", .port = 5269 };
+static struct listener		scn_lst = { .cl = &scn_cl, .fd = -1 };
+
+/* ---- DNS, scripted ----------------------------------------------------- */
+
+struct scn_rr {
+	char		*domain;	/* the SRV name, and the A name */
+	char		*srv_host;
+	uint16_t	 port;
+	char		*addr;
+};
+
+struct scn_query {
+	bool		 srv;
+	char		*name;
+	uint16_t	 port;
+	void		(*srv_fn)(void *, struct srv_target *, size_t);
+	void		(*addr_fn)(void *, struct dns_addr *, size_t);
+	void		*arg;
+};
+
+static struct scn_rr	scn_rrs[SCN_DNS_MAX];
+static size_t		scn_nrr;
+static struct scn_query	scn_q[SCN_DNS_MAX];
+static size_t		scn_nq;
+
+void
+scn_dns_script(const char *domain, const char *srv_host, uint16_t port,
+    const char *addr)
+{
+	assert_true(scn_nrr < SCN_DNS_MAX);
+	scn_rrs[scn_nrr].domain = xstrdup(domain);
+	scn_rrs[scn_nrr].srv_host = srv_host ? xstrdup(srv_host) : NULL;
+	scn_rrs[scn_nrr].port = port;
+	scn_rrs[scn_nrr].addr = addr ? xstrdup(addr) : NULL;
+	scn_nrr++;
+}
+
+static struct scn_rr *
+scn_rr_find(const char *name, bool srv)
+{
+	size_t	i;
+
+	for (i = 0; i < scn_nrr; i++) {
+		if (strcmp(scn_rrs[i].domain, name) == 0)
+			return &scn_rrs[i];
+		if (!srv && scn_rrs[i].srv_host != NULL &&
+		    strcmp(scn_rrs[i].srv_host, name) == 0)
+			return &scn_rrs[i];
+	}
+	return NULL;
+}
+
+void
+dns_srv(const char *domain, void (*fn)(void *, struct srv_target *, size_t),
+    void *arg)
+{
+	assert_true(scn_nq < SCN_DNS_MAX);
+	scn_q[scn_nq] = (struct scn_query){ true, xstrdup(domain), 0, fn,
+	    NULL, arg };
+	scn_nq++;
+}
+
+void
+dns_addrs(const char *host, uint16_t port, void (*fn)(void *,
+    struct dns_addr *, size_t), void *arg)
+{
+	assert_true(scn_nq < SCN_DNS_MAX);
+	scn_q[scn_nq] = (struct scn_query){ false, xstrdup(host), port, NULL,
+	    fn, arg };
+	scn_nq++;
+}
+
+int
+scn_dns_answer(void)
+{
+	struct scn_query	 q;
+	struct scn_rr		*rr;
+	struct srv_target	*t;
+	struct dns_addr		*a;
+	struct sockaddr_in	*sin;
+	int			 n = 0;
+
+	while (scn_nq > 0) {
+		q = scn_q[0];
+		memmove(scn_q, scn_q + 1, --scn_nq * sizeof(scn_q[0]));
+		rr = scn_rr_find(q.name, q.srv);
+		if (q.srv && (rr == NULL || rr->srv_host == NULL))
+			q.srv_fn(q.arg, NULL, 0);
+		else if (q.srv) {
+			t = xcalloc(1, sizeof(*t));
+			t->host = xstrdup(rr->srv_host);
+			t->port = rr->port;
+			q.srv_fn(q.arg, t, 1);
+		} else if (rr == NULL || rr->addr == NULL)
+			q.addr_fn(q.arg, NULL, 0);
+		else {
+			a = xcalloc(1, sizeof(*a));
+			sin = (struct sockaddr_in *)&a->sa;
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(q.port);
+			assert_int_equal(inet_pton(AF_INET, rr->addr,
+			    &sin->sin_addr), 1);
+			a->salen = sizeof(*sin);
+			q.addr_fn(q.arg, a, 1);
+		}
+		free(q.name);
+		n++;
+		scn_run();
+	}
+	return n;
+}
+
+/* ---- s2s/uplink.c and main.c ------------------------------------------- */
+
+void
+uplink_start(void)
+{
+}
+
+bool
+uplink_up(void)
+{
+	return !scn_up.down;
+}
+
+int
+uplink_stanza(int kind, int type, const char *to, const char *from,
+    const char *xml, size_t len)
+{
+	(void)kind;
+	(void)type;
+	if (scn_up.down)
+		return -1;
+	scn_up.stanzas++;
+	buf_printf(&scn_up.log, "%s %s %.*s\n", to, from, (int)len, xml);
+	return 0;
+}
+
+int
+s2s_parse(const char *xml, size_t len,
+    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
+{
+	static struct xparse	*parser;
+
+	if (parser == NULL)
+		parser = xparse_new(NS_CLIENT,
+		    s2s.conf.max_stanza_size * 2 + 4096);
+	return xparse_one(parser, xml, len, fn, arg);
+}
+
+/* ---- the steps ---------------------------------------------------------- */
+
+void
+scn_s2s_setup(void)
+{
+	memset(&s2s, 0, sizeof(s2s));
+	memset(&scn_up, 0, sizeof(scn_up));
+	buf_init(&scn_up.log, 0);
+	clock_fake_start(SCN_WALL);
+	tp_use_memory(true);
+	scn_hosts[0].name = SCN_HOST;
+	s2s.conf.hosts = scn_hosts;
+	s2s.conf.nhosts = 1;
+	s2s.conf.max_stanza_size = 65536;
+	s2s.conf.s2s_connect_timeout = 10;
+	s2s.conf.s2s_idle_timeout = 600;
+	s2s.conf.s2s_queue_max = 65536;
+	s2s.conf.s2s_dialback = true;
+	snprintf(s2s.secret, sizeof(s2s.secret), "%s", SCN_SECRET);
+	s2s.conns = map_new();
+	s2s.outs = map_new();
+	s2s.host_creds = xcalloc(1, sizeof(*s2s.host_creds));
+}
+
+struct scn_all {
+	struct conn	*v[64];
+	size_t		 n;
+};
+
+static int
+scn_collect(const void *key, size_t len, void *val, void *arg)
+{
+	struct scn_all	*all = arg;
+
+	(void)key;
+	(void)len;
+	if (all->n < 64)
+		all->v[all->n++] = val;
+	return 0;
+}
+
+void
+scn_s2s_teardown(void)
+{
+	struct scn_all	all = { { NULL }, 0 };
+	size_t		i;
+
+	map_foreach(s2s.conns, scn_collect, &all);
+	for (i = 0; i < all.n; i++)
+		conn_close(all.v[i]);
+	scn_advance(TP_LINGER + 1);
+	while (scn_dns_answer() > 0)
+		;
+	scn_advance(2 * s2s.conf.s2s_connect_timeout + TP_LINGER + 1);
+	assert_int_equal(map_count(s2s.conns), 0);
+	assert_int_equal(map_count(s2s.outs), 0);
+	map_free(s2s.conns, NULL);
+	map_free(s2s.outs, NULL);
+	free(s2s.host_creds);
+	buf_clear(&scn_up.log);
+	for (i = 0; i < scn_nrr; i++) {
+		free(scn_rrs[i].domain);
+		free(scn_rrs[i].srv_host);
+		free(scn_rrs[i].addr);
+	}
+	scn_nrr = 0;
+	tp_use_memory(false);
+}
+
+struct conn *
+scn_s2s_out(const char *pair)
+{
+	struct out	*o = map_get(s2s.outs, pair);
+
+	return o != NULL ? o->c : NULL;
+}
+
+struct conn *
+scn_s2s_accept(void)
+{
+	struct conn	*c;
+
+	in_accept(&scn_lst, -1);
+	c = conn_find(s2s.next_id);
+	assert_non_null(c);
+	scn_run();
+	return c;
+}
+
+void
+scn_s2s_send(struct conn *c, const char *s)
+{
+	tp_mem_inject(&c->tp, s, strlen(s));
+	scn_run();
+}
+
+void
+scn_s2s_eof(struct conn *c)
+{
+	tp_mem_eof(&c->tp);
+	scn_run();
+}
+
+const char *
+scn_s2s_output(struct conn *c)
+{
+	return tp_mem_output(&c->tp);
+}
+
+void
+scn_run(void)
+{
+	transport_run();
+}
+
+void
+scn_advance(double seconds)
+{
+	clock_advance(seconds);
+	scn_run();
+}

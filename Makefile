@@ -167,10 +167,12 @@ TEST_OBJS_sasl	:= c2s/sasl.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
-TEST_OBJS_c2s_scenario := tests/unit/scn_c2s.c c2s/stream.c c2s/auth.c \
-		   c2s/bind.c c2s/register.c c2s/limits.c c2s/sasl.c
-TEST_OBJS_s2s_scenario := tests/unit/scn_s2s.c s2s/conn.c s2s/in.c \
-		   s2s/out.c s2s/srv.c s2s/certid.c s2s/dialback.c
+TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
+		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
+		   c2s/limits.c c2s/sasl.c
+TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
+		   s2s/conn.c s2s/in.c s2s/out.c s2s/srv.c s2s/certid.c \
+		   s2s/dialback.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)

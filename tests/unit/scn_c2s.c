@@ -103,33 +103,16 @@ scn_c2s_setup(void)
 	buf_init(&c2s.scratch, 0);
 }
 
-struct scn_all {
-	struct stream	*v[64];
-	size_t		 n;
-};
-
-static int
-scn_collect(const void *key, size_t len, void *val, void *arg)
-{
-	struct scn_all	*all = arg;
-
-	(void)key;
-	(void)len;
-	if (all->n < 64)
-		all->v[all->n++] = val;
-	return 0;
-}
-
 void
 scn_c2s_teardown(void)
 {
-	struct scn_all	all = { { NULL }, 0 };
-	size_t		i;
+	void		*v[64];
+	size_t		 i, n;
 
 	/* closes leave the table; what lingers goes with the clock */
-	map_foreach(c2s.streams, scn_collect, &all);
-	for (i = 0; i < all.n; i++)
-		stream_close(all.v[i]);
+	n = scn_map_values(c2s.streams, v, 64);
+	for (i = 0; i < n; i++)
+		stream_close(v[i]);
 	scn_advance(TP_LINGER + 1);
 	assert_int_equal(c2s.nstreams, 0);
 	assert_int_equal(map_count(c2s.streams), 0);
@@ -181,17 +164,4 @@ bool
 scn_c2s_alive(uint64_t sid)
 {
 	return stream_find(sid) != NULL;
-}
-
-void
-scn_run(void)
-{
-	transport_run();
-}
-
-void
-scn_advance(double seconds)
-{
-	clock_advance(seconds);
-	scn_run();
 }

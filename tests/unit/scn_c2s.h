@@ -20,8 +20,8 @@
 #define PARLEY_SCN_C2S_H
 
 #include "../../c2s/c2s.h"
+#include "scn.h"
 
-#define SCN_WALL	1700000000.0	/* the fake clock's start */
 #define SCN_HOST	"example.org"
 #define SCN_HEADER	"<?xml version='1.0'?><stream:stream " \
 			"xmlns='jabber:client' " \
@@ -56,9 +56,5 @@ const char	*scn_c2s_out(struct stream *);
 void		 scn_c2s_out_reset(struct stream *);
 /* the stream is in the table / not yet freed */
 bool		 scn_c2s_alive(uint64_t sid);
-/* loop iterations until nothing is pending */
-void		 scn_run(void);
-/* time passes: due timers fire in order, then the loop runs */
-void		 scn_advance(double seconds);
 
 #endif

@@ -199,32 +199,15 @@ scn_s2s_setup(void)
 	s2s.host_creds = xcalloc(1, sizeof(*s2s.host_creds));
 }
 
-struct scn_all {
-	struct conn	*v[64];
-	size_t		 n;
-};
-
-static int
-scn_collect(const void *key, size_t len, void *val, void *arg)
-{
-	struct scn_all	*all = arg;
-
-	(void)key;
-	(void)len;
-	if (all->n < 64)
-		all->v[all->n++] = val;
-	return 0;
-}
-
 void
 scn_s2s_teardown(void)
 {
-	struct scn_all	all = { { NULL }, 0 };
-	size_t		i;
+	void		*v[64];
+	size_t		 i, n;
 
-	map_foreach(s2s.conns, scn_collect, &all);
-	for (i = 0; i < all.n; i++)
-		conn_close(all.v[i]);
+	n = scn_map_values(s2s.conns, v, 64);
+	for (i = 0; i < n; i++)
+		conn_close(v[i]);
 	scn_advance(TP_LINGER + 1);
 	while (scn_dns_answer() > 0)
 		;
@@ -282,17 +265,4 @@ const char *
 scn_s2s_output(struct conn *c)
 {
 	return tp_mem_output(&c->tp);
-}
-
-void
-scn_run(void)
-{
-	transport_run();
-}
-
-void
-scn_advance(double seconds)
-{
-	clock_advance(seconds);
-	scn_run();
 }

@@ -16,15 +16,15 @@
  *	scn_advance(10);
  *	scn_s2s_teardown();
  *
- * Time, loop and transport helpers (scn_run, scn_advance) are the same
- * as the c2s driver's.
+ * Time and loop steps (scn_run, scn_advance) are in scn.h, shared with
+ * the c2s driver.
  */
 #ifndef PARLEY_SCN_S2S_H
 #define PARLEY_SCN_S2S_H
 
 #include "../../s2s/s2s.h"
+#include "scn.h"
 
-#define SCN_WALL	1700000000.0
 #define SCN_HOST	"example.org"
 #define SCN_SECRET	"0123456789abcdef0123456789abcdef"
 
@@ -55,7 +55,5 @@ struct conn	*scn_s2s_accept(void);
 void		 scn_s2s_send(struct conn *, const char *);
 void		 scn_s2s_eof(struct conn *);
 const char	*scn_s2s_output(struct conn *);
-void		 scn_run(void);
-void		 scn_advance(double seconds);
 
 #endif

@@ -88,18 +88,6 @@ s2s_tls_init(void)
 }
 
 int
-s2s_parse(const char *xml, size_t len,
-    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
-{
-	static struct xparse	*parser;
-
-	if (parser == NULL)
-		parser = xparse_new(NS_CLIENT,
-		    s2s.conf.max_stanza_size * 2 + 4096);
-	return xparse_one(parser, xml, len, fn, arg);
-}
-
-int
 main(int argc, char *argv[])
 {
 	ev_signal	 sigterm, sigint;

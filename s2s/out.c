@@ -99,6 +99,19 @@ out_get(const char *local, const char *remote)
 	return o;
 }
 
+/* the router's stanza bytes, parsed for a bounce (s2s.h) */
+int
+s2s_parse(const char *xml, size_t len,
+    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
+{
+	static struct xparse	*parser;
+
+	if (parser == NULL)
+		parser = xparse_new(NS_CLIENT,
+		    s2s.conf.max_stanza_size * 2 + 4096);
+	return xparse_one(parser, xml, len, fn, arg);
+}
+
 /* ---- bounces -------------------------------------------------------- */
 
 struct bounce_job {

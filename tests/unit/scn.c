@@ -1,6 +1,8 @@
 /*
  * The scenario drivers' shared steps (scn.h).
  */
+#include <string.h>
+
 #include "../../common/clock.h"
 #include "../../common/transport.h"
 #include "scn.h"
@@ -15,6 +17,20 @@ void
 scn_advance(double seconds)
 {
 	clock_advance(seconds);
+	scn_run();
+}
+
+void
+scn_send(struct transport *tp, const char *s)
+{
+	tp_mem_inject(tp, s, strlen(s));
+	scn_run();
+}
+
+void
+scn_eof(struct transport *tp)
+{
+	tp_mem_eof(tp);
 	scn_run();
 }
 

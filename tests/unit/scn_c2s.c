@@ -134,32 +134,6 @@ scn_c2s_accept(void)
 	return st;
 }
 
-void
-scn_c2s_send(struct stream *st, const char *s)
-{
-	tp_mem_inject(&st->tp, s, strlen(s));
-	scn_run();
-}
-
-void
-scn_c2s_eof(struct stream *st)
-{
-	tp_mem_eof(&st->tp);
-	scn_run();
-}
-
-const char *
-scn_c2s_out(struct stream *st)
-{
-	return tp_mem_output(&st->tp);
-}
-
-void
-scn_c2s_out_reset(struct stream *st)
-{
-	tp_mem_output_reset(&st->tp);
-}
-
 bool
 scn_c2s_alive(uint64_t sid)
 {

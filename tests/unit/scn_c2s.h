@@ -8,8 +8,8 @@
  *
  *	scn_c2s_setup();
  *	st = scn_c2s_accept();
- *	scn_c2s_send(st, "<stream:stream ...>");
- *	assert_non_null(strstr(scn_c2s_out(st), "<stream:features>"));
+ *	scn_send(&st->tp, "<stream:stream ...>");
+ *	assert_non_null(strstr(tp_mem_output(&st->tp), "<stream:features>"));
  *	scn_advance(29.9);	timers due within fire, in order
  *	scn_c2s_teardown();
  *
@@ -47,13 +47,6 @@ void		 scn_c2s_setup(void);
 void		 scn_c2s_teardown(void);
 /* a client connects (plain listener) */
 struct stream	*scn_c2s_accept(void);
-/* the client sends s; the c2s reads and answers (one loop's worth) */
-void		 scn_c2s_send(struct stream *, const char *s);
-/* the client closes its side */
-void		 scn_c2s_eof(struct stream *);
-/* everything written to the client so far, and forgetting it */
-const char	*scn_c2s_out(struct stream *);
-void		 scn_c2s_out_reset(struct stream *);
 /* the stream is in the table / not yet freed */
 bool		 scn_c2s_alive(uint64_t sid);
 

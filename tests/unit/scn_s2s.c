@@ -1,7 +1,7 @@
 /*
  * The s2s scenario driver (scn_s2s.h): the process globals, scripted DNS
- * (for s2s/dns.c), the router recorder (for s2s/uplink.c) and main.c's
- * stanza parser, and the steps of a scenario.
+ * (for s2s/dns.c), the router recorder (for s2s/uplink.c), and the steps
+ * of a scenario.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,7 +137,7 @@ scn_dns_answer(void)
 	return n;
 }
 
-/* ---- s2s/uplink.c and main.c ------------------------------------------- */
+/* ---- s2s/uplink.c ------------------------------------------- */
 
 void
 uplink_start(void)
@@ -161,18 +161,6 @@ uplink_stanza(int kind, int type, const char *to, const char *from,
 	scn_up.stanzas++;
 	buf_printf(&scn_up.log, "%s %s %.*s\n", to, from, (int)len, xml);
 	return 0;
-}
-
-int
-s2s_parse(const char *xml, size_t len,
-    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
-{
-	static struct xparse	*parser;
-
-	if (parser == NULL)
-		parser = xparse_new(NS_CLIENT,
-		    s2s.conf.max_stanza_size * 2 + 4096);
-	return xparse_one(parser, xml, len, fn, arg);
 }
 
 /* ---- the steps ---------------------------------------------------------- */
@@ -245,24 +233,4 @@ scn_s2s_accept(void)
 	assert_non_null(c);
 	scn_run();
 	return c;
-}
-
-void
-scn_s2s_send(struct conn *c, const char *s)
-{
-	tp_mem_inject(&c->tp, s, strlen(s));
-	scn_run();
-}
-
-void
-scn_s2s_eof(struct conn *c)
-{
-	tp_mem_eof(&c->tp);
-	scn_run();
-}
-
-const char *
-scn_s2s_output(struct conn *c)
-{
-	return tp_mem_output(&c->tp);
 }

@@ -12,7 +12,7 @@
  *	scn_dns_answer();		SRV, then A/AAAA: a connect starts
  *	c = scn_s2s_out("example.org remote.test");
  *	tp_mem_connected(&c->tp, 0);	or let the clock run out
- *	scn_s2s_send(c, "<stream:stream ...>");
+ *	scn_send(&c->tp, "<stream:stream ...>");
  *	scn_advance(10);
  *	scn_s2s_teardown();
  *
@@ -52,8 +52,5 @@ int		 scn_dns_answer(void);
 struct conn	*scn_s2s_out(const char *pair);
 /* a server connects to us */
 struct conn	*scn_s2s_accept(void);
-void		 scn_s2s_send(struct conn *, const char *);
-void		 scn_s2s_eof(struct conn *);
-const char	*scn_s2s_output(struct conn *);
 
 #endif

@@ -22,14 +22,14 @@ test_negotiation_timeout_fires_at_the_deadline(void **state)
 	scn_c2s_setup();
 	st = scn_c2s_accept();
 	sid = st->sid;
-	scn_c2s_send(st, SCN_HEADER);
-	assert_non_null(strstr(scn_c2s_out(st), "<stream:features>"));
+	scn_send(&st->tp, SCN_HEADER);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<stream:features>"));
 	scn_advance(c2s.conf.negotiation_timeout - 0.01);
-	assert_null(strstr(scn_c2s_out(st), "connection-timeout"));
+	assert_null(strstr(tp_mem_output(&st->tp), "connection-timeout"));
 	assert_true(scn_c2s_alive(sid));
 	scn_advance(0.02);
-	assert_non_null(strstr(scn_c2s_out(st), "<connection-timeout "));
-	assert_non_null(strstr(scn_c2s_out(st),
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<connection-timeout "));
+	assert_non_null(strstr(tp_mem_output(&st->tp),
 	    "</stream:error></stream:stream>"));
 	/* written, then our side is shut; the table forgot it at once */
 	assert_true(tp_mem_shut(&st->tp));
@@ -51,9 +51,9 @@ test_negotiation_timeout_counts_from_the_connection(void **state)
 	scn_c2s_setup();
 	st = scn_c2s_accept();
 	scn_advance(20);
-	scn_c2s_send(st, SCN_HEADER);
+	scn_send(&st->tp, SCN_HEADER);
 	scn_advance(10.01);
-	assert_non_null(strstr(scn_c2s_out(st), "<connection-timeout "));
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<connection-timeout "));
 	scn_c2s_teardown();
 }
 
@@ -68,11 +68,11 @@ test_client_close_frees_the_stream(void **state)
 	scn_c2s_setup();
 	st = scn_c2s_accept();
 	sid = st->sid;
-	scn_c2s_send(st, SCN_HEADER);
-	scn_c2s_send(st, "</stream:stream>");
-	assert_non_null(strstr(scn_c2s_out(st), "</stream:stream>"));
+	scn_send(&st->tp, SCN_HEADER);
+	scn_send(&st->tp, "</stream:stream>");
+	assert_non_null(strstr(tp_mem_output(&st->tp), "</stream:stream>"));
 	assert_false(scn_c2s_alive(sid));
-	scn_c2s_eof(st);
+	scn_eof(&st->tp);
 	assert_int_equal(c2s.nstreams, 0);
 	scn_c2s_teardown();
 }
@@ -86,11 +86,11 @@ test_unknown_host_gets_host_unknown(void **state)
 	(void)state;
 	scn_c2s_setup();
 	st = scn_c2s_accept();
-	scn_c2s_send(st, "<stream:stream xmlns='jabber:client' "
+	scn_send(&st->tp, "<stream:stream xmlns='jabber:client' "
 	    "xmlns:stream='http://etherx.jabber.org/streams' "
 	    "to='elsewhere.test' version='1.0'>");
-	assert_non_null(strstr(scn_c2s_out(st), "<stream:stream "));
-	assert_non_null(strstr(scn_c2s_out(st), "<host-unknown "));
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<stream:stream "));
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<host-unknown "));
 	scn_c2s_teardown();
 }
 

@@ -77,14 +77,14 @@ test_dialback_valid_sends_the_queue(void **state)
 	c = start_out();
 	tp_mem_connected(&c->tp, 0);
 	scn_run();
-	assert_non_null(strstr(scn_s2s_output(c), "to='remote.test'"));
-	scn_s2s_send(c, PEER_HEADER PEER_FEATURES);
-	assert_non_null(strstr(scn_s2s_output(c), "<db:result from='"
+	assert_non_null(strstr(tp_mem_output(&c->tp), "to='remote.test'"));
+	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<db:result from='"
 	    SCN_HOST "' to='remote.test'>"));
-	assert_null(strstr(scn_s2s_output(c), "<body>hi</body>"));
-	scn_s2s_send(c, "<db:result from='remote.test' to='" SCN_HOST
+	assert_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	scn_send(&c->tp, "<db:result from='remote.test' to='" SCN_HOST
 	    "' type='valid'/>");
-	assert_non_null(strstr(scn_s2s_output(c), "<body>hi</body>"));
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
 	assert_int_equal(c->state, CS_OPEN);
 	/* ready before the deadline: nothing bounces after it */
 	scn_advance(s2s.conf.s2s_connect_timeout + 1);
@@ -119,17 +119,17 @@ test_incoming_db_verify(void **state)
 	(void)state;
 	scn_s2s_setup();
 	c = scn_s2s_accept();
-	scn_s2s_send(c, PEER_HEADER);
-	assert_non_null(strstr(scn_s2s_output(c), "<stream:features>"));
+	scn_send(&c->tp, PEER_HEADER);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<stream:features>"));
 	dialback_key(SCN_SECRET, "remote.test", SCN_HOST, "some-id", key);
 	snprintf(el, sizeof(el), "<db:verify from='remote.test' to='"
 	    SCN_HOST "' id='some-id'>%s</db:verify>", key);
-	scn_s2s_send(c, el);
-	assert_non_null(strstr(scn_s2s_output(c), "id='some-id' "
+	scn_send(&c->tp, el);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "id='some-id' "
 	    "type='valid'/>"));
-	scn_s2s_send(c, "<db:verify from='remote.test' to='" SCN_HOST
+	scn_send(&c->tp, "<db:verify from='remote.test' to='" SCN_HOST
 	    "' id='other-id'>0000</db:verify>");
-	assert_non_null(strstr(scn_s2s_output(c), "id='other-id' "
+	assert_non_null(strstr(tp_mem_output(&c->tp), "id='other-id' "
 	    "type='invalid'/>"));
 	scn_s2s_teardown();
 }
@@ -145,12 +145,12 @@ test_incoming_negotiation_timeout(void **state)
 	scn_s2s_setup();
 	c = scn_s2s_accept();
 	id = c->id;
-	scn_s2s_send(c, PEER_HEADER);
+	scn_send(&c->tp, PEER_HEADER);
 	scn_advance(2 * s2s.conf.s2s_connect_timeout - 0.01);
 	assert_non_null(conn_find(id));
 	scn_advance(0.02);
 	assert_null(conn_find(id));
-	assert_non_null(strstr(scn_s2s_output(c), "<connection-timeout "));
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<connection-timeout "));
 	scn_s2s_teardown();
 }
 
@@ -163,9 +163,9 @@ test_incoming_stanza_before_auth(void **state)
 	(void)state;
 	scn_s2s_setup();
 	c = scn_s2s_accept();
-	scn_s2s_send(c, PEER_HEADER "<message from='romeo@remote.test' "
+	scn_send(&c->tp, PEER_HEADER "<message from='romeo@remote.test' "
 	    "to='juliet@example.org'><body>x</body></message>");
-	assert_non_null(strstr(scn_s2s_output(c), "<not-authorized "));
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<not-authorized "));
 	assert_int_equal(scn_up.stanzas, 0);
 	scn_s2s_teardown();
 }

@@ -134,6 +134,34 @@ scn_c2s_accept(void)
 	return st;
 }
 
+struct stream *
+scn_c2s_bound(const char *node, const char *resource)
+{
+	struct stream	*st = scn_c2s_accept();
+	char		 iq[256], jid[256];
+	int		 begins = scn_router.sess_begins;
+
+	scn_send(&st->tp, SCN_HEADER);
+	st->authed = true;
+	st->node = xstrdup(node);
+	stream_restart(st);
+	scn_send(&st->tp, SCN_HEADER);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "urn:ietf:params:"
+	    "xml:ns:xmpp-bind"));
+	snprintf(iq, sizeof(iq), "<iq type='set' id='b1'><bind xmlns='"
+	    "urn:ietf:params:xml:ns:xmpp-bind'><resource>%s</resource>"
+	    "</bind></iq>", resource);
+	scn_send(&st->tp, iq);
+	assert_int_equal(scn_router.sess_begins, begins + 1);
+	snprintf(jid, sizeof(jid), "%s@" SCN_HOST "/%s", node, resource);
+	assert_string_equal(scn_router.last_jid, jid);
+	bind_result(st, 0, jid);
+	scn_run();
+	assert_int_equal(st->state, ST_BOUND);
+	tp_mem_output_reset(&st->tp);
+	return st;
+}
+
 bool
 scn_c2s_alive(uint64_t sid)
 {

@@ -47,6 +47,12 @@ void		 scn_c2s_setup(void);
 void		 scn_c2s_teardown(void);
 /* a client connects (plain listener) */
 struct stream	*scn_c2s_accept(void);
+/*
+ * A client that authenticated as node (set as SASL success sets it: the
+ * SASL exchange has scenarios of its own) and bound resource, the
+ * router having said yes. The output so far is forgotten.
+ */
+struct stream	*scn_c2s_bound(const char *node, const char *resource);
 /* the stream is in the table / not yet freed */
 bool		 scn_c2s_alive(uint64_t sid);
 

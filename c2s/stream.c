@@ -289,6 +289,7 @@ stream_event(struct transport *tp, enum tp_event ev, const char *data,
 {
 	struct stream	*st = arg;
 
+	(void)tp;
 	switch (ev) {
 	case TP_DATA_IN:
 		stream_data(st, data, n);
@@ -302,7 +303,7 @@ stream_event(struct transport *tp, enum tp_event ev, const char *data,
 		stream_close(st);
 		break;
 	case TP_ERROR:
-		log_debug("%016llx %s", (unsigned long long)st->sid, tp->why);
+		log_debug("%016llx %s", (unsigned long long)st->sid, data);
 		stream_forget(st);
 		break;
 	case TP_TLS_DONE:

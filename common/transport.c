@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -76,7 +77,7 @@ tp_io_update(struct transport *tp)
 {
 	bool	want = tp_wants_read(tp);
 
-	if (tp->mem || tp->state == TP_HANDSHAKE || want == tp->reading)
+	if (tp->mem != NULL || tp->state == TP_HANDSHAKE || want == tp->reading)
 		return;
 	if (want)
 		ev_io_start(tp_loop(), &tp->rio);
@@ -91,7 +92,7 @@ tp_kick_read(struct transport *tp)
 {
 	if (!tp_wants_read(tp))
 		return;
-	if (tp->mem)
+	if (tp->mem != NULL)
 		tp_mark_read(tp);
 	else
 		ev_feed_event(tp_loop(), &tp->rio, EV_READ);
@@ -193,11 +194,11 @@ tp_set_marks(struct transport *tp, size_t low, size_t high)
 static void
 tp_attach(struct transport *tp, int fd)
 {
-	tp->mem = use_memory;
-	if (tp->mem) {
+	if (use_memory) {
 		tp->fd = -1;
-		buf_init(&tp->mem_in, 0);
-		buf_init(&tp->mem_out, 0);
+		tp->mem = xcalloc(1, sizeof(*tp->mem));
+		buf_init(&tp->mem->in, 0);
+		buf_init(&tp->mem->out, 0);
 		return;
 	}
 	tp->fd = fd;
@@ -233,7 +234,7 @@ tp_connect(struct transport *tp, const struct sockaddr *sa, socklen_t salen)
 	}
 	tp_attach(tp, fd);
 	tp->state = TP_CONNECTING;
-	if (!tp->mem)
+	if (tp->mem == NULL)
 		ev_io_start(tp_loop(), &tp->wio);
 	return 0;
 }
@@ -339,7 +340,7 @@ tp_kill(struct transport *tp)
 		return;
 	tp->state = TP_DEAD;
 	ctimer_stop(&tp->timer);
-	if (!tp->mem) {
+	if (tp->mem == NULL) {
 		ev_io_stop(tp_loop(), &tp->rio);
 		ev_io_stop(tp_loop(), &tp->wio);
 	}
@@ -354,14 +355,15 @@ tp_fail(struct transport *tp, const char *fmt, ...)
 {
 	va_list	ap;
 	bool	closing = tp->state == TP_CLOSING;
+	char	why[128];
 
 	va_start(ap, fmt);
-	vsnprintf(tp->why, sizeof(tp->why), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_debug("%s: %s", tp->name, tp->why);
+	log_debug("%s: %s", tp->name, why);
 	tp_kill(tp);
 	if (!closing)
-		tp_emit(tp, TP_ERROR, NULL, 0);
+		tp_emit(tp, TP_ERROR, why, strlen(why));
 }
 
 void
@@ -400,13 +402,13 @@ tp_recv(struct transport *tp, char *p, size_t n)
 		}
 		return r;
 	}
-	if (tp->mem) {
-		if (buf_avail(&tp->mem_in) == 0)
-			return tp->mem_eof ? 0 : -2;
-		r = (ssize_t)(buf_avail(&tp->mem_in) < n ?
-		    buf_avail(&tp->mem_in) : n);
-		memcpy(p, buf_rptr(&tp->mem_in), (size_t)r);
-		buf_consume(&tp->mem_in, (size_t)r);
+	if (tp->mem != NULL) {
+		if (buf_avail(&tp->mem->in) == 0)
+			return tp->mem->eof ? 0 : -2;
+		r = (ssize_t)(buf_avail(&tp->mem->in) < n ?
+		    buf_avail(&tp->mem->in) : n);
+		memcpy(p, buf_rptr(&tp->mem->in), (size_t)r);
+		buf_consume(&tp->mem->in, (size_t)r);
 		return r;
 	}
 	for (;;) {
@@ -474,7 +476,7 @@ tp_read(struct transport *tp)
 				tp_deliver(tp, data, (size_t)n);
 		}
 		/* a short plain read emptied the socket */
-		if (!tp->tls_on && !tp->mem && (size_t)n < sizeof(data))
+		if (!tp->tls_on && tp->mem == NULL && (size_t)n < sizeof(data))
 			return;
 	}
 }
@@ -488,7 +490,7 @@ tp_handshake(struct transport *tp)
 
 	rc = gnutls_handshake(tp->tls);
 	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-		if (tp->mem)
+		if (tp->mem != NULL)
 			return;
 		if (gnutls_record_get_direction(tp->tls) == 1) {
 			ev_io_start(tp_loop(), &tp->wio);
@@ -513,7 +515,7 @@ tp_handshake(struct transport *tp)
 	    gnutls_protocol_get_name(gnutls_protocol_get_version(tp->tls)));
 	tp->tls_on = true;
 	tp->state = TP_OPEN;
-	if (!tp->mem)
+	if (tp->mem == NULL)
 		ev_io_stop(tp_loop(), &tp->wio);
 	tp_io_update(tp);
 	tp_emit(tp, TP_TLS_DONE, NULL, 0);
@@ -531,7 +533,7 @@ static void
 tp_begin_handshake(struct transport *tp)
 {
 	tp->tls_wait = false;
-	if (tp->mem) {
+	if (tp->mem != NULL) {
 		tp_fail(tp, "tls: not with the memory backend");
 		return;
 	}
@@ -551,8 +553,8 @@ tp_finish(struct transport *tp)
 {
 	if (tp->tls_on)
 		(void)gnutls_bye(tp->tls, GNUTLS_SHUT_WR);
-	if (tp->mem)
-		tp->mem_shut = true;
+	if (tp->mem != NULL)
+		tp->mem->shut = true;
 	else
 		shutdown(tp->fd, SHUT_WR);
 	if (tp->eof)
@@ -589,12 +591,12 @@ tp_send(struct transport *tp)
 		}
 		return n;
 	}
-	if (tp->mem) {
-		if (tp->mem_shut) {
+	if (tp->mem != NULL) {
+		if (tp->mem->shut) {
 			errno = EPIPE;
 			return -1;
 		}
-		(void)buf_append(&tp->mem_out, buf_rptr(&tp->out),
+		(void)buf_append(&tp->mem->out, buf_rptr(&tp->out),
 		    buf_avail(&tp->out));
 		return (ssize_t)buf_avail(&tp->out);
 	}
@@ -638,7 +640,7 @@ tp_flush(struct transport *tp)
 	}
 	if (tp->out.cap > TP_OUT_KEEP)
 		buf_clear(&tp->out);
-	if (!tp->mem)
+	if (tp->mem == NULL)
 		ev_io_stop(tp_loop(), &tp->wio);
 	tp_low_water(tp);
 	if (tp->state == TP_DEAD)
@@ -660,8 +662,12 @@ tp_free(struct transport *tp)
 		close(tp->fd);
 	tp->fd = -1;
 	buf_clear(&tp->out);
-	buf_clear(&tp->mem_in);
-	buf_clear(&tp->mem_out);
+	if (tp->mem != NULL) {
+		buf_clear(&tp->mem->in);
+		buf_clear(&tp->mem->out);
+		free(tp->mem);
+		tp->mem = NULL;
+	}
 }
 
 void
@@ -707,32 +713,32 @@ tp_use_memory(bool on)
 void
 tp_mem_inject(struct transport *tp, const char *p, size_t n)
 {
-	if (!tp->mem || tp->state == TP_DEAD)
+	if (tp->mem == NULL || tp->state == TP_DEAD)
 		return;
-	(void)buf_append(&tp->mem_in, p, n);
+	(void)buf_append(&tp->mem->in, p, n);
 	tp_kick_read(tp);
 }
 
 void
 tp_mem_eof(struct transport *tp)
 {
-	if (!tp->mem || tp->state == TP_DEAD)
+	if (tp->mem == NULL || tp->state == TP_DEAD)
 		return;
-	tp->mem_eof = true;
+	tp->mem->eof = true;
 	tp_kick_read(tp);
 }
 
 void
 tp_mem_connected(struct transport *tp, int err)
 {
-	if (tp->mem && tp->state == TP_CONNECTING)
+	if (tp->mem != NULL && tp->state == TP_CONNECTING)
 		tp_connect_done(tp, err);
 }
 
 const char *
 tp_mem_output(struct transport *tp)
 {
-	const char	*s = buf_cstr(&tp->mem_out);
+	const char	*s = tp->mem ? buf_cstr(&tp->mem->out) : NULL;
 
 	return s != NULL ? s : "";
 }
@@ -740,13 +746,14 @@ tp_mem_output(struct transport *tp)
 void
 tp_mem_output_reset(struct transport *tp)
 {
-	buf_reset(&tp->mem_out);
+	if (tp->mem != NULL)
+		buf_reset(&tp->mem->out);
 }
 
 bool
 tp_mem_shut(const struct transport *tp)
 {
-	return tp->mem_shut;
+	return tp->mem != NULL && tp->mem->shut;
 }
 
 void

@@ -47,9 +47,9 @@ enum tp_event {
 	TP_TIMEOUT,	/* the tp_set_timeout() deadline passed */
 	TP_CLOSED,	/* the peer ended its side (EOF); the transport
 			   closes (tp_close) unless the owner did */
-	TP_ERROR,	/* read, write, handshake or connect failure, or
-			   the output cap: the transport is dead (nothing
-			   more can be sent) */
+	TP_ERROR,	/* read, write, handshake or connect failure: the
+			   transport is dead (nothing more can be sent);
+			   data is the cause, NUL-terminated */
 	TP_TLS_DONE,	/* the TLS handshake completed */
 	TP_CONNECTED,	/* an outgoing connect (tp_connect) completed */
 	TP_GONE		/* reaped, from transport_reap(): the owner frees
@@ -57,7 +57,7 @@ enum tp_event {
 };
 
 struct transport;
-/* data and len are for TP_DATA_IN only (valid for the call) */
+/* data and len: TP_DATA_IN's bytes, TP_ERROR's cause (valid for the call) */
 typedef void	tp_event_cb(struct transport *, enum tp_event,
 		    const char *data, size_t len, void *arg);
 
@@ -72,6 +72,14 @@ struct tp_framing {
 	int	(*decode)(struct transport *, const char *, size_t,
 		    void (*emit)(struct transport *, const char *, size_t));
 	int	(*encode)(struct transport *, const char *, size_t);
+};
+
+/* the memory backend's peer (tests) */
+struct tp_mem {
+	struct buf		 in;		/* the peer's bytes, unread */
+	struct buf		 out;		/* what we wrote */
+	bool			 shut;		/* we half-closed */
+	bool			 eof;		/* the peer closed */
 };
 
 enum tp_state {
@@ -99,20 +107,14 @@ struct transport {
 	bool			 eof;		/* the peer's side ended */
 	bool			 above_high;	/* output passed the high
 						   mark: low water is due */
-	bool			 mem;		/* memory backend */
 	bool			 queued_dirty, queued_read;
 	struct buf		 out;		/* to the peer (plaintext) */
 	size_t			 low, high;
 	const struct tp_framing	*framing;
 	tp_event_cb		*cb;
 	void			*arg;
-	char			 name[48];	/* for logs */
-	char			 why[96];	/* the TP_ERROR's cause */
-	/* memory backend: the peer's side */
-	struct buf		 mem_in;
-	struct buf		 mem_out;
-	bool			 mem_shut;	/* we half-closed */
-	bool			 mem_eof;	/* the peer closed */
+	char			 name[24];	/* for logs */
+	struct tp_mem		*mem;		/* memory backend, or NULL */
 	struct transport	*next_dirty, *next_dead, *next_read;
 };
 

@@ -267,7 +267,7 @@ conn_event(struct transport *tp, enum tp_event ev, const char *data,
 		conn_close(c);
 		break;
 	case TP_ERROR:
-		log_info("%s: %s", conn_name(c), tp->why);
+		log_info("%s: %s", conn_name(c), data);
 		conn_forget(c);
 		break;
 	case TP_CONNECTED:

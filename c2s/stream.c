@@ -17,7 +17,7 @@
 static void	stream_on_open(void *, const struct xnode *, const char *);
 static void	stream_on_element(void *, struct xnode *, struct arena *);
 static void	stream_on_close(void *);
-static void	stream_throttle_cb(struct ctimer *, void *);
+static void	stream_throttle_cb(struct ctimer *);
 static void	stream_event(struct transport *, enum tp_event, const char *,
 		    size_t, void *);
 
@@ -332,7 +332,7 @@ stream_accept(struct listener *lst, int fd)
 	buf_init(&st->held, 0);
 	st->xs = xstream_new(&stream_cbs, st, c2s.conf.max_stanza_size);
 	st->last_read = clock_now();
-	ctimer_init(&st->throttle, stream_throttle_cb, st);
+	ctimer_init(&st->throttle, stream_throttle_cb);
 	map_put64(c2s.streams, st->sid, st);
 	c2s.nstreams++;
 	peer_key(fd, st->peer, sizeof(st->peer));
@@ -485,9 +485,9 @@ stream_hold(struct stream *st, int kind, int type, const char *to,
  * tokens come; once none is left the client is read again.
  */
 static void
-stream_throttle_cb(struct ctimer *t, void *arg)
+stream_throttle_cb(struct ctimer *t)
 {
-	struct stream	*st = arg;
+	struct stream	*st = container_of(t, struct stream, throttle);
 	struct link_in	 in;
 	struct link_stanza ls;
 	struct buf	 x;

@@ -11,8 +11,7 @@
 static struct ev_loop	*clock_loop;
 static bool		 fake;
 static double		 fake_now;
-static struct ctimer	*armed;		/* fake clock: unordered */
-static unsigned long	 armed_seq;
+static struct ctimer	*armed;		/* fake clock: in arming order */
 
 static struct ev_loop *
 loop(void)
@@ -43,18 +42,15 @@ ctimer_ev_cb(struct ev_loop *l, ev_timer *w, int revents)
 	(void)revents;
 	/* one-shot: ev_timer_again() would repeat it */
 	ev_timer_stop(l, w);
-	t->active = false;
-	t->cb(t, t->arg);
+	t->cb(t);
 }
 
 void
-ctimer_init(struct ctimer *t, ctimer_cb *cb, void *arg)
+ctimer_init(struct ctimer *t, ctimer_cb *cb)
 {
 	ev_timer_init(&t->w, ctimer_ev_cb, 0., 0.);
 	t->cb = cb;
-	t->arg = arg;
-	t->at = 0;
-	t->active = false;
+	t->at = -1;
 	t->next = NULL;
 }
 
@@ -69,45 +65,45 @@ fake_unlink(struct ctimer *t)
 			break;
 		}
 	t->next = NULL;
+	t->at = -1;
 }
 
 void
 ctimer_start(struct ctimer *t, double after)
 {
+	struct ctimer	**pp;
+
 	if (after < 0)
 		after = 0;
-	if (fake) {
-		if (t->active)
-			fake_unlink(t);
-		t->at = fake_now + after;
-		t->seq = ++armed_seq;
-		t->next = armed;
-		armed = t;
-	} else {
+	if (!fake) {
 		/* ev_timer_again: cheap to re-arm on every read */
 		t->w.repeat = after > 0 ? after : 1e-9;
 		ev_timer_again(loop(), &t->w);
-		t->at = ev_now(loop()) + after;
+		return;
 	}
-	t->active = true;
+	if (t->at >= 0)
+		fake_unlink(t);
+	t->at = fake_now + after;
+	/* at the tail: of timers due together, the first armed fires first */
+	for (pp = &armed; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = t;
 }
 
 void
 ctimer_stop(struct ctimer *t)
 {
-	if (!t->active)
-		return;
-	if (fake)
-		fake_unlink(t);
-	else
+	if (fake) {
+		if (t->at >= 0)
+			fake_unlink(t);
+	} else
 		ev_timer_stop(loop(), &t->w);
-	t->active = false;
 }
 
 bool
 ctimer_active(const struct ctimer *t)
 {
-	return t->active;
+	return fake ? t->at >= 0 : ev_is_active(&t->w);
 }
 
 double
@@ -115,9 +111,11 @@ ctimer_remaining(const struct ctimer *t)
 {
 	double	left;
 
-	if (!t->active)
+	if (!ctimer_active(t))
 		return 0;
-	left = t->at - clock_now();
+	if (!fake)
+		return ev_timer_remaining(loop(), (ev_timer *)&t->w);
+	left = t->at - fake_now;
 	return left > 0 ? left : 0;
 }
 
@@ -144,16 +142,14 @@ clock_advance(double seconds)
 	for (;;) {
 		due = NULL;
 		for (t = armed; t != NULL; t = t->next)
-			if (t->at <= end && (due == NULL || t->at < due->at ||
-			    (t->at == due->at && t->seq < due->seq)))
+			if (t->at <= end && (due == NULL || t->at < due->at))
 				due = t;
 		if (due == NULL)
 			break;
-		fake_unlink(due);
-		due->active = false;
 		if (due->at > fake_now)
 			fake_now = due->at;
-		due->cb(due, due->arg);
+		fake_unlink(due);
+		due->cb(due);
 	}
 	fake_now = end;
 }

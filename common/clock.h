@@ -12,7 +12,8 @@
 #include <ev.h>
 
 struct ctimer;
-typedef void	ctimer_cb(struct ctimer *, void *arg);
+/* the owner finds itself with container_of, as with libev's watchers */
+typedef void	ctimer_cb(struct ctimer *);
 
 /*
  * A one-shot timer, embedded in the object it serves. It must be stopped
@@ -21,11 +22,8 @@ typedef void	ctimer_cb(struct ctimer *, void *arg);
 struct ctimer {
 	ev_timer	 w;		/* the real clock's watcher */
 	ctimer_cb	*cb;
-	void		*arg;
-	double		 at;		/* fake clock: when due */
-	unsigned long	 seq;		/* fake clock: armed order, for ties */
-	bool		 active;
-	struct ctimer	*next;		/* fake clock: armed timers */
+	double		 at;		/* fake clock: when due; < 0 off */
+	struct ctimer	*next;		/* fake clock: armed, in order */
 };
 
 /*
@@ -40,7 +38,7 @@ double	clock_now(void);
  */
 double	clock_wall(void);
 
-void	ctimer_init(struct ctimer *, ctimer_cb *, void *arg);
+void	ctimer_init(struct ctimer *, ctimer_cb *);
 /* (re)arms: fires once, after seconds, unless stopped or re-armed */
 void	ctimer_start(struct ctimer *, double after);
 void	ctimer_stop(struct ctimer *);

@@ -53,7 +53,7 @@ tp_mark_read(struct transport *tp)
 {
 	if (!tp->queued_read && tp->state != TP_DEAD) {
 		tp->queued_read = true;
-		tp->next_read = read_list;
+		tp->mem->next_read = read_list;
 		read_list = tp;
 	}
 }
@@ -99,11 +99,10 @@ tp_kick_read(struct transport *tp)
 }
 
 static void
-tp_timer_cb(struct ctimer *t, void *arg)
+tp_timer_cb(struct ctimer *t)
 {
-	struct transport	*tp = arg;
+	struct transport	*tp = container_of(t, struct transport, timer);
 
-	(void)t;
 	if (tp->state == TP_CLOSING) {
 		log_debug("%s: linger over", tp->name);
 		tp_kill(tp);
@@ -168,9 +167,9 @@ tp_init(struct transport *tp, size_t outmax, tp_event_cb *cb, void *arg)
 	tp->cb = cb;
 	tp->arg = arg;
 	buf_init(&tp->out, outmax);
-	tp->high = outmax / 2;
-	tp->low = outmax / 8;
-	ctimer_init(&tp->timer, tp_timer_cb, tp);
+	tp->high = (uint32_t)(outmax / 2);
+	tp->low = (uint32_t)(outmax / 8);
+	ctimer_init(&tp->timer, tp_timer_cb);
 	snprintf(tp->name, sizeof(tp->name), "transport");
 }
 
@@ -185,7 +184,7 @@ tp_set_name(struct transport *tp, const char *fmt, ...)
 }
 
 void
-tp_set_marks(struct transport *tp, size_t low, size_t high)
+tp_set_marks(struct transport *tp, uint32_t low, uint32_t high)
 {
 	tp->low = low;
 	tp->high = high;
@@ -676,7 +675,7 @@ transport_reap(void)
 	struct transport	*tp;
 
 	while ((tp = read_list) != NULL) {
-		read_list = tp->next_read;
+		read_list = tp->mem->next_read;
 		tp->queued_read = false;
 		if (tp->state != TP_DEAD)
 			tp_read(tp);
@@ -692,9 +691,9 @@ transport_reap(void)
 
 		dead_list = tp->next_dead;
 		/* a dead transport still on the read list */
-		for (pp = &read_list; *pp != NULL; pp = &(*pp)->next_read)
+		for (pp = &read_list; *pp != NULL; pp = &(*pp)->mem->next_read)
 			if (*pp == tp) {
-				*pp = tp->next_read;
+				*pp = tp->mem->next_read;
 				break;
 			}
 		tp_free(tp);

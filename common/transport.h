@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include <ev.h>
@@ -80,6 +81,7 @@ struct tp_mem {
 	struct buf		 out;		/* what we wrote */
 	bool			 shut;		/* we half-closed */
 	bool			 eof;		/* the peer closed */
+	struct transport	*next_read;	/* input due */
 };
 
 enum tp_state {
@@ -109,13 +111,13 @@ struct transport {
 						   mark: low water is due */
 	bool			 queued_dirty, queued_read;
 	struct buf		 out;		/* to the peer (plaintext) */
-	size_t			 low, high;
+	uint32_t		 low, high;	/* output marks (bytes) */
 	const struct tp_framing	*framing;
 	tp_event_cb		*cb;
 	void			*arg;
-	char			 name[24];	/* for logs */
+	char			 name[20];	/* for logs */
 	struct tp_mem		*mem;		/* memory backend, or NULL */
-	struct transport	*next_dirty, *next_dead, *next_read;
+	struct transport	*next_dirty, *next_dead;
 };
 
 /*
@@ -126,7 +128,7 @@ void	tp_init(struct transport *, size_t outmax, tp_event_cb *, void *arg);
 void	tp_set_name(struct transport *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* low and high marks of the output queue for TP_LOW_WATER */
-void	tp_set_marks(struct transport *, size_t low, size_t high);
+void	tp_set_marks(struct transport *, uint32_t low, uint32_t high);
 /* takes fd (connected, non-blocking; ignored with the memory backend) */
 void	tp_open(struct transport *, int fd);
 /* starts a non-blocking connect; -1 (errno) if it failed at once */

@@ -67,11 +67,9 @@ out_maybe_free(struct out *o)
 }
 
 static void
-out_deadline_cb(struct ctimer *t, void *arg)
+out_deadline_cb(struct ctimer *t)
 {
-	struct out	*o = arg;
-
-	(void)t;
+	struct out	*o = container_of(t, struct out, timer);
 	log_info("%s: no stream within %ds", o->key,
 	    s2s.conf.s2s_connect_timeout);
 	out_fail(o, !o->reached ?
@@ -94,7 +92,7 @@ out_get(const char *local, const char *remote)
 	o->local = xstrdup(local);
 	o->remote = xstrdup(remote);
 	buf_init(&o->queue, s2s.conf.s2s_queue_max);
-	ctimer_init(&o->timer, out_deadline_cb, o);
+	ctimer_init(&o->timer, out_deadline_cb);
 	map_put(s2s.outs, o->key, o);
 	return o;
 }

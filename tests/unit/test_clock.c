@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../common/clock.h"
+#include "../../common/util.h"
 
 struct rec {
 	int	order[8];
@@ -18,11 +19,15 @@ struct rec {
 
 static struct rec	rec;
 
+struct id_timer {
+	struct ctimer	t;
+	int		id;
+};
+
 static void
-note_cb(struct ctimer *t, void *arg)
+note_cb(struct ctimer *t)
 {
-	(void)t;
-	rec.order[rec.n] = (int)(intptr_t)arg;
+	rec.order[rec.n] = container_of(t, struct id_timer, t)->id;
 	rec.at[rec.n] = clock_now();
 	rec.n++;
 }
@@ -30,7 +35,8 @@ note_cb(struct ctimer *t, void *arg)
 static void
 test_clock_fires_in_order_at_their_time(void **state)
 {
-	struct ctimer	a, b, c;
+	struct id_timer	a = { .id = 1 }, b = { .id = 2 }, c = { .id = 3 };
+	struct id_timer	d = { .id = 4 };
 
 	(void)state;
 	rec.n = 0;
@@ -38,31 +44,34 @@ test_clock_fires_in_order_at_their_time(void **state)
 	assert_true(clock_is_fake());
 	assert_true(clock_now() == 1000.0);
 	assert_true(clock_wall() == 1000.0);
-	ctimer_init(&a, note_cb, (void *)1);
-	ctimer_init(&b, note_cb, (void *)2);
-	ctimer_init(&c, note_cb, (void *)3);
-	ctimer_start(&a, 3);
-	ctimer_start(&b, 1);
-	ctimer_start(&c, 2);
-	ctimer_stop(&c);
-	assert_false(ctimer_active(&c));
-	assert_true(ctimer_remaining(&a) == 3);
+	ctimer_init(&a.t, note_cb);
+	ctimer_init(&b.t, note_cb);
+	ctimer_init(&c.t, note_cb);
+	ctimer_init(&d.t, note_cb);
+	ctimer_start(&a.t, 3);
+	ctimer_start(&b.t, 1);
+	ctimer_start(&c.t, 2);
+	ctimer_start(&d.t, 3);	/* due with a, armed after it */
+	ctimer_stop(&c.t);
+	assert_false(ctimer_active(&c.t));
+	assert_true(ctimer_remaining(&a.t) == 3);
 	clock_advance(0.5);
 	assert_int_equal(rec.n, 0);
 	clock_advance(10);
-	assert_int_equal(rec.n, 2);
+	assert_int_equal(rec.n, 3);
 	assert_int_equal(rec.order[0], 2);
 	assert_true(rec.at[0] == 1001.0);
 	assert_int_equal(rec.order[1], 1);
 	assert_true(rec.at[1] == 1003.0);
+	assert_int_equal(rec.order[2], 4);
 	assert_true(clock_now() == 1010.5);
-	assert_false(ctimer_active(&a));
+	assert_false(ctimer_active(&a.t));
 }
 
 static void
-rearm_cb(struct ctimer *t, void *arg)
+rearm_cb(struct ctimer *t)
 {
-	note_cb(t, arg);
+	note_cb(t);
 	if (rec.n < 3)
 		ctimer_start(t, 1);
 }
@@ -71,24 +80,25 @@ rearm_cb(struct ctimer *t, void *arg)
 static void
 test_clock_rearmed_in_callback(void **state)
 {
-	struct ctimer	t;
+	struct id_timer	it = { .id = 7 };
+	struct ctimer	*t = &it.t;
 
 	(void)state;
 	rec.n = 0;
 	clock_fake_start(0);
-	ctimer_init(&t, rearm_cb, (void *)7);
-	ctimer_start(&t, 1);
+	ctimer_init(t, rearm_cb);
+	ctimer_start(t, 1);
 	clock_advance(2.5);
 	assert_int_equal(rec.n, 2);
 	assert_true(rec.at[1] == 2.0);
-	assert_true(ctimer_active(&t));
+	assert_true(ctimer_active(t));
 	/* re-arming moves the deadline */
-	ctimer_start(&t, 5);
+	ctimer_start(t, 5);
 	clock_advance(4);
 	assert_int_equal(rec.n, 2);
 	clock_advance(1);
 	assert_int_equal(rec.n, 3);
-	assert_false(ctimer_active(&t));
+	assert_false(ctimer_active(t));
 }
 
 int

@@ -62,19 +62,38 @@ scn_dns_script(const char *domain, const char *srv_host, uint16_t port,
 	scn_nrr++;
 }
 
+/* the A/AAAA records of name: a target's, or the domain's own */
 static struct scn_rr *
-scn_rr_find(const char *name, bool srv)
+scn_rr_addr(const char *name)
 {
 	size_t	i;
 
-	for (i = 0; i < scn_nrr; i++) {
-		if (strcmp(scn_rrs[i].domain, name) == 0)
+	for (i = 0; i < scn_nrr; i++)
+		if (scn_rrs[i].srv_host != NULL ?
+		    strcmp(scn_rrs[i].srv_host, name) == 0 :
+		    strcmp(scn_rrs[i].domain, name) == 0)
 			return &scn_rrs[i];
-		if (!srv && scn_rrs[i].srv_host != NULL &&
-		    strcmp(scn_rrs[i].srv_host, name) == 0)
-			return &scn_rrs[i];
-	}
 	return NULL;
+}
+
+/* every scripted SRV target of domain, in script order (priorities) */
+static size_t
+scn_srv_targets(const char *domain, struct srv_target **out)
+{
+	struct srv_target	*t;
+	size_t			 i, n = 0;
+
+	t = xcalloc(SCN_DNS_MAX, sizeof(*t));
+	for (i = 0; i < scn_nrr; i++)
+		if (strcmp(scn_rrs[i].domain, domain) == 0 &&
+		    scn_rrs[i].srv_host != NULL) {
+			t[n].host = xstrdup(scn_rrs[i].srv_host);
+			t[n].port = scn_rrs[i].port;
+			t[n].priority = (uint16_t)(10 * n);
+			n++;
+		}
+	*out = t;
+	return n;
 }
 
 void
@@ -105,20 +124,20 @@ scn_dns_answer(void)
 	struct srv_target	*t;
 	struct dns_addr		*a;
 	struct sockaddr_in	*sin;
+	size_t			 nt;
 	int			 n = 0;
 
 	while (scn_nq > 0) {
 		q = scn_q[0];
 		memmove(scn_q, scn_q + 1, --scn_nq * sizeof(scn_q[0]));
-		rr = scn_rr_find(q.name, q.srv);
-		if (q.srv && (rr == NULL || rr->srv_host == NULL))
-			q.srv_fn(q.arg, NULL, 0);
-		else if (q.srv) {
-			t = xcalloc(1, sizeof(*t));
-			t->host = xstrdup(rr->srv_host);
-			t->port = rr->port;
-			q.srv_fn(q.arg, t, 1);
-		} else if (rr == NULL || rr->addr == NULL)
+		if (q.srv) {
+			if ((nt = scn_srv_targets(q.name, &t)) == 0) {
+				free(t);
+				t = NULL;
+			}
+			q.srv_fn(q.arg, t, nt);
+		} else if ((rr = scn_rr_addr(q.name)) == NULL ||
+		    rr->addr == NULL)
 			q.addr_fn(q.arg, NULL, 0);
 		else {
 			a = xcalloc(1, sizeof(*a));

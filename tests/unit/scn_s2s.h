@@ -42,7 +42,8 @@ void		 scn_s2s_teardown(void);
 /*
  * What DNS says about domain: SRV target host:port (host NULL: no SRV
  * records), and addr (an IPv4 literal, NULL: no address) for the
- * A/AAAA lookup of the target.
+ * A/AAAA lookup of the target (or of the domain itself). Several calls
+ * for one domain give several targets, in order of priority.
  */
 void		 scn_dns_script(const char *domain, const char *srv_host,
 		    uint16_t port, const char *addr);

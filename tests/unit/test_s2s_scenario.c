@@ -92,6 +92,50 @@ test_dialback_valid_sends_the_queue(void **state)
 	scn_s2s_teardown();
 }
 
+/*
+ * ejabberd offers SASL EXTERNAL and then refuses it: dialback follows on
+ * a new stream to the same address (XEP-0178 with XEP-0220 as fallback).
+ */
+static void
+test_external_refused_then_dialback(void **state)
+{
+	struct conn	*c, *c2;
+
+	(void)state;
+	scn_s2s_setup();
+	c = start_out();
+	tp_mem_connected(&c->tp, 0);
+	scn_run();
+	c->cert_ok = true;	/* as if TLS had verified the certificate */
+	scn_send(&c->tp, PEER_HEADER "<stream:features><mechanisms "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL"
+	    "</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:"
+	    "dialback'/></stream:features>");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "mechanism='EXTERNAL'"));
+	scn_send(&c->tp, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+	    "<not-authorized/></failure>");
+	/* the first stream ends; a second one connects to the same address */
+	assert_non_null(strstr(tp_mem_output(&c->tp), "</stream:stream>"));
+	c2 = scn_s2s_out(PAIR);
+	assert_non_null(c2);
+	assert_true(c2 != c);
+	assert_int_equal(c2->state, CS_CONNECTING);
+	tp_mem_connected(&c2->tp, 0);
+	scn_run();
+	c2->cert_ok = true;
+	scn_send(&c2->tp, PEER_HEADER "<stream:features><mechanisms "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL"
+	    "</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:"
+	    "dialback'/></stream:features>");
+	assert_null(strstr(tp_mem_output(&c2->tp), "EXTERNAL"));
+	assert_non_null(strstr(tp_mem_output(&c2->tp), "<db:result "));
+	scn_send(&c2->tp, "<db:result from='remote.test' to='" SCN_HOST
+	    "' type='valid'/>");
+	assert_non_null(strstr(tp_mem_output(&c2->tp), "<body>hi</body>"));
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_s2s_teardown();
+}
+
 /* a refused connect fails over at once, and with no address left, bounces */
 static void
 test_connect_refused_bounces_at_once(void **state)
@@ -106,6 +150,38 @@ test_connect_refused_bounces_at_once(void **state)
 	assert_int_equal(scn_up.stanzas, 1);
 	assert_non_null(strstr(buf_cstr(&scn_up.log),
 	    "<remote-server-not-found "));
+	scn_s2s_teardown();
+}
+
+/* RFC 6120 3.2.1: a target that refuses, then the next by priority */
+static void
+test_srv_failover_to_the_next_target(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	scn_dns_script("remote.test", "xmpp1.remote.test", 5269, "192.0.2.1");
+	scn_dns_script("remote.test", "xmpp2.remote.test", 5270, "192.0.2.2");
+	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	assert_int_equal(scn_dns_answer(), 2);
+	c = scn_s2s_out(PAIR);
+	assert_non_null(c);
+	tp_mem_connected(&c->tp, 111);	/* ECONNREFUSED */
+	scn_run();
+	/* the second target's address is looked up, then dialled */
+	assert_int_equal(scn_dns_answer(), 1);
+	c = scn_s2s_out(PAIR);
+	assert_non_null(c);
+	assert_int_equal(c->state, CS_CONNECTING);
+	tp_mem_connected(&c->tp, 0);
+	scn_run();
+	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	scn_send(&c->tp, "<db:result from='remote.test' to='" SCN_HOST
+	    "' type='valid'/>");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	assert_int_equal(scn_up.stanzas, 0);
 	scn_s2s_teardown();
 }
 
@@ -177,6 +253,8 @@ main(void)
 		cmocka_unit_test(test_connect_timeout_bounces_the_queue),
 		cmocka_unit_test(test_dialback_valid_sends_the_queue),
 		cmocka_unit_test(test_connect_refused_bounces_at_once),
+		cmocka_unit_test(test_external_refused_then_dialback),
+		cmocka_unit_test(test_srv_failover_to_the_next_target),
 		cmocka_unit_test(test_incoming_db_verify),
 		cmocka_unit_test(test_incoming_negotiation_timeout),
 		cmocka_unit_test(test_incoming_stanza_before_auth),

@@ -22,6 +22,7 @@ LDLIBS		+= $(PKG_LIBS)
 COMMON_SRCS	+= common/arena.c
 COMMON_SRCS	+= common/base64.c
 COMMON_SRCS	+= common/buf.c
+COMMON_SRCS	+= common/clock.c
 COMMON_SRCS	+= common/conf.c
 COMMON_SRCS	+= common/credwire.c
 COMMON_SRCS	+= common/jid.c
@@ -31,6 +32,7 @@ COMMON_SRCS	+= common/map.c
 COMMON_SRCS	+= common/proc.c
 COMMON_SRCS	+= common/scram.c
 COMMON_SRCS	+= common/tls.c
+COMMON_SRCS	+= common/transport.c
 COMMON_SRCS	+= common/util.c
 COMMON_SRCS	+= common/xml.c
 COMMON_SRCS	+= common/xmlstream.c
@@ -94,7 +96,9 @@ CTL_SRCS	+= storage/parleyctl.c
 UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
+UNIT_TESTS	+= c2s_scenario
 UNIT_TESTS	+= certid
+UNIT_TESTS	+= clock
 UNIT_TESTS	+= conf
 UNIT_TESTS	+= credwire
 UNIT_TESTS	+= dialback
@@ -104,9 +108,11 @@ UNIT_TESTS	+= map
 UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
 UNIT_TESTS	+= srv
+UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
 UNIT_TESTS	+= store_codec
 UNIT_TESTS	+= subscription
+UNIT_TESTS	+= transport
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 
@@ -171,6 +177,12 @@ TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
 TEST_OBJS_subscription := router/subscription.c
+TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
+		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
+		   c2s/limits.c c2s/sasl.c
+TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
+		   s2s/conn.c s2s/in.c s2s/out.c s2s/srv.c s2s/certid.c \
+		   s2s/dialback.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)

@@ -127,10 +127,7 @@ bind_result(struct stream *st, enum stanza_err err, const char *jid)
 		st->jid = xstrdup(jid);
 		st->state = ST_BOUND;
 		st->registered = true;
-		/* negotiation is over: from now on the idle timeout */
-		st->timer.repeat = c2s.conf.idle_timeout < STREAM_HIBERNATE ?
-		    c2s.conf.idle_timeout : STREAM_HIBERNATE;
-		ev_timer_again(c2s.loop, &st->timer);
+		stream_bound(st);
 		log_info("%016llx bound jid=%s", (unsigned long long)st->sid,
 		    log_escs(jid));
 	} else {

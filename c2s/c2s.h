@@ -15,13 +15,11 @@
 #include "../common/conf.h"
 #include "../common/link.h"
 #include "../common/tls.h"
+#include "../common/transport.h"
 #include "../common/xmlstream.h"
 #include "sasl.h"
 
 #define STREAM_OUT_MAX		(4u << 20)	/* never-reading clients */
-#define STREAM_READ_CHUNK	16384
-#define STREAM_OUT_KEEP		512		/* output buffer kept when
-						   empty (bytes) */
 #define STREAM_HIBERNATE	5.0		/* seconds of silence before a
 						   session's XML parser is
 						   freed (xstream_hibernate) */
@@ -41,27 +39,20 @@ enum stream_state {
 
 struct stream {
 	uint64_t		 sid;
-	int			 fd;
-	ev_io			 rio;
-	ev_io			 wio;
-	ev_timer		 timer;
-	ev_tstamp		 last_read;
+	struct transport	 tp;		/* socket, TLS, output, timer
+						   (negotiation, hibernation,
+						   idle), linger and reap */
+	double			 last_read;
 	enum stream_state	 state;
 	struct listener		*lst;
-	gnutls_session_t	 tls;
-	bool			 tls_on;	/* handshake done */
-	bool			 tls_retry;	/* record_send said AGAIN */
-	size_t			 tls_pending;	/* bytes of that send */
+	bool			 tls_on;	/* TLS is on (tp.tls_on) */
 	bool			 header_sent;
 	bool			 authed;
 	bool			 registered;	/* the router knows the session */
-	bool			 reading;	/* rio active */
-	bool			 dead;		/* on the reap list */
-	bool			 dirty;		/* on the flush list */
+	bool			 gone;		/* out of the table, the router
+						   told: closing or dead */
 	bool			 paused;	/* router link congested */
-	bool			 finished;	/* closing: our side is shut */
 	struct xstream		*xs;
-	struct buf		 out;		/* plaintext, to the client */
 	char			 id[STREAM_ID_LEN + 1];
 	char			*domain;	/* our host the client asked for */
 	char			*lang;
@@ -77,14 +68,12 @@ struct stream {
 	char			 peer[64];	/* address key (limits.c) */
 	bool			 counted;	/* in the address's count */
 	double			 tokens;	/* c2s-stanza-rate bucket */
-	ev_tstamp		 tokens_at;
-	ev_timer		 throttle;	/* reading paused by the rate */
+	double			 tokens_at;
+	struct ctimer		 throttle;	/* reading paused by the rate */
 	bool			 throttled;
 	struct buf		 held;		/* stanzas read but over the
 						   rate, in order (at most
 						   what one read brought) */
-	struct stream		*next_dead;
-	struct stream		*next_dirty;
 };
 
 struct listener {
@@ -104,11 +93,8 @@ struct c2s {
 	struct map		*streams;	/* sid -> stream */
 	uint64_t		 next_sid;
 	struct listener		*listeners;
-	struct stream		*dead;
-	struct stream		*dirty;
-	ev_prepare		 reaper;
-	ev_timer		 resume;	/* polls a congested uplink */
-	size_t			 npaused;
+	ev_prepare		 reaper;	/* transport_reap() */
+	size_t			 npaused;	/* paused by the uplink */
 	struct buf		 scratch;	/* stanza serialization */
 	size_t			 nstreams;
 };
@@ -128,8 +114,10 @@ void	stream_close(struct stream *);
 void	stream_restart(struct stream *);
 struct stream *stream_find(uint64_t sid);
 void	stream_send_element(struct stream *, const struct xnode *);
-void	stream_reap(void);
-void	stream_init(void);
+/* the router link drained below its high-water mark (or is gone) */
+void	stream_resume_all(void);
+/* the idle and hibernation timer of a bound session starts */
+void	stream_bound(struct stream *);
 
 /* auth.c */
 void	auth_features(struct stream *, struct buf *);

@@ -78,7 +78,7 @@ static void
 peer_maybe_free(const char *key, struct peer *p)
 {
 	if (p->conns == 0 && (p->failures == 0 ||
-	    ev_now(c2s.loop) - p->window >= AUTH_WINDOW)) {
+	    clock_now() - p->window >= AUTH_WINDOW)) {
 		map_del(peers, key);
 		free(p);
 	}
@@ -126,7 +126,7 @@ limits_auth_blocked(struct stream *st)
 	if (c2s.conf.auth_fail_max == 0 || peers == NULL ||
 	    (p = map_get(peers, st->peer)) == NULL)
 		return false;
-	if (ev_now(c2s.loop) - p->window >= AUTH_WINDOW) {
+	if (clock_now() - p->window >= AUTH_WINDOW) {
 		p->failures = 0;
 		return false;
 	}
@@ -137,7 +137,7 @@ void
 limits_auth_failed(struct stream *st)
 {
 	struct peer	*p = peer_get(st->peer);
-	ev_tstamp	 now = ev_now(c2s.loop);
+	double		 now = clock_now();
 
 	if (p->failures == 0 || now - p->window >= AUTH_WINDOW) {
 		p->failures = 0;
@@ -152,7 +152,7 @@ limits_auth_failed(struct stream *st)
 static void
 limits_refill(struct stream *st)
 {
-	double	rate = c2s.conf.c2s_stanza_rate, now = ev_now(c2s.loop);
+	double	rate = c2s.conf.c2s_stanza_rate, now = clock_now();
 
 	if (st->tokens_at == 0)
 		st->tokens = 2 * rate;		/* a new session: a full burst */

@@ -19,7 +19,7 @@ c2s_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	stream_reap();
+	transport_reap();
 }
 
 static void
@@ -41,7 +41,6 @@ main(int argc, char *argv[])
 	buf_init(&c2s.scratch, 0);
 	if (tls_ctx_init(&c2s.tls, &c2s.conf) == -1)
 		exit(1);
-	stream_init();
 	if (listen_open() == -1)
 		exit(1);
 	link_loop_init(c2s.loop);

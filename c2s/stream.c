@@ -1,13 +1,11 @@
 /*
- * One client stream: socket and TLS I/O, the XML stream header and
- * features, STARTTLS, stream errors, and stanzas of a bound session on
- * their way to the router. SASL is in auth.c, binding in bind.c.
+ * One client stream: the XML stream header and features, STARTTLS,
+ * stream errors, and stanzas of a bound session on their way to the
+ * router. The bytes come and go through the stream's transport
+ * (common/transport.h); SASL is in auth.c, binding in bind.c.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "../common/jid.h"
 #include "../common/log.h"
@@ -16,15 +14,12 @@
 #include "../common/xml.h"
 #include "c2s.h"
 
-#define STREAM_READ_BUDGET	(4 * STREAM_READ_CHUNK)
-#define STREAM_LINGER		2.0	/* seconds to flush a closing stream */
-
 static void	stream_on_open(void *, const struct xnode *, const char *);
 static void	stream_on_element(void *, struct xnode *, struct arena *);
 static void	stream_on_close(void *);
-static void	stream_handshake(struct stream *);
-static void	stream_throttle_cb(struct ev_loop *, ev_timer *, int);
-static int	stream_flush(struct stream *);
+static void	stream_throttle_cb(struct ctimer *);
+static void	stream_event(struct transport *, enum tp_event, const char *,
+		    size_t, void *);
 
 static const struct xstream_cb stream_cbs = {
 	stream_on_open, stream_on_element, stream_on_close
@@ -36,32 +31,18 @@ stream_find(uint64_t sid)
 	return map_get64(c2s.streams, sid);
 }
 
-static void
-stream_mark_dirty(struct stream *st)
-{
-	if (!st->dirty && !st->dead) {
-		st->dirty = true;
-		st->next_dirty = c2s.dirty;
-		c2s.dirty = st;
-	}
-}
-
 void
 stream_write(struct stream *st, const char *p, size_t n)
 {
-	if (st->state == ST_CLOSING && st->dead)
+	if (tp_dead(&st->tp))
 		return;
-	if (buf_append(&st->out, p, n) == -1) {
-		/* a client that does not read: never grow without limit */
+	if (tp_write(&st->tp, p, n) == -1) {
+		/* a client that does not read: the queue was emptied */
 		log_info("%016llx output queue over %u bytes, closing",
 		    (unsigned long long)st->sid, STREAM_OUT_MAX);
-		buf_reset(&st->out);
-		st->tls_retry = false;
 		stream_error(st, SERR_POLICY_VIOLATION,
 		    "output queue limit reached");
-		return;
 	}
-	stream_mark_dirty(st);
 }
 
 void
@@ -125,80 +106,57 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 		buf_puts(b, "</text>");
 	}
 	buf_puts(b, "</stream:error></stream:stream>");
-	stream_write(st, buf_rptr(b), buf_avail(b));
+	/* after a full queue was emptied: this fits */
+	(void)tp_write(&st->tp, buf_rptr(b), buf_avail(b));
 	stream_close(st);
+}
+
+/*
+ * The router and the table forget the stream: on every way out (a close,
+ * or a transport that failed), or a frame for its sid or a walk of
+ * c2s.streams would find it after it is freed.
+ */
+static void
+stream_forget(struct stream *st)
+{
+	if (st->gone)
+		return;
+	st->gone = true;
+	if (st->registered)
+		uplink_sess_end(st);
+	st->registered = false;
+	map_del64(c2s.streams, st->sid);
+	st->state = ST_CLOSING;
+	st->throttled = false;
+	ctimer_stop(&st->throttle);
 }
 
 static void
 stream_kill(struct stream *st)
 {
-	if (st->dead)
-		return;
-	/*
-	 * Killed without stream_close() (a failed handshake or write): the
-	 * router and the table forget it here, or a frame for its sid or a
-	 * walk of c2s.streams finds it after stream_free().
-	 */
-	if (st->registered)
-		uplink_sess_end(st);
-	st->registered = false;
-	map_del64(c2s.streams, st->sid);
-	st->dead = true;
-	st->state = ST_CLOSING;
-	ev_io_stop(c2s.loop, &st->rio);
-	ev_io_stop(c2s.loop, &st->wio);
-	ev_timer_stop(c2s.loop, &st->timer);
-	ev_timer_stop(c2s.loop, &st->throttle);
-	st->next_dead = c2s.dead;
-	c2s.dead = st;
-}
-
-static void
-stream_linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	stream_kill(container_of(w, struct stream, timer));
+	stream_forget(st);
+	tp_kill(&st->tp);
 }
 
 /*
  * Closes the stream: the router forgets the session now, queued output
- * (the stream error, </stream:stream>) gets STREAM_LINGER seconds to go.
+ * (the stream error, </stream:stream>) gets the transport's linger to go.
  */
 void
 stream_close(struct stream *st)
 {
-	if (st->state == ST_CLOSING)
+	if (st->gone)
 		return;
-	if (st->registered)
-		uplink_sess_end(st);
-	st->registered = false;
-	map_del64(c2s.streams, st->sid);
-	st->state = ST_CLOSING;
-	/*
-	 * Input is still read, and thrown away, while the error goes out:
-	 * closing a socket with unread input resets the connection, and the
-	 * client would lose the stream error it is owed.
-	 */
-	st->throttled = false;
-	ev_timer_stop(c2s.loop, &st->throttle);
-	ev_timer_stop(c2s.loop, &st->timer);
-	ev_timer_init(&st->timer, stream_linger_cb, STREAM_LINGER, 0.);
-	ev_timer_start(c2s.loop, &st->timer);
-	stream_mark_dirty(st);
+	stream_forget(st);
+	tp_close(&st->tp);
 }
 
 static void
 stream_free(struct stream *st)
 {
 	limits_conn_close(st);
-	if (st->tls != NULL)
-		gnutls_deinit(st->tls);
-	if (st->fd != -1)
-		close(st->fd);
 	xstream_free(st->xs);
 	sasl_free(st->sasl);
-	buf_clear(&st->out);
 	buf_clear(&st->held);
 	free(st->domain);
 	free(st->lang);
@@ -210,144 +168,6 @@ stream_free(struct stream *st)
 	free(st);
 }
 
-/* called from the prepare watcher: flush what callbacks queued, reap */
-void
-stream_reap(void)
-{
-	struct stream	*st;
-
-	while ((st = c2s.dirty) != NULL) {
-		c2s.dirty = st->next_dirty;
-		st->dirty = false;
-		if (!st->dead && stream_flush(st) == -1)
-			stream_kill(st);
-	}
-	while ((st = c2s.dead) != NULL) {
-		c2s.dead = st->next_dead;
-		stream_free(st);
-	}
-}
-
-/* a closing stream whose output went out: end TLS and the socket */
-static void
-stream_finish(struct stream *st)
-{
-	if (st->tls_on)
-		(void)gnutls_bye(st->tls, GNUTLS_SHUT_WR);
-	shutdown(st->fd, SHUT_WR);
-	st->finished = true;
-	/* until the client closes too (or the linger timer): no reset */
-	if (!st->reading)
-		stream_kill(st);
-}
-
-static int
-stream_flush(struct stream *st)
-{
-	ssize_t	n;
-	size_t	len;
-
-	if (st->state == ST_HANDSHAKE)
-		return 0;
-	while (buf_avail(&st->out) > 0 || st->tls_retry) {
-		if (st->tls_on) {
-			if (st->tls_retry)
-				n = gnutls_record_send(st->tls, NULL, 0);
-			else {
-				len = buf_avail(&st->out);
-				if (len > 16384)
-					len = 16384;
-				n = gnutls_record_send(st->tls,
-				    buf_rptr(&st->out), len);
-			}
-			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-				st->tls_retry = true;
-				ev_io_start(c2s.loop, &st->wio);
-				return 0;
-			}
-			st->tls_retry = false;
-			if (n < 0) {
-				log_info("%016llx tls write: %s",
-				    (unsigned long long)st->sid,
-				    gnutls_strerror((int)n));
-				return -1;
-			}
-		} else {
-			n = write(st->fd, buf_rptr(&st->out),
-			    buf_avail(&st->out));
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN) {
-					ev_io_start(c2s.loop, &st->wio);
-					return 0;
-				}
-				log_debug("%016llx write: %s",
-				    (unsigned long long)st->sid,
-				    strerror(errno));
-				return -1;
-			}
-		}
-		buf_consume(&st->out, (size_t)n);
-	}
-	/* all written: an idle session keeps no output buffer */
-	if (st->out.cap > STREAM_OUT_KEEP)
-		buf_clear(&st->out);
-	ev_io_stop(c2s.loop, &st->wio);
-	if (st->state == ST_STARTTLS) {
-		/* <proceed/> is out: the next bytes are the ClientHello */
-		if ((st->tls = tls_server_new(&c2s.tls, st->fd)) == NULL)
-			return -1;
-		st->state = ST_HANDSHAKE;
-		stream_handshake(st);
-	} else if (st->state == ST_CLOSING)
-		stream_finish(st);
-	return 0;
-}
-
-static void
-stream_start_reading(struct stream *st)
-{
-	if (!st->reading && st->state != ST_CLOSING && !st->throttled) {
-		ev_io_start(c2s.loop, &st->rio);
-		st->reading = true;
-	}
-}
-
-static void
-stream_handshake(struct stream *st)
-{
-	int	rc;
-
-	rc = gnutls_handshake(st->tls);
-	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-		if (gnutls_record_get_direction(st->tls) == 1) {
-			ev_io_start(c2s.loop, &st->wio);
-			ev_io_stop(c2s.loop, &st->rio);
-			st->reading = false;
-		} else {
-			ev_io_stop(c2s.loop, &st->wio);
-			stream_start_reading(st);
-		}
-		return;
-	}
-	if (rc < 0) {
-		log_info("%016llx tls handshake: %s",
-		    (unsigned long long)st->sid, gnutls_strerror(rc));
-		stream_kill(st);	/* no TLS: no way to send an error */
-		return;
-	}
-	log_trace(TRACE_TLS, "%016llx tls %s", (unsigned long long)st->sid,
-	    gnutls_protocol_get_name(gnutls_protocol_get_version(st->tls)));
-	st->tls_on = true;
-	ev_io_stop(c2s.loop, &st->wio);
-	stream_restart(st);
-	stream_start_reading(st);
-	/* the ClientHello's successor may already sit decrypted in GnuTLS */
-	if (gnutls_record_check_pending(st->tls) > 0)
-		ev_feed_event(c2s.loop, &st->rio, EV_READ);
-}
-
 /* after STARTTLS or SASL success: a new stream on the same connection */
 void
 stream_restart(struct stream *st)
@@ -355,6 +175,16 @@ stream_restart(struct stream *st)
 	xstream_reset(st->xs);
 	st->header_sent = false;
 	st->state = ST_HEADER;
+}
+
+/* reading stops while the router link is congested or the rate says so */
+static void
+stream_update_reading(struct stream *st)
+{
+	if (st->paused || st->throttled)
+		tp_pause(&st->tp);
+	else
+		tp_resume(&st->tp);
 }
 
 static int
@@ -367,8 +197,7 @@ stream_resume(const void *key, size_t len, void *val, void *arg)
 	(void)arg;
 	if (st->paused) {
 		st->paused = false;
-		stream_start_reading(st);
-		ev_feed_event(c2s.loop, &st->rio, EV_READ);
+		stream_update_reading(st);
 	}
 	return 0;
 }
@@ -376,15 +205,14 @@ stream_resume(const void *key, size_t len, void *val, void *arg)
 /*
  * Backpressure: while the router link's queue is above its high-water
  * mark, bound sessions stop being read (the kernel's socket buffers then
- * slow the clients down) instead of the queue growing to its cap.
+ * slow the clients down) instead of the queue growing to its cap. The
+ * link's drain (or its loss) resumes them: no polling.
  */
-static void
-stream_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+void
+stream_resume_all(void)
 {
-	(void)revents;
-	if (c2s.up != NULL && link_congested(c2s.up))
+	if (c2s.npaused == 0)
 		return;
-	ev_timer_stop(loop, w);
 	c2s.npaused = 0;
 	map_foreach(c2s.streams, stream_resume, NULL);
 }
@@ -392,156 +220,46 @@ stream_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 stream_pause(struct stream *st)
 {
-	ev_io_stop(c2s.loop, &st->rio);
-	st->reading = false;
 	st->paused = true;
-	if (c2s.npaused++ == 0)
-		ev_timer_again(c2s.loop, &c2s.resume);
+	c2s.npaused++;
+	stream_update_reading(st);
 }
 
 void
-stream_init(void)
+stream_bound(struct stream *st)
 {
-	ev_timer_init(&c2s.resume, stream_resume_cb, 0., 0.01);
-}
-
-/* a closing stream: what the client still sends is read and discarded */
-static void
-stream_drain(struct stream *st)
-{
-	char	data[STREAM_READ_CHUNK];
-	ssize_t	n;
-	int	i;
-
-	for (i = 0; i < 4; i++) {
-		n = st->tls_on ? gnutls_record_recv(st->tls, data,
-		    sizeof(data)) : read(st->fd, data, sizeof(data));
-		if (n > 0)
-			continue;
-		if (n == 0 || !(st->tls_on ? (n == GNUTLS_E_AGAIN ||
-		    n == GNUTLS_E_INTERRUPTED) : (errno == EAGAIN ||
-		    errno == EINTR))) {
-			ev_io_stop(c2s.loop, &st->rio);
-			st->reading = false;
-			if (st->finished)
-				stream_kill(st);
-		}
-		return;
-	}
+	/* negotiation is over: from now on the idle timeout */
+	tp_set_timeout(&st->tp, c2s.conf.idle_timeout < STREAM_HIBERNATE ?
+	    c2s.conf.idle_timeout : STREAM_HIBERNATE);
 }
 
 static void
-stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+stream_data(struct stream *st, const char *data, size_t n)
 {
-	struct stream	*st = container_of(w, struct stream, rio);
-	char		 data[STREAM_READ_CHUNK];
-	size_t		 got = 0;
-	ssize_t		 n;
-
-	(void)loop;
-	(void)revents;
-	if (st->state == ST_HANDSHAKE) {
-		stream_handshake(st);
+	if (st->state == ST_CLOSING)
 		return;
-	}
-	if (st->state == ST_CLOSING) {
-		stream_drain(st);
-		return;
-	}
-	if (st->state == ST_BOUND && c2s.up != NULL &&
-	    link_congested(c2s.up)) {
-		stream_pause(st);
-		return;
-	}
-	while (st->state != ST_CLOSING && st->state != ST_STARTTLS &&
-	    st->state != ST_HANDSHAKE && !st->throttled) {
-		if (got >= STREAM_READ_BUDGET) {
-			/* fairness: come back next iteration */
-			ev_feed_event(c2s.loop, &st->rio, EV_READ);
-			return;
-		}
-		if (st->tls_on) {
-			n = gnutls_record_recv(st->tls, data, sizeof(data));
-			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-				return;
-			if (n == GNUTLS_E_REHANDSHAKE)
-				continue;	/* refused: we never renegotiate */
-			if (n < 0) {
-				log_debug("%016llx tls read: %s",
-				    (unsigned long long)st->sid,
-				    gnutls_strerror((int)n));
-				stream_close(st);
-				return;
-			}
-		} else {
-			n = read(st->fd, data, sizeof(data));
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno != EAGAIN) {
-					log_debug("%016llx read: %s",
-					    (unsigned long long)st->sid,
-					    strerror(errno));
-					stream_close(st);
-				}
-				return;
-			}
-		}
-		if (n == 0) {
-			log_debug("%016llx closed by client",
-			    (unsigned long long)st->sid);
-			stream_close(st);
-			return;
-		}
-		got += (size_t)n;
-		st->last_read = ev_now(c2s.loop);
-		log_trace(TRACE_XML, "%016llx recv %s",
-		    (unsigned long long)st->sid, log_esc(data, (size_t)n));
-		if (st->state == ST_BOUND && xstream_hibernating(st->xs)) {
-			/* awake again: hibernate after the next silence */
-			st->timer.repeat = STREAM_HIBERNATE;
-			ev_timer_again(c2s.loop, &st->timer);
-		}
-		if (xstream_feed(st->xs, data, (size_t)n) == -1) {
-			stream_error(st, xstream_error(st->xs),
-			    xstream_error_text(st->xs));
-			return;
-		}
-		if (!st->tls_on && (size_t)n < sizeof(data))
-			return;
-	}
-	if (st->state == ST_STARTTLS) {
-		ev_io_stop(c2s.loop, &st->rio);
-		st->reading = false;
-	}
+	st->last_read = clock_now();
+	log_trace(TRACE_XML, "%016llx recv %s", (unsigned long long)st->sid,
+	    log_esc(data, n));
+	if (st->state == ST_BOUND && xstream_hibernating(st->xs))
+		/* awake again: hibernate after the next silence */
+		tp_set_timeout(&st->tp, STREAM_HIBERNATE);
+	if (xstream_feed(st->xs, data, n) == -1)
+		stream_error(st, xstream_error(st->xs),
+		    xstream_error_text(st->xs));
 }
 
 static void
-stream_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+stream_timeout(struct stream *st)
 {
-	struct stream	*st = container_of(w, struct stream, wio);
+	double	idle, next;
 
-	(void)loop;
-	(void)revents;
-	if (st->state == ST_HANDSHAKE)
-		stream_handshake(st);
-	else if (stream_flush(st) == -1)
-		stream_kill(st);
-}
-
-static void
-stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct stream	*st = container_of(w, struct stream, timer);
-	ev_tstamp	 idle;
-
-	(void)revents;
 	if (st->state != ST_BOUND) {
 		stream_error(st, SERR_CONNECTION_TIMEOUT,
 		    "negotiation took too long");
 		return;
 	}
-	idle = ev_now(loop) - st->last_read;
+	idle = clock_now() - st->last_read;
 	if (idle >= c2s.conf.idle_timeout) {
 		stream_error(st, SERR_CONNECTION_TIMEOUT, "idle");
 		return;
@@ -551,18 +269,54 @@ stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (xstream_hibernate(st->xs))
 			log_debug("%016llx idle: parser freed",
 			    (unsigned long long)st->sid);
-		if (buf_avail(&st->out) == 0 && !st->tls_retry)
-			buf_clear(&st->out);
+		tp_trim(&st->tp);
 	}
 	if (idle >= STREAM_HIBERNATE && !xstream_hibernating(st->xs))
-		w->repeat = STREAM_HIBERNATE;	/* mid-stanza: later */
+		next = STREAM_HIBERNATE;	/* mid-stanza: later */
 	else if (!xstream_hibernating(st->xs) && idle < STREAM_HIBERNATE)
-		w->repeat = STREAM_HIBERNATE - idle;
+		next = STREAM_HIBERNATE - idle;
 	else
-		w->repeat = c2s.conf.idle_timeout - idle;
-	if (w->repeat > c2s.conf.idle_timeout - idle)
-		w->repeat = c2s.conf.idle_timeout - idle;
-	ev_timer_again(loop, w);
+		next = c2s.conf.idle_timeout - idle;
+	if (next > c2s.conf.idle_timeout - idle)
+		next = c2s.conf.idle_timeout - idle;
+	tp_set_timeout(&st->tp, next);
+}
+
+/* the transport's one callback */
+static void
+stream_event(struct transport *tp, enum tp_event ev, const char *data,
+    size_t n, void *arg)
+{
+	struct stream	*st = arg;
+
+	(void)tp;
+	switch (ev) {
+	case TP_DATA_IN:
+		stream_data(st, data, n);
+		break;
+	case TP_TIMEOUT:
+		stream_timeout(st);
+		break;
+	case TP_CLOSED:
+		log_debug("%016llx closed by client",
+		    (unsigned long long)st->sid);
+		stream_close(st);
+		break;
+	case TP_ERROR:
+		log_debug("%016llx %s", (unsigned long long)st->sid, data);
+		stream_forget(st);
+		break;
+	case TP_TLS_DONE:
+		st->tls_on = true;
+		stream_restart(st);
+		break;
+	case TP_GONE:
+		stream_free(st);
+		break;
+	case TP_LOW_WATER:
+	case TP_CONNECTED:
+		break;
+	}
 }
 
 void
@@ -571,22 +325,19 @@ stream_accept(struct listener *lst, int fd)
 	struct stream	*st;
 
 	st = xcalloc(1, sizeof(*st));
-	st->fd = fd;
 	st->lst = lst;
 	st->sid = ((uint64_t)c2s.instance << 48) | ++c2s.next_sid;
-	buf_init(&st->out, STREAM_OUT_MAX);
+	tp_init(&st->tp, STREAM_OUT_MAX, stream_event, st);
+	tp_set_name(&st->tp, "%016llx", (unsigned long long)st->sid);
 	buf_init(&st->held, 0);
 	st->xs = xstream_new(&stream_cbs, st, c2s.conf.max_stanza_size);
-	st->last_read = ev_now(c2s.loop);
-	ev_io_init(&st->rio, stream_read_cb, fd, EV_READ);
-	ev_io_init(&st->wio, stream_write_cb, fd, EV_WRITE);
-	ev_timer_init(&st->timer, stream_timer_cb,
-	    c2s.conf.negotiation_timeout, 0.);
-	ev_timer_init(&st->throttle, stream_throttle_cb, 0., 0.);
-	ev_timer_start(c2s.loop, &st->timer);
+	st->last_read = clock_now();
+	ctimer_init(&st->throttle, stream_throttle_cb);
 	map_put64(c2s.streams, st->sid, st);
 	c2s.nstreams++;
 	peer_key(fd, st->peer, sizeof(st->peer));
+	tp_open(&st->tp, fd);
+	tp_set_timeout(&st->tp, c2s.conf.negotiation_timeout);
 	if (!limits_conn_open(st)) {
 		if (lst->cl->kind == LISTEN_C2S_TLS) {
 			/* no TLS yet, so no way to say why */
@@ -602,16 +353,11 @@ stream_accept(struct listener *lst, int fd)
 	    lst->cl->kind == LISTEN_C2S_TLS ? " (direct TLS)" : "");
 	if (lst->cl->kind == LISTEN_C2S_TLS) {
 		/* XEP-0368: TLS from the first byte */
-		if ((st->tls = tls_server_new(&c2s.tls, fd)) == NULL) {
-			stream_close(st);
-			return;
-		}
 		st->state = ST_HANDSHAKE;
-		stream_handshake(st);
+		tp_start_tls(&st->tp, tls_server_new(&c2s.tls, fd));
 		return;
 	}
 	st->state = ST_HEADER;
-	stream_start_reading(st);
 }
 
 /* ---- XML stream callbacks -------------------------------------------------- */
@@ -704,6 +450,8 @@ stream_starttls(struct stream *st)
 	st->state = ST_STARTTLS;
 	/* RFC 6120 5.4.3.3: nothing sent in the clear after <starttls/> */
 	xstream_stop(st->xs);
+	/* the handshake starts once <proceed/> is out */
+	tp_start_tls(&st->tp, tls_server_new(&c2s.tls, tp_fd(&st->tp)));
 }
 
 static void
@@ -737,9 +485,9 @@ stream_hold(struct stream *st, int kind, int type, const char *to,
  * tokens come; once none is left the client is read again.
  */
 static void
-stream_throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+stream_throttle_cb(struct ctimer *t)
 {
-	struct stream	*st = container_of(w, struct stream, throttle);
+	struct stream	*st = container_of(t, struct stream, throttle);
 	struct link_in	 in;
 	struct link_stanza ls;
 	struct buf	 x;
@@ -747,11 +495,9 @@ stream_throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	double		 pause;
 	char		 tobuf[JID_STR_MAX + 1];
 
-	(void)revents;
 	while (buf_avail(&st->held) > 0) {
 		if ((pause = limits_stanza_wait(st)) > 0) {
-			ev_timer_set(&st->throttle, pause, 0.);
-			ev_timer_start(loop, &st->throttle);
+			ctimer_start(t, pause);
 			return;
 		}
 		link_in_init(&in, buf_rptr(&st->held), buf_avail(&st->held));
@@ -771,8 +517,7 @@ stream_throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		buf_consume(&st->held, used);
 	}
 	st->throttled = false;
-	stream_start_reading(st);
-	ev_feed_event(loop, &st->rio, EV_READ);
+	stream_update_reading(st);
 }
 
 /* a stanza of a bound session: check, stamp and hand to the router */
@@ -783,7 +528,7 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	const char	*tostr;
 	char		*norm = NULL;
 	struct xnode	*c;
-	double		 pause;
+	double		 pause = 0;
 	int		 kind, type, n;
 
 	if ((kind = stanza_kind_of(el->ns, el->name, NS_CLIENT)) == -1) {
@@ -833,10 +578,8 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		stream_hold(st, kind, type, norm, &c2s.scratch);
 		if (!st->throttled) {
 			st->throttled = true;
-			ev_io_stop(c2s.loop, &st->rio);
-			st->reading = false;
-			ev_timer_set(&st->throttle, pause, 0.);
-			ev_timer_start(c2s.loop, &st->throttle);
+			stream_update_reading(st);
+			ctimer_start(&st->throttle, pause);
 		}
 		goto done;
 	}
@@ -846,7 +589,8 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		if (kind != KIND_PRESENCE)
 			stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
 			    "the server is restarting; try again");
-	}
+	} else if (c2s.up != NULL && link_congested(c2s.up) && !st->paused)
+		stream_pause(st);
 done:
 	free(norm);
 }

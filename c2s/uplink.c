@@ -200,7 +200,17 @@ uplink_closed(struct link *l, const char *why, void *ctx)
 	log_warnx("router link lost: %s; reconnecting", why);
 	c2s.up = NULL;
 	uplink_fail_pending();
+	/* nothing to wait for: paused streams read (and are refused) */
+	stream_resume_all();
 	ev_timer_start(c2s.loop, &c2s.reconnect);
+}
+
+static void
+uplink_drained(struct link *l, void *ctx)
+{
+	(void)l;
+	(void)ctx;
+	stream_resume_all();
 }
 
 static void
@@ -221,6 +231,7 @@ uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_stop(loop, w);
 	c2s.up = link_new(loop, fd, "router", c2s.conf.link_queue_max,
 	    uplink_frame, uplink_closed, NULL);
+	c2s.up->on_drain = uplink_drained;
 	link_hello(c2s.up, LINK_ROLE_C2S, (uint32_t)c2s.instance);
 	log_info("connected to the router");
 	/*

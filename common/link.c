@@ -564,6 +564,7 @@ void
 link_flush(struct link *l)
 {
 	ssize_t	n;
+	bool	was = link_congested(l);
 
 	while (!l->failed && buf_avail(&l->out) > 0) {
 		n = write(l->fd, buf_rptr(&l->out), buf_avail(&l->out));
@@ -572,14 +573,18 @@ link_flush(struct link *l)
 				continue;
 			if (errno == EAGAIN) {
 				ev_io_start(l->loop, &l->wio);
-				return;
+				break;
 			}
 			link_fail(l, "write: %s", strerror(errno));
 			return;
 		}
 		buf_consume(&l->out, (size_t)n);
 	}
-	ev_io_stop(l->loop, &l->wio);
+	if (buf_avail(&l->out) == 0)
+		ev_io_stop(l->loop, &l->wio);
+	/* backpressure ends on the drain itself, not on a polling timer */
+	if (was && !link_congested(l) && l->on_drain != NULL)
+		l->on_drain(l, l->ctx);
 }
 
 static void

@@ -264,6 +264,8 @@ typedef int	link_frame_cb(struct link *, const struct link_hdr *,
 		    const char *payload, void *ctx);
 /* the link is gone (peer closed, error, or cap); called once, from prepare */
 typedef void	link_close_cb(struct link *, const char *why, void *ctx);
+/* the output queue fell to the high-water mark after passing it */
+typedef void	link_drain_cb(struct link *, void *ctx);
 
 struct link {
 	struct ev_loop	*loop;
@@ -275,6 +277,7 @@ struct link {
 	size_t		 high;		/* pause producers above this */
 	link_frame_cb	*on_frame;
 	link_close_cb	*on_close;
+	link_drain_cb	*on_drain;	/* optional: producers resume */
 	void		*ctx;
 	char		 name[32];	/* for logs: "c2s[1]", "router" */
 	char		 why[96];	/* first failure reason */

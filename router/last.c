@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/clock.h"
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/map.h"
@@ -20,7 +21,7 @@ static double	last_started;
 void
 last_init(void)
 {
-	last_started = ev_time();
+	last_started = clock_wall();
 }
 
 static void
@@ -86,7 +87,7 @@ last_online(const char *node, const char *domain)
 static void
 last_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	double		 now = ev_now(router.loop), then;
+	double		 now = clock_wall(), then;
 	char		*val, *rec, *end;
 	size_t		 len;
 

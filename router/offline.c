@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "router.h"
@@ -58,15 +59,13 @@ offline_stamp(struct xnode *el, struct arena *a, void *arg)
 {
 	struct offline_job	*job = arg;
 	struct xnode		*d;
-	struct timespec		 ts;
 	char			 stamp[32];
 
 	if (!offline_worth(el)) {
 		job->skip = true;
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	xmpp_datetime(stamp, (double)ts.tv_sec + ts.tv_nsec / 1e9);
+	xmpp_datetime(stamp, clock_wall());
 	/* XEP-0203 3: who delayed it and since when */
 	d = xnode_add(a, el, NS_DELAY, "delay");
 	xnode_set_attr(a, d, "from", job->domain);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/map.h"
@@ -501,7 +502,7 @@ pres_last_activity(struct sess *s, const char *status)
 	for (o = s->user->sessions; o != NULL; o = o->next)
 		if (o != s && o->available)
 			return;
-	n = snprintf(rec, sizeof(rec), "%lld %s", (long long)time(NULL),
+	n = snprintf(rec, sizeof(rec), "%lld %s", (long long)clock_wall(),
 	    status ? status : "");
 	if (n > 0 && (size_t)n >= sizeof(rec))
 		n = sizeof(rec) - 1;

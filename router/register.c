@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/clock.h"
 #include "../common/credwire.h"
 #include "../common/jid.h"
 #include "../common/log.h"
@@ -121,7 +122,7 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	char			 node[JID_PART_MAX + 1], prep[JID_PART_MAX + 1];
 	char			 domain[JID_PART_MAX + 1];
 	char			 addr[REG_ADDR_MAX];
-	ev_tstamp		 now = ev_now(router.loop);
+	double			 now = clock_now();
 	enum stanza_err		 err;
 	const char		*why;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "router.h"
 
 #define NS_TIME	"urn:xmpp:time"
@@ -48,7 +49,7 @@ time_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct xnode	*q, *el;
 	char		 now[32];
 
-	xmpp_datetime(now, ev_now(router.loop));
+	xmpp_datetime(now, clock_wall());
 	iq_make_result(iq, a);
 	q = xnode_add(a, iq, NS_TIME, "time");
 	/* the server keeps UTC, so its offset (XEP-0082 TZD) is zero */

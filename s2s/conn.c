@@ -1,31 +1,21 @@
 /*
- * One server-to-server connection, either direction: socket and TLS I/O
- * (client or server side), the XML stream with its limits, stream
- * errors, and the deferred flush and free of the event loop (the same
- * discipline as the c2s streams: callbacks queue output, one prepare
- * pass writes it and frees what was closed). What the stream means is
- * in in.c and out.c.
+ * One server-to-server connection, either direction: the XML stream with
+ * its limits, stream errors, TLS set-up (client or server side) and the
+ * set-up and idle deadlines. The bytes come and go through the conn's
+ * transport (common/transport.h), as the c2s streams' do. What the
+ * stream means is in in.c and out.c.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
 #include "s2s.h"
 
-#define CONN_READ_CHUNK		16384
-#define CONN_READ_BUDGET	(4 * CONN_READ_CHUNK)
-#define CONN_LINGER		2.0
-
 static void	conn_on_open(void *, const struct xnode *, const char *);
 static void	conn_on_element(void *, struct xnode *, struct arena *);
 static void	conn_on_close(void *);
-static void	conn_handshake(struct conn *);
-static int	conn_flush(struct conn *);
 
 static const struct xstream_cb conn_cbs = {
 	conn_on_open, conn_on_element, conn_on_close
@@ -48,31 +38,18 @@ conn_find(uint64_t id)
 	return map_get64(s2s.conns, id);
 }
 
-static void
-conn_mark_dirty(struct conn *c)
-{
-	if (!c->dirty && !c->dead) {
-		c->dirty = true;
-		c->next_dirty = s2s.dirty;
-		s2s.dirty = c;
-	}
-}
-
 void
 conn_write(struct conn *c, const char *p, size_t n)
 {
-	if (c->dead)
+	if (tp_dead(&c->tp))
 		return;
 	log_trace(TRACE_XML, "%s send %s", conn_name(c), log_esc(p, n));
-	if (buf_append(&c->out, p, n) == -1) {
+	if (tp_write(&c->tp, p, n) == -1) {
+		/* a peer that does not read: the queue was emptied */
 		log_info("%s: output queue over %u bytes, closing",
 		    conn_name(c), CONN_OUT_MAX);
-		buf_reset(&c->out);
-		c->tls_retry = false;
 		conn_error(c, SERR_POLICY_VIOLATION, "output queue limit");
-		return;
 	}
-	conn_mark_dirty(c);
 }
 
 void
@@ -97,7 +74,7 @@ conn_error(struct conn *c, enum stream_err cond, const char *text)
 {
 	struct buf	b;
 
-	if (c->state == CS_CLOSING || c->dead)
+	if (c->state == CS_CLOSING || tp_dead(&c->tp))
 		return;
 	log_info("%s: stream error %s%s%s", conn_name(c),
 	    stream_err_name(cond), text ? ": " : "", text ? text : "");
@@ -117,52 +94,44 @@ conn_error(struct conn *c, enum stream_err cond, const char *text)
 			buf_puts(&b, "</text>");
 		}
 		buf_puts(&b, "</stream:error></stream:stream>");
-		conn_write(c, buf_rptr(&b), buf_avail(&b));
+		/* after a full queue was emptied: this fits */
+		(void)tp_write(&c->tp, buf_rptr(&b), buf_avail(&b));
 	}
 	buf_clear(&b);
 	conn_close(c);
 }
 
+/*
+ * The conn leaves the table and its pair hears of it: on every way out
+ * (a close, or a transport that failed), as a c2s stream does.
+ */
 static void
-conn_kill(struct conn *c)
+conn_forget(struct conn *c)
 {
-	if (c->dead)
+	if (c->gone)
 		return;
-	if (c->state != CS_CLOSING && c->outgoing)
-		out_conn_gone(c);
-	c->dead = true;
+	c->gone = true;
 	c->state = CS_CLOSING;
-	ev_io_stop(s2s.loop, &c->rio);
-	ev_io_stop(s2s.loop, &c->wio);
-	ev_timer_stop(s2s.loop, &c->timer);
+	if (c->outgoing)
+		out_conn_gone(c);
 	map_del64(s2s.conns, c->id);
-	c->next_dead = s2s.dead;
-	s2s.dead = c;
 }
 
-static void
-conn_linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	conn_kill(container_of(w, struct conn, timer));
-}
-
-/* queued output (an error, </stream:stream>) gets CONN_LINGER to go */
+/* queued output (an error, </stream:stream>) gets the linger to go */
 void
 conn_close(struct conn *c)
 {
-	if (c->state == CS_CLOSING || c->dead)
+	if (c->gone)
 		return;
-	if (c->outgoing)
-		out_conn_gone(c);
-	c->state = CS_CLOSING;
-	ev_io_stop(s2s.loop, &c->rio);
-	c->reading = false;
-	ev_timer_stop(s2s.loop, &c->timer);
-	ev_timer_init(&c->timer, conn_linger_cb, CONN_LINGER, 0.);
-	ev_timer_start(s2s.loop, &c->timer);
-	conn_mark_dirty(c);
+	conn_forget(c);
+	tp_close(&c->tp);
+}
+
+static void
+conn_kill(struct conn *c)
+{
+	conn_forget(c);
+	tp_kill(&c->tp);
 }
 
 static void
@@ -175,12 +144,7 @@ conn_free(struct conn *c)
 			*pp = c->next_held;
 			break;
 		}
-	if (c->tls != NULL)
-		gnutls_deinit(c->tls);
-	if (c->fd != -1)
-		close(c->fd);
 	xstream_free(c->xs);
-	buf_clear(&c->out);
 	buf_clear(&c->held);
 	map_free(c->pairs, NULL);
 	free(c->local);
@@ -189,161 +153,47 @@ conn_free(struct conn *c)
 }
 
 void
-conn_reap(void)
+conn_update_reading(struct conn *c)
 {
-	struct conn	*c;
-
-	while ((c = s2s.dirty) != NULL) {
-		s2s.dirty = c->next_dirty;
-		c->dirty = false;
-		if (!c->dead && conn_flush(c) == -1)
-			conn_kill(c);
-	}
-	while ((c = s2s.dead) != NULL) {
-		s2s.dead = c->next_dead;
-		conn_free(c);
-	}
-}
-
-static void
-conn_finish(struct conn *c)
-{
-	if (c->tls_on)
-		(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR);
-	shutdown(c->fd, SHUT_WR);
-	conn_kill(c);
-}
-
-static int
-conn_flush(struct conn *c)
-{
-	ssize_t	n;
-	size_t	len;
-
-	if (c->state == CS_HANDSHAKE || c->state == CS_CONNECTING)
-		return 0;
-	while (buf_avail(&c->out) > 0 || c->tls_retry) {
-		if (c->tls_on) {
-			if (c->tls_retry)
-				n = gnutls_record_send(c->tls, NULL, 0);
-			else {
-				len = buf_avail(&c->out);
-				if (len > 16384)
-					len = 16384;
-				n = gnutls_record_send(c->tls,
-				    buf_rptr(&c->out), len);
-			}
-			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-				c->tls_retry = true;
-				ev_io_start(s2s.loop, &c->wio);
-				return 0;
-			}
-			c->tls_retry = false;
-			if (n < 0) {
-				log_info("%s: tls write: %s", conn_name(c),
-				    gnutls_strerror((int)n));
-				return -1;
-			}
-		} else {
-			n = write(c->fd, buf_rptr(&c->out), buf_avail(&c->out));
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN) {
-					ev_io_start(s2s.loop, &c->wio);
-					return 0;
-				}
-				log_info("%s: write: %s", conn_name(c),
-				    strerror(errno));
-				return -1;
-			}
-		}
-		buf_consume(&c->out, (size_t)n);
-	}
-	ev_io_stop(s2s.loop, &c->wio);
-	if (c->state == CS_STARTTLS && !c->outgoing)
-		/* <proceed/> is out: the next bytes are the ClientHello */
-		conn_start_tls(c, false);
-	else if (c->state == CS_CLOSING)
-		conn_finish(c);
-	return 0;
-}
-
-void
-conn_start_reading(struct conn *c)
-{
-	if (!c->reading && c->state != CS_CLOSING && !c->dead && !c->paused) {
-		ev_io_start(s2s.loop, &c->rio);
-		c->reading = true;
-	}
+	if (c->paused || buf_avail(&c->held) > 0)
+		tp_pause(&c->tp);
+	else
+		tp_resume(&c->tp);
 }
 
 /* TLS on the connection now: client (outgoing) or server side */
 void
 conn_start_tls(struct conn *c, bool client)
 {
-	int	rc;
+	gnutls_session_t	s = NULL;
+	int			rc;
 
 	if (client) {
-		if ((rc = gnutls_init(&c->tls, GNUTLS_CLIENT |
+		if ((rc = gnutls_init(&s, GNUTLS_CLIENT |
 		    GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL)) < 0 ||
-		    (rc = gnutls_priority_set(c->tls, s2s.tls.prio)) < 0 ||
-		    (rc = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE,
+		    (rc = gnutls_priority_set(s, s2s.tls.prio)) < 0 ||
+		    (rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
 		    c->creds)) < 0 ||
-		    (rc = gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS,
+		    (rc = gnutls_server_name_set(s, GNUTLS_NAME_DNS,
 		    c->remote, strlen(c->remote))) < 0) {
 			log_warnx("%s: tls: %s", conn_name(c),
 			    gnutls_strerror(rc));
+			if (s != NULL)
+				gnutls_deinit(s);
 			conn_kill(c);
 			return;
 		}
-		gnutls_transport_set_int(c->tls, c->fd);
 	} else {
-		if ((c->tls = tls_server_new(&s2s.tls, c->fd)) == NULL) {
+		if ((s = tls_server_new(&s2s.tls, tp_fd(&c->tp))) == NULL) {
 			conn_kill(c);
 			return;
 		}
 		/* a certificate lets the peer use SASL EXTERNAL */
-		gnutls_certificate_server_set_request(c->tls,
-		    GNUTLS_CERT_REQUEST);
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
 	}
 	c->state = CS_HANDSHAKE;
-	conn_handshake(c);
-}
-
-static void
-conn_handshake(struct conn *c)
-{
-	int	rc;
-
-	rc = gnutls_handshake(c->tls);
-	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-		if (gnutls_record_get_direction(c->tls) == 1) {
-			ev_io_start(s2s.loop, &c->wio);
-			ev_io_stop(s2s.loop, &c->rio);
-			c->reading = false;
-		} else {
-			ev_io_stop(s2s.loop, &c->wio);
-			conn_start_reading(c);
-		}
-		return;
-	}
-	if (rc < 0) {
-		log_info("%s: tls handshake: %s", conn_name(c),
-		    gnutls_strerror(rc));
-		conn_kill(c);
-		return;
-	}
-	c->tls_on = true;
-	ev_io_stop(s2s.loop, &c->wio);
-	conn_restart(c);
-	conn_start_reading(c);
-	if (c->outgoing)
-		out_tls_done(c);
-	else
-		in_tls_done(c);
-	if (!c->dead && gnutls_record_check_pending(c->tls) > 0)
-		ev_feed_event(s2s.loop, &c->rio, EV_READ);
+	/* after what is queued (<proceed/>) */
+	tp_start_tls(&c->tp, s);
 }
 
 /* after TLS or SASL: a new stream on the same connection */
@@ -356,108 +206,10 @@ conn_restart(struct conn *c)
 }
 
 static void
-conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+conn_timeout(struct conn *c)
 {
-	struct conn	*c = container_of(w, struct conn, rio);
-	char		 data[CONN_READ_CHUNK];
-	size_t		 got = 0;
-	ssize_t		 n;
+	double	idle;
 
-	(void)loop;
-	(void)revents;
-	if (c->state == CS_HANDSHAKE) {
-		conn_handshake(c);
-		return;
-	}
-	while (c->state != CS_CLOSING && !c->dead && !c->paused &&
-	    c->reading && c->state != CS_HANDSHAKE &&
-	    !(c->state == CS_STARTTLS && !c->outgoing)) {
-		if (got >= CONN_READ_BUDGET) {
-			ev_feed_event(s2s.loop, &c->rio, EV_READ);
-			return;
-		}
-		if (c->tls_on) {
-			n = gnutls_record_recv(c->tls, data, sizeof(data));
-			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-				return;
-			if (n == GNUTLS_E_REHANDSHAKE)
-				continue;
-			if (n < 0) {
-				log_info("%s: tls read: %s", conn_name(c),
-				    gnutls_strerror((int)n));
-				conn_kill(c);
-				return;
-			}
-		} else {
-			n = read(c->fd, data, sizeof(data));
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno != EAGAIN) {
-					log_info("%s: read: %s", conn_name(c),
-					    strerror(errno));
-					conn_kill(c);
-				}
-				return;
-			}
-		}
-		if (n == 0) {
-			log_debug("%s: closed by peer", conn_name(c));
-			conn_kill(c);
-			return;
-		}
-		got += (size_t)n;
-		c->last_io = ev_now(s2s.loop);
-		log_trace(TRACE_XML, "%s recv %s", conn_name(c),
-		    log_esc(data, (size_t)n));
-		if (xstream_feed(c->xs, data, (size_t)n) == -1) {
-			conn_error(c, xstream_error(c->xs),
-			    xstream_error_text(c->xs));
-			return;
-		}
-		if (!c->tls_on && (size_t)n < sizeof(data))
-			return;
-	}
-	if (c->state == CS_STARTTLS && !c->outgoing) {
-		ev_io_stop(s2s.loop, &c->rio);
-		c->reading = false;
-	}
-}
-
-static void
-conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct conn	*c = container_of(w, struct conn, wio);
-	int		 err = 0;
-	socklen_t	 len = sizeof(err);
-
-	(void)loop;
-	(void)revents;
-	if (c->state == CS_CONNECTING) {
-		ev_io_stop(s2s.loop, &c->wio);
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
-		    err != 0) {
-			log_info("%s: connect: %s", conn_name(c),
-			    strerror(err ? err : errno));
-			conn_kill(c);
-			return;
-		}
-		out_connected(c);
-		return;
-	}
-	if (c->state == CS_HANDSHAKE)
-		conn_handshake(c);
-	else if (conn_flush(c) == -1)
-		conn_kill(c);
-}
-
-static void
-conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct conn	*c = container_of(w, struct conn, timer);
-	ev_tstamp	 idle;
-
-	(void)revents;
 	if (c->state != CS_OPEN && (c->pairs == NULL ||
 	    map_count(c->pairs) == 0)) {
 		if (c->state == CS_CONNECTING || c->state == CS_HANDSHAKE) {
@@ -468,15 +220,74 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			    "negotiation took too long");
 		return;
 	}
-	idle = ev_now(loop) - c->last_io;
+	idle = clock_now() - c->last_io;
 	if (idle >= s2s.conf.s2s_idle_timeout) {
 		log_info("%s: idle, closing", conn_name(c));
 		conn_puts(c, "</stream:stream>");
 		conn_close(c);
 		return;
 	}
-	w->repeat = s2s.conf.s2s_idle_timeout - idle;
-	ev_timer_again(loop, w);
+	tp_set_timeout(&c->tp, s2s.conf.s2s_idle_timeout - idle);
+}
+
+void
+conn_opened(struct conn *c)
+{
+	c->state = CS_OPEN;
+	tp_set_timeout(&c->tp, s2s.conf.s2s_idle_timeout);
+}
+
+static void
+conn_data(struct conn *c, const char *data, size_t n)
+{
+	if (c->state == CS_CLOSING)
+		return;
+	c->last_io = clock_now();
+	log_trace(TRACE_XML, "%s recv %s", conn_name(c), log_esc(data, n));
+	if (xstream_feed(c->xs, data, n) == -1)
+		conn_error(c, xstream_error(c->xs), xstream_error_text(c->xs));
+}
+
+/* the transport's one callback */
+static void
+conn_event(struct transport *tp, enum tp_event ev, const char *data,
+    size_t n, void *arg)
+{
+	struct conn	*c = arg;
+
+	switch (ev) {
+	case TP_DATA_IN:
+		conn_data(c, data, n);
+		break;
+	case TP_TIMEOUT:
+		conn_timeout(c);
+		break;
+	case TP_CLOSED:
+		log_debug("%s: closed by peer", conn_name(c));
+		conn_close(c);
+		break;
+	case TP_ERROR:
+		log_info("%s: %s", conn_name(c), data);
+		conn_forget(c);
+		break;
+	case TP_CONNECTED:
+		out_connected(c);
+		break;
+	case TP_TLS_DONE:
+		c->tls_on = true;
+		c->tls = tp->tls;
+		conn_restart(c);
+		if (c->outgoing)
+			out_tls_done(c);
+		else
+			in_tls_done(c);
+		break;
+	case TP_GONE:
+		conn_free(c);
+		break;
+	case TP_LOW_WATER:
+		break;
+	}
 }
 
 struct conn *
@@ -486,22 +297,22 @@ conn_new(int fd, bool outgoing)
 
 	c = xcalloc(1, sizeof(*c));
 	c->id = ++s2s.next_id;
-	c->fd = fd;
 	c->outgoing = outgoing;
-	buf_init(&c->out, CONN_OUT_MAX);
+	tp_init(&c->tp, CONN_OUT_MAX, conn_event, c);
+	tp_set_name(&c->tp, "%s%llu", outgoing ? "out" : "in",
+	    (unsigned long long)c->id);
 	buf_init(&c->held, 0);
 	c->xs = xstream_new(&conn_cbs, c, s2s.conf.max_stanza_size * 2);
-	c->last_io = ev_now(s2s.loop);
-	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
-	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
+	c->last_io = clock_now();
+	if (!outgoing)
+		tp_open(&c->tp, fd);
 	/*
 	 * Set-up deadline (in CS_OPEN the same timer checks idleness). An
 	 * incoming stream may wait for our own stream to its authoritative
 	 * server, which has s2s-connect-timeout to answer: twice that.
 	 */
-	ev_timer_init(&c->timer, conn_timer_cb, s2s.conf.s2s_connect_timeout *
-	    (outgoing ? 1. : 2.), 0.);
-	ev_timer_start(s2s.loop, &c->timer);
+	tp_set_timeout(&c->tp, s2s.conf.s2s_connect_timeout *
+	    (outgoing ? 1. : 2.));
 	map_put64(s2s.conns, c->id, c);
 	return c;
 }
@@ -538,9 +349,9 @@ conn_on_element(void *ctx, struct xnode *el, struct arena *a)
 {
 	struct conn	*c = ctx;
 
-	if (c->state == CS_CLOSING || c->dead)
+	if (c->state == CS_CLOSING)
 		return;
-	c->last_io = ev_now(s2s.loop);
+	c->last_io = clock_now();
 	if (c->outgoing)
 		out_element(c, el, a);
 	else

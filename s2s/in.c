@@ -88,7 +88,6 @@ in_accept(struct listener *lst, int fd)
 		return;
 	}
 	c->state = CS_HEADER;
-	conn_start_reading(c);
 }
 
 void
@@ -329,7 +328,7 @@ in_verified(uint64_t id, const char *local, const char *remote, bool valid)
 	struct conn	*c = conn_find(id);
 	struct buf	 b;
 
-	if (c == NULL || c->dead || c->state == CS_CLOSING)
+	if (c == NULL || c->state == CS_CLOSING)
 		return;
 	buf_init(&b, 0);
 	buf_puts(&b, "<db:result from='");
@@ -374,8 +373,7 @@ in_hold(struct conn *c, int kind, int type, const char *to,
 	link_out_buf(&m, &c->held);
 	link_put_stanza(&m, kind, type, to, from, buf_rptr(xml),
 	    buf_avail(xml));
-	ev_io_stop(s2s.loop, &c->rio);
-	c->reading = false;
+	conn_update_reading(c);
 }
 
 void
@@ -402,10 +400,7 @@ in_release_held(void)
 			    ls.xlen);
 		}
 		buf_reset(&c->held);
-		if (!c->dead && c->state != CS_CLOSING) {
-			conn_start_reading(c);
-			ev_feed_event(s2s.loop, &c->rio, EV_READ);
-		}
+		conn_update_reading(c);
 	}
 }
 
@@ -413,7 +408,7 @@ in_release_held(void)
  * Backpressure, as in the c2s: while the router link's queue is above its
  * high-water mark, incoming server streams are not read (TCP then slows
  * the peer) instead of the queue growing to its cap. A flooding server
- * is slowed, not obeyed.
+ * is slowed, not obeyed. The link's drain resumes them: no polling.
  */
 static int
 in_resume_one(const void *key, size_t len, void *val, void *arg)
@@ -423,39 +418,28 @@ in_resume_one(const void *key, size_t len, void *val, void *arg)
 	(void)key;
 	(void)len;
 	(void)arg;
-	if (c->paused && !c->dead) {
+	if (c->paused) {
 		c->paused = false;
-		conn_start_reading(c);
-		ev_feed_event(s2s.loop, &c->rio, EV_READ);
+		conn_update_reading(c);
 	}
 	return 0;
 }
 
-static void
-in_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+void
+in_resume_all(void)
 {
-	(void)revents;
-	if (s2s.up != NULL && link_congested(s2s.up))
+	if (s2s.npaused == 0)
 		return;
-	ev_timer_stop(loop, w);
 	s2s.npaused = 0;
 	map_foreach(s2s.conns, in_resume_one, NULL);
-}
-
-void
-in_init(void)
-{
-	ev_timer_init(&s2s.resume, in_resume_cb, 0., 0.01);
 }
 
 static void
 in_pause(struct conn *c)
 {
-	ev_io_stop(s2s.loop, &c->rio);
-	c->reading = false;
 	c->paused = true;
-	if (s2s.npaused++ == 0)
-		ev_timer_again(s2s.loop, &s2s.resume);
+	s2s.npaused++;
+	conn_update_reading(c);
 }
 
 /* a stanza: only between domains authenticated on this stream */
@@ -552,8 +536,9 @@ in_element(struct conn *c, struct xnode *el, struct arena *a)
 			return;
 		}
 		conn_puts(c, "<proceed xmlns='" NS_TLS "'/>");
-		c->state = CS_STARTTLS;
 		xstream_stop(c->xs);
+		/* the handshake starts once <proceed/> is out */
+		conn_start_tls(c, false);
 		return;
 	}
 	/* a stanza before authentication: RFC 6120 4.9.3.12 (in_stanza) */

@@ -20,7 +20,7 @@ s2s_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	conn_reap();
+	transport_reap();
 }
 
 static void
@@ -88,18 +88,6 @@ s2s_tls_init(void)
 }
 
 int
-s2s_parse(const char *xml, size_t len,
-    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
-{
-	static struct xparse	*parser;
-
-	if (parser == NULL)
-		parser = xparse_new(NS_CLIENT,
-		    s2s.conf.max_stanza_size * 2 + 4096);
-	return xparse_one(parser, xml, len, fn, arg);
-}
-
-int
 main(int argc, char *argv[])
 {
 	ev_signal	 sigterm, sigint;
@@ -120,7 +108,6 @@ main(int argc, char *argv[])
 	}
 	if (s2s_tls_init() == -1 || dns_init() == -1 || listen_open() == -1)
 		exit(1);
-	in_init();
 	link_loop_init(s2s.loop);
 	ev_prepare_init(&s2s.reaper, s2s_prepare_cb);
 	ev_prepare_start(s2s.loop, &s2s.reaper);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "../common/base64.h"
 #include "../common/jid.h"
@@ -42,7 +41,7 @@ out_free(struct out *o)
 	struct verify	*v;
 
 	map_del(s2s.outs, o->key);
-	ev_timer_stop(s2s.loop, &o->timer);
+	ctimer_stop(&o->timer);
 	srv_targets_free(o->targets, o->ntargets);
 	free(o->addrs);
 	while ((v = o->verifies) != NULL) {
@@ -68,12 +67,9 @@ out_maybe_free(struct out *o)
 }
 
 static void
-out_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+out_deadline_cb(struct ctimer *t)
 {
-	struct out	*o = container_of(w, struct out, timer);
-
-	(void)loop;
-	(void)revents;
+	struct out	*o = container_of(t, struct out, timer);
 	log_info("%s: no stream within %ds", o->key,
 	    s2s.conf.s2s_connect_timeout);
 	out_fail(o, !o->reached ?
@@ -96,10 +92,22 @@ out_get(const char *local, const char *remote)
 	o->local = xstrdup(local);
 	o->remote = xstrdup(remote);
 	buf_init(&o->queue, s2s.conf.s2s_queue_max);
-	ev_timer_init(&o->timer, out_deadline_cb,
-	    s2s.conf.s2s_connect_timeout, 0.);
+	ctimer_init(&o->timer, out_deadline_cb);
 	map_put(s2s.outs, o->key, o);
 	return o;
+}
+
+/* the router's stanza bytes, parsed for a bounce (s2s.h) */
+int
+s2s_parse(const char *xml, size_t len,
+    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
+{
+	static struct xparse	*parser;
+
+	if (parser == NULL)
+		parser = xparse_new(NS_CLIENT,
+		    s2s.conf.max_stanza_size * 2 + 4096);
+	return xparse_one(parser, xml, len, fn, arg);
 }
 
 /* ---- bounces -------------------------------------------------------- */
@@ -194,7 +202,7 @@ out_fail(struct out *o, enum stanza_err cond)
 {
 	struct verify	*v;
 
-	ev_timer_stop(s2s.loop, &o->timer);
+	ctimer_stop(&o->timer);
 	if (o->nqueued > 0)
 		log_info("%s: bouncing %zu stanzas: %s", o->key, o->nqueued,
 		    stanza_err_name(cond));
@@ -234,7 +242,7 @@ out_addrs_cb(void *arg, struct dns_addr *addrs, size_t n)
 	o->addrs = addrs;
 	o->naddrs = n;
 	o->addr = 0;
-	if (!ev_is_active(&o->timer)) {
+	if (!ctimer_active(&o->timer)) {
 		/* failed meanwhile */
 		out_maybe_free(o);
 		return;
@@ -267,7 +275,6 @@ out_try_addr(struct out *o)
 	struct dns_addr		*ad;
 	struct conn		*c;
 	size_t			 i;
-	int			 fd;
 
 	if (o->addr >= o->naddrs) {
 		o->target++;
@@ -275,19 +282,15 @@ out_try_addr(struct out *o)
 		return;
 	}
 	ad = &o->addrs[o->addr];
-	fd = socket(ad->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (fd == -1 || (connect(fd, (struct sockaddr *)&ad->sa,
-	    ad->salen) == -1 && errno != EINPROGRESS)) {
+	c = conn_new(-1, true);
+	if (tp_connect(&c->tp, (struct sockaddr *)&ad->sa, ad->salen) == -1) {
 		log_info("%s: connect to %s: %s", o->key, t->host,
 		    strerror(errno));
-		if (fd != -1)
-			close(fd);
+		conn_close(c);
 		o->addr++;
 		out_try_addr(o);
 		return;
 	}
-	c = conn_new(fd, true);
 	c->o = o;
 	c->local = xstrdup(o->local);
 	c->remote = xstrdup(o->remote);
@@ -298,7 +301,6 @@ out_try_addr(struct out *o)
 			c->creds = s2s.host_creds[i];
 	c->state = CS_CONNECTING;
 	o->c = c;
-	ev_io_start(s2s.loop, &c->wio);
 }
 
 static void
@@ -308,7 +310,7 @@ out_srv_cb(void *arg, struct srv_target *v, size_t n)
 	bool		 unavailable = false;
 
 	o->resolving = false;
-	if (!ev_is_active(&o->timer)) {
+	if (!ctimer_active(&o->timer)) {
 		srv_targets_free(v, n);
 		out_maybe_free(o);
 		return;
@@ -341,10 +343,9 @@ out_start(struct out *o)
 {
 	const struct conf_route	*r;
 
-	if (o->c != NULL || o->resolving || ev_is_active(&o->timer))
+	if (o->c != NULL || o->resolving || ctimer_active(&o->timer))
 		return;
-	ev_timer_set(&o->timer, s2s.conf.s2s_connect_timeout, 0.);
-	ev_timer_start(s2s.loop, &o->timer);
+	ctimer_start(&o->timer, s2s.conf.s2s_connect_timeout);
 	o->resolving = true;
 	if ((r = conf_route_find(&s2s.conf, o->remote)) != NULL) {
 		struct srv_target	*t = xcalloc(1, sizeof(*t));
@@ -384,7 +385,6 @@ out_connected(struct conn *c)
 	if (c->o != NULL)
 		c->o->reached = true;
 	log_debug("%s: connected", conn_name(c));
-	conn_start_reading(c);
 	if (c->direct_tls) {
 		conn_start_tls(c, true);
 		return;
@@ -459,15 +459,12 @@ out_ready(struct conn *c)
 {
 	struct out	*o = c->o;
 
-	c->state = CS_OPEN;
-	ev_timer_stop(s2s.loop, &c->timer);
-	ev_timer_set(&c->timer, s2s.conf.s2s_idle_timeout, 0.);
-	ev_timer_start(s2s.loop, &c->timer);
+	conn_opened(c);
 	log_info("%s: ready", conn_name(c));
 	if (o == NULL)
 		return;
 	o->ready = true;
-	ev_timer_stop(s2s.loop, &o->timer);
+	ctimer_stop(&o->timer);
 	queue_drain(o, c, XERR_COUNT);
 	out_send_verifies(c);
 }
@@ -679,7 +676,7 @@ out_conn_gone(struct conn *c)
 			out_maybe_free(o);
 		return;
 	}
-	if (!ev_is_active(&o->timer))
+	if (!ctimer_active(&o->timer))
 		return;
 	if (o->retry_same)
 		o->retry_same = false;

@@ -22,6 +22,7 @@
 #include "../common/conf.h"
 #include "../common/link.h"
 #include "../common/tls.h"
+#include "../common/transport.h"
 #include "../common/xml.h"
 #include "../common/xmlstream.h"
 #include "dialback.h"
@@ -57,25 +58,22 @@ struct out;
 /* one TCP connection carrying a server stream, either direction */
 struct conn {
 	uint64_t		 id;
-	int			 fd;
+	struct transport	 tp;		/* socket, TLS, output, timer
+						   (set-up deadline, idle),
+						   linger and reap */
 	bool			 outgoing;
 	enum conn_state		 state;
-	ev_io			 rio, wio;
-	ev_timer		 timer;
-	ev_tstamp		 last_io;
-	gnutls_session_t	 tls;
+	double			 last_io;
+	gnutls_session_t	 tls;		/* tp.tls once TLS is on */
 	gnutls_certificate_credentials_t creds;	/* outgoing: ours */
 	bool			 tls_on;
-	bool			 tls_retry;
 	bool			 direct_tls;	/* TLS from the first byte */
 	bool			 cert_ok;	/* peer cert verified for
 						   the remote domain */
 	bool			 header_sent;
-	bool			 reading;
-	bool			 dead;
-	bool			 dirty;
+	bool			 gone;		/* out of the table: closing
+						   or dead */
 	struct xstream		*xs;
-	struct buf		 out;
 	char			 sid[CONN_SID_MAX + 1];	/* the stream id
 						   (ours when incoming,
 						   theirs when outgoing) */
@@ -93,8 +91,6 @@ struct conn {
 	struct conn		*next_held;
 	bool			 paused;	/* router link congested */
 	bool			 sasl_done;
-	struct conn		*next_dead;
-	struct conn		*next_dirty;
 };
 
 /* a db:verify we sent for an incoming db:result, awaiting its answer */
@@ -125,7 +121,7 @@ struct out {
 	bool			 reached;	/* some target connected */
 	struct buf		 queue;		/* framed stanzas waiting */
 	size_t			 nqueued;
-	ev_timer		 timer;		/* set-up deadline */
+	struct ctimer		 timer;		/* set-up deadline */
 	struct verify		*verifies;	/* to send once the stream is
 						   open */
 };
@@ -150,12 +146,9 @@ struct s2s {
 	struct map		*conns;		/* id -> conn */
 	struct map		*outs;		/* "local remote" -> out */
 	uint64_t		 next_id;
-	struct conn		*dead;
-	struct conn		*dirty;
 	struct conn		*held;		/* conns with held stanzas */
-	ev_timer		 resume;	/* polls a congested uplink */
-	size_t			 npaused;
-	ev_prepare		 reaper;
+	size_t			 npaused;	/* paused by the uplink */
+	ev_prepare		 reaper;	/* transport_reap() */
 };
 
 extern struct s2s	s2s;
@@ -175,17 +168,20 @@ void	dns_addrs(const char *host, uint16_t port, void (*fn)(void *,
 	    struct dns_addr *, size_t), void *arg);
 
 /* conn.c */
+/* an incoming conn on fd, or an outgoing one (connect with tp_connect) */
 struct conn *conn_new(int fd, bool outgoing);
 void	conn_write(struct conn *, const char *, size_t);
 void	conn_puts(struct conn *, const char *);
 void	conn_send_element(struct conn *, const struct xnode *);
 void	conn_error(struct conn *, enum stream_err, const char *text);
 void	conn_close(struct conn *);
-void	conn_start_reading(struct conn *);
+/* reading stops (paused: router link congested; held: router away) */
+void	conn_update_reading(struct conn *);
 void	conn_start_tls(struct conn *, bool client);
 void	conn_restart(struct conn *);
+/* the set-up deadline becomes the idle timeout */
+void	conn_opened(struct conn *);
 struct conn *conn_find(uint64_t id);
-void	conn_reap(void);
 const char *conn_name(const struct conn *);
 
 /* listen.c */
@@ -195,7 +191,8 @@ void	listen_pause(bool);
 /* in.c: incoming streams (the callbacks of an incoming conn) */
 /* the router link is back: held stanzas go, reading resumes */
 void	in_release_held(void);
-void	in_init(void);
+/* the router link drained below its high-water mark (or is gone) */
+void	in_resume_all(void);
 void	in_accept(struct listener *, int fd);
 void	in_open(struct conn *, const struct xnode *hdr, const char *ns);
 void	in_element(struct conn *, struct xnode *, struct arena *);

@@ -58,7 +58,17 @@ uplink_closed(struct link *l, const char *why, void *ctx)
 	(void)ctx;
 	log_warnx("router link lost: %s; reconnecting", why);
 	s2s.up = NULL;
+	/* paused streams read again (their stanzas are held) */
+	in_resume_all();
 	ev_timer_start(s2s.loop, &s2s.reconnect);
+}
+
+static void
+uplink_drained(struct link *l, void *ctx)
+{
+	(void)l;
+	(void)ctx;
+	in_resume_all();
 }
 
 static void
@@ -79,6 +89,7 @@ uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_stop(loop, w);
 	s2s.up = link_new(loop, fd, "router", s2s.conf.link_queue_max,
 	    uplink_frame, uplink_closed, NULL);
+	s2s.up->on_drain = uplink_drained;
 	link_hello(s2s.up, LINK_ROLE_S2S, 0);
 	log_info("connected to the router");
 	/* servers are accepted once stanzas can go somewhere */

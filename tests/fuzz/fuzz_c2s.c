@@ -588,7 +588,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	stream_reap();
+	transport_reap();
 }
 
 int
@@ -633,7 +633,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (gnutls_certificate_allocate_credentials(&c2s.tls.creds) < 0 ||
 	    gnutls_priority_init(&c2s.tls.prio, "NORMAL", NULL) < 0)
 		fatalx("gnutls");
-	stream_init();
 	link_loop_init(c2s.loop);
 	ev_prepare_init(&reaper, prepare_cb);
 	ev_prepare_start(c2s.loop, &reaper);

@@ -41,6 +41,11 @@ in_release_held(void)
 }
 
 void
+in_resume_all(void)
+{
+}
+
+void
 out_stanza(const char *to, const char *from, const char *xml, size_t len)
 {
 	FUZZ_CHECK(to != NULL && from != NULL && xml != NULL,

@@ -148,18 +148,7 @@ dns_answer(void)
 	return 1;
 }
 
-/* ---- the router link and main.c's parser -------------------------------- */
-
-int
-s2s_parse(const char *xml, size_t len,
-    void (*fn)(struct xnode *, struct arena *, void *), void *arg)
-{
-	static struct xparse	*xp;
-
-	if (xp == NULL)
-		xp = xparse_new(NS_CLIENT, s2s.conf.max_stanza_size * 2 + 4096);
-	return xparse_one(xp, xml, len, fn, arg);
-}
+/* ---- the router link ---------------------------------------------------- */
 
 struct stanza_job {
 	int		 kind, type;
@@ -368,7 +357,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	conn_reap();
+	transport_reap();
 }
 
 int

@@ -1,0 +1,59 @@
+/*
+ * The c2s scenario driver: client streams (c2s/stream.c, auth.c, sasl.c,
+ * bind.c, register.c, limits.c) with no socket, no router and no waiting.
+ * Streams sit on memory transports (common/transport.h), time is the fake
+ * clock (common/clock.h), and the router is a recorder: what the c2s asks
+ * of it lands in scn_router, and a test answers by calling the c2s's own
+ * entry points (auth_creds, bind_result, register_result).
+ *
+ *	scn_c2s_setup();
+ *	st = scn_c2s_accept();
+ *	scn_send(&st->tp, "<stream:stream ...>");
+ *	assert_non_null(strstr(tp_mem_output(&st->tp), "<stream:features>"));
+ *	scn_advance(29.9);	timers due within fire, in order
+ *	scn_c2s_teardown();
+ *
+ * A stream is freed (the pointer is dead) once its transport is reaped:
+ * check scn_c2s_alive(sid) rather than touching it after a close.
+ */
+#ifndef PARLEY_SCN_C2S_H
+#define PARLEY_SCN_C2S_H
+
+#include "../../c2s/c2s.h"
+#include "scn.h"
+
+#define SCN_HOST	"example.org"
+#define SCN_HEADER	"<?xml version='1.0'?><stream:stream " \
+			"xmlns='jabber:client' " \
+			"xmlns:stream='http://etherx.jabber.org/streams' " \
+			"to='" SCN_HOST "' version='1.0'>"
+
+/* what the c2s asked of the router */
+struct scn_router {
+	bool		 up;		/* uplink_up() says (default true) */
+	int		 auth_gets;
+	int		 sess_begins;
+	int		 sess_ends;
+	int		 stanzas;
+	uint64_t	 last_sid;
+	char		 last_node[64];	/* of the last AUTH_GET */
+	char		 last_jid[256];	/* of the last SESS_BEGIN */
+};
+extern struct scn_router	scn_router;
+
+/* a c2s on the fake clock, c2s-require-tls off, SCN_HOST its one host */
+void		 scn_c2s_setup(void);
+/* every stream killed and reaped, the globals freed */
+void		 scn_c2s_teardown(void);
+/* a client connects (plain listener) */
+struct stream	*scn_c2s_accept(void);
+/*
+ * A client that authenticated as node (set as SASL success sets it: the
+ * SASL exchange has scenarios of its own) and bound resource, the
+ * router having said yes. The output so far is forgotten.
+ */
+struct stream	*scn_c2s_bound(const char *node, const char *resource);
+/* the stream is in the table / not yet freed */
+bool		 scn_c2s_alive(uint64_t sid);
+
+#endif

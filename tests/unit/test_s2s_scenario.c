@@ -1,0 +1,264 @@
+/*
+ * s2s scenarios on the driver of scn_s2s.h: outgoing and incoming server
+ * streams with scripted DNS, no sockets and no waiting.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "scn_s2s.h"
+
+#define PAIR		SCN_HOST " remote.test"
+#define MSG		"<message xmlns='jabber:client' " \
+			"to='romeo@remote.test' " \
+			"from='juliet@example.org/balcony' type='chat' " \
+			"id='m1'><body>hi</body></message>"
+#define PEER_HEADER	"<stream:stream xmlns='jabber:server' " \
+			"xmlns:stream='http://etherx.jabber.org/streams' " \
+			"xmlns:db='jabber:server:dialback' id='peer-id-1' " \
+			"from='remote.test' to='" SCN_HOST "' " \
+			"version='1.0'>"
+#define PEER_FEATURES	"<stream:features><dialback " \
+			"xmlns='urn:xmpp:features:dialback'/>" \
+			"</stream:features>"
+
+/* a stanza for remote.test, resolved to an address that never answers */
+static struct conn *
+start_out(void)
+{
+	struct conn	*c;
+
+	scn_dns_script("remote.test", NULL, 0, "192.0.2.1");
+	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	/* no SRV records: the domain itself (RFC 6120 3.2.2), then A */
+	assert_int_equal(scn_dns_answer(), 2);
+	c = scn_s2s_out(PAIR);
+	assert_non_null(c);
+	assert_int_equal(c->state, CS_CONNECTING);
+	return c;
+}
+
+/* RFC 6120 8.3.3.16: no stream in s2s-connect-timeout, the queue bounces */
+static void
+test_connect_timeout_bounces_the_queue(void **state)
+{
+	const char	*log;
+
+	(void)state;
+	scn_s2s_setup();
+	(void)start_out();
+	scn_advance(s2s.conf.s2s_connect_timeout - 0.01);
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_advance(0.02);
+	assert_int_equal(scn_up.stanzas, 1);
+	log = buf_cstr(&scn_up.log);
+	/* back to the sender, from the address it was sent to */
+	assert_non_null(strstr(log,
+	    "juliet@example.org/balcony romeo@remote.test "));
+	assert_non_null(strstr(log, "type='error'"));
+	assert_non_null(strstr(log, "<remote-server-not-found "));
+	assert_null(scn_s2s_out(PAIR));
+	scn_s2s_teardown();
+}
+
+/* XEP-0220: dialback on the new stream, then the queue goes out */
+static void
+test_dialback_valid_sends_the_queue(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	c = start_out();
+	tp_mem_connected(&c->tp, 0);
+	scn_run();
+	assert_non_null(strstr(tp_mem_output(&c->tp), "to='remote.test'"));
+	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<db:result from='"
+	    SCN_HOST "' to='remote.test'>"));
+	assert_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	scn_send(&c->tp, "<db:result from='remote.test' to='" SCN_HOST
+	    "' type='valid'/>");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	assert_int_equal(c->state, CS_OPEN);
+	/* ready before the deadline: nothing bounces after it */
+	scn_advance(s2s.conf.s2s_connect_timeout + 1);
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_s2s_teardown();
+}
+
+/*
+ * ejabberd offers SASL EXTERNAL and then refuses it: dialback follows on
+ * a new stream to the same address (XEP-0178 with XEP-0220 as fallback).
+ */
+static void
+test_external_refused_then_dialback(void **state)
+{
+	struct conn	*c, *c2;
+
+	(void)state;
+	scn_s2s_setup();
+	c = start_out();
+	tp_mem_connected(&c->tp, 0);
+	scn_run();
+	c->cert_ok = true;	/* as if TLS had verified the certificate */
+	scn_send(&c->tp, PEER_HEADER "<stream:features><mechanisms "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL"
+	    "</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:"
+	    "dialback'/></stream:features>");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "mechanism='EXTERNAL'"));
+	scn_send(&c->tp, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+	    "<not-authorized/></failure>");
+	/* the first stream ends; a second one connects to the same address */
+	assert_non_null(strstr(tp_mem_output(&c->tp), "</stream:stream>"));
+	c2 = scn_s2s_out(PAIR);
+	assert_non_null(c2);
+	assert_true(c2 != c);
+	assert_int_equal(c2->state, CS_CONNECTING);
+	tp_mem_connected(&c2->tp, 0);
+	scn_run();
+	c2->cert_ok = true;
+	scn_send(&c2->tp, PEER_HEADER "<stream:features><mechanisms "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL"
+	    "</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:"
+	    "dialback'/></stream:features>");
+	assert_null(strstr(tp_mem_output(&c2->tp), "EXTERNAL"));
+	assert_non_null(strstr(tp_mem_output(&c2->tp), "<db:result "));
+	scn_send(&c2->tp, "<db:result from='remote.test' to='" SCN_HOST
+	    "' type='valid'/>");
+	assert_non_null(strstr(tp_mem_output(&c2->tp), "<body>hi</body>"));
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_s2s_teardown();
+}
+
+/* a refused connect fails over at once, and with no address left, bounces */
+static void
+test_connect_refused_bounces_at_once(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	c = start_out();
+	tp_mem_connected(&c->tp, 111);	/* ECONNREFUSED */
+	scn_run();
+	assert_int_equal(scn_up.stanzas, 1);
+	assert_non_null(strstr(buf_cstr(&scn_up.log),
+	    "<remote-server-not-found "));
+	scn_s2s_teardown();
+}
+
+/* RFC 6120 3.2.1: a target that refuses, then the next by priority */
+static void
+test_srv_failover_to_the_next_target(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	scn_dns_script("remote.test", "xmpp1.remote.test", 5269, "192.0.2.1");
+	scn_dns_script("remote.test", "xmpp2.remote.test", 5270, "192.0.2.2");
+	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	assert_int_equal(scn_dns_answer(), 2);
+	c = scn_s2s_out(PAIR);
+	assert_non_null(c);
+	tp_mem_connected(&c->tp, 111);	/* ECONNREFUSED */
+	scn_run();
+	/* the second target's address is looked up, then dialled */
+	assert_int_equal(scn_dns_answer(), 1);
+	c = scn_s2s_out(PAIR);
+	assert_non_null(c);
+	assert_int_equal(c->state, CS_CONNECTING);
+	tp_mem_connected(&c->tp, 0);
+	scn_run();
+	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	scn_send(&c->tp, "<db:result from='remote.test' to='" SCN_HOST
+	    "' type='valid'/>");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_s2s_teardown();
+}
+
+/* XEP-0220 2.1.3: we answer db:verify for a key we issued */
+static void
+test_incoming_db_verify(void **state)
+{
+	struct conn	*c;
+	char		 key[DIALBACK_KEY_LEN + 1], el[512];
+
+	(void)state;
+	scn_s2s_setup();
+	c = scn_s2s_accept();
+	scn_send(&c->tp, PEER_HEADER);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<stream:features>"));
+	dialback_key(SCN_SECRET, "remote.test", SCN_HOST, "some-id", key);
+	snprintf(el, sizeof(el), "<db:verify from='remote.test' to='"
+	    SCN_HOST "' id='some-id'>%s</db:verify>", key);
+	scn_send(&c->tp, el);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "id='some-id' "
+	    "type='valid'/>"));
+	scn_send(&c->tp, "<db:verify from='remote.test' to='" SCN_HOST
+	    "' id='other-id'>0000</db:verify>");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "id='other-id' "
+	    "type='invalid'/>"));
+	scn_s2s_teardown();
+}
+
+/* an incoming stream gets twice s2s-connect-timeout to authenticate */
+static void
+test_incoming_negotiation_timeout(void **state)
+{
+	struct conn	*c;
+	uint64_t	 id;
+
+	(void)state;
+	scn_s2s_setup();
+	c = scn_s2s_accept();
+	id = c->id;
+	scn_send(&c->tp, PEER_HEADER);
+	scn_advance(2 * s2s.conf.s2s_connect_timeout - 0.01);
+	assert_non_null(conn_find(id));
+	scn_advance(0.02);
+	assert_null(conn_find(id));
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<connection-timeout "));
+	scn_s2s_teardown();
+}
+
+/* a stanza on a stream that authenticated nothing: RFC 6120 4.9.3.12 */
+static void
+test_incoming_stanza_before_auth(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	c = scn_s2s_accept();
+	scn_send(&c->tp, PEER_HEADER "<message from='romeo@remote.test' "
+	    "to='juliet@example.org'><body>x</body></message>");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<not-authorized "));
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_s2s_teardown();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_connect_timeout_bounces_the_queue),
+		cmocka_unit_test(test_dialback_valid_sends_the_queue),
+		cmocka_unit_test(test_connect_refused_bounces_at_once),
+		cmocka_unit_test(test_external_refused_then_dialback),
+		cmocka_unit_test(test_srv_failover_to_the_next_target),
+		cmocka_unit_test(test_incoming_db_verify),
+		cmocka_unit_test(test_incoming_negotiation_timeout),
+		cmocka_unit_test(test_incoming_stanza_before_auth),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

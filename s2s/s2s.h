@@ -39,8 +39,9 @@ enum conn_state {
 	CS_HANDSHAKE,	/* TLS handshake in progress */
 	CS_HEADER,	/* waiting for the peer's stream header */
 	CS_FEATURES,	/* outgoing: waiting for <stream:features/> */
-	CS_STARTTLS,	/* outgoing: <starttls/> sent, waiting <proceed/>;
-			   incoming: <proceed/> queued */
+	CS_STARTTLS,	/* outgoing: <starttls/> sent, waiting <proceed/>
+			   (incoming: CS_HANDSHAKE once <proceed/> is
+			   queued) */
 	CS_SASL,	/* outgoing: <auth/> sent */
 	CS_DIALBACK,	/* outgoing: <db:result/> sent */
 	CS_OPEN,	/* stanzas may flow */

@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "log.h"
+#include "siphash.h"
 #include "util.h"
 #include "xml.h"
 #include "xmlstream.h"
@@ -58,7 +59,7 @@ struct xstream {
 	const struct xstream_cb	*cb;
 	void			*ctx;
 	size_t			 max_stanza;
-	uint64_t		 seed;		/* namespace hash */
+	uint64_t		 ns_probes; /* entries compared, for tests */
 
 	struct arena		 arena;
 	struct xs_ns		*ns[XS_NS_BUCKETS];
@@ -95,6 +96,10 @@ struct xstream {
 	enum stream_err		 err;
 	char			 errtext[160];
 };
+
+/* the namespace table's hash key, secret and one per process */
+static struct siphash_key	xs_key;
+static bool			xs_keyed;
 
 static void	xs_setup(struct xstream *);
 static int	xs_wake(struct xstream *);
@@ -187,16 +192,22 @@ xs_intern(struct xstream *st, const char *uri, size_t len,
 	for (i = 0; i < nitems(known); i++)
 		if (strncmp(known[i], uri, len) == 0 && known[i][len] == '\0')
 			return known[i];
-	/* FNV-1a from a per-stream seed */
-	h = st->seed;
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)uri[i];
-		h *= 0x100000001b3ULL;
+	/*
+	 * Keyed: with an unkeyed or merely seeded hash (FNV-1a was used)
+	 * a peer can pick URIs that share a bucket, and each new one is
+	 * compared with all before it.
+	 */
+	if (!xs_keyed) {
+		siphash_key_random(&xs_key);
+		xs_keyed = true;
 	}
-	for (e = st->ns[h % XS_NS_BUCKETS]; e != NULL; e = e->next)
+	h = siphash13(&xs_key, uri, len);
+	for (e = st->ns[h % XS_NS_BUCKETS]; e != NULL; e = e->next) {
+		st->ns_probes++;
 		if (e->hash == h && e->len == len &&
 		    memcmp(e->uri, uri, len) == 0)
 			return e->uri;
+	}
 	e = arena_alloc(&st->arena, sizeof(*e));
 	e->hash = h;
 	e->len = len;
@@ -568,7 +579,6 @@ xs_setup(struct xstream *st)
 	 */
 	XML_SetReparseDeferralEnabled(p, XML_FALSE);
 #endif
-	random_bytes(&st->seed, sizeof(st->seed));
 }
 
 struct xstream *
@@ -904,6 +914,12 @@ xstream_feed(struct xstream *st, const char *data, size_t len)
 	else
 		buf_reset(&st->hold);
 	return rc;
+}
+
+uint64_t
+xstream_ns_probes(const struct xstream *st)
+{
+	return st->ns_probes;
 }
 
 enum stream_err

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "xml.h"
@@ -67,6 +68,11 @@ const char	*xstream_error_text(const struct xstream *);
  */
 bool		 xstream_hibernate(struct xstream *);
 bool		 xstream_hibernating(const struct xstream *);
+/*
+ * Namespace table entries compared since the stream was created: what a
+ * peer choosing colliding URIs would drive up (tests).
+ */
+uint64_t	 xstream_ns_probes(const struct xstream *);
 
 /*
  * One-shot parsing of a stanza already serialised by us (the router

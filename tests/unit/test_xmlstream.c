@@ -1079,6 +1079,38 @@ test_hibernate(void **state)
 	buf_clear(&a);
 }
 
+/*
+ * URIs built from 'a' (0x61) and '!' (0x21), which agree in their low six
+ * bits: under the old seeded FNV-1a they all fell into one of the 64
+ * buckets whatever the seed, so each new one was compared with all before
+ * it. Keyed, the table must stay near n*n/128 comparisons.
+ */
+static void
+test_ns_table_resists_collisions(void **state)
+{
+	struct rec	*r;
+	struct buf	 in;
+	char		 uri[32];
+	size_t		 n = 2048, i, b;
+
+	(void)state;
+	r = rec_new(1024 * 1024);
+	buf_init(&in, 0);
+	buf_puts(&in, HDR "<message>");
+	for (i = 0; i < n; i++) {
+		for (b = 0; b < 11; b++)
+			uri[b] = (i >> b) & 1 ? 'a' : '!';
+		uri[b] = '\0';
+		buf_printf(&in, "<x xmlns='urn:x:%s'/>", uri);
+	}
+	buf_puts(&in, "</message>");
+	assert_int_equal(xstream_feed(r->st, in.data, in.len), 0);
+	assert_int_equal(r->nels, 1);
+	assert_true(xstream_ns_probes(r->st) < n * n / 16);
+	buf_clear(&in);
+	rec_free(r);
+}
+
 int
 main(void)
 {
@@ -1106,6 +1138,7 @@ main(void)
 		cmocka_unit_test(test_reset_second_stream),
 		cmocka_unit_test(test_xparse_nested),
 		cmocka_unit_test(test_hibernate),
+		cmocka_unit_test(test_ns_table_resists_collisions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

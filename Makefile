@@ -19,6 +19,7 @@ CFLAGS		+= -std=c17 $(OPT) -g $(WARN) -D_GNU_SOURCE $(SANFLAGS) \
 LDFLAGS		+= $(SANFLAGS)
 LDLIBS		+= $(PKG_LIBS)
 
+COMMON_SRCS	+= common/accept.c
 COMMON_SRCS	+= common/arena.c
 COMMON_SRCS	+= common/base64.c
 COMMON_SRCS	+= common/buf.c

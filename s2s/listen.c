@@ -1,35 +1,34 @@
 /*
  * The server-to-server listeners (s2s-listen, s2s-tls-listen). Unlike
- * the client ports there is one s2s process, so no SO_REUSEPORT.
+ * the client ports there is one s2s process, so no SO_REUSEPORT. Running
+ * out of descriptors pauses accepting for a moment (common/accept.c).
  */
-#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../common/accept.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "s2s.h"
+
+static struct accept_backoff	backoff;
+
+static void
+listen_take(int fd, void *arg)
+{
+	in_accept(arg, fd);
+}
 
 static void
 listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener	*lst = container_of(w, struct listener, io);
-	int		 fd, i;
 
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < 64; i++) {
-		fd = accept4(lst->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept on %s port %u", lst->cl->addr,
-				    lst->cl->port);
-			return;
-		}
-		in_accept(lst, fd);
-	}
+	accept_batch(&backoff, lst->fd, lst->cl->addr, lst->cl->port,
+	    listen_take, lst);
 }
 
 int
@@ -40,6 +39,7 @@ listen_open(void)
 	size_t				 i;
 	int				 fd;
 
+	accept_backoff_init(&backoff, s2s.loop, listen_pause);
 	for (i = 0; i < s2s.conf.nlistens; i++) {
 		cl = &s2s.conf.listens[i];
 		if (cl->kind != LISTEN_S2S && cl->kind != LISTEN_S2S_TLS)

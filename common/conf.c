@@ -148,8 +148,9 @@ static const struct opt opts[] = {
 	{ "c2s-require-tls", OT_BOOL, GLOBAL(c2s_require_tls), .def = "yes",
 	  .help = "Refuse authentication before TLS" },
 	{ "tls-priority", OT_STRING, GLOBAL(tls_priority),
-	  .def = "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-	      ":%SERVER_PRECEDENCE",
+	  .def = "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA"
+	      ":-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305"
+	      ":-MAC-ALL:+AEAD:%SERVER_PRECEDENCE",
 	  .check = conf_check_priority,
 	  .help = "GnuTLS priority string (ciphers, versions)" },
 	{ "max-stanza-size", OT_SIZE, GLOBAL(max_stanza_size), .min = 4 * KIB,

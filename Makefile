@@ -14,9 +14,20 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		   -Wstrict-prototypes -Wmissing-prototypes
+# Hardening (docs/hardening.md): stack protector, position-independent
+# executables, full RELRO; FORTIFY_SOURCE needs the optimiser and is left
+# to the sanitizers in their builds.
+HARDEN_CFLAGS	:= -fstack-protector-strong -fPIE
+ifeq ($(SANFLAGS),)
+ifneq ($(filter-out -O0,$(OPT)),)
+HARDEN_CFLAGS	+= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+endif
+HARDEN_LDFLAGS	:= -pie -Wl,-z,relro,-z,now
+
 CFLAGS		+= -std=c17 $(OPT) -g $(WARN) -D_GNU_SOURCE $(SANFLAGS) \
-		   $(PKG_CFLAGS) -MMD -MP
-LDFLAGS		+= $(SANFLAGS)
+		   $(HARDEN_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS		+= $(SANFLAGS) $(HARDEN_LDFLAGS)
 LDLIBS		+= $(PKG_LIBS)
 
 COMMON_SRCS	+= common/accept.c

@@ -106,6 +106,7 @@ UNIT_TESTS	+= credwire
 UNIT_TESTS	+= dialback
 UNIT_TESTS	+= jid
 UNIT_TESTS	+= link
+UNIT_TESTS	+= log
 UNIT_TESTS	+= map
 UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram

@@ -496,7 +496,8 @@ stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		got += (size_t)n;
 		st->last_read = ev_now(c2s.loop);
 		log_trace(TRACE_XML, "%016llx recv %s",
-		    (unsigned long long)st->sid, log_esc(data, (size_t)n));
+		    (unsigned long long)st->sid,
+		    xstream_trace_text(st->xs, data, (size_t)n));
 		if (st->state == ST_BOUND && xstream_hibernating(st->xs)) {
 			/* awake again: hibernate after the next silence */
 			st->timer.repeat = STREAM_HIBERNATE;

@@ -95,6 +95,7 @@ struct xstream {
 	bool			 reset_pending;
 	enum stream_err		 err;
 	char			 errtext[160];
+	struct log_redact	 redact; /* TRACE_XML of the input */
 };
 
 /* the namespace table's hash key, secret and one per process */
@@ -635,6 +636,7 @@ xs_reinit(struct xstream *st)
 	st->opened = st->stopped = st->reset_pending = false;
 	st->err = SERR_NONE;
 	st->errtext[0] = '\0';
+	memset(&st->redact, 0, sizeof(st->redact));
 }
 
 void
@@ -914,6 +916,12 @@ xstream_feed(struct xstream *st, const char *data, size_t len)
 	else
 		buf_reset(&st->hold);
 	return rc;
+}
+
+const char *
+xstream_trace_text(struct xstream *st, const char *data, size_t len)
+{
+	return log_esc_redacted(&st->redact, data, len);
 }
 
 uint64_t

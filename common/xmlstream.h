@@ -69,6 +69,13 @@ const char	*xstream_error_text(const struct xstream *);
 bool		 xstream_hibernate(struct xstream *);
 bool		 xstream_hibernating(const struct xstream *);
 /*
+ * The input bytes about to be fed, escaped for a TRACE_XML line with the
+ * secrets cut (log_esc_redacted; the state follows the stream). Valid
+ * until the next log_esc.
+ */
+const char	*xstream_trace_text(struct xstream *, const char *data,
+		    size_t len);
+/*
  * Namespace table entries compared since the stream was created: what a
  * peer choosing colliding URIs would drive up (tests).
  */

@@ -63,7 +63,8 @@ conn_write(struct conn *c, const char *p, size_t n)
 {
 	if (c->dead)
 		return;
-	log_trace(TRACE_XML, "%s send %s", conn_name(c), log_esc(p, n));
+	log_trace(TRACE_XML, "%s send %s", conn_name(c),
+	    log_esc_redacted(NULL, p, n));
 	if (buf_append(&c->out, p, n) == -1) {
 		log_info("%s: output queue over %u bytes, closing",
 		    conn_name(c), CONN_OUT_MAX);
@@ -409,7 +410,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		got += (size_t)n;
 		c->last_io = ev_now(s2s.loop);
 		log_trace(TRACE_XML, "%s recv %s", conn_name(c),
-		    log_esc(data, (size_t)n));
+		    xstream_trace_text(c->xs, data, (size_t)n));
 		if (xstream_feed(c->xs, data, (size_t)n) == -1) {
 			conn_error(c, xstream_error(c->xs),
 			    xstream_error_text(c->xs));

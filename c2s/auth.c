@@ -45,6 +45,18 @@ auth_send(struct stream *st, const char *el, struct buf *data)
 	stream_write(st, buf_rptr(b), buf_avail(b));
 }
 
+/* one more failed attempt; -1 when it was the last allowed (closing) */
+static int
+auth_attempt_failed(struct stream *st)
+{
+	limits_auth_failed(st);
+	if (++st->auth_failures < c2s.conf.auth_retries)
+		return 0;
+	stream_error(st, SERR_POLICY_VIOLATION,
+	    "too many failed authentication attempts");
+	return -1;
+}
+
 static void
 auth_fail(struct stream *st, enum sasl_err cond)
 {
@@ -66,11 +78,7 @@ auth_fail(struct stream *st, enum sasl_err cond)
 	 * own trouble (the router restarting) is not the client's guess.
 	 */
 	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE)
-		limits_auth_failed(st);
-	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE &&
-	    ++st->auth_failures >= c2s.conf.auth_retries)
-		stream_error(st, SERR_POLICY_VIOLATION,
-		    "too many failed authentication attempts");
+		(void)auth_attempt_failed(st);
 }
 
 static void
@@ -104,6 +112,7 @@ auth_need_creds(struct stream *st, struct buf *out)
 		return;
 	}
 	st->node = xstrdup(node);
+	sasl_set_account(st->sasl, node, st->domain);
 	if (authzid != NULL && *authzid != '\0') {
 		/* RFC 6120 6.3.8: we only let users act as themselves */
 		ok = jid_parse(&az, authzid) == 0 && az.resource == NULL &&
@@ -194,6 +203,18 @@ auth_element(struct stream *st, struct xnode *el)
 	buf_init(&in, SASL_DATA_MAX);
 	buf_init(&out, SASL_DATA_MAX);
 	if (strcmp(el->name, "auth") == 0) {
+		/*
+		 * A new <auth/> while an exchange is under way abandons a
+		 * guess (a fake salt seen, a password half tried): it
+		 * counts as a failed attempt.
+		 */
+		if (st->sasl != NULL) {
+			log_info("%016llx auth user=%s result=restarted",
+			    (unsigned long long)st->sid,
+			    st->node ? log_escs(st->node) : "-");
+			if (auth_attempt_failed(st) == -1)
+				goto done;
+		}
 		sasl_free(st->sasl);
 		st->sasl = NULL;
 		free(st->node);

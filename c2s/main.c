@@ -36,6 +36,8 @@ main(int argc, char *argv[])
 	ev_signal	 sigterm, sigint;
 
 	c2s.instance = proc_init(argc, argv, "c2s", true, &c2s.conf);
+	if (sasl_secret_load() == -1)
+		fatalx("malformed %s in the environment", SASL_SECRET_ENV);
 	c2s.loop = ev_default_loop(EVFLAG_AUTO);
 	c2s.streams = map_new();
 	buf_init(&c2s.scratch, 0);

@@ -194,6 +194,7 @@ unit: $(UNIT_BINS)
 unit-valgrind: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
 	    valgrind -q --error-exitcode=99 --leak-check=full \
+	    --suppressions=$(abspath tests/valgrind.supp) \
 	    --errors-for-leak-kinds=definite $$t >/dev/null; done
 
 conftest: $(BIN)/parleyd

@@ -15,6 +15,35 @@
 
 #define SASL_DATA_MAX	8192	/* decoded bytes of one <auth/>/<response/> */
 
+/*
+ * Before authentication a client may negotiate TLS and SASL, register
+ * (an IQ) and send a stream error; anything else is refused at its start
+ * tag (RFC 6120 4.9.3.12 not-authorized), and its stanzas are small.
+ */
+static const struct xstream_name auth_preauth_names[] = {
+	{ NS_TLS, "starttls" },
+	{ NS_SASL, NULL },
+	{ NS_CLIENT, "iq" },
+	{ NS_STREAM, "error" },
+	{ NULL, NULL }
+};
+static struct xstream_preauth	auth_preauth_policy;
+
+const struct xstream_preauth *
+auth_preauth(void)
+{
+	struct xstream_preauth	*pa = &auth_preauth_policy;
+
+	if (pa->allowed == NULL) {
+		pa->allowed = auth_preauth_names;
+		pa->refuse = SERR_NOT_AUTHORIZED;
+		pa->max_stanza = c2s.conf.c2s_max_stanza_preauth;
+		pa->budget = c2s.conf.preauth_stream_memory;
+		xstream_preauth_total(c2s.conf.preauth_memory_max);
+	}
+	return pa;
+}
+
 void
 auth_features(struct stream *st, struct buf *b)
 {
@@ -90,6 +119,7 @@ auth_success(struct stream *st, struct buf *data)
 	sasl_free(st->sasl);
 	st->sasl = NULL;
 	st->authed = true;
+	xstream_preauth_end(st->xs);
 	auth_send(st, "success", data);
 	/* RFC 6120 6.4.6: the client restarts the stream */
 	xstream_stop(st->xs);

@@ -134,6 +134,8 @@ void	stream_init(void);
 void	auth_features(struct stream *, struct buf *);
 int	auth_element(struct stream *, struct xnode *);
 void	auth_creds(struct stream *, int status, const struct scram_creds *);
+/* the limits of a client stream until it authenticates */
+const struct xstream_preauth *auth_preauth(void);
 
 /* bind.c */
 void	bind_features(struct stream *, struct buf *);

@@ -578,6 +578,7 @@ stream_accept(struct listener *lst, int fd)
 	buf_init(&st->out, STREAM_OUT_MAX);
 	buf_init(&st->held, 0);
 	st->xs = xstream_new(&stream_cbs, st, c2s.conf.max_stanza_size);
+	xstream_preauth(st->xs, auth_preauth());
 	st->last_read = ev_now(c2s.loop);
 	ev_io_init(&st->rio, stream_read_cb, fd, EV_READ);
 	ev_io_init(&st->wio, stream_write_cb, fd, EV_WRITE);

@@ -53,6 +53,8 @@ struct conf {
 	char			*datadir;	/* LMDB environment lives here */
 	char			*rundir;	/* sockets, pid file */
 	char			*log_level;	/* err|warn|info|debug */
+	char			*user;		/* drop root to; NULL: no */
+	char			*group;		/* NULL: the user's group */
 	/* storage */
 	size_t			 lmdb_mapsize;	/* bytes */
 	uint32_t		 scram_iterations;
@@ -62,6 +64,10 @@ struct conf {
 	bool			 c2s_require_tls;
 	char			*tls_priority;
 	size_t			 max_stanza_size;
+	size_t			 c2s_max_stanza_preauth;
+	size_t			 s2s_max_stanza_preauth;
+	size_t			 preauth_stream_memory;	/* per stream */
+	size_t			 preauth_memory_max;	/* per process, 0: any */
 	int			 negotiation_timeout;	/* seconds */
 	int			 idle_timeout;		/* seconds */
 	int			 auth_retries;

@@ -14,6 +14,36 @@
 
 static struct accept_backoff	backoff;
 
+/*
+ * Before any domain is authenticated on an incoming stream the peer may
+ * negotiate TLS, SASL EXTERNAL and dialback, and send a stream error;
+ * anything else is refused at its start tag (RFC 6120 4.9.3.12), and its
+ * elements are small.
+ */
+static const struct xstream_name listen_preauth_names[] = {
+	{ NS_TLS, "starttls" },
+	{ NS_SASL, NULL },
+	{ NS_DIALBACK, NULL },
+	{ NS_STREAM, "error" },
+	{ NULL, NULL }
+};
+static struct xstream_preauth	listen_preauth_policy;
+
+const struct xstream_preauth *
+listen_preauth(void)
+{
+	struct xstream_preauth	*pa = &listen_preauth_policy;
+
+	if (pa->allowed == NULL) {
+		pa->allowed = listen_preauth_names;
+		pa->refuse = SERR_NOT_AUTHORIZED;
+		pa->max_stanza = s2s.conf.s2s_max_stanza_preauth;
+		pa->budget = s2s.conf.preauth_stream_memory;
+		xstream_preauth_total(s2s.conf.preauth_memory_max);
+	}
+	return pa;
+}
+
 static void
 listen_take(int fd, void *arg)
 {

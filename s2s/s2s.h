@@ -191,6 +191,8 @@ const char *conn_name(const struct conn *);
 /* listen.c */
 int	listen_open(void);
 void	listen_pause(bool);
+/* the limits of an incoming stream until a domain is authenticated */
+const struct xstream_preauth *listen_preauth(void);
 
 /* in.c: incoming streams (the callbacks of an incoming conn) */
 /* the router link is back: held stanzas go, reading resumes */

@@ -4,12 +4,14 @@ off when descriptors run out instead of spinning; stanzas before
 authentication are small; an element that cannot come before
 authentication is refused at its start tag.
 """
+import asyncio
 import os
 import resource
 import socket
 import time
 
-from conftest import SLOW, free_port
+from conftest import (HEADER, SLOW, Raw, exchange, expect_stream_error,
+                      free_port)
 
 S2S_HEADER = ("<stream:stream xmlns='jabber:server' "
               "xmlns:stream='http://etherx.jabber.org/streams' "
@@ -76,3 +78,102 @@ def test_s2s_accept_backs_off_on_emfile(make_server):
         assert time.monotonic() < deadline, \
             "the s2s listener did not recover:\n" + srv.log_tail()
         time.sleep(0.2)
+
+
+async def test_big_stanza_before_auth(server, clients):
+    """max-stanza-size is 256K in the tests; before authentication
+    c2s-max-stanza-size-preauth (10,000 bytes) applies, after it the
+    large cap again."""
+    raw = await Raw.open(server.port)
+    try:
+        await raw.send(HEADER + b"<iq type='set' id='r'><query xmlns="
+                       b"'jabber:iq:register'><username>"
+                       + b"u" * (20 * 1024))
+        await expect_stream_error(raw, "policy-violation")
+    finally:
+        raw.close()
+    a = await clients.login(server, server.new_user())
+    b = await clients.login(server, server.new_user())
+    await exchange(a, b, body="x" * (20 * 1024))
+
+
+async def test_unknown_element_refused_at_start_tag(server):
+    """The start tag alone is answered: the server does not wait for
+    (or buffer) the element's content."""
+    raw = await Raw.open(server.port)
+    try:
+        await raw.send(HEADER + b"<foo xmlns='urn:example:x'><bar>")
+        await expect_stream_error(raw, "not-authorized")
+    finally:
+        raw.close()
+    assert "<foo/> in urn:example:x before authentication" in \
+        server.log_text()
+
+
+async def test_tree_budget_before_auth(server):
+    """Thousands of tiny elements stay under 10,000 bytes of input but
+    would build a tree many times that size."""
+    raw = await Raw.open(server.port)
+    try:
+        await raw.send(HEADER + b"<iq type='get' id='x'>" + b"<a/>" * 2400)
+        await expect_stream_error(raw, "policy-violation")
+    finally:
+        raw.close()
+    assert "held before authentication" in server.log_text()
+
+
+async def test_preauth_memory_total(make_server, clients):
+    """Past preauth-memory-max, input of unauthenticated streams is
+    refused with resource-constraint; what they held is given back when
+    they go, and logins work again."""
+    srv = make_server(workers=1, preauth_memory_max="64K")
+    raws = []
+    try:
+        errs = 0
+        for _ in range(12):
+            r = await Raw.open(srv.port)
+            raws.append(r)
+            await r.send(HEADER + b"<iq type='get' id='x'><q>"
+                         + b"t" * 9000)
+        await asyncio.sleep(0.5 * SLOW)
+        for r in raws:
+            await r._read_some(0.2)
+            if b"resource-constraint" in r.buf:
+                errs += 1
+        assert errs > 0, "no stream refused past preauth-memory-max"
+        assert errs < len(raws), "every stream refused"
+    finally:
+        for r in raws:
+            r.close()
+    await asyncio.sleep(0.5 * SLOW)
+    a = await clients.login(srv, srv.new_user())
+    b = await clients.login(srv, srv.new_user())
+    await exchange(a, b)
+
+
+S2S_PEER_HEADER = (b"<stream:stream xmlns='jabber:server' "
+                   b"xmlns:stream='http://etherx.jabber.org/streams' "
+                   b"xmlns:db='jabber:server:dialback' from='evil.test' "
+                   b"to='localhost' version='1.0'>")
+
+
+async def test_s2s_stanza_before_auth_refused_at_start_tag(make_server):
+    port = free_port()
+    srv = make_server(s2s_listen="127.0.0.1:%d" % port,
+                      s2s_require_tls="no")
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(S2S_PEER_HEADER + b"<message to='a@localhost'><body>")
+        await writer.drain()
+        data = b""
+        deadline = time.monotonic() + 5 * SLOW
+        while b"</stream:stream>" not in data and \
+                time.monotonic() < deadline:
+            chunk = await asyncio.wait_for(reader.read(4096), 5 * SLOW)
+            if not chunk:
+                break
+            data += chunk
+        assert b"<not-authorized" in data, data
+    finally:
+        writer.close()
+    assert "before authentication" in srv.log_text()

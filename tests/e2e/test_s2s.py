@@ -280,7 +280,8 @@ async def test_oversized_stanza_from_a_server(make_server, tmp_path_factory,
     port = int(a.opts["s2s-listen"].split(":")[1])
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write((S2S_HEADER % ("b.test", "a.test")).encode())
-    writer.write(b"<message><body>" + b"q" * (1024 * 1024))
+    writer.write(b"<db:result from='b.test' to='a.test'>" +
+                 b"q" * (1024 * 1024))
     try:
         await writer.drain()
     except ConnectionError:

@@ -14,6 +14,7 @@
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/link.h"
+#include "../common/peer.h"
 #include "../common/tls.h"
 #include "../common/xmlstream.h"
 #include "sasl.h"
@@ -73,7 +74,7 @@ struct stream {
 	struct sasl		*sasl;
 	enum sasl_mech		 mech;
 	int			 auth_failures;
-	char			 peer[64];	/* address key (limits.c) */
+	char			 peer[PEER_KEY_MAX]; /* address key (limits.c) */
 	bool			 counted;	/* in the address's count */
 	double			 tokens;	/* c2s-stanza-rate bucket */
 	ev_tstamp		 tokens_at;
@@ -150,8 +151,6 @@ int	register_element(struct stream *, struct xnode *, struct arena *);
 void	register_result(struct stream *, uint32_t status);
 
 /* limits.c */
-/* the address key of the socket's peer: IPv4, or the IPv6 /64 */
-void	peer_key(int fd, char *out, size_t len);
 /* false when the address is over c2s-max-per-address */
 bool	limits_conn_open(struct stream *);
 void	limits_conn_close(struct stream *);

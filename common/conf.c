@@ -166,6 +166,10 @@ static const struct opt opts[] = {
 	  GLOBAL(c2s_max_stanza_preauth), .min = KIB, .max = 16 * MIB,
 	  .def = "10000",
 	  .help = "Largest stanza a client may send before it authenticates" },
+	{ "s2s-max-per-address", OT_INT, GLOBAL(s2s_max_per_address),
+	  .min = 0, .max = 1000000, .def = "100",
+	  .help = "Incoming server connections from one address (IPv6: one "
+	      "/64); 0: no limit" },
 	{ "s2s-max-stanza-size-preauth", OT_SIZE,
 	  GLOBAL(s2s_max_stanza_preauth), .min = KIB, .max = 16 * MIB,
 	  .def = "10000",

@@ -73,6 +73,7 @@ struct conf {
 	int			 auth_retries;
 	size_t			 c2s_max_sessions;	/* per c2s process */
 	int			 c2s_max_per_address;	/* 0: no limit */
+	int			 s2s_max_per_address;	/* 0: no limit */
 	int			 c2s_stanza_rate;	/* per second, 0: none */
 	int			 auth_fail_max;		/* per address, 0: off */
 	int			 max_resources;		/* per account */

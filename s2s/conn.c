@@ -184,6 +184,7 @@ conn_free(struct conn *c)
 	buf_clear(&c->out);
 	buf_clear(&c->held);
 	map_free(c->pairs, NULL);
+	listen_peer_gone(c);
 	free(c->local);
 	free(c->remote);
 	free(c);

@@ -81,6 +81,8 @@ in_accept(struct listener *lst, int fd)
 	struct conn	*c;
 
 	c = conn_new(fd, false);
+	if (!listen_peer_admit(c))
+		return;
 	xstream_preauth(c->xs, listen_preauth());
 	log_debug("%s: accepted on %s port %u", conn_name(c), lst->cl->addr,
 	    lst->cl->port);

@@ -4,15 +4,68 @@
  * out of descriptors pauses accepting for a moment (common/accept.c).
  */
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "../common/accept.h"
 #include "../common/log.h"
+#include "../common/map.h"
+#include "../common/peer.h"
 #include "../common/util.h"
 #include "s2s.h"
 
 static struct accept_backoff	backoff;
+
+/* incoming connections per address (s2s-max-per-address) */
+struct listen_peer {
+	int	conns;
+	bool	warned;
+};
+static struct map	*listen_peers;	/* peer key -> struct listen_peer */
+
+bool
+listen_peer_admit(struct conn *c)
+{
+	struct listen_peer	*p;
+	char			 key[PEER_KEY_MAX];
+
+	peer_key(c->fd, key, sizeof(key));
+	if (listen_peers == NULL)
+		listen_peers = map_new();
+	if ((p = map_get(listen_peers, key)) == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		map_put(listen_peers, key, p);
+	}
+	if (s2s.conf.s2s_max_per_address > 0 &&
+	    p->conns >= s2s.conf.s2s_max_per_address) {
+		if (!p->warned)
+			log_warnx("%s: s2s-max-per-address (%d) reached; "
+			    "refusing its connections", key,
+			    s2s.conf.s2s_max_per_address);
+		p->warned = true;
+		conn_close(c);
+		return false;
+	}
+	p->conns++;
+	c->peer = xstrdup(key);
+	return true;
+}
+
+void
+listen_peer_gone(struct conn *c)
+{
+	struct listen_peer	*p;
+
+	if (c->peer == NULL)
+		return;
+	if ((p = map_get(listen_peers, c->peer)) != NULL && --p->conns == 0)
+		free(map_del(listen_peers, c->peer));
+	else if (p != NULL && p->conns < s2s.conf.s2s_max_per_address)
+		p->warned = false;
+	free(c->peer);
+	c->peer = NULL;
+}
 
 /*
  * Before any domain is authenticated on an incoming stream the peer may

@@ -177,3 +177,49 @@ async def test_s2s_stanza_before_auth_refused_at_start_tag(make_server):
     finally:
         writer.close()
     assert "before authentication" in srv.log_text()
+
+
+async def read_s2s(reader, until, timeout=5 * SLOW):
+    """What the server sent until the pattern or EOF (b'' then)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while until not in data:
+        left = deadline - time.monotonic()
+        assert left > 0, "waited for %r, got %r" % (until, data)
+        chunk = await asyncio.wait_for(reader.read(4096), left)
+        if not chunk:
+            return data, True
+        data += chunk
+    return data, False
+
+
+async def test_s2s_connections_per_address(make_server):
+    """s2s-max-per-address: the connection past the limit is closed;
+    one slot freed is one new connection served."""
+    port = free_port()
+    srv = make_server(s2s_listen="127.0.0.1:%d" % port,
+                      s2s_require_tls="no", s2s_max_per_address="3")
+    held = []
+    try:
+        for _ in range(3):
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(S2S_PEER_HEADER)
+            held.append((r, w))
+            _, eof = await read_s2s(r, b"<stream:stream")
+            assert not eof
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(S2S_PEER_HEADER)
+        data, eof = await read_s2s(r, b"<never>")
+        assert eof and b"<stream:stream" not in data, data
+        w.close()
+        assert "s2s-max-per-address (3) reached" in srv.log_text()
+        held.pop()[1].close()
+        await asyncio.sleep(0.3 * SLOW)
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(S2S_PEER_HEADER)
+        held.append((r, w))
+        _, eof = await read_s2s(r, b"<stream:stream")
+        assert not eof
+    finally:
+        for _, w in held:
+            w.close()

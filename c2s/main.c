@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../common/map.h"
 #include "../common/proc.h"
 #include "../common/util.h"
@@ -46,6 +47,7 @@ main(int argc, char *argv[])
 	stream_init();
 	if (listen_open() == -1)
 		exit(1);
+	priv_drop(&c2s.conf, true);	/* ports bound, keys read */
 	link_loop_init(c2s.loop);
 	ev_prepare_init(&c2s.reaper, c2s_prepare_cb);
 	ev_prepare_start(c2s.loop, &c2s.reaper);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,6 +28,7 @@
 
 #include "../common/conf.h"
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../common/util.h"
 
 #define DEFAULT_CONF		"etc/parley.conf"
@@ -242,6 +244,49 @@ done:
 	explicit_bzero(hex, sizeof(hex));
 	free(path);
 	return rc;
+}
+
+/*
+ * The processes drop root to the configured user (common/priv.c), so
+ * what they must write becomes that user's: the run directory (sockets)
+ * and the data directory with the files in it, which parleyctl run as
+ * root may have created.
+ */
+static int
+dirs_chown(const struct conf *conf, uid_t uid, gid_t gid)
+{
+	const char	*dirs[] = { conf->datadir, conf->rundir };
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 i;
+	int		 dfd, rc = 0;
+
+	for (i = 0; i < nitems(dirs); i++) {
+		if ((d = opendir(dirs[i])) == NULL) {
+			log_warn("cannot open %s", dirs[i]);
+			return -1;
+		}
+		dfd = dirfd(d);
+		if (fchown(dfd, uid, gid) == -1) {
+			log_warn("cannot chown %s", dirs[i]);
+			rc = -1;
+		}
+		while (rc == 0 && (de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if (fchownat(dfd, de->d_name, uid, gid,
+			    AT_SYMLINK_NOFOLLOW) == -1) {
+				log_warn("cannot chown %s/%s", dirs[i],
+				    de->d_name);
+				rc = -1;
+			}
+		}
+		closedir(d);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* returns new: the directory holding our own executable */
@@ -514,6 +559,8 @@ main(int argc, char *argv[])
 	const char	*conf_file = DEFAULT_CONF, *traces = NULL;
 	char		*conf_abs, *dir, *router_bin, *c2s_bin, *s2s_bin;
 	bool		 check = false, debug = false, help = false;
+	uid_t		 uid = 0;
+	gid_t		 gid = 0;
 	int		 ch, lvl, i;
 
 	log_init("parleyd", 0);
@@ -567,6 +614,8 @@ main(int argc, char *argv[])
 
 	if (conf_load(&conf, conf_file) == -1)
 		exit(1);
+	if (conf.user != NULL && priv_lookup(&conf, &uid, &gid) == -1)
+		exit(1);
 	if (check) {
 		printf("configuration OK\n");
 		conf_clear(&conf);
@@ -601,6 +650,11 @@ main(int argc, char *argv[])
 		log_warn("cannot create rundir %s", conf.rundir);
 		exit(1);
 	}
+	if (conf.user != NULL && geteuid() != 0)
+		log_warnx("not started as root: \"user %s\" is ignored",
+		    conf.user);
+	else if (conf.user != NULL && dirs_chown(&conf, uid, gid) == -1)
+		exit(1);
 	if (pidfile_create(conf.rundir) == -1)
 		exit(1);
 	if (sasl_secret_export(conf.datadir) == -1) {

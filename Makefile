@@ -290,8 +290,8 @@ FUZZ_OBJS_link_c2s := c2s/uplink.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c
-FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/out.c s2s/srv.c s2s/certid.c \
-		   s2s/dialback.c
+FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/srv.c \
+		   s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict

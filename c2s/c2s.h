@@ -74,7 +74,7 @@ struct stream {
 	struct sasl		*sasl;
 	enum sasl_mech		 mech;
 	int			 auth_failures;
-	char			 peer[PEER_KEY_MAX]; /* address key (limits.c) */
+	char			 peer[PEER_KEY_MAX]; /* address key */
 	bool			 counted;	/* in the address's count */
 	double			 tokens;	/* c2s-stanza-rate bucket */
 	ev_tstamp		 tokens_at;

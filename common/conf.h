@@ -67,7 +67,7 @@ struct conf {
 	size_t			 c2s_max_stanza_preauth;
 	size_t			 s2s_max_stanza_preauth;
 	size_t			 preauth_stream_memory;	/* per stream */
-	size_t			 preauth_memory_max;	/* per process, 0: any */
+	size_t			 preauth_memory_max;	/* per process */
 	int			 negotiation_timeout;	/* seconds */
 	int			 idle_timeout;		/* seconds */
 	int			 auth_retries;

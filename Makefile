@@ -14,11 +14,23 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		   -Wstrict-prototypes -Wmissing-prototypes
+# Hardening (docs/hardening.md): stack protector, position-independent
+# executables, full RELRO; FORTIFY_SOURCE needs the optimiser and is left
+# to the sanitizers in their builds.
+HARDEN_CFLAGS	:= -fstack-protector-strong -fPIE
+ifeq ($(SANFLAGS),)
+ifneq ($(filter-out -O0,$(OPT)),)
+HARDEN_CFLAGS	+= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+endif
+HARDEN_LDFLAGS	:= -pie -Wl,-z,relro,-z,now
+
 CFLAGS		+= -std=c17 $(OPT) -g $(WARN) -D_GNU_SOURCE $(SANFLAGS) \
-		   $(PKG_CFLAGS) -MMD -MP
-LDFLAGS		+= $(SANFLAGS)
+		   $(HARDEN_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS		+= $(SANFLAGS) $(HARDEN_LDFLAGS)
 LDLIBS		+= $(PKG_LIBS)
 
+COMMON_SRCS	+= common/accept.c
 COMMON_SRCS	+= common/arena.c
 COMMON_SRCS	+= common/base64.c
 COMMON_SRCS	+= common/buf.c
@@ -29,8 +41,11 @@ COMMON_SRCS	+= common/jid.c
 COMMON_SRCS	+= common/link.c
 COMMON_SRCS	+= common/log.c
 COMMON_SRCS	+= common/map.c
+COMMON_SRCS	+= common/peer.c
+COMMON_SRCS	+= common/priv.c
 COMMON_SRCS	+= common/proc.c
 COMMON_SRCS	+= common/scram.c
+COMMON_SRCS	+= common/siphash.c
 COMMON_SRCS	+= common/tls.c
 COMMON_SRCS	+= common/transport.c
 COMMON_SRCS	+= common/util.c
@@ -104,9 +119,11 @@ UNIT_TESTS	+= credwire
 UNIT_TESTS	+= dialback
 UNIT_TESTS	+= jid
 UNIT_TESTS	+= link
+UNIT_TESTS	+= log
 UNIT_TESTS	+= map
 UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
+UNIT_TESTS	+= siphash
 UNIT_TESTS	+= srv
 UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
@@ -181,7 +198,7 @@ TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
-		   s2s/conn.c s2s/in.c s2s/out.c s2s/srv.c s2s/certid.c \
+		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/srv.c s2s/certid.c \
 		   s2s/dialback.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
@@ -201,6 +218,7 @@ unit: $(UNIT_BINS)
 unit-valgrind: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
 	    valgrind -q --error-exitcode=99 --leak-check=full \
+	    --suppressions=$(abspath tests/valgrind.supp) \
 	    --errors-for-leak-kinds=definite $$t >/dev/null; done
 
 conftest: $(BIN)/parleyd
@@ -294,8 +312,8 @@ FUZZ_OBJS_link_c2s := c2s/uplink.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c
-FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/out.c s2s/srv.c s2s/certid.c \
-		   s2s/dialback.c
+FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/srv.c \
+		   s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict

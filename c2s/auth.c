@@ -15,6 +15,35 @@
 
 #define SASL_DATA_MAX	8192	/* decoded bytes of one <auth/>/<response/> */
 
+/*
+ * Before authentication a client may negotiate TLS and SASL, register
+ * (an IQ) and send a stream error; anything else is refused at its start
+ * tag (RFC 6120 4.9.3.12 not-authorized), and its stanzas are small.
+ */
+static const struct xstream_name auth_preauth_names[] = {
+	{ NS_TLS, "starttls" },
+	{ NS_SASL, NULL },
+	{ NS_CLIENT, "iq" },
+	{ NS_STREAM, "error" },
+	{ NULL, NULL }
+};
+static struct xstream_preauth	auth_preauth_policy;
+
+const struct xstream_preauth *
+auth_preauth(void)
+{
+	struct xstream_preauth	*pa = &auth_preauth_policy;
+
+	if (pa->allowed == NULL) {
+		pa->allowed = auth_preauth_names;
+		pa->refuse = SERR_NOT_AUTHORIZED;
+		pa->max_stanza = c2s.conf.c2s_max_stanza_preauth;
+		pa->budget = c2s.conf.preauth_stream_memory;
+		xstream_preauth_total(c2s.conf.preauth_memory_max);
+	}
+	return pa;
+}
+
 void
 auth_features(struct stream *st, struct buf *b)
 {
@@ -45,6 +74,18 @@ auth_send(struct stream *st, const char *el, struct buf *data)
 	stream_write(st, buf_rptr(b), buf_avail(b));
 }
 
+/* one more failed attempt; -1 when it was the last allowed (closing) */
+static int
+auth_attempt_failed(struct stream *st)
+{
+	limits_auth_failed(st);
+	if (++st->auth_failures < c2s.conf.auth_retries)
+		return 0;
+	stream_error(st, SERR_POLICY_VIOLATION,
+	    "too many failed authentication attempts");
+	return -1;
+}
+
 static void
 auth_fail(struct stream *st, enum sasl_err cond)
 {
@@ -66,11 +107,7 @@ auth_fail(struct stream *st, enum sasl_err cond)
 	 * own trouble (the router restarting) is not the client's guess.
 	 */
 	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE)
-		limits_auth_failed(st);
-	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE &&
-	    ++st->auth_failures >= c2s.conf.auth_retries)
-		stream_error(st, SERR_POLICY_VIOLATION,
-		    "too many failed authentication attempts");
+		(void)auth_attempt_failed(st);
 }
 
 static void
@@ -82,6 +119,7 @@ auth_success(struct stream *st, struct buf *data)
 	sasl_free(st->sasl);
 	st->sasl = NULL;
 	st->authed = true;
+	xstream_preauth_end(st->xs);
 	auth_send(st, "success", data);
 	/* RFC 6120 6.4.6: the client restarts the stream */
 	xstream_stop(st->xs);
@@ -104,6 +142,7 @@ auth_need_creds(struct stream *st, struct buf *out)
 		return;
 	}
 	st->node = xstrdup(node);
+	sasl_set_account(st->sasl, node, st->domain);
 	if (authzid != NULL && *authzid != '\0') {
 		/* RFC 6120 6.3.8: we only let users act as themselves */
 		ok = jid_parse(&az, authzid) == 0 && az.resource == NULL &&
@@ -194,6 +233,18 @@ auth_element(struct stream *st, struct xnode *el)
 	buf_init(&in, SASL_DATA_MAX);
 	buf_init(&out, SASL_DATA_MAX);
 	if (strcmp(el->name, "auth") == 0) {
+		/*
+		 * A new <auth/> while an exchange is under way abandons a
+		 * guess (a fake salt seen, a password half tried): it
+		 * counts as a failed attempt.
+		 */
+		if (st->sasl != NULL) {
+			log_info("%016llx auth user=%s result=restarted",
+			    (unsigned long long)st->sid,
+			    st->node ? log_escs(st->node) : "-");
+			if (auth_attempt_failed(st) == -1)
+				goto done;
+		}
 		sasl_free(st->sasl);
 		st->sasl = NULL;
 		free(st->node);

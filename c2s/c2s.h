@@ -14,6 +14,7 @@
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/link.h"
+#include "../common/peer.h"
 #include "../common/tls.h"
 #include "../common/transport.h"
 #include "../common/xmlstream.h"
@@ -65,7 +66,7 @@ struct stream {
 	struct sasl		*sasl;
 	enum sasl_mech		 mech;
 	int			 auth_failures;
-	char			 peer[64];	/* address key (limits.c) */
+	char			 peer[PEER_KEY_MAX]; /* address key */
 	bool			 counted;	/* in the address's count */
 	double			 tokens;	/* c2s-stanza-rate bucket */
 	double			 tokens_at;
@@ -124,6 +125,8 @@ void	auth_features(struct stream *, struct buf *);
 int	auth_element(struct stream *, struct xnode *);
 /* the router's LINK_AUTH_CRED; status is an enum link_auth_status */
 void	auth_creds(struct stream *, int status, const struct scram_creds *);
+/* the limits of a client stream until it authenticates */
+const struct xstream_preauth *auth_preauth(void);
 
 /* bind.c */
 void	bind_features(struct stream *, struct buf *);
@@ -139,8 +142,6 @@ int	register_element(struct stream *, struct xnode *, struct arena *);
 void	register_result(struct stream *, enum stanza_err);
 
 /* limits.c */
-/* the address key of the socket's peer: IPv4, or the IPv6 /64 */
-void	peer_key(int fd, char *out, size_t len);
 /* false when the address is over c2s-max-per-address */
 bool	limits_conn_open(struct stream *);
 void	limits_conn_close(struct stream *);

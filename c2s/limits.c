@@ -3,15 +3,11 @@
  * connections per address (c2s-max-per-address), failed logins per
  * address (auth-fail-max per AUTH_WINDOW), and the stanza rate of a bound
  * session (c2s-stanza-rate: a token bucket; a client over it is simply
- * read later, nothing it sent is dropped). Addresses are counted per
- * IPv4 address and per IPv6 /64, since one host usually has a whole /64.
+ * read later, nothing it sent is dropped). Addresses are counted under
+ * common/peer.c's keys.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "../common/log.h"
 #include "../common/map.h"
@@ -28,36 +24,6 @@ struct peer {
 };
 
 static struct map	*peers;		/* address key -> struct peer */
-
-void
-peer_key(int fd, char *out, size_t len)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 sl = sizeof(ss);
-	char			 text[INET6_ADDRSTRLEN];
-
-	memset(&ss, 0, sizeof(ss));
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
-		snprintf(out, len, "unknown");
-		return;
-	}
-	if (ss.ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], text,
-		    sizeof(text));
-		snprintf(out, len, "%s", text);
-	} else if (ss.ss_family == AF_INET6) {
-		memset(&sin6->sin6_addr.s6_addr[8], 0, 8);
-		inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text));
-		snprintf(out, len, "%s/64", text);
-	} else if (ss.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
-		snprintf(out, len, "%s", text);
-	} else
-		snprintf(out, len, "unknown");
-}
 
 static struct peer *
 peer_get(const char *key)

@@ -2,62 +2,43 @@
  * Client listeners. Every c2s process opens every configured listener
  * with SO_REUSEPORT, so the kernel spreads connections over the
  * processes. Accept errors such as EMFILE pause accepting for a moment
- * instead of spinning.
+ * instead of spinning (common/accept.c).
  */
-#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../common/accept.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "c2s.h"
 
-#define ACCEPT_BATCH	64
-#define ACCEPT_BACKOFF	1.0	/* seconds after EMFILE/ENFILE */
+static struct accept_backoff	backoff;
 
-static ev_timer	accept_timer;
+static void
+listen_take(int fd, void *arg)
+{
+	struct listener	*lst = arg;
+
+	if (c2s.nstreams >= c2s.conf.c2s_max_sessions) {
+		log_warnx("c2s-max-sessions (%zu) reached, refusing",
+		    c2s.conf.c2s_max_sessions);
+		close(fd);
+		return;
+	}
+	stream_accept(lst, fd);
+}
 
 static void
 listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener	*lst = container_of(w, struct listener, io);
-	int		 fd, i;
 
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		fd = accept4(lst->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				log_warn("accept on %s port %u; pausing",
-				    lst->cl->addr, lst->cl->port);
-				listen_pause(true);
-				ev_timer_start(c2s.loop, &accept_timer);
-			}
-			return;
-		}
-		if (c2s.nstreams >= c2s.conf.c2s_max_sessions) {
-			log_warnx("c2s-max-sessions (%zu) reached, refusing",
-			    c2s.conf.c2s_max_sessions);
-			close(fd);
-			continue;
-		}
-		stream_accept(lst, fd);
-	}
-}
-
-static void
-accept_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	listen_pause(false);
+	accept_batch(&backoff, lst->fd, lst->cl->addr, lst->cl->port,
+	    listen_take, lst);
 }
 
 void
@@ -81,7 +62,7 @@ listen_open(void)
 	size_t				 i;
 	int				 fd;
 
-	ev_timer_init(&accept_timer, accept_timer_cb, ACCEPT_BACKOFF, 0.);
+	accept_backoff_init(&backoff, c2s.loop, listen_pause);
 	for (i = 0; i < c2s.conf.nlistens; i++) {
 		cl = &c2s.conf.listens[i];
 		if (cl->kind != LISTEN_C2S && cl->kind != LISTEN_C2S_TLS)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../common/map.h"
 #include "../common/proc.h"
 #include "../common/util.h"
@@ -36,6 +37,8 @@ main(int argc, char *argv[])
 	ev_signal	 sigterm, sigint;
 
 	c2s.instance = proc_init(argc, argv, "c2s", true, &c2s.conf);
+	if (sasl_secret_load() == -1)
+		fatalx("malformed %s in the environment", SASL_SECRET_ENV);
 	c2s.loop = ev_default_loop(EVFLAG_AUTO);
 	c2s.streams = map_new();
 	buf_init(&c2s.scratch, 0);
@@ -43,6 +46,7 @@ main(int argc, char *argv[])
 		exit(1);
 	if (listen_open() == -1)
 		exit(1);
+	priv_drop(&c2s.conf, true);	/* ports bound, keys read */
 	link_loop_init(c2s.loop);
 	ev_prepare_init(&c2s.reaper, c2s_prepare_cb);
 	ev_prepare_start(c2s.loop, &c2s.reaper);

@@ -37,6 +37,7 @@ struct sasl {
 	bool		 empty_sent;	/* answered an absent first response */
 	bool		 fake;		/* no such account: fail at the end */
 	char		*username;	/* SASLprepped authcid */
+	char		*account;	/* node@domain, keys a fake salt */
 	char		*authzid;
 	char		*password;	/* PLAIN, until the credentials come */
 	char		*gs2;		/* SCRAM gs2-header as sent */
@@ -55,7 +56,12 @@ static const char *const sasl_mech_names[SASL_NMECH] = {
 	[SASL_PLAIN] = "PLAIN",
 };
 
-/* keys the fake salts of unknown users; one per process is enough */
+/*
+ * Keys the fake salts of unknown users. It must be the same in every c2s
+ * process and across restarts, as a real account's salt is: parleyd
+ * passes it in the environment (sasl_secret_load); a c2s started on its
+ * own makes one up.
+ */
 static uint8_t	sasl_secret[32];
 static bool	sasl_secret_set;
 
@@ -110,6 +116,7 @@ sasl_free(struct sasl *s)
 		return;
 	sasl_wipe_password(s);
 	free(s->username);
+	free(s->account);
 	free(s->authzid);
 	free(s->gs2);
 	free(s->cfirst_bare);
@@ -372,10 +379,58 @@ sasl_secret_init(void)
 	sasl_secret_set = true;
 }
 
+static int
+sasl_unhex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+sasl_secret_load(void)
+{
+	char	*v;
+	size_t	 i;
+	int	 hi, lo, rc = 0;
+
+	if ((v = getenv(SASL_SECRET_ENV)) == NULL)
+		return 0;
+	if (strlen(v) != 2 * sizeof(sasl_secret))
+		rc = -1;
+	for (i = 0; rc == 0 && i < sizeof(sasl_secret); i++) {
+		if ((hi = sasl_unhex(v[2 * i])) == -1 ||
+		    (lo = sasl_unhex(v[2 * i + 1])) == -1)
+			rc = -1;
+		else
+			sasl_secret[i] = (uint8_t)(hi << 4 | lo);
+	}
+	/* in place: the environment block is what /proc/pid/environ shows */
+	explicit_bzero(v, strlen(v));
+	unsetenv(SASL_SECRET_ENV);
+	if (rc == -1) {
+		explicit_bzero(sasl_secret, sizeof(sasl_secret));
+		return -1;
+	}
+	sasl_secret_set = true;
+	return 0;
+}
+
+void
+sasl_set_account(struct sasl *s, const char *node, const char *domain)
+{
+	free(s->account);
+	s->account = xasprintf("%s@%s", node, domain);
+}
+
 /*
  * Credentials for an unknown account: the salt is the same on every try
- * for one name and hash, as a real account's would be, so that probing
- * twice does not tell the two apart.
+ * for one account and hash, in every c2s process and across restarts, as
+ * a real account's would be, so that probing twice does not tell the two
+ * apart. Keyed on the normalised account (sasl_set_account): "Alice" and
+ * "alice" are one account with one salt.
  */
 static void
 sasl_fake_cred(struct sasl *s, enum scram_hash h, struct scram_cred *c)
@@ -387,7 +442,8 @@ sasl_fake_cred(struct sasl *s, enum scram_hash h, struct scram_cred *c)
 	memset(c, 0, sizeof(*c));
 	buf_init(&m, 0);
 	if (buf_puts(&m, scram_hash_name(h)) == -1 ||
-	    buf_append(&m, "", 1) == -1 || buf_puts(&m, s->username) == -1)
+	    buf_append(&m, "", 1) == -1 || buf_puts(&m, s->account != NULL ?
+	    s->account : s->username) == -1)
 		fatalx("%s: buffer", __func__);
 	scram_hmac(SCRAM_SHA256, sasl_secret, sizeof(sasl_secret),
 	    buf_rptr(&m), buf_avail(&m), mac);

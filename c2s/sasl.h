@@ -60,6 +60,22 @@ const char	*sasl_authzid(const struct sasl *);
 enum sasl_rc	 sasl_set_creds(struct sasl *, const struct scram_creds *,
 		    struct buf *out);
 enum sasl_err	 sasl_error(const struct sasl *);
+/*
+ * The account the exchange is for, normalised (nodeprep and the stream's
+ * host), before sasl_set_creds: the fake salt of an unknown account is
+ * keyed on it. Without it the SASLprepped name is used.
+ */
+void		 sasl_set_account(struct sasl *, const char *node,
+		    const char *domain);
+
+/*
+ * The key of the fake salts, shared by every c2s process: parleyd puts it
+ * in the environment as 64 hex digits (SASL_SECRET_ENV), read once at
+ * start and wiped. Returns -1 when it is malformed; absent, each process
+ * makes up its own.
+ */
+#define SASL_SECRET_ENV	"PARLEY_SASL_SECRET"
+int		 sasl_secret_load(void);
 
 /*
  * Tests only: fixes the server's part of the SCRAM nonce (otherwise 24

@@ -240,7 +240,7 @@ stream_data(struct stream *st, const char *data, size_t n)
 		return;
 	st->last_read = clock_now();
 	log_trace(TRACE_XML, "%016llx recv %s", (unsigned long long)st->sid,
-	    log_esc(data, n));
+	    xstream_trace_text(st->xs, data, n));
 	if (st->state == ST_BOUND && xstream_hibernating(st->xs))
 		/* awake again: hibernate after the next silence */
 		tp_set_timeout(&st->tp, STREAM_HIBERNATE);
@@ -331,6 +331,7 @@ stream_accept(struct listener *lst, int fd)
 	tp_set_name(&st->tp, "%016llx", (unsigned long long)st->sid);
 	buf_init(&st->held, 0);
 	st->xs = xstream_new(&stream_cbs, st, c2s.conf.max_stanza_size);
+	xstream_preauth(st->xs, auth_preauth());
 	st->last_read = clock_now();
 	ctimer_init(&st->throttle, stream_throttle_cb);
 	map_put64(c2s.streams, st->sid, st);

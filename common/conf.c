@@ -127,6 +127,12 @@ static const char *const log_levels[] = {
 static const struct opt opts[] = {
 	{ "workers", OT_INT, GLOBAL(workers), .min = 1, .max = 64,
 	  .def = "2", .help = "Number of c2s processes to start" },
+	{ "user", OT_STRING, GLOBAL(user),
+	  .help = "Account the processes run as when started as root (they "
+	      "drop root once set up); unset: stay root" },
+	{ "group", OT_STRING, GLOBAL(group),
+	  .help = "Group the processes run as with user; unset: the user's "
+	      "primary group" },
 	{ "datadir", OT_PATH, GLOBAL(datadir), .def = "var/data",
 	  .help = "Directory of the LMDB environment" },
 	{ "rundir", OT_PATH, GLOBAL(rundir), .def = "var/run",
@@ -152,13 +158,35 @@ static const struct opt opts[] = {
 	{ "c2s-require-tls", OT_BOOL, GLOBAL(c2s_require_tls), .def = "yes",
 	  .help = "Refuse authentication before TLS" },
 	{ "tls-priority", OT_STRING, GLOBAL(tls_priority),
-	  .def = "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-	      ":%SERVER_PRECEDENCE",
+	  .def = "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA"
+	      ":-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305"
+	      ":-MAC-ALL:+AEAD:%SERVER_PRECEDENCE",
 	  .check = conf_check_priority,
 	  .help = "GnuTLS priority string (ciphers, versions)" },
 	{ "max-stanza-size", OT_SIZE, GLOBAL(max_stanza_size), .min = 4 * KIB,
 	  .max = 16 * MIB, .def = "256K",
 	  .help = "Largest stanza a client may send" },
+	{ "c2s-max-stanza-size-preauth", OT_SIZE,
+	  GLOBAL(c2s_max_stanza_preauth), .min = KIB, .max = 16 * MIB,
+	  .def = "10000",
+	  .help = "Largest stanza a client may send before it authenticates" },
+	{ "s2s-max-per-address", OT_INT, GLOBAL(s2s_max_per_address),
+	  .min = 0, .max = 1000000, .def = "100",
+	  .help = "Incoming server connections from one address (IPv6: one "
+	      "/64); 0: no limit" },
+	{ "s2s-max-stanza-size-preauth", OT_SIZE,
+	  GLOBAL(s2s_max_stanza_preauth), .min = KIB, .max = 16 * MIB,
+	  .def = "10000",
+	  .help = "Largest element a server may send before its stream is "
+	      "authenticated" },
+	{ "preauth-stream-memory", OT_SIZE, GLOBAL(preauth_stream_memory),
+	  .min = 4 * KIB, .max = GIB, .def = "64K",
+	  .help = "Parser memory (tree and buffers) one unauthenticated "
+	      "stream may hold" },
+	{ "preauth-memory-max", OT_SIZE, GLOBAL(preauth_memory_max),
+	  .min = 0, .max = 64 * GIB, .def = "32M",
+	  .help = "Parser memory all unauthenticated streams of one process "
+	      "may hold; past it their input is refused; 0: no limit" },
 	{ "negotiation-timeout", OT_DURATION, GLOBAL(negotiation_timeout),
 	  .min = 1, .max = 3600, .def = "30",
 	  .help = "Time a client has to authenticate and bind" },

@@ -53,6 +53,8 @@ struct conf {
 	char			*datadir;	/* LMDB environment lives here */
 	char			*rundir;	/* sockets, pid file */
 	char			*log_level;	/* err|warn|info|debug */
+	char			*user;		/* drop root to; NULL: no */
+	char			*group;		/* NULL: the user's group */
 	/* storage */
 	size_t			 lmdb_mapsize;	/* bytes */
 	size_t			 lmdb_mapsize_max;	/* bytes */
@@ -63,11 +65,16 @@ struct conf {
 	bool			 c2s_require_tls;
 	char			*tls_priority;
 	size_t			 max_stanza_size;
+	size_t			 c2s_max_stanza_preauth;
+	size_t			 s2s_max_stanza_preauth;
+	size_t			 preauth_stream_memory;	/* per stream */
+	size_t			 preauth_memory_max;	/* per process */
 	int			 negotiation_timeout;	/* seconds */
 	int			 idle_timeout;		/* seconds */
 	int			 auth_retries;
 	size_t			 c2s_max_sessions;	/* per c2s process */
 	int			 c2s_max_per_address;	/* 0: no limit */
+	int			 s2s_max_per_address;	/* 0: no limit */
 	int			 c2s_stanza_rate;	/* per second, 0: none */
 	int			 auth_fail_max;		/* per address, 0: off */
 	int			 max_resources;		/* per account */

@@ -12,6 +12,9 @@
 
 #include "log.h"
 
+/* bytes of an untrusted value shown in a log line */
+#define LOG_ESC_MAX	200
+
 int		 log_verbosity = LOG_LVL_INFO;
 int		 log_traces;
 static char	 log_proc[32] = "parley";
@@ -181,7 +184,7 @@ fatalx(const char *fmt, ...)
 const char *
 log_esc(const char *s, size_t len)
 {
-	static char	 bufs[4][4 * 200 + 8];
+	static char	 bufs[4][4 * LOG_ESC_MAX + 8];
 	static int	 cur;
 	char		*out = bufs[cur = (cur + 1) % 4], *o = out;
 	size_t		 i;
@@ -189,7 +192,7 @@ log_esc(const char *s, size_t len)
 
 	if (s == NULL)
 		return "(null)";
-	for (i = 0; i < len && i < 200; i++) {
+	for (i = 0; i < len && i < LOG_ESC_MAX; i++) {
 		c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f || c == '\\' || c == '"')
 			o += sprintf(o, "\\x%02x", c);
@@ -202,4 +205,114 @@ log_esc(const char *s, size_t len)
 	}
 	*o = '\0';
 	return out;
+}
+
+/*
+ * The trace redactor: a scanner of tags, not a parser. It need only find
+ * where the text of a secret element starts and ends in bytes already
+ * checked (received) or written (sent) by the XML layer; a secret is the
+ * text from the '>' of its opening tag to the next '<'.
+ */
+/* a zeroed state is RD_TEXT */
+enum { RD_TEXT, RD_SECRET, RD_NAME, RD_TAG };
+
+#define LOG_REDACTED	"[redacted]"
+
+static bool
+log_secret_name(const char *name, size_t n)
+{
+	static const char *const local[] = {
+		"auth", "response", "challenge", "success",	/* RFC 6120 6 */
+		"password",			/* XEP-0077, XEP-0078 */
+	};
+	static const char *const qualified[] = {
+		"db:result", "db:verify",	/* XEP-0220 keys */
+	};
+	const char	*colon, *l;
+	size_t		 i, ln;
+
+	for (i = 0; i < sizeof(qualified) / sizeof(*qualified); i++)
+		if (strlen(qualified[i]) == n &&
+		    memcmp(qualified[i], name, n) == 0)
+			return true;
+	colon = memchr(name, ':', n);
+	l = colon != NULL ? colon + 1 : name;
+	ln = n - (size_t)(l - name);
+	for (i = 0; i < sizeof(local) / sizeof(*local); i++)
+		if (strlen(local[i]) == ln && memcmp(local[i], l, ln) == 0)
+			return true;
+	return false;
+}
+
+const char *
+log_esc_redacted(struct log_redact *r, const char *s, size_t len)
+{
+	static char		 out[LOG_ESC_MAX];
+	struct log_redact	 tmp;
+	size_t			 i, o = 0;
+	const char		*m;
+	char			 c;
+
+	if (r == NULL) {
+		memset(&tmp, 0, sizeof(tmp));
+		r = &tmp;
+	}
+#define EMIT(ch) do { if (o < sizeof(out)) out[o] = (ch); o++; } while (0)
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		switch (r->state) {
+		case RD_SECRET:
+			if (c != '<')
+				continue;
+			r->state = RD_TEXT;
+			/* FALLTHROUGH */
+		case RD_TEXT:
+			if (c == '<') {
+				r->state = RD_NAME;
+				r->nlen = 0;
+				r->slash = r->secret = false;
+				r->quote = 0;
+			}
+			break;
+		case RD_NAME:
+			if (c != ' ' && c != '\t' && c != '\r' && c != '\n' &&
+			    c != '/' && c != '>') {
+				/* past the buffer: too long for a secret */
+				if (r->nlen < sizeof(r->name))
+					r->name[r->nlen] = c;
+				if (r->nlen <= sizeof(r->name))
+					r->nlen++;
+				break;
+			}
+			r->secret = r->nlen <= sizeof(r->name) &&
+			    log_secret_name(r->name, r->nlen);
+			r->state = RD_TAG;
+			/* FALLTHROUGH */
+		case RD_TAG:
+			if (r->quote != 0) {
+				if (c == (char)r->quote)
+					r->quote = 0;
+				break;
+			}
+			if (c == '\'' || c == '"') {
+				r->quote = (uint8_t)c;
+				break;
+			}
+			if (c == '>' && r->secret && !r->slash) {
+				EMIT(c);
+				for (m = LOG_REDACTED; *m != '\0'; m++)
+					EMIT(*m);
+				r->state = RD_SECRET;
+				continue;
+			}
+			if (c == '>')
+				r->state = RD_TEXT;
+			r->slash = c == '/';
+			break;
+		}
+		EMIT(c);
+	}
+#undef EMIT
+	/* log_esc reads at most LOG_ESC_MAX bytes and marks the cut */
+	return log_esc(out, o);
 }

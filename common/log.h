@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -53,5 +54,24 @@ void	fatalx(const char *, ...)
  */
 const char *log_esc(const char *s, size_t len);
 #define log_escs(s)	log_esc((s), (s) ? __builtin_strlen(s) : 0)
+
+/*
+ * Redaction of secrets in TRACE_XML output of raw stream bytes: the text
+ * of SASL <auth>, <response>, <challenge> and <success>, of a <password>
+ * (jabber:iq:register, jabber:iq:auth) and of <db:result> and <db:verify>
+ * (dialback keys) is replaced by "[redacted]". One state per direction
+ * of a stream carries an element split over reads; zero it to start.
+ */
+struct log_redact {
+	uint8_t	state;
+	uint8_t	quote;		/* inside an attribute value */
+	uint8_t	nlen;
+	bool	secret;		/* the tag being read opens a secret */
+	bool	slash;		/* last tag byte was '/' */
+	char	name[16];
+};
+/* log_esc() of the bytes with secrets cut; r may be NULL (no carry-over) */
+const char	*log_esc_redacted(struct log_redact *r, const char *s,
+		    size_t len);
 
 #endif

@@ -2,15 +2,16 @@
  * Hash map with copied byte-string keys: linear probing in a power-of-two
  * table, growth at 3/4 load, deletion by backward shift (no tombstones, so
  * lookups never slow down after churn). Keys are JIDs a peer chooses, so
- * the hash is SipHash-1-3 keyed with a random seed per map: collisions
- * cannot be precomputed to turn the router's tables into linear lists.
+ * the hash is SipHash-1-3 (common/siphash.c) keyed with a random key per
+ * map: collisions cannot be precomputed to turn the router's tables into
+ * linear lists.
  */
-#include <endian.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "map.h"
+#include "siphash.h"
 #include "util.h"
 
 #define MAP_MIN_CAP	16
@@ -26,87 +27,26 @@ struct map {
 	struct map_slot	*slots;
 	size_t		 cap;		/* a power of two */
 	size_t		 count;
-	uint64_t	 k0, k1;	/* SipHash key */
+	struct siphash_key key;		/* secret, per map */
 };
 
-#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do {							\
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
-} while (0)
-
-/*
- * SipHash-1-3 (Aumasson and Bernstein; one compression and three
- * finalisation rounds, as Rust's and CPython's hash tables use): ample for
- * flooding resistance with a secret key, and cheap for short keys.
- */
 static uint64_t
 map_hash(const struct map *m, const void *key, size_t len)
 {
-	const unsigned char	*p = key;
-	uint64_t		 v0, v1, v2, v3, w, b;
-	size_t			 left;
+	uint64_t	h = siphash13(&m->key, key, len);
 
-	v0 = m->k0 ^ 0x736f6d6570736575ULL;
-	v1 = m->k1 ^ 0x646f72616e646f6dULL;
-	v2 = m->k0 ^ 0x6c7967656e657261ULL;
-	v3 = m->k1 ^ 0x7465646279746573ULL;
-	for (left = len; left >= 8; left -= 8, p += 8) {
-		memcpy(&w, p, 8);
-		w = le64toh(w);
-		v3 ^= w;
-		SIPROUND;
-		v0 ^= w;
-	}
-	b = (uint64_t)len << 56;
-	switch (left) {
-	case 7:
-		b |= (uint64_t)p[6] << 48;
-		/* FALLTHROUGH */
-	case 6:
-		b |= (uint64_t)p[5] << 40;
-		/* FALLTHROUGH */
-	case 5:
-		b |= (uint64_t)p[4] << 32;
-		/* FALLTHROUGH */
-	case 4:
-		b |= (uint64_t)p[3] << 24;
-		/* FALLTHROUGH */
-	case 3:
-		b |= (uint64_t)p[2] << 16;
-		/* FALLTHROUGH */
-	case 2:
-		b |= (uint64_t)p[1] << 8;
-		/* FALLTHROUGH */
-	case 1:
-		b |= (uint64_t)p[0];
-		break;
-	}
-	v3 ^= b;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	w = v0 ^ v1 ^ v2 ^ v3;
-	return w != 0 ? w : 1;		/* 0 marks an empty slot */
+	return h != 0 ? h : 1;		/* 0 marks an empty slot */
 }
 
 struct map *
 map_new(void)
 {
 	struct map	*m;
-	uint64_t	 seed[2];
 
 	m = xcalloc(1, sizeof(*m));
 	m->cap = MAP_MIN_CAP;
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
-	random_bytes(seed, sizeof(seed));
-	m->k0 = seed[0];
-	m->k1 = seed[1];
+	siphash_key_random(&m->key);
 	return m;
 }
 

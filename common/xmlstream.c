@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "log.h"
+#include "siphash.h"
 #include "util.h"
 #include "xml.h"
 #include "xmlstream.h"
@@ -58,7 +59,7 @@ struct xstream {
 	const struct xstream_cb	*cb;
 	void			*ctx;
 	size_t			 max_stanza;
-	uint64_t		 seed;		/* namespace hash */
+	uint64_t		 ns_probes; /* entries compared, for tests */
 
 	struct arena		 arena;
 	struct xs_ns		*ns[XS_NS_BUCKETS];
@@ -94,7 +95,18 @@ struct xstream {
 	bool			 reset_pending;
 	enum stream_err		 err;
 	char			 errtext[160];
+	struct log_redact	 redact; /* TRACE_XML of the input */
+	const struct xstream_preauth *preauth; /* NULL: authenticated */
+	size_t			 charged; /* in xs_preauth_used */
 };
+
+/* the namespace table's hash key, secret and one per process */
+static struct siphash_key	xs_key;
+static bool			xs_keyed;
+
+/* bytes held by the pre-authentication streams of this process */
+static size_t			xs_preauth_used;
+static size_t			xs_preauth_max;	/* 0: no limit */
 
 static void	xs_setup(struct xstream *);
 static int	xs_wake(struct xstream *);
@@ -130,15 +142,74 @@ xs_pos(const struct xstream *st)
 	    (uint64_t)XML_GetCurrentByteCount(st->p);
 }
 
+/* the cap on one stanza: smaller before authentication */
+static size_t
+xs_cap(const struct xstream *st)
+{
+	if (st->preauth != NULL && st->preauth->max_stanza < st->max_stanza)
+		return st->preauth->max_stanza;
+	return st->max_stanza;
+}
+
 static int
 xs_check_size(struct xstream *st)
 {
 	uint64_t	size = xs_pos(st) - st->el_start;
 
-	if (size > st->max_stanza)
+	if (size > xs_cap(st))
 		return xs_fail(st, SERR_POLICY_VIOLATION,
-		    "stanza larger than %zu bytes", st->max_stanza);
+		    "stanza larger than %zu bytes", xs_cap(st));
 	return 0;
+}
+
+/*
+ * What an unauthenticated stream holds: its tree, its text and held
+ * input, and what expat buffers (bounded by the stanza cap, counted as
+ * the bytes it has not consumed). Charged against the stream's budget
+ * and the process's total; -1 (the stream fails) past either.
+ */
+static int
+xs_charge(struct xstream *st)
+{
+	size_t	use;
+
+	if (st->preauth == NULL)
+		return 0;
+	use = st->arena.used + st->text.cap + st->hold.cap +
+	    (size_t)st->partial;
+	xs_preauth_used = xs_preauth_used - st->charged + use;
+	st->charged = use;
+	if (st->err != SERR_NONE)
+		return -1;
+	if (use > st->preauth->budget)
+		return xs_fail(st, SERR_POLICY_VIOLATION, "more than %zu bytes "
+		    "held before authentication", st->preauth->budget);
+	if (xs_preauth_max > 0 && xs_preauth_used > xs_preauth_max)
+		return xs_fail(st, SERR_RESOURCE_CONSTRAINT, "unauthenticated "
+		    "streams hold more than %zu bytes", xs_preauth_max);
+	return 0;
+}
+
+static void
+xs_discharge(struct xstream *st)
+{
+	xs_preauth_used -= st->charged;
+	st->charged = 0;
+}
+
+/* before authentication only some top-level elements may come */
+static bool
+xs_allowed(const struct xstream *st, const struct xnode *n)
+{
+	const struct xstream_name	*a;
+
+	if (st->preauth == NULL || st->preauth->allowed == NULL)
+		return true;
+	for (a = st->preauth->allowed; a->ns != NULL; a++)
+		if (strcmp(a->ns, n->ns) == 0 &&
+		    (a->name == NULL || strcmp(a->name, n->name) == 0))
+			return true;
+	return false;
 }
 
 static void
@@ -161,6 +232,8 @@ xs_clear_stanza(struct xstream *st)
 		buf_reset(&st->text);
 	st->root = st->cur = NULL;
 	st->hdr_ns = NULL;
+	if (st->charged > 0)
+		(void)xs_charge(st);
 }
 
 /*
@@ -187,16 +260,22 @@ xs_intern(struct xstream *st, const char *uri, size_t len,
 	for (i = 0; i < nitems(known); i++)
 		if (strncmp(known[i], uri, len) == 0 && known[i][len] == '\0')
 			return known[i];
-	/* FNV-1a from a per-stream seed */
-	h = st->seed;
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)uri[i];
-		h *= 0x100000001b3ULL;
+	/*
+	 * Keyed: with an unkeyed or merely seeded hash (FNV-1a was used)
+	 * a peer can pick URIs that share a bucket, and each new one is
+	 * compared with all before it.
+	 */
+	if (!xs_keyed) {
+		siphash_key_random(&xs_key);
+		xs_keyed = true;
 	}
-	for (e = st->ns[h % XS_NS_BUCKETS]; e != NULL; e = e->next)
+	h = siphash13(&xs_key, uri, len);
+	for (e = st->ns[h % XS_NS_BUCKETS]; e != NULL; e = e->next) {
+		st->ns_probes++;
 		if (e->hash == h && e->len == len &&
 		    memcmp(e->uri, uri, len) == 0)
 			return e->uri;
+	}
 	e = arena_alloc(&st->arena, sizeof(*e));
 	e->hash = h;
 	e->len = len;
@@ -346,11 +425,18 @@ xs_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		xs_clear_stanza(st);
 		return;
 	}
+	if (st->cur == NULL && !xs_allowed(st, n)) {
+		/* at the start tag: nothing of its content is read */
+		xs_fail(st, st->preauth->refuse, "<%s/> in %s before "
+		    "authentication", log_escs(n->name), log_escs(n->ns));
+		return;
+	}
 	if (st->cur != NULL)
 		xnode_append(st->cur, n);
 	else
 		st->root = n;
 	st->cur = n;
+	(void)xs_charge(st);
 }
 
 static void
@@ -415,6 +501,7 @@ xs_chardata(void *ud, const XML_Char *s, int len)
 		    buf_append(&st->text, last->text, last->len) == -1) ||
 		    buf_append(&st->text, s, (size_t)len) == -1)
 			xs_fail(st, SERR_RESOURCE_CONSTRAINT, "text buffer");
+		(void)xs_charge(st);
 		return;
 	}
 	/* the usual single piece goes straight to the arena */
@@ -426,6 +513,7 @@ xs_chardata(void *ud, const XML_Char *s, int len)
 	t->text = arena_strndup(&st->arena, s, (size_t)len);
 	t->len = (size_t)len;
 	xnode_append(st->cur, t);
+	(void)xs_charge(st);
 }
 
 static void
@@ -568,7 +656,6 @@ xs_setup(struct xstream *st)
 	 */
 	XML_SetReparseDeferralEnabled(p, XML_FALSE);
 #endif
-	random_bytes(&st->seed, sizeof(st->seed));
 }
 
 struct xstream *
@@ -597,6 +684,7 @@ xstream_free(struct xstream *st)
 	if (st == NULL)
 		return;
 	assert(!st->in_parse);
+	xs_discharge(st);
 	if (st->p != NULL)
 		XML_ParserFree(st->p);
 	arena_free(&st->arena);
@@ -625,6 +713,7 @@ xs_reinit(struct xstream *st)
 	st->opened = st->stopped = st->reset_pending = false;
 	st->err = SERR_NONE;
 	st->errtext[0] = '\0';
+	memset(&st->redact, 0, sizeof(st->redact));
 }
 
 void
@@ -770,11 +859,11 @@ xs_feed(struct xstream *st, const char *data, size_t len)
 		 * endless text) fails before it can grow memory.
 		 */
 		limit = st->mark + (st->opened ?
-		    st->max_stanza + XSTREAM_SLACK : XSTREAM_MAX_HEADER);
+		    xs_cap(st) + XSTREAM_SLACK : XSTREAM_MAX_HEADER);
 		if (st->fed >= limit)
 			return xs_fail(st, SERR_POLICY_VIOLATION, "%s larger "
 			    "than %zu bytes", st->opened ? "stanza" :
-			    "stream header", st->opened ? st->max_stanza :
+			    "stream header", st->opened ? xs_cap(st) :
 			    (size_t)XSTREAM_MAX_HEADER);
 		n = len;
 		if (n > limit - st->fed)
@@ -886,16 +975,19 @@ xstream_feed(struct xstream *st, const char *data, size_t len)
 
 	if (st->err != SERR_NONE || st->stopped || st->p == NULL)
 		return xs_feed(st, data, len);
-	limit = st->mark + (st->opened ? st->max_stanza + XSTREAM_SLACK :
+	limit = st->mark + (st->opened ? xs_cap(st) + XSTREAM_SLACK :
 	    XSTREAM_MAX_HEADER);
 	if (st->partial >= XS_DEFER_MIN && memchr(data, '>', len) == NULL &&
 	    st->fed + buf_avail(&st->hold) + len < limit) {
 		if (buf_append(&st->hold, data, len) == -1)
 			return xs_fail(st, SERR_RESOURCE_CONSTRAINT, "hold");
-		return 0;
+		return xs_charge(st);
 	}
-	if (buf_avail(&st->hold) == 0)
-		return xs_feed(st, data, len);
+	if (buf_avail(&st->hold) == 0) {
+		if ((rc = xs_feed(st, data, len)) == 0)
+			rc = xs_charge(st);
+		return rc;
+	}
 	if (buf_append(&st->hold, data, len) == -1)
 		return xs_fail(st, SERR_RESOURCE_CONSTRAINT, "hold");
 	rc = xs_feed(st, buf_rptr(&st->hold), buf_avail(&st->hold));
@@ -903,7 +995,47 @@ xstream_feed(struct xstream *st, const char *data, size_t len)
 		buf_clear(&st->hold);
 	else
 		buf_reset(&st->hold);
+	if (rc == 0)
+		rc = xs_charge(st);
 	return rc;
+}
+
+void
+xstream_preauth(struct xstream *st, const struct xstream_preauth *pa)
+{
+	st->preauth = pa;
+	(void)xs_charge(st);
+}
+
+void
+xstream_preauth_end(struct xstream *st)
+{
+	xs_discharge(st);
+	st->preauth = NULL;
+}
+
+void
+xstream_preauth_total(size_t max)
+{
+	xs_preauth_max = max;
+}
+
+size_t
+xstream_preauth_used(void)
+{
+	return xs_preauth_used;
+}
+
+const char *
+xstream_trace_text(struct xstream *st, const char *data, size_t len)
+{
+	return log_esc_redacted(&st->redact, data, len);
+}
+
+uint64_t
+xstream_ns_probes(const struct xstream *st)
+{
+	return st->ns_probes;
 }
 
 enum stream_err

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "xml.h"
@@ -67,6 +68,47 @@ const char	*xstream_error_text(const struct xstream *);
  */
 bool		 xstream_hibernate(struct xstream *);
 bool		 xstream_hibernating(const struct xstream *);
+/*
+ * Limits of a stream whose peer has not authenticated yet
+ * (docs/hardening.md): only the top-level elements in allowed (ns, and
+ * name or NULL for any name in ns; ended by a NULL ns) may come, and one
+ * that may not is refused with refuse at its start tag, before any of
+ * its content is read; a stanza is at most max_stanza bytes (when less
+ * than the stream's cap), and the tree and buffers of the stream at most
+ * budget bytes (policy-violation). Streams under such limits share a
+ * total per process (xstream_preauth_total; resource-constraint past
+ * it). The policy is borrowed and outlives the stream, and it stays over
+ * xstream_reset (STARTTLS, SASL) until xstream_preauth_end.
+ */
+struct xstream_name {
+	const char	*ns;
+	const char	*name;
+};
+struct xstream_preauth {
+	const struct xstream_name *allowed;	/* NULL: any element */
+	enum stream_err		 refuse;
+	size_t			 max_stanza;
+	size_t			 budget;
+};
+void		 xstream_preauth(struct xstream *,
+		    const struct xstream_preauth *);
+void		 xstream_preauth_end(struct xstream *);
+/* bytes all pre-authentication streams of the process may hold; 0: any */
+void		 xstream_preauth_total(size_t);
+size_t		 xstream_preauth_used(void);	/* for tests */
+
+/*
+ * The input bytes about to be fed, escaped for a TRACE_XML line with the
+ * secrets cut (log_esc_redacted; the state follows the stream). Valid
+ * until the next log_esc.
+ */
+const char	*xstream_trace_text(struct xstream *, const char *data,
+		    size_t len);
+/*
+ * Namespace table entries compared since the stream was created: what a
+ * peer choosing colliding URIs would drive up (tests).
+ */
+uint64_t	 xstream_ns_probes(const struct xstream *);
 
 /*
  * One-shot parsing of a stanza already serialised by us (the router

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 
 #include "../common/conf.h"
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../common/util.h"
 
 #define DEFAULT_CONF		"etc/parley.conf"
@@ -33,6 +36,9 @@
 #define C2S_BIN			"parley-c2s"
 #define S2S_BIN			"parley-s2s"
 #define PID_FILE		"parleyd.pid"
+#define SASL_SECRET_FILE	"sasl-secret"	/* in the data directory */
+#define SASL_SECRET_LEN		32
+#define SASL_SECRET_ENV		"PARLEY_SASL_SECRET"	/* c2s/sasl.h */
 
 #define BACKOFF_MIN		1.	/* seconds before the first restart */
 #define BACKOFF_MAX		30.
@@ -44,6 +50,7 @@ struct child {
 	char		**argv;
 	pid_t		 pid;		/* 0 while not running */
 	ev_tstamp	 started;
+	bool		 secret;	/* gets SASL_SECRET_ENV (c2s) */
 	double		 backoff;	/* delay before the next restart */
 	ev_child	 cw;
 	ev_timer	 restart;
@@ -186,6 +193,100 @@ pidfile_remove(void)
 		log_warn("cannot remove pid file %s", pid_path);
 	close(pid_fd);
 	pid_fd = -1;
+}
+
+/*
+ * The key of the fake SCRAM salts of unknown accounts (c2s/sasl.c): one
+ * for every c2s process, and kept in the data directory so that it
+ * survives restarts, since a salt that changed only for unknown accounts
+ * would tell them apart. Made on the first start. The c2s processes get
+ * it in their environment, which only they and root can read.
+ */
+static int
+sasl_secret_export(const char *datadir)
+{
+	uint8_t	 key[SASL_SECRET_LEN];
+	char	 hex[2 * SASL_SECRET_LEN + 1], *path;
+	ssize_t	 n;
+	int	 fd, rc = -1;
+
+	path = xasprintf("%s/%s", datadir, SASL_SECRET_FILE);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno == ENOENT) {
+		random_bytes(key, sizeof(key));
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd == -1 || write(fd, key, sizeof(key)) !=
+		    (ssize_t)sizeof(key) || fsync(fd) == -1) {
+			log_warn("cannot write %s", path);
+			goto done;
+		}
+		close(fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd == -1) {
+		log_warn("cannot open %s", path);
+		goto done;
+	}
+	if ((n = read(fd, key, sizeof(key))) != (ssize_t)sizeof(key)) {
+		log_warnx("%s: %s; remove it to make a new one", path,
+		    n == -1 ? strerror(errno) : "too short");
+		goto done;
+	}
+	hex_encode(hex, key, sizeof(key));
+	if (setenv(SASL_SECRET_ENV, hex, 1) == -1) {
+		log_warn("setenv");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (fd != -1)
+		close(fd);
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(hex, sizeof(hex));
+	free(path);
+	return rc;
+}
+
+/*
+ * The processes drop root to the configured user (common/priv.c), so
+ * what they must write becomes that user's: the run directory (sockets)
+ * and the data directory with the files in it, which parleyctl run as
+ * root may have created.
+ */
+static int
+dirs_chown(const struct conf *conf, uid_t uid, gid_t gid)
+{
+	const char	*dirs[] = { conf->datadir, conf->rundir };
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 i;
+	int		 dfd, rc = 0;
+
+	for (i = 0; i < nitems(dirs); i++) {
+		if ((d = opendir(dirs[i])) == NULL) {
+			log_warn("cannot open %s", dirs[i]);
+			return -1;
+		}
+		dfd = dirfd(d);
+		if (fchown(dfd, uid, gid) == -1) {
+			log_warn("cannot chown %s", dirs[i]);
+			rc = -1;
+		}
+		while (rc == 0 && (de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if (fchownat(dfd, de->d_name, uid, gid,
+			    AT_SYMLINK_NOFOLLOW) == -1) {
+				log_warn("cannot chown %s/%s", dirs[i],
+				    de->d_name);
+				rc = -1;
+			}
+		}
+		closedir(d);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* returns new: the directory holding our own executable */
@@ -335,6 +436,8 @@ child_spawn(struct ev_loop *loop, struct child *c)
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
 		    getppid() != parent)
 			_exit(1);
+		if (!c->secret)
+			unsetenv(SASL_SECRET_ENV);
 		/* children never read stdin; keep the terminal to parleyctl */
 		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
 			dup2(fd, STDIN_FILENO);
@@ -456,6 +559,8 @@ main(int argc, char *argv[])
 	const char	*conf_file = DEFAULT_CONF, *traces = NULL;
 	char		*conf_abs, *dir, *router_bin, *c2s_bin, *s2s_bin;
 	bool		 check = false, debug = false, help = false;
+	uid_t		 uid = 0;
+	gid_t		 gid = 0;
 	int		 ch, lvl, i;
 
 	log_init("parleyd", 0);
@@ -509,6 +614,8 @@ main(int argc, char *argv[])
 
 	if (conf_load(&conf, conf_file) == -1)
 		exit(1);
+	if (conf.user != NULL && priv_lookup(&conf, &uid, &gid) == -1)
+		exit(1);
 	if (check) {
 		printf("configuration OK\n");
 		conf_clear(&conf);
@@ -543,8 +650,17 @@ main(int argc, char *argv[])
 		log_warn("cannot create rundir %s", conf.rundir);
 		exit(1);
 	}
+	if (conf.user != NULL && geteuid() != 0)
+		log_warnx("not started as root: \"user %s\" is ignored",
+		    conf.user);
+	else if (conf.user != NULL && dirs_chown(&conf, uid, gid) == -1)
+		exit(1);
 	if (pidfile_create(conf.rundir) == -1)
 		exit(1);
+	if (sasl_secret_export(conf.datadir) == -1) {
+		pidfile_remove();
+		exit(1);
+	}
 	if (ports_free(&conf) == -1) {
 		pidfile_remove();
 		exit(1);
@@ -565,9 +681,11 @@ main(int argc, char *argv[])
 	    child_argv(router_bin, conf_abs, 0, debug, traces));
 	child_setup(&children[1], "s2s", 0,
 	    child_argv(s2s_bin, conf_abs, 0, debug, traces));
-	for (i = 2; (size_t)i < nchildren; i++)
+	for (i = 2; (size_t)i < nchildren; i++) {
 		child_setup(&children[i], "c2s", i - 1,
 		    child_argv(c2s_bin, conf_abs, i - 1, debug, traces));
+		children[i].secret = true;
+	}
 
 	log_info("starting: config=%s workers=%d pid=%ld", conf_abs,
 	    conf.workers, (long)getpid());

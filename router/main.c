@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../common/map.h"
 #include "../common/proc.h"
 #include "../storage/store.h"
@@ -39,6 +40,8 @@ main(int argc, char *argv[])
 	ev_prepare	 flush;
 
 	(void)proc_init(argc, argv, "router", false, &router.conf);
+	/* before storage and sockets, so that what they create is the user's */
+	priv_drop(&router.conf, false);
 	if ((router.store = store_open(router.conf.datadir,
 	    router.conf.lmdb_mapsize, err, sizeof(err))) == NULL)
 		fatalx("storage in %s: %s", router.conf.datadir, err);

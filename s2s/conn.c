@@ -43,7 +43,8 @@ conn_write(struct conn *c, const char *p, size_t n)
 {
 	if (tp_dead(&c->tp))
 		return;
-	log_trace(TRACE_XML, "%s send %s", conn_name(c), log_esc(p, n));
+	log_trace(TRACE_XML, "%s send %s", conn_name(c),
+	    log_esc_redacted(NULL, p, n));
 	if (tp_write(&c->tp, p, n) == -1) {
 		/* a peer that does not read: the queue was emptied */
 		log_info("%s: output queue over %u bytes, closing",
@@ -147,6 +148,7 @@ conn_free(struct conn *c)
 	xstream_free(c->xs);
 	buf_clear(&c->held);
 	map_free(c->pairs, NULL);
+	listen_peer_gone(c);
 	free(c->local);
 	free(c->remote);
 	free(c);
@@ -243,7 +245,8 @@ conn_data(struct conn *c, const char *data, size_t n)
 	if (c->state == CS_CLOSING)
 		return;
 	c->last_io = clock_now();
-	log_trace(TRACE_XML, "%s recv %s", conn_name(c), log_esc(data, n));
+	log_trace(TRACE_XML, "%s recv %s", conn_name(c),
+	    xstream_trace_text(c->xs, data, n));
 	if (xstream_feed(c->xs, data, n) == -1)
 		conn_error(c, xstream_error(c->xs), xstream_error_text(c->xs));
 }

@@ -39,6 +39,7 @@ pair_add(struct conn *c, const char *local, const char *remote)
 		c->pairs = map_new();
 	if (map_count(c->pairs) >= PAIR_MAX)
 		return;
+	xstream_preauth_end(c->xs);
 	snprintf(key, sizeof(key), "%s %s", local, remote);
 	map_put(c->pairs, key, (void *)1);
 	log_info("%s: %s authenticated for %s", conn_name(c), remote, local);
@@ -80,6 +81,9 @@ in_accept(struct listener *lst, int fd)
 	struct conn	*c;
 
 	c = conn_new(fd, false);
+	if (!listen_peer_admit(c))
+		return;
+	xstream_preauth(c->xs, listen_preauth());
 	log_debug("%s: accepted on %s port %u", conn_name(c), lst->cl->addr,
 	    lst->cl->port);
 	if (lst->cl->kind == LISTEN_S2S_TLS) {

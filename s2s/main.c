@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../common/map.h"
 #include "../common/proc.h"
 #include "../common/util.h"
@@ -108,6 +109,7 @@ main(int argc, char *argv[])
 	}
 	if (s2s_tls_init() == -1 || dns_init() == -1 || listen_open() == -1)
 		exit(1);
+	priv_drop(&s2s.conf, true);	/* ports bound, keys read */
 	link_loop_init(s2s.loop);
 	ev_prepare_init(&s2s.reaper, s2s_prepare_cb);
 	ev_prepare_start(s2s.loop, &s2s.reaper);

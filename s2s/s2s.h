@@ -83,6 +83,8 @@ struct conn {
 	/* outgoing */
 	struct out		*o;
 	bool			 no_external;	/* the peer refused it */
+	char			*peer;		/* incoming: address key
+						   counted in listen.c */
 	/* incoming: authenticated "local remote" pairs -> 1 */
 	struct map		*pairs;
 	struct buf		 held;		/* stanzas for the router while
@@ -188,6 +190,11 @@ const char *conn_name(const struct conn *);
 /* listen.c */
 int	listen_open(void);
 void	listen_pause(bool);
+/* the limits of an incoming stream until a domain is authenticated */
+const struct xstream_preauth *listen_preauth(void);
+/* counts an incoming conn's address; false (conn closed) over the limit */
+bool	listen_peer_admit(struct conn *);
+void	listen_peer_gone(struct conn *);
 
 /* in.c: incoming streams (the callbacks of an incoming conn) */
 /* the router link is back: held stanzas go, reading resumes */

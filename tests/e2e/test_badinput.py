@@ -19,9 +19,9 @@ LAUGHS = (b"<?xml version='1.0'?>"
 
 # (id, bytes sent on a fresh plain TCP connection, stream error)
 CASES = [
-    ("not-well-formed", HEADER + b"<message><body></message>",
+    ("not-well-formed", HEADER + b"<iq><body></iq>",
      "not-well-formed"),
-    ("bad-utf8", HEADER + b"<message><body>\xff\xfe</body></message>",
+    ("bad-utf8", HEADER + b"<iq><body>\xff\xfe</body></iq>",
      "unsupported-encoding"),
     ("bad-utf8-in-attribute", HEADER + b"<message to='\xc3\x28'/>",
      "unsupported-encoding"),
@@ -32,9 +32,10 @@ CASES = [
     ("processing-instruction", HEADER + b"<?foo bar?>", "restricted-xml"),
     ("comment", HEADER + b"<!-- hello -->", "restricted-xml"),
     ("comment-inside-stanza",
-     HEADER + b"<message><!-- x --><body>x</body></message>",
+     HEADER + b"<iq><!-- x --><body>x</body></iq>",
      "restricted-xml"),
-    ("deep-nesting", HEADER + b"<a>" * 10000, "policy-violation"),
+    ("deep-nesting", HEADER + b"<iq>" + b"<a>" * 10000,
+     "policy-violation"),
     ("wrong-stream-namespace",
      b"<stream:stream xmlns='jabber:client' xmlns:stream='urn:wrong' "
      b"to='localhost' version='1.0'>", "invalid-namespace"),
@@ -74,7 +75,7 @@ async def test_bad_input_after_tls(server, clients):
     try:
         await raw.starttls()
         raw.mark()
-        await raw.send(b"<message><body></message>")
+        await raw.send(b"<iq><body></iq>")
         # the new stream's header came with the features; the error follows
         await raw.read_until(rb"not-well-formed")
         await raw.read_until_close()
@@ -123,7 +124,7 @@ async def test_oversized_element_before_auth(small_server, clients):
     be the reason for the error."""
     raw = await Raw.open(small_server.port)
     try:
-        await raw.send(HEADER + b"<message to='x@localhost'><body>")
+        await raw.send(HEADER + b"<iq to='x@localhost'><body>")
         await raw.send(b"a" * (20 * 1024))
         await expect_stream_error(raw, "policy-violation")
     finally:

@@ -162,11 +162,11 @@ async def test_nul_byte_and_huge_slow_stanza(make_server, clients):
     max-stanza-size."""
     srv = make_server(workers=1, max_stanza_size="64K")
     r = await Raw.open(srv.port)
-    await r.send(HEADER + b"<message><body>a\x00b</body></message>")
+    await r.send(HEADER + b"<iq><body>a\x00b</body></iq>")
     await expect_stream_error(r, ("not-well-formed", "unsupported-encoding",
                                   "invalid-xml"))
     r = await Raw.open(srv.port)
-    await r.send(HEADER + b"<message><body>")
+    await r.send(HEADER + b"<iq><body>")
     sent = 0
     closed = False
     while sent < 100 * 1024 * 1024:

@@ -273,14 +273,16 @@ async def test_authoritative_server_never_answers(make_server,
 
 async def test_oversized_stanza_from_a_server(make_server, tmp_path_factory,
                                               clients):
-    """A server stream sending an element over the limit is closed with
+    """A server stream sending an element over the limit (before
+    authentication: s2s-max-stanza-size-preauth) is closed with
     <policy-violation/>; the listener keeps serving."""
     a, b = pair(make_server, tmp_path_factory, s2s_require_tls="no",
                 max_stanza_size="64K")
     port = int(a.opts["s2s-listen"].split(":")[1])
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write((S2S_HEADER % ("b.test", "a.test")).encode())
-    writer.write(b"<message><body>" + b"q" * (1024 * 1024))
+    writer.write(b"<db:result from='b.test' to='a.test'>" +
+                 b"q" * (20 * 1024))
     try:
         await writer.drain()
     except ConnectionError:

@@ -618,6 +618,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	c2s.conf.nhosts = 2;
 	c2s.conf.rundir = xstrdup(fuzz_tmpdir());
 	c2s.conf.max_stanza_size = 16384;
+	c2s.conf.c2s_max_stanza_preauth = 10000;
+	c2s.conf.preauth_stream_memory = 64 * 1024;
 	c2s.conf.negotiation_timeout = 30;
 	c2s.conf.idle_timeout = 600;
 	c2s.conf.auth_retries = 3;

@@ -378,6 +378,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	s2s.conf.hosts = hosts;
 	s2s.conf.nhosts = 2;
 	s2s.conf.max_stanza_size = 16384;
+	s2s.conf.s2s_max_stanza_preauth = 10000;
+	s2s.conf.preauth_stream_memory = 64 * 1024;
 	s2s.conf.s2s_connect_timeout = 10;
 	s2s.conf.s2s_idle_timeout = 600;
 	s2s.conf.s2s_queue_max = 65536;

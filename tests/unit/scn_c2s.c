@@ -98,6 +98,8 @@ scn_c2s_setup(void)
 	c2s.conf.auth_retries = 3;
 	c2s.conf.c2s_max_sessions = 100;
 	c2s.conf.scram_iterations = 16;
+	c2s.conf.c2s_max_stanza_preauth = 10000;
+	c2s.conf.preauth_stream_memory = 64 * 1024;
 	c2s.instance = 1;
 	c2s.streams = map_new();
 	buf_init(&c2s.scratch, 0);
@@ -144,6 +146,7 @@ scn_c2s_bound(const char *node, const char *resource)
 	scn_send(&st->tp, SCN_HEADER);
 	st->authed = true;
 	st->node = xstrdup(node);
+	xstream_preauth_end(st->xs);	/* as SASL success does */
 	stream_restart(st);
 	scn_send(&st->tp, SCN_HEADER);
 	assert_non_null(strstr(tp_mem_output(&st->tp), "urn:ietf:params:"

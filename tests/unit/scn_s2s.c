@@ -200,6 +200,8 @@ scn_s2s_setup(void)
 	s2s.conf.s2s_idle_timeout = 600;
 	s2s.conf.s2s_queue_max = 65536;
 	s2s.conf.s2s_dialback = true;
+	s2s.conf.s2s_max_stanza_preauth = 10000;
+	s2s.conf.preauth_stream_memory = 64 * 1024;
 	snprintf(s2s.secret, sizeof(s2s.secret), "%s", SCN_SECRET);
 	s2s.conns = map_new();
 	s2s.outs = map_new();

@@ -301,7 +301,9 @@ test_conf_defaults(void **state)
 	assert_int_equal(c.scram_iterations, 4096);
 	assert_true(c.c2s_require_tls);
 	assert_string_equal(c.tls_priority, "SECURE128:-VERS-ALL:"
-	    "+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE");
+	    "+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-CIPHER-ALL:+AES-256-GCM:"
+	    "+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"
+	    "%SERVER_PRECEDENCE");
 	assert_int_equal(c.max_stanza_size, 256 * 1024);
 	assert_int_equal(c.negotiation_timeout, 30);
 	assert_int_equal(c.idle_timeout, 600);

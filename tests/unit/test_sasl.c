@@ -346,6 +346,65 @@ test_sasl_scram_unknown_user(void **state)
 	buf_clear(&out);
 }
 
+/* the salt offered to an unknown account, as base64 */
+static void
+fake_salt(const char *user, const char *node, char *out, size_t size)
+{
+	struct sasl	*s;
+	struct buf	 b;
+	char		 first[128];
+	const char	*p;
+
+	buf_init(&b, 0);
+	s = sasl_new(SASL_SCRAM_SHA256);
+	snprintf(first, sizeof(first), "n,,n=%s,r=abc", user);
+	assert_int_equal(step(s, first, &b), SASL_NEED_CREDS);
+	sasl_set_account(s, node, "example.com");
+	buf_reset(&b);
+	assert_int_equal(sasl_set_creds(s, NULL, &b), SASL_CHALLENGE);
+	p = strstr(str(&b), ",s=");
+	assert_non_null(p);
+	snprintf(out, size, "%.*s", (int)strcspn(p + 3, ","), p + 3);
+	sasl_free(s);
+	buf_clear(&b);
+}
+
+/*
+ * The fake salt is keyed on the secret parleyd passes (the same in every
+ * c2s process) and on the normalised account, not on the name as typed.
+ */
+static void
+test_sasl_fake_salt_shared_secret(void **state)
+{
+	static const char	 hex[] = "000102030405060708090a0b0c0d0e0f"
+				    "101112131415161718191a1b1c1d1e1f";
+	static const char	 msg[] = "SHA-256\0alice@example.com";
+	uint8_t			 key[32], mac[SCRAM_KEY_MAX];
+	char			 a[64], b[64];
+	struct buf		 want;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)i;
+	setenv(SASL_SECRET_ENV, "not hex", 1);
+	assert_int_equal(sasl_secret_load(), -1);
+	assert_null(getenv(SASL_SECRET_ENV));
+	setenv(SASL_SECRET_ENV, hex, 1);
+	assert_int_equal(sasl_secret_load(), 0);
+	assert_null(getenv(SASL_SECRET_ENV));
+	fake_salt("Alice", "alice", a, sizeof(a));
+	fake_salt("alice", "alice", b, sizeof(b));
+	assert_string_equal(a, b);
+	scram_hmac(SCRAM_SHA256, key, sizeof(key), msg, sizeof(msg) - 1, mac);
+	buf_init(&want, 0);
+	assert_int_equal(base64_encode(&want, mac, SCRAM_SALT_LEN), 0);
+	assert_string_equal(a, str(&want));
+	buf_clear(&want);
+	fake_salt("bob", "bob", b, sizeof(b));
+	assert_string_not_equal(a, b);
+}
+
 static void
 test_sasl_scram_missing_hash_creds(void **state)
 {
@@ -808,6 +867,7 @@ main(void)
 		cmocka_unit_test(test_sasl_scram_wrong_password),
 		cmocka_unit_test(test_sasl_scram_unknown_user),
 		cmocka_unit_test(test_sasl_scram_missing_hash_creds),
+		cmocka_unit_test(test_sasl_fake_salt_shared_secret),
 		cmocka_unit_test(test_sasl_scram_first_malformed),
 		cmocka_unit_test(test_sasl_scram_first_length_caps),
 		cmocka_unit_test(test_sasl_scram_first_accepted_forms),

@@ -1079,6 +1079,144 @@ test_hibernate(void **state)
 	buf_clear(&a);
 }
 
+/*
+ * URIs built from 'a' (0x61) and '!' (0x21), which agree in their low six
+ * bits: under the old seeded FNV-1a they all fell into one of the 64
+ * buckets whatever the seed, so each new one was compared with all before
+ * it. Keyed, the table must stay near n*n/128 comparisons.
+ */
+static void
+test_ns_table_resists_collisions(void **state)
+{
+	struct rec	*r;
+	struct buf	 in;
+	char		 uri[32];
+	size_t		 n = 2048, i, b;
+
+	(void)state;
+	r = rec_new(1024 * 1024);
+	buf_init(&in, 0);
+	buf_puts(&in, HDR "<message>");
+	for (i = 0; i < n; i++) {
+		for (b = 0; b < 11; b++)
+			uri[b] = (i >> b) & 1 ? 'a' : '!';
+		uri[b] = '\0';
+		buf_printf(&in, "<x xmlns='urn:x:%s'/>", uri);
+	}
+	buf_puts(&in, "</message>");
+	assert_int_equal(xstream_feed(r->st, in.data, in.len), 0);
+	assert_int_equal(r->nels, 1);
+	assert_true(xstream_ns_probes(r->st) < n * n / 16);
+	buf_clear(&in);
+	rec_free(r);
+}
+
+static const struct xstream_name preauth_names[] = {
+	{ "urn:ietf:params:xml:ns:xmpp-sasl", NULL },
+	{ "jabber:client", "iq" },
+	{ NULL, NULL }
+};
+
+/*
+ * Before authentication: an element not in the list fails at its start
+ * tag (its content never arrives here), stanzas are held to the smaller
+ * cap, the tree to the budget, and all streams to the process total.
+ */
+static void
+test_preauth_limits(void **state)
+{
+	struct xstream_preauth	 pa = {
+		preauth_names, SERR_NOT_AUTHORIZED, 1000, 16 * 1024
+	};
+	struct rec		*r;
+	struct buf		 in;
+	int			 i;
+
+	(void)state;
+	r = rec_new(64 * 1024);
+	xstream_preauth(r->st, &pa);
+	assert_int_equal(feeds(r, HDR "<auth xmlns='urn:ietf:params:xml:ns:"
+	    "xmpp-sasl'>=</auth><iq type='get'/>"), 0);
+	assert_int_equal(r->nels, 2);
+	/* refused at the start tag: the element is never finished */
+	assert_int_equal(xstream_feed(r->st, "<message><body>", 15), -1);
+	assert_int_equal(xstream_error(r->st), SERR_NOT_AUTHORIZED);
+	assert_int_equal(r->nels, 2);
+	rec_free(r);
+
+	/* the smaller cap, before authentication only */
+	buf_init(&in, 0);
+	buf_puts(&in, "<iq>");
+	for (i = 0; i < 300; i++)
+		buf_puts(&in, "xxxx");
+	buf_puts(&in, "</iq>");
+	r = rec_new(64 * 1024);
+	xstream_preauth(r->st, &pa);
+	assert_int_equal(xstream_feed(r->st, HDR, strlen(HDR)), 0);
+	assert_int_equal(xstream_feed(r->st, in.data, in.len), -1);
+	assert_int_equal(xstream_error(r->st), SERR_POLICY_VIOLATION);
+	rec_free(r);
+	r = rec_new(64 * 1024);
+	xstream_preauth(r->st, &pa);
+	assert_int_equal(xstream_feed(r->st, HDR, strlen(HDR)), 0);
+	xstream_preauth_end(r->st);
+	assert_int_equal(xstream_preauth_used(), 0);
+	assert_int_equal(xstream_feed(r->st, in.data, in.len), 0);
+	assert_int_equal(xstream_feed(r->st, "<message/>", 10), 0);
+	assert_int_equal(r->nels, 2);
+	rec_free(r);
+
+	/* the tree of many small elements passes the budget first */
+	pa.max_stanza = 64 * 1024;
+	buf_reset(&in);
+	buf_puts(&in, "<iq>");
+	for (i = 0; i < 4000; i++)
+		buf_puts(&in, "<a/>");
+	r = rec_new(64 * 1024);
+	xstream_preauth(r->st, &pa);
+	assert_int_equal(xstream_feed(r->st, HDR, strlen(HDR)), 0);
+	assert_int_equal(xstream_feed(r->st, in.data, in.len), -1);
+	assert_int_equal(xstream_error(r->st), SERR_POLICY_VIOLATION);
+	assert_non_null(strstr(xstream_error_text(r->st), "before auth"));
+	rec_free(r);
+	assert_int_equal(xstream_preauth_used(), 0);
+	buf_clear(&in);
+}
+
+static void
+test_preauth_total(void **state)
+{
+	struct xstream_preauth	 pa = {
+		NULL, SERR_NOT_AUTHORIZED, 8 * 1024, 64 * 1024
+	};
+	struct rec		*r[4];
+	char			 text[6000];
+	int			 i;
+
+	(void)state;
+	memset(text, 'y', sizeof(text));
+	xstream_preauth_total(16 * 1024);
+	for (i = 0; i < 4; i++) {
+		r[i] = rec_new(64 * 1024);
+		xstream_preauth(r[i]->st, &pa);
+		assert_int_equal(xstream_feed(r[i]->st, HDR "<iq>",
+		    strlen(HDR) + 4), 0);
+	}
+	assert_int_equal(xstream_feed(r[0]->st, text, sizeof(text)), 0);
+	assert_int_equal(xstream_feed(r[1]->st, text, sizeof(text)), 0);
+	/* the third would pass the total */
+	assert_int_equal(xstream_feed(r[2]->st, text, sizeof(text)), -1);
+	assert_int_equal(xstream_error(r[2]->st), SERR_RESOURCE_CONSTRAINT);
+	rec_free(r[0]);
+	rec_free(r[2]);
+	/* freed streams give their share back */
+	assert_int_equal(xstream_feed(r[3]->st, text, sizeof(text)), 0);
+	rec_free(r[1]);
+	rec_free(r[3]);
+	assert_int_equal(xstream_preauth_used(), 0);
+	xstream_preauth_total(0);
+}
+
 int
 main(void)
 {
@@ -1106,6 +1244,9 @@ main(void)
 		cmocka_unit_test(test_reset_second_stream),
 		cmocka_unit_test(test_xparse_nested),
 		cmocka_unit_test(test_hibernate),
+		cmocka_unit_test(test_ns_table_resists_collisions),
+		cmocka_unit_test(test_preauth_limits),
+		cmocka_unit_test(test_preauth_total),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

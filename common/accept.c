@@ -1,0 +1,75 @@
+/*
+ * The accept loop of every listener. A listening socket with a pending
+ * connection stays readable while accept fails for want of descriptors,
+ * so the only ways out of a busy loop are to close something or to stop
+ * watching the socket: we stop watching, for ACCEPT_BACKOFF, and the
+ * pending clients wait in the kernel's backlog meanwhile.
+ */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "accept.h"
+#include "log.h"
+#include "util.h"
+
+static void
+accept_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct accept_backoff	*ab = container_of(w, struct accept_backoff,
+				    timer);
+
+	(void)loop;
+	(void)revents;
+	log_info("accepting connections again");
+	ab->pause(false);
+}
+
+void
+accept_backoff_init(struct accept_backoff *ab, struct ev_loop *loop,
+    void (*pause)(bool))
+{
+	ab->loop = loop;
+	ab->pause = pause;
+	ev_timer_init(&ab->timer, accept_timer_cb, ACCEPT_BACKOFF, 0.);
+}
+
+void
+accept_backoff_clear(struct accept_backoff *ab)
+{
+	ev_timer_stop(ab->loop, &ab->timer);
+}
+
+void
+accept_batch(struct accept_backoff *ab, int lfd, const char *addr,
+    unsigned port, void (*fn)(int fd, void *arg), void *arg)
+{
+	int	fd, i;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			fn(fd, arg);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_warn("accept on %s port %u; pausing %.0f s", addr,
+			    port, ACCEPT_BACKOFF);
+			ab->pause(true);
+			/*
+			 * Set again each time: libev leaves a fired
+			 * timer's remaining time (about 0) in it, so a
+			 * plain restart would fire at once and spin.
+			 */
+			ev_timer_stop(ab->loop, &ab->timer);
+			ev_timer_set(&ab->timer, ACCEPT_BACKOFF, 0.);
+			ev_timer_start(ab->loop, &ab->timer);
+		} else
+			log_warn("accept on %s port %u", addr, port);
+		return;
+	}
+}

@@ -1,0 +1,109 @@
+/*
+ * Dropping root and other privileges. The order matters: supplementary
+ * groups and the gid while still root, the uid last, then a check that
+ * root cannot be regained. Landlock (Linux 5.13 and later) is optional:
+ * without it the processes still run as the user, only not read-only.
+ */
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/landlock.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "priv.h"
+
+int
+priv_lookup(const struct conf *c, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	errno = 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_warnx("%s: user \"%s\" does not exist", c->path, c->user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (c->group == NULL)
+		return 0;
+	if ((gr = getgrnam(c->group)) == NULL) {
+		log_warnx("%s: group \"%s\" does not exist", c->path,
+		    c->group);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+static void
+priv_no_writes(void)
+{
+	struct landlock_ruleset_attr	 attr;
+	long				 abi;
+	int				 fd;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 1) {
+		log_debug("no Landlock in this kernel: file writes are not "
+		    "restricted");
+		return;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_SYM;
+#ifdef LANDLOCK_ACCESS_FS_REFER
+	if (abi >= 2)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+#endif
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+	if (abi >= 3)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+	/* no rule: what the ruleset handles is refused everywhere */
+	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &attr,
+	    sizeof(attr), 0)) == -1) {
+		log_warn("landlock_create_ruleset");
+		return;
+	}
+	if (syscall(SYS_landlock_restrict_self, fd, 0) == -1)
+		log_warn("landlock_restrict_self");
+	else
+		log_debug("landlock: file writes refused");
+	close(fd);
+}
+
+void
+priv_drop(const struct conf *c, bool no_writes)
+{
+	uid_t	uid;
+	gid_t	gid;
+
+	if (geteuid() == 0 && c->user != NULL) {
+		if (priv_lookup(c, &uid, &gid) == -1)
+			fatalx("cannot drop root");
+		if (setgroups(1, &gid) == -1 ||
+		    setresgid(gid, gid, gid) == -1 ||
+		    setresuid(uid, uid, uid) == -1)
+			fatal("dropping root to %s", c->user);
+		if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
+			fatalx("%s: root could be regained", __func__);
+		log_debug("running as %s (uid %ld, gid %ld)", c->user,
+		    (long)uid, (long)gid);
+	}
+	/* nothing we exec (we exec nothing) may gain privileges */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl PR_SET_NO_NEW_PRIVS");
+	if (no_writes)
+		priv_no_writes();
+}

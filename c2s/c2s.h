@@ -14,6 +14,7 @@
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/link.h"
+#include "../common/rlink.h"
 #include "../common/tls.h"
 #include "../common/transport.h"
 #include "../common/xmlstream.h"
@@ -89,7 +90,7 @@ struct c2s {
 	int			 instance;
 	struct tls_ctx		 tls;
 	struct link		*up;		/* router; NULL while down */
-	ev_timer		 reconnect;
+	struct rlink		 uplink;	/* keeps up */
 	struct map		*streams;	/* sid -> stream */
 	uint64_t		 next_sid;
 	struct listener		*listeners;

@@ -114,15 +114,14 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			register_result(st, err);
 		return 0;
 	default:
-		log_warnx("router sent unexpected %s", link_msg_name(h->type));
-		return -1;
+		return rlink_unexpected(h);
 	}
 }
 
 bool
 uplink_up(void)
 {
-	return c2s.up != NULL && !c2s.up->failed;
+	return rlink_ok(c2s.up);
 }
 
 static int

@@ -74,3 +74,16 @@ rlink_start(struct rlink *rl)
 	rl->warned = false;
 	ctimer_start(&rl->retry, 0);
 }
+
+bool
+rlink_ok(const struct link *l)
+{
+	return l != NULL && !l->failed;
+}
+
+int
+rlink_unexpected(const struct link_hdr *h)
+{
+	log_warnx("router sent unexpected %s", link_msg_name(h->type));
+	return -1;
+}

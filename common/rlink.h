@@ -39,5 +39,9 @@ struct rlink {
 
 /* the first attempt, now (from the loop: the clock fires it) */
 void	rlink_start(struct rlink *);
+/* the owner's link can take frames: connected and not failed */
+bool	rlink_ok(const struct link *);
+/* on_frame's answer to a frame type it does not take: logs, fails it */
+int	rlink_unexpected(const struct link_hdr *);
 
 #endif

@@ -36,15 +36,14 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		out_stanza(to, from, ls.xml, ls.xlen);
 		return 0;
 	default:
-		log_warnx("router sent unexpected %s", link_msg_name(h->type));
-		return -1;
+		return rlink_unexpected(h);
 	}
 }
 
 bool
 uplink_up(void)
 {
-	return s2s.up != NULL && !s2s.up->failed;
+	return rlink_ok(s2s.up);
 }
 
 static void

@@ -26,6 +26,9 @@
 			"xmlns='urn:xmpp:features:dialback'/>" \
 			"</stream:features>"
 
+#define DB_VALID	"<db:result from='remote.test' to='" SCN_HOST \
+			"' type='valid'/>"
+
 /* a stanza for remote.test, resolved to an address that never answers */
 static struct conn *
 start_out(void)
@@ -41,6 +44,15 @@ start_out(void)
 	assert_non_null(c);
 	assert_int_equal(c->state, CS_CONNECTING);
 	return c;
+}
+
+/* the receiving server says valid: the queue goes out, nothing bounces */
+static void
+dialback_valid(struct conn *c)
+{
+	scn_send(&c->tp, DB_VALID);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	assert_int_equal(scn_up.stanzas, 0);
 }
 
 /* the one queued stanza went back to its sender with cond */
@@ -135,10 +147,7 @@ test_external_refused_then_dialback(void **state)
 	    "dialback'/></stream:features>");
 	assert_null(strstr(tp_mem_output(&c2->tp), "EXTERNAL"));
 	assert_non_null(strstr(tp_mem_output(&c2->tp), "<db:result "));
-	scn_send(&c2->tp, "<db:result from='remote.test' to='" SCN_HOST
-	    "' type='valid'/>");
-	assert_non_null(strstr(tp_mem_output(&c2->tp), "<body>hi</body>"));
-	assert_int_equal(scn_up.stanzas, 0);
+	dialback_valid(c2);
 	scn_s2s_teardown();
 }
 
@@ -184,10 +193,7 @@ test_srv_failover_to_the_next_target(void **state)
 	tp_mem_connected(&c->tp, 0);
 	scn_run();
 	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
-	scn_send(&c->tp, "<db:result from='remote.test' to='" SCN_HOST
-	    "' type='valid'/>");
-	assert_non_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
-	assert_int_equal(scn_up.stanzas, 0);
+	dialback_valid(c);
 	scn_s2s_teardown();
 }
 
@@ -253,9 +259,6 @@ test_incoming_stanza_before_auth(void **state)
 }
 
 /* ---- dialback invalid and timeouts (XEP-0220) ------------------------ */
-
-#define DB_VALID	"<db:result from='remote.test' to='" SCN_HOST \
-			"' type='valid'/>"
 
 /* the stream to remote.test up to our db:result, the message queued */
 static struct conn *

@@ -15,6 +15,7 @@
 #include "../common/conf.h"
 #include "../common/link.h"
 #include "../common/peer.h"
+#include "../common/rlink.h"
 #include "../common/tls.h"
 #include "../common/transport.h"
 #include "../common/xmlstream.h"
@@ -90,7 +91,7 @@ struct c2s {
 	int			 instance;
 	struct tls_ctx		 tls;
 	struct link		*up;		/* router; NULL while down */
-	ev_timer		 reconnect;
+	struct rlink		 uplink;	/* keeps up */
 	struct map		*streams;	/* sid -> stream */
 	uint64_t		 next_sid;
 	struct listener		*listeners;

@@ -617,6 +617,17 @@ stream_on_element(void *ctx, struct xnode *el, struct arena *a)
 		if (register_element(st, el, a) == 0)
 			return;
 		break;
+	case ST_AUTH_WAIT:
+		/*
+		 * RFC 6120 6.4.5: the client may abort while we look its
+		 * credentials up; the late answer then finds no exchange.
+		 */
+		if (strcmp(el->ns, NS_SASL) == 0 &&
+		    strcmp(el->name, "abort") == 0) {
+			(void)auth_element(st, el);
+			return;
+		}
+		break;
 	case ST_AUTHED:
 	case ST_BOUND:
 		switch (bind_element(st, el, a)) {

@@ -18,8 +18,6 @@
 #include "../common/util.h"
 #include "c2s.h"
 
-#define UPLINK_RETRY	0.5	/* seconds between connection attempts */
-
 static uint32_t	uplink_next_req;	/* LINK_AUTH_GET request ids */
 
 /*
@@ -41,10 +39,8 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	uint32_t		 u32, req;
 	char			 jid[JID_STR_MAX + 1];
 
+	(void)l;
 	(void)ctx;
-	if (!l->hello_heard)
-		return link_hello_recv(l, h, payload,
-		    LINK_ROLE_BIT(LINK_ROLE_ROUTER), LINK_ROLE_C2S);
 	link_in_init(&in, payload, h->len);
 	st = stream_find(h->sid);
 	switch (h->type) {
@@ -118,15 +114,14 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			register_result(st, err);
 		return 0;
 	default:
-		log_warnx("router sent unexpected %s", link_msg_name(h->type));
-		return -1;
+		return rlink_unexpected(h);
 	}
 }
 
 bool
 uplink_up(void)
 {
-	return c2s.up != NULL && !c2s.up->failed;
+	return rlink_ok(c2s.up);
 }
 
 static int
@@ -193,47 +188,23 @@ uplink_fail_pending(void)
 }
 
 static void
-uplink_closed(struct link *l, const char *why, void *ctx)
+uplink_lost(struct rlink *rl, struct link *l)
 {
+	(void)rl;
 	(void)l;
-	(void)ctx;
-	log_warnx("router link lost: %s; reconnecting", why);
 	c2s.up = NULL;
 	uplink_fail_pending();
 	/* nothing to wait for: paused streams read (and are refused) */
 	stream_resume_all();
-	ev_timer_start(c2s.loop, &c2s.reconnect);
 }
 
 static void
-uplink_drained(struct link *l, void *ctx)
+uplink_connected(struct rlink *rl, struct link *l)
 {
-	(void)l;
-	(void)ctx;
-	stream_resume_all();
-}
+	static bool	accepting;
 
-static void
-uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	int		 fd;
-	static bool	 warned, accepting;
-
-	(void)revents;
-	if ((fd = unix_connect(c2s.conf.rundir, "router.sock")) == -1) {
-		if (!warned)
-			log_info("waiting for the router at %s/router.sock: %s",
-			    c2s.conf.rundir, strerror(errno));
-		warned = true;
-		return;
-	}
-	warned = false;
-	ev_timer_stop(loop, w);
-	c2s.up = link_new(loop, fd, "router", c2s.conf.link_queue_max,
-	    uplink_frame, uplink_closed, NULL);
-	c2s.up->on_drain = uplink_drained;
-	link_hello(c2s.up, LINK_ROLE_C2S, (uint32_t)c2s.instance);
-	log_info("connected to the router");
+	(void)rl;
+	c2s.up = l;
 	/*
 	 * Clients are accepted from the first connection on: before it no
 	 * login could succeed. After a router restart the listeners stay
@@ -249,8 +220,18 @@ uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void
 uplink_start(void)
 {
-	ev_timer_init(&c2s.reconnect, uplink_connect_cb, 0., UPLINK_RETRY);
-	ev_timer_start(c2s.loop, &c2s.reconnect);
+	struct rlink	*rl = &c2s.uplink;
+
+	rl->loop = c2s.loop;
+	rl->rundir = c2s.conf.rundir;
+	rl->queue_max = c2s.conf.link_queue_max;
+	rl->role = LINK_ROLE_C2S;
+	rl->instance = (uint32_t)c2s.instance;
+	rl->on_frame = uplink_frame;
+	rl->on_up = uplink_connected;
+	rl->on_lost = uplink_lost;
+	rl->on_drain = stream_resume_all;
+	rlink_start(rl);
 }
 
 void

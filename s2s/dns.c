@@ -24,6 +24,12 @@ struct dns_watch {
 
 static ares_channel	channel;
 static struct dns_watch	watches[DNS_WATCH_MAX];
+/*
+ * Not a ctimer on the process clock (docs/internals.md, "Clock"): c-ares
+ * reads its own monotonic clock, both in ares_timeout() and when
+ * ares_process_fd() decides which queries timed out, so this timer only
+ * wakes it on real time; a fake clock could not make it expire anything.
+ */
 static ev_timer		dns_timer;
 
 static void

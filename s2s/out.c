@@ -224,6 +224,9 @@ out_fail(struct out *o, enum stanza_err cond)
 	o->reached = false;
 	if (o->c != NULL) {
 		o->c->o = NULL;
+		/* RFC 6120 4.4: we end our stream; the peer did nothing wrong */
+		if (o->c->header_sent)
+			conn_puts(o->c, "</stream:stream>");
 		conn_close(o->c);
 		o->c = NULL;
 	}

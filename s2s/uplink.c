@@ -15,8 +15,6 @@
 #include "../common/util.h"
 #include "s2s.h"
 
-#define UPLINK_RETRY	0.5	/* seconds between connection attempts */
-
 static int
 uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
     void *ctx)
@@ -25,10 +23,8 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	struct link_stanza ls;
 	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
 
+	(void)l;
 	(void)ctx;
-	if (!l->hello_heard)
-		return link_hello_recv(l, h, payload,
-		    LINK_ROLE_BIT(LINK_ROLE_ROUTER), LINK_ROLE_S2S);
 	link_in_init(&in, payload, h->len);
 	switch (h->type) {
 	case LINK_STANZA:
@@ -40,58 +36,31 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		out_stanza(to, from, ls.xml, ls.xlen);
 		return 0;
 	default:
-		log_warnx("router sent unexpected %s", link_msg_name(h->type));
-		return -1;
+		return rlink_unexpected(h);
 	}
 }
 
 bool
 uplink_up(void)
 {
-	return s2s.up != NULL && !s2s.up->failed;
+	return rlink_ok(s2s.up);
 }
 
 static void
-uplink_closed(struct link *l, const char *why, void *ctx)
+uplink_lost(struct rlink *rl, struct link *l)
 {
+	(void)rl;
 	(void)l;
-	(void)ctx;
-	log_warnx("router link lost: %s; reconnecting", why);
 	s2s.up = NULL;
 	/* paused streams read again (their stanzas are held) */
 	in_resume_all();
-	ev_timer_start(s2s.loop, &s2s.reconnect);
 }
 
 static void
-uplink_drained(struct link *l, void *ctx)
+uplink_connected(struct rlink *rl, struct link *l)
 {
-	(void)l;
-	(void)ctx;
-	in_resume_all();
-}
-
-static void
-uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	int		 fd;
-	static bool	 warned;
-
-	(void)revents;
-	if ((fd = unix_connect(s2s.conf.rundir, "router.sock")) == -1) {
-		if (!warned)
-			log_info("waiting for the router at %s/router.sock: %s",
-			    s2s.conf.rundir, strerror(errno));
-		warned = true;
-		return;
-	}
-	warned = false;
-	ev_timer_stop(loop, w);
-	s2s.up = link_new(loop, fd, "router", s2s.conf.link_queue_max,
-	    uplink_frame, uplink_closed, NULL);
-	s2s.up->on_drain = uplink_drained;
-	link_hello(s2s.up, LINK_ROLE_S2S, 0);
-	log_info("connected to the router");
+	(void)rl;
+	s2s.up = l;
 	/* servers are accepted once stanzas can go somewhere */
 	listen_pause(false);
 	in_release_held();
@@ -100,8 +69,18 @@ uplink_connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void
 uplink_start(void)
 {
-	ev_timer_init(&s2s.reconnect, uplink_connect_cb, 0., UPLINK_RETRY);
-	ev_timer_start(s2s.loop, &s2s.reconnect);
+	struct rlink	*rl = &s2s.uplink;
+
+	rl->loop = s2s.loop;
+	rl->rundir = s2s.conf.rundir;
+	rl->queue_max = s2s.conf.link_queue_max;
+	rl->role = LINK_ROLE_S2S;
+	rl->instance = 0;
+	rl->on_frame = uplink_frame;
+	rl->on_up = uplink_connected;
+	rl->on_lost = uplink_lost;
+	rl->on_drain = in_resume_all;
+	rlink_start(rl);
 }
 
 int

@@ -664,7 +664,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	/* the router: connected already (a reconnect) or now */
 	if (!uplink_up()) {
-		ev_feed_event(c2s.loop, &c2s.reconnect, EV_TIMER);
+		ev_feed_event(c2s.loop, &c2s.uplink.retry.w, EV_TIMER);
 		ev_run(c2s.loop, EVRUN_NOWAIT);
 	}
 	FUZZ_CHECK(uplink_up(), "c2s did not connect");

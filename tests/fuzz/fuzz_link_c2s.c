@@ -233,7 +233,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	 * again already; if not, its timer fires now, not in half a second.
 	 */
 	if (!uplink_up()) {
-		ev_feed_event(c2s.loop, &c2s.reconnect, EV_TIMER);
+		ev_feed_event(c2s.loop, &c2s.uplink.retry.w, EV_TIMER);
 		ev_run(c2s.loop, EVRUN_NOWAIT);
 	}
 	FUZZ_CHECK(uplink_up(), "c2s did not connect");

@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	 * again already; if not, its timer fires now, not in half a second.
 	 */
 	if (!uplink_up()) {
-		ev_feed_event(s2s.loop, &s2s.reconnect, EV_TIMER);
+		ev_feed_event(s2s.loop, &s2s.uplink.retry.w, EV_TIMER);
 		ev_run(s2s.loop, EVRUN_NOWAIT);
 	}
 	FUZZ_CHECK(uplink_up(), "s2s did not connect");

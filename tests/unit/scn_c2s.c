@@ -11,11 +11,14 @@
 #include <cmocka.h>
 
 #include "../../common/map.h"
+#include "../../common/scram.h"
 #include "../../common/util.h"
 #include "scn_c2s.h"
 
 struct c2s		c2s;
 struct scn_router	scn_router;
+
+static int			scn_runs;	/* scenarios set up so far */
 
 static struct conf_host		scn_hosts[1];
 static struct conf_listen	scn_cl = { .addr = "::1", .port = 5222 };
@@ -86,7 +89,11 @@ scn_c2s_setup(void)
 	memset(&c2s, 0, sizeof(c2s));
 	memset(&scn_router, 0, sizeof(scn_router));
 	scn_router.up = true;
-	clock_fake_start(SCN_WALL);
+	/*
+	 * A day after the last scenario: what c2s/limits.c remembers per
+	 * address (failed logins per 10 minutes) has lapsed by then.
+	 */
+	clock_fake_start(SCN_WALL + 86400.0 * scn_runs++);
 	tp_use_memory(true);
 	scn_hosts[0].name = SCN_HOST;
 	scn_hosts[0].allow_register = true;
@@ -163,6 +170,20 @@ scn_c2s_bound(const char *node, const char *resource)
 	assert_int_equal(st->state, ST_BOUND);
 	tp_mem_output_reset(&st->tp);
 	return st;
+}
+
+void
+scn_router_creds(struct stream *st, const char *password)
+{
+	struct scram_creds	creds;
+
+	memset(&creds, 0, sizeof(creds));
+	if (password != NULL)
+		assert_int_equal(scram_creds_make(&creds, password,
+		    (uint32_t)c2s.conf.scram_iterations), 0);
+	auth_creds(st, password != NULL ? 0 : 1, &creds);
+	explicit_bzero(&creds, sizeof(creds));
+	scn_run();
 }
 
 bool

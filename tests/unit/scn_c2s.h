@@ -41,7 +41,12 @@ struct scn_router {
 };
 extern struct scn_router	scn_router;
 
-/* a c2s on the fake clock, c2s-require-tls off, SCN_HOST its one host */
+/*
+ * A c2s on the fake clock, c2s-require-tls off, SCN_HOST its one host.
+ * Each setup starts the clock a day after the previous one, so that what
+ * c2s/limits.c remembers of the (one, "unknown") client address has
+ * lapsed.
+ */
 void		 scn_c2s_setup(void);
 /* every stream killed and reaped, the globals freed */
 void		 scn_c2s_teardown(void);
@@ -53,6 +58,12 @@ struct stream	*scn_c2s_accept(void);
  * router having said yes. The output so far is forgotten.
  */
 struct stream	*scn_c2s_bound(const char *node, const char *resource);
+/*
+ * The router answers the stream's AUTH_GET (the recorder saw it): the
+ * account's SCRAM credentials made from password, or with password NULL
+ * "no such account"; then the loop runs.
+ */
+void		 scn_router_creds(struct stream *, const char *password);
 /* the stream is in the table / not yet freed */
 bool		 scn_c2s_alive(uint64_t sid);
 

@@ -223,6 +223,220 @@ test_congested_uplink_pauses_until_it_drains(void **state)
 	scn_c2s_teardown();
 }
 
+/* ---- SASL: retries, their limit, the address's limit, <abort/> ------- */
+
+#define NS_SASL_Q	"xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"
+#define PLAIN_AUTH(b64)	"<auth " NS_SASL_Q " mechanism='PLAIN'>" b64 "</auth>"
+#define PLAIN_RIGHT	PLAIN_AUTH("AGp1bGlldABzZWNyZXQ=")	/* juliet secret */
+#define PLAIN_WRONG	PLAIN_AUTH("AGp1bGlldAB3cm9uZw==")	/* juliet wrong */
+#define NOT_AUTHORIZED	"<failure " NS_SASL_Q "><not-authorized/></failure>"
+
+/* a client on a stream that TLS protects (PLAIN is offered), at features */
+static struct stream *
+sasl_stream(void)
+{
+	struct stream	*st = scn_c2s_accept();
+
+	st->tls_on = true;	/* as if STARTTLS had run */
+	scn_send(&st->tp, SCN_HEADER);
+	assert_non_null(strstr(tp_mem_output(&st->tp),
+	    "<mechanism>PLAIN</mechanism>"));
+	return st;
+}
+
+/* one PLAIN attempt, the router holding password "secret" for juliet */
+static void
+sasl_try(struct stream *st, const char *auth)
+{
+	int	gets = scn_router.auth_gets;
+
+	tp_mem_output_reset(&st->tp);
+	scn_send(&st->tp, auth);
+	assert_int_equal(scn_router.auth_gets, gets + 1);
+	assert_string_equal(scn_router.last_node, "juliet");
+	assert_int_equal(st->state, ST_AUTH_WAIT);
+	scn_router_creds(st, "secret");
+}
+
+/* RFC 6120 6.4.5: a wrong password is not-authorized; the client retries */
+static void
+test_sasl_wrong_password_then_retry(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+
+	(void)state;
+	scn_c2s_setup();
+	st = sasl_stream();
+	sid = st->sid;
+	sasl_try(st, PLAIN_WRONG);
+	assert_non_null(strstr(tp_mem_output(&st->tp), NOT_AUTHORIZED));
+	assert_null(strstr(tp_mem_output(&st->tp), "<stream:error>"));
+	assert_false(st->authed);
+	assert_int_equal(st->state, ST_FEATURES);
+	sasl_try(st, PLAIN_WRONG);
+	assert_non_null(strstr(tp_mem_output(&st->tp), NOT_AUTHORIZED));
+	/* the auth-retries-th attempt still counts: it is right */
+	sasl_try(st, PLAIN_RIGHT);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<success "));
+	assert_true(st->authed);
+	assert_true(scn_c2s_alive(sid));
+	scn_c2s_teardown();
+}
+
+/* an unknown account looks like a wrong password (no account probing) */
+static void
+test_sasl_unknown_account_is_not_authorized(void **state)
+{
+	struct stream	*st;
+
+	(void)state;
+	scn_c2s_setup();
+	st = sasl_stream();
+	scn_send(&st->tp, PLAIN_RIGHT);
+	assert_int_equal(scn_router.auth_gets, 1);
+	scn_router_creds(st, NULL);
+	assert_non_null(strstr(tp_mem_output(&st->tp), NOT_AUTHORIZED));
+	assert_false(st->authed);
+	scn_c2s_teardown();
+}
+
+/*
+ * RFC 6120 6.4.5 lets the server limit retries (auth-retries): the last
+ * failure is answered, then the stream ends with policy-violation.
+ */
+static void
+test_sasl_retry_limit_closes_the_stream(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+	int		 i;
+	const char	*out;
+
+	(void)state;
+	scn_c2s_setup();
+	st = sasl_stream();
+	sid = st->sid;
+	for (i = 1; i < c2s.conf.auth_retries; i++) {
+		sasl_try(st, PLAIN_WRONG);
+		assert_non_null(strstr(tp_mem_output(&st->tp),
+		    NOT_AUTHORIZED));
+		assert_true(scn_c2s_alive(sid));
+	}
+	sasl_try(st, PLAIN_WRONG);
+	out = tp_mem_output(&st->tp);
+	assert_non_null(strstr(out, NOT_AUTHORIZED));
+	assert_non_null(strstr(out, "<policy-violation "));
+	/* the failure first, then the stream error */
+	assert_true(strstr(out, NOT_AUTHORIZED) < strstr(out,
+	    "<policy-violation "));
+	assert_true(tp_mem_shut(&st->tp));
+	assert_false(scn_c2s_alive(sid));
+	scn_c2s_teardown();
+}
+
+/*
+ * auth-fail-max: failures from one address, over any number of streams,
+ * within 10 minutes; then its logins get temporary-auth-failure without
+ * a lookup, until the window has passed.
+ */
+static void
+test_auth_fail_max_throttles_the_address(void **state)
+{
+	struct stream	*st;
+	int		 gets;
+
+	(void)state;
+	scn_c2s_setup();
+	c2s.conf.auth_fail_max = 2;
+	st = sasl_stream();
+	sasl_try(st, PLAIN_WRONG);
+	stream_close(st);
+	st = sasl_stream();
+	sasl_try(st, PLAIN_WRONG);
+	/* a third stream from the address: refused before any lookup */
+	st = sasl_stream();
+	gets = scn_router.auth_gets;
+	tp_mem_output_reset(&st->tp);
+	scn_send(&st->tp, PLAIN_RIGHT);
+	assert_int_equal(scn_router.auth_gets, gets);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<failure "
+	    NS_SASL_Q "><temporary-auth-failure/></failure>"));
+	assert_false(st->authed);
+	/* the refusal itself is no failure of the client's */
+	scn_advance(599);
+	st = sasl_stream();
+	tp_mem_output_reset(&st->tp);
+	scn_send(&st->tp, PLAIN_RIGHT);
+	assert_int_equal(scn_router.auth_gets, gets);
+	/* the window passed: a lookup again, and the right password works */
+	scn_advance(1.01);
+	st = sasl_stream();
+	sasl_try(st, PLAIN_RIGHT);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<success "));
+	scn_c2s_teardown();
+}
+
+/*
+ * RFC 6120 6.4.5: <abort/> while the credentials are looked up gets
+ * <failure><aborted/></failure>, not a stream error; the late answer
+ * authenticates nothing.
+ */
+static void
+test_sasl_abort_during_the_lookup(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+
+	(void)state;
+	scn_c2s_setup();
+	st = sasl_stream();
+	sid = st->sid;
+	scn_send(&st->tp, PLAIN_RIGHT);
+	assert_int_equal(st->state, ST_AUTH_WAIT);
+	tp_mem_output_reset(&st->tp);
+	scn_send(&st->tp, "<abort " NS_SASL_Q "/>");
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<failure " NS_SASL_Q
+	    "><aborted/></failure>"));
+	assert_null(strstr(tp_mem_output(&st->tp), "<stream:error>"));
+	assert_true(scn_c2s_alive(sid));
+	assert_int_equal(st->state, ST_FEATURES);
+	tp_mem_output_reset(&st->tp);
+	scn_router_creds(st, "secret");
+	assert_null(strstr(tp_mem_output(&st->tp), "<success "));
+	assert_false(st->authed);
+	/* and SASL starts again from the beginning */
+	sasl_try(st, PLAIN_RIGHT);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<success "));
+	scn_c2s_teardown();
+}
+
+/* aborts count towards auth-retries: each one was a guess */
+static void
+test_sasl_aborts_count_towards_the_limit(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+	int		 i;
+
+	(void)state;
+	scn_c2s_setup();
+	st = sasl_stream();
+	sid = st->sid;
+	for (i = 0; i < c2s.conf.auth_retries; i++) {
+		assert_true(scn_c2s_alive(sid));
+		scn_send(&st->tp, "<auth " NS_SASL_Q
+		    " mechanism='SCRAM-SHA-1'/>");
+		assert_non_null(strstr(tp_mem_output(&st->tp),
+		    "<challenge "));
+		scn_send(&st->tp, "<abort " NS_SASL_Q "/>");
+	}
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<aborted/>"));
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<policy-violation "));
+	assert_false(scn_c2s_alive(sid));
+	scn_c2s_teardown();
+}
+
 int
 main(void)
 {
@@ -236,6 +450,12 @@ main(void)
 		cmocka_unit_test(test_idle_timeout_counts_from_the_last_read),
 		cmocka_unit_test(test_stanza_rate_holds_and_releases_in_order),
 		cmocka_unit_test(test_congested_uplink_pauses_until_it_drains),
+		cmocka_unit_test(test_sasl_wrong_password_then_retry),
+		cmocka_unit_test(test_sasl_unknown_account_is_not_authorized),
+		cmocka_unit_test(test_sasl_retry_limit_closes_the_stream),
+		cmocka_unit_test(test_auth_fail_max_throttles_the_address),
+		cmocka_unit_test(test_sasl_abort_during_the_lookup),
+		cmocka_unit_test(test_sasl_aborts_count_towards_the_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

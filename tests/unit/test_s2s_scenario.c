@@ -26,6 +26,9 @@
 			"xmlns='urn:xmpp:features:dialback'/>" \
 			"</stream:features>"
 
+#define DB_VALID	"<db:result from='remote.test' to='" SCN_HOST \
+			"' type='valid'/>"
+
 /* a stanza for remote.test, resolved to an address that never answers */
 static struct conn *
 start_out(void)
@@ -43,25 +46,40 @@ start_out(void)
 	return c;
 }
 
+/* the receiving server says valid: the queue goes out, nothing bounces */
+static void
+dialback_valid(struct conn *c)
+{
+	scn_send(&c->tp, DB_VALID);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	assert_int_equal(scn_up.stanzas, 0);
+}
+
+/* the one queued stanza went back to its sender with cond */
+static void
+assert_bounced(const char *cond)
+{
+	const char	*log = buf_cstr(&scn_up.log);
+
+	assert_int_equal(scn_up.stanzas, 1);
+	/* back to the sender, from the address it was sent to */
+	assert_non_null(strstr(log,
+	    "juliet@example.org/balcony romeo@remote.test "));
+	assert_non_null(strstr(log, "type='error'"));
+	assert_non_null(strstr(log, cond));
+}
+
 /* RFC 6120 8.3.3.16: no stream in s2s-connect-timeout, the queue bounces */
 static void
 test_connect_timeout_bounces_the_queue(void **state)
 {
-	const char	*log;
-
 	(void)state;
 	scn_s2s_setup();
 	(void)start_out();
 	scn_advance(s2s.conf.s2s_connect_timeout - 0.01);
 	assert_int_equal(scn_up.stanzas, 0);
 	scn_advance(0.02);
-	assert_int_equal(scn_up.stanzas, 1);
-	log = buf_cstr(&scn_up.log);
-	/* back to the sender, from the address it was sent to */
-	assert_non_null(strstr(log,
-	    "juliet@example.org/balcony romeo@remote.test "));
-	assert_non_null(strstr(log, "type='error'"));
-	assert_non_null(strstr(log, "<remote-server-not-found "));
+	assert_bounced("<remote-server-not-found ");
 	assert_null(scn_s2s_out(PAIR));
 	scn_s2s_teardown();
 }
@@ -129,10 +147,7 @@ test_external_refused_then_dialback(void **state)
 	    "dialback'/></stream:features>");
 	assert_null(strstr(tp_mem_output(&c2->tp), "EXTERNAL"));
 	assert_non_null(strstr(tp_mem_output(&c2->tp), "<db:result "));
-	scn_send(&c2->tp, "<db:result from='remote.test' to='" SCN_HOST
-	    "' type='valid'/>");
-	assert_non_null(strstr(tp_mem_output(&c2->tp), "<body>hi</body>"));
-	assert_int_equal(scn_up.stanzas, 0);
+	dialback_valid(c2);
 	scn_s2s_teardown();
 }
 
@@ -178,10 +193,7 @@ test_srv_failover_to_the_next_target(void **state)
 	tp_mem_connected(&c->tp, 0);
 	scn_run();
 	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
-	scn_send(&c->tp, "<db:result from='remote.test' to='" SCN_HOST
-	    "' type='valid'/>");
-	assert_non_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
-	assert_int_equal(scn_up.stanzas, 0);
+	dialback_valid(c);
 	scn_s2s_teardown();
 }
 
@@ -246,6 +258,163 @@ test_incoming_stanza_before_auth(void **state)
 	scn_s2s_teardown();
 }
 
+/* ---- dialback invalid and timeouts (XEP-0220) ------------------------ */
+
+/* the stream to remote.test up to our db:result, the message queued */
+static struct conn *
+out_at_dialback(void)
+{
+	struct conn	*c = start_out();
+
+	tp_mem_connected(&c->tp, 0);
+	scn_run();
+	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	assert_int_equal(c->state, CS_DIALBACK);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<db:result "));
+	return c;
+}
+
+/*
+ * XEP-0220 2.1.2: the receiving server answers type='invalid': nothing
+ * queued goes out on that stream, each stanza bounces, the stream ends.
+ */
+static void
+test_dialback_invalid_bounces_the_queue(void **state)
+{
+	struct conn	*c;
+	uint64_t	 id;
+
+	(void)state;
+	scn_s2s_setup();
+	c = out_at_dialback();
+	id = c->id;
+	scn_send(&c->tp, "<db:result from='remote.test' to='" SCN_HOST
+	    "' type='invalid'/>");
+	assert_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	assert_non_null(strstr(tp_mem_output(&c->tp), "</stream:stream>"));
+	assert_true(tp_mem_shut(&c->tp));
+	assert_null(conn_find(id));
+	assert_bounced("<remote-server-not-found ");
+	/* the pair is forgotten: the next stanza starts over */
+	assert_null(scn_s2s_out(PAIR));
+	scn_s2s_teardown();
+}
+
+/* XEP-0220 2.1.2: no answer to our db:result by the deadline */
+static void
+test_dialback_result_timeout_bounces_the_queue(void **state)
+{
+	struct conn	*c;
+	uint64_t	 id;
+
+	(void)state;
+	scn_s2s_setup();
+	c = out_at_dialback();
+	id = c->id;
+	/* the deadline counts from the first attempt, not the stream */
+	scn_advance(s2s.conf.s2s_connect_timeout - 0.01);
+	assert_int_equal(scn_up.stanzas, 0);
+	assert_non_null(conn_find(id));
+	scn_advance(0.02);
+	/* the server was reached: a timeout, not "not found" */
+	assert_bounced("<remote-server-timeout ");
+	assert_null(strstr(tp_mem_output(&c->tp), "<body>hi</body>"));
+	assert_non_null(strstr(tp_mem_output(&c->tp), "</stream:stream>"));
+	assert_null(conn_find(id));
+	/* a late answer finds nothing */
+	scn_send(&c->tp, DB_VALID);
+	assert_int_equal(scn_up.stanzas, 1);
+	scn_s2s_teardown();
+}
+
+/*
+ * An incoming stream from remote.test asks for dialback; we, the
+ * receiving server, ask remote.test's authoritative server over a
+ * stream of our own. Returns the incoming stream; *auth the outgoing
+ * one, with our db:verify written.
+ */
+static struct conn *
+in_dialback(struct conn **auth)
+{
+	struct conn	*in, *out;
+
+	in = scn_s2s_accept();
+	scn_send(&in->tp, PEER_HEADER);
+	scn_dns_script("remote.test", NULL, 0, "192.0.2.1");
+	scn_send(&in->tp, "<db:result from='remote.test' to='" SCN_HOST
+	    "'>0123456789abcdef</db:result>");
+	assert_int_equal(scn_dns_answer(), 2);
+	out = scn_s2s_out(PAIR);
+	assert_non_null(out);
+	tp_mem_connected(&out->tp, 0);
+	scn_run();
+	scn_send(&out->tp, PEER_HEADER PEER_FEATURES);
+	assert_non_null(strstr(tp_mem_output(&out->tp), "<db:verify from='"
+	    SCN_HOST "' to='remote.test' id='"));
+	assert_non_null(strstr(tp_mem_output(&out->tp),
+	    ">0123456789abcdef</db:verify>"));
+	*auth = out;
+	return in;
+}
+
+/*
+ * XEP-0220 2.1.3/2.1.4: the authoritative server says type='invalid':
+ * the incoming stream is told so, and what it then sends for that
+ * domain is refused (RFC 6120 4.9.3.12), nothing reaching the router.
+ */
+static void
+test_dialback_verify_invalid_refuses_the_peer(void **state)
+{
+	struct conn	*in, *out;
+	char		 el[256];
+	const char	*id;
+
+	(void)state;
+	scn_s2s_setup();
+	in = in_dialback(&out);
+	id = strstr(tp_mem_output(&in->tp), " id='");
+	assert_non_null(id);
+	snprintf(el, sizeof(el), "<db:verify from='remote.test' to='"
+	    SCN_HOST "' id='%.*s' type='invalid'/>",
+	    (int)strcspn(id + 5, "'"), id + 5);
+	scn_send(&out->tp, el);
+	assert_non_null(strstr(tp_mem_output(&in->tp), "<db:result from='"
+	    SCN_HOST "' to='remote.test' type='invalid'/>"));
+	scn_send(&in->tp, "<message from='romeo@remote.test' "
+	    "to='juliet@example.org'><body>x</body></message>");
+	assert_non_null(strstr(tp_mem_output(&in->tp), "<not-authorized "));
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_s2s_teardown();
+}
+
+/*
+ * No answer to our db:verify by the deadline: the incoming stream is
+ * not authorized (XEP-0220: the receiving server could not verify) and
+ * its stanzas never reach the router.
+ */
+static void
+test_dialback_verify_timeout(void **state)
+{
+	struct conn	*in, *out;
+	uint64_t	 out_id;
+
+	(void)state;
+	scn_s2s_setup();
+	in = in_dialback(&out);
+	out_id = out->id;
+	scn_advance(s2s.conf.s2s_connect_timeout - 0.01);
+	assert_null(strstr(tp_mem_output(&in->tp), "type="));
+	scn_advance(0.02);
+	assert_non_null(strstr(tp_mem_output(&in->tp), "<db:result from='"
+	    SCN_HOST "' to='remote.test' type="));
+	assert_null(strstr(tp_mem_output(&in->tp), "type='valid'"));
+	assert_null(conn_find(out_id));
+	scn_send(&in->tp, "<message from='romeo@remote.test' "
+	    "to='juliet@example.org'><body>x</body></message>");
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_s2s_teardown();
+}
+
 int
 main(void)
 {
@@ -258,6 +427,12 @@ main(void)
 		cmocka_unit_test(test_incoming_db_verify),
 		cmocka_unit_test(test_incoming_negotiation_timeout),
 		cmocka_unit_test(test_incoming_stanza_before_auth),
+		cmocka_unit_test(test_dialback_invalid_bounces_the_queue),
+		cmocka_unit_test(
+		    test_dialback_result_timeout_bounces_the_queue),
+		cmocka_unit_test(
+		    test_dialback_verify_invalid_refuses_the_peer),
+		cmocka_unit_test(test_dialback_verify_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@ CFLAGS		+= -std=c17 $(OPT) -g $(WARN) -D_GNU_SOURCE $(SANFLAGS) \
 LDFLAGS		+= $(SANFLAGS)
 LDLIBS		+= $(PKG_LIBS)
 
+COMMON_SRCS	+= common/addr.c
 COMMON_SRCS	+= common/arena.c
 COMMON_SRCS	+= common/base64.c
 COMMON_SRCS	+= common/buf.c
@@ -93,6 +94,7 @@ S2S_SRCS	+= s2s/uplink.c
 
 CTL_SRCS	+= storage/parleyctl.c
 
+UNIT_TESTS	+= addr
 UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf

@@ -200,6 +200,11 @@ scn_s2s_setup(void)
 	s2s.conf.s2s_idle_timeout = 600;
 	s2s.conf.s2s_queue_max = 65536;
 	s2s.conf.s2s_dialback = true;
+	/* the scripted addresses are documentation ones (192.0.2.0/24) */
+	s2s.conf.s2s_allow_private = true;
+	s2s.conf.s2s_dialback_pending = 8;
+	s2s.conf.s2s_dialback_rate = 30;
+	s2s.conf.s2s_out_max = 1000;
 	snprintf(s2s.secret, sizeof(s2s.secret), "%s", SCN_SECRET);
 	s2s.conns = map_new();
 	s2s.outs = map_new();

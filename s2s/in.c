@@ -238,9 +238,10 @@ in_auth(struct conn *c, struct xnode *el, struct arena *a)
 	conn_restart(c);
 }
 
+/* <db:result from='local' to='remote' followed by rest */
 static void
-db_error(struct conn *c, const char *local, const char *remote,
-    const char *type, const char *cond)
+db_result_write(struct conn *c, const char *local, const char *remote,
+    const char *rest)
 {
 	struct buf	b;
 
@@ -249,10 +250,22 @@ db_error(struct conn *c, const char *local, const char *remote,
 	xml_escape(&b, local, strlen(local));
 	buf_puts(&b, "' to='");
 	xml_escape(&b, remote, strlen(remote));
-	buf_printf(&b, "' type='error'><error type='%s'><%s xmlns='"
-	    NS_STANZAS "'/></error></db:result>", type, cond);
+	buf_puts(&b, "' ");
+	buf_puts(&b, rest);
 	conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
+}
+
+/* XEP-0220 2.4: a db:result we will not (or cannot) verify */
+static void
+db_error(struct conn *c, const char *local, const char *remote,
+    const char *type, const char *cond)
+{
+	char	rest[160];
+
+	snprintf(rest, sizeof(rest), "type='error'><error type='%s'><%s "
+	    "xmlns='" NS_STANZAS "'/></error></db:result>", type, cond);
+	db_result_write(c, local, remote, rest);
 }
 
 /*
@@ -283,16 +296,8 @@ db_rate_ok(struct conn *c)
 static void
 db_answer(struct conn *c, const char *local, const char *remote, bool valid)
 {
-	struct buf	 b;
-
-	buf_init(&b, 0);
-	buf_puts(&b, "<db:result from='");
-	xml_escape(&b, local, strlen(local));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, remote, strlen(remote));
-	buf_printf(&b, "' type='%s'/>", valid ? "valid" : "invalid");
-	conn_write(c, buf_rptr(&b), buf_avail(&b));
-	buf_clear(&b);
+	db_result_write(c, local, remote, valid ? "type='valid'/>" :
+	    "type='invalid'/>");
 	if (valid)
 		pair_add(c, local, remote);
 	else

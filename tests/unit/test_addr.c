@@ -29,51 +29,55 @@ pub(const char *s)
 	return addr_public((struct sockaddr *)&ss);
 }
 
+/* every address of list is (or is not) public */
+static void
+check_all(const char *const *list, size_t n, bool public)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (pub(list[i]) != public)
+			fail_msg("%s is%s public", list[i], public ? "" : " not");
+}
+
+#define CHECK_ALL(list, public) \
+	check_all((list), sizeof(list) / sizeof((list)[0]), (public))
+
 static void
 test_ipv4(void **state)
 {
-	static const char	*refused[] = { "0.0.0.0", "0.1.2.3", "10.0.0.1",
+	static const char *const refused[] = { "0.0.0.0", "0.1.2.3", "10.0.0.1",
 	    "100.64.0.1", "100.127.255.255", "127.0.0.1", "127.255.0.9",
 	    "169.254.169.254", "172.16.0.1", "172.31.255.255", "192.0.0.8",
 	    "192.0.2.1", "192.168.1.1", "198.18.0.1", "198.19.255.1",
 	    "198.51.100.7", "203.0.113.9", "224.0.0.1", "239.1.1.1",
 	    "240.0.0.1", "255.255.255.255" };
-	static const char	*public[] = { "1.1.1.1", "8.8.8.8",
+	static const char *const public[] = { "1.1.1.1", "8.8.8.8",
 	    "100.63.255.255", "100.128.0.0", "172.15.255.255", "172.32.0.0",
 	    "192.0.1.1", "192.169.0.1", "198.17.255.255", "198.20.0.0",
 	    "223.255.255.255", "9.255.255.255", "11.0.0.0" };
-	size_t			 i;
 
 	(void)state;
-	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-		if (pub(refused[i]))
-			fail_msg("%s is not public", refused[i]);
-	for (i = 0; i < sizeof(public) / sizeof(public[0]); i++)
-		if (!pub(public[i]))
-			fail_msg("%s is public", public[i]);
+	CHECK_ALL(refused, false);
+	CHECK_ALL(public, true);
 }
 
 static void
 test_ipv6(void **state)
 {
-	static const char	*refused[] = { "::", "::1", "::127.0.0.1",
+	static const char *const refused[] = { "::", "::1", "::127.0.0.1",
 	    "::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:169.254.1.1",
 	    "64:ff9b::a00:1", "64:ff9b:1::1", "100::1", "2001:db8::1",
 	    "2001:2::1", "2001:10::1", "2002:7f00:1::1", "2002:c0a8:101::",
 	    "3fff::1", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1",
 	    "fec0::1", "ff02::1", "ff0e::1" };
-	static const char	*public[] = { "2001:4860:4860::8888",
+	static const char *const public[] = { "2001:4860:4860::8888",
 	    "2a00:1450:4001::1", "::ffff:8.8.8.8", "64:ff9b::808:808",
 	    "2002:808:808::1", "2600::1", "fbff::1", "2001:db9::1" };
-	size_t			 i;
 
 	(void)state;
-	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-		if (pub(refused[i]))
-			fail_msg("%s is not public", refused[i]);
-	for (i = 0; i < sizeof(public) / sizeof(public[0]); i++)
-		if (!pub(public[i]))
-			fail_msg("%s is public", public[i]);
+	CHECK_ALL(refused, false);
+	CHECK_ALL(public, true);
 }
 
 /* RFC 7622 3.2: an IPv6 domainpart is bracketed */

@@ -258,6 +258,33 @@ test_incoming_stanza_before_auth(void **state)
 			"to='mercutio@other.test' " \
 			"from='juliet@example.org/balcony' id='m2'/>"
 
+/* MSG sent; after answers DNS answers a connect to remote.test starts */
+static void
+dialled_after(int answers)
+{
+	struct conn	*c;
+
+	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	assert_int_equal(scn_dns_answer(), answers);
+	c = scn_s2s_out(PAIR);
+	assert_non_null(c);
+	assert_int_equal(c->state, CS_CONNECTING);
+}
+
+/* an outgoing stream that got the peer's header and (dialback) features */
+static struct conn *
+out_offered_dialback(void)
+{
+	struct conn	*c;
+
+	c = start_out();
+	tp_mem_connected(&c->tp, 0);
+	scn_run();
+	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	return c;
+}
+
 static void
 send_db_result(struct conn *c, const char *from)
 {
@@ -290,19 +317,12 @@ test_private_address_not_dialled(void **state)
 static void
 test_loopback_srv_target_skipped(void **state)
 {
-	struct conn	*c;
-
 	(void)state;
 	scn_s2s_setup();
 	s2s.conf.s2s_allow_private = false;
 	scn_dns_script("remote.test", "evil.remote.test", 5269, "127.0.0.1");
 	scn_dns_script("remote.test", "xmpp.remote.test", 5269, "8.8.4.4");
-	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
-	    strlen(MSG));
-	assert_int_equal(scn_dns_answer(), 3);
-	c = scn_s2s_out(PAIR);
-	assert_non_null(c);
-	assert_int_equal(c->state, CS_CONNECTING);
+	dialled_after(3);
 	assert_int_equal(scn_up.stanzas, 0);
 	scn_s2s_teardown();
 }
@@ -311,18 +331,11 @@ test_loopback_srv_target_skipped(void **state)
 static void
 test_private_address_allowed(void **state)
 {
-	struct conn	*c;
-
 	(void)state;
 	scn_s2s_setup();
 	s2s.conf.s2s_allow_private = true;
 	scn_dns_script("remote.test", "evil.remote.test", 5269, "127.0.0.1");
-	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
-	    strlen(MSG));
-	assert_int_equal(scn_dns_answer(), 2);
-	c = scn_s2s_out(PAIR);
-	assert_non_null(c);
-	assert_int_equal(c->state, CS_CONNECTING);
+	dialled_after(2);
 	scn_s2s_teardown();
 }
 
@@ -493,10 +506,7 @@ test_require_valid_cert_outgoing(void **state)
 	(void)state;
 	scn_s2s_setup();
 	s2s.conf.s2s_require_valid_cert = true;
-	c = start_out();
-	tp_mem_connected(&c->tp, 0);
-	scn_run();
-	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	c = out_offered_dialback();
 	assert_null(strstr(tp_mem_output(&c->tp), "<db:result"));
 	assert_non_null(strstr(tp_mem_output(&c->tp), "</stream:stream>"));
 	assert_int_equal(scn_up.stanzas, 1);
@@ -516,10 +526,7 @@ test_require_valid_cert_per_domain(void **state)
 	scn_s2s_setup();
 	s2s.conf.s2s_require_valid_cert = true;
 	s2s.conf.s2s_allow_dialback_for = "legacy.test, remote.test";
-	c = start_out();
-	tp_mem_connected(&c->tp, 0);
-	scn_run();
-	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	c = out_offered_dialback();
 	assert_non_null(strstr(tp_mem_output(&c->tp), "<db:result from='"
 	    SCN_HOST "' to='remote.test'>"));
 	scn_s2s_teardown();
@@ -527,10 +534,7 @@ test_require_valid_cert_per_domain(void **state)
 	scn_s2s_setup();
 	s2s.conf.s2s_require_valid_cert = false;
 	s2s.conf.s2s_require_valid_cert_for = "bank.test,remote.test";
-	c = start_out();
-	tp_mem_connected(&c->tp, 0);
-	scn_run();
-	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	c = out_offered_dialback();
 	assert_null(strstr(tp_mem_output(&c->tp), "<db:result"));
 	assert_int_equal(scn_up.stanzas, 1);
 	scn_s2s_teardown();

@@ -7,13 +7,15 @@ at once (s2s-allow-private), a session's directed presence is capped
 certificate does not verify is not reached by dialback: the stanza comes
 back remote-server-not-found.
 """
+import asyncio
 import time
 
 import pytest
 
 from conftest import STANZA_TIMEOUT, stanza_error
-from imhelp import online, ptype, wait_presence
-from test_s2s import pair, user
+from imhelp import online, wait_presence
+from test_s2s import S2S_HEADER, pair, read_for, user
+from test_s2s_rules import has_error, stream_error
 
 
 @pytest.mark.parametrize("domain", ["127.0.0.1", "10.0.0.1", "[::1]",
@@ -84,3 +86,28 @@ async def test_allow_dialback_for_exempts(make_server, tmp_path_factory,
                 "</message>" % cb.boundjid.full)
     m = await cb.next_message(what="the message", timeout=3 * STANZA_TIMEOUT)
     assert m["body"] == "over", str(m)
+
+
+async def test_peer_claiming_our_domain(make_server, tmp_path_factory):
+    """A stream header from a.test to a.test: invalid-from, before any
+    feature is offered; a db:result from a.test on a stream from b.test
+    too, and no verification is started."""
+    a, _ = pair(make_server, tmp_path_factory, s2s_require_tls="no")
+    port = int(a.opts["s2s-listen"].split(":")[1])
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        w.write((S2S_HEADER % ("a.test", "a.test")).encode())
+        data = await stream_error(r)
+        assert has_error(data, "invalid-from"), data
+        assert b"<stream:features" not in data, data
+    finally:
+        w.close()
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        w.write((S2S_HEADER % ("b.test", "a.test")).encode())
+        await read_for(r, b"</stream:features>")
+        w.write(b"<db:result from='a.test' to='a.test'>00</db:result>")
+        data = await stream_error(r)
+        assert has_error(data, "invalid-from"), data
+    finally:
+        w.close()

@@ -15,7 +15,7 @@ static bool
 list_has(const char *list, const char *domain)
 {
 	const char	*p, *end;
-	size_t		 len = strlen(domain);
+	size_t		 len = strlen(domain), n;
 
 	if (list == NULL)
 		return false;
@@ -25,7 +25,10 @@ list_has(const char *list, const char *domain)
 		end = strchr(p, ',');
 		if (end == NULL)
 			end = p + strlen(p);
-		if ((size_t)(end - p) == len && strncasecmp(p, domain, len) == 0)
+		n = (size_t)(end - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == len && strncasecmp(p, domain, len) == 0)
 			return true;
 	}
 	return false;

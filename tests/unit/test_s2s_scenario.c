@@ -525,7 +525,7 @@ test_require_valid_cert_per_domain(void **state)
 	(void)state;
 	scn_s2s_setup();
 	s2s.conf.s2s_require_valid_cert = true;
-	s2s.conf.s2s_allow_dialback_for = "legacy.test, remote.test";
+	s2s.conf.s2s_allow_dialback_for = "legacy.test , remote.test ";
 	c = out_offered_dialback();
 	assert_non_null(strstr(tp_mem_output(&c->tp), "<db:result from='"
 	    SCN_HOST "' to='remote.test'>"));

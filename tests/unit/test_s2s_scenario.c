@@ -561,6 +561,35 @@ test_require_valid_cert_incoming(void **state)
 	scn_s2s_teardown();
 }
 
+/* AAAA answers too: loopback, link-local and v4-mapped private refused */
+static void
+test_private_ipv6_not_dialled(void **state)
+{
+	static const char	*addrs[] = { "::1", "fe80::1", "fd00::5",
+	    "::ffff:127.0.0.1", "::ffff:10.0.0.1" };
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		scn_s2s_setup();
+		s2s.conf.s2s_allow_private = false;
+		scn_dns_script("remote.test", "xmpp.remote.test", 5269,
+		    addrs[i]);
+		out_stanza("romeo@remote.test", "juliet@example.org/balcony",
+		    MSG, strlen(MSG));
+		assert_int_equal(scn_dns_answer(), 2);
+		assert_null(scn_s2s_out(PAIR));
+		assert_int_equal(scn_up.stanzas, 1);
+		scn_s2s_teardown();
+	}
+	scn_s2s_setup();
+	s2s.conf.s2s_allow_private = false;
+	scn_dns_script("remote.test", "xmpp.remote.test", 5269,
+	    "2001:4860:4860::8888");
+	dialled_after(2);
+	scn_s2s_teardown();
+}
+
 int
 main(void)
 {
@@ -586,6 +615,7 @@ main(void)
 		cmocka_unit_test(test_require_valid_cert_outgoing),
 		cmocka_unit_test(test_require_valid_cert_per_domain),
 		cmocka_unit_test(test_require_valid_cert_incoming),
+		cmocka_unit_test(test_private_ipv6_not_dialled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

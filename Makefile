@@ -31,6 +31,7 @@ LDFLAGS		+= $(SANFLAGS) $(HARDEN_LDFLAGS)
 LDLIBS		+= $(PKG_LIBS)
 
 COMMON_SRCS	+= common/accept.c
+COMMON_SRCS	+= common/addr.c
 COMMON_SRCS	+= common/arena.c
 COMMON_SRCS	+= common/base64.c
 COMMON_SRCS	+= common/buf.c
@@ -104,11 +105,13 @@ S2S_SRCS	+= s2s/dns.c
 S2S_SRCS	+= s2s/in.c
 S2S_SRCS	+= s2s/listen.c
 S2S_SRCS	+= s2s/out.c
+S2S_SRCS	+= s2s/policy.c
 S2S_SRCS	+= s2s/srv.c
 S2S_SRCS	+= s2s/uplink.c
 
 CTL_SRCS	+= storage/parleyctl.c
 
+UNIT_TESTS	+= addr
 UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
@@ -200,8 +203,8 @@ TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
-		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/srv.c s2s/certid.c \
-		   s2s/dialback.c
+		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
+		   s2s/srv.c s2s/certid.c s2s/dialback.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)
@@ -314,8 +317,8 @@ FUZZ_OBJS_link_c2s := c2s/uplink.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c
-FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/srv.c \
-		   s2s/certid.c s2s/dialback.c
+FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
+		   s2s/srv.c s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict

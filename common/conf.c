@@ -113,6 +113,8 @@ static int	conf_check_priority(struct parser *, const struct opt *,
 		    const char *);
 static int	conf_check_readable(struct parser *, const struct opt *,
 		    const char *);
+static int	conf_check_domains(struct parser *, const struct opt *,
+		    const char *);
 
 static const char *const log_levels[] = {
 	"err", "warn", "info", "debug", NULL
@@ -286,6 +288,38 @@ static const struct opt opts[] = {
 	{ "s2s-route", OT_ROUTE, GLOBAL(routes), .repeat = true,
 	  .help = "Static target DOMAIN=HOST:PORT for a remote domain, "
 	      "instead of DNS (repeatable)" },
+	{ "s2s-allow-private", OT_BOOL, GLOBAL(s2s_allow_private),
+	  .def = "no",
+	  .help = "Let federation dial loopback, private, link-local and "
+	      "other non-public addresses (labs); s2s-route targets always" },
+	{ "s2s-dialback-pending", OT_INT, GLOBAL(s2s_dialback_pending),
+	  .min = 1, .max = 1000, .def = "8",
+	  .help = "Dialback verifications one incoming stream may have "
+	      "waiting; past it db:result gets resource-constraint" },
+	{ "s2s-dialback-rate", OT_INT, GLOBAL(s2s_dialback_rate), .min = 1,
+	  .max = 100000, .def = "30",
+	  .help = "Dialback requests (db:result, db:verify) per minute one "
+	      "incoming stream may send; past it policy-violation" },
+	{ "s2s-out-max", OT_INT, GLOBAL(s2s_out_max), .min = 1,
+	  .max = 1000000, .def = "1000",
+	  .help = "Outgoing (local, remote) domain pairs at once; a new pair "
+	      "past it bounces with resource-constraint" },
+	{ "s2s-require-valid-cert", OT_BOOL, GLOBAL(s2s_require_valid_cert),
+	  .def = "no",
+	  .help = "Federate only with servers whose certificate verifies "
+	      "(no dialback fallback)" },
+	{ "s2s-require-valid-cert-for", OT_STRING,
+	  GLOBAL(s2s_require_valid_cert_for), .check = conf_check_domains,
+	  .help = "Comma-separated remote domains held to "
+	      "s2s-require-valid-cert yes whatever its value" },
+	{ "s2s-allow-dialback-for", OT_STRING, GLOBAL(s2s_allow_dialback_for),
+	  .check = conf_check_domains,
+	  .help = "Comma-separated remote domains exempt from "
+	      "s2s-require-valid-cert (dialback allowed)" },
+	{ "presence-directed-max", OT_INT, GLOBAL(presence_directed_max),
+	  .min = 1, .max = 100000, .def = "200",
+	  .help = "Directed presence recipients one session may have; past "
+	      "it the presence is refused with resource-constraint" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -503,6 +537,45 @@ conf_check_priority(struct parser *p, const struct opt *o, const char *v)
 	}
 	gnutls_priority_deinit(prio);
 	return 0;
+}
+
+/*
+ * A comma-separated list of domains, each already in its nameprepped form
+ * (lowercase), so that the s2s process compares them as they are.
+ */
+static int
+conf_check_domains(struct parser *p, const struct opt *o, const char *v)
+{
+	char		 one[JID_PART_MAX + 1], prep[JID_PART_MAX + 1];
+	const char	*s, *end;
+	size_t		 len;
+	int		 rc = 0;
+
+	for (s = v; *s != '\0'; s = *end == ',' ? end + 1 : end) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if ((end = strchr(s, ',')) == NULL)
+			end = s + strlen(s);
+		len = (size_t)(end - s);
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len > JID_PART_MAX) {
+			conf_err(p, p->line, "%s: an empty or overlong domain "
+			    "in \"%s\" (write DOMAIN,DOMAIN)", o->name,
+			    log_escs(v));
+			rc = -1;
+			continue;
+		}
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (jid_nameprep(one, prep) == -1 || strcmp(one, prep) != 0) {
+			conf_err(p, p->line, "%s: \"%s\" is not a domain in "
+			    "its normal form (write it lowercase, as in a "
+			    "JID)", o->name, log_esc(one, len));
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 /*

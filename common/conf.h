@@ -102,6 +102,14 @@ struct conf {
 	size_t			 s2s_queue_max;		/* bytes per domain */
 	struct conf_route	*routes;
 	size_t			 nroutes;
+	bool			 s2s_allow_private;	/* dial any address */
+	int			 s2s_dialback_pending;	/* per stream */
+	int			 s2s_dialback_rate;	/* per minute, stream */
+	int			 s2s_out_max;		/* domain pairs */
+	bool			 s2s_require_valid_cert;
+	char			*s2s_require_valid_cert_for;	/* domains */
+	char			*s2s_allow_dialback_for;	/* domains */
+	int			 presence_directed_max;	/* per session */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

@@ -387,7 +387,9 @@ deliver_stanza(struct rstanza *rs)
 		if (rs->sender == NULL && !domain_is_local_jid(rs->from))
 			goto done;
 		/* federation: the s2s process bounces what it cannot deliver */
-		if (!s2s_forward(rs->kind, rs->type, rs->to, rs->from, rs->xml,
+		if (s2s_refused(to.domain))
+			deliver_error(rs, XERR_REMOTE_SERVER_NOT_FOUND);
+		else if (!s2s_forward(rs->kind, rs->type, rs->to, rs->from, rs->xml,
 		    rs->xlen))
 			deliver_error(rs, XERR_REMOTE_SERVER_TIMEOUT);
 		goto done;

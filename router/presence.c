@@ -642,6 +642,17 @@ presence_outbound(struct rstanza *rs)
 		if (rs->type == PRES_AVAILABLE && s->available) {
 			if (s->directed == NULL)
 				s->directed = map_new();
+			/*
+			 * presence-directed-max: an untracked one would never
+			 * be followed by unavailable (RFC 6121 4.6.3), so past
+			 * the cap it is refused, not sent
+			 */
+			if (map_get(s->directed, rs->to) == NULL &&
+			    map_count(s->directed) >=
+			    (size_t)router.conf.presence_directed_max) {
+				deliver_error(rs, XERR_RESOURCE_CONSTRAINT);
+				break;
+			}
 			map_put(s->directed, rs->to, (void *)1);
 		} else if (s->directed != NULL)
 			map_del(s->directed, rs->to);

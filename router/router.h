@@ -102,6 +102,8 @@ struct sess *sess_find(struct rlink *, uint64_t sid);
 void	 sess_end_all(struct rlink *);
 
 /* s2s.c */
+/* domain is an IP literal federation may not reach (s2s-allow-private) */
+bool	 s2s_refused(const char *domain);
 /* to the s2s process; false when it is not connected */
 bool	 s2s_forward(int kind, int type, const char *to, const char *from,
 	    const char *xml, size_t len);

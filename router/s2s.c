@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "../common/addr.h"
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "router.h"
@@ -26,6 +27,17 @@ address_set(struct xnode *el, struct arena *a, void *arg)
 	xnode_set_attr(a, el, "to", job->to);
 	xnode_set_attr(a, el, "from", job->from);
 	(void)xnode_write(&job->out, el, NS_CLIENT);
+}
+
+/*
+ * A user addressing an IP-literal domain on loopback or a private network
+ * would make the s2s process dial it: refused here already, as it is
+ * there (s2s-allow-private), so the user hears at once.
+ */
+bool
+s2s_refused(const char *domain)
+{
+	return !router.conf.s2s_allow_private && addr_domain_refused(domain);
 }
 
 bool

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/base64.h"
+#include "../common/clock.h"
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/map.h"
@@ -134,6 +135,13 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 			conn_error(c, SERR_INVALID_FROM, NULL);
 			return;
 		}
+		/* RFC 6120 4.9.3.9: nobody else speaks for our domains */
+		if (policy_is_ours(fdom)) {
+			log_info("%s: peer claims our domain %s", conn_name(c),
+			    log_esc(fdom, strlen(fdom)));
+			conn_error(c, SERR_INVALID_FROM, NULL);
+			return;
+		}
 		if (c->remote == NULL)
 			c->remote = xstrdup(fdom);
 	}
@@ -171,7 +179,8 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 			buf_puts(&b, "<mechanisms xmlns='" NS_SASL "'>"
 			    "<mechanism>EXTERNAL</mechanism></mechanisms>");
 		if (!c->sasl_done && s2s.conf.s2s_dialback &&
-		    (c->tls_on || !s2s.conf.s2s_require_tls))
+		    (c->tls_on || !s2s.conf.s2s_require_tls) &&
+		    (c->remote == NULL || !policy_cert_required(c->remote)))
 			buf_puts(&b, "<dialback xmlns='" NS_DIALBACK_FEATURE
 			    "'><errors/></dialback>");
 		buf_puts(&b, "</stream:features>");
@@ -233,9 +242,10 @@ in_auth(struct conn *c, struct xnode *el, struct arena *a)
 	conn_restart(c);
 }
 
+/* <db:result from='local' to='remote' followed by rest */
 static void
-db_error(struct conn *c, const char *local, const char *remote,
-    const char *type, const char *cond)
+db_result_write(struct conn *c, const char *local, const char *remote,
+    const char *rest)
 {
 	struct buf	b;
 
@@ -244,10 +254,58 @@ db_error(struct conn *c, const char *local, const char *remote,
 	xml_escape(&b, local, strlen(local));
 	buf_puts(&b, "' to='");
 	xml_escape(&b, remote, strlen(remote));
-	buf_printf(&b, "' type='error'><error type='%s'><%s xmlns='"
-	    NS_STANZAS "'/></error></db:result>", type, cond);
+	buf_puts(&b, "' ");
+	buf_puts(&b, rest);
 	conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
+}
+
+/* XEP-0220 2.4: a db:result we will not (or cannot) verify */
+static void
+db_error(struct conn *c, const char *local, const char *remote,
+    const char *type, const char *cond)
+{
+	char	rest[160];
+
+	snprintf(rest, sizeof(rest), "type='error'><error type='%s'><%s "
+	    "xmlns='" NS_STANZAS "'/></error></db:result>", type, cond);
+	db_result_write(c, local, remote, rest);
+}
+
+/*
+ * s2s-dialback-rate: a token bucket per stream, refilled continuously,
+ * bursts of one minute's worth. Each db:result can make us resolve and
+ * dial the domain it names, each db:verify costs an HMAC: a peer that
+ * needs more than this is not doing dialback.
+ */
+static bool
+db_rate_ok(struct conn *c)
+{
+	double	now = clock_now(), cap = s2s.conf.s2s_dialback_rate;
+
+	if (c->db_at == 0)
+		c->db_tokens = cap;
+	else
+		c->db_tokens += (now - c->db_at) * cap / 60;
+	if (c->db_tokens > cap)
+		c->db_tokens = cap;
+	c->db_at = now;
+	if (c->db_tokens < 1)
+		return false;
+	c->db_tokens -= 1;
+	return true;
+}
+
+/* the answer to a db:result: XEP-0220 2.1.2 step 5 */
+static void
+db_answer(struct conn *c, const char *local, const char *remote, bool valid)
+{
+	db_result_write(c, local, remote, valid ? "type='valid'/>" :
+	    "type='invalid'/>");
+	if (valid)
+		pair_add(c, local, remote);
+	else
+		log_info("%s: dialback for %s failed", conn_name(c), remote);
 }
 
 /* XEP-0220 2.1.2: a db:result from a server that wants to send to us */
@@ -265,7 +323,9 @@ in_db_result(struct conn *c, struct xnode *el, struct arena *a)
 		conn_error(c, SERR_POLICY_VIOLATION, "TLS is required");
 		return;
 	}
-	if (domain_of(xnode_attr(el, "from"), from) == -1) {
+	if (domain_of(xnode_attr(el, "from"), from) == -1 ||
+	    policy_is_ours(from)) {
+		/* RFC 6120 4.9.3.9; our own domains are never theirs */
 		conn_error(c, SERR_INVALID_FROM, NULL);
 		return;
 	}
@@ -277,15 +337,35 @@ in_db_result(struct conn *c, struct xnode *el, struct arena *a)
 	}
 	if (pair_ok(c, to, from))
 		return;		/* known: nothing to do */
+	/* XEP-0220 2.4: a request we will not serve now is an error */
+	if (!db_rate_ok(c)) {
+		log_info("%s: dialback requests over s2s-dialback-rate",
+		    conn_name(c));
+		db_error(c, to, from, "wait", "policy-violation");
+		return;
+	}
 	/* a certificate that proves the domain is as good (XEP-0344) */
 	if (c->tls_on && certid_verify_session(c->tls, from) == CERTID_OK) {
-		in_verified(c->id, to, from, true);
+		db_answer(c, to, from, true);
+		return;
+	}
+	if (policy_cert_required(from)) {
+		log_info("%s: %s must present a valid certificate "
+		    "(s2s-require-valid-cert)", conn_name(c), log_esc(from, strlen(from)));
+		db_error(c, to, from, "auth", "not-authorized");
+		return;
+	}
+	if (c->db_pending >= s2s.conf.s2s_dialback_pending) {
+		log_info("%s: %d dialback verifications pending "
+		    "(s2s-dialback-pending)", conn_name(c), c->db_pending);
+		db_error(c, to, from, "wait", "resource-constraint");
 		return;
 	}
 	if (strlen(key) != DIALBACK_KEY_LEN && strlen(key) > 1024) {
 		conn_error(c, SERR_POLICY_VIOLATION, "dialback key too long");
 		return;
 	}
+	c->db_pending++;
 	log_debug("%s: verifying %s with its authoritative server",
 	    conn_name(c), from);
 	out_verify(to, from, c->id, c->sid, key);
@@ -305,6 +385,16 @@ in_db_verify(struct conn *c, struct xnode *el, struct arena *a)
 	if (id == NULL || domain_of(xnode_attr(el, "from"), from) == -1 ||
 	    domain_of(xnode_attr(el, "to"), to) == -1) {
 		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
+		return;
+	}
+	if (policy_is_ours(from)) {
+		conn_error(c, SERR_INVALID_FROM, NULL);
+		return;
+	}
+	/* a db:verify has no error form: over the rate, the stream ends */
+	if (!db_rate_ok(c)) {
+		conn_error(c, SERR_POLICY_VIOLATION, "too many dialback "
+		    "requests");
 		return;
 	}
 	valid = conf_host_find(&s2s.conf, to) != NULL;
@@ -330,22 +420,12 @@ void
 in_verified(uint64_t id, const char *local, const char *remote, bool valid)
 {
 	struct conn	*c = conn_find(id);
-	struct buf	 b;
 
 	if (c == NULL || c->state == CS_CLOSING)
 		return;
-	buf_init(&b, 0);
-	buf_puts(&b, "<db:result from='");
-	xml_escape(&b, local, strlen(local));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, remote, strlen(remote));
-	buf_printf(&b, "' type='%s'/>", valid ? "valid" : "invalid");
-	conn_write(c, buf_rptr(&b), buf_avail(&b));
-	buf_clear(&b);
-	if (valid)
-		pair_add(c, local, remote);
-	else
-		log_info("%s: dialback for %s failed", conn_name(c), remote);
+	if (c->db_pending > 0)
+		c->db_pending--;
+	db_answer(c, local, remote, valid);
 }
 
 /*

@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
+#include "../common/addr.h"
 #include "../common/base64.h"
 #include "../common/jid.h"
 #include "../common/log.h"
@@ -76,6 +80,11 @@ out_deadline_cb(struct ctimer *t)
 	    XERR_REMOTE_SERVER_NOT_FOUND : XERR_REMOTE_SERVER_TIMEOUT);
 }
 
+/*
+ * The pair's state, made if need be; NULL when s2s-out-max pairs exist
+ * already: a peer or a user naming domain after domain must not make us
+ * hold a stream (and a descriptor, a queue, a timer) for each.
+ */
 static struct out *
 out_get(const char *local, const char *remote)
 {
@@ -86,6 +95,12 @@ out_get(const char *local, const char *remote)
 	if ((o = map_get(s2s.outs, key)) != NULL) {
 		free(key);
 		return o;
+	}
+	if (map_count(s2s.outs) >= (size_t)s2s.conf.s2s_out_max) {
+		log_warnx("%s: %d outgoing pairs already (s2s-out-max)", key,
+		    s2s.conf.s2s_out_max);
+		free(key);
+		return NULL;
 	}
 	o = xcalloc(1, sizeof(*o));
 	o->key = key;
@@ -235,6 +250,36 @@ out_fail(struct out *o, enum stanza_err cond)
 
 /* ---- resolution and connection ------------------------------------- */
 
+/*
+ * Only public addresses, unless the operator allows others or chose the
+ * target with s2s-route: a peer's db:result or a user's stanza names the
+ * domain, and its DNS (SRV targets, A, AAAA) or an IP-literal domain
+ * could otherwise point us at loopback or the operator's own network.
+ */
+static size_t
+out_public_addrs(struct out *o, struct dns_addr *addrs, size_t n)
+{
+	char	name[INET6_ADDRSTRLEN];
+	size_t	i, kept = 0;
+
+	if (o->routed || s2s.conf.s2s_allow_private)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (addr_public((struct sockaddr *)&addrs[i].sa)) {
+			addrs[kept++] = addrs[i];
+			continue;
+		}
+		if (getnameinfo((struct sockaddr *)&addrs[i].sa,
+		    addrs[i].salen, name, sizeof(name), NULL, 0,
+		    NI_NUMERICHOST) != 0)
+			snprintf(name, sizeof(name), "?");
+		log_info("%s: not dialling non-public address %s of %s "
+		    "(s2s-allow-private)", o->key, name,
+		    log_escs(o->targets[o->target].host));
+	}
+	return kept;
+}
+
 static void
 out_addrs_cb(void *arg, struct dns_addr *addrs, size_t n)
 {
@@ -245,6 +290,8 @@ out_addrs_cb(void *arg, struct dns_addr *addrs, size_t n)
 	o->addrs = addrs;
 	o->naddrs = n;
 	o->addr = 0;
+	if (ctimer_active(&o->timer))
+		o->naddrs = out_public_addrs(o, addrs, n);
 	if (!ctimer_active(&o->timer)) {
 		/* failed meanwhile */
 		out_maybe_free(o);
@@ -349,8 +396,17 @@ out_start(struct out *o)
 	if (o->c != NULL || o->resolving || ctimer_active(&o->timer))
 		return;
 	ctimer_start(&o->timer, s2s.conf.s2s_connect_timeout);
+	r = conf_route_find(&s2s.conf, o->remote);
+	o->routed = r != NULL;
+	if (r == NULL && !s2s.conf.s2s_allow_private &&
+	    addr_domain_refused(o->remote)) {
+		log_info("%s: a non-public address (s2s-allow-private)",
+		    o->key);
+		out_fail(o, XERR_REMOTE_SERVER_NOT_FOUND);
+		return;
+	}
 	o->resolving = true;
-	if ((r = conf_route_find(&s2s.conf, o->remote)) != NULL) {
+	if (r != NULL) {
 		struct srv_target	*t = xcalloc(1, sizeof(*t));
 
 		t->host = xstrdup(r->host);
@@ -552,6 +608,17 @@ out_features(struct conn *c, struct xnode *el)
 		conn_close(c);
 		return;
 	}
+	if (!c->cert_ok && policy_cert_required(c->remote)) {
+		/* no dialback fallback: the pair fails, stanzas bounce */
+		log_info("%s: certificate not verified and "
+		    "s2s-require-valid-cert applies", conn_name(c));
+		conn_puts(c, "</stream:stream>");
+		if (c->o != NULL)
+			out_fail(c->o, XERR_REMOTE_SERVER_NOT_FOUND);
+		else
+			conn_close(c);
+		return;
+	}
 	out_dialback(c);
 }
 
@@ -707,7 +774,11 @@ out_stanza(const char *to, const char *from, const char *xml, size_t len)
 		    log_escs(from));
 		goto done;
 	}
-	o = out_get(f.domain, t.domain);
+	if ((o = out_get(f.domain, t.domain)) == NULL) {
+		bounce_one(xml, len, XERR_RESOURCE_CONSTRAINT,
+		    "too many servers being reached at once");
+		goto done;
+	}
 	if (o->ready && o->c != NULL) {
 		conn_write(o->c, xml, len);
 		goto done;
@@ -730,6 +801,10 @@ out_verify(const char *local, const char *remote, uint64_t conn,
 	struct out	*o = out_get(local, remote);
 	struct verify	*v;
 
+	if (o == NULL) {
+		in_verified(conn, local, remote, false);
+		return;
+	}
 	v = xcalloc(1, sizeof(*v));
 	v->conn = conn;
 	v->id = xstrdup(id);

@@ -95,6 +95,9 @@ struct conn {
 	struct conn		*next_held;
 	bool			 paused;	/* router link congested */
 	bool			 sasl_done;
+	int			 db_pending;	/* db:result being verified */
+	double			 db_tokens;	/* s2s-dialback-rate bucket */
+	double			 db_at;
 };
 
 /* a db:verify we sent for an incoming db:result, awaiting its answer */
@@ -123,6 +126,8 @@ struct out {
 						   address (after EXTERNAL
 						   was refused) */
 	bool			 reached;	/* some target connected */
+	bool			 routed;	/* an s2s-route: the operator
+						   chose the address */
 	struct buf		 queue;		/* framed stanzas waiting */
 	size_t			 nqueued;
 	struct ctimer		 timer;		/* set-up deadline */
@@ -228,6 +233,12 @@ void	out_verify(const char *local, const char *remote, uint64_t conn,
  */
 int	s2s_parse(const char *xml, size_t len,
 	    void (*fn)(struct xnode *, struct arena *, void *), void *arg);
+
+/* policy.c: what the operator allows of a remote domain */
+/* s2s-require-valid-cert and its per-domain lists: no dialback */
+bool	policy_cert_required(const char *remote);
+/* one of our hosted domains: a peer may never claim it */
+bool	policy_is_ours(const char *domain);
 
 /* uplink.c */
 void	uplink_start(void);

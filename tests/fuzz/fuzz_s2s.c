@@ -383,6 +383,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	s2s.conf.s2s_connect_timeout = 10;
 	s2s.conf.s2s_idle_timeout = 600;
 	s2s.conf.s2s_queue_max = 65536;
+	s2s.conf.s2s_dialback_pending = 8;
+	s2s.conf.s2s_dialback_rate = 30;
+	s2s.conf.s2s_out_max = 1000;
+	s2s.conf.s2s_allow_private = true;	/* its peer is on loopback */
 	snprintf(s2s.secret, sizeof(s2s.secret), "%s", SECRET);
 	s2s.conns = map_new();
 	s2s.outs = map_new();

@@ -576,6 +576,8 @@ class Parley(Server):
             "s2s-dialback-secret": secrets.token_hex(16),
             "s2s-connect-timeout": "%ds" % self.connect_timeout,
             "s2s-idle-timeout": "5m",
+            # the lab network is private (10.x); production refuses it
+            "s2s-allow-private": "yes",
         }
         if domain == "p2.test":
             self.opts["s2s-tls-listen"] = "%s:%d" % (self.addr, P2_TLS_PORT)

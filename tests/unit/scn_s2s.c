@@ -116,6 +116,27 @@ dns_addrs(const char *host, uint16_t port, void (*fn)(void *,
 	scn_nq++;
 }
 
+/* one address, IPv4 or IPv6 (an AAAA answer), with port */
+static struct dns_addr *
+scn_addr(const char *addr, uint16_t port)
+{
+	struct dns_addr		*a = xcalloc(1, sizeof(*a));
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&a->sa;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&a->sa;
+
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		a->salen = sizeof(*sin);
+		return a;
+	}
+	assert_int_equal(inet_pton(AF_INET6, addr, &sin6->sin6_addr), 1);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	a->salen = sizeof(*sin6);
+	return a;
+}
+
 int
 scn_dns_answer(void)
 {
@@ -123,7 +144,6 @@ scn_dns_answer(void)
 	struct scn_rr		*rr;
 	struct srv_target	*t;
 	struct dns_addr		*a;
-	struct sockaddr_in	*sin;
 	size_t			 nt;
 	int			 n = 0;
 
@@ -140,13 +160,7 @@ scn_dns_answer(void)
 		    rr->addr == NULL)
 			q.addr_fn(q.arg, NULL, 0);
 		else {
-			a = xcalloc(1, sizeof(*a));
-			sin = (struct sockaddr_in *)&a->sa;
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(q.port);
-			assert_int_equal(inet_pton(AF_INET, rr->addr,
-			    &sin->sin_addr), 1);
-			a->salen = sizeof(*sin);
+			a = scn_addr(rr->addr, q.port);
 			q.addr_fn(q.arg, a, 1);
 		}
 		free(q.name);
@@ -202,6 +216,11 @@ scn_s2s_setup(void)
 	s2s.conf.s2s_dialback = true;
 	s2s.conf.s2s_max_stanza_preauth = 10000;
 	s2s.conf.preauth_stream_memory = 64 * 1024;
+	/* the scripted addresses are documentation ones (192.0.2.0/24) */
+	s2s.conf.s2s_allow_private = true;
+	s2s.conf.s2s_dialback_pending = 8;
+	s2s.conf.s2s_dialback_rate = 30;
+	s2s.conf.s2s_out_max = 1000;
 	snprintf(s2s.secret, sizeof(s2s.secret), "%s", SCN_SECRET);
 	s2s.conns = map_new();
 	s2s.outs = map_new();

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../common/map.h"
 #include "scn_s2s.h"
 
 #define PAIR		SCN_HOST " remote.test"
@@ -415,6 +416,349 @@ test_dialback_verify_timeout(void **state)
 	scn_s2s_teardown();
 }
 
+/* ---- federation limits (issue 12 items 7-9) ------------------------ */
+
+#define PEER_HEADER_FROM(d) "<stream:stream xmlns='jabber:server' " \
+			"xmlns:stream='http://etherx.jabber.org/streams' " \
+			"xmlns:db='jabber:server:dialback' " \
+			"from='" d "' to='" SCN_HOST "' version='1.0'>"
+
+#define MSG2		"<message xmlns='jabber:client' " \
+			"to='mercutio@other.test' " \
+			"from='juliet@example.org/balcony' id='m2'/>"
+
+/* MSG sent; after answers DNS answers a connect to remote.test starts */
+static void
+dialled_after(int answers)
+{
+	struct conn	*c;
+
+	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	assert_int_equal(scn_dns_answer(), answers);
+	c = scn_s2s_out(PAIR);
+	assert_non_null(c);
+	assert_int_equal(c->state, CS_CONNECTING);
+}
+
+/* an outgoing stream that got the peer's header and (dialback) features */
+static struct conn *
+out_offered_dialback(void)
+{
+	struct conn	*c;
+
+	c = start_out();
+	tp_mem_connected(&c->tp, 0);
+	scn_run();
+	scn_send(&c->tp, PEER_HEADER PEER_FEATURES);
+	return c;
+}
+
+static void
+send_db_result(struct conn *c, const char *from)
+{
+	char	el[256];
+
+	snprintf(el, sizeof(el), "<db:result from='%s' to='" SCN_HOST
+	    "'>0123456789abcdef</db:result>", from);
+	scn_send(&c->tp, el);
+}
+
+/* s2s-allow-private no: an A record on a private network is not dialled */
+static void
+test_private_address_not_dialled(void **state)
+{
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_allow_private = false;
+	scn_dns_script("remote.test", NULL, 0, "10.1.2.3");
+	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	assert_int_equal(scn_dns_answer(), 2);
+	assert_null(scn_s2s_out(PAIR));
+	assert_int_equal(scn_up.stanzas, 1);
+	assert_non_null(strstr(buf_cstr(&scn_up.log),
+	    "<remote-server-not-found "));
+	scn_s2s_teardown();
+}
+
+/* an SRV target on loopback is skipped; the public one is dialled */
+static void
+test_loopback_srv_target_skipped(void **state)
+{
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_allow_private = false;
+	scn_dns_script("remote.test", "evil.remote.test", 5269, "127.0.0.1");
+	scn_dns_script("remote.test", "xmpp.remote.test", 5269, "8.8.4.4");
+	dialled_after(3);
+	assert_int_equal(scn_up.stanzas, 0);
+	scn_s2s_teardown();
+}
+
+/* the same scripts dial loopback when the operator allows it (labs) */
+static void
+test_private_address_allowed(void **state)
+{
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_allow_private = true;
+	scn_dns_script("remote.test", "evil.remote.test", 5269, "127.0.0.1");
+	dialled_after(2);
+	scn_s2s_teardown();
+}
+
+/* an IP-literal domain on loopback: bounced before any DNS query */
+static void
+test_ip_literal_domain_refused(void **state)
+{
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_allow_private = false;
+	out_stanza("romeo@127.0.0.1", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	assert_int_equal(scn_dns_answer(), 0);
+	assert_null(scn_s2s_out(SCN_HOST " 127.0.0.1"));
+	assert_int_equal(scn_up.stanzas, 1);
+	assert_non_null(strstr(buf_cstr(&scn_up.log),
+	    "<remote-server-not-found "));
+	scn_s2s_teardown();
+}
+
+/* s2s-dialback-pending: past it, db:result gets resource-constraint */
+static void
+test_dialback_pending_cap(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_dialback_pending = 2;
+	c = scn_s2s_accept();
+	scn_send(&c->tp, PEER_HEADER);
+	send_db_result(c, "one.test");
+	send_db_result(c, "two.test");
+	assert_null(strstr(tp_mem_output(&c->tp), "type='error'"));
+	assert_int_equal(map_count(s2s.outs), 2);
+	send_db_result(c, "three.test");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<db:result from='"
+	    SCN_HOST "' to='three.test' type='error'><error type='wait'>"
+	    "<resource-constraint "));
+	/* no third pair was set up: nothing resolved, nothing dialled */
+	assert_int_equal(map_count(s2s.outs), 2);
+	assert_non_null(conn_find(c->id));
+	/* an answer frees a place */
+	while (scn_dns_answer() > 0)
+		;
+	assert_non_null(strstr(tp_mem_output(&c->tp), "to='one.test' "
+	    "type='invalid'/>"));
+	send_db_result(c, "four.test");
+	assert_null(strstr(tp_mem_output(&c->tp), "to='four.test' "
+	    "type='error'"));
+	scn_s2s_teardown();
+}
+
+/* s2s-dialback-rate: a bucket of one minute's worth, refilled with time */
+static void
+test_dialback_rate(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_dialback_rate = 2;
+	/* the stream and the pairs outlive the refill */
+	s2s.conf.s2s_connect_timeout = 60;
+	c = scn_s2s_accept();
+	scn_send(&c->tp, PEER_HEADER);
+	send_db_result(c, "one.test");
+	send_db_result(c, "two.test");
+	send_db_result(c, "three.test");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "to='three.test' "
+	    "type='error'><error type='wait'><policy-violation "));
+	assert_int_equal(map_count(s2s.outs), 2);
+	scn_advance(30.5);	/* one token back */
+	send_db_result(c, "four.test");
+	assert_null(strstr(tp_mem_output(&c->tp), "to='four.test' "
+	    "type='error'"));
+	assert_int_equal(map_count(s2s.outs), 3);
+	scn_s2s_teardown();
+}
+
+/* db:verify has no error form: past the rate the stream ends */
+static void
+test_db_verify_rate(void **state)
+{
+	struct conn	*c;
+	uint64_t	 id;
+	int		 i;
+
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_dialback_rate = 3;
+	c = scn_s2s_accept();
+	id = c->id;
+	scn_send(&c->tp, PEER_HEADER);
+	for (i = 0; i < 3; i++)
+		scn_send(&c->tp, "<db:verify from='remote.test' to='"
+		    SCN_HOST "' id='x'>00</db:verify>");
+	assert_null(strstr(tp_mem_output(&c->tp), "<policy-violation "));
+	scn_send(&c->tp, "<db:verify from='remote.test' to='" SCN_HOST
+	    "' id='x'>00</db:verify>");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<policy-violation "));
+	scn_advance(TP_LINGER + 1);
+	assert_null(conn_find(id));
+	scn_s2s_teardown();
+}
+
+/* RFC 6120 4.9.3.9: a peer claiming our own domain in its header */
+static void
+test_own_domain_in_header(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	c = scn_s2s_accept();
+	scn_send(&c->tp, PEER_HEADER_FROM(SCN_HOST));
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<invalid-from "));
+	assert_null(strstr(tp_mem_output(&c->tp), "<stream:features>"));
+	scn_s2s_teardown();
+}
+
+/* ... or in a db:result: no verification is even started */
+static void
+test_own_domain_in_db_result(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	c = scn_s2s_accept();
+	scn_send(&c->tp, PEER_HEADER);
+	send_db_result(c, SCN_HOST);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<invalid-from "));
+	assert_int_equal(map_count(s2s.outs), 0);
+	scn_s2s_teardown();
+}
+
+/* s2s-out-max: a pair past the cap bounces with resource-constraint */
+static void
+test_out_max(void **state)
+{
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_out_max = 1;
+	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	out_stanza("mercutio@other.test", "juliet@example.org/balcony", MSG2,
+	    strlen(MSG2));
+	assert_int_equal(map_count(s2s.outs), 1);
+	assert_int_equal(scn_up.stanzas, 1);
+	assert_non_null(strstr(buf_cstr(&scn_up.log),
+	    "juliet@example.org/balcony mercutio@other.test "));
+	assert_non_null(strstr(buf_cstr(&scn_up.log),
+	    "<resource-constraint "));
+	/* a pair that exists still takes stanzas */
+	out_stanza("romeo@remote.test", "juliet@example.org/balcony", MSG,
+	    strlen(MSG));
+	assert_int_equal(scn_up.stanzas, 1);
+	scn_s2s_teardown();
+}
+
+/* s2s-require-valid-cert: no dialback fallback, the queue bounces */
+static void
+test_require_valid_cert_outgoing(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_require_valid_cert = true;
+	c = out_offered_dialback();
+	assert_null(strstr(tp_mem_output(&c->tp), "<db:result"));
+	assert_non_null(strstr(tp_mem_output(&c->tp), "</stream:stream>"));
+	assert_int_equal(scn_up.stanzas, 1);
+	assert_non_null(strstr(buf_cstr(&scn_up.log),
+	    "<remote-server-not-found "));
+	assert_null(scn_s2s_out(PAIR));
+	scn_s2s_teardown();
+}
+
+/* the per-domain lists override the global value both ways */
+static void
+test_require_valid_cert_per_domain(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_require_valid_cert = true;
+	s2s.conf.s2s_allow_dialback_for = "legacy.test , remote.test ";
+	c = out_offered_dialback();
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<db:result from='"
+	    SCN_HOST "' to='remote.test'>"));
+	scn_s2s_teardown();
+
+	scn_s2s_setup();
+	s2s.conf.s2s_require_valid_cert = false;
+	s2s.conf.s2s_require_valid_cert_for = "bank.test,remote.test";
+	c = out_offered_dialback();
+	assert_null(strstr(tp_mem_output(&c->tp), "<db:result"));
+	assert_int_equal(scn_up.stanzas, 1);
+	scn_s2s_teardown();
+}
+
+/* incoming: dialback is neither offered nor accepted from such a domain */
+static void
+test_require_valid_cert_incoming(void **state)
+{
+	struct conn	*c;
+
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.s2s_require_valid_cert = true;
+	c = scn_s2s_accept();
+	scn_send(&c->tp, PEER_HEADER);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<stream:features>"));
+	assert_null(strstr(tp_mem_output(&c->tp), "urn:xmpp:features:"
+	    "dialback"));
+	send_db_result(c, "remote.test");
+	assert_non_null(strstr(tp_mem_output(&c->tp), "to='remote.test' "
+	    "type='error'><error type='auth'><not-authorized "));
+	assert_int_equal(map_count(s2s.outs), 0);
+	scn_s2s_teardown();
+}
+
+/* AAAA answers too: loopback, link-local and v4-mapped private refused */
+static void
+test_private_ipv6_not_dialled(void **state)
+{
+	static const char	*addrs[] = { "::1", "fe80::1", "fd00::5",
+	    "::ffff:127.0.0.1", "::ffff:10.0.0.1" };
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		scn_s2s_setup();
+		s2s.conf.s2s_allow_private = false;
+		scn_dns_script("remote.test", "xmpp.remote.test", 5269,
+		    addrs[i]);
+		out_stanza("romeo@remote.test", "juliet@example.org/balcony",
+		    MSG, strlen(MSG));
+		assert_int_equal(scn_dns_answer(), 2);
+		assert_null(scn_s2s_out(PAIR));
+		assert_int_equal(scn_up.stanzas, 1);
+		scn_s2s_teardown();
+	}
+	scn_s2s_setup();
+	s2s.conf.s2s_allow_private = false;
+	scn_dns_script("remote.test", "xmpp.remote.test", 5269,
+	    "2001:4860:4860::8888");
+	dialled_after(2);
+	scn_s2s_teardown();
+}
+
 int
 main(void)
 {
@@ -433,6 +777,20 @@ main(void)
 		cmocka_unit_test(
 		    test_dialback_verify_invalid_refuses_the_peer),
 		cmocka_unit_test(test_dialback_verify_timeout),
+		cmocka_unit_test(test_private_address_not_dialled),
+		cmocka_unit_test(test_loopback_srv_target_skipped),
+		cmocka_unit_test(test_private_address_allowed),
+		cmocka_unit_test(test_ip_literal_domain_refused),
+		cmocka_unit_test(test_dialback_pending_cap),
+		cmocka_unit_test(test_dialback_rate),
+		cmocka_unit_test(test_db_verify_rate),
+		cmocka_unit_test(test_own_domain_in_header),
+		cmocka_unit_test(test_own_domain_in_db_result),
+		cmocka_unit_test(test_out_max),
+		cmocka_unit_test(test_require_valid_cert_outgoing),
+		cmocka_unit_test(test_require_valid_cert_per_domain),
+		cmocka_unit_test(test_require_valid_cert_incoming),
+		cmocka_unit_test(test_private_ipv6_not_dialled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

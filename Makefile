@@ -10,7 +10,7 @@ OPT		?= -O2
 
 PKGS		:= expat gnutls libcares lmdb libidn
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		   -Wstrict-prototypes -Wmissing-prototypes
@@ -32,6 +32,7 @@ COMMON_SRCS	+= common/proc.c
 COMMON_SRCS	+= common/scram.c
 COMMON_SRCS	+= common/tls.c
 COMMON_SRCS	+= common/util.c
+COMMON_SRCS	+= common/work.c
 COMMON_SRCS	+= common/xml.c
 COMMON_SRCS	+= common/xmlstream.c
 COMMON_SRCS	+= common/xmpp.c
@@ -98,6 +99,7 @@ UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
 UNIT_TESTS	+= srv
 UNIT_TESTS	+= store
+UNIT_TESTS	+= work
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 

@@ -451,14 +451,11 @@ link_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	link_flush(container_of(w, struct link, wio));
 }
 
-static void
-link_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+void
+link_run_pending(void)
 {
 	struct link	*l;
 
-	(void)loop;
-	(void)w;
-	(void)revents;
 	/* close callbacks queue frames and may fail other links */
 	while (dirty_links != NULL || dead_links != NULL) {
 		while ((l = dirty_links) != NULL) {
@@ -473,6 +470,15 @@ link_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			link_free(l);
 		}
 	}
+}
+
+static void
+link_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	link_run_pending();
 }
 
 void

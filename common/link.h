@@ -231,6 +231,12 @@ void		 link_pause(struct link *, bool);
 void		 link_flush(struct link *);
 /* installs the prepare watcher that reaps failed links; once per loop */
 void		 link_loop_init(struct ev_loop *);
+/*
+ * What that watcher does: flushes queued output and reaps failed links
+ * (their close callbacks run here). For a process with its own single
+ * prepare step instead of link_loop_init.
+ */
+void		 link_run_pending(void);
 /* sends LINK_HELLO */
 void		 link_hello(struct link *, enum link_role, uint32_t instance);
 /* blocking helpers for parleyctl: write all, read one frame */

@@ -4,6 +4,7 @@
  * RFC 6121 8 (delivery rules) and RFC 6120 8.3 (errors), and is parsed
  * only when it must be read or answered.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -386,10 +387,17 @@ deliver_stanza(struct rstanza *rs)
 		/* a stanza from a remote server never goes back out */
 		if (rs->sender == NULL && !domain_is_local_jid(rs->from))
 			goto done;
-		/* federation: the s2s process bounces what it cannot deliver */
-		if (!s2s_forward(rs->kind, rs->type, rs->to, rs->from, rs->xml,
-		    rs->xlen))
-			deliver_error(rs, XERR_REMOTE_SERVER_TIMEOUT);
+		/*
+		 * Federation: the s2s process bounces what it cannot deliver;
+		 * what never reached it is bounced here (RFC 6120 8.3.3.19:
+		 * federation is not available now, or 8.3.3.18: its queue is
+		 * full).
+		 */
+		if (s2s_forward(rs->kind, rs->type, rs->to, rs->from, rs->xml,
+		    rs->xlen) == -1)
+			deliver_error(rs, errno == EAGAIN ?
+			    XERR_RESOURCE_CONSTRAINT :
+			    XERR_SERVICE_UNAVAILABLE);
 		goto done;
 	}
 	if (to.node == NULL) {

@@ -13,13 +13,20 @@
 
 struct router	router;
 
-/* once per loop iteration, before waiting: the deferred writes in one commit */
+/*
+ * The one step before each wait (Redis's beforeSleep), in a written
+ * order: failed links reaped and queued frames written (their close
+ * callbacks end sessions, which queue more), then the deferred storage
+ * writes of the whole iteration committed at once. Two prepare watchers
+ * would run in an order libev picks.
+ */
 static void
-router_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+router_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	(void)loop;
 	(void)w;
 	(void)revents;
+	link_run_pending();
 	(void)store_flush(router.store);
 }
 
@@ -36,7 +43,7 @@ main(int argc, char *argv[])
 {
 	char		 err[256];
 	ev_signal	 sigterm, sigint;
-	ev_prepare	 flush;
+	ev_prepare	 prepare;
 
 	(void)proc_init(argc, argv, "router", false, &router.conf);
 	if ((router.store = store_open(router.conf.datadir,
@@ -47,11 +54,10 @@ main(int argc, char *argv[])
 	router.by_full = map_new();
 	router.by_bare = map_new();
 	buf_init(&router.scratch, 0);
-	link_loop_init(router.loop);
 	if (rlink_listen() == -1)
 		exit(1);
-	ev_prepare_init(&flush, router_flush_cb);
-	ev_prepare_start(router.loop, &flush);
+	ev_prepare_init(&prepare, router_prepare_cb);
+	ev_prepare_start(router.loop, &prepare);
 	ev_signal_init(&sigterm, router_signal_cb, SIGTERM);
 	ev_signal_start(router.loop, &sigterm);
 	ev_signal_init(&sigint, router_signal_cb, SIGINT);

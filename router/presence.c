@@ -106,9 +106,10 @@ pres_route(const char *from, const char *to, int type, const char *xml,
 	rs.xlen = len;
 	if (conf_host_find(&router.conf, j.domain) == NULL) {
 		/* RFC 6121: remote contacts take the same path, via s2s */
-		if (!s2s_forward(KIND_PRESENCE, type, to, from, xml, len))
-			log_debug("presence to %s: the s2s process is not "
-			    "connected", log_escs(to));
+		if (s2s_forward(KIND_PRESENCE, type, to, from, xml,
+		    len) == -1)
+			log_debug("presence to %s not sent to the s2s "
+			    "process: %s", log_escs(to), strerror(errno));
 	} else if (j.node != NULL)
 		presence_inbound(&rs, j.node, j.domain, j.resource);
 	jid_clear(&j);

@@ -103,8 +103,12 @@ struct sess *sess_find(struct rlink *, uint64_t sid);
 void	 sess_end_all(struct rlink *);
 
 /* s2s.c */
-/* to the s2s process; false when it is not connected */
-bool	 s2s_forward(int kind, int type, const char *to, const char *from,
+/*
+ * To the s2s process: 0 when queued; -1 when dropped, errno ENOTCONN (no
+ * s2s process), EAGAIN (its link is congested), EMSGSIZE (over the frame
+ * limit) or EINVAL (a presence that did not parse). The caller bounces.
+ */
+int	 s2s_forward(int kind, int type, const char *to, const char *from,
 	    const char *xml, size_t len);
 /* a frame from the s2s link; -1 to close it */
 int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);

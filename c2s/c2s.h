@@ -145,7 +145,9 @@ void	register_features(struct stream *, struct buf *);
 /* 0 when el was a registration IQ (answered or sent on), 1 if not */
 int	register_element(struct stream *, struct xnode *, struct arena *);
 /* the router's LINK_REG_RESULT (status 0, or stanza error + 1) */
-void	register_result(struct stream *, uint32_t status);
+/* a LINK_REG_RESULT for stream sid (which may be gone) */
+void	register_result(uint64_t sid, uint16_t flags, uint32_t status);
+void	register_link_lost(void);
 
 /* limits.c */
 /* the address key of the socket's peer: IPv4, or the IPv6 /64 */

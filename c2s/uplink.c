@@ -107,8 +107,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		link_get_u32(&in, &u32);
 		if (!link_in_done(&in))
 			return -1;
-		if (st != NULL)
-			register_result(st, u32);
+		register_result(h->sid, h->flags, u32);
 		return 0;
 	default:
 		log_warnx("router sent unexpected %s", link_msg_name(h->type));
@@ -175,7 +174,8 @@ uplink_fail_pending(void)
 	map_foreach(c2s.streams, uplink_collect_pending, &p);
 	for (i = 0; i < p.n; i++) {
 		if (p.v[i]->reg_id != NULL)
-			register_result(p.v[i], XERR_INTERNAL_SERVER_ERROR + 1);
+			register_result(p.v[i]->sid, 0,
+			    XERR_INTERNAL_SERVER_ERROR + 1);
 		if (p.v[i]->state == ST_AUTH_WAIT)
 			auth_creds(p.v[i], 2, NULL);
 		else if (p.v[i]->state == ST_BIND_WAIT)
@@ -193,6 +193,7 @@ uplink_closed(struct link *l, const char *why, void *ctx)
 	log_warnx("router link lost: %s; reconnecting", why);
 	c2s.up = NULL;
 	uplink_fail_pending();
+	register_link_lost();
 	ev_timer_start(c2s.loop, &c2s.reconnect);
 }
 

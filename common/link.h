@@ -62,6 +62,9 @@ enum { IQ_GET, IQ_SET, IQ_RESULT, IQ_ERROR };
 	/*   then the creds as in LINK_AUTH_CRED */			\
 	X(LINK_REG_ADD,		0x0107, 12)				\
 	/* router->c2s: u32 status (0 ok, else stanza error + 1) */	\
+	/*   flags LINK_F_REG_CHECK: LINK_REG_ADD without the creds */	\
+	/*   asks whether the account may be made (the answer has it */	\
+	/*   too) before the c2s derives them */			\
 	X(LINK_REG_RESULT,	0x0108, 4)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
@@ -82,6 +85,8 @@ enum { IQ_GET, IQ_SET, IQ_RESULT, IQ_ERROR };
 	X(LINK_CTL_REPLY,	0x0305, 8)
 
 #define LINK_ENUM(e, v, m)	e = v,
+/* header flags of LINK_REG_ADD and LINK_REG_RESULT */
+#define LINK_F_REG_CHECK	0x0001
 enum link_type { LINK_TYPES(LINK_ENUM) };
 
 struct link_hdr {

@@ -11,6 +11,8 @@
 
 #include <ev.h>
 
+/* workers per process that has them (c2s, router) */
+#define WORK_THREADS	2
 /* jobs queued or running at once; past this work_submit refuses */
 #define WORK_QUEUE_MAX	1024
 

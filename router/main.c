@@ -8,6 +8,7 @@
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/proc.h"
+#include "../common/work.h"
 #include "../storage/store.h"
 #include "router.h"
 
@@ -62,8 +63,10 @@ main(int argc, char *argv[])
 	ev_signal_start(router.loop, &sigterm);
 	ev_signal_init(&sigint, router_signal_cb, SIGINT);
 	ev_signal_start(router.loop, &sigint);
+	work_init(router.loop, WORK_THREADS);
 	log_info("started, storage in %s", router.conf.datadir);
 	ev_run(router.loop, 0);
+	work_shutdown();
 	store_close(router.store);
 	log_info("stopped");
 	return 0;

@@ -101,6 +101,8 @@ void	 sess_end(struct sess *);
 void	 sess_kick(struct sess *, int stream_err);
 struct sess *sess_find(struct rlink *, uint64_t sid);
 void	 sess_end_all(struct rlink *);
+/* the account's other sessions are closed with stream error err */
+void	 router_user_others_end(struct sess *keep, int err);
 
 /* s2s.c */
 /*

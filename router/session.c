@@ -215,6 +215,23 @@ router_account_remove(const char *node, const char *domain)
 	return 0;
 }
 
+/* every session of keep's account but keep is closed with stream error err */
+void
+router_user_others_end(struct sess *keep, int err)
+{
+	struct sess	*o;
+
+	/* keep stays, so the user does too */
+	for (;;) {
+		for (o = keep->user->sessions; o != NULL && o == keep;
+		    o = o->next)
+			;
+		if (o == NULL)
+			break;
+		sess_kick(o, err);
+	}
+}
+
 /* parleyctl changed or removed an account: its sessions must not outlive it */
 void
 router_user_changed(const char *node, const char *domain)

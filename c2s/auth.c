@@ -191,6 +191,18 @@ auth_element(struct stream *st, struct xnode *el)
 
 	if (strcmp(el->ns, NS_SASL) != 0)
 		return -1;
+	if (st->state == ST_AUTH_WAIT) {
+		/*
+		 * RFC 6120 6.4.5: the client may abort at any time, also
+		 * while the credentials are being looked up; the router's
+		 * answer, when it comes, is for nobody.
+		 */
+		if (strcmp(el->name, "abort") != 0)
+			return -1;
+		st->auth_stale++;
+		auth_fail(st, SASLERR_ABORTED);
+		return 0;
+	}
 	buf_init(&in, SASL_DATA_MAX);
 	buf_init(&out, SASL_DATA_MAX);
 	if (strcmp(el->name, "auth") == 0) {

@@ -73,6 +73,8 @@ struct stream {
 	struct sasl		*sasl;
 	enum sasl_mech		 mech;
 	int			 auth_failures;
+	int			 auth_stale;	/* lookups aborted whose answer
+						   is still to come */
 	char			 peer[64];	/* address key (limits.c) */
 	bool			 counted;	/* in the address's count */
 	double			 tokens;	/* c2s-stanza-rate bucket */

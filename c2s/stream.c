@@ -872,6 +872,11 @@ stream_on_element(void *ctx, struct xnode *el, struct arena *a)
 		if (register_element(st, el, a) == 0)
 			return;
 		break;
+	case ST_AUTH_WAIT:
+		/* RFC 6120 6.4.5: <abort/> while the router looks up */
+		if (auth_element(st, el) == 0)
+			return;
+		break;
 	case ST_AUTHED:
 	case ST_BOUND:
 		switch (bind_element(st, el, a)) {

@@ -50,6 +50,12 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		if (!link_in_done(&in))
 			return -1;
+		if (st != NULL && st->auth_stale > 0) {
+			/* the answer to an aborted exchange: not this one's */
+			st->auth_stale--;
+			explicit_bzero(&creds, sizeof(creds));
+			return 0;
+		}
 		if (st == NULL || st->state != ST_AUTH_WAIT) {
 			log_debug("%016llx credentials for a gone stream",
 			    (unsigned long long)h->sid);
@@ -153,6 +159,7 @@ uplink_collect_pending(const void *key, size_t len, void *val, void *arg)
 
 	(void)key;
 	(void)len;
+	st->auth_stale = 0;	/* their answers died with the link */
 	if (st->state != ST_AUTH_WAIT && st->state != ST_BIND_WAIT &&
 	    st->reg_id == NULL)
 		return 0;

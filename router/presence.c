@@ -573,6 +573,8 @@ pres_last_activity(struct sess *s, const char *status)
 	char		 rec[64 + 1024];
 	int		 n;
 
+	if (s->user->removed)
+		return;
 	for (o = s->user->sessions; o != NULL; o = o->next)
 		if (o != s && o->available)
 			return;

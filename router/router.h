@@ -57,6 +57,9 @@ struct user {
 	struct sess	*sessions;
 	bool		 blocklist;	/* XEP-0191 list not empty: kept by
 					   blocking.c, read by the fast path */
+	bool		 removed;	/* the account was deleted: its
+					   sessions are closing, nothing
+					   more is stored for it */
 };
 
 /* a stanza being routed, with what the envelope says */

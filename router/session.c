@@ -208,7 +208,13 @@ router_account_remove(const char *node, const char *domain)
 	jid_format(bare, node, domain, NULL);
 	log_debug("account %s removed: %zu contacts to tell", log_esc(bare, strlen(bare)),
 	    n);
-	u = map_get(router.by_bare, bare);
+	/*
+	 * Nothing is written for it after this: its sessions, closed next,
+	 * must not leave a last-activity record behind (XEP-0012) for a
+	 * new account of the same name to inherit.
+	 */
+	if ((u = map_get(router.by_bare, bare)) != NULL)
+		u->removed = true;
 	for (i = 0; i < n; i++)
 		presence_roster_removed(bare, u, &items[i]);
 	roster_snapshot_free(items, n);

@@ -48,6 +48,7 @@ ROUTER_SRCS	+= router/ctl.c
 ROUTER_SRCS	+= router/deliver.c
 ROUTER_SRCS	+= router/disco.c
 ROUTER_SRCS	+= router/doc.c
+ROUTER_SRCS	+= router/fanout.c
 ROUTER_SRCS	+= router/last.c
 ROUTER_SRCS	+= router/private.c
 ROUTER_SRCS	+= router/time.c
@@ -91,6 +92,7 @@ UNIT_TESTS	+= buf
 UNIT_TESTS	+= certid
 UNIT_TESTS	+= conf
 UNIT_TESTS	+= credwire
+UNIT_TESTS	+= fanout
 UNIT_TESTS	+= dialback
 UNIT_TESTS	+= jid
 UNIT_TESTS	+= link
@@ -160,6 +162,7 @@ $(BUILD)/bench/provision: $(call obj,tests/bench/provision.c) $(COMMON_LIB)
 # TEST_OBJS_<name> (process-private code), and the common archive: the
 # linker takes only the archive members the test reaches.
 TEST_OBJS_sasl	:= c2s/sasl.c
+TEST_OBJS_fanout	:= router/fanout.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c

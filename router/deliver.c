@@ -14,6 +14,7 @@
 #include "../common/util.h"
 #include "../common/xmlstream.h"
 #include "../storage/store.h"
+#include "fanout.h"
 #include "router.h"
 
 int
@@ -63,15 +64,14 @@ deliver_fanout_begin(int kind, int type, const char *from, const char *xml,
 }
 
 static void
-fanout_send(struct fan_link *fl)
+fanout_frame(const uint64_t *sids, size_t n, void *arg)
 {
-	struct link_out	m;
-	size_t		i;
+	struct fan_link	*fl = arg;
+	struct link_out	 m;
+	size_t		 i;
 
-	if (fl->rl->l->failed)
-		return;
-	if (fl->n == 1) {
-		link_begin(&m, fl->rl->l, LINK_STANZA, fl->sids[0]);
+	if (n == 1) {
+		link_begin(&m, fl->rl->l, LINK_STANZA, sids[0]);
 		link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
 		    fan.len);
 		link_end(&m);
@@ -80,10 +80,29 @@ fanout_send(struct fan_link *fl)
 	link_begin(&m, fl->rl->l, LINK_STANZA_MULTI, 0);
 	link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
 	    fan.len);
-	link_put_u32(&m, (uint32_t)fl->n);
-	for (i = 0; i < fl->n; i++)
-		link_put_u64(&m, fl->sids[i]);
+	link_put_u32(&m, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		link_put_u64(&m, sids[i]);
 	link_end(&m);
+}
+
+/*
+ * One frame per c2s when the session list fits, else as many as it
+ * takes: a broadcast is never dropped for the size of its list.
+ */
+static void
+fanout_send(struct fan_link *fl)
+{
+	size_t	head;
+
+	if (fl->rl->l->failed)
+		return;
+	head = fanout_head_len(0, fan.from != NULL ? strlen(fan.from) : 0,
+	    fan.len);
+	if (fanout_split(fl->sids, fl->n, head, LINK_MAX_PAYLOAD,
+	    fanout_frame, fl) == -1)
+		/* the stanza alone is over the limit: link_end says so */
+		fanout_frame(fl->sids, 1, fl);
 }
 
 void

@@ -211,6 +211,8 @@ link_end(struct link_out *m)
 	}
 	len = htobe32((uint32_t)plen);
 	memcpy(l->out.data + l->out.off + m->start, &len, 4);
+	if (buf_avail(&l->out) > l->high)
+		l->over = true;	/* the drain callback is owed */
 	log_trace(TRACE_LINK, "%s: send %s len=%zu", l->name,
 	    link_msg_name(m->type), plen);
 	link_mark_dirty(l);
@@ -421,6 +423,22 @@ link_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/*
+ * Low water: a queue that passed the high mark is down to half of it, so
+ * the owner resumes the work it held back. Called after writing, with
+ * more output possibly queued by the callback (flushed by the prepare
+ * pass, where the link is dirty again).
+ */
+static void
+link_drained(struct link *l)
+{
+	if (!l->over || l->failed || buf_avail(&l->out) > l->high / 2)
+		return;
+	l->over = false;
+	if (l->on_drain != NULL)
+		l->on_drain(l, l->ctx);
+}
+
 void
 link_flush(struct link *l)
 {
@@ -433,6 +451,7 @@ link_flush(struct link *l)
 				continue;
 			if (errno == EAGAIN) {
 				ev_io_start(l->loop, &l->wio);
+				link_drained(l);
 				return;
 			}
 			link_fail(l, "write: %s", strerror(errno));
@@ -441,6 +460,7 @@ link_flush(struct link *l)
 		buf_consume(&l->out, (size_t)n);
 	}
 	ev_io_stop(l->loop, &l->wio);
+	link_drained(l);
 }
 
 static void
@@ -555,6 +575,19 @@ bool
 link_congested(const struct link *l)
 {
 	return buf_avail(&l->out) > l->high;
+}
+
+bool
+link_room(const struct link *l, size_t n)
+{
+	return !l->failed && (l->out.max == 0 ||
+	    buf_avail(&l->out) + LINK_HDR_LEN + n <= l->out.max);
+}
+
+void
+link_set_drain(struct link *l, link_drain_cb *cb)
+{
+	l->on_drain = cb;
 }
 
 void

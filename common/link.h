@@ -196,6 +196,11 @@ typedef int	link_frame_cb(struct link *, const struct link_hdr *,
 		    const char *payload, void *ctx);
 /* the link is gone (peer closed, error, or cap); called once, from prepare */
 typedef void	link_close_cb(struct link *, const char *why, void *ctx);
+/*
+ * The output queue, after passing the high-water mark, is down to half
+ * of it: work held back for congestion may go on (it may queue frames).
+ */
+typedef void	link_drain_cb(struct link *, void *ctx);
 
 struct link {
 	struct ev_loop	*loop;
@@ -207,12 +212,14 @@ struct link {
 	size_t		 high;		/* pause producers above this */
 	link_frame_cb	*on_frame;
 	link_close_cb	*on_close;
+	link_drain_cb	*on_drain;	/* NULL: none */
 	void		*ctx;
 	char		 name[32];	/* for logs: "c2s[1]", "router" */
 	char		 why[96];	/* first failure reason */
 	bool		 failed;
 	bool		 dirty;		/* on the flush list */
 	bool		 paused;	/* reading stopped by the owner */
+	bool		 over;		/* passed high since the last drain */
 	struct link	*next_dead;
 	struct link	*next_dirty;
 };
@@ -230,6 +237,10 @@ int		 link_fail(struct link *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 /* true when the output queue is above the high-water mark */
 bool		 link_congested(const struct link *);
+/* a frame of n payload bytes fits under the hard cap now */
+bool		 link_room(const struct link *, size_t n);
+/* the low-water callback (backpressure), called from link writes */
+void		 link_set_drain(struct link *, link_drain_cb *);
 /* stops or resumes reading frames from the link (backpressure) */
 void		 link_pause(struct link *, bool);
 /* writes what is queued now (also done once per loop iteration) */

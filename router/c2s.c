@@ -22,6 +22,42 @@
 #include "ctl.h"
 #include "router.h"
 
+/*
+ * Backpressure. While a process link's output is above its high-water
+ * mark the router reads nothing more from the c2s and s2s links: a frame
+ * read makes a bounded amount of output (a fan-out is one frame per
+ * link), so no burst driven by what clients send can pass a link's cap.
+ * What is not driven by input, a session's login burst, waits for its
+ * own link to drain (sess_burst).
+ */
+static bool	rlink_held;
+
+void
+rlink_flow(void)
+{
+	struct rlink	*rl;
+	bool		 held = false;
+
+	for (rl = router.links; rl != NULL && !held; rl = rl->next)
+		held = rl->role != LINK_ROLE_CTL && !rl->l->failed &&
+		    link_congested(rl->l);
+	if (held == rlink_held)
+		return;
+	rlink_held = held;
+	log_debug("process links %s", held ? "congested: input paused" :
+	    "drained: input resumed");
+	for (rl = router.links; rl != NULL; rl = rl->next)
+		if (rl->role != LINK_ROLE_CTL)
+			link_pause(rl->l, held);
+}
+
+static void
+rlink_drained(struct link *l, void *ctx)
+{
+	(void)l;
+	sess_burst_resume(ctx);
+}
+
 static void
 rlink_closed(struct link *l, const char *why, void *ctx)
 {
@@ -36,6 +72,7 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 		log_debug("%s link closed: %s", l->name, why);
 	sess_end_all(rl);
 	map_free(rl->sess, NULL);
+	free(rl->wait);
 	if (router.s2s == rl)
 		router.s2s = NULL;
 	if (rl->prev != NULL)
@@ -136,6 +173,7 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	struct rlink	*rl = ctx;
 	struct link_in	 in;
 	uint32_t	 ver, role, inst;
+	int		 rc;
 
 	if (!rl->hello) {
 		if (h->type != LINK_HELLO)
@@ -177,9 +215,10 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	}
 	if (rl->role == LINK_ROLE_CTL)
 		return ctl_frame(l, h, payload, router.store);
-	if (rl->role == LINK_ROLE_S2S)
-		return s2s_frame(rl, h, payload);
-	return c2s_frame(rl, h, payload);
+	rc = rl->role == LINK_ROLE_S2S ? s2s_frame(rl, h, payload) :
+	    c2s_frame(rl, h, payload);
+	rlink_flow();		/* stops this read at once when congested */
+	return rc;
 }
 
 static void
@@ -212,6 +251,9 @@ rlink_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	rl->sess = map_new();
 	rl->l = link_new(loop, fd, role == LINK_ROLE_C2S ? "c2s" : "ctl",
 	    router.conf.link_queue_max, rlink_frame, rlink_closed, rl);
+	link_set_drain(rl->l, rlink_drained);
+	if (rlink_held && role != LINK_ROLE_CTL)
+		link_pause(rl->l, true);
 	rl->next = router.links;
 	if (router.links != NULL)
 		router.links->prev = rl;

@@ -17,7 +17,8 @@ struct router	router;
 /*
  * The one step before each wait (Redis's beforeSleep), in a written
  * order: failed links reaped and queued frames written (their close
- * callbacks end sessions, which queue more), then the deferred storage
+ * callbacks end sessions, which queue more), reading resumed if the
+ * links drained (rlink_flow), then the deferred storage
  * writes of the whole iteration committed at once. Two prepare watchers
  * would run in an order libev picks.
  */
@@ -28,6 +29,7 @@ router_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)w;
 	(void)revents;
 	link_run_pending();
+	rlink_flow();
 	(void)store_flush(router.store);
 }
 

@@ -501,24 +501,59 @@ pres_broadcast(struct sess *s, int type, const char *xml, size_t len)
 	contacts_clear(&c);
 }
 
-/* RFC 6121 4.2.2 and 4.3: the first available presence of a session */
-static void
-pres_initial(struct sess *s)
+/*
+ * The steps below send what a new available session is owed; each
+ * starts at s->burst_pos and stops (1, with the position saved) while
+ * the session's link is congested, so that a large roster or many
+ * stored requests wait for the link to drain instead of passing its cap
+ * (sess_burst).
+ */
+static bool
+burst_blocked(struct sess *s)
+{
+	return s->rl->l->failed || link_congested(s->rl->l);
+}
+
+/* RFC 6121 4.2.2: the user's other available resources, to the new one */
+int
+presence_burst_own(struct sess *s)
+{
+	struct sess	*o;
+	size_t		 i = 0;
+
+	for (o = s->user->sessions; o != NULL; o = o->next) {
+		if (o == s || !o->available || o->presence == NULL)
+			continue;
+		if (i++ < s->burst_pos)
+			continue;
+		if (burst_blocked(s)) {
+			s->burst_pos = i - 1;
+			return 1;
+		}
+		deliver_to_sess(s, KIND_PRESENCE, PRES_AVAILABLE, NULL,
+		    o->full, o->presence, strlen(o->presence));
+	}
+	return 0;
+}
+
+/* RFC 6121 4.3: probes of local contacts are answered at once */
+int
+presence_burst_probes(struct sess *s)
 {
 	struct contacts		 c;
 	struct user		*cu;
 	struct sess		*o;
 	struct jid		 j;
 	size_t			 i;
+	int			 rc = 0;
 
-	/* the user's other resources, to the new one */
-	for (o = s->user->sessions; o != NULL; o = o->next)
-		if (o != s && o->available && o->presence != NULL)
-			deliver_to_sess(s, KIND_PRESENCE, PRES_AVAILABLE,
-			    NULL, o->full, o->presence, strlen(o->presence));
-	/* probes: local contacts are answered at once, for this session */
 	contacts_load(&c, s->user->node, s->user->domain, SUB_TO);
-	for (i = 0; i < c.n; i++) {
+	for (i = s->burst_pos; i < c.n; i++) {
+		if (burst_blocked(s)) {
+			s->burst_pos = i;
+			rc = 1;
+			break;
+		}
 		if (jid_parse(&j, c.v[i]) == -1)
 			continue;
 		if (j.node != NULL && (cu = user_find(j.node, j.domain)) !=
@@ -533,6 +568,7 @@ pres_initial(struct sess *s)
 		jid_clear(&j);
 	}
 	contacts_clear(&c);
+	return rc;
 }
 
 /* RFC 6121 3.1.3: requests that arrived while the user was away */
@@ -551,19 +587,27 @@ pending_collect(const struct roster_item *it, void *arg)
 	return 0;
 }
 
-static void
-pres_pending_requests(struct sess *s)
+int
+presence_burst_pending(struct sess *s)
 {
 	struct contacts	c;
 	size_t		i;
+	int		rc = 0;
 
 	memset(&c, 0, sizeof(c));
 	(void)store_roster_list(router.store, s->user->node, s->user->domain,
 	    pending_collect, &c);
-	for (i = 0; i < c.n; i++)
+	for (i = s->burst_pos; i < c.n; i++) {
+		if (burst_blocked(s)) {
+			s->burst_pos = i;
+			rc = 1;
+			break;
+		}
 		deliver_to_sess(s, KIND_PRESENCE, PRES_SUBSCRIBE, NULL, NULL,
 		    c.v[i], strlen(c.v[i]));
+	}
 	contacts_clear(&c);
+	return rc;
 }
 
 static void
@@ -656,6 +700,7 @@ pres_own(struct rstanza *rs)
 	bool			 first, was_negative;
 
 	if (rs->type == PRES_UNAVAILABLE) {
+		s->burst = BURST_NONE;	/* what was owed is no more */
 		(void)deliver_parse(rs->xml, rs->xlen, status_read, &job);
 		pres_unavailable(s, rs->xml, rs->xlen, job.status);
 		free(job.status);
@@ -675,14 +720,10 @@ pres_own(struct rstanza *rs)
 	/* RFC 6121 4.2.2: to all the user's resources, the sender too */
 	pres_to_resources(s->user, NULL, PRES_AVAILABLE, s->full, rs->xml,
 	    rs->xlen);
-	if (first) {
+	if (first)
 		s->initial = true;
-		pres_initial(s);
-		pres_pending_requests(s);
-	}
 	/* XEP-0160 2: the first presence that can take messages */
-	if (s->priority >= 0 && (first || was_negative))
-		offline_deliver(s);
+	sess_burst(s, first, s->priority >= 0 && (first || was_negative));
 }
 
 void

@@ -62,6 +62,7 @@ ROUTER_SRCS	+= router/roster.c
 ROUTER_SRCS	+= router/ping.c
 ROUTER_SRCS	+= router/s2s.c
 ROUTER_SRCS	+= router/session.c
+ROUTER_SRCS	+= router/subreq.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c

@@ -74,6 +74,9 @@ struct conf {
 	/* instant messaging */
 	int			 roster_max_items;
 	int			 offline_max;
+	int			 sub_pending_max;	/* per account */
+	int			 sub_pending_domain;	/* per remote domain */
+	size_t			 sub_status_max;	/* bytes kept */
 	size_t			 vcard_max_size;
 	size_t			 private_max_size;
 	bool			 version_hide;

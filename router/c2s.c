@@ -32,7 +32,7 @@
  */
 static bool	rlink_held;
 
-void
+bool
 rlink_flow(void)
 {
 	struct rlink	*rl;
@@ -42,13 +42,14 @@ rlink_flow(void)
 		held = rl->role != LINK_ROLE_CTL && !rl->l->failed &&
 		    link_congested(rl->l);
 	if (held == rlink_held)
-		return;
+		return false;
 	rlink_held = held;
 	log_debug("process links %s", held ? "congested: input paused" :
 	    "drained: input resumed");
 	for (rl = router.links; rl != NULL; rl = rl->next)
 		if (rl->role != LINK_ROLE_CTL)
 			link_pause(rl->l, held);
+	return !held;
 }
 
 static void

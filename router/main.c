@@ -22,14 +22,28 @@ struct router	router;
  * writes of the whole iteration committed at once. Two prepare watchers
  * would run in an order libev picks.
  */
+static ev_idle	router_again;
+
+static void
+router_again_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)revents;
+	ev_idle_stop(loop, w);
+}
+
 static void
 router_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	(void)loop;
 	(void)w;
 	(void)revents;
 	link_run_pending();
-	rlink_flow();
+	/*
+	 * Links resumed here are read after this step, before the loop
+	 * would block: the idle watcher makes it go round once more, so
+	 * that what they queue is written by the next step.
+	 */
+	if (rlink_flow())
+		ev_idle_start(loop, &router_again);
 	(void)store_flush(router.store);
 }
 
@@ -59,6 +73,7 @@ main(int argc, char *argv[])
 	buf_init(&router.scratch, 0);
 	if (rlink_listen() == -1)
 		exit(1);
+	ev_idle_init(&router_again, router_again_cb);
 	ev_prepare_init(&prepare, router_prepare_cb);
 	ev_prepare_start(router.loop, &prepare);
 	ev_signal_init(&sigterm, router_signal_cb, SIGTERM);

@@ -357,9 +357,14 @@ sub_inbound(struct rstanza *rs, const char *node, const char *domain,
 		}
 		if (it.pending_in)
 			break;	/* the request is known: not again */
+		if (subreq_admit(node, domain, from) == -1) {
+			/* refused for the user, as when the roster is full */
+			pres_send(bare, from, PRES_UNSUBSCRIBED);
+			break;
+		}
 		it.pending_in = true;
 		free(it.pending_xml);
-		it.pending_xml = xstrndup(rs->xml, rs->xlen);
+		it.pending_xml = subreq_record(rs->xml, rs->xlen);
 		changed = deliver = true;
 		break;
 	case PRES_SUBSCRIBED:
@@ -579,10 +584,12 @@ pending_collect(const struct roster_item *it, void *arg)
 
 	if (!it->pending_in || it->pending_xml == NULL)
 		return 0;
-	if (c->n == c->cap) {
+	if (c->n + 2 > c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 8;
 		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
 	}
+	/* pairs: who, and the record (subreq.c) */
+	c->v[c->n++] = xstrdup(it->jid);
 	c->v[c->n++] = xstrdup(it->pending_xml);
 	return 0;
 }
@@ -591,21 +598,26 @@ int
 presence_burst_pending(struct sess *s)
 {
 	struct contacts	c;
+	struct buf	b;
 	size_t		i;
 	int		rc = 0;
 
 	memset(&c, 0, sizeof(c));
+	buf_init(&b, 0);
 	(void)store_roster_list(router.store, s->user->node, s->user->domain,
 	    pending_collect, &c);
-	for (i = s->burst_pos; i < c.n; i++) {
+	for (i = 2 * s->burst_pos; i + 1 < c.n; i += 2) {
 		if (burst_blocked(s)) {
-			s->burst_pos = i;
+			s->burst_pos = i / 2;
 			rc = 1;
 			break;
 		}
+		buf_reset(&b);
+		subreq_stanza(&b, c.v[i], s->user->bare, c.v[i + 1]);
 		deliver_to_sess(s, KIND_PRESENCE, PRES_SUBSCRIBE, NULL, NULL,
-		    c.v[i], strlen(c.v[i]));
+		    buf_rptr(&b), buf_avail(&b));
 	}
+	buf_clear(&b);
 	contacts_clear(&c);
 	return rc;
 }

@@ -109,8 +109,12 @@ extern struct router	router;
 
 /* c2s.c: links to c2s processes and parleyctl */
 int	 rlink_listen(void);
-/* pauses or resumes reading the process links as their output allows */
-void	 rlink_flow(void);
+/*
+ * Pauses or resumes reading the process links as their output allows;
+ * true when it resumed them (frames already read are then handled
+ * after the caller returns).
+ */
+bool	 rlink_flow(void);
 
 /* session.c */
 void	 sess_begin(struct rlink *, uint64_t sid, const char *jid);
@@ -199,7 +203,16 @@ extern const struct iq_handler	private_handler;	/* private.c */
 extern const struct iq_handler	version_handler;	/* version.c */
 extern const struct iq_handler	time_handler;		/* time.c */
 extern const struct iq_handler	last_handler;		/* last.c */
-extern const struct iq_handler	blocking_handler;	/* blocking.c */
+extern const struct iq_handler	blocking_handler;	/* subreq.c: subscription requests waiting for an answer */
+/* 0 when one more from 'from' fits the account's quotas; -1 (logged) */
+int	 subreq_admit(const char *node, const char *domain, const char *from);
+/* the compact record of a subscribe stanza: returns new */
+char	*subreq_record(const char *xml, size_t len);
+/* the stanza redelivered for a record, appended to b */
+void	 subreq_stanza(struct buf *b, const char *from, const char *to,
+	    const char *rec);
+
+/* blocking.c */
 extern const struct iq_handler	register_handler;	/* register.c */
 
 /* roster.c */
@@ -258,6 +271,15 @@ int	 offline_store(struct rstanza *, const char *node, const char *domain);
  * 1 when it stopped because the link is congested, with some left.
  */
 int	 offline_deliver(struct sess *);
+
+/* subreq.c: subscription requests waiting for an answer */
+/* 0 when one more from 'from' fits the account's quotas; -1 (logged) */
+int	 subreq_admit(const char *node, const char *domain, const char *from);
+/* the compact record of a subscribe stanza: returns new */
+char	*subreq_record(const char *xml, size_t len);
+/* the stanza redelivered for a record, appended to b */
+void	 subreq_stanza(struct buf *b, const char *from, const char *to,
+	    const char *rec);
 
 /* blocking.c */
 /*

@@ -16,7 +16,7 @@ from imhelp import fence, online, send_message, settle
 
 BIG = 200 * 1024
 OPTS = {"workers": "1", "link_queue_max": "1M", "lmdb_mapsize": "512M",
-        "max_stanza_size": "256K"}
+        "max_stanza_size": "256K", "subscription_status_max": "64K"}
 
 
 def filler(n, tag):
@@ -81,18 +81,18 @@ async def test_large_offline_mailbox(make_server, clients):
 
 
 async def test_many_large_subscription_requests(make_server, clients):
-    """24 senders each leave a subscription request with a 120 KiB
-    status while the account is away (~3x the link cap): all are
-    delivered at its login."""
+    """40 senders each leave a subscription request with a 64 KiB
+    status (subscription-status-max at its largest) while the account is
+    away (~2.5x the link cap): all are delivered at its login."""
     srv = make_server(**OPTS)
     cw, cx = await bystander(srv, clients)
     u = srv.new_user("sub")
     senders = []
-    for i in range(24):
+    for i in range(40):
         v = srv.new_user("s%d" % i)
         c = await online(srv, clients, v, resource="s", roster=False)
         c.send_raw("<presence to='%s' type='subscribe'><status>%s</status>"
-                   "</presence>" % (u.jid, filler(120 * 1024, v.jid)))
+                   "</presence>" % (u.jid, filler(64 * 1024, v.jid)))
         await fence(c)
         senders.append(v.jid)
         c.disconnect()

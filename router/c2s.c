@@ -23,33 +23,50 @@
 #include "router.h"
 
 /*
- * Backpressure. While a process link's output is above its high-water
- * mark the router reads nothing more from the c2s and s2s links: a frame
- * read makes a bounded amount of output (a fan-out is one frame per
- * link), so no burst driven by what clients send can pass a link's cap.
- * What is not driven by input, a session's login burst, waits for its
- * own link to drain (sess_burst).
+ * Backpressure. While a c2s link's output is above its high-water mark
+ * the router reads nothing more from the other c2s links and the s2s
+ * link: a frame read makes a bounded amount of output (a fan-out is one
+ * frame per link), so no burst driven by what clients or remote servers
+ * send can pass a c2s link's cap. The congested link itself is still
+ * read (its c2s holds back its own clients), and a congested s2s link
+ * pauses nobody: stanzas for it are refused and bounced (s2s_forward),
+ * so a stuck s2s process never stalls local traffic. What is not driven
+ * by input, a session's login burst, waits for its own link to drain
+ * (sess_burst).
  */
-static bool	rlink_held;
+static size_t	rlink_nheld;	/* congested c2s links */
+
+static bool
+rlink_congested(const struct rlink *rl)
+{
+	return rl->role == LINK_ROLE_C2S && !rl->l->failed &&
+	    link_congested(rl->l);
+}
 
 bool
 rlink_flow(void)
 {
 	struct rlink	*rl;
-	bool		 held = false;
+	size_t		 n = 0;
+	bool		 resumed = false, pause;
 
-	for (rl = router.links; rl != NULL && !held; rl = rl->next)
-		held = rl->role != LINK_ROLE_CTL && !rl->l->failed &&
-		    link_congested(rl->l);
-	if (held == rlink_held)
-		return false;
-	rlink_held = held;
-	log_debug("process links %s", held ? "congested: input paused" :
-	    "drained: input resumed");
 	for (rl = router.links; rl != NULL; rl = rl->next)
-		if (rl->role != LINK_ROLE_CTL)
-			link_pause(rl->l, held);
-	return !held;
+		if (rlink_congested(rl))
+			n++;
+	if (n == 0 && rlink_nheld == 0)
+		return false;
+	if (n != rlink_nheld)
+		log_debug("%zu c2s links congested", n);
+	rlink_nheld = n;
+	for (rl = router.links; rl != NULL; rl = rl->next) {
+		if (rl->role == LINK_ROLE_CTL || rl->l->failed)
+			continue;
+		pause = n > (rlink_congested(rl) ? 1u : 0u);
+		if (rl->l->paused && !pause)
+			resumed = true;
+		link_pause(rl->l, pause);
+	}
+	return resumed;
 }
 
 static void
@@ -253,7 +270,7 @@ rlink_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	rl->l = link_new(loop, fd, role == LINK_ROLE_C2S ? "c2s" : "ctl",
 	    router.conf.link_queue_max, rlink_frame, rlink_closed, rl);
 	link_set_drain(rl->l, rlink_drained);
-	if (rlink_held && role != LINK_ROLE_CTL)
+	if (rlink_nheld > 0 && role != LINK_ROLE_CTL)
 		link_pause(rl->l, true);
 	rl->next = router.links;
 	if (router.links != NULL)

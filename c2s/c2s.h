@@ -75,6 +75,8 @@ struct stream {
 	int			 auth_failures;
 	int			 auth_stale;	/* lookups aborted whose answer
 						   is still to come */
+	struct auth_job		*auth_job;	/* PLAIN derivation running
+						   (auth.c); NULL if none */
 	char			 peer[64];	/* address key (limits.c) */
 	bool			 counted;	/* in the address's count */
 	double			 tokens;	/* c2s-stanza-rate bucket */
@@ -87,6 +89,8 @@ struct stream {
 	struct stream		*next_dead;
 	struct stream		*next_dirty;
 };
+
+struct auth_job;
 
 struct listener {
 	const struct conf_listen *cl;

@@ -8,8 +8,8 @@ at the clock.
 import asyncio
 import re
 
-from conftest import (DOMAIN, NS_PING, STANZA_TIMEOUT, Raw, User,
-                      parse_features, uniq)
+from conftest import (DOMAIN, NS_PING, NS_SASL, STANZA_TIMEOUT, Raw, User,
+                      parse_features, sasl_plain, uniq)
 from test_register import NS_FEATURE, REG_ON, raw_iq, reg_set
 
 SLOW_KDF = {"scram_iterations": "1000000", "workers": "1"}
@@ -88,3 +88,50 @@ async def test_password_change_does_not_stall_router(make_server, clients):
     r = await change
     assert r["type"] == "result", str(r)
     await clients.login(srv, User(u.jid, "next-pw"), resource="new")
+
+
+async def test_plain_login_does_not_stall_c2s(make_server, clients):
+    """PLAIN is checked by deriving the password with the stored
+    iterations: a PLAIN login in progress on the only c2s does not hold
+    up a ping of a logged-in client, and then succeeds."""
+    srv = make_server(**SLOW_KDF)
+    u, v = srv.new_user(), srv.new_user()
+    c = await clients.login(srv, u, resource="pinger")
+    raw = await Raw.open(srv.port)
+    try:
+        await raw.starttls()
+        raw.mark()
+        await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
+                       % (NS_SASL, sasl_plain(v.local, v.password)))
+        await wait_log(srv, "auth: deriving the PLAIN password")
+        done = asyncio.ensure_future(raw.read_until(rb"<success\b",
+                                                    STANZA_TIMEOUT * 4))
+        pong = await c.iq(PING, to=DOMAIN)
+        assert pong["type"] == "result", str(pong)
+        assert not done.done(), "the login was answered first"
+        await done
+    finally:
+        raw.close()
+
+
+async def test_plain_abort_during_derivation(make_server):
+    """<abort/> while the PLAIN password is being derived: aborted, and
+    the stream may log in again."""
+    srv = make_server(**SLOW_KDF)
+    v = srv.new_user()
+    raw = await Raw.open(srv.port)
+    try:
+        await raw.starttls()
+        raw.mark()
+        await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
+                       % (NS_SASL, sasl_plain(v.local, v.password)))
+        await wait_log(srv, "auth: deriving the PLAIN password")
+        await raw.send("<abort xmlns='%s'/>" % NS_SASL)
+        await raw.read_until(rb"<aborted/></failure>")
+        raw.mark()
+        await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
+                       % (NS_SASL, sasl_plain(v.local, v.password)))
+        await raw.read_until(rb"<success\b", STANZA_TIMEOUT * 4)
+        assert b"<failure" not in raw.buf, raw.buf
+    finally:
+        raw.close()

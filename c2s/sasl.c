@@ -592,20 +592,20 @@ plain_pick(struct sasl *s, const struct scram_creds *creds)
 static enum sasl_rc
 plain_check(struct sasl *s, const struct sasl_work *w)
 {
-	struct scram_cred	c;
-	bool			ok;
+	struct scram_cred	 c, *use = &s->cred;
+	bool			 ok;
 
 	if (w->rc == -1)
 		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
-	scram_cred_from_salted(&c, w->h, w->salted, s->cred.salt,
-	    s->cred.saltlen, s->cred.iter);
-	ok = timingsafe_memcmp(c.stored_key, s->cred.stored_key,
+	scram_cred_from_salted(&c, w->h, w->salted, use->salt,
+	    use->saltlen, use->iter);
+	ok = timingsafe_memcmp(c.stored_key, use->stored_key,
 	    scram_hash_len(w->h)) == 0;
 	explicit_bzero(&c, sizeof(c));
 	if (!ok || s->fake)
 		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
 	sasl_wipe_password(s);
-	explicit_bzero(&s->cred, sizeof(s->cred));
+	explicit_bzero(use, sizeof(*use));
 	s->state = SASL_ST_DONE;
 	return SASL_SUCCESS;
 }

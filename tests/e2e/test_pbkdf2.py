@@ -90,6 +90,17 @@ async def test_password_change_does_not_stall_router(make_server, clients):
     await clients.login(srv, User(u.jid, "next-pw"), resource="new")
 
 
+async def plain_started(srv, v):
+    """A raw stream whose PLAIN login of v is being derived."""
+    raw = await Raw.open(srv.port)
+    await raw.starttls()
+    raw.mark()
+    await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
+                   % (NS_SASL, sasl_plain(v.local, v.password)))
+    await wait_log(srv, "auth: deriving the PLAIN password")
+    return raw
+
+
 async def test_plain_login_does_not_stall_c2s(make_server, clients):
     """PLAIN is checked by deriving the password with the stored
     iterations: a PLAIN login in progress on the only c2s does not hold
@@ -97,13 +108,8 @@ async def test_plain_login_does_not_stall_c2s(make_server, clients):
     srv = make_server(**SLOW_KDF)
     u, v = srv.new_user(), srv.new_user()
     c = await clients.login(srv, u, resource="pinger")
-    raw = await Raw.open(srv.port)
+    raw = await plain_started(srv, v)
     try:
-        await raw.starttls()
-        raw.mark()
-        await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
-                       % (NS_SASL, sasl_plain(v.local, v.password)))
-        await wait_log(srv, "auth: deriving the PLAIN password")
         done = asyncio.ensure_future(raw.read_until(rb"<success\b",
                                                     STANZA_TIMEOUT * 4))
         pong = await c.iq(PING, to=DOMAIN)
@@ -119,13 +125,8 @@ async def test_plain_abort_during_derivation(make_server):
     the stream may log in again."""
     srv = make_server(**SLOW_KDF)
     v = srv.new_user()
-    raw = await Raw.open(srv.port)
+    raw = await plain_started(srv, v)
     try:
-        await raw.starttls()
-        raw.mark()
-        await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
-                       % (NS_SASL, sasl_plain(v.local, v.password)))
-        await wait_log(srv, "auth: deriving the PLAIN password")
         await raw.send("<abort xmlns='%s'/>" % NS_SASL)
         await raw.read_until(rb"<aborted/></failure>")
         raw.mark()

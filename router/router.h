@@ -203,16 +203,7 @@ extern const struct iq_handler	private_handler;	/* private.c */
 extern const struct iq_handler	version_handler;	/* version.c */
 extern const struct iq_handler	time_handler;		/* time.c */
 extern const struct iq_handler	last_handler;		/* last.c */
-extern const struct iq_handler	blocking_handler;	/* subreq.c: subscription requests waiting for an answer */
-/* 0 when one more from 'from' fits the account's quotas; -1 (logged) */
-int	 subreq_admit(const char *node, const char *domain, const char *from);
-/* the compact record of a subscribe stanza: returns new */
-char	*subreq_record(const char *xml, size_t len);
-/* the stanza redelivered for a record, appended to b */
-void	 subreq_stanza(struct buf *b, const char *from, const char *to,
-	    const char *rec);
-
-/* blocking.c */
+extern const struct iq_handler	blocking_handler;	/* blocking.c */
 extern const struct iq_handler	register_handler;	/* register.c */
 
 /* roster.c */

@@ -18,9 +18,9 @@ struct router	router;
  * The one step before each wait (Redis's beforeSleep), in a written
  * order: failed links reaped and queued frames written (their close
  * callbacks end sessions, which queue more), reading resumed if the
- * links drained (rlink_flow), then the deferred storage
- * writes of the whole iteration committed at once. Two prepare watchers
- * would run in an order libev picks.
+ * links drained (rlink_flow), then the deferred storage writes of the
+ * whole iteration committed at once. Two prepare watchers would run in
+ * an order libev picks.
  */
 static ev_idle	router_again;
 

@@ -35,33 +35,67 @@
  * (sess_burst).
  */
 static size_t	rlink_nheld;	/* congested c2s links */
+static ev_timer	rlink_watch;	/* runs rlink_flow while some are */
+
+/*
+ * A c2s that reads nothing for RLINK_STALL_MAX seconds while its link is
+ * congested is stuck (stopped, or looping): its link is failed, as the
+ * cap would have done, so that it cannot hold up every other c2s.
+ */
+#define RLINK_STALL_MAX	10.0
 
 static bool
-rlink_congested(const struct rlink *rl)
+rlink_congested(struct rlink *rl, ev_tstamp now)
 {
-	return rl->role == LINK_ROLE_C2S && !rl->l->failed &&
-	    link_congested(rl->l);
+	if (rl->role != LINK_ROLE_C2S || rl->l->failed ||
+	    !link_congested(rl->l)) {
+		rl->congested_at = 0;
+		return false;
+	}
+	if (rl->congested_at == 0)
+		rl->congested_at = now;
+	else if (now - rl->congested_at > RLINK_STALL_MAX) {
+		link_fail(rl->l, "output not read for %.0f s",
+		    RLINK_STALL_MAX);
+		return false;
+	}
+	return true;
+}
+
+static void
+rlink_watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	(void)rlink_flow();
 }
 
 bool
 rlink_flow(void)
 {
 	struct rlink	*rl;
+	ev_tstamp	 now = ev_now(router.loop);
 	size_t		 n = 0;
 	bool		 resumed = false, pause;
 
 	for (rl = router.links; rl != NULL; rl = rl->next)
-		if (rlink_congested(rl))
+		if (rlink_congested(rl, now))
 			n++;
 	if (n == 0 && rlink_nheld == 0)
 		return false;
 	if (n != rlink_nheld)
 		log_debug("%zu c2s links congested", n);
 	rlink_nheld = n;
+	if (n > 0 && !ev_is_active(&rlink_watch)) {
+		ev_timer_init(&rlink_watch, rlink_watch_cb, 1.0, 1.0);
+		ev_timer_start(router.loop, &rlink_watch);
+	} else if (n == 0)
+		ev_timer_stop(router.loop, &rlink_watch);
 	for (rl = router.links; rl != NULL; rl = rl->next) {
 		if (rl->role == LINK_ROLE_CTL || rl->l->failed)
 			continue;
-		pause = n > (rlink_congested(rl) ? 1u : 0u);
+		pause = n > (rl->congested_at != 0 ? 1u : 0u);
 		if (rl->l->paused && !pause)
 			resumed = true;
 		link_pause(rl->l, pause);

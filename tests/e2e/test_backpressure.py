@@ -9,6 +9,9 @@ stopped offline delivery until the next login. Now each burst waits for
 the link to drain: everything is delivered, in order, and the bystander
 stays connected.
 """
+import asyncio
+import os
+import signal
 import time
 
 from conftest import exchange
@@ -134,3 +137,36 @@ async def test_large_presences_of_many_contacts(make_server, clients):
     assert set(contacts) <= seen
     await exchange(cw, cx)
     assert_link_intact(srv)
+
+
+async def test_stuck_c2s_is_cut_off(make_server, clients):
+    """A c2s that stops reading (SIGSTOP) while its link is congested
+    would hold every other c2s's input paused: after 10 s its link is
+    failed, as the cap would have done, and the others are served."""
+    srv = make_server(workers="2", link_queue_max="1M")
+    users = [srv.new_user("st") for _ in range(8)]
+    by_pid = {}
+    for u in users:
+        c = await online(srv, clients, u, resource="r")
+        by_pid.setdefault(srv.owner_of(c.local_port), []).append((u, c))
+        if len(by_pid) == 2 and all(len(v) >= 2 for v in by_pid.values()):
+            break
+    assert len(by_pid) == 2, "every client landed on one c2s"
+    (stuck_pid, stuck), (_, live) = sorted(
+        by_pid.items(), key=lambda kv: len(kv[1]))[:2]
+    victim = stuck[0][0]
+    flooder, bystander = live[0][1], live[1][1]
+    os.kill(stuck_pid, signal.SIGSTOP)
+    try:
+        for i in range(16):
+            send_message(flooder, victim.jid + "/r", filler(100 * 1024,
+                                                           "f%d" % i))
+        # the router holds every other c2s's input now
+        deadline = time.monotonic() + 20
+        while "1 c2s links congested" not in srv.log_text():
+            assert time.monotonic() < deadline, "the link never congested"
+            await asyncio.sleep(0.05)
+        await fence(bystander, timeout=30)
+    finally:
+        os.kill(stuck_pid, signal.SIGCONT)
+    assert "output not read for 10 s" in srv.log_text()

@@ -577,13 +577,6 @@ link_congested(const struct link *l)
 	return buf_avail(&l->out) > l->high;
 }
 
-bool
-link_room(const struct link *l, size_t n)
-{
-	return !l->failed && (l->out.max == 0 ||
-	    buf_avail(&l->out) + LINK_HDR_LEN + n <= l->out.max);
-}
-
 void
 link_set_drain(struct link *l, link_drain_cb *cb)
 {

@@ -237,8 +237,6 @@ int		 link_fail(struct link *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 /* true when the output queue is above the high-water mark */
 bool		 link_congested(const struct link *);
-/* a frame of n payload bytes fits under the hard cap now */
-bool		 link_room(const struct link *, size_t n);
 /* the low-water callback (backpressure), called from link writes */
 void		 link_set_drain(struct link *, link_drain_cb *);
 /* stops or resumes reading frames from the link (backpressure) */

@@ -10,7 +10,7 @@ OPT		?= -O2
 
 PKGS		:= expat gnutls libcares lmdb libidn
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		   -Wstrict-prototypes -Wmissing-prototypes
@@ -51,6 +51,7 @@ COMMON_SRCS	+= common/siphash.c
 COMMON_SRCS	+= common/tls.c
 COMMON_SRCS	+= common/transport.c
 COMMON_SRCS	+= common/util.c
+COMMON_SRCS	+= common/work.c
 COMMON_SRCS	+= common/xml.c
 COMMON_SRCS	+= common/xmlstream.c
 COMMON_SRCS	+= common/xmpp.c
@@ -72,6 +73,7 @@ ROUTER_SRCS	+= router/ctl.c
 ROUTER_SRCS	+= router/deliver.c
 ROUTER_SRCS	+= router/disco.c
 ROUTER_SRCS	+= router/doc.c
+ROUTER_SRCS	+= router/fanout.c
 ROUTER_SRCS	+= router/last.c
 ROUTER_SRCS	+= router/private.c
 ROUTER_SRCS	+= router/time.c
@@ -86,6 +88,7 @@ ROUTER_SRCS	+= router/ping.c
 ROUTER_SRCS	+= router/s2s.c
 ROUTER_SRCS	+= router/session.c
 ROUTER_SRCS	+= router/subscription.c
+ROUTER_SRCS	+= router/subreq.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -120,6 +123,7 @@ UNIT_TESTS	+= certid
 UNIT_TESTS	+= clock
 UNIT_TESTS	+= conf
 UNIT_TESTS	+= credwire
+UNIT_TESTS	+= fanout
 UNIT_TESTS	+= dialback
 UNIT_TESTS	+= jid
 UNIT_TESTS	+= link
@@ -135,6 +139,7 @@ UNIT_TESTS	+= store
 UNIT_TESTS	+= store_codec
 UNIT_TESTS	+= subscription
 UNIT_TESTS	+= transport
+UNIT_TESTS	+= work
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 
@@ -195,6 +200,7 @@ $(BUILD)/bench/provision: $(call obj,tests/bench/provision.c) $(COMMON_LIB)
 # TEST_OBJS_<name> (process-private code), and the common archive: the
 # linker takes only the archive members the test reaches.
 TEST_OBJS_sasl	:= c2s/sasl.c
+TEST_OBJS_fanout	:= router/fanout.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c

@@ -10,6 +10,7 @@
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../common/work.h"
 #include "../common/xml.h"
 #include "c2s.h"
 
@@ -164,6 +165,78 @@ auth_need_creds(struct stream *st, struct buf *out)
 	uplink_auth_get(st, node);
 }
 
+static void	auth_handle(struct stream *, enum sasl_rc, struct buf *);
+
+/*
+ * PLAIN's derivation on a worker (the stored iterations, up to a
+ * million: about a second the loop must not spend). The stream waits in
+ * ST_AUTH_WAIT with st->auth_job set; it is found again by its id, and
+ * the job is dropped if the stream went or the exchange was aborted.
+ */
+struct auth_job {
+	uint64_t		 sid;
+	struct sasl_work	*w;
+	struct work		*job;
+};
+
+static void
+auth_job_run(void *arg)
+{
+	struct auth_job	*aj = arg;
+
+	sasl_work_run(aj->w);
+}
+
+static void
+auth_job_done(void *arg, bool cancelled)
+{
+	struct auth_job	*aj = arg;
+	struct stream	*st;
+	struct buf	 out;
+
+	st = stream_find(aj->sid);
+	if (!cancelled && st != NULL && st->auth_job == aj) {
+		st->auth_job = NULL;
+		st->state = ST_FEATURES;
+		buf_init(&out, SASL_DATA_MAX);
+		auth_handle(st, sasl_work_done(st->sasl, aj->w), &out);
+		buf_clear(&out);
+	}
+	sasl_work_free(aj->w);
+	free(aj);
+}
+
+static void
+auth_need_work(struct stream *st)
+{
+	struct auth_job	*aj;
+
+	aj = xcalloc(1, sizeof(*aj));
+	aj->sid = st->sid;
+	aj->w = sasl_work_new(st->sasl);
+	if ((aj->job = work_submit(auth_job_run, auth_job_done, aj)) ==
+	    NULL) {
+		sasl_work_free(aj->w);
+		free(aj);
+		auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
+		return;
+	}
+	st->auth_job = aj;
+	st->state = ST_AUTH_WAIT;
+	log_debug("%016llx auth: deriving the PLAIN password",
+	    (unsigned long long)st->sid);
+}
+
+/* the exchange is abandoned while a derivation runs: its result is not */
+static void
+auth_job_drop(struct stream *st)
+{
+	if (st->auth_job == NULL)
+		return;
+	work_cancel(st->auth_job->job);
+	st->auth_job = NULL;
+}
+
 static void
 auth_handle(struct stream *st, enum sasl_rc rc, struct buf *out)
 {
@@ -173,6 +246,9 @@ auth_handle(struct stream *st, enum sasl_rc rc, struct buf *out)
 		break;
 	case SASL_NEED_CREDS:
 		auth_need_creds(st, out);
+		break;
+	case SASL_NEED_WORK:
+		auth_need_work(st);
 		break;
 	case SASL_SUCCESS:
 		auth_success(st, out);
@@ -189,7 +265,8 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 {
 	struct buf	out;
 
-	if (st->sasl == NULL)
+	/* a derivation, not the router, is what the stream waits for */
+	if (st->sasl == NULL || st->auth_job != NULL)
 		return;
 	st->state = ST_FEATURES;
 	if (status == 2) {
@@ -230,6 +307,20 @@ auth_element(struct stream *st, struct xnode *el)
 
 	if (strcmp(el->ns, NS_SASL) != 0)
 		return -1;
+	if (st->state == ST_AUTH_WAIT) {
+		/*
+		 * RFC 6120 6.4.5: the client may abort at any time, also
+		 * while the credentials are being looked up; the router's
+		 * answer, when it comes, is for nobody.
+		 */
+		if (strcmp(el->name, "abort") != 0)
+			return -1;
+		if (st->auth_job != NULL)
+			auth_job_drop(st);
+		st->auth_req = 0;	/* its answer matches no lookup */
+		auth_fail(st, SASLERR_ABORTED);
+		return 0;
+	}
 	buf_init(&in, SASL_DATA_MAX);
 	buf_init(&out, SASL_DATA_MAX);
 	if (strcmp(el->name, "auth") == 0) {
@@ -273,6 +364,7 @@ auth_element(struct stream *st, struct xnode *el)
 			goto done;
 		st->mech = (enum sasl_mech)m;
 		st->sasl = sasl_new(st->mech);
+		sasl_set_async(st->sasl, true);
 		if (el->children == NULL) {
 			/* no initial response: ask for it */
 			auth_send(st, "challenge", NULL);

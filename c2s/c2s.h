@@ -68,6 +68,8 @@ struct stream {
 	enum sasl_mech		 mech;
 	int			 auth_failures;
 	char			 peer[PEER_KEY_MAX]; /* address key */
+	struct auth_job		*auth_job;	/* PLAIN derivation running
+						   (auth.c); NULL if none */
 	bool			 counted;	/* in the address's count */
 	double			 tokens;	/* c2s-stanza-rate bucket */
 	double			 tokens_at;
@@ -77,6 +79,8 @@ struct stream {
 						   rate, in order (at most
 						   what one read brought) */
 };
+
+struct auth_job;
 
 struct listener {
 	const struct conf_listen *cl;
@@ -139,8 +143,10 @@ void	bind_result(struct stream *, enum stanza_err, const char *jid);
 void	register_features(struct stream *, struct buf *);
 /* 0 when el was a registration IQ (answered or sent on), 1 if not */
 int	register_element(struct stream *, struct xnode *, struct arena *);
-/* the router's LINK_REG_RESULT: XERR_COUNT when created */
-void	register_result(struct stream *, enum stanza_err);
+/* the router's LINK_REG_RESULT for stream sid (which may be gone):
+   XERR_COUNT when the name may be taken (LINK_F_REG_CHECK) or was */
+void	register_result(uint64_t sid, uint16_t flags, enum stanza_err);
+void	register_link_lost(void);
 
 /* limits.c */
 /* false when the address is over c2s-max-per-address */

@@ -10,6 +10,7 @@
 #include "../common/map.h"
 #include "../common/proc.h"
 #include "../common/util.h"
+#include "../common/work.h"
 #include "c2s.h"
 
 struct c2s	c2s;
@@ -56,8 +57,10 @@ main(int argc, char *argv[])
 	ev_signal_init(&sigint, c2s_signal_cb, SIGINT);
 	ev_signal_start(c2s.loop, &sigint);
 	uplink_start();
+	work_init(c2s.loop, WORK_THREADS);
 	log_info("started");
 	ev_run(c2s.loop, 0);
+	work_shutdown();
 	log_info("stopped");
 	return 0;
 }

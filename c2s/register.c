@@ -1,8 +1,10 @@
 /*
  * In-band registration (XEP-0077) before authentication: the stream
- * feature, the form, and account creation. The c2s checks the form and
- * derives the SCRAM credentials (the costly part, on the tier that
- * scales); the router rate-limits per client address and stores.
+ * feature, the form, and account creation. The c2s checks the form, asks
+ * the router whether the address may register and the name is free, then
+ * derives the SCRAM credentials on a worker thread (the costly part, on
+ * the tier that scales, never on the loop); the router checks again and
+ * stores.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,7 +16,9 @@
 #include "../common/credwire.h"
 #include "../common/jid.h"
 #include "../common/log.h"
+#include "../common/map.h"
 #include "../common/util.h"
+#include "../common/work.h"
 #include "../common/xml.h"
 #include "c2s.h"
 
@@ -82,17 +86,123 @@ register_form(struct stream *st, struct xnode *iq, struct arena *a)
 	stream_send_element(st, iq);
 }
 
+/*
+ * A registration between the router's admission and its end: the
+ * password lives here (wiped on free) until a worker has derived the
+ * credentials from it. Keyed by stream id, so a stream that went away
+ * meanwhile is noticed when the answer comes.
+ */
+struct reg_req {
+	uint64_t		 sid;
+	char			 node[JID_PART_MAX + 1];
+	char			*domain;
+	char			 addr[REG_ADDR_MAX];
+	char			*pass;
+	uint32_t		 iter;
+	struct scram_creds	 c;
+	int			 rc;	/* scram_creds_make's */
+};
+
+static struct map	*reg_reqs;	/* sid -> struct reg_req */
+
+static void
+reg_req_free(void *p)
+{
+	struct reg_req	*r = p;
+
+	if (r == NULL)
+		return;
+	explicit_bzero(r->pass, strlen(r->pass));
+	free(r->pass);
+	free(r->domain);
+	explicit_bzero(&r->c, sizeof(r->c));
+	free(r);
+}
+
+/* LINK_REG_ADD: str node, str domain, str address[, creds] */
+static int
+reg_send(struct reg_req *r, bool check)
+{
+	struct link_out	m;
+
+	link_begin(&m, c2s.up, LINK_REG_ADD, r->sid);
+	if (check)
+		link_set_flags(&m, LINK_F_REG_CHECK);
+	link_put_str(&m, r->node);
+	link_put_str(&m, r->domain);
+	link_put_str(&m, r->addr);
+	if (!check)
+		cred_put(&m, &r->c);
+	return link_end(&m);
+}
+
+/* the answer to a stream's registration, if it is still there */
+static void
+reg_finish(uint64_t sid, int err, const char *text)
+{
+	struct stream	*st;
+	struct arena	 a;
+	struct xnode	*iq;
+
+	if ((st = stream_find(sid)) == NULL || st->reg_id == NULL) {
+		log_debug("%016llx registration ended for a gone stream",
+		    (unsigned long long)sid);
+		return;
+	}
+	log_info("%016llx register result=%s", (unsigned long long)sid,
+	    err == -1 ? "ok" : stanza_err_name((enum stanza_err)err));
+	arena_init(&a);
+	iq = xnode_new(&a, NS_CLIENT, "iq");
+	xnode_set_attr(&a, iq, "type", "set");
+	xnode_set_attr(&a, iq, "id", st->reg_id);
+	register_reply(st, iq, &a, err, text);
+	arena_free(&a);
+	free(st->reg_id);
+	st->reg_id = NULL;
+}
+
+/* on a worker: the costly part, PBKDF2 (RFC 5802 Hi) per hash */
+static void
+reg_derive(void *arg)
+{
+	struct reg_req	*r = arg;
+
+	r->rc = scram_creds_make(&r->c, r->pass, r->iter);
+}
+
+/* back on the loop: the credentials go to the router to be stored */
+static void
+reg_derived(void *arg, bool cancelled)
+{
+	struct reg_req	*r = arg;
+	struct stream	*st;
+
+	if (cancelled || (st = stream_find(r->sid)) == NULL ||
+	    st->reg_id == NULL)
+		log_debug("%016llx credentials derived for a gone stream",
+		    (unsigned long long)r->sid);
+	else if (r->rc == -1)
+		reg_finish(r->sid, XERR_NOT_ACCEPTABLE,
+		    "the password has characters SASLprep prohibits");
+	else if (!uplink_up() || reg_send(r, false) == -1)
+		reg_finish(r->sid, XERR_RESOURCE_CONSTRAINT,
+		    "the server is busy; try again");
+	reg_req_free(r);
+}
+
+/*
+ * XEP-0077 3.1: the router says first whether this address may register
+ * now and the name is free; only then is a worker spent on the password
+ * (scram-iterations up to a million costs about a second).
+ */
 static void
 register_set(struct stream *st, struct xnode *iq, struct xnode *q,
     struct arena *a)
 {
-	struct scram_creds	 c;
-	struct link_out		 m;
+	struct reg_req		*r;
 	struct xnode		*u, *p, *t;
 	char			*user, *pass;
 	char			 node[JID_PART_MAX + 1];
-	char			 addr[REG_ADDR_MAX];
-	int			 rc;
 
 	if (xnode_child(q, NS_REGISTER, "remove") != NULL) {
 		/* XEP-0077 3.2: nothing to cancel before logging in */
@@ -125,28 +235,25 @@ register_set(struct stream *st, struct xnode *iq, struct xnode *q,
 		    "the server is restarting; try again");
 		goto done;
 	}
-	/* SASLprep (RFC 4013) as a stored string: the same form as SCRAM */
-	rc = scram_creds_make(&c, pass, c2s.conf.scram_iterations);
-	if (rc == -1) {
-		register_reply(st, iq, a, XERR_NOT_ACCEPTABLE,
-		    "the password has characters SASLprep prohibits");
-		goto done;
-	}
-	snprintf(addr, sizeof(addr), "%s", st->peer);
+	r = xcalloc(1, sizeof(*r));
+	r->sid = st->sid;
+	snprintf(r->node, sizeof(r->node), "%s", node);
+	r->domain = xstrdup(st->domain);
+	snprintf(r->addr, sizeof(r->addr), "%s", st->peer);
+	r->pass = xstrdup(pass);
+	r->iter = (uint32_t)c2s.conf.scram_iterations;
 	log_info("%016llx register user=%s@%s addr=%s",
 	    (unsigned long long)st->sid, log_esc(node, strlen(node)),
-	    st->domain, addr);
-	link_begin(&m, c2s.up, LINK_REG_ADD, st->sid);
-	link_put_str(&m, node);
-	link_put_str(&m, st->domain);
-	link_put_str(&m, addr);
-	cred_put(&m, &c);
-	explicit_bzero(&c, sizeof(c));
-	if (link_end(&m) == -1) {
+	    st->domain, r->addr);
+	if (reg_send(r, true) == -1) {
+		reg_req_free(r);
 		register_reply(st, iq, a, XERR_RESOURCE_CONSTRAINT,
 		    "the server is busy; try again");
 		goto done;
 	}
+	if (reg_reqs == NULL)
+		reg_reqs = map_new();
+	reg_req_free(map_put64(reg_reqs, st->sid, r));
 	st->reg_id = xstrdup(xnode_attr(iq, "id"));
 done:
 	/* the password does not outlive the request in our memory */
@@ -195,27 +302,35 @@ register_element(struct stream *st, struct xnode *el, struct arena *a)
 	return 0;
 }
 
+/* the router's answer to either LINK_REG_ADD; st NULL when it is gone */
 void
-register_result(struct stream *st, enum stanza_err cond)
+register_result(uint64_t sid, uint16_t flags, enum stanza_err cond)
 {
-	struct arena	 a;
-	struct xnode	*iq;
+	struct reg_req	*r = NULL;
 	int		 err = cond == XERR_COUNT ? -1 : (int)cond;
 
-	if (st->reg_id == NULL) {
-		log_debug("%016llx registration result for no request",
-		    (unsigned long long)st->sid);
-		return;
+	if (reg_reqs != NULL)
+		r = map_del64(reg_reqs, sid);
+	if ((flags & LINK_F_REG_CHECK) != 0 && err == -1 && r != NULL &&
+	    stream_find(sid) != NULL) {
+		if (work_submit(reg_derive, reg_derived, r) != NULL) {
+			log_debug("%016llx register: deriving credentials",
+			    (unsigned long long)sid);
+			return;
+		}
+		log_warnx("%016llx register: the worker queue is full",
+		    (unsigned long long)sid);
+		err = XERR_RESOURCE_CONSTRAINT;
 	}
-	log_info("%016llx register result=%s", (unsigned long long)st->sid,
-	    err == -1 ? "ok" : stanza_err_name((enum stanza_err)err));
-	arena_init(&a);
-	iq = xnode_new(&a, NS_CLIENT, "iq");
-	xnode_set_attr(&a, iq, "type", "set");
-	xnode_set_attr(&a, iq, "id", st->reg_id);
-	register_reply(st, iq, &a, err, err == XERR_RESOURCE_CONSTRAINT ?
+	reg_req_free(r);
+	reg_finish(sid, err, err == XERR_RESOURCE_CONSTRAINT ?
 	    "too many registrations; try again later" : NULL);
-	arena_free(&a);
-	free(st->reg_id);
-	st->reg_id = NULL;
+}
+
+/* the router link is gone: no answer comes for what it was asked */
+void
+register_link_lost(void)
+{
+	map_free(reg_reqs, reg_req_free);
+	reg_reqs = NULL;
 }

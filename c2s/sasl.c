@@ -26,6 +26,7 @@ enum sasl_state {
 	SASL_ST_START,		/* waiting for the (initial) response */
 	SASL_ST_CREDS,		/* SASL_NEED_CREDS returned */
 	SASL_ST_FINAL,		/* SCRAM: server-first sent */
+	SASL_ST_WORK,		/* PLAIN: SASL_NEED_WORK returned */
 	SASL_ST_DONE		/* success or failure returned */
 };
 
@@ -36,6 +37,7 @@ struct sasl {
 	enum sasl_err	 err;
 	bool		 empty_sent;	/* answered an absent first response */
 	bool		 fake;		/* no such account: fail at the end */
+	bool		 async;		/* PLAIN: SASL_NEED_WORK, no PBKDF2 */
 	char		*username;	/* SASLprepped authcid */
 	char		*account;	/* node@domain, keys a fake salt */
 	char		*authzid;
@@ -618,40 +620,115 @@ plain_step(struct sasl *s, const char *in, size_t len)
 /*
  * PLAIN against SCRAM credentials: derive StoredKey from the password with
  * the stored salt and iterations and compare. An unknown account costs
- * the same derivation so that timing does not tell.
+ * the same derivation so that timing does not tell. The derivation (the
+ * stored iterations of PBKDF2) is the costly part: with sasl_set_async it
+ * is left to the caller's worker (struct sasl_work).
  */
-static enum sasl_rc
-plain_verify(struct sasl *s, const struct scram_creds *creds,
-    struct buf *out)
-{
-	struct scram_cred	 c, *use = &s->cred;
-	enum scram_hash		 h = SCRAM_SHA256;
+struct sasl_work {
+	enum scram_hash		 h;
+	char			*password;
+	struct scram_cred	 cred;		/* salt and iterations used */
 	uint8_t			 salted[SCRAM_KEY_MAX];
-	bool			 ok;
+	int			 rc;
+};
 
-	(void)out;
+static void
+plain_pick(struct sasl *s, const struct scram_creds *creds)
+{
+	s->hash = SCRAM_SHA256;
 	if (creds != NULL && sasl_cred_usable(&creds->h[SCRAM_SHA256]))
 		s->cred = creds->h[SCRAM_SHA256];
 	else if (creds != NULL && sasl_cred_usable(&creds->h[SCRAM_SHA1])) {
-		h = SCRAM_SHA1;
+		s->hash = SCRAM_SHA1;
 		s->cred = creds->h[SCRAM_SHA1];
 	} else
-		sasl_fake_cred(s, h, &s->cred);
-	if (scram_salted_password(h, s->password, use->salt, use->saltlen,
-	    use->iter, salted) == -1)
+		sasl_fake_cred(s, s->hash, &s->cred);
+}
+
+static enum sasl_rc
+plain_check(struct sasl *s, const struct sasl_work *w)
+{
+	struct scram_cred	 c, *use = &s->cred;
+	bool			 ok;
+
+	if (w->rc == -1)
 		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
-	scram_cred_from_salted(&c, h, salted, use->salt, use->saltlen,
-	    use->iter);
+	scram_cred_from_salted(&c, w->h, w->salted, use->salt,
+	    use->saltlen, use->iter);
 	ok = timingsafe_memcmp(c.stored_key, use->stored_key,
-	    scram_hash_len(h)) == 0;
-	explicit_bzero(salted, sizeof(salted));
+	    scram_hash_len(w->h)) == 0;
 	explicit_bzero(&c, sizeof(c));
 	if (!ok || s->fake)
 		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
 	sasl_wipe_password(s);
-	explicit_bzero(&s->cred, sizeof(s->cred));
+	explicit_bzero(use, sizeof(*use));
 	s->state = SASL_ST_DONE;
 	return SASL_SUCCESS;
+}
+
+struct sasl_work *
+sasl_work_new(struct sasl *s)
+{
+	struct sasl_work	*w;
+
+	if (s->state != SASL_ST_WORK)
+		fatalx("%s: no work to do", __func__);
+	w = xcalloc(1, sizeof(*w));
+	w->h = s->hash;
+	w->password = xstrdup(s->password);
+	w->cred = s->cred;
+	return w;
+}
+
+void
+sasl_work_run(struct sasl_work *w)
+{
+	w->rc = scram_salted_password(w->h, w->password, w->cred.salt,
+	    w->cred.saltlen, w->cred.iter, w->salted);
+}
+
+void
+sasl_work_free(struct sasl_work *w)
+{
+	if (w == NULL)
+		return;
+	explicit_bzero(w->password, strlen(w->password));
+	free(w->password);
+	explicit_bzero(w, sizeof(*w));
+	free(w);
+}
+
+enum sasl_rc
+sasl_work_done(struct sasl *s, const struct sasl_work *w)
+{
+	if (s->state != SASL_ST_WORK)
+		fatalx("%s: no work was asked", __func__);
+	return plain_check(s, w);
+}
+
+void
+sasl_set_async(struct sasl *s, bool async)
+{
+	s->async = async;
+}
+
+static enum sasl_rc
+plain_verify(struct sasl *s, const struct scram_creds *creds,
+    struct buf *out)
+{
+	struct sasl_work	*w;
+	enum sasl_rc		 rc;
+
+	(void)out;
+	plain_pick(s, creds);
+	s->state = SASL_ST_WORK;
+	if (s->async)
+		return SASL_NEED_WORK;
+	w = sasl_work_new(s);
+	sasl_work_run(w);
+	rc = plain_check(s, w);
+	sasl_work_free(w);
+	return rc;
 }
 
 enum sasl_rc
@@ -688,6 +765,7 @@ sasl_step(struct sasl *s, const char *in, size_t len, struct buf *out)
 			return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 		return scram_client_final(s, in, len, out);
 	case SASL_ST_CREDS:
+	case SASL_ST_WORK:
 		/* a response before our challenge: the client is out of turn */
 		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 	case SASL_ST_DONE:

@@ -26,6 +26,8 @@ enum sasl_mech {
 enum sasl_rc {
 	SASL_CHALLENGE,		/* out holds a challenge to send */
 	SASL_NEED_CREDS,	/* call sasl_username(), then sasl_set_creds() */
+	SASL_NEED_WORK,		/* PLAIN with sasl_set_async: derive with
+				   sasl_work_*, then sasl_work_done() */
 	SASL_SUCCESS,		/* out holds additional data (may be empty) */
 	SASL_FAILURE		/* sasl_error() names the <failure/> condition */
 };
@@ -76,6 +78,21 @@ void		 sasl_set_account(struct sasl *, const char *node,
  */
 #define SASL_SECRET_ENV	"PARLEY_SASL_SECRET"
 int		 sasl_secret_load(void);
+
+/*
+ * PLAIN's PBKDF2 (the stored iterations, up to a million) off the event
+ * loop. With async set, sasl_set_creds returns SASL_NEED_WORK instead of
+ * deriving: sasl_work_new copies what the derivation needs (returns new),
+ * sasl_work_run derives (on any thread; it touches nothing else), and
+ * sasl_work_done resumes the exchange with the result. Without async the
+ * derivation runs inside sasl_set_creds.
+ */
+struct sasl_work;
+void		 sasl_set_async(struct sasl *, bool);
+struct sasl_work *sasl_work_new(struct sasl *);
+void		 sasl_work_run(struct sasl_work *);
+enum sasl_rc	 sasl_work_done(struct sasl *, const struct sasl_work *);
+void		 sasl_work_free(struct sasl_work *);
 
 /*
  * Tests only: fixes the server's part of the SCRAM nonce (otherwise 24

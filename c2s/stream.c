@@ -618,15 +618,9 @@ stream_on_element(void *ctx, struct xnode *el, struct arena *a)
 			return;
 		break;
 	case ST_AUTH_WAIT:
-		/*
-		 * RFC 6120 6.4.5: the client may abort while we look its
-		 * credentials up; the late answer then finds no exchange.
-		 */
-		if (strcmp(el->ns, NS_SASL) == 0 &&
-		    strcmp(el->name, "abort") == 0) {
-			(void)auth_element(st, el);
+		/* RFC 6120 6.4.5: <abort/> while the router looks up */
+		if (auth_element(st, el) == 0)
 			return;
-		}
 		break;
 	case ST_AUTHED:
 	case ST_BOUND:

@@ -110,8 +110,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		link_get_stanza_err(&in, &err);
 		if (!link_in_done(&in))
 			return -1;
-		if (st != NULL)
-			register_result(st, err);
+		register_result(h->sid, h->flags, err);
 		return 0;
 	default:
 		return rlink_unexpected(h);
@@ -177,7 +176,8 @@ uplink_fail_pending(void)
 	map_foreach(c2s.streams, uplink_collect_pending, &p);
 	for (i = 0; i < p.n; i++) {
 		if (p.v[i]->reg_id != NULL)
-			register_result(p.v[i], XERR_INTERNAL_SERVER_ERROR);
+			register_result(p.v[i]->sid, 0,
+			    XERR_INTERNAL_SERVER_ERROR);
 		if (p.v[i]->state == ST_AUTH_WAIT) {
 			p.v[i]->auth_req = 0;
 			auth_creds(p.v[i], LINK_AUTH_FAILED, NULL);
@@ -196,6 +196,7 @@ uplink_lost(struct rlink *rl, struct link *l)
 	uplink_fail_pending();
 	/* nothing to wait for: paused streams read (and are refused) */
 	stream_resume_all();
+	register_link_lost();
 }
 
 static void

@@ -83,6 +83,9 @@ struct conf {
 	int			 roster_max_items;
 	int			 offline_max;
 	size_t			 offline_max_bytes;	/* per account */
+	int			 sub_pending_max;	/* per account */
+	int			 sub_pending_domain;	/* per remote domain */
+	size_t			 sub_status_max;	/* bytes kept */
 	size_t			 vcard_max_size;
 	size_t			 private_max_size;
 	int			 private_max_docs;	/* per account */

@@ -291,6 +291,8 @@ link_end(struct link_out *m)
 	memcpy(b->data + b->off + m->start, &len, 4);
 	if (l == NULL)
 		return 0;
+	if (buf_avail(&l->out) > l->high)
+		l->over = true;	/* the drain callback is owed */
 	log_trace(TRACE_LINK, "%s: send %s len=%zu", l->name,
 	    link_msg_name(m->type), plen);
 	link_mark_dirty(l);
@@ -560,11 +562,26 @@ link_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/*
+ * Low water: a queue that passed the high mark is down to half of it, so
+ * the owner resumes the work it held back. Called after writing, with
+ * more output possibly queued by the callback (flushed by the prepare
+ * pass, where the link is dirty again).
+ */
+static void
+link_drained(struct link *l)
+{
+	if (!l->over || l->failed || buf_avail(&l->out) > l->high / 2)
+		return;
+	l->over = false;
+	if (l->on_drain != NULL)
+		l->on_drain(l, l->ctx);
+}
+
 void
 link_flush(struct link *l)
 {
 	ssize_t	n;
-	bool	was = link_congested(l);
 
 	while (!l->failed && buf_avail(&l->out) > 0) {
 		n = write(l->fd, buf_rptr(&l->out), buf_avail(&l->out));
@@ -573,18 +590,16 @@ link_flush(struct link *l)
 				continue;
 			if (errno == EAGAIN) {
 				ev_io_start(l->loop, &l->wio);
-				break;
+				link_drained(l);
+				return;
 			}
 			link_fail(l, "write: %s", strerror(errno));
 			return;
 		}
 		buf_consume(&l->out, (size_t)n);
 	}
-	if (buf_avail(&l->out) == 0)
-		ev_io_stop(l->loop, &l->wio);
-	/* backpressure ends on the drain itself, not on a polling timer */
-	if (was && !link_congested(l) && l->on_drain != NULL)
-		l->on_drain(l, l->ctx);
+	ev_io_stop(l->loop, &l->wio);
+	link_drained(l);
 }
 
 static void
@@ -595,14 +610,11 @@ link_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	link_flush(container_of(w, struct link, wio));
 }
 
-static void
-link_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+void
+link_run_pending(void)
 {
 	struct link	*l;
 
-	(void)loop;
-	(void)w;
-	(void)revents;
 	/* close callbacks queue frames and may fail other links */
 	while (dirty_links != NULL || dead_links != NULL) {
 		while ((l = dirty_links) != NULL) {
@@ -617,6 +629,15 @@ link_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			link_free(l);
 		}
 	}
+}
+
+static void
+link_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	link_run_pending();
 }
 
 void
@@ -693,6 +714,12 @@ bool
 link_congested(const struct link *l)
 {
 	return buf_avail(&l->out) > l->high;
+}
+
+void
+link_set_drain(struct link *l, link_drain_cb *cb)
+{
+	l->on_drain = cb;
 }
 
 void

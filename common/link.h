@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		4
+#define LINK_VERSION		5
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -94,6 +94,9 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/*   then the creds as in LINK_AUTH_CRED */			\
 	X(LINK_REG_ADD,		0x0107, 12)				\
 	/* router->c2s: u32 stanza error (wire number, 0: created) */	\
+	/*   flags LINK_F_REG_CHECK: LINK_REG_ADD without the creds */	\
+	/*   asks whether the account may be made (the answer has it */	\
+	/*   too) before the c2s derives them */			\
 	X(LINK_REG_RESULT,	0x0108, 4)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
@@ -116,6 +119,8 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	X(LINK_CTL_REPLY,	0x0305, 8)
 
 #define LINK_ENUM(e, v, m)	e = v,
+/* header flags of LINK_REG_ADD and LINK_REG_RESULT */
+#define LINK_F_REG_CHECK	0x0001
 enum link_type { LINK_TYPES(LINK_ENUM) };
 
 struct link_hdr {
@@ -264,7 +269,10 @@ typedef int	link_frame_cb(struct link *, const struct link_hdr *,
 		    const char *payload, void *ctx);
 /* the link is gone (peer closed, error, or cap); called once, from prepare */
 typedef void	link_close_cb(struct link *, const char *why, void *ctx);
-/* the output queue fell to the high-water mark after passing it */
+/*
+ * The output queue, after passing the high-water mark, is down to half
+ * of it: work held back for congestion may go on (it may queue frames).
+ */
 typedef void	link_drain_cb(struct link *, void *ctx);
 
 struct link {
@@ -277,7 +285,7 @@ struct link {
 	size_t		 high;		/* pause producers above this */
 	link_frame_cb	*on_frame;
 	link_close_cb	*on_close;
-	link_drain_cb	*on_drain;	/* optional: producers resume */
+	link_drain_cb	*on_drain;	/* NULL: none */
 	void		*ctx;
 	char		 name[32];	/* for logs: "c2s[1]", "router" */
 	char		 why[96];	/* first failure reason */
@@ -287,6 +295,7 @@ struct link {
 	bool		 hello_sent;	/* we said LINK_HELLO */
 	bool		 hello_heard;	/* the peer's LINK_HELLO passed */
 	struct link_peer peer;		/* what it said */
+	bool		 over;		/* passed high since the last drain */
 	struct link	*next_dead;
 	struct link	*next_dirty;
 };
@@ -304,12 +313,20 @@ int		 link_fail(struct link *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 /* true when the output queue is above the high-water mark */
 bool		 link_congested(const struct link *);
+/* the low-water callback (backpressure), called from link writes */
+void		 link_set_drain(struct link *, link_drain_cb *);
 /* stops or resumes reading frames from the link (backpressure) */
 void		 link_pause(struct link *, bool);
 /* writes what is queued now (also done once per loop iteration) */
 void		 link_flush(struct link *);
 /* installs the prepare watcher that reaps failed links; once per loop */
 void		 link_loop_init(struct ev_loop *);
+/*
+ * What that watcher does: flushes queued output and reaps failed links
+ * (their close callbacks run here). For a process with its own single
+ * prepare step instead of link_loop_init.
+ */
+void		 link_run_pending(void);
 /* sends LINK_HELLO */
 void		 link_hello(struct link *, enum link_role, uint32_t instance);
 /*

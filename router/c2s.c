@@ -22,6 +22,94 @@
 #include "ctl.h"
 #include "router.h"
 
+/*
+ * Backpressure. While a c2s link's output is above its high-water mark
+ * the router reads nothing more from the other c2s links and the s2s
+ * link: a frame read makes a bounded amount of output (a fan-out is one
+ * frame per link), so no burst driven by what clients or remote servers
+ * send can pass a c2s link's cap. The congested link itself is still
+ * read (its c2s holds back its own clients), and a congested s2s link
+ * pauses nobody: stanzas for it are refused and bounced (s2s_forward),
+ * so a stuck s2s process never stalls local traffic. What is not driven
+ * by input, a session's login burst, waits for its own link to drain
+ * (sess_burst).
+ */
+static size_t	rlink_nheld;	/* congested c2s links */
+static ev_timer	rlink_watch;	/* runs rlink_flow while some are */
+
+/*
+ * A c2s that reads nothing for RLINK_STALL_MAX seconds while its link is
+ * congested is stuck (stopped, or looping): its link is failed, as the
+ * cap would have done, so that it cannot hold up every other c2s.
+ */
+#define RLINK_STALL_MAX	10.0
+
+static bool
+rlink_congested(struct rlink *rl, ev_tstamp now)
+{
+	if (rl->role != LINK_ROLE_C2S || rl->l->failed ||
+	    !link_congested(rl->l)) {
+		rl->congested_at = 0;
+		return false;
+	}
+	if (rl->congested_at == 0)
+		rl->congested_at = now;
+	else if (now - rl->congested_at > RLINK_STALL_MAX) {
+		link_fail(rl->l, "output not read for %.0f s",
+		    RLINK_STALL_MAX);
+		return false;
+	}
+	return true;
+}
+
+static void
+rlink_watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	(void)rlink_flow();
+}
+
+bool
+rlink_flow(void)
+{
+	struct rlink	*rl;
+	ev_tstamp	 now = ev_now(router.loop);
+	size_t		 n = 0;
+	bool		 resumed = false, pause;
+
+	for (rl = router.links; rl != NULL; rl = rl->next)
+		if (rlink_congested(rl, now))
+			n++;
+	if (n == 0 && rlink_nheld == 0)
+		return false;
+	if (n != rlink_nheld)
+		log_debug("%zu c2s links congested", n);
+	rlink_nheld = n;
+	if (n > 0 && !ev_is_active(&rlink_watch)) {
+		ev_timer_init(&rlink_watch, rlink_watch_cb, 1.0, 1.0);
+		ev_timer_start(router.loop, &rlink_watch);
+	} else if (n == 0)
+		ev_timer_stop(router.loop, &rlink_watch);
+	for (rl = router.links; rl != NULL; rl = rl->next) {
+		if (rl->role == LINK_ROLE_CTL || rl->l->failed)
+			continue;
+		pause = n > (rl->congested_at != 0 ? 1u : 0u);
+		if (rl->l->paused && !pause)
+			resumed = true;
+		link_pause(rl->l, pause);
+	}
+	return resumed;
+}
+
+static void
+rlink_drained(struct link *l, void *ctx)
+{
+	(void)l;
+	sess_burst_resume(ctx);
+}
+
 static void
 rlink_closed(struct link *l, const char *why, void *ctx)
 {
@@ -36,6 +124,7 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 		log_debug("%s link closed: %s", l->name, why);
 	sess_end_all(rl);
 	map_free(rl->sess, NULL);
+	free(rl->wait);
 	if (router.s2s == rl)
 		router.s2s = NULL;
 	if (rl->prev != NULL)
@@ -137,6 +226,7 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
     void *ctx)
 {
 	struct rlink	*rl = ctx;
+	int		 rc;
 
 	if (!l->hello_heard) {
 		/* the process socket serves the c2s and the s2s processes */
@@ -163,9 +253,10 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	}
 	if (rl->role == LINK_ROLE_CTL)
 		return ctl_frame(l, h, payload, router.store);
-	if (rl->role == LINK_ROLE_S2S)
-		return s2s_frame(rl, h, payload);
-	return c2s_frame(rl, h, payload);
+	rc = rl->role == LINK_ROLE_S2S ? s2s_frame(rl, h, payload) :
+	    c2s_frame(rl, h, payload);
+	rlink_flow();		/* stops this read at once when congested */
+	return rc;
 }
 
 static void
@@ -198,6 +289,9 @@ rlink_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	rl->sess = map_new();
 	rl->l = link_new(loop, fd, role == LINK_ROLE_C2S ? "c2s" : "ctl",
 	    router.conf.link_queue_max, rlink_frame, rlink_closed, rl);
+	link_set_drain(rl->l, rlink_drained);
+	if (rlink_nheld > 0 && role != LINK_ROLE_CTL)
+		link_pause(rl->l, true);
 	rl->next = router.links;
 	if (router.links != NULL)
 		router.links->prev = rl;

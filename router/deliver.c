@@ -4,6 +4,7 @@
  * RFC 6121 8 (delivery rules) and RFC 6120 8.3 (errors), and is parsed
  * only when it must be read or answered.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "../common/util.h"
 #include "../common/xmlstream.h"
 #include "../storage/store.h"
+#include "fanout.h"
 #include "router.h"
 
 int
@@ -62,15 +64,14 @@ deliver_fanout_begin(int kind, int type, const char *from, const char *xml,
 }
 
 static void
-fanout_send(struct fan_link *fl)
+fanout_frame(const uint64_t *sids, size_t n, void *arg)
 {
-	struct link_out	m;
-	size_t		i;
+	struct fan_link	*fl = arg;
+	struct link_out	 m;
+	size_t		 i;
 
-	if (fl->rl->l->failed)
-		return;
-	if (fl->n == 1) {
-		link_begin(&m, fl->rl->l, LINK_STANZA, fl->sids[0]);
+	if (n == 1) {
+		link_begin(&m, fl->rl->l, LINK_STANZA, sids[0]);
 		link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
 		    fan.len);
 		link_end(&m);
@@ -79,10 +80,29 @@ fanout_send(struct fan_link *fl)
 	link_begin(&m, fl->rl->l, LINK_STANZA_MULTI, 0);
 	link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
 	    fan.len);
-	link_put_u32(&m, (uint32_t)fl->n);
-	for (i = 0; i < fl->n; i++)
-		link_put_u64(&m, fl->sids[i]);
+	link_put_u32(&m, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		link_put_u64(&m, sids[i]);
 	link_end(&m);
+}
+
+/*
+ * One frame per c2s when the session list fits, else as many as it
+ * takes: a broadcast is never dropped for the size of its list.
+ */
+static void
+fanout_send(struct fan_link *fl)
+{
+	size_t	head;
+
+	if (fl->rl->l->failed)
+		return;
+	head = fanout_head_len(0, fan.from != NULL ? strlen(fan.from) : 0,
+	    fan.len);
+	if (fanout_split(fl->sids, fl->n, head, LINK_MAX_PAYLOAD,
+	    fanout_frame, fl) == -1)
+		/* the stanza alone is over the limit: link_end says so */
+		fanout_frame(fl->sids, 1, fl);
 }
 
 void
@@ -386,12 +406,19 @@ deliver_stanza(struct rstanza *rs)
 		/* a stanza from a remote server never goes back out */
 		if (rs->sender == NULL && !domain_is_local_jid(rs->from))
 			goto done;
-		/* federation: the s2s process bounces what it cannot deliver */
+		/*
+		 * Federation: the s2s process bounces what it cannot deliver;
+		 * what never reached it is bounced here (RFC 6120 8.3.3.19:
+		 * federation is not available now, or 8.3.3.18: its queue is
+		 * full).
+		 */
 		if (s2s_refused(to.domain))
 			deliver_error(rs, XERR_REMOTE_SERVER_NOT_FOUND);
-		else if (!s2s_forward(rs->kind, rs->type, rs->to, rs->from, rs->xml,
-		    rs->xlen))
-			deliver_error(rs, XERR_REMOTE_SERVER_TIMEOUT);
+		else if (s2s_forward(rs->kind, rs->type, rs->to, rs->from,
+		    rs->xml, rs->xlen) == -1)
+			deliver_error(rs, errno == EAGAIN ?
+			    XERR_RESOURCE_CONSTRAINT :
+			    XERR_SERVICE_UNAVAILABLE);
 		goto done;
 	}
 	if (to.node == NULL) {

@@ -9,18 +9,42 @@
 #include "../common/priv.h"
 #include "../common/map.h"
 #include "../common/proc.h"
+#include "../common/work.h"
 #include "../storage/store.h"
 #include "router.h"
 
 struct router	router;
 
-/* once per loop iteration, before waiting: the deferred writes in one commit */
+/*
+ * The one step before each wait (Redis's beforeSleep), in a written
+ * order: failed links reaped and queued frames written (their close
+ * callbacks end sessions, which queue more), reading resumed if the
+ * links drained (rlink_flow), then the deferred storage writes of the
+ * whole iteration committed at once. Two prepare watchers would run in
+ * an order libev picks.
+ */
+static ev_idle	router_again;
+
 static void
-router_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+router_again_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	(void)loop;
+	(void)revents;
+	ev_idle_stop(loop, w);
+}
+
+static void
+router_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
 	(void)w;
 	(void)revents;
+	link_run_pending();
+	/*
+	 * Links resumed here are read after this step, before the loop
+	 * would block: the idle watcher makes it go round once more, so
+	 * that what they queue is written by the next step.
+	 */
+	if (rlink_flow())
+		ev_idle_start(loop, &router_again);
 	(void)store_flush(router.store);
 }
 
@@ -37,7 +61,7 @@ main(int argc, char *argv[])
 {
 	char		 err[256];
 	ev_signal	 sigterm, sigint;
-	ev_prepare	 flush;
+	ev_prepare	 prepare;
 
 	(void)proc_init(argc, argv, "router", false, &router.conf);
 	/* before storage and sockets, so that what they create is the user's */
@@ -51,17 +75,19 @@ main(int argc, char *argv[])
 	router.by_full = map_new();
 	router.by_bare = map_new();
 	buf_init(&router.scratch, 0);
-	link_loop_init(router.loop);
 	if (rlink_listen() == -1)
 		exit(1);
-	ev_prepare_init(&flush, router_flush_cb);
-	ev_prepare_start(router.loop, &flush);
+	ev_idle_init(&router_again, router_again_cb);
+	ev_prepare_init(&prepare, router_prepare_cb);
+	ev_prepare_start(router.loop, &prepare);
 	ev_signal_init(&sigterm, router_signal_cb, SIGTERM);
 	ev_signal_start(router.loop, &sigterm);
 	ev_signal_init(&sigint, router_signal_cb, SIGINT);
 	ev_signal_start(router.loop, &sigint);
+	work_init(router.loop, WORK_THREADS);
 	log_info("started, storage in %s", router.conf.datadir);
 	ev_run(router.loop, 0);
+	work_shutdown();
 	store_close(router.store);
 	log_info("stopped");
 	return 0;

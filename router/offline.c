@@ -113,6 +113,7 @@ struct deliver_job {
 	struct sess	*s;
 	uint64_t	 last;
 	size_t		 n;
+	bool		 held;		/* stopped by congestion */
 };
 
 static int
@@ -120,9 +121,11 @@ offline_one(uint64_t seq, const char *xml, size_t len, void *arg)
 {
 	struct deliver_job	*job = arg;
 
-	/* a congested link: the rest waits for the next login */
-	if (job->s->rl->l->failed || link_congested(job->s->rl->l))
+	/* a congested link: the rest waits for it to drain (sess_burst) */
+	if (job->s->rl->l->failed || link_congested(job->s->rl->l)) {
+		job->held = true;
 		return 1;
+	}
 	deliver_to_sess(job->s, KIND_MESSAGE, MTYPE_CHAT, NULL, NULL, xml,
 	    len);
 	job->last = seq;
@@ -130,22 +133,25 @@ offline_one(uint64_t seq, const char *xml, size_t len, void *arg)
 	return 0;
 }
 
-void
+int
 offline_deliver(struct sess *s)
 {
-	struct deliver_job	job = { s, 0, 0 };
+	struct deliver_job	job = { s, 0, 0, false };
 
 	if (store_offline_list(router.store, s->user->node, s->user->domain,
 	    offline_one, &job) == -1) {
 		log_warnx("offline messages of %s unreadable", s->user->bare);
-		return;
+		return 0;
 	}
-	if (job.n == 0)
-		return;
-	/* handed to the session's link: now they may go */
-	if (store_offline_del(router.store, s->user->node, s->user->domain,
-	    job.last) == -1)
-		log_warn("offline messages of %s: delete", s->user->bare);
-	log_info("%zu offline messages delivered to %s", job.n,
-	    log_escs(s->full));
+	if (job.n > 0) {
+		/* handed to the session's link: now they may go */
+		if (store_offline_del(router.store, s->user->node,
+		    s->user->domain, job.last) == -1)
+			log_warn("offline messages of %s: delete",
+			    s->user->bare);
+		log_info("%zu offline messages delivered to %s%s", job.n,
+		    log_escs(s->full), job.held ? ", more when the link "
+		    "drains" : "");
+	}
+	return job.held ? 1 : 0;
 }

@@ -108,9 +108,10 @@ pres_route(const char *from, const char *to, int type, const char *xml,
 	rs.xlen = len;
 	if (conf_host_find(&router.conf, j.domain) == NULL) {
 		/* RFC 6121: remote contacts take the same path, via s2s */
-		if (!s2s_forward(KIND_PRESENCE, type, to, from, xml, len))
-			log_debug("presence to %s: the s2s process is not "
-			    "connected", log_escs(to));
+		if (s2s_forward(KIND_PRESENCE, type, to, from, xml,
+		    len) == -1)
+			log_debug("presence to %s not sent to the s2s "
+			    "process: %s", log_escs(to), strerror(errno));
 	} else if (j.node != NULL)
 		presence_inbound(&rs, j.node, j.domain, j.resource);
 	jid_clear(&j);
@@ -300,14 +301,24 @@ sub_inbound(struct rstanza *rs, const char *node, const char *domain,
 
 	jid_format(bare, node, domain, NULL);
 	existed = item_load(node, domain, from, &it);
+	if (rs->type == PRES_SUBSCRIBE && (it.sub & SUB_FROM) == 0 &&
+	    !it.preapproved && !it.pending_in &&
+	    subreq_admit(node, domain, from) == -1) {
+		/* over a quota: refused for the user, as when the roster
+		   is full */
+		roster_item_clear(&it);
+		pres_send(bare, from, PRES_UNSUBSCRIBED);
+		return;
+	}
 	acts = subscription_in(&it, rs->type);
 	if (!it.pending_in) {
 		free(it.pending_xml);
 		it.pending_xml = NULL;
 	} else if ((acts & SUB_ACT_PASS) != 0 && rs->type == PRES_SUBSCRIBE) {
-		/* a request waits in the item for a resource to be available */
+		/* a request waits in the item, compactly (subreq.c), for a
+		   resource to be available */
 		free(it.pending_xml);
-		it.pending_xml = xstrndup(rs->xml, rs->xlen);
+		it.pending_xml = subreq_record(rs->xml, rs->xlen);
 	}
 	if ((acts & SUB_ACT_UNAVAILABLE) != 0)
 		pres_send_unavailable(u, from);
@@ -427,24 +438,59 @@ pres_broadcast(struct sess *s, int type, const char *xml, size_t len)
 	contacts_clear(&c);
 }
 
-/* RFC 6121 4.2.2 and 4.3: the first available presence of a session */
-static void
-pres_initial(struct sess *s)
+/*
+ * The steps below send what a new available session is owed; each
+ * starts at s->burst_pos and stops (1, with the position saved) while
+ * the session's link is congested, so that a large roster or many
+ * stored requests wait for the link to drain instead of passing its cap
+ * (sess_burst).
+ */
+static bool
+burst_blocked(struct sess *s)
+{
+	return s->rl->l->failed || link_congested(s->rl->l);
+}
+
+/* RFC 6121 4.2.2: the user's other available resources, to the new one */
+int
+presence_burst_own(struct sess *s)
+{
+	struct sess	*o;
+	size_t		 i = 0;
+
+	for (o = s->user->sessions; o != NULL; o = o->next) {
+		if (o == s || !o->available || o->presence == NULL)
+			continue;
+		if (i++ < s->burst_pos)
+			continue;
+		if (burst_blocked(s)) {
+			s->burst_pos = i - 1;
+			return 1;
+		}
+		deliver_to_sess(s, KIND_PRESENCE, PRES_AVAILABLE, NULL,
+		    o->full, o->presence, strlen(o->presence));
+	}
+	return 0;
+}
+
+/* RFC 6121 4.3: probes of local contacts are answered at once */
+int
+presence_burst_probes(struct sess *s)
 {
 	struct contacts		 c;
 	struct user		*cu;
 	struct sess		*o;
 	struct jid		 j;
 	size_t			 i;
+	int			 rc = 0;
 
-	/* the user's other resources, to the new one */
-	for (o = s->user->sessions; o != NULL; o = o->next)
-		if (o != s && o->available && o->presence != NULL)
-			deliver_to_sess(s, KIND_PRESENCE, PRES_AVAILABLE,
-			    NULL, o->full, o->presence, strlen(o->presence));
-	/* probes: local contacts are answered at once, for this session */
 	contacts_load(&c, s->user->node, s->user->domain, SUB_TO);
-	for (i = 0; i < c.n; i++) {
+	for (i = s->burst_pos; i < c.n; i++) {
+		if (burst_blocked(s)) {
+			s->burst_pos = i;
+			rc = 1;
+			break;
+		}
 		if (jid_parse(&j, c.v[i]) == -1)
 			continue;
 		if (j.node != NULL && (cu = user_find(j.node, j.domain)) !=
@@ -459,6 +505,7 @@ pres_initial(struct sess *s)
 		jid_clear(&j);
 	}
 	contacts_clear(&c);
+	return rc;
 }
 
 /* RFC 6121 3.1.3: requests that arrived while the user was away */
@@ -469,27 +516,42 @@ pending_collect(const struct roster_item *it, void *arg)
 
 	if (!it->pending_in || it->pending_xml == NULL)
 		return 0;
-	if (c->n == c->cap) {
+	if (c->n + 2 > c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 8;
 		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
 	}
+	/* pairs: who, and the record (subreq.c) */
+	c->v[c->n++] = xstrdup(it->jid);
 	c->v[c->n++] = xstrdup(it->pending_xml);
 	return 0;
 }
 
-static void
-pres_pending_requests(struct sess *s)
+int
+presence_burst_pending(struct sess *s)
 {
 	struct contacts	c;
+	struct buf	b;
 	size_t		i;
+	int		rc = 0;
 
 	memset(&c, 0, sizeof(c));
+	buf_init(&b, 0);
 	(void)store_roster_list(router.store, s->user->node, s->user->domain,
 	    pending_collect, &c);
-	for (i = 0; i < c.n; i++)
+	for (i = 2 * s->burst_pos; i + 1 < c.n; i += 2) {
+		if (burst_blocked(s)) {
+			s->burst_pos = i / 2;
+			rc = 1;
+			break;
+		}
+		buf_reset(&b);
+		subreq_stanza(&b, c.v[i], s->user->bare, c.v[i + 1]);
 		deliver_to_sess(s, KIND_PRESENCE, PRES_SUBSCRIBE, NULL, NULL,
-		    c.v[i], strlen(c.v[i]));
+		    buf_rptr(&b), buf_avail(&b));
+	}
+	buf_clear(&b);
 	contacts_clear(&c);
+	return rc;
 }
 
 static void
@@ -499,6 +561,8 @@ pres_last_activity(struct sess *s, const char *status)
 	char		 rec[64 + 1024];
 	int		 n;
 
+	if (s->user->removed)
+		return;
 	for (o = s->user->sessions; o != NULL; o = o->next)
 		if (o != s && o->available)
 			return;
@@ -580,6 +644,7 @@ pres_own(struct rstanza *rs)
 	bool			 first, was_negative;
 
 	if (rs->type == PRES_UNAVAILABLE) {
+		s->burst = BURST_NONE;	/* what was owed is no more */
 		(void)deliver_parse(rs->xml, rs->xlen, status_read, &job);
 		pres_unavailable(s, rs->xml, rs->xlen, job.status);
 		free(job.status);
@@ -599,14 +664,10 @@ pres_own(struct rstanza *rs)
 	/* RFC 6121 4.2.2: to all the user's resources, the sender too */
 	pres_to_resources(s->user, NULL, PRES_AVAILABLE, s->full, rs->xml,
 	    rs->xlen);
-	if (first) {
+	if (first)
 		s->initial = true;
-		pres_initial(s);
-		pres_pending_requests(s);
-	}
 	/* XEP-0160 2: the first presence that can take messages */
-	if (s->priority >= 0 && (first || was_negative))
-		offline_deliver(s);
+	sess_burst(s, first, s->priority >= 0 && (first || was_negative));
 }
 
 void

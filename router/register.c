@@ -16,6 +16,7 @@
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
+#include "../common/work.h"
 #include "ctl.h"
 #include "router.h"
 
@@ -28,7 +29,18 @@
  */
 #define REG_ADDRS_MAX	4096
 
-static struct map	*reg_addrs;	/* client address -> ev_tstamp * */
+static struct map	*reg_addrs;	/* client address -> struct reg_addr */
+
+/*
+ * An address that registered an account at t, or (pending) was let
+ * through the check before the c2s derives credentials: one derivation
+ * at a time per address, until the account is made or REG_PENDING_TTL.
+ */
+struct reg_addr {
+	ev_tstamp	t;
+	bool		pending;
+};
+#define REG_PENDING_TTL	30.0
 
 struct reg_prune {
 	ev_tstamp	  now;
@@ -40,9 +52,10 @@ static int
 reg_collect(const void *key, size_t len, void *val, void *arg)
 {
 	struct reg_prune	*p = arg;
-	ev_tstamp		*t = val;
+	struct reg_addr		*ra = val;
 
-	if (p->now - *t >= router.conf.register_interval)
+	if (p->now - ra->t >= (ra->pending ? REG_PENDING_TTL :
+	    router.conf.register_interval))
 		p->old[p->n++] = xstrndup(key, len);
 	return 0;
 }
@@ -67,17 +80,22 @@ reg_prune(ev_tstamp now)
 
 /*
  * 0 when addr may register now. The limit counts accounts created, not
- * attempts: a taken name costs nothing but the c2s's work.
+ * attempts: a taken name costs nothing but a check. A check is refused
+ * while another of the address's registrations is being derived; the
+ * account creation that follows a check is let through.
  */
 static int
-reg_admit(const char *addr, ev_tstamp now)
+reg_admit(const char *addr, ev_tstamp now, bool check)
 {
-	ev_tstamp	*t;
+	struct reg_addr	*ra;
 
 	if (reg_addrs == NULL)
 		reg_addrs = map_new();
-	if ((t = map_get(reg_addrs, addr)) != NULL)
-		return now - *t < router.conf.register_interval ? -1 : 0;
+	if ((ra = map_get(reg_addrs, addr)) != NULL) {
+		if (ra->pending)
+			return check && now - ra->t < REG_PENDING_TTL ? -1 : 0;
+		return now - ra->t < router.conf.register_interval ? -1 : 0;
+	}
 	if (map_count(reg_addrs) >= REG_ADDRS_MAX)
 		reg_prune(now);
 	if (map_count(reg_addrs) >= REG_ADDRS_MAX) {
@@ -89,29 +107,47 @@ reg_admit(const char *addr, ev_tstamp now)
 	return 0;
 }
 
+/* a check let through (pending), or an account made */
 static void
-reg_remember(const char *addr, ev_tstamp now)
+reg_remember(const char *addr, ev_tstamp now, bool pending)
 {
-	ev_tstamp	*t;
+	struct reg_addr	*ra;
 
-	if ((t = map_get(reg_addrs, addr)) == NULL) {
-		t = xmalloc(sizeof(*t));
-		map_put(reg_addrs, addr, t);
+	if ((ra = map_get(reg_addrs, addr)) == NULL) {
+		ra = xmalloc(sizeof(*ra));
+		map_put(reg_addrs, addr, ra);
 	}
-	*t = now;
+	ra->t = now;
+	ra->pending = pending;
+}
+
+/* the derivation the check let through ended without an account */
+static void
+reg_forget(const char *addr)
+{
+	struct reg_addr	*ra;
+
+	if ((ra = map_get(reg_addrs, addr)) != NULL && ra->pending)
+		free(map_del(reg_addrs, addr));
 }
 
 static int
-reg_reply(struct rlink *rl, uint64_t sid, enum stanza_err err)
+reg_reply(struct rlink *rl, uint64_t sid, uint16_t flags,
+    enum stanza_err err)
 {
 	struct link_out	m;
 
 	link_begin(&m, rl->l, LINK_REG_RESULT, sid);
+	link_set_flags(&m, flags);
 	link_put_stanza_err(&m, err);	/* XERR_COUNT: created */
 	return link_end(&m) == -1 ? -1 : 0;
 }
 
-/* LINK_REG_ADD: str node, str domain, str client address, creds */
+/*
+ * LINK_REG_ADD: str node, str domain, str client address, creds; with
+ * LINK_F_REG_CHECK and no creds, whether it may be made (the c2s derives
+ * the creds only then).
+ */
 int
 register_frame(struct rlink *rl, const struct link_hdr *h,
     const char *payload)
@@ -125,12 +161,15 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	double			 now = clock_now();
 	enum stanza_err		 err;
 	const char		*why;
+	bool			 check = (h->flags & LINK_F_REG_CHECK) != 0;
 
+	memset(&c, 0, sizeof(c));
 	link_in_init(&in, payload, h->len);
 	link_get_str(&in, node, sizeof(node));
 	link_get_str(&in, domain, sizeof(domain));
 	link_get_str(&in, addr, sizeof(addr));
-	(void)cred_get(&in, &c);
+	if (!check)
+		(void)cred_get(&in, &c);
 	if (!link_in_done(&in)) {
 		explicit_bzero(&c, sizeof(c));
 		return link_fail(rl->l, "bad %s", link_msg_name(h->type));
@@ -147,21 +186,33 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	 * lets a server refuse repeated registrations; not-acceptable,
 	 * which it names, also means a missing field there.
 	 */
-	else if (reg_admit(addr, now) == -1)
+	else if (reg_admit(addr, now, check) == -1)
 		err = XERR_RESOURCE_CONSTRAINT;
-	else if (store_account_add(router.store, node, domain, &c) == -1)
+	else if (check) {
+		/* a taken name is told before any work is spent on it */
+		if (store_account_get(router.store, node, domain, &c) == 0)
+			err = XERR_CONFLICT;
+		else if (errno != ENOENT)
+			err = XERR_INTERNAL_SERVER_ERROR;
+		else {
+			reg_remember(addr, now, true);
+			err = XERR_COUNT;
+		}
+	} else if (store_account_add(router.store, node, domain, &c) == -1) {
 		err = errno == EEXIST ? XERR_CONFLICT :
 		    XERR_INTERNAL_SERVER_ERROR;
-	else {
-		reg_remember(addr, now);
+		reg_forget(addr);
+	} else {
+		reg_remember(addr, now, false);
 		err = XERR_COUNT;
 	}
 	explicit_bzero(&c, sizeof(c));
 	why = err == XERR_COUNT ? "ok" : stanza_err_name(err);
-	log_info("register user=%s@%s addr=%s result=%s",
-	    log_esc(node, strlen(node)), log_esc(domain, strlen(domain)),
-	    log_esc(addr, strlen(addr)), why);
-	return reg_reply(rl, h->sid, err);
+	log_info("register%s user=%s@%s addr=%s result=%s",
+	    check ? " check" : "", log_esc(node, strlen(node)),
+	    log_esc(domain, strlen(domain)), log_esc(addr, strlen(addr)),
+	    why);
+	return reg_reply(rl, h->sid, check ? LINK_F_REG_CHECK : 0, err);
 }
 
 /* ---- jabber:iq:register for a logged-in user -------------------------- */
@@ -259,20 +310,113 @@ register_remove(struct rstanza *rs, struct xnode *iq, struct xnode *q,
 	router_user_changed(node, domain);
 }
 
+/*
+ * A password change waiting for its credentials: the password is derived
+ * on a worker (scram-iterations up to a million is about a second of
+ * PBKDF2 the router's loop must not spend); the requesting session is
+ * found again by its full JID and id, and may have gone meanwhile.
+ */
+struct pw_req {
+	char			 full[JID_STR_MAX + 1];
+	uint64_t		 sid;
+	char			*id, *to;	/* of the IQ, to answer it */
+	char			*pass;
+	uint32_t		 iter;
+	struct scram_creds	 c;
+	int			 rc;
+};
+
+static void
+pw_req_free(struct pw_req *r)
+{
+	explicit_bzero(r->pass, strlen(r->pass));
+	free(r->pass);
+	free(r->id);
+	free(r->to);
+	explicit_bzero(&r->c, sizeof(r->c));
+	free(r);
+}
+
+static void
+pw_derive(void *arg)
+{
+	struct pw_req	*r = arg;
+
+	r->rc = scram_creds_make(&r->c, r->pass, r->iter);
+}
+
+/* the answer to the change, or its error, to the session s */
+static void
+pw_answer(struct sess *s, const struct pw_req *r, int err, const char *text)
+{
+	struct arena	 a;
+	struct xnode	*iq;
+
+	arena_init(&a);
+	iq = xnode_new(&a, NS_CLIENT, "iq");
+	xnode_set_attr(&a, iq, "type", "set");
+	xnode_set_attr(&a, iq, "id", r->id);
+	xnode_set_attr(&a, iq, "from", s->full);
+	xnode_set_attr(&a, iq, "to", r->to);
+	if (err == -1)
+		iq_make_result(iq, &a);
+	else
+		stanza_make_error(&a, iq, (enum stanza_err)err, text);
+	deliver_tree(s, iq);
+	arena_free(&a);
+}
+
+static void
+pw_derived(void *arg, bool cancelled)
+{
+	struct pw_req	*r = arg;
+	struct sess	*s;
+
+	s = map_get(router.by_full, r->full);
+	if (cancelled || s == NULL || s->sid != r->sid) {
+		/* nobody to tell: a change nobody confirms is not made */
+		log_info("register: password change of %s dropped: the "
+		    "session is gone", log_escs(r->full));
+		goto done;
+	}
+	if (r->rc == -1) {
+		pw_answer(s, r, XERR_NOT_ACCEPTABLE,
+		    "the password has characters SASLprep prohibits");
+		goto done;
+	}
+	if (store_account_set(router.store, s->user->node, s->user->domain,
+	    &r->c) == -1) {
+		log_warn("register: password of %s",
+		    log_escs(s->user->bare));
+		pw_answer(s, r, XERR_INTERNAL_SERVER_ERROR, NULL);
+		goto done;
+	}
+	log_info("register: password changed user=%s",
+	    log_escs(s->user->bare));
+	pw_answer(s, r, -1, NULL);
+	/*
+	 * As parleyctl passwd: whoever else is logged in with the old
+	 * password (perhaps the reason for the change) is logged out.
+	 */
+	router_user_others_end(s, SERR_NOT_AUTHORIZED);
+done:
+	pw_req_free(r);
+}
+
 /* XEP-0077 3.3: a new password for the own account */
 static void
 register_passwd(struct rstanza *rs, struct xnode *iq, struct xnode *q,
     struct arena *a)
 {
-	struct scram_creds	 c;
+	struct pw_req		*r;
 	struct xnode		*u, *p, *t;
 	struct jid		 j;
 	char			*user, *pass;
 	const char		*node = rs->sender->user->node;
 	const char		*domain = rs->sender->user->domain;
+	const char		*to;
 	char			 prep[JID_PART_MAX + 1];
 	bool			 mine;
-	int			 rc;
 
 	u = xnode_child(q, NS_REGISTER, "username");
 	p = xnode_child(q, NS_REGISTER, "password");
@@ -306,24 +450,19 @@ register_passwd(struct rstanza *rs, struct xnode *iq, struct xnode *q,
 		    "the password is too long");
 		goto done;
 	}
-	if (scram_creds_make(&c, pass, router.conf.scram_iterations) == -1) {
-		reg_error(rs, iq, a, XERR_NOT_ACCEPTABLE,
-		    "the password has characters SASLprep prohibits");
-		goto done;
+	r = xcalloc(1, sizeof(*r));
+	snprintf(r->full, sizeof(r->full), "%s", rs->sender->full);
+	r->sid = rs->sender->sid;
+	r->id = xstrdup(xnode_attr(iq, "id"));
+	to = xnode_attr(iq, "to");
+	r->to = to != NULL ? xstrdup(to) : NULL;
+	r->pass = xstrdup(pass);
+	r->iter = (uint32_t)router.conf.scram_iterations;
+	if (work_submit(pw_derive, pw_derived, r) == NULL) {
+		pw_req_free(r);
+		reg_error(rs, iq, a, XERR_RESOURCE_CONSTRAINT,
+		    "the server is busy; try again");
 	}
-	rc = store_account_set(router.store, node, domain, &c);
-	explicit_bzero(&c, sizeof(c));
-	if (rc == -1) {
-		log_warn("register: password of %s",
-		    log_escs(rs->sender->user->bare));
-		reg_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
-		goto done;
-	}
-	/* other sessions stay: they logged in with the old one legitimately */
-	log_info("register: password changed user=%s",
-	    log_escs(rs->sender->user->bare));
-	iq_make_result(iq, a);
-	deliver_tree(rs->sender, iq);
 done:
 	if (pass != NULL)
 		explicit_bzero(pass, strlen(pass));

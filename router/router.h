@@ -28,6 +28,10 @@ struct rlink {
 	enum link_role	 role;
 	uint32_t	 instance;
 	struct map	*sess;		/* sid -> struct sess (c2s) */
+	uint64_t	*wait;		/* sessions whose burst waits for
+					   this link to drain (sids) */
+	size_t		 nwait, capwait;
+	ev_tstamp	 congested_at;	/* since when, 0 if not */
 	struct rlink	*prev, *next;
 };
 
@@ -46,7 +50,16 @@ struct sess {
 	bool		 interested;	/* requested the roster: gets pushes */
 	char		*presence;	/* last available presence (XML) */
 	struct map	*directed;	/* JIDs sent directed presence */
+	/* what it is owed at login, sent as its link allows (sess_burst) */
+	uint8_t		 burst;		/* the step, BURST_NONE when done */
+	bool		 burst_offline;	/* offline messages are owed too */
+	bool		 waiting;	/* on its link's wait list */
+	size_t		 burst_pos;	/* where the step stopped */
 };
+
+/* the steps of a login burst, in order */
+enum { BURST_NONE, BURST_OWN, BURST_PROBES, BURST_PENDING, BURST_OFFLINE,
+	BURST_END };
 
 /* the online resources of one account */
 struct user {
@@ -56,6 +69,9 @@ struct user {
 	struct sess	*sessions;
 	bool		 blocklist;	/* XEP-0191 list not empty: kept by
 					   blocking.c, read by the fast path */
+	bool		 removed;	/* the account was deleted: its
+					   sessions are closing, nothing
+					   more is stored for it */
 };
 
 /* a stanza being routed, with what the envelope says */
@@ -93,6 +109,12 @@ extern struct router	router;
 
 /* c2s.c: links to c2s processes and parleyctl */
 int	 rlink_listen(void);
+/*
+ * Pauses or resumes reading the process links as their output allows;
+ * true when it resumed them (frames already read are then handled
+ * after the caller returns).
+ */
+bool	 rlink_flow(void);
 
 /* session.c */
 void	 sess_begin(struct rlink *, uint64_t sid, const char *jid);
@@ -100,12 +122,27 @@ void	 sess_end(struct sess *);
 void	 sess_kick(struct sess *, int stream_err);
 struct sess *sess_find(struct rlink *, uint64_t sid);
 void	 sess_end_all(struct rlink *);
+/*
+ * Sends what a session that became available is owed: with owed_login
+ * its resources' and contacts' presence and the stored subscription
+ * requests, with owed_offline the offline messages. Each step stops
+ * while the link is congested and goes on when it drains.
+ */
+void	 sess_burst(struct sess *, bool owed_login, bool owed_offline);
+/* the link drained: the bursts waiting on it go on */
+void	 sess_burst_resume(struct rlink *);
+/* the account's other sessions are closed with stream error err */
+void	 router_user_others_end(struct sess *keep, int err);
 
 /* s2s.c */
 /* domain is an IP literal federation may not reach (s2s-allow-private) */
 bool	 s2s_refused(const char *domain);
-/* to the s2s process; false when it is not connected */
-bool	 s2s_forward(int kind, int type, const char *to, const char *from,
+/*
+ * To the s2s process: 0 when queued; -1 when dropped, errno ENOTCONN (no
+ * s2s process), EAGAIN (its link is congested), EMSGSIZE (over the frame
+ * limit) or EINVAL (a presence that did not parse). The caller bounces.
+ */
+int	 s2s_forward(int kind, int type, const char *to, const char *from,
 	    const char *xml, size_t len);
 /* a frame from the s2s link; -1 to close it */
 int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);
@@ -193,6 +230,13 @@ struct roster_item *roster_snapshot(const char *node, const char *domain,
 void	 roster_snapshot_free(struct roster_item *, size_t n);
 
 /* presence.c */
+/*
+ * The login steps (sess_burst): each starts at s->burst_pos and returns
+ * 1 when it stopped for a congested link (the position saved), 0 done.
+ */
+int	 presence_burst_own(struct sess *);
+int	 presence_burst_probes(struct sess *);
+int	 presence_burst_pending(struct sess *);
 /* presence from a local session (any type, with or without 'to') */
 void	 presence_outbound(struct rstanza *);
 /* presence to a local account node@domain (from anywhere) */
@@ -215,8 +259,20 @@ void	 presence_roster_removed(const char *bare, struct user *u,
 /* offline.c */
 /* stores a message for node@domain; -1 (errno EDQUOT) when full */
 int	 offline_store(struct rstanza *, const char *node, const char *domain);
-/* hands stored messages to s (first available presence, priority >= 0) */
-void	 offline_deliver(struct sess *);
+/*
+ * Hands stored messages to s (first available presence, priority >= 0);
+ * 1 when it stopped because the link is congested, with some left.
+ */
+int	 offline_deliver(struct sess *);
+
+/* subreq.c: subscription requests waiting for an answer */
+/* 0 when one more from 'from' fits the account's quotas; -1 (logged) */
+int	 subreq_admit(const char *node, const char *domain, const char *from);
+/* the compact record of a subscribe stanza: returns new */
+char	*subreq_record(const char *xml, size_t len);
+/* the stanza redelivered for a record, appended to b */
+void	 subreq_stanza(struct buf *b, const char *from, const char *to,
+	    const char *rec);
 
 /* blocking.c */
 /*

@@ -4,6 +4,7 @@
  * servers (their 'from' domain authenticated, their 'to' domain ours)
  * come back and are routed like any other, with no local sender.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "../common/addr.h"
@@ -11,7 +12,7 @@
 #include "../common/log.h"
 #include "router.h"
 
-static bool	s2s_forward_bytes(int, int, const char *, const char *,
+static int	s2s_forward_bytes(int, int, const char *, const char *,
 		    const char *, size_t);
 
 struct address_job {
@@ -40,43 +41,55 @@ s2s_refused(const char *domain)
 	return !router.conf.s2s_allow_private && addr_domain_refused(domain);
 }
 
-bool
+int
 s2s_forward(int kind, int type, const char *to, const char *from,
     const char *xml, size_t len)
 {
 	struct address_job	 job;
+	int			 rc;
 
-	if (router.s2s == NULL || router.s2s->l->failed)
-		return false;
+	if (router.s2s == NULL || router.s2s->l->failed) {
+		errno = ENOTCONN;
+		return -1;
+	}
 	/*
 	 * A broadcast presence is the session's stored stanza, addressed by
 	 * the envelope only; between servers 'to' and 'from' are required
 	 * (RFC 6120 8.1.1.1, 8.1.2.2), so they are written in.
 	 */
-	if (kind == KIND_PRESENCE) {
-		job.to = to;
-		job.from = from;
-		buf_init(&job.out, 0);
-		if (deliver_parse(xml, len, address_set, &job) == 0)
-			(void)s2s_forward_bytes(kind, type, to, from,
-			    buf_rptr(&job.out), buf_avail(&job.out));
-		buf_clear(&job.out);
-		return true;
-	}
-	return s2s_forward_bytes(kind, type, to, from, xml, len);
+	if (kind != KIND_PRESENCE)
+		return s2s_forward_bytes(kind, type, to, from, xml, len);
+	job.to = to;
+	job.from = from;
+	buf_init(&job.out, 0);
+	if (deliver_parse(xml, len, address_set, &job) == -1) {
+		errno = EINVAL;
+		rc = -1;
+	} else
+		rc = s2s_forward_bytes(kind, type, to, from,
+		    buf_rptr(&job.out), buf_avail(&job.out));
+	buf_clear(&job.out);
+	return rc;
 }
 
-static bool
+/*
+ * A stanza the s2s link cannot take is refused here, not queued past the
+ * link's cap (which would close the link and lose every stanza on it):
+ * above the high-water mark the s2s process is not keeping up.
+ */
+static int
 s2s_forward_bytes(int kind, int type, const char *to, const char *from,
     const char *xml, size_t len)
 {
 	struct link_out	m;
 
+	if (link_congested(router.s2s->l)) {
+		errno = EAGAIN;
+		return -1;
+	}
 	link_begin(&m, router.s2s->l, LINK_STANZA, 0);
-	link_put_stanza(&m, kind, type, to, from, xml,
-	    len);
-	link_end(&m);
-	return true;
+	link_put_stanza(&m, kind, type, to, from, xml, len);
+	return link_end(&m);
 }
 
 int

@@ -209,11 +209,128 @@ router_account_remove(const char *node, const char *domain)
 	jid_format(bare, node, domain, NULL);
 	log_debug("account %s removed: %zu contacts to tell", log_esc(bare, strlen(bare)),
 	    n);
-	u = map_get(router.by_bare, bare);
+	/*
+	 * Nothing is written for it after this: its sessions, closed next,
+	 * must not leave a last-activity record behind (XEP-0012) for a
+	 * new account of the same name to inherit.
+	 */
+	if ((u = map_get(router.by_bare, bare)) != NULL)
+		u->removed = true;
 	for (i = 0; i < n; i++)
 		presence_roster_removed(bare, u, &items[i]);
 	roster_snapshot_free(items, n);
 	return 0;
+}
+
+/*
+ * A login burst (RFC 6121 4.2.2, 4.3, 3.1.3; XEP-0160) can be far larger
+ * than a link's queue: a big roster, many stored requests, a mailbox of
+ * large offline messages. It goes step by step; a step that finds the
+ * link congested stops where it is and the session waits on the link's
+ * list until the link drains (sess_burst_resume), instead of queueing
+ * past the cap, which would close the link and every session on it.
+ */
+static void
+sess_wait(struct sess *s)
+{
+	struct rlink	*rl = s->rl;
+
+	if (s->waiting)
+		return;
+	if (rl->nwait == rl->capwait) {
+		rl->capwait = rl->capwait ? 2 * rl->capwait : 16;
+		rl->wait = xrealloc(rl->wait, rl->capwait *
+		    sizeof(*rl->wait));
+	}
+	rl->wait[rl->nwait++] = s->sid;
+	s->waiting = true;
+}
+
+static void
+sess_burst_run(struct sess *s)
+{
+	int	held;
+
+	while (s->burst != BURST_NONE) {
+		switch (s->burst) {
+		case BURST_OWN:
+			held = presence_burst_own(s);
+			break;
+		case BURST_PROBES:
+			held = presence_burst_probes(s);
+			break;
+		case BURST_PENDING:
+			held = presence_burst_pending(s);
+			break;
+		case BURST_OFFLINE:
+			held = s->burst_offline ? offline_deliver(s) : 0;
+			break;
+		default:
+			s->burst = BURST_NONE;
+			return;
+		}
+		if (held) {
+			sess_wait(s);
+			return;
+		}
+		if (s->burst == BURST_OFFLINE)
+			s->burst_offline = false;
+		s->burst++;
+		s->burst_pos = 0;
+	}
+}
+
+void
+sess_burst(struct sess *s, bool owed_login, bool owed_offline)
+{
+	if (owed_offline)
+		s->burst_offline = true;
+	if (owed_login) {
+		s->burst = BURST_OWN;
+		s->burst_pos = 0;
+	} else if (owed_offline && (s->burst == BURST_NONE ||
+	    s->burst > BURST_OFFLINE)) {
+		s->burst = BURST_OFFLINE;
+		s->burst_pos = 0;
+	}
+	if (!s->waiting)
+		sess_burst_run(s);
+}
+
+void
+sess_burst_resume(struct rlink *rl)
+{
+	struct sess	*s;
+	uint64_t	*v = rl->wait;
+	size_t		 n = rl->nwait, i;
+
+	/* a session may wait again: on a fresh list */
+	rl->wait = NULL;
+	rl->nwait = rl->capwait = 0;
+	for (i = 0; i < n; i++) {
+		if ((s = sess_find(rl, v[i])) == NULL || !s->waiting)
+			continue;
+		s->waiting = false;
+		sess_burst_run(s);
+	}
+	free(v);
+}
+
+/* every session of keep's account but keep is closed with stream error err */
+void
+router_user_others_end(struct sess *keep, int err)
+{
+	struct sess	*o;
+
+	/* keep stays, so the user does too */
+	for (;;) {
+		for (o = keep->user->sessions; o != NULL && o == keep;
+		    o = o->next)
+			;
+		if (o == NULL)
+			break;
+		sess_kick(o, err);
+	}
 }
 
 /* parleyctl changed or removed an account: its sessions must not outlive it */

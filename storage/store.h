@@ -108,8 +108,10 @@ struct roster_item {
 	bool		 hidden;	/* not in roster results and pushes:
 					   state kept for a contact that is
 					   only pending-in (RFC 6121 3.1.3) */
-	char		*pending_xml;	/* their subscribe stanza, to redeliver
-					   while pending_in; NULL if none */
+	char		*pending_xml;	/* their request while pending_in,
+					   as router/subreq.c records it
+					   ("SECONDS STATUS"); NULL if
+					   none */
 	uint64_t	 ver;		/* roster version of the last change */
 };
 

@@ -5,12 +5,16 @@
 
 #include "../../common/clock.h"
 #include "../../common/transport.h"
+#include "../../common/work.h"
 #include "scn.h"
 
 void
 scn_run(void)
 {
-	transport_run();
+	/* a finished job's callback may write, and a write may start one */
+	do
+		transport_run();
+	while (work_poll() > 0);
 }
 
 void

@@ -13,6 +13,7 @@
 #include "../../common/map.h"
 #include "../../common/scram.h"
 #include "../../common/util.h"
+#include "../../common/work.h"
 #include "scn_c2s.h"
 
 struct c2s		c2s;
@@ -95,6 +96,7 @@ scn_c2s_setup(void)
 	 */
 	clock_fake_start(SCN_WALL + 86400.0 * scn_runs++);
 	tp_use_memory(true);
+	work_inline(true);
 	scn_hosts[0].name = SCN_HOST;
 	scn_hosts[0].allow_register = true;
 	c2s.conf.hosts = scn_hosts;

@@ -205,6 +205,7 @@ test_congested_uplink_pauses_until_it_drains(void **state)
 	memset(junk, 'x', sizeof(junk));
 	/* above the high-water mark (a quarter of the cap) */
 	assert_int_equal(buf_append(&c2s.up->out, junk, sizeof(junk)), 0);
+	c2s.up->over = true;	/* as link_end marks a queue past high */
 	assert_true(link_congested(c2s.up));
 	scn_send(&st->tp, CHAT("1"));
 	assert_int_equal(scn_router.stanzas, 1);

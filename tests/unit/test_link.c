@@ -435,7 +435,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 4);
+	assert_int_equal(LINK_VERSION, 5);
 	for (i = 0; i < nitems(t); i++) {
 		assert_string_equal(link_msg_name(t[i].type), t[i].name);
 		assert_int_equal(link_msg_min(t[i].type), t[i].min);

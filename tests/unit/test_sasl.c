@@ -775,6 +775,58 @@ test_sasl_plain_success(void **state)
 	sasl_free(s);
 }
 
+/*
+ * Async PLAIN: the credentials ask for work instead of deriving; the
+ * work, run apart, decides; a response while it runs is out of turn.
+ */
+static enum sasl_rc
+plain_async(const char *msg, size_t len, const struct scram_creds *creds)
+{
+	struct sasl		*s;
+	struct sasl_work	*w;
+	struct buf		 out;
+	enum sasl_rc		 rc;
+
+	buf_init(&out, 0);
+	s = sasl_new(SASL_PLAIN);
+	sasl_set_async(s, true);
+	assert_int_equal(sasl_step(s, msg, len, &out), SASL_NEED_CREDS);
+	assert_int_equal(sasl_set_creds(s, creds, &out), SASL_NEED_WORK);
+	w = sasl_work_new(s);
+	sasl_work_run(w);
+	rc = sasl_work_done(s, w);
+	sasl_work_free(w);
+	sasl_free(s);
+	buf_clear(&out);
+	return rc;
+}
+
+static void
+test_sasl_plain_async(void **state)
+{
+	struct sasl	*s;
+	struct buf	 out;
+
+	(void)state;
+	assert_int_equal(plain_async("\0user\0pencil", 12, &pencil_creds),
+	    SASL_SUCCESS);
+	assert_int_equal(plain_async("\0user\0Pencil", 12, &pencil_creds),
+	    SASL_FAILURE);
+	assert_int_equal(plain_async("\0user\0pencil", 12, NULL),
+	    SASL_FAILURE);
+	buf_init(&out, 0);
+	s = sasl_new(SASL_PLAIN);
+	sasl_set_async(s, true);
+	assert_int_equal(sasl_step(s, "\0user\0pencil", 12, &out),
+	    SASL_NEED_CREDS);
+	assert_int_equal(sasl_set_creds(s, &pencil_creds, &out),
+	    SASL_NEED_WORK);
+	assert_int_equal(sasl_step(s, "x", 1, &out), SASL_FAILURE);
+	assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
+	sasl_free(s);
+	buf_clear(&out);
+}
+
 static void
 test_sasl_plain_need_creds_reports_identity(void **state)
 {
@@ -878,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_sasl_absent_initial_response),
 		cmocka_unit_test(test_sasl_plain_success),
 		cmocka_unit_test(test_sasl_plain_need_creds_reports_identity),
+		cmocka_unit_test(test_sasl_plain_async),
 		cmocka_unit_test(test_sasl_plain_failure),
 		cmocka_unit_test(test_sasl_plain_malformed),
 	};

@@ -17,6 +17,7 @@
 
 #include <sanitizer/common_interface_defs.h>
 
+#include "../../common/conf.h"
 #include "../../common/jid.h"
 #include "../../common/log.h"
 #include "../../common/tls.h"
@@ -146,6 +147,21 @@ fuzz_plan_next(struct fuzz_plan *p, size_t left)
 	b = p->steps[p->next++ % p->nsteps];
 	n = b < 0xc0 ? (size_t)b + 1 : (size_t)(b - 0xbf) * 64;
 	return n < left ? n : left;
+}
+
+int
+fuzz_plan_mode(struct fuzz_plan *plan, const uint8_t **data, size_t *len)
+{
+	uint8_t	mode;
+	size_t	off;
+
+	if (*len < 1)
+		return -1;
+	mode = (*data)[0];
+	off = 1 + fuzz_plan_init(plan, *data + 1, *len - 1);
+	*data += off;
+	*len -= off;
+	return mode;
 }
 
 /* ---- link frames -------------------------------------------------------- */
@@ -407,11 +423,13 @@ fuzz_check_normal_jid(const char *what, const char *s, struct jid *out)
 #define UPLINK_FRAMES_MAX	4096
 
 void
-fuzz_uplink_init(struct fuzz_uplink *u, struct ev_loop *loop,
-    void (*start)(void))
+fuzz_uplink_init(struct fuzz_uplink *u, struct ev_loop **loop,
+    struct conf *conf, void (*start)(void))
 {
-	u->loop = loop;
-	link_loop_init(loop);
+	u->loop = *loop = ev_default_loop(EVFLAG_AUTO);
+	conf->rundir = xstrdup(fuzz_tmpdir());
+	conf->link_queue_max = 1 << 20;
+	link_loop_init(u->loop);
 	u->lfd = fuzz_unix_listen("router.sock");
 	start();
 }

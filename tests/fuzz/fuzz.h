@@ -74,6 +74,11 @@ size_t	fuzz_plan_init(struct fuzz_plan *, const uint8_t *data,
 	    size_t len);
 /* the size of the next chunk, at most left (and at least 1 if left > 0) */
 size_t	fuzz_plan_next(struct fuzz_plan *, size_t left);
+/*
+ * An input that starts with a mode byte, then the plan: returns the mode
+ * (-1 for an empty input) with data and len moved past both.
+ */
+int	fuzz_plan_mode(struct fuzz_plan *, const uint8_t **data, size_t *len);
 
 /* ---- link frames -------------------------------------------------------- */
 
@@ -184,9 +189,14 @@ struct fuzz_uplink {
 	int		 lfd;
 };
 
-/* the link loop, the router's socket, then start() (uplink_start) */
-void	fuzz_uplink_init(struct fuzz_uplink *, struct ev_loop *,
-	    void (*start)(void));
+/*
+ * The process's loop (libev's default), its run directory (fuzz_tmpdir())
+ * and a link queue that does not fill; the router's socket; then start()
+ * (uplink_start).
+ */
+struct conf;
+void	fuzz_uplink_init(struct fuzz_uplink *, struct ev_loop **,
+	    struct conf *, void (*start)(void));
 /*
  * One input as the router's side of the link: the process connects (its
  * timer fired now if it has not yet), the input is sent in the plan's

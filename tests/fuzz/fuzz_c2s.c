@@ -581,16 +581,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static struct conf_listen cl = { .addr = "::1", .port = 5222 };
 	struct listener		 lst = { .cl = &cl, .fd = -1 };
 	struct fuzz_plan	 plan;
-	size_t			 off;
-	uint8_t			 mode;
-	int			 sv[2];
+	int			 mode, sv[2];
 
-	if (len < 1)
+	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
-	mode = data[0];
-	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
-	data += off;
-	len -= off;
 	c2s.conf.c2s_require_tls = (mode & 1) != 0;
 	cl.kind = mode & 2 ? LISTEN_C2S_TLS : LISTEN_C2S;
 

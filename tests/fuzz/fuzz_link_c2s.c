@@ -200,12 +200,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_log_init();
-	c2s.loop = ev_default_loop(EVFLAG_AUTO);
-	c2s.conf.rundir = xstrdup(fuzz_tmpdir());
-	c2s.conf.link_queue_max = 1 << 20;
 	c2s.instance = 1;
 	c2s.streams = map_new();
-	fuzz_uplink_init(&up, c2s.loop, uplink_start);
+	fuzz_uplink_init(&up, &c2s.loop, &c2s.conf, uplink_start);
 	return 0;
 }
 
@@ -213,13 +210,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct fuzz_plan	 plan;
-	size_t			 off;
+	int			 mode;
 
-	if (len < 1)
+	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
-	streams_setup(data[0]);
-	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
-	fuzz_uplink_run(&up, &tap, data + off, len - off, &plan);
+	streams_setup((uint8_t)mode);
+	fuzz_uplink_run(&up, &tap, data, len, &plan);
 	streams_clear();
 	return 0;
 }

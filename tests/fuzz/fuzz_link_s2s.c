@@ -63,12 +63,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_log_init();
-	s2s.loop = ev_default_loop(EVFLAG_AUTO);
-	s2s.conf.rundir = xstrdup(fuzz_tmpdir());
-	s2s.conf.link_queue_max = 1 << 20;
 	s2s.conns = map_new();
 	s2s.outs = map_new();
-	fuzz_uplink_init(&up, s2s.loop, uplink_start);
+	fuzz_uplink_init(&up, &s2s.loop, &s2s.conf, uplink_start);
 	return 0;
 }
 

@@ -54,7 +54,7 @@ struct s2s	s2s;
 
 static int		 tcp_lfd = -1;
 static uint16_t		 tcp_port;
-static uint8_t		 mode;
+static int		 mode;
 static bool		 router_down;
 static bool		 outgoing;
 
@@ -375,18 +375,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct listener		 lst = { .cl = &cl, .fd = -1 };
 	struct fuzz_plan	 plan;
 	struct out		*o;
-	size_t			 off, i;
+	size_t			 i;
 	int			 sv[2] = { -1, -1 }, fd;
 	static const char	 msg[] = "<message xmlns='jabber:client' "
 	    "to='romeo@remote.test' from='juliet@example.org/balcony' "
 	    "type='chat' id='q1'><body>hi</body></message>";
 
-	if (len < 1)
+	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
-	mode = data[0];
-	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
-	data += off;
-	len -= off;
 	outgoing = mode & 1;
 	router_down = (mode & 0x80) != 0;
 	s2s.conf.s2s_require_tls = (mode & 2) != 0;

@@ -2,7 +2,6 @@
  * parley-c2s: one client-facing process. Started by parleyd as
  * "parley-c2s -c FILE -i N"; several share the client ports.
  */
-#include <signal.h>
 #include <stdlib.h>
 
 #include "../common/log.h"
@@ -13,28 +12,9 @@
 
 struct c2s	c2s;
 
-static void
-c2s_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	transport_reap();
-}
-
-static void
-c2s_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	(void)revents;
-	log_info("signal %d: stopping", w->signum);
-	ev_break(loop, EVBREAK_ALL);
-}
-
 int
 main(int argc, char *argv[])
 {
-	ev_signal	 sigterm, sigint;
-
 	c2s.instance = proc_init(argc, argv, "c2s", true, &c2s.conf);
 	c2s.loop = ev_default_loop(EVFLAG_AUTO);
 	c2s.streams = map_new();
@@ -44,16 +24,9 @@ main(int argc, char *argv[])
 	if (listen_open() == -1)
 		exit(1);
 	link_loop_init(c2s.loop);
-	ev_prepare_init(&c2s.reaper, c2s_prepare_cb);
-	ev_prepare_start(c2s.loop, &c2s.reaper);
-	ev_unref(c2s.loop);
-	ev_signal_init(&sigterm, c2s_signal_cb, SIGTERM);
-	ev_signal_start(c2s.loop, &sigterm);
-	ev_signal_init(&sigint, c2s_signal_cb, SIGINT);
-	ev_signal_start(c2s.loop, &sigint);
+	transport_loop_init(c2s.loop);
 	uplink_start();
 	log_info("started");
-	ev_run(c2s.loop, 0);
-	log_info("stopped");
+	proc_run(c2s.loop);
 	return 0;
 }

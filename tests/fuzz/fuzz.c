@@ -21,7 +21,6 @@
 #include "../../common/jid.h"
 #include "../../common/log.h"
 #include "../../common/tls.h"
-#include "../../common/transport.h"
 #include "../../common/util.h"
 #include "../../common/xml.h"
 #include "../../common/xmpp.h"
@@ -86,24 +85,6 @@ fuzz_tls_nocert(struct tls_ctx *tls)
 	if (gnutls_certificate_allocate_credentials(&tls->creds) < 0 ||
 	    gnutls_priority_init(&tls->prio, "NORMAL", NULL) < 0)
 		fatalx("gnutls");
-}
-
-static void
-reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	transport_reap();
-}
-
-void
-fuzz_reaper_start(struct ev_loop *loop)
-{
-	static struct ev_prepare	reaper;
-
-	ev_prepare_init(&reaper, reaper_cb);
-	ev_prepare_start(loop, &reaper);
 }
 
 void

@@ -48,11 +48,6 @@ struct tls_ctx;
  * certificate, NORMAL priorities (fatal on failure).
  */
 void	fuzz_tls_nocert(struct tls_ctx *);
-/*
- * transport_reap() before each loop iteration, as the processes' own
- * prepare watchers do (once per target).
- */
-void	fuzz_reaper_start(struct ev_loop *);
 
 /* reads every byte, so that ASan checks a range handed to a stub */
 void	fuzz_touch(const void *, size_t);

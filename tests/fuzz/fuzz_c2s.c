@@ -569,7 +569,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	buf_init(&from_c2s, 0);
 	fuzz_tls_nocert(&c2s.tls);
 	link_loop_init(c2s.loop);
-	fuzz_reaper_start(c2s.loop);
+	transport_loop_init(c2s.loop);
 	lfd = fuzz_unix_listen("router.sock");
 	uplink_start();
 	return 0;

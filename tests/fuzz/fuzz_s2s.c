@@ -352,7 +352,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (gnutls_certificate_allocate_credentials(
 		    &s2s.host_creds[i]) < 0)
 			fatalx("gnutls");
-	fuzz_reaper_start(s2s.loop);
+	transport_loop_init(s2s.loop);
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;

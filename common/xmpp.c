@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "util.h"
+#include "xml.h"
 #include "xmpp.h"
 
 #define XMPP_NAME3(e, w, n)	[e] = n,
@@ -77,6 +79,19 @@ sasl_err_name(enum sasl_err e)
 	/* RFC 6120 6.5 has no generic condition: not-authorized is safe */
 	return name_at(sasl_err_names, nitems(sasl_err_names), e,
 	    "not-authorized");
+}
+
+void
+stream_err_xml(struct buf *b, enum stream_err cond, const char *text)
+{
+	buf_printf(b, "<stream:error><%s xmlns='" NS_STREAMS_ERR "'/>",
+	    stream_err_name(cond));
+	if (text != NULL) {
+		buf_puts(b, "<text xmlns='" NS_STREAMS_ERR "'>");
+		xml_escape(b, text, strlen(text));
+		buf_puts(b, "</text>");
+	}
+	buf_puts(b, "</stream:error></stream:stream>");
 }
 
 /* the index of wire number w in a list's numbers, or -1 */

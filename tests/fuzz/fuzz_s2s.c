@@ -213,13 +213,7 @@ auth_element(void *arg, struct xnode *el, struct arena *a)
 	if (valid && nvalid < MAX_PAIRS)
 		valid_pairs[nvalid++] = xasprintf("%s %s", from, to);
 	buf_init(&b, 0);
-	buf_puts(&b, "<db:verify from='");
-	xml_escape(&b, to, strlen(to));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, from, strlen(from));
-	buf_puts(&b, "' id='");
-	xml_escape(&b, id, strlen(id));
-	buf_printf(&b, "' type='%s'/>", valid ? "valid" : "invalid");
+	dialback_verify_answer(&b, from, to, id, valid);
 	(void)send(*fd, buf_rptr(&b), buf_avail(&b), MSG_NOSIGNAL);
 	buf_clear(&b);
 }

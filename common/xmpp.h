@@ -117,7 +117,8 @@ struct buf;
  * RFC 6120 4.9: appends the stream error cond, with text if not NULL,
  * and the stream's close to b.
  */
-void		 stream_err_xml(struct buf *, enum stream_err, const char *text);
+void		 stream_err_xml(struct buf *, enum stream_err,
+		    const char *text);
 
 /*
  * Wire numbers. The encoders take any value of the enum (XERR_COUNT, "no

@@ -281,7 +281,8 @@ router_frame(const struct link_hdr *h, const char *payload)
 			fuzz_check_normal_jid("to", to, &j);
 			jid_clear(&j);
 		}
-		job = (struct fuzz_stanza_job){ ls.kind, ls.type, to, from, false };
+		job = (struct fuzz_stanza_job){ ls.kind, ls.type, to, from,
+		    false };
 		FUZZ_CHECK(parse_one(ls.xml, ls.xlen, fuzz_check_stanza_tree,
 		    &job) == 0 && job.called, "the router would not parse %.*s",
 		    (int)ls.xlen, ls.xml);

@@ -99,7 +99,6 @@ struct c2s {
 	struct map		*streams;	/* sid -> stream */
 	uint64_t		 next_sid;
 	struct listener		*listeners;
-	ev_prepare		 reaper;	/* transport_reap() */
 	size_t			 npaused;	/* paused by the uplink */
 	struct buf		 scratch;	/* stanza serialization */
 	size_t			 nstreams;

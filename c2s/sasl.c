@@ -165,47 +165,6 @@ sasl_fail(struct sasl *s, enum sasl_err err)
 	return SASL_FAILURE;
 }
 
-/* RFC 3629 section 4, without overlongs, surrogates or NUL */
-static bool
-sasl_utf8_valid(const char *str, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)str;
-	size_t			 i = 0, n, k;
-	uint32_t		 cp;
-
-	while (i < len) {
-		if (p[i] == 0)
-			return false;
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
-			n = 1;
-			cp = p[i] & 0x1f;
-		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
-			n = 2;
-			cp = p[i] & 0x0f;
-		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
-			n = 3;
-			cp = p[i] & 0x07;
-		} else
-			return false;
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 /*
  * RFC 5802 7 saslname: value-safe-chars with "," and "=" written as "=2C"
  * and "=3D"; any other "=" is malformed. Returns new, or NULL.
@@ -237,7 +196,7 @@ sasl_saslname_decode(const char *in, size_t len)
 		i += 2;
 	}
 	out[o] = '\0';
-	if (o > SASL_FIELD_MAX || !sasl_utf8_valid(out, o))
+	if (o > SASL_FIELD_MAX || !utf8_valid(out, o))
 		goto bad;
 	return out;
 bad:
@@ -285,7 +244,7 @@ sasl_skip_extensions(const char *p, char stop)
 		    (p[0] >= 'A' && p[0] <= 'Z')) || p[1] != '=')
 			return NULL;
 		n = sasl_attr_len(p + 2);
-		if (n == 0 || !sasl_utf8_valid(p + 2, n))
+		if (n == 0 || !utf8_valid(p + 2, n))
 			return NULL;
 		p += 2 + n;
 		if (*p == '\0')
@@ -596,8 +555,8 @@ plain_step(struct sasl *s, const char *in, size_t len)
 	plen = (size_t)(end - passwd);
 	if (memchr(passwd, '\0', plen) != NULL || clen == 0 || plen == 0 ||
 	    zlen > SASL_FIELD_MAX || clen > SASL_FIELD_MAX ||
-	    plen > SASL_FIELD_MAX || !sasl_utf8_valid(in, zlen) ||
-	    !sasl_utf8_valid(authcid, clen) || !sasl_utf8_valid(passwd, plen))
+	    plen > SASL_FIELD_MAX || !utf8_valid(in, zlen) ||
+	    !utf8_valid(authcid, clen) || !utf8_valid(passwd, plen))
 		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 	if (zlen > 0)
 		s->authzid = xstrndup(in, zlen);

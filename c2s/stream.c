@@ -98,14 +98,7 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 		stream_send_header(st, st->domain ? st->domain :
 		    c2s.conf.hosts[0].name);
 	buf_reset(b);
-	buf_printf(b, "<stream:error><%s xmlns='" NS_STREAMS_ERR "'/>",
-	    stream_err_name(cond));
-	if (text != NULL) {
-		buf_puts(b, "<text xmlns='" NS_STREAMS_ERR "'>");
-		xml_escape(b, text, strlen(text));
-		buf_puts(b, "</text>");
-	}
-	buf_puts(b, "</stream:error></stream:stream>");
+	stream_err_xml(b, cond, text);
 	/* after a full queue was emptied: this fits */
 	(void)tp_write(&st->tp, buf_rptr(b), buf_avail(b));
 	stream_close(st);

@@ -33,47 +33,6 @@ enum prep_kind {
 	PREP_RESOURCE,
 };
 
-/* RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF */
-static int
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t		i = 0, n, k;
-	uint32_t	cp, min;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = s[i] & 0x1f;
-			min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = s[i] & 0x0f;
-			min = 0x800;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = s[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 static int
 is_ascii(const char *s, size_t len)
 {
@@ -143,7 +102,7 @@ prep_profile(enum prep_kind kind, const char *in, size_t len, char *out)
 
 	if (len == 0 || len > JID_RAW_MAX)
 		return -1;
-	if (!utf8_valid((const unsigned char *)in, len))
+	if (!utf8_valid(in, len))
 		return -1;
 	if (is_ascii(in, len)) {
 		if (len > JID_PART_MAX)
@@ -266,7 +225,7 @@ domain_prep(const char *in, size_t len, char *out)
 
 	if (len == 0 || len > JID_RAW_MAX)
 		return -1;
-	if (!utf8_valid((const unsigned char *)in, len))
+	if (!utf8_valid(in, len))
 		return -1;
 	for (i = 0, n = 0; i < len; i++) {
 		if (len - i >= 3 && ((memcmp(in + i, "\xe3\x80\x82", 3) == 0 ||

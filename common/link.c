@@ -159,31 +159,42 @@ link_put_bytes(struct link_out *m, const void *p, size_t n)
 		m->fail = true;
 }
 
+/* v as n (at most 8) big-endian bytes */
+static void
+link_put_be(struct link_out *m, uint64_t v, size_t n)
+{
+	uint8_t	b[8];
+	size_t	i;
+
+	for (i = n; i > 0; i--) {
+		b[i - 1] = (uint8_t)v;
+		v >>= 8;
+	}
+	link_put_bytes(m, b, n);
+}
+
 void
 link_put_u8(struct link_out *m, uint8_t v)
 {
-	link_put_bytes(m, &v, 1);
+	link_put_be(m, v, 1);
 }
 
 void
 link_put_u16(struct link_out *m, uint16_t v)
 {
-	v = htobe16(v);
-	link_put_bytes(m, &v, 2);
+	link_put_be(m, v, 2);
 }
 
 void
 link_put_u32(struct link_out *m, uint32_t v)
 {
-	v = htobe32(v);
-	link_put_bytes(m, &v, 4);
+	link_put_be(m, v, 4);
 }
 
 void
 link_put_u64(struct link_out *m, uint64_t v)
 {
-	v = htobe64(v);
-	link_put_bytes(m, &v, 8);
+	link_put_be(m, v, 8);
 }
 
 void
@@ -322,55 +333,45 @@ link_get_bytes(struct link_in *in, const void **p, size_t n)
 	in->left -= n;
 }
 
+/* the next n (at most 8) bytes as a big-endian number; 0 past the end */
+static uint64_t
+link_get_be(struct link_in *in, size_t n)
+{
+	const void	*p;
+	const uint8_t	*u;
+	uint64_t	 v = 0;
+	size_t		 i;
+
+	link_get_bytes(in, &p, n);
+	if ((u = p) == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		v = v << 8 | u[i];
+	return v;
+}
+
 void
 link_get_u8(struct link_in *in, uint8_t *v)
 {
-	const void	*p;
-
-	link_get_bytes(in, &p, 1);
-	*v = p ? *(const uint8_t *)p : 0;
+	*v = (uint8_t)link_get_be(in, 1);
 }
 
 void
 link_get_u16(struct link_in *in, uint16_t *v)
 {
-	const void	*p;
-
-	link_get_bytes(in, &p, 2);
-	if (p == NULL) {
-		*v = 0;
-		return;
-	}
-	memcpy(v, p, 2);
-	*v = be16toh(*v);
+	*v = (uint16_t)link_get_be(in, 2);
 }
 
 void
 link_get_u32(struct link_in *in, uint32_t *v)
 {
-	const void	*p;
-
-	link_get_bytes(in, &p, 4);
-	if (p == NULL) {
-		*v = 0;
-		return;
-	}
-	memcpy(v, p, 4);
-	*v = be32toh(*v);
+	*v = (uint32_t)link_get_be(in, 4);
 }
 
 void
 link_get_u64(struct link_in *in, uint64_t *v)
 {
-	const void	*p;
-
-	link_get_bytes(in, &p, 8);
-	if (p == NULL) {
-		*v = 0;
-		return;
-	}
-	memcpy(v, p, 8);
-	*v = be64toh(*v);
+	*v = link_get_be(in, 8);
 }
 
 void

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "log.h"
 #include "proc.h"
 
@@ -60,4 +62,25 @@ proc_init(int argc, char *argv[], const char *name, bool instanced,
 		log_verbosity = LOG_LVL_DEBUG;
 	signal(SIGPIPE, SIG_IGN);
 	return instance;
+}
+
+static void
+proc_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("signal %d: stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+void
+proc_run(struct ev_loop *loop)
+{
+	ev_signal	 sigterm, sigint;
+
+	ev_signal_init(&sigterm, proc_signal_cb, SIGTERM);
+	ev_signal_start(loop, &sigterm);
+	ev_signal_init(&sigint, proc_signal_cb, SIGINT);
+	ev_signal_start(loop, &sigint);
+	ev_run(loop, 0);
+	log_info("stopped");
 }

@@ -18,4 +18,11 @@
 int	proc_init(int argc, char *argv[], const char *name, bool instanced,
 	    struct conf *conf);
 
+struct ev_loop;
+/*
+ * Runs loop until SIGTERM or SIGINT (logged) breaks it, then logs
+ * "stopped".
+ */
+void	proc_run(struct ev_loop *);
+
 #endif

@@ -701,6 +701,25 @@ transport_reap(void)
 	}
 }
 
+static void
+transport_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	transport_reap();
+}
+
+void
+transport_loop_init(struct ev_loop *loop)
+{
+	static ev_prepare	reaper;
+
+	ev_prepare_init(&reaper, transport_prepare_cb);
+	ev_prepare_start(loop, &reaper);
+	ev_unref(loop);
+}
+
 /* ---- memory backend ------------------------------------------------------ */
 
 void

@@ -186,6 +186,9 @@ tp_out_pending(const struct transport *tp)
  * through their owners (TP_GONE). Nothing is freed inside a callback.
  */
 void	transport_reap(void);
+/* transport_reap() as the loop's prepare watcher, which alone keeps no
+   loop alive (as link_loop_init does for links) */
+void	transport_loop_init(struct ev_loop *);
 
 /* ---- memory backend (tests) -------------------------------------------- */
 

@@ -29,6 +29,12 @@ void	 hex_encode(char *out, const void *in, size_t len);
 /* constant-time comparison: 0 when equal */
 int	 timingsafe_memcmp(const void *, const void *, size_t);
 
+/*
+ * RFC 3629 UTF-8: no overlong forms, no surrogates, nothing past
+ * U+10FFFF, and no NUL (a C string's end is not a character of it).
+ */
+bool	 utf8_valid(const char *, size_t);
+
 /* sets O_NONBLOCK and FD_CLOEXEC; -1 with errno on failure */
 int	 fd_nonblock(int fd);
 

@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "util.h"
+#include "xml.h"
 #include "xmpp.h"
 
 #define XMPP_NAME3(e, w, n)	[e] = n,
@@ -42,39 +44,54 @@ static const struct {
 
 /*
  * The codes may arrive from another process over a link, so an out-of-range
- * value yields a generic condition rather than an abort.
+ * value yields dflt, a generic condition, rather than an abort.
  */
+static const char *
+name_at(const char *const *names, size_t n, unsigned e, const char *dflt)
+{
+	return e < n ? names[e] : dflt;
+}
+
 const char *
 stream_err_name(enum stream_err e)
 {
-	if ((unsigned)e >= nitems(stream_err_names))
-		return "undefined-condition";
-	return stream_err_names[e];
+	return name_at(stream_err_names, nitems(stream_err_names), e,
+	    "undefined-condition");
 }
 
 const char *
 stanza_err_name(enum stanza_err e)
 {
-	if ((unsigned)e >= nitems(stanza_err_names))
-		return "undefined-condition";
-	return stanza_err_names[e];
+	return name_at(stanza_err_names, nitems(stanza_err_names), e,
+	    "undefined-condition");
 }
 
 const char *
 stanza_err_type(enum stanza_err e)
 {
-	if ((unsigned)e >= nitems(stanza_err_types))
-		return "cancel";
-	return stanza_err_types[e];
+	return name_at(stanza_err_types, nitems(stanza_err_types), e,
+	    "cancel");
 }
 
 const char *
 sasl_err_name(enum sasl_err e)
 {
 	/* RFC 6120 6.5 has no generic condition: not-authorized is safe */
-	if ((unsigned)e >= nitems(sasl_err_names))
-		return "not-authorized";
-	return sasl_err_names[e];
+	return name_at(sasl_err_names, nitems(sasl_err_names), e,
+	    "not-authorized");
+}
+
+void
+stream_err_xml(struct buf *b, enum stream_err cond, const char *text)
+{
+	buf_printf(b, "<stream:error><%s xmlns='" NS_STREAMS_ERR "'/>",
+	    stream_err_name(cond));
+	if (text != NULL) {
+		buf_puts(b, "<text xmlns='" NS_STREAMS_ERR "'>");
+		xml_escape(b, text, strlen(text));
+		buf_puts(b, "</text>");
+	}
+	buf_puts(b, "</stream:error></stream:stream>");
 }
 
 /* the index of wire number w in a list's numbers, or -1 */

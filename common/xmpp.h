@@ -112,6 +112,14 @@ const char	*stanza_err_name(enum stanza_err);
 const char	*stanza_err_type(enum stanza_err);
 const char	*sasl_err_name(enum sasl_err);
 
+struct buf;
+/*
+ * RFC 6120 4.9: appends the stream error cond, with text if not NULL,
+ * and the stream's close to b.
+ */
+void		 stream_err_xml(struct buf *, enum stream_err,
+		    const char *text);
+
 /*
  * Wire numbers. The encoders take any value of the enum (XERR_COUNT, "no
  * error", is 0); the decoders return the condition, or -1 for a number no

@@ -87,14 +87,7 @@ conn_error(struct conn *c, enum stream_err cond, const char *text)
 		c->header_sent = true;
 	}
 	if (c->header_sent) {
-		buf_printf(&b, "<stream:error><%s xmlns='" NS_STREAMS_ERR
-		    "'/>", stream_err_name(cond));
-		if (text != NULL) {
-			buf_puts(&b, "<text xmlns='" NS_STREAMS_ERR "'>");
-			xml_escape(&b, text, strlen(text));
-			buf_puts(&b, "</text>");
-		}
-		buf_puts(&b, "</stream:error></stream:stream>");
+		stream_err_xml(&b, cond, text);
 		/* after a full queue was emptied: this fits */
 		(void)tp_write(&c->tp, buf_rptr(&b), buf_avail(&b));
 	}

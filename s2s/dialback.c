@@ -10,8 +10,10 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#include "../common/buf.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../common/xml.h"
 #include "dialback.h"
 
 #define DIALBACK_HASH_LEN	32	/* SHA-256 */
@@ -54,4 +56,17 @@ dialback_key_equal(const char *presented, const char *expected)
 	    strnlen(expected, DIALBACK_KEY_LEN + 1) != DIALBACK_KEY_LEN)
 		return false;
 	return timingsafe_memcmp(presented, expected, DIALBACK_KEY_LEN) == 0;
+}
+
+void
+dialback_verify_answer(struct buf *b, const char *from, const char *to,
+    const char *id, bool valid)
+{
+	buf_puts(b, "<db:verify from='");
+	xml_escape(b, to, strlen(to));
+	buf_puts(b, "' to='");
+	xml_escape(b, from, strlen(from));
+	buf_puts(b, "' id='");
+	xml_escape(b, id, strlen(id));
+	buf_printf(b, "' type='%s'/>", valid ? "valid" : "invalid");
 }

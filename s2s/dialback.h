@@ -1,7 +1,8 @@
 /*
- * Server dialback keys (XEP-0220), generated as XEP-0185 recommends. The
- * stream side of dialback is elsewhere; this is only the key, so that the
- * authoritative side can check one it issued without remembering it.
+ * Server dialback keys (XEP-0220), generated as XEP-0185 recommends, and
+ * the authoritative server's answer. The stream side of dialback is
+ * elsewhere; a key is recomputed, so that the authoritative side can
+ * check one it issued without remembering it.
  */
 #ifndef PARLEY_DIALBACK_H
 #define PARLEY_DIALBACK_H
@@ -25,5 +26,13 @@ void	dialback_key(const char *secret, const char *receiving,
  * check keys we generated.
  */
 bool	dialback_key_equal(const char *presented, const char *expected);
+
+struct buf;
+/*
+ * XEP-0220 2.1.3: the authoritative server's answer to a db:verify that
+ * came from `from' to `to' (the answer swaps them), appended to b.
+ */
+void	dialback_verify_answer(struct buf *b, const char *from,
+	    const char *to, const char *id, bool valid);
 
 #endif

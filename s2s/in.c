@@ -405,13 +405,7 @@ in_db_verify(struct conn *c, struct xnode *el, struct arena *a)
 	log_info("%s: db:verify for %s -> %s: %s", conn_name(c), to, from,
 	    valid ? "valid" : "invalid");
 	buf_init(&b, 0);
-	buf_puts(&b, "<db:verify from='");
-	xml_escape(&b, to, strlen(to));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, from, strlen(from));
-	buf_puts(&b, "' id='");
-	xml_escape(&b, id, strlen(id));
-	buf_printf(&b, "' type='%s'/>", valid ? "valid" : "invalid");
+	dialback_verify_answer(&b, from, to, id, valid);
 	conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
 }

@@ -2,7 +2,6 @@
  * parley-s2s: the federation process. Started by parleyd as
  * "parley-s2s -c FILE"; one per server.
  */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,23 +13,6 @@
 #include "s2s.h"
 
 struct s2s	s2s;
-
-static void
-s2s_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	transport_reap();
-}
-
-static void
-s2s_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	(void)revents;
-	log_info("signal %d: stopping", w->signum);
-	ev_break(loop, EVBREAK_ALL);
-}
 
 /* trust for peer certificates: the configured CA file or the system's */
 static int
@@ -91,7 +73,6 @@ s2s_tls_init(void)
 int
 main(int argc, char *argv[])
 {
-	ev_signal	 sigterm, sigint;
 	unsigned char	 rnd[32];
 
 	(void)proc_init(argc, argv, "s2s", false, &s2s.conf);
@@ -111,16 +92,9 @@ main(int argc, char *argv[])
 		exit(1);
 	priv_drop(&s2s.conf, true);	/* ports bound, keys read */
 	link_loop_init(s2s.loop);
-	ev_prepare_init(&s2s.reaper, s2s_prepare_cb);
-	ev_prepare_start(s2s.loop, &s2s.reaper);
-	ev_unref(s2s.loop);
-	ev_signal_init(&sigterm, s2s_signal_cb, SIGTERM);
-	ev_signal_start(s2s.loop, &sigterm);
-	ev_signal_init(&sigint, s2s_signal_cb, SIGINT);
-	ev_signal_start(s2s.loop, &sigint);
+	transport_loop_init(s2s.loop);
 	uplink_start();
 	log_info("started");
-	ev_run(s2s.loop, 0);
-	log_info("stopped");
+	proc_run(s2s.loop);
 	return 0;
 }

@@ -157,7 +157,6 @@ struct s2s {
 	uint64_t		 next_id;
 	struct conn		*held;		/* conns with held stanzas */
 	size_t			 npaused;	/* paused by the uplink */
-	ev_prepare		 reaper;	/* transport_reap() */
 };
 
 extern struct s2s	s2s;

@@ -267,22 +267,48 @@ text_of(const char *p, size_t n, const char *tag)
 	return strndup(a, (size_t)(b - a));
 }
 
+/* data, base64-encoded, as the text of the SASL element name */
+static void
+sasl_send(struct rconn *c, const char *name, const char *data)
+{
+	char	enc[1024];
+
+	b64_encode((const uint8_t *)data, strlen(data), enc, sizeof(enc));
+	out_printf(c, "<%s xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</%s>",
+	    name, enc, name);
+}
+
+/*
+ * The base64 text of element name, decoded into out (NUL-terminated);
+ * -1 when there is none or it does not fit: the connection is killed.
+ */
+static int
+text_b64(struct rconn *c, const char *p, size_t n, const char *name,
+    char *out, size_t max)
+{
+	char	*b64 = text_of(p, n, name);
+	size_t	 len;
+
+	if (b64 == NULL || (len = b64_decode(b64, (uint8_t *)out,
+	    max - 1)) == (size_t)-1) {
+		free(b64);
+		rconn_kill(c);
+		return -1;
+	}
+	free(b64);
+	out[len] = '\0';
+	return 0;
+}
+
 static void
 sasl_auth(struct rconn *c, const char *p, size_t n)
 {
-	char		*b64 = text_of(p, n, "auth"), first[512], *r;
-	char		 sfm[512], salt64[64], nonce[32], enc[1024];
+	char		 first[512], *r;
+	char		 sfm[512], salt64[64], nonce[32];
 	uint8_t		 rnd[12];
-	size_t		 len;
 
-	if (b64 == NULL || (len = b64_decode(b64, (uint8_t *)first,
-	    sizeof(first) - 1)) == (size_t)-1) {
-		free(b64);
-		rconn_kill(c);
+	if (text_b64(c, p, n, "auth", first, sizeof(first)) == -1)
 		return;
-	}
-	free(b64);
-	first[len] = '\0';
 	/* gs2 header "n,," then the bare message */
 	if (strncmp(first, "n,,", 3) != 0 ||
 	    (r = strstr(first, ",r=")) == NULL) {
@@ -296,28 +322,19 @@ sasl_auth(struct rconn *c, const char *p, size_t n)
 	snprintf(sfm, sizeof(sfm), "r=%s%s,s=%s,i=4096", r + 3, nonce,
 	    salt64);
 	c->sfm = strdup(sfm);
-	b64_encode((const uint8_t *)sfm, strlen(sfm), enc, sizeof(enc));
-	out_printf(c, "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
-	    "%s</challenge>", enc);
+	sasl_send(c, "challenge", sfm);
 	c->st = R_RESP;
 }
 
 static void
 sasl_response(struct rconn *c, const char *p, size_t n)
 {
-	char		*b64 = text_of(p, n, "response"), final[512], *pr;
-	char		 am[1500], v[64], enc[128];
+	char		 final[512], *pr;
+	char		 am[1500], v[64];
 	uint8_t		 sig[20];
-	size_t		 len;
 
-	if (b64 == NULL || (len = b64_decode(b64, (uint8_t *)final,
-	    sizeof(final) - 1)) == (size_t)-1) {
-		free(b64);
-		rconn_kill(c);
+	if (text_b64(c, p, n, "response", final, sizeof(final)) == -1)
 		return;
-	}
-	free(b64);
-	final[len] = '\0';
 	if ((pr = strstr(final, ",p=")) == NULL) {
 		rconn_kill(c);
 		return;
@@ -329,9 +346,7 @@ sasl_response(struct rconn *c, const char *p, size_t n)
 	    sig);
 	memcpy(v, "v=", 2);
 	b64_encode(sig, 20, v + 2, sizeof(v) - 2);
-	b64_encode((const uint8_t *)v, strlen(v), enc, sizeof(enc));
-	out_printf(c, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
-	    "%s</success>", enc);
+	sasl_send(c, "success", v);
 	c->st = R_HDR3;
 }
 

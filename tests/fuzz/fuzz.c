@@ -17,7 +17,10 @@
 
 #include <sanitizer/common_interface_defs.h>
 
+#include "../../common/conf.h"
+#include "../../common/jid.h"
 #include "../../common/log.h"
+#include "../../common/tls.h"
 #include "../../common/util.h"
 #include "../../common/xml.h"
 #include "../../common/xmpp.h"
@@ -63,6 +66,27 @@ fuzz_log_init(void)
 	    TRACE_LINK | TRACE_XML | TRACE_SASL;
 }
 
+/*
+ * The targets that need no set-up but the logging take this one; weak, so
+ * that a target with its own (which calls fuzz_log_init) replaces it.
+ */
+__attribute__((weak)) int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_log_init();
+	return 0;
+}
+
+void
+fuzz_tls_nocert(struct tls_ctx *tls)
+{
+	if (gnutls_certificate_allocate_credentials(&tls->creds) < 0 ||
+	    gnutls_priority_init(&tls->prio, "NORMAL", NULL) < 0)
+		fatalx("gnutls");
+}
+
 void
 fuzz_touch(const void *p, size_t n)
 {
@@ -104,6 +128,21 @@ fuzz_plan_next(struct fuzz_plan *p, size_t left)
 	b = p->steps[p->next++ % p->nsteps];
 	n = b < 0xc0 ? (size_t)b + 1 : (size_t)(b - 0xbf) * 64;
 	return n < left ? n : left;
+}
+
+int
+fuzz_plan_mode(struct fuzz_plan *plan, const uint8_t **data, size_t *len)
+{
+	uint8_t	mode;
+	size_t	off;
+
+	if (*len < 1)
+		return -1;
+	mode = (*data)[0];
+	off = 1 + fuzz_plan_init(plan, *data + 1, *len - 1);
+	*data += off;
+	*len -= off;
+	return mode;
 }
 
 /* ---- link frames -------------------------------------------------------- */
@@ -256,38 +295,159 @@ fuzz_settle(struct ev_loop *loop, int fd, struct buf *back)
 	}
 }
 
+size_t
+fuzz_send(int fd, const uint8_t *p, size_t n, int stall_max,
+    void (*settle)(void *), void *arg)
+{
+	size_t	sent = 0;
+	ssize_t	w;
+	int	stall = 0;
+
+	while (sent < n) {
+		w = send(fd, p + sent, n - sent, MSG_NOSIGNAL);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && errno == EAGAIN) {
+			/* the reader is slow, paused or gone */
+			if (++stall > stall_max)
+				break;
+			settle(arg);
+			continue;
+		}
+		if (w <= 0)
+			break;	/* closed: nothing more to say */
+		stall = 0;
+		sent += (size_t)w;
+	}
+	return sent;
+}
+
+void
+fuzz_pump_with(int fd, const uint8_t *data, size_t len,
+    struct fuzz_plan *plan, int stall_max, void (*settle)(void *), void *arg)
+{
+	size_t	off = 0, n;
+
+	while (off < len) {
+		n = fuzz_plan_next(plan, len - off);
+		if (fuzz_send(fd, data + off, n, stall_max, settle, arg) < n)
+			return;
+		off += n;
+		settle(arg);
+	}
+}
+
+struct pump {
+	struct ev_loop	*loop;
+	int		 fd;
+	struct buf	*back;
+};
+
+static void
+pump_settle(void *arg)
+{
+	struct pump	*p = arg;
+
+	ev_run(p->loop, EVRUN_NOWAIT);
+	drain(p->fd, p->back);
+}
+
 void
 fuzz_pump(struct ev_loop *loop, int fd, const uint8_t *data, size_t len,
     struct fuzz_plan *plan, struct buf *back)
 {
-	size_t	off = 0, n;
-	ssize_t	w;
-	int	stall = 0;
+	struct pump	p = { loop, fd, back };
 
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	while (off < len) {
-		n = fuzz_plan_next(plan, len - off);
-		while (n > 0) {
-			w = send(fd, data + off, n, MSG_NOSIGNAL);
-			if (w == -1 && errno == EINTR)
-				continue;
-			if (w == -1 && errno == EAGAIN) {
-				/* the reader is slow, paused or gone */
-				if (++stall > PUMP_STALL_MAX)
-					return;
-				ev_run(loop, EVRUN_NOWAIT);
-				drain(fd, back);
-				continue;
-			}
-			if (w <= 0)
-				return;	/* closed: nothing more to say */
-			stall = 0;
-			off += (size_t)w;
-			n -= (size_t)w;
-		}
-		ev_run(loop, EVRUN_NOWAIT);
-		drain(fd, back);
+	fuzz_pump_with(fd, data, len, plan, PUMP_STALL_MAX, pump_settle, &p);
+}
+
+/* ---- what a process hands the router ---------------------------------- */
+
+void
+fuzz_check_stanza_tree(struct xnode *el, struct arena *a, void *arg)
+{
+	struct fuzz_stanza_job	*job = arg;
+	const char		*to = xnode_attr(el, "to");
+	const char		*from = xnode_attr(el, "from");
+
+	(void)a;
+	job->called = true;
+	FUZZ_CHECK(stanza_kind_of(el->ns, el->name, NS_CLIENT) == job->kind,
+	    "a <%s/> in {%s} sent as kind %d", el->name, el->ns, job->kind);
+	FUZZ_CHECK(stanza_type_of(job->kind, xnode_attr(el, "type")) ==
+	    job->type, "type %d for type='%s'", job->type,
+	    xnode_attr(el, "type") ? xnode_attr(el, "type") : "");
+	FUZZ_CHECK(from != NULL && strcmp(from, job->from) == 0,
+	    "from='%s', envelope %s", from ? from : "", job->from);
+	FUZZ_CHECK(job->to == NULL ? to == NULL :
+	    to != NULL && strcmp(to, job->to) == 0,
+	    "to='%s', envelope %s", to ? to : "", job->to ? job->to : "-");
+}
+
+void
+fuzz_check_normal_jid(const char *what, const char *s, struct jid *out)
+{
+	char	*full;
+
+	FUZZ_CHECK(s != NULL && jid_parse(out, s) == 0, "%s \"%s\" is no "
+	    "JID", what, s ? s : "(null)");
+	full = jid_full(out);
+	FUZZ_CHECK(strcmp(full, s) == 0, "%s \"%s\" is not normalised (%s)",
+	    what, s, full);
+	free(full);
+}
+
+/* ---- the link targets' process side ---------------------------------- */
+
+/* frames one input may hold (a frame is at least its header) */
+#define UPLINK_FRAMES_MAX	4096
+
+void
+fuzz_uplink_init(struct fuzz_uplink *u, struct ev_loop **loop,
+    struct conf *conf, void (*start)(void))
+{
+	u->loop = *loop = ev_default_loop(EVFLAG_AUTO);
+	conf->rundir = xstrdup(fuzz_tmpdir());
+	conf->link_queue_max = 1 << 20;
+	link_loop_init(u->loop);
+	u->lfd = fuzz_unix_listen("router.sock");
+	start();
+}
+
+void
+fuzz_uplink_run(struct fuzz_uplink *u, struct fuzz_tap *tap,
+    const uint8_t *data, size_t len, struct fuzz_plan *plan)
+{
+	static struct fuzz_frame frames[UPLINK_FRAMES_MAX];
+	struct buf		 back;
+	size_t			 nframes;
+	int			 fd;
+
+	/*
+	 * After the last input's link went, the process may have connected
+	 * again already; if not, its timer fires now, not in half a second.
+	 */
+	if (!u->connected()) {
+		ev_feed_event(u->loop, u->reconnect, EV_TIMER);
+		ev_run(u->loop, EVRUN_NOWAIT);
 	}
+	FUZZ_CHECK(u->connected(), "the process did not connect");
+	FUZZ_CHECK((fd = fuzz_accept(u->lfd)) != -1,
+	    "no connection to accept");
+
+	nframes = fuzz_frames_split(data, len, frames, UPLINK_FRAMES_MAX);
+	fuzz_tap_install(tap, *u->up, frames, nframes);
+	buf_init(&back, 0);
+	fuzz_pump(u->loop, fd, data, len, plan, &back);
+	fuzz_settle(u->loop, fd, &back);
+	/* the router goes away: pending requests are answered */
+	shutdown(fd, SHUT_WR);
+	fuzz_settle(u->loop, fd, &back);
+	fuzz_tap_finish(tap);
+	fuzz_check_output_frames(&back);
+	buf_clear(&back);
+	close(fd);
 }
 
 /* ---- what a server writes to a peer ------------------------------------- */

@@ -36,9 +36,18 @@ void	fuzz_fail(const char *file, int line, const char *cond,
  * Server logging at debug level (so that every log argument is
  * evaluated) unless PARLEY_FUZZ_LOG=0; the lines go to stderr, which the
  * Makefile discards with -close_fd_mask=2. SIGPIPE is ignored, as every
- * process does. Call from LLVMFuzzerInitialize.
+ * process does. Call from LLVMFuzzerInitialize; fuzz.c's own (weak) one,
+ * for the targets that define none, does only this.
  */
 void	fuzz_log_init(void);
+
+struct tls_ctx;
+
+/*
+ * TLS that can start but never complete: credentials without a
+ * certificate, NORMAL priorities (fatal on failure).
+ */
+void	fuzz_tls_nocert(struct tls_ctx *);
 
 /* reads every byte, so that ASan checks a range handed to a stub */
 void	fuzz_touch(const void *, size_t);
@@ -60,6 +69,11 @@ size_t	fuzz_plan_init(struct fuzz_plan *, const uint8_t *data,
 	    size_t len);
 /* the size of the next chunk, at most left (and at least 1 if left > 0) */
 size_t	fuzz_plan_next(struct fuzz_plan *, size_t left);
+/*
+ * An input that starts with a mode byte, then the plan: returns the mode
+ * (-1 for an empty input) with data and len moved past both.
+ */
+int	fuzz_plan_mode(struct fuzz_plan *, const uint8_t **data, size_t *len);
 
 /* ---- link frames -------------------------------------------------------- */
 
@@ -119,8 +133,73 @@ void	fuzz_check_output_frames(const struct buf *);
  */
 void	fuzz_pump(struct ev_loop *, int fd, const uint8_t *data, size_t len,
 	    struct fuzz_plan *, struct buf *back);
+/*
+ * The same with the target's own settle(arg) after each chunk and while
+ * the socket is full, up to stall_max times in a row; stops at the first
+ * chunk not wholly sent.
+ */
+void	fuzz_pump_with(int fd, const uint8_t *data, size_t len,
+	    struct fuzz_plan *, int stall_max, void (*settle)(void *),
+	    void *arg);
+/*
+ * Sends n bytes to fd, with settle(arg) while the socket is full (up to
+ * stall_max times in a row). Returns the bytes sent: fewer than n when
+ * the reader closed or stopped reading.
+ */
+size_t	fuzz_send(int fd, const uint8_t *p, size_t n, int stall_max,
+	    void (*settle)(void *), void *arg);
 /* runs loop without waiting a few times, collecting fd's output */
 void	fuzz_settle(struct ev_loop *, int fd, struct buf *back);
+
+/* ---- what a process hands the router ---------------------------------- */
+
+/* a stanza's envelope as the process sent it; called once checked */
+struct fuzz_stanza_job {
+	int		 kind, type;
+	const char	*to, *from;	/* to may be NULL: none */
+	bool		 called;
+};
+
+/*
+ * The parsed stanza (an xparse callback, arg a fuzz_stanza_job) is of the
+ * envelope's kind and type and carries its addresses.
+ */
+void	fuzz_check_stanza_tree(struct xnode *, struct arena *, void *arg);
+struct jid;
+/* s is a JID in its normal form, parsed into out (jid_clear it) */
+void	fuzz_check_normal_jid(const char *what, const char *s,
+	    struct jid *out);
+
+/* ---- the link targets' process side ---------------------------------- */
+
+/*
+ * A c2s or s2s whose router is the fuzzer: the process connects its
+ * uplink to the listening socket lfd (fuzz_tmpdir()/router.sock).
+ */
+struct fuzz_uplink {
+	struct ev_loop	*loop;
+	ev_timer	*reconnect;	/* the process's reconnect timer */
+	struct link	**up;		/* its link, once connected */
+	bool		(*connected)(void);
+	int		 lfd;
+};
+
+/*
+ * The process's loop (libev's default), its run directory (fuzz_tmpdir())
+ * and a link queue that does not fill; the router's socket; then start()
+ * (uplink_start).
+ */
+struct conf;
+void	fuzz_uplink_init(struct fuzz_uplink *, struct ev_loop **,
+	    struct conf *, void (*start)(void));
+/*
+ * One input as the router's side of the link: the process connects (its
+ * timer fired now if it has not yet), the input is sent in the plan's
+ * chunks and each frame checked by tap; then the router goes away and
+ * what the process wrote is checked (fuzz_check_output_frames).
+ */
+void	fuzz_uplink_run(struct fuzz_uplink *, struct fuzz_tap *,
+	    const uint8_t *data, size_t len, struct fuzz_plan *);
 
 /* ---- what a server writes to a peer ------------------------------------- */
 

@@ -49,6 +49,8 @@
 
 #define MAX_SIDS	16
 #define QUIET_ROUNDS	64
+/* rounds with the socket full before the pump gives up */
+#define STALL_MAX	8
 #define PASSWORD	"pencil"
 #define ITER		16
 #define CFIRST_BARE	"n=user,r=fuzzclientnonce"
@@ -149,46 +151,6 @@ put_str(struct buf *b, const char *s, size_t n)
 	buf_append(b, s, n);
 }
 
-struct stanza_job {
-	int		 kind, type;
-	const char	*to, *from;
-	bool		 called;
-};
-
-static void
-check_stanza_tree(struct xnode *el, struct arena *a, void *arg)
-{
-	struct stanza_job	*job = arg;
-	const char		*to = xnode_attr(el, "to");
-	const char		*from = xnode_attr(el, "from");
-
-	(void)a;
-	job->called = true;
-	FUZZ_CHECK(stanza_kind_of(el->ns, el->name, NS_CLIENT) == job->kind,
-	    "a <%s/> in {%s} sent as kind %d", el->name, el->ns, job->kind);
-	FUZZ_CHECK(stanza_type_of(job->kind, xnode_attr(el, "type")) ==
-	    job->type, "type %d for type='%s'", job->type,
-	    xnode_attr(el, "type") ? xnode_attr(el, "type") : "");
-	FUZZ_CHECK(from != NULL && strcmp(from, job->from) == 0,
-	    "from='%s', envelope %s", from ? from : "", job->from);
-	FUZZ_CHECK(job->to == NULL ? to == NULL :
-	    to != NULL && strcmp(to, job->to) == 0,
-	    "to='%s', envelope %s", to ? to : "", job->to ? job->to : "-");
-}
-
-static void
-check_normal_jid(const char *what, const char *s, struct jid *out)
-{
-	char	*full;
-
-	FUZZ_CHECK(s != NULL && jid_parse(out, s) == 0, "%s \"%s\" is no "
-	    "JID", what, s ? s : "(null)");
-	full = jid_full(out);
-	FUZZ_CHECK(strcmp(full, s) == 0, "%s \"%s\" is not normalised (%s)",
-	    what, s, full);
-	free(full);
-}
-
 static int
 parse_one(const char *xml, size_t len,
     void (*fn)(struct xnode *, struct arena *, void *), void *arg)
@@ -219,7 +181,7 @@ router_frame(const struct link_hdr *h, const char *payload)
 	struct known		*k;
 	struct buf		 b;
 	struct scram_creds	 cr;
-	struct stanza_job	 job;
+	struct fuzz_stanza_job	 job;
 	struct jid		 j;
 	char			*node, *dom, *jid, *addr, *to, *from;
 	char			 prep[JID_PART_MAX + 1];
@@ -278,7 +240,7 @@ router_frame(const struct link_hdr *h, const char *payload)
 		link_get_u32(&in, &u32);
 		FUZZ_CHECK(link_in_done(&in), "SESS_BEGIN");
 		k = known_get(h->sid);
-		check_normal_jid("session JID", jid, &j);
+		fuzz_check_normal_jid("session JID", jid, &j);
 		/* the account that authenticated, nobody else */
 		FUZZ_CHECK(k->auth_node != NULL && j.node != NULL &&
 		    strcmp(j.node, k->auth_node) == 0 &&
@@ -316,11 +278,12 @@ router_frame(const struct link_hdr *h, const char *payload)
 		    "a stanza from %s on a stream bound as %s", from,
 		    k->bound ? k->bound : "nobody");
 		if (to != NULL) {
-			check_normal_jid("to", to, &j);
+			fuzz_check_normal_jid("to", to, &j);
 			jid_clear(&j);
 		}
-		job = (struct stanza_job){ ls.kind, ls.type, to, from, false };
-		FUZZ_CHECK(parse_one(ls.xml, ls.xlen, check_stanza_tree,
+		job = (struct fuzz_stanza_job){ ls.kind, ls.type, to, from,
+		    false };
+		FUZZ_CHECK(parse_one(ls.xml, ls.xlen, fuzz_check_stanza_tree,
 		    &job) == 0 && job.called, "the router would not parse %.*s",
 		    (int)ls.xlen, ls.xml);
 		if (ls.kind == KIND_MESSAGE) {
@@ -434,12 +397,14 @@ client_service(void)
 	return busy;
 }
 
+/* arg unused: the shape of fuzz_send's settle */
 static void
-settle(void)
+settle(void *arg)
 {
 	int	i;
 	bool	busy;
 
+	(void)arg;
 	for (i = 0; i < QUIET_ROUNDS; i++) {
 		ev_run(c2s.loop, EVRUN_NOWAIT);
 		busy = router_service();
@@ -543,59 +508,33 @@ expand(const uint8_t *p, size_t n)
 	return b;
 }
 
+/* sends data in the plan's chunks, each expanded, letting c2s work between */
 static void
 pump(const uint8_t *data, size_t len, struct fuzz_plan *plan)
 {
 	struct buf	chunk;
-	size_t		off = 0, n, sent;
-	ssize_t		w;
-	int		stall = 0;
+	size_t		off = 0, n;
 	bool		done;
 
 	while (off < len) {
 		n = fuzz_plan_next(plan, len - off);
 		chunk = expand(data + off, n);
 		off += n;
-		sent = 0;
-		while (sent < buf_avail(&chunk)) {
-			w = send(client_fd, buf_rptr(&chunk) + sent,
-			    buf_avail(&chunk) - sent, MSG_NOSIGNAL);
-			if (w == -1 && errno == EINTR)
-				continue;
-			if (w == -1 && errno == EAGAIN) {
-				/* not reading (paused, TLS): stop */
-				if (++stall > 8)
-					break;
-				settle();
-				continue;
-			}
-			if (w <= 0)
-				break;
-			stall = 0;
-			sent += (size_t)w;
-		}
-		done = sent < buf_avail(&chunk);
+		/* not reading (paused, TLS): stop */
+		done = fuzz_send(client_fd, (const uint8_t *)buf_rptr(&chunk),
+		    buf_avail(&chunk), STALL_MAX, settle, NULL) <
+		    buf_avail(&chunk);
 		buf_clear(&chunk);
 		if (done)
 			return;
-		settle();
+		settle(NULL);
 	}
-}
-
-static void
-prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	transport_reap();
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static struct conf_host	hosts[2];
-	static struct ev_prepare reaper;
 	static const uint8_t	salt[SCRAM_SALT_LEN] = "fuzzsaltfuzzsalt";
 	uint8_t			salted[SCRAM_KEY_MAX];
 	int			h;
@@ -631,13 +570,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	c2s.streams = map_new();
 	buf_init(&c2s.scratch, 0);
 	buf_init(&from_c2s, 0);
-	/* TLS that can start but never complete: no certificate */
-	if (gnutls_certificate_allocate_credentials(&c2s.tls.creds) < 0 ||
-	    gnutls_priority_init(&c2s.tls.prio, "NORMAL", NULL) < 0)
-		fatalx("gnutls");
+	fuzz_tls_nocert(&c2s.tls);
 	link_loop_init(c2s.loop);
-	ev_prepare_init(&reaper, prepare_cb);
-	ev_prepare_start(c2s.loop, &reaper);
+	transport_loop_init(c2s.loop);
 	lfd = fuzz_unix_listen("router.sock");
 	uplink_start();
 	return 0;
@@ -649,16 +584,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static struct conf_listen cl = { .addr = "::1", .port = 5222 };
 	struct listener		 lst = { .cl = &cl, .fd = -1 };
 	struct fuzz_plan	 plan;
-	size_t			 off;
-	uint8_t			 mode;
-	int			 sv[2];
+	int			 mode, sv[2];
 
-	if (len < 1)
+	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
-	mode = data[0];
-	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
-	data += off;
-	len -= off;
 	c2s.conf.c2s_require_tls = (mode & 1) != 0;
 	cl.kind = mode & 2 ? LISTEN_C2S_TLS : LISTEN_C2S;
 
@@ -677,16 +606,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	fuzz_xmlcheck_init(&client_xc, "to the client", NS_CLIENT,
 	    client_element, NULL);
 	stream_accept(&lst, sv[0]);
-	settle();
+	settle(NULL);
 	pump(data, len, &plan);
-	settle();
+	settle(NULL);
 	if (mode & 4) {
 		/* requests in flight fail; bound sessions are announced */
 		close(router_fd);
 		buf_reset(&from_c2s);
-		settle();
+		settle(NULL);
 		router_fd = fuzz_accept(lfd);
-		settle();
+		settle(NULL);
 	}
 	if (mode & 8) {
 		/*
@@ -700,12 +629,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		client_fd = -1;
 	} else
 		shutdown(client_fd, SHUT_WR);
-	settle();
+	settle(NULL);
 	/* then the router goes: pending requests are failed */
 	if (router_fd != -1) {
 		close(router_fd);
 		router_fd = -1;
-		settle();
+		settle(NULL);
 	}
 	FUZZ_CHECK(map_count(c2s.streams) == 0 && c2s.nstreams == 0,
 	    "streams outlived their client: %zu in the table, %zu allocated",

@@ -107,15 +107,6 @@ check_prep(const char *what, int (*prep)(const char *, char *),
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_log_init();
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	char	*s, *rest;

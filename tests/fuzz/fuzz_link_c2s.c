@@ -32,12 +32,12 @@
 #include "fuzz.h"
 
 #define NSTREAMS	4
-#define MAX_FRAMES	4096
 #define JID_BUF		(1024 * 3 + 3)	/* uplink.c's buffer */
 
 struct c2s	c2s;
 
-static int		lfd = -1;
+static struct fuzz_uplink up = { .reconnect = &c2s.uplink.retry.w,
+    .up = &c2s.up, .connected = uplink_up };
 static struct stream	streams[NSTREAMS];
 static struct fuzz_tap	tap;
 
@@ -200,57 +200,22 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_log_init();
-	c2s.loop = ev_default_loop(EVFLAG_AUTO);
-	c2s.conf.rundir = xstrdup(fuzz_tmpdir());
-	c2s.conf.link_queue_max = 1 << 20;
 	c2s.instance = 1;
 	c2s.streams = map_new();
-	link_loop_init(c2s.loop);
-	lfd = fuzz_unix_listen("router.sock");
-	uplink_start();
+	fuzz_uplink_init(&up, &c2s.loop, &c2s.conf, uplink_start);
 	return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	static struct fuzz_frame frames[MAX_FRAMES];
 	struct fuzz_plan	 plan;
-	struct buf		 back;
-	size_t			 off, nframes;
-	int			 fd;
+	int			 mode;
 
-	if (len < 1)
+	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
-	streams_setup(data[0]);
-	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
-	data += off;
-	len -= off;
-
-	/* the reconnect timer, now rather than in half a second */
-	/*
-	 * After the last input's link went, the process may have connected
-	 * again already; if not, its timer fires now, not in half a second.
-	 */
-	if (!uplink_up()) {
-		ev_feed_event(c2s.loop, &c2s.uplink.retry.w, EV_TIMER);
-		ev_run(c2s.loop, EVRUN_NOWAIT);
-	}
-	FUZZ_CHECK(uplink_up(), "c2s did not connect");
-	FUZZ_CHECK((fd = fuzz_accept(lfd)) != -1, "no connection to accept");
-
-	nframes = fuzz_frames_split(data, len, frames, MAX_FRAMES);
-	fuzz_tap_install(&tap, c2s.up, frames, nframes);
-	buf_init(&back, 0);
-	fuzz_pump(c2s.loop, fd, data, len, &plan, &back);
-	fuzz_settle(c2s.loop, fd, &back);
-	/* the router goes away: pending requests are answered */
-	shutdown(fd, SHUT_WR);
-	fuzz_settle(c2s.loop, fd, &back);
-	fuzz_tap_finish(&tap);
-	fuzz_check_output_frames(&back);
-	buf_clear(&back);
-	close(fd);
+	streams_setup((uint8_t)mode);
+	fuzz_uplink_run(&up, &tap, data, len, &plan);
 	streams_clear();
 	return 0;
 }

@@ -45,6 +45,8 @@
 #define MAX_PEERS	8
 #define MAX_DNS		64
 #define QUIET_ROUNDS	64
+/* rounds with the socket full before the pump gives up */
+#define STALL_MAX	8
 
 enum { DNS_NXDOMAIN, DNS_NONE, DNS_LISTENER, DNS_LISTENER2 };
 
@@ -52,7 +54,7 @@ struct s2s	s2s;
 
 static int		 tcp_lfd = -1;
 static uint16_t		 tcp_port;
-static uint8_t		 mode;
+static int		 mode;
 static bool		 router_down;
 static bool		 outgoing;
 
@@ -150,46 +152,14 @@ dns_answer(void)
 
 /* ---- the router link ---------------------------------------------------- */
 
-struct stanza_job {
-	int		 kind, type;
-	const char	*to, *from;
-	bool		 called;
-};
-
-static void
-check_stanza_tree(struct xnode *el, struct arena *a, void *arg)
-{
-	struct stanza_job	*job = arg;
-	const char		*to, *from;
-
-	(void)a;
-	job->called = true;
-	FUZZ_CHECK(stanza_kind_of(el->ns, el->name, NS_CLIENT) == job->kind,
-	    "a <%s/> in {%s} sent as kind %d", el->name, el->ns, job->kind);
-	FUZZ_CHECK(stanza_type_of(job->kind, xnode_attr(el, "type")) ==
-	    job->type, "type %d for type='%s'", job->type,
-	    xnode_attr(el, "type") ? xnode_attr(el, "type") : "");
-	to = xnode_attr(el, "to");
-	from = xnode_attr(el, "from");
-	FUZZ_CHECK(to != NULL && from != NULL && strcmp(to, job->to) == 0 &&
-	    strcmp(from, job->from) == 0, "envelope %s -> %s, element %s -> %s",
-	    job->from, job->to, from ? from : "-", to ? to : "-");
-}
-
 /* a full JID in its normal form; its domain into dom */
 static void
-check_normal_jid(const char *what, const char *s, char *dom)
+check_normal_domain(const char *what, const char *s, char *dom)
 {
 	struct jid	 j;
-	char		*full;
 
-	FUZZ_CHECK(s != NULL && jid_parse(&j, s) == 0, "%s \"%s\" is no JID",
-	    what, s ? s : "(null)");
-	full = jid_full(&j);
-	FUZZ_CHECK(strcmp(full, s) == 0, "%s \"%s\" is not normalised (%s)",
-	    what, s, full);
+	fuzz_check_normal_jid(what, s, &j);
 	snprintf(dom, JID_PART_MAX + 1, "%s", j.domain);
-	free(full);
 	jid_clear(&j);
 }
 
@@ -197,7 +167,7 @@ int
 uplink_stanza(int kind, int type, const char *to, const char *from,
     const char *xml, size_t len)
 {
-	struct stanza_job	 job = { kind, type, to, from, false };
+	struct fuzz_stanza_job	 job = { kind, type, to, from, false };
 	char			 tdom[JID_PART_MAX + 1];
 	char			 fdom[JID_PART_MAX + 1];
 	char			 pair[2 * JID_PART_MAX + 2];
@@ -205,9 +175,9 @@ uplink_stanza(int kind, int type, const char *to, const char *from,
 
 	if (router_down)
 		return -1;
-	check_normal_jid("to", to, tdom);
-	check_normal_jid("from", from, fdom);
-	FUZZ_CHECK(s2s_parse(xml, len, check_stanza_tree, &job) == 0 &&
+	check_normal_domain("to", to, tdom);
+	check_normal_domain("from", from, fdom);
+	FUZZ_CHECK(s2s_parse(xml, len, fuzz_check_stanza_tree, &job) == 0 &&
 	    job.called, "the router would not parse %.*s", (int)len, xml);
 	if (!outgoing) {
 		/* the security property of in.c: authenticated pairs only */
@@ -243,13 +213,7 @@ auth_element(void *arg, struct xnode *el, struct arena *a)
 	if (valid && nvalid < MAX_PAIRS)
 		valid_pairs[nvalid++] = xasprintf("%s %s", from, to);
 	buf_init(&b, 0);
-	buf_puts(&b, "<db:verify from='");
-	xml_escape(&b, to, strlen(to));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, from, strlen(from));
-	buf_puts(&b, "' id='");
-	xml_escape(&b, id, strlen(id));
-	buf_printf(&b, "' type='%s'/>", valid ? "valid" : "invalid");
+	dialback_verify_answer(&b, from, to, id, valid);
 	(void)send(*fd, buf_rptr(&b), buf_avail(&b), MSG_NOSIGNAL);
 	buf_clear(&b);
 }
@@ -323,11 +287,13 @@ service(void)
 	return busy;
 }
 
+/* arg unused: the shape of fuzz_send's settle */
 static void
-settle(void)
+settle(void *arg)
 {
 	int	i;
 
+	(void)arg;
 	for (i = 0; i < QUIET_ROUNDS; i++) {
 		ev_run(s2s.loop, EVRUN_NOWAIT);
 		if (!service() && i > 2)
@@ -342,7 +308,7 @@ peers_close(void)
 
 	for (i = 0; i < npeers; i++) {
 		shutdown(peers[i].fd, SHUT_WR);
-		settle();
+		settle(NULL);
 		close(peers[i].fd);
 		fuzz_xmlcheck_clear(&peers[i].xc);
 	}
@@ -351,20 +317,10 @@ peers_close(void)
 
 /* ---- the harness -------------------------------------------------------- */
 
-static void
-prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	transport_reap();
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static struct conf_host	hosts[2];
-	static struct ev_prepare reaper;
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof(sin);
 	size_t			i;
@@ -390,17 +346,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(s2s.secret, sizeof(s2s.secret), "%s", SECRET);
 	s2s.conns = map_new();
 	s2s.outs = map_new();
-	/* TLS that can start but never complete: no certificate */
-	if (gnutls_certificate_allocate_credentials(&s2s.tls.creds) < 0 ||
-	    gnutls_priority_init(&s2s.tls.prio, "NORMAL", NULL) < 0)
-		fatalx("gnutls");
+	fuzz_tls_nocert(&s2s.tls);
 	s2s.host_creds = xcalloc(s2s.conf.nhosts, sizeof(*s2s.host_creds));
 	for (i = 0; i < s2s.conf.nhosts; i++)
 		if (gnutls_certificate_allocate_credentials(
 		    &s2s.host_creds[i]) < 0)
 			fatalx("gnutls");
-	ev_prepare_init(&reaper, prepare_cb);
-	ev_prepare_start(s2s.loop, &reaper);
+	transport_loop_init(s2s.loop);
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -415,37 +367,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* sends data to fd in the plan's chunks, letting the s2s work between */
-static void
-pump(int fd, const uint8_t *data, size_t len, struct fuzz_plan *plan)
-{
-	size_t	off = 0, n;
-	ssize_t	w;
-	int	stall = 0;
-
-	while (off < len) {
-		n = fuzz_plan_next(plan, len - off);
-		while (n > 0) {
-			w = send(fd, data + off, n, MSG_NOSIGNAL);
-			if (w == -1 && errno == EINTR)
-				continue;
-			if (w == -1 && errno == EAGAIN) {
-				/* not reading (router away, TLS): stop */
-				if (++stall > 8)
-					return;
-				settle();
-				continue;
-			}
-			if (w <= 0)
-				return;
-			stall = 0;
-			off += (size_t)w;
-			n -= (size_t)w;
-		}
-		settle();
-	}
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -454,18 +375,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct listener		 lst = { .cl = &cl, .fd = -1 };
 	struct fuzz_plan	 plan;
 	struct out		*o;
-	size_t			 off, i;
+	size_t			 i;
 	int			 sv[2] = { -1, -1 }, fd;
 	static const char	 msg[] = "<message xmlns='jabber:client' "
 	    "to='romeo@remote.test' from='juliet@example.org/balcony' "
 	    "type='chat' id='q1'><body>hi</body></message>";
 
-	if (len < 1)
+	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
-	mode = data[0];
-	off = 1 + fuzz_plan_init(&plan, data + 1, len - 1);
-	data += off;
-	len -= off;
 	outgoing = mode & 1;
 	router_down = (mode & 0x80) != 0;
 	s2s.conf.s2s_require_tls = (mode & 2) != 0;
@@ -487,7 +404,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		else
 			out_stanza("romeo@remote.test",
 			    "juliet@example.org/balcony", msg, strlen(msg));
-		settle();
+		settle(NULL);
 		FUZZ_CHECK(remote_fd != -1, "the s2s did not dial out");
 		/* as if TLS had verified the peer's certificate */
 		if ((mode & 8) && (o = map_get(s2s.outs,
@@ -495,18 +412,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			o->c->cert_ok = true;
 	}
 
-	pump(remote_fd, data, len, &plan);
-	settle();
+	/* stops where the s2s stops reading (router away, TLS) */
+	fuzz_pump_with(remote_fd, data, len, &plan, STALL_MAX, settle, NULL);
+	settle(NULL);
 	if (router_down) {
 		router_down = false;
 		in_release_held();
-		settle();
+		settle(NULL);
 	}
 	/* the peers leave */
 	shutdown(remote_fd, SHUT_WR);
-	settle();
+	settle(NULL);
 	peers_close();
-	settle();
+	settle(NULL);
 	FUZZ_CHECK(ndns == 0, "DNS answers still due");
 	FUZZ_CHECK(map_count(s2s.conns) == 0, "%zu connections outlived "
 	    "their peers", map_count(s2s.conns));

@@ -230,6 +230,19 @@ struct raw {
 	uint8_t		 server_sig[SCRAM_KEY_MAX];
 };
 
+/* the client-first-message's gs2 header ends at its second comma */
+static const char *
+gs2_end(struct raw *r)
+{
+	const char	*p = buf_rptr(&r->first);
+	const char	*c;
+
+	if ((c = memchr(p, ',', buf_avail(&r->first))) == NULL)
+		return NULL;
+	return memchr(c + 1, ',', buf_avail(&r->first) -
+	    (size_t)(c + 1 - p));
+}
+
 /* %r, %c and %p in a later message; returns new */
 static char *
 expand(struct raw *r, const char *m, size_t len, size_t *outlen)
@@ -252,14 +265,7 @@ expand(struct raw *r, const char *m, size_t len, size_t *outlen)
 				buf_puts(&b, r->sf.nonce);
 			break;
 		case 'c':
-			/* gs2 header: up to the second comma */
-			gs2end = memchr(buf_rptr(&r->first), ',',
-			    buf_avail(&r->first));
-			if (gs2end != NULL)
-				gs2end = memchr(gs2end + 1, ',',
-				    buf_avail(&r->first) -
-				    (size_t)(gs2end + 1 - buf_rptr(&r->first)));
-			if (gs2end != NULL)
+			if ((gs2end = gs2_end(r)) != NULL)
 				b64(&b, buf_rptr(&r->first),
 				    (size_t)(gs2end + 1 - buf_rptr(&r->first)));
 			break;
@@ -268,13 +274,7 @@ expand(struct raw *r, const char *m, size_t len, size_t *outlen)
 				break;
 			/* AuthMessage: bare first, server first, final
 			   without ",p=" */
-			gs2end = memchr(buf_rptr(&r->first), ',',
-			    buf_avail(&r->first));
-			if (gs2end != NULL)
-				gs2end = memchr(gs2end + 1, ',',
-				    buf_avail(&r->first) -
-				    (size_t)(gs2end + 1 - buf_rptr(&r->first)));
-			if (gs2end == NULL)
+			if ((gs2end = gs2_end(r)) == NULL)
 				break;
 			n = buf_avail(&b);
 			if (n >= 3 &&

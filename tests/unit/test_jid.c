@@ -218,83 +218,88 @@ test_jid_bidi(void **state)
 	    "\xd7\x90" "1\xd7\x91");
 }
 
-static void
-test_jid_node_length(void **state)
+/* returns new: fmt with its one %s replaced by c repeated n times */
+static char *
+rep_in(const char *fmt, const char *c, size_t n)
 {
-	char	*n, *s;
+	const char	*at = strstr(fmt, "%s");
+	char		*r, *s;
+	size_t		 pre, rl;
 
-	(void)state;
-	n = rep("a", JID_PART_MAX);
-	s = malloc(strlen(n) + 16);
+	assert_non_null(at);
+	pre = (size_t)(at - fmt);
+	r = rep(c, n);
+	rl = strlen(r);
+	s = malloc(strlen(fmt) - 2 + rl + 1);
 	assert_non_null(s);
-	sprintf(s, "%s@example.com", n);
-	check_jid(s, n, "example.com", NULL);
-	sprintf(s, "%sa@example.com", n);
-	check_bad(s);
-	free(n);
-	free(s);
-
-	/* 511 two-byte characters: 1022 bytes fit, 512 (1024) do not */
-	n = rep("\xc3\xa4", 511);
-	s = malloc(strlen(n) + 16);
-	assert_non_null(s);
-	sprintf(s, "%s@x", n);
-	check_jid(s, n, "x", NULL);
-	sprintf(s, "%s\xc3\xa4@x", n);
-	check_bad(s);
-	free(n);
-	free(s);
-
-	/* the limit applies after preparation: soft hyphens vanish */
-	n = rep("a", JID_PART_MAX);
-	s = malloc(strlen(n) + 16);
-	assert_non_null(s);
-	sprintf(s, "%s\xc2\xad@x", n);
-	check_jid(s, n, "x", NULL);
-	free(n);
-	free(s);
+	memcpy(s, fmt, pre);
+	memcpy(s + pre, r, rl);
+	strcpy(s + pre + rl, at + 2);
+	free(r);
+	return s;
 }
 
+/* stands for the repeated string among a length case's expected parts */
+#define REP	((const char *)1)
+
+/*
+ * A part at its length limit: c repeated n times, written into good (it
+ * parses into node@domain/resource, REP being the repeated string) and
+ * into bad (refused); either may be NULL.
+ */
+static const struct {
+	const char	*c;
+	size_t		 n;
+	const char	*good, *bad;
+	const char	*node, *domain, *resource;
+} lengths[] = {
+	{ "a", JID_PART_MAX, "%s@example.com", "%sa@example.com",
+	    REP, "example.com", NULL },
+	/* 511 two-byte characters: 1022 bytes fit, 512 (1024) do not */
+	{ "\xc3\xa4", 511, "%s@x", "%s\xc3\xa4@x", REP, "x", NULL },
+	/* the limit applies after preparation: soft hyphens vanish */
+	{ "a", JID_PART_MAX, "%s\xc2\xad@x", NULL, REP, "x", NULL },
+	{ "r", JID_PART_MAX, "a@x/%s", "a@x/%sr", "a", "x", REP },
+	/*
+	 * NFKC expansion: U+FDFA (3 bytes) becomes 33 bytes, so 32 of them
+	 * are too long although the input is only 99 bytes.
+	 */
+	{ "\xef\xb7\xba", 32, NULL, "a@x/%s", NULL, NULL, NULL },
+};
+
 static void
-test_jid_resource_length(void **state)
+test_jid_part_lengths(void **state)
 {
-	char	*r, *s;
+	struct jid	 j;
+	char		*r, *s;
+	size_t		 i;
 
 	(void)state;
-	r = rep("r", JID_PART_MAX);
-	s = malloc(strlen(r) + 16);
-	assert_non_null(s);
-	sprintf(s, "a@x/%s", r);
-	check_jid(s, "a", "x", r);
-	sprintf(s, "a@x/%sr", r);
-	check_bad(s);
-	free(r);
-	free(s);
-
-	/*
-	 * NFKC expansion: U+FDFA (3 bytes) becomes 33 bytes, so 31 of them
-	 * prepare to exactly 1023 bytes and 32 are too long, although the
-	 * input is only 96 bytes.
-	 */
-	r = rep("\xef\xb7\xba", 31);
-	s = malloc(strlen(r) + 16);
-	assert_non_null(s);
-	sprintf(s, "a@x/%s", r);
-	{
-		struct jid	j;
-
-		assert_int_equal(jid_parse(&j, s), 0);
-		assert_int_equal(strlen(j.resource), JID_PART_MAX);
-		jid_clear(&j);
+	for (i = 0; i < nitems(lengths); i++) {
+		r = rep(lengths[i].c, lengths[i].n);
+		if (lengths[i].good != NULL) {
+			s = rep_in(lengths[i].good, lengths[i].c,
+			    lengths[i].n);
+			check_jid(s,
+			    lengths[i].node == REP ? r : lengths[i].node,
+			    lengths[i].domain,
+			    lengths[i].resource == REP ? r :
+			    lengths[i].resource);
+			free(s);
+		}
+		if (lengths[i].bad != NULL) {
+			s = rep_in(lengths[i].bad, lengths[i].c, lengths[i].n);
+			check_bad(s);
+			free(s);
+		}
+		free(r);
 	}
-	free(r);
-	free(s);
-	r = rep("\xef\xb7\xba", 32);
-	s = malloc(strlen(r) + 16);
-	assert_non_null(s);
-	sprintf(s, "a@x/%s", r);
-	check_bad(s);
-	free(r);
+
+	/* 31 of U+FDFA prepare to exactly 1023 bytes */
+	s = rep_in("a@x/%s", "\xef\xb7\xba", 31);
+	assert_int_equal(jid_parse(&j, s), 0);
+	assert_int_equal(strlen(j.resource), JID_PART_MAX);
+	jid_clear(&j);
 	free(s);
 }
 
@@ -325,17 +330,15 @@ test_jid_domain_length(void **state)
 static void
 test_jid_labels(void **state)
 {
-	char	*l, s[256];
+	char	*s;
 
 	(void)state;
-	l = rep("a", 63);
-	snprintf(s, sizeof(s), "%s.example", l);
+	s = rep_in("%s.example", "a", 63);
 	check_jid(s, NULL, s, NULL);
-	free(l);
-	l = rep("a", 64);
-	snprintf(s, sizeof(s), "%s.example", l);
+	free(s);
+	s = rep_in("%s.example", "a", 64);
 	check_bad(s);
-	free(l);
+	free(s);
 
 	check_bad(".example.com");
 	check_bad("example..com");
@@ -353,15 +356,13 @@ test_jid_labels(void **state)
 	    NULL);
 
 	/* the 63-octet limit counts the ACE form of a non-ASCII label */
-	l = rep("a", 50);
-	snprintf(s, sizeof(s), "%s\xc3\xa4.example", l);
+	s = rep_in("%s\xc3\xa4.example", "a", 50);
 	check_jid(s, NULL, s, NULL);
-	free(l);
-	l = rep("a", 58);
-	snprintf(s, sizeof(s), "%s\xc3\xa4.example", l);
+	free(s);
+	s = rep_in("%s\xc3\xa4.example", "a", 58);
 	assert_true(strlen(s) - strlen(".example") <= 63);
 	check_bad(s);
-	free(l);
+	free(s);
 }
 
 /* RFC 7622 3.2: one final dot goes before any other canonicalisation */
@@ -444,27 +445,28 @@ test_jid_failure_leaves_cleared(void **state)
 static void
 test_jid_full_bare_format(void **state)
 {
+	static const struct {
+		const char	*in, *full, *bare;
+	} forms[] = {
+		{ "Alice@Example.COM/Phone", "alice@example.com/Phone",
+		    "alice@example.com" },
+		{ "example.com/x", "example.com/x", "example.com" },
+	};
 	struct jid	 j;
 	char		*s, out[JID_STR_MAX + 1];
+	size_t		 i;
 
 	(void)state;
-	assert_int_equal(jid_parse(&j, "Alice@Example.COM/Phone"), 0);
-	s = jid_full(&j);
-	assert_string_equal(s, "alice@example.com/Phone");
-	free(s);
-	s = jid_bare(&j);
-	assert_string_equal(s, "alice@example.com");
-	free(s);
-	jid_clear(&j);
-
-	assert_int_equal(jid_parse(&j, "example.com/x"), 0);
-	s = jid_full(&j);
-	assert_string_equal(s, "example.com/x");
-	free(s);
-	s = jid_bare(&j);
-	assert_string_equal(s, "example.com");
-	free(s);
-	jid_clear(&j);
+	for (i = 0; i < nitems(forms); i++) {
+		assert_int_equal(jid_parse(&j, forms[i].in), 0);
+		s = jid_full(&j);
+		assert_string_equal(s, forms[i].full);
+		free(s);
+		s = jid_bare(&j);
+		assert_string_equal(s, forms[i].bare);
+		free(s);
+		jid_clear(&j);
+	}
 
 	assert_ptr_equal(jid_format(out, "a", "b", "c"), out);
 	assert_string_equal(out, "a@b/c");
@@ -538,6 +540,23 @@ test_jid_idempotent(void **state)
 	}
 }
 
+/* libidn and fn (ours) agree on in under profile: refused or the same */
+static void
+check_like_libidn(const char *what, int c, const char *in,
+    const Stringprep_profile *profile, int (*fn)(const char *, char *))
+{
+	char	ref[64], out[JID_PART_MAX + 1];
+	int	rc, ours;
+
+	strcpy(ref, in);
+	rc = stringprep(ref, sizeof(ref), 0, profile);
+	ours = fn(in, out);
+	if ((rc == STRINGPREP_OK) != (ours == 0))
+		fail_msg("%s differs on 0x%02x", what, c);
+	if (ours == 0)
+		assert_string_equal(out, ref);
+}
+
 /*
  * The module prepares pure ASCII without libidn; it must agree with libidn
  * on every ASCII character, for nodeprep and resourceprep, and for
@@ -553,21 +572,10 @@ test_jid_ascii_matches_libidn(void **state)
 	for (c = 1; c < 128; c++) {
 		snprintf(in, sizeof(in), "x%cY", c);
 
-		strcpy(ref, in);
-		rc = stringprep_xmpp_nodeprep(ref, sizeof(ref));
-		ours = jid_nodeprep(in, out);
-		if ((rc == STRINGPREP_OK) != (ours == 0))
-			fail_msg("nodeprep differs on 0x%02x", c);
-		if (ours == 0)
-			assert_string_equal(out, ref);
-
-		strcpy(ref, in);
-		rc = stringprep_xmpp_resourceprep(ref, sizeof(ref));
-		ours = jid_resourceprep(in, out);
-		if ((rc == STRINGPREP_OK) != (ours == 0))
-			fail_msg("resourceprep differs on 0x%02x", c);
-		if (ours == 0)
-			assert_string_equal(out, ref);
+		check_like_libidn("nodeprep", c, in, stringprep_xmpp_nodeprep,
+		    jid_nodeprep);
+		check_like_libidn("resourceprep", c, in,
+		    stringprep_xmpp_resourceprep, jid_resourceprep);
 
 		strcpy(ref, in);
 		rc = stringprep_nameprep(ref, sizeof(ref));
@@ -628,8 +636,7 @@ main(void)
 		cmocka_unit_test(test_jid_prohibited_node),
 		cmocka_unit_test(test_jid_prohibited_resource),
 		cmocka_unit_test(test_jid_bidi),
-		cmocka_unit_test(test_jid_node_length),
-		cmocka_unit_test(test_jid_resource_length),
+		cmocka_unit_test(test_jid_part_lengths),
 		cmocka_unit_test(test_jid_domain_length),
 		cmocka_unit_test(test_jid_labels),
 		cmocka_unit_test(test_jid_trailing_dot),

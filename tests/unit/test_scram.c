@@ -127,46 +127,48 @@ test_scram_hmac_and_hash_vectors(void **state)
 	    "b00361a396177a9cb410ff61f20015ad");
 }
 
+/* RFC 5802 section 5 (SHA-1) and RFC 7677 section 3 (SHA-256) */
+static const struct {
+	int		 hash;
+	const char	*salt;		/* base64 */
+	size_t		 saltlen;
+	const char	*salted, *stored_key, *server_key;
+} rfc_keys[] = {
+	{ SCRAM_SHA1, "QSXCR+Q6sek8bf92", 12,
+	    "1d96ee3a529b5a5f9e47c01f229a2cb8a6e15f7d",
+	    "e9d94660c39d65c38fbad91c358f14da0eef2bd6",
+	    "0fe09258b3ac852ba502cc62ba903eaacdbf7d31" },
+	{ SCRAM_SHA256, "W22ZaJ0SNY7soEsUEjb6gQ==", 16,
+	    "c4a49510323ab4f952cac1fa99441939"
+	    "e78ea74d6be81ddf7096e87513dc615d",
+	    "586e5df283e6dceb5c3e791d8b8528ec"
+	    "191e664045ce971792e2e6b5bb13e2a6",
+	    "c1f3cbc1c13a9d35a14c0990eed97629"
+	    "ea225863e566a4314ab99f3f00e5d9d5" },
+};
+
 static void
-test_scram_rfc5802_keys(void **state)
+test_scram_rfc_keys(void **state)
 {
 	struct scram_cred	c;
 	uint8_t			salt[SCRAM_SALT_MAX], salted[SCRAM_KEY_MAX];
-	size_t			saltlen;
+	size_t			saltlen, i;
 
 	(void)state;
-	saltlen = unb64("QSXCR+Q6sek8bf92", salt, sizeof(salt));
-	assert_int_equal(scram_salted_password(SCRAM_SHA1, "pencil", salt,
-	    saltlen, 4096, salted), 0);
-	assert_hex(salted, "1d96ee3a529b5a5f9e47c01f229a2cb8a6e15f7d");
-	scram_cred_from_salted(&c, SCRAM_SHA1, salted, salt, saltlen, 4096);
-	assert_int_equal(c.iter, 4096);
-	assert_int_equal(c.saltlen, saltlen);
-	assert_memory_equal(c.salt, salt, saltlen);
-	assert_hex(c.stored_key, "e9d94660c39d65c38fbad91c358f14da0eef2bd6");
-	assert_hex(c.server_key, "0fe09258b3ac852ba502cc62ba903eaacdbf7d31");
-}
-
-static void
-test_scram_rfc7677_keys(void **state)
-{
-	struct scram_cred	c;
-	uint8_t			salt[SCRAM_SALT_MAX], salted[SCRAM_KEY_MAX];
-	size_t			saltlen;
-
-	(void)state;
-	saltlen = unb64("W22ZaJ0SNY7soEsUEjb6gQ==", salt, sizeof(salt));
-	assert_int_equal(saltlen, 16);
-	assert_int_equal(scram_salted_password(SCRAM_SHA256, "pencil", salt,
-	    saltlen, 4096, salted), 0);
-	assert_hex(salted, "c4a49510323ab4f952cac1fa99441939"
-	    "e78ea74d6be81ddf7096e87513dc615d");
-	scram_cred_from_salted(&c, SCRAM_SHA256, salted, salt, saltlen,
-	    4096);
-	assert_hex(c.stored_key, "586e5df283e6dceb5c3e791d8b8528ec"
-	    "191e664045ce971792e2e6b5bb13e2a6");
-	assert_hex(c.server_key, "c1f3cbc1c13a9d35a14c0990eed97629"
-	    "ea225863e566a4314ab99f3f00e5d9d5");
+	for (i = 0; i < sizeof(rfc_keys) / sizeof(rfc_keys[0]); i++) {
+		saltlen = unb64(rfc_keys[i].salt, salt, sizeof(salt));
+		assert_int_equal(saltlen, rfc_keys[i].saltlen);
+		assert_int_equal(scram_salted_password(rfc_keys[i].hash,
+		    "pencil", salt, saltlen, 4096, salted), 0);
+		assert_hex(salted, rfc_keys[i].salted);
+		scram_cred_from_salted(&c, rfc_keys[i].hash, salted, salt,
+		    saltlen, 4096);
+		assert_int_equal(c.iter, 4096);
+		assert_int_equal(c.saltlen, saltlen);
+		assert_memory_equal(c.salt, salt, saltlen);
+		assert_hex(c.stored_key, rfc_keys[i].stored_key);
+		assert_hex(c.server_key, rfc_keys[i].server_key);
+	}
 }
 
 static void
@@ -255,8 +257,7 @@ main(void)
 		cmocka_unit_test(test_scram_saslprep_rfc4013_examples),
 		cmocka_unit_test(test_scram_saslprep_rejects),
 		cmocka_unit_test(test_scram_hmac_and_hash_vectors),
-		cmocka_unit_test(test_scram_rfc5802_keys),
-		cmocka_unit_test(test_scram_rfc7677_keys),
+		cmocka_unit_test(test_scram_rfc_keys),
 		cmocka_unit_test(test_scram_salted_password_normalizes),
 		cmocka_unit_test(test_scram_creds_make),
 		cmocka_unit_test(test_scram_creds_make_default_and_errors),

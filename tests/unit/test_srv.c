@@ -156,6 +156,17 @@ test_srv_weight_distribution_three(void **state)
 	assert_int_equal(last[0] + last[1] + last[2], RUNS);
 }
 
+/* weight 100 listed first, weight 0 second, at the same priority */
+static struct srv_target *
+busy_spare(void)
+{
+	struct srv_target	*v = targets(2);
+
+	set(&v[0], "busy.example.org", 5269, 0, 100, false);
+	set(&v[1], "spare.example.org", 5269, 0, 0, false);
+	return v;
+}
+
 static void
 test_srv_weight_zero_scripted(void **state)
 {
@@ -166,9 +177,7 @@ test_srv_weight_zero_scripted(void **state)
 
 	(void)state;
 	/* listed last, still first in the running sum: a draw of 0 picks it */
-	v = targets(2);
-	set(&v[0], "busy.example.org", 5269, 0, 100, false);
-	set(&v[1], "spare.example.org", 5269, 0, 0, false);
+	v = busy_spare();
 	s = (struct script){ zero, 1, 0 };
 	assert_int_equal(srv_order(v, 2, script_rnd, &s, &unavail), 2);
 	assert_string_equal(v[0].host, "spare.example.org");
@@ -177,9 +186,7 @@ test_srv_weight_zero_scripted(void **state)
 	srv_targets_free(v, 2);
 
 	/* any other draw picks the weighted one */
-	v = targets(2);
-	set(&v[0], "busy.example.org", 5269, 0, 100, false);
-	set(&v[1], "spare.example.org", 5269, 0, 0, false);
+	v = busy_spare();
 	s = (struct script){ one, 1, 0 };
 	assert_int_equal(srv_order(v, 2, script_rnd, &s, &unavail), 2);
 	assert_string_equal(v[0].host, "busy.example.org");
@@ -198,9 +205,7 @@ test_srv_weight_zero_rare(void **state)
 
 	(void)state;
 	for (run = 0; run < RUNS; run++) {
-		v = targets(2);
-		set(&v[0], "busy.example.org", 5269, 0, 100, false);
-		set(&v[1], "spare.example.org", 5269, 0, 0, false);
+		v = busy_spare();
 		assert_int_equal(srv_order(v, 2, xorshift_rnd, &seed,
 		    &unavail), 2);
 		if (strcmp(v[0].host, "spare.example.org") == 0)

@@ -26,6 +26,7 @@
 #include "../../common/util.h"
 #include "../../storage/store.h"
 #include "../../storage/store_int.h"
+#include "unit.h"
 
 #define MAPSIZE		(1u << 20)
 #define MARKER		"MARKER-SALT-0001"	/* 16 bytes: SCRAM_SALT_LEN */
@@ -34,26 +35,6 @@ struct fixture {
 	char		 dir[64];
 	struct store	*st;
 };
-
-/* deterministic credentials: every byte derived from seed */
-static void
-creds_fill(struct scram_creds *c, uint8_t seed)
-{
-	int	h;
-	size_t	i;
-
-	memset(c, 0, sizeof(*c));
-	for (h = 0; h < SCRAM_NHASH; h++) {
-		c->h[h].iter = 4096 + seed + (uint32_t)h;
-		c->h[h].saltlen = SCRAM_SALT_LEN;
-		for (i = 0; i < SCRAM_SALT_LEN; i++)
-			c->h[h].salt[i] = (uint8_t)(seed + i + 7 * h);
-		for (i = 0; i < scram_hash_len((enum scram_hash)h); i++) {
-			c->h[h].stored_key[i] = (uint8_t)(seed * 3 + i);
-			c->h[h].server_key[i] = (uint8_t)(seed * 5 + i + h);
-		}
-	}
-}
 
 static int
 rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -115,7 +96,7 @@ test_add_get_roundtrip(void **state)
 	struct fixture		*f = *state;
 	struct scram_creds	 in, out;
 
-	creds_fill(&in, 1);
+	unit_creds(&in, 1);
 	assert_int_equal(store_account_add(f->st, "alice", "localhost", &in),
 	    0);
 	memset(&out, 0xaa, sizeof(out));
@@ -130,8 +111,8 @@ test_add_existing_is_eexist(void **state)
 	struct fixture		*f = *state;
 	struct scram_creds	 a, b, out;
 
-	creds_fill(&a, 1);
-	creds_fill(&b, 2);
+	unit_creds(&a, 1);
+	unit_creds(&b, 2);
 	assert_int_equal(store_account_add(f->st, "alice", "localhost", &a),
 	    0);
 	errno = 0;
@@ -150,7 +131,7 @@ test_missing_is_enoent(void **state)
 	struct fixture		*f = *state;
 	struct scram_creds	 c;
 
-	creds_fill(&c, 3);
+	unit_creds(&c, 3);
 	errno = 0;
 	assert_int_equal(store_account_get(f->st, "bob", "localhost", &c), -1);
 	assert_int_equal(errno, ENOENT);
@@ -172,8 +153,8 @@ test_set_replaces(void **state)
 	struct fixture		*f = *state;
 	struct scram_creds	 a, b, out;
 
-	creds_fill(&a, 4);
-	creds_fill(&b, 5);
+	unit_creds(&a, 4);
+	unit_creds(&b, 5);
 	assert_int_equal(store_account_add(f->st, "carol", "example.org", &a),
 	    0);
 	assert_int_equal(store_account_set(f->st, "carol", "example.org", &b),
@@ -189,7 +170,7 @@ test_del(void **state)
 	struct fixture		*f = *state;
 	struct scram_creds	 c, out;
 
-	creds_fill(&c, 6);
+	unit_creds(&c, 6);
 	assert_int_equal(store_account_add(f->st, "dave", "localhost", &c), 0);
 	assert_int_equal(store_account_add(f->st, "erin", "localhost", &c), 0);
 	assert_int_equal(store_account_del(f->st, "dave", "localhost"), 0);
@@ -209,8 +190,8 @@ test_same_node_other_domain(void **state)
 	struct fixture		*f = *state;
 	struct scram_creds	 a, b, out;
 
-	creds_fill(&a, 7);
-	creds_fill(&b, 8);
+	unit_creds(&a, 7);
+	unit_creds(&b, 8);
 	assert_int_equal(store_account_add(f->st, "alice", "a.example", &a),
 	    0);
 	assert_int_equal(store_account_add(f->st, "alice", "b.example", &b),
@@ -229,12 +210,12 @@ test_invalid_creds_rejected(void **state)
 	struct fixture		*f = *state;
 	struct scram_creds	 c;
 
-	creds_fill(&c, 9);
+	unit_creds(&c, 9);
 	c.h[SCRAM_SHA256].iter = 0;
 	errno = 0;
 	assert_int_equal(store_account_add(f->st, "x", "localhost", &c), -1);
 	assert_int_equal(errno, EINVAL);
-	creds_fill(&c, 9);
+	unit_creds(&c, 9);
 	c.h[SCRAM_SHA1].saltlen = SCRAM_SALT_MAX + 1;
 	errno = 0;
 	assert_int_equal(store_account_add(f->st, "x", "localhost", &c), -1);
@@ -248,7 +229,7 @@ test_key_too_long(void **state)
 	struct scram_creds	 c;
 	char			 node[1024];
 
-	creds_fill(&c, 10);
+	unit_creds(&c, 10);
 	memset(node, 'n', sizeof(node) - 1);
 	node[sizeof(node) - 1] = '\0';
 	errno = 0;
@@ -283,7 +264,7 @@ add_accounts(struct store *st, const char *const *jids, size_t n)
 	char			 buf[128], *at;
 	size_t			 i;
 
-	creds_fill(&c, 11);
+	unit_creds(&c, 11);
 	for (i = 0; i < n; i++) {
 		snprintf(buf, sizeof(buf), "%s", jids[i]);
 		at = strchr(buf, '@');
@@ -383,10 +364,10 @@ corrupt_and_check(struct fixture *f, int off, uint8_t val)
 {
 	struct scram_creds	 c, out;
 
-	creds_fill(&c, 12);
+	unit_creds(&c, 12);
 	memcpy(c.h[SCRAM_SHA1].salt, MARKER, strlen(MARKER));
 	assert_int_equal(store_account_add(f->st, "eve", "localhost", &c), 0);
-	creds_fill(&c, 13);
+	unit_creds(&c, 13);
 	assert_int_equal(store_account_add(f->st, "fay", "localhost", &c), 0);
 	store_close(f->st);
 	f->st = NULL;
@@ -446,7 +427,7 @@ test_map_full_is_enospc(void **state)
 	int			 i, added = -1;
 
 	reopen(f, 64 * 1024);
-	creds_fill(&c, 14);
+	unit_creds(&c, 14);
 	for (i = 0; i < 100000; i++) {
 		snprintf(node, sizeof(node), "user%06d", i);
 		if (store_account_add(f->st, node, "localhost", &c) == -1) {
@@ -475,7 +456,7 @@ test_reopen_persists(void **state)
 	struct fixture		*f = *state;
 	struct scram_creds	 c, out;
 
-	creds_fill(&c, 15);
+	unit_creds(&c, 15);
 	assert_int_equal(store_account_add(f->st, "gus", "localhost", &c), 0);
 	reopen(f, MAPSIZE);
 	assert_int_equal(store_account_get(f->st, "gus", "localhost", &out),
@@ -535,7 +516,7 @@ test_account_key_limit(void **state)
 	const char		*dom = "d.example";
 	size_t			 nlen = ACCT_KEY_MAX - strlen(dom) - 1;
 
-	creds_fill(&c, 16);
+	unit_creds(&c, 16);
 	memset(node, 'n', nlen + 1);
 	node[nlen + 1] = '\0';
 	errno = 0;
@@ -1649,7 +1630,7 @@ populate(struct fixture *f, const char *node)
 {
 	struct scram_creds	c;
 
-	creds_fill(&c, 20);
+	unit_creds(&c, 20);
 	assert_int_equal(store_account_add(f->st, node, "x.org", &c), 0);
 	roster_add(f->st, node, "x.org", "bob@x.org");
 	roster_add(f->st, node, "x.org", "carol@x.org");
@@ -1703,7 +1684,7 @@ test_account_del_cascades(void **state)
 	assert_populated(f, "alice", false);
 	assert_populated(f, "alice2", true);
 	/* a new account of the name starts empty, its versions go on */
-	creds_fill(&c, 21);
+	unit_creds(&c, 21);
 	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), 0);
 	assert_populated(f, "alice", false);
 	{

@@ -13,24 +13,7 @@
 #include <cmocka.h>
 
 #include "../../storage/store_codec.h"
-
-/* every byte from seed; the hashes differ in their iteration counts */
-static void
-creds_make(struct scram_creds *c, uint8_t seed)
-{
-	size_t	hlen;
-	int	h;
-
-	memset(c, 0, sizeof(*c));
-	for (h = 0; h < SCRAM_NHASH; h++) {
-		hlen = scram_hash_len((enum scram_hash)h);
-		c->h[h].iter = 4096u * (h + 1) + seed;
-		c->h[h].saltlen = SCRAM_SALT_LEN;
-		memset(c->h[h].salt, seed, SCRAM_SALT_LEN);
-		memset(c->h[h].stored_key, seed + 1, hlen);
-		memset(c->h[h].server_key, seed + 2, hlen);
-	}
-}
+#include "unit.h"
 
 static void
 test_ints_big_endian(void **state)
@@ -54,7 +37,7 @@ test_account_roundtrip(void **state)
 	size_t			len;
 
 	(void)state;
-	creds_make(&in, 9);
+	unit_creds(&in, 9);
 	len = rec_account_encode(rec, &in);
 	assert_true(len > 1 && len <= sizeof(rec));
 	assert_int_equal(rec[0], ACCOUNT_VERSION);
@@ -70,7 +53,7 @@ test_account_strict(void **state)
 	size_t			len, cut;
 
 	(void)state;
-	creds_make(&in, 1);
+	unit_creds(&in, 1);
 	len = rec_account_encode(rec, &in);
 	/* every truncation fails, and leaves nothing behind */
 	for (cut = 0; cut < len; cut++) {
@@ -85,7 +68,7 @@ test_account_strict(void **state)
 	/* credentials that would not read back are not written */
 	in.h[0].saltlen = 0;
 	assert_int_equal(rec_account_encode(rec, &in), 0);
-	creds_make(&in, 1);
+	unit_creds(&in, 1);
 	in.h[1].iter = 0;
 	assert_int_equal(rec_account_encode(rec, &in), 0);
 }

@@ -1,0 +1,36 @@
+/*
+ * Helpers more than one unit test uses. Header-only (static inline): each
+ * test is one program built from its own file and libparley.a.
+ */
+#ifndef PARLEY_UNIT_H
+#define PARLEY_UNIT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "../../common/scram.h"
+
+/*
+ * Deterministic credentials that read back: every byte derived from seed,
+ * no two hashes alike.
+ */
+static inline void
+unit_creds(struct scram_creds *c, uint8_t seed)
+{
+	int	h;
+	size_t	i;
+
+	memset(c, 0, sizeof(*c));
+	for (h = 0; h < SCRAM_NHASH; h++) {
+		c->h[h].iter = 4096 + seed + (uint32_t)h;
+		c->h[h].saltlen = SCRAM_SALT_LEN;
+		for (i = 0; i < SCRAM_SALT_LEN; i++)
+			c->h[h].salt[i] = (uint8_t)(seed + i + 7 * h);
+		for (i = 0; i < scram_hash_len((enum scram_hash)h); i++) {
+			c->h[h].stored_key[i] = (uint8_t)(seed * 3 + i);
+			c->h[h].server_key[i] = (uint8_t)(seed * 5 + i + h);
+		}
+	}
+}
+
+#endif

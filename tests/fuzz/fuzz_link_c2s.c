@@ -152,11 +152,21 @@ stream_resume_all(void)
 }
 
 void
-register_result(struct stream *st, enum stanza_err err)
+register_result(uint64_t sid, uint16_t flags, enum stanza_err err)
 {
-	check_stream(st);
+	struct stream	*st;
+
+	(void)flags;
 	FUZZ_CHECK(err <= XERR_COUNT, "stanza error %d", (int)err);
+	if ((st = stream_find(sid)) == NULL)
+		return;		/* a registration's stream may be gone */
+	check_stream(st);
 	st->reg_id = NULL;
+}
+
+void
+register_link_lost(void)
+{
 }
 
 /* ---- the harness -------------------------------------------------------- */

@@ -302,6 +302,21 @@ router_user_changed(const char *node, const char *domain)
 	check_prepared(node, domain);
 }
 
+/* a password changed in-band: the stub sessions have no user to end */
+void
+router_user_others_end(struct sess *keep, int err)
+{
+	(void)keep;
+	(void)err;
+}
+
+/* bursts held back for congestion: the stub sessions hold none */
+void
+sess_burst_resume(struct rlink *rl)
+{
+	(void)rl;
+}
+
 /* ---- the harness -------------------------------------------------------- */
 
 static void

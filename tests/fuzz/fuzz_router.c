@@ -82,6 +82,7 @@ static struct {
 	int		 sid_slot[MAX_RECORDS + NSLOTS + 1];
 	size_t		 nsids;
 	struct xparse	*xp;
+	const struct link_stanza *cur;	/* being checked, for messages */
 } h;
 
 /* ---- frames to the router ----------------------------------------------- */
@@ -306,22 +307,30 @@ one_of(const char *v, const char *const *set)
 	return false;
 }
 
-/* RFC 6121 2.1.2: the item attributes a roster result or push carries */
+/*
+ * RFC 6121 2.1.2: the item attributes of a roster result or push, which
+ * come from the account itself (no 'from', or its bare JID); what other
+ * entities send is theirs, and an error echoes the request.
+ */
 static void
-check_roster(const struct xnode *el)
+check_roster(const struct xnode *el, int slot)
 {
 	static const char *const subs[] = { "none", "to", "from", "both",
 	    "remove", NULL };
 	const struct xnode	*q, *it;
-	const char		*v;
+	const char		*v, *from = xnode_attr(el, "from");
+	char			 mine[JID_STR_MAX + 1];
 
+	bare_of(slot_jid[slot], mine);
 	if ((q = xnode_child(el, NS_ROSTER, "query")) == NULL ||
-	    strcmp(el->name, "iq") != 0)
+	    strcmp(el->name, "iq") != 0 ||
+	    (from != NULL && strcmp(from, mine) != 0) ||
+	    stanza_type_of(KIND_IQ, xnode_attr(el, "type")) == IQ_ERROR)
 		return;
 	for (it = xnode_child(q, NS_ROSTER, "item"); it != NULL;
 	    it = xnode_next(it, NS_ROSTER, "item")) {
 		FUZZ_CHECK(xnode_attr(it, "jid") != NULL, "an item without "
-		    "jid");
+		    "jid: %.*s", (int)h.cur->xlen, h.cur->xml);
 		v = xnode_attr(it, "subscription");
 		FUZZ_CHECK(v == NULL || one_of(v, subs), "subscription "
 		    "'%s'", v);
@@ -347,7 +356,7 @@ check_el(struct xnode *el, struct arena *a, void *arg)
 	if (job->slot >= 0 && to != NULL)
 		check_addressee(to, job->slot);
 	if (job->slot >= 0)
-		check_roster(el);
+		check_roster(el, job->slot);
 }
 
 static void
@@ -356,6 +365,7 @@ check_stanza(const struct link_stanza *ls, int slot)
 	struct out_job	job = { slot };
 	char		to[JID_STR_MAX + 1], dom[JID_STR_MAX + 1];
 
+	h.cur = ls;
 	FUZZ_CHECK(ls->kind <= KIND_IQ, "kind %u", ls->kind);
 	FUZZ_CHECK(xparse_one(h.xp, ls->xml, ls->xlen, check_el, &job) == 0,
 	    "a stanza that is not one element: %.*s", (int)ls->xlen,

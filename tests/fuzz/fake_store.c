@@ -1086,3 +1086,18 @@ fake_store_records(const struct store *st)
 {
 	return st->nrecs;
 }
+
+size_t
+fake_store_owned(struct store *st, const char *node, const char *domain)
+{
+	static const char	owned[] = { TAG_ACCOUNT, TAG_ROSTER,
+	    TAG_OFFLINE, TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST };
+	struct store_usage	u;
+	size_t			i, n = 0;
+
+	for (i = 0; i < sizeof(owned); i++) {
+		usage(st, owned[i], node, domain, &u);
+		n += u.count;
+	}
+	return n;
+}

@@ -17,5 +17,8 @@
 void	fake_store_reset(struct store *);
 /* how many records it holds */
 size_t	fake_store_records(const struct store *);
+/* the records an account owns (its counters aside) */
+size_t	fake_store_owned(struct store *, const char *node,
+	    const char *domain);
 
 #endif

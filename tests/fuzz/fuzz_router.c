@@ -15,13 +15,17 @@
  * another account (its envelope's and its element's 'to'), the s2s only
  * stanzas for remote domains from local ones; roster items in results
  * and pushes carry RFC 6121 values, and the stored items are states of
- * RFC 6121 Appendix A with versions at most the roster's; when both links
- * close, every session and user is gone.
+ * RFC 6121 Appendix A with versions at most the roster's; a deleted
+ * account has no session and no record left (RFC 6121 2.5.2 cleanup done
+ * while its sessions end); when the links close, every session and user
+ * is gone.
  *
  * Input: records, until the bytes run out. A record's first byte: bits
  * 0-2 what (0-3 a stanza from session slot 0-3, 4 or 5 a stanza from the
  * s2s, 6 the slot ends or begins its session, 7 it binds again), bits 3-4
- * a slot or a remote sender, bits 5-7 unused. A stanza record goes on
+ * a slot or a remote sender; with what 7, bit 5 set makes it parleyctl
+ * deleting the account of slot (alice, bob, carol, dave) and adding it
+ * again; bits 6-7 unused. A stanza record goes on
  * with a byte choosing its 'to' (to_table; 0 keeps the element's own),
  * a big-endian u16 length and that many bytes of XML (fewer at the end).
  */
@@ -73,8 +77,8 @@ struct slot {
 };
 
 static struct {
-	int		 c2s_fd, s2s_fd;
-	struct buf	 c2s_in, s2s_in;	/* what the router wrote */
+	int		 c2s_fd, s2s_fd, ctl_fd;
+	struct buf	 c2s_in, s2s_in, ctl_in;	/* what the router wrote */
 	struct slot	 slot[NSLOTS];
 	uint64_t	 next_sid;
 	/* every sid ever bound, and its slot: late frames are normal */
@@ -96,11 +100,15 @@ pump(void)
 
 	for (i = 0; i < 4; i++) {
 		ev_run(router.loop, EVRUN_NOWAIT);
-		while ((n = read(h.c2s_fd, tmp, sizeof(tmp))) > 0)
+		while (h.c2s_fd != -1 &&
+		    (n = read(h.c2s_fd, tmp, sizeof(tmp))) > 0)
 			buf_append(&h.c2s_in, tmp, (size_t)n);
 		while (h.s2s_fd != -1 &&
 		    (n = read(h.s2s_fd, tmp, sizeof(tmp))) > 0)
 			buf_append(&h.s2s_in, tmp, (size_t)n);
+		while (h.ctl_fd != -1 &&
+		    (n = read(h.ctl_fd, tmp, sizeof(tmp))) > 0)
+			buf_append(&h.ctl_in, tmp, (size_t)n);
 	}
 }
 
@@ -463,6 +471,14 @@ on_s2s_frame(const struct link_hdr *hd, const char *payload)
 	check_stanza(&ls, -1);
 }
 
+static void
+on_ctl_frame(const struct link_hdr *hd, const char *payload)
+{
+	(void)payload;
+	FUZZ_CHECK(hd->type == LINK_HELLO || hd->type == LINK_CTL_REPLY,
+	    "the router sent parleyctl a %s", link_msg_name(hd->type));
+}
+
 /* checks and consumes the complete frames in b */
 static void
 read_frames(struct buf *b, void (*fn)(const struct link_hdr *,
@@ -491,7 +507,7 @@ settle(void)
 	pump();
 	read_frames(&h.c2s_in, on_c2s_frame);
 	read_frames(&h.s2s_in, on_s2s_frame);
-	/* sessions the router kicked: the c2s says they ended */
+	read_frames(&h.ctl_in, on_ctl_frame);
 }
 
 /* ---- the stored rosters ------------------------------------------------- */
@@ -547,10 +563,9 @@ check_rosters(void)
 /* ---- the harness -------------------------------------------------------- */
 
 static void
-add_accounts(void)
+add_account(const char *node)
 {
 	struct scram_creds	c;
-	size_t			i;
 	int			k;
 
 	memset(&c, 0, sizeof(c));
@@ -561,10 +576,32 @@ add_accounts(void)
 		memset(c.h[k].stored_key, 'k', SCRAM_KEY_MAX);
 		memset(c.h[k].server_key, 'v', SCRAM_KEY_MAX);
 	}
-	for (i = 0; i < nitems(accounts); i++)
-		if (store_account_add(router.store, accounts[i], DOMAIN,
-		    &c) == -1)
-			fatal("fake store: account %s", accounts[i]);
+	if (store_account_add(router.store, node, DOMAIN, &c) == -1 &&
+	    errno != EEXIST)
+		fatal("fake store: account %s", node);
+}
+
+/* parleyctl deluser: nothing of the account may stay, then it is back */
+static void
+del_account(const char *node)
+{
+	struct link_out	 m;
+	struct buf	 p;
+	char		 bare[JID_STR_MAX + 1];
+
+	jid_format(bare, node, DOMAIN, NULL);
+	buf_init(&p, 0);
+	link_out_buf(&m, &p);
+	link_put_str(&m, bare);
+	send_frame(h.ctl_fd, LINK_CTL_DELUSER, ++h.next_sid, &p);
+	buf_clear(&p);
+	settle();
+	FUZZ_CHECK(map_get(router.by_bare, bare) == NULL, "%s deleted with "
+	    "a session left", bare);
+	FUZZ_CHECK(fake_store_owned(router.store, node, DOMAIN) == 0,
+	    "%s deleted, %zu records left", bare,
+	    fake_store_owned(router.store, node, DOMAIN));
+	add_account(node);
 }
 
 static int
@@ -572,7 +609,8 @@ connect_as(uint32_t role)
 {
 	int	fd;
 
-	fd = unix_connect(router.conf.rundir, "router.sock");
+	fd = unix_connect(router.conf.rundir, role == LINK_ROLE_CTL ?
+	    "router.ctl" : "router.sock");
 	FUZZ_CHECK(fd != -1, "cannot connect to the router");
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	ev_run(router.loop, EVRUN_NOWAIT);
@@ -617,6 +655,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (rlink_listen() == -1)
 		fatalx("rlink_listen");
 	h.xp = xparse_new(NS_CLIENT, LINK_MAX_PAYLOAD);
+	h.c2s_fd = h.s2s_fd = h.ctl_fd = -1;
 	return 0;
 }
 
@@ -632,9 +671,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	h.nsids = 0;
 	buf_init(&h.c2s_in, 0);
 	buf_init(&h.s2s_in, 0);
-	add_accounts();
+	buf_init(&h.ctl_in, 0);
+	for (i = 0; i < (int)nitems(accounts); i++)
+		add_account(accounts[i]);
 	h.c2s_fd = connect_as(LINK_ROLE_C2S);
 	h.s2s_fd = connect_as(LINK_ROLE_S2S);
+	h.ctl_fd = connect_as(LINK_ROLE_CTL);
 	for (i = 0; i < NSLOTS - 1; i++)
 		sess_begin_slot(i);
 	settle();
@@ -651,7 +693,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			settle();
 			continue;
 		case 7:
-			sess_begin_slot(slot);
+			if (op & 0x20)
+				del_account(accounts[slot]);
+			else
+				sess_begin_slot(slot);
 			settle();
 			continue;
 		}
@@ -684,8 +729,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	check_rosters();
 	close(h.c2s_fd);
 	close(h.s2s_fd);
-	h.s2s_fd = -1;
-	h.c2s_fd = -1;
+	close(h.ctl_fd);
+	h.c2s_fd = h.s2s_fd = h.ctl_fd = -1;
 	for (i = 0; i < 4; i++)
 		ev_run(router.loop, EVRUN_NOWAIT);
 	FUZZ_CHECK(router.links == NULL && router.s2s == NULL,
@@ -696,6 +741,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    map_count(router.by_bare));
 	buf_clear(&h.c2s_in);
 	buf_clear(&h.s2s_in);
+	buf_clear(&h.ctl_in);
 	fake_store_reset(router.store);
 	return 0;
 }

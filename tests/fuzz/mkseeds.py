@@ -374,6 +374,9 @@ def router_seeds():
     def rebind(slot):
         return bytes([7 | slot << 3])
 
+    def deluser(slot):  # alice, bob, carol, dave
+        return bytes([7 | slot << 3 | 0x20])
+
     def seed(name, *records):
         write("router", name, b"".join(records))
 
@@ -561,6 +564,25 @@ def router_seeds():
          st(alice_a, "<iq type='error' id='t7' to='example.org'/>"),
          st(alice_a, "<message to='example.org'><body>srv</body></message>"),
          st(alice_a, "<message to='remote.example'><body>r</body></message>"))
+    seed("deluser-online-and-offline",
+         st(alice_a, get), st(alice_a, "<presence/>"), st(bob_x, "<presence/>"),
+         st(alice_a, pres("bob@example.org", "subscribe")),
+         st(bob_x, pres("alice@example.org", "subscribed")),
+         st(bob_x, pres("alice@example.org", "subscribe")),
+         st(alice_a, pres("bob@example.org", "subscribed")),
+         st(alice_a, pres("rob@remote.example", "subscribe")),
+         s2s(rob, pres("alice@example.org", "subscribed")),
+         st(alice_a, "<iq type='set' id='v1'><vCard xmlns='vcard-temp'>"
+                     "<FN>Alice</FN></vCard></iq>"),
+         st(alice_a, block % ("b1", "block", "<item jid='eve@evil.example'/>",
+                              "block")),
+         st(bob_x, "<message to='carol@example.org'><body>x</body></message>"),
+         s2s(rob, pres("carol@example.org", "subscribe")),
+         deluser(0), deluser(2),
+         st(bob_x, get),
+         st(bob_x, "<message to='alice@example.org'><body>gone?</body>"
+                   "</message>"),
+         toggle(0), st(alice_a, get), deluser(1))
 
 
 router_seeds()

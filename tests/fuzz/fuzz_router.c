@@ -7,7 +7,8 @@
  * of the accounts alice, bob and carol (dave has none), then turns the
  * input into the frames those processes would send: stanzas stamped and
  * normalised as c2s/stream.c does, stanzas from remote JIDs as the s2s
- * hands them over, sessions ending and binding again.
+ * hands them over, sessions ending and binding again, parleyctl deleting
+ * an account.
  *
  * Oracles: no crash, leak or undefined behaviour; every frame the router
  * writes decodes (fuzz_check_output_frames, then each field), and every
@@ -16,18 +17,17 @@
  * stanzas for remote domains from local ones; roster items in results
  * and pushes carry RFC 6121 values, and the stored items are states of
  * RFC 6121 Appendix A with versions at most the roster's; a deleted
- * account has no session and no record left (RFC 6121 2.5.2 cleanup done
- * while its sessions end); when the links close, every session and user
- * is gone.
+ * account keeps no session and no record; when the links close, every
+ * session and user is gone.
  *
  * Input: records, until the bytes run out. A record's first byte: bits
  * 0-2 what (0-3 a stanza from session slot 0-3, 4 or 5 a stanza from the
  * s2s, 6 the slot ends or begins its session, 7 it binds again), bits 3-4
- * a slot or a remote sender; with what 7, bit 5 set makes it parleyctl
- * deleting the account of slot (alice, bob, carol, dave) and adding it
- * again; bits 6-7 unused. A stanza record goes on
- * with a byte choosing its 'to' (to_table; 0 keeps the element's own),
- * a big-endian u16 length and that many bytes of XML (fewer at the end).
+ * a slot or a remote sender, bit 5 with what 7: parleyctl deletes the
+ * account of slot (alice, bob, carol, dave), which is then added again;
+ * bits 6-7 unused. A stanza record goes on with a byte choosing its 'to'
+ * (to_table; 0 keeps the element's own), a big-endian u16 length and
+ * that many bytes of XML (fewer at the end).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +78,7 @@ struct slot {
 
 static struct {
 	int		 c2s_fd, s2s_fd, ctl_fd;
-	struct buf	 c2s_in, s2s_in, ctl_in;	/* what the router wrote */
+	struct buf	 c2s_in, s2s_in, ctl_in; /* what the router wrote */
 	struct slot	 slot[NSLOTS];
 	uint64_t	 next_sid;
 	/* every sid ever bound, and its slot: late frames are normal */

@@ -13,8 +13,9 @@
  * Oracles: no crash, leak or undefined behaviour; every frame the router
  * writes decodes (fuzz_check_output_frames, then each field), and every
  * stanza in it is one element; a session receives nothing addressed to
- * another account (its envelope's and its element's 'to'), the s2s only
- * stanzas for remote domains from local ones; roster items in results
+ * another account (its envelope's and its element's 'to') nor, errors
+ * aside, from a JID it blocks (XEP-0191), the s2s only stanzas for remote
+ * domains from local ones; roster items in results
  * and pushes carry RFC 6121 values, and the stored items are states of
  * RFC 6121 Appendix A with versions at most the roster's; a deleted
  * account keeps no session and no record; when the links close, every
@@ -348,6 +349,37 @@ check_roster(const struct xnode *el, int slot)
 	}
 }
 
+/*
+ * XEP-0191 3.5: nothing from a JID the account blocks (the JID, its bare
+ * JID or its domain, as stored) reaches it, but errors: an answer to the
+ * account's own stanza comes back from the address it was sent to.
+ */
+static void
+check_blocked(const struct xnode *el, int slot)
+{
+	struct jid	 me, j;
+	const char	*from = xnode_attr(el, "from");
+	char		 bare[JID_STR_MAX + 1];
+	bool		 blocked;
+
+	if (from == NULL || strcmp(xnode_attr(el, "type") != NULL ?
+	    xnode_attr(el, "type") : "", "error") == 0 ||
+	    jid_parse(&j, from) == -1)
+		return;
+	if (jid_parse(&me, slot_jid[slot]) == -1)
+		fatalx("%s: %s", __func__, slot_jid[slot]);
+	jid_format(bare, j.node, j.domain, NULL);
+	blocked = (j.node == NULL || strcmp(j.node, me.node) != 0 ||
+	    strcmp(j.domain, me.domain) != 0) &&
+	    (store_block_has(router.store, me.node, me.domain, from) == 0 ||
+	    store_block_has(router.store, me.node, me.domain, bare) == 0 ||
+	    store_block_has(router.store, me.node, me.domain, j.domain) == 0);
+	FUZZ_CHECK(!blocked, "%s received a stanza from %s, which it blocks: "
+	    "%.*s", slot_jid[slot], from, (int)h.cur->xlen, h.cur->xml);
+	jid_clear(&j);
+	jid_clear(&me);
+}
+
 struct out_job {
 	int	slot;		/* -1: to the s2s */
 };
@@ -363,8 +395,10 @@ check_el(struct xnode *el, struct arena *a, void *arg)
 	    "the router sent a {%s}%s", el->ns, el->name);
 	if (job->slot >= 0 && to != NULL)
 		check_addressee(to, job->slot);
-	if (job->slot >= 0)
+	if (job->slot >= 0) {
 		check_roster(el, job->slot);
+		check_blocked(el, job->slot);
+	}
 }
 
 static void

@@ -15,9 +15,9 @@
  * stanza in it is one element; a session receives nothing addressed to
  * another account (its envelope's and its element's 'to') nor, errors
  * aside, from a JID it blocks (XEP-0191), the s2s only stanzas for remote
- * domains from local ones; roster items in results
- * and pushes carry RFC 6121 values, and the stored items are states of
- * RFC 6121 Appendix A with versions at most the roster's; a deleted
+ * domains from local ones; roster items in results and pushes carry
+ * RFC 6121 values, and the stored items are states of RFC 6121
+ * Appendix A with versions at most the roster's; a deleted
  * account keeps no session and no record; when the links close, every
  * session and user is gone.
  *

@@ -314,6 +314,7 @@ FUZZ_TARGETS	+= c2s
 FUZZ_TARGETS	+= s2s
 FUZZ_TARGETS	+= certid
 FUZZ_TARGETS	+= conf
+FUZZ_TARGETS	+= router
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -326,6 +327,9 @@ FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
+# the whole router but main.c, on the in-memory store
+FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
+		   storage/store_codec.c tests/fuzz/fake_store.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -336,6 +340,7 @@ FUZZ_DICT_c2s	:= xml.dict
 FUZZ_DICT_s2s	:= xml.dict
 FUZZ_DICT_certid := certid.dict
 FUZZ_DICT_conf	:= conf.dict
+FUZZ_DICT_router := xml.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

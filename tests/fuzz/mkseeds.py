@@ -391,3 +391,239 @@ c2s("tls-drop-after-register", 0, [C_HDR
     + "<iq type='set' id='s1'><query xmlns='jabber:iq:register'>"
     + "<username>newbie</username><password>secret</password></query></iq>"
     + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"])
+
+
+# ---- the router target (tests/fuzz/fuzz_router.c) --------------------------
+# Records, not frames: the target binds the sessions and frames each stanza
+# itself at the LINK_VERSION it was built with, so these never go stale.
+def router_seeds():
+    # slots: alice/a, alice/b, bob/x, carol/z (offline at the start)
+    alice_a, alice_b, bob_x, carol_z = range(4)
+    rob_r, rob, eve_e, remote = range(4)
+
+    def st(slot, xml, to=0):
+        x = xml.encode()
+        return bytes([slot, to]) + u16(len(x)) + x
+
+    def s2s(frm, xml, to=0):
+        x = xml.encode()
+        return bytes([4 | frm << 3, to]) + u16(len(x)) + x
+
+    def toggle(slot):
+        return bytes([6 | slot << 3])
+
+    def rebind(slot):
+        return bytes([7 | slot << 3])
+
+    def deluser(slot):  # alice, bob, carol, dave
+        return bytes([7 | slot << 3 | 0x20])
+
+    def seed(name, *records):
+        write("router", name, b"".join(records))
+
+    roster = "<query xmlns='jabber:iq:roster'>%s</query>"
+    get = "<iq type='get' id='r1'>" + roster % "" + "</iq>"
+
+    def rset(item, id="s1"):
+        return "<iq type='set' id='%s'>%s</iq>" % (id, roster % item)
+
+    def pres(to, typ):
+        return "<presence to='%s' type='%s'/>" % (to, typ)
+
+    seed("roster-get-set-remove",
+         st(alice_a, get),
+         st(alice_a, rset("<item jid='bob@example.org' name='Bob'>"
+                          "<group>Friends</group><group>Work</group></item>")),
+         st(alice_a, rset("<item jid='rob@remote.example'/>", "s2")),
+         st(alice_b, get),
+         st(alice_a, "<iq type='get' id='r2'><query xmlns='jabber:iq:roster' "
+                     "ver='1'/></iq>"),
+         st(alice_a, rset("<item jid='bob@example.org' "
+                          "subscription='remove'/>", "s3")),
+         st(alice_a, rset("<item jid='nobody@example.org' "
+                          "subscription='remove'/>", "s4")),
+         st(alice_a, rset("<item jid='a@b'/><item jid='c@d'/>", "s5")),
+         st(alice_a, "<iq type='set' id='s6' to='bob@example.org'>"
+                     + roster % "<item jid='x@y'/>" + "</iq>"))
+    seed("subscribe-local",
+         st(alice_a, get), st(bob_x, get),
+         st(alice_a, "<presence/>"), st(bob_x, "<presence/>"),
+         st(alice_a, pres("bob@example.org", "subscribe")),
+         st(bob_x, pres("alice@example.org", "subscribed")),
+         st(bob_x, pres("alice@example.org", "subscribe")),
+         st(alice_a, pres("bob@example.org", "subscribed")),
+         st(alice_a, "<presence><show>away</show><status>out</status>"
+                     "<priority>5</priority></presence>"),
+         st(bob_x, pres("alice@example.org", "unsubscribe")),
+         st(alice_a, pres("bob@example.org", "unsubscribed")),
+         st(alice_a, get))
+    seed("subscribe-remote",
+         st(alice_a, get), st(alice_a, "<presence/>"),
+         st(alice_a, pres("rob@remote.example", "subscribe")),
+         s2s(rob, pres("alice@example.org", "subscribed")),
+         s2s(rob_r, "<presence to='alice@example.org'/>"),
+         s2s(rob, pres("alice@example.org", "subscribe")),
+         st(alice_b, pres("rob@remote.example", "subscribed")),
+         s2s(eve_e, pres("alice@example.org", "subscribe")),
+         s2s(eve_e, pres("alice@example.org", "unsubscribe")),
+         s2s(rob, pres("alice@example.org", "unsubscribed")),
+         s2s(remote, pres("alice@example.org", "subscribe")),
+         st(alice_a, get))
+    seed("subscribe-offline-redelivered",
+         s2s(rob, pres("carol@example.org", "subscribe")),
+         st(bob_x, pres("carol@example.org", "subscribe")),
+         st(alice_a, pres("carol@example.org", "subscribed")),
+         toggle(carol_z),
+         st(carol_z, get), st(carol_z, "<presence/>"),
+         st(carol_z, pres("rob@remote.example", "subscribed")),
+         st(carol_z, pres("bob@example.org", "unsubscribed")),
+         st(carol_z, get))
+    seed("presence-broadcast-probe",
+         st(alice_a, rset("<item jid='bob@example.org'/>")),
+         st(alice_a, pres("bob@example.org", "subscribe")),
+         st(bob_x, pres("alice@example.org", "subscribed")),
+         st(bob_x, "<presence><priority>1</priority></presence>"),
+         st(alice_a, "<presence/>"), st(alice_b, "<presence/>"),
+         st(alice_a, "<presence><show>dnd</show></presence>"),
+         st(alice_a, pres("bob@example.org", "probe")),
+         s2s(rob_r, pres("alice@example.org", "probe")),
+         s2s(rob_r, pres("bob@example.org", "probe")),
+         st(alice_a, "<presence to='rob@remote.example/r'/>"),
+         st(alice_a, "<presence to='carol@example.org'/>"),
+         st(alice_b, "<presence type='unavailable'/>"),
+         toggle(alice_a), toggle(alice_a), rebind(bob_x),
+         st(bob_x, "<presence type='unavailable'/>"))
+    seed("offline-store-redeliver",
+         st(alice_a, "<message to='carol@example.org' type='chat'>"
+                     "<body>one</body></message>"),
+         s2s(rob_r, "<message to='carol@example.org'><body>two</body>"
+                    "</message>"),
+         st(bob_x, "<message to='carol@example.org/z' type='normal'>"
+                   "<body>three</body></message>"),
+         st(bob_x, "<message to='carol@example.org' type='headline'>"
+                   "<body>skip</body></message>"),
+         st(bob_x, "<message to='carol@example.org' type='groupchat'>"
+                   "<body>skip</body></message>"),
+         st(alice_a, "<message to='dave@example.org'><body>d</body>"
+                     "</message>"),
+         st(alice_a, "<message to='nobody@example.org'><body>?</body>"
+                     "</message>"),
+         *[st(alice_b, "<message to='carol@example.org'><body>%s</body>"
+                       "</message>" % ("x" * (i * 900))) for i in range(8)],
+         toggle(carol_z),
+         st(carol_z, "<presence><priority>-1</priority></presence>"),
+         st(carol_z, "<presence/>"),
+         st(carol_z, "<message to='alice@example.org'><body>back</body>"
+                     "</message>"),
+         st(alice_a, "<message to='alice@example.org/gone'><body>b</body>"
+                     "</message>"),
+         st(alice_a, "<message to='rob@remote.example/r'><body>r</body>"
+                     "</message>"))
+    block = "<iq type='set' id='%s'><%s xmlns='urn:xmpp:blocking'>%s</%s></iq>"
+    seed("block-unblock",
+         st(alice_a, "<iq type='get' id='b0'><blocklist "
+                     "xmlns='urn:xmpp:blocking'/></iq>"),
+         st(alice_a, "<presence/>"),
+         st(alice_a, block % ("b1", "block", "<item jid='bob@example.org'/>"
+                              "<item jid='evil.example'/>"
+                              "<item jid='rob@remote.example/r'/>", "block")),
+         st(bob_x, "<message to='alice@example.org'><body>hi</body>"
+                   "</message>"),
+         s2s(eve_e, "<message to='alice@example.org'><body>x</body>"
+                    "</message>"),
+         st(bob_x, pres("alice@example.org", "subscribe")),
+         st(alice_a, "<message to='bob@example.org'><body>x</body>"
+                     "</message>"),
+         st(alice_b, "<iq type='get' id='b2'><blocklist "
+                     "xmlns='urn:xmpp:blocking'/></iq>"),
+         st(alice_a, block % ("b3", "unblock", "<item jid='bob@example.org'/>",
+                              "unblock")),
+         st(alice_a, block % ("b4", "block", "<item jid='bad@@jid'/>",
+                              "block")),
+         st(alice_a, block % ("b5", "block", "", "block")),
+         st(alice_a, block % ("b6", "unblock", "", "unblock")),
+         st(alice_a, block % ("b7", "block", "".join(
+             "<item jid='u%d@example.net'/>" % i for i in range(10)),
+             "block")))
+    priv = "<iq type='%s' id='%s'><query xmlns='jabber:iq:private'>%s</query></iq>"
+    seed("private-xml",
+         st(alice_a, priv % ("set", "p1", "<storage xmlns='storage:bookmarks'>"
+                             "<conference jid='room@muc.example'/></storage>")),
+         st(alice_a, priv % ("get", "p2", "<storage xmlns='storage:bookmarks'/>")),
+         st(alice_a, priv % ("set", "p3", "".join(
+             "<d%d xmlns='urn:x:%d'>%s</d%d>" % (i, i, "y" * 3000, i)
+             for i in range(5)))),
+         st(alice_a, priv % ("get", "p4", "<foo/>")),
+         st(alice_a, priv % ("set", "p5", "<x xmlns='jabber:client'/>")),
+         st(alice_a, "<iq type='get' id='p6' to='bob@example.org'>"
+                     "<query xmlns='jabber:iq:private'><a xmlns='b'/></query>"
+                     "</iq>"))
+    seed("vcard",
+         st(alice_a, "<iq type='set' id='v1'><vCard xmlns='vcard-temp'>"
+                     "<FN>Alice</FN><NICKNAME>al</NICKNAME></vCard></iq>"),
+         st(alice_a, "<iq type='get' id='v2'><vCard xmlns='vcard-temp'/></iq>"),
+         st(bob_x, "<iq type='get' id='v3' to='alice@example.org'>"
+                   "<vCard xmlns='vcard-temp'/></iq>"),
+         s2s(rob_r, "<iq type='get' id='v4' to='alice@example.org'>"
+                    "<vCard xmlns='vcard-temp'/></iq>"),
+         st(bob_x, "<iq type='set' id='v5' to='alice@example.org'>"
+                   "<vCard xmlns='vcard-temp'/></iq>"),
+         st(alice_a, "<iq type='set' id='v6'><vCard xmlns='vcard-temp'>"
+                     "<FN>%s</FN></vCard></iq>" % ("z" * 5000)),
+         st(alice_a, "<iq type='get' id='v7' to='dave@example.org'>"
+                     "<vCard xmlns='vcard-temp'/></iq>"))
+    seed("disco-ping-version-time-last",
+         st(alice_a, "<iq type='get' id='d1' to='example.org'><query "
+                     "xmlns='http://jabber.org/protocol/disco#info'/></iq>"),
+         st(alice_a, "<iq type='get' id='d2' to='example.org'><query "
+                     "xmlns='http://jabber.org/protocol/disco#items'/></iq>"),
+         st(alice_a, "<iq type='get' id='d3' to='bob@example.org'><query "
+                     "xmlns='http://jabber.org/protocol/disco#info'/></iq>"),
+         st(alice_a, "<iq type='get' id='d4' to='example.org'><query "
+                     "xmlns='http://jabber.org/protocol/disco#info' "
+                     "node='x'/></iq>"),
+         st(alice_a, "<iq type='get' id='p1' to='example.org'>"
+                     "<ping xmlns='urn:xmpp:ping'/></iq>"),
+         st(alice_a, "<iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>"),
+         s2s(rob_r, "<iq type='get' id='p3' to='example.org'>"
+                    "<ping xmlns='urn:xmpp:ping'/></iq>"),
+         st(alice_a, "<iq type='get' id='p4' to='bob@example.org/x'>"
+                     "<ping xmlns='urn:xmpp:ping'/></iq>"),
+         st(bob_x, "<iq type='result' id='p4' to='alice@example.org/a'/>"),
+         st(alice_a, "<iq type='get' id='t1' to='example.org'>"
+                     "<time xmlns='urn:xmpp:time'/></iq>"),
+         st(alice_a, "<iq type='get' id='t2' to='example.org'>"
+                     "<query xmlns='jabber:iq:version'/></iq>"),
+         st(alice_a, "<iq type='get' id='t3' to='example.org'>"
+                     "<query xmlns='jabber:iq:last'/></iq>"),
+         st(alice_a, "<iq type='get' id='t4' to='carol@example.org'>"
+                     "<query xmlns='jabber:iq:last'/></iq>"),
+         st(alice_a, "<iq type='get' id='t5' to='example.org'>"
+                     "<unknown xmlns='urn:x'/></iq>"),
+         st(alice_a, "<iq type='set' id='t6' to='example.org'>"
+                     "<query xmlns='jabber:iq:register'><remove/></query></iq>"),
+         st(alice_a, "<iq type='error' id='t7' to='example.org'/>"),
+         st(alice_a, "<message to='example.org'><body>srv</body></message>"),
+         st(alice_a, "<message to='remote.example'><body>r</body></message>"))
+    seed("deluser-online-and-offline",
+         st(alice_a, get), st(alice_a, "<presence/>"), st(bob_x, "<presence/>"),
+         st(alice_a, pres("bob@example.org", "subscribe")),
+         st(bob_x, pres("alice@example.org", "subscribed")),
+         st(bob_x, pres("alice@example.org", "subscribe")),
+         st(alice_a, pres("bob@example.org", "subscribed")),
+         st(alice_a, pres("rob@remote.example", "subscribe")),
+         s2s(rob, pres("alice@example.org", "subscribed")),
+         st(alice_a, "<iq type='set' id='v1'><vCard xmlns='vcard-temp'>"
+                     "<FN>Alice</FN></vCard></iq>"),
+         st(alice_a, block % ("b1", "block", "<item jid='eve@evil.example'/>",
+                              "block")),
+         st(bob_x, "<message to='carol@example.org'><body>x</body></message>"),
+         s2s(rob, pres("carol@example.org", "subscribe")),
+         deluser(0), deluser(2),
+         st(bob_x, get),
+         st(bob_x, "<message to='alice@example.org'><body>gone?</body>"
+                   "</message>"),
+         toggle(0), st(alice_a, get), deluser(1))
+
+
+router_seeds()

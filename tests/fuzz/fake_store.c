@@ -1,0 +1,1103 @@
+/*
+ * An in-memory storage/store.h for the router fuzz target: one sorted
+ * array of records keyed like the LMDB backend's ("domain\0node\0" + tag
+ * + tail, storage/store.c), so that an account's records are a range and
+ * every run starts empty without touching the disk. Semantics follow
+ * storage/store_*.c: roster versions and offline sequences are counters
+ * that outlive deletes (and the account), offline quotas are checked in
+ * the write, a batch (store_begin) is undone by store_abort, and a write
+ * that finds no room (FAKE_STORE_RECS, FAKE_STORE_BYTES: the map at its
+ * max) fails with ENOSPC and spoils its batch. Records reuse the
+ * backend's encodings (storage/store_codec.c).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../common/util.h"
+#include "../../storage/store_codec.h"
+#include "fake_store.h"
+
+/* tags after the account prefix; meta counters sort apart with their own */
+#define TAG_ACCOUNT	'a'	/* the account record: prefix "domain\0node" */
+#define TAG_ROSTER	'r'
+#define TAG_OFFLINE	'o'
+#define TAG_BLOCK	'b'
+#define TAG_VCARD	'v'
+#define TAG_PRIVATE	'p'
+#define TAG_LAST	'l'
+#define TAG_META	'm'	/* + 'R' roster version, 'O' offline seq */
+#define META_ROSTER	'R'
+#define META_OFFLINE	'O'
+
+#define KEY_MAX		2048
+
+struct rec {
+	char	*key;
+	size_t	 klen;
+	char	*val;
+	size_t	 vlen;
+};
+
+/* one write of a batch, undone by store_abort: the key's old value */
+struct undo {
+	char	*key;
+	size_t	 klen;
+	char	*val;		/* NULL: there was none */
+	size_t	 vlen;
+	bool	 had;
+};
+
+struct store {
+	struct rec	*recs;
+	size_t		 nrecs, cap;
+	size_t		 bytes;
+	bool		 batch;
+	int		 batch_err;
+	struct undo	*undo;
+	size_t		 nundo, undocap;
+};
+
+/* ---- keys --------------------------------------------------------------- */
+
+/* tag + "domain\0node\0" + tail: the records of one kind of an account */
+static size_t
+fkey(char *key, char tag, const char *node, const char *domain,
+    const void *tail, size_t tlen)
+{
+	size_t	dlen = strlen(domain), nlen = strlen(node);
+
+	if (dlen == 0 || nlen == 0 || 1 + dlen + 1 + nlen + 1 + tlen > KEY_MAX)
+		return 0;
+	key[0] = tag;
+	memcpy(key + 1, domain, dlen + 1);
+	memcpy(key + 2 + dlen, node, nlen + 1);
+	if (tlen > 0)
+		memcpy(key + 3 + dlen + nlen, tail, tlen);
+	return 3 + dlen + nlen + tlen;
+}
+
+static int
+keycmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int	c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* the index of key, or of where it would go; *found says which */
+static size_t
+find(const struct store *st, const char *key, size_t klen, bool *found)
+{
+	size_t	lo = 0, hi = st->nrecs, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = keycmp(st->recs[mid].key, st->recs[mid].klen, key, klen);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static const struct rec *
+get(const struct store *st, const char *key, size_t klen)
+{
+	bool	found;
+	size_t	i = find(st, key, klen, &found);
+
+	return found ? &st->recs[i] : NULL;
+}
+
+/* ---- writes ------------------------------------------------------------- */
+
+static void
+undo_push(struct store *st, const char *key, size_t klen,
+    const struct rec *old)
+{
+	struct undo	*u;
+
+	if (st->nundo == st->undocap) {
+		st->undocap = st->undocap == 0 ? 16 : st->undocap * 2;
+		st->undo = xrealloc(st->undo, st->undocap *
+		    sizeof(*st->undo));
+	}
+	u = &st->undo[st->nundo++];
+	u->key = xmalloc(klen);
+	memcpy(u->key, key, klen);
+	u->klen = klen;
+	u->had = old != NULL;
+	u->val = NULL;
+	u->vlen = 0;
+	if (old != NULL) {
+		u->val = xmalloc(old->vlen + 1);
+		memcpy(u->val, old->val, old->vlen);
+		u->vlen = old->vlen;
+	}
+}
+
+/* sets (val not NULL) or deletes key, with no undo record */
+static int
+raw_set(struct store *st, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	struct rec	*r;
+	bool		 found;
+	size_t		 i = find(st, key, klen, &found);
+
+	if (val == NULL) {
+		if (!found)
+			return 0;
+		r = &st->recs[i];
+		st->bytes -= r->klen + r->vlen;
+		free(r->key);
+		free(r->val);
+		memmove(r, r + 1, (st->nrecs - i - 1) * sizeof(*r));
+		st->nrecs--;
+		return 0;
+	}
+	if (found) {
+		r = &st->recs[i];
+		if (st->bytes - r->vlen + vlen > FAKE_STORE_BYTES) {
+			errno = ENOSPC;
+			return -1;
+		}
+		st->bytes = st->bytes - r->vlen + vlen;
+		free(r->val);
+	} else {
+		if (st->nrecs >= FAKE_STORE_RECS ||
+		    st->bytes + klen + vlen > FAKE_STORE_BYTES) {
+			errno = ENOSPC;
+			return -1;
+		}
+		if (st->nrecs == st->cap) {
+			st->cap = st->cap == 0 ? 64 : st->cap * 2;
+			st->recs = xrealloc(st->recs, st->cap *
+			    sizeof(*st->recs));
+		}
+		r = &st->recs[i];
+		memmove(r + 1, r, (st->nrecs - i) * sizeof(*r));
+		st->nrecs++;
+		r->key = xmalloc(klen);
+		memcpy(r->key, key, klen);
+		r->klen = klen;
+		st->bytes += klen + vlen;
+	}
+	/* one byte more: a zero-length value is still a pointer */
+	r->val = xmalloc(vlen + 1);
+	memcpy(r->val, val, vlen);
+	r->vlen = vlen;
+	return 0;
+}
+
+/*
+ * One write, alone or in the open batch. A write that finds no room
+ * spoils the batch, as an LMDB transaction after a failed put.
+ */
+static int
+set(struct store *st, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	if (st->batch && st->batch_err != 0) {
+		errno = st->batch_err;
+		return -1;
+	}
+	if (st->batch)
+		undo_push(st, key, klen, get(st, key, klen));
+	if (raw_set(st, key, klen, val, vlen) == -1) {
+		if (st->batch)
+			st->batch_err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+undo_clear(struct store *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nundo; i++) {
+		free(st->undo[i].key);
+		free(st->undo[i].val);
+	}
+	st->nundo = 0;
+}
+
+/* ---- ranges and counters ------------------------------------------------ */
+
+typedef int	walk_fn(const struct rec *, size_t plen, void *);
+
+/*
+ * Calls fn for each record under prefix, in key order, on copies taken
+ * first: a walker that writes sees the records as they were, as under
+ * an LMDB read transaction.
+ */
+static int
+walk(struct store *st, const char *prefix, size_t plen, walk_fn *fn,
+    void *arg)
+{
+	struct rec	*v = NULL;
+	bool		 found;
+	size_t		 i, j, n = 0;
+
+	i = find(st, prefix, plen, &found);
+	for (j = i; j < st->nrecs && st->recs[j].klen >= plen &&
+	    memcmp(st->recs[j].key, prefix, plen) == 0; j++)
+		n++;
+	if (n > 0)
+		v = xcalloc(n, sizeof(*v));
+	for (j = 0; j < n; j++) {
+		v[j].klen = st->recs[i + j].klen;
+		v[j].key = xmalloc(v[j].klen);
+		memcpy(v[j].key, st->recs[i + j].key, v[j].klen);
+		v[j].vlen = st->recs[i + j].vlen;
+		v[j].val = xmalloc(v[j].vlen + 1);
+		memcpy(v[j].val, st->recs[i + j].val, v[j].vlen);
+	}
+	for (j = 0; j < n; j++)
+		if (fn(&v[j], plen, arg) != 0)
+			break;
+	for (j = 0; j < n; j++) {
+		free(v[j].key);
+		free(v[j].val);
+	}
+	free(v);
+	return 0;
+}
+
+static int
+usage_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct store_usage	*u = arg;
+
+	(void)plen;
+	u->count++;
+	u->bytes += r->vlen;
+	return 0;
+}
+
+static int
+usage(struct store *st, char tag, const char *node, const char *domain,
+    struct store_usage *u)
+{
+	char	key[KEY_MAX];
+	size_t	plen;
+
+	u->count = u->bytes = 0;
+	if ((plen = fkey(key, tag, node, domain, NULL, 0)) == 0)
+		return 0;
+	return walk(st, key, plen, usage_one, u);
+}
+
+static uint64_t
+meta_get(struct store *st, char which, const char *node, const char *domain)
+{
+	char			 key[KEY_MAX];
+	const struct rec	*r;
+	size_t			 klen;
+
+	if ((klen = fkey(key, TAG_META, node, domain, &which, 1)) == 0 ||
+	    (r = get(st, key, klen)) == NULL || r->vlen != 8)
+		return 0;
+	return rec_get_u64((const uint8_t *)r->val);
+}
+
+static int
+meta_put(struct store *st, char which, const char *node, const char *domain,
+    uint64_t v)
+{
+	char	key[KEY_MAX];
+	uint8_t	b[8];
+	size_t	klen;
+
+	if ((klen = fkey(key, TAG_META, node, domain, &which, 1)) == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	rec_put_u64(b, v);
+	return set(st, key, klen, (const char *)b, sizeof(b));
+}
+
+/*
+ * Several writes as one: inside a batch they join it; alone, they are
+ * a batch of their own so that a failure leaves nothing half done.
+ */
+static bool
+group_begin(struct store *st)
+{
+	if (st->batch)
+		return false;
+	(void)store_begin(st);
+	return true;
+}
+
+static int
+group_end(struct store *st, bool own, int rc)
+{
+	int	err = errno;
+
+	if (!own)
+		return rc;
+	if (rc == -1) {
+		store_abort(st);
+		errno = err;
+		return -1;
+	}
+	return store_commit(st);
+}
+
+/* ---- the interface ------------------------------------------------------ */
+
+struct store *
+store_open(const char *dir, size_t mapsize, char *errbuf, size_t errlen)
+{
+	(void)dir;
+	(void)mapsize;
+	(void)errbuf;
+	(void)errlen;
+	return xcalloc(1, sizeof(struct store));
+}
+
+void
+fake_store_reset(struct store *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nrecs; i++) {
+		free(st->recs[i].key);
+		free(st->recs[i].val);
+	}
+	st->nrecs = 0;
+	st->bytes = 0;
+	undo_clear(st);
+	st->batch = false;
+	st->batch_err = 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	fake_store_reset(st);
+	free(st->recs);
+	free(st->undo);
+	free(st);
+}
+
+int
+store_bulk(struct store *st)
+{
+	(void)st;
+	return 0;
+}
+
+void
+store_set_mapmax(struct store *st, size_t max)
+{
+	(void)st;
+	(void)max;
+}
+
+int
+store_begin(struct store *st)
+{
+	if (st->batch)
+		abort();	/* store.h: not nested */
+	st->batch = true;
+	st->batch_err = 0;
+	return 0;
+}
+
+int
+store_commit(struct store *st)
+{
+	int	err = st->batch_err;
+
+	if (!st->batch)
+		abort();
+	if (err != 0) {
+		store_abort(st);
+		errno = err;
+		return -1;
+	}
+	undo_clear(st);
+	st->batch = false;
+	return 0;
+}
+
+void
+store_abort(struct store *st)
+{
+	struct undo	*u;
+
+	if (!st->batch)
+		return;
+	/* backwards: each key gets the value it had before the batch */
+	while (st->nundo > 0) {
+		u = &st->undo[st->nundo - 1];
+		/* what was there fitted, so it fits again */
+		if (raw_set(st, u->key, u->klen, u->had ? u->val : NULL,
+		    u->vlen) == -1)
+			abort();
+		free(u->key);
+		free(u->val);
+		st->nundo--;
+	}
+	st->batch = false;
+	st->batch_err = 0;
+}
+
+int
+store_flush(struct store *st)
+{
+	(void)st;
+	return 0;
+}
+
+/* ---- accounts ----------------------------------------------------------- */
+
+int
+store_account_get(struct store *st, const char *node, const char *domain,
+    struct scram_creds *out)
+{
+	char			 key[KEY_MAX];
+	const struct rec	*r;
+	size_t			 klen;
+
+	memset(out, 0, sizeof(*out));
+	if ((klen = fkey(key, TAG_ACCOUNT, node, domain, NULL, 0)) == 0 ||
+	    (r = get(st, key, klen)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (rec_account_decode((const uint8_t *)r->val, r->vlen, out) == -1) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+account_put(struct store *st, const char *node, const char *domain,
+    const struct scram_creds *cr, bool add)
+{
+	char	key[KEY_MAX];
+	uint8_t	rec[ACCOUNT_REC_MAX];
+	size_t	klen, vlen;
+	int	rc;
+
+	if ((klen = fkey(key, TAG_ACCOUNT, node, domain, NULL, 0)) == 0) {
+		errno = add ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	if ((get(st, key, klen) != NULL) == add) {
+		errno = add ? EEXIST : ENOENT;
+		return -1;
+	}
+	if ((vlen = rec_account_encode(rec, cr)) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	rc = set(st, key, klen, (const char *)rec, vlen);
+	explicit_bzero(rec, sizeof(rec));
+	return rc;
+}
+
+int
+store_account_add(struct store *st, const char *node, const char *domain,
+    const struct scram_creds *cr)
+{
+	return account_put(st, node, domain, cr, true);
+}
+
+int
+store_account_set(struct store *st, const char *node, const char *domain,
+    const struct scram_creds *cr)
+{
+	return account_put(st, node, domain, cr, false);
+}
+
+/* the keys of every record of tag under the account, to delete */
+struct keys {
+	char	**k;
+	size_t	 *len;
+	size_t	  n, cap;
+};
+
+static int
+keys_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct keys	*ks = arg;
+
+	(void)plen;
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap == 0 ? 16 : ks->cap * 2;
+		ks->k = xrealloc(ks->k, ks->cap * sizeof(*ks->k));
+		ks->len = xrealloc(ks->len, ks->cap * sizeof(*ks->len));
+	}
+	ks->k[ks->n] = xmalloc(r->klen);
+	memcpy(ks->k[ks->n], r->key, r->klen);
+	ks->len[ks->n++] = r->klen;
+	return 0;
+}
+
+/* deletes the records under prefix with a tail accepted by pick (NULL all) */
+static int
+range_del(struct store *st, const char *prefix, size_t plen,
+    bool (*pick)(const char *tail, size_t tlen, void *), void *arg)
+{
+	struct keys	ks;
+	size_t		i;
+	int		rc = 0;
+
+	memset(&ks, 0, sizeof(ks));
+	walk(st, prefix, plen, keys_one, &ks);
+	for (i = 0; i < ks.n; i++) {
+		if (rc == 0 && (pick == NULL ||
+		    pick(ks.k[i] + plen, ks.len[i] - plen, arg)))
+			rc = set(st, ks.k[i], ks.len[i], NULL, 0);
+		free(ks.k[i]);
+	}
+	free(ks.k);
+	free(ks.len);
+	return rc;
+}
+
+/* the counters stay: a name created again reuses no version (store.c) */
+int
+store_account_del(struct store *st, const char *node, const char *domain)
+{
+	static const char	 owned[] = { TAG_ROSTER, TAG_OFFLINE,
+	    TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST };
+	char			 key[KEY_MAX];
+	size_t			 klen, i;
+	bool			 own;
+	int			 rc;
+
+	if ((klen = fkey(key, TAG_ACCOUNT, node, domain, NULL, 0)) == 0 ||
+	    get(st, key, klen) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	own = group_begin(st);
+	rc = set(st, key, klen, NULL, 0);
+	for (i = 0; rc == 0 && i < sizeof(owned); i++) {
+		klen = fkey(key, owned[i], node, domain, NULL, 0);
+		rc = range_del(st, key, klen, NULL, NULL);
+	}
+	return group_end(st, own, rc);
+}
+
+struct account_walk {
+	int	(*fn)(const char *, const char *, void *);
+	void	*arg;
+};
+
+static int
+account_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct account_walk	*aw = arg;
+	const char		*domain = r->key + 1;
+
+	(void)plen;
+	return aw->fn(domain + strlen(domain) + 1, domain, aw->arg);
+}
+
+int
+store_account_list(struct store *st, const char *domain,
+    int (*fn)(const char *, const char *, void *), void *arg)
+{
+	char			key[KEY_MAX];
+	struct account_walk	aw = { fn, arg };
+	size_t			plen = 1;
+
+	key[0] = TAG_ACCOUNT;
+	if (domain != NULL) {
+		if (domain[0] == '\0' || strlen(domain) + 2 > KEY_MAX)
+			return 0;
+		memcpy(key + 1, domain, strlen(domain) + 1);
+		plen += strlen(domain) + 1;
+	}
+	return walk(st, key, plen, account_one, &aw);
+}
+
+/* ---- roster ------------------------------------------------------------- */
+
+int
+store_roster_get(struct store *st, const char *node, const char *domain,
+    const char *contact, struct roster_item *out)
+{
+	char			 key[KEY_MAX];
+	const struct rec	*r;
+	size_t			 klen;
+
+	memset(out, 0, sizeof(*out));
+	if ((klen = fkey(key, TAG_ROSTER, node, domain, contact,
+	    strlen(contact))) == 0 || contact[0] == '\0' ||
+	    (r = get(st, key, klen)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (rec_roster_decode(r->val, r->vlen, out) == -1) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* bumps the version; with rec, writes it at the version it creates */
+static int
+roster_write(struct store *st, const char *node, const char *domain,
+    const char *key, size_t klen, uint8_t *rec, size_t vlen, uint64_t *ver)
+{
+	uint64_t	v = meta_get(st, META_ROSTER, node, domain) + 1;
+	bool		own = group_begin(st);
+	int		rc;
+
+	if (rec != NULL)
+		rec_put_u64(rec + ROSTER_REC_VER_OFF, v);
+	rc = set(st, key, klen, (const char *)rec, vlen);
+	if (rc == 0)
+		rc = meta_put(st, META_ROSTER, node, domain, v);
+	if ((rc = group_end(st, own, rc)) == 0)
+		*ver = v;
+	return rc;
+}
+
+int
+store_roster_put(struct store *st, const char *node, const char *domain,
+    struct roster_item *item, uint64_t *ver)
+{
+	char		 key[KEY_MAX];
+	uint8_t		*rec;
+	uint64_t	 v;
+	size_t		 klen, vlen;
+	int		 rc;
+
+	if (item->jid == NULL || item->jid[0] == '\0' ||
+	    (klen = fkey(key, TAG_ROSTER, node, domain, item->jid,
+	    strlen(item->jid))) == 0) {
+		errno = item->jid == NULL ? EINVAL : ENAMETOOLONG;
+		return -1;
+	}
+	if ((rec = rec_roster_encode(item, &vlen)) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	rc = roster_write(st, node, domain, key, klen, rec, vlen, &v);
+	free(rec);
+	if (rc == -1)
+		return -1;
+	item->ver = v;
+	if (ver != NULL)
+		*ver = v;
+	return 0;
+}
+
+int
+store_roster_del(struct store *st, const char *node, const char *domain,
+    const char *contact, uint64_t *ver)
+{
+	char		key[KEY_MAX];
+	uint64_t	v;
+	size_t		klen;
+
+	if ((klen = fkey(key, TAG_ROSTER, node, domain, contact,
+	    strlen(contact))) == 0 || contact[0] == '\0' ||
+	    get(st, key, klen) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (roster_write(st, node, domain, key, klen, NULL, 0, &v) == -1)
+		return -1;
+	if (ver != NULL)
+		*ver = v;
+	return 0;
+}
+
+struct roster_walk {
+	int	(*fn)(const struct roster_item *, void *);
+	void	*arg;
+};
+
+static int
+roster_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct roster_walk	*rw = arg;
+	struct roster_item	 it;
+	int			 stop;
+
+	(void)plen;
+	if (rec_roster_decode(r->val, r->vlen, &it) == -1)
+		return 0;	/* as store_roster.c: skipped */
+	stop = rw->fn(&it, rw->arg);
+	roster_item_clear(&it);
+	return stop;
+}
+
+int
+store_roster_list(struct store *st, const char *node, const char *domain,
+    int (*fn)(const struct roster_item *, void *), void *arg)
+{
+	char			key[KEY_MAX];
+	struct roster_walk	rw = { fn, arg };
+	size_t			plen;
+
+	if ((plen = fkey(key, TAG_ROSTER, node, domain, NULL, 0)) == 0)
+		return 0;
+	return walk(st, key, plen, roster_one, &rw);
+}
+
+int
+store_roster_version(struct store *st, const char *node, const char *domain,
+    uint64_t *ver)
+{
+	*ver = meta_get(st, META_ROSTER, node, domain);
+	return 0;
+}
+
+int
+store_roster_count(struct store *st, const char *node, const char *domain,
+    size_t *n)
+{
+	struct store_usage	u;
+
+	usage(st, TAG_ROSTER, node, domain, &u);
+	*n = u.count;
+	return 0;
+}
+
+/* ---- offline messages --------------------------------------------------- */
+
+int
+store_offline_put(struct store *st, const char *node, const char *domain,
+    const char *xml, size_t len, const struct store_usage *max,
+    uint64_t *seq)
+{
+	char			key[KEY_MAX];
+	uint8_t			b[8];
+	struct store_usage	u;
+	uint64_t		next;
+	size_t			klen;
+	bool			own;
+	int			rc;
+
+	usage(st, TAG_OFFLINE, node, domain, &u);
+	if (u.count >= max->count || u.bytes + len > max->bytes) {
+		errno = EDQUOT;
+		return -1;
+	}
+	if ((next = meta_get(st, META_OFFLINE, node, domain)) == 0)
+		next = 1;
+	rec_put_u64(b, next);
+	if ((klen = fkey(key, TAG_OFFLINE, node, domain, b, 8)) == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	own = group_begin(st);
+	rc = set(st, key, klen, xml, len);
+	if (rc == 0)
+		rc = meta_put(st, META_OFFLINE, node, domain, next + 1);
+	if ((rc = group_end(st, own, rc)) == 0 && seq != NULL)
+		*seq = next;
+	return rc;
+}
+
+struct offline_walk {
+	int	(*fn)(uint64_t, const char *, size_t, void *);
+	void	*arg;
+};
+
+static int
+offline_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct offline_walk	*ow = arg;
+	char			*copy;
+	int			 stop;
+
+	/* a NUL-terminated copy, as store_offline.c hands out */
+	copy = xmalloc(r->vlen + 1);
+	memcpy(copy, r->val, r->vlen);
+	copy[r->vlen] = '\0';
+	stop = ow->fn(rec_get_u64((const uint8_t *)r->key + plen), copy,
+	    r->vlen, ow->arg);
+	free(copy);
+	return stop;
+}
+
+int
+store_offline_list(struct store *st, const char *node, const char *domain,
+    int (*fn)(uint64_t, const char *, size_t, void *), void *arg)
+{
+	char			key[KEY_MAX];
+	struct offline_walk	ow = { fn, arg };
+	size_t			plen;
+
+	if ((plen = fkey(key, TAG_OFFLINE, node, domain, NULL, 0)) == 0)
+		return 0;
+	return walk(st, key, plen, offline_one, &ow);
+}
+
+static bool
+offline_upto(const char *tail, size_t tlen, void *arg)
+{
+	return tlen == 8 &&
+	    rec_get_u64((const uint8_t *)tail) <= *(uint64_t *)arg;
+}
+
+int
+store_offline_del(struct store *st, const char *node, const char *domain,
+    uint64_t upto)
+{
+	char	key[KEY_MAX];
+	size_t	plen;
+	bool	own;
+
+	if ((plen = fkey(key, TAG_OFFLINE, node, domain, NULL, 0)) == 0)
+		return 0;
+	own = group_begin(st);
+	return group_end(st, own, range_del(st, key, plen, offline_upto,
+	    &upto));
+}
+
+int
+store_offline_count(struct store *st, const char *node, const char *domain,
+    size_t *n)
+{
+	struct store_usage	u;
+
+	usage(st, TAG_OFFLINE, node, domain, &u);
+	*n = u.count;
+	return 0;
+}
+
+/* ---- documents ---------------------------------------------------------- */
+
+static char
+doc_tag(enum store_doc kind)
+{
+	switch (kind) {
+	case DOC_VCARD:
+		return TAG_VCARD;
+	case DOC_PRIVATE:
+		return TAG_PRIVATE;
+	case DOC_LAST:
+		return TAG_LAST;
+	}
+	return '\0';
+}
+
+static size_t
+doc_key(char *key, enum store_doc kind, const char *node,
+    const char *domain, const char *name)
+{
+	if (doc_tag(kind) == '\0') {
+		errno = EINVAL;
+		return 0;
+	}
+	if (name == NULL)
+		name = "";
+	return fkey(key, doc_tag(kind), node, domain, name, strlen(name));
+}
+
+int
+store_doc_get(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, char **val, size_t *len)
+{
+	char			 key[KEY_MAX];
+	const struct rec	*r;
+	size_t			 klen;
+
+	*val = NULL;
+	if (len != NULL)
+		*len = 0;
+	if ((klen = doc_key(key, kind, node, domain, name)) == 0 ||
+	    (r = get(st, key, klen)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	*val = xmalloc(r->vlen + 1);
+	memcpy(*val, r->val, r->vlen);
+	(*val)[r->vlen] = '\0';
+	if (len != NULL)
+		*len = r->vlen;
+	return 0;
+}
+
+int
+store_doc_put(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len)
+{
+	char	key[KEY_MAX];
+	size_t	klen;
+
+	if ((klen = doc_key(key, kind, node, domain, name)) == 0) {
+		if (val == NULL)
+			return 0;
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return set(st, key, klen, val, len);
+}
+
+/* written at once: nothing here is lost in a crash */
+int
+store_doc_put_later(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len)
+{
+	return store_doc_put(st, kind, node, domain, name, val, len);
+}
+
+int
+store_doc_usage(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, struct store_usage *u)
+{
+	if (doc_tag(kind) == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	return usage(st, doc_tag(kind), node, domain, u);
+}
+
+/* ---- block list --------------------------------------------------------- */
+
+static size_t
+block_key(char *key, const char *node, const char *domain, const char *jid)
+{
+	if (jid[0] == '\0') {
+		errno = EINVAL;
+		return 0;
+	}
+	return fkey(key, TAG_BLOCK, node, domain, jid, strlen(jid));
+}
+
+int
+store_block_add(struct store *st, const char *node, const char *domain,
+    const char *jid)
+{
+	char	key[KEY_MAX];
+	size_t	klen;
+
+	if ((klen = block_key(key, node, domain, jid)) == 0) {
+		errno = jid[0] == '\0' ? EINVAL : ENAMETOOLONG;
+		return -1;
+	}
+	return set(st, key, klen, jid, strlen(jid));
+}
+
+int
+store_block_del(struct store *st, const char *node, const char *domain,
+    const char *jid)
+{
+	char	key[KEY_MAX];
+	size_t	klen;
+	bool	own;
+
+	if (jid == NULL) {
+		if ((klen = fkey(key, TAG_BLOCK, node, domain, NULL, 0)) == 0)
+			return 0;
+		own = group_begin(st);
+		return group_end(st, own, range_del(st, key, klen, NULL,
+		    NULL));
+	}
+	if ((klen = block_key(key, node, domain, jid)) == 0 ||
+	    get(st, key, klen) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return set(st, key, klen, NULL, 0);
+}
+
+int
+store_block_has(struct store *st, const char *node, const char *domain,
+    const char *jid)
+{
+	char	key[KEY_MAX];
+	size_t	klen;
+
+	if ((klen = block_key(key, node, domain, jid)) == 0 ||
+	    get(st, key, klen) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+struct block_walk {
+	int	(*fn)(const char *, void *);
+	void	*arg;
+};
+
+static int
+block_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct block_walk	*bw = arg;
+	char			*jid;
+	int			 stop;
+
+	(void)plen;
+	jid = xstrndup(r->val, r->vlen);
+	stop = bw->fn(jid, bw->arg);
+	free(jid);
+	return stop;
+}
+
+int
+store_block_list(struct store *st, const char *node, const char *domain,
+    int (*fn)(const char *, void *), void *arg)
+{
+	char			key[KEY_MAX];
+	struct block_walk	bw = { fn, arg };
+	size_t			plen;
+
+	if ((plen = fkey(key, TAG_BLOCK, node, domain, NULL, 0)) == 0)
+		return 0;
+	return walk(st, key, plen, block_one, &bw);
+}
+
+int
+store_block_count(struct store *st, const char *node, const char *domain,
+    size_t *n)
+{
+	struct store_usage	u;
+
+	usage(st, TAG_BLOCK, node, domain, &u);
+	*n = u.count;
+	return 0;
+}
+
+/* ---- for the oracles ---------------------------------------------------- */
+
+size_t
+fake_store_records(const struct store *st)
+{
+	return st->nrecs;
+}
+
+size_t
+fake_store_owned(struct store *st, const char *node, const char *domain)
+{
+	static const char	owned[] = { TAG_ACCOUNT, TAG_ROSTER,
+	    TAG_OFFLINE, TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST };
+	struct store_usage	u;
+	size_t			i, n = 0;
+
+	for (i = 0; i < sizeof(owned); i++) {
+		usage(st, owned[i], node, domain, &u);
+		n += u.count;
+	}
+	return n;
+}

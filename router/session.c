@@ -337,20 +337,11 @@ router_user_others_end(struct sess *keep, int err)
 void
 router_user_changed(const char *node, const char *domain)
 {
-	struct scram_creds	 c;
 	struct user		*u;
 	char			 bare[JID_STR_MAX + 1];
 
 	jid_format(bare, node, domain, NULL);
+	/* a removed account's sessions write nothing as they end (removed) */
 	while ((u = map_get(router.by_bare, bare)) != NULL)
 		sess_kick(u->sessions, SERR_NOT_AUTHORIZED);
-	/*
-	 * The last session of a removed account recorded its last activity
-	 * as it ended: a deleted account leaves nothing (issue 12 item 12).
-	 */
-	if (store_account_get(router.store, node, domain, &c) == -1 &&
-	    errno == ENOENT)
-		(void)store_doc_put(router.store, DOC_LAST, node, domain, "",
-		    NULL, 0);
-	explicit_bzero(&c, sizeof(c));
 }

@@ -154,7 +154,8 @@ send_hello(int fd, uint32_t role)
 	link_out_buf(&m, &p);
 	link_put_u32(&m, LINK_VERSION);
 	link_put_u32(&m, role);
-	link_put_u32(&m, 1);
+	/* an instance number is a c2s's alone (link_hello_parse) */
+	link_put_u32(&m, role == LINK_ROLE_C2S ? 1 : 0);
 	send_frame(fd, LINK_HELLO, 0, &p);
 	buf_clear(&p);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../common/addr.h"
+#include "unit.h"
 
 static bool
 pub(const char *s)
@@ -100,14 +101,8 @@ test_domain_literals(void **state)
 	assert_false(addr_domain_refused("[not-an-address]"));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_domain_literals),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_ipv4),
+	cmocka_unit_test(test_ipv6),
+	cmocka_unit_test(test_domain_literals),
+)

@@ -19,6 +19,7 @@
 #include "../../common/clock.h"
 #include "../../common/link.h"
 #include "../../common/rlink.h"
+#include "unit.h"
 
 static int		 ups, losts;
 static struct link	*uplink;
@@ -122,12 +123,6 @@ test_rlink_retries_on_the_clock(void **state)
 	rmdir(dir);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rlink_retries_on_the_clock),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_rlink_retries_on_the_clock),
+)

@@ -33,4 +33,17 @@ unit_creds(struct scram_creds *c, uint8_t seed)
 	}
 }
 
+/*
+ * The main of a test program whose group needs no setup or teardown: runs
+ * the cmocka tests listed, in order (the file includes <cmocka.h>).
+ */
+#define UNIT_MAIN(...)							\
+int									\
+main(void)								\
+{									\
+	const struct CMUnitTest	tests[] = { __VA_ARGS__ };		\
+									\
+	return cmocka_run_group_tests(tests, NULL, NULL);		\
+}
+
 #endif

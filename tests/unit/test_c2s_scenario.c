@@ -166,16 +166,6 @@ drained(struct link *l, void *ctx)
 	stream_resume_all();
 }
 
-static int
-no_frame(struct link *l, const struct link_hdr *h, const char *p, void *ctx)
-{
-	(void)l;
-	(void)h;
-	(void)p;
-	(void)ctx;
-	return 0;
-}
-
 static void
 no_close(struct link *l, const char *why, void *ctx)
 {
@@ -201,7 +191,7 @@ test_congested_uplink_pauses_until_it_drains(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	c2s.up = link_new(ev_default_loop(0), sv[0], "router", 1024,
-	    no_frame, no_close, NULL);
+	    unit_no_frame, no_close, NULL);
 	c2s.up->on_drain = drained;
 	memset(junk, 'x', sizeof(junk));
 	/* above the high-water mark (a quarter of the cap) */

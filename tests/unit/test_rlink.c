@@ -24,16 +24,6 @@
 static int		 ups, losts;
 static struct link	*uplink;
 
-static int
-on_frame(struct link *l, const struct link_hdr *h, const char *p, void *ctx)
-{
-	(void)l;
-	(void)h;
-	(void)p;
-	(void)ctx;
-	return 0;
-}
-
 static void
 on_up(struct rlink *rl, struct link *l)
 {
@@ -88,7 +78,7 @@ test_rlink_retries_on_the_clock(void **state)
 	rl.rundir = dir;
 	rl.queue_max = 1 << 20;
 	rl.role = LINK_ROLE_S2S;
-	rl.on_frame = on_frame;
+	rl.on_frame = unit_no_frame;
 	rl.on_up = on_up;
 	rl.on_lost = on_lost;
 	rl.on_drain = on_drain;

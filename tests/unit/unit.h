@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../common/link.h"
 #include "../../common/scram.h"
 
 /*
@@ -31,6 +32,18 @@ unit_creds(struct scram_creds *c, uint8_t seed)
 			c->h[h].server_key[i] = (uint8_t)(seed * 5 + i + h);
 		}
 	}
+}
+
+/* a link frame handler for a test that reads nothing from its link */
+static inline int
+unit_no_frame(struct link *l, const struct link_hdr *h, const char *p,
+    void *ctx)
+{
+	(void)l;
+	(void)h;
+	(void)p;
+	(void)ctx;
+	return 0;
 }
 
 /*

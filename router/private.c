@@ -33,15 +33,19 @@ private_key(struct arena *a, const struct xnode *el)
 }
 
 /*
- * Checks the query's elements: at least one, none reserved, and for a
- * get all in one namespace (XEP-0049 2.3: a client MUST NOT ask for more
- * in one request). Returns the condition to answer, or XERR_COUNT.
+ * Checks a get or set: the sender's own account (XEP-0049 2.3: another
+ * user's data is forbidden), then the query's elements: at least one,
+ * none reserved, and for a get all in one namespace (XEP-0049 2.3: a
+ * client MUST NOT ask for more in one request). Returns the condition to
+ * answer, or XERR_COUNT.
  */
 static enum stanza_err
-private_check(const struct xnode *q, bool get)
+private_check(const struct rstanza *rs, const struct xnode *q, bool get)
 {
 	const struct xnode	*el, *first;
 
+	if (!iq_own_account(rs))
+		return XERR_FORBIDDEN;
 	if ((first = xnode_child(q, NULL, NULL)) == NULL)
 		/* get: "Bad Format" (bad-request); set: Not Acceptable */
 		return get ? XERR_BAD_REQUEST : XERR_NOT_ACCEPTABLE;
@@ -63,12 +67,7 @@ private_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	char		*val;
 	size_t		 len;
 
-	/* XEP-0049 2.3: another user's data: forbidden */
-	if (!iq_own_account(rs)) {
-		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
-		return;
-	}
-	if ((err = private_check(q, true)) != XERR_COUNT) {
+	if ((err = private_check(rs, q, true)) != XERR_COUNT) {
 		iq_error(rs, iq, a, err, NULL);
 		return;
 	}
@@ -176,11 +175,7 @@ private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct buf	 b;
 	int		 rc, serr;
 
-	if (!iq_own_account(rs)) {
-		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
-		return;
-	}
-	if ((err = private_check(q, false)) != XERR_COUNT) {
+	if ((err = private_check(rs, q, false)) != XERR_COUNT) {
 		iq_error(rs, iq, a, err, NULL);
 		return;
 	}

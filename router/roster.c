@@ -247,6 +247,21 @@ roster_take_groups(struct roster_item *it, struct xnode *item,
 	return XERR_COUNT;
 }
 
+/*
+ * The item is stored (or removed) at version ver: the result to the
+ * client, then the push to the interested resources. Clears it.
+ */
+static void
+roster_set_done(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    struct roster_item *it, uint64_t ver, bool removed)
+{
+	it->ver = ver;
+	iq_make_result(iq, a);
+	deliver_tree(rs->sender, iq);
+	roster_push(rs->sender->user, it, removed);
+	roster_item_clear(it);
+}
+
 static void
 roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
@@ -302,11 +317,7 @@ roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 			    XERR_INTERNAL_SERVER_ERROR, NULL);
 			return;
 		}
-		it.ver = ver;
-		iq_make_result(iq, a);
-		deliver_tree(rs->sender, iq);
-		roster_push(rs->sender->user, &it, true);
-		roster_item_clear(&it);
+		roster_set_done(rs, iq, a, &it, ver, true);
 		return;
 	}
 	if (!exists && roster_full(rs->tnode, rs->tdomain)) {
@@ -345,11 +356,7 @@ roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
-	it.ver = ver;
-	iq_make_result(iq, a);
-	deliver_tree(rs->sender, iq);
-	roster_push(rs->sender->user, &it, false);
-	roster_item_clear(&it);
+	roster_set_done(rs, iq, a, &it, ver, false);
 }
 
 const struct iq_handler roster_handler = {

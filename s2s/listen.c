@@ -85,16 +85,9 @@ static struct xstream_preauth	listen_preauth_policy;
 const struct xstream_preauth *
 listen_preauth(void)
 {
-	struct xstream_preauth	*pa = &listen_preauth_policy;
-
-	if (pa->allowed == NULL) {
-		pa->allowed = listen_preauth_names;
-		pa->refuse = SERR_NOT_AUTHORIZED;
-		pa->max_stanza = s2s.conf.s2s_max_stanza_preauth;
-		pa->budget = s2s.conf.preauth_stream_memory;
-		xstream_preauth_total(s2s.conf.preauth_memory_max);
-	}
-	return pa;
+	return xstream_preauth_policy(&listen_preauth_policy,
+	    listen_preauth_names, s2s.conf.s2s_max_stanza_preauth,
+	    s2s.conf.preauth_stream_memory, s2s.conf.preauth_memory_max);
 }
 
 static void

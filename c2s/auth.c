@@ -33,16 +33,9 @@ static struct xstream_preauth	auth_preauth_policy;
 const struct xstream_preauth *
 auth_preauth(void)
 {
-	struct xstream_preauth	*pa = &auth_preauth_policy;
-
-	if (pa->allowed == NULL) {
-		pa->allowed = auth_preauth_names;
-		pa->refuse = SERR_NOT_AUTHORIZED;
-		pa->max_stanza = c2s.conf.c2s_max_stanza_preauth;
-		pa->budget = c2s.conf.preauth_stream_memory;
-		xstream_preauth_total(c2s.conf.preauth_memory_max);
-	}
-	return pa;
+	return xstream_preauth_policy(&auth_preauth_policy, auth_preauth_names,
+	    c2s.conf.c2s_max_stanza_preauth, c2s.conf.preauth_stream_memory,
+	    c2s.conf.preauth_memory_max);
 }
 
 void

@@ -11,6 +11,7 @@
 #include <ev.h>
 #include <gnutls/gnutls.h>
 
+#include "../common/accept.h"
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/link.h"
@@ -81,13 +82,6 @@ struct stream {
 };
 
 struct auth_job;
-
-struct listener {
-	const struct conf_listen *cl;
-	int			 fd;
-	ev_io			 io;
-	struct listener		*next;
-};
 
 struct c2s {
 	struct ev_loop		*loop;

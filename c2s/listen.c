@@ -30,57 +30,20 @@ listen_take(int fd, void *arg)
 	stream_accept(lst, fd);
 }
 
-static void
-listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct listener	*lst = container_of(w, struct listener, io);
-
-	(void)loop;
-	(void)revents;
-	accept_batch(&backoff, lst->fd, lst->cl->addr, lst->cl->port,
-	    listen_take, lst);
-}
-
 void
 listen_pause(bool pause)
 {
-	struct listener	*lst;
-
-	for (lst = c2s.listeners; lst != NULL; lst = lst->next) {
-		if (pause)
-			ev_io_stop(c2s.loop, &lst->io);
-		else
-			ev_io_start(c2s.loop, &lst->io);
-	}
+	listeners_pause(c2s.listeners, c2s.loop, pause);
 }
 
 int
 listen_open(void)
 {
-	const struct conf_listen	*cl;
-	struct listener			*lst;
-	size_t				 i;
-	int				 fd;
-
 	accept_backoff_init(&backoff, c2s.loop, listen_pause);
-	for (i = 0; i < c2s.conf.nlistens; i++) {
-		cl = &c2s.conf.listens[i];
-		if (cl->kind != LISTEN_C2S && cl->kind != LISTEN_C2S_TLS)
-			continue;	/* the s2s process's */
-		/* every c2s process listens: the kernel spreads clients */
-		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
-		    cl->salen, true)) == -1) {
-			log_warn("%s:%d: listen on %s port %u",
-			    c2s.conf.path, cl->line, cl->addr, cl->port);
-			return -1;
-		}
-		lst = xcalloc(1, sizeof(*lst));
-		lst->cl = cl;
-		lst->fd = fd;
-		/* accepting starts once the router link is up */
-		ev_io_init(&lst->io, listen_accept_cb, fd, EV_READ);
-		lst->next = c2s.listeners;
-		c2s.listeners = lst;
-	}
-	return 0;
+	/*
+	 * every c2s process listens: the kernel spreads clients; accepting
+	 * starts once the router link is up
+	 */
+	return listeners_open(&c2s.listeners, &backoff, &c2s.conf, LISTEN_C2S,
+	    LISTEN_C2S_TLS, true, listen_take);
 }

@@ -200,7 +200,7 @@ register_set(struct stream *st, struct xnode *iq, struct xnode *q,
     struct arena *a)
 {
 	struct reg_req		*r;
-	struct xnode		*u, *p, *t;
+	struct xnode		*u, *p;
 	char			*user, *pass;
 	char			 node[JID_PART_MAX + 1];
 
@@ -257,11 +257,7 @@ register_set(struct stream *st, struct xnode *iq, struct xnode *q,
 	st->reg_id = xstrdup(xnode_attr(iq, "id"));
 done:
 	/* the password does not outlive the request in our memory */
-	if (pass != NULL)
-		explicit_bzero(pass, strlen(pass));
-	for (t = p != NULL ? p->children : NULL; t != NULL; t = t->next)
-		if (t->type == XNODE_TEXT)
-			explicit_bzero(t->text, t->len);
+	xnode_wipe(p, pass);
 }
 
 int

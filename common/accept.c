@@ -73,3 +73,59 @@ accept_batch(struct accept_backoff *ab, int lfd, const char *addr,
 		return;
 	}
 }
+
+static void
+listener_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener	*lst = container_of(w, struct listener, io);
+
+	(void)loop;
+	(void)revents;
+	accept_batch(lst->backoff, lst->fd, lst->cl->addr, lst->cl->port,
+	    lst->take, lst);
+}
+
+int
+listeners_open(struct listener **head, struct accept_backoff *ab,
+    const struct conf *conf, enum listen_kind plain, enum listen_kind tls,
+    bool reuseport, void (*take)(int fd, void *lst))
+{
+	const struct conf_listen	*cl;
+	struct listener			*lst;
+	size_t				 i;
+	int				 fd;
+
+	for (i = 0; i < conf->nlistens; i++) {
+		cl = &conf->listens[i];
+		if (cl->kind != plain && cl->kind != tls)
+			continue;	/* the other process's */
+		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
+		    cl->salen, reuseport)) == -1) {
+			log_warn("%s:%d: listen on %s port %u",
+			    conf->path, cl->line, cl->addr, cl->port);
+			return -1;
+		}
+		lst = xcalloc(1, sizeof(*lst));
+		lst->cl = cl;
+		lst->fd = fd;
+		lst->backoff = ab;
+		lst->take = take;
+		ev_io_init(&lst->io, listener_cb, fd, EV_READ);
+		lst->next = *head;
+		*head = lst;
+	}
+	return 0;
+}
+
+void
+listeners_pause(struct listener *head, struct ev_loop *loop, bool pause)
+{
+	struct listener	*lst;
+
+	for (lst = head; lst != NULL; lst = lst->next) {
+		if (pause)
+			ev_io_stop(loop, &lst->io);
+		else
+			ev_io_start(loop, &lst->io);
+	}
+}

@@ -12,6 +12,8 @@
 
 #include <ev.h>
 
+#include "conf.h"
+
 #define ACCEPT_BATCH	64	/* connections per readiness event */
 #define ACCEPT_BACKOFF	1.0	/* seconds paused after a shortage */
 
@@ -20,6 +22,16 @@ struct accept_backoff {
 	ev_timer	 timer;
 	/* stops (true) or restarts (false) every listener of the process */
 	void		(*pause)(bool);
+};
+
+/* one listening socket of the process, on the list *head of listeners_open */
+struct listener {
+	const struct conf_listen *cl;
+	int			 fd;
+	ev_io			 io;
+	struct accept_backoff	*backoff;
+	void			(*take)(int fd, void *lst);
+	struct listener		*next;
 };
 
 void	accept_backoff_init(struct accept_backoff *, struct ev_loop *,
@@ -32,5 +44,18 @@ void	accept_backoff_clear(struct accept_backoff *);
  */
 void	accept_batch(struct accept_backoff *, int lfd, const char *addr,
 	    unsigned port, void (*fn)(int fd, void *arg), void *arg);
+
+/*
+ * Opens every listener of conf of kind plain or tls (the process's two
+ * kinds), each accepting in batches on ab and handing the descriptors to
+ * take with the listener; not watched until listeners_pause(false).
+ * reuseport: for listeners shared by several processes. -1 after logging.
+ */
+int	listeners_open(struct listener **head, struct accept_backoff *ab,
+	    const struct conf *conf, enum listen_kind plain,
+	    enum listen_kind tls, bool reuseport,
+	    void (*take)(int fd, void *lst));
+/* stops (true) or restarts (false) watching every listener of head */
+void	listeners_pause(struct listener *head, struct ev_loop *, bool pause);
 
 #endif

@@ -233,6 +233,18 @@ xnode_text(struct arena *a, const struct xnode *n)
 	return s;
 }
 
+void
+xnode_wipe(struct xnode *el, char *copy)
+{
+	struct xnode	*t;
+
+	if (copy != NULL)
+		explicit_bzero(copy, strlen(copy));
+	for (t = el != NULL ? el->children : NULL; t != NULL; t = t->next)
+		if (t->type == XNODE_TEXT)
+			explicit_bzero(t->text, t->len);
+}
+
 /* a copy of one node without its children, appended to parent if any */
 static struct xnode *
 xnode_copy_one(struct arena *a, const struct xnode *src, struct xnode *parent)

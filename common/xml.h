@@ -61,6 +61,11 @@ struct xnode	*xnode_next(const struct xnode *c, const char *ns,
 		    const char *name);
 /* concatenated text of the direct text children, NUL-terminated */
 char		*xnode_text(struct arena *, const struct xnode *);
+/*
+ * Zeroes a secret read from the tree (a password): copy, its text as
+ * xnode_text gave it, and the text children of el; either may be NULL.
+ */
+void		 xnode_wipe(struct xnode *el, char *copy);
 struct xnode	*xnode_copy(struct arena *, const struct xnode *);
 
 /*

@@ -1020,6 +1020,22 @@ xstream_preauth_total(size_t max)
 	xs_preauth_max = max;
 }
 
+const struct xstream_preauth *
+xstream_preauth_policy(struct xstream_preauth *pa,
+    const struct xstream_name *allowed, size_t max_stanza, size_t budget,
+    size_t total)
+{
+	if (pa->allowed == NULL) {
+		pa->allowed = allowed;
+		/* RFC 6120 4.9.3.12: the rest is refused at its start tag */
+		pa->refuse = SERR_NOT_AUTHORIZED;
+		pa->max_stanza = max_stanza;
+		pa->budget = budget;
+		xstream_preauth_total(total);
+	}
+	return pa;
+}
+
 size_t
 xstream_preauth_used(void)
 {

@@ -96,6 +96,15 @@ void		 xstream_preauth_end(struct xstream *);
 /* bytes all pre-authentication streams of the process may hold; 0: any */
 void		 xstream_preauth_total(size_t);
 size_t		 xstream_preauth_used(void);	/* for tests */
+/*
+ * A process's policy before authentication, filled on first use (once the
+ * configuration is read): the elements allowed (the rest refused with
+ * not-authorized), their size, each stream's budget and the process total.
+ */
+const struct xstream_preauth *
+		 xstream_preauth_policy(struct xstream_preauth *,
+		    const struct xstream_name *allowed, size_t max_stanza,
+		    size_t budget, size_t total);
 
 /*
  * The input bytes about to be fed, escaped for a TRACE_XML line with the

@@ -45,14 +45,6 @@ block_own(const struct rstanza *rs)
 	    strcmp(rs->tdomain, rs->sender->user->domain) == 0);
 }
 
-static void
-block_error(struct rstanza *rs, struct xnode *iq, struct arena *a,
-    enum stanza_err cond, const char *text)
-{
-	stanza_make_error(a, iq, cond, text);
-	deliver_tree(rs->sender, iq);
-}
-
 static int
 block_list_item(const char *jid, void *arg)
 {
@@ -81,11 +73,11 @@ blocking_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct user		*u;
 
 	if (!block_own(rs)) {
-		block_error(rs, iq, a, XERR_FORBIDDEN, NULL);
+		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
 		return;
 	}
 	if (strcmp(q->name, "blocklist") != 0) {
-		block_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
+		iq_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
 		return;
 	}
 	u = rs->sender->user;
@@ -97,7 +89,7 @@ blocking_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	if (store_block_list(router.store, u->node, u->domain,
 	    block_list_item, &bl) == -1) {
 		log_warn("block list of %s", log_escs(u->bare));
-		block_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
+		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
 	iq_make_result(iq, a);
@@ -157,7 +149,7 @@ blocking_items(struct rstanza *rs, struct xnode *iq, struct xnode *op,
 	    it = xnode_next(it, NS_BLOCKING, "item"))
 		n++;
 	if (n > BLOCK_MAX) {
-		block_error(rs, iq, a, XERR_POLICY_VIOLATION,
+		iq_error(rs, iq, a, XERR_POLICY_VIOLATION,
 		    "too many items in one request");
 		return -1;
 	}
@@ -166,12 +158,12 @@ blocking_items(struct rstanza *rs, struct xnode *iq, struct xnode *op,
 	for (it = xnode_child(op, NS_BLOCKING, "item"); it != NULL;
 	    it = xnode_next(it, NS_BLOCKING, "item")) {
 		if ((s = xnode_attr(it, "jid")) == NULL) {
-			block_error(rs, iq, a, XERR_BAD_REQUEST,
+			iq_error(rs, iq, a, XERR_BAD_REQUEST,
 			    "an item needs a jid");
 			return -1;
 		}
 		if (jid_parse(&j, s) == -1) {
-			block_error(rs, iq, a, XERR_JID_MALFORMED, NULL);
+			iq_error(rs, iq, a, XERR_JID_MALFORMED, NULL);
 			return -1;
 		}
 		full = jid_full(&j);
@@ -271,12 +263,12 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	bool			 block;
 
 	if (!block_own(rs)) {
-		block_error(rs, iq, a, XERR_FORBIDDEN, NULL);
+		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
 		return;
 	}
 	u = rs->sender->user;
 	if (strcmp(name, "block") != 0 && strcmp(name, "unblock") != 0) {
-		block_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
+		iq_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
 		return;
 	}
 	block = strcmp(name, "block") == 0;
@@ -284,7 +276,7 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		return;
 	/* XEP-0191 3.3: a block names at least one JID */
 	if (block && n == 0) {
-		block_error(rs, iq, a, XERR_BAD_REQUEST,
+		iq_error(rs, iq, a, XERR_BAD_REQUEST,
 		    "a block needs at least one item");
 		return;
 	}
@@ -311,7 +303,7 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 fail:
 	if (errno == EDQUOT) {
 		log_info("%s: block list full", log_escs(u->bare));
-		block_error(rs, iq, a, XERR_POLICY_VIOLATION,
+		iq_error(rs, iq, a, XERR_POLICY_VIOLATION,
 		    arena_printf(a, "the block list is full (%zu items)",
 		    BLOCK_MAX));
 		return;
@@ -319,7 +311,7 @@ fail:
 	err = errno == ENOSPC || errno == EAGAIN ?
 	    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR;
 	log_warn("%s of %s", name, log_escs(u->bare));
-	block_error(rs, iq, a, err, NULL);
+	iq_error(rs, iq, a, err, NULL);
 }
 
 static bool

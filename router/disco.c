@@ -14,8 +14,7 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 
 	if (xnode_attr(xnode_child(iq, NULL, NULL), "node") != NULL) {
 		/* XEP-0030 3.1: we publish no nodes */
-		stanza_make_error(a, iq, XERR_ITEM_NOT_FOUND, NULL);
-		deliver_tree(rs->sender, iq);
+		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
 	iq_make_result(iq, a);

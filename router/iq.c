@@ -40,6 +40,15 @@ iq_make_result(struct xnode *iq, struct arena *a)
 	iq->children = iq->last = NULL;
 }
 
+/* the handlers' one way to refuse: iq turned into its error, back to sender */
+void
+iq_error(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    enum stanza_err err, const char *text)
+{
+	stanza_make_error(a, iq, err, text);
+	deliver_tree(rs->sender, iq);
+}
+
 bool
 iq_own_account(const struct rstanza *rs)
 {
@@ -99,8 +108,7 @@ iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
 	/* RFC 6120 8.4: a payload we do not serve */
 	if (xnode_attr(iq, "from") == NULL)
 		xnode_set_attr(a, iq, "from", rs->from);
-	stanza_make_error(a, iq, XERR_SERVICE_UNAVAILABLE, NULL);
-	deliver_tree(rs->sender, iq);
+	iq_error(rs, iq, a, XERR_SERVICE_UNAVAILABLE, NULL);
 }
 
 void

@@ -41,14 +41,6 @@ last_reply(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	deliver_tree(rs->sender, iq);
 }
 
-static void
-last_fail(struct rstanza *rs, struct xnode *iq, struct arena *a,
-    enum stanza_err err)
-{
-	stanza_make_error(a, iq, err, NULL);
-	deliver_tree(rs->sender, iq);
-}
-
 /* XEP-0012 3, 8: only those who may see the account's presence */
 static bool
 last_allowed(const struct rstanza *rs)
@@ -97,7 +89,7 @@ last_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		return;
 	}
 	if (!last_allowed(rs)) {
-		last_fail(rs, iq, a, XERR_FORBIDDEN);
+		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
 		return;
 	}
 	/* XEP-0012 3: an available resource makes it 0 */
@@ -112,8 +104,8 @@ last_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		 * no error for it; item-not-found (RFC 6120 8.3.3.7) says
 		 * there is no such record.
 		 */
-		last_fail(rs, iq, a, errno == ENOENT ? XERR_ITEM_NOT_FOUND :
-		    XERR_INTERNAL_SERVER_ERROR);
+		iq_error(rs, iq, a, errno == ENOENT ? XERR_ITEM_NOT_FOUND :
+		    XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
 	/* "SECONDS STATUS": the epoch time of the logout, then the text */
@@ -123,7 +115,7 @@ last_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	if (end == rec || (*end != '\0' && *end != ' ')) {
 		log_warnx("last activity of %s@%s unreadable",
 		    log_escs(rs->tnode), log_escs(rs->tdomain));
-		last_fail(rs, iq, a, XERR_INTERNAL_SERVER_ERROR);
+		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
 	last_reply(rs, iq, a, now - then, *end == ' ' ? end + 1 : NULL);

@@ -12,14 +12,6 @@
 
 #define NS_PRIVATE	"jabber:iq:private"
 
-static void
-private_fail(struct rstanza *rs, struct xnode *iq, struct arena *a,
-    enum stanza_err err, const char *text)
-{
-	stanza_make_error(a, iq, err, text);
-	deliver_tree(rs->sender, iq);
-}
-
 /*
  * XEP-0049 2.3: the stored fragment is in a namespace of its own. Those
  * beginning "jabber:" or "http://jabber.org/", and vcard-temp, are
@@ -41,15 +33,19 @@ private_key(struct arena *a, const struct xnode *el)
 }
 
 /*
- * Checks the query's elements: at least one, none reserved, and for a
- * get all in one namespace (XEP-0049 2.3: a client MUST NOT ask for more
- * in one request). Returns the condition to answer, or XERR_COUNT.
+ * Checks a get or set: the sender's own account (XEP-0049 2.3: another
+ * user's data is forbidden), then the query's elements: at least one,
+ * none reserved, and for a get all in one namespace (XEP-0049 2.3: a
+ * client MUST NOT ask for more in one request). Returns the condition to
+ * answer, or XERR_COUNT.
  */
 static enum stanza_err
-private_check(const struct xnode *q, bool get)
+private_check(const struct rstanza *rs, const struct xnode *q, bool get)
 {
 	const struct xnode	*el, *first;
 
+	if (!iq_own_account(rs))
+		return XERR_FORBIDDEN;
 	if ((first = xnode_child(q, NULL, NULL)) == NULL)
 		/* get: "Bad Format" (bad-request); set: Not Acceptable */
 		return get ? XERR_BAD_REQUEST : XERR_NOT_ACCEPTABLE;
@@ -71,13 +67,8 @@ private_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	char		*val;
 	size_t		 len;
 
-	/* XEP-0049 2.3: another user's data: forbidden */
-	if (!iq_own_account(rs)) {
-		private_fail(rs, iq, a, XERR_FORBIDDEN, NULL);
-		return;
-	}
-	if ((err = private_check(q, true)) != XERR_COUNT) {
-		private_fail(rs, iq, a, err, NULL);
+	if ((err = private_check(rs, q, true)) != XERR_COUNT) {
+		iq_error(rs, iq, a, err, NULL);
 		return;
 	}
 	rq = xnode_new(a, NS_PRIVATE, "query");
@@ -86,7 +77,7 @@ private_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		if (store_doc_get(router.store, DOC_PRIVATE, rs->tnode,
 		    rs->tdomain, private_key(a, el), &val, &len) == -1) {
 			if (errno != ENOENT) {
-				private_fail(rs, iq, a,
+				iq_error(rs, iq, a,
 				    XERR_INTERNAL_SERVER_ERROR, NULL);
 				return;
 			}
@@ -97,7 +88,7 @@ private_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		doc = doc_parse(a, val, len);
 		free(val);
 		if (doc == NULL) {
-			private_fail(rs, iq, a, XERR_INTERNAL_SERVER_ERROR,
+			iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR,
 			    NULL);
 			return;
 		}
@@ -184,12 +175,8 @@ private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct buf	 b;
 	int		 rc, serr;
 
-	if (!iq_own_account(rs)) {
-		private_fail(rs, iq, a, XERR_FORBIDDEN, NULL);
-		return;
-	}
-	if ((err = private_check(q, false)) != XERR_COUNT) {
-		private_fail(rs, iq, a, err, NULL);
+	if ((err = private_check(rs, q, false)) != XERR_COUNT) {
+		iq_error(rs, iq, a, err, NULL);
 		return;
 	}
 	buf_init(&b, router.conf.private_max_size);
@@ -208,20 +195,20 @@ private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	switch (serr) {
 	case EMSGSIZE:
 		/* as for vcard-temp: the server's criteria not met */
-		private_fail(rs, iq, a, XERR_NOT_ACCEPTABLE,
+		iq_error(rs, iq, a, XERR_NOT_ACCEPTABLE,
 		    arena_printf(a, "element larger than %zu bytes",
 		    router.conf.private_max_size));
 		break;
 	case EDQUOT:
 		log_info("%s@%s: private XML over its quota",
 		    log_escs(rs->tnode), log_escs(rs->tdomain));
-		private_fail(rs, iq, a, XERR_RESOURCE_CONSTRAINT,
+		iq_error(rs, iq, a, XERR_RESOURCE_CONSTRAINT,
 		    arena_printf(a, "private storage is limited to %d "
 		    "documents and %zu bytes", router.conf.private_max_docs,
 		    router.conf.private_max_bytes));
 		break;
 	default:
-		private_fail(rs, iq, a, serr == ENOSPC || serr == EAGAIN ?
+		iq_error(rs, iq, a, serr == ENOSPC || serr == EAGAIN ?
 		    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR,
 		    NULL);
 	}

@@ -409,7 +409,7 @@ register_passwd(struct rstanza *rs, struct xnode *iq, struct xnode *q,
     struct arena *a)
 {
 	struct pw_req		*r;
-	struct xnode		*u, *p, *t;
+	struct xnode		*u, *p;
 	struct jid		 j;
 	char			*user, *pass;
 	const char		*node = rs->sender->user->node;
@@ -464,11 +464,7 @@ register_passwd(struct rstanza *rs, struct xnode *iq, struct xnode *q,
 		    "the server is busy; try again");
 	}
 done:
-	if (pass != NULL)
-		explicit_bzero(pass, strlen(pass));
-	for (t = p != NULL ? p->children : NULL; t != NULL; t = t->next)
-		if (t->type == XNODE_TEXT)
-			explicit_bzero(t->text, t->len);
+	xnode_wipe(p, pass);
 }
 
 static void

@@ -167,14 +167,6 @@ roster_get_item(const struct roster_item *it, void *arg)
 }
 
 static void
-roster_reply_error(struct rstanza *rs, struct xnode *iq, struct arena *a,
-    enum stanza_err err, const char *text)
-{
-	stanza_make_error(a, iq, err, text);
-	deliver_tree(rs->sender, iq);
-}
-
-static void
 roster_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
 	struct roster_get_job	 job;
@@ -186,12 +178,12 @@ roster_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	char			 curs[24];
 
 	if (!iq_own_account(rs)) {
-		roster_reply_error(rs, iq, a, XERR_FORBIDDEN, NULL);
+		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
 		return;
 	}
 	if (store_roster_version(router.store, rs->tnode, rs->tdomain,
 	    &cur) == -1) {
-		roster_reply_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
+		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
 	rs->sender->interested = true;
@@ -211,7 +203,7 @@ roster_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	if (store_roster_list(router.store, rs->tnode, rs->tdomain,
 	    roster_get_item, &job) == -1) {
 		buf_clear(&b);
-		roster_reply_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
+		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
 	buf_puts(&b, "</query></iq>");
@@ -255,6 +247,21 @@ roster_take_groups(struct roster_item *it, struct xnode *item,
 	return XERR_COUNT;
 }
 
+/*
+ * The item is stored (or removed) at version ver: the result to the
+ * client, then the push to the interested resources. Clears it.
+ */
+static void
+roster_set_done(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    struct roster_item *it, uint64_t ver, bool removed)
+{
+	it->ver = ver;
+	iq_make_result(iq, a);
+	deliver_tree(rs->sender, iq);
+	roster_push(rs->sender->user, it, removed);
+	roster_item_clear(it);
+}
+
 static void
 roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
@@ -271,7 +278,7 @@ roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 
 	memset(&it, 0, sizeof(it));
 	if (!iq_own_account(rs)) {
-		roster_reply_error(rs, iq, a, XERR_FORBIDDEN, NULL);
+		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
 		return;
 	}
 	/* RFC 6121 2.3.3: exactly one item */
@@ -280,13 +287,13 @@ roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	    c = xnode_next(c, NULL, NULL))
 		n++;
 	if (item == NULL || n != 1) {
-		roster_reply_error(rs, iq, a, XERR_BAD_REQUEST,
+		iq_error(rs, iq, a, XERR_BAD_REQUEST,
 		    "a roster set holds exactly one item");
 		return;
 	}
 	if ((jid = xnode_attr(item, "jid")) == NULL ||
 	    jid_parse(&j, jid) == -1) {
-		roster_reply_error(rs, iq, a, XERR_BAD_REQUEST,
+		iq_error(rs, iq, a, XERR_BAD_REQUEST,
 		    "the item needs a valid jid");
 		return;
 	}
@@ -298,7 +305,7 @@ roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	if (sub != NULL && strcmp(sub, "remove") == 0) {
 		if (!exists || it.hidden) {
 			roster_item_clear(&it);
-			roster_reply_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
+			iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
 			return;
 		}
 		presence_roster_removed(rs->sender->user->bare,
@@ -306,19 +313,15 @@ roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		if (store_roster_del(router.store, rs->tnode, rs->tdomain,
 		    contact, &ver) == -1) {
 			roster_item_clear(&it);
-			roster_reply_error(rs, iq, a,
+			iq_error(rs, iq, a,
 			    XERR_INTERNAL_SERVER_ERROR, NULL);
 			return;
 		}
-		it.ver = ver;
-		iq_make_result(iq, a);
-		deliver_tree(rs->sender, iq);
-		roster_push(rs->sender->user, &it, true);
-		roster_item_clear(&it);
+		roster_set_done(rs, iq, a, &it, ver, true);
 		return;
 	}
 	if (!exists && roster_full(rs->tnode, rs->tdomain)) {
-		roster_reply_error(rs, iq, a, XERR_NOT_ALLOWED,
+		iq_error(rs, iq, a, XERR_NOT_ALLOWED,
 		    "the roster is full");
 		return;
 	}
@@ -332,7 +335,7 @@ roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	name = xnode_attr(item, "name");
 	if (name != NULL && strlen(name) > ROSTER_TEXT_MAX) {
 		roster_item_clear(&it);
-		roster_reply_error(rs, iq, a, XERR_NOT_ACCEPTABLE,
+		iq_error(rs, iq, a, XERR_NOT_ACCEPTABLE,
 		    "name too long");
 		return;
 	}
@@ -342,22 +345,18 @@ roster_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		free(it.groups[--it.ngroups]);
 	if ((err = roster_take_groups(&it, item, a, &why)) != XERR_COUNT) {
 		roster_item_clear(&it);
-		roster_reply_error(rs, iq, a, err, why);
+		iq_error(rs, iq, a, err, why);
 		return;
 	}
 	it.hidden = false;
 	if (store_roster_put(router.store, rs->tnode, rs->tdomain, &it,
 	    &ver) == -1) {
 		roster_item_clear(&it);
-		roster_reply_error(rs, iq, a, errno == ENOSPC ?
+		iq_error(rs, iq, a, errno == ENOSPC ?
 		    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
-	it.ver = ver;
-	iq_make_result(iq, a);
-	deliver_tree(rs->sender, iq);
-	roster_push(rs->sender->user, &it, false);
-	roster_item_clear(&it);
+	roster_set_done(rs, iq, a, &it, ver, false);
 }
 
 const struct iq_handler roster_handler = {

@@ -11,14 +11,6 @@
 #define NS_VCARD	"vcard-temp"
 
 static void
-vcard_fail(struct rstanza *rs, struct xnode *iq, struct arena *a,
-    enum stanza_err err, const char *text)
-{
-	stanza_make_error(a, iq, err, text);
-	deliver_tree(rs->sender, iq);
-}
-
-static void
 vcard_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
 	struct xnode	*card = NULL;
@@ -26,7 +18,7 @@ vcard_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	size_t		 len;
 
 	if (rs->tnode == NULL) {
-		vcard_fail(rs, iq, a, XERR_SERVICE_UNAVAILABLE, NULL);
+		iq_error(rs, iq, a, XERR_SERVICE_UNAVAILABLE, NULL);
 		return;
 	}
 	if (store_doc_get(router.store, DOC_VCARD, rs->tnode, rs->tdomain,
@@ -34,11 +26,11 @@ vcard_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		card = doc_parse(a, val, len);
 		free(val);
 		if (card == NULL) {
-			vcard_fail(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
+			iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 			return;
 		}
 	} else if (errno != ENOENT) {
-		vcard_fail(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
+		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
 	iq_make_result(iq, a);
@@ -59,7 +51,7 @@ vcard_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 
 	/* XEP-0054 3.2: another user's vCard: forbidden (or not-allowed) */
 	if (!iq_own_account(rs)) {
-		vcard_fail(rs, iq, a, XERR_FORBIDDEN, NULL);
+		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
 		return;
 	}
 	/*
@@ -71,7 +63,7 @@ vcard_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	buf_init(&b, router.conf.vcard_max_size);
 	if (xnode_write(&b, card, "") == -1) {
 		buf_clear(&b);
-		vcard_fail(rs, iq, a, XERR_NOT_ACCEPTABLE,
+		iq_error(rs, iq, a, XERR_NOT_ACCEPTABLE,
 		    arena_printf(a, "vCard larger than %zu bytes",
 		    router.conf.vcard_max_size));
 		return;
@@ -86,7 +78,7 @@ vcard_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	err = errno;
 	buf_clear(&b);
 	if (rc == -1 && err != ENOENT) {
-		vcard_fail(rs, iq, a, err == ENOSPC ?
+		iq_error(rs, iq, a, err == ENOSPC ?
 		    XERR_RESOURCE_CONSTRAINT : XERR_INTERNAL_SERVER_ERROR,
 		    NULL);
 		return;

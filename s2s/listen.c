@@ -85,16 +85,9 @@ static struct xstream_preauth	listen_preauth_policy;
 const struct xstream_preauth *
 listen_preauth(void)
 {
-	struct xstream_preauth	*pa = &listen_preauth_policy;
-
-	if (pa->allowed == NULL) {
-		pa->allowed = listen_preauth_names;
-		pa->refuse = SERR_NOT_AUTHORIZED;
-		pa->max_stanza = s2s.conf.s2s_max_stanza_preauth;
-		pa->budget = s2s.conf.preauth_stream_memory;
-		xstream_preauth_total(s2s.conf.preauth_memory_max);
-	}
-	return pa;
+	return xstream_preauth_policy(&listen_preauth_policy,
+	    listen_preauth_names, s2s.conf.s2s_max_stanza_preauth,
+	    s2s.conf.preauth_stream_memory, s2s.conf.preauth_memory_max);
 }
 
 static void
@@ -103,55 +96,17 @@ listen_take(int fd, void *arg)
 	in_accept(arg, fd);
 }
 
-static void
-listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct listener	*lst = container_of(w, struct listener, io);
-
-	(void)loop;
-	(void)revents;
-	accept_batch(&backoff, lst->fd, lst->cl->addr, lst->cl->port,
-	    listen_take, lst);
-}
-
 int
 listen_open(void)
 {
-	const struct conf_listen	*cl;
-	struct listener			*lst;
-	size_t				 i;
-	int				 fd;
-
 	accept_backoff_init(&backoff, s2s.loop, listen_pause);
-	for (i = 0; i < s2s.conf.nlistens; i++) {
-		cl = &s2s.conf.listens[i];
-		if (cl->kind != LISTEN_S2S && cl->kind != LISTEN_S2S_TLS)
-			continue;
-		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
-		    cl->salen, false)) == -1) {
-			log_warn("%s:%d: listen on %s port %u",
-			    s2s.conf.path, cl->line, cl->addr, cl->port);
-			return -1;
-		}
-		lst = xcalloc(1, sizeof(*lst));
-		lst->cl = cl;
-		lst->fd = fd;
-		/* accepting starts once the router link is up */
-		ev_io_init(&lst->io, listen_accept_cb, fd, EV_READ);
-		lst->next = s2s.listeners;
-		s2s.listeners = lst;
-	}
-	return 0;
+	/* accepting starts once the router link is up */
+	return listeners_open(&s2s.listeners, &backoff, &s2s.conf, LISTEN_S2S,
+	    LISTEN_S2S_TLS, false, listen_take);
 }
 
 void
 listen_pause(bool pause)
 {
-	struct listener	*lst;
-
-	for (lst = s2s.listeners; lst != NULL; lst = lst->next)
-		if (pause)
-			ev_io_stop(s2s.loop, &lst->io);
-		else
-			ev_io_start(s2s.loop, &lst->io);
+	listeners_pause(s2s.listeners, s2s.loop, pause);
 }

@@ -18,6 +18,7 @@
 #include <ev.h>
 #include <gnutls/gnutls.h>
 
+#include "../common/accept.h"
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/link.h"
@@ -133,13 +134,6 @@ struct out {
 	struct ctimer		 timer;		/* set-up deadline */
 	struct verify		*verifies;	/* to send once the stream is
 						   open */
-};
-
-struct listener {
-	const struct conf_listen *cl;
-	int			 fd;
-	ev_io			 io;
-	struct listener		*next;
 };
 
 struct s2s {

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../common/addr.h"
+#include "unit.h"
 
 static bool
 pub(const char *s)
@@ -29,19 +30,22 @@ pub(const char *s)
 	return addr_public((struct sockaddr *)&ss);
 }
 
-/* every address of list is (or is not) public */
+/* what holds (or does not) for every string of list */
 static void
-check_all(const char *const *list, size_t n, bool public)
+check_all(const char *const *list, size_t n, bool (*is)(const char *),
+    bool want, const char *what)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++)
-		if (pub(list[i]) != public)
-			fail_msg("%s is%s public", list[i], public ? "" : " not");
+		if (is(list[i]) != want)
+			fail_msg("%s is%s %s", list[i], want ? "" : " not",
+			    what);
 }
 
-#define CHECK_ALL(list, public) \
-	check_all((list), sizeof(list) / sizeof((list)[0]), (public))
+#define CHECK_ALL(list, is, want, what) \
+	check_all((list), sizeof(list) / sizeof((list)[0]), (is), (want), \
+	    (what))
 
 static void
 test_ipv4(void **state)
@@ -58,8 +62,8 @@ test_ipv4(void **state)
 	    "223.255.255.255", "9.255.255.255", "11.0.0.0" };
 
 	(void)state;
-	CHECK_ALL(refused, false);
-	CHECK_ALL(public, true);
+	CHECK_ALL(refused, pub, false, "public");
+	CHECK_ALL(public, pub, true, "public");
 }
 
 static void
@@ -76,38 +80,28 @@ test_ipv6(void **state)
 	    "2002:808:808::1", "2600::1", "fbff::1", "2001:db9::1" };
 
 	(void)state;
-	CHECK_ALL(refused, false);
-	CHECK_ALL(public, true);
+	CHECK_ALL(refused, pub, false, "public");
+	CHECK_ALL(public, pub, true, "public");
 }
 
 /* RFC 7622 3.2: an IPv6 domainpart is bracketed */
 static void
 test_domain_literals(void **state)
 {
-	(void)state;
-	assert_true(addr_domain_refused("127.0.0.1"));
-	assert_true(addr_domain_refused("10.0.0.5"));
-	assert_true(addr_domain_refused("[::1]"));
-	assert_true(addr_domain_refused("[::ffff:192.168.0.1]"));
-	assert_true(addr_domain_refused("[fe80::1]"));
-	assert_false(addr_domain_refused("8.8.8.8"));
-	assert_false(addr_domain_refused("[2001:4860:4860::8888]"));
+	static const char *const refused[] = { "127.0.0.1", "10.0.0.5",
+	    "[::1]", "[::ffff:192.168.0.1]", "[fe80::1]" };
 	/* names are checked once resolved, not here */
-	assert_false(addr_domain_refused("localhost"));
-	assert_false(addr_domain_refused("example.org"));
-	assert_false(addr_domain_refused("::1"));
-	assert_false(addr_domain_refused("[]"));
-	assert_false(addr_domain_refused("[not-an-address]"));
+	static const char *const allowed[] = { "8.8.8.8",
+	    "[2001:4860:4860::8888]", "localhost", "example.org", "::1", "[]",
+	    "[not-an-address]" };
+
+	(void)state;
+	CHECK_ALL(refused, addr_domain_refused, true, "refused");
+	CHECK_ALL(allowed, addr_domain_refused, false, "refused");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_domain_literals),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_ipv4),
+	cmocka_unit_test(test_ipv6),
+	cmocka_unit_test(test_domain_literals),
+)

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../common/arena.h"
+#include "unit.h"
 
 static void
 test_arena_alignment_and_strings(void **state)
@@ -54,13 +55,7 @@ test_arena_large_and_reset(void **state)
 	arena_free(&a);		/* idempotent */
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arena_alignment_and_strings),
-		cmocka_unit_test(test_arena_large_and_reset),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_arena_alignment_and_strings),
+	cmocka_unit_test(test_arena_large_and_reset),
+)

@@ -12,6 +12,7 @@
 
 #include "../../common/base64.h"
 #include "../../common/buf.h"
+#include "unit.h"
 
 static const struct {
 	const char	*plain;
@@ -180,18 +181,12 @@ test_base64_respects_cap(void **state)
 	buf_clear(&b);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base64_encode_rfc4648),
-		cmocka_unit_test(test_base64_decode_rfc4648),
-		cmocka_unit_test(test_base64_roundtrip_all_bytes),
-		cmocka_unit_test(test_base64_equals_alone_is_empty),
-		cmocka_unit_test(test_base64_decode_rejects),
-		cmocka_unit_test(test_base64_appends_to_existing),
-		cmocka_unit_test(test_base64_respects_cap),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_base64_encode_rfc4648),
+	cmocka_unit_test(test_base64_decode_rfc4648),
+	cmocka_unit_test(test_base64_roundtrip_all_bytes),
+	cmocka_unit_test(test_base64_equals_alone_is_empty),
+	cmocka_unit_test(test_base64_decode_rejects),
+	cmocka_unit_test(test_base64_appends_to_existing),
+	cmocka_unit_test(test_base64_respects_cap),
+)

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../common/buf.h"
+#include "unit.h"
 
 static void
 test_buf_append_and_consume(void **state)
@@ -87,15 +88,9 @@ test_buf_reserve_commit(void **state)
 	buf_clear(&b);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_append_and_consume),
-		cmocka_unit_test(test_buf_cap_is_hard),
-		cmocka_unit_test(test_buf_steady_state_stays_small),
-		cmocka_unit_test(test_buf_reserve_commit),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_buf_append_and_consume),
+	cmocka_unit_test(test_buf_cap_is_hard),
+	cmocka_unit_test(test_buf_steady_state_stays_small),
+	cmocka_unit_test(test_buf_reserve_commit),
+)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "scn_c2s.h"
+#include "unit.h"
 
 /* RFC 6120 4.6.1 and the negotiation-timeout option: at the deadline */
 static void
@@ -165,16 +166,6 @@ drained(struct link *l, void *ctx)
 	stream_resume_all();
 }
 
-static int
-no_frame(struct link *l, const struct link_hdr *h, const char *p, void *ctx)
-{
-	(void)l;
-	(void)h;
-	(void)p;
-	(void)ctx;
-	return 0;
-}
-
 static void
 no_close(struct link *l, const char *why, void *ctx)
 {
@@ -200,7 +191,7 @@ test_congested_uplink_pauses_until_it_drains(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	c2s.up = link_new(ev_default_loop(0), sv[0], "router", 1024,
-	    no_frame, no_close, NULL);
+	    unit_no_frame, no_close, NULL);
 	c2s.up->on_drain = drained;
 	memset(junk, 'x', sizeof(junk));
 	/* above the high-water mark (a quarter of the cap) */
@@ -438,26 +429,20 @@ test_sasl_aborts_count_towards_the_limit(void **state)
 	scn_c2s_teardown();
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_negotiation_timeout_fires_at_the_deadline),
-		cmocka_unit_test(
-		    test_negotiation_timeout_counts_from_the_connection),
-		cmocka_unit_test(test_client_close_frees_the_stream),
-		cmocka_unit_test(test_unknown_host_gets_host_unknown),
-		cmocka_unit_test(test_idle_timeout_counts_from_the_last_read),
-		cmocka_unit_test(test_stanza_rate_holds_and_releases_in_order),
-		cmocka_unit_test(test_congested_uplink_pauses_until_it_drains),
-		cmocka_unit_test(test_sasl_wrong_password_then_retry),
-		cmocka_unit_test(test_sasl_unknown_account_is_not_authorized),
-		cmocka_unit_test(test_sasl_retry_limit_closes_the_stream),
-		cmocka_unit_test(test_auth_fail_max_throttles_the_address),
-		cmocka_unit_test(test_sasl_abort_during_the_lookup),
-		cmocka_unit_test(test_sasl_aborts_count_towards_the_limit),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(
+	    test_negotiation_timeout_fires_at_the_deadline),
+	cmocka_unit_test(
+	    test_negotiation_timeout_counts_from_the_connection),
+	cmocka_unit_test(test_client_close_frees_the_stream),
+	cmocka_unit_test(test_unknown_host_gets_host_unknown),
+	cmocka_unit_test(test_idle_timeout_counts_from_the_last_read),
+	cmocka_unit_test(test_stanza_rate_holds_and_releases_in_order),
+	cmocka_unit_test(test_congested_uplink_pauses_until_it_drains),
+	cmocka_unit_test(test_sasl_wrong_password_then_retry),
+	cmocka_unit_test(test_sasl_unknown_account_is_not_authorized),
+	cmocka_unit_test(test_sasl_retry_limit_closes_the_stream),
+	cmocka_unit_test(test_auth_fail_max_throttles_the_address),
+	cmocka_unit_test(test_sasl_abort_during_the_lookup),
+	cmocka_unit_test(test_sasl_aborts_count_towards_the_limit),
+)

@@ -20,6 +20,7 @@
 #include "../../common/util.h"
 #include "../../s2s/certid.h"
 #include "test_certid_pem.h"
+#include "unit.h"
 
 static void
 test_certid_dns_exact(void **state)
@@ -377,21 +378,15 @@ test_certid_session_incoming(void **state)
 	tls_pair_close(&p);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_certid_dns_exact),
-		cmocka_unit_test(test_certid_dns_wildcard),
-		cmocka_unit_test(test_certid_cert_dns_id),
-		cmocka_unit_test(test_certid_cert_xmpp_addr),
-		cmocka_unit_test(test_certid_cert_srv_id),
-		cmocka_unit_test(test_certid_cert_cn),
-		cmocka_unit_test(test_certid_result_names),
-		cmocka_unit_test(test_certid_session_outgoing),
-		cmocka_unit_test(test_certid_session_untrusted),
-		cmocka_unit_test(test_certid_session_incoming),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_certid_dns_exact),
+	cmocka_unit_test(test_certid_dns_wildcard),
+	cmocka_unit_test(test_certid_cert_dns_id),
+	cmocka_unit_test(test_certid_cert_xmpp_addr),
+	cmocka_unit_test(test_certid_cert_srv_id),
+	cmocka_unit_test(test_certid_cert_cn),
+	cmocka_unit_test(test_certid_result_names),
+	cmocka_unit_test(test_certid_session_outgoing),
+	cmocka_unit_test(test_certid_session_untrusted),
+	cmocka_unit_test(test_certid_session_incoming),
+)

@@ -10,6 +10,7 @@
 
 #include "../../common/clock.h"
 #include "../../common/util.h"
+#include "unit.h"
 
 struct rec {
 	int	order[8];
@@ -101,13 +102,7 @@ test_clock_rearmed_in_callback(void **state)
 	assert_false(ctimer_active(t));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clock_fires_in_order_at_their_time),
-		cmocka_unit_test(test_clock_rearmed_in_callback),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_clock_fires_in_order_at_their_time),
+	cmocka_unit_test(test_clock_rearmed_in_callback),
+)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "../../common/credwire.h"
+#include "unit.h"
 
 static void
 creds_fill(struct scram_creds *c)
@@ -201,17 +202,11 @@ test_link_put_matches_encode(void **state)
 	close(sv[1]);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest	tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_encode_too_small),
-		cmocka_unit_test(test_short_and_trailing),
-		cmocka_unit_test(test_bad_fields),
-		cmocka_unit_test(test_salt_too_long),
-		cmocka_unit_test(test_link_put_matches_encode),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_roundtrip),
+	cmocka_unit_test(test_encode_too_small),
+	cmocka_unit_test(test_short_and_trailing),
+	cmocka_unit_test(test_bad_fields),
+	cmocka_unit_test(test_salt_too_long),
+	cmocka_unit_test(test_link_put_matches_encode),
+)

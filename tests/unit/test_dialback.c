@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../../s2s/dialback.h"
+#include "unit.h"
 
 /* XEP-0185 3: the key both steps 3 and 8 arrive at */
 #define XEP0185_KEY \
@@ -120,14 +121,8 @@ test_dialback_key_equal(void **state)
 	    XEP0185_KEY));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dialback_vectors),
-		cmocka_unit_test(test_dialback_inputs_change_key),
-		cmocka_unit_test(test_dialback_key_equal),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_dialback_vectors),
+	cmocka_unit_test(test_dialback_inputs_change_key),
+	cmocka_unit_test(test_dialback_key_equal),
+)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../../router/fanout.h"
+#include "unit.h"
 
 struct seen {
 	uint64_t	next;		/* the id expected next */
@@ -82,14 +83,8 @@ test_fanout_head_too_large(void **state)
 	assert_int_equal(fanout_head_len(3, 5, 7), 4 + 4 + 3 + 4 + 5 + 4 + 7);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest	tests[] = {
-		cmocka_unit_test(test_fanout_one_frame_when_it_fits),
-		cmocka_unit_test(test_fanout_split_at_the_limit),
-		cmocka_unit_test(test_fanout_head_too_large),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_fanout_one_frame_when_it_fits),
+	cmocka_unit_test(test_fanout_split_at_the_limit),
+	cmocka_unit_test(test_fanout_head_too_large),
+)

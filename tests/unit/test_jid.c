@@ -16,6 +16,7 @@
 
 #include "../../common/jid.h"
 #include "../../common/util.h"
+#include "unit.h"
 
 /* expects s to parse into the given parts (NULL: absent) */
 static void
@@ -624,31 +625,25 @@ test_jid_single_part_helpers(void **state)
 	free(s);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest	tests[] = {
-		cmocka_unit_test(test_jid_split_forms),
-		cmocka_unit_test(test_jid_split_rules),
-		cmocka_unit_test(test_jid_empty_parts),
-		cmocka_unit_test(test_jid_case_folding),
-		cmocka_unit_test(test_jid_compatibility_mapping),
-		cmocka_unit_test(test_jid_prohibited_node),
-		cmocka_unit_test(test_jid_prohibited_resource),
-		cmocka_unit_test(test_jid_bidi),
-		cmocka_unit_test(test_jid_part_lengths),
-		cmocka_unit_test(test_jid_domain_length),
-		cmocka_unit_test(test_jid_labels),
-		cmocka_unit_test(test_jid_trailing_dot),
-		cmocka_unit_test(test_jid_ip_literals),
-		cmocka_unit_test(test_jid_invalid_utf8),
-		cmocka_unit_test(test_jid_failure_leaves_cleared),
-		cmocka_unit_test(test_jid_full_bare_format),
-		cmocka_unit_test(test_jid_longest),
-		cmocka_unit_test(test_jid_idempotent),
-		cmocka_unit_test(test_jid_ascii_matches_libidn),
-		cmocka_unit_test(test_jid_single_part_helpers),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_jid_split_forms),
+	cmocka_unit_test(test_jid_split_rules),
+	cmocka_unit_test(test_jid_empty_parts),
+	cmocka_unit_test(test_jid_case_folding),
+	cmocka_unit_test(test_jid_compatibility_mapping),
+	cmocka_unit_test(test_jid_prohibited_node),
+	cmocka_unit_test(test_jid_prohibited_resource),
+	cmocka_unit_test(test_jid_bidi),
+	cmocka_unit_test(test_jid_part_lengths),
+	cmocka_unit_test(test_jid_domain_length),
+	cmocka_unit_test(test_jid_labels),
+	cmocka_unit_test(test_jid_trailing_dot),
+	cmocka_unit_test(test_jid_ip_literals),
+	cmocka_unit_test(test_jid_invalid_utf8),
+	cmocka_unit_test(test_jid_failure_leaves_cleared),
+	cmocka_unit_test(test_jid_full_bare_format),
+	cmocka_unit_test(test_jid_longest),
+	cmocka_unit_test(test_jid_idempotent),
+	cmocka_unit_test(test_jid_ascii_matches_libidn),
+	cmocka_unit_test(test_jid_single_part_helpers),
+)

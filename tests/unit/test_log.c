@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../../common/log.h"
+#include "unit.h"
 
 static const char *
 redact(struct log_redact *r, const char *s)
@@ -70,13 +71,7 @@ test_redact_split_over_reads(void **state)
 	    "<message><body>visible</body></message>");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_redact_whole_elements),
-		cmocka_unit_test(test_redact_split_over_reads),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_redact_whole_elements),
+	cmocka_unit_test(test_redact_split_over_reads),
+)

@@ -15,6 +15,7 @@
 
 #include "../../common/map.h"
 #include "../../common/util.h"
+#include "unit.h"
 
 #define NKEYS	5000
 
@@ -380,20 +381,14 @@ test_map_seed_per_map(void **state)
 	assert_true(differ);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest	tests[] = {
-		cmocka_unit_test(test_map_empty),
-		cmocka_unit_test(test_map_insert_replace_delete),
-		cmocka_unit_test(test_map_random_against_model),
-		cmocka_unit_test(test_map_binary_keys),
-		cmocka_unit_test(test_map_key_copied),
-		cmocka_unit_test(test_map_u64_keys),
-		cmocka_unit_test(test_map_foreach),
-		cmocka_unit_test(test_map_free_val),
-		cmocka_unit_test(test_map_seed_per_map),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_map_empty),
+	cmocka_unit_test(test_map_insert_replace_delete),
+	cmocka_unit_test(test_map_random_against_model),
+	cmocka_unit_test(test_map_binary_keys),
+	cmocka_unit_test(test_map_key_copied),
+	cmocka_unit_test(test_map_u64_keys),
+	cmocka_unit_test(test_map_foreach),
+	cmocka_unit_test(test_map_free_val),
+	cmocka_unit_test(test_map_seed_per_map),
+)

@@ -19,19 +19,10 @@
 #include "../../common/clock.h"
 #include "../../common/link.h"
 #include "../../common/rlink.h"
+#include "unit.h"
 
 static int		 ups, losts;
 static struct link	*uplink;
-
-static int
-on_frame(struct link *l, const struct link_hdr *h, const char *p, void *ctx)
-{
-	(void)l;
-	(void)h;
-	(void)p;
-	(void)ctx;
-	return 0;
-}
 
 static void
 on_up(struct rlink *rl, struct link *l)
@@ -87,7 +78,7 @@ test_rlink_retries_on_the_clock(void **state)
 	rl.rundir = dir;
 	rl.queue_max = 1 << 20;
 	rl.role = LINK_ROLE_S2S;
-	rl.on_frame = on_frame;
+	rl.on_frame = unit_no_frame;
 	rl.on_up = on_up;
 	rl.on_lost = on_lost;
 	rl.on_drain = on_drain;
@@ -122,12 +113,6 @@ test_rlink_retries_on_the_clock(void **state)
 	rmdir(dir);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rlink_retries_on_the_clock),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_rlink_retries_on_the_clock),
+)

@@ -12,6 +12,7 @@
 
 #include "../../common/map.h"
 #include "scn_s2s.h"
+#include "unit.h"
 
 #define PAIR		SCN_HOST " remote.test"
 #define MSG		"<message xmlns='jabber:client' " \
@@ -759,39 +760,33 @@ test_private_ipv6_not_dialled(void **state)
 	scn_s2s_teardown();
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_connect_timeout_bounces_the_queue),
-		cmocka_unit_test(test_dialback_valid_sends_the_queue),
-		cmocka_unit_test(test_connect_refused_bounces_at_once),
-		cmocka_unit_test(test_external_refused_then_dialback),
-		cmocka_unit_test(test_srv_failover_to_the_next_target),
-		cmocka_unit_test(test_incoming_db_verify),
-		cmocka_unit_test(test_incoming_negotiation_timeout),
-		cmocka_unit_test(test_incoming_stanza_before_auth),
-		cmocka_unit_test(test_dialback_invalid_bounces_the_queue),
-		cmocka_unit_test(
-		    test_dialback_result_timeout_bounces_the_queue),
-		cmocka_unit_test(
-		    test_dialback_verify_invalid_refuses_the_peer),
-		cmocka_unit_test(test_dialback_verify_timeout),
-		cmocka_unit_test(test_private_address_not_dialled),
-		cmocka_unit_test(test_loopback_srv_target_skipped),
-		cmocka_unit_test(test_private_address_allowed),
-		cmocka_unit_test(test_ip_literal_domain_refused),
-		cmocka_unit_test(test_dialback_pending_cap),
-		cmocka_unit_test(test_dialback_rate),
-		cmocka_unit_test(test_db_verify_rate),
-		cmocka_unit_test(test_own_domain_in_header),
-		cmocka_unit_test(test_own_domain_in_db_result),
-		cmocka_unit_test(test_out_max),
-		cmocka_unit_test(test_require_valid_cert_outgoing),
-		cmocka_unit_test(test_require_valid_cert_per_domain),
-		cmocka_unit_test(test_require_valid_cert_incoming),
-		cmocka_unit_test(test_private_ipv6_not_dialled),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_connect_timeout_bounces_the_queue),
+	cmocka_unit_test(test_dialback_valid_sends_the_queue),
+	cmocka_unit_test(test_connect_refused_bounces_at_once),
+	cmocka_unit_test(test_external_refused_then_dialback),
+	cmocka_unit_test(test_srv_failover_to_the_next_target),
+	cmocka_unit_test(test_incoming_db_verify),
+	cmocka_unit_test(test_incoming_negotiation_timeout),
+	cmocka_unit_test(test_incoming_stanza_before_auth),
+	cmocka_unit_test(test_dialback_invalid_bounces_the_queue),
+	cmocka_unit_test(
+	    test_dialback_result_timeout_bounces_the_queue),
+	cmocka_unit_test(
+	    test_dialback_verify_invalid_refuses_the_peer),
+	cmocka_unit_test(test_dialback_verify_timeout),
+	cmocka_unit_test(test_private_address_not_dialled),
+	cmocka_unit_test(test_loopback_srv_target_skipped),
+	cmocka_unit_test(test_private_address_allowed),
+	cmocka_unit_test(test_ip_literal_domain_refused),
+	cmocka_unit_test(test_dialback_pending_cap),
+	cmocka_unit_test(test_dialback_rate),
+	cmocka_unit_test(test_db_verify_rate),
+	cmocka_unit_test(test_own_domain_in_header),
+	cmocka_unit_test(test_own_domain_in_db_result),
+	cmocka_unit_test(test_out_max),
+	cmocka_unit_test(test_require_valid_cert_outgoing),
+	cmocka_unit_test(test_require_valid_cert_per_domain),
+	cmocka_unit_test(test_require_valid_cert_incoming),
+	cmocka_unit_test(test_private_ipv6_not_dialled),
+)

@@ -14,6 +14,7 @@
 #include "../../common/base64.h"
 #include "../../common/buf.h"
 #include "../../common/scram.h"
+#include "unit.h"
 
 static void
 unhex(const char *hex, uint8_t *out, size_t len)
@@ -249,19 +250,13 @@ test_scram_creds_make_default_and_errors(void **state)
 	assert_int_equal(scram_creds_make(&cs, "x\xc8\xa1", 1), -1);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scram_hash_names),
-		cmocka_unit_test(test_scram_saslprep_rfc4013_examples),
-		cmocka_unit_test(test_scram_saslprep_rejects),
-		cmocka_unit_test(test_scram_hmac_and_hash_vectors),
-		cmocka_unit_test(test_scram_rfc_keys),
-		cmocka_unit_test(test_scram_salted_password_normalizes),
-		cmocka_unit_test(test_scram_creds_make),
-		cmocka_unit_test(test_scram_creds_make_default_and_errors),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_scram_hash_names),
+	cmocka_unit_test(test_scram_saslprep_rfc4013_examples),
+	cmocka_unit_test(test_scram_saslprep_rejects),
+	cmocka_unit_test(test_scram_hmac_and_hash_vectors),
+	cmocka_unit_test(test_scram_rfc_keys),
+	cmocka_unit_test(test_scram_salted_password_normalizes),
+	cmocka_unit_test(test_scram_creds_make),
+	cmocka_unit_test(test_scram_creds_make_default_and_errors),
+)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../../common/siphash.h"
+#include "unit.h"
 
 /* the paper's key: bytes 00..0f read as two little-endian words */
 static const struct siphash_key paper_key = {
@@ -78,14 +79,8 @@ test_siphash13_keyed(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_siphash24_paper_vector),
-		cmocka_unit_test(test_siphash24_short_vectors),
-		cmocka_unit_test(test_siphash13_keyed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_siphash24_paper_vector),
+	cmocka_unit_test(test_siphash24_short_vectors),
+	cmocka_unit_test(test_siphash13_keyed),
+)

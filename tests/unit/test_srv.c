@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../s2s/srv.h"
+#include "unit.h"
 
 #define RUNS	10000
 
@@ -395,21 +396,15 @@ test_srv_draws_are_unbiased(void **state)
 	srv_targets_free(v, 2);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_srv_priority_order),
-		cmocka_unit_test(test_srv_weight_distribution),
-		cmocka_unit_test(test_srv_weight_distribution_three),
-		cmocka_unit_test(test_srv_weight_zero_scripted),
-		cmocka_unit_test(test_srv_weight_zero_rare),
-		cmocka_unit_test(test_srv_weight_zero_only),
-		cmocka_unit_test(test_srv_root_target),
-		cmocka_unit_test(test_srv_direct_tls_first),
-		cmocka_unit_test(test_srv_duplicates),
-		cmocka_unit_test(test_srv_draws_are_unbiased),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_srv_priority_order),
+	cmocka_unit_test(test_srv_weight_distribution),
+	cmocka_unit_test(test_srv_weight_distribution_three),
+	cmocka_unit_test(test_srv_weight_zero_scripted),
+	cmocka_unit_test(test_srv_weight_zero_rare),
+	cmocka_unit_test(test_srv_weight_zero_only),
+	cmocka_unit_test(test_srv_root_target),
+	cmocka_unit_test(test_srv_direct_tls_first),
+	cmocka_unit_test(test_srv_duplicates),
+	cmocka_unit_test(test_srv_draws_are_unbiased),
+)

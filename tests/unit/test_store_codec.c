@@ -155,16 +155,10 @@ test_roster_strict(void **state)
 	assert_null(rec_roster_encode(&in, &len));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest	tests[] = {
-		cmocka_unit_test(test_ints_big_endian),
-		cmocka_unit_test(test_account_roundtrip),
-		cmocka_unit_test(test_account_strict),
-		cmocka_unit_test(test_roster_roundtrip),
-		cmocka_unit_test(test_roster_strict),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_ints_big_endian),
+	cmocka_unit_test(test_account_roundtrip),
+	cmocka_unit_test(test_account_strict),
+	cmocka_unit_test(test_roster_roundtrip),
+	cmocka_unit_test(test_roster_strict),
+)

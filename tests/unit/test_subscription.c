@@ -16,6 +16,7 @@
 
 #include "../../common/link.h"
 #include "../../router/subscription.h"
+#include "unit.h"
 
 /* the nine states of A.1 */
 enum st {
@@ -356,22 +357,16 @@ test_other_types(void **state)
 #define APPENDIX(name, i) \
 	{ name, test_table, NULL, NULL, (void *)&tables[i] }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		APPENDIX("A.2.1 outbound subscribe", 0),
-		APPENDIX("A.2.2 outbound subscribed", 1),
-		APPENDIX("A.2.3 outbound unsubscribe", 2),
-		APPENDIX("A.2.4 outbound unsubscribed", 3),
-		APPENDIX("A.3.1 inbound subscribe", 4),
-		APPENDIX("A.3.2 inbound subscribed", 5),
-		APPENDIX("A.3.3 inbound unsubscribe", 6),
-		APPENDIX("A.3.4 inbound unsubscribed", 7),
-		cmocka_unit_test(test_preapproval),
-		cmocka_unit_test(test_subscribe_unhides),
-		cmocka_unit_test(test_other_types),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	APPENDIX("A.2.1 outbound subscribe", 0),
+	APPENDIX("A.2.2 outbound subscribed", 1),
+	APPENDIX("A.2.3 outbound unsubscribe", 2),
+	APPENDIX("A.2.4 outbound unsubscribed", 3),
+	APPENDIX("A.3.1 inbound subscribe", 4),
+	APPENDIX("A.3.2 inbound subscribed", 5),
+	APPENDIX("A.3.3 inbound unsubscribe", 6),
+	APPENDIX("A.3.4 inbound unsubscribed", 7),
+	cmocka_unit_test(test_preapproval),
+	cmocka_unit_test(test_subscribe_unhides),
+	cmocka_unit_test(test_other_types),
+)

@@ -14,6 +14,7 @@
 
 #include "../../common/transport.h"
 #include "../../common/util.h"
+#include "unit.h"
 
 struct owner {
 	struct transport	 tp;
@@ -264,18 +265,12 @@ test_transport_framing(void **state)
 	free(o);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transport_echo_and_eof),
-		cmocka_unit_test(test_transport_pause_resume),
-		cmocka_unit_test(test_transport_output_cap),
-		cmocka_unit_test(test_transport_low_water),
-		cmocka_unit_test(test_transport_timeout_and_linger),
-		cmocka_unit_test(test_transport_connect_fails),
-		cmocka_unit_test(test_transport_framing),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_transport_echo_and_eof),
+	cmocka_unit_test(test_transport_pause_resume),
+	cmocka_unit_test(test_transport_output_cap),
+	cmocka_unit_test(test_transport_low_water),
+	cmocka_unit_test(test_transport_timeout_and_linger),
+	cmocka_unit_test(test_transport_connect_fails),
+	cmocka_unit_test(test_transport_framing),
+)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../../common/work.h"
+#include "unit.h"
 
 struct job {
 	pthread_t	 loop_thread;
@@ -202,15 +203,9 @@ test_work_queue_cap_and_shutdown(void **state)
 	ev_loop_destroy(loop);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest	tests[] = {
-		cmocka_unit_test(test_work_runs_and_returns_on_loop),
-		cmocka_unit_test(test_work_loop_serves_while_job_runs),
-		cmocka_unit_test(test_work_cancel_queued),
-		cmocka_unit_test(test_work_queue_cap_and_shutdown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_work_runs_and_returns_on_loop),
+	cmocka_unit_test(test_work_loop_serves_while_job_runs),
+	cmocka_unit_test(test_work_cancel_queued),
+	cmocka_unit_test(test_work_queue_cap_and_shutdown),
+)

@@ -14,6 +14,7 @@
 #include "../../common/buf.h"
 #include "../../common/xml.h"
 #include "../../common/xmpp.h"
+#include "unit.h"
 
 struct fix {
 	struct arena	a;
@@ -385,36 +386,30 @@ test_stanza_make_error_without_from(void **state)
 	    "xmpp-stanzas'>too &lt;big&gt;</text></error></message>");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_xmpp_names),
-		cmocka_unit_test_setup_teardown(test_write_simple_message,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_namespaces,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_prefixed_attributes,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_write_never_emits_own_declarations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_escaping,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attrs_set_replace_remove,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_children_and_text,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_copy_is_deep_and_independent, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_write_cap_leaves_buffer_unchanged, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_deep_tree_is_not_recursive, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stanza_make_error,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_stanza_make_error_without_from, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_xmpp_names),
+	cmocka_unit_test_setup_teardown(test_write_simple_message,
+	    setup, teardown),
+	cmocka_unit_test_setup_teardown(test_write_namespaces,
+	    setup, teardown),
+	cmocka_unit_test_setup_teardown(test_write_prefixed_attributes,
+	    setup, teardown),
+	cmocka_unit_test_setup_teardown(
+	    test_write_never_emits_own_declarations, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_escaping,
+	    setup, teardown),
+	cmocka_unit_test_setup_teardown(test_attrs_set_replace_remove,
+	    setup, teardown),
+	cmocka_unit_test_setup_teardown(test_children_and_text,
+	    setup, teardown),
+	cmocka_unit_test_setup_teardown(
+	    test_copy_is_deep_and_independent, setup, teardown),
+	cmocka_unit_test_setup_teardown(
+	    test_write_cap_leaves_buffer_unchanged, setup, teardown),
+	cmocka_unit_test_setup_teardown(
+	    test_deep_tree_is_not_recursive, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_stanza_make_error,
+	    setup, teardown),
+	cmocka_unit_test_setup_teardown(
+	    test_stanza_make_error_without_from, setup, teardown),
+)

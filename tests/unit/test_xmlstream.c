@@ -18,6 +18,7 @@
 #include "../../common/xml.h"
 #include "../../common/xmlstream.h"
 #include "../../common/xmpp.h"
+#include "unit.h"
 
 #define HDR	"<?xml version='1.0'?>" \
 		"<stream:stream xmlns='jabber:client' " \
@@ -1225,37 +1226,31 @@ test_preauth_total(void **state)
 	xstream_preauth_total(0);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_reported),
-		cmocka_unit_test(test_stanza_tree),
-		cmocka_unit_test(test_namespace_uris_are_shared),
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_chunking_gives_identical_results),
-		cmocka_unit_test(test_restricted_xml),
-		cmocka_unit_test(test_restricted_stops_before_callbacks),
-		cmocka_unit_test(test_deep_nesting),
-		cmocka_unit_test(test_attribute_limit),
-		cmocka_unit_test(test_stanza_size_limit),
-		cmocka_unit_test(test_long_tag_trickled),
-		cmocka_unit_test(test_many_small_stanzas_in_one_feed),
-		cmocka_unit_test(test_endless_tokens_fail_early),
-		cmocka_unit_test(test_whitespace_keepalives),
-		cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_utf8_split_across_feeds),
-		cmocka_unit_test(test_forbidden_characters),
-		cmocka_unit_test(test_encoding_declaration),
-		cmocka_unit_test(test_stop_discards_tail),
-		cmocka_unit_test(test_reset_from_callback),
-		cmocka_unit_test(test_reset_second_stream),
-		cmocka_unit_test(test_xparse_nested),
-		cmocka_unit_test(test_hibernate),
-		cmocka_unit_test(test_ns_table_resists_collisions),
-		cmocka_unit_test(test_preauth_limits),
-		cmocka_unit_test(test_preauth_total),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(
+	cmocka_unit_test(test_header_reported),
+	cmocka_unit_test(test_stanza_tree),
+	cmocka_unit_test(test_namespace_uris_are_shared),
+	cmocka_unit_test(test_roundtrip),
+	cmocka_unit_test(test_chunking_gives_identical_results),
+	cmocka_unit_test(test_restricted_xml),
+	cmocka_unit_test(test_restricted_stops_before_callbacks),
+	cmocka_unit_test(test_deep_nesting),
+	cmocka_unit_test(test_attribute_limit),
+	cmocka_unit_test(test_stanza_size_limit),
+	cmocka_unit_test(test_long_tag_trickled),
+	cmocka_unit_test(test_many_small_stanzas_in_one_feed),
+	cmocka_unit_test(test_endless_tokens_fail_early),
+	cmocka_unit_test(test_whitespace_keepalives),
+	cmocka_unit_test(test_invalid_utf8),
+	cmocka_unit_test(test_utf8_split_across_feeds),
+	cmocka_unit_test(test_forbidden_characters),
+	cmocka_unit_test(test_encoding_declaration),
+	cmocka_unit_test(test_stop_discards_tail),
+	cmocka_unit_test(test_reset_from_callback),
+	cmocka_unit_test(test_reset_second_stream),
+	cmocka_unit_test(test_xparse_nested),
+	cmocka_unit_test(test_hibernate),
+	cmocka_unit_test(test_ns_table_resists_collisions),
+	cmocka_unit_test(test_preauth_limits),
+	cmocka_unit_test(test_preauth_total),
+)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../common/link.h"
 #include "../../common/scram.h"
 
 /*
@@ -31,6 +32,31 @@ unit_creds(struct scram_creds *c, uint8_t seed)
 			c->h[h].server_key[i] = (uint8_t)(seed * 5 + i + h);
 		}
 	}
+}
+
+/* a link frame handler for a test that reads nothing from its link */
+static inline int
+unit_no_frame(struct link *l, const struct link_hdr *h, const char *p,
+    void *ctx)
+{
+	(void)l;
+	(void)h;
+	(void)p;
+	(void)ctx;
+	return 0;
+}
+
+/*
+ * The main of a test program whose group needs no setup or teardown: runs
+ * the cmocka tests listed, in order (the file includes <cmocka.h>).
+ */
+#define UNIT_MAIN(...)							\
+int									\
+main(void)								\
+{									\
+	const struct CMUnitTest	tests[] = { __VA_ARGS__ };		\
+									\
+	return cmocka_run_group_tests(tests, NULL, NULL);		\
 }
 
 #endif

@@ -68,13 +68,13 @@ PARLEYD_SRCS	+= parleyd/main.c
 
 ROUTER_SRCS	+= router/main.c
 ROUTER_SRCS	+= router/blocking.c
-ROUTER_SRCS	+= router/c2s.c
 ROUTER_SRCS	+= router/ctl.c
 ROUTER_SRCS	+= router/deliver.c
 ROUTER_SRCS	+= router/disco.c
 ROUTER_SRCS	+= router/doc.c
 ROUTER_SRCS	+= router/fanout.c
 ROUTER_SRCS	+= router/last.c
+ROUTER_SRCS	+= router/links.c
 ROUTER_SRCS	+= router/private.c
 ROUTER_SRCS	+= router/time.c
 ROUTER_SRCS	+= router/vcard.c
@@ -318,7 +318,7 @@ FUZZ_TARGETS	+= router
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
-FUZZ_OBJS_link_router := router/c2s.c router/ctl.c router/s2s.c \
+FUZZ_OBJS_link_router := router/links.c router/ctl.c router/s2s.c \
 		   router/register.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c

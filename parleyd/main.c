@@ -1,8 +1,8 @@
 /*
  * parleyd, the supervisor: checks the configuration, prepares the data and
- * run directories, starts the router and the c2s processes, restarts a child
- * that dies (with backoff) and stops them all on SIGTERM or SIGINT. It never
- * touches stanzas.
+ * run directories, starts the router, the s2s process and the c2s
+ * processes, restarts a child that dies (with backoff) and stops them all
+ * on SIGTERM or SIGINT. It never touches stanzas.
  */
 #include <sys/file.h>
 #include <sys/prctl.h>

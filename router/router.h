@@ -107,7 +107,7 @@ struct router {
 
 extern struct router	router;
 
-/* c2s.c: links to c2s processes and parleyctl */
+/* links.c: the process links (c2s, s2s) and parleyctl's */
 int	 rlink_listen(void);
 /*
  * Pauses or resumes reading the process links as their output allows;

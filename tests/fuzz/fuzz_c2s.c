@@ -202,7 +202,7 @@ router_frame(const struct link_hdr *h, const char *payload)
 	buf_init(&b, 0);
 	switch (h->type) {
 	case LINK_HELLO:
-		/* the router's answer, as router/c2s.c gives it */
+		/* the router's answer, as router/links.c gives it */
 		put_u32(&b, LINK_VERSION);
 		put_u32(&b, LINK_ROLE_ROUTER);
 		put_u32(&b, 0);

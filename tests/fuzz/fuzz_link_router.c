@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the router's end of the process links. router/c2s.c
+ * Fuzz target: the router's end of the process links. router/links.c
  * listens on its two Unix sockets in a libev loop as in parley-router; the
  * target connects as a c2s, the s2s or parleyctl and writes the input as
  * frames, in the chunks of the input's plan. common/link.c reassembles

@@ -3,7 +3,7 @@
  * subscriptions, offline storage, blocking, and the IQ handlers of
  * router/iq.c's table) behind the real link code, with the in-memory
  * store of tests/fuzz/fake_store.c. Each run connects as a c2s process
- * and as the s2s process to router/c2s.c's socket, binds three sessions
+ * and as the s2s process to router/links.c's socket, binds three sessions
  * of the accounts alice, bob and carol (dave has none), then turns the
  * input into the frames those processes would send: stanzas stamped and
  * normalised as c2s/stream.c does, stanzas from remote JIDs as the s2s

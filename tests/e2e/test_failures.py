@@ -23,6 +23,7 @@ from test_process import spread_sessions, wait_for
 from test_s2s import chat, pair, user
 
 
+@pytest.mark.kills("c2s")
 async def test_kill_c2s_contacts_see_unavailable(make_server, clients):
     """The sessions of a SIGKILLed c2s end as if they had sent unavailable
     presence: their contacts on the other c2s are told."""
@@ -59,6 +60,7 @@ async def test_kill_c2s_contacts_see_unavailable(make_server, clients):
     await exchange(s[0], s[1])
 
 
+@pytest.mark.kills("s2s")
 async def test_kill_s2s_restarted(make_server, tmp_path_factory, clients):
     """parleyd restarts a killed s2s process; it links to the router again
     and federation resumes without touching the other processes."""
@@ -88,6 +90,7 @@ async def test_kill_s2s_restarted(make_server, tmp_path_factory, clients):
     assert a.router_pid() == router_before
 
 
+@pytest.mark.kills("router")
 async def test_kill_router_under_load(make_server, clients):
     """Pairs exchange numbered messages; the router is SIGKILLed in the
     middle. Every receiver sees each number at most once and in order;
@@ -200,6 +203,7 @@ async def test_full_disk(make_server, tmp_path, clients):
         subprocess.run(["umount", "-l", data], capture_output=True)
 
 
+@pytest.mark.kills("c2s")
 async def test_bad_certificate_no_crash_loop(make_server, tmp_path_factory,
                                              clients):
     """A certificate that turns unreadable while the server runs: a c2s

@@ -10,6 +10,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from conftest import (DOMAIN, LOGIN_TIMEOUT, NS_DISCO_INFO, NS_PING, SLOW,
                       LoginFailed, stanza_error)
 from imhelp import (NS_DELAY, drain, fence, online, parse_stamp,
@@ -274,6 +276,7 @@ async def _login_retrying(srv, clients, user, deadline, **kw):
                          "restart; last attempt: %s" % last)
 
 
+@pytest.mark.kills("router")
 async def test_router_crash_keeps_acknowledged(make_server, clients):
     """DESIGN (storage): what the server accepted is committed before it
     answers. A sender stores messages for an offline account, each

@@ -9,6 +9,8 @@ import asyncio
 import os
 import signal
 
+import pytest
+
 from conftest import DOMAIN, SLOW, stanza_error, uniq
 from imhelp import (NS_CAPS, drain, grant, online, pkey, ptype,
                     send_message, settle, wait_presence)
@@ -156,6 +158,7 @@ async def test_unavailable_on_tcp_drop(server, clients):
                         timeout=10 * SLOW)
 
 
+@pytest.mark.kills("c2s")
 async def test_unavailable_when_c2s_killed(make_server, clients):
     """The c2s process carrying the user's session is killed (SIGKILL):
     the router ends its sessions (DESIGN: as if each sent unavailable), so

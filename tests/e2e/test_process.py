@@ -9,6 +9,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import (BIN, DOMAIN, LOGIN_TIMEOUT, NS_PING, SLOW, TCP_LISTEN,
                       LoginFailed, exchange, proc_alive, tcp_table)
 
@@ -62,6 +64,7 @@ async def test_sessions_on_both_workers(make_server, clients):
     assert r["type"] == "result", str(r)
 
 
+@pytest.mark.kills("c2s")
 async def test_kill_c2s_restarted(make_server, clients):
     srv = make_server(workers=2)
     by_pid = await spread_sessions(srv, clients)
@@ -122,6 +125,7 @@ async def login_retrying(srv, clients, user, deadline):
                          "restart; last attempt: %s" % last)
 
 
+@pytest.mark.kills("router")
 async def test_kill_router_restarted(make_server, clients):
     srv = make_server(workers=2)
     u1, u2 = srv.new_user(), srv.new_user()

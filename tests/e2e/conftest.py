@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from xmpptest import (NS_CLIENT, NS_DISCO_INFO, NS_PING,  # noqa: E402,F401
                       NS_STANZAS, SLOW, ClientsBase, add_event_loop,
                       exchange, new_event_loop, run_async_test,
-                      stanza_error, uniq, unexpected_deaths)
+                      stanza_error, uniq, unexpected_deaths, wait_for)
 import xmpptest  # noqa: E402
 
 BIN = os.path.abspath(os.environ.get("PARLEY_BIN", os.path.join(ROOT, "bin")))
@@ -655,6 +655,14 @@ def clients(event_loop):
     cl = Clients()
     yield cl
     event_loop.run_until_complete(asyncio.wait_for(cl.close(), 15))
+
+
+async def session_ended(server, full_jid):
+    """Until the router has ended the session (its log says so): a client
+    that saw its stream close cannot tell when the router knows."""
+    line = "router: session %s ended" % full_jid
+    await wait_for(lambda: line in server.log_text(), STANZA_TIMEOUT,
+                   "the router ended %s" % full_jid, every=0.02)
 
 
 async def assert_service_works(server, clients):

@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from conftest import DOMAIN, SLOW, stanza_error, uniq
+from conftest import DOMAIN, SLOW, session_ended, stanza_error, uniq
 from imhelp import (NS_CAPS, drain, grant, online, pkey, ptype,
                     send_message, settle, wait_presence)
 
@@ -129,9 +129,10 @@ async def test_unavailable_on_logout(server, clients):
     for c in (f, a2):
         p = await wait_presence(c, frm=a.boundjid.full, type_="unavailable")
         assert p["status"] == "bye", p
+    a_full = a.boundjid.full
     a.disconnect(wait=2)
     await a.wait_closed()
-    await asyncio.sleep(0.3)
+    await session_ended(server, a_full)
     gf, ga2 = await settle(f, a2)
     assert not gf.pres(frm=a.boundjid.full), (
         "second unavailable after the stream closed: " + gf.summary())

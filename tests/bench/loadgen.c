@@ -1307,10 +1307,11 @@ inflight_total(void)
 
 /*
  * After the measured phase nothing more is sent; what is still in flight
- * gets STALL_TIMEOUT to arrive. What has not arrived then is lost: every
- * message a session sent must have reached its peer, every presence update
- * each of the sender's contacts. Returns the number lost; more arrivals
- * than were sent are duplicates.
+ * gets STALL_TIMEOUT to arrive. A session still waiting then has
+ * stalled; what has not arrived is lost: every message a session sent
+ * must have reached its peer, every presence update each of the sender's
+ * contacts. Returns the number lost; more arrivals than were sent are
+ * duplicates.
  */
 static uint64_t
 drain_and_count_lost(void)
@@ -1325,6 +1326,10 @@ drain_and_count_lost(void)
 	for (i = 0; i < nconns; i++) {
 		if ((c = conns[i]) == NULL)
 			continue;
+		/* no progress within STALL_TIMEOUT (the smoke run's phases
+		 * are shorter than that: its stalls are caught here) */
+		if (c->st == S_READY && c->inflight > 0)
+			stalls++;
 		if (opt.scen == SC_MSG) {
 			p = peer_of(c);
 			if (p == NULL || p->got < c->seq)

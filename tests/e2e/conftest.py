@@ -24,8 +24,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 # the shared client harness; tests import these names from here
 from xmpptest import (NS_CLIENT, NS_DISCO_INFO, NS_PING,  # noqa: E402,F401
                       NS_STANZAS, SLOW, ClientsBase, add_event_loop,
-                      exchange, new_event_loop, run_async_test,
-                      stanza_error, uniq, unexpected_deaths, wait_for)
+                      element_error, exchange, new_event_loop,
+                      run_async_test, stanza_error, uniq, unexpected_deaths,
+                      wait_for)
 import xmpptest  # noqa: E402
 
 BIN = os.path.abspath(os.environ.get("PARLEY_BIN", os.path.join(ROOT, "bin")))
@@ -182,6 +183,7 @@ class Server:
         self.allowed = ALLOWED
         self.checked = 0        # log bytes already read for deaths
         self.kids = {}          # child pid -> kind, when last seen ready
+        self._reported = set()  # parleyd pids whose exit status was bad
         with open(self.conf, "w") as f:
             f.write("# written by tests/e2e/conftest.py\n")
             for k, v in self.opts.items():
@@ -290,6 +292,10 @@ class Server:
                                      "SIGTERM" % STOP_TIMEOUT)
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.proc.returncode != 0 and self.proc.pid not in self._reported:
+            self._reported.add(self.proc.pid)
+            self.problems.append("parleyd exited with status %s"
+                                 % self.proc.returncode)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and any(map(proc_alive, kids)):
             time.sleep(0.05)

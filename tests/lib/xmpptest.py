@@ -47,7 +47,13 @@ def uniq(prefix="u"):
 
 def stanza_error(stanza):
     """(type, condition) of a stanza's <error/>, or (None, None)."""
-    err = stanza.xml.find("{%s}error" % NS_CLIENT)
+    return element_error(stanza.xml)
+
+
+def element_error(el):
+    """(type, condition) of the <error/> in an ElementTree stanza, or
+    (None, None)."""
+    err = el.find("{%s}error" % NS_CLIENT)
     if err is None:
         return None, None
     for child in err:

@@ -109,6 +109,9 @@ def pool():
                     "tests/interop" % lab.NS, returncode=2)
     yield POOL
     POOL.close()
+    if POOL.problems:
+        pytest.fail("problems when the lab's servers stopped:\n"
+                    + "\n".join(POOL.problems), pytrace=False)
 
 
 def new_user(server, prefix="u", password=None):

@@ -177,7 +177,7 @@ async def test_negotiation_timeout(make_server, clients):
         await raw.send(HEADER)
         await raw.read_until(rb"</stream:features>")
         t0 = asyncio.get_running_loop().time()
-        await expect_stream_error(raw, "connection-timeout", timeout=10)
+        await expect_stream_error(raw, "connection-timeout", timeout=10 * SLOW)
         waited = asyncio.get_running_loop().time() - t0
         assert waited >= 1.0, "closed after only %.1fs" % waited
     finally:

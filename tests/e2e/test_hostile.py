@@ -79,7 +79,7 @@ async def test_stanza_rate_slows_without_dropping(make_server, clients):
     got = []
     while len(got) < n:
         m = await cb.next_message(what="message %d of the flood" % len(got),
-                                  timeout=15)
+                                  timeout=15 * SLOW)
         got.append(int(m["body"]))
     elapsed = time.monotonic() - t0
     assert got == list(range(n)), got
@@ -218,7 +218,7 @@ async def test_stanza_that_grows_when_serialised(make_server, clients):
     cc = await clients.login(srv, c, resource="c")
     ca.send_raw("<message to='%s' type='chat'><body><![CDATA[%s]]></body>"
                 "</message>" % (cb.boundjid.full, "<" * 290000))
-    await ca.wait_closed(timeout=10)
+    await ca.wait_closed(timeout=10 * SLOW)
     assert "policy-violation" in ca.stream_errors, ca.stream_errors
     await exchange(cb, cc)
     await exchange(cc, cb)

@@ -168,7 +168,7 @@ async def test_sigterm_stops_everything(make_server, clients):
     await wait_for(lambda: not any(map(proc_alive, kids)), 5,
                    "all children gone after SIGTERM")
     # the client saw its stream end (system-shutdown or a plain close)
-    await a.wait_closed(timeout=5)
+    await a.wait_closed(timeout=5 * SLOW)
     if a.stream_errors:
         assert a.stream_errors == ["system-shutdown"], a.stream_errors
 

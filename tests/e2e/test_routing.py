@@ -5,7 +5,7 @@ the sender's address stamped by the server, the server's own IQ handlers
 """
 import asyncio
 
-from conftest import (DOMAIN, NS_DISCO_INFO, NS_PING, exchange,
+from conftest import (DOMAIN, NS_DISCO_INFO, NS_PING, SLOW, exchange,
                       stanza_error, uniq)
 
 
@@ -299,7 +299,7 @@ async def test_idle_timeout_and_keepalive(make_server, clients):
     for _ in range(8):
         alive.send_raw(" ")
         await asyncio.sleep(0.5)
-    await silent.wait_closed(timeout=1)
+    await silent.wait_closed(timeout=1 * SLOW)
     if silent.stream_errors:
         assert silent.stream_errors == ["connection-timeout"], \
             silent.stream_errors

@@ -3,7 +3,6 @@ Authentication and binding (RFC 6120 6 and 7), with slixmpp as the client
 and raw streams where counting failures matters; account management with
 parleyctl while the server runs.
 """
-import asyncio
 
 import pytest
 

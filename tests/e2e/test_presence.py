@@ -5,7 +5,6 @@ session dies, the user's own resources, directed presence, negative
 priority, the choice of resources for messages to the bare JID, and
 entity capabilities (XEP-0115) carried through.
 """
-import asyncio
 import os
 import signal
 

@@ -5,6 +5,7 @@ while the others keep serving.
 """
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import time
@@ -61,6 +62,8 @@ async def test_kill_c2s_restarted(make_server, clients):
     by_pid = await spread_sessions(srv, clients)
     assert len(by_pid) == 2, "sessions on only one c2s: %s" % list(by_pid)
     victim, survivor = list(by_pid)
+    dead = by_pid[victim][0].boundjid.full
+    since = srv.log_size()
     os.kill(victim, signal.SIGKILL)
     # the victim's clients lose their connection
     await by_pid[victim][0].wait_closed(timeout=5 * SLOW)
@@ -77,18 +80,14 @@ async def test_kill_c2s_restarted(make_server, clients):
     assert not proc_alive(victim)
     assert len(srv.c2s_pids()) == 2, srv.c2s_pids()
     assert survivor in srv.c2s_pids()
-    # the router forgot the dead sessions: an IQ to one is not routed into
-    # the void but answered with an error (allow the router a moment)
-    dead = by_pid[victim][0].boundjid.full
-
-    async def dead_routes_nowhere():
-        r = await s[0].iq("<ping xmlns='%s'/>" % NS_PING, to=dead)
-        return r["type"] == "error"
-    deadline = time.monotonic() + 5 * SLOW
-    while not await dead_routes_nowhere():
-        assert time.monotonic() < deadline, \
-            "IQ to a session of the killed c2s still answered"
-        await asyncio.sleep(0.2)
+    # the router forgot the dead sessions once it saw the link drop: an IQ
+    # to one is not routed into the void but answered with an error
+    await wait_for(lambda: re.search(r"router: c2s\[\d+\] gone: \d+ "
+                                     r"sessions ended", srv.log_text(since)),
+                   5 * SLOW, "the router ended the killed c2s's sessions")
+    r = await s[0].iq("<ping xmlns='%s'/>" % NS_PING, to=dead)
+    assert r["type"] == "error", (
+        "IQ to a session of the killed c2s still answered: %s" % r)
     # new clients log in (some land on the new process) and reach the
     # surviving sessions
     await wait_for(lambda: srv.router_links() >= 2, 10 * SLOW,

@@ -30,10 +30,6 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-from xmpptest import unexpected_deaths  # noqa: E402
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 LAB_SCRIPT = os.path.join(ROOT, "scripts", "lab")
@@ -623,6 +619,9 @@ class Parley(Server):
             data = b""
         self.checked = since + len(data)
         text = data.decode("utf-8", "replace")
+        # here, not at the top: the command line needs no slixmpp
+        sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+        from xmpptest import unexpected_deaths
         return ["%s: %s" % (self, d) for d in unexpected_deaths(text)]
 
     def pre_start(self):

@@ -93,7 +93,9 @@ struct conn {
 	/* scenario */
 	uint32_t	 inflight;	/* messages or presence updates */
 	double		 last_progress;
-	uint32_t	 seq;
+	uint32_t	 seq;		/* messages or updates sent */
+	uint32_t	 got;		/* ... received, once each, from peers */
+	uint32_t	 peer_seq;	/* msg: the peer's last sequence number */
 };
 
 static struct {
@@ -131,6 +133,8 @@ static ev_timer			 phase_timer;
 static uint64_t	 started, ready, failed, closed_early, delivered, sent;
 static uint64_t	 errors_stanza, stalls, login_next, self_presence;
 static uint64_t	 login_stream_errors;	/* logins ended by a stream error */
+/* deliveries that must never happen: to the wrong session, or twice */
+static uint64_t	 misrouted, duplicates;
 static struct samples	 lat_login, lat_deliv;
 static bool	 measuring;
 static int	 phase;
@@ -1070,16 +1074,17 @@ msg_send(struct conn *c)
 		sent++;
 		if (opt.bare)
 			conn_printf(c, "<message to='%s%u@%s' type='chat' "
-			    "id='%u-%" PRIu64 "'><body>Hello, this is message "
-			    "%u of a benchmark run; nothing to see here."
-			    "</body></message>", opt.prefix, c->idx ^ 1u,
-			    opt.domain, c->idx, now_us(), c->seq);
+			    "id='%u-%" PRIu64 "-%u'><body>Hello, this is "
+			    "message %u of a benchmark run; nothing to see "
+			    "here.</body></message>", opt.prefix, c->idx ^ 1u,
+			    opt.domain, c->idx, now_us(), c->seq, c->seq);
 		else
 			conn_printf(c, "<message to='%s%u@%s/r%u' type='chat' "
-			    "id='%u-%" PRIu64 "'><body>Hello, this is message "
-			    "%u of a benchmark run; nothing to see here."
-			    "</body></message>", opt.prefix, c->idx ^ 1u,
-			    opt.domain, c->idx ^ 1u, c->idx, now_us(), c->seq);
+			    "id='%u-%" PRIu64 "-%u'><body>Hello, this is "
+			    "message %u of a benchmark run; nothing to see "
+			    "here.</body></message>", opt.prefix, c->idx ^ 1u,
+			    opt.domain, c->idx ^ 1u, c->idx, now_us(), c->seq,
+			    c->seq);
 	}
 	(void)p;
 }
@@ -1132,6 +1137,21 @@ scen_ready(struct conn *c)
 	}
 }
 
+/* from is one of user idx's full JIDs (or its bare JID) */
+static bool
+from_user(const char *from, unsigned idx)
+{
+	char	want[ATTR_MAX];
+	int	n;
+
+	n = snprintf(want, sizeof(want), "%s%u@%s", opt.prefix, idx,
+	    opt.domain);
+	if (n < 0 || (size_t)n >= sizeof(want) ||
+	    strncmp(from, want, (size_t)n) != 0)
+		return false;
+	return from[n] == '\0' || from[n] == '/';
+}
+
 static void
 scen_stanza(struct conn *c)
 {
@@ -1151,7 +1171,27 @@ scen_stanza(struct conn *c)
 		sender = (unsigned)strtoul(c->sid, &end, 10);
 		if (*end != '-')
 			return;
-		ts = strtoull(end + 1, NULL, 10);
+		ts = strtoull(end + 1, &end, 10);
+		if (*end != '-')
+			return;
+		seq = (unsigned)strtoul(end + 1, NULL, 10);
+		/* each session hears only its peer, in order, once each */
+		if (sender != (c->idx ^ 1u) || !from_user(c->sfrom, sender)) {
+			if (++misrouted <= 5)
+				fprintf(stderr, "loadgen: message %s from %s "
+				    "reached %s%u\n", c->sid, c->sfrom,
+				    opt.prefix, c->idx);
+			return;
+		}
+		if (seq <= c->peer_seq) {
+			if (++duplicates <= 5)
+				fprintf(stderr, "loadgen: message %s reached "
+				    "%s%u again\n", c->sid, opt.prefix,
+				    c->idx);
+			return;
+		}
+		c->peer_seq = seq;
+		c->got++;
 		delivered++;
 		if (measuring)
 			samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
@@ -1177,6 +1217,16 @@ scen_stanza(struct conn *c)
 			self_presence++;
 			return;
 		}
+		/* rosters are cliques: only a clique mate's updates come */
+		if (sender / clique_size() != c->idx / clique_size() ||
+		    !from_user(c->sfrom, sender)) {
+			if (++misrouted <= 5)
+				fprintf(stderr, "loadgen: presence of %u from "
+				    "%s reached %s%u\n", sender, c->sfrom,
+				    opt.prefix, c->idx);
+			return;
+		}
+		c->got++;
 		delivered++;
 		if (measuring)
 			samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
@@ -1241,6 +1291,63 @@ phase_cb(struct ev_loop *l, ev_timer *w, int revents)
 	}
 }
 
+static double	drain_until;
+
+static uint64_t
+inflight_total(void)
+{
+	uint64_t	n = 0;
+	uint32_t	i;
+
+	for (i = 0; i < nconns; i++)
+		if (conns[i] != NULL && conns[i]->st == S_READY)
+			n += conns[i]->inflight;
+	return n;
+}
+
+/*
+ * After the measured phase nothing more is sent; what is still in flight
+ * gets STALL_TIMEOUT to arrive. A session still waiting then has
+ * stalled; what has not arrived is lost: every message a session sent
+ * must have reached its peer, every presence update each of the sender's
+ * contacts. Returns the number lost; more arrivals than were sent are
+ * duplicates.
+ */
+static uint64_t
+drain_and_count_lost(void)
+{
+	uint64_t	 expect = 0, got = 0, lost = 0;
+	uint32_t	 i;
+	struct conn	*c, *p;
+
+	drain_until = now() + STALL_TIMEOUT;
+	phase = 5;
+	ev_run(loop, 0);
+	for (i = 0; i < nconns; i++) {
+		if ((c = conns[i]) == NULL)
+			continue;
+		/* no progress within STALL_TIMEOUT (the smoke run's phases
+		 * are shorter than that: its stalls are caught here) */
+		if (c->st == S_READY && c->inflight > 0)
+			stalls++;
+		if (opt.scen == SC_MSG) {
+			p = peer_of(c);
+			if (p == NULL || p->got < c->seq)
+				lost += c->seq - (p != NULL ? p->got : 0);
+		} else {
+			expect += (uint64_t)c->seq * opt.contacts;
+			got += c->got;
+		}
+	}
+	if (opt.scen != SC_MSG) {
+		if (got < expect)
+			lost = expect - got;
+		else
+			duplicates += got - expect;
+	}
+	return lost;
+}
+
 static void
 tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
@@ -1278,6 +1385,10 @@ tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 			conn_flush(c);
 			conn_events(c);
 		}
+	}
+	if (phase == 5 && (inflight_total() == 0 || t > drain_until)) {
+		ev_break(l, EVBREAK_ALL);
+		return;
 	}
 	login_more();
 	if (phase == 0 && ready + failed >= target_ready &&
@@ -1472,6 +1583,7 @@ run(void)
 	{
 		uint64_t	d = m_deliv1 - m_deliv0;
 		double		cpu = m_srv1.cpu - m_srv0.cpu;
+		uint64_t	lost = drain_and_count_lost();
 
 		emit("delivered", (double)d, "count");
 		emit("delivered_per_s", (double)d / wall, "1/s");
@@ -1489,10 +1601,15 @@ run(void)
 		emit("loadgen_cpu_share", (m_self1 - m_self0) / wall, "cores");
 		emit("stanza_errors", (double)errors_stanza, "count");
 		emit("stalls", (double)stalls, "count");
+		emit("lost", (double)lost, "count");
+		emit("misrouted", (double)misrouted, "count");
+		emit("duplicates", (double)duplicates, "count");
 		emit("sessions_lost", (double)closed_early, "count");
 		emit("server_rss_total_mb", m_srv1.rss / 1048576.0, "MiB");
 		close_all();
-		return d == 0 || errors_stanza > 0 || closed_early > 0 ? 1 : 0;
+		return d == 0 || errors_stanza > 0 || closed_early > 0 ||
+		    stalls > 0 || lost > 0 || misrouted > 0 ||
+		    duplicates > 0 ? 1 : 0;
 	}
 }
 

@@ -7,44 +7,44 @@ server makes a test fail, never hang.
 Run:  PARLEY_BIN=/abs/bin /usr/bin/python3 -m pytest -q tests/e2e
 """
 import asyncio
-import inspect
-import itertools
 import os
 import re
 import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
-import slixmpp
-from slixmpp.xmlstream.handler import Callback
-from slixmpp.xmlstream.matcher import MatchXPath
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+# the shared client harness; tests import these names from here
+from xmpptest import (NS_CLIENT, NS_DISCO_INFO, NS_PING,  # noqa: E402,F401
+                      NS_STANZAS, SLOW, ClientsBase, add_event_loop,
+                      element_error, exchange, new_event_loop,
+                      run_async_test, stanza_error, uniq, unexpected_deaths,
+                      wait_for)
+import xmpptest  # noqa: E402
+
 BIN = os.path.abspath(os.environ.get("PARLEY_BIN", os.path.join(ROOT, "bin")))
 DOMAIN = "localhost"
 
-# Deadlines (seconds). The sanitizer build is several times slower.
-SLOW = 3 if "asan" in BIN else 1
+# Deadlines (seconds), scaled for the sanitizer build (PARLEY_TIME_SCALE)
 READY_TIMEOUT = 10 * SLOW
 LOGIN_TIMEOUT = 10 * SLOW
 STANZA_TIMEOUT = 5 * SLOW
 TEST_TIMEOUT = 60 * SLOW
 STOP_TIMEOUT = 10
 
-NS_CLIENT = "jabber:client"
 NS_STREAM = "http://etherx.jabber.org/streams"
 NS_STREAMS_ERR = "urn:ietf:params:xml:ns:xmpp-streams"
-NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session"
-NS_PING = "urn:xmpp:ping"
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 
 HEADER = ("<stream:stream xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' "
@@ -53,14 +53,6 @@ HEADER = ("<stream:stream xmlns='jabber:client' "
 SANITIZER_RE = re.compile(
     r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
     r"AddressSanitizer:DEADLYSIGNAL")
-
-_ids = itertools.count(1)
-
-
-def uniq(prefix="u"):
-    """A name no other test in this run uses."""
-    return "%s%d%d" % (prefix, os.getpid() % 1000, next(_ids))
-
 
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -186,6 +178,12 @@ class Server:
         self._log = None
         self.problems = []      # found at stop: reported by the fixture
         self.users = []         # made by new_user()
+        # the kinds of child (c2s, router, s2s) the running test kills on
+        # purpose (@pytest.mark.kills); any other death fails the test
+        self.allowed = ALLOWED
+        self.checked = 0        # log bytes already read for deaths
+        self.kids = {}          # child pid -> kind, when last seen ready
+        self._reported = set()  # parleyd pids whose exit status was bad
         with open(self.conf, "w") as f:
             f.write("# written by tests/e2e/conftest.py\n")
             for k, v in self.opts.items():
@@ -252,6 +250,7 @@ class Server:
                         all(self.listening(p) for p in self.c2s_pids()) and
                         self.router_links() >= self.workers + 1):
                     self._probe()
+                    self.kids = self.kid_kinds()
                     return
                 last = "c2s=%s router=%s router links=%d" % (
                     self.c2s_pids(), self.router_pid(), self.router_links())
@@ -293,6 +292,10 @@ class Server:
                                      "SIGTERM" % STOP_TIMEOUT)
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.proc.returncode != 0 and self.proc.pid not in self._reported:
+            self._reported.add(self.proc.pid)
+            self.problems.append("parleyd exited with status %s"
+                                 % self.proc.returncode)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and any(map(proc_alive, kids)):
             time.sleep(0.05)
@@ -307,6 +310,7 @@ class Server:
         if self in RUNNING:
             RUNNING.remove(self)
         self._log.close()
+        self.problems += self.check_deaths()
         text = self.log_text()
         m = SANITIZER_RE.search(text)
         if m:
@@ -318,6 +322,30 @@ class Server:
 
     def children(self):
         return proc_children(self.proc.pid) if self.proc else []
+
+    def kid_kinds(self):
+        """{child pid: 'c2s', 'router' or 's2s'}."""
+        out = {}
+        for p in self.children():
+            argv0 = os.path.basename((proc_cmdline(p) or ["?"])[0])
+            out[p] = argv0.replace("parley-", "")
+        return out
+
+    def check_deaths(self):
+        """Children that died since the last call and were not killed on
+        purpose: parleyd logs every death (restarts, and the exit status
+        of each child at stop). Also every child seen at the start that
+        is gone now (a death not logged yet)."""
+        size = self.log_size()
+        text = self.log_text(self.checked, size)
+        self.checked = size
+        bad = unexpected_deaths(text, self.allowed)
+        if self.proc is not None and self.proc.poll() is None:
+            bad += ["%s pid=%d is gone" % (kind, pid)
+                    for pid, kind in self.kids.items()
+                    if kind not in self.allowed and not proc_alive(pid)]
+            self.kids = self.kid_kinds()    # each death is reported once
+        return bad
 
     def c2s_pids(self):
         return [p for p in self.children()
@@ -380,11 +408,12 @@ class Server:
         except OSError:
             return 0
 
-    def log_text(self, since=0):
+    def log_text(self, since=0, until=None):
         try:
             with open(self.log_path, "rb") as f:
                 f.seek(since)
-                return f.read().decode("utf-8", "replace")
+                data = f.read() if until is None else f.read(until - since)
+                return data.decode("utf-8", "replace")
         except OSError:
             return ""
 
@@ -407,6 +436,42 @@ class User:
 
 RUNNING = []        # servers alive now
 STARTED = []        # (server, start time) over the whole run
+ALLOWED = ()        # kinds of child the running test kills on purpose
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "kills(*kinds): the test kills or crashes Parley "
+        "children of these kinds (c2s, router, s2s) on purpose; deaths of "
+        "other kinds still fail it")
+
+
+@pytest.fixture(autouse=True)
+def no_crashes(request):
+    """Fails the test (at teardown) when a Parley child died during it:
+    a crash after the last assertion is restarted by parleyd and would
+    go unnoticed."""
+    global ALLOWED
+    m = request.node.get_closest_marker("kills")
+    ALLOWED = tuple(m.args) if m else ()
+    before = list(RUNNING)
+    started = len(STARTED)
+    between = []
+    for s in before:
+        between += ["%s: %s" % (s.name, p) for p in s.check_deaths()]
+        s.allowed = ALLOWED
+    if between:
+        pytest.fail("Parley processes died after the previous test:\n"
+                    + "\n".join(between), pytrace=False)
+    yield
+    problems = []
+    for s in before + [s for s in STARTED[started:] if s not in before]:
+        problems += ["%s: %s" % (s.name, p) for p in s.check_deaths()]
+        s.allowed = ()
+    ALLOWED = ()
+    if problems:
+        pytest.fail("Parley processes died during the test:\n"
+                    + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -531,184 +596,37 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def event_loop():
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield loop
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for t in pending:
-        t.cancel()
-    if pending:
-        loop.run_until_complete(
-            asyncio.wait(pending, timeout=5))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    asyncio.set_event_loop(None)
-    loop.close()
+    yield from new_event_loop()
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        fn = getattr(item, "obj", None)
-        if inspect.iscoroutinefunction(fn) and \
-                "event_loop" not in item.fixturenames:
-            item.fixturenames.insert(0, "event_loop")
+    add_event_loop(items)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
-    fn = pyfuncitem.obj
-    if not inspect.iscoroutinefunction(fn):
-        return None
-    loop = pyfuncitem.funcargs["event_loop"]
-    args = {a: pyfuncitem.funcargs[a]
-            for a in pyfuncitem._fixtureinfo.argnames}
-    try:
-        loop.run_until_complete(asyncio.wait_for(fn(**args), TEST_TIMEOUT))
-    except asyncio.TimeoutError:
-        raise AssertionError("test did not finish within %ss" % TEST_TIMEOUT)
-    return True
+    return run_async_test(pyfuncitem, TEST_TIMEOUT)
 
 
 # ---------------------------------------------------------------------------
-# slixmpp clients
+# slixmpp clients (tests/lib/xmpptest.py)
 
 class LoginFailed(AssertionError):
     pass
 
 
-class Client(slixmpp.ClientXMPP):
-    """A slixmpp client that records what it receives for the tests."""
+class Client(xmpptest.Client):
+    login_timeout = LOGIN_TIMEOUT
+    stanza_timeout = STANZA_TIMEOUT
 
     def __init__(self, jid, password, host_addr, mechs=None):
-        super().__init__(jid, password)
-        self._addr = host_addr
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
-        self.register_plugin("xep_0199")        # answers pings
-        # the tests drive presence subscriptions themselves: slixmpp must
-        # not approve requests (or ask back) on its own
-        self.auto_authorize = None
-        self.auto_subscribe = False
-        if mechs:
-            self["feature_mechanisms"].use_mechs = set(mechs)
-        self.messages = asyncio.Queue()
-        self.presences = asyncio.Queue()
-        self.stream_errors = []
-        self.auth_failures = []
-        self.closed = asyncio.get_running_loop().create_future()
-        self._iq_waiters = {}
-        self._state = asyncio.get_running_loop().create_future()
-        self.mech_used = None
-        self.register_handler(Callback(
-            "t-msg", MatchXPath("{%s}message" % NS_CLIENT),
-            lambda s: self.messages.put_nowait(s)))
-        self.register_handler(Callback(
-            "t-pres", MatchXPath("{%s}presence" % NS_CLIENT),
-            lambda s: self.presences.put_nowait(s)))
-        self.register_handler(Callback(
-            "t-iq", MatchXPath("{%s}iq" % NS_CLIENT), self._on_iq))
-        self.add_event_handler("session_start", self._on_session)
-        self.add_event_handler("failed_auth", self._on_failed_auth)
-        self.add_event_handler("failed_all_auth", self._on_failed_all)
-        self.add_event_handler("stream_error", self._on_stream_error)
-        self.add_event_handler("disconnected", self._on_disconnected)
-        self.add_event_handler("auth_success", self._on_auth_success)
-
-    # slixmpp resolves the JID's domain when it has one; we always want
-    # the address we were given (and 'localhost' as the TLS server name)
-    async def get_dns_records(self, domain, port=None):
-        return [(DOMAIN, self._addr[0], self._addr[1])]
-
-    def _settle(self, value):
-        if not self._state.done():
-            self._state.set_result(value)
-
-    def _on_session(self, _):
-        self._settle("session")
-
-    def _on_auth_success(self, _):
-        mech = self["feature_mechanisms"].mech
-        self.mech_used = mech.name if mech else None
-
-    def _on_failed_auth(self, stanza):
-        self.auth_failures.append(stanza["condition"])
-
-    def _on_failed_all(self, _):
-        self._settle("auth-failed")
-
-    def _on_stream_error(self, err):
-        self.stream_errors.append(err["condition"])
-        self._settle("stream-error")
-
-    def _on_disconnected(self, _):
-        self._settle("disconnected")
-        if not self.closed.done():
-            self.closed.set_result(True)
-
-    def _on_iq(self, iq):
-        if iq["type"] in ("result", "error"):
-            fut = self._iq_waiters.pop(iq["id"], None)
-            if fut is not None and not fut.done():
-                fut.set_result(iq)
-
-    # -- for tests ---------------------------------------------------------
-
-    @property
-    def local_port(self):
-        return self.transport.get_extra_info("sockname")[1]
-
-    async def wait_state(self, timeout=LOGIN_TIMEOUT):
-        try:
-            return await asyncio.wait_for(asyncio.shield(self._state),
-                                          timeout)
-        except asyncio.TimeoutError:
-            return "timeout"
-
-    async def iq(self, payload, to=None, type_="get", timeout=STANZA_TIMEOUT):
-        """Sends <iq> with the raw XML payload; returns the result or error
-        stanza (slixmpp Iq). Fails the test on timeout."""
-        iq_id = uniq("iq")
-        fut = asyncio.get_running_loop().create_future()
-        self._iq_waiters[iq_id] = fut
-        to_attr = " to='%s'" % to if to else ""
-        self.send_raw("<iq type='%s' id='%s'%s>%s</iq>"
-                      % (type_, iq_id, to_attr, payload))
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError("no answer within %ss to iq %s to %s: %s"
-                                 % (timeout, type_, to, payload))
-
-    async def next_message(self, timeout=STANZA_TIMEOUT, what="a message"):
-        try:
-            return await asyncio.wait_for(self.messages.get(), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError("%s got no message within %ss (waiting for "
-                                 "%s)" % (self.boundjid, timeout, what))
-
-    async def quiet(self, seconds=1.0):
-        """Asserts that nothing arrives for a while; returns nothing."""
-        await asyncio.sleep(seconds)
-        got = []
-        while not self.messages.empty():
-            got.append(str(self.messages.get_nowait()))
-        while not self.presences.empty():
-            got.append(str(self.presences.get_nowait()))
-        assert not got, "%s received unexpected stanzas: %s" % (
-            self.boundjid, got)
-
-    async def wait_closed(self, timeout=STANZA_TIMEOUT):
-        try:
-            await asyncio.wait_for(asyncio.shield(self.closed), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError("%s: the server did not close the stream "
-                                 "within %ss" % (self.boundjid, timeout))
+        # 'localhost' as the TLS server name whatever the JID's domain
+        super().__init__(jid, password, host_addr, mechs=mechs,
+                         server_name=DOMAIN)
 
 
-class Clients:
+class Clients(ClientsBase):
     """Connects clients to a server and disconnects them all at the end."""
-
-    def __init__(self):
-        self.all = []
 
     async def connect(self, server, user_or_jid, password=None, *,
                       resource=None, mechs=None, direct_tls=False,
@@ -724,9 +642,7 @@ class Clients:
         port = server.tls_port if direct_tls else server.port
         c = Client(jid, password, ("127.0.0.1", port), mechs=mechs)
         self.all.append(c)
-        c.connect(address=("127.0.0.1", port), use_ssl=direct_tls,
-                  force_starttls=not direct_tls,
-                  disable_starttls=direct_tls)
+        c.start(direct_tls=direct_tls)
         state = await c.wait_state(timeout)
         if state != expect:
             raise LoginFailed(
@@ -739,24 +655,6 @@ class Clients:
     async def login(self, server, user, **kw):
         return await self.connect(server, user, **kw)
 
-    async def close(self):
-        for c in self.all:
-            c.cancel_connection_attempt()
-        live = [c for c in self.all if c.transport is not None]
-        for c in live:
-            try:
-                c.disconnect(wait=1)
-            except Exception:
-                pass
-        if live:
-            await asyncio.wait([asyncio.ensure_future(asyncio.shield(c.closed))
-                                for c in live], timeout=3)
-        for c in live:
-            c.abort()
-        for c in self.all:
-            c.cancel_connection_attempt()
-        await asyncio.sleep(0)
-
 
 @pytest.fixture
 def clients(event_loop):
@@ -765,20 +663,12 @@ def clients(event_loop):
     event_loop.run_until_complete(asyncio.wait_for(cl.close(), 15))
 
 
-async def exchange(a, b, body=None):
-    """a sends b a chat message (to b's full JID) and b must receive it
-    with from = a's full JID."""
-    body = body or uniq("hello-")
-    a.send_raw("<message to='%s' type='chat' id='%s'><body>%s</body>"
-               "</message>" % (b.boundjid.full, uniq("m"), body))
-    while True:
-        msg = await b.next_message(what="%r from %s" % (body, a.boundjid))
-        if msg["body"] == body:
-            break
-    assert msg["from"].full == a.boundjid.full, (
-        "message from %s arrived with from=%s" % (a.boundjid, msg["from"]))
-    assert msg["type"] == "chat"
-    return msg
+async def session_ended(server, full_jid):
+    """Until the router has ended the session (its log says so): a client
+    that saw its stream close cannot tell when the router knows."""
+    line = "router: session %s ended" % full_jid
+    await wait_for(lambda: line in server.log_text(), STANZA_TIMEOUT,
+                   "the router ended %s" % full_jid, every=0.02)
 
 
 async def assert_service_works(server, clients):
@@ -788,18 +678,6 @@ async def assert_service_works(server, clients):
     c2 = await clients.login(server, u2, resource="w2")
     await exchange(c1, c2)
     await exchange(c2, c1)
-
-
-def stanza_error(stanza):
-    """(type, condition) of a stanza's <error/>, or (None, None)."""
-    err = stanza.xml.find("{%s}error" % NS_CLIENT)
-    if err is None:
-        return None, None
-    for child in err:
-        if child.tag.startswith("{%s}" % NS_STANZAS) and \
-                not child.tag.endswith("}text"):
-            return err.get("type"), child.tag.split("}")[1]
-    return err.get("type"), None
 
 
 # ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from conftest import (DOMAIN, HEADER, NS_PING, Raw, assert_service_works,
+from conftest import (DOMAIN, HEADER, NS_PING, SLOW, Raw, assert_service_works,
                       exchange, expect_stream_error)
 
 LAUGHS = (b"<?xml version='1.0'?>"
@@ -178,7 +178,7 @@ async def test_negotiation_timeout(make_server, clients):
         await raw.send(HEADER)
         await raw.read_until(rb"</stream:features>")
         t0 = asyncio.get_running_loop().time()
-        await expect_stream_error(raw, "connection-timeout", timeout=10)
+        await expect_stream_error(raw, "connection-timeout", timeout=10 * SLOW)
         waited = asyncio.get_running_loop().time() - t0
         assert waited >= 1.0, "closed after only %.1fs" % waited
     finally:
@@ -198,7 +198,11 @@ async def test_negotiation_timeout_silent_client(make_server):
     srv = make_server(negotiation_timeout="2")
     raw = await Raw.open(srv.port)
     try:
-        data = await raw.read_until_close(timeout=10)
+        t0 = asyncio.get_running_loop().time()
+        data = await raw.read_until_close(timeout=10 * SLOW)
+        waited = asyncio.get_running_loop().time() - t0
+        # closed by the deadline (2 s), not at once
+        assert waited >= 1.0, "closed after only %.1fs: %r" % (waited, data)
         # a stream error is optional here (no stream was opened), but if
         # one is sent it must be connection-timeout
         if b"error" in data:

@@ -183,7 +183,9 @@ async def test_blocked_contact_cannot_reach_user(server, clients):
     assert err.xml.find("{%s}error/{%s}blocked" % (NS_CLIENT,
                                                   NS_BLOCKING_ERR)) \
         is not None, str(err)
-    await asyncio.sleep(0.5)
+    for _ in range(2):      # every consequence of both has arrived
+        await cu.fence()
+        await cv.fence()
     while not cu.messages.empty():
         m = cu.messages.get_nowait()
         assert m["body"] != "hi", "a blocked contact's message arrived"

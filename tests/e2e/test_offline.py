@@ -10,8 +10,10 @@ import os
 import signal
 import time
 
+import pytest
+
 from conftest import (DOMAIN, LOGIN_TIMEOUT, NS_DISCO_INFO, NS_PING, SLOW,
-                      LoginFailed, stanza_error)
+                      LoginFailed, session_ended, stanza_error, wait_for)
 from imhelp import (NS_DELAY, drain, fence, online, parse_stamp,
                     send_message, settle)
 
@@ -229,9 +231,10 @@ async def test_offline_limit(make_server, clients):
     r = await online(srv, clients, u, resource="r")
     assert [m["body"] for m in r.at_login.messages] == ["m0", "m1", "m2"], \
         r.at_login.summary()
+    r_full = r.boundjid.full
     r.disconnect(wait=2)
     await r.wait_closed()
-    await asyncio.sleep(0.2)
+    await session_ended(srv, r_full)
     send_message(s, u.jid, "again")
     got = (await settle(s))[0]
     assert not got.messages, got.summary()
@@ -274,6 +277,7 @@ async def _login_retrying(srv, clients, user, deadline, **kw):
                          "restart; last attempt: %s" % last)
 
 
+@pytest.mark.kills("router")
 async def test_router_crash_keeps_acknowledged(make_server, clients):
     """DESIGN (storage): what the server accepted is committed before it
     answers. A sender stores messages for an offline account, each
@@ -314,9 +318,8 @@ async def test_router_crash_keeps_acknowledged(make_server, clients):
     await asyncio.wait_for(task, 30 * SLOW)
     assert len(acked) < n_max, "the sender never noticed the crash"
     deadline = time.monotonic() + 15 * SLOW
-    while srv.router_pid() in (None, old):
-        assert time.monotonic() < deadline, "no new router"
-        await asyncio.sleep(0.1)
+    await wait_for(lambda: srv.router_pid() not in (None, old), 15 * SLOW,
+                   "a new router")
     r = await _login_retrying(srv, clients, u, deadline, resource="r")
     got = [m["body"] for m in r.at_login.messages]
     await fence(r)

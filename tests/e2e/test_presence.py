@@ -5,11 +5,12 @@ session dies, the user's own resources, directed presence, negative
 priority, the choice of resources for messages to the bare JID, and
 entity capabilities (XEP-0115) carried through.
 """
-import asyncio
 import os
 import signal
 
-from conftest import DOMAIN, SLOW, stanza_error, uniq
+import pytest
+
+from conftest import DOMAIN, SLOW, session_ended, stanza_error, uniq
 from imhelp import (NS_CAPS, drain, grant, online, pkey, ptype,
                     send_message, settle, wait_presence)
 
@@ -127,9 +128,10 @@ async def test_unavailable_on_logout(server, clients):
     for c in (f, a2):
         p = await wait_presence(c, frm=a.boundjid.full, type_="unavailable")
         assert p["status"] == "bye", p
+    a_full = a.boundjid.full
     a.disconnect(wait=2)
     await a.wait_closed()
-    await asyncio.sleep(0.3)
+    await session_ended(server, a_full)
     gf, ga2 = await settle(f, a2)
     assert not gf.pres(frm=a.boundjid.full), (
         "second unavailable after the stream closed: " + gf.summary())
@@ -156,6 +158,7 @@ async def test_unavailable_on_tcp_drop(server, clients):
                         timeout=10 * SLOW)
 
 
+@pytest.mark.kills("c2s")
 async def test_unavailable_when_c2s_killed(make_server, clients):
     """The c2s process carrying the user's session is killed (SIGKILL):
     the router ends its sessions (DESIGN: as if each sent unavailable), so

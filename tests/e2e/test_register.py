@@ -7,8 +7,8 @@ import asyncio
 import re
 import xml.etree.ElementTree as ET
 
-from conftest import (DOMAIN, HEADER, NS_CLIENT, NS_STANZAS, NS_TLS, Raw,
-                      User, exchange, parse_features, uniq)
+from conftest import (DOMAIN, HEADER, NS_CLIENT, NS_TLS, Raw, User,
+                      element_error, exchange, parse_features, uniq)
 from imhelp import drain, grant, online, ptype, roster_get, settle
 
 NS_REGISTER = "jabber:iq:register"
@@ -29,14 +29,7 @@ def parse_iq(data):
 
 def iq_error(iq):
     """(type, condition) of an <iq type='error'/>, else (None, None)."""
-    err = iq.find("{%s}error" % NS_CLIENT)
-    if err is None:
-        return None, None
-    for c in err:
-        if c.tag.startswith("{%s}" % NS_STANZAS) and \
-                not c.tag.endswith("}text"):
-            return err.get("type"), c.tag.split("}")[1]
-    return err.get("type"), None
+    return element_error(iq)
 
 
 async def raw_iq(raw, payload, type_="get", to=None):

@@ -9,7 +9,7 @@ import ssl
 import subprocess
 
 from conftest import (HEADER, NS_BIND, NS_SASL, NS_STREAM, NS_TLS, ROOT,
-                      Raw, exchange, parse_features, sasl_plain)
+                      SLOW, Raw, exchange, parse_features, sasl_plain)
 
 
 def mechanisms(feats):
@@ -163,7 +163,7 @@ async def test_plain_text_on_tls_port(server, clients):
     raw = await Raw.open(server.tls_port)
     try:
         await raw.send(HEADER)
-        await raw.read_until_close(timeout=10)
+        await raw.read_until_close(timeout=10 * SLOW)
         assert b"<stream:features" not in raw.buf, raw.buf
     finally:
         raw.close()
@@ -182,7 +182,7 @@ async def test_tls_garbage_handshake(server, clients):
         await raw.send("<starttls xmlns='%s'/>" % NS_TLS)
         await raw.read_until(rb"<proceed\b")
         await raw.send(b"\x16\x03\x01\x00\x05hello-not-tls" * 10)
-        await raw.read_until_close(timeout=10)
+        await raw.read_until_close(timeout=10 * SLOW)
     finally:
         raw.close()
     a = await clients.login(server, server.new_user(), resource="x")

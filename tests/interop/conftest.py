@@ -9,35 +9,25 @@ or, with the lab already up:
     ip netns exec parleylab /usr/bin/python3 -m pytest -q tests/interop
 """
 import asyncio
-import inspect
-import itertools
 import os
-import ssl
 import sys
-import time
 
 import pytest
-import slixmpp
-from slixmpp.xmlstream.handler import Callback
-from slixmpp.xmlstream.matcher import MatchXPath
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import lab  # noqa: E402
+# the shared client harness; tests import these names from here
+from xmpptest import (NS_CLIENT, NS_DISCO_INFO, NS_PING,  # noqa: E402,F401
+                      NS_STANZAS, SLOW, ClientsBase, add_event_loop,
+                      exchange, new_event_loop, run_async_test,
+                      stanza_error, uniq)
+import xmpptest  # noqa: E402
 
-LOGIN_TIMEOUT = 15
-STANZA_TIMEOUT = 10       # covers a first s2s connection + dialback
-TEST_TIMEOUT = 90
-
-NS_CLIENT = "jabber:client"
-NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-NS_PING = "urn:xmpp:ping"
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
-
-_ids = itertools.count(1)
-
-
-def uniq(prefix="u"):
-    return "%s%d%d" % (prefix, os.getpid() % 1000, next(_ids))
+LOGIN_TIMEOUT = 15 * SLOW
+STANZA_TIMEOUT = 10 * SLOW  # covers a first s2s connection + dialback
+TEST_TIMEOUT = 90 * SLOW
 
 
 class User:
@@ -119,6 +109,9 @@ def pool():
                     "tests/interop" % lab.NS, returncode=2)
     yield POOL
     POOL.close()
+    if POOL.problems:
+        pytest.fail("problems when the lab's servers stopped:\n"
+                    + "\n".join(POOL.problems), pytrace=False)
 
 
 def new_user(server, prefix="u", password=None):
@@ -143,11 +136,7 @@ def _mode_of(item):
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        fn = getattr(item, "obj", None)
-        if inspect.iscoroutinefunction(fn) and \
-                "event_loop" not in item.fixturenames:
-            item.fixturenames.insert(0, "event_loop")
+    add_event_loop(items)
     # group by mode so every server starts once per mode; stable otherwise
     order = {id(it): i for i, it in enumerate(items)}
     items.sort(key=lambda it: (MODE_ORDER.get(_mode_of(it), -1),
@@ -174,182 +163,67 @@ def pytest_runtest_makereport(item, call):
 
 
 # ---------------------------------------------------------------------------
+# a Parley child that dies fails the test (the lab kills none on purpose)
+
+@pytest.fixture(autouse=True)
+def no_crashes():
+    """Fails the test (at setup or teardown) when a Parley child of the
+    lab died, or a server of the pool had problems when stopped."""
+    _report_deaths("before the test (after the previous one)")
+    yield
+    _report_deaths("during the test")
+
+
+def _report_deaths(when):
+    problems = POOL.problems
+    POOL.problems = []
+    for srv in list(POOL.running.values()):
+        if srv.kind == "parley":
+            problems += srv.deaths()
+    if problems:
+        pytest.fail("Parley processes died %s:\n%s"
+                    % (when, "\n".join(problems)), pytrace=False)
+
+
+# ---------------------------------------------------------------------------
 # asyncio: each async test in a fresh loop, under a deadline
 
 @pytest.fixture
 def event_loop():
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield loop
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for t in pending:
-        t.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.wait(pending, timeout=5))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    asyncio.set_event_loop(None)
-    loop.close()
+    yield from new_event_loop()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
-    fn = pyfuncitem.obj
-    if not inspect.iscoroutinefunction(fn):
-        return None
-    loop = pyfuncitem.funcargs["event_loop"]
-    args = {a: pyfuncitem.funcargs[a]
-            for a in pyfuncitem._fixtureinfo.argnames}
-    try:
-        loop.run_until_complete(asyncio.wait_for(fn(**args), TEST_TIMEOUT))
-    except asyncio.TimeoutError:
-        raise AssertionError("test did not finish within %ss" % TEST_TIMEOUT)
-    return True
+    return run_async_test(pyfuncitem, TEST_TIMEOUT)
 
 
 # ---------------------------------------------------------------------------
-# clients
+# clients (tests/lib/xmpptest.py)
 
-class Client(slixmpp.ClientXMPP):
-    """A slixmpp client on a lab server's c2s port, recording what arrives."""
+class Client(xmpptest.Client):
+    """A client on a lab server's c2s port. Lab certificates are not what a
+    client should trust; c2s TLS is not under test here."""
+    login_timeout = LOGIN_TIMEOUT
+    stanza_timeout = STANZA_TIMEOUT
 
     def __init__(self, jid, password, addr):
-        super().__init__(jid, password)
-        self._addr = addr
-        # lab certificates are not what a client should trust; c2s TLS is
-        # not under test here
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
-        self.register_plugin("xep_0199")
-        self.register_plugin("xep_0030")
-        self.auto_authorize = None
-        self.auto_subscribe = False
-        loop = asyncio.get_running_loop()
-        self.messages = asyncio.Queue()
-        self.presences = asyncio.Queue()
-        self.stream_errors = []
-        self.closed = loop.create_future()
-        self._state = loop.create_future()
-        self._iq_waiters = {}
-        self.register_handler(Callback(
-            "t-msg", MatchXPath("{%s}message" % NS_CLIENT),
-            lambda s: self.messages.put_nowait(s)))
-        self.register_handler(Callback(
-            "t-pres", MatchXPath("{%s}presence" % NS_CLIENT),
-            lambda s: self.presences.put_nowait(s)))
-        self.register_handler(Callback(
-            "t-iq", MatchXPath("{%s}iq" % NS_CLIENT), self._on_iq))
-        self.add_event_handler("session_start",
-                               lambda _: self._settle("session"))
-        self.add_event_handler("failed_all_auth",
-                               lambda _: self._settle("auth-failed"))
-        self.add_event_handler("stream_error", self._on_stream_error)
-        self.add_event_handler("disconnected", self._on_disconnected)
-
-    async def get_dns_records(self, domain, port=None):
-        return [(domain, self._addr[0], self._addr[1])]
-
-    def _settle(self, v):
-        if not self._state.done():
-            self._state.set_result(v)
-
-    def _on_stream_error(self, err):
-        self.stream_errors.append(err["condition"])
-        self._settle("stream-error")
-
-    def _on_disconnected(self, _):
-        self._settle("disconnected")
-        if not self.closed.done():
-            self.closed.set_result(True)
-
-    def _on_iq(self, iq):
-        if iq["type"] in ("result", "error"):
-            fut = self._iq_waiters.pop(iq["id"], None)
-            if fut is not None and not fut.done():
-                fut.set_result(iq)
-
-    async def iq(self, payload, to=None, type_="get", timeout=STANZA_TIMEOUT):
-        iq_id = uniq("iq")
-        fut = asyncio.get_running_loop().create_future()
-        self._iq_waiters[iq_id] = fut
-        to_attr = " to='%s'" % to if to else ""
-        self.send_raw("<iq type='%s' id='%s'%s>%s</iq>"
-                      % (type_, iq_id, to_attr, payload))
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError("%s: no answer within %ss to iq %s to %s: %s"
-                                 % (self.boundjid, timeout, type_, to,
-                                    payload))
-
-    async def next_message(self, timeout=STANZA_TIMEOUT, what="a message",
-                           match=None):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                m = await asyncio.wait_for(self.messages.get(),
-                                           max(left, 0.01))
-            except asyncio.TimeoutError:
-                raise AssertionError("%s got no message within %ss "
-                                     "(waiting for %s)"
-                                     % (self.boundjid, timeout, what))
-            if match is None or match(m):
-                return m
-
-    async def next_presence(self, match, timeout=STANZA_TIMEOUT,
-                            what="a presence"):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                p = await asyncio.wait_for(self.presences.get(),
-                                           max(left, 0.01))
-            except asyncio.TimeoutError:
-                raise AssertionError("%s got no presence within %ss "
-                                     "(waiting for %s)"
-                                     % (self.boundjid, timeout, what))
-            if match(p):
-                return p
-
-    def chat(self, to, body):
-        self.send_raw("<message to='%s' type='chat' id='%s'><body>%s</body>"
-                      "</message>" % (to, uniq("m"), body))
+        super().__init__(jid, password, addr,
+                         plugins=("xep_0199", "xep_0030"))
 
 
-class Clients:
-    def __init__(self):
-        self.all = []
-
+class Clients(ClientsBase):
     async def login(self, user, resource=None, timeout=LOGIN_TIMEOUT):
         srv = user.server
         jid = user.jid + "/" + (resource or uniq("r"))
         c = Client(jid, user.password, (srv.addr, srv.c2s_port))
         self.all.append(c)
-        c.connect(address=(srv.addr, srv.c2s_port), force_starttls=True)
-        try:
-            state = await asyncio.wait_for(asyncio.shield(c._state), timeout)
-        except asyncio.TimeoutError:
-            state = "timeout"
+        c.start()
+        state = await c.wait_state(timeout)
         if state != "session":
             raise AssertionError("login of %s on %s: %s (stream errors %s)"
                                  % (jid, srv, state, c.stream_errors))
         return c
-
-    async def close(self):
-        for c in self.all:
-            c.cancel_connection_attempt()
-        live = [c for c in self.all if c.transport is not None]
-        for c in live:
-            try:
-                c.disconnect(wait=1)
-            except Exception:
-                pass
-        if live:
-            await asyncio.wait([asyncio.ensure_future(asyncio.shield(c.closed))
-                                for c in live], timeout=3)
-        for c in live:
-            c.abort()
-        await asyncio.sleep(0)
 
 
 @pytest.fixture
@@ -357,32 +231,3 @@ def clients(event_loop):
     cl = Clients()
     yield cl
     event_loop.run_until_complete(asyncio.wait_for(cl.close(), 15))
-
-
-def stanza_error(stanza):
-    """(type, condition) of an error stanza, or None."""
-    if stanza["type"] != "error":
-        return None
-    err = stanza.xml.find("{%s}error" % NS_CLIENT)
-    if err is None:
-        return ("?", "?")
-    cond = None
-    for child in err:
-        if child.tag.startswith("{%s}" % NS_STANZAS) and \
-                not child.tag.endswith("}text"):
-            cond = child.tag.split("}", 1)[1]
-    return err.get("type"), cond
-
-
-async def exchange(a, b, body=None, timeout=STANZA_TIMEOUT):
-    """a sends b (full JID) a chat message; b must get it from a's full
-    JID with the body intact."""
-    body = body or uniq("hello-")
-    a.chat(b.boundjid.full, body)
-    msg = await b.next_message(
-        timeout=timeout, what="%r from %s" % (body, a.boundjid),
-        match=lambda m: m["body"] == body or m["type"] == "error")
-    assert msg["type"] != "error", "message came back as an error: %s" % msg
-    assert msg["from"].full == a.boundjid.full, (
-        "message from %s arrived with from=%s" % (a.boundjid, msg["from"]))
-    return msg

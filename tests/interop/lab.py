@@ -596,6 +596,36 @@ class Parley(Server):
             f.write("host %s {\n\tcertificate %s\n\tkey %s\n}\n"
                     % (self.domain, self.cert, self.key))
 
+    def start(self, fresh=True):
+        if fresh:
+            self.checked = 0
+        return super().start(fresh)
+
+    def stop(self):
+        """Also a problem: a child that did not exit with status 0."""
+        problem = super().stop()
+        deaths = self.deaths()
+        if deaths:
+            problem = "\n".join(([problem] if problem else []) + deaths)
+        return problem
+
+    def deaths(self):
+        """Children that died since the last call (parleyd logs every
+        death with its cause): each is a failure, the lab kills none."""
+        since = getattr(self, "checked", 0)
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                data = f.read()
+        except OSError:
+            data = b""
+        self.checked = since + len(data)
+        text = data.decode("utf-8", "replace")
+        # here, not at the top: the command line needs no slixmpp
+        sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+        from xmpptest import unexpected_deaths
+        return ["%s: %s" % (self, d) for d in unexpected_deaths(text)]
+
     def pre_start(self):
         for b in ("parleyd", "parley-router", "parley-c2s", "parley-s2s",
                   "parleyctl"):

@@ -3,6 +3,8 @@
 # build/asan and bin/asan and runs the tests against it.
 
 CC		?= cc
+# Debian's interpreter: the one with python3-slixmpp and python3-pytest
+PYTHON		?= /usr/bin/python3
 BUILD		?= build
 BIN		?= bin
 SANFLAGS	?=
@@ -236,13 +238,13 @@ conftest: $(BIN)/parleyd
 	@tests/conf/run.sh $(BIN)/parleyd
 
 e2e: all
-	@PARLEY_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q tests/e2e
+	@PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/e2e
 
 # the federation lab (docs/interop.md): Prosody, ejabberd and a second
 # Parley in a network namespace with its own DNS; needs root
 interop: all
 	@scripts/deps-interop.sh
-	@PARLEY_BIN=$(abspath $(BIN)) tests/interop/run.sh -q
+	@PARLEY_BIN=$(abspath $(BIN)) PYTHON=$(PYTHON) tests/interop/run.sh -q
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

@@ -64,8 +64,24 @@ MODES = ("trusted", "dialback")
 READY_TIMEOUT = 30
 STOP_TIMEOUT = 10
 
+
+
+def multiarch():
+    """Debian's multiarch triplet (x86_64-linux-gnu, aarch64-linux-gnu)."""
+    for cmd in (["dpkg-architecture", "-qDEB_HOST_MULTIARCH"],
+                ["gcc", "-print-multiarch"]):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True,
+                                 check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        if out:
+            return out
+    return os.uname().machine + "-linux-gnu"
+
+
 # ejabberd: Debian's ejabberd and its dependencies
-EJABBERD_ERL_LIBS = "/usr/lib/x86_64-linux-gnu"
+EJABBERD_ERL_LIBS = "/usr/lib/" + multiarch()
 ERL_COOKIE = "parleylab"
 EPMD_ADDR = "127.0.0.1"
 

@@ -28,4 +28,4 @@ trap down EXIT
 trap 'exit 130' INT TERM
 "$root/scripts/lab" up --dir "$dir" || exit 2
 cd "$here" || exit 2
-ip netns exec parleylab /usr/bin/python3 -m pytest "$@"
+ip netns exec parleylab "${PYTHON:-/usr/bin/python3}" -m pytest "$@"

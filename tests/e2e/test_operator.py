@@ -10,6 +10,8 @@ import re
 import signal
 import time
 
+import pytest
+
 from conftest import exchange, uniq
 from test_process import wait_for
 
@@ -27,6 +29,7 @@ def s2s_pid(srv):
     return None
 
 
+@pytest.mark.kills("s2s")
 async def test_restart_backoff_doubles_to_cap(make_server):
     """SIGKILL the s2s process each time it is back: parleyd says
     'restarting in 1s', 2s, 4s, 8s, 16s, then 30s (the cap, not 32s), and

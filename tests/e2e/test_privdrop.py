@@ -45,8 +45,10 @@ def traversable(path):
         d = os.path.dirname(d)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+@pytest.mark.kills("c2s")
 async def test_children_run_as_nobody(make_server, clients):
+    # a suite that cannot run here fails loudly (make test runs as root)
+    assert os.geteuid() == 0, "dropping privileges needs root"
     nobody = pwd.getpwnam("nobody")
     nogroup = grp.getgrnam("nogroup").gr_gid
     srv = make_server(start=False, user="nobody", group="nogroup")

@@ -569,10 +569,9 @@ in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 	froms = jid_full(&from);
 	xnode_set_attr(a, el, "to", tos);
 	xnode_set_attr(a, el, "from", froms);
-	buf_init(&b, 0);
-	/* escaping can make a stanza under the limit larger once written */
-	if (xnode_write(&b, el, NS_SERVER) == 0 &&
-	    buf_avail(&b) > LINK_STANZA_MAX) {
+	buf_init(&b, LINK_STANZA_MAX);
+	/* escaping can make a stanza under the limit pass the cap */
+	if (xnode_write(&b, el, NS_SERVER) == -1) {
 		buf_clear(&b);
 		conn_error(c, SERR_POLICY_VIOLATION,
 		    "stanza too large once serialised");

@@ -149,7 +149,8 @@ bounce_build(struct xnode *el, struct arena *a, void *arg)
 	stanza_make_error(a, el, job->cond, job->text);
 	to = xnode_attr(el, "to");
 	from = xnode_attr(el, "from");
-	buf_init(&b, 0);
+	/* the error for a stanza of at most LINK_STANZA_MAX: dropped past it */
+	buf_init(&b, LINK_STANZA_MAX);
 	if (to != NULL && from != NULL && xnode_write(&b, el, NS_CLIENT) == 0)
 		(void)uplink_stanza(kind, stanza_type_of(kind, "error"), to,
 		    from, buf_rptr(&b), buf_avail(&b));

@@ -195,9 +195,10 @@ sasl_failure(struct conn *c, const char *cond)
 {
 	struct buf	b;
 
-	buf_init(&b, 0);
-	buf_printf(&b, "<failure xmlns='" NS_SASL "'><%s/></failure>", cond);
-	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_init(&b, S2S_CTL_MAX);	/* cond is one of ours */
+	if (buf_printf(&b, "<failure xmlns='" NS_SASL "'><%s/></failure>",
+	    cond) == 0)
+		conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
 }
 

@@ -97,10 +97,14 @@ bind_element(struct stream *st, struct xnode *el, struct arena *a)
 	if (st->state == ST_BOUND && strcmp(c->ns, NS_SESSION) == 0 &&
 	    strcmp(c->name, "session") == 0 &&
 	    (to == NULL || strcmp(to, st->domain) == 0)) {
-		stream_puts(st, "<iq type='result' id='");
 		buf_reset(&c2s.scratch);
-		xml_escape(&c2s.scratch, id, strlen(id));
-		buf_puts(&c2s.scratch, "'/>");
+		if (buf_puts(&c2s.scratch, "<iq type='result' id='") |
+		    xml_escape(&c2s.scratch, id, strlen(id)) |
+		    buf_puts(&c2s.scratch, "'/>")) {
+			stream_error(st, SERR_POLICY_VIOLATION,
+			    "stanza too large once serialised");
+			return 0;
+		}
 		stream_write(st, buf_rptr(&c2s.scratch),
 		    buf_avail(&c2s.scratch));
 		return 0;
@@ -113,17 +117,18 @@ void
 bind_result(struct stream *st, enum stanza_err err, const char *jid)
 {
 	struct buf	*b = &c2s.scratch;
+	int		 rc;
 
+	/* the client's id may pass the scratch cap once escaped */
 	buf_reset(b);
-	buf_puts(b, "<iq type='");
-	buf_puts(b, err == XERR_COUNT ? "result" : "error");
-	buf_puts(b, "' id='");
-	xml_escape(b, st->bind_id, strlen(st->bind_id));
-	buf_puts(b, "'><bind xmlns='" NS_BIND "'>");
+	rc = buf_puts(b, "<iq type='") |
+	    buf_puts(b, err == XERR_COUNT ? "result" : "error") |
+	    buf_puts(b, "' id='") |
+	    xml_escape(b, st->bind_id, strlen(st->bind_id)) |
+	    buf_puts(b, "'><bind xmlns='" NS_BIND "'>");
 	if (err == XERR_COUNT) {
-		buf_puts(b, "<jid>");
-		xml_escape(b, jid, strlen(jid));
-		buf_puts(b, "</jid></bind></iq>");
+		rc |= buf_puts(b, "<jid>") | xml_escape(b, jid, strlen(jid)) |
+		    buf_puts(b, "</jid></bind></iq>");
 		st->jid = xstrdup(jid);
 		st->state = ST_BOUND;
 		st->registered = true;
@@ -131,12 +136,17 @@ bind_result(struct stream *st, enum stanza_err err, const char *jid)
 		log_info("%016llx bound jid=%s", (unsigned long long)st->sid,
 		    log_escs(jid));
 	} else {
-		buf_printf(b, "</bind><error type='%s'><%s xmlns='"
+		rc |= buf_printf(b, "</bind><error type='%s'><%s xmlns='"
 		    NS_STANZAS "'/></error></iq>", stanza_err_type(err),
 		    stanza_err_name(err));
 		st->state = ST_AUTHED;
 	}
-	stream_write(st, buf_rptr(b), buf_avail(b));
 	free(st->bind_id);
 	st->bind_id = NULL;
+	if (rc != 0) {
+		stream_error(st, SERR_POLICY_VIOLATION,
+		    "stanza too large once serialised");
+		return;
+	}
+	stream_write(st, buf_rptr(b), buf_avail(b));
 }

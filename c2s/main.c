@@ -22,7 +22,8 @@ main(int argc, char *argv[])
 		fatalx("malformed %s in the environment", SASL_SECRET_ENV);
 	c2s.loop = ev_default_loop(EVFLAG_AUTO);
 	c2s.streams = map_new();
-	buf_init(&c2s.scratch, 0);
+	/* one stanza or reply: what passes it is not sent (stream.c) */
+	buf_init(&c2s.scratch, LINK_STANZA_MAX);
 	if (tls_ctx_init(&c2s.tls, &c2s.conf) == -1)
 		exit(1);
 	if (listen_open() == -1)

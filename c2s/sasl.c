@@ -401,7 +401,8 @@ sasl_fake_cred(struct sasl *s, enum scram_hash h, struct scram_cred *c)
 
 	sasl_secret_init();
 	memset(c, 0, sizeof(*c));
-	buf_init(&m, 0);
+	/* a hash name and a name taken from one client message */
+	buf_init(&m, SASL_MSG_MAX + 64);
 	if (buf_puts(&m, scram_hash_name(h)) == -1 ||
 	    buf_append(&m, "", 1) == -1 || buf_puts(&m, s->account != NULL ?
 	    s->account : s->username) == -1)
@@ -438,7 +439,8 @@ scram_server_first(struct sasl *s, const struct scram_creds *creds,
 	else
 		sasl_fake_cred(s, s->hash, &s->cred);
 
-	buf_init(&b, 0);
+	/* base64 of a nonce or a salt, each a few dozen bytes */
+	buf_init(&b, SASL_MSG_MAX);
 	if (s->test_snonce != NULL)
 		snonce = s->test_snonce;
 	else {

@@ -55,8 +55,11 @@ void
 stream_send_element(struct stream *st, const struct xnode *el)
 {
 	buf_reset(&c2s.scratch);
-	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1)
+	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1) {
+		log_warnx("%016llx <%s/> too large, not sent",
+		    (unsigned long long)st->sid, el->name);
 		return;
+	}
 	stream_write(st, buf_rptr(&c2s.scratch), buf_avail(&c2s.scratch));
 }
 
@@ -503,8 +506,12 @@ stream_throttle_cb(struct ctimer *t)
 		}
 		used = buf_avail(&st->held) - in.left;
 		limits_stanza_take(st);
-		buf_init(&x, 0);
-		(void)buf_append(&x, ls.xml, ls.xlen);
+		/* held only once under LINK_STANZA_MAX (stream_stanza) */
+		buf_init(&x, LINK_STANZA_MAX);
+		if (buf_append(&x, ls.xml, ls.xlen) == -1) {
+			buf_reset(&st->held);
+			break;
+		}
 		(void)uplink_stanza(st, ls.kind, ls.type,
 		    ls.to != NULL ? tobuf : NULL, st->jid, &x);
 		buf_clear(&x);
@@ -558,11 +565,8 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	/* RFC 6120 8.1.2.1: the server stamps from; the client's is ignored */
 	xnode_set_attr(a, el, "from", st->jid);
 	buf_reset(&c2s.scratch);
-	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1)
-		goto done;
-	/* escaping can make a stanza under the limit larger once written */
-	if (buf_avail(&c2s.scratch) > LINK_STANZA_MAX) {
-		buf_reset(&c2s.scratch);
+	/* escaping can make a stanza under the limit pass the scratch cap */
+	if (xnode_write(&c2s.scratch, el, NS_CLIENT) == -1) {
 		stream_error(st, SERR_POLICY_VIOLATION,
 		    "stanza too large once serialised");
 		goto done;

@@ -43,6 +43,8 @@
 #define XS_DEFER_MIN		1024
 /* prefixes on the stream header that hibernation can rebuild */
 #define XS_HDR_PREFIXES		8
+/* what xstream_feed may hold back: the larger of its two limits */
+#define XS_HOLD_MAX(max)	((max) + XSTREAM_SLACK + XSTREAM_MAX_HEADER)
 /* past this the character data buffer is freed after each stanza */
 #define XS_TEXT_KEEP		16384
 
@@ -669,8 +671,10 @@ xstream_new(const struct xstream_cb *cb, void *ctx, size_t max_stanza)
 	st->ctx = ctx;
 	st->max_stanza = max_stanza;
 	arena_init(&st->arena);
-	buf_init(&st->text, 0);
-	buf_init(&st->hold, 0);
+	/* one text node decodes from at most one stanza's bytes */
+	buf_init(&st->text, max_stanza);
+	/* xstream_feed holds input only while it stays under its limit */
+	buf_init(&st->hold, XS_HOLD_MAX(max_stanza));
 	buf_init(&st->decls, XSTREAM_MAX_HEADER);
 	if ((st->p = XML_ParserCreateNS("UTF-8", XS_SEP)) == NULL)
 		fatalx("%s: XML_ParserCreateNS", __func__);
@@ -940,11 +944,15 @@ xs_wake(struct xstream *st)
 	if ((st->p = XML_ParserCreateNS("UTF-8", XS_SEP)) == NULL)
 		fatalx("%s: XML_ParserCreateNS", __func__);
 	xs_setup(st);
-	buf_init(&h, 0);
-	buf_puts(&h, "<");
-	buf_puts(&h, st->hdr_qname);
-	(void)buf_append(&h, buf_rptr(&st->decls), buf_avail(&st->decls));
-	buf_puts(&h, ">");
+	/* the name and declarations both came from one header */
+	buf_init(&h, 2 * XSTREAM_MAX_HEADER + 2);
+	if (buf_puts(&h, "<") == -1 || buf_puts(&h, st->hdr_qname) == -1 ||
+	    buf_append(&h, buf_rptr(&st->decls), buf_avail(&st->decls)) ==
+	    -1 || buf_puts(&h, ">") == -1) {
+		buf_clear(&h);
+		return xs_fail(st, SERR_INTERNAL_SERVER_ERROR,
+		    "cannot rebuild the stream header");
+	}
 	st->waking = true;
 	st->in_parse = true;
 	rc = XML_Parse(st->p, buf_rptr(&h), (int)buf_avail(&h), XML_FALSE);
@@ -988,9 +996,13 @@ xstream_feed(struct xstream *st, const char *data, size_t len)
 			rc = xs_charge(st);
 		return rc;
 	}
-	if (buf_append(&st->hold, data, len) == -1)
-		return xs_fail(st, SERR_RESOURCE_CONSTRAINT, "hold");
-	rc = xs_feed(st, buf_rptr(&st->hold), buf_avail(&st->hold));
+	if (buf_append(&st->hold, data, len) == -1) {
+		/* a large read: hand over what was held, then the read */
+		if ((rc = xs_feed(st, buf_rptr(&st->hold),
+		    buf_avail(&st->hold))) == 0)
+			rc = xs_feed(st, data, len);
+	} else
+		rc = xs_feed(st, buf_rptr(&st->hold), buf_avail(&st->hold));
 	if (st->hold.cap > XS_TEXT_KEEP)
 		buf_clear(&st->hold);
 	else

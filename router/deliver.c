@@ -182,8 +182,11 @@ deliver_tree(struct sess *s, const struct xnode *el)
 
 	if (s != NULL) {
 		buf_reset(&router.scratch);
-		if (xnode_write(&router.scratch, el, NS_CLIENT) == -1)
+		if (xnode_write(&router.scratch, el, NS_CLIENT) == -1) {
+			log_warnx("%s: stanza to %s too large, dropped",
+			    __func__, s->full);
 			return;
+		}
 		deliver_to_sess(s, 0, 0, xnode_attr(el, "to"),
 		    xnode_attr(el, "from"), buf_rptr(&router.scratch),
 		    buf_avail(&router.scratch));
@@ -197,12 +200,14 @@ deliver_tree(struct sess *s, const struct xnode *el)
 	if (rs.kind == -1 || rs.to == NULL || rs.from == NULL)
 		return;
 	rs.type = stanza_type_of(rs.kind, xnode_attr(el, "type"));
-	buf_init(&b, 0);
+	buf_init(&b, LINK_STANZA_MAX);
 	if (xnode_write(&b, el, NS_CLIENT) == 0) {
 		rs.xml = buf_rptr(&b);
 		rs.xlen = buf_avail(&b);
 		deliver_stanza(&rs);
-	}
+	} else
+		log_warnx("%s: stanza to %s too large, dropped", __func__,
+		    log_escs(rs.to));
 	buf_clear(&b);
 }
 
@@ -416,8 +421,8 @@ deliver_stanza(struct rstanza *rs)
 			deliver_error(rs, XERR_REMOTE_SERVER_NOT_FOUND);
 		else if (s2s_forward(rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen) == -1)
-			deliver_error(rs, errno == EAGAIN ?
-			    XERR_RESOURCE_CONSTRAINT :
+			deliver_error(rs, errno == EAGAIN ||
+			    errno == EMSGSIZE ? XERR_RESOURCE_CONSTRAINT :
 			    XERR_SERVICE_UNAVAILABLE);
 		goto done;
 	}

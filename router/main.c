@@ -74,7 +74,7 @@ main(int argc, char *argv[])
 	last_init();
 	router.by_full = map_new();
 	router.by_bare = map_new();
-	buf_init(&router.scratch, 0);
+	buf_init(&router.scratch, LINK_STANZA_MAX);	/* one stanza */
 	if (rlink_listen() == -1)
 		exit(1);
 	ev_idle_init(&router_again, router_again_cb);

@@ -87,13 +87,19 @@ offline_store(struct rstanza *rs, const char *node, const char *domain)
 	}
 	job.domain = domain;
 	job.skip = false;
-	buf_init(&job.out, 0);
+	buf_init(&job.out, LINK_STANZA_MAX);	/* it is sent as one later */
 	if (deliver_parse(rs->xml, rs->xlen, offline_stamp, &job) == -1)
 		goto done;
 	if (job.skip) {
 		log_debug("transient message for %s@%s from %s not stored",
 		    node, domain, log_escs(rs->from));
 		rc = 0;
+		goto done;
+	}
+	/* xnode_write writes all or nothing: nothing, past the cap */
+	if (buf_avail(&job.out) == 0) {
+		log_warnx("offline message for %s@%s from %s too large",
+		    node, domain, log_escs(rs->from));
 		goto done;
 	}
 	/* XEP-0160 / RFC 6121 8.5.2: over quota, whoever sent it, bounces */

@@ -20,6 +20,12 @@
 #include "router.h"
 #include "subscription.h"
 
+/*
+ * A presence stanza made here: two JIDs, each escaped to at most six
+ * bytes a character (&apos;), and the markup around them.
+ */
+#define PRES_OWN_MAX	(2 * 6 * JID_STR_MAX + 128)
+
 static const char *const pres_types[] = {
 	NULL, "unavailable", "subscribe", "subscribed", "unsubscribe",
 	"unsubscribed", "probe", "error"
@@ -122,17 +128,19 @@ static void
 pres_send(const char *from, const char *to, int type)
 {
 	struct buf	b;
+	int		rc;
 
-	buf_init(&b, 0);
-	buf_puts(&b, "<presence from='");
-	xml_escape(&b, from, strlen(from));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, to, strlen(to));
-	buf_puts(&b, "'");
+	buf_init(&b, PRES_OWN_MAX);
+	rc = buf_puts(&b, "<presence from='") |
+	    xml_escape(&b, from, strlen(from)) |
+	    buf_puts(&b, "' to='") |
+	    xml_escape(&b, to, strlen(to)) |
+	    buf_puts(&b, "'");
 	if (pres_types[type] != NULL)
-		buf_printf(&b, " type='%s'", pres_types[type]);
-	buf_puts(&b, "/>");
-	pres_route(from, to, type, buf_rptr(&b), buf_avail(&b));
+		rc |= buf_printf(&b, " type='%s'", pres_types[type]);
+	rc |= buf_puts(&b, "/>");
+	if (rc == 0)
+		pres_route(from, to, type, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
 }
 
@@ -272,8 +280,10 @@ sub_outbound(struct rstanza *rs, const char *contact)
 	job.from = u->bare;
 	job.to = contact;
 	job.type = rs->type;
-	buf_init(&job.out, 0);
-	if (deliver_parse(rs->xml, rs->xlen, sub_rewrite, &job) == 0)
+	buf_init(&job.out, LINK_STANZA_MAX);
+	/* xnode_write writes all or nothing: nothing, past the cap */
+	if (deliver_parse(rs->xml, rs->xlen, sub_rewrite, &job) == 0 &&
+	    buf_avail(&job.out) > 0)
 		pres_route(u->bare, contact, rs->type, buf_rptr(&job.out),
 		    buf_avail(&job.out));
 	buf_clear(&job.out);
@@ -535,7 +545,7 @@ presence_burst_pending(struct sess *s)
 	int		rc = 0;
 
 	memset(&c, 0, sizeof(c));
-	buf_init(&b, 0);
+	buf_init(&b, LINK_STANZA_MAX);
 	(void)store_roster_list(router.store, s->user->node, s->user->domain,
 	    pending_collect, &c);
 	for (i = 2 * s->burst_pos; i + 1 < c.n; i += 2) {
@@ -545,7 +555,12 @@ presence_burst_pending(struct sess *s)
 			break;
 		}
 		buf_reset(&b);
-		subreq_stanza(&b, c.v[i], s->user->bare, c.v[i + 1]);
+		if (subreq_stanza(&b, c.v[i], s->user->bare, c.v[i + 1]) ==
+		    -1) {
+			log_warnx("%s: request from %s too large", __func__,
+			    log_escs(c.v[i]));
+			continue;
+		}
 		deliver_to_sess(s, KIND_PRESENCE, PRES_SUBSCRIBE, NULL, NULL,
 		    buf_rptr(&b), buf_avail(&b));
 	}
@@ -598,18 +613,26 @@ pres_unavailable(struct sess *s, const char *xml, size_t len,
 
 	if (!s->available)
 		return;
-	buf_init(&b, 0);
+	buf_init(&b, PRES_OWN_MAX);
 	if (xml == NULL) {
-		buf_puts(&b, "<presence type='unavailable' from='");
-		xml_escape(&b, s->full, strlen(s->full));
-		buf_puts(&b, "'/>");
-		xml = buf_rptr(&b);
-		len = buf_avail(&b);
+		/* PRES_OWN_MAX holds it: a JID is bounded */
+		if (buf_puts(&b, "<presence type='unavailable' from='") |
+		    xml_escape(&b, s->full, strlen(s->full)) |
+		    buf_puts(&b, "'/>"))
+			log_warnx("%s: presence of %s too large", __func__,
+			    s->full);
+		else {
+			xml = buf_rptr(&b);
+			len = buf_avail(&b);
+		}
 	}
 	pres_last_activity(s, status);
 	s->available = false;
-	pres_broadcast(s, PRES_UNAVAILABLE, xml, len);
-	pres_to_resources(s->user, s, PRES_UNAVAILABLE, s->full, xml, len);
+	if (xml != NULL) {
+		pres_broadcast(s, PRES_UNAVAILABLE, xml, len);
+		pres_to_resources(s->user, s, PRES_UNAVAILABLE, s->full, xml,
+		    len);
+	}
 	if (s->directed != NULL) {
 		/* RFC 6121 4.6.3: directed presence is cleaned up */
 		map_foreach(s->directed, directed_send, s);

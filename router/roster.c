@@ -92,37 +92,36 @@ roster_snapshot_free(struct roster_item *v, size_t n)
 	free(v);
 }
 
-/* <item .../> for results and pushes */
-static void
+/* <item .../> for results and pushes; -1 past b's cap */
+static int
 roster_item_write(struct buf *b, const struct roster_item *it, bool removed)
 {
 	size_t	i;
+	int	rc = 0;
 
-	buf_puts(b, "<item jid='");
-	xml_escape(b, it->jid, strlen(it->jid));
-	buf_puts(b, "'");
+	rc |= buf_puts(b, "<item jid='");
+	rc |= xml_escape(b, it->jid, strlen(it->jid));
+	rc |= buf_puts(b, "'");
 	if (it->name != NULL && !removed) {
-		buf_puts(b, " name='");
-		xml_escape(b, it->name, strlen(it->name));
-		buf_puts(b, "'");
+		rc |= buf_puts(b, " name='");
+		rc |= xml_escape(b, it->name, strlen(it->name));
+		rc |= buf_puts(b, "'");
 	}
-	buf_printf(b, " subscription='%s'", removed ? "remove" :
+	rc |= buf_printf(b, " subscription='%s'", removed ? "remove" :
 	    sub_names[it->sub]);
 	if (it->ask && !removed)
-		buf_puts(b, " ask='subscribe'");
+		rc |= buf_puts(b, " ask='subscribe'");
 	if (it->preapproved && !removed)
-		buf_puts(b, " approved='true'");
-	if (removed || it->ngroups == 0) {
-		buf_puts(b, "/>");
-		return;
-	}
-	buf_puts(b, ">");
+		rc |= buf_puts(b, " approved='true'");
+	if (removed || it->ngroups == 0)
+		return rc | buf_puts(b, "/>");
+	rc |= buf_puts(b, ">");
 	for (i = 0; i < it->ngroups; i++) {
-		buf_puts(b, "<group>");
-		xml_escape(b, it->groups[i], strlen(it->groups[i]));
-		buf_puts(b, "</group>");
+		rc |= buf_puts(b, "<group>");
+		rc |= xml_escape(b, it->groups[i], strlen(it->groups[i]));
+		rc |= buf_puts(b, "</group>");
 	}
-	buf_puts(b, "</item>");
+	return rc | buf_puts(b, "</item>");
 }
 
 void
@@ -134,18 +133,21 @@ roster_push(struct user *u, const struct roster_item *it, bool removed)
 
 	if (u == NULL || it->hidden)
 		return;
-	buf_init(&b, 0);
+	buf_init(&b, LINK_STANZA_MAX);
 	for (s = u->sessions; s != NULL; s = s->next) {
 		/* RFC 6121 2.1.6: only resources that asked for the roster */
 		if (!s->interested)
 			continue;
 		buf_reset(&b);
-		buf_printf(&b, "<iq type='set' id='push%lu' to='", ++seq);
-		xml_escape(&b, s->full, strlen(s->full));
-		buf_printf(&b, "'><query xmlns='" NS_ROSTER "' ver='%llu'>",
-		    (unsigned long long)it->ver);
-		roster_item_write(&b, it, removed);
-		buf_puts(&b, "</query></iq>");
+		if (buf_printf(&b, "<iq type='set' id='push%lu' to='",
+		    ++seq) | xml_escape(&b, s->full, strlen(s->full)) |
+		    buf_printf(&b, "'><query xmlns='" NS_ROSTER "' ver='%llu'>",
+		    (unsigned long long)it->ver) |
+		    roster_item_write(&b, it, removed) |
+		    buf_puts(&b, "</query></iq>")) {
+			log_warnx("roster push to %s too large", s->full);
+			continue;
+		}
 		deliver_to_sess(s, KIND_IQ, IQ_SET, s->full, NULL,
 		    buf_rptr(&b), buf_avail(&b));
 	}
@@ -154,6 +156,7 @@ roster_push(struct user *u, const struct roster_item *it, bool removed)
 
 struct roster_get_job {
 	struct buf	*b;
+	bool		 full;	/* the result passed its cap */
 };
 
 static int
@@ -161,8 +164,10 @@ roster_get_item(const struct roster_item *it, void *arg)
 {
 	struct roster_get_job	*job = arg;
 
-	if (!it->hidden)
-		roster_item_write(job->b, it, false);
+	if (!it->hidden && roster_item_write(job->b, it, false) == -1) {
+		job->full = true;
+		return -1;
+	}
 	return 0;
 }
 
@@ -188,26 +193,32 @@ roster_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	}
 	rs->sender->interested = true;
 	snprintf(curs, sizeof(curs), "%llu", (unsigned long long)cur);
-	buf_init(&b, 0);
-	buf_puts(&b, "<iq type='result' id='");
-	xml_escape(&b, id, strlen(id));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, rs->sender->full, strlen(rs->sender->full));
+	/* the result is one stanza; a roster past that is refused */
+	buf_init(&b, LINK_STANZA_MAX);
+	job.b = &b;
+	job.full = buf_puts(&b, "<iq type='result' id='") |
+	    xml_escape(&b, id, strlen(id)) | buf_puts(&b, "' to='") |
+	    xml_escape(&b, rs->sender->full, strlen(rs->sender->full));
 	/* XEP-0237 3.3: the client is up to date: an empty result */
 	if (ver != NULL && strcmp(ver, curs) == 0) {
-		buf_puts(&b, "'/>");
+		job.full |= buf_puts(&b, "'/>") == -1;
 		goto send;
 	}
-	buf_printf(&b, "'><query xmlns='" NS_ROSTER "' ver='%s'>", curs);
-	job.b = &b;
-	if (store_roster_list(router.store, rs->tnode, rs->tdomain,
-	    roster_get_item, &job) == -1) {
+	job.full |= buf_printf(&b, "'><query xmlns='" NS_ROSTER
+	    "' ver='%s'>", curs) == -1;
+	if (!job.full && store_roster_list(router.store, rs->tnode,
+	    rs->tdomain, roster_get_item, &job) == -1 && !job.full) {
 		buf_clear(&b);
 		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
-	buf_puts(&b, "</query></iq>");
+	job.full |= buf_puts(&b, "</query></iq>") == -1;
 send:
+	if (job.full) {
+		buf_clear(&b);
+		iq_error(rs, iq, a, XERR_RESOURCE_CONSTRAINT, NULL);
+		return;
+	}
 	deliver_to_sess(rs->sender, KIND_IQ, IQ_RESULT, rs->sender->full,
 	    NULL, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);

@@ -270,8 +270,8 @@ int	 offline_deliver(struct sess *);
 int	 subreq_admit(const char *node, const char *domain, const char *from);
 /* the compact record of a subscribe stanza: returns new */
 char	*subreq_record(const char *xml, size_t len);
-/* the stanza redelivered for a record, appended to b */
-void	 subreq_stanza(struct buf *b, const char *from, const char *to,
+/* the stanza redelivered for a record, appended to b; -1 past its cap */
+int	 subreq_stanza(struct buf *b, const char *from, const char *to,
 	    const char *rec);
 
 /* blocking.c */

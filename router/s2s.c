@@ -61,9 +61,13 @@ s2s_forward(int kind, int type, const char *to, const char *from,
 		return s2s_forward_bytes(kind, type, to, from, xml, len);
 	job.to = to;
 	job.from = from;
-	buf_init(&job.out, 0);
+	/* the stanza re-serialised: empty when it passed the cap */
+	buf_init(&job.out, LINK_STANZA_MAX);
 	if (deliver_parse(xml, len, address_set, &job) == -1) {
 		errno = EINVAL;
+		rc = -1;
+	} else if (buf_avail(&job.out) == 0) {
+		errno = EMSGSIZE;
 		rc = -1;
 	} else
 		rc = s2s_forward_bytes(kind, type, to, from,

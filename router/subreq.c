@@ -99,36 +99,37 @@ subreq_record(const char *xml, size_t len)
 	return rec;
 }
 
-void
+int
 subreq_stanza(struct buf *b, const char *from, const char *to,
     const char *rec)
 {
 	char		 stamp[32];
 	char		*end;
 	double		 t;
+	int		 rc = 0;
 
 	/* records of an older version: the whole stanza */
-	if (*rec == '<') {
-		buf_puts(b, rec);
-		return;
-	}
+	if (*rec == '<')
+		return buf_puts(b, rec);
 	t = strtod(rec, &end);
-	buf_puts(b, "<presence type='subscribe' from='");
-	xml_escape(b, from, strlen(from));
-	buf_puts(b, "' to='");
-	xml_escape(b, to, strlen(to));
-	buf_puts(b, "'>");
+	rc |= buf_puts(b, "<presence type='subscribe' from='");
+	rc |= xml_escape(b, from, strlen(from));
+	rc |= buf_puts(b, "' to='");
+	rc |= xml_escape(b, to, strlen(to));
+	rc |= buf_puts(b, "'>");
 	if (*end == ' ' && end[1] != '\0') {
-		buf_puts(b, "<status>");
-		xml_escape(b, end + 1, strlen(end + 1));
-		buf_puts(b, "</status>");
+		rc |= buf_puts(b, "<status>");
+		rc |= xml_escape(b, end + 1, strlen(end + 1));
+		rc |= buf_puts(b, "</status>");
 	}
 	/* XEP-0203: it waited since then, here */
 	if (end != rec) {
 		xmpp_datetime(stamp, t);
-		buf_printf(b, "<delay xmlns='" NS_DELAY "' from='");
-		xml_escape(b, subreq_domain(to), strlen(subreq_domain(to)));
-		buf_printf(b, "' stamp='%s'/>", stamp);
+		rc |= buf_printf(b, "<delay xmlns='" NS_DELAY "' from='");
+		rc |= xml_escape(b, subreq_domain(to),
+		    strlen(subreq_domain(to)));
+		rc |= buf_printf(b, "' stamp='%s'/>", stamp);
 	}
-	buf_puts(b, "</presence>");
+	rc |= buf_puts(b, "</presence>");
+	return rc;
 }

@@ -64,9 +64,12 @@ conn_send_element(struct conn *c, const struct xnode *el)
 {
 	struct buf	b;
 
-	buf_init(&b, 0);
+	buf_init(&b, LINK_STANZA_MAX);		/* one stanza */
 	if (xnode_write(&b, el, NS_SERVER) == 0)
 		conn_write(c, buf_rptr(&b), buf_avail(&b));
+	else
+		log_warnx("%s: <%s/> too large, not sent", conn_name(c),
+		    el->name);
 	buf_clear(&b);
 }
 

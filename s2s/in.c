@@ -195,9 +195,10 @@ sasl_failure(struct conn *c, const char *cond)
 {
 	struct buf	b;
 
-	buf_init(&b, 0);
-	buf_printf(&b, "<failure xmlns='" NS_SASL "'><%s/></failure>", cond);
-	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_init(&b, S2S_CTL_MAX);	/* cond is one of ours */
+	if (buf_printf(&b, "<failure xmlns='" NS_SASL "'><%s/></failure>",
+	    cond) == 0)
+		conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
 }
 
@@ -569,10 +570,9 @@ in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 	froms = jid_full(&from);
 	xnode_set_attr(a, el, "to", tos);
 	xnode_set_attr(a, el, "from", froms);
-	buf_init(&b, 0);
-	/* escaping can make a stanza under the limit larger once written */
-	if (xnode_write(&b, el, NS_SERVER) == 0 &&
-	    buf_avail(&b) > LINK_STANZA_MAX) {
+	buf_init(&b, LINK_STANZA_MAX);
+	/* escaping can make a stanza under the limit pass the cap */
+	if (xnode_write(&b, el, NS_SERVER) == -1) {
 		buf_clear(&b);
 		conn_error(c, SERR_POLICY_VIOLATION,
 		    "stanza too large once serialised");

@@ -149,7 +149,8 @@ bounce_build(struct xnode *el, struct arena *a, void *arg)
 	stanza_make_error(a, el, job->cond, job->text);
 	to = xnode_attr(el, "to");
 	from = xnode_attr(el, "from");
-	buf_init(&b, 0);
+	/* the error for a stanza of at most LINK_STANZA_MAX: dropped past it */
+	buf_init(&b, LINK_STANZA_MAX);
 	if (to != NULL && from != NULL && xnode_write(&b, el, NS_CLIENT) == 0)
 		(void)uplink_stanza(kind, stanza_type_of(kind, "error"), to,
 		    from, buf_rptr(&b), buf_avail(&b));
@@ -424,14 +425,19 @@ out_send_header(struct conn *c)
 {
 	struct buf	b;
 
-	buf_init(&b, 0);
-	buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='" NS_SERVER
-	    "' xmlns:stream='" NS_STREAM "' xmlns:db='" NS_DIALBACK
-	    "' from='");
-	xml_escape(&b, c->local, strlen(c->local));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, c->remote, strlen(c->remote));
-	buf_puts(&b, "' version='1.0'>");
+	buf_init(&b, S2S_CTL_MAX);
+	if (buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='"
+	    NS_SERVER "' xmlns:stream='" NS_STREAM "' xmlns:db='"
+	    NS_DIALBACK "' from='") |
+	    xml_escape(&b, c->local, strlen(c->local)) |
+	    buf_puts(&b, "' to='") |
+	    xml_escape(&b, c->remote, strlen(c->remote)) |
+	    buf_puts(&b, "' version='1.0'>")) {
+		buf_clear(&b);
+		log_warnx("%s: stream header too large", conn_name(c));
+		conn_close(c);
+		return;
+	}
 	conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
 	c->header_sent = true;
@@ -536,12 +542,16 @@ out_dialback(struct conn *c)
 
 	/* XEP-0220 2.1.1: receiving, originating, the receiver's stream id */
 	dialback_key(s2s.secret, c->remote, c->local, c->sid, key);
-	buf_init(&b, 0);
-	buf_puts(&b, "<db:result from='");
-	xml_escape(&b, c->local, strlen(c->local));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, c->remote, strlen(c->remote));
-	buf_printf(&b, "'>%s</db:result>", key);
+	buf_init(&b, S2S_CTL_MAX);
+	if (buf_puts(&b, "<db:result from='") |
+	    xml_escape(&b, c->local, strlen(c->local)) |
+	    buf_puts(&b, "' to='") |
+	    xml_escape(&b, c->remote, strlen(c->remote)) |
+	    buf_printf(&b, "'>%s</db:result>", key)) {
+		buf_clear(&b);
+		conn_error(c, SERR_INTERNAL_SERVER_ERROR, "db:result");
+		return;
+	}
 	conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
 	c->state = CS_DIALBACK;
@@ -591,10 +601,15 @@ out_features(struct conn *c, struct xnode *el)
 	}
 	if (c->cert_ok && !c->no_external && has_mechanism(el, "EXTERNAL")) {
 		/* XEP-0178: the authorization identity is our domain */
-		buf_init(&b, 0);
-		buf_puts(&b, "<auth xmlns='" NS_SASL "' mechanism='EXTERNAL'>");
-		(void)base64_encode(&b, c->local, strlen(c->local));
-		buf_puts(&b, "</auth>");
+		buf_init(&b, S2S_CTL_MAX);
+		if (buf_puts(&b, "<auth xmlns='" NS_SASL
+		    "' mechanism='EXTERNAL'>") |
+		    base64_encode(&b, c->local, strlen(c->local)) |
+		    buf_puts(&b, "</auth>")) {
+			buf_clear(&b);
+			conn_error(c, SERR_INTERNAL_SERVER_ERROR, "auth");
+			return;
+		}
 		conn_write(c, buf_rptr(&b), buf_avail(&b));
 		buf_clear(&b);
 		c->state = CS_SASL;

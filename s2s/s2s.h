@@ -34,6 +34,12 @@
 #define NS_DIALBACK_FEATURE	"urn:xmpp:features:dialback"
 #define CONN_OUT_MAX		(8u << 20)	/* peers that do not read */
 #define CONN_ID_LEN		32		/* hex digits of our stream ids */
+/*
+ * A stream header or control element we write with our own content: two
+ * domains (each at most six bytes a character once escaped), our ids and
+ * keys, markup.
+ */
+#define S2S_CTL_MAX		(12 * JID_PART_MAX + 4096)
 #define CONN_SID_MAX		128		/* longest peer stream id kept */
 
 enum conn_state {

@@ -224,3 +224,21 @@ async def test_stanza_that_grows_when_serialised(make_server, clients):
     await exchange(cb, cc)
     await exchange(cc, cb)
     assert "c2s[1] link closed" not in srv.log_text()
+
+
+async def test_session_reply_past_the_scratch_cap(make_server, clients):
+    """The reply to <session/> repeats the client's id: an id that
+    escaping makes larger than a stanza between processes (each ' written
+    as &apos;) closes the stream with <policy-violation/> instead of
+    passing the reply buffer's cap; the other sessions keep working."""
+    srv = make_server(workers=1, max_stanza_size="300K")
+    a, b, c = srv.new_user(), srv.new_user(), srv.new_user()
+    ca = await clients.login(srv, a, resource="a")
+    cb = await clients.login(srv, b, resource="b")
+    cc = await clients.login(srv, c, resource="c")
+    ca.send_raw("<iq type='set' id=\"%s\"><session xmlns="
+                "'urn:ietf:params:xml:ns:xmpp-session'/></iq>"
+                % ("'" * 200000))
+    await ca.wait_closed(timeout=10 * SLOW)
+    assert "policy-violation" in ca.stream_errors, ca.stream_errors
+    await exchange(cb, cc)

@@ -679,6 +679,40 @@ test_long_tag_trickled(void **state)
 	buf_clear(&in);
 }
 
+/*
+ * Input held back behind a long partial token has a cap (the stanza cap
+ * plus the slack and the header): a read that would pass it is given to
+ * the parser after what was held, not refused.
+ */
+static void
+test_hold_cap_large_read(void **state)
+{
+	struct rec	*r;
+	struct buf	 in;
+	size_t		 i;
+
+	(void)state;
+	buf_init(&in, 0);
+	buf_puts(&in, "<message id='1' a='");
+	for (i = 0; i < 1500; i++)
+		buf_puts(&in, "x");
+	r = rec_new(3000);
+	assert_int_equal(feeds(r, HDR), 0);
+	assert_int_equal(feed(r, buf_rptr(&in), buf_avail(&in), 1), 0);
+	buf_reset(&in);
+	buf_puts(&in, "'/>");
+	for (i = 0; i < 50; i++)
+		buf_printf(&in, "<iq type='get' id='%zu'>%0200d</iq>", i, 0);
+	assert_true(buf_avail(&in) > 3000 + 1024 + 4096);
+	assert_int_equal(feed(r, buf_rptr(&in), buf_avail(&in), 0), 0);
+	assert_int_equal(xstream_error(r->st), SERR_NONE);
+	assert_int_equal(r->nels, 51);
+	assert_int_equal(strlen(xnode_attr(r->els[0], "a")), 1500);
+	assert_string_equal(xnode_attr(r->els[50], "id"), "49");
+	rec_free(r);
+	buf_clear(&in);
+}
+
 static void
 test_many_small_stanzas_in_one_feed(void **state)
 {
@@ -1238,6 +1272,7 @@ UNIT_MAIN(
 	cmocka_unit_test(test_attribute_limit),
 	cmocka_unit_test(test_stanza_size_limit),
 	cmocka_unit_test(test_long_tag_trickled),
+	cmocka_unit_test(test_hold_cap_large_read),
 	cmocka_unit_test(test_many_small_stanzas_in_one_feed),
 	cmocka_unit_test(test_endless_tokens_fail_early),
 	cmocka_unit_test(test_whitespace_keepalives),

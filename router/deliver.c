@@ -417,11 +417,10 @@ deliver_stanza(struct rstanza *rs)
 		 * federation is not available now, or 8.3.3.18: its queue is
 		 * full).
 		 */
-		if (s2s_refused(to.domain))
-			deliver_error(rs, XERR_REMOTE_SERVER_NOT_FOUND);
-		else if (s2s_forward(rs->kind, rs->type, rs->to, rs->from,
+		if (s2s_forward(rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen) == -1)
-			deliver_error(rs, errno == EAGAIN ||
+			deliver_error(rs, errno == EHOSTUNREACH ?
+			    XERR_REMOTE_SERVER_NOT_FOUND : errno == EAGAIN ||
 			    errno == EMSGSIZE ? XERR_RESOURCE_CONSTRAINT :
 			    XERR_SERVICE_UNAVAILABLE);
 		goto done;

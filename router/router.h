@@ -135,12 +135,12 @@ void	 sess_burst_resume(struct rlink *);
 void	 router_user_others_end(struct sess *keep, int err);
 
 /* s2s.c */
-/* domain is an IP literal federation may not reach (s2s-allow-private) */
-bool	 s2s_refused(const char *domain);
 /*
  * To the s2s process: 0 when queued; -1 when dropped, errno ENOTCONN (no
- * s2s process), EAGAIN (its link is congested), EMSGSIZE (over the frame
- * limit) or EINVAL (a presence that did not parse). The caller bounces.
+ * s2s process), EHOSTUNREACH (a non-public IP-literal domain while
+ * s2s-allow-private is off), EAGAIN (its link is congested), EMSGSIZE
+ * (over the frame limit) or EINVAL (a presence that did not parse). The
+ * caller bounces.
  */
 int	 s2s_forward(int kind, int type, const char *to, const char *from,
 	    const char *xml, size_t len);

@@ -33,12 +33,26 @@ address_set(struct xnode *el, struct arena *a, void *arg)
 /*
  * A user addressing an IP-literal domain on loopback or a private network
  * would make the s2s process dial it: refused here already, as it is
- * there (s2s-allow-private), so the user hears at once.
+ * there (s2s-allow-private), so the sender hears at once. to is a
+ * normalised JID: its domain follows the '@', up to the '/'.
  */
-bool
-s2s_refused(const char *domain)
+static bool
+s2s_refused(const char *to)
 {
-	return !router.conf.s2s_allow_private && addr_domain_refused(domain);
+	const char	*d = strchr(to, '@'), *slash;
+	char		 domain[JID_STR_MAX + 1];
+	size_t		 n;
+
+	if (router.conf.s2s_allow_private)
+		return false;
+	d = d != NULL ? d + 1 : to;
+	slash = strchr(d, '/');
+	n = slash != NULL ? (size_t)(slash - d) : strlen(d);
+	if (n >= sizeof(domain))
+		return false;
+	memcpy(domain, d, n);
+	domain[n] = '\0';
+	return addr_domain_refused(domain);
 }
 
 int
@@ -48,6 +62,10 @@ s2s_forward(int kind, int type, const char *to, const char *from,
 	struct address_job	 job;
 	int			 rc;
 
+	if (s2s_refused(to)) {
+		errno = EHOSTUNREACH;
+		return -1;
+	}
 	if (router.s2s == NULL || router.s2s->l->failed) {
 		errno = ENOTCONN;
 		return -1;

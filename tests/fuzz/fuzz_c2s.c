@@ -347,13 +347,7 @@ router_service(void)
 		buf_append(&from_c2s, tmp, (size_t)n);
 	while (buf_avail(&from_c2s) >= LINK_HDR_LEN) {
 		p = (const uint8_t *)buf_rptr(&from_c2s);
-		h.len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
-		h.type = (uint16_t)(p[4] << 8 | p[5]);
-		h.flags = (uint16_t)(p[6] << 8 | p[7]);
-		h.sid = 0;
-		for (n = 0; n < 8; n++)
-			h.sid = h.sid << 8 | p[8 + n];
+		link_hdr_decode(&h, p);
 		FUZZ_CHECK(h.len <= LINK_MAX_PAYLOAD && link_msg_min(h.type) >=
 		    0 && h.len >= (uint32_t)link_msg_min(h.type),
 		    "the c2s sent a bad frame: type %#x len %u", h.type, h.len);

@@ -16,7 +16,7 @@
 #include "../common/conf.h"
 #include "../common/link.h"
 #include "../common/peer.h"
-#include "../common/rlink.h"
+#include "../common/routerlink.h"
 #include "../common/tls.h"
 #include "../common/transport.h"
 #include "../common/xmlstream.h"
@@ -89,7 +89,7 @@ struct c2s {
 	int			 instance;
 	struct tls_ctx		 tls;
 	struct link		*up;		/* router; NULL while down */
-	struct rlink		 uplink;	/* keeps up */
+	struct routerlink	 uplink;	/* keeps up */
 	struct map		*streams;	/* sid -> stream */
 	uint64_t		 next_sid;
 	struct listener		*listeners;

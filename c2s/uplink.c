@@ -113,14 +113,14 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		register_result(h->sid, h->flags, err);
 		return 0;
 	default:
-		return rlink_unexpected(h);
+		return routerlink_unexpected(h);
 	}
 }
 
 bool
 uplink_up(void)
 {
-	return rlink_ok(c2s.up);
+	return routerlink_ok(c2s.up);
 }
 
 static int
@@ -188,7 +188,7 @@ uplink_fail_pending(void)
 }
 
 static void
-uplink_lost(struct rlink *rl, struct link *l)
+uplink_lost(struct routerlink *rl, struct link *l)
 {
 	(void)rl;
 	(void)l;
@@ -200,7 +200,7 @@ uplink_lost(struct rlink *rl, struct link *l)
 }
 
 static void
-uplink_connected(struct rlink *rl, struct link *l)
+uplink_connected(struct routerlink *rl, struct link *l)
 {
 	static bool	accepting;
 
@@ -221,7 +221,7 @@ uplink_connected(struct rlink *rl, struct link *l)
 void
 uplink_start(void)
 {
-	struct rlink	*rl = &c2s.uplink;
+	struct routerlink	*rl = &c2s.uplink;
 
 	rl->loop = c2s.loop;
 	rl->rundir = c2s.conf.rundir;
@@ -232,7 +232,7 @@ uplink_start(void)
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = stream_resume_all;
-	rlink_start(rl);
+	routerlink_start(rl);
 }
 
 void

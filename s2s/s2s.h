@@ -22,7 +22,7 @@
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/link.h"
-#include "../common/rlink.h"
+#include "../common/routerlink.h"
 #include "../common/tls.h"
 #include "../common/transport.h"
 #include "../common/xml.h"
@@ -150,7 +150,7 @@ struct s2s {
 						   host, with the trust */
 	char			 secret[65];	/* dialback */
 	struct link		*up;		/* router */
-	struct rlink		 uplink;	/* keeps up */
+	struct routerlink	 uplink;	/* keeps up */
 	struct listener		*listeners;
 	struct map		*conns;		/* id -> conn */
 	struct map		*outs;		/* "local remote" -> out */

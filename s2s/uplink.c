@@ -36,18 +36,18 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		out_stanza(to, from, ls.xml, ls.xlen);
 		return 0;
 	default:
-		return rlink_unexpected(h);
+		return routerlink_unexpected(h);
 	}
 }
 
 bool
 uplink_up(void)
 {
-	return rlink_ok(s2s.up);
+	return routerlink_ok(s2s.up);
 }
 
 static void
-uplink_lost(struct rlink *rl, struct link *l)
+uplink_lost(struct routerlink *rl, struct link *l)
 {
 	(void)rl;
 	(void)l;
@@ -57,7 +57,7 @@ uplink_lost(struct rlink *rl, struct link *l)
 }
 
 static void
-uplink_connected(struct rlink *rl, struct link *l)
+uplink_connected(struct routerlink *rl, struct link *l)
 {
 	(void)rl;
 	s2s.up = l;
@@ -69,7 +69,7 @@ uplink_connected(struct rlink *rl, struct link *l)
 void
 uplink_start(void)
 {
-	struct rlink	*rl = &s2s.uplink;
+	struct routerlink	*rl = &s2s.uplink;
 
 	rl->loop = s2s.loop;
 	rl->rundir = s2s.conf.rundir;
@@ -80,7 +80,7 @@ uplink_start(void)
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = in_resume_all;
-	rlink_start(rl);
+	routerlink_start(rl);
 }
 
 int

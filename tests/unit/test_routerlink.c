@@ -1,6 +1,6 @@
 /*
- * The router link kept up (common/rlink.c) on the fake clock: an attempt
- * every RLINK_RETRY seconds while the router is away, the link once it
+ * The router link kept up (common/routerlink.c) on the fake clock: an attempt
+ * every ROUTERLINK_RETRY seconds while the router is away, the link once it
  * listens, and the wait before reconnecting after a loss. The router is a
  * listening Unix socket in a temporary run directory.
  */
@@ -18,14 +18,14 @@
 
 #include "../../common/clock.h"
 #include "../../common/link.h"
-#include "../../common/rlink.h"
+#include "../../common/routerlink.h"
 #include "unit.h"
 
 static int		 ups, losts;
 static struct link	*uplink;
 
 static void
-on_up(struct rlink *rl, struct link *l)
+on_up(struct routerlink *rl, struct link *l)
 {
 	(void)rl;
 	ups++;
@@ -33,7 +33,7 @@ on_up(struct rlink *rl, struct link *l)
 }
 
 static void
-on_lost(struct rlink *rl, struct link *l)
+on_lost(struct routerlink *rl, struct link *l)
 {
 	(void)rl;
 	assert_ptr_equal(l, uplink);
@@ -62,9 +62,9 @@ router_drops(int lfd)
 static void
 test_rlink_retries_on_the_clock(void **state)
 {
-	struct rlink		 rl;
+	struct routerlink		 rl;
 	struct sockaddr_un	 sun;
-	char			 dir[] = "/tmp/rlink.XXXXXX";
+	char			 dir[] = "/tmp/routerlink.XXXXXX";
 	int			 lfd;
 
 	(void)state;
@@ -82,7 +82,7 @@ test_rlink_retries_on_the_clock(void **state)
 	rl.on_up = on_up;
 	rl.on_lost = on_lost;
 	rl.on_drain = on_drain;
-	rlink_start(&rl);
+	routerlink_start(&rl);
 	/* the first attempt is due now; the router is away */
 	clock_advance(0);
 	assert_int_equal(ups, 0);
@@ -94,16 +94,16 @@ test_rlink_retries_on_the_clock(void **state)
 	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	assert_int_equal(listen(lfd, 4), 0);
 	/* the router is up now, but the next attempt waits its turn */
-	clock_advance(RLINK_RETRY - 0.01);
+	clock_advance(ROUTERLINK_RETRY - 0.01);
 	assert_int_equal(ups, 0);
 	clock_advance(0.02);
 	assert_int_equal(ups, 1);
 	assert_non_null(uplink);
 	assert_false(ctimer_active(&rl.retry));
-	/* lost: not at once again, RLINK_RETRY later */
+	/* lost: not at once again, ROUTERLINK_RETRY later */
 	router_drops(lfd);
 	assert_true(ctimer_active(&rl.retry));
-	clock_advance(RLINK_RETRY - 0.01);
+	clock_advance(ROUTERLINK_RETRY - 0.01);
 	assert_int_equal(ups, 1);
 	clock_advance(0.02);
 	assert_int_equal(ups, 2);

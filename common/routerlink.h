@@ -1,13 +1,15 @@
 /*
  * A process's link to the router, kept up (c2s/uplink.c, s2s/uplink.c):
  * connects to router.sock in the run directory at once, again every
- * RLINK_RETRY seconds until it succeeds, and again after the link is
- * lost (the supervisor restarts a router that died). The retry timer is
- * on the process clock (clock.h). The owner embeds a struct rlink, fills
- * in the fields above the line and calls rlink_start().
+ * ROUTERLINK_RETRY seconds until it succeeds, and again after the link
+ * is lost (the supervisor restarts a router that died). The retry timer
+ * is on the process clock (clock.h). The owner embeds a struct
+ * routerlink, fills in the fields above the line and calls
+ * routerlink_start(). (The router's end of a link is its struct rlink,
+ * router/router.h.)
  */
-#ifndef PARLEY_RLINK_H
-#define PARLEY_RLINK_H
+#ifndef PARLEY_ROUTERLINK_H
+#define PARLEY_ROUTERLINK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,21 +18,21 @@
 #include "clock.h"
 #include "link.h"
 
-#define RLINK_RETRY	0.5	/* seconds between connection attempts */
+#define ROUTERLINK_RETRY	0.5	/* seconds between connection attempts */
 
-struct rlink;
+struct routerlink;
 /* connected (our LINK_HELLO queued) or lost (l is freed after the call) */
-typedef void	rlink_cb(struct rlink *, struct link *l);
+typedef void	routerlink_cb(struct routerlink *, struct link *l);
 
-struct rlink {
+struct routerlink {
 	struct ev_loop	*loop;
 	const char	*rundir;
 	size_t		 queue_max;	/* link_new's cap */
 	enum link_role	 role;		/* we say it, the router checks it */
 	uint32_t	 instance;	/* of a c2s; 0 for the others */
 	link_frame_cb	*on_frame;	/* frames after the router's HELLO */
-	rlink_cb	*on_up;
-	rlink_cb	*on_lost;
+	routerlink_cb	*on_up;
+	routerlink_cb	*on_lost;
 	void		(*on_drain)(void);	/* the queue drained */
 	/* ---- the helper's own */
 	struct ctimer	 retry;
@@ -38,10 +40,10 @@ struct rlink {
 };
 
 /* the first attempt, now (from the loop: the clock fires it) */
-void	rlink_start(struct rlink *);
+void	routerlink_start(struct routerlink *);
 /* the owner's link can take frames: connected and not failed */
-bool	rlink_ok(const struct link *);
+bool	routerlink_ok(const struct link *);
 /* on_frame's answer to a frame type it does not take: logs, fails it */
-int	rlink_unexpected(const struct link_hdr *);
+int	routerlink_unexpected(const struct link_hdr *);
 
 #endif

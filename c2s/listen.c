@@ -39,7 +39,7 @@ listen_pause(bool pause)
 int
 listen_open(void)
 {
-	accept_backoff_init(&backoff, c2s.loop, listen_pause);
+	accept_backoff_init(&backoff, listen_pause);
 	/*
 	 * every c2s process listens: the kernel spreads clients; accepting
 	 * starts once the router link is up

@@ -13,30 +13,26 @@
 #include "util.h"
 
 static void
-accept_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+accept_timer_cb(struct ctimer *t)
 {
-	struct accept_backoff	*ab = container_of(w, struct accept_backoff,
+	struct accept_backoff	*ab = container_of(t, struct accept_backoff,
 				    timer);
 
-	(void)loop;
-	(void)revents;
 	log_info("accepting connections again");
 	ab->pause(false);
 }
 
 void
-accept_backoff_init(struct accept_backoff *ab, struct ev_loop *loop,
-    void (*pause)(bool))
+accept_backoff_init(struct accept_backoff *ab, void (*pause)(bool))
 {
-	ab->loop = loop;
 	ab->pause = pause;
-	ev_timer_init(&ab->timer, accept_timer_cb, ACCEPT_BACKOFF, 0.);
+	ctimer_init(&ab->timer, accept_timer_cb);
 }
 
 void
 accept_backoff_clear(struct accept_backoff *ab)
 {
-	ev_timer_stop(ab->loop, &ab->timer);
+	ctimer_stop(&ab->timer);
 }
 
 void
@@ -60,14 +56,8 @@ accept_batch(struct accept_backoff *ab, int lfd, const char *addr,
 			log_warn("accept on %s port %u; pausing %.0f s", addr,
 			    port, ACCEPT_BACKOFF);
 			ab->pause(true);
-			/*
-			 * Set again each time: libev leaves a fired
-			 * timer's remaining time (about 0) in it, so a
-			 * plain restart would fire at once and spin.
-			 */
-			ev_timer_stop(ab->loop, &ab->timer);
-			ev_timer_set(&ab->timer, ACCEPT_BACKOFF, 0.);
-			ev_timer_start(ab->loop, &ab->timer);
+			/* a full ACCEPT_BACKOFF from the last shortage */
+			ctimer_start(&ab->timer, ACCEPT_BACKOFF);
 		} else
 			log_warn("accept on %s port %u", addr, port);
 		return;

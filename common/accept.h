@@ -12,14 +12,15 @@
 
 #include <ev.h>
 
+#include "clock.h"
 #include "conf.h"
 
 #define ACCEPT_BATCH	64	/* connections per readiness event */
 #define ACCEPT_BACKOFF	1.0	/* seconds paused after a shortage */
 
+/* the pause is on the process clock (clock.h), so tests can drive it */
 struct accept_backoff {
-	struct ev_loop	*loop;
-	ev_timer	 timer;
+	struct ctimer	 timer;
 	/* stops (true) or restarts (false) every listener of the process */
 	void		(*pause)(bool);
 };
@@ -34,8 +35,7 @@ struct listener {
 	struct listener		*next;
 };
 
-void	accept_backoff_init(struct accept_backoff *, struct ev_loop *,
-	    void (*pause)(bool));
+void	accept_backoff_init(struct accept_backoff *, void (*pause)(bool));
 void	accept_backoff_clear(struct accept_backoff *);
 /*
  * Accepts up to ACCEPT_BATCH connections on lfd, each handed to fn as a

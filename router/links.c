@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/credwire.h"
 #include "../common/jid.h"
 #include "../common/log.h"
@@ -35,7 +36,8 @@
  * (sess_burst).
  */
 static size_t	rlink_nheld;	/* congested c2s links */
-static ev_timer	rlink_watch;	/* runs rlink_flow while some are */
+static struct ctimer rlink_watch;	/* runs rlink_flow each second while
+					   some are (the process clock) */
 
 /*
  * A c2s that reads nothing for RLINK_STALL_MAX seconds while its link is
@@ -45,7 +47,7 @@ static ev_timer	rlink_watch;	/* runs rlink_flow while some are */
 #define RLINK_STALL_MAX	10.0
 
 static bool
-rlink_congested(struct rlink *rl, ev_tstamp now)
+rlink_congested(struct rlink *rl, double now)
 {
 	if (rl->role != LINK_ROLE_C2S || rl->l->failed ||
 	    !link_congested(rl->l)) {
@@ -63,19 +65,17 @@ rlink_congested(struct rlink *rl, ev_tstamp now)
 }
 
 static void
-rlink_watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
+rlink_watch_cb(struct ctimer *t)
 {
-	(void)loop;
-	(void)w;
-	(void)revents;
-	(void)rlink_flow();
+	(void)t;
+	(void)rlink_flow();	/* re-arms it while a link is congested */
 }
 
 bool
 rlink_flow(void)
 {
 	struct rlink	*rl;
-	ev_tstamp	 now = ev_now(router.loop);
+	double		 now = clock_now();
 	size_t		 n = 0;
 	bool		 resumed = false, pause;
 
@@ -87,11 +87,10 @@ rlink_flow(void)
 	if (n != rlink_nheld)
 		log_debug("%zu c2s links congested", n);
 	rlink_nheld = n;
-	if (n > 0 && !ev_is_active(&rlink_watch)) {
-		ev_timer_init(&rlink_watch, rlink_watch_cb, 1.0, 1.0);
-		ev_timer_start(router.loop, &rlink_watch);
+	if (n > 0 && !ctimer_active(&rlink_watch)) {
+		ctimer_start(&rlink_watch, 1.0);
 	} else if (n == 0)
-		ev_timer_stop(router.loop, &rlink_watch);
+		ctimer_stop(&rlink_watch);
 	for (rl = router.links; rl != NULL; rl = rl->next) {
 		if (rl->role == LINK_ROLE_CTL || rl->l->failed)
 			continue;
@@ -327,6 +326,7 @@ rlink_socket(const char *name, ev_io *w)
 int
 rlink_listen(void)
 {
+	ctimer_init(&rlink_watch, rlink_watch_cb);
 	if ((router.c2s_fd = rlink_socket("router.sock", &router.c2s_io)) ==
 	    -1 || (router.ctl_fd = rlink_socket("router.ctl",
 	    &router.ctl_io)) == -1)

@@ -31,7 +31,7 @@ struct rlink {
 	uint64_t	*wait;		/* sessions whose burst waits for
 					   this link to drain (sids) */
 	size_t		 nwait, capwait;
-	ev_tstamp	 congested_at;	/* since when, 0 if not */
+	double		 congested_at;	/* since when, 0 if not */
 	struct rlink	*prev, *next;
 };
 

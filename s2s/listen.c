@@ -99,7 +99,7 @@ listen_take(int fd, void *arg)
 int
 listen_open(void)
 {
-	accept_backoff_init(&backoff, s2s.loop, listen_pause);
+	accept_backoff_init(&backoff, listen_pause);
 	/* accepting starts once the router link is up */
 	return listeners_open(&s2s.listeners, &backoff, &s2s.conf, LISTEN_S2S,
 	    LISTEN_S2S_TLS, false, listen_take);

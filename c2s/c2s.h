@@ -23,6 +23,14 @@
 #include "sasl.h"
 
 #define STREAM_OUT_MAX		(4u << 20)	/* never-reading clients */
+/*
+ * Stanzas read over the stanza rate (st->held). Reading stops at the
+ * first, so only the rest of that read (TP_READ_CHUNK of input) waits,
+ * but stamped with the session's JID and framed it can grow many times.
+ * One frame's worth: the largest stanza (LINK_STANZA_MAX) with its
+ * envelope always fits.
+ */
+#define STREAM_HELD_MAX		LINK_MAX_PAYLOAD
 #define STREAM_HIBERNATE	5.0		/* seconds of silence before a
 						   session's XML parser is
 						   freed (xstream_hibernate) */
@@ -79,6 +87,7 @@ struct stream {
 	struct buf		 held;		/* stanzas read but over the
 						   rate, in order (at most
 						   what one read brought) */
+	bool			 held_full;	/* said so since it emptied */
 };
 
 struct auth_job;

@@ -101,7 +101,7 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 		stream_send_header(st, st->domain ? st->domain :
 		    c2s.conf.hosts[0].name);
 	buf_reset(b);
-	stream_err_xml(b, cond, text);
+	(void)stream_err_xml(b, cond, text);	/* whole; LINK_STANZA_MAX */
 	/* after a full queue was emptied: this fits */
 	(void)tp_write(&st->tp, buf_rptr(b), buf_avail(b));
 	stream_close(st);
@@ -325,7 +325,7 @@ stream_accept(struct listener *lst, int fd)
 	st->sid = ((uint64_t)c2s.instance << 48) | ++c2s.next_sid;
 	tp_init(&st->tp, STREAM_OUT_MAX, stream_event, st);
 	tp_set_name(&st->tp, "%016llx", (unsigned long long)st->sid);
-	buf_init(&st->held, 0);
+	buf_init(&st->held, STREAM_HELD_MAX);
 	st->xs = xstream_new(&stream_cbs, st, c2s.conf.max_stanza_size);
 	xstream_preauth(st->xs, auth_preauth());
 	st->last_read = clock_now();
@@ -466,7 +466,7 @@ stanza_reject(struct stream *st, struct xnode *el, struct arena *a,
 }
 
 /* held records: stanza envelopes without from (the session's, at release) */
-static void
+static int
 stream_hold(struct stream *st, int kind, int type, const char *to,
     const struct buf *xml)
 {
@@ -475,6 +475,32 @@ stream_hold(struct stream *st, int kind, int type, const char *to,
 	link_out_buf(&m, &st->held);
 	link_put_stanza(&m, kind, type, to, NULL, buf_rptr(xml),
 	    buf_avail(xml));
+	return link_out_buf_end(&m);
+}
+
+/*
+ * More over the rate than STREAM_HELD_MAX holds: the stanza is refused,
+ * never dropped unheard (RFC 6120 8.3.3.18 resource-constraint, wait);
+ * what was held before it still goes, in order. An error or an IQ
+ * response may not be answered with an error (RFC 6120 8.3.1, 8.2.3):
+ * for one of those the stream ends (4.9.3.14 policy-violation).
+ */
+static void
+stream_held_full(struct stream *st, struct xnode *el, struct arena *a,
+    int kind, int type)
+{
+	if (!st->held_full)
+		log_info("%016llx over c2s-stanza-rate with %zu bytes held: "
+		    "refusing stanzas", (unsigned long long)st->sid,
+		    buf_avail(&st->held));
+	st->held_full = true;
+	if (stanza_is_error(el) || (kind == KIND_IQ && type == IQ_RESULT)) {
+		stream_error(st, SERR_POLICY_VIOLATION,
+		    "too many stanzas over the rate");
+		return;
+	}
+	stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
+	    "too many stanzas over your rate; slow down");
 }
 
 /*
@@ -518,6 +544,7 @@ stream_throttle_cb(struct ctimer *t)
 		buf_consume(&st->held, used);
 	}
 	st->throttled = false;
+	st->held_full = false;
 	stream_update_reading(st);
 }
 
@@ -573,7 +600,10 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	}
 	/* over the stanza rate: kept in order, and the client is read later */
 	if (st->throttled || (pause = limits_stanza_wait(st)) > 0) {
-		stream_hold(st, kind, type, norm, &c2s.scratch);
+		if (stream_hold(st, kind, type, norm, &c2s.scratch) == -1) {
+			stream_held_full(st, el, a, kind, type);
+			goto done;
+		}
 		if (!st->throttled) {
 			st->throttled = true;
 			stream_update_reading(st);

@@ -32,6 +32,13 @@ buf_reset(struct buf *b)
 	b->off = b->len = 0;
 }
 
+void
+buf_truncate(struct buf *b, size_t n)
+{
+	if (n < buf_avail(b))
+		b->len = b->off + n;
+}
+
 char *
 buf_reserve(struct buf *b, size_t n)
 {

@@ -29,6 +29,8 @@ int	 buf_printf(struct buf *, const char *, ...)
 char	*buf_reserve(struct buf *, size_t n);
 void	 buf_commit(struct buf *, size_t n);	/* after writing into reserve */
 void	 buf_consume(struct buf *, size_t n);	/* advances off; compacts */
+/* keeps the first n unread bytes: undoes what was appended after them */
+void	 buf_truncate(struct buf *, size_t n);
 /* unread bytes: valid until the next append */
 static inline const char *
 buf_rptr(const struct buf *b)

@@ -150,6 +150,16 @@ link_out_buf(struct link_out *m, struct buf *b)
 {
 	memset(m, 0, sizeof(*m));
 	m->b = b;
+	m->start = buf_avail(b);
+}
+
+int
+link_out_buf_end(struct link_out *m)
+{
+	if (!m->fail)
+		return 0;
+	buf_truncate(m->b, m->start);
+	return -1;
 }
 
 void

@@ -177,9 +177,12 @@ void	link_begin_buf(struct link_out *, struct buf *b, uint16_t type,
 /*
  * The same puts without a frame, appended to b: records kept for later and
  * read back with link_in (stanzas held while the router is away or the
- * client over its rate). No link_begin or link_end.
+ * client over its rate). No link_begin or link_end: link_out_buf_end
+ * returns 0, or -1 when a put passed b's cap, the record then removed
+ * whole (the caller says why to whoever sent it).
  */
 void	link_out_buf(struct link_out *, struct buf *b);
+int	link_out_buf_end(struct link_out *);
 void	link_put_u8(struct link_out *, uint8_t);
 void	link_put_u16(struct link_out *, uint16_t);
 void	link_put_u32(struct link_out *, uint32_t);

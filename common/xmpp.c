@@ -81,17 +81,25 @@ sasl_err_name(enum sasl_err e)
 	    "not-authorized");
 }
 
-void
+int
 stream_err_xml(struct buf *b, enum stream_err cond, const char *text)
 {
-	buf_printf(b, "<stream:error><%s xmlns='" NS_STREAMS_ERR "'/>",
-	    stream_err_name(cond));
-	if (text != NULL) {
-		buf_puts(b, "<text xmlns='" NS_STREAMS_ERR "'>");
-		xml_escape(b, text, strlen(text));
-		buf_puts(b, "</text>");
+	size_t	start = buf_avail(b);
+
+	if (buf_printf(b, "<stream:error><%s xmlns='" NS_STREAMS_ERR "'/>",
+	    stream_err_name(cond)) == -1)
+		return -1;
+	if (text != NULL && (buf_puts(b, "<text xmlns='" NS_STREAMS_ERR
+	    "'>") | xml_escape(b, text, strlen(text)) |
+	    buf_puts(b, "</text>")) != 0) {
+		buf_truncate(b, start);
+		return stream_err_xml(b, cond, NULL);
 	}
-	buf_puts(b, "</stream:error></stream:stream>");
+	if (buf_puts(b, "</stream:error></stream:stream>") == -1) {
+		buf_truncate(b, start);
+		return -1;
+	}
+	return 0;
 }
 
 /* the index of wire number w in a list's numbers, or -1 */

@@ -115,9 +115,11 @@ const char	*sasl_err_name(enum sasl_err);
 struct buf;
 /*
  * RFC 6120 4.9: appends the stream error cond, with text if not NULL,
- * and the stream's close to b.
+ * and the stream's close to b, whole: a text that would pass b's cap is
+ * left out (the condition is what counts). -1, b as it was, if even
+ * that does not fit.
  */
-void		 stream_err_xml(struct buf *, enum stream_err,
+int		 stream_err_xml(struct buf *, enum stream_err,
 		    const char *text);
 
 /*

@@ -149,7 +149,7 @@ struct stream *
 scn_c2s_bound(const char *node, const char *resource)
 {
 	struct stream	*st = scn_c2s_accept();
-	char		 iq[256], jid[256];
+	char		 iq[JID_STR_MAX + 256], jid[JID_STR_MAX + 1];
 	int		 begins = scn_router.sess_begins;
 
 	scn_send(&st->tp, SCN_HEADER);

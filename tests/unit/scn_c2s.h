@@ -20,6 +20,7 @@
 #define PARLEY_SCN_C2S_H
 
 #include "../../c2s/c2s.h"
+#include "../../common/jid.h"
 #include "scn.h"
 
 #define SCN_HOST	"example.org"
@@ -37,7 +38,7 @@ struct scn_router {
 	int		 stanzas;
 	uint64_t	 last_sid;
 	char		 last_node[64];	/* of the last AUTH_GET */
-	char		 last_jid[256];	/* of the last SESS_BEGIN */
+	char		 last_jid[JID_STR_MAX + 1]; /* of the last SESS_BEGIN */
 };
 extern struct scn_router	scn_router;
 

@@ -88,9 +88,29 @@ test_buf_reserve_commit(void **state)
 	buf_clear(&b);
 }
 
+/* truncation counts from the read offset and never grows the buffer */
+static void
+test_buf_truncate(void **state)
+{
+	struct buf	b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "xxabcdef"), 0);
+	buf_consume(&b, 2);
+	buf_truncate(&b, 3);
+	assert_string_equal(buf_cstr(&b), "abc");
+	buf_truncate(&b, 10);
+	assert_string_equal(buf_cstr(&b), "abc");
+	assert_int_equal(buf_puts(&b, "z"), 0);
+	assert_string_equal(buf_cstr(&b), "abcz");
+	buf_clear(&b);
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(test_buf_append_and_consume),
 	cmocka_unit_test(test_buf_cap_is_hard),
 	cmocka_unit_test(test_buf_steady_state_stays_small),
 	cmocka_unit_test(test_buf_reserve_commit),
+	cmocka_unit_test(test_buf_truncate),
 )

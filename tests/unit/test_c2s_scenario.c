@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../common/util.h"
 #include "scn_c2s.h"
 #include "unit.h"
 
@@ -156,6 +158,104 @@ test_stanza_rate_holds_and_releases_in_order(void **state)
 	scn_advance(1);
 	assert_int_equal(scn_router.stanzas, 5);
 	scn_c2s_teardown();
+}
+
+/* occurrences of what in the stream's output */
+static int
+count_out(struct stream *st, const char *what)
+{
+	const char	*p = tp_mem_output(&st->tp);
+	int		 n = 0;
+
+	while ((p = strstr(p, what)) != NULL) {
+		n++;
+		p += strlen(what);
+	}
+	return n;
+}
+
+/*
+ * A session whose JID escapes to about 6 KB: each held stanza carries it,
+ * so one read of small stanzas over the rate passes STREAM_HELD_MAX.
+ */
+static struct stream *
+bound_with_long_jid(void)
+{
+	char	res[1001];
+
+	memset(res, '\'', sizeof(res) - 1);
+	res[sizeof(res) - 1] = '\0';
+	c2s.conf.c2s_stanza_rate = 1;		/* a burst of 2 */
+	return scn_c2s_bound("juliet", res);
+}
+
+#define NFLOOD	400
+
+static char *
+flood(const char *tail)
+{
+	char	*in;
+	size_t	 i;
+
+	in = xcalloc(1, NFLOOD * 10 + strlen(tail) + 1);
+	for (i = 0; i < NFLOOD; i++)
+		memcpy(in + 10 * i, "<message/>", 10);
+	strcpy(in + 10 * NFLOOD, tail);
+	return in;
+}
+
+/*
+ * STREAM_HELD_MAX: what passes it is refused with resource-constraint
+ * (wait), each stanza answered, and what was held still goes, in order,
+ * at the rate; nothing is lost unheard and the stream goes on.
+ */
+static void
+test_stanza_rate_hold_is_capped(void **state)
+{
+	struct stream	*st;
+	char		*in = flood("");
+	uint64_t	 sid;
+	int		 refused;
+
+	(void)state;
+	scn_c2s_setup();
+	st = bound_with_long_jid();
+	sid = st->sid;
+	scn_send(&st->tp, in);
+	assert_int_equal(scn_router.stanzas, 2);
+	assert_true(buf_avail(&st->held) <= STREAM_HELD_MAX);
+	refused = count_out(st, "<resource-constraint ");
+	assert_true(refused > 0);
+	assert_int_equal(count_out(st, "type='wait'"), refused);
+	assert_int_equal(count_out(st, "<message "), refused);
+	scn_advance(NFLOOD);
+	assert_true(scn_c2s_alive(sid));
+	assert_int_equal(scn_router.stanzas, NFLOOD - refused);
+	assert_false(st->throttled);
+	/* the hold emptied: a new burst is taken as at first */
+	assert_int_equal(buf_avail(&st->held), 0);
+	scn_c2s_teardown();
+	free(in);
+}
+
+/* an IQ response cannot get an error (RFC 6120 8.2.3): the stream ends */
+static void
+test_stanza_rate_hold_full_then_result(void **state)
+{
+	struct stream	*st;
+	char		*in = flood("<iq type='result' id='r1'/>");
+	uint64_t	 sid;
+
+	(void)state;
+	scn_c2s_setup();
+	st = bound_with_long_jid();
+	sid = st->sid;
+	scn_send(&st->tp, in);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<policy-violation "));
+	assert_null(strstr(tp_mem_output(&st->tp), "<iq "));
+	assert_false(scn_c2s_alive(sid));
+	scn_c2s_teardown();
+	free(in);
 }
 
 static void
@@ -438,6 +538,8 @@ UNIT_MAIN(
 	cmocka_unit_test(test_unknown_host_gets_host_unknown),
 	cmocka_unit_test(test_idle_timeout_counts_from_the_last_read),
 	cmocka_unit_test(test_stanza_rate_holds_and_releases_in_order),
+	cmocka_unit_test(test_stanza_rate_hold_is_capped),
+	cmocka_unit_test(test_stanza_rate_hold_full_then_result),
 	cmocka_unit_test(test_congested_uplink_pauses_until_it_drains),
 	cmocka_unit_test(test_sasl_wrong_password_then_retry),
 	cmocka_unit_test(test_sasl_unknown_account_is_not_authorized),

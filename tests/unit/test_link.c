@@ -497,6 +497,34 @@ test_link_conditions_on_the_wire(void **state)
 	assert_false(link_in_done(&in));
 }
 
+/* a held record that passes its buffer's cap is removed whole */
+static void
+test_link_out_buf_record_whole_or_nothing(void **state)
+{
+	struct buf		b;
+	struct link_out		m;
+	struct link_in		in;
+	struct link_stanza	ls;
+
+	(void)state;
+	/* a record: 4 + (4 + 1) + (4 + 1) + (4 + 8) = 26 bytes */
+	buf_init(&b, 40);
+	link_out_buf(&m, &b);
+	link_put_stanza(&m, KIND_MESSAGE, 0, "a", "b", "<x>1</x>", 8);
+	assert_int_equal(link_out_buf_end(&m), 0);
+	assert_int_equal(buf_avail(&b), 26);
+	/* the second passes the cap in its xml: nothing of it stays */
+	link_out_buf(&m, &b);
+	link_put_stanza(&m, KIND_MESSAGE, 0, "a", "b", "<x>2</x>", 8);
+	assert_int_equal(link_out_buf_end(&m), -1);
+	assert_int_equal(buf_avail(&b), 26);
+	link_in_init(&in, buf_rptr(&b), buf_avail(&b));
+	link_get_stanza(&in, &ls);
+	assert_true(link_in_done(&in));
+	assert_memory_equal(ls.xml, "<x>1</x>", 8);
+	buf_clear(&b);
+}
+
 /* ---- LINK_HELLO ---------------------------------------------------------- */
 
 static void
@@ -762,6 +790,7 @@ main(void)
 		cmocka_unit_test(test_link_stanza_kinds_and_types_pinned),
 		cmocka_unit_test(test_link_types_and_statuses_pinned),
 		cmocka_unit_test(test_link_conditions_on_the_wire),
+	cmocka_unit_test(test_link_out_buf_record_whole_or_nothing),
 		cmocka_unit_test(test_link_hello_checked),
 		cmocka_unit_test(test_link_hello_mismatch_answered),
 		cmocka_unit_test(test_link_hello_first),

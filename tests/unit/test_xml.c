@@ -386,7 +386,38 @@ test_stanza_make_error_without_from(void **state)
 	    "xmpp-stanzas'>too &lt;big&gt;</text></error></message>");
 }
 
+/* a stream error is written whole; a text too large for the cap is not */
+static void
+test_stream_err_xml_whole(void **state)
+{
+	struct buf	 b;
+	char		 text[200];
+	const char	*tail = "</stream:error></stream:stream>";
+
+	(void)state;
+	buf_init(&b, 300);
+	assert_int_equal(buf_puts(&b, "<x/>"), 0);
+	assert_int_equal(stream_err_xml(&b, SERR_POLICY_VIOLATION, "a<b"), 0);
+	assert_non_null(strstr(buf_cstr(&b), "'>a&lt;b</text>"));
+	buf_reset(&b);
+	/* escaped, the text would pass the cap: the condition alone */
+	memset(text, '<', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(stream_err_xml(&b, SERR_POLICY_VIOLATION, text), 0);
+	assert_null(strstr(buf_cstr(&b), "<text"));
+	assert_non_null(strstr(buf_cstr(&b), "<policy-violation "));
+	assert_string_equal(buf_cstr(&b) + buf_avail(&b) - strlen(tail), tail);
+	buf_clear(&b);
+	/* not even the condition: nothing */
+	buf_init(&b, 40);
+	assert_int_equal(buf_puts(&b, "<x/>"), 0);
+	assert_int_equal(stream_err_xml(&b, SERR_POLICY_VIOLATION, NULL), -1);
+	assert_string_equal(buf_cstr(&b), "<x/>");
+	buf_clear(&b);
+}
+
 UNIT_MAIN(
+	cmocka_unit_test(test_stream_err_xml_whole),
 	cmocka_unit_test(test_xmpp_names),
 	cmocka_unit_test_setup_teardown(test_write_simple_message,
 	    setup, teardown),

@@ -82,15 +82,17 @@ conn_error(struct conn *c, enum stream_err cond, const char *text)
 		return;
 	log_info("%s: stream error %s%s%s", conn_name(c),
 	    stream_err_name(cond), text ? ": " : "", text ? text : "");
-	buf_init(&b, 0);
+	/* markup and a text; a text that does not fit is left out */
+	buf_init(&b, S2S_CTL_MAX);
 	/* RFC 6120 4.9.1.1: the header goes first if not yet sent */
 	if (!c->header_sent && !c->outgoing) {
-		buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='"
-		    NS_SERVER "' xmlns:stream='" NS_STREAM "' version='1.0'>");
+		(void)buf_puts(&b, "<?xml version='1.0'?><stream:stream "
+		    "xmlns='" NS_SERVER "' xmlns:stream='" NS_STREAM
+		    "' version='1.0'>");
 		c->header_sent = true;
 	}
 	if (c->header_sent) {
-		stream_err_xml(&b, cond, text);
+		(void)stream_err_xml(&b, cond, text);
 		/* after a full queue was emptied: this fits */
 		(void)tp_write(&c->tp, buf_rptr(&b), buf_avail(&b));
 	}
@@ -300,7 +302,7 @@ conn_new(int fd, bool outgoing)
 	tp_init(&c->tp, CONN_OUT_MAX, conn_event, c);
 	tp_set_name(&c->tp, "%s%llu", outgoing ? "out" : "in",
 	    (unsigned long long)c->id);
-	buf_init(&c->held, 0);
+	buf_init(&c->held, CONN_HELD_MAX);
 	c->xs = xstream_new(&conn_cbs, c, s2s.conf.max_stanza_size * 2);
 	c->last_io = clock_now();
 	if (!outgoing)

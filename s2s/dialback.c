@@ -58,15 +58,21 @@ dialback_key_equal(const char *presented, const char *expected)
 	return timingsafe_memcmp(presented, expected, DIALBACK_KEY_LEN) == 0;
 }
 
-void
+int
 dialback_verify_answer(struct buf *b, const char *from, const char *to,
     const char *id, bool valid)
 {
-	buf_puts(b, "<db:verify from='");
-	xml_escape(b, to, strlen(to));
-	buf_puts(b, "' to='");
-	xml_escape(b, from, strlen(from));
-	buf_puts(b, "' id='");
-	xml_escape(b, id, strlen(id));
-	buf_printf(b, "' type='%s'/>", valid ? "valid" : "invalid");
+	size_t	start = buf_avail(b);
+
+	if (buf_puts(b, "<db:verify from='") |
+	    xml_escape(b, to, strlen(to)) |
+	    buf_puts(b, "' to='") |
+	    xml_escape(b, from, strlen(from)) |
+	    buf_puts(b, "' id='") |
+	    xml_escape(b, id, strlen(id)) |
+	    buf_printf(b, "' type='%s'/>", valid ? "valid" : "invalid")) {
+		buf_truncate(b, start);
+		return -1;
+	}
+	return 0;
 }

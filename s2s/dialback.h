@@ -30,9 +30,10 @@ bool	dialback_key_equal(const char *presented, const char *expected);
 struct buf;
 /*
  * XEP-0220 2.1.3: the authoritative server's answer to a db:verify that
- * came from `from' to `to' (the answer swaps them), appended to b.
+ * came from `from' to `to' (the answer swaps them), appended to b whole:
+ * -1, b as it was, if it would pass b's cap.
  */
-void	dialback_verify_answer(struct buf *b, const char *from,
+int	dialback_verify_answer(struct buf *b, const char *from,
 	    const char *to, const char *id, bool valid);
 
 #endif

@@ -118,6 +118,7 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 	unsigned char	 rnd[CONN_ID_LEN / 2];
 	struct buf	 b;
 	bool		 v1, external = false;
+	int		 fail;
 
 	(void)ns;
 	/* RFC 6120 4.9.3.6: only our own domains */
@@ -148,22 +149,20 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 	v1 = version != NULL && strtol(version, NULL, 10) >= 1;
 	random_bytes(rnd, sizeof(rnd));
 	hex_encode(c->sid, rnd, sizeof(rnd));
-	buf_init(&b, 0);
-	buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='" NS_SERVER
-	    "' xmlns:stream='" NS_STREAM "' xmlns:db='" NS_DIALBACK "' id='");
-	buf_puts(&b, c->sid);
-	buf_puts(&b, "' from='");
-	xml_escape(&b, c->local, strlen(c->local));
-	if (c->remote != NULL) {
-		buf_puts(&b, "' to='");
-		xml_escape(&b, c->remote, strlen(c->remote));
-	}
-	buf_puts(&b, v1 ? "' version='1.0'>" : "'>");
-	c->header_sent = true;
+	/* two checked domains, our id, fixed markup: fits, or is not sent */
+	buf_init(&b, S2S_CTL_MAX);
+	fail = buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='"
+	    NS_SERVER "' xmlns:stream='" NS_STREAM "' xmlns:db='" NS_DIALBACK
+	    "' id='") | buf_puts(&b, c->sid) | buf_puts(&b, "' from='") |
+	    xml_escape(&b, c->local, strlen(c->local));
+	if (c->remote != NULL)
+		fail |= buf_puts(&b, "' to='") |
+		    xml_escape(&b, c->remote, strlen(c->remote));
+	fail |= buf_puts(&b, v1 ? "' version='1.0'>" : "'>");
 	if (v1) {
-		buf_puts(&b, "<stream:features>");
+		fail |= buf_puts(&b, "<stream:features>");
 		if (!c->tls_on)
-			buf_puts(&b, s2s.conf.s2s_require_tls ?
+			fail |= buf_puts(&b, s2s.conf.s2s_require_tls ?
 			    "<starttls xmlns='" NS_TLS "'><required/>"
 			    "</starttls>" : "<starttls xmlns='" NS_TLS "'/>");
 		if (c->tls_on && !c->sasl_done && c->remote != NULL) {
@@ -176,17 +175,24 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 			    certid_result_name(r));
 		}
 		if (external)
-			buf_puts(&b, "<mechanisms xmlns='" NS_SASL "'>"
-			    "<mechanism>EXTERNAL</mechanism></mechanisms>");
+			fail |= buf_puts(&b, "<mechanisms xmlns='" NS_SASL
+			    "'><mechanism>EXTERNAL</mechanism></mechanisms>");
 		if (!c->sasl_done && s2s.conf.s2s_dialback &&
 		    (c->tls_on || !s2s.conf.s2s_require_tls) &&
 		    (c->remote == NULL || !policy_cert_required(c->remote)))
-			buf_puts(&b, "<dialback xmlns='" NS_DIALBACK_FEATURE
-			    "'><errors/></dialback>");
-		buf_puts(&b, "</stream:features>");
+			fail |= buf_puts(&b, "<dialback xmlns='"
+			    NS_DIALBACK_FEATURE "'><errors/></dialback>");
+		fail |= buf_puts(&b, "</stream:features>");
+	}
+	if (fail) {
+		buf_clear(&b);
+		/* with a header of its own */
+		conn_error(c, SERR_INTERNAL_SERVER_ERROR, "stream header");
+		return;
 	}
 	conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
+	c->header_sent = true;
 	c->state = CS_FEATURES;
 }
 
@@ -243,22 +249,32 @@ in_auth(struct conn *c, struct xnode *el, struct arena *a)
 	conn_restart(c);
 }
 
-/* <db:result from='local' to='remote' followed by rest */
-static void
+/*
+ * <db:result from='local' to='remote' followed by rest (ours, short).
+ * An address too long to answer within S2S_CTL_MAX is no domain (RFC
+ * 6120 4.9.3.10): the stream ends, nothing half-written; -1.
+ */
+static int
 db_result_write(struct conn *c, const char *local, const char *remote,
     const char *rest)
 {
 	struct buf	b;
+	int		rc = 0;
 
-	buf_init(&b, 0);
-	buf_puts(&b, "<db:result from='");
-	xml_escape(&b, local, strlen(local));
-	buf_puts(&b, "' to='");
-	xml_escape(&b, remote, strlen(remote));
-	buf_puts(&b, "' ");
-	buf_puts(&b, rest);
-	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_init(&b, S2S_CTL_MAX);
+	if (buf_puts(&b, "<db:result from='") |
+	    xml_escape(&b, local, strlen(local)) |
+	    buf_puts(&b, "' to='") |
+	    xml_escape(&b, remote, strlen(remote)) |
+	    buf_puts(&b, "' ") |
+	    buf_puts(&b, rest)) {
+		conn_error(c, SERR_IMPROPER_ADDRESSING,
+		    "a dialback address too long to answer");
+		rc = -1;
+	} else
+		conn_write(c, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
+	return rc;
 }
 
 /* XEP-0220 2.4: a db:result we will not (or cannot) verify */
@@ -301,8 +317,9 @@ db_rate_ok(struct conn *c)
 static void
 db_answer(struct conn *c, const char *local, const char *remote, bool valid)
 {
-	db_result_write(c, local, remote, valid ? "type='valid'/>" :
-	    "type='invalid'/>");
+	if (db_result_write(c, local, remote, valid ? "type='valid'/>" :
+	    "type='invalid'/>") == -1)
+		return;
 	if (valid)
 		pair_add(c, local, remote);
 	else
@@ -362,7 +379,7 @@ in_db_result(struct conn *c, struct xnode *el, struct arena *a)
 		db_error(c, to, from, "wait", "resource-constraint");
 		return;
 	}
-	if (strlen(key) != DIALBACK_KEY_LEN && strlen(key) > 1024) {
+	if (strlen(key) > S2S_DB_KEY_MAX) {
 		conn_error(c, SERR_POLICY_VIOLATION, "dialback key too long");
 		return;
 	}
@@ -405,9 +422,12 @@ in_db_verify(struct conn *c, struct xnode *el, struct arena *a)
 	}
 	log_info("%s: db:verify for %s -> %s: %s", conn_name(c), to, from,
 	    valid ? "valid" : "invalid");
-	buf_init(&b, 0);
-	dialback_verify_answer(&b, from, to, id, valid);
-	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	/* the id is the peer's: one too long to echo ends the stream */
+	buf_init(&b, S2S_CTL_MAX);
+	if (dialback_verify_answer(&b, from, to, id, valid) == 0)
+		conn_write(c, buf_rptr(&b), buf_avail(&b));
+	else
+		conn_error(c, SERR_POLICY_VIOLATION, "stream id too long");
 	buf_clear(&b);
 }
 
@@ -426,32 +446,32 @@ in_verified(uint64_t id, const char *local, const char *remote, bool valid)
 /*
  * The router is away (restarting): the stanza is kept, in order, and the
  * stream is not read further until in_release_held(); nothing the peer
- * sent is lost. A peer that sends more than the hold allows is told.
+ * sent is lost. A peer that sends more than the hold (CONN_HELD_MAX)
+ * takes is told (RFC 6120 4.9.3.18 resource-constraint): a stanza on a
+ * server stream has no way back but the stream.
  */
-#define HOLD_MAX	(1u << 20)
-
 static void
 in_hold(struct conn *c, int kind, int type, const char *to,
     const char *from, const struct buf *xml)
 {
 	struct link_out	m;
+	bool		first = buf_avail(&c->held) == 0;
 
-	if (buf_avail(&c->held) + buf_avail(xml) + strlen(to) + strlen(from) +
-	    16 > HOLD_MAX) {
+	/* held records: stanza envelopes, as sent to the router */
+	link_out_buf(&m, &c->held);
+	link_put_stanza(&m, kind, type, to, from, buf_rptr(xml),
+	    buf_avail(xml));
+	if (link_out_buf_end(&m) == -1) {
 		conn_error(c, SERR_RESOURCE_CONSTRAINT,
 		    "the server is restarting; try again");
 		return;
 	}
-	if (buf_avail(&c->held) == 0) {
+	if (first) {
 		log_info("%s: router unavailable, holding stanzas",
 		    conn_name(c));
 		c->next_held = s2s.held;
 		s2s.held = c;
 	}
-	/* held records: stanza envelopes, as sent to the router */
-	link_out_buf(&m, &c->held);
-	link_put_stanza(&m, kind, type, to, from, buf_rptr(xml),
-	    buf_avail(xml));
 	conn_update_reading(c);
 }
 

@@ -489,31 +489,48 @@ out_open(struct conn *c, const struct xnode *hdr, const char *ns)
 	c->state = CS_FEATURES;
 }
 
+/*
+ * Our db:verify for each waiting key. The id is our own stream id and
+ * the key at most S2S_DB_KEY_MAX (in.c), so each fits S2S_VERIFY_MAX;
+ * one that did not would be answered invalid, never sent half-written.
+ */
 static void
 out_send_verifies(struct conn *c)
 {
-	struct verify	*v;
+	struct verify	*v, **pv;
 	struct buf	 b;
 
 	if (c->o == NULL)
 		return;
-	buf_init(&b, 0);
-	for (v = c->o->verifies; v != NULL; v = v->next) {
-		if (v->key == NULL)
+	buf_init(&b, S2S_VERIFY_MAX);
+	for (pv = &c->o->verifies; (v = *pv) != NULL;) {
+		if (v->key == NULL) {
+			pv = &v->next;
 			continue;	/* sent already */
+		}
 		buf_reset(&b);
-		buf_puts(&b, "<db:verify from='");
-		xml_escape(&b, c->local, strlen(c->local));
-		buf_puts(&b, "' to='");
-		xml_escape(&b, c->remote, strlen(c->remote));
-		buf_puts(&b, "' id='");
-		xml_escape(&b, v->id, strlen(v->id));
-		buf_puts(&b, "'>");
-		xml_escape(&b, v->key, strlen(v->key));
-		buf_puts(&b, "</db:verify>");
+		if (buf_puts(&b, "<db:verify from='") |
+		    xml_escape(&b, c->local, strlen(c->local)) |
+		    buf_puts(&b, "' to='") |
+		    xml_escape(&b, c->remote, strlen(c->remote)) |
+		    buf_puts(&b, "' id='") |
+		    xml_escape(&b, v->id, strlen(v->id)) |
+		    buf_puts(&b, "'>") |
+		    xml_escape(&b, v->key, strlen(v->key)) |
+		    buf_puts(&b, "</db:verify>")) {
+			log_warnx("%s: db:verify too large, not sent",
+			    conn_name(c));
+			*pv = v->next;
+			in_verified(v->conn, c->local, c->remote, false);
+			free(v->id);
+			free(v->key);
+			free(v);
+			continue;
+		}
 		conn_write(c, buf_rptr(&b), buf_avail(&b));
 		free(v->key);
 		v->key = NULL;
+		pv = &v->next;
 	}
 	buf_clear(&b);
 }

@@ -21,6 +21,7 @@
 #include "../common/accept.h"
 #include "../common/buf.h"
 #include "../common/conf.h"
+#include "../common/jid.h"
 #include "../common/link.h"
 #include "../common/routerlink.h"
 #include "../common/tls.h"
@@ -41,6 +42,16 @@
  */
 #define S2S_CTL_MAX		(12 * JID_PART_MAX + 4096)
 #define CONN_SID_MAX		128		/* longest peer stream id kept */
+#define S2S_DB_KEY_MAX		1024		/* longest peer key we check */
+/* our db:verify: the control element and a peer's key, escaped */
+#define S2S_VERIFY_MAX		(S2S_CTL_MAX + 6 * S2S_DB_KEY_MAX)
+/*
+ * Stanzas of an incoming stream held while the router is away (c->held).
+ * Reading stops at the first, so only the rest of that read waits; one
+ * frame's worth: the largest stanza (LINK_STANZA_MAX) with its envelope
+ * always fits.
+ */
+#define CONN_HELD_MAX		LINK_MAX_PAYLOAD
 
 enum conn_state {
 	CS_CONNECTING,	/* outgoing: TCP connect in progress */

@@ -213,8 +213,8 @@ auth_element(void *arg, struct xnode *el, struct arena *a)
 	if (valid && nvalid < MAX_PAIRS)
 		valid_pairs[nvalid++] = xasprintf("%s %s", from, to);
 	buf_init(&b, 0);
-	dialback_verify_answer(&b, from, to, id, valid);
-	(void)send(*fd, buf_rptr(&b), buf_avail(&b), MSG_NOSIGNAL);
+	if (dialback_verify_answer(&b, from, to, id, valid) == 0)
+		(void)send(*fd, buf_rptr(&b), buf_avail(&b), MSG_NOSIGNAL);
 	buf_clear(&b);
 }
 

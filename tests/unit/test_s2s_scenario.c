@@ -7,10 +7,12 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "../../common/map.h"
+#include "../../common/util.h"
 #include "scn_s2s.h"
 #include "unit.h"
 
@@ -760,6 +762,178 @@ test_private_ipv6_not_dialled(void **state)
 	scn_s2s_teardown();
 }
 
+/* ---- buffer caps (issue 11 6.6) ------------------------------------ */
+
+/* n copies of c, NUL-terminated (the caller frees) */
+static char *
+repeat(char c, size_t n)
+{
+	char	*s = xmalloc(n + 1);
+
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* an incoming stream on which remote.test is authenticated (dialback) */
+static struct conn *
+in_authed(void)
+{
+	struct conn	*in, *out;
+	char		 el[256];
+	const char	*id;
+
+	in = in_dialback(&out);
+	id = strstr(tp_mem_output(&in->tp), " id='");
+	assert_non_null(id);
+	snprintf(el, sizeof(el), "<db:verify from='remote.test' to='"
+	    SCN_HOST "' id='%.*s' type='valid'/>",
+	    (int)strcspn(id + 5, "'"), id + 5);
+	scn_send(&out->tp, el);
+	assert_non_null(strstr(tp_mem_output(&in->tp), "<db:result from='"
+	    SCN_HOST "' to='remote.test' type='valid'/>"));
+	tp_mem_output_reset(&in->tp);
+	return in;
+}
+
+#define IN_MSG(body)	"<message from='romeo@remote.test' " \
+			"to='juliet@example.org'><body>" body \
+			"</body></message>"
+
+/* the router away: stanzas wait, in order, and go when it is back */
+static void
+test_hold_released_when_the_router_returns(void **state)
+{
+	struct conn	*in;
+
+	(void)state;
+	scn_s2s_setup();
+	in = in_authed();
+	scn_up.down = true;
+	scn_send(&in->tp, IN_MSG("1") IN_MSG("2"));
+	assert_int_equal(scn_up.stanzas, 0);
+	assert_true(buf_avail(&in->held) > 0);
+	scn_up.down = false;
+	in_release_held();
+	scn_run();
+	assert_int_equal(scn_up.stanzas, 2);
+	assert_true(strstr(buf_cstr(&scn_up.log), "<body>1</body>") <
+	    strstr(buf_cstr(&scn_up.log), "<body>2</body>"));
+	assert_null(strstr(tp_mem_output(&in->tp), "<stream:error>"));
+	scn_s2s_teardown();
+}
+
+/*
+ * CONN_HELD_MAX: a stanza of about a megabyte once escaped is held, the
+ * next in the same read (an attribute of quotes, six times its size
+ * escaped) passes the cap: resource-constraint, the stream ends, and
+ * nothing of that one reaches the router.
+ */
+static void
+test_hold_is_capped(void **state)
+{
+	struct conn	*in;
+	struct buf	 b;
+	char		*big = repeat('>', 250000), *q = repeat('\'', 10000);
+
+	(void)state;
+	scn_s2s_setup();
+	s2s.conf.max_stanza_size = 256 * 1024;	/* streams take twice */
+	in = in_authed();
+	scn_up.down = true;
+	buf_init(&b, 0);
+	/* the second ends in the read (16K) that ends the first */
+	assert_int_equal(buf_printf(&b, IN_MSG("%s") "<message from='"
+	    "romeo@remote.test' to='juliet@example.org' a=\"%s\"/>", big, q),
+	    0);
+	scn_send(&in->tp, buf_cstr(&b));
+	assert_non_null(strstr(tp_mem_output(&in->tp),
+	    "<resource-constraint "));
+	assert_true(buf_avail(&in->held) <= CONN_HELD_MAX);
+	/* what was held before it still goes, whole; it never */
+	scn_up.down = false;
+	in_release_held();
+	assert_int_equal(scn_up.stanzas, 1);
+	assert_non_null(strstr(buf_cstr(&scn_up.log), "&gt;</body>"));
+	assert_null(strstr(buf_cstr(&scn_up.log), " a='"));
+	buf_clear(&b);
+	free(big);
+	free(q);
+	scn_s2s_teardown();
+}
+
+/* a stream error's text that would pass S2S_CTL_MAX is left out */
+static void
+test_stream_error_text_capped(void **state)
+{
+	struct conn	*in;
+	char		*name = repeat('a', 20000), *el;
+
+	(void)state;
+	scn_s2s_setup();
+	in = in_authed();
+	el = xasprintf("<%s/>", name);
+	scn_send(&in->tp, el);
+	assert_non_null(strstr(tp_mem_output(&in->tp),
+	    "<unsupported-stanza-type "));
+	assert_null(strstr(tp_mem_output(&in->tp), "<text"));
+	assert_true(strlen(tp_mem_output(&in->tp)) < S2S_CTL_MAX);
+	free(el);
+	free(name);
+	scn_s2s_teardown();
+}
+
+/*
+ * A db:result whose to, escaped, passes S2S_CTL_MAX: its error answer
+ * would echo it, so the stream ends instead (RFC 6120 4.9.3.10), no
+ * db:result half-written.
+ */
+static void
+test_db_result_address_too_long(void **state)
+{
+	struct conn	*c;
+	char		*to = repeat('\'', 5000), *el;
+
+	(void)state;
+	scn_s2s_setup();
+	c = scn_s2s_accept();
+	scn_send(&c->tp, PEER_HEADER);
+	el = xasprintf("<db:result from='remote.test' to=\"%s\">"
+	    "0123</db:result>", to);
+	scn_send(&c->tp, el);
+	assert_non_null(strstr(tp_mem_output(&c->tp),
+	    "<improper-addressing "));
+	assert_null(strstr(tp_mem_output(&c->tp), "<db:result"));
+	assert_null(conn_find(c->id));
+	free(el);
+	free(to);
+	scn_s2s_teardown();
+}
+
+/* a db:verify whose id, escaped, passes S2S_CTL_MAX: policy-violation */
+static void
+test_db_verify_id_too_long(void **state)
+{
+	struct conn	*c;
+	char		*id = repeat('\'', 5000), *el;
+	uint64_t	 cid;
+
+	(void)state;
+	scn_s2s_setup();
+	c = scn_s2s_accept();
+	cid = c->id;
+	scn_send(&c->tp, PEER_HEADER);
+	el = xasprintf("<db:verify from='remote.test' to='" SCN_HOST
+	    "' id=\"%s\">0000</db:verify>", id);
+	scn_send(&c->tp, el);
+	assert_non_null(strstr(tp_mem_output(&c->tp), "<policy-violation "));
+	assert_null(strstr(tp_mem_output(&c->tp), "<db:verify"));
+	assert_null(conn_find(cid));
+	free(el);
+	free(id);
+	scn_s2s_teardown();
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(test_connect_timeout_bounces_the_queue),
 	cmocka_unit_test(test_dialback_valid_sends_the_queue),
@@ -789,4 +963,9 @@ UNIT_MAIN(
 	cmocka_unit_test(test_require_valid_cert_per_domain),
 	cmocka_unit_test(test_require_valid_cert_incoming),
 	cmocka_unit_test(test_private_ipv6_not_dialled),
+	cmocka_unit_test(test_hold_released_when_the_router_returns),
+	cmocka_unit_test(test_hold_is_capped),
+	cmocka_unit_test(test_stream_error_text_capped),
+	cmocka_unit_test(test_db_result_address_too_long),
+	cmocka_unit_test(test_db_verify_id_too_long),
 )

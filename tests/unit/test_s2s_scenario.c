@@ -361,6 +361,22 @@ in_dialback(struct conn **auth)
 	return in;
 }
 
+/* remote.test's authoritative server answers our db:verify with type */
+static void
+verify_answer(struct conn *in, struct conn *out, const char *type)
+{
+	char		 el[256];
+	const char	*id;
+
+	/* the id is the incoming stream's, in its header */
+	id = strstr(tp_mem_output(&in->tp), " id='");
+	assert_non_null(id);
+	snprintf(el, sizeof(el), "<db:verify from='remote.test' to='"
+	    SCN_HOST "' id='%.*s' type='%s'/>",
+	    (int)strcspn(id + 5, "'"), id + 5, type);
+	scn_send(&out->tp, el);
+}
+
 /*
  * XEP-0220 2.1.3/2.1.4: the authoritative server says type='invalid':
  * the incoming stream is told so, and what it then sends for that
@@ -370,18 +386,11 @@ static void
 test_dialback_verify_invalid_refuses_the_peer(void **state)
 {
 	struct conn	*in, *out;
-	char		 el[256];
-	const char	*id;
 
 	(void)state;
 	scn_s2s_setup();
 	in = in_dialback(&out);
-	id = strstr(tp_mem_output(&in->tp), " id='");
-	assert_non_null(id);
-	snprintf(el, sizeof(el), "<db:verify from='remote.test' to='"
-	    SCN_HOST "' id='%.*s' type='invalid'/>",
-	    (int)strcspn(id + 5, "'"), id + 5);
-	scn_send(&out->tp, el);
+	verify_answer(in, out, "invalid");
 	assert_non_null(strstr(tp_mem_output(&in->tp), "<db:result from='"
 	    SCN_HOST "' to='remote.test' type='invalid'/>"));
 	scn_send(&in->tp, "<message from='romeo@remote.test' "
@@ -780,16 +789,9 @@ static struct conn *
 in_authed(void)
 {
 	struct conn	*in, *out;
-	char		 el[256];
-	const char	*id;
 
 	in = in_dialback(&out);
-	id = strstr(tp_mem_output(&in->tp), " id='");
-	assert_non_null(id);
-	snprintf(el, sizeof(el), "<db:verify from='remote.test' to='"
-	    SCN_HOST "' id='%.*s' type='valid'/>",
-	    (int)strcspn(id + 5, "'"), id + 5);
-	scn_send(&out->tp, el);
+	verify_answer(in, out, "valid");
 	assert_non_null(strstr(tp_mem_output(&in->tp), "<db:result from='"
 	    SCN_HOST "' to='remote.test' type='valid'/>"));
 	tp_mem_output_reset(&in->tp);

@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "link.h"
 
-#define ROUTERLINK_RETRY	0.5	/* seconds between connection attempts */
+#define ROUTERLINK_RETRY	0.5	/* seconds between attempts */
 
 struct routerlink;
 /* connected (our LINK_HELLO queued) or lost (l is freed after the call) */

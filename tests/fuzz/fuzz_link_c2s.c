@@ -138,12 +138,12 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 }
 
 void
-stream_write(struct stream *st, const char *p, size_t n)
+csi_deliver(struct stream *st, const struct link_stanza *ls)
 {
 	check_stream(st);
 	FUZZ_CHECK(st->state == ST_BOUND, "stanza to a stream in state %d",
 	    (int)st->state);
-	fuzz_touch(p, n);
+	fuzz_touch(ls->xml, ls->xlen);
 }
 
 void

@@ -122,6 +122,7 @@ UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
 UNIT_TESTS	+= c2s_scenario
+UNIT_TESTS	+= csi
 UNIT_TESTS	+= certid
 UNIT_TESTS	+= clock
 UNIT_TESTS	+= conf
@@ -211,6 +212,7 @@ TEST_OBJS_subscription := router/subscription.c
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/csi.c
+TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
 		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c

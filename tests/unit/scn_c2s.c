@@ -109,6 +109,8 @@ scn_c2s_setup(void)
 	c2s.conf.scram_iterations = 16;
 	c2s.conf.c2s_max_stanza_preauth = 10000;
 	c2s.conf.preauth_stream_memory = 64 * 1024;
+	c2s.conf.csi_queue_max = 256;
+	c2s.conf.csi_queue_max_bytes = 128 * 1024;
 	c2s.instance = 1;
 	c2s.streams = map_new();
 	buf_init(&c2s.scratch, 0);
@@ -129,6 +131,7 @@ scn_c2s_teardown(void)
 	assert_int_equal(map_count(c2s.streams), 0);
 	map_free(c2s.streams, NULL);
 	buf_clear(&c2s.scratch);
+	csi_shutdown();
 	tp_use_memory(false);
 }
 

@@ -10,7 +10,7 @@ import asyncio
 import re
 import xml.etree.ElementTree as ET
 
-from conftest import (DOMAIN, HEADER, NS_CLIENT, STANZA_TIMEOUT, Client,
+from conftest import (DOMAIN, NS_CLIENT, STANZA_TIMEOUT, Client,
                       Raw, expect_stream_error, parse_features, uniq)
 from imhelp import fence
 from test_rfc6120 import authed, bind, bound, iq_re, ping

@@ -149,11 +149,9 @@ scn_c2s_accept(void)
 }
 
 struct stream *
-scn_c2s_bound(const char *node, const char *resource)
+scn_c2s_authed(const char *node)
 {
 	struct stream	*st = scn_c2s_accept();
-	char		 iq[256], jid[256];
-	int		 begins = scn_router.sess_begins;
 
 	scn_send(&st->tp, SCN_HEADER);
 	st->authed = true;
@@ -163,6 +161,16 @@ scn_c2s_bound(const char *node, const char *resource)
 	scn_send(&st->tp, SCN_HEADER);
 	assert_non_null(strstr(tp_mem_output(&st->tp), "urn:ietf:params:"
 	    "xml:ns:xmpp-bind"));
+	return st;
+}
+
+struct stream *
+scn_c2s_bound(const char *node, const char *resource)
+{
+	struct stream	*st = scn_c2s_authed(node);
+	char		 iq[256], jid[256];
+	int		 begins = scn_router.sess_begins;
+
 	snprintf(iq, sizeof(iq), "<iq type='set' id='b1'><bind xmlns='"
 	    "urn:ietf:params:xml:ns:xmpp-bind'><resource>%s</resource>"
 	    "</bind></iq>", resource);

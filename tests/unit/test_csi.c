@@ -193,20 +193,18 @@ static void
 test_feature_after_auth_only(void **state)
 {
 	struct stream	*st;
+	const char	*out, *second;
 
 	(void)state;
 	scn_c2s_setup();
-	st = scn_c2s_accept();
-	scn_send(&st->tp, SCN_HEADER);
-	assert_non_null(strstr(tp_mem_output(&st->tp), "<stream:features>"));
-	assert_null(strstr(tp_mem_output(&st->tp), "urn:xmpp:csi:0"));
-	tp_mem_output_reset(&st->tp);
-	st->authed = true;
-	st->node = xstrdup("juliet");
-	xstream_preauth_end(st->xs);
-	stream_restart(st);
-	scn_send(&st->tp, SCN_HEADER);
-	assert_non_null(strstr(tp_mem_output(&st->tp),
+	st = scn_c2s_authed("juliet");
+	out = tp_mem_output(&st->tp);
+	second = strstr(strstr(out, "<stream:features>") + 1,
+	    "<stream:features>");
+	assert_non_null(second);
+	assert_null(memmem(out, (size_t)(second - out), "urn:xmpp:csi:0",
+	    14));
+	assert_non_null(strstr(second,
 	    "<csi xmlns='urn:xmpp:csi:0'/></stream:features>"));
 	scn_c2s_teardown();
 }
@@ -423,14 +421,8 @@ test_before_bind(void **state)
 	assert_non_null(strstr(tp_mem_output(&st->tp), "<not-authorized "));
 	assert_false(scn_c2s_alive(sid));
 
-	st = scn_c2s_accept();
+	st = scn_c2s_authed("juliet");
 	sid = st->sid;
-	scn_send(&st->tp, SCN_HEADER);
-	st->authed = true;
-	st->node = xstrdup("juliet");
-	xstream_preauth_end(st->xs);
-	stream_restart(st);
-	scn_send(&st->tp, SCN_HEADER);
 	scn_send(&st->tp, INACTIVE);
 	assert_true(scn_c2s_alive(sid));
 	assert_false(st->inactive);

@@ -218,9 +218,14 @@ csi_hold(struct stream *st, const char *key, size_t keylen, const char *xml,
 		csi_unlink(q, it);
 		free(it);
 	}
-	/* the cap sends what is held: nothing is dropped */
+	/*
+	 * The cap sends what is held: nothing is dropped. Held bytes are
+	 * output not yet written, so with what the transport still holds
+	 * they meet its cap as a write would (docs/internals.md).
+	 */
 	if (q->count + 1 > (size_t)c2s.conf.csi_queue_max ||
-	    q->bytes + len > c2s.conf.csi_queue_max_bytes) {
+	    q->bytes + len > c2s.conf.csi_queue_max_bytes ||
+	    tp_out_pending(&st->tp) + q->bytes + len > STREAM_OUT_MAX) {
 		csi_flush(st, "cap");
 		if (st->state == ST_BOUND)
 			stream_write(st, xml, len);

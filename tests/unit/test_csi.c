@@ -382,6 +382,41 @@ test_flush_past_the_output_cap(void **state)
 	scn_c2s_teardown();
 }
 
+/*
+ * Held bytes count with the unwritten output towards its cap: a client
+ * that does not read meets policy-violation as it would if active.
+ */
+static void
+test_held_and_unwritten_meet_the_output_cap(void **state)
+{
+	struct stream		*st;
+	struct link_stanza	 ls;
+	uint64_t		 sid;
+	char			*fill;
+	size_t			 n = STREAM_OUT_MAX - 100;
+
+	(void)state;
+	scn_c2s_setup();
+	st = scn_c2s_bound("juliet", "balcony");
+	sid = st->sid;
+	scn_send(&st->tp, INACTIVE);
+	/* output queued in this loop iteration, not yet written */
+	fill = xmalloc(n);
+	memset(fill, ' ', n);
+	stream_write(st, fill, n);
+	free(fill);
+	memset(&ls, 0, sizeof(ls));
+	ls.kind = KIND_MESSAGE;
+	ls.type = MTYPE_CHAT;
+	ls.xml = COMPOSING("1");
+	ls.xlen = strlen(ls.xml);
+	csi_deliver(st, &ls);
+	scn_run();
+	assert_false(scn_c2s_alive(sid));
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<policy-violation "));
+	scn_c2s_teardown();
+}
+
 /* <inactive/> twice is still inactive; <active/> twice still active */
 static void
 test_twice(void **state)
@@ -593,6 +628,7 @@ UNIT_MAIN(
 	cmocka_unit_test(test_count_cap_flushes),
 	cmocka_unit_test(test_bytes_cap_flushes),
 	cmocka_unit_test(test_flush_past_the_output_cap),
+	cmocka_unit_test(test_held_and_unwritten_meet_the_output_cap),
 	cmocka_unit_test(test_twice),
 	cmocka_unit_test(test_before_bind),
 	cmocka_unit_test(test_bad_elements),

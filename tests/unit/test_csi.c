@@ -27,8 +27,8 @@
 #define COMPOSING(n)	"<message from='romeo@example.net/a' type='chat' " \
 			"id='" n "'><composing xmlns='http://jabber.org/" \
 			"protocol/chatstates'/></message>"
-#define CHAT(n)		"<message from='romeo@example.net/a' type='chat' " \
-			"id='" n "'><body>hi</body></message>"
+#define CHAT(n)		"<message from='romeo@example.net/a' " \
+			"type='chat' id='" n "'><body>hi</body></message>"
 #define IQ(n)		"<iq from='example.org' to='" JULIET "' type='get' " \
 			"id='" n "'><ping xmlns='urn:xmpp:ping'/></iq>"
 
@@ -159,8 +159,8 @@ test_classify(void **state)
 		{ KIND_MESSAGE, MTYPE_NORMAL, M("<x xmlns='http://jabber.org/"
 		  "protocol/muc#user'><status code='104'/></x>"), CSI_HOLD },
 		/* carbons: as urgent as the message they forward */
-		{ KIND_MESSAGE, MTYPE_CHAT, M(FWD("received", "<body>hi</body>")),
-		  CSI_URGENT },
+		{ KIND_MESSAGE, MTYPE_CHAT,
+		  M(FWD("received", "<body>hi</body>")), CSI_URGENT },
 		{ KIND_MESSAGE, MTYPE_CHAT, M(FWD("sent", "<body>hi</body>")),
 		  CSI_URGENT },
 		{ KIND_MESSAGE, MTYPE_CHAT, M(FWD("sent", "<encrypted xmlns="

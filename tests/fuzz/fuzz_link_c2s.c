@@ -4,8 +4,8 @@
  * exactly as in parley-c2s, and the input is written to it as frames, in
  * the chunks of the input's plan. So common/link.c reassembles frames from
  * real reads and uplink.c's handler decodes each one. The streams it
- * dispatches to are records standing in for c2s/stream.c, auth.c, bind.c
- * and register.c; they check what those would rely on.
+ * dispatches to are records standing in for c2s/stream.c, csi.c, auth.c,
+ * bind.c and register.c; they check what those would rely on.
  *
  * Oracles: link.c delivers exactly the complete frames the input holds,
  * in order, with their bytes (fuzz.h), each to the handler in a buffer of

@@ -48,6 +48,16 @@ enum stream_state {
 	ST_CLOSING	/* closing: flush, then free */
 };
 
+/* stanzas held for an inactive session (csi.c), oldest first */
+struct csi_item;
+struct csi_queue {
+	struct csi_item		*head, *tail;
+	struct map		*latest;	/* sender's full JID -> its
+						   held presence; NULL if
+						   none */
+	size_t			 count, bytes;
+};
+
 struct stream {
 	uint64_t		 sid;
 	struct transport	 tp;		/* socket, TLS, output, timer
@@ -88,6 +98,8 @@ struct stream {
 						   rate, in order (at most
 						   what one read brought) */
 	bool			 held_full;	/* said so since it emptied */
+	bool			 inactive;	/* XEP-0352 <inactive/> */
+	struct csi_queue	 csi;		/* held while inactive */
 };
 
 struct auth_job;
@@ -163,6 +175,26 @@ void	limits_auth_failed(struct stream *);
  */
 double	limits_stanza_wait(struct stream *);
 void	limits_stanza_take(struct stream *);
+
+/* csi.c: client state indication (XEP-0352) */
+enum csi_class {
+	CSI_URGENT,	/* sent at once, after what is held */
+	CSI_HOLD,	/* held in order */
+	CSI_LATEST	/* held; replaces the sender's held presence */
+};
+void	csi_features(struct stream *, struct buf *);
+/* 0 when el was a CSI element (handled, or the stream closed), 1 if not */
+int	csi_element(struct stream *, struct xnode *);
+/* a stanza from the router for a bound session (ls borrowed) */
+void	csi_deliver(struct stream *, const struct link_stanza *);
+/* what an inactive session is sent: kind and type are the envelope's */
+enum csi_class csi_classify(int kind, int type, const char *xml, size_t len);
+/* writes what is held, in order (why: for the log) */
+void	csi_flush(struct stream *, const char *why);
+/* the stream is freed: what is held goes with it, as unwritten output */
+void	csi_free(struct stream *);
+/* frees the message parser (tests) */
+void	csi_shutdown(void);
 
 /* uplink.c */
 void	uplink_start(void);

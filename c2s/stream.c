@@ -94,6 +94,10 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 
 	if (st->state == ST_CLOSING)
 		return;
+	/* held stanzas came before the error, as queued output does */
+	csi_flush(st, "stream error");
+	if (st->state == ST_CLOSING)
+		return;
 	log_info("%016llx stream error %s%s%s", (unsigned long long)st->sid,
 	    stream_err_name(cond), text ? ": " : "", text ? text : "");
 	/* RFC 6120 4.9.1.1: the header goes first if not yet sent */
@@ -154,6 +158,7 @@ stream_free(struct stream *st)
 	xstream_free(st->xs);
 	sasl_free(st->sasl);
 	buf_clear(&st->held);
+	csi_free(st);
 	free(st->domain);
 	free(st->lang);
 	free(st->node);
@@ -296,6 +301,7 @@ stream_event(struct transport *tp, enum tp_event ev, const char *data,
 	case TP_CLOSED:
 		log_debug("%016llx closed by client",
 		    (unsigned long long)st->sid);
+		csi_flush(st, "eof");
 		stream_close(st);
 		break;
 	case TP_ERROR:
@@ -427,8 +433,10 @@ stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 	if (!st->authed) {
 		auth_features(st, b);
 		register_features(st, b);
-	} else
+	} else {
 		bind_features(st, b);
+		csi_features(st, b);
+	}
 	buf_puts(b, "</stream:features>");
 	stream_write(st, buf_rptr(b), buf_avail(b));
 	st->state = st->authed ? (st->jid ? ST_BOUND : ST_AUTHED) :
@@ -650,7 +658,12 @@ stream_on_element(void *ctx, struct xnode *el, struct arena *a)
 			return;
 		break;
 	case ST_AUTHED:
+	case ST_BIND_WAIT:
 	case ST_BOUND:
+		if (csi_element(st, el) == 0)
+			return;
+		if (st->state == ST_BIND_WAIT)
+			break;
 		switch (bind_element(st, el, a)) {
 		case 0:
 		case -1:
@@ -675,6 +688,8 @@ stream_on_close(void *ctx)
 
 	log_debug("%016llx stream closed by client",
 	    (unsigned long long)st->sid);
+	if (st->state != ST_CLOSING)
+		csi_flush(st, "stream end");
 	if (st->state != ST_CLOSING) {
 		stream_puts(st, "</stream:stream>");
 		stream_close(st);

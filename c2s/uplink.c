@@ -87,7 +87,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		if (!link_in_done(&in))
 			return -1;
 		if (st != NULL && st->state == ST_BOUND)
-			stream_write(st, ls.xml, ls.xlen);
+			csi_deliver(st, &ls);
 		else
 			log_debug("%016llx stanza for a gone session",
 			    (unsigned long long)h->sid);
@@ -103,7 +103,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			link_get_u64(&in, &sid);
 			if ((st = stream_find(sid)) != NULL &&
 			    st->state == ST_BOUND)
-				stream_write(st, ls.xml, ls.xlen);
+				csi_deliver(st, &ls);
 		}
 		return link_in_done(&in) ? 0 : -1;
 	case LINK_REG_RESULT:

@@ -209,6 +209,14 @@ static const struct opt opts[] = {
 	  .help = "Stanzas per second one session may send (bursts of twice "
 	      "that); a faster client is read more slowly, nothing is "
 	      "dropped; 0: no limit" },
+	{ "csi-queue-max", OT_INT, GLOBAL(csi_queue_max), .min = 1,
+	  .max = 100000, .def = "256",
+	  .help = "Stanzas held back for a client that said it is inactive "
+	      "(XEP-0352); at the cap they are all sent" },
+	{ "csi-queue-max-bytes", OT_SIZE, GLOBAL(csi_queue_max_bytes),
+	  .min = KIB, .max = 4 * MIB, .def = "128K",
+	  .help = "Bytes held back for an inactive client; at the cap they "
+	      "are all sent" },
 	{ "auth-fail-max", OT_INT, GLOBAL(auth_fail_max), .min = 0,
 	  .max = 1000000, .def = "20",
 	  .help = "Failed logins from one address per 10 minutes before "

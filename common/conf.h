@@ -76,6 +76,9 @@ struct conf {
 	int			 c2s_max_per_address;	/* 0: no limit */
 	int			 s2s_max_per_address;	/* 0: no limit */
 	int			 c2s_stanza_rate;	/* per second, 0: none */
+	int			 csi_queue_max;		/* stanzas held for an
+							   inactive session */
+	size_t			 csi_queue_max_bytes;
 	int			 auth_fail_max;		/* per address, 0: off */
 	int			 max_resources;		/* per account */
 	size_t			 link_queue_max;	/* bytes, per link */

@@ -573,6 +573,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	c2s.conf.auth_retries = 3;
 	c2s.conf.c2s_max_sessions = 100;
 	c2s.conf.link_queue_max = 1 << 20;
+	/* small: the echoes of an inactive session reach the cap */
+	c2s.conf.csi_queue_max = 4;
+	c2s.conf.csi_queue_max_bytes = 4096;
 	/* registrations derive credentials: cheaply, for a fuzzer */
 	c2s.conf.scram_iterations = ITER;
 	c2s.instance = 1;

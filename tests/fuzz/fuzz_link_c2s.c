@@ -4,8 +4,8 @@
  * exactly as in parley-c2s, and the input is written to it as frames, in
  * the chunks of the input's plan. So common/link.c reassembles frames from
  * real reads and uplink.c's handler decodes each one. The streams it
- * dispatches to are records standing in for c2s/stream.c, auth.c, bind.c
- * and register.c; they check what those would rely on.
+ * dispatches to are records standing in for c2s/stream.c, csi.c, auth.c,
+ * bind.c and register.c; they check what those would rely on.
  *
  * Oracles: link.c delivers exactly the complete frames the input holds,
  * in order, with their bytes (fuzz.h), each to the handler in a buffer of
@@ -138,12 +138,12 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 }
 
 void
-stream_write(struct stream *st, const char *p, size_t n)
+csi_deliver(struct stream *st, const struct link_stanza *ls)
 {
 	check_stream(st);
 	FUZZ_CHECK(st->state == ST_BOUND, "stanza to a stream in state %d",
 	    (int)st->state);
-	fuzz_touch(p, n);
+	fuzz_touch(ls->xml, ls->xlen);
 }
 
 void

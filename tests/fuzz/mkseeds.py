@@ -346,6 +346,14 @@ def c2s(name, mode, chunks, rest=""):
 
 c2s("login-bind-stanzas", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND],
     C_STANZAS + "</stream:stream>")
+CSI = "xmlns='urn:xmpp:csi:0'"
+c2s("csi", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND],
+    "<inactive %s/>" % CSI
+    + "<message to='romeo@example.net/o' type='chat'><composing "
+    "xmlns='http://jabber.org/protocol/chatstates'/></message>" * 6
+    + "<message to='romeo@example.net/o'><x xmlns='urn:a' b='&lt;body'/>"
+    "</message><inactive %s/>" % CSI + C_STANZAS + "<active %s/>" % CSI
+    + "<inactive %s>x</inactive><idle %s/>" % (CSI, CSI))
 c2s("login-sha1", 0, [C_HDR + AUTH_OK.replace("SHA-256", "SHA-1"),
     RESP_OK.replace("%S", "%1"), C_HDR + BIND], C_STANZAS)
 c2s("login-router-restart", 4, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND], C_STANZAS)

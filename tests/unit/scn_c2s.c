@@ -109,6 +109,8 @@ scn_c2s_setup(void)
 	c2s.conf.scram_iterations = 16;
 	c2s.conf.c2s_max_stanza_preauth = 10000;
 	c2s.conf.preauth_stream_memory = 64 * 1024;
+	c2s.conf.csi_queue_max = 256;
+	c2s.conf.csi_queue_max_bytes = 128 * 1024;
 	c2s.instance = 1;
 	c2s.streams = map_new();
 	buf_init(&c2s.scratch, 0);
@@ -129,6 +131,7 @@ scn_c2s_teardown(void)
 	assert_int_equal(map_count(c2s.streams), 0);
 	map_free(c2s.streams, NULL);
 	buf_clear(&c2s.scratch);
+	csi_shutdown();
 	tp_use_memory(false);
 }
 
@@ -146,11 +149,9 @@ scn_c2s_accept(void)
 }
 
 struct stream *
-scn_c2s_bound(const char *node, const char *resource)
+scn_c2s_authed(const char *node)
 {
 	struct stream	*st = scn_c2s_accept();
-	char		 iq[JID_STR_MAX + 256], jid[JID_STR_MAX + 1];
-	int		 begins = scn_router.sess_begins;
 
 	scn_send(&st->tp, SCN_HEADER);
 	st->authed = true;
@@ -160,6 +161,16 @@ scn_c2s_bound(const char *node, const char *resource)
 	scn_send(&st->tp, SCN_HEADER);
 	assert_non_null(strstr(tp_mem_output(&st->tp), "urn:ietf:params:"
 	    "xml:ns:xmpp-bind"));
+	return st;
+}
+
+struct stream *
+scn_c2s_bound(const char *node, const char *resource)
+{
+	struct stream	*st = scn_c2s_authed(node);
+	char		 iq[JID_STR_MAX + 256], jid[JID_STR_MAX + 1];
+	int		 begins = scn_router.sess_begins;
+
 	snprintf(iq, sizeof(iq), "<iq type='set' id='b1'><bind xmlns='"
 	    "urn:ietf:params:xml:ns:xmpp-bind'><resource>%s</resource>"
 	    "</bind></iq>", resource);

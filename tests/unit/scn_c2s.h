@@ -54,6 +54,11 @@ void		 scn_c2s_teardown(void);
 /* a client connects (plain listener) */
 struct stream	*scn_c2s_accept(void);
 /*
+ * A client that authenticated as node (set as SASL success sets it) and
+ * restarted its stream: the output holds both feature lists.
+ */
+struct stream	*scn_c2s_authed(const char *node);
+/*
  * A client that authenticated as node (set as SASL success sets it: the
  * SASL exchange has scenarios of its own) and bound resource, the
  * router having said yes. The output so far is forgotten.

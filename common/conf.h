@@ -91,6 +91,11 @@ struct conf {
 	int			 private_max_docs;	/* per account */
 	size_t			 private_max_bytes;	/* per account */
 	int			 block_max_items;
+	/* publish-subscribe and PEP (XEP-0060, XEP-0163) */
+	int			 pubsub_max_nodes;	/* per owner */
+	int			 pubsub_max_items;	/* per node */
+	size_t			 pubsub_item_max_size;
+	int			 pubsub_max_subscriptions; /* per node */
 	bool			 version_hide;
 	int			 register_interval;	/* seconds */
 	/* federation */

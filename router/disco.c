@@ -1,7 +1,7 @@
 /*
  * Service discovery (XEP-0030) for the server and, on an account's
  * behalf, its bare JID (RFC 6121 8.5.2.1.3): identity and the features
- * of the IQ handler table; no items yet.
+ * of the IQ handler table; an account's PEP nodes (pep_disco.c).
  */
 #include "../common/version.h"
 #include "router.h"
@@ -12,8 +12,15 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct xnode	*q, *id;
 	bool		 account = rs->tnode != NULL;
 
-	if (xnode_attr(xnode_child(iq, NULL, NULL), "node") != NULL) {
-		/* XEP-0030 3.1: we publish no nodes */
+	const char	*node = xnode_attr(xnode_child(iq, NULL, NULL), "node");
+
+	if (node != NULL && account) {
+		/* an account's nodes are its PEP nodes */
+		pep_disco_node_info(rs, iq, a, node);
+		return;
+	}
+	if (node != NULL) {
+		/* XEP-0030 3.1: the server publishes no nodes */
 		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
@@ -24,6 +31,7 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		/* XEP-0030 registry: a registered account on the server */
 		xnode_set_attr(a, id, "category", "account");
 		xnode_set_attr(a, id, "type", "registered");
+		pep_disco_features(q, a);
 	} else {
 		xnode_set_attr(a, id, "category", "server");
 		xnode_set_attr(a, id, "type", "im");
@@ -33,10 +41,14 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	deliver_tree(rs->sender, iq);
 }
 
-/* neither the server nor an account lists items yet: an empty result */
+/* an account lists its PEP nodes; the server no items yet */
 static void
 disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
+	if (rs->tnode != NULL) {
+		pep_disco_items(rs, iq, a);
+		return;
+	}
 	iq_make_result(iq, a);
 	xnode_add(a, iq, NS_DISCO_ITEMS, "query");
 	deliver_tree(rs->sender, iq);

@@ -21,6 +21,8 @@ static const struct iq_handler *const iq_handlers[] = {
 	&last_handler,
 	&blocking_handler,
 	&register_handler,
+	&pubsub_handler,
+	&pubsub_owner_handler,
 };
 
 struct iq_job {

@@ -400,6 +400,8 @@ presence_inbound(struct rstanza *rs, const char *node, const char *domain,
 		probe_inbound(node, domain, rs->from);
 		return;
 	}
+	/* a remote resource's availability: who hears of PEP events */
+	pep_presence_in(node, domain, rs->from, rs->type);
 	u = user_find(node, domain);
 	if (resource == NULL) {
 		pres_to_resources(u, NULL, rs->type, rs->from, rs->xml,

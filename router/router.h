@@ -207,6 +207,8 @@ extern const struct iq_handler	time_handler;		/* time.c */
 extern const struct iq_handler	last_handler;		/* last.c */
 extern const struct iq_handler	blocking_handler;	/* blocking.c */
 extern const struct iq_handler	register_handler;	/* register.c */
+extern const struct iq_handler	pubsub_handler;		/* pubsub_req.c */
+extern const struct iq_handler	pubsub_owner_handler;
 
 /* roster.c */
 /*
@@ -281,6 +283,28 @@ int	 subreq_stanza(struct buf *b, const char *from, const char *to,
  */
 bool	 blocking_blocks(const char *node, const char *domain,
 	    const char *jid);
+
+/* pep.c: personal eventing (XEP-0163) */
+void	 pep_init(void);
+/* presence to the account node@domain: remote resources are tracked */
+void	 pep_presence_in(const char *node, const char *domain,
+	    const char *from, int type);
+/* the account (bare JID) was deleted */
+void	 pep_account_gone(const char *bare);
+/* pep_disco.c: what disco#info and disco#items say of PEP */
+struct xnode;
+void	 pep_disco_features(struct xnode *query, struct arena *);
+/* 0 when it answered a disco#info or #items with a node; -1 not its */
+void	 pep_disco_node_info(struct rstanza *, struct xnode *iq,
+	    struct arena *, const char *node);
+void	 pep_disco_items(struct rstanza *, struct xnode *iq,
+	    struct arena *);
+
+/* caps.c: entity capabilities (XEP-0115) */
+/* true when the verified features of full include feature */
+bool	 caps_has(const char *full, const char *feature);
+/* fn is called when a JID's features become known or change */
+void	 caps_on_known(void (*fn)(const char *full, void *arg), void *arg);
 
 /* register.c: XEP-0077 account creation by the c2s (before login) */
 struct link_hdr;

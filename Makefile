@@ -98,10 +98,13 @@ ROUTER_SRCS	+= router/s2s.c
 ROUTER_SRCS	+= router/session.c
 ROUTER_SRCS	+= router/subscription.c
 ROUTER_SRCS	+= router/subreq.c
+ROUTER_SRCS	+= router/caps.c
+ROUTER_SRCS	+= router/capsver.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
 C2S_SRCS	+= c2s/bind.c
+C2S_SRCS	+= c2s/caps.c
 C2S_SRCS	+= c2s/limits.c
 C2S_SRCS	+= c2s/listen.c
 C2S_SRCS	+= c2s/register.c
@@ -128,6 +131,7 @@ UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
 UNIT_TESTS	+= c2s_scenario
+UNIT_TESTS	+= caps
 UNIT_TESTS	+= certid
 UNIT_TESTS	+= clock
 UNIT_TESTS	+= conf
@@ -214,9 +218,10 @@ TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
 TEST_OBJS_subscription := router/subscription.c
+TEST_OBJS_caps	:= router/capsver.c
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
-		   c2s/limits.c c2s/sasl.c
+		   c2s/limits.c c2s/sasl.c c2s/caps.c
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
 		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c
@@ -331,10 +336,10 @@ FUZZ_TARGETS	+= router
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/s2s.c \
 		   router/register.c
-FUZZ_OBJS_link_c2s := c2s/uplink.c
+FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
-		   c2s/sasl.c c2s/uplink.c c2s/limits.c
+		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/caps.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c

@@ -155,6 +155,13 @@ void	limits_auth_failed(struct stream *);
 double	limits_stanza_wait(struct stream *);
 void	limits_stanza_take(struct stream *);
 
+/* caps.c: the server's XEP-0115 caps in the stream features */
+/* the router's ver for our host domain; -1 when malformed */
+int	caps_host_set(const char *domain, const char *ver);
+/* appends <c/> for st's host, if the router said its ver */
+void	caps_features(struct stream *, struct buf *);
+void	caps_host_clear(void);
+
 /* uplink.c */
 void	uplink_start(void);
 bool	uplink_up(void);

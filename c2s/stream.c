@@ -427,8 +427,10 @@ stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 	if (!st->authed) {
 		auth_features(st, b);
 		register_features(st, b);
-	} else
+	} else {
 		bind_features(st, b);
+		caps_features(st, b);
+	}
 	buf_puts(b, "</stream:features>");
 	stream_write(st, buf_rptr(b), buf_avail(b));
 	st->state = st->authed ? (st->jid ? ST_BOUND : ST_AUTHED) :

@@ -342,6 +342,21 @@ static const struct opt opts[] = {
 	  .min = 1, .max = 100000, .def = "200",
 	  .help = "Directed presence recipients one session may have; past "
 	      "it the presence is refused with resource-constraint" },
+	{ "caps-cache-max", OT_INT, GLOBAL(caps_cache_max), .min = 1,
+	  .max = 10000000, .def = "10000",
+	  .help = "Entity capabilities (XEP-0115) hashes cached with their "
+	      "features; past it the least recently used goes" },
+	{ "caps-cache-size", OT_SIZE, GLOBAL(caps_cache_size), .min = 64 * KIB,
+	  .max = 4 * GIB, .def = "16M",
+	  .help = "Bytes the entity capabilities cache may hold" },
+	{ "caps-queries-max", OT_INT, GLOBAL(caps_queries_max), .min = 1,
+	  .max = 100000, .def = "100",
+	  .help = "Capabilities queries (disco#info) in flight at once; past "
+	      "it an unknown hash is not asked about" },
+	{ "caps-query-timeout", OT_DURATION, GLOBAL(caps_query_timeout),
+	  .min = 1, .max = 600, .def = "30",
+	  .help = "Time a JID has to answer a capabilities query before "
+	      "another holder of the hash is asked" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },

@@ -118,6 +118,11 @@ struct conf {
 	char			*s2s_require_valid_cert_for;	/* domains */
 	char			*s2s_allow_dialback_for;	/* domains */
 	int			 presence_directed_max;	/* per session */
+	/* entity capabilities (XEP-0115), router/caps.c */
+	int			 caps_cache_max;	/* hashes cached */
+	size_t			 caps_cache_size;	/* their bytes */
+	int			 caps_queries_max;	/* in flight */
+	int			 caps_query_timeout;	/* seconds */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

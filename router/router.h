@@ -294,17 +294,11 @@ void	 pep_account_gone(const char *bare);
 /* pep_disco.c: what disco#info and disco#items say of PEP */
 struct xnode;
 void	 pep_disco_features(struct xnode *query, struct arena *);
-/* 0 when it answered a disco#info or #items with a node; -1 not its */
+/* disco#info of one of the account's nodes, disco#items of them all */
 void	 pep_disco_node_info(struct rstanza *, struct xnode *iq,
 	    struct arena *, const char *node);
 void	 pep_disco_items(struct rstanza *, struct xnode *iq,
 	    struct arena *);
-
-/* caps.c: entity capabilities (XEP-0115) */
-/* true when the verified features of full include feature */
-bool	 caps_has(const char *full, const char *feature);
-/* fn is called when a JID's features become known or change */
-void	 caps_on_known(void (*fn)(const char *full, void *arg), void *arg);
 
 /* register.c: XEP-0077 account creation by the c2s (before login) */
 struct link_hdr;
@@ -335,5 +329,70 @@ void	 iq_make_result(struct xnode *iq, struct arena *);
 /* turns iq into its error and sends it back to rs->sender */
 void	 iq_error(struct rstanza *, struct xnode *iq, struct arena *,
 	    enum stanza_err, const char *text);
+
+/* capsver.c: the XEP-0115 verification string (section 5), pure */
+/* hash functions by IANA name; 0 is none */
+enum { CAPS_ALGO_NONE, CAPS_SHA1, CAPS_SHA224, CAPS_SHA256, CAPS_SHA384,
+	CAPS_SHA512, CAPS_SHA3_256, CAPS_SHA3_512, CAPS_ALGO_COUNT };
+/* base64 of a SHA-512 digest and its NUL */
+#define CAPS_VER_MAX		96
+/* the longest string S hashed: one link frame's worth */
+#define CAPS_STRING_MAX		LINK_MAX_PAYLOAD
+/* the algorithm named ("sha-1"), or -1 when we do not support it */
+int	 caps_algo_find(const char *name);
+const char *caps_algo_name(int algo);
+/*
+ * Appends S (5.1) of a disco#info <query/> to b. With featp, *featp gets
+ * the sorted features (in a, borrowing the tree's strings). -1 when the
+ * answer is ill-formed (5.4 steps 3.3-3.5: a duplicate identity or
+ * feature, two forms of one FORM_TYPE, a FORM_TYPE with differing
+ * values) or S passes b's cap.
+ */
+int	 caps_string(struct arena *, struct buf *b, const struct xnode *query,
+	    const char ***featp, size_t *nfeatp);
+/* ver (verlen bytes with the NUL) = base64(algo(s)); -1 if it fails */
+int	 caps_hash(int algo, const char *s, size_t len, char *ver,
+	    size_t verlen);
+/* both: the ver a query hashes to under algo; -1 ill-formed */
+int	 caps_ver_make(struct arena *, const struct xnode *query, int algo,
+	    char *ver, size_t verlen, const char ***featp, size_t *nfeatp);
+
+/* caps.c: entity capabilities (XEP-0115) of sessions and contacts */
+/*
+ * An available presence (tree: the <presence/> element) from the full
+ * JID full: its caps are recorded, and an unknown ver is asked for with a
+ * disco#info query from local_domain (one in flight per ver).
+ */
+void	 caps_seen(const char *full, const char *local_domain,
+	    const struct xnode *presence);
+/* full went unavailable (or its session ended) */
+void	 caps_gone(const char *full);
+/* full's verified features include feature (cheap: per recipient) */
+bool	 caps_has(const char *full, const char *feature);
+/*
+ * The one listener: fn(full, arg) when full's features become known or
+ * change (at once from the cache, or after a verified answer).
+ */
+void	 caps_on_known(void (*fn)(const char *full, void *arg), void *arg);
+/*
+ * An IQ result or error to the server (tnode NULL): true when it answers
+ * one of our disco#info queries (then consumed).
+ */
+bool	 caps_iq_answer(struct rstanza *);
+/* the server's own ver (sha-1) for host domain into ver[CAPS_VER_MAX] */
+int	 caps_server_ver(const char *domain, char *ver);
+/* sends the c2s at the end of l the ver of every host (LINK_HOST_CAPS) */
+void	 caps_announce(struct link *l);
+/* stops the timers and frees everything (router exit, tests) */
+void	 caps_clear(void);
+
+/* disco.c */
+/*
+ * Fills a disco#info <query/> with the identities and features of the
+ * server's host domain (account false) or of an account: the one source
+ * of disco#info answers and of the server's caps ver.
+ */
+void	 disco_info_fill(struct xnode *query, struct arena *,
+	    const char *domain, bool account);
 
 #endif

@@ -7,9 +7,10 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 5
+LINK_VERSION = 6
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
+HOST_CAPS = 0x0109
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
@@ -152,6 +153,12 @@ write("link_c2s", "kick-codes", b"\xaa\x00"
       + frame(SESS_KICK, u32(SERR_NOT_AUTHORIZED), 2)
       + frame(SESS_KICK, u32(1000), 3))
 write("link_c2s", "kick-no-condition", b"\xaa\x00" + R_HELLO + frame(SESS_KICK, u32(0), 1))
+write("link_c2s", "host-caps", b"\x00\x00"
+      + R_HELLO
+      + frame(HOST_CAPS, s("example.org") + s("ZZ0uPRgUoMwIMSXEFkFwYj8h7Rk="))
+      + frame(HOST_CAPS, s("example.org") + s(None))
+      + frame(HOST_CAPS, s("example.org"))
+      + frame(HOST_CAPS, s("other.example") + s("x" * 200)))
 write("link_c2s", "bad-version", b"\x00\x00" + hello(ROLE_ROUTER, version=LINK_VERSION - 1))
 write("link_c2s", "no-hello", b"\xaa\x00"
       + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "a@b", MSG))

@@ -98,7 +98,6 @@ ROUTER_SRCS	+= router/s2s.c
 ROUTER_SRCS	+= router/session.c
 ROUTER_SRCS	+= router/subscription.c
 ROUTER_SRCS	+= router/subreq.c
-ROUTER_SRCS	+= router/caps.c
 ROUTER_SRCS	+= router/capsver.c
 
 C2S_SRCS	+= c2s/main.c
@@ -331,6 +330,7 @@ FUZZ_TARGETS	+= s2s
 FUZZ_TARGETS	+= certid
 FUZZ_TARGETS	+= conf
 FUZZ_TARGETS	+= router
+FUZZ_TARGETS	+= pubsub
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -346,6 +346,7 @@ FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c tests/fuzz/fake_store.c
+FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -357,6 +358,7 @@ FUZZ_DICT_s2s	:= xml.dict
 FUZZ_DICT_certid := certid.dict
 FUZZ_DICT_conf	:= conf.dict
 FUZZ_DICT_router := xml.dict
+FUZZ_DICT_pubsub := pubsub.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -132,20 +132,36 @@ rec_text(struct buf *b, const char *s)
 	return rc;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* undoes rec_text; NULL for a bad escape (the record is corrupt) */
 static char *
 rec_untext(struct arena *a, const char *s, size_t len)
 {
 	char	*out = arena_alloc(a, len + 1), *o = out;
 	size_t	 i;
-	unsigned v;
+	int	 hi, lo;
 
 	for (i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len &&
-		    sscanf(s + i + 1, "%2x", &v) == 1) {
-			*o++ = (char)v;
-			i += 2;
-		} else
+		if (s[i] != '%') {
 			*o++ = s[i];
+			continue;
+		}
+		if (len - i < 3 || (hi = hexval(s[i + 1])) == -1 ||
+		    (lo = hexval(s[i + 2])) == -1 || (hi == 0 && lo == 0))
+			return NULL;
+		*o++ = (char)(hi << 4 | lo);
+		i += 2;
 	}
 	*o = '\0';
 	return out;
@@ -236,16 +252,22 @@ ps_conf_decode(struct arena *a, const char *rec, size_t len,
 	ps_conf_default(c);
 	c->groups = arena_alloc(a, PS_GROUPS_MAX * sizeof(*c->groups));
 	for (line = rec; line < end; line = nl + 1) {
-		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+		/* every line has its key: an empty one is not ours */
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL ||
+		    nl == line ||
+		    (val = rec_untext(a, line + 1, (size_t)(nl - line - 1))) ==
+		    NULL)
 			return -1;
-		val = rec_untext(a, line + 1, (size_t)(nl - line - 1));
 		if (*line == 'A' || *line == 'S') {
 			if ((sp = strchr(val, ' ')) == NULL)
 				return -1;
 			if (*line == 'A' && c->naffs < PS_JIDS_MAX) {
+				v = atol(val);
+				if (v < PS_AFFIL_NONE || v > PS_AFFIL_OUTCAST)
+					return -1;
 				c->affs = c->naffs == 0 ? arena_alloc(a,
 				    PS_JIDS_MAX * sizeof(*c->affs)) : c->affs;
-				c->affs[c->naffs].aff = atoi(val);
+				c->affs[c->naffs].aff = (enum ps_affil)v;
 				c->affs[c->naffs++].jid = sp + 1;
 			} else if (*line == 'S' && c->nsubs < PS_JIDS_MAX) {
 				c->subs = c->nsubs == 0 ? arena_alloc(a,
@@ -263,7 +285,10 @@ ps_conf_decode(struct arena *a, const char *rec, size_t len,
 			*(bool *)(p + f->off) = atoi(val) != 0;
 			break;
 		case CF_MAX:
-			*(int *)(p + f->off) = atoi(val);
+			v = atol(val);
+			if (v < 0 || v > PS_JIDS_MAX)
+				return -1;
+			*(int *)(p + f->off) = (int)v;
 			break;
 		case CF_ENUM:
 			v = atol(val);

@@ -676,6 +676,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.private_max_docs = 4;
 	router.conf.private_max_bytes = 8192;
 	router.conf.block_max_items = 8;
+	router.conf.pubsub_max_nodes = 4;
+	router.conf.pubsub_max_items = 4;
+	router.conf.pubsub_item_max_size = 2048;
+	router.conf.pubsub_max_subscriptions = 4;
 	host.name = xstrdup(DOMAIN);
 	router.conf.hosts = &host;
 	router.conf.nhosts = 1;

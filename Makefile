@@ -131,6 +131,7 @@ UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
 UNIT_TESTS	+= c2s_scenario
 UNIT_TESTS	+= caps
+UNIT_TESTS	+= caps_cache
 UNIT_TESTS	+= certid
 UNIT_TESTS	+= clock
 UNIT_TESTS	+= conf
@@ -218,6 +219,7 @@ TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
 TEST_OBJS_subscription := router/subscription.c
 TEST_OBJS_caps	:= router/capsver.c
+TEST_OBJS_caps_cache := router/caps.c router/capsver.c
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/caps.c
@@ -331,6 +333,7 @@ FUZZ_TARGETS	+= certid
 FUZZ_TARGETS	+= conf
 FUZZ_TARGETS	+= router
 FUZZ_TARGETS	+= pubsub
+FUZZ_TARGETS	+= caps
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -343,6 +346,7 @@ FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
+FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c tests/fuzz/fake_store.c
@@ -359,6 +363,7 @@ FUZZ_DICT_certid := certid.dict
 FUZZ_DICT_conf	:= conf.dict
 FUZZ_DICT_router := xml.dict
 FUZZ_DICT_pubsub := pubsub.dict
+FUZZ_DICT_caps	:= caps.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

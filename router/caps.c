@@ -771,6 +771,16 @@ caps_announce(struct link *l)
 	}
 }
 
+void
+caps_stats(struct caps_stats *st)
+{
+	st->jids = caps.jids != NULL ? map_count(caps.jids) : 0;
+	st->remote = caps.nremote;
+	st->cached = caps.ncached;
+	st->bytes = caps.bytes;
+	st->queries = caps.nqueries;
+}
+
 static int
 query_collect(const void *key, size_t len, void *val, void *arg)
 {

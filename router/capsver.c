@@ -137,19 +137,23 @@ put(struct buf *b, const char *s)
 /*
  * The FORM_TYPE of form x: 0 and *type set; 1 when the form is ignored
  * (no FORM_TYPE, or one not hidden: 5.4 step 3.6); -1 ill-formed (its
- * values differ: 5.4 step 3.5).
+ * values differ: 5.4 step 3.5; or two FORM_TYPE fields).
  */
 static int
 form_type(struct arena *a, const struct xnode *x, const char **type)
 {
-	struct xnode	*f, *v;
+	struct xnode	*f, *v, *ft = NULL;
 	const char	*first = NULL, *t;
 
 	for (f = xnode_child(x, NS_XDATA, "field"); f != NULL;
 	    f = xnode_next(f, NS_XDATA, "field"))
-		if (strcmp(attr_or_empty(f, NULL, "var"), "FORM_TYPE") == 0)
-			break;
-	if (f == NULL || strcmp(attr_or_empty(f, NULL, "type"),
+		if (strcmp(attr_or_empty(f, NULL, "var"), "FORM_TYPE") == 0) {
+			/* XEP-0004 3.2: a var names one field of a form */
+			if (ft != NULL)
+				return -1;
+			ft = f;
+		}
+	if ((f = ft) == NULL || strcmp(attr_or_empty(f, NULL, "type"),
 	    "hidden") != 0)
 		return 1;
 	for (v = xnode_child(f, NS_XDATA, "value"); v != NULL;
@@ -189,6 +193,9 @@ form_put(struct arena *a, struct buf *b, const struct capsform *form)
 	}
 	qsort(fields, nf, sizeof(*fields), cmp_field);
 	for (i = 0; i < nf; i++) {
+		/* XEP-0004 3.2: unique vars, or the order would be a guess */
+		if (i > 0 && strcmp(fields[i - 1].var, fields[i].var) == 0)
+			return -1;
 		rc |= put(b, fields[i].var);
 		nv = count_children(fields[i].f, NS_XDATA, "value");
 		vals = arena_alloc(a, (nv ? nv : 1) * sizeof(*vals));

@@ -385,6 +385,15 @@ int	 caps_server_ver(const char *domain, char *ver);
 void	 caps_announce(struct link *l);
 /* stops the timers and frees everything (router exit, tests) */
 void	 caps_clear(void);
+/* what the engine holds, for tests and statistics */
+struct caps_stats {
+	size_t	jids;		/* JIDs with a record (remote ones among) */
+	size_t	remote;
+	size_t	cached;		/* hashes with known features, or bad */
+	size_t	bytes;		/* what the cache counts */
+	size_t	queries;	/* in flight */
+};
+void	 caps_stats(struct caps_stats *);
 
 /* disco.c */
 /*

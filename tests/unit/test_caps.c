@@ -217,6 +217,20 @@ test_form_type_rules(void **state)
 	    "</field></x></query>", CAPS_SHA1);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.s, "urn:a<f<v<");
+	/* two fields of one var: which comes first would be a guess */
+	r = ver_of("<query xmlns='http://jabber.org/protocol/disco#info'>"
+	    "<x xmlns='jabber:x:data' type='result'>"
+	    "<field var='FORM_TYPE' type='hidden'><value>urn:a</value>"
+	    "</field><field var='f'><value>1</value></field>"
+	    "<field var='f'><value>2</value></field></x></query>", CAPS_SHA1);
+	assert_int_equal(r.rc, -1);
+	/* two FORM_TYPE fields, only one hidden */
+	r = ver_of("<query xmlns='http://jabber.org/protocol/disco#info'>"
+	    "<x xmlns='jabber:x:data' type='result'>"
+	    "<field var='FORM_TYPE'><value>urn:a</value></field>"
+	    "<field var='FORM_TYPE' type='hidden'><value>urn:b</value>"
+	    "</field></x></query>", CAPS_SHA1);
+	assert_int_equal(r.rc, -1);
 }
 
 /* 5.4 step 3.6: no FORM_TYPE, or one not hidden: the form is ignored */

@@ -54,6 +54,7 @@ COMMON_SRCS	+= common/tls.c
 COMMON_SRCS	+= common/transport.c
 COMMON_SRCS	+= common/util.c
 COMMON_SRCS	+= common/work.c
+COMMON_SRCS	+= common/xdata.c
 COMMON_SRCS	+= common/xml.c
 COMMON_SRCS	+= common/xmlstream.c
 COMMON_SRCS	+= common/xmpp.c
@@ -64,12 +65,14 @@ STORE_SRCS	+= storage/store_block.c
 STORE_SRCS	+= storage/store_codec.c
 STORE_SRCS	+= storage/store_doc.c
 STORE_SRCS	+= storage/store_offline.c
+STORE_SRCS	+= storage/store_pubsub.c
 STORE_SRCS	+= storage/store_roster.c
 
 PARLEYD_SRCS	+= parleyd/main.c
 
 ROUTER_SRCS	+= router/main.c
 ROUTER_SRCS	+= router/blocking.c
+ROUTER_SRCS	+= router/caps.c
 ROUTER_SRCS	+= router/ctl.c
 ROUTER_SRCS	+= router/deliver.c
 ROUTER_SRCS	+= router/disco.c
@@ -83,7 +86,11 @@ ROUTER_SRCS	+= router/vcard.c
 ROUTER_SRCS	+= router/version.c
 ROUTER_SRCS	+= router/iq.c
 ROUTER_SRCS	+= router/offline.c
+ROUTER_SRCS	+= router/pep.c
+ROUTER_SRCS	+= router/pep_disco.c
 ROUTER_SRCS	+= router/presence.c
+ROUTER_SRCS	+= router/pubsub.c
+ROUTER_SRCS	+= router/pubsub_req.c
 ROUTER_SRCS	+= router/register.c
 ROUTER_SRCS	+= router/roster.c
 ROUTER_SRCS	+= router/ping.c
@@ -91,11 +98,13 @@ ROUTER_SRCS	+= router/s2s.c
 ROUTER_SRCS	+= router/session.c
 ROUTER_SRCS	+= router/subscription.c
 ROUTER_SRCS	+= router/subreq.c
+ROUTER_SRCS	+= router/capsver.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
 C2S_SRCS	+= c2s/bind.c
 C2S_SRCS	+= c2s/csi.c
+C2S_SRCS	+= c2s/caps.c
 C2S_SRCS	+= c2s/limits.c
 C2S_SRCS	+= c2s/listen.c
 C2S_SRCS	+= c2s/register.c
@@ -124,6 +133,8 @@ UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
 UNIT_TESTS	+= c2s_scenario
 UNIT_TESTS	+= csi
+UNIT_TESTS	+= caps
+UNIT_TESTS	+= caps_cache
 UNIT_TESTS	+= certid
 UNIT_TESTS	+= clock
 UNIT_TESTS	+= conf
@@ -142,6 +153,7 @@ UNIT_TESTS	+= srv
 UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
 UNIT_TESTS	+= store_codec
+UNIT_TESTS	+= xdata
 UNIT_TESTS	+= subscription
 UNIT_TESTS	+= transport
 UNIT_TESTS	+= work
@@ -210,9 +222,11 @@ TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
 TEST_OBJS_subscription := router/subscription.c
+TEST_OBJS_caps	:= router/capsver.c
+TEST_OBJS_caps_cache := router/caps.c router/capsver.c
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
-		   c2s/limits.c c2s/sasl.c c2s/csi.c
+		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c
 TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
 		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
@@ -323,21 +337,25 @@ FUZZ_TARGETS	+= s2s
 FUZZ_TARGETS	+= certid
 FUZZ_TARGETS	+= conf
 FUZZ_TARGETS	+= router
+FUZZ_TARGETS	+= pubsub
+FUZZ_TARGETS	+= caps
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/s2s.c \
 		   router/register.c
-FUZZ_OBJS_link_c2s := c2s/uplink.c
+FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
-		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c
+		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
+FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c tests/fuzz/fake_store.c
+FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -349,6 +367,8 @@ FUZZ_DICT_s2s	:= xml.dict
 FUZZ_DICT_certid := certid.dict
 FUZZ_DICT_conf	:= conf.dict
 FUZZ_DICT_router := xml.dict
+FUZZ_DICT_pubsub := pubsub.dict
+FUZZ_DICT_caps	:= caps.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -195,6 +195,12 @@ void	csi_flush(struct stream *, const char *why);
 void	csi_free(struct stream *);
 /* frees the message parser (tests) */
 void	csi_shutdown(void);
+/* caps.c: the server's XEP-0115 caps in the stream features */
+/* the router's ver for our host domain; -1 when malformed */
+int	caps_host_set(const char *domain, const char *ver);
+/* appends <c/> for st's host, if the router said its ver */
+void	caps_features(struct stream *, struct buf *);
+void	caps_host_clear(void);
 
 /* uplink.c */
 void	uplink_start(void);

@@ -436,6 +436,7 @@ stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 	} else {
 		bind_features(st, b);
 		csi_features(st, b);
+		caps_features(st, b);
 	}
 	buf_puts(b, "</stream:features>");
 	stream_write(st, buf_rptr(b), buf_avail(b));

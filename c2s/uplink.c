@@ -106,6 +106,15 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 				csi_deliver(st, &ls);
 		}
 		return link_in_done(&in) ? 0 : -1;
+	case LINK_HOST_CAPS: {
+		char	domain[JID_STR_MAX + 1], ver[256];
+
+		link_get_str(&in, domain, sizeof(domain));
+		link_get_str(&in, ver, sizeof(ver));
+		if (!link_in_done(&in))
+			return -1;
+		return caps_host_set(domain, ver);
+	}
 	case LINK_REG_RESULT:
 		link_get_stanza_err(&in, &err);
 		if (!link_in_done(&in))

@@ -94,6 +94,11 @@ struct conf {
 	int			 private_max_docs;	/* per account */
 	size_t			 private_max_bytes;	/* per account */
 	int			 block_max_items;
+	/* publish-subscribe and PEP (XEP-0060, XEP-0163) */
+	int			 pubsub_max_nodes;	/* per owner */
+	int			 pubsub_max_items;	/* per node */
+	size_t			 pubsub_item_max_size;
+	int			 pubsub_max_subscriptions; /* per node */
 	bool			 version_hide;
 	int			 register_interval;	/* seconds */
 	/* federation */
@@ -116,6 +121,11 @@ struct conf {
 	char			*s2s_require_valid_cert_for;	/* domains */
 	char			*s2s_allow_dialback_for;	/* domains */
 	int			 presence_directed_max;	/* per session */
+	/* entity capabilities (XEP-0115), router/caps.c */
+	int			 caps_cache_max;	/* hashes cached */
+	size_t			 caps_cache_size;	/* their bytes */
+	int			 caps_queries_max;	/* in flight */
+	int			 caps_query_timeout;	/* seconds */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

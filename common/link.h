@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		5
+#define LINK_VERSION		6
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -98,6 +98,9 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/*   asks whether the account may be made (the answer has it */	\
 	/*   too) before the c2s derives them */			\
 	X(LINK_REG_RESULT,	0x0108, 4)				\
+	/* router->c2s, sid 0, after its LINK_HELLO, one per host: */	\
+	/*   str domain, str ver (the server's XEP-0115 caps, sha-1) */	\
+	X(LINK_HOST_CAPS,	0x0109, 8)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
 	/*   router->c2s: sid = recipient session */			\

@@ -7,5 +7,7 @@
 
 #define PARLEY_NAME	"Parley"
 #define PARLEY_VERSION	"0.1.0"
+/* the software's node in the server's entity capabilities (XEP-0115) */
+#define PARLEY_CAPS_NODE "https://parley.example/caps"
 
 #endif

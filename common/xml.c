@@ -189,7 +189,7 @@ xnode_child(const struct xnode *n, const char *ns, const char *name)
 {
 	struct xnode	*c;
 
-	for (c = n->children; c != NULL; c = c->next)
+	for (c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
 		if (xnode_match(c, ns, name))
 			return c;
 	return NULL;

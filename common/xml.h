@@ -53,7 +53,10 @@ void		 xnode_set_attr_ns(struct arena *, struct xnode *,
 const char	*xnode_attr(const struct xnode *, const char *name);
 const char	*xnode_attr_ns(const struct xnode *, const char *ns,
 		    const char *name);
-/* first element child with this namespace (NULL: any) and name (NULL: any) */
+/*
+ * first element child with this namespace (NULL: any) and name (NULL:
+ * any); a NULL parent has none, so lookups chain
+ */
 struct xnode	*xnode_child(const struct xnode *, const char *ns,
 		    const char *name);
 /* next element sibling after c matching ns/name, as xnode_child */

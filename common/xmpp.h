@@ -22,6 +22,7 @@
 #define NS_PING		"urn:xmpp:ping"
 #define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
+#define NS_CAPS		"http://jabber.org/protocol/caps"
 #define NS_XML		"http://www.w3.org/XML/1998/namespace"
 
 /*

@@ -1,42 +1,84 @@
 /*
  * Service discovery (XEP-0030) for the server and, on an account's
  * behalf, its bare JID (RFC 6121 8.5.2.1.3): identity and the features
- * of the IQ handler table; no items yet.
+ * of the IQ handler table; an account's PEP service and nodes
+ * (pep_disco.c).
  */
+#include <string.h>
+
 #include "../common/version.h"
 #include "router.h"
 
-static void
-disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
+void
+disco_info_fill(struct xnode *q, struct arena *a, const char *domain,
+    bool account)
 {
-	struct xnode	*q, *id;
-	bool		 account = rs->tnode != NULL;
+	struct xnode	*id;
 
-	if (xnode_attr(xnode_child(iq, NULL, NULL), "node") != NULL) {
-		/* XEP-0030 3.1: we publish no nodes */
-		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
-		return;
-	}
-	iq_make_result(iq, a);
-	q = xnode_add(a, iq, NS_DISCO_INFO, "query");
-	id = xnode_add(a, q, NULL, "identity");
+	(void)domain;	/* every host answers alike, for now */
+	id = xnode_add(a, q, NS_DISCO_INFO, "identity");
 	if (account) {
 		/* XEP-0030 registry: a registered account on the server */
 		xnode_set_attr(a, id, "category", "account");
 		xnode_set_attr(a, id, "type", "registered");
+		pep_disco_features(q, a);
 	} else {
 		xnode_set_attr(a, id, "category", "server");
 		xnode_set_attr(a, id, "type", "im");
 		xnode_set_attr(a, id, "name", PARLEY_NAME);
 	}
 	iq_features(q, a, account);
+}
+
+/*
+ * XEP-0115 6.2: node NODE#VER of the server's own caps is the server's
+ * info again, with the node echoed; any other node is unknown
+ */
+static bool
+disco_caps_node(const char *domain, const char *node)
+{
+	char	ver[CAPS_VER_MAX];
+	size_t	n = strlen(PARLEY_CAPS_NODE);
+
+	return strncmp(node, PARLEY_CAPS_NODE, n) == 0 && node[n] == '#' &&
+	    caps_server_ver(domain, ver) == 0 && strcmp(node + n + 1, ver) == 0;
+}
+
+static void
+disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct xnode	*q;
+	const char	*node;
+	bool		 account = rs->tnode != NULL;
+
+	node = xnode_attr(xnode_child(iq, NULL, NULL), "node");
+	if (node != NULL && account) {
+		/* an account's nodes are its PEP nodes */
+		pep_disco_node_info(rs, iq, a, node);
+		return;
+	}
+	if (node != NULL && !disco_caps_node(rs->tdomain, node)) {
+		/* XEP-0030 3.1: the server publishes no other nodes */
+		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
+		return;
+	}
+	node = node != NULL ? arena_strdup(a, node) : NULL;
+	iq_make_result(iq, a);
+	q = xnode_add(a, iq, NS_DISCO_INFO, "query");
+	if (node != NULL)
+		xnode_set_attr(a, q, "node", node);
+	disco_info_fill(q, a, rs->tdomain, account);
 	deliver_tree(rs->sender, iq);
 }
 
-/* neither the server nor an account lists items yet: an empty result */
+/* an account lists its PEP nodes; the server no items yet */
 static void
 disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
+	if (rs->tnode != NULL) {
+		pep_disco_items(rs, iq, a);
+		return;
+	}
 	iq_make_result(iq, a);
 	xnode_add(a, iq, NS_DISCO_ITEMS, "query");
 	deliver_tree(rs->sender, iq);

@@ -21,6 +21,8 @@ static const struct iq_handler *const iq_handlers[] = {
 	&last_handler,
 	&blocking_handler,
 	&register_handler,
+	&pubsub_handler,
+	&pubsub_owner_handler,
 };
 
 struct iq_job {
@@ -74,6 +76,9 @@ iq_features(struct xnode *query, struct arena *a, bool account)
 		/* XEP-0160 4: offline storage, which is not an IQ service */
 		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
 		xnode_set_attr(a, f, "var", "msgoffline");
+		/* XEP-0115 7: the server's caps in its stream features */
+		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
+		xnode_set_attr(a, f, "var", NS_CAPS);
 	}
 }
 
@@ -118,8 +123,11 @@ iq_to_server(struct rstanza *rs, const char *tnode, const char *tdomain)
 
 	rs->tnode = tnode;
 	rs->tdomain = tdomain;
-	/* results and errors to the server end here */
-	if (rs->type != IQ_GET && rs->type != IQ_SET)
+	/* results and errors to the server end here (our caps queries') */
+	if (rs->type != IQ_GET && rs->type != IQ_SET) {
+		if (tnode == NULL)
+			(void)caps_iq_answer(rs);
 		return;
+	}
 	(void)deliver_parse(rs->xml, rs->xlen, iq_dispatch, &job);
 }

@@ -248,6 +248,9 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			log_info("s2s connected");
 		}
 		link_hello(l, LINK_ROLE_ROUTER, 0);
+		/* XEP-0115 6.3: the c2s puts our caps in its features */
+		if (rl->role == LINK_ROLE_C2S)
+			caps_announce(l);
 		return 0;
 	}
 	if (rl->role == LINK_ROLE_CTL)

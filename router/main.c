@@ -72,6 +72,7 @@ main(int argc, char *argv[])
 	store_set_mapmax(router.store, router.conf.lmdb_mapsize_max);
 	router.loop = ev_default_loop(EVFLAG_AUTO);
 	last_init();
+	pep_init();
 	router.by_full = map_new();
 	router.by_bare = map_new();
 	buf_init(&router.scratch, LINK_STANZA_MAX);	/* one stanza */

@@ -372,6 +372,45 @@ probe_inbound(const char *node, const char *domain, const char *from)
 	pres_send_current(u, from);
 }
 
+struct caps_job {
+	const char	*from;
+	const char	*domain;
+};
+
+static void
+caps_read(struct xnode *el, struct arena *a, void *arg)
+{
+	struct caps_job	*job = arg;
+
+	(void)a;
+	caps_seen(job->from, job->domain, el);
+}
+
+/*
+ * A remote contact's presence to our account at domain: its caps
+ * (XEP-0115), read only when the bytes hold some; local senders' caps
+ * are read from their own presence (presence_read)
+ */
+static void
+pres_caps_remote(struct rstanza *rs, const char *domain)
+{
+	struct caps_job	 job = { rs->from, domain };
+	struct jid	 j;
+	bool		 local;
+
+	if (rs->from == NULL || jid_parse(&j, rs->from) == -1)
+		return;
+	local = conf_host_find(&router.conf, j.domain) != NULL;
+	jid_clear(&j);
+	if (local)
+		return;
+	if (rs->type == PRES_UNAVAILABLE)
+		caps_gone(rs->from);
+	else if (rs->type == PRES_AVAILABLE &&
+	    memmem(rs->xml, rs->xlen, NS_CAPS, strlen(NS_CAPS)) != NULL)
+		(void)deliver_parse(rs->xml, rs->xlen, caps_read, &job);
+}
+
 void
 presence_inbound(struct rstanza *rs, const char *node, const char *domain,
     const char *resource)
@@ -400,6 +439,10 @@ presence_inbound(struct rstanza *rs, const char *node, const char *domain,
 		probe_inbound(node, domain, rs->from);
 		return;
 	}
+	/* a remote resource's availability: who hears of PEP events */
+	pep_presence_in(node, domain, rs->from, rs->type);
+	if (rs->sender == NULL)
+		pres_caps_remote(rs, domain);
 	u = user_find(node, domain);
 	if (resource == NULL) {
 		pres_to_resources(u, NULL, rs->type, rs->from, rs->xml,
@@ -428,6 +471,8 @@ presence_read(struct xnode *el, struct arena *a, void *arg)
 		/* RFC 6121 4.7.2.3: -128 to +127 */
 		s->priority = v < -128 ? -128 : v > 127 ? 127 : (int)v;
 	}
+	/* XEP-0115: the tree is at hand, so caps are read here */
+	caps_seen(s->full, s->user->domain, el);
 }
 
 /* broadcast of xml from s to its contacts with a subscription 'from' */
@@ -628,6 +673,7 @@ pres_unavailable(struct sess *s, const char *xml, size_t len,
 	}
 	pres_last_activity(s, status);
 	s->available = false;
+	caps_gone(s->full);
 	if (xml != NULL) {
 		pres_broadcast(s, PRES_UNAVAILABLE, xml, len);
 		pres_to_resources(s->user, s, PRES_UNAVAILABLE, s->full, xml,

@@ -207,6 +207,8 @@ extern const struct iq_handler	time_handler;		/* time.c */
 extern const struct iq_handler	last_handler;		/* last.c */
 extern const struct iq_handler	blocking_handler;	/* blocking.c */
 extern const struct iq_handler	register_handler;	/* register.c */
+extern const struct iq_handler	pubsub_handler;		/* pubsub_req.c */
+extern const struct iq_handler	pubsub_owner_handler;
 
 /* roster.c */
 /*
@@ -282,6 +284,22 @@ int	 subreq_stanza(struct buf *b, const char *from, const char *to,
 bool	 blocking_blocks(const char *node, const char *domain,
 	    const char *jid);
 
+/* pep.c: personal eventing (XEP-0163) */
+void	 pep_init(void);
+/* presence to the account node@domain: remote resources are tracked */
+void	 pep_presence_in(const char *node, const char *domain,
+	    const char *from, int type);
+/* the account (bare JID) was deleted */
+void	 pep_account_gone(const char *bare);
+/* pep_disco.c: what disco#info and disco#items say of PEP */
+struct xnode;
+void	 pep_disco_features(struct xnode *query, struct arena *);
+/* disco#info of one of the account's nodes, disco#items of them all */
+void	 pep_disco_node_info(struct rstanza *, struct xnode *iq,
+	    struct arena *, const char *node);
+void	 pep_disco_items(struct rstanza *, struct xnode *iq,
+	    struct arena *);
+
 /* register.c: XEP-0077 account creation by the c2s (before login) */
 struct link_hdr;
 int	 register_frame(struct rlink *, const struct link_hdr *,
@@ -311,5 +329,79 @@ void	 iq_make_result(struct xnode *iq, struct arena *);
 /* turns iq into its error and sends it back to rs->sender */
 void	 iq_error(struct rstanza *, struct xnode *iq, struct arena *,
 	    enum stanza_err, const char *text);
+
+/* capsver.c: the XEP-0115 verification string (section 5), pure */
+/* hash functions by IANA name; 0 is none */
+enum { CAPS_ALGO_NONE, CAPS_SHA1, CAPS_SHA224, CAPS_SHA256, CAPS_SHA384,
+	CAPS_SHA512, CAPS_SHA3_256, CAPS_SHA3_512, CAPS_ALGO_COUNT };
+/* base64 of a SHA-512 digest and its NUL */
+#define CAPS_VER_MAX		96
+/* the longest string S hashed: one link frame's worth */
+#define CAPS_STRING_MAX		LINK_MAX_PAYLOAD
+/* the algorithm named ("sha-1"), or -1 when we do not support it */
+int	 caps_algo_find(const char *name);
+const char *caps_algo_name(int algo);
+/*
+ * Appends S (5.1) of a disco#info <query/> to b. With featp, *featp gets
+ * the sorted features (in a, borrowing the tree's strings). -1 when the
+ * answer is ill-formed (5.4 steps 3.3-3.5: a duplicate identity or
+ * feature, two forms of one FORM_TYPE, a FORM_TYPE with differing
+ * values) or S passes b's cap.
+ */
+int	 caps_string(struct arena *, struct buf *b, const struct xnode *query,
+	    const char ***featp, size_t *nfeatp);
+/* ver (verlen bytes with the NUL) = base64(algo(s)); -1 if it fails */
+int	 caps_hash(int algo, const char *s, size_t len, char *ver,
+	    size_t verlen);
+/* both: the ver a query hashes to under algo; -1 ill-formed */
+int	 caps_ver_make(struct arena *, const struct xnode *query, int algo,
+	    char *ver, size_t verlen, const char ***featp, size_t *nfeatp);
+
+/* caps.c: entity capabilities (XEP-0115) of sessions and contacts */
+/*
+ * An available presence (tree: the <presence/> element) from the full
+ * JID full: its caps are recorded, and an unknown ver is asked for with a
+ * disco#info query from local_domain (one in flight per ver).
+ */
+void	 caps_seen(const char *full, const char *local_domain,
+	    const struct xnode *presence);
+/* full went unavailable (or its session ended) */
+void	 caps_gone(const char *full);
+/* full's verified features include feature (cheap: per recipient) */
+bool	 caps_has(const char *full, const char *feature);
+/*
+ * The one listener: fn(full, arg) when full's features become known or
+ * change (at once from the cache, or after a verified answer).
+ */
+void	 caps_on_known(void (*fn)(const char *full, void *arg), void *arg);
+/*
+ * An IQ result or error to the server (tnode NULL): true when it answers
+ * one of our disco#info queries (then consumed).
+ */
+bool	 caps_iq_answer(struct rstanza *);
+/* the server's own ver (sha-1) for host domain into ver[CAPS_VER_MAX] */
+int	 caps_server_ver(const char *domain, char *ver);
+/* sends the c2s at the end of l the ver of every host (LINK_HOST_CAPS) */
+void	 caps_announce(struct link *l);
+/* stops the timers and frees everything (router exit, tests) */
+void	 caps_clear(void);
+/* what the engine holds, for tests and statistics */
+struct caps_stats {
+	size_t	jids;		/* JIDs with a record (remote ones among) */
+	size_t	remote;
+	size_t	cached;		/* hashes with known features, or bad */
+	size_t	bytes;		/* what the cache counts */
+	size_t	queries;	/* in flight */
+};
+void	 caps_stats(struct caps_stats *);
+
+/* disco.c */
+/*
+ * Fills a disco#info <query/> with the identities and features of the
+ * server's host domain (account false) or of an account: the one source
+ * of disco#info answers and of the server's caps ver.
+ */
+void	 disco_info_fill(struct xnode *query, struct arena *,
+	    const char *domain, bool account);
 
 #endif

@@ -30,6 +30,7 @@ sess_unlink(struct sess *s)
 
 	/* RFC 6121 4.5: a session that ends goes unavailable, always */
 	presence_gone(s);
+	caps_gone(s->full);
 	map_del64(s->rl->sess, s->sid);
 	if (map_get(router.by_full, s->full) == s)
 		map_del(router.by_full, s->full);
@@ -207,6 +208,7 @@ router_account_remove(const char *node, const char *domain)
 	}
 	/* the sessions are still here to say unavailable to the contacts */
 	jid_format(bare, node, domain, NULL);
+	pep_account_gone(bare);
 	log_debug("account %s removed: %zu contacts to tell", log_esc(bare, strlen(bare)),
 	    n);
 	/*

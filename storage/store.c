@@ -163,7 +163,11 @@ store_open(const char *dir, size_t mapsize, char *errbuf, size_t errlen)
 	    &st->offline)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "docs", MDB_CREATE, &st->docs)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "blocks", MDB_CREATE, &st->blocks)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0) {
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "pubsub_nodes", MDB_CREATE,
+	    &st->ps_nodes)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "pubsub_items", MDB_CREATE,
+	    &st->ps_items)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
@@ -517,6 +521,21 @@ account_prefix(const struct store *st, char *key, const char *node,
 	return len + 1;
 }
 
+size_t
+owner_prefix(const struct store *st, char *key, const char *node,
+    const char *domain)
+{
+	size_t	dlen = strlen(domain);
+
+	if (node != NULL && *node != '\0')
+		return account_prefix(st, key, node, domain);
+	if (dlen == 0 || dlen + 1 > st->acctmax)
+		return 0;
+	memcpy(key, domain, dlen);
+	key[dlen] = key[dlen + 1] = '\0';
+	return dlen + 2;
+}
+
 /*
  * Appends the tail tag (when not 0) + s to the prefix in key[0..plen),
  * hashing it as described at the top when the key would be too long.
@@ -729,11 +748,20 @@ range_usage(MDB_txn *txn, MDB_dbi dbi, const char *prefix, size_t plen,
 }
 
 int
+store_walk_usage(struct store *st, MDB_dbi dbi, const char *op,
+    const char *prefix, size_t plen, struct store_usage *u)
+{
+	struct usage_walk	uw = { u, SIZE_MAX };
+
+	u->count = u->bytes = 0;
+	return store_walk(st, dbi, op, prefix, plen, usage_one, &uw);
+}
+
+int
 account_usage(struct store *st, MDB_dbi dbi, const char *op, char tag,
     const char *node, const char *domain, struct store_usage *u)
 {
 	char			key[STORE_KEY_BUF];
-	struct usage_walk	uw = { u, SIZE_MAX };
 	size_t			plen;
 
 	u->count = u->bytes = 0;
@@ -741,7 +769,7 @@ account_usage(struct store *st, MDB_dbi dbi, const char *op, char tag,
 		return 0;
 	if (tag != '\0')
 		key[plen++] = tag;
-	return store_walk(st, dbi, op, key, plen, usage_one, &uw);
+	return store_walk_usage(st, dbi, op, key, plen, u);
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/scram.h"
 
@@ -203,8 +204,67 @@ int	 store_block_count(struct store *, const char *node,
 	    const char *domain, size_t *n);
 
 /*
+ * Publish-subscribe (XEP-0060, XEP-0163): the nodes and items of an owner,
+ * an account (owner = its node part) or a pubsub service (owner NULL,
+ * domain = the service's domain). A node's configuration is opaque here:
+ * the router encodes it. Each node has an id, given at creation and never
+ * reused, that names its items. Items are kept in publish order; an item
+ * published again under its id replaces the old one and becomes newest.
+ */
+struct pubsub_item {
+	uint64_t	 seq;		/* publish order, per owner */
+	char		*id;
+	char		*publisher;	/* a bare or full JID, or "" */
+	char		*xml;		/* the payload, NUL-terminated */
+	size_t		 len;
+};
+
+/* frees the strings (not the struct); safe on a zeroed item */
+void	 pubsub_item_clear(struct pubsub_item *);
+/* ENOENT when there is no such node; conf NULL: only whether it is */
+int	 store_pubsub_node_get(struct store *, const char *owner,
+	    const char *domain, const char *name, uint64_t *nid, char **conf,
+	    size_t *clen);
+/*
+ * *nid 0 creates the node (EEXIST if there is one, EDQUOT when the owner
+ * has max nodes already) and returns its id in *nid; else replaces the
+ * configuration of node *nid.
+ */
+int	 store_pubsub_node_put(struct store *, const char *owner,
+	    const char *domain, const char *name, uint64_t *nid,
+	    const char *conf, size_t clen, size_t max);
+/* the node and all its items; ENOENT when there is none */
+int	 store_pubsub_node_del(struct store *, const char *owner,
+	    const char *domain, const char *name);
+/* every node in name order (conf NUL-terminated); non-zero stops */
+int	 store_pubsub_node_list(struct store *, const char *owner,
+	    const char *domain,
+	    int (*fn)(const char *name, uint64_t nid, const char *conf,
+	    size_t clen, void *arg), void *arg);
+/* stores it (it->seq ignored); the oldest items past max are removed */
+int	 store_pubsub_item_put(struct store *, const char *owner,
+	    const char *domain, uint64_t nid, const struct pubsub_item *it,
+	    size_t max);
+/* ENOENT when there is no such item */
+int	 store_pubsub_item_get(struct store *, const char *owner,
+	    const char *domain, uint64_t nid, const char *id,
+	    struct pubsub_item *out);
+int	 store_pubsub_item_del(struct store *, const char *owner,
+	    const char *domain, uint64_t nid, const char *id);
+/* newest first, at most max (0: all); fn returning non-zero stops */
+int	 store_pubsub_items(struct store *, const char *owner,
+	    const char *domain, uint64_t nid, size_t max,
+	    int (*fn)(const struct pubsub_item *, void *arg), void *arg);
+int	 store_pubsub_item_count(struct store *, const char *owner,
+	    const char *domain, uint64_t nid, size_t *n);
+/* removes every item of the node */
+int	 store_pubsub_purge(struct store *, const char *owner,
+	    const char *domain, uint64_t nid);
+
+/*
  * store_account_del also removes everything else the account owns
- * (roster, offline messages, documents, block list), in one transaction.
+ * (roster, offline messages, documents, block list, PEP nodes and
+ * items), in one transaction.
  */
 
 #endif

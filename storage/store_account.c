@@ -123,7 +123,8 @@ account_del_fn(struct store *st, MDB_txn *txn, void *arg)
 	 * offline sequence.
 	 */
 	MDB_dbi			 owned[] = {
-		st->roster, st->offline, st->docs, st->blocks,
+		st->roster, st->offline, st->docs, st->blocks, st->ps_nodes,
+		st->ps_items,
 	};
 	MDB_val			 k;
 	size_t			 i;

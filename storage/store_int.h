@@ -32,6 +32,9 @@ struct store {
 	MDB_dbi		 docs;		/* prefix + kind tag + name: bytes */
 	MDB_dbi		 blocks;	/* prefix + jid: the jid */
 	MDB_dbi		 meta;		/* prefix + tag: u64 counter */
+	MDB_dbi		 ps_nodes;	/* owner prefix + name: node record */
+	MDB_dbi		 ps_items;	/* owner prefix + node id + ...: items
+					   and their id index */
 	size_t		 maxkey;	/* LMDB's key limit */
 	size_t		 acctmax;	/* longest "domain\0node" we accept */
 	MDB_txn		*later;		/* deferred writes, see store_flush */
@@ -69,6 +72,12 @@ size_t	 account_prefix(const struct store *, char *key, const char *node,
 	    const char *domain);
 size_t	 tail_key(const struct store *, char *key, size_t plen, char tag,
 	    const char *s);
+/*
+ * "domain\0node\0" for an account, "domain\0\0" for a service's own
+ * records (node NULL or empty: a publish-subscribe service); 0 if none.
+ */
+size_t	 owner_prefix(const struct store *, char *key, const char *node,
+	    const char *domain);
 bool	 key_in(const MDB_val *, const char *prefix, size_t plen);
 bool	 key_is(const struct store *, const MDB_val *, const char *prefix,
 	    size_t plen, const char *s);
@@ -89,6 +98,9 @@ int	 store_walk(struct store *, MDB_dbi, const char *op,
 /* keys under prefix (stops at max) and their values' bytes */
 int	 range_usage(MDB_txn *, MDB_dbi, const char *prefix, size_t plen,
 	    size_t max, struct store_usage *);
+/* store_walk counting the records under prefix and their bytes */
+int	 store_walk_usage(struct store *, MDB_dbi, const char *op,
+	    const char *prefix, size_t plen, struct store_usage *);
 /* the usage of dbi under the account's prefix + tag (0: none) */
 int	 account_usage(struct store *, MDB_dbi, const char *op, char tag,
 	    const char *node, const char *domain, struct store_usage *);
@@ -101,6 +113,8 @@ int	 account_count(struct store *, MDB_dbi, const char *op,
  */
 #define META_ROSTER_VER		'r'
 #define META_OFFLINE_SEQ	'o'
+#define META_PUBSUB_NODE	'n'	/* the next node id */
+#define META_PUBSUB_SEQ		'p'	/* the next item sequence */
 
 /* 0, an LMDB error, or -1 with errno EIO for a corrupt record (logged) */
 int	 meta_get(const struct store *, MDB_txn *, const char *prefix,

@@ -619,10 +619,10 @@ class Client(xmpptest.Client):
     login_timeout = LOGIN_TIMEOUT
     stanza_timeout = STANZA_TIMEOUT
 
-    def __init__(self, jid, password, host_addr, mechs=None):
+    def __init__(self, jid, password, host_addr, mechs=None, **kw):
         # 'localhost' as the TLS server name whatever the JID's domain
         super().__init__(jid, password, host_addr, mechs=mechs,
-                         server_name=DOMAIN)
+                         server_name=DOMAIN, **kw)
 
 
 class Clients(ClientsBase):
@@ -630,7 +630,8 @@ class Clients(ClientsBase):
 
     async def connect(self, server, user_or_jid, password=None, *,
                       resource=None, mechs=None, direct_tls=False,
-                      expect="session", timeout=LOGIN_TIMEOUT):
+                      expect="session", timeout=LOGIN_TIMEOUT,
+                      plugins=None):
         """Returns a Client whose state is `expect` ('session',
         'auth-failed', 'stream-error', 'disconnected') or fails the test."""
         if isinstance(user_or_jid, User):
@@ -640,7 +641,8 @@ class Clients(ClientsBase):
         if resource:
             jid = "%s/%s" % (jid.split("/")[0], resource)
         port = server.tls_port if direct_tls else server.port
-        c = Client(jid, password, ("127.0.0.1", port), mechs=mechs)
+        kw = {"plugins": plugins} if plugins is not None else {}
+        c = Client(jid, password, ("127.0.0.1", port), mechs=mechs, **kw)
         self.all.append(c)
         c.start(direct_tls=direct_tls)
         state = await c.wait_state(timeout)

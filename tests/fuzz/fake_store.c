@@ -27,9 +27,13 @@
 #define TAG_VCARD	'v'
 #define TAG_PRIVATE	'p'
 #define TAG_LAST	'l'
+#define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
+#define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
 #define TAG_META	'm'	/* + 'R' roster version, 'O' offline seq */
 #define META_ROSTER	'R'
 #define META_OFFLINE	'O'
+#define META_PSNODE	'P'
+#define META_PSSEQ	'S'
 
 #define KEY_MAX		2048
 
@@ -581,7 +585,8 @@ int
 store_account_del(struct store *st, const char *node, const char *domain)
 {
 	static const char	 owned[] = { TAG_ROSTER, TAG_OFFLINE,
-	    TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST };
+	    TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST, TAG_PSNODE,
+	    TAG_PSITEM };
 	char			 key[KEY_MAX];
 	size_t			 klen, i;
 	bool			 own;
@@ -1079,6 +1084,449 @@ store_block_count(struct store *st, const char *node, const char *domain,
 	return 0;
 }
 
+/* ---- publish-subscribe -------------------------------------------------- */
+
+/*
+ * As storage/store_pubsub.c: an owner NULL or "" is a service ("domain\0"
+ * + "\0"); items of a node are one range in publish order; an id lookup
+ * scans the node's items (the fuzzer's nodes are small).
+ */
+static size_t
+pkey(char *key, char tag, const char *owner, const char *domain,
+    const void *tail, size_t tlen)
+{
+	size_t	dlen = strlen(domain);
+
+	if (owner != NULL && *owner != '\0')
+		return fkey(key, tag, owner, domain, tail, tlen);
+	if (dlen == 0 || 1 + dlen + 2 + tlen > KEY_MAX)
+		return 0;
+	key[0] = tag;
+	memcpy(key + 1, domain, dlen + 1);
+	key[2 + dlen] = '\0';
+	if (tlen > 0)
+		memcpy(key + 3 + dlen, tail, tlen);
+	return 3 + dlen + tlen;
+}
+
+static uint64_t
+pmeta_get(struct store *st, char which, const char *owner,
+    const char *domain)
+{
+	char			 key[KEY_MAX];
+	const struct rec	*r;
+	size_t			 klen;
+
+	if ((klen = pkey(key, TAG_META, owner, domain, &which, 1)) == 0 ||
+	    (r = get(st, key, klen)) == NULL || r->vlen != 8)
+		return 0;
+	return rec_get_u64((const uint8_t *)r->val);
+}
+
+static int
+pmeta_put(struct store *st, char which, const char *owner,
+    const char *domain, uint64_t v)
+{
+	char	key[KEY_MAX];
+	uint8_t	b[8];
+	size_t	klen;
+
+	if ((klen = pkey(key, TAG_META, owner, domain, &which, 1)) == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	rec_put_u64(b, v);
+	return set(st, key, klen, (const char *)b, sizeof(b));
+}
+
+void
+pubsub_item_clear(struct pubsub_item *it)
+{
+	free(it->id);
+	free(it->publisher);
+	free(it->xml);
+	memset(it, 0, sizeof(*it));
+}
+
+int
+store_pubsub_node_get(struct store *st, const char *owner, const char *domain,
+    const char *name, uint64_t *nid, char **conf, size_t *clen)
+{
+	char			 key[KEY_MAX];
+	const struct rec	*r;
+	size_t			 klen;
+
+	if (conf != NULL)
+		*conf = NULL;
+	if (*name == '\0' || (klen = pkey(key, TAG_PSNODE, owner, domain,
+	    name, strlen(name))) == 0 || (r = get(st, key, klen)) == NULL ||
+	    r->vlen < 8) {
+		errno = ENOENT;
+		return -1;
+	}
+	*nid = rec_get_u64((const uint8_t *)r->val);
+	if (conf != NULL) {
+		*conf = xstrndup(r->val + 8, r->vlen - 8);
+		*clen = r->vlen - 8;
+	}
+	return 0;
+}
+
+int
+store_pubsub_node_put(struct store *st, const char *owner,
+    const char *domain, const char *name, uint64_t *nid, const char *conf,
+    size_t clen, size_t max)
+{
+	char			 key[KEY_MAX], *val;
+	struct store_usage	 u;
+	size_t			 klen, plen;
+	uint64_t		 id = *nid;
+	bool			 own;
+	int			 rc = 0;
+
+	if (*name == '\0' || (klen = pkey(key, TAG_PSNODE, owner, domain,
+	    name, strlen(name))) == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	own = group_begin(st);
+	if (id == 0) {
+		if (get(st, key, klen) != NULL) {
+			errno = EEXIST;
+			return group_end(st, own, -1);
+		}
+		plen = pkey(key, TAG_PSNODE, owner, domain, NULL, 0);
+		u.count = u.bytes = 0;
+		walk(st, key, plen, usage_one, &u);
+		if (u.count >= max) {
+			errno = EDQUOT;
+			return group_end(st, own, -1);
+		}
+		klen = pkey(key, TAG_PSNODE, owner, domain, name,
+		    strlen(name));
+		if ((id = pmeta_get(st, META_PSNODE, owner, domain)) == 0)
+			id = 1;
+		rc = pmeta_put(st, META_PSNODE, owner, domain, id + 1);
+	}
+	val = xmalloc(8 + clen);
+	rec_put_u64((uint8_t *)val, id);
+	memcpy(val + 8, conf, clen);
+	if (rc == 0)
+		rc = set(st, key, klen, val, 8 + clen);
+	free(val);
+	if (rc == 0)
+		*nid = id;
+	return group_end(st, own, rc);
+}
+
+/* the items prefix of node nid */
+static size_t
+items_key(char *key, const char *owner, const char *domain, uint64_t nid)
+{
+	uint8_t	b[8];
+
+	rec_put_u64(b, nid);
+	return pkey(key, TAG_PSITEM, owner, domain, b, sizeof(b));
+}
+
+int
+store_pubsub_node_del(struct store *st, const char *owner, const char *domain,
+    const char *name)
+{
+	char		key[KEY_MAX];
+	uint64_t	nid;
+	size_t		klen;
+	bool		own;
+	int		rc;
+
+	if (store_pubsub_node_get(st, owner, domain, name, &nid, NULL,
+	    NULL) == -1)
+		return -1;
+	own = group_begin(st);
+	klen = items_key(key, owner, domain, nid);
+	rc = range_del(st, key, klen, NULL, NULL);
+	klen = pkey(key, TAG_PSNODE, owner, domain, name, strlen(name));
+	if (rc == 0)
+		rc = set(st, key, klen, NULL, 0);
+	return group_end(st, own, rc);
+}
+
+struct pnode_walk {
+	int	(*fn)(const char *, uint64_t, const char *, size_t, void *);
+	void	*arg;
+};
+
+static int
+pnode_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct pnode_walk	*pw = arg;
+	char			*name;
+	int			 stop;
+
+	if (r->vlen < 8)
+		return 0;
+	name = xstrndup(r->key + plen, r->klen - plen);
+	r->val[r->vlen] = '\0';		/* walk's copies have the room */
+	stop = pw->fn(name, rec_get_u64((const uint8_t *)r->val),
+	    r->val + 8, r->vlen - 8, pw->arg);
+	free(name);
+	return stop;
+}
+
+int
+store_pubsub_node_list(struct store *st, const char *owner,
+    const char *domain,
+    int (*fn)(const char *, uint64_t, const char *, size_t, void *),
+    void *arg)
+{
+	char			key[KEY_MAX];
+	struct pnode_walk	pw = { fn, arg };
+	size_t			plen;
+
+	if ((plen = pkey(key, TAG_PSNODE, owner, domain, NULL, 0)) == 0)
+		return 0;
+	return walk(st, key, plen, pnode_one, &pw);
+}
+
+/* an item record: str id, str publisher, payload */
+static int
+item_decode(const struct rec *r, size_t plen, struct pubsub_item *it)
+{
+	const uint8_t	*p = (const uint8_t *)r->val, *end = p + r->vlen;
+	uint32_t	 n;
+
+	memset(it, 0, sizeof(*it));
+	if (r->klen != plen + 8 || end - p < 4 ||
+	    (n = rec_get_u32(p)) > (size_t)(end - p - 4))
+		return -1;
+	it->id = xstrndup((const char *)p + 4, n);
+	p += 4 + n;
+	if (end - p < 4 || (n = rec_get_u32(p)) > (size_t)(end - p - 4)) {
+		pubsub_item_clear(it);
+		return -1;
+	}
+	it->publisher = xstrndup((const char *)p + 4, n);
+	p += 4 + n;
+	it->len = (size_t)(end - p);
+	it->xml = xstrndup((const char *)p, it->len);
+	it->seq = rec_get_u64((const uint8_t *)r->key + plen);
+	return 0;
+}
+
+struct item_find {
+	const char	*id;
+	char		*key;		/* out: the item's key */
+	size_t		 klen;
+	struct pubsub_item *out;	/* NULL: only the key */
+	size_t		 count;
+};
+
+static int
+item_find_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct item_find	*f = arg;
+	struct pubsub_item	 it;
+
+	if (item_decode(r, plen, &it) == -1)
+		return 0;
+	f->count++;
+	if (f->id != NULL && strcmp(it.id, f->id) == 0) {
+		memcpy(f->key, r->key, r->klen);
+		f->klen = r->klen;
+		if (f->out != NULL) {
+			*f->out = it;
+			return 1;
+		}
+	}
+	pubsub_item_clear(&it);
+	return f->id != NULL && f->klen > 0;
+}
+
+static size_t
+item_find(struct store *st, const char *owner, const char *domain,
+    uint64_t nid, const char *id, char *key, struct pubsub_item *out)
+{
+	char			prefix[KEY_MAX];
+	struct item_find	f = { id, key, 0, out, 0 };
+	size_t			plen;
+
+	if ((plen = items_key(prefix, owner, domain, nid)) == 0)
+		return 0;
+	walk(st, prefix, plen, item_find_one, &f);
+	return f.klen;
+}
+
+/* the oldest item of a node: its key */
+static int
+item_first(const struct rec *r, size_t plen, void *arg)
+{
+	struct item_find	*f = arg;
+
+	(void)plen;
+	memcpy(f->key, r->key, r->klen);
+	f->klen = r->klen;
+	return 1;
+}
+
+int
+store_pubsub_item_put(struct store *st, const char *owner,
+    const char *domain, uint64_t nid, const struct pubsub_item *it,
+    size_t max)
+{
+	char			 key[KEY_MAX], old[KEY_MAX], *val;
+	struct item_find	 f;
+	size_t			 plen, klen, idlen, publen, vlen;
+	uint64_t		 seq;
+	uint8_t			 b[16];
+	bool			 own;
+	int			 rc = 0;
+
+	if (*it->id == '\0' || (plen = items_key(key, owner, domain,
+	    nid)) == 0 || plen + 8 > KEY_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	own = group_begin(st);
+	if ((klen = item_find(st, owner, domain, nid, it->id, old,
+	    NULL)) > 0)
+		rc = set(st, old, klen, NULL, 0);
+	if ((seq = pmeta_get(st, META_PSSEQ, owner, domain)) == 0)
+		seq = 1;
+	if (rc == 0)
+		rc = pmeta_put(st, META_PSSEQ, owner, domain, seq + 1);
+	rec_put_u64(b, nid);
+	rec_put_u64(b + 8, seq);
+	klen = pkey(key, TAG_PSITEM, owner, domain, b, sizeof(b));
+	idlen = strlen(it->id);
+	publen = strlen(it->publisher);
+	vlen = 4 + idlen + 4 + publen + it->len;
+	val = xmalloc(vlen);
+	rec_put_u32((uint8_t *)val, (uint32_t)idlen);
+	memcpy(val + 4, it->id, idlen);
+	rec_put_u32((uint8_t *)val + 4 + idlen, (uint32_t)publen);
+	memcpy(val + 8 + idlen, it->publisher, publen);
+	memcpy(val + 8 + idlen + publen, it->xml, it->len);
+	if (rc == 0)
+		rc = set(st, key, klen, val, vlen);
+	free(val);
+	/* the oldest past max go */
+	plen = items_key(key, owner, domain, nid);
+	while (rc == 0) {
+		struct store_usage	u = { 0, 0 };
+
+		walk(st, key, plen, usage_one, &u);
+		if (u.count <= (max > 0 ? max : 1))
+			break;
+		memset(&f, 0, sizeof(f));
+		f.key = old;
+		walk(st, key, plen, item_first, &f);
+		rc = set(st, f.key, f.klen, NULL, 0);
+	}
+	return group_end(st, own, rc);
+}
+
+int
+store_pubsub_item_get(struct store *st, const char *owner,
+    const char *domain, uint64_t nid, const char *id,
+    struct pubsub_item *out)
+{
+	char	key[KEY_MAX];
+
+	memset(out, 0, sizeof(*out));
+	if (item_find(st, owner, domain, nid, id, key, out) == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_pubsub_item_del(struct store *st, const char *owner,
+    const char *domain, uint64_t nid, const char *id)
+{
+	char	key[KEY_MAX];
+	size_t	klen;
+
+	if ((klen = item_find(st, owner, domain, nid, id, key, NULL)) == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return set(st, key, klen, NULL, 0);
+}
+
+struct items_walk {
+	struct pubsub_item	*v;
+	size_t			 n, cap;
+};
+
+static int
+items_collect(const struct rec *r, size_t plen, void *arg)
+{
+	struct items_walk	*iw = arg;
+
+	if (iw->n == iw->cap) {
+		iw->cap = iw->cap ? 2 * iw->cap : 8;
+		iw->v = xrealloc(iw->v, iw->cap * sizeof(*iw->v));
+	}
+	if (item_decode(r, plen, &iw->v[iw->n]) == 0)
+		iw->n++;
+	return 0;
+}
+
+int
+store_pubsub_items(struct store *st, const char *owner, const char *domain,
+    uint64_t nid, size_t max,
+    int (*fn)(const struct pubsub_item *, void *), void *arg)
+{
+	char			key[KEY_MAX];
+	struct items_walk	iw;
+	size_t			plen, i, sent = 0;
+	bool			stop = false;
+
+	if ((plen = items_key(key, owner, domain, nid)) == 0)
+		return 0;
+	memset(&iw, 0, sizeof(iw));
+	walk(st, key, plen, items_collect, &iw);
+	for (i = iw.n; i > 0; i--) {
+		if (!stop && (max == 0 || sent < max)) {
+			stop = fn(&iw.v[i - 1], arg) != 0;
+			sent++;
+		}
+		pubsub_item_clear(&iw.v[i - 1]);
+	}
+	free(iw.v);
+	return 0;
+}
+
+int
+store_pubsub_item_count(struct store *st, const char *owner,
+    const char *domain, uint64_t nid, size_t *n)
+{
+	char			key[KEY_MAX];
+	struct store_usage	u;
+	size_t			plen;
+
+	u.count = u.bytes = 0;
+	if ((plen = items_key(key, owner, domain, nid)) > 0)
+		walk(st, key, plen, usage_one, &u);
+	*n = u.count;
+	return 0;
+}
+
+int
+store_pubsub_purge(struct store *st, const char *owner, const char *domain,
+    uint64_t nid)
+{
+	char	key[KEY_MAX];
+	size_t	plen;
+	bool	own;
+
+	if ((plen = items_key(key, owner, domain, nid)) == 0)
+		return 0;
+	own = group_begin(st);
+	return group_end(st, own, range_del(st, key, plen, NULL, NULL));
+}
+
 /* ---- for the oracles ---------------------------------------------------- */
 
 size_t
@@ -1091,7 +1539,8 @@ size_t
 fake_store_owned(struct store *st, const char *node, const char *domain)
 {
 	static const char	owned[] = { TAG_ACCOUNT, TAG_ROSTER,
-	    TAG_OFFLINE, TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST };
+	    TAG_OFFLINE, TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST,
+	    TAG_PSNODE, TAG_PSITEM };
 	struct store_usage	u;
 	size_t			i, n = 0;
 

@@ -285,6 +285,12 @@ store_account_list(struct store *st, const char *domain,
 	return 0;
 }
 
+void
+caps_announce(struct link *l)
+{
+	(void)l;
+}
+
 int
 router_account_remove(const char *node, const char *domain)
 {

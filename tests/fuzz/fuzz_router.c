@@ -445,6 +445,17 @@ on_c2s_frame(const struct link_hdr *hd, const char *payload)
 	switch (hd->type) {
 	case LINK_HELLO:
 		return;
+	case LINK_HOST_CAPS: {
+		char	domain[JID_STR_MAX + 1], ver[CAPS_VER_MAX];
+
+		/* after the HELLO, one per host: the server's own caps */
+		link_get_str(&in, domain, sizeof(domain));
+		link_get_str(&in, ver, sizeof(ver));
+		FUZZ_CHECK(link_in_done(&in) && hd->sid == 0 &&
+		    strcmp(domain, DOMAIN) == 0 && strlen(ver) == 28,
+		    "a bad LINK_HOST_CAPS");
+		return;
+	}
 	case LINK_SESS_BOUND:
 		link_get_u32(&in, &status);
 		link_get_str(&in, jid, sizeof(jid));
@@ -676,6 +687,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.private_max_docs = 4;
 	router.conf.private_max_bytes = 8192;
 	router.conf.block_max_items = 8;
+	router.conf.pubsub_max_nodes = 4;
+	router.conf.pubsub_max_items = 4;
+	router.conf.pubsub_item_max_size = 2048;
+	router.conf.pubsub_max_subscriptions = 4;
+	router.conf.caps_cache_max = 4;
+	router.conf.caps_cache_size = 64 * 1024;
+	router.conf.caps_queries_max = 2;
+	router.conf.caps_query_timeout = 30;
 	host.name = xstrdup(DOMAIN);
 	router.conf.hosts = &host;
 	router.conf.nhosts = 1;

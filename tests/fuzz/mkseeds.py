@@ -7,9 +7,10 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 5
+LINK_VERSION = 6
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
+HOST_CAPS = 0x0109
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
@@ -152,6 +153,12 @@ write("link_c2s", "kick-codes", b"\xaa\x00"
       + frame(SESS_KICK, u32(SERR_NOT_AUTHORIZED), 2)
       + frame(SESS_KICK, u32(1000), 3))
 write("link_c2s", "kick-no-condition", b"\xaa\x00" + R_HELLO + frame(SESS_KICK, u32(0), 1))
+write("link_c2s", "host-caps", b"\x00\x00"
+      + R_HELLO
+      + frame(HOST_CAPS, s("example.org") + s("ZZ0uPRgUoMwIMSXEFkFwYj8h7Rk="))
+      + frame(HOST_CAPS, s("example.org") + s(None))
+      + frame(HOST_CAPS, s("example.org"))
+      + frame(HOST_CAPS, s("other.example") + s("x" * 200)))
 write("link_c2s", "bad-version", b"\x00\x00" + hello(ROLE_ROUTER, version=LINK_VERSION - 1))
 write("link_c2s", "no-hello", b"\xaa\x00"
       + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "a@b", MSG))
@@ -486,6 +493,58 @@ def router_seeds():
          st(carol_z, pres("rob@remote.example", "subscribed")),
          st(carol_z, pres("bob@example.org", "unsubscribed")),
          st(carol_z, get))
+    ps = "http://jabber.org/protocol/pubsub"
+    form = ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'>"
+            "<value>%s#%s</value></field>%s</x>")
+
+    def field(var, val):
+        return "<field var='pubsub#%s'><value>%s</value></field>" % (var, val)
+
+    def psiq(typ, body, to="", ns=ps, id="p"):
+        t = " to='%s'" % to if to else ""
+        return "<iq type='%s' id='%s'%s><pubsub xmlns='%s'>%s</pubsub></iq>" % (
+            typ, id, t, ns, body)
+
+    seed("pep-publish-notify-retract",
+         st(alice_a, rset("<item jid='bob@example.org'/>")),
+         st(alice_a, pres("bob@example.org", "subscribe")),
+         st(bob_x, pres("alice@example.org", "subscribed")),
+         st(bob_x, pres("alice@example.org", "subscribe")),
+         st(alice_a, pres("bob@example.org", "subscribed")),
+         st(alice_a, "<presence/>"), st(bob_x, "<presence/>"),
+         st(alice_a, psiq("set", "<publish node='urn:m'><item id='1'>"
+                          "<m xmlns='urn:m'>x</m></item></publish>"
+                          "<publish-options>" + form % (
+                              ps, "publish-options",
+                              field("access_model", "open") +
+                              field("max_items", "2")) +
+                          "</publish-options>")),
+         st(alice_a, psiq("set", "<publish node='urn:m'><item>"
+                          "<m xmlns='urn:m'>y</m></item></publish>")),
+         st(bob_x, psiq("get", "<items node='urn:m' max_items='1'/>",
+                        "alice@example.org")),
+         s2s(rob_r, psiq("get", "<items node='urn:m'><item id='1'/>"
+                         "</items>", "alice@example.org")),
+         st(bob_x, psiq("set", "<subscribe node='urn:m' "
+                        "jid='bob@example.org/x'/>", "alice@example.org")),
+         st(alice_a, psiq("set", "<retract node='urn:m' notify='1'>"
+                          "<item id='1'/></retract>")),
+         st(alice_a, psiq("get", "<configure node='urn:m'/>",
+                          ns=ps + "#owner")),
+         st(alice_a, psiq("set", "<configure node='urn:m'>" + form % (
+             ps, "node_config", field("access_model", "whitelist") +
+             field("roster_groups_allowed", "F")) + "</configure>",
+             ns=ps + "#owner")),
+         st(alice_a, psiq("set", "<affiliations node='urn:m'><affiliation "
+                          "jid='carol@example.org' affiliation='member'/>"
+                          "</affiliations>", ns=ps + "#owner")),
+         st(alice_a, psiq("get", "<subscriptions node='urn:m'/>",
+                          ns=ps + "#owner")),
+         st(alice_a, psiq("set", "<purge node='urn:m'/>", ns=ps + "#owner")),
+         st(alice_a, "<iq type='get' id='d'><query xmlns='http://jabber.org/"
+                     "protocol/disco#items'/></iq>"),
+         st(alice_a, psiq("set", "<delete node='urn:m'/>", ns=ps + "#owner")),
+         deluser(0))
     seed("presence-broadcast-probe",
          st(alice_a, rset("<item jid='bob@example.org'/>")),
          st(alice_a, pres("bob@example.org", "subscribe")),

@@ -207,16 +207,18 @@ class Client(xmpptest.Client):
     login_timeout = LOGIN_TIMEOUT
     stanza_timeout = STANZA_TIMEOUT
 
-    def __init__(self, jid, password, addr):
+    def __init__(self, jid, password, addr, plugins=()):
         super().__init__(jid, password, addr,
-                         plugins=("xep_0199", "xep_0030"))
+                         plugins=("xep_0199", "xep_0030") + tuple(plugins))
 
 
 class Clients(ClientsBase):
-    async def login(self, user, resource=None, timeout=LOGIN_TIMEOUT):
+    async def login(self, user, resource=None, timeout=LOGIN_TIMEOUT,
+                    plugins=()):
         srv = user.server
         jid = user.jid + "/" + (resource or uniq("r"))
-        c = Client(jid, user.password, (srv.addr, srv.c2s_port))
+        c = Client(jid, user.password, (srv.addr, srv.c2s_port),
+                   plugins=plugins)
         self.all.append(c)
         c.start()
         state = await c.wait_state(timeout)

@@ -416,6 +416,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0106, 4, "LINK_SESS_KICK" },
 		{ 0x0107, 12, "LINK_REG_ADD" },
 		{ 0x0108, 4, "LINK_REG_RESULT" },
+		{ 0x0109, 8, "LINK_HOST_CAPS" },
 		{ 0x0201, 20, "LINK_STANZA" },
 		{ 0x0202, 24, "LINK_STANZA_MULTI" },
 		{ 0x0301, 4, "LINK_CTL_ADDUSER" },
@@ -435,7 +436,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 5);
+	assert_int_equal(LINK_VERSION, 6);
 	for (i = 0; i < nitems(t); i++) {
 		assert_string_equal(link_msg_name(t[i].type), t[i].name);
 		assert_int_equal(link_msg_min(t[i].type), t[i].min);

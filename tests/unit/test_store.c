@@ -1912,6 +1912,154 @@ test_usage_and_offline_bytes(void **state)
 
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+static int
+ps_collect(const struct pubsub_item *it, void *arg)
+{
+	char	*out = arg;
+
+	strcat(out, it->id);
+	strcat(out, ":");
+	strncat(out, it->xml, it->len);
+	strcat(out, " ");
+	return 0;
+}
+
+static int
+ps_node_count(const char *name, uint64_t nid, const char *conf, size_t len,
+    void *arg)
+{
+	(void)name;
+	(void)nid;
+	(void)conf;
+	(void)len;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* PEP nodes and items (store_pubsub.c): ids, order, max, isolation */
+static void
+test_pubsub(void **state)
+{
+	static const char *const alice[] = { "alice@x.org" };
+	struct fixture		*f = *state;
+	struct pubsub_item	 it = { 0, "a", "alice@x.org", "<x/>", 4 }, got;
+	uint64_t		 nid = 0, nid2 = 0, again = 0;
+	char			*conf, out[512], longid[600];
+	size_t			 len, n;
+	int			 nodes = 0;
+
+	assert_int_equal(store_pubsub_node_get(f->st, "alice", "x.org",
+	    "urn:n", &nid, NULL, NULL), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &nid, "a1\n", 3, 10), 0);
+	assert_true(nid > 0);
+	/* creating it again is EEXIST; a service's own node is apart */
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &again, "", 0, 10), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(store_pubsub_node_put(f->st, NULL, "pubsub.x.org",
+	    "urn:n", &nid2, "s\n", 2, 10), 0);
+	assert_int_equal(store_pubsub_node_get(f->st, "alice", "x.org",
+	    "urn:n", &again, &conf, &len), 0);
+	assert_int_equal(again, nid);
+	assert_string_equal(conf, "a1\n");
+	free(conf);
+	/* three items, max 2: the oldest goes; newest first */
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 2), 0);
+	it.id = "b";
+	it.xml = "<y/>";
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 2), 0);
+	it.id = "c";
+	it.xml = "<z/>";
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 2), 0);
+	out[0] = '\0';
+	assert_int_equal(store_pubsub_items(f->st, "alice", "x.org", nid, 0,
+	    ps_collect, out), 0);
+	assert_string_equal(out, "c:<z/> b:<y/> ");
+	/* republishing b makes it newest; max 1 on reading */
+	it.id = "b";
+	it.xml = "<b2>";
+	it.len = 4;
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 2), 0);
+	out[0] = '\0';
+	assert_int_equal(store_pubsub_items(f->st, "alice", "x.org", nid, 1,
+	    ps_collect, out), 0);
+	assert_string_equal(out, "b:<b2> ");
+	assert_int_equal(store_pubsub_item_get(f->st, "alice", "x.org", nid,
+	    "c", &got), 0);
+	assert_string_equal(got.xml, "<z/>");
+	assert_string_equal(got.publisher, "alice@x.org");
+	pubsub_item_clear(&got);
+	assert_int_equal(store_pubsub_item_get(f->st, "alice", "x.org", nid,
+	    "a", &got), -1);
+	assert_int_equal(errno, ENOENT);
+	/* a long id is hashed in its key and still found by its name */
+	memset(longid, 'i', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	it.id = longid;
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 5), 0);
+	assert_int_equal(store_pubsub_item_get(f->st, "alice", "x.org", nid,
+	    longid, &got), 0);
+	assert_string_equal(got.id, longid);
+	pubsub_item_clear(&got);
+	assert_int_equal(store_pubsub_item_count(f->st, "alice", "x.org",
+	    nid, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_pubsub_item_del(f->st, "alice", "x.org", nid,
+	    "c"), 0);
+	assert_int_equal(store_pubsub_item_del(f->st, "alice", "x.org", nid,
+	    "c"), -1);
+	assert_int_equal(errno, ENOENT);
+	/* the service's node holds none of them */
+	assert_int_equal(store_pubsub_item_count(f->st, NULL, "pubsub.x.org",
+	    nid2, &n), 0);
+	assert_int_equal(n, 0);
+	/* the node limit */
+	again = 0;
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:m", &again, "", 0, 1), -1);
+	assert_int_equal(errno, EDQUOT);
+	assert_int_equal(store_pubsub_node_list(f->st, "alice", "x.org",
+	    ps_node_count, &nodes), 0);
+	assert_int_equal(nodes, 1);
+	/* purge, then delete; a node made again gets a new id, no items */
+	assert_int_equal(store_pubsub_purge(f->st, "alice", "x.org", nid), 0);
+	assert_int_equal(store_pubsub_item_count(f->st, "alice", "x.org",
+	    nid, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 5), 0);
+	assert_int_equal(store_pubsub_node_del(f->st, "alice", "x.org",
+	    "urn:n"), 0);
+	assert_int_equal(store_pubsub_node_del(f->st, "alice", "x.org",
+	    "urn:n"), -1);
+	again = 0;
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &again, "", 0, 10), 0);
+	assert_true(again != nid);
+	assert_int_equal(store_pubsub_item_count(f->st, "alice", "x.org",
+	    again, &n), 0);
+	assert_int_equal(n, 0);
+	/* the account's deletion takes its nodes and items */
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", again,
+	    &it, 5), 0);
+	add_accounts(f->st, alice, 1);
+	assert_int_equal(store_account_del(f->st, "alice", "x.org"), 0);
+	assert_int_equal(store_pubsub_node_get(f->st, "alice", "x.org",
+	    "urn:n", &nid, NULL, NULL), -1);
+	assert_int_equal(store_pubsub_item_count(f->st, "alice", "x.org",
+	    again, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_pubsub_node_get(f->st, NULL, "pubsub.x.org",
+	    "urn:n", &nid, NULL, NULL), 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1959,6 +2107,7 @@ main(int argc, char *argv[])
 		T(test_map_grows_to_max),
 		T(test_batch_eagain_then_fits),
 		T(test_usage_and_offline_bytes),
+		T(test_pubsub),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--docs") == 0)

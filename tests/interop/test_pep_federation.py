@@ -1,0 +1,91 @@
+"""
+PEP (XEP-0163) across the federation, as OMEMO clients use it: a Parley
+user and a contact on Prosody, ejabberd or another Parley, mutually
+subscribed, both announcing NODE+notify for the OMEMO device list in
+their entity capabilities (XEP-0115). Each publishes a device list with
+access_model=open; each receives the other's as an event (the server
+of the publisher must learn the remote resource's capabilities over
+the federation to send it), and fetches the other's device list and
+bundle with an items request across the servers.
+"""
+from conftest import new_user, uniq
+from test_federation import matrix, servers
+
+NS_PUBSUB = "http://jabber.org/protocol/pubsub"
+NS_EVENT = NS_PUBSUB + "#event"
+NS_AXOLOTL = "eu.siacs.conversations.axolotl"
+DEVICELIST = NS_AXOLOTL + ".devicelist"
+PLUGINS = ("xep_0115", "xep_0163")
+
+
+def publish(node, payload, item_id):
+    return ("<pubsub xmlns='%s'><publish node='%s'><item id='%s'>%s</item>"
+            "</publish><publish-options><x xmlns='jabber:x:data' "
+            "type='submit'><field var='FORM_TYPE' type='hidden'><value>"
+            "%s#publish-options</value></field><field var='pubsub#"
+            "access_model'><value>open</value></field></x>"
+            "</publish-options></pubsub>"
+            % (NS_PUBSUB, node, item_id, payload, NS_PUBSUB))
+
+
+def devices(dev_id):
+    return "<list xmlns='%s'><device id='%s'/></list>" % (NS_AXOLOTL, dev_id)
+
+
+def event_devices(m, frm):
+    """The device ids of a device-list event from frm, or None."""
+    items = m.xml.find("{%s}event/{%s}items" % (NS_EVENT, NS_EVENT))
+    if items is None or items.get("node") != DEVICELIST or \
+            m["from"].bare != frm:
+        return None
+    return [d.get("id") for d in items.iter("{%s}device" % NS_AXOLOTL)]
+
+
+async def interested(clients, user):
+    c = await clients.login(user, plugins=PLUGINS)
+    c["xep_0030"].add_feature(DEVICELIST + "+notify")
+    await c["xep_0115"].update_caps()
+    await c.iq("<query xmlns='jabber:iq:roster'/>")
+    c.send_presence()
+    return c
+
+
+async def befriend(ca, a, cb, b):
+    for x, y, cx, cy in ((a, b, ca, cb), (b, a, cb, ca)):
+        cx.send_raw("<presence to='%s' type='subscribe'/>" % y.jid)
+        await cy.next_presence(
+            lambda p, x=x: p["type"] == "subscribe" and
+            p["from"].bare == x.jid,
+            what="subscription request from %s" % x.jid)
+        cy.send_raw("<presence to='%s' type='subscribed'/>" % x.jid)
+        await cx.next_presence(
+            lambda p, y=y: p["type"] == "subscribed" and
+            p["from"].bare == y.jid,
+            what="subscription approval from %s" % y.jid)
+
+
+@matrix
+async def test_omemo_devicelist_across(pool, clients, kind, domain, mode):
+    local, remote = servers(pool, kind, domain, mode)
+    a, b = new_user(local, "a"), new_user(remote, "b")
+    ca, cb = await interested(clients, a), await interested(clients, b)
+    await befriend(ca, a, cb, b)
+    # both resources' presence (with caps) has crossed; the servers ask
+    # each other's clients for their features, then events flow
+    for cx, x, cy, y in ((ca, a, cb, b), (cb, b, ca, a)):
+        dev = str(abs(hash(uniq())) % 100000 + 1)
+        r = await cx.iq(publish(DEVICELIST, devices(dev), "current"),
+                        type_="set")
+        assert r["type"] == "result", "%s publishes: %s" % (x.jid, r)
+        m = await cy.next_message(
+            match=lambda m, x=x, dev=dev: dev in (event_devices(m, x.jid)
+                                                  or []),
+            what="%s's device list event at %s" % (x.jid, y.jid))
+        assert m["from"].bare == x.jid
+        # and the other fetches it, as a client starting a session does
+        r = await cy.iq("<pubsub xmlns='%s'><items node='%s'/></pubsub>"
+                        % (NS_PUBSUB, DEVICELIST), to=x.jid)
+        assert r["type"] == "result", "%s fetches %s's list: %s" % (
+            y.jid, x.jid, r)
+        ids = [d.get("id") for d in r.xml.iter("{%s}device" % NS_AXOLOTL)]
+        assert dev in ids, str(r)

@@ -431,3 +431,42 @@ async def test_slixmpp_verifies_server_caps(server, clients):
         await asyncio.sleep(0.1)
     assert info is not None, "slixmpp did not verify the server's caps"
     assert NS_CAPS in info["features"], info
+
+
+async def test_remote_contact_asked_through_s2s(make_server,
+                                                tmp_path_factory, clients):
+    """A contact on another server announces caps in the presence our
+    user receives: our server asks the contact through s2s (from our
+    domain) and caches the answer, so a second contact there with the
+    same hash is not asked by us."""
+    from test_s2s import pair, user
+    from imhelp import grant, online
+    a, b = pair(make_server, tmp_path_factory)
+    ua = user(a, "a.test")
+    ca = await online(a, clients, ua, resource="ra")
+    feats = new_features()
+    ver = ver_of([IDENTITY], feats)
+    ws = []
+    for _ in range(2):
+        ub = user(b, "b.test")
+        cb = await online(b, clients, ub, resource="rb")
+        ws.append(Watch(cb, answer=([IDENTITY], feats)))
+        await grant(ca, ua, cb, ub)
+    announce(ws[0].c, ver)
+
+    async def from_a(w, timeout):
+        while True:
+            iq = await w.next(timeout)
+            if iq["from"].full == "a.test":
+                return iq
+    iq = await from_a(ws[0], 15)
+    assert iq["to"].full == ws[0].c.boundjid.full, str(iq)
+    assert iq.xml.find("{%s}query" % NS_DISCO_INFO).get("node") == \
+        "%s#%s" % (NODE, ver), str(iq)
+    await asyncio.sleep(1)
+    await fence(ca)
+    announce(ws[1].c, ver)
+    await asyncio.sleep(2)
+    await fence(ws[1].c)
+    assert not [q for q in ws[1].seen if q["from"].full == "a.test"], [
+        str(q) for q in ws[1].seen]

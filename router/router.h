@@ -149,6 +149,8 @@ int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);
 
 /* deliver.c */
 void	 deliver_stanza(struct rstanza *);
+/* a JID (as the envelope has it) at one of our domains */
+bool	 domain_is_local_jid(const char *);
 /*
  * Between these, deliveries of this stanza (xml, the same bytes, from
  * from) are sent as one frame per c2s process (presence broadcast).

@@ -601,16 +601,6 @@ caps_iq_answer(struct rstanza *rs)
 
 /* ---- the interface ------------------------------------------------------- */
 
-/* a ver of the right length for algo: base64 of its digest */
-static bool
-ver_plausible(int algo, const char *ver)
-{
-	char	probe[CAPS_VER_MAX];
-
-	return caps_hash(algo, "", 0, probe, sizeof(probe)) == 0 &&
-	    strlen(ver) == strlen(probe);
-}
-
 void
 caps_seen(const char *full, const char *local_domain,
     const struct xnode *presence)
@@ -635,7 +625,8 @@ caps_seen(const char *full, const char *local_domain,
 	 */
 	if (hash == NULL || ver == NULL || node == NULL ||
 	    strlen(node) > CAPS_NODE_MAX ||
-	    (algo = caps_algo_find(hash)) == -1 || !ver_plausible(algo, ver)) {
+	    (algo = caps_algo_find(hash)) == -1 ||
+	    strlen(ver) != caps_ver_len(algo)) {
 		jid_unbind(j);
 		return;
 	}

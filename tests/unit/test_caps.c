@@ -153,6 +153,10 @@ test_other_algorithms(void **state)
 	assert_int_equal(r.rc, 0);
 	/* base64 of 32 bytes */
 	assert_int_equal(strlen(r.ver), 44);
+	assert_int_equal(caps_ver_len(CAPS_SHA256), 44);
+	assert_int_equal(caps_ver_len(CAPS_SHA1), 28);
+	assert_int_equal(caps_ver_len(CAPS_SHA512), 88);
+	assert_int_equal(caps_ver_len(CAPS_ALGO_NONE), 0);
 	assert_string_not_equal(r.ver, "QgayPKawpkPSDYmwT/WM94uAlu0=");
 }
 

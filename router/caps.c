@@ -631,10 +631,15 @@ caps_seen(const char *full, const char *local_domain,
 		return;
 	}
 	snprintf(key, sizeof(key), "%s %s", hash, ver);
-	free(j->node);
-	j->node = xstrdup(node);
-	free(j->domain);
-	j->domain = xstrdup(local_domain);
+	/* most presences repeat them: no copy then */
+	if (j->node == NULL || strcmp(j->node, node) != 0) {
+		free(j->node);
+		j->node = xstrdup(node);
+	}
+	if (j->domain == NULL || strcmp(j->domain, local_domain) != 0) {
+		free(j->domain);
+		j->domain = xstrdup(local_domain);
+	}
 	if (j->ver != NULL && strcmp(j->ver->key, key) == 0) {
 		lru_touch(j->ver);
 		return;

@@ -17,7 +17,7 @@
 #include "../common/version.h"
 #include "router.h"
 
-/* XEP-0115 9.3: the same query to at most five entities, of distinct bare JIDs */
+/* XEP-0115 9.3: one query to at most five entities, distinct bare JIDs */
 #define CAPS_TRIES	5
 /* a ver that no holder answered rightly is not asked for again so soon */
 #define CAPS_BAD_TTL	600.0
@@ -109,7 +109,7 @@ caps_init(void)
 	caps.queries = map_new();
 }
 
-/* ---- LRU lists ------------------------------------------------------------ */
+/* ---- LRU lists ----------------------------------------------------------- */
 
 static void
 dl_unlink(struct dlist *l, struct dl *d)
@@ -228,7 +228,7 @@ cache_add(struct caps_ver *v, enum caps_state state, size_t bytes)
 	cache_trim(v);
 }
 
-/* ---- JIDs ------------------------------------------------------------------ */
+/* ---- JIDs ---------------------------------------------------------------- */
 
 static void
 jid_unbind(struct caps_jid *j)
@@ -347,7 +347,7 @@ notify_holders(struct caps_ver *v)
 	free(fulls);
 }
 
-/* ---- queries --------------------------------------------------------------- */
+/* ---- queries ------------------------------------------------------------- */
 
 static void
 bare_of(const char *full, char *bare)
@@ -713,7 +713,7 @@ caps_on_known(void (*fn)(const char *, void *), void *arg)
 	caps.known_arg = arg;
 }
 
-/* ---- the server's own caps (XEP-0115 6.3) ------------------------------ */
+/* ---- the server's own caps (XEP-0115 6.3) -------------------------------- */
 
 int
 caps_server_ver(const char *domain, char *ver)

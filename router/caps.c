@@ -17,7 +17,7 @@
 #include "../common/version.h"
 #include "router.h"
 
-/* XEP-0115 9.3: the same query to at most five entities, of distinct bare JIDs */
+/* XEP-0115 9.3: one query to at most five entities, distinct bare JIDs */
 #define CAPS_TRIES	5
 /* a ver that no holder answered rightly is not asked for again so soon */
 #define CAPS_BAD_TTL	600.0
@@ -33,6 +33,14 @@
 
 enum caps_state { CV_UNKNOWN, CV_KNOWN, CV_BAD };
 
+/* an LRU list: most recent at the head; objects embed a struct dl */
+struct dl {
+	struct dl	*prev, *next;
+};
+struct dlist {
+	struct dl	*head, *tail;
+};
+
 struct caps_query;
 
 /* one verification string: its holders, its cached features, its query */
@@ -47,7 +55,7 @@ struct caps_ver {
 	size_t		 nfeat;
 	size_t		 bytes;		/* what the cache counts for it */
 	double		 bad_until;	/* CV_BAD */
-	struct caps_ver	*lprev, *lnext;	/* cache, most recent first */
+	struct dl	 lru;		/* in caps.cache, when not unknown */
 	struct caps_query *q;		/* in flight, or NULL */
 };
 
@@ -61,7 +69,7 @@ struct caps_jid {
 	bool		 remote;
 	bool		 gone;		/* unavailable, kept while asked */
 	bool		 asking;	/* a query to it is in flight */
-	struct caps_jid	*rprev, *rnext;	/* remote ones, most recent first */
+	struct dl	 rlru;		/* in caps.remotes, if remote */
 	double		 tokens;	/* queries it may cause now */
 	double		 tstamp;
 };
@@ -79,9 +87,9 @@ static struct {
 	struct map	*jids;		/* full -> caps_jid */
 	struct map	*vers;		/* key -> caps_ver */
 	struct map	*queries;	/* id -> caps_query */
-	struct caps_ver	*lhead, *ltail;
+	struct dlist	 cache;		/* vers known or bad */
 	size_t		 ncached, bytes;
-	struct caps_jid	*rhead, *rtail;
+	struct dlist	 remotes;	/* remote JIDs */
 	size_t		 nremote;
 	size_t		 nqueries;
 	uint64_t	 next_id;
@@ -101,41 +109,51 @@ caps_init(void)
 	caps.queries = map_new();
 }
 
-/* ---- the cache, in LRU order ------------------------------------------- */
+/* ---- LRU lists ----------------------------------------------------------- */
 
 static void
-lru_unlink(struct caps_ver *v)
+dl_unlink(struct dlist *l, struct dl *d)
 {
-	if (v->lprev != NULL)
-		v->lprev->lnext = v->lnext;
+	if (d->prev != NULL)
+		d->prev->next = d->next;
 	else
-		caps.lhead = v->lnext;
-	if (v->lnext != NULL)
-		v->lnext->lprev = v->lprev;
+		l->head = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
 	else
-		caps.ltail = v->lprev;
-	v->lprev = v->lnext = NULL;
+		l->tail = d->prev;
+	d->prev = d->next = NULL;
 }
 
 static void
-lru_push(struct caps_ver *v)
+dl_push(struct dlist *l, struct dl *d)
 {
-	v->lprev = NULL;
-	v->lnext = caps.lhead;
-	if (caps.lhead != NULL)
-		caps.lhead->lprev = v;
-	caps.lhead = v;
-	if (caps.ltail == NULL)
-		caps.ltail = v;
+	d->prev = NULL;
+	d->next = l->head;
+	if (l->head != NULL)
+		l->head->prev = d;
+	l->head = d;
+	if (l->tail == NULL)
+		l->tail = d;
 }
+
+/* d becomes the most recently used */
+static void
+dl_touch(struct dlist *l, struct dl *d)
+{
+	if (l->head != d) {
+		dl_unlink(l, d);
+		dl_push(l, d);
+	}
+}
+
+#define VER_OF(d)	container_of(d, struct caps_ver, lru)
 
 static void
 lru_touch(struct caps_ver *v)
 {
-	if (v->state != CV_UNKNOWN && caps.lhead != v) {
-		lru_unlink(v);
-		lru_push(v);
-	}
+	if (v->state != CV_UNKNOWN)
+		dl_touch(&caps.cache, &v->lru);
 }
 
 /* frees v once nothing refers to it */
@@ -155,7 +173,7 @@ ver_uncache(struct caps_ver *v)
 {
 	if (v->state == CV_UNKNOWN)
 		return;
-	lru_unlink(v);
+	dl_unlink(&caps.cache, &v->lru);
 	caps.ncached--;
 	caps.bytes -= v->bytes;
 	free(v->feat);
@@ -173,21 +191,24 @@ ver_uncache(struct caps_ver *v)
 static void
 cache_trim(const struct caps_ver *keep)
 {
-	struct caps_ver	*v, *victim;
+	struct caps_ver	*victim;
+	struct dl	*d;
 	int		 i;
 
 	while ((caps.ncached > (size_t)router.conf.caps_cache_max ||
-	    caps.bytes > router.conf.caps_cache_size) && caps.ltail != NULL) {
+	    caps.bytes > router.conf.caps_cache_size) &&
+	    caps.cache.tail != NULL) {
 		victim = NULL;
-		for (v = caps.ltail, i = 0; v != NULL && i < CAPS_EVICT_SCAN;
-		    v = v->lprev, i++)
-			if (v != keep && v->nholders == 0) {
-				victim = v;
+		for (d = caps.cache.tail, i = 0; d != NULL &&
+		    i < CAPS_EVICT_SCAN; d = d->prev, i++)
+			if (VER_OF(d) != keep && VER_OF(d)->nholders == 0) {
+				victim = VER_OF(d);
 				break;
 			}
-		if (victim == NULL)
-			victim = caps.ltail != keep ? caps.ltail :
-			    caps.ltail->lprev;
+		d = caps.cache.tail;
+		if (victim == NULL && (d = VER_OF(d) != keep ? d :
+		    d->prev) != NULL)
+			victim = VER_OF(d);
 		if (victim == NULL)
 			break;
 		log_debug("caps: %s evicted", log_escs(victim->key));
@@ -203,11 +224,11 @@ cache_add(struct caps_ver *v, enum caps_state state, size_t bytes)
 	v->bytes = bytes + sizeof(*v) + strlen(v->key) + 1;
 	caps.ncached++;
 	caps.bytes += v->bytes;
-	lru_push(v);
+	dl_push(&caps.cache, &v->lru);
 	cache_trim(v);
 }
 
-/* ---- JIDs ------------------------------------------------------------------ */
+/* ---- JIDs ---------------------------------------------------------------- */
 
 static void
 jid_unbind(struct caps_jid *j)
@@ -242,37 +263,11 @@ jid_bind(struct caps_jid *j, struct caps_ver *v)
 }
 
 static void
-remote_unlink(struct caps_jid *j)
-{
-	if (j->rprev != NULL)
-		j->rprev->rnext = j->rnext;
-	else
-		caps.rhead = j->rnext;
-	if (j->rnext != NULL)
-		j->rnext->rprev = j->rprev;
-	else
-		caps.rtail = j->rprev;
-	j->rprev = j->rnext = NULL;
-}
-
-static void
-remote_push(struct caps_jid *j)
-{
-	j->rprev = NULL;
-	j->rnext = caps.rhead;
-	if (caps.rhead != NULL)
-		caps.rhead->rprev = j;
-	caps.rhead = j;
-	if (caps.rtail == NULL)
-		caps.rtail = j;
-}
-
-static void
 jid_free(struct caps_jid *j)
 {
 	jid_unbind(j);
 	if (j->remote) {
-		remote_unlink(j);
+		dl_unlink(&caps.remotes, &j->rlru);
 		caps.nremote--;
 	}
 	map_del(caps.jids, j->full);
@@ -282,43 +277,29 @@ jid_free(struct caps_jid *j)
 	free(j);
 }
 
-static bool
-jid_local(const char *full)
-{
-	struct jid	j;
-	bool		local;
-
-	if (jid_parse(&j, full) == -1)
-		return false;
-	local = conf_host_find(&router.conf, j.domain) != NULL;
-	jid_clear(&j);
-	return local;
-}
-
 static struct caps_jid *
 jid_get(const char *full)
 {
 	struct caps_jid	*j;
 
 	if ((j = map_get(caps.jids, full)) != NULL) {
-		if (j->remote && caps.rhead != j) {
-			remote_unlink(j);
-			remote_push(j);
-		}
+		if (j->remote)
+			dl_touch(&caps.remotes, &j->rlru);
 		j->gone = false;
 		return j;
 	}
 	j = xcalloc(1, sizeof(*j));
 	j->full = xstrdup(full);
-	j->remote = !jid_local(full);
+	j->remote = !domain_is_local_jid(full);
 	j->tokens = CAPS_JID_BURST;
 	j->tstamp = clock_now();
 	map_put(caps.jids, full, j);
 	if (j->remote) {
-		remote_push(j);
+		dl_push(&caps.remotes, &j->rlru);
 		/* the least recently seen remote JID makes room */
 		if (++caps.nremote > CAPS_REMOTE_MAX)
-			jid_free(caps.rtail);
+			jid_free(container_of(caps.remotes.tail,
+			    struct caps_jid, rlru));
 	}
 	return j;
 }
@@ -366,7 +347,7 @@ notify_holders(struct caps_ver *v)
 	free(fulls);
 }
 
-/* ---- queries --------------------------------------------------------------- */
+/* ---- queries ------------------------------------------------------------- */
 
 static void
 bare_of(const char *full, char *bare)
@@ -620,16 +601,6 @@ caps_iq_answer(struct rstanza *rs)
 
 /* ---- the interface ------------------------------------------------------- */
 
-/* a ver of the right length for algo: base64 of its digest */
-static bool
-ver_plausible(int algo, const char *ver)
-{
-	char	probe[CAPS_VER_MAX];
-
-	return caps_hash(algo, "", 0, probe, sizeof(probe)) == 0 &&
-	    strlen(ver) == strlen(probe);
-}
-
 void
 caps_seen(const char *full, const char *local_domain,
     const struct xnode *presence)
@@ -654,15 +625,21 @@ caps_seen(const char *full, const char *local_domain,
 	 */
 	if (hash == NULL || ver == NULL || node == NULL ||
 	    strlen(node) > CAPS_NODE_MAX ||
-	    (algo = caps_algo_find(hash)) == -1 || !ver_plausible(algo, ver)) {
+	    (algo = caps_algo_find(hash)) == -1 ||
+	    strlen(ver) != caps_ver_len(algo)) {
 		jid_unbind(j);
 		return;
 	}
 	snprintf(key, sizeof(key), "%s %s", hash, ver);
-	free(j->node);
-	j->node = xstrdup(node);
-	free(j->domain);
-	j->domain = xstrdup(local_domain);
+	/* most presences repeat them: no copy then */
+	if (j->node == NULL || strcmp(j->node, node) != 0) {
+		free(j->node);
+		j->node = xstrdup(node);
+	}
+	if (j->domain == NULL || strcmp(j->domain, local_domain) != 0) {
+		free(j->domain);
+		j->domain = xstrdup(local_domain);
+	}
 	if (j->ver != NULL && strcmp(j->ver->key, key) == 0) {
 		lru_touch(j->ver);
 		return;
@@ -736,7 +713,7 @@ caps_on_known(void (*fn)(const char *, void *), void *arg)
 	caps.known_arg = arg;
 }
 
-/* ---- the server's own caps (XEP-0115 6.3) ------------------------------ */
+/* ---- the server's own caps (XEP-0115 6.3) -------------------------------- */
 
 int
 caps_server_ver(const char *domain, char *ver)
@@ -781,21 +758,11 @@ caps_stats(struct caps_stats *st)
 	st->queries = caps.nqueries;
 }
 
+/* map_foreach: the values into an array (arg: its cursor) */
 static int
-query_collect(const void *key, size_t len, void *val, void *arg)
+collect(const void *key, size_t len, void *val, void *arg)
 {
-	struct caps_query	***pp = arg;
-
-	(void)key;
-	(void)len;
-	*(*pp)++ = val;
-	return 0;
-}
-
-static int
-jid_collect(const void *key, size_t len, void *val, void *arg)
-{
-	struct caps_jid	***pp = arg;
+	void	***pp = arg;
 
 	(void)key;
 	(void)len;
@@ -806,30 +773,33 @@ jid_collect(const void *key, size_t len, void *val, void *arg)
 void
 caps_clear(void)
 {
-	struct caps_query	**qv, **qp;
-	struct caps_jid		**jv, **jp;
+	struct caps_query	**qv;
+	struct caps_jid		**jv;
+	void			**p;
 	size_t			  n, i;
 
 	if (caps.jids == NULL)
 		return;
 	n = map_count(caps.queries);
-	qv = qp = xcalloc(n + 1, sizeof(*qv));
-	map_foreach(caps.queries, query_collect, &qp);
+	qv = xcalloc(n + 1, sizeof(*qv));
+	p = (void **)qv;
+	map_foreach(caps.queries, collect, &p);
 	for (i = 0; i < n; i++) {
 		qv[i]->v->q = NULL;
 		query_free(qv[i]);
 	}
 	free(qv);
 	n = map_count(caps.jids);
-	jv = jp = xcalloc(n + 1, sizeof(*jv));
-	map_foreach(caps.jids, jid_collect, &jp);
+	jv = xcalloc(n + 1, sizeof(*jv));
+	p = (void **)jv;
+	map_foreach(caps.jids, collect, &p);
 	for (i = 0; i < n; i++) {
 		jv[i]->asking = false;
 		jid_free(jv[i]);
 	}
 	free(jv);
-	while (caps.lhead != NULL) {
-		struct caps_ver	*v = caps.lhead;
+	while (caps.cache.head != NULL) {
+		struct caps_ver	*v = VER_OF(caps.cache.head);
 
 		ver_uncache(v);
 		ver_maybe_free(v);

@@ -41,6 +41,15 @@ caps_algo_find(const char *name)
 	return -1;
 }
 
+size_t
+caps_ver_len(int algo)
+{
+	if (algo <= 0 || algo >= CAPS_ALGO_COUNT)
+		return 0;
+	/* base64 with padding (RFC 4648 4) */
+	return 4 * ((gnutls_hash_get_len(caps_algos[algo].dig) + 2) / 3);
+}
+
 const char *
 caps_algo_name(int algo)
 {

@@ -249,8 +249,7 @@ domain_is_local(const char *domain)
 	return conf_host_find(&router.conf, domain) != NULL;
 }
 
-/* a JID (as the envelope has it) at one of our domains */
-static bool
+bool
 domain_is_local_jid(const char *s)
 {
 	struct jid	j;

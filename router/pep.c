@@ -182,6 +182,21 @@ notify_wants(struct notify *nt, const char *full)
 	return true;
 }
 
+/*
+ * XEP-0191 3.5: nothing goes between the owner and a JID it blocks, nor
+ * to an account that blocks the owner
+ */
+static bool
+notify_blocked(const struct ps_service *svc, const char *bare,
+    const struct user *u)
+{
+	if (svc->pep && strcmp(bare, svc->jid) != 0 &&
+	    blocking_blocks(svc->owner, svc->domain, bare))
+		return true;
+	return u != NULL && u->blocklist &&
+	    blocking_blocks(u->node, u->domain, svc->jid);
+}
+
 /* the available resources of a local account that asked */
 static void
 notify_local(struct notify *nt, const char *bare)
@@ -189,7 +204,8 @@ notify_local(struct notify *nt, const char *bare)
 	struct user	*u;
 	struct sess	*s;
 
-	if ((u = map_get(router.by_bare, bare)) == NULL)
+	if ((u = map_get(router.by_bare, bare)) == NULL ||
+	    notify_blocked(nt->svc, bare, u))
 		return;
 	for (s = u->sessions; s != NULL; s = s->next)
 		if (s->available && notify_wants(nt, s->full))
@@ -204,7 +220,8 @@ notify_remote(struct notify *nt, const char *bare)
 	size_t		 i;
 
 	if (remote_by_owner == NULL ||
-	    (sv = map_get(remote_by_owner, nt->svc->jid)) == NULL)
+	    (sv = map_get(remote_by_owner, nt->svc->jid)) == NULL ||
+	    notify_blocked(nt->svc, bare, NULL))
 		return;
 	for (i = 0; i < sv->n; i++)
 		if (strncmp(sv->v[i], bare, strlen(bare)) == 0 &&
@@ -358,11 +375,20 @@ pep_notify(const struct ps_service *svc, const struct ps_node *n,
 	for (i = 0; i < nt.remote.n; i++)
 		notify_one(&nt, nt.remote.v[i]);
 	/* explicit subscriptions: to the JID subscribed, once */
-	for (i = 0; i < n->conf.nsubs; i++)
-		if (map_get(nt.done, n->conf.subs[i].jid) == NULL) {
-			map_put(nt.done, n->conf.subs[i].jid, (void *)1);
-			notify_one(&nt, n->conf.subs[i].jid);
-		}
+	for (i = 0; i < n->conf.nsubs; i++) {
+		const char	*sj = n->conf.subs[i].jid;
+		char		 bare[JID_STR_MAX + 1];
+		struct jid	 j;
+
+		if (map_get(nt.done, sj) != NULL || jid_parse(&j, sj) == -1)
+			continue;
+		jid_format(bare, j.node, j.domain, NULL);
+		jid_clear(&j);
+		if (notify_blocked(svc, bare, map_get(router.by_bare, bare)))
+			continue;
+		map_put(nt.done, sj, (void *)1);
+		notify_one(&nt, sj);
+	}
 	map_free(nt.done, NULL);
 	for (i = 0; i < nt.remote.n; i++)
 		free(nt.remote.v[i]);
@@ -421,6 +447,7 @@ struct last_walk {
 	const char		*to;		/* full JID */
 	const char		*to_bare;
 	struct arena		*a;
+	bool			 blocked;	/* either side blocks the other */
 };
 
 static int
@@ -444,6 +471,8 @@ last_node(const char *name, uint64_t nid, const char *rec, size_t len,
 	r.from_bare = lw->to_bare;
 	r.owner = strcmp(lw->to_bare, lw->svc.jid) == 0;
 	if (ps_access(&r, &n, &app) != XERR_COUNT)
+		return 0;
+	if (lw->blocked)
 		return 0;
 	/* a presence subscription is what entitles a contact here */
 	if (!r.owner && n.conf.access == PS_ACCESS_OPEN) {
@@ -480,6 +509,8 @@ last_of_owner(const char *owner_bare, const char *full, const char *bare,
 	lw.to = full;
 	lw.to_bare = bare;
 	lw.a = a;
+	lw.blocked = notify_blocked(&lw.svc, bare,
+	    map_get(router.by_bare, bare));
 	jid_clear(&j);
 	(void)store_pubsub_node_list(router.store, lw.svc.owner,
 	    lw.svc.domain, last_node, &lw);

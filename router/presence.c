@@ -395,14 +395,8 @@ static void
 pres_caps_remote(struct rstanza *rs, const char *domain)
 {
 	struct caps_job	 job = { rs->from, domain };
-	struct jid	 j;
-	bool		 local;
 
-	if (rs->from == NULL || jid_parse(&j, rs->from) == -1)
-		return;
-	local = conf_host_find(&router.conf, j.domain) != NULL;
-	jid_clear(&j);
-	if (local)
+	if (rs->from == NULL || domain_is_local_jid(rs->from))
 		return;
 	if (rs->type == PRES_UNAVAILABLE)
 		caps_gone(rs->from);

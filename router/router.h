@@ -149,6 +149,8 @@ int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);
 
 /* deliver.c */
 void	 deliver_stanza(struct rstanza *);
+/* a JID (as the envelope has it) at one of our domains */
+bool	 domain_is_local_jid(const char *);
 /*
  * Between these, deliveries of this stanza (xml, the same bytes, from
  * from) are sent as one frame per c2s process (presence broadcast).
@@ -341,6 +343,8 @@ enum { CAPS_ALGO_NONE, CAPS_SHA1, CAPS_SHA224, CAPS_SHA256, CAPS_SHA384,
 /* the algorithm named ("sha-1"), or -1 when we do not support it */
 int	 caps_algo_find(const char *name);
 const char *caps_algo_name(int algo);
+/* the length of a ver under algo: base64 of its digest (0: none) */
+size_t	 caps_ver_len(int algo);
 /*
  * Appends S (5.1) of a disco#info <query/> to b. With featp, *featp gets
  * the sorted features (in a, borrowing the tree's strings). -1 when the

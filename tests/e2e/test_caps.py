@@ -103,6 +103,34 @@ async def login(server, clients, answer=None):
     return c, Watch(c, answer)
 
 
+def reply(c, iq, ver, info):
+    """c answers the query iq with info (identities, features)."""
+    c.send_raw("<iq type='result' id='%s' to='%s'><query xmlns='%s' "
+               "node='%s#%s'>%s</query></iq>" % (
+                   iq["id"], DOMAIN, NS_DISCO_INFO, NODE, ver,
+                   info_xml(*info)))
+
+
+def reply_error(c, iq):
+    c.send_raw("<iq type='error' id='%s' to='%s'><error type='cancel'>"
+               "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+               "/></error></iq>" % (iq["id"], DOMAIN))
+
+
+async def two_holders(server, clients, feats):
+    """a announces feats' ver and is asked; then b, who answers rightly
+    if asked, announces it too. Returns ver, a, the query to a, b and
+    b's watch."""
+    ver = ver_of([IDENTITY], feats)
+    a, wa = await login(server, clients)
+    b, wb = await login(server, clients, answer=([IDENTITY], feats))
+    announce(a, ver)
+    iq = await wa.next()
+    announce(b, ver)
+    await fence(b)
+    return ver, a, iq, b, wb
+
+
 def check_query(iq, c, ver, node=NODE):
     q = iq.xml.find("{%s}query" % NS_DISCO_INFO)
     assert iq["from"].full == DOMAIN, str(iq)
@@ -125,11 +153,7 @@ async def test_asked_once_per_hash(server, clients):
     check_query(iq, a, ver)
     announce(b, ver)
     await wb.none(0.5)
-    # a answers now, rightly
-    a.send_raw("<iq type='result' id='%s' to='%s'><query xmlns='%s' "
-               "node='%s#%s'>%s</query></iq>" % (
-                   iq["id"], DOMAIN, NS_DISCO_INFO, NODE, ver,
-                   info_xml([IDENTITY], feats)))
+    reply(a, iq, ver, ([IDENTITY], feats))     # rightly
     await fence(a)
     announce(c, ver)
     await wc.none()
@@ -143,18 +167,8 @@ async def test_wrong_answer_asks_another_holder(server, clients):
     cached; the server asks another holder (another account), whose right
     answer is then cached."""
     feats = new_features()
-    ver = ver_of([IDENTITY], feats)
-    wrong = ([IDENTITY], feats[:-1])
-    a, wa = await login(server, clients)
-    b, wb = await login(server, clients, answer=([IDENTITY], feats))
-    announce(a, ver)
-    iq = await wa.next()
-    announce(b, ver)
-    await fence(b)
-    a.send_raw("<iq type='result' id='%s' to='%s'><query xmlns='%s' "
-               "node='%s#%s'>%s</query></iq>" % (
-                   iq["id"], DOMAIN, NS_DISCO_INFO, NODE, ver,
-                   info_xml(*wrong)))
+    ver, a, iq, b, wb = await two_holders(server, clients, feats)
+    reply(a, iq, ver, ([IDENTITY], feats[:-1]))
     check_query(await wb.next(), b, ver)
     await fence(b)
     c, wc = await login(server, clients)
@@ -166,17 +180,8 @@ async def test_ill_formed_answer_not_trusted(server, clients):
     """A duplicate feature makes the answer ill-formed (5.4 3.4), even if
     the hash of the deduplicated set matches: another holder is asked."""
     feats = new_features()
-    ver = ver_of([IDENTITY], feats)
-    a, wa = await login(server, clients)
-    b, wb = await login(server, clients, answer=([IDENTITY], feats))
-    announce(a, ver)
-    iq = await wa.next()
-    announce(b, ver)
-    await fence(b)
-    a.send_raw("<iq type='result' id='%s' to='%s'><query xmlns='%s' "
-               "node='%s#%s'>%s</query></iq>" % (
-                   iq["id"], DOMAIN, NS_DISCO_INFO, NODE, ver,
-                   info_xml([IDENTITY], feats + feats[:1])))
+    ver, a, iq, b, wb = await two_holders(server, clients, feats)
+    reply(a, iq, ver, ([IDENTITY], feats + feats[:1]))
     check_query(await wb.next(), b, ver)
 
 
@@ -211,17 +216,8 @@ async def test_timeout_asks_another_holder(make_server, clients):
 
 async def test_error_answer_asks_another_holder(server, clients):
     """An error answer counts as no answer: the next holder is asked."""
-    feats = new_features()
-    ver = ver_of([IDENTITY], feats)
-    a, wa = await login(server, clients)
-    b, wb = await login(server, clients, answer=([IDENTITY], feats))
-    announce(a, ver)
-    iq = await wa.next()
-    announce(b, ver)
-    await fence(b)
-    a.send_raw("<iq type='error' id='%s' to='%s'><error type='cancel'>"
-               "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
-               "/></error></iq>" % (iq["id"], DOMAIN))
+    ver, a, iq, b, wb = await two_holders(server, clients, new_features())
+    reply_error(a, iq)
     check_query(await wb.next(), b, ver)
 
 
@@ -229,22 +225,15 @@ async def test_answer_from_another_jid_ignored(server, clients):
     """Only the JID asked can answer: the same id from another session
     does not count (b is not asked because of it)."""
     feats = new_features()
-    ver = ver_of([IDENTITY], feats)
-    a, wa = await login(server, clients)
     m, _ = await login(server, clients)
-    b, wb = await login(server, clients, answer=([IDENTITY], feats))
-    announce(a, ver)
-    iq = await wa.next()
-    announce(b, ver)
+    ver, a, iq, b, wb = await two_holders(server, clients, feats)
     m.send_raw("<iq type='result' id='%s' to='%s'><query xmlns='%s'>%s"
                "</query></iq>" % (iq["id"], DOMAIN, NS_DISCO_INFO,
                                   info_xml([IDENTITY], feats[1:])))
     await fence(m)
     await wb.none(0.5)
     # a's own error answer does count: now b is asked
-    a.send_raw("<iq type='error' id='%s' to='%s'><error type='cancel'>"
-               "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
-               "/></error></iq>" % (iq["id"], DOMAIN))
+    reply_error(a, iq)
     check_query(await wb.next(), b, ver)
 
 
@@ -297,6 +286,22 @@ async def test_queries_in_flight_capped(make_server, clients):
         str(q) for w in ws for q in w.seen]
 
 
+async def slix_client(server, clients, watch=None):
+    """A logged-in client with slixmpp's xep_0030 and xep_0115 plugins;
+    watch(Watch) gets its queries' watcher, set up before the login."""
+    u = server.new_user("slix")
+    c = Client("%s/%s" % (u.jid, uniq("r")), u.password,
+               ("127.0.0.1", server.port))
+    c.register_plugin("xep_0030")
+    c.register_plugin("xep_0115")
+    clients.all.append(c)
+    if watch is not None:
+        watch(Watch(c, own=False))
+    c.start()
+    assert await c.wait_state(LOGIN_TIMEOUT) == "session"
+    return c
+
+
 async def test_slixmpp_caps_plugin(server, clients):
     """A client using slixmpp's xep_0115 plugin: the server asks it once
     (the plugin answers NODE#VER itself); a second such client, same
@@ -305,15 +310,7 @@ async def test_slixmpp_caps_plugin(server, clients):
     # the same software and features on both, so the same ver
     feat = "urn:test:slix:%s" % uniq("f")
     for _ in range(2):
-        u = server.new_user("slix")
-        c = Client("%s/%s" % (u.jid, uniq("r")), u.password,
-                   ("127.0.0.1", server.port))
-        c.register_plugin("xep_0030")
-        c.register_plugin("xep_0115")
-        clients.all.append(c)
-        watches.append(Watch(c, own=False))
-        c.start()
-        assert await c.wait_state(LOGIN_TIMEOUT) == "session"
+        c = await slix_client(server, clients, watches.append)
         c["xep_0030"].add_feature(feat)
     a, b = (w.c for w in watches)
     for c in (a, b):
@@ -413,14 +410,7 @@ async def test_slixmpp_verifies_server_caps(server, clients):
     """slixmpp's xep_0115 plugin reads the caps in our stream features,
     asks NODE#VER and checks the hash itself: it caches them only when
     they verify."""
-    u = server.new_user("sv")
-    c = Client("%s/%s" % (u.jid, uniq("r")), u.password,
-               ("127.0.0.1", server.port))
-    c.register_plugin("xep_0030")
-    c.register_plugin("xep_0115")
-    clients.all.append(c)
-    c.start()
-    assert await c.wait_state(LOGIN_TIMEOUT) == "session"
+    c = await slix_client(server, clients)
     info = None
     for _ in range(50):
         ver = await c["xep_0115"].get_verstring(DOMAIN)
@@ -431,3 +421,42 @@ async def test_slixmpp_verifies_server_caps(server, clients):
         await asyncio.sleep(0.1)
     assert info is not None, "slixmpp did not verify the server's caps"
     assert NS_CAPS in info["features"], info
+
+
+async def test_remote_contact_asked_through_s2s(make_server,
+                                                tmp_path_factory, clients):
+    """A contact on another server announces caps in the presence our
+    user receives: our server asks the contact through s2s (from our
+    domain) and caches the answer, so a second contact there with the
+    same hash is not asked by us."""
+    from test_s2s import pair, user
+    from imhelp import grant, online
+    a, b = pair(make_server, tmp_path_factory)
+    ua = user(a, "a.test")
+    ca = await online(a, clients, ua, resource="ra")
+    feats = new_features()
+    ver = ver_of([IDENTITY], feats)
+    ws = []
+    for _ in range(2):
+        ub = user(b, "b.test")
+        cb = await online(b, clients, ub, resource="rb")
+        ws.append(Watch(cb, answer=([IDENTITY], feats)))
+        await grant(ca, ua, cb, ub)
+    announce(ws[0].c, ver)
+
+    async def from_a(w, timeout):
+        while True:
+            iq = await w.next(timeout)
+            if iq["from"].full == "a.test":
+                return iq
+    iq = await from_a(ws[0], 15)
+    assert iq["to"].full == ws[0].c.boundjid.full, str(iq)
+    assert iq.xml.find("{%s}query" % NS_DISCO_INFO).get("node") == \
+        "%s#%s" % (NODE, ver), str(iq)
+    await asyncio.sleep(1)
+    await fence(ca)
+    announce(ws[1].c, ver)
+    await asyncio.sleep(2)
+    await fence(ws[1].c)
+    assert not [q for q in ws[1].seen if q["from"].full == "a.test"], [
+        str(q) for q in ws[1].seen]

@@ -493,3 +493,37 @@ async def test_persistence_and_account_removal(make_server, clients):
     srv.adduser(u.jid, u.password)
     c = await clients.login(srv, u)
     assert_error(await get_items(c, u.jid, MOOD), "item-not-found")
+
+
+async def test_blocking_stops_events(server, clients):
+    """XEP-0191 3.5: a contact the owner blocks gets no event and no last
+    item; nor does an account that blocks the owner."""
+    ua, ub, uc = server.new_user(), server.new_user(), server.new_user()
+    a = await interested(clients, server, ua, MOOD)
+    b = await interested(clients, server, ub, MOOD)
+    c = await interested(clients, server, uc, MOOD)
+    await befriend(a, ua, b, ub)
+    await befriend(a, ua, c, uc)
+    r = await a.iq("<block xmlns='urn:xmpp:blocking'><item jid='%s'/>"
+                   "</block>" % ub.jid, type_="set")
+    assert r["type"] == "result", str(r)
+    r = await c.iq("<block xmlns='urn:xmpp:blocking'><item jid='%s'/>"
+                   "</block>" % ua.jid, type_="set")
+    assert r["type"] == "result", str(r)
+    await settle(a, b, c)
+    drain(b)
+    drain(c)
+    r = await a.iq(publish(MOOD, mood("secret"), "s1"), type_="set")
+    assert r["type"] == "result", str(r)
+    await next_event(a, MOOD, "the owner's own event")
+    for x in (b, c):
+        await x.fence()
+        got = [m for m in x.pending() if "pubsub#event" in m]
+        assert not got, "%s got an event across a block: %s" % (
+            x.boundjid, got)
+    # a new resource of the blocked contact gets no last item either
+    b2 = await interested(clients, server, ub, MOOD, resource="late")
+    await a.fence()
+    await b2.fence()
+    got = [m for m in b2.pending() if "pubsub#event" in m]
+    assert not got, "the blocked contact got the last item: %s" % got

@@ -315,6 +315,41 @@ test_congested_uplink_pauses_until_it_drains(void **state)
 	scn_c2s_teardown();
 }
 
+/*
+ * XEP-0115 6.3: the server's caps, as the router sent them for the host,
+ * in the features after authentication only; a ver for a host that is
+ * not ours is not kept, one too long is a bad frame.
+ */
+static void
+test_server_caps_after_auth(void **state)
+{
+	struct stream	*st;
+	char		 big[200];
+
+	(void)state;
+	scn_c2s_setup();
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(caps_host_set(SCN_HOST, "abc="), 0);
+	assert_int_equal(caps_host_set("other.example", "def="), 0);
+	assert_int_equal(caps_host_set(SCN_HOST, big), -1);
+	assert_int_equal(caps_host_set(SCN_HOST, ""), -1);
+	st = scn_c2s_accept();
+	scn_send(&st->tp, SCN_HEADER);
+	assert_null(strstr(tp_mem_output(&st->tp), "protocol/caps"));
+	tp_mem_output_reset(&st->tp);
+	st->authed = true;
+	st->node = xstrdup("juliet");
+	xstream_preauth_end(st->xs);
+	stream_restart(st);
+	scn_send(&st->tp, SCN_HEADER);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<c xmlns='http://"
+	    "jabber.org/protocol/caps' hash='sha-1' node='https://"
+	    "parley.example/caps' ver='abc='/></stream:features>"));
+	caps_host_clear();
+	scn_c2s_teardown();
+}
+
 /* ---- SASL: retries, their limit, the address's limit, <abort/> ------- */
 
 #define NS_SASL_Q	"xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"
@@ -542,6 +577,7 @@ UNIT_MAIN(
 	cmocka_unit_test(test_stanza_rate_hold_full_then_result),
 	cmocka_unit_test(test_congested_uplink_pauses_until_it_drains),
 	cmocka_unit_test(test_sasl_wrong_password_then_retry),
+	cmocka_unit_test(test_server_caps_after_auth),
 	cmocka_unit_test(test_sasl_unknown_account_is_not_authorized),
 	cmocka_unit_test(test_sasl_retry_limit_closes_the_stream),
 	cmocka_unit_test(test_auth_fail_max_throttles_the_address),

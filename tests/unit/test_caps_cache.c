@@ -90,6 +90,16 @@ deliver_tree(struct sess *s, const struct xnode *iq)
 	assert_true(caps_iq_answer(&rs));
 }
 
+bool
+domain_is_local_jid(const char *s)
+{
+	const char	*at = strchr(s, '@');
+	const char	*d = at != NULL ? at + 1 : s;
+
+	return strncmp(d, DOM, strlen(DOM)) == 0 &&
+	    (d[strlen(DOM)] == '\0' || d[strlen(DOM)] == '/');
+}
+
 void
 disco_info_fill(struct xnode *q, struct arena *a, const char *domain,
     bool account)

@@ -299,6 +299,12 @@ void	 pep_disco_node_info(struct rstanza *, struct xnode *iq,
 	    struct arena *, const char *node);
 void	 pep_disco_items(struct rstanza *, struct xnode *iq,
 	    struct arena *);
+/*
+ * pubsub_svc.c: a stanza to a host's pubsub service, or to another JID
+ * at its domain, is answered there (true); false if to is no service's.
+ */
+struct jid;
+bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
 
 /* register.c: XEP-0077 account creation by the c2s (before login) */
 struct link_hdr;

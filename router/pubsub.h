@@ -156,9 +156,6 @@ bool	 ps_node_name_ok(const char *);
 void	 ps_disco_features(struct xnode *q, struct arena *, bool pep,
 	    bool create);
 
-/* pubsub_svc.c: a pubsub service's own disco#info (no node) */
-void	 pubsub_svc_info(struct ps_req *);
-
 /* pep.c: who hears of a node's events, and the events themselves */
 enum ps_event { PS_EV_ITEMS, PS_EV_RETRACT, PS_EV_DELETE, PS_EV_PURGE,
 	PS_EV_CONFIG };

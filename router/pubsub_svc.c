@@ -31,8 +31,9 @@ static const struct iq_handler *const svc_handlers[] = {
 	&pubsub_owner_handler,
 };
 
-void
-pubsub_svc_info(struct ps_req *r)
+/* XEP-0060 5.1: the service's identity and features */
+static void
+svc_info(struct ps_req *r)
 {
 	const struct conf_host	*h;
 	struct xnode		*q, *f;
@@ -66,7 +67,7 @@ svc_disco_info(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		return;
 	}
 	(void)ps_req_init(&r, &svc, rs, iq, a);
-	pubsub_svc_info(&r);
+	svc_info(&r);
 }
 
 static void
@@ -82,14 +83,8 @@ svc_dispatch(struct xnode *iq, struct arena *a, void *arg)
 		h = svc_handlers[i];
 		if (strcmp(h->ns, q->ns) != 0 || strcmp(h->name, q->name) != 0)
 			continue;
-		if (rs->type == IQ_GET && h->get != NULL) {
-			h->get(rs, iq, a);
+		if (iq_run(h, rs, iq, a))
 			return;
-		}
-		if (rs->type == IQ_SET && h->set != NULL) {
-			h->set(rs, iq, a);
-			return;
-		}
 		break;
 	}
 	/* RFC 6120 8.4: a payload the service does not serve */

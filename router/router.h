@@ -332,6 +332,9 @@ void	 xmpp_datetime(char *out, double t);
 void	 iq_features(struct xnode *query, struct arena *, bool account);
 /* turns iq into its result (swaps to/from, type result, no children) */
 void	 iq_make_result(struct xnode *iq, struct arena *);
+/* h's get or set for the iq's type, called: false when h has none */
+bool	 iq_run(const struct iq_handler *, struct rstanza *, struct xnode *iq,
+	    struct arena *);
 /* turns iq into its error and sends it back to rs->sender */
 void	 iq_error(struct rstanza *, struct xnode *iq, struct arena *,
 	    enum stanza_err, const char *text);

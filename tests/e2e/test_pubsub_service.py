@@ -9,23 +9,17 @@ publisher, member, outcast, none) and the owner's view of subscriptions,
 the open and whitelist access models, limits, stanzas the service does
 not serve, bad input, and a subscriber on another server (s2s).
 """
-import asyncio
-import os
-import subprocess
-
 import pytest
 from slixmpp.exceptions import IqError
 from slixmpp.xmlstream import ET
 
-from conftest import (DOMAIN, NS_DISCO_INFO, ROOT, STANZA_TIMEOUT,
-                      ServerFactory, User, free_port, stanza_error, uniq)
+from conftest import (DOMAIN, NS_DISCO_INFO, STANZA_TIMEOUT, ServerFactory,
+                      User, free_port, stanza_error, uniq)
+from test_pep import (NS_DISCO_ITEMS, NS_EVENT, NS_OWNER, NS_PUBSUB,
+                      assert_error)
+from test_s2s import mkcert
 
 SVC = "pubsub." + DOMAIN
-NS_PUBSUB = "http://jabber.org/protocol/pubsub"
-NS_OWNER = NS_PUBSUB + "#owner"
-NS_EVENT = NS_PUBSUB + "#event"
-NS_ERRORS = NS_PUBSUB + "#errors"
-NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 NS_XDATA = "jabber:x:data"
 PLUGINS = ("xep_0199", "xep_0030", "xep_0004", "xep_0060")
 
@@ -37,14 +31,6 @@ def psrv(tmp_path_factory, cert):
     srv = f(host_options={DOMAIN: {"pubsub": "yes"}})
     yield srv
     f.close()
-
-
-def assert_error(r, cond, app=None):
-    assert r["type"] == "error", str(r)
-    assert stanza_error(r)[1] == cond, str(r)
-    if app is not None:
-        assert r.xml.find(".//{%s}%s" % (NS_ERRORS, app)) is not None, \
-            "no <%s/> application condition: %s" % (app, r)
 
 
 def form(form_type, **fields):
@@ -566,14 +552,6 @@ async def test_disabled(make_server, clients):
 
 # ---------------------------------------------------------------------------
 # federation
-
-def mkcert(tmp_path_factory, domain):
-    d = tmp_path_factory.mktemp("cert-" + domain)
-    crt, key = str(d / (domain + ".crt")), str(d / (domain + ".key"))
-    subprocess.run([os.path.join(ROOT, "scripts", "mkcert.sh"), domain, crt,
-                    key], check=True, capture_output=True, timeout=60)
-    return crt, key
-
 
 async def test_remote_subscriber(make_server, tmp_path_factory, clients):
     """A user of b.test (another server, over s2s with dialback) finds,

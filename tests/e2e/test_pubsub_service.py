@@ -553,22 +553,30 @@ async def test_disabled(make_server, clients):
 # ---------------------------------------------------------------------------
 # federation
 
-async def test_remote_subscriber(make_server, tmp_path_factory, clients):
-    """A user of b.test (another server, over s2s with dialback) finds,
-    subscribes to and reads a node of pubsub.a.test; a publish there
-    reaches it as an event from pubsub.a.test; the s2s stream from the
-    service's domain authenticates as the service's own."""
+@pytest.mark.parametrize("trusted", [False, True],
+                         ids=["dialback", "sasl-external"])
+async def test_remote_subscriber(make_server, tmp_path_factory, clients,
+                                 trusted):
+    """A user of b.test (another server, over s2s) finds, subscribes to
+    and reads a node of pubsub.a.test; a publish there reaches it as an
+    event from pubsub.a.test; the s2s stream from the service's domain
+    authenticates as the service's own: by dialback, also when the peers
+    trust each other's certificates (a.test's, which the service
+    presents, does not name it: b.test finds a name mismatch, and
+    dialback follows)."""
     ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
                                                         "b.test")
     pa, pb = free_port(), free_port()
     common = {"s2s_connect_timeout": "5", "s2s_dialback_secret": uniq("s")}
+    oa = dict(common, s2s_listen="127.0.0.1:%d" % pa,
+              s2s_route="b.test=127.0.0.1:%d" % pb)
+    ob = dict(common, s2s_listen="127.0.0.1:%d" % pb)
+    if trusted:
+        oa["s2s_ca_file"], ob["s2s_ca_file"] = cb[0], ca[0]
     a = make_server(hosts=[("a.test",) + ca],
-                    host_options={"a.test": {"pubsub": "yes"}},
-                    s2s_listen="127.0.0.1:%d" % pa,
-                    s2s_route="b.test=127.0.0.1:%d" % pb, **common)
+                    host_options={"a.test": {"pubsub": "yes"}}, **oa)
     # b.test reaches a.test's service at a.test's server
-    b = make_server(hosts=[("b.test",) + cb], start=False,
-                    s2s_listen="127.0.0.1:%d" % pb, **common)
+    b = make_server(hosts=[("b.test",) + cb], start=False, **ob)
     with open(b.conf, "a") as f:
         f.write("s2s-route a.test=127.0.0.1:%d\n"
                 "s2s-route pubsub.a.test=127.0.0.1:%d\n" % (pa, pa))

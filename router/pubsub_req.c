@@ -406,10 +406,10 @@ create_allowed(struct ps_req *r)
 	if (strcmp(h->pubsub_create, "anyone") == 0)
 		return true;
 	/* local: the host's own accounts */
-	if (jid_parse(&j, r->from_bare) == -1)
-		return false;
-	ok = j.node != NULL && strcmp(j.domain, h->name) == 0;
-	jid_clear(&j);
+	if ((ok = jid_parse(&j, r->from_bare) == 0)) {
+		ok = j.node != NULL && strcmp(j.domain, h->name) == 0;
+		jid_clear(&j);
+	}
 	if (!ok)
 		ps_error(r, XERR_FORBIDDEN, NULL, NULL);
 	return ok;

@@ -91,6 +91,7 @@ ROUTER_SRCS	+= router/pep_disco.c
 ROUTER_SRCS	+= router/presence.c
 ROUTER_SRCS	+= router/pubsub.c
 ROUTER_SRCS	+= router/pubsub_req.c
+ROUTER_SRCS	+= router/pubsub_svc.c
 ROUTER_SRCS	+= router/register.c
 ROUTER_SRCS	+= router/roster.c
 ROUTER_SRCS	+= router/ping.c

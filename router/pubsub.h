@@ -98,7 +98,18 @@ struct ps_req {
 };
 
 /* pubsub.c */
+/*
+ * The service rs addresses (an account's PEP service when rs->tnode is
+ * set, else the pubsub service at rs->tdomain) and its requester. -1
+ * when the sender's JID is unusable (from_bare is "" then).
+ */
+int	 ps_req_init(struct ps_req *, struct ps_service *, struct rstanza *,
+	    struct xnode *iq, struct arena *);
 void	 ps_conf_default(struct ps_conf *);
+/* a new node's configuration on svc: a service has no presence access */
+void	 ps_conf_new(const struct ps_service *, struct ps_conf *);
+/* whether c suits svc; else not-acceptable is for the caller to send */
+bool	 ps_conf_fits(const struct ps_service *, const struct ps_conf *);
 size_t	 ps_conf_max_items(const struct ps_conf *);
 int	 ps_conf_encode(struct buf *, const struct ps_conf *);
 int	 ps_conf_decode(struct arena *, const char *rec, size_t len,
@@ -140,6 +151,10 @@ struct xnode *ps_item_node(struct arena *, struct xnode *parent,
 const char *ps_item_id_new(struct arena *);
 bool	 ps_item_id_ok(const char *);
 bool	 ps_node_name_ok(const char *);
+
+/* pep_disco.c: the identity and features of a PEP or a pubsub service */
+void	 ps_disco_features(struct xnode *q, struct arena *, bool pep,
+	    bool create);
 
 /* pep.c: who hears of a node's events, and the events themselves */
 enum ps_event { PS_EV_ITEMS, PS_EV_RETRACT, PS_EV_DELETE, PS_EV_PURGE,

@@ -380,18 +380,71 @@ fail:
 
 /* ---- create and configure (XEP-0060 8.1, 8.2) --------------------------- */
 
+/*
+ * Who may create nodes: on a PEP service its account; on a pubsub
+ * service, the host's pubsub-create policy (XEP-0060 8.1.3.1: nobody is
+ * feature-not-implemented, a requester outside the policy forbidden).
+ */
+static bool
+create_allowed(struct ps_req *r)
+{
+	const struct conf_host	*h;
+	struct jid		 j;
+	bool			 ok;
+
+	if (r->svc->pep) {
+		if (!r->owner)
+			ps_error(r, XERR_FORBIDDEN, NULL, NULL);
+		return r->owner;
+	}
+	h = conf_pubsub_find(&router.conf, r->svc->domain);
+	if (h == NULL || strcmp(h->pubsub_create, "nobody") == 0) {
+		ps_error(r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
+		    "create-nodes");
+		return false;
+	}
+	if (strcmp(h->pubsub_create, "anyone") == 0)
+		return true;
+	/* local: the host's own accounts */
+	if ((ok = jid_parse(&j, r->from_bare) == 0)) {
+		ok = j.node != NULL && strcmp(j.domain, h->name) == 0;
+		jid_clear(&j);
+	}
+	if (!ok)
+		ps_error(r, XERR_FORBIDDEN, NULL, NULL);
+	return ok;
+}
+
+/*
+ * A submitted configuration form (x, NULL for none) applied to c; -1
+ * with not-acceptable sent for a bad form and, on a pubsub service, for
+ * an access model that needs an owning account (presence, roster).
+ */
+static int
+conf_take(struct ps_req *r, const struct xnode *x, struct ps_conf *c,
+    const char *verb, const char *name)
+{
+	const char	*why = "an account's access model on a service";
+
+	if ((x == NULL || ps_conf_apply(r->a, x, c, true, FORM_NODE_CONFIG,
+	    &why) == 0) && ps_conf_fits(r->svc, c))
+		return 0;
+	log_debug("pubsub %s: %s %s: %s", r->svc->jid, verb, log_escs(name),
+	    why);
+	ps_error(r, XERR_NOT_ACCEPTABLE, NULL, NULL);
+	return -1;
+}
+
 static void
 ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb)
 {
 	struct xnode	*conf, *res;
 	struct ps_node	 n;
-	const char	*name, *why;
+	const char	*name;
 	bool		 instant;
 
-	if (!r->owner) {
-		ps_error(r, XERR_FORBIDDEN, NULL, NULL);
+	if (!create_allowed(r))
 		return;
-	}
 	name = xnode_attr(verb, "node");
 	instant = name == NULL || *name == '\0';
 	if (instant && r->svc->pep) {
@@ -407,16 +460,11 @@ ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb)
 	}
 	memset(&n, 0, sizeof(n));
 	n.name = name;
-	ps_conf_default(&n.conf);
+	ps_conf_new(r->svc, &n.conf);
 	conf = xnode_child(xnode_child(ps, NS_PUBSUB, "configure"), NS_XDATA,
 	    "x");
-	if (conf != NULL && ps_conf_apply(r->a, conf, &n.conf, true,
-	    FORM_NODE_CONFIG, &why) == -1) {
-		log_debug("pubsub %s: create %s: %s", r->svc->jid,
-		    log_escs(name), why);
-		ps_error(r, XERR_NOT_ACCEPTABLE, NULL, NULL);
+	if (conf_take(r, conf, &n.conf, "create", name) == -1)
 		return;
-	}
 	if (!r->svc->pep)
 		(void)ps_affil_set(r->a, &n.conf, r->from_bare,
 		    PS_AFFIL_OWNER);
@@ -453,7 +501,7 @@ ps_configure_set(struct ps_req *r, struct xnode *verb)
 {
 	struct xnode	*x;
 	struct ps_node	 n;
-	const char	*name, *why, *type;
+	const char	*name, *type;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -469,13 +517,8 @@ ps_configure_set(struct ps_req *r, struct xnode *verb)
 		ps_send(r);
 		return;
 	}
-	if (ps_conf_apply(r->a, x, &n.conf, true, FORM_NODE_CONFIG,
-	    &why) == -1) {
-		log_debug("pubsub %s: configure %s: %s", r->svc->jid,
-		    log_escs(name), why);
-		ps_error(r, XERR_NOT_ACCEPTABLE, NULL, NULL);
+	if (conf_take(r, x, &n.conf, "configure", name) == -1)
 		return;
-	}
 	if (ps_node_save(r->svc, &n) == -1) {
 		ps_store_error(r, errno);
 		return;
@@ -496,7 +539,7 @@ ps_default_get(struct ps_req *r)
 	struct xnode	*res, *el;
 	struct ps_conf	 c;
 
-	ps_conf_default(&c);
+	ps_conf_new(r->svc, &c);
 	res = ps_result(r, NS_PUBSUB_OWNER);
 	el = xnode_add(r->a, res, NULL, "default");
 	ps_conf_form(r->a, el, &c);
@@ -779,6 +822,39 @@ aff_jid(struct arena *a, const char *s)
 	return arena_strdup(a, bare);
 }
 
+/* removes the subscriptions of bare and of its full JIDs */
+static void
+sub_drop_bare(struct ps_conf *c, const char *bare)
+{
+	struct jid	j;
+	char		b[JID_STR_MAX + 1];
+	size_t		i = 0;
+
+	while (i < c->nsubs) {
+		if (jid_parse(&j, c->subs[i].jid) == -1) {
+			i++;
+			continue;
+		}
+		jid_format(b, j.node, j.domain, NULL);
+		jid_clear(&j);
+		if (strcmp(b, bare) == 0)
+			ps_sub_del(c, i);
+		else
+			i++;
+	}
+}
+
+static bool
+has_owner(const struct ps_conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->naffs; i++)
+		if (c->affs[i].aff == PS_AFFIL_OWNER)
+			return true;
+	return false;
+}
+
 static void
 ps_owner_set(struct ps_req *r, struct xnode *verb, bool affs)
 {
@@ -805,6 +881,9 @@ ps_owner_set(struct ps_req *r, struct xnode *verb, bool affs)
 			if (ps_affil_set(r->a, &n.conf, jid,
 			    (enum ps_affil)aff) == -1)
 				goto full;
+			/* XEP-0060 4.1: an outcast has no subscription */
+			if (aff == PS_AFFIL_OUTCAST)
+				sub_drop_bare(&n.conf, jid);
 			continue;
 		}
 		if ((jid = xnode_attr(el, "jid")) == NULL || val == NULL)
@@ -818,6 +897,9 @@ ps_owner_set(struct ps_req *r, struct xnode *verb, bool affs)
 		} else
 			goto bad;
 	}
+	/* a service's node keeps an owner (8.9.2.4) */
+	if (affs && !r->svc->pep && !has_owner(&n.conf))
+		goto bad;
 	if (ps_node_save(r->svc, &n) == -1) {
 		ps_store_error(r, errno);
 		return;
@@ -834,33 +916,6 @@ full:
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static int
-req_init(struct ps_req *r, struct ps_service *svc, struct rstanza *rs,
-    struct xnode *iq, struct arena *a)
-{
-	struct jid	j;
-	char		bare[JID_STR_MAX + 1];
-
-	memset(r, 0, sizeof(*r));
-	r->rs = rs;
-	r->iq = iq;
-	r->a = a;
-	r->svc = svc;
-	svc->owner = rs->tnode;
-	svc->domain = rs->tdomain;
-	svc->pep = true;
-	jid_format(bare, rs->tnode, rs->tdomain, NULL);
-	svc->jid = arena_strdup(a, bare);
-	if (rs->from == NULL || jid_parse(&j, rs->from) == -1)
-		return -1;
-	jid_format(bare, j.node, j.domain, NULL);
-	jid_clear(&j);
-	r->from_bare = arena_strdup(a, bare);
-	r->from_full = rs->from;
-	r->owner = strcmp(r->from_bare, svc->jid) == 0;
-	return 0;
-}
-
 static void
 pubsub_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
@@ -869,7 +924,7 @@ pubsub_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct xnode		*ps = xnode_child(iq, NS_PUBSUB, "pubsub");
 	struct xnode		*verb = req_verb(ps, NS_PUBSUB);
 
-	if (req_init(&r, &svc, rs, iq, a) == -1)
+	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
 		return;
 	if (verb == NULL) {
 		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
@@ -895,7 +950,7 @@ pubsub_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct xnode		*ps = xnode_child(iq, NS_PUBSUB, "pubsub");
 	struct xnode		*verb = req_verb(ps, NS_PUBSUB);
 
-	if (req_init(&r, &svc, rs, iq, a) == -1)
+	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
 		return;
 	if (verb == NULL)
 		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
@@ -927,7 +982,7 @@ owner_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct xnode		*verb = xnode_child(ps, NS_PUBSUB_OWNER,
 				    NULL);
 
-	if (req_init(&r, &svc, rs, iq, a) == -1)
+	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
 		return;
 	if (verb == NULL)
 		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
@@ -953,7 +1008,7 @@ owner_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	struct xnode		*verb = xnode_child(ps, NS_PUBSUB_OWNER,
 				    NULL);
 
-	if (req_init(&r, &svc, rs, iq, a) == -1)
+	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
 		return;
 	if (verb == NULL)
 		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);

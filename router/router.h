@@ -301,6 +301,12 @@ void	 pep_disco_node_info(struct rstanza *, struct xnode *iq,
 	    struct arena *, const char *node);
 void	 pep_disco_items(struct rstanza *, struct xnode *iq,
 	    struct arena *);
+/*
+ * pubsub_svc.c: a stanza to a host's pubsub service, or to another JID
+ * at its domain, is answered there (true); false if to is no service's.
+ */
+struct jid;
+bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
 
 /* register.c: XEP-0077 account creation by the c2s (before login) */
 struct link_hdr;
@@ -328,6 +334,9 @@ void	 xmpp_datetime(char *out, double t);
 void	 iq_features(struct xnode *query, struct arena *, bool account);
 /* turns iq into its result (swaps to/from, type result, no children) */
 void	 iq_make_result(struct xnode *iq, struct arena *);
+/* h's get or set for the iq's type, called: false when h has none */
+bool	 iq_run(const struct iq_handler *, struct rstanza *, struct xnode *iq,
+	    struct arena *);
 /* turns iq into its error and sends it back to rs->sender */
 void	 iq_error(struct rstanza *, struct xnode *iq, struct arena *,
 	    enum stanza_err, const char *text);

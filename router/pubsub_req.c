@@ -168,7 +168,7 @@ publish_item(struct ps_req *r, const struct xnode *pub,
 }
 
 static void
-ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub)
+ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub, bool flag)
 {
 	struct xnode		*opts, *item, *res, *el;
 	struct ps_node		 n;
@@ -176,6 +176,8 @@ ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub)
 	const char		*name, *id, *why;
 	struct buf		 b;
 	int			 rc;
+
+	(void)flag;
 
 	if ((name = req_node_name(r, pub)) == NULL)
 		return;
@@ -257,12 +259,15 @@ done:
 /* ---- retract (XEP-0060 7.2) --------------------------------------------- */
 
 static void
-ps_retract(struct ps_req *r, struct xnode *verb)
+ps_retract(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct xnode	*item;
 	struct ps_node	 n;
 	const char	*name, *id, *notify;
 	int		 b;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1)
@@ -317,7 +322,7 @@ items_one(const struct pubsub_item *it, void *arg)
 }
 
 static void
-ps_items(struct ps_req *r, struct xnode *verb)
+ps_items(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct xnode		*res, *want;
 	struct ps_node		 n;
@@ -327,6 +332,9 @@ ps_items(struct ps_req *r, struct xnode *verb)
 	enum stanza_err		 err;
 	char			*end;
 	unsigned long		 max = 0;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1)
@@ -436,12 +444,14 @@ conf_take(struct ps_req *r, const struct xnode *x, struct ps_conf *c,
 }
 
 static void
-ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb)
+ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct xnode	*conf, *res;
 	struct ps_node	 n;
 	const char	*name;
 	bool		 instant;
+
+	(void)flag;
 
 	if (!create_allowed(r))
 		return;
@@ -480,11 +490,15 @@ ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb)
 }
 
 static void
-ps_configure_get(struct ps_req *r, struct xnode *verb)
+ps_configure_get(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool flag)
 {
 	struct xnode	*res, *el;
 	struct ps_node	 n;
 	const char	*name;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -497,11 +511,15 @@ ps_configure_get(struct ps_req *r, struct xnode *verb)
 }
 
 static void
-ps_configure_set(struct ps_req *r, struct xnode *verb)
+ps_configure_set(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool flag)
 {
 	struct xnode	*x;
 	struct ps_node	 n;
 	const char	*name, *type;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -534,10 +552,15 @@ ps_configure_set(struct ps_req *r, struct xnode *verb)
 }
 
 static void
-ps_default_get(struct ps_req *r)
+ps_default_get(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool flag)
 {
 	struct xnode	*res, *el;
 	struct ps_conf	 c;
+
+	(void)ps;
+	(void)verb;
+	(void)flag;
 
 	ps_conf_new(r->svc, &c);
 	res = ps_result(r, NS_PUBSUB_OWNER);
@@ -549,10 +572,13 @@ ps_default_get(struct ps_req *r)
 /* ---- delete and purge (XEP-0060 8.4, 8.5) ------------------------------- */
 
 static void
-ps_delete(struct ps_req *r, struct xnode *verb)
+ps_delete(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct ps_node	n;
 	const char	*name;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -569,10 +595,13 @@ ps_delete(struct ps_req *r, struct xnode *verb)
 }
 
 static void
-ps_purge(struct ps_req *r, struct xnode *verb)
+ps_purge(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct ps_node	n;
 	const char	*name;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -636,12 +665,14 @@ sub_jid(struct ps_req *r, const struct xnode *verb)
 }
 
 static void
-ps_subscribe(struct ps_req *r, struct xnode *ps, struct xnode *verb)
+ps_subscribe(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct xnode	*res;
 	struct ps_node	 n;
 	const char	*name, *jid, *app, *subid;
 	enum stanza_err	 err;
+
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    (jid = sub_jid(r, verb)) == NULL || req_node(r, name, &n) == -1)
@@ -672,11 +703,15 @@ ps_subscribe(struct ps_req *r, struct xnode *ps, struct xnode *verb)
 }
 
 static void
-ps_unsubscribe(struct ps_req *r, struct xnode *verb)
+ps_unsubscribe(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool flag)
 {
 	struct ps_node	n;
 	const char	*name, *jid, *subid;
 	ssize_t		 i;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    (jid = sub_jid(r, verb)) == NULL || req_node(r, name, &n) == -1)
@@ -751,10 +786,12 @@ mine_one(const char *name, uint64_t nid, const char *rec, size_t len,
 }
 
 static void
-ps_mine(struct ps_req *r, struct xnode *verb, bool affs)
+ps_mine(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool affs)
 {
 	struct xnode	*res;
 	struct mine	 m;
+
+	(void)ps;
 
 	res = xnode_new(r->a, NS_PUBSUB, "pubsub");
 	m.r = r;
@@ -775,12 +812,14 @@ ps_mine(struct ps_req *r, struct xnode *verb, bool affs)
 /* ---- the owner's view: affiliations and subscriptions (8.8, 8.9) -------- */
 
 static void
-ps_owner_list(struct ps_req *r, struct xnode *verb, bool affs)
+ps_owner_list(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool affs)
 {
 	struct xnode	*res, *list, *el;
 	struct ps_node	 n;
 	const char	*name;
 	size_t		 i;
+
+	(void)ps;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -856,13 +895,15 @@ has_owner(const struct ps_conf *c)
 }
 
 static void
-ps_owner_set(struct ps_req *r, struct xnode *verb, bool affs)
+ps_owner_set(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool affs)
 {
 	struct xnode	*el;
 	struct ps_node	 n;
 	const char	*name, *jid, *val;
 	int		 aff;
 	ssize_t		 i;
+
+	(void)ps;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -914,117 +955,117 @@ full:
 	ps_error(r, XERR_NOT_ALLOWED, NULL, NULL);
 }
 
-/* ---- dispatch ----------------------------------------------------------- */
+/* ---- dispatch: one table of verbs --------------------------------------- */
+
+typedef void	ps_verb_fn(struct ps_req *, struct xnode *ps,
+		    struct xnode *verb, bool flag);
+
+struct ps_verb {
+	const char	*ns;		/* of the <pubsub> element */
+	bool		 set;		/* iq type set, else get */
+	const char	*name;		/* the verb element */
+	ps_verb_fn	*fn;		/* NULL: refused with the error below */
+	bool		 flag;		/* affiliations, not subscriptions */
+	enum stanza_err	 err;
+	const char	*feature;	/* of an <unsupported/> */
+};
+
+static const struct ps_verb ps_verbs[] = {
+	{ NS_PUBSUB, false, "items", ps_items, false, 0, NULL },
+	{ NS_PUBSUB, false, "subscriptions", ps_mine, false, 0, NULL },
+	{ NS_PUBSUB, false, "affiliations", ps_mine, true, 0, NULL },
+	{ NS_PUBSUB, false, "options", NULL, false,
+	  XERR_FEATURE_NOT_IMPLEMENTED, "subscription-options" },
+	{ NS_PUBSUB, false, "default", NULL, false,
+	  XERR_FEATURE_NOT_IMPLEMENTED, "subscription-options" },
+	{ NS_PUBSUB, true, "publish", ps_publish, false, 0, NULL },
+	{ NS_PUBSUB, true, "retract", ps_retract, false, 0, NULL },
+	{ NS_PUBSUB, true, "create", ps_create, false, 0, NULL },
+	{ NS_PUBSUB, true, "subscribe", ps_subscribe, false, 0, NULL },
+	{ NS_PUBSUB, true, "unsubscribe", ps_unsubscribe, false, 0, NULL },
+	/* 8.1.3: configure goes with create only */
+	{ NS_PUBSUB, true, "configure", NULL, false, XERR_BAD_REQUEST, NULL },
+	{ NS_PUBSUB_OWNER, false, "configure", ps_configure_get, false, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, false, "default", ps_default_get, false, 0, NULL },
+	{ NS_PUBSUB_OWNER, false, "affiliations", ps_owner_list, true, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, false, "subscriptions", ps_owner_list, false, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, true, "configure", ps_configure_set, false, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, true, "delete", ps_delete, false, 0, NULL },
+	{ NS_PUBSUB_OWNER, true, "purge", ps_purge, false, 0, NULL },
+	{ NS_PUBSUB_OWNER, true, "affiliations", ps_owner_set, true, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, true, "subscriptions", ps_owner_set, false, 0,
+	  NULL },
+};
+
+/*
+ * A verb we do not know: a get is malformed (bad-request), a set asks
+ * for a feature we lack (feature-not-implemented, XEP-0060 7.1.3.x).
+ */
+static void
+ps_dispatch(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *ns, bool set)
+{
+	const struct ps_verb	*v;
+	struct ps_service	 svc;
+	struct ps_req		 r;
+	struct xnode		*ps = xnode_child(iq, ns, "pubsub");
+	struct xnode		*verb;
+	size_t			 i;
+
+	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
+		return;
+	verb = strcmp(ns, NS_PUBSUB) == 0 ? req_verb(ps, ns) :
+	    xnode_child(ps, ns, NULL);
+	if (verb == NULL) {
+		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
+		return;
+	}
+	for (i = 0; i < sizeof(ps_verbs) / sizeof(*ps_verbs); i++) {
+		v = &ps_verbs[i];
+		if (v->set != set || strcmp(v->ns, ns) != 0 ||
+		    strcmp(v->name, verb->name) != 0)
+			continue;
+		if (v->fn != NULL)
+			v->fn(&r, ps, verb, v->flag);
+		else
+			ps_error(&r, v->err, v->feature != NULL ?
+			    "unsupported" : NULL, v->feature);
+		return;
+	}
+	if (set)
+		ps_error(&r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
+		    verb->name);
+	else
+		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
+}
 
 static void
 pubsub_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct ps_service	 svc;
-	struct ps_req		 r;
-	struct xnode		*ps = xnode_child(iq, NS_PUBSUB, "pubsub");
-	struct xnode		*verb = req_verb(ps, NS_PUBSUB);
-
-	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
-		return;
-	if (verb == NULL) {
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	} else if (strcmp(verb->name, "items") == 0)
-		ps_items(&r, verb);
-	else if (strcmp(verb->name, "subscriptions") == 0)
-		ps_mine(&r, verb, false);
-	else if (strcmp(verb->name, "affiliations") == 0)
-		ps_mine(&r, verb, true);
-	else if (strcmp(verb->name, "options") == 0 ||
-	    strcmp(verb->name, "default") == 0)
-		ps_error(&r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
-		    "subscription-options");
-	else
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
+	ps_dispatch(rs, iq, a, NS_PUBSUB, false);
 }
 
 static void
 pubsub_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct ps_service	 svc;
-	struct ps_req		 r;
-	struct xnode		*ps = xnode_child(iq, NS_PUBSUB, "pubsub");
-	struct xnode		*verb = req_verb(ps, NS_PUBSUB);
-
-	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
-		return;
-	if (verb == NULL)
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	else if (strcmp(verb->name, "publish") == 0)
-		ps_publish(&r, ps, verb);
-	else if (strcmp(verb->name, "retract") == 0)
-		ps_retract(&r, verb);
-	else if (strcmp(verb->name, "create") == 0)
-		ps_create(&r, ps, verb);
-	else if (strcmp(verb->name, "subscribe") == 0)
-		ps_subscribe(&r, ps, verb);
-	else if (strcmp(verb->name, "unsubscribe") == 0)
-		ps_unsubscribe(&r, verb);
-	else if (strcmp(verb->name, "configure") == 0)
-		/* configure goes with create only (8.1.3) */
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	else
-		ps_error(&r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
-		    verb->name);
+	ps_dispatch(rs, iq, a, NS_PUBSUB, true);
 }
 
 static void
 owner_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct ps_service	 svc;
-	struct ps_req		 r;
-	struct xnode		*ps = xnode_child(iq, NS_PUBSUB_OWNER,
-				    "pubsub");
-	struct xnode		*verb = xnode_child(ps, NS_PUBSUB_OWNER,
-				    NULL);
-
-	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
-		return;
-	if (verb == NULL)
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	else if (strcmp(verb->name, "configure") == 0)
-		ps_configure_get(&r, verb);
-	else if (strcmp(verb->name, "default") == 0)
-		ps_default_get(&r);
-	else if (strcmp(verb->name, "affiliations") == 0)
-		ps_owner_list(&r, verb, true);
-	else if (strcmp(verb->name, "subscriptions") == 0)
-		ps_owner_list(&r, verb, false);
-	else
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
+	ps_dispatch(rs, iq, a, NS_PUBSUB_OWNER, false);
 }
 
 static void
 owner_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct ps_service	 svc;
-	struct ps_req		 r;
-	struct xnode		*ps = xnode_child(iq, NS_PUBSUB_OWNER,
-				    "pubsub");
-	struct xnode		*verb = xnode_child(ps, NS_PUBSUB_OWNER,
-				    NULL);
-
-	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
-		return;
-	if (verb == NULL)
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	else if (strcmp(verb->name, "configure") == 0)
-		ps_configure_set(&r, verb);
-	else if (strcmp(verb->name, "delete") == 0)
-		ps_delete(&r, verb);
-	else if (strcmp(verb->name, "purge") == 0)
-		ps_purge(&r, verb);
-	else if (strcmp(verb->name, "affiliations") == 0)
-		ps_owner_set(&r, verb, true);
-	else if (strcmp(verb->name, "subscriptions") == 0)
-		ps_owner_set(&r, verb, false);
-	else
-		ps_error(&r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
-		    verb->name);
+	ps_dispatch(rs, iq, a, NS_PUBSUB_OWNER, true);
 }
 
 const struct iq_handler pubsub_handler = {

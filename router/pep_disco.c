@@ -40,6 +40,7 @@ pep_disco_features(struct xnode *q, struct arena *a)
 		xnode_set_attr(a, f, "var", arena_printf(a, "%s#%s",
 		    NS_PUBSUB, pep_features[i]));
 	}
+	pep_compat_features(q, a);
 }
 
 static void

@@ -488,9 +488,14 @@ avatar_to_vcard(struct conv *cv, const void *arg)
 	    cv->svc.domain, "", &val, &len) == 0) {
 		card = doc_parse(cv->a, val, len);
 		free(val);
+		if (card == NULL) {
+			/* not replaced by a card that lost the rest */
+			errno = EIO;
+			return -1;
+		}
 	} else if (errno != ENOENT)
 		return -1;
-	if (card == NULL)
+	else
 		card = xnode_new(cv->a, NS_VCARD, "vCard");
 	card_drop_photo(card);
 	if (info != NULL) {

@@ -285,6 +285,13 @@ async def test_vcard_photo_too_large_for_an_item(make_server, clients):
     for node in (NS_META, NS_DATA):
         assert_error(await get_items(c, u.jid, node), "item-not-found")
     assert "vCard to avatar skipped: past a size limit" in srv.log_text(mark)
+    # a PHOTO that is not base64: the vCard is stored, nothing published
+    r = await c.iq("<vCard xmlns='%s'><PHOTO><TYPE>image/png</TYPE><BINVAL>"
+                   "#not*base64#</BINVAL></PHOTO></vCard>" % NS_VCARD,
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    assert_error(await get_items(c, u.jid, NS_META), "item-not-found")
+    assert "vCard to avatar skipped: Invalid argument" in srv.log_text(mark)
 
 
 # ---- bookmarks ---------------------------------------------------------------
@@ -415,11 +422,13 @@ async def test_bookmarks_legacy_pep_to_new(server, clients):
     ua, a, ub, b = await pair(server, clients)
     bm = a["xep_0048"].stanza.Bookmarks()
     bm.add_conference("p@muc.example", "np", name="P", autojoin=True)
+    # not a room's JID: left out of bookmarks:1 (its item id)
+    bm.add_conference("muc.example/res", "nx", name="X")
     await a["xep_0048"].set_bookmarks(bm, method="xep_0223")
     items = await new_items(a, ua.jid)
     assert list(items) == ["p@muc.example"]
-    assert confs(await legacy_private(a)) == {
-        "p@muc.example": ("P", True, "np", "")}
+    assert set(confs(await legacy_private(a))) == {"p@muc.example",
+                                                   "muc.example/res"}
     assert_error(await get_items(b, ua.jid, NS_BM), "not-allowed",
                  "closed-node")
     r = await a.iq("<pubsub xmlns='%s'><configure node='%s'/></pubsub>"

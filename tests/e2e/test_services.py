@@ -438,7 +438,9 @@ async def test_disco_account(server, clients):
     assert r["type"] == "result", str(r)
     assert r["from"].full == u.jid, str(r)
     ids, feats = disco_of(r)
-    assert ids == [("account", "registered")], str(r)
+    # XEP-0163 1: the account is a PEP service too
+    assert sorted(ids) == [("account", "registered"), ("pubsub", "pep")], \
+        str(r)
     for ns in (NS_DISCO_INFO, NS_PING, NS_VCARD, NS_PRIVATE, NS_LAST):
         assert ns in feats, (ns, feats)
     # the server's own services are not the account's

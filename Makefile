@@ -88,6 +88,7 @@ ROUTER_SRCS	+= router/iq.c
 ROUTER_SRCS	+= router/offline.c
 ROUTER_SRCS	+= router/pep.c
 ROUTER_SRCS	+= router/pep_disco.c
+ROUTER_SRCS	+= router/pep_compat.c
 ROUTER_SRCS	+= router/presence.c
 ROUTER_SRCS	+= router/pubsub.c
 ROUTER_SRCS	+= router/pubsub_req.c

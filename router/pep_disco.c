@@ -71,6 +71,7 @@ void
 pep_disco_features(struct xnode *q, struct arena *a)
 {
 	ps_disco_features(q, a, true, true);
+	pep_compat_features(q, a);
 }
 
 /* XEP-0060 5.3: a node's identity, if the asker may see it */

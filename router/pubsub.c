@@ -638,12 +638,15 @@ ps_node_load(struct arena *a, const struct ps_service *svc, const char *name,
 	return 0;
 }
 
-/* writes the node (n->nid 0: creates it and sets n->nid); -1 errno */
+/*
+ * Writes the node once (n->nid 0: creates it and sets n->nid); -1 errno,
+ * EAGAIN included: inside a batch the caller runs the batch again.
+ */
 int
-ps_node_save(const struct ps_service *svc, struct ps_node *n)
+ps_node_put(const struct ps_service *svc, struct ps_node *n)
 {
 	struct buf	b;
-	int		rc;
+	int		rc, err;
 
 	buf_init(&b, 0);
 	if (ps_conf_encode(&b, &n->conf) == -1) {
@@ -651,12 +654,24 @@ ps_node_save(const struct ps_service *svc, struct ps_node *n)
 		errno = ENOMEM;
 		return -1;
 	}
-	do
-		rc = store_pubsub_node_put(router.store, svc->owner,
-		    svc->domain, n->name, &n->nid, buf_rptr(&b),
-		    buf_avail(&b), (size_t)router.conf.pubsub_max_nodes);
-	while (rc == -1 && errno == EAGAIN);
+	rc = store_pubsub_node_put(router.store, svc->owner, svc->domain,
+	    n->name, &n->nid, buf_rptr(&b), buf_avail(&b),
+	    (size_t)router.conf.pubsub_max_nodes);
+	err = errno;
 	buf_clear(&b);
+	errno = err;
+	return rc;
+}
+
+/* the same outside a batch, run again while the map grows (store.h) */
+int
+ps_node_save(const struct ps_service *svc, struct ps_node *n)
+{
+	int	rc;
+
+	do
+		rc = ps_node_put(svc, n);
+	while (rc == -1 && errno == EAGAIN);
 	return rc;
 }
 

@@ -136,6 +136,7 @@ const char *ps_sub_add(struct arena *, struct ps_conf *, const char *jid);
 void	 ps_sub_del(struct ps_conf *, size_t);
 int	 ps_node_load(struct arena *, const struct ps_service *,
 	    const char *name, struct ps_node *);
+int	 ps_node_put(const struct ps_service *, struct ps_node *);
 int	 ps_node_save(const struct ps_service *, struct ps_node *);
 void	 ps_error(struct ps_req *, enum stanza_err, const char *app,
 	    const char *feature);
@@ -170,5 +171,16 @@ void	 pep_notify(const struct ps_service *, const struct ps_node *,
 /* the node's last item to one JID (a new subscription) */
 void	 pep_send_last(const struct ps_service *, const struct ps_node *,
 	    const char *to, struct arena *);
+
+/*
+ * pep_compat.c: the conversions between PEP and the older stores
+ * (XEP-0398 avatars, XEP-0402/0411 bookmarks), run after the owner's
+ * request is answered: a publish (item with its payload), a retraction,
+ * purge or deletion of node name.
+ */
+void	 pep_compat_published(const struct ps_service *, const char *name,
+	    const struct xnode *item, struct arena *);
+void	 pep_compat_removed(const struct ps_service *, const char *name,
+	    struct arena *);
 
 #endif

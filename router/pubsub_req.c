@@ -252,6 +252,7 @@ ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub, bool flag)
 		item = xnode_new(r->a, NS_PUBSUB, "item");
 	xnode_set_attr(r->a, item, "id", id);
 	pep_notify(r->svc, &n, PS_EV_ITEMS, item, id, r->a);
+	pep_compat_published(r->svc, name, item, r->a);
 done:
 	buf_clear(&b);
 }
@@ -301,6 +302,7 @@ ps_retract(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 	b = notify != NULL ? xdata_bool(notify) : -1;
 	if (b == 1 || (b == -1 && n.conf.notify_retract))
 		pep_notify(r->svc, &n, PS_EV_RETRACT, NULL, id, r->a);
+	pep_compat_removed(r->svc, name, r->a);
 }
 
 /* ---- items (XEP-0060 6.5) ----------------------------------------------- */
@@ -592,6 +594,7 @@ ps_delete(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 	ps_send(r);
 	if (n.conf.notify_delete)
 		pep_notify(r->svc, &n, PS_EV_DELETE, NULL, NULL, r->a);
+	pep_compat_removed(r->svc, name, r->a);
 }
 
 static void
@@ -620,6 +623,7 @@ ps_purge(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 	ps_send(r);
 	if (n.conf.notify_retract)
 		pep_notify(r->svc, &n, PS_EV_PURGE, NULL, NULL, r->a);
+	pep_compat_removed(r->svc, name, r->a);
 }
 
 /* ---- subscriptions (XEP-0060 6.1, 6.2) ---------------------------------- */

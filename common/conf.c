@@ -115,6 +115,13 @@ static int	conf_check_readable(struct parser *, const struct opt *,
 		    const char *);
 static int	conf_check_domains(struct parser *, const struct opt *,
 		    const char *);
+static int	conf_check_domain(struct parser *, const struct opt *,
+		    const char *);
+
+/* who may create nodes on a host's pubsub service */
+static const char *const pubsub_creators[] = {
+	"local", "anyone", "nobody", NULL
+};
 
 static const char *const log_levels[] = {
 	"err", "warn", "info", "debug", NULL
@@ -373,6 +380,16 @@ static const struct opt opts[] = {
 	  .help = "PEM private key for this domain" },
 	{ "register", OT_BOOL, HOST(allow_register), .def = "no",
 	  .help = "Allow in-band registration (XEP-0077) on this domain" },
+	{ "pubsub", OT_BOOL, HOST(pubsub), .def = "no",
+	  .help = "A publish-subscribe service (XEP-0060) for this domain, "
+	      "at pubsub-name" },
+	{ "pubsub-name", OT_STRING, HOST(pubsub_name),
+	  .check = conf_check_domain,
+	  .help = "Domain of the pubsub service; unset: pubsub.NAME" },
+	{ "pubsub-create", OT_ENUM, HOST(pubsub_create),
+	  .words = pubsub_creators, .def = "local",
+	  .help = "Who may create nodes on the pubsub service: the domain's "
+	      "own accounts, anyone (remote JIDs too) or nobody" },
 };
 
 #define NOPTS	nitems(opts)
@@ -621,6 +638,18 @@ conf_check_domains(struct parser *p, const struct opt *o, const char *v)
 		}
 	}
 	return rc;
+}
+
+/* one domain in its normal form */
+static int
+conf_check_domain(struct parser *p, const struct opt *o, const char *v)
+{
+	if (strpbrk(v, ",@/ \t") != NULL) {
+		conf_err(p, p->line, "%s: \"%s\" is not one domain name",
+		    o->name, log_escs(v));
+		return -1;
+	}
+	return conf_check_domains(p, o, v);
 }
 
 /*
@@ -1075,6 +1104,67 @@ host_open(struct parser *p, const struct tok *t, int n)
 	p->host->line = p->line;
 }
 
+/* the service's domain (pubsub.NAME unless set) and its policy */
+static void
+host_pubsub_defaults(struct parser *p, struct conf_host *h)
+{
+	const struct opt	*o = opt_find("pubsub-name");
+	char			*name;
+
+	h->pubsub_line = p->set[o - opts] != 0 ? p->set[o - opts] :
+	    p->hostline;
+	if (h->pubsub_create == NULL)
+		h->pubsub_create = xstrdup("local");
+	if (!h->pubsub || h->pubsub_name != NULL)
+		return;
+	name = xasprintf("pubsub.%s", h->name);
+	if (strlen(name) > JID_PART_MAX) {
+		conf_err(p, p->hostline, "host \"%s\": pubsub.%s is too long "
+		    "for a domain (set a shorter pubsub-name)",
+		    log_escs(h->name), log_escs(h->name));
+		free(name);
+		return;
+	}
+	h->pubsub_name = name;
+}
+
+/*
+ * A service's domain is its own: not a host, not another service, not a
+ * remote domain routed elsewhere.
+ */
+static void
+conf_check_pubsub(struct parser *p)
+{
+	const struct conf	*c = p->c;
+	const struct conf_host	*h, *o;
+	size_t			 i, k;
+
+	for (i = 0; i < c->nhosts; i++) {
+		h = &c->hosts[i];
+		if (!h->pubsub || h->pubsub_name == NULL)
+			continue;
+		for (k = 0; k < c->nhosts; k++) {
+			o = &c->hosts[k];
+			if (strcmp(o->name, h->pubsub_name) == 0)
+				conf_err(p, h->pubsub_line, "pubsub-name: "
+				    "\"%s\" is a host (line %d); the service "
+				    "needs a domain of its own",
+				    h->pubsub_name, o->line);
+			else if (k < i && o->pubsub && o->pubsub_name !=
+			    NULL && strcmp(o->pubsub_name,
+			    h->pubsub_name) == 0)
+				conf_err(p, h->pubsub_line, "pubsub-name: "
+				    "\"%s\" is host %s's service already "
+				    "(line %d)", h->pubsub_name, o->name,
+				    o->pubsub_line);
+		}
+		if (conf_route_find(c, h->pubsub_name) != NULL)
+			conf_err(p, h->pubsub_line, "pubsub-name: \"%s\" has "
+			    "an s2s-route; a service of ours is not remote",
+			    h->pubsub_name);
+	}
+}
+
 static void
 host_close(struct parser *p, int n)
 {
@@ -1096,6 +1186,8 @@ host_close(struct parser *p, int n)
 			    "\"%s PATH\" to the block)",
 			    log_escs(p->host->name), opts[i].name,
 			    opts[i].name);
+	if (p->host != &p->scratch)
+		host_pubsub_defaults(p, p->host);
 	if (p->host == &p->scratch)
 		host_free(&p->scratch);
 	p->host = NULL;
@@ -1346,6 +1438,7 @@ conf_load(struct conf *c, const char *path)
 		conf_err(&p, 0, "no host configured (add a block: host "
 		    "example.org { certificate PATH, key PATH on their own "
 		    "lines })");
+	conf_check_pubsub(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
 	if (p.nerr > 0) {
@@ -1401,6 +1494,25 @@ conf_host_find(const struct conf *c, const char *domain)
 		if (strcmp(c->hosts[i].name, domain) == 0)
 			return &c->hosts[i];
 	return NULL;
+}
+
+const struct conf_host *
+conf_pubsub_find(const struct conf *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (c->hosts[i].pubsub && c->hosts[i].pubsub_name != NULL &&
+		    strcmp(c->hosts[i].pubsub_name, domain) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
+
+bool
+conf_domain_ours(const struct conf *c, const char *domain)
+{
+	return conf_host_find(c, domain) != NULL ||
+	    conf_pubsub_find(c, domain) != NULL;
 }
 
 void

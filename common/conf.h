@@ -43,7 +43,11 @@ struct conf_host {
 	char	*cert;		/* PEM certificate chain */
 	char	*key;		/* PEM private key */
 	bool	 allow_register;	/* XEP-0077 in-band registration */
+	bool	 pubsub;	/* a pubsub service (XEP-0060) */
+	char	*pubsub_name;	/* its domain; pubsub.NAME by default */
+	char	*pubsub_create;	/* who creates nodes: local|anyone|nobody */
 	int	 line;
+	int	 pubsub_line;	/* where the service's domain was set */
 };
 
 struct conf {
@@ -143,6 +147,12 @@ const struct conf_route	*conf_route_find(const struct conf *c,
 			    const char *domain);
 /* host by (nameprepped) domain, or NULL */
 const struct conf_host	*conf_host_find(const struct conf *c,
+			    const char *domain);
+/* the host whose pubsub service is at (nameprepped) domain, or NULL */
+const struct conf_host	*conf_pubsub_find(const struct conf *c,
+			    const char *domain);
+/* a domain of ours: a host or a host's pubsub service */
+bool			 conf_domain_ours(const struct conf *c,
 			    const char *domain);
 /* prints every option with its default and help (parleyd -h config) */
 void			 conf_usage(FILE *);

@@ -257,7 +257,8 @@ domain_is_local_jid(const char *s)
 
 	if (jid_parse(&j, s) == -1)
 		return false;
-	local = domain_is_local(j.domain);
+	/* a host's pubsub service is ours too: its notifications go out */
+	local = conf_domain_ours(&router.conf, j.domain);
 	jid_clear(&j);
 	return local;
 }
@@ -399,7 +400,7 @@ deliver_stanza(struct rstanza *rs)
 		deliver_error(rs, XERR_JID_MALFORMED);
 		return;
 	}
-	if (deliver_blocked(rs, &to))
+	if (deliver_blocked(rs, &to) || pubsub_svc_route(rs, &to))
 		goto done;
 	if (s != NULL) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,

@@ -71,16 +71,25 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	deliver_tree(rs->sender, iq);
 }
 
-/* an account lists its PEP nodes; the server no items yet */
+/* an account lists its PEP nodes; the server its pubsub service */
 static void
 disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
+	const struct conf_host	*h;
+	struct xnode		*q, *it;
+
 	if (rs->tnode != NULL) {
 		pep_disco_items(rs, iq, a);
 		return;
 	}
+	h = conf_host_find(&router.conf, rs->tdomain);
 	iq_make_result(iq, a);
-	xnode_add(a, iq, NS_DISCO_ITEMS, "query");
+	q = xnode_add(a, iq, NS_DISCO_ITEMS, "query");
+	if (h != NULL && h->pubsub && h->pubsub_name != NULL) {
+		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
+		xnode_set_attr(a, it, "jid", h->pubsub_name);
+		xnode_set_attr(a, it, "name", "Publish-Subscribe");
+	}
 	deliver_tree(rs->sender, iq);
 }
 

@@ -82,6 +82,19 @@ iq_features(struct xnode *query, struct arena *a, bool account)
 	}
 }
 
+bool
+iq_run(const struct iq_handler *h, struct rstanza *rs, struct xnode *iq,
+    struct arena *a)
+{
+	if (rs->type == IQ_GET && h->get != NULL)
+		h->get(rs, iq, a);
+	else if (rs->type == IQ_SET && h->set != NULL)
+		h->set(rs, iq, a);
+	else
+		return false;
+	return true;
+}
+
 static void
 iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
 {
@@ -98,16 +111,9 @@ iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
 		if (strcmp(h->ns, q->ns) != 0 || (h->name != NULL &&
 		    strcmp(h->name, q->name) != 0))
 			continue;
-		if (job->account ? !h->account : !h->server)
-			break;
-		if (rs->type == IQ_GET && h->get != NULL) {
-			h->get(rs, iq, a);
+		if ((job->account ? h->account : h->server) &&
+		    iq_run(h, rs, iq, a))
 			return;
-		}
-		if (rs->type == IQ_SET && h->set != NULL) {
-			h->set(rs, iq, a);
-			return;
-		}
 		break;
 	}
 	/* RFC 6120 8.4: a payload we do not serve */

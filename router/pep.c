@@ -447,7 +447,7 @@ struct last_walk {
 	const char		*to;		/* full JID */
 	const char		*to_bare;
 	struct arena		*a;
-	bool			 blocked;	/* either side blocks the other */
+	bool			 blocked;	/* one blocks the other */
 };
 
 static int

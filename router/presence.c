@@ -112,7 +112,9 @@ pres_route(const char *from, const char *to, int type, const char *xml,
 	rs.from = from;
 	rs.xml = xml;
 	rs.xlen = len;
-	if (conf_host_find(&router.conf, j.domain) == NULL) {
+	if (conf_pubsub_find(&router.conf, j.domain) != NULL)
+		;	/* a pubsub service of ours takes no presence */
+	else if (conf_host_find(&router.conf, j.domain) == NULL) {
 		/* RFC 6121: remote contacts take the same path, via s2s */
 		if (s2s_forward(KIND_PRESENCE, type, to, from, xml,
 		    len) == -1)
@@ -452,10 +454,18 @@ presence_inbound(struct rstanza *rs, const char *node, const char *domain,
 
 /* ---- the user's own presence ------------------------------------------ */
 
+/* reading the session's own available presence */
+struct pres_job {
+	struct sess	*s;
+	struct buf	*out;		/* the presence rewritten */
+	bool		 rewritten;
+};
+
 static void
 presence_read(struct xnode *el, struct arena *a, void *arg)
 {
-	struct sess	*s = arg;
+	struct pres_job	*job = arg;
+	struct sess	*s = job->s;
 	struct xnode	*p;
 	long		 v;
 
@@ -467,6 +477,8 @@ presence_read(struct xnode *el, struct arena *a, void *arg)
 	}
 	/* XEP-0115: the tree is at hand, so caps are read here */
 	caps_seen(s->full, s->user->domain, el);
+	/* XEP-0398 4: the avatar hash, put in by the server */
+	job->rewritten = pep_compat_presence(s->user, el, a, job->out) == 1;
 }
 
 /* broadcast of xml from s to its contacts with a subscription 'from' */
@@ -704,6 +716,10 @@ pres_own(struct rstanza *rs)
 {
 	struct sess		*s = rs->sender;
 	struct status_job	 job = { NULL };
+	struct pres_job		 pj;
+	struct buf		 b;
+	const char		*xml;
+	size_t			 len;
 	bool			 first, was_negative;
 
 	if (rs->type == PRES_UNAVAILABLE) {
@@ -718,19 +734,43 @@ pres_own(struct rstanza *rs)
 		return;
 	first = !s->available;
 	was_negative = s->priority < 0;
-	if (deliver_parse(rs->xml, rs->xlen, presence_read, s) == -1)
+	buf_init(&b, LINK_STANZA_MAX);
+	pj.s = s;
+	pj.out = &b;
+	pj.rewritten = false;
+	if (deliver_parse(rs->xml, rs->xlen, presence_read, &pj) == -1) {
+		buf_clear(&b);
 		return;
+	}
+	xml = pj.rewritten ? buf_rptr(&b) : rs->xml;
+	len = pj.rewritten ? buf_avail(&b) : rs->xlen;
 	s->available = true;
 	free(s->presence);
-	s->presence = xstrndup(rs->xml, rs->xlen);
-	pres_broadcast(s, PRES_AVAILABLE, rs->xml, rs->xlen);
+	s->presence = xstrndup(xml, len);
+	pres_broadcast(s, PRES_AVAILABLE, xml, len);
 	/* RFC 6121 4.2.2: to all the user's resources, the sender too */
-	pres_to_resources(s->user, NULL, PRES_AVAILABLE, s->full, rs->xml,
-	    rs->xlen);
+	pres_to_resources(s->user, NULL, PRES_AVAILABLE, s->full, xml, len);
+	buf_clear(&b);
 	if (first)
 		s->initial = true;
 	/* XEP-0160 2: the first presence that can take messages */
 	sess_burst(s, first, s->priority >= 0 && (first || was_negative));
+}
+
+/* XEP-0398 4: directed available presence (a MUC join) has the hash */
+static void
+pres_directed(struct sess *s, struct rstanza *rs)
+{
+	struct buf	b;
+
+	buf_init(&b, LINK_STANZA_MAX);
+	if (rs->type == PRES_AVAILABLE &&
+	    pep_compat_presence_xml(s->user, rs->xml, rs->xlen, &b) == 1)
+		pres_route(s->full, rs->to, rs->type, buf_rptr(&b),
+		    buf_avail(&b));
+	else
+		pres_route(s->full, rs->to, rs->type, rs->xml, rs->xlen);
+	buf_clear(&b);
 }
 
 void
@@ -780,7 +820,7 @@ presence_outbound(struct rstanza *rs)
 			map_put(s->directed, rs->to, (void *)1);
 		} else if (s->directed != NULL)
 			map_del(s->directed, rs->to);
-		pres_route(s->full, rs->to, rs->type, rs->xml, rs->xlen);
+		pres_directed(s, rs);
 		break;
 	default:
 		pres_route(s->full, rs->to, rs->type, rs->xml, rs->xlen);

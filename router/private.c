@@ -102,16 +102,16 @@ private_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 /*
  * Adds one element to the batch, keeping u (the account's documents and
  * bytes) up to date: a replaced document gives back what it held. 0, -1
- * with errno (EDQUOT past a quota).
+ * with errno (EDQUOT past a quota). pep_compat.c writes bookmarks here.
  */
-static int
-private_put(struct rstanza *rs, const char *key, const struct buf *b,
-    struct store_usage *u)
+int
+private_put(const char *node, const char *domain, const char *key,
+    const struct buf *b, struct store_usage *u)
 {
 	char	*old;
 	size_t	 oldlen;
 
-	if (store_doc_get(router.store, DOC_PRIVATE, rs->tnode, rs->tdomain,
+	if (store_doc_get(router.store, DOC_PRIVATE, node, domain,
 	    key, &old, &oldlen) == 0) {
 		free(old);
 		u->count--;
@@ -125,8 +125,8 @@ private_put(struct rstanza *rs, const char *key, const struct buf *b,
 		errno = EDQUOT;
 		return -1;
 	}
-	return store_doc_put(router.store, DOC_PRIVATE, rs->tnode,
-	    rs->tdomain, key, buf_rptr(b), buf_avail(b));
+	return store_doc_put(router.store, DOC_PRIVATE, node, domain, key,
+	    buf_rptr(b), buf_avail(b));
 }
 
 /*
@@ -155,7 +155,8 @@ private_store(struct rstanza *rs, struct xnode *q, struct arena *a,
 			errno = EMSGSIZE;
 			goto fail;
 		}
-		if (private_put(rs, private_key(a, el), b, &u) == -1)
+		if (private_put(rs->tnode, rs->tdomain, private_key(a, el), b,
+		    &u) == -1)
 			goto fail;
 	}
 	return store_commit(router.store);
@@ -170,7 +171,7 @@ fail:
 static void
 private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct xnode	*q = xnode_child(iq, NS_PRIVATE, "query");
+	struct xnode	*q = xnode_child(iq, NS_PRIVATE, "query"), *el;
 	enum stanza_err	 err;
 	struct buf	 b;
 	int		 rc, serr;
@@ -190,6 +191,10 @@ private_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		/* committed before the result */
 		iq_make_result(iq, a);
 		deliver_tree(rs->sender, iq);
+		/* XEP-0411: bookmarks written here reach PEP too */
+		for (el = xnode_child(q, NULL, NULL); el != NULL;
+		    el = xnode_next(el, NULL, NULL))
+			pep_compat_private(rs->tnode, rs->tdomain, el, a);
 		return;
 	}
 	switch (serr) {

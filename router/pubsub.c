@@ -110,6 +110,29 @@ ps_conf_default(struct ps_conf *c)
 	c->notif_type = PS_NOTIF_HEADLINE;
 }
 
+/*
+ * A pubsub service has no owning account, hence no presence or roster
+ * to grant access by: its nodes start open and send the last item on
+ * subscription (XEP-0060 12.8), never on presence.
+ */
+void
+ps_conf_new(const struct ps_service *svc, struct ps_conf *c)
+{
+	ps_conf_default(c);
+	if (svc->pep)
+		return;
+	c->access = PS_ACCESS_OPEN;
+	c->send_last = PS_SENDLAST_ON_SUB;
+}
+
+bool
+ps_conf_fits(const struct ps_service *svc, const struct ps_conf *c)
+{
+	return svc->pep || (c->access != PS_ACCESS_PRESENCE &&
+	    c->access != PS_ACCESS_ROSTER &&
+	    c->send_last != PS_SENDLAST_ON_SUB_AND_PRESENCE);
+}
+
 size_t
 ps_conf_max_items(const struct ps_conf *c)
 {
@@ -615,12 +638,15 @@ ps_node_load(struct arena *a, const struct ps_service *svc, const char *name,
 	return 0;
 }
 
-/* writes the node (n->nid 0: creates it and sets n->nid); -1 errno */
+/*
+ * Writes the node once (n->nid 0: creates it and sets n->nid); -1 errno,
+ * EAGAIN included: inside a batch the caller runs the batch again.
+ */
 int
-ps_node_save(const struct ps_service *svc, struct ps_node *n)
+ps_node_put(const struct ps_service *svc, struct ps_node *n)
 {
 	struct buf	b;
-	int		rc;
+	int		rc, err;
 
 	buf_init(&b, 0);
 	if (ps_conf_encode(&b, &n->conf) == -1) {
@@ -628,13 +654,56 @@ ps_node_save(const struct ps_service *svc, struct ps_node *n)
 		errno = ENOMEM;
 		return -1;
 	}
-	do
-		rc = store_pubsub_node_put(router.store, svc->owner,
-		    svc->domain, n->name, &n->nid, buf_rptr(&b),
-		    buf_avail(&b), (size_t)router.conf.pubsub_max_nodes);
-	while (rc == -1 && errno == EAGAIN);
+	rc = store_pubsub_node_put(router.store, svc->owner, svc->domain,
+	    n->name, &n->nid, buf_rptr(&b), buf_avail(&b),
+	    (size_t)router.conf.pubsub_max_nodes);
+	err = errno;
 	buf_clear(&b);
+	errno = err;
 	return rc;
+}
+
+/* the same outside a batch, run again while the map grows (store.h) */
+int
+ps_node_save(const struct ps_service *svc, struct ps_node *n)
+{
+	int	rc;
+
+	do
+		rc = ps_node_put(svc, n);
+	while (rc == -1 && errno == EAGAIN);
+	return rc;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+int
+ps_req_init(struct ps_req *r, struct ps_service *svc, struct rstanza *rs,
+    struct xnode *iq, struct arena *a)
+{
+	struct jid	j;
+	char		bare[JID_STR_MAX + 1];
+
+	memset(r, 0, sizeof(*r));
+	r->rs = rs;
+	r->iq = iq;
+	r->a = a;
+	r->svc = svc;
+	svc->owner = rs->tnode;
+	svc->domain = rs->tdomain;
+	svc->pep = rs->tnode != NULL;
+	jid_format(bare, rs->tnode, rs->tdomain, NULL);
+	svc->jid = arena_strdup(a, bare);
+	r->from_full = rs->from;
+	r->from_bare = "";
+	if (rs->from == NULL || jid_parse(&j, rs->from) == -1)
+		return -1;
+	jid_format(bare, j.node, j.domain, NULL);
+	jid_clear(&j);
+	r->from_bare = arena_strdup(a, bare);
+	/* a service's nodes have owners; the service itself has none */
+	r->owner = svc->pep && strcmp(r->from_bare, svc->jid) == 0;
+	return 0;
 }
 
 /* ---- errors ------------------------------------------------------------- */

@@ -98,7 +98,18 @@ struct ps_req {
 };
 
 /* pubsub.c */
+/*
+ * The service rs addresses (an account's PEP service when rs->tnode is
+ * set, else the pubsub service at rs->tdomain) and its requester. -1
+ * when the sender's JID is unusable (from_bare is "" then).
+ */
+int	 ps_req_init(struct ps_req *, struct ps_service *, struct rstanza *,
+	    struct xnode *iq, struct arena *);
 void	 ps_conf_default(struct ps_conf *);
+/* a new node's configuration on svc: a service has no presence access */
+void	 ps_conf_new(const struct ps_service *, struct ps_conf *);
+/* whether c suits svc; else not-acceptable is for the caller to send */
+bool	 ps_conf_fits(const struct ps_service *, const struct ps_conf *);
 size_t	 ps_conf_max_items(const struct ps_conf *);
 int	 ps_conf_encode(struct buf *, const struct ps_conf *);
 int	 ps_conf_decode(struct arena *, const char *rec, size_t len,
@@ -125,6 +136,7 @@ const char *ps_sub_add(struct arena *, struct ps_conf *, const char *jid);
 void	 ps_sub_del(struct ps_conf *, size_t);
 int	 ps_node_load(struct arena *, const struct ps_service *,
 	    const char *name, struct ps_node *);
+int	 ps_node_put(const struct ps_service *, struct ps_node *);
 int	 ps_node_save(const struct ps_service *, struct ps_node *);
 void	 ps_error(struct ps_req *, enum stanza_err, const char *app,
 	    const char *feature);
@@ -141,6 +153,10 @@ const char *ps_item_id_new(struct arena *);
 bool	 ps_item_id_ok(const char *);
 bool	 ps_node_name_ok(const char *);
 
+/* pep_disco.c: the identity and features of a PEP or a pubsub service */
+void	 ps_disco_features(struct xnode *q, struct arena *, bool pep,
+	    bool create);
+
 /* pep.c: who hears of a node's events, and the events themselves */
 enum ps_event { PS_EV_ITEMS, PS_EV_RETRACT, PS_EV_DELETE, PS_EV_PURGE,
 	PS_EV_CONFIG };
@@ -155,5 +171,16 @@ void	 pep_notify(const struct ps_service *, const struct ps_node *,
 /* the node's last item to one JID (a new subscription) */
 void	 pep_send_last(const struct ps_service *, const struct ps_node *,
 	    const char *to, struct arena *);
+
+/*
+ * pep_compat.c: the conversions between PEP and the older stores
+ * (XEP-0398 avatars, XEP-0402/0411 bookmarks), run after the owner's
+ * request is answered: a publish (item with its payload), a retraction,
+ * purge or deletion of node name.
+ */
+void	 pep_compat_published(const struct ps_service *, const char *name,
+	    const struct xnode *item, struct arena *);
+void	 pep_compat_removed(const struct ps_service *, const char *name,
+	    struct arena *);
 
 #endif

@@ -168,7 +168,7 @@ publish_item(struct ps_req *r, const struct xnode *pub,
 }
 
 static void
-ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub)
+ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub, bool flag)
 {
 	struct xnode		*opts, *item, *res, *el;
 	struct ps_node		 n;
@@ -176,6 +176,8 @@ ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub)
 	const char		*name, *id, *why;
 	struct buf		 b;
 	int			 rc;
+
+	(void)flag;
 
 	if ((name = req_node_name(r, pub)) == NULL)
 		return;
@@ -250,6 +252,7 @@ ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub)
 		item = xnode_new(r->a, NS_PUBSUB, "item");
 	xnode_set_attr(r->a, item, "id", id);
 	pep_notify(r->svc, &n, PS_EV_ITEMS, item, id, r->a);
+	pep_compat_published(r->svc, name, item, r->a);
 done:
 	buf_clear(&b);
 }
@@ -257,12 +260,15 @@ done:
 /* ---- retract (XEP-0060 7.2) --------------------------------------------- */
 
 static void
-ps_retract(struct ps_req *r, struct xnode *verb)
+ps_retract(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct xnode	*item;
 	struct ps_node	 n;
 	const char	*name, *id, *notify;
 	int		 b;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1)
@@ -296,6 +302,7 @@ ps_retract(struct ps_req *r, struct xnode *verb)
 	b = notify != NULL ? xdata_bool(notify) : -1;
 	if (b == 1 || (b == -1 && n.conf.notify_retract))
 		pep_notify(r->svc, &n, PS_EV_RETRACT, NULL, id, r->a);
+	pep_compat_removed(r->svc, name, r->a);
 }
 
 /* ---- items (XEP-0060 6.5) ----------------------------------------------- */
@@ -317,7 +324,7 @@ items_one(const struct pubsub_item *it, void *arg)
 }
 
 static void
-ps_items(struct ps_req *r, struct xnode *verb)
+ps_items(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct xnode		*res, *want;
 	struct ps_node		 n;
@@ -327,6 +334,9 @@ ps_items(struct ps_req *r, struct xnode *verb)
 	enum stanza_err		 err;
 	char			*end;
 	unsigned long		 max = 0;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1)
@@ -380,18 +390,73 @@ fail:
 
 /* ---- create and configure (XEP-0060 8.1, 8.2) --------------------------- */
 
+/*
+ * Who may create nodes: on a PEP service its account; on a pubsub
+ * service, the host's pubsub-create policy (XEP-0060 8.1.3.1: nobody is
+ * feature-not-implemented, a requester outside the policy forbidden).
+ */
+static bool
+create_allowed(struct ps_req *r)
+{
+	const struct conf_host	*h;
+	struct jid		 j;
+	bool			 ok;
+
+	if (r->svc->pep) {
+		if (!r->owner)
+			ps_error(r, XERR_FORBIDDEN, NULL, NULL);
+		return r->owner;
+	}
+	h = conf_pubsub_find(&router.conf, r->svc->domain);
+	if (h == NULL || strcmp(h->pubsub_create, "nobody") == 0) {
+		ps_error(r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
+		    "create-nodes");
+		return false;
+	}
+	if (strcmp(h->pubsub_create, "anyone") == 0)
+		return true;
+	/* local: the host's own accounts */
+	if ((ok = jid_parse(&j, r->from_bare) == 0)) {
+		ok = j.node != NULL && strcmp(j.domain, h->name) == 0;
+		jid_clear(&j);
+	}
+	if (!ok)
+		ps_error(r, XERR_FORBIDDEN, NULL, NULL);
+	return ok;
+}
+
+/*
+ * A submitted configuration form (x, NULL for none) applied to c; -1
+ * with not-acceptable sent for a bad form and, on a pubsub service, for
+ * an access model that needs an owning account (presence, roster).
+ */
+static int
+conf_take(struct ps_req *r, const struct xnode *x, struct ps_conf *c,
+    const char *verb, const char *name)
+{
+	const char	*why = "an account's access model on a service";
+
+	if ((x == NULL || ps_conf_apply(r->a, x, c, true, FORM_NODE_CONFIG,
+	    &why) == 0) && ps_conf_fits(r->svc, c))
+		return 0;
+	log_debug("pubsub %s: %s %s: %s", r->svc->jid, verb, log_escs(name),
+	    why);
+	ps_error(r, XERR_NOT_ACCEPTABLE, NULL, NULL);
+	return -1;
+}
+
 static void
-ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb)
+ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct xnode	*conf, *res;
 	struct ps_node	 n;
-	const char	*name, *why;
+	const char	*name;
 	bool		 instant;
 
-	if (!r->owner) {
-		ps_error(r, XERR_FORBIDDEN, NULL, NULL);
+	(void)flag;
+
+	if (!create_allowed(r))
 		return;
-	}
 	name = xnode_attr(verb, "node");
 	instant = name == NULL || *name == '\0';
 	if (instant && r->svc->pep) {
@@ -407,16 +472,11 @@ ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb)
 	}
 	memset(&n, 0, sizeof(n));
 	n.name = name;
-	ps_conf_default(&n.conf);
+	ps_conf_new(r->svc, &n.conf);
 	conf = xnode_child(xnode_child(ps, NS_PUBSUB, "configure"), NS_XDATA,
 	    "x");
-	if (conf != NULL && ps_conf_apply(r->a, conf, &n.conf, true,
-	    FORM_NODE_CONFIG, &why) == -1) {
-		log_debug("pubsub %s: create %s: %s", r->svc->jid,
-		    log_escs(name), why);
-		ps_error(r, XERR_NOT_ACCEPTABLE, NULL, NULL);
+	if (conf_take(r, conf, &n.conf, "create", name) == -1)
 		return;
-	}
 	if (!r->svc->pep)
 		(void)ps_affil_set(r->a, &n.conf, r->from_bare,
 		    PS_AFFIL_OWNER);
@@ -432,11 +492,15 @@ ps_create(struct ps_req *r, struct xnode *ps, struct xnode *verb)
 }
 
 static void
-ps_configure_get(struct ps_req *r, struct xnode *verb)
+ps_configure_get(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool flag)
 {
 	struct xnode	*res, *el;
 	struct ps_node	 n;
 	const char	*name;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -449,11 +513,15 @@ ps_configure_get(struct ps_req *r, struct xnode *verb)
 }
 
 static void
-ps_configure_set(struct ps_req *r, struct xnode *verb)
+ps_configure_set(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool flag)
 {
 	struct xnode	*x;
 	struct ps_node	 n;
-	const char	*name, *why, *type;
+	const char	*name, *type;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -469,13 +537,8 @@ ps_configure_set(struct ps_req *r, struct xnode *verb)
 		ps_send(r);
 		return;
 	}
-	if (ps_conf_apply(r->a, x, &n.conf, true, FORM_NODE_CONFIG,
-	    &why) == -1) {
-		log_debug("pubsub %s: configure %s: %s", r->svc->jid,
-		    log_escs(name), why);
-		ps_error(r, XERR_NOT_ACCEPTABLE, NULL, NULL);
+	if (conf_take(r, x, &n.conf, "configure", name) == -1)
 		return;
-	}
 	if (ps_node_save(r->svc, &n) == -1) {
 		ps_store_error(r, errno);
 		return;
@@ -491,12 +554,17 @@ ps_configure_set(struct ps_req *r, struct xnode *verb)
 }
 
 static void
-ps_default_get(struct ps_req *r)
+ps_default_get(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool flag)
 {
 	struct xnode	*res, *el;
 	struct ps_conf	 c;
 
-	ps_conf_default(&c);
+	(void)ps;
+	(void)verb;
+	(void)flag;
+
+	ps_conf_new(r->svc, &c);
 	res = ps_result(r, NS_PUBSUB_OWNER);
 	el = xnode_add(r->a, res, NULL, "default");
 	ps_conf_form(r->a, el, &c);
@@ -506,10 +574,13 @@ ps_default_get(struct ps_req *r)
 /* ---- delete and purge (XEP-0060 8.4, 8.5) ------------------------------- */
 
 static void
-ps_delete(struct ps_req *r, struct xnode *verb)
+ps_delete(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct ps_node	n;
 	const char	*name;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -523,13 +594,17 @@ ps_delete(struct ps_req *r, struct xnode *verb)
 	ps_send(r);
 	if (n.conf.notify_delete)
 		pep_notify(r->svc, &n, PS_EV_DELETE, NULL, NULL, r->a);
+	pep_compat_removed(r->svc, name, r->a);
 }
 
 static void
-ps_purge(struct ps_req *r, struct xnode *verb)
+ps_purge(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct ps_node	n;
 	const char	*name;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -548,6 +623,7 @@ ps_purge(struct ps_req *r, struct xnode *verb)
 	ps_send(r);
 	if (n.conf.notify_retract)
 		pep_notify(r->svc, &n, PS_EV_PURGE, NULL, NULL, r->a);
+	pep_compat_removed(r->svc, name, r->a);
 }
 
 /* ---- subscriptions (XEP-0060 6.1, 6.2) ---------------------------------- */
@@ -593,12 +669,14 @@ sub_jid(struct ps_req *r, const struct xnode *verb)
 }
 
 static void
-ps_subscribe(struct ps_req *r, struct xnode *ps, struct xnode *verb)
+ps_subscribe(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
 {
 	struct xnode	*res;
 	struct ps_node	 n;
 	const char	*name, *jid, *app, *subid;
 	enum stanza_err	 err;
+
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    (jid = sub_jid(r, verb)) == NULL || req_node(r, name, &n) == -1)
@@ -629,11 +707,15 @@ ps_subscribe(struct ps_req *r, struct xnode *ps, struct xnode *verb)
 }
 
 static void
-ps_unsubscribe(struct ps_req *r, struct xnode *verb)
+ps_unsubscribe(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool flag)
 {
 	struct ps_node	n;
 	const char	*name, *jid, *subid;
 	ssize_t		 i;
+
+	(void)ps;
+	(void)flag;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    (jid = sub_jid(r, verb)) == NULL || req_node(r, name, &n) == -1)
@@ -708,10 +790,12 @@ mine_one(const char *name, uint64_t nid, const char *rec, size_t len,
 }
 
 static void
-ps_mine(struct ps_req *r, struct xnode *verb, bool affs)
+ps_mine(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool affs)
 {
 	struct xnode	*res;
 	struct mine	 m;
+
+	(void)ps;
 
 	res = xnode_new(r->a, NS_PUBSUB, "pubsub");
 	m.r = r;
@@ -732,12 +816,14 @@ ps_mine(struct ps_req *r, struct xnode *verb, bool affs)
 /* ---- the owner's view: affiliations and subscriptions (8.8, 8.9) -------- */
 
 static void
-ps_owner_list(struct ps_req *r, struct xnode *verb, bool affs)
+ps_owner_list(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool affs)
 {
 	struct xnode	*res, *list, *el;
 	struct ps_node	 n;
 	const char	*name;
 	size_t		 i;
+
+	(void)ps;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -779,14 +865,49 @@ aff_jid(struct arena *a, const char *s)
 	return arena_strdup(a, bare);
 }
 
+/* removes the subscriptions of bare and of its full JIDs */
 static void
-ps_owner_set(struct ps_req *r, struct xnode *verb, bool affs)
+sub_drop_bare(struct ps_conf *c, const char *bare)
+{
+	struct jid	j;
+	char		b[JID_STR_MAX + 1];
+	size_t		i = 0;
+
+	while (i < c->nsubs) {
+		if (jid_parse(&j, c->subs[i].jid) == -1) {
+			i++;
+			continue;
+		}
+		jid_format(b, j.node, j.domain, NULL);
+		jid_clear(&j);
+		if (strcmp(b, bare) == 0)
+			ps_sub_del(c, i);
+		else
+			i++;
+	}
+}
+
+static bool
+has_owner(const struct ps_conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->naffs; i++)
+		if (c->affs[i].aff == PS_AFFIL_OWNER)
+			return true;
+	return false;
+}
+
+static void
+ps_owner_set(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool affs)
 {
 	struct xnode	*el;
 	struct ps_node	 n;
 	const char	*name, *jid, *val;
 	int		 aff;
 	ssize_t		 i;
+
+	(void)ps;
 
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
@@ -805,6 +926,9 @@ ps_owner_set(struct ps_req *r, struct xnode *verb, bool affs)
 			if (ps_affil_set(r->a, &n.conf, jid,
 			    (enum ps_affil)aff) == -1)
 				goto full;
+			/* XEP-0060 4.1: an outcast has no subscription */
+			if (aff == PS_AFFIL_OUTCAST)
+				sub_drop_bare(&n.conf, jid);
 			continue;
 		}
 		if ((jid = xnode_attr(el, "jid")) == NULL || val == NULL)
@@ -818,6 +942,9 @@ ps_owner_set(struct ps_req *r, struct xnode *verb, bool affs)
 		} else
 			goto bad;
 	}
+	/* a service's node keeps an owner (8.9.2.4) */
+	if (affs && !r->svc->pep && !has_owner(&n.conf))
+		goto bad;
 	if (ps_node_save(r->svc, &n) == -1) {
 		ps_store_error(r, errno);
 		return;
@@ -832,144 +959,117 @@ full:
 	ps_error(r, XERR_NOT_ALLOWED, NULL, NULL);
 }
 
-/* ---- dispatch ----------------------------------------------------------- */
+/* ---- dispatch: one table of verbs --------------------------------------- */
 
-static int
-req_init(struct ps_req *r, struct ps_service *svc, struct rstanza *rs,
-    struct xnode *iq, struct arena *a)
+typedef void	ps_verb_fn(struct ps_req *, struct xnode *ps,
+		    struct xnode *verb, bool flag);
+
+struct ps_verb {
+	const char	*ns;		/* of the <pubsub> element */
+	bool		 set;		/* iq type set, else get */
+	const char	*name;		/* the verb element */
+	ps_verb_fn	*fn;		/* NULL: refused with the error below */
+	bool		 flag;		/* affiliations, not subscriptions */
+	enum stanza_err	 err;
+	const char	*feature;	/* of an <unsupported/> */
+};
+
+static const struct ps_verb ps_verbs[] = {
+	{ NS_PUBSUB, false, "items", ps_items, false, 0, NULL },
+	{ NS_PUBSUB, false, "subscriptions", ps_mine, false, 0, NULL },
+	{ NS_PUBSUB, false, "affiliations", ps_mine, true, 0, NULL },
+	{ NS_PUBSUB, false, "options", NULL, false,
+	  XERR_FEATURE_NOT_IMPLEMENTED, "subscription-options" },
+	{ NS_PUBSUB, false, "default", NULL, false,
+	  XERR_FEATURE_NOT_IMPLEMENTED, "subscription-options" },
+	{ NS_PUBSUB, true, "publish", ps_publish, false, 0, NULL },
+	{ NS_PUBSUB, true, "retract", ps_retract, false, 0, NULL },
+	{ NS_PUBSUB, true, "create", ps_create, false, 0, NULL },
+	{ NS_PUBSUB, true, "subscribe", ps_subscribe, false, 0, NULL },
+	{ NS_PUBSUB, true, "unsubscribe", ps_unsubscribe, false, 0, NULL },
+	/* 8.1.3: configure goes with create only */
+	{ NS_PUBSUB, true, "configure", NULL, false, XERR_BAD_REQUEST, NULL },
+	{ NS_PUBSUB_OWNER, false, "configure", ps_configure_get, false, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, false, "default", ps_default_get, false, 0, NULL },
+	{ NS_PUBSUB_OWNER, false, "affiliations", ps_owner_list, true, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, false, "subscriptions", ps_owner_list, false, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, true, "configure", ps_configure_set, false, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, true, "delete", ps_delete, false, 0, NULL },
+	{ NS_PUBSUB_OWNER, true, "purge", ps_purge, false, 0, NULL },
+	{ NS_PUBSUB_OWNER, true, "affiliations", ps_owner_set, true, 0,
+	  NULL },
+	{ NS_PUBSUB_OWNER, true, "subscriptions", ps_owner_set, false, 0,
+	  NULL },
+};
+
+/*
+ * A verb we do not know: a get is malformed (bad-request), a set asks
+ * for a feature we lack (feature-not-implemented, XEP-0060 7.1.3.x).
+ */
+static void
+ps_dispatch(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *ns, bool set)
 {
-	struct jid	j;
-	char		bare[JID_STR_MAX + 1];
+	const struct ps_verb	*v;
+	struct ps_service	 svc;
+	struct ps_req		 r;
+	struct xnode		*ps = xnode_child(iq, ns, "pubsub");
+	struct xnode		*verb;
+	size_t			 i;
 
-	memset(r, 0, sizeof(*r));
-	r->rs = rs;
-	r->iq = iq;
-	r->a = a;
-	r->svc = svc;
-	svc->owner = rs->tnode;
-	svc->domain = rs->tdomain;
-	svc->pep = true;
-	jid_format(bare, rs->tnode, rs->tdomain, NULL);
-	svc->jid = arena_strdup(a, bare);
-	if (rs->from == NULL || jid_parse(&j, rs->from) == -1)
-		return -1;
-	jid_format(bare, j.node, j.domain, NULL);
-	jid_clear(&j);
-	r->from_bare = arena_strdup(a, bare);
-	r->from_full = rs->from;
-	r->owner = strcmp(r->from_bare, svc->jid) == 0;
-	return 0;
+	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
+		return;
+	verb = strcmp(ns, NS_PUBSUB) == 0 ? req_verb(ps, ns) :
+	    xnode_child(ps, ns, NULL);
+	if (verb == NULL) {
+		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
+		return;
+	}
+	for (i = 0; i < sizeof(ps_verbs) / sizeof(*ps_verbs); i++) {
+		v = &ps_verbs[i];
+		if (v->set != set || strcmp(v->ns, ns) != 0 ||
+		    strcmp(v->name, verb->name) != 0)
+			continue;
+		if (v->fn != NULL)
+			v->fn(&r, ps, verb, v->flag);
+		else
+			ps_error(&r, v->err, v->feature != NULL ?
+			    "unsupported" : NULL, v->feature);
+		return;
+	}
+	if (set)
+		ps_error(&r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
+		    verb->name);
+	else
+		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
 }
 
 static void
 pubsub_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct ps_service	 svc;
-	struct ps_req		 r;
-	struct xnode		*ps = xnode_child(iq, NS_PUBSUB, "pubsub");
-	struct xnode		*verb = req_verb(ps, NS_PUBSUB);
-
-	if (req_init(&r, &svc, rs, iq, a) == -1)
-		return;
-	if (verb == NULL) {
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	} else if (strcmp(verb->name, "items") == 0)
-		ps_items(&r, verb);
-	else if (strcmp(verb->name, "subscriptions") == 0)
-		ps_mine(&r, verb, false);
-	else if (strcmp(verb->name, "affiliations") == 0)
-		ps_mine(&r, verb, true);
-	else if (strcmp(verb->name, "options") == 0 ||
-	    strcmp(verb->name, "default") == 0)
-		ps_error(&r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
-		    "subscription-options");
-	else
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
+	ps_dispatch(rs, iq, a, NS_PUBSUB, false);
 }
 
 static void
 pubsub_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct ps_service	 svc;
-	struct ps_req		 r;
-	struct xnode		*ps = xnode_child(iq, NS_PUBSUB, "pubsub");
-	struct xnode		*verb = req_verb(ps, NS_PUBSUB);
-
-	if (req_init(&r, &svc, rs, iq, a) == -1)
-		return;
-	if (verb == NULL)
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	else if (strcmp(verb->name, "publish") == 0)
-		ps_publish(&r, ps, verb);
-	else if (strcmp(verb->name, "retract") == 0)
-		ps_retract(&r, verb);
-	else if (strcmp(verb->name, "create") == 0)
-		ps_create(&r, ps, verb);
-	else if (strcmp(verb->name, "subscribe") == 0)
-		ps_subscribe(&r, ps, verb);
-	else if (strcmp(verb->name, "unsubscribe") == 0)
-		ps_unsubscribe(&r, verb);
-	else if (strcmp(verb->name, "configure") == 0)
-		/* configure goes with create only (8.1.3) */
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	else
-		ps_error(&r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
-		    verb->name);
+	ps_dispatch(rs, iq, a, NS_PUBSUB, true);
 }
 
 static void
 owner_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct ps_service	 svc;
-	struct ps_req		 r;
-	struct xnode		*ps = xnode_child(iq, NS_PUBSUB_OWNER,
-				    "pubsub");
-	struct xnode		*verb = xnode_child(ps, NS_PUBSUB_OWNER,
-				    NULL);
-
-	if (req_init(&r, &svc, rs, iq, a) == -1)
-		return;
-	if (verb == NULL)
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	else if (strcmp(verb->name, "configure") == 0)
-		ps_configure_get(&r, verb);
-	else if (strcmp(verb->name, "default") == 0)
-		ps_default_get(&r);
-	else if (strcmp(verb->name, "affiliations") == 0)
-		ps_owner_list(&r, verb, true);
-	else if (strcmp(verb->name, "subscriptions") == 0)
-		ps_owner_list(&r, verb, false);
-	else
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
+	ps_dispatch(rs, iq, a, NS_PUBSUB_OWNER, false);
 }
 
 static void
 owner_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct ps_service	 svc;
-	struct ps_req		 r;
-	struct xnode		*ps = xnode_child(iq, NS_PUBSUB_OWNER,
-				    "pubsub");
-	struct xnode		*verb = xnode_child(ps, NS_PUBSUB_OWNER,
-				    NULL);
-
-	if (req_init(&r, &svc, rs, iq, a) == -1)
-		return;
-	if (verb == NULL)
-		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
-	else if (strcmp(verb->name, "configure") == 0)
-		ps_configure_set(&r, verb);
-	else if (strcmp(verb->name, "delete") == 0)
-		ps_delete(&r, verb);
-	else if (strcmp(verb->name, "purge") == 0)
-		ps_purge(&r, verb);
-	else if (strcmp(verb->name, "affiliations") == 0)
-		ps_owner_set(&r, verb, true);
-	else if (strcmp(verb->name, "subscriptions") == 0)
-		ps_owner_set(&r, verb, false);
-	else
-		ps_error(&r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
-		    verb->name);
+	ps_dispatch(rs, iq, a, NS_PUBSUB_OWNER, true);
 }
 
 const struct iq_handler pubsub_handler = {

@@ -72,6 +72,9 @@ struct user {
 	bool		 removed;	/* the account was deleted: its
 					   sessions are closing, nothing
 					   more is stored for it */
+	char		*photo;		/* XEP-0153 hash of the vCard
+					   photo, "" none, NULL not read
+					   yet (pep_compat.c) */
 };
 
 /* a stanza being routed, with what the envelope says */
@@ -293,6 +296,28 @@ void	 pep_presence_in(const char *node, const char *domain,
 	    const char *from, int type);
 /* the account (bare JID) was deleted */
 void	 pep_account_gone(const char *bare);
+/*
+ * pep_compat.c: PEP conversions (XEP-0398, XEP-0411). A vCard the account
+ * stored (card) and a private XML element it stored (el), after the
+ * answer; the features the conversions add to the account's disco#info.
+ */
+void	 pep_compat_vcard(const char *node, const char *domain,
+	    const struct xnode *card, struct arena *);
+void	 pep_compat_private(const char *node, const char *domain,
+	    const struct xnode *el, struct arena *);
+void	 pep_compat_features(struct xnode *query, struct arena *);
+/*
+ * XEP-0398 4: the available presence pres of u with the XEP-0153 photo
+ * hash put in. 1 with the bytes in out, 0 when it is sent unchanged.
+ */
+int	 pep_compat_presence(struct user *, struct xnode *pres,
+	    struct arena *, struct buf *out);
+/* the same from the bytes of a directed presence */
+int	 pep_compat_presence_xml(struct user *, const char *xml, size_t len,
+	    struct buf *out);
+/* private.c: one element into the account's private XML, in a batch */
+int	 private_put(const char *node, const char *domain, const char *key,
+	    const struct buf *, struct store_usage *);
 /* pep_disco.c: what disco#info and disco#items say of PEP */
 struct xnode;
 void	 pep_disco_features(struct xnode *query, struct arena *);
@@ -301,6 +326,12 @@ void	 pep_disco_node_info(struct rstanza *, struct xnode *iq,
 	    struct arena *, const char *node);
 void	 pep_disco_items(struct rstanza *, struct xnode *iq,
 	    struct arena *);
+/*
+ * pubsub_svc.c: a stanza to a host's pubsub service, or to another JID
+ * at its domain, is answered there (true); false if to is no service's.
+ */
+struct jid;
+bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
 
 /* register.c: XEP-0077 account creation by the c2s (before login) */
 struct link_hdr;
@@ -328,6 +359,9 @@ void	 xmpp_datetime(char *out, double t);
 void	 iq_features(struct xnode *query, struct arena *, bool account);
 /* turns iq into its result (swaps to/from, type result, no children) */
 void	 iq_make_result(struct xnode *iq, struct arena *);
+/* h's get or set for the iq's type, called: false when h has none */
+bool	 iq_run(const struct iq_handler *, struct rstanza *, struct xnode *iq,
+	    struct arena *);
 /* turns iq into its error and sends it back to rs->sender */
 void	 iq_error(struct rstanza *, struct xnode *iq, struct arena *,
 	    enum stanza_err, const char *text);

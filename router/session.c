@@ -44,6 +44,7 @@ sess_unlink(struct sess *s)
 		free(u->bare);
 		free(u->node);
 		free(u->domain);
+		free(u->photo);
 		free(u);
 	}
 	map_free(s->directed, NULL);

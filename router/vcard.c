@@ -86,6 +86,8 @@ vcard_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	/* committed before the result: a reader after it sees the new one */
 	iq_make_result(iq, a);
 	deliver_tree(rs->sender, iq);
+	/* XEP-0398 3.2: the photo goes to the PEP avatar nodes */
+	pep_compat_vcard(rs->tnode, rs->tdomain, card, a);
 }
 
 const struct iq_handler vcard_handler = {

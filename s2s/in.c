@@ -123,7 +123,7 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 	(void)ns;
 	/* RFC 6120 4.9.3.6: only our own domains */
 	if (domain_of(to, dom) == -1 ||
-	    conf_host_find(&s2s.conf, dom) == NULL ||
+	    !policy_is_ours(dom) ||
 	    (c->local != NULL && strcmp(c->local, dom) != 0)) {
 		conn_error(c, SERR_HOST_UNKNOWN, NULL);
 		return;
@@ -348,7 +348,7 @@ in_db_result(struct conn *c, struct xnode *el, struct arena *a)
 		return;
 	}
 	if (domain_of(xnode_attr(el, "to"), to) == -1 ||
-	    conf_host_find(&s2s.conf, to) == NULL) {
+	    !policy_is_ours(to)) {
 		db_error(c, xnode_attr(el, "to") ? xnode_attr(el, "to") : "",
 		    from, "cancel", "item-not-found");
 		return;
@@ -415,7 +415,7 @@ in_db_verify(struct conn *c, struct xnode *el, struct arena *a)
 		    "requests");
 		return;
 	}
-	valid = conf_host_find(&s2s.conf, to) != NULL;
+	valid = policy_is_ours(to);
 	if (valid) {
 		dialback_key(s2s.secret, from, to, id, want);
 		valid = dialback_key_equal(key, want);
@@ -571,7 +571,7 @@ in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 		conn_error(c, SERR_INVALID_FROM, NULL);
 		goto done;
 	}
-	if (conf_host_find(&s2s.conf, to.domain) == NULL) {
+	if (!policy_is_ours(to.domain)) {
 		conn_error(c, SERR_HOST_UNKNOWN, NULL);
 		goto done;
 	}

@@ -325,7 +325,7 @@ out_try_addr(struct out *o)
 	struct srv_target	*t = &o->targets[o->target];
 	struct dns_addr		*ad;
 	struct conn		*c;
-	size_t			 i;
+	const struct conf_host	*h;
 
 	if (o->addr >= o->naddrs) {
 		o->target++;
@@ -347,9 +347,11 @@ out_try_addr(struct out *o)
 	c->remote = xstrdup(o->remote);
 	c->direct_tls = t->direct_tls;
 	c->no_external = o->no_external;
-	for (i = 0; i < s2s.conf.nhosts; i++)
-		if (strcmp(s2s.conf.hosts[i].name, o->local) == 0)
-			c->creds = s2s.host_creds[i];
+	/* a host's pubsub service presents the host's certificate */
+	if ((h = conf_host_find(&s2s.conf, o->local)) == NULL)
+		h = conf_pubsub_find(&s2s.conf, o->local);
+	if (h != NULL)
+		c->creds = s2s.host_creds[h - s2s.conf.hosts];
 	c->state = CS_CONNECTING;
 	o->c = c;
 }
@@ -801,7 +803,7 @@ out_stanza(const char *to, const char *from, const char *xml, size_t len)
 		jid_clear(&t);
 		return;
 	}
-	if (conf_host_find(&s2s.conf, f.domain) == NULL) {
+	if (!policy_is_ours(f.domain)) {
 		log_warnx("stanza from %s: not one of our domains",
 		    log_escs(from));
 		goto done;

@@ -47,5 +47,5 @@ policy_cert_required(const char *remote)
 bool
 policy_is_ours(const char *domain)
 {
-	return conf_host_find(&s2s.conf, domain) != NULL;
+	return conf_domain_ours(&s2s.conf, domain);
 }

@@ -249,9 +249,8 @@ domain_is_local(const char *domain)
 	return conf_host_find(&router.conf, domain) != NULL;
 }
 
-/* a JID (as the envelope has it) at one of our domains */
-static bool
-domain_is_local_jid(const char *s)
+bool
+deliver_is_local(const char *s)
 {
 	struct jid	j;
 	bool		local;
@@ -276,10 +275,10 @@ account_exists(const char *node, const char *domain)
  * available resources with the highest non-negative priority -- all of
  * them when several share it, so every device of that rank sees it.
  * Headlines go to every available non-negative resource. Returns the
- * number of sessions reached.
+ * number of sessions reached; *bestp is that priority (-1: none).
  */
 static int
-deliver_bare_message(struct user *u, struct rstanza *rs)
+deliver_bare_message(struct user *u, struct rstanza *rs, int *bestp)
 {
 	struct sess	*s;
 	int		 best = -1, n = 0;
@@ -287,6 +286,7 @@ deliver_bare_message(struct user *u, struct rstanza *rs)
 	for (s = u->sessions; s != NULL; s = s->next)
 		if (s->available && s->priority >= 0 && s->priority > best)
 			best = s->priority;
+	*bestp = best;
 	if (best < 0)
 		return 0;
 	for (s = u->sessions; s != NULL; s = s->next) {
@@ -353,13 +353,18 @@ deliver_offline(struct rstanza *rs, const char *node, const char *domain)
 		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 }
 
-void
-deliver_stanza(struct rstanza *rs)
+/*
+ * cm: a message's carbons state (XEP-0280, carbons.c), NULL for other
+ * stanzas; each place a message is delivered or stored makes its copies.
+ */
+static void
+deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 {
 	struct sess	*s;
 	struct user	*u;
 	struct jid	 to;
 	char		 bare[JID_STR_MAX + 1];
+	int		 best = -1;
 
 	/* presence from a session: its own state machine (presence.c) */
 	if (rs->kind == KIND_PRESENCE && rs->sender != NULL) {
@@ -394,6 +399,8 @@ deliver_stanza(struct rstanza *rs)
 	    !rs->sender->user->blocklist)) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen);
+		if (cm != NULL)
+			carbons_copy(rs, cm, s->user, s, -1);
 		return;
 	}
 	if (jid_parse(&to, rs->to) == -1) {
@@ -405,11 +412,13 @@ deliver_stanza(struct rstanza *rs)
 	if (s != NULL) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen);
+		if (cm != NULL)
+			carbons_copy(rs, cm, s->user, s, -1);
 		goto done;
 	}
 	if (!domain_is_local(to.domain)) {
 		/* a stanza from a remote server never goes back out */
-		if (rs->sender == NULL && !domain_is_local_jid(rs->from))
+		if (rs->sender == NULL && !deliver_is_local(rs->from))
 			goto done;
 		/*
 		 * Federation: the s2s process bounces what it cannot deliver;
@@ -423,6 +432,8 @@ deliver_stanza(struct rstanza *rs)
 			    XERR_REMOTE_SERVER_NOT_FOUND : errno == EAGAIN ||
 			    errno == EMSGSIZE ? XERR_RESOURCE_CONSTRAINT :
 			    XERR_SERVICE_UNAVAILABLE);
+		else if (cm != NULL)
+			carbons_copy(rs, cm, NULL, NULL, -1);
 		goto done;
 	}
 	if (to.node == NULL) {
@@ -455,8 +466,10 @@ deliver_stanza(struct rstanza *rs)
 		/* RFC 6121 8.5.3.2.1: a gone resource is as the bare JID */
 		if (to.resource != NULL && rs->type == MTYPE_HEADLINE)
 			break;
-		if (u == NULL || deliver_bare_message(u, rs) == 0)
+		if (u == NULL || deliver_bare_message(u, rs, &best) == 0)
 			deliver_offline(rs, to.node, to.domain);
+		if (cm != NULL)
+			carbons_copy(rs, cm, u, NULL, best);
 		break;
 	case KIND_IQ:
 		if (to.resource == NULL)
@@ -468,4 +481,19 @@ deliver_stanza(struct rstanza *rs)
 	}
 done:
 	jid_clear(&to);
+}
+
+void
+deliver_stanza(struct rstanza *rs)
+{
+	struct carbons_msg	cm;
+
+	if (rs->kind != KIND_MESSAGE || rs->to == NULL) {
+		deliver_route(rs, NULL);
+		return;
+	}
+	carbons_msg_init(&cm);
+	if (carbons_check(rs, &cm) == 0)
+		deliver_route(rs, &cm);
+	carbons_msg_clear(&cm);
 }

@@ -21,6 +21,7 @@ static const struct iq_handler *const iq_handlers[] = {
 	&last_handler,
 	&blocking_handler,
 	&register_handler,
+	&carbons_handler,
 };
 
 struct iq_job {
@@ -93,7 +94,7 @@ iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
 		if (strcmp(h->ns, q->ns) != 0 || (h->name != NULL &&
 		    strcmp(h->name, q->name) != 0))
 			continue;
-		if (job->account ? !h->account : !h->server)
+		if (job->account ? !h->account && !h->own : !h->server)
 			break;
 		if (rs->type == IQ_GET && h->get != NULL) {
 			h->get(rs, iq, a);

@@ -1,0 +1,305 @@
+/*
+ * Message Carbons (XEP-0280): a session enables them with an IQ; then
+ * it gets a copy, wrapped in <received/> or <sent/>, of the instant
+ * messages its account's other sessions receive or send. The router
+ * makes every carbon and hands it to the session directly, so a message
+ * that arrives carrying one was made by someone else and is dropped.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/xml.h"
+#include "router.h"
+
+#define NS_CARBONS	"urn:xmpp:carbons:2"
+#define NS_FORWARD	"urn:xmpp:forward:0"
+#define NS_HINTS	"urn:xmpp:hints"		/* XEP-0334 */
+#define NS_MUC_USER	"http://jabber.org/protocol/muc#user"
+#define NS_CONFERENCE	"jabber:x:conference"		/* XEP-0249 */
+#define NS_CHATSTATES	"http://jabber.org/protocol/chatstates"
+#define NS_RECEIPTS	"urn:xmpp:receipts"		/* XEP-0184 */
+#define NS_MARKERS	"urn:xmpp:chat-markers:0"	/* XEP-0333 */
+
+/* what the content of a message says (struct carbons_msg) */
+#define CM_READ		0x01	/* the message was parsed */
+#define CM_PRIVATE	0x02	/* <private/> or <no-copy/>: never copied */
+#define CM_CARBON	0x04	/* carries <sent/> or <received/> */
+#define CM_MUC		0x08	/* a MUC private message (muc#user <x/>) */
+#define CM_IM		0x10	/* an IM payload: body, chat state, ... */
+#define CM_STRIP	0x20	/* has <private/>, to be removed */
+#define CM_BAD		0x40	/* not one element: never copied */
+
+/* the bytes of one carbon, rebuilt per recipient (its 'to' differs) */
+static struct buf	carbon_out;
+
+static bool
+carbons_present(const char *xml, size_t len, const char *ns)
+{
+	return memmem(xml, len, ns, strlen(ns)) != NULL;
+}
+
+void
+carbons_msg_init(struct carbons_msg *cm)
+{
+	cm->flags = 0;
+	buf_init(&cm->copy, LINK_STANZA_MAX);
+}
+
+void
+carbons_msg_clear(struct carbons_msg *cm)
+{
+	buf_clear(&cm->copy);
+}
+
+static void
+carbons_unlink(struct xnode *parent, struct xnode *c)
+{
+	struct xnode	**pp, *prev = NULL;
+
+	for (pp = &parent->children; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			if (parent->last == c)
+				parent->last = prev;
+			return;
+		}
+		prev = *pp;
+	}
+}
+
+struct read_job {
+	struct carbons_msg	*cm;
+	bool			 strip;	/* write the message without
+					   <private/> into cm->copy */
+};
+
+/* XEP-0280 6: the children that decide whether a message is copied */
+static void
+carbons_read(struct xnode *el, struct arena *a, void *arg)
+{
+	struct read_job		*job = arg;
+	struct carbons_msg	*cm = job->cm;
+	struct xnode		*c, *next;
+
+	(void)a;
+	for (c = el->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type != XNODE_ELEM)
+			continue;
+		if (strcmp(c->ns, NS_CARBONS) == 0) {
+			if (strcmp(c->name, "private") == 0) {
+				cm->flags |= CM_PRIVATE | CM_STRIP;
+				if (job->strip)
+					carbons_unlink(el, c);
+			} else if (strcmp(c->name, "sent") == 0 ||
+			    strcmp(c->name, "received") == 0)
+				cm->flags |= CM_CARBON;
+		} else if (strcmp(c->ns, NS_HINTS) == 0) {
+			if (strcmp(c->name, "no-copy") == 0)
+				cm->flags |= CM_PRIVATE;
+		} else if (strcmp(c->ns, NS_MUC_USER) == 0 &&
+		    strcmp(c->name, "x") == 0) {
+			/* a mediated invitation is copied, a PM maybe not */
+			if (xnode_child(c, NS_MUC_USER, "invite") != NULL)
+				cm->flags |= CM_IM;
+			else
+				cm->flags |= CM_MUC;
+		} else if ((strcmp(c->ns, NS_CLIENT) == 0 &&
+		    strcmp(c->name, "body") == 0) ||
+		    (strcmp(c->ns, NS_CONFERENCE) == 0 &&
+		    strcmp(c->name, "x") == 0) ||
+		    strcmp(c->ns, NS_CHATSTATES) == 0 ||
+		    strcmp(c->ns, NS_RECEIPTS) == 0 ||
+		    strcmp(c->ns, NS_MARKERS) == 0)
+			cm->flags |= CM_IM;
+	}
+	if (job->strip && (cm->flags & CM_STRIP) && !(cm->flags & CM_CARBON) &&
+	    xnode_write(&cm->copy, el, NS_CLIENT) == -1)
+		buf_reset(&cm->copy);	/* grown past the cap: sent as is */
+}
+
+static void
+carbons_parse(const struct rstanza *rs, struct carbons_msg *cm, bool strip)
+{
+	struct read_job	job = { cm, strip };
+
+	if (cm->flags & CM_READ)
+		return;
+	cm->flags |= CM_READ;
+	if (deliver_parse(rs->xml, rs->xlen, carbons_read, &job) == -1)
+		cm->flags |= CM_BAD;
+}
+
+int
+carbons_check(struct rstanza *rs, struct carbons_msg *cm)
+{
+	if (!carbons_present(rs->xml, rs->xlen, NS_CARBONS))
+		return 0;
+	/* XEP-0280 7: the receiving server removes <private/> */
+	carbons_parse(rs, cm, deliver_is_local(rs->to));
+	/*
+	 * XEP-0280 11: a carbon comes from the user's bare JID. The router
+	 * hands its own carbons to sessions directly, never through here,
+	 * so one routed to an account (from a remote server, another user,
+	 * or a session of its own) is forged whatever its 'from'. It is
+	 * dropped whole: a client must never see it, and an error would
+	 * only tell the forger what we filter.
+	 */
+	if (cm->flags & CM_CARBON) {
+		log_info("forged carbon from %s to %s dropped",
+		    log_escs(rs->from), log_escs(rs->to));
+		return -1;
+	}
+	if (buf_avail(&cm->copy) > 0) {
+		rs->xml = buf_rptr(&cm->copy);
+		rs->xlen = buf_avail(&cm->copy);
+	}
+	return 0;
+}
+
+/*
+ * XEP-0280 6: which messages are copied, in the direction received or
+ * sent. The envelope decides most: a chat message naming none of the
+ * namespaces that could exclude it is copied without being parsed.
+ */
+static bool
+carbons_eligible(const struct rstanza *rs, struct carbons_msg *cm,
+    bool received)
+{
+	if (rs->type != MTYPE_CHAT && rs->type != MTYPE_NORMAL &&
+	    rs->type != MTYPE_ERROR)
+		return false;	/* groupchat, headline: 6 */
+	if (rs->type == MTYPE_CHAT && !(cm->flags & CM_READ) &&
+	    !carbons_present(rs->xml, rs->xlen, NS_CARBONS) &&
+	    !carbons_present(rs->xml, rs->xlen, NS_HINTS) &&
+	    !carbons_present(rs->xml, rs->xlen, NS_MUC_USER))
+		return true;
+	carbons_parse(rs, cm, false);
+	if (cm->flags & (CM_BAD | CM_PRIVATE | CM_CARBON))
+		return false;
+	/*
+	 * 6: a private message from a MUC occupant (a full JID) is not
+	 * copied, the room sends it to each joined session; one a user
+	 * sends to an occupant is.
+	 */
+	if (received && (cm->flags & CM_MUC) && rs->from != NULL &&
+	    strchr(rs->from, '/') != NULL)
+		return false;
+	/*
+	 * Chat messages; normal ones with a body; and an IM payload (a
+	 * chat state, a receipt, a marker, an invitation), which in an
+	 * error means it answers such a message (its payload echoed).
+	 */
+	return rs->type == MTYPE_CHAT || (cm->flags & CM_IM);
+}
+
+/*
+ * <message from='bare' to='full' type='..'><received|sent><forwarded>
+ * the original in jabber:client</forwarded></...></message>, into
+ * carbon_out. The original's bytes open with "<message" and declare no
+ * default namespace (xnode_write with parent jabber:client, which the
+ * c2s and s2s processes use), so one is written in.
+ */
+static int
+carbons_build(const struct rstanza *rs, const char *dir, const char *bare,
+    const char *to)
+{
+	struct buf	*b = &carbon_out;
+
+	if (rs->xlen < 9 || memcmp(rs->xml, "<message", 8) != 0 ||
+	    strchr(" \t\r\n/>", rs->xml[8]) == NULL)
+		return -1;
+	if (b->max == 0)
+		buf_init(b, LINK_STANZA_MAX);
+	buf_reset(b);
+	if (buf_puts(b, "<message from='") == -1 ||
+	    xml_escape(b, bare, strlen(bare)) == -1 ||
+	    buf_puts(b, "' to='") == -1 ||
+	    xml_escape(b, to, strlen(to)) == -1 ||
+	    buf_puts(b, rs->type == MTYPE_CHAT ? "' type='chat'>" :
+	    rs->type == MTYPE_ERROR ? "' type='error'>" : "'>") == -1 ||
+	    buf_printf(b, "<%s xmlns='" NS_CARBONS "'><forwarded xmlns='"
+	    NS_FORWARD "'><message xmlns='" NS_CLIENT "'", dir) == -1 ||
+	    buf_append(b, rs->xml + 8, rs->xlen - 8) == -1 ||
+	    buf_printf(b, "</forwarded></%s></message>", dir) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+carbons_send(const struct rstanza *rs, struct sess *t, const char *dir)
+{
+	if (carbons_build(rs, dir, t->user->bare, t->full) == -1) {
+		log_warnx("%s: carbon for %s too large, not sent", __func__,
+		    log_escs(t->full));
+		return;
+	}
+	deliver_to_sess(t, KIND_MESSAGE, rs->type, t->full, t->user->bare,
+	    buf_rptr(&carbon_out), buf_avail(&carbon_out));
+}
+
+void
+carbons_copy(struct rstanza *rs, struct carbons_msg *cm, struct user *u,
+    const struct sess *got, int best)
+{
+	struct sess	*snd = rs->sender, *t;
+	bool		 sent, recv;
+
+	/* 8: the sender's other enabled sessions; its own are received */
+	sent = snd != NULL && snd->user != u &&
+	    snd->user->ncarbons > (snd->carbons ? 1 : 0);
+	recv = u != NULL && u->ncarbons > 0;
+	if (!sent && !recv)
+		return;
+	if (sent && carbons_eligible(rs, cm, false))
+		for (t = snd->user->sessions; t != NULL; t = t->next)
+			if (t->carbons && t != snd)
+				carbons_send(rs, t, "sent");
+	if (!recv || !carbons_eligible(rs, cm, true))
+		return;
+	/* 7: each enabled session that did not receive the message */
+	for (t = u->sessions; t != NULL; t = t->next) {
+		if (!t->carbons || t == got || t == snd)
+			continue;
+		if (best >= 0 && t->available && t->priority == best)
+			continue;
+		carbons_send(rs, t, "received");
+	}
+}
+
+/* XEP-0280 4, 5: enable or disable, for the session itself only */
+static void
+carbons_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct sess	*s = rs->sender;
+	struct xnode	*q = xnode_child(iq, NULL, NULL);
+	bool		 on;
+
+	/* 4.1, 5.1: not-allowed for another account or a remote client */
+	if (s == NULL || (rs->tnode != NULL && !iq_own_account(rs))) {
+		iq_error(rs, iq, a, XERR_NOT_ALLOWED, NULL);
+		return;
+	}
+	if (strcmp(q->name, "enable") == 0)
+		on = true;
+	else if (strcmp(q->name, "disable") == 0)
+		on = false;
+	else {
+		iq_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
+		return;
+	}
+	/* 9.1: enabling twice (or disabling) is no error */
+	if (on != s->carbons) {
+		s->carbons = on;
+		s->user->ncarbons += on ? 1 : -1;
+		log_debug("%s carbons %s", log_escs(s->full),
+		    on ? "enabled" : "disabled");
+	}
+	iq_make_result(iq, a);
+	deliver_tree(s, iq);
+}
+
+const struct iq_handler carbons_handler = {
+	.ns = NS_CARBONS, .server = true, .own = true, .set = carbons_set,
+};

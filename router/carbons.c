@@ -195,15 +195,17 @@ carbons_eligible(const struct rstanza *rs, struct carbons_msg *cm,
 }
 
 /*
- * <message from='bare' to='full' type='..'><received|sent><forwarded>
- * the original in jabber:client</forwarded></...></message>, into
- * carbon_out. The original's bytes open with "<message" and declare no
- * default namespace (xnode_write with parent jabber:client, which the
- * c2s and s2s processes use), so one is written in.
+ * <message from='bare' type='..'><received|sent><forwarded>the original
+ * in jabber:client</forwarded></...></message>, into carbon_out. The
+ * original's bytes open with "<message" and declare no default
+ * namespace (xnode_write with parent jabber:client, as the c2s and s2s
+ * processes write them), so one is written in. It has no 'to': 7 and 8
+ * want each copy addressed to its session's full JID, which the c2s
+ * writes in (deliver_fanout_begin_each), so that one frame per c2s
+ * carries the copies of all its sessions.
  */
 static int
-carbons_build(const struct rstanza *rs, const char *dir, const char *bare,
-    const char *to)
+carbons_build(const struct rstanza *rs, const char *dir, const char *bare)
 {
 	struct buf	*b = &carbon_out;
 
@@ -215,8 +217,6 @@ carbons_build(const struct rstanza *rs, const char *dir, const char *bare,
 	buf_reset(b);
 	if (buf_puts(b, "<message from='") == -1 ||
 	    xml_escape(b, bare, strlen(bare)) == -1 ||
-	    buf_puts(b, "' to='") == -1 ||
-	    xml_escape(b, to, strlen(to)) == -1 ||
 	    buf_puts(b, rs->type == MTYPE_CHAT ? "' type='chat'>" :
 	    rs->type == MTYPE_ERROR ? "' type='error'>" : "'>") == -1 ||
 	    buf_printf(b, "<%s xmlns='" NS_CARBONS "'><forwarded xmlns='"
@@ -227,23 +227,39 @@ carbons_build(const struct rstanza *rs, const char *dir, const char *bare,
 	return 0;
 }
 
+/*
+ * The copies for u's enabled sessions but not, nor those the message
+ * reached (best, as carbons_copy says).
+ */
 static void
-carbons_send(const struct rstanza *rs, struct sess *t, const char *dir)
+carbons_send(const struct rstanza *rs, struct user *u, const char *dir,
+    const struct sess *not, const struct sess *got, int best)
 {
-	if (carbons_build(rs, dir, t->user->bare, t->full) == -1) {
+	struct sess	*t;
+
+	if (carbons_build(rs, dir, u->bare) == -1) {
 		log_warnx("%s: carbon for %s too large, not sent", __func__,
-		    log_escs(t->full));
+		    log_escs(u->bare));
 		return;
 	}
-	deliver_to_sess(t, KIND_MESSAGE, rs->type, t->full, t->user->bare,
+	deliver_fanout_begin_each(KIND_MESSAGE, rs->type, u->bare,
 	    buf_rptr(&carbon_out), buf_avail(&carbon_out));
+	for (t = u->sessions; t != NULL; t = t->next) {
+		if (!t->carbons || t == not || t == got)
+			continue;
+		if (best >= 0 && t->available && t->priority == best)
+			continue;
+		deliver_to_sess(t, KIND_MESSAGE, rs->type, t->full, u->bare,
+		    buf_rptr(&carbon_out), buf_avail(&carbon_out));
+	}
+	deliver_fanout_end();
 }
 
 void
 carbons_copy(struct rstanza *rs, struct carbons_msg *cm, struct user *u,
     const struct sess *got, int best)
 {
-	struct sess	*snd = rs->sender, *t;
+	struct sess	*snd = rs->sender;
 	bool		 sent, recv;
 
 	/* 8: the sender's other enabled sessions; its own are received */
@@ -253,19 +269,10 @@ carbons_copy(struct rstanza *rs, struct carbons_msg *cm, struct user *u,
 	if (!sent && !recv)
 		return;
 	if (sent && carbons_eligible(rs, cm, false))
-		for (t = snd->user->sessions; t != NULL; t = t->next)
-			if (t->carbons && t != snd)
-				carbons_send(rs, t, "sent");
-	if (!recv || !carbons_eligible(rs, cm, true))
-		return;
+		carbons_send(rs, snd->user, "sent", snd, NULL, -1);
 	/* 7: each enabled session that did not receive the message */
-	for (t = u->sessions; t != NULL; t = t->next) {
-		if (!t->carbons || t == got || t == snd)
-			continue;
-		if (best >= 0 && t->available && t->priority == best)
-			continue;
-		carbons_send(rs, t, "received");
-	}
+	if (recv && carbons_eligible(rs, cm, true))
+		carbons_send(rs, u, "received", snd, got, best);
 }
 
 /* XEP-0280 4, 5: enable or disable, for the session itself only */

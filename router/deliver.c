@@ -42,6 +42,7 @@ struct fan_link {
 
 static struct {
 	bool		 open;
+	bool		 stamp;		/* LINK_F_STAMP_TO: no 'to' in xml */
 	int		 kind, type;
 	const char	*from;
 	const char	*xml;
@@ -50,17 +51,32 @@ static struct {
 	size_t		 nlinks, cap;
 } fan;
 
-void
-deliver_fanout_begin(int kind, int type, const char *from, const char *xml,
-    size_t len)
+static void
+fanout_begin(bool stamp, int kind, int type, const char *from,
+    const char *xml, size_t len)
 {
 	deliver_fanout_end();
 	fan.open = true;
+	fan.stamp = stamp;
 	fan.kind = kind;
 	fan.type = type;
 	fan.from = from;
 	fan.xml = xml;
 	fan.len = len;
+}
+
+void
+deliver_fanout_begin(int kind, int type, const char *from, const char *xml,
+    size_t len)
+{
+	fanout_begin(false, kind, type, from, xml, len);
+}
+
+void
+deliver_fanout_begin_each(int kind, int type, const char *from,
+    const char *xml, size_t len)
+{
+	fanout_begin(true, kind, type, from, xml, len);
 }
 
 static void
@@ -72,12 +88,14 @@ fanout_frame(const uint64_t *sids, size_t n, void *arg)
 
 	if (n == 1) {
 		link_begin(&m, fl->rl->l, LINK_STANZA, sids[0]);
+		link_set_flags(&m, fan.stamp ? LINK_F_STAMP_TO : 0);
 		link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
 		    fan.len);
 		link_end(&m);
 		return;
 	}
 	link_begin(&m, fl->rl->l, LINK_STANZA_MULTI, 0);
+	link_set_flags(&m, fan.stamp ? LINK_F_STAMP_TO : 0);
 	link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
 	    fan.len);
 	link_put_u32(&m, (uint32_t)n);

@@ -158,6 +158,13 @@ void	 deliver_stanza(struct rstanza *);
  */
 void	 deliver_fanout_begin(int kind, int type, const char *from,
 	    const char *xml, size_t len);
+/*
+ * The same, for a stanza whose xml has no 'to' because each session must
+ * be named in its own: its c2s writes it in (LINK_F_STAMP_TO). Only
+ * deliver_to_sess may be used inside such a batch.
+ */
+void	 deliver_fanout_begin_each(int kind, int type, const char *from,
+	    const char *xml, size_t len);
 void	 deliver_fanout_end(void);
 void	 deliver_to_sess(struct sess *, int kind, int type, const char *to,
 	    const char *from, const char *xml, size_t xlen);

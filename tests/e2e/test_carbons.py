@@ -465,3 +465,28 @@ async def test_forged_carbon_over_s2s(make_server, tmp_path_factory,
     send(a1, "someone@b.test", "out")
     await expect_carbon(a2, "sent", "out", a1.boundjid.full,
                         "someone@b.test")
+
+
+async def test_copies_share_one_frame_per_c2s(make_server, clients,
+                                              monkeypatch):
+    """With one c2s, the received carbons of three sessions go as one
+    LINK_STANZA_MULTI frame, and each still names its own session in
+    'to' (the c2s writes it in, LINK_F_STAMP_TO)."""
+    monkeypatch.setenv("PARLEY_TRACE", "link")
+    srv = make_server(workers=1)
+    a, b = srv.new_user("a"), srv.new_user("b")
+    a1 = await login(clients, srv, a, "a1")
+    copies = [await login(clients, srv, a, "c%d" % i, carbons=True)
+              for i in range(3)]
+    cb = await login(clients, srv, b, "b")
+    await settle(cb, a1, *copies)
+    since = srv.log_size()
+    send(cb, a1.boundjid.full, "fan")
+    await expect_plain(a1, "fan", cb.boundjid.full)
+    for c in copies:
+        await expect_carbon(c, "received", "fan", cb.boundjid.full,
+                            a1.boundjid.full)
+    log = srv.log_text(since)
+    multi = [ln for ln in log.splitlines()
+             if "c2s[1]" in ln and "recv" in ln and "STANZA_MULTI" in ln]
+    assert len(multi) == 1, log

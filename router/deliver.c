@@ -361,14 +361,20 @@ deliver_blocked(struct rstanza *rs, const struct jid *to)
 	return false;
 }
 
-/* RFC 6121 8.5.2: a message for an account with no session that can take it */
-static void
+/*
+ * RFC 6121 8.5.2: a message for an account with no session that can take
+ * it; -1 when it was refused (the sender has the error).
+ */
+static int
 deliver_offline(struct rstanza *rs, const char *node, const char *domain)
 {
 	if (rs->type != MTYPE_NORMAL && rs->type != MTYPE_CHAT)
-		return;		/* headlines are dropped (8.5.2.1.1) */
-	if (offline_store(rs, node, domain) == -1)
+		return 0;	/* headlines are dropped (8.5.2.1.1) */
+	if (offline_store(rs, node, domain) == -1) {
 		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -484,8 +490,9 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		/* RFC 6121 8.5.3.2.1: a gone resource is as the bare JID */
 		if (to.resource != NULL && rs->type == MTYPE_HEADLINE)
 			break;
-		if (u == NULL || deliver_bare_message(u, rs, &best) == 0)
-			deliver_offline(rs, to.node, to.domain);
+		if ((u == NULL || deliver_bare_message(u, rs, &best) == 0) &&
+		    deliver_offline(rs, to.node, to.domain) == -1)
+			break;
 		if (cm != NULL)
 			carbons_copy(rs, cm, u, NULL, best);
 		break;

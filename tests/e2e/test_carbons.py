@@ -490,3 +490,18 @@ async def test_copies_share_one_frame_per_c2s(make_server, clients,
     multi = [ln for ln in log.splitlines()
              if "c2s[1]" in ln and "recv" in ln and "STANZA_MULTI" in ln]
     assert len(multi) == 1, log
+
+
+async def test_refused_message_not_copied(make_server, clients):
+    """A message the server refuses at once (offline storage off, a user
+    that does not exist) comes back as an error and is not copied."""
+    srv = make_server(offline_max=0)
+    a, b = srv.new_user("a"), srv.new_user("b")
+    b1 = await login(clients, srv, b, "b1", carbons=True)
+    b2 = await login(clients, srv, b, "b2", carbons=True)
+    for to in (a.jid, "nobody-%s@localhost" % uniq("n")):
+        mid = send(b1, to, "refused")
+        m = await b1.next_message(what="the error")
+        assert m["type"] == "error" and m["id"] == mid, str(m)
+    await settle(b1, b2)
+    await quiet(b1, b2)

@@ -490,9 +490,12 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		/* RFC 6121 8.5.3.2.1: a gone resource is as the bare JID */
 		if (to.resource != NULL && rs->type == MTYPE_HEADLINE)
 			break;
-		if ((u == NULL || deliver_bare_message(u, rs, &best) == 0) &&
-		    deliver_offline(rs, to.node, to.domain) == -1)
-			break;
+		if (u == NULL || deliver_bare_message(u, rs, &best) == 0) {
+			if (deliver_offline(rs, to.node, to.domain) == -1)
+				break;
+			/* stored: each session gets it from storage */
+			u = NULL;
+		}
 		if (cm != NULL)
 			carbons_copy(rs, cm, u, NULL, best);
 		break;

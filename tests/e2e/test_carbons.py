@@ -264,6 +264,38 @@ async def test_to_offline_user_no_carbons(server, clients):
     assert not [m for m in a1.pending() if "carbons" in m]
 
 
+async def test_stored_offline_not_copied(server, clients):
+    """A message no session can take yet (none available) is stored, and
+    copied to none of them: each gets it from storage once it is
+    available, and would otherwise see it twice."""
+    a, b = server.new_user("a"), server.new_user("b")
+    a1 = await login(clients, server, a, "a1", carbons=True)
+    a2 = await login(clients, server, a, "a2", carbons=True, priority=-1)
+    cb = await login(clients, server, b, "b")
+    send(cb, a.jid, "stored")
+    await settle(cb, a1, a2)
+    await quiet(a1, a2)
+    a1.send_presence()
+    await expect_plain(a1, "stored", cb.boundjid.full)
+    await settle(a1)
+    await quiet(a1, a2)
+
+
+async def test_gone_resource_as_bare(server, clients):
+    """A message to a full JID that is not online goes to the bare JID's
+    best sessions; the other enabled sessions get a carbon."""
+    a, b = server.new_user("a"), server.new_user("b")
+    top = await login(clients, server, a, "top", priority=3)
+    low = await login(clients, server, a, "low", carbons=True, priority=0)
+    cb = await login(clients, server, b, "b")
+    gone = a.jid + "/gone"
+    send(cb, gone, "lost")
+    await expect_plain(top, "lost", cb.boundjid.full)
+    await expect_carbon(low, "received", "lost", cb.boundjid.full, gone)
+    await settle(cb, top, low)
+    await quiet(top, low)
+
+
 async def test_own_full_jid(server, clients):
     """A message from one session to another of the same account: the
     addressed session gets it, the other enabled ones a received carbon,

@@ -537,3 +537,17 @@ async def test_refused_message_not_copied(make_server, clients):
         assert m["type"] == "error" and m["id"] == mid, str(m)
     await settle(b1, b2)
     await quiet(b1, b2)
+
+
+async def test_copy_to_resource_needing_escapes(server, clients):
+    """The 'to' the c2s writes into a copy is escaped: a resource with an
+    apostrophe and an ampersand comes back intact."""
+    a, b = server.new_user("a"), server.new_user("b")
+    a1 = await login(clients, server, a, "a1")
+    odd = await login(clients, server, a, "it's <&> odd", carbons=True)
+    cb = await login(clients, server, b, "b")
+    send(cb, a1.boundjid.full, "esc")
+    await expect_plain(a1, "esc", cb.boundjid.full)
+    m, _ = await expect_carbon(odd, "received", "esc", cb.boundjid.full,
+                               a1.boundjid.full)
+    assert m["to"].resource == "it's <&> odd", str(m)

@@ -30,7 +30,7 @@
 #define CM_STRIP	0x20	/* has <private/>, to be removed */
 #define CM_BAD		0x40	/* not one element: never copied */
 
-/* the bytes of one carbon, rebuilt per recipient (its 'to' differs) */
+/* the bytes of one carbon, built per account and direction */
 static struct buf	carbon_out;
 
 /*
@@ -177,7 +177,8 @@ carbons_check(struct rstanza *rs, struct carbons_msg *cm)
 /*
  * XEP-0280 6: which messages are copied, in the direction received or
  * sent. The envelope decides most: a chat message naming none of the
- * namespaces that could exclude it is copied without being parsed.
+ * namespaces that could exclude it is copied without being parsed (one
+ * naming the carbons namespace was parsed by carbons_check already).
  */
 static bool
 carbons_eligible(const struct rstanza *rs, struct carbons_msg *cm,
@@ -187,7 +188,6 @@ carbons_eligible(const struct rstanza *rs, struct carbons_msg *cm,
 	    rs->type != MTYPE_ERROR)
 		return false;	/* groupchat, headline: 6 */
 	if (rs->type == MTYPE_CHAT && !(cm->flags & CM_READ) &&
-	    !carbons_present(rs->xml, rs->xlen, NS_CARBONS) &&
 	    !carbons_present(rs->xml, rs->xlen, NS_HINTS) &&
 	    !carbons_present(rs->xml, rs->xlen, NS_MUC_USER))
 		return true;

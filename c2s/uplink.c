@@ -16,6 +16,7 @@
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
+#include "../common/xml.h"
 #include "c2s.h"
 
 static uint32_t	uplink_next_req;	/* LINK_AUTH_GET request ids */
@@ -26,6 +27,44 @@ static uint32_t	uplink_next_req;	/* LINK_AUTH_GET request ids */
  * in flight; SESS_BOUND and REG_RESULT by session id and state, since a
  * stream has at most one of each in flight and the link keeps order.
  */
+/*
+ * A stanza from the router for st. With LINK_F_STAMP_TO it is one that
+ * several sessions get alike but for 'to', which must name each
+ * (XEP-0280 carbons): the router sends it once per c2s without one, and
+ * st's full JID is written in after the element name.
+ */
+static void
+uplink_deliver(struct stream *st, uint16_t flags, const struct link_stanza *ls)
+{
+	static struct buf	 b;
+	struct link_stanza	 stamped;
+	const char		*xml = ls->xml;
+	size_t			 len = ls->xlen, n;
+
+	if (!(flags & LINK_F_STAMP_TO)) {
+		csi_deliver(st, ls);
+		return;
+	}
+	for (n = 1; n < len && strchr(" \t\r\n/>", xml[n]) == NULL; n++)
+		;
+	if (b.max == 0)
+		buf_init(&b, LINK_MAX_PAYLOAD);
+	buf_reset(&b);
+	if (len < 2 || xml[0] != '<' || n == len ||
+	    buf_append(&b, xml, n) == -1 || buf_puts(&b, " to='") == -1 ||
+	    xml_escape(&b, st->jid, strlen(st->jid)) == -1 ||
+	    buf_puts(&b, "'") == -1 || buf_append(&b, xml + n, len - n) == -1) {
+		log_warnx("%016llx stanza to stamp is not one element or too "
+		    "large, dropped", (unsigned long long)st->sid);
+		return;
+	}
+	/* client state indication sees the stanza as the client will */
+	stamped = *ls;
+	stamped.xml = buf_rptr(&b);
+	stamped.xlen = buf_avail(&b);
+	csi_deliver(st, &stamped);
+}
+
 static int
 uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
     void *ctx)
@@ -87,7 +126,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		if (!link_in_done(&in))
 			return -1;
 		if (st != NULL && st->state == ST_BOUND)
-			csi_deliver(st, &ls);
+			uplink_deliver(st, h->flags, &ls);
 		else
 			log_debug("%016llx stanza for a gone session",
 			    (unsigned long long)h->sid);
@@ -103,7 +142,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			link_get_u64(&in, &sid);
 			if ((st = stream_find(sid)) != NULL &&
 			    st->state == ST_BOUND)
-				csi_deliver(st, &ls);
+				uplink_deliver(st, h->flags, &ls);
 		}
 		return link_in_done(&in) ? 0 : -1;
 	case LINK_HOST_CAPS: {

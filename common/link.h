@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		6
+#define LINK_VERSION		7
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -108,6 +108,8 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/* router->c2s, sid 0: the same stanza for several sessions */	\
 	/*   (presence fan-out): the LINK_STANZA envelope and xml, */	\
 	/*   then u32 count and count u64 session ids */		\
+	/*   flags LINK_F_STAMP_TO (here and on LINK_STANZA): the xml */ \
+	/*   has no 'to'; the c2s writes each session's full JID in */	\
 	X(LINK_STANZA_MULTI,	0x0202, 24)				\
 	/* ctl->router, sid = request id: str jid, then the creds as */	\
 	/*   in LINK_AUTH_CRED */					\
@@ -124,6 +126,8 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 #define LINK_ENUM(e, v, m)	e = v,
 /* header flags of LINK_REG_ADD and LINK_REG_RESULT */
 #define LINK_F_REG_CHECK	0x0001
+/* header flag of router->c2s LINK_STANZA and LINK_STANZA_MULTI */
+#define LINK_F_STAMP_TO		0x0001
 enum link_type { LINK_TYPES(LINK_ENUM) };
 
 struct link_hdr {

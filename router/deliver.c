@@ -42,6 +42,7 @@ struct fan_link {
 
 static struct {
 	bool		 open;
+	bool		 stamp;		/* LINK_F_STAMP_TO: no 'to' in xml */
 	int		 kind, type;
 	const char	*from;
 	const char	*xml;
@@ -50,17 +51,32 @@ static struct {
 	size_t		 nlinks, cap;
 } fan;
 
-void
-deliver_fanout_begin(int kind, int type, const char *from, const char *xml,
-    size_t len)
+static void
+fanout_begin(bool stamp, int kind, int type, const char *from,
+    const char *xml, size_t len)
 {
 	deliver_fanout_end();
 	fan.open = true;
+	fan.stamp = stamp;
 	fan.kind = kind;
 	fan.type = type;
 	fan.from = from;
 	fan.xml = xml;
 	fan.len = len;
+}
+
+void
+deliver_fanout_begin(int kind, int type, const char *from, const char *xml,
+    size_t len)
+{
+	fanout_begin(false, kind, type, from, xml, len);
+}
+
+void
+deliver_fanout_begin_each(int kind, int type, const char *from,
+    const char *xml, size_t len)
+{
+	fanout_begin(true, kind, type, from, xml, len);
 }
 
 static void
@@ -72,12 +88,14 @@ fanout_frame(const uint64_t *sids, size_t n, void *arg)
 
 	if (n == 1) {
 		link_begin(&m, fl->rl->l, LINK_STANZA, sids[0]);
+		link_set_flags(&m, fan.stamp ? LINK_F_STAMP_TO : 0);
 		link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
 		    fan.len);
 		link_end(&m);
 		return;
 	}
 	link_begin(&m, fl->rl->l, LINK_STANZA_MULTI, 0);
+	link_set_flags(&m, fan.stamp ? LINK_F_STAMP_TO : 0);
 	link_put_stanza(&m, fan.kind, fan.type, NULL, fan.from, fan.xml,
 	    fan.len);
 	link_put_u32(&m, (uint32_t)n);
@@ -276,10 +294,10 @@ account_exists(const char *node, const char *domain)
  * available resources with the highest non-negative priority -- all of
  * them when several share it, so every device of that rank sees it.
  * Headlines go to every available non-negative resource. Returns the
- * number of sessions reached.
+ * number of sessions reached; *bestp is that priority (-1: none).
  */
 static int
-deliver_bare_message(struct user *u, struct rstanza *rs)
+deliver_bare_message(struct user *u, struct rstanza *rs, int *bestp)
 {
 	struct sess	*s;
 	int		 best = -1, n = 0;
@@ -287,6 +305,7 @@ deliver_bare_message(struct user *u, struct rstanza *rs)
 	for (s = u->sessions; s != NULL; s = s->next)
 		if (s->available && s->priority >= 0 && s->priority > best)
 			best = s->priority;
+	*bestp = best;
 	if (best < 0)
 		return 0;
 	for (s = u->sessions; s != NULL; s = s->next) {
@@ -343,23 +362,34 @@ deliver_blocked(struct rstanza *rs, const struct jid *to)
 	return false;
 }
 
-/* RFC 6121 8.5.2: a message for an account with no session that can take it */
-static void
+/*
+ * RFC 6121 8.5.2: a message for an account with no session that can take
+ * it; -1 when it was refused (the sender has the error).
+ */
+static int
 deliver_offline(struct rstanza *rs, const char *node, const char *domain)
 {
 	if (rs->type != MTYPE_NORMAL && rs->type != MTYPE_CHAT)
-		return;		/* headlines are dropped (8.5.2.1.1) */
-	if (offline_store(rs, node, domain) == -1)
+		return 0;	/* headlines are dropped (8.5.2.1.1) */
+	if (offline_store(rs, node, domain) == -1) {
 		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
+		return -1;
+	}
+	return 0;
 }
 
-void
-deliver_stanza(struct rstanza *rs)
+/*
+ * cm: a message's carbons state (XEP-0280, carbons.c), NULL for other
+ * stanzas; each place a message is delivered or stored makes its copies.
+ */
+static void
+deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 {
 	struct sess	*s;
 	struct user	*u;
 	struct jid	 to;
 	char		 bare[JID_STR_MAX + 1];
+	int		 best = -1;
 
 	/* presence from a session: its own state machine (presence.c) */
 	if (rs->kind == KIND_PRESENCE && rs->sender != NULL) {
@@ -394,6 +424,8 @@ deliver_stanza(struct rstanza *rs)
 	    !rs->sender->user->blocklist)) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen);
+		if (cm != NULL)
+			carbons_copy(rs, cm, s->user, s, -1);
 		return;
 	}
 	if (jid_parse(&to, rs->to) == -1) {
@@ -405,6 +437,8 @@ deliver_stanza(struct rstanza *rs)
 	if (s != NULL) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen);
+		if (cm != NULL)
+			carbons_copy(rs, cm, s->user, s, -1);
 		goto done;
 	}
 	if (!domain_is_local(to.domain)) {
@@ -423,6 +457,8 @@ deliver_stanza(struct rstanza *rs)
 			    XERR_REMOTE_SERVER_NOT_FOUND : errno == EAGAIN ||
 			    errno == EMSGSIZE ? XERR_RESOURCE_CONSTRAINT :
 			    XERR_SERVICE_UNAVAILABLE);
+		else if (cm != NULL)
+			carbons_copy(rs, cm, NULL, NULL, -1);
 		goto done;
 	}
 	if (to.node == NULL) {
@@ -455,8 +491,14 @@ deliver_stanza(struct rstanza *rs)
 		/* RFC 6121 8.5.3.2.1: a gone resource is as the bare JID */
 		if (to.resource != NULL && rs->type == MTYPE_HEADLINE)
 			break;
-		if (u == NULL || deliver_bare_message(u, rs) == 0)
-			deliver_offline(rs, to.node, to.domain);
+		if (u == NULL || deliver_bare_message(u, rs, &best) == 0) {
+			if (deliver_offline(rs, to.node, to.domain) == -1)
+				break;
+			/* stored: each session gets it from storage */
+			u = NULL;
+		}
+		if (cm != NULL)
+			carbons_copy(rs, cm, u, NULL, best);
 		break;
 	case KIND_IQ:
 		if (to.resource == NULL)
@@ -468,4 +510,19 @@ deliver_stanza(struct rstanza *rs)
 	}
 done:
 	jid_clear(&to);
+}
+
+void
+deliver_stanza(struct rstanza *rs)
+{
+	struct carbons_msg	cm;
+
+	if (rs->kind != KIND_MESSAGE || rs->to == NULL) {
+		deliver_route(rs, NULL);
+		return;
+	}
+	carbons_msg_init(&cm);
+	if (carbons_check(rs, &cm) == 0)
+		deliver_route(rs, &cm);
+	carbons_msg_clear(&cm);
 }

@@ -23,6 +23,7 @@ static const struct iq_handler *const iq_handlers[] = {
 	&register_handler,
 	&pubsub_handler,
 	&pubsub_owner_handler,
+	&carbons_handler,
 };
 
 struct iq_job {
@@ -111,7 +112,7 @@ iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
 		if (strcmp(h->ns, q->ns) != 0 || (h->name != NULL &&
 		    strcmp(h->name, q->name) != 0))
 			continue;
-		if ((job->account ? h->account : h->server) &&
+		if ((job->account ? h->account || h->own : h->server) &&
 		    iq_run(h, rs, iq, a))
 			return;
 		break;

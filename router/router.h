@@ -55,6 +55,7 @@ struct sess {
 	bool		 burst_offline;	/* offline messages are owed too */
 	bool		 waiting;	/* on its link's wait list */
 	size_t		 burst_pos;	/* where the step stopped */
+	bool		 carbons;	/* XEP-0280 enabled (carbons.c) */
 };
 
 /* the steps of a login burst, in order */
@@ -75,6 +76,8 @@ struct user {
 	char		*photo;		/* XEP-0153 hash of the vCard
 					   photo, "" none, NULL not read
 					   yet (pep_compat.c) */
+	int		 ncarbons;	/* sessions with carbons on: kept by
+					   carbons.c, read by the fast path */
 };
 
 /* a stanza being routed, with what the envelope says */
@@ -160,6 +163,13 @@ bool	 domain_is_local_jid(const char *);
  */
 void	 deliver_fanout_begin(int kind, int type, const char *from,
 	    const char *xml, size_t len);
+/*
+ * The same, for a stanza whose xml has no 'to' because each session must
+ * be named in its own: its c2s writes it in (LINK_F_STAMP_TO). Only
+ * deliver_to_sess may be used inside such a batch.
+ */
+void	 deliver_fanout_begin_each(int kind, int type, const char *from,
+	    const char *xml, size_t len);
 void	 deliver_fanout_end(void);
 void	 deliver_to_sess(struct sess *, int kind, int type, const char *to,
 	    const char *from, const char *xml, size_t xlen);
@@ -198,6 +208,12 @@ struct iq_handler {
 			    struct arena *);
 	void		(*set)(struct rstanza *, struct xnode *iq,
 			    struct arena *);
+	/*
+	 * Answered on an account's bare JID too, but only as a service to
+	 * the account's own sessions (RFC 6120 10.3: no 'to'): not listed
+	 * in an account's disco#info; the handler refuses other senders.
+	 */
+	bool		 own;
 };
 
 /* one handler per protocol area, listed in iq.c's table */
@@ -214,6 +230,7 @@ extern const struct iq_handler	blocking_handler;	/* blocking.c */
 extern const struct iq_handler	register_handler;	/* register.c */
 extern const struct iq_handler	pubsub_handler;		/* pubsub_req.c */
 extern const struct iq_handler	pubsub_owner_handler;
+extern const struct iq_handler	carbons_handler;	/* carbons.c */
 
 /* roster.c */
 /*
@@ -337,6 +354,32 @@ bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
 struct link_hdr;
 int	 register_frame(struct rlink *, const struct link_hdr *,
 	    const char *payload);
+
+/* carbons.c: XEP-0280 message carbons */
+/* what one message's content says for carbons, read at most once */
+struct carbons_msg {
+	unsigned	 flags;		/* CM_* (carbons.c) */
+	struct buf	 copy;		/* the message without <private/> */
+};
+void	 carbons_msg_init(struct carbons_msg *);
+void	 carbons_msg_clear(struct carbons_msg *);
+/*
+ * Before a message is routed: -1 when it must be dropped (it carries a
+ * carbon not made by the recipient's server, XEP-0280 11); 0 to route
+ * it, rs->xml then possibly the copy in cm without <private/> (XEP-0280
+ * 7, for a local recipient). One byte search unless the message names
+ * the carbons namespace.
+ */
+int	 carbons_check(struct rstanza *, struct carbons_msg *);
+/*
+ * The message rs was delivered (or stored): sent carbons to the sender's
+ * other enabled sessions and, with u its local recipient's account
+ * (NULL if none is online), received carbons to u's enabled sessions
+ * that did not get it: not got, nor the available ones of priority best
+ * when best >= 0 (a delivery to the bare JID, RFC 6121 8.5.2.1.1).
+ */
+void	 carbons_copy(struct rstanza *, struct carbons_msg *, struct user *u,
+	    const struct sess *got, int best);
 
 /* doc.c */
 /*

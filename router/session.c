@@ -31,6 +31,8 @@ sess_unlink(struct sess *s)
 	/* RFC 6121 4.5: a session that ends goes unavailable, always */
 	presence_gone(s);
 	caps_gone(s->full);
+	if (s->carbons)
+		u->ncarbons--;
 	map_del64(s->rl->sess, s->sid);
 	if (map_get(router.by_full, s->full) == s)
 		map_del(router.by_full, s->full);

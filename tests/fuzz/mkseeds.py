@@ -7,7 +7,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 6
+LINK_VERSION = 7
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
@@ -163,6 +163,18 @@ write("link_c2s", "bad-version", b"\x00\x00" + hello(ROLE_ROUTER, version=LINK_V
 write("link_c2s", "no-hello", b"\xaa\x00"
       + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "a@b", MSG))
 write("link_c2s", "wrong-role", b"\x00\x00" + hello(ROLE_C2S))
+# LINK_F_STAMP_TO (carbons): the c2s writes each session's JID in as 'to'
+STANZA_MULTI, F_STAMP_TO = 0x0202, 0x0001
+CARBON = "<message from='juliet@example.org' type='chat'><received/></message>"
+env = u8(KIND_MESSAGE) + u8(MTYPE_CHAT) + u16(0) + s(None) + s("juliet@example.org")
+write("link_c2s", "stamp-to", b"\xe4\x00"
+      + R_HELLO
+      + frame(STANZA, env + s(CARBON), 3, flags=F_STAMP_TO)
+      + frame(STANZA_MULTI, env + s(CARBON) + u32(2) + struct.pack(">QQ", 3, 4), 0,
+              flags=F_STAMP_TO)
+      + frame(STANZA, env + s("<message/>"), 3, flags=F_STAMP_TO)
+      + frame(STANZA, env + s("<"), 3, flags=F_STAMP_TO)
+      + frame(STANZA, env + s(""), 3, flags=F_STAMP_TO))
 
 # link_s2s: the chunking plan, then frames, the router's LINK_HELLO first
 write("link_s2s", "stanzas", b"\x00"
@@ -691,6 +703,31 @@ def router_seeds():
          st(bob_x, "<message to='alice@example.org'><body>gone?</body>"
                    "</message>"),
          toggle(0), st(alice_a, get), deluser(1))
+    carbons = "<iq type='set' id='c%s'><%s xmlns='urn:xmpp:carbons:2'/></iq>"
+    forged = ("<message to='alice@example.org/a' type='chat'><received "
+              "xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>"
+              "<message xmlns='jabber:client' from='x@y' to='alice@example.org'>"
+              "<body>f</body></message></forwarded></received></message>")
+    seed("carbons",
+         st(alice_a, carbons % (1, "enable")),
+         st(alice_b, carbons % (2, "enable")),
+         st(bob_x, carbons % (3, "enable")),
+         st(alice_a, "<presence><priority>1</priority></presence>"),
+         st(bob_x, "<message type='chat'><body>hi</body></message>", 3),
+         st(bob_x, "<message><body>bare</body></message>", 2),
+         st(alice_a, "<message type='chat'><body>re</body></message>", 6),
+         st(alice_b, "<message type='chat'><body>out</body></message>", 13),
+         st(bob_x, "<message type='chat'><body>p</body><private "
+                   "xmlns='urn:xmpp:carbons:2'/></message>", 3),
+         st(bob_x, forged),
+         s2s(rob_r, forged),
+         s2s(rob_r, "<message type='chat'><body>s</body><x xmlns="
+                    "'http://jabber.org/protocol/muc#user'/></message>", 4),
+         st(alice_a, carbons % (4, "enable"), 6),
+         st(alice_a, carbons % (5, "private")),
+         toggle(1), st(bob_x, "<message type='error'><body>e</body>"
+                              "</message>", 3),
+         st(alice_b, carbons % (6, "disable")), deluser(0))
 
 
 router_seeds()

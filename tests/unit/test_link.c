@@ -436,7 +436,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 6);
+	assert_int_equal(LINK_VERSION, 7);
 	for (i = 0; i < nitems(t); i++) {
 		assert_string_equal(link_msg_name(t[i].type), t[i].name);
 		assert_int_equal(link_msg_min(t[i].type), t[i].min);
@@ -449,6 +449,7 @@ test_link_types_and_statuses_pinned(void **state)
 	assert_int_equal(LINK_AUTH_NO_USER, 1);
 	assert_int_equal(LINK_AUTH_FAILED, 2);
 	assert_int_equal(LINK_CTL_MORE, 1);
+	assert_int_equal(LINK_F_STAMP_TO, 1);
 	for (i = 0; i < nitems(ctl); i++) {
 		assert_int_equal(link_ctl_status(ctl[i].err), ctl[i].status);
 		assert_int_equal(link_ctl_errno(ctl[i].status, &err), 0);

@@ -1268,6 +1268,13 @@ fanout_send(struct conn *c)
 
 /* deliveries of one presence update, per sender: they come back in order */
 static uint32_t	*pres_got;
+/*
+ * presence, pep: the last sequence number each session had from each
+ * clique mate (index idx * clique + mate): a sender's updates arrive in
+ * order, so one not above it is a second copy (Prosody 0.12's PEP sends
+ * some events twice, see docs/BENCHMARKS.md), not a delivery.
+ */
+static uint32_t	*mate_seq;
 
 static void
 scen_ready(struct conn *c)
@@ -1323,6 +1330,7 @@ fanout_got(struct conn *c)
 	struct conn	*s;
 	unsigned	 sender, seq;
 	uint64_t	 ts;
+	uint32_t	*last;
 
 	if (sscanf(c->text, "b %u %u %" SCNu64, &sender, &seq, &ts) != 3)
 		return;
@@ -1343,6 +1351,15 @@ fanout_got(struct conn *c)
 			    c->idx);
 		return;
 	}
+	last = &mate_seq[c->idx * clique_size() + sender % clique_size()];
+	if (seq <= *last) {
+		if (++duplicates <= 5)
+			fprintf(stderr, "loadgen: %s %u of %u reached %s%u "
+			    "again\n", c->sname, seq, sender, opt.prefix,
+			    c->idx);
+		return;
+	}
+	*last = seq;
 	c->got++;
 	delivered++;
 	if (measuring)
@@ -1716,7 +1733,9 @@ run(void)
 	conns = calloc(nconns, sizeof(*conns));
 	users = calloc(nconns, sizeof(*users));
 	pres_got = calloc(nconns, sizeof(*pres_got));
-	if (conns == NULL || users == NULL || pres_got == NULL)
+	mate_seq = calloc((size_t)nconns * clique_size(), sizeof(*mate_seq));
+	if (conns == NULL || users == NULL || pres_got == NULL ||
+	    mate_seq == NULL)
 		fatal_exit("calloc");
 
 	fprintf(stderr, "loadgen: %s %s against %s:%d (%s)\n", opt.label,

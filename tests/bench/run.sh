@@ -197,6 +197,7 @@ run_one() {	# SERVER RUN
 	# a fresh server per scenario: the teardown of one scenario's
 	# sessions must not be billed to the next
 	for sc in $scen; do
+		SCEN=$sc	# the peers' configurations may depend on it
 		start_server "$s"
 		log "$s run $2: $sc"
 		case $sc in

@@ -1256,14 +1256,30 @@ pep_send(struct conn *c)
 	}
 }
 
-/* presence, pep: fill the window with updates that reach every contact */
+/* fills c's window with the scenario's stanzas */
 static void
-fanout_send(struct conn *c)
+window_fill(struct conn *c)
 {
-	if (opt.scen == SC_PEP)
+	if (opt.scen == SC_MSG)
+		msg_send(c);
+	else if (opt.scen == SC_PEP)
 		pep_send(c);
 	else
 		pres_send(c);
+}
+
+/* one of s's stanzas is done: its window slot is free for the next */
+static void
+window_done(struct conn *s)
+{
+	if (s->inflight > 0)
+		s->inflight--;
+	s->last_progress = now();
+	if (phase == 1 || phase == 2) {
+		window_fill(s);
+		conn_flush(s);
+		conn_events(s);
+	}
 }
 
 /* deliveries of one presence update, per sender: they come back in order */
@@ -1367,14 +1383,7 @@ fanout_got(struct conn *c)
 	if (sender < nconns && (s = conns[sender]) != NULL &&
 	    ++pres_got[sender] >= opt.contacts) {
 		pres_got[sender] -= opt.contacts;
-		if (s->inflight > 0)
-			s->inflight--;
-		s->last_progress = now();
-		if (phase == 1 || phase == 2) {
-			fanout_send(s);
-			conn_flush(s);
-			conn_events(s);
-		}
+		window_done(s);
 	}
 }
 
@@ -1421,16 +1430,8 @@ scen_stanza(struct conn *c)
 		delivered++;
 		if (measuring)
 			samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
-		if (sender < nconns && (s = conns[sender]) != NULL) {
-			if (s->inflight > 0)
-				s->inflight--;
-			s->last_progress = now();
-			if (phase == 1 || phase == 2) {
-				msg_send(s);
-				conn_flush(s);
-				conn_events(s);
-			}
-		}
+		if (sender < nconns && (s = conns[sender]) != NULL)
+			window_done(s);
 		return;
 	}
 	if (c->textlen <= 2 || strncmp(c->text, "b ", 2) != 0)
@@ -1458,10 +1459,7 @@ start_traffic(void)
 		if ((c = conns[i]) == NULL || c->st != S_READY)
 			continue;
 		c->last_progress = now();
-		if (opt.scen == SC_MSG)
-			msg_send(c);
-		else
-			fanout_send(c);
+		window_fill(c);
 		conn_flush(c);
 		conn_events(c);
 	}
@@ -1592,12 +1590,8 @@ tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 			stalls++;
 			c->inflight = 0;
 			c->last_progress = t;
-			if (opt.scen == SC_MSG)
-				msg_send(c);
-			else {
-				pres_got[c->idx] = 0;
-				fanout_send(c);
-			}
+			pres_got[c->idx] = 0;
+			window_fill(c);
 			conn_flush(c);
 			conn_events(c);
 		}

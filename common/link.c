@@ -589,11 +589,22 @@ link_drained(struct link *l)
 		l->on_drain(l, l->ctx);
 }
 
+/* the process's hook before any queued frame is written (the router's) */
+static void	(*before_write)(void);
+
+void
+link_set_before_write(void (*fn)(void))
+{
+	before_write = fn;
+}
+
 void
 link_flush(struct link *l)
 {
 	ssize_t	n;
 
+	if (before_write != NULL && !l->failed && buf_avail(&l->out) > 0)
+		before_write();
 	while (!l->failed && buf_avail(&l->out) > 0) {
 		n = write(l->fd, buf_rptr(&l->out), buf_avail(&l->out));
 		if (n == -1) {

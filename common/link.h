@@ -329,6 +329,12 @@ void		 link_set_drain(struct link *, link_drain_cb *);
 void		 link_pause(struct link *, bool);
 /* writes what is queued now (also done once per loop iteration) */
 void		 link_flush(struct link *);
+/*
+ * fn runs before queued frames are written, every time: the router
+ * commits its deferred storage writes there, so that no answer leaves
+ * before what it reports is on disk (docs/internals.md, Storage).
+ */
+void		 link_set_before_write(void (*fn)(void));
 /* installs the prepare watcher that reaps failed links; once per loop */
 void		 link_loop_init(struct ev_loop *);
 /*

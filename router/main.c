@@ -32,6 +32,17 @@ router_again_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	ev_idle_stop(loop, w);
 }
 
+/*
+ * Deferred writes (PEP items, last activity) are committed before any
+ * frame leaves the router: an answer never reports what a crash could
+ * still lose, and all the writes of one loop iteration share one commit.
+ */
+static void
+router_before_write(void)
+{
+	(void)store_flush(router.store);	/* logged */
+}
+
 static void
 router_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
@@ -76,6 +87,7 @@ main(int argc, char *argv[])
 	router.by_full = map_new();
 	router.by_bare = map_new();
 	buf_init(&router.scratch, LINK_STANZA_MAX);	/* one stanza */
+	link_set_before_write(router_before_write);
 	if (rlink_listen() == -1)
 		exit(1);
 	ev_idle_init(&router_again, router_again_cb);

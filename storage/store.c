@@ -412,22 +412,41 @@ batch_write(struct store *st, const char *op, store_write_fn *fn,
 }
 
 /* a failed put spoils its transaction: all the deferred writes go */
+/*
+ * A deferred write runs in a transaction nested in the shared one, so
+ * that a write that fails (a quota, a full map) leaves nothing of itself
+ * behind and takes nothing of the others with it. A full map commits
+ * what was deferred so far, grows the map and runs the write again.
+ */
 static int
 later_write(struct store *st, const char *op, store_write_fn *fn,
     void *arg)
 {
-	int	rc;
+	MDB_txn	*child;
+	int	 rc, err, tries = 0;
 
+again:
 	if (st->later == NULL &&
 	    (rc = txn_begin(st, 0, &st->later)) != 0) {
 		st->later = NULL;
 		errno = store_errno(op, rc);
 		return -1;
 	}
-	if ((rc = fn(st, st->later, arg)) == 0 || rc == -1)
-		return rc;
-	mdb_txn_abort(st->later);
-	st->later = NULL;
+	if ((rc = mdb_txn_begin(st->env, st->later, 0, &child)) != 0) {
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	if ((rc = fn(st, child, arg)) != 0) {
+		err = errno;
+		mdb_txn_abort(child);
+		errno = err;
+	} else if ((rc = mdb_txn_commit(child)) == 0)
+		return 0;
+	if (rc == -1)
+		return -1;	/* errno set by fn */
+	if (map_full(rc) && tries++ == 0 && store_flush(st) == 0 &&
+	    map_grow(st) == 0)
+		goto again;
 	errno = store_errno(op, rc);
 	return -1;
 }

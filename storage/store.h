@@ -175,8 +175,10 @@ int	 store_doc_put(struct store *, enum store_doc, const char *node,
  * The same, deferred: written with every other deferred write in one
  * transaction when store_flush runs (or any ordinary write, or
  * store_close), so that many of them cost one commit and one sync; until
- * then store_doc_get sees it and a crash loses it. For records that may be
- * lost (last activity), never for messages.
+ * then store_doc_get sees it and a crash loses it. Each deferred write
+ * runs in a transaction nested in that one: one that fails leaves
+ * nothing behind and spoils none of the others. The router commits them
+ * before it writes any frame (link_set_before_write).
  */
 int	 store_doc_put_later(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, const char *val, size_t len);
@@ -241,7 +243,12 @@ int	 store_pubsub_node_list(struct store *, const char *owner,
 	    const char *domain,
 	    int (*fn)(const char *name, uint64_t nid, const char *conf,
 	    size_t clen, void *arg), void *arg);
-/* stores it (it->seq ignored); the oldest items past max are removed */
+/*
+ * Stores it (it->seq ignored); the oldest items past max are removed.
+ * A deferred write (store_doc_put_later): the publishes of one loop
+ * iteration share one commit, which the router makes before it writes
+ * any frame, so no answer reports an item a crash could still lose.
+ */
 int	 store_pubsub_item_put(struct store *, const char *owner,
 	    const char *domain, uint64_t nid, const struct pubsub_item *it,
 	    size_t max);

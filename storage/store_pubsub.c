@@ -554,7 +554,8 @@ store_pubsub_item_put(struct store *st, const char *owner,
 	ip.oplen = ip.plen - 8;
 	ip.it = it;
 	ip.max = max > 0 ? max : 1;
-	return store_write(st, "pubsub item put", item_put_fn, &ip, false);
+	/* one commit for the publishes of a loop iteration (store.h) */
+	return store_write(st, "pubsub item put", item_put_fn, &ip, true);
 }
 
 struct item_get {

@@ -49,7 +49,14 @@ enum state {
 	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD
 };
 
-enum scen { SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE };
+enum scen { SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP };
+
+#define NS_CAPS		"http://jabber.org/protocol/caps"
+#define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
+#define NS_PUBSUB	"http://jabber.org/protocol/pubsub"
+#define NS_MOOD		"http://jabber.org/protocol/mood"
+/* pep: the caps node every client announces (XEP-0115 4) */
+#define CAPS_NODE	"https://parley.invalid/bench"
 
 struct user {
 	uint8_t		 salt[64];
@@ -86,6 +93,9 @@ struct conn {
 	char		 sfrom[ATTR_MAX];
 	bool		 f_starttls, f_mech, f_bind, f_sess, f_sess_opt;
 	bool		 ping, in_status;
+	bool		 in_ptext;	/* pep: a mood's <text/> is open */
+	bool		 disco;		/* the iq holds a disco#info query */
+	char		 dnode[ATTR_MAX];	/* ... and its node */
 	bool		 serr;		/* a <stream:error> is open */
 	char		 serr_cond[48];	/* its condition */
 	char		 text[TEXT_MAX];
@@ -133,6 +143,8 @@ static ev_timer			 phase_timer;
 static uint64_t	 started, ready, failed, closed_early, delivered, sent;
 static uint64_t	 errors_stanza, stalls, login_next, self_presence;
 static uint64_t	 login_stream_errors;	/* logins ended by a stream error */
+static uint64_t	 disco_answers;		/* pep: caps queries answered */
+static uint64_t	 self_events;		/* pep: own events, not counted */
 /* deliveries that must never happen: to the wrong session, or twice */
 static uint64_t	 misrouted, duplicates;
 static struct samples	 lat_login, lat_deliv;
@@ -613,6 +625,84 @@ sasl_success(struct conn *c)
 	return strcmp(sfinal, want) == 0 ? 0 : -1;
 }
 
+/* ---- entity capabilities (XEP-0115) ---------------------------------- */
+
+/*
+ * pep: every client has the same identity and features, announces their
+ * verification string in its presence and answers the server's
+ * disco#info query for CAPS_NODE#ver with them. The features are sorted
+ * (XEP-0115 5.1 step 4) and include mood+notify (XEP-0163 4), so the
+ * server sends the contacts' moods.
+ */
+#define CAPS_CATEGORY	"client"
+#define CAPS_TYPE	"pc"
+#define CAPS_NAME	"Parley bench"
+
+static const char	*caps_features[] = {
+	NS_CAPS,
+	NS_DISCO_INFO,
+	NS_MOOD,
+	NS_MOOD "+notify",
+	"urn:xmpp:ping",
+};
+#define CAPS_NFEATURES	(sizeof(caps_features) / sizeof(caps_features[0]))
+
+static char	caps_ver[32];		/* base64 of a SHA-1: 28 characters */
+
+/* XEP-0115 5.1: S = identity "<" features each followed by "<" */
+static void
+caps_setup(void)
+{
+	struct obuf	s = { 0 };
+	uint8_t		dig[20];
+	size_t		i;
+
+	obuf_append(&s, CAPS_CATEGORY "/" CAPS_TYPE "//" CAPS_NAME "<",
+	    strlen(CAPS_CATEGORY "/" CAPS_TYPE "//" CAPS_NAME "<"));
+	for (i = 0; i < CAPS_NFEATURES; i++) {
+		if (i > 0 && strcmp(caps_features[i - 1],
+		    caps_features[i]) >= 0)
+			fatal_exit("caps features not sorted");
+		obuf_append(&s, caps_features[i], strlen(caps_features[i]));
+		obuf_append(&s, "<", 1);
+	}
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, s.data, s.len, dig) < 0)
+		fatal_exit("gnutls_hash_fast");
+	b64_encode(dig, sizeof(dig), caps_ver, sizeof(caps_ver));
+	free(s.data);
+}
+
+/*
+ * The answer to a disco#info query (XEP-0115 6.2): for CAPS_NODE#ver, or
+ * no node, the features; any other node is not ours.
+ */
+static void
+caps_answer(struct conn *c, const char *id, const char *to)
+{
+	char	node[ATTR_MAX * 6 + 1];
+	size_t	i;
+
+	xml_escape_into(node, sizeof(node), c->dnode);
+	if (c->dnode[0] != '\0' &&
+	    (strncmp(c->dnode, CAPS_NODE "#", strlen(CAPS_NODE "#")) != 0 ||
+	    strcmp(c->dnode + strlen(CAPS_NODE "#"), caps_ver) != 0)) {
+		conn_printf(c, "<iq type='error' id='%s'%s%s%s><error "
+		    "type='cancel'><item-not-found xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-stanzas'/></error></iq>", id,
+		    *to ? " to='" : "", to, *to ? "'" : "");
+		return;
+	}
+	disco_answers++;
+	conn_printf(c, "<iq type='result' id='%s'%s%s%s><query xmlns='"
+	    NS_DISCO_INFO "'%s%s%s><identity category='" CAPS_CATEGORY
+	    "' type='" CAPS_TYPE "' name='" CAPS_NAME "'/>", id,
+	    *to ? " to='" : "", to, *to ? "'" : "",
+	    *node ? " node='" : "", node, *node ? "'" : "");
+	for (i = 0; i < CAPS_NFEATURES; i++)
+		conn_printf(c, "<feature var='%s'/>", caps_features[i]);
+	conn_printf(c, "</query></iq>");
+}
+
 /* ---- XML events -------------------------------------------------------- */
 
 static const char *
@@ -653,6 +743,8 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		c->serr_cond[0] = '\0';
 		c->f_starttls = c->f_mech = c->f_bind = false;
 		c->f_sess = c->f_sess_opt = c->ping = c->in_status = false;
+		c->in_ptext = c->disco = false;
+		c->dnode[0] = '\0';
 		c->textlen = 0;
 		for (i = 0; atts[i] != NULL; i += 2) {
 			if (strcmp(atts[i], "type") == 0)
@@ -683,9 +775,22 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		else if (strcmp(ln, "status") == 0) {
 			c->in_status = true;
 			c->textlen = 0;
+		} else if (strcmp(ln, "query") == 0 &&
+		    ns_is(ns, nslen, NS_DISCO_INFO)) {
+			c->disco = true;
+			for (i = 0; atts[i] != NULL; i += 2)
+				if (strcmp(atts[i], "node") == 0)
+					snprintf(c->dnode, sizeof(c->dnode),
+					    "%s", atts[i + 1]);
 		}
 	} else if (c->depth == 4 && strcmp(ln, "optional") == 0 && c->f_sess)
 		c->f_sess_opt = true;
+	else if (c->depth > 4 && strcmp(ln, "text") == 0 &&
+	    ns_is(ns, nslen, NS_MOOD)) {
+		/* pep: event/items/item/mood/text carries the sequence */
+		c->in_ptext = true;
+		c->textlen = 0;
+	}
 }
 
 static void
@@ -693,7 +798,8 @@ xml_text(void *ud, const XML_Char *s, int len)
 {
 	struct conn	*c = ud;
 
-	if (c->depth != 2 && !(c->depth == 3 && c->in_status))
+	if (c->depth != 2 && !(c->depth == 3 && c->in_status) &&
+	    !c->in_ptext)
 		return;
 	if (c->textlen + (size_t)len >= TEXT_MAX)
 		return;
@@ -795,6 +901,8 @@ on_stanza(struct conn *c)
 				conn_printf(c, "<iq type='result' id='%s'%s%s%s/>",
 				    id, *from ? " to='" : "", from,
 				    *from ? "'" : "");
+			else if (c->disco && strcmp(c->stype, "get") == 0)
+				caps_answer(c, id, from);
 			else
 				conn_printf(c, "<iq type='error' id='%s'%s%s%s>"
 				    "<error type='cancel'><service-unavailable "
@@ -821,6 +929,8 @@ xml_end(void *ud, const XML_Char *name)
 		on_stanza(c);
 	else if (c->depth == 3)
 		c->in_status = false;
+	else if (c->in_ptext)
+		c->in_ptext = false;
 	else if (c->depth == 1 && c->st != S_DEAD)
 		conn_fail(c, "stream closed by server");
 	c->depth--;
@@ -834,9 +944,10 @@ struct srvstat {
 	double	cpu;		/* seconds, utime+stime of the process tree */
 	double	rss;		/* bytes, sum of VmRSS */
 	int	nproc;
-	struct {		/* cpu by program name (comm) */
+	struct {		/* cpu and rss by program name (comm) */
 		char	comm[16];
 		double	cpu;
+		double	rss;
 	}	by[BY_MAX];
 	int	nby;
 };
@@ -907,7 +1018,7 @@ server_stat(struct srvstat *s)
 	struct dirent	*de;
 	int		*pid = NULL, *ppid = NULL, n = 0, cap = 0, i, j, k;
 	bool		*in = NULL, changed;
-	double		 cpu;
+	double		 cpu, rss;
 	char		 comm[16];
 
 	memset(s, 0, sizeof(*s));
@@ -951,8 +1062,9 @@ server_stat(struct srvstat *s)
 			continue;
 		if (proc_ppid(pid[i], &cpu, comm) == -1)
 			continue;
+		rss = proc_rss(pid[i]);
 		s->cpu += cpu;
-		s->rss += proc_rss(pid[i]);
+		s->rss += rss;
 		s->nproc++;
 		for (k = 0; k < s->nby; k++)
 			if (strcmp(s->by[k].comm, comm) == 0)
@@ -964,6 +1076,7 @@ server_stat(struct srvstat *s)
 			s->nby++;
 		}
 		s->by[k].cpu += cpu;
+		s->by[k].rss += rss;
 	}
 	free(pid);
 	free(ppid);
@@ -989,6 +1102,20 @@ emit_by_process(const char *figure, const struct srvstat *a,
 				before = a->by[k].cpu;
 		snprintf(name, sizeof(name), "%s:%s", figure, b->by[i].comm);
 		emit(name, (b->by[i].cpu - before) * scale, unit);
+	}
+}
+
+/* the server's RSS in MiB, in all and by program: FIGURE, FIGURE:COMM */
+static void
+emit_rss(const char *figure, const struct srvstat *s)
+{
+	char	name[64];
+	int	i;
+
+	emit(figure, s->rss / 1048576.0, "MiB");
+	for (i = 0; i < s->nby; i++) {
+		snprintf(name, sizeof(name), "%s:%s", figure, s->by[i].comm);
+		emit(name, s->by[i].rss / 1048576.0, "MiB");
 	}
 }
 
@@ -1110,8 +1237,60 @@ pres_send(struct conn *c)
 	}
 }
 
+/*
+ * pep: a mood (XEP-0107) published to the account's PEP node without an
+ * item id, as a client does; its text carries sender, sequence and time.
+ */
+static void
+pep_send(struct conn *c)
+{
+	while (c->inflight < opt.window && c->st == S_READY) {
+		c->inflight++;
+		c->seq++;
+		sent++;
+		conn_printf(c, "<iq type='set' id='p%u'><pubsub xmlns='"
+		    NS_PUBSUB "'><publish node='" NS_MOOD "'><item><mood "
+		    "xmlns='" NS_MOOD "'><happy/><text>b %u %u %" PRIu64
+		    "</text></mood></item></publish></pubsub></iq>", c->seq,
+		    c->idx, c->seq, now_us());
+	}
+}
+
+/* fills c's window with the scenario's stanzas */
+static void
+window_fill(struct conn *c)
+{
+	if (opt.scen == SC_MSG)
+		msg_send(c);
+	else if (opt.scen == SC_PEP)
+		pep_send(c);
+	else
+		pres_send(c);
+}
+
+/* one of s's stanzas is done: its window slot is free for the next */
+static void
+window_done(struct conn *s)
+{
+	if (s->inflight > 0)
+		s->inflight--;
+	s->last_progress = now();
+	if (phase == 1 || phase == 2) {
+		window_fill(s);
+		conn_flush(s);
+		conn_events(s);
+	}
+}
+
 /* deliveries of one presence update, per sender: they come back in order */
 static uint32_t	*pres_got;
+/*
+ * presence, pep: the last sequence number each session had from each
+ * clique mate (index idx * clique + mate): a sender's updates arrive in
+ * order, so one not above it is a second copy (Prosody 0.12's PEP sends
+ * some events twice, see docs/BENCHMARKS.md), not a delivery.
+ */
+static uint32_t	*mate_seq;
 
 static void
 scen_ready(struct conn *c)
@@ -1134,6 +1313,10 @@ scen_ready(struct conn *c)
 	case SC_PRESENCE:
 		conn_printf(c, "<presence/>");
 		break;
+	case SC_PEP:
+		conn_printf(c, "<presence><c xmlns='" NS_CAPS "' hash='sha-1' "
+		    "node='" CAPS_NODE "' ver='%s'/></presence>", caps_ver);
+		break;
 	}
 }
 
@@ -1150,6 +1333,58 @@ from_user(const char *from, unsigned idx)
 	    strncmp(from, want, (size_t)n) != 0)
 		return false;
 	return from[n] == '\0' || from[n] == '/';
+}
+
+/*
+ * presence, pep: c received a clique mate's presence update or PEP event
+ * (text "b SENDER SEQ TIME"); the sender's update is done once all its
+ * contacts have it.
+ */
+static void
+fanout_got(struct conn *c)
+{
+	struct conn	*s;
+	unsigned	 sender, seq;
+	uint64_t	 ts;
+	uint32_t	*last;
+
+	if (sscanf(c->text, "b %u %u %" SCNu64, &sender, &seq, &ts) != 3)
+		return;
+	if (sender == c->idx) {
+		/* the owner's own resource hears its events (XEP-0163 4) */
+		if (opt.scen == SC_PEP)
+			self_events++;
+		else
+			self_presence++;
+		return;
+	}
+	/* rosters are cliques: only a clique mate's updates come */
+	if (sender / clique_size() != c->idx / clique_size() ||
+	    !from_user(c->sfrom, sender)) {
+		if (++misrouted <= 5)
+			fprintf(stderr, "loadgen: %s of %u from %s reached "
+			    "%s%u\n", c->sname, sender, c->sfrom, opt.prefix,
+			    c->idx);
+		return;
+	}
+	last = &mate_seq[c->idx * clique_size() + sender % clique_size()];
+	if (seq <= *last) {
+		if (++duplicates <= 5)
+			fprintf(stderr, "loadgen: %s %u of %u reached %s%u "
+			    "again\n", c->sname, seq, sender, opt.prefix,
+			    c->idx);
+		return;
+	}
+	*last = seq;
+	c->got++;
+	delivered++;
+	if (measuring)
+		samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
+	if (sender < nconns && (s = conns[sender]) != NULL &&
+	    ++pres_got[sender] >= opt.contacts) {
+		pres_got[sender] -= opt.contacts;
+		window_done(s);
+	}
 }
 
 static void
@@ -1195,54 +1430,16 @@ scen_stanza(struct conn *c)
 		delivered++;
 		if (measuring)
 			samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
-		if (sender < nconns && (s = conns[sender]) != NULL) {
-			if (s->inflight > 0)
-				s->inflight--;
-			s->last_progress = now();
-			if (phase == 1 || phase == 2) {
-				msg_send(s);
-				conn_flush(s);
-				conn_events(s);
-			}
-		}
+		if (sender < nconns && (s = conns[sender]) != NULL)
+			window_done(s);
 		return;
 	}
-	if (opt.scen == SC_PRESENCE && strcmp(c->sname, "presence") == 0 &&
-	    c->in_status == false && c->textlen > 2 &&
-	    strncmp(c->text, "b ", 2) == 0) {
-		if (sscanf(c->text, "b %u %u %" SCNu64, &sender, &seq,
-		    &ts) != 3)
-			return;
-		if (sender == c->idx) {
-			self_presence++;
-			return;
-		}
-		/* rosters are cliques: only a clique mate's updates come */
-		if (sender / clique_size() != c->idx / clique_size() ||
-		    !from_user(c->sfrom, sender)) {
-			if (++misrouted <= 5)
-				fprintf(stderr, "loadgen: presence of %u from "
-				    "%s reached %s%u\n", sender, c->sfrom,
-				    opt.prefix, c->idx);
-			return;
-		}
-		c->got++;
-		delivered++;
-		if (measuring)
-			samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
-		if (sender < nconns && (s = conns[sender]) != NULL &&
-		    ++pres_got[sender] >= opt.contacts) {
-			pres_got[sender] -= opt.contacts;
-			if (s->inflight > 0)
-				s->inflight--;
-			s->last_progress = now();
-			if (phase == 1 || phase == 2) {
-				pres_send(s);
-				conn_flush(s);
-				conn_events(s);
-			}
-		}
-	}
+	if (c->textlen <= 2 || strncmp(c->text, "b ", 2) != 0)
+		return;
+	if ((opt.scen == SC_PRESENCE && strcmp(c->sname, "presence") == 0 &&
+	    c->in_status == false) ||
+	    (opt.scen == SC_PEP && strcmp(c->sname, "message") == 0))
+		fanout_got(c);
 }
 
 static void
@@ -1262,10 +1459,7 @@ start_traffic(void)
 		if ((c = conns[i]) == NULL || c->st != S_READY)
 			continue;
 		c->last_progress = now();
-		if (opt.scen == SC_MSG)
-			msg_send(c);
-		else
-			pres_send(c);
+		window_fill(c);
 		conn_flush(c);
 		conn_events(c);
 	}
@@ -1291,7 +1485,7 @@ phase_cb(struct ev_loop *l, ev_timer *w, int revents)
 	}
 }
 
-static double	drain_until;
+static double	drain_until, create_until;
 
 static uint64_t
 inflight_total(void)
@@ -1348,6 +1542,26 @@ drain_and_count_lost(void)
 	return lost;
 }
 
+/*
+ * pep: the first publish of an account creates its node (XEP-0163 3),
+ * which costs a server more than a publish to a node that exists (SQL
+ * inserts for ejabberd). Every account publishes once and the measured
+ * traffic starts when all those have reached every contact, or after
+ * LOGIN_TIMEOUT: the figures are those of the steady state. Returns the
+ * seconds it took.
+ */
+static double
+pep_create(void)
+{
+	double	t0 = now();
+
+	start_traffic();
+	phase = 6;	/* no refill, no stalls: wait for these */
+	create_until = t0 + LOGIN_TIMEOUT;
+	ev_run(loop, 0);
+	return now() - t0;
+}
+
 static void
 tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
@@ -1376,17 +1590,14 @@ tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 			stalls++;
 			c->inflight = 0;
 			c->last_progress = t;
-			if (opt.scen == SC_MSG)
-				msg_send(c);
-			else {
-				pres_got[c->idx] = 0;
-				pres_send(c);
-			}
+			pres_got[c->idx] = 0;
+			window_fill(c);
 			conn_flush(c);
 			conn_events(c);
 		}
 	}
-	if (phase == 5 && (inflight_total() == 0 || t > drain_until)) {
+	if ((phase == 5 && (inflight_total() == 0 || t > drain_until)) ||
+	    (phase == 6 && (inflight_total() == 0 || t > create_until))) {
 		ev_break(l, EVBREAK_ALL);
 		return;
 	}
@@ -1530,17 +1741,22 @@ run(void)
 		nconns = total = opt.pairs * 2;
 		break;
 	case SC_PRESENCE:
+	case SC_PEP:
 		nconns = total = opt.users;
 		break;
 	}
 	conns = calloc(nconns, sizeof(*conns));
 	users = calloc(nconns, sizeof(*users));
 	pres_got = calloc(nconns, sizeof(*pres_got));
-	if (conns == NULL || users == NULL || pres_got == NULL)
+	mate_seq = calloc((size_t)nconns * clique_size(), sizeof(*mate_seq));
+	if (conns == NULL || users == NULL || pres_got == NULL ||
+	    mate_seq == NULL)
 		fatal_exit("calloc");
 
 	fprintf(stderr, "loadgen: %s %s against %s:%d (%s)\n", opt.label,
 	    opt.scen_name, opt.host, opt.port, opt.domain);
+	if (opt.scen == SC_PEP)
+		fprintf(stderr, "loadgen: caps %s#%s\n", CAPS_NODE, caps_ver);
 	server_stat(&a);
 	if (a.nproc == 0 && opt.npids > 0)
 		fatal_exit("no server process found");
@@ -1571,9 +1787,20 @@ run(void)
 		close_all();
 		return closed_early > 0 ? 1 : 0;
 	}
-	/* msg, presence: let initial presence settle, then run */
+	/* msg, presence, pep: let initial presence settle, then run */
 	settle(opt.settle);
+	if (opt.scen != SC_MSG) {
+		/* the server's memory with the sessions (and, pep, their
+		 * caps known), before any update: to compare with pep's */
+		server_stat(&b);
+		emit_rss("server_rss_before_mb", &a);
+		emit_rss("server_rss_ready_mb", &b);
+	}
 	delivered = sent = 0;
+	if (opt.scen == SC_PEP) {
+		emit("nodes_created_s", pep_create(), "s");
+		emit("nodes_pending", (double)inflight_total(), "count");
+	}
 	start_traffic();
 	phase = 1;
 	ev_timer_set(&phase_timer, opt.warmup, 0);
@@ -1606,6 +1833,13 @@ run(void)
 		emit("duplicates", (double)duplicates, "count");
 		emit("sessions_lost", (double)closed_early, "count");
 		emit("server_rss_total_mb", m_srv1.rss / 1048576.0, "MiB");
+		if (opt.scen == SC_PEP) {
+			/* every account now has its mood node and item */
+			server_stat(&b);
+			emit_rss("server_rss_after_mb", &b);
+			emit("disco_answers", (double)disco_answers, "count");
+			emit("self_events", (double)self_events, "count");
+		}
 		close_all();
 		return d == 0 || errors_stanza > 0 || closed_early > 0 ||
 		    stalls > 0 || lost > 0 || misrouted > 0 ||
@@ -1765,7 +1999,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -s login|idle|msg|presence [options]\n"
+	    "usage: loadgen -s login|idle|msg|presence|pep [options]\n"
 	    "  -H ADDR     server address (127.0.0.1)   -p PORT (5222)\n"
 	    "  -d DOMAIN   XMPP domain (localhost)      -u PREFIX (u)\n"
 	    "  -w PASS     password of every user (bench)\n"
@@ -1777,9 +2011,9 @@ usage(void)
 	    "  -k N        idle: sessions (10000)\n"
 	    "  -j N        idle: over N processes, source nets NET+0..N-1\n"
 	    "  -P N        msg: pairs (100)             -W N window (10)\n"
-	    "  -t SECS     msg/presence: measured time (10)\n"
+	    "  -t SECS     msg/presence/pep: measured time (10)\n"
 	    "  -r SECS     warm-up (2)                  -e SECS settle (2)\n"
-	    "  -N N        presence: users (1050)       -C N contacts (20)\n"
+	    "  -N N        presence/pep: users (1050)   -C N contacts (20)\n"
 	    "  -B          msg: address bare JIDs\n"
 	    "  -V          do not check the server's SCRAM signature\n");
 	exit(2);
@@ -1792,6 +2026,7 @@ client_setup(void)
 	static ev_prepare	prep;
 
 	gnutls_global_init();
+	caps_setup();
 	if (gnutls_certificate_allocate_credentials(&xcred) < 0 ||
 	    gnutls_priority_init(&prio, "NORMAL", NULL) < 0)
 		fatal_exit("gnutls setup");
@@ -1844,6 +2079,8 @@ main(int argc, char **argv)
 				opt.scen = SC_MSG;
 			else if (strcmp(optarg, "presence") == 0)
 				opt.scen = SC_PRESENCE;
+			else if (strcmp(optarg, "pep") == 0)
+				opt.scen = SC_PEP;
 			else
 				usage();
 			break;
@@ -1884,7 +2121,8 @@ main(int argc, char **argv)
 	if (opt.scen_name == NULL || opt.conc == 0 || opt.pool == 0 ||
 	    opt.window == 0 || opt.secs <= 0 || opt.contacts == 0)
 		usage();
-	if (opt.scen == SC_PRESENCE && opt.users % clique_size() != 0)
+	if ((opt.scen == SC_PRESENCE || opt.scen == SC_PEP) &&
+	    opt.users % clique_size() != 0)
 		fatal_exit("-N must be a multiple of -C + 1 (cliques)");
 	if (opt.jobs == 0 || opt.jobs > 64 ||
 	    (opt.jobs > 1 && opt.scen != SC_IDLE))

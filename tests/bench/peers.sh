@@ -27,11 +27,14 @@ peer_dir() {	# NAME: fresh state directory
 }
 
 start_prosody() {
-	local d
+	local d pep
 	d=$(peer_dir prosody)
 	PORT=15240
+	# mod_pep only for the pep scenario (prosody.cfg.lua.in)
+	pep=; [ "${SCEN:-}" = pep ] && pep='"pep";'
 	fill "$PEERS/prosody.cfg.lua.in" "$d/prosody.cfg.lua" DIR="$d" \
-	    PORT=$PORT CERT="$DIR/cert.pem" KEY="$DIR/key.pem" DOMAIN=$DOMAIN
+	    PORT=$PORT CERT="$DIR/cert.pem" KEY="$DIR/key.pem" DOMAIN=$DOMAIN \
+	    PEP_MODULE="$pep"
 	mkdir -p "$d/data"
 	log "prosody: provisioning"
 	/usr/bin/python3 "$PEERS/provision.py" prosody "$d/data" $DOMAIN \

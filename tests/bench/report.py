@@ -34,6 +34,9 @@ COLUMNS = [
     ("msg", "server_cpu_s_per_1000", "CPU s/1k msg", "%.4f"),
     ("presence", "delivered_per_s", "presence/s", "%.0f"),
     ("presence", "server_cpu_s_per_1000", "CPU s/1k pres", "%.4f"),
+    ("pep", "delivered_per_s", "pep/s", "%.0f"),
+    ("pep", "latency_p50_ms", "pep p50 ms", "%.1f"),
+    ("pep", "server_cpu_s_per_1000", "CPU s/1k pep", "%.4f"),
 ]
 # costs compared in the chart: (scenario, figure, label)
 RATIOS = [
@@ -41,6 +44,7 @@ RATIOS = [
     ("idle", "server_rss_per_session_kb", "memory/session"),
     ("msg", "server_cpu_s_per_1000", "CPU/message"),
     ("presence", "server_cpu_s_per_1000", "CPU/presence"),
+    ("pep", "server_cpu_s_per_1000", "CPU/PEP event"),
 ]
 ORDER = ["parley", "parley-w2", "parley-w4", "parley-scale", "relay",
          "prosody", "ejabberd", "jabberd2"]
@@ -49,6 +53,7 @@ SPLITS = [
     ("login", "server_cpu_ms_per_login", "ms per login"),
     ("msg", "server_cpu_s_per_1000", "s per 1000 messages"),
     ("presence", "server_cpu_s_per_1000", "s per 1000 presence"),
+    ("pep", "server_cpu_s_per_1000", "s per 1000 PEP events"),
 ]
 
 
@@ -93,6 +98,43 @@ def split_table(med, servers):
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+def pep_memory(med, servers):
+    """The server's RSS growth per user in the presence and pep
+    scenarios (same users, same rosters): logged in and settled (pep: with
+    caps known) against before the logins, and pep after publishing
+    (every account has its mood node and item) against settled. In all
+    and, when split, by program."""
+    lines = ["| server | program | users | presence: settled − before "
+             "KiB/user | pep: settled − before KiB/user | pep: after "
+             "publishing − settled KiB/user |", "|---|---|---|---|---|---|"]
+
+    def kib(s, sc, a, b, prog):
+        suf = ":" + prog if prog else ""
+        va = med.get((s, sc, a + suf))
+        vb = med.get((s, sc, b + suf))
+        n = med.get((s, sc, "sessions"))
+        if va is None or vb is None or not n:
+            return "–"
+        return "%.2f" % ((vb - va) * 1024.0 / n)
+
+    for s in servers:
+        if (s, "pep", "server_rss_after_mb") not in med:
+            continue
+        progs = sorted({k[2].split(":", 1)[1] for k in med
+                        if k[0] == s and k[1] == "pep" and
+                        k[2].startswith("server_rss_after_mb:")})
+        for prog in [""] + (progs if len(progs) > 1 else []):
+            lines.append("| %s | %s | %.0f | %s | %s | %s |" % (
+                s, prog or "all", med.get((s, "pep", "sessions"), 0),
+                kib(s, "presence", "server_rss_before_mb",
+                    "server_rss_ready_mb", prog),
+                kib(s, "pep", "server_rss_before_mb",
+                    "server_rss_ready_mb", prog),
+                kib(s, "pep", "server_rss_ready_mb",
+                    "server_rss_after_mb", prog)))
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def load(path):
     vals = collections.defaultdict(list)
     with open(path) as f:
@@ -117,12 +159,12 @@ def check(med, raw):
                                                                    fig)])))
     for s in servers:
         # the accounting of deliveries must have run at all
-        for sc in ("msg", "presence"):
+        for sc in ("msg", "presence", "pep"):
             if any(k[0] == s and k[1] == sc for k in med) and \
                     (s, sc, "lost") not in raw:
                 bad.append("%s %s: lost deliveries not counted" % (s, sc))
         for sc, fig in (("login", "logins"), ("msg", "delivered"),
-                        ("presence", "delivered"),
+                        ("presence", "delivered"), ("pep", "delivered"),
                         ("idle", "server_rss_total_mb")):
             if any(k[0] == s and k[1] == sc for k in med) and \
                     min(raw.get((s, sc, fig), [0])) <= 0:
@@ -157,6 +199,9 @@ def main():
     split = split_table(med, servers)
     if split:
         table += "\n\nServer CPU by program (median):\n\n" + split
+    mem = pep_memory(med, servers)
+    if mem:
+        table += "\n\nPEP memory (median):\n\n" + mem
     trouble = troubles(raw, servers)
     if trouble:
         table += "\n\nFailures, stalls and errors (worst run):\n\n" + trouble

@@ -2060,6 +2060,58 @@ test_pubsub(void **state)
 	    "urn:n", &nid, NULL, NULL), 0);
 }
 
+struct half_write {
+	const char	*key;
+};
+
+/* writes one record, then fails as a quota would */
+static int
+half_write_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct half_write	*hw = arg;
+	MDB_val			 k, v;
+	int			 rc;
+
+	k.mv_data = (void *)hw->key;
+	k.mv_size = strlen(hw->key);
+	v.mv_data = "x";
+	v.mv_size = 1;
+	if ((rc = mdb_put(txn, st->docs, &k, &v, 0)) != 0)
+		return rc;
+	errno = EDQUOT;
+	return -1;
+}
+
+/*
+ * A deferred write that fails leaves nothing of itself in the shared
+ * transaction and takes none of the other deferred writes with it.
+ */
+static void
+test_deferred_failure_is_contained(void **state)
+{
+	struct fixture		*f = *state;
+	struct half_write	 hw = { "half-written" };
+	MDB_txn			*txn;
+	MDB_val			 k, v;
+
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	assert_int_equal(store_write(f->st, "test", half_write_fn, &hw, true),
+	    -1);
+	assert_int_equal(errno, EDQUOT);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", "2 b", 3), 0);
+	assert_int_equal(store_flush(f->st), 0);
+	doc_expect(f->st, DOC_LAST, "alice", "", "1 a", 3);
+	doc_expect(f->st, DOC_LAST, "bob", "", "2 b", 3);
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn),
+	    0);
+	k.mv_data = (void *)hw.key;
+	k.mv_size = strlen(hw.key);
+	assert_int_equal(mdb_get(txn, f->st->docs, &k, &v), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -2108,6 +2160,7 @@ main(int argc, char *argv[])
 		T(test_batch_eagain_then_fits),
 		T(test_usage_and_offline_bytes),
 		T(test_pubsub),
+		T(test_deferred_failure_is_contained),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--docs") == 0)

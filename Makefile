@@ -61,6 +61,7 @@ COMMON_SRCS	+= common/xmpp.c
 
 STORE_SRCS	+= storage/store.c
 STORE_SRCS	+= storage/store_account.c
+STORE_SRCS	+= storage/store_archive.c
 STORE_SRCS	+= storage/store_block.c
 STORE_SRCS	+= storage/store_codec.c
 STORE_SRCS	+= storage/store_doc.c

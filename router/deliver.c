@@ -353,8 +353,8 @@ deliver_offline(struct rstanza *rs, const char *node, const char *domain)
 		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 }
 
-void
-deliver_stanza(struct rstanza *rs)
+static void
+deliver_route(struct rstanza *rs)
 {
 	struct sess	*s;
 	struct user	*u;
@@ -468,4 +468,25 @@ deliver_stanza(struct rstanza *rs)
 	}
 done:
 	jid_clear(&to);
+}
+
+/*
+ * A chat or normal message is archived on its way (mam.c): parsed once
+ * there, and routed with the bytes it gave back (our stanza-id added).
+ */
+void
+deliver_stanza(struct rstanza *rs)
+{
+	struct buf	out;
+
+	if (rs->kind != KIND_MESSAGE || !router.conf.archive ||
+	    (rs->type != MTYPE_CHAT && rs->type != MTYPE_NORMAL) ||
+	    rs->to == NULL) {
+		deliver_route(rs);
+		return;
+	}
+	buf_init(&out, LINK_STANZA_MAX);
+	mam_route(rs, &out);
+	deliver_route(rs);
+	buf_clear(&out);
 }

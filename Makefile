@@ -342,6 +342,7 @@ FUZZ_TARGETS	+= conf
 FUZZ_TARGETS	+= router
 FUZZ_TARGETS	+= pubsub
 FUZZ_TARGETS	+= caps
+FUZZ_TARGETS	+= mam
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -359,6 +360,7 @@ FUZZ_OBJS_caps	:= router/capsver.c
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c tests/fuzz/fake_store.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
+FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -372,6 +374,7 @@ FUZZ_DICT_conf	:= conf.dict
 FUZZ_DICT_router := xml.dict
 FUZZ_DICT_pubsub := pubsub.dict
 FUZZ_DICT_caps	:= caps.dict
+FUZZ_DICT_mam	:= mam.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

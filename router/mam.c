@@ -187,6 +187,23 @@ bare_of(char *out, const char *jid)
 	out[n] = '\0';
 }
 
+/*
+ * A nonce per archived message: drawn from a pool filled 64 at a time,
+ * not one getrandom(2) per message on the delivery path.
+ */
+static uint64_t
+nonce_next(void)
+{
+	static uint64_t	pool[64];
+	static size_t	left;
+
+	if (left == 0) {
+		random_bytes(pool, sizeof(pool));
+		left = nitems(pool);
+	}
+	return pool[--left];
+}
+
 static int
 archive_one(struct route_job *job, struct party *p, const char *with,
     struct mam_sid *sid)
@@ -195,7 +212,7 @@ archive_one(struct route_job *job, struct party *p, const char *with,
 	struct archive_limits	lim;
 
 	memset(&e, 0, sizeof(e));
-	random_bytes(&e.nonce, sizeof(e.nonce));
+	e.nonce = nonce_next();
 	e.stamp = now_us();
 	e.with = (char *)with;
 	e.xml = (char *)buf_rptr(&job->stored);

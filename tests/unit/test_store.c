@@ -2099,6 +2099,21 @@ arch_collect(const struct archive_entry *e, void *arg)
 	return 0;
 }
 
+/* the entries r selects (g emptied first), and how many it counts */
+static size_t
+arch_query(struct store *st, const struct archive_range *r,
+    struct arch_got *g)
+{
+	size_t	n;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(store_archive_query(st, "alice", "localhost", r,
+	    arch_collect, g), 0);
+	assert_int_equal(store_archive_count(st, "alice", "localhost", r,
+	    &n), 0);
+	return n;
+}
+
 static void
 test_archive(void **state)
 {
@@ -2124,29 +2139,19 @@ test_archive(void **state)
 	assert_int_equal(id[2], 1002);
 	assert_int_equal(id[3], 5000);
 
-	memset(&g, 0, sizeof(g));
-	assert_int_equal(store_archive_query(f->st, "alice", "localhost", &r,
-	    arch_collect, &g), 0);
+	assert_int_equal(arch_query(f->st, &r, &g), 4);
 	assert_int_equal(g.n, 4);	/* alice2's is not alice's */
 	assert_string_equal(g.bodies[0], "m0");
 	assert_string_equal(g.bodies[3], "m3");
-	assert_int_equal(store_archive_count(f->st, "alice", "localhost", &r,
-	    &n), 0);
-	assert_int_equal(n, 4);
 
 	/* backward, bounded, with the index */
-	memset(&g, 0, sizeof(g));
 	r.with = "bob@localhost";
 	r.backward = true;
 	r.max = 2;
-	assert_int_equal(store_archive_query(f->st, "alice", "localhost", &r,
-	    arch_collect, &g), 0);
+	assert_int_equal(arch_query(f->st, &r, &g), 3);
 	assert_int_equal(g.n, 2);
 	assert_string_equal(g.bodies[0], "m3");
 	assert_string_equal(g.bodies[1], "m2");
-	assert_int_equal(store_archive_count(f->st, "alice", "localhost", &r,
-	    &n), 0);
-	assert_int_equal(n, 3);
 
 	/* an id range, both ways */
 	memset(&g, 0, sizeof(g));

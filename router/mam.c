@@ -589,12 +589,11 @@ mam_query_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, "no such archive id");
 		return;
 	}
+	/* ids that exist are stamps: never 0, never UINT64_MAX */
 	if (q.has_after_id && q.after_id.id + 1 > r.lo)
 		r.lo = q.after_id.id + 1;
 	if (q.has_before_id && q.before_id.id - 1 < r.hi)
-		r.hi = q.before_id.id == 0 ? 0 : q.before_id.id - 1;
-	if (q.has_before_id && q.before_id.id == 0)
-		r.lo = 1;	/* nothing before the first */
+		r.hi = q.before_id.id - 1;
 	/* the count is of the filters, not of the page (XEP-0059 2.6) */
 	if (!q.has_ids && store_archive_count(router.store, node, domain, &r,
 	    &count) == -1) {

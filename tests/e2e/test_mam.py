@@ -9,9 +9,14 @@ cap, retention, persistence and deletion with the account.
 """
 import asyncio
 import math
+import os
+import signal
 import time
 
-from conftest import DOMAIN, NS_DISCO_INFO, stanza_error, uniq
+import pytest
+
+from conftest import DOMAIN, NS_DISCO_INFO, SLOW, stanza_error, uniq, \
+    wait_for
 from imhelp import drain, online, send_message, settle
 
 NS_MAM = "urn:xmpp:mam:2"
@@ -442,3 +447,30 @@ async def test_slixmpp_plugins(server, clients):
                      m["mam_result"]["forwarded"]["stanza"]["body"]))
     assert [b for _, b in seen] == bodies, seen
     assert seen[-1][0] == sid["id"]
+
+
+@pytest.mark.kills("router")
+async def test_router_crash_keeps_flushed(make_server, clients):
+    """Archive writes are deferred to the end of the router's loop
+    iteration (group commit), not lost with it: messages delivered a
+    moment before a SIGKILL of the router are in the archive after its
+    restart, with the stanza-ids their recipient saw."""
+    srv = make_server()
+    ua, a, ub, b = await pair(srv, clients)
+    _, got = await talk(a, b, 3, "kept")
+    sids = [stanza_id_of(m, ub.jid) for m in got]
+    await asyncio.sleep(0.3)
+    old = srv.router_pid()
+    os.kill(old, signal.SIGKILL)
+    await wait_for(lambda: srv.router_pid() not in (None, old), 15 * SLOW,
+                   "a new router")
+    deadline = time.monotonic() + 15 * SLOW
+    while True:
+        try:
+            b2 = await online(srv, clients, ub, resource="again")
+            break
+        except Exception:
+            assert time.monotonic() < deadline, "no login after restart"
+            await asyncio.sleep(0.3)
+    p = await query(b2)
+    assert p.bodies == ["kept0", "kept1", "kept2"] and p.ids == sids

@@ -2,7 +2,8 @@
  * The message archive (XEP-0313) of an owner: an account, or later a
  * room (owner_prefix). Layout (docs/internals.md, "Message archive"):
  *	archive:	prefix + u64 id		the entry (store_codec.c)
- *	archive:	prefix			totals: u64 last id, count, bytes
+ *	archive:	prefix			the totals: u64 last id, count,
+ *						bytes
  *	archive_with:	prefix + u64 h + u64 id	(empty): the entries of one
  *			correspondent, h the first 8 bytes of SHA-256(with)
  * Ids are big-endian, so key order is id order and a page is a range

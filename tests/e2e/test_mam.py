@@ -17,7 +17,8 @@ import pytest
 
 from conftest import DOMAIN, NS_DISCO_INFO, SLOW, stanza_error, uniq, \
     wait_for
-from imhelp import drain, online, send_message, settle
+from imhelp import (drain, online, roster_remove, roster_set,
+                    send_message, settle)
 
 NS_MAM = "urn:xmpp:mam:2"
 NS_SID = "urn:xmpp:sid:0"
@@ -257,11 +258,17 @@ async def test_prefs(server, clients):
     assert r["type"] == "result", str(r)
     await talk(a, b, 1, "stranger")
     assert (await query(b)).bodies == ["keep0"]
+    # once a is in b's roster (no subscription needed), it is kept
+    r = await roster_set(b, ua.jid, name="A")
+    assert r["type"] == "result", str(r)
+    await talk(a, b, 1, "contact")
+    assert (await query(b)).bodies == ["keep0", "contact0"]
+    r = await roster_remove(b, ua.jid)
     r = await b.iq("<prefs xmlns='%s' default='always'><never><jid>%s</jid>"
                    "</never></prefs>" % (NS_MAM, ua.jid), type_="set")
     await talk(a, b, 1, "blocked")
     await talk(c, b, 1, "again")
-    assert (await query(b)).bodies == ["keep0", "again0"]
+    assert (await query(b)).bodies == ["keep0", "contact0", "again0"]
     r = await b.iq("<prefs xmlns='%s' default='sometimes'/>" % NS_MAM,
                    type_="set")
     assert error_of(r) == "bad-request"

@@ -61,6 +61,7 @@ COMMON_SRCS	+= common/xmpp.c
 
 STORE_SRCS	+= storage/store.c
 STORE_SRCS	+= storage/store_account.c
+STORE_SRCS	+= storage/store_archive.c
 STORE_SRCS	+= storage/store_block.c
 STORE_SRCS	+= storage/store_codec.c
 STORE_SRCS	+= storage/store_doc.c
@@ -93,6 +94,8 @@ ROUTER_SRCS	+= router/presence.c
 ROUTER_SRCS	+= router/pubsub.c
 ROUTER_SRCS	+= router/pubsub_req.c
 ROUTER_SRCS	+= router/pubsub_svc.c
+ROUTER_SRCS	+= router/mam.c
+ROUTER_SRCS	+= router/mam_query.c
 ROUTER_SRCS	+= router/register.c
 ROUTER_SRCS	+= router/roster.c
 ROUTER_SRCS	+= router/ping.c
@@ -258,8 +261,12 @@ unit-valgrind: $(UNIT_BINS)
 conftest: $(BIN)/parleyd
 	@tests/conf/run.sh $(BIN)/parleyd
 
+# two pytest-xdist workers: each test starts its own servers on free ports,
+# and most of a test's time is waiting, so two share the 2-core machine
+E2E_JOBS	?= 2
 e2e: all
-	@PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/e2e
+	@PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -n $(E2E_JOBS) \
+	    tests/e2e
 
 # the federation lab (docs/interop.md): Prosody, ejabberd and a second
 # Parley in a network namespace with its own DNS; needs root
@@ -342,6 +349,7 @@ FUZZ_TARGETS	+= conf
 FUZZ_TARGETS	+= router
 FUZZ_TARGETS	+= pubsub
 FUZZ_TARGETS	+= caps
+FUZZ_TARGETS	+= mam
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -359,6 +367,7 @@ FUZZ_OBJS_caps	:= router/capsver.c
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c tests/fuzz/fake_store.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
+FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -372,6 +381,7 @@ FUZZ_DICT_conf	:= conf.dict
 FUZZ_DICT_router := xml.dict
 FUZZ_DICT_pubsub := pubsub.dict
 FUZZ_DICT_caps	:= caps.dict
+FUZZ_DICT_mam	:= mam.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -103,6 +103,12 @@ struct conf {
 	int			 pubsub_max_items;	/* per node */
 	size_t			 pubsub_item_max_size;
 	int			 pubsub_max_subscriptions; /* per node */
+	/* message archive (XEP-0313) */
+	bool			 archive;
+	int			 archive_max_age;	/* seconds, 0: none */
+	int			 archive_max_messages;	/* per account */
+	size_t			 archive_max_bytes;	/* per account */
+	int			 archive_page_max;	/* per query */
 	bool			 version_hide;
 	int			 register_interval;	/* seconds */
 	/* federation */

@@ -62,6 +62,7 @@ struct xstream {
 	void			*ctx;
 	size_t			 max_stanza;
 	uint64_t		 ns_probes; /* entries compared, for tests */
+	unsigned long		 salt;	/* expat's hash salt, drawn once */
 
 	struct arena		 arena;
 	struct xs_ns		*ns[XS_NS_BUCKETS];
@@ -629,15 +630,19 @@ xs_comment(void *ud, const XML_Char *data)
 	xs_fail(ud, SERR_RESTRICTED_XML, "comment");
 }
 
-/* handlers and salt: XML_ParserReset clears both */
+/*
+ * Handlers and salt: XML_ParserReset clears both. The salt is the
+ * stream's for its life: expat would otherwise draw one (a getrandom
+ * call) at every reset, that is at every stanza the router parses.
+ */
 static void
 xs_setup(struct xstream *st)
 {
 	XML_Parser	p = st->p;
-	unsigned long	salt;
 
-	random_bytes(&salt, sizeof(salt));
-	XML_SetHashSalt(p, salt);
+	while (st->salt == 0)
+		random_bytes(&st->salt, sizeof(st->salt));
+	XML_SetHashSalt(p, st->salt);
 	XML_SetUserData(p, st);
 	XML_SetElementHandler(p, xs_start, xs_end);
 	XML_SetCharacterDataHandler(p, xs_chardata);

@@ -512,17 +512,37 @@ done:
 	jid_clear(&to);
 }
 
+/*
+ * A message is checked for carbons first (carbons.c: a forged carbon is
+ * dropped, <private/> removed for a local recipient), then a chat or
+ * normal one is archived on its way (mam.c: parsed once there, routed
+ * with the bytes it gave back, our stanza-id added), then routed; each
+ * place it is delivered or stored makes its carbons.
+ */
 void
 deliver_stanza(struct rstanza *rs)
 {
 	struct carbons_msg	cm;
+	struct buf		out;
+	bool			archive;
 
 	if (rs->kind != KIND_MESSAGE || rs->to == NULL) {
 		deliver_route(rs, NULL);
 		return;
 	}
 	carbons_msg_init(&cm);
-	if (carbons_check(rs, &cm) == 0)
-		deliver_route(rs, &cm);
+	if (carbons_check(rs, &cm) == -1) {
+		carbons_msg_clear(&cm);
+		return;
+	}
+	archive = router.conf.archive && (rs->type == MTYPE_CHAT ||
+	    rs->type == MTYPE_NORMAL);
+	if (archive) {
+		buf_init(&out, LINK_STANZA_MAX);
+		mam_route(rs, &out);
+	}
+	deliver_route(rs, &cm);
+	if (archive)
+		buf_clear(&out);
 	carbons_msg_clear(&cm);
 }

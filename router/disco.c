@@ -22,6 +22,7 @@ disco_info_fill(struct xnode *q, struct arena *a, const char *domain,
 		xnode_set_attr(a, id, "category", "account");
 		xnode_set_attr(a, id, "type", "registered");
 		pep_disco_features(q, a);
+		mam_disco_features(q, a);
 	} else {
 		xnode_set_attr(a, id, "category", "server");
 		xnode_set_attr(a, id, "type", "im");

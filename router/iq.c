@@ -24,6 +24,9 @@ static const struct iq_handler *const iq_handlers[] = {
 	&pubsub_handler,
 	&pubsub_owner_handler,
 	&carbons_handler,
+	&mam_handler,
+	&mam_prefs_handler,
+	&mam_metadata_handler,
 };
 
 struct iq_job {
@@ -69,6 +72,10 @@ iq_features(struct xnode *query, struct arena *a, bool account)
 	for (i = 0; i < sizeof(iq_handlers) / sizeof(*iq_handlers); i++) {
 		if (account ? !iq_handlers[i]->account :
 		    !iq_handlers[i]->server)
+			continue;
+		/* several elements of one namespace: one feature */
+		if (i > 0 && strcmp(iq_handlers[i - 1]->ns,
+		    iq_handlers[i]->ns) == 0)
 			continue;
 		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
 		xnode_set_attr(a, f, "var", iq_handlers[i]->ns);

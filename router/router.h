@@ -231,6 +231,9 @@ extern const struct iq_handler	register_handler;	/* register.c */
 extern const struct iq_handler	pubsub_handler;		/* pubsub_req.c */
 extern const struct iq_handler	pubsub_owner_handler;
 extern const struct iq_handler	carbons_handler;	/* carbons.c */
+extern const struct iq_handler	mam_handler;		/* mam.c */
+extern const struct iq_handler	mam_prefs_handler;
+extern const struct iq_handler	mam_metadata_handler;
 
 /* roster.c */
 /*
@@ -349,6 +352,17 @@ void	 pep_disco_items(struct rstanza *, struct xnode *iq,
  */
 struct jid;
 bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
+
+/* mam.c: the message archive (XEP-0313) */
+/*
+ * A message about to be routed: archived for its local sender and its
+ * local recipient as their preferences say, stanza-ids claimed by our
+ * JIDs removed, the recipient's XEP-0359 stanza-id added. When the bytes
+ * change, rs->xml points into out (the caller's, valid while it routes).
+ */
+void	 mam_route(struct rstanza *, struct buf *out);
+/* the archive's features beyond urn:xmpp:mam:2 on an account's disco */
+void	 mam_disco_features(struct xnode *query, struct arena *);
 
 /* register.c: XEP-0077 account creation by the c2s (before login) */
 struct link_hdr;

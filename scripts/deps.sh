@@ -11,7 +11,7 @@ pkgs=(
 	gnutls-bin
 	libcmocka-dev valgrind
 	clang libclang-rt-14-dev
-	python3 python3-pytest python3-slixmpp
+	python3 python3-pytest python3-pytest-xdist python3-slixmpp
 )
 
 . "$(dirname "$0")/apt-deps.sh"

@@ -167,7 +167,11 @@ store_open(const char *dir, size_t mapsize, char *errbuf, size_t errlen)
 	    (rc = mdb_dbi_open(txn, "pubsub_nodes", MDB_CREATE,
 	    &st->ps_nodes)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "pubsub_items", MDB_CREATE,
-	    &st->ps_items)) != 0) {
+	    &st->ps_items)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "archive", MDB_CREATE,
+	    &st->archive)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "archive_with", MDB_CREATE,
+	    &st->archive_with)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}

@@ -161,11 +161,12 @@ int	 store_offline_count(struct store *, const char *node,
 
 /*
  * Small per-account documents: vcard-temp (key ""), private XML storage
- * (key "{namespace}element"), last activity (key "": "seconds status").
+ * (key "{namespace}element"), last activity (key "": "seconds status"),
+ * archive preferences (XEP-0441, key "": router/mam.c's record).
  * get returns a malloc'd copy (caller frees) or ENOENT; put with val NULL
  * deletes.
  */
-enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST };
+enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS };
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);
@@ -269,9 +270,68 @@ int	 store_pubsub_purge(struct store *, const char *owner,
 	    const char *domain, uint64_t nid);
 
 /*
+ * Message archive (XEP-0313): the messages of an owner, an account
+ * (owner = its node part) or later a room (owner NULL as for pubsub:
+ * see owner_prefix). Entries are kept in id order; an id is the
+ * archiving time in microseconds, raised to one past the owner's last id
+ * when the clock has not moved on, so ids are unique per owner, never go
+ * back, and a time range is an id range. The nonce (random, given by the
+ * caller) makes the XEP-0359 stanza-id built from id and nonce
+ * unguessable. with is the other party's bare JID: queries by it use an
+ * index instead of reading the whole archive.
+ */
+struct archive_entry {
+	uint64_t	 id;		/* out of put */
+	uint64_t	 nonce;
+	uint64_t	 stamp;		/* microseconds since the epoch */
+	char		*with;		/* bare JID, NUL-terminated */
+	char		*xml;		/* the message, NUL-terminated */
+	size_t		 len;
+};
+
+/* retention per owner: entries older, more or larger go first (0: none) */
+struct archive_limits {
+	uint64_t	 age;		/* microseconds */
+	size_t		 count;
+	size_t		 bytes;
+};
+
+/* ids lo..hi (inclusive), of with (NULL: all), at most max, in order */
+struct archive_range {
+	const char	*with;
+	uint64_t	 lo, hi;
+	bool		 backward;	/* newest first */
+	size_t		 max;		/* 0: no limit */
+};
+
+/* frees the strings (not the struct); safe on a zeroed entry */
+void	 archive_entry_clear(struct archive_entry *);
+/*
+ * Stores e (e->id set on return) and applies the limits in the same
+ * transaction. later: joins the deferred writes (store_flush), for the
+ * delivery path; a crash can lose what store_flush has not committed.
+ */
+int	 store_archive_put(struct store *, const char *owner,
+	    const char *domain, struct archive_entry *e,
+	    const struct archive_limits *, bool later);
+/* ENOENT when there is no such entry */
+int	 store_archive_get(struct store *, const char *owner,
+	    const char *domain, uint64_t id, struct archive_entry *out);
+/* the entries of r in order; fn returning non-zero stops */
+int	 store_archive_query(struct store *, const char *owner,
+	    const char *domain, const struct archive_range *r,
+	    int (*fn)(const struct archive_entry *, void *arg), void *arg);
+/* how many entries r holds (r->max and r->backward ignored) */
+int	 store_archive_count(struct store *, const char *owner,
+	    const char *domain, const struct archive_range *r, size_t *n);
+/* the whole archive: entries and their bytes */
+int	 store_archive_usage(struct store *, const char *owner,
+	    const char *domain, struct store_usage *);
+
+/*
  * store_account_del also removes everything else the account owns
  * (roster, offline messages, documents, block list, PEP nodes and
- * items), in one transaction.
+ * items, message archive), in one transaction.
  */
 
 #endif

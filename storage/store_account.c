@@ -124,7 +124,7 @@ account_del_fn(struct store *st, MDB_txn *txn, void *arg)
 	 */
 	MDB_dbi			 owned[] = {
 		st->roster, st->offline, st->docs, st->blocks, st->ps_nodes,
-		st->ps_items,
+		st->ps_items, st->archive, st->archive_with,
 	};
 	MDB_val			 k;
 	size_t			 i;

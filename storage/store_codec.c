@@ -313,3 +313,59 @@ rec_roster_decode(const void *rec, size_t len, struct roster_item *out)
 	out->hidden = (flags & ROSTER_F_HIDDEN) != 0;
 	return 0;
 }
+
+void
+archive_entry_clear(struct archive_entry *e)
+{
+	free(e->with);
+	free(e->xml);
+	memset(e, 0, sizeof(*e));
+}
+
+uint8_t *
+rec_archive_encode(const struct archive_entry *e, size_t *len)
+{
+	uint8_t	*rec, *p;
+
+	if (e->with == NULL || e->with[0] == '\0' || !str_fits(e->with) ||
+	    e->xml == NULL)
+		return NULL;
+	*len = 1 + 8 + 8 + 4 + strlen(e->with) + e->len;
+	p = rec = xmalloc(*len);
+	*p++ = ARCHIVE_REC_VERSION;
+	rec_put_u64(p, e->nonce);
+	p += 8;
+	rec_put_u64(p, e->stamp);
+	p += 8;
+	p = str_put(p, e->with);
+	memcpy(p, e->xml, e->len);
+	return rec;
+}
+
+int
+rec_archive_decode(const void *rec, size_t len, struct archive_entry *out)
+{
+	struct rd	 r = { rec, len, false };
+	const uint8_t	*xml;
+	uint64_t	 id = out->id;
+
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	if (rd_u8(&r) != ARCHIVE_REC_VERSION)
+		r.bad = true;
+	out->nonce = rd_u64(&r);
+	out->stamp = rd_u64(&r);
+	out->with = rd_str(&r, false);
+	if (r.bad || out->with[0] == '\0') {
+		archive_entry_clear(out);
+		return -1;
+	}
+	out->id = id;
+	out->len = r.left;
+	xml = rd_take(&r, r.left);
+	out->xml = xmalloc(out->len + 1);
+	if (out->len > 0)
+		memcpy(out->xml, xml, out->len);
+	out->xml[out->len] = '\0';
+	return 0;
+}

@@ -44,5 +44,14 @@ int	 rec_account_decode(const uint8_t *, size_t,
 uint8_t	*rec_roster_encode(const struct roster_item *, size_t *len);
 /* 0, or -1 with out cleared */
 int	 rec_roster_decode(const void *, size_t, struct roster_item *out);
+/*
+ * Archive entry (version 1):
+ *	u8 version, u64 nonce, u64 stamp, str with, then the message bytes
+ * (the rest of the record). encode returns new and its length.
+ */
+#define ARCHIVE_REC_VERSION	1
+uint8_t	*rec_archive_encode(const struct archive_entry *, size_t *len);
+/* 0 (out->id untouched), or -1 with out cleared */
+int	 rec_archive_decode(const void *, size_t, struct archive_entry *out);
 
 #endif

@@ -23,6 +23,8 @@ doc_tag(enum store_doc kind)
 		return 'p';
 	case DOC_LAST:
 		return 'l';
+	case DOC_MAM_PREFS:
+		return 'M';
 	}
 	return '\0';
 }

@@ -35,6 +35,9 @@ struct store {
 	MDB_dbi		 ps_nodes;	/* owner prefix + name: node record */
 	MDB_dbi		 ps_items;	/* owner prefix + node id + ...: items
 					   and their id index */
+	MDB_dbi		 archive;	/* owner prefix + u64 id: entry;
+					   the prefix alone: the totals */
+	MDB_dbi		 archive_with;	/* owner prefix + hash(with) + id */
 	size_t		 maxkey;	/* LMDB's key limit */
 	size_t		 acctmax;	/* longest "domain\0node" we accept */
 	MDB_txn		*later;		/* deferred writes, see store_flush */

@@ -27,6 +27,8 @@
 #define TAG_VCARD	'v'
 #define TAG_PRIVATE	'p'
 #define TAG_LAST	'l'
+#define TAG_MAM_PREFS	'M'
+#define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
 #define TAG_META	'm'	/* + 'R' roster version, 'O' offline seq */
@@ -586,7 +588,7 @@ store_account_del(struct store *st, const char *node, const char *domain)
 {
 	static const char	 owned[] = { TAG_ROSTER, TAG_OFFLINE,
 	    TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST, TAG_PSNODE,
-	    TAG_PSITEM };
+	    TAG_PSITEM, TAG_MAM_PREFS, TAG_ARCHIVE };
 	char			 key[KEY_MAX];
 	size_t			 klen, i;
 	bool			 own;
@@ -901,6 +903,8 @@ doc_tag(enum store_doc kind)
 		return TAG_PRIVATE;
 	case DOC_LAST:
 		return TAG_LAST;
+	case DOC_MAM_PREFS:
+		return TAG_MAM_PREFS;
 	}
 	return '\0';
 }
@@ -1549,4 +1553,204 @@ fake_store_owned(struct store *st, const char *node, const char *domain)
 		n += u.count;
 	}
 	return n;
+}
+
+/* ---- message archive ---------------------------------------------------- */
+
+#define META_ARCHIVE	'L'	/* the owner's last archive id */
+
+struct arch_walk {
+	const struct archive_range	*r;
+	int	(*fn)(const struct archive_entry *, void *);
+	void	*arg;
+	size_t	 n;
+	uint64_t *ids;		/* backward: collected, then visited */
+	size_t	 nids;
+};
+
+/* whether the record is an entry r selects; *e decoded when it is */
+static bool
+arch_pick(const struct rec *r, size_t plen, const struct archive_range *ar,
+    struct archive_entry *e)
+{
+	uint64_t	id;
+
+	if (r->klen != plen + 8)
+		return false;
+	id = rec_get_u64((const uint8_t *)r->key + plen);
+	if (id < ar->lo || id > ar->hi)
+		return false;
+	e->id = id;
+	if (rec_archive_decode(r->val, r->vlen, e) == -1)
+		return false;
+	if (ar->with != NULL && strcmp(e->with, ar->with) != 0) {
+		archive_entry_clear(e);
+		return false;
+	}
+	return true;
+}
+
+static int
+arch_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct arch_walk	*aw = arg;
+	struct archive_entry	 e;
+	int			 stop;
+
+	if (!arch_pick(r, plen, aw->r, &e))
+		return 0;
+	if (aw->fn == NULL) {
+		aw->n++;
+		aw->ids = xrealloc(aw->ids, aw->n * sizeof(*aw->ids));
+		aw->ids[aw->n - 1] = e.id;
+		archive_entry_clear(&e);
+		return 0;
+	}
+	stop = aw->fn(&e, aw->arg);
+	archive_entry_clear(&e);
+	return stop != 0 || (aw->r->max > 0 && ++aw->nids >= aw->r->max);
+}
+
+int
+store_archive_put(struct store *st, const char *owner, const char *domain,
+    struct archive_entry *e, const struct archive_limits *max, bool later)
+{
+	char			 key[KEY_MAX];
+	struct archive_range	 all = { NULL, 0, UINT64_MAX, false, 0 };
+	struct arch_walk	 aw;
+	uint8_t			*rec, b[8];
+	uint64_t		 id;
+	size_t			 klen, rlen, plen, i;
+	bool			 own;
+	int			 rc;
+
+	(void)later;
+	id = pmeta_get(st, META_ARCHIVE, owner, domain);
+	id = e->stamp > id ? e->stamp : id + 1;
+	rec_put_u64(b, id);
+	if ((klen = pkey(key, TAG_ARCHIVE, owner, domain, b, 8)) == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((rec = rec_archive_encode(e, &rlen)) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	own = group_begin(st);
+	rc = set(st, key, klen, (const char *)rec, rlen);
+	free(rec);
+	if (rc == 0)
+		rc = pmeta_put(st, META_ARCHIVE, owner, domain, id);
+	/* retention: by count only here (store_archive.c does all three) */
+	memset(&aw, 0, sizeof(aw));
+	aw.r = &all;
+	plen = klen - 8;
+	if (rc == 0)
+		walk(st, key, plen, arch_one, &aw);
+	for (i = 0; rc == 0 && max->count > 0 && aw.n - i > max->count;
+	    i++) {
+		rec_put_u64((uint8_t *)key + plen, aw.ids[i]);
+		rc = set(st, key, klen, NULL, 0);
+	}
+	free(aw.ids);
+	if ((rc = group_end(st, own, rc)) == 0)
+		e->id = id;
+	return rc;
+}
+
+int
+store_archive_get(struct store *st, const char *owner, const char *domain,
+    uint64_t id, struct archive_entry *out)
+{
+	char			 key[KEY_MAX];
+	const struct rec	*r;
+	uint8_t			 b[8];
+	size_t			 klen;
+
+	memset(out, 0, sizeof(*out));
+	rec_put_u64(b, id);
+	if ((klen = pkey(key, TAG_ARCHIVE, owner, domain, b, 8)) == 0 ||
+	    (r = get(st, key, klen)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	out->id = id;
+	if (rec_archive_decode(r->val, r->vlen, out) == -1) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_archive_query(struct store *st, const char *owner,
+    const char *domain, const struct archive_range *r,
+    int (*fn)(const struct archive_entry *, void *), void *arg)
+{
+	char			 key[KEY_MAX];
+	struct archive_range	 all = *r;
+	struct archive_entry	 e;
+	struct arch_walk	 aw;
+	size_t			 plen, i;
+
+	if ((plen = pkey(key, TAG_ARCHIVE, owner, domain, NULL, 0)) == 0)
+		return 0;
+	memset(&aw, 0, sizeof(aw));
+	aw.r = r;
+	aw.fn = fn;
+	aw.arg = arg;
+	if (!r->backward)
+		return walk(st, key, plen, arch_one, &aw);
+	/* newest first: the ids in order, then visited from the end */
+	all.max = 0;
+	aw.r = &all;
+	aw.fn = NULL;
+	walk(st, key, plen, arch_one, &aw);
+	for (i = aw.n; i > 0; i--) {
+		if (store_archive_get(st, owner, domain, aw.ids[i - 1],
+		    &e) == -1)
+			continue;
+		if (fn(&e, arg) != 0 || (r->max > 0 && aw.n - i + 1 >=
+		    r->max)) {
+			archive_entry_clear(&e);
+			break;
+		}
+		archive_entry_clear(&e);
+	}
+	free(aw.ids);
+	return 0;
+}
+
+int
+store_archive_count(struct store *st, const char *owner,
+    const char *domain, const struct archive_range *r, size_t *n)
+{
+	char			 key[KEY_MAX];
+	struct archive_range	 all = *r;
+	struct arch_walk	 aw;
+	size_t			 plen;
+
+	*n = 0;
+	if ((plen = pkey(key, TAG_ARCHIVE, owner, domain, NULL, 0)) == 0)
+		return 0;
+	memset(&aw, 0, sizeof(aw));
+	all.max = 0;
+	aw.r = &all;
+	walk(st, key, plen, arch_one, &aw);
+	free(aw.ids);
+	*n = aw.n;
+	return 0;
+}
+
+int
+store_archive_usage(struct store *st, const char *owner,
+    const char *domain, struct store_usage *u)
+{
+	char	key[KEY_MAX];
+	size_t	plen;
+
+	u->count = u->bytes = 0;
+	if ((plen = pkey(key, TAG_ARCHIVE, owner, domain, NULL, 0)) == 0)
+		return 0;
+	return walk(st, key, plen, usage_one, u);
 }

@@ -691,6 +691,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.pubsub_max_items = 4;
 	router.conf.pubsub_item_max_size = 2048;
 	router.conf.pubsub_max_subscriptions = 4;
+	router.conf.archive = true;
+	router.conf.archive_max_messages = 8;
+	router.conf.archive_max_bytes = 16384;
+	router.conf.archive_page_max = 5;
 	router.conf.caps_cache_max = 4;
 	router.conf.caps_cache_size = 64 * 1024;
 	router.conf.caps_queries_max = 2;

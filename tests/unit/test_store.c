@@ -2112,6 +2112,197 @@ test_deferred_failure_is_contained(void **state)
 	mdb_txn_abort(txn);
 }
 
+/* ---- message archive ---------------------------------------------------- */
+
+static void
+arch_put(struct store *st, const char *owner, const char *with,
+    uint64_t stamp, const char *body, const struct archive_limits *lim,
+    uint64_t *id)
+{
+	struct archive_entry	e;
+
+	memset(&e, 0, sizeof(e));
+	e.nonce = stamp ^ 0x5555;
+	e.stamp = stamp;
+	e.with = (char *)with;
+	e.xml = (char *)body;
+	e.len = strlen(body);
+	assert_int_equal(store_archive_put(st, owner, "localhost", &e, lim,
+	    false), 0);
+	if (id != NULL)
+		*id = e.id;
+}
+
+struct arch_got {
+	uint64_t	ids[64];
+	char		bodies[64][16];
+	size_t		n;
+};
+
+static int
+arch_collect(const struct archive_entry *e, void *arg)
+{
+	struct arch_got	*g = arg;
+
+	assert_true(g->n < 64);
+	g->ids[g->n] = e->id;
+	snprintf(g->bodies[g->n], sizeof(g->bodies[0]), "%s", e->xml);
+	g->n++;
+	return 0;
+}
+
+/* the entries r selects (g emptied first), and how many it counts */
+static size_t
+arch_query(struct store *st, const struct archive_range *r,
+    struct arch_got *g)
+{
+	size_t	n;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(store_archive_query(st, "alice", "localhost", r,
+	    arch_collect, g), 0);
+	assert_int_equal(store_archive_count(st, "alice", "localhost", r,
+	    &n), 0);
+	return n;
+}
+
+static void
+test_archive(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_range	 r = { NULL, 0, UINT64_MAX, false, 0 };
+	struct archive_entry	 e;
+	struct arch_got		 g;
+	struct store_usage	 u;
+	struct scram_creds	 cr;
+	uint64_t		 id[6];
+	size_t			 n;
+
+	/* ids follow the stamp, one past the last when the clock lags */
+	arch_put(f->st, "alice", "bob@localhost", 1000, "m0", &none, &id[0]);
+	arch_put(f->st, "alice", "carol@localhost", 1000, "m1", &none,
+	    &id[1]);
+	arch_put(f->st, "alice", "bob@localhost", 900, "m2", &none, &id[2]);
+	arch_put(f->st, "alice", "bob@localhost", 5000, "m3", &none, &id[3]);
+	arch_put(f->st, "alice2", "bob@localhost", 6000, "x", &none, &id[4]);
+	assert_int_equal(id[0], 1000);
+	assert_int_equal(id[1], 1001);
+	assert_int_equal(id[2], 1002);
+	assert_int_equal(id[3], 5000);
+
+	assert_int_equal(arch_query(f->st, &r, &g), 4);
+	assert_int_equal(g.n, 4);	/* alice2's is not alice's */
+	assert_string_equal(g.bodies[0], "m0");
+	assert_string_equal(g.bodies[3], "m3");
+
+	/* backward, bounded, with the index */
+	r.with = "bob@localhost";
+	r.backward = true;
+	r.max = 2;
+	assert_int_equal(arch_query(f->st, &r, &g), 3);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.bodies[0], "m3");
+	assert_string_equal(g.bodies[1], "m2");
+
+	/* an id range, both ways */
+	memset(&g, 0, sizeof(g));
+	r.with = NULL;
+	r.lo = 1001;
+	r.hi = 4999;
+	r.max = 0;
+	assert_int_equal(store_archive_query(f->st, "alice", "localhost", &r,
+	    arch_collect, &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.bodies[0], "m2");
+	r.backward = false;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_archive_query(f->st, "alice", "localhost", &r,
+	    arch_collect, &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.bodies[0], "m1");
+
+	assert_int_equal(store_archive_get(f->st, "alice", "localhost", id[1],
+	    &e), 0);
+	assert_string_equal(e.with, "carol@localhost");
+	assert_string_equal(e.xml, "m1");
+	assert_int_equal(e.nonce, 1000 ^ 0x5555);
+	archive_entry_clear(&e);
+	assert_int_equal(store_archive_get(f->st, "alice", "localhost", 77,
+	    &e), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* persistence */
+	reopen(f, MAPSIZE);
+	assert_int_equal(store_archive_usage(f->st, "alice", "localhost", &u),
+	    0);
+	assert_int_equal(u.count, 4);
+
+	/* deleted with the account */
+	unit_creds(&cr, 1);
+	assert_int_equal(store_account_add(f->st, "alice", "localhost", &cr),
+	    0);
+	assert_int_equal(store_account_del(f->st, "alice", "localhost"), 0);
+	assert_int_equal(store_archive_usage(f->st, "alice", "localhost", &u),
+	    0);
+	assert_int_equal(u.count, 0);
+	r.with = "bob@localhost";
+	r.lo = 0;
+	r.hi = UINT64_MAX;
+	assert_int_equal(store_archive_count(f->st, "alice", "localhost", &r,
+	    &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_archive_usage(f->st, "alice2", "localhost",
+	    &u), 0);
+	assert_int_equal(u.count, 1);
+}
+
+static void
+test_archive_retention(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 lim = { 0, 3, 0 };
+	struct archive_range	 r = { "bob@localhost", 0, UINT64_MAX, false,
+	    0 };
+	struct arch_got		 g;
+	struct store_usage	 u;
+	size_t			 n;
+	uint64_t		 i;
+
+	/* by count: the oldest go, and their index keys with them */
+	for (i = 1; i <= 5; i++)
+		arch_put(f->st, "alice", "bob@localhost", i * 10, "m", &lim,
+		    NULL);
+	assert_int_equal(store_archive_usage(f->st, "alice", "localhost", &u),
+	    0);
+	assert_int_equal(u.count, 3);
+	assert_int_equal(store_archive_count(f->st, "alice", "localhost", &r,
+	    &n), 0);
+	assert_int_equal(n, 3);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_archive_query(f->st, "alice", "localhost", &r,
+	    arch_collect, &g), 0);
+	assert_int_equal(g.ids[0], 30);
+
+	/* by age: older than stamp - age */
+	lim.count = 0;
+	lim.age = 100;
+	arch_put(f->st, "alice", "bob@localhost", 145, "m", &lim, NULL);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_archive_query(f->st, "alice", "localhost", &r,
+	    arch_collect, &g), 0);
+	assert_int_equal(g.n, 2);	/* 30 and 40 were older than 45 */
+	assert_int_equal(g.ids[0], 50);
+
+	/* by bytes: never the entry just added */
+	lim.age = 0;
+	lim.bytes = 1;
+	arch_put(f->st, "alice", "bob@localhost", 200, "m", &lim, NULL);
+	assert_int_equal(store_archive_usage(f->st, "alice", "localhost", &u),
+	    0);
+	assert_int_equal(u.count, 1);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -2161,6 +2352,8 @@ main(int argc, char *argv[])
 		T(test_usage_and_offline_bytes),
 		T(test_pubsub),
 		T(test_deferred_failure_is_contained),
+		T(test_archive),
+		T(test_archive_retention),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--docs") == 0)

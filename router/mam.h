@@ -1,0 +1,67 @@
+/*
+ * The message archive (XEP-0313): the query a client sends, read by
+ * router/mam_query.c (pure: the fuzz target reads it too), run by
+ * router/mam.c.
+ */
+#ifndef PARLEY_MAM_H
+#define PARLEY_MAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/arena.h"
+#include "../common/xml.h"
+
+#define NS_MAM		"urn:xmpp:mam:2"
+#define NS_MAM_EXT	"urn:xmpp:mam:2#extended"
+#define NS_MAM_META	"urn:xmpp:mam:2#metadata"
+#define NS_SID		"urn:xmpp:sid:0"
+#define NS_FORWARD	"urn:xmpp:forward:0"
+#define NS_RSM		"http://jabber.org/protocol/rsm"
+
+/* a stanza-id: 16 hex digits of the entry id, 16 of its nonce */
+#define MAM_SID_LEN	32
+
+struct mam_sid {
+	uint64_t	id;
+	uint64_t	nonce;
+};
+
+struct mam_query {
+	const char	*queryid;	/* NULL when absent */
+	const char	*with;		/* bare JID, prepared; NULL: all */
+	uint64_t	 start, end;	/* microseconds, inclusive */
+	bool		 has_after_id, has_before_id;
+	struct mam_sid	 after_id, before_id;	/* form fields */
+	struct mam_sid	*ids;		/* urn:xmpp:mam:2#extended */
+	size_t		 nids;
+	bool		 has_ids;
+	/* XEP-0059 */
+	size_t		 max;		/* capped at page_max */
+	bool		 has_after, has_before;
+	struct mam_sid	 after, before;	/* before: valid unless empty */
+	bool		 before_empty;	/* <before/>: the last page */
+	bool		 backward;	/* any <before>: newest first */
+	bool		 flip;		/* <flip-page/> */
+};
+
+/*
+ * Reads <query xmlns='urn:xmpp:mam:2'>: its data form and RSM set. -1 with
+ * *err (bad-request for a malformed form or value, item-not-found for an
+ * id that cannot be ours, feature-not-implemented for RSM index) and
+ * *text set. An untyped ids field is typed text-multi in the tree.
+ */
+int	 mam_query_parse(struct arena *, struct xnode *query,
+	    size_t page_max, struct mam_query *, enum stanza_err *err,
+	    const char **text);
+/* MAM_SID_LEN hex digits; -1 otherwise */
+int	 mam_sid_parse(const char *, struct mam_sid *);
+/* out holds MAM_SID_LEN + 1 bytes */
+void	 mam_sid_format(char *out, const struct mam_sid *);
+/* s as a prepared bare JID in a; NULL if it is not a JID */
+const char *mam_bare_jid(struct arena *, const char *s);
+/* XEP-0082 date-time to microseconds since the epoch; -1 if not one */
+int	 mam_time_parse(const char *, uint64_t *us);
+
+#endif

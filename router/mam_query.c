@@ -1,0 +1,352 @@
+/*
+ * Reading an archive query (XEP-0313 4): the data form's filters (with,
+ * start, end, before-id, after-id, ids), the result set management of
+ * XEP-0059 (max, after, before, index) and flip-page. Pure: a tree in, a
+ * struct mam_query out, strict about every value.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/jid.h"
+#include "../common/xdata.h"
+#include "mam.h"
+
+static int
+hex_u64(const char *s, uint64_t *v)
+{
+	size_t	i;
+	int	d;
+
+	*v = 0;
+	for (i = 0; i < 16; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else
+			return -1;
+		*v = *v << 4 | (uint64_t)d;
+	}
+	return 0;
+}
+
+int
+mam_sid_parse(const char *s, struct mam_sid *sid)
+{
+	if (s == NULL || strlen(s) != MAM_SID_LEN ||
+	    hex_u64(s, &sid->id) == -1 || hex_u64(s + 16, &sid->nonce) == -1)
+		return -1;
+	return 0;
+}
+
+void
+mam_sid_format(char *out, const struct mam_sid *sid)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < 16; i++) {
+		out[i] = hex[(sid->id >> (60 - 4 * i)) & 0xf];
+		out[16 + i] = hex[(sid->nonce >> (60 - 4 * i)) & 0xf];
+	}
+	out[MAM_SID_LEN] = '\0';
+}
+
+/* n digits at *p as a number in lo..hi; -1 otherwise */
+static int
+digits(const char **p, size_t n, int lo, int hi, int *v)
+{
+	size_t	i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return *v >= lo && *v <= hi ? 0 : -1;
+}
+
+static int
+expect(const char **p, char c)
+{
+	if (**p != c)
+		return -1;
+	(*p)++;
+	return 0;
+}
+
+/*
+ * XEP-0082 DateTime: CCYY-MM-DDThh:mm:ss[.sss]TZD, TZD Z or +-hh:mm.
+ * Fractions past microseconds are read and dropped; before 1970 is
+ * refused (nothing is archived then, and ids are unsigned).
+ */
+int
+mam_time_parse(const char *s, uint64_t *us)
+{
+	struct tm	tm;
+	time_t		t;
+	int		y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	uint64_t	frac = 0, scale = 100000;
+
+	if (s == NULL)
+		return -1;
+	if (digits(&s, 4, 1970, 9999, &y) == -1 || expect(&s, '-') == -1 ||
+	    digits(&s, 2, 1, 12, &mo) == -1 || expect(&s, '-') == -1 ||
+	    digits(&s, 2, 1, 31, &d) == -1 || expect(&s, 'T') == -1 ||
+	    digits(&s, 2, 0, 23, &h) == -1 || expect(&s, ':') == -1 ||
+	    digits(&s, 2, 0, 59, &mi) == -1 || expect(&s, ':') == -1 ||
+	    digits(&s, 2, 0, 60, &sec) == -1)
+		return -1;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			frac += (uint64_t)(*s - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*s == 'Z')
+		s++;
+	else if (*s == '+' || *s == '-') {
+		sign = *s++ == '+' ? 1 : -1;
+		if (digits(&s, 2, 0, 23, &oh) == -1 || expect(&s, ':') == -1 ||
+		    digits(&s, 2, 0, 59, &om) == -1)
+			return -1;
+	} else
+		return -1;
+	if (*s != '\0')
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	t -= sign * (oh * 3600 + om * 60);
+	if (t < 0)
+		return -1;
+	*us = (uint64_t)t * 1000000 + frac;
+	return 0;
+}
+
+/* a JID, prepared, without its resource (the archive keeps bare JIDs) */
+const char *
+mam_bare_jid(struct arena *a, const char *s)
+{
+	struct jid	 j;
+	char		*b;
+	const char	*out;
+
+	if (s == NULL || jid_parse(&j, s) == -1)
+		return NULL;
+	b = jid_bare(&j);
+	out = arena_strdup(a, b);
+	free(b);
+	jid_clear(&j);
+	return out;
+}
+
+static int
+fail(enum stanza_err *err, const char **text, enum stanza_err e,
+    const char *why)
+{
+	*err = e;
+	*text = why;
+	return -1;
+}
+
+static int
+form_apply(struct arena *a, struct xnode *x, struct mam_query *q,
+    enum stanza_err *err, const char **text)
+{
+	struct xdata			 d;
+	const struct xdata_field	*f;
+	struct xnode			*c;
+	const char			*why = NULL, *v;
+	size_t				 i, j;
+
+	/*
+	 * XEP-0313 8 sends ids with several values and no type: read it as
+	 * the text-multi field the form we hand out declares.
+	 */
+	for (c = xnode_child(x, NS_XDATA, "field"); c != NULL;
+	    c = xnode_next(c, NS_XDATA, "field"))
+		if (xnode_attr(c, "var") != NULL &&
+		    strcmp(xnode_attr(c, "var"), "ids") == 0 &&
+		    xnode_attr(c, "type") == NULL)
+			xnode_set_attr(a, c, "type", "text-multi");
+	if (xdata_parse(a, x, &d, &why) == -1)
+		return fail(err, text, XERR_BAD_REQUEST, why);
+	if (strcmp(d.type, "submit") != 0 || (d.form_type != NULL &&
+	    strcmp(d.form_type, NS_MAM) != 0))
+		return fail(err, text, XERR_BAD_REQUEST,
+		    "a submitted urn:xmpp:mam:2 form is expected");
+	for (i = 0; i < d.nfields; i++) {
+		f = &d.fields[i];
+		if (strcmp(f->var, "ids") == 0) {
+			q->has_ids = true;
+			q->nids = f->nvalues;
+			q->ids = arena_alloc(a, (f->nvalues + 1) *
+			    sizeof(*q->ids));
+			for (j = 0; j < f->nvalues; j++)
+				if (mam_sid_parse(f->values[j],
+				    &q->ids[j]) == -1)
+					return fail(err, text,
+					    XERR_ITEM_NOT_FOUND,
+					    "no such archive id");
+			continue;
+		}
+		/* every other field is single-valued; empty means unset */
+		if (f->nvalues > 1)
+			return fail(err, text, XERR_BAD_REQUEST,
+			    "one value per field");
+		if (f->nvalues == 0 || *(v = f->values[0]) == '\0')
+			continue;
+		if (strcmp(f->var, "with") == 0) {
+			if ((q->with = mam_bare_jid(a, v)) == NULL)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "with: not a JID");
+		} else if (strcmp(f->var, "start") == 0) {
+			if (mam_time_parse(v, &q->start) == -1)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "start: not an XEP-0082 date-time");
+		} else if (strcmp(f->var, "end") == 0) {
+			if (mam_time_parse(v, &q->end) == -1)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "end: not an XEP-0082 date-time");
+		} else if (strcmp(f->var, "after-id") == 0) {
+			q->has_after_id = true;
+			if (mam_sid_parse(v, &q->after_id) == -1)
+				return fail(err, text, XERR_ITEM_NOT_FOUND,
+				    "no such archive id");
+		} else if (strcmp(f->var, "before-id") == 0) {
+			q->has_before_id = true;
+			if (mam_sid_parse(v, &q->before_id) == -1)
+				return fail(err, text, XERR_ITEM_NOT_FOUND,
+				    "no such archive id");
+		} else
+			/* XEP-0313 4.1.1: a field we do not know */
+			return fail(err, text, XERR_BAD_REQUEST,
+			    "unknown field");
+	}
+	return 0;
+}
+
+/* XEP-0059 2.1: a non-negative integer */
+static int
+rsm_max(const char *s, size_t page_max, size_t *max)
+{
+	unsigned long long	v;
+	char			*end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0')
+		return -1;
+	/* 10^9, or past ULLONG_MAX: the cap, not an error */
+	*max = errno == ERANGE || v > page_max ? page_max : (size_t)v;
+	return 0;
+}
+
+static int
+rsm_apply(struct arena *a, const struct xnode *set, size_t page_max,
+    struct mam_query *q, enum stanza_err *err, const char **text)
+{
+	const struct xnode	*c;
+	const char		*v;
+	bool			 seen_max = false;
+
+	for (c = xnode_child(set, NULL, NULL); c != NULL;
+	    c = xnode_next(c, NULL, NULL)) {
+		if (strcmp(c->ns, NS_RSM) != 0)
+			continue;
+		v = xnode_text(a, c);
+		if (strcmp(c->name, "max") == 0) {
+			if (seen_max || rsm_max(v, page_max, &q->max) == -1)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "max: a non-negative integer");
+			seen_max = true;
+		} else if (strcmp(c->name, "after") == 0) {
+			if (q->has_after)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "after given twice");
+			q->has_after = true;
+			if (mam_sid_parse(v, &q->after) == -1)
+				return fail(err, text, XERR_ITEM_NOT_FOUND,
+				    "no such archive id");
+		} else if (strcmp(c->name, "before") == 0) {
+			if (q->backward)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "before given twice");
+			q->backward = true;
+			if (*v == '\0') {
+				q->before_empty = true;
+				continue;
+			}
+			q->has_before = true;
+			if (mam_sid_parse(v, &q->before) == -1)
+				return fail(err, text, XERR_ITEM_NOT_FOUND,
+				    "no such archive id");
+		} else if (strcmp(c->name, "index") == 0)
+			/* XEP-0059 2.4: optional; we page by id only */
+			return fail(err, text, XERR_FEATURE_NOT_IMPLEMENTED,
+			    "index is not supported");
+	}
+	if (q->has_after && q->backward)
+		return fail(err, text, XERR_BAD_REQUEST,
+		    "after and before together");
+	return 0;
+}
+
+int
+mam_query_parse(struct arena *a, struct xnode *query,
+    size_t page_max, struct mam_query *q, enum stanza_err *err,
+    const char **text)
+{
+	struct xnode		*c;
+	bool			 form = false, set = false;
+
+	memset(q, 0, sizeof(*q));
+	q->end = UINT64_MAX;
+	q->max = page_max;
+	q->queryid = xnode_attr(query, "queryid");
+	if (xnode_attr(query, "node") != NULL)
+		/* XEP-0313 4.1.2: a pubsub node's archive: we keep none */
+		return fail(err, text, XERR_ITEM_NOT_FOUND,
+		    "no archive at this node");
+	for (c = xnode_child(query, NULL, NULL); c != NULL;
+	    c = xnode_next(c, NULL, NULL)) {
+		if (strcmp(c->ns, NS_XDATA) == 0 &&
+		    strcmp(c->name, "x") == 0) {
+			if (form)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "one form");
+			form = true;
+			if (form_apply(a, c, q, err, text) == -1)
+				return -1;
+		} else if (strcmp(c->ns, NS_RSM) == 0 &&
+		    strcmp(c->name, "set") == 0) {
+			if (set)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "one set");
+			set = true;
+			if (rsm_apply(a, c, page_max, q, err, text) == -1)
+				return -1;
+		} else if (strcmp(c->ns, NS_MAM) == 0 &&
+		    strcmp(c->name, "flip-page") == 0)
+			q->flip = true;
+	}
+	return 0;
+}

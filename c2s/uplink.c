@@ -87,7 +87,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		if (!link_in_done(&in))
 			return -1;
 		if (st != NULL && st->state == ST_BOUND)
-			csi_deliver(st, &ls);
+			csi_deliver(st, &ls, sm_arrived(st));
 		else
 			log_debug("%016llx stanza for a gone session",
 			    (unsigned long long)h->sid);
@@ -103,7 +103,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			link_get_u64(&in, &sid);
 			if ((st = stream_find(sid)) != NULL &&
 			    st->state == ST_BOUND)
-				csi_deliver(st, &ls);
+				csi_deliver(st, &ls, sm_arrived(st));
 		}
 		return link_in_done(&in) ? 0 : -1;
 	case LINK_HOST_CAPS: {
@@ -114,6 +114,34 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		if (!link_in_done(&in))
 			return -1;
 		return caps_host_set(domain, ver);
+	}
+	case LINK_SM_ENABLED: {
+		char	id[128];
+
+		link_get_str(&in, id, sizeof(id));
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in))
+			return -1;
+		if (st != NULL)
+			sm_enabled(st, id[0] != '\0' ? id : NULL, u32);
+		return 0;
+	}
+	case LINK_SM_RESUMED: {
+		char		id[128];
+		uint32_t	h_in, acked;
+
+		link_get_stanza_err(&in, &err);
+		link_get_str(&in, jid, sizeof(jid));
+		link_get_str(&in, id, sizeof(id));
+		link_get_u32(&in, &h_in);
+		link_get_u32(&in, &acked);
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in) || (err == XERR_COUNT &&
+		    (jid[0] == '\0' || id[0] == '\0')))
+			return -1;
+		if (st != NULL)
+			sm_resumed(st, err, jid, id, h_in, acked, u32);
+		return 0;
 	}
 	case LINK_REG_RESULT:
 		link_get_stanza_err(&in, &err);
@@ -144,6 +172,7 @@ uplink_announce(const void *key, size_t len, void *val, void *arg)
 	case ST_BOUND:
 		/* a restarted router learns the sessions that survived */
 		uplink_sess_begin(st, st->jid);
+		sm_link_up(st);
 		break;
 	default:
 		break;
@@ -196,6 +225,16 @@ uplink_fail_pending(void)
 	free(p.v);
 }
 
+static int
+uplink_sm_lost(const void *key, size_t len, void *val, void *arg)
+{
+	(void)key;
+	(void)len;
+	(void)arg;
+	sm_link_lost(val);
+	return 0;
+}
+
 static void
 uplink_lost(struct routerlink *rl, struct link *l)
 {
@@ -203,6 +242,8 @@ uplink_lost(struct routerlink *rl, struct link *l)
 	(void)l;
 	c2s.up = NULL;
 	uplink_fail_pending();
+	/* the router's numbers and the resumes in flight died with it */
+	map_foreach(c2s.streams, uplink_sm_lost, NULL);
 	/* nothing to wait for: paused streams read (and are refused) */
 	stream_resume_all();
 	register_link_lost();
@@ -279,6 +320,8 @@ uplink_sess_end(struct stream *st)
 	if (!uplink_up())
 		return;
 	link_begin(&m, c2s.up, LINK_SESS_END, st->sid);
+	if (st->sm.lost)
+		link_set_flags(&m, LINK_F_SESS_LOST);
 	link_end(&m);
 }
 
@@ -294,4 +337,49 @@ uplink_stanza(struct stream *st, int kind, int type, const char *to,
 	link_put_stanza(&m, kind, type, to, from, buf_rptr(xml),
 	    buf_avail(xml));
 	return link_end(&m);
+}
+
+void
+uplink_sm_enable(struct stream *st)
+{
+	struct link_out	m;
+
+	if (!uplink_up())
+		return;
+	link_begin(&m, c2s.up, LINK_SM_ENABLE, st->sid);
+	link_put_u32(&m, st->sm.resumable ? LINK_SM_F_RESUME : 0);
+	link_put_u32(&m, st->sm.max);
+	link_put_u32(&m, st->sm.h_in);
+	link_put_u32(&m, st->sm.h_out);
+	link_put_str(&m, st->sm.on && st->sm.id != NULL ? st->sm.id : "");
+	link_end(&m);
+}
+
+void
+uplink_sm_ack(struct stream *st)
+{
+	struct link_out	m;
+
+	if (!uplink_up())
+		return;
+	link_begin(&m, c2s.up, LINK_SM_ACK, st->sid);
+	link_put_u32(&m, st->sm.acked);
+	link_put_u32(&m, st->sm.h_in);
+	link_put_u32(&m, st->sm.h_out);
+	link_put_u32(&m, st->sm.last);
+	link_end(&m);
+}
+
+void
+uplink_sm_resume(struct stream *st, const char *previd, uint32_t h)
+{
+	struct link_out	m;
+	char		bare[JID_STR_MAX + 1];
+
+	jid_format(bare, st->node, st->domain, NULL);
+	link_begin(&m, c2s.up, LINK_SM_RESUME, st->sid);
+	link_put_str(&m, bare);
+	link_put_str(&m, previd);
+	link_put_u32(&m, h);
+	link_end(&m);
 }

@@ -75,6 +75,7 @@ main(int argc, char *argv[])
 	pep_init();
 	router.by_full = map_new();
 	router.by_bare = map_new();
+	router.sm_ids = map_new();
 	buf_init(&router.scratch, LINK_STANZA_MAX);	/* one stanza */
 	if (rlink_listen() == -1)
 		exit(1);

@@ -128,7 +128,8 @@ offline_one(uint64_t seq, const char *xml, size_t len, void *arg)
 	struct deliver_job	*job = arg;
 
 	/* a congested link: the rest waits for it to drain (sess_burst) */
-	if (job->s->rl->l->failed || link_congested(job->s->rl->l)) {
+	if (job->s->rl != NULL && (job->s->rl->l->failed ||
+	    link_congested(job->s->rl->l))) {
 		job->held = true;
 		return 1;
 	}

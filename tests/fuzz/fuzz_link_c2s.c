@@ -185,13 +185,17 @@ sm_resumed(struct stream *st, enum stanza_err err, const char *jid,
 void
 sm_link_lost(struct stream *st)
 {
-	check_stream(st);
+	/* from the link's up and lost hooks, not from a frame */
+	FUZZ_CHECK(st >= streams && st < streams + NSTREAMS,
+	    "not one of our streams");
 }
 
 void
 sm_link_up(struct stream *st)
 {
-	check_stream(st);
+	/* from the link's up and lost hooks, not from a frame */
+	FUZZ_CHECK(st >= streams && st < streams + NSTREAMS,
+	    "not one of our streams");
 }
 
 void

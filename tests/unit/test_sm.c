@@ -77,6 +77,19 @@ sm_on(void)
 	return st;
 }
 
+/* an authenticated stream (no session) sends <resume attrs/> */
+static struct stream *
+resuming(const char *attrs)
+{
+	struct stream	*st = scn_c2s_authed("juliet");
+	char		 el[256];
+
+	tp_mem_output_reset(&st->tp);
+	snprintf(el, sizeof(el), "<resume " SM_Q " %s/>", attrs);
+	scn_send(&st->tp, el);
+	return st;
+}
+
 static void
 test_feature_after_auth(void **state)
 {
@@ -328,9 +341,7 @@ test_resume(void **state)
 
 	(void)state;
 	scn_c2s_setup();
-	st = scn_c2s_authed("juliet");
-	tp_mem_output_reset(&st->tp);
-	scn_send(&st->tp, "<resume " SM_Q " previd='" ID "' h='7'/>");
+	st = resuming("previd='" ID "' h='7'");
 	assert_int_equal(scn_router.sm_resumes, 1);
 	assert_string_equal(scn_router.sm_previd, ID);
 	assert_int_equal(scn_router.sm_h, 7);
@@ -355,9 +366,7 @@ test_resume_refused(void **state)
 
 	(void)state;
 	scn_c2s_setup();
-	st = scn_c2s_authed("juliet");
-	tp_mem_output_reset(&st->tp);
-	scn_send(&st->tp, "<resume " SM_Q " previd='nope' h='0'/>");
+	st = resuming("previd='nope' h='0'");
 	sm_resumed(st, XERR_ITEM_NOT_FOUND, NULL, NULL, 0, 0, 0);
 	scn_run();
 	assert_true(said(st, "<failed " SM_Q "><item-not-found "));

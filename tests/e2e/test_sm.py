@@ -374,3 +374,27 @@ async def test_queue_cap(make_server, clients):
     back = await online(srv, clients, user, resource="back")
     got = sorted(m["body"] for m in back.at_login.messages)
     assert got == ["q%d" % i for i in range(5)], got
+
+
+async def test_restored_offline_message_keeps_its_stamp(make_server,
+                                                        clients):
+    """An offline message handed to a stream-managed session that never
+    acks it goes back to offline storage with its first delay stamp,
+    not a second one."""
+    srv = make_server(sm_resume_timeout=1)
+    user = srv.new_user("sm")
+    c = await clients.login(srv, srv.new_user("c"), resource="c")
+    send_message(c, user.jid, "stored")
+    await fence(c)
+    raw = await bound(srv, user, resource="phone")
+    await enabled(raw)
+    await raw.send("<presence/>")
+    await raw.read_until(rb"<body>stored</body>")
+    raw.close()
+    await wait_for(lambda: "not resumed in" in srv.log_text(),
+                   5 * SLOW + STANZA_TIMEOUT, "the session times out")
+    back = await online(srv, clients, user, resource="back")
+    msgs = [m for m in back.at_login.messages if m["body"] == "stored"]
+    assert len(msgs) == 1, back.at_login.messages
+    delays = msgs[0].xml.findall("{urn:xmpp:delay}delay")
+    assert len(delays) == 1, str(msgs[0])

@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import signal
+import time
 
 import pytest
 
@@ -398,3 +399,40 @@ async def test_restored_offline_message_keeps_its_stamp(make_server,
     assert len(msgs) == 1, back.at_login.messages
     delays = msgs[0].xml.findall("{urn:xmpp:delay}delay")
     assert len(delays) == 1, str(msgs[0])
+
+
+@pytest.mark.kills("router")
+async def test_router_restart_reannounces(make_server, clients):
+    """A router restart loses hibernating sessions, but the c2s announces
+    its attached ones again with their stream management: the same id
+    still resumes once the new router has hibernated the session."""
+    from test_process import login_retrying
+    srv = make_server()
+    user = srv.new_user("sm")
+    raw, previd = await sm_session(srv, user, "phone")
+    full = user.jid + "/phone"
+    old = srv.router_pid()
+    os.kill(old, signal.SIGKILL)
+    await wait_for(lambda: srv.router_pid() not in (None, old), 10 * SLOW,
+                   "a new router process")
+    c = await login_retrying(srv, clients, srv.new_user("c"),
+                             time.monotonic() + 10 * SLOW)
+    line = "session %s: sm enabled, resumable" % full
+    await wait_for(lambda: srv.log_text().count(line) >= 2,
+                   STANZA_TIMEOUT, "the c2s re-announced the session's SM")
+    send_message(c, full, "after")
+    await raw.read_until(rb"<body>after</body>")
+    raw.close()
+    await wait_for(lambda: "hibernated" in srv.log_text(), STANZA_TIMEOUT,
+                   "the session hibernates in the new router")
+    send_message(c, full, "later")
+    await fence(c)
+    new = await authed(srv, user)
+    try:
+        new.mark()
+        el = await resume(new, previd, 0)
+        assert el.startswith(b"<resumed"), el
+        await new.read_until(rb"<body>later</body>")
+        assert b"<body>after</body>" in new.buf, new.buf
+    finally:
+        new.close()

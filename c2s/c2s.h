@@ -69,17 +69,18 @@ struct sm_mark {
 	uint32_t		 seq;		/* the router's number */
 };
 struct sm_state {
-	bool			 on;		/* <enabled/> or <resumed/> sent */
+	bool			 on;		/* <enabled/>, <resumed/> sent */
 	bool			 pending;	/* <enable/> at the router */
 	bool			 resumable;
-	bool			 synced;	/* the router numbers its stanzas
-						   to us (rseq is its count) */
+	bool			 synced;	/* the router numbers its
+						   stanzas to us (rseq is its
+						   count) */
 	bool			 lost;		/* the connection was lost: the
 						   router may hibernate */
 	bool			 asked;		/* our <r/> awaits its <a/> */
 	char			*id;
 	uint32_t		 max;		/* resumption seconds */
-	uint32_t		 h_in;		/* stanzas handled from client */
+	uint32_t		 h_in;		/* handled from the client */
 	uint32_t		 h_out;		/* stanzas written to it */
 	uint32_t		 acked_h;	/* the client's last h */
 	uint32_t		 rseq;		/* router stanzas received */

@@ -184,16 +184,22 @@ async def test_slixmpp_plugin(server, clients):
                             plugins=("xep_0199", "xep_0198"))
     o = await clients.login(server, other, resource="o")
     sm = c.plugin["xep_0198"]
-    await wait_for(lambda: sm.enabled_in or sm.enabled_out
-                   if hasattr(sm, "enabled_in") else
-                   getattr(sm, "enabled", False), STANZA_TIMEOUT,
-                   "slixmpp enabled stream management")
+    await wait_for(lambda: sm.enabled_in and sm.enabled_out,
+                   STANZA_TIMEOUT, "slixmpp enabled stream management")
+    assert sm.sm_id, "no resumption id for a client that asked for one"
     for i in range(4):
         o.chat(c.boundjid.full, "m%d" % i)
     for i in range(4):
         m = await asyncio.wait_for(c.messages.get(), STANZA_TIMEOUT)
         assert m["body"] == "m%d" % i
-    await fence(c)
+    assert sm.handled >= 4
+    # the client's stanzas are acked by the server (it asks; we answer)
+    for _ in range(6):
+        await fence(c)
+    sm.request_ack()
+    await wait_for(lambda: sm.last_ack >= 6, STANZA_TIMEOUT,
+                   "the server acked the client's stanzas (last_ack %s)"
+                   % sm.last_ack)
 
 
 # ---------------------------------------------------------------------------

@@ -72,6 +72,7 @@ STORE_SRCS	+= storage/store_roster.c
 PARLEYD_SRCS	+= parleyd/main.c
 
 ROUTER_SRCS	+= router/main.c
+ROUTER_SRCS	+= router/sm.c
 ROUTER_SRCS	+= router/blocking.c
 ROUTER_SRCS	+= router/caps.c
 ROUTER_SRCS	+= router/ctl.c
@@ -115,6 +116,7 @@ C2S_SRCS	+= c2s/limits.c
 C2S_SRCS	+= c2s/listen.c
 C2S_SRCS	+= c2s/register.c
 C2S_SRCS	+= c2s/sasl.c
+C2S_SRCS	+= c2s/sm.c
 C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
 
@@ -139,6 +141,7 @@ UNIT_TESTS	+= base64
 UNIT_TESTS	+= buf
 UNIT_TESTS	+= c2s_scenario
 UNIT_TESTS	+= csi
+UNIT_TESTS	+= sm
 UNIT_TESTS	+= caps
 UNIT_TESTS	+= caps_cache
 UNIT_TESTS	+= certid
@@ -232,8 +235,9 @@ TEST_OBJS_caps	:= router/capsver.c
 TEST_OBJS_caps_cache := router/caps.c router/capsver.c
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
-		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c
+		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c c2s/sm.c
 TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
+TEST_OBJS_sm	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
 		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c
@@ -354,11 +358,12 @@ FUZZ_TARGETS	+= mam
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/s2s.c \
-		   router/register.c
+		   router/register.c router/sm.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
-		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c
+		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
+		   c2s/sm.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c

@@ -107,6 +107,7 @@ bind_element(struct stream *st, struct xnode *el, struct arena *a)
 		}
 		stream_write(st, buf_rptr(&c2s.scratch),
 		    buf_avail(&c2s.scratch));
+		sm_written(st, -1);
 		return 0;
 	}
 	return 1;

@@ -45,6 +45,7 @@ enum stream_state {
 	ST_AUTHED,	/* authenticated, not bound */
 	ST_BIND_WAIT,	/* waiting for the router's bind answer */
 	ST_BOUND,	/* a session: stanzas flow */
+	ST_RESUME_WAIT,	/* XEP-0198 <resume/>: waiting for the router */
 	ST_CLOSING	/* closing: flush, then free */
 };
 
@@ -56,6 +57,40 @@ struct csi_queue {
 						   held presence; NULL if
 						   none */
 	size_t			 count, bytes;
+};
+
+/*
+ * Stream management (XEP-0198, sm.c). Counters are modulo 2^32. The
+ * router keeps the unacked stanzas it sent (docs/internals.md, "Stream
+ * management"); the c2s maps the client's h to the router's numbers.
+ */
+struct sm_mark {
+	uint32_t		 pos;		/* h_out when it was written */
+	uint32_t		 seq;		/* the router's number */
+};
+struct sm_state {
+	bool			 on;		/* <enabled/>, <resumed/> sent */
+	bool			 pending;	/* <enable/> at the router */
+	bool			 resumable;
+	bool			 synced;	/* the router numbers its
+						   stanzas to us (rseq is its
+						   count) */
+	bool			 lost;		/* the connection was lost: the
+						   router may hibernate */
+	bool			 asked;		/* our <r/> awaits its <a/> */
+	char			*id;
+	uint32_t		 max;		/* resumption seconds */
+	uint32_t		 h_in;		/* handled from the client */
+	uint32_t		 h_out;		/* stanzas written to it */
+	uint32_t		 acked_h;	/* the client's last h */
+	uint32_t		 rseq;		/* router stanzas received */
+	uint32_t		 acked;		/* router number acked */
+	uint32_t		 last;		/* router number last written */
+	uint32_t		 resume_h;	/* <resume h/> in flight */
+	double			 asked_at;
+	struct ctimer		 timer;		/* <r/> after an interval */
+	struct sm_mark		*marks;		/* written, not acked: ring */
+	size_t			 mhead, mn, mcap;
 };
 
 struct stream {
@@ -100,6 +135,7 @@ struct stream {
 	bool			 held_full;	/* said so since it emptied */
 	bool			 inactive;	/* XEP-0352 <inactive/> */
 	struct csi_queue	 csi;		/* held while inactive */
+	struct sm_state		 sm;		/* XEP-0198 */
 };
 
 struct auth_job;
@@ -138,6 +174,8 @@ void	stream_send_element(struct stream *, const struct xnode *);
 void	stream_resume_all(void);
 /* the idle and hibernation timer of a bound session starts */
 void	stream_bound(struct stream *);
+/* the connection is dead: dropped, a resumable session hibernates */
+void	stream_lost(struct stream *);
 
 /* auth.c */
 void	auth_features(struct stream *, struct buf *);
@@ -185,8 +223,12 @@ enum csi_class {
 void	csi_features(struct stream *, struct buf *);
 /* 0 when el was a CSI element (handled, or the stream closed), 1 if not */
 int	csi_element(struct stream *, struct xnode *);
-/* a stanza from the router for a bound session (ls borrowed) */
-void	csi_deliver(struct stream *, const struct link_stanza *);
+/*
+ * A stanza from the router for a bound session (ls borrowed); rseq is
+ * its number at the router (sm_arrived), -1 if none.
+ */
+void	csi_deliver(struct stream *, const struct link_stanza *,
+	    int64_t rseq);
 /* what an inactive session is sent: kind and type are the envelope's */
 enum csi_class csi_classify(int kind, int type, const char *xml, size_t len);
 /* writes what is held, in order (why: for the log) */
@@ -202,6 +244,26 @@ int	caps_host_set(const char *domain, const char *ver);
 void	caps_features(struct stream *, struct buf *);
 void	caps_host_clear(void);
 
+/* sm.c: stream management (XEP-0198) */
+void	sm_init(struct stream *);
+void	sm_features(struct stream *, struct buf *);
+/* 0 when el was an SM element (handled, or the stream closed), 1 if not */
+int	sm_element(struct stream *, struct xnode *);
+/* a stanza of the client was handled (XEP-0198 h); -1 undoes one */
+void	sm_handled(struct stream *, int);
+/* a router stanza for st arrived: its router number, or -1 if none */
+int64_t	sm_arrived(struct stream *);
+/* a stanza was written to the client: rseq as for csi_deliver */
+void	sm_written(struct stream *, int64_t rseq);
+/* the router's LINK_SM_ENABLED, LINK_SM_RESUMED */
+void	sm_enabled(struct stream *, const char *id, uint32_t max);
+void	sm_resumed(struct stream *, enum stanza_err, const char *jid,
+	    const char *id, uint32_t h_in, uint32_t acked, uint32_t max);
+/* the router link is lost / back (re-announce) */
+void	sm_link_lost(struct stream *);
+void	sm_link_up(struct stream *);
+void	sm_free(struct stream *);
+
 /* uplink.c */
 void	uplink_start(void);
 bool	uplink_up(void);
@@ -210,5 +272,8 @@ void	uplink_sess_begin(struct stream *, const char *jid);
 void	uplink_sess_end(struct stream *);
 int	uplink_stanza(struct stream *, int kind, int type, const char *to,
 	    const char *from, struct buf *xml);
+void	uplink_sm_enable(struct stream *);
+void	uplink_sm_ack(struct stream *);
+void	uplink_sm_resume(struct stream *, const char *previd, uint32_t h);
 
 #endif

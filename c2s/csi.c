@@ -21,6 +21,7 @@
 /* a stanza held for an inactive session, in arrival order */
 struct csi_item {
 	struct csi_item	*prev, *next;
+	int64_t		 rseq;		/* the router's number (sm.c) */
 	size_t		 len;
 	char		 xml[];
 };
@@ -167,6 +168,16 @@ csi_unlink(struct csi_queue *q, struct csi_item *it)
 	q->bytes -= it->len;
 }
 
+/* a stanza goes to the client: stream management counts it (sm.c) */
+static void
+csi_write(struct stream *st, const char *xml, size_t len, int64_t rseq)
+{
+	if (st->state != ST_BOUND)
+		return;
+	stream_write(st, xml, len);
+	sm_written(st, rseq);
+}
+
 /* the queue is emptied first: a write that fails closes, and may flush */
 void
 csi_flush(struct stream *st, const char *why)
@@ -183,8 +194,7 @@ csi_flush(struct stream *st, const char *why)
 	memset(q, 0, sizeof(*q));
 	for (; it != NULL; it = next) {
 		next = it->next;
-		if (st->state == ST_BOUND)
-			stream_write(st, it->xml, it->len);
+		csi_write(st, it->xml, it->len, it->rseq);
 		free(it);
 	}
 }
@@ -204,7 +214,7 @@ csi_free(struct stream *st)
 
 static void
 csi_hold(struct stream *st, const char *key, size_t keylen, const char *xml,
-    size_t len)
+    size_t len, int64_t rseq)
 {
 	struct csi_queue	*q = &st->csi;
 	struct csi_item		*it;
@@ -227,11 +237,11 @@ csi_hold(struct stream *st, const char *key, size_t keylen, const char *xml,
 	    q->bytes + len > c2s.conf.csi_queue_max_bytes ||
 	    tp_out_pending(&st->tp) + q->bytes + len > STREAM_OUT_MAX) {
 		csi_flush(st, "cap");
-		if (st->state == ST_BOUND)
-			stream_write(st, xml, len);
+		csi_write(st, xml, len, rseq);
 		return;
 	}
 	it = xmalloc(sizeof(*it) + len);
+	it->rseq = rseq;
 	it->len = len;
 	memcpy(it->xml, xml, len);
 	it->next = NULL;
@@ -251,24 +261,23 @@ csi_hold(struct stream *st, const char *key, size_t keylen, const char *xml,
 }
 
 void
-csi_deliver(struct stream *st, const struct link_stanza *ls)
+csi_deliver(struct stream *st, const struct link_stanza *ls, int64_t rseq)
 {
 	enum csi_class	c;
 
 	if (!st->inactive) {
-		stream_write(st, ls->xml, ls->xlen);
+		csi_write(st, ls->xml, ls->xlen, rseq);
 		return;
 	}
 	c = csi_classify(ls->kind, ls->type, ls->xml, ls->xlen);
 	if (c == CSI_URGENT) {
 		/* what was held came first: it goes first (XEP-0352 5.1) */
 		csi_flush(st, "urgent");
-		if (st->state == ST_BOUND)
-			stream_write(st, ls->xml, ls->xlen);
+		csi_write(st, ls->xml, ls->xlen, rseq);
 		return;
 	}
 	csi_hold(st, c == CSI_LATEST ? ls->from : NULL, ls->fromlen, ls->xml,
-	    ls->xlen);
+	    ls->xlen, rseq);
 }
 
 /*

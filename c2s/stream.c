@@ -61,6 +61,8 @@ stream_send_element(struct stream *st, const struct xnode *el)
 		return;
 	}
 	stream_write(st, buf_rptr(&c2s.scratch), buf_avail(&c2s.scratch));
+	if (stanza_kind_of(el->ns, el->name, NS_CLIENT) != -1)
+		sm_written(st, -1);	/* ours: a stanza error */
 }
 
 static void
@@ -123,7 +125,7 @@ stream_forget(struct stream *st)
 		return;
 	st->gone = true;
 	if (st->registered)
-		uplink_sess_end(st);
+		uplink_sess_end(st);	/* st->sm.lost: it may hibernate */
 	st->registered = false;
 	map_del64(c2s.streams, st->sid);
 	st->state = ST_CLOSING;
@@ -136,6 +138,13 @@ stream_kill(struct stream *st)
 {
 	stream_forget(st);
 	tp_kill(&st->tp);
+}
+
+void
+stream_lost(struct stream *st)
+{
+	st->sm.lost = true;
+	stream_kill(st);
 }
 
 /*
@@ -159,6 +168,7 @@ stream_free(struct stream *st)
 	sasl_free(st->sasl);
 	buf_clear(&st->held);
 	csi_free(st);
+	sm_free(st);
 	free(st->domain);
 	free(st->lang);
 	free(st->node);
@@ -262,6 +272,8 @@ stream_timeout(struct stream *st)
 	}
 	idle = clock_now() - st->last_read;
 	if (idle >= c2s.conf.idle_timeout) {
+		/* a silent connection may be dead: kept if resumable */
+		st->sm.lost = true;
 		stream_error(st, SERR_CONNECTION_TIMEOUT, "idle");
 		return;
 	}
@@ -301,11 +313,14 @@ stream_event(struct transport *tp, enum tp_event ev, const char *data,
 	case TP_CLOSED:
 		log_debug("%016llx closed by client",
 		    (unsigned long long)st->sid);
+		/* XEP-0198 5: no </stream:stream>, so resumable */
+		st->sm.lost = true;
 		csi_flush(st, "eof");
 		stream_close(st);
 		break;
 	case TP_ERROR:
 		log_debug("%016llx %s", (unsigned long long)st->sid, data);
+		st->sm.lost = true;
 		stream_forget(st);
 		break;
 	case TP_TLS_DONE:
@@ -336,6 +351,7 @@ stream_accept(struct listener *lst, int fd)
 	xstream_preauth(st->xs, auth_preauth());
 	st->last_read = clock_now();
 	ctimer_init(&st->throttle, stream_throttle_cb);
+	sm_init(st);
 	map_put64(c2s.streams, st->sid, st);
 	c2s.nstreams++;
 	peer_key(fd, st->peer, sizeof(st->peer));
@@ -435,6 +451,7 @@ stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 		register_features(st, b);
 	} else {
 		bind_features(st, b);
+		sm_features(st, b);
 		csi_features(st, b);
 		caps_features(st, b);
 	}
@@ -541,6 +558,7 @@ stream_throttle_cb(struct ctimer *t)
 		}
 		used = buf_avail(&st->held) - in.left;
 		limits_stanza_take(st);
+		sm_handled(st, 1);
 		/* held only once under LINK_STANZA_MAX (stream_stanza) */
 		buf_init(&x, LINK_STANZA_MAX);
 		if (buf_append(&x, ls.xml, ls.xlen) == -1) {
@@ -572,6 +590,8 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		stream_error(st, SERR_UNSUPPORTED_STANZA_TYPE, el->name);
 		return;
 	}
+	/* XEP-0198 4: handled, whether passed on or refused */
+	sm_handled(st, 1);
 	type = stanza_type_of(kind, xnode_attr(el, "type"));
 	if (type == STANZA_TYPE_BAD) {
 		stanza_reject(st, el, a, XERR_BAD_REQUEST, "unknown type");
@@ -613,6 +633,7 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 			stream_held_full(st, el, a, kind, type);
 			goto done;
 		}
+		sm_handled(st, -1);	/* counted when it goes on */
 		if (!st->throttled) {
 			st->throttled = true;
 			stream_update_reading(st);
@@ -661,9 +682,12 @@ stream_on_element(void *ctx, struct xnode *el, struct arena *a)
 	case ST_AUTHED:
 	case ST_BIND_WAIT:
 	case ST_BOUND:
+	case ST_RESUME_WAIT:
+		if (sm_element(st, el) == 0)
+			return;
 		if (csi_element(st, el) == 0)
 			return;
-		if (st->state == ST_BIND_WAIT)
+		if (st->state == ST_BIND_WAIT || st->state == ST_RESUME_WAIT)
 			break;
 		switch (bind_element(st, el, a)) {
 		case 0:

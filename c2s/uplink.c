@@ -40,9 +40,11 @@ uplink_deliver(struct stream *st, uint16_t flags, const struct link_stanza *ls)
 	struct link_stanza	 stamped;
 	const char		*xml = ls->xml;
 	size_t			 len = ls->xlen, n;
+	/* counted on arrival: stream management numbers the router's frames */
+	int64_t			 rseq = sm_arrived(st);
 
 	if (!(flags & LINK_F_STAMP_TO)) {
-		csi_deliver(st, ls);
+		csi_deliver(st, ls, rseq);
 		return;
 	}
 	for (n = 1; n < len && strchr(" \t\r\n/>", xml[n]) == NULL; n++)
@@ -62,7 +64,7 @@ uplink_deliver(struct stream *st, uint16_t flags, const struct link_stanza *ls)
 	stamped = *ls;
 	stamped.xml = buf_rptr(&b);
 	stamped.xlen = buf_avail(&b);
-	csi_deliver(st, &stamped);
+	csi_deliver(st, &stamped, rseq);
 }
 
 static int
@@ -154,6 +156,34 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		return caps_host_set(domain, ver);
 	}
+	case LINK_SM_ENABLED: {
+		char	id[128];
+
+		link_get_str(&in, id, sizeof(id));
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in))
+			return -1;
+		if (st != NULL)
+			sm_enabled(st, id[0] != '\0' ? id : NULL, u32);
+		return 0;
+	}
+	case LINK_SM_RESUMED: {
+		char		id[128];
+		uint32_t	h_in, acked;
+
+		link_get_stanza_err(&in, &err);
+		link_get_str(&in, jid, sizeof(jid));
+		link_get_str(&in, id, sizeof(id));
+		link_get_u32(&in, &h_in);
+		link_get_u32(&in, &acked);
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in) || (err == XERR_COUNT &&
+		    (jid[0] == '\0' || id[0] == '\0')))
+			return -1;
+		if (st != NULL)
+			sm_resumed(st, err, jid, id, h_in, acked, u32);
+		return 0;
+	}
 	case LINK_REG_RESULT:
 		link_get_stanza_err(&in, &err);
 		if (!link_in_done(&in))
@@ -183,6 +213,7 @@ uplink_announce(const void *key, size_t len, void *val, void *arg)
 	case ST_BOUND:
 		/* a restarted router learns the sessions that survived */
 		uplink_sess_begin(st, st->jid);
+		sm_link_up(st);
 		break;
 	default:
 		break;
@@ -235,6 +266,16 @@ uplink_fail_pending(void)
 	free(p.v);
 }
 
+static int
+uplink_sm_lost(const void *key, size_t len, void *val, void *arg)
+{
+	(void)key;
+	(void)len;
+	(void)arg;
+	sm_link_lost(val);
+	return 0;
+}
+
 static void
 uplink_lost(struct routerlink *rl, struct link *l)
 {
@@ -242,6 +283,8 @@ uplink_lost(struct routerlink *rl, struct link *l)
 	(void)l;
 	c2s.up = NULL;
 	uplink_fail_pending();
+	/* the router's numbers and the resumes in flight died with it */
+	map_foreach(c2s.streams, uplink_sm_lost, NULL);
 	/* nothing to wait for: paused streams read (and are refused) */
 	stream_resume_all();
 	register_link_lost();
@@ -318,6 +361,8 @@ uplink_sess_end(struct stream *st)
 	if (!uplink_up())
 		return;
 	link_begin(&m, c2s.up, LINK_SESS_END, st->sid);
+	if (st->sm.lost)
+		link_set_flags(&m, LINK_F_SESS_LOST);
 	link_end(&m);
 }
 
@@ -333,4 +378,49 @@ uplink_stanza(struct stream *st, int kind, int type, const char *to,
 	link_put_stanza(&m, kind, type, to, from, buf_rptr(xml),
 	    buf_avail(xml));
 	return link_end(&m);
+}
+
+void
+uplink_sm_enable(struct stream *st)
+{
+	struct link_out	m;
+
+	if (!uplink_up())
+		return;
+	link_begin(&m, c2s.up, LINK_SM_ENABLE, st->sid);
+	link_put_u32(&m, st->sm.resumable ? LINK_SM_F_RESUME : 0);
+	link_put_u32(&m, st->sm.max);
+	link_put_u32(&m, st->sm.h_in);
+	link_put_u32(&m, st->sm.h_out);
+	link_put_str(&m, st->sm.on && st->sm.id != NULL ? st->sm.id : "");
+	link_end(&m);
+}
+
+void
+uplink_sm_ack(struct stream *st)
+{
+	struct link_out	m;
+
+	if (!uplink_up())
+		return;
+	link_begin(&m, c2s.up, LINK_SM_ACK, st->sid);
+	link_put_u32(&m, st->sm.acked);
+	link_put_u32(&m, st->sm.h_in);
+	link_put_u32(&m, st->sm.h_out);
+	link_put_u32(&m, st->sm.last);
+	link_end(&m);
+}
+
+void
+uplink_sm_resume(struct stream *st, const char *previd, uint32_t h)
+{
+	struct link_out	m;
+	char		bare[JID_STR_MAX + 1];
+
+	jid_format(bare, st->node, st->domain, NULL);
+	link_begin(&m, c2s.up, LINK_SM_RESUME, st->sid);
+	link_put_str(&m, bare);
+	link_put_str(&m, previd);
+	link_put_u32(&m, h);
+	link_end(&m);
 }

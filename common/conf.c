@@ -224,6 +224,29 @@ static const struct opt opts[] = {
 	  .min = KIB, .max = 4 * MIB, .def = "128K",
 	  .help = "Bytes held back for an inactive client; at the cap they "
 	      "are all sent" },
+	{ "sm-request-stanzas", OT_INT, GLOBAL(sm_request_stanzas),
+	  .min = 1, .max = 100000, .def = "5",
+	  .help = "Stanzas sent to a stream-managed client (XEP-0198) "
+	      "before the server asks it for an ack" },
+	{ "sm-request-interval", OT_DURATION, GLOBAL(sm_request_interval),
+	  .min = 1, .max = 3600, .def = "30",
+	  .help = "Seconds an unacked stanza waits before the server asks "
+	      "for an ack, and a request waits for its answer before a "
+	      "silent connection is taken for dead" },
+	{ "sm-resume-timeout", OT_DURATION, GLOBAL(sm_resume_timeout),
+	  .min = 1, .max = 86400, .def = "300",
+	  .help = "Seconds a lost stream-managed session waits for its "
+	      "client to resume it, when the client asks for no time" },
+	{ "sm-resume-max", OT_DURATION, GLOBAL(sm_resume_max),
+	  .min = 1, .max = 86400, .def = "900",
+	  .help = "The longest wait for resumption a client may ask for" },
+	{ "sm-queue-max", OT_INT, GLOBAL(sm_queue_max), .min = 1,
+	  .max = 100000, .def = "500",
+	  .help = "Stanzas the router keeps for a stream-managed session "
+	      "until its client acks them; past it the session ends" },
+	{ "sm-queue-max-bytes", OT_SIZE, GLOBAL(sm_queue_max_bytes),
+	  .min = KIB, .max = 4 * MIB, .def = "1M",
+	  .help = "Bytes of those stanzas; past it the session ends" },
 	{ "auth-fail-max", OT_INT, GLOBAL(auth_fail_max), .min = 0,
 	  .max = 1000000, .def = "20",
 	  .help = "Failed logins from one address per 10 minutes before "

@@ -83,6 +83,12 @@ struct conf {
 	int			 csi_queue_max;		/* stanzas held for an
 							   inactive session */
 	size_t			 csi_queue_max_bytes;
+	int			 sm_request_stanzas;	/* XEP-0198 */
+	int			 sm_request_interval;	/* seconds */
+	int			 sm_resume_timeout;	/* seconds */
+	int			 sm_resume_max;		/* seconds */
+	int			 sm_queue_max;		/* per session */
+	size_t			 sm_queue_max_bytes;
 	int			 auth_fail_max;		/* per address, 0: off */
 	int			 max_resources;		/* per account */
 	size_t			 link_queue_max;	/* bytes, per link */

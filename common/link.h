@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		7
+#define LINK_VERSION		8
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -84,7 +84,8 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/* router->c2s: u32 stanza error (wire number, 0: bound), */	\
 	/*   str jid */							\
 	X(LINK_SESS_BOUND,	0x0104, 8)				\
-	/* c2s->router: the session is gone (no payload) */		\
+	/* c2s->router: the session is gone (no payload; flags */	\
+	/*   LINK_F_SESS_LOST: lost, hibernated if resumable) */	\
 	X(LINK_SESS_END,	0x0105, 0)				\
 	/* router->c2s: close the session with u32 stream error */	\
 	/*   (wire number, never 0) */					\
@@ -101,6 +102,27 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/* router->c2s, sid 0, after its LINK_HELLO, one per host: */	\
 	/*   str domain, str ver (the server's XEP-0115 caps, sha-1) */	\
 	X(LINK_HOST_CAPS,	0x0109, 8)				\
+	/* stream management (XEP-0198), docs/internals.md: */		\
+	/* c2s->router: u32 flags (LINK_SM_F_RESUME), u32 max (the */	\
+	/*   client's, 0: none), u32 h_in, u32 h_out, str id ("": a */	\
+	/*   new one; else re-announced after a router restart) */	\
+	X(LINK_SM_ENABLE,	0x010a, 20)				\
+	/* router->c2s: str id ("": not resumable), u32 max; the */	\
+	/*   router numbers its stanzas to the session from here, 1 */	\
+	/*   being the first LINK_STANZA after this frame */		\
+	X(LINK_SM_ENABLED,	0x010b, 8)				\
+	/* c2s->router: u32 acked (the router's number through */	\
+	/*   which the client acked), u32 h_in, then the anchor: */	\
+	/*   u32 h_out (stanzas written), u32 last (the router's */	\
+	/*   number of the last of its stanzas among them) */		\
+	X(LINK_SM_ACK,		0x010c, 16)				\
+	/* c2s->router, sid = the new stream: str account (bare */	\
+	/*   JID, authenticated), str previd, u32 h (the client's) */	\
+	X(LINK_SM_RESUME,	0x010d, 12)				\
+	/* router->c2s: u32 stanza error (wire number, 0: resumed), */	\
+	/*   str full jid, str id, u32 h_in, u32 acked (the replay */	\
+	/*   follows as LINK_STANZA numbered from acked + 1), u32 max */ \
+	X(LINK_SM_RESUMED,	0x010e, 24)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
 	/*   router->c2s: sid = recipient session */			\
@@ -124,6 +146,10 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	X(LINK_CTL_REPLY,	0x0305, 8)
 
 #define LINK_ENUM(e, v, m)	e = v,
+/* LINK_SM_ENABLE flags */
+#define LINK_SM_F_RESUME	0x0001
+/* header flag of LINK_SESS_END: the connection was lost, not closed */
+#define LINK_F_SESS_LOST	0x0001
 /* header flags of LINK_REG_ADD and LINK_REG_RESULT */
 #define LINK_F_REG_CHECK	0x0001
 /* header flag of router->c2s LINK_STANZA and LINK_STANZA_MULTI */

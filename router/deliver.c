@@ -152,6 +152,10 @@ fanout_add(struct sess *s, int kind, const char *from, const char *xml,
 		deliver_fanout_end();
 		return false;
 	}
+	/* XEP-0198: kept until acked; a hibernating session only keeps it */
+	if (s->sm != NULL && sm_sent(s, kind, fan.type, fan.stamp ?
+	    LINK_F_STAMP_TO : 0, NULL, from, xml, xlen))
+		return true;
 	for (i = 0; i < fan.nlinks; i++)
 		if (fan.links[i].rl == s->rl) {
 			fl = &fan.links[i];
@@ -184,6 +188,8 @@ deliver_to_sess(struct sess *s, int kind, int type, const char *to,
 	struct link_out	m;
 
 	if (fan.open && fanout_add(s, kind, from, xml, xlen))
+		return;
+	if (s->sm != NULL && sm_sent(s, kind, type, 0, to, from, xml, xlen))
 		return;
 
 	link_begin(&m, s->rl->l, LINK_STANZA, s->sid);

@@ -186,9 +186,17 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		sess_begin(rl, h->sid, jid);
 		return 0;
 	case LINK_SESS_END:
-		if ((s = sess_find(rl, h->sid)) != NULL)
+		if ((s = sess_find(rl, h->sid)) == NULL)
+			return 0;
+		if (h->flags & LINK_F_SESS_LOST)
+			sess_lost(s);
+		else
 			sess_end(s);
 		return 0;
+	case LINK_SM_ENABLE:
+	case LINK_SM_ACK:
+	case LINK_SM_RESUME:
+		return sm_frame(rl, h, payload);
 	case LINK_STANZA:
 		link_get_stanza(&in, &ls);
 		if (!link_in_done(&in) || ls.from == NULL ||
@@ -201,6 +209,8 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 			    (unsigned long long)h->sid);
 			return 0;
 		}
+		if (s->sm != NULL)
+			sm_inbound(s);
 		memset(&rs, 0, sizeof(rs));
 		rs.to = ls.to != NULL ? to : NULL;
 		rs.from = s->full;	/* the session's, whatever was sent */

@@ -86,6 +86,7 @@ main(int argc, char *argv[])
 	pep_init();
 	router.by_full = map_new();
 	router.by_bare = map_new();
+	router.sm_ids = map_new();
 	buf_init(&router.scratch, LINK_STANZA_MAX);	/* one stanza */
 	link_set_before_write(router_before_write);
 	if (rlink_listen() == -1)

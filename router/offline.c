@@ -65,6 +65,17 @@ offline_stamp(struct xnode *el, struct arena *a, void *arg)
 		job->skip = true;
 		return;
 	}
+	/*
+	 * Stored before by us (an unacked message of a stream-managed
+	 * session that ended, docs/internals.md): its first stamp stays.
+	 */
+	for (d = xnode_child(el, NS_DELAY, "delay"); d != NULL;
+	    d = xnode_next(d, NS_DELAY, "delay"))
+		if (xnode_attr(d, "from") != NULL &&
+		    strcmp(xnode_attr(d, "from"), job->domain) == 0) {
+			(void)xnode_write(&job->out, el, NS_CLIENT);
+			return;
+		}
 	xmpp_datetime(stamp, clock_wall());
 	/* XEP-0203 3: who delayed it and since when */
 	d = xnode_add(a, el, NS_DELAY, "delay");
@@ -128,7 +139,8 @@ offline_one(uint64_t seq, const char *xml, size_t len, void *arg)
 	struct deliver_job	*job = arg;
 
 	/* a congested link: the rest waits for it to drain (sess_burst) */
-	if (job->s->rl->l->failed || link_congested(job->s->rl->l)) {
+	if (job->s->rl != NULL && (job->s->rl->l->failed ||
+	    link_congested(job->s->rl->l))) {
 		job->held = true;
 		return 1;
 	}

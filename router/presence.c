@@ -509,7 +509,9 @@ pres_broadcast(struct sess *s, int type, const char *xml, size_t len)
 static bool
 burst_blocked(struct sess *s)
 {
-	return s->rl->l->failed || link_congested(s->rl->l);
+	/* a hibernating session (XEP-0198) keeps what it is sent */
+	return s->rl != NULL && (s->rl->l->failed ||
+	    link_congested(s->rl->l));
 }
 
 /* RFC 6121 4.2.2: the user's other available resources, to the new one */

@@ -56,6 +56,8 @@ struct sess {
 	bool		 waiting;	/* on its link's wait list */
 	size_t		 burst_pos;	/* where the step stopped */
 	bool		 carbons;	/* XEP-0280 enabled (carbons.c) */
+	struct sm	*sm;		/* XEP-0198 (sm.c); NULL if off.
+					   rl is NULL while it hibernates */
 };
 
 /* the steps of a login burst, in order */
@@ -107,6 +109,7 @@ struct router {
 	struct rlink	*s2s;		/* the s2s process, NULL if none */
 	struct map	*by_full;	/* full JID -> sess */
 	struct map	*by_bare;	/* bare JID -> user */
+	struct map	*sm_ids;	/* XEP-0198 resumption id -> sess */
 	struct xparse	*parser;	/* for stanzas whose content we read */
 	struct buf	 scratch;
 };
@@ -139,6 +142,36 @@ void	 sess_burst(struct sess *, bool owed_login, bool owed_offline);
 void	 sess_burst_resume(struct rlink *);
 /* the account's other sessions are closed with stream error err */
 void	 router_user_others_end(struct sess *keep, int err);
+/*
+ * The c2s lost the session's connection (or the c2s is gone): a
+ * resumable one hibernates, any other ends.
+ */
+bool	 sess_lost(struct sess *);	/* true: hibernates */
+/*
+ * A resumption moves the session to (rl, sid); the stream that still
+ * holds it, if any, is closed with conflict.
+ */
+void	 sess_move(struct sess *, struct rlink *rl, uint64_t sid);
+
+/* sm.c: stream management (XEP-0198) */
+struct sm;
+/* LINK_SM_ENABLE, _ACK, _RESUME; -1 for another type */
+int	 sm_frame(struct rlink *, const struct link_hdr *, const char *);
+/*
+ * A stanza goes to s, which has SM on: kept until acked, with the flags
+ * of its frame (replayed alike). True when s hibernates (nothing to
+ * write it to).
+ */
+bool	 sm_sent(struct sess *, int kind, int type, uint16_t flags,
+	    const char *to, const char *from, const char *xml, size_t len);
+/* a stanza of s's client reached us (its h) */
+void	 sm_inbound(struct sess *);
+/* true when s is resumable: its timer runs (the caller detaches it) */
+bool	 sm_hibernate(struct sess *);
+/* takes s's SM state off it (NULL if none), for sm_unacked */
+struct sm *sm_detach(struct sess *);
+/* routes what was never acked again and frees sm (full: the session's) */
+void	 sm_unacked(struct sm *, const char *full);
 
 /* s2s.c */
 /*

@@ -27,13 +27,16 @@ sess_unlink(struct sess *s)
 {
 	struct user	*u = s->user;
 	struct sess	**pp;
+	struct sm	*sm = sm_detach(s);
+	char		*full = s->full;
 
 	/* RFC 6121 4.5: a session that ends goes unavailable, always */
 	presence_gone(s);
 	caps_gone(s->full);
 	if (s->carbons)
 		u->ncarbons--;
-	map_del64(s->rl->sess, s->sid);
+	if (s->rl != NULL)
+		map_del64(s->rl->sess, s->sid);
 	if (map_get(router.by_full, s->full) == s)
 		map_del(router.by_full, s->full);
 	for (pp = &u->sessions; *pp != NULL; pp = &(*pp)->next)
@@ -51,8 +54,10 @@ sess_unlink(struct sess *s)
 	}
 	map_free(s->directed, NULL);
 	free(s->presence);
-	free(s->full);
 	free(s);
+	/* out of every table: what its client never acked goes elsewhere */
+	sm_unacked(sm, full);
+	free(full);
 }
 
 static int
@@ -83,9 +88,11 @@ sess_kick(struct sess *s, int err)
 
 	log_info("session %s closed: %s", log_escs(s->full),
 	    stream_err_name((enum stream_err)err));
-	link_begin(&m, s->rl->l, LINK_SESS_KICK, s->sid);
-	link_put_stream_err(&m, (enum stream_err)err);
-	link_end(&m);
+	if (s->rl != NULL) {	/* else it hibernates: no stream to close */
+		link_begin(&m, s->rl->l, LINK_SESS_KICK, s->sid);
+		link_put_stream_err(&m, (enum stream_err)err);
+		link_end(&m);
+	}
 	sess_unlink(s);
 }
 
@@ -181,16 +188,18 @@ void
 sess_end_all(struct rlink *rl)
 {
 	struct sess	**v, **p;
-	size_t		  n, i;
+	size_t		  n, i, kept = 0;
 
 	if (rl->sess == NULL || (n = map_count(rl->sess)) == 0)
 		return;
 	v = p = xcalloc(n, sizeof(*v));
 	map_foreach(rl->sess, sess_collect, &p);
 	for (i = 0; i < n; i++)
-		sess_unlink(v[i]);
+		if (sess_lost(v[i]))
+			kept++;
 	free(v);
-	log_info("c2s[%u] gone: %zu sessions ended", rl->instance, n);
+	log_info("c2s[%u] gone: %zu sessions ended, %zu hibernated",
+	    rl->instance, n - kept, kept);
 }
 
 int
@@ -300,6 +309,41 @@ sess_burst(struct sess *s, bool owed_login, bool owed_offline)
 	}
 	if (!s->waiting)
 		sess_burst_run(s);
+}
+
+bool
+sess_lost(struct sess *s)
+{
+	if (!sm_hibernate(s)) {
+		sess_end(s);
+		return false;
+	}
+	/* XEP-0198 5: still available to its contacts, stanzas kept */
+	map_del64(s->rl->sess, s->sid);
+	s->rl = NULL;
+	s->waiting = false;
+	if (s->burst != BURST_NONE)
+		sess_burst_run(s);
+	return true;
+}
+
+void
+sess_move(struct sess *s, struct rlink *rl, uint64_t sid)
+{
+	struct link_out	m;
+
+	if (s->rl != NULL) {
+		log_info("session %s: the resumed stream replaces the old",
+		    log_escs(s->full));
+		link_begin(&m, s->rl->l, LINK_SESS_KICK, s->sid);
+		link_put_stream_err(&m, SERR_CONFLICT);
+		link_end(&m);
+		map_del64(s->rl->sess, s->sid);
+	}
+	s->rl = rl;
+	s->sid = sid;
+	s->waiting = false;
+	map_put64(rl->sess, sid, s);
 }
 
 void

@@ -64,11 +64,15 @@ static struct buf		 from_c2s;	/* unparsed frames */
 static struct scram_creds	 pencil;
 
 /* what the router knows of each stream (by sid) */
+/* the id this router gives a resumable session (XEP-0198) */
+#define FUZZ_SM_ID	"0123456789abcdef0123456789abcdef"
+
 struct known {
 	uint64_t	 sid;
 	char		*auth_node;	/* credentials handed out for */
 	char		*auth_domain;
 	char		*bound;		/* session JID */
+	bool		 resuming;	/* asked to resume (XEP-0198) */
 };
 static struct known	known[MAX_SIDS];
 
@@ -272,9 +276,12 @@ router_frame(const struct link_hdr *h, const char *payload)
 		break;
 	case LINK_SESS_END:
 		k = known_get(h->sid);
-		FUZZ_CHECK(k->bound != NULL, "SESS_END for no session");
+		/* a stream that asked to resume ends what it may have got */
+		FUZZ_CHECK(k->bound != NULL || k->resuming,
+		    "SESS_END for no session");
 		free(k->bound);
 		k->bound = NULL;
+		k->resuming = false;
 		break;
 	case LINK_STANZA:
 		link_get_stanza(&in, &ls);
@@ -302,6 +309,61 @@ router_frame(const struct link_hdr *h, const char *payload)
 		}
 		free(to);
 		free(from);
+		break;
+	case LINK_SM_ENABLE:
+		link_get_u32(&in, &u32);
+		link_get_u32(&in, &req);
+		link_get_u32(&in, &req);
+		link_get_u32(&in, &req);
+		free(get_str(&in));
+		FUZZ_CHECK(link_in_done(&in), "SM_ENABLE");
+		k = known_get(h->sid);
+		FUZZ_CHECK(k->bound != NULL, "SM_ENABLE for no session");
+		/* the router's answer: an id when resumable */
+		put_str(&b, u32 & LINK_SM_F_RESUME ? FUZZ_SM_ID : "",
+		    u32 & LINK_SM_F_RESUME ? strlen(FUZZ_SM_ID) : 0);
+		put_u32(&b, 300);
+		send_frame(LINK_SM_ENABLED, h->sid, &b);
+		break;
+	case LINK_SM_ACK:
+		for (n = 0; n < 4; n++)
+			link_get_u32(&in, &u32);
+		FUZZ_CHECK(link_in_done(&in), "SM_ACK");
+		k = known_get(h->sid);
+		FUZZ_CHECK(k->bound != NULL, "SM_ACK for no session");
+		break;
+	case LINK_SM_RESUME:
+		jid = get_str(&in);
+		node = get_str(&in);
+		link_get_u32(&in, &u32);
+		FUZZ_CHECK(link_in_done(&in), "SM_RESUME");
+		k = known_get(h->sid);
+		fuzz_check_normal_jid("resumed account", jid, &j);
+		/* the account that authenticated, nobody else */
+		FUZZ_CHECK(k->auth_node != NULL && j.node != NULL &&
+		    strcmp(j.node, k->auth_node) == 0 && j.resource == NULL &&
+		    k->bound == NULL, "resume of %s on a stream authenticated "
+		    "as %s", jid, k->auth_node ? k->auth_node : "nobody");
+		jid_clear(&j);
+		k->resuming = true;
+		if (strcmp(node, FUZZ_SM_ID) == 0) {
+			free(k->bound);
+			k->bound = xmalloc(strlen(jid) + 9);
+			snprintf(k->bound, strlen(jid) + 9, "%s/resumed", jid);
+			put_u32(&b, stanza_err_wire(XERR_COUNT));
+			put_str(&b, k->bound, strlen(k->bound));
+			put_str(&b, node, strlen(node));
+		} else {
+			put_u32(&b, stanza_err_wire(XERR_ITEM_NOT_FOUND));
+			put_str(&b, "", 0);
+			put_str(&b, "", 0);
+		}
+		put_u32(&b, 2);
+		put_u32(&b, 0);
+		put_u32(&b, 300);
+		send_frame(LINK_SM_RESUMED, h->sid, &b);
+		free(jid);
+		free(node);
 		break;
 	case LINK_REG_ADD:
 		node = get_str(&in);
@@ -574,6 +636,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	c2s.conf.c2s_max_sessions = 100;
 	c2s.conf.link_queue_max = 1 << 20;
 	/* small: the echoes of an inactive session reach the cap */
+	c2s.conf.sm_request_stanzas = 3;
+	c2s.conf.sm_request_interval = 30;
 	c2s.conf.csi_queue_max = 4;
 	c2s.conf.csi_queue_max_bytes = 4096;
 	/* registrations derive credentials: cheaply, for a fuzzer */

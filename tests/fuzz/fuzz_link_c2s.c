@@ -138,8 +138,9 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 }
 
 void
-csi_deliver(struct stream *st, const struct link_stanza *ls)
+csi_deliver(struct stream *st, const struct link_stanza *ls, int64_t rseq)
 {
+	(void)rseq;
 	check_stream(st);
 	FUZZ_CHECK(st->state == ST_BOUND, "stanza to a stream in state %d",
 	    (int)st->state);
@@ -149,6 +150,52 @@ csi_deliver(struct stream *st, const struct link_stanza *ls)
 void
 stream_resume_all(void)
 {
+}
+
+int64_t
+sm_arrived(struct stream *st)
+{
+	check_stream(st);
+	return -1;
+}
+
+void
+sm_enabled(struct stream *st, const char *id, uint32_t max)
+{
+	(void)max;
+	check_stream(st);
+	FUZZ_CHECK(id == NULL || (id[0] != '\0' && strlen(id) < 128),
+	    "sm id of %zu bytes", id != NULL ? strlen(id) : 0);
+}
+
+void
+sm_resumed(struct stream *st, enum stanza_err err, const char *jid,
+    const char *id, uint32_t h_in, uint32_t acked, uint32_t max)
+{
+	(void)h_in;
+	(void)acked;
+	(void)max;
+	check_stream(st);
+	FUZZ_CHECK(err <= XERR_COUNT, "stanza error %d", (int)err);
+	if (err == XERR_COUNT)
+		FUZZ_CHECK(jid != NULL && id != NULL && jid[0] != '\0' &&
+		    id[0] != '\0', "resumed without a JID or an id");
+}
+
+void
+sm_link_lost(struct stream *st)
+{
+	/* from the link's up and lost hooks, not from a frame */
+	FUZZ_CHECK(st >= streams && st < streams + NSTREAMS,
+	    "not one of our streams");
+}
+
+void
+sm_link_up(struct stream *st)
+{
+	/* from the link's up and lost hooks, not from a frame */
+	FUZZ_CHECK(st >= streams && st < streams + NSTREAMS,
+	    "not one of our streams");
 }
 
 void

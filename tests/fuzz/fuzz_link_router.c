@@ -101,6 +101,10 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 	s->rl = rl;
 	s->sid = sid;
 	s->full = xstrdup(jid);
+	/* each stub session its own account, for sm.c's resumption check */
+	s->user = xcalloc(1, sizeof(*s->user));
+	s->user->bare = xstrdup(jid);
+	s->user->bare[strcspn(s->user->bare, "/")] = '\0';
 	map_put64(rl->sess, sid, s);
 	nsess++;
 	link_begin(&m, rl->l, LINK_SESS_BOUND, sid);
@@ -118,11 +122,51 @@ sess_find(struct rlink *rl, uint64_t sid)
 void
 sess_end(struct sess *s)
 {
+	struct sm	*sm = sm_detach(s);
+
 	FUZZ_CHECK(map_del64(s->rl->sess, s->sid) == s, "session not in "
 	    "its link's table");
+	/* sm.c routes what was never acked: deliver_stanza checks it */
+	sm_unacked(sm, s->full);
+	free(s->user->bare);
+	free(s->user);
 	free(s->full);
 	free(s);
 	nsess--;
+}
+
+/* no hibernation here: what sm.c decides is run, then the session ends */
+bool
+sess_lost(struct sess *s)
+{
+	(void)sm_hibernate(s);
+	sess_end(s);
+	return false;
+}
+
+void
+sess_kick(struct sess *s, int err)
+{
+	FUZZ_CHECK(err > SERR_NONE && err < SERR_COUNT, "kick with %d", err);
+	sess_end(s);
+}
+
+void
+sess_move(struct sess *s, struct rlink *rl, uint64_t sid)
+{
+	FUZZ_CHECK(map_del64(s->rl->sess, s->sid) == s, "moving a session "
+	    "not in its link's table");
+	s->rl = rl;
+	s->sid = sid;
+	map_put64(rl->sess, sid, s);
+}
+
+void
+sess_burst(struct sess *s, bool owed_login, bool owed_offline)
+{
+	(void)s;
+	(void)owed_login;
+	(void)owed_offline;
 }
 
 static int
@@ -148,7 +192,7 @@ sess_end_all(struct rlink *rl)
 	memset(v, 0, sizeof(v));
 	map_foreach(rl->sess, sess_collect, v);
 	for (i = 0; v[i] != NULL; i++)
-		sess_end(v[i]);
+		sess_lost(v[i]);
 }
 
 /* ---- deliver.c ---------------------------------------------------------- */
@@ -372,6 +416,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.nhosts = 1;
 	router.by_full = map_new();
 	router.by_bare = map_new();
+	router.sm_ids = map_new();
+	router.conf.sm_resume_timeout = 300;
+	router.conf.sm_resume_max = 900;
+	router.conf.sm_queue_max = 500;
+	router.conf.sm_queue_max_bytes = 1 << 20;
 	buf_init(&router.scratch, 0);
 	link_loop_init(router.loop);
 	if (rlink_listen() == -1)

@@ -7,10 +7,13 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 7
+LINK_VERSION = 8
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
+SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
+SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
+SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
@@ -87,6 +90,27 @@ c2s_session = (
 )
 write("link_router", "c2s-session", b"\x02\x00" + c2s_session)
 write("link_router", "c2s-session-chunked", b"\x02\x04\x00\x07\x0f\xc1" + c2s_session)
+# stream management: enable (with the id a c2s re-announces, so that a
+# resume can find it), acks, resume by another stream, lost sessions
+write("link_router", "c2s-sm", b"\x02\x00"
+      + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
+      + frame(SM_ENABLE, u32(SM_F_RESUME) + u32(600) + u32(0) + u32(0) + s(SM_ID), 1)
+      + frame(SM_ENABLE, u32(0) + u32(0) + u32(0) + u32(0) + s(""), 1)
+      + stanza(1, KIND_IQ, IQ_GET, None, "user@example.org/res", "<iq type='get' id='1'/>")
+      + frame(SM_ACK, u32(0) + u32(1) + u32(0) + u32(0), 1)
+      + frame(SM_ACK, u32(0xffffffff) + u32(7) + u32(3) + u32(2), 1)
+      + frame(SM_RESUME, s("other@example.org") + s(SM_ID) + u32(0), 2)
+      + frame(SM_RESUME, s("user@example.org") + s("nope") + u32(0), 3)
+      + frame(SM_RESUME, s("user@example.org") + s(SM_ID) + u32(5), 4)
+      + frame(SM_ACK, u32(1) + u32(1) + u32(1) + u32(1), 4)
+      + frame(SESS_BEGIN, s("user@example.org/two") + u32(0), 5)
+      + frame(SM_ENABLE, u32(SM_F_RESUME) + u32(0) + u32(0) + u32(0) + s(""), 5)
+      + frame(SESS_END, b"", 5, flags=F_SESS_LOST)
+      + frame(SESS_END, b"", 4))
+write("link_router", "c2s-sm-bad", b"\x02\x00"
+      + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
+      + frame(SM_ENABLE, u32(SM_F_RESUME) + u32(0) + u32(0) + u32(0) + s("x" * 40), 1)
+      + frame(SM_ACK, u32(1) + u32(2), 1))
 write("link_router", "c2s-unexpected", b"\x02\x00" + frame(CTL_LIST, s(None)))
 write("link_router", "c2s-bad-version", b"\x00\x00" + hello(ROLE_C2S, version=LINK_VERSION - 1))
 write("link_router", "wrong-role", b"\x00\x00" + hello(ROLE_CTL))
@@ -175,6 +199,14 @@ write("link_c2s", "stamp-to", b"\xe4\x00"
       + frame(STANZA, env + s("<message/>"), 3, flags=F_STAMP_TO)
       + frame(STANZA, env + s("<"), 3, flags=F_STAMP_TO)
       + frame(STANZA, env + s(""), 3, flags=F_STAMP_TO))
+write("link_c2s", "sm", b"\xe4\x00"
+      + R_HELLO
+      + frame(SM_ENABLED, s(SM_ID) + u32(300), 3)
+      + frame(SM_ENABLED, s("") + u32(0), 3)
+      + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "romeo@example.net", MSG)
+      + frame(SM_RESUMED, u32(0) + s("user@example.org/res") + s(SM_ID) + u32(1) + u32(2) + u32(300), 1)
+      + frame(SM_RESUMED, u32(XERR_ITEM_NOT_FOUND) + s("") + s("") + u32(0) + u32(0) + u32(0), 2)
+      + frame(SM_RESUMED, u32(0) + s("") + s("") + u32(0) + u32(0) + u32(0), 4))
 
 # link_s2s: the chunking plan, then frames, the router's LINK_HELLO first
 write("link_s2s", "stanzas", b"\x00"
@@ -373,6 +405,21 @@ c2s("csi", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND],
     + "<message to='romeo@example.net/o'><x xmlns='urn:a' b='&lt;body'/>"
     "</message><inactive %s/>" % CSI + C_STANZAS + "<active %s/>" % CSI
     + "<inactive %s>x</inactive><idle %s/>" % (CSI, CSI))
+SM = "xmlns='urn:xmpp:sm:3'"
+c2s("sm-enable-acks", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND],
+    "<enable %s/><enable %s resume='true' max='600'/>" % (SM, SM) + C_STANZAS
+    + "<r %s/><a %s h='2'/><a %s h='1'/><a %s h='x'/>" % (SM, SM, SM, SM))
+c2s("sm-h-too-high", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND],
+    "<enable %s resume='true'/><a %s h='4294967295'/>" % (SM, SM))
+c2s("sm-before-bind", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR],
+    "<enable %s/><r %s/>" % (SM, SM))
+c2s("sm-resume", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR],
+    "<resume %s previd='%s' h='2'/>" % (SM, SM_ID) + C_STANZAS + "<r %s/>" % SM)
+c2s("sm-resume-unknown", 0, [C_HDR + AUTH_OK, RESP_OK, C_HDR],
+    "<resume %s previd='nope' h='0'/><resume %s previd='%s'/>" % (SM, SM, "x" * 80)
+    + BIND + "<resume %s previd='nope' h='0'/>" % SM)
+c2s("sm-client-vanishes", 8, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND],
+    "<enable %s resume='true'/>" % SM + C_STANZAS)
 c2s("login-sha1", 0, [C_HDR + AUTH_OK.replace("SHA-256", "SHA-1"),
     RESP_OK.replace("%S", "%1"), C_HDR + BIND], C_STANZAS)
 c2s("login-router-restart", 4, [C_HDR + AUTH_OK, RESP_OK, C_HDR + BIND], C_STANZAS)

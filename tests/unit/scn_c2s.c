@@ -60,6 +60,35 @@ uplink_sess_end(struct stream *st)
 {
 	scn_router.sess_ends++;
 	scn_router.last_sid = st->sid;
+	scn_router.last_lost = st->sm.lost;
+}
+
+void
+uplink_sm_enable(struct stream *st)
+{
+	scn_router.sm_enables++;
+	scn_router.last_sid = st->sid;
+	scn_router.sm_resume_flag = st->sm.resumable;
+}
+
+void
+uplink_sm_ack(struct stream *st)
+{
+	scn_router.sm_acks++;
+	scn_router.sm_acked = st->sm.acked;
+	scn_router.sm_h_in = st->sm.h_in;
+	scn_router.sm_h_out = st->sm.h_out;
+	scn_router.sm_last = st->sm.last;
+}
+
+void
+uplink_sm_resume(struct stream *st, const char *previd, uint32_t h)
+{
+	scn_router.sm_resumes++;
+	scn_router.last_sid = st->sid;
+	snprintf(scn_router.sm_previd, sizeof(scn_router.sm_previd), "%s",
+	    previd);
+	scn_router.sm_h = h;
 }
 
 int
@@ -111,6 +140,8 @@ scn_c2s_setup(void)
 	c2s.conf.preauth_stream_memory = 64 * 1024;
 	c2s.conf.csi_queue_max = 256;
 	c2s.conf.csi_queue_max_bytes = 128 * 1024;
+	c2s.conf.sm_request_stanzas = 5;
+	c2s.conf.sm_request_interval = 30;
 	c2s.instance = 1;
 	c2s.streams = map_new();
 	buf_init(&c2s.scratch, 0);

@@ -39,6 +39,15 @@ struct scn_router {
 	uint64_t	 last_sid;
 	char		 last_node[64];	/* of the last AUTH_GET */
 	char		 last_jid[JID_STR_MAX + 1]; /* of the last SESS_BEGIN */
+	bool		 last_lost;	/* the last SESS_END said "lost" */
+	/* stream management (XEP-0198) */
+	int		 sm_enables;
+	bool		 sm_resume_flag; /* of the last SM_ENABLE */
+	int		 sm_acks;
+	uint32_t	 sm_acked, sm_h_in, sm_h_out, sm_last; /* last SM_ACK */
+	int		 sm_resumes;
+	char		 sm_previd[128];
+	uint32_t	 sm_h;		/* of the last SM_RESUME */
 };
 extern struct scn_router	scn_router;
 

@@ -46,7 +46,7 @@ deliver(struct stream *st, int kind, int type, const char *from,
 	ls.fromlen = from != NULL ? strlen(from) : 0;
 	ls.xml = xml;
 	ls.xlen = strlen(xml);
-	csi_deliver(st, &ls);
+	csi_deliver(st, &ls, -1);
 	scn_run();
 }
 
@@ -410,7 +410,7 @@ test_held_and_unwritten_meet_the_output_cap(void **state)
 	ls.type = MTYPE_CHAT;
 	ls.xml = COMPOSING("1");
 	ls.xlen = strlen(ls.xml);
-	csi_deliver(st, &ls);
+	csi_deliver(st, &ls, -1);
 	scn_run();
 	assert_false(scn_c2s_alive(sid));
 	assert_non_null(strstr(tp_mem_output(&st->tp), "<policy-violation "));

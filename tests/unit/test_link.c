@@ -417,6 +417,11 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0107, 12, "LINK_REG_ADD" },
 		{ 0x0108, 4, "LINK_REG_RESULT" },
 		{ 0x0109, 8, "LINK_HOST_CAPS" },
+		{ 0x010a, 20, "LINK_SM_ENABLE" },
+		{ 0x010b, 8, "LINK_SM_ENABLED" },
+		{ 0x010c, 16, "LINK_SM_ACK" },
+		{ 0x010d, 12, "LINK_SM_RESUME" },
+		{ 0x010e, 24, "LINK_SM_RESUMED" },
 		{ 0x0201, 20, "LINK_STANZA" },
 		{ 0x0202, 24, "LINK_STANZA_MULTI" },
 		{ 0x0301, 4, "LINK_CTL_ADDUSER" },
@@ -436,7 +441,9 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 7);
+	assert_int_equal(LINK_VERSION, 8);
+	assert_int_equal(LINK_SM_F_RESUME, 1);
+	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {
 		assert_string_equal(link_msg_name(t[i].type), t[i].name);
 		assert_int_equal(link_msg_min(t[i].type), t[i].min);

@@ -8,6 +8,7 @@ Run:  PARLEY_BIN=/abs/bin /usr/bin/python3 -m pytest -q tests/e2e
 """
 import asyncio
 import os
+import random
 import re
 import signal
 import socket
@@ -54,10 +55,32 @@ SANITIZER_RE = re.compile(
     r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
     r"AddressSanitizer:DEADLYSIGNAL")
 
+# Ports for the servers a test starts. Each pytest-xdist worker draws from
+# its own slice of 20000-32767, below the kernel's ephemeral range (where
+# the clients' own ports come from), and never hands out a port twice, so
+# two listeners of one server, or of two workers, cannot get the same one.
+_PORT_BASE, _PORT_SPAN = 20000, 12768
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    idx = int(worker[2:]) if worker[2:].isdigit() else 0
+    span = _PORT_SPAN // max(n, 1)
+    lo = _PORT_BASE + idx * span
+    for _ in range(1000):
+        port = random.randrange(lo, lo + span)
+        if port in _ports_given:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port in %d-%d" % (lo, lo + span))
 
 
 # ---------------------------------------------------------------------------

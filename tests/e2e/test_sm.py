@@ -442,3 +442,36 @@ async def test_router_restart_reannounces(make_server, clients):
         assert b"<body>after</body>" in new.buf, new.buf
     finally:
         new.close()
+
+
+async def test_resume_replays_carbons_with_their_to(server, clients):
+    """A carbon (XEP-0280) reaches the c2s without 'to' (the c2s writes
+    each session's full JID in); one still unacked when the connection
+    drops is replayed on resumption with its 'to' written in again."""
+    user = server.new_user("smc")
+    raw, _ = await authed_on(server, user)
+    await bind(raw, "phone")
+    previd = attr(await enabled(raw), "id")
+    await raw.send("<presence/>")
+    await raw.send("<iq type='set' id='cb'><enable xmlns="
+                   "'urn:xmpp:carbons:2'/></iq>")
+    await raw.read_until(rb"id='cb'")
+    desk = await clients.login(server, user, resource="desk")
+    c = await clients.login(server, server.new_user("c"), resource="c")
+    desk.send_raw("<message to='%s' type='chat'><body>carbon-me</body>"
+                  "</message>" % c.boundjid.full)
+    full = (user.jid + "/phone").encode()
+    sent_re = (rb"<message to='" + re.escape(full) +
+               rb"'[^>]*><sent xmlns='urn:xmpp:carbons:2'>.*?carbon-me")
+    await raw.read_until(sent_re)
+    raw.close()         # no </stream:stream>, nothing acked
+    await wait_for(lambda: "hibernated" in server.log_text(),
+                   STANZA_TIMEOUT, "the session hibernates")
+    new, _ = await authed_on(server, user)
+    try:
+        new.mark()
+        el = await resume(new, previd, 0)
+        assert el.startswith(b"<resumed"), el
+        await new.read_until(sent_re)
+    finally:
+        new.close()

@@ -267,6 +267,7 @@ conftest: $(BIN)/parleyd
 
 # two pytest-xdist workers: each test starts its own servers on free ports,
 # and most of a test's time is waiting, so two share the 2-core machine
+# (one under ASan, whose slower servers leave no such slack)
 E2E_JOBS	?= 2
 e2e: all
 	@PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -n $(E2E_JOBS) \
@@ -291,7 +292,7 @@ asan:
 	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	    $(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan OPT=-O1 \
 	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    all unit e2e
+	    E2E_JOBS=1 all unit e2e
 
 clean:
 	rm -rf build bin

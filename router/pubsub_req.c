@@ -573,56 +573,36 @@ ps_default_get(struct ps_req *r, struct xnode *ps, struct xnode *verb,
 
 /* ---- delete and purge (XEP-0060 8.4, 8.5) ------------------------------- */
 
+/* the node goes (delete) or only its items (purge), then subscribers hear */
 static void
-ps_delete(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
+ps_delete(struct ps_req *r, struct xnode *ps, struct xnode *verb,
+    bool purge)
 {
 	struct ps_node	n;
 	const char	*name;
+	int		rc;
 
 	(void)ps;
-	(void)flag;
-
 	if ((name = req_node_name(r, verb)) == NULL ||
 	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
 		return;
-	if (store_pubsub_node_del(router.store, r->svc->owner,
-	    r->svc->domain, name) == -1) {
-		ps_store_error(r, errno);
-		return;
-	}
-	ps_result(r, NULL);
-	ps_send(r);
-	if (n.conf.notify_delete)
-		pep_notify(r->svc, &n, PS_EV_DELETE, NULL, NULL, r->a);
-	pep_compat_removed(r->svc, name, r->a);
-}
-
-static void
-ps_purge(struct ps_req *r, struct xnode *ps, struct xnode *verb, bool flag)
-{
-	struct ps_node	n;
-	const char	*name;
-
-	(void)ps;
-	(void)flag;
-
-	if ((name = req_node_name(r, verb)) == NULL ||
-	    req_node(r, name, &n) == -1 || !req_owner(r, &n))
-		return;
-	if (!n.conf.persist) {
+	if (purge && !n.conf.persist) {
 		ps_error(r, XERR_FEATURE_NOT_IMPLEMENTED, "unsupported",
 		    "persistent-items");
 		return;
 	}
-	if (store_pubsub_purge(router.store, r->svc->owner, r->svc->domain,
-	    n.nid) == -1) {
+	rc = purge ? store_pubsub_purge(router.store, r->svc->owner,
+	    r->svc->domain, n.nid) : store_pubsub_node_del(router.store,
+	    r->svc->owner, r->svc->domain, name);
+	if (rc == -1) {
 		ps_store_error(r, errno);
 		return;
 	}
 	ps_result(r, NULL);
 	ps_send(r);
-	if (n.conf.notify_retract)
-		pep_notify(r->svc, &n, PS_EV_PURGE, NULL, NULL, r->a);
+	if (purge ? n.conf.notify_retract : n.conf.notify_delete)
+		pep_notify(r->svc, &n, purge ? PS_EV_PURGE : PS_EV_DELETE,
+		    NULL, NULL, r->a);
 	pep_compat_removed(r->svc, name, r->a);
 }
 
@@ -969,7 +949,7 @@ struct ps_verb {
 	bool		 set;		/* iq type set, else get */
 	const char	*name;		/* the verb element */
 	ps_verb_fn	*fn;		/* NULL: refused with the error below */
-	bool		 flag;		/* affiliations, not subscriptions */
+	bool		 flag;		/* affiliations; purge, not delete */
 	enum stanza_err	 err;
 	const char	*feature;	/* of an <unsupported/> */
 };
@@ -999,7 +979,7 @@ static const struct ps_verb ps_verbs[] = {
 	{ NS_PUBSUB_OWNER, true, "configure", ps_configure_set, false, 0,
 	  NULL },
 	{ NS_PUBSUB_OWNER, true, "delete", ps_delete, false, 0, NULL },
-	{ NS_PUBSUB_OWNER, true, "purge", ps_purge, false, 0, NULL },
+	{ NS_PUBSUB_OWNER, true, "purge", ps_delete, true, 0, NULL },
 	{ NS_PUBSUB_OWNER, true, "affiliations", ps_owner_set, true, 0,
 	  NULL },
 	{ NS_PUBSUB_OWNER, true, "subscriptions", ps_owner_set, false, 0,

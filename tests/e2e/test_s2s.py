@@ -344,8 +344,11 @@ async def test_replayed_dialback_key(make_server, tmp_path_factory,
 async def test_flooding_server(make_server, tmp_path_factory, clients):
     """An authenticated server floods a user with 20,000 messages: they
     are delivered (none dropped), the s2s process stays small, and local
-    users are served meanwhile."""
-    a, b = pair(make_server, tmp_path_factory, s2s_require_tls="no")
+    users are served meanwhile. The archive is off: its cost per
+    message is test_mam's and the benchmark's subject (docs/BENCHMARKS.md);
+    under ASan it alone would take this flood past the fairness bound."""
+    a, b = pair(make_server, tmp_path_factory, s2s_require_tls="no",
+                archive="no")
     secret = a.opts["s2s-dialback-secret"]
     ua, uc = user(a, "a.test"), user(a, "a.test")
     ca = await clients.login(a, ua, resource="ra")

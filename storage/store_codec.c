@@ -369,3 +369,94 @@ rec_archive_decode(const void *rec, size_t len, struct archive_entry *out)
 	out->xml[out->len] = '\0';
 	return 0;
 }
+
+uint8_t *
+rec_psnode_encode(uint64_t nid, const char *name, const char *conf,
+    size_t clen, size_t *len)
+{
+	uint8_t	*rec, *p;
+
+	if (name == NULL || !str_fits(name))
+		return NULL;
+	*len = 1 + 8 + 4 + strlen(name) + clen;
+	p = rec = xmalloc(*len);
+	*p++ = PSNODE_REC_VERSION;
+	rec_put_u64(p, nid);
+	p = str_put(p + 8, name);
+	if (clen > 0)
+		memcpy(p, conf, clen);
+	return rec;
+}
+
+int
+rec_psnode_decode(const void *rec, size_t len, uint64_t *nid, char **name,
+    const char **conf, size_t *clen)
+{
+	struct rd	r = { rec, len, false };
+
+	if (rd_u8(&r) != PSNODE_REC_VERSION)
+		r.bad = true;
+	*nid = rd_u64(&r);
+	*name = rd_str(&r, false);
+	if (r.bad) {
+		free(*name);
+		*name = NULL;
+		return -1;
+	}
+	*clen = r.left;
+	*conf = (const char *)rd_take(&r, r.left);
+	return 0;
+}
+
+void
+pubsub_item_clear(struct pubsub_item *it)
+{
+	free(it->id);
+	free(it->publisher);
+	free(it->xml);
+	memset(it, 0, sizeof(*it));
+}
+
+uint8_t *
+rec_psitem_encode(const struct pubsub_item *it, size_t *len)
+{
+	uint8_t	*rec, *p;
+
+	if (it->id == NULL || it->id[0] == '\0' || !str_fits(it->id) ||
+	    it->publisher == NULL || !str_fits(it->publisher))
+		return NULL;
+	*len = 1 + 4 + strlen(it->id) + 4 + strlen(it->publisher) + it->len;
+	p = rec = xmalloc(*len);
+	*p++ = PSITEM_REC_VERSION;
+	p = str_put(p, it->id);
+	p = str_put(p, it->publisher);
+	if (it->len > 0)
+		memcpy(p, it->xml, it->len);
+	return rec;
+}
+
+int
+rec_psitem_decode(const void *rec, size_t len, struct pubsub_item *out)
+{
+	struct rd	 r = { rec, len, false };
+	const uint8_t	*xml;
+	uint64_t	 seq = out->seq;
+
+	memset(out, 0, sizeof(*out));
+	if (rd_u8(&r) != PSITEM_REC_VERSION)
+		r.bad = true;
+	out->id = rd_str(&r, false);
+	out->publisher = rd_str(&r, false);
+	if (r.bad || out->id[0] == '\0') {
+		pubsub_item_clear(out);
+		return -1;
+	}
+	out->seq = seq;
+	out->len = r.left;
+	xml = rd_take(&r, r.left);
+	out->xml = xmalloc(out->len + 1);
+	if (out->len > 0)
+		memcpy(out->xml, xml, out->len);
+	out->xml[out->len] = '\0';
+	return 0;
+}

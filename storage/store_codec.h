@@ -53,5 +53,23 @@ int	 rec_roster_decode(const void *, size_t, struct roster_item *out);
 uint8_t	*rec_archive_encode(const struct archive_entry *, size_t *len);
 /* 0 (out->id untouched), or -1 with out cleared */
 int	 rec_archive_decode(const void *, size_t, struct archive_entry *out);
+/*
+ * Publish-subscribe node (version 1):
+ *	u8 version, u64 node id, str name, then the configuration (opaque)
+ * decode: *name is new, *conf points into rec; -1 for a bad record.
+ */
+#define PSNODE_REC_VERSION	1
+uint8_t	*rec_psnode_encode(uint64_t nid, const char *name, const char *conf,
+	    size_t clen, size_t *len);
+int	 rec_psnode_decode(const void *, size_t, uint64_t *nid, char **name,
+	    const char **conf, size_t *clen);
+/*
+ * Publish-subscribe item (version 1):
+ *	u8 version, str id, str publisher, then the payload (the rest)
+ * decode leaves out->seq as it was (the key holds it).
+ */
+#define PSITEM_REC_VERSION	1
+uint8_t	*rec_psitem_encode(const struct pubsub_item *, size_t *len);
+int	 rec_psitem_decode(const void *, size_t, struct pubsub_item *out);
 
 #endif

@@ -3,6 +3,7 @@
  * PEP service or a pubsub service's domain (owner_prefix).
  *
  *   ps_nodes: owner prefix + node name (tail_key)  -> node record
+ *             (both records are encoded in store_codec.c)
  *   ps_items: owner prefix + u64 node id + 's' + u64 sequence -> item
  *             owner prefix + u64 node id + 'd' + item id (tail_key)
  *                 -> u64 sequence (the id index)
@@ -22,19 +23,8 @@
 #include "../common/util.h"
 #include "store_int.h"
 
-#define PS_NODE_VERSION		1
-#define PS_ITEM_VERSION		1
 #define PS_SEQ_TAG		's'
 #define PS_ID_TAG		'd'
-
-void
-pubsub_item_clear(struct pubsub_item *it)
-{
-	free(it->id);
-	free(it->publisher);
-	free(it->xml);
-	memset(it, 0, sizeof(*it));
-}
 
 /* the node's key in key; 0 with errno */
 static size_t
@@ -75,51 +65,6 @@ seq_key(char *key, size_t plen, uint64_t seq)
 	return plen + 9;
 }
 
-/* str: u32 length and bytes */
-static size_t
-rec_put_str(uint8_t *p, const char *s, size_t len)
-{
-	rec_put_u32(p, (uint32_t)len);
-	memcpy(p + 4, s, len);
-	return 4 + len;
-}
-
-/* a str at *p of at most end - *p bytes, as a new string; NULL if bad */
-static char *
-rec_get_str(const uint8_t **p, const uint8_t *end)
-{
-	uint32_t	len;
-	char		*s;
-
-	if (end - *p < 4)
-		return NULL;
-	len = rec_get_u32(*p);
-	if ((size_t)(end - *p - 4) < len || memchr(*p + 4, '\0', len) != NULL)
-		return NULL;
-	s = xstrndup((const char *)*p + 4, len);
-	*p += 4 + len;
-	return s;
-}
-
-/* node record: u8 version, u64 id, str name, then the configuration */
-static uint8_t *
-node_encode(uint64_t nid, const char *name, const char *conf, size_t clen,
-    size_t *len)
-{
-	size_t	 nlen = strlen(name);
-	uint8_t	*rec, *p;
-
-	*len = 1 + 8 + 4 + nlen + clen;
-	p = rec = xmalloc(*len);
-	*p++ = PS_NODE_VERSION;
-	rec_put_u64(p, nid);
-	p += 8;
-	p += rec_put_str(p, name, nlen);
-	if (clen > 0)
-		memcpy(p, conf, clen);
-	return rec;
-}
-
 struct node_rec {
 	uint64_t	 nid;
 	char		*name;
@@ -130,19 +75,10 @@ struct node_rec {
 static int
 node_decode(const MDB_val *v, struct node_rec *nr)
 {
-	const uint8_t	*p = v->mv_data, *end = p + v->mv_size;
-
 	memset(nr, 0, sizeof(*nr));
-	if (v->mv_size < 9 || *p != PS_NODE_VERSION)
-		goto bad;
-	nr->nid = rec_get_u64(p + 1);
-	p += 9;
-	if ((nr->name = rec_get_str(&p, end)) == NULL)
-		goto bad;
-	nr->conf = (const char *)p;
-	nr->clen = (size_t)(end - p);
-	return 0;
-bad:
+	if (rec_psnode_decode(v->mv_data, v->mv_size, &nr->nid, &nr->name,
+	    &nr->conf, &nr->clen) == 0)
+		return 0;
 	log_warnx("store: pubsub node record corrupt (%zu bytes)",
 	    v->mv_size);
 	errno = EIO;
@@ -246,7 +182,11 @@ node_put_fn(struct store *st, MDB_txn *txn, void *arg)
 		    META_PUBSUB_NODE, nid + 1)) != 0)
 			return rc;
 	}
-	rec = node_encode(nid, np->name, np->conf, np->clen, &v.mv_size);
+	if ((rec = rec_psnode_encode(nid, np->name, np->conf, np->clen,
+	    &v.mv_size)) == NULL) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	v.mv_data = rec;
 	rc = mdb_put(txn, st->ps_nodes, &k, &v, 0);
 	free(rec);
@@ -379,27 +319,21 @@ store_pubsub_node_list(struct store *st, const char *owner,
 	    node_one, &nw);
 }
 
-/* item record: u8 version, str id, str publisher, then the payload */
+/* an item record (store_codec.c) at its sequence key */
 static int
 item_decode(const MDB_val *k, const MDB_val *v, size_t plen,
     struct pubsub_item *it)
 {
-	const uint8_t	*p = v->mv_data, *end = p + v->mv_size;
-
+	it->seq = k->mv_size == plen + 9 ?
+	    rec_get_u64((const uint8_t *)k->mv_data + plen + 1) : 0;
+	if (k->mv_size == plen + 9 &&
+	    rec_psitem_decode(v->mv_data, v->mv_size, it) == 0)
+		return 0;
 	memset(it, 0, sizeof(*it));
-	if (k->mv_size != plen + 9 || v->mv_size < 1 || *p++ !=
-	    PS_ITEM_VERSION || (it->id = rec_get_str(&p, end)) == NULL ||
-	    (it->publisher = rec_get_str(&p, end)) == NULL) {
-		log_warnx("store: pubsub item record corrupt (%zu bytes)",
-		    v->mv_size);
-		pubsub_item_clear(it);
-		errno = EIO;
-		return -1;
-	}
-	it->seq = rec_get_u64((const uint8_t *)k->mv_data + plen + 1);
-	it->len = (size_t)(end - p);
-	it->xml = xstrndup((const char *)p, it->len);
-	return 0;
+	log_warnx("store: pubsub item record corrupt (%zu bytes)",
+	    v->mv_size);
+	errno = EIO;
+	return -1;
 }
 
 /* the sequence the id index gives item id; MDB_NOTFOUND if none */
@@ -497,10 +431,8 @@ item_put_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct item_put			*ip = arg;
 	const struct pubsub_item	*it = ip->it;
-	size_t				 idlen = strlen(it->id);
-	size_t				 plen = strlen(it->publisher);
 	uint64_t			 seq;
-	uint8_t				*rec, *p, sbuf[8];
+	uint8_t				*rec, sbuf[8];
 	MDB_val				 k, v;
 	int				 rc;
 
@@ -516,12 +448,10 @@ item_put_fn(struct store *st, MDB_txn *txn, void *arg)
 	if ((rc = meta_put(st, txn, ip->key, ip->oplen, META_PUBSUB_SEQ,
 	    seq + 1)) != 0)
 		return rc;
-	v.mv_size = 1 + 4 + idlen + 4 + plen + it->len;
-	p = rec = xmalloc(v.mv_size);
-	*p++ = PS_ITEM_VERSION;
-	p += rec_put_str(p, it->id, idlen);
-	p += rec_put_str(p, it->publisher, plen);
-	memcpy(p, it->xml, it->len);
+	if ((rec = rec_psitem_encode(it, &v.mv_size)) == NULL) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	v.mv_data = rec;
 	k.mv_data = ip->key;
 	k.mv_size = seq_key(ip->key, ip->plen, seq);
@@ -557,11 +487,6 @@ store_pubsub_item_put(struct store *st, const char *owner,
 	/* one commit for the publishes of a loop iteration (store.h) */
 	return store_write(st, "pubsub item put", item_put_fn, &ip, true);
 }
-
-struct item_get {
-	size_t			 plen;
-	struct pubsub_item	*out;
-};
 
 int
 store_pubsub_item_get(struct store *st, const char *owner,

@@ -1143,35 +1143,27 @@ pmeta_put(struct store *st, char which, const char *owner,
 	return set(st, key, klen, (const char *)b, sizeof(b));
 }
 
-void
-pubsub_item_clear(struct pubsub_item *it)
-{
-	free(it->id);
-	free(it->publisher);
-	free(it->xml);
-	memset(it, 0, sizeof(*it));
-}
-
 int
 store_pubsub_node_get(struct store *st, const char *owner, const char *domain,
     const char *name, uint64_t *nid, char **conf, size_t *clen)
 {
-	char			 key[KEY_MAX];
+	char			 key[KEY_MAX], *stored;
 	const struct rec	*r;
-	size_t			 klen;
+	const char		*c;
+	size_t			 klen, cl;
 
 	if (conf != NULL)
 		*conf = NULL;
 	if (*name == '\0' || (klen = pkey(key, TAG_PSNODE, owner, domain,
 	    name, strlen(name))) == 0 || (r = get(st, key, klen)) == NULL ||
-	    r->vlen < 8) {
+	    rec_psnode_decode(r->val, r->vlen, nid, &stored, &c, &cl) == -1) {
 		errno = ENOENT;
 		return -1;
 	}
-	*nid = rec_get_u64((const uint8_t *)r->val);
+	free(stored);
 	if (conf != NULL) {
-		*conf = xstrndup(r->val + 8, r->vlen - 8);
-		*clen = r->vlen - 8;
+		*conf = xstrndup(c, cl);
+		*clen = cl;
 	}
 	return 0;
 }
@@ -1183,7 +1175,7 @@ store_pubsub_node_put(struct store *st, const char *owner,
 {
 	char			 key[KEY_MAX], *val;
 	struct store_usage	 u;
-	size_t			 klen, plen;
+	size_t			 klen, plen, vlen;
 	uint64_t		 id = *nid;
 	bool			 own;
 	int			 rc = 0;
@@ -1212,11 +1204,13 @@ store_pubsub_node_put(struct store *st, const char *owner,
 			id = 1;
 		rc = pmeta_put(st, META_PSNODE, owner, domain, id + 1);
 	}
-	val = xmalloc(8 + clen);
-	rec_put_u64((uint8_t *)val, id);
-	memcpy(val + 8, conf, clen);
+	if ((val = (char *)rec_psnode_encode(id, name, conf, clen,
+	    &vlen)) == NULL) {
+		errno = ENAMETOOLONG;
+		rc = -1;
+	}
 	if (rc == 0)
-		rc = set(st, key, klen, val, 8 + clen);
+		rc = set(st, key, klen, val, vlen);
 	free(val);
 	if (rc == 0)
 		*nid = id;
@@ -1264,15 +1258,18 @@ static int
 pnode_one(const struct rec *r, size_t plen, void *arg)
 {
 	struct pnode_walk	*pw = arg;
-	char			*name;
+	char			*name, *conf;
+	const char		*c;
+	uint64_t		 nid;
+	size_t			 cl;
 	int			 stop;
 
-	if (r->vlen < 8)
+	(void)plen;
+	if (rec_psnode_decode(r->val, r->vlen, &nid, &name, &c, &cl) == -1)
 		return 0;
-	name = xstrndup(r->key + plen, r->klen - plen);
-	r->val[r->vlen] = '\0';		/* walk's copies have the room */
-	stop = pw->fn(name, rec_get_u64((const uint8_t *)r->val),
-	    r->val + 8, r->vlen - 8, pw->arg);
+	conf = xstrndup(c, cl);
+	stop = pw->fn(name, nid, conf, cl, pw->arg);
+	free(conf);
 	free(name);
 	return stop;
 }
@@ -1292,29 +1289,15 @@ store_pubsub_node_list(struct store *st, const char *owner,
 	return walk(st, key, plen, pnode_one, &pw);
 }
 
-/* an item record: str id, str publisher, payload */
+/* an item record (store_codec.c) at its sequence key */
 static int
 item_decode(const struct rec *r, size_t plen, struct pubsub_item *it)
 {
-	const uint8_t	*p = (const uint8_t *)r->val, *end = p + r->vlen;
-	uint32_t	 n;
-
 	memset(it, 0, sizeof(*it));
-	if (r->klen != plen + 8 || end - p < 4 ||
-	    (n = rec_get_u32(p)) > (size_t)(end - p - 4))
+	if (r->klen != plen + 8)
 		return -1;
-	it->id = xstrndup((const char *)p + 4, n);
-	p += 4 + n;
-	if (end - p < 4 || (n = rec_get_u32(p)) > (size_t)(end - p - 4)) {
-		pubsub_item_clear(it);
-		return -1;
-	}
-	it->publisher = xstrndup((const char *)p + 4, n);
-	p += 4 + n;
-	it->len = (size_t)(end - p);
-	it->xml = xstrndup((const char *)p, it->len);
 	it->seq = rec_get_u64((const uint8_t *)r->key + plen);
-	return 0;
+	return rec_psitem_decode(r->val, r->vlen, it);
 }
 
 struct item_find {
@@ -1379,7 +1362,7 @@ store_pubsub_item_put(struct store *st, const char *owner,
 {
 	char			 key[KEY_MAX], old[KEY_MAX], *val;
 	struct item_find	 f;
-	size_t			 plen, klen, idlen, publen, vlen;
+	size_t			 plen, klen, vlen;
 	uint64_t		 seq;
 	uint8_t			 b[16];
 	bool			 own;
@@ -1401,15 +1384,10 @@ store_pubsub_item_put(struct store *st, const char *owner,
 	rec_put_u64(b, nid);
 	rec_put_u64(b + 8, seq);
 	klen = pkey(key, TAG_PSITEM, owner, domain, b, sizeof(b));
-	idlen = strlen(it->id);
-	publen = strlen(it->publisher);
-	vlen = 4 + idlen + 4 + publen + it->len;
-	val = xmalloc(vlen);
-	rec_put_u32((uint8_t *)val, (uint32_t)idlen);
-	memcpy(val + 4, it->id, idlen);
-	rec_put_u32((uint8_t *)val + 4 + idlen, (uint32_t)publen);
-	memcpy(val + 8 + idlen, it->publisher, publen);
-	memcpy(val + 8 + idlen + publen, it->xml, it->len);
+	if ((val = (char *)rec_psitem_encode(it, &vlen)) == NULL) {
+		errno = ENAMETOOLONG;
+		rc = -1;
+	}
 	if (rc == 0)
 		rc = set(st, key, klen, val, vlen);
 	free(val);

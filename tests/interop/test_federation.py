@@ -145,13 +145,9 @@ async def test_unknown_remote_user_bounces(pool, clients, kind, domain, mode):
 # ---------------------------------------------------------------------------
 # presence
 
-@matrix
-async def test_presence_subscription(pool, clients, kind, domain, mode):
-    """Mutual subscription across the federation, then presence updates
-    are delivered both ways."""
-    local, remote = servers(pool, kind, domain, mode)
-    a, b = new_user(local, "a"), new_user(remote, "b")
-    ca, cb = await online(clients, a), await online(clients, b)
+async def befriend(ca, a, cb, b):
+    """a (client ca) and b (cb) subscribe to each other's presence, each
+    request seen and approved by the other: 'both' on each side."""
     for x, y, cx, cy in ((a, b, ca, cb), (b, a, cb, ca)):
         cx.send_raw("<presence to='%s' type='subscribe'/>" % y.jid)
         await cy.next_presence(
@@ -163,6 +159,16 @@ async def test_presence_subscription(pool, clients, kind, domain, mode):
             lambda p, y=y: p["type"] == "subscribed" and
             p["from"].bare == y.jid,
             what="subscription approval from %s" % y.jid)
+
+
+@matrix
+async def test_presence_subscription(pool, clients, kind, domain, mode):
+    """Mutual subscription across the federation, then presence updates
+    are delivered both ways."""
+    local, remote = servers(pool, kind, domain, mode)
+    a, b = new_user(local, "a"), new_user(remote, "b")
+    ca, cb = await online(clients, a), await online(clients, b)
+    await befriend(ca, a, cb, b)
     # presence updates, each way, must reach the other's resource
     for cx, cy in ((ca, cb), (cb, ca)):
         status = uniq("status-")

@@ -9,7 +9,7 @@ the federation to send it), and fetches the other's device list and
 bundle with an items request across the servers.
 """
 from conftest import new_user, uniq
-from test_federation import matrix, servers
+from test_federation import befriend, matrix, servers
 
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"
 NS_EVENT = NS_PUBSUB + "#event"
@@ -54,20 +54,6 @@ async def interested(clients, user):
     await c.iq("<query xmlns='jabber:iq:roster'/>")
     c.send_presence()
     return c
-
-
-async def befriend(ca, a, cb, b):
-    for x, y, cx, cy in ((a, b, ca, cb), (b, a, cb, ca)):
-        cx.send_raw("<presence to='%s' type='subscribe'/>" % y.jid)
-        await cy.next_presence(
-            lambda p, x=x: p["type"] == "subscribe" and
-            p["from"].bare == x.jid,
-            what="subscription request from %s" % x.jid)
-        cy.send_raw("<presence to='%s' type='subscribed'/>" % x.jid)
-        await cx.next_presence(
-            lambda p, y=y: p["type"] == "subscribed" and
-            p["from"].bare == y.jid,
-            what="subscription approval from %s" % y.jid)
 
 
 @matrix

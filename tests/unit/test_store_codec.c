@@ -155,10 +155,60 @@ test_roster_strict(void **state)
 	assert_null(rec_roster_encode(&in, &len));
 }
 
+/* pubsub node and item records: round trip, then every strictness rule */
+static void
+test_pubsub_records(void **state)
+{
+	struct pubsub_item	 it = { 7, "i1", "a@x.org", "<x/>", 4 }, got;
+	uint8_t			*rec;
+	const char		*conf;
+	char			*name;
+	uint64_t		 nid;
+	size_t			 len, clen;
+
+	(void)state;
+	rec = rec_psnode_encode(42, "urn:n", "a1\n", 3, &len);
+	assert_non_null(rec);
+	assert_int_equal(rec_psnode_decode(rec, len, &nid, &name, &conf,
+	    &clen), 0);
+	assert_int_equal(nid, 42);
+	assert_string_equal(name, "urn:n");
+	assert_int_equal(clen, 3);
+	assert_memory_equal(conf, "a1\n", 3);
+	free(name);
+	/* short, or of another version */
+	assert_int_equal(rec_psnode_decode(rec, 10, &nid, &name, &conf,
+	    &clen), -1);
+	assert_null(name);
+	rec[0] = PSNODE_REC_VERSION + 1;
+	assert_int_equal(rec_psnode_decode(rec, len, &nid, &name, &conf,
+	    &clen), -1);
+	free(rec);
+
+	rec = rec_psitem_encode(&it, &len);
+	assert_non_null(rec);
+	memset(&got, 0, sizeof(got));
+	got.seq = 9;
+	assert_int_equal(rec_psitem_decode(rec, len, &got), 0);
+	assert_int_equal(got.seq, 9);		/* the key's, untouched */
+	assert_string_equal(got.id, "i1");
+	assert_string_equal(got.publisher, "a@x.org");
+	assert_int_equal(got.len, 4);
+	assert_string_equal(got.xml, "<x/>");
+	pubsub_item_clear(&got);
+	assert_int_equal(rec_psitem_decode(rec, 6, &got), -1);
+	assert_null(got.id);
+	free(rec);
+	/* an item has an id */
+	it.id = "";
+	assert_null(rec_psitem_encode(&it, &len));
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(test_ints_big_endian),
 	cmocka_unit_test(test_account_roundtrip),
 	cmocka_unit_test(test_account_strict),
 	cmocka_unit_test(test_roster_roundtrip),
 	cmocka_unit_test(test_roster_strict),
+	cmocka_unit_test(test_pubsub_records),
 )

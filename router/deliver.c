@@ -276,15 +276,24 @@ domain_is_local(const char *domain)
 bool
 domain_is_local_jid(const char *s)
 {
-	struct jid	j;
-	bool		local;
+	const char	*slash = strchr(s, '/'), *at, *d;
+	char		 dom[JID_PART_MAX + 1];
+	size_t		 n = slash != NULL ? (size_t)(slash - s) : strlen(s);
 
-	if (jid_parse(&j, s) == -1)
+	/*
+	 * The JIDs the router holds (envelopes, stored contacts) are
+	 * prepared already, so the domain is read off the string: no
+	 * stringprep per contact on the presence path.
+	 */
+	at = memchr(s, '@', n);
+	d = at != NULL ? at + 1 : s;
+	n -= (size_t)(d - s);
+	if (n == 0 || n > JID_PART_MAX)
 		return false;
+	memcpy(dom, d, n);
+	dom[n] = '\0';
 	/* a host's pubsub service is ours too: its notifications go out */
-	local = conf_domain_ours(&router.conf, j.domain);
-	jid_clear(&j);
-	return local;
+	return conf_domain_ours(&router.conf, dom);
 }
 
 static bool
@@ -530,7 +539,6 @@ deliver_stanza(struct rstanza *rs)
 {
 	struct carbons_msg	cm;
 	struct buf		out;
-	bool			archive;
 
 	if (rs->kind != KIND_MESSAGE || rs->to == NULL) {
 		deliver_route(rs, NULL);
@@ -541,14 +549,10 @@ deliver_stanza(struct rstanza *rs)
 		carbons_msg_clear(&cm);
 		return;
 	}
-	archive = router.conf.archive && (rs->type == MTYPE_CHAT ||
-	    rs->type == MTYPE_NORMAL);
-	if (archive) {
-		buf_init(&out, LINK_STANZA_MAX);
-		mam_route(rs, &out);
-	}
+	/* mam_route decides what is archived; out allocates only if used */
+	buf_init(&out, LINK_STANZA_MAX);
+	mam_route(rs, &out);
 	deliver_route(rs, &cm);
-	if (archive)
-		buf_clear(&out);
+	buf_clear(&out);
 	carbons_msg_clear(&cm);
 }

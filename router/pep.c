@@ -109,19 +109,6 @@ index_del(struct map *m, const char *key, const char *val)
 	}
 }
 
-static bool
-domain_local(const char *jid)
-{
-	struct jid	j;
-	bool		local;
-
-	if (jid_parse(&j, jid) == -1)
-		return true;
-	local = conf_host_find(&router.conf, j.domain) != NULL;
-	jid_clear(&j);
-	return local;
-}
-
 void
 pep_presence_in(const char *node, const char *domain, const char *from,
     int type)
@@ -129,7 +116,7 @@ pep_presence_in(const char *node, const char *domain, const char *from,
 	char	bare[JID_STR_MAX + 1];
 
 	if ((type != PRES_AVAILABLE && type != PRES_UNAVAILABLE) ||
-	    strchr(from, '/') == NULL || domain_local(from))
+	    strchr(from, '/') == NULL || domain_is_local_jid(from))
 		return;
 	jid_format(bare, node, domain, NULL);
 	if (type == PRES_AVAILABLE) {
@@ -544,7 +531,7 @@ pep_caps_known(const char *full, void *arg)
 		for (i = 0; i < n; i++)
 			if ((items[i].sub == SUB_TO ||
 			    items[i].sub == SUB_BOTH) &&
-			    domain_local(items[i].jid))
+			    domain_is_local_jid(items[i].jid))
 				last_of_owner(items[i].jid, full, bare, &a);
 		roster_snapshot_free(items, n);
 	} else if (owners_by_remote != NULL &&

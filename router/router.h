@@ -188,7 +188,7 @@ int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);
 
 /* deliver.c */
 void	 deliver_stanza(struct rstanza *);
-/* a JID (as the envelope has it) at one of our domains */
+/* a prepared JID (an envelope's, a stored one) at one of our domains */
 bool	 domain_is_local_jid(const char *);
 /*
  * Between these, deliveries of this stanza (xml, the same bytes, from

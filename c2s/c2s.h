@@ -93,6 +93,14 @@ struct sm_state {
 	size_t			 mhead, mn, mcap;
 };
 
+/* dead connection detection (ping.c) */
+struct ping_state {
+	struct ctimer		 timer;
+	bool			 out;		/* sent, nothing read since */
+	uint32_t		 seq;		/* of the last ping; 0: none */
+	double			 sent_at;
+};
+
 struct stream {
 	uint64_t		 sid;
 	struct transport	 tp;		/* socket, TLS, output, timer
@@ -136,6 +144,7 @@ struct stream {
 	bool			 inactive;	/* XEP-0352 <inactive/> */
 	struct csi_queue	 csi;		/* held while inactive */
 	struct sm_state		 sm;		/* XEP-0198 */
+	struct ping_state	 ping;		/* XEP-0199 */
 };
 
 struct auth_job;
@@ -263,6 +272,16 @@ void	sm_resumed(struct stream *, enum stanza_err, const char *jid,
 void	sm_link_lost(struct stream *);
 void	sm_link_up(struct stream *);
 void	sm_free(struct stream *);
+/* an <r/> that only asks for a sign of life (ping.c) */
+void	sm_request(struct stream *);
+
+/* ping.c: dead connections (XEP-0199 pings, or XEP-0198 <r/>) */
+void	ping_init(struct stream *);
+void	ping_free(struct stream *);
+/* the session is bound (or resumed): silence counts from here */
+void	ping_start(struct stream *);
+/* 0 when el answers our last ping (consumed), 1 if not */
+int	ping_element(struct stream *, const struct xnode *);
 
 /* uplink.c */
 void	uplink_start(void);

@@ -94,6 +94,12 @@ sm_send_r(struct stream *st)
 	ctimer_start(&st->sm.timer, c2s.conf.sm_request_interval);
 }
 
+void
+sm_request(struct stream *st)
+{
+	stream_puts(st, "<r xmlns='" NS_SM "'/>");
+}
+
 static void
 sm_send_a(struct stream *st)
 {

@@ -169,6 +169,7 @@ stream_free(struct stream *st)
 	buf_clear(&st->held);
 	csi_free(st);
 	sm_free(st);
+	ping_free(st);
 	free(st->domain);
 	free(st->lang);
 	free(st->node);
@@ -242,6 +243,7 @@ stream_bound(struct stream *st)
 	/* negotiation is over: from now on the idle timeout */
 	tp_set_timeout(&st->tp, c2s.conf.idle_timeout < STREAM_HIBERNATE ?
 	    c2s.conf.idle_timeout : STREAM_HIBERNATE);
+	ping_start(st);
 }
 
 static void
@@ -352,6 +354,7 @@ stream_accept(struct listener *lst, int fd)
 	st->last_read = clock_now();
 	ctimer_init(&st->throttle, stream_throttle_cb);
 	sm_init(st);
+	ping_init(st);
 	map_put64(c2s.streams, st->sid, st);
 	c2s.nstreams++;
 	peer_key(fd, st->peer, sizeof(st->peer));
@@ -592,6 +595,8 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	}
 	/* XEP-0198 4: handled, whether passed on or refused */
 	sm_handled(st, 1);
+	if (ping_element(st, el) == 0)
+		return;		/* our ping's answer: not for the router */
 	type = stanza_type_of(kind, xnode_attr(el, "type"));
 	if (type == STANZA_TYPE_BAD) {
 		stanza_reject(st, el, a, XERR_BAD_REQUEST, "unknown type");

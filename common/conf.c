@@ -233,6 +233,14 @@ static const struct opt opts[] = {
 	  .help = "Seconds an unacked stanza waits before the server asks "
 	      "for an ack, and a request waits for its answer before a "
 	      "silent connection is taken for dead" },
+	{ "c2s-ping-interval", OT_DURATION, GLOBAL(c2s_ping_interval),
+	  .min = 0, .max = 86400, .def = "300",
+	  .help = "Silence on a bound client stream before the server pings "
+	      "it (XEP-0199, or an XEP-0198 <r/>); 0: never" },
+	{ "c2s-ping-timeout", OT_DURATION, GLOBAL(c2s_ping_timeout),
+	  .min = 1, .max = 3600, .def = "60",
+	  .help = "Time a pinged client has to send anything before its "
+	      "connection is taken for dead and closed" },
 	{ "sm-resume-timeout", OT_DURATION, GLOBAL(sm_resume_timeout),
 	  .min = 1, .max = 86400, .def = "300",
 	  .help = "Seconds a lost stream-managed session waits for its "

@@ -564,6 +564,156 @@ test_sasl_aborts_count_towards_the_limit(void **state)
 	scn_c2s_teardown();
 }
 
+#define PING(n)	"<iq type='get' id='ping-0000000" n "' from='" SCN_HOST \
+		"' to='juliet@" SCN_HOST "/balcony'><ping xmlns='urn:xmpp:ping'" \
+		"/></iq>"
+
+static struct stream *
+ping_bound(void)
+{
+	struct stream	*st;
+
+	scn_c2s_setup();
+	c2s.conf.c2s_ping_interval = 300;
+	c2s.conf.c2s_ping_timeout = 60;
+	st = scn_c2s_bound("juliet", "balcony");
+	return st;
+}
+
+/* issue 14: a silent client is pinged; no answer at all ends it */
+static void
+test_ping_silent_client_is_dead(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+
+	(void)state;
+	st = ping_bound();
+	sid = st->sid;
+	scn_advance(299.9);
+	assert_null(strstr(tp_mem_output(&st->tp), "urn:xmpp:ping"));
+	scn_advance(0.2);
+	assert_non_null(strstr(tp_mem_output(&st->tp), PING("1")));
+	scn_advance(59.8);
+	assert_true(scn_c2s_alive(sid));
+	scn_advance(0.2);
+	assert_false(scn_c2s_alive(sid));
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<connection-timeout "));
+	assert_int_equal(scn_router.sess_ends, 1);
+	assert_true(scn_router.last_lost);	/* resumable would hibernate */
+	assert_int_equal(scn_router.stanzas, 0);
+	scn_c2s_teardown();
+}
+
+/* the pong is the c2s's: not routed; the session stays, pinged again */
+static void
+test_ping_answer_is_consumed(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+
+	(void)state;
+	st = ping_bound();
+	sid = st->sid;
+	scn_advance(300.1);
+	assert_non_null(strstr(tp_mem_output(&st->tp), PING("1")));
+	scn_advance(10);
+	scn_send(&st->tp, "<iq type='result' id='ping-00000001' to='"
+	    SCN_HOST "'/>");
+	assert_int_equal(scn_router.stanzas, 0);
+	/* another id, or an answer to another address, is routed */
+	scn_send(&st->tp, "<iq type='result' id='ping-00000002'/>");
+	assert_int_equal(scn_router.stanzas, 1);
+	scn_send(&st->tp, "<iq type='result' id='ping-00000001' "
+	    "to='romeo@example.net'/>");
+	assert_int_equal(scn_router.stanzas, 2);
+	scn_advance(100);
+	assert_true(scn_c2s_alive(sid));
+	tp_mem_output_reset(&st->tp);
+	/* silence counts from the last read */
+	scn_advance(199.8);
+	assert_null(strstr(tp_mem_output(&st->tp), "urn:xmpp:ping"));
+	scn_advance(0.3);
+	assert_non_null(strstr(tp_mem_output(&st->tp), PING("2")));
+	/* an error answer is an answer too */
+	scn_send(&st->tp, "<iq type='error' id='ping-00000002'><error "
+	    "type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:"
+	    "ns:xmpp-stanzas'/></error></iq>");
+	assert_int_equal(scn_router.stanzas, 2);
+	scn_advance(100);
+	assert_true(scn_c2s_alive(sid));
+	scn_c2s_teardown();
+}
+
+/* traffic of its own keeps a client from being pinged at all */
+static void
+test_ping_waits_for_silence(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+
+	(void)state;
+	st = ping_bound();
+	sid = st->sid;
+	scn_advance(200);
+	scn_send(&st->tp, "<presence/>");
+	scn_advance(299.9);
+	assert_null(strstr(tp_mem_output(&st->tp), "urn:xmpp:ping"));
+	scn_advance(0.2);
+	assert_non_null(strstr(tp_mem_output(&st->tp), PING("1")));
+	/* anything read answers it, not only the pong */
+	scn_advance(30);
+	scn_send(&st->tp, "<presence/>");
+	scn_advance(100);
+	assert_true(scn_c2s_alive(sid));
+	scn_c2s_teardown();
+}
+
+/* XEP-0198 on: the probe is an <r/>; its <a/> keeps the session */
+static void
+test_ping_with_sm_is_an_r(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+
+	(void)state;
+	st = ping_bound();
+	sid = st->sid;
+	scn_send(&st->tp, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+	sm_enabled(st, "0123456789abcdef", 300);
+	scn_run();
+	tp_mem_output_reset(&st->tp);
+	scn_advance(300.1);
+	assert_non_null(strstr(tp_mem_output(&st->tp),
+	    "<r xmlns='urn:xmpp:sm:3'/>"));
+	assert_null(strstr(tp_mem_output(&st->tp), "urn:xmpp:ping"));
+	scn_send(&st->tp, "<a xmlns='urn:xmpp:sm:3' h='0'/>");
+	scn_advance(100);
+	assert_true(scn_c2s_alive(sid));
+	/* unanswered: the resumable session is lost, to hibernate */
+	scn_advance(260);
+	assert_false(scn_c2s_alive(sid));
+	assert_true(scn_router.last_lost);
+	scn_c2s_teardown();
+}
+
+/* c2s-ping-interval 0: never pinged (idle-timeout still applies) */
+static void
+test_ping_off(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+
+	(void)state;
+	st = ping_bound();
+	c2s.conf.c2s_ping_interval = 0;
+	sid = st->sid;
+	scn_advance(599);
+	assert_null(strstr(tp_mem_output(&st->tp), "urn:xmpp:ping"));
+	assert_true(scn_c2s_alive(sid));
+	scn_c2s_teardown();
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(
 	    test_negotiation_timeout_fires_at_the_deadline),
@@ -583,4 +733,9 @@ UNIT_MAIN(
 	cmocka_unit_test(test_auth_fail_max_throttles_the_address),
 	cmocka_unit_test(test_sasl_abort_during_the_lookup),
 	cmocka_unit_test(test_sasl_aborts_count_towards_the_limit),
+	cmocka_unit_test(test_ping_silent_client_is_dead),
+	cmocka_unit_test(test_ping_answer_is_consumed),
+	cmocka_unit_test(test_ping_waits_for_silence),
+	cmocka_unit_test(test_ping_with_sm_is_an_r),
+	cmocka_unit_test(test_ping_off),
 )

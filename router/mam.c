@@ -397,6 +397,7 @@ struct page {
 	size_t			 n, cap;
 	const char		*with;	/* ids queries: the filter */
 	uint64_t		 lo, hi;
+	size_t			 skip;	/* RSM index: entries not shown */
 };
 
 static void
@@ -418,8 +419,20 @@ page_add(struct page *pg, const struct archive_entry *e)
 static int
 page_one(const struct archive_entry *e, void *arg)
 {
-	page_add(arg, e);
+	struct page	*pg = arg;
+
+	if (pg->skip > 0)
+		pg->skip--;
+	else
+		page_add(pg, e);
 	return 0;
+}
+
+/* XEP-0313 4.1.1: a full JID in with matches that resource only */
+static bool
+with_full_match(const struct archive_entry *e, void *arg)
+{
+	return mam_entry_has_jid(e->xml, e->len, arg);
 }
 
 static void
@@ -497,6 +510,8 @@ query_ids(const char *node, const char *domain, struct mam_query *q,
 		if (!sid_resolve(node, domain, &q->ids[i], &e))
 			return -1;
 		if ((q->with == NULL || strcmp(e.with, q->with) == 0) &&
+		    (q->with_full == NULL ||
+		    with_full_match(&e, (void *)q->with_full)) &&
 		    e.id >= pg->lo && e.id <= pg->hi)
 			page_add(pg, &e);
 		archive_entry_clear(&e);
@@ -576,6 +591,10 @@ mam_query_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	memset(&r, 0, sizeof(r));
 	memset(&pg, 0, sizeof(pg));
 	r.with = q.with;
+	if (q.with_full != NULL) {
+		r.match = with_full_match;
+		r.match_arg = (void *)q.with_full;
+	}
 	r.lo = q.start;
 	r.hi = q.end;
 	/* past the age limit: gone, if not yet removed */
@@ -608,6 +627,16 @@ mam_query_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		r.hi = q.before.id - 1;
 	r.backward = q.backward;
 	r.max = q.max + 1;	/* one more: is the page the last? */
+	if (q.has_index && !q.has_ids) {
+		/*
+		 * XEP-0059 2.4: the page starts index entries in (of the
+		 * filtered range, as the count is); past the end it is empty.
+		 */
+		if (q.index >= count)
+			q.max = 0;
+		pg.skip = q.index;
+		r.max += q.index;
+	}
 	if (q.has_ids) {
 		if (query_ids(node, domain, &q, &pg) == -1) {
 			page_clear(&pg);
@@ -627,7 +656,10 @@ mam_query_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	/* newest first from the store: the page itself is in order */
 	if (q.backward)
 		page_reverse(&pg, shown);
-	if (!q.has_ids && !q.backward && !q.has_after)
+	if (!q.has_ids && q.has_index) {
+		has_index = true;
+		index = q.index;
+	} else if (!q.has_ids && !q.backward && !q.has_after)
 		has_index = true;		/* from the first */
 	else if (!q.has_ids && q.before_empty && count >= shown) {
 		has_index = true;		/* the last page */
@@ -695,7 +727,7 @@ meta_add(struct arena *a, struct xnode *m, const char *name,
 static void
 mam_metadata_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct archive_range	r = { NULL, 0, UINT64_MAX, false, 1 };
+	struct archive_range	r = { .hi = UINT64_MAX, .max = 1 };
 	struct archive_entry	first, last;
 	struct xnode		*m;
 

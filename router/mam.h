@@ -31,6 +31,10 @@ struct mam_sid {
 struct mam_query {
 	const char	*queryid;	/* NULL when absent */
 	const char	*with;		/* bare JID, prepared; NULL: all */
+	const char	*with_full;	/* the full JID when with had a
+					   resource: only that one matches
+					   (XEP-0313 4.1.1), XML-escaped;
+					   else NULL */
 	uint64_t	 start, end;	/* microseconds, inclusive */
 	bool		 has_after_id, has_before_id;
 	struct mam_sid	 after_id, before_id;	/* form fields */
@@ -44,6 +48,8 @@ struct mam_query {
 	bool		 before_empty;	/* <before/>: the last page */
 	bool		 backward;	/* any <before>: newest first */
 	bool		 flip;		/* <flip-page/> */
+	bool		 has_index;	/* XEP-0059 2.4 <index/> */
+	size_t		 index;		/* SIZE_MAX past it */
 };
 
 /*
@@ -51,6 +57,7 @@ struct mam_query {
  * *err (bad-request for a malformed form or value, item-not-found for an
  * id that cannot be ours, feature-not-implemented for RSM index) and
  * *text set. An untyped ids field is typed text-multi in the tree.
+ * An RSM index is read, but not with after or before (bad-request).
  */
 int	 mam_query_parse(struct arena *, struct xnode *query,
 	    size_t page_max, struct mam_query *, enum stanza_err *err,
@@ -61,6 +68,12 @@ int	 mam_sid_parse(const char *, struct mam_sid *);
 void	 mam_sid_format(char *out, const struct mam_sid *);
 /* s as a prepared bare JID in a; NULL if it is not a JID */
 const char *mam_bare_jid(struct arena *, const char *s);
+/*
+ * Whether the archived message xml (as the archive wrote it: attributes
+ * in single quotes, escaped) is from or to a JID, given as xml_escape
+ * writes it (esc, NUL-terminated).
+ */
+bool	 mam_entry_has_jid(const char *xml, size_t len, const char *esc);
 /* XEP-0082 date-time to microseconds since the epoch; -1 if not one */
 int	 mam_time_parse(const char *, uint64_t *us);
 

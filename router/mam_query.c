@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../common/jid.h"
+#include "../common/util.h"
 #include "../common/xdata.h"
 #include "mam.h"
 
@@ -156,6 +157,74 @@ mam_bare_jid(struct arena *a, const char *s)
 	return out;
 }
 
+/*
+ * s as a prepared full JID in a, escaped as XML (mam_entry_has_jid);
+ * NULL if it is not one with a resource
+ */
+static const char *
+full_jid(struct arena *a, const char *s)
+{
+	struct jid	 j;
+	struct buf	 esc;
+	char		*f;
+	const char	*out = NULL;
+
+	if (jid_parse(&j, s) == -1)
+		return NULL;
+	if (j.resource != NULL) {
+		/* escaped once here, as the archive's entries have it */
+		f = jid_full(&j);
+		buf_init(&esc, 0);
+		if (xml_escape(&esc, f, strlen(f)) == 0 &&
+		    buf_append(&esc, "", 1) == 0)
+			out = arena_strdup(a, buf_rptr(&esc));
+		buf_clear(&esc);
+		free(f);
+	}
+	jid_clear(&j);
+	return out;
+}
+
+/* the value of attribute name in the start tag at xml, escaped; NULL */
+static const char *
+tag_attr(const char *xml, size_t len, const char *name, size_t *vlen)
+{
+	const char	*end, *p, *v, *q;
+	size_t		 n = strlen(name);
+
+	if ((end = memchr(xml, '>', len)) == NULL)
+		return NULL;
+	/*
+	 * Values are quoted with ' and never hold one (it is &apos;), so
+	 * " name='" can only start an attribute.
+	 */
+	for (p = xml; (p = memchr(p, ' ', (size_t)(end - p))) != NULL; p++) {
+		if ((size_t)(end - p) < n + 3 || memcmp(p + 1, name, n) != 0 ||
+		    p[n + 1] != '=' || p[n + 2] != '\'')
+			continue;
+		v = p + n + 3;
+		if ((q = memchr(v, '\'', (size_t)(end - v))) == NULL)
+			return NULL;
+		*vlen = (size_t)(q - v);
+		return v;
+	}
+	return NULL;
+}
+
+bool
+mam_entry_has_jid(const char *xml, size_t len, const char *esc)
+{
+	static const char *const	names[] = { "from", "to" };
+	const char			*v;
+	size_t				i, vlen, n = strlen(esc);
+
+	for (i = 0; i < nitems(names); i++)
+		if ((v = tag_attr(xml, len, names[i], &vlen)) != NULL &&
+		    vlen == n && memcmp(v, esc, n) == 0)
+			return true;
+	return false;
+}
+
 static int
 fail(enum stanza_err *err, const char **text, enum stanza_err e,
     const char *why)
@@ -216,6 +285,7 @@ form_apply(struct arena *a, struct xnode *x, struct mam_query *q,
 			if ((q->with = mam_bare_jid(a, v)) == NULL)
 				return fail(err, text, XERR_BAD_REQUEST,
 				    "with: not a JID");
+			q->with_full = full_jid(a, v);
 		} else if (strcmp(f->var, "start") == 0) {
 			if (mam_time_parse(v, &q->start) == -1)
 				return fail(err, text, XERR_BAD_REQUEST,
@@ -242,9 +312,9 @@ form_apply(struct arena *a, struct xnode *x, struct mam_query *q,
 	return 0;
 }
 
-/* XEP-0059 2.1: a non-negative integer */
+/* XEP-0059 2.1, 2.4: a non-negative integer, at most cap */
 static int
-rsm_max(const char *s, size_t page_max, size_t *max)
+rsm_num(const char *s, size_t cap, size_t *max)
 {
 	unsigned long long	v;
 	char			*end;
@@ -256,7 +326,7 @@ rsm_max(const char *s, size_t page_max, size_t *max)
 	if (*end != '\0')
 		return -1;
 	/* 10^9, or past ULLONG_MAX: the cap, not an error */
-	*max = errno == ERANGE || v > page_max ? page_max : (size_t)v;
+	*max = errno == ERANGE || v > cap ? cap : (size_t)v;
 	return 0;
 }
 
@@ -274,7 +344,7 @@ rsm_apply(struct arena *a, const struct xnode *set, size_t page_max,
 			continue;
 		v = xnode_text(a, c);
 		if (strcmp(c->name, "max") == 0) {
-			if (seen_max || rsm_max(v, page_max, &q->max) == -1)
+			if (seen_max || rsm_num(v, page_max, &q->max) == -1)
 				return fail(err, text, XERR_BAD_REQUEST,
 				    "max: a non-negative integer");
 			seen_max = true;
@@ -299,14 +369,21 @@ rsm_apply(struct arena *a, const struct xnode *set, size_t page_max,
 			if (mam_sid_parse(v, &q->before) == -1)
 				return fail(err, text, XERR_ITEM_NOT_FOUND,
 				    "no such archive id");
-		} else if (strcmp(c->name, "index") == 0)
-			/* XEP-0059 2.4: optional; we page by id only */
-			return fail(err, text, XERR_FEATURE_NOT_IMPLEMENTED,
-			    "index is not supported");
+		} else if (strcmp(c->name, "index") == 0) {
+			/* XEP-0059 2.4: a page from an offset */
+			if (q->has_index || rsm_num(v, SIZE_MAX,
+			    &q->index) == -1)
+				return fail(err, text, XERR_BAD_REQUEST,
+				    "index: a non-negative integer");
+			q->has_index = true;
+		}
 	}
 	if (q->has_after && q->backward)
 		return fail(err, text, XERR_BAD_REQUEST,
 		    "after and before together");
+	if (q->has_index && (q->has_after || q->backward))
+		return fail(err, text, XERR_BAD_REQUEST,
+		    "index with after or before");
 	return 0;
 }
 

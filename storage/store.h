@@ -302,6 +302,13 @@ struct archive_range {
 	uint64_t	 lo, hi;
 	bool		 backward;	/* newest first */
 	size_t		 max;		/* 0: no limit */
+	/*
+	 * A further test of each entry with matches (NULL: none), for
+	 * what the index cannot tell: a full JID's resource (XEP-0313
+	 * 4.1.1). Counting then reads every entry of the range.
+	 */
+	bool		(*match)(const struct archive_entry *, void *);
+	void		*match_arg;
 };
 
 /* frees the strings (not the struct); safe on a zeroed entry */

@@ -330,6 +330,8 @@ struct archive_walk {
 	const char	*prefix;
 	size_t		 plen;
 	const char	*with;
+	bool		(*match)(const struct archive_entry *, void *);
+	void		*match_arg;
 	size_t		 max, n;
 	int		(*fn)(const struct archive_entry *, void *);
 	void		*arg;
@@ -350,6 +352,10 @@ walk_entry(struct archive_walk *aw, uint64_t id, const MDB_val *v)
 	}
 	if (aw->with != NULL && strcmp(e.with, aw->with) != 0) {
 		archive_entry_clear(&e);	/* a hash collision */
+		return 0;
+	}
+	if (aw->match != NULL && !aw->match(&e, aw->match_arg)) {
+		archive_entry_clear(&e);
 		return 0;
 	}
 	stop = aw->fn(&e, aw->arg);
@@ -463,6 +469,8 @@ store_archive_query(struct store *st, const char *owner,
 	memset(&aw, 0, sizeof(aw));
 	aw.st = st;
 	aw.with = r->with;
+	aw.match = r->match;
+	aw.match_arg = r->match_arg;
 	aw.max = r->max;
 	aw.fn = fn;
 	aw.arg = arg;
@@ -470,11 +478,28 @@ store_archive_query(struct store *st, const char *owner,
 	    walk_main, &aw, NULL);
 }
 
+static int
+count_match(const struct archive_entry *e, void *arg)
+{
+	(void)e;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
 int
 store_archive_count(struct store *st, const char *owner,
     const char *domain, const struct archive_range *r, size_t *n)
 {
+	struct archive_range	all;
+
 	*n = 0;
+	if (r->match != NULL) {
+		/* only the entries themselves can say */
+		all = *r;
+		all.max = 0;
+		return store_archive_query(st, owner, domain, &all,
+		    count_match, n);
+	}
 	return archive_range(st, "archive count", owner, domain, r,
 	    count_one, NULL, n);
 }

@@ -206,8 +206,11 @@ async def test_filters(server, clients):
     await talk(a, b, 1, "late")
     p = await query(b, form(**{"with": ua.jid}))
     assert p.bodies == ["fromA0", "fromA1", "late0"] and p.count == 3
+    # XEP-0313 4.1.1: a full JID matches that resource only
     p = await query(b, form(**{"with": uc.jid + "/whatever"}))
-    assert p.bodies == ["fromC0", "fromC1"]
+    assert p.bodies == [] and p.count == 0, p.bodies
+    p = await query(b, form(**{"with": c.boundjid.full}))
+    assert p.bodies == ["fromC0", "fromC1"] and p.count == 2, p.bodies
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t_mid))
     p = await query(b, form(start=stamp + "Z"))
     assert p.bodies == ["fromC0", "fromC1", "late0"], p.bodies
@@ -337,8 +340,8 @@ async def test_spoofed_stanza_id_stripped(server, clients):
 
 async def test_bad_queries(server, clients):
     """Malformed forms and RSM values get bad-request, unknown ids
-    item-not-found, RSM index feature-not-implemented, someone else's
-    archive forbidden; a max of 10^9 is capped (below)."""
+    item-not-found, someone else's archive forbidden; a max of 10^9 is
+    capped (below)."""
     ua, a, ub, b = await pair(server, clients)
     await talk(a, b, 1)
     bad_form = ("<x xmlns='jabber:x:data' type='submit'><field var="
@@ -355,8 +358,30 @@ async def test_bad_queries(server, clients):
         ("", rsm(5, after="0" * 32), "item-not-found"),
         ("", rsm(5, before="nothex"), "item-not-found"),
         (form(after_id="f" * 32), "", "item-not-found"),
-        ("", rsm(5, extra="<index>2</index>"), "feature-not-implemented"),
+        ("", rsm(5, extra="<index>x</index>"), "bad-request"),
         ("<x xmlns='jabber:x:data'/>", "", "bad-request"),
+        (form(**{"with": [ua.jid, ub.jid]}), "", "bad-request"),
+        (form(start="2020-01-01T00:00:00"), "", "bad-request"),
+        (form(**{"with": "a@" + "x" * 1100}), "", "bad-request"),
+        (form() + form(), "", "bad-request"),
+        (form().replace("type='submit'", "type='form'"), "",
+         "bad-request"),
+        (form(), rsm(5) + rsm(5), "bad-request"),
+        ("", rsm(""), "bad-request"),
+        ("", rsm("1e3"), "bad-request"),
+        ("", rsm(" 5"), "bad-request"),
+        ("", rsm(5, extra="<max>5</max>"), "bad-request"),
+        ("", rsm(5, after="0" * 32, before=""), "bad-request"),
+        ("", rsm(5, extra="<after>%s</after><after>%s</after>"
+                 % ("0" * 32, "0" * 32)), "bad-request"),
+        ("", rsm(5, extra="<before/><before/>"), "bad-request"),
+        ("", rsm(5, extra="<index>-1</index>"), "bad-request"),
+        ("", rsm(5, extra="<index>1</index><index>1</index>"),
+         "bad-request"),
+        ("", rsm(5, before="", extra="<index>1</index>"), "bad-request"),
+        ("", rsm(5, after="0" * 32, extra="<index>1</index>"),
+         "bad-request"),
+        (form(ids=["zz"]), "", "item-not-found"),
     ]
     for f, s, cond in cases:
         r = await query(b, f, s)
@@ -366,6 +391,63 @@ async def test_bad_queries(server, clients):
     assert error_of(r) == "forbidden"
     # the server is fine afterwards
     assert (await query(b)).bodies == ["m0"]
+
+
+async def test_with_full_jid(server, clients):
+    """XEP-0313 4.1.1: with as a full JID matches that resource only,
+    in both directions, in the count and with the ids filter; the bare
+    JID matches every resource."""
+    ua, a, ub, b = await pair(server, clients)
+    a2 = await online(server, clients, ua, resource="a2")
+    await talk(a, b, 2, "one")
+    await talk(a2, b, 1, "two")
+    send_message(b, a2.boundjid.full, "back")
+    await a2.next_message(match=lambda m: m["body"] == "back")
+    await settle(b)
+    p = await query(b, form(**{"with": ua.jid}))
+    assert p.bodies == ["one0", "one1", "two0", "back"], p.bodies
+    p = await query(b, form(**{"with": a.boundjid.full}))
+    assert p.bodies == ["one0", "one1"] and p.count == 2, p.bodies
+    p = await query(b, form(**{"with": a2.boundjid.full}))
+    assert p.bodies == ["two0", "back"] and p.count == 2, p.bodies
+    # paged, the count stays that of the filter
+    p = await query(b, form(**{"with": a2.boundjid.full}), rsm(1))
+    assert p.bodies == ["two0"] and p.count == 2 and not p.complete
+    last = await query(b, form(**{"with": a2.boundjid.full}),
+                       rsm(1, before=""))
+    assert last.bodies == ["back"] and last.index == "1", last.bodies
+    ids = (await query(b)).ids
+    p = await query(b, form(**{"with": a.boundjid.full}, ids=ids))
+    assert p.bodies == ["one0", "one1"], p.bodies
+    # the other side's archive: the same rule
+    p = await query(a, form(**{"with": b.boundjid.full}))
+    assert p.bodies == ["one0", "one1", "two0", "back"], p.bodies
+    p = await query(a, form(**{"with": ub.jid + "/other"}))
+    assert p.bodies == [], p.bodies
+    # a resource that XML escapes
+    a3 = await online(server, clients, ua, resource="r&'<q")
+    await talk(a3, b, 1, "three")
+    p = await query(b, form(**{"with": ua.jid + "/r&amp;'&lt;q"}))
+    assert p.bodies == ["three0"], p.bodies
+
+
+async def test_rsm_index(server, clients):
+    """XEP-0059 2.4: a page from an offset of the filtered range."""
+    ua, a, ub, b = await pair(server, clients)
+    bodies, _ = await talk(a, b, 7)
+    p = await query(b, set_=rsm(3, extra="<index>2</index>"))
+    assert p.bodies == bodies[2:5] and not p.complete, p.bodies
+    assert p.index == "2" and p.count == 7
+    p = await query(b, set_=rsm(3, extra="<index>5</index>"))
+    assert p.bodies == bodies[5:] and p.complete
+    p = await query(b, set_=rsm(3, extra="<index>0</index>"), flip=True)
+    assert p.bodies == list(reversed(bodies[:3]))
+    for far in (7, 10 ** 9, 10 ** 30):
+        p = await query(b, set_=rsm(3, extra="<index>%d</index>" % far))
+        assert p.results == [] and p.complete and p.count == 7
+    p = await query(b, form(**{"with": ua.jid}),
+                    rsm(2, extra="<index>6</index>"))
+    assert p.bodies == bodies[6:] and p.complete
 
 
 async def test_max_capped(make_server, clients):

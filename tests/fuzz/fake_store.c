@@ -1561,7 +1561,8 @@ arch_pick(const struct rec *r, size_t plen, const struct archive_range *ar,
 	e->id = id;
 	if (rec_archive_decode(r->val, r->vlen, e) == -1)
 		return false;
-	if (ar->with != NULL && strcmp(e->with, ar->with) != 0) {
+	if ((ar->with != NULL && strcmp(e->with, ar->with) != 0) ||
+	    (ar->match != NULL && !ar->match(e, ar->match_arg))) {
 		archive_entry_clear(e);
 		return false;
 	}
@@ -1594,7 +1595,7 @@ store_archive_put(struct store *st, const char *owner, const char *domain,
     struct archive_entry *e, const struct archive_limits *max, bool later)
 {
 	char			 key[KEY_MAX];
-	struct archive_range	 all = { NULL, 0, UINT64_MAX, false, 0 };
+	struct archive_range	 all = { .hi = UINT64_MAX };
 	struct arch_walk	 aw;
 	uint8_t			*rec, b[8];
 	uint64_t		 id;

@@ -47,13 +47,14 @@ on_query(struct xnode *el, struct arena *a, void *arg)
 	(void)arg;
 	if (mam_query_parse(a, el, PAGE_MAX, &q, &err, &text) == -1) {
 		FUZZ_CHECK(text != NULL && (err == XERR_BAD_REQUEST ||
-		    err == XERR_ITEM_NOT_FOUND ||
-		    err == XERR_FEATURE_NOT_IMPLEMENTED), "failure %d", err);
+		    err == XERR_ITEM_NOT_FOUND), "failure %d", err);
 		return;
 	}
 	FUZZ_CHECK(q.max <= PAGE_MAX, "max %zu past the cap", q.max);
 	FUZZ_CHECK(q.nids <= XDATA_VALUES_MAX, "%zu ids", q.nids);
 	FUZZ_CHECK(!(q.has_after && q.backward), "after and before");
+	FUZZ_CHECK(!(q.has_index && (q.has_after || q.backward)),
+	    "index with after or before");
 	for (i = 0; i < q.nids; i++)
 		check_sid(&q.ids[i]);
 	if (q.has_after)
@@ -63,6 +64,10 @@ on_query(struct xnode *el, struct arena *a, void *arg)
 	if (q.with != NULL)
 		FUZZ_CHECK(strchr(q.with, '/') == NULL, "with %s not bare",
 		    q.with);
+	if (q.with_full != NULL)
+		FUZZ_CHECK(q.with != NULL && strncmp(q.with_full, q.with,
+		    strlen(q.with)) == 0 && q.with_full[strlen(q.with)] == '/',
+		    "with %s not %s with a resource", q.with_full, q.with);
 }
 
 static void

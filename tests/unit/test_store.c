@@ -2166,12 +2166,18 @@ arch_query(struct store *st, const struct archive_range *r,
 	return n;
 }
 
+static bool
+arch_not_m2(const struct archive_entry *e, void *arg)
+{
+	return strcmp(e->xml, arg) != 0;
+}
+
 static void
 test_archive(void **state)
 {
 	struct fixture		*f = *state;
 	struct archive_limits	 none = { 0, 0, 0 };
-	struct archive_range	 r = { NULL, 0, UINT64_MAX, false, 0 };
+	struct archive_range	 r = { .hi = UINT64_MAX };
 	struct archive_entry	 e;
 	struct arch_got		 g;
 	struct store_usage	 u;
@@ -2222,6 +2228,25 @@ test_archive(void **state)
 	assert_int_equal(g.n, 2);
 	assert_string_equal(g.bodies[0], "m1");
 
+	/* a further test per entry: the query and the count both obey it */
+	r.with = "bob@localhost";
+	r.lo = 0;
+	r.hi = UINT64_MAX;
+	r.match = arch_not_m2;
+	r.match_arg = "m2";
+	assert_int_equal(arch_query(f->st, &r, &g), 2);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.bodies[0], "m0");
+	assert_string_equal(g.bodies[1], "m3");
+	r.backward = true;
+	r.max = 1;
+	assert_int_equal(arch_query(f->st, &r, &g), 2);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.bodies[0], "m3");
+	r.match = NULL;
+	r.backward = false;
+	r.max = 0;
+
 	assert_int_equal(store_archive_get(f->st, "alice", "localhost", id[1],
 	    &e), 0);
 	assert_string_equal(e.with, "carol@localhost");
@@ -2262,8 +2287,8 @@ test_archive_retention(void **state)
 {
 	struct fixture		*f = *state;
 	struct archive_limits	 lim = { 0, 3, 0 };
-	struct archive_range	 r = { "bob@localhost", 0, UINT64_MAX, false,
-	    0 };
+	struct archive_range	 r = { .with = "bob@localhost",
+	    .hi = UINT64_MAX };
 	struct arch_got		 g;
 	struct store_usage	 u;
 	size_t			 n;

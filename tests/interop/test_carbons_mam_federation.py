@@ -74,41 +74,50 @@ async def archive(c, with_):
     return got
 
 
-@matrix
-async def test_carbons_and_archive_of_remote_chat(pool, clients, kind,
-                                                  domain, mode):
+async def two_and_one(pool, clients, kind, domain, mode):
+    """A local user a with two resources, carbons on in both, and a
+    remote user b online: (local, remote, a, b, ca1, ca2, cb)."""
     local, remote = servers(pool, kind, domain, mode)
     a, b = new_user(local, "a"), new_user(remote, "b")
     ca1, ca2 = await online(clients, a), await online(clients, a)
     cb = await online(clients, b)
     await carbons_on(ca1)
     await carbons_on(ca2)
+    return local, remote, a, b, ca1, ca2, cb
+
+
+async def carried(x, y, other, a, direction, body):
+    """x writes body to y; y gets it from x, and a's other resource the
+    carbon in direction, from a's bare JID, naming x and y. Returns the
+    message y got."""
+    x.chat(y.boundjid.full, body)
+    m = await y.next_message(match=lambda m: m["body"] == body,
+                             what="%r at %s" % (body, y.boundjid))
+    assert m["from"].full == x.boundjid.full, str(m)
+    c = await other.next_message(
+        match=lambda m: carbon_of(m, direction) is not None,
+        what="%s carbon" % direction)
+    assert c["from"].full == a.jid, "carbon from %s" % c["from"]
+    inner = carbon_of(c, direction)
+    assert inner.findtext("{%s}body" % NS_CLIENT) == body, str(c)
+    assert inner.get("from") == x.boundjid.full, str(c)
+    assert inner.get("to") == y.boundjid.full, str(c)
+    return m
+
+
+@matrix
+async def test_carbons_and_archive_of_remote_chat(pool, clients, kind,
+                                                  domain, mode):
+    local, remote, a, b, ca1, ca2, cb = await two_and_one(
+        pool, clients, kind, domain, mode)
     # the remote user writes to one resource
     body_in = uniq("in-")
-    cb.chat(ca1.boundjid.full, body_in)
-    m = await ca1.next_message(match=lambda m: m["body"] == body_in,
-                               what="%r at %s" % (body_in, ca1.boundjid))
-    assert m["from"].full == cb.boundjid.full, str(m)
+    m = await carried(cb, ca1, ca2, a, "received", body_in)
     [sid_in] = stanza_ids(m.xml, a.jid) or [None]
     assert sid_in, "no stanza-id by %s on %s" % (a.jid, m)
-    c = await ca2.next_message(match=lambda m: carbon_of(m, "received")
-                               is not None, what="received carbon")
-    assert c["from"].full == a.jid, "carbon from %s" % c["from"]
-    inner = carbon_of(c, "received")
-    assert inner.findtext("{%s}body" % NS_CLIENT) == body_in, str(c)
-    assert inner.get("from") == cb.boundjid.full, str(c)
     # the reply: a sent carbon to the other resource
     body_out = uniq("out-")
-    ca1.chat(cb.boundjid.full, body_out)
-    m = await cb.next_message(match=lambda m: m["body"] == body_out,
-                              what="%r at %s" % (body_out, cb.boundjid))
-    assert m["from"].full == ca1.boundjid.full, str(m)
-    c = await ca2.next_message(match=lambda m: carbon_of(m, "sent")
-                               is not None, what="sent carbon")
-    assert c["from"].full == a.jid, "carbon from %s" % c["from"]
-    inner = carbon_of(c, "sent")
-    assert inner.findtext("{%s}body" % NS_CLIENT) == body_out, str(c)
-    assert inner.get("to") == cb.boundjid.full, str(c)
+    await carried(ca1, cb, ca2, a, "sent", body_out)
     # no second copy anywhere
     for x in (ca1, ca2):
         await x.fence()
@@ -141,12 +150,8 @@ async def test_forged_carbon_from_remote(pool, clients, kind, domain, mode):
     <received/> (or <sent/>) carbon naming the Parley user; neither of
     the Parley user's resources gets it as a carbon, and the server
     says why in its log when it saw one."""
-    local, remote = servers(pool, kind, domain, mode)
-    a, b = new_user(local, "a"), new_user(remote, "b")
-    ca1, ca2 = await online(clients, a), await online(clients, a)
-    cb = await online(clients, b)
-    await carbons_on(ca1)
-    await carbons_on(ca2)
+    local, remote, a, b, ca1, ca2, cb = await two_and_one(
+        pool, clients, kind, domain, mode)
     since, rsince = local.log_size(), remote.log_size()
     bodies = []
     for direction in ("received", "sent"):

@@ -76,6 +76,12 @@ ping_timer_cb(struct ctimer *t)
 
 	if (st->state != ST_BOUND || c2s.conf.c2s_ping_interval <= 0)
 		return;
+	if (st->paused || st->throttled) {
+		/* we do not read it (backpressure, its rate): not silence */
+		st->ping.out = false;
+		ctimer_start(t, c2s.conf.c2s_ping_interval);
+		return;
+	}
 	if (st->ping.out && st->last_read <= st->ping.sent_at) {
 		log_info("%016llx no answer to a ping in %d s: connection "
 		    "dead", (unsigned long long)st->sid,

@@ -697,6 +697,32 @@ test_ping_with_sm_is_an_r(void **state)
 	scn_c2s_teardown();
 }
 
+/* a client we do not read (over its stanza rate) is not silent */
+static void
+test_ping_not_while_unread(void **state)
+{
+	struct stream	*st;
+	uint64_t	 sid;
+	char		 many[400 * 12 + 1];
+	int		 i;
+
+	(void)state;
+	st = ping_bound();
+	c2s.conf.c2s_stanza_rate = 1;
+	sid = st->sid;
+	many[0] = '\0';
+	for (i = 0; i < 400; i++)
+		strcat(many, "<presence/>");
+	scn_send(&st->tp, many);
+	assert_true(st->throttled);
+	/* held until about 400 s: never taken for dead meanwhile */
+	scn_advance(390);
+	assert_true(st->throttled);
+	assert_true(scn_c2s_alive(sid));
+	assert_null(strstr(tp_mem_output(&st->tp), "connection-timeout"));
+	scn_c2s_teardown();
+}
+
 /* c2s-ping-interval 0: never pinged (idle-timeout still applies) */
 static void
 test_ping_off(void **state)
@@ -737,5 +763,6 @@ UNIT_MAIN(
 	cmocka_unit_test(test_ping_answer_is_consumed),
 	cmocka_unit_test(test_ping_waits_for_silence),
 	cmocka_unit_test(test_ping_with_sm_is_an_r),
+	cmocka_unit_test(test_ping_not_while_unread),
 	cmocka_unit_test(test_ping_off),
 )

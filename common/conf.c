@@ -63,6 +63,7 @@ enum opt_type {
 	OT_ENUM,
 	OT_LISTEN,
 	OT_ROUTE,
+	OT_EXTSVC,
 };
 
 enum opt_scope {
@@ -429,6 +430,16 @@ static const struct opt opts[] = {
 	  .words = pubsub_creators, .def = "local",
 	  .help = "Who may create nodes on the pubsub service: the domain's "
 	      "own accounts, anyone (remote JIDs too) or nobody" },
+	{ "extdisco-service", OT_EXTSVC, HOST(extsvcs), .repeat = true,
+	  .help = "A STUN or TURN server announced to this domain's users "
+	      "(XEP-0215), repeatable" },
+	{ "turn-secret", OT_STRING, HOST(turn_secret),
+	  .help = "Secret shared with the TURN servers (coturn's "
+	      "static-auth-secret): turn and turns services get temporary "
+	      "credentials and are marked restricted" },
+	{ "turn-credential-lifetime", OT_DURATION, HOST(turn_ttl), .min = 60,
+	  .max = 7 * 86400, .def = "24h",
+	  .help = "Time a TURN credential handed out stays valid" },
 };
 
 #define NOPTS	nitems(opts)
@@ -531,6 +542,11 @@ opt_expect(const struct opt *o, char *buf, size_t len)
 		snprintf(buf, len, "DOMAIN=HOST:PORT such as "
 		    "example.org=xmpp.example.org:5269 or "
 		    "example.net=[2001:db8::1]:5269");
+		break;
+	case OT_EXTSVC:
+		snprintf(buf, len, "TYPE:HOST[:PORT][?transport=udp|tcp] with "
+		    "TYPE stun, stuns, turn or turns, such as "
+		    "turn:turn.example.org:3478?transport=udp");
 		break;
 	}
 	return buf;
@@ -885,6 +901,89 @@ bad:
 	return -1;
 }
 
+/*
+ * extdisco-service, after the RFC 7064 and RFC 7065 URIs: TYPE:HOST,
+ * HOST a name, an IPv4 or a [IPv6] address, then an optional :PORT
+ * (3478, or 5349 for the TLS types) and ?transport=udp|tcp
+ */
+static int
+conf_parse_extsvc(struct parser *p, const struct opt *o, const char *v)
+{
+	static const char *const	 types[] = {
+		"stun", "stuns", "turn", "turns", NULL
+	};
+	struct conf_host		*h = p->host;
+	struct conf_extsvc		*e;
+	const char			*hs, *he, *q, *port = NULL;
+	char				*tr = NULL;
+	uint64_t			 n;
+	size_t				 i, tl;
+
+	if ((hs = strchr(v, ':')) == NULL)
+		goto bad;
+	tl = (size_t)(hs - v);
+	for (i = 0; types[i] != NULL; i++)
+		if (strlen(types[i]) == tl && strncmp(v, types[i], tl) == 0)
+			break;
+	if (types[i] == NULL)
+		goto bad;
+	hs++;
+	if ((q = strchr(hs, '?')) == NULL)
+		q = hs + strlen(hs);
+	else if (strcmp(q, "?transport=udp") == 0)
+		tr = xstrdup("udp");
+	else if (strcmp(q, "?transport=tcp") == 0)
+		tr = xstrdup("tcp");
+	else
+		goto bad;
+	if (*hs == '[') {
+		if ((he = memchr(hs, ']', (size_t)(q - hs))) == NULL)
+			goto badtr;
+		hs++;
+		if (he + 1 < q) {
+			if (he[1] != ':')
+				goto badtr;
+			port = he + 2;
+		}
+	} else {
+		he = q;
+		for (i = 0; hs + i < q; i++)
+			if (hs[i] == ':') {
+				he = hs + i;
+				port = he + 1;
+				break;
+			}
+	}
+	/* RFC 7064 3.2, RFC 7065 3.2: default ports */
+	n = v[tl - 1] == 's' ? 5349 : 3478;
+	if (port != NULL && (parse_u64(port, (size_t)(q - port), &n) == -1 ||
+	    n == 0 || n > 65535))
+		goto badtr;
+	if (he == hs || memchr(hs, '/', (size_t)(he - hs)) != NULL ||
+	    memchr(hs, '@', (size_t)(he - hs)) != NULL)
+		goto badtr;
+	/* RFC 7065 3: TURN over TLS runs on TCP */
+	if (tr != NULL && strcmp(tr, "udp") == 0 && v[tl - 1] == 's') {
+		conf_err(p, p->line, "%s: %.*s runs over TLS, so not over "
+		    "udp (drop ?transport=udp)", o->name, (int)tl, v);
+		free(tr);
+		return -1;
+	}
+	h->extsvcs = xrealloc(h->extsvcs, (h->nextsvcs + 1) * sizeof(*e));
+	e = &h->extsvcs[h->nextsvcs++];
+	e->type = xstrndup(v, tl);
+	e->host = xstrndup(hs, (size_t)(he - hs));
+	e->port = (uint16_t)n;
+	e->transport = tr;
+	e->line = p->line;
+	return 0;
+badtr:
+	free(tr);
+bad:
+	conf_bad_value(p, o, v);
+	return -1;
+}
+
 static int
 conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 {
@@ -949,6 +1048,8 @@ conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 		return conf_parse_listen(p, o, v);
 	case OT_ROUTE:
 		return conf_parse_route(p, o, v);
+	case OT_EXTSVC:
+		return conf_parse_extsvc(p, o, v);
 	}
 bad:
 	conf_bad_value(p, o, v);
@@ -1070,6 +1171,12 @@ host_free(struct conf_host *h)
 		if (opts[i].scope == OS_HOST && (opts[i].type == OT_STRING ||
 		    opts[i].type == OT_PATH || opts[i].type == OT_ENUM))
 			free(*str_field(h, &opts[i]));
+	for (i = 0; i < h->nextsvcs; i++) {
+		free(h->extsvcs[i].type);
+		free(h->extsvcs[i].host);
+		free(h->extsvcs[i].transport);
+	}
+	free(h->extsvcs);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -1225,6 +1332,11 @@ host_close(struct parser *p, int n)
 			    "\"%s PATH\" to the block)",
 			    log_escs(p->host->name), opts[i].name,
 			    opts[i].name);
+	/* the defaults of the host options the block left out */
+	for (i = 0; p->host != &p->scratch && i < NOPTS; i++)
+		if (opts[i].scope == OS_HOST && p->set[i] == 0 &&
+		    opts[i].def != NULL)
+			conf_set(p, &opts[i], p->host, opts[i].def);
 	if (p->host != &p->scratch)
 		host_pubsub_defaults(p, p->host);
 	if (p->host == &p->scratch)
@@ -1563,6 +1675,7 @@ conf_usage(FILE *fp)
 		[OT_STRING] = "STRING", [OT_PATH] = "PATH",
 		[OT_ENUM] = "WORD", [OT_LISTEN] = "ADDRESS:PORT",
 		[OT_ROUTE] = "DOMAIN=HOST:PORT",
+		[OT_EXTSVC] = "TYPE:HOST[:PORT]",
 	};
 	const struct opt		*o;
 	char				 exp[160];

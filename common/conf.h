@@ -37,6 +37,18 @@ struct conf_listen {
 	int			 line;	/* for messages */
 };
 
+/*
+ * extdisco-service TYPE:HOST[:PORT][?transport=udp|tcp]: a STUN or TURN
+ * server announced to the host's users (XEP-0215, RFC 7064/7065 URIs)
+ */
+struct conf_extsvc {
+	char		*type;		/* stun|stuns|turn|turns */
+	char		*host;		/* a name or an address, as written */
+	uint16_t	 port;
+	char		*transport;	/* udp|tcp, NULL: unspecified */
+	int		 line;
+};
+
 /* one virtual host: "host NAME { ... }" */
 struct conf_host {
 	char	*name;		/* nameprepped domain */
@@ -48,6 +60,11 @@ struct conf_host {
 	char	*pubsub_create;	/* who creates nodes: local|anyone|nobody */
 	int	 line;
 	int	 pubsub_line;	/* where the service's domain was set */
+	/* XEP-0215 external services, router/extdisco.c */
+	struct conf_extsvc *extsvcs;
+	size_t	 nextsvcs;
+	char	*turn_secret;	/* TURN REST API shared secret, NULL: none */
+	int	 turn_ttl;	/* seconds a TURN credential lasts */
 };
 
 struct conf {

@@ -27,6 +27,8 @@ static const struct iq_handler *const iq_handlers[] = {
 	&mam_handler,
 	&mam_prefs_handler,
 	&mam_metadata_handler,
+	&extdisco_services_handler,
+	&extdisco_credentials_handler,
 };
 
 struct iq_job {

@@ -267,6 +267,8 @@ extern const struct iq_handler	carbons_handler;	/* carbons.c */
 extern const struct iq_handler	mam_handler;		/* mam.c */
 extern const struct iq_handler	mam_prefs_handler;
 extern const struct iq_handler	mam_metadata_handler;
+extern const struct iq_handler	extdisco_services_handler; /* extdisco.c */
+extern const struct iq_handler	extdisco_credentials_handler;
 
 /* roster.c */
 /*

@@ -107,6 +107,7 @@ ROUTER_SRCS	+= router/subreq.c
 ROUTER_SRCS	+= router/capsver.c
 ROUTER_SRCS	+= router/carbons.c
 ROUTER_SRCS	+= router/extdisco.c
+ROUTER_SRCS	+= router/proxy.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -132,6 +133,11 @@ S2S_SRCS	+= s2s/out.c
 S2S_SRCS	+= s2s/policy.c
 S2S_SRCS	+= s2s/srv.c
 S2S_SRCS	+= s2s/uplink.c
+
+PROXY_SRCS	+= proxy/main.c
+PROXY_SRCS	+= proxy/relay.c
+PROXY_SRCS	+= proxy/socks5.c
+PROXY_SRCS	+= proxy/uplink.c
 
 CTL_SRCS	+= storage/parleyctl.c
 
@@ -179,7 +185,7 @@ BENCH_BINS	:= $(BUILD)/bench/loadgen $(BUILD)/bench/relay \
 obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_LIB	:= $(BUILD)/libparley.a
 PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
-		   $(BIN)/parley-s2s $(BIN)/parleyctl
+		   $(BIN)/parley-s2s $(BIN)/parleyctl $(BIN)/parley-proxy
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
 .PHONY: all deps run test unit unit-valgrind conftest e2e interop asan clean \
@@ -209,6 +215,9 @@ $(BIN)/parley-s2s: $(call obj,$(S2S_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/parleyctl: $(call obj,$(CTL_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/parley-proxy: $(call obj,$(PROXY_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -408,6 +408,35 @@ static const struct opt opts[] = {
 	  .max = 100000, .def = "100",
 	  .help = "Capabilities queries (disco#info) in flight at once; past "
 	      "it an unknown hash is not asked about" },
+	{ "proxy-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	  .arg = LISTEN_PROXY,
+	  .help = "Address of the SOCKS5 bytestream proxy (XEP-0065); the "
+	      "first is announced (repeatable)" },
+	{ "proxy-host", OT_STRING, GLOBAL(proxy_host),
+	  .help = "Host name or address clients connect to for the proxy; "
+	      "unset: the first proxy-listen's address" },
+	{ "proxy-max-bytes", OT_SIZE, GLOBAL(proxy_max_bytes), .min = KIB,
+	  .max = TIB, .def = "1G",
+	  .help = "Bytes one transfer through the proxy may relay; past it "
+	      "both connections close" },
+	{ "proxy-rate", OT_SIZE, GLOBAL(proxy_rate), .min = 0, .max = GIB,
+	  .def = "10M",
+	  .help = "Bytes per second one transfer through the proxy may "
+	      "relay (the sender is read more slowly); 0: no limit" },
+	{ "proxy-pending-timeout", OT_DURATION,
+	  GLOBAL(proxy_pending_timeout), .min = 1, .max = 3600, .def = "60",
+	  .help = "Time a proxy connection may wait for its activation" },
+	{ "proxy-idle-timeout", OT_DURATION, GLOBAL(proxy_idle_timeout),
+	  .min = 1, .max = 86400, .def = "300",
+	  .help = "Silence on an active transfer before it is closed" },
+	{ "proxy-max-pending", OT_INT, GLOBAL(proxy_max_pending), .min = 1,
+	  .max = 1000000, .def = "1000",
+	  .help = "Proxy connections waiting for activation at once; past "
+	      "it new ones are refused" },
+	{ "proxy-max-relays", OT_INT, GLOBAL(proxy_max_relays), .min = 1,
+	  .max = 1000000, .def = "1000",
+	  .help = "Transfers the proxy relays at once; past it activation "
+	      "is refused" },
 	{ "caps-query-timeout", OT_DURATION, GLOBAL(caps_query_timeout),
 	  .min = 1, .max = 600, .def = "30",
 	  .help = "Time a JID has to answer a capabilities query before "
@@ -437,6 +466,9 @@ static const struct opt opts[] = {
 	  .help = "Secret shared with the TURN servers (coturn's "
 	      "static-auth-secret): turn and turns services get temporary "
 	      "credentials and are marked restricted" },
+	{ "proxy", OT_BOOL, HOST(proxy), .def = "no",
+	  .help = "A SOCKS5 bytestream proxy (XEP-0065) for this domain's "
+	      "users at proxy.NAME; needs a proxy-listen" },
 	{ "turn-credential-lifetime", OT_DURATION, HOST(turn_ttl), .min = 60,
 	  .max = 7 * 86400, .def = "24h",
 	  .help = "Time a TURN credential handed out stays valid" },
@@ -1177,6 +1209,7 @@ host_free(struct conf_host *h)
 		free(h->extsvcs[i].transport);
 	}
 	free(h->extsvcs);
+	free(h->proxy_name);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -1274,6 +1307,55 @@ host_pubsub_defaults(struct parser *p, struct conf_host *h)
 	h->pubsub_name = name;
 }
 
+/* proxy.NAME, which needs a proxy-listen to be reachable */
+static void
+host_proxy_defaults(struct parser *p, struct conf_host *h)
+{
+	char	*name;
+
+	if (!h->proxy)
+		return;
+	name = xasprintf("proxy.%s", h->name);
+	if (strlen(name) > JID_PART_MAX) {
+		conf_err(p, p->hostline, "host \"%s\": proxy.%s is too long "
+		    "for a domain (turn proxy off)", log_escs(h->name),
+		    log_escs(h->name));
+		free(name);
+		return;
+	}
+	h->proxy_name = name;
+}
+
+static void
+conf_check_proxy(struct parser *p)
+{
+	const struct conf		*c = p->c;
+	const struct conf_host		*h;
+	const struct conf_listen	*cl;
+	size_t				 i;
+
+	for (i = 0; i < c->nhosts; i++) {
+		h = &c->hosts[i];
+		if (h->proxy_name == NULL)
+			continue;
+		if ((cl = conf_proxy_listen(c)) == NULL)
+			conf_err(p, h->line, "host \"%s\": proxy yes needs a "
+			    "proxy-listen ADDRESS:PORT", h->name);
+		/* clients cannot connect to a wildcard address */
+		else if (c->proxy_host == NULL &&
+		    (strcmp(cl->addr, "0.0.0.0") == 0 ||
+		    strcmp(cl->addr, "::") == 0))
+			conf_err(p, cl->line, "proxy-listen: %s is no address "
+			    "a client can reach; set proxy-host to the "
+			    "proxy's public name or address", cl->addr);
+		if (conf_host_find(c, h->proxy_name) != NULL ||
+		    conf_pubsub_find(c, h->proxy_name) != NULL)
+			conf_err(p, h->line, "host \"%s\": %s is a host or a "
+			    "pubsub service already; the proxy needs a domain "
+			    "of its own", h->name, h->proxy_name);
+	}
+}
+
 /*
  * A service's domain is its own: not a host, not another service, not a
  * remote domain routed elsewhere.
@@ -1337,8 +1419,10 @@ host_close(struct parser *p, int n)
 		if (opts[i].scope == OS_HOST && p->set[i] == 0 &&
 		    opts[i].def != NULL)
 			conf_set(p, &opts[i], p->host, opts[i].def);
-	if (p->host != &p->scratch)
+	if (p->host != &p->scratch) {
 		host_pubsub_defaults(p, p->host);
+		host_proxy_defaults(p, p->host);
+	}
 	if (p->host == &p->scratch)
 		host_free(&p->scratch);
 	p->host = NULL;
@@ -1590,6 +1674,7 @@ conf_load(struct conf *c, const char *path)
 		    "example.org { certificate PATH, key PATH on their own "
 		    "lines })");
 	conf_check_pubsub(&p);
+	conf_check_proxy(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
 	if (p.nerr > 0) {
@@ -1659,11 +1744,35 @@ conf_pubsub_find(const struct conf *c, const char *domain)
 	return NULL;
 }
 
+const struct conf_host *
+conf_proxy_find(const struct conf *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (c->hosts[i].proxy_name != NULL &&
+		    strcmp(c->hosts[i].proxy_name, domain) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
+
+const struct conf_listen *
+conf_proxy_listen(const struct conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nlistens; i++)
+		if (c->listens[i].kind == LISTEN_PROXY)
+			return &c->listens[i];
+	return NULL;
+}
+
 bool
 conf_domain_ours(const struct conf *c, const char *domain)
 {
 	return conf_host_find(c, domain) != NULL ||
-	    conf_pubsub_find(c, domain) != NULL;
+	    conf_pubsub_find(c, domain) != NULL ||
+	    conf_proxy_find(c, domain) != NULL;
 }
 
 void

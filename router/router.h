@@ -107,6 +107,7 @@ struct router {
 	ev_io		 ctl_io;
 	struct rlink	*links;
 	struct rlink	*s2s;		/* the s2s process, NULL if none */
+	struct rlink	*proxy;		/* the XEP-0065 proxy, NULL if none */
 	struct map	*by_full;	/* full JID -> sess */
 	struct map	*by_bare;	/* bare JID -> user */
 	struct map	*sm_ids;	/* XEP-0198 resumption id -> sess */
@@ -387,6 +388,13 @@ void	 pep_disco_items(struct rstanza *, struct xnode *iq,
  */
 struct jid;
 bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
+
+/* proxy.c: the XEP-0065 proxy's IQs; true when to is the proxy's */
+bool	 proxy_svc_route(struct rstanza *, const struct jid *to);
+/* a frame from the proxy process; -1 to close its link */
+int	 proxy_frame(struct rlink *, const struct link_hdr *, const char *);
+/* its link is gone: the activations waiting on it are answered */
+void	 proxy_link_lost(void);
 
 /* mam.c: the message archive (XEP-0313) */
 /*

@@ -249,14 +249,18 @@ relay_event(struct transport *tp, enum tp_event ev, const char *data,
 void
 relay_accept(int fd)
 {
+	static bool	 warned;	/* once per episode, not per socket */
 	struct pconn	*pc;
 
 	if (proxy.npending >= proxy.conf.proxy_max_pending) {
-		log_warnx("proxy-max-pending (%d) reached; refusing a "
-		    "connection", proxy.conf.proxy_max_pending);
+		if (!warned)
+			log_warnx("proxy-max-pending (%d) reached; refusing "
+			    "connections", proxy.conf.proxy_max_pending);
+		warned = true;
 		close(fd);
 		return;
 	}
+	warned = false;
 	pc = xcalloc(1, sizeof(*pc));
 	pc->id = ++proxy.next_id;
 	pc->state = PC_HANDSHAKE;

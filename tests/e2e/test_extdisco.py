@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from conftest import (DOMAIN, NS_DISCO_INFO, ServerFactory, free_port,
-                      stanza_error)
+from conftest import (DOMAIN, NS_DISCO_INFO, ServerFactory, User,
+                      free_port, stanza_error, uniq)
 
 NS = "urn:xmpp:extdisco:2"
 SECRET = "turn-s3cret"
@@ -230,3 +230,22 @@ async def test_no_secret_unrestricted(make_server, clients):
     c2 = await clients.login(s2, s2.new_user(), resource="x")
     assert services_of(await c2.iq("<services xmlns='%s'/>" % NS,
                                    to=DOMAIN)) == []
+
+
+async def test_other_host_forbidden(make_server, clients, cert):
+    """Only the host's own accounts learn its services and credentials."""
+    other = "other.test"
+    s = make_server(hosts=[(other,) + tuple(cert)], host_options={DOMAIN: {
+        "extdisco-service": "turn:127.0.0.1:3478",
+        "turn-secret": SECRET}})
+    ou = User("%s@%s" % (uniq("o"), other), uniq("pw"))
+    s.adduser(ou.jid, ou.password)
+    c = await clients.login(s, ou, resource="o")
+    assert_error(await c.iq("<services xmlns='%s'/>" % NS, to=DOMAIN),
+                 "forbidden")
+    assert_error(await c.iq("<credentials xmlns='%s'><service "
+                            "host='127.0.0.1' type='turn'/></credentials>"
+                            % NS, to=DOMAIN), "forbidden")
+    # its own host has none
+    assert services_of(await c.iq("<services xmlns='%s'/>" % NS,
+                                  to=other)) == []

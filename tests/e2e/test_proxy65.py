@@ -7,12 +7,13 @@ pending connections, bytes and rate per transfer).
 import asyncio
 import hashlib
 import os
+import signal
 import time
 
 import pytest
 
-from conftest import (DOMAIN, NS_DISCO_INFO, STANZA_TIMEOUT, free_port,
-                      stanza_error, wait_for)
+from conftest import (DOMAIN, NS_DISCO_INFO, STANZA_TIMEOUT, User,
+                      free_port, stanza_error, uniq, wait_for)
 
 NS_BS = "http://jabber.org/protocol/bytestreams"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -325,7 +326,6 @@ async def test_idle_timeout(make_server, clients):
 async def test_proxy_restart_answers_activation(make_server, clients):
     """An activation while the proxy process is away is refused, not
     left unanswered; the supervisor restarts it."""
-    import signal
     srv = proxy_server(make_server)
     pid = [p for p, k in srv.kid_kinds().items() if k == "proxy"]
     assert len(pid) == 1, srv.kid_kinds()
@@ -339,3 +339,22 @@ async def test_proxy_restart_answers_activation(make_server, clients):
                    5 * STANZA_TIMEOUT, "the proxy to come back")
     r = await c.iq("<query xmlns='%s'/>" % NS_BS, to=PROXY)
     assert r["type"] == "result"
+
+
+async def test_other_host_forbidden(make_server, clients, cert):
+    """An account of another host of the server may not use this host's
+    proxy (the streamhost query and activation are forbidden)."""
+    other = "other.test"
+    port = free_port()
+    srv = make_server(proxy_listen="127.0.0.1:%d" % port,
+                      hosts=[(other,) + tuple(cert)],
+                      host_options={DOMAIN: {"proxy": "yes"}})
+    ou = User("%s@%s" % (uniq("o"), other), uniq("pw"))
+    srv.adduser(ou.jid, ou.password)
+    c = await clients.login(srv, ou, resource="o")
+    assert_error(await c.iq("<query xmlns='%s'/>" % NS_BS, to=PROXY),
+                 "forbidden")
+    assert_error(await activate(c, "s1", "a@" + DOMAIN + "/b"), "forbidden")
+    # disco stays open to all
+    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=PROXY)
+    assert r["type"] == "result", str(r)

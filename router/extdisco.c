@@ -119,12 +119,8 @@ extdisco_host(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	const struct conf_host	*h;
 
 	h = conf_host_find(&router.conf, rs->tdomain);
-	if (h == NULL || rs->sender == NULL ||
-	    strcmp(rs->sender->user->domain, rs->tdomain) != 0) {
-		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
-		return NULL;
-	}
-	return h;
+	return iq_host_account(rs, iq, a, h != NULL ? h->name : NULL) ? h :
+	    NULL;
 }
 
 /* XEP-0215 3.1, 3.2: all services, or those of one type */

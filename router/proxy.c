@@ -103,12 +103,7 @@ proxy_allowed(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	const struct conf_host	*h = conf_proxy_find(&router.conf,
 				    rs->tdomain);
 
-	if (h == NULL || rs->sender == NULL ||
-	    strcmp(rs->sender->user->domain, h->name) != 0) {
-		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
-		return false;
-	}
-	return true;
+	return iq_host_account(rs, iq, a, h != NULL ? h->name : NULL);
 }
 
 /* XEP-0065 4: the streamhost clients connect to */
@@ -298,44 +293,11 @@ proxy_link_lost(void)
 	proxy_waits = NULL;
 }
 
-static void
-proxy_dispatch(struct xnode *iq, struct arena *a, void *arg)
-{
-	struct rstanza			*rs = arg;
-	const struct iq_handler		*h;
-	struct xnode			*q;
-	size_t				 i;
-
-	q = xnode_child(iq, NULL, NULL);
-	for (i = 0; q != NULL && i < nitems(proxy_handlers); i++) {
-		h = proxy_handlers[i];
-		if (strcmp(h->ns, q->ns) != 0 || strcmp(h->name, q->name) != 0)
-			continue;
-		if (iq_run(h, rs, iq, a))
-			return;
-		break;
-	}
-	/* RFC 6120 8.4: a payload the proxy does not serve */
-	iq_error(rs, iq, a, XERR_SERVICE_UNAVAILABLE, NULL);
-}
-
 bool
 proxy_svc_route(struct rstanza *rs, const struct jid *to)
 {
 	if (conf_proxy_find(&router.conf, to->domain) == NULL)
 		return false;
-	if (rs->kind == KIND_IQ && to->node == NULL && to->resource == NULL) {
-		/* results and errors to the proxy end here */
-		if (rs->type == IQ_GET || rs->type == IQ_SET) {
-			rs->tnode = NULL;
-			rs->tdomain = to->domain;
-			(void)deliver_parse(rs->xml, rs->xlen, proxy_dispatch,
-			    rs);
-		}
-		return true;
-	}
-	/* as the pubsub service: no messages, presence dropped */
-	if (rs->kind != KIND_PRESENCE)
-		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
+	iq_component(rs, to, proxy_handlers, nitems(proxy_handlers));
 	return true;
 }

@@ -231,6 +231,21 @@ void	 iq_to_server(struct rstanza *, const char *tnode,
 	    const char *tdomain);
 /* true when the IQ's account is the sender's own */
 bool	 iq_own_account(const struct rstanza *);
+/*
+ * True when the sender is an account of host (a service kept for the
+ * host's own users); else answers forbidden. host NULL: no such host.
+ */
+bool	 iq_host_account(struct rstanza *, struct xnode *iq, struct arena *,
+	    const char *host);
+struct iq_handler;
+struct jid;
+/*
+ * A stanza to a local service's domain (pubsub, proxy): its IQ gets and
+ * sets answered by the first handler of table for the payload, anything
+ * else the RFC 6120 error.
+ */
+void	 iq_component(struct rstanza *, const struct jid *to,
+	    const struct iq_handler *const *table, size_t n);
 
 /* one IQ handler: a payload namespace (and element) it answers */
 struct iq_handler {

@@ -166,6 +166,7 @@ UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
 UNIT_TESTS	+= siphash
 UNIT_TESTS	+= socks5
+UNIT_TESTS	+= relay
 UNIT_TESTS	+= srv
 UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
@@ -238,6 +239,7 @@ $(BUILD)/bench/provision: $(call obj,tests/bench/provision.c) $(COMMON_LIB)
 # linker takes only the archive members the test reaches.
 TEST_OBJS_sasl	:= c2s/sasl.c
 TEST_OBJS_socks5 := proxy/socks5.c
+TEST_OBJS_relay	:= proxy/relay.c proxy/socks5.c
 TEST_OBJS_fanout	:= router/fanout.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c

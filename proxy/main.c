@@ -24,7 +24,7 @@ static void
 listen_take(int fd, void *lst)
 {
 	(void)lst;
-	relay_accept(fd);
+	(void)relay_accept(fd);
 }
 
 int

@@ -68,7 +68,8 @@ struct proxy {
 extern struct proxy	proxy;
 
 /* relay.c */
-void	relay_accept(int fd);
+/* takes fd (-1 with the memory transport); NULL when refused */
+struct pconn *relay_accept(int fd);
 /* pairs the two connections of hash: LINK_PROXY_OK or the reason not */
 enum link_proxy_status relay_activate(const char *hash, const char *who);
 

@@ -246,7 +246,7 @@ relay_event(struct transport *tp, enum tp_event ev, const char *data,
 	}
 }
 
-void
+struct pconn *
 relay_accept(int fd)
 {
 	static bool	 warned;	/* once per episode, not per socket */
@@ -257,8 +257,9 @@ relay_accept(int fd)
 			log_warnx("proxy-max-pending (%d) reached; refusing "
 			    "connections", proxy.conf.proxy_max_pending);
 		warned = true;
-		close(fd);
-		return;
+		if (fd != -1)
+			close(fd);
+		return NULL;
 	}
 	warned = false;
 	pc = xcalloc(1, sizeof(*pc));
@@ -280,6 +281,7 @@ relay_accept(int fd)
 	/* proxy-pending-timeout covers the handshake and the wait */
 	tp_set_timeout(&pc->tp, proxy.conf.proxy_pending_timeout);
 	log_debug("proxy %llu accepted", (unsigned long long)pc->id);
+	return pc;
 }
 
 enum link_proxy_status

@@ -55,7 +55,7 @@ struct pconn {
 struct proxy {
 	struct ev_loop		*loop;
 	struct conf		 conf;
-	struct link		*up;		/* to the router, NULL if down */
+	struct link		*up;		/* to the router; NULL: down */
 	struct routerlink	 uplink;
 	struct listener		*listeners;
 	struct accept_backoff	 backoff;

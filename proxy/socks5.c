@@ -91,7 +91,8 @@ socks5_request(struct socks5 *s, const unsigned char *p, size_t len,
 	if (len < 5)
 		return 0;
 	if (p[0] != SOCKS5_VER || p[2] != 0)
-		return socks5_fail(s, out, SOCKS5_FAILURE, "bad request header");
+		return socks5_fail(s, out, SOCKS5_FAILURE,
+		    "bad request header");
 	if (p[1] != SOCKS5_CMD_CONNECT)
 		return socks5_fail(s, out, SOCKS5_BAD_CMD, "not CONNECT");
 	if (p[3] != SOCKS5_ATYP_DOMAIN)

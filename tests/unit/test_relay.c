@@ -82,6 +82,22 @@ waiting(const char *hash)
 	return pc;
 }
 
+/* target and initiator of hash, activated; fill bytes queued by i */
+static void
+paired(const char *hash, struct pconn **t, struct pconn **i, char fill,
+    size_t n)
+{
+	char	data[4096];
+
+	*t = waiting(hash);
+	*i = waiting(hash);
+	assert_int_equal(relay_activate(hash, "i@x/r"), LINK_PROXY_OK);
+	assert_true(n <= sizeof(data));
+	memset(data, fill, n);
+	if (n > 0)
+		tp_mem_inject(&(*i)->tp, data, n);
+}
+
 static bool
 closed(struct pconn *pc)
 {
@@ -126,16 +142,11 @@ static void
 test_relay_rate(void **state)
 {
 	struct pconn	*t, *i;
-	char		 data[2500];
 
 	(void)state;
 	setup();
 	proxy.conf.proxy_rate = 1000;
-	t = waiting(HASH);
-	i = waiting(HASH);
-	assert_int_equal(relay_activate(HASH, "i"), LINK_PROXY_OK);
-	memset(data, 'r', sizeof(data));
-	tp_mem_inject(&i->tp, data, sizeof(data));
+	paired(HASH, &t, &i, 'r', 2500);
 	tp_mem_inject(&i->tp, "zz", 2);
 	transport_run();
 	assert_int_equal(out_len(t), 1000);
@@ -161,16 +172,11 @@ static void
 test_relay_rate_flushes_at_eof(void **state)
 {
 	struct pconn	*t, *i;
-	char		 data[3000];
 
 	(void)state;
 	setup();
 	proxy.conf.proxy_rate = 1000;
-	t = waiting(HASH);
-	i = waiting(HASH);
-	assert_int_equal(relay_activate(HASH, "i"), LINK_PROXY_OK);
-	memset(data, 'e', sizeof(data));
-	tp_mem_inject(&i->tp, data, sizeof(data));
+	paired(HASH, &t, &i, 'e', 3000);
 	transport_run();
 	assert_int_equal(out_len(t), 1000);
 	tp_mem_eof(&i->tp);
@@ -186,20 +192,15 @@ static void
 test_relay_max_bytes(void **state)
 {
 	struct pconn	*t, *i;
-	char		 data[600];
 
 	(void)state;
 	setup();
 	proxy.conf.proxy_max_bytes = 1000;
-	t = waiting(HASH);
-	i = waiting(HASH);
-	assert_int_equal(relay_activate(HASH, "i"), LINK_PROXY_OK);
-	memset(data, 'b', sizeof(data));
-	tp_mem_inject(&i->tp, data, sizeof(data));
+	paired(HASH, &t, &i, 'b', 600);
 	transport_run();
 	assert_int_equal(out_len(t), 600);
 	/* both directions count */
-	tp_mem_inject(&t->tp, data, sizeof(data));
+	tp_mem_inject(&t->tp, out(t), 600);
 	transport_run();
 	assert_true(closed(t));
 	assert_true(closed(i));
@@ -226,9 +227,7 @@ test_relay_timeouts(void **state)
 	assert_true(closed(silent));
 	assert_true(closed(t));
 	/* a pair lives while bytes flow, then idles out */
-	t = waiting(HASH2);
-	i = waiting(HASH2);
-	assert_int_equal(relay_activate(HASH2, "i"), LINK_PROXY_OK);
+	paired(HASH2, &t, &i, 0, 0);
 	clock_advance(15);
 	tp_mem_inject(&t->tp, "x", 1);
 	transport_run();

@@ -106,6 +106,8 @@ ROUTER_SRCS	+= router/subscription.c
 ROUTER_SRCS	+= router/subreq.c
 ROUTER_SRCS	+= router/capsver.c
 ROUTER_SRCS	+= router/carbons.c
+ROUTER_SRCS	+= router/extdisco.c
+ROUTER_SRCS	+= router/proxy.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -133,6 +135,11 @@ S2S_SRCS	+= s2s/policy.c
 S2S_SRCS	+= s2s/srv.c
 S2S_SRCS	+= s2s/uplink.c
 
+PROXY_SRCS	+= proxy/main.c
+PROXY_SRCS	+= proxy/relay.c
+PROXY_SRCS	+= proxy/socks5.c
+PROXY_SRCS	+= proxy/uplink.c
+
 CTL_SRCS	+= storage/parleyctl.c
 
 UNIT_TESTS	+= accept
@@ -159,6 +166,8 @@ UNIT_TESTS	+= routerlink
 UNIT_TESTS	+= sasl
 UNIT_TESTS	+= scram
 UNIT_TESTS	+= siphash
+UNIT_TESTS	+= socks5
+UNIT_TESTS	+= relay
 UNIT_TESTS	+= srv
 UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
@@ -179,7 +188,7 @@ BENCH_BINS	:= $(BUILD)/bench/loadgen $(BUILD)/bench/relay \
 obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_LIB	:= $(BUILD)/libparley.a
 PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
-		   $(BIN)/parley-s2s $(BIN)/parleyctl
+		   $(BIN)/parley-s2s $(BIN)/parleyctl $(BIN)/parley-proxy
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
 .PHONY: all deps run test unit unit-valgrind conftest e2e interop asan clean \
@@ -211,6 +220,9 @@ $(BIN)/parley-s2s: $(call obj,$(S2S_SRCS)) $(COMMON_LIB)
 $(BIN)/parleyctl: $(call obj,$(CTL_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/parley-proxy: $(call obj,$(PROXY_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/loadgen: $(call obj,tests/bench/loadgen.c $(BENCH_COMMON))
 	@mkdir -p $(@D)
@@ -227,6 +239,8 @@ $(BUILD)/bench/provision: $(call obj,tests/bench/provision.c) $(COMMON_LIB)
 # TEST_OBJS_<name> (process-private code), and the common archive: the
 # linker takes only the archive members the test reaches.
 TEST_OBJS_sasl	:= c2s/sasl.c
+TEST_OBJS_socks5 := proxy/socks5.c
+TEST_OBJS_relay	:= proxy/relay.c proxy/socks5.c
 TEST_OBJS_fanout	:= router/fanout.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
@@ -357,6 +371,7 @@ FUZZ_TARGETS	+= router
 FUZZ_TARGETS	+= pubsub
 FUZZ_TARGETS	+= caps
 FUZZ_TARGETS	+= mam
+FUZZ_TARGETS	+= socks5
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -376,6 +391,7 @@ FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c tests/fuzz/fake_store.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c
+FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict

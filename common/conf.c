@@ -63,6 +63,7 @@ enum opt_type {
 	OT_ENUM,
 	OT_LISTEN,
 	OT_ROUTE,
+	OT_EXTSVC,
 };
 
 enum opt_scope {
@@ -415,6 +416,35 @@ static const struct opt opts[] = {
 	  .max = 100000, .def = "100",
 	  .help = "Capabilities queries (disco#info) in flight at once; past "
 	      "it an unknown hash is not asked about" },
+	{ "proxy-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	  .arg = LISTEN_PROXY,
+	  .help = "Address of the SOCKS5 bytestream proxy (XEP-0065); the "
+	      "first is announced (repeatable)" },
+	{ "proxy-host", OT_STRING, GLOBAL(proxy_host),
+	  .help = "Host name or address clients connect to for the proxy; "
+	      "unset: the first proxy-listen's address" },
+	{ "proxy-max-bytes", OT_SIZE, GLOBAL(proxy_max_bytes), .min = KIB,
+	  .max = TIB, .def = "1G",
+	  .help = "Bytes one transfer through the proxy may relay; past it "
+	      "both connections close" },
+	{ "proxy-rate", OT_SIZE, GLOBAL(proxy_rate), .min = 0, .max = GIB,
+	  .def = "10M",
+	  .help = "Bytes per second one transfer through the proxy may "
+	      "relay (the sender is read more slowly); 0: no limit" },
+	{ "proxy-pending-timeout", OT_DURATION,
+	  GLOBAL(proxy_pending_timeout), .min = 1, .max = 3600, .def = "60",
+	  .help = "Time a proxy connection may wait for its activation" },
+	{ "proxy-idle-timeout", OT_DURATION, GLOBAL(proxy_idle_timeout),
+	  .min = 1, .max = 86400, .def = "300",
+	  .help = "Silence on an active transfer before it is closed" },
+	{ "proxy-max-pending", OT_INT, GLOBAL(proxy_max_pending), .min = 1,
+	  .max = 1000000, .def = "1000",
+	  .help = "Proxy connections waiting for activation at once; past "
+	      "it new ones are refused" },
+	{ "proxy-max-relays", OT_INT, GLOBAL(proxy_max_relays), .min = 1,
+	  .max = 1000000, .def = "1000",
+	  .help = "Transfers the proxy relays at once; past it activation "
+	      "is refused" },
 	{ "caps-query-timeout", OT_DURATION, GLOBAL(caps_query_timeout),
 	  .min = 1, .max = 600, .def = "30",
 	  .help = "Time a JID has to answer a capabilities query before "
@@ -437,6 +467,19 @@ static const struct opt opts[] = {
 	  .words = pubsub_creators, .def = "local",
 	  .help = "Who may create nodes on the pubsub service: the domain's "
 	      "own accounts, anyone (remote JIDs too) or nobody" },
+	{ "extdisco-service", OT_EXTSVC, HOST(extsvcs), .repeat = true,
+	  .help = "A STUN or TURN server announced to this domain's users "
+	      "(XEP-0215), repeatable" },
+	{ "turn-secret", OT_STRING, HOST(turn_secret),
+	  .help = "Secret shared with the TURN servers (coturn's "
+	      "static-auth-secret): turn and turns services get temporary "
+	      "credentials and are marked restricted" },
+	{ "proxy", OT_BOOL, HOST(proxy), .def = "no",
+	  .help = "A SOCKS5 bytestream proxy (XEP-0065) for this domain's "
+	      "users at proxy.NAME; needs a proxy-listen" },
+	{ "turn-credential-lifetime", OT_DURATION, HOST(turn_ttl), .min = 60,
+	  .max = 7 * 86400, .def = "24h",
+	  .help = "Time a TURN credential handed out stays valid" },
 };
 
 #define NOPTS	nitems(opts)
@@ -539,6 +582,11 @@ opt_expect(const struct opt *o, char *buf, size_t len)
 		snprintf(buf, len, "DOMAIN=HOST:PORT such as "
 		    "example.org=xmpp.example.org:5269 or "
 		    "example.net=[2001:db8::1]:5269");
+		break;
+	case OT_EXTSVC:
+		snprintf(buf, len, "TYPE:HOST[:PORT][?transport=udp|tcp] with "
+		    "TYPE stun, stuns, turn or turns, such as "
+		    "turn:turn.example.org:3478?transport=udp");
 		break;
 	}
 	return buf;
@@ -893,6 +941,89 @@ bad:
 	return -1;
 }
 
+/*
+ * extdisco-service, after the RFC 7064 and RFC 7065 URIs: TYPE:HOST,
+ * HOST a name, an IPv4 or a [IPv6] address, then an optional :PORT
+ * (3478, or 5349 for the TLS types) and ?transport=udp|tcp
+ */
+static int
+conf_parse_extsvc(struct parser *p, const struct opt *o, const char *v)
+{
+	static const char *const	 types[] = {
+		"stun", "stuns", "turn", "turns", NULL
+	};
+	struct conf_host		*h = p->host;
+	struct conf_extsvc		*e;
+	const char			*hs, *he, *q, *port = NULL;
+	char				*tr = NULL;
+	uint64_t			 n;
+	size_t				 i, tl;
+
+	if ((hs = strchr(v, ':')) == NULL)
+		goto bad;
+	tl = (size_t)(hs - v);
+	for (i = 0; types[i] != NULL; i++)
+		if (strlen(types[i]) == tl && strncmp(v, types[i], tl) == 0)
+			break;
+	if (types[i] == NULL)
+		goto bad;
+	hs++;
+	if ((q = strchr(hs, '?')) == NULL)
+		q = hs + strlen(hs);
+	else if (strcmp(q, "?transport=udp") == 0)
+		tr = xstrdup("udp");
+	else if (strcmp(q, "?transport=tcp") == 0)
+		tr = xstrdup("tcp");
+	else
+		goto bad;
+	if (*hs == '[') {
+		if ((he = memchr(hs, ']', (size_t)(q - hs))) == NULL)
+			goto badtr;
+		hs++;
+		if (he + 1 < q) {
+			if (he[1] != ':')
+				goto badtr;
+			port = he + 2;
+		}
+	} else {
+		he = q;
+		for (i = 0; hs + i < q; i++)
+			if (hs[i] == ':') {
+				he = hs + i;
+				port = he + 1;
+				break;
+			}
+	}
+	/* RFC 7064 3.2, RFC 7065 3.2: default ports */
+	n = v[tl - 1] == 's' ? 5349 : 3478;
+	if (port != NULL && (parse_u64(port, (size_t)(q - port), &n) == -1 ||
+	    n == 0 || n > 65535))
+		goto badtr;
+	if (he == hs || memchr(hs, '/', (size_t)(he - hs)) != NULL ||
+	    memchr(hs, '@', (size_t)(he - hs)) != NULL)
+		goto badtr;
+	/* RFC 7065 3: TURN over TLS runs on TCP */
+	if (tr != NULL && strcmp(tr, "udp") == 0 && v[tl - 1] == 's') {
+		conf_err(p, p->line, "%s: %.*s runs over TLS, so not over "
+		    "udp (drop ?transport=udp)", o->name, (int)tl, v);
+		free(tr);
+		return -1;
+	}
+	h->extsvcs = xrealloc(h->extsvcs, (h->nextsvcs + 1) * sizeof(*e));
+	e = &h->extsvcs[h->nextsvcs++];
+	e->type = xstrndup(v, tl);
+	e->host = xstrndup(hs, (size_t)(he - hs));
+	e->port = (uint16_t)n;
+	e->transport = tr;
+	e->line = p->line;
+	return 0;
+badtr:
+	free(tr);
+bad:
+	conf_bad_value(p, o, v);
+	return -1;
+}
+
 static int
 conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 {
@@ -957,6 +1088,8 @@ conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 		return conf_parse_listen(p, o, v);
 	case OT_ROUTE:
 		return conf_parse_route(p, o, v);
+	case OT_EXTSVC:
+		return conf_parse_extsvc(p, o, v);
 	}
 bad:
 	conf_bad_value(p, o, v);
@@ -1078,6 +1211,13 @@ host_free(struct conf_host *h)
 		if (opts[i].scope == OS_HOST && (opts[i].type == OT_STRING ||
 		    opts[i].type == OT_PATH || opts[i].type == OT_ENUM))
 			free(*str_field(h, &opts[i]));
+	for (i = 0; i < h->nextsvcs; i++) {
+		free(h->extsvcs[i].type);
+		free(h->extsvcs[i].host);
+		free(h->extsvcs[i].transport);
+	}
+	free(h->extsvcs);
+	free(h->proxy_name);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -1175,6 +1315,55 @@ host_pubsub_defaults(struct parser *p, struct conf_host *h)
 	h->pubsub_name = name;
 }
 
+/* proxy.NAME, which needs a proxy-listen to be reachable */
+static void
+host_proxy_defaults(struct parser *p, struct conf_host *h)
+{
+	char	*name;
+
+	if (!h->proxy)
+		return;
+	name = xasprintf("proxy.%s", h->name);
+	if (strlen(name) > JID_PART_MAX) {
+		conf_err(p, p->hostline, "host \"%s\": proxy.%s is too long "
+		    "for a domain (turn proxy off)", log_escs(h->name),
+		    log_escs(h->name));
+		free(name);
+		return;
+	}
+	h->proxy_name = name;
+}
+
+static void
+conf_check_proxy(struct parser *p)
+{
+	const struct conf		*c = p->c;
+	const struct conf_host		*h;
+	const struct conf_listen	*cl;
+	size_t				 i;
+
+	for (i = 0; i < c->nhosts; i++) {
+		h = &c->hosts[i];
+		if (h->proxy_name == NULL)
+			continue;
+		if ((cl = conf_proxy_listen(c)) == NULL)
+			conf_err(p, h->line, "host \"%s\": proxy yes needs a "
+			    "proxy-listen ADDRESS:PORT", h->name);
+		/* clients cannot connect to a wildcard address */
+		else if (c->proxy_host == NULL &&
+		    (strcmp(cl->addr, "0.0.0.0") == 0 ||
+		    strcmp(cl->addr, "::") == 0))
+			conf_err(p, cl->line, "proxy-listen: %s is no address "
+			    "a client can reach; set proxy-host to the "
+			    "proxy's public name or address", cl->addr);
+		if (conf_host_find(c, h->proxy_name) != NULL ||
+		    conf_pubsub_find(c, h->proxy_name) != NULL)
+			conf_err(p, h->line, "host \"%s\": %s is a host or a "
+			    "pubsub service already; the proxy needs a domain "
+			    "of its own", h->name, h->proxy_name);
+	}
+}
+
 /*
  * A service's domain is its own: not a host, not another service, not a
  * remote domain routed elsewhere.
@@ -1233,8 +1422,15 @@ host_close(struct parser *p, int n)
 			    "\"%s PATH\" to the block)",
 			    log_escs(p->host->name), opts[i].name,
 			    opts[i].name);
-	if (p->host != &p->scratch)
+	/* the defaults of the host options the block left out */
+	for (i = 0; p->host != &p->scratch && i < NOPTS; i++)
+		if (opts[i].scope == OS_HOST && p->set[i] == 0 &&
+		    opts[i].def != NULL)
+			conf_set(p, &opts[i], p->host, opts[i].def);
+	if (p->host != &p->scratch) {
 		host_pubsub_defaults(p, p->host);
+		host_proxy_defaults(p, p->host);
+	}
 	if (p->host == &p->scratch)
 		host_free(&p->scratch);
 	p->host = NULL;
@@ -1486,6 +1682,7 @@ conf_load(struct conf *c, const char *path)
 		    "example.org { certificate PATH, key PATH on their own "
 		    "lines })");
 	conf_check_pubsub(&p);
+	conf_check_proxy(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
 	if (p.nerr > 0) {
@@ -1555,11 +1752,35 @@ conf_pubsub_find(const struct conf *c, const char *domain)
 	return NULL;
 }
 
+const struct conf_host *
+conf_proxy_find(const struct conf *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (c->hosts[i].proxy_name != NULL &&
+		    strcmp(c->hosts[i].proxy_name, domain) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
+
+const struct conf_listen *
+conf_proxy_listen(const struct conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nlistens; i++)
+		if (c->listens[i].kind == LISTEN_PROXY)
+			return &c->listens[i];
+	return NULL;
+}
+
 bool
 conf_domain_ours(const struct conf *c, const char *domain)
 {
 	return conf_host_find(c, domain) != NULL ||
-	    conf_pubsub_find(c, domain) != NULL;
+	    conf_pubsub_find(c, domain) != NULL ||
+	    conf_proxy_find(c, domain) != NULL;
 }
 
 void
@@ -1571,6 +1792,7 @@ conf_usage(FILE *fp)
 		[OT_STRING] = "STRING", [OT_PATH] = "PATH",
 		[OT_ENUM] = "WORD", [OT_LISTEN] = "ADDRESS:PORT",
 		[OT_ROUTE] = "DOMAIN=HOST:PORT",
+		[OT_EXTSVC] = "TYPE:HOST[:PORT]",
 	};
 	const struct opt		*o;
 	char				 exp[160];

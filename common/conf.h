@@ -18,6 +18,7 @@ enum listen_kind {
 	LISTEN_C2S_TLS,		/* c2s-tls-listen: direct TLS (XEP-0368) */
 	LISTEN_S2S,		/* s2s-listen: servers, STARTTLS offered */
 	LISTEN_S2S_TLS,		/* s2s-tls-listen: servers, direct TLS */
+	LISTEN_PROXY,		/* proxy-listen: SOCKS5 (XEP-0065) */
 };
 
 /* s2s-route DOMAIN=HOST:PORT: a static target for a remote domain */
@@ -37,6 +38,18 @@ struct conf_listen {
 	int			 line;	/* for messages */
 };
 
+/*
+ * extdisco-service TYPE:HOST[:PORT][?transport=udp|tcp]: a STUN or TURN
+ * server announced to the host's users (XEP-0215, RFC 7064/7065 URIs)
+ */
+struct conf_extsvc {
+	char		*type;		/* stun|stuns|turn|turns */
+	char		*host;		/* a name or an address, as written */
+	uint16_t	 port;
+	char		*transport;	/* udp|tcp, NULL: unspecified */
+	int		 line;
+};
+
 /* one virtual host: "host NAME { ... }" */
 struct conf_host {
 	char	*name;		/* nameprepped domain */
@@ -48,6 +61,14 @@ struct conf_host {
 	char	*pubsub_create;	/* who creates nodes: local|anyone|nobody */
 	int	 line;
 	int	 pubsub_line;	/* where the service's domain was set */
+	/* XEP-0215 external services, router/extdisco.c */
+	struct conf_extsvc *extsvcs;
+	size_t	 nextsvcs;
+	char	*turn_secret;	/* TURN REST API shared secret, NULL: none */
+	int	 turn_ttl;	/* seconds a TURN credential lasts */
+	/* XEP-0065 bytestream proxy at proxy.NAME, router/proxy.c */
+	bool	 proxy;
+	char	*proxy_name;	/* proxy.NAME when proxy is on */
 };
 
 struct conf {
@@ -144,6 +165,14 @@ struct conf {
 	size_t			 caps_cache_size;	/* their bytes */
 	int			 caps_queries_max;	/* in flight */
 	int			 caps_query_timeout;	/* seconds */
+	/* SOCKS5 bytestream proxy (XEP-0065), proxy/ */
+	char			*proxy_host;	/* announced; NULL: listener's */
+	size_t			 proxy_max_bytes;	/* per transfer */
+	size_t			 proxy_rate;	/* bytes/s per transfer, 0: none */
+	int			 proxy_pending_timeout;	/* seconds */
+	int			 proxy_idle_timeout;	/* seconds */
+	int			 proxy_max_pending;	/* unpaired connections */
+	int			 proxy_max_relays;	/* active transfers */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;
@@ -165,7 +194,12 @@ const struct conf_host	*conf_host_find(const struct conf *c,
 /* the host whose pubsub service is at (nameprepped) domain, or NULL */
 const struct conf_host	*conf_pubsub_find(const struct conf *c,
 			    const char *domain);
-/* a domain of ours: a host or a host's pubsub service */
+/* the host whose bytestream proxy is at (nameprepped) domain, or NULL */
+const struct conf_host	*conf_proxy_find(const struct conf *c,
+			    const char *domain);
+/* the first proxy-listen, or NULL: the streamhost announced */
+const struct conf_listen *conf_proxy_listen(const struct conf *c);
+/* a domain of ours: a host or a host's pubsub service or proxy */
 bool			 conf_domain_ours(const struct conf *c,
 			    const char *domain);
 /* prints every option with its default and help (parleyd -h config) */

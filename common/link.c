@@ -497,7 +497,7 @@ link_hello_parse(const struct link_hdr *h, const char *payload,
 		snprintf(why, whylen, "bad LINK_HELLO");
 		return -1;
 	}
-	if (peer->role < LINK_ROLE_C2S || peer->role > LINK_ROLE_ROUTER ||
+	if (peer->role < LINK_ROLE_C2S || peer->role > LINK_ROLE_PROXY ||
 	    !(roles & LINK_ROLE_BIT(peer->role))) {
 		snprintf(why, whylen, "role %u not expected here", peer->role);
 		return -1;

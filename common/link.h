@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		8
+#define LINK_VERSION		9
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -30,7 +30,8 @@ enum link_role {
 	LINK_ROLE_C2S = 1,
 	LINK_ROLE_CTL = 2,
 	LINK_ROLE_S2S = 3,
-	LINK_ROLE_ROUTER = 4
+	LINK_ROLE_ROUTER = 4,
+	LINK_ROLE_PROXY = 5		/* the SOCKS5 bytestream proxy */
 };
 #define LINK_ROLE_BIT(r)	(1u << (r))
 /* a c2s instance is the top 16 bits of its session ids; 0 for the others */
@@ -41,6 +42,13 @@ enum link_auth_status {
 	LINK_AUTH_OK = 0,
 	LINK_AUTH_NO_USER = 1,
 	LINK_AUTH_FAILED = 2		/* storage trouble: try again later */
+};
+
+/* LINK_PROXY_RESULT status; fixed on the wire */
+enum link_proxy_status {
+	LINK_PROXY_OK = 0,		/* paired, relaying */
+	LINK_PROXY_NOT_FOUND = 1,	/* not two connections with the hash */
+	LINK_PROXY_BUSY = 2		/* past proxy-max-relays */
 };
 
 /*
@@ -66,6 +74,7 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
  *   0x01xx  c2s <-> router: sessions and authentication
  *   0x02xx  stanzas
  *   0x03xx  parleyctl <-> router (control)
+ *   0x04xx  proxy <-> router (XEP-0065 bytestreams)
  */
 #define LINK_TYPES(X)							\
 	/* both ways, first on every link: u32 version (first in every */ \
@@ -143,7 +152,13 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	X(LINK_CTL_LIST,	0x0304, 4)				\
 	/* router->ctl, sid = the request's: u32 status */		\
 	/*   (LINK_CTL_STATUSES), str text; flags LINK_CTL_MORE */	\
-	X(LINK_CTL_REPLY,	0x0305, 8)
+	X(LINK_CTL_REPLY,	0x0305, 8)				\
+	/* router->proxy, sid = request id: str hash (the XEP-0065 */	\
+	/*   DST.ADDR), str initiator (for the log) */			\
+	X(LINK_PROXY_ACTIVATE,	0x0401, 8)				\
+	/* proxy->router, sid = the request's: u32 status */		\
+	/*   (enum link_proxy_status) */				\
+	X(LINK_PROXY_RESULT,	0x0402, 4)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

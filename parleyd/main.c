@@ -35,6 +35,7 @@
 #define ROUTER_BIN		"parley-router"
 #define C2S_BIN			"parley-c2s"
 #define S2S_BIN			"parley-s2s"
+#define PROXY_BIN		"parley-proxy"
 #define PID_FILE		"parleyd.pid"
 #define SASL_SECRET_FILE	"sasl-secret"	/* in the data directory */
 #define SASL_SECRET_LEN		32
@@ -558,6 +559,7 @@ main(int argc, char *argv[])
 	struct ev_loop	*loop;
 	const char	*conf_file = DEFAULT_CONF, *traces = NULL;
 	char		*conf_abs, *dir, *router_bin, *c2s_bin, *s2s_bin;
+	char		*proxy_bin = NULL;
 	bool		 check = false, debug = false, help = false;
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
@@ -640,6 +642,12 @@ main(int argc, char *argv[])
 		fatal("cannot run %s", c2s_bin);
 	if (access(s2s_bin, X_OK) == -1)
 		fatal("cannot run %s", s2s_bin);
+	/* the XEP-0065 proxy runs only where it has a port */
+	if (conf_proxy_listen(&conf) != NULL) {
+		proxy_bin = xasprintf("%s/%s", dir, PROXY_BIN);
+		if (access(proxy_bin, X_OK) == -1)
+			fatal("cannot run %s", proxy_bin);
+	}
 
 	/* the data directory holds credentials: nobody else may read it */
 	if (mkdir_p(conf.datadir, 0700) == -1) {
@@ -675,17 +683,21 @@ main(int argc, char *argv[])
 	signal_watch(loop, &sig_hup, hup_cb, SIGHUP);
 
 	/* the router, the s2s process, then the c2s workers */
-	nchildren = 2 + (size_t)(conf.workers > 0 ? conf.workers : 0);
+	nchildren = 2 + (size_t)(conf.workers > 0 ? conf.workers : 0) +
+	    (proxy_bin != NULL ? 1 : 0);
 	children = xcalloc(nchildren, sizeof(*children));
 	child_setup(&children[0], "router", 0,
 	    child_argv(router_bin, conf_abs, 0, debug, traces));
 	child_setup(&children[1], "s2s", 0,
 	    child_argv(s2s_bin, conf_abs, 0, debug, traces));
-	for (i = 2; (size_t)i < nchildren; i++) {
+	for (i = 2; i < 2 + conf.workers; i++) {
 		child_setup(&children[i], "c2s", i - 1,
 		    child_argv(c2s_bin, conf_abs, i - 1, debug, traces));
 		children[i].secret = true;
 	}
+	if (proxy_bin != NULL)
+		child_setup(&children[i], "proxy", 0,
+		    child_argv(proxy_bin, conf_abs, 0, debug, traces));
 
 	log_info("starting: config=%s workers=%d pid=%ld", conf_abs,
 	    conf.workers, (long)getpid());
@@ -704,6 +716,7 @@ main(int argc, char *argv[])
 	free(router_bin);
 	free(c2s_bin);
 	free(s2s_bin);
+	free(proxy_bin);
 	free(dir);
 	free(conf_abs);
 	conf_clear(&conf);

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/xml.h"
 #include "router.h"
@@ -27,6 +28,8 @@ static const struct iq_handler *const iq_handlers[] = {
 	&mam_handler,
 	&mam_prefs_handler,
 	&mam_metadata_handler,
+	&extdisco_services_handler,
+	&extdisco_credentials_handler,
 };
 
 struct iq_job {
@@ -91,6 +94,18 @@ iq_features(struct xnode *query, struct arena *a, bool account)
 }
 
 bool
+iq_host_account(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *host)
+{
+	if (host == NULL || rs->sender == NULL ||
+	    strcmp(rs->sender->user->domain, host) != 0) {
+		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
+		return false;
+	}
+	return true;
+}
+
+bool
 iq_run(const struct iq_handler *h, struct rstanza *rs, struct xnode *iq,
     struct arena *a)
 {
@@ -144,4 +159,56 @@ iq_to_server(struct rstanza *rs, const char *tnode, const char *tdomain)
 		return;
 	}
 	(void)deliver_parse(rs->xml, rs->xlen, iq_dispatch, &job);
+}
+
+struct iq_component_job {
+	struct rstanza			*rs;
+	const struct iq_handler *const	*table;
+	size_t				 n;
+};
+
+static void
+iq_component_dispatch(struct xnode *iq, struct arena *a, void *arg)
+{
+	struct iq_component_job		*job = arg;
+	const struct iq_handler		*h;
+	struct xnode			*q;
+	size_t				 i;
+
+	q = xnode_child(iq, NULL, NULL);
+	for (i = 0; q != NULL && i < job->n; i++) {
+		h = job->table[i];
+		if (strcmp(h->ns, q->ns) != 0 || strcmp(h->name, q->name) != 0)
+			continue;
+		if (iq_run(h, job->rs, iq, a))
+			return;
+		break;
+	}
+	/* RFC 6120 8.4: a payload the service does not serve */
+	iq_error(job->rs, iq, a, XERR_SERVICE_UNAVAILABLE, NULL);
+}
+
+void
+iq_component(struct rstanza *rs, const struct jid *to,
+    const struct iq_handler *const *table, size_t n)
+{
+	struct iq_component_job	job = { rs, table, n };
+
+	if (rs->kind == KIND_IQ && to->node == NULL && to->resource == NULL) {
+		/* results and errors to the service end here */
+		if (rs->type == IQ_GET || rs->type == IQ_SET) {
+			rs->tnode = NULL;
+			rs->tdomain = to->domain;
+			(void)deliver_parse(rs->xml, rs->xlen,
+			    iq_component_dispatch, &job);
+		}
+		return;
+	}
+	/*
+	 * RFC 6120 10.3 and 8.3.3.19: the service takes no messages and
+	 * has no other JIDs; presence to it is dropped (RFC 6121 has no
+	 * error for presence to a service).
+	 */
+	if (rs->kind != KIND_PRESENCE)
+		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 }

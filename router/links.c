@@ -119,6 +119,8 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 		log_warnx("c2s[%u] link closed: %s", rl->instance, why);
 	else if (rl->role == LINK_ROLE_S2S)
 		log_warnx("s2s link closed: %s", why);
+	else if (rl->role == LINK_ROLE_PROXY)
+		log_warnx("proxy link closed: %s", why);
 	else
 		log_debug("%s link closed: %s", l->name, why);
 	sess_end_all(rl);
@@ -126,6 +128,10 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 	free(rl->wait);
 	if (router.s2s == rl)
 		router.s2s = NULL;
+	if (router.proxy == rl) {
+		router.proxy = NULL;
+		proxy_link_lost();
+	}
 	if (rl->prev != NULL)
 		rl->prev->next = rl->next;
 	else
@@ -241,14 +247,16 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		/* the process socket serves the c2s and the s2s processes */
 		if (link_hello_recv(l, h, payload, rl->role == LINK_ROLE_CTL ?
 		    LINK_ROLE_BIT(LINK_ROLE_CTL) :
-		    LINK_ROLE_BIT(LINK_ROLE_C2S) | LINK_ROLE_BIT(LINK_ROLE_S2S),
+		    LINK_ROLE_BIT(LINK_ROLE_C2S) | LINK_ROLE_BIT(LINK_ROLE_S2S) |
+		    LINK_ROLE_BIT(LINK_ROLE_PROXY),
 		    LINK_ROLE_ROUTER) == -1)
 			return -1;
 		rl->role = (enum link_role)l->peer.role;
 		rl->instance = l->peer.instance;
 		snprintf(l->name, sizeof(l->name), "%s[%u]",
 		    rl->role == LINK_ROLE_C2S ? "c2s" :
-		    rl->role == LINK_ROLE_S2S ? "s2s" : "ctl", rl->instance);
+		    rl->role == LINK_ROLE_S2S ? "s2s" :
+		    rl->role == LINK_ROLE_PROXY ? "proxy" : "ctl", rl->instance);
 		if (rl->role == LINK_ROLE_C2S)
 			log_info("c2s[%u] connected", rl->instance);
 		else if (rl->role == LINK_ROLE_S2S) {
@@ -256,6 +264,11 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 				return link_fail(l, "a second s2s process");
 			router.s2s = rl;
 			log_info("s2s connected");
+		} else if (rl->role == LINK_ROLE_PROXY) {
+			if (router.proxy != NULL)
+				return link_fail(l, "a second proxy process");
+			router.proxy = rl;
+			log_info("proxy connected");
 		}
 		link_hello(l, LINK_ROLE_ROUTER, 0);
 		/* XEP-0115 6.3: the c2s puts our caps in its features */
@@ -266,6 +279,7 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	if (rl->role == LINK_ROLE_CTL)
 		return ctl_frame(l, h, payload, router.store);
 	rc = rl->role == LINK_ROLE_S2S ? s2s_frame(rl, h, payload) :
+	    rl->role == LINK_ROLE_PROXY ? proxy_frame(rl, h, payload) :
 	    c2s_frame(rl, h, payload);
 	rlink_flow();		/* stops this read at once when congested */
 	return rc;

@@ -70,48 +70,11 @@ svc_disco_info(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	svc_info(&r);
 }
 
-static void
-svc_dispatch(struct xnode *iq, struct arena *a, void *arg)
-{
-	struct rstanza			*rs = arg;
-	const struct iq_handler		*h;
-	struct xnode			*q;
-	size_t				 i;
-
-	q = xnode_child(iq, NULL, NULL);
-	for (i = 0; q != NULL && i < nitems(svc_handlers); i++) {
-		h = svc_handlers[i];
-		if (strcmp(h->ns, q->ns) != 0 || strcmp(h->name, q->name) != 0)
-			continue;
-		if (iq_run(h, rs, iq, a))
-			return;
-		break;
-	}
-	/* RFC 6120 8.4: a payload the service does not serve */
-	iq_error(rs, iq, a, XERR_SERVICE_UNAVAILABLE, NULL);
-}
-
 bool
 pubsub_svc_route(struct rstanza *rs, const struct jid *to)
 {
 	if (conf_pubsub_find(&router.conf, to->domain) == NULL)
 		return false;
-	if (rs->kind == KIND_IQ && to->node == NULL && to->resource == NULL) {
-		/* results and errors to the service end here */
-		if (rs->type == IQ_GET || rs->type == IQ_SET) {
-			rs->tnode = NULL;
-			rs->tdomain = to->domain;
-			(void)deliver_parse(rs->xml, rs->xlen, svc_dispatch,
-			    rs);
-		}
-		return true;
-	}
-	/*
-	 * RFC 6120 10.3 and 8.3.3.19: the service takes no messages and
-	 * has no other JIDs; presence to it is dropped (RFC 6121 has no
-	 * error for presence to a service).
-	 */
-	if (rs->kind != KIND_PRESENCE)
-		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
+	iq_component(rs, to, svc_handlers, nitems(svc_handlers));
 	return true;
 }

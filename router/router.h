@@ -107,6 +107,7 @@ struct router {
 	ev_io		 ctl_io;
 	struct rlink	*links;
 	struct rlink	*s2s;		/* the s2s process, NULL if none */
+	struct rlink	*proxy;		/* the XEP-0065 proxy, NULL if none */
 	struct map	*by_full;	/* full JID -> sess */
 	struct map	*by_bare;	/* bare JID -> user */
 	struct map	*sm_ids;	/* XEP-0198 resumption id -> sess */
@@ -230,6 +231,21 @@ void	 iq_to_server(struct rstanza *, const char *tnode,
 	    const char *tdomain);
 /* true when the IQ's account is the sender's own */
 bool	 iq_own_account(const struct rstanza *);
+/*
+ * True when the sender is an account of host (a service kept for the
+ * host's own users); else answers forbidden. host NULL: no such host.
+ */
+bool	 iq_host_account(struct rstanza *, struct xnode *iq, struct arena *,
+	    const char *host);
+struct iq_handler;
+struct jid;
+/*
+ * A stanza to a local service's domain (pubsub, proxy): its IQ gets and
+ * sets answered by the first handler of table for the payload, anything
+ * else the RFC 6120 error.
+ */
+void	 iq_component(struct rstanza *, const struct jid *to,
+	    const struct iq_handler *const *table, size_t n);
 
 /* one IQ handler: a payload namespace (and element) it answers */
 struct iq_handler {
@@ -267,6 +283,8 @@ extern const struct iq_handler	carbons_handler;	/* carbons.c */
 extern const struct iq_handler	mam_handler;		/* mam.c */
 extern const struct iq_handler	mam_prefs_handler;
 extern const struct iq_handler	mam_metadata_handler;
+extern const struct iq_handler	extdisco_services_handler; /* extdisco.c */
+extern const struct iq_handler	extdisco_credentials_handler;
 
 /* roster.c */
 /*
@@ -385,6 +403,13 @@ void	 pep_disco_items(struct rstanza *, struct xnode *iq,
  */
 struct jid;
 bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
+
+/* proxy.c: the XEP-0065 proxy's IQs; true when to is the proxy's */
+bool	 proxy_svc_route(struct rstanza *, const struct jid *to);
+/* a frame from the proxy process; -1 to close its link */
+int	 proxy_frame(struct rlink *, const struct link_hdr *, const char *);
+/* its link is gone: the activations waiting on it are answered */
+void	 proxy_link_lost(void);
 
 /* mam.c: the message archive (XEP-0313) */
 /*

@@ -8,7 +8,7 @@ pkgs=(
 	gcc make pkg-config
 	libev-dev libexpat1-dev libgnutls28-dev libc-ares-dev liblmdb-dev
 	libidn11-dev
-	gnutls-bin
+	gnutls-bin coturn
 	libcmocka-dev valgrind
 	clang libclang-rt-14-dev
 	python3 python3-pytest python3-pytest-xdist python3-slixmpp

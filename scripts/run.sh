@@ -17,6 +17,8 @@ cat <<BANNER
     listening on 127.0.0.1 and ::1
       port 5222  client connections with STARTTLS
       port 5223  client connections with direct TLS
+      port 7777  SOCKS5 file transfer proxy (XEP-0065) at proxy.localhost,
+                 on 127.0.0.1 only
     certificate var/localhost.crt (self-signed), data in var/data
 
   add a user:  bin/parleyctl adduser alice@localhost

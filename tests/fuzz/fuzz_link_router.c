@@ -335,6 +335,21 @@ caps_announce(struct link *l)
 	(void)l;
 }
 
+/* the proxy's frames are router/proxy.c's, not this target's */
+int
+proxy_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
+{
+	(void)rl;
+	(void)h;
+	(void)payload;
+	return 0;
+}
+
+void
+proxy_link_lost(void)
+{
+}
+
 int
 router_account_remove(const char *node, const char *domain)
 {

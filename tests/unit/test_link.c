@@ -429,6 +429,8 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0303, 4, "LINK_CTL_DELUSER" },
 		{ 0x0304, 4, "LINK_CTL_LIST" },
 		{ 0x0305, 8, "LINK_CTL_REPLY" },
+		{ 0x0401, 8, "LINK_PROXY_ACTIVATE" },
+		{ 0x0402, 4, "LINK_PROXY_RESULT" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -441,7 +443,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 8);
+	assert_int_equal(LINK_VERSION, 9);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {
@@ -452,6 +454,10 @@ test_link_types_and_statuses_pinned(void **state)
 	assert_int_equal(LINK_ROLE_CTL, 2);
 	assert_int_equal(LINK_ROLE_S2S, 3);
 	assert_int_equal(LINK_ROLE_ROUTER, 4);
+	assert_int_equal(LINK_ROLE_PROXY, 5);
+	assert_int_equal(LINK_PROXY_OK, 0);
+	assert_int_equal(LINK_PROXY_NOT_FOUND, 1);
+	assert_int_equal(LINK_PROXY_BUSY, 2);
 	assert_int_equal(LINK_AUTH_OK, 0);
 	assert_int_equal(LINK_AUTH_NO_USER, 1);
 	assert_int_equal(LINK_AUTH_FAILED, 2);
@@ -598,6 +604,11 @@ test_link_hello_checked(void **state)
 	    &peer), -1);
 	assert_int_equal(hello_check(LINK_VERSION, LINK_ROLE_ROUTER, 0,
 	    LINK_ROLE_BIT(LINK_ROLE_ROUTER), &peer), 0);
+	/* the proxy is a role of its own, instance 0 */
+	assert_int_equal(hello_check(LINK_VERSION, LINK_ROLE_PROXY, 0,
+	    LINK_ROLE_BIT(LINK_ROLE_PROXY), &peer), 0);
+	assert_int_equal(hello_check(LINK_VERSION, LINK_ROLE_PROXY, 0, proc,
+	    &peer), -1);
 	/* trailing bytes, and another frame first */
 	memset(p, 0, sizeof(p));
 	hello_payload(p, LINK_VERSION, LINK_ROLE_S2S, 0);

@@ -63,6 +63,7 @@ enum opt_type {
 	OT_ENUM,
 	OT_LISTEN,
 	OT_ROUTE,
+	OT_COMPONENT,
 };
 
 enum opt_scope {
@@ -411,6 +412,13 @@ static const struct opt opts[] = {
 	  .min = 1, .max = 600, .def = "30",
 	  .help = "Time a JID has to answer a capabilities query before "
 	      "another holder of the hash is asked" },
+	{ "component-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	  .arg = LISTEN_COMPONENT,
+	  .help = "External component address, XEP-0114 (repeatable; keep "
+	      "it on loopback: the stream is not encrypted)" },
+	{ "component", OT_COMPONENT, GLOBAL(components), .repeat = true,
+	  .help = "An external component DOMAIN=SECRET: the domain it serves "
+	      "(and its subdomains) and its handshake secret (repeatable)" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -531,6 +539,10 @@ opt_expect(const struct opt *o, char *buf, size_t len)
 		snprintf(buf, len, "DOMAIN=HOST:PORT such as "
 		    "example.org=xmpp.example.org:5269 or "
 		    "example.net=[2001:db8::1]:5269");
+		break;
+	case OT_COMPONENT:
+		snprintf(buf, len, "DOMAIN=SECRET such as "
+		    "gateway.example.org=s3cret");
 		break;
 	}
 	return buf;
@@ -885,6 +897,44 @@ bad:
 	return -1;
 }
 
+/* component DOMAIN=SECRET; the secret runs to the end of the value */
+static int
+conf_parse_component(struct parser *p, const struct opt *o, const char *v)
+{
+	struct conf		*c = p->c;
+	struct conf_component	*k;
+	const char		*eq;
+	char			 dom[JID_PART_MAX + 1], *d;
+	size_t			 i;
+
+	if ((eq = strchr(v, '=')) == NULL || eq == v || eq[1] == '\0') {
+		conf_bad_value(p, o, v);
+		return -1;
+	}
+	d = xstrndup(v, (size_t)(eq - v));
+	if (jid_nameprep(d, dom) == -1) {
+		conf_err(p, p->line, "%s: \"%s\" is not a domain name",
+		    o->name, log_escs(d));
+		free(d);
+		return -1;
+	}
+	free(d);
+	for (i = 0; i < c->ncomponents; i++)
+		if (strcmp(c->components[i].domain, dom) == 0) {
+			conf_err(p, p->line, "%s: %s is a component already "
+			    "(line %d); remove one", o->name, dom,
+			    c->components[i].line);
+			return -1;
+		}
+	c->components = xrealloc(c->components,
+	    (c->ncomponents + 1) * sizeof(*k));
+	k = &c->components[c->ncomponents++];
+	k->domain = xstrdup(dom);
+	k->secret = xstrdup(eq + 1);
+	k->line = p->line;
+	return 0;
+}
+
 static int
 conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 {
@@ -949,6 +999,8 @@ conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 		return conf_parse_listen(p, o, v);
 	case OT_ROUTE:
 		return conf_parse_route(p, o, v);
+	case OT_COMPONENT:
+		return conf_parse_component(p, o, v);
 	}
 bad:
 	conf_bad_value(p, o, v);
@@ -1201,6 +1253,26 @@ conf_check_pubsub(struct parser *p)
 			conf_err(p, h->pubsub_line, "pubsub-name: \"%s\" has "
 			    "an s2s-route; a service of ours is not remote",
 			    h->pubsub_name);
+	}
+}
+
+/* a component's domain is its own too: not a host, service or route */
+static void
+conf_check_components(struct parser *p)
+{
+	const struct conf		*c = p->c;
+	const struct conf_component	*k;
+	size_t				 i;
+
+	for (i = 0; i < c->ncomponents; i++) {
+		k = &c->components[i];
+		if (conf_domain_ours(c, k->domain))
+			conf_err(p, k->line, "component: \"%s\" is a host or "
+			    "a pubsub service; a component needs a domain of "
+			    "its own", k->domain);
+		else if (conf_route_find(c, k->domain) != NULL)
+			conf_err(p, k->line, "component: \"%s\" has an "
+			    "s2s-route; a component is not remote", k->domain);
 	}
 }
 
@@ -1478,6 +1550,7 @@ conf_load(struct conf *c, const char *path)
 		    "example.org { certificate PATH, key PATH on their own "
 		    "lines })");
 	conf_check_pubsub(&p);
+	conf_check_components(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
 	if (p.nerr > 0) {
@@ -1507,6 +1580,13 @@ conf_clear(struct conf *c)
 		free(c->routes[i].host);
 	}
 	free(c->routes);
+	for (i = 0; i < c->ncomponents; i++) {
+		free(c->components[i].domain);
+		explicit_bzero(c->components[i].secret,
+		    strlen(c->components[i].secret));
+		free(c->components[i].secret);
+	}
+	free(c->components);
 	for (i = 0; i < c->nhosts; i++)
 		host_free(&c->hosts[i]);
 	free(c->hosts);
@@ -1554,6 +1634,20 @@ conf_domain_ours(const struct conf *c, const char *domain)
 	    conf_pubsub_find(c, domain) != NULL;
 }
 
+const struct conf_component *
+conf_component_find(const struct conf *c, const char *domain)
+{
+	const char	*d;
+	size_t		 i;
+
+	/* the domain, then each parent: a.b.gw.example.org -> gw.example.org */
+	for (d = domain; d != NULL; d = (d = strchr(d, '.')) ? d + 1 : NULL)
+		for (i = 0; i < c->ncomponents; i++)
+			if (strcmp(c->components[i].domain, d) == 0)
+				return &c->components[i];
+	return NULL;
+}
+
 void
 conf_usage(FILE *fp)
 {
@@ -1563,6 +1657,7 @@ conf_usage(FILE *fp)
 		[OT_STRING] = "STRING", [OT_PATH] = "PATH",
 		[OT_ENUM] = "WORD", [OT_LISTEN] = "ADDRESS:PORT",
 		[OT_ROUTE] = "DOMAIN=HOST:PORT",
+		[OT_COMPONENT] = "DOMAIN=SECRET",
 	};
 	const struct opt		*o;
 	char				 exp[160];

@@ -18,6 +18,14 @@ enum listen_kind {
 	LISTEN_C2S_TLS,		/* c2s-tls-listen: direct TLS (XEP-0368) */
 	LISTEN_S2S,		/* s2s-listen: servers, STARTTLS offered */
 	LISTEN_S2S_TLS,		/* s2s-tls-listen: servers, direct TLS */
+	LISTEN_COMPONENT,	/* component-listen: XEP-0114 components */
+};
+
+/* component DOMAIN=SECRET: an external component (XEP-0114) */
+struct conf_component {
+	char		*domain;	/* nameprepped */
+	char		*secret;	/* the handshake's shared secret */
+	int		 line;
 };
 
 /* s2s-route DOMAIN=HOST:PORT: a static target for a remote domain */
@@ -145,6 +153,9 @@ struct conf {
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;
+	/* external components (XEP-0114), s2s/component.c */
+	struct conf_component	*components;
+	size_t			 ncomponents;
 };
 
 /*
@@ -165,6 +176,12 @@ const struct conf_host	*conf_pubsub_find(const struct conf *c,
 			    const char *domain);
 /* a domain of ours: a host or a host's pubsub service */
 bool			 conf_domain_ours(const struct conf *c,
+			    const char *domain);
+/*
+ * The component serving (nameprepped) domain: its own domain or a
+ * subdomain of it; NULL if none.
+ */
+const struct conf_component *conf_component_find(const struct conf *c,
 			    const char *domain);
 /* prints every option with its default and help (parleyd -h config) */
 void			 conf_usage(FILE *);

@@ -457,8 +457,13 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		goto done;
 	}
 	if (!domain_is_local(to.domain)) {
-		/* a stanza from a remote server never goes back out */
-		if (rs->sender == NULL && !domain_is_local_jid(rs->from))
+		/*
+		 * A stanza from a remote server never goes back out; one
+		 * from a component (XEP-0114, over the s2s link too) may
+		 * reach another component.
+		 */
+		if (rs->sender == NULL && !domain_is_local_jid(rs->from) &&
+		    conf_component_find(&router.conf, to.domain) == NULL)
 			goto done;
 		/*
 		 * Federation: the s2s process bounces what it cannot deliver;

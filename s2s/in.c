@@ -541,6 +541,18 @@ in_pause(struct conn *c)
 	conn_update_reading(c);
 }
 
+void
+in_forward(struct conn *c, int kind, int type, const char *to,
+    const char *from, const struct buf *xml)
+{
+	if (buf_avail(xml) > 0 && (buf_avail(&c->held) > 0 ||
+	    uplink_stanza(kind, type, to, from, buf_rptr(xml),
+	    buf_avail(xml)) == -1))
+		in_hold(c, kind, type, to, from, xml);
+	else if (s2s.up != NULL && link_congested(s2s.up) && !c->paused)
+		in_pause(c);
+}
+
 /* a stanza: only between domains authenticated on this stream */
 static void
 in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
@@ -599,12 +611,7 @@ in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 		goto done_free;
 	}
 	/* jabber:server content becomes the router's jabber:client bytes */
-	if (buf_avail(&b) > 0 && (buf_avail(&c->held) > 0 ||
-	    uplink_stanza(kind, type, tos, froms, buf_rptr(&b),
-	    buf_avail(&b)) == -1))
-		in_hold(c, kind, type, tos, froms, &b);
-	else if (s2s.up != NULL && link_congested(s2s.up) && !c->paused)
-		in_pause(c);
+	in_forward(c, kind, type, tos, froms, &b);
 	buf_clear(&b);
 done_free:
 	free(tos);

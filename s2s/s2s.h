@@ -33,6 +33,7 @@
 
 #define NS_DIALBACK		"jabber:server:dialback"
 #define NS_DIALBACK_FEATURE	"urn:xmpp:features:dialback"
+#define NS_COMPONENT		"jabber:component:accept"	/* XEP-0114 */
 #define CONN_OUT_MAX		(8u << 20)	/* peers that do not read */
 #define CONN_ID_LEN		32		/* hex digits of our stream ids */
 /*
@@ -113,6 +114,8 @@ struct conn {
 	struct conn		*next_held;
 	bool			 paused;	/* router link congested */
 	bool			 sasl_done;
+	bool			 component;	/* XEP-0114 (component.c) */
+	const struct conf_component *k;	/* which one, once named */
 	int			 db_pending;	/* db:result being verified */
 	double			 db_tokens;	/* s2s-dialback-rate bucket */
 	double			 db_at;
@@ -224,6 +227,22 @@ void	in_tls_done(struct conn *);
 /* the authoritative server answered our db:verify for conn id */
 void	in_verified(uint64_t conn, const char *local, const char *remote,
 	    bool valid);
+
+/*
+ * A stanza read from c (to and from checked, xml its bytes) to the
+ * router: held while the router is away, the conn paused while its link
+ * is congested.
+ */
+void	in_forward(struct conn *c, int kind, int type, const char *to,
+	    const char *from, const struct buf *xml);
+
+/* component.c: external components (XEP-0114) */
+void	comp_accept(struct listener *, int fd);
+void	comp_open(struct conn *, const struct xnode *hdr);
+void	comp_element(struct conn *, struct xnode *, struct arena *);
+void	comp_gone(struct conn *);
+/* the open stream of the component serving domain, or NULL */
+struct conn *comp_conn(const char *domain);
 
 /* out.c: outgoing streams */
 void	out_stanza(const char *to, const char *from, const char *xml,

@@ -749,6 +749,32 @@ test_conf_no_host(void **state)
 	assert_cleared(&c);
 }
 
+/* XEP-0114: a component serves its domain and the subdomains below it */
+static void
+test_conf_component_find(void **state)
+{
+	struct conf				 c;
+	const struct conf_component		*k;
+
+	(void)state;
+	assert_int_equal(load(&c, "component-listen 127.0.0.1:5347\n"
+	    "component GW.example.org=a=b\n" HOSTS), 0);
+	assert_int_equal(c.ncomponents, 1);
+	k = conf_component_find(&c, "gw.example.org");
+	assert_non_null(k);
+	assert_string_equal(k->domain, "gw.example.org");
+	assert_string_equal(k->secret, "a=b");
+	assert_ptr_equal(conf_component_find(&c, "irc.gw.example.org"), k);
+	assert_null(conf_component_find(&c, "example.org"));
+	assert_null(conf_component_find(&c, "xgw.example.org"));
+	assert_int_equal(c.listens[0].kind, LISTEN_COMPONENT);
+	conf_clear(&c);
+	assert_int_equal(load(&c, "component gw.example.org=a\n"
+	    "component gw.example.org=b\n" HOSTS), -1);
+	expect_err(2, "component: gw.example.org is a component already "
+	    "(line 1); remove one");
+}
+
 static void
 test_conf_all_errors_reported(void **state)
 {
@@ -842,6 +868,7 @@ main(void)
 		cmocka_unit_test(test_conf_nul_byte),
 		cmocka_unit_test(test_conf_no_host),
 		cmocka_unit_test(test_conf_all_errors_reported),
+		cmocka_unit_test(test_conf_component_find),
 		cmocka_unit_test(test_conf_missing_file),
 		cmocka_unit_test(test_conf_usage_lists_all),
 	};

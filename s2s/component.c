@@ -1,0 +1,243 @@
+/*
+ * External components (XEP-0114, the "accept" side): a gateway or bot
+ * connects to component-listen, opens a jabber:component:accept stream
+ * to the domain configured for it, proves the shared secret with the
+ * handshake, and then exchanges stanzas with the router like a server
+ * stream (docs/internals.md, "External components").
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+
+#include "../common/jid.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "s2s.h"
+
+#define SHA1_HEX	40
+
+/* before the handshake only the handshake (and a stream error) may come */
+static const struct xstream_name comp_preauth_names[] = {
+	{ NS_COMPONENT, "handshake" },
+	{ NS_STREAM, "error" },
+	{ NULL, NULL }
+};
+static struct xstream_preauth	comp_preauth_policy;
+
+/* domain -> the open conn that serves it */
+static struct map	*comps;
+
+struct conn *
+comp_conn(const char *domain)
+{
+	const struct conf_component	*k;
+
+	if (comps == NULL ||
+	    (k = conf_component_find(&s2s.conf, domain)) == NULL)
+		return NULL;
+	return map_get(comps, k->domain);
+}
+
+void
+comp_accept(struct listener *lst, int fd)
+{
+	struct conn	*c;
+
+	c = conn_new(fd, false);
+	c->component = true;
+	xstream_preauth(c->xs, xstream_preauth_policy(&comp_preauth_policy,
+	    comp_preauth_names, s2s.conf.s2s_max_stanza_preauth,
+	    s2s.conf.preauth_stream_memory, s2s.conf.preauth_memory_max));
+	log_debug("%s: component accepted on %s port %u", conn_name(c),
+	    lst->cl->addr, lst->cl->port);
+	c->state = CS_HEADER;
+}
+
+void
+comp_open(struct conn *c, const struct xnode *hdr)
+{
+	const char	*to = xnode_attr(hdr, "to");
+	char		 dom[JID_PART_MAX + 1];
+	unsigned char	 rnd[CONN_ID_LEN / 2];
+	struct buf	 b;
+	int		 fail;
+
+	/* XEP-0114 3: 'to' names the component; only the configured ones */
+	if (to == NULL || jid_nameprep(to, dom) == -1) {
+		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
+		return;
+	}
+	c->k = conf_component_find(&s2s.conf, dom);
+	if (c->k == NULL || strcmp(c->k->domain, dom) != 0) {
+		log_info("%s: no component %s", conn_name(c),
+		    log_esc(dom, strlen(dom)));
+		c->k = NULL;
+		conn_error(c, SERR_HOST_UNKNOWN, NULL);
+		return;
+	}
+	c->remote = xstrdup(dom);
+	random_bytes(rnd, sizeof(rnd));
+	hex_encode(c->sid, rnd, sizeof(rnd));
+	buf_init(&b, S2S_CTL_MAX);
+	fail = buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='"
+	    NS_COMPONENT "' xmlns:stream='" NS_STREAM "' id='") |
+	    buf_puts(&b, c->sid) | buf_puts(&b, "' from='") |
+	    xml_escape(&b, dom, strlen(dom)) | buf_puts(&b, "'>");
+	if (fail) {
+		buf_clear(&b);
+		conn_error(c, SERR_INTERNAL_SERVER_ERROR, "stream header");
+		return;
+	}
+	conn_write(c, buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+	c->header_sent = true;
+	c->state = CS_FEATURES;
+}
+
+/* XEP-0114 3: lowercase hex SHA-1 of the stream id and the secret */
+static bool
+comp_handshake_ok(const struct conn *c, const char *presented)
+{
+	unsigned char	 digest[20];
+	char		 want[SHA1_HEX + 1], got[SHA1_HEX + 1], *text;
+	size_t		 i, n;
+
+	if (strnlen(presented, SHA1_HEX + 1) != SHA1_HEX)
+		return false;
+	n = strlen(c->sid) + strlen(c->k->secret);
+	text = xmalloc(n + 1);
+	snprintf(text, n + 1, "%s%s", c->sid, c->k->secret);
+	(void)gnutls_hash_fast(GNUTLS_DIG_SHA1, text, n, digest);
+	explicit_bzero(text, n);
+	free(text);
+	hex_encode(want, digest, sizeof(digest));
+	for (i = 0; i < SHA1_HEX; i++)
+		got[i] = (char)tolower((unsigned char)presented[i]);
+	got[SHA1_HEX] = '\0';
+	explicit_bzero(digest, sizeof(digest));
+	return timingsafe_memcmp(got, want, SHA1_HEX) == 0;
+}
+
+static void
+comp_handshake(struct conn *c, struct xnode *el, struct arena *a)
+{
+	if (c->state == CS_OPEN) {
+		conn_error(c, SERR_NOT_AUTHORIZED, "handshake done already");
+		return;
+	}
+	if (!comp_handshake_ok(c, xnode_text(a, el))) {
+		log_info("%s: component handshake failed", conn_name(c));
+		conn_error(c, SERR_NOT_AUTHORIZED, NULL);
+		return;
+	}
+	if (comps == NULL)
+		comps = map_new();
+	/* one stream per component: the one connected keeps it */
+	if (map_get(comps, c->k->domain) != NULL) {
+		log_info("%s: component %s is connected already",
+		    conn_name(c), c->k->domain);
+		conn_error(c, SERR_CONFLICT, NULL);
+		return;
+	}
+	map_put(comps, c->k->domain, c);
+	xstream_preauth_end(c->xs);
+	conn_puts(c, "<handshake/>");
+	conn_opened(c);
+	log_info("%s: component %s connected", conn_name(c), c->k->domain);
+}
+
+/*
+ * A stanza of the component: its 'from' must be the component's domain
+ * or a JID in it (or in a subdomain); any other is a spoof (RFC 6120
+ * 4.9.3.9 invalid-from), and the stream ends, as on a server stream.
+ */
+static void
+comp_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
+{
+	struct jid	 to, from;
+	char		*tos = NULL, *froms = NULL;
+	struct buf	 b;
+	int		 type;
+
+	if (c->state != CS_OPEN) {
+		conn_error(c, SERR_NOT_AUTHORIZED, NULL);
+		return;
+	}
+	if (xnode_attr(el, "from") == NULL || xnode_attr(el, "to") == NULL ||
+	    jid_parse(&from, xnode_attr(el, "from")) == -1) {
+		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
+		return;
+	}
+	if (jid_parse(&to, xnode_attr(el, "to")) == -1) {
+		jid_clear(&from);
+		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
+		return;
+	}
+	if (conf_component_find(&s2s.conf, from.domain) != c->k) {
+		log_info("%s: stanza from %s", conn_name(c),
+		    log_esc(from.domain, strlen(from.domain)));
+		conn_error(c, SERR_INVALID_FROM, NULL);
+		goto done;
+	}
+	type = stanza_type_of(kind, xnode_attr(el, "type"));
+	if (type == STANZA_TYPE_BAD) {
+		log_info("%s: dropping a %s of unknown type", conn_name(c),
+		    el->name);
+		goto done;
+	}
+	tos = jid_full(&to);
+	froms = jid_full(&from);
+	xnode_set_attr(a, el, "to", tos);
+	xnode_set_attr(a, el, "from", froms);
+	buf_init(&b, LINK_STANZA_MAX);
+	if (xnode_write(&b, el, NS_COMPONENT) == -1)
+		conn_error(c, SERR_POLICY_VIOLATION,
+		    "stanza too large once serialised");
+	else
+		in_forward(c, kind, type, tos, froms, &b);
+	buf_clear(&b);
+done:
+	free(tos);
+	free(froms);
+	jid_clear(&to);
+	jid_clear(&from);
+}
+
+void
+comp_element(struct conn *c, struct xnode *el, struct arena *a)
+{
+	int	kind;
+
+	if (strcmp(el->ns, NS_STREAM) == 0 && strcmp(el->name, "error") == 0) {
+		log_info("%s: stream error from the component", conn_name(c));
+		conn_close(c);
+		return;
+	}
+	if (c->state != CS_FEATURES && c->state != CS_OPEN) {
+		conn_error(c, SERR_BAD_FORMAT, NULL);
+		return;
+	}
+	if (strcmp(el->ns, NS_COMPONENT) == 0 &&
+	    strcmp(el->name, "handshake") == 0) {
+		comp_handshake(c, el, a);
+		return;
+	}
+	if ((kind = stanza_kind_of(el->ns, el->name, NS_COMPONENT)) != -1) {
+		comp_stanza(c, el, a, kind);
+		return;
+	}
+	conn_error(c, SERR_UNSUPPORTED_STANZA_TYPE, el->name);
+}
+
+/* from conn_forget: the domain is free again; stanzas to it bounce */
+void
+comp_gone(struct conn *c)
+{
+	if (c->k == NULL || comps == NULL || map_get(comps, c->k->domain) != c)
+		return;
+	map_del(comps, c->k->domain);
+	log_info("%s: component %s disconnected", conn_name(c), c->k->domain);
+}

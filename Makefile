@@ -134,6 +134,7 @@ S2S_SRCS	+= s2s/srv.c
 S2S_SRCS	+= s2s/uplink.c
 
 CTL_SRCS	+= storage/parleyctl.c
+CTL_SRCS	+= storage/ctlops.c
 
 UNIT_TESTS	+= accept
 UNIT_TESTS	+= addr

@@ -79,6 +79,7 @@ struct opt {
 	enum opt_scope		 scope;
 	bool			 repeat;	/* may appear more than once */
 	bool			 required;	/* no default: must be set */
+	bool			 restart;	/* a reload does not change it */
 	uint64_t		 min, max;	/* numeric types */
 	const char		*def;		/* parsed like a value */
 	size_t			 off, width;	/* where and how wide */
@@ -135,34 +136,40 @@ static const char *const log_levels[] = {
 			.width = sizeof(((struct conf_host *)0)->f)
 
 static const struct opt opts[] = {
-	{ "workers", OT_INT, GLOBAL(workers), .min = 1, .max = 64,
+	{ "workers", OT_INT, GLOBAL(workers),
+	  .restart = true, .min = 1, .max = 64,
 	  .def = "2", .help = "Number of c2s processes to start" },
-	{ "user", OT_STRING, GLOBAL(user),
+	{ "user", OT_STRING, GLOBAL(user), .restart = true,
 	  .help = "Account the processes run as when started as root (they "
 	      "drop root once set up); unset: stay root" },
-	{ "group", OT_STRING, GLOBAL(group),
+	{ "group", OT_STRING, GLOBAL(group), .restart = true,
 	  .help = "Group the processes run as with user; unset: the user's "
 	      "primary group" },
-	{ "datadir", OT_PATH, GLOBAL(datadir), .def = "var/data",
+	{ "datadir", OT_PATH, GLOBAL(datadir),
+	  .restart = true, .def = "var/data",
 	  .help = "Directory of the LMDB environment" },
-	{ "rundir", OT_PATH, GLOBAL(rundir), .def = "var/run",
+	{ "rundir", OT_PATH, GLOBAL(rundir), .restart = true, .def = "var/run",
 	  .help = "Directory for the sockets and the pid file" },
 	{ "log-level", OT_ENUM, GLOBAL(log_level), .words = log_levels,
 	  .def = "info", .help = "Least important messages logged" },
-	{ "lmdb-mapsize", OT_SIZE, GLOBAL(lmdb_mapsize), .min = MIB,
+	{ "lmdb-mapsize", OT_SIZE, GLOBAL(lmdb_mapsize),
+	  .restart = true, .min = MIB,
 	  .max = TIB, .def = "1G",
 	  .help = "Size of the database map at start" },
-	{ "lmdb-mapsize-max", OT_SIZE, GLOBAL(lmdb_mapsize_max), .min = MIB,
+	{ "lmdb-mapsize-max", OT_SIZE, GLOBAL(lmdb_mapsize_max),
+	  .restart = true, .min = MIB,
 	  .max = TIB, .def = "16G",
 	  .help = "Largest size the map grows to (doubling at 80 % full); "
 	      "past it writes are refused" },
 	{ "scram-iterations", OT_INT, GLOBAL(scram_iterations), .min = 4096,
 	  .max = 1000000, .def = "4096",
 	  .help = "PBKDF2 iterations for new SCRAM credentials" },
-	{ "c2s-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "c2s-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_C2S, .def = "127.0.0.1:5222 [::1]:5222",
 	  .help = "Client address with STARTTLS (repeatable)" },
-	{ "c2s-tls-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "c2s-tls-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_C2S_TLS, .def = "127.0.0.1:5223 [::1]:5223",
 	  .help = "Client address with direct TLS, XEP-0368 (repeatable)" },
 	{ "c2s-require-tls", OT_BOOL, GLOBAL(c2s_require_tls), .def = "yes",
@@ -177,7 +184,8 @@ static const struct opt opts[] = {
 	  .max = 16 * MIB, .def = "256K",
 	  .help = "Largest stanza a client may send" },
 	{ "c2s-max-stanza-size-preauth", OT_SIZE,
-	  GLOBAL(c2s_max_stanza_preauth), .min = KIB, .max = 16 * MIB,
+	  GLOBAL(c2s_max_stanza_preauth),
+	  .restart = true, .min = KIB, .max = 16 * MIB,
 	  .def = "10000",
 	  .help = "Largest stanza a client may send before it authenticates" },
 	{ "s2s-max-per-address", OT_INT, GLOBAL(s2s_max_per_address),
@@ -185,15 +193,18 @@ static const struct opt opts[] = {
 	  .help = "Incoming server connections from one address (IPv6: one "
 	      "/64); 0: no limit" },
 	{ "s2s-max-stanza-size-preauth", OT_SIZE,
-	  GLOBAL(s2s_max_stanza_preauth), .min = KIB, .max = 16 * MIB,
+	  GLOBAL(s2s_max_stanza_preauth),
+	  .restart = true, .min = KIB, .max = 16 * MIB,
 	  .def = "10000",
 	  .help = "Largest element a server may send before its stream is "
 	      "authenticated" },
 	{ "preauth-stream-memory", OT_SIZE, GLOBAL(preauth_stream_memory),
+	  .restart = true,
 	  .min = 4 * KIB, .max = GIB, .def = "64K",
 	  .help = "Parser memory (tree and buffers) one unauthenticated "
 	      "stream may hold" },
 	{ "preauth-memory-max", OT_SIZE, GLOBAL(preauth_memory_max),
+	  .restart = true,
 	  .min = 0, .max = 64 * GIB, .def = "32M",
 	  .help = "Parser memory all unauthenticated streams of one process "
 	      "may hold; past it their input is refused; 0: no limit" },
@@ -325,11 +336,13 @@ static const struct opt opts[] = {
 	{ "register-interval", OT_DURATION, GLOBAL(register_interval),
 	  .min = 1, .max = 86400, .def = "60",
 	  .help = "In-band registration: one account per address per this" },
-	{ "s2s-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "s2s-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_S2S,
 	  .help = "Server-to-server address with STARTTLS (repeatable; none: "
 	      "no incoming federation)" },
-	{ "s2s-tls-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "s2s-tls-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_S2S_TLS,
 	  .help = "Server-to-server address with direct TLS, XEP-0368 "
 	      "(repeatable)" },
@@ -339,16 +352,17 @@ static const struct opt opts[] = {
 	  .help = "Allow Server Dialback (XEP-0220) when a certificate does "
 	      "not verify" },
 	{ "s2s-dialback-secret", OT_STRING, GLOBAL(s2s_dialback_secret),
+	  .restart = true,
 	  .help = "Secret for dialback keys (XEP-0185); unset: random at "
 	      "each start" },
 	{ "s2s-ca-file", OT_PATH, GLOBAL(s2s_ca_file),
 	  .check = conf_check_readable,
 	  .help = "PEM CA certificates trusted for peer servers; unset: the "
 	      "system store" },
-	{ "dns-server", OT_STRING, GLOBAL(dns_server),
+	{ "dns-server", OT_STRING, GLOBAL(dns_server), .restart = true,
 	  .help = "DNS server(s) for federation, ADDRESS or ADDRESS:PORT, "
 	      "comma-separated; unset: resolv.conf" },
-	{ "dns-resolv-conf", OT_PATH, GLOBAL(dns_resolv_conf),
+	{ "dns-resolv-conf", OT_PATH, GLOBAL(dns_resolv_conf), .restart = true,
 	  .check = conf_check_readable,
 	  .help = "resolv.conf to read DNS servers from; unset: "
 	      "/etc/resolv.conf" },
@@ -412,7 +426,8 @@ static const struct opt opts[] = {
 	  .min = 1, .max = 600, .def = "30",
 	  .help = "Time a JID has to answer a capabilities query before "
 	      "another holder of the hash is asked" },
-	{ "component-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "component-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_COMPONENT,
 	  .help = "External component address, XEP-0114 (repeatable; keep "
 	      "it on loopback: the stream is not encrypted)" },
@@ -1632,6 +1647,135 @@ conf_domain_ours(const struct conf *c, const char *domain)
 {
 	return conf_host_find(c, domain) != NULL ||
 	    conf_pubsub_find(c, domain) != NULL;
+}
+
+/* the listeners of one kind are the same in a and b, in the same order */
+static bool
+listens_equal(const struct conf *a, const struct conf *b, int kind)
+{
+	size_t	i = 0, k = 0;
+
+	for (;;) {
+		while (i < a->nlistens && (int)a->listens[i].kind != kind)
+			i++;
+		while (k < b->nlistens && (int)b->listens[k].kind != kind)
+			k++;
+		if (i == a->nlistens || k == b->nlistens)
+			return i == a->nlistens && k == b->nlistens;
+		if (a->listens[i].salen != b->listens[k].salen ||
+		    memcmp(&a->listens[i].sa, &b->listens[k].sa,
+		    a->listens[i].salen) != 0)
+			return false;
+		i++;
+		k++;
+	}
+}
+
+/* the field of o in a and b holds the same value */
+static bool
+field_equal(const struct opt *o, void *a, void *b)
+{
+	const char	*sa, *sb;
+
+	switch (o->type) {
+	case OT_STRING:
+	case OT_PATH:
+	case OT_ENUM:
+		sa = *str_field(a, o);
+		sb = *str_field(b, o);
+		return sa == sb || (sa != NULL && sb != NULL &&
+		    strcmp(sa, sb) == 0);
+	default:
+		return memcmp((char *)a + o->off, (char *)b + o->off,
+		    o->width) == 0;
+	}
+}
+
+static void
+field_swap(const struct opt *o, void *a, void *b)
+{
+	char	tmp[sizeof(uint64_t) > sizeof(char *) ? sizeof(uint64_t) :
+		    sizeof(char *)];
+
+	assert(o->width <= sizeof(tmp));
+	memcpy(tmp, (char *)a + o->off, o->width);
+	memcpy((char *)a + o->off, (char *)b + o->off, o->width);
+	memcpy((char *)b + o->off, tmp, o->width);
+}
+
+/* the same host blocks, by name, in the same order */
+static bool
+hosts_same(const struct conf *a, const struct conf *b)
+{
+	size_t	i;
+
+	if (a->nhosts != b->nhosts)
+		return false;
+	for (i = 0; i < a->nhosts; i++)
+		if (strcmp(a->hosts[i].name, b->hosts[i].name) != 0)
+			return false;
+	return true;
+}
+
+void
+conf_reload(struct conf *c, struct conf *fresh,
+    void (*restart)(const char *, void *), void *arg)
+{
+	const struct opt	*o;
+	struct conf_route	*r;
+	struct conf_component	*k;
+	size_t			 i, h, n;
+
+	for (i = 0; i < NOPTS; i++) {
+		o = &opts[i];
+		if (o->scope != OS_GLOBAL)
+			continue;
+		switch (o->type) {
+		case OT_LISTEN:
+			/* the sockets are bound once, before privileges go */
+			if (!listens_equal(c, fresh, o->arg))
+				restart(o->name, arg);
+			continue;
+		case OT_ROUTE:
+			r = c->routes;
+			n = c->nroutes;
+			c->routes = fresh->routes;
+			c->nroutes = fresh->nroutes;
+			fresh->routes = r;
+			fresh->nroutes = n;
+			continue;
+		case OT_COMPONENT:
+			k = c->components;
+			n = c->ncomponents;
+			c->components = fresh->components;
+			c->ncomponents = fresh->ncomponents;
+			fresh->components = k;
+			fresh->ncomponents = n;
+			continue;
+		default:
+			break;
+		}
+		if (field_equal(o, c, fresh))
+			continue;
+		if (o->restart)
+			restart(o->name, arg);
+		else
+			field_swap(o, c, fresh);
+	}
+	if (!hosts_same(c, fresh)) {
+		/* per-host state (caps, TLS, session ids) follows the list */
+		restart("host", arg);
+		goto done;
+	}
+	for (h = 0; h < c->nhosts; h++)
+		for (i = 0; i < NOPTS; i++)
+			if (opts[i].scope == OS_HOST &&
+			    !field_equal(&opts[i], &c->hosts[h],
+			    &fresh->hosts[h]))
+				field_swap(&opts[i], &c->hosts[h],
+				    &fresh->hosts[h]);
+done:
+	conf_clear(fresh);
 }
 
 const struct conf_component *

@@ -165,6 +165,17 @@ struct conf {
  */
 int			 conf_load(struct conf *c, const char *path);
 void			 conf_clear(struct conf *c);
+/*
+ * A reload: fresh (a conf_load of the same file) replaces the values of c
+ * that can change while the processes run; for each option that differs
+ * and needs a restart (listeners, directories, the user, the host list,
+ * ...) c keeps its value and restart(option name, arg) is called. Paths
+ * change, not what was loaded from them: the caller reloads the
+ * certificates. fresh is cleared.
+ */
+void			 conf_reload(struct conf *c, struct conf *fresh,
+			    void (*restart)(const char *opt, void *arg),
+			    void *arg);
 /* the static route for a (nameprepped) remote domain, or NULL */
 const struct conf_route	*conf_route_find(const struct conf *c,
 			    const char *domain);

@@ -98,6 +98,8 @@ main(int argc, char *argv[])
 	ev_signal_start(router.loop, &sigterm);
 	ev_signal_init(&sigint, router_signal_cb, SIGINT);
 	ev_signal_start(router.loop, &sigint);
+	/* limits and options are read from router.conf where they apply */
+	proc_reload_watch(router.loop, &router.conf, NULL);
 	work_init(router.loop, WORK_THREADS);
 	log_info("started, storage in %s", router.conf.datadir);
 	ev_run(router.loop, 0);

@@ -59,6 +59,7 @@ comp_accept(struct listener *lst, int fd)
 void
 comp_open(struct conn *c, const struct xnode *hdr)
 {
+	const struct conf_component *k;
 	const char	*to = xnode_attr(hdr, "to");
 	char		 dom[JID_PART_MAX + 1];
 	unsigned char	 rnd[CONN_ID_LEN / 2];
@@ -70,11 +71,10 @@ comp_open(struct conn *c, const struct xnode *hdr)
 		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
 		return;
 	}
-	c->k = conf_component_find(&s2s.conf, dom);
-	if (c->k == NULL || strcmp(c->k->domain, dom) != 0) {
+	k = conf_component_find(&s2s.conf, dom);
+	if (k == NULL || strcmp(k->domain, dom) != 0) {
 		log_info("%s: no component %s", conn_name(c),
 		    log_esc(dom, strlen(dom)));
-		c->k = NULL;
 		conn_error(c, SERR_HOST_UNKNOWN, NULL);
 		return;
 	}
@@ -97,19 +97,25 @@ comp_open(struct conn *c, const struct xnode *hdr)
 	c->state = CS_FEATURES;
 }
 
-/* XEP-0114 3: lowercase hex SHA-1 of the stream id and the secret */
+/*
+ * XEP-0114 3: lowercase hex SHA-1 of the stream id and the secret. The
+ * component is looked up by name each time (c->remote): a reload may
+ * have replaced the list.
+ */
 static bool
 comp_handshake_ok(const struct conn *c, const char *presented)
 {
+	const struct conf_component *k;
 	unsigned char	 digest[20];
 	char		 want[SHA1_HEX + 1], got[SHA1_HEX + 1], *text;
 	size_t		 i, n;
 
-	if (strnlen(presented, SHA1_HEX + 1) != SHA1_HEX)
+	k = conf_component_find(&s2s.conf, c->remote);
+	if (k == NULL || strnlen(presented, SHA1_HEX + 1) != SHA1_HEX)
 		return false;
-	n = strlen(c->sid) + strlen(c->k->secret);
+	n = strlen(c->sid) + strlen(k->secret);
 	text = xmalloc(n + 1);
-	snprintf(text, n + 1, "%s%s", c->sid, c->k->secret);
+	snprintf(text, n + 1, "%s%s", c->sid, k->secret);
 	(void)gnutls_hash_fast(GNUTLS_DIG_SHA1, text, n, digest);
 	explicit_bzero(text, n);
 	free(text);
@@ -136,17 +142,18 @@ comp_handshake(struct conn *c, struct xnode *el, struct arena *a)
 	if (comps == NULL)
 		comps = map_new();
 	/* one stream per component: the one connected keeps it */
-	if (map_get(comps, c->k->domain) != NULL) {
+	if (map_get(comps, c->remote) != NULL) {
 		log_info("%s: component %s is connected already",
-		    conn_name(c), c->k->domain);
+		    conn_name(c), c->remote);
 		conn_error(c, SERR_CONFLICT, NULL);
 		return;
 	}
-	map_put(comps, c->k->domain, c);
+	map_put(comps, c->remote, c);
+	c->comp_on = true;
 	xstream_preauth_end(c->xs);
 	conn_puts(c, "<handshake/>");
 	conn_opened(c);
-	log_info("%s: component %s connected", conn_name(c), c->k->domain);
+	log_info("%s: component %s connected", conn_name(c), c->remote);
 }
 
 /*
@@ -157,6 +164,7 @@ comp_handshake(struct conn *c, struct xnode *el, struct arena *a)
 static void
 comp_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 {
+	const struct conf_component *k;
 	struct jid	 to, from;
 	char		*tos = NULL, *froms = NULL;
 	struct buf	 b;
@@ -176,7 +184,8 @@ comp_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
 		return;
 	}
-	if (conf_component_find(&s2s.conf, from.domain) != c->k) {
+	k = conf_component_find(&s2s.conf, from.domain);
+	if (k == NULL || strcmp(k->domain, c->remote) != 0) {
 		log_info("%s: stanza from %s", conn_name(c),
 		    log_esc(from.domain, strlen(from.domain)));
 		conn_error(c, SERR_INVALID_FROM, NULL);
@@ -236,8 +245,8 @@ comp_element(struct conn *c, struct xnode *el, struct arena *a)
 void
 comp_gone(struct conn *c)
 {
-	if (c->k == NULL || comps == NULL || map_get(comps, c->k->domain) != c)
+	if (!c->comp_on || map_get(comps, c->remote) != c)
 		return;
-	map_del(comps, c->k->domain);
-	log_info("%s: component %s disconnected", conn_name(c), c->k->domain);
+	map_del(comps, c->remote);
+	log_info("%s: component %s disconnected", conn_name(c), c->remote);
 }

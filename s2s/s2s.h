@@ -114,8 +114,9 @@ struct conn {
 	struct conn		*next_held;
 	bool			 paused;	/* router link congested */
 	bool			 sasl_done;
-	bool			 component;	/* XEP-0114 (component.c) */
-	const struct conf_component *k;	/* which one, once named */
+	bool			 component;	/* XEP-0114 (component.c); the
+						   domain is remote */
+	bool			 comp_on;	/* handshake done: in comps */
 	int			 db_pending;	/* db:result being verified */
 	double			 db_tokens;	/* s2s-dialback-rate bucket */
 	double			 db_at;

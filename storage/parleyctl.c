@@ -27,6 +27,7 @@
 #include "../common/log.h"
 #include "../common/scram.h"
 #include "../common/util.h"
+#include "ctlops.h"
 #include "store.h"
 
 #define CTL_SOCKET	"router.ctl"
@@ -65,8 +66,9 @@ usage(FILE *fp, int code)
 	    "  adduser JID     create an account (password from stdin)\n"
 	    "  deluser JID     delete an account\n"
 	    "  passwd JID      set a new password (from stdin)\n"
-	    "  list [DOMAIN]   print accounts, one bare JID per line\n"
-	    "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
+	    "  list [DOMAIN]   print accounts, one bare JID per line\n");
+	ctlops_usage(fp);
+	fprintf(fp, "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
 }
 
@@ -507,6 +509,16 @@ main(int argc, char *argv[])
 	for (i = 0; i < nitems(cmds); i++)
 		if (strcmp(argv[0], cmds[i].name) == 0)
 			break;
+	if (i == nitems(cmds) && ctlops_has(argv[0])) {
+		log_init("parleyctl", 0);
+		log_verbosity = LOG_LVL_WARN;
+		signal(SIGPIPE, SIG_IGN);
+		if (conf_load(&conf, path) == -1)
+			return 1;
+		code = ctlops_run(&conf, argc, argv);
+		conf_clear(&conf);
+		return code;
+	}
 	if (i == nitems(cmds)) {
 		fprintf(stderr, "parleyctl: unknown command \"%s\"\n",
 		    argv[0]);

@@ -1,0 +1,96 @@
+/*
+ * parleyctl's operator commands: reload (SIGHUP to parleyd, whose pid
+ * file is in the rundir), and the dispatch of the others.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "ctlops.h"
+
+#define PID_FILE	"parleyd.pid"	/* parleyd/main.c */
+#define EXIT_USAGE	2
+
+/* the configuration parsed already (with its lines on any mistake) */
+static int
+cmd_reload(struct conf *conf, int argc, char *argv[])
+{
+	char	*path, buf[32];
+	FILE	*fp;
+	long	 pid;
+
+	(void)argc;
+	(void)argv;
+	path = xasprintf("%s/%s", conf->rundir, PID_FILE);
+	fp = fopen(path, "re");
+	if (fp == NULL || fgets(buf, sizeof(buf), fp) == NULL ||
+	    (pid = strtol(buf, NULL, 10)) <= 1) {
+		fprintf(stderr, "parleyctl: %s: %s: is parleyd running?\n",
+		    path, fp == NULL ? strerror(errno) : "no pid");
+		if (fp != NULL)
+			fclose(fp);
+		free(path);
+		return 1;
+	}
+	fclose(fp);
+	free(path);
+	if (kill((pid_t)pid, SIGHUP) == -1) {
+		fprintf(stderr, "parleyctl: signal parleyd (pid %ld): %s\n",
+		    pid, strerror(errno));
+		return 1;
+	}
+	printf("configuration OK; parleyd (pid %ld) reloads it\n", pid);
+	return 0;
+}
+
+static const struct {
+	const char	*name;
+	int		 minargs, maxargs;
+	int		(*fn)(struct conf *, int, char *[]);
+	const char	*usage;
+} ops[] = {
+	{ "reload", 0, 0, cmd_reload,
+	  "  reload          check the configuration, then parleyd reloads it "
+	  "and\n                  every certificate (as SIGHUP does)\n" },
+};
+
+bool
+ctlops_has(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ops); i++)
+		if (strcmp(name, ops[i].name) == 0)
+			return true;
+	return false;
+}
+
+int
+ctlops_run(struct conf *conf, int argc, char *argv[])
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ops); i++)
+		if (strcmp(argv[0], ops[i].name) == 0)
+			break;
+	if (i == nitems(ops))
+		return -1;
+	if (argc - 1 < ops[i].minargs || argc - 1 > ops[i].maxargs) {
+		fprintf(stderr, "usage:\n%s", ops[i].usage);
+		return EXIT_USAGE;
+	}
+	return ops[i].fn(conf, argc, argv);
+}
+
+void
+ctlops_usage(FILE *fp)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ops); i++)
+		fputs(ops[i].usage, fp);
+}

@@ -135,6 +135,7 @@ S2S_SRCS	+= s2s/uplink.c
 
 CTL_SRCS	+= storage/parleyctl.c
 CTL_SRCS	+= storage/ctlops.c
+CTL_SRCS	+= storage/check.c
 
 UNIT_TESTS	+= accept
 UNIT_TESTS	+= addr

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "check.h"
 #include "ctlops.h"
 
 #define PID_FILE	"parleyd.pid"	/* parleyd/main.c */
@@ -47,6 +48,22 @@ cmd_reload(struct conf *conf, int argc, char *argv[])
 	return 0;
 }
 
+static int
+cmd_check(struct conf *conf, int argc, char *argv[])
+{
+	if (strcmp(argv[1], "config") == 0 && argc == 2)
+		return check_config(conf);
+	if (strcmp(argv[1], "certs") == 0 && argc == 2)
+		return check_certs(conf);
+	if (strcmp(argv[1], "dns") == 0 && argc == 3)
+		return check_dns(conf, argv[2]);
+	if (strcmp(argv[1], "s2s") == 0 && argc == 3)
+		return check_s2s(conf, argv[2]);
+	fprintf(stderr, "usage: parleyctl check config|certs|dns DOMAIN|"
+	    "s2s DOMAIN\n");
+	return EXIT_USAGE;
+}
+
 static const struct {
 	const char	*name;
 	int		 minargs, maxargs;
@@ -56,6 +73,11 @@ static const struct {
 	{ "reload", 0, 0, cmd_reload,
 	  "  reload          check the configuration, then parleyd reloads it "
 	  "and\n                  every certificate (as SIGHUP does)\n" },
+	{ "check", 1, 2, cmd_check,
+	  "  check config    the file, and risky settings\n"
+	  "  check certs     each host's chain, names, dates and key\n"
+	  "  check dns DOMAIN  SRV, A and AAAA records against the listeners\n"
+	  "  check s2s DOMAIN  a live federation attempt, step by step\n" },
 };
 
 bool

@@ -106,6 +106,7 @@ ROUTER_SRCS	+= router/subscription.c
 ROUTER_SRCS	+= router/subreq.c
 ROUTER_SRCS	+= router/capsver.c
 ROUTER_SRCS	+= router/carbons.c
+ROUTER_SRCS	+= router/ctlinfo.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -361,7 +362,8 @@ FUZZ_TARGETS	+= mam
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
-FUZZ_OBJS_link_router := router/links.c router/ctl.c router/s2s.c \
+FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
+		   router/s2s.c \
 		   router/register.c router/sm.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c

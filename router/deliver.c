@@ -545,6 +545,8 @@ deliver_stanza(struct rstanza *rs)
 	struct carbons_msg	cm;
 	struct buf		out;
 
+	if (rs->kind >= 0 && (size_t)rs->kind < nitems(router.routed))
+		router.routed[rs->kind]++;
 	if (rs->kind != KIND_MESSAGE || rs->to == NULL) {
 		deliver_route(rs, NULL);
 		return;

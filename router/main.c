@@ -4,6 +4,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../common/log.h"
 #include "../common/priv.h"
@@ -75,6 +76,7 @@ main(int argc, char *argv[])
 	ev_prepare	 prepare;
 
 	(void)proc_init(argc, argv, "router", false, &router.conf);
+	router.started = (double)time(NULL);
 	/* before storage and sockets, so that what they create is the user's */
 	priv_drop(&router.conf, false);
 	if ((router.store = store_open(router.conf.datadir,

@@ -851,7 +851,22 @@ bad:
 	return -1;
 }
 
-/* parses v for o and stores it into base (struct conf or conf_host) */
+/* v up to end, nameprepped into dom; -1 after reporting */
+static int
+parse_domain(struct parser *p, const struct opt *o, const char *v,
+    const char *end, char *dom)
+{
+	char	*d;
+	int	 rc;
+
+	d = xstrndup(v, (size_t)(end - v));
+	if ((rc = jid_nameprep(d, dom)) == -1)
+		conf_err(p, p->line, "%s: \"%s\" is not a domain name",
+		    o->name, log_escs(d));
+	free(d);
+	return rc;
+}
+
 /* s2s-route DOMAIN=HOST:PORT; HOST is a name, an IPv4 or a [IPv6] address */
 static int
 conf_parse_route(struct parser *p, const struct opt *o, const char *v)
@@ -859,20 +874,14 @@ conf_parse_route(struct parser *p, const struct opt *o, const char *v)
 	struct conf		*c = p->c;
 	struct conf_route	*r;
 	const char		*eq, *hs, *he, *port;
-	char			 dom[JID_PART_MAX + 1], *d;
+	char			 dom[JID_PART_MAX + 1];
 	uint64_t		 n;
 	size_t			 i;
 
 	if ((eq = strchr(v, '=')) == NULL || eq == v)
 		goto bad;
-	d = xstrndup(v, (size_t)(eq - v));
-	if (jid_nameprep(d, dom) == -1) {
-		conf_err(p, p->line, "%s: \"%s\" is not a domain name",
-		    o->name, log_escs(d));
-		free(d);
+	if (parse_domain(p, o, v, eq, dom) == -1)
 		return -1;
-	}
-	free(d);
 	hs = eq + 1;
 	if (*hs == '[') {
 		if ((he = strchr(hs, ']')) == NULL || he[1] != ':')
@@ -919,21 +928,15 @@ conf_parse_component(struct parser *p, const struct opt *o, const char *v)
 	struct conf		*c = p->c;
 	struct conf_component	*k;
 	const char		*eq;
-	char			 dom[JID_PART_MAX + 1], *d;
+	char			 dom[JID_PART_MAX + 1];
 	size_t			 i;
 
 	if ((eq = strchr(v, '=')) == NULL || eq == v || eq[1] == '\0') {
 		conf_bad_value(p, o, v);
 		return -1;
 	}
-	d = xstrndup(v, (size_t)(eq - v));
-	if (jid_nameprep(d, dom) == -1) {
-		conf_err(p, p->line, "%s: \"%s\" is not a domain name",
-		    o->name, log_escs(d));
-		free(d);
+	if (parse_domain(p, o, v, eq, dom) == -1)
 		return -1;
-	}
-	free(d);
 	for (i = 0; i < c->ncomponents; i++)
 		if (strcmp(c->components[i].domain, dom) == 0) {
 			conf_err(p, p->line, "%s: %s is a component already "
@@ -1691,16 +1694,23 @@ field_equal(const struct opt *o, void *a, void *b)
 	}
 }
 
+/* swaps n bytes (a field: at most a pointer or a u64) */
 static void
-field_swap(const struct opt *o, void *a, void *b)
+swap_bytes(void *a, void *b, size_t n)
 {
 	char	tmp[sizeof(uint64_t) > sizeof(char *) ? sizeof(uint64_t) :
 		    sizeof(char *)];
 
-	assert(o->width <= sizeof(tmp));
-	memcpy(tmp, (char *)a + o->off, o->width);
-	memcpy((char *)a + o->off, (char *)b + o->off, o->width);
-	memcpy((char *)b + o->off, tmp, o->width);
+	assert(n <= sizeof(tmp));
+	memcpy(tmp, a, n);
+	memcpy(a, b, n);
+	memcpy(b, tmp, n);
+}
+
+static void
+field_swap(const struct opt *o, void *a, void *b)
+{
+	swap_bytes((char *)a + o->off, (char *)b + o->off, o->width);
 }
 
 /* the same host blocks, by name, in the same order */
@@ -1722,9 +1732,7 @@ conf_reload(struct conf *c, struct conf *fresh,
     void (*restart)(const char *, void *), void *arg)
 {
 	const struct opt	*o;
-	struct conf_route	*r;
-	struct conf_component	*k;
-	size_t			 i, h, n;
+	size_t			 i, h;
 
 	for (i = 0; i < NOPTS; i++) {
 		o = &opts[i];
@@ -1737,20 +1745,14 @@ conf_reload(struct conf *c, struct conf *fresh,
 				restart(o->name, arg);
 			continue;
 		case OT_ROUTE:
-			r = c->routes;
-			n = c->nroutes;
-			c->routes = fresh->routes;
-			c->nroutes = fresh->nroutes;
-			fresh->routes = r;
-			fresh->nroutes = n;
+			field_swap(o, c, fresh);
+			swap_bytes(&c->nroutes, &fresh->nroutes,
+			    sizeof(c->nroutes));
 			continue;
 		case OT_COMPONENT:
-			k = c->components;
-			n = c->ncomponents;
-			c->components = fresh->components;
-			c->ncomponents = fresh->ncomponents;
-			fresh->components = k;
-			fresh->ncomponents = n;
+			field_swap(o, c, fresh);
+			swap_bytes(&c->ncomponents, &fresh->ncomponents,
+			    sizeof(c->ncomponents));
 			continue;
 		default:
 			break;

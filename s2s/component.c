@@ -62,7 +62,6 @@ comp_open(struct conn *c, const struct xnode *hdr)
 	const struct conf_component *k;
 	const char	*to = xnode_attr(hdr, "to");
 	char		 dom[JID_PART_MAX + 1];
-	unsigned char	 rnd[CONN_ID_LEN / 2];
 	struct buf	 b;
 	int		 fail;
 
@@ -79,22 +78,14 @@ comp_open(struct conn *c, const struct xnode *hdr)
 		return;
 	}
 	c->remote = xstrdup(dom);
-	random_bytes(rnd, sizeof(rnd));
-	hex_encode(c->sid, rnd, sizeof(rnd));
+	conn_new_sid(c);
 	buf_init(&b, S2S_CTL_MAX);
 	fail = buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='"
 	    NS_COMPONENT "' xmlns:stream='" NS_STREAM "' id='") |
 	    buf_puts(&b, c->sid) | buf_puts(&b, "' from='") |
 	    xml_escape(&b, dom, strlen(dom)) | buf_puts(&b, "'>");
-	if (fail) {
-		buf_clear(&b);
-		conn_error(c, SERR_INTERNAL_SERVER_ERROR, "stream header");
-		return;
-	}
-	conn_write(c, buf_rptr(&b), buf_avail(&b));
-	buf_clear(&b);
-	c->header_sent = true;
-	c->state = CS_FEATURES;
+	/* then only the handshake (comp_preauth_names) */
+	(void)conn_send_header(c, &b, fail);
 }
 
 /*
@@ -161,58 +152,29 @@ comp_handshake(struct conn *c, struct xnode *el, struct arena *a)
  * or a JID in it (or in a subdomain); any other is a spoof (RFC 6120
  * 4.9.3.9 invalid-from), and the stream ends, as on a server stream.
  */
+static bool
+comp_allowed(struct conn *c, const struct jid *to, const struct jid *from)
+{
+	const struct conf_component	*k;
+
+	(void)to;
+	k = conf_component_find(&s2s.conf, from->domain);
+	if (k != NULL && strcmp(k->domain, c->remote) == 0)
+		return true;
+	log_info("%s: stanza from %s", conn_name(c),
+	    log_esc(from->domain, strlen(from->domain)));
+	conn_error(c, SERR_INVALID_FROM, NULL);
+	return false;
+}
+
 static void
 comp_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 {
-	const struct conf_component *k;
-	struct jid	 to, from;
-	char		*tos = NULL, *froms = NULL;
-	struct buf	 b;
-	int		 type;
-
 	if (c->state != CS_OPEN) {
 		conn_error(c, SERR_NOT_AUTHORIZED, NULL);
 		return;
 	}
-	if (xnode_attr(el, "from") == NULL || xnode_attr(el, "to") == NULL ||
-	    jid_parse(&from, xnode_attr(el, "from")) == -1) {
-		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
-		return;
-	}
-	if (jid_parse(&to, xnode_attr(el, "to")) == -1) {
-		jid_clear(&from);
-		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
-		return;
-	}
-	k = conf_component_find(&s2s.conf, from.domain);
-	if (k == NULL || strcmp(k->domain, c->remote) != 0) {
-		log_info("%s: stanza from %s", conn_name(c),
-		    log_esc(from.domain, strlen(from.domain)));
-		conn_error(c, SERR_INVALID_FROM, NULL);
-		goto done;
-	}
-	type = stanza_type_of(kind, xnode_attr(el, "type"));
-	if (type == STANZA_TYPE_BAD) {
-		log_info("%s: dropping a %s of unknown type", conn_name(c),
-		    el->name);
-		goto done;
-	}
-	tos = jid_full(&to);
-	froms = jid_full(&from);
-	xnode_set_attr(a, el, "to", tos);
-	xnode_set_attr(a, el, "from", froms);
-	buf_init(&b, LINK_STANZA_MAX);
-	if (xnode_write(&b, el, NS_COMPONENT) == -1)
-		conn_error(c, SERR_POLICY_VIOLATION,
-		    "stanza too large once serialised");
-	else
-		in_forward(c, kind, type, tos, froms, &b);
-	buf_clear(&b);
-done:
-	free(tos);
-	free(froms);
-	jid_clear(&to);
-	jid_clear(&from);
+	in_pass(c, el, a, kind, NS_COMPONENT, comp_allowed);
 }
 
 void

@@ -198,6 +198,31 @@ conn_start_tls(struct conn *c, bool client)
 	tp_start_tls(&c->tp, s);
 }
 
+int
+conn_send_header(struct conn *c, struct buf *b, int fail)
+{
+	if (fail) {
+		buf_clear(b);
+		/* with a header of its own */
+		conn_error(c, SERR_INTERNAL_SERVER_ERROR, "stream header");
+		return -1;
+	}
+	conn_write(c, buf_rptr(b), buf_avail(b));
+	buf_clear(b);
+	c->header_sent = true;
+	c->state = CS_FEATURES;
+	return 0;
+}
+
+void
+conn_new_sid(struct conn *c)
+{
+	unsigned char	rnd[CONN_ID_LEN / 2];
+
+	random_bytes(rnd, sizeof(rnd));
+	hex_encode(c->sid, rnd, sizeof(rnd));
+}
+
 /* after TLS or SASL: a new stream on the same connection */
 void
 conn_restart(struct conn *c)

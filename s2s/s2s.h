@@ -201,6 +201,14 @@ void	conn_close(struct conn *);
 /* reading stops (paused: router link congested; held: router away) */
 void	conn_update_reading(struct conn *);
 void	conn_start_tls(struct conn *, bool client);
+/*
+ * Our stream header (incoming streams), built in b (cleared here): sent,
+ * the conn then waits in CS_FEATURES; or, when fail says a put did not
+ * fit, the stream ends with internal-server-error and -1.
+ */
+int	conn_send_header(struct conn *, struct buf *b, int fail);
+/* a new random stream id of ours in c->sid */
+void	conn_new_sid(struct conn *);
 void	conn_restart(struct conn *);
 /* the set-up deadline becomes the idle timeout */
 void	conn_opened(struct conn *);
@@ -236,6 +244,16 @@ void	in_verified(uint64_t conn, const char *local, const char *remote,
  */
 void	in_forward(struct conn *c, int kind, int type, const char *to,
 	    const char *from, const struct buf *xml);
+
+/*
+ * A stanza of an authenticated stream (content namespace ns) to the
+ * router: to and from required (improper-addressing), allowed() checks
+ * them (it ends the stream itself and returns false), then the stanza is
+ * serialised as the router's bytes and handed to in_forward.
+ */
+void	in_pass(struct conn *, struct xnode *, struct arena *, int kind,
+	    const char *ns, bool (*allowed)(struct conn *, const struct jid *,
+	    const struct jid *));
 
 /* component.c: external components (XEP-0114) */
 void	comp_accept(struct listener *, int fd);

@@ -50,14 +50,20 @@ def install(src, dst):
     os.replace(tmp, dst)
 
 
-async def reloaded(srv, since, n):
-    """Waits for n processes to log that they reloaded."""
+async def logged(srv, since, text, n=1):
+    """Waits for text to be logged n times since the log offset since."""
     deadline = time.monotonic() + 10 * SLOW
     while time.monotonic() < deadline:
-        if srv.log_text(since).count("configuration reloaded") >= n:
+        if srv.log_text(since).count(text) >= n:
             return
         await asyncio.sleep(0.1)
-    raise AssertionError("no reload in:\n" + srv.log_text(since)[-3000:])
+    raise AssertionError("no %r in:\n%s" % (text,
+                                            srv.log_text(since)[-3000:]))
+
+
+async def reloaded(srv, since, n):
+    """Waits for n processes to log that they reloaded."""
+    await logged(srv, since, "configuration reloaded", n)
 
 
 def edit_conf(srv, old, new):
@@ -130,10 +136,7 @@ async def test_reload_options_and_broken_file(make_server, clients):
         cp.stderr
     since = srv.log_size()
     os.kill(srv.proc.pid, signal.SIGHUP)
-    deadline = time.monotonic() + 10 * SLOW
-    while "reload refused" not in srv.log_text(since):
-        assert time.monotonic() < deadline, srv.log_text(since)[-3000:]
-        await asyncio.sleep(0.1)
+    await logged(srv, since, "reload refused")
     log = srv.log_text(since)
     assert "parley.conf:%d: presence-directed-max" % bad_line in log, log[-3000:]
     assert "configuration reloaded" not in log, log[-3000:]
@@ -159,10 +162,7 @@ async def test_reload_refuses_unloadable_key(make_server, clients, tmp_path):
                 "-----END PRIVATE KEY-----\n")
     since = srv.log_size()
     os.kill(srv.proc.pid, signal.SIGHUP)
-    deadline = time.monotonic() + 10 * SLOW
-    while "reload refused" not in srv.log_text(since):
-        assert time.monotonic() < deadline, srv.log_text(since)[-3000:]
-        await asyncio.sleep(0.1)
+    await logged(srv, since, "reload refused")
     assert "configuration reloaded" not in srv.log_text(since)
     assert served_cert(srv.tls_port) == der_of(a[0])
     await c.fence()

@@ -6,6 +6,7 @@ secret gets not-authorized, a spoofed 'from' invalid-from; while it is
 away stanzas to it get service-unavailable, and it can come back.
 """
 import asyncio
+import socket
 
 import slixmpp
 from slixmpp.xmlstream.handler import Callback
@@ -175,3 +176,51 @@ async def test_second_connection_conflict(make_server, clients):
         assert second.stream_errors == ["conflict"], second.stream_errors
     finally:
         first.disconnect()
+
+
+def raw_component(port, header_to=COMP, ns=NS_COMP):
+    """A raw component stream: the server's answer to a header."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW)
+    s.sendall(("<stream:stream xmlns='%s' xmlns:stream='http://etherx."
+               "jabber.org/streams' to='%s'>" % (ns, header_to)).encode())
+    return s
+
+
+def read_until_closed(s):
+    got = b""
+    while True:
+        try:
+            d = s.recv(4096)
+        except socket.timeout:
+            break
+        if not d:
+            break
+        got += d
+    return got.decode(errors="replace")
+
+
+async def test_stanza_before_handshake_refused(make_server, clients):
+    port = free_port()
+    srv = comp_server(make_server, port)
+    c = await online(srv, clients, srv.new_user("pre"), resource="r")
+    s = raw_component(port)
+    s.sendall(("<message from='bot@%s' to='%s'><body>x</body></message>"
+               % (COMP, c.boundjid)).encode())
+    got = read_until_closed(s)
+    s.close()
+    assert "<not-authorized" in got, got
+    await c.quiet(0.5)
+
+
+async def test_wrong_namespace_and_bad_handshake(make_server, clients):
+    port = free_port()
+    comp_server(make_server, port)
+    s = raw_component(port, ns="jabber:client")
+    got = read_until_closed(s)
+    s.close()
+    assert "<invalid-namespace" in got, got
+    s = raw_component(port)
+    s.sendall(b"<handshake>" + b"f" * 4000 + b"</handshake>")
+    got = read_until_closed(s)
+    s.close()
+    assert "<not-authorized" in got, got

@@ -224,3 +224,26 @@ async def test_wrong_namespace_and_bad_handshake(make_server, clients):
     got = read_until_closed(s)
     s.close()
     assert "<not-authorized" in got, got
+
+
+async def test_reload_changes_the_secret(make_server, clients):
+    port = free_port()
+    srv = comp_server(make_server, port)
+    with open(srv.conf) as f:
+        text = f.read()
+    with open(srv.conf, "w") as f:
+        f.write(text.replace("%s=%s" % (COMP, SECRET), "%s=n3w" % COMP))
+    cp = srv.ctl("reload")
+    assert cp.returncode == 0, cp.stderr
+    deadline = asyncio.get_running_loop().time() + 10 * SLOW
+    while srv.log_text().count("configuration reloaded") < srv.workers + 2:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.1)
+    old = Component(port)
+    assert await old.attach() == "stream-error"
+    assert old.stream_errors == ["not-authorized"], old.stream_errors
+    new = Component(port, secret="n3w")
+    try:
+        assert await new.attach() == "session"
+    finally:
+        new.disconnect()

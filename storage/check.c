@@ -99,15 +99,16 @@ addr_is_loopback(const struct sockaddr_storage *sa)
 	    IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 }
 
-static bool
-has_listen(const struct conf *c, enum listen_kind kind)
+/* the port of the first listener of kind; 0 when there is none */
+static uint16_t
+listen_port(const struct conf *c, enum listen_kind kind)
 {
 	size_t	i;
 
 	for (i = 0; i < c->nlistens; i++)
 		if (c->listens[i].kind == kind)
-			return true;
-	return false;
+			return c->listens[i].port;
+	return 0;
 }
 
 /* ---- config ------------------------------------------------------------ */
@@ -144,7 +145,7 @@ check_config(const struct conf *c)
 			    "not encrypted (fix: a loopback address, or a "
 			    "private network)", c->path, c->listens[i].line,
 			    c->listens[i].addr);
-	if (c->ncomponents > 0 && !has_listen(c, LISTEN_COMPONENT))
+	if (c->ncomponents > 0 && listen_port(c, LISTEN_COMPONENT) == 0)
 		warn("components are configured but no component-listen "
 		    "(fix: component-listen 127.0.0.1:5347)");
 	return summary("check config");
@@ -547,12 +548,12 @@ check_dns(const struct conf *c, const char *arg)
 			continue;
 		}
 		if (a.srv == NULL) {
-			if (ours && has_listen(c, srv_services[i].kind))
+			if (ours && listen_port(c, srv_services[i].kind))
 				warn("%s: no SRV record (%s) (fix: %s 0 5 %u "
 				    "<this server's name>., or clients and "
 				    "servers try %s port %u)", name,
 				    ares_strerror(a.status), name,
-				    srv_services[i].port, domain,
+				    listen_port(c, srv_services[i].kind), domain,
 				    srv_services[i].port);
 			else
 				printf("none: %s (%s)\n", name,

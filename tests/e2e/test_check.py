@@ -156,6 +156,15 @@ def test_check_dns(tmp_path, dnsmasq):
                       % (port, c2s, s2s))
     out = check(conf, "dns", TEST_DOMAIN).stdout
     assert "served by s2s-listen" in out, out
+    # a listener with no record: the record to add, with our port
+    tls = free_port()
+    conf = write_conf(d, crt, key, "dns-server 127.0.0.1:%d\n"
+                      "s2s-tls-listen *:%d\n" % (port, tls))
+    out = check(conf, "dns", TEST_DOMAIN).stdout
+    want = "warning: _xmpps-server._tcp.%s: no SRV record" % TEST_DOMAIN
+    assert want in out, out
+    assert "(fix: _xmpps-server._tcp.%s 0 5 %d " % (TEST_DOMAIN, tls) \
+        in out, out
 
 
 def test_check_dns_server_down(tmp_path):

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/tls.h"
 #include "../common/util.h"
 #include "check.h"
 #include "ctlops.h"
@@ -16,16 +17,28 @@
 #define PID_FILE	"parleyd.pid"	/* parleyd/main.c */
 #define EXIT_USAGE	2
 
-/* the configuration parsed already (with its lines on any mistake) */
+/*
+ * The configuration is parsed already (with its lines on any mistake);
+ * the certificates are loaded here as parleyd will, so that a broken one
+ * is reported to whoever asked for the reload.
+ */
 static int
 cmd_reload(struct conf *conf, int argc, char *argv[])
 {
-	char	*path, buf[32];
-	FILE	*fp;
-	long	 pid;
+	struct tls_ctx	 tls;
+	char		*path, buf[32];
+	FILE		*fp;
+	long		 pid;
 
 	(void)argc;
 	(void)argv;
+	memset(&tls, 0, sizeof(tls));
+	if (tls_ctx_init(&tls, conf) == -1) {
+		fprintf(stderr, "parleyctl: not reloading: a certificate or "
+		    "key does not load\n");
+		return 1;
+	}
+	tls_ctx_clear(&tls);
 	path = xasprintf("%s/%s", conf->rundir, PID_FILE);
 	fp = fopen(path, "re");
 	if (fp == NULL || fgets(buf, sizeof(buf), fp) == NULL ||

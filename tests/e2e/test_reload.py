@@ -160,6 +160,10 @@ async def test_reload_refuses_unloadable_key(make_server, clients, tmp_path):
     with open(live[1], "w") as f:
         f.write("-----BEGIN PRIVATE KEY-----\nbroken\n"
                 "-----END PRIVATE KEY-----\n")
+    cp = srv.ctl("reload", check=False)
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    assert "host %s: certificate %s / key %s" % (DOMAIN, live[0], live[1]) \
+        in cp.stderr, cp.stderr
     since = srv.log_size()
     os.kill(srv.proc.pid, signal.SIGHUP)
     await logged(srv, since, "reload refused")

@@ -108,6 +108,7 @@ ROUTER_SRCS	+= router/capsver.c
 ROUTER_SRCS	+= router/carbons.c
 ROUTER_SRCS	+= router/extdisco.c
 ROUTER_SRCS	+= router/proxy.c
+ROUTER_SRCS	+= router/ctlinfo.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -125,6 +126,7 @@ C2S_SRCS	+= c2s/uplink.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
+S2S_SRCS	+= s2s/component.c
 S2S_SRCS	+= s2s/conn.c
 S2S_SRCS	+= s2s/dialback.c
 S2S_SRCS	+= s2s/dns.c
@@ -141,6 +143,8 @@ PROXY_SRCS	+= proxy/socks5.c
 PROXY_SRCS	+= proxy/uplink.c
 
 CTL_SRCS	+= storage/parleyctl.c
+CTL_SRCS	+= storage/ctlops.c
+CTL_SRCS	+= storage/check.c
 
 UNIT_TESTS	+= accept
 UNIT_TESTS	+= addr
@@ -256,7 +260,7 @@ TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_sm	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
 		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
-		   s2s/srv.c s2s/certid.c s2s/dialback.c
+		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)
@@ -375,7 +379,8 @@ FUZZ_TARGETS	+= socks5
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
-FUZZ_OBJS_link_router := router/links.c router/ctl.c router/s2s.c \
+FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
+		   router/s2s.c \
 		   router/register.c router/sm.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
@@ -383,7 +388,7 @@ FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
 		   c2s/sm.c c2s/ping.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
-		   s2s/srv.c s2s/certid.c s2s/dialback.c
+		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store

@@ -14,6 +14,14 @@
 
 struct c2s	c2s;
 
+/* SIGHUP: new client connections get the certificates as they are now */
+static void
+c2s_reload(void)
+{
+	if (tls_ctx_reload(&c2s.tls, &c2s.conf) == -1)
+		log_warnx("reload: keeping the running certificates");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -32,6 +40,7 @@ main(int argc, char *argv[])
 	link_loop_init(c2s.loop);
 	transport_loop_init(c2s.loop);
 	uplink_start();
+	proc_reload_watch(c2s.loop, &c2s.conf, c2s_reload);
 	work_init(c2s.loop, WORK_THREADS);
 	log_info("started");
 	proc_run(c2s.loop);

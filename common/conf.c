@@ -64,6 +64,7 @@ enum opt_type {
 	OT_LISTEN,
 	OT_ROUTE,
 	OT_EXTSVC,
+	OT_COMPONENT,
 };
 
 enum opt_scope {
@@ -79,6 +80,7 @@ struct opt {
 	enum opt_scope		 scope;
 	bool			 repeat;	/* may appear more than once */
 	bool			 required;	/* no default: must be set */
+	bool			 restart;	/* a reload does not change it */
 	uint64_t		 min, max;	/* numeric types */
 	const char		*def;		/* parsed like a value */
 	size_t			 off, width;	/* where and how wide */
@@ -135,34 +137,40 @@ static const char *const log_levels[] = {
 			.width = sizeof(((struct conf_host *)0)->f)
 
 static const struct opt opts[] = {
-	{ "workers", OT_INT, GLOBAL(workers), .min = 1, .max = 64,
+	{ "workers", OT_INT, GLOBAL(workers),
+	  .restart = true, .min = 1, .max = 64,
 	  .def = "2", .help = "Number of c2s processes to start" },
-	{ "user", OT_STRING, GLOBAL(user),
+	{ "user", OT_STRING, GLOBAL(user), .restart = true,
 	  .help = "Account the processes run as when started as root (they "
 	      "drop root once set up); unset: stay root" },
-	{ "group", OT_STRING, GLOBAL(group),
+	{ "group", OT_STRING, GLOBAL(group), .restart = true,
 	  .help = "Group the processes run as with user; unset: the user's "
 	      "primary group" },
-	{ "datadir", OT_PATH, GLOBAL(datadir), .def = "var/data",
+	{ "datadir", OT_PATH, GLOBAL(datadir),
+	  .restart = true, .def = "var/data",
 	  .help = "Directory of the LMDB environment" },
-	{ "rundir", OT_PATH, GLOBAL(rundir), .def = "var/run",
+	{ "rundir", OT_PATH, GLOBAL(rundir), .restart = true, .def = "var/run",
 	  .help = "Directory for the sockets and the pid file" },
 	{ "log-level", OT_ENUM, GLOBAL(log_level), .words = log_levels,
 	  .def = "info", .help = "Least important messages logged" },
-	{ "lmdb-mapsize", OT_SIZE, GLOBAL(lmdb_mapsize), .min = MIB,
+	{ "lmdb-mapsize", OT_SIZE, GLOBAL(lmdb_mapsize),
+	  .restart = true, .min = MIB,
 	  .max = TIB, .def = "1G",
 	  .help = "Size of the database map at start" },
-	{ "lmdb-mapsize-max", OT_SIZE, GLOBAL(lmdb_mapsize_max), .min = MIB,
+	{ "lmdb-mapsize-max", OT_SIZE, GLOBAL(lmdb_mapsize_max),
+	  .restart = true, .min = MIB,
 	  .max = TIB, .def = "16G",
 	  .help = "Largest size the map grows to (doubling at 80 % full); "
 	      "past it writes are refused" },
 	{ "scram-iterations", OT_INT, GLOBAL(scram_iterations), .min = 4096,
 	  .max = 1000000, .def = "4096",
 	  .help = "PBKDF2 iterations for new SCRAM credentials" },
-	{ "c2s-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "c2s-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_C2S, .def = "127.0.0.1:5222 [::1]:5222",
 	  .help = "Client address with STARTTLS (repeatable)" },
-	{ "c2s-tls-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "c2s-tls-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_C2S_TLS, .def = "127.0.0.1:5223 [::1]:5223",
 	  .help = "Client address with direct TLS, XEP-0368 (repeatable)" },
 	{ "c2s-require-tls", OT_BOOL, GLOBAL(c2s_require_tls), .def = "yes",
@@ -177,7 +185,8 @@ static const struct opt opts[] = {
 	  .max = 16 * MIB, .def = "256K",
 	  .help = "Largest stanza a client may send" },
 	{ "c2s-max-stanza-size-preauth", OT_SIZE,
-	  GLOBAL(c2s_max_stanza_preauth), .min = KIB, .max = 16 * MIB,
+	  GLOBAL(c2s_max_stanza_preauth),
+	  .restart = true, .min = KIB, .max = 16 * MIB,
 	  .def = "10000",
 	  .help = "Largest stanza a client may send before it authenticates" },
 	{ "s2s-max-per-address", OT_INT, GLOBAL(s2s_max_per_address),
@@ -185,15 +194,18 @@ static const struct opt opts[] = {
 	  .help = "Incoming server connections from one address (IPv6: one "
 	      "/64); 0: no limit" },
 	{ "s2s-max-stanza-size-preauth", OT_SIZE,
-	  GLOBAL(s2s_max_stanza_preauth), .min = KIB, .max = 16 * MIB,
+	  GLOBAL(s2s_max_stanza_preauth),
+	  .restart = true, .min = KIB, .max = 16 * MIB,
 	  .def = "10000",
 	  .help = "Largest element a server may send before its stream is "
 	      "authenticated" },
 	{ "preauth-stream-memory", OT_SIZE, GLOBAL(preauth_stream_memory),
+	  .restart = true,
 	  .min = 4 * KIB, .max = GIB, .def = "64K",
 	  .help = "Parser memory (tree and buffers) one unauthenticated "
 	      "stream may hold" },
 	{ "preauth-memory-max", OT_SIZE, GLOBAL(preauth_memory_max),
+	  .restart = true,
 	  .min = 0, .max = 64 * GIB, .def = "32M",
 	  .help = "Parser memory all unauthenticated streams of one process "
 	      "may hold; past it their input is refused; 0: no limit" },
@@ -333,11 +345,13 @@ static const struct opt opts[] = {
 	{ "register-interval", OT_DURATION, GLOBAL(register_interval),
 	  .min = 1, .max = 86400, .def = "60",
 	  .help = "In-band registration: one account per address per this" },
-	{ "s2s-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "s2s-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_S2S,
 	  .help = "Server-to-server address with STARTTLS (repeatable; none: "
 	      "no incoming federation)" },
-	{ "s2s-tls-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	{ "s2s-tls-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
 	  .arg = LISTEN_S2S_TLS,
 	  .help = "Server-to-server address with direct TLS, XEP-0368 "
 	      "(repeatable)" },
@@ -347,16 +361,17 @@ static const struct opt opts[] = {
 	  .help = "Allow Server Dialback (XEP-0220) when a certificate does "
 	      "not verify" },
 	{ "s2s-dialback-secret", OT_STRING, GLOBAL(s2s_dialback_secret),
+	  .restart = true,
 	  .help = "Secret for dialback keys (XEP-0185); unset: random at "
 	      "each start" },
 	{ "s2s-ca-file", OT_PATH, GLOBAL(s2s_ca_file),
 	  .check = conf_check_readable,
 	  .help = "PEM CA certificates trusted for peer servers; unset: the "
 	      "system store" },
-	{ "dns-server", OT_STRING, GLOBAL(dns_server),
+	{ "dns-server", OT_STRING, GLOBAL(dns_server), .restart = true,
 	  .help = "DNS server(s) for federation, ADDRESS or ADDRESS:PORT, "
 	      "comma-separated; unset: resolv.conf" },
-	{ "dns-resolv-conf", OT_PATH, GLOBAL(dns_resolv_conf),
+	{ "dns-resolv-conf", OT_PATH, GLOBAL(dns_resolv_conf), .restart = true,
 	  .check = conf_check_readable,
 	  .help = "resolv.conf to read DNS servers from; unset: "
 	      "/etc/resolv.conf" },
@@ -449,6 +464,14 @@ static const struct opt opts[] = {
 	  .min = 1, .max = 600, .def = "30",
 	  .help = "Time a JID has to answer a capabilities query before "
 	      "another holder of the hash is asked" },
+	{ "component-listen", OT_LISTEN, GLOBAL(listens),
+	  .restart = true, .repeat = true,
+	  .arg = LISTEN_COMPONENT,
+	  .help = "External component address, XEP-0114 (repeatable; keep "
+	      "it on loopback: the stream is not encrypted)" },
+	{ "component", OT_COMPONENT, GLOBAL(components), .repeat = true,
+	  .help = "An external component DOMAIN=SECRET: the domain it serves "
+	      "(and its subdomains) and its handshake secret (repeatable)" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -587,6 +610,10 @@ opt_expect(const struct opt *o, char *buf, size_t len)
 		snprintf(buf, len, "TYPE:HOST[:PORT][?transport=udp|tcp] with "
 		    "TYPE stun, stuns, turn or turns, such as "
 		    "turn:turn.example.org:3478?transport=udp");
+		break;
+	case OT_COMPONENT:
+		snprintf(buf, len, "DOMAIN=SECRET such as "
+		    "gateway.example.org=s3cret");
 		break;
 	}
 	return buf;
@@ -880,7 +907,22 @@ bad:
 	return -1;
 }
 
-/* parses v for o and stores it into base (struct conf or conf_host) */
+/* v up to end, nameprepped into dom; -1 after reporting */
+static int
+parse_domain(struct parser *p, const struct opt *o, const char *v,
+    const char *end, char *dom)
+{
+	char	*d;
+	int	 rc;
+
+	d = xstrndup(v, (size_t)(end - v));
+	if ((rc = jid_nameprep(d, dom)) == -1)
+		conf_err(p, p->line, "%s: \"%s\" is not a domain name",
+		    o->name, log_escs(d));
+	free(d);
+	return rc;
+}
+
 /* s2s-route DOMAIN=HOST:PORT; HOST is a name, an IPv4 or a [IPv6] address */
 static int
 conf_parse_route(struct parser *p, const struct opt *o, const char *v)
@@ -888,20 +930,14 @@ conf_parse_route(struct parser *p, const struct opt *o, const char *v)
 	struct conf		*c = p->c;
 	struct conf_route	*r;
 	const char		*eq, *hs, *he, *port;
-	char			 dom[JID_PART_MAX + 1], *d;
+	char			 dom[JID_PART_MAX + 1];
 	uint64_t		 n;
 	size_t			 i;
 
 	if ((eq = strchr(v, '=')) == NULL || eq == v)
 		goto bad;
-	d = xstrndup(v, (size_t)(eq - v));
-	if (jid_nameprep(d, dom) == -1) {
-		conf_err(p, p->line, "%s: \"%s\" is not a domain name",
-		    o->name, log_escs(d));
-		free(d);
+	if (parse_domain(p, o, v, eq, dom) == -1)
 		return -1;
-	}
-	free(d);
 	hs = eq + 1;
 	if (*hs == '[') {
 		if ((he = strchr(hs, ']')) == NULL || he[1] != ':')
@@ -1024,6 +1060,38 @@ bad:
 	return -1;
 }
 
+/* component DOMAIN=SECRET; the secret runs to the end of the value */
+static int
+conf_parse_component(struct parser *p, const struct opt *o, const char *v)
+{
+	struct conf		*c = p->c;
+	struct conf_component	*k;
+	const char		*eq;
+	char			 dom[JID_PART_MAX + 1];
+	size_t			 i;
+
+	if ((eq = strchr(v, '=')) == NULL || eq == v || eq[1] == '\0') {
+		conf_bad_value(p, o, v);
+		return -1;
+	}
+	if (parse_domain(p, o, v, eq, dom) == -1)
+		return -1;
+	for (i = 0; i < c->ncomponents; i++)
+		if (strcmp(c->components[i].domain, dom) == 0) {
+			conf_err(p, p->line, "%s: %s is a component already "
+			    "(line %d); remove one", o->name, dom,
+			    c->components[i].line);
+			return -1;
+		}
+	c->components = xrealloc(c->components,
+	    (c->ncomponents + 1) * sizeof(*k));
+	k = &c->components[c->ncomponents++];
+	k->domain = xstrdup(dom);
+	k->secret = xstrdup(eq + 1);
+	k->line = p->line;
+	return 0;
+}
+
 static int
 conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 {
@@ -1090,6 +1158,8 @@ conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 		return conf_parse_route(p, o, v);
 	case OT_EXTSVC:
 		return conf_parse_extsvc(p, o, v);
+	case OT_COMPONENT:
+		return conf_parse_component(p, o, v);
 	}
 bad:
 	conf_bad_value(p, o, v);
@@ -1401,6 +1471,26 @@ conf_check_pubsub(struct parser *p)
 	}
 }
 
+/* a component's domain is its own too: not a host, service or route */
+static void
+conf_check_components(struct parser *p)
+{
+	const struct conf		*c = p->c;
+	const struct conf_component	*k;
+	size_t				 i;
+
+	for (i = 0; i < c->ncomponents; i++) {
+		k = &c->components[i];
+		if (conf_domain_ours(c, k->domain))
+			conf_err(p, k->line, "component: \"%s\" is a host or "
+			    "a pubsub service; a component needs a domain of "
+			    "its own", k->domain);
+		else if (conf_route_find(c, k->domain) != NULL)
+			conf_err(p, k->line, "component: \"%s\" has an "
+			    "s2s-route; a component is not remote", k->domain);
+	}
+}
+
 static void
 host_close(struct parser *p, int n)
 {
@@ -1683,6 +1773,7 @@ conf_load(struct conf *c, const char *path)
 		    "lines })");
 	conf_check_pubsub(&p);
 	conf_check_proxy(&p);
+	conf_check_components(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
 	if (p.nerr > 0) {
@@ -1712,6 +1803,13 @@ conf_clear(struct conf *c)
 		free(c->routes[i].host);
 	}
 	free(c->routes);
+	for (i = 0; i < c->ncomponents; i++) {
+		free(c->components[i].domain);
+		explicit_bzero(c->components[i].secret,
+		    strlen(c->components[i].secret));
+		free(c->components[i].secret);
+	}
+	free(c->components);
 	for (i = 0; i < c->nhosts; i++)
 		host_free(&c->hosts[i]);
 	free(c->hosts);
@@ -1783,6 +1881,155 @@ conf_domain_ours(const struct conf *c, const char *domain)
 	    conf_proxy_find(c, domain) != NULL;
 }
 
+/* the listeners of one kind are the same in a and b, in the same order */
+static bool
+listens_equal(const struct conf *a, const struct conf *b, int kind)
+{
+	size_t	i = 0, k = 0;
+
+	for (;;) {
+		while (i < a->nlistens && (int)a->listens[i].kind != kind)
+			i++;
+		while (k < b->nlistens && (int)b->listens[k].kind != kind)
+			k++;
+		if (i == a->nlistens || k == b->nlistens)
+			return i == a->nlistens && k == b->nlistens;
+		if (a->listens[i].salen != b->listens[k].salen ||
+		    memcmp(&a->listens[i].sa, &b->listens[k].sa,
+		    a->listens[i].salen) != 0)
+			return false;
+		i++;
+		k++;
+	}
+}
+
+/* the field of o in a and b holds the same value */
+static bool
+field_equal(const struct opt *o, void *a, void *b)
+{
+	const char	*sa, *sb;
+
+	switch (o->type) {
+	case OT_STRING:
+	case OT_PATH:
+	case OT_ENUM:
+		sa = *str_field(a, o);
+		sb = *str_field(b, o);
+		return sa == sb || (sa != NULL && sb != NULL &&
+		    strcmp(sa, sb) == 0);
+	default:
+		return memcmp((char *)a + o->off, (char *)b + o->off,
+		    o->width) == 0;
+	}
+}
+
+/* swaps n bytes (a field: at most a pointer or a u64) */
+static void
+swap_bytes(void *a, void *b, size_t n)
+{
+	char	tmp[sizeof(uint64_t) > sizeof(char *) ? sizeof(uint64_t) :
+		    sizeof(char *)];
+
+	assert(n <= sizeof(tmp));
+	memcpy(tmp, a, n);
+	memcpy(a, b, n);
+	memcpy(b, tmp, n);
+}
+
+static void
+field_swap(const struct opt *o, void *a, void *b)
+{
+	swap_bytes((char *)a + o->off, (char *)b + o->off, o->width);
+}
+
+/* the same host blocks, by name, in the same order */
+static bool
+hosts_same(const struct conf *a, const struct conf *b)
+{
+	size_t	i;
+
+	if (a->nhosts != b->nhosts)
+		return false;
+	for (i = 0; i < a->nhosts; i++)
+		if (strcmp(a->hosts[i].name, b->hosts[i].name) != 0)
+			return false;
+	return true;
+}
+
+void
+conf_reload(struct conf *c, struct conf *fresh,
+    void (*restart)(const char *, void *), void *arg)
+{
+	const struct opt	*o;
+	size_t			 i, h;
+
+	for (i = 0; i < NOPTS; i++) {
+		o = &opts[i];
+		if (o->scope != OS_GLOBAL)
+			continue;
+		switch (o->type) {
+		case OT_LISTEN:
+			/* the sockets are bound once, before privileges go */
+			if (!listens_equal(c, fresh, o->arg))
+				restart(o->name, arg);
+			continue;
+		case OT_ROUTE:
+			field_swap(o, c, fresh);
+			swap_bytes(&c->nroutes, &fresh->nroutes,
+			    sizeof(c->nroutes));
+			continue;
+		case OT_COMPONENT:
+			field_swap(o, c, fresh);
+			swap_bytes(&c->ncomponents, &fresh->ncomponents,
+			    sizeof(c->ncomponents));
+			continue;
+		default:
+			break;
+		}
+		if (field_equal(o, c, fresh))
+			continue;
+		if (o->restart)
+			restart(o->name, arg);
+		else
+			field_swap(o, c, fresh);
+	}
+	if (!hosts_same(c, fresh)) {
+		/* per-host state (caps, TLS, session ids) follows the list */
+		restart("host", arg);
+		goto done;
+	}
+	for (h = 0; h < c->nhosts; h++) {
+		for (i = 0; i < NOPTS; i++)
+			if (opts[i].scope == OS_HOST &&
+			    opts[i].type != OT_EXTSVC &&
+			    !field_equal(&opts[i], &c->hosts[h],
+			    &fresh->hosts[h]))
+				field_swap(&opts[i], &c->hosts[h],
+				    &fresh->hosts[h]);
+		/* the list and its length move together */
+		swap_bytes(&c->hosts[h].extsvcs, &fresh->hosts[h].extsvcs,
+		    sizeof(c->hosts[h].extsvcs));
+		swap_bytes(&c->hosts[h].nextsvcs, &fresh->hosts[h].nextsvcs,
+		    sizeof(c->hosts[h].nextsvcs));
+	}
+done:
+	conf_clear(fresh);
+}
+
+const struct conf_component *
+conf_component_find(const struct conf *c, const char *domain)
+{
+	const char	*d;
+	size_t		 i;
+
+	/* the domain, then each parent: a.b.gw.example.org -> gw.example.org */
+	for (d = domain; d != NULL; d = (d = strchr(d, '.')) ? d + 1 : NULL)
+		for (i = 0; i < c->ncomponents; i++)
+			if (strcmp(c->components[i].domain, d) == 0)
+				return &c->components[i];
+	return NULL;
+}
+
 void
 conf_usage(FILE *fp)
 {
@@ -1793,6 +2040,7 @@ conf_usage(FILE *fp)
 		[OT_ENUM] = "WORD", [OT_LISTEN] = "ADDRESS:PORT",
 		[OT_ROUTE] = "DOMAIN=HOST:PORT",
 		[OT_EXTSVC] = "TYPE:HOST[:PORT]",
+		[OT_COMPONENT] = "DOMAIN=SECRET",
 	};
 	const struct opt		*o;
 	char				 exp[160];

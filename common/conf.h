@@ -19,6 +19,14 @@ enum listen_kind {
 	LISTEN_S2S,		/* s2s-listen: servers, STARTTLS offered */
 	LISTEN_S2S_TLS,		/* s2s-tls-listen: servers, direct TLS */
 	LISTEN_PROXY,		/* proxy-listen: SOCKS5 (XEP-0065) */
+	LISTEN_COMPONENT,	/* component-listen: XEP-0114 components */
+};
+
+/* component DOMAIN=SECRET: an external component (XEP-0114) */
+struct conf_component {
+	char		*domain;	/* nameprepped */
+	char		*secret;	/* the handshake's shared secret */
+	int		 line;
 };
 
 /* s2s-route DOMAIN=HOST:PORT: a static target for a remote domain */
@@ -176,6 +184,9 @@ struct conf {
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;
+	/* external components (XEP-0114), s2s/component.c */
+	struct conf_component	*components;
+	size_t			 ncomponents;
 };
 
 /*
@@ -185,6 +196,17 @@ struct conf {
  */
 int			 conf_load(struct conf *c, const char *path);
 void			 conf_clear(struct conf *c);
+/*
+ * A reload: fresh (a conf_load of the same file) replaces the values of c
+ * that can change while the processes run; for each option that differs
+ * and needs a restart (listeners, directories, the user, the host list,
+ * ...) c keeps its value and restart(option name, arg) is called. Paths
+ * change, not what was loaded from them: the caller reloads the
+ * certificates. fresh is cleared.
+ */
+void			 conf_reload(struct conf *c, struct conf *fresh,
+			    void (*restart)(const char *opt, void *arg),
+			    void *arg);
 /* the static route for a (nameprepped) remote domain, or NULL */
 const struct conf_route	*conf_route_find(const struct conf *c,
 			    const char *domain);
@@ -201,6 +223,12 @@ const struct conf_host	*conf_proxy_find(const struct conf *c,
 const struct conf_listen *conf_proxy_listen(const struct conf *c);
 /* a domain of ours: a host or a host's pubsub service or proxy */
 bool			 conf_domain_ours(const struct conf *c,
+			    const char *domain);
+/*
+ * The component serving (nameprepped) domain: its own domain or a
+ * subdomain of it; NULL if none.
+ */
+const struct conf_component *conf_component_find(const struct conf *c,
 			    const char *domain);
 /* prints every option with its default and help (parleyd -h config) */
 void			 conf_usage(FILE *);

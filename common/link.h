@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		9
+#define LINK_VERSION		10
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -153,6 +153,14 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/* router->ctl, sid = the request's: u32 status */		\
 	/*   (LINK_CTL_STATUSES), str text; flags LINK_CTL_MORE */	\
 	X(LINK_CTL_REPLY,	0x0305, 8)				\
+	/* ctl->router, sid = request id: str jid (NULL: every session; */ \
+	/*   bare: the account's). Replies: one line per session */	\
+	X(LINK_CTL_SESSIONS,	0x0306, 4)				\
+	/* ctl->router: str jid (bare: every session of the account) */	\
+	X(LINK_CTL_KICK,	0x0307, 4)				\
+	/* ctl->router: str NULL. Replies: "name value" lines */	\
+	X(LINK_CTL_STATS,	0x0308, 4)				\
+	X(LINK_CTL_ABOUT,	0x0309, 4)				\
 	/* router->proxy, sid = request id: str hash (the XEP-0065 */	\
 	/*   DST.ADDR), str initiator (for the log) */			\
 	X(LINK_PROXY_ACTIVATE,	0x0401, 8)				\

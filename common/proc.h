@@ -24,5 +24,16 @@ struct ev_loop;
  * "stopped".
  */
 void	proc_run(struct ev_loop *);
+/*
+ * SIGHUP reloads conf from its file (conf_reload: what cannot change
+ * while running keeps its value, and is logged at debug; parleyd says it
+ * at info), sets the log level, then calls fn, if any (the process's
+ * certificates). A file with mistakes changes nothing (its lines are on
+ * stderr). Once per process.
+ */
+void	proc_reload_watch(struct ev_loop *, struct conf *conf,
+	    void (*fn)(void));
+/* log_verbosity from conf's log-level, unless -d was given */
+void	proc_log_level(const struct conf *);
 
 #endif

@@ -3,10 +3,14 @@
  * object: GnuTLS then selects the certificate whose names match the SNI
  * the client sent, and the first one when there is none.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include <gnutls/gnutls.h>
 
 #include "log.h"
 #include "tls.h"
+#include "util.h"
 
 int
 tls_ctx_init(struct tls_ctx *t, const struct conf *c)
@@ -47,9 +51,39 @@ tls_ctx_init(struct tls_ctx *t, const struct conf *c)
 void
 tls_ctx_clear(struct tls_ctx *t)
 {
+	size_t	i;
+
+	for (i = 0; i < t->nold; i++) {
+		gnutls_priority_deinit(t->old_prio[i]);
+		gnutls_certificate_free_credentials(t->old_creds[i]);
+		gnutls_global_deinit();
+	}
+	free(t->old_prio);
+	free(t->old_creds);
 	gnutls_priority_deinit(t->prio);
 	gnutls_certificate_free_credentials(t->creds);
 	gnutls_global_deinit();
+	memset(t, 0, sizeof(*t));
+}
+
+int
+tls_ctx_reload(struct tls_ctx *t, const struct conf *c)
+{
+	struct tls_ctx	fresh;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (tls_ctx_init(&fresh, c) == -1)
+		return -1;
+	t->old_creds = xrealloc(t->old_creds,
+	    (t->nold + 1) * sizeof(*t->old_creds));
+	t->old_prio = xrealloc(t->old_prio,
+	    (t->nold + 1) * sizeof(*t->old_prio));
+	t->old_creds[t->nold] = t->creds;
+	t->old_prio[t->nold] = t->prio;
+	t->nold++;
+	t->creds = fresh.creds;
+	t->prio = fresh.prio;
+	return 0;
 }
 
 gnutls_session_t

@@ -29,6 +29,7 @@
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "../common/priv.h"
+#include "../common/tls.h"
 #include "../common/util.h"
 
 #define DEFAULT_CONF		"etc/parley.conf"
@@ -64,6 +65,9 @@ static ev_timer		 stop_timer;
 static ev_signal	 sig_term, sig_int, sig_hup;
 static char		*pid_path;
 static int		 pid_fd = -1;
+static struct conf	 running;	/* as last loaded */
+static bool		 debug_forced;	/* -d */
+static char		*conf_abs;	/* its file, absolute */
 
 static void	child_spawn(struct ev_loop *, struct child *);
 
@@ -520,13 +524,55 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 static void
+reload_restart_note(const char *opt, void *arg)
+{
+	(void)arg;
+	log_warnx("reload: %s changed; it takes effect at the next restart",
+	    opt);
+}
+
+/*
+ * SIGHUP (parleyctl reload, a certbot deploy hook): the file and every
+ * certificate are checked here first, so that a broken file or key is
+ * refused once, with its line, and no process changes anything; then each
+ * child reloads on its own SIGHUP (common/proc.c). Nobody is disconnected.
+ */
+static void
 hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct conf	fresh;
+	struct tls_ctx	tls;
+	size_t		i;
+
 	(void)loop;
-	(void)w;
 	(void)revents;
-	log_warnx("reload is not supported yet; restart parleyd to apply "
-	    "configuration changes");
+	if (stopping)
+		return;
+	log_info("signal %d (%s), reloading %s", w->signum,
+	    strsignal(w->signum), conf_abs);
+	if (conf_load(&fresh, conf_abs) == -1) {
+		log_warnx("reload refused: %s has mistakes (above); the "
+		    "running configuration stays", conf_abs);
+		return;
+	}
+	memset(&tls, 0, sizeof(tls));
+	if (tls_ctx_init(&tls, &fresh) == -1) {
+		log_warnx("reload refused: a certificate or key cannot be "
+		    "loaded (above); the running configuration stays");
+		conf_clear(&fresh);
+		return;
+	}
+	tls_ctx_clear(&tls);
+	conf_reload(&running, &fresh, reload_restart_note, NULL);
+	if (!debug_forced && log_parse_level(running.log_level) != -1)
+		log_verbosity = log_parse_level(running.log_level);
+	for (i = 0; i < nchildren; i++)
+		if (children[i].pid > 0 && kill(children[i].pid, SIGHUP) == -1 &&
+		    errno != ESRCH)
+			log_warn("kill %s pid=%d", children[i].label,
+			    (int)children[i].pid);
+	log_info("reload: configuration and certificates sent to every "
+	    "process");
 }
 
 static void
@@ -555,10 +601,9 @@ signal_watch(struct ev_loop *loop, ev_signal *w,
 int
 main(int argc, char *argv[])
 {
-	struct conf	 conf;
 	struct ev_loop	*loop;
 	const char	*conf_file = DEFAULT_CONF, *traces = NULL;
-	char		*conf_abs, *dir, *router_bin, *c2s_bin, *s2s_bin;
+	char		*dir, *router_bin, *c2s_bin, *s2s_bin;
 	char		*proxy_bin = NULL;
 	bool		 check = false, debug = false, help = false;
 	uid_t		 uid = 0;
@@ -614,20 +659,21 @@ main(int argc, char *argv[])
 	if (argc != 0)
 		usage();
 
-	if (conf_load(&conf, conf_file) == -1)
+	if (conf_load(&running, conf_file) == -1)
 		exit(1);
-	if (conf.user != NULL && priv_lookup(&conf, &uid, &gid) == -1)
+	if (running.user != NULL && priv_lookup(&running, &uid, &gid) == -1)
 		exit(1);
 	if (check) {
 		printf("configuration OK\n");
-		conf_clear(&conf);
+		conf_clear(&running);
 		exit(0);
 	}
-	if (conf.log_level != NULL &&
-	    (lvl = log_parse_level(conf.log_level)) != -1)
+	if (running.log_level != NULL &&
+	    (lvl = log_parse_level(running.log_level)) != -1)
 		log_verbosity = lvl;
 	if (debug)
 		log_verbosity = LOG_LVL_DEBUG;
+	debug_forced = debug;
 
 	/* children must find the file whatever their working directory */
 	if ((conf_abs = realpath(conf_file, NULL)) == NULL)
@@ -643,33 +689,33 @@ main(int argc, char *argv[])
 	if (access(s2s_bin, X_OK) == -1)
 		fatal("cannot run %s", s2s_bin);
 	/* the XEP-0065 proxy runs only where it has a port */
-	if (conf_proxy_listen(&conf) != NULL) {
+	if (conf_proxy_listen(&running) != NULL) {
 		proxy_bin = xasprintf("%s/%s", dir, PROXY_BIN);
 		if (access(proxy_bin, X_OK) == -1)
 			fatal("cannot run %s", proxy_bin);
 	}
 
 	/* the data directory holds credentials: nobody else may read it */
-	if (mkdir_p(conf.datadir, 0700) == -1) {
-		log_warn("cannot create datadir %s", conf.datadir);
+	if (mkdir_p(running.datadir, 0700) == -1) {
+		log_warn("cannot create datadir %s", running.datadir);
 		exit(1);
 	}
-	if (mkdir_p(conf.rundir, 0700) == -1) {
-		log_warn("cannot create rundir %s", conf.rundir);
+	if (mkdir_p(running.rundir, 0700) == -1) {
+		log_warn("cannot create rundir %s", running.rundir);
 		exit(1);
 	}
-	if (conf.user != NULL && geteuid() != 0)
+	if (running.user != NULL && geteuid() != 0)
 		log_warnx("not started as root: \"user %s\" is ignored",
-		    conf.user);
-	else if (conf.user != NULL && dirs_chown(&conf, uid, gid) == -1)
+		    running.user);
+	else if (running.user != NULL && dirs_chown(&running, uid, gid) == -1)
 		exit(1);
-	if (pidfile_create(conf.rundir) == -1)
+	if (pidfile_create(running.rundir) == -1)
 		exit(1);
-	if (sasl_secret_export(conf.datadir) == -1) {
+	if (sasl_secret_export(running.datadir) == -1) {
 		pidfile_remove();
 		exit(1);
 	}
-	if (ports_free(&conf) == -1) {
+	if (ports_free(&running) == -1) {
 		pidfile_remove();
 		exit(1);
 	}
@@ -683,14 +729,14 @@ main(int argc, char *argv[])
 	signal_watch(loop, &sig_hup, hup_cb, SIGHUP);
 
 	/* the router, the s2s process, then the c2s workers */
-	nchildren = 2 + (size_t)(conf.workers > 0 ? conf.workers : 0) +
+	nchildren = 2 + (size_t)(running.workers > 0 ? running.workers : 0) +
 	    (proxy_bin != NULL ? 1 : 0);
 	children = xcalloc(nchildren, sizeof(*children));
 	child_setup(&children[0], "router", 0,
 	    child_argv(router_bin, conf_abs, 0, debug, traces));
 	child_setup(&children[1], "s2s", 0,
 	    child_argv(s2s_bin, conf_abs, 0, debug, traces));
-	for (i = 2; i < 2 + conf.workers; i++) {
+	for (i = 2; i < 2 + running.workers; i++) {
 		child_setup(&children[i], "c2s", i - 1,
 		    child_argv(c2s_bin, conf_abs, i - 1, debug, traces));
 		children[i].secret = true;
@@ -700,7 +746,7 @@ main(int argc, char *argv[])
 		    child_argv(proxy_bin, conf_abs, 0, debug, traces));
 
 	log_info("starting: config=%s workers=%d pid=%ld", conf_abs,
-	    conf.workers, (long)getpid());
+	    running.workers, (long)getpid());
 	/* the router first: c2s processes retry until its socket is up */
 	for (i = 0; (size_t)i < nchildren; i++)
 		child_spawn(loop, &children[i]);
@@ -719,7 +765,7 @@ main(int argc, char *argv[])
 	free(proxy_bin);
 	free(dir);
 	free(conf_abs);
-	conf_clear(&conf);
+	conf_clear(&running);
 	ev_loop_destroy(loop);
 	return 0;
 }

@@ -27,11 +27,7 @@ struct ctl_list {
 	bool		 failed;	/* the output queue refused a chunk */
 };
 
-/*
- * LINK_CTL_REPLY to the request whose id is sid; status is 0 or an errno
- * value, sent as its fixed LINK_CTL_STATUSES number.
- */
-static int
+int
 ctl_reply(struct link *l, uint64_t sid, uint16_t flags, int status,
     const char *text, size_t len)
 {
@@ -230,6 +226,11 @@ ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		return ctl_deluser(l, h, payload, st);
 	case LINK_CTL_LIST:
 		return ctl_list(l, h, payload, st);
+	case LINK_CTL_SESSIONS:
+	case LINK_CTL_KICK:
+	case LINK_CTL_STATS:
+	case LINK_CTL_ABOUT:
+		return ctlinfo_frame(l, h, payload);
 	default:
 		return link_fail(l, "unexpected %s on a control link",
 		    link_msg_name(h->type));

@@ -6,6 +6,9 @@
 #ifndef PARLEY_ROUTER_CTL_H
 #define PARLEY_ROUTER_CTL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct link;
 struct link_hdr;
 struct store;
@@ -24,6 +27,21 @@ int	ctl_frame(struct link *l, const struct link_hdr *h,
 	    const char *payload, struct store *st);
 
 #define CTL_LIST_CHUNK	(64 * 1024)
+
+/*
+ * LINK_CTL_REPLY to the request whose id is sid; status is 0 or an errno
+ * value, sent as its fixed LINK_CTL_STATUSES number; flags LINK_CTL_MORE
+ * when more replies follow. text (len bytes) is borrowed.
+ */
+int	ctl_reply(struct link *l, uint64_t sid, uint16_t flags, int status,
+	    const char *text, size_t len);
+
+/*
+ * ctlinfo.c: SESSIONS, KICK, STATS, ABOUT (the operator's view of the
+ * running server); the same contract as ctl_frame.
+ */
+int	ctlinfo_frame(struct link *l, const struct link_hdr *h,
+	    const char *payload);
 
 /*
  * Called after a successful DELUSER or PASSWD: the account's credentials

@@ -458,8 +458,13 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		goto done;
 	}
 	if (!domain_is_local(to.domain)) {
-		/* a stanza from a remote server never goes back out */
-		if (rs->sender == NULL && !domain_is_local_jid(rs->from))
+		/*
+		 * A stanza from a remote server never goes back out; one
+		 * from a component (XEP-0114, over the s2s link too) may
+		 * reach another component.
+		 */
+		if (rs->sender == NULL && !domain_is_local_jid(rs->from) &&
+		    conf_component_find(&router.conf, to.domain) == NULL)
 			goto done;
 		/*
 		 * Federation: the s2s process bounces what it cannot deliver;
@@ -541,6 +546,8 @@ deliver_stanza(struct rstanza *rs)
 	struct carbons_msg	cm;
 	struct buf		out;
 
+	if (rs->kind >= 0 && (size_t)rs->kind < nitems(router.routed))
+		router.routed[rs->kind]++;
 	if (rs->kind != KIND_MESSAGE || rs->to == NULL) {
 		deliver_route(rs, NULL);
 		return;

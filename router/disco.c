@@ -78,6 +78,7 @@ disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
 	const struct conf_host	*h;
 	struct xnode		*q, *it;
+	size_t			 i;
 
 	if (rs->tnode != NULL) {
 		pep_disco_items(rs, iq, a);
@@ -95,6 +96,11 @@ disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
 		xnode_set_attr(a, it, "jid", h->proxy_name);
 		xnode_set_attr(a, it, "name", "SOCKS5 Bytestreams");
+	}
+	/* XEP-0114 components, connected or not: the server offers them */
+	for (i = 0; h != NULL && i < router.conf.ncomponents; i++) {
+		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
+		xnode_set_attr(a, it, "jid", router.conf.components[i].domain);
 	}
 	deliver_tree(rs->sender, iq);
 }

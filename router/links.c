@@ -312,6 +312,8 @@ rlink_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	rl = xcalloc(1, sizeof(*rl));
 	rl->role = role;
+	rl->pid = cred.pid;
+	rl->since = clock_wall();
 	rl->sess = map_new();
 	rl->l = link_new(loop, fd, role == LINK_ROLE_C2S ? "c2s" : "ctl",
 	    router.conf.link_queue_max, rlink_frame, rlink_closed, rl);

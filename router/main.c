@@ -4,6 +4,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../common/log.h"
 #include "../common/priv.h"
@@ -75,6 +76,7 @@ main(int argc, char *argv[])
 	ev_prepare	 prepare;
 
 	(void)proc_init(argc, argv, "router", false, &router.conf);
+	router.started = (double)time(NULL);
 	/* before storage and sockets, so that what they create is the user's */
 	priv_drop(&router.conf, false);
 	if ((router.store = store_open(router.conf.datadir,
@@ -98,6 +100,8 @@ main(int argc, char *argv[])
 	ev_signal_start(router.loop, &sigterm);
 	ev_signal_init(&sigint, router_signal_cb, SIGINT);
 	ev_signal_start(router.loop, &sigint);
+	/* limits and options are read from router.conf where they apply */
+	proc_reload_watch(router.loop, &router.conf, NULL);
 	work_init(router.loop, WORK_THREADS);
 	log_info("started, storage in %s", router.conf.datadir);
 	ev_run(router.loop, 0);

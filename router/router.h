@@ -7,6 +7,8 @@
 #ifndef PARLEY_ROUTER_H
 #define PARLEY_ROUTER_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +35,8 @@ struct rlink {
 	size_t		 nwait, capwait;
 	double		 congested_at;	/* since when, 0 if not */
 	struct rlink	*prev, *next;
+	pid_t		 pid;		/* the peer's (SO_PEERCRED) */
+	double		 since;		/* connected at (wall clock) */
 };
 
 struct user;
@@ -113,6 +117,9 @@ struct router {
 	struct map	*sm_ids;	/* XEP-0198 resumption id -> sess */
 	struct xparse	*parser;	/* for stanzas whose content we read */
 	struct buf	 scratch;
+	double		 started;	/* wall clock, for parleyctl */
+	uint64_t	 routed[4];	/* stanzas by kind (KIND_*), for
+					   parleyctl stats */
 };
 
 extern struct router	router;

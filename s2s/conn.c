@@ -27,7 +27,7 @@ conn_name(const struct conn *c)
 	static char	buf[3 * 1024 + 64];
 
 	snprintf(buf, sizeof(buf), "%s%llu %s %s %s", c->outgoing ? "out" :
-	    "in", (unsigned long long)c->id, c->local ? c->local : "?",
+	    c->component ? "comp" : "in", (unsigned long long)c->id, c->local ? c->local : "?",
 	    c->outgoing ? "->" : "<-", c->remote ? c->remote : "?");
 	return buf;
 }
@@ -86,9 +86,9 @@ conn_error(struct conn *c, enum stream_err cond, const char *text)
 	buf_init(&b, S2S_CTL_MAX);
 	/* RFC 6120 4.9.1.1: the header goes first if not yet sent */
 	if (!c->header_sent && !c->outgoing) {
-		(void)buf_puts(&b, "<?xml version='1.0'?><stream:stream "
-		    "xmlns='" NS_SERVER "' xmlns:stream='" NS_STREAM
-		    "' version='1.0'>");
+		(void)buf_printf(&b, "<?xml version='1.0'?><stream:stream "
+		    "xmlns='%s' xmlns:stream='" NS_STREAM "' version='1.0'>",
+		    c->component ? NS_COMPONENT : NS_SERVER);
 		c->header_sent = true;
 	}
 	if (c->header_sent) {
@@ -113,6 +113,8 @@ conn_forget(struct conn *c)
 	c->state = CS_CLOSING;
 	if (c->outgoing)
 		out_conn_gone(c);
+	if (c->component)
+		comp_gone(c);
 	map_del64(s2s.conns, c->id);
 }
 
@@ -196,6 +198,31 @@ conn_start_tls(struct conn *c, bool client)
 	tp_start_tls(&c->tp, s);
 }
 
+int
+conn_send_header(struct conn *c, struct buf *b, int fail)
+{
+	if (fail) {
+		buf_clear(b);
+		/* with a header of its own */
+		conn_error(c, SERR_INTERNAL_SERVER_ERROR, "stream header");
+		return -1;
+	}
+	conn_write(c, buf_rptr(b), buf_avail(b));
+	buf_clear(b);
+	c->header_sent = true;
+	c->state = CS_FEATURES;
+	return 0;
+}
+
+void
+conn_new_sid(struct conn *c)
+{
+	unsigned char	rnd[CONN_ID_LEN / 2];
+
+	random_bytes(rnd, sizeof(rnd));
+	hex_encode(c->sid, rnd, sizeof(rnd));
+}
+
 /* after TLS or SASL: a new stream on the same connection */
 void
 conn_restart(struct conn *c)
@@ -218,6 +245,11 @@ conn_timeout(struct conn *c)
 		} else
 			conn_error(c, SERR_CONNECTION_TIMEOUT,
 			    "negotiation took too long");
+		return;
+	}
+	if (c->component) {
+		/* a component is ours: it stays however quiet it is */
+		tp_set_timeout(&c->tp, s2s.conf.s2s_idle_timeout);
 		return;
 	}
 	idle = clock_now() - c->last_io;
@@ -334,6 +366,14 @@ conn_on_open(void *ctx, const struct xnode *hdr, const char *ns)
 		conn_error(c, SERR_INVALID_NAMESPACE, NULL);
 		return;
 	}
+	if (c->component) {
+		if (strcmp(ns, NS_COMPONENT) != 0)
+			conn_error(c, SERR_INVALID_NAMESPACE, "the content "
+			    "namespace must be " NS_COMPONENT);
+		else
+			comp_open(c, hdr);
+		return;
+	}
 	if (strcmp(ns, NS_SERVER) != 0) {
 		conn_error(c, SERR_INVALID_NAMESPACE,
 		    "the content namespace must be jabber:server");
@@ -353,7 +393,9 @@ conn_on_element(void *ctx, struct xnode *el, struct arena *a)
 	if (c->state == CS_CLOSING)
 		return;
 	c->last_io = clock_now();
-	if (c->outgoing)
+	if (c->component)
+		comp_element(c, el, a);
+	else if (c->outgoing)
 		out_element(c, el, a);
 	else
 		in_element(c, el, a);

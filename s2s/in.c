@@ -115,7 +115,6 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 	const char	*from = xnode_attr(hdr, "from");
 	const char	*version = xnode_attr(hdr, "version");
 	char		 dom[JID_PART_MAX + 1], fdom[JID_PART_MAX + 1];
-	unsigned char	 rnd[CONN_ID_LEN / 2];
 	struct buf	 b;
 	bool		 v1, external = false;
 	int		 fail;
@@ -147,8 +146,7 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 			c->remote = xstrdup(fdom);
 	}
 	v1 = version != NULL && strtol(version, NULL, 10) >= 1;
-	random_bytes(rnd, sizeof(rnd));
-	hex_encode(c->sid, rnd, sizeof(rnd));
+	conn_new_sid(c);
 	/* two checked domains, our id, fixed markup: fits, or is not sent */
 	buf_init(&b, S2S_CTL_MAX);
 	fail = buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='"
@@ -184,16 +182,7 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 			    NS_DIALBACK_FEATURE "'><errors/></dialback>");
 		fail |= buf_puts(&b, "</stream:features>");
 	}
-	if (fail) {
-		buf_clear(&b);
-		/* with a header of its own */
-		conn_error(c, SERR_INTERNAL_SERVER_ERROR, "stream header");
-		return;
-	}
-	conn_write(c, buf_rptr(&b), buf_avail(&b));
-	buf_clear(&b);
-	c->header_sent = true;
-	c->state = CS_FEATURES;
+	(void)conn_send_header(c, &b, fail);
 }
 
 static void
@@ -541,21 +530,49 @@ in_pause(struct conn *c)
 	conn_update_reading(c);
 }
 
-/* a stanza: only between domains authenticated on this stream */
-static void
-in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
+void
+in_forward(struct conn *c, int kind, int type, const char *to,
+    const char *from, const struct buf *xml)
+{
+	if (buf_avail(xml) > 0 && (buf_avail(&c->held) > 0 ||
+	    uplink_stanza(kind, type, to, from, buf_rptr(xml),
+	    buf_avail(xml)) == -1))
+		in_hold(c, kind, type, to, from, xml);
+	else if (s2s.up != NULL && link_congested(s2s.up) && !c->paused)
+		in_pause(c);
+}
+
+/* the pair of domains was authenticated on this stream (in_pass) */
+static bool
+in_allowed(struct conn *c, const struct jid *to, const struct jid *from)
+{
+	if (!remote_known(c, from->domain)) {
+		/* RFC 6120 4.9.3.9: a from domain it did not prove */
+		conn_error(c, SERR_INVALID_FROM, NULL);
+		return false;
+	}
+	if (!policy_is_ours(to->domain)) {
+		conn_error(c, SERR_HOST_UNKNOWN, NULL);
+		return false;
+	}
+	if (!pair_ok(c, to->domain, from->domain)) {
+		conn_error(c, SERR_INVALID_FROM, "this pair of domains was not "
+		    "authenticated on this stream");
+		return false;
+	}
+	return true;
+}
+
+void
+in_pass(struct conn *c, struct xnode *el, struct arena *a, int kind,
+    const char *ns, bool (*allowed)(struct conn *, const struct jid *,
+    const struct jid *))
 {
 	struct jid	 to, from;
 	char		*tos, *froms;
 	struct buf	 b;
 	int		 type;
 
-	(void)a;
-	if (c->pairs == NULL || map_count(c->pairs) == 0) {
-		/* RFC 6120 4.9.3.12: nothing before authentication */
-		conn_error(c, SERR_NOT_AUTHORIZED, NULL);
-		return;
-	}
 	if (xnode_attr(el, "from") == NULL || xnode_attr(el, "to") == NULL ||
 	    jid_parse(&from, xnode_attr(el, "from")) == -1) {
 		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
@@ -566,20 +583,8 @@ in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 		conn_error(c, SERR_IMPROPER_ADDRESSING, NULL);
 		return;
 	}
-	if (!remote_known(c, from.domain)) {
-		/* RFC 6120 4.9.3.9: a from domain it did not prove */
-		conn_error(c, SERR_INVALID_FROM, NULL);
+	if (!allowed(c, &to, &from))
 		goto done;
-	}
-	if (!policy_is_ours(to.domain)) {
-		conn_error(c, SERR_HOST_UNKNOWN, NULL);
-		goto done;
-	}
-	if (!pair_ok(c, to.domain, from.domain)) {
-		conn_error(c, SERR_INVALID_FROM, "this pair of domains was not "
-		    "authenticated on this stream");
-		goto done;
-	}
 	type = stanza_type_of(kind, xnode_attr(el, "type"));
 	if (type == STANZA_TYPE_BAD) {
 		log_info("%s: dropping a %s of unknown type", conn_name(c),
@@ -591,27 +596,33 @@ in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
 	xnode_set_attr(a, el, "to", tos);
 	xnode_set_attr(a, el, "from", froms);
 	buf_init(&b, LINK_STANZA_MAX);
-	/* escaping can make a stanza under the limit pass the cap */
-	if (xnode_write(&b, el, NS_SERVER) == -1) {
-		buf_clear(&b);
+	/*
+	 * Escaping can make a stanza under the limit pass the cap. The
+	 * stream's content namespace becomes the router's jabber:client.
+	 */
+	if (xnode_write(&b, el, ns) == -1)
 		conn_error(c, SERR_POLICY_VIOLATION,
 		    "stanza too large once serialised");
-		goto done_free;
-	}
-	/* jabber:server content becomes the router's jabber:client bytes */
-	if (buf_avail(&b) > 0 && (buf_avail(&c->held) > 0 ||
-	    uplink_stanza(kind, type, tos, froms, buf_rptr(&b),
-	    buf_avail(&b)) == -1))
-		in_hold(c, kind, type, tos, froms, &b);
-	else if (s2s.up != NULL && link_congested(s2s.up) && !c->paused)
-		in_pause(c);
+	else
+		in_forward(c, kind, type, tos, froms, &b);
 	buf_clear(&b);
-done_free:
 	free(tos);
 	free(froms);
 done:
 	jid_clear(&to);
 	jid_clear(&from);
+}
+
+/* a stanza: only between domains authenticated on this stream */
+static void
+in_stanza(struct conn *c, struct xnode *el, struct arena *a, int kind)
+{
+	if (c->pairs == NULL || map_count(c->pairs) == 0) {
+		/* RFC 6120 4.9.3.12: nothing before authentication */
+		conn_error(c, SERR_NOT_AUTHORIZED, NULL);
+		return;
+	}
+	in_pass(c, el, a, kind, NS_SERVER, in_allowed);
 }
 
 void

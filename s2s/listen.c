@@ -96,13 +96,23 @@ listen_take(int fd, void *arg)
 	in_accept(arg, fd);
 }
 
+static void
+listen_take_component(int fd, void *arg)
+{
+	comp_accept(arg, fd);
+}
+
 int
 listen_open(void)
 {
 	accept_backoff_init(&backoff, listen_pause);
 	/* accepting starts once the router link is up */
-	return listeners_open(&s2s.listeners, &backoff, &s2s.conf, LISTEN_S2S,
-	    LISTEN_S2S_TLS, false, listen_take);
+	if (listeners_open(&s2s.listeners, &backoff, &s2s.conf, LISTEN_S2S,
+	    LISTEN_S2S_TLS, false, listen_take) == -1)
+		return -1;
+	/* XEP-0114 components: the same process, the same pause */
+	return listeners_open(&s2s.listeners, &backoff, &s2s.conf,
+	    LISTEN_COMPONENT, LISTEN_COMPONENT, false, listen_take_component);
 }
 
 void

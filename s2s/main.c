@@ -37,6 +37,38 @@ s2s_trust(gnutls_certificate_credentials_t creds)
 	return 0;
 }
 
+/* a client credentials object per host, with the trust; -1 logged */
+static gnutls_certificate_credentials_t *
+s2s_host_creds(void)
+{
+	gnutls_certificate_credentials_t	*hc;
+	const struct conf_host			*h;
+	size_t					 i;
+	int					 rc;
+
+	hc = xcalloc(s2s.conf.nhosts, sizeof(*hc));
+	for (i = 0; i < s2s.conf.nhosts; i++) {
+		h = &s2s.conf.hosts[i];
+		if ((rc = gnutls_certificate_allocate_credentials(
+		    &hc[i])) < 0 ||
+		    (rc = gnutls_certificate_set_x509_key_file(hc[i],
+		    h->cert, h->key, GNUTLS_X509_FMT_PEM)) < 0) {
+			log_warnx("%s:%d: host %s: %s", s2s.conf.path,
+			    h->line, h->name, gnutls_strerror(rc));
+			goto fail;
+		}
+		if (s2s_trust(hc[i]) == -1)
+			goto fail;
+	}
+	return hc;
+fail:
+	for (i = 0; i < s2s.conf.nhosts; i++)
+		if (hc[i] != NULL)
+			gnutls_certificate_free_credentials(hc[i]);
+	free(hc);
+	return NULL;
+}
+
 /*
  * The server side uses the c2s's credentials (every host, SNI) plus the
  * trust list; the client side needs one credentials object per host so
@@ -45,29 +77,41 @@ s2s_trust(gnutls_certificate_credentials_t creds)
 static int
 s2s_tls_init(void)
 {
-	const struct conf_host	*h;
-	size_t			 i;
-	int			 rc;
-
 	if (tls_ctx_init(&s2s.tls, &s2s.conf) == -1 ||
 	    s2s_trust(s2s.tls.creds) == -1)
 		return -1;
-	s2s.host_creds = xcalloc(s2s.conf.nhosts, sizeof(*s2s.host_creds));
-	for (i = 0; i < s2s.conf.nhosts; i++) {
-		h = &s2s.conf.hosts[i];
-		if ((rc = gnutls_certificate_allocate_credentials(
-		    &s2s.host_creds[i])) < 0 ||
-		    (rc = gnutls_certificate_set_x509_key_file(
-		    s2s.host_creds[i], h->cert, h->key,
-		    GNUTLS_X509_FMT_PEM)) < 0) {
-			log_warnx("%s:%d: host %s: %s", s2s.conf.path,
-			    h->line, h->name, gnutls_strerror(rc));
-			return -1;
-		}
-		if (s2s_trust(s2s.host_creds[i]) == -1)
-			return -1;
+	return (s2s.host_creds = s2s_host_creds()) == NULL ? -1 : 0;
+}
+
+/*
+ * SIGHUP: new connections, both ways, get the certificates as they are
+ * now. Outgoing streams set up before keep pointers into the old client
+ * credentials, which therefore stay (as tls_ctx_reload keeps the server's).
+ */
+static void
+s2s_reload(void)
+{
+	static gnutls_certificate_credentials_t	**old;
+	static size_t				  nold;
+	gnutls_certificate_credentials_t	 *hc;
+	size_t					  i;
+
+	if ((hc = s2s_host_creds()) == NULL)
+		goto fail;
+	if (tls_ctx_reload(&s2s.tls, &s2s.conf) == -1) {
+		for (i = 0; i < s2s.conf.nhosts; i++)
+			gnutls_certificate_free_credentials(hc[i]);
+		free(hc);
+		goto fail;
 	}
-	return 0;
+	/* the trust file was read at start by the same process: it holds */
+	(void)s2s_trust(s2s.tls.creds);
+	old = xrealloc(old, (nold + 1) * sizeof(*old));
+	old[nold++] = s2s.host_creds;
+	s2s.host_creds = hc;
+	return;
+fail:
+	log_warnx("reload: keeping the running certificates");
 }
 
 int
@@ -94,6 +138,7 @@ main(int argc, char *argv[])
 	link_loop_init(s2s.loop);
 	transport_loop_init(s2s.loop);
 	uplink_start();
+	proc_reload_watch(s2s.loop, &s2s.conf, s2s_reload);
 	log_info("started");
 	proc_run(s2s.loop);
 	return 0;

@@ -796,12 +796,22 @@ out_stanza(const char *to, const char *from, const char *xml, size_t len)
 {
 	struct jid	 t, f;
 	struct out	*o;
+	struct conn	*c;
 
 	if (jid_parse(&t, to) == -1)
 		return;
 	if (jid_parse(&f, from) == -1) {
 		jid_clear(&t);
 		return;
+	}
+	if (conf_component_find(&s2s.conf, t.domain) != NULL) {
+		/* XEP-0114: a component away is unavailable, not remote */
+		if ((c = comp_conn(t.domain)) != NULL)
+			conn_write(c, xml, len);
+		else
+			bounce_one(xml, len, XERR_SERVICE_UNAVAILABLE,
+			    "the component is not connected");
+		goto done;
 	}
 	if (!policy_is_ours(f.domain)) {
 		log_warnx("stanza from %s: not one of our domains",

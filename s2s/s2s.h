@@ -33,6 +33,7 @@
 
 #define NS_DIALBACK		"jabber:server:dialback"
 #define NS_DIALBACK_FEATURE	"urn:xmpp:features:dialback"
+#define NS_COMPONENT		"jabber:component:accept"	/* XEP-0114 */
 #define CONN_OUT_MAX		(8u << 20)	/* peers that do not read */
 #define CONN_ID_LEN		32		/* hex digits of our stream ids */
 /*
@@ -113,6 +114,9 @@ struct conn {
 	struct conn		*next_held;
 	bool			 paused;	/* router link congested */
 	bool			 sasl_done;
+	bool			 component;	/* XEP-0114 (component.c); the
+						   domain is remote */
+	bool			 comp_on;	/* handshake done: in comps */
 	int			 db_pending;	/* db:result being verified */
 	double			 db_tokens;	/* s2s-dialback-rate bucket */
 	double			 db_at;
@@ -197,6 +201,14 @@ void	conn_close(struct conn *);
 /* reading stops (paused: router link congested; held: router away) */
 void	conn_update_reading(struct conn *);
 void	conn_start_tls(struct conn *, bool client);
+/*
+ * Our stream header (incoming streams), built in b (cleared here): sent,
+ * the conn then waits in CS_FEATURES; or, when fail says a put did not
+ * fit, the stream ends with internal-server-error and -1.
+ */
+int	conn_send_header(struct conn *, struct buf *b, int fail);
+/* a new random stream id of ours in c->sid */
+void	conn_new_sid(struct conn *);
 void	conn_restart(struct conn *);
 /* the set-up deadline becomes the idle timeout */
 void	conn_opened(struct conn *);
@@ -224,6 +236,32 @@ void	in_tls_done(struct conn *);
 /* the authoritative server answered our db:verify for conn id */
 void	in_verified(uint64_t conn, const char *local, const char *remote,
 	    bool valid);
+
+/*
+ * A stanza read from c (to and from checked, xml its bytes) to the
+ * router: held while the router is away, the conn paused while its link
+ * is congested.
+ */
+void	in_forward(struct conn *c, int kind, int type, const char *to,
+	    const char *from, const struct buf *xml);
+
+/*
+ * A stanza of an authenticated stream (content namespace ns) to the
+ * router: to and from required (improper-addressing), allowed() checks
+ * them (it ends the stream itself and returns false), then the stanza is
+ * serialised as the router's bytes and handed to in_forward.
+ */
+void	in_pass(struct conn *, struct xnode *, struct arena *, int kind,
+	    const char *ns, bool (*allowed)(struct conn *, const struct jid *,
+	    const struct jid *));
+
+/* component.c: external components (XEP-0114) */
+void	comp_accept(struct listener *, int fd);
+void	comp_open(struct conn *, const struct xnode *hdr);
+void	comp_element(struct conn *, struct xnode *, struct arena *);
+void	comp_gone(struct conn *);
+/* the open stream of the component serving domain, or NULL */
+struct conn *comp_conn(const char *domain);
 
 /* out.c: outgoing streams */
 void	out_stanza(const char *to, const char *from, const char *xml,

@@ -27,6 +27,7 @@
 #include "../common/log.h"
 #include "../common/scram.h"
 #include "../common/util.h"
+#include "ctlops.h"
 #include "store.h"
 
 #define CTL_SOCKET	"router.ctl"
@@ -41,7 +42,10 @@
 
 #define EXIT_USAGE	2
 
-enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST };
+enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_SESSIONS,
+	CMD_KICK, CMD_STATS, CMD_ABOUT };
+/* commands only the running router can answer, with text to print */
+#define CMD_LIVE(c)	((c) >= CMD_SESSIONS)
 
 static const struct {
 	const char	*name;
@@ -52,6 +56,10 @@ static const struct {
 	{ "deluser",	CMD_DELUSER,	1, 1 },
 	{ "passwd",	CMD_PASSWD,	1, 1 },
 	{ "list",	CMD_LIST,	0, 1 },
+	{ "sessions",	CMD_SESSIONS,	0, 1 },
+	{ "kick",	CMD_KICK,	1, 1 },
+	{ "stats",	CMD_STATS,	0, 0 },
+	{ "about",	CMD_ABOUT,	0, 0 },
 };
 
 static struct termios	tty_saved;
@@ -66,7 +74,14 @@ usage(FILE *fp, int code)
 	    "  deluser JID     delete an account\n"
 	    "  passwd JID      set a new password (from stdin)\n"
 	    "  list [DOMAIN]   print accounts, one bare JID per line\n"
-	    "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
+	    "  sessions [JID]  the sessions online (of an account, or one)\n"
+	    "  kick JID        close an account's sessions (or one, with a "
+	    "resource)\n"
+	    "  stats           sessions per process, stanzas, queues, "
+	    "storage\n"
+	    "  about           versions, the processes and their uptime\n");
+	ctlops_usage(fp);
+	fprintf(fp, "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
 }
 
@@ -81,6 +96,35 @@ print_hosts(const struct conf *conf)
 	for (i = 0; i < conf->nhosts; i++)
 		fprintf(stderr, "%s %s", i ? "," : "", conf->hosts[i].name);
 	fprintf(stderr, ")\n");
+}
+
+/*
+ * node@domain[/resource] of a configured host, for sessions and kick;
+ * returns new (normalised), or NULL after printing why not
+ */
+static char *
+session_parse(const struct conf *conf, const char *arg)
+{
+	struct jid	 j;
+	char		*s;
+
+	if (jid_parse(&j, arg) == 0 && j.node == NULL)
+		jid_clear(&j);		/* a domain: no account */
+	if (j.domain == NULL) {
+		fprintf(stderr, "parleyctl: %s: not an account's JID "
+		    "(node@domain[/resource])\n", arg);
+		return NULL;
+	}
+	if (conf_host_find(conf, j.domain) == NULL) {
+		fprintf(stderr, "parleyctl: %s: %s is not a host of this "
+		    "server", arg, j.domain);
+		print_hosts(conf);
+		jid_clear(&j);
+		return NULL;
+	}
+	s = jid_full(&j);
+	jid_clear(&j);
+	return s;
 }
 
 /* a bare JID node@domain of a configured host; prints why not */
@@ -281,6 +325,14 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 	case CMD_LIST:
 		rc = store_account_list(st, domain, print_account, NULL);
 		break;
+	case CMD_SESSIONS:
+	case CMD_KICK:
+	case CMD_STATS:
+	case CMD_ABOUT:
+		/* refused before: only the running router knows */
+		errno = ENOTCONN;
+		rc = -1;
+		break;
 	}
 	if (rc == -1)
 		rc = errno;
@@ -337,6 +389,10 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_DELUSER] = LINK_CTL_DELUSER,
 		[CMD_PASSWD] = LINK_CTL_PASSWD,
 		[CMD_LIST] = LINK_CTL_LIST,
+		[CMD_SESSIONS] = LINK_CTL_SESSIONS,
+		[CMD_KICK] = LINK_CTL_KICK,
+		[CMD_STATS] = LINK_CTL_STATS,
+		[CMD_ABOUT] = LINK_CTL_ABOUT,
 	};
 	struct buf		 b;
 	struct link_out		 m;
@@ -412,7 +468,8 @@ run_router(int fd, enum cmd cmd, const char *jid, const char *domain,
 		link_get_strn(&in, &text, &tlen);
 		if (!link_in_done(&in) || link_ctl_errno(status, &err) == -1)
 			goto bad;
-		if (err == 0 && cmd == CMD_LIST && text != NULL &&
+		if (err == 0 && (cmd == CMD_LIST || CMD_LIVE(cmd)) &&
+		    text != NULL &&
 		    fwrite(text, 1, tlen, stdout) != tlen) {
 			free(payload);
 			return EIO;
@@ -445,8 +502,12 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_DELUSER] = "deleted",
 		[CMD_PASSWD] = "changed the password of",
 		[CMD_LIST] = NULL,
+		[CMD_SESSIONS] = NULL,
+		[CMD_KICK] = NULL,
+		[CMD_STATS] = NULL,
+		[CMD_ABOUT] = NULL,
 	};
-	const char	*what = jid != NULL ? jid : "list";
+	const char	*what = jid != NULL ? jid : cmds[cmd].name;
 
 	if (status == 0) {
 		if (done[cmd] != NULL)
@@ -455,7 +516,8 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 	}
 	switch (status) {
 	case ENOENT:
-		fprintf(stderr, "%s: no such account\n", what);
+		fprintf(stderr, "%s: no such %s\n", what, CMD_LIVE(cmd) ?
+		    "session" : "account");
 		break;
 	case EEXIST:
 		fprintf(stderr, "%s: already exists\n", what);
@@ -507,6 +569,16 @@ main(int argc, char *argv[])
 	for (i = 0; i < nitems(cmds); i++)
 		if (strcmp(argv[0], cmds[i].name) == 0)
 			break;
+	if (i == nitems(cmds) && ctlops_has(argv[0])) {
+		log_init("parleyctl", 0);
+		log_verbosity = LOG_LVL_WARN;
+		signal(SIGPIPE, SIG_IGN);
+		if (conf_load(&conf, path) == -1)
+			return 1;
+		code = ctlops_run(&conf, argc, argv);
+		conf_clear(&conf);
+		return code;
+	}
 	if (i == nitems(cmds)) {
 		fprintf(stderr, "parleyctl: unknown command \"%s\"\n",
 		    argv[0]);
@@ -525,7 +597,10 @@ main(int argc, char *argv[])
 
 	memset(&j, 0, sizeof(j));
 	memset(&cr, 0, sizeof(cr));
-	if (cmd == CMD_LIST) {
+	if (CMD_LIVE(cmd)) {
+		if (argc == 2 && (jid = session_parse(&conf, argv[1])) == NULL)
+			goto fail;
+	} else if (cmd == CMD_LIST) {
 		if (argc == 2) {
 			if (domain_parse(&conf, argv[1], dombuf) == -1)
 				goto fail;
@@ -551,6 +626,12 @@ main(int argc, char *argv[])
 	detail[0] = '\0';
 	if ((fd = ctl_connect(conf.rundir)) == -2)
 		goto fail;
+	if (fd == -1 && CMD_LIVE(cmd)) {
+		fprintf(stderr, "parleyctl: %s: the server is not running (no "
+		    "router at %s/%s)\n", cmds[cmd].name, conf.rundir,
+		    CTL_SOCKET);
+		goto fail;
+	}
 	if (fd == -1)
 		status = run_direct(&conf, cmd, &j, domain, &cr);
 	else {

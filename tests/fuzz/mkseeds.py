@@ -7,7 +7,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 9
+LINK_VERSION = 10
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
@@ -15,6 +15,7 @@ SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0
 SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
+CTL_SESSIONS, CTL_KICK, CTL_STATS, CTL_ABOUT = 0x0306, 0x0307, 0x0308, 0x0309
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
 SERR_CONFLICT, SERR_NOT_AUTHORIZED = 3, 12
@@ -136,6 +137,15 @@ write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_LIST, s(None), 7)
       + frame(CTL_LIST, s("big.example"), 8)
       + frame(CTL_LIST, s("bad domain"), 9))
+write("link_router", "ctl-ops", b"\x05\x00"
+      + frame(CTL_SESSIONS, s(None), 1)
+      + frame(CTL_SESSIONS, s("user@example.org"), 2)
+      + frame(CTL_SESSIONS, s("example.org"), 3)
+      + frame(CTL_KICK, s("user@example.org/res"), 4)
+      + frame(CTL_KICK, s("user@example.org"), 5)
+      + frame(CTL_STATS, s(None), 6)
+      + frame(CTL_ABOUT, s(None), 7)
+      + frame(CTL_KICK, s(None), 8))
 write("link_router", "ctl-bad-creds", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(iters=0), 1))
 

@@ -755,6 +755,80 @@ test_conf_no_host(void **state)
 	assert_cleared(&c);
 }
 
+/* XEP-0114: a component serves its domain and the subdomains below it */
+static void
+test_conf_component_find(void **state)
+{
+	struct conf				 c;
+	const struct conf_component		*k;
+
+	(void)state;
+	assert_int_equal(load(&c, "component-listen 127.0.0.1:5347\n"
+	    "component GW.example.org=a=b\n" HOSTS), 0);
+	assert_int_equal(c.ncomponents, 1);
+	k = conf_component_find(&c, "gw.example.org");
+	assert_non_null(k);
+	assert_string_equal(k->domain, "gw.example.org");
+	assert_string_equal(k->secret, "a=b");
+	assert_ptr_equal(conf_component_find(&c, "irc.gw.example.org"), k);
+	assert_null(conf_component_find(&c, "example.org"));
+	assert_null(conf_component_find(&c, "xgw.example.org"));
+	assert_int_equal(c.listens[0].kind, LISTEN_COMPONENT);
+	conf_clear(&c);
+	assert_int_equal(load(&c, "component gw.example.org=a\n"
+	    "component gw.example.org=b\n" HOSTS), -1);
+	expect_err(2, "component: gw.example.org is a component already "
+	    "(line 1); remove one");
+}
+
+static char	restarted[256];
+
+static void
+note_restart(const char *opt, void *arg)
+{
+	(void)arg;
+	strncat(restarted, opt, sizeof(restarted) - strlen(restarted) - 2);
+	strcat(restarted, " ");
+}
+
+/* a reload takes what may change and names what needs a restart */
+static void
+test_conf_reload(void **state)
+{
+	struct conf	c, fresh;
+
+	(void)state;
+	assert_int_equal(load(&c, "workers 2\nversion-hide no\n"
+	    "c2s-listen 127.0.0.1:5222\ns2s-route far.test=127.0.0.1:5269\n"
+	    "component gw.example.org=a\n" HOSTS), 0);
+	assert_int_equal(load(&fresh, "workers 3\nversion-hide yes\n"
+	    "c2s-listen 127.0.0.1:5999\ns2s-route far.test=127.0.0.1:6000\n"
+	    "component gw.example.org=b\nlog-level debug\n"
+	    "host example.org {\n\tcertificate test.key\n"
+	    "\tkey test.key\n\tregister yes\n}\n"), 0);
+	restarted[0] = '\0';
+	conf_reload(&c, &fresh, note_restart, NULL);
+	assert_string_equal(restarted, "workers c2s-listen ");
+	assert_int_equal(c.workers, 2);
+	assert_int_equal(c.listens[0].port, 5222);
+	assert_true(c.version_hide);
+	assert_string_equal(c.log_level, "debug");
+	assert_int_equal(c.routes[0].port, 6000);
+	assert_string_equal(c.components[0].secret, "b");
+	assert_string_equal(c.hosts[0].cert, "test.key");
+	assert_true(c.hosts[0].allow_register);
+	assert_null(fresh.hosts);
+	/* another host list is for a restart: the hosts stay as they were */
+	assert_int_equal(load(&fresh, "host other.org {\n\tcertificate "
+	    "test.crt\n\tkey test.key\n}\n"), 0);
+	restarted[0] = '\0';
+	conf_reload(&c, &fresh, note_restart, NULL);
+	assert_non_null(strstr(restarted, "host "));
+	assert_int_equal(c.nhosts, 1);
+	assert_string_equal(c.hosts[0].name, "example.org");
+	conf_clear(&c);
+}
+
 static void
 test_conf_all_errors_reported(void **state)
 {
@@ -848,6 +922,8 @@ main(void)
 		cmocka_unit_test(test_conf_nul_byte),
 		cmocka_unit_test(test_conf_no_host),
 		cmocka_unit_test(test_conf_all_errors_reported),
+		cmocka_unit_test(test_conf_component_find),
+		cmocka_unit_test(test_conf_reload),
 		cmocka_unit_test(test_conf_missing_file),
 		cmocka_unit_test(test_conf_usage_lists_all),
 	};

@@ -431,6 +431,10 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0305, 8, "LINK_CTL_REPLY" },
 		{ 0x0401, 8, "LINK_PROXY_ACTIVATE" },
 		{ 0x0402, 4, "LINK_PROXY_RESULT" },
+		{ 0x0306, 4, "LINK_CTL_SESSIONS" },
+		{ 0x0307, 4, "LINK_CTL_KICK" },
+		{ 0x0308, 4, "LINK_CTL_STATS" },
+		{ 0x0309, 4, "LINK_CTL_ABOUT" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -443,7 +447,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 9);
+	assert_int_equal(LINK_VERSION, 10);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

@@ -12,7 +12,8 @@ OPT		?= -O2
 
 PKGS		:= expat gnutls libcares lmdb libidn
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread \
+		   -lwslay -lhttp_parser
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		   -Wstrict-prototypes -Wmissing-prototypes
@@ -119,6 +120,10 @@ C2S_SRCS	+= c2s/sasl.c
 C2S_SRCS	+= c2s/sm.c
 C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
+C2S_SRCS	+= c2s/http.c
+C2S_SRCS	+= c2s/hostmeta.c
+C2S_SRCS	+= c2s/websocket.c
+C2S_SRCS	+= c2s/bosh.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c

@@ -136,6 +136,11 @@ struct stream {
 	bool			 inactive;	/* XEP-0352 <inactive/> */
 	struct csi_queue	 csi;		/* held while inactive */
 	struct sm_state		 sm;		/* XEP-0198 */
+	void			*web;		/* WebSocket, BOSH session:
+						   tp has no socket, its
+						   framing carries the bytes;
+						   NULL over TCP */
+	void			(*web_gone)(void *web);	/* freed */
 };
 
 struct auth_job;
@@ -163,6 +168,15 @@ void	listen_pause(bool);
 
 /* stream.c */
 void	stream_accept(struct listener *, int fd);
+/*
+ * A stream of a web transport (websocket.c, bosh.c): no socket of its
+ * own; the framing f carries its output to web, which feeds its input
+ * with stream_feed. secure: SASL PLAIN allowed, no STARTTLS offered.
+ * gone(web) when the stream is freed.
+ */
+struct stream *stream_web_new(const char *peer, bool secure,
+	    const struct tp_framing *f, void *web, void (*gone)(void *));
+void	stream_feed(struct stream *, const char *, size_t);
 void	stream_write(struct stream *, const char *, size_t);
 void	stream_puts(struct stream *, const char *);
 void	stream_error(struct stream *, enum stream_err, const char *text);

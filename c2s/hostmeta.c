@@ -35,7 +35,7 @@ hostmeta_handle(struct http_req *r)
 		return;
 	}
 	/* per host: a name we do not serve has no connection methods */
-	if (jid_nameprep(r->host, dom) == -1 ||
+	if (r->host == NULL || jid_nameprep(r->host, dom) == -1 ||
 	    conf_host_find(&c2s.conf, dom) == NULL) {
 		http_error(r, 404, false);
 		return;

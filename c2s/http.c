@@ -103,7 +103,8 @@ req_clear(struct http_req *r)
 	free(r->path);
 	free(r->query);
 	free(r->authority);
-	r->authority = NULL;
+	free(r->host);
+	r->authority = r->host = NULL;
 	buf_clear(&r->headers);
 	buf_clear(&r->body);
 	buf_clear(&r->extra);
@@ -119,7 +120,6 @@ req_init(struct http_conn *hc)
 
 	memset(r, 0, sizeof(*r));
 	r->conn = hc;
-	r->host = "";
 	r->client = hc->addr;
 	buf_init(&r->headers, c2s.conf.http_max_header_size);
 	buf_init(&r->body, c2s.conf.http_max_body_size);
@@ -449,14 +449,20 @@ on_headers_complete(http_parser *p)
 		return -1;
 	}
 	if (host != NULL) {
-		/* lowercased in place, the port cut: it is ours to keep */
+		/* lowercased, the port cut */
 		r->authority = xstrdup(host);
-		c = (char *)host;
-		for (; *c != '\0'; c++)
+		r->host = xstrdup(host);
+		for (c = r->host; *c != '\0'; c++)
 			*c = (char)tolower((unsigned char)*c);
-		if (host[0] != '[' && (c = strrchr(host, ':')) != NULL)
+		if (r->host[0] != '[' && (c = strrchr(r->host, ':')) != NULL)
 			*c = '\0';
-		r->host = host;
+		/* it goes into URLs (host-meta): a name, an address, a port */
+		if (strspn(r->authority, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+		    strlen(r->authority)) {
+			hc->status = 400;
+			return -1;
+		}
 	}
 	r->secure = hc->tls || http_loopback(hc->addr);
 	r->https = hc->tls;

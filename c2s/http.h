@@ -22,8 +22,8 @@ struct http_req {
 	int			 method;	/* enum http_method */
 	char			*path;		/* %-decoded, checked */
 	char			*query;		/* as sent; NULL if none */
-	const char		*host;		/* Host without the port,
-						   lowercase; "" if none */
+	char			*host;		/* Host without the port,
+						   lowercase; NULL if none */
 	const char		*client;	/* the client's address (after
 						   a trusted X-Forwarded-For) */
 	bool			 secure;	/* TLS, a trusted proxy or

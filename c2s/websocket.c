@@ -32,6 +32,9 @@ struct ws {
 	struct buf		 in;		/* read, not yet framed */
 	struct ws_split		 split;		/* the stream's output */
 	bool			 ping_out;	/* our ping awaits its pong */
+	uint16_t		 close_code;	/* to send after the messages:
+						   wslay sends control frames
+						   first */
 	bool			 closing;
 };
 
@@ -346,8 +349,7 @@ ws_send_message(void *arg, const char *p, size_t n, bool close)
 		return -1;
 	if (close) {
 		/* RFC 7395 3.6: <close/>, then the WebSocket close */
-		wslay_event_queue_close(ws->ctx, WSLAY_CODE_NORMAL_CLOSURE,
-		    NULL, 0);
+		ws->close_code = WSLAY_CODE_NORMAL_CLOSURE;
 		ws->closing = true;
 	}
 	return 0;
@@ -396,8 +398,7 @@ ws_stream_gone(void *arg)
 	}
 	if (!ws->closing) {
 		/* killed without <close/>: end the WebSocket too */
-		wslay_event_queue_close(ws->ctx, WSLAY_CODE_GOING_AWAY,
-		    NULL, 0);
+		ws->close_code = WSLAY_CODE_GOING_AWAY;
 		ws->closing = true;
 		ws_flush(ws);
 	}
@@ -431,6 +432,15 @@ ws_flush(struct ws *ws)
 		tp_kill(tp);
 		return;
 	}
+	if (ws->close_code != 0 &&
+	    wslay_event_get_queued_msg_count(ws->ctx) == 0) {
+		(void)wslay_event_queue_close(ws->ctx, ws->close_code, NULL, 0);
+		ws->close_code = 0;
+		if (wslay_event_send(ws->ctx) != 0) {
+			tp_kill(tp);
+			return;
+		}
+	}
 	if (wslay_event_get_close_sent(ws->ctx) &&
 	    !wslay_event_want_write(ws->ctx))
 		tp_close(tp);
@@ -440,6 +450,7 @@ static void
 ws_message(struct ws *ws, const char *p, size_t n)
 {
 	struct stream	*st = ws->st;
+	struct buf	 hdr;
 	size_t		 skip;
 
 	if (st == NULL)
@@ -452,15 +463,14 @@ ws_message(struct ws *ws, const char *p, size_t n)
 	n -= skip;
 	if ((n >= 5 && memcmp(p, "<open", 5) == 0) ||
 	    (n >= 6 && memcmp(p, "<close", 6) == 0)) {
-		buf_reset(&c2s.scratch);
-		if (n > WS_OPEN_MAX ||
-		    ws_frame_translate(p, n, &c2s.scratch) == -1) {
+		/* not c2s.scratch: the stream's callbacks write there */
+		buf_init(&hdr, 2 * WS_OPEN_MAX);
+		if (n > WS_OPEN_MAX || ws_frame_translate(p, n, &hdr) == -1)
 			stream_error(st, SERR_NOT_WELL_FORMED,
 			    "a malformed <open/> or <close/>");
-			return;
-		}
-		stream_feed(st, buf_rptr(&c2s.scratch),
-		    buf_avail(&c2s.scratch));
+		else
+			stream_feed(st, buf_rptr(&hdr), buf_avail(&hdr));
+		buf_clear(&hdr);
 		return;
 	}
 	stream_feed(st, p, n);

@@ -476,6 +476,10 @@ on_headers_complete(http_parser *p)
 		}
 	}
 	hc->keepalive = http_should_keep_alive(p) != 0;
+	if (p->uses_transfer_encoding && !(p->flags & F_CHUNKED)) {
+		hc->status = 501;	/* RFC 9112 6.1: a coding we lack */
+		return -1;
+	}
 	if ((p->method == HTTP_POST || p->method == HTTP_PUT) &&
 	    !(p->flags & F_CHUNKED) && p->content_length == ULLONG_MAX) {
 		hc->status = 411;	/* RFC 9110 15.5.12 */
@@ -538,8 +542,6 @@ http_parse_status(struct http_conn *hc)
 		return 501;	/* RFC 9112 6.1: a coding we do not know */
 	case HPE_HEADER_OVERFLOW:
 		return 431;
-	case HPE_INVALID_VERSION:
-		return 505;
 	default:
 		return 400;
 	}

@@ -123,6 +123,7 @@ C2S_SRCS	+= c2s/uplink.c
 C2S_SRCS	+= c2s/http.c
 C2S_SRCS	+= c2s/hostmeta.c
 C2S_SRCS	+= c2s/websocket.c
+C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
 
 S2S_SRCS	+= s2s/main.c
@@ -360,6 +361,9 @@ FUZZ_TARGETS	+= router
 FUZZ_TARGETS	+= pubsub
 FUZZ_TARGETS	+= caps
 FUZZ_TARGETS	+= mam
+FUZZ_TARGETS	+= http
+FUZZ_TARGETS	+= websocket
+FUZZ_TARGETS	+= bosh
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -379,6 +383,10 @@ FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c tests/fuzz/fake_store.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c
+FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
+		   c2s/bosh.c tests/fuzz/fuzz_web.c
+FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
+FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -393,6 +401,9 @@ FUZZ_DICT_router := xml.dict
 FUZZ_DICT_pubsub := pubsub.dict
 FUZZ_DICT_caps	:= caps.dict
 FUZZ_DICT_mam	:= mam.dict
+FUZZ_DICT_http	:= http.dict
+FUZZ_DICT_websocket := xml.dict
+FUZZ_DICT_bosh	:= xml.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -366,6 +366,8 @@ struct bosh_body {
 	struct bosh	*b;		/* NULL: a creation */
 	uint64_t	 rid;
 	int		 done;		/* 0 handled, -1 refused */
+	bool		 called;	/* the body came: a second
+					   element is not looked at */
 };
 
 static void
@@ -515,6 +517,9 @@ bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 	int			 i;
 
 	(void)a;
+	if (j->called)
+		return;
+	j->called = true;
 	j->done = 0;
 	if (strcmp(body->ns, NS_HTTPBIND) != 0 ||
 	    strcmp(body->name, "body") != 0) {
@@ -600,10 +605,13 @@ bosh_early_run(struct bosh *b)
 static void
 bosh_body(struct http_req *r, const char *p, size_t len)
 {
-	struct bosh_body	 j = { r, NULL, 0, -1 };
+	struct bosh_body	 j = { r, NULL, 0, -1, false };
 	struct bosh		*b;
+	int			 rc;
 
-	if (xparse_one(xp, p, len, bosh_parsed, &j) == -1 || j.done == -1) {
+	/* the request may be answered, and its body freed, while parsing */
+	rc = xparse_one(xp, p, len, bosh_parsed, &j);
+	if (j.done == -1 || (rc == -1 && !j.called)) {
 		/* XEP-0124 17.1: 400 for what is not a body */
 		http_cors(r);
 		http_error(r, 400, false);
@@ -616,6 +624,9 @@ bosh_body(struct http_req *r, const char *p, size_t len)
 void
 bosh_handle(struct http_req *r)
 {
+	char	*body;
+	size_t	 len;
+
 	if (sessions == NULL) {
 		sessions = map_new();
 		xp = xparse_new(NS_HTTPBIND, c2s.conf.http_max_body_size);
@@ -629,5 +640,9 @@ bosh_handle(struct http_req *r)
 		http_error(r, 405, false);
 		return;
 	}
-	bosh_body(r, buf_rptr(&r->body), buf_avail(&r->body));
+	body = xmalloc(buf_avail(&r->body) + 1);
+	len = buf_avail(&r->body);
+	memcpy(body, buf_rptr(&r->body), len);
+	bosh_body(r, body, len);
+	free(body);
 }

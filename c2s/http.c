@@ -740,7 +740,7 @@ http_peer_addr(int fd, char *out, size_t len)
 		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)len);
 }
 
-void
+struct http_conn *
 http_accept(struct listener *lst, int fd)
 {
 	struct http_conn	*hc;
@@ -750,7 +750,7 @@ http_accept(struct listener *lst, int fd)
 		log_warnx("c2s-max-sessions (%zu) HTTP connections, refusing",
 		    c2s.conf.c2s_max_sessions);
 		close(fd);
-		return;
+		return NULL;
 	}
 	hc = xcalloc(1, sizeof(*hc));
 	http_nconns++;
@@ -769,4 +769,5 @@ http_accept(struct listener *lst, int fd)
 		tp_start_tls(&hc->tp, tls_server_new(&c2s.tls, fd));
 	log_debug("%s accepted from %s on %s port %u", hc->tp.name, hc->addr,
 	    lst->cl->addr, lst->cl->port);
+	return hc;
 }

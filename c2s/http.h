@@ -76,7 +76,7 @@ const char *http_status_text(int status);
 char	*http_path_decode(const char *, size_t);
 /* a connection accepted on an http-listen or https-listen listener */
 struct listener;
-void	http_accept(struct listener *, int fd);
+struct http_conn *http_accept(struct listener *, int fd);
 
 /* hands the connection to WebSocket after a 101 (websocket.c) */
 struct transport *http_conn_transport(struct http_conn *);

@@ -29,7 +29,7 @@ listen_take(int fd, void *arg)
 		return;
 	}
 	if (lst->cl->kind == LISTEN_HTTP || lst->cl->kind == LISTEN_HTTPS)
-		http_accept(lst, fd);
+		(void)http_accept(lst, fd);
 	else
 		stream_accept(lst, fd);
 }

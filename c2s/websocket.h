@@ -12,6 +12,7 @@
 #include "../common/buf.h"
 
 #define NS_FRAMING	"urn:ietf:params:xml:ns:xmpp-framing"
+#define WS_OPEN_MAX	4096	/* an <open/> or <close/> message */
 
 enum {
 	WS_EL_ELEMENT,	/* a stanza or another top-level element */

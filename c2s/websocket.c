@@ -294,7 +294,8 @@ ws_input(void *arg, const char *p, size_t n)
 static void
 ws_timeout(void *arg)
 {
-	struct ws	*ws = arg;
+	struct ws		*ws = arg;
+	struct wslay_event_msg	 m = { WSLAY_PING, NULL, 0 };
 
 	if (ws->ping_out || ws->closing) {
 		log_info("%s websocket: no answer to a ping",
@@ -302,11 +303,8 @@ ws_timeout(void *arg)
 		tp_kill(http_conn_transport(ws->hc));
 		return;
 	}
-	{
-		struct wslay_event_msg	m = { WSLAY_PING, NULL, 0 };
-
-		(void)wslay_event_queue_msg(ws->ctx, &m);
-	}
+	/* RFC 6455 5.5.2: a dead peer shows itself by not answering */
+	(void)wslay_event_queue_msg(ws->ctx, &m);
 	ws->ping_out = true;
 	tp_set_timeout(http_conn_transport(ws->hc),
 	    c2s.conf.websocket_ping_interval);

@@ -291,3 +291,33 @@ async def test_ping_is_answered(make_server):
     await ws.send(b"abc", opcode=9)
     op, data = await ws.recv()
     assert op == 10 and data == b"abc"
+
+
+async def test_silent_client_is_pinged_then_dropped(make_server):
+    srv = web_server(make_server, websocket_ping_interval="1")
+    ws, _ = await WS.connect(srv.http_port)
+    # read frames by hand: a ping, unanswered, then the end
+    h = await asyncio.wait_for(ws.r.readexactly(2), 5)
+    assert h[0] & 0x0f == 9, h
+    await ws.r.readexactly(h[1] & 0x7f)
+    data = await asyncio.wait_for(ws.r.read(), 5)
+    assert ws.r.at_eof(), data
+
+
+async def test_answered_pings_keep_it_open(make_server):
+    srv = web_server(make_server, websocket_ping_interval="1")
+    ws, _ = await WS.connect(srv.http_port)
+    await ws.send(OPEN)
+    await ws.text()
+    await ws.text()
+    # recv() answers each ping; the stream is still there after 3 s
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 3
+    while loop.time() < end:
+        try:
+            await ws.recv(timeout=0.5)
+        except asyncio.TimeoutError:
+            pass
+    await ws.send("<iq type='get' id='q'><ping xmlns='urn:xmpp:ping'/></iq>")
+    # answered (or refused before authentication): the stream is alive
+    await ws.until(r"stream:error|id='q'")

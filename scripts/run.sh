@@ -17,6 +17,10 @@ cat <<BANNER
     listening on 127.0.0.1 and ::1
       port 5222  client connections with STARTTLS
       port 5223  client connections with direct TLS
+    and on 127.0.0.1 for web clients (docs/operator.md)
+      port 5280  HTTP: WebSocket /xmpp-websocket, BOSH /http-bind,
+                 /.well-known/host-meta
+      port 5281  the same over HTTPS
     certificate var/localhost.crt (self-signed), data in var/data
 
   add a user:  bin/parleyctl adduser alice@localhost

@@ -174,6 +174,7 @@ UNIT_TESTS	+= transport
 UNIT_TESTS	+= work
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
+UNIT_TESTS	+= wsframe
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -232,6 +233,7 @@ $(BUILD)/bench/provision: $(call obj,tests/bench/provision.c) $(COMMON_LIB)
 # TEST_OBJS_<name> (process-private code), and the common archive: the
 # linker takes only the archive members the test reaches.
 TEST_OBJS_sasl	:= c2s/sasl.c
+TEST_OBJS_wsframe := c2s/wsframe.c
 TEST_OBJS_fanout	:= router/fanout.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c

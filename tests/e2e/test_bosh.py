@@ -219,3 +219,25 @@ async def test_pause_answers_and_extends(make_server):
     await asyncio.sleep(6)
     t = await b.send()
     assert "item-not-found" not in t, t
+
+
+def test_one_worker_takes_http(make_server):
+    # every request of a session reaches the worker that holds it
+    from conftest import TCP_LISTEN, proc_socket_inodes, tcp_table
+    srv = web_server(make_server)
+    owners = [pid for pid in srv.c2s_pids()
+              if any(lp == srv.http_port and st == TCP_LISTEN and
+                     ino in proc_socket_inodes(pid)
+                     for lp, rp, st, ino in tcp_table())]
+    assert len(owners) == 1, owners
+    assert all(srv.listening(pid) for pid in srv.c2s_pids())
+
+
+async def test_many_sessions_all_work(make_server):
+    srv = web_server(make_server)
+    for _ in range(6):
+        b = Bosh(srv.http_port, wait=1)
+        await b.create()
+        t = await b.send("<iq xmlns='jabber:client' type='get' id='v'>"
+                         "<query xmlns='jabber:iq:version'/></iq>")
+        assert "item-not-found" not in t, t

@@ -218,6 +218,9 @@ void	register_link_lost(void);
 /* false when the address is over c2s-max-per-address */
 bool	limits_conn_open(struct stream *);
 void	limits_conn_close(struct stream *);
+/* the same for a connection counted under key (peer.h), HTTP's */
+bool	limits_addr_open(const char *key);
+void	limits_addr_close(const char *key);
 /* the address failed auth-fail-max logins within the window */
 bool	limits_auth_blocked(struct stream *);
 void	limits_auth_failed(struct stream *);

@@ -55,6 +55,8 @@ struct http_conn {
 	int			 nreq;
 	size_t			 max_body;
 	char			 addr[INET6_ADDRSTRLEN];
+	char			 peer[PEER_KEY_MAX];	/* counted under */
+	bool			 counted;
 	struct buf		 url;
 	struct buf		 pending;	/* read past the request */
 	struct http_req		 req;
@@ -628,6 +630,8 @@ http_conn_free(struct http_conn *hc)
 	req_clear(&hc->req);
 	buf_clear(&hc->url);
 	buf_clear(&hc->pending);
+	if (hc->counted)
+		limits_addr_close(hc->peer);
 	http_nconns--;
 	free(hc);
 }
@@ -712,6 +716,10 @@ http_conn_upgrade(struct http_conn *hc,
     void (*gone)(void *), void *arg)
 {
 	hc->state = HC_UPGRADED;
+	/* the WebSocket's stream counts for the address from now on */
+	if (hc->counted)
+		limits_addr_close(hc->peer);
+	hc->counted = false;
 	hc->up_input = input;
 	hc->up_timeout = timeout;
 	hc->up_gone = gone;
@@ -757,6 +765,7 @@ http_accept(struct listener *lst, int fd)
 	hc->lst = lst;
 	hc->tls = lst->cl->kind == LISTEN_HTTPS;
 	http_peer_addr(fd, hc->addr, sizeof(hc->addr));
+	peer_key(fd, hc->peer, sizeof(hc->peer));
 	tp_init(&hc->tp, HTTP_OUT_MAX, http_event, hc);
 	tp_set_name(&hc->tp, "http-%llx", (unsigned long long)++next);
 	buf_init(&hc->url, HTTP_URL_MAX);
@@ -765,6 +774,21 @@ http_accept(struct listener *lst, int fd)
 	req_init(hc);
 	tp_open(&hc->tp, fd);
 	tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
+	/*
+	 * c2s-max-per-address counts HTTP connections too, but not a
+	 * trusted proxy's: its clients are counted by their streams
+	 */
+	if (!http_trusted(hc) &&
+	    !(hc->counted = limits_addr_open(hc->peer))) {
+		if (hc->tls)
+			tp_kill(&hc->tp);	/* no TLS: no way to say */
+		else {
+			hc->state = HC_HANDLER;
+			hc->keepalive = false;
+			http_error(&hc->req, 503, true);
+		}
+		return hc;
+	}
 	if (hc->tls)
 		tp_start_tls(&hc->tp, tls_server_new(&c2s.tls, fd));
 	log_debug("%s accepted from %s on %s port %u", hc->tp.name, hc->addr,

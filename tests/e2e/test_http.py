@@ -175,3 +175,27 @@ async def test_cors_preflight(make_server):
                          b"https://x.example\r\nConnection: close\r\n\r\n")
     assert statuses(got) == [204], got
     assert b"Access-Control-Allow-Origin: *" in got
+
+
+async def test_connections_per_address(make_server):
+    srv = web_server(make_server, c2s_max_per_address="2")
+    held = []
+    for _ in range(2):
+        held.append(await asyncio.open_connection("127.0.0.1",
+                                                  srv.http_port))
+    got = await exchange(srv.http_port, HM + b"\r\n")
+    assert statuses(got) == [503], got
+    for r, w in held:
+        w.close()
+    await asyncio.sleep(0.5)
+    got = await exchange(srv.http_port, HM + b"Connection: close\r\n\r\n")
+    assert statuses(got) == [200], got
+
+
+async def test_trusted_proxy_is_not_limited(make_server):
+    srv = web_server(make_server, c2s_max_per_address="1",
+                     http_trusted_proxies="127.0.0.1")
+    r1, w1 = await asyncio.open_connection("127.0.0.1", srv.http_port)
+    got = await exchange(srv.http_port, HM + b"Connection: close\r\n\r\n")
+    assert statuses(got) == [200], got
+    w1.close()

@@ -321,3 +321,13 @@ async def test_answered_pings_keep_it_open(make_server):
     await ws.send("<iq type='get' id='q'><ping xmlns='urn:xmpp:ping'/></iq>")
     # answered (or refused before authentication): the stream is alive
     await ws.until(r"stream:error|id='q'")
+
+
+async def test_one_websocket_counts_once_per_address(make_server):
+    srv = web_server(make_server, c2s_max_per_address="1")
+    ws, _ = await WS.connect(srv.http_port)
+    await ws.send(OPEN)
+    assert (await ws.text()).startswith("<open ")
+    assert "<stream:features" in await ws.text()
+    # the address's one connection is taken by that stream
+    await WS.connect(srv.http_port, expect=503)

@@ -630,6 +630,7 @@ bosh_handle(struct http_req *r)
 	if (sessions == NULL) {
 		sessions = map_new();
 		xp = xparse_new(NS_HTTPBIND, c2s.conf.http_max_body_size);
+		xparse_peer(xp);
 	}
 	if (r->method == HTTP_OPTIONS) {
 		http_cors(r);

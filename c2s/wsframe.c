@@ -219,8 +219,10 @@ ws_frame_translate(const char *p, size_t n, struct buf *out)
 	static struct xparse	*xp;
 	struct ws_frame_job	 j = { out, -1 };
 
-	if (xp == NULL)
+	if (xp == NULL) {
 		xp = xparse_new(NS_FRAMING, WS_OPEN_MAX);
+		xparse_peer(xp);
+	}
 	if (xparse_one(xp, p, n, ws_frame_tree, &j) == -1)
 		return -1;
 	return j.rc;

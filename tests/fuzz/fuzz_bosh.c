@@ -14,18 +14,10 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	const char	*reqs[FUZZ_WEB_CONNS], *p = (const char *)data, *e;
-	size_t		 lens[FUZZ_WEB_CONNS], n = 0, left = len;
+	const char	*reqs[FUZZ_WEB_CONNS];
+	size_t		 lens[FUZZ_WEB_CONNS], n;
 
-	while (n < FUZZ_WEB_CONNS) {
-		e = memmem(p, left, "\n==\n", 4);
-		reqs[n] = p;
-		lens[n++] = e != NULL ? (size_t)(e - p) : left;
-		if (e == NULL)
-			break;
-		left -= (size_t)(e - p) + 4;
-		p = e + 4;
-	}
+	n = fuzz_web_split(data, len, reqs, lens);
 	fuzz_web_conns(reqs, lens, n, "/http-bind");
 	return 0;
 }

@@ -13,19 +13,11 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	const char	*reqs[FUZZ_WEB_CONNS], *p = (const char *)data, *e;
-	size_t		 lens[FUZZ_WEB_CONNS], n = 0, left = len;
+	const char	*reqs[FUZZ_WEB_CONNS];
+	size_t		 lens[FUZZ_WEB_CONNS], n;
 
-	fuzz_web_path(p, strnlen(p, len));
-	while (n < FUZZ_WEB_CONNS) {
-		e = memmem(p, left, "\n==\n", 4);
-		reqs[n] = p;
-		lens[n++] = e != NULL ? (size_t)(e - p) : left;
-		if (e == NULL)
-			break;
-		left -= (size_t)(e - p) + 4;
-		p = e + 4;
-	}
+	fuzz_web_path((const char *)data, strnlen((const char *)data, len));
+	n = fuzz_web_split(data, len, reqs, lens);
 	fuzz_web_conns(reqs, lens, n, NULL);
 	return 0;
 }

@@ -285,6 +285,25 @@ fuzz_web_conns(const char *const *reqs, const size_t *lens, size_t n,
 	}
 }
 
+size_t
+fuzz_web_split(const uint8_t *data, size_t len, const char **reqs,
+    size_t *lens)
+{
+	const char	*p = (const char *)data, *e;
+	size_t		 n = 0, left = len;
+
+	while (n < FUZZ_WEB_CONNS) {
+		e = memmem(p, left, "\n==\n", 4);
+		reqs[n] = p;
+		lens[n++] = e != NULL ? (size_t)(e - p) : left;
+		if (e == NULL)
+			break;
+		left -= (size_t)(e - p) + 4;
+		p = e + 4;
+	}
+	return n;
+}
+
 void
 fuzz_web_path(const char *p, size_t n)
 {

@@ -5,6 +5,7 @@
 #define PARLEY_FUZZ_WEB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define FUZZ_WEB_CONNS	8
 
@@ -15,6 +16,9 @@
  */
 void	fuzz_web_conns(const char *const *reqs, const size_t *lens, size_t n,
 	    const char *post_path);
+/* the input cut at "\n==\n", at most FUZZ_WEB_CONNS parts; their count */
+size_t	fuzz_web_split(const uint8_t *, size_t, const char **reqs,
+	    size_t *lens);
 /* http_path_decode and its oracle */
 void	fuzz_web_path(const char *, size_t);
 

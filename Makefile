@@ -12,7 +12,8 @@ OPT		?= -O2
 
 PKGS		:= expat gnutls libcares lmdb libidn
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread \
+		   -lwslay -lhttp_parser
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		   -Wstrict-prototypes -Wmissing-prototypes
@@ -123,6 +124,11 @@ C2S_SRCS	+= c2s/sasl.c
 C2S_SRCS	+= c2s/sm.c
 C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
+C2S_SRCS	+= c2s/http.c
+C2S_SRCS	+= c2s/hostmeta.c
+C2S_SRCS	+= c2s/websocket.c
+C2S_SRCS	+= c2s/wsframe.c
+C2S_SRCS	+= c2s/bosh.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -182,6 +188,7 @@ UNIT_TESTS	+= transport
 UNIT_TESTS	+= work
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
+UNIT_TESTS	+= wsframe
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -245,6 +252,7 @@ $(BUILD)/bench/provision: $(call obj,tests/bench/provision.c) $(COMMON_LIB)
 TEST_OBJS_sasl	:= c2s/sasl.c
 TEST_OBJS_socks5 := proxy/socks5.c
 TEST_OBJS_relay	:= proxy/relay.c proxy/socks5.c
+TEST_OBJS_wsframe := c2s/wsframe.c
 TEST_OBJS_fanout	:= router/fanout.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c
@@ -376,6 +384,9 @@ FUZZ_TARGETS	+= pubsub
 FUZZ_TARGETS	+= caps
 FUZZ_TARGETS	+= mam
 FUZZ_TARGETS	+= socks5
+FUZZ_TARGETS	+= http
+FUZZ_TARGETS	+= websocket
+FUZZ_TARGETS	+= bosh
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -397,6 +408,11 @@ FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_OBJS_socks5 := proxy/socks5.c
+FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
+		   c2s/limits.c \
+		   c2s/bosh.c tests/fuzz/fuzz_web.c
+FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
+FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -411,6 +427,9 @@ FUZZ_DICT_router := xml.dict
 FUZZ_DICT_pubsub := pubsub.dict
 FUZZ_DICT_caps	:= caps.dict
 FUZZ_DICT_mam	:= mam.dict
+FUZZ_DICT_http	:= http.dict
+FUZZ_DICT_websocket := xml.dict
+FUZZ_DICT_bosh	:= xml.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -145,6 +145,11 @@ struct stream {
 	struct csi_queue	 csi;		/* held while inactive */
 	struct sm_state		 sm;		/* XEP-0198 */
 	struct ping_state	 ping;		/* XEP-0199 */
+	void			*web;		/* WebSocket, BOSH session:
+						   tp has no socket, its
+						   framing carries the bytes;
+						   NULL over TCP */
+	void			(*web_gone)(void *web);	/* freed */
 };
 
 struct auth_job;
@@ -172,6 +177,15 @@ void	listen_pause(bool);
 
 /* stream.c */
 void	stream_accept(struct listener *, int fd);
+/*
+ * A stream of a web transport (websocket.c, bosh.c): no socket of its
+ * own; the framing f carries its output to web, which feeds its input
+ * with stream_feed. secure: SASL PLAIN allowed, no STARTTLS offered.
+ * gone(web) when the stream is freed.
+ */
+struct stream *stream_web_new(const char *peer, bool secure,
+	    const struct tp_framing *f, void *web, void (*gone)(void *));
+void	stream_feed(struct stream *, const char *, size_t);
 void	stream_write(struct stream *, const char *, size_t);
 void	stream_puts(struct stream *, const char *);
 void	stream_error(struct stream *, enum stream_err, const char *text);
@@ -213,6 +227,9 @@ void	register_link_lost(void);
 /* false when the address is over c2s-max-per-address */
 bool	limits_conn_open(struct stream *);
 void	limits_conn_close(struct stream *);
+/* the same for a connection counted under key (peer.h), HTTP's */
+bool	limits_addr_open(const char *key);
+void	limits_addr_close(const char *key);
 /* the address failed auth-fail-max logins within the window */
 bool	limits_auth_blocked(struct stream *);
 void	limits_auth_failed(struct stream *);

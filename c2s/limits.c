@@ -51,21 +51,41 @@ peer_maybe_free(const char *key, struct peer *p)
 }
 
 bool
-limits_conn_open(struct stream *st)
+limits_addr_open(const char *key)
 {
-	struct peer	*p = peer_get(st->peer);
+	struct peer	*p = peer_get(key);
 
 	if (c2s.conf.c2s_max_per_address > 0 &&
 	    p->conns >= c2s.conf.c2s_max_per_address) {
 		if (!p->warned)
 			log_warnx("%s: c2s-max-per-address (%d) reached; "
-			    "refusing its connections", st->peer,
+			    "refusing its connections", key,
 			    c2s.conf.c2s_max_per_address);
 		p->warned = true;
-		peer_maybe_free(st->peer, p);
+		peer_maybe_free(key, p);
 		return false;
 	}
 	p->conns++;
+	return true;
+}
+
+void
+limits_addr_close(const char *key)
+{
+	struct peer	*p;
+
+	if (peers == NULL || (p = map_get(peers, key)) == NULL)
+		return;
+	if (--p->conns < c2s.conf.c2s_max_per_address)
+		p->warned = false;
+	peer_maybe_free(key, p);
+}
+
+bool
+limits_conn_open(struct stream *st)
+{
+	if (!limits_addr_open(st->peer))
+		return false;
 	st->counted = true;
 	return true;
 }
@@ -73,15 +93,10 @@ limits_conn_open(struct stream *st)
 void
 limits_conn_close(struct stream *st)
 {
-	struct peer	*p;
-
-	if (!st->counted || peers == NULL ||
-	    (p = map_get(peers, st->peer)) == NULL)
+	if (!st->counted)
 		return;
 	st->counted = false;
-	if (--p->conns < c2s.conf.c2s_max_per_address)
-		p->warned = false;
-	peer_maybe_free(st->peer, p);
+	limits_addr_close(st->peer);
 }
 
 bool

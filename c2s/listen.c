@@ -13,6 +13,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "c2s.h"
+#include "http.h"
 
 static struct accept_backoff	backoff;
 
@@ -27,7 +28,10 @@ listen_take(int fd, void *arg)
 		close(fd);
 		return;
 	}
-	stream_accept(lst, fd);
+	if (lst->cl->kind == LISTEN_HTTP || lst->cl->kind == LISTEN_HTTPS)
+		(void)http_accept(lst, fd);
+	else
+		stream_accept(lst, fd);
 }
 
 void
@@ -44,6 +48,16 @@ listen_open(void)
 	 * every c2s process listens: the kernel spreads clients; accepting
 	 * starts once the router link is up
 	 */
-	return listeners_open(&c2s.listeners, &backoff, &c2s.conf, LISTEN_C2S,
-	    LISTEN_C2S_TLS, true, listen_take);
+	if (listeners_open(&c2s.listeners, &backoff, &c2s.conf, LISTEN_C2S,
+	    LISTEN_C2S_TLS, true, listen_take) == -1)
+		return -1;
+	/*
+	 * HTTP in the first process only: a BOSH session's requests must
+	 * reach the process that holds it (docs/internals.md, "Web
+	 * transports")
+	 */
+	if (c2s.instance != 1)
+		return 0;
+	return listeners_open(&c2s.listeners, &backoff, &c2s.conf,
+	    LISTEN_HTTP, LISTEN_HTTPS, false, listen_take);
 }

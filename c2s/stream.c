@@ -163,6 +163,8 @@ stream_close(struct stream *st)
 static void
 stream_free(struct stream *st)
 {
+	if (st->web_gone != NULL)
+		st->web_gone(st->web);
 	limits_conn_close(st);
 	xstream_free(st->xs);
 	sasl_free(st->sasl);
@@ -246,8 +248,8 @@ stream_bound(struct stream *st)
 	ping_start(st);
 }
 
-static void
-stream_data(struct stream *st, const char *data, size_t n)
+void
+stream_feed(struct stream *st, const char *data, size_t n)
 {
 	if (st->state == ST_CLOSING)
 		return;
@@ -307,7 +309,7 @@ stream_event(struct transport *tp, enum tp_event ev, const char *data,
 	(void)tp;
 	switch (ev) {
 	case TP_DATA_IN:
-		stream_data(st, data, n);
+		stream_feed(st, data, n);
 		break;
 	case TP_TIMEOUT:
 		stream_timeout(st);
@@ -338,8 +340,8 @@ stream_event(struct transport *tp, enum tp_event ev, const char *data,
 	}
 }
 
-void
-stream_accept(struct listener *lst, int fd)
+static struct stream *
+stream_new(struct listener *lst)
 {
 	struct stream	*st;
 
@@ -357,6 +359,38 @@ stream_accept(struct listener *lst, int fd)
 	ping_init(st);
 	map_put64(c2s.streams, st->sid, st);
 	c2s.nstreams++;
+	return st;
+}
+
+struct stream *
+stream_web_new(const char *peer, bool secure, const struct tp_framing *f,
+    void *web, void (*gone)(void *))
+{
+	struct stream	*st;
+
+	st = stream_new(NULL);
+	snprintf(st->peer, sizeof(st->peer), "%s", peer);
+	st->tls_on = secure;
+	st->web = web;
+	st->web_gone = gone;
+	st->tp.framing = f;
+	st->state = ST_HEADER;
+	tp_set_timeout(&st->tp, c2s.conf.negotiation_timeout);
+	if (!limits_conn_open(st))
+		stream_error(st, SERR_POLICY_VIOLATION,
+		    "too many connections from your address");
+	else
+		log_debug("%016llx web stream from %s",
+		    (unsigned long long)st->sid, peer);
+	return st;
+}
+
+void
+stream_accept(struct listener *lst, int fd)
+{
+	struct stream	*st;
+
+	st = stream_new(lst);
 	peer_key(fd, st->peer, sizeof(st->peer));
 	tp_open(&st->tp, fd);
 	tp_set_timeout(&st->tp, c2s.conf.negotiation_timeout);
@@ -445,7 +479,8 @@ stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 	stream_send_header(st, st->domain);
 	buf_reset(b);
 	buf_puts(b, "<stream:features>");
-	if (!st->tls_on)
+	/* RFC 7395 3.4, XEP-0206 4: TLS is the web transport's */
+	if (!st->tls_on && st->web == NULL)
 		buf_puts(b, c2s.conf.c2s_require_tls ?
 		    "<starttls xmlns='" NS_TLS "'><required/></starttls>" :
 		    "<starttls xmlns='" NS_TLS "'/>");

@@ -20,6 +20,8 @@ enum listen_kind {
 	LISTEN_S2S_TLS,		/* s2s-tls-listen: servers, direct TLS */
 	LISTEN_PROXY,		/* proxy-listen: SOCKS5 (XEP-0065) */
 	LISTEN_COMPONENT,	/* component-listen: XEP-0114 components */
+	LISTEN_HTTP,		/* http-listen: plain HTTP (c2s/http.c) */
+	LISTEN_HTTPS,		/* https-listen: HTTP over TLS */
 };
 
 /* component DOMAIN=SECRET: an external component (XEP-0114) */
@@ -123,6 +125,17 @@ struct conf {
 	int			 auth_fail_max;		/* per address, 0: off */
 	int			 max_resources;		/* per account */
 	size_t			 link_queue_max;	/* bytes, per link */
+	/* web transports (c2s/http.c, websocket.c, bosh.c) */
+	char			*http_trusted_proxies;	/* addresses, spaces */
+	char			*http_origins;		/* WebSocket Origins */
+	size_t			 http_max_header_size;
+	size_t			 http_max_body_size;
+	int			 http_request_timeout;	/* seconds */
+	int			 http_keepalive_timeout;	/* seconds */
+	int			 http_keepalive_requests;
+	int			 websocket_ping_interval;	/* seconds */
+	int			 bosh_max_wait;		/* seconds */
+	int			 bosh_max_inactivity;	/* seconds */
 	/* instant messaging */
 	int			 roster_max_items;
 	int			 offline_max;

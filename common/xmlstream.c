@@ -1105,6 +1105,7 @@ struct xparse {
 	char			*header;
 	size_t			 max;
 	int			 depth;
+	bool			 peer;		/* xparse_peer() */
 	struct xparse_level	 lv[XPARSE_LEVELS];
 };
 
@@ -1183,10 +1184,21 @@ xparse_one(struct xparse *xp, const char *xml, size_t len,
 	xp->depth++;
 	if (xstream_feed(lv->xs, xp->header, strlen(xp->header)) == -1 ||
 	    xstream_feed(lv->xs, xml, len) == -1 || job.count != 1) {
-		log_warnx("an unparsable stanza inside the server: %s",
-		    xstream_error_text(lv->xs));
+		if (xp->peer)
+			log_debug("unparsable input from a peer: %s",
+			    xstream_error_text(lv->xs));
+		else
+			log_warnx("an unparsable stanza inside the server: %s",
+			    xstream_error_text(lv->xs));
 		rc = -1;
 	}
 	xp->depth--;
 	return rc;
 }
+
+void
+xparse_peer(struct xparse *xp)
+{
+	xp->peer = true;
+}
+

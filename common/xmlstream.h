@@ -133,5 +133,10 @@ void		 xparse_free(struct xparse *);
 int		 xparse_one(struct xparse *, const char *xml, size_t len,
 		    void (*fn)(struct xnode *, struct arena *, void *),
 		    void *arg);
+/*
+ * The parser reads a peer's bytes (the web transports' <open/> and BOSH
+ * bodies): a failure is the peer's, logged at debug, not the server's.
+ */
+void		 xparse_peer(struct xparse *);
 
 #endif

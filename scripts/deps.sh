@@ -8,10 +8,12 @@ pkgs=(
 	gcc make pkg-config
 	libev-dev libexpat1-dev libgnutls28-dev libc-ares-dev liblmdb-dev
 	libidn11-dev
+	libwslay-dev libhttp-parser-dev
 	gnutls-bin coturn
 	libcmocka-dev valgrind
 	clang libclang-rt-14-dev
 	python3 python3-pytest python3-pytest-xdist python3-slixmpp
+	python3-websockets
 )
 
 . "$(dirname "$0")/apt-deps.sh"

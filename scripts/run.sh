@@ -19,6 +19,10 @@ cat <<BANNER
       port 5223  client connections with direct TLS
       port 7777  SOCKS5 file transfer proxy (XEP-0065) at proxy.localhost,
                  on 127.0.0.1 only
+    and on 127.0.0.1 for web clients (docs/operator.md)
+      port 5280  HTTP: WebSocket /xmpp-websocket, BOSH /http-bind,
+                 /.well-known/host-meta
+      port 5281  the same over HTTPS
     certificate var/localhost.crt (self-signed), data in var/data
 
   add a user:  bin/parleyctl adduser alice@localhost

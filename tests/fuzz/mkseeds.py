@@ -788,3 +788,75 @@ def router_seeds():
 
 
 router_seeds()
+
+
+# ---- web targets: fuzz_http, fuzz_websocket, fuzz_bosh ------------------
+def web_seeds():
+    sep = b"\n==\n"
+    host = b"Host: localhost\r\n"
+    hm = b"GET /.well-known/host-meta HTTP/1.1\r\n" + host
+    write("http", "host-meta", hm + b"\r\n" + hm + b"Connection: close\r\n\r\n")
+    write("http", "host-meta-json", b"GET /.well-known/host-meta.json "
+          b"HTTP/1.0\r\nHost: localhost:5280\r\n\r\n")
+    write("http", "options", b"OPTIONS /http-bind HTTP/1.1\r\n" + host +
+          b"Origin: https://x\r\n\r\n")
+    write("http", "chunked", b"POST /http-bind HTTP/1.1\r\n" + host +
+          b"Transfer-Encoding: chunked\r\n\r\n5\r\n<body\r\n0\r\n\r\n")
+    write("http", "bad", sep.join([
+        b"GARBAGE\r\n\r\n", b"GET / HTTP/2.0\r\n\r\n",
+        b"GET /a/../b HTTP/1.1\r\n" + host + b"\r\n",
+        b"GET /a%2fb HTTP/1.1\r\n" + host + b"\r\n",
+        b"POST /http-bind HTTP/1.1\r\n" + host + b"\r\n",
+        b"POST /x HTTP/1.1\r\n" + host + b"Content-Length: 99999\r\n\r\n",
+        b"GET / HTTP/1.1\r\n" + host + b"X-Forwarded-For: 1.2.3.4\r\n\r\n",
+        b"GET /xmpp-websocket HTTP/1.1\r\n" + host + b"\r\n"]))
+
+    def frame(payload, op=1, mask=True):
+        if isinstance(payload, str):
+            payload = payload.encode()
+        n = len(payload)
+        b0 = 0x80 | op
+        if n < 126:
+            h = bytes([b0, (0x80 if mask else 0) | n])
+        else:
+            h = bytes([b0, (0x80 if mask else 0) | 126]) + struct.pack(
+                "!H", n)
+        if not mask:
+            return h + payload
+        k = b"\x11\x22\x33\x44"
+        return h + k + bytes(c ^ k[i % 4] for i, c in enumerate(payload))
+    fr = "urn:ietf:params:xml:ns:xmpp-framing"
+    opn = "<open xmlns='%s' to='localhost' version='1.0'/>" % fr
+    write("websocket", "login", frame(opn) + frame(
+        "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+        "AHVzZXIAcGVuY2ls</auth>") + frame(opn) + frame(
+        "<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:"
+        "xmpp-bind'/></iq>") + frame("<message to='a@b'><body>x</body>"
+        "</message>") + frame(b"p", 9) + frame("<close xmlns='%s'/>" % fr)
+        + frame(b"\x03\xe8", 8))
+    write("websocket", "unmasked", frame(opn, mask=False))
+    write("websocket", "reserved", frame(opn, op=3) + frame(opn, op=2))
+    write("websocket", "fragments", bytes([0x01, 0x83]) + b"\0\0\0\0<op" +
+          bytes([0x80, 0x80 | (len(opn) - 3)]) + b"\0\0\0\0" +
+          opn[3:].encode())
+    bosh = "http://jabber.org/protocol/httpbind"
+    create = ("<body xmlns='%s' xmlns:xmpp='urn:xmpp:xbosh' rid='100' "
+              "to='localhost' wait='10' hold='1' xmpp:version='1.0'/>" % bosh)
+    b = lambda rid, extra="", payload="": (
+        "<body xmlns='%s' xmlns:xmpp='urn:xmpp:xbosh' rid='%d' sid='%%S'%s>"
+        "%s</body>" % (bosh, rid, extra, payload)).encode()
+    write("bosh", "session", sep.join([
+        create.encode(),
+        b(101, "", "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+          "mechanism='PLAIN'>AHVzZXIAcGVuY2ls</auth>"),
+        b(102, " xmpp:restart='true'"),
+        b(104, "", "<iq xmlns='jabber:client' type='get' id='1'/>"),
+        b(103), b(104), b(105, " pause='30'"),
+        b(106, " type='terminate'")]))
+    write("bosh", "bad", sep.join([
+        b"<body/>", ("<body xmlns='%s' rid='1' to='nowhere'/>" % bosh)
+        .encode(), create.encode(), b(999), b(101),
+        ("<body xmlns='%s' rid='5' sid='00'/>" % bosh).encode()]))
+
+
+web_seeds()

@@ -350,14 +350,17 @@ test_conf_example_file(void **state)
 	assert_int_equal(c.workers, 2);
 	assert_string_equal(c.datadir, "var/data");
 	assert_string_equal(c.rundir, "var/run");
-	assert_int_equal(c.nlistens, 5);
+	assert_int_equal(c.nlistens, 7);
 	assert_listen(&c.listens[0], LISTEN_C2S, AF_INET, "127.0.0.1", 5222);
 	assert_listen(&c.listens[1], LISTEN_C2S, AF_INET6, "::1", 5222);
 	assert_listen(&c.listens[2], LISTEN_C2S_TLS, AF_INET, "127.0.0.1",
 	    5223);
 	assert_listen(&c.listens[3], LISTEN_C2S_TLS, AF_INET6, "::1", 5223);
+	assert_listen(&c.listens[4], LISTEN_HTTP, AF_INET, "127.0.0.1", 5280);
+	assert_listen(&c.listens[5], LISTEN_HTTPS, AF_INET, "127.0.0.1",
+	    5281);
 	/* make run's bytestream proxy (XEP-0065) */
-	assert_listen(&c.listens[4], LISTEN_PROXY, AF_INET, "127.0.0.1",
+	assert_listen(&c.listens[6], LISTEN_PROXY, AF_INET, "127.0.0.1",
 	    7777);
 	assert_int_equal(c.nhosts, 1);
 	assert_string_equal(c.hosts[0].name, "localhost");

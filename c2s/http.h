@@ -1,0 +1,92 @@
+/*
+ * The HTTP/1.1 server of the c2s process (http.c): connections, request
+ * parsing (libhttp-parser), limits, keep-alive, and a table of path
+ * prefixes to handlers. A web feature is a handler and a line of that
+ * table (http.c, routes[]): docs/internals.md, "Web transports".
+ */
+#ifndef PARLEY_HTTP_H
+#define PARLEY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/buf.h"
+
+#define HTTP_URL_MAX	2048	/* request target; 414 past it */
+
+struct http_conn;
+
+/* one request; valid until it is answered (http_respond) */
+struct http_req {
+	struct http_conn	*conn;
+	int			 method;	/* enum http_method */
+	char			*path;		/* %-decoded, checked */
+	char			*query;		/* as sent; NULL if none */
+	char			*host;		/* Host without the port,
+						   lowercase; NULL if none */
+	const char		*client;	/* the client's address (after
+						   a trusted X-Forwarded-For) */
+	bool			 secure;	/* TLS, a trusted proxy or
+						   loopback: SASL PLAIN is
+						   allowed */
+	bool			 https;		/* TLS here or at the proxy */
+	char			*authority;	/* Host as sent; NULL if none */
+	struct buf		 headers;	/* name\0value\0..., names
+						   lowercased */
+	struct buf		 body;
+	struct buf		 extra;		/* response headers added by
+						   http_header_add */
+	/* held by its handler (http_hold): told if the connection goes */
+	void			(*gone)(struct http_req *, void *);
+	void			*gone_arg;
+};
+
+/*
+ * A handler answers now (http_respond) or later (http_hold, then
+ * http_respond). max_body: 0 for http-max-body-size.
+ */
+typedef void	http_handler(struct http_req *);
+struct http_route {
+	const char	*prefix;	/* matched on the decoded path */
+	bool		 exact;		/* the whole path, not a prefix */
+	size_t		 max_body;
+	http_handler	*fn;
+};
+
+/* a request header (name lowercase), NULL if absent; borrows */
+const char *http_header(const struct http_req *, const char *name);
+/* adds "name: value" to the response */
+void	http_header_add(struct http_req *, const char *name,
+	    const char *value);
+/* answers; ctype NULL for no body (len 0). The request is gone after. */
+void	http_respond(struct http_req *, int status, const char *ctype,
+	    const char *body, size_t len);
+/* an error page for status, with Connection: close if close */
+void	http_error(struct http_req *, int status, bool close);
+/* the answer comes later; gone(req, arg) if the connection dies first */
+void	http_hold(struct http_req *, void (*gone)(struct http_req *, void *),
+	    void *arg);
+/* CORS headers for a resource any web page may read (XEP-0156) */
+void	http_cors(struct http_req *);
+const char *http_status_text(int status);
+/*
+ * The %-decoded path (returns new), or NULL when it could name something
+ * else than it seems: dot segments, encoded separators, NUL.
+ */
+char	*http_path_decode(const char *, size_t);
+/* a connection accepted on an http-listen or https-listen listener */
+struct listener;
+struct http_conn *http_accept(struct listener *, int fd);
+
+/* hands the connection to WebSocket after a 101 (websocket.c) */
+struct transport *http_conn_transport(struct http_conn *);
+void	http_conn_upgrade(struct http_conn *,
+	    void (*input)(void *, const char *, size_t),
+	    void (*timeout)(void *), void (*gone)(void *), void *arg);
+
+/* handlers (one file each) */
+void	hostmeta_handle(struct http_req *);
+void	websocket_handle(struct http_req *);
+void	bosh_handle(struct http_req *);
+
+#endif

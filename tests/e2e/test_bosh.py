@@ -1,0 +1,243 @@
+"""
+BOSH (XEP-0124, XEP-0206) on the c2s HTTP listener, with raw HTTP
+(http.client): session creation, SASL PLAIN, restart, binding, messages
+to and from a TCP client, held requests, several in flight, pause,
+terminate, inactivity, and the conditions for a wrong sid or rid. The
+servers run two c2s workers (the harness's default).
+"""
+import asyncio
+import http.client
+import random
+import re
+
+from conftest import free_port, sasl_plain, uniq
+
+NS = "http://jabber.org/protocol/httpbind"
+XBOSH = "urn:xmpp:xbosh"
+
+
+def web_server(make_server, **kw):
+    port = free_port()
+    srv = make_server(http_listen="127.0.0.1:%d" % port, **kw)
+    srv.http_port = port
+    assert srv.workers > 1
+    return srv
+
+
+def post(port, body, timeout=20, method="POST"):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    c.request(method, "/http-bind", body.encode() if body else None,
+              {"Content-Type": "text/xml; charset=utf-8",
+               "Host": "localhost"})
+    r = c.getresponse()
+    data = r.read().decode()
+    c.close()
+    return r.status, data
+
+
+async def apost(port, body, **kw):
+    return await asyncio.to_thread(post, port, body, **kw)
+
+
+class Bosh:
+    def __init__(self, port, wait=2):
+        self.port = port
+        self.rid = random.randrange(1 << 20, 1 << 40)
+        self.wait = wait
+        self.sid = None
+
+    async def create(self):
+        st, t = await apost(self.port, (
+            "<body xmlns='%s' xmlns:xmpp='%s' rid='%d' to='localhost' "
+            "wait='%d' hold='1' ver='1.6' xmpp:version='1.0' "
+            "content='text/xml; charset=utf-8'/>")
+            % (NS, XBOSH, self.rid, self.wait))
+        assert st == 200, t
+        self.sid = re.search(r"sid='([0-9a-f]+)'", t).group(1)
+        return t
+
+    def body(self, payload="", attrs="", rid=None):
+        if rid is None:
+            self.rid += 1
+            rid = self.rid
+        return ("<body xmlns='%s' xmlns:xmpp='%s' rid='%d' sid='%s'%s>%s"
+                "</body>" % (NS, XBOSH, rid, self.sid, attrs, payload))
+
+    async def send(self, payload="", attrs="", rid=None):
+        st, t = await apost(self.port, self.body(payload, attrs, rid))
+        assert st == 200, t
+        return t
+
+    async def until(self, pattern, tries=10):
+        """Polls (empty bodies) until a response matches."""
+        for _ in range(tries):
+            t = await self.send()
+            if re.search(pattern, t):
+                return t
+        raise AssertionError("no response matched %r" % pattern)
+
+
+async def bosh_login(port, user, resource="bosh"):
+    b = Bosh(port)
+    t = await b.create()
+    if "PLAIN" not in t:
+        t = await b.until(r"PLAIN")
+    assert "requests='2'" in t and "hold='1'" in t
+    node = user.jid.split("@")[0]
+    t = await b.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                     "mechanism='PLAIN'>%s</auth>"
+                     % sasl_plain(node, user.password))
+    assert "<success" in t, t
+    t = await b.send(attrs=" xmpp:restart='true'")
+    if "xmpp-bind" not in t:
+        t = await b.until(r"xmpp-bind")
+    t = await b.send("<iq xmlns='jabber:client' type='set' id='b1'><bind "
+                     "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>"
+                     "%s</resource></bind></iq>" % resource)
+    if "<jid>" not in t:
+        t = await b.until(r"<jid>")
+    return b, re.search(r"<jid>([^<]+)</jid>", t).group(1)
+
+
+async def test_login_and_messages(make_server, clients):
+    srv = web_server(make_server)
+    a, c = srv.new_user("ba"), srv.new_user("bc")
+    b, jid = await bosh_login(srv.http_port, a)
+    assert jid == a.jid + "/bosh"
+    tcp = await clients.login(srv, c)
+    body = uniq("hi")
+    await b.send("<message xmlns='jabber:client' to='%s' type='chat'>"
+                 "<body>%s</body></message>" % (tcp.boundjid, body))
+    m = await tcp.next_message()
+    assert m["body"] == body and str(m["from"]) == jid
+    # a held request carries the reply as soon as it comes
+    poll = asyncio.ensure_future(b.send())
+    await asyncio.sleep(0.5)
+    reply = uniq("back")
+    tcp.chat(jid, reply)
+    t = await poll
+    if reply not in t:
+        t = await b.until(reply)
+    assert "xmlns='jabber:client'" in t, t
+    t = await b.send(attrs=" type='terminate'")
+    assert "type='terminate'" in t, t
+    t = await b.send()
+    assert "condition='item-not-found'" in t, t
+
+
+async def test_held_request_answers_after_wait(make_server):
+    srv = web_server(make_server)
+    a = srv.new_user("bw")
+    b, _ = await bosh_login(srv.http_port, a)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    t = await b.send()
+    assert t.startswith("<body") and 1.5 < loop.time() - t0 < 6, t
+
+
+async def test_two_requests_in_flight_out_of_order(make_server):
+    srv = web_server(make_server)
+    a = srv.new_user("bo")
+    b, _ = await bosh_login(srv.http_port, a)
+    r1, r2 = b.rid + 1, b.rid + 2
+    b.rid = r2
+    ping = ("<iq xmlns='jabber:client' type='get' id='%s'><ping "
+            "xmlns='urn:xmpp:ping'/></iq>")
+    # the second comes first and waits for the first
+    later = asyncio.ensure_future(b.send(ping % "p2", rid=r2))
+    await asyncio.sleep(0.3)
+    first = asyncio.ensure_future(b.send(ping % "p1", rid=r1))
+    got = (await first) + (await later)
+    for _ in range(5):
+        if "id='p1'" in got and "id='p2'" in got:
+            break
+        got += await b.send()
+    assert "id='p1'" in got and "id='p2'" in got, got
+
+
+async def test_retransmitted_rid_gets_the_same_answer(make_server):
+    srv = web_server(make_server)
+    a = srv.new_user("br")
+    b, _ = await bosh_login(srv.http_port, a)
+    t1 = await b.send("<iq xmlns='jabber:client' type='get' id='x1'><ping "
+                      "xmlns='urn:xmpp:ping'/></iq>")
+    assert "id='x1'" in t1, t1
+    st, t2 = await apost(srv.http_port, b.body(rid=b.rid))
+    assert st == 200 and t2 == t1
+
+
+async def test_wrong_sid(make_server):
+    srv = web_server(make_server)
+    st, t = await apost(srv.http_port, "<body xmlns='%s' rid='5' "
+                        "sid='0123456789abcdef'/>" % NS)
+    assert st == 200
+    assert "type='terminate'" in t and "item-not-found" in t, t
+
+
+async def test_rid_out_of_window_ends_the_session(make_server):
+    srv = web_server(make_server)
+    b = Bosh(srv.http_port)
+    await b.create()
+    t = await b.send(rid=b.rid + 50)
+    assert "item-not-found" in t, t
+    t = await b.send()
+    assert "item-not-found" in t, t
+
+
+async def test_unknown_host_and_bad_bodies(make_server):
+    srv = web_server(make_server)
+    st, t = await apost(srv.http_port, "<body xmlns='%s' rid='7' "
+                        "to='nowhere.example' wait='5' hold='1'/>" % NS)
+    assert "host-unknown" in t, t
+    for bad in ["not xml", "<body xmlns='%s'/>" % NS,
+                "<body xmlns='%s' rid='-1' to='localhost'/>" % NS,
+                "<body xmlns='%s' rid='1x' to='localhost'/>" % NS,
+                "<other rid='3' to='localhost'/>",
+                "<!DOCTYPE x [<!ENTITY a 'b'>]><body xmlns='%s' rid='3' "
+                "to='localhost'/>" % NS]:
+        st, t = await apost(srv.http_port, bad)
+        assert st == 400, (bad, st, t)
+    st, _ = await apost(srv.http_port, None, method="GET")
+    assert st == 405
+
+
+async def test_inactivity_ends_the_session(make_server):
+    srv = web_server(make_server, bosh_max_inactivity="5")
+    b = Bosh(srv.http_port, wait=1)
+    await b.create()
+    await asyncio.sleep(7)
+    t = await b.send()
+    assert "item-not-found" in t, t
+
+
+async def test_pause_answers_and_extends(make_server):
+    srv = web_server(make_server, bosh_max_inactivity="5")
+    b = Bosh(srv.http_port, wait=1)
+    await b.create()
+    t = await b.send(attrs=" pause='9'")
+    assert t.startswith("<body"), t
+    await asyncio.sleep(6)
+    t = await b.send()
+    assert "item-not-found" not in t, t
+
+
+def test_one_worker_takes_http(make_server):
+    # every request of a session reaches the worker that holds it
+    from conftest import TCP_LISTEN, proc_socket_inodes, tcp_table
+    srv = web_server(make_server)
+    owners = [pid for pid in srv.c2s_pids()
+              if any(lp == srv.http_port and st == TCP_LISTEN and
+                     ino in proc_socket_inodes(pid)
+                     for lp, rp, st, ino in tcp_table())]
+    assert len(owners) == 1, owners
+    assert all(srv.listening(pid) for pid in srv.c2s_pids())
+
+
+async def test_many_sessions_all_work(make_server):
+    srv = web_server(make_server)
+    for _ in range(6):
+        b = Bosh(srv.http_port, wait=1)
+        await b.create()
+        t = await b.send("<iq xmlns='jabber:client' type='get' id='v'>"
+                         "<query xmlns='jabber:iq:version'/></iq>")
+        assert "item-not-found" not in t, t

@@ -106,6 +106,7 @@ ROUTER_SRCS	+= router/subscription.c
 ROUTER_SRCS	+= router/subreq.c
 ROUTER_SRCS	+= router/capsver.c
 ROUTER_SRCS	+= router/carbons.c
+ROUTER_SRCS	+= router/push.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c

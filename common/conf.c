@@ -411,6 +411,21 @@ static const struct opt opts[] = {
 	  .min = 1, .max = 600, .def = "30",
 	  .help = "Time a JID has to answer a capabilities query before "
 	      "another holder of the hash is asked" },
+	{ "push-max-devices", OT_INT, GLOBAL(push_max_devices), .min = 1,
+	  .max = 100, .def = "5",
+	  .help = "Push registrations (XEP-0357) one account keeps; a new "
+	      "one past it replaces the oldest" },
+	{ "push-form-max-size", OT_SIZE, GLOBAL(push_form_max_size),
+	  .min = 256, .max = 64 * KIB, .def = "4K",
+	  .help = "Largest publish-options form a push registration stores" },
+	{ "push-interval", OT_DURATION, GLOBAL(push_interval), .min = 0,
+	  .max = 3600, .def = "10",
+	  .help = "Shortest time between two pushes to one device; what "
+	      "arrives meanwhile goes in the next one" },
+	{ "push-pending-max", OT_INT, GLOBAL(push_pending_max), .min = 1,
+	  .max = 1000000, .def = "10000",
+	  .help = "Pushes awaiting the app server's answer that the server "
+	      "tracks (an error answer disables the registration)" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -429,6 +444,9 @@ static const struct opt opts[] = {
 	  .words = pubsub_creators, .def = "local",
 	  .help = "Who may create nodes on the pubsub service: the domain's "
 	      "own accounts, anyone (remote JIDs too) or nobody" },
+	{ "push-body", OT_BOOL, HOST(push_body), .def = "no",
+	  .help = "Put the message body in push notifications (XEP-0357); "
+	      "off: only the count and the sender reach the app server" },
 };
 
 #define NOPTS	nitems(opts)

@@ -46,6 +46,7 @@ struct conf_host {
 	bool	 pubsub;	/* a pubsub service (XEP-0060) */
 	char	*pubsub_name;	/* its domain; pubsub.NAME by default */
 	char	*pubsub_create;	/* who creates nodes: local|anyone|nobody */
+	bool	 push_body;	/* XEP-0357: message bodies in pushes */
 	int	 line;
 	int	 pubsub_line;	/* where the service's domain was set */
 };
@@ -142,6 +143,12 @@ struct conf {
 	size_t			 caps_cache_size;	/* their bytes */
 	int			 caps_queries_max;	/* in flight */
 	int			 caps_query_timeout;	/* seconds */
+	/* push notifications (XEP-0357), router/push.c */
+	int			 push_max_devices;	/* per account */
+	size_t			 push_form_max_size;	/* publish-options */
+	int			 push_interval;		/* seconds, per device */
+	int			 push_pending_max;	/* pushes awaiting an
+							   answer */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

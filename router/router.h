@@ -95,6 +95,8 @@ struct rstanza {
 	/* for IQs to an account: the account addressed (node@domain) */
 	const char	*tnode;
 	const char	*tdomain;
+	bool		 replayed;	/* routed again by sm_unacked: its
+					   recipient was told of it once */
 };
 
 struct router {
@@ -267,6 +269,7 @@ extern const struct iq_handler	carbons_handler;	/* carbons.c */
 extern const struct iq_handler	mam_handler;		/* mam.c */
 extern const struct iq_handler	mam_prefs_handler;
 extern const struct iq_handler	mam_metadata_handler;
+extern const struct iq_handler	push_handler;		/* push.c */
 
 /* roster.c */
 /*
@@ -531,5 +534,25 @@ void	 caps_stats(struct caps_stats *);
  */
 void	 disco_info_fill(struct xnode *query, struct arena *,
 	    const char *domain, bool account);
+
+/* push.c: push notifications (XEP-0357) */
+/*
+ * A message for the account node@domain was stored or queued for a
+ * hibernating session: with a body, and no session that takes it now,
+ * it is pushed to the account's app servers (from the loop).
+ */
+void	 push_message(const struct rstanza *, const char *node,
+	    const char *domain);
+/* the same for a subscription request kept for the account */
+void	 push_subscribe(const char *node, const char *domain);
+/* a session of u is back: what the pushes counted starts again */
+void	 push_online(const struct user *);
+/*
+ * An IQ result or error to an account (rs->tnode set): true when it
+ * answers one of its pushes (an error removes the registration).
+ */
+bool	 push_iq_answer(struct rstanza *);
+/* frees the pushes' state (tests) */
+void	 push_clear(void);
 
 #endif

@@ -344,6 +344,7 @@ sess_move(struct sess *s, struct rlink *rl, uint64_t sid)
 	s->sid = sid;
 	s->waiting = false;
 	map_put64(rl->sess, sid, s);
+	push_online(s->user);
 }
 
 void

@@ -427,6 +427,7 @@ sm_unacked(struct sm *sm, const char *full)
 			rs.from = env.from;
 			rs.xml = it->xml;
 			rs.xlen = it->len;
+			rs.replayed = true;
 			deliver_stanza(&rs);
 			n++;
 		}

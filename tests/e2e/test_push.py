@@ -360,3 +360,61 @@ async def test_account_deletion_removes_registrations(server, clients):
     await fence(bob)
     await no_push(app)
     assert re.search(r"push enabled", server.log_text())
+
+
+async def test_timed_out_session_not_pushed_twice(make_server, clients):
+    """A message pushed while its session hibernated goes to offline
+    storage when the session times out: not a second push for it."""
+    srv = make_server(push_interval=0, sm_resume_timeout=1)
+    app = app_server(await clients.login(srv, srv.new_user("app"),
+                                         resource="srv"))
+    user = srv.new_user("sm")
+    raw = await bound(srv, user, resource="phone")
+    await enabled(raw)
+    await raw.send("<presence/>")
+    await raw.send("<iq type='set' id='pe'>%s</iq>"
+                   % enable_xml(app.boundjid.full, "n"))
+    await raw.read_until(rb"id='pe'")
+    raw.close()
+    await wait_for(lambda: "session %s/phone hibernated" % user.jid
+                   in srv.log_text(), STANZA_TIMEOUT, "the session hibernates")
+    bob = await clients.login(srv, srv.new_user("bob"), resource="b")
+    send_message(bob, user.jid + "/phone", "once")
+    p = await next_push(app)
+    assert p.fields["message-count"] == "1", p
+    await wait_for(lambda: "session %s/phone ended" % user.jid
+                   in srv.log_text(), 5 * SLOW + STANZA_TIMEOUT,
+                   "the session times out")
+    await no_push(app)
+    back = await online(srv, clients, user, resource="back")
+    assert [m["body"] for m in back.at_login.messages] == ["once"]
+
+
+async def test_remote_app_server(make_server, tmp_path_factory, clients):
+    """The app server is on another domain: the push goes over s2s, and
+    its error answer comes back over s2s and disables the registration."""
+    from test_s2s import pair, user as s2s_user
+    a, b = pair(make_server, tmp_path_factory, push_interval=0)
+    ua, sender, uapp = (s2s_user(a, "a.test", "ph"), s2s_user(a, "a.test"),
+                        s2s_user(b, "b.test", "app"))
+    app = app_server(await clients.login(b, uapp, resource="srv"))
+    c = await clients.login(a, ua, resource="phone")
+    await enable(c, app.boundjid.full, "remote-node", "k")
+    c.disconnect()
+    await c.wait_closed()
+    await wait_for(lambda: "session %s/phone ended" % ua.jid
+                   in a.log_text(), STANZA_TIMEOUT, "the session ended")
+    s = await clients.login(a, sender, resource="s")
+    send_message(s, ua.jid, "across")
+    p = await next_push(app, 3 * STANZA_TIMEOUT)
+    assert p.frm == ua.jid and p.node == "remote-node", p
+    assert p.fields["last-message-sender"] == s.boundjid.full, p
+    assert p.options.get("secret") == "k", p
+    app.answer = "not-authorized"
+    send_message(s, ua.jid, "again")
+    await next_push(app, 3 * STANZA_TIMEOUT)
+    await wait_for(lambda: "registration removed" in a.log_text(),
+                   3 * STANZA_TIMEOUT, "the registration is removed")
+    send_message(s, ua.jid, "no-more")
+    await fence(s)
+    await no_push(app)

@@ -635,6 +635,26 @@ push_message(const struct rstanza *rs, const char *node, const char *domain)
 	push_due(pa);
 }
 
+static void
+push_unacked(const struct rstanza *rs, void *arg)
+{
+	const struct sess	*s = arg;
+
+	push_message(rs, s->user->node, s->user->domain);
+}
+
+/*
+ * A connection lost with messages unacked: its client may never have
+ * seen them (a dead connection swallows what was written to it), so
+ * they count as if they came now (XEP-0357 with XEP-0198, as Prosody
+ * and ejabberd do).
+ */
+void
+push_hibernated(const struct sess *s)
+{
+	sm_each(s, push_unacked, (void *)s);
+}
+
 void
 push_subscribe(const char *node, const char *domain)
 {

@@ -174,6 +174,9 @@ bool	 sm_hibernate(struct sess *);
 struct sm *sm_detach(struct sess *);
 /* routes what was never acked again and frees sm (full: the session's) */
 void	 sm_unacked(struct sm *, const char *full);
+/* fn on each stanza s's client has not acked, oldest first */
+void	 sm_each(const struct sess *, void (*fn)(const struct rstanza *,
+	    void *), void *arg);
 
 /* s2s.c */
 /*
@@ -547,6 +550,8 @@ void	 push_message(const struct rstanza *, const char *node,
 void	 push_subscribe(const char *node, const char *domain);
 /* a session of u is back: what the pushes counted starts again */
 void	 push_online(const struct user *);
+/* s hibernates: the messages its client may never have seen count */
+void	 push_hibernated(const struct sess *);
 /*
  * An IQ result or error to an account (rs->tnode set): true when it
  * answers one of its pushes (an error removes the registration).

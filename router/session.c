@@ -324,6 +324,7 @@ sess_lost(struct sess *s)
 	s->waiting = false;
 	if (s->burst != BURST_NONE)
 		sess_burst_run(s);
+	push_hibernated(s);
 	return true;
 }
 

@@ -418,3 +418,25 @@ async def test_remote_app_server(make_server, tmp_path_factory, clients):
     send_message(s, ua.jid, "no-more")
     await fence(s)
     await no_push(app)
+
+
+async def test_unacked_at_hibernation_pushed(server, clients):
+    """A message written to a connection that then dies, never acked:
+    the client may never have seen it, so the hibernation pushes it."""
+    app = app_server(await clients.login(server, server.new_user("app"),
+                                         resource="srv"))
+    user = server.new_user("sm")
+    raw = await bound(server, user, resource="phone")
+    await enabled(raw)
+    await raw.send("<presence/>")
+    await raw.send("<iq type='set' id='pe'>%s</iq>"
+                   % enable_xml(app.boundjid.full, "n"))
+    await raw.read_until(rb"id='pe'")
+    bob = await clients.login(server, server.new_user("bob"), resource="b")
+    send_message(bob, user.jid + "/phone", "unseen")
+    await raw.read_until(rb"<body>unseen</body>")
+    await no_push(app, 0.5)
+    raw.close()         # nothing acked
+    p = await next_push(app)
+    assert p.fields["message-count"] == "1", p
+    assert p.fields["last-message-sender"] == bob.boundjid.full, p

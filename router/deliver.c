@@ -441,7 +441,8 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		    rs->xml, rs->xlen);
 		if (cm != NULL)
 			carbons_copy(rs, cm, s->user, s, -1);
-		if (s->rl == NULL)	/* XEP-0357: queued while it hibernates */
+		/* XEP-0357: queued while it hibernates */
+		if (s->rl == NULL)
 			push_message(rs, s->user->node, s->user->domain);
 		return;
 	}

@@ -61,7 +61,7 @@ static struct map	*push_accts;	/* bare JID -> push_acct */
 static struct map	*push_waits;	/* IQ id -> push_wait */
 static uint64_t		 push_next_id;
 
-/* ---- the registrations -------------------------------------------------- */
+/* ---- the registrations ------------------------------------------------- */
 
 /*
  * The record (a document, key ""): <push xmlns='urn:xmpp:push:0'> with
@@ -110,7 +110,8 @@ push_save(const char *node, const char *domain, const struct xnode *root)
 static bool
 push_reg_is(const struct xnode *reg, const char *jid, const char *node)
 {
-	const char	*j = xnode_attr(reg, "jid"), *n = xnode_attr(reg, "node");
+	const char	*j = xnode_attr(reg, "jid");
+	const char	*n = xnode_attr(reg, "node");
 
 	return j != NULL && n != NULL && strcmp(j, jid) == 0 &&
 	    (node == NULL || strcmp(n, node) == 0);
@@ -302,7 +303,7 @@ push_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		iq_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
 }
 
-/* ---- what is owed --------------------------------------------------------- */
+/* ---- what is owed ------------------------------------------------------ */
 
 static void
 push_acct_free(struct push_acct *pa)
@@ -723,26 +724,6 @@ push_iq_answer(struct rstanza *rs)
 		return false;
 	(void)deliver_parse(rs->xml, rs->xlen, push_answer_read, &job);
 	return job.ours;
-}
-
-static void
-push_acct_free_v(void *v)
-{
-	push_acct_free(v);
-}
-
-static void
-push_wait_free_v(void *v)
-{
-	push_wait_free(v);
-}
-
-void
-push_clear(void)
-{
-	map_free(push_accts, push_acct_free_v);
-	map_free(push_waits, push_wait_free_v);
-	push_accts = push_waits = NULL;
 }
 
 const struct iq_handler push_handler = {

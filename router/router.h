@@ -557,7 +557,5 @@ void	 push_hibernated(const struct sess *);
  * answers one of its pushes (an error removes the registration).
  */
 bool	 push_iq_answer(struct rstanza *);
-/* frees the pushes' state (tests) */
-void	 push_clear(void);
 
 #endif

@@ -144,6 +144,21 @@ async def push_setup(srv, clients, answer="result", secret="s3cret"):
     return app, user, bob, node
 
 
+async def sm_phone(srv, app, node):
+    """A raw stream-managed session (resumable) of a new user, available,
+    that enabled pushes to app. Returns (raw, user)."""
+    user = srv.new_user("sm")
+    raw = await bound(srv, user, resource="phone")
+    await enabled(raw)
+    await raw.send("<presence/>")
+    await raw.send("<iq type='set' id='pe'>%s</iq>"
+                   % enable_xml(app.boundjid.full, node))
+    await raw.read_until(rb"<iq[^>]*id='pe'[^>]*>")
+    assert re.search(rb"<iq[^>]*type='result'[^>]*id='pe'|<iq[^>]*id='pe'"
+                     rb"[^>]*type='result'", raw.buf), raw.buf
+    return raw, user
+
+
 # ---------------------------------------------------------------------------
 
 async def test_account_disco_lists_push(server, clients):
@@ -191,32 +206,27 @@ async def test_body_when_the_operator_says_so(make_server, clients):
 
 
 async def test_burst_is_rate_limited(make_server, clients):
-    srv = make_server(push_interval=2)
+    interval = int(3 * SLOW)
+    srv = make_server(push_interval=interval)
     app, user, bob, node = await push_setup(srv, clients)
-    for i in range(5):
-        send_message(bob, user.jid, "m%d" % i)
-    await fence(bob)
+    send_message(bob, user.jid, "m0")
     first = await next_push(app)
     assert first.fields["message-count"] == "1", first
+    for i in range(1, 5):
+        send_message(bob, user.jid, "m%d" % i)
+    await fence(bob)
     # the rest waits for the interval and goes as one push, counted
     await no_push(app, 1.0)
-    second = await next_push(app, 2 + STANZA_TIMEOUT)
+    second = await next_push(app, interval + STANZA_TIMEOUT)
     assert second.fields["message-count"] == "5", second
-    await no_push(app, 2.5)
+    await no_push(app, interval + 0.5)
 
 
 async def test_hibernated_session_pushed(server, clients):
     app = app_server(await clients.login(server, server.new_user("app"),
                                          resource="srv"))
-    user = server.new_user("sm")
     node = uniq("node")
-    raw = await bound(server, user, resource="phone")
-    await enabled(raw)
-    await raw.send("<presence/>")
-    await raw.send("<iq type='set' id='pe'>%s</iq>"
-                   % enable_xml(app.boundjid.full, node))
-    await raw.read_until(rb"id='pe'")
-    assert b"type='result'" in raw.buf, raw.buf
+    raw, user = await sm_phone(server, app, node)
     await ping(raw)
     raw.close()         # no </stream:stream>: the connection is lost
     await wait_for(lambda: "session %s/phone hibernated" % user.jid
@@ -368,13 +378,7 @@ async def test_timed_out_session_not_pushed_twice(make_server, clients):
     srv = make_server(push_interval=0, sm_resume_timeout=1)
     app = app_server(await clients.login(srv, srv.new_user("app"),
                                          resource="srv"))
-    user = srv.new_user("sm")
-    raw = await bound(srv, user, resource="phone")
-    await enabled(raw)
-    await raw.send("<presence/>")
-    await raw.send("<iq type='set' id='pe'>%s</iq>"
-                   % enable_xml(app.boundjid.full, "n"))
-    await raw.read_until(rb"id='pe'")
+    raw, user = await sm_phone(srv, app, "n")
     raw.close()
     await wait_for(lambda: "session %s/phone hibernated" % user.jid
                    in srv.log_text(), STANZA_TIMEOUT, "the session hibernates")
@@ -425,13 +429,7 @@ async def test_unacked_at_hibernation_pushed(server, clients):
     the client may never have seen it, so the hibernation pushes it."""
     app = app_server(await clients.login(server, server.new_user("app"),
                                          resource="srv"))
-    user = server.new_user("sm")
-    raw = await bound(server, user, resource="phone")
-    await enabled(raw)
-    await raw.send("<presence/>")
-    await raw.send("<iq type='set' id='pe'>%s</iq>"
-                   % enable_xml(app.boundjid.full, "n"))
-    await raw.read_until(rb"id='pe'")
+    raw, user = await sm_phone(server, app, "n")
     bob = await clients.login(server, server.new_user("bob"), resource="b")
     send_message(bob, user.jid + "/phone", "unseen")
     await raw.read_until(rb"<body>unseen</body>")

@@ -670,14 +670,19 @@ push_subscribe(const char *node, const char *domain)
 }
 
 void
-push_online(const struct user *u)
+push_forget(const char *bare)
 {
 	struct push_acct	*pa;
 
-	/* it reads what waited: the counts start again */
-	if (push_accts != NULL &&
-	    (pa = map_del(push_accts, u->bare)) != NULL)
+	if (push_accts != NULL && (pa = map_del(push_accts, bare)) != NULL)
 		push_acct_free(pa);
+}
+
+void
+push_online(const struct user *u)
+{
+	/* it reads what waited: the counts start again */
+	push_forget(u->bare);
 }
 
 struct push_answer {

@@ -550,6 +550,8 @@ void	 push_message(const struct rstanza *, const char *node,
 void	 push_subscribe(const char *node, const char *domain);
 /* a session of u is back: what the pushes counted starts again */
 void	 push_online(const struct user *);
+/* the same for the account bare (deleted: a new one inherits nothing) */
+void	 push_forget(const char *bare);
 /* s hibernates: the messages its client may never have seen count */
 void	 push_hibernated(const struct sess *);
 /*

@@ -221,6 +221,7 @@ router_account_remove(const char *node, const char *domain)
 	/* the sessions are still here to say unavailable to the contacts */
 	jid_format(bare, node, domain, NULL);
 	pep_account_gone(bare);
+	push_forget(bare);
 	log_debug("account %s removed: %zu contacts to tell", log_esc(bare, strlen(bare)),
 	    n);
 	/*

@@ -364,12 +364,22 @@ async def test_registration_survives_restart(make_server, clients):
 
 async def test_account_deletion_removes_registrations(server, clients):
     app, user, bob, node = await push_setup(server, clients)
+    send_message(bob, user.jid, "to-the-old-account")
+    assert (await next_push(app)).fields["message-count"] == "1"
     server.ctl("deluser", user.jid)
     server.adduser(user.jid, user.password)
     send_message(bob, user.jid, "to-the-new-account")
     await fence(bob)
     await no_push(app)
-    assert re.search(r"push enabled", server.log_text())
+    # a new account of the same name inherits no count either
+    c = await clients.login(server, user, resource="new")
+    await enable(c, app.boundjid.full, node)
+    c.disconnect()
+    await c.wait_closed()
+    await wait_for(lambda: "session %s/new ended" % user.jid
+                   in server.log_text(), STANZA_TIMEOUT, "the session ended")
+    send_message(bob, user.jid, "counted-anew")
+    assert (await next_push(app)).fields["message-count"] == "1"
 
 
 async def test_timed_out_session_not_pushed_twice(make_server, clients):

@@ -92,9 +92,10 @@ push_save(const char *node, const char *domain, const struct xnode *root)
 	if (xnode_child(root, NS_PUSH, "reg") == NULL)
 		return store_doc_put(router.store, DOC_PUSH, node, domain, "",
 		    NULL, 0);
+	/* the form was measured written; attributes may escape to 6x */
 	buf_init(&b, (size_t)router.conf.push_max_devices *
-	    (router.conf.push_form_max_size + JID_STR_MAX + PUSH_NODE_MAX +
-	    64) + 64);
+	    (router.conf.push_form_max_size + 6 * (JID_STR_MAX +
+	    PUSH_NODE_MAX) + 64) + 64);
 	if (xnode_write(&b, root, "") == -1) {
 		buf_clear(&b);
 		errno = EOVERFLOW;

@@ -448,3 +448,24 @@ async def test_unacked_at_hibernation_pushed(server, clients):
     p = await next_push(app)
     assert p.fields["message-count"] == "1", p
     assert p.fields["last-message-sender"] == bob.boundjid.full, p
+
+
+async def test_largest_registration_stored(make_server, clients):
+    """A registration at every limit (the longest node, all of it escaped
+    in the record, and a form of push-form-max-size) is stored and pushed
+    as it was given."""
+    srv = make_server(push_max_devices=1)
+    app = app_server(await clients.login(srv, srv.new_user("app"),
+                                         resource="srv"))
+    user = srv.new_user("esc")
+    c = await clients.login(srv, user, resource="phone")
+    secret = "x" * 3900
+    await enable(c, app.boundjid.full, "&amp;" * 1024, secret)
+    c.disconnect()
+    await c.wait_closed()
+    await wait_for(lambda: "session %s/phone ended" % user.jid
+                   in srv.log_text(), STANZA_TIMEOUT, "the session ended")
+    bob = await clients.login(srv, srv.new_user("bob"), resource="b")
+    send_message(bob, user.jid, "hi")
+    p = await next_push(app)
+    assert p.node == "&" * 1024 and p.options["secret"] == secret

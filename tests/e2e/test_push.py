@@ -127,6 +127,15 @@ async def no_push(app, seconds=1.5):
     assert not got, "unexpected pushes: %s" % got
 
 
+async def away(srv, c):
+    """c leaves, and the router has ended its session."""
+    full = c.boundjid.full
+    c.disconnect()
+    await c.wait_closed()
+    await wait_for(lambda: "session %s ended" % full in srv.log_text(),
+                   STANZA_TIMEOUT, "the session ended")
+
+
 async def push_setup(srv, clients, answer="result", secret="s3cret"):
     """An app server, a user who enabled pushes to it and went offline,
     and a contact. Returns (app, user, contact client, node)."""
@@ -136,10 +145,7 @@ async def push_setup(srv, clients, answer="result", secret="s3cret"):
     node = uniq("node")
     c = await clients.login(srv, user, resource="phone")
     await enable(c, app.boundjid.full, node, secret)
-    c.disconnect()
-    await c.wait_closed()
-    await wait_for(lambda: "session %s/phone ended" % user.jid
-                   in srv.log_text(), STANZA_TIMEOUT, "the session ended")
+    await away(srv, c)
     bob = await clients.login(srv, srv.new_user("bob"), resource="b")
     return app, user, bob, node
 
@@ -267,10 +273,7 @@ async def test_disable_stops_pushes(server, clients):
     app, user, bob, node = await push_setup(server, clients)
     c = await clients.login(server, user, resource="again")
     await disable(c, app.boundjid.full, node)
-    c.disconnect()
-    await c.wait_closed()
-    await wait_for(lambda: "session %s/again ended" % user.jid
-                   in server.log_text(), STANZA_TIMEOUT, "the session ended")
+    await away(server, c)
     send_message(bob, user.jid, "nobody-hears")
     await fence(bob)
     await no_push(app)
@@ -295,10 +298,7 @@ async def test_devices_bounded(make_server, clients):
         await enable(c, app.boundjid.full, n)
     # the same JID and node again replaces, it does not add
     await enable(c, app.boundjid.full, "n3")
-    c.disconnect()
-    await c.wait_closed()
-    await wait_for(lambda: "session %s/phone ended" % user.jid
-                   in srv.log_text(), STANZA_TIMEOUT, "the session ended")
+    await away(srv, c)
     bob = await clients.login(srv, srv.new_user("bob"), resource="b")
     send_message(bob, user.jid, "hi")
     got = sorted([(await next_push(app)).node for _ in range(2)])
@@ -374,10 +374,7 @@ async def test_account_deletion_removes_registrations(server, clients):
     # a new account of the same name inherits no count either
     c = await clients.login(server, user, resource="new")
     await enable(c, app.boundjid.full, node)
-    c.disconnect()
-    await c.wait_closed()
-    await wait_for(lambda: "session %s/new ended" % user.jid
-                   in server.log_text(), STANZA_TIMEOUT, "the session ended")
+    await away(server, c)
     send_message(bob, user.jid, "counted-anew")
     assert (await next_push(app)).fields["message-count"] == "1"
 
@@ -414,10 +411,7 @@ async def test_remote_app_server(make_server, tmp_path_factory, clients):
     app = app_server(await clients.login(b, uapp, resource="srv"))
     c = await clients.login(a, ua, resource="phone")
     await enable(c, app.boundjid.full, "remote-node", "k")
-    c.disconnect()
-    await c.wait_closed()
-    await wait_for(lambda: "session %s/phone ended" % ua.jid
-                   in a.log_text(), STANZA_TIMEOUT, "the session ended")
+    await away(a, c)
     s = await clients.login(a, sender, resource="s")
     send_message(s, ua.jid, "across")
     p = await next_push(app, 3 * STANZA_TIMEOUT)
@@ -461,10 +455,7 @@ async def test_largest_registration_stored(make_server, clients):
     c = await clients.login(srv, user, resource="phone")
     secret = "x" * 3900
     await enable(c, app.boundjid.full, "&amp;" * 1024, secret)
-    c.disconnect()
-    await c.wait_closed()
-    await wait_for(lambda: "session %s/phone ended" % user.jid
-                   in srv.log_text(), STANZA_TIMEOUT, "the session ended")
+    await away(srv, c)
     bob = await clients.login(srv, srv.new_user("bob"), resource="b")
     send_message(bob, user.jid, "hi")
     p = await next_push(app)

@@ -110,6 +110,7 @@ ROUTER_SRCS	+= router/carbons.c
 ROUTER_SRCS	+= router/extdisco.c
 ROUTER_SRCS	+= router/proxy.c
 ROUTER_SRCS	+= router/ctlinfo.c
+ROUTER_SRCS	+= router/push.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c

@@ -514,6 +514,21 @@ static const struct opt opts[] = {
 	{ "component", OT_COMPONENT, GLOBAL(components), .repeat = true,
 	  .help = "An external component DOMAIN=SECRET: the domain it serves "
 	      "(and its subdomains) and its handshake secret (repeatable)" },
+	{ "push-max-devices", OT_INT, GLOBAL(push_max_devices), .min = 1,
+	  .max = 100, .def = "5",
+	  .help = "Push registrations (XEP-0357) one account keeps; a new "
+	      "one past it replaces the oldest" },
+	{ "push-form-max-size", OT_SIZE, GLOBAL(push_form_max_size),
+	  .min = 256, .max = 64 * KIB, .def = "4K",
+	  .help = "Largest publish-options form a push registration stores" },
+	{ "push-interval", OT_DURATION, GLOBAL(push_interval), .min = 0,
+	  .max = 3600, .def = "10",
+	  .help = "Shortest time between two pushes to one device; what "
+	      "arrives meanwhile goes in the next one" },
+	{ "push-pending-max", OT_INT, GLOBAL(push_pending_max), .min = 1,
+	  .max = 1000000, .def = "10000",
+	  .help = "Pushes awaiting the app server's answer that the server "
+	      "tracks (an error answer disables the registration)" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -545,6 +560,9 @@ static const struct opt opts[] = {
 	{ "turn-credential-lifetime", OT_DURATION, HOST(turn_ttl), .min = 60,
 	  .max = 7 * 86400, .def = "24h",
 	  .help = "Time a TURN credential handed out stays valid" },
+	{ "push-body", OT_BOOL, HOST(push_body), .def = "no",
+	  .help = "Put the message body in push notifications (XEP-0357); "
+	      "off: only the count and the sender reach the app server" },
 };
 
 #define NOPTS	nitems(opts)

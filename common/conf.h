@@ -69,6 +69,7 @@ struct conf_host {
 	bool	 pubsub;	/* a pubsub service (XEP-0060) */
 	char	*pubsub_name;	/* its domain; pubsub.NAME by default */
 	char	*pubsub_create;	/* who creates nodes: local|anyone|nobody */
+	bool	 push_body;	/* XEP-0357: message bodies in pushes */
 	int	 line;
 	int	 pubsub_line;	/* where the service's domain was set */
 	/* XEP-0215 external services, router/extdisco.c */
@@ -194,6 +195,12 @@ struct conf {
 	int			 proxy_idle_timeout;	/* seconds */
 	int			 proxy_max_pending;	/* unpaired connections */
 	int			 proxy_max_relays;	/* active transfers */
+	/* push notifications (XEP-0357), router/push.c */
+	int			 push_max_devices;	/* per account */
+	size_t			 push_form_max_size;	/* publish-options */
+	int			 push_interval;		/* seconds, per device */
+	int			 push_pending_max;	/* pushes awaiting an
+							   answer */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

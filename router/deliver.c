@@ -441,6 +441,9 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		    rs->xml, rs->xlen);
 		if (cm != NULL)
 			carbons_copy(rs, cm, s->user, s, -1);
+		/* XEP-0357: queued while it hibernates */
+		if (s->rl == NULL)
+			push_message(rs, s->user->node, s->user->domain);
 		return;
 	}
 	if (jid_parse(&to, rs->to) == -1) {
@@ -455,6 +458,8 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		    rs->xml, rs->xlen);
 		if (cm != NULL)
 			carbons_copy(rs, cm, s->user, s, -1);
+		if (s->rl == NULL)
+			push_message(rs, s->user->node, s->user->domain);
 		goto done;
 	}
 	if (!domain_is_local(to.domain)) {
@@ -518,6 +523,8 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 			/* stored: each session gets it from storage */
 			u = NULL;
 		}
+		/* XEP-0357: stored, or queued for hibernating sessions */
+		push_message(rs, to.node, to.domain);
 		if (cm != NULL)
 			carbons_copy(rs, cm, u, NULL, best);
 		break;

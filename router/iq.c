@@ -30,6 +30,7 @@ static const struct iq_handler *const iq_handlers[] = {
 	&mam_metadata_handler,
 	&extdisco_services_handler,
 	&extdisco_credentials_handler,
+	&push_handler,
 };
 
 struct iq_job {
@@ -156,6 +157,8 @@ iq_to_server(struct rstanza *rs, const char *tnode, const char *tdomain)
 	if (rs->type != IQ_GET && rs->type != IQ_SET) {
 		if (tnode == NULL)
 			(void)caps_iq_answer(rs);
+		else
+			(void)push_iq_answer(rs);
 		return;
 	}
 	(void)deliver_parse(rs->xml, rs->xlen, iq_dispatch, &job);

@@ -351,8 +351,12 @@ sub_inbound(struct rstanza *rs, const char *node, const char *domain,
 		pres_send(bare, from, PRES_SUBSCRIBED);
 	if ((acts & SUB_ACT_CURRENT) != 0)
 		pres_send_current(u, from);
-	if ((acts & SUB_ACT_PASS) != 0)
+	if ((acts & SUB_ACT_PASS) != 0) {
 		pres_to_resources(u, NULL, rs->type, from, rs->xml, rs->xlen);
+		/* XEP-0357 7: a request the user should hear of */
+		if (rs->type == PRES_SUBSCRIBE)
+			push_subscribe(node, domain);
+	}
 }
 
 /* RFC 6121 4.3.2: a probe from 'from' for the account node@domain */
@@ -754,8 +758,10 @@ pres_own(struct rstanza *rs)
 	/* RFC 6121 4.2.2: to all the user's resources, the sender too */
 	pres_to_resources(s->user, NULL, PRES_AVAILABLE, s->full, xml, len);
 	buf_clear(&b);
-	if (first)
+	if (first) {
 		s->initial = true;
+		push_online(s->user);
+	}
 	/* XEP-0160 2: the first presence that can take messages */
 	sess_burst(s, first, s->priority >= 0 && (first || was_negative));
 }

@@ -99,6 +99,8 @@ struct rstanza {
 	/* for IQs to an account: the account addressed (node@domain) */
 	const char	*tnode;
 	const char	*tdomain;
+	bool		 replayed;	/* routed again by sm_unacked: its
+					   recipient was told of it once */
 };
 
 struct router {
@@ -180,6 +182,9 @@ bool	 sm_hibernate(struct sess *);
 struct sm *sm_detach(struct sess *);
 /* routes what was never acked again and frees sm (full: the session's) */
 void	 sm_unacked(struct sm *, const char *full);
+/* fn on each stanza s's client has not acked, oldest first */
+void	 sm_each(const struct sess *, void (*fn)(const struct rstanza *,
+	    void *), void *arg);
 
 /* s2s.c */
 /*
@@ -292,6 +297,7 @@ extern const struct iq_handler	mam_prefs_handler;
 extern const struct iq_handler	mam_metadata_handler;
 extern const struct iq_handler	extdisco_services_handler; /* extdisco.c */
 extern const struct iq_handler	extdisco_credentials_handler;
+extern const struct iq_handler	push_handler;		/* push.c */
 
 /* roster.c */
 /*
@@ -563,5 +569,27 @@ void	 caps_stats(struct caps_stats *);
  */
 void	 disco_info_fill(struct xnode *query, struct arena *,
 	    const char *domain, bool account);
+
+/* push.c: push notifications (XEP-0357) */
+/*
+ * A message for the account node@domain was stored or queued for a
+ * hibernating session: with a body, and no session that takes it now,
+ * it is pushed to the account's app servers (from the loop).
+ */
+void	 push_message(const struct rstanza *, const char *node,
+	    const char *domain);
+/* the same for a subscription request kept for the account */
+void	 push_subscribe(const char *node, const char *domain);
+/* a session of u is back: what the pushes counted starts again */
+void	 push_online(const struct user *);
+/* the same for the account bare (deleted: a new one inherits nothing) */
+void	 push_forget(const char *bare);
+/* s hibernates: the messages its client may never have seen count */
+void	 push_hibernated(const struct sess *);
+/*
+ * An IQ result or error to an account (rs->tnode set): true when it
+ * answers one of its pushes (an error removes the registration).
+ */
+bool	 push_iq_answer(struct rstanza *);
 
 #endif

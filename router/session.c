@@ -221,6 +221,7 @@ router_account_remove(const char *node, const char *domain)
 	/* the sessions are still here to say unavailable to the contacts */
 	jid_format(bare, node, domain, NULL);
 	pep_account_gone(bare);
+	push_forget(bare);
 	log_debug("account %s removed: %zu contacts to tell", log_esc(bare, strlen(bare)),
 	    n);
 	/*
@@ -324,6 +325,7 @@ sess_lost(struct sess *s)
 	s->waiting = false;
 	if (s->burst != BURST_NONE)
 		sess_burst_run(s);
+	push_hibernated(s);
 	return true;
 }
 
@@ -344,6 +346,7 @@ sess_move(struct sess *s, struct rlink *rl, uint64_t sid)
 	s->sid = sid;
 	s->waiting = false;
 	map_put64(rl->sess, sid, s);
+	push_online(s->user);
 }
 
 void

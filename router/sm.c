@@ -371,6 +371,26 @@ sm_detach(struct sess *s)
 	return sm;
 }
 
+void
+sm_each(const struct sess *s, void (*fn)(const struct rstanza *, void *),
+    void *arg)
+{
+	struct sm_item	*it;
+	struct rstanza	 rs;
+
+	for (it = s->sm != NULL ? s->sm->head : NULL; it != NULL;
+	    it = it->next) {
+		memset(&rs, 0, sizeof(rs));
+		rs.kind = it->kind;
+		rs.type = it->type;
+		rs.to = it->to != NULL ? it->to : s->full;
+		rs.from = it->from;
+		rs.xml = it->xml;
+		rs.xlen = it->len;
+		fn(&rs, arg);
+	}
+}
+
 /* what a stored stanza says of itself, read before it is routed again */
 struct sm_env {
 	int		 kind, type;
@@ -427,6 +447,7 @@ sm_unacked(struct sm *sm, const char *full)
 			rs.from = env.from;
 			rs.xml = it->xml;
 			rs.xlen = it->len;
+			rs.replayed = true;
 			deliver_stanza(&rs);
 			n++;
 		}

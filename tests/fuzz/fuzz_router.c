@@ -699,7 +699,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.caps_cache_size = 64 * 1024;
 	router.conf.caps_queries_max = 2;
 	router.conf.caps_query_timeout = 30;
+	router.conf.push_max_devices = 2;
+	router.conf.push_form_max_size = 512;
+	router.conf.push_interval = 0;
+	router.conf.push_pending_max = 2;
 	host.name = xstrdup(DOMAIN);
+	host.push_body = true;	/* the body path too */
 	router.conf.hosts = &host;
 	router.conf.nhosts = 1;
 	router.by_full = map_new();

@@ -785,6 +785,36 @@ def router_seeds():
          toggle(1), st(bob_x, "<message type='error'><body>e</body>"
                               "</message>", 3),
          st(alice_b, carbons % (6, "disable")), deluser(0))
+    # XEP-0357: alice registers two app servers (bob's session, a remote
+    # JID) and goes away; messages and a request are pushed; bob answers
+    # the first push with an error, rob the second with a result
+    push = "<iq type='set' id='p%s'>%s</iq>"
+    enable = ("<enable xmlns='urn:xmpp:push:0' jid='%s' node='n'>"
+              "<x xmlns='jabber:x:data' type='submit'><field "
+              "var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub"
+              "#publish-options</value></field><field var='secret'>"
+              "<value>k</value></field></x></enable>")
+    seed("push",
+         st(alice_a, push % (1, enable % "bob@example.org/x")),
+         st(alice_a, push % (2, enable % "rob@remote.example/r")),
+         st(alice_a, push % (3, "<enable xmlns='urn:xmpp:push:0' "
+                                "jid='a@b@c' node='n'/>")),
+         st(alice_a, push % (4, "<enable xmlns='urn:xmpp:push:0' jid='x' "
+                                "node='n'><x xmlns='jabber:x:data' "
+                                "type='form'/></enable>")),
+         st(bob_x, push % (5, enable % "bob@example.org/x"), 2),
+         toggle(0), toggle(1),
+         st(bob_x, "<message type='chat'><body>wake</body></message>", 2),
+         s2s(rob, "<presence type='subscribe'/>", 2),
+         st(bob_x, "<iq type='error' id='push1'><error type='cancel'>"
+                   "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-"
+                   "stanzas'/></error></iq>", 2),
+         s2s(rob_r, "<iq type='result' id='push2'/>", 2),
+         st(bob_x, "<message type='chat'><body>more</body></message>", 3),
+         toggle(0),
+         st(alice_a, push % (6, "<disable xmlns='urn:xmpp:push:0' "
+                                "jid='rob@remote.example/r'/>")),
+         deluser(0))
 
 
 router_seeds()

@@ -1383,7 +1383,7 @@ static void
 test_docs(void **state)
 {
 	static const enum store_doc	 kinds[] = {
-		DOC_VCARD, DOC_PRIVATE, DOC_LAST,
+		DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_PUSH,
 	};
 	struct fixture			*f = *state;
 	char				 val[32], lname[1200], lname2[1200];

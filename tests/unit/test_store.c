@@ -2257,6 +2257,100 @@ test_archive(void **state)
 	assert_int_equal(u.count, 1);
 }
 
+/*
+ * One message in two archives: one deferred transaction for both; an
+ * archive that cannot take it (an owner name too long for a key) spoils
+ * not the other's entry.
+ */
+static void
+test_archive_put_many(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e[2], got;
+	struct archive_req	 req[2];
+	char			 lng[STORE_KEY_BUF + 8], key[STORE_KEY_BUF];
+	MDB_txn			*txn;
+	MDB_val			 k, v;
+	size_t			 plen;
+	int			 i;
+
+	memset(lng, 'x', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 2; i++) {
+		e[i].nonce = 7 + (uint64_t)i;
+		e[i].stamp = 5000;
+		e[i].with = i == 0 ? "bob@localhost" : "alice@localhost";
+		e[i].xml = "<message/>";
+		e[i].len = 10;
+		req[i].domain = "localhost";
+		req[i].e = &e[i];
+	}
+	req[0].owner = "alice";
+	req[1].owner = "bob";
+	assert_int_equal(store_archive_put_many(f->st, req, 2, &none, true),
+	    0);
+	assert_int_equal(e[0].id, 5000);
+	assert_int_equal(e[1].id, 5000);
+	assert_int_equal(store_flush(f->st), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(store_archive_get(f->st, req[i].owner,
+		    "localhost", 5000, &got), 0);
+		assert_string_equal(got.with, e[i].with);
+		archive_entry_clear(&got);
+	}
+	/* the first cannot be stored: the second still is */
+	req[0].owner = lng;
+	assert_int_equal(store_archive_put_many(f->st, req, 2, &none, true),
+	    -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(e[0].id, 0);
+	assert_int_equal(e[1].id, 5001);
+	assert_int_equal(store_flush(f->st), 0);
+	assert_int_equal(store_archive_get(f->st, "bob", "localhost", 5001,
+	    &got), 0);
+	archive_entry_clear(&got);
+	assert_int_equal(store_archive_put_many(f->st, req, ARCHIVE_PUT_MAX +
+	    1, &none, true), -1);
+	assert_int_equal(errno, EINVAL);
+
+	/*
+	 * carol's totals are corrupt: her entry fails in the shared
+	 * transaction, which is undone; alice's, written before it in the
+	 * same transaction, runs again and stays; bob's, in the same call
+	 * as carol's, is written alone.
+	 */
+	plen = owner_prefix(f->st, key, "carol", "localhost");
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	k.mv_data = key;
+	k.mv_size = plen;
+	v.mv_data = "bad";
+	v.mv_size = 3;
+	assert_int_equal(mdb_put(txn, f->st->archive, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	req[0].owner = "alice";
+	assert_int_equal(store_archive_put_many(f->st, req, 1, &none, true),
+	    0);
+	assert_int_equal(e[0].id, 5001);
+	req[0].owner = "carol";
+	assert_int_equal(store_archive_put_many(f->st, req, 1, &none, true),
+	    -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(e[0].id, 0);
+	assert_int_equal(store_archive_put_many(f->st, req, 2, &none, true),
+	    -1);
+	assert_int_equal(e[0].id, 0);
+	assert_int_equal(e[1].id, 5002);
+	assert_int_equal(store_flush(f->st), 0);
+	assert_int_equal(store_archive_get(f->st, "alice", "localhost", 5001,
+	    &got), 0);
+	archive_entry_clear(&got);
+	assert_int_equal(store_archive_get(f->st, "bob", "localhost", 5002,
+	    &got), 0);
+	archive_entry_clear(&got);
+}
+
 static void
 test_archive_retention(void **state)
 {
@@ -2353,6 +2447,7 @@ main(int argc, char *argv[])
 		T(test_pubsub),
 		T(test_deferred_failure_is_contained),
 		T(test_archive),
+		T(test_archive_put_many),
 		T(test_archive_retention),
 	};
 

@@ -2257,6 +2257,17 @@ test_archive(void **state)
 	assert_int_equal(u.count, 1);
 }
 
+/* owner's archive has an entry id */
+static void
+arch_has(struct store *st, const char *owner, uint64_t id)
+{
+	struct archive_entry	got;
+
+	assert_int_equal(store_archive_get(st, owner, "localhost", id, &got),
+	    0);
+	archive_entry_clear(&got);
+}
+
 /*
  * One message in two archives: one deferred transaction for both; an
  * archive that cannot take it (an owner name too long for a key) spoils
@@ -2308,9 +2319,7 @@ test_archive_put_many(void **state)
 	assert_int_equal(e[0].id, 0);
 	assert_int_equal(e[1].id, 5001);
 	assert_int_equal(store_flush(f->st), 0);
-	assert_int_equal(store_archive_get(f->st, "bob", "localhost", 5001,
-	    &got), 0);
-	archive_entry_clear(&got);
+	arch_has(f->st, "bob", 5001);
 	assert_int_equal(store_archive_put_many(f->st, req, ARCHIVE_PUT_MAX +
 	    1, &none, true), -1);
 	assert_int_equal(errno, EINVAL);
@@ -2343,12 +2352,8 @@ test_archive_put_many(void **state)
 	assert_int_equal(e[0].id, 0);
 	assert_int_equal(e[1].id, 5002);
 	assert_int_equal(store_flush(f->st), 0);
-	assert_int_equal(store_archive_get(f->st, "alice", "localhost", 5001,
-	    &got), 0);
-	archive_entry_clear(&got);
-	assert_int_equal(store_archive_get(f->st, "bob", "localhost", 5002,
-	    &got), 0);
-	archive_entry_clear(&got);
+	arch_has(f->st, "alice", 5001);
+	arch_has(f->st, "bob", 5002);
 }
 
 static void

@@ -129,6 +129,9 @@ archive_trim(struct store *st, MDB_txn *txn, struct archive_put *ap,
 	uint64_t		 id;
 	int			 rc;
 
+	/* within count and bytes, no age limit: no walk (nor cursor) */
+	if (ap->max->age == 0 && !over(ap, t, UINT64_MAX))
+		return 0;
 	if ((rc = mdb_cursor_open(txn, st->archive, &cur)) != 0)
 		return rc;
 	memcpy(key, ap->prefix, ap->plen);
@@ -254,13 +257,16 @@ store_archive_put_many(struct store *st, struct archive_req *req, size_t n,
 		errno = EINVAL;
 		return -1;
 	}
-	m = xcalloc(1, sizeof(*m));
+	/* not zeroed: 8 KiB of prefixes; only what is set is read */
+	m = xmalloc(sizeof(*m));
 	m->max = *max;
+	m->n = 0;
 	for (i = 0; i < n; i++) {
 		req[i].e->id = 0;
 		ap = &m->ap[m->n];
 		ap->prefix = m->prefix[m->n];
 		ap->max = &m->max;
+		ap->id = 0;
 		if ((ap->plen = owner_prefix(st, m->prefix[m->n],
 		    req[i].owner, req[i].domain)) == 0) {
 			err = ENAMETOOLONG;

@@ -331,6 +331,51 @@ shared_end(struct store *st)
 		log_warnx("store: %zu deferred writes lost: %s", st->nreplay,
 		    mdb_strerror(rc));
 	replay_drop(st);
+	st->shared_pinned = false;
+}
+
+static void
+replay_keep(struct store *st, store_write_fn *fn, void *arg,
+    void (*free_fn)(void *))
+{
+	if (st->nreplay == st->capreplay) {
+		st->capreplay = st->capreplay ? 2 * st->capreplay : 64;
+		st->replay = xrealloc(st->replay, st->capreplay *
+		    sizeof(*st->replay));
+	}
+	st->replay[st->nreplay].fn = fn;
+	st->replay[st->nreplay].arg = arg;
+	st->replay[st->nreplay].free = free_fn;
+	st->nreplay++;
+}
+
+/*
+ * The shared child cannot be undone while a reader holds it (store_rtxn:
+ * a walk whose callback writes) or once it holds a write it cannot run
+ * again: then a write runs in a child of its own inside it.
+ */
+static int
+shared_nested(struct store *st, const char *op, store_write_fn *fn,
+    void *arg)
+{
+	MDB_txn	*child;
+	int	 rc, err;
+
+	if ((rc = mdb_txn_begin(st->env, st->shared, 0, &child)) != 0) {
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	if ((rc = fn(st, child, arg)) != 0) {
+		err = rc == -1 ? errno : store_errno(op, rc);
+		mdb_txn_abort(child);
+		errno = err;
+		return -1;
+	}
+	if ((rc = mdb_txn_commit(child)) != 0) {
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	return 0;
 }
 
 /* a new shared child with the kept writes in it again */
@@ -384,16 +429,14 @@ store_write_replay(struct store *st, const char *op, store_write_fn *fn,
 		errno = store_errno(op, rc);
 		return -1;
 	}
+	if (st->shared_readers > 0 || st->shared_pinned) {
+		if (shared_nested(st, op, fn, arg) == -1)
+			return -1;
+		replay_keep(st, fn, arg, free_fn);
+		return 0;
+	}
 	if ((rc = fn(st, st->shared, arg)) == 0) {
-		if (st->nreplay == st->capreplay) {
-			st->capreplay = st->capreplay ? 2 * st->capreplay : 64;
-			st->replay = xrealloc(st->replay, st->capreplay *
-			    sizeof(*st->replay));
-		}
-		st->replay[st->nreplay].fn = fn;
-		st->replay[st->nreplay].arg = arg;
-		st->replay[st->nreplay].free = free_fn;
-		st->nreplay++;
+		replay_keep(st, fn, arg, free_fn);
 		return 0;
 	}
 	/* undone with the others; they run again without it */
@@ -542,6 +585,11 @@ later_write(struct store *st, const char *op, store_write_fn *fn,
 	MDB_txn	*child;
 	int	 rc, err, tries = 0;
 
+	if (st->shared != NULL && st->shared_readers > 0) {
+		/* a reader holds it: inside it, never undone from now */
+		st->shared_pinned = true;
+		return shared_nested(st, op, fn, arg);
+	}
 	shared_end(st);
 again:
 	if (st->later == NULL &&
@@ -611,9 +659,10 @@ store_rtxn(struct store *st, MDB_txn **txn)
 {
 	if (st->batch != NULL)
 		*txn = st->batch;
-	else if (st->shared != NULL)
+	else if (st->shared != NULL) {
 		*txn = st->shared;
-	else if (st->later != NULL)
+		st->shared_readers++;
+	} else if (st->later != NULL)
 		*txn = st->later;
 	else
 		return txn_begin(st, MDB_RDONLY, txn);
@@ -623,7 +672,9 @@ store_rtxn(struct store *st, MDB_txn **txn)
 void
 store_rtxn_end(struct store *st, MDB_txn *txn)
 {
-	if (txn != st->batch && txn != st->later && txn != st->shared)
+	if (txn == st->shared && st->shared_readers > 0)
+		st->shared_readers--;
+	else if (txn != st->batch && txn != st->later)
 		mdb_txn_abort(txn);
 }
 

@@ -47,6 +47,8 @@ struct store {
 	struct replay	*replay;	/* the writes in shared, in order
 					   (store.c) */
 	size_t		 nreplay, capreplay;
+	int		 shared_readers;	/* store_rtxn gave it out */
+	bool		 shared_pinned;	/* holds a write it cannot replay */
 	MDB_txn		*batch;		/* store_begin .. store_commit */
 	int		 batch_err;	/* errno that spoiled the batch */
 	size_t		 mapsize;	/* the map now */

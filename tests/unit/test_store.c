@@ -2356,6 +2356,79 @@ test_archive_put_many(void **state)
 	arch_has(f->st, "bob", 5002);
 }
 
+/* a walk over the shared child whose callback writes (test below) */
+struct walk_writes {
+	struct store	*st;
+	size_t		 seen;
+};
+
+static int
+walk_writes(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct walk_writes	*w = arg;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e;
+
+	(void)k;
+	(void)v;
+	if (w->seen++ > 0)
+		return 0;
+	/* carol's put fails: the walk's transaction must stay valid */
+	memset(&e, 0, sizeof(e));
+	e.stamp = 9000;
+	e.with = "bob@localhost";
+	e.xml = "<message/>";
+	e.len = 10;
+	assert_int_equal(store_archive_put(w->st, "carol", "localhost", &e,
+	    &none, true), -1);
+	assert_int_equal(store_doc_put_later(w->st, DOC_LAST, "dave",
+	    "x.org", "", "1 x", 3), 0);
+	e.stamp = 9001;
+	assert_int_equal(store_archive_put(w->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	return 0;
+}
+
+/*
+ * A reader of the deferred writes (store_rtxn gives it the shared child)
+ * whose callback writes: the child is not undone or committed under it.
+ */
+static void
+test_archive_shared_reader(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e;
+	struct walk_writes	 w = { f->st, 0 };
+	char			 key[STORE_KEY_BUF];
+	MDB_txn			*txn;
+	MDB_val			 k, v;
+	size_t			 plen;
+
+	plen = owner_prefix(f->st, key, "carol", "localhost");
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	k.mv_data = key;
+	k.mv_size = plen;
+	v.mv_data = "bad";
+	v.mv_size = 3;
+	assert_int_equal(mdb_put(txn, f->st->archive, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	memset(&e, 0, sizeof(e));
+	e.stamp = 8000;
+	e.with = "bob@localhost";
+	e.xml = "<message/>";
+	e.len = 10;
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(store_walk(f->st, f->st->archive, "test", "", 0,
+	    walk_writes, &w), 0);
+	assert_true(w.seen >= 3);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 8000);
+	arch_has(f->st, "alice", 9001);
+	doc_expect(f->st, DOC_LAST, "dave", "", "1 x", 3);
+}
+
 static void
 test_archive_retention(void **state)
 {
@@ -2453,6 +2526,7 @@ main(int argc, char *argv[])
 		T(test_deferred_failure_is_contained),
 		T(test_archive),
 		T(test_archive_put_many),
+		T(test_archive_shared_reader),
 		T(test_archive_retention),
 	};
 

@@ -2268,6 +2268,23 @@ arch_has(struct store *st, const char *owner, uint64_t id)
 	archive_entry_clear(&got);
 }
 
+/* owner's archive totals, corrupt: every put to it fails (EIO) */
+static void
+arch_corrupt_totals(struct store *st, const char *owner)
+{
+	char	 key[STORE_KEY_BUF];
+	MDB_txn	*txn;
+	MDB_val	 k, v;
+
+	k.mv_data = key;
+	k.mv_size = owner_prefix(st, key, owner, "localhost");
+	v.mv_data = "bad";
+	v.mv_size = 3;
+	assert_int_equal(mdb_txn_begin(st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, st->archive, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
 /*
  * One message in two archives: one deferred transaction for both; an
  * archive that cannot take it (an owner name too long for a key) spoils
@@ -2280,10 +2297,7 @@ test_archive_put_many(void **state)
 	struct archive_limits	 none = { 0, 0, 0 };
 	struct archive_entry	 e[2], got;
 	struct archive_req	 req[2];
-	char			 lng[STORE_KEY_BUF + 8], key[STORE_KEY_BUF];
-	MDB_txn			*txn;
-	MDB_val			 k, v;
-	size_t			 plen;
+	char			 lng[STORE_KEY_BUF + 8];
 	int			 i;
 
 	memset(lng, 'x', sizeof(lng) - 1);
@@ -2330,14 +2344,7 @@ test_archive_put_many(void **state)
 	 * same transaction, runs again and stays; bob's, in the same call
 	 * as carol's, is written alone.
 	 */
-	plen = owner_prefix(f->st, key, "carol", "localhost");
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
-	k.mv_data = key;
-	k.mv_size = plen;
-	v.mv_data = "bad";
-	v.mv_size = 3;
-	assert_int_equal(mdb_put(txn, f->st->archive, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
+	arch_corrupt_totals(f->st, "carol");
 	req[0].owner = "alice";
 	assert_int_equal(store_archive_put_many(f->st, req, 1, &none, true),
 	    0);
@@ -2400,19 +2407,8 @@ test_archive_shared_reader(void **state)
 	struct archive_limits	 none = { 0, 0, 0 };
 	struct archive_entry	 e;
 	struct walk_writes	 w = { f->st, 0 };
-	char			 key[STORE_KEY_BUF];
-	MDB_txn			*txn;
-	MDB_val			 k, v;
-	size_t			 plen;
 
-	plen = owner_prefix(f->st, key, "carol", "localhost");
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
-	k.mv_data = key;
-	k.mv_size = plen;
-	v.mv_data = "bad";
-	v.mv_size = 3;
-	assert_int_equal(mdb_put(txn, f->st->archive, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
+	arch_corrupt_totals(f->st, "carol");
 	memset(&e, 0, sizeof(e));
 	e.stamp = 8000;
 	e.with = "bob@localhost";

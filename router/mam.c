@@ -204,30 +204,57 @@ nonce_next(void)
 	return pool[--left];
 }
 
-static int
-archive_one(struct route_job *job, struct party *p, const char *with,
-    struct mam_sid *sid)
+/*
+ * The message in the archives of sender and recipient (each if its
+ * preferences let it), in one deferred transaction (group commit: flushed
+ * before any frame leaves, store_flush). Returns the recipient's entry's
+ * stanza-id in *sid, or false if it was not archived for the recipient.
+ */
+static bool
+archive_both(struct route_job *job, bool self, struct mam_sid *sid)
 {
-	struct archive_entry	e;
+	struct archive_entry	e[2];
+	struct archive_req	req[2];
 	struct archive_limits	lim;
+	struct party		*p[2];
+	char			with[2][JID_STR_MAX + 1];
+	size_t			n = 0, i;
 
-	memset(&e, 0, sizeof(e));
-	e.nonce = nonce_next();
-	e.stamp = now_us();
-	e.with = (char *)with;
-	e.xml = (char *)buf_rptr(&job->stored);
-	e.len = buf_avail(&job->stored);
-	limits_of(&lim);
-	/* group commit: flushed once per loop iteration (store_flush) */
-	if (store_archive_put(router.store, p->node, p->domain, &e, &lim,
-	    true) == -1) {
-		log_warn("archive of %s: message from %s not archived",
-		    p->bare, log_escs(job->rs->from));
-		return -1;
+	bare_of(with[0], job->rs->to);
+	bare_of(with[1], job->rs->from);
+	p[0] = self ? NULL : job->sender;
+	p[1] = job->recip;
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 2; i++) {
+		if (p[i] == NULL || !prefs_allow(p[i]->node, p[i]->domain,
+		    with[i]))
+			continue;
+		e[n].nonce = nonce_next();
+		e[n].stamp = now_us();
+		e[n].with = with[i];
+		e[n].xml = (char *)buf_rptr(&job->stored);
+		e[n].len = buf_avail(&job->stored);
+		req[n].owner = p[i]->node;
+		req[n].domain = p[i]->domain;
+		req[n].e = &e[n];
+		n++;
 	}
-	sid->id = e.id;
-	sid->nonce = e.nonce;
-	return 0;
+	if (n == 0)
+		return false;
+	limits_of(&lim);
+	(void)store_archive_put_many(router.store, req, n, &lim, true);
+	for (i = 0; i < n; i++)
+		if (e[i].id == 0)
+			log_warn("archive of %s@%s: message from %s not "
+			    "archived", req[i].owner, req[i].domain,
+			    log_escs(job->rs->from));
+	/* the recipient's, when archived, is the last one */
+	if (p[1] == NULL || req[n - 1].e->with != with[1] ||
+	    e[n - 1].id == 0)
+		return false;
+	sid->id = e[n - 1].id;
+	sid->nonce = e[n - 1].nonce;
+	return true;
 }
 
 static void
@@ -237,7 +264,7 @@ route_tree(struct xnode *el, struct arena *a, void *arg)
 	struct rstanza		*rs = job->rs;
 	struct xnode		*sid_el;
 	struct mam_sid		 sid;
-	char			 with[JID_STR_MAX + 1], id[MAM_SID_LEN + 1];
+	char			 id[MAM_SID_LEN + 1];
 	bool			 changed, self;
 
 	changed = mam_strip(el);
@@ -248,25 +275,14 @@ route_tree(struct xnode *el, struct arena *a, void *arg)
 		xnode_set_attr(a, el, "to", rs->to);
 		/* with xmlns: it is forwarded inside another namespace */
 		buf_init(&job->stored, LINK_STANZA_MAX);
-		if (xnode_write(&job->stored, el, "") == 0) {
-			bare_of(with, rs->to);
-			if (job->sender != NULL && !self &&
-			    prefs_allow(job->sender->node,
-			    job->sender->domain, with))
-				(void)archive_one(job, job->sender, with,
-				    &sid);
-			bare_of(with, rs->from);
-			if (job->recip != NULL && prefs_allow(job->recip->node,
-			    job->recip->domain, with) &&
-			    archive_one(job, job->recip, with, &sid) == 0) {
-				/* XEP-0359 3: the recipient's archive id */
-				mam_sid_format(id, &sid);
-				sid_el = xnode_add(a, el, NS_SID, "stanza-id");
-				xnode_set_attr(a, sid_el, "by",
-				    job->recip->bare);
-				xnode_set_attr(a, sid_el, "id", id);
-				changed = true;
-			}
+		if (xnode_write(&job->stored, el, "") == 0 &&
+		    archive_both(job, self, &sid)) {
+			/* XEP-0359 3: the recipient's archive id */
+			mam_sid_format(id, &sid);
+			sid_el = xnode_add(a, el, NS_SID, "stanza-id");
+			xnode_set_attr(a, sid_el, "by", job->recip->bare);
+			xnode_set_attr(a, sid_el, "id", id);
+			changed = true;
 		}
 		buf_clear(&job->stored);
 	}

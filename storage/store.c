@@ -199,6 +199,7 @@ store_close(struct store *st)
 	if ((rc = mdb_env_sync(st->env, 1)) != 0)
 		log_warnx("lmdb sync: %s", mdb_strerror(rc));
 	mdb_env_close(st->env);
+	free(st->replay);
 	free(st);
 }
 
@@ -293,6 +294,160 @@ txn_begin(struct store *st, unsigned int flags, MDB_txn **txn)
 	return mdb_txn_begin(st->env, NULL, flags, txn);
 }
 
+static int	batch_write(struct store *, const char *, store_write_fn *,
+		    void *);
+
+/* a deferred write kept to run again (store_write_replay) */
+struct replay {
+	store_write_fn	*fn;
+	void		*arg;
+	void		(*free)(void *);
+};
+
+static void
+replay_drop(struct store *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nreplay; i++)
+		st->replay[i].free(st->replay[i].arg);
+	st->nreplay = 0;
+}
+
+/*
+ * The shared child's writes into the deferred transaction, before that
+ * is used otherwise (LMDB: a transaction with a child does nothing else).
+ */
+static void
+shared_end(struct store *st)
+{
+	int	rc;
+
+	if (st->shared == NULL)
+		return;
+	rc = mdb_txn_commit(st->shared);
+	st->shared = NULL;
+	if (rc != 0)
+		log_warnx("store: %zu deferred writes lost: %s", st->nreplay,
+		    mdb_strerror(rc));
+	replay_drop(st);
+	st->shared_pinned = false;
+}
+
+static void
+replay_keep(struct store *st, store_write_fn *fn, void *arg,
+    void (*free_fn)(void *))
+{
+	if (st->nreplay == st->capreplay) {
+		st->capreplay = st->capreplay ? 2 * st->capreplay : 64;
+		st->replay = xrealloc(st->replay, st->capreplay *
+		    sizeof(*st->replay));
+	}
+	st->replay[st->nreplay].fn = fn;
+	st->replay[st->nreplay].arg = arg;
+	st->replay[st->nreplay].free = free_fn;
+	st->nreplay++;
+}
+
+/*
+ * The shared child cannot be undone while a reader holds it (store_rtxn:
+ * a walk whose callback writes) or once it holds a write it cannot run
+ * again: then a write runs in a child of its own inside it.
+ */
+static int
+shared_nested(struct store *st, const char *op, store_write_fn *fn,
+    void *arg)
+{
+	MDB_txn	*child;
+	int	 rc, err;
+
+	if ((rc = mdb_txn_begin(st->env, st->shared, 0, &child)) != 0) {
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	if ((rc = fn(st, child, arg)) != 0) {
+		err = rc == -1 ? errno : store_errno(op, rc);
+		mdb_txn_abort(child);
+		errno = err;
+		return -1;
+	}
+	if ((rc = mdb_txn_commit(child)) != 0) {
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* a new shared child with the kept writes in it again */
+static void
+shared_replay(struct store *st)
+{
+	size_t	i;
+	int	rc;
+
+	if (st->nreplay == 0)
+		return;
+	if ((rc = mdb_txn_begin(st->env, st->later, 0, &st->shared)) != 0) {
+		st->shared = NULL;
+		goto lost;
+	}
+	for (i = 0; i < st->nreplay; i++)
+		if ((rc = st->replay[i].fn(st, st->shared,
+		    st->replay[i].arg)) != 0)
+			break;
+	if (i == st->nreplay)
+		return;
+	mdb_txn_abort(st->shared);
+	st->shared = NULL;
+lost:
+	log_warnx("store: %zu deferred writes lost: %s", st->nreplay,
+	    rc == -1 ? strerror(errno) : mdb_strerror(rc));
+	replay_drop(st);
+}
+
+int
+store_write_replay(struct store *st, const char *op, store_write_fn *fn,
+    void *arg, void (*free_fn)(void *))
+{
+	int	rc, err;
+
+	if (st->batch != NULL) {
+		if (batch_write(st, op, fn, arg) == -1)
+			return -1;
+		free_fn(arg);
+		return 0;
+	}
+	if (st->later == NULL &&
+	    (rc = txn_begin(st, 0, &st->later)) != 0) {
+		st->later = NULL;
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	if (st->shared == NULL &&
+	    (rc = mdb_txn_begin(st->env, st->later, 0, &st->shared)) != 0) {
+		st->shared = NULL;
+		errno = store_errno(op, rc);
+		return -1;
+	}
+	if (st->shared_readers > 0 || st->shared_pinned) {
+		if (shared_nested(st, op, fn, arg) == -1)
+			return -1;
+		replay_keep(st, fn, arg, free_fn);
+		return 0;
+	}
+	if ((rc = fn(st, st->shared, arg)) == 0) {
+		replay_keep(st, fn, arg, free_fn);
+		return 0;
+	}
+	/* undone with the others; they run again without it */
+	err = rc == -1 ? errno : store_errno(op, rc);
+	mdb_txn_abort(st->shared);
+	st->shared = NULL;
+	shared_replay(st);
+	errno = err;
+	return -1;
+}
+
 /*
  * Deferred writes share one write transaction, committed by store_flush:
  * one commit (one sync) for all of them. An ordinary write commits them
@@ -304,6 +459,7 @@ store_flush(struct store *st)
 {
 	int	rc;
 
+	shared_end(st);
 	if (st->later == NULL)
 		return 0;
 	rc = mdb_txn_commit(st->later);
@@ -429,6 +585,12 @@ later_write(struct store *st, const char *op, store_write_fn *fn,
 	MDB_txn	*child;
 	int	 rc, err, tries = 0;
 
+	if (st->shared != NULL && st->shared_readers > 0) {
+		/* a reader holds it: inside it, never undone from now */
+		st->shared_pinned = true;
+		return shared_nested(st, op, fn, arg);
+	}
+	shared_end(st);
 again:
 	if (st->later == NULL &&
 	    (rc = txn_begin(st, 0, &st->later)) != 0) {
@@ -497,7 +659,10 @@ store_rtxn(struct store *st, MDB_txn **txn)
 {
 	if (st->batch != NULL)
 		*txn = st->batch;
-	else if (st->later != NULL)
+	else if (st->shared != NULL) {
+		*txn = st->shared;
+		st->shared_readers++;
+	} else if (st->later != NULL)
 		*txn = st->later;
 	else
 		return txn_begin(st, MDB_RDONLY, txn);
@@ -507,7 +672,9 @@ store_rtxn(struct store *st, MDB_txn **txn)
 void
 store_rtxn_end(struct store *st, MDB_txn *txn)
 {
-	if (txn != st->batch && txn != st->later)
+	if (txn == st->shared && st->shared_readers > 0)
+		st->shared_readers--;
+	else if (txn != st->batch && txn != st->later)
 		mdb_txn_abort(txn);
 }
 

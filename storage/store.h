@@ -323,6 +323,18 @@ void	 archive_entry_clear(struct archive_entry *);
 int	 store_archive_put(struct store *, const char *owner,
 	    const char *domain, struct archive_entry *e,
 	    const struct archive_limits *, bool later);
+/*
+ * The entries of one message in several archives (sender and recipient),
+ * in one transaction; if that fails, each alone. An entry not stored
+ * has e->id 0; -1 (errno) when one was not.
+ */
+#define ARCHIVE_PUT_MAX	4
+struct archive_req {
+	const char		*owner, *domain;
+	struct archive_entry	*e;
+};
+int	 store_archive_put_many(struct store *, struct archive_req *,
+	    size_t, const struct archive_limits *, bool later);
 /* ENOENT when there is no such entry */
 int	 store_archive_get(struct store *, const char *owner,
 	    const char *domain, uint64_t id, struct archive_entry *out);

@@ -129,6 +129,9 @@ archive_trim(struct store *st, MDB_txn *txn, struct archive_put *ap,
 	uint64_t		 id;
 	int			 rc;
 
+	/* within count and bytes, no age limit: no walk (nor cursor) */
+	if (ap->max->age == 0 && !over(ap, t, UINT64_MAX))
+		return 0;
 	if ((rc = mdb_cursor_open(txn, st->archive, &cur)) != 0)
 		return rc;
 	memcpy(key, ap->prefix, ap->plen);
@@ -203,33 +206,129 @@ archive_put_fn(struct store *st, MDB_txn *txn, void *arg)
 	return totals_put(txn, st->archive, ap->prefix, ap->plen, &t);
 }
 
+/*
+ * The entries of one message, with copies of all they need: the store
+ * keeps it until the deferred writes are committed (store_write_replay).
+ */
+struct archive_msg {
+	struct archive_put	 ap[ARCHIVE_PUT_MAX];
+	struct archive_entry	 e[ARCHIVE_PUT_MAX];	/* stamp, with */
+	char			 prefix[ARCHIVE_PUT_MAX][STORE_KEY_BUF];
+	struct archive_limits	 max;
+	size_t			 n;
+};
+
+static int
+archive_msg_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct archive_msg	*m = arg;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < m->n; i++)
+		if ((rc = archive_put_fn(st, txn, &m->ap[i])) != 0)
+			return rc;
+	return 0;
+}
+
+static void
+archive_msg_free(void *arg)
+{
+	struct archive_msg	*m = arg;
+	size_t			 i;
+
+	for (i = 0; i < m->n; i++) {
+		free((void *)m->ap[i].rec);
+		free(m->e[i].with);
+	}
+	free(m);
+}
+
+int
+store_archive_put_many(struct store *st, struct archive_req *req, size_t n,
+    const struct archive_limits *max, bool later)
+{
+	struct archive_msg	*m;
+	struct archive_put	*ap;
+	size_t			 i, j, of[ARCHIVE_PUT_MAX];
+	int			 rc = 0, err = 0;
+
+	if (n > ARCHIVE_PUT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* not zeroed: 8 KiB of prefixes; only what is set is read */
+	m = xmalloc(sizeof(*m));
+	m->max = *max;
+	m->n = 0;
+	for (i = 0; i < n; i++) {
+		req[i].e->id = 0;
+		ap = &m->ap[m->n];
+		ap->prefix = m->prefix[m->n];
+		ap->max = &m->max;
+		ap->id = 0;
+		if ((ap->plen = owner_prefix(st, m->prefix[m->n],
+		    req[i].owner, req[i].domain)) == 0) {
+			err = ENAMETOOLONG;
+			continue;
+		}
+		if ((ap->rec = rec_archive_encode(req[i].e,
+		    &ap->rlen)) == NULL) {
+			err = EINVAL;
+			continue;
+		}
+		m->e[m->n].stamp = req[i].e->stamp;
+		m->e[m->n].with = xstrdup(req[i].e->with);
+		ap->e = &m->e[m->n];
+		of[m->n++] = i;
+	}
+	if (m->n < n)
+		rc = -1;
+	/*
+	 * The message's entries in one write that joins the deferred ones
+	 * before it (no nested transaction of its own: LMDB copies every
+	 * page a nested transaction touches). If it fails, each runs alone,
+	 * so that one archive's failure (a full map, a quota) spoils no
+	 * other's; the ids are read before the store may free m (at the next
+	 * commit).
+	 */
+	if (m->n > 0 && (later ? store_write_replay(st, "archive put",
+	    archive_msg_fn, m, archive_msg_free) : store_write(st,
+	    "archive put", archive_msg_fn, m, false)) == 0) {
+		for (j = 0; j < m->n; j++)
+			req[of[j]].e->id = m->ap[j].id;
+		if (later)
+			goto done;
+	} else if (m->n > 0) {
+		err = errno;
+		rc = -1;
+		for (j = 0; m->n > 1 && j < m->n; j++) {
+			if (store_write(st, "archive put", archive_put_fn,
+			    &m->ap[j], later) == 0)
+				req[of[j]].e->id = m->ap[j].id;
+			else
+				err = errno;
+		}
+		if (m->n == 1 && later && store_write(st, "archive put",
+		    archive_put_fn, &m->ap[0], true) == 0) {
+			/* the full map grew, or the others failed */
+			req[of[0]].e->id = m->ap[0].id;
+			rc = m->n < n ? -1 : 0;
+		}
+	}
+	archive_msg_free(m);
+done:
+	errno = err;
+	return rc;
+}
+
 int
 store_archive_put(struct store *st, const char *owner, const char *domain,
     struct archive_entry *e, const struct archive_limits *max, bool later)
 {
-	char			prefix[STORE_KEY_BUF];
-	struct archive_put	ap;
-	uint8_t			*rec;
-	int			rc;
+	struct archive_req	req = { owner, domain, e };
 
-	memset(&ap, 0, sizeof(ap));
-	if ((ap.plen = owner_prefix(st, prefix, owner, domain)) == 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((rec = rec_archive_encode(e, &ap.rlen)) == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	ap.prefix = prefix;
-	ap.e = e;
-	ap.rec = rec;
-	ap.max = max;
-	rc = store_write(st, "archive put", archive_put_fn, &ap, later);
-	free(rec);
-	if (rc == 0)
-		e->id = ap.id;
-	return rc;
+	return store_archive_put_many(st, &req, 1, max, later);
 }
 
 struct archive_get {

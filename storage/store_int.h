@@ -24,6 +24,8 @@
 /* room an account key leaves: the prefix's NUL, a tag, NUL + digest */
 #define KEY_TAIL_RESERVE	(1 + 1 + 1 + KEY_DIGEST_LEN)
 
+struct replay;
+
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 accounts;
@@ -41,6 +43,12 @@ struct store {
 	size_t		 maxkey;	/* LMDB's key limit */
 	size_t		 acctmax;	/* longest "domain\0node" we accept */
 	MDB_txn		*later;		/* deferred writes, see store_flush */
+	MDB_txn		*shared;	/* child of later: store_write_replay */
+	struct replay	*replay;	/* the writes in shared, in order
+					   (store.c) */
+	size_t		 nreplay, capreplay;
+	int		 shared_readers;	/* store_rtxn gave it out */
+	bool		 shared_pinned;	/* holds a write it cannot replay */
 	MDB_txn		*batch;		/* store_begin .. store_commit */
 	int		 batch_err;	/* errno that spoiled the batch */
 	size_t		 mapsize;	/* the map now */
@@ -66,6 +74,20 @@ int	 store_errno(const char *op, int rc);
  */
 int	 store_write(struct store *, const char *op, store_write_fn *,
 	    void *arg, bool later);
+/*
+ * A deferred write that joins the writes before it in one transaction
+ * nested in the deferred one, instead of a nested transaction of its own
+ * (LMDB copies every page a nested transaction touches): for many small
+ * writes on the delivery path. The store keeps arg, and frees it with
+ * free_fn once the writes are committed; if a later one fails, the
+ * shared transaction is undone and the kept ones run again (fn must give
+ * the same result then), so a failure still spoils no other write. On
+ * failure (-1, errno) nothing of this write is left, and arg is still the
+ * caller's: it may run it again with store_write(..., later = true),
+ * which grows a full map.
+ */
+int	 store_write_replay(struct store *, const char *op, store_write_fn *,
+	    void *arg, void (*free_fn)(void *));
 /* a transaction to read in: the batch or deferred one if open */
 int	 store_rtxn(struct store *, MDB_txn **);
 void	 store_rtxn_end(struct store *, MDB_txn *);

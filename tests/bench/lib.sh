@@ -66,6 +66,8 @@ negotiation-timeout 60
 c2s-stanza-rate 0
 c2s-max-per-address 0
 auth-fail-max 0
+# the archive (XEP-0313): on by default; the mobile-* scenarios set it
+archive ${BENCH_ARCHIVE:-yes}
 host $DOMAIN {
 	certificate $4
 	key $5

@@ -49,9 +49,14 @@ enum state {
 	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD
 };
 
-enum scen { SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP };
+enum scen {
+	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE
+};
 
 #define NS_CAPS		"http://jabber.org/protocol/caps"
+#define NS_SM		"urn:xmpp:sm:3"
+#define NS_CARBONS	"urn:xmpp:carbons:2"
+#define NS_CSI		"urn:xmpp:csi:0"
 #define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
 #define NS_PUBSUB	"http://jabber.org/protocol/pubsub"
 #define NS_MOOD		"http://jabber.org/protocol/mood"
@@ -106,6 +111,13 @@ struct conn {
 	uint32_t	 seq;		/* messages or updates sent */
 	uint32_t	 got;		/* ... received, once each, from peers */
 	uint32_t	 peer_seq;	/* msg: the peer's last sequence number */
+	/* XEP-0198: on once <enabled/> came; stanzas received since */
+	bool		 sm_on;
+	uint32_t	 sm_h;
+	bool		 inactive;	/* csi: told the server so */
+	uint64_t	 reads;		/* read(2)s that returned data */
+	uint64_t	 rbytes;	/* bytes of XML read */
+	uint64_t	 wakes;		/* readable events with data */
 };
 
 static struct {
@@ -124,6 +136,9 @@ static struct {
 	double		 secs, warmup, settle;
 	bool		 bare;
 	bool		 no_verify;
+	/* msg: -F sm,carbons (carbons: a second resource per user) */
+	bool		 sm, carbons;
+	uint32_t	 inactive;	/* presence: every Nth user is (csi) */
 	int		 pids[16];
 	int		 npids;
 	FILE		*json;
@@ -135,6 +150,8 @@ static gnutls_priority_t	 prio;
 static struct user		*users;
 static struct conn		**conns;	/* by user index (slot) */
 static uint32_t			 nconns;
+/* msg with carbons: conns[nprim + i] is user i's second resource */
+static uint32_t			 nprim;
 static uint32_t			 srcaddr;
 static ev_timer			 tick;
 static ev_timer			 phase_timer;
@@ -145,6 +162,9 @@ static uint64_t	 errors_stanza, stalls, login_next, self_presence;
 static uint64_t	 login_stream_errors;	/* logins ended by a stream error */
 static uint64_t	 disco_answers;		/* pep: caps queries answered */
 static uint64_t	 self_events;		/* pep: own events, not counted */
+static uint64_t	 sm_enabled, sm_acks;	/* XEP-0198 */
+static uint64_t	 carbons;		/* copies the second resources got */
+static uint64_t	 inactive_got;		/* csi: deliveries to inactive ones */
 /* deliveries that must never happen: to the wrong session, or twice */
 static uint64_t	 misrouted, duplicates;
 static struct samples	 lat_login, lat_deliv;
@@ -170,6 +190,14 @@ now_us(void)
 }
 
 static void conn_free(struct conn *);
+
+/* the user (account number) of connection idx */
+static uint32_t
+user_of(uint32_t idx)
+{
+	return nprim > 0 && idx >= nprim ? idx - nprim : idx;
+}
+
 static void conn_flush(struct conn *);
 static void scen_ready(struct conn *);
 static void scen_stanza(struct conn *);
@@ -367,6 +395,11 @@ conn_read(struct conn *c)
 			conn_fail(c, "closed by server");
 			return;
 		}
+		/* a TLS record each: one write of the server, mostly */
+		c->reads++;
+		c->rbytes += (uint64_t)n;
+		if (i == 0)
+			c->wakes++;
 		if (conn_feed(c, buf, (size_t)n) == -1)
 			return;
 		if (c->tls_on && c->st != S_HANDSHAKE &&
@@ -501,8 +534,8 @@ sasl_start(struct conn *c)
 	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
 	b64_encode(rnd, sizeof(rnd), c->cnonce, sizeof(c->cnonce));
 	free(c->cfmb);
-	if (asprintf(&c->cfmb, "n=%s%u,r=%s", opt.prefix, opt.first + c->idx,
-	    c->cnonce) == -1)
+	if (asprintf(&c->cfmb, "n=%s%u,r=%s", opt.prefix,
+	    opt.first + user_of(c->idx), c->cnonce) == -1)
 		fatal_exit("asprintf");
 	{
 		char	first[300];
@@ -860,9 +893,11 @@ on_stanza(struct conn *c)
 			return conn_fail(c, "no resource binding offered");
 		/* RFC 3921 session: only when not marked optional */
 		c->f_sess = c->f_sess && !c->f_sess_opt;
+		/* a second resource (carbons) is m, the first r */
 		conn_printf(c, "<iq type='set' id='b'><bind "
-		    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r%u"
-		    "</resource></bind></iq>", c->idx);
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>%c%u"
+		    "</resource></bind></iq>", user_of(c->idx) != c->idx ?
+		    'm' : 'r', user_of(c->idx));
 		c->st = S_BIND;
 		c->f_bind = c->f_sess;	/* remember across the next stanza */
 		return;
@@ -890,6 +925,27 @@ on_stanza(struct conn *c)
 		scen_ready(c);
 		return;
 	case S_READY:
+		/* XEP-0198 4 and 5: enabled, ack requests */
+		if (strcmp(c->sname, "enabled") == 0) {
+			c->sm_on = true;
+			sm_enabled++;
+			/* hibernate: drop it now (from login_cb) */
+			if (opt.scen == SC_HIBERNATE)
+				c->closing = true;
+			return;
+		}
+		if (strcmp(c->sname, "r") == 0) {
+			conn_printf(c, "<a xmlns='" NS_SM "' h='%u'/>",
+			    c->sm_h);
+			sm_acks++;
+			return;
+		}
+		if (strcmp(c->sname, "a") == 0)
+			return;
+		if (c->sm_on && (strcmp(c->sname, "message") == 0 ||
+		    strcmp(c->sname, "presence") == 0 ||
+		    strcmp(c->sname, "iq") == 0))
+			c->sm_h++;
 		if (strcmp(c->sname, "iq") == 0 &&
 		    (strcmp(c->stype, "get") == 0 ||
 		    strcmp(c->stype, "set") == 0)) {
@@ -1135,10 +1191,34 @@ static struct srvstat	 m_srv0, m_srv1;
 static double		 m_t0, m_t1, m_self0, m_self1;
 static uint64_t		 m_deliv0, m_deliv1, m_sent0;
 static uint32_t		 target_ready, next_login;
+static uint64_t		 m_carb0, m_carb1;
+/* csi: [inactive?][reads, bytes, wakes, sessions] over the sessions */
+static double		 m_io0[2][4], m_io1[2][4];
+
+static void
+io_sums(double io[2][4])
+{
+	uint32_t	 i;
+	struct conn	*c;
+	int		 k;
+
+	memset(io, 0, sizeof(double) * 8);
+	for (i = 0; i < nconns; i++) {
+		if ((c = conns[i]) == NULL || c->st != S_READY)
+			continue;
+		k = c->inactive ? 1 : 0;
+		io[k][0] += (double)c->reads;
+		io[k][1] += (double)c->rbytes;
+		io[k][2] += (double)c->wakes;
+		io[k][3]++;
+	}
+}
 
 static void
 measure_begin(void)
 {
+	m_carb0 = carbons;
+	io_sums(m_io0);
 	server_stat(&m_srv0);
 	m_t0 = now();
 	m_self0 = self_cpu();
@@ -1156,6 +1236,8 @@ measure_end(void)
 	m_t1 = now();
 	m_self1 = self_cpu();
 	m_deliv1 = delivered;
+	m_carb1 = carbons;
+	io_sums(m_io1);
 	measuring = false;
 }
 
@@ -1195,6 +1277,8 @@ msg_send(struct conn *c)
 {
 	struct conn	*p = peer_of(c);
 
+	if (c->idx != user_of(c->idx))
+		return;		/* a second resource only listens */
 	while (c->inflight < opt.window && c->st == S_READY) {
 		c->inflight++;
 		c->seq++;
@@ -1227,6 +1311,8 @@ pres_send(struct conn *c)
 {
 	static const char	*shows[] = { "away", "chat", "dnd", "xa" };
 
+	if (c->inactive)
+		return;		/* csi: an inactive client stays quiet */
 	while (c->inflight < opt.window && c->st == S_READY) {
 		c->inflight++;
 		c->seq++;
@@ -1292,6 +1378,25 @@ static uint32_t	*pres_got;
  */
 static uint32_t	*mate_seq;
 
+/* csi: every opt.inactive-th user says it is inactive */
+static bool
+is_inactive(uint32_t idx)
+{
+	return opt.inactive > 0 && idx % opt.inactive == opt.inactive - 1;
+}
+
+/* csi: the contacts of sender whose deliveries close its update */
+static uint32_t
+active_contacts(uint32_t sender)
+{
+	uint32_t	base = sender - sender % clique_size(), i, n = 0;
+
+	for (i = base; i < base + clique_size(); i++)
+		if (i != sender && !is_inactive(i))
+			n++;
+	return n;
+}
+
 static void
 scen_ready(struct conn *c)
 {
@@ -1307,11 +1412,28 @@ scen_ready(struct conn *c)
 		c->closing = true;
 		break;
 	case SC_IDLE:
-	case SC_MSG:
 		conn_printf(c, "<presence/>");
+		break;
+	case SC_MSG:
+		/* XEP-0198 4, XEP-0280 4: before any traffic */
+		if (opt.sm)
+			conn_printf(c, "<enable xmlns='" NS_SM "'/>");
+		if (opt.carbons)
+			conn_printf(c, "<iq type='set' id='cb'><enable xmlns='"
+			    NS_CARBONS "'/></iq>");
+		conn_printf(c, "<presence/>");
+		break;
+	case SC_HIBERNATE:
+		conn_printf(c, "<enable xmlns='" NS_SM "' resume='true'/>"
+		    "<presence/>");
 		break;
 	case SC_PRESENCE:
 		conn_printf(c, "<presence/>");
+		/* XEP-0352: after the initial presence, as clients do */
+		if (is_inactive(c->idx)) {
+			c->inactive = true;
+			conn_printf(c, "<inactive xmlns='" NS_CSI "'/>");
+		}
 		break;
 	case SC_PEP:
 		conn_printf(c, "<presence><c xmlns='" NS_CAPS "' hash='sha-1' "
@@ -1376,13 +1498,19 @@ fanout_got(struct conn *c)
 		return;
 	}
 	*last = seq;
+	if (c->inactive) {
+		/* csi: held back, maybe dropped when superseded; counted
+		 * apart and not waited for */
+		inactive_got++;
+		return;
+	}
 	c->got++;
 	delivered++;
 	if (measuring)
 		samples_add(&lat_deliv, (uint32_t)(now_us() - ts));
 	if (sender < nconns && (s = conns[sender]) != NULL &&
-	    ++pres_got[sender] >= opt.contacts) {
-		pres_got[sender] -= opt.contacts;
+	    ++pres_got[sender] >= active_contacts(sender)) {
+		pres_got[sender] -= active_contacts(sender);
 		window_done(s);
 	}
 }
@@ -1400,6 +1528,12 @@ scen_stanza(struct conn *c)
 		if (errors_stanza <= 5)
 			fprintf(stderr, "loadgen: %s error from %s id %s\n",
 			    c->sname, c->sfrom, c->sid);
+		return;
+	}
+	if (opt.scen == SC_MSG && strcmp(c->sname, "message") == 0 &&
+	    c->idx != user_of(c->idx)) {
+		/* XEP-0280: a second resource hears copies only */
+		carbons++;
 		return;
 	}
 	if (opt.scen == SC_MSG && strcmp(c->sname, "message") == 0) {
@@ -1529,7 +1663,7 @@ drain_and_count_lost(void)
 			if (p == NULL || p->got < c->seq)
 				lost += c->seq - (p != NULL ? p->got : 0);
 		} else {
-			expect += (uint64_t)c->seq * opt.contacts;
+			expect += (uint64_t)c->seq * active_contacts(i);
 			got += c->got;
 		}
 	}
@@ -1617,6 +1751,15 @@ login_cb(struct ev_loop *l, ev_prepare *w, int revents)
 
 	(void)w;
 	(void)revents;
+	if (opt.scen == SC_HIBERNATE) {
+		/* the connection goes, the stream is not closed */
+		for (i = 0; i < nconns; i++)
+			if ((c = conns[i]) != NULL && c->closing &&
+			    c->st == S_READY) {
+				c->st = S_DEAD;
+				conn_free(c);
+			}
+	}
 	if (opt.scen == SC_LOGIN && login_next > 0) {
 		/* close the sessions that just finished logging in */
 		for (i = 0; i < nconns; i++)
@@ -1709,6 +1852,35 @@ report_idle(const struct srvstat *a, const struct srvstat *b)
 	emit("server_processes", b->nproc, "count");
 }
 
+/*
+ * csi: what one session of each kind received per second of the
+ * measured phase: TLS records (about one per write of the server),
+ * readable wake-ups of the client, bytes of XML, and the presence
+ * stanzas the inactive ones got in all.
+ */
+static void
+report_csi(double wall)
+{
+	static const char	*kind[] = { "active", "inactive" };
+	static const char	*what[] = { "records", "bytes", "wakeups" };
+	char			 fig[64];
+	double			 n;
+	int			 k, j;
+
+	for (k = 0; k < 2; k++) {
+		if ((n = m_io1[k][3]) == 0)
+			continue;
+		emit(k ? "inactive_sessions" : "active_sessions", n, "count");
+		for (j = 0; j < 3; j++) {
+			snprintf(fig, sizeof(fig), "%s_%s_per_session_s",
+			    kind[k], what[j]);
+			emit(fig, (m_io1[k][j] - m_io0[k][j]) / n / wall,
+			    "1/s");
+		}
+	}
+	emit("inactive_deliveries", (double)inactive_got, "count");
+}
+
 static void
 close_all(void)
 {
@@ -1720,6 +1892,31 @@ close_all(void)
 			conns[i]->st = S_DEAD;
 			conn_free(conns[i]);
 		}
+}
+
+/*
+ * hibernate: each session enables resumable stream management
+ * (XEP-0198 5) and drops its TCP connection once enabled, without closing
+ * the stream: the server keeps the session for its client to resume. At
+ * most -c sessions are live at once, so the server's memory after all
+ * have gone, opt.settle s later, less its memory before (a), is what the
+ * hibernated sessions hold.
+ */
+static int
+run_hibernate(const struct srvstat *a)
+{
+	struct srvstat	 hib;
+
+	settle(opt.settle);	/* the last ones get their <enabled/> */
+	server_stat(&hib);
+	close_all();
+	emit("sm_enabled", (double)sm_enabled, "count");
+	emit_rss("server_rss_before_mb", a);
+	emit_rss("server_rss_hibernated_mb", &hib);
+	emit("server_rss_per_hibernated_kb", (hib.rss - a->rss) / 1024.0 /
+	    (double)ready, "KiB");
+	emit("server_processes", hib.nproc, "count");
+	return sm_enabled < ready ? 1 : 0;
 }
 
 static int
@@ -1739,6 +1936,13 @@ run(void)
 		break;
 	case SC_MSG:
 		nconns = total = opt.pairs * 2;
+		if (opt.carbons) {
+			nprim = nconns;
+			nconns = total = nprim * 2;
+		}
+		break;
+	case SC_HIBERNATE:
+		nconns = total = opt.idle;
 		break;
 	case SC_PRESENCE:
 	case SC_PEP:
@@ -1779,6 +1983,8 @@ run(void)
 		close_all();
 		return 1;
 	}
+	if (opt.scen == SC_HIBERNATE)
+		return run_hibernate(&a);
 	if (opt.scen == SC_IDLE) {
 		settle(opt.settle);
 		server_stat(&b);
@@ -1833,6 +2039,19 @@ run(void)
 		emit("duplicates", (double)duplicates, "count");
 		emit("sessions_lost", (double)closed_early, "count");
 		emit("server_rss_total_mb", m_srv1.rss / 1048576.0, "MiB");
+		if (opt.scen == SC_MSG && (opt.sm || opt.carbons)) {
+			emit("sm_enabled", (double)sm_enabled, "count");
+			emit("sm_acks_sent", (double)sm_acks, "count");
+			if (d > 0)
+				emit("carbons_per_message", (double)(m_carb1 -
+				    m_carb0) / (double)d, "count");
+			/* the server refused or ignored a feature */
+			if ((opt.sm && sm_enabled < nconns) ||
+			    (opt.carbons && m_carb1 == m_carb0))
+				errors_stanza++;
+		}
+		if (opt.inactive > 0)
+			report_csi(wall);
 		if (opt.scen == SC_PEP) {
 			/* every account now has its mood node and item */
 			server_stat(&b);
@@ -1999,7 +2218,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -s login|idle|msg|presence|pep [options]\n"
+	    "usage: loadgen -s login|idle|msg|presence|pep|hibernate "
+	    "[options]\n"
 	    "  -H ADDR     server address (127.0.0.1)   -p PORT (5222)\n"
 	    "  -d DOMAIN   XMPP domain (localhost)      -u PREFIX (u)\n"
 	    "  -w PASS     password of every user (bench)\n"
@@ -2015,6 +2235,9 @@ usage(void)
 	    "  -r SECS     warm-up (2)                  -e SECS settle (2)\n"
 	    "  -N N        presence/pep: users (1050)   -C N contacts (20)\n"
 	    "  -B          msg: address bare JIDs\n"
+	    "  -F LIST     msg: sm,carbons (carbons: a second resource each)\n"
+	    "  -I K        presence: every Kth user is inactive (csi)\n"
+	    "  -a NAME     the scenario's name in the output (-s's)\n"
 	    "  -V          do not check the server's SCRAM signature\n");
 	exit(2);
 }
@@ -2045,6 +2268,7 @@ main(int argc, char **argv)
 	int		ch, rc;
 	struct in_addr	ia;
 	char		net[32];
+	const char	*out_name = NULL;
 
 	opt.host = "127.0.0.1";
 	opt.port = 5222;
@@ -2067,7 +2291,7 @@ main(int argc, char **argv)
 	opt.json = stdout;
 	opt.jobs = 1;
 	while ((ch = getopt(argc, argv, "s:H:p:d:u:w:x:l:o:S:n:c:U:k:j:P:W:t:"
-	    "r:e:N:C:BV")) != -1) {
+	    "r:e:N:C:BVF:I:a:")) != -1) {
 		switch (ch) {
 		case 's':
 			opt.scen_name = optarg;
@@ -2081,6 +2305,8 @@ main(int argc, char **argv)
 				opt.scen = SC_PRESENCE;
 			else if (strcmp(optarg, "pep") == 0)
 				opt.scen = SC_PEP;
+			else if (strcmp(optarg, "hibernate") == 0)
+				opt.scen = SC_HIBERNATE;
 			else
 				usage();
 			break;
@@ -2115,9 +2341,17 @@ main(int argc, char **argv)
 		case 'C': opt.contacts = (uint32_t)atol(optarg); break;
 		case 'B': opt.bare = true; break;
 		case 'V': opt.no_verify = true; break;
+		case 'F':
+			opt.sm = strstr(optarg, "sm") != NULL;
+			opt.carbons = strstr(optarg, "carbons") != NULL;
+			break;
+		case 'I': opt.inactive = (uint32_t)atol(optarg); break;
+		case 'a': out_name = optarg; break;
 		default: usage();
 		}
 	}
+	if (out_name != NULL && opt.scen_name != NULL)
+		opt.scen_name = out_name;
 	if (opt.scen_name == NULL || opt.conc == 0 || opt.pool == 0 ||
 	    opt.window == 0 || opt.secs <= 0 || opt.contacts == 0)
 		usage();

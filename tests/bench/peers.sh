@@ -30,8 +30,13 @@ start_prosody() {
 	local d pep
 	d=$(peer_dir prosody)
 	PORT=15240
-	# mod_pep only for the pep scenario (prosody.cfg.lua.in)
+	# mod_pep only for the pep scenario (prosody.cfg.lua.in); stream
+	# management, the archive and CSI only where a scenario uses them
 	pep=; [ "${SCEN:-}" = pep ] && pep='"pep";'
+	case ${SCEN:-} in mobile|mobile-sm|hibernate) pep="$pep \"smacks\";" ;;
+	esac
+	case ${SCEN:-} in mobile|mobile-mam) pep="$pep \"mam\";" ;; esac
+	[ "${SCEN:-}" = csi ] && pep="$pep \"csi_simple\";"
 	fill "$PEERS/prosody.cfg.lua.in" "$d/prosody.cfg.lua" DIR="$d" \
 	    PORT=$PORT CERT="$DIR/cert.pem" KEY="$DIR/key.pem" DOMAIN=$DOMAIN \
 	    PEP_MODULE="$pep"
@@ -55,6 +60,17 @@ start_ejabberd() {
 	PORT=15250
 	fill "$PEERS/ejabberd.yml.in" "$d/ejabberd.yml" DIR="$d" \
 	    PORT=$PORT CERT="$DIR/cert.pem" KEY="$DIR/key.pem" DOMAIN=$DOMAIN
+	# the modules list ends the file: the equivalents of the mobile,
+	# csi and hibernate scenarios' features, only for them
+	case ${SCEN:-} in mobile|mobile-sm|hibernate)
+		printf '  mod_stream_mgmt: {}\n' >>"$d/ejabberd.yml" ;;
+	esac
+	case ${SCEN:-} in mobile|mobile-mam)
+		printf '  mod_mam:\n    default: always\n' \
+		    >>"$d/ejabberd.yml" ;;
+	esac
+	[ "${SCEN:-}" = csi ] &&
+	    printf '  mod_client_state: {}\n' >>"$d/ejabberd.yml"
 	log "ejabberd: provisioning"
 	/usr/bin/python3 "$PEERS/provision.py" ejabberd "$d/ejabberd.db" \
 	    $DOMAIN $PASSWORD $ITER "u:$NUSERS" "p:$PUSERS:$((CONTACTS + 1))"

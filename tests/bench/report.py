@@ -46,7 +46,7 @@ RATIOS = [
     ("presence", "server_cpu_s_per_1000", "CPU/presence"),
     ("pep", "server_cpu_s_per_1000", "CPU/PEP event"),
 ]
-ORDER = ["parley", "parley-w2", "parley-w4", "parley-scale", "relay",
+ORDER = ["parley", "parley-b", "parley-w2", "parley-w4", "parley-scale", "relay",
          "prosody", "ejabberd", "jabberd2"]
 # CPU by program (loadgen's FIGURE:COMM figures): (scenario, figure, unit)
 SPLITS = [
@@ -135,6 +135,53 @@ def pep_memory(med, servers):
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+# issue 14's scenarios (run when BENCH_SCENARIOS names them): one row per
+# server and scenario, (figure, heading, format)
+MOBILE = ["mobile-none", "mobile-sm", "mobile-carbons", "mobile-mam",
+          "mobile", "msg"]
+MOBILE_COLS = [
+    ("delivered_per_s", "msg/s", "%.0f"),
+    ("latency_p50_ms", "p50 ms", "%.1f"),
+    ("latency_p99_ms", "p99 ms", "%.1f"),
+    ("server_cpu_s_per_1000", "CPU s/1k msg", "%.4f"),
+    ("server_cpu_s_per_1000:parley-router", "router", "%.4f"),
+    ("server_cpu_s_per_1000:parley-c2s", "c2s", "%.4f"),
+    ("carbons_per_message", "carbons/msg", "%.2f"),
+    ("sm_acks_sent", "acks", "%.0f"),
+]
+CSI_COLS = [
+    ("delivered_per_s", "presence/s (active)", "%.0f"),
+    ("server_cpu_s_per_1000", "CPU s/1k", "%.4f"),
+    ("active_records_per_session_s", "active records/s", "%.1f"),
+    ("inactive_records_per_session_s", "inactive records/s", "%.1f"),
+    ("active_wakeups_per_session_s", "active wake-ups/s", "%.1f"),
+    ("inactive_wakeups_per_session_s", "inactive wake-ups/s", "%.1f"),
+    ("active_bytes_per_session_s", "active B/s", "%.0f"),
+    ("inactive_bytes_per_session_s", "inactive B/s", "%.0f"),
+]
+HIB_COLS = [
+    ("sessions", "sessions", "%.0f"),
+    ("sm_enabled", "resumable", "%.0f"),
+    ("server_rss_per_hibernated_kb", "KiB/hibernated session", "%.1f"),
+]
+
+
+def scen_table(med, servers, scens, cols):
+    """Rows of server x scenario for the scenarios that ran."""
+    lines = ["| server | scenario | " + " | ".join(c[1] for c in cols) +
+             " |", "|---" * (len(cols) + 2) + "|"]
+    for sc in scens:
+        for s in servers:
+            if (s, sc, cols[0][0]) not in med:
+                continue
+            cells = []
+            for fig, _, fmt in cols:
+                v = med.get((s, sc, fig))
+                cells.append(fmt % v if v is not None else "–")
+            lines.append("| %s | %s | %s |" % (s, sc, " | ".join(cells)))
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def load(path):
     vals = collections.defaultdict(list)
     with open(path) as f:
@@ -159,11 +206,12 @@ def check(med, raw):
                                                                    fig)])))
     for s in servers:
         # the accounting of deliveries must have run at all
-        for sc in ("msg", "presence", "pep"):
+        for sc in ("msg", "presence", "pep", "mobile"):
             if any(k[0] == s and k[1] == sc for k in med) and \
                     (s, sc, "lost") not in raw:
                 bad.append("%s %s: lost deliveries not counted" % (s, sc))
         for sc, fig in (("login", "logins"), ("msg", "delivered"),
+                        ("mobile", "delivered"),
                         ("presence", "delivered"), ("pep", "delivered"),
                         ("idle", "server_rss_total_mb")):
             if any(k[0] == s and k[1] == sc for k in med) and \
@@ -202,6 +250,14 @@ def main():
     mem = pep_memory(med, servers)
     if mem:
         table += "\n\nPEP memory (median):\n\n" + mem
+    for title, scens, cols in (
+            ("Mobile (issue 14)", MOBILE, MOBILE_COLS),
+            ("CSI, presence churn, every second user inactive", ["csi"],
+             CSI_COLS),
+            ("Hibernated sessions", ["hibernate"], HIB_COLS)):
+        t = scen_table(med, servers, scens, cols)
+        if t:
+            table += "\n\n%s (median):\n\n%s" % (title, t)
     trouble = troubles(raw, servers)
     if trouble:
         table += "\n\nFailures, stalls and errors (worst run):\n\n" + trouble

@@ -11,7 +11,9 @@
 # relay (the floor), prosody, ejabberd, jabberd2.
 # Default: parley parley-w2 parley-w4. BENCH_SCENARIOS (e.g. "pep" or
 # "msg presence") runs only those of each server's scenarios (login idle
-# msg presence pep scale). Binaries come from build/bench
+# msg presence pep scale; only when named: mobile mobile-none mobile-sm
+# mobile-carbons mobile-mam csi hibernate, and parley-b, Parley from
+# $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
 # stopped by PID on exit.
@@ -47,7 +49,7 @@ done
 if [ $smoke -eq 1 ]; then
 	LOGINS=50 LOGIN_USERS=50 CONC=20 IDLE=100 PAIRS=20 WINDOW=10 SECS=2
 	WARM=0.5 SETTLE=0.5 PUSERS=42 CONTACTS=20 PWINDOW=2 ISETTLE=6
-	EWINDOW=1
+	EWINDOW=1 HIB=100
 	SCALE=600 SCALE_WORKERS=2 SCALE_JOBS=3
 	runs=1
 else
@@ -56,6 +58,8 @@ else
 	WARM=2 SETTLE=3 PUSERS=1050 CONTACTS=20 PWINDOW=2 ISETTLE=8
 	# pep: one mood change in flight per user
 	EWINDOW=1
+	# hibernate: sessions that enable resumption, then drop
+	HIB=${BENCH_HIB:-5000}
 	# each process may hold 20,000 descriptors at most here: 8 c2s
 	# workers and 6 generator processes leave room for 100,000
 	SCALE=${BENCH_SCALE:-100000} SCALE_WORKERS=8 SCALE_JOBS=6
@@ -77,10 +81,12 @@ case " ${servers[*]} " in
 *" parley-scale "*) [ -n "$(only scale)" ] && [ $NUSERS -lt $SCALE ] &&
     NUSERS=$SCALE ;;
 esac
-[ -n "$(only msg)" ] && [ $NUSERS -lt $((PAIRS * 2)) ] &&
+[ -n "$(only "msg mobile mobile-none mobile-sm mobile-carbons mobile-mam")" ] &&
+    [ $NUSERS -lt $((PAIRS * 2)) ] &&
     NUSERS=$((PAIRS * 2))
 [ -n "$(only login)" ] && [ $NUSERS -lt $LOGIN_USERS ] &&
     NUSERS=$LOGIN_USERS
+[ -n "$(only hibernate)" ] && [ $NUSERS -lt $HIB ] && NUSERS=$HIB
 out=${out:-$DIR/results}
 
 mkdir -p "$DIR"
@@ -152,6 +158,7 @@ start_server() {	# NAME
 	parley-w2) start_parley 2 ;;
 	parley-w4) start_parley 4 ;;
 	parley-scale) start_parley $SCALE_WORKERS ;;
+	parley-b) PB=${BENCH_PARLEY_BIN_B:?} start_parley 1 ;;
 	relay) start_relay ;;
 	prosody|ejabberd|jabberd2) "start_$1" ;;
 	*) log "unknown server $1"; exit 2 ;;
@@ -173,7 +180,7 @@ lg() {	# LABEL SCENARIO-NAME args...
 	shift 2
 	for p in $ROOTPIDS; do x+=(-x "$p"); done
 	taskset -c 1 "$BB/loadgen" -p $PORT -d $DOMAIN -w $PASSWORD \
-	    -l "$label" -o "$JSON" "${x[@]}" "$@" 2>&1 |
+	    -l "$label" -a "$scen" -o "$JSON" "${x[@]}" "$@" 2>&1 |
 	    sed "s/^/  /" >&2
 	return "${PIPESTATUS[0]}"
 }
@@ -194,11 +201,35 @@ run_one() {	# SERVER RUN
 	else
 		scen="login idle msg presence pep"
 	fi
+	# issue 14's scenarios: only when BENCH_SCENARIOS names them
+	case $s in
+	parley|parley-b|prosody|ejabberd)
+		scen="$scen mobile mobile-none mobile-sm mobile-carbons"
+		scen="$scen mobile-mam csi hibernate" ;;
+	esac
+	if [ -z "${BENCH_SCENARIOS:-}" ]; then
+		scen=${scen%% mobile *}
+		# the smoke run: mobile too (seconds; all three features)
+		case $s in parley) [ $smoke -eq 1 ] && scen="$scen mobile" ;;
+		esac
+	fi
 	scen=$(only "$scen")
 	# a fresh server per scenario: the teardown of one scenario's
 	# sessions must not be billed to the next
 	for sc in $scen; do
 		SCEN=$sc	# the peers' configurations may depend on it
+		# Parley's archive: off for the mobile variants without it
+		case $sc in
+		mobile-none|mobile-sm|mobile-carbons) BENCH_ARCHIVE=no ;;
+		*) BENCH_ARCHIVE=yes ;;
+		esac
+		export BENCH_ARCHIVE
+		# fresh accounts: a stream-managed session that went keeps
+		# its unacknowledged messages offline (XEP-0198), which the
+		# next scenario's logins would get (duplicates, lost order)
+		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi)
+			rm -rf "${DIR:?}/srv/parley/data" ;;
+		esac
 		start_server "$s"
 		log "$s run $2: $sc"
 		case $sc in
@@ -213,6 +244,20 @@ run_one() {	# SERVER RUN
 		    -c $CONC -e $ISETTLE ;;
 		msg) lg "$s" msg -s msg -P $PAIRS -W $WINDOW -t $SECS \
 		    -r $WARM -e $SETTLE -c $CONC ;;
+		# msg on a mobile client's terms (issue 14): stream
+		# management, carbons with a second resource per user, the
+		# archive; then each alone, and none
+		mobile*) lg "$s" "$sc" -s msg -P $PAIRS -W $WINDOW \
+		    -t $SECS -r $WARM -e $SETTLE -c $CONC \
+		    -F "$(case $sc in mobile) echo sm,carbons ;;
+		    mobile-sm) echo sm ;; mobile-carbons) echo carbons ;;
+		    *) echo none ;; esac)" ;;
+		# presence churn, every second user inactive (XEP-0352)
+		csi) lg "$s" csi -s presence -u p -N $PUSERS -C $CONTACTS \
+		    -W $PWINDOW -t $SECS -r $WARM -e $SETTLE -c $CONC -I 2 ;;
+		# memory of sessions kept for resumption (XEP-0198)
+		hibernate) lg "$s" hibernate -s hibernate -k $HIB -c 20 \
+		    -e $ISETTLE ;;
 		presence) lg "$s" presence -s presence -u p -N $PUSERS \
 		    -C $CONTACTS -W $PWINDOW -t $SECS -r $WARM -e $SETTLE \
 		    -c $CONC ;;

@@ -1594,6 +1594,22 @@ arch_one(const struct rec *r, size_t plen, void *arg)
 }
 
 int
+store_archive_put_many(struct store *st, struct archive_req *req, size_t n,
+    const struct archive_limits *max, bool later)
+{
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < n; i++) {
+		req[i].e->id = 0;
+		if (store_archive_put(st, req[i].owner, req[i].domain,
+		    req[i].e, max, later) == -1)
+			rc = -1;
+	}
+	return rc;
+}
+
+int
 store_archive_put(struct store *st, const char *owner, const char *domain,
     struct archive_entry *e, const struct archive_limits *max, bool later)
 {

@@ -2282,6 +2282,174 @@ test_archive(void **state)
 	assert_int_equal(u.count, 1);
 }
 
+/* owner's archive has an entry id */
+static void
+arch_has(struct store *st, const char *owner, uint64_t id)
+{
+	struct archive_entry	got;
+
+	assert_int_equal(store_archive_get(st, owner, "localhost", id, &got),
+	    0);
+	archive_entry_clear(&got);
+}
+
+/* owner's archive totals, corrupt: every put to it fails (EIO) */
+static void
+arch_corrupt_totals(struct store *st, const char *owner)
+{
+	char	 key[STORE_KEY_BUF];
+	MDB_txn	*txn;
+	MDB_val	 k, v;
+
+	k.mv_data = key;
+	k.mv_size = owner_prefix(st, key, owner, "localhost");
+	v.mv_data = "bad";
+	v.mv_size = 3;
+	assert_int_equal(mdb_txn_begin(st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, st->archive, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+/*
+ * One message in two archives: one deferred transaction for both; an
+ * archive that cannot take it (an owner name too long for a key) spoils
+ * not the other's entry.
+ */
+static void
+test_archive_put_many(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e[2], got;
+	struct archive_req	 req[2];
+	char			 lng[STORE_KEY_BUF + 8];
+	int			 i;
+
+	memset(lng, 'x', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 2; i++) {
+		e[i].nonce = 7 + (uint64_t)i;
+		e[i].stamp = 5000;
+		e[i].with = i == 0 ? "bob@localhost" : "alice@localhost";
+		e[i].xml = "<message/>";
+		e[i].len = 10;
+		req[i].domain = "localhost";
+		req[i].e = &e[i];
+	}
+	req[0].owner = "alice";
+	req[1].owner = "bob";
+	assert_int_equal(store_archive_put_many(f->st, req, 2, &none, true),
+	    0);
+	assert_int_equal(e[0].id, 5000);
+	assert_int_equal(e[1].id, 5000);
+	assert_int_equal(store_flush(f->st), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(store_archive_get(f->st, req[i].owner,
+		    "localhost", 5000, &got), 0);
+		assert_string_equal(got.with, e[i].with);
+		archive_entry_clear(&got);
+	}
+	/* the first cannot be stored: the second still is */
+	req[0].owner = lng;
+	assert_int_equal(store_archive_put_many(f->st, req, 2, &none, true),
+	    -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(e[0].id, 0);
+	assert_int_equal(e[1].id, 5001);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "bob", 5001);
+	assert_int_equal(store_archive_put_many(f->st, req, ARCHIVE_PUT_MAX +
+	    1, &none, true), -1);
+	assert_int_equal(errno, EINVAL);
+
+	/*
+	 * carol's totals are corrupt: her entry fails in the shared
+	 * transaction, which is undone; alice's, written before it in the
+	 * same transaction, runs again and stays; bob's, in the same call
+	 * as carol's, is written alone.
+	 */
+	arch_corrupt_totals(f->st, "carol");
+	req[0].owner = "alice";
+	assert_int_equal(store_archive_put_many(f->st, req, 1, &none, true),
+	    0);
+	assert_int_equal(e[0].id, 5001);
+	req[0].owner = "carol";
+	assert_int_equal(store_archive_put_many(f->st, req, 1, &none, true),
+	    -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(e[0].id, 0);
+	assert_int_equal(store_archive_put_many(f->st, req, 2, &none, true),
+	    -1);
+	assert_int_equal(e[0].id, 0);
+	assert_int_equal(e[1].id, 5002);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 5001);
+	arch_has(f->st, "bob", 5002);
+}
+
+/* a walk over the shared child whose callback writes (test below) */
+struct walk_writes {
+	struct store	*st;
+	size_t		 seen;
+};
+
+static int
+walk_writes(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct walk_writes	*w = arg;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e;
+
+	(void)k;
+	(void)v;
+	if (w->seen++ > 0)
+		return 0;
+	/* carol's put fails: the walk's transaction must stay valid */
+	memset(&e, 0, sizeof(e));
+	e.stamp = 9000;
+	e.with = "bob@localhost";
+	e.xml = "<message/>";
+	e.len = 10;
+	assert_int_equal(store_archive_put(w->st, "carol", "localhost", &e,
+	    &none, true), -1);
+	assert_int_equal(store_doc_put_later(w->st, DOC_LAST, "dave",
+	    "x.org", "", "1 x", 3), 0);
+	e.stamp = 9001;
+	assert_int_equal(store_archive_put(w->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	return 0;
+}
+
+/*
+ * A reader of the deferred writes (store_rtxn gives it the shared child)
+ * whose callback writes: the child is not undone or committed under it.
+ */
+static void
+test_archive_shared_reader(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e;
+	struct walk_writes	 w = { f->st, 0 };
+
+	arch_corrupt_totals(f->st, "carol");
+	memset(&e, 0, sizeof(e));
+	e.stamp = 8000;
+	e.with = "bob@localhost";
+	e.xml = "<message/>";
+	e.len = 10;
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(store_walk(f->st, f->st->archive, "test", "", 0,
+	    walk_writes, &w), 0);
+	assert_true(w.seen >= 3);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 8000);
+	arch_has(f->st, "alice", 9001);
+	doc_expect(f->st, DOC_LAST, "dave", "", "1 x", 3);
+}
+
 static void
 test_archive_retention(void **state)
 {
@@ -2378,6 +2546,8 @@ main(int argc, char *argv[])
 		T(test_pubsub),
 		T(test_deferred_failure_is_contained),
 		T(test_archive),
+		T(test_archive_put_many),
+		T(test_archive_shared_reader),
 		T(test_archive_retention),
 	};
 

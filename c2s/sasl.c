@@ -517,6 +517,14 @@ sasl_secret_load(void)
 }
 
 void
+sasl_keyed_hash(const char *msg, size_t len, uint8_t out[32])
+{
+	sasl_secret_init();
+	scram_hmac(SCRAM_SHA256, sasl_secret, sizeof(sasl_secret), msg, len,
+	    out);
+}
+
+void
 sasl_set_account(struct sasl *s, const char *node, const char *domain)
 {
 	free(s->account);

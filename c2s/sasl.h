@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/buf.h"
 #include "../common/scram.h"
@@ -113,6 +114,11 @@ void		 sasl_set_account(struct sasl *, const char *node,
  */
 #define SASL_SECRET_ENV	"PARLEY_SASL_SECRET"
 int		 sasl_secret_load(void);
+/*
+ * HMAC-SHA-256 of msg under that key: the same in every c2s and across
+ * restarts, unguessable to clients (a device's stable resource part).
+ */
+void		 sasl_keyed_hash(const char *msg, size_t len, uint8_t out[32]);
 
 /*
  * PLAIN's PBKDF2 (the stored iterations, up to a million) off the event

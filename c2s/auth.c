@@ -153,6 +153,7 @@ auth_success(struct stream *st, struct buf *data)
 	log_info("%016llx auth user=%s@%s mech=%s result=ok",
 	    (unsigned long long)st->sid, log_escs(st->node), st->domain,
 	    sasl_mech_name(st->mech));
+	fast_authed(st);
 	sasl_free(st->sasl);
 	st->sasl = NULL;
 	st->authed = true;
@@ -315,6 +316,8 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 		return;
 	}
 	buf_init(&out, SASL_DATA_MAX);
+	if (status == 0)
+		fast_creds(st, creds);
 	auth_handle(st, sasl_set_creds(st->sasl, status == 0 ? creds : NULL,
 	    &out), &out);
 	buf_clear(&out);
@@ -389,12 +392,20 @@ auth_start(struct stream *st, const char *mech, bool sasl2,
 		auth_fail(st, SASLERR_ENCRYPTION_REQUIRED);
 		return;
 	}
-	/* only what was offered on this stream (auth_mechs) */
+	/* only what was offered on this stream (auth_mechs, fast.c) */
 	n = auth_mechs(st, sasl2, offered);
 	for (i = 0; i < n && strcmp(offered[i], mech) != 0; i++)
 		;
+	if (sasl_mech_ht(m) && sasl2 && fast_offered(st, m))
+		i = 0;
 	if (i == n) {
 		auth_fail(st, SASLERR_INVALID_MECHANISM);
+		return;
+	}
+	if (sasl_mech_ht(m) && !fast_used(st)) {
+		/* XEP-0484 3.4: a token login says so with <fast/> */
+		auth_fail_text(st, SASLERR_MALFORMED_REQUEST,
+		    "a FAST mechanism needs <fast/>");
 		return;
 	}
 	st->mech = (enum sasl_mech)m;

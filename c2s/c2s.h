@@ -121,6 +121,9 @@ struct stream {
 	char			*reg_id;	/* XEP-0077 IQ awaiting the
 						   router; NULL if none */
 	struct sasl		*sasl;
+	struct fast		*fast;		/* XEP-0484 request and the
+						   device's tokens (fast.c);
+						   NULL if none */
 	struct sasl2		*sasl2;		/* an XEP-0388 exchange and
 						   its inline requests
 						   (sasl2.c); NULL if none */
@@ -219,6 +222,24 @@ void	sasl2_sm_result(struct stream *, const char *xml, size_t len,
 	    bool ok);
 void	sasl2_stream_free(struct stream *);
 
+/* fast.c: FAST tokens (XEP-0484) */
+struct fast;
+void	fast_features(struct stream *, struct buf *);
+bool	fast_offered(struct stream *, enum sasl_mech);
+/* the <fast/> and <request-token/> of an <authenticate/>; -1 and why */
+int	fast_parse(struct stream *, const struct xnode *, const char *dev,
+	    const char **why);
+bool	fast_used(const struct stream *);
+/* the XEP-0388 user-agent id, "" if none */
+const char *fast_device(const struct stream *);
+/* the device's stored record (LINK_AUTH_CRED) */
+void	fast_record(struct stream *, const char *, size_t);
+void	fast_creds(struct stream *, const struct scram_creds *);
+void	fast_authed(struct stream *);
+/* appends a <token/> if one is issued; stores the record */
+void	fast_success(struct stream *, struct buf *out);
+void	fast_stream_free(struct stream *);
+
 /* bind.c */
 void	bind_features(struct stream *, struct buf *);
 int	bind_element(struct stream *, struct xnode *, struct arena *);
@@ -314,5 +335,6 @@ int	uplink_stanza(struct stream *, int kind, int type, const char *to,
 void	uplink_sm_enable(struct stream *);
 void	uplink_sm_ack(struct stream *);
 void	uplink_sm_resume(struct stream *, const char *previd, uint32_t h);
+void	uplink_fast_put(struct stream *, const char *dev, const struct buf *);
 
 #endif

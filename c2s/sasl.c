@@ -48,6 +48,10 @@ struct sasl {
 		size_t	 len;
 		uint8_t	 data[SASL_CB_MAX];
 	} cb[SASL_NCB];
+	uint8_t		 ht_keys[SASL_HT_KEYS][SASL_HT_KEYLEN];
+	size_t		 ht_nkeys;
+	int		 ht_used;
+	uint8_t		 ht_proof[SASL_HT_KEYLEN];
 	char		*ssdp;		/* XEP-0474 S, or NULL */
 	size_t		 ssdplen;
 	char		*username;	/* SASLprepped authcid */
@@ -70,6 +74,10 @@ static const char *const sasl_mech_names[SASL_NMECH] = {
 	[SASL_PLAIN] = "PLAIN",
 	[SASL_SCRAM_SHA256_PLUS] = "SCRAM-SHA-256-PLUS",
 	[SASL_SCRAM_SHA1_PLUS] = "SCRAM-SHA-1-PLUS",
+	[SASL_HT_SHA256_NONE] = "HT-SHA-256-NONE",
+	[SASL_HT_SHA256_ENDP] = "HT-SHA-256-ENDP",
+	[SASL_HT_SHA256_EXPR] = "HT-SHA-256-EXPR",
+	[SASL_HT_SHA256_UNIQ] = "HT-SHA-256-UNIQ",
 };
 
 static const char *const sasl_cb_names[SASL_NCB] = {
@@ -112,6 +120,27 @@ sasl_mech_plus(enum sasl_mech m)
 	return m == SASL_SCRAM_SHA256_PLUS || m == SASL_SCRAM_SHA1_PLUS;
 }
 
+bool
+sasl_mech_ht(enum sasl_mech m)
+{
+	return m >= SASL_HT_SHA256_NONE && m <= SASL_HT_SHA256_UNIQ;
+}
+
+enum sasl_cb
+sasl_mech_cb(enum sasl_mech m)
+{
+	switch (m) {
+	case SASL_HT_SHA256_ENDP:
+		return SASL_CB_ENDPOINT;
+	case SASL_HT_SHA256_EXPR:
+		return SASL_CB_EXPORTER;
+	case SASL_HT_SHA256_UNIQ:
+		return SASL_CB_UNIQUE;
+	default:
+		return SASL_NCB;
+	}
+}
+
 const char *
 sasl_cb_name(enum sasl_cb t)
 {
@@ -133,6 +162,7 @@ sasl_new(enum sasl_mech m)
 	    SCRAM_SHA1 : SCRAM_SHA256;
 	s->state = SASL_ST_START;
 	s->err = SASLERR_NONE;
+	s->ht_used = -1;
 	return s;
 }
 
@@ -162,6 +192,7 @@ sasl_free(struct sasl *s)
 	free(s->sfirst);
 	free(s->test_snonce);
 	free(s->ssdp);
+	explicit_bzero(s->ht_keys, sizeof(s->ht_keys));
 	explicit_bzero(&s->cred, sizeof(s->cred));
 	free(s);
 }
@@ -216,6 +247,21 @@ sasl_set_ssdp(struct sasl *s, const char *str, size_t len)
 	memcpy(s->ssdp, str, len);
 	s->ssdp[len] = '\0';
 	s->ssdplen = len;
+}
+
+void
+sasl_set_ht_keys(struct sasl *s, const uint8_t keys[][32], size_t n)
+{
+	if (n > SASL_HT_KEYS)
+		fatalx("%s: %zu keys", __func__, n);
+	memcpy(s->ht_keys, keys, n * SASL_HT_KEYLEN);
+	s->ht_nkeys = n;
+}
+
+int
+sasl_ht_used(const struct sasl *s)
+{
+	return s->ht_used;
 }
 
 void
@@ -726,6 +772,74 @@ malformed:
 	return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 }
 
+/*
+ * draft-schmaus-kitten-sasl-ht 3: the initiator sends authcid, NUL and
+ * HMAC(token, "Initiator" || cb-data); the responder answers with
+ * HMAC(token, "Responder" || cb-data). One round trip.
+ */
+static enum sasl_rc
+ht_step(struct sasl *s, const char *in, size_t len)
+{
+	const char	*nul;
+	char		*tmp;
+
+	if ((nul = memchr(in, '\0', len)) == NULL || nul == in ||
+	    (size_t)(in + len - nul - 1) != SASL_HT_KEYLEN ||
+	    (size_t)(nul - in) > SASL_FIELD_MAX ||
+	    !utf8_valid(in, (size_t)(nul - in)))
+		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+	if (sasl_mech_cb(s->mech) != SASL_NCB &&
+	    !s->cb[sasl_mech_cb(s->mech)].set)
+		return sasl_fail_text(s, SASLERR_MALFORMED_REQUEST,
+		    "unsupported channel-binding type");
+	memcpy(s->ht_proof, nul + 1, SASL_HT_KEYLEN);
+	tmp = xstrndup(in, (size_t)(nul - in));
+	s->username = sasl_prep_name(tmp);
+	free(tmp);
+	if (s->username == NULL)
+		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
+	s->state = SASL_ST_CREDS;
+	return SASL_NEED_CREDS;
+}
+
+/* HMAC(key, label || cb-data) */
+static void
+ht_mac(const struct sasl *s, const uint8_t *key, const char *label,
+    uint8_t *out)
+{
+	struct buf	m;
+	enum sasl_cb	t = sasl_mech_cb(s->mech);
+
+	buf_init(&m, 16 + SASL_CB_MAX);
+	if (buf_puts(&m, label) == -1 || (t != SASL_NCB &&
+	    buf_append(&m, s->cb[t].data, s->cb[t].len) == -1))
+		fatalx("%s: buffer", __func__);
+	scram_hmac(SCRAM_SHA256, key, SASL_HT_KEYLEN, buf_rptr(&m),
+	    buf_avail(&m), out);
+	buf_clear(&m);
+}
+
+static enum sasl_rc
+ht_verify(struct sasl *s, struct buf *out)
+{
+	uint8_t	mac[SASL_HT_KEYLEN];
+	size_t	i;
+
+	for (i = 0; i < s->ht_nkeys; i++) {
+		ht_mac(s, s->ht_keys[i], "Initiator", mac);
+		if (timingsafe_memcmp(mac, s->ht_proof, sizeof(mac)) == 0)
+			break;
+	}
+	if (i == s->ht_nkeys)
+		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
+	ht_mac(s, s->ht_keys[i], "Responder", mac);
+	if (buf_append(out, mac, sizeof(mac)) == -1)
+		return sasl_fail(s, SASLERR_TEMPORARY_AUTH_FAILURE);
+	s->ht_used = (int)i;
+	s->state = SASL_ST_DONE;
+	return SASL_SUCCESS;
+}
+
 /* RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd */
 static enum sasl_rc
 plain_step(struct sasl *s, const char *in, size_t len)
@@ -907,6 +1021,8 @@ sasl_step(struct sasl *s, const char *in, size_t len, struct buf *out)
 		}
 		if (s->mech == SASL_PLAIN)
 			return plain_step(s, in, len);
+		if (sasl_mech_ht(s->mech))
+			return ht_step(s, in, len);
 		if (memchr(in, '\0', len) != NULL)
 			return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 		return scram_client_first(s, in, len);
@@ -932,5 +1048,7 @@ sasl_set_creds(struct sasl *s, const struct scram_creds *creds,
 		fatalx("%s: not waiting for credentials", __func__);
 	if (s->mech == SASL_PLAIN)
 		return plain_verify(s, creds, out);
+	if (sasl_mech_ht(s->mech))
+		return ht_verify(s, out);
 	return scram_server_first(s, creds, out);
 }

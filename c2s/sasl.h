@@ -24,6 +24,10 @@ enum sasl_mech {
 	SASL_PLAIN,
 	SASL_SCRAM_SHA256_PLUS,
 	SASL_SCRAM_SHA1_PLUS,
+	SASL_HT_SHA256_NONE,	/* XEP-0484 tokens (draft-schmaus-kitten- */
+	SASL_HT_SHA256_ENDP,	/*   sasl-ht): one round trip, bound to */
+	SASL_HT_SHA256_EXPR,	/*   no channel, tls-server-end-point, */
+	SASL_HT_SHA256_UNIQ,	/*   tls-exporter or tls-unique */
 	SASL_NMECH
 };
 
@@ -53,6 +57,10 @@ int		 sasl_mech_lookup(const char *name);
 
 /* a -PLUS mechanism: binds the channel */
 bool		 sasl_mech_plus(enum sasl_mech);
+/* an HT-* mechanism: a FAST token instead of a password */
+bool		 sasl_mech_ht(enum sasl_mech);
+/* the binding an HT-* mechanism needs; SASL_NCB for none */
+enum sasl_cb	 sasl_mech_cb(enum sasl_mech);
 const char	*sasl_cb_name(enum sasl_cb);
 
 /* returns new */
@@ -98,6 +106,17 @@ void		 sasl_set_plus_offered(struct sasl *, bool);
  * SCRAM's server-first-message then carries h=, its hash. Copied.
  */
 void		 sasl_set_ssdp(struct sasl *, const char *s, size_t len);
+/*
+ * HT-*: the stored keys the token may match, set before sasl_set_creds
+ * (copied; at most SASL_HT_KEYS). A token is longer than SHA-256's
+ * block, so HMAC keys with its hash (RFC 2104 2): the server keeps only
+ * that. sasl_ht_used says which key matched after SASL_SUCCESS.
+ */
+#define SASL_HT_KEYS	2
+#define SASL_HT_KEYLEN	32
+void		 sasl_set_ht_keys(struct sasl *, const uint8_t keys[][32],
+		    size_t n);
+int		 sasl_ht_used(const struct sasl *);
 /*
  * The account the exchange is for, normalised (nodeprep and the stream's
  * host), before sasl_set_creds: the fake salt of an unknown account is

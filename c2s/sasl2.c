@@ -66,6 +66,7 @@ sasl2_free(struct stream *st)
 
 	if (s2 == NULL)
 		return;
+	fast_stream_free(st);
 	free(s2->ua_id);
 	free(s2->tag);
 	free(s2->previd);
@@ -206,7 +207,9 @@ sasl2_features(struct stream *st, struct buf *b)
 	buf_puts(b, "<inline><bind xmlns='" NS_BIND2 "'><inline>"
 	    "<feature var='" NS_CARBONS "'/><feature var='" NS_CSI "'/>"
 	    "<feature var='" NS_SM "'/></inline></bind>"
-	    "<sm xmlns='" NS_SM "'/></inline></authentication>");
+	    "<sm xmlns='" NS_SM "'/>");
+	fast_features(st, b);
+	buf_puts(b, "</inline></authentication>");
 }
 
 /* RFC 4122 3: the user-agent id is a UUID (XEP-0388 2.3) */
@@ -443,6 +446,7 @@ sasl2_success(struct stream *st, const struct buf *data)
 
 	if (data != NULL)
 		buf_append(&s2->data, buf_rptr(data), buf_avail(data));
+	fast_success(st, &s2->top);
 	st->state = ST_AUTHED;
 	s2->phase = S2_RESUME;	/* not S2_AUTH: the steps run */
 	sasl2_next(st);
@@ -535,7 +539,7 @@ sasl2_parse(struct stream *st, const struct xnode *el, struct arena *a,
 		}
 		/* <initial-response/>, <supported/> and extensions */
 	}
-	return 0;
+	return fast_parse(st, el, s2->ua_id, why);
 }
 
 static int

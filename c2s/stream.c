@@ -167,6 +167,7 @@ stream_free(struct stream *st)
 	xstream_free(st->xs);
 	sasl_free(st->sasl);
 	sasl2_stream_free(st);
+	fast_stream_free(st);
 	buf_clear(&st->held);
 	csi_free(st);
 	sm_free(st);

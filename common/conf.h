@@ -85,6 +85,7 @@ struct conf {
 	size_t			 csi_queue_max_bytes;
 	int			 sm_request_stanzas;	/* XEP-0198 */
 	int			 sm_request_interval;	/* seconds */
+	int			 fast_token_lifetime;	/* seconds */
 	int			 sm_resume_timeout;	/* seconds */
 	int			 sm_resume_max;		/* seconds */
 	int			 sm_queue_max;		/* per session */

@@ -166,7 +166,8 @@ int	 store_offline_count(struct store *, const char *node,
  * get returns a malloc'd copy (caller frees) or ENOENT; put with val NULL
  * deletes.
  */
-enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS };
+enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
+	DOC_FAST };	/* XEP-0484 token hashes, key: the device id */
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);

@@ -72,7 +72,8 @@ def endpoint_cb(raw):
 
 def ssdp(feats):
     """XEP-0474 4.1's S from the advertised lists."""
-    auth = re.search(rb"<authentication\b.*?</authentication>", feats,
+    # the <mechanism/> children, not those of FAST in <inline/>
+    auth = re.search(rb"<authentication\b.*?<inline>", feats,
                      re.S).group(0)
     mechs = sorted(re.findall(rb"<mechanism>([^<]+)</mechanism>", auth))
     cbs = sorted(re.findall(rb"<channel-binding type='([^']+)'/>", feats))

@@ -73,6 +73,22 @@ current_frame(void)
 	return &tap.want[tap.seen - 1];
 }
 
+/* the FAST record of LINK_AUTH_CRED: bounded by the link reader */
+void
+fast_record(struct stream *st, const char *rec, size_t len)
+{
+	check_stream(st);
+	FUZZ_CHECK(len <= LINK_FAST_MAX && (len == 0 || rec != NULL),
+	    "a FAST record of %zu bytes", len);
+}
+
+const char *
+fast_device(const struct stream *st)
+{
+	(void)st;
+	return "";
+}
+
 void
 auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 {

@@ -7,7 +7,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 8
+LINK_VERSION = 9
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
@@ -76,9 +76,9 @@ MSG = "<message to='romeo@example.net' type='chat'><body>hi</body></message>"
 # link_router: byte 0 = socket (bit 0: control) and the role of an automatic
 # HELLO (bits 1-2: none, c2s 1, ctl 2, s2s 3)
 c2s_session = (
-    frame(AUTH_GET, u32(11) + s("user") + s("example.org"), 1)
-    + frame(AUTH_GET, u32(12) + s("nobody") + s("example.org"), 2)
-    + frame(AUTH_GET, u32(13) + s("fail") + s("example.org"), 3)
+    frame(AUTH_GET, u32(11) + s("user") + s("example.org") + s(""), 1)
+    + frame(AUTH_GET, u32(12) + s("nobody") + s("example.org") + s(""), 2)
+    + frame(AUTH_GET, u32(13) + s("fail") + s("example.org") + s(""), 3)
     + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
     + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "spoofed@example.org", MSG)
     + stanza(1, KIND_IQ, IQ_GET, None, "user@example.org/res", "<iq type='get' id='1'/>")
@@ -145,7 +145,7 @@ write("link_router", "ctl-bad-creds", b"\x05\x00"
 R_HELLO = hello(ROLE_ROUTER)
 write("link_c2s", "router-replies", b"\xe4\x00"
       + R_HELLO
-      + frame(AUTH_CRED, u32(1) + u32(AUTH_OK) + creds(), 1)
+      + frame(AUTH_CRED, u32(1) + u32(AUTH_OK) + creds() + s(b""), 1)
       + frame(AUTH_CRED, u32(1) + u32(AUTH_NO_USER), 1)
       + frame(SESS_BOUND, u32(0) + s("user@example.org/res"), 2)
       + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "romeo@example.net", MSG)
@@ -159,9 +159,9 @@ write("link_c2s", "auth-failures", b"\x00\x02\x00\x03"
       + frame(AUTH_CRED, u32(2) + u32(AUTH_OK) + creds(iters=0), 2))
 write("link_c2s", "auth-stale-reply", b"\x00\x00"
       + R_HELLO
-      + frame(AUTH_CRED, u32(7) + u32(AUTH_OK) + creds(), 1)
+      + frame(AUTH_CRED, u32(7) + u32(AUTH_OK) + creds() + s(b""), 1)
       + frame(AUTH_CRED, u32(0) + u32(AUTH_NO_USER), 2)
-      + frame(AUTH_CRED, u32(3) + u32(AUTH_OK) + creds(), 3)
+      + frame(AUTH_CRED, u32(3) + u32(AUTH_OK) + creds() + s(b""), 3)
       + frame(AUTH_CRED, u32(4) + u32(3), 4))
 write("link_c2s", "bind-refused", b"\x55\x00"
       + R_HELLO

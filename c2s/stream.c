@@ -462,9 +462,11 @@ stream_features(struct stream *st)
 		auth_features(st, b);
 		register_features(st, b);
 	} else {
+		/* after XEP-0388 <success/>: what is not done yet */
 		if (st->jid == NULL)
 			bind_features(st, b);
-		sm_features(st, b);
+		if (!st->sm.on && !st->sm.pending)
+			sm_features(st, b);
 		csi_features(st, b);
 		caps_features(st, b);
 	}

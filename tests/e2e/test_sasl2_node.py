@@ -59,3 +59,29 @@ def test_xmppjs_sasl2_bind2_fast(server, xmppjs):
     log = server.log_text()
     assert "mech=HT-SHA-256-NONE sasl2" in log, log[-3000:]
     assert "sm failed" not in log, log[-3000:]
+
+
+def exporter_login(node, server, user, bad=False):
+    env = dict(os.environ, NODE_NO_WARNINGS="1")
+    p = subprocess.run(
+        [node, "scram_exporter.mjs", str(server.port), DOMAIN,
+         user.jid.split("@")[0], user.password] + (["bad"] if bad else []),
+        cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    assert lines, (p.stdout, p.stderr)
+    return json.loads(lines[-1])
+
+
+def test_scram_plus_tls_exporter(server, xmppjs):
+    """RFC 9266 tls-exporter, which Python's ssl module cannot export."""
+    u = server.new_user("js")
+    r = exporter_login(xmppjs, server, u)
+    assert "error" not in r, r
+    if r["version"] != "TLSv1.3":
+        pytest.skip("TLS %s: no tls-exporter" % r["version"])
+    assert r["exporter"], r
+    assert r["outcome"] == "success" and r["verified"], r
+    r = exporter_login(xmppjs, server, u, bad=True)
+    assert r["outcome"] == "failure", r
+    assert "not-authorized" in r["element"], r
+    assert "channel-binding data does not match" in r["element"], r

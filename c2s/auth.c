@@ -369,7 +369,7 @@ auth_start(struct stream *st, const char *mech, bool sasl2,
     struct buf *in)
 {
 	const char	*offered[SASL_NMECH];
-	struct buf	 out, ssdp;
+	struct buf	 ssdp;
 	size_t		 n, i;
 	int		 m;
 
@@ -396,9 +396,7 @@ auth_start(struct stream *st, const char *mech, bool sasl2,
 	n = auth_mechs(st, sasl2, offered);
 	for (i = 0; i < n && strcmp(offered[i], mech) != 0; i++)
 		;
-	if (sasl_mech_ht(m) && sasl2 && fast_offered(st, m))
-		i = 0;
-	if (i == n) {
+	if (i == n && !(sasl_mech_ht(m) && sasl2 && fast_offered(st, m))) {
 		auth_fail(st, SASLERR_INVALID_MECHANISM);
 		return;
 	}
@@ -426,10 +424,7 @@ auth_start(struct stream *st, const char *mech, bool sasl2,
 		auth_send(st, "challenge", NULL);
 		return;
 	}
-	buf_init(&out, SASL_DATA_MAX);
-	auth_handle(st, sasl_step(st->sasl, buf_rptr(in), buf_avail(in),
-	    &out), &out);
-	buf_clear(&out);
+	auth_response(st, in);
 }
 
 void

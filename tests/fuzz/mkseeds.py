@@ -9,6 +9,7 @@ import struct
 # tests/unit/test_link.c)
 LINK_VERSION = 9
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
+FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
@@ -79,6 +80,9 @@ c2s_session = (
     frame(AUTH_GET, u32(11) + s("user") + s("example.org") + s(""), 1)
     + frame(AUTH_GET, u32(12) + s("nobody") + s("example.org") + s(""), 2)
     + frame(AUTH_GET, u32(13) + s("fail") + s("example.org") + s(""), 3)
+    + frame(AUTH_GET, u32(14) + s("user") + s("example.org") + s("dev"), 4)
+    + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(b"rec"), 4)
+    + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(""), 4)
     + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
     + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "spoofed@example.org", MSG)
     + stanza(1, KIND_IQ, IQ_GET, None, "user@example.org/res", "<iq type='get' id='1'/>")

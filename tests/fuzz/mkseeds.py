@@ -470,6 +470,40 @@ c2s("tls-drop-after-register", 0, [C_HDR
     + "<username>newbie</username><password>secret</password></query></iq>"
     + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"])
 
+SASL2 = "xmlns='urn:xmpp:sasl:2'"
+UA = ("<user-agent id='d4565fa7-4d72-4749-b3d3-740edbf87770'>"
+      "<software>x</software></user-agent>")
+BIND2 = ("<bind xmlns='urn:xmpp:bind:0'><tag>Phone</tag><enable "
+         "xmlns='urn:xmpp:carbons:2'/><inactive xmlns='urn:xmpp:csi:0'/>"
+         "<enable %s resume='true'/></bind>" % SM)
+AUTH2 = ("<authenticate %s mechanism='SCRAM-SHA-256'><initial-response>%%F"
+         "</initial-response>%s{X}</authenticate>" % (SASL2, UA))
+
+
+def auth2(extra):
+    return AUTH2.replace("{X}", extra)
+
+
+
+RESP2 = "<response %s>%%S</response>" % SASL2
+c2s("sasl2-bind2-inline", 0, [C_HDR + auth2(BIND2 + "<request-token "
+    "xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/>"), RESP2],
+    C_STANZAS + "<active %s/>" % CSI)
+c2s("sasl2-resume-inline", 0, [C_HDR + auth2("<resume %s previd='%s' "
+    "h='2'/>" % (SM, SM_ID) + BIND2), RESP2], C_STANZAS)
+c2s("sasl2-no-bind", 0, [C_HDR + auth2(""), RESP2, BIND], C_STANZAS)
+c2s("sasl2-bad", 0, [C_HDR
+    + "<authenticate %s mechanism='X-NOPE'/>" % SASL2
+    + "<authenticate %s mechanism='SCRAM-SHA-256'><user-agent id='nope'/>"
+    "</authenticate>" % SASL2
+    + auth2("<bind xmlns='urn:xmpp:bind:0'><x xmlns='urn:a'/></bind>")
+    + "<authenticate %s mechanism='HT-SHA-256-NONE'><initial-response>"
+    "dXNlcgA=</initial-response></authenticate>" % SASL2
+    + "<response %s>=</response><abort %s/>" % (SASL2, SASL2)
+    + auth2(""), "<abort %s/><authenticate %s mechanism='SCRAM-SHA-256-"
+    "PLUS'><initial-response>cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPWE="
+    "</initial-response></authenticate>" % (SASL2, SASL2)])
+
 
 # ---- the router target (tests/fuzz/fuzz_router.c) --------------------------
 # Records, not frames: the target binds the sessions and frames each stanza

@@ -301,7 +301,7 @@ auth_handle(struct stream *st, enum sasl_rc rc, struct buf *out)
 	}
 }
 
-/* the router's answer to LINK_AUTH_GET: 0 found, 1 no such user, 2 failed */
+/* the router's answer to LINK_AUTH_GET: an enum link_auth_status */
 void
 auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 {
@@ -311,8 +311,14 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 	if (st->sasl == NULL || st->auth_job != NULL)
 		return;
 	st->state = ST_FEATURES;
-	if (status == 2) {
+	if (status == LINK_AUTH_FAILED) {
 		auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
+		return;
+	}
+	if (status == LINK_AUTH_DISABLED) {
+		/* RFC 6120 6.5.1; the exchange stops, whatever it was */
+		auth_fail_text(st, SASLERR_ACCOUNT_DISABLED,
+		    "this account is disabled");
 		return;
 	}
 	buf_init(&out, SASL_DATA_MAX);

@@ -95,7 +95,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		if (u32 == LINK_AUTH_OK)
 			link_get_strn(&in, &fast, &flen);
-		if (!link_in_done(&in) || u32 > LINK_AUTH_FAILED ||
+		if (!link_in_done(&in) || u32 > LINK_AUTH_DISABLED ||
 		    flen > LINK_FAST_MAX)
 			return -1;
 		if (st == NULL || st->state != ST_AUTH_WAIT ||

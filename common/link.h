@@ -44,7 +44,8 @@ enum link_role {
 enum link_auth_status {
 	LINK_AUTH_OK = 0,
 	LINK_AUTH_NO_USER = 1,
-	LINK_AUTH_FAILED = 2		/* storage trouble: try again later */
+	LINK_AUTH_FAILED = 2,		/* storage trouble: try again later */
+	LINK_AUTH_DISABLED = 3		/* parleyctl disable */
 };
 
 /*
@@ -152,7 +153,10 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	X(LINK_CTL_LIST,	0x0304, 4)				\
 	/* router->ctl, sid = the request's: u32 status */		\
 	/*   (LINK_CTL_STATUSES), str text; flags LINK_CTL_MORE */	\
-	X(LINK_CTL_REPLY,	0x0305, 8)
+	X(LINK_CTL_REPLY,	0x0305, 8)				\
+	/* ctl->router, sid = request id: str jid */			\
+	X(LINK_CTL_DISABLE,	0x0306, 4)				\
+	X(LINK_CTL_ENABLE,	0x0307, 4)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

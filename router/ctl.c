@@ -148,6 +148,38 @@ ctl_deluser(struct link *l, const struct link_hdr *h, const char *payload,
 	return ctl_reply_str(l, h->sid, err, ctl_reason(err));
 }
 
+/*
+ * A disabled account keeps its data and may not log in (the c2s answers
+ * <account-disabled/>, RFC 6120 6.5.1); its sessions end now.
+ */
+static int
+ctl_disable(struct link *l, const struct link_hdr *h, const char *payload,
+    struct store *st)
+{
+	struct link_in	 in;
+	struct jid	 j;
+	char		 s[JID_STR_MAX + 1];
+	bool		 off = h->type == LINK_CTL_DISABLE;
+	int		 err = 0;
+
+	link_in_init(&in, payload, h->len);
+	link_get_str(&in, s, sizeof(s));
+	if (!link_in_done(&in))
+		return link_fail(l, "bad %s", link_msg_name(h->type));
+	if (ctl_parse_bare(&j, s) == -1)
+		return ctl_reply_str(l, h->sid, EINVAL,
+		    "not a bare JID (node@domain)");
+	if (store_account_disable(st, j.node, j.domain, off) == -1)
+		err = errno;
+	log_info("ctl: %s user=%s@%s result=%s", off ? "disable" : "enable",
+	    log_escs(j.node), log_escs(j.domain),
+	    err == 0 ? "ok" : ctl_reason(err));
+	if (err == 0 && off)
+		router_user_changed(j.node, j.domain);
+	jid_clear(&j);
+	return ctl_reply_str(l, h->sid, err, ctl_reason(err));
+}
+
 static int
 ctl_list_cb(const char *node, const char *domain, void *arg)
 {
@@ -230,6 +262,9 @@ ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		return ctl_deluser(l, h, payload, st);
 	case LINK_CTL_LIST:
 		return ctl_list(l, h, payload, st);
+	case LINK_CTL_DISABLE:
+	case LINK_CTL_ENABLE:
+		return ctl_disable(l, h, payload, st);
 	default:
 		return link_fail(l, "unexpected %s on a control link",
 		    link_msg_name(h->type));

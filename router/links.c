@@ -144,6 +144,7 @@ auth_get(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
 	char			 dev[LINK_DEVICE_MAX + 1], *fast = NULL;
 	size_t			 flen = 0;
 	uint32_t		 req, status = LINK_AUTH_OK;
+	int			 disabled;
 
 	link_get_u32(in, &req);
 	link_get_str(in, node, sizeof(node));
@@ -155,6 +156,10 @@ auth_get(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
 	}
 	if (store_account_get(router.store, node, dom, &c) == -1)
 		status = errno == ENOENT ? LINK_AUTH_NO_USER :
+		    LINK_AUTH_FAILED;
+	else if ((disabled = store_account_disabled(router.store, node,
+	    dom)) != 0)
+		status = disabled == 1 ? LINK_AUTH_DISABLED :
 		    LINK_AUTH_FAILED;
 	/* XEP-0484: the device's token hashes come with the credentials */
 	if (status == LINK_AUTH_OK && dev[0] != '\0' &&

@@ -41,7 +41,8 @@
 
 #define EXIT_USAGE	2
 
-enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST };
+enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
+	CMD_ENABLE };
 
 static const struct {
 	const char	*name;
@@ -52,6 +53,8 @@ static const struct {
 	{ "deluser",	CMD_DELUSER,	1, 1 },
 	{ "passwd",	CMD_PASSWD,	1, 1 },
 	{ "list",	CMD_LIST,	0, 1 },
+	{ "disable",	CMD_DISABLE,	1, 1 },
+	{ "enable",	CMD_ENABLE,	1, 1 },
 };
 
 static struct termios	tty_saved;
@@ -66,6 +69,8 @@ usage(FILE *fp, int code)
 	    "  deluser JID     delete an account\n"
 	    "  passwd JID      set a new password (from stdin)\n"
 	    "  list [DOMAIN]   print accounts, one bare JID per line\n"
+	    "  disable JID     refuse logins, end its sessions, keep its data\n"
+	    "  enable JID      allow logins again\n"
 	    "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
 }
@@ -281,6 +286,11 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 	case CMD_LIST:
 		rc = store_account_list(st, domain, print_account, NULL);
 		break;
+	case CMD_DISABLE:
+	case CMD_ENABLE:
+		rc = store_account_disable(st, j->node, j->domain,
+		    cmd == CMD_DISABLE);
+		break;
 	}
 	if (rc == -1)
 		rc = errno;
@@ -337,6 +347,8 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_DELUSER] = LINK_CTL_DELUSER,
 		[CMD_PASSWD] = LINK_CTL_PASSWD,
 		[CMD_LIST] = LINK_CTL_LIST,
+		[CMD_DISABLE] = LINK_CTL_DISABLE,
+		[CMD_ENABLE] = LINK_CTL_ENABLE,
 	};
 	struct buf		 b;
 	struct link_out		 m;
@@ -445,6 +457,8 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_DELUSER] = "deleted",
 		[CMD_PASSWD] = "changed the password of",
 		[CMD_LIST] = NULL,
+		[CMD_DISABLE] = "disabled",
+		[CMD_ENABLE] = "enabled",
 	};
 	const char	*what = jid != NULL ? jid : "list";
 

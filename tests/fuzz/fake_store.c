@@ -29,6 +29,7 @@
 #define TAG_LAST	'l'
 #define TAG_MAM_PREFS	'M'
 #define TAG_FAST	'F'
+#define TAG_DISABLED	'D'
 #define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
@@ -589,7 +590,7 @@ store_account_del(struct store *st, const char *node, const char *domain)
 {
 	static const char	 owned[] = { TAG_ROSTER, TAG_OFFLINE,
 	    TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST, TAG_PSNODE,
-	    TAG_PSITEM, TAG_MAM_PREFS, TAG_ARCHIVE, TAG_FAST };
+	    TAG_PSITEM, TAG_MAM_PREFS, TAG_ARCHIVE, TAG_FAST, TAG_DISABLED };
 	char			 key[KEY_MAX];
 	size_t			 klen, i;
 	bool			 own;
@@ -908,6 +909,8 @@ doc_tag(enum store_doc kind)
 		return TAG_MAM_PREFS;
 	case DOC_FAST:
 		return TAG_FAST;
+	case DOC_DISABLED:
+		return TAG_DISABLED;
 	}
 	return '\0';
 }
@@ -1734,4 +1737,31 @@ store_archive_usage(struct store *st, const char *owner,
 	if ((plen = pkey(key, TAG_ARCHIVE, owner, domain, NULL, 0)) == 0)
 		return 0;
 	return walk(st, key, plen, usage_one, u);
+}
+
+/* the same as storage/store_account.c, on the fake's documents */
+int
+store_account_disable(struct store *st, const char *node, const char *domain,
+    bool disabled)
+{
+	struct scram_creds	c;
+
+	if (store_account_get(st, node, domain, &c) == -1)
+		return -1;
+	return store_doc_put(st, DOC_DISABLED, node, domain, "",
+	    disabled ? "1" : NULL, disabled ? 1 : 0);
+}
+
+int
+store_account_disabled(struct store *st, const char *node,
+    const char *domain)
+{
+	char	*v;
+
+	if (store_doc_get(st, DOC_DISABLED, node, domain, "", &v,
+	    NULL) == 0) {
+		free(v);
+		return 1;
+	}
+	return errno == ENOENT ? 0 : -1;
 }

@@ -99,7 +99,7 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 	check_stream(st);
 	FUZZ_CHECK(st->state == ST_AUTH_WAIT, "credentials in state %d",
 	    (int)st->state);
-	FUZZ_CHECK(status >= LINK_AUTH_OK && status <= LINK_AUTH_FAILED,
+	FUZZ_CHECK(status >= LINK_AUTH_OK && status <= LINK_AUTH_DISABLED,
 	    "credential status %d", status);
 	/* from a frame (else the link went: uplink_fail_pending) */
 	if (creds != NULL) {

@@ -253,6 +253,30 @@ iq_own_account(const struct rstanza *rs)
 
 /* ---- storage/store.c and the router's account hooks --------------------- */
 
+int
+store_account_disable(struct store *st, const char *node, const char *domain,
+    bool disabled)
+{
+	(void)st;
+	(void)disabled;
+	check_name("node", node, JID_PART_MAX);
+	check_name("domain", domain, JID_PART_MAX);
+	if (strcmp(node, "user") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_account_disabled(struct store *st, const char *node,
+    const char *domain)
+{
+	(void)st;
+	(void)domain;
+	return strcmp(node, "disabled") == 0;
+}
+
 /* FAST records (LINK_AUTH_GET, LINK_FAST_PUT): one device has one */
 int
 store_doc_get(struct store *st, enum store_doc kind, const char *node,

@@ -430,6 +430,8 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0303, 4, "LINK_CTL_DELUSER" },
 		{ 0x0304, 4, "LINK_CTL_LIST" },
 		{ 0x0305, 8, "LINK_CTL_REPLY" },
+		{ 0x0306, 4, "LINK_CTL_DISABLE" },
+		{ 0x0307, 4, "LINK_CTL_ENABLE" },
 	};
 	static const struct {
 		uint32_t	status;

@@ -16,6 +16,7 @@ SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0
 SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
+CTL_DISABLE, CTL_ENABLE = 0x0306, 0x0307
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
 SERR_CONFLICT, SERR_NOT_AUTHORIZED = 3, 12
@@ -81,6 +82,7 @@ c2s_session = (
     + frame(AUTH_GET, u32(12) + s("nobody") + s("example.org") + s(""), 2)
     + frame(AUTH_GET, u32(13) + s("fail") + s("example.org") + s(""), 3)
     + frame(AUTH_GET, u32(14) + s("user") + s("example.org") + s("dev"), 4)
+    + frame(AUTH_GET, u32(15) + s("user") + s("off.example") + s(""), 4)
     + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(b"rec"), 4)
     + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(""), 4)
     + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
@@ -139,7 +141,11 @@ write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_DELUSER, s("User@EXAMPLE.org/res"), 6)
       + frame(CTL_LIST, s(None), 7)
       + frame(CTL_LIST, s("big.example"), 8)
-      + frame(CTL_LIST, s("bad domain"), 9))
+      + frame(CTL_LIST, s("bad domain"), 9)
+      + frame(CTL_DISABLE, s("user@example.org"), 10)
+      + frame(CTL_DISABLE, s("nobody@example.org"), 11)
+      + frame(CTL_ENABLE, s("user@example.org"), 12)
+      + frame(CTL_ENABLE, s("not a jid"), 13))
 write("link_router", "ctl-bad-creds", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(iters=0), 1))
 

@@ -492,8 +492,10 @@ sasl2_parse_bind(struct sasl2 *s2, const struct xnode *bind,
 			v = xnode_attr(c, "resume");
 			s2->sm_resumable = v != NULL &&
 			    (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-			if ((v = xnode_attr(c, "max")) != NULL)
-				s2->sm_max = (uint32_t)strtoul(v, NULL, 10);
+			/* as sm.c reads it: a bad max asks for none */
+			if ((v = xnode_attr(c, "max")) != NULL &&
+			    sm_parse_u32(v, &s2->sm_max) == -1)
+				s2->sm_max = 0;
 		} else {
 			*why = "unknown Bind2 inline feature";
 			return -1;

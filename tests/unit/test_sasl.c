@@ -955,8 +955,9 @@ plus_run(enum sasl_mech m, const char *gs2, const char *cbind,
 		snprintf(first, sizeof(first), "%s", str(&out));
 		snprintf(cbin, sizeof(cbin), "%s%s", gs2, cbind);
 		client_final(m == SASL_SCRAM_SHA1_PLUS ||
-		    m == SASL_SCRAM_SHA1 ? SCRAM_SHA1 : SCRAM_SHA256, "pencil", cbin, "n=user,r=abcdef", first,
-		    cfinal, sizeof(cfinal), sfinal, sizeof(sfinal));
+		    m == SASL_SCRAM_SHA1 ? SCRAM_SHA1 : SCRAM_SHA256,
+		    "pencil", cbin, "n=user,r=abcdef", first, cfinal,
+		    sizeof(cfinal), sfinal, sizeof(sfinal));
 		rc = step(s, cfinal, &out);
 		if (rc == SASL_SUCCESS)
 			assert_string_equal(str(&out), sfinal);

@@ -65,6 +65,7 @@ STORE_SRCS	+= storage/store_archive.c
 STORE_SRCS	+= storage/store_block.c
 STORE_SRCS	+= storage/store_codec.c
 STORE_SRCS	+= storage/store_doc.c
+STORE_SRCS	+= storage/store_disabled.c
 STORE_SRCS	+= storage/store_offline.c
 STORE_SRCS	+= storage/store_pubsub.c
 STORE_SRCS	+= storage/store_roster.c
@@ -374,7 +375,8 @@ FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
-		   storage/store_codec.c tests/fuzz/fake_store.c
+		   storage/store_codec.c storage/store_disabled.c \
+		   tests/fuzz/fake_store.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_DICT_xmlstream := xml.dict

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../common/log.h"
@@ -207,33 +206,4 @@ store_account_list(struct store *st, const char *domain,
 	}
 	return store_walk(st, st->accounts, "account list", key, plen,
 	    account_one, &aw);
-}
-
-int
-store_account_disable(struct store *st, const char *node, const char *domain,
-    bool disabled)
-{
-	struct scram_creds	c;
-	int			rc;
-
-	rc = store_account_get(st, node, domain, &c);
-	explicit_bzero(&c, sizeof(c));
-	if (rc == -1)
-		return -1;
-	return store_doc_put(st, DOC_DISABLED, node, domain, "",
-	    disabled ? "1" : NULL, disabled ? 1 : 0);
-}
-
-int
-store_account_disabled(struct store *st, const char *node,
-    const char *domain)
-{
-	char	*v;
-
-	if (store_doc_get(st, DOC_DISABLED, node, domain, "", &v,
-	    NULL) == 0) {
-		free(v);
-		return 1;
-	}
-	return errno == ENOENT ? 0 : -1;
 }

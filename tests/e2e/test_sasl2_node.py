@@ -29,12 +29,13 @@ def xmppjs():
     return node
 
 
-def run(node, server, user):
+def node_run(node, script, server, user, *extra):
+    """Runs a script of tests/node; returns the JSON line it prints."""
     env = dict(os.environ, NODE_TLS_REJECT_UNAUTHORIZED="0",
                NODE_NO_WARNINGS="1")
     p = subprocess.run(
-        [node, "sasl2_fast.mjs", str(server.port), DOMAIN,
-         user.jid.split("@")[0], user.password],
+        [node, script, str(server.port), DOMAIN, user.jid.split("@")[0],
+         user.password] + list(extra),
         cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60)
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     assert lines, (p.stdout, p.stderr)
@@ -43,7 +44,7 @@ def run(node, server, user):
 
 def test_xmppjs_sasl2_bind2_fast(server, xmppjs):
     u = server.new_user("js")
-    r = run(xmppjs, server, u)
+    r = node_run(xmppjs, "sasl2_fast.mjs", server, u)
     assert "error" not in r, r
     first, second = r["first"], r["second"]
     # SASL2 with a password mechanism, bound with Bind2 (the tag "node")
@@ -61,27 +62,16 @@ def test_xmppjs_sasl2_bind2_fast(server, xmppjs):
     assert "sm failed" not in log, log[-3000:]
 
 
-def exporter_login(node, server, user, bad=False):
-    env = dict(os.environ, NODE_NO_WARNINGS="1")
-    p = subprocess.run(
-        [node, "scram_exporter.mjs", str(server.port), DOMAIN,
-         user.jid.split("@")[0], user.password] + (["bad"] if bad else []),
-        cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60)
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
-    assert lines, (p.stdout, p.stderr)
-    return json.loads(lines[-1])
-
-
 def test_scram_plus_tls_exporter(server, xmppjs):
     """RFC 9266 tls-exporter, which Python's ssl module cannot export."""
     u = server.new_user("js")
-    r = exporter_login(xmppjs, server, u)
+    r = node_run(xmppjs, "scram_exporter.mjs", server, u)
     assert "error" not in r, r
     if r["version"] != "TLSv1.3":
         pytest.skip("TLS %s: no tls-exporter" % r["version"])
     assert r["exporter"], r
     assert r["outcome"] == "success" and r["verified"], r
-    r = exporter_login(xmppjs, server, u, bad=True)
+    r = node_run(xmppjs, "scram_exporter.mjs", server, u, "bad")
     assert r["outcome"] == "failure", r
     assert "not-authorized" in r["element"], r
     assert "channel-binding data does not match" in r["element"], r

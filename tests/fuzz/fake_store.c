@@ -1738,30 +1738,3 @@ store_archive_usage(struct store *st, const char *owner,
 		return 0;
 	return walk(st, key, plen, usage_one, u);
 }
-
-/* the same as storage/store_account.c, on the fake's documents */
-int
-store_account_disable(struct store *st, const char *node, const char *domain,
-    bool disabled)
-{
-	struct scram_creds	c;
-
-	if (store_account_get(st, node, domain, &c) == -1)
-		return -1;
-	return store_doc_put(st, DOC_DISABLED, node, domain, "",
-	    disabled ? "1" : NULL, disabled ? 1 : 0);
-}
-
-int
-store_account_disabled(struct store *st, const char *node,
-    const char *domain)
-{
-	char	*v;
-
-	if (store_doc_get(st, DOC_DISABLED, node, domain, "", &v,
-	    NULL) == 0) {
-		free(v);
-		return 1;
-	}
-	return errno == ENOENT ? 0 : -1;
-}

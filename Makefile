@@ -66,6 +66,7 @@ STORE_SRCS	+= storage/store_archive.c
 STORE_SRCS	+= storage/store_block.c
 STORE_SRCS	+= storage/store_codec.c
 STORE_SRCS	+= storage/store_doc.c
+STORE_SRCS	+= storage/store_disabled.c
 STORE_SRCS	+= storage/store_offline.c
 STORE_SRCS	+= storage/store_pubsub.c
 STORE_SRCS	+= storage/store_roster.c
@@ -123,6 +124,8 @@ C2S_SRCS	+= c2s/ping.c
 C2S_SRCS	+= c2s/register.c
 C2S_SRCS	+= c2s/sasl.c
 C2S_SRCS	+= c2s/sm.c
+C2S_SRCS	+= c2s/sasl2.c
+C2S_SRCS	+= c2s/fast.c
 C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
 C2S_SRCS	+= c2s/http.c
@@ -264,7 +267,7 @@ TEST_OBJS_caps_cache := router/caps.c router/capsver.c
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c c2s/sm.c \
-		   c2s/ping.c
+		   c2s/ping.c c2s/sasl2.c c2s/fast.c
 TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_sm	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
@@ -398,14 +401,15 @@ FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
-		   c2s/sm.c c2s/ping.c
+		   c2s/sm.c c2s/ping.c c2s/sm.c c2s/sasl2.c c2s/fast.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
-		   storage/store_codec.c tests/fuzz/fake_store.c
+		   storage/store_codec.c storage/store_disabled.c \
+		   tests/fuzz/fake_store.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_OBJS_socks5 := proxy/socks5.c

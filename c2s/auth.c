@@ -24,6 +24,7 @@
 static const struct xstream_name auth_preauth_names[] = {
 	{ NS_TLS, "starttls" },
 	{ NS_SASL, NULL },
+	{ NS_SASL2, NULL },
 	{ NS_CLIENT, "iq" },
 	{ NS_STREAM, "error" },
 	{ NULL, NULL }
@@ -38,24 +39,55 @@ auth_preauth(void)
 	    c2s.conf.preauth_memory_max);
 }
 
+/*
+ * The mechanisms offered, best first: -PLUS only over TLS and only with
+ * XEP-0388, where XEP-0440 tells the client which binding types it may
+ * use (an RFC 6120 client picking -PLUS binds tls-unique, which TLS 1.3
+ * lacks); PLAIN only over TLS. Returns how many names went into out.
+ */
+size_t
+auth_mechs(struct stream *st, bool sasl2, const char **out)
+{
+	size_t	n = 0;
+
+	if (st->tls_on && sasl2) {
+		out[n++] = sasl_mech_name(SASL_SCRAM_SHA256_PLUS);
+		out[n++] = sasl_mech_name(SASL_SCRAM_SHA1_PLUS);
+	}
+	out[n++] = sasl_mech_name(SASL_SCRAM_SHA256);
+	out[n++] = sasl_mech_name(SASL_SCRAM_SHA1);
+	if (st->tls_on)
+		out[n++] = sasl_mech_name(SASL_PLAIN);
+	return n;
+}
+
 void
 auth_features(struct stream *st, struct buf *b)
 {
+	const char	*names[SASL_NMECH];
+	size_t		 n, i;
+
 	/* RFC 6120 5.3.1: with TLS required, SASL is offered after it */
 	if (!st->tls_on && c2s.conf.c2s_require_tls)
 		return;
-	buf_puts(b, "<mechanisms xmlns='" NS_SASL "'>"
-	    "<mechanism>SCRAM-SHA-256</mechanism>"
-	    "<mechanism>SCRAM-SHA-1</mechanism>");
-	if (st->tls_on)
-		buf_puts(b, "<mechanism>PLAIN</mechanism>");
+	n = auth_mechs(st, false, names);
+	buf_puts(b, "<mechanisms xmlns='" NS_SASL "'>");
+	for (i = 0; i < n; i++)
+		buf_printf(b, "<mechanism>%s</mechanism>", names[i]);
 	buf_puts(b, "</mechanisms>");
+	sasl2_features(st, b);
+	sasl2_cb_features(st, b);
 }
 
 static void
 auth_send(struct stream *st, const char *el, struct buf *data)
 {
 	struct buf	*b = &c2s.scratch;
+
+	if (st->sasl2 != NULL) {
+		sasl2_challenge(st, data);
+		return;
+	}
 
 	buf_reset(b);
 	if (data == NULL || buf_avail(data) == 0)
@@ -80,8 +112,15 @@ auth_attempt_failed(struct stream *st)
 	return -1;
 }
 
-static void
+void
 auth_fail(struct stream *st, enum sasl_err cond)
+{
+	auth_fail_text(st, cond, st->sasl != NULL ?
+	    sasl_error_text(st->sasl) : NULL);
+}
+
+void
+auth_fail_text(struct stream *st, enum sasl_err cond, const char *text)
 {
 	struct buf	*b = &c2s.scratch;
 
@@ -92,10 +131,14 @@ auth_fail(struct stream *st, enum sasl_err cond)
 	free(st->node);
 	st->node = NULL;
 	st->state = ST_FEATURES;
-	buf_reset(b);
-	buf_printf(b, "<failure xmlns='" NS_SASL "'><%s/></failure>",
-	    sasl_err_name(cond));
-	stream_write(st, buf_rptr(b), buf_avail(b));
+	if (st->sasl2 != NULL)
+		sasl2_failure(st, cond, text);
+	else {
+		buf_reset(b);
+		buf_printf(b, "<failure xmlns='" NS_SASL "'><%s/></failure>",
+		    sasl_err_name(cond));
+		stream_write(st, buf_rptr(b), buf_avail(b));
+	}
 	/*
 	 * Aborts count too: each one is a guess that cost us a lookup. Our
 	 * own trouble (the router restarting) is not the client's guess.
@@ -110,10 +153,16 @@ auth_success(struct stream *st, struct buf *data)
 	log_info("%016llx auth user=%s@%s mech=%s result=ok",
 	    (unsigned long long)st->sid, log_escs(st->node), st->domain,
 	    sasl_mech_name(st->mech));
+	fast_authed(st);
 	sasl_free(st->sasl);
 	st->sasl = NULL;
 	st->authed = true;
 	xstream_preauth_end(st->xs);
+	if (st->sasl2 != NULL) {
+		/* XEP-0388 2.6.1: no stream restart */
+		sasl2_success(st, data);
+		return;
+	}
 	auth_send(st, "success", data);
 	/* RFC 6120 6.4.6: the client restarts the stream */
 	xstream_stop(st->xs);
@@ -252,7 +301,7 @@ auth_handle(struct stream *st, enum sasl_rc rc, struct buf *out)
 	}
 }
 
-/* the router's answer to LINK_AUTH_GET: 0 found, 1 no such user, 2 failed */
+/* the router's answer to LINK_AUTH_GET: an enum link_auth_status */
 void
 auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 {
@@ -262,11 +311,19 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 	if (st->sasl == NULL || st->auth_job != NULL)
 		return;
 	st->state = ST_FEATURES;
-	if (status == 2) {
+	if (status == LINK_AUTH_FAILED) {
 		auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
 		return;
 	}
+	if (status == LINK_AUTH_DISABLED) {
+		/* RFC 6120 6.5.1; the exchange stops, whatever it was */
+		auth_fail_text(st, SASLERR_ACCOUNT_DISABLED,
+		    "this account is disabled");
+		return;
+	}
 	buf_init(&out, SASL_DATA_MAX);
+	if (status == 0)
+		fast_creds(st, creds);
 	auth_handle(st, sasl_set_creds(st->sasl, status == 0 ? creds : NULL,
 	    &out), &out);
 	buf_clear(&out);
@@ -291,95 +348,152 @@ auth_decode(struct stream *st, const struct xnode *el, struct buf *in)
 	return rc;
 }
 
+/* a new exchange abandons the one under way, which counts as a failure */
+int
+auth_reset(struct stream *st)
+{
+	if (st->sasl != NULL) {
+		log_info("%016llx auth user=%s result=restarted",
+		    (unsigned long long)st->sid,
+		    st->node ? log_escs(st->node) : "-");
+		if (auth_attempt_failed(st) == -1)
+			return -1;
+	}
+	sasl_free(st->sasl);
+	st->sasl = NULL;
+	free(st->node);
+	st->node = NULL;
+	return 0;
+}
+
+/*
+ * Starts an exchange: <auth/> (RFC 6120 6.4.2) or <authenticate/>
+ * (XEP-0388 2.3, sasl2). in is the initial response, NULL if absent.
+ */
+void
+auth_start(struct stream *st, const char *mech, bool sasl2,
+    struct buf *in)
+{
+	const char	*offered[SASL_NMECH];
+	struct buf	 ssdp;
+	size_t		 n, i;
+	int		 m;
+
+	if (limits_auth_blocked(st)) {
+		log_info("%016llx %s: login refused, too many failures "
+		    "from this address", (unsigned long long)st->sid,
+		    st->peer);
+		auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
+		return;
+	}
+	if (!st->tls_on && c2s.conf.c2s_require_tls) {
+		auth_fail(st, SASLERR_ENCRYPTION_REQUIRED);
+		return;
+	}
+	if (mech == NULL || (m = sasl_mech_lookup(mech)) == -1) {
+		auth_fail(st, SASLERR_INVALID_MECHANISM);
+		return;
+	}
+	if (m == SASL_PLAIN && !st->tls_on) {
+		auth_fail(st, SASLERR_ENCRYPTION_REQUIRED);
+		return;
+	}
+	/* only what was offered on this stream (auth_mechs, fast.c) */
+	n = auth_mechs(st, sasl2, offered);
+	for (i = 0; i < n && strcmp(offered[i], mech) != 0; i++)
+		;
+	if (i == n && !(sasl_mech_ht(m) && sasl2 && fast_offered(st, m))) {
+		auth_fail(st, SASLERR_INVALID_MECHANISM);
+		return;
+	}
+	if (sasl_mech_ht(m) && !fast_used(st)) {
+		/* XEP-0484 3.4: a token login says so with <fast/> */
+		auth_fail_text(st, SASLERR_MALFORMED_REQUEST,
+		    "a FAST mechanism needs <fast/>");
+		return;
+	}
+	st->mech = (enum sasl_mech)m;
+	st->sasl = sasl_new(st->mech);
+	sasl_set_async(st->sasl, true);
+	if (sasl2) {
+		bool	have[SASL_NCB];
+
+		sasl2_cb_collect(st, st->sasl, have);
+		sasl_set_plus_offered(st->sasl, st->tls_on);
+	}
+	buf_init(&ssdp, 512);
+	sasl2_ssdp(st, sasl2, &ssdp);
+	sasl_set_ssdp(st->sasl, buf_rptr(&ssdp), buf_avail(&ssdp));
+	buf_clear(&ssdp);
+	if (in == NULL) {
+		/* no initial response: ask for it */
+		auth_send(st, "challenge", NULL);
+		return;
+	}
+	auth_response(st, in);
+}
+
+void
+auth_response(struct stream *st, struct buf *in)
+{
+	struct buf	out;
+
+	if (st->sasl == NULL) {
+		auth_fail(st, SASLERR_MALFORMED_REQUEST);
+		return;
+	}
+	buf_init(&out, SASL_DATA_MAX);
+	auth_handle(st, sasl_step(st->sasl, buf_rptr(in), buf_avail(in),
+	    &out), &out);
+	buf_clear(&out);
+}
+
+/*
+ * RFC 6120 6.4.5, XEP-0388 2.5: the client may abort at any time, also
+ * while the credentials are being looked up; the router's answer, when
+ * it comes, is for nobody.
+ */
+void
+auth_abort(struct stream *st)
+{
+	if (st->auth_job != NULL)
+		auth_job_drop(st);
+	st->auth_req = 0;	/* its answer matches no lookup */
+	auth_fail(st, SASLERR_ABORTED);
+}
+
 int
 auth_element(struct stream *st, struct xnode *el)
 {
-	struct buf	 in, out;
-	const char	*mech;
-	int		 m;
+	struct buf	 in;
 
 	if (strcmp(el->ns, NS_SASL) != 0)
 		return -1;
 	if (st->state == ST_AUTH_WAIT) {
-		/*
-		 * RFC 6120 6.4.5: the client may abort at any time, also
-		 * while the credentials are being looked up; the router's
-		 * answer, when it comes, is for nobody.
-		 */
 		if (strcmp(el->name, "abort") != 0)
 			return -1;
-		if (st->auth_job != NULL)
-			auth_job_drop(st);
-		st->auth_req = 0;	/* its answer matches no lookup */
-		auth_fail(st, SASLERR_ABORTED);
+		auth_abort(st);
 		return 0;
 	}
+	/* RFC 6120 SASL ends an XEP-0388 exchange under way */
+	sasl2_stream_free(st);
 	buf_init(&in, SASL_DATA_MAX);
-	buf_init(&out, SASL_DATA_MAX);
 	if (strcmp(el->name, "auth") == 0) {
-		/*
-		 * A new <auth/> while an exchange is under way abandons a
-		 * guess (a fake salt seen, a password half tried): it
-		 * counts as a failed attempt.
-		 */
-		if (st->sasl != NULL) {
-			log_info("%016llx auth user=%s result=restarted",
-			    (unsigned long long)st->sid,
-			    st->node ? log_escs(st->node) : "-");
-			if (auth_attempt_failed(st) == -1)
-				goto done;
-		}
-		sasl_free(st->sasl);
-		st->sasl = NULL;
-		free(st->node);
-		st->node = NULL;
-		mech = xnode_attr(el, "mechanism");
-		if (limits_auth_blocked(st)) {
-			log_info("%016llx %s: login refused, too many failures "
-			    "from this address", (unsigned long long)st->sid,
-			    st->peer);
-			auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
+		if (auth_reset(st) == -1)
 			goto done;
-		}
-		if (!st->tls_on && c2s.conf.c2s_require_tls) {
-			auth_fail(st, SASLERR_ENCRYPTION_REQUIRED);
-			goto done;
-		}
-		if (mech == NULL || (m = sasl_mech_lookup(mech)) == -1) {
-			auth_fail(st, SASLERR_INVALID_MECHANISM);
-			goto done;
-		}
-		if (m == SASL_PLAIN && !st->tls_on) {
-			auth_fail(st, SASLERR_ENCRYPTION_REQUIRED);
-			goto done;
-		}
 		if (auth_decode(st, el, &in) == -1)
 			goto done;
-		st->mech = (enum sasl_mech)m;
-		st->sasl = sasl_new(st->mech);
-		sasl_set_async(st->sasl, true);
-		if (el->children == NULL) {
-			/* no initial response: ask for it */
-			auth_send(st, "challenge", NULL);
-			goto done;
-		}
-		auth_handle(st, sasl_step(st->sasl, buf_rptr(&in),
-		    buf_avail(&in), &out), &out);
+		auth_start(st, xnode_attr(el, "mechanism"), false,
+		    el->children == NULL ? NULL : &in);
 	} else if (strcmp(el->name, "response") == 0) {
-		if (st->sasl == NULL) {
-			auth_fail(st, SASLERR_MALFORMED_REQUEST);
-			goto done;
-		}
 		if (auth_decode(st, el, &in) == -1)
 			goto done;
-		auth_handle(st, sasl_step(st->sasl, buf_rptr(&in),
-		    buf_avail(&in), &out), &out);
+		auth_response(st, &in);
 	} else if (strcmp(el->name, "abort") == 0) {
 		auth_fail(st, SASLERR_ABORTED);
 	} else
 		auth_fail(st, SASLERR_MALFORMED_REQUEST);
 done:
 	buf_clear(&in);
-	buf_clear(&out);
 	return 0;
 }

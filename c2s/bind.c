@@ -59,16 +59,30 @@ bind_request(struct stream *st, struct xnode *iq, struct xnode *bind,
 		hex_encode(res, rnd, sizeof(rnd));
 	}
 	jid_format(full, st->node, st->domain, res);
-	if (strlen(full) > JID_STR_MAX - 1) {
+	switch (bind_begin(st, full, xnode_attr(iq, "id"))) {
+	case -1:
 		bind_reply_error(st, iq, a, XERR_BAD_REQUEST);
-		return 0;
-	}
-	if (!uplink_up()) {
+		break;
+	case -2:
 		bind_reply_error(st, iq, a, XERR_RESOURCE_CONSTRAINT);
-		return 0;
+		break;
 	}
+	return 0;
+}
+
+/*
+ * Asks the router for the session full (RFC 6120 7, or XEP-0386 with id
+ * NULL); bind_result answers. -1: the JID is too long, -2: no router.
+ */
+int
+bind_begin(struct stream *st, const char *full, const char *id)
+{
+	if (strlen(full) > JID_STR_MAX - 1)
+		return -1;
+	if (!uplink_up())
+		return -2;
 	free(st->bind_id);
-	st->bind_id = xstrdup(xnode_attr(iq, "id"));
+	st->bind_id = id != NULL ? xstrdup(id) : NULL;
 	st->state = ST_BIND_WAIT;
 	uplink_sess_begin(st, full);
 	return 0;
@@ -113,6 +127,17 @@ bind_element(struct stream *st, struct xnode *el, struct arena *a)
 	return 1;
 }
 
+static void
+bind_done(struct stream *st, const char *jid)
+{
+	st->jid = xstrdup(jid);
+	st->state = ST_BOUND;
+	st->registered = true;
+	stream_bound(st);
+	log_info("%016llx bound jid=%s", (unsigned long long)st->sid,
+	    log_escs(jid));
+}
+
 /* the router's answer to LINK_SESS_BEGIN */
 void
 bind_result(struct stream *st, enum stanza_err err, const char *jid)
@@ -120,6 +145,15 @@ bind_result(struct stream *st, enum stanza_err err, const char *jid)
 	struct buf	*b = &c2s.scratch;
 	int		 rc;
 
+	if (sasl2_pending(st)) {
+		/* XEP-0386: the answer goes in XEP-0388 <success/> */
+		if (err == XERR_COUNT)
+			bind_done(st, jid);
+		else
+			st->state = ST_AUTHED;
+		sasl2_bound(st, err);
+		return;
+	}
 	/* the client's id may pass the scratch cap once escaped */
 	buf_reset(b);
 	rc = buf_puts(b, "<iq type='") |
@@ -130,12 +164,7 @@ bind_result(struct stream *st, enum stanza_err err, const char *jid)
 	if (err == XERR_COUNT) {
 		rc |= buf_puts(b, "<jid>") | xml_escape(b, jid, strlen(jid)) |
 		    buf_puts(b, "</jid></bind></iq>");
-		st->jid = xstrdup(jid);
-		st->state = ST_BOUND;
-		st->registered = true;
-		stream_bound(st);
-		log_info("%016llx bound jid=%s", (unsigned long long)st->sid,
-		    log_escs(jid));
+		bind_done(st, jid);
 	} else {
 		rc |= buf_printf(b, "</bind><error type='%s'><%s xmlns='"
 		    NS_STANZAS "'/></error></iq>", stanza_err_type(err),

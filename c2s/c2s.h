@@ -22,6 +22,8 @@
 #include "../common/xmlstream.h"
 #include "sasl.h"
 
+#define NS_SASL2	"urn:xmpp:sasl:2"	/* XEP-0388 */
+
 #define STREAM_OUT_MAX		(4u << 20)	/* never-reading clients */
 /*
  * Stanzas read over the stanza rate (st->held). Reading stops at the
@@ -127,6 +129,12 @@ struct stream {
 	char			*reg_id;	/* XEP-0077 IQ awaiting the
 						   router; NULL if none */
 	struct sasl		*sasl;
+	struct fast		*fast;		/* XEP-0484 request and the
+						   device's tokens (fast.c);
+						   NULL if none */
+	struct sasl2		*sasl2;		/* an XEP-0388 exchange and
+						   its inline requests
+						   (sasl2.c); NULL if none */
 	enum sasl_mech		 mech;
 	int			 auth_failures;
 	char			 peer[PEER_KEY_MAX]; /* address key */
@@ -193,6 +201,7 @@ void	stream_close(struct stream *);
 void	stream_restart(struct stream *);
 struct stream *stream_find(uint64_t sid);
 void	stream_send_element(struct stream *, const struct xnode *);
+void	stream_features(struct stream *);
 /* the router link drained below its high-water mark (or is gone) */
 void	stream_resume_all(void);
 /* the idle and hibernation timer of a bound session starts */
@@ -207,12 +216,59 @@ int	auth_element(struct stream *, struct xnode *);
 void	auth_creds(struct stream *, int status, const struct scram_creds *);
 /* the limits of a client stream until it authenticates */
 const struct xstream_preauth *auth_preauth(void);
+/* the mechanisms offered (out holds SASL_NMECH), for RFC 6120 or 0388 */
+size_t	auth_mechs(struct stream *, bool sasl2, const char **out);
+int	auth_reset(struct stream *);
+void	auth_start(struct stream *, const char *mech, bool sasl2,
+	    struct buf *in);
+void	auth_response(struct stream *, struct buf *in);
+void	auth_abort(struct stream *);
+void	auth_fail(struct stream *, enum sasl_err);
+void	auth_fail_text(struct stream *, enum sasl_err, const char *text);
+
+/* sasl2.c: XEP-0388 with XEP-0440, XEP-0386 and XEP-0198 inline */
+struct sasl2;
+void	sasl2_features(struct stream *, struct buf *);
+void	sasl2_cb_features(struct stream *, struct buf *);
+void	sasl2_cb_collect(struct stream *, struct sasl *,
+	    bool have[SASL_NCB]);
+void	sasl2_ssdp(struct stream *, bool sasl2, struct buf *);
+/* 0 when el was an XEP-0388 element (handled), 1 if not */
+int	sasl2_element(struct stream *, struct xnode *, struct arena *);
+void	sasl2_challenge(struct stream *, const struct buf *);
+void	sasl2_failure(struct stream *, enum sasl_err, const char *text);
+void	sasl2_success(struct stream *, const struct buf *data);
+/* the mechanism succeeded and inline steps run: answers go to sasl2 */
+bool	sasl2_pending(const struct stream *);
+void	sasl2_bound(struct stream *, enum stanza_err);
+void	sasl2_sm_result(struct stream *, const char *xml, size_t len,
+	    bool ok);
+void	sasl2_stream_free(struct stream *);
+
+/* fast.c: FAST tokens (XEP-0484) */
+struct fast;
+void	fast_features(struct stream *, struct buf *);
+bool	fast_offered(struct stream *, enum sasl_mech);
+/* the <fast/> and <request-token/> of an <authenticate/>; -1 and why */
+int	fast_parse(struct stream *, const struct xnode *, const char *dev,
+	    const char **why);
+bool	fast_used(const struct stream *);
+/* the XEP-0388 user-agent id, "" if none */
+const char *fast_device(const struct stream *);
+/* the device's stored record (LINK_AUTH_CRED) */
+void	fast_record(struct stream *, const char *, size_t);
+void	fast_creds(struct stream *, const struct scram_creds *);
+void	fast_authed(struct stream *);
+/* appends a <token/> if one is issued; stores the record */
+void	fast_success(struct stream *, struct buf *out);
+void	fast_stream_free(struct stream *);
 
 /* bind.c */
 void	bind_features(struct stream *, struct buf *);
 int	bind_element(struct stream *, struct xnode *, struct arena *);
 /* the router's LINK_SESS_BOUND: XERR_COUNT when bound */
 void	bind_result(struct stream *, enum stanza_err, const char *jid);
+int	bind_begin(struct stream *, const char *full, const char *id);
 
 /* register.c: XEP-0077 in-band registration before authentication */
 void	register_features(struct stream *, struct buf *);
@@ -288,6 +344,10 @@ void	sm_resumed(struct stream *, enum stanza_err, const char *jid,
 /* the router link is lost / back (re-announce) */
 void	sm_link_lost(struct stream *);
 void	sm_link_up(struct stream *);
+/* <enable/> and <resume/> with their attributes read (sasl2.c) */
+void	sm_enable_with(struct stream *, bool resumable, uint32_t max);
+void	sm_resume_with(struct stream *, const char *previd, uint32_t h);
+int	sm_parse_u32(const char *, uint32_t *);
 void	sm_free(struct stream *);
 /* an <r/> that only asks for a sign of life (ping.c) */
 void	sm_request(struct stream *);
@@ -311,5 +371,6 @@ int	uplink_stanza(struct stream *, int kind, int type, const char *to,
 void	uplink_sm_enable(struct stream *);
 void	uplink_sm_ack(struct stream *);
 void	uplink_sm_resume(struct stream *, const char *previd, uint32_t h);
+void	uplink_fast_put(struct stream *, const char *dev, const struct buf *);
 
 #endif

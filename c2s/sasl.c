@@ -1,7 +1,8 @@
 /*
  * SASL server mechanisms without I/O: SCRAM-SHA-256 and SCRAM-SHA-1 (RFC
- * 5802, RFC 7677, no channel binding) and PLAIN (RFC 4616), both checked
- * against the stored SCRAM credentials. Every client message is parsed
+ * 5802, RFC 7677), with channel binding as -PLUS (RFC 5802 6, RFC 9266),
+ * and PLAIN (RFC 4616), all checked against the stored SCRAM
+ * credentials. Every client message is parsed
  * strictly against the RFC grammar; anything else is malformed-request.
  */
 #include <stdint.h>
@@ -38,6 +39,21 @@ struct sasl {
 	bool		 empty_sent;	/* answered an absent first response */
 	bool		 fake;		/* no such account: fail at the end */
 	bool		 async;		/* PLAIN: SASL_NEED_WORK, no PBKDF2 */
+	bool		 plus_offered;	/* -PLUS advertised: "y" refused */
+	bool		 bound;		/* gs2 "p": cbtype's data in c= */
+	enum sasl_cb	 cbtype;
+	const char	*errtext;	/* static */
+	struct {
+		bool	 set;
+		size_t	 len;
+		uint8_t	 data[SASL_CB_MAX];
+	} cb[SASL_NCB];
+	uint8_t		 ht_keys[SASL_HT_KEYS][SASL_HT_KEYLEN];
+	size_t		 ht_nkeys;
+	int		 ht_used;
+	uint8_t		 ht_proof[SASL_HT_KEYLEN];
+	char		*ssdp;		/* XEP-0474 S, or NULL */
+	size_t		 ssdplen;
 	char		*username;	/* SASLprepped authcid */
 	char		*account;	/* node@domain, keys a fake salt */
 	char		*authzid;
@@ -56,6 +72,18 @@ static const char *const sasl_mech_names[SASL_NMECH] = {
 	[SASL_SCRAM_SHA256] = "SCRAM-SHA-256",
 	[SASL_SCRAM_SHA1] = "SCRAM-SHA-1",
 	[SASL_PLAIN] = "PLAIN",
+	[SASL_SCRAM_SHA256_PLUS] = "SCRAM-SHA-256-PLUS",
+	[SASL_SCRAM_SHA1_PLUS] = "SCRAM-SHA-1-PLUS",
+	[SASL_HT_SHA256_NONE] = "HT-SHA-256-NONE",
+	[SASL_HT_SHA256_ENDP] = "HT-SHA-256-ENDP",
+	[SASL_HT_SHA256_EXPR] = "HT-SHA-256-EXPR",
+	[SASL_HT_SHA256_UNIQ] = "HT-SHA-256-UNIQ",
+};
+
+static const char *const sasl_cb_names[SASL_NCB] = {
+	[SASL_CB_EXPORTER] = "tls-exporter",
+	[SASL_CB_ENDPOINT] = "tls-server-end-point",
+	[SASL_CB_UNIQUE] = "tls-unique",
 };
 
 /*
@@ -86,6 +114,41 @@ sasl_mech_lookup(const char *name)
 	return -1;
 }
 
+bool
+sasl_mech_plus(enum sasl_mech m)
+{
+	return m == SASL_SCRAM_SHA256_PLUS || m == SASL_SCRAM_SHA1_PLUS;
+}
+
+bool
+sasl_mech_ht(enum sasl_mech m)
+{
+	return m >= SASL_HT_SHA256_NONE && m <= SASL_HT_SHA256_UNIQ;
+}
+
+enum sasl_cb
+sasl_mech_cb(enum sasl_mech m)
+{
+	switch (m) {
+	case SASL_HT_SHA256_ENDP:
+		return SASL_CB_ENDPOINT;
+	case SASL_HT_SHA256_EXPR:
+		return SASL_CB_EXPORTER;
+	case SASL_HT_SHA256_UNIQ:
+		return SASL_CB_UNIQUE;
+	default:
+		return SASL_NCB;
+	}
+}
+
+const char *
+sasl_cb_name(enum sasl_cb t)
+{
+	if ((unsigned)t >= SASL_NCB)
+		return "unknown";
+	return sasl_cb_names[t];
+}
+
 struct sasl *
 sasl_new(enum sasl_mech m)
 {
@@ -95,9 +158,11 @@ sasl_new(enum sasl_mech m)
 		fatalx("%s: bad mechanism %d", __func__, (int)m);
 	s = xcalloc(1, sizeof(*s));
 	s->mech = m;
-	s->hash = m == SASL_SCRAM_SHA1 ? SCRAM_SHA1 : SCRAM_SHA256;
+	s->hash = m == SASL_SCRAM_SHA1 || m == SASL_SCRAM_SHA1_PLUS ?
+	    SCRAM_SHA1 : SCRAM_SHA256;
 	s->state = SASL_ST_START;
 	s->err = SASLERR_NONE;
+	s->ht_used = -1;
 	return s;
 }
 
@@ -126,6 +191,8 @@ sasl_free(struct sasl *s)
 	free(s->nonce);
 	free(s->sfirst);
 	free(s->test_snonce);
+	free(s->ssdp);
+	explicit_bzero(s->ht_keys, sizeof(s->ht_keys));
 	explicit_bzero(&s->cred, sizeof(s->cred));
 	free(s);
 }
@@ -148,6 +215,55 @@ sasl_error(const struct sasl *s)
 	return s->err;
 }
 
+const char *
+sasl_error_text(const struct sasl *s)
+{
+	return s->errtext;
+}
+
+void
+sasl_set_cb(struct sasl *s, enum sasl_cb t, const uint8_t *data,
+    size_t len)
+{
+	if ((unsigned)t >= SASL_NCB || len == 0 || len > SASL_CB_MAX)
+		fatalx("%s: bad binding %d of %zu bytes", __func__, (int)t,
+		    len);
+	memcpy(s->cb[t].data, data, len);
+	s->cb[t].len = len;
+	s->cb[t].set = true;
+}
+
+void
+sasl_set_plus_offered(struct sasl *s, bool on)
+{
+	s->plus_offered = on;
+}
+
+void
+sasl_set_ssdp(struct sasl *s, const char *str, size_t len)
+{
+	free(s->ssdp);
+	s->ssdp = xmalloc(len + 1);
+	memcpy(s->ssdp, str, len);
+	s->ssdp[len] = '\0';
+	s->ssdplen = len;
+}
+
+void
+sasl_set_ht_keys(struct sasl *s, const uint8_t keys[][32], size_t n)
+{
+	if (n > SASL_HT_KEYS)
+		fatalx("%s: %zu keys", __func__, n);
+	memcpy(s->ht_keys, keys, n * SASL_HT_KEYLEN);
+	s->ht_nkeys = n;
+}
+
+int
+sasl_ht_used(const struct sasl *s)
+{
+	return s->ht_used;
+}
+
 void
 sasl_test_set_nonce(struct sasl *s, const char *snonce)
 {
@@ -156,13 +272,20 @@ sasl_test_set_nonce(struct sasl *s, const char *snonce)
 }
 
 static enum sasl_rc
-sasl_fail(struct sasl *s, enum sasl_err err)
+sasl_fail_text(struct sasl *s, enum sasl_err err, const char *text)
 {
+	s->errtext = text;
 	s->state = SASL_ST_DONE;
 	s->err = err;
 	sasl_wipe_password(s);
 	explicit_bzero(&s->cred, sizeof(s->cred));
 	return SASL_FAILURE;
+}
+
+static enum sasl_rc
+sasl_fail(struct sasl *s, enum sasl_err err)
+{
+	return sasl_fail_text(s, err, NULL);
 }
 
 /*
@@ -267,6 +390,74 @@ sasl_nonce_valid(const char *p, size_t n)
 	return true;
 }
 
+/*
+ * RFC 5802 7: gs2-cbind-flag = ("p=" cb-name) / "n" / "y", then ",";
+ * cb-name = 1*(ALPHA / DIGIT / "." / "-"). On -1 the exchange has
+ * failed (the condition is set); otherwise *pp is past the ",".
+ */
+static int
+scram_gs2_flag(struct sasl *s, char **pp)
+{
+	char	*p = *pp;
+	size_t	 n;
+	int	 t;
+
+	if (p[0] == 'p' && p[1] == '=') {
+		n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+		if (n == 0 || p[2 + n] != ',')
+			goto malformed;
+		/*
+		 * "p" on a mechanism without binding: RFC 5802 would answer
+		 * e=channel-bindings-not-supported, for which RFC 6120 6.5
+		 * has no condition; the request does not fit the chosen
+		 * mechanism, so malformed-request, not not-authorized
+		 * (which would suggest a bad password).
+		 */
+		if (!sasl_mech_plus(s->mech)) {
+			sasl_fail_text(s, SASLERR_MALFORMED_REQUEST,
+			    "channel binding needs a -PLUS mechanism");
+			return -1;
+		}
+		for (t = 0; t < SASL_NCB; t++)
+			if (strlen(sasl_cb_names[t]) == n &&
+			    memcmp(p + 2, sasl_cb_names[t], n) == 0)
+				break;
+		/* RFC 5802 7 e=unsupported-channel-binding-type */
+		if (t == SASL_NCB || !s->cb[t].set) {
+			sasl_fail_text(s, SASLERR_MALFORMED_REQUEST,
+			    "unsupported channel-binding type");
+			return -1;
+		}
+		s->bound = true;
+		s->cbtype = (enum sasl_cb)t;
+		*pp = p + 3 + n;
+		return 0;
+	}
+	if ((p[0] != 'n' && p[0] != 'y') || p[1] != ',')
+		goto malformed;
+	if (sasl_mech_plus(s->mech)) {
+		sasl_fail_text(s, SASLERR_MALFORMED_REQUEST,
+		    "a -PLUS mechanism needs channel binding");
+		return -1;
+	}
+	/*
+	 * RFC 5802 6: "y" says the client could bind but believes we
+	 * cannot. We advertised -PLUS, so someone stripped it on the way:
+	 * e=server-does-support-channel-binding, a failed authentication.
+	 */
+	if (p[0] == 'y' && s->plus_offered) {
+		sasl_fail_text(s, SASLERR_NOT_AUTHORIZED,
+		    "channel binding is supported: downgrade refused");
+		return -1;
+	}
+	*pp = p + 2;
+	return 0;
+malformed:
+	sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+	return -1;
+}
+
 static enum sasl_rc
 scram_client_first(struct sasl *s, const char *in, size_t len)
 {
@@ -276,18 +467,10 @@ scram_client_first(struct sasl *s, const char *in, size_t len)
 
 	msg = xstrndup(in, len);
 	p = msg;
-	/*
-	 * RFC 5802 6: "y" (client could bind but thinks we cannot) and "n"
-	 * are fine as we advertise no -PLUS mechanism. "p" asks for binding
-	 * on a mechanism that has none: RFC 5802 would answer
-	 * e=channel-bindings-not-supported, for which RFC 6120 6.5 has no
-	 * condition; the request does not fit the chosen mechanism, so
-	 * malformed-request, not not-authorized (which would suggest a bad
-	 * password).
-	 */
-	if ((p[0] != 'n' && p[0] != 'y') || p[1] != ',')
-		goto fail;
-	p += 2;
+	if (scram_gs2_flag(s, &p) == -1) {
+		free(msg);
+		return SASL_FAILURE;
+	}
 	if (p[0] == 'a' && p[1] == '=') {
 		n = sasl_attr_len(p + 2);
 		if ((s->authzid = sasl_saslname_decode(p + 2, n)) == NULL)
@@ -380,6 +563,14 @@ sasl_secret_load(void)
 }
 
 void
+sasl_keyed_hash(const char *msg, size_t len, uint8_t out[32])
+{
+	sasl_secret_init();
+	scram_hmac(SCRAM_SHA256, sasl_secret, sizeof(sasl_secret), msg, len,
+	    out);
+}
+
+void
 sasl_set_account(struct sasl *s, const char *node, const char *domain)
 {
 	free(s->account);
@@ -426,6 +617,27 @@ sasl_cred_usable(const struct scram_cred *c)
 	    c->saltlen <= SCRAM_SALT_MAX;
 }
 
+/*
+ * XEP-0474 4.1: the optional attribute h, base64 of the mechanism's hash
+ * of S, ends the server-first-message: part of AuthMessage, so a client
+ * that compares it with what it saw advertised detects stripped lists.
+ */
+static void
+scram_add_ssdp(struct sasl *s)
+{
+	struct buf	 b;
+	uint8_t		 h[SCRAM_KEY_MAX];
+	char		*old = s->sfirst;
+
+	scram_h(s->hash, s->ssdp, s->ssdplen, h);
+	buf_init(&b, 2 * SCRAM_KEY_MAX + 8);
+	if (base64_encode(&b, h, scram_hash_len(s->hash)) == -1)
+		fatalx("%s: buffer", __func__);
+	s->sfirst = xasprintf("%s,h=%s", old, buf_cstr(&b));
+	free(old);
+	buf_clear(&b);
+}
+
 static enum sasl_rc
 scram_server_first(struct sasl *s, const struct scram_creds *creds,
     struct buf *out)
@@ -457,11 +669,21 @@ scram_server_first(struct sasl *s, const struct scram_creds *creds,
 	s->sfirst = xasprintf("r=%s,s=%s,i=%u", s->nonce, salt,
 	    (unsigned)s->cred.iter);
 	buf_clear(&b);
+	if (s->ssdp != NULL)
+		scram_add_ssdp(s);
 	/* the caller's cap is too small for a nonce we accepted */
 	if (buf_puts(out, s->sfirst) == -1)
 		return sasl_fail(s, SASLERR_TEMPORARY_AUTH_FAILURE);
 	s->state = SASL_ST_FINAL;
 	return SASL_CHALLENGE;
+}
+
+/* what follows the gs2-header in c=, for a bound exchange */
+static bool
+scram_cb_match(const struct sasl *s, const uint8_t *p, size_t n)
+{
+	return n == s->cb[s->cbtype].len &&
+	    timingsafe_memcmp(p, s->cb[s->cbtype].data, n) == 0;
 }
 
 static enum sasl_rc
@@ -481,13 +703,26 @@ scram_client_final(struct sasl *s, const char *in, size_t len,
 	buf_init(&b, SASL_MSG_MAX);
 	msg = xstrndup(in, len);
 	p = msg;
-	/* RFC 5802 7: c= is base64 of the gs2-header (no cbind-data) */
+	/*
+	 * RFC 5802 7: c= is base64 of the gs2-header, then with "p" the
+	 * binding data of the type named (RFC 5056).
+	 */
 	if (strncmp(p, "c=", 2) != 0)
 		goto malformed;
 	n = sasl_attr_len(p + 2);
-	if (base64_decode(&b, p + 2, n) == -1 || buf_avail(&b) != s->gs2len ||
+	if (base64_decode(&b, p + 2, n) == -1 || buf_avail(&b) < s->gs2len ||
 	    memcmp(buf_rptr(&b), s->gs2, s->gs2len) != 0)
 		goto malformed;
+	if (!s->bound && buf_avail(&b) != s->gs2len)
+		goto malformed;
+	if (s->bound && !scram_cb_match(s, (const uint8_t *)buf_rptr(&b) +
+	    s->gs2len, buf_avail(&b) - s->gs2len)) {
+		buf_clear(&b);
+		free(msg);
+		/* RFC 5802 7 e=channel-bindings-dont-match: a MITM */
+		return sasl_fail_text(s, SASLERR_NOT_AUTHORIZED,
+		    "channel-binding data does not match");
+	}
 	p += 2 + n;
 	if (strncmp(p, ",r=", 3) != 0)
 		goto malformed;
@@ -535,6 +770,74 @@ malformed:
 	buf_clear(&b);
 	free(msg);
 	return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+}
+
+/*
+ * draft-schmaus-kitten-sasl-ht 3: the initiator sends authcid, NUL and
+ * HMAC(token, "Initiator" || cb-data); the responder answers with
+ * HMAC(token, "Responder" || cb-data). One round trip.
+ */
+static enum sasl_rc
+ht_step(struct sasl *s, const char *in, size_t len)
+{
+	const char	*nul;
+	char		*tmp;
+
+	if ((nul = memchr(in, '\0', len)) == NULL || nul == in ||
+	    (size_t)(in + len - nul - 1) != SASL_HT_KEYLEN ||
+	    (size_t)(nul - in) > SASL_FIELD_MAX ||
+	    !utf8_valid(in, (size_t)(nul - in)))
+		return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
+	if (sasl_mech_cb(s->mech) != SASL_NCB &&
+	    !s->cb[sasl_mech_cb(s->mech)].set)
+		return sasl_fail_text(s, SASLERR_MALFORMED_REQUEST,
+		    "unsupported channel-binding type");
+	memcpy(s->ht_proof, nul + 1, SASL_HT_KEYLEN);
+	tmp = xstrndup(in, (size_t)(nul - in));
+	s->username = sasl_prep_name(tmp);
+	free(tmp);
+	if (s->username == NULL)
+		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
+	s->state = SASL_ST_CREDS;
+	return SASL_NEED_CREDS;
+}
+
+/* HMAC(key, label || cb-data) */
+static void
+ht_mac(const struct sasl *s, const uint8_t *key, const char *label,
+    uint8_t *out)
+{
+	struct buf	m;
+	enum sasl_cb	t = sasl_mech_cb(s->mech);
+
+	buf_init(&m, 16 + SASL_CB_MAX);
+	if (buf_puts(&m, label) == -1 || (t != SASL_NCB &&
+	    buf_append(&m, s->cb[t].data, s->cb[t].len) == -1))
+		fatalx("%s: buffer", __func__);
+	scram_hmac(SCRAM_SHA256, key, SASL_HT_KEYLEN, buf_rptr(&m),
+	    buf_avail(&m), out);
+	buf_clear(&m);
+}
+
+static enum sasl_rc
+ht_verify(struct sasl *s, struct buf *out)
+{
+	uint8_t	mac[SASL_HT_KEYLEN];
+	size_t	i;
+
+	for (i = 0; i < s->ht_nkeys; i++) {
+		ht_mac(s, s->ht_keys[i], "Initiator", mac);
+		if (timingsafe_memcmp(mac, s->ht_proof, sizeof(mac)) == 0)
+			break;
+	}
+	if (i == s->ht_nkeys)
+		return sasl_fail(s, SASLERR_NOT_AUTHORIZED);
+	ht_mac(s, s->ht_keys[i], "Responder", mac);
+	if (buf_append(out, mac, sizeof(mac)) == -1)
+		return sasl_fail(s, SASLERR_TEMPORARY_AUTH_FAILURE);
+	s->ht_used = (int)i;
+	s->state = SASL_ST_DONE;
+	return SASL_SUCCESS;
 }
 
 /* RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd */
@@ -718,6 +1021,8 @@ sasl_step(struct sasl *s, const char *in, size_t len, struct buf *out)
 		}
 		if (s->mech == SASL_PLAIN)
 			return plain_step(s, in, len);
+		if (sasl_mech_ht(s->mech))
+			return ht_step(s, in, len);
 		if (memchr(in, '\0', len) != NULL)
 			return sasl_fail(s, SASLERR_MALFORMED_REQUEST);
 		return scram_client_first(s, in, len);
@@ -743,5 +1048,7 @@ sasl_set_creds(struct sasl *s, const struct scram_creds *creds,
 		fatalx("%s: not waiting for credentials", __func__);
 	if (s->mech == SASL_PLAIN)
 		return plain_verify(s, creds, out);
+	if (sasl_mech_ht(s->mech))
+		return ht_verify(s, out);
 	return scram_server_first(s, creds, out);
 }

@@ -1,6 +1,7 @@
 /*
  * SASL server mechanisms, sans-IO: SCRAM-SHA-256, SCRAM-SHA-1 (RFC 5802,
- * RFC 7677) and PLAIN (RFC 4616). The caller decodes base64, feeds the
+ * RFC 7677), their -PLUS variants with channel binding (RFC 5056, RFC
+ * 9266, XEP-0440) and PLAIN (RFC 4616). The caller decodes base64, feeds the
  * client's bytes and writes the returned challenge or success data. The
  * credentials are looked up asynchronously (the router holds storage):
  * a step that learns the username returns SASL_NEED_CREDS, and
@@ -11,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/buf.h"
 #include "../common/scram.h"
@@ -20,8 +22,23 @@ enum sasl_mech {
 	SASL_SCRAM_SHA256,
 	SASL_SCRAM_SHA1,
 	SASL_PLAIN,
+	SASL_SCRAM_SHA256_PLUS,
+	SASL_SCRAM_SHA1_PLUS,
+	SASL_HT_SHA256_NONE,	/* XEP-0484 tokens (draft-schmaus-kitten- */
+	SASL_HT_SHA256_ENDP,	/*   sasl-ht): one round trip, bound to */
+	SASL_HT_SHA256_EXPR,	/*   no channel, tls-server-end-point, */
+	SASL_HT_SHA256_UNIQ,	/*   tls-exporter or tls-unique */
 	SASL_NMECH
 };
+
+/* channel-binding types (RFC 5929, RFC 9266), as XEP-0440 names them */
+enum sasl_cb {
+	SASL_CB_EXPORTER,	/* tls-exporter: TLS 1.3 */
+	SASL_CB_ENDPOINT,	/* tls-server-end-point: any TLS */
+	SASL_CB_UNIQUE,		/* tls-unique: TLS 1.2 only */
+	SASL_NCB
+};
+#define SASL_CB_MAX	64	/* bytes of one type's binding data */
 
 enum sasl_rc {
 	SASL_CHALLENGE,		/* out holds a challenge to send */
@@ -37,6 +54,14 @@ struct sasl;
 const char	*sasl_mech_name(enum sasl_mech);
 /* -1 if the name is not one of ours */
 int		 sasl_mech_lookup(const char *name);
+
+/* a -PLUS mechanism: binds the channel */
+bool		 sasl_mech_plus(enum sasl_mech);
+/* an HT-* mechanism: a FAST token instead of a password */
+bool		 sasl_mech_ht(enum sasl_mech);
+/* the binding an HT-* mechanism needs; SASL_NCB for none */
+enum sasl_cb	 sasl_mech_cb(enum sasl_mech);
+const char	*sasl_cb_name(enum sasl_cb);
 
 /* returns new */
 struct sasl	*sasl_new(enum sasl_mech);
@@ -62,6 +87,36 @@ const char	*sasl_authzid(const struct sasl *);
 enum sasl_rc	 sasl_set_creds(struct sasl *, const struct scram_creds *,
 		    struct buf *out);
 enum sasl_err	 sasl_error(const struct sasl *);
+/* why, for XEP-0388 <text/>, or NULL: borrowed, static */
+const char	*sasl_error_text(const struct sasl *);
+
+/*
+ * Channel binding, set before the first step. sasl_set_cb gives one
+ * type's data on this connection (copied; at most SASL_CB_MAX bytes): a
+ * client may bind to the types given and no other. plus_offered says the
+ * server advertised -PLUS mechanisms: a SCRAM client that says "y" (it
+ * could bind but believes we cannot) is then refused (RFC 5802 6).
+ */
+void		 sasl_set_cb(struct sasl *, enum sasl_cb, const uint8_t *,
+		    size_t);
+void		 sasl_set_plus_offered(struct sasl *, bool);
+/*
+ * XEP-0474: the advertised mechanisms and channel-binding types as the
+ * XEP's string S (sorted, %x1E between names, %x1F before the types);
+ * SCRAM's server-first-message then carries h=, its hash. Copied.
+ */
+void		 sasl_set_ssdp(struct sasl *, const char *s, size_t len);
+/*
+ * HT-*: the stored keys the token may match, set before sasl_set_creds
+ * (copied; at most SASL_HT_KEYS). A token is longer than SHA-256's
+ * block, so HMAC keys with its hash (RFC 2104 2): the server keeps only
+ * that. sasl_ht_used says which key matched after SASL_SUCCESS.
+ */
+#define SASL_HT_KEYS	2
+#define SASL_HT_KEYLEN	32
+void		 sasl_set_ht_keys(struct sasl *, const uint8_t keys[][32],
+		    size_t n);
+int		 sasl_ht_used(const struct sasl *);
 /*
  * The account the exchange is for, normalised (nodeprep and the stream's
  * host), before sasl_set_creds: the fake salt of an unknown account is
@@ -78,6 +133,11 @@ void		 sasl_set_account(struct sasl *, const char *node,
  */
 #define SASL_SECRET_ENV	"PARLEY_SASL_SECRET"
 int		 sasl_secret_load(void);
+/*
+ * HMAC-SHA-256 of msg under that key: the same in every c2s and across
+ * restarts, unguessable to clients (a device's stable resource part).
+ */
+void		 sasl_keyed_hash(const char *msg, size_t len, uint8_t out[32]);
 
 /*
  * PLAIN's PBKDF2 (the stored iterations, up to a million) off the event

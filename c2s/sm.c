@@ -50,7 +50,7 @@ sm_features(struct stream *st, struct buf *b)
 }
 
 /* a decimal u32, nothing else (XEP-0198 schema: xs:unsignedInt) */
-static int
+int
 sm_parse_u32(const char *s, uint32_t *v)
 {
 	unsigned long long	n = 0;
@@ -68,6 +68,19 @@ sm_parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
+/*
+ * An answer to <enable/> or <resume/>: inside XEP-0388 <success/> when
+ * they came inline (sasl2.c), on the stream otherwise.
+ */
+static void
+sm_answer(struct stream *st, struct buf *b, bool ok)
+{
+	if (sasl2_pending(st))
+		sasl2_sm_result(st, buf_rptr(b), buf_avail(b), ok);
+	else
+		stream_write(st, buf_rptr(b), buf_avail(b));
+}
+
 /* <failed/> with a stanza condition (XEP-0198 3, 5) and h when known */
 static void
 sm_failed(struct stream *st, enum stanza_err cond, bool with_h)
@@ -80,7 +93,7 @@ sm_failed(struct stream *st, enum stanza_err cond, bool with_h)
 		buf_printf(b, " h='%u'", st->sm.h_in);
 	buf_printf(b, "><%s xmlns='" NS_STANZAS "'/></failed>",
 	    stanza_err_name(cond));
-	stream_write(st, buf_rptr(b), buf_avail(b));
+	sm_answer(st, b, false);
 	log_info("%016llx sm failed: %s", (unsigned long long)st->sid,
 	    stanza_err_name(cond));
 }
@@ -260,7 +273,19 @@ sm_enable(struct stream *st, const struct xnode *el)
 {
 	const char	*v;
 	uint32_t	 max = 0;
+	bool		 resumable;
 
+	v = xnode_attr(el, "resume");
+	resumable = v != NULL && (strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0);
+	if ((v = xnode_attr(el, "max")) != NULL && sm_parse_u32(v, &max) == -1)
+		max = 0;
+	sm_enable_with(st, resumable, max);
+}
+
+void
+sm_enable_with(struct stream *st, bool resumable, uint32_t max)
+{
 	if (st->state != ST_BOUND) {
 		/* XEP-0198 3: only after resource binding */
 		sm_failed(st, XERR_UNEXPECTED_REQUEST, false);
@@ -274,11 +299,7 @@ sm_enable(struct stream *st, const struct xnode *el)
 		sm_failed(st, XERR_INTERNAL_SERVER_ERROR, false);
 		return;
 	}
-	v = xnode_attr(el, "resume");
-	st->sm.resumable = v != NULL && (strcmp(v, "true") == 0 ||
-	    strcmp(v, "1") == 0);
-	if ((v = xnode_attr(el, "max")) != NULL && sm_parse_u32(v, &max) == -1)
-		max = 0;
+	st->sm.resumable = resumable;
 	st->sm.max = max;
 	st->sm.pending = true;
 	/* the client's stanzas count from its <enable/> on */
@@ -318,7 +339,7 @@ sm_enabled(struct stream *st, const char *id, uint32_t max)
 		buf_printf(b, "' resume='true' max='%u'", max);
 	}
 	buf_puts(b, "/>");
-	stream_write(st, buf_rptr(b), buf_avail(b));
+	sm_answer(st, b, true);
 	log_info("%016llx sm enabled%s", (unsigned long long)st->sid,
 	    sm->resumable ? " resumable" : "");
 }
@@ -337,6 +358,17 @@ sm_resume(struct stream *st, const struct xnode *el)
 	if (previd == NULL || strlen(previd) > SM_ID_MAX ||
 	    sm_parse_u32(xnode_attr(el, "h"), &h) == -1) {
 		sm_failed(st, XERR_BAD_REQUEST, false);
+		return;
+	}
+	sm_resume_with(st, previd, h);
+}
+
+void
+sm_resume_with(struct stream *st, const char *previd, uint32_t h)
+{
+	if (st->state != ST_AUTHED || st->sm.on || st->sm.pending ||
+	    strlen(previd) > SM_ID_MAX) {
+		sm_failed(st, XERR_UNEXPECTED_REQUEST, false);
 		return;
 	}
 	if (!uplink_up()) {
@@ -385,7 +417,7 @@ sm_resumed(struct stream *st, enum stanza_err err, const char *jid,
 	buf_puts(b, "<resumed xmlns='" NS_SM "' previd='");
 	xml_escape(b, id, strlen(id));
 	buf_printf(b, "' h='%u'/>", h_in);
-	stream_write(st, buf_rptr(b), buf_avail(b));
+	sm_answer(st, b, true);
 	log_info("%016llx sm resumed jid=%s h=%u", (unsigned long long)st->sid,
 	    log_escs(jid), h_in);
 }

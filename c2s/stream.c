@@ -168,6 +168,8 @@ stream_free(struct stream *st)
 	limits_conn_close(st);
 	xstream_free(st->xs);
 	sasl_free(st->sasl);
+	sasl2_stream_free(st);
+	fast_stream_free(st);
 	buf_clear(&st->held);
 	csi_free(st);
 	sm_free(st);
@@ -468,7 +470,6 @@ static void
 stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 {
 	struct stream	*st = ctx;
-	struct buf	*b = &c2s.scratch;
 
 	if (st->state != ST_HEADER) {
 		stream_error(st, SERR_BAD_FORMAT, NULL);
@@ -477,6 +478,17 @@ stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 	if (stream_check_header(st, hdr, default_ns) == -1)
 		return;
 	stream_send_header(st, st->domain);
+	stream_features(st);
+	st->state = st->authed ? (st->jid ? ST_BOUND : ST_AUTHED) :
+	    ST_FEATURES;
+}
+
+/* after the header, and after XEP-0388 <success/> (no restart there) */
+void
+stream_features(struct stream *st)
+{
+	struct buf	*b = &c2s.scratch;
+
 	buf_reset(b);
 	buf_puts(b, "<stream:features>");
 	/* RFC 7395 3.4, XEP-0206 4: TLS is the web transport's */
@@ -488,15 +500,16 @@ stream_on_open(void *ctx, const struct xnode *hdr, const char *default_ns)
 		auth_features(st, b);
 		register_features(st, b);
 	} else {
-		bind_features(st, b);
-		sm_features(st, b);
+		/* after XEP-0388 <success/>: what is not done yet */
+		if (st->jid == NULL)
+			bind_features(st, b);
+		if (!st->sm.on && !st->sm.pending)
+			sm_features(st, b);
 		csi_features(st, b);
 		caps_features(st, b);
 	}
 	buf_puts(b, "</stream:features>");
 	stream_write(st, buf_rptr(b), buf_avail(b));
-	st->state = st->authed ? (st->jid ? ST_BOUND : ST_AUTHED) :
-	    ST_FEATURES;
 }
 
 static void
@@ -711,12 +724,16 @@ stream_on_element(void *ctx, struct xnode *el, struct arena *a)
 		}
 		if (auth_element(st, el) == 0)
 			return;
+		if (sasl2_element(st, el, a) == 0)
+			return;
 		if (register_element(st, el, a) == 0)
 			return;
 		break;
 	case ST_AUTH_WAIT:
 		/* RFC 6120 6.4.5: <abort/> while the router looks up */
 		if (auth_element(st, el) == 0)
+			return;
+		if (sasl2_element(st, el, a) == 0)
 			return;
 		break;
 	case ST_AUTHED:

@@ -79,6 +79,8 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	enum stream_err		 cond;
 	uint32_t		 u32, req;
 	char			 jid[JID_STR_MAX + 1];
+	const char		*fast = NULL;
+	size_t			 flen = 0;
 
 	(void)l;
 	(void)ctx;
@@ -91,7 +93,10 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		link_get_u32(&in, &u32);
 		if (u32 == LINK_AUTH_OK && cred_get(&in, &creds) == -1)
 			return -1;
-		if (!link_in_done(&in) || u32 > LINK_AUTH_FAILED)
+		if (u32 == LINK_AUTH_OK)
+			link_get_strn(&in, &fast, &flen);
+		if (!link_in_done(&in) || u32 > LINK_AUTH_DISABLED ||
+		    flen > LINK_FAST_MAX)
 			return -1;
 		if (st == NULL || st->state != ST_AUTH_WAIT ||
 		    req != st->auth_req) {
@@ -101,6 +106,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return 0;
 		}
 		st->auth_req = 0;
+		fast_record(st, fast, flen);
 		auth_creds(st, (int)u32, &creds);
 		explicit_bzero(&creds, sizeof(creds));
 		return 0;
@@ -339,6 +345,22 @@ uplink_auth_get(struct stream *st, const char *node)
 	link_put_u32(&m, st->auth_req);
 	link_put_str(&m, node);
 	link_put_str(&m, st->domain);
+	link_put_str(&m, fast_device(st));
+	link_end(&m);
+}
+
+void
+uplink_fast_put(struct stream *st, const char *dev, const struct buf *rec)
+{
+	struct link_out	m;
+
+	if (!uplink_up())
+		return;
+	link_begin(&m, c2s.up, LINK_FAST_PUT, st->sid);
+	link_put_str(&m, st->node);
+	link_put_str(&m, st->domain);
+	link_put_str(&m, dev);
+	link_put_strn(&m, buf_rptr(rec), buf_avail(rec));
 	link_end(&m);
 }
 

@@ -283,6 +283,10 @@ static const struct opt opts[] = {
 	  .min = 1, .max = 100000, .def = "5",
 	  .help = "Stanzas sent to a stream-managed client (XEP-0198) "
 	      "before the server asks it for an ack" },
+	{ "fast-token-lifetime", OT_DURATION, GLOBAL(fast_token_lifetime),
+	  .min = 1, .max = 31536000, .def = "1209600",
+	  .help = "Seconds a FAST token (XEP-0484) is valid; it is rotated "
+	      "when used in its last half" },
 	{ "sm-request-interval", OT_DURATION, GLOBAL(sm_request_interval),
 	  .min = 1, .max = 3600, .def = "30",
 	  .help = "Seconds an unacked stanza waits before the server asks "

@@ -119,6 +119,7 @@ struct conf {
 	int			 sm_request_interval;	/* seconds */
 	int			 c2s_ping_interval;	/* seconds, 0: off */
 	int			 c2s_ping_timeout;	/* seconds */
+	int			 fast_token_lifetime;	/* seconds */
 	int			 sm_resume_timeout;	/* seconds */
 	int			 sm_resume_max;		/* seconds */
 	int			 sm_queue_max;		/* per session */

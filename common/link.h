@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		10
+#define LINK_VERSION		11
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -37,11 +37,16 @@ enum link_role {
 /* a c2s instance is the top 16 bits of its session ids; 0 for the others */
 #define LINK_INSTANCE_MAX	0xffff
 
+/* XEP-0388 user-agent id (a UUID) and a FAST record's bytes at most */
+#define LINK_DEVICE_MAX		36
+#define LINK_FAST_MAX		256
+
 /* LINK_AUTH_CRED status; fixed on the wire */
 enum link_auth_status {
 	LINK_AUTH_OK = 0,
 	LINK_AUTH_NO_USER = 1,
-	LINK_AUTH_FAILED = 2		/* storage trouble: try again later */
+	LINK_AUTH_FAILED = 2,		/* storage trouble: try again later */
+	LINK_AUTH_DISABLED = 3		/* parleyctl disable */
 };
 
 /* LINK_PROXY_RESULT status; fixed on the wire */
@@ -81,12 +86,14 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/*   version), u32 role, u32 instance */			\
 	X(LINK_HELLO,		0x0001, 12)				\
 	/* c2s->router, sid = session: u32 request id, */		\
-	/*   str user (nodeprepped), str domain */			\
-	X(LINK_AUTH_GET,	0x0101, 12)				\
+	/*   str user (nodeprepped), str domain, str device (the */	\
+	/*   XEP-0388 user-agent id, "" if none) */			\
+	X(LINK_AUTH_GET,	0x0101, 16)				\
 	/* router->c2s: u32 request id (AUTH_GET's), */			\
 	/*   u32 status (enum link_auth_status), if ok per hash */	\
 	/*   SHA-1, SHA-256: u32 iter, str salt, str stored_key, */	\
-	/*   str server_key */						\
+	/*   str server_key, then str the device's FAST record */	\
+	/*   (c2s/fast.c; "" if none) */				\
 	X(LINK_AUTH_CRED,	0x0102, 8)				\
 	/* c2s->router: str full jid, u32 flags (reserved) */		\
 	X(LINK_SESS_BEGIN,	0x0103, 8)				\
@@ -132,6 +139,9 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/*   str full jid, str id, u32 h_in, u32 acked (the replay */	\
 	/*   follows as LINK_STANZA numbered from acked + 1), u32 max */ \
 	X(LINK_SM_RESUMED,	0x010e, 24)				\
+	/* c2s->router: str node, str domain, str device, str FAST */	\
+	/*   record (c2s/fast.c, opaque to the router; "" deletes) */	\
+	X(LINK_FAST_PUT,	0x010f, 16)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
 	/*   router->c2s: sid = recipient session */			\
@@ -166,7 +176,10 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	X(LINK_PROXY_ACTIVATE,	0x0401, 8)				\
 	/* proxy->router, sid = the request's: u32 status */		\
 	/*   (enum link_proxy_status) */				\
-	X(LINK_PROXY_RESULT,	0x0402, 4)
+	X(LINK_PROXY_RESULT,	0x0402, 4)				\
+	/* ctl->router, sid = request id: str jid */			\
+	X(LINK_CTL_DISABLE,	0x030a, 4)				\
+	X(LINK_CTL_ENABLE,	0x030b, 4)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

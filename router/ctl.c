@@ -117,16 +117,22 @@ ctl_setcreds(struct link *l, const struct link_hdr *h, const char *payload,
 	return ctl_reply_str(l, h->sid, err, ctl_reason(err));
 }
 
+/*
+ * DELUSER, DISABLE, ENABLE: str jid. The router deletes
+ * (router_account_remove). A disabled account keeps its data and may not
+ * log in (the c2s answers <account-disabled/>, RFC 6120 6.5.1). The
+ * sessions of a deleted or disabled account end now.
+ */
 static int
-ctl_deluser(struct link *l, const struct link_hdr *h, const char *payload,
+ctl_account(struct link *l, const struct link_hdr *h, const char *payload,
     struct store *st)
 {
 	struct link_in	 in;
 	struct jid	 j;
 	char		 s[JID_STR_MAX + 1];
-	int		 err = 0;
+	const char	*op;
+	int		 rc, err = 0;
 
-	(void)st;	/* the router deletes: router_account_remove */
 	link_in_init(&in, payload, h->len);
 	link_get_str(&in, s, sizeof(s));
 	if (!link_in_done(&in))
@@ -134,11 +140,25 @@ ctl_deluser(struct link *l, const struct link_hdr *h, const char *payload,
 	if (ctl_parse_bare(&j, s) == -1)
 		return ctl_reply_str(l, h->sid, EINVAL,
 		    "not a bare JID (node@domain)");
-	if (router_account_remove(j.node, j.domain) == -1)
+	switch (h->type) {
+	case LINK_CTL_DELUSER:
+		op = "deluser";
+		rc = router_account_remove(j.node, j.domain);
+		break;
+	case LINK_CTL_DISABLE:
+		op = "disable";
+		rc = store_account_disable(st, j.node, j.domain, true);
+		break;
+	default:
+		op = "enable";
+		rc = store_account_disable(st, j.node, j.domain, false);
+		break;
+	}
+	if (rc == -1)
 		err = errno;
-	log_info("ctl: deluser user=%s@%s result=%s", log_escs(j.node),
+	log_info("ctl: %s user=%s@%s result=%s", op, log_escs(j.node),
 	    log_escs(j.domain), err == 0 ? "ok" : ctl_reason(err));
-	if (err == 0)
+	if (err == 0 && h->type != LINK_CTL_ENABLE)
 		router_user_changed(j.node, j.domain);
 	jid_clear(&j);
 	return ctl_reply_str(l, h->sid, err, ctl_reason(err));
@@ -223,7 +243,9 @@ ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	case LINK_CTL_PASSWD:
 		return ctl_setcreds(l, h, payload, st);
 	case LINK_CTL_DELUSER:
-		return ctl_deluser(l, h, payload, st);
+	case LINK_CTL_DISABLE:
+	case LINK_CTL_ENABLE:
+		return ctl_account(l, h, payload, st);
 	case LINK_CTL_LIST:
 		return ctl_list(l, h, payload, st);
 	case LINK_CTL_SESSIONS:

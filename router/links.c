@@ -147,11 +147,15 @@ auth_get(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
 	struct scram_creds	 c;
 	struct link_out		 m;
 	char			 node[JID_PART_MAX + 1], dom[JID_PART_MAX + 1];
+	char			 dev[LINK_DEVICE_MAX + 1], *fast = NULL;
+	size_t			 flen = 0;
 	uint32_t		 req, status = LINK_AUTH_OK;
+	int			 disabled;
 
 	link_get_u32(in, &req);
 	link_get_str(in, node, sizeof(node));
 	link_get_str(in, dom, sizeof(dom));
+	link_get_str(in, dev, sizeof(dev));
 	if (!link_in_done(in)) {
 		link_fail(rl->l, "bad LINK_AUTH_GET");
 		return;
@@ -159,13 +163,49 @@ auth_get(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
 	if (store_account_get(router.store, node, dom, &c) == -1)
 		status = errno == ENOENT ? LINK_AUTH_NO_USER :
 		    LINK_AUTH_FAILED;
+	else if ((disabled = store_account_disabled(router.store, node,
+	    dom)) != 0)
+		status = disabled == 1 ? LINK_AUTH_DISABLED :
+		    LINK_AUTH_FAILED;
+	/* XEP-0484: the device's token hashes come with the credentials */
+	if (status == LINK_AUTH_OK && dev[0] != '\0' &&
+	    store_doc_get(router.store, DOC_FAST, node, dom, dev, &fast,
+	    &flen) == -1 && errno != ENOENT)
+		status = LINK_AUTH_FAILED;
 	link_begin(&m, rl->l, LINK_AUTH_CRED, h->sid);
 	link_put_u32(&m, req);
 	link_put_u32(&m, status);
-	if (status == LINK_AUTH_OK)
+	if (status == LINK_AUTH_OK) {
 		cred_put(&m, &c);
+		link_put_strn(&m, fast != NULL ? fast : "", flen);
+	}
 	link_end(&m);
 	explicit_bzero(&c, sizeof(c));
+	free(fast);
+}
+
+/* XEP-0484: a device's token hashes, written for the c2s (the only
+   writer of storage is the router) */
+static int
+fast_put(const struct link_hdr *h, struct link_in *in)
+{
+	char		 node[JID_PART_MAX + 1], dom[JID_PART_MAX + 1];
+	char		 dev[LINK_DEVICE_MAX + 1];
+	const char	*rec;
+	size_t		 len;
+
+	(void)h;
+	link_get_str(in, node, sizeof(node));
+	link_get_str(in, dom, sizeof(dom));
+	link_get_str(in, dev, sizeof(dev));
+	link_get_strn(in, &rec, &len);
+	if (!link_in_done(in) || dev[0] == '\0' || len > LINK_FAST_MAX)
+		return -1;
+	if (store_doc_put(router.store, DOC_FAST, node, dom, dev,
+	    len > 0 ? rec : NULL, len) == -1)
+		log_warnx("store: FAST token of %s@%s not written",
+		    log_esc(node, strlen(node)), log_esc(dom, strlen(dom)));
+	return 0;
 }
 
 static int
@@ -184,6 +224,8 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	case LINK_AUTH_GET:
 		auth_get(rl, h, &in);
 		return 0;
+	case LINK_FAST_PUT:
+		return fast_put(h, &in);
 	case LINK_SESS_BEGIN:
 		link_get_str(&in, jid, sizeof(jid));
 		link_get_u32(&in, &flags);

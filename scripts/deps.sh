@@ -14,7 +14,14 @@ pkgs=(
 	clang libclang-rt-14-dev
 	python3 python3-pytest python3-pytest-xdist python3-slixmpp
 	python3-websockets
+	nodejs npm
 )
 
 . "$(dirname "$0")/apt-deps.sh"
 apt_install_missing deps "${pkgs[@]}"
+
+# xmpp.js, the third-party client of tests/e2e/test_sasl2_node.py, at the
+# version pinned in tests/node/package-lock.json
+if command -v npm >/dev/null; then
+	(cd "$(dirname "$0")/../tests/node" && npm ci --no-audit --no-fund)
+fi

@@ -42,8 +42,8 @@
 
 #define EXIT_USAGE	2
 
-enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_SESSIONS,
-	CMD_KICK, CMD_STATS, CMD_ABOUT };
+enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
+	CMD_ENABLE, CMD_SESSIONS, CMD_KICK, CMD_STATS, CMD_ABOUT };
 /* commands only the running router can answer, with text to print */
 #define CMD_LIVE(c)	((c) >= CMD_SESSIONS)
 
@@ -60,6 +60,8 @@ static const struct {
 	{ "kick",	CMD_KICK,	1, 1 },
 	{ "stats",	CMD_STATS,	0, 0 },
 	{ "about",	CMD_ABOUT,	0, 0 },
+	{ "disable",	CMD_DISABLE,	1, 1 },
+	{ "enable",	CMD_ENABLE,	1, 1 },
 };
 
 static struct termios	tty_saved;
@@ -74,6 +76,8 @@ usage(FILE *fp, int code)
 	    "  deluser JID     delete an account\n"
 	    "  passwd JID      set a new password (from stdin)\n"
 	    "  list [DOMAIN]   print accounts, one bare JID per line\n"
+	    "  disable JID     refuse logins, end its sessions, keep its data\n"
+	    "  enable JID      allow logins again\n"
 	    "  sessions [JID]  the sessions online (of an account, or one)\n"
 	    "  kick JID        close an account's sessions (or one, with a "
 	    "resource)\n"
@@ -333,6 +337,11 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 		errno = ENOTCONN;
 		rc = -1;
 		break;
+	case CMD_DISABLE:
+	case CMD_ENABLE:
+		rc = store_account_disable(st, j->node, j->domain,
+		    cmd == CMD_DISABLE);
+		break;
 	}
 	if (rc == -1)
 		rc = errno;
@@ -393,6 +402,8 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_KICK] = LINK_CTL_KICK,
 		[CMD_STATS] = LINK_CTL_STATS,
 		[CMD_ABOUT] = LINK_CTL_ABOUT,
+		[CMD_DISABLE] = LINK_CTL_DISABLE,
+		[CMD_ENABLE] = LINK_CTL_ENABLE,
 	};
 	struct buf		 b;
 	struct link_out		 m;
@@ -506,6 +517,8 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_KICK] = NULL,
 		[CMD_STATS] = NULL,
 		[CMD_ABOUT] = NULL,
+		[CMD_DISABLE] = "disabled",
+		[CMD_ENABLE] = "enabled",
 	};
 	const char	*what = jid != NULL ? jid : cmds[cmd].name;
 

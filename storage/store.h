@@ -68,6 +68,14 @@ struct store_usage {
  * (store_account_add on an existing one), ENOSPC (map full), EIO (other
  * storage failures, logged).
  */
+/*
+ * Disabled accounts keep their data and may not log in (a DOC_DISABLED
+ * document). disable: ENOENT for no such account. disabled: 1, 0 or -1.
+ */
+int	 store_account_disable(struct store *, const char *node,
+	    const char *domain, bool disabled);
+int	 store_account_disabled(struct store *, const char *node,
+	    const char *domain);
 int	 store_account_get(struct store *, const char *node,
 	    const char *domain, struct scram_creds *out);
 int	 store_account_add(struct store *, const char *node,
@@ -168,7 +176,9 @@ int	 store_offline_count(struct store *, const char *node,
  * deletes.
  */
 enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
-	DOC_PUSH };
+	DOC_PUSH,
+	DOC_FAST,	/* XEP-0484 token hashes, key: the device id */
+	DOC_DISABLED };	/* present: the account may not log in */
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);

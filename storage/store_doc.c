@@ -27,6 +27,10 @@ doc_tag(enum store_doc kind)
 		return 'M';
 	case DOC_PUSH:
 		return 'n';
+	case DOC_FAST:
+		return 'F';
+	case DOC_DISABLED:
+		return 'D';
 	}
 	return '\0';
 }

@@ -29,6 +29,8 @@
 #define TAG_LAST	'l'
 #define TAG_MAM_PREFS	'M'
 #define TAG_PUSH	'n'
+#define TAG_FAST	'F'
+#define TAG_DISABLED	'D'
 #define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
@@ -589,7 +591,8 @@ store_account_del(struct store *st, const char *node, const char *domain)
 {
 	static const char	 owned[] = { TAG_ROSTER, TAG_OFFLINE,
 	    TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST, TAG_PSNODE,
-	    TAG_PSITEM, TAG_MAM_PREFS, TAG_ARCHIVE, TAG_PUSH };
+	    TAG_PSITEM, TAG_MAM_PREFS, TAG_ARCHIVE, TAG_PUSH, TAG_FAST,
+	    TAG_DISABLED };
 	char			 key[KEY_MAX];
 	size_t			 klen, i;
 	bool			 own;
@@ -908,6 +911,10 @@ doc_tag(enum store_doc kind)
 		return TAG_MAM_PREFS;
 	case DOC_PUSH:
 		return TAG_PUSH;
+	case DOC_FAST:
+		return TAG_FAST;
+	case DOC_DISABLED:
+		return TAG_DISABLED;
 	}
 	return '\0';
 }

@@ -216,6 +216,7 @@ router_frame(const struct link_hdr *h, const char *payload)
 		link_get_u32(&in, &req);
 		node = get_str(&in);
 		dom = get_str(&in);
+		free(get_str(&in));	/* the device, for FAST */
 		FUZZ_CHECK(link_in_done(&in), "AUTH_GET");
 		FUZZ_CHECK(jid_nodeprep(node, prep) == 0 &&
 		    strcmp(prep, node) == 0, "AUTH_GET for \"%s\", not a "
@@ -241,6 +242,7 @@ router_frame(const struct link_hdr *h, const char *payload)
 				put_str(&b, (const char *)
 				    pencil.h[n].server_key, hl);
 			}
+			put_str(&b, "", 0);	/* no FAST record */
 		} else
 			put_u32(&b, strcmp(node, "fail") == 0 ?
 			    LINK_AUTH_FAILED : LINK_AUTH_NO_USER);

@@ -73,6 +73,22 @@ current_frame(void)
 	return &tap.want[tap.seen - 1];
 }
 
+/* the FAST record of LINK_AUTH_CRED: bounded by the link reader */
+void
+fast_record(struct stream *st, const char *rec, size_t len)
+{
+	check_stream(st);
+	FUZZ_CHECK(len <= LINK_FAST_MAX && (len == 0 || rec != NULL),
+	    "a FAST record of %zu bytes", len);
+}
+
+const char *
+fast_device(const struct stream *st)
+{
+	(void)st;
+	return "";
+}
+
 void
 auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 {
@@ -83,7 +99,7 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 	check_stream(st);
 	FUZZ_CHECK(st->state == ST_AUTH_WAIT, "credentials in state %d",
 	    (int)st->state);
-	FUZZ_CHECK(status >= LINK_AUTH_OK && status <= LINK_AUTH_FAILED,
+	FUZZ_CHECK(status >= LINK_AUTH_OK && status <= LINK_AUTH_DISABLED,
 	    "credential status %d", status);
 	/* from a frame (else the link went: uplink_fail_pending) */
 	if (creds != NULL) {

@@ -254,6 +254,65 @@ iq_own_account(const struct rstanza *rs)
 /* ---- storage/store.c and the router's account hooks --------------------- */
 
 int
+store_account_disable(struct store *st, const char *node, const char *domain,
+    bool disabled)
+{
+	(void)st;
+	(void)disabled;
+	check_name("node", node, JID_PART_MAX);
+	check_name("domain", domain, JID_PART_MAX);
+	if (strcmp(node, "user") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_account_disabled(struct store *st, const char *node,
+    const char *domain)
+{
+	(void)st;
+	(void)node;
+	return strcmp(domain, "off.example") == 0;
+}
+
+/* FAST records (LINK_AUTH_GET, LINK_FAST_PUT): one device has one */
+int
+store_doc_get(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, char **val, size_t *len)
+{
+	(void)st;
+	FUZZ_CHECK(kind == DOC_FAST, "document kind %d", (int)kind);
+	check_name("node", node, JID_PART_MAX);
+	check_name("domain", domain, JID_PART_MAX);
+	FUZZ_CHECK(name != NULL && *name != '\0' &&
+	    strlen(name) <= LINK_DEVICE_MAX, "a FAST device \"%s\"", name);
+	if (strcmp(name, "dev") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	*val = xstrdup("record");
+	*len = 6;
+	return 0;
+}
+
+int
+store_doc_put(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len)
+{
+	(void)st;
+	FUZZ_CHECK(kind == DOC_FAST, "document kind %d", (int)kind);
+	check_name("node", node, JID_PART_MAX);
+	check_name("domain", domain, JID_PART_MAX);
+	FUZZ_CHECK(name != NULL && *name != '\0' &&
+	    strlen(name) <= LINK_DEVICE_MAX, "a FAST device \"%s\"", name);
+	FUZZ_CHECK(len <= LINK_FAST_MAX && (val != NULL) == (len > 0),
+	    "a FAST record of %zu bytes", len);
+	return 0;
+}
+
+int
 store_account_get(struct store *st, const char *node, const char *domain,
     struct scram_creds *out)
 {

@@ -7,7 +7,17 @@
  *
  * Byte 0: bits 0-1 the mechanism (SHA-256, SHA-1, PLAIN, PLAIN), bit 2
  * the mode, bit 3 'y' instead of 'n' as gs2 flag (honest SCRAM) or an
- * early response while credentials are awaited (raw).
+ * early response while credentials are awaited (raw). Bit 4 is binding
+ * mode instead: bits 0-1 pick SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS,
+ * HT-SHA-256-NONE or HT-SHA-256-ENDP, with both binding types known,
+ * -PLUS offered, an XEP-0474 list and one FAST key.
+ *
+ * Binding mode: the rest is the client's messages, one per line, as
+ * sent. Oracles: an HT-* success only for the initiator HMAC of that key
+ * over the binding, with the responder HMAC as data; no -PLUS success
+ * (no proof can be made without the password); a failure always names a
+ * condition; an "unsupported channel-binding type" only for a type we
+ * were not given.
  *
  * Raw mode: the rest is the client's messages, one per line. In the
  * second and later ones %r becomes the nonce of the last challenge, %c
@@ -655,6 +665,103 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* ---- binding mode ------------------------------------------------------- */
+
+#define CB_EXPORTER	"exporter-data-0123456789abcdef01"
+#define CB_ENDPOINT	"endpoint-data-0123456789abcdef01"
+#define HT_TOKEN	"the-token"
+
+static void
+ht_expect(enum sasl_mech m, const char *label, uint8_t *out)
+{
+	uint8_t		key[32];
+	struct buf	b;
+
+	scram_h(SCRAM_SHA256, HT_TOKEN, strlen(HT_TOKEN), key);
+	buf_init(&b, 0);
+	buf_puts(&b, label);
+	if (m == SASL_HT_SHA256_ENDP)
+		buf_puts(&b, CB_ENDPOINT);
+	scram_hmac(SCRAM_SHA256, key, sizeof(key), buf_rptr(&b),
+	    buf_avail(&b), out);
+	buf_clear(&b);
+}
+
+/* the first message's gs2 header is "p=" name "," */
+static bool
+gs2_names(const char *line, size_t n, const char *name)
+{
+	size_t	l = strlen(name);
+
+	return n > l + 2 && memcmp(line, "p=", 2) == 0 &&
+	    memcmp(line + 2, name, l) == 0 && line[2 + l] == ',';
+}
+
+static void
+run_binding(uint8_t mode, const uint8_t *data, size_t len)
+{
+	static const enum sasl_mech mechs[] = { SASL_SCRAM_SHA256_PLUS,
+	    SASL_SCRAM_SHA1_PLUS, SASL_HT_SHA256_NONE, SASL_HT_SHA256_ENDP };
+	static const char ssdp[] = "SCRAM-SHA-1\x1eSCRAM-SHA-1-PLUS\x1f"
+	    "tls-exporter\x1etls-server-end-point";
+	enum sasl_mech	 m = mechs[mode & 3];
+	struct sasl	*s;
+	struct buf	 out;
+	const char	*line, *nl, *nul;
+	uint8_t		 keys[1][32], want[32];
+	size_t		 n, k = 0;
+	enum sasl_rc	 rc = SASL_CHALLENGE;
+
+	buf_init(&out, DATA_MAX);
+	s = sasl_new(m);
+	sasl_test_set_nonce(s, TEST_SNONCE);
+	sasl_set_cb(s, SASL_CB_EXPORTER, (const uint8_t *)CB_EXPORTER,
+	    strlen(CB_EXPORTER));
+	sasl_set_cb(s, SASL_CB_ENDPOINT, (const uint8_t *)CB_ENDPOINT,
+	    strlen(CB_ENDPOINT));
+	sasl_set_plus_offered(s, true);
+	sasl_set_ssdp(s, ssdp, sizeof(ssdp) - 1);
+	scram_h(SCRAM_SHA256, HT_TOKEN, strlen(HT_TOKEN), keys[0]);
+	sasl_set_ht_keys(s, (const uint8_t (*)[32])keys, 1);
+	line = (const char *)data;
+	while (line <= (const char *)data + len && k++ < MSG_MAX &&
+	    rc == SASL_CHALLENGE) {
+		n = (size_t)((const char *)data + len - line);
+		if ((nl = memchr(line, '\n', n)) != NULL)
+			n = (size_t)(nl - line);
+		buf_reset(&out);
+		rc = sasl_step(s, line, n, &out);
+		if (rc == SASL_NEED_CREDS)
+			rc = sasl_set_creds(s, lookup(sasl_username(s)), &out);
+		if (rc == SASL_SUCCESS) {
+			FUZZ_CHECK(sasl_mech_ht(m), "%s succeeded without "
+			    "a proof", sasl_mech_name(m));
+			nul = memchr(line, '\0', n);
+			ht_expect(m, "Initiator", want);
+			FUZZ_CHECK(nul != NULL && (size_t)(line + n - nul) ==
+			    33 && memcmp(nul + 1, want, 32) == 0,
+			    "HT success without the initiator HMAC");
+			ht_expect(m, "Responder", want);
+			FUZZ_CHECK(buf_avail(&out) == 32 &&
+			    memcmp(buf_rptr(&out), want, 32) == 0,
+			    "HT success without the responder HMAC");
+			FUZZ_CHECK(sasl_ht_used(s) == 0, "no key used");
+		}
+		if (rc == SASL_FAILURE) {
+			check_failure(s, rc, "binding");
+			FUZZ_CHECK(sasl_error_text(s) == NULL ||
+			    strcmp(sasl_error_text(s),
+			    "unsupported channel-binding type") != 0 ||
+			    (!gs2_names(line, n, "tls-exporter") &&
+			    !gs2_names(line, n, "tls-server-end-point")),
+			    "a known binding type refused");
+		}
+		line += n + 1;
+	}
+	sasl_free(s);
+	buf_clear(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -665,6 +772,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len < 1)
 		return 0;
 	mode = data[0];
+	if ((mode & 16) != 0) {
+		run_binding(mode, data + 1, len - 1);
+		return 0;
+	}
 	if ((mode & 4) == 0) {
 		run_raw(mode, data + 1, len - 1);
 		return 0;

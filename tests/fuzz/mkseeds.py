@@ -7,8 +7,9 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 10
+LINK_VERSION = 11
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
+FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
@@ -16,6 +17,7 @@ SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
 CTL_SESSIONS, CTL_KICK, CTL_STATS, CTL_ABOUT = 0x0306, 0x0307, 0x0308, 0x0309
+CTL_DISABLE, CTL_ENABLE = 0x030a, 0x030b
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
 SERR_CONFLICT, SERR_NOT_AUTHORIZED = 3, 12
@@ -77,9 +79,13 @@ MSG = "<message to='romeo@example.net' type='chat'><body>hi</body></message>"
 # link_router: byte 0 = socket (bit 0: control) and the role of an automatic
 # HELLO (bits 1-2: none, c2s 1, ctl 2, s2s 3)
 c2s_session = (
-    frame(AUTH_GET, u32(11) + s("user") + s("example.org"), 1)
-    + frame(AUTH_GET, u32(12) + s("nobody") + s("example.org"), 2)
-    + frame(AUTH_GET, u32(13) + s("fail") + s("example.org"), 3)
+    frame(AUTH_GET, u32(11) + s("user") + s("example.org") + s(""), 1)
+    + frame(AUTH_GET, u32(12) + s("nobody") + s("example.org") + s(""), 2)
+    + frame(AUTH_GET, u32(13) + s("fail") + s("example.org") + s(""), 3)
+    + frame(AUTH_GET, u32(14) + s("user") + s("example.org") + s("dev"), 4)
+    + frame(AUTH_GET, u32(15) + s("user") + s("off.example") + s(""), 4)
+    + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(b"rec"), 4)
+    + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(""), 4)
     + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
     + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "spoofed@example.org", MSG)
     + stanza(1, KIND_IQ, IQ_GET, None, "user@example.org/res", "<iq type='get' id='1'/>")
@@ -136,7 +142,11 @@ write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_DELUSER, s("User@EXAMPLE.org/res"), 6)
       + frame(CTL_LIST, s(None), 7)
       + frame(CTL_LIST, s("big.example"), 8)
-      + frame(CTL_LIST, s("bad domain"), 9))
+      + frame(CTL_LIST, s("bad domain"), 9)
+      + frame(CTL_DISABLE, s("user@example.org"), 10)
+      + frame(CTL_DISABLE, s("nobody@example.org"), 11)
+      + frame(CTL_ENABLE, s("user@example.org"), 12)
+      + frame(CTL_ENABLE, s("not a jid"), 13))
 write("link_router", "ctl-ops", b"\x05\x00"
       + frame(CTL_SESSIONS, s(None), 1)
       + frame(CTL_SESSIONS, s("user@example.org"), 2)
@@ -155,7 +165,7 @@ write("link_router", "ctl-bad-creds", b"\x05\x00"
 R_HELLO = hello(ROLE_ROUTER)
 write("link_c2s", "router-replies", b"\xe4\x00"
       + R_HELLO
-      + frame(AUTH_CRED, u32(1) + u32(AUTH_OK) + creds(), 1)
+      + frame(AUTH_CRED, u32(1) + u32(AUTH_OK) + creds() + s(b""), 1)
       + frame(AUTH_CRED, u32(1) + u32(AUTH_NO_USER), 1)
       + frame(SESS_BOUND, u32(0) + s("user@example.org/res"), 2)
       + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "romeo@example.net", MSG)
@@ -169,9 +179,9 @@ write("link_c2s", "auth-failures", b"\x00\x02\x00\x03"
       + frame(AUTH_CRED, u32(2) + u32(AUTH_OK) + creds(iters=0), 2))
 write("link_c2s", "auth-stale-reply", b"\x00\x00"
       + R_HELLO
-      + frame(AUTH_CRED, u32(7) + u32(AUTH_OK) + creds(), 1)
+      + frame(AUTH_CRED, u32(7) + u32(AUTH_OK) + creds() + s(b""), 1)
       + frame(AUTH_CRED, u32(0) + u32(AUTH_NO_USER), 2)
-      + frame(AUTH_CRED, u32(3) + u32(AUTH_OK) + creds(), 3)
+      + frame(AUTH_CRED, u32(3) + u32(AUTH_OK) + creds() + s(b""), 3)
       + frame(AUTH_CRED, u32(4) + u32(3), 4))
 write("link_c2s", "bind-refused", b"\x55\x00"
       + R_HELLO
@@ -475,6 +485,40 @@ c2s("tls-drop-after-register", 0, [C_HDR
     + "<iq type='set' id='s1'><query xmlns='jabber:iq:register'>"
     + "<username>newbie</username><password>secret</password></query></iq>"
     + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"])
+
+SASL2 = "xmlns='urn:xmpp:sasl:2'"
+UA = ("<user-agent id='d4565fa7-4d72-4749-b3d3-740edbf87770'>"
+      "<software>x</software></user-agent>")
+BIND2 = ("<bind xmlns='urn:xmpp:bind:0'><tag>Phone</tag><enable "
+         "xmlns='urn:xmpp:carbons:2'/><inactive xmlns='urn:xmpp:csi:0'/>"
+         "<enable %s resume='true'/></bind>" % SM)
+AUTH2 = ("<authenticate %s mechanism='SCRAM-SHA-256'><initial-response>%%F"
+         "</initial-response>%s{X}</authenticate>" % (SASL2, UA))
+
+
+def auth2(extra):
+    return AUTH2.replace("{X}", extra)
+
+
+
+RESP2 = "<response %s>%%S</response>" % SASL2
+c2s("sasl2-bind2-inline", 0, [C_HDR + auth2(BIND2 + "<request-token "
+    "xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/>"), RESP2],
+    C_STANZAS + "<active %s/>" % CSI)
+c2s("sasl2-resume-inline", 0, [C_HDR + auth2("<resume %s previd='%s' "
+    "h='2'/>" % (SM, SM_ID) + BIND2), RESP2], C_STANZAS)
+c2s("sasl2-no-bind", 0, [C_HDR + auth2(""), RESP2, BIND], C_STANZAS)
+c2s("sasl2-bad", 0, [C_HDR
+    + "<authenticate %s mechanism='X-NOPE'/>" % SASL2
+    + "<authenticate %s mechanism='SCRAM-SHA-256'><user-agent id='nope'/>"
+    "</authenticate>" % SASL2
+    + auth2("<bind xmlns='urn:xmpp:bind:0'><x xmlns='urn:a'/></bind>")
+    + "<authenticate %s mechanism='HT-SHA-256-NONE'><initial-response>"
+    "dXNlcgA=</initial-response></authenticate>" % SASL2
+    + "<response %s>=</response><abort %s/>" % (SASL2, SASL2)
+    + auth2(""), "<abort %s/><authenticate %s mechanism='SCRAM-SHA-256-"
+    "PLUS'><initial-response>cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPWE="
+    "</initial-response></authenticate>" % (SASL2, SASL2)])
 
 
 # ---- the router target (tests/fuzz/fuzz_router.c) --------------------------

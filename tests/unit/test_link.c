@@ -408,7 +408,7 @@ test_link_types_and_statuses_pinned(void **state)
 		const char	*name;
 	} t[] = {
 		{ 0x0001, 12, "LINK_HELLO" },
-		{ 0x0101, 12, "LINK_AUTH_GET" },
+		{ 0x0101, 16, "LINK_AUTH_GET" },
 		{ 0x0102, 8, "LINK_AUTH_CRED" },
 		{ 0x0103, 8, "LINK_SESS_BEGIN" },
 		{ 0x0104, 8, "LINK_SESS_BOUND" },
@@ -422,6 +422,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x010c, 16, "LINK_SM_ACK" },
 		{ 0x010d, 12, "LINK_SM_RESUME" },
 		{ 0x010e, 24, "LINK_SM_RESUMED" },
+		{ 0x010f, 16, "LINK_FAST_PUT" },
 		{ 0x0201, 20, "LINK_STANZA" },
 		{ 0x0202, 24, "LINK_STANZA_MULTI" },
 		{ 0x0301, 4, "LINK_CTL_ADDUSER" },
@@ -435,6 +436,8 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0307, 4, "LINK_CTL_KICK" },
 		{ 0x0308, 4, "LINK_CTL_STATS" },
 		{ 0x0309, 4, "LINK_CTL_ABOUT" },
+		{ 0x030a, 4, "LINK_CTL_DISABLE" },
+		{ 0x030b, 4, "LINK_CTL_ENABLE" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -447,7 +450,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 10);
+	assert_int_equal(LINK_VERSION, 11);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

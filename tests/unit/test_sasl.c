@@ -110,7 +110,16 @@ test_sasl_mech_names(void **state)
 	assert_int_equal(sasl_mech_lookup("SCRAM-SHA-256"), SASL_SCRAM_SHA256);
 	assert_int_equal(sasl_mech_lookup("SCRAM-SHA-1"), SASL_SCRAM_SHA1);
 	assert_int_equal(sasl_mech_lookup("PLAIN"), SASL_PLAIN);
-	assert_int_equal(sasl_mech_lookup("SCRAM-SHA-1-PLUS"), -1);
+	assert_int_equal(sasl_mech_lookup("SCRAM-SHA-1-PLUS"),
+	    SASL_SCRAM_SHA1_PLUS);
+	assert_int_equal(sasl_mech_lookup("SCRAM-SHA-256-PLUS"),
+	    SASL_SCRAM_SHA256_PLUS);
+	assert_int_equal(sasl_mech_lookup("SCRAM-SHA-512-PLUS"), -1);
+	assert_true(sasl_mech_plus(SASL_SCRAM_SHA1_PLUS));
+	assert_false(sasl_mech_plus(SASL_SCRAM_SHA256));
+	assert_string_equal(sasl_cb_name(SASL_CB_EXPORTER), "tls-exporter");
+	assert_string_equal(sasl_cb_name(SASL_CB_ENDPOINT),
+	    "tls-server-end-point");
 	assert_int_equal(sasl_mech_lookup("plain"), -1);
 	assert_int_equal(sasl_mech_lookup(""), -1);
 }
@@ -908,6 +917,184 @@ test_sasl_plain_malformed(void **state)
 	sasl_free(s);
 }
 
+#define CB_EXPORTER	"0123456789abcdef0123456789abcdef"
+#define CB_ENDPOINT	"fedcba9876543210fedcba9876543210"
+
+/* a -PLUS exchange with both bindings known; the gs2 flag as given */
+static struct sasl *
+plus_new(enum sasl_mech m)
+{
+	struct sasl	*s = sasl_new(m);
+
+	sasl_set_cb(s, SASL_CB_EXPORTER, (const uint8_t *)CB_EXPORTER,
+	    strlen(CB_EXPORTER));
+	sasl_set_cb(s, SASL_CB_ENDPOINT, (const uint8_t *)CB_ENDPOINT,
+	    strlen(CB_ENDPOINT));
+	sasl_set_plus_offered(s, true);
+	return s;
+}
+
+/* runs a whole exchange; cbind is what the client puts after gs2 in c= */
+static enum sasl_rc
+plus_run(enum sasl_mech m, const char *gs2, const char *cbind,
+    struct sasl **sp)
+{
+	struct sasl	*s = plus_new(m);
+	struct buf	 out;
+	char		 cfirst[256], cbin[256], cfinal[1024], sfinal[256];
+	char		 first[512];
+	enum sasl_rc	 rc;
+
+	buf_init(&out, 0);
+	snprintf(cfirst, sizeof(cfirst), "%sn=user,r=abcdef", gs2);
+	rc = step(s, cfirst, &out);
+	if (rc == SASL_NEED_CREDS) {
+		buf_reset(&out);
+		assert_int_equal(sasl_set_creds(s, &pencil_creds, &out),
+		    SASL_CHALLENGE);
+		snprintf(first, sizeof(first), "%s", str(&out));
+		snprintf(cbin, sizeof(cbin), "%s%s", gs2, cbind);
+		client_final(m == SASL_SCRAM_SHA1_PLUS ||
+		    m == SASL_SCRAM_SHA1 ? SCRAM_SHA1 : SCRAM_SHA256,
+		    "pencil", cbin, "n=user,r=abcdef", first, cfinal,
+		    sizeof(cfinal), sfinal, sizeof(sfinal));
+		rc = step(s, cfinal, &out);
+		if (rc == SASL_SUCCESS)
+			assert_string_equal(str(&out), sfinal);
+	}
+	buf_clear(&out);
+	*sp = s;
+	return rc;
+}
+
+static void
+test_sasl_scram_plus(void **state)
+{
+	struct sasl	*s;
+	int		 m;
+
+	(void)state;
+	for (m = SASL_SCRAM_SHA256_PLUS; m <= SASL_SCRAM_SHA1_PLUS; m++) {
+		assert_int_equal(plus_run(m, "p=tls-exporter,,", CB_EXPORTER,
+		    &s), SASL_SUCCESS);
+		sasl_free(s);
+		assert_int_equal(plus_run(m, "p=tls-server-end-point,,",
+		    CB_ENDPOINT, &s), SASL_SUCCESS);
+		sasl_free(s);
+		/* RFC 5802 7: the other binding's data, or none: a MITM */
+		assert_int_equal(plus_run(m, "p=tls-exporter,,", CB_ENDPOINT,
+		    &s), SASL_FAILURE);
+		assert_int_equal(sasl_error(s), SASLERR_NOT_AUTHORIZED);
+		assert_string_equal(sasl_error_text(s),
+		    "channel-binding data does not match");
+		sasl_free(s);
+		assert_int_equal(plus_run(m, "p=tls-exporter,,", "", &s),
+		    SASL_FAILURE);
+		assert_int_equal(sasl_error(s), SASLERR_NOT_AUTHORIZED);
+		sasl_free(s);
+		/* a type this connection has not got, or nobody has */
+		assert_int_equal(plus_run(m, "p=tls-unique,,", CB_EXPORTER,
+		    &s), SASL_FAILURE);
+		assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
+		assert_string_equal(sasl_error_text(s),
+		    "unsupported channel-binding type");
+		sasl_free(s);
+		assert_int_equal(plus_run(m, "p=tls-foo,,", "x", &s),
+		    SASL_FAILURE);
+		assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
+		sasl_free(s);
+		assert_int_equal(plus_run(m, "p=,,", "x", &s), SASL_FAILURE);
+		assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
+		sasl_free(s);
+		assert_int_equal(plus_run(m, "p=tls_exporter,,", "x", &s),
+		    SASL_FAILURE);
+		sasl_free(s);
+		/* -PLUS without binding */
+		assert_int_equal(plus_run(m, "n,,", "", &s), SASL_FAILURE);
+		assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
+		sasl_free(s);
+		assert_int_equal(plus_run(m, "y,,", "", &s), SASL_FAILURE);
+		sasl_free(s);
+	}
+	/* binding on a mechanism that has none */
+	assert_int_equal(plus_run(SASL_SCRAM_SHA256, "p=tls-exporter,,",
+	    CB_EXPORTER, &s), SASL_FAILURE);
+	assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
+	sasl_free(s);
+	/* "n": the client cannot bind; fine without -PLUS */
+	assert_int_equal(plus_run(SASL_SCRAM_SHA1, "n,,", "", &s),
+	    SASL_SUCCESS);
+	sasl_free(s);
+	/* "n" with binding data after the header */
+	assert_int_equal(plus_run(SASL_SCRAM_SHA1, "n,,", "x", &s),
+	    SASL_FAILURE);
+	assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
+	sasl_free(s);
+}
+
+/* RFC 5802 6: "y" while -PLUS was offered means someone stripped it */
+static void
+test_sasl_scram_y_downgrade(void **state)
+{
+	struct sasl	*s;
+	struct buf	 out;
+
+	(void)state;
+	buf_init(&out, 0);
+	assert_int_equal(plus_run(SASL_SCRAM_SHA256, "y,,", "", &s),
+	    SASL_FAILURE);
+	assert_int_equal(sasl_error(s), SASLERR_NOT_AUTHORIZED);
+	assert_string_equal(sasl_error_text(s),
+	    "channel binding is supported: downgrade refused");
+	sasl_free(s);
+	/* with -PLUS not offered (RFC 6120 SASL, plain TCP) it is fine */
+	s = sasl_new(SASL_SCRAM_SHA256);
+	assert_int_equal(step(s, "y,,n=user,r=abc", &out), SASL_NEED_CREDS);
+	sasl_free(s);
+	buf_clear(&out);
+}
+
+/* XEP-0474 4.1 and its example 1: h= over the advertised lists */
+static void
+test_sasl_scram_ssdp(void **state)
+{
+	static const char	 xep[] = "SCRAM-SHA-1\x1eSCRAM-SHA-1-PLUS\x1f"
+				    "tls-exporter\x1etls-server-end-point";
+	struct sasl		*s;
+	struct buf		 out;
+	char			 cfinal[1024], sfinal[256], first[512];
+
+	(void)state;
+	buf_init(&out, 0);
+	s = sasl_new(SASL_SCRAM_SHA1);
+	sasl_set_ssdp(s, xep, strlen(xep));
+	sasl_test_set_nonce(s, RFC5802_SNONCE);
+	assert_int_equal(step(s, RFC5802_CFIRST, &out), SASL_NEED_CREDS);
+	buf_reset(&out);
+	assert_int_equal(sasl_set_creds(s, &rfc_creds, &out), SASL_CHALLENGE);
+	assert_string_equal(str(&out), RFC5802_SFIRST
+	    ",h=G6k/rBLDqgOhRRaCuuatSDFkJ08=");
+	/* the attribute is signed: a client's proof covers it */
+	snprintf(first, sizeof(first), "%s", str(&out));
+	client_final(SCRAM_SHA1, "pencil", "n,,",
+	    "n=user,r=fyko+d2lbbFgONRv9qkxdawL", first, cfinal,
+	    sizeof(cfinal), sfinal, sizeof(sfinal));
+	assert_int_equal(step(s, cfinal, &out), SASL_SUCCESS);
+	assert_string_equal(str(&out), sfinal);
+	/* the RFC's own proof, made without h=, no longer passes */
+	sasl_free(s);
+	s = sasl_new(SASL_SCRAM_SHA1);
+	sasl_set_ssdp(s, xep, strlen(xep));
+	sasl_test_set_nonce(s, RFC5802_SNONCE);
+	assert_int_equal(step(s, RFC5802_CFIRST, &out), SASL_NEED_CREDS);
+	buf_reset(&out);
+	assert_int_equal(sasl_set_creds(s, &rfc_creds, &out), SASL_CHALLENGE);
+	assert_int_equal(step(s, RFC5802_CFINAL, &out), SASL_FAILURE);
+	assert_int_equal(sasl_error(s), SASLERR_NOT_AUTHORIZED);
+	sasl_free(s);
+	buf_clear(&out);
+}
+
 int
 main(void)
 {
@@ -933,6 +1120,9 @@ main(void)
 		cmocka_unit_test(test_sasl_plain_async),
 		cmocka_unit_test(test_sasl_plain_failure),
 		cmocka_unit_test(test_sasl_plain_malformed),
+		cmocka_unit_test(test_sasl_scram_plus),
+		cmocka_unit_test(test_sasl_scram_y_downgrade),
+		cmocka_unit_test(test_sasl_scram_ssdp),
 	};
 
 	return cmocka_run_group_tests(tests, setup_creds, NULL);

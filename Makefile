@@ -106,6 +106,10 @@ ROUTER_SRCS	+= router/subscription.c
 ROUTER_SRCS	+= router/subreq.c
 ROUTER_SRCS	+= router/capsver.c
 ROUTER_SRCS	+= router/carbons.c
+ROUTER_SRCS	+= router/muc.c
+ROUTER_SRCS	+= router/muc_admin.c
+ROUTER_SRCS	+= router/muc_config.c
+ROUTER_SRCS	+= router/muc_room.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c

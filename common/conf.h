@@ -48,6 +48,11 @@ struct conf_host {
 	char	*pubsub_create;	/* who creates nodes: local|anyone|nobody */
 	int	 line;
 	int	 pubsub_line;	/* where the service's domain was set */
+	bool	 muc;		/* a group chat service (XEP-0045) */
+	char	*muc_name;	/* its domain; conference.NAME by default */
+	char	*muc_title;	/* its disco#info name */
+	char	*muc_create;	/* who creates rooms: local|anyone|nobody */
+	int	 muc_line;
 };
 
 struct conf {
@@ -109,6 +114,14 @@ struct conf {
 	int			 pubsub_max_items;	/* per node */
 	size_t			 pubsub_item_max_size;
 	int			 pubsub_max_subscriptions; /* per node */
+	/* group chat (XEP-0045) */
+	int			 muc_max_occupants;	/* per room */
+	int			 muc_max_rooms;		/* per service */
+	int			 muc_max_rooms_per_user;	/* per creator */
+	int			 muc_history;		/* messages per room */
+	int			 muc_rate;		/* messages/10 s each */
+	size_t			 muc_subject_max_size;
+	size_t			 muc_config_max_size;	/* text fields */
 	/* message archive (XEP-0313) */
 	bool			 archive;
 	int			 archive_max_age;	/* seconds, 0: none */
@@ -163,7 +176,10 @@ const struct conf_host	*conf_host_find(const struct conf *c,
 /* the host whose pubsub service is at (nameprepped) domain, or NULL */
 const struct conf_host	*conf_pubsub_find(const struct conf *c,
 			    const char *domain);
-/* a domain of ours: a host or a host's pubsub service */
+/* the host whose group chat service is at (nameprepped) domain, or NULL */
+const struct conf_host	*conf_muc_find(const struct conf *c,
+			    const char *domain);
+/* a domain of ours: a host or a host's pubsub or group chat service */
 bool			 conf_domain_ours(const struct conf *c,
 			    const char *domain);
 /* prints every option with its default and help (parleyd -h config) */

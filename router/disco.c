@@ -72,7 +72,7 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	deliver_tree(rs->sender, iq);
 }
 
-/* an account lists its PEP nodes; the server its pubsub service */
+/* an account lists its PEP nodes; the server its services */
 static void
 disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
@@ -90,6 +90,11 @@ disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
 		xnode_set_attr(a, it, "jid", h->pubsub_name);
 		xnode_set_attr(a, it, "name", "Publish-Subscribe");
+	}
+	if (h != NULL && h->muc && h->muc_name != NULL) {
+		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
+		xnode_set_attr(a, it, "jid", h->muc_name);
+		xnode_set_attr(a, it, "name", h->muc_title);
 	}
 	deliver_tree(rs->sender, iq);
 }

@@ -386,6 +386,20 @@ void	 pep_disco_items(struct rstanza *, struct xnode *iq,
 struct jid;
 bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
 
+/*
+ * muc.c: group chat (XEP-0045). A stanza to a host's group chat service,
+ * a room or an occupant is answered there (true); false if to is no
+ * service's. Presence comes through muc_presence_route.
+ */
+bool	 muc_route(struct rstanza *, const struct jid *to);
+bool	 muc_presence_route(const char *from, const struct jid *to, int type,
+	    const char *xml, size_t len);
+/* the session full ended: it leaves its rooms */
+void	 muc_sess_gone(const char *full);
+/* reads the persistent rooms (start); frees every room (exit, tests) */
+void	 muc_load(void);
+void	 muc_clear(void);
+
 /* mam.c: the message archive (XEP-0313) */
 /*
  * A message about to be routed: archived for its local sender and its

@@ -1,0 +1,432 @@
+/*
+ * A room's configuration (XEP-0045 10.1-10.2, 10.9): the owner's form
+ * from one table of fields, instant rooms, destruction; the room's
+ * disco#info with its XEP-0128 muc#roominfo form; its vCard (avatar).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+
+#include "../common/base64.h"
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "../common/xdata.h"
+#include "muc.h"
+#include "router.h"
+
+void
+muc_cfg_default(struct muc_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->public = true;
+	c->invites = true;
+	c->change_subject = true;
+	c->allow_pm = PM_ANYONE;
+	c->history = router.conf.muc_history;
+}
+
+void
+muc_cfg_clear(struct muc_cfg *c)
+{
+	free(c->name);
+	free(c->desc);
+	free(c->password);
+	memset(c, 0, sizeof(*c));
+}
+
+static const char *const pm_words[] = {
+	"anyone", "participants", "moderators", "none", NULL
+};
+
+enum cfg_type { CF_BOOL, CF_TEXT, CF_INT, CF_LIST, CF_WHOIS };
+
+/* the form's fields: one table, for the form and for a submission */
+static const struct cfg_field {
+	const char	*var;
+	enum cfg_type	 type;
+	size_t		 off;
+	const char	*label;
+} cfg_fields[] = {
+#define F(f)	offsetof(struct muc_cfg, f)
+	{ "muc#roomconfig_roomname", CF_TEXT, F(name), "Name" },
+	{ "muc#roomconfig_roomdesc", CF_TEXT, F(desc), "Description" },
+	{ "muc#roomconfig_persistentroom", CF_BOOL, F(persistent),
+	  "Persistent" },
+	{ "muc#roomconfig_publicroom", CF_BOOL, F(public), "Public" },
+	{ "muc#roomconfig_membersonly", CF_BOOL, F(members_only),
+	  "Members only" },
+	{ "muc#roomconfig_moderatedroom", CF_BOOL, F(moderated),
+	  "Moderated" },
+	{ "muc#roomconfig_passwordprotectedroom", CF_BOOL, 0,
+	  "Password protected" },
+	{ "muc#roomconfig_roomsecret", CF_TEXT, F(password), "Password" },
+	{ "muc#roomconfig_whois", CF_WHOIS, F(nonanon),
+	  "Who may see real JIDs" },
+	{ "muc#roomconfig_maxusers", CF_INT, F(max_users),
+	  "Maximum occupants (0: the service's)" },
+	{ "muc#roomconfig_historylength", CF_INT, F(history),
+	  "Messages kept for history" },
+	{ "muc#roomconfig_allowpm", CF_LIST, F(allow_pm),
+	  "Who may send private messages" },
+	{ "muc#roomconfig_allowinvites", CF_BOOL, F(invites),
+	  "Occupants may invite" },
+	{ "muc#roomconfig_changesubject", CF_BOOL, F(change_subject),
+	  "Occupants may change the subject" },
+#undef F
+};
+
+static void *
+cfg_at(struct muc_cfg *c, const struct cfg_field *f)
+{
+	return (char *)c + f->off;
+}
+
+static void
+form_build(struct muc_req *q, struct xnode *parent)
+{
+	struct muc_cfg	*c = &q->room->cfg;
+	struct xnode	*x, *fl;
+	char		 n[24];
+	size_t		 i, k;
+
+	x = xdata_new(q->a, parent, "form", NS_MUC_CONFIG);
+	for (i = 0; i < nitems(cfg_fields); i++) {
+		const struct cfg_field	*f = &cfg_fields[i];
+		void			*v = cfg_at(c, f);
+
+		switch (f->type) {
+		case CF_BOOL:
+			if (i == 6)
+				v = &(bool){ c->password != NULL &&
+				    *c->password != '\0' };
+			xdata_add(q->a, x, f->var, "boolean", f->label,
+			    *(bool *)v ? "1" : "0");
+			break;
+		case CF_TEXT:
+			xdata_add(q->a, x, f->var, strstr(f->var, "secret") ?
+			    "text-private" : "text-single", f->label,
+			    *(char **)v != NULL ? *(char **)v : "");
+			break;
+		case CF_INT:
+			snprintf(n, sizeof(n), "%d", *(int *)v);
+			xdata_add(q->a, x, f->var, "text-single", f->label, n);
+			break;
+		case CF_LIST:
+			fl = xdata_add(q->a, x, f->var, "list-single",
+			    f->label, pm_words[*(int *)v]);
+			for (k = 0; pm_words[k] != NULL; k++)
+				xdata_add_option(q->a, fl, pm_words[k]);
+			break;
+		case CF_WHOIS:
+			fl = xdata_add(q->a, x, f->var, "list-single",
+			    f->label, *(bool *)v ? "anyone" : "moderators");
+			xdata_add_option(q->a, fl, "moderators");
+			xdata_add_option(q->a, fl, "anyone");
+			break;
+		}
+	}
+}
+
+/* one submitted value into c; -1 when it is not one the field takes */
+static int
+field_set(struct muc_cfg *c, const struct cfg_field *f, const char *v)
+{
+	void	*p = cfg_at(c, f);
+	char	*end;
+	long	 l;
+	size_t	 k;
+
+	switch (f->type) {
+	case CF_BOOL:
+		if ((l = xdata_bool(v)) == -1)
+			return -1;
+		if (f->off != 0)
+			*(bool *)p = l == 1;
+		return 0;
+	case CF_TEXT:
+		if (strlen(v) > router.conf.muc_config_max_size)
+			return -1;
+		free(*(char **)p);
+		*(char **)p = xstrdup(v);
+		return 0;
+	case CF_INT:
+		l = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || l < 0 || l > 1000000)
+			return -1;
+		*(int *)p = (int)l;
+		return 0;
+	case CF_LIST:
+		for (k = 0; pm_words[k] != NULL; k++)
+			if (strcmp(v, pm_words[k]) == 0) {
+				*(int *)p = (int)k;
+				return 0;
+			}
+		return -1;
+	case CF_WHOIS:
+		if (strcmp(v, "anyone") != 0 && strcmp(v, "moderators") != 0)
+			return -1;
+		*(bool *)p = strcmp(v, "anyone") == 0;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+cfg_copy(struct muc_cfg *to, const struct muc_cfg *from)
+{
+	*to = *from;
+	to->name = from->name != NULL ? xstrdup(from->name) : NULL;
+	to->desc = from->desc != NULL ? xstrdup(from->desc) : NULL;
+	to->password = from->password != NULL ? xstrdup(from->password) :
+	    NULL;
+}
+
+/*
+ * 10.2: a submitted form, applied whole or not at all: an unknown field
+ * is bad-request, a value a field cannot take not-acceptable.
+ */
+static int
+form_apply(struct muc_req *q, struct xnode *x)
+{
+	struct muc_cfg		 c;
+	struct xdata		 d;
+	const char		*why;
+	size_t			 i, k;
+	bool			 haspw = false, pwset = false;
+
+	if (xdata_parse(q->a, x, &d, &why) == -1 ||
+	    (d.form_type != NULL && strcmp(d.form_type, NS_MUC_CONFIG) != 0)) {
+		muc_error(q, XERR_BAD_REQUEST, why);
+		return -1;
+	}
+	cfg_copy(&c, &q->room->cfg);
+	for (i = 0; i < d.nfields; i++) {
+		const struct xdata_field *df = &d.fields[i];
+
+		for (k = 0; k < nitems(cfg_fields); k++)
+			if (strcmp(cfg_fields[k].var, df->var) == 0)
+				break;
+		if (k == nitems(cfg_fields)) {
+			muc_cfg_clear(&c);
+			muc_error(q, XERR_BAD_REQUEST, "unknown field");
+			return -1;
+		}
+		if (df->nvalues == 0 && cfg_fields[k].type == CF_TEXT) {
+			(void)field_set(&c, &cfg_fields[k], "");
+			continue;
+		}
+		if (df->nvalues != 1 ||
+		    field_set(&c, &cfg_fields[k], df->values[0]) == -1) {
+			muc_cfg_clear(&c);
+			muc_error(q, XERR_NOT_ACCEPTABLE, df->var);
+			return -1;
+		}
+		if (k == 6) {
+			pwset = true;
+			haspw = xdata_bool(df->values[0]) == 1;
+		}
+	}
+	if (pwset && !haspw) {
+		free(c.password);
+		c.password = NULL;
+	}
+	if (c.history > router.conf.muc_history)
+		c.history = router.conf.muc_history;
+	muc_cfg_clear(&q->room->cfg);
+	q->room->cfg = c;
+	return 0;
+}
+
+void
+muc_owner_iq(struct muc_req *q, struct xnode *qq)
+{
+	struct xnode	*x, *d;
+	bool		 was_locked = q->room->locked, was_persistent;
+
+	if (muc_aff(q->room, q->bare) != AFF_OWNER) {
+		muc_error(q, XERR_FORBIDDEN, NULL);	/* 10.1.2 */
+		return;
+	}
+	if (q->type == IQ_GET) {
+		iq_make_result(q->el, q->a);
+		form_build(q, xnode_add(q->a, q->el, NS_MUC_OWNER, "query"));
+		muc_send_tree(q->el);
+		return;
+	}
+	if ((d = xnode_child(qq, NS_MUC_OWNER, "destroy")) != NULL) {
+		/* 10.9 */
+		struct muc_room	*r = q->room;
+
+		iq_make_result(q->el, q->a);
+		muc_send_tree(q->el);
+		muc_room_destroy(r, xnode_attr(d, "jid"), muc_text(q->a, d,
+		    NS_MUC_OWNER, "reason"));
+		return;
+	}
+	if ((x = xnode_child(qq, NS_XDATA, "x")) == NULL) {
+		muc_error(q, XERR_BAD_REQUEST, NULL);
+		return;
+	}
+	was_persistent = q->room->cfg.persistent;
+	if (xnode_attr(x, "type") != NULL &&
+	    strcmp(xnode_attr(x, "type"), "cancel") == 0) {
+		/* 10.1.3: a cancelled creation destroys the room */
+		iq_make_result(q->el, q->a);
+		muc_send_tree(q->el);
+		if (was_locked)
+			muc_room_destroy(q->room, NULL, NULL);
+		return;
+	}
+	/* 10.1.2: an empty submission is an instant room, as configured */
+	if (form_apply(q, x) == -1)
+		return;
+	q->room->locked = false;
+	iq_make_result(q->el, q->a);
+	muc_send_tree(q->el);
+	if (q->room->cfg.persistent || was_persistent)
+		muc_room_save(q->room);
+	if (!q->room->cfg.persistent && was_persistent)
+		muc_room_unsave(q->room);
+}
+
+/* XEP-0045 6.4 and XEP-0128: the room's identity, features and form */
+void
+muc_disco_info(struct muc_req *q, struct xnode *qq)
+{
+	struct muc_room	*r = q->room;
+	struct xnode	*n, *x;
+	char		 num[24];
+	const char	*feats[16];
+	size_t		 nf = 0, i;
+
+	if (xnode_attr(qq, "node") != NULL) {
+		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
+		return;
+	}
+	feats[nf++] = NS_MUC;
+	feats[nf++] = r->cfg.persistent ? "muc_persistent" : "muc_temporary";
+	feats[nf++] = r->cfg.public ? "muc_public" : "muc_hidden";
+	feats[nf++] = r->cfg.members_only ? "muc_membersonly" : "muc_open";
+	feats[nf++] = r->cfg.moderated ? "muc_moderated" : "muc_unmoderated";
+	feats[nf++] = r->cfg.nonanon ? "muc_nonanonymous" :
+	    "muc_semianonymous";
+	feats[nf++] = r->cfg.password != NULL && *r->cfg.password != '\0' ?
+	    "muc_passwordprotected" : "muc_unsecured";
+	feats[nf++] = NS_SID;
+	feats[nf++] = NS_OCCUPANT_ID;
+	feats[nf++] = NS_MODERATE;
+	feats[nf++] = NS_PING;
+	feats[nf++] = NS_REGISTER;
+	feats[nf++] = "vcard-temp";
+	feats[nf++] = NS_DISCO_INFO;
+	iq_make_result(q->el, q->a);
+	qq = xnode_add(q->a, q->el, NS_DISCO_INFO, "query");
+	n = xnode_add(q->a, qq, NS_DISCO_INFO, "identity");
+	xnode_set_attr(q->a, n, "category", "conference");
+	xnode_set_attr(q->a, n, "type", "text");
+	xnode_set_attr(q->a, n, "name", r->cfg.name != NULL &&
+	    *r->cfg.name != '\0' ? r->cfg.name : r->node);
+	for (i = 0; i < nf; i++) {
+		n = xnode_add(q->a, qq, NS_DISCO_INFO, "feature");
+		xnode_set_attr(q->a, n, "var", feats[i]);
+	}
+	x = xdata_new(q->a, qq, "result", NS_MUC_INFO);
+	xdata_add(q->a, x, "muc#roominfo_description", NULL, NULL,
+	    r->cfg.desc != NULL ? r->cfg.desc : "");
+	xdata_add(q->a, x, "muc#roominfo_subject", NULL, NULL,
+	    r->subject != NULL ? r->subject : "");
+	snprintf(num, sizeof(num), "%zu", r->nocc);
+	xdata_add(q->a, x, "muc#roominfo_occupants", NULL, NULL, num);
+	xdata_add(q->a, x, "muc#roominfo_changesubject", NULL, NULL,
+	    r->cfg.change_subject ? "1" : "0");
+	if (r->photo[0] != '\0')
+		xdata_add(q->a, x, "muc#roominfo_avatarhash", NULL, NULL,
+		    r->photo);
+	muc_send_tree(q->el);
+}
+
+/* the SHA-1 of the vCard's photo, hex, "" when it has none */
+static void
+photo_hash(struct muc_room *r, const struct xnode *card, struct arena *a)
+{
+	const struct xnode	*bin;
+	struct buf		 img;
+	unsigned char		 md[20];
+	char			*t;
+
+	r->photo[0] = '\0';
+	bin = xnode_child(xnode_child(card, "vcard-temp", "PHOTO"),
+	    "vcard-temp", "BINVAL");
+	if (bin == NULL)
+		return;
+	t = xnode_text(a, bin);
+	buf_init(&img, strlen(t) + 1);
+	if (base64_decode(&img, t, strlen(t)) == 0 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA1, buf_rptr(&img),
+	    buf_avail(&img), md) == 0)
+		hex_encode(r->photo, md, sizeof(md));
+	buf_clear(&img);
+}
+
+/* XEP-0054 on the room JID; XEP-0486: the owner sets the room's avatar */
+void
+muc_vcard_iq(struct muc_req *q, struct xnode *card)
+{
+	struct buf	b;
+	struct muc_occ	*p;
+
+	if (q->type == IQ_GET) {
+		iq_make_result(q->el, q->a);
+		if (q->room->vcard == NULL ||
+		    (card = doc_parse(q->a, q->room->vcard,
+		    strlen(q->room->vcard))) == NULL)
+			xnode_add(q->a, q->el, "vcard-temp", "vCard");
+		else
+			xnode_append(q->el, card);
+		muc_send_tree(q->el);
+		return;
+	}
+	if (muc_aff(q->room, q->bare) != AFF_OWNER) {
+		muc_error(q, XERR_FORBIDDEN, NULL);
+		return;
+	}
+	buf_init(&b, router.conf.vcard_max_size);
+	if (xnode_write(&b, card, "") == -1) {
+		buf_clear(&b);
+		muc_error(q, XERR_NOT_ACCEPTABLE, "vCard too large");
+		return;
+	}
+	free(q->room->vcard);
+	q->room->vcard = xstrndup(buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+	photo_hash(q->room, card, q->a);
+	muc_room_save(q->room);
+	iq_make_result(q->el, q->a);
+	muc_send_tree(q->el);
+	/* the new hash in everyone's presence */
+	for (p = q->room->occ; p != NULL; p = p->next)
+		muc_occ_broadcast(q->room, p, NULL, 0, NULL, NULL);
+}
+
+/* ---- the durable record ------------------------------------------------- */
+
+void
+muc_room_save(struct muc_room *r)
+{
+	(void)r;
+}
+
+void
+muc_room_unsave(struct muc_room *r)
+{
+	(void)r;
+}
+
+void
+muc_load(void)
+{
+}

@@ -1030,6 +1030,29 @@ voice_request(struct muc_req *q, struct xnode *form)
 	buf_clear(&b);
 }
 
+/*
+ * The conditions of a bounce (RFC 6120 8.3.3) that mean the session is
+ * not there: a client's own error answer to some message is not one.
+ */
+static bool
+error_says_gone(const struct xnode *el)
+{
+	static const char *const gone[] = {
+		"gone", "item-not-found", "recipient-unavailable", "redirect",
+		"remote-server-not-found", "remote-server-timeout",
+		"service-unavailable",
+	};
+	const struct xnode	*e = xnode_child(el, NS_CLIENT, "error"), *c;
+	size_t			 i;
+
+	for (c = xnode_child(e, NS_STANZAS, NULL); c != NULL;
+	    c = xnode_next(c, NS_STANZAS, NULL))
+		for (i = 0; i < nitems(gone); i++)
+			if (strcmp(c->name, gone[i]) == 0)
+				return true;
+	return false;
+}
+
 void
 muc_message_in(struct muc_req *q)
 {
@@ -1039,8 +1062,8 @@ muc_message_in(struct muc_req *q)
 
 	o = q->room != NULL ? muc_occ_of(q->room, q->from) : NULL;
 	if (q->type == MTYPE_ERROR) {
-		/* 17.1.4: a bounce to the room removes the ghost */
-		if (o != NULL)
+		/* a bounce that says the occupant is gone removes the ghost */
+		if (o != NULL && error_says_gone(q->el))
 			muc_occ_remove(q->room, o, c333, 1, NULL, NULL);
 		return;
 	}

@@ -203,3 +203,435 @@ async def test_join_order_message_leave(msrv, clients):
     b.disconnect()
     p = await a.next_presence(match=lambda p: p["type"] == "unavailable")
     assert p["from"].resource == "bob", str(p)
+
+
+async def test_history_and_subject(msrv, clients):
+    """7.2.15 the subject after the history; 8.1 a participant changes it
+    when allowed, not when changesubject is off (forbidden), an oversized
+    one is not-acceptable; 7.2.14 history with maxstanzas, maxchars 0
+    (none) and the XEP-0203 delay from the room."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("h")
+    rjid = await create(a, room, "alice")
+    for i in range(4):
+        groupchat(a, rjid, "old %d" % i)
+        await next_body(a, "old %d" % i)
+    a.send_raw("<message to='%s' type='groupchat'><subject>Topic one"
+               "</subject></message>" % rjid)
+    m = await subject_msg(a)
+    assert m["subject"] == "Topic one" and m["from"] == rjid + "/alice"
+    await join(b, room, "bob", "<history maxstanzas='2'/>")
+    got = []
+    while True:
+        m = await b.next_message(what="history then subject")
+        if m.xml.find("{jabber:client}subject") is not None:
+            break
+        got.append(m)
+    assert [m["body"] for m in got] == ["old 2", "old 3"], got
+    d = got[0].xml.find("{urn:xmpp:delay}delay")
+    assert d is not None and d.get("from") == rjid, str(got[0])
+    assert m["subject"] == "Topic one", str(m)
+    # a participant may change it by default
+    b.send_raw("<message to='%s' type='groupchat'><subject>Bob's"
+               "</subject></message>" % rjid)
+    m = await subject_msg(a)
+    assert m["subject"] == "Bob's" and m["from"].resource == "bob"
+    b.send_raw("<message to='%s' type='groupchat'><subject>%s</subject>"
+               "</message>" % (rjid, "x" * 2000))
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "not-acceptable", str(m)
+    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
+                   "var='muc#roomconfig_changesubject'><value>0</value>"
+                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    b.send_raw("<message to='%s' type='groupchat'><subject>no</subject>"
+               "</message>" % rjid)
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "forbidden", str(m)
+    # maxchars 0: no history at all, the subject still comes
+    c = await login(msrv, clients)
+    await join(c, room, "carol", "<history maxchars='0'/>")
+    m = await c.next_message()
+    assert m.xml.find("{jabber:client}subject") is not None, str(m)
+
+
+async def test_private_messages_and_nick_change(msrv, clients):
+    """7.5 a private message to room/nick reaches the occupant from the
+    sender's occupant JID; to a nick not there: item-not-found; type
+    groupchat to an occupant: bad-request; allowpm none: not-allowed.
+    7.6 a nick change: unavailable with 303 and the new nick, then the
+    new presence; a taken nick: conflict (409)."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("p")
+    rjid = await create(a, room, "alice")
+    await join(b, room, "bob")
+    await subject_msg(b)
+    b.send_raw("<message to='%s/alice' type='chat'><body>psst</body>"
+               "</message>" % rjid)
+    m = await next_body(a, "psst")
+    assert m["from"] == rjid + "/bob" and m["type"] == "chat", str(m)
+    assert m.xml.find("{%s}x" % NS_USER) is not None, str(m)
+    b.send_raw("<message to='%s/nobody' type='chat'><body>?</body>"
+               "</message>" % rjid)
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "item-not-found", str(m)
+    b.send_raw("<message to='%s/alice' type='groupchat'><body>?</body>"
+               "</message>" % rjid)
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "bad-request", str(m)
+    # nick change
+    a.pending()
+    b.send_raw("<presence to='%s/robert'/>" % rjid)
+    p = await a.next_presence(match=lambda p: p["type"] == "unavailable")
+    assert p["from"].resource == "bob" and codes(p) == [303], str(p)
+    assert item(p).get("nick") == "robert", str(p)
+    p = await a.next_presence()
+    assert p["from"].resource == "robert" and p["type"] == "available"
+    p = await b.next_presence(match=lambda p: p["type"] == "unavailable")
+    assert codes(p) == [303, 110], str(p)
+    b.send_raw("<presence to='%s/alice'/>" % rjid)
+    p = await b.next_presence(match=lambda p: p["type"] == "error")
+    assert error_of(p) == "conflict", str(p)
+    # a join with a taken nick: conflict
+    c = await login(msrv, clients)
+    join_raw(c, room, "alice")
+    _, p = await self_presence(c, room, "alice")
+    assert p["type"] == "error" and error_of(p) == "conflict", str(p)
+    # private messages off
+    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
+                   "var='muc#roomconfig_allowpm'><value>none</value>"
+                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    b.send_raw("<message to='%s/alice' type='chat'><body>no</body>"
+               "</message>" % rjid)
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "not-allowed", str(m)
+
+
+async def test_kick_ban_and_affiliations(msrv, clients):
+    """8.2 a moderator kicks a participant (307, the reason and the
+    actor), 9.1 an admin bans (301), the banned may not join again
+    (forbidden); a participant may not kick (not-allowed); 9.5 the
+    outcast list; 10.6 the last owner stays (conflict)."""
+    a, b, c = (await login(msrv, clients) for _ in range(3)) \
+        if False else (await login(msrv, clients),
+                       await login(msrv, clients),
+                       await login(msrv, clients))
+    room = uniq("k")
+    rjid = await create(a, room, "alice")
+    await join(b, room, "bob")
+    await join(c, room, "carol")
+    r = await b.iq("<query xmlns='%s'><item nick='carol' role='none'/>"
+                   "</query>" % NS_ADMIN, to=rjid, type_="set")
+    assert r["type"] == "error" and error_of(r) == "not-allowed", str(r)
+    a.pending()
+    r = await a.iq("<query xmlns='%s'><item nick='bob' role='none'>"
+                   "<reason>noise</reason></item></query>" % NS_ADMIN,
+                   to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    p = await b.next_presence(match=lambda p: p["type"] == "unavailable")
+    assert codes(p) == [307, 110], str(p)
+    assert item(p).find("{%s}reason" % NS_USER).text == "noise"
+    assert item(p).find("{%s}actor" % NS_USER).get("nick") == "alice"
+    p = await c.next_presence(match=lambda p: p["type"] == "unavailable")
+    assert p["from"].resource == "bob" and codes(p) == [307], str(p)
+    # ban
+    r = await a.iq("<query xmlns='%s'><item jid='%s' affiliation="
+                   "'outcast'/></query>" % (NS_ADMIN, c.boundjid.bare),
+                   to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    p = await c.next_presence(match=lambda p: p["type"] == "unavailable")
+    assert codes(p) == [301, 110] and item(p).get("affiliation") == \
+        "outcast", str(p)
+    join_raw(c, room, "carol")
+    _, p = await self_presence(c, room, "carol")
+    assert p["type"] == "error" and error_of(p) == "forbidden", str(p)
+    r = await a.iq("<query xmlns='%s'><item affiliation='outcast'/>"
+                   "</query>" % NS_ADMIN, to=rjid)
+    assert c.boundjid.bare in str(r), str(r)
+    r = await a.iq("<query xmlns='%s'><item jid='%s' affiliation='none'/>"
+                   "</query>" % (NS_ADMIN, a.boundjid.bare), to=rjid,
+                   type_="set")
+    assert r["type"] == "error" and error_of(r) == "conflict", str(r)
+
+
+async def test_members_only_password_moderated(msrv, clients):
+    """7.2.7 members-only: a non-member gets registration-required, a
+    member joins; 7.2.6 a password: none or a wrong one is
+    not-authorized, the right one joins; 7.2.8 moderated: a newcomer is a
+    visitor whose groupchat is forbidden, 8.3 until given voice; a voice
+    request (7.13) reaches the moderator."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("m")
+    rjid = await create(a, room, "alice", conf={"membersonly": "1"})
+    join_raw(b, room, "bob")
+    _, p = await self_presence(b, room, "bob")
+    assert error_of(p) == "registration-required", str(p)
+    r = await a.iq("<query xmlns='%s'><item jid='%s' affiliation="
+                   "'member'/></query>" % (NS_ADMIN, b.boundjid.bare),
+                   to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    _, me = await join(b, room, "bob")
+    assert item(me).get("affiliation") == "member", str(me)
+    room = uniq("pw")
+    rjid = await create(a, room, "alice", conf={
+        "passwordprotectedroom": "1", "roomsecret": "sesame"})
+    for extra in ("", "<password>wrong</password>"):
+        join_raw(b, room, "bob", extra)
+        _, p = await self_presence(b, room, "bob")
+        assert error_of(p) == "not-authorized", str(p)
+    await join(b, room, "bob", "<password>sesame</password>")
+    room = uniq("mod")
+    rjid = await create(a, room, "alice", conf={"moderatedroom": "1"})
+    _, me = await join(b, room, "bob")
+    assert item(me).get("role") == "visitor", str(me)
+    await subject_msg(b)
+    groupchat(b, rjid, "may I?")
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "forbidden", str(m)
+    b.send_raw("<message to='%s'><x xmlns='%s' type='submit'><field "
+               "var='FORM_TYPE'><value>%s#request</value></field><field "
+               "var='muc#role'><value>participant</value></field></x>"
+               "</message>" % (rjid, NS_XDATA, NS_MUC))
+    m = await a.next_message(match=lambda m: "muc#request" in str(m))
+    assert b.boundjid.bare in str(m) and m["from"] == rjid, str(m)
+    r = await a.iq("<query xmlns='%s'><item nick='bob' role="
+                   "'participant'/></query>" % NS_ADMIN, to=rjid,
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    p = await b.next_presence(match=lambda p: item(p) is not None and
+                              item(p).get("role") == "participant")
+    groupchat(b, rjid, "thanks")
+    await next_body(a, "thanks")
+
+
+async def test_errors(msrv, clients):
+    """Presence to a room with no nick: jid-malformed; a message to a
+    room one is not in: not-acceptable; to a room that does not exist:
+    item-not-found; an IQ to a room that does not exist: item-not-found;
+    a configuration form with an unknown field: bad-request, with a bad
+    value: not-acceptable; a non-owner asking for the form: forbidden;
+    a locked room refuses others (item-not-found); chat to the room
+    itself: bad-request."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("e")
+    a.send_raw("<presence to='%s@%s'><x xmlns='%s'/></presence>"
+               % (room, SVC, NS_MUC))
+    p = await a.next_presence(match=lambda p: p["type"] == "error")
+    assert error_of(p) == "jid-malformed", str(p)
+    join_raw(a, room, "alice")
+    _, me = await self_presence(a, room, "alice")
+    assert codes(me) == [201, 110]
+    rjid = "%s@%s" % (room, SVC)
+    join_raw(b, room, "bob")       # locked until configured
+    _, p = await self_presence(b, room, "bob")
+    assert error_of(p) == "item-not-found", str(p)
+    r = await a.iq("<query xmlns='%s'/>" % NS_OWNER, to=rjid)
+    assert "muc#roomconfig_roomname" in str(r), str(r)
+    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
+                   "var='muc#roomconfig_nosuch'><value>1</value></field>"
+                   "</x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
+                   type_="set")
+    assert error_of(r) == "bad-request", str(r)
+    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
+                   "var='muc#roomconfig_maxusers'><value>many</value>"
+                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
+                   type_="set")
+    assert error_of(r) == "not-acceptable", str(r)
+    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'/>"
+                   "</query>" % (NS_OWNER, NS_XDATA), to=rjid, type_="set")
+    assert r["type"] == "result"
+    await join(b, room, "bob")
+    r = await b.iq("<query xmlns='%s'/>" % NS_OWNER, to=rjid)
+    assert error_of(r) == "forbidden", str(r)
+    b.send_raw("<message to='%s' type='chat'><body>hi</body></message>"
+               % rjid)
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "bad-request", str(m)
+    c = await login(msrv, clients)
+    c.send_raw("<message to='%s' type='groupchat'><body>hi</body>"
+               "</message>" % rjid)
+    m = await c.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "not-acceptable", str(m)
+    c.send_raw("<message to='%s@%s' type='groupchat'><body>hi</body>"
+               "</message>" % (uniq("none"), SVC))
+    m = await c.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "item-not-found", str(m)
+    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_INFO,
+                   to="%s@%s" % (uniq("none"), SVC))
+    assert error_of(r) == "item-not-found", str(r)
+
+
+async def test_rate_limit(msrv, clients):
+    """muc-rate (20 per 10 s here): past it a groupchat message is
+    refused with resource-constraint, never dropped silently."""
+    a = await login(msrv, clients)
+    room = uniq("rate")
+    rjid = await create(a, room, "alice")
+    for i in range(20):
+        groupchat(a, rjid, "m%d" % i)
+    for i in range(20):
+        await next_body(a, "m%d" % i)
+    groupchat(a, rjid, "one too many")
+    m = await a.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "resource-constraint", str(m)
+
+
+async def test_invitations(msrv, clients):
+    """7.8.2 a mediated invitation reaches the invitee from the room with
+    the inviter's JID and the reason; 7.8.3 its decline reaches the
+    inviter; allowinvites off: a participant's is forbidden; XEP-0249 a
+    direct invitation passes between clients."""
+    a, b, c = (await login(msrv, clients), await login(msrv, clients),
+               await login(msrv, clients))
+    room = uniq("inv")
+    rjid = await create(a, room, "alice")
+    await join(b, room, "bob")
+    b.send_raw("<message to='%s'><x xmlns='%s'><invite to='%s'><reason>"
+               "come</reason></invite></x></message>"
+               % (rjid, NS_USER, c.boundjid.bare))
+    m = await c.next_message(match=lambda m: "invite" in str(m))
+    inv = m.xml.find("{%s}x/{%s}invite" % (NS_USER, NS_USER))
+    assert m["from"] == rjid and inv.get("from") == b.boundjid.bare
+    assert inv.find("{%s}reason" % NS_USER).text == "come", str(m)
+    c.send_raw("<message to='%s'><x xmlns='%s'><decline to='%s'><reason>"
+               "busy</reason></decline></x></message>"
+               % (rjid, NS_USER, b.boundjid.bare))
+    m = await b.next_message(match=lambda m: "decline" in str(m))
+    dec = m.xml.find("{%s}x/{%s}decline" % (NS_USER, NS_USER))
+    assert dec.get("from") == c.boundjid.bare, str(m)
+    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
+                   "var='muc#roomconfig_allowinvites'><value>0</value>"
+                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
+                   type_="set")
+    assert r["type"] == "result"
+    b.send_raw("<message to='%s'><x xmlns='%s'><invite to='%s'/></x>"
+               "</message>" % (rjid, NS_USER, c.boundjid.bare))
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "forbidden", str(m)
+    b["xep_0249"].send_invitation(c.boundjid.bare, rjid, reason="direct")
+    m = await c.next_message(match=lambda m: "jabber:x:conference"
+                             in str(m))
+    assert m["from"].bare == b.boundjid.bare and rjid in str(m), str(m)
+
+
+async def test_register_destroy_selfping(msrv, clients):
+    """7.10 nick registration (the form, the registered nick, another
+    account's join with it: conflict); XEP-0410 a ping to one's own
+    occupant JID is answered, from outside the room it is
+    not-acceptable; 10.9 destroy: everyone gets unavailable with the
+    destroy element, the reason and the alternate venue."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("reg")
+    rjid = await create(a, room, "alice")
+    r = await b.iq("<query xmlns='jabber:iq:register'/>", to=rjid)
+    assert "muc#register_roomnick" in str(r), str(r)
+    r = await b.iq("<query xmlns='jabber:iq:register'><x xmlns='%s' "
+                   "type='submit'><field var='FORM_TYPE'><value>%s#register"
+                   "</value></field><field var='muc#register_roomnick'>"
+                   "<value>Bobby</value></field></x></query>"
+                   % (NS_XDATA, NS_MUC), to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    r = await b.iq("<query xmlns='jabber:iq:register'/>", to=rjid)
+    assert "<registered" in str(r) and "Bobby" in str(r), str(r)
+    c = await login(msrv, clients)
+    join_raw(c, room, "Bobby")
+    _, p = await self_presence(c, room, "Bobby")
+    assert error_of(p) == "conflict", str(p)
+    await join(b, room, "Bobby")
+    r = await b.iq("<ping xmlns='urn:xmpp:ping'/>", to=rjid + "/Bobby")
+    assert r["type"] == "result", str(r)
+    r = await c.iq("<ping xmlns='urn:xmpp:ping'/>", to=rjid + "/Bobby")
+    assert error_of(r) == "not-acceptable", str(r)
+    b.pending()
+    r = await a.iq("<query xmlns='%s'><destroy jid='elsewhere@%s'><reason>"
+                   "moving</reason></destroy></query>" % (NS_OWNER, SVC),
+                   to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    p = await b.next_presence(match=lambda p: p["type"] == "unavailable")
+    d = p.xml.find("{%s}x/{%s}destroy" % (NS_USER, NS_USER))
+    assert d is not None and d.get("jid") == "elsewhere@" + SVC, str(p)
+    assert d.find("{%s}reason" % NS_USER).text == "moving", str(p)
+    r = await b.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=rjid)
+    assert error_of(r) == "item-not-found", str(r)
+
+
+async def test_moderation_and_avatar(msrv, clients):
+    """XEP-0425: a moderator retracts a message by its stanza-id: all
+    get the retraction, a newcomer's history no longer has it; a
+    participant may not (forbidden). The owner sets the room's vCard;
+    its photo's hash is in the occupants' presence and roominfo."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("mod")
+    rjid = await create(a, room, "alice")
+    await join(b, room, "bob")
+    groupchat(b, rjid, "spam")
+    m = await next_body(a, "spam")
+    sid = m.xml.find("{%s}stanza-id" % NS_SID).get("id")
+    payload = ("<moderate xmlns='urn:xmpp:message-moderate:1' id='%s'>"
+               "<retract xmlns='urn:xmpp:message-retract:1'/><reason>bad"
+               "</reason></moderate>" % sid)
+    r = await b.iq(payload, to=rjid, type_="set")
+    assert error_of(r) == "forbidden", str(r)
+    r = await a.iq(payload, to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    m = await b.next_message(match=lambda m: "retract" in str(m))
+    ret = m.xml.find("{urn:xmpp:message-retract:1}retract")
+    assert ret.get("id") == sid, str(m)
+    c = await login(msrv, clients)
+    await join(c, room, "carol")
+    m = await c.next_message()
+    assert m.xml.find("{jabber:client}subject") is not None, str(m)
+    # the room's avatar
+    r = await a.iq("<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE>"
+                   "<BINVAL>aGVsbG8=</BINVAL></PHOTO></vCard>", to=rjid,
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    p = await c.next_presence(match=lambda p: "vcard-temp:x:update"
+                              in str(p))
+    # sha1("hello")
+    assert "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d" in str(p), str(p)
+    r = await c.iq("<vCard xmlns='vcard-temp'/>", to=rjid)
+    assert "aGVsbG8=" in str(r), str(r)
+    r = await c.iq("<vCard xmlns='vcard-temp'/>", to=rjid, type_="set")
+    assert error_of(r) == "forbidden", str(r)
+
+
+async def test_multi_session_and_slixmpp(msrv, clients):
+    """Two sessions of one account behind one nick: the second gets the
+    room's state and the first's messages reach both; when one leaves
+    the others see nothing; slixmpp's xep_0045 joins and an echo bot
+    answers groupchat messages."""
+    u = msrv.new_user()
+    a1 = await login(msrv, clients, u)
+    a2 = await login(msrv, clients, u)
+    o = await login(msrv, clients)
+    room = uniq("ms")
+    rjid = await create(o, room, "owner")
+    await join(a1, room, "me")
+    await o.fence()
+    o.pending()
+    others, me = await join(a2, room, "me")
+    assert [p["from"].resource for p in others] == ["owner"], others
+    groupchat(o, rjid, "to both")
+    await next_body(a1, "to both")
+    await next_body(a2, "to both")
+    a2.send_raw("<presence to='%s/me' type='unavailable'/>" % rjid)
+    p = await a2.next_presence(match=lambda p: p["type"] == "unavailable")
+    assert codes(p) == [110], str(p)
+    await next_body(o, "to both")
+    await o.quiet(0.5)
+    # slixmpp's plugin, and an echo bot
+    bot = await login(msrv, clients)
+
+    def echo(msg):
+        if msg["mucnick"] != "bot" and msg["body"].startswith("ping"):
+            bot.send_message(mto=msg["from"].bare, mbody="pong",
+                             mtype="groupchat")
+    bot.add_event_handler("groupchat_message", echo)
+    await bot["xep_0045"].join_muc_wait(rjid, "bot", maxstanzas=0)
+    groupchat(o, rjid, "ping bot")
+    m = await next_body(o, "pong")
+    assert m["from"] == rjid + "/bot", str(m)

@@ -3,6 +3,7 @@
  * from one table of fields, instant rooms, destruction; the room's
  * disco#info with its XEP-0128 muc#roominfo form; its vCard (avatar).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,19 +415,190 @@ muc_vcard_iq(struct muc_req *q, struct xnode *card)
 
 /* ---- the durable record ------------------------------------------------- */
 
+/*
+ * A persistent room is one document (DOC_MUC, the room as the account,
+ * its service as the domain): <room/> with the configuration as the
+ * form's values (one attribute per field of cfg_fields, read back with
+ * field_set), the subject, the affiliations, the registered nicks and
+ * the vCard. Written whole at each change: rooms change rarely.
+ */
+#define NS_ROOM_REC	"urn:parley:muc:0"
+
+struct rec_job {
+	struct buf	*b;
+	const char	*el;
+	bool		 aff;
+	int		 rc;
+};
+
+static int
+rec_attr(struct buf *b, const char *name, const char *v)
+{
+	return buf_printf(b, " %s='", name) | xml_escape(b, v, strlen(v)) |
+	    buf_puts(b, "'");
+}
+
+static int
+rec_pair(const void *key, size_t len, void *val, void *arg)
+{
+	struct rec_job	*job = arg;
+	struct buf	*b = job->b;
+
+	job->rc |= buf_printf(b, "<%s j='", job->el) |
+	    xml_escape(b, key, len) | buf_puts(b, "'");
+	job->rc |= rec_attr(b, "v", job->aff ? muc_aff_name((int)(intptr_t)
+	    val - 1) : (const char *)val) | buf_puts(b, "/>");
+	return job->rc;
+}
+
+static int
+rec_build(struct muc_room *r, struct buf *b)
+{
+	struct rec_job	 job = { b, "a", true, 0 };
+	struct muc_cfg	*c = &r->cfg;
+	char		 n[24];
+	size_t		 i;
+
+	job.rc = buf_puts(b, "<room xmlns='" NS_ROOM_REC "'") |
+	    rec_attr(b, "node", r->node) | rec_attr(b, "creator", r->creator);
+	if (r->subject != NULL)
+		job.rc |= rec_attr(b, "subject", r->subject) |
+		    rec_attr(b, "by", r->subject_by);
+	for (i = 0; i < nitems(cfg_fields); i++) {
+		const struct cfg_field	*f = &cfg_fields[i];
+		void			*v = cfg_at(c, f);
+		const char		*s = NULL;
+
+		switch (f->type) {
+		case CF_BOOL:
+			if (f->off == 0)
+				continue;
+			s = *(bool *)v ? "1" : "0";
+			break;
+		case CF_TEXT:
+			s = *(char **)v != NULL ? *(char **)v : "";
+			break;
+		case CF_INT:
+			snprintf(n, sizeof(n), "%d", *(int *)v);
+			s = n;
+			break;
+		case CF_LIST:
+			s = pm_words[*(int *)v];
+			break;
+		case CF_WHOIS:
+			s = *(bool *)v ? "anyone" : "moderators";
+			break;
+		}
+		job.rc |= rec_attr(b, f->var + strlen("muc#roomconfig_"), s);
+	}
+	job.rc |= buf_puts(b, ">");
+	map_foreach(r->aff, rec_pair, &job);
+	job.el = "n";
+	job.aff = false;
+	map_foreach(r->nicks, rec_pair, &job);
+	if (r->vcard != NULL)
+		job.rc |= buf_puts(b, r->vcard);
+	return job.rc | buf_puts(b, "</room>");
+}
+
 void
 muc_room_save(struct muc_room *r)
 {
-	(void)r;
+	struct buf	b;
+
+	if (!r->cfg.persistent || r->locked)
+		return;
+	buf_init(&b, router.conf.max_stanza_size);
+	if (rec_build(r, &b) == -1)
+		log_warnx("muc: room %s: its record passes max-stanza-size, "
+		    "not saved", log_escs(r->jid));
+	else if (store_doc_put(router.store, DOC_MUC, r->node, r->service,
+	    "", buf_rptr(&b), buf_avail(&b)) == -1)
+		log_warn("muc: room %s not saved", log_escs(r->jid));
+	buf_clear(&b);
 }
 
 void
 muc_room_unsave(struct muc_room *r)
 {
-	(void)r;
+	if (store_doc_put(router.store, DOC_MUC, r->node, r->service, "",
+	    NULL, 0) == -1 && errno != ENOENT)
+		log_warn("muc: room %s record not removed", log_escs(r->jid));
 }
 
+static int
+load_one(const char *val, size_t len, void *arg)
+{
+	const char	*service = arg, *node, *v;
+	struct arena	 a;
+	struct xnode	*el, *c;
+	struct muc_room	*r;
+	char		 var[64];
+	size_t		 i;
+	int		 aff;
+
+	arena_init(&a);
+	if ((el = doc_parse(&a, val, len)) == NULL ||
+	    strcmp(el->ns, NS_ROOM_REC) != 0 ||
+	    (node = xnode_attr(el, "node")) == NULL ||
+	    muc_room_find(arena_printf(&a, "%s@%s", node, service)) != NULL) {
+		log_warnx("muc: a room record of %s is unreadable", service);
+		arena_free(&a);
+		return 0;
+	}
+	r = muc_room_new(node, service, xnode_attr(el, "creator"));
+	for (i = 0; i < nitems(cfg_fields); i++) {
+		snprintf(var, sizeof(var), "%s", cfg_fields[i].var +
+		    strlen("muc#roomconfig_"));
+		if ((v = xnode_attr(el, var)) != NULL)
+			(void)field_set(&r->cfg, &cfg_fields[i], v);
+	}
+	if ((v = xnode_attr(el, "subject")) != NULL) {
+		r->subject = xstrdup(v);
+		v = xnode_attr(el, "by");
+		r->subject_by = xstrdup(v != NULL ? v : "");
+	}
+	for (c = xnode_child(el, NS_ROOM_REC, "a"); c != NULL;
+	    c = xnode_next(c, NS_ROOM_REC, "a"))
+		if (xnode_attr(c, "j") != NULL &&
+		    (aff = muc_aff_find(xnode_attr(c, "v"))) >= 0 &&
+		    aff != AFF_NONE)
+			map_put(r->aff, xnode_attr(c, "j"),
+			    (void *)(intptr_t)(aff + 1));
+	for (c = xnode_child(el, NS_ROOM_REC, "n"); c != NULL;
+	    c = xnode_next(c, NS_ROOM_REC, "n"))
+		if (xnode_attr(c, "j") != NULL && xnode_attr(c, "v") != NULL)
+			free(map_put(r->nicks, xnode_attr(c, "j"),
+			    xstrdup(xnode_attr(c, "v"))));
+	if ((c = xnode_child(el, "vcard-temp", "vCard")) != NULL) {
+		struct buf	b;
+
+		buf_init(&b, len + 1);
+		if (xnode_write(&b, c, "") == 0)
+			r->vcard = xstrndup(buf_rptr(&b), buf_avail(&b));
+		buf_clear(&b);
+		photo_hash(r, c, &a);
+	}
+	r->cfg.persistent = true;
+	arena_free(&a);
+	return 0;
+}
+
+/* at start: every persistent room of every service, empty */
 void
 muc_load(void)
 {
+	size_t	i;
+
+	for (i = 0; i < router.conf.nhosts; i++) {
+		const struct conf_host	*h = &router.conf.hosts[i];
+
+		if (!h->muc || h->muc_name == NULL)
+			continue;
+		if (store_doc_walk(router.store, DOC_MUC, h->muc_name,
+		    load_one, h->muc_name) == -1)
+			log_warn("muc: the rooms of %s", h->muc_name);
+		log_info("muc: %s has %zu persistent rooms", h->muc_name,
+		    muc_room_count(h->muc_name, NULL, NULL));
+	}
 }

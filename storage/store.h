@@ -162,11 +162,13 @@ int	 store_offline_count(struct store *, const char *node,
 /*
  * Small per-account documents: vcard-temp (key ""), private XML storage
  * (key "{namespace}element"), last activity (key "": "seconds status"),
- * archive preferences (XEP-0441, key "": router/mam.c's record).
+ * archive preferences (XEP-0441, key "": router/mam.c's record), a
+ * group chat room's record (node: the room, domain: its service, key "":
+ * router/muc_config.c's record).
  * get returns a malloc'd copy (caller frees) or ENOENT; put with val NULL
  * deletes.
  */
-enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS };
+enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS, DOC_MUC };
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);
@@ -185,6 +187,12 @@ int	 store_doc_put_later(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, const char *val, size_t len);
 /* commits the deferred writes; -1 with errno (logged) if that failed */
 int	 store_flush(struct store *);
+/*
+ * Every document of kind of every account at domain (a group chat
+ * service's rooms), in key order: fn(val, len, arg), non-zero stops.
+ */
+int	 store_doc_walk(struct store *, enum store_doc, const char *domain,
+	    int (*fn)(const char *val, size_t len, void *arg), void *arg);
 /* how many documents of kind the account has, and their bytes */
 int	 store_doc_usage(struct store *, enum store_doc, const char *node,
 	    const char *domain, struct store_usage *);

@@ -635,3 +635,57 @@ async def test_multi_session_and_slixmpp(msrv, clients):
     groupchat(o, rjid, "ping bot")
     m = await next_body(o, "pong")
     assert m["from"] == rjid + "/bot", str(m)
+
+
+async def test_persistent_room_survives_restart(make_server, clients):
+    """A persistent room, its configuration, subject, affiliations,
+    registered nicks and vCard survive a restart (it is listed and joins
+    as configured); a temporary one does not; a room made temporary
+    again is forgotten."""
+    srv = make_server(host_options={DOMAIN: {"muc": "yes"}})
+    ua, ub = srv.new_user(), srv.new_user()
+    a, b = await login(srv, clients, ua), await login(srv, clients, ub)
+    room, tmp, gone = uniq("keep"), uniq("tmp"), uniq("gone")
+    rjid = await create(a, room, "alice", conf={
+        "persistentroom": "1", "roomname": "Kept", "membersonly": "1"})
+    await create(a, tmp, "a2")
+    g = await create(a, gone, "a3", conf={"persistentroom": "1"})
+    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
+                   "var='muc#roomconfig_persistentroom'><value>0</value>"
+                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=g,
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    a.send_raw("<message to='%s' type='groupchat'><subject>Kept topic"
+               "</subject></message>" % rjid)
+    await subject_msg(a)
+    r = await a.iq("<query xmlns='%s'><item jid='%s' affiliation="
+                   "'member'/></query>" % (NS_ADMIN, b.boundjid.bare),
+                   to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    r = await a.iq("<vCard xmlns='vcard-temp'><PHOTO><BINVAL>aGVsbG8="
+                   "</BINVAL></PHOTO></vCard>", to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    srv.restart()
+    a, b = await login(srv, clients, ua), await login(srv, clients, ub)
+    r = await a.iq("<query xmlns='%s'/>" % NS_ITEMS, to=SVC)
+    found = {i.get("jid"): i.get("name") for i in
+             r.xml.iter("{%s}item" % NS_ITEMS)}
+    assert found == {rjid: "Kept"}, found
+    # the member joins the members-only room: no 201, the subject kept
+    _, me = await join(b, room, "bob")
+    assert codes(me) == [110] and item(me).get("affiliation") == "member"
+    m = await subject_msg(b)
+    assert m["subject"] == "Kept topic", str(m)
+    _, me = await join(a, room, "alice")
+    assert item(me).get("affiliation") == "owner", str(me)
+    r = await a.iq("<vCard xmlns='vcard-temp'/>", to=rjid)
+    assert "aGVsbG8=" in str(r), str(r)
+    info = await a["xep_0030"].get_info(jid=rjid)
+    assert "muc_persistent" in info["disco_info"]["features"]
+    # the room stays when its occupants leave
+    for c, n in ((a, "alice"), (b, "bob")):
+        c.send_raw("<presence to='%s/%s' type='unavailable'/>" % (rjid, n))
+        await c.next_presence(match=lambda p: p["type"] == "unavailable"
+                              and 110 in codes(p))
+    info = await a["xep_0030"].get_info(jid=rjid)
+    assert "muc_persistent" in info["disco_info"]["features"]

@@ -28,6 +28,7 @@
 #define TAG_PRIVATE	'p'
 #define TAG_LAST	'l'
 #define TAG_MAM_PREFS	'M'
+#define TAG_MUC		'R'
 #define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
@@ -905,6 +906,8 @@ doc_tag(enum store_doc kind)
 		return TAG_LAST;
 	case DOC_MAM_PREFS:
 		return TAG_MAM_PREFS;
+	case DOC_MUC:
+		return TAG_MUC;
 	}
 	return '\0';
 }
@@ -979,6 +982,37 @@ store_doc_usage(struct store *st, enum store_doc kind, const char *node,
 		return -1;
 	}
 	return usage(st, doc_tag(kind), node, domain, u);
+}
+
+struct doc_walk {
+	int	(*fn)(const char *, size_t, void *);
+	void	 *arg;
+};
+
+static int
+doc_walk_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct doc_walk	*dw = arg;
+
+	(void)plen;
+	return dw->fn(r->val, r->vlen, dw->arg);
+}
+
+int
+store_doc_walk(struct store *st, enum store_doc kind, const char *domain,
+    int (*fn)(const char *, size_t, void *), void *arg)
+{
+	struct doc_walk	dw = { fn, arg };
+	char		key[KEY_MAX];
+	size_t		dlen = strlen(domain);
+
+	if (doc_tag(kind) == '\0' || dlen == 0 || dlen + 2 > KEY_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	key[0] = doc_tag(kind);
+	memcpy(key + 1, domain, dlen + 1);
+	return walk(st, key, dlen + 2, doc_walk_one, &dw);
 }
 
 /* ---- block list --------------------------------------------------------- */

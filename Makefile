@@ -359,6 +359,7 @@ FUZZ_TARGETS	+= router
 FUZZ_TARGETS	+= pubsub
 FUZZ_TARGETS	+= caps
 FUZZ_TARGETS	+= mam
+FUZZ_TARGETS	+= muc
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -378,6 +379,7 @@ FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c tests/fuzz/fake_store.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c
+FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -392,6 +394,7 @@ FUZZ_DICT_router := xml.dict
 FUZZ_DICT_pubsub := pubsub.dict
 FUZZ_DICT_caps	:= caps.dict
 FUZZ_DICT_mam	:= mam.dict
+FUZZ_DICT_muc	:= muc.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -558,8 +558,10 @@ entry_parsed(struct xnode *el, struct arena *a, void *arg)
 	q.type = job->type;
 	q.el = el;
 	q.a = a;
-	/* the real sender, whatever the bytes said */
+	/* the real sender and the envelope's 'to', whatever the bytes said */
 	xnode_set_attr(a, el, "from", job->from);
+	xnode_set_attr(a, el, "to", jid_format(rjid, job->rnode,
+	    job->service, job->nick));
 	if (job->rnode == NULL && job->nick != NULL) {
 		/* a resource on the service's own JID is no room's */
 		if (q.kind != KIND_PRESENCE)

@@ -689,3 +689,70 @@ async def test_persistent_room_survives_restart(make_server, clients):
                               and 110 in codes(p))
     info = await a["xep_0030"].get_info(jid=rjid)
     assert "muc_persistent" in info["disco_info"]["features"]
+
+
+async def test_remote_occupant(make_server, tmp_path_factory, clients):
+    """A user of b.test (another server, over s2s) joins a room of
+    conference.a.test: it gets the presence of the local occupant, its
+    own with 110, the subject; groupchat messages flow both ways and
+    private messages reach it; its leaving reaches the local occupant."""
+    from conftest import STANZA_TIMEOUT, User, free_port
+    from test_s2s import mkcert
+    ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
+                                                        "b.test")
+    pa, pb = free_port(), free_port()
+    common = {"s2s_connect_timeout": "5", "s2s_dialback_secret": uniq("s")}
+    a = make_server(hosts=[("a.test",) + ca],
+                    host_options={"a.test": {"muc": "yes"}},
+                    s2s_listen="127.0.0.1:%d" % pa,
+                    s2s_route="b.test=127.0.0.1:%d" % pb, **common)
+    b = make_server(hosts=[("b.test",) + cb], start=False,
+                    s2s_listen="127.0.0.1:%d" % pb, **common)
+    with open(b.conf, "a") as f:
+        f.write("s2s-route a.test=127.0.0.1:%d\n"
+                "s2s-route conference.a.test=127.0.0.1:%d\n" % (pa, pa))
+    b.start()
+    svc = "conference.a.test"
+    ua = User("%s@a.test" % uniq("ma"), uniq("pw"))
+    ub = User("%s@b.test" % uniq("mb"), uniq("pw"))
+    a.adduser(ua.jid, ua.password)
+    b.adduser(ub.jid, ub.password)
+    la, rb = await login(a, clients, ua), await login(b, clients, ub)
+    room = uniq("fed")
+    rjid = "%s@%s" % (room, svc)
+    la.send_raw("<presence to='%s/local'><x xmlns='%s'/></presence>"
+                % (rjid, NS_MUC))
+    p = await la.next_presence(match=lambda p: 110 in codes(p))
+    assert codes(p) == [201, 110], str(p)
+    r = await la.iq("<query xmlns='%s'><x xmlns='%s' type='submit'/>"
+                    "</query>" % (NS_OWNER, NS_XDATA), to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    slow = 3 * STANZA_TIMEOUT
+    rb.send_raw("<presence to='%s/far'><x xmlns='%s'/></presence>"
+                % (rjid, NS_MUC))
+    p = await rb.next_presence(timeout=slow, what="the local occupant")
+    assert p["from"] == rjid + "/local", str(p)
+    p = await rb.next_presence(timeout=slow, what="the self-presence")
+    assert p["from"] == rjid + "/far" and codes(p) == [110], str(p)
+    await rb.next_message(match=lambda m: m.xml.find(
+        "{jabber:client}subject") is not None, timeout=slow)
+    p = await la.next_presence(match=lambda p: p["from"].resource == "far",
+                               timeout=slow)
+    assert item(p).get("jid") == rb.boundjid.full, str(p)
+    groupchat(la, rjid, "hello far")
+    m = await rb.next_message(match=lambda m: m["body"] == "hello far",
+                              timeout=slow)
+    assert m["from"] == rjid + "/local", str(m)
+    groupchat(rb, rjid, "hello near")
+    m = await la.next_message(match=lambda m: m["body"] == "hello near",
+                              timeout=slow)
+    assert m["from"] == rjid + "/far", str(m)
+    la.send_raw("<message to='%s/far' type='chat'><body>psst</body>"
+                "</message>" % rjid)
+    m = await rb.next_message(match=lambda m: m["body"] == "psst",
+                              timeout=slow)
+    assert m["from"] == rjid + "/local", str(m)
+    rb.send_raw("<presence to='%s/far' type='unavailable'/>" % rjid)
+    p = await la.next_presence(match=lambda p: p["type"] == "unavailable",
+                               timeout=slow)
+    assert p["from"].resource == "far", str(p)

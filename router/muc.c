@@ -12,6 +12,7 @@
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
+#include "mam.h"
 #include "muc.h"
 #include "router.h"
 
@@ -493,6 +494,35 @@ occupant_iq(struct muc_req *q)
 	muc_error(q, XERR_SERVICE_UNAVAILABLE, NULL);
 }
 
+/*
+ * XEP-0313 on the room's JID: the archive engine's query, for those who
+ * may enter the room (members of a members-only one, any non-outcast of
+ * an open one), its results to the asking full JID.
+ */
+static void
+room_archive(struct muc_req *q)
+{
+	struct rstanza	rs;
+	int		aff = muc_aff(q->room, q->bare);
+
+	if (aff == AFF_OUTCAST || (q->room->cfg.members_only &&
+	    aff < AFF_MEMBER)) {
+		muc_error(q, XERR_FORBIDDEN, NULL);
+		return;
+	}
+	memset(&rs, 0, sizeof(rs));
+	rs.sender = map_get(router.by_full, q->from);
+	rs.kind = KIND_IQ;
+	rs.type = q->type;
+	rs.from = q->from;
+	rs.to = q->room->jid;
+	if (q->type == IQ_SET)
+		mam_query_run(&rs, q->el, q->a, q->room->node,
+		    q->room->service, q->from);
+	else
+		mam_form_run(&rs, q->el, q->a);
+}
+
 static void
 room_iq(struct muc_req *q)
 {
@@ -524,6 +554,8 @@ room_iq(struct muc_req *q)
 		muc_vcard_iq(q, c);
 	else if (q->type == IQ_SET && is_payload(c, NS_MODERATE, "moderate"))
 		muc_moderate_iq(q, c);
+	else if (router.conf.archive && is_payload(c, NS_MAM, "query"))
+		room_archive(q);
 	else
 		muc_error(q, XERR_SERVICE_UNAVAILABLE, NULL);
 }

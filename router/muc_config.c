@@ -16,6 +16,7 @@
 #include "../common/map.h"
 #include "../common/util.h"
 #include "../common/xdata.h"
+#include "mam.h"
 #include "muc.h"
 #include "router.h"
 
@@ -324,6 +325,8 @@ muc_disco_info(struct muc_req *q, struct xnode *qq)
 	feats[nf++] = NS_REGISTER;
 	feats[nf++] = "vcard-temp";
 	feats[nf++] = NS_DISCO_INFO;
+	if (router.conf.archive)
+		feats[nf++] = NS_MAM;
 	iq_make_result(q->el, q->a);
 	qq = xnode_add(q->a, q->el, NS_DISCO_INFO, "query");
 	n = xnode_add(q->a, qq, NS_DISCO_INFO, "identity");

@@ -824,7 +824,7 @@ groupchat(struct muc_req *q)
 	struct muc_occ	*o = muc_occ_of(q->room, q->from);
 	struct xnode	*subj, *n;
 	struct buf	 b;
-	char		 from[JID_STR_MAX + 1], sid[40];
+	char		 from[JID_STR_MAX + 1], sid[MAM_SID_LEN + 40];
 	uint64_t	 rnd[2];
 	bool		 body;
 
@@ -849,14 +849,23 @@ groupchat(struct muc_req *q)
 	occ_jid(from, q->room, o->nick);
 	xnode_set_attr(q->a, q->el, "from", from);
 	xnode_set_attr(q->a, q->el, "to", NULL);
-	random_bytes(rnd, sizeof(rnd));
-	hex_encode(sid, rnd, sizeof(rnd));
-	n = xnode_add(q->a, q->el, NS_SID, "stanza-id");
-	xnode_set_attr(q->a, n, "by", q->room->jid);
-	xnode_set_attr(q->a, n, "id", sid);
 	n = xnode_add(q->a, q->el, NS_OCCUPANT_ID, "occupant-id");
 	xnode_set_attr(q->a, n, "id", o->occid);
 	buf_init(&b, LINK_STANZA_MAX);
+	/*
+	 * XEP-0313 on the room: archived as sent, with its namespace, and
+	 * the archive's id is the room's stanza-id; else a random one
+	 */
+	if (!body || !router.conf.archive || xnode_write(&b, q->el, "") ==
+	    -1 || mam_archive_put(q->room->node, q->room->service, from,
+	    buf_rptr(&b), buf_avail(&b), sid) == -1) {
+		random_bytes(rnd, sizeof(rnd));
+		hex_encode(sid, rnd, sizeof(rnd));
+	}
+	buf_reset(&b);
+	n = xnode_add(q->a, q->el, NS_SID, "stanza-id");
+	xnode_set_attr(q->a, n, "by", q->room->jid);
+	xnode_set_attr(q->a, n, "id", sid);
 	if (xnode_write(&b, q->el, NS_CLIENT) == 0) {
 		if (body)
 			hist_add(q->room, buf_rptr(&b), buf_avail(&b), sid,

@@ -756,3 +756,43 @@ async def test_remote_occupant(make_server, tmp_path_factory, clients):
     p = await la.next_presence(match=lambda p: p["type"] == "unavailable",
                                timeout=slow)
     assert p["from"].resource == "far", str(p)
+
+
+async def test_room_archive(msrv, clients):
+    """XEP-0313 on the room's JID: the room's messages, forwarded from
+    their occupant JIDs, with the room's stanza-id as the result id; the
+    query form; a members-only room's archive is its members' (forbidden
+    to others); the room lists urn:xmpp:mam:2."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("arc")
+    rjid = await create(a, room, "alice")
+    ids = []
+    for t in ("first", "second"):
+        groupchat(a, rjid, t)
+        m = await next_body(a, t)
+        ids.append(m.xml.find("{%s}stanza-id" % NS_SID).get("id"))
+    info = await b["xep_0030"].get_info(jid=rjid)
+    assert "urn:xmpp:mam:2" in info["disco_info"]["features"]
+    r = await b.iq("<query xmlns='urn:xmpp:mam:2' queryid='q1'/>",
+                   to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    assert r.xml.find("{urn:xmpp:mam:2}fin") is not None, str(r)
+    got = []
+    while len(got) < 2:
+        m = await b.next_message(match=lambda m: "urn:xmpp:mam:2" in str(m))
+        res = m.xml.find("{urn:xmpp:mam:2}result")
+        assert m["from"] == rjid and res.get("queryid") == "q1", str(m)
+        fwd = res.find("{urn:xmpp:forward:0}forwarded/{jabber:client}"
+                       "message")
+        assert fwd.get("from") == rjid + "/alice", str(m)
+        got.append((res.get("id"), fwd.find("{jabber:client}body").text))
+    assert got == list(zip(ids, ["first", "second"])), got
+    r = await b.iq("<query xmlns='urn:xmpp:mam:2'/>", to=rjid)
+    assert "jabber:x:data" in str(r), str(r)
+    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
+                   "var='muc#roomconfig_membersonly'><value>1</value>"
+                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
+                   type_="set")
+    assert r["type"] == "result"
+    r = await b.iq("<query xmlns='urn:xmpp:mam:2'/>", to=rjid, type_="set")
+    assert error_of(r) == "forbidden", str(r)

@@ -322,6 +322,12 @@ void	 archive_entry_clear(struct archive_entry *);
 int	 store_archive_put(struct store *, const char *owner,
 	    const char *domain, struct archive_entry *e,
 	    const struct archive_limits *, bool later);
+/*
+ * Removes entry id and its index key, the totals following (XEP-0425
+ * moderation); ENOENT when there is no such entry.
+ */
+int	 store_archive_del(struct store *, const char *owner,
+	    const char *domain, uint64_t id);
 /* ENOENT when there is no such entry */
 int	 store_archive_get(struct store *, const char *owner,
 	    const char *domain, uint64_t id, struct archive_entry *out);

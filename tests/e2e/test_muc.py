@@ -560,7 +560,8 @@ async def test_register_destroy_selfping(msrv, clients):
 
 async def test_moderation_and_avatar(msrv, clients):
     """XEP-0425: a moderator retracts a message by its stanza-id: all
-    get the retraction, a newcomer's history no longer has it; a
+    get the retraction, a newcomer's history and the room's archive no
+    longer have it; a
     participant may not (forbidden). The owner sets the room's vCard;
     its photo's hash is in the occupants' presence and roominfo."""
     a, b = await login(msrv, clients), await login(msrv, clients)
@@ -580,6 +581,14 @@ async def test_moderation_and_avatar(msrv, clients):
     m = await b.next_message(match=lambda m: "retract" in str(m))
     ret = m.xml.find("{urn:xmpp:message-retract:1}retract")
     assert ret.get("id") == sid, str(m)
+    # gone from the room's archive too; twice: item-not-found
+    r = await a.iq("<query xmlns='urn:xmpp:mam:2'/>", to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    await a.fence()
+    assert not any("spam" in x and "urn:xmpp:mam:2" in x
+                   for x in a.pending())
+    r = await a.iq(payload, to=rjid, type_="set")
+    assert error_of(r) == "item-not-found", str(r)
     c = await login(msrv, clients)
     await join(c, room, "carol")
     m = await c.next_message()

@@ -1671,6 +1671,23 @@ store_archive_put(struct store *st, const char *owner, const char *domain,
 }
 
 int
+store_archive_del(struct store *st, const char *owner, const char *domain,
+    uint64_t id)
+{
+	char	key[KEY_MAX];
+	uint8_t	b[8];
+	size_t	klen;
+
+	rec_put_u64(b, id);
+	if ((klen = pkey(key, TAG_ARCHIVE, owner, domain, b, 8)) == 0 ||
+	    get(st, key, klen) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return set(st, key, klen, NULL, 0);
+}
+
+int
 store_archive_get(struct store *st, const char *owner, const char *domain,
     uint64_t id, struct archive_entry *out)
 {

@@ -1608,28 +1608,30 @@ conf_host_find(const struct conf *c, const char *domain)
 	return NULL;
 }
 
-const struct conf_host *
-conf_pubsub_find(const struct conf *c, const char *domain)
+/* the host whose pubsub (muc false) or group chat service is domain */
+static const struct conf_host *
+conf_service_find(const struct conf *c, const char *domain, bool muc)
 {
-	size_t	i;
+	const char	*name;
+	size_t		 i;
 
 	for (i = 0; i < c->nhosts; i++)
-		if (c->hosts[i].pubsub && c->hosts[i].pubsub_name != NULL &&
-		    strcmp(c->hosts[i].pubsub_name, domain) == 0)
+		if ((name = svc_name(&c->hosts[i], muc)) != NULL &&
+		    strcmp(name, domain) == 0)
 			return &c->hosts[i];
 	return NULL;
 }
 
 const struct conf_host *
+conf_pubsub_find(const struct conf *c, const char *domain)
+{
+	return conf_service_find(c, domain, false);
+}
+
+const struct conf_host *
 conf_muc_find(const struct conf *c, const char *domain)
 {
-	size_t	i;
-
-	for (i = 0; i < c->nhosts; i++)
-		if (c->hosts[i].muc && c->hosts[i].muc_name != NULL &&
-		    strcmp(c->hosts[i].muc_name, domain) == 0)
-			return &c->hosts[i];
-	return NULL;
+	return conf_service_find(c, domain, true);
 }
 
 bool

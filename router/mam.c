@@ -204,39 +204,13 @@ nonce_next(void)
 	return pool[--left];
 }
 
+/* an entry for node@domain, deferred: group commit, once per iteration */
 static int
-archive_one(struct route_job *job, struct party *p, const char *with,
-    struct mam_sid *sid)
+archive_entry_put(const char *node, const char *domain, const char *with,
+    const char *xml, size_t len, struct mam_sid *sid)
 {
 	struct archive_entry	e;
 	struct archive_limits	lim;
-
-	memset(&e, 0, sizeof(e));
-	e.nonce = nonce_next();
-	e.stamp = now_us();
-	e.with = (char *)with;
-	e.xml = (char *)buf_rptr(&job->stored);
-	e.len = buf_avail(&job->stored);
-	limits_of(&lim);
-	/* group commit: flushed once per loop iteration (store_flush) */
-	if (store_archive_put(router.store, p->node, p->domain, &e, &lim,
-	    true) == -1) {
-		log_warn("archive of %s: message from %s not archived",
-		    p->bare, log_escs(job->rs->from));
-		return -1;
-	}
-	sid->id = e.id;
-	sid->nonce = e.nonce;
-	return 0;
-}
-
-int
-mam_archive_put(const char *node, const char *domain, const char *with,
-    const char *xml, size_t len, char *sid)
-{
-	struct archive_entry	e;
-	struct archive_limits	lim;
-	struct mam_sid		s;
 
 	memset(&e, 0, sizeof(e));
 	e.nonce = nonce_next();
@@ -245,12 +219,35 @@ mam_archive_put(const char *node, const char *domain, const char *with,
 	e.xml = (char *)xml;
 	e.len = len;
 	limits_of(&lim);
-	/* group commit, as on the delivery path */
 	if (store_archive_put(router.store, node, domain, &e, &lim,
 	    true) == -1)
 		return -1;
-	s.id = e.id;
-	s.nonce = e.nonce;
+	sid->id = e.id;
+	sid->nonce = e.nonce;
+	return 0;
+}
+
+static int
+archive_one(struct route_job *job, struct party *p, const char *with,
+    struct mam_sid *sid)
+{
+	if (archive_entry_put(p->node, p->domain, with,
+	    buf_rptr(&job->stored), buf_avail(&job->stored), sid) == -1) {
+		log_warn("archive of %s: message from %s not archived",
+		    p->bare, log_escs(job->rs->from));
+		return -1;
+	}
+	return 0;
+}
+
+int
+mam_archive_put(const char *node, const char *domain, const char *with,
+    const char *xml, size_t len, char *sid)
+{
+	struct mam_sid	s;
+
+	if (archive_entry_put(node, domain, with, xml, len, &s) == -1)
+		return -1;
 	mam_sid_format(sid, &s);
 	return 0;
 }

@@ -88,17 +88,22 @@ async def subject_msg(c):
         "{jabber:client}subject") is not None, what="the subject")
 
 
+async def configure(c, rjid, **conf):
+    """Submits the owner's form with these muc#roomconfig_ fields."""
+    fields = "".join("<field var='muc#roomconfig_%s'><value>%s</value>"
+                     "</field>" % kv for kv in conf.items())
+    return await c.iq("<query xmlns='%s'><x xmlns='%s' type='submit'>%s"
+                      "</x></query>" % (NS_OWNER, NS_XDATA, fields),
+                      to=rjid, type_="set")
+
+
 async def create(c, room, nick="owner", conf=None):
     """A room made and configured (instant, or with conf fields)."""
     join_raw(c, room, nick)
     _, me = await self_presence(c, room, nick)
     assert codes(me) == [201, 110], str(me)
     await subject_msg(c)
-    fields = "".join("<field var='muc#roomconfig_%s'><value>%s</value>"
-                     "</field>" % kv for kv in (conf or {}).items())
-    r = await c.iq("<query xmlns='%s'><x xmlns='%s' type='submit'>%s</x>"
-                   "</query>" % (NS_OWNER, NS_XDATA, fields),
-                   to="%s@%s" % (room, SVC), type_="set")
+    r = await configure(c, "%s@%s" % (room, SVC), **(conf or {}))
     assert r["type"] == "result", str(r)
     return "%s@%s" % (room, SVC)
 
@@ -240,10 +245,7 @@ async def test_history_and_subject(msrv, clients):
                "</message>" % (rjid, "x" * 2000))
     m = await b.next_message(match=lambda m: m["type"] == "error")
     assert error_of(m) == "not-acceptable", str(m)
-    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
-                   "var='muc#roomconfig_changesubject'><value>0</value>"
-                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
-                   type_="set")
+    r = await configure(a, rjid, changesubject="0")
     assert r["type"] == "result", str(r)
     b.send_raw("<message to='%s' type='groupchat'><subject>no</subject>"
                "</message>" % rjid)
@@ -299,10 +301,7 @@ async def test_private_messages_and_nick_change(msrv, clients):
     _, p = await self_presence(c, room, "alice")
     assert p["type"] == "error" and error_of(p) == "conflict", str(p)
     # private messages off
-    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
-                   "var='muc#roomconfig_allowpm'><value>none</value>"
-                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
-                   type_="set")
+    r = await configure(a, rjid, allowpm="none")
     assert r["type"] == "result", str(r)
     b.send_raw("<message to='%s/alice' type='chat'><body>no</body>"
                "</message>" % rjid)
@@ -430,18 +429,11 @@ async def test_errors(msrv, clients):
     assert error_of(p) == "item-not-found", str(p)
     r = await a.iq("<query xmlns='%s'/>" % NS_OWNER, to=rjid)
     assert "muc#roomconfig_roomname" in str(r), str(r)
-    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
-                   "var='muc#roomconfig_nosuch'><value>1</value></field>"
-                   "</x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
-                   type_="set")
+    r = await configure(a, rjid, nosuch="1")
     assert error_of(r) == "bad-request", str(r)
-    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
-                   "var='muc#roomconfig_maxusers'><value>many</value>"
-                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
-                   type_="set")
+    r = await configure(a, rjid, maxusers="many")
     assert error_of(r) == "not-acceptable", str(r)
-    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'/>"
-                   "</query>" % (NS_OWNER, NS_XDATA), to=rjid, type_="set")
+    r = await configure(a, rjid)
     assert r["type"] == "result"
     await join(b, room, "bob")
     r = await b.iq("<query xmlns='%s'/>" % NS_OWNER, to=rjid)
@@ -502,10 +494,7 @@ async def test_invitations(msrv, clients):
     m = await b.next_message(match=lambda m: "decline" in str(m))
     dec = m.xml.find("{%s}x/{%s}decline" % (NS_USER, NS_USER))
     assert dec.get("from") == c.boundjid.bare, str(m)
-    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
-                   "var='muc#roomconfig_allowinvites'><value>0</value>"
-                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
-                   type_="set")
+    r = await configure(a, rjid, allowinvites="0")
     assert r["type"] == "result"
     b.send_raw("<message to='%s'><x xmlns='%s'><invite to='%s'/></x>"
                "</message>" % (rjid, NS_USER, c.boundjid.bare))
@@ -659,10 +648,7 @@ async def test_persistent_room_survives_restart(make_server, clients):
         "persistentroom": "1", "roomname": "Kept", "membersonly": "1"})
     await create(a, tmp, "a2")
     g = await create(a, gone, "a3", conf={"persistentroom": "1"})
-    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
-                   "var='muc#roomconfig_persistentroom'><value>0</value>"
-                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=g,
-                   type_="set")
+    r = await configure(a, g, persistentroom="0")
     assert r["type"] == "result", str(r)
     a.send_raw("<message to='%s' type='groupchat'><subject>Kept topic"
                "</subject></message>" % rjid)
@@ -798,10 +784,7 @@ async def test_room_archive(msrv, clients):
     assert got == list(zip(ids, ["first", "second"])), got
     r = await b.iq("<query xmlns='urn:xmpp:mam:2'/>", to=rjid)
     assert "jabber:x:data" in str(r), str(r)
-    r = await a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field "
-                   "var='muc#roomconfig_membersonly'><value>1</value>"
-                   "</field></x></query>" % (NS_OWNER, NS_XDATA), to=rjid,
-                   type_="set")
+    r = await configure(a, rjid, membersonly="1")
     assert r["type"] == "result"
     r = await b.iq("<query xmlns='urn:xmpp:mam:2'/>", to=rjid, type_="set")
     assert error_of(r) == "forbidden", str(r)

@@ -3,6 +3,7 @@
  * leaving, groupchat and private messages, the subject, the history sent
  * on join, invitations (7.8) and voice requests (7.13).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,12 +282,24 @@ occ_unlink(struct muc_room *r, struct muc_occ *o)
 	free(o);
 }
 
+/* a room that is gone for good leaves no record and no archive */
+static void
+room_forget(struct muc_room *r)
+{
+	muc_room_unsave(r);
+	if (store_archive_clear(router.store, r->node, r->service) == -1 &&
+	    errno != ENOENT)
+		log_warn("muc: room %s: archive not removed",
+		    log_escs(r->jid));
+	muc_room_free(r);
+}
+
 /* a temporary room goes with its last occupant (XEP-0045 10.1.3) */
 static void
 room_maybe_gone(struct muc_room *r)
 {
 	if (r->nocc == 0 && (!r->cfg.persistent || r->locked))
-		muc_room_free(r);
+		room_forget(r);
 }
 
 void
@@ -388,6 +401,91 @@ hist_send(struct muc_room *r, const struct muc_hist *h, const char *full,
 	    buf_avail(b), full);
 }
 
+/* the newest entries of a room's archive, newest first */
+struct arch_hist {
+	struct archive_entry	*v;
+	size_t			 n, cap;
+};
+
+static int
+arch_hist_one(const struct archive_entry *e, void *arg)
+{
+	struct arch_hist	*ah = arg;
+	struct archive_entry	*c;
+
+	if (ah->n == ah->cap) {
+		ah->cap = ah->cap ? 2 * ah->cap : 16;
+		ah->v = xrealloc(ah->v, ah->cap * sizeof(*ah->v));
+	}
+	c = &ah->v[ah->n++];
+	*c = *e;
+	c->with = NULL;
+	c->xml = xstrndup(e->xml, e->len);
+	return 0;
+}
+
+/*
+ * With the archive on, the history is the room's archive (XEP-0313 on
+ * the room): it survives a restart and has no retracted message. Each
+ * one gets the room's stanza-id (the archive's id) and its delay.
+ */
+static void
+hist_send_archive(struct muc_room *r, const struct hist_ask *ask,
+    const char *full)
+{
+	struct archive_range	 rg;
+	struct arch_hist	 ah = { NULL, 0, 0 };
+	struct mam_sid		 sid;
+	struct buf		 b;
+	char			 id[MAM_SID_LEN + 1], stamp[32];
+	size_t			 cap, first, k;
+	long			 chars = 0;
+
+	cap = (size_t)(r->cfg.history < router.conf.muc_history ?
+	    r->cfg.history : router.conf.muc_history);
+	if (ask->maxstanzas >= 0 && (size_t)ask->maxstanzas < cap)
+		cap = (size_t)ask->maxstanzas;
+	if (cap == 0)
+		return;
+	memset(&rg, 0, sizeof(rg));
+	rg.lo = ask->after > 0 ? (uint64_t)(ask->after * 1e6) : 0;
+	rg.hi = UINT64_MAX;
+	rg.backward = true;
+	rg.max = cap;
+	if (store_archive_query(router.store, r->node, r->service, &rg,
+	    arch_hist_one, &ah) == -1)
+		log_warn("muc: room %s: history not read", log_escs(r->jid));
+	for (first = 0; first < ah.n; first++) {
+		if (ask->maxchars >= 0 && chars + (long)ah.v[first].len + 160 >
+		    ask->maxchars)
+			break;
+		chars += (long)ah.v[first].len + 160;
+	}
+	buf_init(&b, LINK_STANZA_MAX);
+	for (k = first; k-- > 0; ) {
+		const struct archive_entry	*e = &ah.v[k];
+
+		sid.id = e->id;
+		sid.nonce = e->nonce;
+		mam_sid_format(id, &sid);
+		xmpp_datetime(stamp, (double)e->stamp / 1e6);
+		buf_reset(&b);
+		if (e->len < 10 || buf_append(&b, e->xml, e->len - 10) == -1 ||
+		    buf_printf(&b, "<stanza-id xmlns='" NS_SID "' id='%s' by='",
+		    id) == -1 || xml_escape(&b, r->jid, strlen(r->jid)) == -1 ||
+		    buf_puts(&b, "'/><delay xmlns='" NS_DELAY "' from='") ==
+		    -1 || xml_escape(&b, r->jid, strlen(r->jid)) == -1 ||
+		    buf_printf(&b, "' stamp='%s'/></message>", stamp) == -1)
+			continue;
+		muc_send(KIND_MESSAGE, MTYPE_GROUPCHAT, r->jid, buf_rptr(&b),
+		    buf_avail(&b), full);
+	}
+	buf_clear(&b);
+	for (k = 0; k < ah.n; k++)
+		archive_entry_clear(&ah.v[k]);
+	free(ah.v);
+}
+
 static void
 hist_send_all(struct muc_room *r, const struct hist_ask *ask,
     const char *full)
@@ -397,6 +495,10 @@ hist_send_all(struct muc_room *r, const struct hist_ask *ask,
 	long		 chars = 0, n = 0;
 	const struct muc_hist *h;
 
+	if (router.conf.archive) {
+		hist_send_archive(r, ask, full);
+		return;
+	}
 	/* the newest that fit the request, sent oldest first */
 	while (first > 0) {
 		h = &r->hist[(r->hfirst + first - 1) % r->hcap];
@@ -867,7 +969,8 @@ groupchat(struct muc_req *q)
 	xnode_set_attr(q->a, n, "by", q->room->jid);
 	xnode_set_attr(q->a, n, "id", sid);
 	if (xnode_write(&b, q->el, NS_CLIENT) == 0) {
-		if (body)
+		/* without the archive, the history is kept here */
+		if (body && !router.conf.archive)
 			hist_add(q->room, buf_rptr(&b), buf_avail(&b), sid,
 			    o->occid);
 		muc_broadcast(q->room, KIND_MESSAGE, MTYPE_GROUPCHAT, from,
@@ -1146,8 +1249,7 @@ muc_room_destroy(struct muc_room *r, const char *venue, const char *reason)
 	}
 	buf_clear(&b);
 	log_info("muc: room %s destroyed", log_escs(r->jid));
-	muc_room_unsave(r);
-	muc_room_free(r);
+	room_forget(r);
 }
 
 /* XEP-0425: the moderated message leaves the history; all are told */

@@ -328,6 +328,9 @@ int	 store_archive_put(struct store *, const char *owner,
  */
 int	 store_archive_del(struct store *, const char *owner,
 	    const char *domain, uint64_t id);
+/* removes the owner's whole archive (a room that is gone) */
+int	 store_archive_clear(struct store *, const char *owner,
+	    const char *domain);
 /* ENOENT when there is no such entry */
 int	 store_archive_get(struct store *, const char *owner,
 	    const char *domain, uint64_t id, struct archive_entry *out);

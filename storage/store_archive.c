@@ -328,6 +328,33 @@ store_archive_del(struct store *st, const char *owner, const char *domain,
 	return store_write(st, "archive del", archive_del_fn, &ad, false);
 }
 
+static int
+archive_clear_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct archive_del	*ad = arg;
+	int			 rc;
+
+	/* the totals sit at the prefix itself: they go too */
+	if ((rc = range_del(txn, st->archive, ad->prefix, ad->plen, NULL,
+	    NULL)) != 0)
+		return rc;
+	return range_del(txn, st->archive_with, ad->prefix, ad->plen, NULL,
+	    NULL);
+}
+
+int
+store_archive_clear(struct store *st, const char *owner, const char *domain)
+{
+	char			prefix[STORE_KEY_BUF];
+	struct archive_del	ad = { prefix, 0, 0 };
+
+	if ((ad.plen = owner_prefix(st, prefix, owner, domain)) == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return store_write(st, "archive clear", archive_clear_fn, &ad, false);
+}
+
 /* one key of a range: its id; 0 goes on, non-zero stops */
 typedef int	range_fn(MDB_txn *, uint64_t id, const MDB_val *v, void *);
 

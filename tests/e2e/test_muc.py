@@ -511,7 +511,9 @@ async def test_register_destroy_selfping(msrv, clients):
     account's join with it: conflict); XEP-0410 a ping to one's own
     occupant JID is answered, from outside the room it is
     not-acceptable; 10.9 destroy: everyone gets unavailable with the
-    destroy element, the reason and the alternate venue."""
+    destroy element, the reason and the alternate venue. A temporary
+    room's archive goes with it: a room made again under its name has
+    no history."""
     a, b = await login(msrv, clients), await login(msrv, clients)
     room = uniq("reg")
     rjid = await create(a, room, "alice")
@@ -545,6 +547,19 @@ async def test_register_destroy_selfping(msrv, clients):
     assert d.find("{%s}reason" % NS_USER).text == "moving", str(p)
     r = await b.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=rjid)
     assert error_of(r) == "item-not-found", str(r)
+    # a room made again under the name has none of the old history
+    groupchat(a, rjid, "never seen")
+    await a.next_message(match=lambda m: m["type"] == "error")
+    room2 = uniq("again")
+    r2 = await create(a, room2, "alice")
+    groupchat(a, r2, "old")
+    await next_body(a, "old")
+    a.send_raw("<presence to='%s/alice' type='unavailable'/>" % r2)
+    await a.next_presence(match=lambda p: p["type"] == "unavailable")
+    await create(a, room2, "alice")
+    await join(b, room2, "bob")
+    m = await b.next_message()
+    assert m.xml.find("{jabber:client}subject") is not None, str(m)
 
 
 async def test_moderation_and_avatar(msrv, clients):
@@ -660,15 +675,22 @@ async def test_persistent_room_survives_restart(make_server, clients):
     r = await a.iq("<vCard xmlns='vcard-temp'><PHOTO><BINVAL>aGVsbG8="
                    "</BINVAL></PHOTO></vCard>", to=rjid, type_="set")
     assert r["type"] == "result", str(r)
+    groupchat(a, rjid, "before the restart")
+    await next_body(a, "before the restart")
     srv.restart()
     a, b = await login(srv, clients, ua), await login(srv, clients, ub)
     r = await a.iq("<query xmlns='%s'/>" % NS_ITEMS, to=SVC)
     found = {i.get("jid"): i.get("name") for i in
              r.xml.iter("{%s}item" % NS_ITEMS)}
     assert found == {rjid: "Kept"}, found
-    # the member joins the members-only room: no 201, the subject kept
+    # the member joins the members-only room: no 201, the history (from
+    # the room's archive) and the subject kept
     _, me = await join(b, room, "bob")
     assert codes(me) == [110] and item(me).get("affiliation") == "member"
+    m = await b.next_message()
+    assert m["body"] == "before the restart", str(m)
+    assert m.xml.find("{%s}stanza-id" % NS_SID) is not None, str(m)
+    assert m.xml.find("{urn:xmpp:delay}delay") is not None, str(m)
     m = await subject_msg(b)
     assert m["subject"] == "Kept topic", str(m)
     _, me = await join(a, room, "alice")
@@ -788,3 +810,30 @@ async def test_room_archive(msrv, clients):
     assert r["type"] == "result"
     r = await b.iq("<query xmlns='urn:xmpp:mam:2'/>", to=rjid, type_="set")
     assert error_of(r) == "forbidden", str(r)
+
+
+async def test_history_without_archive(make_server, clients):
+    """With archive off the history is the room's in-memory ring of
+    historylength messages; maxstanzas picks the newest; a retracted
+    message leaves it."""
+    srv = make_server(host_options={DOMAIN: {"muc": "yes"}}, archive="no")
+    a, b = await login(srv, clients), await login(srv, clients)
+    room = uniq("ring")
+    rjid = await create(a, room, "alice", conf={"historylength": "3"})
+    sids = {}
+    for i in range(5):
+        groupchat(a, rjid, "n%d" % i)
+        m = await next_body(a, "n%d" % i)
+        sids[i] = m.xml.find("{%s}stanza-id" % NS_SID).get("id")
+    r = await a.iq("<moderate xmlns='urn:xmpp:message-moderate:1' id='%s'>"
+                   "<retract xmlns='urn:xmpp:message-retract:1'/>"
+                   "</moderate>" % sids[3], to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    await join(b, room, "bob", "<history maxstanzas='5'/>")
+    got = []
+    while True:
+        m = await b.next_message()
+        if m.xml.find("{jabber:client}subject") is not None:
+            break
+        got.append(m["body"])
+    assert got == ["n2", "n4"], got

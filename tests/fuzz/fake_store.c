@@ -1671,6 +1671,19 @@ store_archive_put(struct store *st, const char *owner, const char *domain,
 }
 
 int
+store_archive_clear(struct store *st, const char *owner, const char *domain)
+{
+	char	key[KEY_MAX];
+	size_t	klen;
+
+	if ((klen = pkey(key, TAG_ARCHIVE, owner, domain, NULL, 0)) == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return range_del(st, key, klen, NULL, NULL);
+}
+
+int
 store_archive_del(struct store *st, const char *owner, const char *domain,
     uint64_t id)
 {

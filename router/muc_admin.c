@@ -5,6 +5,7 @@
  * XEP-0425 moderation of a message in the history.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,10 @@ aff_apply(struct muc_req *q, const char *bare, int aff, const char *reason,
 {
 	static const int	 c301[] = { 301 }, c321[] = { 321 };
 	struct muc_occ		*p, *next;
+	char			 rjid[JID_STR_MAX + 1];
+
+	/* a removal may free a temporary room: known again by its JID */
+	snprintf(rjid, sizeof(rjid), "%s", q->room->jid);
 
 	for (p = q->room->occ; p != NULL; p = next) {
 		next = p->next;
@@ -151,7 +156,7 @@ aff_apply(struct muc_req *q, const char *bare, int aff, const char *reason,
 			p->role = muc_role_default(q->room, aff);
 			muc_occ_broadcast(q->room, p, NULL, 0, reason, NULL);
 		}
-		if (muc_room_find(q->room->jid) != q->room)
+		if (muc_room_find(rjid) == NULL)
 			return;
 	}
 }
@@ -204,7 +209,10 @@ muc_admin_iq(struct muc_req *q, struct xnode *qq)
 	struct muc_occ	*me = muc_occ_of(r, q->from);
 	struct xnode	*it;
 	const char	*reason, *nick, *jid;
+	char		 rjid[JID_STR_MAX + 1];
 	int		 aff = muc_aff(r, q->bare), role, naff, n = 0;
+
+	snprintf(rjid, sizeof(rjid), "%s", r->jid);
 
 	if ((it = xnode_child(qq, NS_MUC_ADMIN, "item")) == NULL) {
 		muc_error(q, XERR_BAD_REQUEST, NULL);
@@ -241,10 +249,12 @@ muc_admin_iq(struct muc_req *q, struct xnode *qq)
 			muc_error(q, XERR_BAD_REQUEST, NULL);
 			return;
 		}
-		if (muc_room_find(r->jid) != r)
+		if (muc_room_find(rjid) == NULL)
 			break;	/* the last occupant of a temporary room */
+		/* me may have gone (a moderator removing itself) */
+		me = muc_occ_of(r, q->from);
 	}
-	if (muc_room_find(r->jid) == r)
+	if (muc_room_find(rjid) != NULL)
 		muc_room_save(r);
 	iq_make_result(q->el, q->a);
 	muc_send_tree(q->el);

@@ -1040,6 +1040,26 @@ room_message_to(struct muc_req *q, const char *to, struct xnode *x)
 	deliver_tree(NULL, m);
 }
 
+/* jid (its bare JID) is an occupant's or has an affiliation */
+static bool
+of_room(const struct muc_room *r, const char *jid)
+{
+	const struct muc_occ	*p;
+	struct jid		 j;
+	char			 bare[JID_STR_MAX + 1];
+
+	if (jid_parse(&j, jid) == -1)
+		return false;
+	jid_format(bare, j.node, j.domain, NULL);
+	jid_clear(&j);
+	if (map_get(r->aff, bare) != NULL)
+		return true;
+	for (p = r->occ; p != NULL; p = p->next)
+		if (strcmp(p->bare, bare) == 0)
+			return true;
+	return false;
+}
+
 /* 7.8.2: mediated invitations, 7.8.3 (their declines) */
 static void
 invites(struct muc_req *q, struct xnode *ux)
@@ -1057,6 +1077,11 @@ invites(struct muc_req *q, struct xnode *ux)
 			return;
 		}
 		jid_clear(&j);
+		/* only to someone of the room: no relay to any address */
+		if (!of_room(q->room, to)) {
+			muc_error(q, XERR_NOT_ACCEPTABLE, NULL);
+			return;
+		}
 		x = xnode_new(q->a, NS_MUC_USER, "x");
 		n = xnode_add(q->a, x, NS_MUC_USER, "decline");
 		xnode_set_attr(q->a, n, "from", q->bare);

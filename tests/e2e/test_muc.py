@@ -354,6 +354,21 @@ async def test_kick_ban_and_affiliations(msrv, clients):
                    "</query>" % (NS_ADMIN, a.boundjid.bare), to=rjid,
                    type_="set")
     assert r["type"] == "error" and error_of(r) == "conflict", str(r)
+    # an owner (with another owner) bans itself, the last occupant of a
+    # temporary room: it is told, the room goes, the answer still comes
+    r = await a.iq("<query xmlns='%s'><item jid='other@%s' affiliation="
+                   "'owner'/></query>" % (NS_ADMIN, DOMAIN), to=rjid,
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    a.pending()
+    r = await a.iq("<query xmlns='%s'><item jid='%s' affiliation="
+                   "'outcast'/></query>" % (NS_ADMIN, a.boundjid.bare),
+                   to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    p = await a.next_presence(match=lambda p: p["type"] == "unavailable")
+    assert codes(p) == [301, 110], str(p)
+    r = await a.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=rjid)
+    assert error_of(r) == "item-not-found", str(r)
 
 
 async def test_members_only_password_moderated(msrv, clients):
@@ -494,6 +509,11 @@ async def test_invitations(msrv, clients):
     m = await b.next_message(match=lambda m: "decline" in str(m))
     dec = m.xml.find("{%s}x/{%s}decline" % (NS_USER, NS_USER))
     assert dec.get("from") == c.boundjid.bare, str(m)
+    # a decline is no relay: to someone not of the room, not-acceptable
+    c.send_raw("<message to='%s'><x xmlns='%s'><decline to='x@%s'/></x>"
+               "</message>" % (rjid, NS_USER, DOMAIN))
+    m = await c.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "not-acceptable", str(m)
     r = await configure(a, rjid, allowinvites="0")
     assert r["type"] == "result"
     b.send_raw("<message to='%s'><x xmlns='%s'><invite to='%s'/></x>"

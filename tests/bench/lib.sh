@@ -66,9 +66,13 @@ negotiation-timeout 60
 c2s-stanza-rate 0
 c2s-max-per-address 0
 auth-fail-max 0
+# muc: the rate limit off too; rooms at conference.$DOMAIN
+muc-rate 100000
+muc-max-rooms-per-user 100000
 host $DOMAIN {
 	certificate $4
 	key $5
+	muc yes
 }
 CONF
 }

@@ -733,27 +733,12 @@ async def test_remote_occupant(make_server, tmp_path_factory, clients):
     conference.a.test: it gets the presence of the local occupant, its
     own with 110, the subject; groupchat messages flow both ways and
     private messages reach it; its leaving reaches the local occupant."""
-    from conftest import STANZA_TIMEOUT, User, free_port
-    from test_s2s import mkcert
-    ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
-                                                        "b.test")
-    pa, pb = free_port(), free_port()
-    common = {"s2s_connect_timeout": "5", "s2s_dialback_secret": uniq("s")}
-    a = make_server(hosts=[("a.test",) + ca],
-                    host_options={"a.test": {"muc": "yes"}},
-                    s2s_listen="127.0.0.1:%d" % pa,
-                    s2s_route="b.test=127.0.0.1:%d" % pb, **common)
-    b = make_server(hosts=[("b.test",) + cb], start=False,
-                    s2s_listen="127.0.0.1:%d" % pb, **common)
-    with open(b.conf, "a") as f:
-        f.write("s2s-route a.test=127.0.0.1:%d\n"
-                "s2s-route conference.a.test=127.0.0.1:%d\n" % (pa, pa))
-    b.start()
+    from conftest import STANZA_TIMEOUT
+    from test_s2s import pair, user
     svc = "conference.a.test"
-    ua = User("%s@a.test" % uniq("ma"), uniq("pw"))
-    ub = User("%s@b.test" % uniq("mb"), uniq("pw"))
-    a.adduser(ua.jid, ua.password)
-    b.adduser(ub.jid, ub.password)
+    a, b = pair(make_server, tmp_path_factory, a_host_options={"muc": "yes"},
+                b_routes=[svc])
+    ua, ub = user(a, "a.test", "ma"), user(b, "b.test", "mb")
     la, rb = await login(a, clients, ua), await login(b, clients, ub)
     room = uniq("fed")
     rjid = "%s@%s" % (room, svc)

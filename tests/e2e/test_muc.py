@@ -778,6 +778,12 @@ async def test_remote_occupant(make_server, tmp_path_factory, clients):
     p = await la.next_presence(match=lambda p: p["type"] == "unavailable",
                                timeout=slow)
     assert p["from"].resource == "far", str(p)
+    # only a.test's own users create rooms (muc-create local)
+    rb.send_raw("<presence to='%s@%s/far'><x xmlns='%s'/></presence>"
+                % (uniq("theirs"), svc, NS_MUC))
+    p = await rb.next_presence(match=lambda p: p["type"] == "error",
+                               timeout=slow)
+    assert error_of(p) == "not-allowed", str(p)
 
 
 async def test_room_archive(msrv, clients):
@@ -842,3 +848,32 @@ async def test_history_without_archive(make_server, clients):
             break
         got.append(m["body"])
     assert got == ["n2", "n4"], got
+
+
+async def test_limits(make_server, clients):
+    """muc-max-occupants: a full room refuses a join with
+    service-unavailable; muc-max-rooms-per-user: one more room is
+    resource-constraint; muc-config-max-size: a longer room name is
+    not-acceptable; a nick that fails resourceprep is jid-malformed."""
+    srv = make_server(host_options={DOMAIN: {"muc": "yes"}},
+                      muc_max_occupants="2", muc_max_rooms_per_user="1",
+                      muc_config_max_size="64")
+    a, b, c = (await login(srv, clients), await login(srv, clients),
+               await login(srv, clients))
+    room = uniq("full")
+    rjid = await create(a, room, "alice")
+    await join(b, room, "bob")
+    join_raw(c, room, "carol")
+    _, p = await self_presence(c, room, "carol")
+    assert error_of(p) == "service-unavailable", str(p)
+    join_raw(a, uniq("second"), "alice")
+    p = await a.next_presence(match=lambda p: p["type"] == "error")
+    assert error_of(p) == "resource-constraint", str(p)
+    r = await configure(a, rjid, roomname="x" * 65)
+    assert error_of(r) == "not-acceptable", str(r)
+    r = await configure(a, rjid, roomname="x" * 64)
+    assert r["type"] == "result", str(r)
+    c.send_raw("<presence to='%s/bad\ue000nick'><x xmlns='%s'/></presence>"
+               % (rjid, NS_MUC))
+    p = await c.next_presence(match=lambda p: p["type"] == "error")
+    assert error_of(p) == "jid-malformed", str(p)

@@ -655,7 +655,7 @@ join(struct muc_req *q)
 	const struct xnode	*x = xnode_child(q->el, NS_MUC, "x");
 	const char		*pw;
 	struct hist_ask		 ask;
-	int			 aff, scodes[2], max;
+	int			 aff, scodes[3], max;
 	size_t			 ns = 0;
 	bool			 created = false;
 
@@ -721,9 +721,14 @@ join(struct muc_req *q)
 	map_put(r->by_full, o->res[0], o);
 	muc_joined(q->from, r, true);
 	others_send(r, o, q->from);
-	/* 7.2.3, 10.1.1: 100 non-anonymous, 201 created, then 110 */
+	/*
+	 * 7.2.3, 7.2.12, 10.1.1: 100 non-anonymous, 170 archived (the
+	 * room's archive), 201 created, then 110
+	 */
 	if (r->cfg.nonanon)
 		scodes[ns++] = 100;
+	if (router.conf.archive)
+		scodes[ns++] = 170;
 	if (created)
 		scodes[ns++] = 201;
 	{

@@ -47,10 +47,12 @@ async def login(srv, clients, user=None):
     return c
 
 
-def codes(p):
+def codes(p, logged=False):
+    """The status codes, without 170 (the room is archived: the tests
+    that care ask for it with logged)."""
     x = p.xml.find("{%s}x" % NS_USER)
-    return [int(s.get("code")) for s in x.findall("{%s}status" % NS_USER)] \
-        if x is not None else []
+    return [int(s.get("code")) for s in x.findall("{%s}status" % NS_USER)
+            if logged or s.get("code") != "170"] if x is not None else []
 
 
 def item(p):
@@ -591,7 +593,8 @@ async def test_moderation_and_avatar(msrv, clients):
     a, b = await login(msrv, clients), await login(msrv, clients)
     room = uniq("mod")
     rjid = await create(a, room, "alice")
-    await join(b, room, "bob")
+    _, me = await join(b, room, "bob")
+    assert codes(me, logged=True) == [170, 110], str(me)
     groupchat(b, rjid, "spam")
     m = await next_body(a, "spam")
     sid = m.xml.find("{%s}stanza-id" % NS_SID).get("id")
@@ -840,7 +843,8 @@ async def test_history_without_archive(make_server, clients):
                    "<retract xmlns='urn:xmpp:message-retract:1'/>"
                    "</moderate>" % sids[3], to=rjid, type_="set")
     assert r["type"] == "result", str(r)
-    await join(b, room, "bob", "<history maxstanzas='5'/>")
+    _, me = await join(b, room, "bob", "<history maxstanzas='5'/>")
+    assert codes(me, logged=True) == [110], str(me)  # not archived: no 170
     got = []
     while True:
         m = await b.next_message()
@@ -877,3 +881,21 @@ async def test_limits(make_server, clients):
                % (rjid, NS_MUC))
     p = await c.next_presence(match=lambda p: p["type"] == "error")
     assert error_of(p) == "jid-malformed", str(p)
+
+
+async def test_non_anonymous(msrv, clients):
+    """whois anyone (non-anonymous, 7.2.4): the joining occupant's
+    self-presence has 100 (and 170: the room is archived) before 110,
+    and a participant sees the others' real JIDs; muc_nonanonymous."""
+    a, b, c = (await login(msrv, clients), await login(msrv, clients),
+               await login(msrv, clients))
+    room = uniq("open")
+    rjid = await create(a, room, "alice", conf={"whois": "anyone"})
+    others, me = await join(b, room, "bob")
+    assert codes(me, logged=True) == [100, 170, 110], str(me)
+    assert item(others[0]).get("jid") == a.boundjid.full, str(others[0])
+    await join(c, room, "carol")
+    p = await b.next_presence(match=lambda p: p["from"].resource == "carol")
+    assert item(p).get("jid") == c.boundjid.full, str(p)
+    info = await b["xep_0030"].get_info(jid=rjid)
+    assert "muc_nonanonymous" in info["disco_info"]["features"]

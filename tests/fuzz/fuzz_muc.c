@@ -15,7 +15,9 @@
  * the input ends every room is freed (muc_clear) and persistent ones
  * load again from the store (muc_load).
  *
- * Input: records until the bytes run out. A record: a byte whose bits
+ * Input: a mode byte (bit 0: the archive on, so that the history and
+ * moderation go through the store's archive; off, the in-memory ring),
+ * then records until the bytes run out. A record: a byte whose bits
  * 0-2 pick the sender (from_table), bits 3-4 the kind (message,
  * presence, iq, iq), bits 5-7 the type within it; a byte picking the
  * 'to' (to_table); a big-endian u16 length and that many bytes of XML
@@ -126,7 +128,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.max_stanza_size = 65536;
 	router.conf.vcard_max_size = 4096;
 	router.conf.private_max_size = 4096;
-	router.conf.archive = false;
+	router.conf.archive_max_messages = 8;
+	router.conf.archive_max_bytes = 16384;
+	router.conf.archive_page_max = 5;
 	/* small limits, so that a short input reaches them */
 	router.conf.muc_max_occupants = 4;
 	router.conf.muc_max_rooms = 3;
@@ -160,6 +164,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	int			k;
 
 	fake_store_reset(router.store);
+	if (len == 0)
+		return 0;
+	router.conf.archive = (data[pos++] & 1) != 0;
 	while (pos + 4 <= len && rec++ < MAX_RECORDS) {
 		k = (data[pos] >> 3) & 3;
 		n = (size_t)data[pos + 2] << 8 | data[pos + 3];

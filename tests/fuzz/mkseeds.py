@@ -781,7 +781,8 @@ router_seeds()
 
 
 # ---- the muc target (tests/fuzz/fuzz_muc.c) ---------------------------------
-# Records: byte 0 = sender (bits 0-2: alice/a, alice/b, bob/x, carol/z,
+# A mode byte (bit 0: the archive on), then records: byte 0 = sender
+# (bits 0-2: alice/a, alice/b, bob/x, carol/z,
 # eve@remote, mallory@remote, remote.test, dave) | kind << 3 (message,
 # presence, iq) | type << 5; byte 1 = the 'to' (room/alice, room/bob, room,
 # room/Bob, other/x, other, service, service/res, room/carol, big/n).
@@ -796,7 +797,9 @@ def muc_seeds():
         return bytes([frm | kind << 3 | typ << 5, to]) + u16(len(x)) + x
 
     def seed(name, *records):
-        write("muc", name, b"".join(records))
+        # the mode byte: the archive on, and a copy with it off
+        write("muc", name, b"\x01" + b"".join(records))
+        write("muc", name + "-ring", b"\x00" + b"".join(records))
 
     muc = "<x xmlns='http://jabber.org/protocol/muc'>%s</x>"
     join = lambda frm, to, extra="": r(frm, PRES, AVAIL, to,

@@ -216,7 +216,8 @@ async def test_history_and_subject(msrv, clients):
     """7.2.15 the subject after the history; 8.1 a participant changes it
     when allowed, not when changesubject is off (forbidden), an oversized
     one is not-acceptable; 7.2.14 history with maxstanzas, maxchars 0
-    (none) and the XEP-0203 delay from the room."""
+    (none), a since to come (none), seconds (all) and the XEP-0203 delay
+    from the room."""
     a, b = await login(msrv, clients), await login(msrv, clients)
     room = uniq("h")
     rjid = await create(a, room, "alice")
@@ -253,11 +254,25 @@ async def test_history_and_subject(msrv, clients):
                "</message>" % rjid)
     m = await b.next_message(match=lambda m: m["type"] == "error")
     assert error_of(m) == "forbidden", str(m)
-    # maxchars 0: no history at all, the subject still comes
+    # maxchars 0, or a since in the future: no history at all, the
+    # subject still comes; seconds of an hour: all of it
     c = await login(msrv, clients)
-    await join(c, room, "carol", "<history maxchars='0'/>")
-    m = await c.next_message()
-    assert m.xml.find("{jabber:client}subject") is not None, str(m)
+    for i, h in enumerate(("maxchars='0'",
+                           "since='2999-01-01T00:00:00Z'",
+                           "seconds='3600'")):
+        await join(c, room, "carol%d" % i, "<history %s/>" % h)
+        got = []
+        while True:
+            m = await c.next_message()
+            if m.xml.find("{jabber:client}subject") is not None:
+                break
+            got.append(m["body"])
+        assert got == ([] if i < 2 else ["old 0", "old 1", "old 2",
+                                         "old 3"]), (h, got)
+        c.send_raw("<presence to='%s/carol%d' type='unavailable'/>"
+                   % (rjid, i))
+        await c.next_presence(match=lambda p: p["type"] == "unavailable"
+                              and 110 in codes(p))
 
 
 async def test_private_messages_and_nick_change(msrv, clients):

@@ -914,3 +914,34 @@ async def test_non_anonymous(msrv, clients):
     assert item(p).get("jid") == c.boundjid.full, str(p)
     info = await b["xep_0030"].get_info(jid=rjid)
     assert "muc_nonanonymous" in info["disco_info"]["features"]
+
+
+@pytest.mark.kills("c2s")
+async def test_c2s_crash_leaves_rooms(make_server, clients):
+    """The occupants whose c2s process is SIGKILLed leave their room:
+    the occupants on the other c2s get their unavailable presence, and
+    the room goes on."""
+    import os
+    import signal
+    from test_process import spread_sessions
+    srv = make_server(host_options={DOMAIN: {"muc": "yes"}}, workers=2)
+    by_pid = await spread_sessions(srv, clients, n=8)
+    assert len(by_pid) == 2, "sessions on only one c2s: %s" % list(by_pid)
+    victim, survivor = list(by_pid)
+    watcher, lost = by_pid[survivor][0], by_pid[victim][:2]
+    room = uniq("crash")
+    rjid = await create(watcher, room, "watcher")
+    nicks = []
+    for i, c in enumerate(lost):
+        nicks.append("lost%d" % i)
+        await join(c, room, nicks[-1])
+        await watcher.next_presence(match=lambda p, n=nicks[-1]:
+                                    p["from"].resource == n)
+    os.kill(victim, signal.SIGKILL)
+    gone = set()
+    while gone != set(nicks):
+        p = await watcher.next_presence(match=lambda p: p["type"] ==
+                                        "unavailable", timeout=15)
+        gone.add(p["from"].resource)
+    groupchat(watcher, rjid, "still here")
+    await next_body(watcher, "still here")

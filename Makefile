@@ -109,6 +109,8 @@ ROUTER_SRCS	+= router/carbons.c
 ROUTER_SRCS	+= router/muc.c
 ROUTER_SRCS	+= router/muc_admin.c
 ROUTER_SRCS	+= router/muc_config.c
+ROUTER_SRCS	+= router/muc_history.c
+ROUTER_SRCS	+= router/muc_msg.c
 ROUTER_SRCS	+= router/muc_room.c
 
 C2S_SRCS	+= c2s/main.c

@@ -1,7 +1,8 @@
 /*
  * Group chat (XEP-0045): rooms at a host's muc-name, kept in the router
  * (docs/internals.md, "Group chat"). muc.c routes and sends, muc_room.c
- * has occupants, presence and messages, muc_admin.c affiliations, roles
+ * has occupants and presence, muc_msg.c messages, muc_history.c the
+ * history sent on join, muc_admin.c affiliations, roles
  * and the admin and owner IQs, muc_config.c the configuration form and
  * the room's disco and durable record.
  */
@@ -163,7 +164,6 @@ int		 muc_role_find(const char *);
 
 /* muc_room.c: occupants */
 void		 muc_presence_in(struct muc_req *);
-void		 muc_message_in(struct muc_req *);
 /* the session full of occupant o leaves r (extra: its presence's
    children, or NULL) */
 void		 muc_leave(struct muc_room *, struct muc_occ *,
@@ -190,6 +190,22 @@ void		 muc_broadcast(struct muc_room *, int kind, int type,
 void		 muc_room_destroy(struct muc_room *, const char *venue,
 		    const char *reason);
 
+/* the room or occupant JID room/nick into out[JID_STR_MAX + 1] */
+char		*muc_occ_jid(char *out, const struct muc_room *,
+		    const char *nick);
+/* inside a muc_send batch: to each session of p */
+void		 muc_send_res(const struct muc_occ *);
+
+/* muc_msg.c: messages to a room or an occupant */
+void		 muc_message_in(struct muc_req *);
+
+/* muc_history.c: the history sent on join, then the subject (x: the
+   join's <x/>, for its <history/>) */
+void		 muc_history_send(struct muc_room *, const struct xnode *x,
+		    const char *full);
+/* a groupchat message (no 'to') into the in-memory ring */
+void		 muc_hist_add(struct muc_room *, const char *xml, size_t len,
+		    const char *sid, const char *occid);
 /* sid's message leaves the history: 0 with *occid (returns new) */
 int		 muc_hist_retract(struct muc_room *, const char *sid,
 		    char **occid);

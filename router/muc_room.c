@@ -1,7 +1,7 @@
 /*
- * Occupants of a room (XEP-0045 7): joining, presence, nick changes,
- * leaving, groupchat and private messages, the subject, the history sent
- * on join, invitations (7.8) and voice requests (7.13).
+ * Occupants of a room (XEP-0045 7): joining (with the room's creation),
+ * presence and its broadcast, nick changes, leaving, destruction.
+ * Messages are muc_msg.c's, the history sent on join muc_history.c's.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,8 +15,6 @@
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
-#include "../common/xdata.h"
-#include "mam.h"
 #include "muc.h"
 #include "router.h"
 
@@ -41,9 +39,8 @@ muc_role_default(const struct muc_room *r, int aff)
 	return ROLE_NONE;
 }
 
-/* the room or occupant JID room/nick into out */
-static char *
-occ_jid(char *out, const struct muc_room *r, const char *nick)
+char *
+muc_occ_jid(char *out, const struct muc_room *r, const char *nick)
 {
 	return jid_format(out, r->node, r->service, nick);
 }
@@ -121,7 +118,7 @@ pres_build(struct buf *b, struct muc_room *r, struct muc_occ *o,
 	size_t	i;
 
 	aff = pi->aff >= 0 ? pi->aff : muc_aff(r, o->bare);
-	occ_jid(from, r, o->nick);
+	muc_occ_jid(from, r, o->nick);
 	buf_reset(b);
 	rc = buf_puts(b, "<presence from='") |
 	    xml_escape(b, from, strlen(from)) | buf_puts(b, "'") |
@@ -176,9 +173,8 @@ sees_jids(const struct muc_room *r, const struct muc_occ *p)
 	return r->cfg.nonanon || p->role == ROLE_MODERATOR;
 }
 
-/* inside a muc_send batch: to each session of p */
-static void
-send_res(const struct muc_occ *p)
+void
+muc_send_res(const struct muc_occ *p)
 {
 	size_t	i;
 
@@ -201,7 +197,7 @@ occ_announce_to(struct muc_room *r, struct muc_occ *o,
 	int		 withjid, type;
 	size_t		 i;
 
-	occ_jid(from, r, o->nick);
+	muc_occ_jid(from, r, o->nick);
 	type = pi->unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
 	buf_init(&b, LINK_STANZA_MAX);
 	for (withjid = 0; others && withjid < 2; withjid++) {
@@ -211,7 +207,7 @@ occ_announce_to(struct muc_room *r, struct muc_occ *o,
 		    buf_avail(&b));
 		for (p = r->occ; p != NULL; p = p->next)
 			if (p != o && sees_jids(r, p) == (withjid != 0))
-				send_res(p);
+				muc_send_res(p);
 		muc_send_end();
 	}
 	if (pres_build(&b, r, o, pi, true, true) == 0) {
@@ -252,7 +248,7 @@ muc_broadcast(struct muc_room *r, int kind, int type, const char *from,
 
 	muc_send_begin(kind, type, from, xml, len);
 	for (p = r->occ; p != NULL; p = p->next)
-		send_res(p);
+		muc_send_res(p);
 	muc_send_end();
 }
 
@@ -342,206 +338,6 @@ muc_leave(struct muc_room *r, struct muc_occ *o, const char *full,
 
 /* ---- joining ------------------------------------------------------------ */
 
-/* XEP-0045 7.2.14: what the joining session asked of the history */
-struct hist_ask {
-	long	 maxchars, maxstanzas;	/* -1: no limit */
-	double	 after;			/* seconds, since or now - seconds */
-};
-
-static long
-attr_long(const struct xnode *n, const char *name)
-{
-	const char	*v = xnode_attr(n, name);
-	char		*end;
-	long		 l;
-
-	if (v == NULL)
-		return -1;
-	l = strtol(v, &end, 10);
-	return *end != '\0' || l < 0 ? -1 : l;
-}
-
-static void
-hist_ask_read(const struct xnode *x, struct hist_ask *h)
-{
-	const struct xnode	*n = xnode_child(x, NS_MUC, "history");
-	const char		*since;
-	uint64_t		 us;
-	long			 sec;
-
-	h->maxchars = h->maxstanzas = -1;
-	h->after = 0;
-	if (n == NULL)
-		return;
-	h->maxchars = attr_long(n, "maxchars");
-	h->maxstanzas = attr_long(n, "maxstanzas");
-	if ((sec = attr_long(n, "seconds")) >= 0)
-		h->after = clock_wall() - (double)sec;
-	if ((since = xnode_attr(n, "since")) != NULL &&
-	    mam_time_parse(since, &us) == 0 && (double)us / 1e6 > h->after)
-		h->after = (double)us / 1e6;
-}
-
-/* one message of the history with its XEP-0203 delay, to full */
-static void
-hist_send(struct muc_room *r, const struct muc_hist *h, const char *full,
-    struct buf *b)
-{
-	char	stamp[32];
-
-	xmpp_datetime(stamp, h->at);
-	buf_reset(b);
-	/* the stored bytes end with </message> (xnode_write) */
-	if (h->len < 10 || buf_append(b, h->xml, h->len - 10) == -1 ||
-	    buf_puts(b, "<delay xmlns='" NS_DELAY "' from='") == -1 ||
-	    xml_escape(b, r->jid, strlen(r->jid)) == -1 ||
-	    buf_printf(b, "' stamp='%s'/></message>", stamp) == -1)
-		return;
-	muc_send(KIND_MESSAGE, MTYPE_GROUPCHAT, r->jid, buf_rptr(b),
-	    buf_avail(b), full);
-}
-
-/* the newest entries of a room's archive, newest first */
-struct arch_hist {
-	struct archive_entry	*v;
-	size_t			 n, cap;
-};
-
-static int
-arch_hist_one(const struct archive_entry *e, void *arg)
-{
-	struct arch_hist	*ah = arg;
-	struct archive_entry	*c;
-
-	if (ah->n == ah->cap) {
-		ah->cap = ah->cap ? 2 * ah->cap : 16;
-		ah->v = xrealloc(ah->v, ah->cap * sizeof(*ah->v));
-	}
-	c = &ah->v[ah->n++];
-	*c = *e;
-	c->with = NULL;
-	c->xml = xstrndup(e->xml, e->len);
-	return 0;
-}
-
-/*
- * With the archive on, the history is the room's archive (XEP-0313 on
- * the room): it survives a restart and has no retracted message. Each
- * one gets the room's stanza-id (the archive's id) and its delay.
- */
-static void
-hist_send_archive(struct muc_room *r, const struct hist_ask *ask,
-    const char *full)
-{
-	struct archive_range	 rg;
-	struct arch_hist	 ah = { NULL, 0, 0 };
-	struct mam_sid		 sid;
-	struct buf		 b;
-	char			 id[MAM_SID_LEN + 1], stamp[32];
-	size_t			 cap, first, k;
-	long			 chars = 0;
-
-	cap = (size_t)(r->cfg.history < router.conf.muc_history ?
-	    r->cfg.history : router.conf.muc_history);
-	if (ask->maxstanzas >= 0 && (size_t)ask->maxstanzas < cap)
-		cap = (size_t)ask->maxstanzas;
-	if (cap == 0)
-		return;
-	memset(&rg, 0, sizeof(rg));
-	rg.lo = ask->after > 0 ? (uint64_t)(ask->after * 1e6) : 0;
-	rg.hi = UINT64_MAX;
-	rg.backward = true;
-	rg.max = cap;
-	if (store_archive_query(router.store, r->node, r->service, &rg,
-	    arch_hist_one, &ah) == -1)
-		log_warn("muc: room %s: history not read", log_escs(r->jid));
-	for (first = 0; first < ah.n; first++) {
-		if (ask->maxchars >= 0 && chars + (long)ah.v[first].len + 160 >
-		    ask->maxchars)
-			break;
-		chars += (long)ah.v[first].len + 160;
-	}
-	buf_init(&b, LINK_STANZA_MAX);
-	for (k = first; k-- > 0; ) {
-		const struct archive_entry	*e = &ah.v[k];
-
-		sid.id = e->id;
-		sid.nonce = e->nonce;
-		mam_sid_format(id, &sid);
-		xmpp_datetime(stamp, (double)e->stamp / 1e6);
-		buf_reset(&b);
-		if (e->len < 10 || buf_append(&b, e->xml, e->len - 10) == -1 ||
-		    buf_printf(&b, "<stanza-id xmlns='" NS_SID "' id='%s' by='",
-		    id) == -1 || xml_escape(&b, r->jid, strlen(r->jid)) == -1 ||
-		    buf_puts(&b, "'/><delay xmlns='" NS_DELAY "' from='") ==
-		    -1 || xml_escape(&b, r->jid, strlen(r->jid)) == -1 ||
-		    buf_printf(&b, "' stamp='%s'/></message>", stamp) == -1)
-			continue;
-		muc_send(KIND_MESSAGE, MTYPE_GROUPCHAT, r->jid, buf_rptr(&b),
-		    buf_avail(&b), full);
-	}
-	buf_clear(&b);
-	for (k = 0; k < ah.n; k++)
-		archive_entry_clear(&ah.v[k]);
-	free(ah.v);
-}
-
-static void
-hist_send_all(struct muc_room *r, const struct hist_ask *ask,
-    const char *full)
-{
-	struct buf	 b;
-	size_t		 first = r->hn, k;
-	long		 chars = 0, n = 0;
-	const struct muc_hist *h;
-
-	if (router.conf.archive) {
-		hist_send_archive(r, ask, full);
-		return;
-	}
-	/* the newest that fit the request, sent oldest first */
-	while (first > 0) {
-		h = &r->hist[(r->hfirst + first - 1) % r->hcap];
-		if (ask->maxstanzas >= 0 && n + 1 > ask->maxstanzas)
-			break;
-		if (ask->maxchars >= 0 && chars + (long)h->len + 80 >
-		    ask->maxchars)
-			break;
-		if (h->at < ask->after)
-			break;
-		chars += (long)h->len + 80;
-		n++;
-		first--;
-	}
-	buf_init(&b, LINK_STANZA_MAX);
-	for (k = first; k < r->hn; k++)
-		hist_send(r, &r->hist[(r->hfirst + k) % r->hcap], full, &b);
-	buf_clear(&b);
-}
-
-/* XEP-0045 7.2.15: the subject, after the history, even when empty */
-static void
-subject_send(struct muc_room *r, const char *full)
-{
-	struct buf	b;
-	char		from[JID_STR_MAX + 1];
-
-	if (r->subject_by != NULL && *r->subject_by != '\0')
-		occ_jid(from, r, r->subject_by);
-	else
-		occ_jid(from, r, NULL);
-	buf_init(&b, LINK_STANZA_MAX);
-	if (buf_puts(&b, "<message from='") == 0 &&
-	    xml_escape(&b, from, strlen(from)) == 0 &&
-	    buf_puts(&b, "' type='groupchat'><subject>") == 0 &&
-	    (r->subject == NULL || xml_escape(&b, r->subject,
-	    strlen(r->subject)) == 0) &&
-	    buf_puts(&b, "</subject></message>") == 0)
-		muc_send(KIND_MESSAGE, MTYPE_GROUPCHAT, from, buf_rptr(&b),
-		    buf_avail(&b), full);
-	buf_clear(&b);
-}
-
 /* the others' presence to the joining session full (7.2.3) */
 static void
 others_send(struct muc_room *r, struct muc_occ *o, const char *full)
@@ -556,7 +352,7 @@ others_send(struct muc_room *r, struct muc_occ *o, const char *full)
 		if (p == o)
 			continue;
 		pi.extra = p->extra;
-		occ_jid(from, r, p->nick);
+		muc_occ_jid(from, r, p->nick);
 		if (pres_build(&b, r, p, &pi, sees_jids(r, o), false) == 0)
 			muc_send(KIND_PRESENCE, PRES_AVAILABLE, from,
 			    buf_rptr(&b), buf_avail(&b), full);
@@ -631,7 +427,6 @@ static void
 join_session(struct muc_req *q, struct muc_occ *o, const struct xnode *x)
 {
 	struct pres_info	pi = { .extra = o->extra, .aff = -1 };
-	struct hist_ask		ask;
 
 	if (o->nres == MUC_RES_MAX) {
 		muc_error(q, XERR_RESOURCE_CONSTRAINT, "too many sessions");
@@ -642,9 +437,7 @@ join_session(struct muc_req *q, struct muc_occ *o, const struct xnode *x)
 	muc_joined(q->from, q->room, true);
 	others_send(q->room, o, q->from);
 	occ_announce_to(q->room, o, &pi, q->from, false);
-	hist_ask_read(x, &ask);
-	hist_send_all(q->room, &ask, q->from);
-	subject_send(q->room, q->from);
+	muc_history_send(q->room, x, q->from);
 }
 
 static void
@@ -654,7 +447,6 @@ join(struct muc_req *q)
 	struct muc_occ		*o, *p;
 	const struct xnode	*x = xnode_child(q->el, NS_MUC, "x");
 	const char		*pw;
-	struct hist_ask		 ask;
 	int			 aff, scodes[3], max;
 	size_t			 ns = 0;
 	bool			 created = false;
@@ -737,9 +529,7 @@ join(struct muc_req *q)
 
 		occ_announce(r, o, &pi, NULL);
 	}
-	hist_ask_read(x, &ask);
-	hist_send_all(r, &ask, q->from);
-	subject_send(r, q->from);
+	muc_history_send(r, x, q->from);
 }
 
 /* 7.6: the occupant takes another nick (all its sessions do) */
@@ -816,432 +606,6 @@ muc_presence_in(struct muc_req *q)
 	muc_occ_broadcast(q->room, o, NULL, 0, NULL, NULL);
 }
 
-/* ---- messages ----------------------------------------------------------- */
-
-/* muc-rate: messages per occupant per 10 seconds */
-static bool
-rate_ok(struct muc_occ *o)
-{
-	double	now = clock_now();
-
-	if (now - o->rate_at >= 10) {
-		o->rate_at = now;
-		o->rate_n = 0;
-	}
-	return ++o->rate_n <= router.conf.muc_rate;
-}
-
-static void
-hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid,
-    const char *occid)
-{
-	size_t		 cap = (size_t)(r->cfg.history <
-	    router.conf.muc_history ? r->cfg.history :
-	    router.conf.muc_history);
-	struct muc_hist	*h;
-
-	if (cap == 0)
-		return;
-	if (r->hcap != cap) {
-		/* the length changed: start again with the new ring */
-		struct muc_hist	*old = r->hist;
-		size_t		 i, n = r->hn, first = r->hfirst,
-				 ocap = r->hcap;
-
-		r->hist = xcalloc(cap, sizeof(*r->hist));
-		r->hcap = cap;
-		r->hfirst = r->hn = 0;
-		for (i = 0; i < n; i++) {
-			h = &old[(first + i) % ocap];
-			if (n - i > cap) {
-				free(h->xml);
-				free(h->sid);
-				free(h->occid);
-				continue;
-			}
-			r->hist[r->hn++] = *h;
-		}
-		free(old);
-	}
-	if (r->hn == r->hcap) {
-		h = &r->hist[r->hfirst];
-		free(h->xml);
-		free(h->sid);
-		free(h->occid);
-		r->hfirst = (r->hfirst + 1) % r->hcap;
-		r->hn--;
-	}
-	h = &r->hist[(r->hfirst + r->hn) % r->hcap];
-	h->xml = xstrndup(xml, len);
-	h->len = len;
-	h->at = clock_wall();
-	h->sid = xstrdup(sid);
-	h->occid = xstrdup(occid);
-	r->hn++;
-}
-
-/* elements a sender may not bring in: ours (XEP-0359 7, XEP-0421 4) */
-static void
-strip_claims(struct muc_room *r, struct xnode *el)
-{
-	struct xnode	**pp, *c;
-
-	for (pp = &el->children; (c = *pp) != NULL; ) {
-		if (c->type == XNODE_ELEM &&
-		    ((strcmp(c->ns, NS_SID) == 0 &&
-		    strcmp(c->name, "stanza-id") == 0 &&
-		    (xnode_attr(c, "by") == NULL ||
-		    strcmp(xnode_attr(c, "by"), r->jid) == 0)) ||
-		    strcmp(c->ns, NS_OCCUPANT_ID) == 0)) {
-			*pp = c->next;
-			if (el->last == c)
-				el->last = NULL;
-			continue;
-		}
-		pp = &c->next;
-	}
-	if (el->last == NULL)
-		for (c = el->children; c != NULL; c = c->next)
-			el->last = c;
-}
-
-static int
-subject_set(struct muc_req *q, struct muc_occ *o, const char *subject)
-{
-	if (o->role != ROLE_MODERATOR && !(q->room->cfg.change_subject &&
-	    o->role >= ROLE_PARTICIPANT)) {
-		muc_error(q, XERR_FORBIDDEN, NULL);	/* 8.1 */
-		return -1;
-	}
-	if (strlen(subject) > router.conf.muc_subject_max_size) {
-		muc_error(q, XERR_NOT_ACCEPTABLE, "subject too long");
-		return -1;
-	}
-	free(q->room->subject);
-	free(q->room->subject_by);
-	q->room->subject = xstrdup(subject);
-	q->room->subject_by = xstrdup(o->nick);
-	muc_room_save(q->room);
-	return 0;
-}
-
-static void
-groupchat(struct muc_req *q)
-{
-	struct muc_occ	*o = muc_occ_of(q->room, q->from);
-	struct xnode	*subj, *n;
-	struct buf	 b;
-	char		 from[JID_STR_MAX + 1], sid[MAM_SID_LEN + 40];
-	uint64_t	 rnd[2];
-	bool		 body;
-
-	if (o == NULL) {
-		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");	/* 7.4 */
-		return;
-	}
-	if (o->role < ROLE_PARTICIPANT) {
-		muc_error(q, XERR_FORBIDDEN, "visitors have no voice");
-		return;
-	}
-	if (!rate_ok(o)) {
-		muc_error(q, XERR_RESOURCE_CONSTRAINT, "too many messages");
-		return;
-	}
-	body = xnode_child(q->el, NS_CLIENT, "body") != NULL;
-	subj = xnode_child(q->el, NS_CLIENT, "subject");
-	if (subj != NULL && !body &&
-	    subject_set(q, o, xnode_text(q->a, subj)) == -1)
-		return;
-	strip_claims(q->room, q->el);
-	occ_jid(from, q->room, o->nick);
-	xnode_set_attr(q->a, q->el, "from", from);
-	xnode_set_attr(q->a, q->el, "to", NULL);
-	n = xnode_add(q->a, q->el, NS_OCCUPANT_ID, "occupant-id");
-	xnode_set_attr(q->a, n, "id", o->occid);
-	buf_init(&b, LINK_STANZA_MAX);
-	/*
-	 * XEP-0313 on the room: archived as sent, with its namespace, and
-	 * the archive's id is the room's stanza-id; else a random one
-	 */
-	if (!body || !router.conf.archive || xnode_write(&b, q->el, "") ==
-	    -1 || mam_archive_put(q->room->node, q->room->service, from,
-	    buf_rptr(&b), buf_avail(&b), sid) == -1) {
-		random_bytes(rnd, sizeof(rnd));
-		hex_encode(sid, rnd, sizeof(rnd));
-	}
-	buf_reset(&b);
-	n = xnode_add(q->a, q->el, NS_SID, "stanza-id");
-	xnode_set_attr(q->a, n, "by", q->room->jid);
-	xnode_set_attr(q->a, n, "id", sid);
-	if (xnode_write(&b, q->el, NS_CLIENT) == 0) {
-		/* without the archive, the history is kept here */
-		if (body && !router.conf.archive)
-			hist_add(q->room, buf_rptr(&b), buf_avail(&b), sid,
-			    o->occid);
-		muc_broadcast(q->room, KIND_MESSAGE, MTYPE_GROUPCHAT, from,
-		    buf_rptr(&b), buf_avail(&b));
-	}
-	buf_clear(&b);
-}
-
-/* 7.5: to one occupant, from the sender's occupant JID */
-static void
-private_message(struct muc_req *q)
-{
-	struct muc_occ	*o = muc_occ_of(q->room, q->from), *t;
-	struct buf	 b;
-	char		 from[JID_STR_MAX + 1];
-	int		 pm = q->room->cfg.allow_pm;
-	size_t		 i;
-
-	if (o == NULL) {
-		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
-		return;
-	}
-	if (q->type == MTYPE_GROUPCHAT) {
-		muc_error(q, XERR_BAD_REQUEST, NULL);	/* 7.5.1 */
-		return;
-	}
-	if ((t = map_get(q->room->by_nick, q->nick)) == NULL) {
-		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
-		return;
-	}
-	if (pm == PM_NONE || (pm == PM_PARTICIPANTS &&
-	    o->role < ROLE_PARTICIPANT) || (pm == PM_MODERATORS &&
-	    o->role != ROLE_MODERATOR)) {
-		muc_error(q, XERR_NOT_ALLOWED, "private messages are off");
-		return;
-	}
-	if (!rate_ok(o)) {
-		muc_error(q, XERR_RESOURCE_CONSTRAINT, "too many messages");
-		return;
-	}
-	strip_claims(q->room, q->el);
-	occ_jid(from, q->room, o->nick);
-	xnode_set_attr(q->a, q->el, "from", from);
-	xnode_set_attr(q->a, q->el, "to", NULL);
-	xnode_add(q->a, q->el, NS_MUC_USER, "x");
-	buf_init(&b, LINK_STANZA_MAX);
-	if (xnode_write(&b, q->el, NS_CLIENT) == 0) {
-		muc_send_begin(KIND_MESSAGE, q->type, from, buf_rptr(&b),
-		    buf_avail(&b));
-		for (i = 0; i < t->nres; i++)
-			muc_send_to(t->res[i]);
-		muc_send_end();
-	}
-	buf_clear(&b);
-}
-
-/* a message from the room's bare JID to any address */
-static void
-room_message_to(struct muc_req *q, const char *to, struct xnode *x)
-{
-	struct xnode	*m;
-
-	m = xnode_new(q->a, NS_CLIENT, "message");
-	xnode_set_attr(q->a, m, "from", q->room->jid);
-	xnode_set_attr(q->a, m, "to", to);
-	xnode_append(m, x);
-	deliver_tree(NULL, m);
-}
-
-/* jid (its bare JID) is an occupant's or has an affiliation */
-static bool
-of_room(const struct muc_room *r, const char *jid)
-{
-	const struct muc_occ	*p;
-	struct jid		 j;
-	char			 bare[JID_STR_MAX + 1];
-
-	if (jid_parse(&j, jid) == -1)
-		return false;
-	jid_format(bare, j.node, j.domain, NULL);
-	jid_clear(&j);
-	if (map_get(r->aff, bare) != NULL)
-		return true;
-	for (p = r->occ; p != NULL; p = p->next)
-		if (strcmp(p->bare, bare) == 0)
-			return true;
-	return false;
-}
-
-/* 7.8.2: mediated invitations, 7.8.3 (their declines) */
-static void
-invites(struct muc_req *q, struct xnode *ux)
-{
-	struct muc_occ	*o = muc_occ_of(q->room, q->from);
-	struct xnode	*inv, *x, *n, *reason;
-	const char	*to;
-	struct jid	 j;
-	int		 aff = muc_aff(q->room, q->bare), k = 0;
-
-	if ((inv = xnode_child(ux, NS_MUC_USER, "decline")) != NULL) {
-		if ((to = xnode_attr(inv, "to")) == NULL ||
-		    jid_parse(&j, to) == -1) {
-			muc_error(q, XERR_JID_MALFORMED, NULL);
-			return;
-		}
-		jid_clear(&j);
-		/* only to someone of the room: no relay to any address */
-		if (!of_room(q->room, to)) {
-			muc_error(q, XERR_NOT_ACCEPTABLE, NULL);
-			return;
-		}
-		x = xnode_new(q->a, NS_MUC_USER, "x");
-		n = xnode_add(q->a, x, NS_MUC_USER, "decline");
-		xnode_set_attr(q->a, n, "from", q->bare);
-		if ((reason = xnode_child(inv, NS_MUC_USER, "reason")) != NULL)
-			xnode_append(n, xnode_copy(q->a, reason));
-		room_message_to(q, to, x);
-		return;
-	}
-	if (o == NULL && aff < AFF_ADMIN) {
-		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
-		return;
-	}
-	if (!q->room->cfg.invites && aff < AFF_ADMIN &&
-	    (o == NULL || o->role != ROLE_MODERATOR)) {
-		muc_error(q, XERR_FORBIDDEN, "invitations are off");
-		return;
-	}
-	for (inv = xnode_child(ux, NS_MUC_USER, "invite"); inv != NULL &&
-	    k < MUC_INVITES_MAX; inv = xnode_next(inv, NS_MUC_USER,
-	    "invite"), k++) {
-		if ((to = xnode_attr(inv, "to")) == NULL ||
-		    jid_parse(&j, to) == -1) {
-			muc_error(q, XERR_JID_MALFORMED, NULL);
-			return;
-		}
-		/* 9.3: an admin's invitation into a members-only room */
-		if (q->room->cfg.members_only && aff >= AFF_ADMIN) {
-			char	bare[JID_STR_MAX + 1];
-
-			jid_format(bare, j.node, j.domain, NULL);
-			if (muc_aff(q->room, bare) == AFF_NONE) {
-				map_put(q->room->aff, bare,
-				    (void *)(intptr_t)(AFF_MEMBER + 1));
-				muc_room_save(q->room);
-			}
-		}
-		jid_clear(&j);
-		x = xnode_new(q->a, NS_MUC_USER, "x");
-		n = xnode_add(q->a, x, NS_MUC_USER, "invite");
-		xnode_set_attr(q->a, n, "from", q->bare);
-		if ((reason = xnode_child(inv, NS_MUC_USER, "reason")) != NULL)
-			xnode_append(n, xnode_copy(q->a, reason));
-		if (q->room->cfg.password != NULL &&
-		    *q->room->cfg.password != '\0')
-			xnode_add_text(q->a, xnode_add(q->a, x, NS_MUC_USER,
-			    "password"), q->room->cfg.password,
-			    strlen(q->room->cfg.password));
-		room_message_to(q, to, x);
-	}
-}
-
-/* 7.13: a visitor asks for voice; the moderators get the form */
-static void
-voice_request(struct muc_req *q, struct xnode *form)
-{
-	struct muc_occ	*o = muc_occ_of(q->room, q->from), *p;
-	struct xnode	*m;
-	struct buf	 b;
-
-	if (o == NULL) {
-		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
-		return;
-	}
-	if (!rate_ok(o)) {
-		muc_error(q, XERR_RESOURCE_CONSTRAINT, "too many requests");
-		return;
-	}
-	m = xnode_new(q->a, NS_CLIENT, "message");
-	xnode_set_attr(q->a, m, "from", q->room->jid);
-	form = xnode_copy(q->a, form);
-	xdata_add(q->a, form, "muc#jid", "jid-single", NULL, q->bare);
-	xdata_add(q->a, form, "muc#roomnick", "text-single", NULL, o->nick);
-	xnode_append(m, form);
-	buf_init(&b, LINK_STANZA_MAX);
-	if (xnode_write(&b, m, NS_CLIENT) == 0) {
-		muc_send_begin(KIND_MESSAGE, MTYPE_NORMAL, q->room->jid,
-		    buf_rptr(&b), buf_avail(&b));
-		for (p = q->room->occ; p != NULL; p = p->next)
-			if (p->role == ROLE_MODERATOR)
-				send_res(p);
-		muc_send_end();
-	}
-	buf_clear(&b);
-}
-
-/*
- * The conditions of a bounce (RFC 6120 8.3.3) that mean the session is
- * not there: a client's own error answer to some message is not one.
- */
-static bool
-error_says_gone(const struct xnode *el)
-{
-	static const char *const gone[] = {
-		"gone", "item-not-found", "recipient-unavailable", "redirect",
-		"remote-server-not-found", "remote-server-timeout",
-		"service-unavailable",
-	};
-	const struct xnode	*e = xnode_child(el, NS_CLIENT, "error"), *c;
-	size_t			 i;
-
-	for (c = xnode_child(e, NS_STANZAS, NULL); c != NULL;
-	    c = xnode_next(c, NS_STANZAS, NULL))
-		for (i = 0; i < nitems(gone); i++)
-			if (strcmp(c->name, gone[i]) == 0)
-				return true;
-	return false;
-}
-
-void
-muc_message_in(struct muc_req *q)
-{
-	static const int	 c333[] = { 333 };
-	struct muc_occ		*o;
-	struct xnode		*x;
-
-	o = q->room != NULL ? muc_occ_of(q->room, q->from) : NULL;
-	if (q->type == MTYPE_ERROR) {
-		/* a bounce that says the occupant is gone removes the ghost */
-		if (o != NULL && error_says_gone(q->el))
-			muc_occ_remove(q->room, o, c333, 1, NULL, NULL);
-		return;
-	}
-	if (q->room == NULL || q->room->locked) {
-		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
-		return;
-	}
-	if (q->nick != NULL) {
-		private_message(q);
-		return;
-	}
-	if (q->type == MTYPE_GROUPCHAT) {
-		groupchat(q);
-		return;
-	}
-	if ((x = xnode_child(q->el, NS_MUC_USER, "x")) != NULL &&
-	    (xnode_child(x, NS_MUC_USER, "invite") != NULL ||
-	    xnode_child(x, NS_MUC_USER, "decline") != NULL)) {
-		invites(q, x);
-		return;
-	}
-	if ((x = xnode_child(q->el, NS_XDATA, "x")) != NULL) {
-		struct xdata	d;
-		const char	*why;
-
-		if (xdata_parse(q->a, x, &d, &why) == 0 &&
-		    d.form_type != NULL &&
-		    strcmp(d.form_type, NS_MUC_REQUEST) == 0) {
-			voice_request(q, x);
-			return;
-		}
-	}
-	/* 7.4: a chat or normal message to the room itself */
-	muc_error(q, XERR_BAD_REQUEST, NULL);
-}
-
 /* 10.9: everyone is told, with the alternate venue and the reason */
 void
 muc_room_destroy(struct muc_room *r, const char *venue, const char *reason)
@@ -1253,7 +617,7 @@ muc_room_destroy(struct muc_room *r, const char *venue, const char *reason)
 
 	buf_init(&b, LINK_STANZA_MAX);
 	while ((o = r->occ) != NULL) {
-		occ_jid(from, r, o->nick);
+		muc_occ_jid(from, r, o->nick);
 		buf_reset(&b);
 		if (buf_puts(&b, "<presence from='") == 0 &&
 		    xml_escape(&b, from, strlen(from)) == 0 &&
@@ -1282,25 +646,3 @@ muc_room_destroy(struct muc_room *r, const char *venue, const char *reason)
 	room_forget(r);
 }
 
-/* XEP-0425: the moderated message leaves the history; all are told */
-int
-muc_hist_retract(struct muc_room *r, const char *sid, char **occid)
-{
-	size_t	i, k;
-
-	for (i = 0; i < r->hn; i++) {
-		struct muc_hist	*h = &r->hist[(r->hfirst + i) % r->hcap];
-
-		if (strcmp(h->sid, sid) != 0)
-			continue;
-		free(h->xml);
-		free(h->sid);
-		*occid = h->occid;
-		for (k = i; k + 1 < r->hn; k++)
-			r->hist[(r->hfirst + k) % r->hcap] =
-			    r->hist[(r->hfirst + k + 1) % r->hcap];
-		r->hn--;
-		return 0;
-	}
-	return -1;
-}

@@ -467,31 +467,41 @@ is_payload(const struct xnode *c, const char *ns, const char *name)
 	    strcmp(c->name, name) == 0;
 }
 
-/* XEP-0410: a ping to one's own occupant JID says one is still joined */
+/*
+ * An IQ to an occupant JID. XEP-0410: a ping to one's own says one is
+ * still joined. Others go between occupants (XEP-0045 7.5 for IQs: a
+ * vCard, a version, a ping), from the sender's occupant JID to the
+ * target's first session, the answer back likewise; ids are kept.
+ */
 static void
 occupant_iq(struct muc_req *q)
 {
 	struct xnode	*c = xnode_child(q->el, NULL, NULL);
-	struct muc_occ	*me;
+	struct muc_occ	*me, *t;
+	char		 from[JID_STR_MAX + 1];
 
-	if (q->type != IQ_GET && q->type != IQ_SET)
-		return;
 	me = q->room != NULL ? muc_occ_of(q->room, q->from) : NULL;
-	if (me == NULL) {
+	t = q->room != NULL ? map_get(q->room->by_nick, q->nick) : NULL;
+	if (q->type != IQ_GET && q->type != IQ_SET) {
+		/* an answer goes back only from an occupant to an occupant */
+		if (me == NULL || t == NULL)
+			return;
+	} else if (me == NULL) {
 		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
 		return;
-	}
-	if (is_payload(c, NS_PING, "ping") && strcmp(me->nick, q->nick) == 0) {
+	} else if (is_payload(c, NS_PING, "ping") &&
+	    strcmp(me->nick, q->nick) == 0) {
 		iq_make_result(q->el, q->a);
 		muc_send_tree(q->el);
 		return;
-	}
-	if (map_get(q->room->by_nick, q->nick) == NULL) {
+	} else if (t == NULL) {
 		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
-	/* IQs between occupants are not relayed */
-	muc_error(q, XERR_SERVICE_UNAVAILABLE, NULL);
+	xnode_set_attr(q->a, q->el, "from", muc_occ_jid(from, q->room,
+	    me->nick));
+	xnode_set_attr(q->a, q->el, "to", t->res[0]);
+	muc_send_tree(q->el);
 }
 
 /*

@@ -26,7 +26,8 @@ NS_XDATA = "jabber:x:data"
 NS_SID = "urn:xmpp:sid:0"
 NS_OCC = "urn:xmpp:occupant-id:0"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-PLUGINS = ("xep_0199", "xep_0030", "xep_0004", "xep_0045", "xep_0249")
+PLUGINS = ("xep_0199", "xep_0030", "xep_0004", "xep_0045", "xep_0249",
+           "xep_0092")
 
 
 @pytest.fixture(scope="module")
@@ -547,7 +548,7 @@ async def test_register_destroy_selfping(msrv, clients):
     """7.10 nick registration (the form, the registered nick, another
     account's join with it: conflict); XEP-0410 a ping to one's own
     occupant JID is answered, from outside the room it is
-    not-acceptable; 10.9 destroy: everyone gets unavailable with the
+    not-acceptable; an IQ to another occupant is relayed and answered; 10.9 destroy: everyone gets unavailable with the
     destroy element, the reason and the alternate venue. A temporary
     room's archive goes with it: a room made again under its name has
     no history."""
@@ -573,6 +574,14 @@ async def test_register_destroy_selfping(msrv, clients):
     assert r["type"] == "result", str(r)
     r = await c.iq("<ping xmlns='urn:xmpp:ping'/>", to=rjid + "/Bobby")
     assert error_of(r) == "not-acceptable", str(r)
+    # an IQ to another occupant goes to it and its answer comes back,
+    # both between occupant JIDs; to no such nick: item-not-found
+    r = await b.iq("<query xmlns='jabber:iq:version'/>", to=rjid + "/alice")
+    assert r["type"] == "result" and r["from"] == rjid + "/alice", str(r)
+    assert r.xml.find("{jabber:iq:version}query/{jabber:iq:version}name") \
+        is not None, str(r)
+    r = await b.iq("<query xmlns='jabber:iq:version'/>", to=rjid + "/nobody")
+    assert error_of(r) == "item-not-found", str(r)
     b.pending()
     r = await a.iq("<query xmlns='%s'><destroy jid='elsewhere@%s'><reason>"
                    "moving</reason></destroy></query>" % (NS_OWNER, SVC),

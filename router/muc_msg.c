@@ -289,9 +289,35 @@ invites(struct muc_req *q, struct xnode *ux)
 	}
 }
 
-/* 7.13: a visitor asks for voice; the moderators get the form */
+/* 8.6: a moderator's answer to a voice request: voice, or nothing */
 static void
-voice_request(struct muc_req *q, struct xnode *form)
+voice_answer(struct muc_req *q, const struct xdata *d)
+{
+	const struct xdata_field	*allow, *nick;
+	struct muc_occ			*t;
+
+	allow = xdata_field(d, "muc#request_allow");
+	nick = xdata_field(d, "muc#roomnick");
+	if (allow == NULL || allow->nvalues != 1 ||
+	    xdata_bool(allow->values[0]) != 1)
+		return;		/* denied: the requester is not told */
+	if (nick == NULL || nick->nvalues != 1 ||
+	    (t = map_get(q->room->by_nick, nick->values[0])) == NULL) {
+		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
+		return;
+	}
+	if (t->role == ROLE_VISITOR) {
+		t->role = ROLE_PARTICIPANT;
+		muc_occ_broadcast(q->room, t, NULL, 0, NULL, NULL);
+	}
+}
+
+/*
+ * 7.13: a visitor asks for voice; the moderators get the form. A
+ * moderator's form with muc#request_allow answers one (8.6).
+ */
+static void
+voice_request(struct muc_req *q, struct xnode *form, const struct xdata *d)
 {
 	struct muc_occ	*o = muc_occ_of(q->room, q->from), *p;
 	struct xnode	*m;
@@ -299,6 +325,11 @@ voice_request(struct muc_req *q, struct xnode *form)
 
 	if (o == NULL) {
 		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
+		return;
+	}
+	if (o->role == ROLE_MODERATOR &&
+	    xdata_field(d, "muc#request_allow") != NULL) {
+		voice_answer(q, d);
 		return;
 	}
 	if (!rate_ok(o)) {
@@ -385,7 +416,7 @@ muc_message_in(struct muc_req *q)
 		if (xdata_parse(q->a, x, &d, &why) == 0 &&
 		    d.form_type != NULL &&
 		    strcmp(d.form_type, NS_MUC_REQUEST) == 0) {
-			voice_request(q, x);
+			voice_request(q, x, &d);
 			return;
 		}
 	}

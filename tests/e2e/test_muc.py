@@ -393,8 +393,8 @@ async def test_members_only_password_moderated(msrv, clients):
     """7.2.7 members-only: a non-member gets registration-required, a
     member joins; 7.2.6 a password: none or a wrong one is
     not-authorized, the right one joins; 7.2.8 moderated: a newcomer is a
-    visitor whose groupchat is forbidden, 8.3 until given voice; a voice
-    request (7.13) reaches the moderator."""
+    visitor whose groupchat is forbidden until given voice; a voice
+    request (7.13) reaches the moderator, whose approval (8.6) gives it."""
     a, b = await login(msrv, clients), await login(msrv, clients)
     room = uniq("m")
     rjid = await create(a, room, "alice", conf={"membersonly": "1"})
@@ -429,14 +429,25 @@ async def test_members_only_password_moderated(msrv, clients):
                "</message>" % (rjid, NS_XDATA, NS_MUC))
     m = await a.next_message(match=lambda m: "muc#request" in str(m))
     assert b.boundjid.bare in str(m) and m["from"] == rjid, str(m)
-    r = await a.iq("<query xmlns='%s'><item nick='bob' role="
-                   "'participant'/></query>" % NS_ADMIN, to=rjid,
-                   type_="set")
-    assert r["type"] == "result", str(r)
+    # 8.6: the moderator approves with the form
+    a.send_raw("<message to='%s'><x xmlns='%s' type='submit'><field "
+               "var='FORM_TYPE'><value>%s#request</value></field><field "
+               "var='muc#roomnick'><value>bob</value></field><field "
+               "var='muc#request_allow'><value>true</value></field></x>"
+               "</message>" % (rjid, NS_XDATA, NS_MUC))
     p = await b.next_presence(match=lambda p: item(p) is not None and
                               item(p).get("role") == "participant")
     groupchat(b, rjid, "thanks")
     await next_body(a, "thanks")
+    # 8.4: a moderator revokes voice with muc#admin
+    r = await a.iq("<query xmlns='%s'><item nick='bob' role='visitor'/>"
+                   "</query>" % NS_ADMIN, to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    await b.next_presence(match=lambda p: item(p) is not None and
+                          item(p).get("role") == "visitor")
+    groupchat(b, rjid, "again?")
+    m = await b.next_message(match=lambda m: m["type"] == "error")
+    assert error_of(m) == "forbidden", str(m)
 
 
 async def test_errors(msrv, clients):

@@ -243,11 +243,33 @@ form_apply(struct muc_req *q, struct xnode *x)
 	return 0;
 }
 
+/*
+ * 10.2.1: the occupants are told the configuration changed (104), and
+ * whether real JIDs are now shown to all (172) or not (173).
+ */
+static void
+config_changed(struct muc_room *r, bool was_nonanon)
+{
+	struct buf	b;
+
+	buf_init(&b, LINK_STANZA_MAX);
+	if ((buf_puts(&b, "<message type='groupchat' from='") |
+	    xml_escape(&b, r->jid, strlen(r->jid)) |
+	    buf_puts(&b, "'><x xmlns='" NS_MUC_USER "'><status code='104'/>"))
+	    == 0 && (r->cfg.nonanon == was_nonanon || buf_printf(&b,
+	    "<status code='%d'/>", r->cfg.nonanon ? 172 : 173) == 0) &&
+	    buf_puts(&b, "</x></message>") == 0)
+		muc_broadcast(r, KIND_MESSAGE, MTYPE_GROUPCHAT, r->jid,
+		    buf_rptr(&b), buf_avail(&b));
+	buf_clear(&b);
+}
+
 void
 muc_owner_iq(struct muc_req *q, struct xnode *qq)
 {
 	struct xnode	*x, *d;
 	bool		 was_locked = q->room->locked, was_persistent;
+	bool		 was_nonanon;
 
 	if (muc_aff(q->room, q->bare) != AFF_OWNER) {
 		muc_error(q, XERR_FORBIDDEN, NULL);	/* 10.1.2 */
@@ -284,11 +306,14 @@ muc_owner_iq(struct muc_req *q, struct xnode *qq)
 		return;
 	}
 	/* 10.1.2: an empty submission is an instant room, as configured */
+	was_nonanon = q->room->cfg.nonanon;
 	if (form_apply(q, x) == -1)
 		return;
 	q->room->locked = false;
 	iq_make_result(q->el, q->a);
 	muc_send_tree(q->el);
+	if (!was_locked)
+		config_changed(q->room, was_nonanon);
 	if (q->room->cfg.persistent || was_persistent)
 		muc_room_save(q->room);
 	if (!q->room->cfg.persistent && was_persistent)

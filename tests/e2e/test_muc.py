@@ -921,13 +921,25 @@ async def test_limits(make_server, clients):
 async def test_non_anonymous(msrv, clients):
     """whois anyone (non-anonymous, 7.2.4): the joining occupant's
     self-presence has 100 (and 170: the room is archived) before 110,
-    and a participant sees the others' real JIDs; muc_nonanonymous."""
+    and a participant sees the others' real JIDs; muc_nonanonymous; a
+    configuration change is announced with 104 and 172/173."""
     a, b, c = (await login(msrv, clients), await login(msrv, clients),
                await login(msrv, clients))
     room = uniq("open")
     rjid = await create(a, room, "alice", conf={"whois": "anyone"})
     others, me = await join(b, room, "bob")
     assert codes(me, logged=True) == [100, 170, 110], str(me)
+    # 10.2.1: a change is announced: 104, and 173 when JIDs are hidden
+    await subject_msg(b)
+    r = await configure(a, rjid, whois="moderators")
+    assert r["type"] == "result", str(r)
+    m = await b.next_message(match=lambda m: m.xml.find(
+        "{%s}x" % NS_USER) is not None)
+    assert m["from"] == rjid and codes(m) == [104, 173], str(m)
+    r = await configure(a, rjid, whois="anyone")
+    m = await b.next_message(match=lambda m: m.xml.find(
+        "{%s}x" % NS_USER) is not None)
+    assert codes(m) == [104, 172], str(m)
     assert item(others[0]).get("jid") == a.boundjid.full, str(others[0])
     await join(c, room, "carol")
     p = await b.next_presence(match=lambda p: p["from"].resource == "carol")

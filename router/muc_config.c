@@ -264,12 +264,27 @@ config_changed(struct muc_room *r, bool was_nonanon)
 	buf_clear(&b);
 }
 
+/* 9.9: a room made members-only: those not members leave it (322) */
+static void
+members_only_now(struct muc_room *r)
+{
+	static const int	 c322[] = { 322 };
+	struct muc_occ		*p, *next;
+
+	/* the owner who changed it stays: the room does too */
+	for (p = r->occ; p != NULL; p = next) {
+		next = p->next;
+		if (muc_aff(r, p->bare) < AFF_MEMBER)
+			muc_occ_remove(r, p, c322, 1, NULL, NULL);
+	}
+}
+
 void
 muc_owner_iq(struct muc_req *q, struct xnode *qq)
 {
 	struct xnode	*x, *d;
 	bool		 was_locked = q->room->locked, was_persistent;
-	bool		 was_nonanon;
+	bool		 was_nonanon, was_members;
 
 	if (muc_aff(q->room, q->bare) != AFF_OWNER) {
 		muc_error(q, XERR_FORBIDDEN, NULL);	/* 10.1.2 */
@@ -307,6 +322,7 @@ muc_owner_iq(struct muc_req *q, struct xnode *qq)
 	}
 	/* 10.1.2: an empty submission is an instant room, as configured */
 	was_nonanon = q->room->cfg.nonanon;
+	was_members = q->room->cfg.members_only;
 	if (form_apply(q, x) == -1)
 		return;
 	q->room->locked = false;
@@ -318,6 +334,9 @@ muc_owner_iq(struct muc_req *q, struct xnode *qq)
 		muc_room_save(q->room);
 	if (!q->room->cfg.persistent && was_persistent)
 		muc_room_unsave(q->room);
+	/* last: a temporary room may go with the occupants it removes */
+	if (!was_members && q->room->cfg.members_only)
+		members_only_now(q->room);
 }
 
 /* XEP-0045 6.4 and XEP-0128: the room's identity, features and form */

@@ -827,8 +827,9 @@ async def test_remote_occupant(make_server, tmp_path_factory, clients):
 async def test_room_archive(msrv, clients):
     """XEP-0313 on the room's JID: the room's messages, forwarded from
     their occupant JIDs, with the room's stanza-id as the result id; the
-    query form; a members-only room's archive is its members' (forbidden
-    to others); the room lists urn:xmpp:mam:2."""
+    query form; a room made members-only removes those not members
+    (322) and its archive is then its members' (forbidden to others);
+    the room lists urn:xmpp:mam:2."""
     a, b = await login(msrv, clients), await login(msrv, clients)
     room = uniq("arc")
     rjid = await create(a, room, "alice")
@@ -855,8 +856,12 @@ async def test_room_archive(msrv, clients):
     assert got == list(zip(ids, ["first", "second"])), got
     r = await b.iq("<query xmlns='urn:xmpp:mam:2'/>", to=rjid)
     assert "jabber:x:data" in str(r), str(r)
+    # 9.9: made members-only, the room removes those not members (322)
+    await join(b, room, "bob")
     r = await configure(a, rjid, membersonly="1")
     assert r["type"] == "result"
+    p = await b.next_presence(match=lambda p: p["type"] == "unavailable")
+    assert codes(p) == [322, 110], str(p)
     r = await b.iq("<query xmlns='urn:xmpp:mam:2'/>", to=rjid, type_="set")
     assert error_of(r) == "forbidden", str(r)
 

@@ -559,8 +559,9 @@ async def test_register_destroy_selfping(msrv, clients):
     """7.10 nick registration (the form, the registered nick, another
     account's join with it: conflict); XEP-0410 a ping to one's own
     occupant JID is answered, from outside the room it is
-    not-acceptable; an IQ to another occupant is relayed and answered; 10.9 destroy: everyone gets unavailable with the
-    destroy element, the reason and the alternate venue. A temporary
+    not-acceptable; an IQ to another occupant is relayed and answered;
+    10.9 destroy: everyone gets unavailable with the destroy element,
+    the reason and the alternate venue. A temporary
     room's archive goes with it: a room made again under its name has
     no history."""
     a, b = await login(msrv, clients), await login(msrv, clients)

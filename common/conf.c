@@ -305,7 +305,7 @@ static const struct opt opts[] = {
 	  .help = "Explicit subscriptions and affiliations one node keeps" },
 	{ "muc-max-occupants", OT_INT, GLOBAL(muc_max_occupants), .min = 1,
 	  .max = 100000, .def = "1000",
-	  .help = "Occupants one room may hold (a room's own limit may be lower)" },
+	  .help = "Occupants one room may hold (its own limit may be lower)" },
 	{ "muc-max-rooms", OT_INT, GLOBAL(muc_max_rooms), .min = 1,
 	  .max = 1000000, .def = "10000",
 	  .help = "Rooms one group chat service may hold" },

@@ -87,7 +87,8 @@ groupchat(struct muc_req *q)
 	bool		 body;
 
 	if (o == NULL) {
-		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");	/* 7.4 */
+		/* 7.4 */
+		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
 		return;
 	}
 	if (o->role < ROLE_PARTICIPANT) {

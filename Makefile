@@ -112,6 +112,12 @@ ROUTER_SRCS	+= router/extdisco.c
 ROUTER_SRCS	+= router/proxy.c
 ROUTER_SRCS	+= router/ctlinfo.c
 ROUTER_SRCS	+= router/push.c
+ROUTER_SRCS	+= router/muc.c
+ROUTER_SRCS	+= router/muc_admin.c
+ROUTER_SRCS	+= router/muc_config.c
+ROUTER_SRCS	+= router/muc_history.c
+ROUTER_SRCS	+= router/muc_msg.c
+ROUTER_SRCS	+= router/muc_room.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -391,6 +397,7 @@ FUZZ_TARGETS	+= socks5
 FUZZ_TARGETS	+= http
 FUZZ_TARGETS	+= websocket
 FUZZ_TARGETS	+= bosh
+FUZZ_TARGETS	+= muc
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -418,6 +425,7 @@ FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/bosh.c tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
+FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -435,6 +443,7 @@ FUZZ_DICT_mam	:= mam.dict
 FUZZ_DICT_http	:= http.dict
 FUZZ_DICT_websocket := xml.dict
 FUZZ_DICT_bosh	:= xml.dict
+FUZZ_DICT_muc	:= muc.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -370,6 +370,27 @@ static const struct opt opts[] = {
 	  GLOBAL(pubsub_max_subscriptions), .min = 1, .max = 100000,
 	  .def = "1000",
 	  .help = "Explicit subscriptions and affiliations one node keeps" },
+	{ "muc-max-occupants", OT_INT, GLOBAL(muc_max_occupants), .min = 1,
+	  .max = 100000, .def = "1000",
+	  .help = "Occupants one room may hold (its own limit may be lower)" },
+	{ "muc-max-rooms", OT_INT, GLOBAL(muc_max_rooms), .min = 1,
+	  .max = 1000000, .def = "10000",
+	  .help = "Rooms one group chat service may hold" },
+	{ "muc-max-rooms-per-user", OT_INT, GLOBAL(muc_max_rooms_per_user),
+	  .min = 1, .max = 100000, .def = "50",
+	  .help = "Rooms one account may have created on a service" },
+	{ "muc-history", OT_INT, GLOBAL(muc_history), .min = 0,
+	  .max = 1000, .def = "50",
+	  .help = "Messages a room keeps for the history sent on join" },
+	{ "muc-rate", OT_INT, GLOBAL(muc_rate), .min = 1, .max = 100000,
+	  .def = "50",
+	  .help = "Messages one occupant may send to a room per 10 seconds" },
+	{ "muc-subject-max-size", OT_SIZE, GLOBAL(muc_subject_max_size),
+	  .min = 64, .max = 64 * KIB, .def = "1K",
+	  .help = "Longest room subject, in bytes" },
+	{ "muc-config-max-size", OT_SIZE, GLOBAL(muc_config_max_size),
+	  .min = 64, .max = 64 * KIB, .def = "1K",
+	  .help = "Longest text field of a room's configuration form" },
 	{ "archive", OT_BOOL, GLOBAL(archive), .def = "yes",
 	  .help = "Keep each account's messages in its archive (XEP-0313)" },
 	{ "archive-max-age", OT_DURATION, GLOBAL(archive_max_age), .min = 0,
@@ -567,6 +588,18 @@ static const struct opt opts[] = {
 	{ "push-body", OT_BOOL, HOST(push_body), .def = "no",
 	  .help = "Put the message body in push notifications (XEP-0357); "
 	      "off: only the count and the sender reach the app server" },
+	{ "muc", OT_BOOL, HOST(muc), .def = "no",
+	  .help = "A group chat service (XEP-0045) for this domain, "
+	      "at muc-name" },
+	{ "muc-name", OT_STRING, HOST(muc_name),
+	  .check = conf_check_domain,
+	  .help = "Domain of the group chat service; unset: conference.NAME" },
+	{ "muc-title", OT_STRING, HOST(muc_title),
+	  .help = "Name of the group chat service in disco#info" },
+	{ "muc-create", OT_ENUM, HOST(muc_create),
+	  .words = pubsub_creators, .def = "local",
+	  .help = "Who may create rooms: the domain's own accounts, anyone "
+	      "(remote JIDs too) or nobody" },
 };
 
 #define NOPTS	nitems(opts)
@@ -1425,28 +1458,90 @@ host_open(struct parser *p, const struct tok *t, int n)
 	p->host->line = p->line;
 }
 
-/* the service's domain (pubsub.NAME unless set) and its policy */
+/* a service's domain (PREFIX.NAME unless set): NULL when too long */
+static char *
+host_service_name(struct parser *p, struct conf_host *h, const char *prefix,
+    const char *opt)
+{
+	char	*name;
+
+	name = xasprintf("%s.%s", prefix, h->name);
+	if (strlen(name) > JID_PART_MAX) {
+		conf_err(p, p->hostline, "host \"%s\": %s.%s is too long "
+		    "for a domain (set a shorter %s)", log_escs(h->name),
+		    prefix, log_escs(h->name), opt);
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+/* the services' domains (pubsub.NAME, conference.NAME unless set) */
 static void
 host_pubsub_defaults(struct parser *p, struct conf_host *h)
 {
 	const struct opt	*o = opt_find("pubsub-name");
-	char			*name;
 
 	h->pubsub_line = p->set[o - opts] != 0 ? p->set[o - opts] :
 	    p->hostline;
 	if (h->pubsub_create == NULL)
 		h->pubsub_create = xstrdup("local");
-	if (!h->pubsub || h->pubsub_name != NULL)
+	if (h->pubsub && h->pubsub_name == NULL)
+		h->pubsub_name = host_service_name(p, h, "pubsub",
+		    "pubsub-name");
+	o = opt_find("muc-name");
+	h->muc_line = p->set[o - opts] != 0 ? p->set[o - opts] :
+	    p->hostline;
+	if (h->muc_create == NULL)
+		h->muc_create = xstrdup("local");
+	if (h->muc_title == NULL)
+		h->muc_title = xstrdup("Chatrooms");
+	if (h->muc && h->muc_name == NULL)
+		h->muc_name = host_service_name(p, h, "conference",
+		    "muc-name");
+}
+
+/* the domain name of h's pubsub (muc false) or group chat service */
+static const char *
+svc_name(const struct conf_host *h, bool muc)
+{
+	if (muc)
+		return h->muc ? h->muc_name : NULL;
+	return h->pubsub ? h->pubsub_name : NULL;
+}
+
+static void
+conf_check_service(struct parser *p, size_t i, bool muc)
+{
+	const struct conf	*c = p->c;
+	const struct conf_host	*h = &c->hosts[i], *o;
+	const char		*name = svc_name(h, muc), *on;
+	const char		*opt = muc ? "muc-name" : "pubsub-name";
+	int			 line = muc ? h->muc_line : h->pubsub_line;
+	size_t			 k;
+
+	if (name == NULL)
 		return;
-	name = xasprintf("pubsub.%s", h->name);
-	if (strlen(name) > JID_PART_MAX) {
-		conf_err(p, p->hostline, "host \"%s\": pubsub.%s is too long "
-		    "for a domain (set a shorter pubsub-name)",
-		    log_escs(h->name), log_escs(h->name));
-		free(name);
-		return;
+	for (k = 0; k < c->nhosts; k++) {
+		o = &c->hosts[k];
+		if (strcmp(o->name, name) == 0)
+			conf_err(p, line, "%s: \"%s\" is a host (line %d); "
+			    "the service needs a domain of its own", opt,
+			    name, o->line);
+		if ((on = svc_name(o, false)) != NULL && (k < i || muc) &&
+		    strcmp(on, name) == 0)
+			conf_err(p, line, "%s: \"%s\" is host %s's service "
+			    "already (line %d)", opt, name, o->name,
+			    o->pubsub_line);
+		if ((on = svc_name(o, true)) != NULL && k < i && muc &&
+		    strcmp(on, name) == 0)
+			conf_err(p, line, "%s: \"%s\" is host %s's service "
+			    "already (line %d)", opt, name, o->name,
+			    o->muc_line);
 	}
-	h->pubsub_name = name;
+	if (conf_route_find(c, name) != NULL)
+		conf_err(p, line, "%s: \"%s\" has an s2s-route; a service "
+		    "of ours is not remote", opt, name);
 }
 
 /* proxy.NAME, which needs a proxy-listen to be reachable */
@@ -1491,7 +1586,8 @@ conf_check_proxy(struct parser *p)
 			    "a client can reach; set proxy-host to the "
 			    "proxy's public name or address", cl->addr);
 		if (conf_host_find(c, h->proxy_name) != NULL ||
-		    conf_pubsub_find(c, h->proxy_name) != NULL)
+		    conf_pubsub_find(c, h->proxy_name) != NULL ||
+		    conf_muc_find(c, h->proxy_name) != NULL)
 			conf_err(p, h->line, "host \"%s\": %s is a host or a "
 			    "pubsub service already; the proxy needs a domain "
 			    "of its own", h->name, h->proxy_name);
@@ -1505,33 +1601,11 @@ conf_check_proxy(struct parser *p)
 static void
 conf_check_pubsub(struct parser *p)
 {
-	const struct conf	*c = p->c;
-	const struct conf_host	*h, *o;
-	size_t			 i, k;
+	size_t	i;
 
-	for (i = 0; i < c->nhosts; i++) {
-		h = &c->hosts[i];
-		if (!h->pubsub || h->pubsub_name == NULL)
-			continue;
-		for (k = 0; k < c->nhosts; k++) {
-			o = &c->hosts[k];
-			if (strcmp(o->name, h->pubsub_name) == 0)
-				conf_err(p, h->pubsub_line, "pubsub-name: "
-				    "\"%s\" is a host (line %d); the service "
-				    "needs a domain of its own",
-				    h->pubsub_name, o->line);
-			else if (k < i && o->pubsub && o->pubsub_name !=
-			    NULL && strcmp(o->pubsub_name,
-			    h->pubsub_name) == 0)
-				conf_err(p, h->pubsub_line, "pubsub-name: "
-				    "\"%s\" is host %s's service already "
-				    "(line %d)", h->pubsub_name, o->name,
-				    o->pubsub_line);
-		}
-		if (conf_route_find(c, h->pubsub_name) != NULL)
-			conf_err(p, h->pubsub_line, "pubsub-name: \"%s\" has "
-			    "an s2s-route; a service of ours is not remote",
-			    h->pubsub_name);
+	for (i = 0; i < p->c->nhosts; i++) {
+		conf_check_service(p, i, false);
+		conf_check_service(p, i, true);
 	}
 }
 
@@ -1902,16 +1976,30 @@ conf_host_find(const struct conf *c, const char *domain)
 	return NULL;
 }
 
+/* the host whose pubsub (muc false) or group chat service is domain */
+static const struct conf_host *
+conf_service_find(const struct conf *c, const char *domain, bool muc)
+{
+	const char	*name;
+	size_t		 i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if ((name = svc_name(&c->hosts[i], muc)) != NULL &&
+		    strcmp(name, domain) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
+
 const struct conf_host *
 conf_pubsub_find(const struct conf *c, const char *domain)
 {
-	size_t	i;
+	return conf_service_find(c, domain, false);
+}
 
-	for (i = 0; i < c->nhosts; i++)
-		if (c->hosts[i].pubsub && c->hosts[i].pubsub_name != NULL &&
-		    strcmp(c->hosts[i].pubsub_name, domain) == 0)
-			return &c->hosts[i];
-	return NULL;
+const struct conf_host *
+conf_muc_find(const struct conf *c, const char *domain)
+{
+	return conf_service_find(c, domain, true);
 }
 
 const struct conf_host *
@@ -1942,7 +2030,8 @@ conf_domain_ours(const struct conf *c, const char *domain)
 {
 	return conf_host_find(c, domain) != NULL ||
 	    conf_pubsub_find(c, domain) != NULL ||
-	    conf_proxy_find(c, domain) != NULL;
+	    conf_proxy_find(c, domain) != NULL ||
+	    conf_muc_find(c, domain) != NULL;
 }
 
 /* the listeners of one kind are the same in a and b, in the same order */

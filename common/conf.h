@@ -80,6 +80,11 @@ struct conf_host {
 	/* XEP-0065 bytestream proxy at proxy.NAME, router/proxy.c */
 	bool	 proxy;
 	char	*proxy_name;	/* proxy.NAME when proxy is on */
+	bool	 muc;		/* a group chat service (XEP-0045) */
+	char	*muc_name;	/* its domain; conference.NAME by default */
+	char	*muc_title;	/* its disco#info name */
+	char	*muc_create;	/* who creates rooms: local|anyone|nobody */
+	int	 muc_line;
 };
 
 struct conf {
@@ -155,6 +160,14 @@ struct conf {
 	int			 pubsub_max_items;	/* per node */
 	size_t			 pubsub_item_max_size;
 	int			 pubsub_max_subscriptions; /* per node */
+	/* group chat (XEP-0045) */
+	int			 muc_max_occupants;	/* per room */
+	int			 muc_max_rooms;		/* per service */
+	int			 muc_max_rooms_per_user;	/* per creator */
+	int			 muc_history;		/* messages per room */
+	int			 muc_rate;		/* messages/10 s each */
+	size_t			 muc_subject_max_size;
+	size_t			 muc_config_max_size;	/* text fields */
 	/* message archive (XEP-0313) */
 	bool			 archive;
 	int			 archive_max_age;	/* seconds, 0: none */
@@ -243,6 +256,10 @@ const struct conf_host	*conf_proxy_find(const struct conf *c,
 /* the first proxy-listen, or NULL: the streamhost announced */
 const struct conf_listen *conf_proxy_listen(const struct conf *c);
 /* a domain of ours: a host or a host's pubsub service or proxy */
+/* the host whose group chat service is at (nameprepped) domain, or NULL */
+const struct conf_host	*conf_muc_find(const struct conf *c,
+			    const char *domain);
+/* a domain of ours: a host or a host's pubsub or group chat service */
 bool			 conf_domain_ours(const struct conf *c,
 			    const char *domain);
 /*

@@ -428,7 +428,10 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 	if (rs->kind == KIND_PRESENCE) {
 		if (jid_parse(&to, rs->to) == -1)
 			return;
-		if (to.node != NULL && domain_is_local(to.domain))
+		if (muc_presence_route(rs->from, &to, rs->type, rs->xml,
+		    rs->xlen))
+			;	/* a remote occupant's presence to a room */
+		else if (to.node != NULL && domain_is_local(to.domain))
 			presence_inbound(rs, to.node, to.domain, to.resource);
 		jid_clear(&to);
 		return;
@@ -451,7 +454,8 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		return;
 	}
 	if (deliver_blocked(rs, &to) || pubsub_svc_route(rs, &to) ||
-	    proxy_svc_route(rs, &to))
+	    proxy_svc_route(rs, &to) ||
+	    muc_route(rs, &to))
 		goto done;
 	if (s != NULL) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,

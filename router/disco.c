@@ -102,6 +102,11 @@ disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
 		xnode_set_attr(a, it, "jid", router.conf.components[i].domain);
 	}
+	if (h != NULL && h->muc && h->muc_name != NULL) {
+		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
+		xnode_set_attr(a, it, "jid", h->muc_name);
+		xnode_set_attr(a, it, "name", h->muc_title);
+	}
 	deliver_tree(rs->sender, iq);
 }
 

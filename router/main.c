@@ -86,6 +86,7 @@ main(int argc, char *argv[])
 	router.loop = ev_default_loop(EVFLAG_AUTO);
 	last_init();
 	pep_init();
+	muc_load();
 	router.by_full = map_new();
 	router.by_bare = map_new();
 	router.sm_ids = map_new();

@@ -204,6 +204,41 @@ nonce_next(void)
 	return pool[--left];
 }
 
+/* an entry for node@domain, deferred: group commit, once per iteration */
+static int
+archive_entry_put(const char *node, const char *domain, const char *with,
+    const char *xml, size_t len, struct mam_sid *sid)
+{
+	struct archive_entry	e;
+	struct archive_limits	lim;
+
+	memset(&e, 0, sizeof(e));
+	e.nonce = nonce_next();
+	e.stamp = now_us();
+	e.with = (char *)with;
+	e.xml = (char *)xml;
+	e.len = len;
+	limits_of(&lim);
+	if (store_archive_put(router.store, node, domain, &e, &lim,
+	    true) == -1)
+		return -1;
+	sid->id = e.id;
+	sid->nonce = e.nonce;
+	return 0;
+}
+
+int
+mam_archive_put(const char *node, const char *domain, const char *with,
+    const char *xml, size_t len, char *sid)
+{
+	struct mam_sid	s;
+
+	if (archive_entry_put(node, domain, with, xml, len, &s) == -1)
+		return -1;
+	mam_sid_format(sid, &s);
+	return 0;
+}
+
 /*
  * The message in the archives of sender and recipient (each if its
  * preferences let it), in one deferred transaction (group commit: flushed
@@ -476,18 +511,18 @@ attr_put(struct buf *b, const char *name, const char *v)
  * bytes: the stored message is copied, not parsed.
  */
 static void
-result_send(struct rstanza *rs, const char *owner, const char *queryid,
+result_send(const char *to, const char *owner, const char *queryid,
     const struct archive_entry *e)
 {
 	struct buf	 b;
 	struct mam_sid	 sid = { e->id, e->nonce };
 	char		 id[MAM_SID_LEN + 1], stamp[32];
-	struct sess	*s = rs->sender;
+	struct sess	*s = map_get(router.by_full, to);
 
 	mam_sid_format(id, &sid);
 	xmpp_datetime(stamp, (double)e->stamp / 1e6);
 	buf_init(&b, LINK_STANZA_MAX);
-	if (buf_puts(&b, "<message") == -1 || attr_put(&b, "to", s->full) ||
+	if (buf_puts(&b, "<message") == -1 || attr_put(&b, "to", to) ||
 	    attr_put(&b, "from", owner) ||
 	    buf_puts(&b, "><result xmlns='" NS_MAM "'") == -1 ||
 	    (queryid != NULL && attr_put(&b, "queryid", queryid)) ||
@@ -499,9 +534,14 @@ result_send(struct rstanza *rs, const char *owner, const char *queryid,
 	    buf_puts(&b, "</forwarded></result></message>") == -1)
 		log_warnx("archive of %s: entry %s too large to send", owner,
 		    id);
-	else
+	else if (s != NULL)
 		deliver_to_sess(s, KIND_MESSAGE, MTYPE_NORMAL, s->full, owner,
 		    buf_rptr(&b), buf_avail(&b));
+	else if (s2s_forward(KIND_MESSAGE, MTYPE_NORMAL, to, owner,
+	    buf_rptr(&b), buf_avail(&b)) == -1)
+		/* a room's archive asked by a remote occupant */
+		log_debug("archive of %s: result to %s not sent", owner,
+		    log_escs(to));
 	buf_clear(&b);
 }
 
@@ -581,24 +621,21 @@ page_reverse(struct page *pg, size_t n)
 	}
 }
 
-static void
-mam_query_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
+void
+mam_query_run(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *node, const char *domain, const char *to)
 {
 	struct xnode		*query = xnode_child(iq, NS_MAM, "query");
 	struct mam_query	 q;
 	struct archive_range	 r;
 	struct page		 pg;
 	enum stanza_err		 err;
-	const char		*text, *node = rs->tnode, *domain = rs->tdomain;
+	const char		*text;
 	char			 owner[JID_STR_MAX + 1];
 	size_t			 count = 0, shown, i, index = 0;
 	uint64_t		 age;
 	bool			 complete, has_index = false;
 
-	if (!iq_own_account(rs)) {
-		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
-		return;
-	}
 	if (mam_query_parse(a, query, (size_t)router.conf.archive_page_max,
 	    &q, &err, &text) == -1) {
 		iq_error(rs, iq, a, err, text);
@@ -683,7 +720,7 @@ mam_query_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	}
 	jid_format(owner, node, domain, NULL);
 	for (i = 0; i < shown; i++)
-		result_send(rs, owner, q.queryid,
+		result_send(to, owner, q.queryid,
 		    &pg.v[q.flip ? shown - 1 - i : i]);
 	iq_make_result(iq, a);
 	fin_add(a, iq, &pg, shown, count, complete, has_index, index);
@@ -691,16 +728,22 @@ mam_query_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	page_clear(&pg);
 }
 
-/* XEP-0313 5.1: the form's fields, for a client to show */
 static void
-mam_query_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
+mam_query_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct xnode	*q, *x;
-
 	if (!iq_own_account(rs)) {
 		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
 		return;
 	}
+	mam_query_run(rs, iq, a, rs->tnode, rs->tdomain, rs->sender->full);
+}
+
+/* XEP-0313 5.1: the form's fields, for a client to show */
+void
+mam_form_run(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	struct xnode	*q, *x;
+
 	iq_make_result(iq, a);
 	q = xnode_add(a, iq, NS_MAM, "query");
 	x = xdata_new(a, q, "form", NS_MAM);
@@ -711,6 +754,16 @@ mam_query_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	xdata_add(a, x, "after-id", "text-single", NULL, NULL);
 	xdata_add(a, x, "ids", "text-multi", NULL, NULL);
 	deliver_tree(rs->sender, iq);
+}
+
+static void
+mam_query_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	if (!iq_own_account(rs)) {
+		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
+		return;
+	}
+	mam_form_run(rs, iq, a);
 }
 
 /* ---- metadata (XEP-0313 urn:xmpp:mam:2#metadata) ------------------------ */

@@ -77,4 +77,23 @@ bool	 mam_entry_has_jid(const char *xml, size_t len, const char *esc);
 /* XEP-0082 date-time to microseconds since the epoch; -1 if not one */
 int	 mam_time_parse(const char *, uint64_t *us);
 
+struct rstanza;
+/*
+ * mam.c: a query (iq set) on the archive of owner node@domain, whose
+ * results go to the full JID to (a local session or, for a room's
+ * archive, a remote occupant through s2s); the answer and errors go
+ * back as deliver_tree(rs->sender) routes them. The caller checked the
+ * asker may read it. mam_form_run: the query form (iq get).
+ */
+void	 mam_query_run(struct rstanza *, struct xnode *iq, struct arena *,
+	    const char *node, const char *domain, const char *to);
+void	 mam_form_run(struct rstanza *, struct xnode *iq, struct arena *);
+/*
+ * Archives xml (a message with its jabber:client namespace) for owner
+ * node@domain (a room) with with; its stanza-id into sid[MAM_SID_LEN +
+ * 1]. -1 (errno) when it was not stored.
+ */
+int	 mam_archive_put(const char *node, const char *domain,
+	    const char *with, const char *xml, size_t len, char *sid);
+
 #endif

@@ -423,6 +423,19 @@ bool	 proxy_svc_route(struct rstanza *, const struct jid *to);
 int	 proxy_frame(struct rlink *, const struct link_hdr *, const char *);
 /* its link is gone: the activations waiting on it are answered */
 void	 proxy_link_lost(void);
+/*
+ * muc.c: group chat (XEP-0045). A stanza to a host's group chat service,
+ * a room or an occupant is answered there (true); false if to is no
+ * service's. Presence comes through muc_presence_route.
+ */
+bool	 muc_route(struct rstanza *, const struct jid *to);
+bool	 muc_presence_route(const char *from, const struct jid *to, int type,
+	    const char *xml, size_t len);
+/* the session full ended: it leaves its rooms */
+void	 muc_sess_gone(const char *full);
+/* reads the persistent rooms (start); frees every room (exit, tests) */
+void	 muc_load(void);
+void	 muc_clear(void);
 
 /* mam.c: the message archive (XEP-0313) */
 /*

@@ -32,6 +32,7 @@ sess_unlink(struct sess *s)
 
 	/* RFC 6121 4.5: a session that ends goes unavailable, always */
 	presence_gone(s);
+	muc_sess_gone(s->full);
 	caps_gone(s->full);
 	if (s->carbons)
 		u->ncarbons--;

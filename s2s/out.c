@@ -347,9 +347,10 @@ out_try_addr(struct out *o)
 	c->remote = xstrdup(o->remote);
 	c->direct_tls = t->direct_tls;
 	c->no_external = o->no_external;
-	/* a host's pubsub service presents the host's certificate */
-	if ((h = conf_host_find(&s2s.conf, o->local)) == NULL)
-		h = conf_pubsub_find(&s2s.conf, o->local);
+	/* a host's services present the host's certificate */
+	if ((h = conf_host_find(&s2s.conf, o->local)) == NULL &&
+	    (h = conf_pubsub_find(&s2s.conf, o->local)) == NULL)
+		h = conf_muc_find(&s2s.conf, o->local);
 	if (h != NULL)
 		c->creds = s2s.host_creds[h - s2s.conf.hosts];
 	c->state = CS_CONNECTING;

@@ -171,14 +171,17 @@ int	 store_offline_count(struct store *, const char *node,
  * Small per-account documents: vcard-temp (key ""), private XML storage
  * (key "{namespace}element"), last activity (key "": "seconds status"),
  * archive preferences (XEP-0441, key "": router/mam.c's record), push
- * registrations (XEP-0357, key "": router/push.c's record).
+ * registrations (XEP-0357, key "": router/push.c's record), a group chat
+ * room's record (node: the room, domain: its service, key "":
+ * router/muc_config.c's record).
  * get returns a malloc'd copy (caller frees) or ENOENT; put with val NULL
  * deletes.
  */
 enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
 	DOC_PUSH,
 	DOC_FAST,	/* XEP-0484 token hashes, key: the device id */
-	DOC_DISABLED };	/* present: the account may not log in */
+	DOC_DISABLED,	/* present: the account may not log in */
+	DOC_MUC };
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);
@@ -197,6 +200,12 @@ int	 store_doc_put_later(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, const char *val, size_t len);
 /* commits the deferred writes; -1 with errno (logged) if that failed */
 int	 store_flush(struct store *);
+/*
+ * Every document of kind of every account at domain (a group chat
+ * service's rooms), in key order: fn(val, len, arg), non-zero stops.
+ */
+int	 store_doc_walk(struct store *, enum store_doc, const char *domain,
+	    int (*fn)(const char *val, size_t len, void *arg), void *arg);
 /* how many documents of kind the account has, and their bytes */
 int	 store_doc_usage(struct store *, enum store_doc, const char *node,
 	    const char *domain, struct store_usage *);
@@ -345,6 +354,15 @@ struct archive_req {
 };
 int	 store_archive_put_many(struct store *, struct archive_req *,
 	    size_t, const struct archive_limits *, bool later);
+/*
+ * Removes entry id and its index key, the totals following (XEP-0425
+ * moderation); ENOENT when there is no such entry.
+ */
+int	 store_archive_del(struct store *, const char *owner,
+	    const char *domain, uint64_t id);
+/* removes the owner's whole archive (a room that is gone) */
+int	 store_archive_clear(struct store *, const char *owner,
+	    const char *domain);
 /* ENOENT when there is no such entry */
 int	 store_archive_get(struct store *, const char *owner,
 	    const char *domain, uint64_t id, struct archive_entry *out);

@@ -371,6 +371,89 @@ store_archive_get(struct store *st, const char *owner, const char *domain,
 	    &ag);
 }
 
+struct archive_del {
+	const char	*prefix;
+	size_t		 plen;
+	uint64_t	 id;
+};
+
+static int
+archive_del_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct archive_del	*ad = arg;
+	struct archive_entry	 e;
+	struct totals		 t;
+	char			 key[STORE_KEY_BUF], ikey[STORE_KEY_BUF];
+	MDB_val			 k, v, ik;
+	int			 rc;
+
+	memcpy(key, ad->prefix, ad->plen);
+	rec_put_u64((uint8_t *)key + ad->plen, ad->id);
+	k.mv_data = key;
+	k.mv_size = ad->plen + 8;
+	if ((rc = mdb_get(txn, st->archive, &k, &v)) != 0)
+		return rc;
+	memset(&e, 0, sizeof(e));
+	if (rec_archive_decode(v.mv_data, v.mv_size, &e) == 0) {
+		ik.mv_data = ikey;
+		ik.mv_size = with_key(ikey, ad->prefix, ad->plen, e.with,
+		    ad->id);
+		archive_entry_clear(&e);
+		if (ik.mv_size > 0 && (rc = mdb_del(txn, st->archive_with, &ik,
+		    NULL)) != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	if ((rc = totals_get(txn, st->archive, ad->prefix, ad->plen,
+	    &t)) != 0)
+		return rc;
+	t.count = t.count > 0 ? t.count - 1 : 0;
+	t.bytes = t.bytes > v.mv_size ? t.bytes - v.mv_size : 0;
+	if ((rc = mdb_del(txn, st->archive, &k, NULL)) != 0)
+		return rc;
+	return totals_put(txn, st->archive, ad->prefix, ad->plen, &t);
+}
+
+int
+store_archive_del(struct store *st, const char *owner, const char *domain,
+    uint64_t id)
+{
+	char			prefix[STORE_KEY_BUF];
+	struct archive_del	ad = { prefix, 0, id };
+
+	if ((ad.plen = owner_prefix(st, prefix, owner, domain)) == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return store_write(st, "archive del", archive_del_fn, &ad, false);
+}
+
+static int
+archive_clear_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct archive_del	*ad = arg;
+	int			 rc;
+
+	/* the totals sit at the prefix itself: they go too */
+	if ((rc = range_del(txn, st->archive, ad->prefix, ad->plen, NULL,
+	    NULL)) != 0)
+		return rc;
+	return range_del(txn, st->archive_with, ad->prefix, ad->plen, NULL,
+	    NULL);
+}
+
+int
+store_archive_clear(struct store *st, const char *owner, const char *domain)
+{
+	char			prefix[STORE_KEY_BUF];
+	struct archive_del	ad = { prefix, 0, 0 };
+
+	if ((ad.plen = owner_prefix(st, prefix, owner, domain)) == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return store_write(st, "archive clear", archive_clear_fn, &ad, false);
+}
+
 /* one key of a range: its id; 0 goes on, non-zero stops */
 typedef int	range_fn(MDB_txn *, uint64_t id, const MDB_val *v, void *);
 

@@ -31,6 +31,8 @@ doc_tag(enum store_doc kind)
 		return 'F';
 	case DOC_DISABLED:
 		return 'D';
+	case DOC_MUC:
+		return 'R';
 	}
 	return '\0';
 }
@@ -153,4 +155,41 @@ store_doc_usage(struct store *st, enum store_doc kind, const char *node,
 		return -1;
 	}
 	return account_usage(st, st->docs, "doc usage", tag, node, domain, u);
+}
+
+struct doc_walk {
+	size_t	  plen;
+	char	  tag;
+	int	(*fn)(const char *, size_t, void *);
+	void	 *arg;
+};
+
+/* key: the domain's prefix, the node, NUL, the tag, the name */
+static int
+doc_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct doc_walk	*dw = arg;
+	const char	*p = (const char *)k->mv_data + dw->plen, *end;
+
+	end = (const char *)k->mv_data + k->mv_size;
+	p = memchr(p, '\0', (size_t)(end - p));
+	if (p == NULL || p + 1 >= end || p[1] != dw->tag)
+		return 0;
+	return dw->fn(v->mv_data, v->mv_size, dw->arg);
+}
+
+int
+store_doc_walk(struct store *st, enum store_doc kind, const char *domain,
+    int (*fn)(const char *, size_t, void *), void *arg)
+{
+	struct doc_walk	dw = { strlen(domain) + 1, doc_tag(kind), fn, arg };
+	char		key[STORE_KEY_BUF];
+
+	if (dw.tag == '\0' || dw.plen > st->acctmax) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(key, domain, dw.plen);
+	return store_walk(st, st->docs, "doc walk", key, dw.plen,
+	    doc_walk_one, &dw);
 }

@@ -68,9 +68,13 @@ c2s-max-per-address 0
 auth-fail-max 0
 # the archive (XEP-0313): on by default; the mobile-* scenarios set it
 archive ${BENCH_ARCHIVE:-yes}
+# muc: the rate limit off too; rooms at conference.$DOMAIN
+muc-rate 100000
+muc-max-rooms-per-user 100000
 host $DOMAIN {
 	certificate $4
 	key $5
+	muc yes
 }
 CONF
 }

@@ -50,7 +50,7 @@ enum state {
 };
 
 enum scen {
-	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE
+	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE, SC_MUC
 };
 
 #define NS_CAPS		"http://jabber.org/protocol/caps"
@@ -60,6 +60,7 @@ enum scen {
 #define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
 #define NS_PUBSUB	"http://jabber.org/protocol/pubsub"
 #define NS_MOOD		"http://jabber.org/protocol/mood"
+#define NS_MUC		"http://jabber.org/protocol/muc"
 /* pep: the caps node every client announces (XEP-0115 4) */
 #define CAPS_NODE	"https://parley.invalid/bench"
 
@@ -118,6 +119,7 @@ struct conn {
 	uint64_t	 reads;		/* read(2)s that returned data */
 	uint64_t	 rbytes;	/* bytes of XML read */
 	uint64_t	 wakes;		/* readable events with data */
+	bool		 joined;	/* muc: its self-presence came */
 };
 
 static struct {
@@ -805,6 +807,11 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 			c->f_sess = true;
 		else if (strcmp(ln, "ping") == 0)
 			c->ping = true;
+		else if (strcmp(ln, "body") == 0 && opt.scen == SC_MUC) {
+			/* muc: the groupchat body carries the sequence */
+			c->in_ptext = true;
+			c->textlen = 0;
+		}
 		else if (strcmp(ln, "status") == 0) {
 			c->in_status = true;
 			c->textlen = 0;
@@ -1342,12 +1349,41 @@ pep_send(struct conn *c)
 	}
 }
 
+/*
+ * muc: rooms of -C + 1 occupants (one per clique), room r at
+ * bench<r>@conference.DOMAIN, the nick the user's index; a groupchat
+ * message's body is "b SENDER SEQ TIME", reflected to the sender too.
+ */
+static void
+muc_join(struct conn *c)
+{
+	conn_printf(c, "<presence to='bench%u@conference.%s/%u'><x xmlns='"
+	    NS_MUC "'><history maxstanzas='0'/></x></presence>",
+	    c->idx / clique_size(), opt.domain, c->idx);
+}
+
+static void
+muc_send(struct conn *c)
+{
+	while (c->inflight < opt.window && c->st == S_READY) {
+		c->inflight++;
+		c->seq++;
+		sent++;
+		conn_printf(c, "<message to='bench%u@conference.%s' type="
+		    "'groupchat'><body>b %u %u %" PRIu64 "</body></message>",
+		    c->idx / clique_size(), opt.domain, c->idx, c->seq,
+		    now_us());
+	}
+}
+
 /* fills c's window with the scenario's stanzas */
 static void
 window_fill(struct conn *c)
 {
 	if (opt.scen == SC_MSG)
 		msg_send(c);
+	else if (opt.scen == SC_MUC)
+		muc_send(c);
 	else if (opt.scen == SC_PEP)
 		pep_send(c);
 	else
@@ -1439,7 +1475,42 @@ scen_ready(struct conn *c)
 		conn_printf(c, "<presence><c xmlns='" NS_CAPS "' hash='sha-1' "
 		    "node='" CAPS_NODE "' ver='%s'/></presence>", caps_ver);
 		break;
+	case SC_MUC:
+		conn_printf(c, "<presence/>");
+		muc_join(c);
+		break;
 	}
+}
+
+static uint32_t	muc_joined;
+
+/*
+ * muc: the room's presence to c. Its own (nick = its index) means it is
+ * in: it submits an instant configuration, which unlocks the room if it
+ * created it (anyone else's is refused: ignored). A join refused while
+ * the creator has not configured the room yet is sent again.
+ */
+static void
+muc_presence(struct conn *c)
+{
+	const char	*slash = strrchr(c->sfrom, '/');
+	char		 me[16];
+
+	if (strcmp(c->stype, "error") == 0) {
+		muc_join(c);
+		conn_flush(c);
+		return;
+	}
+	snprintf(me, sizeof(me), "%u", c->idx);
+	if (c->joined || slash == NULL || strcmp(slash + 1, me) != 0 ||
+	    strcmp(c->stype, "unavailable") == 0)
+		return;
+	c->joined = true;
+	muc_joined++;
+	conn_printf(c, "<iq type='set' id='mucc' to='bench%u@conference.%s'>"
+	    "<query xmlns='" NS_MUC "#owner'><x xmlns='jabber:x:data' type="
+	    "'submit'/></query></iq>", c->idx / clique_size(), opt.domain);
+	conn_flush(c);
 }
 
 /* from is one of user idx's full JIDs (or its bare JID) */
@@ -1455,6 +1526,17 @@ from_user(const char *from, unsigned idx)
 	    strncmp(from, want, (size_t)n) != 0)
 		return false;
 	return from[n] == '\0' || from[n] == '/';
+}
+
+/* muc: from is the occupant JID of the user idx (its nick) */
+static bool
+from_nick(const char *from, unsigned idx)
+{
+	const char	*slash = strrchr(from, '/');
+	char		 want[16];
+
+	snprintf(want, sizeof(want), "%u", idx);
+	return slash != NULL && strcmp(slash + 1, want) == 0;
 }
 
 /*
@@ -1480,9 +1562,10 @@ fanout_got(struct conn *c)
 			self_presence++;
 		return;
 	}
-	/* rosters are cliques: only a clique mate's updates come */
+	/* rosters (rooms) are cliques: only a clique mate's updates come */
 	if (sender / clique_size() != c->idx / clique_size() ||
-	    !from_user(c->sfrom, sender)) {
+	    !(opt.scen == SC_MUC ? from_nick(c->sfrom, sender) :
+	    from_user(c->sfrom, sender))) {
 		if (++misrouted <= 5)
 			fprintf(stderr, "loadgen: %s of %u from %s reached "
 			    "%s%u\n", c->sname, sender, c->sfrom, opt.prefix,
@@ -1523,6 +1606,13 @@ scen_stanza(struct conn *c)
 	uint64_t	 ts;
 	char		*end;
 
+	if (opt.scen == SC_MUC && strcmp(c->sname, "presence") == 0) {
+		muc_presence(c);
+		return;
+	}
+	/* muc: the instant configuration of a room another created */
+	if (opt.scen == SC_MUC && strcmp(c->sid, "mucc") == 0)
+		return;
 	if (strcmp(c->stype, "error") == 0) {
 		errors_stanza++;
 		if (errors_stanza <= 5)
@@ -1572,7 +1662,8 @@ scen_stanza(struct conn *c)
 		return;
 	if ((opt.scen == SC_PRESENCE && strcmp(c->sname, "presence") == 0 &&
 	    c->in_status == false) ||
-	    (opt.scen == SC_PEP && strcmp(c->sname, "message") == 0))
+	    ((opt.scen == SC_PEP || opt.scen == SC_MUC) &&
+	    strcmp(c->sname, "message") == 0))
 		fanout_got(c);
 }
 
@@ -1696,6 +1787,23 @@ pep_create(void)
 	return now() - t0;
 }
 
+/*
+ * muc: every user joins its room (creating and configuring it when
+ * first); the measured traffic starts when all are in, or after
+ * LOGIN_TIMEOUT. Returns the seconds it took.
+ */
+static double
+muc_wait(void)
+{
+	double	t0 = now();
+
+	phase = 7;
+	create_until = t0 + LOGIN_TIMEOUT;
+	if (muc_joined < nconns)
+		ev_run(loop, 0);
+	return now() - t0;
+}
+
 static void
 tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
@@ -1731,7 +1839,8 @@ tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 		}
 	}
 	if ((phase == 5 && (inflight_total() == 0 || t > drain_until)) ||
-	    (phase == 6 && (inflight_total() == 0 || t > create_until))) {
+	    (phase == 6 && (inflight_total() == 0 || t > create_until)) ||
+	    (phase == 7 && (muc_joined >= nconns || t > create_until))) {
 		ev_break(l, EVBREAK_ALL);
 		return;
 	}
@@ -1946,6 +2055,7 @@ run(void)
 		break;
 	case SC_PRESENCE:
 	case SC_PEP:
+	case SC_MUC:
 		nconns = total = opt.users;
 		break;
 	}
@@ -2006,6 +2116,11 @@ run(void)
 	if (opt.scen == SC_PEP) {
 		emit("nodes_created_s", pep_create(), "s");
 		emit("nodes_pending", (double)inflight_total(), "count");
+	}
+	if (opt.scen == SC_MUC) {
+		emit("rooms_joined_s", muc_wait(), "s");
+		emit("occupants_missing", (double)(nconns - muc_joined),
+		    "count");
 	}
 	start_traffic();
 	phase = 1;
@@ -2307,6 +2422,8 @@ main(int argc, char **argv)
 				opt.scen = SC_PEP;
 			else if (strcmp(optarg, "hibernate") == 0)
 				opt.scen = SC_HIBERNATE;
+			else if (strcmp(optarg, "muc") == 0)
+				opt.scen = SC_MUC;
 			else
 				usage();
 			break;
@@ -2355,8 +2472,8 @@ main(int argc, char **argv)
 	if (opt.scen_name == NULL || opt.conc == 0 || opt.pool == 0 ||
 	    opt.window == 0 || opt.secs <= 0 || opt.contacts == 0)
 		usage();
-	if ((opt.scen == SC_PRESENCE || opt.scen == SC_PEP) &&
-	    opt.users % clique_size() != 0)
+	if ((opt.scen == SC_PRESENCE || opt.scen == SC_PEP ||
+	    opt.scen == SC_MUC) && opt.users % clique_size() != 0)
 		fatal_exit("-N must be a multiple of -C + 1 (cliques)");
 	if (opt.jobs == 0 || opt.jobs > 64 ||
 	    (opt.jobs > 1 && opt.scen != SC_IDLE))

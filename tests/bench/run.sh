@@ -11,7 +11,7 @@
 # relay (the floor), prosody, ejabberd, jabberd2.
 # Default: parley parley-w2 parley-w4. BENCH_SCENARIOS (e.g. "pep" or
 # "msg presence") runs only those of each server's scenarios (login idle
-# msg presence pep scale; only when named: mobile mobile-none mobile-sm
+# msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
 # mobile-carbons mobile-mam csi hibernate, and parley-b, Parley from
 # $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
@@ -49,7 +49,7 @@ done
 if [ $smoke -eq 1 ]; then
 	LOGINS=50 LOGIN_USERS=50 CONC=20 IDLE=100 PAIRS=20 WINDOW=10 SECS=2
 	WARM=0.5 SETTLE=0.5 PUSERS=42 CONTACTS=20 PWINDOW=2 ISETTLE=6
-	EWINDOW=1 HIB=100
+	EWINDOW=1 HIB=100 MUSERS=40 MCONTACTS=19
 	SCALE=600 SCALE_WORKERS=2 SCALE_JOBS=3
 	runs=1
 else
@@ -60,6 +60,8 @@ else
 	EWINDOW=1
 	# hibernate: sessions that enable resumption, then drop
 	HIB=${BENCH_HIB:-5000}
+	# muc: rooms of 50 occupants, one message in flight per occupant
+	MUSERS=1000 MCONTACTS=49
 	# each process may hold 20,000 descriptors at most here: 8 c2s
 	# workers and 6 generator processes leave room for 100,000
 	SCALE=${BENCH_SCALE:-100000} SCALE_WORKERS=8 SCALE_JOBS=6
@@ -87,6 +89,7 @@ esac
 [ -n "$(only login)" ] && [ $NUSERS -lt $LOGIN_USERS ] &&
     NUSERS=$LOGIN_USERS
 [ -n "$(only hibernate)" ] && [ $NUSERS -lt $HIB ] && NUSERS=$HIB
+[ -n "$(only muc)" ] && [ $NUSERS -lt $MUSERS ] && NUSERS=$MUSERS
 out=${out:-$DIR/results}
 
 mkdir -p "$DIR"
@@ -198,6 +201,9 @@ run_one() {	# SERVER RUN
 		# not in pep: the issue compares Prosody and ejabberd, and
 		# jabberd2 2.7's PEP module was not examined
 		scen="login idle msg presence"
+	elif [ "$s" = parley ]; then
+		# muc: Parley only until the peers' configurations have rooms
+		scen="login idle msg presence pep muc"
 	else
 		scen="login idle msg presence pep"
 	fi
@@ -264,6 +270,10 @@ run_one() {	# SERVER RUN
 		# the same users and rosters; clients announce caps with
 		# mood+notify and publish moods to PEP
 		pep) lg "$s" pep -s pep -u p -N $PUSERS -C $CONTACTS \
+		    -W $EWINDOW -t $SECS -r $WARM -e $SETTLE -c $CONC ;;
+		# rooms of MCONTACTS + 1 at conference.DOMAIN, each occupant
+		# with one groupchat message in flight (docs/BENCHMARKS.md)
+		muc) lg "$s" muc -s muc -u u -N $MUSERS -C $MCONTACTS \
 		    -W $EWINDOW -t $SECS -r $WARM -e $SETTLE -c $CONC ;;
 		esac || {
 			log "$s $sc FAILED"

@@ -30,8 +30,11 @@ def mkcert(tmp_path_factory, domain):
     return crt, key
 
 
-def pair(make_server, tmp_path_factory, trusted=False, **kw):
-    """Servers A (a.test) and B (b.test) that route to each other."""
+def pair(make_server, tmp_path_factory, trusted=False, a_host_options=None,
+         b_routes=(), **kw):
+    """Servers A (a.test) and B (b.test) that route to each other;
+    a_host_options go into a.test's block, and B routes the domains
+    b_routes (A's services) to A too."""
     ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
                                                         "b.test")
     pa, pb = free_port(), free_port()
@@ -44,8 +47,13 @@ def pair(make_server, tmp_path_factory, trusted=False, **kw):
     if trusted:
         oa["s2s_ca_file"] = cb[0]
         ob["s2s_ca_file"] = ca[0]
-    a = make_server(hosts=[("a.test",) + ca], **oa)
-    b = make_server(hosts=[("b.test",) + cb], **ob)
+    a = make_server(hosts=[("a.test",) + ca],
+                    host_options={"a.test": a_host_options or {}}, **oa)
+    b = make_server(hosts=[("b.test",) + cb], start=False, **ob)
+    with open(b.conf, "a") as f:
+        for d in b_routes:
+            f.write("s2s-route %s=127.0.0.1:%d\n" % (d, pa))
+    b.start()
     return a, b
 
 

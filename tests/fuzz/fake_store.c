@@ -31,6 +31,7 @@
 #define TAG_PUSH	'n'
 #define TAG_FAST	'F'
 #define TAG_DISABLED	'D'
+#define TAG_MUC		'R'
 #define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
@@ -915,6 +916,8 @@ doc_tag(enum store_doc kind)
 		return TAG_FAST;
 	case DOC_DISABLED:
 		return TAG_DISABLED;
+	case DOC_MUC:
+		return TAG_MUC;
 	}
 	return '\0';
 }
@@ -989,6 +992,37 @@ store_doc_usage(struct store *st, enum store_doc kind, const char *node,
 		return -1;
 	}
 	return usage(st, doc_tag(kind), node, domain, u);
+}
+
+struct doc_walk {
+	int	(*fn)(const char *, size_t, void *);
+	void	 *arg;
+};
+
+static int
+doc_walk_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct doc_walk	*dw = arg;
+
+	(void)plen;
+	return dw->fn(r->val, r->vlen, dw->arg);
+}
+
+int
+store_doc_walk(struct store *st, enum store_doc kind, const char *domain,
+    int (*fn)(const char *, size_t, void *), void *arg)
+{
+	struct doc_walk	dw = { fn, arg };
+	char		key[KEY_MAX];
+	size_t		dlen = strlen(domain);
+
+	if (doc_tag(kind) == '\0' || dlen == 0 || dlen + 2 > KEY_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	key[0] = doc_tag(kind);
+	memcpy(key + 1, domain, dlen + 1);
+	return walk(st, key, dlen + 2, doc_walk_one, &dw);
 }
 
 /* ---- block list --------------------------------------------------------- */
@@ -1661,6 +1695,36 @@ store_archive_put(struct store *st, const char *owner, const char *domain,
 	if ((rc = group_end(st, own, rc)) == 0)
 		e->id = id;
 	return rc;
+}
+
+int
+store_archive_clear(struct store *st, const char *owner, const char *domain)
+{
+	char	key[KEY_MAX];
+	size_t	klen;
+
+	if ((klen = pkey(key, TAG_ARCHIVE, owner, domain, NULL, 0)) == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return range_del(st, key, klen, NULL, NULL);
+}
+
+int
+store_archive_del(struct store *st, const char *owner, const char *domain,
+    uint64_t id)
+{
+	char	key[KEY_MAX];
+	uint8_t	b[8];
+	size_t	klen;
+
+	rec_put_u64(b, id);
+	if ((klen = pkey(key, TAG_ARCHIVE, owner, domain, b, 8)) == 0 ||
+	    get(st, key, klen) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return set(st, key, klen, NULL, 0);
 }
 
 int

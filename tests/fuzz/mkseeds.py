@@ -934,3 +934,93 @@ def web_seeds():
 
 
 web_seeds()
+# ---- the muc target (tests/fuzz/fuzz_muc.c) ---------------------------------
+# A mode byte (bit 0: the archive on), then records: byte 0 = sender
+# (bits 0-2: alice/a, alice/b, bob/x, carol/z,
+# eve@remote, mallory@remote, remote.test, dave) | kind << 3 (message,
+# presence, iq) | type << 5; byte 1 = the 'to' (room/alice, room/bob, room,
+# room/Bob, other/x, other, service, service/res, room/carol, big/n).
+def muc_seeds():
+    MSG, PRES, IQ = 0, 1, 2
+    NORMAL, CHAT, GROUPCHAT = 0, 1, 2
+    AVAIL, UNAVAIL, PERROR = 0, 1, 7
+    GET, SET = 0, 1
+
+    def r(frm, kind, typ, to, xml):
+        x = xml.encode()
+        return bytes([frm | kind << 3 | typ << 5, to]) + u16(len(x)) + x
+
+    def seed(name, *records):
+        # the mode byte: the archive on, and a copy with it off
+        write("muc", name, b"\x01" + b"".join(records))
+        write("muc", name + "-ring", b"\x00" + b"".join(records))
+
+    muc = "<x xmlns='http://jabber.org/protocol/muc'>%s</x>"
+    join = lambda frm, to, extra="": r(frm, PRES, AVAIL, to,
+                                        "<presence>" + muc % extra +
+                                        "</presence>")
+    owner = "<query xmlns='http://jabber.org/protocol/muc#owner'>%s</query>"
+    admin = "<query xmlns='http://jabber.org/protocol/muc#admin'>%s</query>"
+    form = "<x xmlns='jabber:x:data' type='submit'>%s</x>"
+    field = "<field var='muc#roomconfig_%s'><value>%s</value></field>"
+    instant = r(0, IQ, SET, 2, "<iq type='set' id='c'>" + owner % (form % "")
+                + "</iq>")
+    seed("join-talk-leave", join(0, 0), instant, join(2, 1),
+         r(2, MSG, GROUPCHAT, 2, "<message type='groupchat'><body>hi"
+           "</body></message>"),
+         r(2, MSG, CHAT, 0, "<message type='chat'><body>pm</body>"
+           "</message>"),
+         r(0, MSG, GROUPCHAT, 2, "<message type='groupchat'><subject>t"
+           "</subject></message>"),
+         join(3, 8, "<history maxstanzas='1'/>"),
+         r(2, PRES, AVAIL, 3, "<presence/>"),
+         r(2, PRES, UNAVAIL, 3, "<presence type='unavailable'/>"),
+         r(3, PRES, PERROR, 8, "<presence type='error'/>"))
+    seed("configure-persistent", join(0, 0),
+         r(0, IQ, GET, 2, "<iq type='get' id='g'>" + owner % "" + "</iq>"),
+         r(0, IQ, SET, 2, "<iq type='set' id='s'>" + owner % (form % (
+             field % ("persistentroom", "1") + field % ("membersonly", "1")
+             + field % ("roomsecret", "pw") + field % ("whois", "anyone")
+             + field % ("allowpm", "moderators")
+             + field % ("historylength", "2"))) + "</iq>"),
+         r(0, IQ, SET, 2, "<iq type='set' id='a'>" + admin %
+           "<item jid='bob@example.org' affiliation='member'/>" + "</iq>"),
+         join(2, 1, "<password>pw</password>"),
+         r(0, IQ, SET, 2, "<iq type='set' id='v'><vCard xmlns='vcard-temp'>"
+           "<PHOTO><BINVAL>aGVsbG8=</BINVAL></PHOTO></vCard></iq>"),
+         r(2, IQ, SET, 2, "<iq type='set' id='r'><query xmlns='jabber:iq:"
+           "register'>" + form % "<field var='muc#register_roomnick'><value>"
+           "Bob</value></field>" + "</query></iq>"))
+    seed("kick-ban-destroy", join(0, 0), instant, join(2, 1), join(4, 8),
+         r(0, IQ, SET, 2, "<iq type='set' id='k'>" + admin %
+           "<item nick='carol' role='none'><reason>r</reason></item>"
+           + "</iq>"),
+         r(0, IQ, SET, 2, "<iq type='set' id='b'>" + admin %
+           "<item jid='bob@example.org' affiliation='outcast'/>" + "</iq>"),
+         r(0, IQ, GET, 2, "<iq type='get' id='l'>" + admin %
+           "<item affiliation='outcast'/>" + "</iq>"),
+         r(0, IQ, SET, 2, "<iq type='set' id='d'>" + owner %
+           "<destroy jid='other@conference.example.org'><reason>r</reason>"
+           "</destroy>" + "</iq>"))
+    seed("invite-voice-moderate", join(0, 0), instant, join(2, 1),
+         r(2, MSG, NORMAL, 2, "<message><x xmlns='http://jabber.org/"
+           "protocol/muc#user'><invite to='carol@example.org'><reason>x"
+           "</reason></invite></x></message>"),
+         r(3, MSG, NORMAL, 2, "<message><x xmlns='http://jabber.org/"
+           "protocol/muc#user'><decline to='bob@example.org'/></x>"
+           "</message>"),
+         r(2, MSG, NORMAL, 2, "<message><x xmlns='jabber:x:data' type="
+           "'submit'><field var='FORM_TYPE'><value>http://jabber.org/"
+           "protocol/muc#request</value></field></x></message>"),
+         r(0, IQ, SET, 2, "<iq type='set' id='m'><moderate xmlns='urn:xmpp:"
+           "message-moderate:1' id='x'><retract xmlns='urn:xmpp:message-"
+           "retract:1'/></moderate></iq>"),
+         r(2, IQ, GET, 1, "<iq type='get' id='p'><ping xmlns='urn:xmpp:"
+           "ping'/></iq>"),
+         r(0, IQ, GET, 6, "<iq type='get' id='i'><query xmlns='http://"
+           "jabber.org/protocol/disco#items'/></iq>"),
+         r(0, IQ, GET, 2, "<iq type='get' id='i'><query xmlns='http://"
+           "jabber.org/protocol/disco#info'/></iq>"))
+
+
+muc_seeds()

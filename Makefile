@@ -42,6 +42,7 @@ COMMON_SRCS	+= common/conf.c
 COMMON_SRCS	+= common/credwire.c
 COMMON_SRCS	+= common/jid.c
 COMMON_SRCS	+= common/link.c
+COMMON_SRCS	+= common/linktls.c
 COMMON_SRCS	+= common/log.c
 COMMON_SRCS	+= common/map.c
 COMMON_SRCS	+= common/peer.c

@@ -323,7 +323,9 @@ uplink_start(void)
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = stream_resume_all;
-	routerlink_start(rl);
+	rl->conf = &c2s.conf;
+	if (routerlink_start(rl) == -1)
+		fatalx("cannot set up the router link");
 }
 
 void

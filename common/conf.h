@@ -18,6 +18,9 @@ enum listen_kind {
 	LISTEN_C2S_TLS,		/* c2s-tls-listen: direct TLS (XEP-0368) */
 	LISTEN_S2S,		/* s2s-listen: servers, STARTTLS offered */
 	LISTEN_S2S_TLS,		/* s2s-tls-listen: servers, direct TLS */
+	LISTEN_LINK,		/* link-listen: the router's remote links */
+	LISTEN_ROUTER,		/* router-address: where a remote process
+				   connects (not listened on) */
 };
 
 /* s2s-route DOMAIN=HOST:PORT: a static target for a remote domain */
@@ -92,6 +95,9 @@ struct conf {
 	int			 auth_fail_max;		/* per address, 0: off */
 	int			 max_resources;		/* per account */
 	size_t			 link_queue_max;	/* bytes, per link */
+	char			*link_psk_file;	/* remote links' keys */
+	char			*link_psk_identity;	/* ours, remote */
+	int			 instance_base;	/* first c2s instance */
 	/* instant messaging */
 	int			 roster_max_items;
 	int			 offline_max;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <ev.h>
+#include <gnutls/gnutls.h>
 
 #include "buf.h"
 #include "xmpp.h"
@@ -334,6 +335,13 @@ struct link {
 	bool		 over;		/* passed high since the last drain */
 	struct link	*next_dead;
 	struct link	*next_dirty;
+	/* a remote link (linktls.h): TLS under the frames */
+	gnutls_session_t tls;		/* NULL: a Unix socket */
+	bool		 tls_up;	/* handshake done: frames flow */
+	bool		 tls_retry;	/* a record send to finish */
+	ev_timer	 hs_timer;	/* the handshake's deadline */
+	/* the handshake completed (the peer proved its key); may be NULL */
+	void		(*on_secure)(struct link *, void *ctx);
 };
 
 /* returns new; takes fd (non-blocking); cap: hard output limit in bytes */
@@ -369,6 +377,14 @@ void		 link_loop_init(struct ev_loop *);
  * prepare step instead of link_loop_init.
  */
 void		 link_run_pending(void);
+/*
+ * Runs the link over TLS (session on the link's fd, made by
+ * linktls_session; the link owns it from here): nothing is read as a
+ * frame and nothing queued is written until the handshake is done, which
+ * must happen within timeout seconds, or the link fails. on_secure, if
+ * set, is called then.
+ */
+void		 link_start_tls(struct link *, gnutls_session_t, double timeout);
 /* sends LINK_HELLO */
 void		 link_hello(struct link *, enum link_role, uint32_t instance);
 /*

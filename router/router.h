@@ -33,6 +33,7 @@ struct rlink {
 	size_t		 nwait, capwait;
 	double		 congested_at;	/* since when, 0 if not */
 	struct rlink	*prev, *next;
+	bool		 preauth;	/* remote, TLS handshake not done */
 };
 
 struct user;

@@ -1,0 +1,187 @@
+"""Remote links (docs/internals.md, "Remote links"): c2s workers of another
+"host" (a second parleyd with router-address, on loopback) reach the router
+over TCP and TLS-PSK. Messages and presence cross the hosts; a peer without
+the key, with a wrong key, or speaking plain frames is refused and routes
+nothing; a router that dies is found again. tests/interop/remote_lab.py runs
+the same across network namespaces."""
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+from conftest import (BIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT, Server,
+                      exchange, wait_for)
+
+
+def psk_file(path, names):
+    """A psktool-format file: identity:hexkey per line; returns the keys."""
+    keys = {n: secrets.token_hex(32) for n in names}
+    with open(path, "w") as f:
+        for n, k in keys.items():
+            f.write("%s:%s\n" % (n, k))
+    os.chmod(path, 0o600)
+    return keys
+
+
+class RemoteHost(Server):
+    """A parleyd that runs only c2s workers, linked to router's port."""
+
+    def __init__(self, base, cert, router, identity, keyfile, base_inst):
+        self.router = router
+        self.base_inst = base_inst
+        super().__init__(base, cert, {
+            "workers": "1",
+            "router-address": "127.0.0.1:%d" % router.link_port,
+            "link-psk-file": keyfile,
+            "link-psk-identity": identity,
+            "instance-base": str(base_inst),
+        }, name="remote-%s" % identity)
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        line = "c2s[%d] connected" % self.base_inst
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("remote parleyd exited: %s"
+                                     % self.log_tail())
+            if (len(self.c2s_pids()) == self.workers and
+                    all(self.listening(p) for p in self.c2s_pids()) and
+                    line in self.router.log_text()):
+                self._probe()
+                self.kids = self.kid_kinds()
+                return
+            time.sleep(0.1)
+        raise AssertionError("remote host not ready\n%s\nrouter:\n%s"
+                             % (self.log_tail(), self.router.log_tail()))
+
+
+@pytest.fixture
+def lab(make_server, tmp_path_factory, cert):
+    """The router's host (one local c2s) and two remote c2s hosts."""
+    keyfile = str(tmp_path_factory.mktemp("keys") / "links.psk")
+    psk_file(keyfile, ["hostb", "hostc"])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    link_port = sock.getsockname()[1]
+    sock.close()
+    srv = make_server(workers=1, link_listen="127.0.0.1:%d" % link_port,
+                      link_psk_file=keyfile)
+    srv.link_port = link_port
+    srv.keyfile = keyfile
+    hosts = []
+    for ident, inst in (("hostb", 10), ("hostc", 20)):
+        h = RemoteHost(tmp_path_factory.mktemp(ident), cert, srv, ident,
+                       keyfile, inst)
+        make_server.servers.append(h)
+        h.start()
+        hosts.append(h)
+    return srv, hosts
+
+
+async def test_messages_and_presence_across_hosts(lab, clients):
+    srv, (hb, hc) = lab
+    ua, ub, uc = (srv.new_user("x") for _ in range(3))
+    a = await clients.login(srv, ua, resource="a")
+    b = await clients.login(hb, ub, resource="b")
+    c = await clients.login(hc, uc, resource="c")
+    await exchange(a, b)
+    await exchange(b, c)
+    await exchange(c, a)
+    # directed presence from host b reaches host c, and its unavailable
+    b.send_raw("<presence to='%s'/>" % c.boundjid.full)
+    p = await c.next_presence(lambda p: p["from"].full == b.boundjid.full)
+    assert p["type"] == "available"
+    b.send_raw("<presence type='unavailable' to='%s'/>" % c.boundjid.full)
+    p = await c.next_presence(lambda p: p["from"].full == b.boundjid.full)
+    assert p["type"] == "unavailable"
+
+
+def link_hello():
+    """A valid LINK_HELLO of a c2s instance 99, in the clear."""
+    payload = struct.pack(">III", 8, 1, 99)
+    return struct.pack(">IHHQ", len(payload), 1, 0, 0) + payload
+
+
+async def test_plain_peer_refused(lab):
+    srv, _ = lab
+    since = srv.log_size()
+    r, w = await asyncio.open_connection("127.0.0.1", srv.link_port)
+    w.write(link_hello())
+    await w.drain()
+    data = b""
+    try:    # no frame back (a TLS alert at most), then the close
+        while True:
+            chunk = await asyncio.wait_for(r.read(4096), STANZA_TIMEOUT)
+            if not chunk:
+                break
+            data += chunk
+    except ConnectionResetError:
+        pass
+    assert b"\x00\x00\x00\x0c\x00\x01" not in data
+    w.close()
+    await wait_for(lambda: "refused: tls handshake" in
+                   srv.log_text(since), STANZA_TIMEOUT, "the refusal")
+    assert "c2s[99] connected" not in srv.log_text(since)
+
+
+async def test_silent_peer_times_out(lab):
+    """A connection that never finishes its handshake holds its slot only
+    for the handshake deadline (10 s)."""
+    srv, _ = lab
+    since = srv.log_size()
+    r, w = await asyncio.open_connection("127.0.0.1", srv.link_port)
+    await wait_for(lambda: "not done in 10 s" in srv.log_text(since),
+                   15, "the handshake deadline")
+    assert await asyncio.wait_for(r.read(4096), STANZA_TIMEOUT) == b""
+    w.close()
+
+
+async def test_wrong_key_refused(lab, tmp_path_factory, cert, clients):
+    srv, _ = lab
+    bad = str(tmp_path_factory.mktemp("bad") / "links.psk")
+    psk_file(bad, ["hostb"])       # hostb's name with another key
+    since = srv.log_size()
+    h = RemoteHost(tmp_path_factory.mktemp("hostbad"), cert, srv, "hostb",
+                   bad, 30)
+    h._log = open(h.log_path, "ab")
+    h.proc = subprocess.Popen([os.path.join(BIN, "parleyd"), "-c", h.conf],
+                              stdin=subprocess.DEVNULL, stdout=h._log,
+                              stderr=subprocess.STDOUT)
+    RUNNING.append(h)
+    try:
+        await wait_for(lambda: "refused: tls handshake" in
+                       srv.log_text(since), READY_TIMEOUT, "the refusal")
+        await asyncio.sleep(1)
+        assert "c2s[30] connected" not in srv.log_text(since)
+        # its clients get no session: with no router it does not accept
+        u = srv.new_user("bad")
+        await clients.connect(h, u, expect="timeout", timeout=3)
+    finally:
+        h.stop()
+
+
+@pytest.mark.kills("router")
+async def test_router_restart_relinks(lab, clients):
+    """The router dies; the remote hosts connect again (with back-off) and
+    their clients, still connected, exchange messages again."""
+    srv, (hb, hc) = lab
+    ub, uc = srv.new_user("r"), srv.new_user("r")
+    b = await clients.login(hb, ub, resource="b")
+    c = await clients.login(hc, uc, resource="c")
+    await exchange(b, c)
+    since = srv.log_size()
+    os.kill(srv.router_pid(), signal.SIGKILL)
+    await wait_for(lambda: "c2s[10] connected" in srv.log_text(since) and
+                   "c2s[20] connected" in srv.log_text(since),
+                   READY_TIMEOUT * 2, "both hosts back")
+    await wait_for(lambda: not b.closed.done() and not c.closed.done(),
+                   1, "clients still connected")
+    await asyncio.sleep(0.5)
+    await exchange(b, c)
+    await exchange(c, b)

@@ -356,6 +356,7 @@ FUZZ_TARGETS	+= router
 FUZZ_TARGETS	+= pubsub
 FUZZ_TARGETS	+= caps
 FUZZ_TARGETS	+= mam
+FUZZ_TARGETS	+= linkpsk
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c

@@ -6,6 +6,7 @@ nothing; a router that dies is found again. tests/interop/remote_lab.py runs
 the same across network namespaces."""
 import asyncio
 import os
+import re
 import secrets
 import signal
 import socket
@@ -17,6 +18,10 @@ import pytest
 
 from conftest import (BIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT, Server,
                       exchange, wait_for)
+from imhelp import fence, send_message
+from test_rfc6120 import authed, bind, ping
+
+NS_SM = "urn:xmpp:sm:3"
 
 
 def psk_file(path, names):
@@ -185,3 +190,54 @@ async def test_router_restart_relinks(lab, clients):
     await asyncio.sleep(0.5)
     await exchange(b, c)
     await exchange(c, b)
+
+
+async def test_offline_across_hosts(lab, clients):
+    """A message to an account with no session is stored by the router and
+    delivered when it logs in on another host."""
+    srv, (hb, hc) = lab
+    ub, uc = srv.new_user("o"), srv.new_user("o")
+    b = await clients.login(hb, ub, resource="b")
+    body = "offline-" + os.urandom(4).hex()
+    send_message(b, uc.jid, body)
+    await fence(b)
+    c = await clients.login(hc, uc, resource="c")
+    c.send_raw("<presence/>")
+    msg = await c.next_message(what="the offline message")
+    assert msg["body"] == body
+
+
+async def test_sm_resume_on_other_host(lab, clients):
+    """XEP-0198: a session on host B whose connection is lost resumes on
+    host C with what was sent meanwhile (the router holds it)."""
+    srv, (hb, hc) = lab
+    user = srv.new_user("sm")
+    raw = await authed(hb, user)
+    await bind(raw, "phone")
+    await raw.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
+    el = (await raw.read_until(rb"<enabled\b[^>]*/>")).group(0)
+    previd = re.search(rb"\bid=['\"]([^'\"]*)['\"]", el).group(1).decode()
+    await raw.send("<presence/>")
+    await ping(raw)
+    c = await clients.login(srv, srv.new_user("c"), resource="c")
+    full = user.jid + "/phone"
+    send_message(c, full, "one")
+    await raw.read_until(rb"<body>one</body>")
+    raw.close()         # lost, not closed: the session hibernates
+    await wait_for(lambda: "hibernated" in srv.log_text(), STANZA_TIMEOUT,
+                   "the session hibernates")
+    send_message(c, full, "two")
+    await fence(c)
+    new = await authed(hc, user)
+    try:
+        await new.send("<resume xmlns='%s' previd='%s' h='1'/>"
+                       % (NS_SM, previd))
+        el = (await new.read_until(
+            rb"<(resumed|failed)\b[^>]*(/>|>.*?</failed>)")).group(0)
+        assert el.startswith(b"<resumed"), el
+        await new.read_until(rb"<body>two</body>")
+        send_message(c, full, "three")
+        await new.read_until(rb"<body>three</body>")
+        await ping(new)
+    finally:
+        new.close()

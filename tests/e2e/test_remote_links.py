@@ -18,7 +18,7 @@ import pytest
 
 from conftest import (BIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT, Server,
                       exchange, wait_for)
-from imhelp import fence, send_message
+from imhelp import fence, grant, online, send_message, wait_presence
 from test_rfc6120 import authed, bind, ping
 
 NS_SM = "urn:xmpp:sm:3"
@@ -241,3 +241,19 @@ async def test_sm_resume_on_other_host(lab, clients):
         await ping(new)
     finally:
         new.close()
+
+
+async def test_roster_presence_across_hosts(lab, clients):
+    """A subscription made between hosts B and C: each sees the other come
+    online and go offline (the router's presence broadcast reaches the
+    remote c2s as one LINK_STANZA_MULTI per link)."""
+    srv, (hb, hc) = lab
+    ub, uc = srv.new_user("p"), srv.new_user("p")
+    b = await online(hb, clients, ub, resource="b")
+    c = await online(hc, clients, uc, resource="c")
+    await grant(b, ub, c, uc)
+    await grant(c, uc, b, ub)
+    d = await online(hb, clients, ub, resource="d")
+    await wait_presence(c, d.boundjid.full)
+    d.send_raw("<presence type='unavailable'/>")
+    await wait_presence(c, d.boundjid.full, "unavailable")

@@ -109,6 +109,7 @@ ROUTER_SRCS	+= router/capsver.c
 ROUTER_SRCS	+= router/carbons.c
 
 C2S_SRCS	+= c2s/main.c
+C2S_SRCS	+= c2s/drain.c
 C2S_SRCS	+= c2s/auth.c
 C2S_SRCS	+= c2s/bind.c
 C2S_SRCS	+= c2s/csi.c
@@ -366,6 +367,7 @@ FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
+		   c2s/drain.c \
 		   c2s/sm.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c

@@ -151,6 +151,7 @@ struct c2s {
 	uint64_t		 next_sid;
 	struct listener		*listeners;
 	size_t			 npaused;	/* paused by the uplink */
+	bool			 draining;	/* drain.c */
 	struct buf		 scratch;	/* stanza serialization */
 	size_t			 nstreams;
 };
@@ -160,6 +161,11 @@ extern struct c2s	c2s;
 /* listen.c */
 int	listen_open(void);
 void	listen_pause(bool);
+/* closes the listening sockets for good (a drain) */
+void	listen_close(void);
+
+/* drain.c: LINK_DRAIN, with its grace in seconds */
+void	drain_start(uint32_t grace);
 
 /* stream.c */
 void	stream_accept(struct listener *, int fd);

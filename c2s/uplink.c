@@ -147,6 +147,12 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 				uplink_deliver(st, h->flags, &ls);
 		}
 		return link_in_done(&in) ? 0 : -1;
+	case LINK_DRAIN:
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in))
+			return -1;
+		drain_start(u32);
+		return 0;
 	case LINK_HOST_CAPS: {
 		char	domain[JID_STR_MAX + 1], ver[256];
 

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		8
+#define LINK_VERSION		9
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -144,7 +144,13 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	X(LINK_CTL_LIST,	0x0304, 4)				\
 	/* router->ctl, sid = the request's: u32 status */		\
 	/*   (LINK_CTL_STATUSES), str text; flags LINK_CTL_MORE */	\
-	X(LINK_CTL_REPLY,	0x0305, 8)
+	X(LINK_CTL_REPLY,	0x0305, 8)				\
+	/* ctl->router: str worker (the c2s instance, decimal), u32 */	\
+	/*   grace seconds; the router sends that c2s a LINK_DRAIN */	\
+	X(LINK_CTL_DRAIN,	0x0306, 8)				\
+	/* router->c2s, sid 0: u32 grace seconds; stop accepting, */	\
+	/*   send resumable sessions away, end the rest after grace */	\
+	X(LINK_DRAIN,		0x0110, 4)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

@@ -6,6 +6,8 @@
 #ifndef PARLEY_ROUTER_CTL_H
 #define PARLEY_ROUTER_CTL_H
 
+#include <stdint.h>
+
 struct link;
 struct link_hdr;
 struct store;
@@ -24,6 +26,14 @@ int	ctl_frame(struct link *l, const struct link_hdr *h,
 	    const char *payload, struct store *st);
 
 #define CTL_LIST_CHUNK	(64 * 1024)
+
+/* the longest grace of a drain, seconds */
+#define CTL_DRAIN_GRACE_MAX	3600
+/*
+ * Sends c2s[instance] a LINK_DRAIN (router/links.c): -1 when no such c2s
+ * is connected.
+ */
+int	rlink_drain(uint32_t instance, uint32_t grace);
 
 /*
  * Called after a successful DELUSER or PASSWD: the account's credentials

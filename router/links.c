@@ -484,3 +484,21 @@ rlink_listen(void)
 		return -1;
 	return rlink_remote_listen();
 }
+
+int
+rlink_drain(uint32_t instance, uint32_t grace)
+{
+	struct rlink	*rl;
+	struct link_out	 m;
+
+	for (rl = router.links; rl != NULL; rl = rl->next) {
+		if (rl->role != LINK_ROLE_C2S || rl->instance != instance ||
+		    !rl->l->hello_heard || rl->l->failed)
+			continue;
+		log_info("c2s[%u]: draining, grace %u s", instance, grace);
+		link_begin(&m, rl->l, LINK_DRAIN, 0);
+		link_put_u32(&m, grace);
+		return link_end(&m);
+	}
+	return -1;
+}

@@ -41,7 +41,11 @@
 
 #define EXIT_USAGE	2
 
-enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST };
+enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DRAIN };
+
+/* parleyctl drain WORKER [GRACE]: seconds before the others end */
+#define DRAIN_GRACE_DEFAULT	30
+static uint32_t	drain_grace = DRAIN_GRACE_DEFAULT;
 
 static const struct {
 	const char	*name;
@@ -52,6 +56,7 @@ static const struct {
 	{ "deluser",	CMD_DELUSER,	1, 1 },
 	{ "passwd",	CMD_PASSWD,	1, 1 },
 	{ "list",	CMD_LIST,	0, 1 },
+	{ "drain",	CMD_DRAIN,	1, 2 },
 };
 
 static struct termios	tty_saved;
@@ -66,11 +71,32 @@ usage(FILE *fp, int code)
 	    "  deluser JID     delete an account\n"
 	    "  passwd JID      set a new password (from stdin)\n"
 	    "  list [DOMAIN]   print accounts, one bare JID per line\n"
+	    "  drain WORKER [GRACE]\n"
+	    "                  c2s WORKER takes no new clients, sends its\n"
+	    "                  resumable sessions to the others, ends the\n"
+	    "                  rest after GRACE seconds (30) and restarts\n"
 	    "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
 }
 
 /* ---- arguments --------------------------------------------------------- */
+
+static int
+grace_parse(const char *s)
+{
+	unsigned long	n = 0;
+	size_t		i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 5; i++)
+		n = n * 10 + (unsigned long)(s[i] - '0');
+	if (i == 0 || s[i] != '\0' || n > 3600) {
+		fprintf(stderr, "parleyctl: drain: the grace is 0 to 3600 "
+		    "seconds, not \"%s\"\n", s);
+		return -1;
+	}
+	drain_grace = (uint32_t)n;
+	return 0;
+}
 
 static void
 print_hosts(const struct conf *conf)
@@ -281,6 +307,10 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 	case CMD_LIST:
 		rc = store_account_list(st, domain, print_account, NULL);
 		break;
+	case CMD_DRAIN:		/* refused before: needs the router */
+		errno = EINVAL;
+		rc = -1;
+		break;
 	}
 	if (rc == -1)
 		rc = errno;
@@ -337,6 +367,7 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_DELUSER] = LINK_CTL_DELUSER,
 		[CMD_PASSWD] = LINK_CTL_PASSWD,
 		[CMD_LIST] = LINK_CTL_LIST,
+		[CMD_DRAIN] = LINK_CTL_DRAIN,
 	};
 	struct buf		 b;
 	struct link_out		 m;
@@ -350,6 +381,8 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 	link_put_str(&m, cmd == CMD_LIST ? domain : jid);
 	if (cmd == CMD_ADDUSER || cmd == CMD_PASSWD)
 		cred_put(&m, cr);
+	if (cmd == CMD_DRAIN)
+		link_put_u32(&m, drain_grace);
 	if (link_end(&m) == -1 || rc == -1)
 		rc = -1;
 	else
@@ -445,6 +478,7 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_DELUSER] = "deleted",
 		[CMD_PASSWD] = "changed the password of",
 		[CMD_LIST] = NULL,
+		[CMD_DRAIN] = "draining c2s",
 	};
 	const char	*what = jid != NULL ? jid : "list";
 
@@ -531,6 +565,11 @@ main(int argc, char *argv[])
 				goto fail;
 			domain = dombuf;
 		}
+	} else if (cmd == CMD_DRAIN) {
+		/* the router checks the worker; the grace is ours to read */
+		jid = xstrdup(argv[1]);
+		if (argc == 3 && grace_parse(argv[2]) == -1)
+			goto fail;
 	} else {
 		if (account_parse(&conf, argv[1], &j) == -1)
 			goto fail;
@@ -551,6 +590,11 @@ main(int argc, char *argv[])
 	detail[0] = '\0';
 	if ((fd = ctl_connect(conf.rundir)) == -2)
 		goto fail;
+	if (fd == -1 && cmd == CMD_DRAIN) {
+		fprintf(stderr, "parleyctl: drain: the server is not "
+		    "running\n");
+		goto fail;
+	}
 	if (fd == -1)
 		status = run_direct(&conf, cmd, &j, domain, &cr);
 	else {

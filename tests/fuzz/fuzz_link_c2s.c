@@ -49,6 +49,12 @@ listen_pause(bool pause)
 	(void)pause;
 }
 
+void
+drain_start(uint32_t grace)
+{
+	(void)grace;
+}
+
 struct stream *
 stream_find(uint64_t sid)
 {

@@ -429,6 +429,8 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0303, 4, "LINK_CTL_DELUSER" },
 		{ 0x0304, 4, "LINK_CTL_LIST" },
 		{ 0x0305, 8, "LINK_CTL_REPLY" },
+		{ 0x0306, 8, "LINK_CTL_DRAIN" },
+		{ 0x0110, 4, "LINK_DRAIN" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -441,7 +443,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 8);
+	assert_int_equal(LINK_VERSION, 9);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

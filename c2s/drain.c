@@ -1,0 +1,100 @@
+/*
+ * Draining (parleyctl drain WORKER, LINK_DRAIN from the router): this
+ * process takes no new clients (its listening sockets close, so that
+ * SO_REUSEPORT gives every new connection to the other workers), drops
+ * the connections of resumable XEP-0198 sessions at once, without a
+ * stream close, so that they hibernate at the router and their clients
+ * resume on another worker with nothing lost (XEP-0198 5: the router
+ * keeps what was not acked), and after the grace period ends every other
+ * stream with system-shutdown (RFC 6120 4.9.3.21), then stops. The
+ * supervisor starts it again, from the binary now installed: a rolling
+ * upgrade is one drain per worker.
+ */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "../common/log.h"
+#include "../common/map.h"
+#include "../common/util.h"
+#include "c2s.h"
+
+/* after the grace: time for the stream errors to go out (TP_LINGER) */
+#define DRAIN_LINGER	3.0
+
+static struct ctimer	drain_timer;
+static bool		drain_over;	/* the grace passed: stopping */
+
+struct drain_walk {
+	struct stream	**st;
+	size_t		  n, cap;
+};
+
+static int
+drain_collect(const void *key, size_t len, void *val, void *arg)
+{
+	struct drain_walk	*w = arg;
+
+	(void)key;
+	(void)len;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->st = xrealloc(w->st, w->cap * sizeof(*w->st));
+	}
+	w->st[w->n++] = val;
+	return 0;
+}
+
+/*
+ * Every stream now (map_foreach must not delete: collected first; a
+ * stream is freed only by the loop's reap, after this returns).
+ */
+static void
+drain_streams(bool all)
+{
+	struct drain_walk	 w = { NULL, 0, 0 };
+	struct stream		*st;
+	size_t			 i, gone = 0;
+
+	map_foreach(c2s.streams, drain_collect, &w);
+	for (i = 0; i < w.n; i++) {
+		st = w.st[i];
+		if (st->sm.on && st->sm.resumable) {
+			stream_lost(st);	/* hibernates: resume elsewhere */
+			gone++;
+		} else if (all) {
+			stream_error(st, SERR_SYSTEM_SHUTDOWN,
+			    "this server process is being restarted");
+			gone++;
+		}
+	}
+	free(w.st);
+	log_info("draining: %zu of %zu streams ended%s", gone, w.n,
+	    all ? "" : " (the resumable ones)");
+}
+
+static void
+drain_timer_cb(struct ctimer *t)
+{
+	if (!drain_over) {
+		drain_over = true;
+		drain_streams(true);
+		ctimer_start(t, DRAIN_LINGER);
+		return;
+	}
+	log_info("drained: stopping");
+	/* the process's own way out (proc_run), as from the supervisor */
+	raise(SIGTERM);
+}
+
+void
+drain_start(uint32_t grace)
+{
+	if (c2s.draining)
+		return;
+	c2s.draining = true;
+	log_info("draining: no new clients; the others end in %u s", grace);
+	listen_close();
+	drain_streams(false);
+	ctimer_init(&drain_timer, drain_timer_cb);
+	ctimer_start(&drain_timer, grace);
+}

@@ -588,6 +588,14 @@ main(int argc, char *argv[])
 	}
 
 	detail[0] = '\0';
+	/* a c2s host has no storage: it would make an empty one here */
+	for (i = 0; i < conf.nlistens; i++)
+		if (conf.listens[i].kind == LISTEN_ROUTER) {
+			fprintf(stderr, "parleyctl: this host's workers use the "
+			    "router at %s: run parleyctl there\n",
+			    conf.listens[i].addr);
+			goto fail;
+		}
 	if ((fd = ctl_connect(conf.rundir)) == -2)
 		goto fail;
 	if (fd == -1 && cmd == CMD_DRAIN) {

@@ -66,6 +66,17 @@ class RemoteHost(Server):
                              % (self.log_tail(), self.router.log_tail()))
 
 
+async def across_three(a, b, c):
+    """Clients of three hosts exchange messages in a ring, and a directed
+    presence from b's host reaches c's."""
+    await exchange(a, b)
+    await exchange(b, c)
+    await exchange(c, a)
+    b.send_raw("<presence to='%s'/>" % c.boundjid.full)
+    p = await c.next_presence(lambda p: p["from"].full == b.boundjid.full)
+    assert p["type"] == "available"
+
+
 @pytest.fixture
 def lab(make_server, tmp_path_factory, cert):
     """The router's host (one local c2s) and two remote c2s hosts."""
@@ -95,13 +106,7 @@ async def test_messages_and_presence_across_hosts(lab, clients):
     a = await clients.login(srv, ua, resource="a")
     b = await clients.login(hb, ub, resource="b")
     c = await clients.login(hc, uc, resource="c")
-    await exchange(a, b)
-    await exchange(b, c)
-    await exchange(c, a)
-    # directed presence from host b reaches host c, and its unavailable
-    b.send_raw("<presence to='%s'/>" % c.boundjid.full)
-    p = await c.next_presence(lambda p: p["from"].full == b.boundjid.full)
-    assert p["type"] == "available"
+    await across_three(a, b, c)
     b.send_raw("<presence type='unavailable' to='%s'/>" % c.boundjid.full)
     p = await c.next_presence(lambda p: p["from"].full == b.boundjid.full)
     assert p["type"] == "unavailable"
@@ -257,3 +262,13 @@ async def test_roster_presence_across_hosts(lab, clients):
     await wait_presence(c, d.boundjid.full)
     d.send_raw("<presence type='unavailable'/>")
     await wait_presence(c, d.boundjid.full, "unavailable")
+
+
+async def test_parleyctl_on_remote_host_refused(lab):
+    """A c2s host has no storage: parleyctl there points to the router
+    instead of making an empty database."""
+    _, (hb, _) = lab
+    cp = hb.ctl("adduser", "nobody@localhost", stdin="pw-x\n", check=False)
+    assert cp.returncode == 1
+    assert "run parleyctl there" in cp.stderr
+    assert not os.path.exists(os.path.join(hb.opts["datadir"], "data.mdb"))

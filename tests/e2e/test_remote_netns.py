@@ -21,6 +21,7 @@ import time
 import pytest
 
 from conftest import (BIN, DOMAIN, Client, exchange, uniq, wait_for)
+from test_remote_links import across_three
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None,
@@ -187,12 +188,7 @@ async def test_across_hosts_and_link_cut(hosts, conns):
     a = await login(conns, "r", *users[0], "a")
     b = await login(conns, "b", *users[1], "b")
     c = await login(conns, "c", *users[2], "c")
-    await exchange(a, b)
-    await exchange(b, c)
-    await exchange(c, a)
-    b.send_raw("<presence to='%s'/>" % c.boundjid.full)
-    p = await c.next_presence(lambda p: p["from"].full == b.boundjid.full)
-    assert p["type"] == "available"
+    await across_three(a, b, c)
 
     # cut B's link; both ends notice (keepalive), B's clients stay
     since = len(r.text())

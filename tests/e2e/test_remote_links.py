@@ -152,6 +152,27 @@ async def test_silent_peer_times_out(lab):
     w.close()
 
 
+async def test_preauth_cap(lab):
+    """At most 16 handshakes at once: the 17th connection is closed at
+    accept; the hosts already linked are not disturbed."""
+    srv, (hb, hc) = lab
+    since = srv.log_size()
+    held = [await asyncio.open_connection("127.0.0.1", srv.link_port)
+            for _ in range(16)]
+    await asyncio.sleep(0.3)
+    r, w = await asyncio.open_connection("127.0.0.1", srv.link_port)
+    try:
+        assert await asyncio.wait_for(r.read(4096), STANZA_TIMEOUT) == b""
+    except ConnectionResetError:
+        pass
+    w.close()
+    assert "16 handshakes under way" in srv.log_text(since)
+    for _, hw in held:
+        hw.close()
+    await wait_for(lambda: srv.log_text(since).count("refused: ") >= 16,
+                   STANZA_TIMEOUT, "the held ones closed")
+
+
 async def test_wrong_key_refused(lab, tmp_path_factory, cert, clients):
     srv, _ = lab
     bad = str(tmp_path_factory.mktemp("bad") / "links.psk")

@@ -137,6 +137,7 @@ S2S_SRCS	+= s2s/uplink.c
 CTL_SRCS	+= storage/parleyctl.c
 
 UNIT_TESTS	+= accept
+UNIT_TESTS	+= linktls
 UNIT_TESTS	+= addr
 UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64

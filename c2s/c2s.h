@@ -178,6 +178,12 @@ struct stream *stream_find(uint64_t sid);
 void	stream_send_element(struct stream *, const struct xnode *);
 /* the router link drained below its high-water mark (or is gone) */
 void	stream_resume_all(void);
+/*
+ * Every stream, in a new array (*v, freed by the caller): for walks that
+ * close streams, which map_foreach does not allow. Closed streams stay
+ * valid until the loop reaps them.
+ */
+size_t	stream_list(struct stream ***v);
 /* the idle and hibernation timer of a bound session starts */
 void	stream_bound(struct stream *);
 /* the connection is dead: dropped, a resumable session hibernates */

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 
 #include "../common/log.h"
-#include "../common/map.h"
 #include "../common/util.h"
 #include "c2s.h"
 
@@ -24,40 +23,16 @@
 static struct ctimer	drain_timer;
 static bool		drain_over;	/* the grace passed: stopping */
 
-struct drain_walk {
-	struct stream	**st;
-	size_t		  n, cap;
-};
-
-static int
-drain_collect(const void *key, size_t len, void *val, void *arg)
-{
-	struct drain_walk	*w = arg;
-
-	(void)key;
-	(void)len;
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 64;
-		w->st = xrealloc(w->st, w->cap * sizeof(*w->st));
-	}
-	w->st[w->n++] = val;
-	return 0;
-}
-
-/*
- * Every stream now (map_foreach must not delete: collected first; a
- * stream is freed only by the loop's reap, after this returns).
- */
+/* the resumable streams, or all */
 static void
 drain_streams(bool all)
 {
-	struct drain_walk	 w = { NULL, 0, 0 };
-	struct stream		*st;
-	size_t			 i, gone = 0;
+	struct stream	**v, *st;
+	size_t		  i, n, gone = 0;
 
-	map_foreach(c2s.streams, drain_collect, &w);
-	for (i = 0; i < w.n; i++) {
-		st = w.st[i];
+	n = stream_list(&v);
+	for (i = 0; i < n; i++) {
+		st = v[i];
 		if (st->sm.on && st->sm.resumable) {
 			stream_lost(st);	/* hibernates: resume elsewhere */
 			gone++;
@@ -67,8 +42,8 @@ drain_streams(bool all)
 			gone++;
 		}
 	}
-	free(w.st);
-	log_info("draining: %zu of %zu streams ended%s", gone, w.n,
+	free(v);
+	log_info("draining: %zu of %zu streams ended%s", gone, n,
 	    all ? "" : " (the resumable ones)");
 }
 

@@ -227,49 +227,26 @@ uplink_announce(const void *key, size_t len, void *val, void *arg)
 	return 0;
 }
 
-struct pending {
-	struct stream	**v;
-	size_t		  n, cap;
-};
-
-static int
-uplink_collect_pending(const void *key, size_t len, void *val, void *arg)
-{
-	struct stream	*st = val;
-	struct pending	*p = arg;
-
-	(void)key;
-	(void)len;
-	if (st->state != ST_AUTH_WAIT && st->state != ST_BIND_WAIT &&
-	    st->reg_id == NULL)
-		return 0;
-	if (p->n == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 16;
-		p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
-	}
-	p->v[p->n++] = st;
-	return 0;
-}
-
 /* requests in flight died with the link: answer them (this may close) */
 static void
 uplink_fail_pending(void)
 {
-	struct pending	 p = { NULL, 0, 0 };
-	size_t		 i;
+	struct stream	**v, *st;
+	size_t		  i, n;
 
-	map_foreach(c2s.streams, uplink_collect_pending, &p);
-	for (i = 0; i < p.n; i++) {
-		if (p.v[i]->reg_id != NULL)
-			register_result(p.v[i]->sid, 0,
+	n = stream_list(&v);
+	for (i = 0; i < n; i++) {
+		st = v[i];
+		if (st->reg_id != NULL)
+			register_result(st->sid, 0,
 			    XERR_INTERNAL_SERVER_ERROR);
-		if (p.v[i]->state == ST_AUTH_WAIT) {
-			p.v[i]->auth_req = 0;
-			auth_creds(p.v[i], LINK_AUTH_FAILED, NULL);
-		} else if (p.v[i]->state == ST_BIND_WAIT)
-			bind_result(p.v[i], XERR_INTERNAL_SERVER_ERROR, NULL);
+		if (st->state == ST_AUTH_WAIT) {
+			st->auth_req = 0;
+			auth_creds(st, LINK_AUTH_FAILED, NULL);
+		} else if (st->state == ST_BIND_WAIT)
+			bind_result(st, XERR_INTERNAL_SERVER_ERROR, NULL);
 	}
-	free(p.v);
+	free(v);
 }
 
 static int

@@ -43,6 +43,7 @@ COMMON_SRCS	+= common/conf.c
 COMMON_SRCS	+= common/credwire.c
 COMMON_SRCS	+= common/jid.c
 COMMON_SRCS	+= common/link.c
+COMMON_SRCS	+= common/linktls.c
 COMMON_SRCS	+= common/log.c
 COMMON_SRCS	+= common/map.c
 COMMON_SRCS	+= common/peer.c
@@ -120,6 +121,7 @@ ROUTER_SRCS	+= router/muc_msg.c
 ROUTER_SRCS	+= router/muc_room.c
 
 C2S_SRCS	+= c2s/main.c
+C2S_SRCS	+= c2s/drain.c
 C2S_SRCS	+= c2s/auth.c
 C2S_SRCS	+= c2s/bind.c
 C2S_SRCS	+= c2s/csi.c
@@ -163,6 +165,7 @@ CTL_SRCS	+= storage/ctlops.c
 CTL_SRCS	+= storage/check.c
 
 UNIT_TESTS	+= accept
+UNIT_TESTS	+= linktls
 UNIT_TESTS	+= addr
 UNIT_TESTS	+= arena
 UNIT_TESTS	+= base64
@@ -398,6 +401,7 @@ FUZZ_TARGETS	+= http
 FUZZ_TARGETS	+= websocket
 FUZZ_TARGETS	+= bosh
 FUZZ_TARGETS	+= muc
+FUZZ_TARGETS	+= linkpsk
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -408,7 +412,8 @@ FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
-		   c2s/sm.c c2s/ping.c c2s/sm.c c2s/sasl2.c c2s/fast.c
+		   c2s/drain.c \
+		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c

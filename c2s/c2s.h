@@ -173,6 +173,7 @@ struct c2s {
 	uint64_t		 next_sid;
 	struct listener		*listeners;
 	size_t			 npaused;	/* paused by the uplink */
+	bool			 draining;	/* drain.c */
 	struct buf		 scratch;	/* stanza serialization */
 	size_t			 nstreams;
 };
@@ -182,6 +183,11 @@ extern struct c2s	c2s;
 /* listen.c */
 int	listen_open(void);
 void	listen_pause(bool);
+/* closes the listening sockets for good (a drain) */
+void	listen_close(void);
+
+/* drain.c: LINK_DRAIN, with its grace in seconds */
+void	drain_start(uint32_t grace);
 
 /* stream.c */
 void	stream_accept(struct listener *, int fd);
@@ -204,6 +210,12 @@ void	stream_send_element(struct stream *, const struct xnode *);
 void	stream_features(struct stream *);
 /* the router link drained below its high-water mark (or is gone) */
 void	stream_resume_all(void);
+/*
+ * Every stream, in a new array (*v, freed by the caller): for walks that
+ * close streams, which map_foreach does not allow. Closed streams stay
+ * valid until the loop reaps them.
+ */
+size_t	stream_list(struct stream ***v);
 /* the idle and hibernation timer of a bound session starts */
 void	stream_bound(struct stream *);
 /* the connection is dead: dropped, a resumable session hibernates */

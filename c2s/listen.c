@@ -40,6 +40,12 @@ listen_pause(bool pause)
 	listeners_pause(c2s.listeners, c2s.loop, pause);
 }
 
+void
+listen_close(void)
+{
+	listeners_close(&c2s.listeners, c2s.loop);
+}
+
 int
 listen_open(void)
 {

@@ -224,6 +224,36 @@ stream_resume(const void *key, size_t len, void *val, void *arg)
  * slow the clients down) instead of the queue growing to its cap. The
  * link's drain (or its loss) resumes them: no polling.
  */
+struct stream_walk {
+	struct stream	**v;
+	size_t		  n, cap;
+};
+
+static int
+stream_collect(const void *key, size_t len, void *val, void *arg)
+{
+	struct stream_walk	*w = arg;
+
+	(void)key;
+	(void)len;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 16;
+		w->v = xrealloc(w->v, w->cap * sizeof(*w->v));
+	}
+	w->v[w->n++] = val;
+	return 0;
+}
+
+size_t
+stream_list(struct stream ***v)
+{
+	struct stream_walk	w = { NULL, 0, 0 };
+
+	map_foreach(c2s.streams, stream_collect, &w);
+	*v = w.v;
+	return w.n;
+}
+
 void
 stream_resume_all(void)
 {

@@ -153,6 +153,12 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 				uplink_deliver(st, h->flags, &ls);
 		}
 		return link_in_done(&in) ? 0 : -1;
+	case LINK_DRAIN:
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in))
+			return -1;
+		drain_start(u32);
+		return 0;
 	case LINK_HOST_CAPS: {
 		char	domain[JID_STR_MAX + 1], ver[256];
 
@@ -227,49 +233,26 @@ uplink_announce(const void *key, size_t len, void *val, void *arg)
 	return 0;
 }
 
-struct pending {
-	struct stream	**v;
-	size_t		  n, cap;
-};
-
-static int
-uplink_collect_pending(const void *key, size_t len, void *val, void *arg)
-{
-	struct stream	*st = val;
-	struct pending	*p = arg;
-
-	(void)key;
-	(void)len;
-	if (st->state != ST_AUTH_WAIT && st->state != ST_BIND_WAIT &&
-	    st->reg_id == NULL)
-		return 0;
-	if (p->n == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 16;
-		p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
-	}
-	p->v[p->n++] = st;
-	return 0;
-}
-
 /* requests in flight died with the link: answer them (this may close) */
 static void
 uplink_fail_pending(void)
 {
-	struct pending	 p = { NULL, 0, 0 };
-	size_t		 i;
+	struct stream	**v, *st;
+	size_t		  i, n;
 
-	map_foreach(c2s.streams, uplink_collect_pending, &p);
-	for (i = 0; i < p.n; i++) {
-		if (p.v[i]->reg_id != NULL)
-			register_result(p.v[i]->sid, 0,
+	n = stream_list(&v);
+	for (i = 0; i < n; i++) {
+		st = v[i];
+		if (st->reg_id != NULL)
+			register_result(st->sid, 0,
 			    XERR_INTERNAL_SERVER_ERROR);
-		if (p.v[i]->state == ST_AUTH_WAIT) {
-			p.v[i]->auth_req = 0;
-			auth_creds(p.v[i], LINK_AUTH_FAILED, NULL);
-		} else if (p.v[i]->state == ST_BIND_WAIT)
-			bind_result(p.v[i], XERR_INTERNAL_SERVER_ERROR, NULL);
+		if (st->state == ST_AUTH_WAIT) {
+			st->auth_req = 0;
+			auth_creds(st, LINK_AUTH_FAILED, NULL);
+		} else if (st->state == ST_BIND_WAIT)
+			bind_result(st, XERR_INTERNAL_SERVER_ERROR, NULL);
 	}
-	free(p.v);
+	free(v);
 }
 
 static int
@@ -329,7 +312,9 @@ uplink_start(void)
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = stream_resume_all;
-	routerlink_start(rl);
+	rl->conf = &c2s.conf;
+	if (routerlink_start(rl) == -1)
+		fatalx("cannot set up the router link");
 }
 
 void

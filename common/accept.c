@@ -6,6 +6,8 @@
  * pending clients wait in the kernel's backlog meanwhile.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "accept.h"
@@ -117,5 +119,18 @@ listeners_pause(struct listener *head, struct ev_loop *loop, bool pause)
 			ev_io_stop(loop, &lst->io);
 		else
 			ev_io_start(loop, &lst->io);
+	}
+}
+
+void
+listeners_close(struct listener **head, struct ev_loop *loop)
+{
+	struct listener	*lst;
+
+	while ((lst = *head) != NULL) {
+		*head = lst->next;
+		ev_io_stop(loop, &lst->io);
+		close(lst->fd);
+		free(lst);
 	}
 }

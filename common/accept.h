@@ -57,5 +57,7 @@ int	listeners_open(struct listener **head, struct accept_backoff *ab,
 	    void (*take)(int fd, void *lst));
 /* stops (true) or restarts (false) watching every listener of head */
 void	listeners_pause(struct listener *head, struct ev_loop *, bool pause);
+/* stops and closes every listener of head, for good; *head is NULL */
+void	listeners_close(struct listener **head, struct ev_loop *);
 
 #endif

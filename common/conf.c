@@ -324,6 +324,26 @@ static const struct opt opts[] = {
 	{ "link-queue-max", OT_SIZE, GLOBAL(link_queue_max), .min = MIB,
 	  .max = 4 * GIB, .def = "64M",
 	  .help = "Output queued on one process link before it is closed" },
+	{ "link-listen", OT_LISTEN, GLOBAL(listens), .repeat = true,
+	  .arg = LISTEN_LINK,
+	  .help = "Router: address where c2s and s2s processes of other "
+	      "hosts connect over TLS-PSK (repeatable); unset: none" },
+	{ "router-address", OT_LISTEN, GLOBAL(listens), .arg = LISTEN_ROUTER,
+	  .help = "This host runs only c2s workers, which connect to the "
+	      "router's link-listen at this address; unset: the router is "
+	      "local" },
+	{ "link-psk-file", OT_PATH, GLOBAL(link_psk_file),
+	  .check = conf_check_readable,
+	  .help = "Keys of the remote links, \"identity:hexkey\" lines "
+	      "(psktool's format): the router takes them all, a remote "
+	      "host its own" },
+	{ "link-psk-identity", OT_STRING, GLOBAL(link_psk_identity),
+	  .help = "With router-address: this host's identity in "
+	      "link-psk-file" },
+	{ "instance-base", OT_INT, GLOBAL(instance_base), .min = 1,
+	  .max = 65535 - 64, .def = "1",
+	  .help = "Instance of the first c2s worker; hosts sharing a "
+	      "router need ranges that do not overlap" },
 	{ "roster-max-items", OT_INT, GLOBAL(roster_max_items), .min = 1,
 	  .max = 100000, .def = "1000",
 	  .help = "Contacts one account may have in its roster" },

@@ -22,6 +22,9 @@ enum listen_kind {
 	LISTEN_COMPONENT,	/* component-listen: XEP-0114 components */
 	LISTEN_HTTP,		/* http-listen: plain HTTP (c2s/http.c) */
 	LISTEN_HTTPS,		/* https-listen: HTTP over TLS */
+	LISTEN_LINK,		/* link-listen: the router's remote links */
+	LISTEN_ROUTER,		/* router-address: where a remote process
+				   connects (not listened on) */
 };
 
 /* component DOMAIN=SECRET: an external component (XEP-0114) */
@@ -143,6 +146,9 @@ struct conf {
 	int			 websocket_ping_interval;	/* seconds */
 	int			 bosh_max_wait;		/* seconds */
 	int			 bosh_max_inactivity;	/* seconds */
+	char			*link_psk_file;	/* remote links' keys */
+	char			*link_psk_identity;	/* ours, remote */
+	int			 instance_base;	/* first c2s instance */
 	/* instant messaging */
 	int			 roster_max_items;
 	int			 offline_max;

@@ -513,6 +513,111 @@ link_hello_parse(const struct link_hdr *h, const char *payload,
 
 /* ---- the link object ----------------------------------------------------- */
 
+/* read(2), or a TLS record: bytes, 0 at EOF, -1 with errno */
+static ssize_t
+link_recv(struct link *l, void *dst, size_t n)
+{
+	ssize_t	r;
+
+	if (l->tls == NULL)
+		return read(l->fd, dst, n);
+	r = gnutls_record_recv(l->tls, dst, n);
+	if (r >= 0)
+		return r;
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+		errno = EAGAIN;
+	else {
+		link_fail(l, "tls read: %s", gnutls_strerror((int)r));
+		errno = EAGAIN;		/* failed already: just stop */
+	}
+	return -1;
+}
+
+/* write(2), or a TLS record (finishing one cut short first) */
+static ssize_t
+link_send(struct link *l)
+{
+	size_t	len = buf_avail(&l->out);
+	ssize_t	n;
+
+	if (l->tls == NULL)
+		return write(l->fd, buf_rptr(&l->out), len);
+	if (len > 16384)
+		len = 16384;
+	/* GnuTLS wants the same call again, or NULL to finish it */
+	n = l->tls_retry ? gnutls_record_send(l->tls, NULL, 0) :
+	    gnutls_record_send(l->tls, buf_rptr(&l->out), len);
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		l->tls_retry = true;
+		errno = EAGAIN;
+		return -1;
+	}
+	l->tls_retry = false;
+	if (n < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return n;
+}
+
+static void	link_handshake(struct link *);
+
+static void
+link_hs_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	link_fail(container_of(w, struct link, hs_timer),
+	    "tls handshake not done in %.0f s", w->repeat);
+}
+
+/*
+ * The handshake drives the watchers until it is done: GnuTLS says which
+ * way it is blocked. Once done, the frames queued meanwhile (our
+ * LINK_HELLO) go out.
+ */
+static void
+link_handshake(struct link *l)
+{
+	int	rc;
+
+	rc = gnutls_handshake(l->tls);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+		if (gnutls_record_get_direction(l->tls) == 1)
+			ev_io_start(l->loop, &l->wio);
+		else
+			ev_io_stop(l->loop, &l->wio);
+		return;
+	}
+	if (rc < 0) {
+		link_fail(l, "tls handshake: %s", gnutls_strerror(rc));
+		return;
+	}
+	l->tls_up = true;
+	ev_timer_stop(l->loop, &l->hs_timer);
+	ev_io_stop(l->loop, &l->wio);
+	if (l->on_secure != NULL)
+		l->on_secure(l, l->ctx);
+	if (l->failed)
+		return;
+	if (l->paused)
+		ev_io_stop(l->loop, &l->rio);
+	if (buf_avail(&l->out) > 0)
+		link_mark_dirty(l);
+	if (gnutls_record_check_pending(l->tls) > 0 && !l->paused)
+		ev_feed_event(l->loop, &l->rio, EV_READ);
+}
+
+void
+link_start_tls(struct link *l, gnutls_session_t s, double timeout)
+{
+	l->tls = s;
+	ev_timer_init(&l->hs_timer, link_hs_timeout, timeout, 0.);
+	l->hs_timer.repeat = timeout;	/* for the message */
+	ev_timer_start(l->loop, &l->hs_timer);
+	link_handshake(l);
+}
+
 static void
 link_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -526,12 +631,16 @@ link_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (l->tls != NULL && !l->tls_up) {
+		link_handshake(l);
+		return;
+	}
 	while (!l->failed && !l->paused && got < LINK_READ_BUDGET) {
 		if ((dst = buf_reserve(&l->in, LINK_READ_CHUNK)) == NULL) {
 			link_fail(l, "input buffer over its cap");
 			return;
 		}
-		n = read(l->fd, dst, LINK_READ_CHUNK);
+		n = link_recv(l, dst, LINK_READ_CHUNK);
 		if (n == 0) {
 			link_fail(l, "closed by peer");
 			break;
@@ -545,9 +654,14 @@ link_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		buf_commit(&l->in, (size_t)n);
 		got += (size_t)n;
-		if ((size_t)n < LINK_READ_CHUNK)
+		if ((size_t)n < LINK_READ_CHUNK && (l->tls == NULL ||
+		    gnutls_record_check_pending(l->tls) == 0))
 			break;
 	}
+	/* records GnuTLS already decrypted: the kernel will not signal them */
+	if (l->tls != NULL && !l->failed && !l->paused &&
+	    gnutls_record_check_pending(l->tls) > 0)
+		ev_feed_event(l->loop, &l->rio, EV_READ);
 	while (!l->failed && !l->paused && buf_avail(&l->in) >= LINK_HDR_LEN) {
 		p = (const unsigned char *)buf_rptr(&l->in);
 		link_hdr_decode(&h, p);
@@ -603,10 +717,15 @@ link_flush(struct link *l)
 {
 	ssize_t	n;
 
+	if (l->tls != NULL && !l->tls_up) {
+		if (!l->failed)
+			link_handshake(l);	/* it flushes when done */
+		return;
+	}
 	if (before_write != NULL && !l->failed && buf_avail(&l->out) > 0)
 		before_write();
 	while (!l->failed && buf_avail(&l->out) > 0) {
-		n = write(l->fd, buf_rptr(&l->out), buf_avail(&l->out));
+		n = link_send(l);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -707,6 +826,10 @@ link_free(struct link *l)
 				*pp = l->next_dirty;
 				break;
 			}
+	if (l->tls != NULL) {
+		ev_timer_stop(l->loop, &l->hs_timer);
+		gnutls_deinit(l->tls);
+	}
 	if (l->fd != -1)
 		close(l->fd);
 	buf_clear(&l->in);
@@ -727,6 +850,8 @@ link_fail(struct link *l, const char *fmt, ...)
 	va_end(ap);
 	ev_io_stop(l->loop, &l->rio);
 	ev_io_stop(l->loop, &l->wio);
+	if (l->tls != NULL)
+		ev_timer_stop(l->loop, &l->hs_timer);
 	l->next_dead = dead_links;
 	dead_links = l;
 	return -1;
@@ -750,6 +875,9 @@ link_pause(struct link *l, bool pause)
 	if (l->failed || l->paused == pause)
 		return;
 	l->paused = pause;
+	/* the handshake reads on; no frame is read before it is done */
+	if (l->tls != NULL && !l->tls_up)
+		return;
 	if (pause) {
 		ev_io_stop(l->loop, &l->rio);
 	} else {

@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 #include <ev.h>
+#include <gnutls/gnutls.h>
 
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		11
+#define LINK_VERSION		12
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -179,7 +180,13 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	X(LINK_PROXY_RESULT,	0x0402, 4)				\
 	/* ctl->router, sid = request id: str jid */			\
 	X(LINK_CTL_DISABLE,	0x030a, 4)				\
-	X(LINK_CTL_ENABLE,	0x030b, 4)
+	X(LINK_CTL_ENABLE,	0x030b, 4)				\
+	/* ctl->router: str worker (the c2s instance, decimal), u32 */	\
+	/*   grace seconds; the router sends that c2s a LINK_DRAIN */	\
+	X(LINK_CTL_DRAIN,	0x030c, 8)				\
+	/* router->c2s, sid 0: u32 grace seconds; stop accepting, */	\
+	/*   send resumable sessions away, end the rest after grace */	\
+	X(LINK_DRAIN,		0x0110, 4)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */
@@ -370,6 +377,13 @@ struct link {
 	bool		 over;		/* passed high since the last drain */
 	struct link	*next_dead;
 	struct link	*next_dirty;
+	/* a remote link (linktls.h): TLS under the frames */
+	gnutls_session_t tls;		/* NULL: a Unix socket */
+	bool		 tls_up;	/* handshake done: frames flow */
+	bool		 tls_retry;	/* a record send to finish */
+	ev_timer	 hs_timer;	/* the handshake's deadline */
+	/* the handshake completed (the peer proved its key); may be NULL */
+	void		(*on_secure)(struct link *, void *ctx);
 };
 
 /* returns new; takes fd (non-blocking); cap: hard output limit in bytes */
@@ -405,6 +419,14 @@ void		 link_loop_init(struct ev_loop *);
  * prepare step instead of link_loop_init.
  */
 void		 link_run_pending(void);
+/*
+ * Runs the link over TLS (session on the link's fd, made by
+ * linktls_session; the link owns it from here): nothing is read as a
+ * frame and nothing queued is written until the handshake is done, which
+ * must happen within timeout seconds, or the link fails. on_secure, if
+ * set, is called then.
+ */
+void		 link_start_tls(struct link *, gnutls_session_t, double timeout);
 /* sends LINK_HELLO */
 void		 link_hello(struct link *, enum link_role, uint32_t instance);
 /*

@@ -3,8 +3,11 @@
  * their uplinks, which differ only in the frames they take and in what a
  * connection or a loss means to their streams.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "routerlink.h"
@@ -17,10 +20,32 @@ routerlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 {
 	struct routerlink	*rl = ctx;
 
-	if (!l->hello_heard)
-		return link_hello_recv(l, h, payload,
-		    LINK_ROLE_BIT(LINK_ROLE_ROUTER), rl->role);
+	if (!l->hello_heard) {
+		if (link_hello_recv(l, h, payload,
+		    LINK_ROLE_BIT(LINK_ROLE_ROUTER), rl->role) == -1)
+			return -1;
+		rl->delay = ROUTERLINK_RETRY;	/* the router took us */
+		return 0;
+	}
 	return rl->on_frame(l, h, payload, ctx);
+}
+
+/*
+ * The next attempt: a Unix socket's at the fixed pace (the supervisor
+ * restarts the router within seconds), a remote link's backing off, so
+ * that hosts cut off from the router do not hammer it when it returns.
+ */
+static void
+routerlink_again(struct routerlink *rl)
+{
+	if (rl->remote == NULL) {
+		ctimer_start(&rl->retry, ROUTERLINK_RETRY);
+		return;
+	}
+	ctimer_start(&rl->retry, rl->delay);
+	rl->delay *= 2;
+	if (rl->delay > ROUTERLINK_RETRY_MAX)
+		rl->delay = ROUTERLINK_RETRY_MAX;
 }
 
 static void
@@ -31,7 +56,7 @@ routerlink_closed(struct link *l, const char *why, void *ctx)
 	log_warnx("router link lost: %s; reconnecting", why);
 	rl->on_lost(rl, l);
 	/* not at once: a router that refuses us would make a busy loop */
-	ctimer_start(&rl->retry, ROUTERLINK_RETRY);
+	routerlink_again(rl);
 }
 
 static void
@@ -43,6 +68,100 @@ routerlink_drained(struct link *l, void *ctx)
 	rl->on_drain();
 }
 
+/* the link is up: our LINK_HELLO first, then the owner's frames */
+static void
+routerlink_up(struct routerlink *rl, struct link *l)
+{
+	rl->warned = false;
+	l->on_drain = routerlink_drained;
+	link_hello(l, rl->role, rl->instance);
+	log_info("connected to the router");
+	rl->on_up(rl, l);
+}
+
+static void
+routerlink_secure(struct link *l, void *ctx)
+{
+	routerlink_up(ctx, l);
+}
+
+static void
+routerlink_away(struct routerlink *rl, const char *what)
+{
+	if (!rl->warned)
+		log_info("waiting for the router at %s: %s", what,
+		    strerror(errno));
+	rl->warned = true;
+	routerlink_again(rl);
+}
+
+/* the TCP connect ended (or timed out: the retry timer) */
+static void
+routerlink_connected(struct routerlink *rl)
+{
+	struct link		*l;
+	gnutls_session_t	 s;
+	socklen_t		 len = sizeof(int);
+	int			 fd = rl->cfd, err = 0;
+
+	ev_io_stop(rl->loop, &rl->cio);
+	ctimer_stop(&rl->retry);
+	rl->cfd = -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0 || (s = linktls_session(&rl->tls, fd)) == NULL) {
+		close(fd);
+		errno = err != 0 ? err : EPROTO;
+		routerlink_away(rl, rl->remote->addr);
+		return;
+	}
+	l = link_new(rl->loop, fd, "router", rl->queue_max, routerlink_frame,
+	    routerlink_closed, rl);
+	l->on_secure = routerlink_secure;
+	link_start_tls(l, s, LINKTLS_HANDSHAKE_TIMEOUT);
+}
+
+static void
+routerlink_cio(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	routerlink_connected(container_of(w, struct routerlink, cio));
+}
+
+/* a non-blocking connect to router-address; the link once connected */
+static void
+routerlink_dial(struct routerlink *rl)
+{
+	const struct conf_listen	*r = rl->remote;
+	int				 fd;
+
+	if (rl->cfd != -1) {		/* the connect timed out */
+		close(rl->cfd);
+		ev_io_stop(rl->loop, &rl->cio);
+		rl->cfd = -1;
+		errno = ETIMEDOUT;
+		routerlink_away(rl, r->addr);
+		return;
+	}
+	if ((fd = socket(r->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		routerlink_away(rl, r->addr);
+		return;
+	}
+	linktls_sockopts(fd);
+	if (connect(fd, (const struct sockaddr *)&r->sa, r->salen) == -1 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		routerlink_away(rl, r->addr);
+		return;
+	}
+	rl->cfd = fd;
+	ev_io_init(&rl->cio, routerlink_cio, fd, EV_WRITE);
+	ev_io_start(rl->loop, &rl->cio);
+	ctimer_start(&rl->retry, LINKTLS_CONNECT_TIMEOUT);
+}
+
 static void
 routerlink_try(struct ctimer *t)
 {
@@ -50,6 +169,10 @@ routerlink_try(struct ctimer *t)
 	struct link	*l;
 	int		 fd;
 
+	if (rl->remote != NULL) {
+		routerlink_dial(rl);
+		return;
+	}
 	if ((fd = unix_connect(rl->rundir, "router.sock")) == -1) {
 		if (!rl->warned)
 			log_info("waiting for the router at %s/router.sock: %s",
@@ -58,21 +181,29 @@ routerlink_try(struct ctimer *t)
 		ctimer_start(t, ROUTERLINK_RETRY);
 		return;
 	}
-	rl->warned = false;
 	l = link_new(rl->loop, fd, "router", rl->queue_max, routerlink_frame,
 	    routerlink_closed, rl);
-	l->on_drain = routerlink_drained;
-	link_hello(l, rl->role, rl->instance);
-	log_info("connected to the router");
-	rl->on_up(rl, l);
+	routerlink_up(rl, l);
 }
 
-void
+int
 routerlink_start(struct routerlink *rl)
 {
+	size_t	i;
+
 	ctimer_init(&rl->retry, routerlink_try);
 	rl->warned = false;
+	rl->cfd = -1;
+	rl->delay = ROUTERLINK_RETRY;
+	rl->remote = NULL;
+	for (i = 0; rl->conf != NULL && i < rl->conf->nlistens; i++)
+		if (rl->conf->listens[i].kind == LISTEN_ROUTER)
+			rl->remote = &rl->conf->listens[i];
+	if (rl->remote != NULL && linktls_client_init(&rl->tls,
+	    rl->conf) == -1)
+		return -1;
 	ctimer_start(&rl->retry, 0);
+	return 0;
 }
 
 bool

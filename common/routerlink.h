@@ -16,9 +16,13 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "conf.h"
 #include "link.h"
+#include "linktls.h"
 
 #define ROUTERLINK_RETRY	0.5	/* seconds between attempts */
+/* a remote link's attempts back off, doubling up to this */
+#define ROUTERLINK_RETRY_MAX	8.0
 
 struct routerlink;
 /* connected (our LINK_HELLO queued) or lost (l is freed after the call) */
@@ -34,13 +38,23 @@ struct routerlink {
 	routerlink_cb	*on_up;
 	routerlink_cb	*on_lost;
 	void		(*on_drain)(void);	/* the queue drained */
+	/* router-address set: over TCP and TLS-PSK (linktls.h); may be NULL */
+	const struct conf *conf;
 	/* ---- the helper's own */
 	struct ctimer	 retry;
 	bool		 warned;	/* said once that the router is away */
+	const struct conf_listen *remote;	/* router-address, or NULL */
+	struct linktls	 tls;
+	int		 cfd;		/* a TCP connect in progress, or -1 */
+	ev_io		 cio;
+	double		 delay;		/* the next attempt's back-off */
 };
 
-/* the first attempt, now (from the loop: the clock fires it) */
-void	routerlink_start(struct routerlink *);
+/*
+ * the first attempt, now (from the loop: the clock fires it); -1 (logged)
+ * when the remote link's key cannot be loaded
+ */
+int	routerlink_start(struct routerlink *);
 /* the owner's link can take frames: connected and not failed */
 bool	routerlink_ok(const struct link *);
 /* on_frame's answer to a frame type it does not take: logs, fails it */

@@ -155,6 +155,18 @@ pidfile_create(const char *rundir)
 	return 0;
 }
 
+/* this host runs only c2s workers of a router elsewhere */
+static bool
+remote_host(const struct conf *conf)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->nlistens; i++)
+		if (conf->listens[i].kind == LISTEN_ROUTER)
+			return true;
+	return false;
+}
+
 /*
  * The c2s workers share their ports with SO_REUSEPORT, which would just as
  * well let them join the listeners of another server started on the same
@@ -172,6 +184,10 @@ ports_free(const struct conf *conf)
 
 	for (i = 0; i < conf->nlistens; i++) {
 		cl = &conf->listens[i];
+		/* the router's, elsewhere; or not this host's processes */
+		if (cl->kind == LISTEN_ROUTER || (remote_host(conf) &&
+		    cl->kind != LISTEN_C2S && cl->kind != LISTEN_C2S_TLS))
+			continue;
 		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
 		    cl->salen, false)) == -1) {
 			if (errno == EADDRINUSE)
@@ -608,7 +624,8 @@ main(int argc, char *argv[])
 	bool		 check = false, debug = false, help = false;
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
-	int		 ch, lvl, i;
+	int		 ch, lvl, i, inst;
+	size_t		 nlocal, nworkers;
 
 	log_init("parleyd", 0);
 	while ((ch = getopt(argc, argv, "c:dhnT:")) != -1) {
@@ -689,7 +706,7 @@ main(int argc, char *argv[])
 	if (access(s2s_bin, X_OK) == -1)
 		fatal("cannot run %s", s2s_bin);
 	/* the XEP-0065 proxy runs only where it has a port */
-	if (conf_proxy_listen(&running) != NULL) {
+	if (conf_proxy_listen(&running) != NULL && !remote_host(&running)) {
 		proxy_bin = xasprintf("%s/%s", dir, PROXY_BIN);
 		if (access(proxy_bin, X_OK) == -1)
 			fatal("cannot run %s", proxy_bin);
@@ -728,17 +745,26 @@ main(int argc, char *argv[])
 	signal_watch(loop, &sig_int, stop_cb, SIGINT);
 	signal_watch(loop, &sig_hup, hup_cb, SIGHUP);
 
-	/* the router, the s2s process, then the c2s workers */
-	nchildren = 2 + (size_t)(running.workers > 0 ? running.workers : 0) +
-	    (proxy_bin != NULL ? 1 : 0);
+	/*
+	 * The router, the s2s process, then the c2s workers, then the
+	 * proxy; on a host with router-address only the workers, which
+	 * connect to the router on its host (docs/operator.md, "Remote c2s
+	 * hosts").
+	 */
+	nlocal = remote_host(&running) ? 0 : 2;
+	nworkers = (size_t)(running.workers > 0 ? running.workers : 0);
+	nchildren = nlocal + nworkers + (proxy_bin != NULL ? 1 : 0);
 	children = xcalloc(nchildren, sizeof(*children));
-	child_setup(&children[0], "router", 0,
-	    child_argv(router_bin, conf_abs, 0, debug, traces));
-	child_setup(&children[1], "s2s", 0,
-	    child_argv(s2s_bin, conf_abs, 0, debug, traces));
-	for (i = 2; i < 2 + running.workers; i++) {
-		child_setup(&children[i], "c2s", i - 1,
-		    child_argv(c2s_bin, conf_abs, i - 1, debug, traces));
+	if (nlocal > 0) {
+		child_setup(&children[0], "router", 0,
+		    child_argv(router_bin, conf_abs, 0, debug, traces));
+		child_setup(&children[1], "s2s", 0,
+		    child_argv(s2s_bin, conf_abs, 0, debug, traces));
+	}
+	for (i = (int)nlocal; (size_t)i < nlocal + nworkers; i++) {
+		inst = running.instance_base + i - (int)nlocal;
+		child_setup(&children[i], "c2s", inst,
+		    child_argv(c2s_bin, conf_abs, inst, debug, traces));
 		children[i].secret = true;
 	}
 	if (proxy_bin != NULL)

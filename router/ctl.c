@@ -234,6 +234,33 @@ ctl_list(struct link *l, const struct link_hdr *h, const char *payload,
 	return rc;
 }
 
+/* parleyctl drain WORKER [GRACE]: str worker (decimal), u32 grace */
+static int
+ctl_drain(struct link *l, const struct link_hdr *h, const char *payload)
+{
+	struct link_in	 in;
+	char		 worker[8];
+	uint64_t	 n = 0;
+	uint32_t	 grace;
+	size_t		 i;
+
+	link_in_init(&in, payload, h->len);
+	link_get_str(&in, worker, sizeof(worker));
+	link_get_u32(&in, &grace);
+	if (!link_in_done(&in))
+		return -1;
+	for (i = 0; worker[i] >= '0' && worker[i] <= '9' && i < 5; i++)
+		n = n * 10 + (uint64_t)(worker[i] - '0');
+	if (worker[i] != '\0' || n < 1 || n > LINK_INSTANCE_MAX ||
+	    grace > CTL_DRAIN_GRACE_MAX)
+		return ctl_reply_str(l, h->sid, EINVAL,
+		    "a worker is 1-65535, a grace 0-3600 seconds");
+	if (rlink_drain((uint32_t)n, grace) == -1)
+		return ctl_reply_str(l, h->sid, EINVAL,
+		    "no such c2s connected");
+	return ctl_reply_str(l, h->sid, 0, "draining");
+}
+
 int
 ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
     struct store *st)
@@ -253,6 +280,8 @@ ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	case LINK_CTL_STATS:
 	case LINK_CTL_ABOUT:
 		return ctlinfo_frame(l, h, payload);
+	case LINK_CTL_DRAIN:
+		return ctl_drain(l, h, payload);
 	default:
 		return link_fail(l, "unexpected %s on a control link",
 		    link_msg_name(h->type));

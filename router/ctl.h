@@ -28,6 +28,14 @@ int	ctl_frame(struct link *l, const struct link_hdr *h,
 
 #define CTL_LIST_CHUNK	(64 * 1024)
 
+/* the longest grace of a drain, seconds */
+#define CTL_DRAIN_GRACE_MAX	3600
+/*
+ * Sends c2s[instance] a LINK_DRAIN (router/links.c): -1 when no such c2s
+ * is connected.
+ */
+int	rlink_drain(uint32_t instance, uint32_t grace);
+
 /*
  * LINK_CTL_REPLY to the request whose id is sid; status is 0 or an errno
  * value, sent as its fixed LINK_CTL_STATUSES number; flags LINK_CTL_MORE

@@ -2,7 +2,9 @@
  * The router's end of the process links: Unix sockets in the run
  * directory for the c2s and s2s processes (router.sock) and parleyctl
  * (router.ctl), peer credentials checked at accept, LINK_HELLO first
- * (link_hello_recv), then one switch over frame types per role.
+ * (link_hello_recv), then one switch over frame types per role. Processes
+ * on other hosts come over TCP (link-listen) and TLS-PSK (linktls.h):
+ * nothing they send is read as a frame before their key is proved.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,11 +13,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netdb.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
 #include "../common/credwire.h"
 #include "../common/jid.h"
+#include "../common/linktls.h"
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
@@ -109,13 +114,22 @@ rlink_drained(struct link *l, void *ctx)
 	sess_burst_resume(ctx);
 }
 
+/* remote links */
+static struct linktls	 rlink_tls;
+static ev_io		*rlink_lsn;	/* one per link-listen address */
+static size_t		 rlink_nlsn;
+static size_t		 rlink_npreauth;	/* handshakes under way */
+
 static void
 rlink_closed(struct link *l, const char *why, void *ctx)
 {
 	struct rlink	*rl = ctx;
 
 	(void)l;
-	if (rl->role == LINK_ROLE_C2S)
+	if (rl->preauth) {
+		rlink_npreauth--;
+		log_info("%s: refused: %s", l->name, why);
+	} else if (rl->role == LINK_ROLE_C2S)
 		log_warnx("c2s[%u] link closed: %s", rl->instance, why);
 	else if (rl->role == LINK_ROLE_S2S)
 		log_warnx("s2s link closed: %s", why);
@@ -278,6 +292,28 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	}
 }
 
+/*
+ * Session ids carry the instance: two processes with one instance would
+ * mix their sessions (two remote hosts with overlapping instance-base, or
+ * a host that reconnects before the router noticed its old link died:
+ * it retries until the old one is gone).
+ */
+static bool
+rlink_instance_taken(const struct rlink *self, uint32_t role,
+    uint32_t instance)
+{
+	const struct rlink	*rl;
+
+	if (role != LINK_ROLE_C2S)
+		return false;
+	for (rl = router.links; rl != NULL; rl = rl->next)
+		if (rl != self && rl->role == LINK_ROLE_C2S &&
+		    rl->l->hello_heard && !rl->l->failed &&
+		    rl->instance == instance)
+			return true;
+	return false;
+}
+
 static int
 rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
     void *ctx)
@@ -293,6 +329,10 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		    LINK_ROLE_BIT(LINK_ROLE_PROXY),
 		    LINK_ROLE_ROUTER) == -1)
 			return -1;
+		if (rlink_instance_taken(rl, l->peer.role,
+		    l->peer.instance))
+			return link_fail(l, "c2s[%u] is already connected",
+			    l->peer.instance);
 		rl->role = (enum link_role)l->peer.role;
 		rl->instance = l->peer.instance;
 		snprintf(l->name, sizeof(l->name), "%s[%u]",
@@ -327,10 +367,12 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	return rc;
 }
 
+static struct rlink *rlink_add(struct ev_loop *, int, enum link_role,
+		    const char *, pid_t);
+
 static void
 rlink_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct rlink	*rl;
 	struct ucred	 cred;
 	socklen_t	 len = sizeof(cred);
 	enum link_role	 role;
@@ -352,13 +394,27 @@ rlink_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		close(fd);
 		return;
 	}
+	(void)rlink_add(loop, fd, role, role == LINK_ROLE_C2S ? "c2s" : "ctl",
+	    cred.pid);
+}
+
+/*
+ * The role is the socket's until the peer's LINK_HELLO says which; pid is
+ * the peer's on a Unix socket, 0 over a remote link.
+ */
+static struct rlink *
+rlink_add(struct ev_loop *loop, int fd, enum link_role role, const char *name,
+    pid_t pid)
+{
+	struct rlink	*rl;
+
 	rl = xcalloc(1, sizeof(*rl));
 	rl->role = role;
-	rl->pid = cred.pid;
+	rl->pid = pid;
 	rl->since = clock_wall();
 	rl->sess = map_new();
-	rl->l = link_new(loop, fd, role == LINK_ROLE_C2S ? "c2s" : "ctl",
-	    router.conf.link_queue_max, rlink_frame, rlink_closed, rl);
+	rl->l = link_new(loop, fd, name, router.conf.link_queue_max,
+	    rlink_frame, rlink_closed, rl);
 	link_set_drain(rl->l, rlink_drained);
 	if (rlink_nheld > 0 && role != LINK_ROLE_CTL)
 		link_pause(rl->l, true);
@@ -366,6 +422,93 @@ rlink_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (router.links != NULL)
 		router.links->prev = rl;
 	router.links = rl;
+	return rl;
+}
+
+static void
+rlink_secure(struct link *l, void *ctx)
+{
+	struct rlink	*rl = ctx;
+
+	rl->preauth = false;
+	rlink_npreauth--;
+	log_info("%s: authenticated as \"%s\"", l->name,
+	    gnutls_psk_server_get_username(l->tls));
+}
+
+/*
+ * A process of another host. Before its handshake it costs a socket,
+ * a GnuTLS session and a link with empty buffers; there are at most
+ * LINKTLS_PREAUTH_MAX such, each for LINKTLS_HANDSHAKE_TIMEOUT seconds.
+ */
+static void
+rlink_remote_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sockaddr_storage	 ss;
+	struct rlink		*rl;
+	gnutls_session_t	 s;
+	socklen_t		 len = sizeof(ss);
+	char			 name[64], host[INET6_ADDRSTRLEN];
+	int			 fd;
+
+	(void)revents;
+	if ((fd = accept4(w->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept on the link port");
+		return;
+	}
+	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL,
+	    0, NI_NUMERICHOST) != 0)
+		snprintf(host, sizeof(host), "?");
+	if (rlink_npreauth >= LINKTLS_PREAUTH_MAX) {
+		log_warnx("link from %s refused: %d handshakes under way",
+		    host, LINKTLS_PREAUTH_MAX);
+		close(fd);
+		return;
+	}
+	linktls_sockopts(fd);
+	if ((s = linktls_session(&rlink_tls, fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	snprintf(name, sizeof(name), "link %.24s", host);
+	rl = rlink_add(loop, fd, LINK_ROLE_C2S, name, 0);
+	rl->preauth = true;
+	rlink_npreauth++;
+	rl->l->on_secure = rlink_secure;
+	link_start_tls(rl->l, s, LINKTLS_HANDSHAKE_TIMEOUT);
+}
+
+static int
+rlink_remote_listen(void)
+{
+	const struct conf_listen	*cl;
+	size_t				 i;
+	int				 fd;
+
+	for (i = 0; i < router.conf.nlistens; i++) {
+		cl = &router.conf.listens[i];
+		if (cl->kind != LISTEN_LINK)
+			continue;
+		if (rlink_nlsn == 0 && linktls_server_init(&rlink_tls,
+		    &router.conf) == -1)
+			return -1;
+		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
+		    cl->salen, false)) == -1) {
+			log_warn("%s:%d: link-listen on %s port %u",
+			    router.conf.path, cl->line, cl->addr, cl->port);
+			return -1;
+		}
+		rlink_lsn = xrealloc(rlink_lsn, (rlink_nlsn + 1) *
+		    sizeof(*rlink_lsn));
+		ev_io_init(&rlink_lsn[rlink_nlsn], rlink_remote_cb, fd,
+		    EV_READ);
+		ev_io_start(router.loop, &rlink_lsn[rlink_nlsn]);
+		rlink_nlsn++;
+		log_info("remote links on %s port %u", cl->addr, cl->port);
+	}
+	return 0;
 }
 
 static int
@@ -402,5 +545,23 @@ rlink_listen(void)
 	    -1 || (router.ctl_fd = rlink_socket("router.ctl",
 	    &router.ctl_io)) == -1)
 		return -1;
-	return 0;
+	return rlink_remote_listen();
+}
+
+int
+rlink_drain(uint32_t instance, uint32_t grace)
+{
+	struct rlink	*rl;
+	struct link_out	 m;
+
+	for (rl = router.links; rl != NULL; rl = rl->next) {
+		if (rl->role != LINK_ROLE_C2S || rl->instance != instance ||
+		    !rl->l->hello_heard || rl->l->failed)
+			continue;
+		log_info("c2s[%u]: draining, grace %u s", instance, grace);
+		link_begin(&m, rl->l, LINK_DRAIN, 0);
+		link_put_u32(&m, grace);
+		return link_end(&m);
+	}
+	return -1;
 }

@@ -37,6 +37,7 @@ struct rlink {
 	struct rlink	*prev, *next;
 	pid_t		 pid;		/* the peer's (SO_PEERCRED) */
 	double		 since;		/* connected at (wall clock) */
+	bool		 preauth;	/* remote, TLS handshake not done */
 };
 
 struct user;

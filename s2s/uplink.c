@@ -80,7 +80,9 @@ uplink_start(void)
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = in_resume_all;
-	routerlink_start(rl);
+	rl->conf = &s2s.conf;
+	if (routerlink_start(rl) == -1)
+		fatalx("cannot set up the router link");
 }
 
 int

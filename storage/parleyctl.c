@@ -43,9 +43,13 @@
 #define EXIT_USAGE	2
 
 enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
-	CMD_ENABLE, CMD_SESSIONS, CMD_KICK, CMD_STATS, CMD_ABOUT };
+	CMD_ENABLE, CMD_DRAIN, CMD_SESSIONS, CMD_KICK, CMD_STATS, CMD_ABOUT };
 /* commands only the running router can answer, with text to print */
 #define CMD_LIVE(c)	((c) >= CMD_SESSIONS)
+
+/* parleyctl drain WORKER [GRACE]: seconds before the others end */
+#define DRAIN_GRACE_DEFAULT	30
+static uint32_t	drain_grace = DRAIN_GRACE_DEFAULT;
 
 static const struct {
 	const char	*name;
@@ -62,6 +66,7 @@ static const struct {
 	{ "about",	CMD_ABOUT,	0, 0 },
 	{ "disable",	CMD_DISABLE,	1, 1 },
 	{ "enable",	CMD_ENABLE,	1, 1 },
+	{ "drain",	CMD_DRAIN,	1, 2 },
 };
 
 static struct termios	tty_saved;
@@ -83,13 +88,34 @@ usage(FILE *fp, int code)
 	    "resource)\n"
 	    "  stats           sessions per process, stanzas, queues, "
 	    "storage\n"
-	    "  about           versions, the processes and their uptime\n");
+	    "  about           versions, the processes and their uptime\n"
+	    "  drain WORKER [GRACE]\n"
+	    "                  c2s WORKER takes no new clients, sends its\n"
+	    "                  resumable sessions to the others, ends the\n"
+	    "                  rest after GRACE seconds (30) and restarts\n");
 	ctlops_usage(fp);
 	fprintf(fp, "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
 }
 
 /* ---- arguments --------------------------------------------------------- */
+
+static int
+grace_parse(const char *s)
+{
+	unsigned long	n = 0;
+	size_t		i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 5; i++)
+		n = n * 10 + (unsigned long)(s[i] - '0');
+	if (i == 0 || s[i] != '\0' || n > 3600) {
+		fprintf(stderr, "parleyctl: drain: the grace is 0 to 3600 "
+		    "seconds, not \"%s\"\n", s);
+		return -1;
+	}
+	drain_grace = (uint32_t)n;
+	return 0;
+}
 
 static void
 print_hosts(const struct conf *conf)
@@ -342,6 +368,10 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 		rc = store_account_disable(st, j->node, j->domain,
 		    cmd == CMD_DISABLE);
 		break;
+	case CMD_DRAIN:		/* refused before: needs the router */
+		errno = EINVAL;
+		rc = -1;
+		break;
 	}
 	if (rc == -1)
 		rc = errno;
@@ -404,6 +434,7 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_ABOUT] = LINK_CTL_ABOUT,
 		[CMD_DISABLE] = LINK_CTL_DISABLE,
 		[CMD_ENABLE] = LINK_CTL_ENABLE,
+		[CMD_DRAIN] = LINK_CTL_DRAIN,
 	};
 	struct buf		 b;
 	struct link_out		 m;
@@ -417,6 +448,8 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 	link_put_str(&m, cmd == CMD_LIST ? domain : jid);
 	if (cmd == CMD_ADDUSER || cmd == CMD_PASSWD)
 		cred_put(&m, cr);
+	if (cmd == CMD_DRAIN)
+		link_put_u32(&m, drain_grace);
 	if (link_end(&m) == -1 || rc == -1)
 		rc = -1;
 	else
@@ -519,6 +552,7 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_ABOUT] = NULL,
 		[CMD_DISABLE] = "disabled",
 		[CMD_ENABLE] = "enabled",
+		[CMD_DRAIN] = "draining c2s",
 	};
 	const char	*what = jid != NULL ? jid : cmds[cmd].name;
 
@@ -619,6 +653,11 @@ main(int argc, char *argv[])
 				goto fail;
 			domain = dombuf;
 		}
+	} else if (cmd == CMD_DRAIN) {
+		/* the router checks the worker; the grace is ours to read */
+		jid = xstrdup(argv[1]);
+		if (argc == 3 && grace_parse(argv[2]) == -1)
+			goto fail;
 	} else {
 		if (account_parse(&conf, argv[1], &j) == -1)
 			goto fail;
@@ -637,9 +676,17 @@ main(int argc, char *argv[])
 	}
 
 	detail[0] = '\0';
+	/* a c2s host has no storage: it would make an empty one here */
+	for (i = 0; i < conf.nlistens; i++)
+		if (conf.listens[i].kind == LISTEN_ROUTER) {
+			fprintf(stderr, "parleyctl: this host's workers use the "
+			    "router at %s: run parleyctl there\n",
+			    conf.listens[i].addr);
+			goto fail;
+		}
 	if ((fd = ctl_connect(conf.rundir)) == -2)
 		goto fail;
-	if (fd == -1 && CMD_LIVE(cmd)) {
+	if (fd == -1 && (CMD_LIVE(cmd) || cmd == CMD_DRAIN)) {
 		fprintf(stderr, "parleyctl: %s: the server is not running (no "
 		    "router at %s/%s)\n", cmds[cmd].name, conf.rundir,
 		    CTL_SOCKET);

@@ -82,6 +82,11 @@ listen_pause(bool pause)
 	(void)pause;
 }
 
+void
+listen_close(void)
+{
+}
+
 static struct known *
 known_get(uint64_t sid)
 {

@@ -49,6 +49,24 @@ listen_pause(bool pause)
 	(void)pause;
 }
 
+void
+drain_start(uint32_t grace)
+{
+	(void)grace;
+}
+
+size_t
+stream_list(struct stream ***v)
+{
+	size_t	i, n = 0;
+
+	*v = xcalloc(NSTREAMS, sizeof(**v));
+	for (i = 0; i < NSTREAMS; i++)
+		if (map_get64(c2s.streams, streams[i].sid) == &streams[i])
+			(*v)[n++] = &streams[i];
+	return n;
+}
+
 struct stream *
 stream_find(uint64_t sid)
 {

@@ -438,6 +438,8 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0309, 4, "LINK_CTL_ABOUT" },
 		{ 0x030a, 4, "LINK_CTL_DISABLE" },
 		{ 0x030b, 4, "LINK_CTL_ENABLE" },
+		{ 0x030c, 8, "LINK_CTL_DRAIN" },
+		{ 0x0110, 4, "LINK_DRAIN" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -450,7 +452,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 11);
+	assert_int_equal(LINK_VERSION, 12);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

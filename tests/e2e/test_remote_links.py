@@ -1,0 +1,295 @@
+"""Remote links (docs/internals.md, "Remote links"): c2s workers of another
+"host" (a second parleyd with router-address, on loopback) reach the router
+over TCP and TLS-PSK. Messages and presence cross the hosts; a peer without
+the key, with a wrong key, or speaking plain frames is refused and routes
+nothing; a router that dies is found again. tests/interop/remote_lab.py runs
+the same across network namespaces."""
+import asyncio
+import os
+import re
+import secrets
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+from conftest import (BIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT, Server,
+                      exchange, wait_for)
+from imhelp import fence, grant, online, send_message, wait_presence
+from test_rfc6120 import authed, bind, ping
+
+NS_SM = "urn:xmpp:sm:3"
+
+
+def psk_file(path, names):
+    """A psktool-format file: identity:hexkey per line; returns the keys."""
+    keys = {n: secrets.token_hex(32) for n in names}
+    with open(path, "w") as f:
+        for n, k in keys.items():
+            f.write("%s:%s\n" % (n, k))
+    os.chmod(path, 0o600)
+    return keys
+
+
+class RemoteHost(Server):
+    """A parleyd that runs only c2s workers, linked to router's port."""
+
+    def __init__(self, base, cert, router, identity, keyfile, base_inst):
+        self.router = router
+        self.base_inst = base_inst
+        super().__init__(base, cert, {
+            "workers": "1",
+            "router-address": "127.0.0.1:%d" % router.link_port,
+            "link-psk-file": keyfile,
+            "link-psk-identity": identity,
+            "instance-base": str(base_inst),
+        }, name="remote-%s" % identity)
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        line = "c2s[%d] connected" % self.base_inst
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("remote parleyd exited: %s"
+                                     % self.log_tail())
+            if (len(self.c2s_pids()) == self.workers and
+                    all(self.listening(p) for p in self.c2s_pids()) and
+                    line in self.router.log_text()):
+                self._probe()
+                self.kids = self.kid_kinds()
+                return
+            time.sleep(0.1)
+        raise AssertionError("remote host not ready\n%s\nrouter:\n%s"
+                             % (self.log_tail(), self.router.log_tail()))
+
+
+async def across_three(a, b, c):
+    """Clients of three hosts exchange messages in a ring, and a directed
+    presence from b's host reaches c's."""
+    await exchange(a, b)
+    await exchange(b, c)
+    await exchange(c, a)
+    b.send_raw("<presence to='%s'/>" % c.boundjid.full)
+    p = await c.next_presence(lambda p: p["from"].full == b.boundjid.full)
+    assert p["type"] == "available"
+
+
+@pytest.fixture
+def lab(make_server, tmp_path_factory, cert):
+    """The router's host (one local c2s) and two remote c2s hosts."""
+    keyfile = str(tmp_path_factory.mktemp("keys") / "links.psk")
+    psk_file(keyfile, ["hostb", "hostc"])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    link_port = sock.getsockname()[1]
+    sock.close()
+    srv = make_server(workers=1, link_listen="127.0.0.1:%d" % link_port,
+                      link_psk_file=keyfile)
+    srv.link_port = link_port
+    srv.keyfile = keyfile
+    hosts = []
+    for ident, inst in (("hostb", 10), ("hostc", 20)):
+        h = RemoteHost(tmp_path_factory.mktemp(ident), cert, srv, ident,
+                       keyfile, inst)
+        make_server.servers.append(h)
+        h.start()
+        hosts.append(h)
+    return srv, hosts
+
+
+async def test_messages_and_presence_across_hosts(lab, clients):
+    srv, (hb, hc) = lab
+    ua, ub, uc = (srv.new_user("x") for _ in range(3))
+    a = await clients.login(srv, ua, resource="a")
+    b = await clients.login(hb, ub, resource="b")
+    c = await clients.login(hc, uc, resource="c")
+    await across_three(a, b, c)
+    b.send_raw("<presence type='unavailable' to='%s'/>" % c.boundjid.full)
+    p = await c.next_presence(lambda p: p["from"].full == b.boundjid.full)
+    assert p["type"] == "unavailable"
+
+
+def link_hello():
+    """A valid LINK_HELLO of a c2s instance 99, in the clear."""
+    payload = struct.pack(">III", 8, 1, 99)
+    return struct.pack(">IHHQ", len(payload), 1, 0, 0) + payload
+
+
+async def test_plain_peer_refused(lab):
+    srv, _ = lab
+    since = srv.log_size()
+    r, w = await asyncio.open_connection("127.0.0.1", srv.link_port)
+    w.write(link_hello())
+    await w.drain()
+    data = b""
+    try:    # no frame back (a TLS alert at most), then the close
+        while True:
+            chunk = await asyncio.wait_for(r.read(4096), STANZA_TIMEOUT)
+            if not chunk:
+                break
+            data += chunk
+    except ConnectionResetError:
+        pass
+    assert b"\x00\x00\x00\x0c\x00\x01" not in data
+    w.close()
+    await wait_for(lambda: "refused: tls handshake" in
+                   srv.log_text(since), STANZA_TIMEOUT, "the refusal")
+    assert "c2s[99] connected" not in srv.log_text(since)
+
+
+async def test_silent_peer_times_out(lab):
+    """A connection that never finishes its handshake holds its slot only
+    for the handshake deadline (10 s)."""
+    srv, _ = lab
+    since = srv.log_size()
+    r, w = await asyncio.open_connection("127.0.0.1", srv.link_port)
+    await wait_for(lambda: "not done in 10 s" in srv.log_text(since),
+                   15, "the handshake deadline")
+    assert await asyncio.wait_for(r.read(4096), STANZA_TIMEOUT) == b""
+    w.close()
+
+
+async def test_preauth_cap(lab):
+    """At most 16 handshakes at once: the 17th connection is closed at
+    accept; the hosts already linked are not disturbed."""
+    srv, (hb, hc) = lab
+    since = srv.log_size()
+    held = [await asyncio.open_connection("127.0.0.1", srv.link_port)
+            for _ in range(16)]
+    await asyncio.sleep(0.3)
+    r, w = await asyncio.open_connection("127.0.0.1", srv.link_port)
+    try:
+        assert await asyncio.wait_for(r.read(4096), STANZA_TIMEOUT) == b""
+    except ConnectionResetError:
+        pass
+    w.close()
+    assert "16 handshakes under way" in srv.log_text(since)
+    for _, hw in held:
+        hw.close()
+    await wait_for(lambda: srv.log_text(since).count("refused: ") >= 16,
+                   STANZA_TIMEOUT, "the held ones closed")
+
+
+async def test_wrong_key_refused(lab, tmp_path_factory, cert, clients):
+    srv, _ = lab
+    bad = str(tmp_path_factory.mktemp("bad") / "links.psk")
+    psk_file(bad, ["hostb"])       # hostb's name with another key
+    since = srv.log_size()
+    h = RemoteHost(tmp_path_factory.mktemp("hostbad"), cert, srv, "hostb",
+                   bad, 30)
+    h._log = open(h.log_path, "ab")
+    h.proc = subprocess.Popen([os.path.join(BIN, "parleyd"), "-c", h.conf],
+                              stdin=subprocess.DEVNULL, stdout=h._log,
+                              stderr=subprocess.STDOUT)
+    RUNNING.append(h)
+    try:
+        await wait_for(lambda: "refused: tls handshake" in
+                       srv.log_text(since), READY_TIMEOUT, "the refusal")
+        await asyncio.sleep(1)
+        assert "c2s[30] connected" not in srv.log_text(since)
+        # its clients get no session: with no router it does not accept
+        u = srv.new_user("bad")
+        await clients.connect(h, u, expect="timeout", timeout=3)
+    finally:
+        h.stop()
+
+
+@pytest.mark.kills("router")
+async def test_router_restart_relinks(lab, clients):
+    """The router dies; the remote hosts connect again (with back-off) and
+    their clients, still connected, exchange messages again."""
+    srv, (hb, hc) = lab
+    ub, uc = srv.new_user("r"), srv.new_user("r")
+    b = await clients.login(hb, ub, resource="b")
+    c = await clients.login(hc, uc, resource="c")
+    await exchange(b, c)
+    since = srv.log_size()
+    os.kill(srv.router_pid(), signal.SIGKILL)
+    await wait_for(lambda: "c2s[10] connected" in srv.log_text(since) and
+                   "c2s[20] connected" in srv.log_text(since),
+                   READY_TIMEOUT * 2, "both hosts back")
+    await wait_for(lambda: not b.closed.done() and not c.closed.done(),
+                   1, "clients still connected")
+    await asyncio.sleep(0.5)
+    await exchange(b, c)
+    await exchange(c, b)
+
+
+async def test_offline_across_hosts(lab, clients):
+    """A message to an account with no session is stored by the router and
+    delivered when it logs in on another host."""
+    srv, (hb, hc) = lab
+    ub, uc = srv.new_user("o"), srv.new_user("o")
+    b = await clients.login(hb, ub, resource="b")
+    body = "offline-" + os.urandom(4).hex()
+    send_message(b, uc.jid, body)
+    await fence(b)
+    c = await clients.login(hc, uc, resource="c")
+    c.send_raw("<presence/>")
+    msg = await c.next_message(what="the offline message")
+    assert msg["body"] == body
+
+
+async def test_sm_resume_on_other_host(lab, clients):
+    """XEP-0198: a session on host B whose connection is lost resumes on
+    host C with what was sent meanwhile (the router holds it)."""
+    srv, (hb, hc) = lab
+    user = srv.new_user("sm")
+    raw = await authed(hb, user)
+    await bind(raw, "phone")
+    await raw.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
+    el = (await raw.read_until(rb"<enabled\b[^>]*/>")).group(0)
+    previd = re.search(rb"\bid=['\"]([^'\"]*)['\"]", el).group(1).decode()
+    await raw.send("<presence/>")
+    await ping(raw)
+    c = await clients.login(srv, srv.new_user("c"), resource="c")
+    full = user.jid + "/phone"
+    send_message(c, full, "one")
+    await raw.read_until(rb"<body>one</body>")
+    raw.close()         # lost, not closed: the session hibernates
+    await wait_for(lambda: "hibernated" in srv.log_text(), STANZA_TIMEOUT,
+                   "the session hibernates")
+    send_message(c, full, "two")
+    await fence(c)
+    new = await authed(hc, user)
+    try:
+        await new.send("<resume xmlns='%s' previd='%s' h='1'/>"
+                       % (NS_SM, previd))
+        el = (await new.read_until(
+            rb"<(resumed|failed)\b[^>]*(/>|>.*?</failed>)")).group(0)
+        assert el.startswith(b"<resumed"), el
+        await new.read_until(rb"<body>two</body>")
+        send_message(c, full, "three")
+        await new.read_until(rb"<body>three</body>")
+        await ping(new)
+    finally:
+        new.close()
+
+
+async def test_roster_presence_across_hosts(lab, clients):
+    """A subscription made between hosts B and C: each sees the other come
+    online and go offline (the router's presence broadcast reaches the
+    remote c2s as one LINK_STANZA_MULTI per link)."""
+    srv, (hb, hc) = lab
+    ub, uc = srv.new_user("p"), srv.new_user("p")
+    b = await online(hb, clients, ub, resource="b")
+    c = await online(hc, clients, uc, resource="c")
+    await grant(b, ub, c, uc)
+    await grant(c, uc, b, ub)
+    d = await online(hb, clients, ub, resource="d")
+    await wait_presence(c, d.boundjid.full)
+    d.send_raw("<presence type='unavailable'/>")
+    await wait_presence(c, d.boundjid.full, "unavailable")
+
+
+async def test_parleyctl_on_remote_host_refused(lab):
+    """A c2s host has no storage: parleyctl there points to the router
+    instead of making an empty database."""
+    _, (hb, _) = lab
+    cp = hb.ctl("adduser", "nobody@localhost", stdin="pw-x\n", check=False)
+    assert cp.returncode == 1
+    assert "run parleyctl there" in cp.stderr
+    assert not os.path.exists(os.path.join(hb.opts["datadir"], "data.mdb"))

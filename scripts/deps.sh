@@ -14,14 +14,21 @@ pkgs=(
 	clang libclang-rt-14-dev
 	python3 python3-pytest python3-pytest-xdist python3-slixmpp
 	python3-websockets
-	nodejs npm
+	nodejs
 )
+# Debian's npm, unless a Node.js from elsewhere (NodeSource, for one)
+# brought its own: the two packages conflict
+command -v npm >/dev/null || pkgs+=(npm)
 
 . "$(dirname "$0")/apt-deps.sh"
 apt_install_missing deps "${pkgs[@]}"
 
 # xmpp.js, the third-party client of tests/e2e/test_sasl2_node.py, at the
 # version pinned in tests/node/package-lock.json
-if command -v npm >/dev/null; then
-	(cd "$(dirname "$0")/../tests/node" && npm ci --no-audit --no-fund)
+# (again only when the lock file changed since the last install)
+node_dir="$(dirname "$0")/../tests/node"
+if [ ! -e "$node_dir/node_modules/.package-lock.json" ] ||
+    [ "$node_dir/package-lock.json" -nt \
+    "$node_dir/node_modules/.package-lock.json" ]; then
+	(cd "$node_dir" && npm ci --no-audit --no-fund)
 fi

@@ -54,6 +54,7 @@ COMMON_SRCS	+= common/siphash.c
 COMMON_SRCS	+= common/tls.c
 COMMON_SRCS	+= common/transport.c
 COMMON_SRCS	+= common/util.c
+COMMON_SRCS	+= common/upslot.c
 COMMON_SRCS	+= common/work.c
 COMMON_SRCS	+= common/xdata.c
 COMMON_SRCS	+= common/xml.c
@@ -110,6 +111,7 @@ ROUTER_SRCS	+= router/carbons.c
 ROUTER_SRCS	+= router/extdisco.c
 ROUTER_SRCS	+= router/proxy.c
 ROUTER_SRCS	+= router/ctlinfo.c
+ROUTER_SRCS	+= router/upload.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -129,6 +131,7 @@ C2S_SRCS	+= c2s/hostmeta.c
 C2S_SRCS	+= c2s/websocket.c
 C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
+C2S_SRCS	+= c2s/upload.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -189,6 +192,7 @@ UNIT_TESTS	+= work
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 UNIT_TESTS	+= wsframe
+
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed

@@ -24,10 +24,12 @@
 
 /* the path table: a web feature is a handler and a line here */
 static const struct http_route routes[] = {
-	{ "/.well-known/host-meta", true, 0, hostmeta_handle },
-	{ "/.well-known/host-meta.json", true, 0, hostmeta_handle },
-	{ "/xmpp-websocket", true, 0, websocket_handle },
-	{ "/http-bind", false, 0, bosh_handle },
+	{ "/.well-known/host-meta", true, 0, hostmeta_handle, NULL, NULL },
+	{ "/.well-known/host-meta.json", true, 0, hostmeta_handle, NULL,
+	  NULL },
+	{ "/xmpp-websocket", true, 0, websocket_handle, NULL, NULL },
+	{ "/http-bind", false, 0, bosh_handle, NULL, NULL },
+	{ "/upload", false, 0, upload_handle, upload_begin, upload_body },
 };
 
 #define HTTP_OUT_MAX	(4u << 20)
@@ -54,6 +56,7 @@ struct http_conn {
 						   being read; 0 if none */
 	int			 nreq;
 	size_t			 max_body;
+	const struct http_route	*route;		/* a streaming one, or NULL */
 	char			 addr[INET6_ADDRSTRLEN];
 	char			 peer[PEER_KEY_MAX];	/* counted under */
 	bool			 counted;
@@ -78,6 +81,7 @@ http_status_text(int status)
 	switch (status) {
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
+	case 201: return "Created";
 	case 204: return "No Content";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
@@ -87,12 +91,14 @@ http_status_text(int status)
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 409: return "Conflict";
 	case 426: return "Upgrade Required";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
+	case 507: return "Insufficient Storage";
 	default: return "Error";
 	}
 }
@@ -107,12 +113,17 @@ req_clear(struct http_req *r)
 	free(r->authority);
 	free(r->host);
 	r->authority = r->host = NULL;
+	if (r->body_free != NULL)
+		r->body_free(r->body_arg);
+	r->body_free = NULL;
+	r->body_arg = NULL;
 	buf_clear(&r->headers);
 	buf_clear(&r->body);
 	buf_clear(&r->extra);
 	r->path = r->query = NULL;
 	r->gone = NULL;
 	r->gone_arg = NULL;
+	r->cache_control = NULL;
 }
 
 static void
@@ -131,6 +142,7 @@ req_init(struct http_conn *hc)
 	hc->started = hc->complete = false;
 	hc->in_field = false;
 	hc->max_body = c2s.conf.http_max_body_size;
+	hc->route = NULL;
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
 }
@@ -205,7 +217,9 @@ http_respond(struct http_req *r, int status, const char *ctype,
 			(void)buf_printf(b, "Content-Type: %s\r\n", ctype);
 		(void)buf_puts(b, close ? "Connection: close\r\n" :
 		    "Connection: keep-alive\r\n");
-		(void)buf_puts(b, "Cache-Control: no-store\r\n");
+		(void)buf_printf(b, "Cache-Control: %s\r\n",
+		    r->cache_control != NULL ? r->cache_control :
+		    "no-store");
 	}
 	(void)buf_append(b, buf_rptr(&r->extra), buf_avail(&r->extra));
 	(void)buf_puts(b, "\r\n");
@@ -368,6 +382,23 @@ full:
 	return -1;
 }
 
+static const struct http_route	*route_find(const char *);
+
+/* a streaming route takes the body (begin) or refuses it with a status */
+static int
+http_stream_begin(struct http_conn *hc, http_parser *p)
+{
+	const struct http_route	*rt = route_find(hc->req.path);
+
+	if (rt == NULL || rt->begin == NULL)
+		return -1;
+	if (p->flags & F_CHUNKED)
+		return 411;	/* the length is checked before the body */
+	hc->route = rt;
+	return rt->begin(&hc->req, p->content_length == ULLONG_MAX ? 0 :
+	    p->content_length);
+}
+
 static const struct http_route *
 route_find(const char *path)
 {
@@ -414,6 +445,7 @@ on_headers_complete(http_parser *p)
 	struct http_parser_url	 u;
 	const char		*xff, *host;
 	char			*c;
+	int			 st;
 
 	if (hc->in_field && buf_avail(&r->headers) > 0) {
 		hc->status = 400;	/* a name without a value */
@@ -487,6 +519,13 @@ on_headers_complete(http_parser *p)
 		hc->status = 411;	/* RFC 9110 15.5.12 */
 		return -1;
 	}
+	if ((st = http_stream_begin(hc, p)) != -1) {
+		if (st == 0)
+			return 0;
+		hc->route = NULL;
+		hc->status = st;
+		return -1;
+	}
 	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
 	    p->content_length > hc->max_body) {
 		hc->status = 413;
@@ -499,7 +538,17 @@ static int
 on_body(http_parser *p, const char *at, size_t n)
 {
 	struct http_conn	*hc = p->data;
+	int			 st;
 
+	if (hc->route != NULL) {
+		/* streamed: the time limit is between pieces now */
+		tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
+		if ((st = hc->route->body(&hc->req, at, n)) != 0) {
+			hc->status = st;
+			return -1;
+		}
+		return 0;
+	}
 	if (buf_avail(&hc->req.body) + n > hc->max_body ||
 	    buf_append(&hc->req.body, at, n) == -1) {
 		hc->status = 413;

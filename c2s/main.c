@@ -11,6 +11,7 @@
 #include "../common/util.h"
 #include "../common/work.h"
 #include "c2s.h"
+#include "http.h"
 
 struct c2s	c2s;
 
@@ -42,6 +43,7 @@ main(int argc, char *argv[])
 	uplink_start();
 	proc_reload_watch(c2s.loop, &c2s.conf, c2s_reload);
 	work_init(c2s.loop, WORK_THREADS);
+	upload_init();
 	log_info("started");
 	proc_run(c2s.loop);
 	work_shutdown();

@@ -514,6 +514,32 @@ static const struct opt opts[] = {
 	{ "component", OT_COMPONENT, GLOBAL(components), .repeat = true,
 	  .help = "An external component DOMAIN=SECRET: the domain it serves "
 	      "(and its subdomains) and its handshake secret (repeatable)" },
+	{ "upload-url", OT_STRING, GLOBAL(upload_url),
+	  .help = "Base URL of HTTP file upload (XEP-0363) as clients reach "
+	      "an http-listen or https-listen, ending in /upload; needed "
+	      "when a host has upload yes" },
+	{ "upload-dir", OT_PATH, GLOBAL(upload_dir), .restart = true,
+	  .def = "var/upload",
+	  .help = "Directory the uploaded files are written to (by the c2s "
+	      "processes)" },
+	{ "upload-max-file-size", OT_SIZE, GLOBAL(upload_max_size),
+	  .min = 1, .max = 3 * MIB, .def = "1M",
+	  .help = "Largest file a slot is given for (file-too-large past "
+	      "it)" },
+	{ "upload-quota-daily", OT_SIZE, GLOBAL(upload_quota_daily),
+	  .min = 0, .max = TIB, .def = "100M",
+	  .help = "Bytes of slots one account gets per UTC day; 0: no "
+	      "limit" },
+	{ "upload-quota-total", OT_SIZE, GLOBAL(upload_quota_total),
+	  .min = 0, .max = TIB, .def = "1G",
+	  .help = "Bytes of slots one account holds within upload-expire; "
+	      "0: no limit" },
+	{ "upload-expire", OT_DURATION, GLOBAL(upload_expire), .min = 1,
+	  .max = 365 * 86400, .def = "168h",
+	  .help = "Age at which an uploaded file is deleted" },
+	{ "upload-slot-lifetime", OT_DURATION, GLOBAL(upload_slot_ttl),
+	  .min = 1, .max = 86400, .def = "300",
+	  .help = "Time a slot's PUT URL stays valid" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -545,6 +571,9 @@ static const struct opt opts[] = {
 	{ "turn-credential-lifetime", OT_DURATION, HOST(turn_ttl), .min = 60,
 	  .max = 7 * 86400, .def = "24h",
 	  .help = "Time a TURN credential handed out stays valid" },
+	{ "upload", OT_BOOL, HOST(upload), .def = "no",
+	  .help = "HTTP file upload (XEP-0363) for this domain's users at "
+	      "upload.NAME; needs upload-url and an HTTP listener" },
 };
 
 #define NOPTS	nitems(opts)
@@ -1330,6 +1359,7 @@ host_free(struct conf_host *h)
 	}
 	free(h->extsvcs);
 	free(h->proxy_name);
+	free(h->upload_name);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -1444,6 +1474,49 @@ host_proxy_defaults(struct parser *p, struct conf_host *h)
 		return;
 	}
 	h->proxy_name = name;
+}
+
+/* upload.NAME (router/upload.c) */
+static void
+host_upload_defaults(struct parser *p, struct conf_host *h)
+{
+	char	*name;
+
+	if (!h->upload)
+		return;
+	name = xasprintf("upload.%s", h->name);
+	if (strlen(name) > JID_PART_MAX) {
+		conf_err(p, p->hostline, "host \"%s\": upload.%s is too long "
+		    "for a domain (turn upload off)", log_escs(h->name),
+		    log_escs(h->name));
+		free(name);
+		return;
+	}
+	h->upload_name = name;
+}
+
+/* a host with upload needs the URL the slots point to */
+static void
+conf_check_upload(struct parser *p)
+{
+	const struct conf	*c = p->c;
+	size_t			 i;
+
+	for (i = 0; i < c->nhosts; i++) {
+		if (c->hosts[i].upload_name == NULL)
+			continue;
+		if (c->upload_url == NULL ||
+		    (strncmp(c->upload_url, "http://", 7) != 0 &&
+		    strncmp(c->upload_url, "https://", 8) != 0))
+			conf_err(p, c->hosts[i].line, "host \"%s\": upload "
+			    "yes needs upload-url http(s)://HOST:PORT/upload",
+			    c->hosts[i].name);
+		if (conf_host_find(c, c->hosts[i].upload_name) != NULL ||
+		    conf_pubsub_find(c, c->hosts[i].upload_name) != NULL)
+			conf_err(p, c->hosts[i].line, "host \"%s\": %s is a "
+			    "host or a pubsub service already", c->hosts[i].name,
+			    c->hosts[i].upload_name);
+	}
 }
 
 static void
@@ -1562,6 +1635,7 @@ host_close(struct parser *p, int n)
 	if (p->host != &p->scratch) {
 		host_pubsub_defaults(p, p->host);
 		host_proxy_defaults(p, p->host);
+		host_upload_defaults(p, p->host);
 	}
 	if (p->host == &p->scratch)
 		host_free(&p->scratch);
@@ -1815,6 +1889,7 @@ conf_load(struct conf *c, const char *path)
 		    "lines })");
 	conf_check_pubsub(&p);
 	conf_check_proxy(&p);
+	conf_check_upload(&p);
 	conf_check_components(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
@@ -1904,6 +1979,18 @@ conf_proxy_find(const struct conf *c, const char *domain)
 	return NULL;
 }
 
+const struct conf_host *
+conf_upload_find(const struct conf *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (c->hosts[i].upload_name != NULL &&
+		    strcmp(c->hosts[i].upload_name, domain) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
+
 const struct conf_listen *
 conf_proxy_listen(const struct conf *c)
 {
@@ -1920,7 +2007,8 @@ conf_domain_ours(const struct conf *c, const char *domain)
 {
 	return conf_host_find(c, domain) != NULL ||
 	    conf_pubsub_find(c, domain) != NULL ||
-	    conf_proxy_find(c, domain) != NULL;
+	    conf_proxy_find(c, domain) != NULL ||
+	    conf_upload_find(c, domain) != NULL;
 }
 
 /* the listeners of one kind are the same in a and b, in the same order */

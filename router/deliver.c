@@ -448,7 +448,7 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		return;
 	}
 	if (deliver_blocked(rs, &to) || pubsub_svc_route(rs, &to) ||
-	    proxy_svc_route(rs, &to))
+	    proxy_svc_route(rs, &to) || upload_svc_route(rs, &to))
 		goto done;
 	if (s != NULL) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,

@@ -113,7 +113,8 @@ pres_route(const char *from, const char *to, int type, const char *xml,
 	rs.xml = xml;
 	rs.xlen = len;
 	if (conf_pubsub_find(&router.conf, j.domain) != NULL ||
-	    conf_proxy_find(&router.conf, j.domain) != NULL)
+	    conf_proxy_find(&router.conf, j.domain) != NULL ||
+	    conf_upload_find(&router.conf, j.domain) != NULL)
 		;	/* a service of ours takes no presence */
 	else if (conf_host_find(&router.conf, j.domain) == NULL) {
 		/* RFC 6121: remote contacts take the same path, via s2s */

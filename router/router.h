@@ -413,6 +413,8 @@ bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
 
 /* proxy.c: the XEP-0065 proxy's IQs; true when to is the proxy's */
 bool	 proxy_svc_route(struct rstanza *, const struct jid *to);
+/* upload.c: a stanza to a host's upload service (XEP-0363) */
+bool	 upload_svc_route(struct rstanza *, const struct jid *to);
 /* a frame from the proxy process; -1 to close its link */
 int	 proxy_frame(struct rlink *, const struct link_hdr *, const char *);
 /* its link is gone: the activations waiting on it are answered */

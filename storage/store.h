@@ -162,11 +162,13 @@ int	 store_offline_count(struct store *, const char *node,
 /*
  * Small per-account documents: vcard-temp (key ""), private XML storage
  * (key "{namespace}element"), last activity (key "": "seconds status"),
- * archive preferences (XEP-0441, key "": router/mam.c's record).
+ * archive preferences (XEP-0441, key "": router/mam.c's record), upload
+ * usage (XEP-0363, key "": router/upload.c's record).
  * get returns a malloc'd copy (caller frees) or ENOENT; put with val NULL
  * deletes.
  */
-enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS };
+enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
+    DOC_UPLOAD };
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);

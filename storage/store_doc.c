@@ -25,6 +25,8 @@ doc_tag(enum store_doc kind)
 		return 'l';
 	case DOC_MAM_PREFS:
 		return 'M';
+	case DOC_UPLOAD:
+		return 'U';
 	}
 	return '\0';
 }

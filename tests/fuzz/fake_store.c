@@ -28,6 +28,7 @@
 #define TAG_PRIVATE	'p'
 #define TAG_LAST	'l'
 #define TAG_MAM_PREFS	'M'
+#define TAG_UPLOAD	'U'
 #define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
@@ -588,7 +589,7 @@ store_account_del(struct store *st, const char *node, const char *domain)
 {
 	static const char	 owned[] = { TAG_ROSTER, TAG_OFFLINE,
 	    TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST, TAG_PSNODE,
-	    TAG_PSITEM, TAG_MAM_PREFS, TAG_ARCHIVE };
+	    TAG_PSITEM, TAG_MAM_PREFS, TAG_ARCHIVE, TAG_UPLOAD };
 	char			 key[KEY_MAX];
 	size_t			 klen, i;
 	bool			 own;
@@ -905,6 +906,8 @@ doc_tag(enum store_doc kind)
 		return TAG_LAST;
 	case DOC_MAM_PREFS:
 		return TAG_MAM_PREFS;
+	case DOC_UPLOAD:
+		return TAG_UPLOAD;
 	}
 	return '\0';
 }

@@ -37,13 +37,13 @@ main(int argc, char *argv[])
 		exit(1);
 	if (listen_open() == -1)
 		exit(1);
+	upload_init();	/* its directory made before writes are refused */
 	priv_drop(&c2s.conf, true);	/* ports bound, keys read */
 	link_loop_init(c2s.loop);
 	transport_loop_init(c2s.loop);
 	uplink_start();
 	proc_reload_watch(c2s.loop, &c2s.conf, c2s_reload);
 	work_init(c2s.loop, WORK_THREADS);
-	upload_init();
 	log_info("started");
 	proc_run(c2s.loop);
 	work_shutdown();

@@ -29,6 +29,7 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../common/upslot.h"
 #include "../common/util.h"
 #include "../common/work.h"
@@ -471,6 +472,8 @@ void
 upload_init(void)
 {
 	size_t	i;
+	uid_t	uid;
+	gid_t	gid;
 
 	for (i = 0; i < c2s.conf.nhosts; i++)
 		if (c2s.conf.hosts[i].upload_name != NULL)
@@ -484,6 +487,11 @@ upload_init(void)
 	if ((upload_dirfd = open(c2s.conf.upload_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		fatal("upload-dir %s", c2s.conf.upload_dir);
+	/* made as root: the user the c2s becomes writes in it */
+	if (geteuid() == 0 && c2s.conf.user != NULL &&
+	    priv_lookup(&c2s.conf, &uid, &gid) == 0 &&
+	    fchown(upload_dirfd, uid, gid) == -1)
+		log_warn("upload-dir %s", c2s.conf.upload_dir);
 	ctimer_init(&upload_timer, sweep_tick);
 	ctimer_start(&upload_timer, sweep_interval());
 }

@@ -83,10 +83,12 @@ upload_items(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	deliver_tree(rs->sender, iq);
 }
 
-/* an application condition (XEP-0363 5) added to the error iq_error made */
+/* iq made an error with an application condition (XEP-0363 5), unsent */
 static struct xnode *
-upload_cond(struct xnode *iq, struct arena *a, const char *name)
+upload_cond(struct xnode *iq, struct arena *a, enum stanza_err err,
+    const char *text, const char *name)
 {
+	stanza_make_error(a, iq, err, text);
 	return xnode_add(a, xnode_child(iq, NULL, "error"), NS_UPLOAD, name);
 }
 
@@ -213,11 +215,12 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		return;
 	}
 	if (size > c->upload_max_size) {
-		iq_error(rs, iq, a, XERR_NOT_ACCEPTABLE, "file too large");
-		el = upload_cond(iq, a, "file-too-large");
+		el = upload_cond(iq, a, XERR_NOT_ACCEPTABLE, "file too large",
+		    "file-too-large");
 		el = xnode_add(a, el, NS_UPLOAD, "max-file-size");
 		url = arena_printf(a, "%zu", c->upload_max_size);
 		xnode_add_text(a, el, url, strlen(url));
+		deliver_tree(rs->sender, iq);
 		return;
 	}
 	if (jid_parse(&from, rs->from) == -1) {
@@ -230,15 +233,15 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	usage_read(from.node, from.domain, today, &day, &total, &rec);
 	if (c->upload_quota_daily > 0 &&
 	    day + size > c->upload_quota_daily) {
-		iq_error(rs, iq, a, XERR_RESOURCE_CONSTRAINT, "daily upload "
-		    "quota reached");
 		/* XEP-0363 5: when to try again, the next UTC day */
+		el = upload_cond(iq, a, XERR_RESOURCE_CONSTRAINT, "daily "
+		    "upload quota reached", "retry");
 		t = (time_t)((today + 1) * DAY);
 		if (gmtime_r(&t, &tm) != NULL &&
 		    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
 		    &tm) > 0)
-			xnode_set_attr(a, upload_cond(iq, a, "retry"), "stamp",
-			    arena_strdup(a, stamp));
+			xnode_set_attr(a, el, "stamp", arena_strdup(a, stamp));
+		deliver_tree(rs->sender, iq);
 		goto done;
 	}
 	if (c->upload_quota_total > 0 &&

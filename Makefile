@@ -192,7 +192,7 @@ UNIT_TESTS	+= work
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 UNIT_TESTS	+= wsframe
-
+UNIT_TESTS	+= upslot
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -391,6 +391,7 @@ FUZZ_TARGETS	+= socks5
 FUZZ_TARGETS	+= http
 FUZZ_TARGETS	+= websocket
 FUZZ_TARGETS	+= bosh
+FUZZ_TARGETS	+= upslot
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -414,7 +415,7 @@ FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/limits.c \
-		   c2s/bosh.c tests/fuzz/fuzz_web.c
+		   c2s/bosh.c c2s/upload.c tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_DICT_xmlstream := xml.dict

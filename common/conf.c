@@ -1457,42 +1457,24 @@ host_pubsub_defaults(struct parser *p, struct conf_host *h)
 	h->pubsub_name = name;
 }
 
-/* proxy.NAME, which needs a proxy-listen to be reachable */
-static void
-host_proxy_defaults(struct parser *p, struct conf_host *h)
+/* SVC.NAME for a service turned on (on), or NULL when it is too long */
+static char *
+host_svc_name(struct parser *p, const struct conf_host *h, bool on,
+    const char *svc)
 {
 	char	*name;
 
-	if (!h->proxy)
-		return;
-	name = xasprintf("proxy.%s", h->name);
+	if (!on)
+		return NULL;
+	name = xasprintf("%s.%s", svc, h->name);
 	if (strlen(name) > JID_PART_MAX) {
-		conf_err(p, p->hostline, "host \"%s\": proxy.%s is too long "
-		    "for a domain (turn proxy off)", log_escs(h->name),
-		    log_escs(h->name));
+		conf_err(p, p->hostline, "host \"%s\": %s.%s is too long "
+		    "for a domain (turn %s off)", log_escs(h->name), svc,
+		    log_escs(h->name), svc);
 		free(name);
-		return;
+		return NULL;
 	}
-	h->proxy_name = name;
-}
-
-/* upload.NAME (router/upload.c) */
-static void
-host_upload_defaults(struct parser *p, struct conf_host *h)
-{
-	char	*name;
-
-	if (!h->upload)
-		return;
-	name = xasprintf("upload.%s", h->name);
-	if (strlen(name) > JID_PART_MAX) {
-		conf_err(p, p->hostline, "host \"%s\": upload.%s is too long "
-		    "for a domain (turn upload off)", log_escs(h->name),
-		    log_escs(h->name));
-		free(name);
-		return;
-	}
-	h->upload_name = name;
+	return name;
 }
 
 /* a host with upload needs the URL the slots point to */
@@ -1634,8 +1616,11 @@ host_close(struct parser *p, int n)
 			conf_set(p, &opts[i], p->host, opts[i].def);
 	if (p->host != &p->scratch) {
 		host_pubsub_defaults(p, p->host);
-		host_proxy_defaults(p, p->host);
-		host_upload_defaults(p, p->host);
+		/* proxy.NAME needs a proxy-listen to be reachable */
+		p->host->proxy_name = host_svc_name(p, p->host,
+		    p->host->proxy, "proxy");
+		p->host->upload_name = host_svc_name(p, p->host,
+		    p->host->upload, "upload");
 	}
 	if (p->host == &p->scratch)
 		host_free(&p->scratch);

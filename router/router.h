@@ -253,6 +253,16 @@ struct jid;
  */
 void	 iq_component(struct rstanza *, const struct jid *to,
 	    const struct iq_handler *const *table, size_t n);
+/*
+ * Such a service's disco#info (XEP-0030): iq made the result with one
+ * identity and a feature per handler of table; returns its query, unsent,
+ * or NULL after answering a query for a node (item-not-found).
+ */
+struct xnode *iq_svc_info(struct rstanza *, struct xnode *iq,
+	    struct arena *, const char *category, const char *type,
+	    const char *name, const struct iq_handler *const *table, size_t n);
+/* its disco#items: none */
+void	 iq_svc_items(struct rstanza *, struct xnode *iq, struct arena *);
 
 /* one IQ handler: a payload namespace (and element) it answers */
 struct iq_handler {

@@ -26,7 +26,6 @@
 #define UPLOAD_DAYS_MAX	400
 
 static void	upload_info(struct rstanza *, struct xnode *, struct arena *);
-static void	upload_items(struct rstanza *, struct xnode *, struct arena *);
 static void	upload_request(struct rstanza *, struct xnode *,
 		    struct arena *);
 
@@ -35,7 +34,7 @@ static const struct iq_handler upload_info_handler = {
 };
 
 static const struct iq_handler upload_items_handler = {
-	.ns = NS_DISCO_ITEMS, .name = "query", .get = upload_items,
+	.ns = NS_DISCO_ITEMS, .name = "query", .get = iq_svc_items,
 };
 
 static const struct iq_handler upload_request_handler = {
@@ -52,34 +51,14 @@ static const struct iq_handler *const upload_handlers[] = {
 static void
 upload_info(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct xnode	*q, *el, *x;
-	size_t		 i;
+	struct xnode	*q, *x;
 
-	if (xnode_attr(xnode_child(iq, NULL, NULL), "node") != NULL) {
-		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
+	if ((q = iq_svc_info(rs, iq, a, "store", "file", "HTTP File Upload",
+	    upload_handlers, nitems(upload_handlers))) == NULL)
 		return;
-	}
-	iq_make_result(iq, a);
-	q = xnode_add(a, iq, NS_DISCO_INFO, "query");
-	el = xnode_add(a, q, NS_DISCO_INFO, "identity");
-	xnode_set_attr(a, el, "category", "store");
-	xnode_set_attr(a, el, "type", "file");
-	xnode_set_attr(a, el, "name", "HTTP File Upload");
-	for (i = 0; i < nitems(upload_handlers); i++) {
-		el = xnode_add(a, q, NS_DISCO_INFO, "feature");
-		xnode_set_attr(a, el, "var", upload_handlers[i]->ns);
-	}
 	x = xdata_new(a, q, "result", NS_UPLOAD);
 	(void)xdata_add(a, x, "max-file-size", NULL, NULL,
 	    arena_printf(a, "%zu", router.conf.upload_max_size));
-	deliver_tree(rs->sender, iq);
-}
-
-static void
-upload_items(struct rstanza *rs, struct xnode *iq, struct arena *a)
-{
-	iq_make_result(iq, a);
-	(void)xnode_add(a, iq, NS_DISCO_ITEMS, "query");
 	deliver_tree(rs->sender, iq);
 }
 

@@ -271,3 +271,31 @@ async def test_expiry(make_server, clients, tmp_path):
         await asyncio.sleep(0.2)
     assert os.listdir(srv.upload_dir) == [], "the sweep deleted nothing"
     assert (await ahttp(srv, "GET", get))[0] == 404
+
+
+async def test_disk_full(make_server, clients, tmp_path):
+    """upload-dir on a 64K tmpfs: a 200K PUT answers 507, leaves nothing
+    behind and is never served; a small one still fits after it."""
+    import subprocess
+    import pytest
+    mnt = tmp_path / "upload"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
+                       str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        srv = upload_server(make_server, tmp_path,
+                            upload_max_file_size="1M")
+        c = await clients.login(srv, srv.new_user(), resource="u")
+        data = os.urandom(200 * 1024)
+        put, get = await good_slot(c, "big.bin", len(data))
+        st, _, body = await ahttp(srv, "PUT", put, data)
+        assert st == 507, (st, body)
+        assert (await ahttp(srv, "GET", get))[0] == 404
+        assert os.listdir(srv.upload_dir) == []
+        put, get = await good_slot(c, "small.bin", 1000)
+        assert (await ahttp(srv, "PUT", put, b"s" * 1000))[0] == 201
+        st, _, body = await ahttp(srv, "GET", get)
+        assert st == 200 and body == b"s" * 1000
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)

@@ -33,11 +33,17 @@ static const struct http_route routes[] = {
 };
 
 #define HTTP_OUT_MAX	(4u << 20)
+/*
+ * A file is read and queued this much at a time while the output is
+ * under the transport's high mark (HTTP_OUT_MAX / 2)
+ */
+#define HTTP_FILE_PIECE	(64u << 10)
 
 enum hc_state {
 	HC_READ,	/* reading a request */
 	HC_HANDLER,	/* a complete request at its handler */
 	HC_HELD,	/* held by its handler (BOSH) */
+	HC_FILE,	/* sending a file's bytes (http_respond_fd) */
 	HC_UPGRADED	/* a WebSocket now */
 };
 
@@ -62,6 +68,10 @@ struct http_conn {
 	bool			 counted;
 	struct buf		 url;
 	struct buf		 pending;	/* read past the request */
+	int			 file_fd;	/* HC_FILE: what is sent */
+	off_t			 file_off;
+	size_t			 file_left;
+	bool			 file_close;	/* Connection: close after */
 	struct http_req		 req;
 	void			(*up_input)(void *, const char *, size_t);
 	void			(*up_timeout)(void *);
@@ -198,9 +208,9 @@ http_write(struct http_conn *hc, const char *p, size_t n)
 		tp_kill(&hc->tp);
 }
 
-void
-http_respond(struct http_req *r, int status, const char *ctype,
-    const char *body, size_t len)
+/* the response's status line and headers for a body of len; close? */
+static bool
+http_head(struct http_req *r, int status, const char *ctype, size_t len)
 {
 	struct http_conn	*hc = r->conn;
 	struct buf		*b = &c2s.scratch;
@@ -224,14 +234,16 @@ http_respond(struct http_req *r, int status, const char *ctype,
 	(void)buf_append(b, buf_rptr(&r->extra), buf_avail(&r->extra));
 	(void)buf_puts(b, "\r\n");
 	http_write(hc, buf_rptr(b), buf_avail(b));
-	if (len > 0 && hc->req.method != HTTP_HEAD)
-		http_write(hc, body, len);
 	log_debug("%s http %s %s %d", hc->tp.name,
 	    http_method_str((enum http_method)r->method),
 	    r->path ? r->path : "-", status);
-	req_clear(r);
-	if (status == 101)
-		return;
+	return close;
+}
+
+/* the response went out: the next request, or the end */
+static void
+http_finish(struct http_conn *hc, bool close)
+{
 	if (close) {
 		hc->state = HC_READ;
 		tp_close(&hc->tp);
@@ -242,6 +254,75 @@ http_respond(struct http_req *r, int status, const char *ctype,
 	tp_set_timeout(&hc->tp, c2s.conf.http_keepalive_timeout);
 	if (!hc->in_input && buf_avail(&hc->pending) > 0)
 		http_input(hc, NULL, 0);
+}
+
+void
+http_respond(struct http_req *r, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct http_conn	*hc = r->conn;
+	bool			 close;
+
+	close = http_head(r, status, ctype, len);
+	if (len > 0 && hc->req.method != HTTP_HEAD)
+		http_write(hc, body, len);
+	req_clear(r);
+	if (status != 101)
+		http_finish(hc, close);
+}
+
+/*
+ * Sends the next pieces of the file while the output stays under its
+ * high mark; the rest on TP_LOW_WATER. A read from the page cache, in
+ * pieces, so a large file is never held whole.
+ */
+static void
+http_file_pump(struct http_conn *hc)
+{
+	char	piece[HTTP_FILE_PIECE];
+	ssize_t	n;
+
+	while (hc->file_left > 0 && !hc->tp.above_high &&
+	    !tp_closing(&hc->tp)) {
+		n = pread(hc->file_fd, piece, hc->file_left < sizeof(piece) ?
+		    hc->file_left : sizeof(piece), hc->file_off);
+		if (n <= 0) {
+			/* the length went out already: only closing tells */
+			log_warn("%s http file read", hc->tp.name);
+			hc->file_left = 0;
+			hc->file_close = true;
+			tp_kill(&hc->tp);
+			break;
+		}
+		http_write(hc, piece, (size_t)n);
+		hc->file_off += n;
+		hc->file_left -= (size_t)n;
+	}
+	if (hc->file_left > 0 && !tp_closing(&hc->tp)) {
+		/* a client that stops reading is not waited for forever */
+		tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
+		return;
+	}
+	close(hc->file_fd);
+	hc->file_fd = -1;
+	hc->state = HC_READ;
+	if (!tp_closing(&hc->tp))
+		http_finish(hc, hc->file_close);
+}
+
+void
+http_respond_fd(struct http_req *r, int status, const char *ctype, int fd,
+    off_t off, size_t len)
+{
+	struct http_conn	*hc = r->conn;
+
+	hc->file_close = http_head(r, status, ctype, len);
+	hc->file_fd = fd;
+	hc->file_off = off;
+	hc->file_left = r->method == HTTP_HEAD ? 0 : len;
+	req_clear(r);
+	hc->state = HC_FILE;
+	http_file_pump(hc);
 }
 
 void
@@ -679,6 +760,8 @@ http_conn_free(struct http_conn *hc)
 	req_clear(&hc->req);
 	buf_clear(&hc->url);
 	buf_clear(&hc->pending);
+	if (hc->file_fd != -1)
+		close(hc->file_fd);
 	if (hc->counted)
 		limits_addr_close(hc->peer);
 	http_nconns--;
@@ -707,6 +790,11 @@ http_timeout(struct http_conn *hc)
 {
 	if (hc->state == HC_UPGRADED) {
 		hc->up_timeout(hc->up_arg);
+		return;
+	}
+	if (hc->state == HC_FILE) {
+		log_info("%s http client stopped reading", hc->tp.name);
+		tp_kill(&hc->tp);
 		return;
 	}
 	if (hc->state == HC_READ && hc->started) {
@@ -748,6 +836,9 @@ http_event(struct transport *tp, enum tp_event ev, const char *data,
 		http_conn_free(hc);
 		break;
 	case TP_LOW_WATER:
+		if (hc->state == HC_FILE)
+			http_file_pump(hc);
+		break;
 	case TP_CONNECTED:
 		break;
 	}
@@ -810,6 +901,7 @@ http_accept(struct listener *lst, int fd)
 		return NULL;
 	}
 	hc = xcalloc(1, sizeof(*hc));
+	hc->file_fd = -1;
 	http_nconns++;
 	hc->lst = lst;
 	hc->tls = lst->cl->kind == LISTEN_HTTPS;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../common/buf.h"
 
@@ -75,6 +76,12 @@ void	http_header_add(struct http_req *, const char *name,
 /* answers; ctype NULL for no body (len 0). The request is gone after. */
 void	http_respond(struct http_req *, int status, const char *ctype,
 	    const char *body, size_t len);
+/*
+ * Answers with len bytes of fd from off, sent as the client reads them
+ * (never held whole); fd is the connection's now, closed after.
+ */
+void	http_respond_fd(struct http_req *, int status, const char *ctype,
+	    int fd, off_t off, size_t len);
 /* an error page for status, with Connection: close if close */
 void	http_error(struct http_req *, int status, bool close);
 /* the answer comes later; gone(req, arg) if the connection dies first */

@@ -286,13 +286,20 @@ upload_put(struct http_req *r)
 	http_hold(r, put_gone, u);
 }
 
-/* the file's bytes after its header, or an HTTP status */
+/* the header holds no more: "parley-upload 1\n" TYPE "\n" NAME "\n" */
+#define UPLOAD_HEAD_MAX	(sizeof(UPLOAD_MAGIC) + UPSLOT_TYPE_MAX + \
+			 UPSLOT_NAME_MAX + 2)
+
+/*
+ * Opens the file of id for a GET of name: its fd, the content type in
+ * head, where the bytes start and how many; or an HTTP status
+ */
 static int
-upload_read(const char *id, const char *name, struct buf *b,
-    const char **ctype, const char **data, size_t *len, time_t *mtime)
+upload_open(const char *id, const char *name, char *head, int *fdp,
+    off_t *off, size_t *len, time_t *mtime)
 {
 	struct stat	 sb;
-	char		*p, *nl, *nm;
+	char		*nl, *nm;
 	ssize_t		 n;
 	int		 fd;
 
@@ -300,60 +307,56 @@ upload_read(const char *id, const char *name, struct buf *b,
 	    O_NOFOLLOW)) == -1)
 		return errno == ENOENT ? 404 : 500;
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    (size_t)sb.st_size > c2s.conf.upload_max_size + 1024) {
-		close(fd);
-		return 404;
-	}
-	if (sb.st_mtime + c2s.conf.upload_expire < (time_t)clock_wall()) {
-		close(fd);
-		return 404;	/* expired, the sweep has not come yet */
-	}
-	buf_init(b, (size_t)sb.st_size + 1);
-	p = buf_reserve(b, (size_t)sb.st_size + 1);
-	n = p != NULL ? pread(fd, p, (size_t)sb.st_size, 0) : -1;
-	close(fd);
-	if (n != (ssize_t)sb.st_size)
-		return 500;
-	p[n] = '\0';
-	*mtime = sb.st_mtime;
-	if (strncmp(p, UPLOAD_MAGIC, strlen(UPLOAD_MAGIC)) != 0)
-		return 500;
-	*ctype = p += strlen(UPLOAD_MAGIC);
-	if ((nl = memchr(p, '\n', (size_t)n - (size_t)(p - b->data))) == NULL)
-		return 500;
+	    sb.st_mtime + c2s.conf.upload_expire < (time_t)clock_wall())
+		goto notfound;	/* expired, the sweep has not come yet */
+	n = pread(fd, head, UPLOAD_HEAD_MAX, 0);
+	if (n < (ssize_t)strlen(UPLOAD_MAGIC) ||
+	    strncmp(head, UPLOAD_MAGIC, strlen(UPLOAD_MAGIC)) != 0)
+		goto bad;
+	head[n] = '\0';
+	if ((nl = strchr(head + strlen(UPLOAD_MAGIC), '\n')) == NULL)
+		goto bad;
 	*nl = '\0';
 	nm = nl + 1;
-	if ((nl = memchr(nm, '\n', (size_t)n - (size_t)(nm - b->data))) ==
-	    NULL)
-		return 500;
+	if ((nl = strchr(nm, '\n')) == NULL)
+		goto bad;
 	*nl = '\0';
 	/* the GET URL names the file as the slot did */
 	if (strcmp(nm, name) != 0)
-		return 404;
-	*data = nl + 1;
-	*len = (size_t)n - (size_t)(*data - b->data);
+		goto notfound;
+	*off = nl + 1 - head;
+	if (*off > sb.st_size)
+		goto bad;
+	*len = (size_t)(sb.st_size - *off);
+	*mtime = sb.st_mtime;
+	*fdp = fd;
 	return 0;
+notfound:
+	close(fd);
+	return 404;
+bad:
+	close(fd);
+	return 500;
 }
 
 static void
 upload_get(struct http_req *r)
 {
-	struct buf	 b;
-	const char	*name, *ctype = NULL, *data = NULL;
+	const char	*name;
 	char		 id[UPSLOT_ID_LEN + 1], age[64];
+	char		 head[UPLOAD_HEAD_MAX + 1];
 	size_t		 len = 0;
+	off_t		 off = 0;
 	time_t		 mtime = 0;
 	long		 left;
-	int		 st;
+	int		 st, fd = -1;
 
-	buf_init(&b, 0);
 	if (upload_split(r->path, id, &name) == -1)
 		st = 404;
 	else
-		st = upload_read(id, name, &b, &ctype, &data, &len, &mtime);
+		st = upload_open(id, name, head, &fd, &off, &len, &mtime);
 	upload_cors(r);
 	if (st != 0) {
-		buf_clear(&b);
 		http_error(r, st, false);
 		return;
 	}
@@ -366,8 +369,7 @@ upload_get(struct http_req *r)
 	http_header_add(r, "X-Content-Type-Options", "nosniff");
 	http_header_add(r, "Content-Security-Policy",
 	    "default-src 'none'; sandbox");
-	http_respond(r, 200, ctype, data, len);
-	buf_clear(&b);
+	http_respond_fd(r, 200, head + strlen(UPLOAD_MAGIC), fd, off, len);
 }
 
 void

@@ -523,7 +523,7 @@ static const struct opt opts[] = {
 	  .help = "Directory the uploaded files are written to (by the c2s "
 	      "processes)" },
 	{ "upload-max-file-size", OT_SIZE, GLOBAL(upload_max_size),
-	  .min = 1, .max = 3 * MIB, .def = "1M",
+	  .min = 1, .max = 16 * GIB, .def = "10M",
 	  .help = "Largest file a slot is given for (file-too-large past "
 	      "it)" },
 	{ "upload-quota-daily", OT_SIZE, GLOBAL(upload_quota_daily),

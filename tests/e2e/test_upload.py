@@ -299,3 +299,28 @@ async def test_disk_full(make_server, clients, tmp_path):
         assert st == 200 and body == b"s" * 1000
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+async def test_large_file_streams(make_server, clients, tmp_path):
+    """6 MiB, more than a connection may queue (4 MiB) or a request body
+    be (http-max-body-size): both ways in pieces, the bytes intact; and a
+    request pipelined behind the GET is answered after it."""
+    srv = upload_server(make_server, tmp_path, upload_max_file_size="8M")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = os.urandom(6 << 20)
+    put, get = await good_slot(c, "big.bin", len(data))
+    st, _, _ = await ahttp(srv, "PUT", put, data)
+    assert st == 201
+    st, h, body = await ahttp(srv, "GET", get)
+    assert st == 200 and h["Content-Length"] == str(len(data))
+    assert body == data
+    path = urllib.parse.urlsplit(get).path
+    r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
+    w.write(("GET %s HTTP/1.1\r\nHost: h\r\n\r\n"
+             "GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+             % (path, path)).encode())
+    await w.drain()
+    out = await asyncio.wait_for(r.read(), 30)
+    w.close()
+    assert out.count(b"HTTP/1.1 200 ") == 2
+    assert len(out) > 2 * len(data) and out.count(data[:4096]) == 2

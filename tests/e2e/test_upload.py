@@ -15,7 +15,8 @@ import re
 import time
 import urllib.parse
 
-from conftest import DOMAIN, NS_DISCO_INFO, free_port, stanza_error
+from conftest import (DOMAIN, NS_DISCO_INFO, User, free_port, stanza_error,
+                      uniq)
 
 NS_UP = "urn:xmpp:http:upload:0"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -23,7 +24,7 @@ NS_X = "jabber:x:data"
 UPLOAD = "upload." + DOMAIN
 
 
-def upload_server(make_server, tmp, host_opts=None, **kw):
+def upload_server(make_server, tmp, host_opts=None, hosts=(), **kw):
     port = free_port()
     opts = dict(http_listen="127.0.0.1:%d" % port,
                 upload_dir=str(tmp / "upload"),
@@ -32,7 +33,7 @@ def upload_server(make_server, tmp, host_opts=None, **kw):
     opts.update(kw)
     srv = make_server(host_options={DOMAIN: dict({"upload": "yes"},
                                                  **(host_opts or {}))},
-                      **opts)
+                      hosts=hosts, **opts)
     srv.http_port = port
     srv.upload_dir = str(tmp / "upload")
     return srv
@@ -303,8 +304,10 @@ async def test_disk_full(make_server, clients, tmp_path):
 
 async def test_large_file_streams(make_server, clients, tmp_path):
     """6 MiB, more than a connection may queue (4 MiB) or a request body
-    be (http-max-body-size): both ways in pieces, the bytes intact; and a
-    request pipelined behind the GET is answered after it."""
+    be (http-max-body-size): both ways in pieces, the bytes intact, with
+    Connection: close too (the transport flushes what TP_LOW_WATER
+    queued before it closes); a request pipelined behind the GET is
+    answered after it."""
     srv = upload_server(make_server, tmp_path, upload_max_file_size="8M")
     c = await clients.login(srv, srv.new_user(), resource="u")
     data = os.urandom(6 << 20)
@@ -316,11 +319,39 @@ async def test_large_file_streams(make_server, clients, tmp_path):
     assert body == data
     path = urllib.parse.urlsplit(get).path
     r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
+    w.write(("GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+             % (path,)).encode())
+    await w.drain()
+    out = await asyncio.wait_for(r.read(), 30)
+    w.close()
+    head = out.index(b"\r\n\r\n") + 4
+    assert out[:head].startswith(b"HTTP/1.1 200 ")
+    assert b"Connection: close" in out[:head]
+    assert len(out) - head == len(data) and out[head:] == data, \
+        "%d of %d bytes before the close" % (len(out) - head, len(data))
+    # two pipelined: the second waits for the first's last byte
+    r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
     w.write(("GET %s HTTP/1.1\r\nHost: h\r\n\r\n"
              "GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
              % (path, path)).encode())
     await w.drain()
     out = await asyncio.wait_for(r.read(), 30)
     w.close()
-    assert out.count(b"HTTP/1.1 200 ") == 2
-    assert len(out) > 2 * len(data) and out.count(data[:4096]) == 2
+    for _ in range(2):
+        head = out.index(b"\r\n\r\n") + 4
+        assert out.startswith(b"HTTP/1.1 200 "), out[:100]
+        assert out[head:head + len(data)] == data
+        out = out[head + len(data):]
+    assert out == b""
+
+
+async def test_other_host_forbidden(make_server, clients, tmp_path, cert):
+    """An account of another host of the server gets no slot here."""
+    other = "other.test"
+    srv = upload_server(make_server, tmp_path,
+                        hosts=[(other,) + tuple(cert)])
+    ou = User("%s@%s" % (uniq("o"), other), uniq("pw"))
+    srv.adduser(ou.jid, ou.password)
+    c = await clients.login(srv, ou, resource="o")
+    r = await slot(c, "f", 10)
+    assert stanza_error(r)[1] == "forbidden", str(r)

@@ -55,6 +55,7 @@ COMMON_SRCS	+= common/siphash.c
 COMMON_SRCS	+= common/tls.c
 COMMON_SRCS	+= common/transport.c
 COMMON_SRCS	+= common/util.c
+COMMON_SRCS	+= common/upslot.c
 COMMON_SRCS	+= common/work.c
 COMMON_SRCS	+= common/xdata.c
 COMMON_SRCS	+= common/xml.c
@@ -119,6 +120,7 @@ ROUTER_SRCS	+= router/muc_config.c
 ROUTER_SRCS	+= router/muc_history.c
 ROUTER_SRCS	+= router/muc_msg.c
 ROUTER_SRCS	+= router/muc_room.c
+ROUTER_SRCS	+= router/upload.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
@@ -141,6 +143,7 @@ C2S_SRCS	+= c2s/hostmeta.c
 C2S_SRCS	+= c2s/websocket.c
 C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
+C2S_SRCS	+= c2s/upload.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -202,6 +205,7 @@ UNIT_TESTS	+= work
 UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 UNIT_TESTS	+= wsframe
+UNIT_TESTS	+= upslot
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -402,6 +406,7 @@ FUZZ_TARGETS	+= websocket
 FUZZ_TARGETS	+= bosh
 FUZZ_TARGETS	+= muc
 FUZZ_TARGETS	+= linkpsk
+FUZZ_TARGETS	+= upslot
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -427,7 +432,7 @@ FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/limits.c \
-		   c2s/bosh.c tests/fuzz/fuzz_web.c
+		   c2s/bosh.c c2s/upload.c tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)

@@ -24,18 +24,26 @@
 
 /* the path table: a web feature is a handler and a line here */
 static const struct http_route routes[] = {
-	{ "/.well-known/host-meta", true, 0, hostmeta_handle },
-	{ "/.well-known/host-meta.json", true, 0, hostmeta_handle },
-	{ "/xmpp-websocket", true, 0, websocket_handle },
-	{ "/http-bind", false, 0, bosh_handle },
+	{ "/.well-known/host-meta", true, 0, hostmeta_handle, NULL, NULL },
+	{ "/.well-known/host-meta.json", true, 0, hostmeta_handle, NULL,
+	  NULL },
+	{ "/xmpp-websocket", true, 0, websocket_handle, NULL, NULL },
+	{ "/http-bind", false, 0, bosh_handle, NULL, NULL },
+	{ "/upload", false, 0, upload_handle, upload_begin, upload_body },
 };
 
 #define HTTP_OUT_MAX	(4u << 20)
+/*
+ * A file is read and queued this much at a time while the output is
+ * under the transport's high mark (HTTP_OUT_MAX / 2)
+ */
+#define HTTP_FILE_PIECE	(64u << 10)
 
 enum hc_state {
 	HC_READ,	/* reading a request */
 	HC_HANDLER,	/* a complete request at its handler */
 	HC_HELD,	/* held by its handler (BOSH) */
+	HC_FILE,	/* sending a file's bytes (http_respond_fd) */
 	HC_UPGRADED	/* a WebSocket now */
 };
 
@@ -54,11 +62,16 @@ struct http_conn {
 						   being read; 0 if none */
 	int			 nreq;
 	size_t			 max_body;
+	const struct http_route	*route;		/* a streaming one, or NULL */
 	char			 addr[INET6_ADDRSTRLEN];
 	char			 peer[PEER_KEY_MAX];	/* counted under */
 	bool			 counted;
 	struct buf		 url;
 	struct buf		 pending;	/* read past the request */
+	int			 file_fd;	/* HC_FILE: what is sent */
+	off_t			 file_off;
+	size_t			 file_left;
+	bool			 file_close;	/* Connection: close after */
 	struct http_req		 req;
 	void			(*up_input)(void *, const char *, size_t);
 	void			(*up_timeout)(void *);
@@ -78,6 +91,7 @@ http_status_text(int status)
 	switch (status) {
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
+	case 201: return "Created";
 	case 204: return "No Content";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
@@ -87,12 +101,14 @@ http_status_text(int status)
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 409: return "Conflict";
 	case 426: return "Upgrade Required";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
+	case 507: return "Insufficient Storage";
 	default: return "Error";
 	}
 }
@@ -107,12 +123,17 @@ req_clear(struct http_req *r)
 	free(r->authority);
 	free(r->host);
 	r->authority = r->host = NULL;
+	if (r->body_free != NULL)
+		r->body_free(r->body_arg);
+	r->body_free = NULL;
+	r->body_arg = NULL;
 	buf_clear(&r->headers);
 	buf_clear(&r->body);
 	buf_clear(&r->extra);
 	r->path = r->query = NULL;
 	r->gone = NULL;
 	r->gone_arg = NULL;
+	r->cache_control = NULL;
 }
 
 static void
@@ -131,6 +152,7 @@ req_init(struct http_conn *hc)
 	hc->started = hc->complete = false;
 	hc->in_field = false;
 	hc->max_body = c2s.conf.http_max_body_size;
+	hc->route = NULL;
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
 }
@@ -186,9 +208,9 @@ http_write(struct http_conn *hc, const char *p, size_t n)
 		tp_kill(&hc->tp);
 }
 
-void
-http_respond(struct http_req *r, int status, const char *ctype,
-    const char *body, size_t len)
+/* the response's status line and headers for a body of len; close? */
+static bool
+http_head(struct http_req *r, int status, const char *ctype, size_t len)
 {
 	struct http_conn	*hc = r->conn;
 	struct buf		*b = &c2s.scratch;
@@ -205,19 +227,23 @@ http_respond(struct http_req *r, int status, const char *ctype,
 			(void)buf_printf(b, "Content-Type: %s\r\n", ctype);
 		(void)buf_puts(b, close ? "Connection: close\r\n" :
 		    "Connection: keep-alive\r\n");
-		(void)buf_puts(b, "Cache-Control: no-store\r\n");
+		(void)buf_printf(b, "Cache-Control: %s\r\n",
+		    r->cache_control != NULL ? r->cache_control :
+		    "no-store");
 	}
 	(void)buf_append(b, buf_rptr(&r->extra), buf_avail(&r->extra));
 	(void)buf_puts(b, "\r\n");
 	http_write(hc, buf_rptr(b), buf_avail(b));
-	if (len > 0 && hc->req.method != HTTP_HEAD)
-		http_write(hc, body, len);
 	log_debug("%s http %s %s %d", hc->tp.name,
 	    http_method_str((enum http_method)r->method),
 	    r->path ? r->path : "-", status);
-	req_clear(r);
-	if (status == 101)
-		return;
+	return close;
+}
+
+/* the response went out: the next request, or the end */
+static void
+http_finish(struct http_conn *hc, bool close)
+{
 	if (close) {
 		hc->state = HC_READ;
 		tp_close(&hc->tp);
@@ -228,6 +254,75 @@ http_respond(struct http_req *r, int status, const char *ctype,
 	tp_set_timeout(&hc->tp, c2s.conf.http_keepalive_timeout);
 	if (!hc->in_input && buf_avail(&hc->pending) > 0)
 		http_input(hc, NULL, 0);
+}
+
+void
+http_respond(struct http_req *r, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct http_conn	*hc = r->conn;
+	bool			 close;
+
+	close = http_head(r, status, ctype, len);
+	if (len > 0 && hc->req.method != HTTP_HEAD)
+		http_write(hc, body, len);
+	req_clear(r);
+	if (status != 101)
+		http_finish(hc, close);
+}
+
+/*
+ * Sends the next pieces of the file while the output stays under its
+ * high mark; the rest on TP_LOW_WATER. A read from the page cache, in
+ * pieces, so a large file is never held whole.
+ */
+static void
+http_file_pump(struct http_conn *hc)
+{
+	char	piece[HTTP_FILE_PIECE];
+	ssize_t	n;
+
+	while (hc->file_left > 0 && !hc->tp.above_high &&
+	    !tp_closing(&hc->tp)) {
+		n = pread(hc->file_fd, piece, hc->file_left < sizeof(piece) ?
+		    hc->file_left : sizeof(piece), hc->file_off);
+		if (n <= 0) {
+			/* the length went out already: only closing tells */
+			log_warn("%s http file read", hc->tp.name);
+			hc->file_left = 0;
+			hc->file_close = true;
+			tp_kill(&hc->tp);
+			break;
+		}
+		http_write(hc, piece, (size_t)n);
+		hc->file_off += n;
+		hc->file_left -= (size_t)n;
+	}
+	if (hc->file_left > 0 && !tp_closing(&hc->tp)) {
+		/* a client that stops reading is not waited for forever */
+		tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
+		return;
+	}
+	close(hc->file_fd);
+	hc->file_fd = -1;
+	hc->state = HC_READ;
+	if (!tp_closing(&hc->tp))
+		http_finish(hc, hc->file_close);
+}
+
+void
+http_respond_fd(struct http_req *r, int status, const char *ctype, int fd,
+    off_t off, size_t len)
+{
+	struct http_conn	*hc = r->conn;
+
+	hc->file_close = http_head(r, status, ctype, len);
+	hc->file_fd = fd;
+	hc->file_off = off;
+	hc->file_left = r->method == HTTP_HEAD ? 0 : len;
+	req_clear(r);
+	hc->state = HC_FILE;
+	http_file_pump(hc);
 }
 
 void
@@ -368,6 +463,23 @@ full:
 	return -1;
 }
 
+static const struct http_route	*route_find(const char *);
+
+/* a streaming route takes the body (begin) or refuses it with a status */
+static int
+http_stream_begin(struct http_conn *hc, http_parser *p)
+{
+	const struct http_route	*rt = route_find(hc->req.path);
+
+	if (rt == NULL || rt->begin == NULL)
+		return -1;
+	if (p->flags & F_CHUNKED)
+		return 411;	/* the length is checked before the body */
+	hc->route = rt;
+	return rt->begin(&hc->req, p->content_length == ULLONG_MAX ? 0 :
+	    p->content_length);
+}
+
 static const struct http_route *
 route_find(const char *path)
 {
@@ -414,6 +526,7 @@ on_headers_complete(http_parser *p)
 	struct http_parser_url	 u;
 	const char		*xff, *host;
 	char			*c;
+	int			 st;
 
 	if (hc->in_field && buf_avail(&r->headers) > 0) {
 		hc->status = 400;	/* a name without a value */
@@ -487,6 +600,13 @@ on_headers_complete(http_parser *p)
 		hc->status = 411;	/* RFC 9110 15.5.12 */
 		return -1;
 	}
+	if ((st = http_stream_begin(hc, p)) != -1) {
+		if (st == 0)
+			return 0;
+		hc->route = NULL;
+		hc->status = st;
+		return -1;
+	}
 	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
 	    p->content_length > hc->max_body) {
 		hc->status = 413;
@@ -499,7 +619,17 @@ static int
 on_body(http_parser *p, const char *at, size_t n)
 {
 	struct http_conn	*hc = p->data;
+	int			 st;
 
+	if (hc->route != NULL) {
+		/* streamed: the time limit is between pieces now */
+		tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
+		if ((st = hc->route->body(&hc->req, at, n)) != 0) {
+			hc->status = st;
+			return -1;
+		}
+		return 0;
+	}
 	if (buf_avail(&hc->req.body) + n > hc->max_body ||
 	    buf_append(&hc->req.body, at, n) == -1) {
 		hc->status = 413;
@@ -630,6 +760,8 @@ http_conn_free(struct http_conn *hc)
 	req_clear(&hc->req);
 	buf_clear(&hc->url);
 	buf_clear(&hc->pending);
+	if (hc->file_fd != -1)
+		close(hc->file_fd);
 	if (hc->counted)
 		limits_addr_close(hc->peer);
 	http_nconns--;
@@ -658,6 +790,11 @@ http_timeout(struct http_conn *hc)
 {
 	if (hc->state == HC_UPGRADED) {
 		hc->up_timeout(hc->up_arg);
+		return;
+	}
+	if (hc->state == HC_FILE) {
+		log_info("%s http client stopped reading", hc->tp.name);
+		tp_kill(&hc->tp);
 		return;
 	}
 	if (hc->state == HC_READ && hc->started) {
@@ -699,6 +836,9 @@ http_event(struct transport *tp, enum tp_event ev, const char *data,
 		http_conn_free(hc);
 		break;
 	case TP_LOW_WATER:
+		if (hc->state == HC_FILE)
+			http_file_pump(hc);
+		break;
 	case TP_CONNECTED:
 		break;
 	}
@@ -761,6 +901,7 @@ http_accept(struct listener *lst, int fd)
 		return NULL;
 	}
 	hc = xcalloc(1, sizeof(*hc));
+	hc->file_fd = -1;
 	http_nconns++;
 	hc->lst = lst;
 	hc->tls = lst->cl->kind == LISTEN_HTTPS;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../common/buf.h"
 
@@ -36,6 +37,10 @@ struct http_req {
 	struct buf		 body;
 	struct buf		 extra;		/* response headers added by
 						   http_header_add */
+	const char		*cache_control;	/* NULL: no-store */
+	/* a streamed body's state (http_route.begin); freed with body_free */
+	void			*body_arg;
+	void			(*body_free)(void *);
 	/* held by its handler (http_hold): told if the connection goes */
 	void			(*gone)(struct http_req *, void *);
 	void			*gone_arg;
@@ -44,13 +49,23 @@ struct http_req {
 /*
  * A handler answers now (http_respond) or later (http_hold, then
  * http_respond). max_body: 0 for http-max-body-size.
+ *
+ * A route with begin streams its bodies instead of buffering them: begin
+ * runs once the headers are in (the body's length known) and returns 0
+ * to take the body, or the HTTP status that refuses it; body then gets
+ * each piece as it arrives (0, or a status that ends the request), and
+ * fn runs when the last one came. A large upload is never held whole.
  */
 typedef void	http_handler(struct http_req *);
+typedef int	http_begin_fn(struct http_req *, unsigned long long length);
+typedef int	http_body_fn(struct http_req *, const char *, size_t);
 struct http_route {
 	const char	*prefix;	/* matched on the decoded path */
 	bool		 exact;		/* the whole path, not a prefix */
 	size_t		 max_body;
 	http_handler	*fn;
+	http_begin_fn	*begin;		/* NULL: the body is buffered */
+	http_body_fn	*body;
 };
 
 /* a request header (name lowercase), NULL if absent; borrows */
@@ -61,6 +76,12 @@ void	http_header_add(struct http_req *, const char *name,
 /* answers; ctype NULL for no body (len 0). The request is gone after. */
 void	http_respond(struct http_req *, int status, const char *ctype,
 	    const char *body, size_t len);
+/*
+ * Answers with len bytes of fd from off, sent as the client reads them
+ * (never held whole); fd is the connection's now, closed after.
+ */
+void	http_respond_fd(struct http_req *, int status, const char *ctype,
+	    int fd, off_t off, size_t len);
 /* an error page for status, with Connection: close if close */
 void	http_error(struct http_req *, int status, bool close);
 /* the answer comes later; gone(req, arg) if the connection dies first */
@@ -88,5 +109,10 @@ void	http_conn_upgrade(struct http_conn *,
 void	hostmeta_handle(struct http_req *);
 void	websocket_handle(struct http_req *);
 void	bosh_handle(struct http_req *);
+void	upload_handle(struct http_req *);
+int	upload_begin(struct http_req *, unsigned long long);
+int	upload_body(struct http_req *, const char *, size_t);
+/* upload.c: the directory and its expiry sweep (c2s/main.c) */
+void	upload_init(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include "../common/util.h"
 #include "../common/work.h"
 #include "c2s.h"
+#include "http.h"
 
 struct c2s	c2s;
 
@@ -36,6 +37,7 @@ main(int argc, char *argv[])
 		exit(1);
 	if (listen_open() == -1)
 		exit(1);
+	upload_init();	/* its directory made before writes are refused */
 	priv_drop(&c2s.conf, true);	/* ports bound, keys read */
 	link_loop_init(c2s.loop);
 	transport_loop_init(c2s.loop);

@@ -574,6 +574,32 @@ static const struct opt opts[] = {
 	  .max = 1000000, .def = "10000",
 	  .help = "Pushes awaiting the app server's answer that the server "
 	      "tracks (an error answer disables the registration)" },
+	{ "upload-url", OT_STRING, GLOBAL(upload_url),
+	  .help = "Base URL of HTTP file upload (XEP-0363) as clients reach "
+	      "an http-listen or https-listen, ending in /upload; needed "
+	      "when a host has upload yes" },
+	{ "upload-dir", OT_PATH, GLOBAL(upload_dir), .restart = true,
+	  .def = "var/upload",
+	  .help = "Directory the uploaded files are written to (by the c2s "
+	      "processes)" },
+	{ "upload-max-file-size", OT_SIZE, GLOBAL(upload_max_size),
+	  .min = 1, .max = 16 * GIB, .def = "10M",
+	  .help = "Largest file a slot is given for (file-too-large past "
+	      "it)" },
+	{ "upload-quota-daily", OT_SIZE, GLOBAL(upload_quota_daily),
+	  .min = 0, .max = TIB, .def = "100M",
+	  .help = "Bytes of slots one account gets per UTC day; 0: no "
+	      "limit" },
+	{ "upload-quota-total", OT_SIZE, GLOBAL(upload_quota_total),
+	  .min = 0, .max = TIB, .def = "1G",
+	  .help = "Bytes of slots one account holds within upload-expire; "
+	      "0: no limit" },
+	{ "upload-expire", OT_DURATION, GLOBAL(upload_expire), .min = 1,
+	  .max = 365 * 86400, .def = "168h",
+	  .help = "Age at which an uploaded file is deleted" },
+	{ "upload-slot-lifetime", OT_DURATION, GLOBAL(upload_slot_ttl),
+	  .min = 1, .max = 86400, .def = "300",
+	  .help = "Time a slot's PUT URL stays valid" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -620,6 +646,9 @@ static const struct opt opts[] = {
 	  .words = pubsub_creators, .def = "local",
 	  .help = "Who may create rooms: the domain's own accounts, anyone "
 	      "(remote JIDs too) or nobody" },
+	{ "upload", OT_BOOL, HOST(upload), .def = "no",
+	  .help = "HTTP file upload (XEP-0363) for this domain's users at "
+	      "upload.NAME; needs upload-url and an HTTP listener" },
 };
 
 #define NOPTS	nitems(opts)
@@ -1405,6 +1434,7 @@ host_free(struct conf_host *h)
 	}
 	free(h->extsvcs);
 	free(h->proxy_name);
+	free(h->upload_name);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -1478,18 +1508,21 @@ host_open(struct parser *p, const struct tok *t, int n)
 	p->host->line = p->line;
 }
 
-/* a service's domain (PREFIX.NAME unless set): NULL when too long */
+/*
+ * A service's domain, PREFIX.NAME: NULL when too long, with fix as the
+ * remedy the error names ("set a shorter pubsub-name", "turn proxy off")
+ */
 static char *
-host_service_name(struct parser *p, struct conf_host *h, const char *prefix,
-    const char *opt)
+host_service_name(struct parser *p, const struct conf_host *h,
+    const char *prefix, const char *fix)
 {
 	char	*name;
 
 	name = xasprintf("%s.%s", prefix, h->name);
 	if (strlen(name) > JID_PART_MAX) {
 		conf_err(p, p->hostline, "host \"%s\": %s.%s is too long "
-		    "for a domain (set a shorter %s)", log_escs(h->name),
-		    prefix, log_escs(h->name), opt);
+		    "for a domain (%s)", log_escs(h->name), prefix,
+		    log_escs(h->name), fix);
 		free(name);
 		return NULL;
 	}
@@ -1508,7 +1541,7 @@ host_pubsub_defaults(struct parser *p, struct conf_host *h)
 		h->pubsub_create = xstrdup("local");
 	if (h->pubsub && h->pubsub_name == NULL)
 		h->pubsub_name = host_service_name(p, h, "pubsub",
-		    "pubsub-name");
+		    "set a shorter pubsub-name");
 	o = opt_find("muc-name");
 	h->muc_line = p->set[o - opts] != 0 ? p->set[o - opts] :
 	    p->hostline;
@@ -1518,7 +1551,7 @@ host_pubsub_defaults(struct parser *p, struct conf_host *h)
 		h->muc_title = xstrdup("Chatrooms");
 	if (h->muc && h->muc_name == NULL)
 		h->muc_name = host_service_name(p, h, "conference",
-		    "muc-name");
+		    "set a shorter muc-name");
 }
 
 /* the domain name of h's pubsub (muc false) or group chat service */
@@ -1564,23 +1597,28 @@ conf_check_service(struct parser *p, size_t i, bool muc)
 		    "of ours is not remote", opt, name);
 }
 
-/* proxy.NAME, which needs a proxy-listen to be reachable */
+/* a host with upload needs the URL the slots point to */
 static void
-host_proxy_defaults(struct parser *p, struct conf_host *h)
+conf_check_upload(struct parser *p)
 {
-	char	*name;
+	const struct conf	*c = p->c;
+	size_t			 i;
 
-	if (!h->proxy)
-		return;
-	name = xasprintf("proxy.%s", h->name);
-	if (strlen(name) > JID_PART_MAX) {
-		conf_err(p, p->hostline, "host \"%s\": proxy.%s is too long "
-		    "for a domain (turn proxy off)", log_escs(h->name),
-		    log_escs(h->name));
-		free(name);
-		return;
+	for (i = 0; i < c->nhosts; i++) {
+		if (c->hosts[i].upload_name == NULL)
+			continue;
+		if (c->upload_url == NULL ||
+		    (strncmp(c->upload_url, "http://", 7) != 0 &&
+		    strncmp(c->upload_url, "https://", 8) != 0))
+			conf_err(p, c->hosts[i].line, "host \"%s\": upload "
+			    "yes needs upload-url http(s)://HOST:PORT/upload",
+			    c->hosts[i].name);
+		if (conf_host_find(c, c->hosts[i].upload_name) != NULL ||
+		    conf_pubsub_find(c, c->hosts[i].upload_name) != NULL)
+			conf_err(p, c->hosts[i].line, "host \"%s\": %s is a "
+			    "host or a pubsub service already", c->hosts[i].name,
+			    c->hosts[i].upload_name);
 	}
-	h->proxy_name = name;
 }
 
 static void
@@ -1677,7 +1715,13 @@ host_close(struct parser *p, int n)
 			conf_set(p, &opts[i], p->host, opts[i].def);
 	if (p->host != &p->scratch) {
 		host_pubsub_defaults(p, p->host);
-		host_proxy_defaults(p, p->host);
+		/* proxy.NAME needs a proxy-listen to be reachable */
+		if (p->host->proxy)
+			p->host->proxy_name = host_service_name(p, p->host,
+			    "proxy", "turn proxy off");
+		if (p->host->upload)
+			p->host->upload_name = host_service_name(p, p->host,
+			    "upload", "turn upload off");
 	}
 	if (p->host == &p->scratch)
 		host_free(&p->scratch);
@@ -1931,6 +1975,7 @@ conf_load(struct conf *c, const char *path)
 		    "lines })");
 	conf_check_pubsub(&p);
 	conf_check_proxy(&p);
+	conf_check_upload(&p);
 	conf_check_components(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
@@ -2034,6 +2079,18 @@ conf_proxy_find(const struct conf *c, const char *domain)
 	return NULL;
 }
 
+const struct conf_host *
+conf_upload_find(const struct conf *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (c->hosts[i].upload_name != NULL &&
+		    strcmp(c->hosts[i].upload_name, domain) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
+
 const struct conf_listen *
 conf_proxy_listen(const struct conf *c)
 {
@@ -2051,7 +2108,8 @@ conf_domain_ours(const struct conf *c, const char *domain)
 	return conf_host_find(c, domain) != NULL ||
 	    conf_pubsub_find(c, domain) != NULL ||
 	    conf_proxy_find(c, domain) != NULL ||
-	    conf_muc_find(c, domain) != NULL;
+	    conf_muc_find(c, domain) != NULL ||
+	    conf_upload_find(c, domain) != NULL;
 }
 
 /* the listeners of one kind are the same in a and b, in the same order */

@@ -88,6 +88,9 @@ struct conf_host {
 	char	*muc_title;	/* its disco#info name */
 	char	*muc_create;	/* who creates rooms: local|anyone|nobody */
 	int	 muc_line;
+	/* XEP-0363 HTTP file upload at upload.NAME, router/upload.c */
+	bool	 upload;
+	char	*upload_name;	/* upload.NAME when upload is on */
 };
 
 struct conf {
@@ -221,6 +224,14 @@ struct conf {
 	int			 push_interval;		/* seconds, per device */
 	int			 push_pending_max;	/* pushes awaiting an
 							   answer */
+	/* HTTP file upload (XEP-0363), router/upload.c, c2s/upload.c */
+	char			*upload_url;	/* base of the slot URLs */
+	char			*upload_dir;	/* the files */
+	size_t			 upload_max_size;	/* per file */
+	size_t			 upload_quota_daily;	/* per account, 0: none */
+	size_t			 upload_quota_total;	/* per account, 0: none */
+	int			 upload_expire;		/* seconds */
+	int			 upload_slot_ttl;	/* seconds */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;
@@ -258,6 +269,9 @@ const struct conf_host	*conf_pubsub_find(const struct conf *c,
 			    const char *domain);
 /* the host whose bytestream proxy is at (nameprepped) domain, or NULL */
 const struct conf_host	*conf_proxy_find(const struct conf *c,
+			    const char *domain);
+/* the host whose upload service is at (nameprepped) domain, or NULL */
+const struct conf_host	*conf_upload_find(const struct conf *c,
 			    const char *domain);
 /* the first proxy-listen, or NULL: the streamhost announced */
 const struct conf_listen *conf_proxy_listen(const struct conf *c);

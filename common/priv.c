@@ -8,9 +8,11 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/landlock.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,8 +43,38 @@ priv_lookup(const struct conf *c, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+/*
+ * The one directory a process that writes no files still writes in:
+ * upload-dir for the c2s processes when a host has upload (c2s/upload.c)
+ */
 static void
-priv_no_writes(void)
+priv_writable(int ruleset, const char *dir, uint64_t handled)
+{
+	struct landlock_path_beneath_attr	pb;
+
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = handled & (LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG
+#ifdef LANDLOCK_ACCESS_FS_REFER
+	    | LANDLOCK_ACCESS_FS_REFER
+#endif
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+	    | LANDLOCK_ACCESS_FS_TRUNCATE
+#endif
+	    );
+	if ((pb.parent_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		log_warn("landlock: %s", dir);
+		return;
+	}
+	if (syscall(SYS_landlock_add_rule, ruleset,
+	    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1)
+		log_warn("landlock_add_rule %s", dir);
+	close(pb.parent_fd);
+}
+
+static void
+priv_no_writes(const char *writable)
 {
 	struct landlock_ruleset_attr	 attr;
 	long				 abi;
@@ -76,11 +108,24 @@ priv_no_writes(void)
 		log_warn("landlock_create_ruleset");
 		return;
 	}
+	if (writable != NULL)
+		priv_writable(fd, writable, attr.handled_access_fs);
 	if (syscall(SYS_landlock_restrict_self, fd, 0) == -1)
 		log_warn("landlock_restrict_self");
 	else
 		log_debug("landlock: file writes refused");
 	close(fd);
+}
+
+static const char *
+priv_upload_dir(const struct conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (c->hosts[i].upload_name != NULL)
+			return c->upload_dir;
+	return NULL;
 }
 
 void
@@ -105,5 +150,5 @@ priv_drop(const struct conf *c, bool no_writes)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl PR_SET_NO_NEW_PRIVS");
 	if (no_writes)
-		priv_no_writes();
+		priv_no_writes(priv_upload_dir(c));
 }

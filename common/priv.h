@@ -22,7 +22,8 @@ int	priv_lookup(const struct conf *, uid_t *, gid_t *);
  * As root with a user configured: becomes that user and group, with no
  * supplementary groups. Then, in any case, PR_SET_NO_NEW_PRIVS; with
  * no_writes, a Landlock ruleset that refuses every file write, creation
- * and removal where the kernel has Landlock. Exits on failure.
+ * and removal where the kernel has Landlock, but for upload-dir's files
+ * when a host has upload (XEP-0363, c2s/upload.c). Exits on failure.
  */
 void	priv_drop(const struct conf *, bool no_writes);
 

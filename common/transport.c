@@ -642,7 +642,11 @@ tp_flush(struct transport *tp)
 	if (tp->mem == NULL)
 		ev_io_stop(tp_loop(), &tp->wio);
 	tp_low_water(tp);
-	if (tp->state == TP_DEAD)
+	/*
+	 * The owner may have queued more on TP_LOW_WATER (a file sent in
+	 * pieces, c2s/http.c) and closed: that is flushed first, later
+	 */
+	if (tp->state == TP_DEAD || buf_avail(&tp->out) > 0)
 		return 0;
 	if (tp->tls_wait && tp->state == TP_OPEN)
 		tp_begin_handshake(tp);

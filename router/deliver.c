@@ -454,7 +454,7 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		return;
 	}
 	if (deliver_blocked(rs, &to) || pubsub_svc_route(rs, &to) ||
-	    proxy_svc_route(rs, &to) ||
+	    proxy_svc_route(rs, &to) || upload_svc_route(rs, &to) ||
 	    muc_route(rs, &to))
 		goto done;
 	if (s != NULL) {

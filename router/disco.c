@@ -97,6 +97,11 @@ disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		xnode_set_attr(a, it, "jid", h->proxy_name);
 		xnode_set_attr(a, it, "name", "SOCKS5 Bytestreams");
 	}
+	if (h != NULL && h->upload_name != NULL) {
+		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
+		xnode_set_attr(a, it, "jid", h->upload_name);
+		xnode_set_attr(a, it, "name", "HTTP File Upload");
+	}
 	/* XEP-0114 components, connected or not: the server offers them */
 	for (i = 0; h != NULL && i < router.conf.ncomponents; i++) {
 		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");

@@ -215,3 +215,36 @@ iq_component(struct rstanza *rs, const struct jid *to,
 	if (rs->kind != KIND_PRESENCE)
 		deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 }
+
+struct xnode *
+iq_svc_info(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *category, const char *type, const char *name,
+    const struct iq_handler *const *table, size_t n)
+{
+	struct xnode	*q, *el;
+	size_t		 i;
+
+	if (xnode_attr(xnode_child(iq, NULL, NULL), "node") != NULL) {
+		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
+		return NULL;
+	}
+	iq_make_result(iq, a);
+	q = xnode_add(a, iq, NS_DISCO_INFO, "query");
+	el = xnode_add(a, q, NS_DISCO_INFO, "identity");
+	xnode_set_attr(a, el, "category", category);
+	xnode_set_attr(a, el, "type", type);
+	xnode_set_attr(a, el, "name", name);
+	for (i = 0; i < n; i++) {
+		el = xnode_add(a, q, NS_DISCO_INFO, "feature");
+		xnode_set_attr(a, el, "var", table[i]->ns);
+	}
+	return q;
+}
+
+void
+iq_svc_items(struct rstanza *rs, struct xnode *iq, struct arena *a)
+{
+	iq_make_result(iq, a);
+	(void)xnode_add(a, iq, NS_DISCO_ITEMS, "query");
+	deliver_tree(rs->sender, iq);
+}

@@ -10,6 +10,7 @@
 #include "../common/priv.h"
 #include "../common/map.h"
 #include "../common/proc.h"
+#include "../common/upslot.h"
 #include "../common/work.h"
 #include "../storage/store.h"
 #include "router.h"
@@ -83,6 +84,9 @@ main(int argc, char *argv[])
 	    router.conf.lmdb_mapsize, err, sizeof(err))) == NULL)
 		fatalx("storage in %s: %s", router.conf.datadir, err);
 	store_set_mapmax(router.store, router.conf.lmdb_mapsize_max);
+	/* the key the upload slots are signed with (router/upload.c) */
+	if (upslot_key_load(router.conf.datadir) == -1)
+		fatal("%s/%s", router.conf.datadir, UPSLOT_KEY_FILE);
 	router.loop = ev_default_loop(EVFLAG_AUTO);
 	last_init();
 	pep_init();

@@ -113,7 +113,8 @@ pres_route(const char *from, const char *to, int type, const char *xml,
 	rs.xml = xml;
 	rs.xlen = len;
 	if (conf_pubsub_find(&router.conf, j.domain) != NULL ||
-	    conf_proxy_find(&router.conf, j.domain) != NULL)
+	    conf_proxy_find(&router.conf, j.domain) != NULL ||
+	    conf_upload_find(&router.conf, j.domain) != NULL)
 		;	/* a service of ours takes no presence */
 	else if (muc_presence_route(from, &j, type, xml, len))
 		;	/* XEP-0045: to a room of ours */

@@ -35,7 +35,6 @@ static struct map	*proxy_waits;	/* request id -> struct proxy_wait */
 static uint32_t		 proxy_next_rid;
 
 static void	proxy_info(struct rstanza *, struct xnode *, struct arena *);
-static void	proxy_items(struct rstanza *, struct xnode *, struct arena *);
 static void	proxy_streamhost(struct rstanza *, struct xnode *,
 		    struct arena *);
 static void	proxy_activate(struct rstanza *, struct xnode *,
@@ -46,7 +45,7 @@ static const struct iq_handler proxy_info_handler = {
 };
 
 static const struct iq_handler proxy_items_handler = {
-	.ns = NS_DISCO_ITEMS, .name = "query", .get = proxy_items,
+	.ns = NS_DISCO_ITEMS, .name = "query", .get = iq_svc_items,
 };
 
 static const struct iq_handler proxy_bytestreams_handler = {
@@ -65,32 +64,10 @@ static const struct iq_handler *const proxy_handlers[] = {
 static void
 proxy_info(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct xnode	*q, *el;
-	size_t		 i;
-
-	if (xnode_attr(xnode_child(iq, NULL, NULL), "node") != NULL) {
-		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
-		return;
-	}
-	iq_make_result(iq, a);
-	q = xnode_add(a, iq, NS_DISCO_INFO, "query");
-	el = xnode_add(a, q, NS_DISCO_INFO, "identity");
-	xnode_set_attr(a, el, "category", "proxy");
-	xnode_set_attr(a, el, "type", "bytestreams");
-	xnode_set_attr(a, el, "name", "SOCKS5 Bytestreams");
-	for (i = 0; i < nitems(proxy_handlers); i++) {
-		el = xnode_add(a, q, NS_DISCO_INFO, "feature");
-		xnode_set_attr(a, el, "var", proxy_handlers[i]->ns);
-	}
-	deliver_tree(rs->sender, iq);
-}
-
-static void
-proxy_items(struct rstanza *rs, struct xnode *iq, struct arena *a)
-{
-	iq_make_result(iq, a);
-	(void)xnode_add(a, iq, NS_DISCO_ITEMS, "query");
-	deliver_tree(rs->sender, iq);
+	if (iq_svc_info(rs, iq, a, "proxy", "bytestreams",
+	    "SOCKS5 Bytestreams", proxy_handlers, nitems(proxy_handlers)) !=
+	    NULL)
+		deliver_tree(rs->sender, iq);
 }
 
 /*

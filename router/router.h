@@ -259,6 +259,16 @@ struct jid;
  */
 void	 iq_component(struct rstanza *, const struct jid *to,
 	    const struct iq_handler *const *table, size_t n);
+/*
+ * Such a service's disco#info (XEP-0030): iq made the result with one
+ * identity and a feature per handler of table; returns its query, unsent,
+ * or NULL after answering a query for a node (item-not-found).
+ */
+struct xnode *iq_svc_info(struct rstanza *, struct xnode *iq,
+	    struct arena *, const char *category, const char *type,
+	    const char *name, const struct iq_handler *const *table, size_t n);
+/* its disco#items: none */
+void	 iq_svc_items(struct rstanza *, struct xnode *iq, struct arena *);
 
 /* one IQ handler: a payload namespace (and element) it answers */
 struct iq_handler {
@@ -420,6 +430,8 @@ bool	 pubsub_svc_route(struct rstanza *, const struct jid *to);
 
 /* proxy.c: the XEP-0065 proxy's IQs; true when to is the proxy's */
 bool	 proxy_svc_route(struct rstanza *, const struct jid *to);
+/* upload.c: a stanza to a host's upload service (XEP-0363) */
+bool	 upload_svc_route(struct rstanza *, const struct jid *to);
 /* a frame from the proxy process; -1 to close its link */
 int	 proxy_frame(struct rlink *, const struct link_hdr *, const char *);
 /* its link is gone: the activations waiting on it are answered */

@@ -173,7 +173,8 @@ int	 store_offline_count(struct store *, const char *node,
  * archive preferences (XEP-0441, key "": router/mam.c's record), push
  * registrations (XEP-0357, key "": router/push.c's record), a group chat
  * room's record (node: the room, domain: its service, key "":
- * router/muc_config.c's record).
+ * router/muc_config.c's record), upload usage (XEP-0363, key "":
+ * router/upload.c's record).
  * get returns a malloc'd copy (caller frees) or ENOENT; put with val NULL
  * deletes.
  */
@@ -181,7 +182,8 @@ enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
 	DOC_PUSH,
 	DOC_FAST,	/* XEP-0484 token hashes, key: the device id */
 	DOC_DISABLED,	/* present: the account may not log in */
-	DOC_MUC };
+	DOC_MUC,
+	DOC_UPLOAD };
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);

@@ -33,6 +33,8 @@ doc_tag(enum store_doc kind)
 		return 'D';
 	case DOC_MUC:
 		return 'R';
+	case DOC_UPLOAD:
+		return 'U';
 	}
 	return '\0';
 }

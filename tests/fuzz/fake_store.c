@@ -32,6 +32,7 @@
 #define TAG_FAST	'F'
 #define TAG_DISABLED	'D'
 #define TAG_MUC		'R'
+#define TAG_UPLOAD	'U'
 #define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
@@ -593,7 +594,7 @@ store_account_del(struct store *st, const char *node, const char *domain)
 	static const char	 owned[] = { TAG_ROSTER, TAG_OFFLINE,
 	    TAG_BLOCK, TAG_VCARD, TAG_PRIVATE, TAG_LAST, TAG_PSNODE,
 	    TAG_PSITEM, TAG_MAM_PREFS, TAG_ARCHIVE, TAG_PUSH, TAG_FAST,
-	    TAG_DISABLED };
+	    TAG_DISABLED, TAG_UPLOAD };
 	char			 key[KEY_MAX];
 	size_t			 klen, i;
 	bool			 own;
@@ -918,6 +919,8 @@ doc_tag(enum store_doc kind)
 		return TAG_DISABLED;
 	case DOC_MUC:
 		return TAG_MUC;
+	case DOC_UPLOAD:
+		return TAG_UPLOAD;
 	}
 	return '\0';
 }

@@ -1,0 +1,357 @@
+"""
+HTTP file upload (XEP-0363): upload.DOMAIN in disco with its maximum
+size, slot requests and their errors (file too large, the quotas, bad
+names), the PUT checked against its signed slot (forged, expired, other
+type, other size), the GET's headers, paths that try to leave the
+directory, an upload in progress never served, and expiry.
+
+slixmpp's xep_0363 plugin needs aiohttp, which the test machine lacks:
+the slot requests are raw IQs and the HTTP side is http.client.
+"""
+import asyncio
+import http.client
+import os
+import re
+import time
+import urllib.parse
+
+from conftest import (DOMAIN, NS_DISCO_INFO, User, free_port, stanza_error,
+                      uniq)
+
+NS_UP = "urn:xmpp:http:upload:0"
+NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_X = "jabber:x:data"
+UPLOAD = "upload." + DOMAIN
+
+
+def upload_server(make_server, tmp, host_opts=None, hosts=(), **kw):
+    port = free_port()
+    opts = dict(http_listen="127.0.0.1:%d" % port,
+                upload_dir=str(tmp / "upload"),
+                upload_url="http://127.0.0.1:%d/upload" % port,
+                upload_max_file_size="64K")
+    opts.update(kw)
+    srv = make_server(host_options={DOMAIN: dict({"upload": "yes"},
+                                                 **(host_opts or {}))},
+                      hosts=hosts, **opts)
+    srv.http_port = port
+    srv.upload_dir = str(tmp / "upload")
+    return srv
+
+
+async def slot(c, name, size, ctype=None):
+    extra = " content-type='%s'" % ctype if ctype else ""
+    return await c.iq("<request xmlns='%s' filename='%s' size='%s'%s/>"
+                      % (NS_UP, name, size, extra), to=UPLOAD)
+
+
+async def good_slot(c, name, size, ctype=None):
+    r = await slot(c, name, size, ctype)
+    assert r["type"] == "result", str(r)
+    put = r.xml.find("{%s}slot/{%s}put" % (NS_UP, NS_UP)).get("url")
+    get = r.xml.find("{%s}slot/{%s}get" % (NS_UP, NS_UP)).get("url")
+    return put, get
+
+
+def request(srv, method, url, body=None, headers=None):
+    """One request on its own connection; (status, headers, body)."""
+    u = urllib.parse.urlsplit(url)
+    target = u.path + ("?" + u.query if u.query else "")
+    conn = http.client.HTTPConnection("127.0.0.1", srv.http_port,
+                                      timeout=10)
+    try:
+        conn.request(method, target, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+async def ahttp(srv, *a, **kw):
+    return await asyncio.get_running_loop().run_in_executor(
+        None, lambda: request(srv, *a, **kw))
+
+
+def cond(r, name):
+    assert r["type"] == "error", str(r)
+    return r.xml.find("{jabber:client}error/{%s}%s" % (NS_UP, name))
+
+
+# ---------------------------------------------------------------------------
+
+async def test_disco(make_server, clients, tmp_path):
+    srv = upload_server(make_server, tmp_path)
+    c = await clients.login(srv, srv.new_user(), resource="d")
+    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_ITEMS, to=DOMAIN)
+    jids = [i.get("jid") for i in r.xml.iter("{%s}item" % NS_DISCO_ITEMS)]
+    assert UPLOAD in jids, str(r)
+    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=UPLOAD)
+    ids = [(i.get("category"), i.get("type"))
+           for i in r.xml.iter("{%s}identity" % NS_DISCO_INFO)]
+    assert ids == [("store", "file")], str(r)
+    feats = {f.get("var") for f in r.xml.iter("{%s}feature" % NS_DISCO_INFO)}
+    assert NS_UP in feats, str(r)
+    fields = {f.get("var"): f.findtext("{%s}value" % NS_X)
+              for f in r.xml.iter("{%s}field" % NS_X)}
+    assert fields.get("FORM_TYPE") == NS_UP, str(r)
+    assert fields.get("max-file-size") == str(64 * 1024), str(r)
+
+
+async def test_no_upload_without_option(make_server, clients):
+    srv = make_server()
+    c = await clients.login(srv, srv.new_user(), resource="d")
+    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_ITEMS, to=DOMAIN)
+    jids = [i.get("jid") for i in r.xml.iter("{%s}item" % NS_DISCO_ITEMS)]
+    assert UPLOAD not in jids, str(r)
+
+
+async def test_put_get(make_server, clients, tmp_path):
+    srv = upload_server(make_server, tmp_path)
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = os.urandom(40000)
+    put, get = await good_slot(c, "a picture é.png", len(data),
+                               "image/png")
+    assert "%C3%A9" in get and " " not in get, get
+    assert put.startswith(get + "?"), (put, get)
+    # not there before the PUT
+    assert (await ahttp(srv, "GET", get))[0] == 404
+    st, h, _ = await ahttp(srv, "PUT", put, data,
+                           {"Content-Type": "image/png"})
+    assert st == 201, (st, h)
+    st, h, body = await ahttp(srv, "GET", get)
+    assert st == 200 and body == data, (st, h, len(body))
+    assert h["Content-Type"] == "image/png", h
+    assert h["Content-Length"] == str(len(data)), h
+    assert h["Access-Control-Allow-Origin"] == "*", h
+    assert re.match(r"public, max-age=\d+, immutable$",
+                    h["Cache-Control"]), h
+    assert h["X-Content-Type-Options"] == "nosniff", h
+    st, h, body = await ahttp(srv, "HEAD", get)
+    assert st == 200 and body == b"" and \
+        h["Content-Length"] == str(len(data)), (st, h)
+    st, h, _ = await ahttp(srv, "OPTIONS", put)
+    assert st == 204 and "PUT" in h["Access-Control-Allow-Methods"], h
+    # a slot is used once
+    st, _, _ = await ahttp(srv, "PUT", put, data,
+                           {"Content-Type": "image/png"})
+    assert st == 409, st
+    # the GET URL names the file as the slot did
+    u = urllib.parse.urlsplit(get)
+    other = get.rsplit("/", 1)[0] + "/other.png"
+    assert (await ahttp(srv, "GET", other))[0] == 404
+    assert u.path.count("/") == 3
+    # stored in upload-dir under the slot's id, nothing else left there
+    names = os.listdir(srv.upload_dir)
+    assert names == [u.path.split("/")[2]], names
+
+
+async def test_bad_put(make_server, clients, tmp_path):
+    srv = upload_server(make_server, tmp_path, upload_slot_lifetime="1")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = b"x" * 1000
+    put, get = await good_slot(c, "f.txt", len(data), "text/plain")
+    ct = {"Content-Type": "text/plain"}
+    # forged: one digit of the MAC changed, or the size raised
+    i = len(put) - 1
+    forged = put[:i] + ("0" if put[i] != "0" else "1")
+    assert (await ahttp(srv, "PUT", forged, data, ct))[0] == 403
+    exp, size, mac = urllib.parse.urlsplit(put).query.split("-")
+    bigger = put.split("?")[0] + "?%s-%d-%s" % (exp, 2000, mac)
+    assert (await ahttp(srv, "PUT", bigger, b"x" * 2000, ct))[0] == 403
+    # no token, another type
+    assert (await ahttp(srv, "PUT", get, data, ct))[0] == 403
+    assert (await ahttp(srv, "PUT", put, data,
+                        {"Content-Type": "text/html"}))[0] == 403
+    # another size: larger than the slot, smaller
+    assert (await ahttp(srv, "PUT", put, data + b"y", ct))[0] == 413
+    assert (await ahttp(srv, "PUT", put, data[:-1], ct))[0] == 400
+    # paths out of the directory
+    for p in ("/upload/../data/upload-secret", "/upload/%2e%2e/x",
+              "/upload/x%2f..%2fy", "/upload/a%5cb"):
+        st = (await ahttp(srv, "PUT", "http://h" + p + "?1-1-x", b"x",
+                          ct))[0]
+        assert st in (400, 404), (p, st)
+        st = (await ahttp(srv, "GET", "http://h" + p))[0]
+        assert st in (400, 404), (p, st)
+    # nothing got written by any of that
+    assert (await ahttp(srv, "GET", get))[0] == 404
+    assert os.listdir(srv.upload_dir) == []
+    # expired
+    await asyncio.sleep(2.2)
+    assert (await ahttp(srv, "PUT", put, data, ct))[0] == 403
+    assert "expired token" in srv.log_text()
+
+
+async def test_slot_errors(make_server, clients, tmp_path):
+    srv = upload_server(make_server, tmp_path, upload_quota_daily="100K",
+                        upload_max_file_size="60K")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    r = await slot(c, "big.bin", 60 * 1024 + 1)
+    el = cond(r, "file-too-large")
+    assert stanza_error(r)[1] == "not-acceptable", str(r)
+    assert el is not None and \
+        el.findtext("{%s}max-file-size" % NS_UP) == str(60 * 1024), str(r)
+    for name, size in (("a/b", 1), ("..", 1), ("ok", "-1"), ("ok", "x"),
+                       ("", 1)):
+        r = await slot(c, name, size)
+        assert stanza_error(r)[1] == "bad-request", (name, size, str(r))
+    r = await c.iq("<request xmlns='%s' filename='x'/>" % NS_UP, to=UPLOAD)
+    assert stanza_error(r)[1] == "bad-request", str(r)
+    # the daily quota: 100K in two slots of 50K, the third refused
+    await good_slot(c, "1", 50 * 1024)
+    await good_slot(c, "2", 50 * 1024)
+    r = await slot(c, "3", 1)
+    assert stanza_error(r)[1] == "resource-constraint", str(r)
+    retry = cond(r, "retry")
+    assert retry is not None and \
+        re.match(r"\d{4}-\d\d-\d\dT00:00:00Z$", retry.get("stamp")), str(r)
+    # another account has its own quota
+    d = await clients.login(srv, srv.new_user(), resource="v")
+    await good_slot(d, "1", 50 * 1024)
+
+
+async def test_total_quota(make_server, clients, tmp_path):
+    srv = upload_server(make_server, tmp_path, upload_quota_daily="0",
+                        upload_quota_total="10K")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    await good_slot(c, "1", 10 * 1024)
+    r = await slot(c, "2", 1)
+    assert stanza_error(r)[1] == "resource-constraint", str(r)
+    assert cond(r, "retry") is None, str(r)
+
+
+async def test_in_progress_never_served(make_server, clients, tmp_path):
+    srv = upload_server(make_server, tmp_path)
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = os.urandom(30000)
+    put, get = await good_slot(c, "p.bin", len(data))
+    u = urllib.parse.urlsplit(put)
+    r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
+    w.write(("PUT %s?%s HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n"
+             "Content-Type: application/octet-stream\r\n\r\n"
+             % (u.path, u.query, len(data))).encode() + data[:20000])
+    await w.drain()
+    await asyncio.sleep(0.3)
+    assert (await ahttp(srv, "GET", get))[0] == 404
+    w.write(data[20000:])
+    await w.drain()
+    head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 10)
+    assert head.startswith(b"HTTP/1.1 201 "), head
+    w.close()
+    st, _, body = await ahttp(srv, "GET", get)
+    assert st == 200 and body == data
+
+
+async def test_abandoned_put_leaves_nothing(make_server, clients, tmp_path):
+    srv = upload_server(make_server, tmp_path)
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    put, get = await good_slot(c, "p.bin", 30000)
+    u = urllib.parse.urlsplit(put)
+    r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
+    w.write(("PUT %s?%s HTTP/1.1\r\nHost: h\r\nContent-Length: 30000\r\n"
+             "\r\n" % (u.path, u.query)).encode() + b"x" * 1000)
+    await w.drain()
+    w.close()
+    deadline = time.time() + 10
+    while os.listdir(srv.upload_dir) and time.time() < deadline:
+        await asyncio.sleep(0.1)
+    assert os.listdir(srv.upload_dir) == []
+    assert (await ahttp(srv, "GET", get))[0] == 404
+
+
+async def test_expiry(make_server, clients, tmp_path):
+    srv = upload_server(make_server, tmp_path, upload_expire="2")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    put, get = await good_slot(c, "e.txt", 5, "text/plain")
+    st, _, _ = await ahttp(srv, "PUT", put, b"hello",
+                           {"Content-Type": "text/plain"})
+    assert st == 201
+    assert (await ahttp(srv, "GET", get))[0] == 200
+    deadline = time.time() + 10
+    while os.listdir(srv.upload_dir) and time.time() < deadline:
+        await asyncio.sleep(0.2)
+    assert os.listdir(srv.upload_dir) == [], "the sweep deleted nothing"
+    assert (await ahttp(srv, "GET", get))[0] == 404
+
+
+async def test_disk_full(make_server, clients, tmp_path):
+    """upload-dir on a 64K tmpfs: a 200K PUT answers 507, leaves nothing
+    behind and is never served; a small one still fits after it."""
+    import subprocess
+    import pytest
+    mnt = tmp_path / "upload"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
+                       str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        srv = upload_server(make_server, tmp_path,
+                            upload_max_file_size="1M")
+        c = await clients.login(srv, srv.new_user(), resource="u")
+        data = os.urandom(200 * 1024)
+        put, get = await good_slot(c, "big.bin", len(data))
+        st, _, body = await ahttp(srv, "PUT", put, data)
+        assert st == 507, (st, body)
+        assert (await ahttp(srv, "GET", get))[0] == 404
+        assert os.listdir(srv.upload_dir) == []
+        put, get = await good_slot(c, "small.bin", 1000)
+        assert (await ahttp(srv, "PUT", put, b"s" * 1000))[0] == 201
+        st, _, body = await ahttp(srv, "GET", get)
+        assert st == 200 and body == b"s" * 1000
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+async def test_large_file_streams(make_server, clients, tmp_path):
+    """6 MiB, more than a connection may queue (4 MiB) or a request body
+    be (http-max-body-size): both ways in pieces, the bytes intact, with
+    Connection: close too (the transport flushes what TP_LOW_WATER
+    queued before it closes); a request pipelined behind the GET is
+    answered after it."""
+    srv = upload_server(make_server, tmp_path, upload_max_file_size="8M")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = os.urandom(6 << 20)
+    put, get = await good_slot(c, "big.bin", len(data))
+    st, _, _ = await ahttp(srv, "PUT", put, data)
+    assert st == 201
+    st, h, body = await ahttp(srv, "GET", get)
+    assert st == 200 and h["Content-Length"] == str(len(data))
+    assert body == data
+    path = urllib.parse.urlsplit(get).path
+    r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
+    w.write(("GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+             % (path,)).encode())
+    await w.drain()
+    out = await asyncio.wait_for(r.read(), 30)
+    w.close()
+    head = out.index(b"\r\n\r\n") + 4
+    assert out[:head].startswith(b"HTTP/1.1 200 ")
+    assert b"Connection: close" in out[:head]
+    assert len(out) - head == len(data) and out[head:] == data, \
+        "%d of %d bytes before the close" % (len(out) - head, len(data))
+    # two pipelined: the second waits for the first's last byte
+    r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
+    w.write(("GET %s HTTP/1.1\r\nHost: h\r\n\r\n"
+             "GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+             % (path, path)).encode())
+    await w.drain()
+    out = await asyncio.wait_for(r.read(), 30)
+    w.close()
+    for _ in range(2):
+        head = out.index(b"\r\n\r\n") + 4
+        assert out.startswith(b"HTTP/1.1 200 "), out[:100]
+        assert out[head:head + len(data)] == data
+        out = out[head + len(data):]
+    assert out == b""
+
+
+async def test_other_host_forbidden(make_server, clients, tmp_path, cert):
+    """An account of another host of the server gets no slot here."""
+    other = "other.test"
+    srv = upload_server(make_server, tmp_path,
+                        hosts=[(other,) + tuple(cert)])
+    ou = User("%s@%s" % (uniq("o"), other), uniq("pw"))
+    srv.adduser(ou.jid, ou.password)
+    c = await clients.login(srv, ou, resource="o")
+    r = await slot(c, "f", 10)
+    assert stanza_error(r)[1] == "forbidden", str(r)

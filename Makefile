@@ -129,6 +129,7 @@ C2S_SRCS	+= c2s/hostmeta.c
 C2S_SRCS	+= c2s/websocket.c
 C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
+C2S_SRCS	+= c2s/static.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -279,6 +280,7 @@ deps:
 	@scripts/deps.sh
 
 run: deps all
+	@scripts/webclient.sh
 	@scripts/run.sh
 
 unit: $(UNIT_BINS)
@@ -410,7 +412,7 @@ FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/limits.c \
-		   c2s/bosh.c tests/fuzz/fuzz_web.c
+		   c2s/bosh.c c2s/static.c tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_DICT_xmlstream := xml.dict

@@ -28,6 +28,7 @@ static const struct http_route routes[] = {
 	{ "/.well-known/host-meta.json", true, 0, hostmeta_handle },
 	{ "/xmpp-websocket", true, 0, websocket_handle },
 	{ "/http-bind", false, 0, bosh_handle },
+	{ STATIC_PREFIX, false, 0, static_handle },
 };
 
 #define HTTP_OUT_MAX	(4u << 20)
@@ -205,7 +206,8 @@ http_respond(struct http_req *r, int status, const char *ctype,
 			(void)buf_printf(b, "Content-Type: %s\r\n", ctype);
 		(void)buf_puts(b, close ? "Connection: close\r\n" :
 		    "Connection: keep-alive\r\n");
-		(void)buf_puts(b, "Cache-Control: no-store\r\n");
+		(void)buf_printf(b, "Cache-Control: %s\r\n",
+		    r->cache != NULL ? r->cache : "no-store");
 	}
 	(void)buf_append(b, buf_rptr(&r->extra), buf_avail(&r->extra));
 	(void)buf_puts(b, "\r\n");

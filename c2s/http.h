@@ -13,6 +13,7 @@
 #include "../common/buf.h"
 
 #define HTTP_URL_MAX	2048	/* request target; 414 past it */
+#define STATIC_PREFIX	"/chat"	/* the web client (static.c) */
 
 struct http_conn;
 
@@ -36,6 +37,8 @@ struct http_req {
 	struct buf		 body;
 	struct buf		 extra;		/* response headers added by
 						   http_header_add */
+	const char		*cache;		/* Cache-Control; NULL:
+						   no-store */
 	/* held by its handler (http_hold): told if the connection goes */
 	void			(*gone)(struct http_req *, void *);
 	void			*gone_arg;
@@ -88,5 +91,9 @@ void	http_conn_upgrade(struct http_conn *,
 void	hostmeta_handle(struct http_req *);
 void	websocket_handle(struct http_req *);
 void	bosh_handle(struct http_req *);
+void	static_handle(struct http_req *);
+
+/* static.c: reads http-static-dir into memory, before privileges drop */
+int	static_load(void);
 
 #endif

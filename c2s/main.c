@@ -11,6 +11,7 @@
 #include "../common/util.h"
 #include "../common/work.h"
 #include "c2s.h"
+#include "http.h"
 
 struct c2s	c2s;
 
@@ -35,6 +36,8 @@ main(int argc, char *argv[])
 	if (tls_ctx_init(&c2s.tls, &c2s.conf) == -1)
 		exit(1);
 	if (listen_open() == -1)
+		exit(1);
+	if (static_load() == -1)
 		exit(1);
 	priv_drop(&c2s.conf, true);	/* ports bound, keys read */
 	link_loop_init(c2s.loop);

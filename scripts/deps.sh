@@ -14,7 +14,12 @@ pkgs=(
 	clang libclang-rt-14-dev
 	python3 python3-pytest python3-pytest-xdist python3-slixmpp
 	python3-websockets
+	chromium
 )
+# the web client (scripts/webclient.sh) comes from the npm registry; a
+# Node.js from elsewhere (NodeSource) bundles npm and conflicts with
+# Debian's npm package, so these only when there is no npm at all
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 
 . "$(dirname "$0")/apt-deps.sh"
 apt_install_missing deps "${pkgs[@]}"

@@ -97,7 +97,7 @@ static_read(const char *file, const char *rel, const struct stat *st)
 		    STATIC_FILE_MAX, STATIC_TOTAL_MAX, STATIC_FILES_MAX);
 		return -1;
 	}
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
 		log_warn("http-static-dir: %s", file);
 		return -1;
 	}

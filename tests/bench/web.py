@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """
 Parley over TCP+TLS beside WebSocket (plain, as behind a proxy or on
-loopback, and over TLS): memory per idle session and server CPU per 1000
-messages, each the median of --runs rounds, on one server (workers 1).
+loopback, and over TLS), and BOSH: memory per idle session and server CPU
+per 1000 messages (not for BOSH), each the median of --runs rounds, on one server (workers 1).
 A small, Python-driven measurement (issue 16's web benchmark, partly):
 the clients are asyncio streams made by the e2e helpers, so the client
 side is slow and the message figure is server CPU, not throughput. No
-BOSH, no peers (docs/BENCHMARKS.md, "Web transports").
+peers (docs/BENCHMARKS.md, "Web transports").
 
     PARLEY_BIN=$PWD/bin /usr/bin/python3 tests/bench/web.py [-n 200]
 """
@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 import conftest  # noqa: E402
 from conftest import Raw, Server, free_port, sasl_plain  # noqa: E402
+import test_bosh as tb  # noqa: E402
 import test_websocket as tws  # noqa: E402
 
 BIND = ("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:"
@@ -115,6 +116,20 @@ class WSS:
         self.ws.w.close()
 
 
+class BOSH:
+    """XEP-0206 on the plain HTTP listener: a session between requests
+    (no request held: the bench has no asynchronous BOSH client)."""
+
+    @classmethod
+    async def login(cls, srv, user):
+        s = cls()
+        s.b, _ = await tb.bosh_login(srv.http_port, user)
+        return s
+
+    def close(self):
+        pass
+
+
 def mem_kb(srv):
     """Resident memory of the c2s processes and the router (kB)."""
     total = 0
@@ -177,7 +192,8 @@ async def main(args):
     for u in users:
         tmpl.adduser(u.jid, u.password)
     kinds = [("tcp+tls", TCP), ("websocket", WSS(False)),
-             ("websocket+tls", WSS(True))]
+             ("websocket+tls", WSS(True)), ("bosh", BOSH)]
+    kinds = [k for k in kinds if k[0] in args.kinds.split(",")]
     res = {}
     k = 0
     for r in range(args.runs):
@@ -197,22 +213,26 @@ async def main(args):
             try:
                 res.setdefault((name, "idle"), []).append(
                     await idle(srv, kind, users[:args.n]))
-                res.setdefault((name, "msg"), []).append(
-                    await msgs(srv, kind, users[-2], users[-1],
-                               args.msgs))
+                if kind is not BOSH:
+                    res.setdefault((name, "msg"), []).append(
+                        await msgs(srv, kind, users[-2], users[-1],
+                                   args.msgs))
             finally:
                 srv.stop()
     shutil.rmtree(d, ignore_errors=True)
     print("| transport | memory per idle session (bytes) | "
           "server CPU per 1000 messages (ms) |")
     print("|---|---|---|")
-    tcp_i = statistics.median(res[("tcp+tls", "idle")])
-    tcp_m = statistics.median(res[("tcp+tls", "msg")])
+    med = {k: statistics.median(v) for k, v in res.items()}
+    tcp_i = med.get(("tcp+tls", "idle"))
+    tcp_m = med.get(("tcp+tls", "msg"))
     for name, _ in kinds:
-        i = statistics.median(res[(name, "idle")])
-        m = statistics.median(res[(name, "msg")])
-        print("| %s | %.0f (%.2fx) | %.0f (%.2fx) |" % (
-            name, i, i / tcp_i, m * 1000, m / tcp_m if tcp_m else 0))
+        i = med[(name, "idle")]
+        m = med.get((name, "msg"))
+        print("| %s | %.0f (%s) | %s |" % (
+            name, i, "%.2fx" % (i / tcp_i) if tcp_i else "-",
+            "-" if m is None else "%.0f (%s)" % (
+                m * 1000, "%.2fx" % (m / tcp_m) if tcp_m else "-")))
     print("runs:", {"%s/%s" % k: [round(x, 4) for x in v]
                     for k, v in res.items()})
 
@@ -222,4 +242,6 @@ if __name__ == "__main__":
     p.add_argument("-n", type=int, default=200)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--msgs", type=int, default=3000)
+    p.add_argument("--kinds", default="tcp+tls,websocket,websocket+tls,"
+                   "bosh")
     asyncio.run(main(p.parse_args()))

@@ -115,6 +115,24 @@ async def test_no_static_dir(make_server):
     assert st == 404
 
 
+@pytest.mark.kills("c2s")
+async def test_static_dir_past_the_limits(make_server, tmp_path):
+    """A file past 4 MB: the c2s that serves HTTP does not start, and its
+    log says why (the whole directory is read at start)."""
+    d = tmp_path / "site"
+    d.mkdir()
+    (d / "index.html").write_text("<p>hi</p>")
+    (d / "big.js").write_bytes(b"x" * (4 * 1024 * 1024 + 1))
+    port = free_port()
+    srv = make_server(http_listen="127.0.0.1:%d" % port,
+                      http_static_dir=str(d), start=False)
+    with pytest.raises(AssertionError):
+        srv.start()
+    log = srv.log_text()
+    assert "big.js: past the limits" in log, log[-3000:]
+    assert re.search(r"c2s\[1\] pid=\d+ exited with status 1", log)
+
+
 # ---- a real browser ------------------------------------------------------
 
 class Chromium:

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """
 Parley over TCP+TLS beside WebSocket (plain, as behind a proxy or on
-loopback, and over TLS), and BOSH: memory per idle session and server CPU
-per 1000 messages (not for BOSH), each the median of --runs rounds, on one server (workers 1).
+loopback, and over TLS), and BOSH: memory per idle session and server
+CPU per 1000 messages (not for BOSH), each the median of --runs rounds,
+on a fresh server (workers 1) per transport and round.
 A small, Python-driven measurement (issue 16's web benchmark, partly):
 the clients are asyncio streams made by the e2e helpers, so the client
 side is slow and the message figure is server CPU, not throughput. No
@@ -91,6 +92,9 @@ class WSS:
             async def tls_open(host, p):
                 return await orig(host, p, ssl=ctx,
                                   server_hostname="localhost")
+            # the e2e helper opens plain connections: for the length
+            # of one login, its module sees an asyncio whose
+            # open_connection speaks TLS
             tws.asyncio = type(sys)("a")
             tws.asyncio.__dict__.update(asyncio.__dict__)
             tws.asyncio.open_connection = tls_open

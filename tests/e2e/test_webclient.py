@@ -4,8 +4,9 @@ http-static-dir under /chat/ (c2s/static.c), and a real browser, headless
 Chromium from Debian driven over the DevTools protocol, logs in with it
 over WebSocket and over BOSH, sends a message to a slixmpp echo bot and
 finds the reply in the page. The WebSocket run takes a screenshot, kept
-in docs/webclient.png when PARLEY_UPDATE_SCREENSHOT is set. Also the static files' HTTP: types, validators,
-caching, redirects, methods, paths that are not there.
+in docs/webclient.png when PARLEY_UPDATE_SCREENSHOT is set. Also the
+static files' HTTP: types, validators, caching, redirects, methods,
+paths that are not there, and the limits of http-static-dir.
 """
 import asyncio
 import base64

@@ -144,6 +144,7 @@ C2S_SRCS	+= c2s/websocket.c
 C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
 C2S_SRCS	+= c2s/upload.c
+C2S_SRCS	+= c2s/static.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -296,6 +297,7 @@ deps:
 	@scripts/deps.sh
 
 run: deps all
+	@scripts/webclient.sh
 	@scripts/run.sh
 
 unit: $(UNIT_BINS)
@@ -432,7 +434,7 @@ FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/limits.c \
-		   c2s/bosh.c c2s/upload.c tests/fuzz/fuzz_web.c
+		   c2s/bosh.c c2s/upload.c c2s/static.c tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)

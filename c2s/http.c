@@ -30,6 +30,7 @@ static const struct http_route routes[] = {
 	{ "/xmpp-websocket", true, 0, websocket_handle, NULL, NULL },
 	{ "/http-bind", false, 0, bosh_handle, NULL, NULL },
 	{ "/upload", false, 0, upload_handle, upload_begin, upload_body },
+	{ STATIC_PREFIX, false, 0, static_handle, NULL, NULL },
 };
 
 #define HTTP_OUT_MAX	(4u << 20)

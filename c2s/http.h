@@ -14,6 +14,7 @@
 #include "../common/buf.h"
 
 #define HTTP_URL_MAX	2048	/* request target; 414 past it */
+#define STATIC_PREFIX	"/chat"	/* the web client (static.c) */
 
 struct http_conn;
 
@@ -114,5 +115,10 @@ int	upload_begin(struct http_req *, unsigned long long);
 int	upload_body(struct http_req *, const char *, size_t);
 /* upload.c: the directory and its expiry sweep (c2s/main.c) */
 void	upload_init(void);
+
+void	static_handle(struct http_req *);
+
+/* static.c: reads http-static-dir into memory, before privileges drop */
+int	static_load(void);
 
 #endif

@@ -38,6 +38,8 @@ main(int argc, char *argv[])
 	if (listen_open() == -1)
 		exit(1);
 	upload_init();	/* its directory made before writes are refused */
+	if (static_load() == -1)
+		exit(1);
 	priv_drop(&c2s.conf, true);	/* ports bound, keys read */
 	link_loop_init(c2s.loop);
 	transport_loop_init(c2s.loop);

@@ -200,6 +200,11 @@ static const struct opt opts[] = {
 	  GLOBAL(http_keepalive_timeout), .min = 1, .max = 3600, .def = "30",
 	  .help = "Silence on an idle keep-alive HTTP connection before it "
 	      "closes" },
+	{ "http-static-dir", OT_PATH, GLOBAL(http_static_dir),
+	  .restart = true,
+	  .help = "Directory served under /chat/ on the HTTP listeners "
+	      "(the web client), read into memory at start; none by "
+	      "default" },
 	{ "http-keepalive-requests", OT_INT, GLOBAL(http_keepalive_requests),
 	  .min = 1, .max = 100000, .def = "100",
 	  .help = "Requests on one HTTP connection before it closes" },

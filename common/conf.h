@@ -146,6 +146,7 @@ struct conf {
 	int			 http_request_timeout;	/* seconds */
 	int			 http_keepalive_timeout;	/* seconds */
 	int			 http_keepalive_requests;
+	char			*http_static_dir;	/* under /chat/ */
 	int			 websocket_ping_interval;	/* seconds */
 	int			 bosh_max_wait;		/* seconds */
 	int			 bosh_max_inactivity;	/* seconds */

@@ -14,7 +14,7 @@ pkgs=(
 	clang libclang-rt-14-dev
 	python3 python3-pytest python3-pytest-xdist python3-slixmpp
 	python3-websockets
-	nodejs
+	nodejs chromium
 )
 # Debian's npm, unless a Node.js from elsewhere (NodeSource, for one)
 # brought its own: the two packages conflict

@@ -22,6 +22,8 @@ cat <<BANNER
     and on 127.0.0.1 for web clients (docs/operator.md)
       port 5280  HTTP: WebSocket /xmpp-websocket, BOSH /http-bind,
                  /.well-known/host-meta
+                 web chat (converse.js): http://127.0.0.1:5280/chat/
+                 (BOSH instead: http://127.0.0.1:5280/chat/?transport=bosh)
       port 5281  the same over HTTPS
     certificate var/localhost.crt (self-signed), data in var/data
 

@@ -110,6 +110,7 @@ ROUTER_SRCS	+= router/carbons.c
 ROUTER_SRCS	+= router/extdisco.c
 ROUTER_SRCS	+= router/proxy.c
 ROUTER_SRCS	+= router/ctlinfo.c
+ROUTER_SRCS	+= router/metrics.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c
@@ -126,6 +127,7 @@ C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
 C2S_SRCS	+= c2s/http.c
 C2S_SRCS	+= c2s/hostmeta.c
+C2S_SRCS	+= c2s/metrics.c
 C2S_SRCS	+= c2s/websocket.c
 C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
@@ -391,6 +393,7 @@ FUZZ_TARGETS	+= bosh
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
+		   router/metrics.c \
 		   router/s2s.c \
 		   router/register.c router/sm.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c

@@ -28,6 +28,7 @@ static const struct http_route routes[] = {
 	{ "/.well-known/host-meta.json", true, 0, hostmeta_handle },
 	{ "/xmpp-websocket", true, 0, websocket_handle },
 	{ "/http-bind", false, 0, bosh_handle },
+	{ "/metrics", true, 0, metrics_handle },
 };
 
 #define HTTP_OUT_MAX	(4u << 20)

@@ -88,5 +88,6 @@ void	http_conn_upgrade(struct http_conn *,
 void	hostmeta_handle(struct http_req *);
 void	websocket_handle(struct http_req *);
 void	bosh_handle(struct http_req *);
+void	metrics_handle(struct http_req *);
 
 #endif

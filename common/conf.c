@@ -184,6 +184,10 @@ static const struct opt opts[] = {
 	{ "http-trusted-proxies", OT_STRING, GLOBAL(http_trusted_proxies),
 	  .help = "Numeric addresses, separated by spaces, whose "
 	      "X-Forwarded-For is believed and whose clients count as TLS" },
+	{ "metrics-allow", OT_STRING, GLOBAL(metrics_allow),
+	  .def = "loopback",
+	  .help = "Who may read /metrics on the HTTP listeners: numeric "
+	      "addresses, loopback or any, separated by spaces" },
 	{ "http-origins", OT_STRING, GLOBAL(http_origins), .def = "*",
 	  .help = "WebSocket Origin values accepted, separated by spaces; "
 	      "* for any" },

@@ -128,6 +128,7 @@ struct conf {
 	/* web transports (c2s/http.c, websocket.c, bosh.c) */
 	char			*http_trusted_proxies;	/* addresses, spaces */
 	char			*http_origins;		/* WebSocket Origins */
+	char			*metrics_allow;		/* /metrics readers */
 	size_t			 http_max_header_size;
 	size_t			 http_max_body_size;
 	int			 http_request_timeout;	/* seconds */

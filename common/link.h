@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		10
+#define LINK_VERSION		11
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -64,6 +64,12 @@ enum link_proxy_status {
 	X(LINK_CTL_FAILED,	5, EIO)
 #define LINK_CTL_ENUM(e, v, err)	e = v,
 enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
+
+/* LINK_METRICS_GET flag: the OpenMetrics format, else Prometheus 0.0.4 */
+#define LINK_METRICS_OM		0x0001
+
+/* output queues closed over their cap in this process (link.c) */
+extern uint64_t	link_overflows;
 
 /* LINK_CTL_REPLY header flag: more replies to the same request follow */
 #define LINK_CTL_MORE		0x0001
@@ -132,6 +138,12 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/*   str full jid, str id, u32 h_in, u32 acked (the replay */	\
 	/*   follows as LINK_STANZA numbered from acked + 1), u32 max */ \
 	X(LINK_SM_RESUMED,	0x010e, 24)				\
+	/* c2s->router, sid 0: u32 request id, u32 flags */		\
+	X(LINK_METRICS_GET,	0x010f, 8)				\
+	/* router->c2s, sid 0: u32 request id, str text */		\
+	X(LINK_METRICS,		0x0110, 8)				\
+	/* c2s->router, sid = the stream: a SASL failure, counted */	\
+	X(LINK_AUTH_FAIL,	0x0111, 0)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
 	/*   router->c2s: sid = recipient session */			\

@@ -120,9 +120,15 @@ struct router {
 	double		 started;	/* wall clock, for parleyctl */
 	uint64_t	 routed[4];	/* stanzas by kind (KIND_*), for
 					   parleyctl stats */
+	uint64_t	 logins;	/* sessions begun, for /metrics */
+	uint64_t	 auth_failures;	/* SASL failures the c2s reported */
 };
 
 extern struct router	router;
+
+/* metrics.c: LINK_METRICS_GET from a c2s (for /metrics) */
+int	 metrics_frame(struct rlink *, const struct link_hdr *,
+	    const char *payload);
 
 /* links.c: the process links (c2s, s2s) and parleyctl's */
 int	 rlink_listen(void);

@@ -7,11 +7,12 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 10
+LINK_VERSION = 11
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
+METRICS_GET, METRICS, AUTH_FAIL, METRICS_OM = 0x010f, 0x0110, 0x0111, 1
 SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
@@ -90,6 +91,13 @@ c2s_session = (
     + frame(REG_ADD, s("Bad") + s("example.org") + s("192.0.2.3") + creds(), 6)
 )
 write("link_router", "c2s-session", b"\x02\x00" + c2s_session)
+# /metrics: both formats, an unknown flag, a SASL failure counted
+write("link_router", "c2s-metrics", b"\x02\x00"
+      + frame(AUTH_FAIL, b"", 1)
+      + frame(METRICS_GET, u32(1) + u32(METRICS_OM), 0)
+      + frame(METRICS_GET, u32(2) + u32(0), 0)
+      + frame(AUTH_FAIL, b"x", 1)
+      + frame(METRICS_GET, u32(3) + u32(2), 0))
 write("link_router", "c2s-session-chunked", b"\x02\x04\x00\x07\x0f\xc1" + c2s_session)
 # stream management: enable (with the id a c2s re-announces, so that a
 # resume can find it), acks, resume by another stream, lost sessions
@@ -209,6 +217,11 @@ write("link_c2s", "stamp-to", b"\xe4\x00"
       + frame(STANZA, env + s("<message/>"), 3, flags=F_STAMP_TO)
       + frame(STANZA, env + s("<"), 3, flags=F_STAMP_TO)
       + frame(STANZA, env + s(""), 3, flags=F_STAMP_TO))
+write("link_c2s", "metrics", b"\xe4\x00"
+      + R_HELLO
+      + frame(METRICS, u32(1) + s("# EOF\n"), 0)
+      + frame(METRICS, u32(7) + s(""), 0)
+      + frame(METRICS, u32(2) + s(None), 0))
 write("link_c2s", "sm", b"\xe4\x00"
       + R_HELLO
       + frame(SM_ENABLED, s(SM_ID) + u32(300), 3)

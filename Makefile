@@ -111,6 +111,7 @@ ROUTER_SRCS	+= router/extdisco.c
 ROUTER_SRCS	+= router/proxy.c
 ROUTER_SRCS	+= router/ctlinfo.c
 ROUTER_SRCS	+= router/metrics.c
+ROUTER_SRCS	+= router/contact.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c

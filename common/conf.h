@@ -60,6 +60,17 @@ struct conf_extsvc {
 	int		 line;
 };
 
+/* XEP-0157 address kinds, in the order of contact_fields (router/contact.c) */
+enum conf_contact {
+	CONTACT_ABUSE,
+	CONTACT_ADMIN,
+	CONTACT_FEEDBACK,
+	CONTACT_SALES,
+	CONTACT_SECURITY,
+	CONTACT_SUPPORT,
+	CONTACT_COUNT
+};
+
 /* one virtual host: "host NAME { ... }" */
 struct conf_host {
 	char	*name;		/* nameprepped domain */
@@ -79,6 +90,8 @@ struct conf_host {
 	/* XEP-0065 bytestream proxy at proxy.NAME, router/proxy.c */
 	bool	 proxy;
 	char	*proxy_name;	/* proxy.NAME when proxy is on */
+	/* XEP-0157 contact addresses, URIs separated by spaces; NULL: none */
+	char	*contact[CONTACT_COUNT];
 };
 
 struct conf {

@@ -15,7 +15,6 @@ disco_info_fill(struct xnode *q, struct arena *a, const char *domain,
 {
 	struct xnode	*id;
 
-	(void)domain;	/* every host answers alike, for now */
 	id = xnode_add(a, q, NS_DISCO_INFO, "identity");
 	if (account) {
 		/* XEP-0030 registry: a registered account on the server */
@@ -29,6 +28,8 @@ disco_info_fill(struct xnode *q, struct arena *a, const char *domain,
 		xnode_set_attr(a, id, "name", PARLEY_NAME);
 	}
 	iq_features(q, a, account);
+	if (!account)
+		contact_disco_form(q, a, domain);
 }
 
 /*

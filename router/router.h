@@ -126,6 +126,10 @@ struct router {
 
 extern struct router	router;
 
+/* contact.c: the host's XEP-0157 addresses as a disco#info form */
+void	 contact_disco_form(struct xnode *q, struct arena *,
+	    const char *domain);
+
 /* metrics.c: LINK_METRICS_GET from a c2s (for /metrics) */
 int	 metrics_frame(struct rlink *, const struct link_hdr *,
 	    const char *payload);

@@ -112,6 +112,8 @@ ROUTER_SRCS	+= router/proxy.c
 ROUTER_SRCS	+= router/ctlinfo.c
 ROUTER_SRCS	+= router/metrics.c
 ROUTER_SRCS	+= router/contact.c
+ROUTER_SRCS	+= router/adhoc.c
+ROUTER_SRCS	+= router/adhoc_admin.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c

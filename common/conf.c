@@ -551,6 +551,9 @@ static const struct opt opts[] = {
 	{ "turn-credential-lifetime", OT_DURATION, HOST(turn_ttl), .min = 60,
 	  .max = 7 * 86400, .def = "24h",
 	  .help = "Time a TURN credential handed out stays valid" },
+	{ "admins", OT_STRING, HOST(admins),
+	  .help = "Accounts (bare JIDs, separated by spaces) that may run "
+	      "the administration commands (XEP-0133)" },
 	{ "contact-abuse", OT_STRING, HOST(contact[CONTACT_ABUSE]),
 	  .check = conf_check_uris,
 	  .help = "Abuse addresses (XEP-0157): URIs such as "

@@ -92,6 +92,7 @@ struct conf_host {
 	char	*proxy_name;	/* proxy.NAME when proxy is on */
 	/* XEP-0157 contact addresses, URIs separated by spaces; NULL: none */
 	char	*contact[CONTACT_COUNT];
+	char	*admins;	/* bare JIDs, spaces: ad-hoc admin commands */
 };
 
 struct conf {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/version.h"
+#include "adhoc.h"
 #include "router.h"
 
 void
@@ -79,10 +80,21 @@ disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
 	const struct conf_host	*h;
 	struct xnode		*q, *it;
+	const char		*node;
 	size_t			 i;
 
 	if (rs->tnode != NULL) {
 		pep_disco_items(rs, iq, a);
+		return;
+	}
+	node = xnode_attr(xnode_child(iq, NULL, NULL), "node");
+	if (node != NULL && strcmp(node, NS_COMMANDS) == 0) {
+		adhoc_disco_items(rs, iq, a);
+		return;
+	}
+	if (node != NULL) {
+		/* XEP-0030 4.1: the server has no other nodes */
+		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
 	h = conf_host_find(&router.conf, rs->tdomain);

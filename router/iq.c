@@ -30,6 +30,7 @@ static const struct iq_handler *const iq_handlers[] = {
 	&mam_metadata_handler,
 	&extdisco_services_handler,
 	&extdisco_credentials_handler,
+	&adhoc_handler,
 };
 
 struct iq_job {

@@ -302,6 +302,10 @@ extern const struct iq_handler	mam_prefs_handler;
 extern const struct iq_handler	mam_metadata_handler;
 extern const struct iq_handler	extdisco_services_handler; /* extdisco.c */
 extern const struct iq_handler	extdisco_credentials_handler;
+extern const struct iq_handler	adhoc_handler;		/* adhoc.c */
+/* adhoc.c: disco#items of node NS_COMMANDS, the commands */
+void	 adhoc_disco_items(struct rstanza *, struct xnode *iq,
+	    struct arena *);
 
 /* roster.c */
 /*

@@ -1,7 +1,8 @@
 /*
  * The XEP-0133 administration commands that fit Parley, for adhoc.c:
- * the number and the list of online users, and an announcement to every
- * session of the host. A command is a line of admin_cmds.
+ * deleting accounts, the number and the list of online users, and an
+ * announcement to every session of the host. A command is a line of
+ * admin_cmds.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,11 @@
 #include "../common/log.h"
 #include "../common/map.h"
 #include "adhoc.h"
+#include "ctl.h"
 #include "router.h"
+
+/* accounts one delete-user submission may name */
+#define DELETE_MAX	16
 
 /* a field of a form, with a value when value is not NULL */
 static struct xnode *
@@ -237,7 +242,85 @@ announce_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	deliver_tree(rs->sender, iq);
 }
 
+/* XEP-0133 4.2: the accounts to delete, bare JIDs of this host */
+static void
+delete_form(struct rstanza *rs, struct xnode *c, struct arena *a)
+{
+	struct xnode	*x, *f;
+
+	(void)rs;
+	x = form(a, c, "form", "Deleting a user");
+	f = field(a, x, "accountjids", "jid-multi",
+	    "The Jabber ID(s) to delete", NULL);
+	(void)xnode_add(a, f, NS_XDATA, "required");
+}
+
+static void
+delete_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *sid, const struct xnode *x)
+{
+	struct xnode	*c, *n;
+	struct jid	 j;
+	char		*list, *w, *e;
+	char		 nodes[DELETE_MAX][JID_PART_MAX + 1];
+	char		 dom[JID_STR_MAX + 1], node[128], note[64];
+	size_t		 i, cnt = 0, missing = 0;
+	bool		 bad = false;
+
+	list = form_ok(x) ? submitted(a, x, "accountjids") : NULL;
+	if (list == NULL || *list == '\0') {
+		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");
+		return;
+	}
+	snprintf(dom, sizeof(dom), "%s", rs->tdomain);
+	/* all or nothing: every JID is an account's here, or none goes */
+	for (w = list; *w != '\0' && !bad; w = e) {
+		e = w + strcspn(w, "\n");
+		if (*e != '\0')
+			*e++ = '\0';
+		if (*w == '\0')
+			continue;
+		if (cnt == DELETE_MAX || jid_parse(&j, w) == -1) {
+			bad = true;
+			break;
+		}
+		bad = j.node == NULL || j.resource != NULL ||
+		    strcmp(j.domain, dom) != 0;
+		if (!bad)
+			snprintf(nodes[cnt++], sizeof(nodes[0]), "%s", j.node);
+		jid_clear(&j);
+	}
+	if (bad || cnt == 0) {
+		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");
+		return;
+	}
+	for (i = 0; i < cnt; i++) {
+		if (router_account_remove(nodes[i], dom) == 0)
+			log_info("adhoc: %s deleted user=%s@%s",
+			    log_escs(rs->from), log_escs(nodes[i]), dom);
+		else {
+			missing++;
+			nodes[i][0] = '\0';
+		}
+	}
+	snprintf(node, sizeof(node), "%s", xnode_attr(xnode_child(iq,
+	    NS_COMMANDS, "command"), "node"));
+	c = adhoc_reply(iq, a, node, sid, "completed");
+	n = xnode_add(a, c, NS_COMMANDS, "note");
+	xnode_set_attr(a, n, "type", missing > 0 ? "warn" : "info");
+	snprintf(note, sizeof(note), "deleted %zu, not found %zu",
+	    cnt - missing, missing);
+	xnode_add_text(a, n, note, strlen(note));
+	deliver_tree(rs->sender, iq);
+	/* last: their sessions end, perhaps the admin's own (rs with it) */
+	for (i = 0; i < cnt; i++)
+		if (nodes[i][0] != '\0')
+			router_user_changed(nodes[i], dom);
+}
+
 static const struct adhoc_cmd admin_cmds[] = {
+	{ NS_ADMIN "#delete-user", "Delete User", delete_form,
+	  delete_submit },
 	{ NS_ADMIN "#get-online-users-num", "Get Number of Online Users",
 	  NULL, num_submit },
 	{ NS_ADMIN "#get-online-users-list", "Get List of Online Users",

@@ -55,7 +55,7 @@ async def test_commands_listed_and_run(make_server, clients):
 
     items = await a["xep_0050"].get_commands(DOMAIN)
     nodes = {i[1] for i in items["disco_items"]["items"]}
-    assert nodes == {ADMIN + "#get-online-users-num",
+    assert nodes == {ADMIN + "#delete-user", ADMIN + "#get-online-users-num",
                      ADMIN + "#get-online-users-list",
                      ADMIN + "#announce"}, nodes
     # a plain user sees no commands
@@ -153,3 +153,43 @@ async def test_errors_and_cancel(make_server, clients):
         else:
             seen.add(r.xml.find("{%s}command" % NS_CMD).get("sessionid"))
     assert 0 < len(seen) < 40
+
+
+async def test_delete_user(make_server, clients):
+    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
+    srv = make_server(users=[admin],
+                      host_options={DOMAIN: {"admins": admin.jid}})
+    victim, keep = srv.new_user("gone"), srv.new_user("keep")
+    a = await online(srv, clients, admin, resource="a")
+    v = await online(srv, clients, victim, resource="v")
+    node = ADMIN + "#delete-user"
+
+    def submit(sid, *jids):
+        vals = "".join("<value>%s</value>" % j for j in jids)
+        return cmd(node, "complete", sid,
+                   "<x xmlns='%s' type='submit'><field var='accountjids'>"
+                   "%s</field></x>" % (NS_X, vals))
+
+    async def start():
+        r = await a.iq(cmd(node), to=DOMAIN, type_="set")
+        c = r.xml.find("{%s}command" % NS_CMD)
+        assert c.get("status") == "executing" and \
+            "accountjids" in fields(c), str(r)
+        return c.get("sessionid")
+
+    # all or nothing: a JID of another domain, a full JID, garbage
+    for bad in (["x@elsewhere.example"], [victim.jid + "/r"], ["@@"],
+                [keep.jid, "x@elsewhere.example"]):
+        r = await a.iq(submit(await start(), *bad), to=DOMAIN, type_="set")
+        assert stanza_error(r)[1] == "bad-request" and \
+            app_error(r) == ["bad-payload"], (bad, str(r))
+    await clients.connect(srv, keep)
+
+    r = await a.iq(submit(await start(), victim.jid, "nobody@" + DOMAIN),
+                   to=DOMAIN, type_="set")
+    c = r.xml.find("{%s}command" % NS_CMD)
+    assert c.get("status") == "completed", str(r)
+    assert c.find("{%s}note" % NS_CMD).text == "deleted 1, not found 1"
+    await v.wait_closed()
+    await clients.connect(srv, victim, expect="auth-failed")
+    await clients.connect(srv, keep)

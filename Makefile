@@ -114,6 +114,7 @@ ROUTER_SRCS	+= router/metrics.c
 ROUTER_SRCS	+= router/contact.c
 ROUTER_SRCS	+= router/adhoc.c
 ROUTER_SRCS	+= router/adhoc_admin.c
+ROUTER_SRCS	+= router/adhoc_cred.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c

@@ -44,7 +44,8 @@ metrics_allowed(const char *addr)
 		    (n == alen && strncmp(l, addr, n) == 0))
 			return true;
 		if (n == 8 && strncmp(l, "loopback", 8) == 0 &&
-		    (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+		    (strncmp(addr, "127.", 4) == 0 ||
+		    strcmp(addr, "::1") == 0 ||
 		    strncmp(addr, "::ffff:127.", 11) == 0))
 			return true;
 		l = e;

@@ -18,8 +18,8 @@
 #define ADHOC_SESS_TTL		600.0	/* seconds a session waits */
 
 struct adhoc_sess {
-	char			 id[17];	/* "" when the slot is free */
-	char			 owner[JID_STR_MAX + 1];	/* full JID */
+	char			 id[17];	/* "": a free slot */
+	char			 owner[JID_STR_MAX + 1]; /* full JID */
 	const struct adhoc_cmd	*cmd;
 	double			 expires;
 };
@@ -119,12 +119,13 @@ adhoc_reply(struct xnode *iq, struct arena *a, const char *node,
 static void
 adhoc_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
-	struct xnode		*c = xnode_child(iq, NS_COMMANDS, "command");
+	struct xnode		*c;
 	const struct adhoc_cmd	*cmd;
 	struct adhoc_sess	*s = NULL;
 	const char		*node, *sid, *action;
 	char			 id[17], nodebuf[256];
 
+	c = xnode_child(iq, NS_COMMANDS, "command");
 	node = xnode_attr(c, "node");
 	sid = xnode_attr(c, "sessionid");
 	action = xnode_attr(c, "action");

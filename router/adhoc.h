@@ -37,8 +37,29 @@ struct xnode *adhoc_reply(struct xnode *iq, struct arena *,
 	    const char *node, const char *sid, const char *status);
 
 /* adhoc_admin.c */
+/* a form (XEP-0004) of FORM_TYPE NS_ADMIN, and one of its fields */
+struct xnode *adhoc_form_new(struct arena *, struct xnode *parent,
+	    const char *type, const char *title);
+struct xnode *adhoc_form_field(struct arena *, struct xnode *x,
+	    const char *var, const char *type, const char *label,
+	    const char *value);
+/*
+ * A submitted field's values, joined by newlines (text-multi), in the
+ * arena; NULL when x is no submitted form or has no such field.
+ */
+char	*adhoc_field(struct arena *, const struct xnode *x,
+	    const char *var);
 const struct adhoc_cmd *adhoc_cmd_find(const char *node);
 void	 adhoc_cmd_items(struct xnode *query, struct arena *,
 	    const char *domain);
+
+/* adhoc_cred.c: add-user and change-user-password */
+void	 adhoc_add_form(struct rstanza *, struct xnode *, struct arena *);
+void	 adhoc_add_submit(struct rstanza *, struct xnode *, struct arena *,
+	    const char *sid, const struct xnode *x);
+void	 adhoc_passwd_form(struct rstanza *, struct xnode *,
+	    struct arena *);
+void	 adhoc_passwd_submit(struct rstanza *, struct xnode *,
+	    struct arena *, const char *sid, const struct xnode *x);
 
 #endif

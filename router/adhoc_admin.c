@@ -18,9 +18,9 @@
 #define DELETE_MAX	16
 
 /* a field of a form, with a value when value is not NULL */
-static struct xnode *
-field(struct arena *a, struct xnode *x, const char *var, const char *type,
-    const char *label, const char *value)
+struct xnode *
+adhoc_form_field(struct arena *a, struct xnode *x, const char *var,
+    const char *type, const char *label, const char *value)
 {
 	struct xnode	*f, *v;
 
@@ -37,8 +37,8 @@ field(struct arena *a, struct xnode *x, const char *var, const char *type,
 	return f;
 }
 
-static struct xnode *
-form(struct arena *a, struct xnode *parent, const char *type,
+struct xnode *
+adhoc_form_new(struct arena *a, struct xnode *parent, const char *type,
     const char *title)
 {
 	struct xnode	*x, *t;
@@ -49,21 +49,28 @@ form(struct arena *a, struct xnode *parent, const char *type,
 		t = xnode_add(a, x, NS_XDATA, "title");
 		xnode_add_text(a, t, title, strlen(title));
 	}
-	(void)field(a, x, "FORM_TYPE", "hidden", NULL, NS_ADMIN);
+	(void)adhoc_form_field(a, x, "FORM_TYPE", "hidden", NULL, NS_ADMIN);
 	return x;
 }
 
-/*
- * A submitted field's values, joined by newlines (text-multi), in the
- * arena; NULL when the form has no such field.
- */
-static char *
-submitted(struct arena *a, const struct xnode *x, const char *var)
+static bool
+form_ok(const struct xnode *x)
+{
+	const char	*t;
+
+	return x != NULL && (t = xnode_attr(x, "type")) != NULL &&
+	    strcmp(t, "submit") == 0;
+}
+
+char *
+adhoc_field(struct arena *a, const struct xnode *x, const char *var)
 {
 	const struct xnode	*f, *v;
 	struct buf		 b;
 	char			*out;
 
+	if (!form_ok(x))
+		return NULL;
 	for (f = xnode_child(x, NS_XDATA, "field"); f != NULL;
 	    f = xnode_next(f, NS_XDATA, "field")) {
 		if (xnode_attr(f, "var") == NULL ||
@@ -81,15 +88,6 @@ submitted(struct arena *a, const struct xnode *x, const char *var)
 		return out;
 	}
 	return NULL;
-}
-
-static bool
-form_ok(const struct xnode *x)
-{
-	const char	*t;
-
-	return x != NULL && (t = xnode_attr(x, "type")) != NULL &&
-	    strcmp(t, "submit") == 0;
 }
 
 struct online {
@@ -131,17 +129,17 @@ online_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	snprintf(node, sizeof(node), "%s", xnode_attr(xnode_child(iq,
 	    NS_COMMANDS, "command"), "node"));
 	c = adhoc_reply(iq, a, node, NULL, "completed");
-	x = form(a, c, "result", NULL);
+	x = adhoc_form_new(a, c, "result", NULL);
 	memset(&o, 0, sizeof(o));
 	o.domain = dom;
 	o.a = a;
 	if (list)
-		o.f = field(a, x, "onlineuserjids", "jid-multi",
+		o.f = adhoc_form_field(a, x, "onlineuserjids", "jid-multi",
 		    "The list of all online users", NULL);
 	map_foreach(router.by_bare, online_cb, &o);
 	if (!list) {
 		snprintf(num, sizeof(num), "%zu", o.n);
-		(void)field(a, x, "onlineusersnum", NULL,
+		(void)adhoc_form_field(a, x, "onlineusersnum", NULL,
 		    "The number of online users", num);
 	}
 	deliver_tree(rs->sender, iq);
@@ -172,9 +170,9 @@ announce_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 	struct xnode	*x, *f;
 
 	(void)rs;
-	x = form(a, c, "form", "Making an announcement");
-	(void)field(a, x, "subject", "text-single", "Subject", NULL);
-	f = field(a, x, "body", "text-multi", "Announcement", NULL);
+	x = adhoc_form_new(a, c, "form", "Making an announcement");
+	(void)adhoc_form_field(a, x, "subject", "text-single", "Subject", NULL);
+	f = adhoc_form_field(a, x, "body", "text-multi", "Announcement", NULL);
 	(void)xnode_add(a, f, NS_XDATA, "required");
 }
 
@@ -210,8 +208,8 @@ announce_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	const char	*subject, *body;
 	char		 node[128], dom[JID_STR_MAX + 1], note[64];
 
-	subject = form_ok(x) ? submitted(a, x, "subject") : NULL;
-	body = form_ok(x) ? submitted(a, x, "body") : NULL;
+	subject = adhoc_field(a, x, "subject");
+	body = adhoc_field(a, x, "body");
 	if (body == NULL || body[0] == '\0') {
 		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");
 		return;
@@ -249,8 +247,8 @@ delete_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 	struct xnode	*x, *f;
 
 	(void)rs;
-	x = form(a, c, "form", "Deleting a user");
-	f = field(a, x, "accountjids", "jid-multi",
+	x = adhoc_form_new(a, c, "form", "Deleting a user");
+	f = adhoc_form_field(a, x, "accountjids", "jid-multi",
 	    "The Jabber ID(s) to delete", NULL);
 	(void)xnode_add(a, f, NS_XDATA, "required");
 }
@@ -267,7 +265,7 @@ delete_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	size_t		 i, cnt = 0, missing = 0;
 	bool		 bad = false;
 
-	list = form_ok(x) ? submitted(a, x, "accountjids") : NULL;
+	list = adhoc_field(a, x, "accountjids");
 	if (list == NULL || *list == '\0') {
 		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");
 		return;
@@ -319,8 +317,12 @@ delete_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 }
 
 static const struct adhoc_cmd admin_cmds[] = {
+	{ NS_ADMIN "#add-user", "Add User", adhoc_add_form,
+	  adhoc_add_submit },
 	{ NS_ADMIN "#delete-user", "Delete User", delete_form,
 	  delete_submit },
+	{ NS_ADMIN "#change-user-password", "Change User Password",
+	  adhoc_passwd_form, adhoc_passwd_submit },
 	{ NS_ADMIN "#get-online-users-num", "Get Number of Online Users",
 	  NULL, num_submit },
 	{ NS_ADMIN "#get-online-users-list", "Get List of Online Users",

@@ -55,7 +55,8 @@ async def test_commands_listed_and_run(make_server, clients):
 
     items = await a["xep_0050"].get_commands(DOMAIN)
     nodes = {i[1] for i in items["disco_items"]["items"]}
-    assert nodes == {ADMIN + "#delete-user", ADMIN + "#get-online-users-num",
+    assert nodes == {ADMIN + "#add-user", ADMIN + "#change-user-password",
+                     ADMIN + "#delete-user", ADMIN + "#get-online-users-num",
                      ADMIN + "#get-online-users-list",
                      ADMIN + "#announce"}, nodes
     # a plain user sees no commands
@@ -193,3 +194,52 @@ async def test_delete_user(make_server, clients):
     await v.wait_closed()
     await clients.connect(srv, victim, expect="auth-failed")
     await clients.connect(srv, keep)
+
+
+async def test_add_user_and_change_password(make_server, clients):
+    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
+    srv = make_server(users=[admin],
+                      host_options={DOMAIN: {"admins": admin.jid}})
+    a = await online(srv, clients, admin, resource="a")
+    new = User("new%s@%s" % (uniq(""), DOMAIN), "first-pw")
+
+    async def run(node, **vals):
+        r = await a.iq(cmd(ADMIN + node), to=DOMAIN, type_="set")
+        c = r.xml.find("{%s}command" % NS_CMD)
+        assert c.get("status") == "executing", str(r)
+        for k in vals:
+            assert k.replace("_", "-") in fields(c), str(r)
+        form = "".join("<field var='%s'><value>%s</value></field>" % (
+            k.replace("_", "-"), v) for k, v in vals.items())
+        return await a.iq(cmd(ADMIN + node, "complete", c.get("sessionid"),
+                              "<x xmlns='%s' type='submit'>%s</x>" % (
+                                  NS_X, form)), to=DOMAIN, type_="set")
+
+    # malformed: passwords differ, another domain, no password
+    for vals in ({"accountjid": new.jid, "password": "a",
+                  "password_verify": "b"},
+                 {"accountjid": "x@elsewhere.example", "password": "a",
+                  "password_verify": "a"},
+                 {"accountjid": new.jid}):
+        r = await run("#add-user", **vals)
+        assert app_error(r) == ["bad-payload"], (vals, str(r))
+
+    r = await run("#add-user", accountjid=new.jid, password=new.password,
+                  password_verify=new.password)
+    assert r.xml.find("{%s}command" % NS_CMD).get("status") == \
+        "completed", str(r)
+    c = await clients.connect(srv, new)
+    r = await run("#add-user", accountjid=new.jid, password="x",
+                  password_verify="x")
+    assert stanza_error(r)[1] == "conflict", str(r)
+
+    r = await run("#change-user-password", accountjid=new.jid,
+                  password="second-pw")
+    assert r.xml.find("{%s}command" % NS_CMD).get("status") == \
+        "completed", str(r)
+    await c.wait_closed()       # logged in with the old password
+    await clients.connect(srv, new, expect="auth-failed")
+    await clients.connect(srv, new.jid, "second-pw")
+    r = await run("#change-user-password", accountjid="nobody@" + DOMAIN,
+                  password="x")
+    assert stanza_error(r)[1] == "item-not-found", str(r)

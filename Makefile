@@ -115,6 +115,7 @@ ROUTER_SRCS	+= router/contact.c
 ROUTER_SRCS	+= router/adhoc.c
 ROUTER_SRCS	+= router/adhoc_admin.c
 ROUTER_SRCS	+= router/adhoc_cred.c
+ROUTER_SRCS	+= router/motd.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/auth.c

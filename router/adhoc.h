@@ -62,4 +62,12 @@ void	 adhoc_passwd_form(struct rstanza *, struct xnode *,
 void	 adhoc_passwd_submit(struct rstanza *, struct xnode *,
 	    struct arena *, const char *sid, const struct xnode *x);
 
+/* motd.c: the message of the day */
+void	 motd_set_form(struct rstanza *, struct xnode *, struct arena *);
+void	 motd_edit_form(struct rstanza *, struct xnode *, struct arena *);
+void	 motd_set_submit(struct rstanza *, struct xnode *, struct arena *,
+	    const char *sid, const struct xnode *x);
+void	 motd_delete_submit(struct rstanza *, struct xnode *,
+	    struct arena *, const char *sid, const struct xnode *x);
+
 #endif

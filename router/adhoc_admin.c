@@ -329,6 +329,12 @@ static const struct adhoc_cmd admin_cmds[] = {
 	  NULL, list_submit },
 	{ NS_ADMIN "#announce", "Send Announcement to Online Users",
 	  announce_form, announce_submit },
+	{ NS_ADMIN "#set-motd", "Set Message of the Day", motd_set_form,
+	  motd_set_submit },
+	{ NS_ADMIN "#edit-motd", "Edit Message of the Day", motd_edit_form,
+	  motd_set_submit },
+	{ NS_ADMIN "#delete-motd", "Delete Message of the Day", NULL,
+	  motd_delete_submit },
 };
 
 const struct adhoc_cmd *

@@ -754,8 +754,10 @@ pres_own(struct rstanza *rs)
 	/* RFC 6121 4.2.2: to all the user's resources, the sender too */
 	pres_to_resources(s->user, NULL, PRES_AVAILABLE, s->full, xml, len);
 	buf_clear(&b);
-	if (first)
+	if (first) {
 		s->initial = true;
+		motd_send(s);	/* XEP-0133 4.26: at login */
+	}
 	/* XEP-0160 2: the first presence that can take messages */
 	sess_burst(s, first, s->priority >= 0 && (first || was_negative));
 }

@@ -130,6 +130,9 @@ extern struct router	router;
 void	 contact_disco_form(struct xnode *q, struct arena *,
 	    const char *domain);
 
+/* motd.c: the host's message of the day to a session, if it has one */
+void	 motd_send(struct sess *);
+
 /* metrics.c: LINK_METRICS_GET from a c2s (for /metrics) */
 int	 metrics_frame(struct rlink *, const struct link_hdr *,
 	    const char *payload);

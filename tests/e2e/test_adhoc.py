@@ -58,7 +58,8 @@ async def test_commands_listed_and_run(make_server, clients):
     assert nodes == {ADMIN + "#add-user", ADMIN + "#change-user-password",
                      ADMIN + "#delete-user", ADMIN + "#get-online-users-num",
                      ADMIN + "#get-online-users-list",
-                     ADMIN + "#announce"}, nodes
+                     ADMIN + "#announce", ADMIN + "#set-motd",
+                     ADMIN + "#edit-motd", ADMIN + "#delete-motd"}, nodes
     # a plain user sees no commands
     r = await o.iq("<query xmlns='%s' node='%s'/>" % (NS_ITEMS, NS_CMD),
                    to=DOMAIN)
@@ -243,3 +244,51 @@ async def test_add_user_and_change_password(make_server, clients):
     r = await run("#change-user-password", accountjid="nobody@" + DOMAIN,
                   password="x")
     assert stanza_error(r)[1] == "item-not-found", str(r)
+
+
+async def test_message_of_the_day(make_server, clients):
+    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
+    srv = make_server(users=[admin],
+                      host_options={DOMAIN: {"admins": admin.jid}})
+    u = srv.new_user("motd")
+    a = await online(srv, clients, admin, resource="a")
+
+    async def step(node, form=None):
+        r = await a.iq(cmd(ADMIN + node), to=DOMAIN, type_="set")
+        c = r.xml.find("{%s}command" % NS_CMD)
+        if form is None:
+            return r, c
+        r = await a.iq(cmd(ADMIN + node, "complete", c.get("sessionid"),
+                           "<x xmlns='%s' type='submit'>%s</x>" % (
+                               NS_X, form)), to=DOMAIN, type_="set")
+        return r, c
+
+    motd = "<field var='motd'><value>%s</value></field>"
+    r, _ = await step("#set-motd", "")
+    assert app_error(r) == ["bad-payload"], str(r)
+    r, _ = await step("#set-motd", motd % ("x" * 9000))
+    assert app_error(r) == ["bad-payload"], str(r)
+    r, _ = await step("#set-motd", motd % "Welcome")
+    assert r.xml.find("{%s}command" % NS_CMD).get("status") == \
+        "completed", str(r)
+    # edit shows the current one
+    r, c = await step("#edit-motd")
+    assert fields(c)["motd"] == ["Welcome"], str(r)
+    await a.iq(cmd(ADMIN + "#edit-motd", "cancel", c.get("sessionid")),
+               to=DOMAIN, type_="set")
+
+    # at the initial presence (online() sends it, and keeps what came)
+    c = await online(srv, clients, u, resource="one")
+    ms = c.at_login.messages
+    assert len(ms) == 1, [str(m) for m in ms]
+    assert ms[0]["type"] == "headline" and ms[0]["from"] == DOMAIN and \
+        ms[0]["body"] == "Welcome", str(ms[0])
+
+    r, _ = await step("#delete-motd")
+    assert r.xml.find("{%s}command" % NS_CMD).get("status") == \
+        "completed", str(r)
+    c2 = await online(srv, clients, u, resource="two")
+    assert c2.at_login.messages == [], [str(m) for m in c2.at_login.messages]
+    # the edit form has nothing to show now
+    r, c = await step("#edit-motd")
+    assert fields(c)["motd"] == [], str(r)

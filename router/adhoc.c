@@ -181,6 +181,35 @@ adhoc_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	cmd->submit(rs, iq, a, id, xnode_child(c, NS_XDATA, "x"));
 }
 
+/*
+ * XEP-0050 2.3: disco#info of a command's node, for those who may run
+ * it (others get item-not-found, as for a node that is not there)
+ */
+void
+adhoc_disco_info(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *node)
+{
+	struct xnode	*q, *el;
+	char		 nodebuf[256];
+
+	if (!adhoc_is_admin(rs)) {
+		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
+		return;
+	}
+	snprintf(nodebuf, sizeof(nodebuf), "%s", node);
+	iq_make_result(iq, a);
+	q = xnode_add(a, iq, NS_DISCO_INFO, "query");
+	xnode_set_attr(a, q, "node", nodebuf);
+	el = xnode_add(a, q, NS_DISCO_INFO, "identity");
+	xnode_set_attr(a, el, "category", "automation");
+	xnode_set_attr(a, el, "type", "command-node");
+	el = xnode_add(a, q, NS_DISCO_INFO, "feature");
+	xnode_set_attr(a, el, "var", NS_COMMANDS);
+	el = xnode_add(a, q, NS_DISCO_INFO, "feature");
+	xnode_set_attr(a, el, "var", NS_XDATA);
+	deliver_tree(rs->sender, iq);
+}
+
 /* disco#items on node NS_COMMANDS: the commands the sender may run */
 void
 adhoc_disco_items(struct rstanza *rs, struct xnode *iq, struct arena *a)

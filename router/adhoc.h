@@ -36,6 +36,10 @@ void	 adhoc_error(struct rstanza *, struct xnode *iq, struct arena *,
 struct xnode *adhoc_reply(struct xnode *iq, struct arena *,
 	    const char *node, const char *sid, const char *status);
 
+/* disco#info of a command's node (XEP-0050 2.3) */
+void	 adhoc_disco_info(struct rstanza *, struct xnode *iq, struct arena *,
+	    const char *node);
+
 /* adhoc_admin.c */
 /* a form (XEP-0004) of FORM_TYPE NS_ADMIN, and one of its fields */
 struct xnode *adhoc_form_new(struct arena *, struct xnode *parent,

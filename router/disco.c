@@ -60,6 +60,10 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		pep_disco_node_info(rs, iq, a, node);
 		return;
 	}
+	if (node != NULL && adhoc_cmd_find(node) != NULL) {
+		adhoc_disco_info(rs, iq, a, node);
+		return;
+	}
 	if (node != NULL && !disco_caps_node(rs->tdomain, node)) {
 		/* XEP-0030 3.1: the server publishes no other nodes */
 		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);

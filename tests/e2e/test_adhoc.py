@@ -11,6 +11,7 @@ from xmpptest import stanza_error, uniq
 
 NS_CMD = "http://jabber.org/protocol/commands"
 NS_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_INFO = "http://jabber.org/protocol/disco#info"
 NS_X = "jabber:x:data"
 ADMIN = "http://jabber.org/protocol/admin"
 
@@ -65,6 +66,18 @@ async def test_commands_listed_and_run(make_server, clients):
                    to=DOMAIN)
     assert r["type"] == "result"
     assert r.xml.find("{%s}query/{%s}item" % (NS_ITEMS, NS_ITEMS)) is None
+    # a command node's disco#info (XEP-0050 2.3), for admins only
+    q = "<query xmlns='%s' node='%s'/>" % (NS_INFO, ADMIN + "#announce")
+    r = await a.iq(q, to=DOMAIN)
+    idn = r.xml.find("{%s}query/{%s}identity" % (NS_INFO, NS_INFO))
+    assert idn is not None and idn.get("type") == "command-node", str(r)
+    feats = {f.get("var") for f in r.xml.findall(
+        "{%s}query/{%s}feature" % (NS_INFO, NS_INFO))}
+    assert feats == {NS_CMD, NS_X}, str(r)
+    r = await o.iq(q, to=DOMAIN)
+    assert stanza_error(r)[1] == "item-not-found", str(r)
+    r = await a.iq("<query xmlns='%s' node='other'/>" % NS_ITEMS, to=DOMAIN)
+    assert stanza_error(r)[1] == "item-not-found", str(r)
 
     r = await a["xep_0050"].send_command(DOMAIN,
                                          ADMIN + "#get-online-users-num")

@@ -149,6 +149,7 @@ S2S_SRCS	+= s2s/out.c
 S2S_SRCS	+= s2s/policy.c
 S2S_SRCS	+= s2s/srv.c
 S2S_SRCS	+= s2s/uplink.c
+S2S_SRCS	+= s2s/stats.c
 
 PROXY_SRCS	+= proxy/main.c
 PROXY_SRCS	+= proxy/relay.c

@@ -144,6 +144,9 @@ extern uint64_t	link_overflows;
 	X(LINK_METRICS,		0x0110, 8)				\
 	/* c2s->router, sid = the stream: a SASL failure, counted */	\
 	X(LINK_AUTH_FAIL,	0x0111, 0)				\
+	/* s2s->router, every few seconds: u32 n, then n times str */	\
+	/*   state, u32 incoming, u32 outgoing (connections) */	\
+	X(LINK_S2S_COUNTS,	0x0112, 4)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
 	/*   router->c2s: sid = recipient session */			\

@@ -23,6 +23,15 @@
 /* the text of every family; far below LINK_MAX_PAYLOAD */
 #define METRICS_TEXT_MAX	(256u * 1024)
 
+/* the s2s process's last LINK_S2S_COUNTS */
+#define S2S_STATES_MAX		16
+#define S2S_STATE_NAME_MAX	16
+static struct {
+	char		name[S2S_STATE_NAME_MAX + 1];
+	uint32_t	in, out;
+} s2s_counts[S2S_STATES_MAX];
+static size_t	s2s_nstates;
+
 struct mtext {
 	struct buf	b;
 	bool		om;	/* OpenMetrics, else text 0.0.4 */
@@ -178,6 +187,14 @@ metrics_text(struct mtext *t)
 	family(t, "parley_s2s_link_up", "gauge",
 	    "Whether the s2s process is connected to the router.");
 	buf_printf(&t->b, "parley_s2s_link_up %d\n", router.s2s != NULL);
+	family(t, "parley_s2s_connections", "gauge",
+	    "Server-to-server connections by state and direction (as the "
+	    "s2s process last reported them).");
+	for (i = 0; router.s2s != NULL && i < s2s_nstates; i++)
+		buf_printf(&t->b, "parley_s2s_connections{state=\"%s\","
+		    "direction=\"in\"} %u\nparley_s2s_connections{state="
+		    "\"%s\",direction=\"out\"} %u\n", s2s_counts[i].name,
+		    s2s_counts[i].in, s2s_counts[i].name, s2s_counts[i].out);
 	family(t, "parley_link_queue_bytes", "gauge",
 	    "Bytes queued from the router to each process.");
 	links(t, 1);
@@ -201,6 +218,34 @@ metrics_text(struct mtext *t)
 	procs(t, "parley_process_resident_memory_bytes", false);
 	if (t->om)
 		buf_puts(&t->b, "# EOF\n");
+}
+
+int
+metrics_s2s_counts(const struct link_hdr *h, const char *payload)
+{
+	struct link_in	 in;
+	uint32_t	 n, i;
+
+	link_in_init(&in, payload, h->len);
+	link_get_u32(&in, &n);
+	if (in.bad || n > S2S_STATES_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		link_get_str(&in, s2s_counts[i].name,
+		    sizeof(s2s_counts[i].name));
+		link_get_u32(&in, &s2s_counts[i].in);
+		link_get_u32(&in, &s2s_counts[i].out);
+		/* a label value: the s2s's own words, checked anyway */
+		if (strspn(s2s_counts[i].name, "abcdefghijklmnopqrstuvwxyz") !=
+		    strlen(s2s_counts[i].name))
+			in.bad = true;
+	}
+	if (!link_in_done(&in)) {
+		s2s_nstates = 0;
+		return -1;
+	}
+	s2s_nstates = n;
+	return 0;
 }
 
 /* LINK_METRICS_GET: u32 request id, u32 flags */

@@ -136,6 +136,8 @@ void	 motd_send(struct sess *);
 /* metrics.c: LINK_METRICS_GET from a c2s (for /metrics) */
 int	 metrics_frame(struct rlink *, const struct link_hdr *,
 	    const char *payload);
+/* LINK_S2S_COUNTS: the s2s process's connections by state */
+int	 metrics_s2s_counts(const struct link_hdr *, const char *payload);
 
 /* links.c: the process links (c2s, s2s) and parleyctl's */
 int	 rlink_listen(void);

@@ -20,11 +20,18 @@ TIMEOUT = 10
 OM = "application/openmetrics-text; version=1.0.0"
 
 
+def with_http(make_server):
+    """make_server, each server with an HTTP listener of its own."""
+    def make(**kw):
+        port = free_port()
+        srv = make_server(http_listen="127.0.0.1:%d" % port, **kw)
+        srv.http_port = port
+        return srv
+    return make
+
+
 def metrics_server(make_server, **kw):
-    port = free_port()
-    srv = make_server(http_listen="127.0.0.1:%d" % port, **kw)
-    srv.http_port = port
-    return srv
+    return with_http(make_server)(**kw)
 
 
 async def get(srv, path="/metrics", headers=(), method="GET"):
@@ -166,3 +173,36 @@ async def test_many_requests_at_once(make_server):
     assert any(st == 200 for st, _, _ in res)
     st, _, _ = await get(srv)
     assert st == 200
+
+
+async def test_s2s_connections_by_state(make_server, tmp_path_factory,
+                                        clients):
+    """The s2s process reports its connections (every 5 s): after a
+    message from a.test to b.test, A has an open outgoing connection and
+    B an incoming one."""
+    from test_s2s import pair, user
+    a, b = pair(with_http(make_server), tmp_path_factory)
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await online(a, clients, ua, resource="a")
+    cb = await online(b, clients, ub, resource="b")
+    send_message(ca, str(cb.boundjid), "over s2s")
+    await cb.next_message(timeout=20)
+
+    async def count(srv, direction, state=None):
+        _, _, text = await get(srv, headers=["Accept: " + OM])
+        return sum(v for (n, lab), v in om_samples(text).items()
+                   if n == "parley_s2s_connections" and
+                   dict(lab)["direction"] == direction and
+                   state in (None, dict(lab)["state"]))
+
+    async def reported(srv, direction, state=None):
+        for _ in range(80):
+            if await count(srv, direction, state) >= 1:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    # an incoming stream keeps the state it had when its features went
+    # (the s2s process authorizes domains on it, not the connection)
+    assert await reported(a, "out", "open")
+    assert await reported(b, "in")

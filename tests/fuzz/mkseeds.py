@@ -13,6 +13,7 @@ SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x010
 HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
 METRICS_GET, METRICS, AUTH_FAIL, METRICS_OM = 0x010f, 0x0110, 0x0111, 1
+S2S_COUNTS = 0x0112
 SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
@@ -135,6 +136,11 @@ write("link_router", "s2s-stanza", b"\x06\x00"
       + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "juliet@example.org", "romeo@example.net/orchard", MSG)
       + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "juliet@example.org", "romeo@example.net",
                "<presence/>"))
+# the s2s process's connection counts, then a bad name and too many
+write("link_router", "s2s-counts", b"\x06\x00"
+      + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)
+      + frame(S2S_COUNTS, u32(1) + s("Open\"") + u32(1) + u32(2), 0)
+      + frame(S2S_COUNTS, u32(99), 0))
 write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(), 1)
       + frame(CTL_ADDUSER, s("user@example.org") + creds(), 2)

@@ -127,11 +127,10 @@ async def test_text_format_and_promtool(make_server, tmp_path):
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool (Debian's prometheus) is not installed")
+    # promtool reads the 0.0.4 format only (OpenMetrics' counter
+    # families, named without _total, look empty to it): the OpenMetrics
+    # text is checked by prometheus_client's OpenMetrics parser above
     cp = subprocess.run([promtool, "check", "metrics"], input=text,
-                        capture_output=True, text=True, timeout=30)
-    assert cp.returncode == 0, cp.stdout + cp.stderr
-    _, _, om = await get(srv, headers=["Accept: " + OM])
-    cp = subprocess.run([promtool, "check", "metrics"], input=om,
                         capture_output=True, text=True, timeout=30)
     assert cp.returncode == 0, cp.stdout + cp.stderr
 

@@ -160,13 +160,36 @@ adhoc_passwd_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 	cred_form(rs, c, a, false);
 }
 
+/* zeroes the passwords in the submitted form (the tree is read only) */
+static void
+cred_wipe(const struct xnode *x, char *pass, char *verify)
+{
+	const struct xnode	*f, *v;
+	const char		*var;
+
+	for (f = xnode_child(x, NS_XDATA, "field"); f != NULL;
+	    f = xnode_next(f, NS_XDATA, "field")) {
+		var = xnode_attr(f, "var");
+		if (var == NULL || strncmp(var, "password", 8) != 0)
+			continue;
+		for (v = xnode_child(f, NS_XDATA, "value"); v != NULL;
+		    v = xnode_next(v, NS_XDATA, "value"))
+			xnode_wipe((struct xnode *)v, NULL);
+	}
+	if (pass != NULL)
+		explicit_bzero(pass, strlen(pass));
+	if (verify != NULL && verify != pass)
+		explicit_bzero(verify, strlen(verify));
+}
+
 static void
 cred_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
     const char *sid, const struct xnode *x, bool add)
 {
 	struct cred_job	*r;
 	struct jid	 j;
-	const char	*jid, *pass, *verify, *to;
+	const char	*jid, *to;
+	char		*pass, *verify;
 	bool		 ok;
 
 	jid = adhoc_field(a, x, "accountjid");
@@ -182,7 +205,9 @@ cred_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 			jid_clear(&j);
 	}
 	if (!ok) {
+		/* sent (echoing the form) before the wipe: no NUL goes out */
 		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");
+		cred_wipe(x, pass, verify);
 		return;
 	}
 	r = xcalloc(1, sizeof(*r));
@@ -205,6 +230,7 @@ cred_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 		iq_error(rs, iq, a, XERR_RESOURCE_CONSTRAINT,
 		    "the server is busy; try again");
 	}
+	cred_wipe(x, pass, verify);
 }
 
 void

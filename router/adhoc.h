@@ -7,10 +7,10 @@
 
 #include <stdbool.h>
 
+#include "../common/xdata.h"
 #include "router.h"
 
 #define NS_COMMANDS	"http://jabber.org/protocol/commands"
-#define NS_XDATA	"jabber:x:data"
 #define NS_ADMIN	"http://jabber.org/protocol/admin"
 
 /*
@@ -41,12 +41,6 @@ void	 adhoc_disco_info(struct rstanza *, struct xnode *iq, struct arena *,
 	    const char *node);
 
 /* adhoc_admin.c */
-/* a form (XEP-0004) of FORM_TYPE NS_ADMIN, and one of its fields */
-struct xnode *adhoc_form_new(struct arena *, struct xnode *parent,
-	    const char *type, const char *title);
-struct xnode *adhoc_form_field(struct arena *, struct xnode *x,
-	    const char *var, const char *type, const char *label,
-	    const char *value);
 /*
  * A submitted field's values, joined by newlines (text-multi), in the
  * arena; NULL when x is no submitted form or has no such field.

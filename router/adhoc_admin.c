@@ -10,48 +10,13 @@
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/map.h"
+#include "../common/xdata.h"
 #include "adhoc.h"
 #include "ctl.h"
 #include "router.h"
 
 /* accounts one delete-user submission may name */
 #define DELETE_MAX	16
-
-/* a field of a form, with a value when value is not NULL */
-struct xnode *
-adhoc_form_field(struct arena *a, struct xnode *x, const char *var,
-    const char *type, const char *label, const char *value)
-{
-	struct xnode	*f, *v;
-
-	f = xnode_add(a, x, NS_XDATA, "field");
-	xnode_set_attr(a, f, "var", var);
-	if (type != NULL)
-		xnode_set_attr(a, f, "type", type);
-	if (label != NULL)
-		xnode_set_attr(a, f, "label", label);
-	if (value != NULL) {
-		v = xnode_add(a, f, NS_XDATA, "value");
-		xnode_add_text(a, v, value, strlen(value));
-	}
-	return f;
-}
-
-struct xnode *
-adhoc_form_new(struct arena *a, struct xnode *parent, const char *type,
-    const char *title)
-{
-	struct xnode	*x, *t;
-
-	x = xnode_add(a, parent, NS_XDATA, "x");
-	xnode_set_attr(a, x, "type", type);
-	if (title != NULL) {
-		t = xnode_add(a, x, NS_XDATA, "title");
-		xnode_add_text(a, t, title, strlen(title));
-	}
-	(void)adhoc_form_field(a, x, "FORM_TYPE", "hidden", NULL, NS_ADMIN);
-	return x;
-}
 
 static bool
 form_ok(const struct xnode *x)
@@ -129,17 +94,17 @@ online_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	snprintf(node, sizeof(node), "%s", xnode_attr(xnode_child(iq,
 	    NS_COMMANDS, "command"), "node"));
 	c = adhoc_reply(iq, a, node, NULL, "completed");
-	x = adhoc_form_new(a, c, "result", NULL);
+	x = xdata_new(a, c, "result", NS_ADMIN);
 	memset(&o, 0, sizeof(o));
 	o.domain = dom;
 	o.a = a;
 	if (list)
-		o.f = adhoc_form_field(a, x, "onlineuserjids", "jid-multi",
+		o.f = xdata_add(a, x, "onlineuserjids", "jid-multi",
 		    "The list of all online users", NULL);
 	map_foreach(router.by_bare, online_cb, &o);
 	if (!list) {
 		snprintf(num, sizeof(num), "%zu", o.n);
-		(void)adhoc_form_field(a, x, "onlineusersnum", NULL,
+		(void)xdata_add(a, x, "onlineusersnum", NULL,
 		    "The number of online users", num);
 	}
 	deliver_tree(rs->sender, iq);
@@ -170,9 +135,9 @@ announce_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 	struct xnode	*x, *f;
 
 	(void)rs;
-	x = adhoc_form_new(a, c, "form", "Making an announcement");
-	(void)adhoc_form_field(a, x, "subject", "text-single", "Subject", NULL);
-	f = adhoc_form_field(a, x, "body", "text-multi", "Announcement", NULL);
+	x = xdata_new(a, c, "form", NS_ADMIN);
+	(void)xdata_add(a, x, "subject", "text-single", "Subject", NULL);
+	f = xdata_add(a, x, "body", "text-multi", "Announcement", NULL);
 	(void)xnode_add(a, f, NS_XDATA, "required");
 }
 
@@ -247,8 +212,8 @@ delete_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 	struct xnode	*x, *f;
 
 	(void)rs;
-	x = adhoc_form_new(a, c, "form", "Deleting a user");
-	f = adhoc_form_field(a, x, "accountjids", "jid-multi",
+	x = xdata_new(a, c, "form", NS_ADMIN);
+	f = xdata_add(a, x, "accountjids", "jid-multi",
 	    "The Jabber ID(s) to delete", NULL);
 	(void)xnode_add(a, f, NS_XDATA, "required");
 }

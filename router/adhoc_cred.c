@@ -16,6 +16,7 @@
 #include "../common/scram.h"
 #include "../common/util.h"
 #include "../common/work.h"
+#include "../common/xdata.h"
 #include "adhoc.h"
 #include "ctl.h"
 #include "router.h"
@@ -133,16 +134,15 @@ cred_form(struct rstanza *rs, struct xnode *c, struct arena *a, bool add)
 	struct xnode	*x, *f;
 
 	(void)rs;
-	x = adhoc_form_new(a, c, "form", add ? "Adding a user" :
-	    "Changing a user's password");
-	f = adhoc_form_field(a, x, "accountjid", "jid-single",
+	x = xdata_new(a, c, "form", NS_ADMIN);
+	f = xdata_add(a, x, "accountjid", "jid-single",
 	    "The Jabber ID of the account", NULL);
 	(void)xnode_add(a, f, NS_XDATA, "required");
-	f = adhoc_form_field(a, x, "password", "text-private",
+	f = xdata_add(a, x, "password", "text-private",
 	    "The password for this account", NULL);
 	(void)xnode_add(a, f, NS_XDATA, "required");
 	if (add) {
-		f = adhoc_form_field(a, x, "password-verify",
+		f = xdata_add(a, x, "password-verify",
 		    "text-private", "Retype password", NULL);
 		(void)xnode_add(a, f, NS_XDATA, "required");
 	}

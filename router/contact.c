@@ -5,9 +5,9 @@
  */
 #include <string.h>
 
+#include "../common/xdata.h"
 #include "router.h"
 
-#define NS_XDATA	"jabber:x:data"
 #define NS_SERVERINFO	"http://jabber.org/network/serverinfo"
 
 /* XEP-0157 section 2's field names, in enum conf_contact's order */
@@ -31,19 +31,12 @@ contact_disco_form(struct xnode *q, struct arena *a, const char *domain)
 		any |= h->contact[i] != NULL;
 	if (!any)
 		return;
-	x = xnode_add(a, q, NS_XDATA, "x");
-	xnode_set_attr(a, x, "type", "result");
-	f = xnode_add(a, x, NS_XDATA, "field");
-	xnode_set_attr(a, f, "var", "FORM_TYPE");
-	xnode_set_attr(a, f, "type", "hidden");
-	v = xnode_add(a, f, NS_XDATA, "value");
-	xnode_add_text(a, v, NS_SERVERINFO, strlen(NS_SERVERINFO));
+	x = xdata_new(a, q, "result", NS_SERVERINFO);
 	for (i = 0; i < CONTACT_COUNT; i++) {
 		if ((w = h->contact[i]) == NULL)
 			continue;
-		f = xnode_add(a, x, NS_XDATA, "field");
-		xnode_set_attr(a, f, "var", contact_fields[i]);
-		xnode_set_attr(a, f, "type", "list-multi");
+		f = xdata_add(a, x, contact_fields[i], "list-multi", NULL,
+		    NULL);
 		while (*(w += strspn(w, " ")) != '\0') {
 			e = w + strcspn(w, " ");
 			v = xnode_add(a, f, NS_XDATA, "value");

@@ -11,6 +11,7 @@
 
 #include "../common/jid.h"
 #include "../common/log.h"
+#include "../common/xdata.h"
 #include "adhoc.h"
 #include "router.h"
 
@@ -56,9 +57,8 @@ motd_form(struct rstanza *rs, struct xnode *c, struct arena *a, bool edit)
 	char		*text = NULL;
 	size_t		 len;
 
-	x = adhoc_form_new(a, c, "form", edit ? "Editing the message of "
-	    "the day" : "Setting the message of the day");
-	f = adhoc_form_field(a, x, "motd", "text-multi",
+	x = xdata_new(a, c, "form", NS_ADMIN);
+	f = xdata_add(a, x, "motd", "text-multi",
 	    "Message of the day", NULL);
 	(void)xnode_add(a, f, NS_XDATA, "required");
 	if (edit && store_doc_get(router.store, DOC_PRIVATE, MOTD_NODE, rs->tdomain,

@@ -121,6 +121,12 @@ ROUTER_SRCS	+= router/muc_history.c
 ROUTER_SRCS	+= router/muc_msg.c
 ROUTER_SRCS	+= router/muc_room.c
 ROUTER_SRCS	+= router/upload.c
+ROUTER_SRCS	+= router/metrics.c
+ROUTER_SRCS	+= router/contact.c
+ROUTER_SRCS	+= router/adhoc.c
+ROUTER_SRCS	+= router/adhoc_admin.c
+ROUTER_SRCS	+= router/adhoc_cred.c
+ROUTER_SRCS	+= router/motd.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
@@ -140,6 +146,7 @@ C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
 C2S_SRCS	+= c2s/http.c
 C2S_SRCS	+= c2s/hostmeta.c
+C2S_SRCS	+= c2s/metrics.c
 C2S_SRCS	+= c2s/websocket.c
 C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
@@ -158,6 +165,7 @@ S2S_SRCS	+= s2s/out.c
 S2S_SRCS	+= s2s/policy.c
 S2S_SRCS	+= s2s/srv.c
 S2S_SRCS	+= s2s/uplink.c
+S2S_SRCS	+= s2s/stats.c
 
 PROXY_SRCS	+= proxy/main.c
 PROXY_SRCS	+= proxy/relay.c
@@ -413,6 +421,7 @@ FUZZ_TARGETS	+= upslot
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
+		   router/metrics.c \
 		   router/s2s.c \
 		   router/register.c router/sm.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c

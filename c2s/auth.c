@@ -143,8 +143,10 @@ auth_fail_text(struct stream *st, enum sasl_err cond, const char *text)
 	 * Aborts count too: each one is a guess that cost us a lookup. Our
 	 * own trouble (the router restarting) is not the client's guess.
 	 */
-	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE)
+	if (cond != SASLERR_TEMPORARY_AUTH_FAILURE) {
+		uplink_auth_fail(st);
 		(void)auth_attempt_failed(st);
+	}
 }
 
 static void

@@ -384,5 +384,10 @@ void	uplink_sm_enable(struct stream *);
 void	uplink_sm_ack(struct stream *);
 void	uplink_sm_resume(struct stream *, const char *previd, uint32_t h);
 void	uplink_fast_put(struct stream *, const char *dev, const struct buf *);
+void	uplink_auth_fail(struct stream *);
+
+/* metrics.c: /metrics, answered with the router's text */
+void	metrics_result(uint32_t id, const char *text, size_t len);
+void	metrics_link_lost(void);
 
 #endif

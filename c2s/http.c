@@ -31,6 +31,7 @@ static const struct http_route routes[] = {
 	{ "/http-bind", false, 0, bosh_handle, NULL, NULL },
 	{ "/upload", false, 0, upload_handle, upload_begin, upload_body },
 	{ STATIC_PREFIX, false, 0, static_handle, NULL, NULL },
+	{ "/metrics", true, 0, metrics_handle, NULL, NULL },
 };
 
 #define HTTP_OUT_MAX	(4u << 20)

@@ -121,4 +121,6 @@ void	static_handle(struct http_req *);
 /* static.c: reads http-static-dir into memory, before privileges drop */
 int	static_load(void);
 
+void	metrics_handle(struct http_req *);
+
 #endif

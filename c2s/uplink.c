@@ -196,6 +196,17 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			sm_resumed(st, err, jid, id, h_in, acked, u32);
 		return 0;
 	}
+	case LINK_METRICS: {
+		const char	*text;
+		size_t		 len;
+
+		link_get_u32(&in, &req);
+		link_get_strn(&in, &text, &len);
+		if (!link_in_done(&in) || text == NULL)
+			return -1;
+		metrics_result(req, text, len);
+		return 0;
+	}
 	case LINK_REG_RESULT:
 		link_get_stanza_err(&in, &err);
 		if (!link_in_done(&in))
@@ -277,6 +288,7 @@ uplink_lost(struct routerlink *rl, struct link *l)
 	/* nothing to wait for: paused streams read (and are refused) */
 	stream_resume_all();
 	register_link_lost();
+	metrics_link_lost();
 }
 
 static void
@@ -346,6 +358,18 @@ uplink_fast_put(struct stream *st, const char *dev, const struct buf *rec)
 	link_put_str(&m, st->domain);
 	link_put_str(&m, dev);
 	link_put_strn(&m, buf_rptr(rec), buf_avail(rec));
+	link_end(&m);
+}
+
+/* a failed SASL attempt, for the router's count (/metrics) */
+void
+uplink_auth_fail(struct stream *st)
+{
+	struct link_out	m;
+
+	if (c2s.up == NULL)
+		return;
+	link_begin(&m, c2s.up, LINK_AUTH_FAIL, st->sid);
 	link_end(&m);
 }
 

@@ -120,6 +120,8 @@ static int	conf_check_domains(struct parser *, const struct opt *,
 		    const char *);
 static int	conf_check_domain(struct parser *, const struct opt *,
 		    const char *);
+static int	conf_check_uris(struct parser *, const struct opt *,
+		    const char *);
 
 /* who may create nodes on a host's pubsub service */
 static const char *const pubsub_creators[] = {
@@ -184,6 +186,10 @@ static const struct opt opts[] = {
 	{ "http-trusted-proxies", OT_STRING, GLOBAL(http_trusted_proxies),
 	  .help = "Numeric addresses, separated by spaces, whose "
 	      "X-Forwarded-For is believed and whose clients count as TLS" },
+	{ "metrics-allow", OT_STRING, GLOBAL(metrics_allow),
+	  .def = "loopback",
+	  .help = "Who may read /metrics on the HTTP listeners: numeric "
+	      "addresses, loopback or any, separated by spaces" },
 	{ "http-origins", OT_STRING, GLOBAL(http_origins), .def = "*",
 	  .help = "WebSocket Origin values accepted, separated by spaces; "
 	      "* for any" },
@@ -654,6 +660,33 @@ static const struct opt opts[] = {
 	{ "upload", OT_BOOL, HOST(upload), .def = "no",
 	  .help = "HTTP file upload (XEP-0363) for this domain's users at "
 	      "upload.NAME; needs upload-url and an HTTP listener" },
+	{ "admins", OT_STRING, HOST(admins),
+	  .help = "Accounts (bare JIDs, separated by spaces) that may run "
+	      "the administration commands (XEP-0133)" },
+	{ "contact-abuse", OT_STRING, HOST(contact[CONTACT_ABUSE]),
+	  .check = conf_check_uris,
+	  .help = "Abuse addresses (XEP-0157): URIs such as "
+	      "xmpp:NAME@DOMAIN or mailto:..., separated by spaces" },
+	{ "contact-admin", OT_STRING, HOST(contact[CONTACT_ADMIN]),
+	  .check = conf_check_uris,
+	  .help = "Admin addresses (XEP-0157): URIs such as "
+	      "xmpp:NAME@DOMAIN or mailto:..., separated by spaces" },
+	{ "contact-feedback", OT_STRING, HOST(contact[CONTACT_FEEDBACK]),
+	  .check = conf_check_uris,
+	  .help = "Feedback addresses (XEP-0157): URIs such as "
+	      "xmpp:NAME@DOMAIN or mailto:..., separated by spaces" },
+	{ "contact-sales", OT_STRING, HOST(contact[CONTACT_SALES]),
+	  .check = conf_check_uris,
+	  .help = "Sales addresses (XEP-0157): URIs such as "
+	      "xmpp:NAME@DOMAIN or mailto:..., separated by spaces" },
+	{ "contact-security", OT_STRING, HOST(contact[CONTACT_SECURITY]),
+	  .check = conf_check_uris,
+	  .help = "Security addresses (XEP-0157): URIs such as "
+	      "xmpp:NAME@DOMAIN or mailto:..., separated by spaces" },
+	{ "contact-support", OT_STRING, HOST(contact[CONTACT_SUPPORT]),
+	  .check = conf_check_uris,
+	  .help = "Support addresses (XEP-0157): URIs such as "
+	      "xmpp:NAME@DOMAIN or mailto:..., separated by spaces" },
 };
 
 #define NOPTS	nitems(opts)
@@ -923,6 +956,29 @@ conf_check_domain(struct parser *p, const struct opt *o, const char *v)
 		return -1;
 	}
 	return conf_check_domains(p, o, v);
+}
+
+/* words that each start with a URI scheme (RFC 3986 3.1) and a colon */
+static int
+conf_check_uris(struct parser *p, const struct opt *o, const char *v)
+{
+	const char	*w = v, *e;
+	size_t		 n;
+
+	while (*(w += strspn(w, " ")) != '\0') {
+		e = w + strcspn(w, " ");
+		n = strspn(w, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+		if (n == 0 || !isalpha((unsigned char)*w) || w + n >= e ||
+		    w[n] != ':' || w + n + 1 == e) {
+			conf_err(p, p->line, "%s: \"%.*s\" is not a URI "
+			    "(xmpp:..., mailto:..., https://...)", o->name,
+			    (int)(e - w), w);
+			return -1;
+		}
+		w = e;
+	}
+	return 0;
 }
 
 /*

@@ -63,6 +63,17 @@ struct conf_extsvc {
 	int		 line;
 };
 
+/* XEP-0157 address kinds, in the order of contact_fields (router/contact.c) */
+enum conf_contact {
+	CONTACT_ABUSE,
+	CONTACT_ADMIN,
+	CONTACT_FEEDBACK,
+	CONTACT_SALES,
+	CONTACT_SECURITY,
+	CONTACT_SUPPORT,
+	CONTACT_COUNT
+};
+
 /* one virtual host: "host NAME { ... }" */
 struct conf_host {
 	char	*name;		/* nameprepped domain */
@@ -91,6 +102,9 @@ struct conf_host {
 	/* XEP-0363 HTTP file upload at upload.NAME, router/upload.c */
 	bool	 upload;
 	char	*upload_name;	/* upload.NAME when upload is on */
+	/* XEP-0157 contact addresses, URIs separated by spaces; NULL: none */
+	char	*contact[CONTACT_COUNT];
+	char	*admins;	/* bare JIDs, spaces: ad-hoc admin commands */
 };
 
 struct conf {
@@ -141,6 +155,7 @@ struct conf {
 	/* web transports (c2s/http.c, websocket.c, bosh.c) */
 	char			*http_trusted_proxies;	/* addresses, spaces */
 	char			*http_origins;		/* WebSocket Origins */
+	char			*metrics_allow;		/* /metrics readers */
 	size_t			 http_max_header_size;
 	size_t			 http_max_body_size;
 	int			 http_request_timeout;	/* seconds */

@@ -31,6 +31,8 @@ static const struct link_desc link_descs[] = { LINK_TYPES(LINK_DESC) };
 static struct link	*dead_links;
 static struct link	*dirty_links;
 static ev_prepare	 link_prepare;
+/* links closed because their output passed its cap (/metrics) */
+uint64_t		 link_overflows;
 
 static const struct link_desc *
 link_desc(uint16_t type)
@@ -303,8 +305,10 @@ link_end(struct link_out *m)
 		/* drop the partial frame so the queue stays well-formed */
 		if (buf_avail(b) > m->start)
 			b->len = b->off + m->start;
-		if (l != NULL && !l->failed)
+		if (l != NULL && !l->failed) {
+			link_overflows++;
 			link_fail(l, "output queue over its cap");
+		}
 		errno = EMSGSIZE;
 		return -1;
 	}

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		12
+#define LINK_VERSION		13
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -70,6 +70,12 @@ enum link_proxy_status {
 	X(LINK_CTL_FAILED,	5, EIO)
 #define LINK_CTL_ENUM(e, v, err)	e = v,
 enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
+
+/* LINK_METRICS_GET flag: the OpenMetrics format, else Prometheus 0.0.4 */
+#define LINK_METRICS_OM		0x0001
+
+/* output queues closed over their cap in this process (link.c) */
+extern uint64_t	link_overflows;
 
 /* LINK_CTL_REPLY header flag: more replies to the same request follow */
 #define LINK_CTL_MORE		0x0001
@@ -143,6 +149,15 @@ enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
 	/* c2s->router: str node, str domain, str device, str FAST */	\
 	/*   record (c2s/fast.c, opaque to the router; "" deletes) */	\
 	X(LINK_FAST_PUT,	0x010f, 16)				\
+	/* c2s->router, sid 0: u32 request id, u32 flags */		\
+	X(LINK_METRICS_GET,	0x0111, 8)				\
+	/* router->c2s, sid 0: u32 request id, str text */		\
+	X(LINK_METRICS,		0x0112, 8)				\
+	/* c2s->router, sid = the stream: a SASL failure, counted */	\
+	X(LINK_AUTH_FAIL,	0x0113, 0)				\
+	/* s2s->router, every few seconds: u32 n, then n times str */	\
+	/*   state, u32 incoming, u32 outgoing (connections) */	\
+	X(LINK_S2S_COUNTS,	0x0114, 4)				\
 	/* either way: envelope (u8 kind, u8 type, u16 0, str to, */	\
 	/*   str from), then str xml. c2s->router: sid = sender; */	\
 	/*   router->c2s: sid = recipient session */			\

@@ -48,6 +48,8 @@ int	ctl_reply(struct link *l, uint64_t sid, uint16_t flags, int status,
  * ctlinfo.c: SESSIONS, KICK, STATS, ABOUT (the operator's view of the
  * running server); the same contract as ctl_frame.
  */
+/* bytes the storage file takes on disk, -1 if unknown */
+long long ctlinfo_storage_bytes(void);
 int	ctlinfo_frame(struct link *l, const struct link_hdr *h,
 	    const char *payload);
 

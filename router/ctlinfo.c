@@ -213,8 +213,8 @@ ctlinfo_sessions(struct link *l, const struct link_hdr *h,
 }
 
 /* bytes the storage files take on disk */
-static long long
-storage_bytes(void)
+long long
+ctlinfo_storage_bytes(void)
 {
 	struct stat	st;
 	char		path[4096];
@@ -255,7 +255,7 @@ ctlinfo_stats(struct link *l, const struct link_hdr *h)
 	    (unsigned long long)router.routed[KIND_PRESENCE],
 	    (unsigned long long)router.routed[KIND_IQ]);
 	text_line(&t, "stanzas-per-second %.2f", up > 0 ? total / up : 0);
-	text_line(&t, "storage-bytes %lld", storage_bytes());
+	text_line(&t, "storage-bytes %lld", ctlinfo_storage_bytes());
 	return text_end(&t, 0, NULL);
 }
 

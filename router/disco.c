@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/version.h"
+#include "adhoc.h"
 #include "router.h"
 
 void
@@ -15,7 +16,6 @@ disco_info_fill(struct xnode *q, struct arena *a, const char *domain,
 {
 	struct xnode	*id;
 
-	(void)domain;	/* every host answers alike, for now */
 	id = xnode_add(a, q, NS_DISCO_INFO, "identity");
 	if (account) {
 		/* XEP-0030 registry: a registered account on the server */
@@ -29,6 +29,8 @@ disco_info_fill(struct xnode *q, struct arena *a, const char *domain,
 		xnode_set_attr(a, id, "name", PARLEY_NAME);
 	}
 	iq_features(q, a, account);
+	if (!account)
+		contact_disco_form(q, a, domain);
 }
 
 /*
@@ -58,6 +60,10 @@ disco_info_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		pep_disco_node_info(rs, iq, a, node);
 		return;
 	}
+	if (node != NULL && adhoc_cmd_find(node) != NULL) {
+		adhoc_disco_info(rs, iq, a, node);
+		return;
+	}
 	if (node != NULL && !disco_caps_node(rs->tdomain, node)) {
 		/* XEP-0030 3.1: the server publishes no other nodes */
 		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
@@ -78,10 +84,21 @@ disco_items_get(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
 	const struct conf_host	*h;
 	struct xnode		*q, *it;
+	const char		*node;
 	size_t			 i;
 
 	if (rs->tnode != NULL) {
 		pep_disco_items(rs, iq, a);
+		return;
+	}
+	node = xnode_attr(xnode_child(iq, NULL, NULL), "node");
+	if (node != NULL && strcmp(node, NS_COMMANDS) == 0) {
+		adhoc_disco_items(rs, iq, a);
+		return;
+	}
+	if (node != NULL) {
+		/* XEP-0030 4.1: the server has no other nodes */
+		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
 	h = conf_host_find(&router.conf, rs->tdomain);

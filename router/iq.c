@@ -31,6 +31,7 @@ static const struct iq_handler *const iq_handlers[] = {
 	&extdisco_services_handler,
 	&extdisco_credentials_handler,
 	&push_handler,
+	&adhoc_handler,
 };
 
 struct iq_job {

@@ -245,8 +245,16 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		link_get_u32(&in, &flags);
 		if (!link_in_done(&in))
 			return -1;
+		router.logins++;
 		sess_begin(rl, h->sid, jid);
 		return 0;
+	case LINK_AUTH_FAIL:
+		if (h->len != 0)
+			return -1;
+		router.auth_failures++;
+		return 0;
+	case LINK_METRICS_GET:
+		return metrics_frame(rl, h, payload);
 	case LINK_SESS_END:
 		if ((s = sess_find(rl, h->sid)) == NULL)
 			return 0;

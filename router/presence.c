@@ -764,6 +764,7 @@ pres_own(struct rstanza *rs)
 	if (first) {
 		s->initial = true;
 		push_online(s->user);
+		motd_send(s);	/* XEP-0133 4.26: at login */
 	}
 	/* XEP-0160 2: the first presence that can take messages */
 	sess_burst(s, first, s->priority >= 0 && (first || was_negative));

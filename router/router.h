@@ -123,9 +123,24 @@ struct router {
 	double		 started;	/* wall clock, for parleyctl */
 	uint64_t	 routed[4];	/* stanzas by kind (KIND_*), for
 					   parleyctl stats */
+	uint64_t	 logins;	/* sessions begun, for /metrics */
+	uint64_t	 auth_failures;	/* SASL failures the c2s reported */
 };
 
 extern struct router	router;
+
+/* contact.c: the host's XEP-0157 addresses as a disco#info form */
+void	 contact_disco_form(struct xnode *q, struct arena *,
+	    const char *domain);
+
+/* motd.c: the host's message of the day to a session, if it has one */
+void	 motd_send(struct sess *);
+
+/* metrics.c: LINK_METRICS_GET from a c2s (for /metrics) */
+int	 metrics_frame(struct rlink *, const struct link_hdr *,
+	    const char *payload);
+/* LINK_S2S_COUNTS: the s2s process's connections by state */
+int	 metrics_s2s_counts(const struct link_hdr *, const char *payload);
 
 /* links.c: the process links (c2s, s2s) and parleyctl's */
 int	 rlink_listen(void);
@@ -309,6 +324,10 @@ extern const struct iq_handler	mam_metadata_handler;
 extern const struct iq_handler	extdisco_services_handler; /* extdisco.c */
 extern const struct iq_handler	extdisco_credentials_handler;
 extern const struct iq_handler	push_handler;		/* push.c */
+extern const struct iq_handler	adhoc_handler;		/* adhoc.c */
+/* adhoc.c: disco#items of node NS_COMMANDS, the commands */
+void	 adhoc_disco_items(struct rstanza *, struct xnode *iq,
+	    struct arena *);
 
 /* roster.c */
 /*

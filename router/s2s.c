@@ -122,6 +122,8 @@ s2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	struct link_stanza ls;
 	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
 
+	if (h->type == LINK_S2S_COUNTS)
+		return metrics_s2s_counts(h, payload);
 	if (h->type != LINK_STANZA) {
 		log_warnx("s2s sent unexpected %s", link_msg_name(h->type));
 		return -1;

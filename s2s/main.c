@@ -138,6 +138,7 @@ main(int argc, char *argv[])
 	link_loop_init(s2s.loop);
 	transport_loop_init(s2s.loop);
 	uplink_start();
+	stats_start();
 	proc_reload_watch(s2s.loop, &s2s.conf, s2s_reload);
 	log_info("started");
 	proc_run(s2s.loop);

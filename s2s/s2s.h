@@ -288,6 +288,9 @@ bool	policy_cert_required(const char *remote);
 /* one of our hosted domains: a peer may never claim it */
 bool	policy_is_ours(const char *domain);
 
+/* stats.c: connection counts for the router's /metrics */
+void	stats_start(void);
+
 /* uplink.c */
 void	uplink_start(void);
 bool	uplink_up(void);

@@ -13,7 +13,7 @@ pkgs=(
 	libcmocka-dev valgrind
 	clang libclang-rt-14-dev
 	python3 python3-pytest python3-pytest-xdist python3-slixmpp
-	python3-websockets
+	python3-websockets python3-prometheus-client
 	nodejs chromium
 )
 # Debian's npm, unless a Node.js from elsewhere (NodeSource, for one)

@@ -250,6 +250,18 @@ register_link_lost(void)
 {
 }
 
+void
+metrics_result(uint32_t id, const char *text, size_t len)
+{
+	(void)id;
+	FUZZ_CHECK(text != NULL && len <= LINK_MAX_PAYLOAD, "metrics text");
+}
+
+void
+metrics_link_lost(void)
+{
+}
+
 /* ---- the harness -------------------------------------------------------- */
 
 static void

@@ -7,12 +7,14 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 12
+LINK_VERSION = 13
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
+METRICS_GET, METRICS, AUTH_FAIL, METRICS_OM = 0x0111, 0x0112, 0x0113, 1
+S2S_COUNTS = 0x0114
 SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
@@ -96,6 +98,13 @@ c2s_session = (
     + frame(REG_ADD, s("Bad") + s("example.org") + s("192.0.2.3") + creds(), 6)
 )
 write("link_router", "c2s-session", b"\x02\x00" + c2s_session)
+# /metrics: both formats, an unknown flag, a SASL failure counted
+write("link_router", "c2s-metrics", b"\x02\x00"
+      + frame(AUTH_FAIL, b"", 1)
+      + frame(METRICS_GET, u32(1) + u32(METRICS_OM), 0)
+      + frame(METRICS_GET, u32(2) + u32(0), 0)
+      + frame(AUTH_FAIL, b"x", 1)
+      + frame(METRICS_GET, u32(3) + u32(2), 0))
 write("link_router", "c2s-session-chunked", b"\x02\x04\x00\x07\x0f\xc1" + c2s_session)
 # stream management: enable (with the id a c2s re-announces, so that a
 # resume can find it), acks, resume by another stream, lost sessions
@@ -133,6 +142,11 @@ write("link_router", "s2s-stanza", b"\x06\x00"
       + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "juliet@example.org", "romeo@example.net/orchard", MSG)
       + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "juliet@example.org", "romeo@example.net",
                "<presence/>"))
+# the s2s process's connection counts, then a bad name and too many
+write("link_router", "s2s-counts", b"\x06\x00"
+      + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)
+      + frame(S2S_COUNTS, u32(1) + s("Open\"") + u32(1) + u32(2), 0)
+      + frame(S2S_COUNTS, u32(99), 0))
 write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(), 1)
       + frame(CTL_ADDUSER, s("user@example.org") + creds(), 2)
@@ -219,6 +233,11 @@ write("link_c2s", "stamp-to", b"\xe4\x00"
       + frame(STANZA, env + s("<message/>"), 3, flags=F_STAMP_TO)
       + frame(STANZA, env + s("<"), 3, flags=F_STAMP_TO)
       + frame(STANZA, env + s(""), 3, flags=F_STAMP_TO))
+write("link_c2s", "metrics", b"\xe4\x00"
+      + R_HELLO
+      + frame(METRICS, u32(1) + s("# EOF\n"), 0)
+      + frame(METRICS, u32(7) + s(""), 0)
+      + frame(METRICS, u32(2) + s(None), 0))
 write("link_c2s", "sm", b"\xe4\x00"
       + R_HELLO
       + frame(SM_ENABLED, s(SM_ID) + u32(300), 3)

@@ -90,6 +90,13 @@ uplink_sm_ack(struct stream *st)
 }
 
 void
+uplink_auth_fail(struct stream *st)
+{
+	scn_router.auth_fails++;
+	scn_router.last_sid = st->sid;
+}
+
+void
 uplink_sm_resume(struct stream *st, const char *previd, uint32_t h)
 {
 	scn_router.sm_resumes++;

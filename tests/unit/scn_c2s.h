@@ -46,6 +46,7 @@ struct scn_router {
 	int		 sm_acks;
 	uint32_t	 sm_acked, sm_h_in, sm_h_out, sm_last; /* last SM_ACK */
 	int		 sm_resumes;
+	int		 auth_fails;	/* uplink_auth_fail calls */
 	char		 sm_previd[128];
 	uint32_t	 sm_h;		/* of the last SM_RESUME */
 };

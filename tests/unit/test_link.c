@@ -423,6 +423,10 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x010d, 12, "LINK_SM_RESUME" },
 		{ 0x010e, 24, "LINK_SM_RESUMED" },
 		{ 0x010f, 16, "LINK_FAST_PUT" },
+		{ 0x0111, 8, "LINK_METRICS_GET" },
+		{ 0x0112, 8, "LINK_METRICS" },
+		{ 0x0113, 0, "LINK_AUTH_FAIL" },
+		{ 0x0114, 4, "LINK_S2S_COUNTS" },
 		{ 0x0201, 20, "LINK_STANZA" },
 		{ 0x0202, 24, "LINK_STANZA_MULTI" },
 		{ 0x0301, 4, "LINK_CTL_ADDUSER" },
@@ -452,7 +456,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 12);
+	assert_int_equal(LINK_VERSION, 13);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

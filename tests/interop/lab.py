@@ -609,8 +609,9 @@ class Parley(Server):
                         f.write("%s %s\n" % (k, one))
                 else:
                     f.write("%s %s\n" % (k, v))
-            f.write("host %s {\n\tcertificate %s\n\tkey %s\n}\n"
-                    % (self.domain, self.cert, self.key))
+            # muc: its group chat service at conference.DOMAIN
+            f.write("host %s {\n\tcertificate %s\n\tkey %s\n"
+                    "\tmuc yes\n}\n" % (self.domain, self.cert, self.key))
 
     def start(self, fresh=True):
         if fresh:

@@ -22,7 +22,8 @@ import asyncio
 import pytest
 
 from conftest import new_user, stanza_error, uniq
-from test_federation import MODES, local_server
+from test_federation import (MODES, RawS2S, local_server, stream_error,
+                             stream_header)
 
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = NS_MUC + "#user"
@@ -263,3 +264,47 @@ async def test_remote_spoofing_refused(pool, clients, kind, domain, mode):
            if "as alice" in str(x) or "not joined" in str(x) or
            "stranger" in str(x)]
     assert not got, "alice received refused stanzas: %s" % got
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.peer("prosody")
+async def test_unauthenticated_server_cannot_speak_for_occupant(
+        pool, clients, mode):
+    """A stream to the room's service that claims prosody.test but never
+    authenticated sends a groupchat message as a real Prosody occupant
+    (RFC 6120 4.9.3.12): not-authorized, and nothing reaches the room."""
+    p1 = local_server(pool, mode)
+    srv = pool.get("prosody", mode, "prosody.test")
+    service = "conference." + p1.domain
+    room = "%s@%s" % (uniq("room"), service)
+    ca = await clients.login(new_user(p1, "a"))
+    await join(ca, room, "alice", create=True)
+    ub = new_user(srv, "b")
+    cb = await clients.login(ub, resource="in")
+    occ_b = await join(cb, room, "bob")
+    await sees(ca, occ_b)
+    body = uniq("spoof-")
+    raw = await RawS2S.open(p1.addr, p1.s2s_port)
+    try:
+        await raw.send(stream_header(srv.domain, service))
+        text = await raw.read_until(r"</(stream:)?features>|"
+                                    r"</(stream:)?error>")
+        if stream_error(text) is None:
+            await raw.starttls()
+            await raw.send(stream_header(srv.domain, service))
+            text = await raw.read_until(r"</(stream:)?features>|"
+                                        r"</(stream:)?error>")
+        if stream_error(text) is None:
+            await raw.send("<message from='%s/in' to='%s' type='groupchat' "
+                           "id='%s'><body>%s</body></message>"
+                           % (ub.jid, room, uniq("s"), body))
+            text = await raw.read_until(r"</(stream:)?error>")
+        assert stream_error(text) == "not-authorized", text[-800:]
+    finally:
+        raw.close()
+    # the real occupant still speaks; the forged message never came first
+    real = uniq("real-")
+    groupchat(cb, room, real)
+    m = await ca.next_message(match=lambda m: m["body"] in (body, real),
+                              what="bob's real message")
+    assert m["body"] == real, "the forged message reached the room: %s" % m

@@ -308,3 +308,53 @@ async def test_unauthenticated_server_cannot_speak_for_occupant(
     m = await ca.next_message(match=lambda m: m["body"] in (body, real),
                               what="bob's real message")
     assert m["body"] == real, "the forged message reached the room: %s" % m
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind,domain", [
+    pytest.param(k, d, id=k if k != "parley" else "parley2",
+                 marks=pytest.mark.peer(k)) for k, d in REMOTES])
+async def test_remote_occupant_history_nick_kick(pool, clients, kind,
+                                                 domain, mode):
+    """A remote occupant gets the room's history on join, changes its
+    nick (303, 7.6) and is kicked by the Parley owner (307, 8.2)."""
+    p1 = local_server(pool, mode)
+    srv = pool.get(kind, mode, domain)
+    room = "%s@conference.%s" % (uniq("room"), p1.domain)
+    ca = await clients.login(new_user(p1, "a"))
+    await join(ca, room, "alice", create=True)
+    said = "before you came " + uniq()
+    groupchat(ca, room, said)
+    await gets_groupchat(ca, room, room + "/alice", said)
+    cb = await clients.login(new_user(srv, "b"))
+    occ_b = "%s/bob" % room
+    cb.send_raw("<presence to='%s'><x xmlns='%s'/></presence>"
+                % (occ_b, NS_MUC))
+    m = await cb.next_message(match=lambda m: m["body"] == said,
+                              what="the history")
+    assert str(m["from"]) == room + "/alice", m
+    assert m.xml.find("{urn:xmpp:delay}delay") is not None, m
+    await presence_where(cb, lambda p: str(p["from"]) == occ_b and
+                         "110" in statuses(p), "bob's self-presence")
+    await sees(ca, occ_b)
+    # nick change: unavailable with 303 and the new nick, then available
+    occ_b2 = "%s/robert" % room
+    cb.send_raw("<presence to='%s'/>" % occ_b2)
+    for c in (ca, cb):
+        p = await sees(c, occ_b, unavailable=True)
+        assert "303" in statuses(p), p
+        item = p.xml.find("{%s}x/{%s}item" % (NS_MUC_USER, NS_MUC_USER))
+        assert item is not None and item.get("nick") == "robert", p
+        await sees(c, occ_b2)
+    # the owner kicks him
+    r = await ca.iq("<query xmlns='%s#admin'><item nick='robert' "
+                    "role='none'/></query>" % NS_MUC, to=room, type_="set")
+    assert r["type"] == "result", r
+    p = await sees(cb, occ_b2, unavailable=True)
+    assert {"307", "110"} <= statuses(p), p
+    await sees(ca, occ_b2, unavailable=True)
+    # and is no longer an occupant
+    groupchat(cb, room, "after the kick")
+    m = await cb.next_message(match=lambda m: m["type"] == "error",
+                              what="the error after the kick")
+    assert_error(m, "not-acceptable", "groupchat after the kick")

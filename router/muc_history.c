@@ -73,6 +73,26 @@ hist_send(struct muc_room *r, const struct muc_hist *h, const char *full,
 	    buf_avail(b), full);
 }
 
+/*
+ * An archived message is stored with its namespace (for XEP-0313's
+ * <forwarded/>, mam_archive_put): sent as is, a stanza to a remote
+ * occupant would say jabber:client on an s2s stream, which Prosody
+ * refuses (RFC 6120 4.8.3: the stream's default namespace is
+ * jabber:server) with an error that makes the occupant a ghost. The
+ * history goes out in the stream's namespace, like every other stanza.
+ */
+static int
+hist_put_stanza(struct buf *b, const char *xml, size_t len)
+{
+	static const char	pfx[] = "<message xmlns='" NS_CLIENT "'";
+	size_t			n = sizeof(pfx) - 1;
+
+	if (len >= n && memcmp(xml, pfx, n) == 0)
+		return buf_puts(b, "<message") == -1 ? -1 :
+		    buf_append(b, xml + n, len - n);
+	return buf_append(b, xml, len);
+}
+
 /* the newest entries of a room's archive, newest first */
 struct arch_hist {
 	struct archive_entry	*v;
@@ -142,7 +162,8 @@ hist_send_archive(struct muc_room *r, const struct hist_ask *ask,
 		mam_sid_format(id, &sid);
 		xmpp_datetime(stamp, (double)e->stamp / 1e6);
 		buf_reset(&b);
-		if (e->len < 10 || buf_append(&b, e->xml, e->len - 10) == -1 ||
+		if (e->len < 10 || hist_put_stanza(&b, e->xml, e->len - 10) ==
+		    -1 ||
 		    buf_printf(&b, "<stanza-id xmlns='" NS_SID "' id='%s' by='",
 		    id) == -1 || xml_escape(&b, r->jid, strlen(r->jid)) == -1 ||
 		    buf_puts(&b, "'/><delay xmlns='" NS_DELAY "' from='") ==

@@ -609,13 +609,30 @@ class Parley(Server):
                         f.write("%s %s\n" % (k, one))
                 else:
                     f.write("%s %s\n" % (k, v))
-            f.write("host %s {\n\tcertificate %s\n\tkey %s\n}\n"
-                    % (self.domain, self.cert, self.key))
+            # muc: its group chat service at conference.DOMAIN
+            f.write("host %s {\n\tcertificate %s\n\tkey %s\n"
+                    "\tmuc yes\n}\n" % (self.domain, self.cert, self.key))
 
     def start(self, fresh=True):
         if fresh:
             self.checked = 0
         return super().start(fresh)
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        """Also until the s2s process has reached the router: its port
+        accepts (into the backlog) before, and until then the router
+        drops what a user sends to a remote domain (a presence, which
+        gets no bounce, is lost; seen with the first MUC join to a
+        remote room right after start-up)."""
+        deadline = time.monotonic() + timeout
+        super().wait_ready(timeout)
+        while "router: s2s connected" not in self.log_text(
+                getattr(self, "started_at", 0)):
+            if time.monotonic() >= deadline:
+                raise LabError("%s: the s2s process did not reach the "
+                               "router within %ss\n%s" % (
+                                   self, timeout, self.log_tail()))
+            time.sleep(0.1)
 
     def stop(self):
         """Also a problem: a child that did not exit with status 0."""
@@ -643,6 +660,8 @@ class Parley(Server):
         return ["%s: %s" % (self, d) for d in unexpected_deaths(text)]
 
     def pre_start(self):
+        # a restart appends to the log: wait_ready reads from here
+        self.started_at = self.log_size()
         for b in ("parleyd", "parley-router", "parley-c2s", "parley-s2s",
                   "parleyctl"):
             if not os.access(os.path.join(BIN, b), os.X_OK):

@@ -177,14 +177,17 @@ async def test_invalidate_on_password_change(server):
 
 
 async def test_rotation_and_expiry(make_server):
-    srv = make_server(fast_token_lifetime=4)
+    # long enough that the logins after the rotation still come before
+    # the old token expires on a loaded machine
+    life = 12
+    srv = make_server(fast_token_lifetime=life)
     u = srv.new_user("f")
     dev = str(uuid.uuid4())
     token = await password_login(srv, u, dev)
     # early in its life: used, not rotated
     name, el = await token_login(srv, u, dev, token)
     assert name == "success" and not TOKEN_RE.search(el), el
-    await asyncio.sleep(2.7)
+    await asyncio.sleep(life * 0.55)
     # in its last half: a new one comes, and the old one still works
     name, el = await token_login(srv, u, dev, token)
     assert name == "success", el
@@ -202,6 +205,6 @@ async def test_rotation_and_expiry(make_server):
     assert name == "success", el
     name, el = await token_login(srv, u, dev, token)
     assert name == "failure", el
-    await asyncio.sleep(4.5)
+    await asyncio.sleep(life + 0.5)
     name, el = await token_login(srv, u, dev, new)
     assert name == "failure" and condition(el) == "not-authorized", el

@@ -8,11 +8,14 @@ at the clock.
 import asyncio
 import re
 
-from conftest import (DOMAIN, NS_PING, NS_SASL, STANZA_TIMEOUT, Raw, User,
-                      parse_features, sasl_plain, uniq)
+from conftest import (DOMAIN, LOGIN_TIMEOUT, NS_PING, NS_SASL, STANZA_TIMEOUT,
+                      Raw, User, parse_features, sasl_plain, uniq)
 from test_register import NS_FEATURE, REG_ON, raw_iq, reg_set
 
 SLOW_KDF = {"scram_iterations": "1000000", "workers": "1"}
+# the client derives its SCRAM keys too (a second or more each, far more
+# on a loaded machine): its logins get longer than usual
+SLOW_LOGIN = LOGIN_TIMEOUT * 3
 PING = "<ping xmlns='%s'/>" % NS_PING
 
 
@@ -29,7 +32,7 @@ async def test_registration_does_not_stall_c2s(make_server, clients):
     client's ping through that c2s is answered before the registration."""
     srv = make_server(host_options=REG_ON, **SLOW_KDF)
     u = srv.new_user()
-    c = await clients.login(srv, u, resource="pinger")
+    c = await clients.login(srv, u, resource="pinger", timeout=SLOW_LOGIN)
     raw = await Raw.open(srv.port)
     try:
         feats = parse_features(await raw.starttls())
@@ -47,7 +50,7 @@ async def test_registration_does_not_stall_c2s(make_server, clients):
     finally:
         raw.close()
     await clients.login(srv, User("%s@%s" % (local, DOMAIN), "a-long-pw"),
-                        resource="new")
+                        resource="new", timeout=SLOW_LOGIN)
 
 
 async def test_refused_registration_costs_no_derivation(make_server):
@@ -77,7 +80,7 @@ async def test_password_change_does_not_stall_router(make_server, clients):
     completes."""
     srv = make_server(**SLOW_KDF)
     u = srv.new_user()
-    c = await clients.login(srv, u, resource="pw")
+    c = await clients.login(srv, u, resource="pw", timeout=SLOW_LOGIN)
     change = asyncio.ensure_future(
         c.iq(reg_set(u.local, "next-pw"), to=DOMAIN, type_="set",
              timeout=STANZA_TIMEOUT * 4))
@@ -87,7 +90,8 @@ async def test_password_change_does_not_stall_router(make_server, clients):
     assert not change.done(), "the password change was answered first"
     r = await change
     assert r["type"] == "result", str(r)
-    await clients.login(srv, User(u.jid, "next-pw"), resource="new")
+    await clients.login(srv, User(u.jid, "next-pw"), resource="new",
+                        timeout=SLOW_LOGIN)
 
 
 async def plain_started(srv, v):
@@ -107,7 +111,7 @@ async def test_plain_login_does_not_stall_c2s(make_server, clients):
     up a ping of a logged-in client, and then succeeds."""
     srv = make_server(**SLOW_KDF)
     u, v = srv.new_user(), srv.new_user()
-    c = await clients.login(srv, u, resource="pinger")
+    c = await clients.login(srv, u, resource="pinger", timeout=SLOW_LOGIN)
     raw = await plain_started(srv, v)
     try:
         done = asyncio.ensure_future(raw.read_until(rb"<success\b",

@@ -1486,7 +1486,8 @@ scen_ready(struct conn *c)
 }
 
 static uint32_t	muc_joined;
-static uint32_t	muc_target;	/* muc_wait_n: the joins awaited */
+static uint32_t	muc_target;
+static uint32_t	muc_refused;	/* joins refused (sent again) */	/* muc_wait_n: the joins awaited */
 
 /*
  * muc: the room's presence to c. Its own (nick = its index) means it is
@@ -1501,6 +1502,9 @@ muc_presence(struct conn *c)
 	char		 me[16];
 
 	if (strcmp(c->stype, "error") == 0) {
+		if (++muc_refused <= 5)
+			fprintf(stderr, "loadgen: join of %u refused (from %s)\n",
+			    c->idx, c->sfrom);
 		muc_join(c);
 		conn_flush(c);
 		return;
@@ -2075,6 +2079,7 @@ run_joinstorm(void)
 	emit("join_server_cpu_s", b.cpu - a.cpu, "s");
 	emit_by_process("join_server_cpu_s", &a, &b, 1.0, "s");
 	emit("occupants_missing", (double)(nconns - muc_joined), "count");
+	emit("joins_refused", (double)muc_refused, "count");
 	emit("sessions_lost", (double)closed_early, "count");
 	emit("server_rss_total_mb", b.rss / 1048576.0, "MiB");
 	close_all();

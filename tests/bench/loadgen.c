@@ -140,6 +140,7 @@ static struct {
 	bool		 no_verify;
 	/* msg: -F sm,carbons (carbons: a second resource per user) */
 	bool		 sm, carbons;
+	bool		 joinstorm;	/* muc: one room, joins after login */
 	uint32_t	 inactive;	/* presence: every Nth user is (csi) */
 	int		 pids[16];
 	int		 npids;
@@ -1477,12 +1478,16 @@ scen_ready(struct conn *c)
 		break;
 	case SC_MUC:
 		conn_printf(c, "<presence/>");
-		muc_join(c);
+		/* joinstorm: the joins are the measured work (run()) */
+		if (!opt.joinstorm)
+			muc_join(c);
 		break;
 	}
 }
 
 static uint32_t	muc_joined;
+static uint32_t	muc_target;
+static uint32_t	muc_refused;	/* joins refused (sent again) */	/* muc_wait_n: the joins awaited */
 
 /*
  * muc: the room's presence to c. Its own (nick = its index) means it is
@@ -1497,6 +1502,9 @@ muc_presence(struct conn *c)
 	char		 me[16];
 
 	if (strcmp(c->stype, "error") == 0) {
+		if (++muc_refused <= 5)
+			fprintf(stderr, "loadgen: join of %u refused (from %s)\n",
+			    c->idx, c->sfrom);
 		muc_join(c);
 		conn_flush(c);
 		return;
@@ -1511,6 +1519,9 @@ muc_presence(struct conn *c)
 	    "<query xmlns='" NS_MUC "#owner'><x xmlns='jabber:x:data' type="
 	    "'submit'/></query></iq>", c->idx / clique_size(), opt.domain);
 	conn_flush(c);
+	/* muc_wait_n: at once, not at the next tick (the storm's time) */
+	if (phase == 7 && muc_joined >= muc_target)
+		ev_break(loop, EVBREAK_ALL);
 }
 
 /* from is one of user idx's full JIDs (or its bare JID) */
@@ -1793,15 +1804,22 @@ pep_create(void)
  * LOGIN_TIMEOUT. Returns the seconds it took.
  */
 static double
-muc_wait(void)
+muc_wait_n(uint32_t n)
 {
 	double	t0 = now();
 
 	phase = 7;
+	muc_target = n;
 	create_until = t0 + LOGIN_TIMEOUT;
-	if (muc_joined < nconns)
+	if (muc_joined < n)
 		ev_run(loop, 0);
 	return now() - t0;
+}
+
+static double
+muc_wait(void)
+{
+	return muc_wait_n(nconns);
 }
 
 static void
@@ -1840,7 +1858,7 @@ tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 	}
 	if ((phase == 5 && (inflight_total() == 0 || t > drain_until)) ||
 	    (phase == 6 && (inflight_total() == 0 || t > create_until)) ||
-	    (phase == 7 && (muc_joined >= nconns || t > create_until))) {
+	    (phase == 7 && (muc_joined >= muc_target || t > create_until))) {
 		ev_break(l, EVBREAK_ALL);
 		return;
 	}
@@ -2028,6 +2046,46 @@ run_hibernate(const struct srvstat *a)
 	return sm_enabled < ready ? 1 : 0;
 }
 
+/*
+ * joinstorm: every user (all in one room, -C + 1 = -N) joins at once
+ * once all are logged in, each join broadcast to everyone present
+ * (XEP-0045 7.2.3). The first joins alone and configures the room, so
+ * that the others do not bounce off a locked room. Measured: the seconds
+ * until the last self-presence, and the server's CPU until then plus
+ * -e seconds of settling (the broadcasts still queued).
+ */
+static int
+run_joinstorm(void)
+{
+	struct srvstat	 a, b;
+	double		 t;
+	uint32_t	 i;
+
+	muc_join(conns[0]);
+	conn_flush(conns[0]);
+	muc_wait_n(1);
+	settle(0.5);	/* its instant configuration unlocks the room */
+	server_stat(&a);
+	for (i = 1; i < nconns; i++)
+		if (conns[i] != NULL) {
+			muc_join(conns[i]);
+			conn_flush(conns[i]);
+		}
+	t = muc_wait_n(nconns);
+	emit("join_s", t, "s");
+	emit("joins_per_s", (double)(muc_joined - 1) / t, "1/s");
+	settle(opt.settle);
+	server_stat(&b);
+	emit("join_server_cpu_s", b.cpu - a.cpu, "s");
+	emit_by_process("join_server_cpu_s", &a, &b, 1.0, "s");
+	emit("occupants_missing", (double)(nconns - muc_joined), "count");
+	emit("joins_refused", (double)muc_refused, "count");
+	emit("sessions_lost", (double)closed_early, "count");
+	emit("server_rss_total_mb", b.rss / 1048576.0, "MiB");
+	close_all();
+	return muc_joined < nconns || closed_early > 0 ? 1 : 0;
+}
+
 static int
 run(void)
 {
@@ -2117,6 +2175,8 @@ run(void)
 		emit("nodes_created_s", pep_create(), "s");
 		emit("nodes_pending", (double)inflight_total(), "count");
 	}
+	if (opt.joinstorm)
+		return run_joinstorm();
 	if (opt.scen == SC_MUC) {
 		emit("rooms_joined_s", muc_wait(), "s");
 		emit("occupants_missing", (double)(nconns - muc_joined),
@@ -2333,8 +2393,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -s login|idle|msg|presence|pep|hibernate "
-	    "[options]\n"
+	    "usage: loadgen -s login|idle|msg|presence|pep|hibernate|muc|"
+	    "joinstorm [options]\n"
 	    "  -H ADDR     server address (127.0.0.1)   -p PORT (5222)\n"
 	    "  -d DOMAIN   XMPP domain (localhost)      -u PREFIX (u)\n"
 	    "  -w PASS     password of every user (bench)\n"
@@ -2424,6 +2484,10 @@ main(int argc, char **argv)
 				opt.scen = SC_HIBERNATE;
 			else if (strcmp(optarg, "muc") == 0)
 				opt.scen = SC_MUC;
+			else if (strcmp(optarg, "joinstorm") == 0) {
+				opt.scen = SC_MUC;
+				opt.joinstorm = true;
+			}
 			else
 				usage();
 			break;

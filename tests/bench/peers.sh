@@ -40,6 +40,14 @@ start_prosody() {
 	fill "$PEERS/prosody.cfg.lua.in" "$d/prosody.cfg.lua" DIR="$d" \
 	    PORT=$PORT CERT="$DIR/cert.pem" KEY="$DIR/key.pem" DOMAIN=$DOMAIN \
 	    PEP_MODULE="$pep"
+	# group chat only for the muc scenarios: the component ends the
+	# file (after the VirtualHost), anyone may create rooms, no limits
+	# beyond the defaults (Prosody 0.12's mod_muc has no rate limit)
+	case ${SCEN:-} in muc|joinstorm)
+		fill "$PEERS/prosody-muc.cfg.lua.in" "$d/muc.cfg.lua" \
+		    DOMAIN=$DOMAIN
+		cat "$d/muc.cfg.lua" >>"$d/prosody.cfg.lua" ;;
+	esac
 	mkdir -p "$d/data"
 	log "prosody: provisioning"
 	/usr/bin/python3 "$PEERS/provision.py" prosody "$d/data" $DOMAIN \
@@ -71,6 +79,9 @@ start_ejabberd() {
 	esac
 	[ "${SCEN:-}" = csi ] &&
 	    printf '  mod_client_state: {}\n' >>"$d/ejabberd.yml"
+	case ${SCEN:-} in muc|joinstorm)
+		cat "$PEERS/ejabberd-muc.yml" >>"$d/ejabberd.yml" ;;
+	esac
 	log "ejabberd: provisioning"
 	/usr/bin/python3 "$PEERS/provision.py" ejabberd "$d/ejabberd.db" \
 	    $DOMAIN $PASSWORD $ITER "u:$NUSERS" "p:$PUSERS:$((CONTACTS + 1))"

@@ -12,7 +12,7 @@
 # Default: parley parley-w2 parley-w4. BENCH_SCENARIOS (e.g. "pep" or
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
-# mobile-carbons mobile-mam csi hibernate, and parley-b, Parley from
+# mobile-carbons mobile-mam csi hibernate joinstorm, and parley-b, Parley from
 # $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
@@ -49,7 +49,7 @@ done
 if [ $smoke -eq 1 ]; then
 	LOGINS=50 LOGIN_USERS=50 CONC=20 IDLE=100 PAIRS=20 WINDOW=10 SECS=2
 	WARM=0.5 SETTLE=0.5 PUSERS=42 CONTACTS=20 PWINDOW=2 ISETTLE=6
-	EWINDOW=1 HIB=100 MUSERS=40 MCONTACTS=19
+	EWINDOW=1 HIB=100 MUSERS=40 MCONTACTS=19 JUSERS=40
 	SCALE=600 SCALE_WORKERS=2 SCALE_JOBS=3
 	runs=1
 else
@@ -62,6 +62,8 @@ else
 	HIB=${BENCH_HIB:-5000}
 	# muc: rooms of 50 occupants, one message in flight per occupant
 	MUSERS=1000 MCONTACTS=49
+	# joinstorm: JUSERS occupants join one room at once
+	JUSERS=${BENCH_JUSERS:-1000}
 	# each process may hold 20,000 descriptors at most here: 8 c2s
 	# workers and 6 generator processes leave room for 100,000
 	SCALE=${BENCH_SCALE:-100000} SCALE_WORKERS=8 SCALE_JOBS=6
@@ -90,6 +92,7 @@ esac
     NUSERS=$LOGIN_USERS
 [ -n "$(only hibernate)" ] && [ $NUSERS -lt $HIB ] && NUSERS=$HIB
 [ -n "$(only muc)" ] && [ $NUSERS -lt $MUSERS ] && NUSERS=$MUSERS
+[ -n "$(only joinstorm)" ] && [ $NUSERS -lt $JUSERS ] && NUSERS=$JUSERS
 out=${out:-$DIR/results}
 
 mkdir -p "$DIR"
@@ -201,17 +204,14 @@ run_one() {	# SERVER RUN
 		# not in pep: the issue compares Prosody and ejabberd, and
 		# jabberd2 2.7's PEP module was not examined
 		scen="login idle msg presence"
-	elif [ "$s" = parley ]; then
-		# muc: Parley only until the peers' configurations have rooms
-		scen="login idle msg presence pep muc"
 	else
-		scen="login idle msg presence pep"
+		scen="login idle msg presence pep muc"
 	fi
 	# issue 14's scenarios: only when BENCH_SCENARIOS names them
 	case $s in
 	parley|parley-b|prosody|ejabberd)
 		scen="$scen mobile mobile-none mobile-sm mobile-carbons"
-		scen="$scen mobile-mam csi hibernate" ;;
+		scen="$scen mobile-mam csi hibernate joinstorm" ;;
 	esac
 	if [ -z "${BENCH_SCENARIOS:-}" ]; then
 		scen=${scen%% mobile *}
@@ -275,6 +275,9 @@ run_one() {	# SERVER RUN
 		# with one groupchat message in flight (docs/BENCHMARKS.md)
 		muc) lg "$s" muc -s muc -u u -N $MUSERS -C $MCONTACTS \
 		    -W $EWINDOW -t $SECS -r $WARM -e $SETTLE -c $CONC ;;
+		# every occupant joins one room at once, after all logged in
+		joinstorm) lg "$s" joinstorm -s joinstorm -u u -N $JUSERS \
+		    -C $((JUSERS - 1)) -e $SETTLE -c $CONC ;;
 		esac || {
 			log "$s $sc FAILED"
 			# a peer's own failures (jabberd2 2.7 kills some

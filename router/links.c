@@ -99,7 +99,14 @@ rlink_flow(void)
 	for (rl = router.links; rl != NULL; rl = rl->next) {
 		if (rl->role == LINK_ROLE_CTL || rl->l->failed)
 			continue;
-		pause = n > (rl->congested_at != 0 ? 1u : 0u);
+		/*
+		 * The congested link too: one frame may make output in
+		 * proportion to a room or a roster (a group chat join sends
+		 * the newcomer every occupant), so a batch of such frames
+		 * read from the link it writes to would pass its cap. Its
+		 * c2s keeps reading our frames, so the queue drains.
+		 */
+		pause = n > 0;
 		if (rl->l->paused && !pause)
 			resumed = true;
 		link_pause(rl->l, pause);

@@ -14,7 +14,8 @@ import os
 import signal
 import time
 
-from conftest import exchange
+from conftest import DOMAIN, exchange
+from test_caps import raw_session
 from imhelp import fence, online, send_message, settle
 
 BIG = 200 * 1024
@@ -170,3 +171,53 @@ async def test_stuck_c2s_is_cut_off(make_server, clients):
     finally:
         os.kill(stuck_pid, signal.SIGCONT)
     assert "output not read for 10 s" in srv.log_text()
+
+
+async def bound_raw(srv, user):
+    """A raw stream of user, authenticated (PLAIN over TLS) and bound."""
+    raw, _ = await raw_session(srv, user)
+    raw.mark()
+    await raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:"
+                   "xml:ns:xmpp-bind'/></iq>")
+    await raw.read_until(rb"<jid>[^<]+</jid>")
+    return raw
+
+
+async def test_join_storm_keeps_the_link(make_server):
+    """Each group chat join sends the newcomer every occupant's presence:
+    output in proportion to the room. Joins read in one batch from the c2s
+    link once made, all together, many times the cap; the router closed
+    the link ("output queue over its cap") and every session of that c2s
+    went with it. Now reading that link waits while its own queue is
+    congested: everyone gets in and the link holds."""
+    n = 160
+    srv = make_server(host_options={DOMAIN: {"muc": "yes"}},
+                      muc_rate="100000", **OPTS)
+    room = "storm@conference." + DOMAIN
+    raws = await asyncio.gather(*[bound_raw(srv, srv.new_user("j"))
+                                  for _ in range(n)])
+    try:
+        owner = raws[0]
+        await owner.send("<presence to='%s/owner'><x xmlns='http://jabber"
+                         ".org/protocol/muc'/></presence>" % room)
+        await owner.read_until(rb"code='201'")
+        await owner.send("<iq type='set' id='cfg' to='%s'><query xmlns='"
+                         "http://jabber.org/protocol/muc#owner'><x xmlns='"
+                         "jabber:x:data' type='submit'/></query></iq>"
+                         % room)
+        await owner.read_until(rb"<iq\b[^>]*id='cfg'")
+        for i, r in enumerate(raws[1:], 1):
+            r.mark()
+            r.w.write(("<presence to='%s/n%d'><x xmlns='http://jabber.org/"
+                       "protocol/muc'/></presence>" % (room, i)).encode())
+        await asyncio.gather(*[r.w.drain() for r in raws[1:]])
+        # each newcomer's own presence (110) comes after the others'
+        await asyncio.gather(*[
+            r.read_until(rb"<presence [^>]*from='%s/n%d'>"
+                         rb"(?:(?!</presence>).)*code='110'"
+                         % (room.encode(), i), timeout=40)
+            for i, r in enumerate(raws[1:], 1)])
+    finally:
+        for r in raws:
+            r.close()
+    assert_link_intact(srv)

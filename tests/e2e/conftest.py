@@ -259,7 +259,9 @@ class Server:
         self.wait_ready()
 
     def wait_ready(self, timeout=READY_TIMEOUT):
-        """Until every c2s listens and the STARTTLS port answers a header."""
+        """Until every c2s listens, every process (the proxy too, when
+        there is one) has its router link, and the STARTTLS port answers
+        a header."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -271,7 +273,8 @@ class Server:
                 if (len(self.c2s_pids()) == self.workers and
                         self.router_pid() is not None and
                         all(self.listening(p) for p in self.c2s_pids()) and
-                        self.router_links() >= self.workers + 1):
+                        self.router_links() >= self.workers + 1 +
+                        (1 if self.opts.get("proxy_listen") else 0)):
                     self._probe()
                     self.kids = self.kid_kinds()
                     return

@@ -94,6 +94,7 @@ form_build(struct muc_req *q, struct xnode *parent)
 	struct xnode	*x, *fl;
 	char		 n[24];
 	size_t		 i, k;
+	bool		 pw;
 
 	x = xdata_new(q->a, parent, "form", NS_MUC_CONFIG);
 	for (i = 0; i < nitems(cfg_fields); i++) {
@@ -102,9 +103,13 @@ form_build(struct muc_req *q, struct xnode *parent)
 
 		switch (f->type) {
 		case CF_BOOL:
-			if (i == 6)
-				v = &(bool){ c->password != NULL &&
-				    *c->password != '\0' };
+			/* derived from the password, not a field of its own */
+			if (strcmp(f->var,
+			    "muc#roomconfig_passwordprotectedroom") == 0) {
+				pw = c->password != NULL &&
+				    *c->password != '\0';
+				v = &pw;
+			}
 			xdata_add(q->a, x, f->var, "boolean", f->label,
 			    *(bool *)v ? "1" : "0");
 			break;

@@ -443,7 +443,8 @@ FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/limits.c \
-		   c2s/bosh.c c2s/upload.c c2s/static.c tests/fuzz/fuzz_web.c
+		   c2s/bosh.c c2s/upload.c c2s/static.c c2s/metrics.c \
+		   tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)

@@ -239,7 +239,8 @@ ws_message(struct ws *ws, const char *p, size_t n)
 	struct buf	 hdr;
 	size_t		 skip;
 
-	if (st == NULL)
+	/* an empty message (p may then be NULL) carries no element */
+	if (st == NULL || n == 0)
 		return;
 	skip = 0;
 	while (skip < n && (p[skip] == ' ' || p[skip] == '\t' ||

@@ -12,7 +12,10 @@ import hmac
 import re
 import uuid
 
+import pytest
+
 from conftest import DOMAIN, sasl_plain
+from xmpptest import SLOW
 from test_sasl2 import (NS_SASL2, condition, endpoint_cb, outcome,
                         sasl2_stream, text_of)
 
@@ -176,6 +179,9 @@ async def test_invalidate_on_password_change(server):
     assert name == "failure" and condition(el) == "not-authorized", el
 
 
+# the token's age is the server's wall clock, which the sanitizer build
+# does not slow down: its logins then miss the windows this test times
+@pytest.mark.skipif(SLOW > 1, reason="timed against unscaled token ages")
 async def test_rotation_and_expiry(make_server):
     # long enough that the logins after the rotation still come before
     # the old token expires on a loaded machine

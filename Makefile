@@ -9,6 +9,8 @@ BUILD		?= build
 BIN		?= bin
 SANFLAGS	?=
 OPT		?= -O2
+# parallel jobs where `make test` runs independent work side by side
+JOBS		?= $(shell nproc 2>/dev/null || echo 2)
 
 PKGS		:= expat gnutls libcares lmdb libidn
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -228,7 +230,7 @@ PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
 		   $(BIN)/parley-s2s $(BIN)/parleyctl $(BIN)/parley-proxy
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
-.PHONY: all deps run test unit unit-valgrind conftest e2e interop asan clean \
+.PHONY: all deps run test unit unit-bins unit-valgrind conftest e2e interop asan clean \
 	bench bench-bins bench-smoke bench-peers bench-mem fuzz fuzz-build \
 	fuzz-smoke
 
@@ -308,14 +310,18 @@ run: deps all
 	@scripts/webclient.sh
 	@scripts/run.sh
 
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# one valgrind per core at a time; the first failure stops the rest
 unit-valgrind: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
-	    valgrind -q --error-exitcode=99 --leak-check=full \
-	    --suppressions=$(abspath tests/valgrind.supp) \
-	    --errors-for-leak-kinds=definite $$t >/dev/null; done
+	@printf '%s\n' $(UNIT_BINS) | xargs -P $(JOBS) -I{} sh -c \
+	    'echo "== valgrind {}"; valgrind -q --error-exitcode=99 \
+	    --leak-check=full --suppressions=$(abspath tests/valgrind.supp) \
+	    --errors-for-leak-kinds=definite {} >/dev/null || \
+	    { echo "valgrind: {} failed"; exit 255; }'
 
 conftest: $(BIN)/parleyd
 	@tests/conf/run.sh $(BIN)/parleyd
@@ -324,6 +330,7 @@ conftest: $(BIN)/parleyd
 # and most of a test's time is waiting, so two share the 2-core machine
 # (one under ASan, whose slower servers leave no such slack)
 E2E_JOBS	?= 2
+ASAN_E2E_JOBS	?= 1
 e2e: all
 	@PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -n $(E2E_JOBS) \
 	    tests/e2e
@@ -334,20 +341,25 @@ interop: all
 	@scripts/deps-interop.sh
 	@PARLEY_BIN=$(abspath $(BIN)) PYTHON=$(PYTHON) tests/interop/run.sh -q
 
+# builds run on every core; the suites that pace themselves (e2e on its
+# workers, the lab, the benchmark) one after another
 test: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit-bins bench-bins
+	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-valgrind conftest e2e interop \
 	    bench-smoke
 	@$(MAKE) --no-print-directory asan
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-smoke
 
 # deadlines in the e2e tests scale by PARLEY_TIME_SCALE (tests/lib)
+ASAN_MAKE	= $(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan \
+		  OPT=-O1 SANFLAGS="-fsanitize=address,undefined \
+		  -fno-omit-frame-pointer -fno-sanitize-recover=all"
 asan:
+	@$(ASAN_MAKE) -j$(JOBS) all unit-bins
 	@PARLEY_TIME_SCALE=3 \
 	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
-	    $(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan OPT=-O1 \
-	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    E2E_JOBS=1 all unit e2e
+	    $(ASAN_MAKE) E2E_JOBS=$(ASAN_E2E_JOBS) unit e2e
 
 clean:
 	rm -rf build bin
@@ -504,34 +516,39 @@ fuzz: $(FUZZ_BINS)
 	    $(call fuzz_cmd,$(t)) -max_total_time=$(FUZZ_SECONDS) \
 	    $(FUZZ_ABS)/corpus/$(t) $(abspath tests/fuzz/corpus/$(t));)
 
-# bounded: a replay of every seed and reproducer, then a short run each
-fuzz-smoke: $(FUZZ_BINS)
+# bounded: a replay of every seed and reproducer, then a short run each;
+# one rule per target, so that `make -j` runs them side by side (each
+# libFuzzer process is single-threaded)
+FUZZ_SMOKES	:= $(patsubst %,fuzz-smoke-%,$(FUZZ_TARGETS))
+.PHONY: fuzz-smoke $(FUZZ_SMOKES)
+fuzz-smoke: $(FUZZ_SMOKES)
+	@cat $(patsubst %,$(FUZZ_BUILD)/log/%.cov,$(FUZZ_TARGETS)) \
+	    >$(FUZZ_BUILD)/log/coverage
+
+$(FUZZ_SMOKES): fuzz-smoke-%: $(FUZZ_BUILD)/fuzz_%
 	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts $(FUZZ_BUILD)/log; \
-	rm -f $(FUZZ_BUILD)/log/coverage; \
-	$(foreach t,$(FUZZ_TARGETS),log=$(FUZZ_BUILD)/log/$(t).log; \
-	    find $(call fuzz_dirs,$(t)) -type f \
-	        -exec $(call fuzz_cmd,$(t)) {} + >$$log.replay 2>&1 || \
-	        { tail -40 $$log.replay; \
-	        echo "fuzz-smoke: $(t): a seed or reproducer fails"; \
-	        exit 1; }; \
-	    rm -rf $(FUZZ_BUILD)/smoke/$(t); \
-	    mkdir -p $(FUZZ_BUILD)/smoke/$(t); \
-	    $(call fuzz_cmd,$(t)) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
-	        $(FUZZ_ABS)/smoke/$(t) $(call fuzz_dirs,$(t)) >$$log 2>&1 || \
-	        { tail -40 $$log; echo "fuzz-smoke: $(t) failed; the input" \
-	        "is in $(FUZZ_BUILD)/artifacts"; exit 1; }; \
-	    awk -v t=$(t) -v floors=tests/fuzz/coverage-floor \
-	        -v out=$(FUZZ_BUILD)/log/coverage 'BEGIN { \
-	        while ((getline l < floors) > 0) { split(l, f); \
-	        if (f[1] == t) floor = f[2] } } \
-	        $$2 == "DONE" { for (i = 3; i < NF; i++) \
-	        v[$$i] = $$(i + 1); printf "fuzz-smoke %-12s %9s runs " \
-	        "%6s exec/s  cov %s ft %s (floor %s)\n", t, \
-	        substr($$1, 2), v["exec/s:"], v["cov:"], v["ft:"], floor; \
-	        cov = v["cov:"]; print t, cov >> out } \
-	        END { if (cov == "") msg = "no final statistics"; \
-	        else if (floor == "") msg = "no floor in " floors; \
-	        else if (cov + 0 < floor + 0) msg = "coverage " cov \
-	        " under its floor " floor " (" floors ")"; \
-	        if (msg != "") { print "fuzz-smoke: " t ": " msg; \
-	        exit 1 } }' $$log;)
+	log=$(FUZZ_BUILD)/log/$*.log; rm -f $(FUZZ_BUILD)/log/$*.cov; \
+	find $(call fuzz_dirs,$*) -type f \
+	    -exec $(call fuzz_cmd,$*) {} + >$$log.replay 2>&1 || \
+	    { tail -40 $$log.replay; \
+	    echo "fuzz-smoke: $*: a seed or reproducer fails"; exit 1; }; \
+	rm -rf $(FUZZ_BUILD)/smoke/$*; mkdir -p $(FUZZ_BUILD)/smoke/$*; \
+	$(call fuzz_cmd,$*) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+	    $(FUZZ_ABS)/smoke/$* $(call fuzz_dirs,$*) >$$log 2>&1 || \
+	    { tail -40 $$log; echo "fuzz-smoke: $* failed; the input" \
+	    "is in $(FUZZ_BUILD)/artifacts"; exit 1; }; \
+	awk -v t=$* -v floors=tests/fuzz/coverage-floor \
+	    -v out=$(FUZZ_BUILD)/log/$*.cov 'BEGIN { \
+	    while ((getline l < floors) > 0) { split(l, f); \
+	    if (f[1] == t) floor = f[2] } } \
+	    $$2 == "DONE" { for (i = 3; i < NF; i++) \
+	    v[$$i] = $$(i + 1); printf "fuzz-smoke %-12s %9s runs " \
+	    "%6s exec/s  cov %s ft %s (floor %s)\n", t, \
+	    substr($$1, 2), v["exec/s:"], v["cov:"], v["ft:"], floor; \
+	    cov = v["cov:"]; print t, cov > out } \
+	    END { if (cov == "") msg = "no final statistics"; \
+	    else if (floor == "") msg = "no floor in " floors; \
+	    else if (cov + 0 < floor + 0) msg = "coverage " cov \
+	    " under its floor " floor " (" floors ")"; \
+	    if (msg != "") { print "fuzz-smoke: " t ": " msg; \
+	    exit 1 } }' $$log

@@ -193,7 +193,9 @@ async def test_rotation_and_expiry(make_server):
     # early in its life: used, not rotated
     name, el = await token_login(srv, u, dev, token)
     assert name == "success" and not TOKEN_RE.search(el), el
-    await asyncio.sleep(life * 0.55)
+    # the server reads whole seconds: a token issued at t.9 is in its
+    # last half only when the clock reads one second past t + life / 2
+    await asyncio.sleep(life / 2 + 1.2)
     # in its last half: a new one comes, and the old one still works
     name, el = await token_login(srv, u, dev, token)
     assert name == "success", el

@@ -27,6 +27,13 @@ async def slix_admin(srv, clients, user):
     return c
 
 
+def admin_server(make_server):
+    """A server whose host has one admin (host option admins)."""
+    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
+    return admin, make_server(users=[admin],
+                              host_options={DOMAIN: {"admins": admin.jid}})
+
+
 def cmd(node, action=None, sid=None, form=""):
     return "<command xmlns='%s' node='%s'%s%s>%s</command>" % (
         NS_CMD, node, " action='%s'" % action if action else "",
@@ -47,9 +54,7 @@ def app_error(iq):
 
 
 async def test_commands_listed_and_run(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     other = srv.new_user("plain")
     a = await slix_admin(srv, clients, admin)
     o = await online(srv, clients, other, resource="o")
@@ -115,9 +120,7 @@ async def test_commands_listed_and_run(make_server, clients):
 
 
 async def test_errors_and_cancel(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     other = srv.new_user("plain")
     a = await online(srv, clients, admin, resource="a")
     o = await online(srv, clients, other, resource="o")
@@ -172,9 +175,7 @@ async def test_errors_and_cancel(make_server, clients):
 
 
 async def test_delete_user(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     victim, keep = srv.new_user("gone"), srv.new_user("keep")
     a = await online(srv, clients, admin, resource="a")
     v = await online(srv, clients, victim, resource="v")
@@ -215,9 +216,7 @@ async def test_disable_and_reenable_user(make_server, clients):
     """XEP-0133 4.3 and 4.4 on the disabled-accounts storage, as
     parleyctl disable and enable: the sessions end, the login is
     refused with <account-disabled/>, re-enabled it works again."""
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     u = srv.new_user("dis")
     a = await online(srv, clients, admin, resource="a")
     v = await online(srv, clients, u, resource="v")
@@ -259,9 +258,7 @@ async def test_disable_and_reenable_user(make_server, clients):
 
 
 async def test_add_user_and_change_password(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     a = await online(srv, clients, admin, resource="a")
     new = User("new%s@%s" % (uniq(""), DOMAIN), "first-pw")
 
@@ -308,9 +305,7 @@ async def test_add_user_and_change_password(make_server, clients):
 
 
 async def test_message_of_the_day(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     u = srv.new_user("motd")
     a = await online(srv, clients, admin, resource="a")
 

@@ -129,6 +129,7 @@ ROUTER_SRCS	+= router/adhoc.c
 ROUTER_SRCS	+= router/adhoc_admin.c
 ROUTER_SRCS	+= router/adhoc_cred.c
 ROUTER_SRCS	+= router/motd.c
+ROUTER_SRCS	+= router/pwjob.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
@@ -435,7 +436,7 @@ FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
 		   router/metrics.c \
 		   router/s2s.c \
-		   router/register.c router/sm.c
+		   router/register.c router/pwjob.c router/sm.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \

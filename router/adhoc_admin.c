@@ -1,8 +1,8 @@
 /*
  * The XEP-0133 administration commands that fit Parley, for adhoc.c:
- * deleting accounts, the number and the list of online users, and an
- * announcement to every session of the host. A command is a line of
- * admin_cmds.
+ * deleting, disabling and re-enabling accounts, the number and the
+ * list of online users, and an announcement to every session of the
+ * host. A command is a line of admin_cmds.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,8 +15,8 @@
 #include "ctl.h"
 #include "router.h"
 
-/* accounts one delete-user submission may name */
-#define DELETE_MAX	16
+/* accounts one delete-, disable- or reenable-user submission may name */
+#define ACCTS_MAX	16
 
 static bool
 form_ok(const struct xnode *x)
@@ -205,27 +205,69 @@ announce_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	deliver_tree(rs->sender, iq);
 }
 
-/* XEP-0133 4.2: the accounts to delete, bare JIDs of this host */
+/*
+ * XEP-0133 4.2, 4.3 and 4.4: accounts to delete, disable or re-enable,
+ * bare JIDs of this host. A disabled account keeps its data and may not
+ * log in (storage/store_disabled.c, as parleyctl disable).
+ */
+enum acct_op {
+	ACCT_DELETE,
+	ACCT_DISABLE,
+	ACCT_ENABLE
+};
+
+static const char *const acct_verb[] = { "deleted", "disabled",
+    "re-enabled" };
+
 static void
-delete_form(struct rstanza *rs, struct xnode *c, struct arena *a)
+acct_form(struct xnode *c, struct arena *a, const char *label)
 {
 	struct xnode	*x, *f;
 
-	(void)rs;
 	x = xdata_new(a, c, "form", NS_ADMIN);
-	f = xdata_add(a, x, "accountjids", "jid-multi",
-	    "The Jabber ID(s) to delete", NULL);
+	f = xdata_add(a, x, "accountjids", "jid-multi", label, NULL);
 	(void)xnode_add(a, f, NS_XDATA, "required");
 }
 
 static void
-delete_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
-    const char *sid, const struct xnode *x)
+delete_form(struct rstanza *rs, struct xnode *c, struct arena *a)
+{
+	(void)rs;
+	acct_form(c, a, "The Jabber ID(s) to delete");
+}
+
+static void
+disable_form(struct rstanza *rs, struct xnode *c, struct arena *a)
+{
+	(void)rs;
+	acct_form(c, a, "The Jabber ID(s) to disable");
+}
+
+static void
+enable_form(struct rstanza *rs, struct xnode *c, struct arena *a)
+{
+	(void)rs;
+	acct_form(c, a, "The Jabber ID(s) to re-enable");
+}
+
+/* -1 (errno ENOENT) when there is no such account */
+static int
+acct_apply(enum acct_op op, const char *node, const char *domain)
+{
+	if (op == ACCT_DELETE)
+		return router_account_remove(node, domain);
+	return store_account_disable(router.store, node, domain,
+	    op == ACCT_DISABLE);
+}
+
+static void
+acct_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *sid, const struct xnode *x, enum acct_op op)
 {
 	struct xnode	*c, *n;
 	struct jid	 j;
 	char		*list, *w, *e;
-	char		 nodes[DELETE_MAX][JID_PART_MAX + 1];
+	char		 nodes[ACCTS_MAX][JID_PART_MAX + 1];
 	char		 dom[JID_STR_MAX + 1], node[128], note[64];
 	size_t		 i, cnt = 0, missing = 0;
 	bool		 bad = false;
@@ -243,7 +285,7 @@ delete_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 			*e++ = '\0';
 		if (*w == '\0')
 			continue;
-		if (cnt == DELETE_MAX || jid_parse(&j, w) == -1) {
+		if (cnt == ACCTS_MAX || jid_parse(&j, w) == -1) {
 			bad = true;
 			break;
 		}
@@ -258,9 +300,10 @@ delete_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 		return;
 	}
 	for (i = 0; i < cnt; i++) {
-		if (router_account_remove(nodes[i], dom) == 0)
-			log_info("adhoc: %s deleted user=%s@%s",
-			    log_escs(rs->from), log_escs(nodes[i]), dom);
+		if (acct_apply(op, nodes[i], dom) == 0)
+			log_info("adhoc: %s %s user=%s@%s",
+			    log_escs(rs->from), acct_verb[op],
+			    log_escs(nodes[i]), dom);
 		else {
 			missing++;
 			nodes[i][0] = '\0';
@@ -271,14 +314,35 @@ delete_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	c = adhoc_reply(iq, a, node, sid, "completed");
 	n = xnode_add(a, c, NS_COMMANDS, "note");
 	xnode_set_attr(a, n, "type", missing > 0 ? "warn" : "info");
-	snprintf(note, sizeof(note), "deleted %zu, not found %zu",
+	snprintf(note, sizeof(note), "%s %zu, not found %zu", acct_verb[op],
 	    cnt - missing, missing);
 	xnode_add_text(a, n, note, strlen(note));
 	deliver_tree(rs->sender, iq);
 	/* last: their sessions end, perhaps the admin's own (rs with it) */
-	for (i = 0; i < cnt; i++)
+	for (i = 0; i < cnt && op != ACCT_ENABLE; i++)
 		if (nodes[i][0] != '\0')
 			router_user_changed(nodes[i], dom);
+}
+
+static void
+delete_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *sid, const struct xnode *x)
+{
+	acct_submit(rs, iq, a, sid, x, ACCT_DELETE);
+}
+
+static void
+disable_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *sid, const struct xnode *x)
+{
+	acct_submit(rs, iq, a, sid, x, ACCT_DISABLE);
+}
+
+static void
+enable_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
+    const char *sid, const struct xnode *x)
+{
+	acct_submit(rs, iq, a, sid, x, ACCT_ENABLE);
 }
 
 static const struct adhoc_cmd admin_cmds[] = {
@@ -300,6 +364,10 @@ static const struct adhoc_cmd admin_cmds[] = {
 	  motd_set_submit },
 	{ NS_ADMIN "#delete-motd", "Delete Message of the Day", NULL,
 	  motd_delete_submit },
+	{ NS_ADMIN "#disable-user", "Disable a User", disable_form,
+	  disable_submit },
+	{ NS_ADMIN "#reenable-user", "Re-Enable a User", enable_form,
+	  enable_submit },
 };
 
 const struct adhoc_cmd *

@@ -1,7 +1,7 @@
 /*
  * The XEP-0133 commands that set a password, add-user (4.1) and
  * change-user-password (4.7): the credentials are derived on a worker
- * (common/work.c; PBKDF2 at scram-iterations must not hold the loop),
+ * (pwjob.c; PBKDF2 at scram-iterations must not hold the loop),
  * then stored, and the admin's session, found again by full JID and id,
  * gets the answer. A result nobody can be told of is not stored.
  */
@@ -12,52 +12,26 @@
 
 #include "../common/jid.h"
 #include "../common/log.h"
-#include "../common/map.h"
 #include "../common/scram.h"
 #include "../common/util.h"
-#include "../common/work.h"
 #include "../common/xdata.h"
 #include "adhoc.h"
 #include "ctl.h"
+#include "pwjob.h"
 #include "router.h"
 
-struct cred_job {
+/* what the answer needs beside the IQ (pwjob.h): no secret here */
+struct cred_req {
 	bool			 add;
-	char			 full[JID_STR_MAX + 1]; /* the admin */
-	uint64_t		 sid;
-	char			*id, *to;	/* of the IQ, to answer */
 	char			 cmd[128], sessid[17];
 	char			 node[JID_PART_MAX + 1];
 	char			 domain[JID_PART_MAX + 1];
-	char			*pass;
-	uint32_t		 iter;
-	struct scram_creds	 c;
-	int			 rc;
 };
-
-static void
-cred_job_free(struct cred_job *r)
-{
-	explicit_bzero(r->pass, strlen(r->pass));
-	free(r->pass);
-	free(r->id);
-	free(r->to);
-	explicit_bzero(&r->c, sizeof(r->c));
-	free(r);
-}
-
-static void
-cred_derive(void *arg)
-{
-	struct cred_job	*r = arg;
-
-	r->rc = scram_creds_make(&r->c, r->pass, r->iter);
-}
 
 /* the answer: completed (err -1) or the error, to the admin's session */
 static void
-cred_answer(struct sess *s, const struct cred_job *r, int err,
-    const char *app)
+cred_answer(struct sess *s, const struct pwjob *j, const struct cred_req *r,
+    int err, const char *app)
 {
 	struct rstanza	 rs;
 	struct arena	 a;
@@ -65,11 +39,7 @@ cred_answer(struct sess *s, const struct cred_job *r, int err,
 	char		 note[JID_STR_MAX + 64];
 
 	arena_init(&a);
-	iq = xnode_new(&a, NS_CLIENT, "iq");
-	xnode_set_attr(&a, iq, "type", "set");
-	xnode_set_attr(&a, iq, "id", r->id);
-	xnode_set_attr(&a, iq, "from", s->full);
-	xnode_set_attr(&a, iq, "to", r->to);
+	iq = pwjob_iq(j, s, &a);
 	if (err == -1) {
 		c = adhoc_reply(iq, &a, r->cmd, r->sessid, "completed");
 		n = xnode_add(&a, c, NS_COMMANDS, "note");
@@ -87,44 +57,42 @@ cred_answer(struct sess *s, const struct cred_job *r, int err,
 }
 
 static void
-cred_derived(void *arg, bool cancelled)
+cred_derived(struct sess *s, const struct pwjob *j, void *arg)
 {
-	struct cred_job	*r = arg;
-	struct sess	*s;
+	struct cred_req	*r = arg;
 	int		 rc;
 
-	s = map_get(router.by_full, r->full);
-	if (cancelled || s == NULL || s->sid != r->sid) {
+	if (s == NULL) {
 		log_info("adhoc: %s of %s@%s dropped: the admin's session is "
 		    "gone", r->add ? "add-user" : "change-user-password",
 		    log_escs(r->node), r->domain);
 		goto done;
 	}
-	if (r->rc == -1) {
-		cred_answer(s, r, XERR_BAD_REQUEST, "bad-payload");
+	if (j->rc == -1) {
+		cred_answer(s, j, r, XERR_BAD_REQUEST, "bad-payload");
 		goto done;
 	}
 	rc = r->add ? store_account_add(router.store, r->node, r->domain,
-	    &r->c) : store_account_set(router.store, r->node, r->domain,
-	    &r->c);
+	    &j->c) : store_account_set(router.store, r->node, r->domain,
+	    &j->c);
 	if (rc == -1) {
 		log_info("adhoc: %s %s@%s: %s", r->add ? "add-user" :
 		    "change-user-password", log_escs(r->node), r->domain,
 		    strerror(errno));
-		cred_answer(s, r, errno == EEXIST ? XERR_CONFLICT :
+		cred_answer(s, j, r, errno == EEXIST ? XERR_CONFLICT :
 		    errno == ENOENT ? XERR_ITEM_NOT_FOUND :
 		    XERR_INTERNAL_SERVER_ERROR, NULL);
 		goto done;
 	}
-	log_info("adhoc: %s %s user=%s@%s", log_escs(r->full),
+	log_info("adhoc: %s %s user=%s@%s", log_escs(j->full),
 	    r->add ? "added" : "changed the password of", log_escs(r->node),
 	    r->domain);
-	cred_answer(s, r, -1, NULL);
+	cred_answer(s, j, r, -1, NULL);
 	/* as parleyctl passwd: sessions with the old password end */
 	if (!r->add)
 		router_user_changed(r->node, r->domain);
 done:
-	cred_job_free(r);
+	free(r);
 }
 
 /* XEP-0133 4.1 and 4.7 */
@@ -186,9 +154,9 @@ static void
 cred_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
     const char *sid, const struct xnode *x, bool add)
 {
-	struct cred_job	*r;
+	struct cred_req	*r;
 	struct jid	 j;
-	const char	*jid, *to;
+	const char	*jid;
 	char		*pass, *verify;
 	bool		 ok;
 
@@ -212,21 +180,14 @@ cred_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->add = add;
-	snprintf(r->full, sizeof(r->full), "%s", rs->sender->full);
-	r->sid = rs->sender->sid;
-	r->id = xstrdup(xnode_attr(iq, "id"));
-	to = xnode_attr(iq, "to");
-	r->to = to != NULL ? xstrdup(to) : NULL;
 	snprintf(r->cmd, sizeof(r->cmd), "%s", xnode_attr(xnode_child(iq,
 	    NS_COMMANDS, "command"), "node"));
 	snprintf(r->sessid, sizeof(r->sessid), "%s", sid);
 	snprintf(r->node, sizeof(r->node), "%s", j.node);
 	snprintf(r->domain, sizeof(r->domain), "%s", j.domain);
 	jid_clear(&j);
-	r->pass = xstrdup(pass);
-	r->iter = (uint32_t)router.conf.scram_iterations;
-	if (work_submit(cred_derive, cred_derived, r) == NULL) {
-		cred_job_free(r);
+	if (pwjob_submit(rs, iq, pass, cred_derived, r) == -1) {
+		free(r);
 		iq_error(rs, iq, a, XERR_RESOURCE_CONSTRAINT,
 		    "the server is busy; try again");
 	}

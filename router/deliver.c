@@ -267,6 +267,54 @@ deliver_error(struct rstanza *rs, enum stanza_err cond)
 	(void)deliver_parse(rs->xml, rs->xlen, error_build, &job);
 }
 
+/*
+ * The services on domains of their own (conf.h), a line each: the one
+ * list both routes walk. route takes a stanza to the domain or any JID
+ * at it (false when the domain is not the service's); presence, NULL
+ * when the service takes none, a presence.
+ */
+static const struct svc_route {
+	const struct conf_host	*(*find)(const struct conf *,
+				    const char *domain);
+	bool			 (*route)(struct rstanza *,
+				    const struct jid *);
+	bool			 (*presence)(const char *from,
+				    const struct jid *, int type,
+				    const char *xml, size_t len);
+} svc_routes[] = {
+	{ conf_pubsub_find,	pubsub_svc_route,	NULL },
+	{ conf_proxy_find,	proxy_svc_route,	NULL },
+	{ conf_upload_find,	upload_svc_route,	NULL },
+	{ conf_muc_find,	muc_route,		muc_presence_route },
+};
+
+static bool
+deliver_svc(struct rstanza *rs, const struct jid *to)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(svc_routes); i++)
+		if (svc_routes[i].route(rs, to))
+			return true;
+	return false;
+}
+
+bool
+deliver_svc_presence(const char *from, const struct jid *to, int type,
+    const char *xml, size_t len)
+{
+	const struct svc_route	*r;
+	size_t			 i;
+
+	for (i = 0; i < nitems(svc_routes); i++) {
+		r = &svc_routes[i];
+		if (r->presence != NULL ? r->presence(from, to, type, xml,
+		    len) : r->find(&router.conf, to->domain) != NULL)
+			return true;
+	}
+	return false;
+}
+
 static bool
 domain_is_local(const char *domain)
 {
@@ -428,9 +476,9 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 	if (rs->kind == KIND_PRESENCE) {
 		if (jid_parse(&to, rs->to) == -1)
 			return;
-		if (muc_presence_route(rs->from, &to, rs->type, rs->xml,
+		if (deliver_svc_presence(rs->from, &to, rs->type, rs->xml,
 		    rs->xlen))
-			;	/* a remote occupant's presence to a room */
+			;	/* a remote occupant's to a room, or a service's */
 		else if (to.node != NULL && domain_is_local(to.domain))
 			presence_inbound(rs, to.node, to.domain, to.resource);
 		jid_clear(&to);
@@ -453,9 +501,7 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		deliver_error(rs, XERR_JID_MALFORMED);
 		return;
 	}
-	if (deliver_blocked(rs, &to) || pubsub_svc_route(rs, &to) ||
-	    proxy_svc_route(rs, &to) || upload_svc_route(rs, &to) ||
-	    muc_route(rs, &to))
+	if (deliver_blocked(rs, &to) || deliver_svc(rs, &to))
 		goto done;
 	if (s != NULL) {
 		deliver_to_sess(s, rs->kind, rs->type, rs->to, rs->from,

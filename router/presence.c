@@ -112,12 +112,8 @@ pres_route(const char *from, const char *to, int type, const char *xml,
 	rs.from = from;
 	rs.xml = xml;
 	rs.xlen = len;
-	if (conf_pubsub_find(&router.conf, j.domain) != NULL ||
-	    conf_proxy_find(&router.conf, j.domain) != NULL ||
-	    conf_upload_find(&router.conf, j.domain) != NULL)
-		;	/* a service of ours takes no presence */
-	else if (muc_presence_route(from, &j, type, xml, len))
-		;	/* XEP-0045: to a room of ours */
+	if (deliver_svc_presence(from, &j, type, xml, len))
+		;	/* XEP-0045 to a room; other services take none */
 	else if (conf_host_find(&router.conf, j.domain) == NULL) {
 		/* RFC 6121: remote contacts take the same path, via s2s */
 		if (s2s_forward(KIND_PRESENCE, type, to, from, xml,

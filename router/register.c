@@ -16,8 +16,8 @@
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
-#include "../common/work.h"
 #include "ctl.h"
+#include "pwjob.h"
 #include "router.h"
 
 #define NS_REGISTER	"jabber:iq:register"
@@ -310,54 +310,15 @@ register_remove(struct rstanza *rs, struct xnode *iq, struct xnode *q,
 	router_user_changed(node, domain);
 }
 
-/*
- * A password change waiting for its credentials: the password is derived
- * on a worker (scram-iterations up to a million is about a second of
- * PBKDF2 the router's loop must not spend); the requesting session is
- * found again by its full JID and id, and may have gone meanwhile.
- */
-struct pw_req {
-	char			 full[JID_STR_MAX + 1];
-	uint64_t		 sid;
-	char			*id, *to;	/* of the IQ, to answer it */
-	char			*pass;
-	uint32_t		 iter;
-	struct scram_creds	 c;
-	int			 rc;
-};
-
-static void
-pw_req_free(struct pw_req *r)
-{
-	explicit_bzero(r->pass, strlen(r->pass));
-	free(r->pass);
-	free(r->id);
-	free(r->to);
-	explicit_bzero(&r->c, sizeof(r->c));
-	free(r);
-}
-
-static void
-pw_derive(void *arg)
-{
-	struct pw_req	*r = arg;
-
-	r->rc = scram_creds_make(&r->c, r->pass, r->iter);
-}
-
 /* the answer to the change, or its error, to the session s */
 static void
-pw_answer(struct sess *s, const struct pw_req *r, int err, const char *text)
+pw_answer(struct sess *s, const struct pwjob *j, int err, const char *text)
 {
 	struct arena	 a;
 	struct xnode	*iq;
 
 	arena_init(&a);
-	iq = xnode_new(&a, NS_CLIENT, "iq");
-	xnode_set_attr(&a, iq, "type", "set");
-	xnode_set_attr(&a, iq, "id", r->id);
-	xnode_set_attr(&a, iq, "from", s->full);
-	xnode_set_attr(&a, iq, "to", r->to);
+	iq = pwjob_iq(j, s, &a);
 	if (err == -1)
 		iq_make_result(iq, &a);
 	else
@@ -366,41 +327,37 @@ pw_answer(struct sess *s, const struct pw_req *r, int err, const char *text)
 	arena_free(&a);
 }
 
+/* the credentials derived (pwjob.c): stored if the session is still here */
 static void
-pw_derived(void *arg, bool cancelled)
+pw_derived(struct sess *s, const struct pwjob *j, void *arg)
 {
-	struct pw_req	*r = arg;
-	struct sess	*s;
-
-	s = map_get(router.by_full, r->full);
-	if (cancelled || s == NULL || s->sid != r->sid) {
+	(void)arg;
+	if (s == NULL) {
 		/* nobody to tell: a change nobody confirms is not made */
 		log_info("register: password change of %s dropped: the "
-		    "session is gone", log_escs(r->full));
-		goto done;
+		    "session is gone", log_escs(j->full));
+		return;
 	}
-	if (r->rc == -1) {
-		pw_answer(s, r, XERR_NOT_ACCEPTABLE,
+	if (j->rc == -1) {
+		pw_answer(s, j, XERR_NOT_ACCEPTABLE,
 		    "the password has characters SASLprep prohibits");
-		goto done;
+		return;
 	}
 	if (store_account_set(router.store, s->user->node, s->user->domain,
-	    &r->c) == -1) {
+	    &j->c) == -1) {
 		log_warn("register: password of %s",
 		    log_escs(s->user->bare));
-		pw_answer(s, r, XERR_INTERNAL_SERVER_ERROR, NULL);
-		goto done;
+		pw_answer(s, j, XERR_INTERNAL_SERVER_ERROR, NULL);
+		return;
 	}
 	log_info("register: password changed user=%s",
 	    log_escs(s->user->bare));
-	pw_answer(s, r, -1, NULL);
+	pw_answer(s, j, -1, NULL);
 	/*
 	 * As parleyctl passwd: whoever else is logged in with the old
 	 * password (perhaps the reason for the change) is logged out.
 	 */
 	router_user_others_end(s, SERR_NOT_AUTHORIZED);
-done:
-	pw_req_free(r);
 }
 
 /* XEP-0077 3.3: a new password for the own account */
@@ -408,13 +365,11 @@ static void
 register_passwd(struct rstanza *rs, struct xnode *iq, struct xnode *q,
     struct arena *a)
 {
-	struct pw_req		*r;
 	struct xnode		*u, *p;
 	struct jid		 j;
 	char			*user, *pass;
 	const char		*node = rs->sender->user->node;
 	const char		*domain = rs->sender->user->domain;
-	const char		*to;
 	char			 prep[JID_PART_MAX + 1];
 	bool			 mine;
 
@@ -450,19 +405,9 @@ register_passwd(struct rstanza *rs, struct xnode *iq, struct xnode *q,
 		    "the password is too long");
 		goto done;
 	}
-	r = xcalloc(1, sizeof(*r));
-	snprintf(r->full, sizeof(r->full), "%s", rs->sender->full);
-	r->sid = rs->sender->sid;
-	r->id = xstrdup(xnode_attr(iq, "id"));
-	to = xnode_attr(iq, "to");
-	r->to = to != NULL ? xstrdup(to) : NULL;
-	r->pass = xstrdup(pass);
-	r->iter = (uint32_t)router.conf.scram_iterations;
-	if (work_submit(pw_derive, pw_derived, r) == NULL) {
-		pw_req_free(r);
+	if (pwjob_submit(rs, iq, pass, pw_derived, NULL) == -1)
 		reg_error(rs, iq, a, XERR_RESOURCE_CONSTRAINT,
 		    "the server is busy; try again");
-	}
 done:
 	xnode_wipe(p, pass);
 }

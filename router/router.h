@@ -249,6 +249,14 @@ void	 deliver_error(struct rstanza *, enum stanza_err);
  * the s2s process).
  */
 void	 deliver_tree(struct sess *, const struct xnode *);
+/*
+ * Presence to a service domain of ours (deliver.c's table): to a room,
+ * routed there; the other services take none. False if to is no
+ * service's.
+ */
+struct jid;
+bool	 deliver_svc_presence(const char *from, const struct jid *to,
+	    int type, const char *xml, size_t len);
 
 /* iq.c */
 /*

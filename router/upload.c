@@ -163,7 +163,7 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	const struct conf	*c = &router.conf;
 	struct xnode		*req = xnode_child(iq, NULL, NULL), *el, *s;
 	const char		*name, *ctype, *url;
-	struct jid		 from;
+	const struct user	*u;
 	struct buf		 rec;
 	uint64_t		 size, day, total;
 	int64_t			 now, today;
@@ -202,14 +202,12 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		deliver_tree(rs->sender, iq);
 		return;
 	}
-	if (jid_parse(&from, rs->from) == -1) {
-		iq_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
-		return;
-	}
+	/* iq_host_account: a session of the host; its JID is parsed */
+	u = rs->sender->user;
 	now = (int64_t)clock_wall();
 	today = now / DAY;
 	buf_init(&rec, 0);
-	usage_read(from.node, from.domain, today, &day, &total, &rec);
+	usage_read(u->node, u->domain, today, &day, &total, &rec);
 	if (c->upload_quota_daily > 0 &&
 	    day + size > c->upload_quota_daily) {
 		/* XEP-0363 5: when to try again, the next UTC day */
@@ -231,7 +229,7 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	}
 	(void)buf_printf(&rec, "%" PRId64 " %" PRIu64 "\n", today,
 	    day + size);
-	if (store_doc_put(router.store, DOC_UPLOAD, from.node, from.domain,
+	if (store_doc_put(router.store, DOC_UPLOAD, u->node, u->domain,
 	    "", buf_rptr(&rec), buf_avail(&rec)) == -1) {
 		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		goto done;
@@ -251,7 +249,6 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	deliver_tree(rs->sender, iq);
 done:
 	buf_clear(&rec);
-	jid_clear(&from);
 }
 
 bool

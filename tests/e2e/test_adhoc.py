@@ -27,6 +27,13 @@ async def slix_admin(srv, clients, user):
     return c
 
 
+def admin_server(make_server):
+    """A server whose host has one admin (host option admins)."""
+    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
+    return admin, make_server(users=[admin],
+                              host_options={DOMAIN: {"admins": admin.jid}})
+
+
 def cmd(node, action=None, sid=None, form=""):
     return "<command xmlns='%s' node='%s'%s%s>%s</command>" % (
         NS_CMD, node, " action='%s'" % action if action else "",
@@ -47,9 +54,7 @@ def app_error(iq):
 
 
 async def test_commands_listed_and_run(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     other = srv.new_user("plain")
     a = await slix_admin(srv, clients, admin)
     o = await online(srv, clients, other, resource="o")
@@ -60,7 +65,8 @@ async def test_commands_listed_and_run(make_server, clients):
                      ADMIN + "#delete-user", ADMIN + "#get-online-users-num",
                      ADMIN + "#get-online-users-list",
                      ADMIN + "#announce", ADMIN + "#set-motd",
-                     ADMIN + "#edit-motd", ADMIN + "#delete-motd"}, nodes
+                     ADMIN + "#edit-motd", ADMIN + "#delete-motd",
+                     ADMIN + "#disable-user", ADMIN + "#reenable-user"}, nodes
     # a plain user sees no commands
     r = await o.iq("<query xmlns='%s' node='%s'/>" % (NS_ITEMS, NS_CMD),
                    to=DOMAIN)
@@ -114,9 +120,7 @@ async def test_commands_listed_and_run(make_server, clients):
 
 
 async def test_errors_and_cancel(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     other = srv.new_user("plain")
     a = await online(srv, clients, admin, resource="a")
     o = await online(srv, clients, other, resource="o")
@@ -171,9 +175,7 @@ async def test_errors_and_cancel(make_server, clients):
 
 
 async def test_delete_user(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     victim, keep = srv.new_user("gone"), srv.new_user("keep")
     a = await online(srv, clients, admin, resource="a")
     v = await online(srv, clients, victim, resource="v")
@@ -210,10 +212,53 @@ async def test_delete_user(make_server, clients):
     await clients.connect(srv, keep)
 
 
+async def test_disable_and_reenable_user(make_server, clients):
+    """XEP-0133 4.3 and 4.4 on the disabled-accounts storage, as
+    parleyctl disable and enable: the sessions end, the login is
+    refused with <account-disabled/>, re-enabled it works again."""
+    admin, srv = admin_server(make_server)
+    u = srv.new_user("dis")
+    a = await online(srv, clients, admin, resource="a")
+    v = await online(srv, clients, u, resource="v")
+
+    async def run(node, *jids):
+        r = await a.iq(cmd(ADMIN + node), to=DOMAIN, type_="set")
+        c = r.xml.find("{%s}command" % NS_CMD)
+        assert c.get("status") == "executing" and \
+            "accountjids" in fields(c), str(r)
+        vals = "".join("<value>%s</value>" % j for j in jids)
+        return await a.iq(cmd(ADMIN + node, "complete", c.get("sessionid"),
+                              "<x xmlns='%s' type='submit'><field var="
+                              "'accountjids'>%s</field></x>" % (NS_X, vals)),
+                          to=DOMAIN, type_="set")
+
+    def note(r):
+        c = r.xml.find("{%s}command" % NS_CMD)
+        assert c is not None and c.get("status") == "completed", str(r)
+        return c.find("{%s}note" % NS_CMD).text
+
+    # all or nothing: nobody is disabled by a list with a bad JID
+    for node in ("#disable-user", "#reenable-user"):
+        for bad in ([], ["x@elsewhere.example"], [u.jid, u.jid + "/r"]):
+            r = await run(node, *bad)
+            assert stanza_error(r)[1] == "bad-request" and \
+                app_error(r) == ["bad-payload"], (node, bad, str(r))
+    await clients.connect(srv, u)
+
+    r = await run("#disable-user", u.jid, "nobody@" + DOMAIN)
+    assert note(r) == "disabled 1, not found 1", str(r)
+    await v.wait_closed()
+    c = await clients.connect(srv, u.jid, u.password,
+                              mechs=["SCRAM-SHA-256"], expect="auth-failed")
+    assert c.auth_failures == ["account-disabled"], c.auth_failures
+
+    r = await run("#reenable-user", u.jid)
+    assert note(r) == "re-enabled 1, not found 0", str(r)
+    await clients.connect(srv, u)
+
+
 async def test_add_user_and_change_password(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     a = await online(srv, clients, admin, resource="a")
     new = User("new%s@%s" % (uniq(""), DOMAIN), "first-pw")
 
@@ -260,9 +305,7 @@ async def test_add_user_and_change_password(make_server, clients):
 
 
 async def test_message_of_the_day(make_server, clients):
-    admin = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
-    srv = make_server(users=[admin],
-                      host_options={DOMAIN: {"admins": admin.jid}})
+    admin, srv = admin_server(make_server)
     u = srv.new_user("motd")
     a = await online(srv, clients, admin, resource="a")
 

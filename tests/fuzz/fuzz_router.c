@@ -40,6 +40,7 @@
 #include "../../common/log.h"
 #include "../../common/map.h"
 #include "../../common/util.h"
+#include "../../common/work.h"
 #include "../../common/xmlstream.h"
 #include "../../common/xmpp.h"
 #include "../../router/router.h"
@@ -100,6 +101,7 @@ pump(void)
 	int	i;
 
 	for (i = 0; i < 4; i++) {
+		(void)work_poll();	/* PBKDF2 jobs (pwjob.c), run inline */
 		ev_run(router.loop, EVRUN_NOWAIT);
 		while (h.c2s_fd != -1 &&
 		    (n = read(h.c2s_fd, tmp, sizeof(tmp))) > 0)
@@ -672,6 +674,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fuzz_log_init();
 	router.loop = ev_default_loop(EVFLAG_AUTO);
+	work_inline(true);	/* no threads: jobs end in pump's work_poll */
 	router.conf.rundir = xstrdup(fuzz_tmpdir());
 	router.conf.link_queue_max = 4 << 20;
 	router.conf.max_stanza_size = 65536;
@@ -705,6 +708,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.push_pending_max = 2;
 	host.name = xstrdup(DOMAIN);
 	host.push_body = true;	/* the body path too */
+	host.admins = xstrdup("carol@example.org");	/* XEP-0133 */
 	router.conf.hosts = &host;
 	router.conf.nhosts = 1;
 	router.by_full = map_new();

@@ -878,6 +878,26 @@ def router_seeds():
          st(alice_a, push % (6, "<disable xmlns='urn:xmpp:push:0' "
                                 "jid='rob@remote.example/r'/>")),
          deluser(0))
+    # XEP-0077 password change (a PBKDF2 job, pwjob.c) and XEP-0133 by
+    # carol, the host's admin: the list, a form, cancel, a stale session
+    reg = ("<iq type='set' id='pw%d'><query xmlns='jabber:iq:register'>"
+           "<username>%s</username><password>%s</password></query></iq>")
+    cmd = ("<iq type='set' id='c%d' to='example.org'><command xmlns='http:"
+           "//jabber.org/protocol/commands' node='http://jabber.org/protoc"
+           "ol/admin#%s'%s/></iq>")
+    seed("register-passwd-adhoc",
+         st(alice_a, reg % (1, "alice", "n3w")),
+         st(alice_a, reg % (2, "bob@example.org", "x")),
+         st(alice_b, reg % (3, "alice@example.org", "\u00ad")),
+         toggle(carol_z),
+         st(carol_z, "<iq type='get' id='d1' to='example.org'><query xmlns="
+                     "'http://jabber.org/protocol/disco#items' node='http://"
+                     "jabber.org/protocol/commands'/></iq>"),
+         st(carol_z, cmd % (1, "get-online-users-list", "")),
+         st(carol_z, cmd % (2, "disable-user", "")),
+         st(carol_z, cmd % (3, "disable-user", " sessionid='0'")),
+         st(carol_z, cmd % (4, "delete-user", " action='cancel'")),
+         st(bob_x, cmd % (5, "add-user", "")))
 
 
 router_seeds()

@@ -983,3 +983,34 @@ async def test_c2s_crash_leaves_rooms(make_server, clients):
         gone.add(p["from"].resource)
     groupchat(watcher, rjid, "still here")
     await next_body(watcher, "still here")
+
+
+async def test_password_flag(msrv, clients):
+    """XEP-0045 10.2: the owner's form shows the password-protected
+    flag from the room's password and the secret as text-private; the
+    flag submitted false clears the password (anyone joins without it),
+    a value that is no boolean is not-acceptable."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("pwf")
+    rjid = await create(a, room, "alice", conf={
+        "passwordprotectedroom": "1", "roomsecret": "sesame"})
+    r = await a.iq("<query xmlns='%s'/>" % NS_OWNER, to=rjid)
+    fields = {f.get("var"): f for f in r.xml.iter("{%s}field" % NS_XDATA)}
+    flag = fields["muc#roomconfig_passwordprotectedroom"]
+    assert flag.get("type") == "boolean", str(r)
+    assert flag.find("{%s}value" % NS_XDATA).text == "1", str(r)
+    assert fields["muc#roomconfig_roomsecret"].get("type") == \
+        "text-private", str(r)
+    r = await configure(a, rjid, passwordprotectedroom="maybe")
+    assert error_of(r) == "not-acceptable", str(r)
+    join_raw(b, room, "bob")
+    _, p = await self_presence(b, room, "bob")
+    assert error_of(p) == "not-authorized", str(p)
+    r = await configure(a, rjid, passwordprotectedroom="0")
+    assert r["type"] == "result", str(r)
+    await a.next_message(match=lambda m: 104 in codes(m))
+    r = await a.iq("<query xmlns='%s'/>" % NS_OWNER, to=rjid)
+    flag = [f for f in r.xml.iter("{%s}field" % NS_XDATA)
+            if f.get("var") == "muc#roomconfig_passwordprotectedroom"][0]
+    assert flag.find("{%s}value" % NS_XDATA).text == "0", str(r)
+    await join(b, room, "bob")

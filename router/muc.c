@@ -303,20 +303,17 @@ void
 muc_send_to(const char *to)
 {
 	struct sess	*s;
-	struct jid	 j;
-	bool		 remote;
 
 	if ((s = map_get(router.by_full, to)) != NULL) {
 		deliver_to_sess(s, out.kind, out.type, to, out.from, out.xml,
 		    out.len);
 		return;
 	}
-	if (jid_parse(&j, to) == -1)
-		return;
-	remote = conf_host_find(&router.conf, j.domain) == NULL;
-	jid_clear(&j);
-	/* a local session that is gone has left already (muc_sess_gone) */
-	if (!remote)
+	/*
+	 * A local session that is gone has left already (muc_sess_gone).
+	 * to is an envelope's JID, prepared: no jid_parse per recipient.
+	 */
+	if (domain_is_local_jid(to))
 		return;
 	if (stamp_to(&out.stamped, out.xml, out.len, to) == -1 ||
 	    s2s_forward(out.kind, out.type, to, out.from,

@@ -14,7 +14,8 @@
  * agree, every occupant has one to MUC_RES_MAX sessions and a role, the
  * history stays within its ring, the rooms within muc-max-rooms; when
  * the input ends every room is freed (muc_clear) and persistent ones
- * load again from the store (muc_load).
+ * load again from the store (muc_load); a room is no account, so its
+ * blocklist is never read (a store lookup per stanza to a room).
  *
  * Input: a mode byte (bit 0: the archive on, so that the history and
  * moderation go through the store's archive; off, the in-memory ring),
@@ -100,6 +101,8 @@ one(int kind, int type, const char *from, const char *to, const char *xml,
 	    .to = to, .xml = xml, .xlen = len };
 
 	deliver_stanza(&rs);
+	FUZZ_CHECK(fake_store_block_reads(router.store) == 0, "the "
+	    "blocklist of a room read for a stanza to %s", to);
 }
 
 int
@@ -122,6 +125,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	host.muc_name = xstrdup(SERVICE);
 	host.muc_title = xstrdup("Rooms");
 	host.muc_create = xstrdup("anyone");
+	fake_store_block_watch(router.store, SERVICE);
 	return 0;
 }
 

@@ -113,23 +113,6 @@ muc_room_new(const char *node, const char *service, const char *creator)
 	return r;
 }
 
-static void
-hist_free(struct muc_room *r)
-{
-	size_t	i;
-
-	for (i = 0; i < r->hn; i++) {
-		struct muc_hist	*h = &r->hist[(r->hfirst + i) % r->hcap];
-
-		free(h->xml);
-		free(h->sid);
-		free(h->occid);
-	}
-	free(r->hist);
-	r->hist = NULL;
-	r->hn = r->hfirst = r->hcap = 0;
-}
-
 void
 muc_room_free(struct muc_room *r)
 {
@@ -152,7 +135,7 @@ muc_room_free(struct muc_room *r)
 	map_free(r->nicks, free);
 	map_free(r->by_nick, NULL);
 	map_free(r->by_full, NULL);
-	hist_free(r);
+	muc_hist_free(r);
 	muc_cfg_clear(&r->cfg);
 	free(r->subject);
 	free(r->subject_by);

@@ -206,6 +206,8 @@ void		 muc_history_send(struct muc_room *, const struct xnode *x,
 /* a groupchat message (no 'to') into the in-memory ring */
 void		 muc_hist_add(struct muc_room *, const char *xml, size_t len,
 		    const char *sid, const char *occid);
+/* the in-memory ring emptied and freed */
+void		 muc_hist_free(struct muc_room *);
 /* sid's message leaves the history: 0 with *occid (returns new) */
 int		 muc_hist_retract(struct muc_room *, const char *sid,
 		    char **occid);

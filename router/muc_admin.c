@@ -184,11 +184,13 @@ aff_set(struct muc_req *q, const char *jid, int aff, const char *reason,
 		muc_error(q, XERR_NOT_ALLOWED, NULL);
 		return -1;
 	}
-	map_foreach(q->room->aff, count_owners, &oj);
-	if (cur == AFF_OWNER && aff != AFF_OWNER && oj.n <= 1) {
-		/* 10.6: a room keeps an owner */
-		muc_error(q, XERR_CONFLICT, "the last owner");
-		return -1;
+	if (cur == AFF_OWNER && aff != AFF_OWNER) {
+		map_foreach(q->room->aff, count_owners, &oj);
+		if (oj.n <= 1) {
+			/* 10.6: a room keeps an owner */
+			muc_error(q, XERR_CONFLICT, "the last owner");
+			return -1;
+		}
 	}
 	if (aff == AFF_NONE)
 		map_del(q->room->aff, bare);
@@ -357,8 +359,9 @@ muc_moderate_iq(struct muc_req *q, struct xnode *m)
 	struct muc_occ	*me = muc_occ_of(q->room, q->from);
 	struct buf	 b;
 	const char	*id = xnode_attr(m, "id"), *reason;
-	char		*occid, from[JID_STR_MAX + 1];
+	char		 from[JID_STR_MAX + 1];
 	bool		 inring;
+	int		 rc;
 
 	if (me == NULL || me->role != ROLE_MODERATOR) {
 		muc_error(q, XERR_FORBIDDEN, NULL);
@@ -368,31 +371,31 @@ muc_moderate_iq(struct muc_req *q, struct xnode *m)
 		muc_error(q, XERR_BAD_REQUEST, NULL);
 		return;
 	}
-	occid = NULL;
-	inring = muc_hist_retract(q->room, id, &occid) == 0;
+	inring = muc_hist_retract(q->room, id) == 0;
 	if (!archive_retract(q->room, id) && !inring) {
 		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
 	reason = muc_text(q->a, m, NS_MODERATE, "reason");
-	jid_format(from, q->room->node, q->room->service, me->nick);
+	muc_occ_jid(from, q->room, me->nick);
 	buf_init(&b, LINK_STANZA_MAX);
-	if ((buf_puts(&b, "<message type='groupchat' from='") |
+	rc = buf_puts(&b, "<message type='groupchat' from='") |
 	    xml_escape(&b, q->room->jid, strlen(q->room->jid)) |
 	    buf_puts(&b, "'><retract xmlns='" NS_RETRACT "' id='") |
 	    xml_escape(&b, id, strlen(id)) |
 	    buf_puts(&b, "'><moderated xmlns='" NS_MODERATE "' by='") |
 	    xml_escape(&b, from, strlen(from)) |
 	    buf_puts(&b, "'><occupant-id xmlns='" NS_OCCUPANT_ID "' id='") |
-	    buf_puts(&b, me->occid) | buf_puts(&b, "'/></moderated>")) == 0 &&
-	    (reason == NULL || *reason == '\0' || (buf_puts(&b, "<reason>") |
-	    xml_escape(&b, reason, strlen(reason)) |
-	    buf_puts(&b, "</reason>")) == 0) &&
-	    buf_puts(&b, "</retract></message>") == 0)
+	    buf_puts(&b, me->occid) | buf_puts(&b, "'/></moderated>");
+	if (reason != NULL && *reason != '\0')
+		rc |= buf_puts(&b, "<reason>") |
+		    xml_escape(&b, reason, strlen(reason)) |
+		    buf_puts(&b, "</reason>");
+	rc |= buf_puts(&b, "</retract></message>");
+	if (rc == 0)
 		muc_broadcast(q->room, KIND_MESSAGE, MTYPE_GROUPCHAT,
 		    q->room->jid, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
-	free(occid);
 	iq_make_result(q->el, q->a);
 	muc_send_tree(q->el);
 }

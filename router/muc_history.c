@@ -28,7 +28,6 @@ hist_entry_clear(struct muc_hist *h)
 {
 	free(h->xml);
 	free(h->sid);
-	free(h->occid);
 }
 
 void
@@ -268,8 +267,7 @@ subject_send(struct muc_room *r, const char *full)
 }
 
 void
-muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid,
-    const char *occid)
+muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid)
 {
 	size_t		 cap = hist_cap(r);
 	struct muc_hist	*h;
@@ -305,13 +303,12 @@ muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid,
 	h->len = len;
 	h->at = clock_wall();
 	h->sid = xstrdup(sid);
-	h->occid = xstrdup(occid);
 	r->hn++;
 }
 
 /* XEP-0425: the moderated message leaves the history; all are told */
 int
-muc_hist_retract(struct muc_room *r, const char *sid, char **occid)
+muc_hist_retract(struct muc_room *r, const char *sid)
 {
 	size_t	i, k;
 
@@ -320,9 +317,7 @@ muc_hist_retract(struct muc_room *r, const char *sid, char **occid)
 
 		if (strcmp(h->sid, sid) != 0)
 			continue;
-		free(h->xml);
-		free(h->sid);
-		*occid = h->occid;
+		hist_entry_clear(h);
 		for (k = i; k + 1 < r->hn; k++)
 			r->hist[(r->hfirst + k) % r->hcap] =
 			    r->hist[(r->hfirst + k + 1) % r->hcap];

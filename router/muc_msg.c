@@ -128,8 +128,7 @@ groupchat(struct muc_req *q)
 	if (xnode_write(&b, q->el, NS_CLIENT) == 0) {
 		/* without the archive, the history is kept here */
 		if (body && !router.conf.archive)
-			muc_hist_add(q->room, buf_rptr(&b), buf_avail(&b), sid,
-			    o->occid);
+			muc_hist_add(q->room, buf_rptr(&b), buf_avail(&b), sid);
 		muc_broadcast(q->room, KIND_MESSAGE, MTYPE_GROUPCHAT, from,
 		    buf_rptr(&b), buf_avail(&b));
 	}

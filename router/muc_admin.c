@@ -204,15 +204,25 @@ aff_set(struct muc_req *q, const char *jid, int aff, const char *reason,
 	return 0;
 }
 
+/* an item of a set names a role and a nick, or an affiliation and a JID */
+static bool
+item_shape_ok(const struct xnode *it)
+{
+	return (muc_role_find(xnode_attr(it, "role")) >= 0 &&
+	    xnode_attr(it, "nick") != NULL) ||
+	    (muc_aff_find(xnode_attr(it, "affiliation")) >= 0 &&
+	    xnode_attr(it, "jid") != NULL);
+}
+
 void
 muc_admin_iq(struct muc_req *q, struct xnode *qq)
 {
 	struct muc_room	*r = q->room;
 	struct muc_occ	*me = muc_occ_of(r, q->from);
-	struct xnode	*it;
-	const char	*reason, *nick, *jid;
+	struct xnode	*it, *c;
+	const char	*reason, *nick;
 	char		 rjid[JID_STR_MAX + 1];
-	int		 aff = muc_aff(r, q->bare), role, naff, n = 0;
+	int		 aff = muc_aff(r, q->bare), role, rc = 0, n = 0;
 
 	snprintf(rjid, sizeof(rjid), "%s", r->jid);
 
@@ -224,42 +234,45 @@ muc_admin_iq(struct muc_req *q, struct xnode *qq)
 		admin_get(q, it, aff, me != NULL ? me->role : ROLE_NONE);
 		return;
 	}
-	for (; it != NULL; it = xnode_next(it, NS_MUC_ADMIN, "item")) {
+	/* the request's size and shape first: a bad one changes nothing */
+	for (c = it; c != NULL; c = xnode_next(c, NS_MUC_ADMIN, "item")) {
 		if (++n > ADMIN_ITEMS_MAX) {
 			muc_error(q, XERR_POLICY_VIOLATION, "too many items");
 			return;
 		}
-		reason = muc_text(q->a, it, NS_MUC_ADMIN, "reason");
-		nick = xnode_attr(it, "nick");
-		jid = xnode_attr(it, "jid");
-		role = muc_role_find(xnode_attr(it, "role"));
-		naff = muc_aff_find(xnode_attr(it, "affiliation"));
-		if (reason != NULL && *reason == '\0')
-			reason = NULL;
-		if (role >= 0 && nick != NULL) {
-			if (me == NULL) {
-				muc_error(q, XERR_NOT_ALLOWED, NULL);
-				return;
-			}
-			if (role_set(q, me, nick, role, reason) == -1)
-				return;
-		} else if (naff >= 0 && jid != NULL) {
-			if (aff_set(q, jid, naff, reason, me != NULL ?
-			    me->nick : NULL) == -1)
-				return;
-		} else {
+		if (!item_shape_ok(c)) {
 			muc_error(q, XERR_BAD_REQUEST, NULL);
 			return;
 		}
-		if (muc_room_find(rjid) == NULL)
-			break;	/* the last occupant of a temporary room */
+	}
+	for (; it != NULL; it = xnode_next(it, NS_MUC_ADMIN, "item")) {
+		reason = muc_text(q->a, it, NS_MUC_ADMIN, "reason");
+		if (reason != NULL && *reason == '\0')
+			reason = NULL;
+		nick = xnode_attr(it, "nick");
+		role = muc_role_find(xnode_attr(it, "role"));
+		if (role >= 0 && nick != NULL) {
+			if (me == NULL) {
+				muc_error(q, XERR_NOT_ALLOWED, NULL);
+				rc = -1;
+			} else
+				rc = role_set(q, me, nick, role, reason);
+		} else
+			rc = aff_set(q, xnode_attr(it, "jid"),
+			    muc_aff_find(xnode_attr(it, "affiliation")),
+			    reason, me != NULL ? me->nick : NULL);
+		if (rc == -1 || muc_room_find(rjid) == NULL)
+			break;	/* an error, or a temporary room gone */
 		/* me may have gone (a moderator removing itself) */
 		me = muc_occ_of(r, q->from);
 	}
+	/* what the items before an error changed stays: it is stored too */
 	if (muc_room_find(rjid) != NULL)
 		muc_room_save(r);
-	iq_make_result(q->el, q->a);
-	muc_send_tree(q->el);
+	if (rc == 0) {
+		iq_make_result(q->el, q->a);
+		muc_send_tree(q->el);
+	}
 }
 
 /* 7.10: the registration form, or the nick already registered */

@@ -450,7 +450,7 @@ FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c storage/store_disabled.c \
-		   tests/fuzz/fake_store.c
+		   tests/fuzz/fake_store.c tests/fuzz/fuzz_rbase.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c
 FUZZ_OBJS_socks5 := proxy/socks5.c

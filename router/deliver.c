@@ -416,8 +416,12 @@ deliver_blocked(struct rstanza *rs, const struct jid *to)
 		deliver_error_blocked(rs);
 		return true;
 	}
-	if (to->node != NULL && blocking_blocks(to->node, to->domain,
-	    rs->from)) {
+	/*
+	 * Only an account of a host has a blocklist: a room of the group
+	 * chat service or a remote JID is no store lookup per stanza.
+	 */
+	if (to->node != NULL && domain_is_local(to->domain) &&
+	    blocking_blocks(to->node, to->domain, rs->from)) {
 		if (rs->kind == KIND_IQ)
 			deliver_error(rs, XERR_SERVICE_UNAVAILABLE);
 		return true;

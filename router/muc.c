@@ -113,23 +113,6 @@ muc_room_new(const char *node, const char *service, const char *creator)
 	return r;
 }
 
-static void
-hist_free(struct muc_room *r)
-{
-	size_t	i;
-
-	for (i = 0; i < r->hn; i++) {
-		struct muc_hist	*h = &r->hist[(r->hfirst + i) % r->hcap];
-
-		free(h->xml);
-		free(h->sid);
-		free(h->occid);
-	}
-	free(r->hist);
-	r->hist = NULL;
-	r->hn = r->hfirst = r->hcap = 0;
-}
-
 void
 muc_room_free(struct muc_room *r)
 {
@@ -152,7 +135,7 @@ muc_room_free(struct muc_room *r)
 	map_free(r->nicks, free);
 	map_free(r->by_nick, NULL);
 	map_free(r->by_full, NULL);
-	hist_free(r);
+	muc_hist_free(r);
 	muc_cfg_clear(&r->cfg);
 	free(r->subject);
 	free(r->subject_by);
@@ -303,20 +286,17 @@ void
 muc_send_to(const char *to)
 {
 	struct sess	*s;
-	struct jid	 j;
-	bool		 remote;
 
 	if ((s = map_get(router.by_full, to)) != NULL) {
 		deliver_to_sess(s, out.kind, out.type, to, out.from, out.xml,
 		    out.len);
 		return;
 	}
-	if (jid_parse(&j, to) == -1)
-		return;
-	remote = conf_host_find(&router.conf, j.domain) == NULL;
-	jid_clear(&j);
-	/* a local session that is gone has left already (muc_sess_gone) */
-	if (!remote)
+	/*
+	 * A local session that is gone has left already (muc_sess_gone).
+	 * to is an envelope's JID, prepared: no jid_parse per recipient.
+	 */
+	if (domain_is_local_jid(to))
 		return;
 	if (stamp_to(&out.stamped, out.xml, out.len, to) == -1 ||
 	    s2s_forward(out.kind, out.type, to, out.from,

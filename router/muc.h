@@ -85,7 +85,6 @@ struct muc_hist {
 	size_t	 len;
 	double	 at;		/* clock_wall() */
 	char	*sid;		/* its stanza-id */
-	char	*occid;		/* its sender's occupant id */
 };
 
 struct muc_room {
@@ -205,10 +204,11 @@ void		 muc_history_send(struct muc_room *, const struct xnode *x,
 		    const char *full);
 /* a groupchat message (no 'to') into the in-memory ring */
 void		 muc_hist_add(struct muc_room *, const char *xml, size_t len,
-		    const char *sid, const char *occid);
-/* sid's message leaves the history: 0 with *occid (returns new) */
-int		 muc_hist_retract(struct muc_room *, const char *sid,
-		    char **occid);
+		    const char *sid);
+/* the in-memory ring emptied and freed */
+void		 muc_hist_free(struct muc_room *);
+/* sid's message leaves the history: 0, or -1 when it is not there */
+int		 muc_hist_retract(struct muc_room *, const char *sid);
 
 /* muc_admin.c: muc#admin, muc#owner destroy, register */
 void		 muc_admin_iq(struct muc_req *, struct xnode *q);

@@ -184,11 +184,13 @@ aff_set(struct muc_req *q, const char *jid, int aff, const char *reason,
 		muc_error(q, XERR_NOT_ALLOWED, NULL);
 		return -1;
 	}
-	map_foreach(q->room->aff, count_owners, &oj);
-	if (cur == AFF_OWNER && aff != AFF_OWNER && oj.n <= 1) {
-		/* 10.6: a room keeps an owner */
-		muc_error(q, XERR_CONFLICT, "the last owner");
-		return -1;
+	if (cur == AFF_OWNER && aff != AFF_OWNER) {
+		map_foreach(q->room->aff, count_owners, &oj);
+		if (oj.n <= 1) {
+			/* 10.6: a room keeps an owner */
+			muc_error(q, XERR_CONFLICT, "the last owner");
+			return -1;
+		}
 	}
 	if (aff == AFF_NONE)
 		map_del(q->room->aff, bare);
@@ -202,15 +204,25 @@ aff_set(struct muc_req *q, const char *jid, int aff, const char *reason,
 	return 0;
 }
 
+/* an item of a set names a role and a nick, or an affiliation and a JID */
+static bool
+item_shape_ok(const struct xnode *it)
+{
+	return (muc_role_find(xnode_attr(it, "role")) >= 0 &&
+	    xnode_attr(it, "nick") != NULL) ||
+	    (muc_aff_find(xnode_attr(it, "affiliation")) >= 0 &&
+	    xnode_attr(it, "jid") != NULL);
+}
+
 void
 muc_admin_iq(struct muc_req *q, struct xnode *qq)
 {
 	struct muc_room	*r = q->room;
 	struct muc_occ	*me = muc_occ_of(r, q->from);
-	struct xnode	*it;
-	const char	*reason, *nick, *jid;
+	struct xnode	*it, *c;
+	const char	*reason, *nick;
 	char		 rjid[JID_STR_MAX + 1];
-	int		 aff = muc_aff(r, q->bare), role, naff, n = 0;
+	int		 aff = muc_aff(r, q->bare), role, rc = 0, n = 0;
 
 	snprintf(rjid, sizeof(rjid), "%s", r->jid);
 
@@ -222,42 +234,45 @@ muc_admin_iq(struct muc_req *q, struct xnode *qq)
 		admin_get(q, it, aff, me != NULL ? me->role : ROLE_NONE);
 		return;
 	}
-	for (; it != NULL; it = xnode_next(it, NS_MUC_ADMIN, "item")) {
+	/* the request's size and shape first: a bad one changes nothing */
+	for (c = it; c != NULL; c = xnode_next(c, NS_MUC_ADMIN, "item")) {
 		if (++n > ADMIN_ITEMS_MAX) {
 			muc_error(q, XERR_POLICY_VIOLATION, "too many items");
 			return;
 		}
-		reason = muc_text(q->a, it, NS_MUC_ADMIN, "reason");
-		nick = xnode_attr(it, "nick");
-		jid = xnode_attr(it, "jid");
-		role = muc_role_find(xnode_attr(it, "role"));
-		naff = muc_aff_find(xnode_attr(it, "affiliation"));
-		if (reason != NULL && *reason == '\0')
-			reason = NULL;
-		if (role >= 0 && nick != NULL) {
-			if (me == NULL) {
-				muc_error(q, XERR_NOT_ALLOWED, NULL);
-				return;
-			}
-			if (role_set(q, me, nick, role, reason) == -1)
-				return;
-		} else if (naff >= 0 && jid != NULL) {
-			if (aff_set(q, jid, naff, reason, me != NULL ?
-			    me->nick : NULL) == -1)
-				return;
-		} else {
+		if (!item_shape_ok(c)) {
 			muc_error(q, XERR_BAD_REQUEST, NULL);
 			return;
 		}
-		if (muc_room_find(rjid) == NULL)
-			break;	/* the last occupant of a temporary room */
+	}
+	for (; it != NULL; it = xnode_next(it, NS_MUC_ADMIN, "item")) {
+		reason = muc_text(q->a, it, NS_MUC_ADMIN, "reason");
+		if (reason != NULL && *reason == '\0')
+			reason = NULL;
+		nick = xnode_attr(it, "nick");
+		role = muc_role_find(xnode_attr(it, "role"));
+		if (role >= 0 && nick != NULL) {
+			if (me == NULL) {
+				muc_error(q, XERR_NOT_ALLOWED, NULL);
+				rc = -1;
+			} else
+				rc = role_set(q, me, nick, role, reason);
+		} else
+			rc = aff_set(q, xnode_attr(it, "jid"),
+			    muc_aff_find(xnode_attr(it, "affiliation")),
+			    reason, me != NULL ? me->nick : NULL);
+		if (rc == -1 || muc_room_find(rjid) == NULL)
+			break;	/* an error, or a temporary room gone */
 		/* me may have gone (a moderator removing itself) */
 		me = muc_occ_of(r, q->from);
 	}
+	/* what the items before an error changed stays: it is stored too */
 	if (muc_room_find(rjid) != NULL)
 		muc_room_save(r);
-	iq_make_result(q->el, q->a);
-	muc_send_tree(q->el);
+	if (rc == 0) {
+		iq_make_result(q->el, q->a);
+		muc_send_tree(q->el);
+	}
 }
 
 /* 7.10: the registration form, or the nick already registered */
@@ -357,8 +372,9 @@ muc_moderate_iq(struct muc_req *q, struct xnode *m)
 	struct muc_occ	*me = muc_occ_of(q->room, q->from);
 	struct buf	 b;
 	const char	*id = xnode_attr(m, "id"), *reason;
-	char		*occid, from[JID_STR_MAX + 1];
+	char		 from[JID_STR_MAX + 1];
 	bool		 inring;
+	int		 rc;
 
 	if (me == NULL || me->role != ROLE_MODERATOR) {
 		muc_error(q, XERR_FORBIDDEN, NULL);
@@ -368,31 +384,31 @@ muc_moderate_iq(struct muc_req *q, struct xnode *m)
 		muc_error(q, XERR_BAD_REQUEST, NULL);
 		return;
 	}
-	occid = NULL;
-	inring = muc_hist_retract(q->room, id, &occid) == 0;
+	inring = muc_hist_retract(q->room, id) == 0;
 	if (!archive_retract(q->room, id) && !inring) {
 		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
 	reason = muc_text(q->a, m, NS_MODERATE, "reason");
-	jid_format(from, q->room->node, q->room->service, me->nick);
+	muc_occ_jid(from, q->room, me->nick);
 	buf_init(&b, LINK_STANZA_MAX);
-	if ((buf_puts(&b, "<message type='groupchat' from='") |
+	rc = buf_puts(&b, "<message type='groupchat' from='") |
 	    xml_escape(&b, q->room->jid, strlen(q->room->jid)) |
 	    buf_puts(&b, "'><retract xmlns='" NS_RETRACT "' id='") |
 	    xml_escape(&b, id, strlen(id)) |
 	    buf_puts(&b, "'><moderated xmlns='" NS_MODERATE "' by='") |
 	    xml_escape(&b, from, strlen(from)) |
 	    buf_puts(&b, "'><occupant-id xmlns='" NS_OCCUPANT_ID "' id='") |
-	    buf_puts(&b, me->occid) | buf_puts(&b, "'/></moderated>")) == 0 &&
-	    (reason == NULL || *reason == '\0' || (buf_puts(&b, "<reason>") |
-	    xml_escape(&b, reason, strlen(reason)) |
-	    buf_puts(&b, "</reason>")) == 0) &&
-	    buf_puts(&b, "</retract></message>") == 0)
+	    buf_puts(&b, me->occid) | buf_puts(&b, "'/></moderated>");
+	if (reason != NULL && *reason != '\0')
+		rc |= buf_puts(&b, "<reason>") |
+		    xml_escape(&b, reason, strlen(reason)) |
+		    buf_puts(&b, "</reason>");
+	rc |= buf_puts(&b, "</retract></message>");
+	if (rc == 0)
 		muc_broadcast(q->room, KIND_MESSAGE, MTYPE_GROUPCHAT,
 		    q->room->jid, buf_rptr(&b), buf_avail(&b));
 	buf_clear(&b);
-	free(occid);
 	iq_make_result(q->el, q->a);
 	muc_send_tree(q->el);
 }

@@ -44,7 +44,14 @@ static const char *const pm_words[] = {
 	"anyone", "participants", "moderators", "none", NULL
 };
 
-enum cfg_type { CF_BOOL, CF_TEXT, CF_INT, CF_LIST, CF_WHOIS };
+/*
+ * CF_SECRET is text shown as text-private; CF_PWFLAG is a boolean that
+ * is no field of muc_cfg but says whether the password is set (its off
+ * is unused): shown from the password, submitted false it clears it.
+ */
+enum cfg_type {
+	CF_BOOL, CF_TEXT, CF_SECRET, CF_INT, CF_LIST, CF_WHOIS, CF_PWFLAG
+};
 
 /* the form's fields: one table, for the form and for a submission */
 static const struct cfg_field {
@@ -63,9 +70,9 @@ static const struct cfg_field {
 	  "Members only" },
 	{ "muc#roomconfig_moderatedroom", CF_BOOL, F(moderated),
 	  "Moderated" },
-	{ "muc#roomconfig_passwordprotectedroom", CF_BOOL, 0,
+	{ "muc#roomconfig_passwordprotectedroom", CF_PWFLAG, 0,
 	  "Password protected" },
-	{ "muc#roomconfig_roomsecret", CF_TEXT, F(password), "Password" },
+	{ "muc#roomconfig_roomsecret", CF_SECRET, F(password), "Password" },
 	{ "muc#roomconfig_whois", CF_WHOIS, F(nonanon),
 	  "Who may see real JIDs" },
 	{ "muc#roomconfig_maxusers", CF_INT, F(max_users),
@@ -94,7 +101,6 @@ form_build(struct muc_req *q, struct xnode *parent)
 	struct xnode	*x, *fl;
 	char		 n[24];
 	size_t		 i, k;
-	bool		 pw;
 
 	x = xdata_new(q->a, parent, "form", NS_MUC_CONFIG);
 	for (i = 0; i < nitems(cfg_fields); i++) {
@@ -103,18 +109,17 @@ form_build(struct muc_req *q, struct xnode *parent)
 
 		switch (f->type) {
 		case CF_BOOL:
-			/* derived from the password, not a field of its own */
-			if (strcmp(f->var,
-			    "muc#roomconfig_passwordprotectedroom") == 0) {
-				pw = c->password != NULL &&
-				    *c->password != '\0';
-				v = &pw;
-			}
 			xdata_add(q->a, x, f->var, "boolean", f->label,
 			    *(bool *)v ? "1" : "0");
 			break;
+		case CF_PWFLAG:
+			xdata_add(q->a, x, f->var, "boolean", f->label,
+			    c->password != NULL && *c->password != '\0' ?
+			    "1" : "0");
+			break;
 		case CF_TEXT:
-			xdata_add(q->a, x, f->var, strstr(f->var, "secret") ?
+		case CF_SECRET:
+			xdata_add(q->a, x, f->var, f->type == CF_SECRET ?
 			    "text-private" : "text-single", f->label,
 			    *(char **)v != NULL ? *(char **)v : "");
 			break;
@@ -151,10 +156,13 @@ field_set(struct muc_cfg *c, const struct cfg_field *f, const char *v)
 	case CF_BOOL:
 		if ((l = xdata_bool(v)) == -1)
 			return -1;
-		if (f->off != 0)
-			*(bool *)p = l == 1;
+		*(bool *)p = l == 1;
 		return 0;
+	case CF_PWFLAG:
+		/* only checked: form_apply clears the password on false */
+		return xdata_bool(v) == -1 ? -1 : 0;
 	case CF_TEXT:
+	case CF_SECRET:
 		if (strlen(v) > router.conf.muc_config_max_size)
 			return -1;
 		free(*(char **)p);
@@ -203,7 +211,7 @@ form_apply(struct muc_req *q, struct xnode *x)
 	struct xdata		 d;
 	const char		*why;
 	size_t			 i, k;
-	bool			 haspw = false, pwset = false;
+	bool			 pw_off = false;
 
 	if (xdata_parse(q->a, x, &d, &why) == -1 ||
 	    (d.form_type != NULL && strcmp(d.form_type, NS_MUC_CONFIG) != 0)) {
@@ -222,7 +230,8 @@ form_apply(struct muc_req *q, struct xnode *x)
 			muc_error(q, XERR_BAD_REQUEST, "unknown field");
 			return -1;
 		}
-		if (df->nvalues == 0 && cfg_fields[k].type == CF_TEXT) {
+		if (df->nvalues == 0 && (cfg_fields[k].type == CF_TEXT ||
+		    cfg_fields[k].type == CF_SECRET)) {
 			(void)field_set(&c, &cfg_fields[k], "");
 			continue;
 		}
@@ -232,12 +241,10 @@ form_apply(struct muc_req *q, struct xnode *x)
 			muc_error(q, XERR_NOT_ACCEPTABLE, df->var);
 			return -1;
 		}
-		if (k == 6) {
-			pwset = true;
-			haspw = xdata_bool(df->values[0]) == 1;
-		}
+		if (cfg_fields[k].type == CF_PWFLAG)
+			pw_off = xdata_bool(df->values[0]) != 1;
 	}
-	if (pwset && !haspw) {
+	if (pw_off) {
 		free(c.password);
 		c.password = NULL;
 	}
@@ -522,12 +529,13 @@ rec_build(struct muc_room *r, struct buf *b)
 		const char		*s = NULL;
 
 		switch (f->type) {
+		case CF_PWFLAG:
+			continue;	/* derived: the password is kept */
 		case CF_BOOL:
-			if (f->off == 0)
-				continue;
 			s = *(bool *)v ? "1" : "0";
 			break;
 		case CF_TEXT:
+		case CF_SECRET:
 			s = *(char **)v != NULL ? *(char **)v : "";
 			break;
 		case CF_INT:

@@ -14,6 +14,34 @@
 #include "muc.h"
 #include "router.h"
 
+/* messages r keeps: its historylength, within muc-history (a record
+   read back may be older than a lowered muc-history) */
+static size_t
+hist_cap(const struct muc_room *r)
+{
+	return (size_t)(r->cfg.history < router.conf.muc_history ?
+	    r->cfg.history : router.conf.muc_history);
+}
+
+static void
+hist_entry_clear(struct muc_hist *h)
+{
+	free(h->xml);
+	free(h->sid);
+}
+
+void
+muc_hist_free(struct muc_room *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->hn; i++)
+		hist_entry_clear(&r->hist[(r->hfirst + i) % r->hcap]);
+	free(r->hist);
+	r->hist = NULL;
+	r->hn = r->hfirst = r->hcap = 0;
+}
+
 /* XEP-0045 7.2.14: what the joining session asked of the history */
 struct hist_ask {
 	long	 maxchars, maxstanzas;	/* -1: no limit */
@@ -130,11 +158,10 @@ hist_send_archive(struct muc_room *r, const struct hist_ask *ask,
 	struct mam_sid		 sid;
 	struct buf		 b;
 	char			 id[MAM_SID_LEN + 1], stamp[32];
-	size_t			 cap, first, k;
+	size_t			 cap = hist_cap(r), first, k;
 	long			 chars = 0;
+	int			 rc;
 
-	cap = (size_t)(r->cfg.history < router.conf.muc_history ?
-	    r->cfg.history : router.conf.muc_history);
 	if (ask->maxstanzas >= 0 && (size_t)ask->maxstanzas < cap)
 		cap = (size_t)ask->maxstanzas;
 	if (cap == 0)
@@ -162,16 +189,18 @@ hist_send_archive(struct muc_room *r, const struct hist_ask *ask,
 		mam_sid_format(id, &sid);
 		xmpp_datetime(stamp, (double)e->stamp / 1e6);
 		buf_reset(&b);
-		if (e->len < 10 || hist_put_stanza(&b, e->xml, e->len - 10) ==
-		    -1 ||
-		    buf_printf(&b, "<stanza-id xmlns='" NS_SID "' id='%s' by='",
-		    id) == -1 || xml_escape(&b, r->jid, strlen(r->jid)) == -1 ||
-		    buf_puts(&b, "'/><delay xmlns='" NS_DELAY "' from='") ==
-		    -1 || xml_escape(&b, r->jid, strlen(r->jid)) == -1 ||
-		    buf_printf(&b, "' stamp='%s'/></message>", stamp) == -1)
+		/* the stored bytes end with </message> (xnode_write) */
+		if (e->len < 10)
 			continue;
-		muc_send(KIND_MESSAGE, MTYPE_GROUPCHAT, r->jid, buf_rptr(&b),
-		    buf_avail(&b), full);
+		rc = hist_put_stanza(&b, e->xml, e->len - 10) |
+		    buf_printf(&b, "<stanza-id xmlns='" NS_SID "' id='%s' by='",
+		    id) | xml_escape(&b, r->jid, strlen(r->jid)) |
+		    buf_puts(&b, "'/><delay xmlns='" NS_DELAY "' from='") |
+		    xml_escape(&b, r->jid, strlen(r->jid)) |
+		    buf_printf(&b, "' stamp='%s'/></message>", stamp);
+		if (rc == 0)
+				muc_send(KIND_MESSAGE, MTYPE_GROUPCHAT, r->jid,
+			    buf_rptr(&b), buf_avail(&b), full);
 	}
 	buf_clear(&b);
 	for (k = 0; k < ah.n; k++)
@@ -218,30 +247,29 @@ subject_send(struct muc_room *r, const char *full)
 {
 	struct buf	b;
 	char		from[JID_STR_MAX + 1];
+	int		rc;
 
 	if (r->subject_by != NULL && *r->subject_by != '\0')
 		muc_occ_jid(from, r, r->subject_by);
 	else
 		muc_occ_jid(from, r, NULL);
 	buf_init(&b, LINK_STANZA_MAX);
-	if (buf_puts(&b, "<message from='") == 0 &&
-	    xml_escape(&b, from, strlen(from)) == 0 &&
-	    buf_puts(&b, "' type='groupchat'><subject>") == 0 &&
-	    (r->subject == NULL || xml_escape(&b, r->subject,
-	    strlen(r->subject)) == 0) &&
-	    buf_puts(&b, "</subject></message>") == 0)
+	rc = buf_puts(&b, "<message from='") |
+	    xml_escape(&b, from, strlen(from)) |
+	    buf_puts(&b, "' type='groupchat'><subject>");
+	if (r->subject != NULL)
+		rc |= xml_escape(&b, r->subject, strlen(r->subject));
+	rc |= buf_puts(&b, "</subject></message>");
+	if (rc == 0)
 		muc_send(KIND_MESSAGE, MTYPE_GROUPCHAT, from, buf_rptr(&b),
 		    buf_avail(&b), full);
 	buf_clear(&b);
 }
 
 void
-muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid,
-    const char *occid)
+muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid)
 {
-	size_t		 cap = (size_t)(r->cfg.history <
-	    router.conf.muc_history ? r->cfg.history :
-	    router.conf.muc_history);
+	size_t		 cap = hist_cap(r);
 	struct muc_hist	*h;
 
 	if (cap == 0)
@@ -258,9 +286,7 @@ muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid,
 		for (i = 0; i < n; i++) {
 			h = &old[(first + i) % ocap];
 			if (n - i > cap) {
-				free(h->xml);
-				free(h->sid);
-				free(h->occid);
+				hist_entry_clear(h);
 				continue;
 			}
 			r->hist[r->hn++] = *h;
@@ -268,10 +294,7 @@ muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid,
 		free(old);
 	}
 	if (r->hn == r->hcap) {
-		h = &r->hist[r->hfirst];
-		free(h->xml);
-		free(h->sid);
-		free(h->occid);
+		hist_entry_clear(&r->hist[r->hfirst]);
 		r->hfirst = (r->hfirst + 1) % r->hcap;
 		r->hn--;
 	}
@@ -280,13 +303,12 @@ muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid,
 	h->len = len;
 	h->at = clock_wall();
 	h->sid = xstrdup(sid);
-	h->occid = xstrdup(occid);
 	r->hn++;
 }
 
 /* XEP-0425: the moderated message leaves the history; all are told */
 int
-muc_hist_retract(struct muc_room *r, const char *sid, char **occid)
+muc_hist_retract(struct muc_room *r, const char *sid)
 {
 	size_t	i, k;
 
@@ -295,9 +317,7 @@ muc_hist_retract(struct muc_room *r, const char *sid, char **occid)
 
 		if (strcmp(h->sid, sid) != 0)
 			continue;
-		free(h->xml);
-		free(h->sid);
-		*occid = h->occid;
+		hist_entry_clear(h);
 		for (k = i; k + 1 < r->hn; k++)
 			r->hist[(r->hfirst + k) % r->hcap] =
 			    r->hist[(r->hfirst + k + 1) % r->hcap];

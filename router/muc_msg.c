@@ -128,8 +128,7 @@ groupchat(struct muc_req *q)
 	if (xnode_write(&b, q->el, NS_CLIENT) == 0) {
 		/* without the archive, the history is kept here */
 		if (body && !router.conf.archive)
-			muc_hist_add(q->room, buf_rptr(&b), buf_avail(&b), sid,
-			    o->occid);
+			muc_hist_add(q->room, buf_rptr(&b), buf_avail(&b), sid);
 		muc_broadcast(q->room, KIND_MESSAGE, MTYPE_GROUPCHAT, from,
 		    buf_rptr(&b), buf_avail(&b));
 	}
@@ -144,7 +143,6 @@ private_message(struct muc_req *q)
 	struct buf	 b;
 	char		 from[JID_STR_MAX + 1];
 	int		 pm = q->room->cfg.allow_pm;
-	size_t		 i;
 
 	if (o == NULL) {
 		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
@@ -177,8 +175,7 @@ private_message(struct muc_req *q)
 	if (xnode_write(&b, q->el, NS_CLIENT) == 0) {
 		muc_send_begin(KIND_MESSAGE, q->type, from, buf_rptr(&b),
 		    buf_avail(&b));
-		for (i = 0; i < t->nres; i++)
-			muc_send_to(t->res[i]);
+		muc_send_res(t);
 		muc_send_end();
 	}
 	buf_clear(&b);

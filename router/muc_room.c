@@ -109,16 +109,15 @@ struct pres_info {
 	int		 aff;		/* -1: the room's record */
 };
 
+/* o's presence from its occupant JID from (the caller's, made once) */
 static int
 pres_build(struct buf *b, struct muc_room *r, struct muc_occ *o,
-    const struct pres_info *pi, bool withjid, bool self)
+    const char *from, const struct pres_info *pi, bool withjid, bool self)
 {
-	char	from[JID_STR_MAX + 1];
 	int	rc, aff;
 	size_t	i;
 
 	aff = pi->aff >= 0 ? pi->aff : muc_aff(r, o->bare);
-	muc_occ_jid(from, r, o->nick);
 	buf_reset(b);
 	rc = buf_puts(b, "<presence from='") |
 	    xml_escape(b, from, strlen(from)) | buf_puts(b, "'") |
@@ -195,13 +194,12 @@ occ_announce_to(struct muc_room *r, struct muc_occ *o,
 	struct buf	 b;
 	char		 from[JID_STR_MAX + 1];
 	int		 withjid, type;
-	size_t		 i;
 
 	muc_occ_jid(from, r, o->nick);
 	type = pi->unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
 	buf_init(&b, LINK_STANZA_MAX);
 	for (withjid = 0; others && withjid < 2; withjid++) {
-		if (pres_build(&b, r, o, pi, withjid, false) == -1)
+		if (pres_build(&b, r, o, from, pi, withjid, false) == -1)
 			continue;
 		muc_send_begin(KIND_PRESENCE, type, from, buf_rptr(&b),
 		    buf_avail(&b));
@@ -210,14 +208,13 @@ occ_announce_to(struct muc_room *r, struct muc_occ *o,
 				muc_send_res(p);
 		muc_send_end();
 	}
-	if (pres_build(&b, r, o, pi, true, true) == 0) {
+	if (pres_build(&b, r, o, from, pi, true, true) == 0) {
 		muc_send_begin(KIND_PRESENCE, type, from, buf_rptr(&b),
 		    buf_avail(&b));
 		if (only != NULL)
 			muc_send_to(only);
 		else
-			for (i = 0; i < o->nres; i++)
-				muc_send_to(o->res[i]);
+			muc_send_res(o);
 		muc_send_end();
 	}
 	buf_clear(&b);
@@ -346,6 +343,7 @@ others_send(struct muc_room *r, struct muc_occ *o, const char *full)
 	struct muc_occ		*p;
 	struct buf		 b;
 	char			 from[JID_STR_MAX + 1];
+	bool			 withjid = sees_jids(r, o);
 
 	buf_init(&b, LINK_STANZA_MAX);
 	for (p = r->occ; p != NULL; p = p->next) {
@@ -353,7 +351,7 @@ others_send(struct muc_room *r, struct muc_occ *o, const char *full)
 			continue;
 		pi.extra = p->extra;
 		muc_occ_jid(from, r, p->nick);
-		if (pres_build(&b, r, p, &pi, sees_jids(r, o), false) == 0)
+		if (pres_build(&b, r, p, from, &pi, withjid, false) == 0)
 			muc_send(KIND_PRESENCE, PRES_AVAILABLE, from,
 			    buf_rptr(&b), buf_avail(&b), full);
 	}
@@ -613,30 +611,31 @@ muc_room_destroy(struct muc_room *r, const char *venue, const char *reason)
 	struct muc_occ	*o;
 	struct buf	 b;
 	char		 from[JID_STR_MAX + 1];
-	size_t		 i;
+	int		 rc;
 
 	buf_init(&b, LINK_STANZA_MAX);
 	while ((o = r->occ) != NULL) {
 		muc_occ_jid(from, r, o->nick);
 		buf_reset(&b);
-		if (buf_puts(&b, "<presence from='") == 0 &&
-		    xml_escape(&b, from, strlen(from)) == 0 &&
-		    buf_printf(&b, "' type='unavailable'><x xmlns='"
-		    NS_MUC_USER "'><item affiliation='none' role='none'/>"
-		    "<destroy") == 0 &&
-		    (venue == NULL || (buf_puts(&b, " jid='") |
-		    xml_escape(&b, venue, strlen(venue)) |
-		    buf_puts(&b, "'")) == 0) &&
-		    buf_puts(&b, ">") == 0 &&
-		    (reason == NULL || (buf_puts(&b, "<reason>") |
-		    xml_escape(&b, reason, strlen(reason)) |
-		    buf_puts(&b, "</reason>")) == 0) &&
-		    buf_puts(&b, "</destroy><status code='110'/></x>"
-		    "</presence>") == 0) {
+		rc = buf_puts(&b, "<presence from='") |
+		    xml_escape(&b, from, strlen(from)) |
+		    buf_puts(&b, "' type='unavailable'><x xmlns='" NS_MUC_USER
+		    "'><item affiliation='none' role='none'/><destroy");
+		if (venue != NULL)
+			rc |= buf_puts(&b, " jid='") |
+			    xml_escape(&b, venue, strlen(venue)) |
+			    buf_puts(&b, "'");
+		rc |= buf_puts(&b, ">");
+		if (reason != NULL)
+			rc |= buf_puts(&b, "<reason>") |
+			    xml_escape(&b, reason, strlen(reason)) |
+			    buf_puts(&b, "</reason>");
+		rc |= buf_puts(&b, "</destroy><status code='110'/></x>"
+		    "</presence>");
+		if (rc == 0) {
 			muc_send_begin(KIND_PRESENCE, PRES_UNAVAILABLE, from,
 			    buf_rptr(&b), buf_avail(&b));
-			for (i = 0; i < o->nres; i++)
-				muc_send_to(o->res[i]);
+			muc_send_res(o);
 			muc_send_end();
 		}
 		occ_unlink(r, o);

@@ -983,3 +983,83 @@ async def test_c2s_crash_leaves_rooms(make_server, clients):
         gone.add(p["from"].resource)
     groupchat(watcher, rjid, "still here")
     await next_body(watcher, "still here")
+
+
+async def test_password_flag(msrv, clients):
+    """XEP-0045 10.2: the owner's form shows the password-protected
+    flag from the room's password and the secret as text-private; the
+    flag submitted false clears the password (anyone joins without it),
+    a value that is no boolean is not-acceptable."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("pwf")
+    rjid = await create(a, room, "alice", conf={
+        "passwordprotectedroom": "1", "roomsecret": "sesame"})
+    r = await a.iq("<query xmlns='%s'/>" % NS_OWNER, to=rjid)
+    fields = {f.get("var"): f for f in r.xml.iter("{%s}field" % NS_XDATA)}
+    flag = fields["muc#roomconfig_passwordprotectedroom"]
+    assert flag.get("type") == "boolean", str(r)
+    assert flag.find("{%s}value" % NS_XDATA).text == "1", str(r)
+    assert fields["muc#roomconfig_roomsecret"].get("type") == \
+        "text-private", str(r)
+    r = await configure(a, rjid, passwordprotectedroom="maybe")
+    assert error_of(r) == "not-acceptable", str(r)
+    join_raw(b, room, "bob")
+    _, p = await self_presence(b, room, "bob")
+    assert error_of(p) == "not-authorized", str(p)
+    r = await configure(a, rjid, passwordprotectedroom="0")
+    assert r["type"] == "result", str(r)
+    await a.next_message(match=lambda m: 104 in codes(m))
+    r = await a.iq("<query xmlns='%s'/>" % NS_OWNER, to=rjid)
+    flag = [f for f in r.xml.iter("{%s}field" % NS_XDATA)
+            if f.get("var") == "muc#roomconfig_passwordprotectedroom"][0]
+    assert flag.find("{%s}value" % NS_XDATA).text == "0", str(r)
+    await join(b, room, "bob")
+
+
+async def test_admin_bad_input(msrv, clients):
+    """Bad requests to a room's IQs: a muc#admin set with no item, or an
+    item naming neither a role with a nick nor an affiliation with a
+    JID: bad-request; an affiliation for a JID that is none: jid-
+    malformed; more items than one request may change (64): policy-
+    violation, and a bad item after a good one: bad-request, both with
+    nothing changed (the items are checked before any applies); a
+    moderation without an id or without
+    its retract: bad-request; a registration without the form, or with
+    an empty nick: bad-request, jid-malformed."""
+    a = await login(msrv, clients)
+    room = uniq("bad")
+    rjid = await create(a, room, "alice")
+    for body in ("", "<item/>", "<item nick='x'/>",
+                 "<item affiliation='member'/>", "<item role='none'/>"):
+        r = await a.iq("<query xmlns='%s'>%s</query>" % (NS_ADMIN, body),
+                       to=rjid, type_="set")
+        assert error_of(r) == "bad-request", (body, str(r))
+    r = await a.iq("<query xmlns='%s'><item affiliation='member' jid="
+                   "'a@b@c'/></query>" % NS_ADMIN, to=rjid, type_="set")
+    assert error_of(r) == "jid-malformed", str(r)
+    many = "".join("<item affiliation='member' jid='u%d@%s'/>" % (i, DOMAIN)
+                   for i in range(65))
+    r = await a.iq("<query xmlns='%s'>%s</query>" % (NS_ADMIN, many),
+                   to=rjid, type_="set")
+    assert error_of(r) == "policy-violation", str(r)
+    r = await a.iq("<query xmlns='%s'><item affiliation='member' jid="
+                   "'v@%s'/><item nick='x'/></query>" % (NS_ADMIN, DOMAIN),
+                   to=rjid, type_="set")
+    assert error_of(r) == "bad-request", str(r)
+    r = await a.iq("<query xmlns='%s'><item affiliation='member'/></query>"
+                   % NS_ADMIN, to=rjid)
+    assert r["type"] == "result", str(r)
+    assert "u0@" not in str(r) and "v@" not in str(r), str(r)
+    for body in ("<moderate xmlns='urn:xmpp:message-moderate:1'><retract "
+                 "xmlns='urn:xmpp:message-retract:1'/></moderate>",
+                 "<moderate xmlns='urn:xmpp:message-moderate:1' id='x'/>"):
+        r = await a.iq(body, to=rjid, type_="set")
+        assert error_of(r) == "bad-request", (body, str(r))
+    r = await a.iq("<query xmlns='jabber:iq:register'/>", to=rjid,
+                   type_="set")
+    assert error_of(r) == "bad-request", str(r)
+    r = await a.iq("<query xmlns='jabber:iq:register'><x xmlns='%s' "
+                   "type='submit'><field var='muc#register_roomnick'>"
+                   "<value></value></field></x></query>" % NS_XDATA,
+                   to=rjid, type_="set")
+    assert error_of(r) == "jid-malformed", str(r)

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,8 @@ struct store {
 	int		 batch_err;
 	struct undo	*undo;
 	size_t		 nundo, undocap;
+	size_t		 block_reads;	/* of block_domain's blocklists */
+	char		 block_domain[256];
 };
 
 /* ---- keys --------------------------------------------------------------- */
@@ -395,6 +398,20 @@ fake_store_reset(struct store *st)
 	undo_clear(st);
 	st->batch = false;
 	st->batch_err = 0;
+	st->block_reads = 0;
+}
+
+void
+fake_store_block_watch(struct store *st, const char *domain)
+{
+	snprintf(st->block_domain, sizeof(st->block_domain), "%s", domain);
+	st->block_reads = 0;
+}
+
+size_t
+fake_store_block_reads(const struct store *st)
+{
+	return st->block_reads;
 }
 
 void
@@ -1084,6 +1101,8 @@ store_block_has(struct store *st, const char *node, const char *domain,
 	char	key[KEY_MAX];
 	size_t	klen;
 
+	if (strcmp(domain, st->block_domain) == 0)
+		st->block_reads++;
 	if ((klen = block_key(key, node, domain, jid)) == 0 ||
 	    get(st, key, klen) == NULL) {
 		errno = ENOENT;

@@ -20,5 +20,9 @@ size_t	fake_store_records(const struct store *);
 /* the records an account owns (its counters aside) */
 size_t	fake_store_owned(struct store *, const char *node,
 	    const char *domain);
+/* blocklist lookups (store_block_has) of domain's accounts: counted from
+   here, and from each reset */
+void	fake_store_block_watch(struct store *, const char *domain);
+size_t	fake_store_block_reads(const struct store *);
 
 #endif

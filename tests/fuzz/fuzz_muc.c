@@ -1,6 +1,7 @@
 /*
  * Fuzz target: the group chat service's request handling (router/muc*.c)
- * as the router hands it stanzas: joins, presence, nick changes,
+ * as the router's routing (deliver_stanza, the entry of a stanza from a
+ * remote server or the server) hands it stanzas: joins, presence, nick changes,
  * messages, private messages, invitations, voice requests and the
  * owner's, admin's and registration IQs, from local and remote senders,
  * to the service, its rooms and their occupants, on the in-memory store
@@ -13,7 +14,8 @@
  * agree, every occupant has one to MUC_RES_MAX sessions and a role, the
  * history stays within its ring, the rooms within muc-max-rooms; when
  * the input ends every room is freed (muc_clear) and persistent ones
- * load again from the store (muc_load).
+ * load again from the store (muc_load); a room is no account, so its
+ * blocklist is never read (a store lookup per stanza to a room).
  *
  * Input: a mode byte (bit 0: the archive on, so that the history and
  * moderation go through the store's archive; off, the in-memory ring),
@@ -26,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/jid.h"
 #include "../../common/map.h"
 #include "../../common/util.h"
 #include "../../common/xmpp.h"
@@ -34,6 +35,7 @@
 #include "../../router/router.h"
 #include "fake_store.h"
 #include "fuzz.h"
+#include "fuzz_rbase.h"
 
 #define DOMAIN		"example.org"
 #define SERVICE		"conference.example.org"
@@ -95,42 +97,22 @@ static void
 one(int kind, int type, const char *from, const char *to, const char *xml,
     size_t len)
 {
-	struct rstanza	rs;
-	struct jid	j;
+	struct rstanza	rs = { .kind = kind, .type = type, .from = from,
+	    .to = to, .xml = xml, .xlen = len };
 
-	if (jid_parse(&j, to) == -1)
-		return;
-	memset(&rs, 0, sizeof(rs));
-	rs.kind = kind;
-	rs.type = type;
-	rs.from = from;
-	rs.to = to;
-	rs.xml = xml;
-	rs.xlen = len;
-	if (kind == KIND_PRESENCE)
-		FUZZ_CHECK(muc_presence_route(from, &j, type, xml, len),
-		    "presence to %s not taken", to);
-	else
-		FUZZ_CHECK(muc_route(&rs, &j), "stanza to %s not taken", to);
-	jid_clear(&j);
+	deliver_stanza(&rs);
+	FUZZ_CHECK(fake_store_block_reads(router.store) == 0, "the "
+	    "blocklist of a room read for a stanza to %s", to);
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static struct conf_host	host;
-	char			err[8];
 
 	(void)argc;
 	(void)argv;
-	fuzz_log_init();
-	router.loop = ev_default_loop(EVFLAG_AUTO);
-	router.conf.max_stanza_size = 65536;
-	router.conf.vcard_max_size = 4096;
-	router.conf.private_max_size = 4096;
-	router.conf.archive_max_messages = 8;
-	router.conf.archive_max_bytes = 16384;
-	router.conf.archive_page_max = 5;
+	fuzz_rbase_init(&host, DOMAIN);
 	/* small limits, so that a short input reaches them */
 	router.conf.muc_max_occupants = 4;
 	router.conf.muc_max_rooms = 3;
@@ -139,17 +121,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.muc_rate = 6;
 	router.conf.muc_subject_max_size = 64;
 	router.conf.muc_config_max_size = 64;
-	host.name = xstrdup(DOMAIN);
 	host.muc = true;
 	host.muc_name = xstrdup(SERVICE);
 	host.muc_title = xstrdup("Rooms");
 	host.muc_create = xstrdup("anyone");
-	router.conf.hosts = &host;
-	router.conf.nhosts = 1;
-	router.by_full = map_new();
-	router.by_bare = map_new();
-	buf_init(&router.scratch, 0);
-	router.store = store_open("", 0, err, sizeof(err));
+	fake_store_block_watch(router.store, SERVICE);
 	return 0;
 }
 

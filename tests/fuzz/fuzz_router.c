@@ -46,6 +46,7 @@
 #include "../../router/router.h"
 #include "fake_store.h"
 #include "fuzz.h"
+#include "fuzz_rbase.h"
 
 #define DOMAIN		"example.org"
 #define NS_ROSTER	"jabber:iq:roster"	/* RFC 6121 2 */
@@ -668,16 +669,13 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static struct conf_host	host;
-	char			err[8];
 
 	(void)argc;
 	(void)argv;
-	fuzz_log_init();
-	router.loop = ev_default_loop(EVFLAG_AUTO);
+	fuzz_rbase_init(&host, DOMAIN);
 	work_inline(true);	/* no threads: jobs end in pump's work_poll */
 	router.conf.rundir = xstrdup(fuzz_tmpdir());
 	router.conf.link_queue_max = 4 << 20;
-	router.conf.max_stanza_size = 65536;
 	router.conf.max_resources = 3;
 	router.conf.scram_iterations = 4096;
 	router.conf.register_interval = 60;
@@ -685,8 +683,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.roster_max_items = 12;
 	router.conf.offline_max = 6;
 	router.conf.offline_max_bytes = 16384;
-	router.conf.vcard_max_size = 4096;
-	router.conf.private_max_size = 4096;
 	router.conf.private_max_docs = 4;
 	router.conf.private_max_bytes = 8192;
 	router.conf.block_max_items = 8;
@@ -695,9 +691,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.pubsub_item_max_size = 2048;
 	router.conf.pubsub_max_subscriptions = 4;
 	router.conf.archive = true;
-	router.conf.archive_max_messages = 8;
-	router.conf.archive_max_bytes = 16384;
-	router.conf.archive_page_max = 5;
 	router.conf.caps_cache_max = 4;
 	router.conf.caps_cache_size = 64 * 1024;
 	router.conf.caps_queries_max = 2;
@@ -706,15 +699,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	router.conf.push_form_max_size = 512;
 	router.conf.push_interval = 0;
 	router.conf.push_pending_max = 2;
-	host.name = xstrdup(DOMAIN);
 	host.push_body = true;	/* the body path too */
 	host.admins = xstrdup("carol@example.org");	/* XEP-0133 */
-	router.conf.hosts = &host;
-	router.conf.nhosts = 1;
-	router.by_full = map_new();
-	router.by_bare = map_new();
-	buf_init(&router.scratch, 0);
-	router.store = store_open("", 0, err, sizeof(err));
 	last_init();
 	link_loop_init(router.loop);
 	if (rlink_listen() == -1)

@@ -1,0 +1,35 @@
+/*
+ * The common start of the router fuzz targets (fuzz_rbase.h): one copy,
+ * not one in each target's LLVMFuzzerInitialize.
+ */
+#include <ev.h>
+
+#include "../../common/buf.h"
+#include "../../common/map.h"
+#include "../../common/util.h"
+#include "../../router/router.h"
+#include "fuzz.h"
+#include "fuzz_rbase.h"
+
+void
+fuzz_rbase_init(struct conf_host *host, const char *domain)
+{
+	char	err[8];
+
+	fuzz_log_init();
+	router.loop = ev_default_loop(EVFLAG_AUTO);
+	router.conf.max_stanza_size = 65536;
+	/* small quotas, so that a short input reaches them */
+	router.conf.vcard_max_size = 4096;
+	router.conf.private_max_size = 4096;
+	router.conf.archive_max_messages = 8;
+	router.conf.archive_max_bytes = 16384;
+	router.conf.archive_page_max = 5;
+	host->name = xstrdup(domain);
+	router.conf.hosts = host;
+	router.conf.nhosts = 1;
+	router.by_full = map_new();
+	router.by_bare = map_new();
+	buf_init(&router.scratch, 0);
+	router.store = store_open("", 0, err, sizeof(err));
+}

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -497,21 +498,31 @@ route_find(const char *path)
 	return NULL;
 }
 
+/*
+ * Is tok in the list l? Header lists (RFC 9110 5.6.1) and the option
+ * lists (http-trusted-proxies, http-origins) alike: separated by commas,
+ * spaces or tabs, compared without case.
+ */
+bool
+http_list_has(const char *l, const char *tok)
+{
+	size_t	n = strlen(tok), k;
+
+	while (l != NULL && *l != '\0') {
+		l += strspn(l, " \t,");
+		k = strcspn(l, " \t,");
+		if (k == n && strncasecmp(l, tok, n) == 0)
+			return true;
+		l += k;
+	}
+	return false;
+}
+
 /* is the connection's address one of http-trusted-proxies? */
 static bool
 http_trusted(const struct http_conn *hc)
 {
-	const char	*l = c2s.conf.http_trusted_proxies, *e;
-	size_t		 n = strlen(hc->addr);
-
-	while (l != NULL && *l != '\0') {
-		l += strspn(l, " ,");
-		e = l + strcspn(l, " ,");
-		if ((size_t)(e - l) == n && strncmp(l, hc->addr, n) == 0)
-			return true;
-		l = e;
-	}
-	return false;
+	return http_list_has(c2s.conf.http_trusted_proxies, hc->addr);
 }
 
 static bool

@@ -88,6 +88,8 @@ void	http_error(struct http_req *, int status, bool close);
 /* the answer comes later; gone(req, arg) if the connection dies first */
 void	http_hold(struct http_req *, void (*gone)(struct http_req *, void *),
 	    void *arg);
+/* is tok in the list l (commas, spaces, tabs; no case)? l may be NULL */
+bool	http_list_has(const char *l, const char *tok);
 /* CORS headers for a resource any web page may read (XEP-0156) */
 void	http_cors(struct http_req *);
 const char *http_status_text(int status);

@@ -227,6 +227,17 @@ async def test_origin_not_allowed(make_server):
     assert (await ws.text()).startswith("<open ")
 
 
+async def test_origins_list_takes_commas_and_any_case(make_server):
+    # one list syntax for the option lists and header lists (http.c)
+    srv = web_server(make_server,
+                     http_origins="https://a.example,https://good.example")
+    await WS.connect(srv.http_port, origin="https://evil.example",
+                     expect=403)
+    ws, _ = await WS.connect(srv.http_port, origin="https://GOOD.example")
+    await ws.send(OPEN)
+    assert (await ws.text()).startswith("<open ")
+
+
 @pytest.mark.parametrize("how", ["unmasked", "reserved-opcode", "rsv-bits"])
 async def test_bad_frames_close_with_protocol_error(make_server, how):
     srv = web_server(make_server)

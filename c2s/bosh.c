@@ -80,7 +80,7 @@ static void	bosh_end(struct bosh *);
 static void
 bosh_reply(struct http_req *r, const char *body, size_t len)
 {
-	http_cors(r);
+	http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 	http_respond(r, 200, "text/xml; charset=utf-8", body, len);
 }
 
@@ -613,7 +613,7 @@ bosh_body(struct http_req *r, const char *p, size_t len)
 	rc = xparse_one(xp, p, len, bosh_parsed, &j);
 	if (j.done == -1 || (rc == -1 && !j.called)) {
 		/* XEP-0124 17.1: 400 for what is not a body */
-		http_cors(r);
+		http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 		http_error(r, 400, false);
 		return;
 	}
@@ -633,7 +633,7 @@ bosh_handle(struct http_req *r)
 		xparse_peer(xp);
 	}
 	if (r->method == HTTP_OPTIONS) {
-		http_cors(r);
+		http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 		http_respond(r, 204, NULL, NULL, 0);
 		return;
 	}

@@ -185,13 +185,12 @@ http_header_add(struct http_req *r, const char *name, const char *value)
 }
 
 void
-http_cors(struct http_req *r)
+http_cors(struct http_req *r, const char *methods, const char *headers)
 {
-	/* XEP-0156 3.2.1: host-meta is for pages of any origin */
+	/* XEP-0156 3.2.1, XEP-0363 9: for pages of any origin */
 	http_header_add(r, "Access-Control-Allow-Origin", "*");
-	http_header_add(r, "Access-Control-Allow-Methods",
-	    "GET, POST, OPTIONS");
-	http_header_add(r, "Access-Control-Allow-Headers", "Content-Type");
+	http_header_add(r, "Access-Control-Allow-Methods", methods);
+	http_header_add(r, "Access-Control-Allow-Headers", headers);
 	http_header_add(r, "Access-Control-Max-Age", "86400");
 }
 

@@ -90,8 +90,12 @@ void	http_hold(struct http_req *, void (*gone)(struct http_req *, void *),
 	    void *arg);
 /* is tok in the list l (commas, spaces, tabs; no case)? l may be NULL */
 bool	http_list_has(const char *l, const char *tok);
-/* CORS headers for a resource any web page may read (XEP-0156) */
-void	http_cors(struct http_req *);
+/*
+ * CORS headers for a resource any web page may use (XEP-0156, XEP-0363):
+ * the methods and request headers it may send
+ */
+void	http_cors(struct http_req *, const char *methods,
+	    const char *headers);
 const char *http_status_text(int status);
 /*
  * The %-decoded path (returns new), or NULL when it could name something

@@ -96,15 +96,17 @@ http_status_text(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
-	case 409: return "Conflict";
 	case 426: return "Upgrade Required";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";

@@ -110,6 +110,21 @@ async def test_http10_closes(make_server):
     assert statuses(got) == [200] and b"Connection: close" in got
 
 
+async def test_redirect_and_not_modified_have_their_reason(make_server,
+                                                          tmp_path):
+    # RFC 9112 4: the status line's reason phrase is the status's own
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    srv = web_server(make_server, http_static_dir=str(tmp_path))
+    end = b"Host: localhost\r\nConnection: close\r\n\r\n"
+    got = await exchange(srv.http_port, b"GET /chat HTTP/1.1\r\n" + end)
+    assert got.startswith(b"HTTP/1.1 301 Moved Permanently\r\n"), got
+    got = await exchange(srv.http_port, b"GET /chat/ HTTP/1.1\r\n" + end)
+    etag = re.search(rb"ETag: (\S+)\r\n", got).group(1)
+    got = await exchange(srv.http_port, b"GET /chat/ HTTP/1.1\r\n"
+                         b"If-None-Match: " + etag + b"\r\n" + end)
+    assert got.startswith(b"HTTP/1.1 304 Not Modified\r\n"), got
+
+
 async def test_slow_sender_gets_408(make_server):
     srv = web_server(make_server, https=True, http_request_timeout="2")
     r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)

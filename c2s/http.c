@@ -526,10 +526,12 @@ http_trusted(const struct http_conn *hc)
 	return http_list_has(c2s.conf.http_trusted_proxies, hc->addr);
 }
 
-static bool
+bool
 http_loopback(const char *addr)
 {
-	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+	/* a v4-mapped form comes only from an X-Forwarded-For */
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	    strncmp(addr, "::ffff:127.", 11) == 0;
 }
 
 static int

@@ -88,6 +88,8 @@ void	http_error(struct http_req *, int status, bool close);
 /* the answer comes later; gone(req, arg) if the connection dies first */
 void	http_hold(struct http_req *, void (*gone)(struct http_req *, void *),
 	    void *arg);
+/* is addr (numeric) a loopback address? */
+bool	http_loopback(const char *addr);
 /* is tok in the list l (commas, spaces, tabs; no case)? l may be NULL */
 bool	http_list_has(const char *l, const char *tok);
 /*

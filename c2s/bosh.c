@@ -363,6 +363,8 @@ bosh_idle_cb(struct ctimer *t)
 
 struct bosh_body {
 	struct http_req	*req;
+	const char	*p;		/* the body, borrowed */
+	size_t		 len;
 	struct bosh	*b;		/* NULL: a creation */
 	uint64_t	 rid;
 	int		 done;		/* 0 handled, -1 refused */
@@ -561,9 +563,9 @@ bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 			if (e->req == NULL) {
 				e->rid = n;
 				e->req = r;
-				e->len = buf_avail(&r->body);
+				e->len = j->len;
 				e->body = xmalloc(e->len);
-				memcpy(e->body, buf_rptr(&r->body), e->len);
+				memcpy(e->body, j->p, e->len);
 				http_hold(r, bosh_req_gone, b);
 				return;
 			}
@@ -605,7 +607,7 @@ bosh_early_run(struct bosh *b)
 static void
 bosh_body(struct http_req *r, const char *p, size_t len)
 {
-	struct bosh_body	 j = { r, NULL, 0, -1, false };
+	struct bosh_body	 j = { r, p, len, NULL, 0, -1, false };
 	struct bosh		*b;
 	int			 rc;
 
@@ -624,8 +626,7 @@ bosh_body(struct http_req *r, const char *p, size_t len)
 void
 bosh_handle(struct http_req *r)
 {
-	char	*body;
-	size_t	 len;
+	struct buf	body;
 
 	if (sessions == NULL) {
 		sessions = map_new();
@@ -641,9 +642,9 @@ bosh_handle(struct http_req *r)
 		http_error(r, 405, false);
 		return;
 	}
-	body = xmalloc(buf_avail(&r->body) + 1);
-	len = buf_avail(&r->body);
-	memcpy(body, buf_rptr(&r->body), len);
-	bosh_body(r, body, len);
-	free(body);
+	/* taken, not copied: answering the request clears its body */
+	body = r->body;
+	buf_init(&r->body, 0);
+	bosh_body(r, buf_rptr(&body), buf_avail(&body));
+	buf_clear(&body);
 }

@@ -56,6 +56,8 @@ struct http_conn {
 	enum hc_state		 state;
 	struct listener		*lst;
 	bool			 tls;
+	bool			 trusted;	/* one of http-trusted-proxies */
+	bool			 secure;	/* TLS, trusted or loopback */
 	bool			 started;	/* bytes of a request came */
 	bool			 complete;	/* its last byte came */
 	bool			 keepalive;
@@ -519,13 +521,6 @@ http_list_has(const char *l, const char *tok)
 	return false;
 }
 
-/* is the connection's address one of http-trusted-proxies? */
-static bool
-http_trusted(const struct http_conn *hc)
-{
-	return http_list_has(c2s.conf.http_trusted_proxies, hc->addr);
-}
-
 bool
 http_loopback(const char *addr)
 {
@@ -595,16 +590,13 @@ on_headers_complete(http_parser *p)
 			return -1;
 		}
 	}
-	r->secure = hc->tls || http_loopback(hc->addr);
-	r->https = hc->tls;
-	if (http_trusted(hc)) {
-		/* the proxy terminates TLS; the client is its last hop */
-		r->secure = r->https = true;
-		if ((xff = http_header(r, "x-forwarded-for")) != NULL) {
-			c = strrchr(xff, ',');
-			r->client = c != NULL ? c + 1 : xff;
-			r->client += strspn(r->client, " ");
-		}
+	r->secure = hc->secure;
+	/* a trusted proxy terminates TLS; the client is its last hop */
+	r->https = hc->tls || hc->trusted;
+	if (hc->trusted && (xff = http_header(r, "x-forwarded-for")) != NULL) {
+		c = strrchr(xff, ',');
+		r->client = c != NULL ? c + 1 : xff;
+		r->client += strspn(r->client, " ");
 	}
 	hc->keepalive = http_should_keep_alive(p) != 0;
 	if (p->uses_transfer_encoding && !(p->flags & F_CHUNKED)) {
@@ -922,6 +914,9 @@ http_accept(struct listener *lst, int fd)
 	hc->lst = lst;
 	hc->tls = lst->cl->kind == LISTEN_HTTPS;
 	http_peer_addr(fd, hc->addr, sizeof(hc->addr));
+	/* the address and the options stay: decided once per connection */
+	hc->trusted = http_list_has(c2s.conf.http_trusted_proxies, hc->addr);
+	hc->secure = hc->tls || hc->trusted || http_loopback(hc->addr);
 	peer_key(fd, hc->peer, sizeof(hc->peer));
 	tp_init(&hc->tp, HTTP_OUT_MAX, http_event, hc);
 	tp_set_name(&hc->tp, "http-%llx", (unsigned long long)++next);
@@ -935,7 +930,7 @@ http_accept(struct listener *lst, int fd)
 	 * c2s-max-per-address counts HTTP connections too, but not a
 	 * trusted proxy's: its clients are counted by their streams
 	 */
-	if (!http_trusted(hc) &&
+	if (!hc->trusted &&
 	    !(hc->counted = limits_addr_open(hc->peer))) {
 		if (hc->tls)
 			tp_kill(&hc->tp);	/* no TLS: no way to say */

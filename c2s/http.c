@@ -25,14 +25,13 @@
 
 /* the path table: a web feature is a handler and a line here */
 static const struct http_route routes[] = {
-	{ "/.well-known/host-meta", true, 0, hostmeta_handle, NULL, NULL },
-	{ "/.well-known/host-meta.json", true, 0, hostmeta_handle, NULL,
-	  NULL },
-	{ "/xmpp-websocket", true, 0, websocket_handle, NULL, NULL },
-	{ "/http-bind", false, 0, bosh_handle, NULL, NULL },
-	{ "/upload", false, 0, upload_handle, upload_begin, upload_body },
-	{ STATIC_PREFIX, false, 0, static_handle, NULL, NULL },
-	{ "/metrics", true, 0, metrics_handle, NULL, NULL },
+	{ "/.well-known/host-meta", true, hostmeta_handle, NULL, NULL },
+	{ "/.well-known/host-meta.json", true, hostmeta_handle, NULL, NULL },
+	{ "/xmpp-websocket", true, websocket_handle, NULL, NULL },
+	{ "/http-bind", false, bosh_handle, NULL, NULL },
+	{ "/upload", false, upload_handle, upload_begin, upload_body },
+	{ STATIC_PREFIX, false, static_handle, NULL, NULL },
+	{ "/metrics", true, metrics_handle, NULL, NULL },
 };
 
 #define HTTP_OUT_MAX	(4u << 20)
@@ -66,8 +65,7 @@ struct http_conn {
 	int			 status;	/* our verdict on the request
 						   being read; 0 if none */
 	int			 nreq;
-	size_t			 max_body;
-	const struct http_route	*route;		/* a streaming one, or NULL */
+	const struct http_route	*route;		/* the request's, or NULL */
 	char			 addr[INET6_ADDRSTRLEN];
 	char			 peer[PEER_KEY_MAX];	/* counted under */
 	bool			 counted;
@@ -158,7 +156,6 @@ req_init(struct http_conn *hc)
 	hc->status = 0;
 	hc->started = hc->complete = false;
 	hc->in_field = false;
-	hc->max_body = c2s.conf.http_max_body_size;
 	hc->route = NULL;
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
@@ -469,23 +466,7 @@ full:
 	return -1;
 }
 
-static const struct http_route	*route_find(const char *);
-
-/* a streaming route takes the body (begin) or refuses it with a status */
-static int
-http_stream_begin(struct http_conn *hc, http_parser *p)
-{
-	const struct http_route	*rt = route_find(hc->req.path);
-
-	if (rt == NULL || rt->begin == NULL)
-		return -1;
-	if (p->flags & F_CHUNKED)
-		return 411;	/* the length is checked before the body */
-	hc->route = rt;
-	return rt->begin(&hc->req, p->content_length == ULLONG_MAX ? 0 :
-	    p->content_length);
-}
-
+/* the route of a decoded path, or NULL */
 static const struct http_route *
 route_find(const char *path)
 {
@@ -500,6 +481,7 @@ route_find(const char *path)
 	}
 	return NULL;
 }
+
 
 /*
  * Is tok in the list l? Header lists (RFC 9110 5.6.1) and the option
@@ -565,6 +547,7 @@ on_headers_complete(http_parser *p)
 		hc->status = 400;
 		return -1;
 	}
+	hc->route = route_find(r->path);
 	if (u.field_set & (1 << UF_QUERY))
 		r->query = xstrndup(buf_rptr(&hc->url) +
 		    u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
@@ -608,15 +591,20 @@ on_headers_complete(http_parser *p)
 		hc->status = 411;	/* RFC 9110 15.5.12 */
 		return -1;
 	}
-	if ((st = http_stream_begin(hc, p)) != -1) {
+	if (hc->route != NULL && hc->route->begin != NULL) {
+		/* a streaming route takes the body or refuses it */
+		if (p->flags & F_CHUNKED)
+			st = 411;	/* the length is checked first */
+		else
+			st = hc->route->begin(r, p->content_length ==
+			    ULLONG_MAX ? 0 : p->content_length);
 		if (st == 0)
 			return 0;
-		hc->route = NULL;
 		hc->status = st;
 		return -1;
 	}
 	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
-	    p->content_length > hc->max_body) {
+	    p->content_length > c2s.conf.http_max_body_size) {
 		hc->status = 413;
 		return -1;
 	}
@@ -629,7 +617,7 @@ on_body(http_parser *p, const char *at, size_t n)
 	struct http_conn	*hc = p->data;
 	int			 st;
 
-	if (hc->route != NULL) {
+	if (hc->route != NULL && hc->route->body != NULL) {
 		/* streamed: the time limit is between pieces now */
 		tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
 		if ((st = hc->route->body(&hc->req, at, n)) != 0) {
@@ -638,8 +626,8 @@ on_body(http_parser *p, const char *at, size_t n)
 		}
 		return 0;
 	}
-	if (buf_avail(&hc->req.body) + n > hc->max_body ||
-	    buf_append(&hc->req.body, at, n) == -1) {
+	/* the buffer's cap is http-max-body-size */
+	if (buf_append(&hc->req.body, at, n) == -1) {
 		hc->status = 413;
 		return -1;
 	}
@@ -690,17 +678,17 @@ http_parse_status(struct http_conn *hc)
 static void
 http_dispatch(struct http_conn *hc)
 {
-	struct http_req		*r = &hc->req;
-	const struct http_route	*rt;
+	struct http_req	*r = &hc->req;
 
 	hc->nreq++;
 	hc->state = HC_HANDLER;
 	tp_set_timeout(&hc->tp, 0);
-	if ((rt = route_find(r->path)) == NULL) {
+	/* found when the headers came */
+	if (hc->route == NULL) {
 		http_error(r, 404, false);
 		return;
 	}
-	rt->fn(r);
+	hc->route->fn(r);
 }
 
 /*

@@ -49,7 +49,7 @@ struct http_req {
 
 /*
  * A handler answers now (http_respond) or later (http_hold, then
- * http_respond). max_body: 0 for http-max-body-size.
+ * http_respond). A buffered body is at most http-max-body-size.
  *
  * A route with begin streams its bodies instead of buffering them: begin
  * runs once the headers are in (the body's length known) and returns 0
@@ -63,7 +63,6 @@ typedef int	http_body_fn(struct http_req *, const char *, size_t);
 struct http_route {
 	const char	*prefix;	/* matched on the decoded path */
 	bool		 exact;		/* the whole path, not a prefix */
-	size_t		 max_body;
 	http_handler	*fn;
 	http_begin_fn	*begin;		/* NULL: the body is buffered */
 	http_body_fn	*body;

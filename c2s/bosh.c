@@ -165,14 +165,13 @@ bosh_answer(struct bosh *b, struct bosh_hold *h)
 static struct bosh_hold *
 bosh_oldest(struct bosh *b)
 {
-	struct bosh_hold	*o = NULL;
-	int			 i;
+	int	i;
 
 	/* holds are taken in rid order from the front */
 	for (i = 0; i < BOSH_REQUESTS; i++)
-		if (b->holds[i].req != NULL && o == NULL)
-			o = &b->holds[i];
-	return o;
+		if (b->holds[i].req != NULL)
+			return &b->holds[i];
+	return NULL;
 }
 
 static void

@@ -83,6 +83,12 @@ BAD = [
      b"Connection: close\r\n\r\n", 405),
     (b"GET / HTTP/1.1\r\nHost: localhost\r\nBad\x01Header: x\r\n\r\n",
      400),
+    # XEP-0156: a host we do not serve has no connection methods
+    (b"GET /.well-known/host-meta HTTP/1.1\r\nHost: other.example\r\n"
+     b"Connection: close\r\n\r\n", 404),
+    # the Host goes into host-meta's URLs: a name, an address, a port
+    (b"GET /.well-known/host-meta HTTP/1.1\r\nHost: local'host\r\n\r\n",
+     400),
 ]
 
 

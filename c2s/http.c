@@ -55,7 +55,7 @@ struct http_conn {
 	enum hc_state		 state;
 	struct listener		*lst;
 	bool			 tls;
-	bool			 trusted;	/* one of http-trusted-proxies */
+	bool			 trusted;	/* in http-trusted-proxies */
 	bool			 secure;	/* TLS, trusted or loopback */
 	bool			 started;	/* bytes of a request came */
 	bool			 complete;	/* its last byte came */

@@ -80,7 +80,7 @@ static void	bosh_end(struct bosh *);
 static void
 bosh_reply(struct http_req *r, const char *body, size_t len)
 {
-	http_cors(r);
+	http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 	http_respond(r, 200, "text/xml; charset=utf-8", body, len);
 }
 
@@ -165,14 +165,13 @@ bosh_answer(struct bosh *b, struct bosh_hold *h)
 static struct bosh_hold *
 bosh_oldest(struct bosh *b)
 {
-	struct bosh_hold	*o = NULL;
-	int			 i;
+	int	i;
 
 	/* holds are taken in rid order from the front */
 	for (i = 0; i < BOSH_REQUESTS; i++)
-		if (b->holds[i].req != NULL && o == NULL)
-			o = &b->holds[i];
-	return o;
+		if (b->holds[i].req != NULL)
+			return &b->holds[i];
+	return NULL;
 }
 
 static void
@@ -363,6 +362,8 @@ bosh_idle_cb(struct ctimer *t)
 
 struct bosh_body {
 	struct http_req	*req;
+	const char	*p;		/* the body, borrowed */
+	size_t		 len;
 	struct bosh	*b;		/* NULL: a creation */
 	uint64_t	 rid;
 	int		 done;		/* 0 handled, -1 refused */
@@ -561,9 +562,9 @@ bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 			if (e->req == NULL) {
 				e->rid = n;
 				e->req = r;
-				e->len = buf_avail(&r->body);
+				e->len = j->len;
 				e->body = xmalloc(e->len);
-				memcpy(e->body, buf_rptr(&r->body), e->len);
+				memcpy(e->body, j->p, e->len);
 				http_hold(r, bosh_req_gone, b);
 				return;
 			}
@@ -605,7 +606,7 @@ bosh_early_run(struct bosh *b)
 static void
 bosh_body(struct http_req *r, const char *p, size_t len)
 {
-	struct bosh_body	 j = { r, NULL, 0, -1, false };
+	struct bosh_body	 j = { r, p, len, NULL, 0, -1, false };
 	struct bosh		*b;
 	int			 rc;
 
@@ -613,7 +614,7 @@ bosh_body(struct http_req *r, const char *p, size_t len)
 	rc = xparse_one(xp, p, len, bosh_parsed, &j);
 	if (j.done == -1 || (rc == -1 && !j.called)) {
 		/* XEP-0124 17.1: 400 for what is not a body */
-		http_cors(r);
+		http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 		http_error(r, 400, false);
 		return;
 	}
@@ -624,8 +625,7 @@ bosh_body(struct http_req *r, const char *p, size_t len)
 void
 bosh_handle(struct http_req *r)
 {
-	char	*body;
-	size_t	 len;
+	struct buf	body;
 
 	if (sessions == NULL) {
 		sessions = map_new();
@@ -633,7 +633,7 @@ bosh_handle(struct http_req *r)
 		xparse_peer(xp);
 	}
 	if (r->method == HTTP_OPTIONS) {
-		http_cors(r);
+		http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 		http_respond(r, 204, NULL, NULL, 0);
 		return;
 	}
@@ -641,9 +641,9 @@ bosh_handle(struct http_req *r)
 		http_error(r, 405, false);
 		return;
 	}
-	body = xmalloc(buf_avail(&r->body) + 1);
-	len = buf_avail(&r->body);
-	memcpy(body, buf_rptr(&r->body), len);
-	bosh_body(r, body, len);
-	free(body);
+	/* taken, not copied: answering the request clears its body */
+	body = r->body;
+	buf_init(&r->body, 0);
+	bosh_body(r, buf_rptr(&body), buf_avail(&body));
+	buf_clear(&body);
 }

@@ -26,7 +26,7 @@ hostmeta_handle(struct http_req *r)
 	bool		 json;
 
 	if (r->method == HTTP_OPTIONS) {
-		http_cors(r);
+		http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 		http_respond(r, 204, NULL, NULL, 0);
 		return;
 	}
@@ -60,7 +60,7 @@ hostmeta_handle(struct http_req *r)
 		xml_escape(&b, auth, strlen(auth));
 		buf_puts(&b, "/http-bind'/>\n</XRD>\n");
 	}
-	http_cors(r);
+	http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 	http_respond(r, 200, json ? "application/json" :
 	    "application/xrd+xml; charset=utf-8", buf_rptr(&b),
 	    buf_avail(&b));

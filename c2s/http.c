@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,14 +25,13 @@
 
 /* the path table: a web feature is a handler and a line here */
 static const struct http_route routes[] = {
-	{ "/.well-known/host-meta", true, 0, hostmeta_handle, NULL, NULL },
-	{ "/.well-known/host-meta.json", true, 0, hostmeta_handle, NULL,
-	  NULL },
-	{ "/xmpp-websocket", true, 0, websocket_handle, NULL, NULL },
-	{ "/http-bind", false, 0, bosh_handle, NULL, NULL },
-	{ "/upload", false, 0, upload_handle, upload_begin, upload_body },
-	{ STATIC_PREFIX, false, 0, static_handle, NULL, NULL },
-	{ "/metrics", true, 0, metrics_handle, NULL, NULL },
+	{ "/.well-known/host-meta", true, hostmeta_handle, NULL, NULL },
+	{ "/.well-known/host-meta.json", true, hostmeta_handle, NULL, NULL },
+	{ "/xmpp-websocket", true, websocket_handle, NULL, NULL },
+	{ "/http-bind", false, bosh_handle, NULL, NULL },
+	{ "/upload", false, upload_handle, upload_begin, upload_body },
+	{ STATIC_PREFIX, false, static_handle, NULL, NULL },
+	{ "/metrics", true, metrics_handle, NULL, NULL },
 };
 
 #define HTTP_OUT_MAX	(4u << 20)
@@ -55,6 +55,8 @@ struct http_conn {
 	enum hc_state		 state;
 	struct listener		*lst;
 	bool			 tls;
+	bool			 trusted;	/* in http-trusted-proxies */
+	bool			 secure;	/* TLS, trusted or loopback */
 	bool			 started;	/* bytes of a request came */
 	bool			 complete;	/* its last byte came */
 	bool			 keepalive;
@@ -63,8 +65,7 @@ struct http_conn {
 	int			 status;	/* our verdict on the request
 						   being read; 0 if none */
 	int			 nreq;
-	size_t			 max_body;
-	const struct http_route	*route;		/* a streaming one, or NULL */
+	const struct http_route	*route;		/* the request's, or NULL */
 	char			 addr[INET6_ADDRSTRLEN];
 	char			 peer[PEER_KEY_MAX];	/* counted under */
 	bool			 counted;
@@ -95,15 +96,17 @@ http_status_text(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
-	case 409: return "Conflict";
 	case 426: return "Upgrade Required";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
@@ -153,7 +156,6 @@ req_init(struct http_conn *hc)
 	hc->status = 0;
 	hc->started = hc->complete = false;
 	hc->in_field = false;
-	hc->max_body = c2s.conf.http_max_body_size;
 	hc->route = NULL;
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
@@ -184,13 +186,12 @@ http_header_add(struct http_req *r, const char *name, const char *value)
 }
 
 void
-http_cors(struct http_req *r)
+http_cors(struct http_req *r, const char *methods, const char *headers)
 {
-	/* XEP-0156 3.2.1: host-meta is for pages of any origin */
+	/* XEP-0156 3.2.1, XEP-0363 9: for pages of any origin */
 	http_header_add(r, "Access-Control-Allow-Origin", "*");
-	http_header_add(r, "Access-Control-Allow-Methods",
-	    "GET, POST, OPTIONS");
-	http_header_add(r, "Access-Control-Allow-Headers", "Content-Type");
+	http_header_add(r, "Access-Control-Allow-Methods", methods);
+	http_header_add(r, "Access-Control-Allow-Headers", headers);
 	http_header_add(r, "Access-Control-Max-Age", "86400");
 }
 
@@ -465,23 +466,7 @@ full:
 	return -1;
 }
 
-static const struct http_route	*route_find(const char *);
-
-/* a streaming route takes the body (begin) or refuses it with a status */
-static int
-http_stream_begin(struct http_conn *hc, http_parser *p)
-{
-	const struct http_route	*rt = route_find(hc->req.path);
-
-	if (rt == NULL || rt->begin == NULL)
-		return -1;
-	if (p->flags & F_CHUNKED)
-		return 411;	/* the length is checked before the body */
-	hc->route = rt;
-	return rt->begin(&hc->req, p->content_length == ULLONG_MAX ? 0 :
-	    p->content_length);
-}
-
+/* the route of a decoded path, or NULL */
 static const struct http_route *
 route_find(const char *path)
 {
@@ -497,27 +482,33 @@ route_find(const char *path)
 	return NULL;
 }
 
-/* is the connection's address one of http-trusted-proxies? */
-static bool
-http_trusted(const struct http_conn *hc)
+
+/*
+ * Is tok in the list l? Header lists (RFC 9110 5.6.1) and the option
+ * lists (http-trusted-proxies, http-origins) alike: separated by commas,
+ * spaces or tabs, compared without case.
+ */
+bool
+http_list_has(const char *l, const char *tok)
 {
-	const char	*l = c2s.conf.http_trusted_proxies, *e;
-	size_t		 n = strlen(hc->addr);
+	size_t	n = strlen(tok), k;
 
 	while (l != NULL && *l != '\0') {
-		l += strspn(l, " ,");
-		e = l + strcspn(l, " ,");
-		if ((size_t)(e - l) == n && strncmp(l, hc->addr, n) == 0)
+		l += strspn(l, " \t,");
+		k = strcspn(l, " \t,");
+		if (k == n && strncasecmp(l, tok, n) == 0)
 			return true;
-		l = e;
+		l += k;
 	}
 	return false;
 }
 
-static bool
+bool
 http_loopback(const char *addr)
 {
-	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+	/* a v4-mapped form comes only from an X-Forwarded-For */
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	    strncmp(addr, "::ffff:127.", 11) == 0;
 }
 
 static int
@@ -556,6 +547,7 @@ on_headers_complete(http_parser *p)
 		hc->status = 400;
 		return -1;
 	}
+	hc->route = route_find(r->path);
 	if (u.field_set & (1 << UF_QUERY))
 		r->query = xstrndup(buf_rptr(&hc->url) +
 		    u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
@@ -581,16 +573,13 @@ on_headers_complete(http_parser *p)
 			return -1;
 		}
 	}
-	r->secure = hc->tls || http_loopback(hc->addr);
-	r->https = hc->tls;
-	if (http_trusted(hc)) {
-		/* the proxy terminates TLS; the client is its last hop */
-		r->secure = r->https = true;
-		if ((xff = http_header(r, "x-forwarded-for")) != NULL) {
-			c = strrchr(xff, ',');
-			r->client = c != NULL ? c + 1 : xff;
-			r->client += strspn(r->client, " ");
-		}
+	r->secure = hc->secure;
+	/* a trusted proxy terminates TLS; the client is its last hop */
+	r->https = hc->tls || hc->trusted;
+	if (hc->trusted && (xff = http_header(r, "x-forwarded-for")) != NULL) {
+		c = strrchr(xff, ',');
+		r->client = c != NULL ? c + 1 : xff;
+		r->client += strspn(r->client, " ");
 	}
 	hc->keepalive = http_should_keep_alive(p) != 0;
 	if (p->uses_transfer_encoding && !(p->flags & F_CHUNKED)) {
@@ -602,15 +591,20 @@ on_headers_complete(http_parser *p)
 		hc->status = 411;	/* RFC 9110 15.5.12 */
 		return -1;
 	}
-	if ((st = http_stream_begin(hc, p)) != -1) {
+	if (hc->route != NULL && hc->route->begin != NULL) {
+		/* a streaming route takes the body or refuses it */
+		if (p->flags & F_CHUNKED)
+			st = 411;	/* the length is checked first */
+		else
+			st = hc->route->begin(r, p->content_length ==
+			    ULLONG_MAX ? 0 : p->content_length);
 		if (st == 0)
 			return 0;
-		hc->route = NULL;
 		hc->status = st;
 		return -1;
 	}
 	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
-	    p->content_length > hc->max_body) {
+	    p->content_length > c2s.conf.http_max_body_size) {
 		hc->status = 413;
 		return -1;
 	}
@@ -623,7 +617,7 @@ on_body(http_parser *p, const char *at, size_t n)
 	struct http_conn	*hc = p->data;
 	int			 st;
 
-	if (hc->route != NULL) {
+	if (hc->route != NULL && hc->route->body != NULL) {
 		/* streamed: the time limit is between pieces now */
 		tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
 		if ((st = hc->route->body(&hc->req, at, n)) != 0) {
@@ -632,8 +626,8 @@ on_body(http_parser *p, const char *at, size_t n)
 		}
 		return 0;
 	}
-	if (buf_avail(&hc->req.body) + n > hc->max_body ||
-	    buf_append(&hc->req.body, at, n) == -1) {
+	/* the buffer's cap is http-max-body-size */
+	if (buf_append(&hc->req.body, at, n) == -1) {
 		hc->status = 413;
 		return -1;
 	}
@@ -684,17 +678,17 @@ http_parse_status(struct http_conn *hc)
 static void
 http_dispatch(struct http_conn *hc)
 {
-	struct http_req		*r = &hc->req;
-	const struct http_route	*rt;
+	struct http_req	*r = &hc->req;
 
 	hc->nreq++;
 	hc->state = HC_HANDLER;
 	tp_set_timeout(&hc->tp, 0);
-	if ((rt = route_find(r->path)) == NULL) {
+	/* found when the headers came */
+	if (hc->route == NULL) {
 		http_error(r, 404, false);
 		return;
 	}
-	rt->fn(r);
+	hc->route->fn(r);
 }
 
 /*
@@ -908,6 +902,9 @@ http_accept(struct listener *lst, int fd)
 	hc->lst = lst;
 	hc->tls = lst->cl->kind == LISTEN_HTTPS;
 	http_peer_addr(fd, hc->addr, sizeof(hc->addr));
+	/* the address and the options stay: decided once per connection */
+	hc->trusted = http_list_has(c2s.conf.http_trusted_proxies, hc->addr);
+	hc->secure = hc->tls || hc->trusted || http_loopback(hc->addr);
 	peer_key(fd, hc->peer, sizeof(hc->peer));
 	tp_init(&hc->tp, HTTP_OUT_MAX, http_event, hc);
 	tp_set_name(&hc->tp, "http-%llx", (unsigned long long)++next);
@@ -921,7 +918,7 @@ http_accept(struct listener *lst, int fd)
 	 * c2s-max-per-address counts HTTP connections too, but not a
 	 * trusted proxy's: its clients are counted by their streams
 	 */
-	if (!http_trusted(hc) &&
+	if (!hc->trusted &&
 	    !(hc->counted = limits_addr_open(hc->peer))) {
 		if (hc->tls)
 			tp_kill(&hc->tp);	/* no TLS: no way to say */

@@ -49,7 +49,7 @@ struct http_req {
 
 /*
  * A handler answers now (http_respond) or later (http_hold, then
- * http_respond). max_body: 0 for http-max-body-size.
+ * http_respond). A buffered body is at most http-max-body-size.
  *
  * A route with begin streams its bodies instead of buffering them: begin
  * runs once the headers are in (the body's length known) and returns 0
@@ -63,7 +63,6 @@ typedef int	http_body_fn(struct http_req *, const char *, size_t);
 struct http_route {
 	const char	*prefix;	/* matched on the decoded path */
 	bool		 exact;		/* the whole path, not a prefix */
-	size_t		 max_body;
 	http_handler	*fn;
 	http_begin_fn	*begin;		/* NULL: the body is buffered */
 	http_body_fn	*body;
@@ -88,8 +87,16 @@ void	http_error(struct http_req *, int status, bool close);
 /* the answer comes later; gone(req, arg) if the connection dies first */
 void	http_hold(struct http_req *, void (*gone)(struct http_req *, void *),
 	    void *arg);
-/* CORS headers for a resource any web page may read (XEP-0156) */
-void	http_cors(struct http_req *);
+/* is addr (numeric) a loopback address? */
+bool	http_loopback(const char *addr);
+/* is tok in the list l (commas, spaces, tabs; no case)? l may be NULL */
+bool	http_list_has(const char *l, const char *tok);
+/*
+ * CORS headers for a resource any web page may use (XEP-0156, XEP-0363):
+ * the methods and request headers it may send
+ */
+void	http_cors(struct http_req *, const char *methods,
+	    const char *headers);
 const char *http_status_text(int status);
 /*
  * The %-decoded path (returns new), or NULL when it could name something

@@ -33,24 +33,10 @@ static uint32_t			metrics_next_id;
 static bool
 metrics_allowed(const char *addr)
 {
-	const char	*l = c2s.conf.metrics_allow, *e;
-	size_t		 n, alen = strlen(addr);
+	const char	*l = c2s.conf.metrics_allow;
 
-	while (l != NULL && *l != '\0') {
-		l += strspn(l, " ,");
-		e = l + strcspn(l, " ,");
-		n = (size_t)(e - l);
-		if ((n == 3 && strncmp(l, "any", 3) == 0) ||
-		    (n == alen && strncmp(l, addr, n) == 0))
-			return true;
-		if (n == 8 && strncmp(l, "loopback", 8) == 0 &&
-		    (strncmp(addr, "127.", 4) == 0 ||
-		    strcmp(addr, "::1") == 0 ||
-		    strncmp(addr, "::ffff:127.", 11) == 0))
-			return true;
-		l = e;
-	}
-	return false;
+	return http_list_has(l, "any") || http_list_has(l, addr) ||
+	    (http_list_has(l, "loopback") && http_loopback(addr));
 }
 
 static void

@@ -121,12 +121,7 @@ put_write(struct upload_put *u, const char *p, size_t n)
 static void
 upload_cors(struct http_req *r)
 {
-	http_header_add(r, "Access-Control-Allow-Origin", "*");
-	http_header_add(r, "Access-Control-Allow-Methods",
-	    "GET, HEAD, PUT, OPTIONS");
-	http_header_add(r, "Access-Control-Allow-Headers",
-	    "Content-Type, Authorization");
-	http_header_add(r, "Access-Control-Max-Age", "86400");
+	http_cors(r, "GET, HEAD, PUT, OPTIONS", "Content-Type, Authorization");
 }
 
 static const char *

@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <gnutls/crypto.h>
 #include <http_parser.h>
@@ -312,40 +311,14 @@ ws_timeout(void *arg)
 	ws_flush(ws);
 }
 
-/* is the token tok in the comma-separated list l (case-insensitive)? */
-static bool
-http_list_has(const char *l, const char *tok)
-{
-	size_t	n = strlen(tok), k;
-
-	while (l != NULL && *l != '\0') {
-		l += strspn(l, " \t,");
-		k = strcspn(l, " \t,");
-		if (k == n && strncasecmp(l, tok, n) == 0)
-			return true;
-		l += k;
-	}
-	return false;
-}
-
 static bool
 ws_origin_ok(const char *origin)
 {
-	const char	*l = c2s.conf.http_origins, *e;
-	size_t		 n;
+	const char	*l = c2s.conf.http_origins;
 
 	if (origin == NULL || l == NULL)
 		return true;	/* not a browser */
-	n = strlen(origin);
-	while (*l != '\0') {
-		l += strspn(l, " ");
-		e = l + strcspn(l, " ");
-		if ((e - l == 1 && *l == '*') ||
-		    ((size_t)(e - l) == n && strncasecmp(l, origin, n) == 0))
-			return true;
-		l = e;
-	}
-	return false;
+	return http_list_has(l, "*") || http_list_has(l, origin);
 }
 
 void

@@ -868,3 +868,18 @@ def sasl_plain(user, password, authzid=""):
     import base64
     return base64.b64encode(("%s\0%s\0%s" % (authzid, user, password))
                             .encode()).decode()
+
+
+async def disco_service(c, service):
+    """A service of our domain as client c discovers it (XEP-0030):
+    asserts the domain's items list it; returns its disco#info result,
+    identities [(category, type)] and feature set."""
+    items = "http://jabber.org/protocol/disco#items"
+    r = await c.iq("<query xmlns='%s'/>" % items, to=DOMAIN)
+    jids = [i.get("jid") for i in r.xml.iter("{%s}item" % items)]
+    assert service in jids, str(r)
+    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=service)
+    ids = [(i.get("category"), i.get("type"))
+           for i in r.xml.iter("{%s}identity" % NS_DISCO_INFO)]
+    feats = {f.get("var") for f in r.xml.iter("{%s}feature" % NS_DISCO_INFO)}
+    return r, ids, feats

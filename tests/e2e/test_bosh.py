@@ -10,16 +10,16 @@ import http.client
 import random
 import re
 
-from conftest import free_port, sasl_plain, uniq
+import webhelp
+from conftest import uniq
+from webhelp import auth_plain, bind_iq, bound_jid
 
 NS = "http://jabber.org/protocol/httpbind"
 XBOSH = "urn:xmpp:xbosh"
 
 
 def web_server(make_server, **kw):
-    port = free_port()
-    srv = make_server(http_listen="127.0.0.1:%d" % port, **kw)
-    srv.http_port = port
+    srv = webhelp.web_server(make_server, **kw)
     assert srv.workers > 1
     return srv
 
@@ -83,20 +83,15 @@ async def bosh_login(port, user, resource="bosh"):
     if "PLAIN" not in t:
         t = await b.until(r"PLAIN")
     assert "requests='2'" in t and "hold='1'" in t
-    node = user.jid.split("@")[0]
-    t = await b.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-                     "mechanism='PLAIN'>%s</auth>"
-                     % sasl_plain(node, user.password))
+    t = await b.send(auth_plain(user))
     assert "<success" in t, t
     t = await b.send(attrs=" xmpp:restart='true'")
     if "xmpp-bind" not in t:
         t = await b.until(r"xmpp-bind")
-    t = await b.send("<iq xmlns='jabber:client' type='set' id='b1'><bind "
-                     "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>"
-                     "%s</resource></bind></iq>" % resource)
+    t = await b.send(bind_iq(resource, " xmlns='jabber:client'"))
     if "<jid>" not in t:
         t = await b.until(r"<jid>")
-    return b, re.search(r"<jid>([^<]+)</jid>", t).group(1)
+    return b, bound_jid(t)
 
 
 async def test_login_and_messages(make_server, clients):

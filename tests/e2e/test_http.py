@@ -10,19 +10,9 @@ import time
 
 import pytest
 
-from conftest import free_port
+from webhelp import web_server
 
 TIMEOUT = 10
-
-
-def web_server(make_server, **kw):
-    port = free_port()
-    tls_port = free_port()
-    srv = make_server(http_listen="127.0.0.1:%d" % port,
-                      https_listen="127.0.0.1:%d" % tls_port, **kw)
-    srv.http_port = port
-    srv.https_port = tls_port
-    return srv
 
 
 async def exchange(port, data, tls=False):
@@ -93,19 +83,25 @@ BAD = [
      b"Connection: close\r\n\r\n", 405),
     (b"GET / HTTP/1.1\r\nHost: localhost\r\nBad\x01Header: x\r\n\r\n",
      400),
+    # XEP-0156: a host we do not serve has no connection methods
+    (b"GET /.well-known/host-meta HTTP/1.1\r\nHost: other.example\r\n"
+     b"Connection: close\r\n\r\n", 404),
+    # the Host goes into host-meta's URLs: a name, an address, a port
+    (b"GET /.well-known/host-meta HTTP/1.1\r\nHost: local'host\r\n\r\n",
+     400),
 ]
 
 
 @pytest.mark.parametrize("req,status", BAD,
                          ids=["bad%d" % i for i in range(len(BAD))])
 async def test_bad_requests(make_server, req, status):
-    srv = web_server(make_server, http_max_body_size="64K")
+    srv = web_server(make_server, https=True, http_max_body_size="64K")
     got = await exchange(srv.http_port, req)
     assert statuses(got)[:1] == [status], got[:300]
 
 
 async def test_keepalive_and_pipelining(make_server):
-    srv = web_server(make_server, http_keepalive_requests="3")
+    srv = web_server(make_server, https=True, http_keepalive_requests="3")
     got = await exchange(srv.http_port, (HM + b"\r\n") * 5)
     # three answered, the third says close, the rest is not read
     assert statuses(got) == [200, 200, 200], got
@@ -114,14 +110,29 @@ async def test_keepalive_and_pipelining(make_server):
 
 
 async def test_http10_closes(make_server):
-    srv = web_server(make_server)
+    srv = web_server(make_server, https=True)
     got = await exchange(srv.http_port, b"GET /.well-known/host-meta "
                          b"HTTP/1.0\r\nHost: localhost\r\n\r\n")
     assert statuses(got) == [200] and b"Connection: close" in got
 
 
+async def test_redirect_and_not_modified_have_their_reason(make_server,
+                                                          tmp_path):
+    # RFC 9112 4: the status line's reason phrase is the status's own
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    srv = web_server(make_server, http_static_dir=str(tmp_path))
+    end = b"Host: localhost\r\nConnection: close\r\n\r\n"
+    got = await exchange(srv.http_port, b"GET /chat HTTP/1.1\r\n" + end)
+    assert got.startswith(b"HTTP/1.1 301 Moved Permanently\r\n"), got
+    got = await exchange(srv.http_port, b"GET /chat/ HTTP/1.1\r\n" + end)
+    etag = re.search(rb"ETag: (\S+)\r\n", got).group(1)
+    got = await exchange(srv.http_port, b"GET /chat/ HTTP/1.1\r\n"
+                         b"If-None-Match: " + etag + b"\r\n" + end)
+    assert got.startswith(b"HTTP/1.1 304 Not Modified\r\n"), got
+
+
 async def test_slow_sender_gets_408(make_server):
-    srv = web_server(make_server, http_request_timeout="2")
+    srv = web_server(make_server, https=True, http_request_timeout="2")
     r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
     t0 = time.monotonic()
     w.write(b"GET /.well-known/host-meta HTTP/1.1\r\n")
@@ -143,7 +154,7 @@ async def test_slow_sender_gets_408(make_server):
 
 
 async def test_idle_keepalive_closes_silently(make_server):
-    srv = web_server(make_server, http_keepalive_timeout="1")
+    srv = web_server(make_server, https=True, http_keepalive_timeout="1")
     r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
     w.write(HM + b"\r\n")
     got = await asyncio.wait_for(r.read(), TIMEOUT)
@@ -152,7 +163,7 @@ async def test_idle_keepalive_closes_silently(make_server):
 
 
 async def test_https_with_sni(make_server):
-    srv = web_server(make_server)
+    srv = web_server(make_server, https=True)
     got = await exchange(srv.https_port, HM + b"Connection: close\r\n\r\n",
                          tls=True)
     assert statuses(got) == [200], got
@@ -161,7 +172,7 @@ async def test_https_with_sni(make_server):
 
 
 async def test_trusted_proxy(make_server):
-    srv = web_server(make_server, http_trusted_proxies="127.0.0.1")
+    srv = web_server(make_server, https=True, http_trusted_proxies="127.0.0.1")
     got = await exchange(srv.http_port, HM + b"X-Forwarded-For: 192.0.2.7"
                          b"\r\nConnection: close\r\n\r\n")
     # the proxy terminates TLS: the URLs it advertises are secure
@@ -169,7 +180,7 @@ async def test_trusted_proxy(make_server):
 
 
 async def test_cors_preflight(make_server):
-    srv = web_server(make_server)
+    srv = web_server(make_server, https=True)
     got = await exchange(srv.http_port, b"OPTIONS /.well-known/host-meta "
                          b"HTTP/1.1\r\nHost: localhost\r\nOrigin: "
                          b"https://x.example\r\nConnection: close\r\n\r\n")
@@ -178,7 +189,7 @@ async def test_cors_preflight(make_server):
 
 
 async def test_connections_per_address(make_server):
-    srv = web_server(make_server, c2s_max_per_address="2")
+    srv = web_server(make_server, https=True, c2s_max_per_address="2")
     held = []
     for _ in range(2):
         held.append(await asyncio.open_connection("127.0.0.1",
@@ -193,7 +204,7 @@ async def test_connections_per_address(make_server):
 
 
 async def test_trusted_proxy_is_not_limited(make_server):
-    srv = web_server(make_server, c2s_max_per_address="1",
+    srv = web_server(make_server, https=True, c2s_max_per_address="1",
                      http_trusted_proxies="127.0.0.1")
     r1, w1 = await asyncio.open_connection("127.0.0.1", srv.http_port)
     got = await exchange(srv.http_port, HM + b"Connection: close\r\n\r\n")

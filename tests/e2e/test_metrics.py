@@ -5,6 +5,7 @@ OpenMetrics), checked with Prometheus's own parsers; counters that move
 with logins, failures and stanzas; and who may read it (metrics-allow).
 """
 import asyncio
+import functools
 import re
 import shutil
 import subprocess
@@ -13,21 +14,15 @@ import pytest
 from prometheus_client.openmetrics import parser as om_parser
 from prometheus_client import parser as text_parser
 
-from conftest import free_port
 from imhelp import online, send_message
+from webhelp import raw_request, web_server
 
-TIMEOUT = 10
 OM = "application/openmetrics-text; version=1.0.0"
 
 
 def with_http(make_server):
     """make_server, each server with an HTTP listener of its own."""
-    def make(**kw):
-        port = free_port()
-        srv = make_server(http_listen="127.0.0.1:%d" % port, **kw)
-        srv.http_port = port
-        return srv
-    return make
+    return functools.partial(web_server, make_server)
 
 
 def metrics_server(make_server, **kw):
@@ -36,24 +31,10 @@ def metrics_server(make_server, **kw):
 
 async def get(srv, path="/metrics", headers=(), method="GET"):
     """(status, headers dict, body) of one request."""
-    r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
-    req = "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" % (
-        method, path)
+    req = "%s %s HTTP/1.1\r\n" % (method, path)
     for h in headers:
         req += h + "\r\n"
-    w.write((req + "\r\n").encode())
-    await w.drain()
-    try:
-        data = await asyncio.wait_for(r.read(), TIMEOUT)
-    finally:
-        w.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = {}
-    for ln in lines[1:]:
-        k, _, v = ln.partition(":")
-        hdrs[k.strip().lower()] = v.strip()
+    status, hdrs, body = await raw_request(srv.http_port, req)
     return status, hdrs, body.decode()
 
 

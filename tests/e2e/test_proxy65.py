@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import (DOMAIN, NS_DISCO_INFO, STANZA_TIMEOUT, User,
-                      free_port, stanza_error, uniq, wait_for)
+                      disco_service, free_port, stanza_error, uniq, wait_for)
 
 NS_BS = "http://jabber.org/protocol/bytestreams"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -81,14 +81,8 @@ async def pair(srv, clients, sid="s1"):
 async def test_disco(make_server, clients):
     srv = proxy_server(make_server)
     c = await clients.login(srv, srv.new_user(), resource="d")
-    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_ITEMS, to=DOMAIN)
-    jids = [i.get("jid") for i in r.xml.iter("{%s}item" % NS_DISCO_ITEMS)]
-    assert PROXY in jids, str(r)
-    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=PROXY)
-    ids = [(i.get("category"), i.get("type"))
-           for i in r.xml.iter("{%s}identity" % NS_DISCO_INFO)]
+    r, ids, feats = await disco_service(c, PROXY)
     assert ids == [("proxy", "bytestreams")], str(r)
-    feats = {f.get("var") for f in r.xml.iter("{%s}feature" % NS_DISCO_INFO)}
     assert NS_BS in feats, str(r)
     r = await c.iq("<query xmlns='%s'/>" % NS_BS, to=PROXY)
     assert r["type"] == "result", str(r)

@@ -15,7 +15,7 @@ import re
 import time
 import urllib.parse
 
-from conftest import (DOMAIN, NS_DISCO_INFO, User, free_port, stanza_error,
+from conftest import (DOMAIN, User, disco_service, free_port, stanza_error,
                       uniq)
 
 NS_UP = "urn:xmpp:http:upload:0"
@@ -82,14 +82,8 @@ def cond(r, name):
 async def test_disco(make_server, clients, tmp_path):
     srv = upload_server(make_server, tmp_path)
     c = await clients.login(srv, srv.new_user(), resource="d")
-    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_ITEMS, to=DOMAIN)
-    jids = [i.get("jid") for i in r.xml.iter("{%s}item" % NS_DISCO_ITEMS)]
-    assert UPLOAD in jids, str(r)
-    r = await c.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=UPLOAD)
-    ids = [(i.get("category"), i.get("type"))
-           for i in r.xml.iter("{%s}identity" % NS_DISCO_INFO)]
+    r, ids, feats = await disco_service(c, UPLOAD)
     assert ids == [("store", "file")], str(r)
-    feats = {f.get("var") for f in r.xml.iter("{%s}feature" % NS_DISCO_INFO)}
     assert NS_UP in feats, str(r)
     fields = {f.get("var"): f.findtext("{%s}value" % NS_X)
               for f in r.xml.iter("{%s}field" % NS_X)}

@@ -22,14 +22,15 @@ import urllib.request
 import pytest
 import websockets
 
+import webhelp
 from conftest import LOGIN_TIMEOUT, free_port, uniq
+from webhelp import raw_request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SITE = os.path.join(ROOT, "web", "site")
 SHOT = os.path.join(ROOT, "docs", "webclient.png")
 BROWSER_TIMEOUT = 60
-TIMEOUT = 10
 
 
 @pytest.fixture(scope="module")
@@ -41,28 +42,7 @@ def site():
 
 
 def web_server(make_server, site, **kw):
-    port = free_port()
-    srv = make_server(http_listen="127.0.0.1:%d" % port,
-                      http_static_dir=site, **kw)
-    srv.http_port = port
-    return srv
-
-
-async def request(port, req):
-    """One request on its own connection: (status, headers, body)."""
-    r, w = await asyncio.open_connection("127.0.0.1", port)
-    w.write(req.encode() + b"Host: localhost\r\nConnection: close\r\n\r\n")
-    try:
-        data = await asyncio.wait_for(r.read(), TIMEOUT)
-    finally:
-        w.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    hdrs = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        hdrs[k.strip().lower()] = v.strip()
-    return int(lines[0].split(" ")[1]), hdrs, body
+    return webhelp.web_server(make_server, http_static_dir=site, **kw)
 
 
 # ---- the files over HTTP ------------------------------------------------
@@ -70,7 +50,7 @@ async def request(port, req):
 async def test_static_files(make_server, site):
     srv = web_server(make_server, site)
     p = srv.http_port
-    st, h, body = await request(p, "GET /chat/ HTTP/1.1\r\n")
+    st, h, body = await raw_request(p, "GET /chat/ HTTP/1.1\r\n")
     assert st == 200
     assert h["content-type"] == "text/html; charset=utf-8"
     with open(os.path.join(site, "index.html"), "rb") as f:
@@ -78,22 +58,22 @@ async def test_static_files(make_server, site):
     assert h["cache-control"] == "no-cache"
     assert h["x-content-type-options"] == "nosniff"
     etag = h["etag"]
-    st, h, body = await request(
+    st, h, body = await raw_request(
         p, "GET /chat/index.html HTTP/1.1\r\nIf-None-Match: %s\r\n" % etag)
     assert (st, body) == (304, b"")
-    st, h, body = await request(p, "GET /chat/dist/converse.min.js "
+    st, h, body = await raw_request(p, "GET /chat/dist/converse.min.js "
                                 "HTTP/1.1\r\n")
     assert st == 200
     assert h["content-type"] == "text/javascript; charset=utf-8"
     assert h["cache-control"] == "public, max-age=3600"
     assert int(h["content-length"]) == len(body) == os.path.getsize(
         os.path.join(site, "dist", "converse.min.js"))
-    st, h, body = await request(p, "HEAD /chat/dist/converse.min.css "
+    st, h, body = await raw_request(p, "HEAD /chat/dist/converse.min.css "
                                 "HTTP/1.1\r\n")
     assert st == 200 and body == b""
     assert h["content-type"] == "text/css; charset=utf-8"
     assert int(h["content-length"]) > 0
-    st, h, _ = await request(p, "GET /chat HTTP/1.1\r\n")
+    st, h, _ = await raw_request(p, "GET /chat HTTP/1.1\r\n")
     assert st == 301 and h["location"] == "/chat/"
     for path, want in [("/chat/nothing.js", 404),
                        ("/chat/dist/", 404),
@@ -102,9 +82,9 @@ async def test_static_files(make_server, site):
                        ("/chat/../etc/passwd", 400),
                        ("/chat/dist%2f..%2findex.html", 400),
                        ("/chatter", 404)]:
-        st, _, _ = await request(p, "GET %s HTTP/1.1\r\n" % path)
+        st, _, _ = await raw_request(p, "GET %s HTTP/1.1\r\n" % path)
         assert st == want, path
-    st, h, _ = await request(p, "POST /chat/ HTTP/1.1\r\n"
+    st, h, _ = await raw_request(p, "POST /chat/ HTTP/1.1\r\n"
                              "Content-Length: 0\r\n")
     assert st == 405
 
@@ -112,7 +92,7 @@ async def test_static_files(make_server, site):
 async def test_no_static_dir(make_server):
     port = free_port()
     make_server(http_listen="127.0.0.1:%d" % port)
-    st, _, _ = await request(port, "GET /chat/ HTTP/1.1\r\n")
+    st, _, _ = await raw_request(port, "GET /chat/ HTTP/1.1\r\n")
     assert st == 404
 
 

@@ -13,17 +13,11 @@ import struct
 
 import pytest
 
-from conftest import DOMAIN, STANZA_TIMEOUT, free_port, sasl_plain, uniq
+from conftest import DOMAIN, STANZA_TIMEOUT, uniq
+from webhelp import auth_plain, bind_iq, bound_jid, web_server
 
 NS_FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 OPEN = "<open xmlns='%s' to='%s' version='1.0'/>" % (NS_FRAMING, DOMAIN)
-
-
-def web_server(make_server, **kw):
-    port = free_port()
-    srv = make_server(http_listen="127.0.0.1:%d" % port, **kw)
-    srv.http_port = port
-    return srv
 
 
 class WS:
@@ -133,22 +127,16 @@ async def ws_login(port, user, resource="web"):
     feats = await ws.text()
     assert "<stream:features xmlns:stream=" in feats, feats
     assert "PLAIN" in feats and "starttls" not in feats, feats
-    node = user.jid.split("@")[0]
-    await ws.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-                  "mechanism='PLAIN'>%s</auth>"
-                  % sasl_plain(node, user.password))
+    await ws.send(auth_plain(user))
     assert "<success" in await ws.text()
     await ws.send(OPEN)
     assert (await ws.text()).startswith("<open ")
     feats = await ws.text()
     assert "urn:ietf:params:xml:ns:xmpp-bind" in feats, feats
-    await ws.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:"
-                  "ns:xmpp-bind'><resource>%s</resource></bind></iq>"
-                  % resource)
+    await ws.send(bind_iq(resource))
     t = await ws.until(r"id='b1'")
     assert "type='result'" in t and "xmlns='jabber:client'" in t, t
-    jid = re.search(r"<jid>([^<]+)</jid>", t).group(1)
-    return ws, jid
+    return ws, bound_jid(t)
 
 
 async def test_login_and_messages_with_a_tcp_client(make_server, clients):
@@ -223,6 +211,17 @@ async def test_origin_not_allowed(make_server):
     await WS.connect(srv.http_port, origin="https://evil.example",
                      expect=403)
     ws, _ = await WS.connect(srv.http_port, origin="https://good.example")
+    await ws.send(OPEN)
+    assert (await ws.text()).startswith("<open ")
+
+
+async def test_origins_list_takes_commas_and_any_case(make_server):
+    # one list syntax for the option lists and header lists (http.c)
+    srv = web_server(make_server,
+                     http_origins="https://a.example,https://good.example")
+    await WS.connect(srv.http_port, origin="https://evil.example",
+                     expect=403)
+    ws, _ = await WS.connect(srv.http_port, origin="https://GOOD.example")
     await ws.send(OPEN)
     assert (await ws.text()).startswith("<open ")
 

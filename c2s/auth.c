@@ -124,12 +124,6 @@ auth_fail_text(struct stream *st, enum sasl_err cond, const char *text)
 {
 	struct buf	*b = &c2s.scratch;
 
-	/*
-	 * A stream already ended (the last allowed failure, a SASL2 step
-	 * after it) stays ended: nothing follows </stream:stream>
-	 */
-	if (st->state == ST_CLOSING)
-		return;
 	sasl_free(st->sasl);
 	st->sasl = NULL;
 	log_info("%016llx auth user=%s result=%s", (unsigned long long)st->sid,

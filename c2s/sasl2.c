@@ -571,7 +571,9 @@ sasl2_authenticate(struct stream *st, const struct xnode *el,
 	const char	*why = NULL;
 	bool		 present;
 
-	auth_reset(st);
+	/* the abandoned exchange was the last failure allowed: closed */
+	if (auth_reset(st) == -1)
+		return;
 	sasl2_free(st);
 	st->sasl2 = xcalloc(1, sizeof(*st->sasl2));
 	buf_init(&st->sasl2->data, SASL2_DATA_MAX);

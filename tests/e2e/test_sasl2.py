@@ -387,3 +387,28 @@ async def test_wrong_password_sasl2_text(server):
     finally:
         raw.close()
 
+
+
+async def test_restart_after_last_failure_ends_the_stream(server):
+    """auth-retries is 3: the fourth <authenticate/> abandons the third
+    exchange under way and closes the stream; neither that request nor
+    an <abort/> in the same packet is taken up afterwards, so nothing
+    follows </stream:stream>."""
+    raw, feats = await sasl2_stream(server)
+    try:
+        first = b64(("n,,n=%s,r=%s" % ("ghost", b64(os.urandom(9))))
+                    .encode())
+        req = ("<authenticate xmlns='%s' mechanism='SCRAM-SHA-256'>"
+               "<initial-response>%s</initial-response>%s"
+               "</authenticate>" % (NS_SASL2, first, ua()))
+        for i in range(3):
+            await raw.send(req)
+            name, el = await outcome(raw)
+            assert name == "challenge", el
+        await raw.send(req + "<abort xmlns='%s'/>" % NS_SASL2)
+        await raw.read_until_close()
+        assert b"policy-violation" in raw.buf, raw.buf
+        tail = raw.buf.split(b"</stream:stream>", 1)[1]
+        assert tail.strip() == b"", raw.buf
+    finally:
+        raw.close()

@@ -360,6 +360,9 @@ void	sm_link_up(struct stream *);
 void	sm_enable_with(struct stream *, bool resumable, uint32_t max);
 void	sm_resume_with(struct stream *, const char *previd, uint32_t h);
 int	sm_parse_u32(const char *, uint32_t *);
+void	sm_enable_parse(const struct xnode *, bool *resumable, uint32_t *max);
+int	sm_resume_parse(const struct xnode *, const char **previd,
+	    uint32_t *h);
 void	sm_free(struct stream *);
 /* an <r/> that only asks for a sign of life (ping.c) */
 void	sm_request(struct stream *);

@@ -461,7 +461,6 @@ sasl2_parse_bind(struct sasl2 *s2, const struct xnode *bind,
     struct arena *a, const char **why)
 {
 	struct xnode	*c;
-	const char	*v;
 	char		*text, res[JID_PART_MAX + 1];
 
 	s2->bind = true;
@@ -489,13 +488,7 @@ sasl2_parse_bind(struct sasl2 *s2, const struct xnode *bind,
 		else if (strcmp(c->ns, NS_SM) == 0 &&
 		    strcmp(c->name, "enable") == 0) {
 			s2->sm_enable = true;
-			v = xnode_attr(c, "resume");
-			s2->sm_resumable = v != NULL &&
-			    (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-			/* as sm.c reads it: a bad max asks for none */
-			if ((v = xnode_attr(c, "max")) != NULL &&
-			    sm_parse_u32(v, &s2->sm_max) == -1)
-				s2->sm_max = 0;
+			sm_enable_parse(c, &s2->sm_resumable, &s2->sm_max);
 		} else {
 			*why = "unknown Bind2 inline feature";
 			return -1;
@@ -530,10 +523,7 @@ sasl2_parse(struct stream *st, const struct xnode *el, struct arena *a,
 		} else if (strcmp(c->ns, NS_SM) == 0 &&
 		    strcmp(c->name, "resume") == 0 && !s2->resume) {
 			s2->resume = true;
-			v = xnode_attr(c, "previd");
-			if (v == NULL || strlen(v) > 64 ||
-			    sm_parse_u32(xnode_attr(c, "h"),
-			    &s2->resume_h) == -1) {
+			if (sm_resume_parse(c, &v, &s2->resume_h) == -1) {
 				*why = "bad <resume/>";
 				return -1;
 			}

@@ -412,3 +412,19 @@ async def test_restart_after_last_failure_ends_the_stream(server):
         assert tail.strip() == b"", raw.buf
     finally:
         raw.close()
+
+
+async def test_resume_inline_malformed(server):
+    """XEP-0198 5 read as sm.c reads it: previd present and at most 64
+    bytes, h an xs:unsignedInt; otherwise the request is refused."""
+    u = server.new_user("s2")
+    for attrs in ("h='0'", "previd='p' h='-1'", "previd='p' h='4294967296'",
+                  "previd='p'", "previd='%s' h='0'" % ("x" * 65)):
+        raw, name, el = await plain_login(
+            server, u, "<resume xmlns='%s' %s/>" % (NS_SM, attrs))
+        try:
+            assert name == "failure", (attrs, el)
+            assert condition(el) == "malformed-request", (attrs, el)
+            assert b"bad &lt;resume/&gt;" in el, (attrs, el)
+        finally:
+            raw.close()

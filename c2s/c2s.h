@@ -244,7 +244,8 @@ void	sasl2_features(struct stream *, struct buf *);
 void	sasl2_cb_features(struct stream *, struct buf *);
 void	sasl2_cb_collect(struct stream *, struct sasl *,
 	    bool have[SASL_NCB]);
-void	sasl2_ssdp(struct stream *, bool sasl2, struct buf *);
+void	sasl2_ssdp(struct stream *, bool sasl2, const bool have[SASL_NCB],
+	    struct buf *);
 /* 0 when el was an XEP-0388 element (handled), 1 if not */
 int	sasl2_element(struct stream *, struct xnode *, struct arena *);
 void	sasl2_challenge(struct stream *, const struct buf *);

@@ -141,13 +141,14 @@ sasl2_strcmp(const void *a, const void *b)
 /*
  * XEP-0474 4.1: S is the advertised mechanisms sorted (i;octet) and
  * joined by %x1E, then, as XEP-0440 was used, %x1F and the binding types
- * likewise. The client checks its hash, h= in server-first-message.
+ * likewise (have[], from sasl2_cb_collect). The client checks its hash,
+ * h= in server-first-message.
  */
 void
-sasl2_ssdp(struct stream *st, bool sasl2, struct buf *b)
+sasl2_ssdp(struct stream *st, bool sasl2, const bool have[SASL_NCB],
+    struct buf *b)
 {
 	const char	*names[SASL_NMECH + SASL_NCB];
-	bool		 have[SASL_NCB];
 	size_t		 n, i;
 	int		 t;
 
@@ -158,7 +159,6 @@ sasl2_ssdp(struct stream *st, bool sasl2, struct buf *b)
 			buf_puts(b, "\x1e");
 		buf_puts(b, names[i]);
 	}
-	sasl2_cb_collect(st, NULL, have);
 	for (n = 0, t = 0; t < SASL_NCB; t++)
 		if (have[t])
 			names[n++] = sasl_cb_name((enum sasl_cb)t);

@@ -77,6 +77,17 @@ sasl2_free(struct stream *st)
 	st->sasl2 = NULL;
 }
 
+/* the state of one XEP-0388 request, replacing any before it */
+static void
+sasl2_new(struct stream *st)
+{
+	sasl2_free(st);
+	st->sasl2 = xcalloc(1, sizeof(*st->sasl2));
+	buf_init(&st->sasl2->data, SASL2_DATA_MAX);
+	buf_init(&st->sasl2->top, SASL2_OUT_MAX);
+	buf_init(&st->sasl2->bound, SASL2_OUT_MAX);
+}
+
 void
 sasl2_stream_free(struct stream *st)
 {
@@ -564,11 +575,7 @@ sasl2_authenticate(struct stream *st, const struct xnode *el,
 	/* the abandoned exchange was the last failure allowed: closed */
 	if (auth_reset(st) == -1)
 		return;
-	sasl2_free(st);
-	st->sasl2 = xcalloc(1, sizeof(*st->sasl2));
-	buf_init(&st->sasl2->data, SASL2_DATA_MAX);
-	buf_init(&st->sasl2->top, SASL2_OUT_MAX);
-	buf_init(&st->sasl2->bound, SASL2_OUT_MAX);
+	sasl2_new(st);
 	if (sasl2_parse(st, el, a, &why) == -1) {
 		auth_fail_text(st, SASLERR_MALFORMED_REQUEST, why);
 		return;
@@ -615,9 +622,15 @@ sasl2_element(struct stream *st, struct xnode *el, struct arena *a)
 		if (sasl2_decode(st, el, a, &in, &present) == 0)
 			auth_response(st, &in);
 		buf_clear(&in);
-	} else if (strcmp(el->name, "abort") == 0)
+	} else if (strcmp(el->name, "abort") == 0) {
+		/*
+		 * With nothing under way too (2.6.2): auth.c answers in
+		 * XEP-0388's namespace only while st->sasl2 is set.
+		 */
+		if (st->sasl2 == NULL)
+			sasl2_new(st);
 		auth_fail(st, SASLERR_ABORTED);
-	else {
+	} else {
 		/* a <response/> without <authenticate/>, or unknown */
 		sasl2_send_failure(st, SASLERR_MALFORMED_REQUEST,
 		    "unexpected element");

@@ -414,3 +414,14 @@ async def test_resume_inline_malformed(server):
             assert b"bad &lt;resume/&gt;" in el, (attrs, el)
         finally:
             raw.close()
+
+
+async def test_abort_without_exchange_is_sasl2(server):
+    """XEP-0388 2.6.2: an <abort/> with no exchange under way is answered
+    in XEP-0388's namespace, as any failure of a SASL2 request is."""
+    async with sasl2_open(server) as (raw, feats):
+        await raw.send("<abort xmlns='%s'/>" % NS_SASL2)
+        name, el = await outcome(raw)
+        assert name == "failure", el
+        assert el.startswith(b"<failure xmlns='urn:xmpp:sasl:2'>"), el
+        assert condition(el) == "aborted", el

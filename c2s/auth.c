@@ -124,12 +124,6 @@ auth_fail_text(struct stream *st, enum sasl_err cond, const char *text)
 {
 	struct buf	*b = &c2s.scratch;
 
-	/*
-	 * A stream already ended (the last allowed failure, a SASL2 step
-	 * after it) stays ended: nothing follows </stream:stream>
-	 */
-	if (st->state == ST_CLOSING)
-		return;
 	sasl_free(st->sasl);
 	st->sasl = NULL;
 	log_info("%016llx auth user=%s result=%s", (unsigned long long)st->sid,
@@ -384,6 +378,7 @@ auth_start(struct stream *st, const char *mech, bool sasl2,
 {
 	const char	*offered[SASL_NMECH];
 	struct buf	 ssdp;
+	bool		 have[SASL_NCB];
 	size_t		 n, i;
 	int		 m;
 
@@ -423,14 +418,16 @@ auth_start(struct stream *st, const char *mech, bool sasl2,
 	st->mech = (enum sasl_mech)m;
 	st->sasl = sasl_new(st->mech);
 	sasl_set_async(st->sasl, true);
-	if (sasl2) {
-		bool	have[SASL_NCB];
-
-		sasl2_cb_collect(st, st->sasl, have);
+	/*
+	 * The connection's binding data, fetched once (tls-exporter is a
+	 * PRF run): for -PLUS, offered with XEP-0388 only, and for the
+	 * XEP-0474 list.
+	 */
+	sasl2_cb_collect(st, sasl2 ? st->sasl : NULL, have);
+	if (sasl2)
 		sasl_set_plus_offered(st->sasl, st->tls_on);
-	}
 	buf_init(&ssdp, 512);
-	sasl2_ssdp(st, sasl2, &ssdp);
+	sasl2_ssdp(st, sasl2, have, &ssdp);
 	sasl_set_ssdp(st->sasl, buf_rptr(&ssdp), buf_avail(&ssdp));
 	buf_clear(&ssdp);
 	if (in == NULL) {

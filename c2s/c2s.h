@@ -244,7 +244,8 @@ void	sasl2_features(struct stream *, struct buf *);
 void	sasl2_cb_features(struct stream *, struct buf *);
 void	sasl2_cb_collect(struct stream *, struct sasl *,
 	    bool have[SASL_NCB]);
-void	sasl2_ssdp(struct stream *, bool sasl2, struct buf *);
+void	sasl2_ssdp(struct stream *, bool sasl2, const bool have[SASL_NCB],
+	    struct buf *);
 /* 0 when el was an XEP-0388 element (handled), 1 if not */
 int	sasl2_element(struct stream *, struct xnode *, struct arena *);
 void	sasl2_challenge(struct stream *, const struct buf *);
@@ -360,6 +361,9 @@ void	sm_link_up(struct stream *);
 void	sm_enable_with(struct stream *, bool resumable, uint32_t max);
 void	sm_resume_with(struct stream *, const char *previd, uint32_t h);
 int	sm_parse_u32(const char *, uint32_t *);
+void	sm_enable_parse(const struct xnode *, bool *resumable, uint32_t *max);
+int	sm_resume_parse(const struct xnode *, const char **previd,
+	    uint32_t *h);
 void	sm_free(struct stream *);
 /* an <r/> that only asks for a sign of life (ping.c) */
 void	sm_request(struct stream *);

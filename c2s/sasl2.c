@@ -77,6 +77,17 @@ sasl2_free(struct stream *st)
 	st->sasl2 = NULL;
 }
 
+/* the state of one XEP-0388 request, replacing any before it */
+static void
+sasl2_new(struct stream *st)
+{
+	sasl2_free(st);
+	st->sasl2 = xcalloc(1, sizeof(*st->sasl2));
+	buf_init(&st->sasl2->data, SASL2_DATA_MAX);
+	buf_init(&st->sasl2->top, SASL2_OUT_MAX);
+	buf_init(&st->sasl2->bound, SASL2_OUT_MAX);
+}
+
 void
 sasl2_stream_free(struct stream *st)
 {
@@ -141,13 +152,14 @@ sasl2_strcmp(const void *a, const void *b)
 /*
  * XEP-0474 4.1: S is the advertised mechanisms sorted (i;octet) and
  * joined by %x1E, then, as XEP-0440 was used, %x1F and the binding types
- * likewise. The client checks its hash, h= in server-first-message.
+ * likewise (have[], from sasl2_cb_collect). The client checks its hash,
+ * h= in server-first-message.
  */
 void
-sasl2_ssdp(struct stream *st, bool sasl2, struct buf *b)
+sasl2_ssdp(struct stream *st, bool sasl2, const bool have[SASL_NCB],
+    struct buf *b)
 {
 	const char	*names[SASL_NMECH + SASL_NCB];
-	bool		 have[SASL_NCB];
 	size_t		 n, i;
 	int		 t;
 
@@ -158,7 +170,6 @@ sasl2_ssdp(struct stream *st, bool sasl2, struct buf *b)
 			buf_puts(b, "\x1e");
 		buf_puts(b, names[i]);
 	}
-	sasl2_cb_collect(st, NULL, have);
 	for (n = 0, t = 0; t < SASL_NCB; t++)
 		if (have[t])
 			names[n++] = sasl_cb_name((enum sasl_cb)t);
@@ -461,7 +472,6 @@ sasl2_parse_bind(struct sasl2 *s2, const struct xnode *bind,
     struct arena *a, const char **why)
 {
 	struct xnode	*c;
-	const char	*v;
 	char		*text, res[JID_PART_MAX + 1];
 
 	s2->bind = true;
@@ -489,13 +499,7 @@ sasl2_parse_bind(struct sasl2 *s2, const struct xnode *bind,
 		else if (strcmp(c->ns, NS_SM) == 0 &&
 		    strcmp(c->name, "enable") == 0) {
 			s2->sm_enable = true;
-			v = xnode_attr(c, "resume");
-			s2->sm_resumable = v != NULL &&
-			    (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-			/* as sm.c reads it: a bad max asks for none */
-			if ((v = xnode_attr(c, "max")) != NULL &&
-			    sm_parse_u32(v, &s2->sm_max) == -1)
-				s2->sm_max = 0;
+			sm_enable_parse(c, &s2->sm_resumable, &s2->sm_max);
 		} else {
 			*why = "unknown Bind2 inline feature";
 			return -1;
@@ -530,10 +534,7 @@ sasl2_parse(struct stream *st, const struct xnode *el, struct arena *a,
 		} else if (strcmp(c->ns, NS_SM) == 0 &&
 		    strcmp(c->name, "resume") == 0 && !s2->resume) {
 			s2->resume = true;
-			v = xnode_attr(c, "previd");
-			if (v == NULL || strlen(v) > 64 ||
-			    sm_parse_u32(xnode_attr(c, "h"),
-			    &s2->resume_h) == -1) {
+			if (sm_resume_parse(c, &v, &s2->resume_h) == -1) {
 				*why = "bad <resume/>";
 				return -1;
 			}
@@ -571,12 +572,10 @@ sasl2_authenticate(struct stream *st, const struct xnode *el,
 	const char	*why = NULL;
 	bool		 present;
 
-	auth_reset(st);
-	sasl2_free(st);
-	st->sasl2 = xcalloc(1, sizeof(*st->sasl2));
-	buf_init(&st->sasl2->data, SASL2_DATA_MAX);
-	buf_init(&st->sasl2->top, SASL2_OUT_MAX);
-	buf_init(&st->sasl2->bound, SASL2_OUT_MAX);
+	/* the abandoned exchange was the last failure allowed: closed */
+	if (auth_reset(st) == -1)
+		return;
+	sasl2_new(st);
 	if (sasl2_parse(st, el, a, &why) == -1) {
 		auth_fail_text(st, SASLERR_MALFORMED_REQUEST, why);
 		return;
@@ -623,9 +622,15 @@ sasl2_element(struct stream *st, struct xnode *el, struct arena *a)
 		if (sasl2_decode(st, el, a, &in, &present) == 0)
 			auth_response(st, &in);
 		buf_clear(&in);
-	} else if (strcmp(el->name, "abort") == 0)
+	} else if (strcmp(el->name, "abort") == 0) {
+		/*
+		 * With nothing under way too (2.6.2): auth.c answers in
+		 * XEP-0388's namespace only while st->sasl2 is set.
+		 */
+		if (st->sasl2 == NULL)
+			sasl2_new(st);
 		auth_fail(st, SASLERR_ABORTED);
-	else {
+	} else {
 		/* a <response/> without <authenticate/>, or unknown */
 		sasl2_send_failure(st, SASLERR_MALFORMED_REQUEST,
 		    "unexpected element");

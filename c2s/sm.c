@@ -268,18 +268,30 @@ sm_ack(struct stream *st, const struct xnode *el)
 	}
 }
 
+/*
+ * <enable/>'s attributes (XEP-0198 3), here and inline in Bind2
+ * (XEP-0386 2.2): resume is an xs:boolean; a bad max asks for none.
+ */
+void
+sm_enable_parse(const struct xnode *el, bool *resumable, uint32_t *max)
+{
+	const char	*v;
+
+	v = xnode_attr(el, "resume");
+	*resumable = v != NULL && (strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0);
+	*max = 0;
+	if ((v = xnode_attr(el, "max")) != NULL && sm_parse_u32(v, max) == -1)
+		*max = 0;
+}
+
 static void
 sm_enable(struct stream *st, const struct xnode *el)
 {
-	const char	*v;
-	uint32_t	 max = 0;
+	uint32_t	 max;
 	bool		 resumable;
 
-	v = xnode_attr(el, "resume");
-	resumable = v != NULL && (strcmp(v, "true") == 0 ||
-	    strcmp(v, "1") == 0);
-	if ((v = xnode_attr(el, "max")) != NULL && sm_parse_u32(v, &max) == -1)
-		max = 0;
+	sm_enable_parse(el, &resumable, &max);
 	sm_enable_with(st, resumable, max);
 }
 
@@ -344,10 +356,24 @@ sm_enabled(struct stream *st, const char *id, uint32_t max)
 	    sm->resumable ? " resumable" : "");
 }
 
+/*
+ * <resume/>'s previd and h (XEP-0198 5), here and inline in SASL2
+ * (XEP-0388 2.3); -1 when either is missing or bad.
+ */
+int
+sm_resume_parse(const struct xnode *el, const char **previd, uint32_t *h)
+{
+	*previd = xnode_attr(el, "previd");
+	if (*previd == NULL || strlen(*previd) > SM_ID_MAX ||
+	    sm_parse_u32(xnode_attr(el, "h"), h) == -1)
+		return -1;
+	return 0;
+}
+
 static void
 sm_resume(struct stream *st, const struct xnode *el)
 {
-	const char	*previd = xnode_attr(el, "previd");
+	const char	*previd;
 	uint32_t	 h;
 
 	if (st->state != ST_AUTHED || st->sm.on || st->sm.pending) {
@@ -355,8 +381,7 @@ sm_resume(struct stream *st, const struct xnode *el)
 		sm_failed(st, XERR_UNEXPECTED_REQUEST, false);
 		return;
 	}
-	if (previd == NULL || strlen(previd) > SM_ID_MAX ||
-	    sm_parse_u32(xnode_attr(el, "h"), &h) == -1) {
+	if (sm_resume_parse(el, &previd, &h) == -1) {
 		sm_failed(st, XERR_BAD_REQUEST, false);
 		return;
 	}

@@ -9,6 +9,7 @@ resumed inline (XEP-0198 with SASL2).
 """
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
@@ -40,6 +41,16 @@ async def sasl2_stream(server):
     feats = await raw.starttls()
     raw.mark()
     return raw, feats
+
+
+@contextlib.asynccontextmanager
+async def sasl2_open(server):
+    """sasl2_stream as a context: the stream is closed after."""
+    raw, feats = await sasl2_stream(server)
+    try:
+        yield raw, feats
+    finally:
+        raw.close()
 
 
 async def outcome(raw):
@@ -146,8 +157,7 @@ async def plain_login(server, user, extra="", uid=None):
 # ---------------------------------------------------------------------------
 
 async def test_features(server):
-    raw, feats = await sasl2_stream(server)
-    try:
+    async with sasl2_open(server) as (raw, feats):
         auth = re.search(rb"<authentication xmlns='urn:xmpp:sasl:2'>.*?"
                          rb"</authentication>", feats, re.S)
         assert auth, feats
@@ -170,8 +180,6 @@ async def test_features(server):
         old = re.search(rb"<mechanisms\b.*?</mechanisms>", feats,
                         re.S).group(0)
         assert b"PLUS" not in old and b"SCRAM-SHA-256" in old
-    finally:
-        raw.close()
 
 
 async def test_plain_no_bind_then_rfc6120_bind(server):
@@ -195,8 +203,7 @@ async def test_plain_no_bind_then_rfc6120_bind(server):
 async def test_scram_plus_endpoint_and_ssdp(server):
     u = server.new_user("s2")
     for mech in ("SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"):
-        raw, feats = await sasl2_stream(server)
-        try:
+        async with sasl2_open(server) as (raw, feats):
             cb = endpoint_cb(raw)
             name, el, c = await scram_login(
                 raw, u, mech, "p=tls-server-end-point,,", cb)
@@ -207,14 +214,11 @@ async def test_scram_plus_endpoint_and_ssdp(server):
             data = base64.b64decode(text_of(el, "additional-data"))
             assert data == c.verifier
             assert text_of(el, "authorization-identifier") == u.jid
-        finally:
-            raw.close()
 
 
 async def test_scram_plus_mismatched_binding(server):
     u = server.new_user("s2")
-    raw, feats = await sasl2_stream(server)
-    try:
+    async with sasl2_open(server) as (raw, feats):
         cb = endpoint_cb(raw)
         bad = bytes([cb[0] ^ 1]) + cb[1:]
         name, el, _ = await scram_login(
@@ -226,40 +230,31 @@ async def test_scram_plus_mismatched_binding(server):
         name, el, _ = await scram_login(
             raw, u, "SCRAM-SHA-256-PLUS", "p=tls-server-end-point,,", cb)
         assert name == "success", el
-    finally:
-        raw.close()
 
 
 async def test_scram_plus_bad_types(server):
     u = server.new_user("s2")
-    raw, feats = await sasl2_stream(server)
-    try:
+    async with sasl2_open(server) as (raw, feats):
         for gs2 in ("p=tls-foo,,", "n,,", "p=,,"):
             name, el, _ = await scram_login(raw, u, "SCRAM-SHA-256-PLUS",
                                             gs2)
             assert name == "failure", (gs2, el)
             assert condition(el) == "malformed-request", (gs2, el)
-    finally:
-        raw.close()
 
 
 async def test_y_flag_downgrade_refused(server):
     """RFC 5802 6: -PLUS was offered, the client says "y"."""
     u = server.new_user("s2")
-    raw, feats = await sasl2_stream(server)
-    try:
+    async with sasl2_open(server) as (raw, feats):
         name, el, _ = await scram_login(raw, u, "SCRAM-SHA-256", "y,,")
         assert name == "failure" and condition(el) == "not-authorized", el
         assert b"downgrade" in el
         name, el, _ = await scram_login(raw, u, "SCRAM-SHA-256", "n,,")
         assert name == "success", el
-    finally:
-        raw.close()
 
 
 async def test_unknown_mechanism(server):
-    raw, feats = await sasl2_stream(server)
-    try:
+    async with sasl2_open(server) as (raw, feats):
         for mech in ("SCRAM-SHA-512", "DIGEST-MD5", ""):
             await raw.send("<authenticate xmlns='%s' mechanism='%s'>"
                            "<initial-response>=</initial-response>"
@@ -267,8 +262,6 @@ async def test_unknown_mechanism(server):
             name, el = await outcome(raw)
             assert name == "failure", el
             assert condition(el) == "invalid-mechanism", el
-    finally:
-        raw.close()
 
 
 async def test_malformed_user_agent_id(server):
@@ -376,14 +369,59 @@ async def test_resume_inline_unknown_falls_back_to_bind2(server):
 
 async def test_wrong_password_sasl2_text(server):
     u = server.new_user("s2")
-    raw, feats = await sasl2_stream(server)
-    try:
+    async with sasl2_open(server) as (raw, feats):
         await raw.send("<authenticate xmlns='%s' mechanism='PLAIN'>"
                        "<initial-response>%s</initial-response>"
                        "</authenticate>"
                        % (NS_SASL2, sasl_plain(u.jid.split("@")[0], "x")))
         name, el = await outcome(raw)
         assert name == "failure" and condition(el) == "not-authorized", el
-    finally:
-        raw.close()
 
+
+async def test_restart_after_last_failure_ends_the_stream(server):
+    """auth-retries is 3: the fourth <authenticate/> abandons the third
+    exchange under way and closes the stream; neither that request nor
+    an <abort/> in the same packet is taken up afterwards, so nothing
+    follows </stream:stream>."""
+    async with sasl2_open(server) as (raw, feats):
+        first = b64(("n,,n=%s,r=%s" % ("ghost", b64(os.urandom(9))))
+                    .encode())
+        req = ("<authenticate xmlns='%s' mechanism='SCRAM-SHA-256'>"
+               "<initial-response>%s</initial-response>%s"
+               "</authenticate>" % (NS_SASL2, first, ua()))
+        for i in range(3):
+            await raw.send(req)
+            name, el = await outcome(raw)
+            assert name == "challenge", el
+        await raw.send(req + "<abort xmlns='%s'/>" % NS_SASL2)
+        await raw.read_until_close()
+        assert b"policy-violation" in raw.buf, raw.buf
+        tail = raw.buf.split(b"</stream:stream>", 1)[1]
+        assert tail.strip() == b"", raw.buf
+
+
+async def test_resume_inline_malformed(server):
+    """XEP-0198 5 read as sm.c reads it: previd present and at most 64
+    bytes, h an xs:unsignedInt; otherwise the request is refused."""
+    u = server.new_user("s2")
+    for attrs in ("h='0'", "previd='p' h='-1'", "previd='p' h='4294967296'",
+                  "previd='p'", "previd='%s' h='0'" % ("x" * 65)):
+        raw, name, el = await plain_login(
+            server, u, "<resume xmlns='%s' %s/>" % (NS_SM, attrs))
+        try:
+            assert name == "failure", (attrs, el)
+            assert condition(el) == "malformed-request", (attrs, el)
+            assert b"bad &lt;resume/&gt;" in el, (attrs, el)
+        finally:
+            raw.close()
+
+
+async def test_abort_without_exchange_is_sasl2(server):
+    """XEP-0388 2.6.2: an <abort/> with no exchange under way is answered
+    in XEP-0388's namespace, as any failure of a SASL2 request is."""
+    async with sasl2_open(server) as (raw, feats):
+        await raw.send("<abort xmlns='%s'/>" % NS_SASL2)
+        name, el = await outcome(raw)
+        assert name == "failure", el
+        assert el.startswith(b"<failure xmlns='urn:xmpp:sasl:2'>"), el
+        assert condition(el) == "aborted", el

@@ -1063,3 +1063,41 @@ def muc_seeds():
 
 
 muc_seeds()
+
+
+def fast_seeds():
+    """tests/fuzz/fuzz_fast.c: byte 0 the mechanism (bits 0-1) and a
+    count (bit 2, byte 1), then a FAST record as c2s/fast.c writes it,
+    for the target's credentials ("pencil", its salt, 16 iterations)."""
+    import hashlib
+    import hmac
+    salt = b"0123456789abcdef"
+    salted = hashlib.pbkdf2_hmac("sha256", b"pencil", salt, 16)
+    stored = hashlib.sha256(hmac.new(salted, b"Client Key",
+                                     hashlib.sha256).digest()).digest()
+    fp = hmac.new(stored, salt, hashlib.sha256).digest()[:8]
+    ht_none = 5
+
+    def slot(mech, expiry, count, key, f=fp):
+        return (u8(1) + u8(mech) + struct.pack(">Q", expiry) + u32(count)
+                + key + f)
+
+    for m in range(4):
+        cur = slot(ht_none + m, 1 << 40, 3, bytes([0x11 + m]) * 32)
+        new = slot(ht_none + m, 1 << 40, 0, bytes([0x22 + m]) * 32)
+        write("fast", "two-slots-%d" % m, u8(m | 4) + u8(7) + u8(1) + cur
+              + new)
+        write("fast", "no-count-%d" % m, u8(m) + u8(0) + u8(1) + cur + new)
+    other = slot(ht_none + 1, 1 << 40, 0, b"\x33" * 32)
+    stale = slot(ht_none, 1, 0, b"\x44" * 32)
+    write("fast", "other-mech-expired", u8(4) + u8(1) + u8(1) + other
+          + stale)
+    write("fast", "old-password", u8(0) + u8(0) + u8(1)
+          + slot(ht_none, 1 << 40, 0, b"\x55" * 32, b"\0" * 8) + other)
+    write("fast", "replayed-count", u8(4) + u8(3) + u8(1)
+          + slot(ht_none, 1 << 40, 3, b"\x66" * 32) + other)
+    write("fast", "short", u8(0) + u8(0) + u8(1) + other)
+    write("fast", "version-2", u8(0) + u8(0) + u8(2) + other + other)
+
+
+fast_seeds()

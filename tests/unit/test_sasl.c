@@ -967,69 +967,65 @@ plus_run(enum sasl_mech m, const char *gs2, const char *cbind,
 	return rc;
 }
 
+/*
+ * A whole exchange (plus_run) that must end as rc; on a failure, with
+ * the error err (ANY_ERR: not checked) and the text (NULL: not checked).
+ */
+#define ANY_ERR	(-1)
+static void
+plus_expect(enum sasl_mech m, const char *gs2, const char *cbind,
+    enum sasl_rc rc, int err, const char *text)
+{
+	struct sasl	*s;
+
+	assert_int_equal(plus_run(m, gs2, cbind, &s), rc);
+	if (err != ANY_ERR)
+		assert_int_equal(sasl_error(s), err);
+	if (text != NULL)
+		assert_string_equal(sasl_error_text(s), text);
+	sasl_free(s);
+}
+
 static void
 test_sasl_scram_plus(void **state)
 {
-	struct sasl	*s;
-	int		 m;
+	int	m;
 
 	(void)state;
 	for (m = SASL_SCRAM_SHA256_PLUS; m <= SASL_SCRAM_SHA1_PLUS; m++) {
-		assert_int_equal(plus_run(m, "p=tls-exporter,,", CB_EXPORTER,
-		    &s), SASL_SUCCESS);
-		sasl_free(s);
-		assert_int_equal(plus_run(m, "p=tls-server-end-point,,",
-		    CB_ENDPOINT, &s), SASL_SUCCESS);
-		sasl_free(s);
+		plus_expect(m, "p=tls-exporter,,", CB_EXPORTER, SASL_SUCCESS,
+		    ANY_ERR, NULL);
+		plus_expect(m, "p=tls-server-end-point,,", CB_ENDPOINT,
+		    SASL_SUCCESS, ANY_ERR, NULL);
 		/* RFC 5802 7: the other binding's data, or none: a MITM */
-		assert_int_equal(plus_run(m, "p=tls-exporter,,", CB_ENDPOINT,
-		    &s), SASL_FAILURE);
-		assert_int_equal(sasl_error(s), SASLERR_NOT_AUTHORIZED);
-		assert_string_equal(sasl_error_text(s),
+		plus_expect(m, "p=tls-exporter,,", CB_ENDPOINT, SASL_FAILURE,
+		    SASLERR_NOT_AUTHORIZED,
 		    "channel-binding data does not match");
-		sasl_free(s);
-		assert_int_equal(plus_run(m, "p=tls-exporter,,", "", &s),
-		    SASL_FAILURE);
-		assert_int_equal(sasl_error(s), SASLERR_NOT_AUTHORIZED);
-		sasl_free(s);
+		plus_expect(m, "p=tls-exporter,,", "", SASL_FAILURE,
+		    SASLERR_NOT_AUTHORIZED, NULL);
 		/* a type this connection has not got, or nobody has */
-		assert_int_equal(plus_run(m, "p=tls-unique,,", CB_EXPORTER,
-		    &s), SASL_FAILURE);
-		assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
-		assert_string_equal(sasl_error_text(s),
+		plus_expect(m, "p=tls-unique,,", CB_EXPORTER, SASL_FAILURE,
+		    SASLERR_MALFORMED_REQUEST,
 		    "unsupported channel-binding type");
-		sasl_free(s);
-		assert_int_equal(plus_run(m, "p=tls-foo,,", "x", &s),
-		    SASL_FAILURE);
-		assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
-		sasl_free(s);
-		assert_int_equal(plus_run(m, "p=,,", "x", &s), SASL_FAILURE);
-		assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
-		sasl_free(s);
-		assert_int_equal(plus_run(m, "p=tls_exporter,,", "x", &s),
-		    SASL_FAILURE);
-		sasl_free(s);
+		plus_expect(m, "p=tls-foo,,", "x", SASL_FAILURE,
+		    SASLERR_MALFORMED_REQUEST, NULL);
+		plus_expect(m, "p=,,", "x", SASL_FAILURE,
+		    SASLERR_MALFORMED_REQUEST, NULL);
+		plus_expect(m, "p=tls_exporter,,", "x", SASL_FAILURE,
+		    ANY_ERR, NULL);
 		/* -PLUS without binding */
-		assert_int_equal(plus_run(m, "n,,", "", &s), SASL_FAILURE);
-		assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
-		sasl_free(s);
-		assert_int_equal(plus_run(m, "y,,", "", &s), SASL_FAILURE);
-		sasl_free(s);
+		plus_expect(m, "n,,", "", SASL_FAILURE,
+		    SASLERR_MALFORMED_REQUEST, NULL);
+		plus_expect(m, "y,,", "", SASL_FAILURE, ANY_ERR, NULL);
 	}
 	/* binding on a mechanism that has none */
-	assert_int_equal(plus_run(SASL_SCRAM_SHA256, "p=tls-exporter,,",
-	    CB_EXPORTER, &s), SASL_FAILURE);
-	assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
-	sasl_free(s);
+	plus_expect(SASL_SCRAM_SHA256, "p=tls-exporter,,", CB_EXPORTER,
+	    SASL_FAILURE, SASLERR_MALFORMED_REQUEST, NULL);
 	/* "n": the client cannot bind; fine without -PLUS */
-	assert_int_equal(plus_run(SASL_SCRAM_SHA1, "n,,", "", &s),
-	    SASL_SUCCESS);
-	sasl_free(s);
+	plus_expect(SASL_SCRAM_SHA1, "n,,", "", SASL_SUCCESS, ANY_ERR, NULL);
 	/* "n" with binding data after the header */
-	assert_int_equal(plus_run(SASL_SCRAM_SHA1, "n,,", "x", &s),
-	    SASL_FAILURE);
-	assert_int_equal(sasl_error(s), SASLERR_MALFORMED_REQUEST);
-	sasl_free(s);
+	plus_expect(SASL_SCRAM_SHA1, "n,,", "x", SASL_FAILURE,
+	    SASLERR_MALFORMED_REQUEST, NULL);
 }
 
 /* RFC 5802 6: "y" while -PLUS was offered means someone stripped it */
@@ -1041,12 +1037,9 @@ test_sasl_scram_y_downgrade(void **state)
 
 	(void)state;
 	buf_init(&out, 0);
-	assert_int_equal(plus_run(SASL_SCRAM_SHA256, "y,,", "", &s),
-	    SASL_FAILURE);
-	assert_int_equal(sasl_error(s), SASLERR_NOT_AUTHORIZED);
-	assert_string_equal(sasl_error_text(s),
+	plus_expect(SASL_SCRAM_SHA256, "y,,", "", SASL_FAILURE,
+	    SASLERR_NOT_AUTHORIZED,
 	    "channel binding is supported: downgrade refused");
-	sasl_free(s);
 	/* with -PLUS not offered (RFC 6120 SASL, plain TCP) it is fine */
 	s = sasl_new(SASL_SCRAM_SHA256);
 	assert_int_equal(step(s, "y,,n=user,r=abc", &out), SASL_NEED_CREDS);

@@ -1667,6 +1667,24 @@ conf_check_service(struct parser *p, size_t i, bool muc)
 		    "of ours is not remote", opt, name);
 }
 
+/*
+ * proxy.NAME and upload.NAME come from the host's name: a host, or a
+ * pubsub or group chat service named explicitly, may have taken them
+ */
+static void
+conf_check_derived(struct parser *p, const struct conf_host *h,
+    const char *name, const char *what)
+{
+	const struct conf	*c = p->c;
+
+	if (conf_host_find(c, name) != NULL ||
+	    conf_pubsub_find(c, name) != NULL ||
+	    conf_muc_find(c, name) != NULL)
+		conf_err(p, h->line, "host \"%s\": %s is a host or a "
+		    "service already; the %s needs a domain of its own",
+		    h->name, name, what);
+}
+
 /* a host with upload needs the URL the slots point to */
 static void
 conf_check_upload(struct parser *p)
@@ -1683,11 +1701,8 @@ conf_check_upload(struct parser *p)
 			conf_err(p, c->hosts[i].line, "host \"%s\": upload "
 			    "yes needs upload-url http(s)://HOST:PORT/upload",
 			    c->hosts[i].name);
-		if (conf_host_find(c, c->hosts[i].upload_name) != NULL ||
-		    conf_pubsub_find(c, c->hosts[i].upload_name) != NULL)
-			conf_err(p, c->hosts[i].line, "host \"%s\": %s is a "
-			    "host or a pubsub service already", c->hosts[i].name,
-			    c->hosts[i].upload_name);
+		conf_check_derived(p, &c->hosts[i], c->hosts[i].upload_name,
+		    "upload service");
 	}
 }
 
@@ -1713,12 +1728,7 @@ conf_check_proxy(struct parser *p)
 			conf_err(p, cl->line, "proxy-listen: %s is no address "
 			    "a client can reach; set proxy-host to the "
 			    "proxy's public name or address", cl->addr);
-		if (conf_host_find(c, h->proxy_name) != NULL ||
-		    conf_pubsub_find(c, h->proxy_name) != NULL ||
-		    conf_muc_find(c, h->proxy_name) != NULL)
-			conf_err(p, h->line, "host \"%s\": %s is a host or a "
-			    "pubsub service already; the proxy needs a domain "
-			    "of its own", h->name, h->proxy_name);
+		conf_check_derived(p, h, h->proxy_name, "proxy");
 	}
 }
 

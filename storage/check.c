@@ -291,9 +291,13 @@ check_certs(const struct conf *c)
 		if (load_chain(h->cert, &crts, &n) == -1)
 			continue;
 		check_name(h->cert, crts[0], h->name, "");
+		/* they present it in federation too (s2s/out.c) */
 		if (h->pubsub && h->pubsub_name != NULL)
 			check_name(h->cert, crts[0], h->pubsub_name,
 			    " (pubsub service)");
+		if (h->muc && h->muc_name != NULL)
+			check_name(h->cert, crts[0], h->muc_name,
+			    " (group chat service)");
 		check_dates(h->cert, crts[0], now);
 		for (k = 1; k < n; k++)
 			if (gnutls_x509_crt_get_expiration_time(crts[k]) <= now)

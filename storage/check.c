@@ -41,16 +41,23 @@
 
 static int	problems, warnings;
 
+/* one finding's line: "ok: ...", "warning: ..." or "problem: ..." */
+static void __attribute__((format(printf, 2, 0)))
+finding(const char *tag, const char *fmt, va_list ap)
+{
+	printf("%s: ", tag);
+	vprintf(fmt, ap);
+	putchar('\n');
+}
+
 static void __attribute__((format(printf, 1, 2)))
 ok(const char *fmt, ...)
 {
 	va_list	ap;
 
-	printf("ok: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	finding("ok", fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 static void __attribute__((format(printf, 1, 2)))
@@ -59,11 +66,9 @@ warn(const char *fmt, ...)
 	va_list	ap;
 
 	warnings++;
-	printf("warning: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	finding("warning", fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 static void __attribute__((format(printf, 1, 2)))
@@ -72,11 +77,9 @@ problem(const char *fmt, ...)
 	va_list	ap;
 
 	problems++;
-	printf("problem: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	finding("problem", fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 static int

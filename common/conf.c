@@ -1718,7 +1718,7 @@ conf_check_proxy(struct parser *p)
 		h = &c->hosts[i];
 		if (h->proxy_name == NULL)
 			continue;
-		if ((cl = conf_proxy_listen(c)) == NULL)
+		if ((cl = conf_listen_find(c, LISTEN_PROXY)) == NULL)
 			conf_err(p, h->line, "host \"%s\": proxy yes needs a "
 			    "proxy-listen ADDRESS:PORT", h->name);
 		/* clients cannot connect to a wildcard address */
@@ -2172,12 +2172,12 @@ conf_upload_find(const struct conf *c, const char *domain)
 }
 
 const struct conf_listen *
-conf_proxy_listen(const struct conf *c)
+conf_listen_find(const struct conf *c, enum listen_kind kind)
 {
 	size_t	i;
 
 	for (i = 0; i < c->nlistens; i++)
-		if (c->listens[i].kind == LISTEN_PROXY)
+		if (c->listens[i].kind == kind)
 			return &c->listens[i];
 	return NULL;
 }

@@ -190,8 +190,6 @@ int
 routerlink_start(struct routerlink *rl, struct ev_loop *loop,
     const struct conf *conf, enum link_role role, uint32_t instance)
 {
-	size_t	i;
-
 	rl->loop = loop;
 	rl->conf = conf;
 	rl->role = role;
@@ -200,10 +198,7 @@ routerlink_start(struct routerlink *rl, struct ev_loop *loop,
 	rl->warned = false;
 	rl->cfd = -1;
 	rl->delay = ROUTERLINK_RETRY;
-	rl->remote = NULL;
-	for (i = 0; i < conf->nlistens; i++)
-		if (rl->conf->listens[i].kind == LISTEN_ROUTER)
-			rl->remote = &rl->conf->listens[i];
+	rl->remote = conf_listen_find(conf, LISTEN_ROUTER);
 	if (rl->remote != NULL && linktls_client_init(&rl->tls,
 	    rl->conf) == -1)
 		return -1;

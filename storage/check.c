@@ -106,12 +106,9 @@ addr_is_loopback(const struct sockaddr_storage *sa)
 static uint16_t
 listen_port(const struct conf *c, enum listen_kind kind)
 {
-	size_t	i;
+	const struct conf_listen	*cl = conf_listen_find(c, kind);
 
-	for (i = 0; i < c->nlistens; i++)
-		if (c->listens[i].kind == kind)
-			return c->listens[i].port;
-	return 0;
+	return cl != NULL ? cl->port : 0;
 }
 
 /* ---- config ------------------------------------------------------------ */

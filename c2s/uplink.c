@@ -315,17 +315,12 @@ uplink_start(void)
 {
 	struct routerlink	*rl = &c2s.uplink;
 
-	rl->loop = c2s.loop;
-	rl->rundir = c2s.conf.rundir;
-	rl->queue_max = c2s.conf.link_queue_max;
-	rl->role = LINK_ROLE_C2S;
-	rl->instance = (uint32_t)c2s.instance;
 	rl->on_frame = uplink_frame;
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = stream_resume_all;
-	rl->conf = &c2s.conf;
-	if (routerlink_start(rl) == -1)
+	if (routerlink_start(rl, c2s.loop, &c2s.conf, LINK_ROLE_C2S,
+	    (uint32_t)c2s.instance) == -1)
 		fatalx("cannot set up the router link");
 }
 

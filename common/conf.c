@@ -84,6 +84,8 @@ struct opt {
 	uint64_t		 min, max;	/* numeric types */
 	const char		*def;		/* parsed like a value */
 	size_t			 off, width;	/* where and how wide */
+	bool			 list;		/* off is an array ... */
+	size_t			 noff;		/* ... whose length is here */
 	int			 arg;		/* OT_LISTEN: listen_kind */
 	const char *const	*words;		/* OT_ENUM, NULL-terminated */
 	/* extra validation of a string value; -1 after reporting */
@@ -137,6 +139,11 @@ static const char *const log_levels[] = {
 #define HOST(f)		.scope = OS_HOST, \
 			.off = offsetof(struct conf_host, f), \
 			.width = sizeof(((struct conf_host *)0)->f)
+/* a repeatable option's array and its length: they move together */
+#define GLOBAL_LIST(f, n) GLOBAL(f), .list = true, \
+			.noff = offsetof(struct conf, n)
+#define HOST_LIST(f, n)	HOST(f), .list = true, \
+			.noff = offsetof(struct conf_host, n)
 
 static const struct opt opts[] = {
 	{ "workers", OT_INT, GLOBAL(workers),
@@ -483,7 +490,7 @@ static const struct opt opts[] = {
 	{ "s2s-queue-max", OT_SIZE, GLOBAL(s2s_queue_max), .min = 4 * KIB,
 	  .max = GIB, .def = "1M",
 	  .help = "Stanzas queued for a domain while its stream is set up" },
-	{ "s2s-route", OT_ROUTE, GLOBAL(routes), .repeat = true,
+	{ "s2s-route", OT_ROUTE, GLOBAL_LIST(routes, nroutes), .repeat = true,
 	  .help = "Static target DOMAIN=HOST:PORT for a remote domain, "
 	      "instead of DNS (repeatable)" },
 	{ "s2s-allow-private", OT_BOOL, GLOBAL(s2s_allow_private),
@@ -567,7 +574,8 @@ static const struct opt opts[] = {
 	  .arg = LISTEN_COMPONENT,
 	  .help = "External component address, XEP-0114 (repeatable; keep "
 	      "it on loopback: the stream is not encrypted)" },
-	{ "component", OT_COMPONENT, GLOBAL(components), .repeat = true,
+	{ "component", OT_COMPONENT,
+	  GLOBAL_LIST(components, ncomponents), .repeat = true,
 	  .help = "An external component DOMAIN=SECRET: the domain it serves "
 	      "(and its subdomains) and its handshake secret (repeatable)" },
 	{ "push-max-devices", OT_INT, GLOBAL(push_max_devices), .min = 1,
@@ -629,7 +637,8 @@ static const struct opt opts[] = {
 	  .words = pubsub_creators, .def = "local",
 	  .help = "Who may create nodes on the pubsub service: the domain's "
 	      "own accounts, anyone (remote JIDs too) or nobody" },
-	{ "extdisco-service", OT_EXTSVC, HOST(extsvcs), .repeat = true,
+	{ "extdisco-service", OT_EXTSVC, HOST_LIST(extsvcs, nextsvcs),
+	  .repeat = true,
 	  .help = "A STUN or TURN server announced to this domain's users "
 	      "(XEP-0215), repeatable" },
 	{ "turn-secret", OT_STRING, HOST(turn_secret),
@@ -1658,6 +1667,24 @@ conf_check_service(struct parser *p, size_t i, bool muc)
 		    "of ours is not remote", opt, name);
 }
 
+/*
+ * proxy.NAME and upload.NAME come from the host's name: a host, or a
+ * pubsub or group chat service named explicitly, may have taken them
+ */
+static void
+conf_check_derived(struct parser *p, const struct conf_host *h,
+    const char *name, const char *what)
+{
+	const struct conf	*c = p->c;
+
+	if (conf_host_find(c, name) != NULL ||
+	    conf_pubsub_find(c, name) != NULL ||
+	    conf_muc_find(c, name) != NULL)
+		conf_err(p, h->line, "host \"%s\": %s is a host or a "
+		    "service already; the %s needs a domain of its own",
+		    h->name, name, what);
+}
+
 /* a host with upload needs the URL the slots point to */
 static void
 conf_check_upload(struct parser *p)
@@ -1674,11 +1701,8 @@ conf_check_upload(struct parser *p)
 			conf_err(p, c->hosts[i].line, "host \"%s\": upload "
 			    "yes needs upload-url http(s)://HOST:PORT/upload",
 			    c->hosts[i].name);
-		if (conf_host_find(c, c->hosts[i].upload_name) != NULL ||
-		    conf_pubsub_find(c, c->hosts[i].upload_name) != NULL)
-			conf_err(p, c->hosts[i].line, "host \"%s\": %s is a "
-			    "host or a pubsub service already", c->hosts[i].name,
-			    c->hosts[i].upload_name);
+		conf_check_derived(p, &c->hosts[i], c->hosts[i].upload_name,
+		    "upload service");
 	}
 }
 
@@ -1694,7 +1718,7 @@ conf_check_proxy(struct parser *p)
 		h = &c->hosts[i];
 		if (h->proxy_name == NULL)
 			continue;
-		if ((cl = conf_proxy_listen(c)) == NULL)
+		if ((cl = conf_listen_find(c, LISTEN_PROXY)) == NULL)
 			conf_err(p, h->line, "host \"%s\": proxy yes needs a "
 			    "proxy-listen ADDRESS:PORT", h->name);
 		/* clients cannot connect to a wildcard address */
@@ -1704,12 +1728,7 @@ conf_check_proxy(struct parser *p)
 			conf_err(p, cl->line, "proxy-listen: %s is no address "
 			    "a client can reach; set proxy-host to the "
 			    "proxy's public name or address", cl->addr);
-		if (conf_host_find(c, h->proxy_name) != NULL ||
-		    conf_pubsub_find(c, h->proxy_name) != NULL ||
-		    conf_muc_find(c, h->proxy_name) != NULL)
-			conf_err(p, h->line, "host \"%s\": %s is a host or a "
-			    "pubsub service already; the proxy needs a domain "
-			    "of its own", h->name, h->proxy_name);
+		conf_check_derived(p, h, h->proxy_name, "proxy");
 	}
 }
 
@@ -2153,12 +2172,12 @@ conf_upload_find(const struct conf *c, const char *domain)
 }
 
 const struct conf_listen *
-conf_proxy_listen(const struct conf *c)
+conf_listen_find(const struct conf *c, enum listen_kind kind)
 {
 	size_t	i;
 
 	for (i = 0; i < c->nlistens; i++)
-		if (c->listens[i].kind == LISTEN_PROXY)
+		if (c->listens[i].kind == kind)
 			return &c->listens[i];
 	return NULL;
 }
@@ -2232,6 +2251,9 @@ static void
 field_swap(const struct opt *o, void *a, void *b)
 {
 	swap_bytes((char *)a + o->off, (char *)b + o->off, o->width);
+	if (o->list)
+		swap_bytes((char *)a + o->noff, (char *)b + o->noff,
+		    sizeof(size_t));
 }
 
 /* the same host blocks, by name, in the same order */
@@ -2259,24 +2281,11 @@ conf_reload(struct conf *c, struct conf *fresh,
 		o = &opts[i];
 		if (o->scope != OS_GLOBAL)
 			continue;
-		switch (o->type) {
-		case OT_LISTEN:
+		if (o->type == OT_LISTEN) {
 			/* the sockets are bound once, before privileges go */
 			if (!listens_equal(c, fresh, o->arg))
 				restart(o->name, arg);
 			continue;
-		case OT_ROUTE:
-			field_swap(o, c, fresh);
-			swap_bytes(&c->nroutes, &fresh->nroutes,
-			    sizeof(c->nroutes));
-			continue;
-		case OT_COMPONENT:
-			field_swap(o, c, fresh);
-			swap_bytes(&c->ncomponents, &fresh->ncomponents,
-			    sizeof(c->ncomponents));
-			continue;
-		default:
-			break;
 		}
 		if (field_equal(o, c, fresh))
 			continue;
@@ -2293,16 +2302,10 @@ conf_reload(struct conf *c, struct conf *fresh,
 	for (h = 0; h < c->nhosts; h++) {
 		for (i = 0; i < NOPTS; i++)
 			if (opts[i].scope == OS_HOST &&
-			    opts[i].type != OT_EXTSVC &&
 			    !field_equal(&opts[i], &c->hosts[h],
 			    &fresh->hosts[h]))
 				field_swap(&opts[i], &c->hosts[h],
 				    &fresh->hosts[h]);
-		/* the list and its length move together */
-		swap_bytes(&c->hosts[h].extsvcs, &fresh->hosts[h].extsvcs,
-		    sizeof(c->hosts[h].extsvcs));
-		swap_bytes(&c->hosts[h].nextsvcs, &fresh->hosts[h].nextsvcs,
-		    sizeof(c->hosts[h].nextsvcs));
 	}
 done:
 	conf_clear(fresh);

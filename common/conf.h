@@ -289,8 +289,12 @@ const struct conf_host	*conf_proxy_find(const struct conf *c,
 /* the host whose upload service is at (nameprepped) domain, or NULL */
 const struct conf_host	*conf_upload_find(const struct conf *c,
 			    const char *domain);
-/* the first proxy-listen, or NULL: the streamhost announced */
-const struct conf_listen *conf_proxy_listen(const struct conf *c);
+/*
+ * the first listener of kind, or NULL: proxy-listen is the streamhost
+ * announced, router-address makes this a host of c2s workers only
+ */
+const struct conf_listen *conf_listen_find(const struct conf *c,
+			    enum listen_kind kind);
 /* a domain of ours: a host or a host's pubsub service or proxy */
 /* the host whose group chat service is at (nameprepped) domain, or NULL */
 const struct conf_host	*conf_muc_find(const struct conf *c,

@@ -115,8 +115,8 @@ routerlink_connected(struct routerlink *rl)
 		routerlink_away(rl, rl->remote->addr);
 		return;
 	}
-	l = link_new(rl->loop, fd, "router", rl->queue_max, routerlink_frame,
-	    routerlink_closed, rl);
+	l = link_new(rl->loop, fd, "router", rl->conf->link_queue_max,
+	    routerlink_frame, routerlink_closed, rl);
 	l->on_secure = routerlink_secure;
 	link_start_tls(l, s, LINKTLS_HANDSHAKE_TIMEOUT);
 }
@@ -173,32 +173,32 @@ routerlink_try(struct ctimer *t)
 		routerlink_dial(rl);
 		return;
 	}
-	if ((fd = unix_connect(rl->rundir, "router.sock")) == -1) {
+	if ((fd = unix_connect(rl->conf->rundir, "router.sock")) == -1) {
 		if (!rl->warned)
 			log_info("waiting for the router at %s/router.sock: %s",
-			    rl->rundir, strerror(errno));
+			    rl->conf->rundir, strerror(errno));
 		rl->warned = true;
 		ctimer_start(t, ROUTERLINK_RETRY);
 		return;
 	}
-	l = link_new(rl->loop, fd, "router", rl->queue_max, routerlink_frame,
-	    routerlink_closed, rl);
+	l = link_new(rl->loop, fd, "router", rl->conf->link_queue_max,
+	    routerlink_frame, routerlink_closed, rl);
 	routerlink_up(rl, l);
 }
 
 int
-routerlink_start(struct routerlink *rl)
+routerlink_start(struct routerlink *rl, struct ev_loop *loop,
+    const struct conf *conf, enum link_role role, uint32_t instance)
 {
-	size_t	i;
-
+	rl->loop = loop;
+	rl->conf = conf;
+	rl->role = role;
+	rl->instance = instance;
 	ctimer_init(&rl->retry, routerlink_try);
 	rl->warned = false;
 	rl->cfd = -1;
 	rl->delay = ROUTERLINK_RETRY;
-	rl->remote = NULL;
-	for (i = 0; rl->conf != NULL && i < rl->conf->nlistens; i++)
-		if (rl->conf->listens[i].kind == LISTEN_ROUTER)
-			rl->remote = &rl->conf->listens[i];
+	rl->remote = conf_listen_find(conf, LISTEN_ROUTER);
 	if (rl->remote != NULL && linktls_client_init(&rl->tls,
 	    rl->conf) == -1)
 		return -1;

@@ -4,7 +4,7 @@
  * ROUTERLINK_RETRY seconds until it succeeds, and again after the link
  * is lost (the supervisor restarts a router that died). The retry timer
  * is on the process clock (clock.h). The owner embeds a struct
- * routerlink, fills in the fields above the line and calls
+ * routerlink, fills in the callbacks above the line and calls
  * routerlink_start(). (The router's end of a link is its struct rlink,
  * router/router.h.)
  */
@@ -29,18 +29,19 @@ struct routerlink;
 typedef void	routerlink_cb(struct routerlink *, struct link *l);
 
 struct routerlink {
-	struct ev_loop	*loop;
-	const char	*rundir;
-	size_t		 queue_max;	/* link_new's cap */
-	enum link_role	 role;		/* we say it, the router checks it */
-	uint32_t	 instance;	/* of a c2s; 0 for the others */
 	link_frame_cb	*on_frame;	/* frames after the router's HELLO */
 	routerlink_cb	*on_up;
 	routerlink_cb	*on_lost;
 	void		(*on_drain)(void);	/* the queue drained */
-	/* router-address set: over TCP and TLS-PSK (linktls.h); may be NULL */
-	const struct conf *conf;
 	/* ---- the helper's own */
+	struct ev_loop	*loop;
+	/*
+	 * borrowed: run-directory, link-queue-max, and router-address
+	 * (set: over TCP and TLS-PSK, linktls.h)
+	 */
+	const struct conf *conf;
+	enum link_role	 role;		/* we say it, the router checks it */
+	uint32_t	 instance;	/* of a c2s; 0 for the others */
 	struct ctimer	 retry;
 	bool		 warned;	/* said once that the router is away */
 	const struct conf_listen *remote;	/* router-address, or NULL */
@@ -54,7 +55,8 @@ struct routerlink {
  * the first attempt, now (from the loop: the clock fires it); -1 (logged)
  * when the remote link's key cannot be loaded
  */
-int	routerlink_start(struct routerlink *);
+int	routerlink_start(struct routerlink *, struct ev_loop *,
+	    const struct conf *, enum link_role, uint32_t);
 /* the owner's link can take frames: connected and not failed */
 bool	routerlink_ok(const struct link *);
 /* on_frame's answer to a frame type it does not take: logs, fails it */

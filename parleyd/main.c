@@ -159,12 +159,7 @@ pidfile_create(const char *rundir)
 static bool
 remote_host(const struct conf *conf)
 {
-	size_t	i;
-
-	for (i = 0; i < conf->nlistens; i++)
-		if (conf->listens[i].kind == LISTEN_ROUTER)
-			return true;
-	return false;
+	return conf_listen_find(conf, LISTEN_ROUTER) != NULL;
 }
 
 /*
@@ -706,7 +701,7 @@ main(int argc, char *argv[])
 	if (access(s2s_bin, X_OK) == -1)
 		fatal("cannot run %s", s2s_bin);
 	/* the XEP-0065 proxy runs only where it has a port */
-	if (conf_proxy_listen(&running) != NULL && !remote_host(&running)) {
+	if (conf_listen_find(&running, LISTEN_PROXY) != NULL && !remote_host(&running)) {
 		proxy_bin = xasprintf("%s/%s", dir, PROXY_BIN);
 		if (access(proxy_bin, X_OK) == -1)
 			fatal("cannot run %s", proxy_bin);

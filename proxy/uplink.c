@@ -57,14 +57,11 @@ uplink_start(void)
 {
 	struct routerlink	*rl = &proxy.uplink;
 
-	rl->loop = proxy.loop;
-	rl->rundir = proxy.conf.rundir;
-	rl->queue_max = proxy.conf.link_queue_max;
-	rl->role = LINK_ROLE_PROXY;
-	rl->instance = 0;
 	rl->on_frame = uplink_frame;
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = uplink_drained;
-	routerlink_start(rl);
+	if (routerlink_start(rl, proxy.loop, &proxy.conf, LINK_ROLE_PROXY,
+	    0) == -1)
+		fatalx("cannot set up the router link");
 }

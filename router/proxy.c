@@ -92,7 +92,7 @@ proxy_streamhost(struct rstanza *rs, struct xnode *iq, struct arena *a)
 
 	if (!proxy_allowed(rs, iq, a))
 		return;
-	if ((cl = conf_proxy_listen(&router.conf)) == NULL) {
+	if ((cl = conf_listen_find(&router.conf, LISTEN_PROXY)) == NULL) {
 		iq_error(rs, iq, a, XERR_SERVICE_UNAVAILABLE, NULL);
 		return;
 	}

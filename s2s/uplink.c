@@ -71,17 +71,11 @@ uplink_start(void)
 {
 	struct routerlink	*rl = &s2s.uplink;
 
-	rl->loop = s2s.loop;
-	rl->rundir = s2s.conf.rundir;
-	rl->queue_max = s2s.conf.link_queue_max;
-	rl->role = LINK_ROLE_S2S;
-	rl->instance = 0;
 	rl->on_frame = uplink_frame;
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = in_resume_all;
-	rl->conf = &s2s.conf;
-	if (routerlink_start(rl) == -1)
+	if (routerlink_start(rl, s2s.loop, &s2s.conf, LINK_ROLE_S2S, 0) == -1)
 		fatalx("cannot set up the router link");
 }
 

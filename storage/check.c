@@ -41,16 +41,23 @@
 
 static int	problems, warnings;
 
+/* one finding's line: "ok: ...", "warning: ..." or "problem: ..." */
+static void __attribute__((format(printf, 2, 0)))
+finding(const char *tag, const char *fmt, va_list ap)
+{
+	printf("%s: ", tag);
+	vprintf(fmt, ap);
+	putchar('\n');
+}
+
 static void __attribute__((format(printf, 1, 2)))
 ok(const char *fmt, ...)
 {
 	va_list	ap;
 
-	printf("ok: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	finding("ok", fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 static void __attribute__((format(printf, 1, 2)))
@@ -59,11 +66,9 @@ warn(const char *fmt, ...)
 	va_list	ap;
 
 	warnings++;
-	printf("warning: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	finding("warning", fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 static void __attribute__((format(printf, 1, 2)))
@@ -72,11 +77,9 @@ problem(const char *fmt, ...)
 	va_list	ap;
 
 	problems++;
-	printf("problem: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	finding("problem", fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 static int
@@ -103,12 +106,9 @@ addr_is_loopback(const struct sockaddr_storage *sa)
 static uint16_t
 listen_port(const struct conf *c, enum listen_kind kind)
 {
-	size_t	i;
+	const struct conf_listen	*cl = conf_listen_find(c, kind);
 
-	for (i = 0; i < c->nlistens; i++)
-		if (c->listens[i].kind == kind)
-			return c->listens[i].port;
-	return 0;
+	return cl != NULL ? cl->port : 0;
 }
 
 /* ---- config ------------------------------------------------------------ */
@@ -291,9 +291,13 @@ check_certs(const struct conf *c)
 		if (load_chain(h->cert, &crts, &n) == -1)
 			continue;
 		check_name(h->cert, crts[0], h->name, "");
+		/* they present it in federation too (s2s/out.c) */
 		if (h->pubsub && h->pubsub_name != NULL)
 			check_name(h->cert, crts[0], h->pubsub_name,
 			    " (pubsub service)");
+		if (h->muc && h->muc_name != NULL)
+			check_name(h->cert, crts[0], h->muc_name,
+			    " (group chat service)");
 		check_dates(h->cert, crts[0], now);
 		for (k = 1; k < n; k++)
 			if (gnutls_x509_crt_get_expiration_time(crts[k]) <= now)

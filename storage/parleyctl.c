@@ -585,6 +585,7 @@ int
 main(int argc, char *argv[])
 {
 	struct conf		 conf;
+	const struct conf_listen *cl;
 	struct jid		 j;
 	struct scram_creds	 cr;
 	const char		*path, *domain = NULL;
@@ -677,13 +678,11 @@ main(int argc, char *argv[])
 
 	detail[0] = '\0';
 	/* a c2s host has no storage: it would make an empty one here */
-	for (i = 0; i < conf.nlistens; i++)
-		if (conf.listens[i].kind == LISTEN_ROUTER) {
-			fprintf(stderr, "parleyctl: this host's workers use the "
-			    "router at %s: run parleyctl there\n",
-			    conf.listens[i].addr);
-			goto fail;
-		}
+	if ((cl = conf_listen_find(&conf, LISTEN_ROUTER)) != NULL) {
+		fprintf(stderr, "parleyctl: this host's workers use the "
+		    "router at %s: run parleyctl there\n", cl->addr);
+		goto fail;
+	}
 	if ((fd = ctl_connect(conf.rundir)) == -2)
 		goto fail;
 	if (fd == -1 && (CMD_LIVE(cmd) || cmd == CMD_DRAIN)) {

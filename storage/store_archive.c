@@ -252,6 +252,7 @@ store_archive_put_many(struct store *st, struct archive_req *req, size_t n,
 	struct archive_put	*ap;
 	size_t			 i, j, of[ARCHIVE_PUT_MAX];
 	int			 rc = 0, err = 0;
+	bool			 retry;
 
 	if (n > ARCHIVE_PUT_MAX) {
 		errno = EINVAL;
@@ -301,19 +302,20 @@ store_archive_put_many(struct store *st, struct archive_req *req, size_t n,
 			goto done;
 	} else if (m->n > 0) {
 		err = errno;
-		rc = -1;
-		for (j = 0; m->n > 1 && j < m->n; j++) {
+		/*
+		 * A lone immediate entry has had its try; a deferred one may
+		 * fit alone (the full map grew, or the others failed).
+		 */
+		retry = m->n > 1 || later;
+		rc = retry && m->n == n ? 0 : -1;
+		for (j = 0; retry && j < m->n; j++) {
 			if (store_write(st, "archive put", archive_put_fn,
 			    &m->ap[j], later) == 0)
 				req[of[j]].e->id = m->ap[j].id;
-			else
+			else {
 				err = errno;
-		}
-		if (m->n == 1 && later && store_write(st, "archive put",
-		    archive_put_fn, &m->ap[0], true) == 0) {
-			/* the full map grew, or the others failed */
-			req[of[0]].e->id = m->ap[0].id;
-			rc = m->n < n ? -1 : 0;
+				rc = -1;
+			}
 		}
 	}
 	archive_msg_free(m);

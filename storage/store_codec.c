@@ -278,6 +278,22 @@ rd_str(struct rd *r, bool nullable)
 	return xstrndup((const char *)p, len);
 }
 
+/* returns new: the rest of the record (a stanza), NUL-terminated */
+static char *
+rd_rest(struct rd *r, size_t *len)
+{
+	const uint8_t	*p;
+	char		*s;
+
+	*len = r->left;
+	p = rd_take(r, r->left);
+	s = xmalloc(*len + 1);
+	if (*len > 0)
+		memcpy(s, p, *len);
+	s[*len] = '\0';
+	return s;
+}
+
 int
 rec_roster_decode(const void *rec, size_t len, struct roster_item *out)
 {
@@ -346,7 +362,6 @@ int
 rec_archive_decode(const void *rec, size_t len, struct archive_entry *out)
 {
 	struct rd	 r = { rec, len, false };
-	const uint8_t	*xml;
 	uint64_t	 id = out->id;
 
 	memset(out, 0, sizeof(*out));
@@ -361,12 +376,7 @@ rec_archive_decode(const void *rec, size_t len, struct archive_entry *out)
 		return -1;
 	}
 	out->id = id;
-	out->len = r.left;
-	xml = rd_take(&r, r.left);
-	out->xml = xmalloc(out->len + 1);
-	if (out->len > 0)
-		memcpy(out->xml, xml, out->len);
-	out->xml[out->len] = '\0';
+	out->xml = rd_rest(&r, &out->len);
 	return 0;
 }
 
@@ -439,7 +449,6 @@ int
 rec_psitem_decode(const void *rec, size_t len, struct pubsub_item *out)
 {
 	struct rd	 r = { rec, len, false };
-	const uint8_t	*xml;
 	uint64_t	 seq = out->seq;
 
 	memset(out, 0, sizeof(*out));
@@ -452,11 +461,6 @@ rec_psitem_decode(const void *rec, size_t len, struct pubsub_item *out)
 		return -1;
 	}
 	out->seq = seq;
-	out->len = r.left;
-	xml = rd_take(&r, r.left);
-	out->xml = xmalloc(out->len + 1);
-	if (out->len > 0)
-		memcpy(out->xml, xml, out->len);
-	out->xml[out->len] = '\0';
+	out->xml = rd_rest(&r, &out->len);
 	return 0;
 }

@@ -106,6 +106,10 @@ def test_check_certs(tmp_path):
     cp = check(write_conf(d, crt, key, host_extra="\tpubsub yes\n"),
                "certs")
     assert "does not cover pubsub.%s" % TEST_DOMAIN in cp.stdout, cp.stdout
+    cp = check(write_conf(d, crt, key, host_extra="\tmuc yes\n"), "certs")
+    assert cp.returncode == 1, cp.stdout
+    assert "does not cover conference.%s" % TEST_DOMAIN in cp.stdout, \
+        cp.stdout
 
 
 @pytest.fixture

@@ -15,11 +15,15 @@
  *   claimed, addressed by its envelope in normalised JIDs;
  * - everything the s2s writes to a peer is well-formed XML, stream by
  *   stream (up to a TLS handshake);
- * - when the peers are gone, every connection and outgoing pair is freed.
+ * - when the peers are gone, every connection and outgoing pair is freed;
+ * - no stanza from an external component (XEP-0114, s2s/component.c)
+ *   reaches the router: its handshake hashes the random stream id with
+ *   the secret, which no input can know.
  *
  * Input: byte 0 -- bit 0 outgoing (else incoming), bit 1 s2s-require-tls,
  * bit 2 s2s-dialback, bit 3 outgoing: the peer's certificate verified,
- * bit 4 outgoing: a pending db:verify rather than a queued stanza,
+ * bit 4 outgoing: a pending db:verify rather than a queued stanza;
+ * incoming: a component on component-listen rather than a server,
  * bits 5-6 what DNS says about a remote domain (no such domain, no
  * records, our listener), bit 7 the router link down until the end --
  * then the chunking plan, then the remote server's bytes.
@@ -57,6 +61,7 @@ static uint16_t		 tcp_port;
 static int		 mode;
 static bool		 router_down;
 static bool		 outgoing;
+static bool		 component;	/* the peer is an external component */
 
 /* pairs "local remote" the authoritative server said valid for */
 static char		*valid_pairs[MAX_PAIRS];
@@ -175,6 +180,8 @@ uplink_stanza(int kind, int type, const char *to, const char *from,
 
 	if (router_down)
 		return -1;
+	FUZZ_CHECK(!component, "a stanza from %s reached the router, but the "
+	    "component never proved the secret", from);
 	check_normal_domain("to", to, tdom);
 	check_normal_domain("from", from, fdom);
 	FUZZ_CHECK(s2s_parse(xml, len, fuzz_check_stanza_tree, &job) == 0 &&
@@ -321,6 +328,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static struct conf_host	hosts[2];
+	static struct conf_component comp;
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof(sin);
 	size_t			i;
@@ -333,6 +341,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	hosts[1].name = xstrdup("example.com");
 	s2s.conf.hosts = hosts;
 	s2s.conf.nhosts = 2;
+	comp.domain = xstrdup("gw.example.org");
+	comp.secret = xstrdup("s3cret");
+	s2s.conf.components = &comp;
+	s2s.conf.ncomponents = 1;
 	s2s.conf.max_stanza_size = 16384;
 	s2s.conf.s2s_max_stanza_preauth = 10000;
 	s2s.conf.preauth_stream_memory = 64 * 1024;
@@ -372,7 +384,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static struct conf_listen cl = { .kind = LISTEN_S2S, .addr = "::1",
 	    .port = 5269 };
+	static struct conf_listen ccl = { .kind = LISTEN_COMPONENT,
+	    .addr = "::1", .port = 5347 };
 	struct listener		 lst = { .cl = &cl, .fd = -1 };
+	struct listener		 clst = { .cl = &ccl, .fd = -1 };
 	struct fuzz_plan	 plan;
 	struct out		*o;
 	size_t			 i;
@@ -384,6 +399,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
 	outgoing = mode & 1;
+	component = !outgoing && (mode & 0x10) != 0;
 	router_down = (mode & 0x80) != 0;
 	s2s.conf.s2s_require_tls = (mode & 2) != 0;
 	s2s.conf.s2s_dialback = (mode & 4) != 0;
@@ -392,10 +408,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0, sv) == -1)
 			fatal("socketpair");
-		in_accept(&lst, sv[0]);
+		if (component)
+			comp_accept(&clst, sv[0]);
+		else
+			in_accept(&lst, sv[0]);
 		remote_fd = sv[1];
 		fuzz_xmlcheck_init(&remote_xc, "to the remote server",
-		    NS_SERVER, NULL, NULL);
+		    component ? NS_COMPONENT : NS_SERVER, NULL, NULL);
 	} else {
 		/* a stanza or a verify to send: the s2s dials out */
 		if (mode & 0x10)

@@ -341,6 +341,27 @@ s2s("in-host-unknown", IN, [HDR_IN.replace("to='example.org'", "to='nowhere.test
 s2s("in-old-version", IN | DIALBACK | DNS_LISTENER,
     [HDR_IN.replace(" version='1.0'", "") + DBRESULT], STANZAS)
 
+# XEP-0114 components (bit 4 incoming): the handshake cannot be right
+# (the stream id is random), so these reach the header and handshake checks
+COMPONENT = 16
+HDR_COMP = ("<?xml version='1.0'?><stream:stream "
+            "xmlns='jabber:component:accept' "
+            "xmlns:stream='http://etherx.jabber.org/streams' "
+            "to='gw.example.org'>")
+COMP_MSG = ("<message from='bot@gw.example.org' to='juliet@example.org'>"
+            "<body>hi</body></message>")
+s2s("comp-wrong-handshake", IN | COMPONENT,
+    [HDR_COMP, "<handshake>" + "0" * 40 + "</handshake>"], COMP_MSG + END)
+s2s("comp-short-handshake", IN | COMPONENT,
+    [HDR_COMP + "<handshake>abc</handshake>"])
+s2s("comp-stanza-first", IN | COMPONENT, [HDR_COMP + COMP_MSG])
+s2s("comp-unknown-domain", IN | COMPONENT,
+    [HDR_COMP.replace("gw.example.org", "nowhere.test")])
+s2s("comp-subdomain", IN | COMPONENT,
+    [HDR_COMP.replace("gw.example.org", "a.gw.example.org")])
+s2s("comp-server-ns", IN | COMPONENT,
+    [HDR_COMP.replace("jabber:component:accept", "jabber:server")])
+
 HDR_OUT = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
            "xmlns:stream='http://etherx.jabber.org/streams' "
            "xmlns:db='jabber:server:dialback' id='remote-1' "

@@ -806,9 +806,11 @@ test_conf_reload(void **state)
 	    "component gw.example.org=a\n" HOSTS), 0);
 	assert_int_equal(load(&fresh, "workers 3\nversion-hide yes\n"
 	    "c2s-listen 127.0.0.1:5999\ns2s-route far.test=127.0.0.1:6000\n"
+	    "s2s-route near.test=127.0.0.1:6001\n"
 	    "component gw.example.org=b\nlog-level debug\n"
 	    "host example.org {\n\tcertificate test.key\n"
-	    "\tkey test.key\n\tregister yes\n}\n"), 0);
+	    "\tkey test.key\n\tregister yes\n"
+	    "\textdisco-service stun:stun.example.org\n}\n"), 0);
 	restarted[0] = '\0';
 	conf_reload(&c, &fresh, note_restart, NULL);
 	assert_string_equal(restarted, "workers c2s-listen ");
@@ -817,6 +819,11 @@ test_conf_reload(void **state)
 	assert_true(c.version_hide);
 	assert_string_equal(c.log_level, "debug");
 	assert_int_equal(c.routes[0].port, 6000);
+	/* each list arrives with its own length */
+	assert_int_equal(c.nroutes, 2);
+	assert_int_equal(c.routes[1].port, 6001);
+	assert_int_equal(c.ncomponents, 1);
+	assert_int_equal(c.hosts[0].nextsvcs, 1);
 	assert_string_equal(c.components[0].secret, "b");
 	assert_string_equal(c.hosts[0].cert, "test.key");
 	assert_true(c.hosts[0].allow_register);

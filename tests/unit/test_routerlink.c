@@ -63,6 +63,7 @@ static void
 test_rlink_retries_on_the_clock(void **state)
 {
 	struct routerlink		 rl;
+	struct conf		 conf;
 	struct sockaddr_un	 sun;
 	char			 dir[] = "/tmp/routerlink.XXXXXX";
 	int			 lfd;
@@ -74,15 +75,15 @@ test_rlink_retries_on_the_clock(void **state)
 	clock_fake_start(1700000000.0);
 	link_loop_init(ev_default_loop(0));
 	memset(&rl, 0, sizeof(rl));
-	rl.loop = ev_default_loop(0);
-	rl.rundir = dir;
-	rl.queue_max = 1 << 20;
-	rl.role = LINK_ROLE_S2S;
+	memset(&conf, 0, sizeof(conf));
+	conf.rundir = dir;
+	conf.link_queue_max = 1 << 20;
 	rl.on_frame = unit_no_frame;
 	rl.on_up = on_up;
 	rl.on_lost = on_lost;
 	rl.on_drain = on_drain;
-	routerlink_start(&rl);
+	assert_int_equal(routerlink_start(&rl, ev_default_loop(0), &conf,
+	    LINK_ROLE_S2S, 0), 0);
 	/* the first attempt is due now; the router is away */
 	clock_advance(0);
 	assert_int_equal(ups, 0);

@@ -2388,6 +2388,45 @@ test_archive_put_many(void **state)
 	arch_has(f->st, "bob", 5002);
 }
 
+/*
+ * A message's entries that meet a full map together are each written
+ * alone, and the map grows for them: all stored is success.
+ */
+static void
+test_archive_put_many_map_grows(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e[2];
+	struct archive_req	 req[2];
+	char			*v = blob(30000, 4);
+	int			 i, k;
+
+	reopen(f, 128 * 1024);
+	store_set_mapmax(f->st, 4 * 1024 * 1024);
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 2; i++) {
+		e[i].with = i == 0 ? "bob@localhost" : "alice@localhost";
+		e[i].xml = v;
+		e[i].len = 30000;
+		req[i].owner = i == 0 ? "alice" : "bob";
+		req[i].domain = "localhost";
+		req[i].e = &e[i];
+	}
+	for (k = 0; k < 20; k++) {
+		e[0].stamp = e[1].stamp = 6000 + (uint64_t)k;
+		assert_int_equal(store_archive_put_many(f->st, req, 2, &none,
+		    true), 0);
+		assert_int_not_equal(e[0].id, 0);
+		assert_int_not_equal(e[1].id, 0);
+	}
+	assert_int_equal(store_flush(f->st), 0);
+	assert_true(f->st->mapsize > 128 * 1024);
+	arch_has(f->st, "alice", 6019);
+	arch_has(f->st, "bob", 6019);
+	free(v);
+}
+
 /* a walk over the shared child whose callback writes (test below) */
 struct walk_writes {
 	struct store	*st;
@@ -2547,6 +2586,7 @@ main(int argc, char *argv[])
 		T(test_deferred_failure_is_contained),
 		T(test_archive),
 		T(test_archive_put_many),
+		T(test_archive_put_many_map_grows),
 		T(test_archive_shared_reader),
 		T(test_archive_retention),
 	};

@@ -51,6 +51,7 @@ COMMON_SRCS	+= common/map.c
 COMMON_SRCS	+= common/peer.c
 COMMON_SRCS	+= common/priv.c
 COMMON_SRCS	+= common/proc.c
+COMMON_SRCS	+= common/role.c
 COMMON_SRCS	+= common/routerlink.c
 COMMON_SRCS	+= common/scram.c
 COMMON_SRCS	+= common/siphash.c
@@ -71,6 +72,7 @@ STORE_SRCS	+= storage/store_block.c
 STORE_SRCS	+= storage/store_codec.c
 STORE_SRCS	+= storage/store_doc.c
 STORE_SRCS	+= storage/store_disabled.c
+STORE_SRCS	+= storage/store_role.c
 STORE_SRCS	+= storage/store_offline.c
 STORE_SRCS	+= storage/store_pubsub.c
 STORE_SRCS	+= storage/store_roster.c
@@ -130,6 +132,7 @@ ROUTER_SRCS	+= router/adhoc_admin.c
 ROUTER_SRCS	+= router/adhoc_cred.c
 ROUTER_SRCS	+= router/motd.c
 ROUTER_SRCS	+= router/pwjob.c
+ROUTER_SRCS	+= router/roles.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
@@ -452,6 +455,7 @@ FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c storage/store_disabled.c \
+		   storage/store_role.c \
 		   tests/fuzz/fake_store.c tests/fuzz/fuzz_rbase.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c

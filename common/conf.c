@@ -43,6 +43,7 @@
 #include "conf.h"
 #include "jid.h"
 #include "log.h"
+#include "role.h"
 #include "util.h"
 
 #define KIB	1024ULL
@@ -123,6 +124,8 @@ static int	conf_check_domains(struct parser *, const struct opt *,
 static int	conf_check_domain(struct parser *, const struct opt *,
 		    const char *);
 static int	conf_check_uris(struct parser *, const struct opt *,
+		    const char *);
+static int	conf_check_caps(struct parser *, const struct opt *,
 		    const char *);
 
 /* who may create nodes on a host's pubsub service */
@@ -670,8 +673,22 @@ static const struct opt opts[] = {
 	  .help = "HTTP file upload (XEP-0363) for this domain's users at "
 	      "upload.NAME; needs upload-url and an HTTP listener" },
 	{ "admins", OT_STRING, HOST(admins),
-	  .help = "Accounts (bare JIDs, separated by spaces) that may run "
-	      "the administration commands (XEP-0133)" },
+	  .help = "Accounts (bare JIDs, separated by spaces) that are "
+	      "admins whatever role parleyctl stored for them" },
+	{ "member-can", OT_STRING, HOST(member_can),
+	  .def = "create-rooms upload invite", .check = conf_check_caps,
+	  .help = "What a member (the role of an account by default) may "
+	      "do: create-rooms upload invite register-accounts "
+	      "admin-commands, separated by spaces, or none" },
+	{ "limited-can", OT_STRING, HOST(limited_can), .def = "none",
+	  .check = conf_check_caps,
+	  .help = "What a limited account may do, the same words as "
+	      "member-can; admins may do everything" },
+	{ "upload-quota-limited", OT_SIZE, HOST(upload_quota_limited),
+	  .min = 0, .max = TIB, .def = "10M",
+	  .help = "Bytes of slots a limited account gets per UTC day when "
+	      "limited-can has upload (upload-quota-daily for the others); "
+	      "0: no limit" },
 	{ "contact-abuse", OT_STRING, HOST(contact[CONTACT_ABUSE]),
 	  .check = conf_check_uris,
 	  .help = "Abuse addresses (XEP-0157): URIs such as "
@@ -988,6 +1005,22 @@ conf_check_uris(struct parser *p, const struct opt *o, const char *v)
 		w = e;
 	}
 	return 0;
+}
+
+/* member-can, limited-can: the fixed set of common/role.h */
+static int
+conf_check_caps(struct parser *p, const struct opt *o, const char *v)
+{
+	const char	*bad;
+	size_t		 n;
+	uint32_t	 caps;
+
+	if (role_caps_parse(v, &caps, &bad, &n) == 0)
+		return 0;
+	conf_err(p, p->line, "%s: unknown capability \"%s\" (use %s, "
+	    "separated by spaces)", o->name, log_esc(bad, n),
+	    role_caps_words());
+	return -1;
 }
 
 /*

@@ -105,6 +105,10 @@ struct conf_host {
 	/* XEP-0157 contact addresses, URIs separated by spaces; NULL: none */
 	char	*contact[CONTACT_COUNT];
 	char	*admins;	/* bare JIDs, spaces: ad-hoc admin commands */
+	/* roles (common/role.h, router/roles.c): capability words */
+	char	*member_can;
+	char	*limited_can;
+	size_t	 upload_quota_limited;	/* per UTC day, 0: none */
 };
 
 struct conf {

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		13
+#define LINK_VERSION		14
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -201,7 +201,10 @@ extern uint64_t	link_overflows;
 	X(LINK_CTL_DRAIN,	0x030c, 8)				\
 	/* router->c2s, sid 0: u32 grace seconds; stop accepting, */	\
 	/*   send resumable sessions away, end the rest after grace */	\
-	X(LINK_DRAIN,		0x0110, 4)
+	X(LINK_DRAIN,		0x0110, 4)				\
+	/* ctl->router, sid = request id: str jid, str role (NULL: */	\
+	/*   show it). The reply's text is the role's name */		\
+	X(LINK_CTL_ROLE,	0x030d, 8)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

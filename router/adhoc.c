@@ -1,9 +1,10 @@
 /*
  * Ad-hoc commands (XEP-0050) on the server's JID, for the host's admins
- * (the host option admins): the command list in disco#items (node
- * NS_COMMANDS), execution with multi-step forms tied to a sessionid,
- * cancel, and the errors of XEP-0050 4.6. The commands are a table in
- * adhoc_admin.c. Sessions are few and short: a bounded table, expiring.
+ * (the host option admins, or a role with admin-commands, router/roles.c):
+ * the command list in disco#items (node NS_COMMANDS), execution with
+ * multi-step forms tied to a sessionid, cancel, and the errors of
+ * XEP-0050 4.6. The commands are a table in adhoc_admin.c. Sessions are
+ * few and short: a bounded table, expiring.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,25 +27,24 @@ struct adhoc_sess {
 
 static struct adhoc_sess	adhoc_sess[ADHOC_SESS_MAX];
 
-/* is the sender one of the host's admins (bare JIDs, spaces)? */
+/*
+ * May the sender run the host's admin commands? Those the host's admins
+ * option lists may (as before roles), and the host's own accounts whose
+ * role has admin-commands (router/roles.c).
+ */
 bool
 adhoc_is_admin(const struct rstanza *rs)
 {
 	const struct conf_host	*h;
-	const char		*w, *e;
-	size_t			 n;
+	const struct user	*u;
 
-	if (rs->sender == NULL ||
-	    (h = conf_host_find(&router.conf, rs->tdomain)) == NULL ||
-	    h->admins == NULL)
+	if (rs->sender == NULL || (u = rs->sender->user) == NULL ||
+	    (h = conf_host_find(&router.conf, rs->tdomain)) == NULL)
 		return false;
-	n = strcspn(rs->from, "/");
-	for (w = h->admins; *(w += strspn(w, " ")) != '\0'; w = e) {
-		e = w + strcspn(w, " ");
-		if ((size_t)(e - w) == n && strncmp(w, rs->from, n) == 0)
-			return true;
-	}
-	return false;
+	if (role_listed_admin(h, u->node, u->domain))
+		return true;
+	return strcmp(u->domain, h->name) == 0 &&
+	    role_may(u->node, u->domain, ROLE_CAP_ADMIN);
 }
 
 /* the error of XEP-0050 4.6: a stanza error and its specific condition */

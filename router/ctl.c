@@ -164,6 +164,53 @@ ctl_account(struct link *l, const struct link_hdr *h, const char *payload,
 	return ctl_reply_str(l, h->sid, err, ctl_reason(err));
 }
 
+/*
+ * ROLE: str jid, str role (NULL: show). Nothing to tell the sessions:
+ * router/roles.c reads the role at each decision. The reply's text is
+ * the stored role's name.
+ */
+static int
+ctl_role(struct link *l, const struct link_hdr *h, const char *payload,
+    struct store *st)
+{
+	struct link_in	 in;
+	struct jid	 j;
+	char		 s[JID_STR_MAX + 1], name[16];
+	const char	*rn;
+	size_t		 rlen;
+	enum role	 r = ROLE_MEMBER;
+	int		 rc, err = 0;
+
+	link_in_init(&in, payload, h->len);
+	link_get_str(&in, s, sizeof(s));
+	link_get_strn(&in, &rn, &rlen);
+	if (!link_in_done(&in))
+		return link_fail(l, "bad %s", link_msg_name(h->type));
+	if (rn != NULL) {
+		snprintf(name, sizeof(name), "%.*s", (int)rlen, rn);
+		if (rlen >= sizeof(name) || memchr(rn, '\0', rlen) != NULL ||
+		    role_parse(name, &r) == -1)
+			return ctl_reply_str(l, h->sid, EINVAL,
+			    "unknown role (admin, member or limited)");
+	}
+	if (ctl_parse_bare(&j, s) == -1)
+		return ctl_reply_str(l, h->sid, EINVAL,
+		    "not a bare JID (node@domain)");
+	if (rn != NULL)
+		rc = store_account_role_set(st, j.node, j.domain, r);
+	else
+		rc = store_account_role_get(st, j.node, j.domain, &r);
+	if (rc == -1)
+		err = errno;
+	if (rn != NULL)
+		log_info("ctl: role user=%s@%s role=%s result=%s",
+		    log_escs(j.node), log_escs(j.domain), role_name(r),
+		    err == 0 ? "ok" : ctl_reason(err));
+	jid_clear(&j);
+	return ctl_reply_str(l, h->sid, err, err == 0 ? role_name(r) :
+	    ctl_reason(err));
+}
+
 static int
 ctl_list_cb(const char *node, const char *domain, void *arg)
 {
@@ -282,6 +329,8 @@ ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		return ctlinfo_frame(l, h, payload);
 	case LINK_CTL_DRAIN:
 		return ctl_drain(l, h, payload);
+	case LINK_CTL_ROLE:
+		return ctl_role(l, h, payload, st);
 	default:
 		return link_fail(l, "unexpected %s on a control link",
 		    link_msg_name(h->type));

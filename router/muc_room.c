@@ -12,6 +12,7 @@
 
 #include "../common/base64.h"
 #include "../common/clock.h"
+#include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
@@ -395,6 +396,22 @@ may_create(const struct muc_req *q)
 	return strcmp(h->muc_create, "anyone") == 0 || q->local;
 }
 
+/* an account of ours creates rooms by its role (router/roles.c) */
+static bool
+role_creates(const struct muc_req *q)
+{
+	struct jid	j;
+	bool		ok;
+
+	if (!q->local)
+		return true;	/* remote: muc-create anyone decided */
+	if (jid_parse(&j, q->bare) == -1)
+		return false;
+	ok = role_may(j.node, j.domain, ROLE_CAP_CREATE_ROOMS);
+	jid_clear(&j);
+	return ok;
+}
+
 static struct muc_room *
 room_create(struct muc_req *q)
 {
@@ -403,6 +420,12 @@ room_create(struct muc_req *q)
 	if (!may_create(q)) {
 		muc_error(q, XERR_NOT_ALLOWED, "rooms are created by this "
 		    "server's users only");
+		return NULL;
+	}
+	if (!role_creates(q)) {
+		/* XEP-0045 10.1.1: creation restricted, not-allowed */
+		muc_error(q, XERR_NOT_ALLOWED, "your role may not create "
+		    "rooms");
 		return NULL;
 	}
 	n = muc_room_count(q->service, q->bare, &mine);

@@ -645,4 +645,15 @@ void	 push_hibernated(const struct sess *);
  */
 bool	 push_iq_answer(struct rstanza *);
 
+/* roles.c: what an account's role lets it do (common/role.h) */
+/*
+ * The role of node@domain, an account of ours: admin when its host's
+ * admins option lists it, else the stored one (member when none; limited
+ * when storage cannot say, so a failure grants nothing).
+ */
+enum role role_of(const char *node, const char *domain);
+/* may node@domain do cap, by its role and its own host's member-can,
+   limited-can (admins may do everything) */
+bool	 role_may(const char *node, const char *domain, enum role_cap cap);
+
 #endif

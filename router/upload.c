@@ -1,10 +1,11 @@
 /*
  * HTTP file upload (XEP-0363) at upload.NAME: the router hands out
- * slots. A request is checked against upload-max-file-size and the
- * account's quotas, whose usage the router keeps in storage (it is the
- * only writer); the slot's PUT URL carries a token signed with the
- * upload key (common/upslot.c) that the c2s HTTP side checks without
- * asking anyone (c2s/upload.c).
+ * slots. A request is checked against the account's role
+ * (router/roles.c), upload-max-file-size and the account's quotas (a
+ * limited account's daily one is upload-quota-limited), whose usage the
+ * router keeps in storage (it is the only writer); the slot's PUT URL
+ * carries a token signed with the upload key (common/upslot.c) that the
+ * c2s HTTP side checks without asking anyone (c2s/upload.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -166,6 +167,7 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	const struct user	*u;
 	struct buf		 rec;
 	uint64_t		 size, day, total;
+	size_t			 quota;
 	int64_t			 now, today;
 	char			 id[UPSLOT_ID_LEN + 1], tok[UPSLOT_TOKEN_MAX];
 	char			 stamp[32];
@@ -174,6 +176,16 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 
 	if (!iq_host_account(rs, iq, a, h != NULL ? h->name : NULL))
 		return;
+	/* iq_host_account: a session of the host; its JID is parsed */
+	u = rs->sender->user;
+	if (!role_may(u->node, u->domain, ROLE_CAP_UPLOAD)) {
+		/* XEP-0363 5: no permission to upload */
+		iq_error(rs, iq, a, XERR_NOT_ALLOWED, "your role may not "
+		    "upload files");
+		return;
+	}
+	quota = role_of(u->node, u->domain) == ROLE_LIMITED ?
+	    h->upload_quota_limited : c->upload_quota_daily;
 	name = xnode_attr(req, "filename");
 	ctype = xnode_attr(req, "content-type");
 	if (ctype == NULL)
@@ -202,14 +214,11 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		deliver_tree(rs->sender, iq);
 		return;
 	}
-	/* iq_host_account: a session of the host; its JID is parsed */
-	u = rs->sender->user;
 	now = (int64_t)clock_wall();
 	today = now / DAY;
 	buf_init(&rec, 0);
 	usage_read(u->node, u->domain, today, &day, &total, &rec);
-	if (c->upload_quota_daily > 0 &&
-	    day + size > c->upload_quota_daily) {
+	if (quota > 0 && day + size > quota) {
 		/* XEP-0363 5: when to try again, the next UTC day */
 		el = upload_cond(iq, a, XERR_RESOURCE_CONSTRAINT, "daily "
 		    "upload quota reached", "retry");

@@ -43,13 +43,16 @@
 #define EXIT_USAGE	2
 
 enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
-	CMD_ENABLE, CMD_DRAIN, CMD_SESSIONS, CMD_KICK, CMD_STATS, CMD_ABOUT };
+	CMD_ENABLE, CMD_DRAIN, CMD_ROLE, CMD_SESSIONS, CMD_KICK, CMD_STATS,
+	CMD_ABOUT };
 /* commands only the running router can answer, with text to print */
 #define CMD_LIVE(c)	((c) >= CMD_SESSIONS)
 
 /* parleyctl drain WORKER [GRACE]: seconds before the others end */
 #define DRAIN_GRACE_DEFAULT	30
 static uint32_t	drain_grace = DRAIN_GRACE_DEFAULT;
+/* parleyctl role JID [ROLE]: the role to set, NULL to show it */
+static const char *role_arg;
 
 static const struct {
 	const char	*name;
@@ -67,6 +70,7 @@ static const struct {
 	{ "disable",	CMD_DISABLE,	1, 1 },
 	{ "enable",	CMD_ENABLE,	1, 1 },
 	{ "drain",	CMD_DRAIN,	1, 2 },
+	{ "role",	CMD_ROLE,	1, 2 },
 };
 
 static struct termios	tty_saved;
@@ -83,6 +87,9 @@ usage(FILE *fp, int code)
 	    "  list [DOMAIN]   print accounts, one bare JID per line\n"
 	    "  disable JID     refuse logins, end its sessions, keep its data\n"
 	    "  enable JID      allow logins again\n"
+	    "  role JID [admin|member|limited]\n"
+	    "                  show or set the account's role (what it may\n"
+	    "                  do: the host's member-can and limited-can)\n"
 	    "  sessions [JID]  the sessions online (of an account, or one)\n"
 	    "  kick JID        close an account's sessions (or one, with a "
 	    "resource)\n"
@@ -331,10 +338,12 @@ print_account(const char *node, const char *domain, void *arg)
 /* returns 0 or an errno value */
 static int
 run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
-    const char *domain, const struct scram_creds *cr)
+    const char *domain, const struct scram_creds *cr, char *detail,
+    size_t dlen)
 {
 	struct store	*st;
 	char		 err[512];
+	enum role	 r;
 	int		 rc = 0;
 
 	if ((st = store_open(conf->datadir, conf->lmdb_mapsize, err,
@@ -371,6 +380,17 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 	case CMD_DRAIN:		/* refused before: needs the router */
 		errno = EINVAL;
 		rc = -1;
+		break;
+	case CMD_ROLE:
+		if (role_arg != NULL) {
+			(void)role_parse(role_arg, &r);	/* checked before */
+			rc = store_account_role_set(st, j->node, j->domain,
+			    r);
+		} else
+			rc = store_account_role_get(st, j->node, j->domain,
+			    &r);
+		if (rc == 0)
+			snprintf(detail, dlen, "%s", role_name(r));
 		break;
 	}
 	if (rc == -1)
@@ -435,6 +455,7 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_DISABLE] = LINK_CTL_DISABLE,
 		[CMD_ENABLE] = LINK_CTL_ENABLE,
 		[CMD_DRAIN] = LINK_CTL_DRAIN,
+		[CMD_ROLE] = LINK_CTL_ROLE,
 	};
 	struct buf		 b;
 	struct link_out		 m;
@@ -450,6 +471,8 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		cred_put(&m, cr);
 	if (cmd == CMD_DRAIN)
 		link_put_u32(&m, drain_grace);
+	if (cmd == CMD_ROLE)
+		link_put_str(&m, role_arg);
 	if (link_end(&m) == -1 || rc == -1)
 		rc = -1;
 	else
@@ -553,6 +576,7 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_DISABLE] = "disabled",
 		[CMD_ENABLE] = "enabled",
 		[CMD_DRAIN] = "draining c2s",
+		[CMD_ROLE] = NULL,
 	};
 	const char	*what = jid != NULL ? jid : cmds[cmd].name;
 
@@ -579,6 +603,32 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		break;
 	}
 	return 1;
+}
+
+/*
+ * role's output: "JID ROLE" shown, "JID role ROLE" set, stored the
+ * name. An account the host's admins option lists is an admin whatever
+ * is stored (router/roles.c), which the output says.
+ */
+static int
+role_print(const struct conf *conf, const struct jid *j, const char *jid,
+    const char *stored)
+{
+	bool	listed;
+
+	listed = role_listed_admin(conf_host_find(conf, j->domain), j->node,
+	    j->domain);
+	if (role_arg != NULL)
+		printf("%s role %s\n", jid, stored);
+	else if (listed && strcmp(stored, "admin") != 0)
+		printf("%s admin (listed in admins; stored role %s)\n", jid,
+		    stored);
+	else
+		printf("%s %s\n", jid, stored);
+	if (role_arg != NULL && listed && strcmp(stored, "admin") != 0)
+		fprintf(stderr, "parleyctl: %s stays an admin while the "
+		    "admins option of %s lists it\n", jid, j->domain);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
 int
@@ -664,6 +714,16 @@ main(int argc, char *argv[])
 			goto fail;
 		jid = jid_bare(&j);
 	}
+	if (cmd == CMD_ROLE && argc == 3) {
+		enum role	r;
+
+		if (role_parse(argv[2], &r) == -1) {
+			fprintf(stderr, "parleyctl: role: unknown role \"%s\" "
+			    "(admin, member or limited)\n", argv[2]);
+			goto fail;
+		}
+		role_arg = argv[2];
+	}
 	if (cmd == CMD_ADDUSER || cmd == CMD_PASSWD) {
 		if ((pw = password_read(jid)) == NULL)
 			goto fail;
@@ -692,7 +752,8 @@ main(int argc, char *argv[])
 		goto fail;
 	}
 	if (fd == -1)
-		status = run_direct(&conf, cmd, &j, domain, &cr);
+		status = run_direct(&conf, cmd, &j, domain, &cr, detail,
+		    sizeof(detail));
 	else {
 		status = run_router(fd, cmd, jid, domain, &cr, detail,
 		    sizeof(detail));
@@ -702,6 +763,8 @@ main(int argc, char *argv[])
 	if (status == -1)
 		goto fail;
 	code = report(cmd, jid, status, detail);
+	if (code == 0 && cmd == CMD_ROLE)
+		code = role_print(&conf, &j, jid, detail);
 	free(jid);
 	jid_clear(&j);
 	conf_clear(&conf);

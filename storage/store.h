@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../common/scram.h"
+#include "../common/role.h"
 
 struct store;
 
@@ -76,6 +77,16 @@ int	 store_account_disable(struct store *, const char *node,
 	    const char *domain, bool disabled);
 int	 store_account_disabled(struct store *, const char *node,
 	    const char *domain);
+/*
+ * An account's role (storage/store_role.c, a DOC_ROLE document; none:
+ * member). Both fail with ENOENT for no such account. set: ROLE_MEMBER
+ * removes the document. get: 0 with the role (member when none is
+ * stored), or -1 with errno (EIO also for a record naming no role).
+ */
+int	 store_account_role_set(struct store *, const char *node,
+	    const char *domain, enum role);
+int	 store_account_role_get(struct store *, const char *node,
+	    const char *domain, enum role *);
 int	 store_account_get(struct store *, const char *node,
 	    const char *domain, struct scram_creds *out);
 int	 store_account_add(struct store *, const char *node,
@@ -183,7 +194,8 @@ enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
 	DOC_FAST,	/* XEP-0484 token hashes, key: the device id */
 	DOC_DISABLED,	/* present: the account may not log in */
 	DOC_MUC,
-	DOC_UPLOAD };
+	DOC_UPLOAD,
+	DOC_ROLE };	/* the account's role (common/role.h); none: member */
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);

@@ -35,6 +35,8 @@ doc_tag(enum store_doc kind)
 		return 'R';
 	case DOC_UPLOAD:
 		return 'U';
+	case DOC_ROLE:
+		return 'L';
 	}
 	return '\0';
 }

@@ -34,6 +34,7 @@
 #define TAG_DISABLED	'D'
 #define TAG_MUC		'R'
 #define TAG_UPLOAD	'U'
+#define TAG_ROLE	'L'
 #define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
@@ -938,6 +939,8 @@ doc_tag(enum store_doc kind)
 		return TAG_MUC;
 	case DOC_UPLOAD:
 		return TAG_UPLOAD;
+	case DOC_ROLE:
+		return TAG_ROLE;
 	}
 	return '\0';
 }

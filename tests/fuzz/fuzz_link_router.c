@@ -277,6 +277,38 @@ store_account_disabled(struct store *st, const char *node,
 	return strcmp(domain, "off.example") == 0;
 }
 
+/* LINK_CTL_ROLE: only "user" is an account, and it is limited */
+int
+store_account_role_set(struct store *st, const char *node,
+    const char *domain, enum role r)
+{
+	(void)st;
+	check_name("node", node, JID_PART_MAX);
+	check_name("domain", domain, JID_PART_MAX);
+	FUZZ_CHECK(r == ROLE_MEMBER || r == ROLE_ADMIN || r == ROLE_LIMITED,
+	    "role %d", (int)r);
+	if (strcmp(node, "user") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_account_role_get(struct store *st, const char *node,
+    const char *domain, enum role *r)
+{
+	(void)st;
+	check_name("node", node, JID_PART_MAX);
+	check_name("domain", domain, JID_PART_MAX);
+	*r = ROLE_LIMITED;
+	if (strcmp(node, "user") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
 /* FAST records (LINK_AUTH_GET, LINK_FAST_PUT): one device has one */
 int
 store_doc_get(struct store *st, enum store_doc kind, const char *node,

@@ -7,7 +7,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 13
+LINK_VERSION = 14
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
@@ -20,6 +20,7 @@ SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
 CTL_SESSIONS, CTL_KICK, CTL_STATS, CTL_ABOUT = 0x0306, 0x0307, 0x0308, 0x0309
 CTL_DISABLE, CTL_ENABLE = 0x030a, 0x030b
+CTL_ROLE = 0x030d
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
 SERR_CONFLICT, SERR_NOT_AUTHORIZED = 3, 12
@@ -160,7 +161,12 @@ write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_DISABLE, s("user@example.org"), 10)
       + frame(CTL_DISABLE, s("nobody@example.org"), 11)
       + frame(CTL_ENABLE, s("user@example.org"), 12)
-      + frame(CTL_ENABLE, s("not a jid"), 13))
+      + frame(CTL_ENABLE, s("not a jid"), 13)
+      + frame(CTL_ROLE, s("user@example.org") + s(None), 14)
+      + frame(CTL_ROLE, s("user@example.org") + s("limited"), 15)
+      + frame(CTL_ROLE, s("user@example.org") + s("boss"), 16)
+      + frame(CTL_ROLE, s("nobody@example.org") + s("admin"), 17)
+      + frame(CTL_ROLE, s("example.org") + s(None), 18))
 write("link_router", "ctl-ops", b"\x05\x00"
       + frame(CTL_SESSIONS, s(None), 1)
       + frame(CTL_SESSIONS, s("user@example.org"), 2)

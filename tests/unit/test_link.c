@@ -444,6 +444,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x030b, 4, "LINK_CTL_ENABLE" },
 		{ 0x030c, 8, "LINK_CTL_DRAIN" },
 		{ 0x0110, 4, "LINK_DRAIN" },
+		{ 0x030d, 8, "LINK_CTL_ROLE" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -456,7 +457,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 13);
+	assert_int_equal(LINK_VERSION, 14);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

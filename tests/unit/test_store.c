@@ -1447,7 +1447,8 @@ test_docs(void **state)
 	doc_expect(f->st, DOC_PRIVATE, "alice", lname, "<1/>", 4);
 
 	errno = 0;
-	assert_int_equal(store_doc_put(f->st, (enum store_doc)9, "alice",
+	assert_int_equal(store_doc_put(f->st, (enum store_doc)(DOC_ROLE + 1),
+	    "alice",
 	    "x.org", "", "v", 1), -1);
 	assert_int_equal(errno, EINVAL);
 }
@@ -1702,6 +1703,102 @@ test_account_del_cascades(void **state)
 	assert_int_equal(store_account_del(f->st, "nobody", "x.org"), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_populated(f, "alic", true);
+}
+
+/*
+ * Roles (store_role.c): member when none is stored, set and read back,
+ * member removes the record, no account is ENOENT, a bad record EIO, and
+ * deleting the account forgets the role.
+ */
+static void
+test_roles(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+	enum role		 r;
+
+	unit_creds(&c, 5);
+	assert_int_equal(store_account_add(f->st, "ann", "x.org", &c), 0);
+	assert_int_equal(store_account_role_get(f->st, "ann", "x.org", &r), 0);
+	assert_int_equal(r, ROLE_MEMBER);
+	assert_int_equal(store_account_role_set(f->st, "ann", "x.org",
+	    ROLE_LIMITED), 0);
+	reopen(f, MAPSIZE);
+	assert_int_equal(store_account_role_get(f->st, "ann", "x.org", &r), 0);
+	assert_int_equal(r, ROLE_LIMITED);
+	doc_expect(f->st, DOC_ROLE, "ann", "", "limited", 7);
+	assert_int_equal(store_account_role_set(f->st, "ann", "x.org",
+	    ROLE_ADMIN), 0);
+	assert_int_equal(store_account_role_get(f->st, "ann", "x.org", &r), 0);
+	assert_int_equal(r, ROLE_ADMIN);
+	assert_int_equal(store_account_role_set(f->st, "ann", "x.org",
+	    ROLE_MEMBER), 0);
+	doc_expect(f->st, DOC_ROLE, "ann", "", NULL, 0);
+	assert_int_equal(store_account_role_get(f->st, "ann", "x.org", &r), 0);
+	assert_int_equal(r, ROLE_MEMBER);
+
+	errno = 0;
+	assert_int_equal(store_account_role_set(f->st, "bob", "x.org",
+	    ROLE_ADMIN), -1);
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_int_equal(store_account_role_get(f->st, "bob", "x.org", &r), -1);
+	assert_int_equal(errno, ENOENT);
+
+	assert_int_equal(store_doc_put(f->st, DOC_ROLE, "ann", "x.org", "",
+	    "boss", 4), 0);
+	errno = 0;
+	assert_int_equal(store_account_role_get(f->st, "ann", "x.org", &r), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(store_doc_put(f->st, DOC_ROLE, "ann", "x.org", "",
+	    "limited-and-then-some", 21), 0);
+	errno = 0;
+	assert_int_equal(store_account_role_get(f->st, "ann", "x.org", &r), -1);
+	assert_int_equal(errno, EIO);
+
+	assert_int_equal(store_account_role_set(f->st, "ann", "x.org",
+	    ROLE_ADMIN), 0);
+	assert_int_equal(store_account_del(f->st, "ann", "x.org"), 0);
+	assert_int_equal(store_account_add(f->st, "ann", "x.org", &c), 0);
+	assert_int_equal(store_account_role_get(f->st, "ann", "x.org", &r), 0);
+	assert_int_equal(r, ROLE_MEMBER);
+}
+
+/* the capability words of member-can and limited-can (common/role.c) */
+static void
+test_role_words(void **state)
+{
+	const char	*bad = NULL;
+	size_t		 n = 0;
+	uint32_t	 caps;
+	enum role	 r;
+
+	(void)state;
+	assert_int_equal(role_caps_parse("none", &caps, &bad, &n), 0);
+	assert_int_equal(caps, 0);
+	assert_int_equal(role_caps_parse("", &caps, &bad, &n), 0);
+	assert_int_equal(caps, 0);
+	assert_int_equal(role_caps_parse(" upload  create-rooms ", &caps,
+	    &bad, &n), 0);
+	assert_int_equal(caps, ROLE_CAP_UPLOAD | ROLE_CAP_CREATE_ROOMS);
+	assert_int_equal(role_caps_parse("create-rooms upload invite "
+	    "register-accounts admin-commands", &caps, &bad, &n), 0);
+	assert_int_equal(caps, ROLE_CAP_ALL);
+	assert_int_equal(role_caps_parse("upload uploads invite", &caps,
+	    &bad, &n), -1);
+	assert_int_equal(n, 7);
+	assert_memory_equal(bad, "uploads", 7);
+	assert_int_equal(role_caps_parse("upload-", &caps, &bad, &n), -1);
+	assert_int_equal(role_parse("limited", &r), 0);
+	assert_int_equal(r, ROLE_LIMITED);
+	assert_int_equal(role_parse("admin", &r), 0);
+	assert_int_equal(r, ROLE_ADMIN);
+	assert_int_equal(role_parse("member", &r), 0);
+	assert_int_equal(r, ROLE_MEMBER);
+	assert_int_equal(role_parse("Admin", &r), -1);
+	assert_int_equal(role_parse("", &r), -1);
+	assert_string_equal(role_name(ROLE_LIMITED), "limited");
+	assert_string_equal(role_name((enum role)7), "unknown");
 }
 
 /* a value of n bytes, the same for one seed */
@@ -2576,6 +2673,8 @@ main(int argc, char *argv[])
 		T(test_docs_later),
 		T(test_blocks),
 		T(test_account_del_cascades),
+		T(test_roles),
+		cmocka_unit_test(test_role_words),
 		T(test_batch_is_one_commit),
 		T(test_batch_abort_stores_nothing),
 		T(test_batch_map_full),

@@ -133,6 +133,7 @@ ROUTER_SRCS	+= router/adhoc_cred.c
 ROUTER_SRCS	+= router/motd.c
 ROUTER_SRCS	+= router/pwjob.c
 ROUTER_SRCS	+= router/roles.c
+ROUTER_SRCS	+= router/adhoc_role.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c

@@ -12,6 +12,8 @@
 
 #define NS_COMMANDS	"http://jabber.org/protocol/commands"
 #define NS_ADMIN	"http://jabber.org/protocol/admin"
+/* our commands beyond XEP-0133 (adhoc_role.c) */
+#define NS_PARLEY_ADMIN	"urn:xmpp:parley:admin"
 
 /*
  * A command. form adds the first step's form to the <command/> (NULL: the
@@ -59,6 +61,11 @@ void	 adhoc_passwd_form(struct rstanza *, struct xnode *,
 	    struct arena *);
 void	 adhoc_passwd_submit(struct rstanza *, struct xnode *,
 	    struct arena *, const char *sid, const struct xnode *x);
+
+/* adhoc_role.c: set-user-role */
+void	 adhoc_role_form(struct rstanza *, struct xnode *, struct arena *);
+void	 adhoc_role_submit(struct rstanza *, struct xnode *, struct arena *,
+	    const char *sid, const struct xnode *x);
 
 /* motd.c: the message of the day */
 void	 motd_set_form(struct rstanza *, struct xnode *, struct arena *);

@@ -368,6 +368,8 @@ static const struct adhoc_cmd admin_cmds[] = {
 	  disable_submit },
 	{ NS_ADMIN "#reenable-user", "Re-Enable a User", enable_form,
 	  enable_submit },
+	{ NS_PARLEY_ADMIN "#set-user-role", "Set a User's Role",
+	  adhoc_role_form, adhoc_role_submit },
 };
 
 const struct adhoc_cmd *

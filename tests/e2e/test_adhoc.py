@@ -66,7 +66,8 @@ async def test_commands_listed_and_run(make_server, clients):
                      ADMIN + "#get-online-users-list",
                      ADMIN + "#announce", ADMIN + "#set-motd",
                      ADMIN + "#edit-motd", ADMIN + "#delete-motd",
-                     ADMIN + "#disable-user", ADMIN + "#reenable-user"}, nodes
+                     ADMIN + "#disable-user", ADMIN + "#reenable-user",
+                     "urn:xmpp:parley:admin#set-user-role"}, nodes
     # a plain user sees no commands
     r = await o.iq("<query xmlns='%s' node='%s'/>" % (NS_ITEMS, NS_CMD),
                    to=DOMAIN)

@@ -4,7 +4,8 @@ Roles (issue 17, accounts): admin, member and limited, set with
 router/roles.c. A limited account is refused room creation (XEP-0045
 10.1.1 <not-allowed/>), upload slots (XEP-0363 5 <not-allowed/>) and the
 admin commands (XEP-0050 4.6 <forbidden/>); a member may create rooms and
-upload; an admin set by parleyctl runs admin commands; the host's
+upload; an admin set by parleyctl runs admin commands and sets roles with an
+ad-hoc command (set-user-role, in XEP-0133's style); the host's
 member-can and limited-can change what each may do; a limited account
 that may upload has its own daily quota (upload-quota-limited); the
 admins option stays admin whatever is stored. Bad input: an unknown role
@@ -16,6 +17,8 @@ from test_upload import slot, upload_server
 
 NS_CMD = "http://jabber.org/protocol/commands"
 NS_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_X = "jabber:x:data"
+SET_ROLE = "urn:xmpp:parley:admin#set-user-role"
 ONLINE = "http://jabber.org/protocol/admin#get-online-users-num"
 PLUGINS = ("xep_0030", "xep_0045")
 
@@ -171,3 +174,61 @@ def test_bad_input(make_server, tmp_path):
     assert out.returncode != 0, out
     out = srv.ctl("role", u.jid, "admin", "extra", check=False)
     assert out.returncode != 0, out
+
+
+async def set_role_cmd(c, jid, name):
+    """The set-user-role command: its form, then the submission."""
+    r = await c.iq("<command xmlns='%s' node='%s' action='execute'/>"
+                   % (NS_CMD, SET_ROLE), to=DOMAIN, type_="set")
+    cmd = r.xml.find("{%s}command" % NS_CMD)
+    assert cmd is not None and cmd.get("status") == "executing", str(r)
+    fields = {f.get("var") for f in cmd.findall(
+        "{%s}x/{%s}field" % (NS_X, NS_X))}
+    assert fields == {"FORM_TYPE", "accountjid", "role"}, str(r)
+    vals = "".join("<field var='%s'><value>%s</value></field>" % kv
+                   for kv in (("accountjid", jid), ("role", name))
+                   if kv[1] is not None)
+    return await c.iq("<command xmlns='%s' node='%s' action='complete' "
+                      "sessionid='%s'><x xmlns='%s' type='submit'>%s</x>"
+                      "</command>" % (NS_CMD, SET_ROLE, cmd.get("sessionid"),
+                                      NS_X, vals), to=DOMAIN, type_="set")
+
+
+def note(r):
+    cmd = r.xml.find("{%s}command" % NS_CMD)
+    assert cmd is not None and cmd.get("status") == "completed", str(r)
+    n = cmd.find("{%s}note" % NS_CMD)
+    return n.get("type"), n.text
+
+
+async def test_set_role_command(make_server, tmp_path, clients):
+    srv = roles_server(make_server, tmp_path)
+    boss = srv.new_user("boss")
+    u = srv.new_user("u")
+    srv.ctl("role", boss.jid, "admin")
+    bc = await login(srv, clients, boss)
+    uc = await login(srv, clients, u)
+    r = await set_role_cmd(bc, u.jid, "limited")
+    assert note(r) == ("info", "%s is limited" % u.jid), str(r)
+    assert role(srv, u.jid) == [u.jid, "limited"]
+    r = await slot(uc, "a.txt", 10)
+    assert stanza_error(r) == ("cancel", "not-allowed"), str(r)
+    # a non-admin may not run it
+    r = await uc.iq("<command xmlns='%s' node='%s' action='execute'/>"
+                    % (NS_CMD, SET_ROLE), to=DOMAIN, type_="set")
+    assert stanza_error(r) == ("auth", "forbidden"), str(r)
+    # bad input: an unknown role, no role, a JID of another host or
+    # with a resource, not a JID; nothing changes
+    for jid, name in ((u.jid, "boss"), (u.jid, None), (u.jid, "Admin"),
+                      ("x@elsewhere.example", "member"),
+                      (u.jid + "/r", "member"), ("@@", "member")):
+        r = await set_role_cmd(bc, jid, name)
+        assert stanza_error(r) == ("modify", "bad-request"), str(r)
+    assert role(srv, u.jid) == [u.jid, "limited"]
+    r = await set_role_cmd(bc, "nobody-%s@%s" % (uniq(""), DOMAIN),
+                           "member")
+    assert note(r)[0] == "warn" and "no such account" in note(r)[1], str(r)
+    r = await set_role_cmd(bc, u.jid, "member")
+    assert note(r) == ("info", "%s is member" % u.jid), str(r)
+    r = await slot(uc, "a.txt", 10)
+    assert r["type"] == "result", str(r)

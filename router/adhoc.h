@@ -49,6 +49,12 @@ void	 adhoc_disco_info(struct rstanza *, struct xnode *iq, struct arena *,
  */
 char	*adhoc_field(struct arena *, const struct xnode *x,
 	    const char *var);
+/*
+ * s is the bare JID of an account of the command's host (rs->tdomain):
+ * 0 with j set (the caller clears it), or -1
+ */
+struct jid;
+int	 adhoc_host_jid(const struct rstanza *, const char *s, struct jid *j);
 const struct adhoc_cmd *adhoc_cmd_find(const char *node);
 void	 adhoc_cmd_items(struct xnode *query, struct arena *,
 	    const char *domain);

@@ -55,6 +55,19 @@ adhoc_field(struct arena *a, const struct xnode *x, const char *var)
 	return NULL;
 }
 
+int
+adhoc_host_jid(const struct rstanza *rs, const char *s, struct jid *j)
+{
+	if (s == NULL || jid_parse(j, s) == -1)
+		return -1;
+	if (j->node == NULL || j->resource != NULL ||
+	    strcmp(j->domain, rs->tdomain) != 0) {
+		jid_clear(j);
+		return -1;
+	}
+	return 0;
+}
+
 struct online {
 	const char	*domain;
 	size_t		 n;
@@ -285,14 +298,11 @@ acct_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 			*e++ = '\0';
 		if (*w == '\0')
 			continue;
-		if (cnt == ACCTS_MAX || jid_parse(&j, w) == -1) {
+		if (cnt == ACCTS_MAX || adhoc_host_jid(rs, w, &j) == -1) {
 			bad = true;
 			break;
 		}
-		bad = j.node == NULL || j.resource != NULL ||
-		    strcmp(j.domain, dom) != 0;
-		if (!bad)
-			snprintf(nodes[cnt++], sizeof(nodes[0]), "%s", j.node);
+		snprintf(nodes[cnt++], sizeof(nodes[0]), "%s", j.node);
 		jid_clear(&j);
 	}
 	if (bad || cnt == 0) {

@@ -163,15 +163,9 @@ cred_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	jid = adhoc_field(a, x, "accountjid");
 	pass = adhoc_field(a, x, "password");
 	verify = add ? adhoc_field(a, x, "password-verify") : pass;
-	ok = jid != NULL && pass != NULL && *pass != '\0' &&
+	ok = pass != NULL && *pass != '\0' &&
 	    strlen(pass) <= SCRAM_PASSWORD_MAX && verify != NULL &&
-	    strcmp(pass, verify) == 0 && jid_parse(&j, jid) == 0;
-	if (ok) {
-		ok = j.node != NULL && j.resource == NULL &&
-		    strcmp(j.domain, rs->tdomain) == 0;
-		if (!ok)
-			jid_clear(&j);
-	}
+	    strcmp(pass, verify) == 0 && adhoc_host_jid(rs, jid, &j) == 0;
 	if (!ok) {
 		/* sent (echoing the form) before the wipe: no NUL goes out */
 		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");

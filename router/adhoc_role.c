@@ -43,16 +43,9 @@ adhoc_role_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 
 	jid = adhoc_field(a, x, "accountjid");
 	name = adhoc_field(a, x, "role");
-	ok = jid != NULL && name != NULL && role_parse(name, &r) == 0 &&
-	    jid_parse(&j, jid) == 0;
-	if (ok) {
-		/* the admin's own host only, as the other commands */
-		ok = j.node != NULL && j.resource == NULL &&
-		    strcmp(j.domain, rs->tdomain) == 0;
-		if (!ok)
-			jid_clear(&j);
-	}
-	if (!ok) {
+	/* the admin's own host only, as the other commands */
+	if (name == NULL || role_parse(name, &r) == -1 ||
+	    adhoc_host_jid(rs, jid, &j) == -1) {
 		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");
 		return;
 	}

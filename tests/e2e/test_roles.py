@@ -13,6 +13,7 @@ name, an account that does not exist, a JID of another host.
 """
 from conftest import DOMAIN, User, stanza_error, uniq
 from test_muc import SVC, error_of, join_raw, self_presence
+from test_reload import edit_conf, reloaded
 from test_upload import slot, upload_server
 
 NS_CMD = "http://jabber.org/protocol/commands"
@@ -135,6 +136,14 @@ async def test_host_options(make_server, tmp_path, clients):
     assert r["type"] == "result", str(r)
     r = await slot(mc, "b.txt", 60)
     assert r["type"] == "result", str(r)
+    # a reload changes what each may do, the sessions stay
+    edit_conf(srv, "\tmember-can upload\n", "\tmember-can create-rooms\n")
+    since = srv.log_size()
+    srv.ctl("reload")
+    await reloaded(srv, since, srv.workers + 2)
+    await create_room(mc, True)
+    r = await slot(mc, "c.txt", 10)
+    assert stanza_error(r) == ("cancel", "not-allowed"), str(r)
 
 
 async def test_configured_admin_stays_admin(make_server, tmp_path, clients):

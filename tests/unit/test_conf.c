@@ -320,6 +320,40 @@ test_conf_defaults(void **state)
 	conf_clear(&c);
 }
 
+/* member-can, limited-can, upload-quota-limited (common/role.h) */
+static void
+test_conf_roles(void **state)
+{
+	struct conf	c;
+
+	(void)state;
+	assert_int_equal(load(&c, HOSTS), 0);
+	assert_string_equal(c.hosts[0].member_can,
+	    "create-rooms upload invite");
+	assert_string_equal(c.hosts[0].limited_can, "none");
+	assert_int_equal(c.hosts[0].upload_quota_limited, 10 << 20);
+	conf_clear(&c);
+	assert_int_equal(load(&c, "host example.org {\n"
+	    "\tcertificate test.crt\n\tkey test.key\n"
+	    "\tmember-can \"upload admin-commands\"\n"
+	    "\tlimited-can upload\n\tupload-quota-limited 0\n}\n"), 0);
+	assert_string_equal(c.hosts[0].member_can, "upload admin-commands");
+	assert_string_equal(c.hosts[0].limited_can, "upload");
+	assert_int_equal(c.hosts[0].upload_quota_limited, 0);
+	conf_clear(&c);
+	/* each unknown word, escaped, with the words to use */
+	assert_int_equal(load(&c, "host example.org {\n"
+	    "\tcertificate test.crt\n\tkey test.key\n"
+	    "\tmember-can \"upload kick\"\n"
+	    "\tlimited-can \"none \x1b[31m\"\n}\n"), -1);
+	expect_err(4, "member-can: unknown capability \"kick\" (use "
+	    "create-rooms, upload, invite, register-accounts, "
+	    "admin-commands, or none, separated by spaces)");
+	expect_raw("t.conf:5: limited-can: unknown capability \"\\x1b[31m\"");
+	assert_int_equal(nerrs(), 2);
+	assert_cleared(&c);
+}
+
 static void
 test_conf_one_listener_no_defaults(void **state)
 {
@@ -921,6 +955,7 @@ main(void)
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_conf_full_file),
 		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_conf_roles),
 		cmocka_unit_test(test_conf_one_listener_no_defaults),
 		cmocka_unit_test(test_conf_example_file),
 		cmocka_unit_test(test_conf_listen_errors),

@@ -6,6 +6,7 @@
  * session to update; the capabilities are the account's own host's
  * member-can and limited-can, validated when the configuration loaded.
  */
+#include <errno.h>
 
 #include "../common/log.h"
 #include "router.h"
@@ -20,8 +21,11 @@ role_of(const char *node, const char *domain)
 	    domain))
 		return ROLE_ADMIN;
 	if (store_account_role_get(router.store, node, domain, &r) == -1) {
-		log_warnx("roles: %s@%s: the role cannot be read; taken as "
-		    "limited", log_escs(node), log_escs(domain));
+		/* ENOENT: deleted, its sessions are ending */
+		if (errno != ENOENT)
+			log_warnx("roles: %s@%s: the role cannot be read; "
+			    "taken as limited", log_escs(node),
+			    log_escs(domain));
 		return ROLE_LIMITED;
 	}
 	return r;

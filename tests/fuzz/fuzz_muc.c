@@ -142,6 +142,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	fake_store_reset(router.store);
 	if (len == 0)
 		return 0;
+	/* the local senders are accounts; dave's role may not create
+	   rooms (router/roles.c) */
+	fuzz_rbase_account("alice", DOMAIN);
+	fuzz_rbase_account("bob", DOMAIN);
+	fuzz_rbase_account("carol", DOMAIN);
+	fuzz_rbase_account("dave", DOMAIN);
+	(void)store_account_role_set(router.store, "dave", DOMAIN,
+	    ROLE_LIMITED);
 	router.conf.archive = (data[pos++] & 1) != 0;
 	while (pos + 4 <= len && rec++ < MAX_RECORDS) {
 		k = (data[pos] >> 3) & 3;

@@ -13,5 +13,7 @@ struct conf_host;
  * both targets use; each target sets its own limits after.
  */
 void	fuzz_rbase_init(struct conf_host *host, const char *domain);
+/* an account node@domain in the store (there already: no matter) */
+void	fuzz_rbase_account(const char *node, const char *domain);
 
 #endif

@@ -612,20 +612,7 @@ check_rosters(void)
 static void
 add_account(const char *node)
 {
-	struct scram_creds	c;
-	int			k;
-
-	memset(&c, 0, sizeof(c));
-	for (k = 0; k < SCRAM_NHASH; k++) {
-		c.h[k].iter = 4096;
-		c.h[k].saltlen = SCRAM_SALT_LEN;
-		memset(c.h[k].salt, 's', SCRAM_SALT_LEN);
-		memset(c.h[k].stored_key, 'k', SCRAM_KEY_MAX);
-		memset(c.h[k].server_key, 'v', SCRAM_KEY_MAX);
-	}
-	if (store_account_add(router.store, node, DOMAIN, &c) == -1 &&
-	    errno != EEXIST)
-		fatal("fake store: account %s", node);
+	fuzz_rbase_account(node, DOMAIN);
 }
 
 /* parleyctl deluser: nothing of the account may stay, then it is back */

@@ -53,6 +53,7 @@ COMMON_SRCS	+= common/priv.c
 COMMON_SRCS	+= common/proc.c
 COMMON_SRCS	+= common/routerlink.c
 COMMON_SRCS	+= common/scram.c
+COMMON_SRCS	+= common/sdnotify.c
 COMMON_SRCS	+= common/siphash.c
 COMMON_SRCS	+= common/tls.c
 COMMON_SRCS	+= common/transport.c
@@ -218,6 +219,7 @@ UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 UNIT_TESTS	+= wsframe
 UNIT_TESTS	+= upslot
+UNIT_TESTS	+= sdnotify
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed

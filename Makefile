@@ -51,6 +51,7 @@ COMMON_SRCS	+= common/map.c
 COMMON_SRCS	+= common/peer.c
 COMMON_SRCS	+= common/priv.c
 COMMON_SRCS	+= common/proc.c
+COMMON_SRCS	+= common/ready.c
 COMMON_SRCS	+= common/routerlink.c
 COMMON_SRCS	+= common/scram.c
 COMMON_SRCS	+= common/sdnotify.c

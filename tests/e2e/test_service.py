@@ -1,0 +1,115 @@
+"""
+Running under systemd (docs/operator.md, "Installing as a service";
+docs/internals.md, "Readiness"): with NOTIFY_SOCKET set, parleyd sends
+READY=1 once every child is up (the router listening, the s2s and each
+c2s linked to it), so that logins work the moment it says so; around a
+SIGHUP reload RELOADING=1 then READY=1; STOPPING=1 at SIGTERM. The
+children never speak to the service manager.
+"""
+import os
+import signal
+import socket
+import time
+
+from conftest import SLOW, Server, uniq
+
+
+def notify_listener():
+    """A datagram socket at an abstract name, as systemd's notify
+    socket; returns (socket, NOTIFY_SOCKET value)."""
+    name = "parley-notify-%d-%s" % (os.getpid(), uniq("n"))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind("\0" + name)
+    return s, "@" + name
+
+
+def next_datagram(s, timeout):
+    s.settimeout(timeout)
+    try:
+        data, _ = s.recvfrom(4096)
+    except socket.timeout:
+        raise AssertionError("no notification within %ss" % timeout)
+    return data.decode()
+
+
+def assignments(msg):
+    return dict(line.split("=", 1) for line in msg.split("\n") if line)
+
+
+def nothing_more(s):
+    s.settimeout(0.3)
+    try:
+        data, _ = s.recvfrom(4096)
+    except (socket.timeout, BlockingIOError):
+        return
+    raise AssertionError("unexpected notification %r" % data)
+
+
+async def test_ready_reload_stopping(make_server, clients, monkeypatch):
+    s, name = notify_listener()
+    srv = make_server(start=False)
+    user = srv.new_user()
+    # the harness waits for the processes itself: here READY=1 alone
+    srv.wait_ready = lambda *a, **kw: None
+    monkeypatch.setenv("NOTIFY_SOCKET", name)
+    srv.start()
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    try:
+        msg = assignments(next_datagram(s, 20 * SLOW))
+        # the moment it is sent, every worker listens and is linked
+        assert msg.get("READY") == "1", msg
+        assert len(srv.c2s_pids()) == srv.workers
+        assert all(srv.listening(p) for p in srv.c2s_pids())
+        assert srv.router_links() >= srv.workers + 1
+        await clients.login(srv, user)
+        assert "ready: every process is up" in srv.log_text()
+        Server.wait_ready(srv)
+
+        srv.proc.send_signal(signal.SIGHUP)
+        msg = assignments(next_datagram(s, 10 * SLOW))
+        assert msg.get("RELOADING") == "1", msg
+        # microseconds of CLOCK_MONOTONIC, as systemd 253 wants
+        assert abs(int(msg["MONOTONIC_USEC"]) / 1e6 -
+                   time.clock_gettime(time.CLOCK_MONOTONIC)) < 30
+        assert assignments(next_datagram(s, 10 * SLOW)) == {"READY": "1"}
+
+        # a reload refused (a broken file) ends in READY=1 all the same
+        with open(srv.conf) as f:
+            good = f.read()
+        with open(srv.conf, "a") as f:
+            f.write("no-such-option 1\n")
+        srv.proc.send_signal(signal.SIGHUP)
+        assert "RELOADING" in assignments(next_datagram(s, 10 * SLOW))
+        assert assignments(next_datagram(s, 10 * SLOW)) == {"READY": "1"}
+        with open(srv.conf, "w") as f:
+            f.write(good)
+        await clients.login(srv, user, resource="again")
+        nothing_more(s)
+    finally:
+        srv.stop()
+    assert assignments(next_datagram(s, 5 * SLOW)) == {"STOPPING": "1"}
+    nothing_more(s)
+    s.close()
+
+
+async def test_children_do_not_inherit_notify_socket(make_server,
+                                                     monkeypatch):
+    s, name = notify_listener()
+    srv = make_server(start=False)
+    monkeypatch.setenv("NOTIFY_SOCKET", name)
+    srv.start()
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    try:
+        assert assignments(next_datagram(s, 20 * SLOW)).get("READY") == "1"
+        for pid in srv.children():
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                env = f.read().split(b"\0")
+            assert not any(e.startswith(b"NOTIFY_SOCKET=") for e in env)
+            # the readiness pipe was written and closed: no pipe left
+            # but none (stdin is /dev/null, stderr the log file)
+            fds = os.listdir("/proc/%d/fd" % pid)
+            assert not any(os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                           .startswith("pipe:") for fd in fds), pid
+    finally:
+        srv.stop()
+    s.close()

@@ -39,6 +39,8 @@
 #define C2S_BIN			"parley-c2s"
 #define S2S_BIN			"parley-s2s"
 #define PROXY_BIN		"parley-proxy"
+/* where `make install` puts them, from parleyd's own directory */
+#define HELPER_DIR		"../lib/parley"
 #define PID_FILE		"parleyd.pid"
 #define SASL_SECRET_FILE	"sasl-secret"	/* in the data directory */
 #define SASL_SECRET_LEN		32
@@ -322,6 +324,29 @@ self_dir(void)
 		fatal("readlink /proc/self/exe");
 	path[n] = '\0';
 	return xstrdup(dirname(path));
+}
+
+/*
+ * returns new: the directory of the child binaries. Beside parleyd in
+ * the build tree (bin/); installed, parleyd is in PREFIX/sbin and they
+ * are in PREFIX/lib/parley (FHS 4.7: internal binaries not run by
+ * users), found relative to parleyd so that any PREFIX works.
+ */
+static char *
+helper_dir(void)
+{
+	char	*dir, *bin, *inst;
+
+	dir = self_dir();
+	bin = xasprintf("%s/%s", dir, ROUTER_BIN);
+	if (access(bin, X_OK) == 0) {
+		free(bin);
+		return dir;
+	}
+	free(bin);
+	inst = xasprintf("%s/%s", dir, HELPER_DIR);
+	free(dir);
+	return inst;
 }
 
 /* returns new: argv for one child; instance 0 means no -i */
@@ -818,7 +843,7 @@ main(int argc, char *argv[])
 	/* children must find the file whatever their working directory */
 	if ((conf_abs = realpath(conf_file, NULL)) == NULL)
 		fatal("realpath %s", conf_file);
-	dir = self_dir();
+	dir = helper_dir();
 	router_bin = xasprintf("%s/%s", dir, ROUTER_BIN);
 	c2s_bin = xasprintf("%s/%s", dir, C2S_BIN);
 	s2s_bin = xasprintf("%s/%s", dir, S2S_BIN);

@@ -1,0 +1,175 @@
+"""
+Installing (docs/operator.md, "Installing as a service"): `make install`
+puts parleyd and parleyctl in PREFIX/sbin and the children in
+PREFIX/lib/parley, where parleyd finds them; the configuration is written
+only when there is none; `make uninstall` takes the files back. The
+Debian package built from such an install (scripts/mkdeb.sh, `make deb`)
+has the control fields, dependencies, conffile, unit and maintainer
+scripts it should, and the server unpacked from it starts, reports
+READY=1 and lets a user log in. Nothing is installed on this machine:
+the package is unpacked with dpkg-deb into a temporary directory.
+"""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import conftest
+from conftest import BIN, ROOT, SLOW
+from test_service import assignments, next_datagram, notify_listener
+
+HELPERS = ["parley-router", "parley-c2s", "parley-s2s", "parley-proxy"]
+
+
+def make(*args):
+    # -o all: the binaries of PARLEY_BIN as they are, never rebuilt here
+    cp = subprocess.run(["make", "--no-print-directory", "-o", "all",
+                         "BIN=" + BIN] + list(args), cwd=ROOT,
+                        capture_output=True, text=True, timeout=60)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    return cp.stdout
+
+
+def version():
+    with open(os.path.join(ROOT, "common", "version.h")) as f:
+        return re.search(r'PARLEY_VERSION\s+"([^"]+)"', f.read()).group(1)
+
+
+@pytest.fixture(scope="module")
+def deb(tmp_path_factory):
+    """The package built from a staged install (what `make deb` does)."""
+    d = tmp_path_factory.mktemp("deb")
+    stage = d / "root"
+    make("install", "PREFIX=/usr", "DESTDIR=%s" % stage)
+    cp = subprocess.run([os.path.join(ROOT, "scripts", "mkdeb.sh"),
+                         str(stage), str(d)], capture_output=True,
+                        text=True, timeout=60)
+    assert cp.returncode == 0, cp.stderr
+    path = cp.stdout.strip()
+    assert os.path.basename(path).startswith("parley_%s-1_" % version())
+    return path
+
+
+def test_install_layout_and_uninstall(tmp_path):
+    dest = tmp_path / "dest"
+    make("install", "PREFIX=/opt/p", "DESTDIR=%s" % dest)
+    for name in ["parleyd", "parleyctl"]:
+        assert os.access(dest / "opt/p/sbin" / name, os.X_OK)
+    for name in HELPERS + ["mkcert"]:
+        assert os.access(dest / "opt/p/lib/parley" / name, os.X_OK)
+    unit = (dest / "opt/p/lib/systemd/system/parley.service").read_text()
+    assert "ExecStart=/opt/p/sbin/parleyd -c /etc/parley/parley.conf" \
+        in unit
+    conf = dest / "etc/parley/parley.conf"
+    text = conf.read_text()
+    assert "datadir /var/lib/parley\n" in text
+    assert "rundir /run/parley\n" in text
+    assert "\tcertificate /etc/parley/certs/localhost.crt\n" in text
+    # an operator's file is never overwritten
+    conf.write_text(text + "# mine\n")
+    make("install", "PREFIX=/opt/p", "DESTDIR=%s" % dest)
+    assert conf.read_text().endswith("# mine\n")
+    make("uninstall", "PREFIX=/opt/p", "DESTDIR=%s" % dest)
+    assert not (dest / "opt/p/sbin/parleyd").exists()
+    assert not (dest / "opt/p/lib/parley").exists()
+    assert not (dest / "opt/p/lib/systemd/system/parley.service").exists()
+    assert conf.read_text().endswith("# mine\n")
+
+
+def test_deb_control_and_contents(deb, tmp_path):
+    def field(name):
+        return subprocess.run(["dpkg-deb", "-f", deb, name],
+                              capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    assert field("Package") == "parley"
+    assert field("Version") == version() + "-1"
+    arch = subprocess.run(["dpkg", "--print-architecture"],
+                          capture_output=True, text=True).stdout.strip()
+    assert field("Architecture") == arch
+    deps = [d.split()[0] for d in field("Depends").split(", ")]
+    for lib in ["libc6", "libev4", "libexpat1", "libgnutls30", "libc-ares2",
+                "liblmdb0", "libidn12", "adduser"]:
+        assert lib in deps, deps
+    files = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True,
+                           text=True, check=True).stdout
+    for path in ["./usr/sbin/parleyd", "./usr/sbin/parleyctl",
+                 "./usr/lib/systemd/system/parley.service",
+                 "./etc/parley/parley.conf"] + \
+            ["./usr/lib/parley/" + h for h in HELPERS]:
+        assert re.search(r"^\S+ root/root .* %s$" % re.escape(path), files,
+                         re.M), path
+    ctl = tmp_path / "ctl"
+    subprocess.run(["dpkg-deb", "-e", deb, str(ctl)], check=True)
+    assert (ctl / "conffiles").read_text() == "/etc/parley/parley.conf\n"
+    for script in ["postinst", "prerm", "postrm"]:
+        assert os.access(ctl / script, os.X_OK)
+        subprocess.run(["sh", "-n", str(ctl / script)], check=True)
+    postinst = (ctl / "postinst").read_text()
+    assert "adduser --system" in postinst
+    assert "deb-systemd-helper enable parley.service" in postinst
+    assert "deb-systemd-invoke restart parley.service" in postinst
+
+
+def test_deb_unit_verifies(deb, tmp_path):
+    root = tmp_path / "root"
+    subprocess.run(["dpkg-deb", "-x", deb, str(root)], check=True)
+    unit = (root / "usr/lib/systemd/system/parley.service").read_text()
+    for directive in ["Type=notify", "User=parley",
+                      "ExecReload=/bin/kill -HUP $MAINPID",
+                      "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+                      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+                      "ProtectSystem=strict", "PrivateTmp=yes",
+                      "NoNewPrivileges=yes", "StateDirectory=parley",
+                      "RuntimeDirectory=parley",
+                      "ConfigurationDirectory=parley"]:
+        assert directive + "\n" in unit, directive
+    if shutil.which("systemd-analyze") is None:
+        return
+    # verify checks that the commands exist: point them at the unpacked
+    test_unit = tmp_path / "parley.service"
+    test_unit.write_text(unit.replace("/usr/sbin/",
+                                      str(root / "usr/sbin") + "/"))
+    cp = subprocess.run(["systemd-analyze", "verify", str(test_unit)],
+                        capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    assert cp.stderr == "", cp.stderr
+
+
+async def test_unpacked_server_runs(deb, make_server, clients, monkeypatch,
+                                    tmp_path):
+    root = tmp_path / "root"
+    subprocess.run(["dpkg-deb", "-x", deb, str(root)], check=True)
+    # the sample configuration checks, with the paths moved under root
+    etc = root / "etc/parley"
+    subprocess.run([str(root / "usr/lib/parley/mkcert"), "localhost",
+                    str(etc / "certs/localhost.crt"),
+                    str(etc / "certs/localhost.key")], check=True,
+                   capture_output=True, timeout=60)
+    text = (etc / "parley.conf").read_text()
+    (etc / "parley.conf").write_text(
+        text.replace("/etc/parley/", str(etc) + "/")
+        .replace("/var/lib/parley", str(root / "var/lib/parley"))
+        .replace("/run/parley", str(root / "run/parley")))
+    cp = subprocess.run([str(root / "usr/sbin/parleyd"), "-n", "-c",
+                         str(etc / "parley.conf")], capture_output=True,
+                        text=True, timeout=30)
+    assert cp.returncode == 0 and "configuration OK" in cp.stdout, \
+        cp.stdout + cp.stderr
+
+    # the unpacked parleyd finds its children in ../lib/parley
+    s, name = notify_listener()
+    srv = make_server(start=False)
+    user = srv.new_user()
+    monkeypatch.setattr(conftest, "BIN", str(root / "usr/sbin"))
+    monkeypatch.setenv("NOTIFY_SOCKET", name)
+    srv.start()
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    assert assignments(next_datagram(s, 20 * SLOW)).get("READY") == "1"
+    s.close()
+    for pid in srv.children():
+        exe = os.readlink("/proc/%d/exe" % pid)
+        assert exe.startswith(str(root / "usr/lib/parley") + "/"), exe
+    await clients.login(srv, user)

@@ -4,14 +4,20 @@ docs/internals.md, "Readiness"): with NOTIFY_SOCKET set, parleyd sends
 READY=1 once every child is up (the router listening, the s2s and each
 c2s linked to it), so that logins work the moment it says so; around a
 SIGHUP reload RELOADING=1 then READY=1; STOPPING=1 at SIGTERM. The
-children never speak to the service manager.
+children never speak to the service manager. Started as the unit starts
+it (a user with an ambient CAP_NET_BIND_SERVICE), the children give the
+capability up once their ports are bound.
 """
 import os
+import pwd
+import shutil
 import signal
 import socket
+import subprocess
 import time
 
-from conftest import SLOW, Server, uniq
+import conftest
+from conftest import BIN, ROOT, SLOW, Server, uniq
 
 
 def notify_listener():
@@ -113,3 +119,65 @@ async def test_children_do_not_inherit_notify_socket(make_server,
     finally:
         srv.stop()
     s.close()
+
+
+def cap_status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k.startswith("Cap") or k == "Uid":
+                out[k] = v.split()
+    return out
+
+
+CAP_NET_BIND_SERVICE = 1 << 10
+
+
+async def test_unit_user_with_ambient_capability(make_server, clients,
+                                                 tmp_path, monkeypatch):
+    """As the unit runs it: a user (here nobody) holding only an ambient
+    CAP_NET_BIND_SERVICE. parleyd keeps it for the restarts; each child
+    gives it up once its ports are bound."""
+    assert os.geteuid() == 0, "setpriv needs root"
+    if shutil.which("setpriv") is None:
+        raise AssertionError("setpriv (util-linux) is missing")
+    nobody = pwd.getpwnam("nobody")
+    srv = make_server(start=False)
+    user = srv.new_user()
+    # its own certificate, readable by nobody; its tree owned by nobody
+    crt, key = os.path.join(srv.dir, "n.crt"), os.path.join(srv.dir, "n.key")
+    subprocess.run([os.path.join(ROOT, "scripts", "mkcert.sh"), "localhost",
+                    crt, key], check=True, capture_output=True, timeout=60)
+    with open(srv.conf) as f:
+        text = f.read()
+    with open(srv.conf, "w") as f:
+        f.write(text.replace(srv.cert[0], crt).replace(srv.cert[1], key))
+    for d, _, files in os.walk(srv.dir):
+        for n in [d] + [os.path.join(d, x) for x in files]:
+            os.chown(n, nobody.pw_uid, nobody.pw_gid)
+    d = os.path.dirname(srv.dir)
+    while d != "/":
+        mode = os.stat(d).st_mode
+        if mode & 0o001 == 0:
+            os.chmod(d, mode | 0o011)
+        d = os.path.dirname(d)
+    wrap = tmp_path / "wrap"
+    wrap.mkdir()
+    (wrap / "parleyd").write_text(
+        "#!/bin/sh\nexec setpriv --reuid=%d --regid=%d --clear-groups "
+        "--inh-caps=+net_bind_service --ambient-caps=+net_bind_service "
+        "%s/parleyd \"$@\"\n" % (nobody.pw_uid, nobody.pw_gid, BIN))
+    os.chmod(wrap / "parleyd", 0o755)
+    monkeypatch.setattr(conftest, "BIN", str(wrap))
+    srv.start()
+    top = cap_status(srv.proc.pid)
+    assert top["Uid"][0] == str(nobody.pw_uid)
+    assert int(top["CapAmb"][0], 16) == CAP_NET_BIND_SERVICE, top
+    kids = srv.children()
+    assert len(kids) == srv.workers + 2, kids
+    for pid in kids:
+        st = cap_status(pid)
+        for k in ("CapAmb", "CapEff", "CapPrm", "CapInh"):
+            assert int(st[k][0], 16) == 0, (pid, st)
+    await clients.login(srv, user)

@@ -173,3 +173,78 @@ async def test_unpacked_server_runs(deb, make_server, clients, monkeypatch,
         exe = os.readlink("/proc/%d/exe" % pid)
         assert exe.startswith(str(root / "usr/lib/parley") + "/"), exe
     await clients.login(srv, user)
+
+
+STUBS = ["adduser", "getent", "deb-systemd-helper", "deb-systemd-invoke",
+         "systemctl", "install", "chgrp"]
+
+
+def maint_env(tmp_path, root, user_exists):
+    """The package's scripts run against root (DPKG_ROOT, as dpkg sets
+    it for an install elsewhere) with the commands that would change this
+    machine replaced by stubs that log their arguments."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir(exist_ok=True)
+    log = tmp_path / "calls"
+    for name in STUBS:
+        body = 'echo "%s $*" >>%s\n' % (name, log)
+        if name == "getent":
+            body += "exit %d\n" % (0 if user_exists else 2)
+        if name == "install":
+            # install -d -o U -g G -m M DIR: the directory, no owner
+            body += 'for a; do :; done\nmkdir -p "$a"\n'
+        (stubs / name).write_text("#!/bin/sh\n" + body)
+        os.chmod(stubs / name, 0o755)
+    env = dict(os.environ, DPKG_ROOT=str(root),
+               PATH="%s:%s" % (stubs, os.environ["PATH"]))
+    return env, log
+
+
+def run_maint(ctl, script, env, log, *args):
+    if log.exists():
+        log.unlink()
+    cp = subprocess.run(["sh", str(ctl / script)] + list(args), env=env,
+                        capture_output=True, text=True, timeout=60)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_deb_maintainer_scripts(deb, tmp_path):
+    root, ctl = tmp_path / "root", tmp_path / "ctl"
+    subprocess.run(["dpkg-deb", "-x", deb, str(root)], check=True)
+    subprocess.run(["dpkg-deb", "-e", deb, str(ctl)], check=True)
+    certs = root / "etc/parley/certs"
+
+    # a first install, no systemd running (an image being built)
+    env, log = maint_env(tmp_path, root, user_exists=False)
+    calls = run_maint(ctl, "postinst", env, log, "configure")
+    assert "adduser --system --group --quiet --home /var/lib/parley " \
+        "--no-create-home --gecos Parley XMPP server parley" in calls, calls
+    assert "deb-systemd-helper enable parley.service" in calls, calls
+    assert not [c for c in calls if c.startswith(("systemctl",
+                                                  "deb-systemd-invoke"))]
+    assert (root / "var/lib/parley").is_dir()
+    key = certs / "localhost.key"
+    assert (certs / "localhost.crt").exists()
+    assert os.stat(key).st_mode & 0o777 == 0o640
+    made = key.read_bytes()
+
+    # an upgrade with systemd running: the user and the certificate stay
+    (root / "run/systemd/system").mkdir(parents=True)
+    env, log = maint_env(tmp_path, root, user_exists=True)
+    calls = run_maint(ctl, "postinst", env, log, "configure", "0.0.9-1")
+    assert not [c for c in calls if c.startswith("adduser")], calls
+    assert "systemctl --system daemon-reload" in calls, calls
+    assert "deb-systemd-invoke restart parley.service" in calls, calls
+    assert key.read_bytes() == made
+
+    assert "deb-systemd-invoke stop parley.service" in \
+        run_maint(ctl, "prerm", env, log, "remove")
+    calls = run_maint(ctl, "postrm", env, log, "remove")
+    assert "deb-systemd-helper mask parley.service" in calls, calls
+    assert (root / "var/lib/parley").is_dir() and key.exists()
+    calls = run_maint(ctl, "postrm", env, log, "purge")
+    assert "deb-systemd-helper purge parley.service" in calls, calls
+    assert not (root / "var/lib/parley").exists()
+    assert not certs.exists()
+    assert not [c for c in calls if c.startswith(("adduser", "deluser"))]

@@ -25,8 +25,11 @@ HELPERS = ["parley-router", "parley-c2s", "parley-s2s", "parley-proxy"]
 
 def make(*args):
     # -o all: the binaries of PARLEY_BIN as they are, never rebuilt here
+    # not the jobserver of a `make e2e` this may run under
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     cp = subprocess.run(["make", "--no-print-directory", "-o", "all",
-                         "BIN=" + BIN] + list(args), cwd=ROOT,
+                         "BIN=" + BIN] + list(args), cwd=ROOT, env=env,
                         capture_output=True, text=True, timeout=60)
     assert cp.returncode == 0, cp.stdout + cp.stderr
     return cp.stdout

@@ -10,6 +10,7 @@ capability up once their ports are bound.
 """
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -181,3 +182,29 @@ async def test_unit_user_with_ambient_capability(make_server, clients,
         for k in ("CapAmb", "CapEff", "CapPrm", "CapInh"):
             assert int(st[k][0], 16) == 0, (pid, st)
     await clients.login(srv, user)
+
+
+async def test_journal_lines(make_server, clients, monkeypatch):
+    """stderr as the journal (JOURNAL_STREAM names the log file's inode,
+    as systemd names its stream): every process's lines carry a syslog
+    priority and no time stamp."""
+    srv = make_server(start=False)
+    user = srv.new_user()
+    with open(srv.log_path, "ab"):
+        pass
+    st = os.stat(srv.log_path)
+    monkeypatch.setenv("JOURNAL_STREAM", "%d:%d" % (st.st_dev, st.st_ino))
+    srv.start()
+    monkeypatch.delenv("JOURNAL_STREAM")
+    await clients.login(srv, user)
+    lines = srv.log_text().splitlines()
+    procs = set()
+    for line in lines:
+        m = re.match(r"<([3467])>([a-z0-9-]+)(\[\d+\])?: ", line)
+        assert m, line
+        procs.add(m.group(2))
+        if m.group(1) == "7":
+            assert "debug: " in line or "trace: " in line, line
+    assert {"parleyd", "router", "c2s", "s2s"} <= procs, procs
+    assert any(line.startswith("<6>parleyd: ready: every process is up")
+               for line in lines)

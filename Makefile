@@ -405,7 +405,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/parleyd $(DESTDIR)$(SBINDIR)/parleyctl \
 	    $(addprefix $(DESTDIR)$(HELPERDIR)/,$(HELPERS) mkcert) \
 	    $(DESTDIR)$(UNITDIR)/parley.service $(DESTDIR)$(DOCDIR)/operator.md
-	-rmdir $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rmdir $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@echo "kept $(DESTDIR)$(CONFDIR) and the data in /var/lib/parley"
 
 # the Debian package, from an install staged in $(BUILD)/deb/root

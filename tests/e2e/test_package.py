@@ -230,6 +230,8 @@ def test_deb_install_login_purge(deb, tmp_path):
     assert cp.returncode == 0, out
     assert "login: session" in out, out
     assert "deb_overlay: ok" in out, out
+    # a clean first start: every Landlock rule made, nothing fatal
+    assert "landlock" not in out and "fatal" not in out, out
     # the overlay went with its namespace: the package was never here
     assert subprocess.run(["findmnt", str(tmp_path / "overlay/merged")],
                           capture_output=True).returncode != 0

@@ -46,7 +46,7 @@ echo "== $exec_start"
 chroot --userspec=parley:parley "$m" $exec_start \
     >"$work/parleyd.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	grep -q "ready: every process is up" "$work/parleyd.log" && break
 	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1

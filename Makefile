@@ -52,8 +52,10 @@ COMMON_SRCS	+= common/peer.c
 COMMON_SRCS	+= common/priv.c
 COMMON_SRCS	+= common/proc.c
 COMMON_SRCS	+= common/role.c
+COMMON_SRCS	+= common/ready.c
 COMMON_SRCS	+= common/routerlink.c
 COMMON_SRCS	+= common/scram.c
+COMMON_SRCS	+= common/sdnotify.c
 COMMON_SRCS	+= common/siphash.c
 COMMON_SRCS	+= common/tls.c
 COMMON_SRCS	+= common/transport.c
@@ -222,6 +224,7 @@ UNIT_TESTS	+= xml
 UNIT_TESTS	+= xmlstream
 UNIT_TESTS	+= wsframe
 UNIT_TESTS	+= upslot
+UNIT_TESTS	+= sdnotify
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -236,6 +239,7 @@ PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
 .PHONY: all deps run test unit unit-bins unit-valgrind conftest e2e interop asan clean \
+	install uninstall deb \
 	bench bench-bins bench-smoke bench-peers bench-mem fuzz fuzz-build \
 	fuzz-smoke
 
@@ -368,6 +372,52 @@ asan:
 
 clean:
 	rm -rf build bin
+
+# ---- installing: docs/operator.md, "Installing as a service" ----------
+# FHS places under PREFIX; the configuration in /etc/parley whatever the
+# PREFIX, written only when there is none. /var/lib/parley and
+# /run/parley are the systemd unit's (StateDirectory, RuntimeDirectory).
+PREFIX		?= /usr/local
+DESTDIR		?=
+SBINDIR		:= $(PREFIX)/sbin
+# parleyd finds its children at ../lib/parley from its own directory
+HELPERDIR	:= $(PREFIX)/lib/parley
+UNITDIR		:= $(PREFIX)/lib/systemd/system
+DOCDIR		:= $(PREFIX)/share/doc/parley
+CONFDIR		:= /etc/parley
+HELPERS		:= parley-router parley-c2s parley-s2s parley-proxy
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(HELPERDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(BIN)/parleyd $(BIN)/parleyctl $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(addprefix $(BIN)/,$(HELPERS)) $(DESTDIR)$(HELPERDIR)/
+	install -m 0755 scripts/mkcert.sh $(DESTDIR)$(HELPERDIR)/mkcert
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/parley.service.in \
+	    >$(DESTDIR)$(UNITDIR)/parley.service
+	install -m 0644 docs/operator.md $(DESTDIR)$(DOCDIR)/
+	@conf=$(DESTDIR)$(CONFDIR)/parley.conf; \
+	if [ -e $$conf ]; then echo "keeping $$conf"; else \
+	    sed -f packaging/parley-conf.sed etc/parley.conf >$$conf.new && \
+	    if grep -n '^[^#]*[[:space:]]var/' $$conf.new; then \
+		echo "packaging/parley-conf.sed: paths left relative" >&2; \
+		rm -f $$conf.new; exit 1; fi && \
+	    chmod 0644 $$conf.new && mv $$conf.new $$conf && \
+	    echo "installed $$conf"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/parleyd $(DESTDIR)$(SBINDIR)/parleyctl \
+	    $(addprefix $(DESTDIR)$(HELPERDIR)/,$(HELPERS) mkcert) \
+	    $(DESTDIR)$(UNITDIR)/parley.service $(DESTDIR)$(DOCDIR)/operator.md
+	rmdir $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@echo "kept $(DESTDIR)$(CONFDIR) and the data in /var/lib/parley"
+
+# the Debian package, from an install staged in $(BUILD)/deb/root
+deb: all
+	rm -rf $(BUILD)/deb
+	@$(MAKE) --no-print-directory install PREFIX=/usr \
+	    DESTDIR=$(abspath $(BUILD)/deb/root) >/dev/null
+	@scripts/mkdeb.sh $(BUILD)/deb/root $(BUILD)/deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

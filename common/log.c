@@ -3,12 +3,16 @@
  * and instance. parleyd collects the children's stderr (they inherit it),
  * so one terminal or one journal shows the whole server.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -18,15 +22,45 @@
 int		 log_verbosity = LOG_LVL_INFO;
 int		 log_traces;
 static char	 log_proc[32] = "parley";
+static bool	 log_journal;	/* stderr is the systemd journal */
+
+/* syslog priorities (RFC 5424 6.2.1) the journal reads from "<N>" */
+#define PRI_ERR		3
+#define PRI_WARNING	4
+#define PRI_INFO	6
+#define PRI_DEBUG	7
 
 static const char *const trace_names[] = {
 	"link", "xml", "tls", "sasl", "dns"
 };
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 
+/*
+ * systemd sets JOURNAL_STREAM to "DEV:INO" of the stream it connects to
+ * the journal (systemd.exec(5), "Environment variables in spawned
+ * processes"); only when that is still our stderr, not a file or a pipe
+ * it was redirected to, is stderr the journal.
+ */
+static bool
+log_journal_detect(void)
+{
+	const char	*env = getenv("JOURNAL_STREAM");
+	uintmax_t	 dev, ino;
+	struct stat	 st;
+	int		 end = 0;
+
+	if (env == NULL || sscanf(env, "%ju:%ju%n", &dev, &ino, &end) != 2 ||
+	    env[end] != '\0')
+		return false;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
+
 void
 log_init(const char *proc, int instance)
 {
+	log_journal = log_journal_detect();
 	if (instance > 0)
 		snprintf(log_proc, sizeof(log_proc), "%s[%d]", proc, instance);
 	else
@@ -69,20 +103,30 @@ log_parse_level(const char *s)
 	return -1;
 }
 
-static void __attribute__((format(printf, 2, 0)))
-log_vline(const char *tag, const char *fmt, va_list ap, const char *err)
+/*
+ * To the journal: the priority as "<N>" (sd-daemon(3)), no time stamp,
+ * the journal keeps its own. Elsewhere: an ISO 8601 UTC time stamp.
+ */
+static void __attribute__((format(printf, 3, 0)))
+log_vline(int pri, const char *tag, const char *fmt, va_list ap,
+    const char *err)
 {
 	char		 line[2048];
 	struct timespec	 ts;
 	struct tm	 tm;
 	int		 n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(line, sizeof(line),
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: %s",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_proc, tag);
+	if (log_journal)
+		n = snprintf(line, sizeof(line), "<%d>%s: %s", pri, log_proc,
+		    tag);
+	else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = snprintf(line, sizeof(line),
+		    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: %s",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_proc, tag);
+	}
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -109,7 +153,7 @@ log_warn(const char *fmt, ...)
 	if (log_verbosity < LOG_LVL_WARN)
 		return;
 	va_start(ap, fmt);
-	log_vline("", fmt, ap, strerror(saved));
+	log_vline(PRI_WARNING, "", fmt, ap, strerror(saved));
 	va_end(ap);
 	errno = saved;
 }
@@ -122,7 +166,7 @@ log_warnx(const char *fmt, ...)
 	if (log_verbosity < LOG_LVL_WARN)
 		return;
 	va_start(ap, fmt);
-	log_vline("", fmt, ap, NULL);
+	log_vline(PRI_WARNING, "", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -134,7 +178,7 @@ log_info(const char *fmt, ...)
 	if (log_verbosity < LOG_LVL_INFO)
 		return;
 	va_start(ap, fmt);
-	log_vline("", fmt, ap, NULL);
+	log_vline(PRI_INFO, "", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -144,7 +188,7 @@ log_debug_(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vline("debug: ", fmt, ap, NULL);
+	log_vline(PRI_DEBUG, "debug: ", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -154,7 +198,7 @@ log_trace_(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vline("trace: ", fmt, ap, NULL);
+	log_vline(PRI_DEBUG, "trace: ", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -165,7 +209,7 @@ fatal(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vline("fatal: ", fmt, ap, strerror(saved));
+	log_vline(PRI_ERR, "fatal: ", fmt, ap, strerror(saved));
 	va_end(ap);
 	exit(1);
 }
@@ -176,7 +220,7 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vline("fatal: ", fmt, ap, NULL);
+	log_vline(PRI_ERR, "fatal: ", fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
 }

@@ -23,6 +23,11 @@ enum {
 extern int	log_verbosity;	/* enum log_level */
 extern int	log_traces;	/* TRACE_* bits */
 
+/*
+ * Names the process in every line; also decides, once, whether stderr is
+ * the systemd journal (JOURNAL_STREAM names it): then lines start with
+ * their syslog priority, "<4>" for a warning, and carry no time stamp.
+ */
 void	log_init(const char *proc, int instance);
 /* parses "link,xml"; -1 on an unknown class name */
 int	log_parse_traces(const char *);

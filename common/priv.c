@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -117,6 +118,31 @@ priv_no_writes(const char *writable)
 	close(fd);
 }
 
+/*
+ * Started as a user with capabilities, as systemd's unit does it
+ * (AmbientCapabilities=CAP_NET_BIND_SERVICE, packaging/parley.service.in):
+ * the ports are bound by now, so every capability goes, the ambient set
+ * first (capabilities(7): it must stay within the permitted set). A root
+ * process without "user" keeps its own: it may need them for files
+ * another user owns.
+ */
+static void
+priv_caps_clear(void)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+
+	/* EINVAL: a kernel before 4.3 has no ambient set to clear */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		fatal("prctl PR_CAP_AMBIENT_CLEAR_ALL");
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		fatal("capset");
+}
+
 static const char *
 priv_upload_dir(const struct conf *c)
 {
@@ -146,6 +172,8 @@ priv_drop(const struct conf *c, bool no_writes)
 		log_debug("running as %s (uid %ld, gid %ld)", c->user,
 		    (long)uid, (long)gid);
 	}
+	if (geteuid() != 0)
+		priv_caps_clear();
 	/* nothing we exec (we exec nothing) may gain privileges */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl PR_SET_NO_NEW_PRIVS");

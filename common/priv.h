@@ -20,7 +20,9 @@
 int	priv_lookup(const struct conf *, uid_t *, gid_t *);
 /*
  * As root with a user configured: becomes that user and group, with no
- * supplementary groups. Then, in any case, PR_SET_NO_NEW_PRIVS; with
+ * supplementary groups. Not root (then or from the start): gives up
+ * every capability, the ambient ones a service manager granted for
+ * binding ports too. Then, in any case, PR_SET_NO_NEW_PRIVS; with
  * no_writes, a Landlock ruleset that refuses every file write, creation
  * and removal where the kernel has Landlock, but for upload-dir's files
  * when a host has upload (XEP-0363, c2s/upload.c). Exits on failure.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ready.h"
 #include "routerlink.h"
 #include "util.h"
 
@@ -25,6 +26,7 @@ routerlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		    LINK_ROLE_BIT(LINK_ROLE_ROUTER), rl->role) == -1)
 			return -1;
 		rl->delay = ROUTERLINK_RETRY;	/* the router took us */
+		ready_report();
 		return 0;
 	}
 	return rl->on_frame(l, h, payload, ctx);

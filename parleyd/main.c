@@ -29,6 +29,8 @@
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "../common/priv.h"
+#include "../common/ready.h"
+#include "../common/sdnotify.h"
 #include "../common/tls.h"
 #include "../common/util.h"
 
@@ -37,6 +39,8 @@
 #define C2S_BIN			"parley-c2s"
 #define S2S_BIN			"parley-s2s"
 #define PROXY_BIN		"parley-proxy"
+/* where `make install` puts them, from parleyd's own directory */
+#define HELPER_DIR		"../lib/parley"
 #define PID_FILE		"parleyd.pid"
 #define SASL_SECRET_FILE	"sasl-secret"	/* in the data directory */
 #define SASL_SECRET_LEN		32
@@ -56,6 +60,9 @@ struct child {
 	double		 backoff;	/* delay before the next restart */
 	ev_child	 cw;
 	ev_timer	 restart;
+	bool		 up;		/* reported ready once (ready.h) */
+	int		 ready_fd;	/* its readiness pipe, or -1 */
+	ev_io		 ready_io;
 };
 
 static struct child	*children;
@@ -68,6 +75,7 @@ static int		 pid_fd = -1;
 static struct conf	 running;	/* as last loaded */
 static bool		 debug_forced;	/* -d */
 static char		*conf_abs;	/* its file, absolute */
+static bool		 ready_sent;	/* READY=1 told the service manager */
 
 static void	child_spawn(struct ev_loop *, struct child *);
 
@@ -318,6 +326,29 @@ self_dir(void)
 	return xstrdup(dirname(path));
 }
 
+/*
+ * returns new: the directory of the child binaries. Beside parleyd in
+ * the build tree (bin/); installed, parleyd is in PREFIX/sbin and they
+ * are in PREFIX/lib/parley (FHS 4.7: internal binaries not run by
+ * users), found relative to parleyd so that any PREFIX works.
+ */
+static char *
+helper_dir(void)
+{
+	char	*dir, *bin, *inst;
+
+	dir = self_dir();
+	bin = xasprintf("%s/%s", dir, ROUTER_BIN);
+	if (access(bin, X_OK) == 0) {
+		free(bin);
+		return dir;
+	}
+	free(bin);
+	inst = xasprintf("%s/%s", dir, HELPER_DIR);
+	free(dir);
+	return inst;
+}
+
 /* returns new: argv for one child; instance 0 means no -i */
 static char **
 child_argv(const char *bin, const char *conf_path, int instance, bool debug,
@@ -428,15 +459,94 @@ child_restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		child_spawn(loop, c);
 }
 
+/*
+ * The service manager (systemd, Type=notify) hears of readiness,
+ * reloads and the stop; without NOTIFY_SOCKET nothing is sent.
+ */
+static void
+notify(const char *state)
+{
+	if (sdnotify_send(state) == -1)
+		log_warn("%s: cannot send %s", SDNOTIFY_ENV, state);
+}
+
+static void
+ready_close(struct ev_loop *loop, struct child *c)
+{
+	if (c->ready_fd == -1)
+		return;
+	ev_io_stop(loop, &c->ready_io);
+	close(c->ready_fd);
+	c->ready_fd = -1;
+}
+
+/*
+ * One byte: the child serves (ready.h). End of file instead: it died
+ * first, and its restart gets a new pipe. The server is ready once every
+ * child has been up, each at least once: a child that died after it
+ * was up does not make the server unready again (it is restarted).
+ */
+static void
+ready_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct child	*c = container_of(w, struct child, ready_io);
+	char		 b;
+	ssize_t		 n;
+	size_t		 i;
+
+	(void)revents;
+	if ((n = read(c->ready_fd, &b, 1)) == -1 && (errno == EAGAIN ||
+	    errno == EINTR))
+		return;
+	ready_close(loop, c);
+	if (n != 1)
+		return;
+	c->up = true;
+	log_debug("%s is up", c->label);
+	for (i = 0; i < nchildren; i++)
+		if (!children[i].up)
+			return;
+	if (ready_sent || stopping)
+		return;
+	ready_sent = true;
+	log_info("ready: every process is up");
+	notify("READY=1\nSTATUS=every process is up");
+}
+
+/* a pipe for a child not up yet, its write end as the child's */
+static int
+ready_pipe(struct ev_loop *loop, struct child *c)
+{
+	int	p[2];
+
+	if (c->up)
+		return -1;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_warn("%s: readiness pipe; taken as up", c->label);
+		c->up = true;
+		return -1;
+	}
+	c->ready_fd = p[0];
+	ev_io_init(&c->ready_io, ready_cb, p[0], EV_READ);
+	ev_io_start(loop, &c->ready_io);
+	return p[1];
+}
+
 static void
 child_spawn(struct ev_loop *loop, struct child *c)
 {
 	sigset_t	 all;
 	pid_t		 parent = getpid(), pid;
-	int		 fd;
+	int		 fd, rfd;
+	char		 num[16];
 
+	ready_close(loop, c);
+	rfd = ready_pipe(loop, c);
 	if ((pid = fork()) == -1) {
 		log_warn("fork %s, retrying in %.0fs", c->label, c->backoff);
+		if (rfd != -1)
+			close(rfd);
+		ready_close(loop, c);
 		child_schedule_restart(loop, c);
 		return;
 	}
@@ -454,6 +564,15 @@ child_spawn(struct ev_loop *loop, struct child *c)
 			_exit(1);
 		if (!c->secret)
 			unsetenv(SASL_SECRET_ENV);
+		/* only parleyd speaks to the service manager */
+		unsetenv(SDNOTIFY_ENV);
+		unsetenv(READY_FD_ENV);
+		if (rfd != -1) {
+			snprintf(num, sizeof(num), "%d", rfd);
+			if (fcntl(rfd, F_SETFD, 0) == -1 ||
+			    setenv(READY_FD_ENV, num, 1) == -1)
+				_exit(1);
+		}
 		/* children never read stdin; keep the terminal to parleyctl */
 		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
 			dup2(fd, STDIN_FILENO);
@@ -465,6 +584,8 @@ child_spawn(struct ev_loop *loop, struct child *c)
 		    strerror(errno));
 		_exit(127);
 	}
+	if (rfd != -1)
+		close(rfd);
 	c->pid = pid;
 	c->started = ev_now(loop);
 	ev_child_set(&c->cw, pid, 0);
@@ -519,6 +640,7 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	stopping = true;
 	log_info("signal %d (%s), stopping", w->signum, strsignal(w->signum));
+	notify("STOPPING=1");
 	for (i = 0; i < nchildren; i++) {
 		ev_timer_stop(loop, &children[i].restart);
 		if (children[i].pid > 0 &&
@@ -543,6 +665,32 @@ reload_restart_note(const char *opt, void *arg)
 }
 
 /*
+ * RELOADING=1 as a reload starts, READY=1 once every child has its
+ * SIGHUP (each reloads on its own, without stopping service) or the
+ * reload was refused; before the server was first ready, neither: READY=1
+ * must wait for the children. MONOTONIC_USEC: systemd 253 and later
+ * match the reload with it (sd_notify(3)).
+ */
+static void
+reload_notify(bool start)
+{
+	struct timespec	 ts;
+	char		 msg[64];
+
+	if (!ready_sent)
+		return;
+	if (!start) {
+		notify("READY=1");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	notify(msg);
+}
+
+/*
  * SIGHUP (parleyctl reload, a certbot deploy hook): the file and every
  * certificate are checked here first, so that a broken file or key is
  * refused once, with its line, and no process changes anything; then each
@@ -561,9 +709,11 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	log_info("signal %d (%s), reloading %s", w->signum,
 	    strsignal(w->signum), conf_abs);
+	reload_notify(true);
 	if (conf_load(&fresh, conf_abs) == -1) {
 		log_warnx("reload refused: %s has mistakes (above); the "
 		    "running configuration stays", conf_abs);
+		reload_notify(false);
 		return;
 	}
 	memset(&tls, 0, sizeof(tls));
@@ -571,6 +721,7 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_warnx("reload refused: a certificate or key cannot be "
 		    "loaded (above); the running configuration stays");
 		conf_clear(&fresh);
+		reload_notify(false);
 		return;
 	}
 	tls_ctx_clear(&tls);
@@ -584,6 +735,7 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 			    (int)children[i].pid);
 	log_info("reload: configuration and certificates sent to every "
 	    "process");
+	reload_notify(false);
 }
 
 static void
@@ -596,6 +748,7 @@ child_setup(struct child *c, const char *name, int instance, char **argv)
 		snprintf(c->label, sizeof(c->label), "%s", name);
 	c->argv = argv;
 	c->backoff = BACKOFF_MIN;
+	c->ready_fd = -1;
 	ev_init(&c->cw, child_exit_cb);
 	ev_init(&c->restart, child_restart_cb);
 }
@@ -690,7 +843,7 @@ main(int argc, char *argv[])
 	/* children must find the file whatever their working directory */
 	if ((conf_abs = realpath(conf_file, NULL)) == NULL)
 		fatal("realpath %s", conf_file);
-	dir = self_dir();
+	dir = helper_dir();
 	router_bin = xasprintf("%s/%s", dir, ROUTER_BIN);
 	c2s_bin = xasprintf("%s/%s", dir, C2S_BIN);
 	s2s_bin = xasprintf("%s/%s", dir, S2S_BIN);
@@ -776,8 +929,10 @@ main(int argc, char *argv[])
 
 	pidfile_remove();
 	log_info("stopped");
-	for (i = 0; (size_t)i < nchildren; i++)
+	for (i = 0; (size_t)i < nchildren; i++) {
+		ready_close(loop, &children[i]);
 		child_free(&children[i]);
+	}
 	free(children);
 	free(pid_path);
 	free(router_bin);

@@ -10,6 +10,7 @@
 #include "../common/priv.h"
 #include "../common/map.h"
 #include "../common/proc.h"
+#include "../common/ready.h"
 #include "../common/upslot.h"
 #include "../common/work.h"
 #include "../storage/store.h"
@@ -109,6 +110,7 @@ main(int argc, char *argv[])
 	proc_reload_watch(router.loop, &router.conf, NULL);
 	work_init(router.loop, WORK_THREADS);
 	log_info("started, storage in %s", router.conf.datadir);
+	ready_report();		/* the workers can connect now */
 	ev_run(router.loop, 0);
 	work_shutdown();
 	store_close(router.store);

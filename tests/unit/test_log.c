@@ -2,12 +2,18 @@
  * Trace redaction (log_esc_redacted): the text of SASL elements, of a
  * <password> and of dialback keys never reaches a trace line, also when
  * an element is split over reads; everything else is shown as it came.
+ * Lines to the systemd journal carry their priority and no time stamp.
  */
+#include <sys/stat.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -71,7 +77,80 @@ test_redact_split_over_reads(void **state)
 	    "<message><body>visible</body></message>");
 }
 
+/*
+ * Logs three lines with stderr sent to a file, JOURNAL_STREAM naming
+ * that file (same_file) or another inode; returns new: what was written.
+ */
+static char *
+journal_lines(bool same_file)
+{
+	char		 path[] = "/tmp/parley-test-log.XXXXXX", env[64];
+	struct stat	 st;
+	char		*out;
+	long		 len;
+	FILE		*f;
+	int		 fd, saved;
+
+	assert_int_not_equal(fd = mkstemp(path), -1);
+	unlink(path);
+	assert_int_equal(fstat(fd, &st), 0);
+	snprintf(env, sizeof(env), "%ju:%ju", (uintmax_t)st.st_dev,
+	    (uintmax_t)st.st_ino + (same_file ? 0 : 1));
+	setenv("JOURNAL_STREAM", env, 1);
+	fflush(stderr);
+	assert_int_not_equal(saved = dup(STDERR_FILENO), -1);
+	assert_int_not_equal(dup2(fd, STDERR_FILENO), -1);
+	log_init("c2s", 2);
+	log_verbosity = LOG_LVL_DEBUG;
+	log_info("started");
+	log_warnx("slow");
+	log_debug("detail %d", 7);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	unsetenv("JOURNAL_STREAM");
+	log_init("test", 0);
+	log_verbosity = LOG_LVL_INFO;
+
+	assert_non_null(f = fdopen(fd, "r"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	out = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(out, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return out;
+}
+
+static void
+test_journal_priority_prefix(void **state)
+{
+	char	*out;
+
+	(void)state;
+	out = journal_lines(true);
+	assert_string_equal(out, "<6>c2s[2]: started\n<4>c2s[2]: slow\n"
+	    "<7>c2s[2]: debug: detail 7\n");
+	free(out);
+}
+
+/* stderr redirected away from the journal: a plain line, time first */
+static void
+test_journal_other_stream(void **state)
+{
+	char	*out;
+
+	(void)state;
+	out = journal_lines(false);
+	assert_true(out[0] >= '0' && out[0] <= '9');
+	assert_non_null(strstr(out, "Z c2s[2]: started\n"));
+	assert_null(strchr(out, '<'));
+	free(out);
+}
+
 UNIT_MAIN(
+	cmocka_unit_test(test_journal_priority_prefix),
+	cmocka_unit_test(test_journal_other_stream),
 	cmocka_unit_test(test_redact_whole_elements),
 	cmocka_unit_test(test_redact_split_over_reads),
 )

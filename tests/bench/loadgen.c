@@ -37,6 +37,7 @@
 #include <gnutls/gnutls.h>
 
 #include "bench.h"
+#include "wsclient.h"
 
 #define NS_SEP		'|'
 #define TEXT_MAX	4096
@@ -46,8 +47,20 @@
 
 enum state {
 	S_CONNECT, S_FEAT1, S_PROCEED, S_HANDSHAKE, S_FEAT2, S_CHAL, S_SUCC,
-	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD
+	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD,
+	S_UPGRADE	/* web: the HTTP answer to the upgrade awaited */
 };
+
+/* -T: how the client reaches the server */
+enum transport {
+	T_TCP,		/* RFC 6120, STARTTLS */
+	T_WS		/* RFC 7395 over TLS (wss:), at WS_PATH */
+};
+#define WS_PATH		"/xmpp-websocket"
+#define NS_FRAMING	"urn:ietf:params:xml:ns:xmpp-framing"
+#define HTTP_HDR_MAX	2048
+#define WS_WRAPPER	"<w xmlns='jabber:client' " \
+			"xmlns:stream='http://etherx.jabber.org/streams'>"
 
 enum scen {
 	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE, SC_MUC
@@ -119,6 +132,12 @@ struct conn {
 	uint64_t	 reads;		/* read(2)s that returned data */
 	uint64_t	 rbytes;	/* bytes of XML read */
 	uint64_t	 wakes;		/* readable events with data */
+	/* web transports */
+	struct ws_rx	 wsrx;
+	bool		 upgraded;	/* the HTTP upgrade is done */
+	char		 wskey[25];	/* Sec-WebSocket-Key */
+	char		*hbuf;		/* the HTTP answer so far */
+	size_t		 hlen;
 	bool		 joined;	/* muc: its self-presence came */
 };
 
@@ -131,6 +150,7 @@ static struct {
 	const char	*label;
 	const char	*srcnet;	/* first three octets, e.g. 127.0.1 */
 	enum scen	 scen;
+	enum transport	 transport;
 	const char	*scen_name;
 	uint32_t	 n, conc, pool, idle, pairs, window, users, contacts;
 	uint32_t	 first;		/* user number of index 0 */
@@ -218,13 +238,38 @@ emit(const char *figure, double value, const char *unit)
 	fprintf(stderr, "  %-28s %14.6g %s\n", figure, value, unit);
 }
 
+/* a WebSocket mask (RFC 6455 5.3): for proxies, not secrecy; xorshift */
+static void
+ws_mask(uint8_t key[4])
+{
+	static uint32_t	x = 2463534242u;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	memcpy(key, &x, 4);
+}
+
+/*
+ * One XML element (or several, over TCP). Over WebSocket each call is
+ * one message: RFC 7395 3.3.3 wants every element in its own, so no
+ * caller of a web session writes two at once.
+ */
 static void
 conn_printf(struct conn *c, const char *fmt, ...)
 {
-	va_list	ap;
+	static struct obuf	 tmp;
+	va_list			 ap;
+	uint8_t			 key[4];
 
 	va_start(ap, fmt);
-	obuf_vprintf(&c->out, fmt, ap);
+	if (c->upgraded) {
+		tmp.len = tmp.off = 0;
+		obuf_vprintf(&tmp, fmt, ap);
+		ws_mask(key);
+		ws_frame(&c->out, WS_TEXT, tmp.data, tmp.len, key);
+	} else
+		obuf_vprintf(&c->out, fmt, ap);
 	va_end(ap);
 }
 
@@ -285,6 +330,12 @@ conn_fail(struct conn *c, const char *why)
 static void
 stream_header(struct conn *c)
 {
+	if (c->upgraded) {
+		/* RFC 7395 3.4 */
+		conn_printf(c, "<open xmlns='" NS_FRAMING "' to='%s' "
+		    "version='1.0'/>", opt.domain);
+		return;
+	}
 	conn_printf(c, "<?xml version='1.0'?><stream:stream "
 	    "xmlns='jabber:client' "
 	    "xmlns:stream='http://etherx.jabber.org/streams' "
@@ -308,6 +359,29 @@ parser_setup(struct conn *c)
 	XML_SetElementHandler(c->xp, xml_start, xml_end);
 	XML_SetCharacterDataHandler(c->xp, xml_text);
 	c->depth = 0;
+	/*
+	 * RFC 7395: each message is one element, with no stream around
+	 * them; a wrapper of our own puts them at the depth of stanzas
+	 * (the server's <open/> and <close/> are then stanzas: on_stanza)
+	 */
+	if (c->upgraded && XML_Parse(c->xp, WS_WRAPPER,
+	    (int)strlen(WS_WRAPPER), 0) != XML_STATUS_OK)
+		fatal_exit("XML_Parse of the wrapper");
+}
+
+/* RFC 6455 4.1: the opening handshake, on the TLS connection */
+static void
+ws_upgrade(struct conn *c)
+{
+	uint8_t	rnd[16];
+
+	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
+	b64_encode(rnd, sizeof(rnd), c->wskey, sizeof(c->wskey));
+	conn_printf(c, "GET " WS_PATH " HTTP/1.1\r\nHost: %s\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+	    "Sec-WebSocket-Protocol: xmpp\r\n\r\n", opt.domain, c->wskey);
+	c->st = S_UPGRADE;
 }
 
 static void
@@ -337,6 +411,10 @@ tls_handshake(struct conn *c)
 		return -1;
 	}
 	c->tls_on = true;
+	if (opt.transport == T_WS) {
+		ws_upgrade(c);
+		return 0;
+	}
 	c->st = S_FEAT2;
 	parser_setup(c);
 	stream_header(c);
@@ -361,6 +439,117 @@ conn_feed(struct conn *c, const char *p, size_t n)
 		tls_begin(c);
 		if (tls_handshake(c) == -1)
 			return -1;
+	}
+	return 0;
+}
+
+/* a piece of the server's WebSocket stream (wsclient.h's ws_cb) */
+static int
+ws_in(void *arg, int op, const char *p, size_t n, bool end)
+{
+	struct conn	*c = arg;
+	uint8_t		 key[4];
+
+	(void)end;
+	switch (op) {
+	case WS_TEXT:
+		return conn_feed(c, p, n);
+	case WS_PING:
+		ws_mask(key);
+		ws_frame(&c->out, WS_PONG, p, n, key);
+		return 0;
+	case WS_PONG:
+		return 0;
+	case WS_CLOSE:
+		conn_fail(c, "WebSocket closed by server");
+		return -1;
+	default:
+		/* RFC 7395 3.2: text only */
+		conn_fail(c, "binary WebSocket message");
+		return -1;
+	}
+}
+
+/* does the header block h hold name: value (case-insensitive name)? */
+static bool
+http_has(const char *h, const char *name, const char *value)
+{
+	const char	*p = h;
+	size_t		 nl = strlen(name);
+
+	while ((p = strchr(p, '\n')) != NULL) {
+		p++;
+		if (strncasecmp(p, name, nl) != 0 || p[nl] != ':')
+			continue;
+		p += nl + 1;
+		while (*p == ' ')
+			p++;
+		return strncasecmp(p, value, strlen(value)) == 0;
+	}
+	return false;
+}
+
+/* the answer to ws_upgrade: 101 and the right accept key (4.2.2) */
+static int
+ws_upgraded(struct conn *c, const char *p, size_t n)
+{
+	char		*end, acc[29];
+	const char	*why;
+	size_t		 used, k;
+
+	k = n < HTTP_HDR_MAX - c->hlen ? n : HTTP_HDR_MAX - c->hlen;
+	if ((c->hbuf == NULL && (c->hbuf = malloc(HTTP_HDR_MAX + 1)) ==
+	    NULL))
+		fatal_exit("malloc");
+	memcpy(c->hbuf + c->hlen, p, k);
+	c->hlen += k;
+	c->hbuf[c->hlen] = '\0';
+	if ((end = strstr(c->hbuf, "\r\n\r\n")) == NULL) {
+		if (c->hlen == HTTP_HDR_MAX) {
+			conn_fail(c, "HTTP answer too long");
+			return -1;
+		}
+		return 0;
+	}
+	end[2] = '\0';
+	ws_accept(c->wskey, acc);
+	if (strncmp(c->hbuf, "HTTP/1.1 101", 12) != 0 ||
+	    !http_has(c->hbuf, "Sec-WebSocket-Accept", acc) ||
+	    !http_has(c->hbuf, "Sec-WebSocket-Protocol", "xmpp")) {
+		conn_fail(c, "WebSocket upgrade refused");
+		return -1;
+	}
+	/* what followed the header block, from this read */
+	used = (size_t)(end + 4 - c->hbuf) - (c->hlen - k);
+	free(c->hbuf);
+	c->hbuf = NULL;
+	c->upgraded = true;
+	c->st = S_FEAT2;
+	parser_setup(c);
+	stream_header(c);
+	if (used < n && ws_rx_feed(&c->wsrx, p + used, n - used, ws_in, c,
+	    &why) == -1) {
+		if (why != NULL)
+			conn_fail(c, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* what the server sent, by transport */
+static int
+conn_input(struct conn *c, const char *p, size_t n)
+{
+	const char	*why;
+
+	if (c->st == S_UPGRADE)
+		return ws_upgraded(c, p, n);
+	if (!c->upgraded)
+		return conn_feed(c, p, n);
+	if (ws_rx_feed(&c->wsrx, p, n, ws_in, c, &why) == -1) {
+		if (why != NULL)
+			conn_fail(c, why);
+		return -1;
 	}
 	return 0;
 }
@@ -403,7 +592,7 @@ conn_read(struct conn *c)
 		c->rbytes += (uint64_t)n;
 		if (i == 0)
 			c->wakes++;
-		if (conn_feed(c, buf, (size_t)n) == -1)
+		if (conn_input(c, buf, (size_t)n) == -1)
 			return;
 		if (c->tls_on && c->st != S_HANDSHAKE &&
 		    gnutls_record_check_pending(c->tls) > 0)
@@ -435,6 +624,12 @@ conn_io_cb(struct ev_loop *l, ev_io *w, int revents)
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
 		    err != 0) {
 			conn_fail(c, strerror(err ? err : errno));
+			goto out;
+		}
+		if (opt.transport == T_WS) {
+			/* wss: TLS first, then HTTP */
+			tls_begin(c);
+			(void)tls_handshake(c);
 			goto out;
 		}
 		c->st = S_FEAT1;
@@ -509,6 +704,7 @@ conn_free(struct conn *c)
 	if (c->xp != NULL)
 		XML_ParserFree(c->xp);
 	free(c->cfmb);
+	free(c->hbuf);
 	free(c->out.data);
 	if (c->idx < nconns && conns[c->idx] == c)
 		conns[c->idx] = NULL;
@@ -520,7 +716,10 @@ static void
 conn_close(struct conn *c)
 {
 	c->closing = true;
-	conn_printf(c, "</stream:stream>");
+	if (c->upgraded)
+		conn_printf(c, "<close xmlns='" NS_FRAMING "'/>");
+	else
+		conn_printf(c, "</stream:stream>");
 	conn_flush(c);
 	c->st = S_DEAD;
 	conn_free(c);
@@ -864,6 +1063,10 @@ on_stanza(struct conn *c)
 		conn_fail(c, why);
 		return;
 	}
+	if (c->upgraded && strcmp(c->sname, "open") == 0)
+		return;
+	if (c->upgraded && strcmp(c->sname, "close") == 0)
+		return conn_fail(c, "stream closed by server");
 	switch (c->st) {
 	case S_FEAT1:
 		if (strcmp(c->sname, "features") != 0 || !c->f_starttls)
@@ -2413,7 +2616,8 @@ usage(void)
 	    "  -F LIST     msg: sm,carbons (carbons: a second resource each)\n"
 	    "  -I K        presence: every Kth user is inactive (csi)\n"
 	    "  -a NAME     the scenario's name in the output (-s's)\n"
-	    "  -V          do not check the server's SCRAM signature\n");
+	    "  -V          do not check the server's SCRAM signature\n"
+	    "  -T ws       login/idle/msg over WebSocket (wss:, " WS_PATH ")\n");
 	exit(2);
 }
 
@@ -2466,7 +2670,7 @@ main(int argc, char **argv)
 	opt.json = stdout;
 	opt.jobs = 1;
 	while ((ch = getopt(argc, argv, "s:H:p:d:u:w:x:l:o:S:n:c:U:k:j:P:W:t:"
-	    "r:e:N:C:BVF:I:a:")) != -1) {
+	    "r:e:N:C:BVF:I:a:T:")) != -1) {
 		switch (ch) {
 		case 's':
 			opt.scen_name = optarg;
@@ -2528,6 +2732,12 @@ main(int argc, char **argv)
 			break;
 		case 'I': opt.inactive = (uint32_t)atol(optarg); break;
 		case 'a': out_name = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "ws") == 0)
+				opt.transport = T_WS;
+			else
+				usage();
+			break;
 		default: usage();
 		}
 	}
@@ -2541,6 +2751,10 @@ main(int argc, char **argv)
 		fatal_exit("-N must be a multiple of -C + 1 (cliques)");
 	if (opt.jobs == 0 || opt.jobs > 64 ||
 	    (opt.jobs > 1 && opt.scen != SC_IDLE))
+		usage();
+	/* web sessions: the scenarios that write one element at a time */
+	if (opt.transport != T_TCP && opt.scen != SC_LOGIN &&
+	    opt.scen != SC_IDLE && opt.scen != SC_MSG)
 		usage();
 	if (opt.scen == SC_LOGIN && opt.pool > opt.n)
 		opt.pool = opt.n;

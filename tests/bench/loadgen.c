@@ -251,6 +251,37 @@ ws_mask(uint8_t key[4])
 }
 
 /*
+ * RFC 7395 3.3.3: a message is an XML document of its own, so a stanza
+ * names its namespace (Prosody drops an <iq/> without it); the elements
+ * written here without one get xmlns='jabber:client' after their name.
+ */
+static void
+ws_qualify(struct obuf *b)
+{
+	static const char	 q[] = " xmlns='jabber:client'";
+	char			*gt, *name_end;
+	size_t			 at;
+
+	if (b->len == 0 || b->data[0] != '<')
+		return;
+	obuf_reserve(b, sizeof(q));
+	b->data[b->len] = '\0';
+	if ((gt = strchr(b->data, '>')) == NULL)
+		return;
+	*gt = '\0';
+	if (strstr(b->data, "xmlns=") != NULL) {
+		*gt = '>';
+		return;
+	}
+	*gt = '>';
+	name_end = b->data + 1 + strcspn(b->data + 1, " />");
+	at = (size_t)(name_end - b->data);
+	memmove(b->data + at + sizeof(q) - 1, b->data + at, b->len - at);
+	memcpy(b->data + at, q, sizeof(q) - 1);
+	b->len += sizeof(q) - 1;
+}
+
+/*
  * One XML element (or several, over TCP). Over WebSocket each call is
  * one message: RFC 7395 3.3.3 wants every element in its own, so no
  * caller of a web session writes two at once.
@@ -266,6 +297,7 @@ conn_printf(struct conn *c, const char *fmt, ...)
 	if (c->upgraded) {
 		tmp.len = tmp.off = 0;
 		obuf_vprintf(&tmp, fmt, ap);
+		ws_qualify(&tmp);
 		ws_mask(key);
 		ws_frame(&c->out, WS_TEXT, tmp.data, tmp.len, key);
 	} else

@@ -48,7 +48,8 @@
 enum state {
 	S_CONNECT, S_FEAT1, S_PROCEED, S_HANDSHAKE, S_FEAT2, S_CHAL, S_SUCC,
 	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD,
-	S_UPGRADE	/* web: the HTTP answer to the upgrade awaited */
+	S_UPGRADE,	/* web: the HTTP answer to the upgrade awaited */
+	S_SASL2		/* XEP-0388: the outcome of <authenticate/> */
 };
 
 /* -T: how the client reaches the server */
@@ -66,6 +67,10 @@ enum scen {
 	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE, SC_MUC
 };
 
+#define NS_SASL2	"urn:xmpp:sasl:2"
+#define NS_FAST		"urn:xmpp:fast:0"
+/* fast: the token's mechanism (draft-schmaus-kitten-sasl-ht) */
+#define FAST_MECH	"HT-SHA-256-NONE"
 #define NS_CAPS		"http://jabber.org/protocol/caps"
 #define NS_SM		"urn:xmpp:sm:3"
 #define NS_CARBONS	"urn:xmpp:carbons:2"
@@ -85,6 +90,9 @@ struct user {
 	uint8_t		 client_key[20];
 	uint8_t		 stored_key[20];
 	uint8_t		 server_key[20];
+	/* fast: the account's token (XEP-0484) and its last count */
+	char		*token;
+	uint32_t	 count;
 };
 
 struct conn {
@@ -104,6 +112,8 @@ struct conn {
 	char		 cnonce[32];
 	char		*cfmb;		/* client-first-message-bare */
 	uint8_t		 ssig[20];
+	uint8_t		 ssig_fast[32];	/* fast: the token's answer */
+	bool		 fast_used;
 	/* XML */
 	int		 depth;
 	char		 sname[16];	/* stanza local name */
@@ -111,6 +121,8 @@ struct conn {
 	char		 sid[ATTR_MAX];
 	char		 sfrom[ATTR_MAX];
 	bool		 f_starttls, f_mech, f_bind, f_sess, f_sess_opt;
+	bool		 f_sasl2;	/* XEP-0388 offered */
+	char		 fdata[64];	/* fast: additional-data, base64 */
 	bool		 ping, in_status;
 	bool		 in_ptext;	/* pep: a mood's <text/> is open */
 	bool		 disco;		/* the iq holds a disco#info query */
@@ -161,6 +173,7 @@ static struct {
 	/* msg: -F sm,carbons (carbons: a second resource per user) */
 	bool		 sm, carbons;
 	bool		 joinstorm;	/* muc: one room, joins after login */
+	bool		 fast;		/* login: with FAST tokens */
 	uint32_t	 inactive;	/* presence: every Nth user is (csi) */
 	int		 pids[16];
 	int		 npids;
@@ -892,6 +905,69 @@ sasl_success(struct conn *c)
 	return strcmp(sfinal, want) == 0 ? 0 : -1;
 }
 
+/* ---- XEP-0388 and FAST (XEP-0484) -------------------------------------- */
+
+/*
+ * fast: a user without a token logs in with PLAIN and asks for one
+ * (XEP-0484 3.2), one with a token uses it with a count that only goes up
+ * (3.4): authcid NUL HMAC-SHA-256(token, "Initiator"), no channel
+ * binding. The device is a UUID of the user's number (RFC 4122 4.4's
+ * version and variant bits): one per account, as a phone's.
+ */
+static void
+sasl2_start(struct conn *c)
+{
+	struct user	*u = &users[c->idx];
+	char		 ir[512], b64[1024], name[64];
+	uint8_t		 mac[32];
+	size_t		 n;
+
+	snprintf(name, sizeof(name), "%s%u", opt.prefix,
+	    opt.first + user_of(c->idx));
+	c->fast_used = u->token != NULL;
+	c->st = S_SASL2;
+	if (u->token == NULL) {
+		n = (size_t)snprintf(ir, sizeof(ir), "%c%s%c%s", 0, name, 0,
+		    opt.password);
+		b64_encode((uint8_t *)ir, n, b64, sizeof(b64));
+		conn_printf(c, "<authenticate xmlns='" NS_SASL2 "' "
+		    "mechanism='PLAIN'><initial-response>%s"
+		    "</initial-response><user-agent id='00000000-0000-4000-"
+		    "8000-%012x'><software>bench</software></user-agent>"
+		    "<request-token xmlns='" NS_FAST "' mechanism='"
+		    FAST_MECH "'/></authenticate>", b64, user_of(c->idx));
+		return;
+	}
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, u->token, strlen(u->token),
+	    "Initiator", 9, mac);
+	n = (size_t)snprintf(ir, sizeof(ir), "%s", name) + 1;
+	memcpy(ir + n, mac, sizeof(mac));
+	b64_encode((uint8_t *)ir, n + sizeof(mac), b64, sizeof(b64));
+	conn_printf(c, "<authenticate xmlns='" NS_SASL2 "' "
+	    "mechanism='" FAST_MECH "'><initial-response>%s"
+	    "</initial-response><user-agent id='00000000-0000-4000-"
+	    "8000-%012x'><software>bench</software></user-agent>"
+	    "<fast xmlns='" NS_FAST "' count='%u'/></authenticate>",
+	    b64, user_of(c->idx), ++u->count);
+	/* what the server's answer must be (the token may rotate) */
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, u->token, strlen(u->token),
+	    "Responder", 9, c->ssig_fast);
+}
+
+/* a token login's success carries HMAC(token, "Responder") */
+static int
+sasl2_success(struct conn *c)
+{
+	uint8_t	got[48];
+
+	if (!c->fast_used || opt.no_verify)
+		return 0;
+	if (b64_decode(c->fdata, got, sizeof(got)) != 32 ||
+	    memcmp(got, c->ssig_fast, 32) != 0)
+		return -1;
+	return 0;
+}
+
 /* ---- entity capabilities (XEP-0115) ---------------------------------- */
 
 /*
@@ -993,6 +1069,22 @@ ns_is(const char *ns, size_t nslen, const char *want)
 	return strlen(want) == nslen && memcmp(ns, want, nslen) == 0;
 }
 
+/* fast: the token in <success/> (XEP-0484 3.3), new or a successor */
+static void
+fast_token(struct conn *c, const XML_Char **atts)
+{
+	struct user	*u = &users[c->idx];
+	size_t		 i;
+
+	for (i = 0; atts[i] != NULL; i += 2)
+		if (strcmp(atts[i], "token") == 0) {
+			free(u->token);
+			if ((u->token = strdup(atts[i + 1])) == NULL)
+				fatal_exit("strdup");
+			u->count = 0;
+		}
+}
+
 static void
 xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
@@ -1010,6 +1102,8 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		c->serr_cond[0] = '\0';
 		c->f_starttls = c->f_mech = c->f_bind = false;
 		c->f_sess = c->f_sess_opt = c->ping = c->in_status = false;
+		c->f_sasl2 = false;
+		c->fdata[0] = '\0';
 		c->in_ptext = c->disco = false;
 		c->dnode[0] = '\0';
 		c->textlen = 0;
@@ -1030,6 +1124,18 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 			snprintf(c->serr_cond, sizeof(c->serr_cond), "%s", ln);
 		if (strcmp(ln, "starttls") == 0)
 			c->f_starttls = true;
+		else if (strcmp(ln, "authentication") == 0 &&
+		    ns_is(ns, nslen, NS_SASL2))
+			c->f_sasl2 = true;
+		else if (strcmp(ln, "token") == 0 &&
+		    ns_is(ns, nslen, NS_FAST) && c->st == S_SASL2)
+			fast_token(c, atts);
+		else if (strcmp(ln, "additional-data") == 0 &&
+		    c->st == S_SASL2) {
+			/* its text is captured as a status's */
+			c->in_status = true;
+			c->textlen = 0;
+		}
 		else if (strcmp(ln, "mechanisms") == 0)
 			c->f_mech = true;
 		else if (strcmp(ln, "bind") == 0)
@@ -1115,7 +1221,21 @@ on_stanza(struct conn *c)
 	case S_FEAT2:
 		if (strcmp(c->sname, "features") != 0 || !c->f_mech)
 			return conn_fail(c, "no SASL offered");
+		if (opt.fast) {
+			if (!c->f_sasl2)
+				return conn_fail(c, "no SASL2 offered");
+			sasl2_start(c);
+			return;
+		}
 		sasl_start(c);
+		return;
+	case S_SASL2:
+		if (strcmp(c->sname, "success") != 0)
+			return conn_fail(c, "SASL2 authentication failed");
+		if (sasl2_success(c) == -1)
+			return conn_fail(c, "bad FAST server signature");
+		/* XEP-0388 2.5: no restart, the features follow */
+		c->st = S_FEAT3;
 		return;
 	case S_CHAL:
 		if (strcmp(c->sname, "challenge") != 0)
@@ -1226,8 +1346,11 @@ xml_end(void *ud, const XML_Char *name)
 	(void)name;
 	if (c->depth == 2)
 		on_stanza(c);
-	else if (c->depth == 3)
+	else if (c->depth == 3) {
+		if (c->in_status && c->st == S_SASL2)
+			snprintf(c->fdata, sizeof(c->fdata), "%.63s", c->text);
 		c->in_status = false;
+	}
 	else if (c->in_ptext)
 		c->in_ptext = false;
 	else if (c->depth == 1 && c->st != S_DEAD)
@@ -2368,6 +2491,20 @@ run(void)
 	if (a.nproc == 0 && opt.npids > 0)
 		fatal_exit("no server process found");
 	selfc = self_cpu();
+	if (opt.fast) {
+		/*
+		 * fast: every user of the pool logs in once with its
+		 * password and gets a token; the measured logins use them
+		 */
+		(void)ramp(opt.pool);
+		if (failed > 0 || ready < opt.pool)
+			fatal_exit("fast: %" PRIu64 " of %u token logins failed",
+			    failed, opt.pool);
+		started = ready = failed = login_stream_errors = 0;
+		samples_reset(&lat_login);
+		server_stat(&a);
+		selfc = self_cpu();
+	}
 	if (opt.scen == SC_LOGIN) {
 		wall = ramp(total);
 		server_stat(&b);
@@ -2628,8 +2765,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -s login|idle|msg|presence|pep|hibernate|muc|"
-	    "joinstorm [options]\n"
+	    "usage: loadgen -s login|fast|idle|msg|presence|pep|hibernate|"
+	    "muc|joinstorm [options]\n"
 	    "  -H ADDR     server address (127.0.0.1)   -p PORT (5222)\n"
 	    "  -d DOMAIN   XMPP domain (localhost)      -u PREFIX (u)\n"
 	    "  -w PASS     password of every user (bench)\n"
@@ -2708,6 +2845,10 @@ main(int argc, char **argv)
 			opt.scen_name = optarg;
 			if (strcmp(optarg, "login") == 0)
 				opt.scen = SC_LOGIN;
+			else if (strcmp(optarg, "fast") == 0) {
+				opt.scen = SC_LOGIN;
+				opt.fast = true;
+			}
 			else if (strcmp(optarg, "idle") == 0)
 				opt.scen = SC_IDLE;
 			else if (strcmp(optarg, "msg") == 0)

@@ -254,6 +254,11 @@ run_one() {	# SERVER RUN
 		# quiet session's parser after 5 s)
 		idle) lg "$s" idle -s idle -k $IDLE -c $CONC -e $ISETTLE ;;
 		# the same three over WebSocket (RFC 7395, wss:)
+		# FAST (XEP-0484): each of the LOGIN_USERS gets a token
+		# with a password login first (not measured), then the
+		# logins of login with HT-SHA-256-NONE over XEP-0388
+		fast) lg "$s" fast -s fast -n $LOGINS -U $LOGIN_USERS \
+		    -c $CONC ;;
 		ws-login) lg "$s" ws-login -s login -T ws -p "$WPORT" \
 		    -n $LOGINS -U $LOGIN_USERS -c $CONC ;;
 		ws-idle) lg "$s" ws-idle -s idle -T ws -p "$WPORT" -k $IDLE \

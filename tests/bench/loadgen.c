@@ -55,8 +55,14 @@ enum state {
 /* -T: how the client reaches the server */
 enum transport {
 	T_TCP,		/* RFC 6120, STARTTLS */
-	T_WS		/* RFC 7395 over TLS (wss:), at WS_PATH */
+	T_WS,		/* RFC 7395 over TLS (wss:), at WS_PATH */
+	T_BOSH		/* XEP-0124 and XEP-0206 over HTTPS, at BOSH_PATH */
 };
+#define BOSH_PATH	"/http-bind"
+#define NS_BOSH		"http://jabber.org/protocol/httpbind"
+#define NS_XBOSH	"urn:xmpp:xbosh"
+/* bosh: the longest a request is held (XEP-0124 7.1), over the settle */
+#define BOSH_WAIT	60
 #define WS_PATH		"/xmpp-websocket"
 #define NS_FRAMING	"urn:ietf:params:xml:ns:xmpp-framing"
 #define HTTP_HDR_MAX	2048
@@ -150,6 +156,12 @@ struct conn {
 	char		 wskey[25];	/* Sec-WebSocket-Key */
 	char		*hbuf;		/* the HTTP answer so far */
 	size_t		 hlen;
+	/* bosh: one request at a time, the next sent on each answer */
+	struct obuf	 bin;		/* the answer so far */
+	struct obuf	 bpend;		/* payload for the next request */
+	char		 bsid[64];	/* the session's sid */
+	uint64_t	 rid;
+	bool		 brestart;	/* the next request restarts */
 	bool		 joined;	/* muc: its self-presence came */
 };
 
@@ -265,17 +277,18 @@ ws_mask(uint8_t key[4])
 
 /*
  * RFC 7395 3.3.3: a message is an XML document of its own, so a stanza
- * names its namespace (Prosody drops an <iq/> without it); the elements
- * written here without one get xmlns='jabber:client' after their name.
+ * names its namespace (Prosody drops an <iq/> without it); in BOSH
+ * (XEP-0206 8) it would otherwise be in <body/>'s. The elements written
+ * here without one get xmlns='jabber:client' after their name.
  */
 static void
-ws_qualify(struct obuf *b)
+qualify(struct obuf *b)
 {
 	static const char	 q[] = " xmlns='jabber:client'";
 	char			*gt, *name_end;
 	size_t			 at;
 
-	if (b->len == 0 || b->data[0] != '<')
+	if (b->len < 2 || b->data[0] != '<' || b->data[1] == '/')
 		return;
 	obuf_reserve(b, sizeof(q));
 	b->data[b->len] = '\0';
@@ -295,8 +308,8 @@ ws_qualify(struct obuf *b)
 }
 
 /*
- * One XML element (or several, over TCP). Over WebSocket each call is
- * one message: RFC 7395 3.3.3 wants every element in its own, so no
+ * One XML element (or several, over TCP). Over WebSocket and BOSH each
+ * call is one element, qualified; over WebSocket it is one message: RFC 7395 3.3.3 wants every element in its own, so no
  * caller of a web session writes two at once.
  */
 static void
@@ -307,10 +320,15 @@ conn_printf(struct conn *c, const char *fmt, ...)
 	uint8_t			 key[4];
 
 	va_start(ap, fmt);
-	if (c->upgraded) {
+	if (opt.transport == T_BOSH) {
 		tmp.len = tmp.off = 0;
 		obuf_vprintf(&tmp, fmt, ap);
-		ws_qualify(&tmp);
+		qualify(&tmp);
+		obuf_append(&c->bpend, tmp.data, tmp.len);
+	} else if (c->upgraded) {
+		tmp.len = tmp.off = 0;
+		obuf_vprintf(&tmp, fmt, ap);
+		qualify(&tmp);
 		ws_mask(key);
 		ws_frame(&c->out, WS_TEXT, tmp.data, tmp.len, key);
 	} else
@@ -375,6 +393,11 @@ conn_fail(struct conn *c, const char *why)
 static void
 stream_header(struct conn *c)
 {
+	if (opt.transport == T_BOSH) {
+		/* XEP-0206 5: a restart is an attribute of a request */
+		c->brestart = true;
+		return;
+	}
 	if (c->upgraded) {
 		/* RFC 7395 3.4 */
 		conn_printf(c, "<open xmlns='" NS_FRAMING "' to='%s' "
@@ -388,6 +411,7 @@ stream_header(struct conn *c)
 }
 
 static void xml_start(void *, const XML_Char *, const XML_Char **);
+static void bosh_request(struct conn *);
 static void xml_end(void *, const XML_Char *);
 static void xml_text(void *, const XML_Char *, int);
 
@@ -412,6 +436,69 @@ parser_setup(struct conn *c)
 	if (c->upgraded && XML_Parse(c->xp, WS_WRAPPER,
 	    (int)strlen(WS_WRAPPER), 0) != XML_STATUS_OK)
 		fatal_exit("XML_Parse of the wrapper");
+}
+
+static void ob_printf(struct obuf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+ob_printf(struct obuf *b, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	obuf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * bosh: one POST; the first creates the session (XEP-0124 7.1, XEP-0206
+ * 4), the others carry what conn_printf queued, or nothing: a request
+ * for the server to hold, so that it can send.
+ */
+static void
+bosh_request(struct conn *c)
+{
+	static struct obuf	b;
+
+	b.len = b.off = 0;
+	if (c->bsid[0] == '\0')
+		ob_printf(&b, "<body xmlns='" NS_BOSH "' rid='%" PRIu64 "' "
+		    "to='%s' xml:lang='en' wait='%d' hold='1' ver='1.6' "
+		    "xmpp:version='1.0' xmlns:xmpp='" NS_XBOSH "'/>", c->rid,
+		    opt.domain, BOSH_WAIT);
+	else {
+		ob_printf(&b, "<body xmlns='" NS_BOSH "' rid='%" PRIu64 "' "
+		    "sid='%s'", c->rid, c->bsid);
+		if (c->brestart)
+			ob_printf(&b, " to='%s' xml:lang='en' "
+			    "xmpp:restart='true' xmlns:xmpp='" NS_XBOSH "'",
+			    opt.domain);
+		c->brestart = false;
+		ob_printf(&b, ">");
+		obuf_append(&b, c->bpend.data + c->bpend.off,
+		    c->bpend.len - c->bpend.off);
+		ob_printf(&b, "</body>");
+		c->bpend.len = c->bpend.off = 0;
+	}
+	c->rid++;
+	ob_printf(&c->out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: text/xml; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n\r\n", opt.domain, b.len);
+	obuf_append(&c->out, b.data, b.len);
+}
+
+static void
+bosh_terminate(struct conn *c)
+{
+	char	b[256];
+	int	n;
+
+	n = snprintf(b, sizeof(b), "<body xmlns='" NS_BOSH "' rid='%" PRIu64
+	    "' sid='%s' type='terminate'/>", c->rid++, c->bsid);
+	ob_printf(&c->out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: text/xml; charset=utf-8\r\n"
+	    "Content-Length: %d\r\n\r\n%s", opt.domain, n, b);
 }
 
 /* RFC 6455 4.1: the opening handshake, on the TLS connection */
@@ -458,6 +545,12 @@ tls_handshake(struct conn *c)
 	c->tls_on = true;
 	if (opt.transport == T_WS) {
 		ws_upgrade(c);
+		return 0;
+	}
+	if (opt.transport == T_BOSH) {
+		c->st = S_FEAT2;
+		c->rid = 1000 + (uint64_t)c->idx * 7;
+		bosh_request(c);
 		return 0;
 	}
 	c->st = S_FEAT2;
@@ -581,12 +674,62 @@ ws_upgraded(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * bosh: an HTTP answer (200, a Content-Length, no chunks: the servers
+ * here send that) holds one <body/>; its children are the stanzas, at
+ * the depth of a stream's. Each answer sends the next request.
+ */
+static int
+bosh_input(struct conn *c, const char *p, size_t n)
+{
+	char		*h, *end, *cl;
+	size_t		 hl, blen;
+
+	obuf_append(&c->bin, p, n);
+	for (;;) {
+		obuf_reserve(&c->bin, 1);
+		h = c->bin.data + c->bin.off;
+		h[c->bin.len - c->bin.off] = '\0';
+		if ((end = strstr(h, "\r\n\r\n")) == NULL) {
+			if (c->bin.len - c->bin.off > HTTP_HDR_MAX) {
+				conn_fail(c, "HTTP answer too long");
+				return -1;
+			}
+			return 0;
+		}
+		hl = (size_t)(end + 4 - h);
+		if (strncmp(h, "HTTP/1.1 200", 12) != 0) {
+			conn_fail(c, "BOSH request refused");
+			return -1;
+		}
+		if ((cl = strcasestr(h, "\ncontent-length:")) == NULL ||
+		    cl > end) {
+			conn_fail(c, "BOSH answer without Content-Length");
+			return -1;
+		}
+		blen = strtoul(cl + 16, NULL, 10);
+		if (c->bin.len - c->bin.off < hl + blen)
+			return 0;
+		parser_setup(c);
+		if (conn_feed(c, h + hl, blen) == -1)
+			return -1;
+		c->bin.off += hl + blen;
+		if (c->bin.off == c->bin.len)
+			c->bin.off = c->bin.len = 0;
+		if (c->st == S_DEAD || c->closing)
+			return c->st == S_DEAD ? -1 : 0;
+		bosh_request(c);
+	}
+}
+
 /* what the server sent, by transport */
 static int
 conn_input(struct conn *c, const char *p, size_t n)
 {
 	const char	*why;
 
+	if (opt.transport == T_BOSH)
+		return bosh_input(c, p, n);
 	if (c->st == S_UPGRADE)
 		return ws_upgraded(c, p, n);
 	if (!c->upgraded)
@@ -671,8 +814,8 @@ conn_io_cb(struct ev_loop *l, ev_io *w, int revents)
 			conn_fail(c, strerror(err ? err : errno));
 			goto out;
 		}
-		if (opt.transport == T_WS) {
-			/* wss: TLS first, then HTTP */
+		if (opt.transport != T_TCP) {
+			/* wss: and https: TLS first, then HTTP */
 			tls_begin(c);
 			(void)tls_handshake(c);
 			goto out;
@@ -750,6 +893,8 @@ conn_free(struct conn *c)
 		XML_ParserFree(c->xp);
 	free(c->cfmb);
 	free(c->hbuf);
+	free(c->bin.data);
+	free(c->bpend.data);
 	free(c->out.data);
 	if (c->idx < nconns && conns[c->idx] == c)
 		conns[c->idx] = NULL;
@@ -761,7 +906,11 @@ static void
 conn_close(struct conn *c)
 {
 	c->closing = true;
-	if (c->upgraded)
+	if (opt.transport == T_BOSH) {
+		/* XEP-0124 13: a second request, beside the held one */
+		if (c->bsid[0] != '\0')
+			bosh_terminate(c);
+	} else if (c->upgraded)
 		conn_printf(c, "<close xmlns='" NS_FRAMING "'/>");
 	else
 		conn_printf(c, "</stream:stream>");
@@ -1094,7 +1243,15 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 
 	c->depth++;
 	ln = local(name, &ns, &nslen);
-	if (c->depth == 2) {
+	if (c->depth == 1 && opt.transport == T_BOSH) {
+		for (i = 0; atts[i] != NULL; i += 2)
+			if (strcmp(atts[i], "sid") == 0 && c->bsid[0] == '\0')
+				snprintf(c->bsid, sizeof(c->bsid), "%s",
+				    atts[i + 1]);
+			else if (strcmp(atts[i], "type") == 0 &&
+			    strcmp(atts[i + 1], "terminate") == 0)
+				c->serr = true;
+	} else if (c->depth == 2) {
 		snprintf(c->sname, sizeof(c->sname), "%s", ln);
 		c->stype[0] = c->sid[0] = c->sfrom[0] = '\0';
 		c->serr = strcmp(ln, "error") == 0 &&
@@ -1353,7 +1510,9 @@ xml_end(void *ud, const XML_Char *name)
 	}
 	else if (c->in_ptext)
 		c->in_ptext = false;
-	else if (c->depth == 1 && c->st != S_DEAD)
+	else if (c->depth == 1 && c->serr && opt.transport == T_BOSH)
+		conn_fail(c, "BOSH session terminated");
+	else if (c->depth == 1 && c->st != S_DEAD && opt.transport != T_BOSH)
 		conn_fail(c, "stream closed by server");
 	c->depth--;
 }
@@ -2786,7 +2945,8 @@ usage(void)
 	    "  -I K        presence: every Kth user is inactive (csi)\n"
 	    "  -a NAME     the scenario's name in the output (-s's)\n"
 	    "  -V          do not check the server's SCRAM signature\n"
-	    "  -T ws       login/idle/msg over WebSocket (wss:, " WS_PATH ")\n");
+	    "  -T ws       login/idle/msg over WebSocket (wss:, " WS_PATH ")\n"
+	    "  -T bosh     idle over BOSH (https:, " BOSH_PATH ")\n");
 	exit(2);
 }
 
@@ -2908,6 +3068,8 @@ main(int argc, char **argv)
 		case 'T':
 			if (strcmp(optarg, "ws") == 0)
 				opt.transport = T_WS;
+			else if (strcmp(optarg, "bosh") == 0)
+				opt.transport = T_BOSH;
 			else
 				usage();
 			break;
@@ -2928,6 +3090,9 @@ main(int argc, char **argv)
 	/* web sessions: the scenarios that write one element at a time */
 	if (opt.transport != T_TCP && opt.scen != SC_LOGIN &&
 	    opt.scen != SC_IDLE && opt.scen != SC_MSG)
+		usage();
+	/* bosh: one request at a time suits a quiet session only */
+	if (opt.transport == T_BOSH && opt.scen != SC_IDLE)
 		usage();
 	if (opt.scen == SC_LOGIN && opt.pool > opt.n)
 		opt.pool = opt.n;

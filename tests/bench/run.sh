@@ -263,6 +263,10 @@ run_one() {	# SERVER RUN
 		    -n $LOGINS -U $LOGIN_USERS -c $CONC ;;
 		ws-idle) lg "$s" ws-idle -s idle -T ws -p "$WPORT" -k $IDLE \
 		    -c $CONC -e $ISETTLE ;;
+		# idle over BOSH (XEP-0206): each session with one request
+		# held by the server, as a quiet browser client's
+		bosh-idle) lg "$s" bosh-idle -s idle -T bosh -p "$WPORT" \
+		    -k $IDLE -c $CONC -e $ISETTLE ;;
 		ws-msg) lg "$s" ws-msg -s msg -T ws -p "$WPORT" -P $PAIRS \
 		    -W $WINDOW -t $SECS -r $WARM -e $SETTLE -c $CONC ;;
 		# the same, at scale: several generator processes

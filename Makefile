@@ -225,10 +225,12 @@ UNIT_TESTS	+= xmlstream
 UNIT_TESTS	+= wsframe
 UNIT_TESTS	+= upslot
 UNIT_TESTS	+= sdnotify
+UNIT_TESTS	+= wsclient
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
 BENCH_COMMON	+= tests/bench/bench.c
+BENCH_COMMON	+= tests/bench/wsclient.c
 BENCH_BINS	:= $(BUILD)/bench/loadgen $(BUILD)/bench/relay \
 		   $(BUILD)/bench/provision
 
@@ -290,6 +292,7 @@ TEST_OBJS_sasl	:= c2s/sasl.c
 TEST_OBJS_socks5 := proxy/socks5.c
 TEST_OBJS_relay	:= proxy/relay.c proxy/socks5.c
 TEST_OBJS_wsframe := c2s/wsframe.c
+TEST_OBJS_wsclient := tests/bench/wsclient.c tests/bench/bench.c
 TEST_OBJS_fanout	:= router/fanout.c
 TEST_OBJS_certid	:= s2s/certid.c
 TEST_OBJS_dialback	:= s2s/dialback.c

@@ -59,6 +59,8 @@ lmdb-mapsize 4G
 scram-iterations $ITER
 c2s-listen 127.0.0.1:$3
 c2s-tls-listen 127.0.0.1:$(($3 + 1))
+# WebSocket and BOSH (the ws-* and bosh-* scenarios), port + 3
+https-listen 127.0.0.1:$(($3 + 3))
 c2s-max-sessions 1000000
 idle-timeout 1h
 negotiation-timeout 60

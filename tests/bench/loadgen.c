@@ -37,6 +37,7 @@
 #include <gnutls/gnutls.h>
 
 #include "bench.h"
+#include "wsclient.h"
 
 #define NS_SEP		'|'
 #define TEXT_MAX	4096
@@ -46,13 +47,36 @@
 
 enum state {
 	S_CONNECT, S_FEAT1, S_PROCEED, S_HANDSHAKE, S_FEAT2, S_CHAL, S_SUCC,
-	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD
+	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD,
+	S_UPGRADE,	/* web: the HTTP answer to the upgrade awaited */
+	S_SASL2		/* XEP-0388: the outcome of <authenticate/> */
 };
+
+/* -T: how the client reaches the server */
+enum transport {
+	T_TCP,		/* RFC 6120, STARTTLS */
+	T_WS,		/* RFC 7395 over TLS (wss:), at WS_PATH */
+	T_BOSH		/* XEP-0124 and XEP-0206 over HTTPS, at BOSH_PATH */
+};
+#define BOSH_PATH	"/http-bind"
+#define NS_BOSH		"http://jabber.org/protocol/httpbind"
+#define NS_XBOSH	"urn:xmpp:xbosh"
+/* bosh: the longest a request is held (XEP-0124 7.1), over the settle */
+#define BOSH_WAIT	60
+#define WS_PATH		"/xmpp-websocket"
+#define NS_FRAMING	"urn:ietf:params:xml:ns:xmpp-framing"
+#define HTTP_HDR_MAX	2048
+#define WS_WRAPPER	"<w xmlns='jabber:client' " \
+			"xmlns:stream='http://etherx.jabber.org/streams'>"
 
 enum scen {
 	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE, SC_MUC
 };
 
+#define NS_SASL2	"urn:xmpp:sasl:2"
+#define NS_FAST		"urn:xmpp:fast:0"
+/* fast: the token's mechanism (draft-schmaus-kitten-sasl-ht) */
+#define FAST_MECH	"HT-SHA-256-NONE"
 #define NS_CAPS		"http://jabber.org/protocol/caps"
 #define NS_SM		"urn:xmpp:sm:3"
 #define NS_CARBONS	"urn:xmpp:carbons:2"
@@ -72,6 +96,9 @@ struct user {
 	uint8_t		 client_key[20];
 	uint8_t		 stored_key[20];
 	uint8_t		 server_key[20];
+	/* fast: the account's token (XEP-0484) and its last count */
+	char		*token;
+	uint32_t	 count;
 };
 
 struct conn {
@@ -91,6 +118,8 @@ struct conn {
 	char		 cnonce[32];
 	char		*cfmb;		/* client-first-message-bare */
 	uint8_t		 ssig[20];
+	uint8_t		 ssig_fast[32];	/* fast: the token's answer */
+	bool		 fast_used;
 	/* XML */
 	int		 depth;
 	char		 sname[16];	/* stanza local name */
@@ -98,6 +127,8 @@ struct conn {
 	char		 sid[ATTR_MAX];
 	char		 sfrom[ATTR_MAX];
 	bool		 f_starttls, f_mech, f_bind, f_sess, f_sess_opt;
+	bool		 f_sasl2;	/* XEP-0388 offered */
+	char		 fdata[64];	/* fast: additional-data, base64 */
 	bool		 ping, in_status;
 	bool		 in_ptext;	/* pep: a mood's <text/> is open */
 	bool		 disco;		/* the iq holds a disco#info query */
@@ -119,6 +150,18 @@ struct conn {
 	uint64_t	 reads;		/* read(2)s that returned data */
 	uint64_t	 rbytes;	/* bytes of XML read */
 	uint64_t	 wakes;		/* readable events with data */
+	/* web transports */
+	struct ws_rx	 wsrx;
+	bool		 upgraded;	/* the HTTP upgrade is done */
+	char		 wskey[25];	/* Sec-WebSocket-Key */
+	char		*hbuf;		/* the HTTP answer so far */
+	size_t		 hlen;
+	/* bosh: one request at a time, the next sent on each answer */
+	struct obuf	 bin;		/* the answer so far */
+	struct obuf	 bpend;		/* payload for the next request */
+	char		 bsid[64];	/* the session's sid */
+	uint64_t	 rid;
+	bool		 brestart;	/* the next request restarts */
 	bool		 joined;	/* muc: its self-presence came */
 };
 
@@ -131,6 +174,7 @@ static struct {
 	const char	*label;
 	const char	*srcnet;	/* first three octets, e.g. 127.0.1 */
 	enum scen	 scen;
+	enum transport	 transport;
 	const char	*scen_name;
 	uint32_t	 n, conc, pool, idle, pairs, window, users, contacts;
 	uint32_t	 first;		/* user number of index 0 */
@@ -141,6 +185,7 @@ static struct {
 	/* msg: -F sm,carbons (carbons: a second resource per user) */
 	bool		 sm, carbons;
 	bool		 joinstorm;	/* muc: one room, joins after login */
+	bool		 fast;		/* login: with FAST tokens */
 	uint32_t	 inactive;	/* presence: every Nth user is (csi) */
 	int		 pids[16];
 	int		 npids;
@@ -218,13 +263,76 @@ emit(const char *figure, double value, const char *unit)
 	fprintf(stderr, "  %-28s %14.6g %s\n", figure, value, unit);
 }
 
+/* a WebSocket mask (RFC 6455 5.3): for proxies, not secrecy; xorshift */
+static void
+ws_mask(uint8_t key[4])
+{
+	static uint32_t	x = 2463534242u;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	memcpy(key, &x, 4);
+}
+
+/*
+ * RFC 7395 3.3.3: a message is an XML document of its own, so a stanza
+ * names its namespace (Prosody drops an <iq/> without it); in BOSH
+ * (XEP-0206 8) it would otherwise be in <body/>'s. The elements written
+ * here without one get xmlns='jabber:client' after their name.
+ */
+static void
+qualify(struct obuf *b)
+{
+	static const char	 q[] = " xmlns='jabber:client'";
+	char			*gt, *name_end;
+	size_t			 at;
+
+	if (b->len < 2 || b->data[0] != '<' || b->data[1] == '/')
+		return;
+	obuf_reserve(b, sizeof(q));
+	b->data[b->len] = '\0';
+	if ((gt = strchr(b->data, '>')) == NULL)
+		return;
+	*gt = '\0';
+	if (strstr(b->data, "xmlns=") != NULL) {
+		*gt = '>';
+		return;
+	}
+	*gt = '>';
+	name_end = b->data + 1 + strcspn(b->data + 1, " />");
+	at = (size_t)(name_end - b->data);
+	memmove(b->data + at + sizeof(q) - 1, b->data + at, b->len - at);
+	memcpy(b->data + at, q, sizeof(q) - 1);
+	b->len += sizeof(q) - 1;
+}
+
+/*
+ * One XML element (or several, over TCP). Over WebSocket and BOSH each
+ * call is one element, qualified; over WebSocket it is one message: RFC 7395 3.3.3 wants every element in its own, so no
+ * caller of a web session writes two at once.
+ */
 static void
 conn_printf(struct conn *c, const char *fmt, ...)
 {
-	va_list	ap;
+	static struct obuf	 tmp;
+	va_list			 ap;
+	uint8_t			 key[4];
 
 	va_start(ap, fmt);
-	obuf_vprintf(&c->out, fmt, ap);
+	if (opt.transport == T_BOSH) {
+		tmp.len = tmp.off = 0;
+		obuf_vprintf(&tmp, fmt, ap);
+		qualify(&tmp);
+		obuf_append(&c->bpend, tmp.data, tmp.len);
+	} else if (c->upgraded) {
+		tmp.len = tmp.off = 0;
+		obuf_vprintf(&tmp, fmt, ap);
+		qualify(&tmp);
+		ws_mask(key);
+		ws_frame(&c->out, WS_TEXT, tmp.data, tmp.len, key);
+	} else
+		obuf_vprintf(&c->out, fmt, ap);
 	va_end(ap);
 }
 
@@ -285,6 +393,17 @@ conn_fail(struct conn *c, const char *why)
 static void
 stream_header(struct conn *c)
 {
+	if (opt.transport == T_BOSH) {
+		/* XEP-0206 5: a restart is an attribute of a request */
+		c->brestart = true;
+		return;
+	}
+	if (c->upgraded) {
+		/* RFC 7395 3.4 */
+		conn_printf(c, "<open xmlns='" NS_FRAMING "' to='%s' "
+		    "version='1.0'/>", opt.domain);
+		return;
+	}
 	conn_printf(c, "<?xml version='1.0'?><stream:stream "
 	    "xmlns='jabber:client' "
 	    "xmlns:stream='http://etherx.jabber.org/streams' "
@@ -292,6 +411,7 @@ stream_header(struct conn *c)
 }
 
 static void xml_start(void *, const XML_Char *, const XML_Char **);
+static void bosh_request(struct conn *);
 static void xml_end(void *, const XML_Char *);
 static void xml_text(void *, const XML_Char *, int);
 
@@ -308,6 +428,92 @@ parser_setup(struct conn *c)
 	XML_SetElementHandler(c->xp, xml_start, xml_end);
 	XML_SetCharacterDataHandler(c->xp, xml_text);
 	c->depth = 0;
+	/*
+	 * RFC 7395: each message is one element, with no stream around
+	 * them; a wrapper of our own puts them at the depth of stanzas
+	 * (the server's <open/> and <close/> are then stanzas: on_stanza)
+	 */
+	if (c->upgraded && XML_Parse(c->xp, WS_WRAPPER,
+	    (int)strlen(WS_WRAPPER), 0) != XML_STATUS_OK)
+		fatal_exit("XML_Parse of the wrapper");
+}
+
+static void ob_printf(struct obuf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+ob_printf(struct obuf *b, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	obuf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * bosh: one POST; the first creates the session (XEP-0124 7.1, XEP-0206
+ * 4), the others carry what conn_printf queued, or nothing: a request
+ * for the server to hold, so that it can send.
+ */
+static void
+bosh_request(struct conn *c)
+{
+	static struct obuf	b;
+
+	b.len = b.off = 0;
+	if (c->bsid[0] == '\0')
+		ob_printf(&b, "<body xmlns='" NS_BOSH "' rid='%" PRIu64 "' "
+		    "to='%s' xml:lang='en' wait='%d' hold='1' ver='1.6' "
+		    "xmpp:version='1.0' xmlns:xmpp='" NS_XBOSH "'/>", c->rid,
+		    opt.domain, BOSH_WAIT);
+	else {
+		ob_printf(&b, "<body xmlns='" NS_BOSH "' rid='%" PRIu64 "' "
+		    "sid='%s'", c->rid, c->bsid);
+		if (c->brestart)
+			ob_printf(&b, " to='%s' xml:lang='en' "
+			    "xmpp:restart='true' xmlns:xmpp='" NS_XBOSH "'",
+			    opt.domain);
+		c->brestart = false;
+		ob_printf(&b, ">");
+		obuf_append(&b, c->bpend.data + c->bpend.off,
+		    c->bpend.len - c->bpend.off);
+		ob_printf(&b, "</body>");
+		c->bpend.len = c->bpend.off = 0;
+	}
+	c->rid++;
+	ob_printf(&c->out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: text/xml; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n\r\n", opt.domain, b.len);
+	obuf_append(&c->out, b.data, b.len);
+}
+
+static void
+bosh_terminate(struct conn *c)
+{
+	char	b[256];
+	int	n;
+
+	n = snprintf(b, sizeof(b), "<body xmlns='" NS_BOSH "' rid='%" PRIu64
+	    "' sid='%s' type='terminate'/>", c->rid++, c->bsid);
+	ob_printf(&c->out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: text/xml; charset=utf-8\r\n"
+	    "Content-Length: %d\r\n\r\n%s", opt.domain, n, b);
+}
+
+/* RFC 6455 4.1: the opening handshake, on the TLS connection */
+static void
+ws_upgrade(struct conn *c)
+{
+	uint8_t	rnd[16];
+
+	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
+	b64_encode(rnd, sizeof(rnd), c->wskey, sizeof(c->wskey));
+	conn_printf(c, "GET " WS_PATH " HTTP/1.1\r\nHost: %s\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+	    "Sec-WebSocket-Protocol: xmpp\r\n\r\n", opt.domain, c->wskey);
+	c->st = S_UPGRADE;
 }
 
 static void
@@ -337,6 +543,16 @@ tls_handshake(struct conn *c)
 		return -1;
 	}
 	c->tls_on = true;
+	if (opt.transport == T_WS) {
+		ws_upgrade(c);
+		return 0;
+	}
+	if (opt.transport == T_BOSH) {
+		c->st = S_FEAT2;
+		c->rid = 1000 + (uint64_t)c->idx * 7;
+		bosh_request(c);
+		return 0;
+	}
 	c->st = S_FEAT2;
 	parser_setup(c);
 	stream_header(c);
@@ -361,6 +577,167 @@ conn_feed(struct conn *c, const char *p, size_t n)
 		tls_begin(c);
 		if (tls_handshake(c) == -1)
 			return -1;
+	}
+	return 0;
+}
+
+/* a piece of the server's WebSocket stream (wsclient.h's ws_cb) */
+static int
+ws_in(void *arg, int op, const char *p, size_t n, bool end)
+{
+	struct conn	*c = arg;
+	uint8_t		 key[4];
+
+	(void)end;
+	switch (op) {
+	case WS_TEXT:
+		return conn_feed(c, p, n);
+	case WS_PING:
+		ws_mask(key);
+		ws_frame(&c->out, WS_PONG, p, n, key);
+		return 0;
+	case WS_PONG:
+		return 0;
+	case WS_CLOSE:
+		conn_fail(c, "WebSocket closed by server");
+		return -1;
+	default:
+		/* RFC 7395 3.2: text only */
+		conn_fail(c, "binary WebSocket message");
+		return -1;
+	}
+}
+
+/* does the header block h hold name: value (case-insensitive name)? */
+static bool
+http_has(const char *h, const char *name, const char *value)
+{
+	const char	*p = h;
+	size_t		 nl = strlen(name);
+
+	while ((p = strchr(p, '\n')) != NULL) {
+		p++;
+		if (strncasecmp(p, name, nl) != 0 || p[nl] != ':')
+			continue;
+		p += nl + 1;
+		while (*p == ' ')
+			p++;
+		return strncasecmp(p, value, strlen(value)) == 0;
+	}
+	return false;
+}
+
+/* the answer to ws_upgrade: 101 and the right accept key (4.2.2) */
+static int
+ws_upgraded(struct conn *c, const char *p, size_t n)
+{
+	char		*end, acc[29];
+	const char	*why;
+	size_t		 used, k;
+
+	k = n < HTTP_HDR_MAX - c->hlen ? n : HTTP_HDR_MAX - c->hlen;
+	if ((c->hbuf == NULL && (c->hbuf = malloc(HTTP_HDR_MAX + 1)) ==
+	    NULL))
+		fatal_exit("malloc");
+	memcpy(c->hbuf + c->hlen, p, k);
+	c->hlen += k;
+	c->hbuf[c->hlen] = '\0';
+	if ((end = strstr(c->hbuf, "\r\n\r\n")) == NULL) {
+		if (c->hlen == HTTP_HDR_MAX) {
+			conn_fail(c, "HTTP answer too long");
+			return -1;
+		}
+		return 0;
+	}
+	end[2] = '\0';
+	ws_accept(c->wskey, acc);
+	if (strncmp(c->hbuf, "HTTP/1.1 101", 12) != 0 ||
+	    !http_has(c->hbuf, "Sec-WebSocket-Accept", acc) ||
+	    !http_has(c->hbuf, "Sec-WebSocket-Protocol", "xmpp")) {
+		conn_fail(c, "WebSocket upgrade refused");
+		return -1;
+	}
+	/* what followed the header block, from this read */
+	used = (size_t)(end + 4 - c->hbuf) - (c->hlen - k);
+	free(c->hbuf);
+	c->hbuf = NULL;
+	c->upgraded = true;
+	c->st = S_FEAT2;
+	parser_setup(c);
+	stream_header(c);
+	if (used < n && ws_rx_feed(&c->wsrx, p + used, n - used, ws_in, c,
+	    &why) == -1) {
+		if (why != NULL)
+			conn_fail(c, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * bosh: an HTTP answer (200, a Content-Length, no chunks: the servers
+ * here send that) holds one <body/>; its children are the stanzas, at
+ * the depth of a stream's. Each answer sends the next request.
+ */
+static int
+bosh_input(struct conn *c, const char *p, size_t n)
+{
+	char		*h, *end, *cl;
+	size_t		 hl, blen;
+
+	obuf_append(&c->bin, p, n);
+	for (;;) {
+		obuf_reserve(&c->bin, 1);
+		h = c->bin.data + c->bin.off;
+		h[c->bin.len - c->bin.off] = '\0';
+		if ((end = strstr(h, "\r\n\r\n")) == NULL) {
+			if (c->bin.len - c->bin.off > HTTP_HDR_MAX) {
+				conn_fail(c, "HTTP answer too long");
+				return -1;
+			}
+			return 0;
+		}
+		hl = (size_t)(end + 4 - h);
+		if (strncmp(h, "HTTP/1.1 200", 12) != 0) {
+			conn_fail(c, "BOSH request refused");
+			return -1;
+		}
+		if ((cl = strcasestr(h, "\ncontent-length:")) == NULL ||
+		    cl > end) {
+			conn_fail(c, "BOSH answer without Content-Length");
+			return -1;
+		}
+		blen = strtoul(cl + 16, NULL, 10);
+		if (c->bin.len - c->bin.off < hl + blen)
+			return 0;
+		parser_setup(c);
+		if (conn_feed(c, h + hl, blen) == -1)
+			return -1;
+		c->bin.off += hl + blen;
+		if (c->bin.off == c->bin.len)
+			c->bin.off = c->bin.len = 0;
+		if (c->st == S_DEAD || c->closing)
+			return c->st == S_DEAD ? -1 : 0;
+		bosh_request(c);
+	}
+}
+
+/* what the server sent, by transport */
+static int
+conn_input(struct conn *c, const char *p, size_t n)
+{
+	const char	*why;
+
+	if (opt.transport == T_BOSH)
+		return bosh_input(c, p, n);
+	if (c->st == S_UPGRADE)
+		return ws_upgraded(c, p, n);
+	if (!c->upgraded)
+		return conn_feed(c, p, n);
+	if (ws_rx_feed(&c->wsrx, p, n, ws_in, c, &why) == -1) {
+		if (why != NULL)
+			conn_fail(c, why);
+		return -1;
 	}
 	return 0;
 }
@@ -403,7 +780,7 @@ conn_read(struct conn *c)
 		c->rbytes += (uint64_t)n;
 		if (i == 0)
 			c->wakes++;
-		if (conn_feed(c, buf, (size_t)n) == -1)
+		if (conn_input(c, buf, (size_t)n) == -1)
 			return;
 		if (c->tls_on && c->st != S_HANDSHAKE &&
 		    gnutls_record_check_pending(c->tls) > 0)
@@ -435,6 +812,12 @@ conn_io_cb(struct ev_loop *l, ev_io *w, int revents)
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
 		    err != 0) {
 			conn_fail(c, strerror(err ? err : errno));
+			goto out;
+		}
+		if (opt.transport != T_TCP) {
+			/* wss: and https: TLS first, then HTTP */
+			tls_begin(c);
+			(void)tls_handshake(c);
 			goto out;
 		}
 		c->st = S_FEAT1;
@@ -509,6 +892,9 @@ conn_free(struct conn *c)
 	if (c->xp != NULL)
 		XML_ParserFree(c->xp);
 	free(c->cfmb);
+	free(c->hbuf);
+	free(c->bin.data);
+	free(c->bpend.data);
 	free(c->out.data);
 	if (c->idx < nconns && conns[c->idx] == c)
 		conns[c->idx] = NULL;
@@ -520,7 +906,14 @@ static void
 conn_close(struct conn *c)
 {
 	c->closing = true;
-	conn_printf(c, "</stream:stream>");
+	if (opt.transport == T_BOSH) {
+		/* XEP-0124 13: a second request, beside the held one */
+		if (c->bsid[0] != '\0')
+			bosh_terminate(c);
+	} else if (c->upgraded)
+		conn_printf(c, "<close xmlns='" NS_FRAMING "'/>");
+	else
+		conn_printf(c, "</stream:stream>");
 	conn_flush(c);
 	c->st = S_DEAD;
 	conn_free(c);
@@ -661,6 +1054,69 @@ sasl_success(struct conn *c)
 	return strcmp(sfinal, want) == 0 ? 0 : -1;
 }
 
+/* ---- XEP-0388 and FAST (XEP-0484) -------------------------------------- */
+
+/*
+ * fast: a user without a token logs in with PLAIN and asks for one
+ * (XEP-0484 3.2), one with a token uses it with a count that only goes up
+ * (3.4): authcid NUL HMAC-SHA-256(token, "Initiator"), no channel
+ * binding. The device is a UUID of the user's number (RFC 4122 4.4's
+ * version and variant bits): one per account, as a phone's.
+ */
+static void
+sasl2_start(struct conn *c)
+{
+	struct user	*u = &users[c->idx];
+	char		 ir[512], b64[1024], name[64];
+	uint8_t		 mac[32];
+	size_t		 n;
+
+	snprintf(name, sizeof(name), "%s%u", opt.prefix,
+	    opt.first + user_of(c->idx));
+	c->fast_used = u->token != NULL;
+	c->st = S_SASL2;
+	if (u->token == NULL) {
+		n = (size_t)snprintf(ir, sizeof(ir), "%c%s%c%s", 0, name, 0,
+		    opt.password);
+		b64_encode((uint8_t *)ir, n, b64, sizeof(b64));
+		conn_printf(c, "<authenticate xmlns='" NS_SASL2 "' "
+		    "mechanism='PLAIN'><initial-response>%s"
+		    "</initial-response><user-agent id='00000000-0000-4000-"
+		    "8000-%012x'><software>bench</software></user-agent>"
+		    "<request-token xmlns='" NS_FAST "' mechanism='"
+		    FAST_MECH "'/></authenticate>", b64, user_of(c->idx));
+		return;
+	}
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, u->token, strlen(u->token),
+	    "Initiator", 9, mac);
+	n = (size_t)snprintf(ir, sizeof(ir), "%s", name) + 1;
+	memcpy(ir + n, mac, sizeof(mac));
+	b64_encode((uint8_t *)ir, n + sizeof(mac), b64, sizeof(b64));
+	conn_printf(c, "<authenticate xmlns='" NS_SASL2 "' "
+	    "mechanism='" FAST_MECH "'><initial-response>%s"
+	    "</initial-response><user-agent id='00000000-0000-4000-"
+	    "8000-%012x'><software>bench</software></user-agent>"
+	    "<fast xmlns='" NS_FAST "' count='%u'/></authenticate>",
+	    b64, user_of(c->idx), ++u->count);
+	/* what the server's answer must be (the token may rotate) */
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, u->token, strlen(u->token),
+	    "Responder", 9, c->ssig_fast);
+}
+
+/* a token login's success carries HMAC(token, "Responder") */
+static int
+sasl2_success(struct conn *c)
+{
+	uint8_t	got[48];
+
+	if (!c->fast_used || opt.no_verify)
+		return 0;
+	if (b64_decode(c->fdata, got, sizeof(got)) != 32 ||
+	    memcmp(got, c->ssig_fast, 32) != 0)
+		return -1;
+	return 0;
+}
+
 /* ---- entity capabilities (XEP-0115) ---------------------------------- */
 
 /*
@@ -762,6 +1218,22 @@ ns_is(const char *ns, size_t nslen, const char *want)
 	return strlen(want) == nslen && memcmp(ns, want, nslen) == 0;
 }
 
+/* fast: the token in <success/> (XEP-0484 3.3), new or a successor */
+static void
+fast_token(struct conn *c, const XML_Char **atts)
+{
+	struct user	*u = &users[c->idx];
+	size_t		 i;
+
+	for (i = 0; atts[i] != NULL; i += 2)
+		if (strcmp(atts[i], "token") == 0) {
+			free(u->token);
+			if ((u->token = strdup(atts[i + 1])) == NULL)
+				fatal_exit("strdup");
+			u->count = 0;
+		}
+}
+
 static void
 xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
@@ -771,7 +1243,15 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 
 	c->depth++;
 	ln = local(name, &ns, &nslen);
-	if (c->depth == 2) {
+	if (c->depth == 1 && opt.transport == T_BOSH) {
+		for (i = 0; atts[i] != NULL; i += 2)
+			if (strcmp(atts[i], "sid") == 0 && c->bsid[0] == '\0')
+				snprintf(c->bsid, sizeof(c->bsid), "%s",
+				    atts[i + 1]);
+			else if (strcmp(atts[i], "type") == 0 &&
+			    strcmp(atts[i + 1], "terminate") == 0)
+				c->serr = true;
+	} else if (c->depth == 2) {
 		snprintf(c->sname, sizeof(c->sname), "%s", ln);
 		c->stype[0] = c->sid[0] = c->sfrom[0] = '\0';
 		c->serr = strcmp(ln, "error") == 0 &&
@@ -779,6 +1259,8 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		c->serr_cond[0] = '\0';
 		c->f_starttls = c->f_mech = c->f_bind = false;
 		c->f_sess = c->f_sess_opt = c->ping = c->in_status = false;
+		c->f_sasl2 = false;
+		c->fdata[0] = '\0';
 		c->in_ptext = c->disco = false;
 		c->dnode[0] = '\0';
 		c->textlen = 0;
@@ -799,6 +1281,18 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 			snprintf(c->serr_cond, sizeof(c->serr_cond), "%s", ln);
 		if (strcmp(ln, "starttls") == 0)
 			c->f_starttls = true;
+		else if (strcmp(ln, "authentication") == 0 &&
+		    ns_is(ns, nslen, NS_SASL2))
+			c->f_sasl2 = true;
+		else if (strcmp(ln, "token") == 0 &&
+		    ns_is(ns, nslen, NS_FAST) && c->st == S_SASL2)
+			fast_token(c, atts);
+		else if (strcmp(ln, "additional-data") == 0 &&
+		    c->st == S_SASL2) {
+			/* its text is captured as a status's */
+			c->in_status = true;
+			c->textlen = 0;
+		}
 		else if (strcmp(ln, "mechanisms") == 0)
 			c->f_mech = true;
 		else if (strcmp(ln, "bind") == 0)
@@ -864,6 +1358,10 @@ on_stanza(struct conn *c)
 		conn_fail(c, why);
 		return;
 	}
+	if (c->upgraded && strcmp(c->sname, "open") == 0)
+		return;
+	if (c->upgraded && strcmp(c->sname, "close") == 0)
+		return conn_fail(c, "stream closed by server");
 	switch (c->st) {
 	case S_FEAT1:
 		if (strcmp(c->sname, "features") != 0 || !c->f_starttls)
@@ -880,7 +1378,21 @@ on_stanza(struct conn *c)
 	case S_FEAT2:
 		if (strcmp(c->sname, "features") != 0 || !c->f_mech)
 			return conn_fail(c, "no SASL offered");
+		if (opt.fast) {
+			if (!c->f_sasl2)
+				return conn_fail(c, "no SASL2 offered");
+			sasl2_start(c);
+			return;
+		}
 		sasl_start(c);
+		return;
+	case S_SASL2:
+		if (strcmp(c->sname, "success") != 0)
+			return conn_fail(c, "SASL2 authentication failed");
+		if (sasl2_success(c) == -1)
+			return conn_fail(c, "bad FAST server signature");
+		/* XEP-0388 2.5: no restart, the features follow */
+		c->st = S_FEAT3;
 		return;
 	case S_CHAL:
 		if (strcmp(c->sname, "challenge") != 0)
@@ -991,11 +1503,16 @@ xml_end(void *ud, const XML_Char *name)
 	(void)name;
 	if (c->depth == 2)
 		on_stanza(c);
-	else if (c->depth == 3)
+	else if (c->depth == 3) {
+		if (c->in_status && c->st == S_SASL2)
+			snprintf(c->fdata, sizeof(c->fdata), "%.63s", c->text);
 		c->in_status = false;
+	}
 	else if (c->in_ptext)
 		c->in_ptext = false;
-	else if (c->depth == 1 && c->st != S_DEAD)
+	else if (c->depth == 1 && c->serr && opt.transport == T_BOSH)
+		conn_fail(c, "BOSH session terminated");
+	else if (c->depth == 1 && c->st != S_DEAD && opt.transport != T_BOSH)
 		conn_fail(c, "stream closed by server");
 	c->depth--;
 }
@@ -2133,6 +2650,20 @@ run(void)
 	if (a.nproc == 0 && opt.npids > 0)
 		fatal_exit("no server process found");
 	selfc = self_cpu();
+	if (opt.fast) {
+		/*
+		 * fast: every user of the pool logs in once with its
+		 * password and gets a token; the measured logins use them
+		 */
+		(void)ramp(opt.pool);
+		if (failed > 0 || ready < opt.pool)
+			fatal_exit("fast: %" PRIu64 " of %u token logins failed",
+			    failed, opt.pool);
+		started = ready = failed = login_stream_errors = 0;
+		samples_reset(&lat_login);
+		server_stat(&a);
+		selfc = self_cpu();
+	}
 	if (opt.scen == SC_LOGIN) {
 		wall = ramp(total);
 		server_stat(&b);
@@ -2393,8 +2924,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -s login|idle|msg|presence|pep|hibernate|muc|"
-	    "joinstorm [options]\n"
+	    "usage: loadgen -s login|fast|idle|msg|presence|pep|hibernate|"
+	    "muc|joinstorm [options]\n"
 	    "  -H ADDR     server address (127.0.0.1)   -p PORT (5222)\n"
 	    "  -d DOMAIN   XMPP domain (localhost)      -u PREFIX (u)\n"
 	    "  -w PASS     password of every user (bench)\n"
@@ -2413,7 +2944,9 @@ usage(void)
 	    "  -F LIST     msg: sm,carbons (carbons: a second resource each)\n"
 	    "  -I K        presence: every Kth user is inactive (csi)\n"
 	    "  -a NAME     the scenario's name in the output (-s's)\n"
-	    "  -V          do not check the server's SCRAM signature\n");
+	    "  -V          do not check the server's SCRAM signature\n"
+	    "  -T ws       login/idle/msg over WebSocket (wss:, " WS_PATH ")\n"
+	    "  -T bosh     idle over BOSH (https:, " BOSH_PATH ")\n");
 	exit(2);
 }
 
@@ -2466,12 +2999,16 @@ main(int argc, char **argv)
 	opt.json = stdout;
 	opt.jobs = 1;
 	while ((ch = getopt(argc, argv, "s:H:p:d:u:w:x:l:o:S:n:c:U:k:j:P:W:t:"
-	    "r:e:N:C:BVF:I:a:")) != -1) {
+	    "r:e:N:C:BVF:I:a:T:")) != -1) {
 		switch (ch) {
 		case 's':
 			opt.scen_name = optarg;
 			if (strcmp(optarg, "login") == 0)
 				opt.scen = SC_LOGIN;
+			else if (strcmp(optarg, "fast") == 0) {
+				opt.scen = SC_LOGIN;
+				opt.fast = true;
+			}
 			else if (strcmp(optarg, "idle") == 0)
 				opt.scen = SC_IDLE;
 			else if (strcmp(optarg, "msg") == 0)
@@ -2528,6 +3065,14 @@ main(int argc, char **argv)
 			break;
 		case 'I': opt.inactive = (uint32_t)atol(optarg); break;
 		case 'a': out_name = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "ws") == 0)
+				opt.transport = T_WS;
+			else if (strcmp(optarg, "bosh") == 0)
+				opt.transport = T_BOSH;
+			else
+				usage();
+			break;
 		default: usage();
 		}
 	}
@@ -2541,6 +3086,13 @@ main(int argc, char **argv)
 		fatal_exit("-N must be a multiple of -C + 1 (cliques)");
 	if (opt.jobs == 0 || opt.jobs > 64 ||
 	    (opt.jobs > 1 && opt.scen != SC_IDLE))
+		usage();
+	/* web sessions: the scenarios that write one element at a time */
+	if (opt.transport != T_TCP && opt.scen != SC_LOGIN &&
+	    opt.scen != SC_IDLE && opt.scen != SC_MSG)
+		usage();
+	/* bosh: one request at a time suits a quiet session only */
+	if (opt.transport == T_BOSH && opt.scen != SC_IDLE)
 		usage();
 	if (opt.scen == SC_LOGIN && opt.pool > opt.n)
 		opt.pool = opt.n;

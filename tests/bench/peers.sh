@@ -27,7 +27,7 @@ peer_dir() {	# NAME: fresh state directory
 }
 
 start_prosody() {
-	local d pep
+	local d pep https
 	d=$(peer_dir prosody)
 	PORT=15240
 	# mod_pep only for the pep scenario (prosody.cfg.lua.in); stream
@@ -37,9 +37,14 @@ start_prosody() {
 	esac
 	case ${SCEN:-} in mobile|mobile-mam) pep="$pep \"mam\";" ;; esac
 	[ "${SCEN:-}" = csi ] && pep="$pep \"csi_simple\";"
+	# the web scenarios: WebSocket and BOSH on HTTPS at WPORT
+	WPORT=15241 https=
+	case ${SCEN:-} in ws-*|bosh-*)
+		pep="$pep \"websocket\"; \"bosh\";" https=$WPORT ;;
+	esac
 	fill "$PEERS/prosody.cfg.lua.in" "$d/prosody.cfg.lua" DIR="$d" \
 	    PORT=$PORT CERT="$DIR/cert.pem" KEY="$DIR/key.pem" DOMAIN=$DOMAIN \
-	    PEP_MODULE="$pep"
+	    PEP_MODULE="$pep" HTTPS_PORT="$https"
 	# group chat only for the muc scenarios: the component ends the
 	# file (after the VirtualHost), anyone may create rooms, no limits
 	# beyond the defaults (Prosody 0.12's mod_muc has no rate limit)
@@ -81,6 +86,14 @@ start_ejabberd() {
 	    printf '  mod_client_state: {}\n' >>"$d/ejabberd.yml"
 	case ${SCEN:-} in muc|joinstorm)
 		cat "$PEERS/ejabberd-muc.yml" >>"$d/ejabberd.yml" ;;
+	esac
+	# the web scenarios: an HTTPS listener (ejabberd-web.yml) after the
+	# c2s one, at WPORT, and BOSH's module
+	WPORT=15251
+	case ${SCEN:-} in ws-*|bosh-*)
+		fill "$PEERS/ejabberd-web.yml" "$d/web.yml" PORT=$WPORT
+		sed -i "/^    backlog: 4096$/r $d/web.yml" "$d/ejabberd.yml"
+		printf '  mod_bosh: {}\n' >>"$d/ejabberd.yml" ;;
 	esac
 	log "ejabberd: provisioning"
 	/usr/bin/python3 "$PEERS/provision.py" ejabberd "$d/ejabberd.db" \

@@ -159,6 +159,18 @@ CSI_COLS = [
     ("active_bytes_per_session_s", "active B/s", "%.0f"),
     ("inactive_bytes_per_session_s", "inactive B/s", "%.0f"),
 ]
+# the web transports and FAST beside TCP and a SCRAM login (rows show
+# when any of their figures is there)
+WEB = ["login", "ws-login", "fast", "idle", "ws-idle", "bosh-idle", "msg",
+       "ws-msg"]
+WEB_COLS = [
+    ("logins_per_s", "logins/s", "%.0f"),
+    ("server_cpu_ms_per_login", "CPU ms/login", "%.2f"),
+    ("server_rss_per_session_kb", "KiB/session", "%.1f"),
+    ("delivered_per_s", "msg/s", "%.0f"),
+    ("latency_p50_ms", "msg p50 ms", "%.1f"),
+    ("server_cpu_s_per_1000", "CPU s/1k msg", "%.4f"),
+]
 HIB_COLS = [
     ("sessions", "sessions", "%.0f"),
     ("sm_enabled", "resumable", "%.0f"),
@@ -173,6 +185,9 @@ def scen_table(med, servers, scens, cols):
     for sc in scens:
         for s in servers:
             if (s, sc, cols[0][0]) not in med:
+                continue
+            if scens is WEB and not any(k[0] == s and k[1].startswith(
+                    ("ws-", "bosh-", "fast")) for k in med):
                 continue
             cells = []
             for fig, _, fmt in cols:
@@ -206,12 +221,15 @@ def check(med, raw):
                                                                    fig)])))
     for s in servers:
         # the accounting of deliveries must have run at all
-        for sc in ("msg", "presence", "pep", "mobile"):
+        for sc in ("msg", "presence", "pep", "mobile", "ws-msg"):
             if any(k[0] == s and k[1] == sc for k in med) and \
                     (s, sc, "lost") not in raw:
                 bad.append("%s %s: lost deliveries not counted" % (s, sc))
         for sc, fig in (("login", "logins"), ("msg", "delivered"),
-                        ("mobile", "delivered"),
+                        ("mobile", "delivered"), ("ws-msg", "delivered"),
+                        ("ws-login", "logins"), ("fast", "logins"),
+                        ("ws-idle", "server_rss_total_mb"),
+                        ("bosh-idle", "server_rss_total_mb"),
                         ("presence", "delivered"), ("pep", "delivered"),
                         ("idle", "server_rss_total_mb")):
             if any(k[0] == s and k[1] == sc for k in med) and \
@@ -254,7 +272,8 @@ def main():
             ("Mobile (issue 14)", MOBILE, MOBILE_COLS),
             ("CSI, presence churn, every second user inactive", ["csi"],
              CSI_COLS),
-            ("Hibernated sessions", ["hibernate"], HIB_COLS)):
+            ("Hibernated sessions", ["hibernate"], HIB_COLS),
+            ("Web transports and FAST, beside TCP", WEB, WEB_COLS)):
         t = scen_table(med, servers, scens, cols)
         if t:
             table += "\n\n%s (median):\n\n%s" % (title, t)

@@ -12,7 +12,8 @@
 # Default: parley parley-w2 parley-w4. BENCH_SCENARIOS (e.g. "pep" or
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
-# mobile-carbons mobile-mam csi hibernate joinstorm, and parley-b, Parley from
+# mobile-carbons mobile-mam csi hibernate joinstorm ws-login ws-idle ws-msg
+# bosh-idle fast, and parley-b, Parley from
 # $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
@@ -80,15 +81,15 @@ only() {
 
 # the u accounts the selected scenarios need (presence and pep use p)
 NUSERS=1
-[ -n "$(only idle)" ] && NUSERS=$IDLE
+[ -n "$(only "idle ws-idle bosh-idle")" ] && NUSERS=$IDLE
 case " ${servers[*]} " in
 *" parley-scale "*) [ -n "$(only scale)" ] && [ $NUSERS -lt $SCALE ] &&
     NUSERS=$SCALE ;;
 esac
-[ -n "$(only "msg mobile mobile-none mobile-sm mobile-carbons mobile-mam")" ] &&
+[ -n "$(only "msg ws-msg mobile mobile-none mobile-sm mobile-carbons mobile-mam")" ] &&
     [ $NUSERS -lt $((PAIRS * 2)) ] &&
     NUSERS=$((PAIRS * 2))
-[ -n "$(only login)" ] && [ $NUSERS -lt $LOGIN_USERS ] &&
+[ -n "$(only "login ws-login fast")" ] && [ $NUSERS -lt $LOGIN_USERS ] &&
     NUSERS=$LOGIN_USERS
 [ -n "$(only hibernate)" ] && [ $NUSERS -lt $HIB ] && NUSERS=$HIB
 [ -n "$(only muc)" ] && [ $NUSERS -lt $MUSERS ] && NUSERS=$MUSERS
@@ -140,6 +141,7 @@ start_parley() {	# WORKERS
 		    -g $((CONTACTS + 1)) -w $PASSWORD -i $ITER
 	fi
 	PORT=15222
+	WPORT=$((PORT + 3))	# https-listen (lib.sh)
 	parley_conf "$d" "$1" $PORT "$DIR/cert.pem" "$DIR/key.pem"
 	spawn parley "$d/parleyd.log" "$PB/parleyd" -c "$d/parley.conf"
 	ROOTPIDS=$(cat "$DIR/pids/parley.pid")
@@ -192,6 +194,7 @@ lg() {	# LABEL SCENARIO-NAME args...
 }
 
 fails=0
+parley_sm=0	# the last Parley scenario left stream-managed sessions
 run_one() {	# SERVER RUN
 	local s=$1 scen
 	if [ "$s" = parley-w2 ] || [ "$s" = parley-w4 ]; then
@@ -211,12 +214,18 @@ run_one() {	# SERVER RUN
 	case $s in
 	parley|parley-b|prosody|ejabberd)
 		scen="$scen mobile mobile-none mobile-sm mobile-carbons"
-		scen="$scen mobile-mam csi hibernate joinstorm" ;;
+		scen="$scen mobile-mam csi hibernate joinstorm"
+		# the web transports (WPORT: each server's https port)
+		scen="$scen ws-login ws-idle ws-msg bosh-idle" ;;
 	esac
+	# FAST (XEP-0484): Parley only, the peers have no FAST
+	case $s in parley|parley-b) scen="$scen fast" ;; esac
 	if [ -z "${BENCH_SCENARIOS:-}" ]; then
 		scen=${scen%% mobile *}
-		# the smoke run: mobile too (seconds; all three features)
-		case $s in parley) [ $smoke -eq 1 ] && scen="$scen mobile" ;;
+		# the smoke run: mobile too (seconds; all three features),
+		# and the WebSocket transport's msg
+		case $s in parley) [ $smoke -eq 1 ] &&
+		    scen="$scen mobile ws-msg" ;;
 		esac
 	fi
 	scen=$(only "$scen")
@@ -232,9 +241,17 @@ run_one() {	# SERVER RUN
 		export BENCH_ARCHIVE
 		# fresh accounts: a stream-managed session that went keeps
 		# its unacknowledged messages offline (XEP-0198), which the
-		# next scenario's logins would get (duplicates, lost order)
+		# next scenario's logins would get (duplicates, lost order):
+		# before these scenarios and before the one after them (the
+		# smoke run's ws-msg follows mobile)
 		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi)
-			rm -rf "${DIR:?}/srv/parley/data" ;;
+			rm -rf "${DIR:?}/srv/parley/data"
+			parley_sm=1 ;;
+		parley*:*)
+			if [ $parley_sm -eq 1 ]; then
+				rm -rf "${DIR:?}/srv/parley/data"
+			fi
+			parley_sm=0 ;;
 		esac
 		start_server "$s"
 		log "$s run $2: $sc"
@@ -245,6 +262,22 @@ run_one() {	# SERVER RUN
 		# on a real server where they sit for minutes (Parley frees a
 		# quiet session's parser after 5 s)
 		idle) lg "$s" idle -s idle -k $IDLE -c $CONC -e $ISETTLE ;;
+		# the same three over WebSocket (RFC 7395, wss:)
+		# FAST (XEP-0484): each of the LOGIN_USERS gets a token
+		# with a password login first (not measured), then the
+		# logins of login with HT-SHA-256-NONE over XEP-0388
+		fast) lg "$s" fast -s fast -n $LOGINS -U $LOGIN_USERS \
+		    -c $CONC ;;
+		ws-login) lg "$s" ws-login -s login -T ws -p "$WPORT" \
+		    -n $LOGINS -U $LOGIN_USERS -c $CONC ;;
+		ws-idle) lg "$s" ws-idle -s idle -T ws -p "$WPORT" -k $IDLE \
+		    -c $CONC -e $ISETTLE ;;
+		# idle over BOSH (XEP-0206): each session with one request
+		# held by the server, as a quiet browser client's
+		bosh-idle) lg "$s" bosh-idle -s idle -T bosh -p "$WPORT" \
+		    -k $IDLE -c $CONC -e $ISETTLE ;;
+		ws-msg) lg "$s" ws-msg -s msg -T ws -p "$WPORT" -P $PAIRS \
+		    -W $WINDOW -t $SECS -r $WARM -e $SETTLE -c $CONC ;;
 		# the same, at scale: several generator processes
 		scale) lg "$s" idle -s idle -k $SCALE -j $SCALE_JOBS \
 		    -c $CONC -e $ISETTLE ;;

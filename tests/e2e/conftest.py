@@ -249,6 +249,7 @@ class Server:
 
     def start(self):
         self._log = open(self.log_path, "ab")
+        self._ready_from = self._log.tell()
         argv = [os.path.join(BIN, "parleyd"), "-c", self.conf]
         if os.environ.get("PARLEY_TRACE"):
             argv += ["-T", os.environ["PARLEY_TRACE"]]
@@ -260,8 +261,9 @@ class Server:
 
     def wait_ready(self, timeout=READY_TIMEOUT):
         """Until every c2s listens, every process (the proxy too, when
-        there is one) has its router link, and the STARTTLS port answers
-        a header."""
+        there is one) has its router link, parleyd has heard each child
+        report itself up (its "ready" line, what it tells systemd), and
+        the STARTTLS port answers a header."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -274,7 +276,9 @@ class Server:
                         self.router_pid() is not None and
                         all(self.listening(p) for p in self.c2s_pids()) and
                         self.router_links() >= self.workers + 1 +
-                        (1 if self.opts.get("proxy_listen") else 0)):
+                        (1 if self.opts.get("proxy_listen") else 0) and
+                        "ready: every process is up" in self.log_text(
+                            getattr(self, "_ready_from", 0))):
                     self._probe()
                     self.kids = self.kid_kinds()
                     return

@@ -205,8 +205,12 @@ auth_get(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
 	free(fast);
 }
 
-/* XEP-0484: a device's token hashes, written for the c2s (the only
-   writer of storage is the router) */
+/*
+ * XEP-0484: a device's token hashes, written for the c2s (the only
+ * writer of storage is the router). Deferred: the c2s has sent its
+ * <success/> without waiting for this, so a commit and a sync of its own
+ * per login bought nothing; the logins of one loop iteration share one.
+ */
 static int
 fast_put(const struct link_hdr *h, struct link_in *in)
 {
@@ -222,7 +226,7 @@ fast_put(const struct link_hdr *h, struct link_in *in)
 	link_get_strn(in, &rec, &len);
 	if (!link_in_done(in) || dev[0] == '\0' || len > LINK_FAST_MAX)
 		return -1;
-	if (store_doc_put(router.store, DOC_FAST, node, dom, dev,
+	if (store_doc_put_later(router.store, DOC_FAST, node, dom, dev,
 	    len > 0 ? rec : NULL, len) == -1)
 		log_warnx("store: FAST token of %s@%s not written",
 		    log_esc(node, strlen(node)), log_esc(dom, strlen(dom)));

@@ -533,10 +533,7 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 		 */
 		if (s2s_forward(rs->kind, rs->type, rs->to, rs->from,
 		    rs->xml, rs->xlen) == -1)
-			deliver_error(rs, errno == EHOSTUNREACH ?
-			    XERR_REMOTE_SERVER_NOT_FOUND : errno == EAGAIN ||
-			    errno == EMSGSIZE ? XERR_RESOURCE_CONSTRAINT :
-			    XERR_SERVICE_UNAVAILABLE);
+			deliver_error(rs, s2s_forward_error(errno));
 		else if (cm != NULL)
 			carbons_copy(rs, cm, NULL, NULL, -1);
 		goto done;

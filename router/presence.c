@@ -94,17 +94,20 @@ contacts_clear(struct contacts *c)
 
 /*
  * Routes a presence stanza (xml, with its from and to already right) to
- * the address to: a local account takes the inbound path.
+ * the address to: a local account takes the inbound path. -1 with errno
+ * (s2s_forward's) when one for a remote address did not reach the s2s
+ * process; a broadcast bounces nothing, a directed presence does.
  */
-static void
+static int
 pres_route(const char *from, const char *to, int type, const char *xml,
     size_t len)
 {
 	struct rstanza	rs;
 	struct jid	j;
+	int		rc = 0;
 
 	if (jid_parse(&j, to) == -1)
-		return;
+		return 0;
 	memset(&rs, 0, sizeof(rs));
 	rs.kind = KIND_PRESENCE;
 	rs.type = type;
@@ -116,13 +119,14 @@ pres_route(const char *from, const char *to, int type, const char *xml,
 		;	/* XEP-0045 to a room; other services take none */
 	else if (conf_host_find(&router.conf, j.domain) == NULL) {
 		/* RFC 6121: remote contacts take the same path, via s2s */
-		if (s2s_forward(KIND_PRESENCE, type, to, from, xml,
-		    len) == -1)
+		if ((rc = s2s_forward(KIND_PRESENCE, type, to, from, xml,
+		    len)) == -1)
 			log_debug("presence to %s not sent to the s2s "
 			    "process: %s", log_escs(to), strerror(errno));
 	} else if (j.node != NULL)
 		presence_inbound(&rs, j.node, j.domain, j.resource);
 	jid_clear(&j);
+	return rc;
 }
 
 /* a presence stanza made here: <presence from to type/> */
@@ -766,20 +770,29 @@ pres_own(struct rstanza *rs)
 	sess_burst(s, first, s->priority >= 0 && (first || was_negative));
 }
 
-/* XEP-0398 4: directed available presence (a MUC join) has the hash */
+/*
+ * XEP-0398 4: directed available presence (a MUC join) has the hash.
+ * One that cannot leave for a remote server (no s2s process yet, its
+ * link full) is bounced as a message would be: a join must not wait
+ * for an answer that cannot come.
+ */
 static void
 pres_directed(struct sess *s, struct rstanza *rs)
 {
 	struct buf	b;
+	int		rc, err;
 
 	buf_init(&b, LINK_STANZA_MAX);
 	if (rs->type == PRES_AVAILABLE &&
 	    pep_compat_presence_xml(s->user, rs->xml, rs->xlen, &b) == 1)
-		pres_route(s->full, rs->to, rs->type, buf_rptr(&b),
+		rc = pres_route(s->full, rs->to, rs->type, buf_rptr(&b),
 		    buf_avail(&b));
 	else
-		pres_route(s->full, rs->to, rs->type, rs->xml, rs->xlen);
+		rc = pres_route(s->full, rs->to, rs->type, rs->xml, rs->xlen);
+	err = errno;
 	buf_clear(&b);
+	if (rc == -1 && rs->type == PRES_AVAILABLE)
+		deliver_error(rs, s2s_forward_error(err));
 }
 
 void

@@ -212,6 +212,8 @@ void	 sm_each(const struct sess *, void (*fn)(const struct rstanza *,
  */
 int	 s2s_forward(int kind, int type, const char *to, const char *from,
 	    const char *xml, size_t len);
+/* the stanza error (enum xerr) that bounces what s2s_forward dropped */
+int	 s2s_forward_error(int err);
 /* a frame from the s2s link; -1 to close it */
 int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);
 

@@ -95,6 +95,24 @@ s2s_forward(int kind, int type, const char *to, const char *from,
 }
 
 /*
+ * RFC 6120 8.3.3.18 and 8.3.3.19: a domain we will not dial, a queue
+ * that is full or a stanza too large, federation not available now
+ */
+int
+s2s_forward_error(int err)
+{
+	switch (err) {
+	case EHOSTUNREACH:
+		return XERR_REMOTE_SERVER_NOT_FOUND;
+	case EAGAIN:
+	case EMSGSIZE:
+		return XERR_RESOURCE_CONSTRAINT;
+	default:
+		return XERR_SERVICE_UNAVAILABLE;
+	}
+}
+
+/*
  * A stanza the s2s link cannot take is refused here, not queued past the
  * link's cap (which would close the link and lose every stanza on it):
  * above the high-water mark the s2s process is not keeping up.

@@ -90,6 +90,38 @@ async def test_kill_s2s_restarted(make_server, tmp_path_factory, clients):
     assert a.router_pid() == router_before
 
 
+@pytest.mark.kills("s2s")
+async def test_no_s2s_bounces_directed_presence(make_server, clients):
+    """While there is no s2s process (parleyd stopped, so not restarting
+    it), a directed presence to a remote room comes back as an error
+    at once, as a message does, instead of a join that never gets an
+    answer; with the s2s process back, nothing more comes."""
+    srv = make_server()
+    c = await clients.login(srv, srv.new_user("np"), resource="np")
+    s2s = [p for p, k in srv.kid_kinds().items() if k == "s2s"]
+    assert len(s2s) == 1, srv.kid_kinds()
+    os.kill(srv.proc.pid, signal.SIGSTOP)
+    try:
+        os.kill(s2s[0], signal.SIGKILL)
+        await wait_for(lambda: "s2s link closed" in srv.log_text(),
+                       10 * SLOW, "the router to see the s2s process go")
+        room = "room@conference.far.example/nick"
+        c.send_raw("<presence to='%s'><x xmlns='http://jabber.org/"
+                   "protocol/muc'/></presence>" % room)
+        p = await c.next_presence(
+            match=lambda s: s["from"] == room, what="the join's error")
+        assert p["type"] == "error", str(p)
+        assert stanza_error(p)[1] == "service-unavailable", str(p)
+        mid = send_message(c, "someone@far.example", "hello")
+        m = await c.next_message(match=lambda s: s["id"] == mid)
+        assert m["type"] == "error", str(m)
+        assert stanza_error(m)[1] == "service-unavailable", str(m)
+    finally:
+        os.kill(srv.proc.pid, signal.SIGCONT)
+    await wait_for(lambda: srv.log_text().count("router: s2s connected")
+                   >= 2, 10 * SLOW, "a new s2s linked to the router")
+
+
 @pytest.mark.kills("router")
 async def test_kill_router_under_load(make_server, clients):
     """Pairs exchange numbered messages; the router is SIGKILLed in the

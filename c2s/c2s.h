@@ -200,6 +200,8 @@ void	stream_accept(struct listener *, int fd);
 struct stream *stream_web_new(const char *peer, bool secure,
 	    const struct tp_framing *f, void *web, void (*gone)(void *));
 void	stream_feed(struct stream *, const char *, size_t);
+/* the same, for input that must be exactly one whole element */
+void	stream_feed_element(struct stream *, const char *, size_t);
 void	stream_write(struct stream *, const char *, size_t);
 void	stream_puts(struct stream *, const char *);
 void	stream_error(struct stream *, enum stream_err, const char *text);

@@ -296,6 +296,31 @@ stream_feed(struct stream *st, const char *data, size_t n)
 		    xstream_error_text(st->xs));
 }
 
+/*
+ * RFC 7395 3.3.3: a WebSocket message carries one complete element; a
+ * message with a part of one (the rest to come in the next) or with two
+ * is refused, as a stanza that is not well-formed on its own. A message
+ * of whitespace only carries none and is let through.
+ */
+void
+stream_feed_element(struct stream *st, const char *data, size_t n)
+{
+	uint64_t	before;
+
+	if (st->state == ST_CLOSING)
+		return;
+	before = xstream_elements(st->xs);
+	stream_feed(st, data, n);
+	if (st->state == ST_CLOSING)
+		return;
+	if (!xstream_between(st->xs))
+		stream_error(st, SERR_NOT_WELL_FORMED, "a WebSocket message "
+		    "that ends inside an element (RFC 7395 3.3.3)");
+	else if (xstream_elements(st->xs) - before > 1)
+		stream_error(st, SERR_NOT_WELL_FORMED, "a WebSocket message "
+		    "of more than one element (RFC 7395 3.3.3)");
+}
+
 static void
 stream_timeout(struct stream *st)
 {

@@ -259,7 +259,7 @@ ws_message(struct ws *ws, const char *p, size_t n)
 		buf_clear(&hdr);
 		return;
 	}
-	stream_feed(st, p, n);
+	stream_feed_element(st, p, n);
 }
 
 /* input from the connection, framed or not */

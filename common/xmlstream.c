@@ -93,6 +93,7 @@ struct xstream {
 	char			*dprefix[XS_HDR_PREFIXES];
 	char			*duri[XS_HDR_PREFIXES];
 	unsigned		 ndecl;
+	uint64_t		 elements; /* completed top-level elements */
 	bool			 in_parse;
 	bool			 stopped;
 	bool			 reset_pending;
@@ -463,6 +464,7 @@ xs_end(void *ud, const XML_Char *name)
 	st->cur = st->cur->parent;
 	if (--st->depth > 0)
 		return;
+	st->elements++;
 	st->mark = xs_pos(st);
 	el = st->root;
 	if (st->cb->element != NULL)
@@ -938,6 +940,22 @@ bool
 xstream_hibernating(const struct xstream *st)
 {
 	return st->p == NULL;
+}
+
+uint64_t
+xstream_elements(const struct xstream *st)
+{
+	return st->elements;
+}
+
+bool
+xstream_between(const struct xstream *st)
+{
+	/* stopped: the rest of that input was discarded on purpose */
+	if (st->p == NULL || !st->opened || st->stopped)
+		return true;
+	return st->depth == 0 && st->partial == 0 &&
+	    buf_avail(&st->hold) == 0 && st->u8need == 0;
 }
 
 static int

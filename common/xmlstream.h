@@ -56,6 +56,15 @@ void		 xstream_free(struct xstream *);
 int		 xstream_feed(struct xstream *, const char *data, size_t len);
 /* from a callback: discard the remaining input of this feed */
 void		 xstream_stop(struct xstream *);
+/* top-level elements completed since xstream_new (resets included) */
+uint64_t	 xstream_elements(const struct xstream *);
+/*
+ * Whether all the input so far ended at a boundary: no element begun
+ * and not ended, no partial token held (true before the stream opens,
+ * where the header's own rules apply). A framing that carries whole
+ * elements (RFC 7395 3.3.3) checks this after each message.
+ */
+bool		 xstream_between(const struct xstream *);
 /* a new stream on the same connection (after STARTTLS or SASL) */
 void		 xstream_reset(struct xstream *);
 enum stream_err	 xstream_error(const struct xstream *);

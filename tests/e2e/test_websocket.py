@@ -284,6 +284,27 @@ async def test_malformed_open(make_server):
     assert "not-well-formed" in t, t
 
 
+@pytest.mark.parametrize("message", [
+    # the rest of the stanza would come in the next message
+    "<message to='x@localhost' type='chat'><body>hi",
+    "<message to='x@localhost' type='chat'><body>hi</body></message>"
+    "<presence/>",
+])
+async def test_one_whole_element_per_message(make_server, message):
+    """RFC 7395 3.3.3: each message is one complete element; a part of
+    one, or two, is a stream error. Whitespace alone is let through."""
+    srv = web_server(make_server)
+    ws, _ = await ws_login(srv.http_port, srv.new_user("w"))
+    await ws.send(" \n")
+    await ws.send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/>"
+                  "</iq>")
+    assert "type='result'" in await ws.until(r"id='p1'")
+    await ws.send(message)
+    t = await ws.until(r"stream:error")
+    assert "not-well-formed" in t and "RFC 7395" in t, t
+    assert (await ws.until(r"<close ")).startswith("<close")
+
+
 async def test_ping_is_answered(make_server):
     srv = web_server(make_server)
     ws, _ = await WS.connect(srv.http_port)

@@ -1071,6 +1071,47 @@ test_xparse_nested(void **state)
 
 /* ---- hibernation: the parser freed between stanzas, rebuilt on input ---- */
 
+/* the boundary a framing of whole elements checks (RFC 7395 3.3.3) */
+static void
+test_between_elements(void **state)
+{
+	struct rec	*r;
+
+	(void)state;
+	r = rec_new(65536);
+	assert_true(xstream_between(r->st));	/* not opened yet */
+	assert_int_equal(feeds(r, HDR), 0);
+	assert_true(xstream_between(r->st));
+	assert_int_equal(xstream_elements(r->st), 0);
+	assert_int_equal(feeds(r, "<presence/>"), 0);
+	assert_true(xstream_between(r->st));
+	assert_int_equal(xstream_elements(r->st), 1);
+	/* whitespace after an element, and alone, is a boundary */
+	assert_int_equal(feeds(r, "<presence/>\n"), 0);
+	assert_true(xstream_between(r->st));
+	assert_int_equal(feeds(r, " \r\n\t"), 0);
+	assert_true(xstream_between(r->st));
+	assert_int_equal(xstream_elements(r->st), 2);
+	/* inside an element, inside a start tag, inside a character */
+	assert_int_equal(feeds(r, "<message><body>hi"), 0);
+	assert_false(xstream_between(r->st));
+	assert_int_equal(feeds(r, "</body></message>"), 0);
+	assert_true(xstream_between(r->st));
+	assert_int_equal(feeds(r, "<message to='a@b"), 0);
+	assert_false(xstream_between(r->st));
+	assert_int_equal(feeds(r, "'/>"), 0);
+	assert_true(xstream_between(r->st));
+	assert_int_equal(feeds(r, "<message><body>\xc3"), 0);
+	assert_false(xstream_between(r->st));
+	assert_int_equal(feeds(r, "\xa9</body></message>"), 0);
+	assert_true(xstream_between(r->st));
+	/* two in one feed count two */
+	assert_int_equal(feeds(r, "<iq type='get' id='1'/><iq type='get' "
+	    "id='2'/>"), 0);
+	assert_int_equal(xstream_elements(r->st), 7);
+	rec_free(r);
+}
+
 static void
 test_hibernate(void **state)
 {
@@ -1284,6 +1325,7 @@ UNIT_MAIN(
 	cmocka_unit_test(test_reset_from_callback),
 	cmocka_unit_test(test_reset_second_stream),
 	cmocka_unit_test(test_xparse_nested),
+	cmocka_unit_test(test_between_elements),
 	cmocka_unit_test(test_hibernate),
 	cmocka_unit_test(test_ns_table_resists_collisions),
 	cmocka_unit_test(test_preauth_limits),

@@ -324,8 +324,9 @@ store_doc_get(struct store *st, enum store_doc kind, const char *node,
 	return 0;
 }
 
+/* the router writes a FAST record deferred (router/links.c fast_put) */
 int
-store_doc_put(struct store *st, enum store_doc kind, const char *node,
+store_doc_put_later(struct store *st, enum store_doc kind, const char *node,
     const char *domain, const char *name, const char *val, size_t len)
 {
 	(void)st;

@@ -224,3 +224,17 @@ def test_ctl_bad_input(server):
     assert cp.returncode == 1 and "no such account" in cp.stderr, cp
     cp = invite(server, "--contact", "not a jid", DOMAIN, check=False)
     assert cp.returncode == 1 and "bare JID" in cp.stderr, cp
+
+
+async def test_adhoc_admin_account_invitation(server, clients):
+    """XEP-0401 4: urn:xmpp:invite#create-account for a role with
+    register-accounts (an admin); its URI registers one account."""
+    boss = server.new_user("boss")
+    server.ctl("role", boss.jid, "admin")
+    cb = await clients.login(server, boss, plugins=("xep_0030",))
+    r = await command(cb, NS_INVITE + "#create-account")
+    assert r["type"] == "result", str(r)
+    m = URI_ACCOUNT.match(form_value(r, "uri") or "")
+    assert m, str(r)
+    await registered(server, clients, m.group(1))
+    await refused(server, m.group(1))

@@ -26,7 +26,8 @@
 #define NS_REGISTER_FEATURE	"http://jabber.org/features/iq-register"
 #define NS_INVITE		"urn:xmpp:invite"	/* XEP-0445 4 */
 #define NS_PARS			"urn:xmpp:pars:0"
-#define PREAUTH_TOKEN_MAX	64	/* router/invite.c's INVITE_TOKEN_MAX */
+/* router/invite.c's INVITE_TOKEN_MAX */
+#define PREAUTH_TOKEN_MAX	64
 #define REG_ADDR_MAX		64	/* "ipv6/64" fits */
 
 /* the host is ours, and TLS is on when required (RFC 6120 5.3.1) */
@@ -114,7 +115,7 @@ struct reg_req {
 	char			*domain;
 	char			 addr[REG_ADDR_MAX];
 	char			*pass;
-	char			*preauth;	/* XEP-0445; NULL if none */
+	char			*preauth;	/* XEP-0445, or NULL */
 	uint32_t		 iter;
 	struct scram_creds	 c;
 	int			 rc;	/* scram_creds_make's */

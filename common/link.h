@@ -205,7 +205,7 @@ extern uint64_t	link_overflows;
 	X(LINK_DRAIN,		0x0110, 4)				\
 	/* ctl->router, sid = request id: str jid, str role (NULL: */	\
 	/*   show it). The reply's text is the role's name */		\
-	X(LINK_CTL_ROLE,	0x030d, 8)					\
+	X(LINK_CTL_ROLE,	0x030d, 8)				\
 	/* ctl->router, sid = request id: str op (create, list, */	\
 	/*   revoke), str host (revoke: the token), str contact */	\
 	/*   (NULL: an account invitation), u32 uses, u32 lifetime */	\

@@ -30,7 +30,7 @@
 
 /* '@' never is in a localpart (RFC 7622 3.3.1): no account's documents */
 #define INVITE_NODE	"@invite"
-#define INVITE_RAND	16		/* bytes of randomness in a token */
+#define INVITE_RAND	16	/* bytes of randomness in a token */
 #define INVITE_REC_MAX	(64 + 48 + JID_STR_MAX)
 #define NS_INVITE	"urn:xmpp:invite"
 #define NS_PARS		"urn:xmpp:pars:0"
@@ -334,7 +334,8 @@ invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
 	struct jid		 j;
 	struct scram_creds	 cr;
 	char			 op[8], arg[JID_STR_MAX + 1];
-	char			 contact[JID_STR_MAX + 1], dom[JID_PART_MAX + 1];
+	char			 contact[JID_STR_MAX + 1];
+	char			 dom[JID_PART_MAX + 1];
 	char			 token[INVITE_TOKEN_MAX + 1];
 	char			 uri[2 * JID_STR_MAX + 1] = "";
 	const char		*c;
@@ -392,13 +393,15 @@ invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
 		    &cr) == -1) {
 			explicit_bzero(&cr, sizeof(cr));
 			jid_clear(&j);
-			return invite_reply(l, h->sid, ENOENT, "no such account");
+			return invite_reply(l, h->sid, ENOENT,
+			    "no such account");
 		}
 		explicit_bzero(&cr, sizeof(cr));
 		jid_clear(&j);
 	}
-	if (invite_create(dom, c != NULL ? contact : NULL, c != NULL ?
-	    INVITE_CONTACT : INVITE_ACCOUNT, uses, lifetime, token, &iv) == -1 ||
+	if (invite_create(dom, c != NULL ? contact : NULL,
+	    c != NULL ? INVITE_CONTACT : INVITE_ACCOUNT, uses, lifetime, token,
+	    &iv) == -1 ||
 	    invite_uri(uri, sizeof(uri) - 1, dom, &iv, token) == -1)
 		return invite_reply(l, h->sid, EIO, "not stored");
 	explicit_bzero(token, sizeof(token));

@@ -100,6 +100,7 @@ c2s_session = (
     + frame(REG_ADD, s("Bad") + s("example.org") + s("192.0.2.3") + s(None) + creds(), 6)
     + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.4") + s("0" * 32) + creds(), 7)
     + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.5") + s("bad token") + creds(), 8)
+    + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.6") + s("good") + creds(), 9)
 )
 write("link_router", "c2s-session", b"\x02\x00" + c2s_session)
 # /metrics: both formats, an unknown flag, a SASL failure counted

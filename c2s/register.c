@@ -156,6 +156,21 @@ reg_send(struct reg_req *r, bool check)
 	return link_end(&m);
 }
 
+/* LINK_REG_ADD asking about the stream's token alone */
+static int
+preauth_send(struct stream *st)
+{
+	struct link_out	m;
+
+	link_begin(&m, c2s.up, LINK_REG_ADD, st->sid);
+	link_set_flags(&m, LINK_F_REG_CHECK | LINK_F_REG_TOKEN);
+	link_put_str(&m, "");
+	link_put_str(&m, st->domain);
+	link_put_str(&m, st->peer);
+	link_put_str(&m, st->preauth);
+	return link_end(&m);
+}
+
 /* the answer to a stream's registration, if it is still there */
 static void
 reg_finish(uint64_t sid, int err, const char *text)
@@ -284,9 +299,11 @@ done:
 
 /*
  * XEP-0445 3: <preauth xmlns='urn:xmpp:pars:0' token=.../> in an IQ set
- * before registering. The token is kept for the registration, which the
- * router allows only with a valid one (an unknown, used or expired token
- * then gets item-not-found); here only its form is checked.
+ * before registering. The router says whether the token is valid now
+ * (LINK_F_REG_TOKEN; an unknown, used or expired one is item-not-found)
+ * and the stream keeps it for the registration, where the router checks
+ * it again and spends a use: a single-use token is not used until an
+ * account is made.
  */
 static void
 register_preauth(struct stream *st, struct xnode *iq, struct xnode *p,
@@ -307,7 +324,14 @@ register_preauth(struct stream *st, struct xnode *iq, struct xnode *p,
 	}
 	free(st->preauth);
 	st->preauth = xstrdup(t);
-	register_reply(st, iq, a, -1, NULL);
+	if (!uplink_up() || preauth_send(st) == -1) {
+		free(st->preauth);
+		st->preauth = NULL;
+		register_reply(st, iq, a, XERR_RESOURCE_CONSTRAINT,
+		    "the server is busy; try again");
+		return;
+	}
+	st->reg_id = xstrdup(xnode_attr(iq, "id"));
 }
 
 int
@@ -332,6 +356,11 @@ register_element(struct stream *st, struct xnode *el, struct arena *a)
 		    "an iq needs an id");
 		return 0;
 	}
+	if (st->reg_id != NULL) {
+		register_reply(st, el, a, XERR_UNEXPECTED_REQUEST,
+		    "a registration is in progress");
+		return 0;
+	}
 	if (p != NULL) {
 		if (strcmp(type, "set") != 0 || register_host(st) == NULL)
 			register_reply(st, el, a, XERR_SERVICE_UNAVAILABLE,
@@ -343,11 +372,6 @@ register_element(struct stream *st, struct xnode *el, struct arena *a)
 	/* XEP-0077 3.1: a host without in-band registration */
 	if (!register_allowed(st)) {
 		register_reply(st, el, a, XERR_SERVICE_UNAVAILABLE, NULL);
-		return 0;
-	}
-	if (st->reg_id != NULL) {
-		register_reply(st, el, a, XERR_UNEXPECTED_REQUEST,
-		    "a registration is in progress");
 		return 0;
 	}
 	if (strcmp(type, "get") == 0)
@@ -362,6 +386,7 @@ void
 register_result(uint64_t sid, uint16_t flags, enum stanza_err cond)
 {
 	struct reg_req	*r = NULL;
+	struct stream	*st;
 	int		 err = cond == XERR_COUNT ? -1 : (int)cond;
 
 	if (reg_reqs != NULL)
@@ -378,6 +403,12 @@ register_result(uint64_t sid, uint16_t flags, enum stanza_err cond)
 		err = XERR_RESOURCE_CONSTRAINT;
 	}
 	reg_req_free(r);
+	/* XEP-0445 3: a token the router refused is not kept */
+	if ((flags & LINK_F_REG_TOKEN) != 0 && err != -1 &&
+	    (st = stream_find(sid)) != NULL) {
+		free(st->preauth);
+		st->preauth = NULL;
+	}
 	reg_finish(sid, err, err == XERR_RESOURCE_CONSTRAINT ?
 	    "too many registrations; try again later" : NULL);
 }

@@ -219,6 +219,8 @@ extern uint64_t	link_overflows;
 #define LINK_F_SESS_LOST	0x0001
 /* header flags of LINK_REG_ADD and LINK_REG_RESULT */
 #define LINK_F_REG_CHECK	0x0001
+/* with LINK_F_REG_CHECK: only the token, node "" (XEP-0445 3) */
+#define LINK_F_REG_TOKEN	0x0002
 /* header flag of router->c2s LINK_STANZA and LINK_STANZA_MULTI */
 #define LINK_F_STAMP_TO		0x0001
 enum link_type { LINK_TYPES(LINK_ENUM) };

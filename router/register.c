@@ -204,6 +204,8 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	enum stanza_err		 err;
 	const char		*why;
 	bool			 check = (h->flags & LINK_F_REG_CHECK) != 0;
+	bool			 only = check &&
+				    (h->flags & LINK_F_REG_TOKEN) != 0;
 	const char		*tok;
 	size_t			 tlen;
 	char			 token[INVITE_TOKEN_MAX + 1];
@@ -217,7 +219,7 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	if (!check)
 		(void)cred_get(&in, &c);
 	if (!link_in_done(&in) || (tok != NULL && (tlen > INVITE_TOKEN_MAX ||
-	    memchr(tok, '\0', tlen) != NULL))) {
+	    memchr(tok, '\0', tlen) != NULL)) || (only && tok == NULL)) {
 		explicit_bzero(&c, sizeof(c));
 		return link_fail(rl->l, "bad %s", link_msg_name(h->type));
 	}
@@ -229,7 +231,11 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	host = conf_host_find(&router.conf, domain);
 	if (host == NULL)
 		err = XERR_SERVICE_UNAVAILABLE;
-	else if (tok != NULL)
+	else if (only) {
+		/* XEP-0445 3: the token alone, before the form is filled */
+		err = invite_find(domain, token, &(struct invite){ 0 }) == 0 ?
+		    XERR_COUNT : XERR_ITEM_NOT_FOUND;
+	} else if (tok != NULL)
 		err = register_invited(node, domain, token, check, &c);
 	else if (!host->allow_register)
 		err = XERR_SERVICE_UNAVAILABLE;
@@ -265,11 +271,13 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	explicit_bzero(token, sizeof(token));
 	why = err == XERR_COUNT ? "ok" : stanza_err_name(err);
 	log_info("register%s%s user=%s@%s addr=%s result=%s",
-	    check ? " check" : "", tok != NULL ? " invited" : "",
+	    only ? " token" : check ? " check" : "", tok != NULL ?
+	    " invited" : "",
 	    log_esc(node, strlen(node)),
 	    log_esc(domain, strlen(domain)), log_esc(addr, strlen(addr)),
 	    why);
-	return reg_reply(rl, h->sid, check ? LINK_F_REG_CHECK : 0, err);
+	return reg_reply(rl, h->sid, h->flags & (LINK_F_REG_CHECK |
+	    LINK_F_REG_TOKEN), err);
 }
 
 /* ---- jabber:iq:register for a logged-in user -------------------------- */

@@ -71,9 +71,10 @@ async def registered(srv, clients, token):
 
 
 async def refused(srv, token):
+    """XEP-0445 3: the token is judged at the preauth IQ already."""
     pre, reg, _ = await register_with(srv, token)
-    ans = reg if reg is not None else pre
-    assert iq_error(ans) == ("cancel", "item-not-found"), ET.tostring(ans)
+    assert reg is None, ET.tostring(reg)
+    assert iq_error(pre) == ("cancel", "item-not-found"), ET.tostring(pre)
 
 
 async def test_account_invitation_once(server, clients):
@@ -120,6 +121,29 @@ async def test_limited_uses_and_list(server, clients):
     await registered(server, clients, tok)
     await refused(server, tok)
     assert tok[:16] not in invite(server, "--list", DOMAIN).stdout
+
+
+async def test_one_use_two_streams(server, clients):
+    """Two streams both pass the preauth of a single-use token (it is
+    spent only by an account made); the first registration spends it and
+    the second gets item-not-found."""
+    tok = account_token(server)
+    streams = []
+    try:
+        for _ in range(2):
+            raw, _ = await tls_stream(server)
+            streams.append(raw)
+            pre = await raw_iq(raw, "<preauth xmlns='%s' token='%s'/>"
+                               % (NS_PARS, tok), "set", to=DOMAIN)
+            assert pre.get("type") == "result", ET.tostring(pre)
+        first = await raw_iq(streams[0], reg_set(uniq("a"), "pw"), "set")
+        assert first.get("type") == "result", ET.tostring(first)
+        second = await raw_iq(streams[1], reg_set(uniq("b"), "pw"), "set")
+        assert iq_error(second) == ("cancel", "item-not-found"), \
+            ET.tostring(second)
+    finally:
+        for raw in streams:
+            raw.close()
 
 
 async def test_taken_name_keeps_the_use(server, clients):

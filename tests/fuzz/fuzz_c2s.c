@@ -400,7 +400,11 @@ router_frame(const struct link_hdr *h, const char *payload)
 		FUZZ_CHECK((h->flags & LINK_F_REG_CHECK) != 0 ?
 		    link_in_done(&in) : cred_get(&in, &cr) == 0 &&
 		    link_in_done(&in), "REG_ADD with bad credentials");
-		FUZZ_CHECK(jid_nodeprep(node, prep) == 0 &&
+		/* LINK_F_REG_TOKEN: the token alone, no name yet */
+		FUZZ_CHECK((h->flags & LINK_F_REG_TOKEN) != 0 ?
+		    *node == '\0' && tok != NULL &&
+		    (h->flags & LINK_F_REG_CHECK) != 0 :
+		    jid_nodeprep(node, prep) == 0 &&
 		    strcmp(prep, node) == 0 && *node != '\0',
 		    "registration of \"%s\"", node);
 		FUZZ_CHECK(conf_host_find(&c2s.conf, dom) != NULL &&
@@ -409,8 +413,8 @@ router_frame(const struct link_hdr *h, const char *payload)
 		    "registration on %s", dom);
 		put_u32(&b, stanza_err_wire(strcmp(node, "user") == 0 ?
 		    XERR_CONFLICT : XERR_COUNT));
-		send_frame_flags(LINK_REG_RESULT, h->flags & LINK_F_REG_CHECK,
-		    h->sid, &b);
+		send_frame_flags(LINK_REG_RESULT, h->flags &
+		    (LINK_F_REG_CHECK | LINK_F_REG_TOKEN), h->sid, &b);
 		free(node);
 		free(dom);
 		free(addr);

@@ -101,6 +101,8 @@ c2s_session = (
     + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.4") + s("0" * 32) + creds(), 7)
     + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.5") + s("bad token") + creds(), 8)
     + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.6") + s("good") + creds(), 9)
+    + frame(REG_ADD, s("") + s("example.org") + s("192.0.2.7") + s("good"), 10, flags=3)
+    + frame(REG_ADD, s("") + s("example.org") + s("192.0.2.8") + s(None), 11, flags=3)
 )
 write("link_router", "c2s-session", b"\x02\x00" + c2s_session)
 # /metrics: both formats, an unknown flag, a SASL failure counted
@@ -203,6 +205,7 @@ write("link_c2s", "router-replies", b"\xe4\x00"
       + frame(SESS_KICK, u32(SERR_CONFLICT), 3)
       + frame(REG_RESULT, u32(0), 4)
       + frame(REG_RESULT, u32(XERR_RESOURCE_CONSTRAINT), 4)
+      + frame(REG_RESULT, u32(0), 4, flags=3)
       + frame(STANZA + 1, b"", 9))
 write("link_c2s", "auth-failures", b"\x00\x02\x00\x03"
       + R_HELLO

@@ -80,13 +80,27 @@ invite_parse(const char *v, size_t len, struct invite *iv)
 		return -1;
 	memcpy(rec, v, len);
 	rec[len] = '\0';
-	if (sscanf(rec, "%64s %c %" SCNu32 " %" SCNd64 " %1023s", iv->hash,
+	/* 3071: JID_STR_MAX */
+	if (sscanf(rec, "%64s %c %" SCNu32 " %" SCNd64 " %3071s", iv->hash,
 	    &iv->kind, &iv->uses, &iv->expires, creator) != 5 ||
 	    strlen(creator) > JID_STR_MAX)
 		return -1;
 	if (strcmp(creator, "-") != 0)
 		snprintf(iv->creator, sizeof(iv->creator), "%s", creator);
 	return 0;
+}
+
+static const char *
+invite_kind_name(char kind)
+{
+	switch (kind) {
+	case INVITE_ACCOUNT:
+		return "account";
+	case INVITE_CONTACT:
+		return "contact";
+	default:
+		return "roster";
+	}
 }
 
 /* XEP-0379 3.2: a token the receiver cannot guess */
@@ -124,8 +138,7 @@ invite_create(const char *domain, const char *creator, char kind,
 	if (invite_put(domain, iv) == -1)
 		return -1;
 	log_info("invite: created kind=%s host=%s creator=%s uses=%" PRIu32
-	    " expires=%" PRId64, kind == INVITE_CONTACT ? "contact" :
-	    "account", log_escs(domain), creator != NULL ?
+	    " expires=%" PRId64, invite_kind_name(kind), log_escs(domain), creator != NULL ?
 	    log_escs(creator) : "-", iv->uses, iv->expires);
 	return 0;
 }
@@ -142,6 +155,7 @@ invite_find(const char *domain, const char *token, struct invite *iv)
 	size_t	len;
 	int	rc;
 
+	memset(iv, 0, sizeof(*iv));
 	if (token_ok(token) == -1 || invite_hash(token, hash) == -1) {
 		errno = ENOENT;
 		return -1;
@@ -194,9 +208,10 @@ invite_uri(char *out, size_t len, const char *domain,
 {
 	int	n;
 
-	if (iv->kind == INVITE_CONTACT)
-		n = snprintf(out, len, "xmpp:%s?roster;preauth=%s;ibr=y",
-		    iv->creator, token);
+	if (iv->kind != INVITE_ACCOUNT)
+		n = snprintf(out, len, "xmpp:%s?roster;preauth=%s%s",
+		    iv->creator, token, iv->kind == INVITE_CONTACT ?
+		    ";ibr=y" : "");
 	else
 		n = snprintf(out, len, "xmpp:%s?register;preauth=%s", domain,
 		    token);
@@ -221,16 +236,24 @@ pars_read(struct xnode *el, struct arena *a, void *arg)
 		snprintf(pt->token, sizeof(pt->token), "%s", t);
 }
 
-bool
-invite_presence_has(const struct rstanza *rs)
+/* the token of the stanza's <preauth/>, if it has one */
+static bool
+pars_token(const struct rstanza *rs, struct pars_tok *pt)
 {
-	struct pars_tok	pt = { "" };
-
+	pt->token[0] = '\0';
 	if (rs->xlen == 0 || memmem(rs->xml, rs->xlen, NS_PARS,
 	    strlen(NS_PARS)) == NULL)
 		return false;
-	(void)deliver_parse(rs->xml, rs->xlen, pars_read, &pt);
-	return pt.token[0] != '\0';
+	(void)deliver_parse(rs->xml, rs->xlen, pars_read, pt);
+	return pt->token[0] != '\0';
+}
+
+bool
+invite_presence_has(const struct rstanza *rs)
+{
+	struct pars_tok	pt;
+
+	return pars_token(rs, &pt);
 }
 
 /*
@@ -241,16 +264,15 @@ bool
 invite_presence_use(const struct rstanza *rs, const char *node,
     const char *domain)
 {
-	struct pars_tok	pt = { "" };
+	struct pars_tok	pt;
 	struct invite	iv;
 	char		bare[JID_STR_MAX + 1];
 
-	if (!invite_presence_has(rs))
+	if (!pars_token(rs, &pt))
 		return false;
-	(void)deliver_parse(rs->xml, rs->xlen, pars_read, &pt);
 	jid_format(bare, node, domain, NULL);
 	if (invite_find(domain, pt.token, &iv) == -1 ||
-	    iv.kind != INVITE_CONTACT || strcmp(iv.creator, bare) != 0) {
+	    iv.kind == INVITE_ACCOUNT || strcmp(iv.creator, bare) != 0) {
 		/* the request stays an ordinary one, for the user to answer */
 		log_info("invite: subscription to %s from %s with a token "
 		    "that is not one of its invitations", log_esc(bare,
@@ -286,8 +308,8 @@ invite_list_one(const char *v, size_t len, void *arg)
 	if (iv.expires != 0 && (double)iv.expires <= il->now)
 		return 0;
 	n = snprintf(line, sizeof(line), "%.16s %s uses=%" PRIu32
-	    " expires=%" PRId64 " creator=%s\n", iv.hash, iv.kind ==
-	    INVITE_CONTACT ? "contact" : "account", iv.uses, iv.expires,
+	    " expires=%" PRId64 " creator=%s\n", iv.hash,
+	    invite_kind_name(iv.kind), iv.uses, iv.expires,
 	    iv.creator[0] != '\0' ? iv.creator : "-");
 	if (n < 0 || (size_t)n >= sizeof(line) || il->len + (size_t)n >
 	    CTL_LIST_CHUNK)
@@ -415,7 +437,8 @@ invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
 
 /*
  * XEP-0401 4: urn:xmpp:invite#invite, a contact invitation of the
- * sender that also lets the invitee register here (ibr=y), and
+ * sender that also lets the invitee register here (ibr=y) when the
+ * sender's role may register-accounts, and
  * urn:xmpp:invite#create-account, an account invitation. The result form
  * has the URI and when it expires.
  */
@@ -432,7 +455,11 @@ invite_adhoc(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	const char	*dom = rs->sender->user->domain;
 
 	snprintf(bare, sizeof(bare), "%s", rs->sender->user->bare);
-	if (invite_create(dom, kind == INVITE_CONTACT ? bare : NULL, kind, 1,
+	/* ibr=y (XEP-0401) only for whoever may invite new accounts */
+	if (kind == INVITE_CONTACT && !role_may(rs->sender->user->node, dom,
+	    ROLE_CAP_REGISTER))
+		kind = INVITE_ROSTER;
+	if (invite_create(dom, kind != INVITE_ACCOUNT ? bare : NULL, kind, 1,
 	    INVITE_ADHOC_TTL, token, &iv) == -1 ||
 	    invite_uri(uri, sizeof(uri), dom, &iv, token) == -1) {
 		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);

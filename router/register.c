@@ -163,10 +163,10 @@ register_invited(const char *node, const char *domain, const char *token,
 	if (jid_nodeprep(node, prep) == -1 || *prep == '\0' ||
 	    strcmp(prep, node) != 0)
 		return XERR_JID_MALFORMED;
-	if ((check ? invite_find(domain, token, &iv) :
-	    invite_use(domain, token, &iv)) == -1)
-		return errno == ENOENT ? XERR_ITEM_NOT_FOUND :
-		    XERR_INTERNAL_SERVER_ERROR;
+	/* a roster-only invitation registers nothing (XEP-0401 ibr) */
+	if (invite_find(domain, token, &iv) == -1 || iv.kind == INVITE_ROSTER)
+		return iv.kind == INVITE_ROSTER || errno == ENOENT ?
+		    XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR;
 	if (check) {
 		rc = store_account_get(router.store, node, domain, &old);
 		explicit_bzero(&old, sizeof(old));
@@ -175,6 +175,9 @@ register_invited(const char *node, const char *domain, const char *token,
 		return errno == ENOENT ? XERR_COUNT :
 		    XERR_INTERNAL_SERVER_ERROR;
 	}
+	if (invite_use(domain, token, &iv) == -1)
+		return errno == ENOENT ? XERR_ITEM_NOT_FOUND :
+		    XERR_INTERNAL_SERVER_ERROR;
 	if (store_account_add(router.store, node, domain, c) == -1) {
 		invite_refund(domain, &iv);
 		return errno == EEXIST ? XERR_CONFLICT :
@@ -209,6 +212,7 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	const char		*tok;
 	size_t			 tlen;
 	char			 token[INVITE_TOKEN_MAX + 1];
+	struct invite		 iv;
 
 	memset(&c, 0, sizeof(c));
 	link_in_init(&in, payload, h->len);
@@ -233,8 +237,9 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 		err = XERR_SERVICE_UNAVAILABLE;
 	else if (only) {
 		/* XEP-0445 3: the token alone, before the form is filled */
-		err = invite_find(domain, token, &(struct invite){ 0 }) == 0 ?
-		    XERR_COUNT : XERR_ITEM_NOT_FOUND;
+		err = invite_find(domain, token, &iv) == 0 &&
+		    iv.kind != INVITE_ROSTER ? XERR_COUNT :
+		    XERR_ITEM_NOT_FOUND;
 	} else if (tok != NULL)
 		err = register_invited(node, domain, token, check, &c);
 	else if (!host->allow_register)

@@ -663,6 +663,8 @@ bool	 role_may(const char *node, const char *domain, enum role_cap cap);
 #define INVITE_ACCOUNT		'a'	/* register an account */
 /* subscribe with the creator (and register, XEP-0401 ibr=y) */
 #define INVITE_CONTACT		'c'
+/* subscribe with the creator only (its role may not register accounts) */
+#define INVITE_ROSTER		'r'
 #define INVITE_TOKEN_MAX	64
 #define INVITE_HASH_LEN		64	/* hex SHA-256 */
 struct invite {

@@ -209,20 +209,38 @@ def form_value(iq, var):
 
 
 async def test_adhoc_member_and_limited(server, clients):
-    """XEP-0401 4: a member runs urn:xmpp:invite#invite and gets a URI
-    that works; a limited account is forbidden (XEP-0050 4.6)."""
-    mem = server.new_user("mem")
-    lim = server.new_user("lim")
+    """XEP-0401 4: a member runs urn:xmpp:invite#invite and gets a
+    contact invitation without ibr=y (its role may invite but not
+    register accounts): it subscribes an existing account both ways and
+    registers nothing. An admin's has ibr=y. A limited account is
+    forbidden (XEP-0050 4.6), and a member the account invitation."""
+    mem, lim = server.new_user("mem"), server.new_user("lim")
+    boss, jul = server.new_user("boss"), server.new_user("jul")
     server.ctl("role", lim.jid, "limited")
-    cm = await clients.login(server, mem, plugins=("xep_0030",))
+    server.ctl("role", boss.jid, "admin")
+    cm = await online(server, clients, mem, resource="m",
+                      plugins=("xep_0030",))
     cl = await clients.login(server, lim, plugins=("xep_0030",))
+    cb = await clients.login(server, boss, plugins=("xep_0030",))
+    cj = await online(server, clients, jul, resource="j")
     r = await command(cm, NS_INVITE + "#invite")
     assert r["type"] == "result", str(r)
     uri = form_value(r, "uri")
-    m = re.match(r"^xmpp:%s\?roster;preauth=([0-9a-f]{32});ibr=y$"
+    m = re.match(r"^xmpp:%s\?roster;preauth=([0-9a-f]{32})$"
                  % re.escape(mem.jid), uri or "")
     assert m, str(r)
     assert form_value(r, "expire"), str(r)
+    await refused(server, m.group(1))
+    cj.send_raw("<presence to='%s' type='subscribe'><preauth xmlns='%s' "
+                "token='%s'/></presence>" % (mem.jid, NS_PARS, m.group(1)))
+    await settle(cj, cm)
+    items, _, _ = await roster_get(cm)
+    assert items[jul.jid].sub == "both", items
+    # an admin may register accounts: ibr=y, and it registers
+    r = await command(cb, NS_INVITE + "#invite")
+    m = re.match(r"^xmpp:%s\?roster;preauth=([0-9a-f]{32});ibr=y$"
+                 % re.escape(boss.jid), form_value(r, "uri") or "")
+    assert m, str(r)
     await registered(server, clients, m.group(1))
     r = await command(cl, NS_INVITE + "#invite")
     assert r["type"] == "error" and "forbidden" in str(r), str(r)

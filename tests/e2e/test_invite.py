@@ -280,3 +280,25 @@ async def test_adhoc_admin_account_invitation(server, clients):
     assert m, str(r)
     await registered(server, clients, m.group(1))
     await refused(server, m.group(1))
+
+
+async def test_preauth_bad_forms(server):
+    """Bad <preauth/> IQs get an error and the stream goes on: no token,
+    an empty or overlong one, a get; a registration after a refused token
+    is still closed."""
+    raw, _ = await tls_stream(server)
+    try:
+        for attrs, type_, cond in (("", "set", "item-not-found"),
+                                   (" token=''", "set", "item-not-found"),
+                                   (" token='%s'" % ("a" * 65), "set",
+                                    "item-not-found"),
+                                   (" token='abc'", "get",
+                                    "service-unavailable")):
+            iq = await raw_iq(raw, "<preauth xmlns='%s'%s/>"
+                              % (NS_PARS, attrs), type_, to=DOMAIN)
+            assert iq_error(iq)[1] == cond, (attrs, ET.tostring(iq))
+        iq = await raw_iq(raw, reg_set(uniq("x"), "pw"), "set")
+        assert iq_error(iq)[1] == "service-unavailable"
+        assert not raw.eof
+    finally:
+        raw.close()

@@ -128,6 +128,8 @@ struct stream {
 	uint32_t		 auth_req;	/* LINK_AUTH_GET in flight */
 	char			*reg_id;	/* XEP-0077 IQ awaiting the
 						   router; NULL if none */
+	char			*preauth;	/* XEP-0445 token given;
+						   NULL if none */
 	struct sasl		*sasl;
 	struct fast		*fast;		/* XEP-0484 request and the
 						   device's tokens (fast.c);

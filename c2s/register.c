@@ -24,24 +24,41 @@
 
 #define NS_REGISTER		"jabber:iq:register"
 #define NS_REGISTER_FEATURE	"http://jabber.org/features/iq-register"
+#define NS_INVITE		"urn:xmpp:invite"	/* XEP-0445 4 */
+#define NS_PARS			"urn:xmpp:pars:0"
+/* router/invite.c's INVITE_TOKEN_MAX */
+#define PREAUTH_TOKEN_MAX	64
 #define REG_ADDR_MAX		64	/* "ipv6/64" fits */
 
-/* the host allows it, and TLS is on when required (RFC 6120 5.3.1) */
+/* the host is ours, and TLS is on when required (RFC 6120 5.3.1) */
+static const struct conf_host *
+register_host(const struct stream *st)
+{
+	if (!st->tls_on && c2s.conf.c2s_require_tls)
+		return NULL;
+	return st->domain != NULL ? conf_host_find(&c2s.conf, st->domain) :
+	    NULL;
+}
+
+/*
+ * The host allows it, or the client gave an invitation's token (XEP-0445
+ * 3: registration with it even where it is closed; the router judges
+ * the token)
+ */
 static bool
 register_allowed(const struct stream *st)
 {
-	const struct conf_host	*h;
+	const struct conf_host	*h = register_host(st);
 
-	if (!st->tls_on && c2s.conf.c2s_require_tls)
-		return false;
-	h = st->domain != NULL ? conf_host_find(&c2s.conf, st->domain) : NULL;
-	return h != NULL && h->allow_register;
+	return h != NULL && (h->allow_register || st->preauth != NULL);
 }
 
 void
 register_features(struct stream *st, struct buf *b)
 {
-	/* XEP-0077 8 */
+	/* XEP-0445 4: registration with a token; XEP-0077 8 */
+	if (register_host(st) != NULL)
+		buf_puts(b, "<register xmlns='" NS_INVITE "'/>");
 	if (register_allowed(st))
 		buf_puts(b, "<register xmlns='" NS_REGISTER_FEATURE "'/>");
 }
@@ -98,6 +115,7 @@ struct reg_req {
 	char			*domain;
 	char			 addr[REG_ADDR_MAX];
 	char			*pass;
+	char			*preauth;	/* XEP-0445, or NULL */
 	uint32_t		 iter;
 	struct scram_creds	 c;
 	int			 rc;	/* scram_creds_make's */
@@ -114,6 +132,7 @@ reg_req_free(void *p)
 		return;
 	explicit_bzero(r->pass, strlen(r->pass));
 	free(r->pass);
+	free(r->preauth);
 	free(r->domain);
 	explicit_bzero(&r->c, sizeof(r->c));
 	free(r);
@@ -131,8 +150,24 @@ reg_send(struct reg_req *r, bool check)
 	link_put_str(&m, r->node);
 	link_put_str(&m, r->domain);
 	link_put_str(&m, r->addr);
+	link_put_str(&m, r->preauth);
 	if (!check)
 		cred_put(&m, &r->c);
+	return link_end(&m);
+}
+
+/* LINK_REG_ADD asking about the stream's token alone */
+static int
+preauth_send(struct stream *st)
+{
+	struct link_out	m;
+
+	link_begin(&m, c2s.up, LINK_REG_ADD, st->sid);
+	link_set_flags(&m, LINK_F_REG_CHECK | LINK_F_REG_TOKEN);
+	link_put_str(&m, "");
+	link_put_str(&m, st->domain);
+	link_put_str(&m, st->peer);
+	link_put_str(&m, st->preauth);
 	return link_end(&m);
 }
 
@@ -241,6 +276,8 @@ register_set(struct stream *st, struct xnode *iq, struct xnode *q,
 	r->domain = xstrdup(st->domain);
 	snprintf(r->addr, sizeof(r->addr), "%s", st->peer);
 	r->pass = xstrdup(pass);
+	if (st->preauth != NULL)
+		r->preauth = xstrdup(st->preauth);
 	r->iter = (uint32_t)c2s.conf.scram_iterations;
 	log_info("%016llx register user=%s@%s addr=%s",
 	    (unsigned long long)st->sid, log_esc(node, strlen(node)),
@@ -260,14 +297,52 @@ done:
 	xnode_wipe(p, pass);
 }
 
+/*
+ * XEP-0445 3: <preauth xmlns='urn:xmpp:pars:0' token=.../> in an IQ set
+ * before registering. The router says whether the token is valid now
+ * (LINK_F_REG_TOKEN; an unknown, used or expired one is item-not-found)
+ * and the stream keeps it for the registration, where the router checks
+ * it again and spends a use: a single-use token is not used until an
+ * account is made.
+ */
+static void
+register_preauth(struct stream *st, struct xnode *iq, struct xnode *p,
+    struct arena *a)
+{
+	const char	*t = xnode_attr(p, "token");
+	size_t		 i, n = t != NULL ? strlen(t) : 0;
+
+	for (i = 0; i < n; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' &&
+		    t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
+		    t[i] == '-' || t[i] == '_'))
+			break;
+	if (n == 0 || n > PREAUTH_TOKEN_MAX || i < n) {
+		register_reply(st, iq, a, XERR_ITEM_NOT_FOUND,
+		    "not an invitation token");
+		return;
+	}
+	free(st->preauth);
+	st->preauth = xstrdup(t);
+	if (!uplink_up() || preauth_send(st) == -1) {
+		free(st->preauth);
+		st->preauth = NULL;
+		register_reply(st, iq, a, XERR_RESOURCE_CONSTRAINT,
+		    "the server is busy; try again");
+		return;
+	}
+	st->reg_id = xstrdup(xnode_attr(iq, "id"));
+}
+
 int
 register_element(struct stream *st, struct xnode *el, struct arena *a)
 {
-	struct xnode	*q;
+	struct xnode	*q, *p = NULL;
 	const char	*type;
 
 	if (strcmp(el->ns, NS_CLIENT) != 0 || strcmp(el->name, "iq") != 0 ||
-	    (q = xnode_child(el, NS_REGISTER, "query")) == NULL)
+	    ((q = xnode_child(el, NS_REGISTER, "query")) == NULL &&
+	    (p = xnode_child(el, NS_PARS, "preauth")) == NULL))
 		return 1;
 	/* with TLS required nothing but STARTTLS comes first */
 	if (!st->tls_on && c2s.conf.c2s_require_tls)
@@ -281,14 +356,22 @@ register_element(struct stream *st, struct xnode *el, struct arena *a)
 		    "an iq needs an id");
 		return 0;
 	}
-	/* XEP-0077 3.1: a host without in-band registration */
-	if (!register_allowed(st)) {
-		register_reply(st, el, a, XERR_SERVICE_UNAVAILABLE, NULL);
-		return 0;
-	}
 	if (st->reg_id != NULL) {
 		register_reply(st, el, a, XERR_UNEXPECTED_REQUEST,
 		    "a registration is in progress");
+		return 0;
+	}
+	if (p != NULL) {
+		if (strcmp(type, "set") != 0 || register_host(st) == NULL)
+			register_reply(st, el, a, XERR_SERVICE_UNAVAILABLE,
+			    NULL);
+		else
+			register_preauth(st, el, p, a);
+		return 0;
+	}
+	/* XEP-0077 3.1: a host without in-band registration */
+	if (!register_allowed(st)) {
+		register_reply(st, el, a, XERR_SERVICE_UNAVAILABLE, NULL);
 		return 0;
 	}
 	if (strcmp(type, "get") == 0)
@@ -303,6 +386,7 @@ void
 register_result(uint64_t sid, uint16_t flags, enum stanza_err cond)
 {
 	struct reg_req	*r = NULL;
+	struct stream	*st;
 	int		 err = cond == XERR_COUNT ? -1 : (int)cond;
 
 	if (reg_reqs != NULL)
@@ -319,6 +403,12 @@ register_result(uint64_t sid, uint16_t flags, enum stanza_err cond)
 		err = XERR_RESOURCE_CONSTRAINT;
 	}
 	reg_req_free(r);
+	/* XEP-0445 3: a token the router refused is not kept */
+	if ((flags & LINK_F_REG_TOKEN) != 0 && err != -1 &&
+	    (st = stream_find(sid)) != NULL) {
+		free(st->preauth);
+		st->preauth = NULL;
+	}
 	reg_finish(sid, err, err == XERR_RESOURCE_CONSTRAINT ?
 	    "too many registrations; try again later" : NULL);
 }

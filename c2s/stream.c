@@ -180,6 +180,7 @@ stream_free(struct stream *st)
 	free(st->jid);
 	free(st->bind_id);
 	free(st->reg_id);
+	free(st->preauth);
 	c2s.nstreams--;
 	free(st);
 }

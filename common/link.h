@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		14
+#define LINK_VERSION		15
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -115,8 +115,9 @@ extern uint64_t	link_overflows;
 	X(LINK_SESS_KICK,	0x0106, 4)				\
 	/* c2s->router, sid = stream: in-band registration (XEP-0077): */ \
 	/*   str node (nodeprepped), str domain, str client address, */	\
-	/*   then the creds as in LINK_AUTH_CRED */			\
-	X(LINK_REG_ADD,		0x0107, 12)				\
+	/*   str preauth token (XEP-0445; NULL: none), then the */	\
+	/*   creds as in LINK_AUTH_CRED */				\
+	X(LINK_REG_ADD,		0x0107, 16)				\
 	/* router->c2s: u32 stanza error (wire number, 0: created) */	\
 	/*   flags LINK_F_REG_CHECK: LINK_REG_ADD without the creds */	\
 	/*   asks whether the account may be made (the answer has it */	\
@@ -204,7 +205,12 @@ extern uint64_t	link_overflows;
 	X(LINK_DRAIN,		0x0110, 4)				\
 	/* ctl->router, sid = request id: str jid, str role (NULL: */	\
 	/*   show it). The reply's text is the role's name */		\
-	X(LINK_CTL_ROLE,	0x030d, 8)
+	X(LINK_CTL_ROLE,	0x030d, 8)				\
+	/* ctl->router, sid = request id: str op (create, list, */	\
+	/*   revoke), str host (revoke: the token), str contact */	\
+	/*   (NULL: an account invitation), u32 uses, u32 lifetime */	\
+	/*   seconds (0: none). The reply's text: the URI or list */	\
+	X(LINK_CTL_INVITE,	0x030e, 16)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */
@@ -213,6 +219,8 @@ extern uint64_t	link_overflows;
 #define LINK_F_SESS_LOST	0x0001
 /* header flags of LINK_REG_ADD and LINK_REG_RESULT */
 #define LINK_F_REG_CHECK	0x0001
+/* with LINK_F_REG_CHECK: only the token, node "" (XEP-0445 3) */
+#define LINK_F_REG_TOKEN	0x0002
 /* header flag of router->c2s LINK_STANZA and LINK_STANZA_MULTI */
 #define LINK_F_STAMP_TO		0x0001
 enum link_type { LINK_TYPES(LINK_ENUM) };

@@ -47,6 +47,24 @@ adhoc_is_admin(const struct rstanza *rs)
 	    role_may(u->node, u->domain, ROLE_CAP_ADMIN);
 }
 
+/*
+ * May the sender run cmd? Admin commands need adhoc_is_admin; the
+ * others (cap set) an account of the host whose role grants cap.
+ */
+bool
+adhoc_may(const struct rstanza *rs, const struct adhoc_cmd *cmd)
+{
+	const struct user	*u;
+	enum role_cap		 cap = adhoc_cmd_cap(cmd);
+
+	if (cap == 0 || adhoc_is_admin(rs))
+		return adhoc_is_admin(rs);
+	if (rs->sender == NULL || (u = rs->sender->user) == NULL ||
+	    strcmp(u->domain, rs->tdomain) != 0)
+		return false;
+	return role_may(u->node, u->domain, cap);
+}
+
 /* the error of XEP-0050 4.6: a stanza error and its specific condition */
 void
 adhoc_error(struct rstanza *rs, struct xnode *iq, struct arena *a,
@@ -133,12 +151,12 @@ adhoc_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "malformed-action");
 		return;
 	}
-	if (!adhoc_is_admin(rs)) {
-		iq_error(rs, iq, a, XERR_FORBIDDEN, NULL);
-		return;
-	}
-	if ((cmd = adhoc_cmd_find(node)) == NULL) {
-		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
+	cmd = adhoc_cmd_find(node);
+	if (cmd == NULL || !adhoc_may(rs, cmd)) {
+		/* an admin learns the node is not there, others no more
+		   than that they may not */
+		iq_error(rs, iq, a, adhoc_is_admin(rs) ? XERR_ITEM_NOT_FOUND :
+		    XERR_FORBIDDEN, NULL);
 		return;
 	}
 	if (action != NULL && strcmp(action, "execute") != 0 &&
@@ -190,9 +208,10 @@ adhoc_disco_info(struct rstanza *rs, struct xnode *iq, struct arena *a,
     const char *node)
 {
 	struct xnode	*q, *el;
+	const struct adhoc_cmd	*cmd = adhoc_cmd_find(node);
 	char		 nodebuf[256];
 
-	if (!adhoc_is_admin(rs)) {
+	if (cmd == NULL || !adhoc_may(rs, cmd)) {
 		iq_error(rs, iq, a, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
@@ -215,15 +234,13 @@ void
 adhoc_disco_items(struct rstanza *rs, struct xnode *iq, struct arena *a)
 {
 	struct xnode	*q;
-	bool		 admin = adhoc_is_admin(rs);
 	char		 dom[JID_STR_MAX + 1];
 
 	snprintf(dom, sizeof(dom), "%s", rs->tdomain);
 	iq_make_result(iq, a);
 	q = xnode_add(a, iq, NS_DISCO_ITEMS, "query");
 	xnode_set_attr(a, q, "node", NS_COMMANDS);
-	if (admin)
-		adhoc_cmd_items(q, a, dom);
+	adhoc_cmd_items(rs, q, a, dom);
 	deliver_tree(rs->sender, iq);
 }
 

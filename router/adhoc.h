@@ -33,6 +33,7 @@ struct adhoc_cmd {
 
 /* adhoc.c */
 bool	 adhoc_is_admin(const struct rstanza *);
+bool	 adhoc_may(const struct rstanza *, const struct adhoc_cmd *);
 void	 adhoc_error(struct rstanza *, struct xnode *iq, struct arena *,
 	    enum stanza_err, const char *app);
 struct xnode *adhoc_reply(struct xnode *iq, struct arena *,
@@ -56,8 +57,11 @@ char	*adhoc_field(struct arena *, const struct xnode *x,
 struct jid;
 int	 adhoc_host_jid(const struct rstanza *, const char *s, struct jid *j);
 const struct adhoc_cmd *adhoc_cmd_find(const char *node);
-void	 adhoc_cmd_items(struct xnode *query, struct arena *,
-	    const char *domain);
+/* 0: an admin command; else what role_may must grant */
+enum role_cap adhoc_cmd_cap(const struct adhoc_cmd *);
+/* the commands rs's sender may run */
+void	 adhoc_cmd_items(const struct rstanza *, struct xnode *query,
+	    struct arena *, const char *domain);
 
 /* adhoc_cred.c: add-user and change-user-password */
 void	 adhoc_add_form(struct rstanza *, struct xnode *, struct arena *);
@@ -72,6 +76,12 @@ void	 adhoc_passwd_submit(struct rstanza *, struct xnode *,
 void	 adhoc_role_form(struct rstanza *, struct xnode *, struct arena *);
 void	 adhoc_role_submit(struct rstanza *, struct xnode *, struct arena *,
 	    const char *sid, const struct xnode *x);
+
+/* invite.c: XEP-0401 invitations */
+void	 invite_adhoc_contact(struct rstanza *, struct xnode *,
+	    struct arena *, const char *sid, const struct xnode *x);
+void	 invite_adhoc_account(struct rstanza *, struct xnode *,
+	    struct arena *, const char *sid, const struct xnode *x);
 
 /* motd.c: the message of the day */
 void	 motd_set_form(struct rstanza *, struct xnode *, struct arena *);

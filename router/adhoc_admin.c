@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/jid.h"
+#include "../common/util.h"
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/xdata.h"
@@ -382,6 +383,29 @@ static const struct adhoc_cmd admin_cmds[] = {
 	  adhoc_role_form, adhoc_role_submit },
 };
 
+/* commands for whoever the role lets do cap (router/roles.c) */
+static const struct {
+	struct adhoc_cmd	cmd;
+	enum role_cap		cap;
+} user_cmds[] = {
+	/* XEP-0401 4 */
+	{ { "urn:xmpp:invite#invite", "Invite", NULL, invite_adhoc_contact },
+	  ROLE_CAP_INVITE },
+	{ { "urn:xmpp:invite#create-account", "Create Account Invitation",
+	  NULL, invite_adhoc_account }, ROLE_CAP_REGISTER },
+};
+
+enum role_cap
+adhoc_cmd_cap(const struct adhoc_cmd *cmd)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(user_cmds); i++)
+		if (cmd == &user_cmds[i].cmd)
+			return user_cmds[i].cap;
+	return 0;
+}
+
 const struct adhoc_cmd *
 adhoc_cmd_find(const char *node)
 {
@@ -390,19 +414,34 @@ adhoc_cmd_find(const char *node)
 	for (i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++)
 		if (strcmp(admin_cmds[i].node, node) == 0)
 			return &admin_cmds[i];
+	for (i = 0; i < nitems(user_cmds); i++)
+		if (strcmp(user_cmds[i].cmd.node, node) == 0)
+			return &user_cmds[i].cmd;
 	return NULL;
 }
 
-void
-adhoc_cmd_items(struct xnode *q, struct arena *a, const char *domain)
+static void
+adhoc_cmd_item(struct xnode *q, struct arena *a, const char *domain,
+    const struct adhoc_cmd *cmd)
 {
 	struct xnode	*it;
-	size_t		 i;
 
-	for (i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++) {
-		it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
-		xnode_set_attr(a, it, "jid", domain);
-		xnode_set_attr(a, it, "node", admin_cmds[i].node);
-		xnode_set_attr(a, it, "name", admin_cmds[i].name);
-	}
+	it = xnode_add(a, q, NS_DISCO_ITEMS, "item");
+	xnode_set_attr(a, it, "jid", domain);
+	xnode_set_attr(a, it, "node", cmd->node);
+	xnode_set_attr(a, it, "name", cmd->name);
+}
+
+void
+adhoc_cmd_items(const struct rstanza *rs, struct xnode *q, struct arena *a,
+    const char *domain)
+{
+	size_t	i;
+
+	if (adhoc_is_admin(rs))
+		for (i = 0; i < nitems(admin_cmds); i++)
+			adhoc_cmd_item(q, a, domain, &admin_cmds[i]);
+	for (i = 0; i < nitems(user_cmds); i++)
+		if (adhoc_may(rs, &user_cmds[i].cmd))
+			adhoc_cmd_item(q, a, domain, &user_cmds[i].cmd);
 }

@@ -331,6 +331,8 @@ ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		return ctl_drain(l, h, payload);
 	case LINK_CTL_ROLE:
 		return ctl_role(l, h, payload, st);
+	case LINK_CTL_INVITE:
+		return invite_ctl(l, h, payload);
 	default:
 		return link_fail(l, "unexpected %s on a control link",
 		    link_msg_name(h->type));

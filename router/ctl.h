@@ -53,6 +53,10 @@ long long ctlinfo_storage_bytes(void);
 int	ctlinfo_frame(struct link *l, const struct link_hdr *h,
 	    const char *payload);
 
+/* invite.c: INVITE (parleyctl invite); the same contract */
+int	invite_ctl(struct link *l, const struct link_hdr *h,
+	    const char *payload);
+
 /*
  * Called after a successful DELUSER or PASSWD: the account's credentials
  * are gone or changed, so its sessions must not outlive them.

@@ -268,6 +268,15 @@ sub_outbound(struct rstanza *rs, const char *contact)
 
 	existed = item_load(u->node, u->domain, contact, &it);
 	acts = subscription_out(&it, rs->type);
+	/*
+	 * XEP-0379 3.6: who subscribes with an invitation's token wants
+	 * the creator's subscription back, approved as its client would
+	 */
+	if (rs->type == PRES_SUBSCRIBE && (it.sub & SUB_FROM) == 0 &&
+	    !it.preapproved && invite_presence_has(rs)) {
+		it.preapproved = true;
+		acts |= SUB_ACT_CHANGED;
+	}
 	if (!it.pending_in) {
 		free(it.pending_xml);
 		it.pending_xml = NULL;
@@ -301,6 +310,30 @@ sub_outbound(struct rstanza *rs, const char *contact)
 }
 
 /*
+ * node@domain subscribes to contact without a client's stanza (an
+ * invitation's, XEP-0379 3.5): as sub_outbound does for PRES_SUBSCRIBE.
+ */
+static void
+sub_as(const char *node, const char *domain, const char *contact)
+{
+	struct roster_item	it;
+	char			bare[JID_STR_MAX + 1];
+	bool			existed;
+	int			acts;
+
+	existed = item_load(node, domain, contact, &it);
+	acts = subscription_out(&it, PRES_SUBSCRIBE);
+	if ((acts & SUB_ACT_CHANGED) != 0 &&
+	    !item_save(node, domain, &it, existed)) {
+		roster_item_clear(&it);
+		return;
+	}
+	roster_item_clear(&it);
+	jid_format(bare, node, domain, NULL);
+	pres_send(bare, contact, PRES_SUBSCRIBE);
+}
+
+/*
  * Inbound subscription stanzas, the contact's server (RFC 6121 3.1.3,
  * 3.2.3, 3.3.3, 3.1.6, 3.4, A.3). node@domain is the local account, from
  * the (bare) sender.
@@ -312,11 +345,17 @@ sub_inbound(struct rstanza *rs, const char *node, const char *domain,
 	struct roster_item	 it;
 	struct user		*u = user_find(node, domain);
 	char			 bare[JID_STR_MAX + 1];
-	bool			 existed;
+	bool			 existed, invited = false;
 	int			 acts;
 
 	jid_format(bare, node, domain, NULL);
 	existed = item_load(node, domain, from, &it);
+	/* XEP-0379 3.5: the user's invitation approves it in advance */
+	if (rs->type == PRES_SUBSCRIBE && (it.sub & SUB_FROM) == 0 &&
+	    invite_presence_use(rs, node, domain)) {
+		it.preapproved = true;
+		invited = true;
+	}
 	if (rs->type == PRES_SUBSCRIBE && (it.sub & SUB_FROM) == 0 &&
 	    !it.preapproved && !it.pending_in &&
 	    subreq_admit(node, domain, from) == -1) {
@@ -360,6 +399,44 @@ sub_inbound(struct rstanza *rs, const char *node, const char *domain,
 		if (rs->type == PRES_SUBSCRIBE)
 			push_subscribe(node, domain);
 	}
+	/* XEP-0379 3.5: and the user subscribes back */
+	if (invited)
+		sub_as(node, domain, from);
+}
+
+/*
+ * XEP-0379 with XEP-0401: the account node@domain, made with an
+ * invitation of creator (a local bare JID), and the creator approve
+ * each other in advance and subscribe: both ways, at once.
+ */
+void
+presence_invited(const char *node, const char *domain, const char *creator)
+{
+	struct roster_item	it;
+	struct jid		c;
+	char			bare[JID_STR_MAX + 1];
+	bool			existed;
+
+	if (jid_parse(&c, creator) == -1)
+		return;
+	jid_format(bare, node, domain, NULL);
+	existed = item_load(node, domain, creator, &it);
+	it.preapproved = true;
+	it.hidden = false;
+	(void)item_save(node, domain, &it, existed);
+	roster_item_clear(&it);
+	if (c.node != NULL) {
+		existed = item_load(c.node, c.domain, bare, &it);
+		if ((it.sub & SUB_FROM) == 0) {
+			it.preapproved = true;
+			it.hidden = false;
+			(void)item_save(c.node, c.domain, &it, existed);
+		}
+		roster_item_clear(&it);
+		sub_as(node, domain, creator);
+		sub_as(c.node, c.domain, bare);
+	}
+	jid_clear(&c);
 }
 
 /* RFC 6121 4.3.2: a probe from 'from' for the account node@domain */

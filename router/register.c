@@ -144,9 +144,54 @@ reg_reply(struct rlink *rl, uint64_t sid, uint16_t flags,
 }
 
 /*
- * LINK_REG_ADD: str node, str domain, str client address, creds; with
- * LINK_F_REG_CHECK and no creds, whether it may be made (the c2s derives
- * the creds only then).
+ * XEP-0445: a registration with an invitation's token, open registration
+ * or not, and without the per-address limit (the token is the limit).
+ * An unknown, used up, revoked or expired token: item-not-found. The
+ * check only looks; the creation spends a use (given back if the account
+ * cannot be made) and, for a contact invitation, subscribes the new
+ * account and the creator both ways (XEP-0401 ibr=y).
+ */
+static enum stanza_err
+register_invited(const char *node, const char *domain, const char *token,
+    bool check, const struct scram_creds *c)
+{
+	struct invite		iv;
+	struct scram_creds	old;
+	char			prep[JID_PART_MAX + 1];
+	int			rc;
+
+	if (jid_nodeprep(node, prep) == -1 || *prep == '\0' ||
+	    strcmp(prep, node) != 0)
+		return XERR_JID_MALFORMED;
+	/* a roster-only invitation registers nothing (XEP-0401 ibr) */
+	if (invite_find(domain, token, &iv) == -1 || iv.kind == INVITE_ROSTER)
+		return iv.kind == INVITE_ROSTER || errno == ENOENT ?
+		    XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR;
+	if (check) {
+		rc = store_account_get(router.store, node, domain, &old);
+		explicit_bzero(&old, sizeof(old));
+		if (rc == 0)
+			return XERR_CONFLICT;
+		return errno == ENOENT ? XERR_COUNT :
+		    XERR_INTERNAL_SERVER_ERROR;
+	}
+	if (invite_use(domain, token, &iv) == -1)
+		return errno == ENOENT ? XERR_ITEM_NOT_FOUND :
+		    XERR_INTERNAL_SERVER_ERROR;
+	if (store_account_add(router.store, node, domain, c) == -1) {
+		invite_refund(domain, &iv);
+		return errno == EEXIST ? XERR_CONFLICT :
+		    XERR_INTERNAL_SERVER_ERROR;
+	}
+	if (iv.kind == INVITE_CONTACT)
+		presence_invited(node, domain, iv.creator);
+	return XERR_COUNT;
+}
+
+/*
+ * LINK_REG_ADD: str node, str domain, str client address, str token,
+ * creds; with LINK_F_REG_CHECK and no creds, whether it may be made (the
+ * c2s derives the creds only then).
  */
 int
 register_frame(struct rlink *rl, const struct link_hdr *h,
@@ -162,21 +207,42 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	enum stanza_err		 err;
 	const char		*why;
 	bool			 check = (h->flags & LINK_F_REG_CHECK) != 0;
+	bool			 only = check &&
+				    (h->flags & LINK_F_REG_TOKEN) != 0;
+	const char		*tok;
+	size_t			 tlen;
+	char			 token[INVITE_TOKEN_MAX + 1];
+	struct invite		 iv;
 
 	memset(&c, 0, sizeof(c));
 	link_in_init(&in, payload, h->len);
 	link_get_str(&in, node, sizeof(node));
 	link_get_str(&in, domain, sizeof(domain));
 	link_get_str(&in, addr, sizeof(addr));
+	link_get_strn(&in, &tok, &tlen);
 	if (!check)
 		(void)cred_get(&in, &c);
-	if (!link_in_done(&in)) {
+	if (!link_in_done(&in) || (tok != NULL && (tlen > INVITE_TOKEN_MAX ||
+	    memchr(tok, '\0', tlen) != NULL)) || (only && tok == NULL)) {
 		explicit_bzero(&c, sizeof(c));
 		return link_fail(rl->l, "bad %s", link_msg_name(h->type));
 	}
+	if (tok != NULL) {
+		memcpy(token, tok, tlen);
+		token[tlen] = '\0';
+	}
 	/* the c2s checked all this; storage has one gatekeeper still */
 	host = conf_host_find(&router.conf, domain);
-	if (host == NULL || !host->allow_register)
+	if (host == NULL)
+		err = XERR_SERVICE_UNAVAILABLE;
+	else if (only) {
+		/* XEP-0445 3: the token alone, before the form is filled */
+		err = invite_find(domain, token, &iv) == 0 &&
+		    iv.kind != INVITE_ROSTER ? XERR_COUNT :
+		    XERR_ITEM_NOT_FOUND;
+	} else if (tok != NULL)
+		err = register_invited(node, domain, token, check, &c);
+	else if (!host->allow_register)
 		err = XERR_SERVICE_UNAVAILABLE;
 	else if (jid_nodeprep(node, prep) == -1 || *prep == '\0' ||
 	    strcmp(prep, node) != 0)
@@ -207,12 +273,16 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 		err = XERR_COUNT;
 	}
 	explicit_bzero(&c, sizeof(c));
+	explicit_bzero(token, sizeof(token));
 	why = err == XERR_COUNT ? "ok" : stanza_err_name(err);
-	log_info("register%s user=%s@%s addr=%s result=%s",
-	    check ? " check" : "", log_esc(node, strlen(node)),
+	log_info("register%s%s user=%s@%s addr=%s result=%s",
+	    only ? " token" : check ? " check" : "", tok != NULL ?
+	    " invited" : "",
+	    log_esc(node, strlen(node)),
 	    log_esc(domain, strlen(domain)), log_esc(addr, strlen(addr)),
 	    why);
-	return reg_reply(rl, h->sid, check ? LINK_F_REG_CHECK : 0, err);
+	return reg_reply(rl, h->sid, h->flags & (LINK_F_REG_CHECK |
+	    LINK_F_REG_TOKEN), err);
 }
 
 /* ---- jabber:iq:register for a logged-in user -------------------------- */

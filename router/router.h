@@ -17,6 +17,7 @@
 #include "../common/arena.h"
 #include "../common/buf.h"
 #include "../common/conf.h"
+#include "../common/jid.h"
 #include "../common/link.h"
 #include "../common/xml.h"
 
@@ -657,5 +658,36 @@ enum role role_of(const char *node, const char *domain);
 /* may node@domain do cap, by its role and its own host's member-can,
    limited-can (admins may do everything) */
 bool	 role_may(const char *node, const char *domain, enum role_cap cap);
+
+/* invite.c: XEP-0379 and XEP-0401 invitations */
+#define INVITE_ACCOUNT		'a'	/* register an account */
+/* subscribe with the creator (and register, XEP-0401 ibr=y) */
+#define INVITE_CONTACT		'c'
+/* subscribe with the creator only (its role may not register accounts) */
+#define INVITE_ROSTER		'r'
+#define INVITE_TOKEN_MAX	64
+#define INVITE_HASH_LEN		64	/* hex SHA-256 */
+struct invite {
+	char		hash[INVITE_HASH_LEN + 1];
+	char		kind;
+	uint32_t	uses;		/* left */
+	int64_t		expires;	/* epoch seconds; 0: never */
+	char		creator[JID_STR_MAX + 1];	/* "" for none */
+};
+int	 invite_create(const char *domain, const char *creator, char kind,
+	    uint32_t uses, uint32_t lifetime,
+	    char token[INVITE_TOKEN_MAX + 1], struct invite *);
+/* -1 with ENOENT: unknown, used up, revoked or expired */
+int	 invite_find(const char *domain, const char *token, struct invite *);
+int	 invite_use(const char *domain, const char *token, struct invite *);
+void	 invite_refund(const char *domain, struct invite *);
+int	 invite_uri(char *out, size_t len, const char *domain,
+	    const struct invite *, const char *token);
+bool	 invite_presence_has(const struct rstanza *);
+bool	 invite_presence_use(const struct rstanza *, const char *node,
+	    const char *domain);
+/* presence.c: the new account and the creator subscribed both ways */
+void	 presence_invited(const char *node, const char *domain,
+	    const char *creator);
 
 #endif

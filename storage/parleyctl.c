@@ -44,7 +44,7 @@
 
 enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
 	CMD_ENABLE, CMD_DRAIN, CMD_ROLE, CMD_SESSIONS, CMD_KICK, CMD_STATS,
-	CMD_ABOUT };
+	CMD_ABOUT, CMD_INVITE };
 /* commands only the running router can answer, with text to print */
 #define CMD_LIVE(c)	((c) >= CMD_SESSIONS)
 
@@ -53,6 +53,15 @@ enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
 static uint32_t	drain_grace = DRAIN_GRACE_DEFAULT;
 /* parleyctl role JID [ROLE]: the role to set, NULL to show it */
 static const char *role_arg;
+/* parleyctl invite: LINK_CTL_INVITE's fields */
+#define INVITE_USES_MAX		1000000
+#define INVITE_LIFETIME_MAX	(366u * 86400)
+static struct {
+	const char	*op;		/* create, list, revoke */
+	const char	*contact;	/* NULL: an account invitation */
+	uint32_t	 uses;
+	uint32_t	 lifetime;	/* seconds; 0: none */
+} inv = { "create", NULL, 1, 0 };
 
 static const struct {
 	const char	*name;
@@ -71,6 +80,7 @@ static const struct {
 	{ "enable",	CMD_ENABLE,	1, 1 },
 	{ "drain",	CMD_DRAIN,	1, 2 },
 	{ "role",	CMD_ROLE,	1, 2 },
+	{ "invite",	CMD_INVITE,	1, 7 },
 };
 
 static struct termios	tty_saved;
@@ -99,7 +109,13 @@ usage(FILE *fp, int code)
 	    "  drain WORKER [GRACE]\n"
 	    "                  c2s WORKER takes no new clients, sends its\n"
 	    "                  resumable sessions to the others, ends the\n"
-	    "                  rest after GRACE seconds (30) and restarts\n");
+	    "                  rest after GRACE seconds (30) and restarts\n"
+	    "  invite [--contact JID] [--uses N] [--expires DURATION] HOST\n"
+	    "                  an invitation (XEP-0401 account, or XEP-0379\n"
+	    "                  contact of JID): prints its xmpp: URI;\n"
+	    "                  DURATION is N[s|m|h|d]\n"
+	    "  invite --list HOST | --revoke TOKEN\n"
+	    "                  the host's invitations, or revoke one\n");
 	ctlops_usage(fp);
 	fprintf(fp, "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
@@ -121,6 +137,93 @@ grace_parse(const char *s)
 		return -1;
 	}
 	drain_grace = (uint32_t)n;
+	return 0;
+}
+
+/* N[s|m|h|d] or N (1..max); -1 after printing why not */
+static int
+invite_number(const char *opt, const char *s, uint32_t max, bool unit,
+    uint32_t *out)
+{
+	unsigned long long	n = 0;
+	size_t			i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 10; i++)
+		n = n * 10 + (unsigned long long)(s[i] - '0');
+	if (i > 0 && unit && s[i] != '\0' && s[i + 1] == '\0') {
+		switch (s[i++]) {
+		case 's':
+			break;
+		case 'm':
+			n *= 60;
+			break;
+		case 'h':
+			n *= 3600;
+			break;
+		case 'd':
+			n *= 86400;
+			break;
+		default:
+			i = 0;
+			break;
+		}
+	}
+	if (i == 0 || s[i] != '\0' || n < 1 || n > max) {
+		fprintf(stderr, "parleyctl: invite: %s: \"%s\" is not %s "
+		    "from 1 to %lu%s\n", opt, s, unit ? "a duration" :
+		    "a number", (unsigned long)max, unit ? " seconds "
+		    "(N[s|m|h|d])" : "");
+		return -1;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/*
+ * invite's arguments (argv[0] is "invite"): the options into inv, the
+ * host or token into *arg; -1 after printing why not
+ */
+static int
+invite_parse(int argc, char *argv[], const char **arg)
+{
+	int	i;
+
+	*arg = NULL;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--list") == 0)
+			inv.op = "list";
+		else if (strcmp(argv[i], "--revoke") == 0)
+			inv.op = "revoke";
+		else if (argv[i][0] == '-' && i + 1 == argc) {
+			fprintf(stderr, "parleyctl: invite: %s needs a "
+			    "value\n", argv[i]);
+			return -1;
+		} else if (strcmp(argv[i], "--contact") == 0)
+			inv.contact = argv[++i];
+		else if (strcmp(argv[i], "--uses") == 0) {
+			if (invite_number("--uses", argv[++i],
+			    INVITE_USES_MAX, false, &inv.uses) == -1)
+				return -1;
+		} else if (strcmp(argv[i], "--expires") == 0) {
+			if (invite_number("--expires", argv[++i],
+			    INVITE_LIFETIME_MAX, true, &inv.lifetime) == -1)
+				return -1;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "parleyctl: invite: unknown option "
+			    "%s\n", argv[i]);
+			return -1;
+		} else if (*arg != NULL) {
+			fprintf(stderr, "parleyctl: invite: one HOST or "
+			    "TOKEN, not \"%s\" too\n", argv[i]);
+			return -1;
+		} else
+			*arg = argv[i];
+	}
+	if (*arg == NULL) {
+		fprintf(stderr, "parleyctl: invite: a HOST (or with "
+		    "--revoke a TOKEN) is required\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -368,6 +471,7 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 	case CMD_KICK:
 	case CMD_STATS:
 	case CMD_ABOUT:
+	case CMD_INVITE:
 		/* refused before: only the running router knows */
 		errno = ENOTCONN;
 		rc = -1;
@@ -456,6 +560,7 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_ENABLE] = LINK_CTL_ENABLE,
 		[CMD_DRAIN] = LINK_CTL_DRAIN,
 		[CMD_ROLE] = LINK_CTL_ROLE,
+		[CMD_INVITE] = LINK_CTL_INVITE,
 	};
 	struct buf		 b;
 	struct link_out		 m;
@@ -466,7 +571,14 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 	link_put_hello(&m, LINK_ROLE_CTL, 0);
 	rc = link_end(&m);
 	link_begin_buf(&m, &b, types[cmd], CTL_REQ_ID);
+	if (cmd == CMD_INVITE)
+		link_put_str(&m, inv.op);
 	link_put_str(&m, cmd == CMD_LIST ? domain : jid);
+	if (cmd == CMD_INVITE) {
+		link_put_str(&m, inv.contact);
+		link_put_u32(&m, inv.uses);
+		link_put_u32(&m, inv.lifetime);
+	}
 	if (cmd == CMD_ADDUSER || cmd == CMD_PASSWD)
 		cred_put(&m, cr);
 	if (cmd == CMD_DRAIN)
@@ -577,9 +689,15 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_ENABLE] = "enabled",
 		[CMD_DRAIN] = "draining c2s",
 		[CMD_ROLE] = NULL,
+		[CMD_INVITE] = NULL,
 	};
 	const char	*what = jid != NULL ? jid : cmds[cmd].name;
 
+	if (status != 0 && cmd == CMD_INVITE) {
+		fprintf(stderr, "parleyctl: invite: %s\n", *detail != '\0' ?
+		    detail : strerror(status));
+		return 1;
+	}
 	if (status == 0) {
 		if (done[cmd] != NULL)
 			printf("%s %s\n", done[cmd], jid);
@@ -695,7 +813,12 @@ main(int argc, char *argv[])
 
 	memset(&j, 0, sizeof(j));
 	memset(&cr, 0, sizeof(cr));
-	if (CMD_LIVE(cmd)) {
+	if (cmd == CMD_INVITE) {
+		if (invite_parse(argc, argv, &path) == -1)
+			goto fail;
+		/* the router checks the host, the contact and the token */
+		jid = xstrdup(path);
+	} else if (CMD_LIVE(cmd)) {
 		if (argc == 2 && (jid = session_parse(&conf, argv[1])) == NULL)
 			goto fail;
 	} else if (cmd == CMD_LIST) {

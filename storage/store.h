@@ -195,7 +195,9 @@ enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
 	DOC_DISABLED,	/* present: the account may not log in */
 	DOC_MUC,
 	DOC_UPLOAD,
-	DOC_ROLE };	/* the account's role (common/role.h); none: member */
+	DOC_ROLE,	/* the account's role (common/role.h); none: member */
+	DOC_INVITE };	/* XEP-0379/0401 invitations (router/invite.c):
+			   node INVITE_NODE, key the token's hash */
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);

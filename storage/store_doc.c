@@ -37,6 +37,8 @@ doc_tag(enum store_doc kind)
 		return 'U';
 	case DOC_ROLE:
 		return 'L';
+	case DOC_INVITE:
+		return 'V';
 	}
 	return '\0';
 }

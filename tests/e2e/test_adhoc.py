@@ -67,12 +67,17 @@ async def test_commands_listed_and_run(make_server, clients):
                      ADMIN + "#announce", ADMIN + "#set-motd",
                      ADMIN + "#edit-motd", ADMIN + "#delete-motd",
                      ADMIN + "#disable-user", ADMIN + "#reenable-user",
-                     "urn:xmpp:parley:admin#set-user-role"}, nodes
-    # a plain user sees no commands
+                     "urn:xmpp:parley:admin#set-user-role",
+                     "urn:xmpp:invite#invite",
+                     "urn:xmpp:invite#create-account"}, nodes
+    # a plain user (a member) sees only the XEP-0401 invitation its role
+    # allows (test_invite.py)
     r = await o.iq("<query xmlns='%s' node='%s'/>" % (NS_ITEMS, NS_CMD),
                    to=DOMAIN)
     assert r["type"] == "result"
-    assert r.xml.find("{%s}query/{%s}item" % (NS_ITEMS, NS_ITEMS)) is None
+    assert [i.get("node") for i in r.xml.findall(
+        "{%s}query/{%s}item" % (NS_ITEMS, NS_ITEMS))] == \
+        ["urn:xmpp:invite#invite"], str(r)
     # a command node's disco#info (XEP-0050 2.3), for admins only
     q = "<query xmlns='%s' node='%s'/>" % (NS_INFO, ADMIN + "#announce")
     r = await a.iq(q, to=DOMAIN)

@@ -35,6 +35,7 @@
 #define TAG_MUC		'R'
 #define TAG_UPLOAD	'U'
 #define TAG_ROLE	'L'
+#define TAG_INVITE	'V'
 #define TAG_ARCHIVE	'A'	/* + u64 id: an archive entry */
 #define TAG_PSNODE	'N'	/* + name: u64 node id + configuration */
 #define TAG_PSITEM	'I'	/* + u64 node id + u64 seq: an item */
@@ -941,6 +942,8 @@ doc_tag(enum store_doc kind)
 		return TAG_UPLOAD;
 	case DOC_ROLE:
 		return TAG_ROLE;
+	case DOC_INVITE:
+		return TAG_INVITE;
 	}
 	return '\0';
 }

@@ -217,7 +217,8 @@ router_frame(const struct link_hdr *h, const char *payload)
 	struct jid		 j;
 	char			*node, *dom, *jid, *addr, *to, *from;
 	char			 prep[JID_PART_MAX + 1];
-	size_t			 n, hl;
+	const char		*tok;
+	size_t			 n, hl, tlen;
 	uint32_t		 u32, req;
 	struct link_stanza	 ls;
 
@@ -390,20 +391,30 @@ router_frame(const struct link_hdr *h, const char *payload)
 		node = get_str(&in);
 		dom = get_str(&in);
 		addr = get_str(&in);
+		/* XEP-0445's token: NULL without one (the fuzzed host has
+		   open registration) */
+		link_get_strn(&in, &tok, &tlen);
+		FUZZ_CHECK(tok == NULL || (tlen > 0 && tlen <= 64 &&
+		    memchr(tok, '\0', tlen) == NULL), "a bad preauth token");
 		/* LINK_F_REG_CHECK: may it be made? No credentials yet */
 		FUZZ_CHECK((h->flags & LINK_F_REG_CHECK) != 0 ?
 		    link_in_done(&in) : cred_get(&in, &cr) == 0 &&
 		    link_in_done(&in), "REG_ADD with bad credentials");
-		FUZZ_CHECK(jid_nodeprep(node, prep) == 0 &&
+		/* LINK_F_REG_TOKEN: the token alone, no name yet */
+		FUZZ_CHECK((h->flags & LINK_F_REG_TOKEN) != 0 ?
+		    *node == '\0' && tok != NULL &&
+		    (h->flags & LINK_F_REG_CHECK) != 0 :
+		    jid_nodeprep(node, prep) == 0 &&
 		    strcmp(prep, node) == 0 && *node != '\0',
 		    "registration of \"%s\"", node);
 		FUZZ_CHECK(conf_host_find(&c2s.conf, dom) != NULL &&
-		    conf_host_find(&c2s.conf, dom)->allow_register,
+		    (tok != NULL ||
+		    conf_host_find(&c2s.conf, dom)->allow_register),
 		    "registration on %s", dom);
 		put_u32(&b, stanza_err_wire(strcmp(node, "user") == 0 ?
 		    XERR_CONFLICT : XERR_COUNT));
-		send_frame_flags(LINK_REG_RESULT, h->flags & LINK_F_REG_CHECK,
-		    h->sid, &b);
+		send_frame_flags(LINK_REG_RESULT, h->flags &
+		    (LINK_F_REG_CHECK | LINK_F_REG_TOKEN), h->sid, &b);
 		free(node);
 		free(dom);
 		free(addr);

@@ -26,6 +26,7 @@
  * 0) -- then the chunking plan, then the peer's bytes.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -467,6 +468,76 @@ void
 sess_burst_resume(struct rlink *rl)
 {
 	(void)rl;
+}
+
+/* FAST records are deferred writes (links.c): checked as store_doc_put */
+int
+store_doc_put_later(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, const char *name, const char *val, size_t len)
+{
+	return store_doc_put(st, kind, node, domain, name, val, len);
+}
+
+/*
+ * Invitations (router/invite.c): the token "good" at example.org is a
+ * contact invitation of user@example.org, any other none
+ */
+int
+invite_find(const char *domain, const char *token, struct invite *iv)
+{
+	check_name("domain", domain, JID_PART_MAX);
+	FUZZ_CHECK(strlen(token) <= INVITE_TOKEN_MAX, "a token of %zu bytes",
+	    strlen(token));
+	memset(iv, 0, sizeof(*iv));
+	if (strcmp(token, "good") != 0 || strcmp(domain, "example.org") != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	iv->kind = INVITE_CONTACT;
+	iv->uses = 1;
+	snprintf(iv->creator, sizeof(iv->creator), "user@example.org");
+	return 0;
+}
+
+int
+invite_use(const char *domain, const char *token, struct invite *iv)
+{
+	return invite_find(domain, token, iv);
+}
+
+void
+invite_refund(const char *domain, struct invite *iv)
+{
+	(void)domain;
+	(void)iv;
+}
+
+void
+presence_invited(const char *node, const char *domain, const char *creator)
+{
+	check_prepared(node, domain);
+	FUZZ_CHECK(strcmp(creator, "user@example.org") == 0, "creator %s",
+	    creator);
+}
+
+/* LINK_CTL_INVITE: decoded as invite.c does, answered "ok" */
+int
+invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
+{
+	struct link_in	 in;
+	const char	*s;
+	size_t		 n;
+	uint32_t	 u;
+	int		 i;
+
+	link_in_init(&in, payload, h->len);
+	for (i = 0; i < 3; i++)
+		link_get_strn(&in, &s, &n);
+	link_get_u32(&in, &u);
+	link_get_u32(&in, &u);
+	if (!link_in_done(&in))
+		return link_fail(l, "bad %s", link_msg_name(h->type));
+	return ctl_reply(l, h->sid, 0, 0, "ok", 2);
 }
 
 /* ---- the harness -------------------------------------------------------- */

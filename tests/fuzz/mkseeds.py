@@ -7,7 +7,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 14
+LINK_VERSION = 15
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
@@ -21,6 +21,7 @@ CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
 CTL_SESSIONS, CTL_KICK, CTL_STATS, CTL_ABOUT = 0x0306, 0x0307, 0x0308, 0x0309
 CTL_DISABLE, CTL_ENABLE = 0x030a, 0x030b
 CTL_ROLE = 0x030d
+CTL_INVITE = 0x030e
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
 SERR_CONFLICT, SERR_NOT_AUTHORIZED = 3, 12
@@ -94,9 +95,14 @@ c2s_session = (
     + stanza(1, KIND_IQ, IQ_GET, None, "user@example.org/res", "<iq type='get' id='1'/>")
     + stanza(9, KIND_MESSAGE, MTYPE_NORMAL, "a@b", "c@d", MSG)
     + frame(SESS_END, b"", 1)
-    + frame(REG_ADD, s("newuser") + s("example.org") + s("192.0.2.1") + creds(), 4)
-    + frame(REG_ADD, s("user") + s("example.org") + s("192.0.2.2") + creds(), 5)
-    + frame(REG_ADD, s("Bad") + s("example.org") + s("192.0.2.3") + creds(), 6)
+    + frame(REG_ADD, s("newuser") + s("example.org") + s("192.0.2.1") + s(None) + creds(), 4)
+    + frame(REG_ADD, s("user") + s("example.org") + s("192.0.2.2") + s(None) + creds(), 5)
+    + frame(REG_ADD, s("Bad") + s("example.org") + s("192.0.2.3") + s(None) + creds(), 6)
+    + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.4") + s("0" * 32) + creds(), 7)
+    + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.5") + s("bad token") + creds(), 8)
+    + frame(REG_ADD, s("inv") + s("example.org") + s("192.0.2.6") + s("good") + creds(), 9)
+    + frame(REG_ADD, s("") + s("example.org") + s("192.0.2.7") + s("good"), 10, flags=3)
+    + frame(REG_ADD, s("") + s("example.org") + s("192.0.2.8") + s(None), 11, flags=3)
 )
 write("link_router", "c2s-session", b"\x02\x00" + c2s_session)
 # /metrics: both formats, an unknown flag, a SASL failure counted
@@ -166,7 +172,14 @@ write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_ROLE, s("user@example.org") + s("limited"), 15)
       + frame(CTL_ROLE, s("user@example.org") + s("boss"), 16)
       + frame(CTL_ROLE, s("nobody@example.org") + s("admin"), 17)
-      + frame(CTL_ROLE, s("example.org") + s(None), 18))
+      + frame(CTL_ROLE, s("example.org") + s(None), 18)
+      + frame(CTL_INVITE, s("create") + s("example.org") + s(None) + u32(2) + u32(60), 19)
+      + frame(CTL_INVITE, s("create") + s("example.org") + s("user@example.org") + u32(1) + u32(0), 20)
+      + frame(CTL_INVITE, s("create") + s("example.org") + s("nobody@example.org") + u32(1) + u32(0), 21)
+      + frame(CTL_INVITE, s("create") + s("nowhere.example") + s(None) + u32(1) + u32(0), 22)
+      + frame(CTL_INVITE, s("list") + s("example.org") + s(None) + u32(0) + u32(0), 23)
+      + frame(CTL_INVITE, s("revoke") + s("0" * 32) + s(None) + u32(0) + u32(0), 24)
+      + frame(CTL_INVITE, s("bogus") + s("example.org") + s(None) + u32(0) + u32(0), 25))
 write("link_router", "ctl-ops", b"\x05\x00"
       + frame(CTL_SESSIONS, s(None), 1)
       + frame(CTL_SESSIONS, s("user@example.org"), 2)
@@ -192,6 +205,7 @@ write("link_c2s", "router-replies", b"\xe4\x00"
       + frame(SESS_KICK, u32(SERR_CONFLICT), 3)
       + frame(REG_RESULT, u32(0), 4)
       + frame(REG_RESULT, u32(XERR_RESOURCE_CONSTRAINT), 4)
+      + frame(REG_RESULT, u32(0), 4, flags=3)
       + frame(STANZA + 1, b"", 9))
 write("link_c2s", "auth-failures", b"\x00\x02\x00\x03"
       + R_HELLO

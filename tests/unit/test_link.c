@@ -414,7 +414,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0104, 8, "LINK_SESS_BOUND" },
 		{ 0x0105, 0, "LINK_SESS_END" },
 		{ 0x0106, 4, "LINK_SESS_KICK" },
-		{ 0x0107, 12, "LINK_REG_ADD" },
+		{ 0x0107, 16, "LINK_REG_ADD" },
 		{ 0x0108, 4, "LINK_REG_RESULT" },
 		{ 0x0109, 8, "LINK_HOST_CAPS" },
 		{ 0x010a, 20, "LINK_SM_ENABLE" },
@@ -445,6 +445,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x030c, 8, "LINK_CTL_DRAIN" },
 		{ 0x0110, 4, "LINK_DRAIN" },
 		{ 0x030d, 8, "LINK_CTL_ROLE" },
+		{ 0x030e, 16, "LINK_CTL_INVITE" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -457,7 +458,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 14);
+	assert_int_equal(LINK_VERSION, 15);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

@@ -1447,7 +1447,7 @@ test_docs(void **state)
 	doc_expect(f->st, DOC_PRIVATE, "alice", lname, "<1/>", 4);
 
 	errno = 0;
-	assert_int_equal(store_doc_put(f->st, (enum store_doc)(DOC_ROLE + 1),
+	assert_int_equal(store_doc_put(f->st, (enum store_doc)(DOC_INVITE + 1),
 	    "alice",
 	    "x.org", "", "v", 1), -1);
 	assert_int_equal(errno, EINVAL);
@@ -1703,6 +1703,50 @@ test_account_del_cascades(void **state)
 	assert_int_equal(store_account_del(f->st, "nobody", "x.org"), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_populated(f, "alic", true);
+}
+
+static int
+invite_walk_cb(const char *val, size_t len, void *arg)
+{
+	size_t	*n = arg;
+
+	assert_true(len > 0 && val[0] == 'h');
+	(*n)++;
+	return 0;
+}
+
+/*
+ * Invitations (router/invite.c): documents of the pseudo-account
+ * "@invite", which no localpart can name, keyed by the token's hash;
+ * walked per host, gone when deleted, apart from the accounts' own.
+ */
+static void
+test_invite_docs(void **state)
+{
+	struct fixture	*f = *state;
+	size_t		 n = 0;
+
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "x.org",
+	    "h1", "h1 a 1 0 -", 10), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "x.org",
+	    "h2", "h2 c 2 0 ann@x.org", 18), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "y.org",
+	    "h3", "h3 a 1 0 -", 10), 0);
+	reopen(f, MAPSIZE);
+	doc_expect(f->st, DOC_INVITE, "@invite", "h2", "h2 c 2 0 ann@x.org",
+	    18);
+	/* not a role, not a private document of the same name */
+	doc_expect(f->st, DOC_PRIVATE, "@invite", "h2", NULL, 0);
+	assert_int_equal(store_doc_walk(f->st, DOC_INVITE, "x.org",
+	    invite_walk_cb, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "x.org",
+	    "h1", NULL, 0), 0);
+	doc_expect(f->st, DOC_INVITE, "@invite", "h1", NULL, 0);
+	n = 0;
+	assert_int_equal(store_doc_walk(f->st, DOC_INVITE, "x.org",
+	    invite_walk_cb, &n), 0);
+	assert_int_equal(n, 1);
 }
 
 /*
@@ -2674,6 +2718,7 @@ main(int argc, char *argv[])
 		T(test_blocks),
 		T(test_account_del_cascades),
 		T(test_roles),
+		T(test_invite_docs),
 		cmocka_unit_test(test_role_words),
 		T(test_batch_is_one_commit),
 		T(test_batch_abort_stores_nothing),

@@ -1,0 +1,304 @@
+"""
+Invitations (issue 17): account invitations (XEP-0401 with XEP-0445's
+preauth token before in-band registration, on a host whose open
+registration is off) and contact invitations (XEP-0379: the invitee and
+the creator end up subscribed both ways), created by `parleyctl invite`
+and by the XEP-0401 ad-hoc commands for roles that may invite. Bad input:
+a token reused, expired, forged or revoked is item-not-found; a limited
+account is refused the command; parleyctl refuses bad arguments.
+"""
+import re
+import time
+import xml.etree.ElementTree as ET
+
+from conftest import DOMAIN, SLOW, User, uniq
+from imhelp import online, roster_get, settle
+from test_register import (NS_FEATURE, iq_error, raw_iq, reg_set,
+                           tls_stream)
+
+NS_INVITE = "urn:xmpp:invite"
+NS_PARS = "urn:xmpp:pars:0"
+NS_CMD = "http://jabber.org/protocol/commands"
+NS_X = "jabber:x:data"
+URI_ACCOUNT = re.compile(r"^xmpp:%s\?register;preauth=([0-9a-f]{32})$"
+                         % re.escape(DOMAIN))
+
+
+def invite(srv, *args, check=True):
+    return srv.ctl("invite", *args, check=check)
+
+
+def account_token(srv, *opts):
+    out = invite(srv, *(opts + (DOMAIN,))).stdout.strip()
+    m = URI_ACCOUNT.match(out)
+    assert m, out
+    return m.group(1)
+
+
+def contact_token(srv, creator, *opts):
+    out = invite(srv, "--contact", creator, *(opts + (DOMAIN,)))
+    m = re.match(r"^xmpp:%s\?roster;preauth=([0-9a-f]{32});ibr=y$"
+                 % re.escape(creator), out.stdout.strip())
+    assert m, out.stdout
+    return m.group(1)
+
+
+async def register_with(srv, token, local=None, password="pw-inv"):
+    """XEP-0445 3 on a fresh stream: the preauth IQ, then the
+    registration. Returns (preauth answer, registration answer, the
+    account)."""
+    local = local or uniq("inv")
+    raw, feats = await tls_stream(srv)
+    try:
+        # registration is closed: only the token way is offered
+        assert feats.find("{%s}register" % NS_INVITE) is not None
+        assert feats.find("{%s}register" % NS_FEATURE) is None
+        pre = await raw_iq(raw, "<preauth xmlns='%s' token='%s'/>"
+                           % (NS_PARS, token), "set", to=DOMAIN)
+        if pre.get("type") != "result":
+            return pre, None, None
+        reg = await raw_iq(raw, reg_set(local, password), "set")
+        return pre, reg, User("%s@%s" % (local, DOMAIN), password)
+    finally:
+        raw.close()
+
+
+async def registered(srv, clients, token):
+    pre, reg, u = await register_with(srv, token)
+    assert pre.get("type") == "result", ET.tostring(pre)
+    assert reg.get("type") == "result", ET.tostring(reg)
+    return u
+
+
+async def refused(srv, token):
+    """XEP-0445 3: the token is judged at the preauth IQ already."""
+    pre, reg, _ = await register_with(srv, token)
+    assert reg is None, ET.tostring(reg)
+    assert iq_error(pre) == ("cancel", "item-not-found"), ET.tostring(pre)
+
+
+async def test_account_invitation_once(server, clients):
+    """Registration closed: no token, no account; a token registers one
+    account (which logs in), and then is spent."""
+    raw, _ = await tls_stream(server)
+    try:
+        iq = await raw_iq(raw, reg_set(uniq("x"), "pw"), "set")
+        assert iq_error(iq)[1] == "service-unavailable"
+    finally:
+        raw.close()
+    tok = account_token(server)
+    u = await registered(server, clients, tok)
+    c = await clients.login(server, u, resource="new")
+    assert c is not None
+    # used tokens cannot be replayed
+    await refused(server, tok)
+
+
+async def test_forged_expired_revoked(server):
+    """A token never issued, one past its expiry, one revoked, and one
+    that is not a token at all: item-not-found, and no account."""
+    await refused(server, "0" * 32)
+    await refused(server, "not a token!")
+    old = account_token(server, "--expires", "1s")
+    time.sleep(1.5 * SLOW)
+    await refused(server, old)
+    gone = account_token(server)
+    assert invite(server, "--revoke", gone).stdout.strip() == "revoked"
+    await refused(server, gone)
+    # a second revocation finds nothing
+    cp = invite(server, "--revoke", gone, check=False)
+    assert cp.returncode == 1 and "no such invitation" in cp.stderr
+
+
+async def test_limited_uses_and_list(server, clients):
+    """--uses 2: two accounts, the third refused; --list shows what is
+    left of the invitation (never the token)."""
+    tok = account_token(server, "--uses", "2")
+    listing = invite(server, "--list", DOMAIN).stdout
+    assert "uses=2" in listing and tok not in listing, listing
+    await registered(server, clients, tok)
+    assert "uses=1" in invite(server, "--list", DOMAIN).stdout
+    await registered(server, clients, tok)
+    await refused(server, tok)
+    assert tok[:16] not in invite(server, "--list", DOMAIN).stdout
+
+
+async def test_one_use_two_streams(server, clients):
+    """Two streams both pass the preauth of a single-use token (it is
+    spent only by an account made); the first registration spends it and
+    the second gets item-not-found."""
+    tok = account_token(server)
+    streams = []
+    try:
+        for _ in range(2):
+            raw, _ = await tls_stream(server)
+            streams.append(raw)
+            pre = await raw_iq(raw, "<preauth xmlns='%s' token='%s'/>"
+                               % (NS_PARS, tok), "set", to=DOMAIN)
+            assert pre.get("type") == "result", ET.tostring(pre)
+        first = await raw_iq(streams[0], reg_set(uniq("a"), "pw"), "set")
+        assert first.get("type") == "result", ET.tostring(first)
+        second = await raw_iq(streams[1], reg_set(uniq("b"), "pw"), "set")
+        assert iq_error(second) == ("cancel", "item-not-found"), \
+            ET.tostring(second)
+    finally:
+        for raw in streams:
+            raw.close()
+
+
+async def test_taken_name_keeps_the_use(server, clients):
+    """An account that cannot be made (the name is taken) spends no use."""
+    tok = account_token(server)
+    taken = server.new_user("tk")
+    pre, reg, _ = await register_with(server, tok,
+                                      local=taken.jid.split("@")[0])
+    assert iq_error(reg)[1] == "conflict"
+    await registered(server, clients, tok)
+
+
+async def test_contact_invitation_registers_mutual(server, clients):
+    """XEP-0401 ibr=y: the invitee registers with the creator's contact
+    token and both are subscribed both ways at once."""
+    romeo = server.new_user("romeo")
+    cr = await online(server, clients, romeo, resource="r")
+    tok = contact_token(server, romeo.jid)
+    juliet = await registered(server, clients, tok)
+    items, _, _ = await roster_get(cr)
+    assert items[juliet.jid].sub == "both", items
+    cj = await online(server, clients, juliet, resource="j")
+    items, _, _ = await roster_get(cj)
+    assert items[romeo.jid].sub == "both", items
+    await refused(server, tok)
+
+
+async def test_contact_invitation_presence(server, clients):
+    """XEP-0379 3.4-3.6: an existing account subscribes with the token
+    in its request and is approved and subscribed back; the token then is
+    spent, and a second request with it waits for the user as usual."""
+    romeo = server.new_user("romeo")
+    juliet, nurse = server.new_user("jul"), server.new_user("nurse")
+    cr = await online(server, clients, romeo, resource="r")
+    cj = await online(server, clients, juliet, resource="j")
+    cn = await online(server, clients, nurse, resource="n")
+    tok = contact_token(server, romeo.jid)
+    pres = ("<presence to='%s' type='subscribe'><preauth xmlns='%s' "
+            "token='%s'/></presence>")
+    cj.send_raw(pres % (romeo.jid, NS_PARS, tok))
+    await settle(cj, cr)
+    items, _, _ = await roster_get(cj)
+    assert items[romeo.jid].sub == "both", items
+    items, _, _ = await roster_get(cr)
+    assert items[juliet.jid].sub == "both", items
+    # replayed by someone else: an ordinary request, not approved
+    cn.send_raw(pres % (romeo.jid, NS_PARS, tok))
+    await settle(cn, cr)
+    items, _, _ = await roster_get(cn)
+    assert items[romeo.jid].sub == "none", items
+
+
+async def command(c, node):
+    return await c.iq("<command xmlns='%s' node='%s' action='execute'/>"
+                      % (NS_CMD, node), to=DOMAIN, type_="set")
+
+
+def form_value(iq, var):
+    for f in iq.xml.iter("{%s}field" % NS_X):
+        if f.get("var") == var:
+            return f.findtext("{%s}value" % NS_X)
+    return None
+
+
+async def test_adhoc_member_and_limited(server, clients):
+    """XEP-0401 4: a member runs urn:xmpp:invite#invite and gets a
+    contact invitation without ibr=y (its role may invite but not
+    register accounts): it subscribes an existing account both ways and
+    registers nothing. An admin's has ibr=y. A limited account is
+    forbidden (XEP-0050 4.6), and a member the account invitation."""
+    mem, lim = server.new_user("mem"), server.new_user("lim")
+    boss, jul = server.new_user("boss"), server.new_user("jul")
+    server.ctl("role", lim.jid, "limited")
+    server.ctl("role", boss.jid, "admin")
+    cm = await online(server, clients, mem, resource="m",
+                      plugins=("xep_0030",))
+    cl = await clients.login(server, lim, plugins=("xep_0030",))
+    cb = await clients.login(server, boss, plugins=("xep_0030",))
+    cj = await online(server, clients, jul, resource="j")
+    r = await command(cm, NS_INVITE + "#invite")
+    assert r["type"] == "result", str(r)
+    uri = form_value(r, "uri")
+    m = re.match(r"^xmpp:%s\?roster;preauth=([0-9a-f]{32})$"
+                 % re.escape(mem.jid), uri or "")
+    assert m, str(r)
+    assert form_value(r, "expire"), str(r)
+    await refused(server, m.group(1))
+    cj.send_raw("<presence to='%s' type='subscribe'><preauth xmlns='%s' "
+                "token='%s'/></presence>" % (mem.jid, NS_PARS, m.group(1)))
+    await settle(cj, cm)
+    items, _, _ = await roster_get(cm)
+    assert items[jul.jid].sub == "both", items
+    # an admin may register accounts: ibr=y, and it registers
+    r = await command(cb, NS_INVITE + "#invite")
+    m = re.match(r"^xmpp:%s\?roster;preauth=([0-9a-f]{32});ibr=y$"
+                 % re.escape(boss.jid), form_value(r, "uri") or "")
+    assert m, str(r)
+    await registered(server, clients, m.group(1))
+    r = await command(cl, NS_INVITE + "#invite")
+    assert r["type"] == "error" and "forbidden" in str(r), str(r)
+    # create-account needs register-accounts, which a member lacks
+    r = await command(cm, NS_INVITE + "#create-account")
+    assert r["type"] == "error" and "forbidden" in str(r), str(r)
+
+
+def test_ctl_bad_input(server):
+    """parleyctl invite: bad numbers and durations, missing and extra
+    arguments, an unknown host, a contact that is not an account."""
+    for args in (("--uses", "0", DOMAIN), ("--uses", "x", DOMAIN),
+                 ("--expires", "5y", DOMAIN), ("--expires", "", DOMAIN),
+                 ("--bogus", DOMAIN), (DOMAIN, DOMAIN), ("--uses",),
+                 ("--list",)):
+        cp = invite(server, *args, check=False)
+        assert cp.returncode != 0 and "invite" in cp.stderr, (args, cp)
+        assert cp.stdout == "", (args, cp.stdout)
+    cp = invite(server, "nowhere.example", check=False)
+    assert cp.returncode == 1 and "not a host" in cp.stderr, cp
+    cp = invite(server, "--contact", "ghost@%s" % DOMAIN, DOMAIN,
+                check=False)
+    assert cp.returncode == 1 and "no such account" in cp.stderr, cp
+    cp = invite(server, "--contact", "not a jid", DOMAIN, check=False)
+    assert cp.returncode == 1 and "bare JID" in cp.stderr, cp
+
+
+async def test_adhoc_admin_account_invitation(server, clients):
+    """XEP-0401 4: urn:xmpp:invite#create-account for a role with
+    register-accounts (an admin); its URI registers one account."""
+    boss = server.new_user("boss")
+    server.ctl("role", boss.jid, "admin")
+    cb = await clients.login(server, boss, plugins=("xep_0030",))
+    r = await command(cb, NS_INVITE + "#create-account")
+    assert r["type"] == "result", str(r)
+    m = URI_ACCOUNT.match(form_value(r, "uri") or "")
+    assert m, str(r)
+    await registered(server, clients, m.group(1))
+    await refused(server, m.group(1))
+
+
+async def test_preauth_bad_forms(server):
+    """Bad <preauth/> IQs get an error and the stream goes on: no token,
+    an empty or overlong one, a get; a registration after a refused token
+    is still closed."""
+    raw, _ = await tls_stream(server)
+    try:
+        for attrs, type_, cond in (("", "set", "item-not-found"),
+                                   (" token=''", "set", "item-not-found"),
+                                   (" token='%s'" % ("a" * 65), "set",
+                                    "item-not-found"),
+                                   (" token='abc'", "get",
+                                    "service-unavailable")):
+            iq = await raw_iq(raw, "<preauth xmlns='%s'%s/>"
+                              % (NS_PARS, attrs), type_, to=DOMAIN)
+            assert iq_error(iq)[1] == cond, (attrs, ET.tostring(iq))
+        iq = await raw_iq(raw, reg_set(uniq("x"), "pw"), "set")
+        assert iq_error(iq)[1] == "service-unavailable"
+        assert not raw.eof
+    finally:
+        raw.close()

@@ -470,14 +470,6 @@ sess_burst_resume(struct rlink *rl)
 	(void)rl;
 }
 
-/* FAST records are deferred writes (links.c): checked as store_doc_put */
-int
-store_doc_put_later(struct store *st, enum store_doc kind, const char *node,
-    const char *domain, const char *name, const char *val, size_t len)
-{
-	return store_doc_put(st, kind, node, domain, name, val, len);
-}
-
 /*
  * Invitations (router/invite.c): the token "good" at example.org is a
  * contact invitation of user@example.org, any other none

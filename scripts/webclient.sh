@@ -10,6 +10,11 @@ set -eu
 
 cd "$(dirname "$0")/../web"
 
+# the e2e workers each ask for it: one installs, the others wait for it
+# (two npm ci at once in one node_modules fail each other)
+exec 9>.install.lock
+flock 9
+
 want=$(sed -n 's/.*"converse.js": *"\([^"]*\)".*/\1/p' package.json)
 stamp=site/.version
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&

@@ -161,6 +161,16 @@ xdata_add(struct arena *a, struct xnode *x, const char *var,
 	return f;
 }
 
+struct xnode *
+xdata_add_required(struct arena *a, struct xnode *x, const char *var,
+    const char *type, const char *label)
+{
+	struct xnode	*f = xdata_add(a, x, var, type, label, NULL);
+
+	(void)xnode_add(a, f, NS_XDATA, "required");
+	return f;
+}
+
 void
 xdata_add_value(struct arena *a, struct xnode *f, const char *value)
 {

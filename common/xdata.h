@@ -51,6 +51,9 @@ struct xnode	*xdata_new(struct arena *, struct xnode *parent,
 /* a field with its type (NULL: none), label (NULL: none), one value */
 struct xnode	*xdata_add(struct arena *, struct xnode *x, const char *var,
 		    const char *type, const char *label, const char *value);
+/* a field the submitter must fill (XEP-0004 3.2 <required/>), no value */
+struct xnode	*xdata_add_required(struct arena *, struct xnode *x,
+		    const char *var, const char *type, const char *label);
 /* one more <value> (list-multi, text-multi, jid-multi) */
 void		 xdata_add_value(struct arena *, struct xnode *field,
 		    const char *value);

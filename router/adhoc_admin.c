@@ -146,13 +146,12 @@ list_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 static void
 announce_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 {
-	struct xnode	*x, *f;
+	struct xnode	*x;
 
 	(void)rs;
 	x = xdata_new(a, c, "form", NS_ADMIN);
 	(void)xdata_add(a, x, "subject", "text-single", "Subject", NULL);
-	f = xdata_add(a, x, "body", "text-multi", "Announcement", NULL);
-	(void)xnode_add(a, f, NS_XDATA, "required");
+	(void)xdata_add_required(a, x, "body", "text-multi", "Announcement");
 }
 
 struct announce {
@@ -236,11 +235,10 @@ static const char *const acct_verb[] = { "deleted", "disabled",
 static void
 acct_form(struct xnode *c, struct arena *a, const char *label)
 {
-	struct xnode	*x, *f;
+	struct xnode	*x;
 
 	x = xdata_new(a, c, "form", NS_ADMIN);
-	f = xdata_add(a, x, "accountjids", "jid-multi", label, NULL);
-	(void)xnode_add(a, f, NS_XDATA, "required");
+	(void)xdata_add_required(a, x, "accountjids", "jid-multi", label);
 }
 
 static void

@@ -99,20 +99,17 @@ done:
 static void
 cred_form(struct rstanza *rs, struct xnode *c, struct arena *a, bool add)
 {
-	struct xnode	*x, *f;
+	struct xnode	*x;
 
 	(void)rs;
 	x = xdata_new(a, c, "form", NS_ADMIN);
-	f = xdata_add(a, x, "accountjid", "jid-single",
-	    "The Jabber ID of the account", NULL);
-	(void)xnode_add(a, f, NS_XDATA, "required");
-	f = xdata_add(a, x, "password", "text-private",
-	    "The password for this account", NULL);
-	(void)xnode_add(a, f, NS_XDATA, "required");
+	(void)xdata_add_required(a, x, "accountjid", "jid-single",
+	    "The Jabber ID of the account");
+	(void)xdata_add_required(a, x, "password", "text-private",
+	    "The password for this account");
 	if (add) {
-		f = xdata_add(a, x, "password-verify",
-		    "text-private", "Retype password", NULL);
-		(void)xnode_add(a, f, NS_XDATA, "required");
+		(void)xdata_add_required(a, x, "password-verify",
+		    "text-private", "Retype password");
 	}
 }
 

@@ -20,9 +20,8 @@ adhoc_role_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 
 	(void)rs;
 	x = xdata_new(a, c, "form", NS_PARLEY_ADMIN);
-	f = xdata_add(a, x, "accountjid", "jid-single",
-	    "The Jabber ID of the account", NULL);
-	(void)xnode_add(a, f, NS_XDATA, "required");
+	f = xdata_add_required(a, x, "accountjid", "jid-single",
+	    "The Jabber ID of the account");
 	f = xdata_add(a, x, "role", "list-single", "Its role", "member");
 	xdata_add_option(a, f, "admin");
 	xdata_add_option(a, f, "member");

@@ -58,9 +58,8 @@ motd_form(struct rstanza *rs, struct xnode *c, struct arena *a, bool edit)
 	size_t		 len;
 
 	x = xdata_new(a, c, "form", NS_ADMIN);
-	f = xdata_add(a, x, "motd", "text-multi",
-	    "Message of the day", NULL);
-	(void)xnode_add(a, f, NS_XDATA, "required");
+	f = xdata_add_required(a, x, "motd", "text-multi",
+	    "Message of the day");
 	if (edit && store_doc_get(router.store, DOC_PRIVATE, MOTD_NODE, rs->tdomain,
 	    MOTD_KEY, &text, &len) == 0) {
 		xnode_add_text(a, xnode_add(a, f, NS_XDATA, "value"), text,

@@ -409,30 +409,34 @@ sub_inbound(struct rstanza *rs, const char *node, const char *domain,
  * invitation of creator (a local bare JID), and the creator approve
  * each other in advance and subscribe: both ways, at once.
  */
+/* node@domain approves contact's subscription in advance (RFC 6121 3.4) */
+static void
+preapprove(const char *node, const char *domain, const char *contact)
+{
+	struct roster_item	it;
+	bool			existed;
+
+	existed = item_load(node, domain, contact, &it);
+	if ((it.sub & SUB_FROM) == 0) {
+		it.preapproved = true;
+		it.hidden = false;
+		(void)item_save(node, domain, &it, existed);
+	}
+	roster_item_clear(&it);
+}
+
 void
 presence_invited(const char *node, const char *domain, const char *creator)
 {
-	struct roster_item	it;
 	struct jid		c;
 	char			bare[JID_STR_MAX + 1];
-	bool			existed;
 
 	if (jid_parse(&c, creator) == -1)
 		return;
 	jid_format(bare, node, domain, NULL);
-	existed = item_load(node, domain, creator, &it);
-	it.preapproved = true;
-	it.hidden = false;
-	(void)item_save(node, domain, &it, existed);
-	roster_item_clear(&it);
+	preapprove(node, domain, creator);
 	if (c.node != NULL) {
-		existed = item_load(c.node, c.domain, bare, &it);
-		if ((it.sub & SUB_FROM) == 0) {
-			it.preapproved = true;
-			it.hidden = false;
-			(void)item_save(c.node, c.domain, &it, existed);
-		}
-		roster_item_clear(&it);
+		preapprove(c.node, c.domain, bare);
 		sub_as(node, domain, creator);
 		sub_as(c.node, c.domain, bare);
 	}

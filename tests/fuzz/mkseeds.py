@@ -940,6 +940,21 @@ def router_seeds():
          st(carol_z, cmd % (4, "delete-user", " action='cancel'")),
          st(bob_x, cmd % (5, "add-user", "")))
 
+    # XEP-0401 and XEP-0379: invitations by ad-hoc command, a subscription
+    # carrying a token out and in (the fake store knows none: forged)
+    inv = ("<iq type='set' id='i%d' to='example.org'><command xmlns='http:"
+           "//jabber.org/protocol/commands' node='urn:xmpp:invite#%s'/></iq>")
+    pars = ("<presence to='%s' type='subscribe'><preauth xmlns='urn:xmpp:"
+            "pars:0' token='%s'/></presence>")
+    seed("invite-adhoc-preauth",
+         st(alice_a, inv % (1, "invite")),
+         st(alice_a, inv % (2, "create-account")),
+         toggle(carol_z),
+         st(carol_z, inv % (3, "create-account")),
+         st(bob_x, pars % ("alice@example.org", "forged-token")),
+         st(bob_x, pars % ("alice@example.org", "")),
+         s2s(rob, pars % ("alice@example.org", "a" * 80)))
+
 
 router_seeds()
 

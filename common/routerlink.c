@@ -74,7 +74,7 @@ routerlink_drained(struct link *l, void *ctx)
 static void
 routerlink_up(struct routerlink *rl, struct link *l)
 {
-	rl->warned = false;
+	rl->warned = 0;
 	l->on_drain = routerlink_drained;
 	link_hello(l, rl->role, rl->instance);
 	log_info("connected to the router");
@@ -87,13 +87,25 @@ routerlink_secure(struct link *l, void *ctx)
 	routerlink_up(ctx, l);
 }
 
+/*
+ * The router cannot be reached: said once per reason, so that a change
+ * (the socket there at last, but refused) is seen, not every attempt
+ */
+static void
+routerlink_warn(struct routerlink *rl, const char *what, const char *where)
+{
+	int	err = errno;
+
+	if (rl->warned != err)
+		log_info("waiting for the router at %s%s: %s", what, where,
+		    strerror(err));
+	rl->warned = err;
+}
+
 static void
 routerlink_away(struct routerlink *rl, const char *what)
 {
-	if (!rl->warned)
-		log_info("waiting for the router at %s: %s", what,
-		    strerror(errno));
-	rl->warned = true;
+	routerlink_warn(rl, what, "");
 	routerlink_again(rl);
 }
 
@@ -176,10 +188,7 @@ routerlink_try(struct ctimer *t)
 		return;
 	}
 	if ((fd = unix_connect(rl->conf->rundir, "router.sock")) == -1) {
-		if (!rl->warned)
-			log_info("waiting for the router at %s/router.sock: %s",
-			    rl->conf->rundir, strerror(errno));
-		rl->warned = true;
+		routerlink_warn(rl, rl->conf->rundir, "/router.sock");
 		ctimer_start(t, ROUTERLINK_RETRY);
 		return;
 	}
@@ -197,7 +206,7 @@ routerlink_start(struct routerlink *rl, struct ev_loop *loop,
 	rl->role = role;
 	rl->instance = instance;
 	ctimer_init(&rl->retry, routerlink_try);
-	rl->warned = false;
+	rl->warned = 0;
 	rl->cfd = -1;
 	rl->delay = ROUTERLINK_RETRY;
 	rl->remote = conf_listen_find(conf, LISTEN_ROUTER);

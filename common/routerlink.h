@@ -43,7 +43,7 @@ struct routerlink {
 	enum link_role	 role;		/* we say it, the router checks it */
 	uint32_t	 instance;	/* of a c2s; 0 for the others */
 	struct ctimer	 retry;
-	bool		 warned;	/* said once that the router is away */
+	int		 warned;	/* the errno last said (0: none) */
 	const struct conf_listen *remote;	/* router-address, or NULL */
 	struct linktls	 tls;
 	int		 cfd;		/* a TCP connect in progress, or -1 */

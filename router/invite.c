@@ -229,10 +229,13 @@ pars_read(struct xnode *el, struct arena *a, void *arg)
 {
 	struct pars_tok	*pt = arg;
 	struct xnode	*p = xnode_child(el, NS_PARS, "preauth");
-	const char	*t = xnode_attr(p, "token");
+	const char	*t;
 
 	(void)a;
-	if (t != NULL && strlen(t) <= INVITE_TOKEN_MAX)
+	/* the namespace's bytes may stand anywhere: in a status text */
+	if (p == NULL || (t = xnode_attr(p, "token")) == NULL)
+		return;
+	if (strlen(t) <= INVITE_TOKEN_MAX)
 		snprintf(pt->token, sizeof(pt->token), "%s", t);
 }
 

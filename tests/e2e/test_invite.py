@@ -180,6 +180,7 @@ async def test_contact_invitation_presence(server, clients):
     cr = await online(server, clients, romeo, resource="r")
     cj = await online(server, clients, juliet, resource="j")
     cn = await online(server, clients, nurse, resource="n")
+    router = server.router_pid()
     tok = contact_token(server, romeo.jid)
     pres = ("<presence to='%s' type='subscribe'><preauth xmlns='%s' "
             "token='%s'/></presence>")
@@ -194,6 +195,14 @@ async def test_contact_invitation_presence(server, clients):
     await settle(cn, cr)
     items, _, _ = await roster_get(cn)
     assert items[romeo.jid].sub == "none", items
+    # the namespace in a text, no <preauth/>: an ordinary request (the
+    # router once read the absent element's token and crashed)
+    cj.send_raw("<presence to='%s' type='subscribe'><status>%s</status>"
+                "</presence>" % (nurse.jid, NS_PARS))
+    await settle(cj, cn)
+    assert server.router_pid() == router, "the router restarted"
+    items, _, _ = await roster_get(cj)
+    assert items[nurse.jid].sub == "none", items
 
 
 async def command(c, node):

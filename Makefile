@@ -82,6 +82,7 @@ STORE_SRCS	+= storage/store_roster.c
 PARLEYD_SRCS	+= parleyd/main.c
 
 ROUTER_SRCS	+= router/main.c
+ROUTER_SRCS	+= router/restart.c
 ROUTER_SRCS	+= router/sm.c
 ROUTER_SRCS	+= router/blocking.c
 ROUTER_SRCS	+= router/caps.c
@@ -140,6 +141,7 @@ ROUTER_SRCS	+= router/invite.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
+C2S_SRCS	+= c2s/quiesce.c
 C2S_SRCS	+= c2s/auth.c
 C2S_SRCS	+= c2s/bind.c
 C2S_SRCS	+= c2s/csi.c
@@ -502,7 +504,7 @@ FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
-		   c2s/drain.c \
+		   c2s/drain.c c2s/quiesce.c \
 		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c

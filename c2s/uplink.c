@@ -82,7 +82,6 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	const char		*fast = NULL;
 	size_t			 flen = 0;
 
-	(void)l;
 	(void)ctx;
 	link_in_init(&in, payload, h->len);
 	st = stream_find(h->sid);
@@ -159,6 +158,21 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		drain_start(u32);
 		return 0;
+	case LINK_QUIESCE: {
+		struct link_out	m;
+
+		if (h->len != 0 || h->sid != 0)
+			return -1;
+		/* what clients send from here is held: nothing follows */
+		quiesce_start();
+		link_begin(&m, l, LINK_QUIESCED, 0);
+		return link_end(&m);
+	}
+	case LINK_RELEASE:
+		if (h->len != 0 || h->sid != 0)
+			return -1;
+		quiesce_end();
+		return 0;
 	case LINK_HOST_CAPS: {
 		char	domain[JID_STR_MAX + 1], ver[256];
 
@@ -224,6 +238,17 @@ uplink_up(void)
 	return routerlink_ok(c2s.up);
 }
 
+static void
+uplink_presence_again(struct stream *st)
+{
+	struct link_out	m;
+
+	link_begin(&m, c2s.up, LINK_STANZA, st->sid);
+	link_put_stanza(&m, KIND_PRESENCE, PRES_AVAILABLE, NULL, st->jid,
+	    st->presence, st->presence_len);
+	link_end(&m);
+}
+
 static int
 uplink_announce(const void *key, size_t len, void *val, void *arg)
 {
@@ -237,6 +262,9 @@ uplink_announce(const void *key, size_t len, void *val, void *arg)
 		/* a restarted router learns the sessions that survived */
 		uplink_sess_begin(st, st->jid);
 		sm_link_up(st);
+		/* and which were available: it probes their contacts again */
+		if (st->presence != NULL)
+			uplink_presence_again(st);
 		break;
 	default:
 		break;
@@ -291,6 +319,27 @@ uplink_lost(struct routerlink *rl, struct link *l)
 	metrics_link_lost();
 }
 
+/*
+ * The router took our LINK_HELLO. Holding what clients sent while it
+ * restarted, we say so after our sessions' announcement (queued at the
+ * connect): the router answers LINK_RELEASE once every worker has
+ * announced its sessions, so that no stanza released here finds its
+ * recipient on another worker not yet announced (it would be stored
+ * offline instead). Nothing is sent at the connect: a router of another
+ * link version closes the link.
+ */
+static void
+uplink_hello(struct routerlink *rl, struct link *l)
+{
+	struct link_out	m;
+
+	(void)rl;
+	if (!c2s.holding)
+		return;
+	link_begin(&m, l, LINK_QUIESCED, 0);
+	link_end(&m);
+}
+
 static void
 uplink_connected(struct routerlink *rl, struct link *l)
 {
@@ -319,6 +368,7 @@ uplink_start(void)
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = stream_resume_all;
+	rl->on_hello = uplink_hello;
 	if (routerlink_start(rl, c2s.loop, &c2s.conf, LINK_ROLE_C2S,
 	    (uint32_t)c2s.instance) == -1)
 		fatalx("cannot set up the router link");

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		15
+#define LINK_VERSION		16
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -210,7 +210,23 @@ extern uint64_t	link_overflows;
 	/*   revoke), str host (revoke: the token), str contact */	\
 	/*   (NULL: an account invitation), u32 uses, u32 lifetime */	\
 	/*   seconds (0: none). The reply's text: the URI or list */	\
-	X(LINK_CTL_INVITE,	0x030e, 16)
+	X(LINK_CTL_INVITE,	0x030e, 16)				\
+	/* ctl->router, sid = request id: str what ("router"): a */	\
+	/*   planned restart (router/restart.c) */			\
+	X(LINK_CTL_RESTART,	0x030f, 4)				\
+	/* router->c2s and s2s, sid 0, no payload: the router is */	\
+	/*   about to exit for a planned restart; send it no more */	\
+	/*   stanzas (hold them) and answer */				\
+	X(LINK_QUIESCE,		0x0002, 0)				\
+	/* c2s and s2s->router, sid 0, no payload: the answer (every */ \
+	/*   stanza sent before it is all the router gets); and, on */	\
+	/*   the next router's link, after the sessions announced: */	\
+	/*   "stanzas held, waiting for LINK_RELEASE" */		\
+	X(LINK_QUIESCED,	0x0003, 0)				\
+	/* router->c2s and s2s, sid 0, no payload: every process */	\
+	/*   that was quiesced has announced its sessions (or the */	\
+	/*   wait is over): send what was held */			\
+	X(LINK_RELEASE,		0x0004, 0)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

@@ -159,6 +159,7 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 		router.links = rl->next;
 	if (rl->next != NULL)
 		rl->next->prev = rl->prev;
+	restart_link_gone(rl);	/* after it left the list */
 	free(rl);
 }
 
@@ -379,6 +380,14 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	}
 	if (rl->role == LINK_ROLE_CTL)
 		return ctl_frame(l, h, payload, router.store);
+	if (h->type == LINK_QUIESCED)
+		return restart_quiesced(rl, h);
+	if (restart_stopping()) {
+		/* no stanza: the processes hold them for the next router */
+		log_debug("%s: %s dropped: restarting", l->name,
+		    link_msg_name(h->type));
+		return 0;
+	}
 	rc = rl->role == LINK_ROLE_S2S ? s2s_frame(rl, h, payload) :
 	    rl->role == LINK_ROLE_PROXY ? proxy_frame(rl, h, payload) :
 	    c2s_frame(rl, h, payload);

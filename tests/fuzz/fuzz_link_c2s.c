@@ -55,6 +55,19 @@ drain_start(uint32_t grace)
 	(void)grace;
 }
 
+/* a planned router restart: held stanzas are stream.c's */
+void
+quiesce_start(void)
+{
+	c2s.holding = true;
+}
+
+void
+quiesce_end(void)
+{
+	c2s.holding = false;
+}
+
 size_t
 stream_list(struct stream ***v)
 {

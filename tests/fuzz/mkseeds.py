@@ -7,7 +7,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 15
+LINK_VERSION = 16
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
@@ -22,6 +22,7 @@ CTL_SESSIONS, CTL_KICK, CTL_STATS, CTL_ABOUT = 0x0306, 0x0307, 0x0308, 0x0309
 CTL_DISABLE, CTL_ENABLE = 0x030a, 0x030b
 CTL_ROLE = 0x030d
 CTL_INVITE = 0x030e
+CTL_RESTART, QUIESCE, QUIESCED, RELEASE = 0x030f, 0x0002, 0x0003, 0x0004
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
 SERR_CONFLICT, SERR_NOT_AUTHORIZED = 3, 12
@@ -191,6 +192,16 @@ write("link_router", "ctl-ops", b"\x05\x00"
       + frame(CTL_KICK, s(None), 8))
 write("link_router", "ctl-bad-creds", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(iters=0), 1))
+# a planned restart: the answers of a c2s and an s2s, one with a payload;
+# parleyctl's request for the router and for something else
+write("link_router", "quiesced", b"\x02\x00"
+      + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
+      + frame(QUIESCED, b"", 0)
+      + frame(QUIESCED, b"x", 0))
+write("link_router", "s2s-quiesced", b"\x06\x00" + frame(QUIESCED, b"", 0))
+write("link_router", "ctl-restart", b"\x05\x00"
+      + frame(CTL_RESTART, s("c2s"), 1)
+      + frame(CTL_RESTART, s("router"), 2))
 
 # link_c2s: byte 0 = states of streams 1-4 (auth wait, bind wait, bound,
 # registering); a stream waiting for credentials waits for request id = sid.
@@ -266,6 +277,13 @@ write("link_c2s", "sm", b"\xe4\x00"
       + frame(SM_RESUMED, u32(0) + s("user@example.org/res") + s(SM_ID) + u32(1) + u32(2) + u32(300), 1)
       + frame(SM_RESUMED, u32(XERR_ITEM_NOT_FOUND) + s("") + s("") + u32(0) + u32(0) + u32(0), 2)
       + frame(SM_RESUMED, u32(0) + s("") + s("") + u32(0) + u32(0) + u32(0), 4))
+# a planned router restart: answered, stanzas still delivered; bad ones
+write("link_c2s", "quiesce", b"\xe4\x00"
+      + R_HELLO
+      + frame(QUIESCE)
+      + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "romeo@example.net", MSG)
+      + frame(QUIESCE)
+      + frame(QUIESCE, b"", 3))
 
 # link_s2s: the chunking plan, then frames, the router's LINK_HELLO first
 write("link_s2s", "stanzas", b"\x00"
@@ -281,6 +299,10 @@ write("link_s2s", "null-to", b"\x00" + R_HELLO + stanza(0, KIND_MESSAGE, MTYPE_N
 write("link_s2s", "unexpected", b"\x00" + R_HELLO + frame(AUTH_GET, u32(1) + s("a") + s("b")))
 write("link_s2s", "no-hello", b"\x00" + stanza(0, KIND_MESSAGE, MTYPE_NORMAL, "a@b", "c@d", MSG))
 write("link_s2s", "bad-version", b"\x00" + hello(ROLE_ROUTER, version=LINK_VERSION + 1))
+# a planned router restart: answered, then stanzas still come; a payload
+write("link_s2s", "quiesce", b"\x00" + R_HELLO + frame(QUIESCE)
+      + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "juliet@example.org/b", MSG)
+      + frame(QUIESCE, b"x"))
 
 # s2s: byte 0 = mode (fuzz_s2s.c), then the chunking plan, then the remote
 # server's bytes. Chunks of exact sizes: steps below 0xc0 are that many

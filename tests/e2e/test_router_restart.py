@@ -1,0 +1,231 @@
+"""
+A planned router restart (parleyctl restart router; docs/internals.md,
+"Router restart"): the router quiesces the c2s and s2s processes, moves
+what only its memory holds to storage, exits, and parleyd starts the
+binary now installed at once. Under load over two workers nobody is
+disconnected, every numbered message arrives exactly once and in order,
+the messages of a hibernated XEP-0198 session end in offline storage,
+and presence is known again. A worker that never answers (SIGSTOP) does
+not hang the restart.
+"""
+import asyncio
+import os
+import re
+import shutil
+import signal
+import time
+
+import pytest
+
+import conftest
+from conftest import SLOW, exchange, wait_for
+from imhelp import fence, grant, online, send_message, wait_presence
+from test_sm import sm_session
+from xmpptest import child_deaths
+
+# the router's waits (router/router.h): the answers, then the flush
+QUIESCE_WAIT, FLUSH_WAIT = 5, 5
+
+
+def private_bin(tmp_path, monkeypatch):
+    """The binaries copied to a directory of the test's own, which the
+    servers it starts run from: its parley-router can be replaced."""
+    d = str(tmp_path / "bin")
+    os.makedirs(d)
+    for name in os.listdir(conftest.BIN):
+        shutil.copy2(os.path.join(conftest.BIN, name), os.path.join(d, name))
+    # Server.start and Server.ctl read the module's BIN when called
+    monkeypatch.setitem(conftest.Server.start.__globals__, "BIN", d)
+    return d
+
+
+def install_router(d):
+    """A new parley-router file (a new inode) over the old one, as a
+    package upgrade does; returns its inode."""
+    path = os.path.join(d, "parley-router")
+    tmp = path + ".new"
+    shutil.copy2(path, tmp)
+    with open(tmp, "ab") as f:      # another file, not only another inode
+        f.write(b"\0upgrade\0")
+    os.replace(tmp, path)
+    return os.stat(path).st_ino
+
+
+def exe_inode(pid):
+    return os.stat("/proc/%d/exe" % pid).st_ino
+
+
+def router_deaths(srv):
+    return [d for d in child_deaths(srv.log_text()) if d[0] == "router"]
+
+
+def c2s_links(srv):
+    """How many times a c2s linked to a router, since the start."""
+    return len(re.findall(r"router: c2s\[\d+\] connected", srv.log_text()))
+
+
+async def restarted(srv, old, timeout):
+    await wait_for(lambda: srv.router_pid() not in (None, old), timeout,
+                   "a new router process")
+    await wait_for(lambda: c2s_links(srv) >= 2 * srv.workers, timeout,
+                   "the workers linked to the new router")
+
+
+@pytest.mark.kills("router")
+async def test_planned_restart_under_load(make_server, clients, tmp_path,
+                                          monkeypatch):
+    d = private_bin(tmp_path, monkeypatch)
+    srv = make_server(workers=2, sm_resume_timeout=300)
+    c2s_before = sorted(srv.c2s_pids())
+    npairs = 8
+    pairs = []
+    for i in range(npairs):
+        u, v = srv.new_user("ra"), srv.new_user("rb")
+        cu = await clients.login(srv, u, resource="u")
+        cv = await clients.login(srv, v, resource="v")
+        pairs.append((cu, cv))
+    owners = {srv.owner_of(c.local_port) for p in pairs for c in p}
+    assert len(owners) == 2, "clients on one worker only: %s" % owners
+
+    # presence: watcher sees target; both available
+    wu, tu = srv.new_user("rw"), srv.new_user("rt")
+    watcher = await online(srv, clients, wu, resource="w")
+    target = await online(srv, clients, tu, resource="t")
+    await grant(watcher, wu, target, tu)
+
+    # a hibernated resumable session, with messages only the router holds
+    hu = srv.new_user("rh")
+    raw, _ = await sm_session(srv, hu, "phone")
+    hfull = hu.jid + "/phone"
+    raw.close()
+    await wait_for(lambda: "session %s hibernated" % hfull in srv.log_text(),
+                   5 * SLOW, "the session hibernates")
+    sender = pairs[0][0]
+    for k in range(3):
+        send_message(sender, hfull, "held %d" % k)
+    await fence(sender)
+
+    stop_send, stop_recv = asyncio.Event(), asyncio.Event()
+    got = {i: [] for i in range(npairs)}
+    sent = {i: 0 for i in range(npairs)}
+
+    async def send(i):
+        cu, cv = pairs[i]
+        n = 0
+        while not stop_send.is_set():
+            cu.send_raw("<message to='%s' type='chat'><body>%d</body>"
+                        "</message>" % (cv.boundjid.full, n))
+            n += 1
+            sent[i] = n
+            await asyncio.sleep(0.01)
+
+    async def receive(i):
+        cv = pairs[i][1]
+        while not stop_recv.is_set() or not cv.messages.empty():
+            try:
+                m = await asyncio.wait_for(cv.messages.get(), 0.2)
+            except asyncio.TimeoutError:
+                continue
+            if m["type"] == "chat" and m["body"].isdigit():
+                got[i].append(int(m["body"]))
+
+    senders = [asyncio.ensure_future(send(i)) for i in range(npairs)]
+    receivers = [asyncio.ensure_future(receive(i)) for i in range(npairs)]
+    await wait_for(lambda: all(len(g) >= 20 for g in got.values()),
+                   10 * SLOW, "every pair chatting before the restart")
+
+    inode = install_router(d)
+    old = srv.router_pid()
+    assert exe_inode(old) != inode
+    cp = srv.ctl("restart", "router")
+    assert cp.stdout.strip() == "restarting router", cp.stdout
+    await restarted(srv, old, 10 * SLOW)
+    new = srv.router_pid()
+    # started from the file installed, at once (no backoff)
+    assert exe_inode(new) == inode
+    mark = dict(sent)
+    await wait_for(lambda: all(got[i] and got[i][-1] >= mark[i]
+                               for i in got),
+                   10 * SLOW, "every pair receiving what it sent after the "
+                   "restart")
+    stop_send.set()
+    await asyncio.gather(*senders)
+    # every stanza sent has been handled and delivered once both ends
+    # answered a ping (each session's stanzas are handled in order)
+    for cu, cv in pairs:
+        await fence(cu)
+        await fence(cv)
+    stop_recv.set()
+    await asyncio.gather(*receivers)
+
+    for i, seq in got.items():
+        assert seq == list(range(sent[i])), (
+            "pair %d: %d sent, received %d (first differences: %s)"
+            % (i, sent[i], len(seq),
+               [(k, v) for k, v in enumerate(seq) if k != v][:5]))
+    for cu, _ in pairs:
+        errs = []
+        while not cu.messages.empty():
+            m = cu.messages.get_nowait()
+            if m["type"] == "error":
+                errs.append(str(m))
+        assert not errs, "a sender was refused: %s" % errs[:3]
+    closed = [c.boundjid.full for p in pairs for c in p if c.closed.done()]
+    closed += [c.boundjid.full for c in (watcher, target)
+               if c.closed.done()]
+    assert not closed, "connections dropped: %s" % closed
+    assert sorted(srv.c2s_pids()) == c2s_before, "a worker restarted"
+    assert not router_deaths(srv), router_deaths(srv)
+    log = srv.log_text()
+    assert "router pid=%d stopped for a planned restart" % old in log
+
+    # presence rebuilt: a new session of the watcher's account learns
+    # the target is available from the new router
+    w2 = await clients.login(srv, wu, resource="w2")
+    w2.send_raw("<presence/>")
+    await wait_presence(w2, frm=target.boundjid.full)
+
+    # the hibernated session's messages were stored, and are delivered
+    back = await online(srv, clients, hu, resource="back")
+    bodies = sorted(m["body"] for m in back.at_login.messages
+                    if m["body"].startswith("held"))
+    assert bodies == ["held 0", "held 1", "held 2"], bodies
+    await exchange(pairs[0][0], pairs[0][1])
+
+
+@pytest.mark.kills("router")
+async def test_restart_with_a_stopped_worker(make_server, clients):
+    """A c2s that never answers LINK_QUIESCE (stopped) does not hang the
+    restart; once it runs again it links to the new router, its clients
+    still connected."""
+    srv = make_server(workers=2)
+    cp = srv.ctl("restart", "c2s", check=False)
+    assert cp.returncode == 1 and "only the router" in cp.stderr, cp
+    by = {}
+    for i in range(8):
+        c = await clients.login(srv, srv.new_user("rs"), resource="r")
+        by.setdefault(srv.owner_of(c.local_port), []).append(c)
+    assert len(by) == 2, by
+    frozen, alive = list(by)
+    old = srv.router_pid()
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        srv.ctl("restart", "router")
+        await wait_for(lambda: srv.router_pid() not in (None, old),
+                       QUIESCE_WAIT + FLUSH_WAIT + 10 * SLOW,
+                       "a new router despite the stopped worker")
+        took = time.monotonic() - t0
+        assert took >= QUIESCE_WAIT - 1, took
+        assert "1 processes did not answer" in srv.log_text()
+        # the running worker serves through the new router
+        await exchange(by[alive][0], by[alive][1])
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+    await wait_for(lambda: c2s_links(srv) >= 4, 10 * SLOW,
+                   "the stopped worker linked again")
+    a, b = by[frozen][0], by[frozen][1]
+    assert not a.closed.done() and not b.closed.done()
+    await exchange(a, b)
+    await exchange(a, by[alive][0])
+    assert not router_deaths(srv), router_deaths(srv)

@@ -64,6 +64,7 @@ static bool			 restart_gathering;
 static struct ctimer		 restart_gather;
 
 static void	restart_flush(void);
+static void	restart_gathered(const char *);
 
 /* hibernated sessions (no link) of router.sm_ids */
 struct restart_walk {
@@ -196,6 +197,12 @@ restart_begin(void)
 
 	if (restart_state != RESTART_NONE)
 		return -1;
+	/*
+	 * Still gathering after the last restart: the holders are released
+	 * first, so that each answers this LINK_QUIESCE as any process does
+	 * (what it sends before its answer is handled before the exit)
+	 */
+	restart_gathered("another restart");
 	restart_state = RESTART_QUIESCING;
 	for (rl = router.links; rl != NULL; rl = rl->next) {
 		if ((rl->role != LINK_ROLE_C2S && rl->role != LINK_ROLE_S2S) ||

@@ -331,6 +331,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
 	streams_setup((uint8_t)mode);
+	c2s.holding = false;	/* no LINK_QUIESCE heard on this link yet */
 	fuzz_uplink_run(&up, &tap, data, len, &plan);
 	streams_clear();
 	return 0;

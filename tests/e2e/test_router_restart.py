@@ -229,3 +229,114 @@ async def test_restart_with_a_stopped_worker(make_server, clients):
     await exchange(a, b)
     await exchange(a, by[alive][0])
     assert not router_deaths(srv), router_deaths(srv)
+
+
+async def numbered(cu, cv, n_at_least, during):
+    """cu sends cv a numbered message every 10 ms until during() is done
+    and n_at_least went; returns (sent, received numbers) after fences."""
+    got, sent = [], 0
+    stop = asyncio.Event()
+
+    async def receive():
+        while not stop.is_set() or not cv.messages.empty():
+            try:
+                m = await asyncio.wait_for(cv.messages.get(), 0.2)
+            except asyncio.TimeoutError:
+                continue
+            if m["type"] == "chat" and m["body"].isdigit():
+                got.append(int(m["body"]))
+    rt = asyncio.ensure_future(receive())
+    task = asyncio.ensure_future(during())
+    while not task.done() or sent < n_at_least:
+        cu.send_raw("<message to='%s' type='chat'><body>%d</body>"
+                    "</message>" % (cv.boundjid.full, sent))
+        sent += 1
+        await asyncio.sleep(0.01)
+    await task
+    return sent, got, stop, rt
+
+
+@pytest.mark.kills("router")
+async def test_planned_restart_federated(make_server, tmp_path_factory,
+                                         clients):
+    """Messages across servers both ways while one server's router
+    restarts: its s2s process holds what the other server sends, its
+    c2s what its clients send; each arrives once and in order."""
+    from test_s2s import pair, user
+    a, b = pair(make_server, tmp_path_factory)
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await clients.login(a, ua, resource="ra")
+    cb = await clients.login(b, ub, resource="rb")
+    # federation up both ways before the load
+    await exchange(ca, cb)
+    old = a.router_pid()
+
+    async def restart():
+        await asyncio.sleep(0.5)
+        a.ctl("restart", "router")
+        await restarted(a, old, 10 * SLOW)
+        await asyncio.sleep(1)
+
+    res = await asyncio.gather(numbered(cb, ca, 100, restart),
+                               numbered(ca, cb, 100, lambda:
+                                        asyncio.sleep(2.5)))
+    for c in (ca, cb):
+        await fence(c)
+    await fence(ca)
+    for sent, got, stop, rt in res:
+        stop.set()
+        await rt
+    for sent, got, _, _ in res:
+        assert got == list(range(sent)), (
+            "%d sent, %d received, first differences %s" % (
+                sent, len(got),
+                [(k, v) for k, v in enumerate(got) if k != v][:5]))
+    assert "the router is restarting: holding what servers send" in \
+        a.log_text()
+    assert not ca.closed.done() and not cb.closed.done()
+    assert not router_deaths(a), router_deaths(a)
+
+
+@pytest.mark.kills("router")
+async def test_restart_hold_is_bounded(make_server, clients, tmp_path,
+                                       monkeypatch):
+    """A router that does not come back: what a client sent after the
+    quiesce is refused after C2S_RESTART_HOLD (30 s), as when the router
+    is away, not held for ever; the router back, the client is served."""
+    d = private_bin(tmp_path, monkeypatch)
+    srv = make_server(workers=1)
+    u, v = srv.new_user("rx"), srv.new_user("ry")
+    cu = await clients.login(srv, u, resource="u")
+    cv = await clients.login(srv, v, resource="v")
+    path = os.path.join(d, "parley-router")
+    good = path + ".good"
+    shutil.copy2(path, good)
+    # an upgrade that never serves: a process that opens no socket
+    with open(path + ".bad", "w") as f:
+        f.write("#!/bin/sh\nexec sleep 55\n")
+    os.chmod(path + ".bad", 0o755)
+    os.replace(path + ".bad", path)
+    old = srv.router_pid()
+    srv.ctl("restart", "router")
+
+    def fake():
+        return [p for p in srv.children()
+                if (conftest.proc_cmdline(p) or [""])[0] == "sleep"]
+    await wait_for(fake, 10 * SLOW, "the new router started")
+    t0 = time.monotonic()
+    mid = send_message(cu, v.jid + "/v", "held")
+    m = await cu.next_message(what="the refusal", timeout=45 * SLOW)
+    took = time.monotonic() - t0
+    assert m["type"] == "error" and m["id"] == mid, str(m)
+    assert m["error"]["condition"] == "resource-constraint", str(m)
+    assert "restarting" in m["error"]["text"], str(m)
+    assert 20 <= took <= 40 * SLOW, took
+    assert "is not back after 30 s" in srv.log_text()
+    os.replace(good, path)
+    os.kill(fake()[0], signal.SIGKILL)   # restarted in 1 s: the real one
+    await wait_for(lambda: srv.router_pid() not in (None, old), 10 * SLOW,
+                   "the router back")
+    await wait_for(lambda: c2s_links(srv) >= 2, 10 * SLOW,
+                   "the worker linked again")
+    assert not cu.closed.done() and not cv.closed.done()
+    await exchange(cu, cv)

@@ -210,7 +210,7 @@ restart_begin(void)
 			continue;
 		link_begin(&m, rl->l, LINK_QUIESCE, 0);
 		if (link_end(&m) == -1)
-			continue;	/* the link failed: nothing to wait for */
+			continue;	/* failed: nothing to wait for */
 		rl->quiescing = true;
 		restart_nwait++;
 	}

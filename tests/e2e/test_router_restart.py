@@ -71,6 +71,43 @@ async def restarted(srv, old, timeout):
                    "the workers linked to the new router")
 
 
+async def numbered(cu, cv, got, until):
+    """cu sends cv a chat message numbered from 0 every 10 ms until the
+    task until is done; got collects the numbers cv receives. Returns how
+    many were sent, once they all arrived or the wait is over."""
+    stop = asyncio.Event()
+
+    async def receive():
+        while not stop.is_set() or not cv.messages.empty():
+            try:
+                m = await asyncio.wait_for(cv.messages.get(), 0.2)
+            except asyncio.TimeoutError:
+                continue
+            if m["type"] == "chat" and m["body"].isdigit():
+                got.append(int(m["body"]))
+    receiver = asyncio.ensure_future(receive())
+    sent = 0
+    while not until.done():
+        cu.send_raw("<message to='%s' type='chat'><body>%d</body>"
+                    "</message>" % (cv.boundjid.full, sent))
+        sent += 1
+        await asyncio.sleep(0.01)
+    try:
+        await wait_for(lambda: len(got) >= sent, 5 * SLOW, "every number")
+    except AssertionError:
+        pass        # check_numbers says what is missing
+    await fence(cv)     # a duplicate would be in by now
+    stop.set()
+    await receiver
+    return sent
+
+
+def check_numbers(sent, got):
+    assert got == list(range(sent)), (
+        "%d sent, %d received, first differences %s" % (
+            sent, len(got), [(k, v) for k, v in enumerate(got) if k != v][:5]))
+
+
 @pytest.mark.kills("router")
 async def test_planned_restart_under_load(make_server, clients, tmp_path,
                                           monkeypatch):
@@ -105,65 +142,32 @@ async def test_planned_restart_under_load(make_server, clients, tmp_path,
         send_message(sender, hfull, "held %d" % k)
     await fence(sender)
 
-    stop_send, stop_recv = asyncio.Event(), asyncio.Event()
-    got = {i: [] for i in range(npairs)}
-    sent = {i: 0 for i in range(npairs)}
+    inode = None
+    gots = [[] for _ in pairs]
 
-    async def send(i):
-        cu, cv = pairs[i]
-        n = 0
-        while not stop_send.is_set():
-            cu.send_raw("<message to='%s' type='chat'><body>%d</body>"
-                        "</message>" % (cv.boundjid.full, n))
-            n += 1
-            sent[i] = n
-            await asyncio.sleep(0.01)
+    async def restart():
+        nonlocal inode
+        await wait_for(lambda: all(len(g) >= 20 for g in gots), 10 * SLOW,
+                       "every pair chatting before the restart")
+        inode = install_router(d)
+        assert exe_inode(old) != inode
+        cp = srv.ctl("restart", "router")
+        assert cp.stdout.strip() == "restarting router", cp.stdout
+        await restarted(srv, old, 10 * SLOW)
+        mark = [len(g) for g in gots]
+        await wait_for(lambda: all(len(g) >= m + 20
+                                   for g, m in zip(gots, mark)),
+                       10 * SLOW, "every pair chatting after the restart")
 
-    async def receive(i):
-        cv = pairs[i][1]
-        while not stop_recv.is_set() or not cv.messages.empty():
-            try:
-                m = await asyncio.wait_for(cv.messages.get(), 0.2)
-            except asyncio.TimeoutError:
-                continue
-            if m["type"] == "chat" and m["body"].isdigit():
-                got[i].append(int(m["body"]))
-
-    senders = [asyncio.ensure_future(send(i)) for i in range(npairs)]
-    receivers = [asyncio.ensure_future(receive(i)) for i in range(npairs)]
-    await wait_for(lambda: all(len(g) >= 20 for g in got.values()),
-                   10 * SLOW, "every pair chatting before the restart")
-
-    inode = install_router(d)
     old = srv.router_pid()
-    assert exe_inode(old) != inode
-    cp = srv.ctl("restart", "router")
-    assert cp.stdout.strip() == "restarting router", cp.stdout
-    await restarted(srv, old, 10 * SLOW)
-    new = srv.router_pid()
+    until = asyncio.ensure_future(restart())
+    sents = await asyncio.gather(*[numbered(cu, cv, g, until)
+                                   for (cu, cv), g in zip(pairs, gots)])
+    await until
     # started from the file installed, at once (no backoff)
-    assert exe_inode(new) == inode
-    mark = dict(sent)
-    await wait_for(lambda: all(got[i] and got[i][-1] >= mark[i]
-                               for i in got),
-                   10 * SLOW, "every pair receiving what it sent after the "
-                   "restart")
-    stop_send.set()
-    await asyncio.gather(*senders)
-    # every stanza sent has been handled and delivered once both ends
-    # answered a ping (each session's stanzas are handled in order)
-    for cu, cv in pairs:
-        await fence(cu)
-        await fence(cv)
-    stop_recv.set()
-    await asyncio.gather(*receivers)
-
-    for i, seq in got.items():
-        assert seq == list(range(sent[i])), (
-            "pair %d: %d sent, received %d (first differences: %s)"
-            % (i, sent[i], len(seq),
-               [(k, v) for k, v in enumerate(seq) if k != v][:5]))
-    for cu, _ in pairs:
+    assert exe_inode(srv.router_pid()) == inode
+    for (cu, _), sent, got in zip(pairs, sents, gots):
+        check_numbers(sent, got)
         errs = []
         while not cu.messages.empty():
             m = cu.messages.get_nowait()
@@ -231,31 +235,6 @@ async def test_restart_with_a_stopped_worker(make_server, clients):
     assert not router_deaths(srv), router_deaths(srv)
 
 
-async def numbered(cu, cv, n_at_least, during):
-    """cu sends cv a numbered message every 10 ms until during() is done
-    and n_at_least went; returns (sent, received numbers) after fences."""
-    got, sent = [], 0
-    stop = asyncio.Event()
-
-    async def receive():
-        while not stop.is_set() or not cv.messages.empty():
-            try:
-                m = await asyncio.wait_for(cv.messages.get(), 0.2)
-            except asyncio.TimeoutError:
-                continue
-            if m["type"] == "chat" and m["body"].isdigit():
-                got.append(int(m["body"]))
-    rt = asyncio.ensure_future(receive())
-    task = asyncio.ensure_future(during())
-    while not task.done() or sent < n_at_least:
-        cu.send_raw("<message to='%s' type='chat'><body>%d</body>"
-                    "</message>" % (cv.boundjid.full, sent))
-        sent += 1
-        await asyncio.sleep(0.01)
-    await task
-    return sent, got, stop, rt
-
-
 @pytest.mark.kills("router")
 async def test_planned_restart_federated(make_server, tmp_path_factory,
                                          clients):
@@ -276,21 +255,13 @@ async def test_planned_restart_federated(make_server, tmp_path_factory,
         a.ctl("restart", "router")
         await restarted(a, old, 10 * SLOW)
         await asyncio.sleep(1)
-
-    res = await asyncio.gather(numbered(cb, ca, 100, restart),
-                               numbered(ca, cb, 100, lambda:
-                                        asyncio.sleep(2.5)))
-    for c in (ca, cb):
-        await fence(c)
-    await fence(ca)
-    for sent, got, stop, rt in res:
-        stop.set()
-        await rt
-    for sent, got, _, _ in res:
-        assert got == list(range(sent)), (
-            "%d sent, %d received, first differences %s" % (
-                sent, len(got),
-                [(k, v) for k, v in enumerate(got) if k != v][:5]))
+    until = asyncio.ensure_future(restart())
+    gots = [], []
+    sents = await asyncio.gather(numbered(cb, ca, gots[0], until),
+                                 numbered(ca, cb, gots[1], until))
+    await until
+    for sent, got in zip(sents, gots):
+        check_numbers(sent, got)
     assert "the router is restarting: holding what servers send" in \
         a.log_text()
     assert not ca.closed.done() and not cb.closed.done()

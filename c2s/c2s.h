@@ -231,7 +231,10 @@ void	stream_send_element(struct stream *, const struct xnode *);
 void	stream_features(struct stream *);
 /* the router link drained below its high-water mark (or is gone) */
 void	stream_resume_all(void);
-/* the held stanzas go on, in order, as the rate allows (quiesce.c) */
+/*
+ * The held stanzas go on, in order, as the rate and the router link
+ * allow (after a restart, quiesce.c; the link drained, uplink.c)
+ */
 void	stream_release_all(void);
 /*
  * Every stream, in a new array (*v, freed by the caller): for walks that

@@ -716,6 +716,9 @@ stream_throttle_cb(struct ctimer *t)
 			stream_refuse_held(st);
 			break;
 		}
+		/* a release after a restart is a burst: the drain goes on */
+		if (link_congested(c2s.up))
+			return;
 		if ((pause = limits_stanza_wait(st)) > 0) {
 			ctimer_start(t, pause);
 			return;

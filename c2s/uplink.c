@@ -340,6 +340,14 @@ uplink_hello(struct routerlink *rl, struct link *l)
 	link_end(&m);
 }
 
+/* below the high-water mark again: paused and held streams go on */
+static void
+uplink_drained(void)
+{
+	stream_resume_all();
+	stream_release_all();
+}
+
 static void
 uplink_connected(struct routerlink *rl, struct link *l)
 {
@@ -367,7 +375,7 @@ uplink_start(void)
 	rl->on_frame = uplink_frame;
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
-	rl->on_drain = stream_resume_all;
+	rl->on_drain = uplink_drained;
 	rl->on_hello = uplink_hello;
 	if (routerlink_start(rl, c2s.loop, &c2s.conf, LINK_ROLE_C2S,
 	    (uint32_t)c2s.instance) == -1)

@@ -199,6 +199,11 @@ stream_resume_all(void)
 {
 }
 
+void
+stream_release_all(void)
+{
+}
+
 int64_t
 sm_arrived(struct stream *st)
 {

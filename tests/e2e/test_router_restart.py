@@ -9,6 +9,7 @@ and presence is known again. A worker that never answers (SIGSTOP) does
 not hang the restart.
 """
 import asyncio
+import datetime
 import os
 import re
 import shutil
@@ -53,6 +54,11 @@ def install_router(d):
 
 def exe_inode(pid):
     return os.stat("/proc/%d/exe" % pid).st_ino
+
+
+def stamp(s):
+    """Seconds of a log line's time stamp (2026-12-05T11:20:26.807Z)."""
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 
 
 def router_deaths(srv):
@@ -180,8 +186,13 @@ async def test_planned_restart_under_load(make_server, clients, tmp_path,
     assert not closed, "connections dropped: %s" % closed
     assert sorted(srv.c2s_pids()) == c2s_before, "a worker restarted"
     assert not router_deaths(srv), router_deaths(srv)
+    # at once: no backoff (a crash waits 1 s at least)
     log = srv.log_text()
-    assert "router pid=%d stopped for a planned restart" % old in log
+    m = re.search(r"^(\S+) parleyd: router pid=%d stopped for a planned "
+                  r"restart.*\n(?:.*\n)*?(\S+) parleyd: started router "
+                  r"pid=%d$" % (old, srv.router_pid()), log, re.M)
+    assert m, log[-3000:]
+    assert stamp(m.group(2)) - stamp(m.group(1)) < 0.5, m.group(0)
 
     # presence rebuilt: a new session of the watcher's account learns
     # the target is available from the new router

@@ -21,8 +21,12 @@ import pytest
 import conftest
 from conftest import SLOW, exchange, wait_for
 from imhelp import fence, grant, online, send_message, wait_presence
+import test_remote_links
 from test_sm import sm_session
 from xmpptest import child_deaths
+
+# the remote hosts' fixture, for the test that restarts under them
+lab = test_remote_links.lab
 
 # the router's waits (router/router.h): the answers, then the flush
 QUIESCE_WAIT, FLUSH_WAIT = 5, 5
@@ -322,3 +326,35 @@ async def test_restart_hold_is_bounded(make_server, clients, tmp_path,
                    "the worker linked again")
     assert not cu.closed.done() and not cv.closed.done()
     await exchange(cu, cv)
+
+
+@pytest.mark.kills("router")
+async def test_planned_restart_remote_workers(lab, clients):
+    """c2s workers of other hosts (remote links over TLS-PSK) hold and
+    are awaited as the local one is: messages between the hosts through
+    the restart arrive once and in order."""
+    srv, (hb, hc) = lab
+    ua, ub, uc = (srv.new_user("rr") for _ in range(3))
+    a = await clients.login(srv, ua, resource="a")
+    b = await clients.login(hb, ub, resource="b")
+    c = await clients.login(hc, uc, resource="c")
+    old = srv.router_pid()
+    links = c2s_links(srv)
+
+    async def restart():
+        await asyncio.sleep(0.5)
+        srv.ctl("restart", "router")
+        await wait_for(lambda: c2s_links(srv) >= 2 * links, 15 * SLOW,
+                       "the three workers linked to the new router")
+        await asyncio.sleep(1)
+    until = asyncio.ensure_future(restart())
+    gots = [], [], []
+    sents = await asyncio.gather(numbered(b, a, gots[0], until),
+                                 numbered(c, b, gots[1], until),
+                                 numbered(a, c, gots[2], until))
+    await until
+    assert srv.router_pid() != old
+    for sent, got in zip(sents, gots):
+        check_numbers(sent, got)
+    assert "restart: every process is back" in srv.log_text()
+    assert not any(x.closed.done() for x in (a, b, c))

@@ -28,6 +28,29 @@ from xmpptest import child_deaths
 # the remote hosts' fixture, for the test that restarts under them
 lab = test_remote_links.lab
 
+# A router of link version 15: it answers every process's LINK_HELLO with
+# its own and closes, as a router of another version does (common/link.c)
+OTHER_VERSION_ROUTER = """#!/usr/bin/python3
+import os, socket, struct, sys
+conf = sys.argv[sys.argv.index("-c") + 1]
+rundir = [l.split()[1] for l in open(conf) if l.startswith("rundir ")][0]
+path = os.path.join(rundir, "router.sock")
+if os.path.exists(path):
+    os.unlink(path)
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen(16)
+hello = struct.pack(">IHHQIII", 12, 1, 0, 0, 15, 4, 0)
+while True:
+    c, _ = s.accept()
+    try:
+        c.recv(65536)
+        c.sendall(hello)
+    except OSError:
+        pass
+    c.close()
+"""
+
 # the router's waits (router/router.h): the answers, then the flush
 QUIESCE_WAIT, FLUSH_WAIT = 5, 5
 
@@ -286,9 +309,11 @@ async def test_planned_restart_federated(make_server, tmp_path_factory,
 @pytest.mark.kills("router")
 async def test_restart_hold_is_bounded(make_server, clients, tmp_path,
                                        monkeypatch):
-    """A router that does not come back: what a client sent after the
-    quiesce is refused after C2S_RESTART_HOLD (30 s), as when the router
-    is away, not held for ever; the router back, the client is served."""
+    """A router that does not take the workers back, here one of another
+    link version (a mixed-version upgrade): what a client sent after the
+    quiesce is not sent into the refused link, and is refused after
+    C2S_RESTART_HOLD (30 s), as when the router is away, not held for
+    ever; the right router back, the client is served."""
     d = private_bin(tmp_path, monkeypatch)
     srv = make_server(workers=1)
     u, v = srv.new_user("rx"), srv.new_user("ry")
@@ -297,9 +322,8 @@ async def test_restart_hold_is_bounded(make_server, clients, tmp_path,
     path = os.path.join(d, "parley-router")
     good = path + ".good"
     shutil.copy2(path, good)
-    # an upgrade that never serves: a process that opens no socket
     with open(path + ".bad", "w") as f:
-        f.write("#!/bin/sh\nexec sleep 55\n")
+        f.write(OTHER_VERSION_ROUTER)
     os.chmod(path + ".bad", 0o755)
     os.replace(path + ".bad", path)
     old = srv.router_pid()
@@ -307,8 +331,10 @@ async def test_restart_hold_is_bounded(make_server, clients, tmp_path,
 
     def fake():
         return [p for p in srv.children()
-                if (conftest.proc_cmdline(p) or [""])[0] == "sleep"]
+                if "parley-router" in " ".join(conftest.proc_cmdline(p)[1:2])]
     await wait_for(fake, 10 * SLOW, "the new router started")
+    await wait_for(lambda: "peer speaks link version 15" in srv.log_text(),
+                   10 * SLOW, "the worker refused by the other version")
     t0 = time.monotonic()
     mid = send_message(cu, v.jid + "/v", "held")
     m = await cu.next_message(what="the refusal", timeout=45 * SLOW)
@@ -325,6 +351,10 @@ async def test_restart_hold_is_bounded(make_server, clients, tmp_path,
     await wait_for(lambda: c2s_links(srv) >= 2, 10 * SLOW,
                    "the worker linked again")
     assert not cu.closed.done() and not cv.closed.done()
+    await fence(cu)
+    await fence(cv)
+    late = [s for s in cv.pending() if "<body>held</body>" in s]
+    assert not late, "a refused message was delivered too: %s" % late
     await exchange(cu, cv)
 
 

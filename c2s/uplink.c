@@ -243,6 +243,16 @@ uplink_presence_again(struct stream *st)
 {
 	struct link_out	m;
 
+	/*
+	 * Every session at once after a restart: past the high-water mark
+	 * the rest are not told (each client's next presence is), rather
+	 * than the announcement passing the link's cap
+	 */
+	if (link_congested(c2s.up)) {
+		log_debug("%016llx presence not announced: link congested",
+		    (unsigned long long)st->sid);
+		return;
+	}
 	link_begin(&m, c2s.up, LINK_STANZA, st->sid);
 	link_put_stanza(&m, KIND_PRESENCE, PRES_AVAILABLE, NULL, st->jid,
 	    st->presence, st->presence_len);
@@ -261,10 +271,15 @@ uplink_announce(const void *key, size_t len, void *val, void *arg)
 	case ST_BOUND:
 		/* a restarted router learns the sessions that survived */
 		uplink_sess_begin(st, st->jid);
-		sm_link_up(st);
-		/* and which were available: it probes their contacts again */
+		/*
+		 * and which were available: it probes their contacts again.
+		 * Before stream management, whose enable sets the router's
+		 * count of the client's stanzas (h): this one is not the
+		 * client's.
+		 */
 		if (st->presence != NULL)
 			uplink_presence_again(st);
+		sm_link_up(st);
 		break;
 	default:
 		break;

@@ -22,7 +22,8 @@ import conftest
 from conftest import SLOW, exchange, wait_for
 from imhelp import fence, grant, online, send_message, wait_presence
 import test_remote_links
-from test_sm import sm_session
+from test_rfc6120 import authed
+from test_sm import attr, resume, sm_session
 from xmpptest import child_deaths
 
 # the remote hosts' fixture, for the test that restarts under them
@@ -388,3 +389,30 @@ async def test_planned_restart_remote_workers(lab, clients):
         check_numbers(sent, got)
     assert "restart: every process is back" in srv.log_text()
     assert not any(x.closed.done() for x in (a, b, c))
+
+
+@pytest.mark.kills("router")
+async def test_planned_restart_keeps_sm_counts(make_server, clients):
+    """An attached resumable session through a planned restart: the new
+    router learns its presence again without counting it as one of the
+    client's stanzas, so a resumption later reports the client's h."""
+    srv = make_server(workers=1)
+    user = srv.new_user("rk")
+    raw, previd = await sm_session(srv, user, "phone")   # h: 2 stanzas
+    old = srv.router_pid()
+    srv.ctl("restart", "router")
+    await restarted(srv, old, 10 * SLOW)
+    await wait_for(lambda: "restart: every process is back" in
+                   srv.log_text(), 10 * SLOW, "the release")
+    raw.close()
+    full = user.jid + "/phone"
+    await wait_for(lambda: srv.log_text().count("session %s hibernated"
+                                                % full) >= 1,
+                   5 * SLOW, "the session hibernates in the new router")
+    new = await authed(srv, user)
+    try:
+        el = await resume(new, previd, 0)
+        assert el.startswith(b"<resumed"), el
+        assert attr(el, "h") == "2", el
+    finally:
+        new.close()

@@ -284,6 +284,12 @@ write("link_c2s", "quiesce", b"\xe4\x00"
       + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "romeo@example.net", MSG)
       + frame(QUIESCE)
       + frame(QUIESCE, b"", 3))
+write("link_c2s", "release", b"\xe4\x00"
+      + R_HELLO
+      + frame(QUIESCE)
+      + frame(RELEASE)
+      + frame(RELEASE)
+      + frame(RELEASE, b"x"))
 
 # link_s2s: the chunking plan, then frames, the router's LINK_HELLO first
 write("link_s2s", "stanzas", b"\x00"
@@ -303,6 +309,9 @@ write("link_s2s", "bad-version", b"\x00" + hello(ROLE_ROUTER, version=LINK_VERSI
 write("link_s2s", "quiesce", b"\x00" + R_HELLO + frame(QUIESCE)
       + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "juliet@example.org/b", MSG)
       + frame(QUIESCE, b"x"))
+# the next router's release, a malformed one
+write("link_s2s", "release", b"\x00" + R_HELLO + frame(QUIESCE) + frame(RELEASE)
+      + frame(RELEASE, b"", 1))
 
 # s2s: byte 0 = mode (fuzz_s2s.c), then the chunking plan, then the remote
 # server's bytes. Chunks of exact sizes: steps below 0xc0 are that many

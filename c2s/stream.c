@@ -717,7 +717,7 @@ stream_throttle_cb(struct ctimer *t)
 			break;
 		}
 		/* a release after a restart is a burst: the drain goes on */
-		if (link_congested(c2s.up))
+		if (c2s.up != NULL && link_congested(c2s.up))
 			return;
 		if ((pause = limits_stanza_wait(st)) > 0) {
 			ctimer_start(t, pause);

@@ -536,6 +536,61 @@ test_cert_router_name(void **state)
 	cert_case(BAD_ROUTER, "tls handshake: not link-router-name's");
 }
 
+/*
+ * SIGHUP on a remote host (routerlink_reload): a certificate the router
+ * refuses is replaced by a good one for the next handshake; a reload whose
+ * files do not load changes nothing.
+ */
+static void
+test_cert_reload(void **state)
+{
+	struct pki	 ca, other, rtr, bad, good;
+	struct linktls	 srv, cli;
+	struct link	*a, *b;
+	struct side	 sa = { 0 }, sb = { 0 };
+	struct conf	 c;
+
+	(void)state;
+	pki_make(&ca, "links ca", NULL, NULL, 1, 30);
+	pki_make(&other, "other ca", NULL, NULL, 1, 30);
+	pki_make(&rtr, "router", "router.links.test", &ca, 1, 30);
+	pki_make(&bad, "b", "hostb.links.test", &other, 1, 30);
+	pki_make(&good, "b", "hostb.links.test", &ca, 1, 30);
+	cert_pair(&srv, &cli, &ca, &rtr, &bad, "router.links.test", &a, &b,
+	    &sa, &sb);
+	spin(both_closed, &sa, &sb);
+	assert_non_null(strstr(sa.why, "its issuer is not link-ca"));
+
+	memset(&c, 0, sizeof(c));
+	c.path = "test";
+	c.link_ca = ca.crtpath;
+	c.link_cert = good.crtpath;
+	c.link_key = "/nonexistent/b.key";
+	c.link_router_name = "router.links.test";
+	assert_int_equal(linktls_reload(&cli, &c), -1);
+	assert_int_equal(cli.nold, 0);
+	c.link_key = good.keypath;
+	assert_int_equal(linktls_reload(&cli, &c), 0);
+	assert_int_equal(cli.nold, 1);
+
+	memset(&sa, 0, sizeof(sa));
+	memset(&sb, 0, sizeof(sb));
+	links(&srv, &cli, &a, &b, &sa, &sb);
+	link_hello(b, LINK_ROLE_C2S, 5);
+	spin(got_hello, &sa, &sb);
+	assert_true(sa.secure && sb.secure);
+	assert_int_equal(sa.frames, 1);
+	link_free(a);
+	link_free(b);
+	linktls_clear(&srv);
+	linktls_clear(&cli);
+	pki_free(&good);
+	pki_free(&bad);
+	pki_free(&rtr);
+	pki_free(&other);
+	pki_free(&ca);
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(test_find_key),
 	cmocka_unit_test(test_tls_link),
@@ -547,4 +602,5 @@ UNIT_MAIN(
 	cmocka_unit_test(test_cert_expired),
 	cmocka_unit_test(test_cert_not_a_peer),
 	cmocka_unit_test(test_cert_router_name),
+	cmocka_unit_test(test_cert_reload),
 )

@@ -51,25 +51,29 @@ linktls_prio(struct linktls *t, bool psk, bool cert)
 	return 0;
 }
 
+/* the first that applies is said: where it comes from before its dates */
+static const struct {
+	unsigned	 bit;
+	const char	*why;
+} linktls_whys[] = {
+	{ GNUTLS_CERT_SIGNER_NOT_FOUND, "its issuer is not link-ca" },
+	{ GNUTLS_CERT_SIGNER_NOT_CA, "its issuer is not a CA" },
+	{ GNUTLS_CERT_SIGNATURE_FAILURE, "a bad signature" },
+	{ GNUTLS_CERT_REVOKED, "revoked" },
+	{ GNUTLS_CERT_EXPIRED, "expired" },
+	{ GNUTLS_CERT_NOT_ACTIVATED, "not valid yet" },
+	{ GNUTLS_CERT_INSECURE_ALGORITHM, "an insecure algorithm" },
+	{ GNUTLS_CERT_UNEXPECTED_OWNER, "not link-router-name's" },
+};
+
 const char *
 linktls_status_why(unsigned status)
 {
-	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
-		return "its issuer is not link-ca";
-	if (status & GNUTLS_CERT_SIGNER_NOT_CA)
-		return "its issuer is not a CA";
-	if (status & GNUTLS_CERT_SIGNATURE_FAILURE)
-		return "a bad signature";
-	if (status & GNUTLS_CERT_REVOKED)
-		return "revoked";
-	if (status & GNUTLS_CERT_EXPIRED)
-		return "expired";
-	if (status & GNUTLS_CERT_NOT_ACTIVATED)
-		return "not valid yet";
-	if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
-		return "an insecure algorithm";
-	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
-		return "not link-router-name's";
+	size_t	i;
+
+	for (i = 0; i < nitems(linktls_whys); i++)
+		if (status & linktls_whys[i].bit)
+			return linktls_whys[i].why;
 	return "not trusted";
 }
 

@@ -9,6 +9,7 @@ certificates are made here with certtool."""
 import asyncio
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import time
@@ -291,3 +292,36 @@ async def test_reload_takes_a_new_ca(make_server, tmp_path_factory, cert,
     b = await clients.login(hb, ub, resource="b")
     c = await clients.login(hc, uc, resource="c")
     await exchange(b, c)
+    # a link-ca that does not load: the reload is refused, nothing changes
+    with open(cafile, "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\nnot one\n"
+                "-----END CERTIFICATE-----\n")
+    cp = srv.ctl("reload", check=False)
+    assert cp.returncode == 1
+    assert "link certificate" in cp.stderr
+    await exchange(c, b)
+
+
+async def test_remote_host_renews_its_certificate(make_server,
+                                                  tmp_path_factory, cert,
+                                                  pki):
+    """SIGHUP on a c2s host re-reads its link certificate: one the router
+    refuses, replaced in place by a good one, links at the next attempt."""
+    d = str(tmp_path_factory.mktemp("renew"))
+    crt, key = os.path.join(d, "b.crt"), os.path.join(d, "b.key")
+    shutil.copy(pki["foreign"][0], crt)
+    shutil.copy(pki["foreign"][1], key)
+    srv = router(make_server, pki)
+    h = start_host(make_server, tmp_path_factory, cert, srv, (crt, key),
+                   pki["ca"][0], 70)
+    since = srv.log_size()
+    launch(h)
+    await wait_for(lambda: "its issuer is not link-ca" in
+                   srv.log_text(since), READY_TIMEOUT, "the refusal")
+    shutil.copy(pki["hostb"][0], crt)
+    shutil.copy(pki["hostb"][1], key)
+    os.kill(h.proc.pid, signal.SIGHUP)
+    await wait_for(lambda: "c2s[70] connected" in srv.log_text(since),
+                   READY_TIMEOUT * 2, "the host linked after its reload")
+    assert ('authenticated as "hostb.links.test" (certificate)'
+            in srv.log_text(since))

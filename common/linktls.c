@@ -230,6 +230,19 @@ linktls_cert_load(const struct conf *c, gnutls_certificate_credentials_t *out)
 	return 0;
 }
 
+/*
+ * The names this end checks the peer's certificate against, copied: a
+ * reload swaps the struct conf they come from
+ */
+static void
+linktls_names(struct linktls *t, const char *names)
+{
+	char	**p = t->server ? &t->peers : &t->name;
+
+	free(*p);
+	*p = xstrdup(names);
+}
+
 /* what certificate links need beyond the PSK part; -1 logged */
 static int
 linktls_cert_init(struct linktls *t, const struct conf *c)
@@ -243,10 +256,7 @@ linktls_cert_init(struct linktls *t, const struct conf *c)
 	}
 	if (linktls_cert_load(c, &t->cert) == -1)
 		return -1;
-	if (t->server)
-		t->peers = xstrdup(need);
-	else
-		t->name = xstrdup(need);
+	linktls_names(t, need);
 	return 0;
 }
 
@@ -416,11 +426,7 @@ linktls_reload(struct linktls *t, const struct conf *c)
 	t->old = xrealloc(t->old, (t->nold + 1) * sizeof(*t->old));
 	t->old[t->nold++] = t->cert;
 	t->cert = cr;
-	free(t->server ? t->peers : t->name);
-	if (t->server)
-		t->peers = xstrdup(need);
-	else
-		t->name = xstrdup(need);
+	linktls_names(t, need);
 	return 0;
 }
 

@@ -171,6 +171,11 @@ struct conf {
 	int			 bosh_max_inactivity;	/* seconds */
 	char			*link_psk_file;	/* remote links' keys */
 	char			*link_psk_identity;	/* ours, remote */
+	char			*link_cert;	/* certificate links: ours */
+	char			*link_key;
+	char			*link_ca;	/* signs both ends' */
+	char			*link_peers;	/* router: names, commas */
+	char			*link_router_name;	/* the router's */
 	int			 instance_base;	/* first c2s instance */
 	/* instant messaging */
 	int			 roster_max_items;

@@ -106,8 +106,11 @@ main(int argc, char *argv[])
 	ev_signal_start(router.loop, &sigterm);
 	ev_signal_init(&sigint, router_signal_cb, SIGINT);
 	ev_signal_start(router.loop, &sigint);
-	/* limits and options are read from router.conf where they apply */
-	proc_reload_watch(router.loop, &router.conf, NULL);
+	/*
+	 * limits and options are read from router.conf where they apply;
+	 * the link certificates are loaded, so they are loaded again
+	 */
+	proc_reload_watch(router.loop, &router.conf, rlink_reload);
 	work_init(router.loop, WORK_THREADS);
 	log_info("started, storage in %s", router.conf.datadir);
 	ready_report();		/* the workers can connect now */

@@ -145,6 +145,8 @@ int	 metrics_s2s_counts(const struct link_hdr *, const char *payload);
 
 /* links.c: the process links (c2s, s2s) and parleyctl's */
 int	 rlink_listen(void);
+/* SIGHUP: the link certificates read again for the next handshakes */
+void	 rlink_reload(void);
 /*
  * Pauses or resumes reading the process links as their output allows;
  * true when it resumed them (frames already read are then handled

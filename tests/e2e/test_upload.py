@@ -236,21 +236,95 @@ async def test_in_progress_never_served(make_server, clients, tmp_path):
     assert st == 200 and body == data
 
 
-async def test_abandoned_put_leaves_nothing(make_server, clients, tmp_path):
-    srv = upload_server(make_server, tmp_path)
-    c = await clients.login(srv, srv.new_user(), resource="u")
-    put, get = await good_slot(c, "p.bin", 30000)
+def parts(srv):
+    return [n for n in os.listdir(srv.upload_dir) if n.endswith(".part")]
+
+
+async def abandon(srv, put, size, first, then):
+    """A PUT of size bytes that sends first bytes, waits until the server
+    made its temporary file (so the test never passes before the server
+    saw the request), sends then more and closes at once."""
     u = urllib.parse.urlsplit(put)
     r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
-    w.write(("PUT %s?%s HTTP/1.1\r\nHost: h\r\nContent-Length: 30000\r\n"
-             "\r\n" % (u.path, u.query)).encode() + b"x" * 1000)
+    w.write(("PUT %s?%s HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n"
+             "\r\n" % (u.path, u.query, size)).encode() + b"x" * first)
     await w.drain()
-    w.close()
     deadline = time.time() + 10
-    while os.listdir(srv.upload_dir) and time.time() < deadline:
-        await asyncio.sleep(0.1)
+    while not parts(srv) and time.time() < deadline:
+        await asyncio.sleep(0.01)
+    assert parts(srv), "the PUT made no temporary file"
+    w.write(b"y" * then)
+    w.close()
+
+
+async def no_parts_left(srv):
+    deadline = time.time() + 10
+    while parts(srv) and time.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert parts(srv) == [], "left behind"
+    # and none comes back from a job that was still running
+    await asyncio.sleep(0.3)
+    assert parts(srv) == []
+
+
+async def test_abandoned_put_leaves_nothing(make_server, clients, tmp_path):
+    """A client that goes half way leaves no temporary file: early (1,000
+    of 30,000 bytes), with writes of several pieces in flight on the
+    work pool when it goes, and with the whole body sent (the last job,
+    fsync and rename, in flight: the file is then whole or absent)."""
+    srv = upload_server(make_server, tmp_path, upload_max_file_size="4M")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    put, get = await good_slot(c, "p.bin", 30000)
+    await abandon(srv, put, 30000, 1000, 0)
+    await no_parts_left(srv)
     assert os.listdir(srv.upload_dir) == []
     assert (await ahttp(srv, "GET", get))[0] == 404
+    for _ in range(3):
+        put, get = await good_slot(c, "q.bin", 3 << 20)
+        await abandon(srv, put, 3 << 20, 1000, 2 << 20)
+        await no_parts_left(srv)
+        assert (await ahttp(srv, "GET", get))[0] == 404
+    assert os.listdir(srv.upload_dir) == []
+    for _ in range(3):
+        put, get = await good_slot(c, "r.bin", 1 << 20)
+        await abandon(srv, put, 1 << 20, 1000, (1 << 20) - 1000)
+        await no_parts_left(srv)
+        st, _, body = await ahttp(srv, "GET", get)
+        assert st == 404 or (st == 200 and len(body) == 1 << 20), st
+
+
+def loop_io(srv):
+    """Bytes the c2s processes' loop threads (the main thread's id is the
+    process's) moved with read(2) and write(2) and their kin, files and
+    sockets alike: rchar and wchar of /proc/PID/task/PID/io."""
+    rc = wc = 0
+    for pid in srv.c2s_pids():
+        with open("/proc/%d/task/%d/io" % (pid, pid)) as f:
+            d = dict(ln.split(": ") for ln in f.read().splitlines())
+        rc += int(d["rchar"])
+        wc += int(d["wchar"])
+    return rc, wc
+
+
+async def test_file_io_off_the_loop(make_server, clients, tmp_path):
+    """No disk I/O on an event loop: a 4 MiB PUT's bytes are written and
+    a GET's read by the work pool's threads, so the loop threads write
+    the PUT's answer, not its body, and read the GET's request, not the
+    file (their socket I/O is the rest)."""
+    srv = upload_server(make_server, tmp_path, upload_max_file_size="8M")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = os.urandom(4 << 20)
+    put, get = await good_slot(c, "io.bin", len(data))
+    _, w0 = loop_io(srv)
+    st, _, _ = await ahttp(srv, "PUT", put, data)
+    assert st == 201
+    _, w1 = loop_io(srv)
+    assert w1 - w0 < 256 << 10, "the loops wrote %d bytes" % (w1 - w0)
+    r0, _ = loop_io(srv)
+    st, _, body = await ahttp(srv, "GET", get)
+    assert st == 200 and body == data
+    r1, _ = loop_io(srv)
+    assert r1 - r0 < 256 << 10, "the loops read %d bytes" % (r1 - r0)
 
 
 async def test_expiry(make_server, clients, tmp_path):

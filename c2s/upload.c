@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,7 +116,7 @@ req_ctype(const struct http_req *r)
 	return t != NULL ? t : "application/octet-stream";
 }
 
-#define UPLOAD_PIECE	(256u << 10)	/* bytes a write job takes */
+#define UPLOAD_PIECE	(128u << 10)	/* bytes a write job takes */
 
 static void	put_done(void *, bool);
 
@@ -336,25 +337,50 @@ put_done(void *arg, bool cancelled)
 	}
 }
 
+/*
+ * The slot's token: "Authorization: Bearer TOKEN" as the slot's <header/>
+ * asks (XEP-0363 5, RFC 6750 2.1), else the URL's query, where slots put
+ * it before they had the header; NULL if neither
+ */
+static const char *
+upload_token(const struct http_req *r)
+{
+	const char	*v = http_header(r, "authorization");
+
+	if (v == NULL)
+		return r->query;
+	v += strspn(v, " \t");
+	/* RFC 9110 11.1: the scheme is case-insensitive */
+	if (strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
+		return "";	/* matches no slot: 403 */
+	v += 6;
+	v += strspn(v, " \t");
+	return v;
+}
+
 /* a PUT's headers: the slot's token, size and type, or no body taken */
 int
 upload_begin(struct http_req *r, unsigned long long len)
 {
 	struct upload_put	*u;
-	const char		*name, *ctype = req_ctype(r);
+	const char		*name, *tok, *ctype = req_ctype(r);
 	char			 id[UPSLOT_ID_LEN + 1], rnd[17];
 	uint8_t			 rb[8];
 	uint64_t		 size;
+	size_t			 max;
 	enum upslot_check	 ck;
 
 	if (r->method != HTTP_PUT)
 		return 0;
 	if (!upload_on || upload_split(r->path, id, &name) == -1)
 		return 404;
-	if (r->query == NULL)
-		return 403;
-	ck = upslot_verify(r->query, id, name, ctype,
-	    (int64_t)clock_wall(), &size);
+	if ((tok = upload_token(r)) == NULL) {
+		/* RFC 9110 15.5.2, RFC 6750 3: say how to authenticate */
+		http_header_add(r, "WWW-Authenticate", "Bearer");
+		return 401;
+	}
+	ck = upslot_verify(tok, id, name, ctype, (int64_t)clock_wall(),
+	    &size);
 	if (ck != UPSLOT_OK) {
 		log_info("upload: PUT %s refused: %s token", id,
 		    ck == UPSLOT_EXPIRED ? "expired" : "bad");
@@ -371,9 +397,10 @@ upload_begin(struct http_req *r, unsigned long long len)
 	u->tmp = xasprintf("%s/.%s.%s.part", c2s.conf.upload_dir, id, rnd);
 	u->size = size;
 	/* a read's worth past a piece: the body waits before more comes */
-	buf_init(&u->fill, UPLOAD_PIECE + c2s.conf.http_max_header_size +
-	    c2s.conf.http_max_body_size);
-	buf_init(&u->flight, 0);
+	max = UPLOAD_PIECE + c2s.conf.http_max_header_size +
+	    c2s.conf.http_max_body_size;
+	buf_init(&u->fill, max);
+	buf_init(&u->flight, max);
 	(void)buf_printf(&u->fill, "%s%s\n%s\n", UPLOAD_MAGIC, ctype, name);
 	u->req = r;
 	r->body_arg = u;

@@ -6,7 +6,9 @@ type, other size), the GET's headers, paths that try to leave the
 directory, an upload in progress never served, and expiry.
 
 slixmpp's xep_0363 plugin needs aiohttp, which the test machine lacks:
-the slot requests are raw IQs and the HTTP side is http.client.
+the slot requests are raw IQs and the HTTP side is http.client; the
+slot's <header/> elements are read with the plugin's own stanzas and
+sent as its upload_file sends them.
 """
 import asyncio
 import http.client
@@ -45,12 +47,24 @@ async def slot(c, name, size, ctype=None):
                       % (NS_UP, name, size, extra), to=UPLOAD)
 
 
+def bearer(r):
+    """The token of a slot's Authorization header."""
+    h = r.xml.find("{%s}slot/{%s}put/{%s}header" % (NS_UP, NS_UP, NS_UP))
+    assert h is not None and h.get("name") == "Authorization", str(r)
+    scheme, tok = h.text.split(" ")
+    assert scheme == "Bearer", str(r)
+    return tok
+
+
 async def good_slot(c, name, size, ctype=None):
+    """The PUT URL in the form slots had before their Authorization
+    header, the token as the query (still accepted, and the form most
+    tests here use), and the GET URL."""
     r = await slot(c, name, size, ctype)
     assert r["type"] == "result", str(r)
     put = r.xml.find("{%s}slot/{%s}put" % (NS_UP, NS_UP)).get("url")
     get = r.xml.find("{%s}slot/{%s}get" % (NS_UP, NS_UP)).get("url")
-    return put, get
+    return put + "?" + bearer(r), get
 
 
 def request(srv, method, url, body=None, headers=None):
@@ -139,6 +153,65 @@ async def test_put_get(make_server, clients, tmp_path):
     assert names == [u.path.split("/")[2]], names
 
 
+def slixmpp_put_headers(r, size, ctype):
+    """The headers slixmpp's xep_0363 upload_file sends with a slot's PUT
+    (its plugin module imports aiohttp; its stanzas do not)."""
+    import importlib.util
+    import slixmpp
+    from slixmpp.xmlstream import register_stanza_plugin
+    spec = importlib.util.spec_from_file_location(
+        "xep_0363_stanza", os.path.join(os.path.dirname(slixmpp.__file__),
+                                        "plugins", "xep_0363", "stanza.py"))
+    st = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(st)
+    iq = slixmpp.Iq(xml=r.xml)
+    register_stanza_plugin(slixmpp.Iq, st.Slot)
+    register_stanza_plugin(st.Slot, st.Put)
+    register_stanza_plugin(st.Put, st.Header, iterable=True)
+    s = slixmpp.Iq(xml=iq.xml)["http_upload_slot"]
+    return s["put"]["url"], {
+        "Content-Length": str(size), "Content-Type": ctype,
+        **{h["name"]: h["value"] for h in s["put"]["headers"]}}
+
+
+async def test_put_header_token(make_server, clients, tmp_path):
+    """The slot's secret is an Authorization header (XEP-0363 5), not in
+    the PUT URL, which is the GET URL: slixmpp's headers upload; no
+    token at all is 401 with WWW-Authenticate, a bad one 403 (the header
+    wins over a query); the scheme's case and spaces do not matter."""
+    srv = upload_server(make_server, tmp_path)
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = os.urandom(3000)
+    r = await slot(c, "h.txt", len(data), "text/plain")
+    assert r["type"] == "result", str(r)
+    get = r.xml.find("{%s}slot/{%s}get" % (NS_UP, NS_UP)).get("url")
+    tok = bearer(r)
+    url, headers = slixmpp_put_headers(r, len(data), "text/plain")
+    assert url == get and "?" not in url and tok not in url, (url, get)
+    assert headers["Authorization"] == "Bearer " + tok, headers
+    ct = {"Content-Type": "text/plain"}
+    st, h, _ = await ahttp(srv, "PUT", url, data, ct)
+    assert st == 401 and h.get("WWW-Authenticate") == "Bearer", (st, h)
+    bad = tok[:-1] + ("0" if tok[-1] != "0" else "1")
+    for auth in ("Bearer " + bad, "Basic " + tok, "Bearer"):
+        st, _, _ = await ahttp(srv, "PUT", url, data,
+                               dict(ct, Authorization=auth))
+        assert st == 403, (auth, st)
+    st, _, _ = await ahttp(srv, "PUT", url + "?" + tok, data,
+                           dict(ct, Authorization="Bearer " + bad))
+    assert st == 403, st
+    assert os.listdir(srv.upload_dir) == []
+    st, _, _ = await ahttp(srv, "PUT", url, data, headers)
+    assert st == 201, st
+    st, h, body = await ahttp(srv, "GET", get)
+    assert st == 200 and body == data and h["Content-Type"] == "text/plain"
+    r = await slot(c, "i.txt", 10)
+    st, _, _ = await ahttp(srv, "PUT", r.xml.find(
+        "{%s}slot/{%s}put" % (NS_UP, NS_UP)).get("url"), b"0123456789",
+        {"Authorization": "  bEaReR \t " + bearer(r)})
+    assert st == 201, st
+
+
 async def test_bad_put(make_server, clients, tmp_path):
     srv = upload_server(make_server, tmp_path, upload_slot_lifetime="1")
     c = await clients.login(srv, srv.new_user(), resource="u")
@@ -153,7 +226,8 @@ async def test_bad_put(make_server, clients, tmp_path):
     bigger = put.split("?")[0] + "?%s-%d-%s" % (exp, 2000, mac)
     assert (await ahttp(srv, "PUT", bigger, b"x" * 2000, ct))[0] == 403
     # no token, another type
-    assert (await ahttp(srv, "PUT", get, data, ct))[0] == 403
+    # no token at all (RFC 9110 15.5.2)
+    assert (await ahttp(srv, "PUT", get, data, ct))[0] == 401
     assert (await ahttp(srv, "PUT", put, data,
                         {"Content-Type": "text/html"}))[0] == 403
     # another size: larger than the slot, smaller

@@ -1,15 +1,16 @@
 /*
  * HTTP file upload (XEP-0363), the HTTP side: PUT and GET under /upload.
- * The router hands out slots (router/upload.c); a PUT's token is checked
+ * The router hands out slots (router/upload.c); a PUT's token (its
+ * Authorization header, or the query of an older slot's URL) is checked
  * here against the key both read from the data directory
  * (common/upslot.c), so no lookup is needed.
  *
- * A PUT streams into a temporary file of upload-dir as it arrives (a
- * write to the page cache); the fsync and the rename that publishes the
- * file run on the worker pool (common/work.c), since an fsync can take
- * long and nothing may block the loop. A file is therefore whole or
- * absent: a GET during an upload finds nothing (404), and a full disk
- * loses the temporary file and answers 507.
+ * No file I/O runs on the loop: a PUT's body is written to a temporary
+ * file of upload-dir in pieces by jobs of the worker pool (common/work.c),
+ * one at a time and in order, and the last one fsyncs and renames it
+ * into place; a GET's file is opened and read there too. A file is
+ * therefore whole or absent: a GET during an upload finds nothing (404),
+ * and a full disk loses the temporary file and answers 507.
  *
  * Stored file: "parley-upload 1\n" CONTENT-TYPE "\n" NAME "\n" bytes.
  * Files older than upload-expire are not served, and a sweep on the

@@ -353,13 +353,20 @@ muc_error(struct muc_req *q, enum stanza_err err, const char *text)
 
 /* ---- the service's own JID ---------------------------------------------- */
 
+static bool
+is_payload(const struct xnode *c, const char *ns, const char *name)
+{
+	return c != NULL && strcmp(c->ns, ns) == 0 &&
+	    strcmp(c->name, name) == 0;
+}
+
 static void
 svc_disco_info(struct muc_req *q)
 {
 	const struct conf_host	*h = conf_muc_find(&router.conf, q->service);
 	struct xnode		*qq, *n;
 	static const char *const feats[] = {
-		NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING,
+		NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_MUC_UNIQUE,
 	};
 	size_t			 i;
 
@@ -413,6 +420,28 @@ svc_disco_items(struct muc_req *q)
 	muc_send_tree(q->el);
 }
 
+/*
+ * XEP-0045 10.1.4: a room name nobody has, for the asker to create: 128
+ * random bits in hex, which no room of the service has.
+ */
+static void
+svc_unique(struct muc_req *q)
+{
+	uint64_t	 rnd[2];
+	char		 node[33], rjid[JID_STR_MAX + 1];
+	struct xnode	*u;
+
+	do {
+		random_bytes(rnd, sizeof(rnd));
+		hex_encode(node, rnd, sizeof(rnd));
+		jid_format(rjid, node, q->service, NULL);
+	} while (muc_room_find(rjid) != NULL);
+	iq_make_result(q->el, q->a);
+	u = xnode_add(q->a, q->el, NS_MUC_UNIQUE, "unique");
+	xnode_add_text(q->a, u, node, strlen(node));
+	muc_send_tree(q->el);
+}
+
 static void
 svc_request(struct muc_req *q)
 {
@@ -428,6 +457,9 @@ svc_request(struct muc_req *q)
 	    strcmp(c->ns, NS_DISCO_ITEMS) == 0 &&
 	    strcmp(c->name, "query") == 0)
 		svc_disco_items(q);
+	else if (q->kind == KIND_IQ && q->type == IQ_GET &&
+	    is_payload(c, NS_MUC_UNIQUE, "unique"))
+		svc_unique(q);
 	else if (q->kind == KIND_IQ && q->type == IQ_GET && c != NULL &&
 	    strcmp(c->ns, NS_PING) == 0) {
 		iq_make_result(q->el, q->a);
@@ -439,13 +471,6 @@ svc_request(struct muc_req *q)
 }
 
 /* ---- IQs to a room or an occupant --------------------------------------- */
-
-static bool
-is_payload(const struct xnode *c, const char *ns, const char *name)
-{
-	return c != NULL && strcmp(c->ns, ns) == 0 &&
-	    strcmp(c->name, name) == 0;
-}
 
 /*
  * An IQ to an occupant JID. XEP-0410: a ping to one's own says one is

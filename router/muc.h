@@ -25,6 +25,7 @@
 #define NS_MUC_INFO	"http://jabber.org/protocol/muc#roominfo"
 #define NS_MUC_REQUEST	"http://jabber.org/protocol/muc#request"
 #define NS_MUC_REGISTER	"http://jabber.org/protocol/muc#register"
+#define NS_MUC_UNIQUE	"http://jabber.org/protocol/muc#unique"
 #define NS_REGISTER	"jabber:iq:register"
 #define NS_SID		"urn:xmpp:sid:0"
 #define NS_OCCUPANT_ID	"urn:xmpp:occupant-id:0"
@@ -62,7 +63,18 @@ struct muc_cfg {
 	int	 allow_pm;	/* enum muc_pm */
 	int	 max_users;	/* 0: the service's muc-max-occupants */
 	int	 history;	/* messages kept, <= muc-history */
+	char	*lang;		/* the discussion's language tag, or NULL */
+	int	 getmember;	/* roles that may get the member list
+				   (1 << enum muc_role) */
+	int	 pbroadcast;	/* roles whose presence others see */
+	bool	 nick_change;	/* occupants may change their nick */
 };
+
+/* a set of roles (muc#roomconfig_getmemberlist, _presencebroadcast) */
+#define MUC_ROLE_BIT(r)	(1 << (r))
+#define MUC_ROLES_ALL	(MUC_ROLE_BIT(ROLE_VISITOR) | \
+			 MUC_ROLE_BIT(ROLE_PARTICIPANT) | \
+			 MUC_ROLE_BIT(ROLE_MODERATOR))
 
 /* one nick in a room: an account's sessions behind it */
 struct muc_occ {
@@ -74,6 +86,8 @@ struct muc_occ {
 	char		*extra;		/* its presence's children (show,
 					   status, caps), as XML, or NULL */
 	char		 occid[48];	/* XEP-0421 */
+	bool		 shown;		/* the others have its presence
+					   (muc#roomconfig_presencebroadcast) */
 	double		 rate_at;	/* muc-rate: this window's start */
 	int		 rate_n;
 	struct muc_occ	*prev, *next;	/* in join order */

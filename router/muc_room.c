@@ -183,6 +183,30 @@ muc_send_res(const struct muc_occ *p)
 }
 
 /*
+ * muc#roomconfig_presencebroadcast: whether the others get o's presence
+ * pi; one that now has a role not broadcast leaves their view (gi: its
+ * unavailable presence), one that left it comes back.
+ */
+static bool
+others_get(const struct muc_room *r, struct muc_occ *o,
+    const struct pres_info *pi, struct pres_info *gi)
+{
+	bool	was = o->shown;
+
+	*gi = *pi;
+	if (pi->unavail) {
+		o->shown = false;
+		return was;
+	}
+	o->shown = (r->cfg.pbroadcast & MUC_ROLE_BIT(o->role)) != 0;
+	if (!o->shown && was) {
+		gi->unavail = true;
+		gi->extra = NULL;
+	}
+	return o->shown || was;
+}
+
+/*
  * o's presence to every other occupant, in the two forms (with and
  * without its real JID), each one frame per c2s; then to o's own
  * sessions (only to one with only set), with the self codes.
@@ -191,16 +215,19 @@ static void
 occ_announce_to(struct muc_room *r, struct muc_occ *o,
     const struct pres_info *pi, const char *only, bool others)
 {
-	struct muc_occ	*p;
-	struct buf	 b;
-	char		 from[JID_STR_MAX + 1];
-	int		 withjid, type;
+	struct muc_occ		*p;
+	struct pres_info	 gi;
+	struct buf		 b;
+	char			 from[JID_STR_MAX + 1];
+	int			 withjid, type;
 
 	muc_occ_jid(from, r, o->nick);
-	type = pi->unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
+	if (others)
+		others = others_get(r, o, pi, &gi);
 	buf_init(&b, LINK_STANZA_MAX);
 	for (withjid = 0; others && withjid < 2; withjid++) {
-		if (pres_build(&b, r, o, from, pi, withjid, false) == -1)
+		type = gi.unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
+		if (pres_build(&b, r, o, from, &gi, withjid, false) == -1)
 			continue;
 		muc_send_begin(KIND_PRESENCE, type, from, buf_rptr(&b),
 		    buf_avail(&b));
@@ -209,6 +236,7 @@ occ_announce_to(struct muc_room *r, struct muc_occ *o,
 				muc_send_res(p);
 		muc_send_end();
 	}
+	type = pi->unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
 	if (pres_build(&b, r, o, from, pi, true, true) == 0) {
 		muc_send_begin(KIND_PRESENCE, type, from, buf_rptr(&b),
 		    buf_avail(&b));
@@ -348,7 +376,7 @@ others_send(struct muc_room *r, struct muc_occ *o, const char *full)
 
 	buf_init(&b, LINK_STANZA_MAX);
 	for (p = r->occ; p != NULL; p = p->next) {
-		if (p == o)
+		if (p == o || !p->shown)
 			continue;
 		pi.extra = p->extra;
 		muc_occ_jid(from, r, p->nick);
@@ -562,6 +590,11 @@ nick_change(struct muc_req *q, struct muc_occ *o)
 	    .ncodes = 1, .aff = -1 };
 	struct muc_occ		*p = map_get(q->room->by_nick, q->nick);
 
+	if (!q->room->cfg.nick_change) {
+		/* 7.6: the room does not let occupants change nicks */
+		muc_error(q, XERR_NOT_ACCEPTABLE, "nick changes are off");
+		return;
+	}
 	if (p != NULL || muc_nick_taken(q->room, q->nick, q->bare)) {
 		muc_error(q, XERR_CONFLICT, NULL);
 		return;

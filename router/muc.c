@@ -126,6 +126,7 @@ muc_room_free(struct muc_room *r)
 			muc_joined(o->res[i], r, false);
 			free(o->res[i]);
 		}
+		ctimer_stop(&o->pres_timer);
 		free(o->nick);
 		free(o->bare);
 		free(o->extra);

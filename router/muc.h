@@ -14,6 +14,7 @@
 
 #include "../common/arena.h"
 #include "../common/buf.h"
+#include "../common/clock.h"
 #include "../common/jid.h"
 #include "../common/xml.h"
 
@@ -42,6 +43,12 @@ struct map;
 #define MUC_NICK_MAX	1023
 /* invitations in one message, reasons and passwords */
 #define MUC_INVITES_MAX	16
+/*
+ * An occupant's presence broadcasts (docs/hardening.md): a bucket of
+ * this many, refilled at this rate; past it the latest waits for a token
+ */
+#define MUC_PRES_BURST	5
+#define MUC_PRES_RATE	1.0	/* per second */
 
 enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };
 enum muc_aff { AFF_OUTCAST, AFF_NONE, AFF_MEMBER, AFF_ADMIN, AFF_OWNER };
@@ -90,6 +97,11 @@ struct muc_occ {
 					   (muc#roomconfig_presencebroadcast) */
 	double		 rate_at;	/* muc-rate: this window's start */
 	int		 rate_n;
+	struct muc_room	*room;
+	struct ctimer	 pres_timer;	/* the held presence's turn */
+	double		 pres_tokens;	/* the presence bucket */
+	double		 pres_at;	/* when it was last filled */
+	bool		 pres_held;	/* its latest presence is not out */
 	struct muc_occ	*prev, *next;	/* in join order */
 };
 

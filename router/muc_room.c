@@ -222,8 +222,12 @@ occ_announce_to(struct muc_room *r, struct muc_occ *o,
 	int			 withjid, type;
 
 	muc_occ_jid(from, r, o->nick);
-	if (others)
+	if (others) {
+		/* what the others get now is its latest: none is held */
+		o->pres_held = false;
+		ctimer_stop(&o->pres_timer);
 		others = others_get(r, o, pi, &gi);
+	}
 	buf_init(&b, LINK_STANZA_MAX);
 	for (withjid = 0; others && withjid < 2; withjid++) {
 		type = gi.unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
@@ -288,6 +292,7 @@ occ_unlink(struct muc_room *r, struct muc_occ *o)
 		muc_joined(o->res[i], r, false);
 		free(o->res[i]);
 	}
+	ctimer_stop(&o->pres_timer);
 	map_del(r->by_nick, o->nick);
 	if (o->prev != NULL)
 		o->prev->next = o->next;
@@ -489,6 +494,43 @@ join_session(struct muc_req *q, struct muc_occ *o, const struct xnode *x)
 	muc_history_send(q->room, x, q->from);
 }
 
+/*
+ * The presence bucket of o: refilled for the time gone by; takes a token
+ * and returns true, or returns false with *wait the seconds until one.
+ */
+static bool
+pres_take(struct muc_occ *o, double *wait)
+{
+	double	now = clock_now();
+
+	o->pres_tokens += (now - o->pres_at) * MUC_PRES_RATE;
+	if (o->pres_tokens > MUC_PRES_BURST)
+		o->pres_tokens = MUC_PRES_BURST;
+	o->pres_at = now;
+	if (o->pres_tokens >= 1) {
+		o->pres_tokens -= 1;
+		return true;
+	}
+	*wait = (1 - o->pres_tokens) / MUC_PRES_RATE;
+	return false;
+}
+
+/* a held presence's token is there: the latest goes out */
+static void
+pres_due(struct ctimer *t)
+{
+	struct muc_occ	*o = container_of(t, struct muc_occ, pres_timer);
+	double		 wait;
+
+	if (!o->pres_held)
+		return;
+	if (!pres_take(o, &wait)) {
+		ctimer_start(t, wait);	/* a clock that moved less */
+		return;
+	}
+	muc_occ_broadcast(o->room, o, NULL, 0, NULL, NULL);
+}
+
 static void
 join(struct muc_req *q)
 {
@@ -550,6 +592,10 @@ join(struct muc_req *q)
 	o->role = muc_role_default(r, aff);
 	o->extra = presence_extra(q->el);
 	o->rate_at = clock_now();
+	o->room = r;
+	ctimer_init(&o->pres_timer, pres_due);
+	o->pres_tokens = MUC_PRES_BURST;
+	o->pres_at = o->rate_at;
 	occid_make(r, q->bare, o->occid, sizeof(o->occid));
 	o->prev = r->occ_last;
 	if (r->occ_last != NULL)
@@ -589,6 +635,7 @@ nick_change(struct muc_req *q, struct muc_occ *o)
 	struct pres_info	 pi = { .unavail = true, .codes = c303,
 	    .ncodes = 1, .aff = -1 };
 	struct muc_occ		*p = map_get(q->room->by_nick, q->nick);
+	double			 wait;
 
 	if (!q->room->cfg.nick_change) {
 		/* 7.6: the room does not let occupants change nicks */
@@ -597,6 +644,11 @@ nick_change(struct muc_req *q, struct muc_occ *o)
 	}
 	if (p != NULL || muc_nick_taken(q->room, q->nick, q->bare)) {
 		muc_error(q, XERR_CONFLICT, NULL);
+		return;
+	}
+	/* a nick change cannot wait and merge: past the bucket, refused */
+	if (!pres_take(o, &wait)) {
+		muc_error(q, XERR_RESOURCE_CONSTRAINT, "too many changes");
 		return;
 	}
 	pi.newnick = q->nick;
@@ -621,6 +673,7 @@ muc_presence_in(struct muc_req *q)
 	static const int	 c333[] = { 333 };
 	struct muc_occ		*o;
 	char			*extra;
+	double			 wait;
 
 	o = q->room != NULL ? muc_occ_of(q->room, q->from) : NULL;
 	switch (q->type) {
@@ -654,9 +707,19 @@ muc_presence_in(struct muc_req *q)
 		nick_change(q, o);
 		return;
 	}
-	/* 7.7: a change of availability, to everyone */
+	/*
+	 * 7.7: a change of availability, to everyone; past the bucket the
+	 * latest is kept and goes out when a token comes (docs/hardening.md)
+	 */
 	free(o->extra);
 	o->extra = presence_extra(q->el);
+	if (o->pres_held)
+		return;
+	if (!pres_take(o, &wait)) {
+		o->pres_held = true;
+		ctimer_start(&o->pres_timer, wait);
+		return;
+	}
 	muc_occ_broadcast(q->room, o, NULL, 0, NULL, NULL);
 }
 

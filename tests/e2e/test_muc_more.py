@@ -231,3 +231,41 @@ async def test_new_fields_survive_restart(make_server, clients):
     assert values(field(form, "muc#roomconfig_getmemberlist")) == []
     assert values(field(form, "muc#roomconfig_presencebroadcast")) == [
         "moderator"]
+
+
+async def test_presence_flood_coalesced(msrv, clients):
+    """A flood of status changes from one occupant: the others get a
+    burst (5) at once, then the latest when the bucket refills (one a
+    second), never all of them and never without the last; a nick change
+    past the bucket is resource-constraint."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("fl")
+    rjid = await create(a, room, "alice")
+    await join(b, room, "bob")
+    await subject_msg(b)
+    await a.fence()
+    a.pending()
+    for i in range(40):
+        b.send_raw("<presence to='%s/bob'><status>s%d</status></presence>"
+                   % (rjid, i))
+    await b.fence()
+    got = []
+    while True:
+        p = await a.next_presence(match=lambda p: p["from"].resource ==
+                                  "bob", timeout=5)
+        got.append(p["status"])
+        if p["status"] == "s39":
+            break
+    assert got[:5] == ["s0", "s1", "s2", "s3", "s4"], got
+    assert len(got) <= 7, got
+    await a.quiet(1.5)
+    # the bucket is empty again after a burst: a nick change is refused
+    for i in range(6):
+        b.send_raw("<presence to='%s/bob'><status>t%d</status></presence>"
+                   % (rjid, i))
+    b.send_raw("<presence to='%s/robert'/>" % rjid)
+    p = await b.next_presence(match=lambda p: p["type"] == "error")
+    assert error_of(p) == "resource-constraint", str(p)
+    p = await a.next_presence(match=lambda p: p["status"] == "t5",
+                              timeout=5)
+    assert p["from"].resource == "bob", str(p)

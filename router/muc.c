@@ -477,21 +477,20 @@ svc_request(struct muc_req *q)
  * An IQ to an occupant JID. XEP-0410: a ping to one's own says one is
  * still joined. Others go between occupants (XEP-0045 7.5 for IQs: a
  * vCard, a version, a ping), from the sender's occupant JID to the
- * target's first session, the answer back likewise; ids are kept.
+ * target's first session with an id of the room's, the answer back to
+ * the asker with its own id (muc_iq.c).
  */
 static void
 occupant_iq(struct muc_req *q)
 {
 	struct xnode	*c = xnode_child(q->el, NULL, NULL);
 	struct muc_occ	*me, *t;
-	char		 from[JID_STR_MAX + 1];
 
 	me = q->room != NULL ? muc_occ_of(q->room, q->from) : NULL;
 	t = q->room != NULL ? map_get(q->room->by_nick, q->nick) : NULL;
 	if (q->type != IQ_GET && q->type != IQ_SET) {
-		/* an answer goes back only from an occupant to an occupant */
-		if (me == NULL || t == NULL)
-			return;
+		muc_iq_answer(q);
+		return;
 	} else if (me == NULL) {
 		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
 		return;
@@ -504,10 +503,7 @@ occupant_iq(struct muc_req *q)
 		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
-	xnode_set_attr(q->a, q->el, "from", muc_occ_jid(from, q->room,
-	    me->nick));
-	xnode_set_attr(q->a, q->el, "to", t->res[0]);
-	muc_send_tree(q->el);
+	muc_iq_relay(q, me, t);
 }
 
 /*
@@ -696,5 +692,6 @@ muc_clear(void)
 	map_free(rooms, NULL);
 	map_free(joined, NULL);
 	rooms = joined = NULL;
+	muc_iq_clear();
 	buf_clear(&out.stamped);
 }

@@ -221,6 +221,15 @@ char		*muc_occ_jid(char *out, const struct muc_room *,
 /* inside a muc_send batch: to each session of p */
 void		 muc_send_res(const struct muc_occ *);
 
+/* muc_iq.c: IQs between occupants, their ids rewritten (XEP-0045 7.5) */
+/* q (a get or set from me) to t with an id of ours */
+void		 muc_iq_relay(struct muc_req *, const struct muc_occ *me,
+		    const struct muc_occ *t);
+/* q (a result or error to an occupant JID) back to who asked, if any */
+void		 muc_iq_answer(struct muc_req *);
+/* every waiting request forgotten (muc_clear) */
+void		 muc_iq_clear(void);
+
 /* muc_msg.c: messages to a room or an occupant */
 void		 muc_message_in(struct muc_req *);
 

@@ -3,9 +3,12 @@ Group chat, the rest of XEP-0045: the configuration fields lang,
 getmemberlist, presencebroadcast and canchangenick (15.5.3) with their
 effects, kept with a persistent room; a unique room name (10.1.4).
 """
+import asyncio
 import re
 
 import pytest
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 from conftest import DOMAIN, ServerFactory, uniq
 from test_muc import (NS_ADMIN, NS_OWNER, NS_XDATA, SVC, codes, configure,
@@ -269,3 +272,46 @@ async def test_presence_flood_coalesced(msrv, clients):
     p = await a.next_presence(match=lambda p: p["status"] == "t5",
                               timeout=5)
     assert p["from"].resource == "bob", str(p)
+
+
+async def iq_with_id(c, to, payload, iq_id):
+    """An IQ get with the id given; returns its answer."""
+    fut = asyncio.get_running_loop().create_future()
+    c._iq_waiters[iq_id] = fut
+    c.send_raw("<iq type='get' id='%s' to='%s'>%s</iq>" % (iq_id, to,
+                                                            payload))
+    return await asyncio.wait_for(fut, c.stanza_timeout)
+
+
+async def test_iq_relay_ids(msrv, clients):
+    """7.5: IQs to an occupant carry an id of the room's, and the answer
+    gets the asker's id back: two sessions of one occupant and another
+    occupant all asking with the same id each get their own answer, from
+    the target's occupant JID."""
+    u = msrv.new_user()
+    t = await login(msrv, clients)
+    b1, b2 = await login(msrv, clients, u), await login(msrv, clients, u)
+    c = await login(msrv, clients)
+    seen = []
+    t.register_handler(Callback(
+        "seen", MatchXPath("{jabber:client}iq/{jabber:iq:version}query"),
+        lambda s: seen.append((s["id"], str(s["from"])))))
+    room = uniq("iq")
+    rjid = await create(t, room, "target")
+    await join(b1, room, "bob")
+    await join(b2, room, "bob")
+    await join(c, room, "carol")
+    ask = "<query xmlns='jabber:iq:version'/>"
+    got = await asyncio.gather(*(iq_with_id(x, rjid + "/target", ask, "same")
+                                 for x in (b1, b2, c)))
+    for x, r in zip((b1, b2, c), got):
+        assert r["type"] == "result" and r["id"] == "same", str(r)
+        assert r["from"] == rjid + "/target", str(r)
+        assert r["to"] == x.boundjid.full, str(r)
+    ids = [i for i, _ in seen]
+    assert len(ids) == 3 and len(set(ids)) == 3 and "same" not in ids, seen
+    # an answer with no request behind it goes nowhere
+    await b1.fence()
+    b1.pending()
+    c.send_raw("<iq type='result' id='%s' to='%s/bob'/>" % (ids[0], rjid))
+    await b1.quiet(0.5)

@@ -283,12 +283,34 @@ stamp_to(struct buf *b, const char *xml, size_t len, const char *to)
 	    buf_append(b, xml + n, len - n);
 }
 
+/*
+ * XEP-0191 for what a room sends: a local recipient that blocks the
+ * room's or the occupant's JID (or the service's domain) does not get
+ * it. Only recipients with a list pay, from the list kept in memory: no
+ * store read per recipient. Remote ones are their server's to filter.
+ */
+static bool
+sess_blocks(struct sess *s, const char *from)
+{
+	return s->user->blocklist && blocking_blocks_user(s->user, from);
+}
+
+bool
+muc_blocked_by(const char *to, const char *from)
+{
+	struct sess	*s = map_get(router.by_full, to);
+
+	return s != NULL && sess_blocks(s, from);
+}
+
 void
 muc_send_to(const char *to)
 {
 	struct sess	*s;
 
 	if ((s = map_get(router.by_full, to)) != NULL) {
+		if (sess_blocks(s, out.from))
+			return;
 		deliver_to_sess(s, out.kind, out.type, to, out.from, out.xml,
 		    out.len);
 		return;

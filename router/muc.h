@@ -170,6 +170,8 @@ void		 muc_joined(const char *full, struct muc_room *, bool in);
 void		 muc_send_begin(int kind, int type, const char *from,
 		    const char *xml, size_t len);
 void		 muc_send_to(const char *to);
+/* the local session to blocks from (XEP-0191): muc_send_to drops */
+bool		 muc_blocked_by(const char *to, const char *from);
 void		 muc_send_end(void);
 void		 muc_send(int kind, int type, const char *from,
 		    const char *xml, size_t len, const char *to);

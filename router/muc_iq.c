@@ -99,6 +99,12 @@ muc_iq_relay(struct muc_req *q, const struct muc_occ *me,
 		iqs.timer_init = true;
 	}
 	relay_expire();
+	muc_occ_jid(from, q->room, me->nick);
+	if (muc_blocked_by(t->res[0], from)) {
+		/* XEP-0191 3.5: an IQ to a user who blocks its sender */
+		muc_error(q, XERR_SERVICE_UNAVAILABLE, NULL);
+		return;
+	}
 	if (map_count(iqs.by_id) >= MUC_IQ_MAX) {
 		muc_error(q, XERR_RESOURCE_CONSTRAINT, "too many requests");
 		return;
@@ -125,8 +131,7 @@ muc_iq_relay(struct muc_req *q, const struct muc_occ *me,
 	if (!ctimer_active(&iqs.timer))
 		ctimer_start(&iqs.timer, MUC_IQ_TIMEOUT);
 	xnode_set_attr(q->a, q->el, "id", e->id);
-	xnode_set_attr(q->a, q->el, "from", muc_occ_jid(from, q->room,
-	    me->nick));
+	xnode_set_attr(q->a, q->el, "from", from);
 	xnode_set_attr(q->a, q->el, "to", e->target);
 	muc_send_tree(q->el);
 }

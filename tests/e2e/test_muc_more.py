@@ -12,8 +12,8 @@ from slixmpp.xmlstream.matcher import MatchXPath
 
 from conftest import DOMAIN, ServerFactory, uniq
 from test_muc import (NS_ADMIN, NS_OWNER, NS_XDATA, SVC, codes, configure,
-                      create, error_of, item, join, join_raw, login,
-                      self_presence, subject_msg)
+                      create, error_of, groupchat, item, join, login,
+                      subject_msg)
 
 NS_INFO = "http://jabber.org/protocol/disco#info"
 NS_UNIQUE = "http://jabber.org/protocol/muc#unique"
@@ -315,3 +315,54 @@ async def test_iq_relay_ids(msrv, clients):
     b1.pending()
     c.send_raw("<iq type='result' id='%s' to='%s/bob'/>" % (ids[0], rjid))
     await b1.quiet(0.5)
+
+
+async def block(c, jid, op="block"):
+    r = await c.iq("<%s xmlns='urn:xmpp:blocking'><item jid='%s'/></%s>"
+                   % (op, jid, op), type_="set")
+    assert r["type"] == "result", str(r)
+
+
+async def test_block_lists_apply_to_rooms(msrv, clients):
+    """XEP-0191 for what a room sends to a local occupant: blocking an
+    occupant JID stops that occupant's messages and presence (the
+    others' still arrive), an IQ from it is service-unavailable;
+    blocking the room's JID or the service's domain stops everything
+    from the room; unblocking lets it through again at once."""
+    a, b, c = [await login(msrv, clients) for _ in range(3)]
+    room = uniq("bl")
+    rjid = await create(a, room, "alice")
+    await join(b, room, "bob")
+    await subject_msg(b)
+    await join(c, room, "carol")
+    await block(b, rjid + "/carol")
+    await b.fence()
+    b.pending()
+    groupchat(c, rjid, "from carol")
+    await c.fence()
+    groupchat(a, rjid, "from alice")
+    m = await b.next_message(match=lambda m: m["body"].startswith("from"))
+    assert m["body"] == "from alice", str(m)
+    c.send_raw("<presence to='%s/carol'><status>hi</status></presence>"
+               % rjid)
+    c.send_raw("<message to='%s/bob' type='chat'><body>pm</body></message>"
+               % rjid)
+    await c.fence()
+    await b.quiet(0.5)
+    r = await c.iq("<query xmlns='jabber:iq:version'/>", to=rjid + "/bob")
+    assert error_of(r) == "service-unavailable", str(r)
+    # the room's own JID, then the service's domain
+    await block(b, rjid + "/carol", "unblock")
+    for jid in (rjid, SVC):
+        await block(b, jid)
+        groupchat(a, rjid, "blocked " + jid)
+        await a.fence()
+        await b.quiet(0.5)
+        await block(b, jid, "unblock")
+        groupchat(a, rjid, "open " + jid)
+        m = await b.next_message(match=lambda m: m["body"].startswith(
+            ("open", "blocked")))
+        assert m["body"] == "open " + jid, str(m)
+    groupchat(c, rjid, "carol again")
+    m = await b.next_message(match=lambda m: m["body"] == "carol again")
+    assert m["from"] == rjid + "/carol", str(m)

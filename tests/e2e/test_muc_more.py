@@ -1,30 +1,24 @@
 """
 Group chat, the rest of XEP-0045: the configuration fields lang,
 getmemberlist, presencebroadcast and canchangenick (15.5.3) with their
-effects, kept with a persistent room; a unique room name (10.1.4).
+effects, kept with a persistent room; a unique room name (10.1.4); an
+occupant's presence flood coalesced; IQs between occupants with their
+ids rewritten (7.5); XEP-0191 block lists on what a room sends.
 """
 import asyncio
 import re
 
-import pytest
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from conftest import DOMAIN, ServerFactory, uniq
+from conftest import DOMAIN, uniq
 from test_muc import (NS_ADMIN, NS_OWNER, NS_XDATA, SVC, codes, configure,
                       create, error_of, groupchat, item, join, login,
                       subject_msg)
+# the module's server: test_muc's fixture, one more instance here
+from test_muc import msrv  # noqa: F401
 
-NS_INFO = "http://jabber.org/protocol/disco#info"
 NS_UNIQUE = "http://jabber.org/protocol/muc#unique"
-
-
-@pytest.fixture(scope="module")
-def msrv(tmp_path_factory, cert):
-    f = ServerFactory(tmp_path_factory, cert)
-    srv = f(host_options={DOMAIN: {"muc": "yes"}}, muc_rate="20")
-    yield srv
-    f.close()
 
 
 def field(form, var):

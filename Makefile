@@ -126,6 +126,7 @@ ROUTER_SRCS	+= router/muc_config.c
 ROUTER_SRCS	+= router/muc_history.c
 ROUTER_SRCS	+= router/muc_msg.c
 ROUTER_SRCS	+= router/muc_room.c
+ROUTER_SRCS	+= router/muc_iq.c
 ROUTER_SRCS	+= router/upload.c
 ROUTER_SRCS	+= router/metrics.c
 ROUTER_SRCS	+= router/contact.c

@@ -86,6 +86,8 @@ struct user {
 					   yet (pep_compat.c) */
 	int		 ncarbons;	/* sessions with carbons on: kept by
 					   carbons.c, read by the fast path */
+	struct map	*blocked;	/* XEP-0191 list in memory (JID ->
+					   1), NULL not read: blocking.c */
 };
 
 /* a stanza being routed, with what the envelope says */
@@ -413,6 +415,14 @@ int	 subreq_stanza(struct buf *b, const char *from, const char *to,
  * XEP-0191: true when account node@domain blocks jid (a full, bare or
  * domain JID: a block on the bare JID or the domain covers it).
  */
+/*
+ * The same for online account u from its list kept in memory (read once,
+ * dropped when the list changes): for fan-out that must not read the
+ * store per recipient (a room's, muc.c).
+ */
+bool	 blocking_blocks_user(struct user *u, const char *jid);
+/* the list in memory freed (u goes) */
+void	 blocking_forget(struct user *u);
 bool	 blocking_blocks(const char *node, const char *domain,
 	    const char *jid);
 

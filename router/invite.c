@@ -24,6 +24,7 @@
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../storage/store_codec.h"
 #include "adhoc.h"
 #include "ctl.h"
 #include "router.h"
@@ -31,7 +32,6 @@
 /* '@' never is in a localpart (RFC 7622 3.3.1): no account's documents */
 #define INVITE_NODE	"@invite"
 #define INVITE_RAND	16	/* bytes of randomness in a token */
-#define INVITE_REC_MAX	(64 + 48 + JID_STR_MAX)
 #define NS_INVITE	"urn:xmpp:invite"
 #define NS_PARS		"urn:xmpp:pars:0"
 /* what an ad-hoc invitation lasts and may be used */
@@ -52,42 +52,19 @@ invite_hash(const char *token, char hex[INVITE_HASH_LEN + 1])
 	return 0;
 }
 
-/* the record: "hash kind uses expires creator" ("-": none) */
+/* the record: storage/store_codec.c */
 static int
 invite_put(const char *domain, const struct invite *iv)
 {
 	char	rec[INVITE_REC_MAX];
-	int	n;
+	size_t	n;
 
-	n = snprintf(rec, sizeof(rec), "%s %c %" PRIu32 " %" PRId64 " %s",
-	    iv->hash, iv->kind, iv->uses, iv->expires,
-	    iv->creator[0] != '\0' ? iv->creator : "-");
-	if (n < 0 || (size_t)n >= sizeof(rec)) {
-		errno = ENAMETOOLONG;
+	if ((n = rec_invite_encode(rec, iv)) == 0) {
+		errno = EINVAL;
 		return -1;
 	}
 	return store_doc_put(router.store, DOC_INVITE, INVITE_NODE, domain,
-	    iv->hash, rec, (size_t)n);
-}
-
-static int
-invite_parse(const char *v, size_t len, struct invite *iv)
-{
-	char	rec[INVITE_REC_MAX], creator[JID_STR_MAX + 1];
-
-	memset(iv, 0, sizeof(*iv));
-	if (len >= sizeof(rec))
-		return -1;
-	memcpy(rec, v, len);
-	rec[len] = '\0';
-	/* 3071: JID_STR_MAX */
-	if (sscanf(rec, "%64s %c %" SCNu32 " %" SCNd64 " %3071s", iv->hash,
-	    &iv->kind, &iv->uses, &iv->expires, creator) != 5 ||
-	    strlen(creator) > JID_STR_MAX)
-		return -1;
-	if (strcmp(creator, "-") != 0)
-		snprintf(iv->creator, sizeof(iv->creator), "%s", creator);
-	return 0;
+	    iv->hash, rec, n);
 }
 
 static const char *
@@ -163,7 +140,7 @@ invite_find(const char *domain, const char *token, struct invite *iv)
 	if (store_doc_get(router.store, DOC_INVITE, INVITE_NODE, domain, hash,
 	    &v, &len) == -1)
 		return -1;
-	rc = invite_parse(v, len, iv);
+	rc = rec_invite_decode(v, len, iv);
 	free(v);
 	if (rc == -1 || timingsafe_memcmp(iv->hash, hash, sizeof(hash)) != 0) {
 		log_warnx("invite: %s: a stored invitation is damaged",
@@ -306,7 +283,7 @@ invite_list_one(const char *v, size_t len, void *arg)
 	char			 line[INVITE_REC_MAX + 64];
 	int			 n;
 
-	if (invite_parse(v, len, &iv) == -1)
+	if (rec_invite_decode(v, len, &iv) == -1)
 		return 0;
 	if (iv.expires != 0 && (double)iv.expires <= il->now)
 		return 0;

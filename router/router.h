@@ -660,20 +660,7 @@ enum role role_of(const char *node, const char *domain);
 bool	 role_may(const char *node, const char *domain, enum role_cap cap);
 
 /* invite.c: XEP-0379 and XEP-0401 invitations */
-#define INVITE_ACCOUNT		'a'	/* register an account */
-/* subscribe with the creator (and register, XEP-0401 ibr=y) */
-#define INVITE_CONTACT		'c'
-/* subscribe with the creator only (its role may not register accounts) */
-#define INVITE_ROSTER		'r'
 #define INVITE_TOKEN_MAX	64
-#define INVITE_HASH_LEN		64	/* hex SHA-256 */
-struct invite {
-	char		hash[INVITE_HASH_LEN + 1];
-	char		kind;
-	uint32_t	uses;		/* left */
-	int64_t		expires;	/* epoch seconds; 0: never */
-	char		creator[JID_STR_MAX + 1];	/* "" for none */
-};
 int	 invite_create(const char *domain, const char *creator, char kind,
 	    uint32_t uses, uint32_t lifetime,
 	    char token[INVITE_TOKEN_MAX + 1], struct invite *);

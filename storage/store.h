@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/jid.h"
 #include "../common/scram.h"
 #include "../common/role.h"
 
@@ -198,6 +199,21 @@ enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
 	DOC_ROLE,	/* the account's role (common/role.h); none: member */
 	DOC_INVITE };	/* XEP-0379/0401 invitations (router/invite.c):
 			   node INVITE_NODE, key the token's hash */
+
+/* a DOC_INVITE document (record: storage/store_codec.h) */
+#define INVITE_ACCOUNT		'a'	/* register an account */
+/* subscribe with the creator (and register, XEP-0401 ibr=y) */
+#define INVITE_CONTACT		'c'
+/* subscribe with the creator only (its role may not register accounts) */
+#define INVITE_ROSTER		'r'
+#define INVITE_HASH_LEN		64	/* hex SHA-256 */
+struct invite {
+	char		hash[INVITE_HASH_LEN + 1];
+	char		kind;
+	uint32_t	uses;		/* left */
+	int64_t		expires;	/* epoch seconds; 0: never */
+	char		creator[JID_STR_MAX + 1];	/* "" for none */
+};
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);

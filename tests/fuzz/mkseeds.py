@@ -2,6 +2,7 @@
 # Writes the binary seeds of the link targets (tests/fuzz/corpus/link_*):
 # frames as docs/internals.md describes them. The text seeds of the other
 # targets are plain files. Run from the repository root.
+import hashlib
 import os
 import struct
 
@@ -954,6 +955,25 @@ def router_seeds():
          st(bob_x, pars % ("alice@example.org", "forged-token")),
          st(bob_x, pars % ("alice@example.org", "")),
          s2s(rob, pars % ("alice@example.org", "a" * 80)))
+
+    # stored invitations of the token fuzzinvite (storage/store_codec.c's
+    # text record), then used: a valid one of alice's, used twice, and
+    # damaged ones
+    def plant(rec):
+        return bytes([6 | 0x40]) + u16(len(rec)) + rec
+
+    key = hashlib.sha256(b"fuzzinvite").hexdigest()
+    seed("invite-stored-records",
+         plant(("%s c 1 0 alice@example.org" % key).encode()),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         plant(("%s c 1 0 alice@example.org" % key).encode()),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         plant(("%s a 2 1 -" % key).encode()),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         plant(b"0" * 64 + b" c 1 0 alice@example.org"),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         plant(("%s c -1 99999999999999999999 x" % key).encode()),
+         plant(b"short"))
 
 
 router_seeds()

@@ -622,6 +622,10 @@ static const struct opt opts[] = {
 	{ "upload-slot-lifetime", OT_DURATION, GLOBAL(upload_slot_ttl),
 	  .min = 1, .max = 86400, .def = "300",
 	  .help = "Time a slot's PUT URL stays valid" },
+	{ "invite-sweep-interval", OT_DURATION, GLOBAL(invite_sweep_interval),
+	  .min = 1, .max = 86400, .def = "3600",
+	  .help = "Time between two sweeps that delete expired invitations "
+	      "(XEP-0401, XEP-0379)" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },

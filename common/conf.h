@@ -252,6 +252,7 @@ struct conf {
 	size_t			 upload_quota_total;	/* per account, 0: none */
 	int			 upload_expire;		/* seconds */
 	int			 upload_slot_ttl;	/* seconds */
+	int			 invite_sweep_interval;	/* seconds */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

@@ -178,6 +178,109 @@ invite_refund(const char *domain, struct invite *iv)
 		log_warn("invite: %s: a use not given back", log_escs(domain));
 }
 
+/* ---- the sweep of expired invitations ------------------------------- */
+
+/*
+ * invite_find removes an expired record it meets, but one nobody uses
+ * again would stay for ever: a sweep on the router's clock removes them.
+ * A tick walks at most INVITE_SWEEP_BATCH records of one host and
+ * deletes the expired ones among them in one deferred commit, then
+ * resumes after the last record it saw at the next tick (in the next
+ * loop iteration); a pass over every host ends with a wait of
+ * invite-sweep-interval.
+ */
+#define INVITE_SWEEP_BATCH	64
+
+static struct {
+	struct ctimer	timer;
+	size_t		host;		/* index in router.conf.hosts */
+	char		after[INVITE_HASH_LEN + 1];	/* where to resume */
+	size_t		removed;	/* in this pass */
+} sweep;
+
+struct sweep_batch {
+	double	now;
+	size_t	seen, nexp;
+	char	expired[INVITE_SWEEP_BATCH][INVITE_HASH_LEN + 1];
+	char	last[INVITE_HASH_LEN + 1];
+};
+
+static int
+sweep_one(const char *name, const char *v, size_t len, void *arg)
+{
+	struct sweep_batch	*b = arg;
+	struct invite		 iv;
+
+	b->seen++;
+	snprintf(b->last, sizeof(b->last), "%s", name);
+	/*
+	 * A damaged record (or one of a host name so long that its key
+	 * holds a digest of the hash) stays, for invite_find to report.
+	 */
+	if (rec_invite_decode(v, len, &iv) == 0 && strcmp(iv.hash,
+	    name) == 0 && iv.expires != 0 && (double)iv.expires <= b->now &&
+	    b->nexp < INVITE_SWEEP_BATCH)
+		memcpy(b->expired[b->nexp++], iv.hash, sizeof(iv.hash));
+	return 0;
+}
+
+/* one tick: a bounded part of the pass; the delay to the next */
+static double
+invite_sweep_step(void)
+{
+	struct sweep_batch	*b;
+	const char		*dom;
+	size_t			 i;
+	double			 next = 0;
+
+	if (router.conf.nhosts == 0)
+		return router.conf.invite_sweep_interval;
+	if (sweep.host >= router.conf.nhosts)
+		sweep.host = 0;
+	dom = router.conf.hosts[sweep.host].name;
+	b = xcalloc(1, sizeof(*b));
+	b->now = clock_wall();
+	if (store_doc_walk_account(router.store, DOC_INVITE, INVITE_NODE, dom,
+	    sweep.after, INVITE_SWEEP_BATCH, sweep_one, b) == -1) {
+		log_warn("invite: %s: sweep", log_escs(dom));
+		b->seen = 0;	/* on to the next host */
+	}
+	for (i = 0; i < b->nexp; i++)
+		if (store_doc_put_later(router.store, DOC_INVITE, INVITE_NODE,
+		    dom, b->expired[i], NULL, 0) == 0)
+			sweep.removed++;
+	if (b->nexp > 0)
+		(void)store_flush(router.store);
+	if (b->seen == INVITE_SWEEP_BATCH)
+		memcpy(sweep.after, b->last, sizeof(sweep.after));
+	else {
+		sweep.after[0] = '\0';
+		if (++sweep.host == router.conf.nhosts) {
+			sweep.host = 0;
+			if (sweep.removed > 0)
+				log_info("invite: %zu expired invitations "
+				    "removed", sweep.removed);
+			sweep.removed = 0;
+			next = router.conf.invite_sweep_interval;
+		}
+	}
+	free(b);
+	return next;
+}
+
+static void
+invite_sweep_tick(struct ctimer *t)
+{
+	ctimer_start(t, invite_sweep_step());
+}
+
+void
+invite_sweep_init(void)
+{
+	ctimer_init(&sweep.timer, invite_sweep_tick);
+	ctimer_start(&sweep.timer, router.conf.invite_sweep_interval);
+}
+
 /* XEP-0401 3 and XEP-0379 3.2: the xmpp: URI of an invitation */
 int
 invite_uri(char *out, size_t len, const char *domain,

@@ -670,6 +670,8 @@ int	 invite_use(const char *domain, const char *token, struct invite *);
 void	 invite_refund(const char *domain, struct invite *);
 int	 invite_uri(char *out, size_t len, const char *domain,
 	    const struct invite *, const char *token);
+/* the periodic removal of expired invitations (invite-sweep-interval) */
+void	 invite_sweep_init(void);
 bool	 invite_presence_has(const struct rstanza *);
 bool	 invite_presence_use(const struct rstanza *, const char *node,
 	    const char *domain);

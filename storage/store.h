@@ -238,6 +238,18 @@ int	 store_flush(struct store *);
  */
 int	 store_doc_walk(struct store *, enum store_doc, const char *domain,
 	    int (*fn)(const char *val, size_t len, void *arg), void *arg);
+/*
+ * A bounded walk of one account's documents of kind (a sweep that
+ * resumes where it stopped): at most max of them in name order, from
+ * the first whose name sorts after `after` ("": the first).
+ * fn(name, val, len, arg), non-zero stops; name is the one the key
+ * holds (one too long for a key is cut where its digest starts), to
+ * resume from. 0 or -1 (errno).
+ */
+int	 store_doc_walk_account(struct store *, enum store_doc,
+	    const char *node, const char *domain, const char *after,
+	    size_t max, int (*fn)(const char *name, const char *val,
+	    size_t len, void *arg), void *arg);
 /* how many documents of kind the account has, and their bytes */
 int	 store_doc_usage(struct store *, enum store_doc, const char *node,
 	    const char *domain, struct store_usage *);

@@ -311,3 +311,27 @@ async def test_preauth_bad_forms(server):
         assert not raw.eof
     finally:
         raw.close()
+
+
+def test_expired_swept(make_server):
+    """Expired invitations are deleted by the periodic sweep
+    (invite-sweep-interval), not only hidden from --list: more than one
+    tick's batch of them (64), so the sweep resumes where it stopped; a
+    valid one stays."""
+    srv = make_server(invite_sweep_interval="1")
+    n = 70
+    for _ in range(n):
+        account_token(srv, "--expires", "1s")
+    keep = account_token(srv, "--expires", "1h")
+    removed = 0
+    deadline = time.monotonic() + 30 * SLOW
+    while time.monotonic() < deadline:
+        removed = sum(int(m) for m in re.findall(
+            r"invite: (\d+) expired invitations removed", srv.log_text()))
+        if removed >= n:
+            break
+        time.sleep(0.2)
+    assert removed == n, srv.log_tail()
+    listing = invite(srv, "--list", DOMAIN).stdout
+    assert listing.count("\n") == 1 and "expires=" in listing, listing
+    assert keep not in listing

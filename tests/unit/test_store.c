@@ -1749,6 +1749,73 @@ test_invite_docs(void **state)
 	assert_int_equal(n, 1);
 }
 
+struct walk_names {
+	char	names[8][8];
+	size_t	n;
+};
+
+static int
+walk_names_cb(const char *name, const char *val, size_t len, void *arg)
+{
+	struct walk_names	*w = arg;
+
+	assert_true(w->n < 8 && len == 1 && val[0] == name[1]);
+	snprintf(w->names[w->n++], sizeof(w->names[0]), "%s", name);
+	return 0;
+}
+
+/*
+ * store_doc_walk_account (the invitation sweep's): one account's
+ * documents of one kind in name order, at most max of them, resuming
+ * after a name (one gone meanwhile, or never there, too); none of another
+ * kind, account or host.
+ */
+static void
+test_doc_walk_account(void **state)
+{
+	struct fixture		*f = *state;
+	struct walk_names	 w;
+	static const char	*const names[] = { "k1", "k3", "k5", "k7" };
+	size_t			 i;
+
+	for (i = 0; i < nitems(names); i++)
+		assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite",
+		    "x.org", names[i], names[i] + 1, 1), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@inviteX",
+	    "x.org", "k0", "0", 1), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "y.org",
+	    "k2", "2", 1), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "@invite",
+	    "x.org", "k4", "4", 1), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
+	    "x.org", "", 2, walk_names_cb, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.names[0], "k1");
+	assert_string_equal(w.names[1], "k3");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
+	    "x.org", "k3", 2, walk_names_cb, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.names[0], "k5");
+	assert_string_equal(w.names[1], "k7");
+	/* resumed after a name that is not there: from the next one */
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "x.org",
+	    "k5", NULL, 0), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
+	    "x.org", "k4", 8, walk_names_cb, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.names[0], "k7");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
+	    "x.org", "k7", 8, walk_names_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
+	    "z.org", "", 8, walk_names_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+}
+
 /*
  * Roles (store_role.c): member when none is stored, set and read back,
  * member removes the record, no account is ENOENT, a bad record EIO, and
@@ -2719,6 +2786,7 @@ main(int argc, char *argv[])
 		T(test_account_del_cascades),
 		T(test_roles),
 		T(test_invite_docs),
+		T(test_doc_walk_account),
 		cmocka_unit_test(test_role_words),
 		T(test_batch_is_one_commit),
 		T(test_batch_abort_stores_nothing),

@@ -693,6 +693,14 @@ static const struct opt opts[] = {
 	  .help = "Bytes of slots a limited account gets per UTC day when "
 	      "limited-can has upload (upload-quota-daily for the others); "
 	      "0: no limit" },
+	{ "invite-max-uses", OT_INT, HOST(invite_max_uses), .min = 1,
+	  .max = 1000000, .def = "10",
+	  .help = "Most uses a user's invitation (XEP-0401 ad-hoc command) "
+	      "may ask for; one is the default" },
+	{ "invite-max-lifetime", OT_DURATION, HOST(invite_max_lifetime),
+	  .min = 60, .max = 366 * 86400, .def = "168h",
+	  .help = "Longest a user's invitation (XEP-0401 ad-hoc command) "
+	      "may last, and what it lasts when it does not say" },
 	{ "contact-abuse", OT_STRING, HOST(contact[CONTACT_ABUSE]),
 	  .check = conf_check_uris,
 	  .help = "Abuse addresses (XEP-0157): URIs such as "

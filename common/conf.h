@@ -109,6 +109,9 @@ struct conf_host {
 	char	*member_can;
 	char	*limited_can;
 	size_t	 upload_quota_limited;	/* per UTC day, 0: none */
+	/* what a user's XEP-0401 ad-hoc invitation may ask for */
+	int	 invite_max_uses;
+	int	 invite_max_lifetime;	/* seconds */
 };
 
 struct conf {

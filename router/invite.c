@@ -31,11 +31,11 @@
 
 /* '@' never is in a localpart (RFC 7622 3.3.1): no account's documents */
 #define INVITE_NODE	"@invite"
+/* its documents: a username an invitation holds, keyed by it */
+#define INVITE_RESERVE_NODE	"@invite-username"
 #define INVITE_RAND	16	/* bytes of randomness in a token */
 #define NS_INVITE	"urn:xmpp:invite"
 #define NS_PARS		"urn:xmpp:pars:0"
-/* what an ad-hoc invitation lasts and may be used */
-#define INVITE_ADHOC_TTL	(7 * 86400)
 
 /* the hex SHA-256 of the token: the document's key */
 static int
@@ -96,8 +96,8 @@ token_ok(const char *t)
 
 int
 invite_create(const char *domain, const char *creator, char kind,
-    uint32_t uses, uint32_t lifetime, char token[INVITE_TOKEN_MAX + 1],
-    struct invite *iv)
+    uint32_t uses, uint32_t lifetime, const char *username,
+    char token[INVITE_TOKEN_MAX + 1], struct invite *iv)
 {
 	unsigned char	r[INVITE_RAND];
 
@@ -112,8 +112,18 @@ invite_create(const char *domain, const char *creator, char kind,
 	iv->expires = lifetime > 0 ? (int64_t)clock_wall() + lifetime : 0;
 	if (creator != NULL)
 		snprintf(iv->creator, sizeof(iv->creator), "%s", creator);
+	if (username != NULL)
+		snprintf(iv->username, sizeof(iv->username), "%s", username);
 	if (invite_put(domain, iv) == -1)
 		return -1;
+	/* XEP-0401 5.2: the name is kept for it until it expires */
+	if (username != NULL && store_doc_put(router.store, DOC_INVITE,
+	    INVITE_RESERVE_NODE, domain, username, iv->hash,
+	    INVITE_HASH_LEN) == -1) {
+		(void)store_doc_put(router.store, DOC_INVITE, INVITE_NODE,
+		    domain, iv->hash, NULL, 0);
+		return -1;
+	}
 	log_info("invite: created kind=%s host=%s creator=%s uses=%" PRIu32
 	    " expires=%" PRId64, invite_kind_name(kind), log_escs(domain), creator != NULL ?
 	    log_escs(creator) : "-", iv->uses, iv->expires);
@@ -281,6 +291,39 @@ invite_sweep_init(void)
 	ctimer_start(&sweep.timer, router.conf.invite_sweep_interval);
 }
 
+/*
+ * Whether node@domain is held for an account invitation other than the
+ * one whose hash is hash (NULL: any): while that invitation may still
+ * be used (XEP-0401 5.2). A hold whose invitation is gone (used up,
+ * revoked, expired) is removed here.
+ */
+bool
+invite_reserved(const char *domain, const char *node, const char *hash)
+{
+	struct invite	 iv;
+	char		*v, *r;
+	size_t		 len, rlen;
+	bool		 live;
+
+	if (store_doc_get(router.store, DOC_INVITE, INVITE_RESERVE_NODE,
+	    domain, node, &r, &rlen) == -1)
+		return errno != ENOENT;	/* storage cannot say: held */
+	live = false;
+	if (rlen == INVITE_HASH_LEN && store_doc_get(router.store,
+	    DOC_INVITE, INVITE_NODE, domain, r, &v, &len) == 0) {
+		live = rec_invite_decode(v, len, &iv) == 0 &&
+		    strcmp(iv.username, node) == 0 && (iv.expires == 0 ||
+		    (double)iv.expires > clock_wall());
+		free(v);
+	}
+	if (!live)
+		(void)store_doc_put(router.store, DOC_INVITE,
+		    INVITE_RESERVE_NODE, domain, node, NULL, 0);
+	live = live && (hash == NULL || strcmp(r, hash) != 0);
+	free(r);
+	return live;
+}
+
 /* XEP-0401 3 and XEP-0379 3.2: the xmpp: URI of an invitation */
 int
 invite_uri(char *out, size_t len, const char *domain,
@@ -292,6 +335,10 @@ invite_uri(char *out, size_t len, const char *domain,
 		n = snprintf(out, len, "xmpp:%s?roster;preauth=%s%s",
 		    iv->creator, token, iv->kind == INVITE_CONTACT ?
 		    ";ibr=y" : "");
+	else if (iv->username[0] != '\0')
+		/* XEP-0401 5.2: the name the account will have */
+		n = snprintf(out, len, "xmpp:%s@%s?register;preauth=%s",
+		    iv->username, domain, token);
 	else
 		n = snprintf(out, len, "xmpp:%s?register;preauth=%s", domain,
 		    token);
@@ -505,8 +552,8 @@ invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
 		jid_clear(&j);
 	}
 	if (invite_create(dom, c != NULL ? contact : NULL,
-	    c != NULL ? INVITE_CONTACT : INVITE_ACCOUNT, uses, lifetime, token,
-	    &iv) == -1 ||
+	    c != NULL ? INVITE_CONTACT : INVITE_ACCOUNT, uses, lifetime, NULL,
+	    token, &iv) == -1 ||
 	    invite_uri(uri, sizeof(uri) - 1, dom, &iv, token) == -1)
 		return invite_reply(l, h->sid, EIO, "not stored");
 	explicit_bzero(token, sizeof(token));
@@ -521,29 +568,116 @@ invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
 /*
  * XEP-0401 4: urn:xmpp:invite#invite, a contact invitation of the
  * sender that also lets the invitee register here (ibr=y) when the
- * sender's role may register-accounts, and
- * urn:xmpp:invite#create-account, an account invitation. The result form
- * has the URI and when it expires.
+ * sender's role may register-accounts, answered at once as 4 says it
+ * should; and (5.2) urn:xmpp:invite#create-account, an account
+ * invitation, whose form names the account (username) if the sender
+ * wants. Both take "uses" and "lifetime" (seconds) within the host's
+ * invite-max-uses and invite-max-lifetime: #create-account in its form,
+ * #invite in a form submitted with the execute request, if any
+ * (defaults: one use, the longest lifetime). The result form has the
+ * URI and when it expires.
  */
+struct invite_req {
+	uint32_t	 uses;
+	uint32_t	 lifetime;
+	char		 username[JID_PART_MAX + 1];	/* "": any */
+};
+
+/* a decimal in [1, max], or def when absent */
+static int
+invite_num(const char *s, uint32_t max, uint32_t def, uint32_t *out)
+{
+	char		*end;
+	unsigned long	 v;
+
+	if (s == NULL || *s == '\0') {
+		*out = def;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * The submitted values, checked: -1 with *err (and *app) for the
+ * answer. x may be NULL (the defaults).
+ */
+static int
+invite_req_read(struct rstanza *rs, struct arena *a, const struct xnode *x,
+    bool account, struct invite_req *rq, enum stanza_err *err,
+    const char **app)
+{
+	const struct conf_host	*host;
+	struct scram_creds	 cr;
+	const char		*dom = rs->sender->user->domain, *u;
+	int			 rc;
+
+	memset(rq, 0, sizeof(*rq));
+	*err = XERR_BAD_REQUEST;
+	*app = "bad-payload";
+	if ((host = conf_host_find(&router.conf, dom)) == NULL) {
+		*err = XERR_INTERNAL_SERVER_ERROR;
+		*app = NULL;
+		return -1;
+	}
+	if (invite_num(adhoc_field(a, x, "uses"),
+	    (uint32_t)host->invite_max_uses, 1, &rq->uses) == -1 ||
+	    invite_num(adhoc_field(a, x, "lifetime"),
+	    (uint32_t)host->invite_max_lifetime,
+	    (uint32_t)host->invite_max_lifetime, &rq->lifetime) == -1)
+		return -1;
+	u = account ? adhoc_field(a, x, "username") : NULL;
+	if (u == NULL || *u == '\0')
+		return 0;
+	/* RFC 7622 3.3 (XEP-0401 5.2); one name makes one account */
+	if (strlen(u) > JID_PART_MAX || jid_nodeprep(u, rq->username) == -1 ||
+	    rq->username[0] == '\0' || rq->uses != 1)
+		return -1;
+	rc = store_account_get(router.store, rq->username, dom, &cr);
+	explicit_bzero(&cr, sizeof(cr));
+	if (rc == 0 || (rc == -1 && errno != ENOENT) ||
+	    invite_reserved(dom, rq->username, NULL)) {
+		*err = rc == -1 && errno != ENOENT ?
+		    XERR_INTERNAL_SERVER_ERROR : XERR_CONFLICT;
+		*app = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 invite_adhoc(struct rstanza *rs, struct xnode *iq, struct arena *a,
-    char kind, const char *node)
+    char kind, const char *node, const char *sid, const struct xnode *x)
 {
+	struct invite_req rq;
 	struct invite	 iv;
-	struct xnode	*c, *x;
+	struct xnode	*c, *xr;
 	char		 token[INVITE_TOKEN_MAX + 1], uri[2 * JID_STR_MAX];
 	char		 exp[32], bare[JID_STR_MAX + 1];
 	struct tm	 tm;
 	time_t		 t;
-	const char	*dom = rs->sender->user->domain;
+	const char	*dom = rs->sender->user->domain, *app;
+	enum stanza_err	 err;
 
+	if (invite_req_read(rs, a, x, kind == INVITE_ACCOUNT, &rq, &err,
+	    &app) == -1) {
+		adhoc_error(rs, iq, a, err, app);
+		return;
+	}
 	snprintf(bare, sizeof(bare), "%s", rs->sender->user->bare);
 	/* ibr=y (XEP-0401) only for whoever may invite new accounts */
 	if (kind == INVITE_CONTACT && !role_may(rs->sender->user->node, dom,
 	    ROLE_CAP_REGISTER))
 		kind = INVITE_ROSTER;
-	if (invite_create(dom, kind != INVITE_ACCOUNT ? bare : NULL, kind, 1,
-	    INVITE_ADHOC_TTL, token, &iv) == -1 ||
+	if (invite_create(dom, kind != INVITE_ACCOUNT ? bare : NULL, kind,
+	    rq.uses, rq.lifetime, rq.username[0] != '\0' ? rq.username :
+	    NULL, token, &iv) == -1 ||
 	    invite_uri(uri, sizeof(uri), dom, &iv, token) == -1) {
 		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
@@ -554,10 +688,10 @@ invite_adhoc(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		exp[0] = '\0';
-	c = adhoc_reply(iq, a, node, NULL, "completed");
-	x = xdata_new(a, c, "result", NULL);
-	(void)xdata_add(a, x, "uri", "text-single", "Invitation URI", uri);
-	(void)xdata_add(a, x, "expire", "text-single", "Expires", exp);
+	c = adhoc_reply(iq, a, node, sid, "completed");
+	xr = xdata_new(a, c, "result", NS_INVITE "#invitation");
+	(void)xdata_add(a, xr, "uri", "text-single", "Invitation URI", uri);
+	(void)xdata_add(a, xr, "expire", "text-single", "Expires", exp);
 	deliver_tree(rs->sender, iq);
 	explicit_bzero(uri, sizeof(uri));
 }
@@ -566,16 +700,38 @@ void
 invite_adhoc_contact(struct rstanza *rs, struct xnode *iq, struct arena *a,
     const char *sid, const struct xnode *x)
 {
-	(void)sid;
 	(void)x;
-	invite_adhoc(rs, iq, a, INVITE_CONTACT, NS_INVITE "#invite");
+	/* one step (XEP-0401 4): a form comes with the execute, if any */
+	x = xnode_child(xnode_child(iq, NS_COMMANDS, "command"), NS_XDATA,
+	    "x");
+	invite_adhoc(rs, iq, a, INVITE_CONTACT, NS_INVITE "#invite", sid, x);
+}
+
+/* XEP-0401 5.2: the form of #create-account */
+void
+invite_adhoc_account_form(struct rstanza *rs, struct xnode *c,
+    struct arena *a)
+{
+	const struct conf_host	*host;
+	struct xnode		*x;
+	char			 max[64];
+
+	host = conf_host_find(&router.conf, rs->sender->user->domain);
+	x = xdata_new(a, c, "form", NS_INVITE "#invitation");
+	(void)xdata_add(a, x, "username", "text-single",
+	    "Username (empty: the invitee chooses)", NULL);
+	snprintf(max, sizeof(max), "Uses (1 to %d; one with a username)",
+	    host != NULL ? host->invite_max_uses : 1);
+	(void)xdata_add(a, x, "uses", "text-single", max, "1");
+	snprintf(max, sizeof(max), "Valid for, in seconds (at most %d)",
+	    host != NULL ? host->invite_max_lifetime : 0);
+	(void)xdata_add(a, x, "lifetime", "text-single", max, NULL);
 }
 
 void
 invite_adhoc_account(struct rstanza *rs, struct xnode *iq, struct arena *a,
     const char *sid, const struct xnode *x)
 {
-	(void)sid;
-	(void)x;
-	invite_adhoc(rs, iq, a, INVITE_ACCOUNT, NS_INVITE "#create-account");
+	invite_adhoc(rs, iq, a, INVITE_ACCOUNT, NS_INVITE "#create-account",
+	    sid, x);
 }

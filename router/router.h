@@ -661,9 +661,12 @@ bool	 role_may(const char *node, const char *domain, enum role_cap cap);
 
 /* invite.c: XEP-0379 and XEP-0401 invitations */
 #define INVITE_TOKEN_MAX	64
+/* username: an account invitation for that localpart only, or NULL */
 int	 invite_create(const char *domain, const char *creator, char kind,
-	    uint32_t uses, uint32_t lifetime,
+	    uint32_t uses, uint32_t lifetime, const char *username,
 	    char token[INVITE_TOKEN_MAX + 1], struct invite *);
+bool	 invite_reserved(const char *domain, const char *node,
+	    const char *hash);
 /* -1 with ENOENT: unknown, used up, revoked or expired */
 int	 invite_find(const char *domain, const char *token, struct invite *);
 int	 invite_use(const char *domain, const char *token, struct invite *);

@@ -213,6 +213,8 @@ struct invite {
 	uint32_t	uses;		/* left */
 	int64_t		expires;	/* epoch seconds; 0: never */
 	char		creator[JID_STR_MAX + 1];	/* "" for none */
+	/* an account invitation for this localpart only (XEP-0401) */
+	char		username[JID_PART_MAX + 1];	/* "" for any */
 };
 
 int	 store_doc_get(struct store *, enum store_doc, const char *node,

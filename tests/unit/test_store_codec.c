@@ -262,6 +262,15 @@ test_invite_record(void **state)
 	assert_int_equal(rec_invite_decode(rec, len, &out), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
 
+	/* XEP-0401 5.2: one for a username only, a sixth word */
+	snprintf(in.username, sizeof(in.username), "juliet");
+	assert_int_not_equal(len = rec_invite_encode(rec, &in), 0);
+	assert_memory_equal(rec + len - 9, " - juliet", 9);
+	assert_int_equal(rec_invite_decode(rec, len, &out), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	in.username[0] = '\0';
+	assert_int_not_equal(len = rec_invite_encode(rec, &in), 0);
+
 	/* a field missing, an integer that is none, too long: no invitation */
 	assert_int_equal(rec_invite_decode(rec, len - 2, &out), -1);
 	assert_int_equal(out.kind, 0);
@@ -273,6 +282,11 @@ test_invite_record(void **state)
 	assert_int_equal(rec_invite_encode(rec, &in), 0);
 	in.kind = INVITE_ROSTER;
 	snprintf(in.creator, sizeof(in.creator), "a b@c");
+	assert_int_equal(rec_invite_encode(rec, &in), 0);
+	snprintf(in.creator, sizeof(in.creator), "-");	/* reads as none */
+	assert_int_equal(rec_invite_encode(rec, &in), 0);
+	in.creator[0] = '\0';
+	snprintf(in.username, sizeof(in.username), "a\tb");
 	assert_int_equal(rec_invite_encode(rec, &in), 0);
 }
 

@@ -233,8 +233,8 @@ store_doc_walk_account(struct store *st, enum store_doc kind,
     const char *node, const char *domain, const char *after, size_t max,
     int (*fn)(const char *, const char *, size_t, void *), void *arg)
 {
-	struct doc_walk_acct	 dw;
 	char			 prefix[STORE_KEY_BUF], key[STORE_KEY_BUF];
+	struct doc_walk_acct	 dw = { prefix, 0, NULL, 0, max, fn, arg };
 	MDB_txn			*txn;
 	MDB_cursor		*cur;
 	MDB_val			 k, v;
@@ -248,12 +248,7 @@ store_doc_walk_account(struct store *st, enum store_doc kind,
 	if ((plen = account_prefix(st, prefix, node, domain)) == 0)
 		return 0;	/* an account that cannot be has none */
 	prefix[plen++] = doc_tag(kind);
-	memset(&dw, 0, sizeof(dw));
-	dw.prefix = prefix;
 	dw.plen = plen;
-	dw.left = max;
-	dw.fn = fn;
-	dw.arg = arg;
 	k.mv_data = prefix;
 	k.mv_size = plen;
 	if (after[0] != '\0') {

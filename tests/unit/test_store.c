@@ -1749,19 +1749,31 @@ test_invite_docs(void **state)
 	assert_int_equal(n, 1);
 }
 
-struct walk_names {
-	char	names[8][8];
-	size_t	n;
-};
-
+/* appends each name walked to the string arg, space-separated */
 static int
 walk_names_cb(const char *name, const char *val, size_t len, void *arg)
 {
-	struct walk_names	*w = arg;
+	char	*out = arg;
 
-	assert_true(w->n < 8 && len == 1 && val[0] == name[1]);
-	snprintf(w->names[w->n++], sizeof(w->names[0]), "%s", name);
+	assert_true(len == 1 && val[0] == name[1]);
+	assert_true(strlen(out) + strlen(name) + 2 < 64);
+	if (*out != '\0')
+		strcat(out, " ");
+	strcat(out, name);
 	return 0;
+}
+
+/* the names of @invite's invitations at domain one walk visits */
+static const char *
+walk_names(struct store *st, const char *domain, const char *after,
+    size_t max)
+{
+	static char	out[64];
+
+	out[0] = '\0';
+	assert_int_equal(store_doc_walk_account(st, DOC_INVITE, "@invite",
+	    domain, after, max, walk_names_cb, out), 0);
+	return out;
 }
 
 /*
@@ -1774,7 +1786,6 @@ static void
 test_doc_walk_account(void **state)
 {
 	struct fixture		*f = *state;
-	struct walk_names	 w;
 	static const char	*const names[] = { "k1", "k3", "k5", "k7" };
 	size_t			 i;
 
@@ -1787,33 +1798,15 @@ test_doc_walk_account(void **state)
 	    "k2", "2", 1), 0);
 	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "@invite",
 	    "x.org", "k4", "4", 1), 0);
-	memset(&w, 0, sizeof(w));
-	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
-	    "x.org", "", 2, walk_names_cb, &w), 0);
-	assert_int_equal(w.n, 2);
-	assert_string_equal(w.names[0], "k1");
-	assert_string_equal(w.names[1], "k3");
-	memset(&w, 0, sizeof(w));
-	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
-	    "x.org", "k3", 2, walk_names_cb, &w), 0);
-	assert_int_equal(w.n, 2);
-	assert_string_equal(w.names[0], "k5");
-	assert_string_equal(w.names[1], "k7");
+	assert_string_equal(walk_names(f->st, "x.org", "", 2), "k1 k3");
+	assert_string_equal(walk_names(f->st, "x.org", "k3", 2), "k5 k7");
 	/* resumed after a name that is not there: from the next one */
 	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "x.org",
 	    "k5", NULL, 0), 0);
-	memset(&w, 0, sizeof(w));
-	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
-	    "x.org", "k4", 8, walk_names_cb, &w), 0);
-	assert_int_equal(w.n, 1);
-	assert_string_equal(w.names[0], "k7");
-	memset(&w, 0, sizeof(w));
-	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
-	    "x.org", "k7", 8, walk_names_cb, &w), 0);
-	assert_int_equal(w.n, 0);
-	assert_int_equal(store_doc_walk_account(f->st, DOC_INVITE, "@invite",
-	    "z.org", "", 8, walk_names_cb, &w), 0);
-	assert_int_equal(w.n, 0);
+	assert_string_equal(walk_names(f->st, "x.org", "k4", 8), "k7");
+	assert_string_equal(walk_names(f->st, "x.org", "k7", 8), "");
+	assert_string_equal(walk_names(f->st, "x.org", "", 8), "k1 k3 k7");
+	assert_string_equal(walk_names(f->st, "z.org", "", 8), "");
 }
 
 /*

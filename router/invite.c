@@ -261,6 +261,11 @@ invite_sweep_step(void)
 			sweep.removed++;
 	if (b->nexp > 0)
 		(void)store_flush(router.store);
+	if (b->seen > 0)
+		log_debug("invite: %s: sweep saw %zu removed %zu%s%s",
+		    log_escs(dom), b->seen, b->nexp, sweep.after[0] != '\0' ?
+		    " resumed" : "", b->seen == INVITE_SWEEP_BATCH ?
+		    " more" : "");
 	if (b->seen == INVITE_SWEEP_BATCH)
 		memcpy(sweep.after, b->last, sizeof(sweep.after));
 	else {

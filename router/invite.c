@@ -443,9 +443,10 @@ invite_list_one(const char *v, size_t len, void *arg)
 	if (iv.expires != 0 && (double)iv.expires <= il->now)
 		return 0;
 	n = snprintf(line, sizeof(line), "%.16s %s uses=%" PRIu32
-	    " expires=%" PRId64 " creator=%s\n", iv.hash,
+	    " expires=%" PRId64 " creator=%s%s%s\n", iv.hash,
 	    invite_kind_name(iv.kind), iv.uses, iv.expires,
-	    iv.creator[0] != '\0' ? iv.creator : "-");
+	    iv.creator[0] != '\0' ? iv.creator : "-",
+	    iv.username[0] != '\0' ? " username=" : "", iv.username);
 	if (n < 0 || (size_t)n >= sizeof(line) || il->len + (size_t)n >
 	    CTL_LIST_CHUNK)
 		return 1;	/* the rest is not shown */

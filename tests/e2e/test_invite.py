@@ -427,6 +427,8 @@ async def test_adhoc_create_account_username(server, clients):
                  form_value(r, "uri") or "")
     assert m, str(r)
     tok = m.group(1)
+    assert "username=%s\n" % name in invite(server, "--list",
+                                              DOMAIN).stdout
     # another name with this token
     pre, reg, _ = await register_with(server, tok, uniq("other"))
     assert pre.get("type") == "result", ET.tostring(pre)

@@ -29,9 +29,10 @@
  * bit 6 with what 6: a big-endian u16 length and that many bytes are
  * stored as an invitation record (storage/store_codec.c) under the token
  * INVITE_TOKEN, once the codec has read them back the same through an
- * encode (when they decode at all); bit 7 unused. A stanza record goes on with a byte choosing its 'to'
- * (to_table; 0 keeps the element's own), a big-endian u16 length and
- * that many bytes of XML (fewer at the end).
+ * encode (when they decode at all); bit 7 unused. A stanza record goes
+ * on with a byte choosing its 'to' (to_table; 0 keeps the element's
+ * own), a big-endian u16 length and that many bytes of XML (fewer at the
+ * end).
  */
 #include <errno.h>
 #include <fcntl.h>

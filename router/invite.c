@@ -723,7 +723,7 @@ invite_adhoc_account_form(struct rstanza *rs, struct xnode *c,
 	char			 max[64];
 
 	host = conf_host_find(&router.conf, rs->sender->user->domain);
-	x = xdata_new(a, c, "form", NS_INVITE "#invitation");
+	x = xdata_new(a, c, "form", NULL);
 	(void)xdata_add(a, x, "username", "text-single",
 	    "Username (empty: the invitee chooses)", NULL);
 	snprintf(max, sizeof(max), "Uses (1 to %d; one with a username)",

@@ -92,6 +92,7 @@ main(int argc, char *argv[])
 	last_init();
 	pep_init();
 	muc_load();
+	invite_sweep_init();
 	router.by_full = map_new();
 	router.by_bare = map_new();
 	router.sm_ids = map_new();

@@ -672,29 +672,21 @@ enum role role_of(const char *node, const char *domain);
 bool	 role_may(const char *node, const char *domain, enum role_cap cap);
 
 /* invite.c: XEP-0379 and XEP-0401 invitations */
-#define INVITE_ACCOUNT		'a'	/* register an account */
-/* subscribe with the creator (and register, XEP-0401 ibr=y) */
-#define INVITE_CONTACT		'c'
-/* subscribe with the creator only (its role may not register accounts) */
-#define INVITE_ROSTER		'r'
 #define INVITE_TOKEN_MAX	64
-#define INVITE_HASH_LEN		64	/* hex SHA-256 */
-struct invite {
-	char		hash[INVITE_HASH_LEN + 1];
-	char		kind;
-	uint32_t	uses;		/* left */
-	int64_t		expires;	/* epoch seconds; 0: never */
-	char		creator[JID_STR_MAX + 1];	/* "" for none */
-};
+/* username: an account invitation for that localpart only, or NULL */
 int	 invite_create(const char *domain, const char *creator, char kind,
-	    uint32_t uses, uint32_t lifetime,
+	    uint32_t uses, uint32_t lifetime, const char *username,
 	    char token[INVITE_TOKEN_MAX + 1], struct invite *);
+bool	 invite_reserved(const char *domain, const char *node,
+	    const char *hash);
 /* -1 with ENOENT: unknown, used up, revoked or expired */
 int	 invite_find(const char *domain, const char *token, struct invite *);
 int	 invite_use(const char *domain, const char *token, struct invite *);
 void	 invite_refund(const char *domain, struct invite *);
 int	 invite_uri(char *out, size_t len, const char *domain,
 	    const struct invite *, const char *token);
+/* the periodic removal of expired invitations (invite-sweep-interval) */
+void	 invite_sweep_init(void);
 bool	 invite_presence_has(const struct rstanza *);
 bool	 invite_presence_use(const struct rstanza *, const char *node,
 	    const char *domain);

@@ -73,6 +73,25 @@ test_account_strict(void **state)
 	assert_int_equal(rec_account_encode(rec, &in), 0);
 }
 
+/* a hash may be absent (an import of SHA-1 credentials), not both */
+static void
+test_account_absent_hash(void **state)
+{
+	struct scram_creds	in, out;
+	uint8_t			rec[ACCOUNT_REC_MAX];
+	size_t			len;
+
+	(void)state;
+	unit_creds(&in, 3);
+	memset(&in.h[SCRAM_SHA256], 0, sizeof(in.h[SCRAM_SHA256]));
+	len = rec_account_encode(rec, &in);
+	assert_true(len > 1);
+	assert_int_equal(rec_account_decode(rec, len, &out), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	memset(&in.h[SCRAM_SHA1], 0, sizeof(in.h[SCRAM_SHA1]));
+	assert_int_equal(rec_account_encode(rec, &in), 0);
+}
+
 static void
 test_roster_roundtrip(void **state)
 {
@@ -208,6 +227,7 @@ UNIT_MAIN(
 	cmocka_unit_test(test_ints_big_endian),
 	cmocka_unit_test(test_account_roundtrip),
 	cmocka_unit_test(test_account_strict),
+	cmocka_unit_test(test_account_absent_hash),
 	cmocka_unit_test(test_roster_roundtrip),
 	cmocka_unit_test(test_roster_strict),
 	cmocka_unit_test(test_pubsub_records),

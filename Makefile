@@ -185,6 +185,9 @@ PROXY_SRCS	+= proxy/uplink.c
 CTL_SRCS	+= storage/parleyctl.c
 CTL_SRCS	+= storage/ctlops.c
 CTL_SRCS	+= storage/check.c
+CTL_SRCS	+= storage/pie_parse.c
+CTL_SRCS	+= storage/pie_import.c
+CTL_SRCS	+= storage/pie_export.c
 
 UNIT_TESTS	+= accept
 UNIT_TESTS	+= linktls

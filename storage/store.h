@@ -222,6 +222,13 @@ int	 store_flush(struct store *);
  */
 int	 store_doc_walk(struct store *, enum store_doc, const char *domain,
 	    int (*fn)(const char *val, size_t len, void *arg), void *arg);
+/*
+ * Every document of kind of one account, in key order: fn(val, len,
+ * arg), non-zero stops (an export: a private document names itself).
+ */
+int	 store_doc_list(struct store *, enum store_doc, const char *node,
+	    const char *domain,
+	    int (*fn)(const char *val, size_t len, void *arg), void *arg);
 /* how many documents of kind the account has, and their bytes */
 int	 store_doc_usage(struct store *, enum store_doc, const char *node,
 	    const char *domain, struct store_usage *);

@@ -199,3 +199,36 @@ store_doc_walk(struct store *st, enum store_doc kind, const char *domain,
 	return store_walk(st, st->docs, "doc walk", key, dw.plen,
 	    doc_walk_one, &dw);
 }
+
+struct doc_list {
+	int	(*fn)(const char *, size_t, void *);
+	void	 *arg;
+};
+
+static int
+doc_list_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct doc_list	*dl = arg;
+
+	(void)k;
+	return dl->fn(v->mv_data, v->mv_size, dl->arg);
+}
+
+/* key: the account's prefix, the tag, the name (maybe hashed) */
+int
+store_doc_list(struct store *st, enum store_doc kind, const char *node,
+    const char *domain, int (*fn)(const char *, size_t, void *), void *arg)
+{
+	struct doc_list	dl = { fn, arg };
+	char		key[STORE_KEY_BUF];
+	size_t		plen;
+
+	if (doc_tag(kind) == '\0' ||
+	    (plen = account_prefix(st, key, node, domain)) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	key[plen] = doc_tag(kind);
+	return store_walk(st, st->docs, "doc list", key, plen + 1,
+	    doc_list_one, &dl);
+}

@@ -1,0 +1,277 @@
+"""
+Migration with XEP-0227 (parleyctl export and import, storage/pie_*.c):
+a round trip between two servers (the old password logs in, roster,
+vCard, private XML, bookmarks, block list and offline messages are
+there), hand-written files in both namespaces with plaintext passwords
+and SCRAM-SHA-1 credentials as Prosody writes them, and malformed files:
+each refused with its line and what is wrong, the store left as it was.
+"""
+import base64
+import hashlib
+import hmac
+import os
+
+import pytest
+
+from conftest import DOMAIN, session_ended
+from imhelp import online, roster_get, roster_set, send_message, settle
+
+NS_PIE = "urn:xmpp:pie:0"
+NS_PIE_OLD = "http://www.xmpp.org/extensions/xep-0227.html#ns"
+NS_BOOKMARKS = "urn:xmpp:bookmarks:1"
+NS_PUBSUB = "http://jabber.org/protocol/pubsub"
+
+
+def accounts(srv):
+    return sorted(srv.ctl("list").stdout.split())
+
+
+def write(tmp_path, name, text):
+    p = os.path.join(str(tmp_path), name)
+    with open(p, "w") as f:
+        f.write(text)
+    return p
+
+
+def scram_sha1(password, salt=b"0123456789abcdef", it=4096):
+    """RFC 5802 SaltedPassword, StoredKey, ServerKey as base64."""
+    salted = hashlib.pbkdf2_hmac("sha1", password.encode(), salt, it)
+    ck = hmac.new(salted, b"Client Key", hashlib.sha1).digest()
+    sk = hmac.new(salted, b"Server Key", hashlib.sha1).digest()
+    b64 = lambda b: base64.b64encode(b).decode()
+    return ("<scram-credentials xmlns='urn:xmpp:pie:0#scram' "
+            "mechanism='SCRAM-SHA-1'><iter-count>%d</iter-count>"
+            "<salt>%s</salt><server-key>%s</server-key>"
+            "<stored-key>%s</stored-key></scram-credentials>"
+            % (it, b64(salt), b64(sk), b64(hashlib.sha1(ck).digest())))
+
+
+async def test_round_trip(make_server, clients, tmp_path):
+    """Export from one server, import into a fresh one: the account logs
+    in there with its old password (SCRAM credentials carried, no
+    password in the file) and finds its roster, vCard, private XML,
+    bookmarks (PEP), block list and the message that waited for it."""
+    old = make_server()
+    a = old.new_user("ma")
+    b = old.new_user("mb")
+    ca = await online(old, clients, a)
+    r = await roster_set(ca, b.jid, name="Bee", groups=["Friends", "Work"])
+    assert r["type"] == "result", r
+    r = await ca.iq("<vCard xmlns='vcard-temp'><FN>Alice Migrant</FN>"
+                    "</vCard>", type_="set")
+    assert r["type"] == "result", r
+    r = await ca.iq("<query xmlns='jabber:iq:private'><prefs "
+                    "xmlns='urn:example:prefs'>dark &amp; quiet</prefs>"
+                    "</query>", type_="set")
+    assert r["type"] == "result", r
+    r = await ca.iq("<pubsub xmlns='%s'><publish node='%s'><item "
+                    "id='room@conference.example.org'><conference xmlns='%s' "
+                    "name='The Room' autojoin='true'/></item></publish>"
+                    "</pubsub>" % (NS_PUBSUB, NS_BOOKMARKS, NS_BOOKMARKS),
+                    type_="set")
+    assert r["type"] == "result", r
+    r = await ca.iq("<block xmlns='urn:xmpp:blocking'><item "
+                    "jid='spam@example.net'/></block>", type_="set")
+    assert r["type"] == "result", r
+    full = str(ca.boundjid)
+    ca.disconnect()
+    await session_ended(old, full)
+    cb = await online(old, clients, b)
+    send_message(cb, a.jid, "waited for you")
+    await settle(cb)
+    old.stop()
+
+    path = os.path.join(str(tmp_path), "export.xml")
+    cp = old.ctl("export", path)
+    assert "exported 2 accounts" in cp.stderr, cp.stderr
+    text = open(path).read()
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert a.password not in text and "password" not in text
+    assert "mechanism='SCRAM-SHA-256'" in text
+    # an export never replaces a file
+    cp = old.ctl("export", path, check=False)
+    assert cp.returncode == 1 and "never replaces" in cp.stderr, cp.stderr
+
+    new = make_server(start=False)
+    cp = new.ctl("import", path)
+    assert "imported 2 accounts" in cp.stdout, cp.stdout + cp.stderr
+    assert accounts(new) == sorted([a.jid, b.jid])
+    new.start()
+    c = await online(new, clients, a, presence=None)
+    items, _, _ = await roster_get(c)
+    assert b.jid in items, items
+    assert items[b.jid].name == "Bee"
+    assert sorted(items[b.jid].groups) == ["Friends", "Work"]
+    r = await c.iq("<vCard xmlns='vcard-temp'/>")
+    assert "Alice Migrant" in str(r), r
+    r = await c.iq("<query xmlns='jabber:iq:private'><prefs "
+                   "xmlns='urn:example:prefs'/></query>")
+    assert "dark &amp; quiet" in str(r), r
+    r = await c.iq("<pubsub xmlns='%s'><items node='%s'/></pubsub>"
+                   % (NS_PUBSUB, NS_BOOKMARKS))
+    assert r["type"] == "result" and "The Room" in str(r), r
+    r = await c.iq("<blocklist xmlns='urn:xmpp:blocking'/>")
+    assert "spam@example.net" in str(r), r
+    c.send_raw("<presence/>")
+    m = await c.next_message(what="the offline message")
+    assert m["body"] == "waited for you", m
+    # the SHA-1 credentials came too
+    await clients.login(new, a, mechs=["SCRAM-SHA-1"])
+    # exported again, the same accounts; a second import is refused
+    new.stop()
+    again = os.path.join(str(tmp_path), "again.xml")
+    new.ctl("export", "--host", DOMAIN, again)
+    cp = new.ctl("import", again, check=False)
+    assert cp.returncode == 1, cp.stdout
+    assert "exists already" in cp.stderr and "nothing imported" in \
+        cp.stderr, cp.stderr
+
+
+HANDWRITTEN = """<?xml version='1.0' encoding='UTF-8'?>
+<server-data xmlns='{ns}'>
+  <host jid='LOCALHOST'>
+    <user name='Hand' password='plain secret'>
+      <query xmlns='jabber:iq:roster'>
+        <item jid='Friend@Example.org' name='Friend' subscription='both'>
+          <group>Pals</group>
+        </item>
+        <item jid='asked@example.org' subscription='none' ask='subscribe'/>
+      </query>
+      <vCard xmlns='vcard-temp'><NICKNAME>handy</NICKNAME></vCard>
+      <offline-messages>
+        <message xmlns='jabber:client' from='friend@example.org/x'
+                 to='hand@localhost' type='chat'><body>kept</body></message>
+        <message from='friend@example.org/x' to='hand@localhost'
+                 ><body>no xmlns</body></message>
+      </offline-messages>
+      <unknown xmlns='urn:example:other'/>
+    </user>
+    <user name='sha1only'>
+      {scram}
+    </user>
+  </host>
+</server-data>
+"""
+
+
+@pytest.mark.parametrize("ns", [NS_PIE, NS_PIE_OLD])
+async def test_import_handwritten(make_server, clients, tmp_path, ns):
+    """A file in either namespace: plaintext passwords become SCRAM
+    credentials; SCRAM-SHA-1 credentials alone (what Prosody exports)
+    log in with SCRAM-SHA-1 and PLAIN; JIDs are prepared as the server
+    prepares them; an element Parley does not keep is skipped, said."""
+    srv = make_server(start=False)
+    path = write(tmp_path, "hand.xml", HANDWRITTEN.format(
+        ns=ns, scram=scram_sha1("sha1 secret")))
+    cp = srv.ctl("import", path)
+    assert "imported 2 accounts" in cp.stdout, cp.stdout + cp.stderr
+    assert "hand.xml:18: skipped: <unknown" in cp.stderr, cp.stderr
+    assert accounts(srv) == ["hand@localhost", "sha1only@localhost"]
+    srv.start()
+    c = await clients.connect(srv, "hand@localhost", "plain secret")
+    items, _, _ = await roster_get(c)
+    assert items["friend@example.org"].sub == "both", items
+    assert items["friend@example.org"].groups == ["Pals"]
+    assert items["asked@example.org"].ask == "subscribe", items
+    r = await c.iq("<vCard xmlns='vcard-temp'/>")
+    assert "handy" in str(r), r
+    c.send_raw("<presence/>")
+    got = [await c.next_message(), await c.next_message()]
+    assert sorted(m["body"] for m in got) == ["kept", "no xmlns"], got
+    await clients.connect(srv, "sha1only@localhost", "sha1 secret",
+                          mechs=["SCRAM-SHA-1"])
+    await clients.connect(srv, "sha1only@localhost", "sha1 secret",
+                          mechs=["PLAIN"])
+    await clients.connect(srv, "sha1only@localhost", "wrong",
+                          mechs=["SCRAM-SHA-1"], expect="auth-failed")
+
+
+GOOD_USER = "<user name='fine' password='x'/>"
+
+MALFORMED = [
+    ("truncated",
+     "<server-data xmlns='urn:xmpp:pie:0'>\n<host jid='localhost'>\n"
+     + GOOD_USER + "\n", ":4: the file ends inside an element"),
+    ("not well-formed",
+     "<server-data xmlns='urn:xmpp:pie:0'>\n<host jid='localhost'>\n"
+     + GOOD_USER + "\n<user name='a' password='x'></usr>\n",
+     ":4: mismatched tag"),
+    ("wrong root",
+     "<server xmlns='urn:example'/>", ":1: not a XEP-0227 file"),
+    ("entities",
+     "<!DOCTYPE x [<!ENTITY a 'aaaa'>]>\n<server-data "
+     "xmlns='urn:xmpp:pie:0'/>", ":1: a DOCTYPE"),
+    ("bad roster jid",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
+     + GOOD_USER + "\n<user name='r' password='x'>\n"
+     "<query xmlns='jabber:iq:roster'>\n<item jid='a@b@c'/>\n</query>"
+     "</user></host></server-data>",
+     ":5: roster item: \"a@b@c\" is not a bare JID"),
+    ("bad subscription",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
+     + GOOD_USER + "\n<user name='r' password='x'>"
+     "<query xmlns='jabber:iq:roster'>\n<item jid='x@y' "
+     "subscription='remove'/></query></user></host></server-data>",
+     ":4: roster item x@y: subscription \"remove\""),
+    ("no credentials",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
+     + GOOD_USER + "\n<user name='nocred'/></host></server-data>",
+     ":3: nocred@localhost: no password and no SCRAM"),
+    ("unknown host",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='elsewhere.example'>\n"
+     "<user name='u' password='x'/></host><host jid='localhost'>\n"
+     + GOOD_USER + "</host></server-data>",
+     ":2: u@elsewhere.example: elsewhere.example is not a host"),
+    ("twice",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
+     + GOOD_USER + "\n" + GOOD_USER + "</host></server-data>",
+     ":3: fine@localhost: a second time in the file"),
+    ("bad user name",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
+     + GOOD_USER + "\n<user name='a b@' password='x'/></host>"
+     "</server-data>", ":3: user \"a b@\": not a valid node"),
+    ("bad scram",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
+     + GOOD_USER + "\n<user name='s'>\n<scram-credentials "
+     "xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'><iter-count>"
+     "4096</iter-count><salt>!!</salt><server-key>AA==</server-key>"
+     "<stored-key>AA==</stored-key></scram-credentials></user></host>"
+     "</server-data>", ":4: SCRAM-SHA-1: salt is not base64"),
+    ("existing account",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
+     + GOOD_USER + "\n<user name='there' password='x'/></host>"
+     "</server-data>", ":3: there@localhost: the account exists already"),
+]
+
+
+@pytest.mark.parametrize("name,text,expect", MALFORMED,
+                         ids=[m[0] for m in MALFORMED])
+def test_malformed_refused(make_server, tmp_path, name, text, expect):
+    """Each problem is named with its line; nothing is stored, not even
+    the valid account before it."""
+    srv = make_server(start=False)
+    srv.adduser("there@" + DOMAIN, "pw")
+    before = accounts(srv)
+    path = write(tmp_path, "bad.xml", text)
+    cp = srv.ctl("import", path, check=False)
+    assert cp.returncode == 1, cp.stdout
+    assert "bad.xml" + expect in cp.stderr, cp.stderr
+    assert "nothing imported" in cp.stderr, cp.stderr
+    assert accounts(srv) == before
+
+
+def test_stdin_and_running_server(make_server):
+    """'-' reads standard input; with the router running both verbs are
+    refused (LMDB has one writer: the router)."""
+    srv = make_server(start=False)
+    cp = srv.ctl("import", "-", stdin="<server-data xmlns='%s'><host "
+                 "jid='localhost'><user name='piped' password='p'/></host>"
+                 "</server-data>" % NS_PIE_OLD)
+    assert "imported 1 account" in cp.stdout, cp.stdout
+    cp = srv.ctl("export", "-")
+    assert "<user name='piped'>" in cp.stdout, cp.stdout
+    srv.start()
+    for args in (["import", "-"], ["export", "-"]):
+        cp = srv.ctl(*args, stdin="", check=False)
+        assert cp.returncode == 1 and "stop it first" in cp.stderr, \
+            cp.stderr

@@ -40,7 +40,8 @@ enum pie_kind {
 	PIE_USER,	/* a <user/> starts: node, domain, password */
 	PIE_CRED,	/* <scram-credentials/>: hash, cred */
 	PIE_ROSTER,	/* a roster item: item */
-	PIE_SUBREQ,	/* <presence type='subscribe'/>: jid (XEP-0227 4.8) */
+	PIE_SUBREQ,	/* <presence type='subscribe'/>: jid, xml its
+			   status (XEP-0227 4.8) */
 	PIE_VCARD,	/* xml */
 	PIE_PRIVATE,	/* key "{ns}name", xml */
 	PIE_OFFLINE,	/* xml, serialised as router/offline.c stores */

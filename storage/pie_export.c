@@ -174,12 +174,23 @@ exp_subreq_one(const struct roster_item *it, void *arg)
 {
 	struct exp	*ex = arg;
 
+	const char	*status;
+
 	if (!it->pending_in)
 		return 0;
 	fputs("<presence xmlns='" NS_CLIENT "' type='subscribe' from='",
 	    ex->fp);
 	exp_escs(ex->fp, it->jid);
-	fputs("'/>\n", ex->fp);
+	fputc('\'', ex->fp);
+	/* router/subreq.c's record: "SECONDS STATUS" */
+	status = it->pending_xml != NULL ? strchr(it->pending_xml, ' ') :
+	    NULL;
+	if (status != NULL && status[1] != '\0') {
+		fputs("><status>", ex->fp);
+		exp_escs(ex->fp, status + 1);
+		fputs("</status></presence>\n", ex->fp);
+	} else
+		fputs("/>\n", ex->fp);
 	return 0;
 }
 

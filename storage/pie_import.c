@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/jid.h"
 #include "../common/map.h"
@@ -210,6 +211,7 @@ imp_subreq(struct imp *im, const struct pie_rec *r)
 {
 	struct roster_item	it;
 	uint64_t		ver;
+	size_t			n;
 	int			rc;
 
 	memset(&it, 0, sizeof(it));
@@ -220,6 +222,16 @@ imp_subreq(struct imp *im, const struct pie_rec *r)
 		it.hidden = true;
 	}
 	it.pending_in = true;
+	/* router/subreq.c's record: "SECONDS STATUS", the status cut */
+	n = r->len;
+	if (n > im->conf->sub_status_max)
+		n = im->conf->sub_status_max;
+	while (n > 0 && n < r->len && ((unsigned char)r->xml[n] & 0xc0) ==
+	    0x80)
+		n--;
+	free(it.pending_xml);
+	it.pending_xml = xasprintf("%lld %.*s", (long long)time(NULL),
+	    (int)n, r->xml);
 	rc = store_roster_put(im->st, r->node, r->domain, &it, &ver);
 	roster_item_clear(&it);
 	return rc;

@@ -24,6 +24,7 @@
 #include "pie.h"
 
 #define PIE_SEP		'\x01'
+#define NS_XINCLUDE	"http://www.w3.org/2001/XInclude"
 #define PIE_FRAMES	8	/* envelope levels: root .. pubsub items */
 #define PIE_CHUNK	(64 * 1024)
 
@@ -151,24 +152,27 @@ pie_attr(const XML_Char **atts, const char *name)
 
 /* ---- records from built elements -------------------------------------- */
 
+/* the text of el, NULL when there is no el */
+static const char *
+pie_text_of(struct pie_parser *pp, const struct xnode *el)
+{
+	return el != NULL ? xnode_text(&pp->a, el) : NULL;
+}
+
 /* decodes base64 text (whitespace ignored) of min..max bytes into out */
 static int
-pie_b64(struct pie_parser *pp, const struct xnode *el, const char *name,
-    uint8_t *out, size_t min, size_t max, size_t *len)
+pie_b64_text(const char *t, size_t tlen, uint8_t *out, size_t min,
+    size_t max, size_t *len)
 {
-	const struct xnode	*c;
-	const char		*t;
-	struct buf		 in, dec;
-	int			 rc = -1;
+	struct buf	 in, dec;
+	size_t		 i;
+	int		 rc = -1;
 
-	if ((c = xnode_child(el, NS_PIE_SCRAM, name)) == NULL)
-		return -1;
-	t = xnode_text(&pp->a, c);
 	buf_init(&in, 4 * SCRAM_SALT_MAX);
 	buf_init(&dec, SCRAM_SALT_MAX);
-	for (; *t != '\0'; t++)
-		if (strchr(" \t\r\n", *t) == NULL &&
-		    buf_append(&in, t, 1) == -1)
+	for (i = 0; i < tlen; i++)
+		if (strchr(" \t\r\n", t[i]) == NULL &&
+		    buf_append(&in, t + i, 1) == -1)
 			goto done;
 	if (buf_avail(&in) == 0 ||
 	    base64_decode(&dec, buf_rptr(&in), buf_avail(&in)) == -1 ||
@@ -181,6 +185,62 @@ done:
 	buf_clear(&in);
 	buf_clear(&dec);
 	return rc;
+}
+
+static int
+pie_b64(struct pie_parser *pp, const struct xnode *el, const char *name,
+    uint8_t *out, size_t min, size_t max, size_t *len)
+{
+	const struct xnode	*c;
+	const char		*t;
+
+	if ((c = xnode_child(el, NS_PIE_SCRAM, name)) == NULL)
+		return -1;
+	t = xnode_text(&pp->a, c);
+	return pie_b64_text(t, strlen(t), out, min, max, len);
+}
+
+/*
+ * ejabberd (auth_password_format scram) exports its SCRAM-SHA-1
+ * credentials in the password attribute: "scram:" and base64 StoredKey,
+ * ServerKey, salt, then the iterations, comma-separated. 0 with *r set,
+ * -1 if s is not that (then it is a password like any other).
+ */
+static int
+pie_ejabberd_scram(const char *s, struct pie_rec *r)
+{
+	const char	*f[4], *end;
+	size_t		 n, i;
+	unsigned long	 it;
+	char		*ep;
+
+	if (strncmp(s, "scram:", 6) != 0)
+		return -1;
+	f[0] = s + 6;
+	for (i = 1; i < 4; i++)
+		if ((f[i] = strchr(f[i - 1], ',')) == NULL)
+			return -1;
+		else
+			f[i]++;
+	memset(r, 0, sizeof(*r));
+	r->kind = PIE_CRED;
+	r->hash = SCRAM_SHA1;
+	errno = 0;
+	it = strtoul(f[3], &ep, 10);
+	end = f[3] + strlen(f[3]);
+	if (*f[3] < '0' || *f[3] > '9' || ep != end || errno != 0 ||
+	    it < 1 || it > SCRAM_ITER_MAX)
+		return -1;
+	r->cred.iter = (uint32_t)it;
+	if (pie_b64_text(f[0], (size_t)(f[1] - 1 - f[0]), r->cred.stored_key,
+	    20, 20, &n) == -1 ||
+	    pie_b64_text(f[1], (size_t)(f[2] - 1 - f[1]), r->cred.server_key,
+	    20, 20, &n) == -1 ||
+	    pie_b64_text(f[2], (size_t)(f[3] - 1 - f[2]), r->cred.salt, 1,
+	    SCRAM_SALT_MAX, &n) == -1)
+		return -1;
+	r->cred.saltlen = (uint8_t)n;
+	return 0;
 }
 
 /* XEP-0227 (1.1) 4.2: <scram-credentials mechanism='SCRAM-SHA-1'/> */
@@ -207,7 +267,7 @@ pie_cred(struct pie_parser *pp, const struct xnode *el)
 		return;
 	}
 	hlen = scram_hash_len(r.hash);
-	t = xnode_text(&pp->a, xnode_child(el, NS_PIE_SCRAM, "iter-count"));
+	t = pie_text_of(pp, xnode_child(el, NS_PIE_SCRAM, "iter-count"));
 	errno = 0;
 	it = t != NULL ? strtoul(t, &end, 10) : 0;
 	if (t == NULL || *t < '0' || *t > '9' || *end != '\0' || errno != 0 ||
@@ -432,6 +492,10 @@ pie_user_child(struct pie_parser *pp, struct xnode *el)
 			return;
 		}
 		r.kind = PIE_SUBREQ;
+		r.xml = pie_text_of(pp, xnode_child(el, el->ns, "status"));
+		if (r.xml == NULL)
+			r.xml = "";
+		r.len = strlen(r.xml);
 		(void)pie_emit(pp, &r);
 		return;
 	}
@@ -523,7 +587,7 @@ pie_built(struct pie_parser *pp)
 static enum frame
 pie_user_open(struct pie_parser *pp, const XML_Char **atts)
 {
-	struct pie_rec	 r;
+	struct pie_rec	 r, cr;
 	const char	*name = pie_attr(atts, "name");
 	unsigned long	 line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
 
@@ -540,6 +604,14 @@ pie_user_open(struct pie_parser *pp, const XML_Char **atts)
 	r.password = pie_attr(atts, "password");
 	if (r.password != NULL && *r.password == '\0')
 		r.password = NULL;
+	if (r.password != NULL && pie_ejabberd_scram(r.password, &cr) == 0) {
+		r.password = NULL;
+		cr.line = line;
+		if (pie_emit(pp, &r) == 0)
+			(void)pie_emit(pp, &cr);
+		explicit_bzero(&cr.cred, sizeof(cr.cred));
+		return F_USER;
+	}
 	(void)pie_emit(pp, &r);
 	return F_USER;
 }
@@ -554,6 +626,12 @@ pie_frame(struct pie_parser *pp, enum frame parent, const char *ns,
 
 	switch (parent) {
 	case F_ROOT:
+		if (is(ns, name, NS_XINCLUDE, "include")) {
+			s = pie_attr(atts, "href");
+			pie_skip_at(pp, line, "XInclude of %s: import that file "
+			    "itself", s != NULL ? log_escs(s) : "(no href)");
+			return F_SKIP;
+		}
 		if (!is(ns, name, pp->ns, "host"))
 			break;
 		s = pie_attr(atts, "jid");
@@ -656,15 +734,20 @@ pie_start(void *ud, const XML_Char *name, const XML_Char **atts)
 	arena_init(&tmp);
 	local = pie_split(&tmp, name, &ns);
 	if (pp->depth == 0) {
-		if (is(ns, local, NS_PIE, "server-data"))
-			pp->ns = NS_PIE;
-		else if (is(ns, local, NS_PIE_OLD, "server-data"))
-			pp->ns = NS_PIE_OLD;
-		else
+		/* ejabberd writes a file per host, <host/> its root */
+		if (strcmp(ns, NS_PIE) == 0 || strcmp(ns, NS_PIE_OLD) == 0)
+			pp->ns = strcmp(ns, NS_PIE) == 0 ? NS_PIE : NS_PIE_OLD;
+		if (pp->ns != NULL && strcmp(local, "server-data") == 0)
+			f = F_ROOT;
+		else if (pp->ns != NULL && strcmp(local, "host") == 0)
+			f = pie_frame(pp, F_ROOT, ns, local, atts);
+		else {
 			pie_fatal(pp, "not a XEP-0227 file: the root is <%s "
 			    "xmlns='%s'/>, not <server-data xmlns='%s'/>",
 			    log_escs(local), log_escs(ns), NS_PIE);
-		pp->frames[pp->depth++] = F_ROOT;
+			f = F_SKIP;
+		}
+		pp->frames[pp->depth++] = f;
 		arena_free(&tmp);
 		return;
 	}
@@ -801,6 +884,16 @@ pie_parse(struct pie_parser *pp, const char *data, size_t len, bool final)
 
 	do {
 		n = len > PIE_CHUNK ? PIE_CHUNK : len;
+		/* expat may take two bytes with a NUL for UTF-16, whatever
+		   encoding it was given (docs/hardening.md, "Fuzzing") */
+		if (!pp->failed && memchr(data, '\0', n) != NULL) {
+			snprintf(pp->err, sizeof(pp->err), "a NUL byte (XML "
+			    "1.0 2.2: not a character)");
+			pp->errline = (unsigned long)
+			    XML_GetCurrentLineNumber(pp->p);
+			pp->failed = true;
+			break;
+		}
 		if (!pp->failed && XML_Parse(pp->p, data, (int)n,
 		    final && n == len) == XML_STATUS_ERROR && !pp->failed) {
 			snprintf(pp->err, sizeof(pp->err), "%s",

@@ -186,6 +186,58 @@ async def test_import_handwritten(make_server, clients, tmp_path, ns):
                           mechs=["SCRAM-SHA-1"], expect="auth-failed")
 
 
+def ejabberd_scram(password, salt=b"ejabberd-salt-16", it=4096):
+    """ejabberd's password attribute with auth_password_format scram."""
+    salted = hashlib.pbkdf2_hmac("sha1", password.encode(), salt, it)
+    ck = hmac.new(salted, b"Client Key", hashlib.sha1).digest()
+    sk = hmac.new(salted, b"Server Key", hashlib.sha1).digest()
+    b64 = lambda b: base64.b64encode(b).decode()
+    return "scram:%s,%s,%s,%d" % (b64(hashlib.sha1(ck).digest()), b64(sk),
+                                  b64(salt), it)
+
+
+EJABBERD_MAIN = """<?xml version='1.0' encoding='UTF-8'?><server-data
+ xmlns='urn:xmpp:pie:0' xmlns:xi='http://www.w3.org/2001/XInclude'><xi:include
+ href='20261205-110000_localhost.xml'/></server-data>"""
+
+EJABBERD_HOST = """<?xml version='1.0' encoding='UTF-8'?><host
+ xmlns='urn:xmpp:pie:0' xmlns:xi='http://www.w3.org/2001/XInclude'
+ jid='localhost'><user name='ej' password='{scram}'><query
+ xmlns='jabber:iq:roster'><item jid='pal@example.org' subscription='to'
+ ask='subscribe'><group>Old</group></item></query><presence
+ xmlns='jabber:client' from='asker@example.org' to='ej@localhost'
+ type='subscribe'><status>hi</status></presence></user><user name='plain'
+ password='plain pw'/></host>"""
+
+
+async def test_import_ejabberd_layout(make_server, clients, tmp_path):
+    """What ejabberdctl export_piefxis writes: a main file whose hosts
+    are XIncludes (skipped, said: each host file is imported itself), a
+    host file whose root is <host/>, SCRAM-SHA-1 credentials in the
+    password attribute ("scram:" StoredKey,ServerKey,salt,iterations),
+    an unanswered subscription request."""
+    srv = make_server(start=False)
+    main = write(tmp_path, "main.xml", EJABBERD_MAIN)
+    cp = srv.ctl("import", main)
+    assert "XInclude of 20261205-110000_localhost.xml: import that " \
+        "file itself" in cp.stderr, cp.stderr
+    host = write(tmp_path, "20261205-110000_localhost.xml",
+                 EJABBERD_HOST.format(scram=ejabberd_scram("ej secret")))
+    cp = srv.ctl("import", host)
+    assert "imported 2 accounts" in cp.stdout, cp.stdout + cp.stderr
+    srv.start()
+    c = await clients.connect(srv, "ej@localhost", "ej secret",
+                              mechs=["SCRAM-SHA-1"])
+    items, _, _ = await roster_get(c)
+    assert items["pal@example.org"].visible == ("to", True), items
+    # the waiting request is presented again at the next presence
+    c.send_raw("<presence/>")
+    p = await c.next_presence(
+        match=lambda p: p["type"] == "subscribe", what="the request")
+    assert p["from"].bare == "asker@example.org", p
+    await clients.connect(srv, "plain@localhost", "plain pw")
+
+
 GOOD_USER = "<user name='fine' password='x'/>"
 
 MALFORMED = [
@@ -237,6 +289,15 @@ MALFORMED = [
      "4096</iter-count><salt>!!</salt><server-key>AA==</server-key>"
      "<stored-key>AA==</stored-key></scram-credentials></user></host>"
      "</server-data>", ":4: SCRAM-SHA-1: salt is not base64"),
+    ("scram without iter-count",
+     "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
+     + GOOD_USER + "\n<user name='s'>\n<scram-credentials "
+     "xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'><salt>AA==</salt>"
+     "</scram-credentials></user></host></server-data>",
+     ":4: SCRAM-SHA-1: iter-count is not a number"),
+    ("nul byte",
+     "<server-data xmlns='urn:xmpp:pie:0'>\x00</server-data>",
+     ":1: a NUL byte"),
     ("existing account",
      "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
      + GOOD_USER + "\n<user name='there' password='x'/></host>"

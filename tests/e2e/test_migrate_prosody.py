@@ -27,9 +27,18 @@ MIGRATOR = shutil.which("prosody-migrator")
 # not read Prosody's configuration: its data_path is the package default
 PROSODY_DATA = "/var/lib/prosody"
 
-pytestmark = pytest.mark.skipif(
-    PROSODY is None or MIGRATOR is None or not os.path.isdir(PROSODY_DATA),
-    reason="prosody and prosody-migrator (Debian's prosody) not installed")
+pytestmark = [
+    pytest.mark.skipif(
+        PROSODY is None or MIGRATOR is None or
+        not os.path.isdir(PROSODY_DATA),
+        reason="prosody and prosody-migrator (Debian's prosody) not "
+        "installed"),
+    # as root the migrator becomes the prosody user, who owns the data
+    # directory; as anyone else it must be able to write there
+    pytest.mark.skipif(
+        os.geteuid() != 0 and not os.access(PROSODY_DATA, os.W_OK),
+        reason="prosody-migrator could not write " + PROSODY_DATA),
+]
 
 CONFIG = """daemonize = false
 run_as_root = true

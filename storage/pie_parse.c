@@ -201,6 +201,31 @@ pie_b64(struct pie_parser *pp, const struct xnode *el, const char *name,
 }
 
 /*
+ * A key of want bytes. ejabberd 23.01 writes base64 of the base64 text
+ * it keeps (keys and salt): a key that decodes to the base64 of want
+ * bytes is decoded once more, and *twice says so (the salt then is
+ * too). Random key bytes are never base64 text of the right length.
+ */
+static int
+pie_b64_key(struct pie_parser *pp, const struct xnode *el, const char *name,
+    uint8_t *out, size_t want, bool *twice)
+{
+	uint8_t	tmp[SCRAM_SALT_MAX];
+	size_t	n;
+
+	if (pie_b64(pp, el, name, tmp, 1, sizeof(tmp), &n) == -1)
+		return -1;
+	if (n == want) {
+		memcpy(out, tmp, n);
+		return 0;
+	}
+	if (pie_b64_text((const char *)tmp, n, out, want, want, &n) == -1)
+		return -1;
+	*twice = true;
+	return 0;
+}
+
+/*
  * ejabberd (auth_password_format scram) exports its SCRAM-SHA-1
  * credentials in the password attribute: "scram:" and base64 StoredKey,
  * ServerKey, salt, then the iterations, comma-separated. 0 with *r set,
@@ -249,9 +274,11 @@ pie_cred(struct pie_parser *pp, const struct xnode *el)
 {
 	struct pie_rec	 r;
 	const char	*mech = xnode_attr(el, "mechanism"), *t;
+	uint8_t		 salt[SCRAM_SALT_MAX];
 	size_t		 hlen, n;
 	char		*end;
 	unsigned long	 it;
+	bool		 twice = false;
 
 	memset(&r, 0, sizeof(r));
 	r.kind = PIE_CRED;
@@ -277,20 +304,22 @@ pie_cred(struct pie_parser *pp, const struct xnode *el)
 		return;
 	}
 	r.cred.iter = (uint32_t)it;
-	if (pie_b64(pp, el, "salt", r.cred.salt, 1, SCRAM_SALT_MAX, &n) ==
-	    -1) {
-		pie_error_at(pp, pp->cline, "%s: salt is not base64 of 1 to "
-		    "%d bytes", mech, SCRAM_SALT_MAX);
-		return;
-	}
-	r.cred.saltlen = (uint8_t)n;
-	if (pie_b64(pp, el, "stored-key", r.cred.stored_key, hlen, hlen,
-	    &n) == -1 || pie_b64(pp, el, "server-key", r.cred.server_key,
-	    hlen, hlen, &n) == -1) {
+	if (pie_b64_key(pp, el, "stored-key", r.cred.stored_key, hlen,
+	    &twice) == -1 || pie_b64_key(pp, el, "server-key",
+	    r.cred.server_key, hlen, &twice) == -1) {
 		pie_error_at(pp, pp->cline, "%s: stored-key and server-key "
 		    "must be base64 of %zu bytes", mech, hlen);
 		return;
 	}
+	if (pie_b64(pp, el, "salt", salt, 1, sizeof(salt), &n) == -1 ||
+	    (twice && pie_b64_text((const char *)salt, n, salt, 1,
+	    sizeof(salt), &n) == -1)) {
+		pie_error_at(pp, pp->cline, "%s: salt is not base64 of 1 to "
+		    "%d bytes", mech, SCRAM_SALT_MAX);
+		return;
+	}
+	memcpy(r.cred.salt, salt, n);
+	r.cred.saltlen = (uint8_t)n;
 	(void)pie_emit(pp, &r);
 	explicit_bzero(&r.cred, sizeof(r.cred));
 }

@@ -411,12 +411,15 @@ pie_write(struct pie_parser *pp, const struct xnode *el, const char *pns,
     struct pie_rec *r)
 {
 	buf_reset(&pp->out);
-	if (xnode_write(&pp->out, el, pns) == -1) {
+	if (xnode_write(&pp->out, el, pns) == -1 ||
+	    buf_avail(&pp->out) > PIE_ELEM_MAX) {
 		pie_error_at(pp, pp->cline, "<%s/> larger than %u bytes",
 		    log_escs(el->name), PIE_ELEM_MAX);
 		return -1;
 	}
-	r->xml = buf_rptr(&pp->out);
+	/* the cap left room for the NUL (pie_parser_new) */
+	if ((r->xml = buf_cstr(&pp->out)) == NULL)
+		fatalx("%s: buffer", __func__);
 	r->len = buf_avail(&pp->out);
 	return 0;
 }

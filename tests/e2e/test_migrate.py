@@ -239,6 +239,7 @@ async def test_import_ejabberd_layout(make_server, clients, tmp_path):
 
 
 GOOD_USER = "<user name='fine' password='x'/>"
+KEY20 = base64.b64encode(bytes(range(20))).decode()
 
 MALFORMED = [
     ("truncated",
@@ -286,9 +287,10 @@ MALFORMED = [
      "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
      + GOOD_USER + "\n<user name='s'>\n<scram-credentials "
      "xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'><iter-count>"
-     "4096</iter-count><salt>!!</salt><server-key>AA==</server-key>"
-     "<stored-key>AA==</stored-key></scram-credentials></user></host>"
-     "</server-data>", ":4: SCRAM-SHA-1: salt is not base64"),
+     "4096</iter-count><salt>!!</salt><server-key>%s</server-key>"
+     "<stored-key>%s</stored-key></scram-credentials></user></host>"
+     "</server-data>" % (KEY20, KEY20),
+     ":4: SCRAM-SHA-1: salt is not base64"),
     ("scram without iter-count",
      "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n"
      + GOOD_USER + "\n<user name='s'>\n<scram-credentials "

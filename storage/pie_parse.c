@@ -849,7 +849,10 @@ pie_text(void *ud, const XML_Char *s, int len)
 		xnode_add_text(&pp->a, pp->cur, s, (size_t)len);
 }
 
-/* no DTD: nothing may declare entities (billion laughs) */
+/*
+ * No DTD, so nothing may declare entities (billion laughs): an entity
+ * declaration is only ever inside a DOCTYPE, refused at its start.
+ */
 static void
 pie_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
     const XML_Char *pubid, int has_internal_subset)
@@ -859,22 +862,6 @@ pie_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
 	(void)pubid;
 	(void)has_internal_subset;
 	pie_fatal(ud, "a DOCTYPE (entity declarations are refused)");
-}
-
-static void
-pie_entitydecl(void *ud, const XML_Char *name, int is_param,
-    const XML_Char *value, int value_len, const XML_Char *base,
-    const XML_Char *sysid, const XML_Char *pubid, const XML_Char *notation)
-{
-	(void)name;
-	(void)is_param;
-	(void)value;
-	(void)value_len;
-	(void)base;
-	(void)sysid;
-	(void)pubid;
-	(void)notation;
-	pie_fatal(ud, "an entity declaration");
 }
 
 struct pie_parser *
@@ -892,7 +879,6 @@ pie_parser_new(pie_fn *fn, void *arg)
 	XML_SetElementHandler(pp->p, pie_start, pie_end);
 	XML_SetCharacterDataHandler(pp->p, pie_text);
 	XML_SetStartDoctypeDeclHandler(pp->p, pie_doctype);
-	XML_SetEntityDeclHandler(pp->p, pie_entitydecl);
 	XML_SetParamEntityParsing(pp->p, XML_PARAM_ENTITY_PARSING_NEVER);
 	return pp;
 }

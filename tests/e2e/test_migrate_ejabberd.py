@@ -19,7 +19,7 @@ import time
 import pytest
 
 from conftest import DOMAIN
-from imhelp import roster_get
+from imhelp import check_imported
 from xmpptest import uniq
 
 ERL_LIBS = "/usr/lib/x86_64-linux-gnu"
@@ -181,14 +181,7 @@ async def test_from_ejabberd(make_server, clients):
         cp = srv.ctl("import", path)
         assert "imported 1 account" in cp.stdout, cp.stdout + cp.stderr
         srv.start()
-        await clients.connect(srv, jid, password, mechs=["PLAIN"])
-        c = await clients.connect(srv, jid, password)
-        items, _, _ = await roster_get(c)
-        assert "friend@example.org" in items, items
-        assert items["friend@example.org"].name == "Old Friend"
-        assert items["friend@example.org"].groups == ["Pals"]
-        r = await c.iq("<vCard xmlns='vcard-temp'/>")
-        assert "From ejabberd" in str(r), r
+        await check_imported(srv, clients, jid, password, "From ejabberd")
     finally:
         ej.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -10,10 +10,12 @@ import base64
 import hashlib
 import hmac
 import os
+import subprocess
+import time
 
 import pytest
 
-from conftest import DOMAIN, session_ended
+from conftest import BIN, DOMAIN, session_ended
 from imhelp import online, roster_get, roster_set, send_message, settle
 
 NS_PIE = "urn:xmpp:pie:0"
@@ -80,10 +82,14 @@ async def test_round_trip(make_server, clients, tmp_path):
     send_message(cb, a.jid, "waited for you")
     await settle(cb)
     old.stop()
+    # role and disabled travel in Parley's own element
+    old.ctl("role", a.jid, "admin")
+    d = old.new_user("md")
+    old.ctl("disable", d.jid)
 
     path = os.path.join(str(tmp_path), "export.xml")
     cp = old.ctl("export", path)
-    assert "exported 2 accounts" in cp.stderr, cp.stderr
+    assert "exported 3 accounts" in cp.stderr, cp.stderr
     text = open(path).read()
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
     assert a.password not in text and "password" not in text
@@ -94,9 +100,13 @@ async def test_round_trip(make_server, clients, tmp_path):
 
     new = make_server(start=False)
     cp = new.ctl("import", path)
-    assert "imported 2 accounts" in cp.stdout, cp.stdout + cp.stderr
-    assert accounts(new) == sorted([a.jid, b.jid])
+    assert "imported 3 accounts" in cp.stdout, cp.stdout + cp.stderr
+    assert accounts(new) == sorted([a.jid, b.jid, d.jid])
+    assert new.ctl("role", a.jid).stdout.split() == [a.jid, "admin"]
+    assert new.ctl("role", b.jid).stdout.split() == [b.jid, "member"]
     new.start()
+    c = await clients.connect(new, d, expect="auth-failed")
+    assert set(c.auth_failures) == {"account-disabled"}, c.auth_failures
     c = await online(new, clients, a, presence=None)
     items, _, _ = await roster_get(c)
     assert b.jid in items, items
@@ -338,3 +348,59 @@ def test_stdin_and_running_server(make_server):
         cp = srv.ctl(*args, stdin="", check=False)
         assert cp.returncode == 1 and "stop it first" in cp.stderr, \
             cp.stderr
+
+
+def test_large_file_map_grows(make_server, tmp_path):
+    """A file that needs several times the initial map: the one
+    transaction runs again after each growth (EAGAIN) and stores
+    everything."""
+    srv = make_server(start=False, lmdb_mapsize="1M")
+    users, contacts = 2000, 10
+    cred = scram_sha1("bulk secret", it=1000)
+    path = os.path.join(str(tmp_path), "big.xml")
+    with open(path, "w") as f:
+        f.write("<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>\n")
+        for i in range(users):
+            f.write("<user name='bulk%d'>%s<query xmlns='jabber:iq:roster'>"
+                    % (i, cred))
+            for k in range(contacts):
+                f.write("<item jid='c%d@example.org' subscription='both' "
+                        "name='Contact %d'><group>G%d</group></item>"
+                        % (k, k, k % 3))
+            f.write("</query><offline-messages><message xmlns='jabber:client'"
+                    " from='c0@example.org/r' to='bulk%d@localhost'><body>%s"
+                    "</body></message></offline-messages></user>\n"
+                    % (i, "x" * 200))
+        f.write("</host></server-data>\n")
+    size = os.path.getsize(path)
+    t0 = time.monotonic()
+    p = subprocess.Popen([os.path.join(BIN, "parleyctl"), "-c", srv.conf,
+                          "import", path], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    out, err = p.communicate(timeout=120)
+    elapsed = time.monotonic() - t0
+    assert p.returncode == 0, out + err
+    assert "imported %d accounts (%d records" % (
+        users, users * (contacts + 1)) in out, out
+    assert len(accounts(srv)) == users
+    # it did not fit the map it started with: the retry path ran
+    data = os.path.getsize(os.path.join(srv.opts["datadir"], "data.mdb"))
+    assert data > 2 << 20, data
+    print("import of %d bytes: %.1f s, map %d bytes" % (size, elapsed,
+                                                         data))
+
+
+def test_oversized_element(make_server, tmp_path):
+    """An element past 8 MiB stops the reading at its line: nothing is
+    kept whole beyond that, nothing is stored."""
+    srv = make_server(start=False)
+    path = write(tmp_path, "huge.xml",
+                 "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>"
+                 "\n<user name='big' password='x'>\n<vCard xmlns='vcard-temp'"
+                 "><DESC>" + "y" * (9 << 20) + "</DESC></vCard></user>"
+                 "</host></server-data>")
+    cp = srv.ctl("import", path, check=False)
+    assert cp.returncode == 1, cp.stdout
+    assert "huge.xml:3: an element larger than 8388608 bytes" in \
+        cp.stderr, cp.stderr
+    assert accounts(srv) == []

@@ -33,7 +33,8 @@
  * a private XML document, an offline message, a PEP item): memory is
  * bounded by these, not by the file's size.
  */
-#define PIE_ELEM_MAX	(8u << 20)	/* bytes of names, attributes, text */
+/* bytes of names, attributes and text */
+#define PIE_ELEM_MAX	(8u << 20)
 #define PIE_DEPTH_MAX	64
 
 enum pie_kind {
@@ -58,8 +59,8 @@ enum pie_kind {
 struct pie_rec {
 	enum pie_kind		 kind;
 	unsigned long		 line;
-	const char		*node, *domain;	/* prepared; NULL for SKIP
-						   outside a user */
+	/* prepared; NULL for SKIP and ERROR outside a user */
+	const char		*node, *domain;
 	const char		*password;	/* PIE_USER; NULL if none */
 	enum scram_hash		 hash;
 	struct scram_cred	 cred;
@@ -85,6 +86,12 @@ struct pie_parser;
 /* returns new */
 struct pie_parser	*pie_parser_new(pie_fn *, void *arg);
 void			 pie_parser_free(struct pie_parser *);
+/*
+ * XEP-0203 stamp (borrowed) for the <delay/> an offline message without
+ * one gets (XEP-0160: a stored message carries one); NULL: none added.
+ */
+void			 pie_parser_stamp(struct pie_parser *,
+			    const char *stamp);
 /*
  * Feeds bytes; final on the last call. -1 when the file is not well
  * formed or not XEP-0227 (pie_error says what, at pie_line), or when a

@@ -20,14 +20,15 @@
 #include "pie.h"
 
 #define IMPORT_ERRORS_SHOWN	100
-#define IMPORT_RETRIES		32	/* map growths before giving up */
+/* map growths before giving up */
+#define IMPORT_RETRIES		32
 
 struct imp {
 	const struct conf	*conf;
 	struct store		*st;
 	const char		*path;
 	bool			 write;		/* the second pass */
-	struct map		*seen;		/* bare JIDs of the file */
+	struct map		*seen;		/* the file's JIDs */
 	/* the open user */
 	bool			 user_ok;
 	unsigned long		 uline;
@@ -37,10 +38,11 @@ struct imp {
 	bool			 acct;
 	enum role		 role;
 	bool			 disabled;
-	struct map		*nodes;		/* PEP node name -> nid */
+	struct map		*nodes;		/* PEP name -> nid */
 	/* totals */
 	size_t			 users, records, skipped, errors;
-	int			 werr;		/* a failed write's errno */
+	int			 werr;		/* a write's errno */
+	char			 stamp[32];	/* XEP-0082, now */
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -376,6 +378,7 @@ imp_pass(struct imp *im, FILE *fp)
 	rewind(fp);
 	im->users = im->records = 0;
 	pp = pie_parser_new(imp_rec, im);
+	pie_parser_stamp(pp, im->stamp);
 	do {
 		n = fread(buf, 1, sizeof(buf), fp);
 		if (ferror(fp)) {
@@ -432,11 +435,16 @@ pie_import(const struct conf *conf, const char *path)
 {
 	struct imp	 im;
 	FILE		*fp;
+	struct tm	 tm;
+	time_t		 now;
 	char		 err[512];
 	int		 rc = 1, tries;
 
 	memset(&im, 0, sizeof(im));
 	im.conf = conf;
+	now = time(NULL);
+	strftime(im.stamp, sizeof(im.stamp), "%Y-%m-%dT%H:%M:%SZ",
+	    gmtime_r(&now, &tm));
 	im.path = strcmp(path, "-") == 0 ? "(stdin)" : path;
 	if ((fp = imp_open(path)) == NULL)
 		return 1;

@@ -25,6 +25,7 @@
 
 #define PIE_SEP		'\x01'
 #define NS_XINCLUDE	"http://www.w3.org/2001/XInclude"
+#define NS_PIE_DELAY	"urn:xmpp:delay"
 #define PIE_FRAMES	8	/* envelope levels: root .. pubsub items */
 #define PIE_CHUNK	(64 * 1024)
 
@@ -39,11 +40,11 @@ struct pie_parser {
 	void		*arg;
 	int		 depth;		/* of the envelope */
 	enum frame	 frames[PIE_FRAMES];
-	const char	*ns;		/* the root's: NS_PIE or NS_PIE_OLD */
+	const char	*ns;		/* NS_PIE or NS_PIE_OLD */
 	char		 domain[JID_PART_MAX + 1];
 	char		 node[JID_PART_MAX + 1];
 	bool		 in_user;	/* a valid user is open */
-	char		*items;		/* the open <items/>'s node name */
+	char		*items;		/* the open <items node/> */
 	/* the element being built */
 	struct arena	 a;
 	struct xnode	*root, *cur;
@@ -52,6 +53,7 @@ struct pie_parser {
 	unsigned long	 cline;		/* where it started */
 	enum frame	 cparent;	/* the frame it is in */
 	struct buf	 out;
+	const char	*stamp;		/* for a missing <delay/> */
 	char		 err[256];
 	unsigned long	 errline;
 	bool		 failed;
@@ -444,7 +446,8 @@ pie_to_client(struct xnode *el, const char *from)
 static void
 pie_offline(struct pie_parser *pp, struct xnode *el)
 {
-	struct pie_rec	r;
+	struct pie_rec	 r;
+	struct xnode	*d;
 
 	if (strcmp(el->name, "message") != 0 || (strcmp(el->ns, NS_CLIENT) !=
 	    0 && strcmp(el->ns, pp->ns) != 0 && *el->ns != '\0')) {
@@ -454,6 +457,13 @@ pie_offline(struct pie_parser *pp, struct xnode *el)
 	}
 	if (strcmp(el->ns, NS_CLIENT) != 0)
 		pie_to_client(el, el->ns);
+	/* XEP-0160 / XEP-0203: stored, so delayed; since the import */
+	if (pp->stamp != NULL && xnode_child(el, NS_PIE_DELAY, "delay") ==
+	    NULL) {
+		d = xnode_add(&pp->a, el, NS_PIE_DELAY, "delay");
+		xnode_set_attr(&pp->a, d, "from", pp->domain);
+		xnode_set_attr(&pp->a, d, "stamp", pp->stamp);
+	}
 	memset(&r, 0, sizeof(r));
 	r.kind = PIE_OFFLINE;
 	r.line = pp->cline;
@@ -547,7 +557,8 @@ pie_user_child(struct pie_parser *pp, struct xnode *el)
 	}
 	if (is(el->ns, el->name, NS_PIE_PARLEY, "node")) {
 		r.kind = PIE_PEP_CONF;
-		if ((r.key = xnode_attr(el, "name")) == NULL || *r.key == '\0') {
+		r.key = xnode_attr(el, "name");
+		if (r.key == NULL || *r.key == '\0') {
 			pie_error_at(pp, pp->cline, "a PEP node's "
 			    "configuration without a name");
 			return;
@@ -621,8 +632,9 @@ pie_user_open(struct pie_parser *pp, const XML_Char **atts)
 {
 	struct pie_rec	 r, cr;
 	const char	*name = pie_attr(atts, "name");
-	unsigned long	 line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
+	unsigned long	 line;
 
+	line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
 	if (name == NULL || jid_nodeprep(name, pp->node) == -1) {
 		pie_error_at(pp, line, "user \"%s\": not a valid node "
 		    "(RFC 7622 nodeprep)", name != NULL ? log_escs(name) :
@@ -654,14 +666,16 @@ pie_frame(struct pie_parser *pp, enum frame parent, const char *ns,
     const char *name, const XML_Char **atts)
 {
 	const char	*s;
-	unsigned long	 line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
+	unsigned long	 line;
 
+	line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
 	switch (parent) {
 	case F_ROOT:
 		if (is(ns, name, NS_XINCLUDE, "include")) {
 			s = pie_attr(atts, "href");
-			pie_skip_at(pp, line, "XInclude of %s: import that file "
-			    "itself", s != NULL ? log_escs(s) : "(no href)");
+			pie_skip_at(pp, line, "XInclude of %s: import that "
+			    "file itself", s != NULL ? log_escs(s) :
+			    "(no href)");
 			return F_SKIP;
 		}
 		if (!is(ns, name, pp->ns, "host"))
@@ -881,6 +895,12 @@ pie_parser_new(pie_fn *fn, void *arg)
 	XML_SetStartDoctypeDeclHandler(pp->p, pie_doctype);
 	XML_SetParamEntityParsing(pp->p, XML_PARAM_ENTITY_PARSING_NEVER);
 	return pp;
+}
+
+void
+pie_parser_stamp(struct pie_parser *pp, const char *stamp)
+{
+	pp->stamp = stamp;
 }
 
 void

@@ -16,7 +16,8 @@ import time
 import pytest
 
 from conftest import BIN, DOMAIN, session_ended
-from imhelp import online, roster_get, roster_set, send_message, settle
+from imhelp import (online, parse_stamp, roster_get, roster_set,
+                    send_message, settle)
 
 NS_PIE = "urn:xmpp:pie:0"
 NS_PIE_OLD = "http://www.xmpp.org/extensions/xep-0227.html#ns"
@@ -188,6 +189,12 @@ async def test_import_handwritten(make_server, clients, tmp_path, ns):
     c.send_raw("<presence/>")
     got = [await c.next_message(), await c.next_message()]
     assert sorted(m["body"] for m in got) == ["kept", "no xmlns"], got
+    # XEP-0160: a stored message is delayed; one without a stamp gets
+    # the import's, from the host
+    for m in got:
+        d = m.xml.find("{urn:xmpp:delay}delay")
+        assert d is not None and d.get("from") == DOMAIN, m
+        assert abs(parse_stamp(d.get("stamp")) - time.time()) < 120, m
     await clients.connect(srv, "sha1only@localhost", "sha1 secret",
                           mechs=["SCRAM-SHA-1"])
     await clients.connect(srv, "sha1only@localhost", "sha1 secret",

@@ -411,3 +411,80 @@ def test_oversized_element(make_server, tmp_path):
     assert "huge.xml:3: an element larger than 8388608 bytes" in \
         cp.stderr, cp.stderr
     assert accounts(srv) == []
+
+
+# the tables and columns scripts/jabberd2-to-xep0227 reads, as jabberd2's
+# SQLite storage names them (the columns it does not read left out)
+JABBERD2_TABLES = [
+    'CREATE TABLE "authreg" ("username" TEXT, "realm" TEXT, '
+    '"password" TEXT)',
+    'CREATE TABLE "roster-items" ("collection-owner" TEXT, '
+    '"object-sequence" INTEGER PRIMARY KEY, "jid" TEXT, "name" TEXT, '
+    '"to" BOOLEAN, "from" BOOLEAN, "ask" INTEGER)',
+    'CREATE TABLE "roster-groups" ("collection-owner" TEXT, '
+    '"object-sequence" INTEGER PRIMARY KEY, "jid" TEXT, "group" TEXT)',
+    'CREATE TABLE "vcard" ("collection-owner" TEXT, "object-sequence" '
+    'INTEGER PRIMARY KEY, "fn" TEXT, "nickname" TEXT, "email" TEXT)',
+    'CREATE TABLE "private" ("collection-owner" TEXT, "object-sequence" '
+    'INTEGER PRIMARY KEY, "ns" TEXT, "xml" TEXT)',
+    'CREATE TABLE "queue" ("collection-owner" TEXT, "object-sequence" '
+    'INTEGER PRIMARY KEY, "xml" TEXT)',
+]
+
+
+async def test_from_jabberd2_sqlite(make_server, clients, tmp_path):
+    """scripts/jabberd2-to-xep0227 turns jabberd2's SQLite store into a
+    file parleyctl imports: plaintext passwords, roster with groups and a
+    pending request, vCard columns, private XML and offline messages (its
+    "NAD" prefix dropped)."""
+    import sqlite3
+    db = os.path.join(str(tmp_path), "sqlite.db")
+    con = sqlite3.connect(db)
+    for t in JABBERD2_TABLES:
+        con.execute(t)
+    owner = "jd@localhost"
+    con.execute('INSERT INTO "authreg" VALUES (?, ?, ?)',
+                ("jd", "localhost", "jabberd2 pw"))
+    con.execute('INSERT INTO "roster-items" ("collection-owner", "jid", '
+                '"name", "to", "from", "ask") VALUES (?, ?, ?, 1, 1, 0)',
+                (owner, "mate@example.org", "Mate"))
+    con.execute('INSERT INTO "roster-items" ("collection-owner", "jid", '
+                '"name", "to", "from", "ask") VALUES (?, ?, NULL, 0, 0, 1)',
+                (owner, "asked@example.org"))
+    con.execute('INSERT INTO "roster-groups" ("collection-owner", "jid", '
+                '"group") VALUES (?, ?, ?)', (owner, "mate@example.org",
+                                              "Crew"))
+    con.execute('INSERT INTO "vcard" ("collection-owner", "fn", '
+                '"email") VALUES (?, ?, ?)', (owner, "J. D.",
+                                              "jd@example.org"))
+    con.execute('INSERT INTO "private" ("collection-owner", "ns", "xml") '
+                'VALUES (?, ?, ?)', (owner, "urn:example:p",
+                                     "NAD<p xmlns='urn:example:p'>v</p>"))
+    con.execute('INSERT INTO "queue" ("collection-owner", "xml") VALUES '
+                '(?, ?)', (owner, "NAD<message xmlns='jabber:client' "
+                           "from='mate@example.org/x' to='jd@localhost'>"
+                           "<body>queued</body></message>"))
+    con.commit()
+    con.close()
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts",
+                          "jabberd2-to-xep0227")
+    out = os.path.join(str(tmp_path), "jd.xml")
+    with open(out, "w") as f:
+        subprocess.run([script, db], stdout=f, check=True, timeout=30)
+    srv = make_server(start=False)
+    cp = srv.ctl("import", out)
+    assert "imported 1 account" in cp.stdout, cp.stdout + cp.stderr
+    srv.start()
+    c = await clients.connect(srv, owner, "jabberd2 pw")
+    items, _, _ = await roster_get(c)
+    assert items["mate@example.org"].visible == ("both", False), items
+    assert items["mate@example.org"].groups == ["Crew"], items
+    assert items["asked@example.org"].visible == ("none", True), items
+    r = await c.iq("<vCard xmlns='vcard-temp'/>")
+    assert "J. D." in str(r) and "jd@example.org" in str(r), r
+    r = await c.iq("<query xmlns='jabber:iq:private'><p "
+                   "xmlns='urn:example:p'/></query>")
+    assert ">v</p>" in str(r), r
+    c.send_raw("<presence/>")
+    m = await c.next_message()
+    assert m["body"] == "queued", m

@@ -49,6 +49,8 @@ enum pie_kind {
 	PIE_BLOCK,	/* jid */
 	PIE_PEP_CONF,	/* key: node name; xml: Parley's record */
 	PIE_PEP_ITEM,	/* key: node name; id, xml: the payload */
+	PIE_PEP_FORM,	/* key: node name; access, max_items: another
+			   server's configuration form's (or NULL) */
 	PIE_ACCOUNT,	/* Parley's extension: role, disabled */
 	PIE_USER_END,
 	PIE_SKIP,	/* xml: what was skipped and why (a warning) */
@@ -70,6 +72,7 @@ struct pie_rec {
 	const char		*id;
 	const char		*xml;
 	size_t			 len;
+	const char		*access, *max_items;
 	enum role		 role;
 	bool			 disabled;
 };

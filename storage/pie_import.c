@@ -185,9 +185,44 @@ imp_pep_default(const char *name)
 	return "a3\nm0\n";
 }
 
+/*
+ * The same record from another server's form (PIE_PEP_FORM): its access
+ * model if Parley has it, its max_items if a number ("max": Parley's).
+ */
+static void
+imp_pep_form(const struct pie_rec *r, char *out, size_t len)
+{
+	static const char *const access[] = {
+		"open", "presence", "roster", "whitelist"
+	};
+	unsigned long	 max = 0;
+	size_t		 i;
+	char		*end;
+	int		 a = -1;
+
+	for (i = 0; r->access != NULL && i < nitems(access); i++)
+		if (strcmp(r->access, access[i]) == 0)
+			a = (int)i;
+	if (r->max_items != NULL && *r->max_items >= '1' &&
+	    *r->max_items <= '9') {
+		max = strtoul(r->max_items, &end, 10);
+		if (*end != '\0' || max > 1000000)
+			max = 0;
+	}
+	if (a == -1)
+		snprintf(out, len, "%.3sm%lu\n", imp_pep_default(r->key), max);
+	else
+		snprintf(out, len, "a%d\nm%lu\n", a, max);
+}
+
+/*
+ * The node's id, made with conf on first sight; replace: the node may
+ * have been made already with the default (its items came first), its
+ * configuration is replaced.
+ */
 static int
 imp_pep_node(struct imp *im, const struct pie_rec *r, const char *conf,
-    uint64_t *nid)
+    bool replace, uint64_t *nid)
 {
 	uint64_t	*p;
 
@@ -195,7 +230,8 @@ imp_pep_node(struct imp *im, const struct pie_rec *r, const char *conf,
 		im->nodes = map_new();
 	if ((p = map_get(im->nodes, r->key)) != NULL) {
 		*nid = *p;
-		return 0;
+		return !replace ? 0 : store_pubsub_node_put(im->st, r->node,
+		    r->domain, r->key, nid, conf, strlen(conf), SIZE_MAX);
 	}
 	*nid = 0;
 	if (store_pubsub_node_put(im->st, r->node, r->domain, r->key, nid,
@@ -247,6 +283,7 @@ imp_write(struct imp *im, const struct pie_rec *r)
 	struct pubsub_item	 it;
 	struct roster_item	 old;
 	uint64_t		 v;
+	char			 conf[32];
 	int			 rc = 0;
 
 	switch (r->kind) {
@@ -282,10 +319,15 @@ imp_write(struct imp *im, const struct pie_rec *r)
 		return rc == -1 && errno != EEXIST ?
 		    imp_failed(im, r, "the block list") : 0;
 	case PIE_PEP_CONF:
-		return imp_pep_node(im, r, r->xml, &v) == -1 ?
+		return imp_pep_node(im, r, r->xml, true, &v) == -1 ?
+		    imp_failed(im, r, "a PEP node") : 0;
+	case PIE_PEP_FORM:
+		imp_pep_form(r, conf, sizeof(conf));
+		return imp_pep_node(im, r, conf, true, &v) == -1 ?
 		    imp_failed(im, r, "a PEP node") : 0;
 	case PIE_PEP_ITEM:
-		if (imp_pep_node(im, r, imp_pep_default(r->key), &v) == -1)
+		if (imp_pep_node(im, r, imp_pep_default(r->key), false,
+		    &v) == -1)
 			return imp_failed(im, r, "a PEP node");
 		memset(&it, 0, sizeof(it));
 		it.id = (char *)r->id;

@@ -26,12 +26,13 @@
 #define PIE_SEP		'\x01'
 #define NS_XINCLUDE	"http://www.w3.org/2001/XInclude"
 #define NS_PIE_DELAY	"urn:xmpp:delay"
+#define NS_PIE_XDATA	"jabber:x:data"
 #define PIE_FRAMES	8	/* envelope levels: root .. pubsub items */
 #define PIE_CHUNK	(64 * 1024)
 
 enum frame {
 	F_ROOT, F_HOST, F_USER, F_ROSTER, F_PRIVATE, F_OFFLINE, F_PUBSUB,
-	F_ITEMS, F_BLOCK, F_SKIP
+	F_ITEMS, F_BLOCK, F_OWNER, F_SKIP
 };
 
 struct pie_parser {
@@ -502,6 +503,49 @@ pie_pep_item(struct pie_parser *pp, const struct xnode *el)
 	(void)pie_emit(pp, &r);
 }
 
+/* a data form's single value of var, or NULL */
+static const char *
+pie_form_value(struct pie_parser *pp, const struct xnode *x,
+    const char *var)
+{
+	const struct xnode	*f;
+	const char		*v;
+
+	for (f = xnode_child(x, NS_PIE_XDATA, "field"); f != NULL;
+	    f = xnode_next(f, NS_PIE_XDATA, "field"))
+		if ((v = xnode_attr(f, "var")) != NULL && strcmp(v, var) == 0)
+			return pie_text_of(pp, xnode_child(f, NS_PIE_XDATA,
+			    "value"));
+	return NULL;
+}
+
+/*
+ * Another server's configuration of a PEP node (Prosody writes
+ * <pubsub xmlns='...#owner'><configure node><x type='submit'/>): who
+ * may read it and how many items it keeps, all Parley takes from it.
+ */
+static void
+pie_pep_form(struct pie_parser *pp, const struct xnode *el)
+{
+	struct pie_rec		 r;
+	const struct xnode	*x;
+
+	memset(&r, 0, sizeof(r));
+	r.line = pp->cline;
+	r.key = xnode_attr(el, "node");
+	if (strcmp(el->name, "configure") != 0 || r.key == NULL ||
+	    *r.key == '\0') {
+		pie_skip_at(pp, pp->cline, "pubsub#owner: <%s/> is not a "
+		    "node's configuration", log_escs(el->name));
+		return;
+	}
+	x = xnode_child(el, NS_PIE_XDATA, "x");
+	r.kind = PIE_PEP_FORM;
+	r.access = pie_form_value(pp, x, "pubsub#access_model");
+	r.max_items = pie_form_value(pp, x, "pubsub#max_items");
+	(void)pie_emit(pp, &r);
+}
+
 /* an element directly under <user/> */
 static void
 pie_user_child(struct pie_parser *pp, struct xnode *el)
@@ -620,6 +664,9 @@ pie_built(struct pie_parser *pp)
 	case F_ITEMS:
 		pie_pep_item(pp, el);
 		break;
+	case F_OWNER:
+		pie_pep_form(pp, el);
+		break;
 	default:
 		fatalx("%s: element under frame %d", __func__, pp->cparent);
 	}
@@ -700,6 +747,8 @@ pie_frame(struct pie_parser *pp, enum frame parent, const char *ns,
 			return F_OFFLINE;
 		if (is(ns, name, NS_PIE_PUBSUB, "pubsub"))
 			return F_PUBSUB;
+		if (is(ns, name, NS_PIE_PUBSUB "#owner", "pubsub"))
+			return F_OWNER;
 		if (is(ns, name, NS_PIE_BLOCK, "blocklist"))
 			return F_BLOCK;
 		return F_USER;		/* built */

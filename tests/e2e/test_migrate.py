@@ -156,6 +156,18 @@ HANDWRITTEN = """<?xml version='1.0' encoding='UTF-8'?>
                  ><body>no xmlns</body></message>
       </offline-messages>
       <unknown xmlns='urn:example:other'/>
+      <pubsub xmlns='http://jabber.org/protocol/pubsub#owner'>
+        <configure node='urn:example:public'><x xmlns='jabber:x:data'
+            type='submit'><field var='pubsub#access_model'><value>open</value>
+            </field><field var='pubsub#max_items'><value>5</value></field>
+        </x></configure>
+      </pubsub>
+      <pubsub xmlns='http://jabber.org/protocol/pubsub'>
+        <items node='urn:example:public'><item id='p1'><pub
+            xmlns='urn:example:public'>hello</pub></item></items>
+        <items node='urn:xmpp:bookmarks:1'><item id='room@muc.example.org'
+            ><conference xmlns='urn:xmpp:bookmarks:1' name='R'/></item></items>
+      </pubsub>
     </user>
     <user name='sha1only'>
       {scram}
@@ -195,8 +207,19 @@ async def test_import_handwritten(make_server, clients, tmp_path, ns):
         d = m.xml.find("{urn:xmpp:delay}delay")
         assert d is not None and d.get("from") == DOMAIN, m
         assert abs(parse_stamp(d.get("stamp")) - time.time()) < 120, m
-    await clients.connect(srv, "sha1only@localhost", "sha1 secret",
-                          mechs=["SCRAM-SHA-1"])
+    o = await clients.connect(srv, "sha1only@localhost", "sha1 secret",
+                              mechs=["SCRAM-SHA-1"])
+    # PEP from another server: the form's access model (open) is kept; a
+    # node without one (bookmarks) is the owner's alone
+    r = await o.iq("<pubsub xmlns='%s'><items node='urn:example:public'/>"
+                   "</pubsub>" % NS_PUBSUB, to="hand@localhost")
+    assert r["type"] == "result" and "hello" in str(r), r
+    r = await o.iq("<pubsub xmlns='%s'><items node='%s'/></pubsub>"
+                   % (NS_PUBSUB, NS_BOOKMARKS), to="hand@localhost")
+    assert r["type"] == "error", r
+    r = await c.iq("<pubsub xmlns='%s'><items node='%s'/></pubsub>"
+                   % (NS_PUBSUB, NS_BOOKMARKS))
+    assert r["type"] == "result" and "muc.example.org" in str(r), r
     await clients.connect(srv, "sha1only@localhost", "sha1 secret",
                           mechs=["PLAIN"])
     await clients.connect(srv, "sha1only@localhost", "wrong",

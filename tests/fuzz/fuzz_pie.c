@@ -77,6 +77,12 @@ rec_check(const struct pie_rec *r, void *arg)
 		FUZZ_CHECK(r->jid != NULL, "no JID");
 		mix(s, r->jid, strlen(r->jid));
 		break;
+	case PIE_PEP_FORM:
+		if (r->access != NULL)
+			mix(s, r->access, strlen(r->access));
+		if (r->max_items != NULL)
+			mix(s, r->max_items, strlen(r->max_items));
+		/* FALLTHROUGH */
 	case PIE_PRIVATE:
 	case PIE_PEP_CONF:
 	case PIE_PEP_ITEM:

@@ -122,8 +122,9 @@ usage(FILE *fp, int code)
 	    "  export [--host HOST] FILE|-\n"
 	    "                  accounts and their data as XEP-0227 (server "
 	    "stopped)\n"
-	    "  import FILE|-   a XEP-0227 file: all of it or nothing (server "
-	    "stopped)\n");
+	    "  import [--merge] FILE|-\n"
+	    "                  a XEP-0227 file: all of it or nothing (server\n"
+	    "                  stopped); --merge: into existing accounts too\n");
 	fprintf(fp, "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
 }
@@ -767,17 +768,20 @@ pie_main(const char *path, int argc, char *argv[])
 	struct conf	 conf;
 	char		 dombuf[JID_PART_MAX + 1];
 	const char	*host = NULL, *file;
-	bool		 export = strcmp(argv[0], "export") == 0;
+	bool		 export = strcmp(argv[0], "export") == 0, merge = false;
 	int		 fd, code = 1;
 
 	if (export && argc == 4 && strcmp(argv[1], "--host") == 0) {
 		host = argv[2];
 		file = argv[3];
+	} else if (!export && argc == 3 && strcmp(argv[1], "--merge") == 0) {
+		merge = true;
+		file = argv[2];
 	} else if (argc == 2 && (argv[1][0] != '-' || argv[1][1] == '\0'))
 		file = argv[1];
 	else {
 		fprintf(stderr, "usage: parleyctl %s\n", export ?
-		    "export [--host HOST] FILE|-" : "import FILE|-");
+		    "export [--host HOST] FILE|-" : "import [--merge] FILE|-");
 		return EXIT_USAGE;
 	}
 	log_init("parleyctl", 0);
@@ -801,7 +805,7 @@ pie_main(const char *path, int argc, char *argv[])
 		goto done;
 	}
 	code = export ? pie_export(&conf, host != NULL ? dombuf : NULL,
-	    file) : pie_import(&conf, file);
+	    file) : pie_import(&conf, file, merge);
 done:
 	conf_clear(&conf);
 	return code;

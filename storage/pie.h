@@ -105,8 +105,12 @@ int			 pie_parse(struct pie_parser *, const char *, size_t,
 const char		*pie_error(const struct pie_parser *);
 unsigned long		 pie_line(const struct pie_parser *);
 
-/* pie_import.c: 0 imported, 1 refused (said why on stderr) */
-int	pie_import(const struct conf *, const char *path);
+/*
+ * pie_import.c: 0 imported, 1 refused (said why on stderr). merge: an
+ * account that exists takes the file's data, keeps its credentials,
+ * role and state; without it, an existing account is refused.
+ */
+int	pie_import(const struct conf *, const char *path, bool merge);
 /* pie_export.c: host NULL for every host; 0, or 1 after saying why */
 int	pie_export(const struct conf *, const char *host, const char *path);
 

@@ -28,9 +28,11 @@ struct imp {
 	struct store		*st;
 	const char		*path;
 	bool			 write;		/* the second pass */
+	bool			 merge;		/* into existing accounts */
 	struct map		*seen;		/* the file's JIDs */
 	/* the open user */
 	bool			 user_ok;
+	bool			 exists;	/* merged into */
 	unsigned long		 uline;
 	struct scram_creds	 cr;
 	bool			 has[SCRAM_NHASH];
@@ -40,7 +42,7 @@ struct imp {
 	bool			 disabled;
 	struct map		*nodes;		/* PEP name -> nid */
 	/* totals */
-	size_t			 users, records, skipped, errors;
+	size_t			 users, records, skipped, errors, merged;
 	int			 werr;		/* a write's errno */
 	char			 stamp[32];	/* XEP-0082, now */
 };
@@ -87,6 +89,7 @@ imp_user_clear(struct imp *im)
 	map_free(im->nodes, free);
 	im->nodes = NULL;
 	im->user_ok = false;
+	im->exists = false;
 }
 
 /* the first pass: is the account new, on a host of ours, once in the file */
@@ -105,9 +108,12 @@ imp_user_check(struct imp *im, const struct pie_rec *r)
 		imp_error(im, r->line, "%s: a second time in the file", jid);
 		im->user_ok = false;
 	} else if (store_account_get(im->st, r->node, r->domain, &cr) == 0) {
-		imp_error(im, r->line, "%s: the account exists already (not "
-		    "overwritten; delete it first to replace it)", jid);
-		im->user_ok = false;
+		if (!im->merge) {
+			imp_error(im, r->line, "%s: the account exists already "
+			    "(not overwritten: delete it first, or --merge "
+			    "into it)", jid);
+			im->user_ok = false;
+		}
 	} else if (errno != ENOENT) {
 		imp_error(im, r->line, "%s: reading the store: %s", jid,
 		    strerror(errno));
@@ -115,6 +121,17 @@ imp_user_check(struct imp *im, const struct pie_rec *r)
 	}
 	explicit_bzero(&cr, sizeof(cr));
 	map_put(im->seen, jid, im);
+}
+
+static bool
+imp_exists(struct imp *im, const struct pie_rec *r)
+{
+	struct scram_creds	cr;
+	bool			yes;
+
+	yes = store_account_get(im->st, r->node, r->domain, &cr) == 0;
+	explicit_bzero(&cr, sizeof(cr));
+	return yes;
 }
 
 /*
@@ -233,10 +250,20 @@ imp_pep_node(struct imp *im, const struct pie_rec *r, const char *conf,
 		return !replace ? 0 : store_pubsub_node_put(im->st, r->node,
 		    r->domain, r->key, nid, conf, strlen(conf), SIZE_MAX);
 	}
-	*nid = 0;
-	if (store_pubsub_node_put(im->st, r->node, r->domain, r->key, nid,
-	    conf, strlen(conf), SIZE_MAX) == -1)
+	/* merged into an account that has the node: its id, its config */
+	if (store_pubsub_node_get(im->st, r->node, r->domain, r->key, nid,
+	    NULL, NULL) == 0) {
+		if (replace && store_pubsub_node_put(im->st, r->node,
+		    r->domain, r->key, nid, conf, strlen(conf), SIZE_MAX) == -1)
+			return -1;
+	} else if (errno != ENOENT)
 		return -1;
+	else {
+		*nid = 0;
+		if (store_pubsub_node_put(im->st, r->node, r->domain, r->key,
+		    nid, conf, strlen(conf), SIZE_MAX) == -1)
+			return -1;
+	}
 	p = xmalloc(sizeof(*p));
 	*p = *nid;
 	map_put(im->nodes, r->key, p);
@@ -345,6 +372,9 @@ imp_write(struct imp *im, const struct pie_rec *r)
 static int
 imp_user_end(struct imp *im, const struct pie_rec *r)
 {
+	/* merged into: its credentials, role and state stay as they are */
+	if (im->exists)
+		return 0;
 	if (imp_creds(im, r) == -1 || !im->write)
 		return 0;
 	if (store_account_add(im->st, r->node, r->domain, &im->cr) == -1)
@@ -383,6 +413,8 @@ imp_rec(const struct pie_rec *r, void *arg)
 			im->password = xstrdup(r->password);
 		if (!im->write)
 			imp_user_check(im, r);
+		im->exists = imp_exists(im, r);
+		im->merged += im->exists;
 		im->users++;
 		return 0;
 	case PIE_USER_END:
@@ -418,7 +450,7 @@ imp_pass(struct imp *im, FILE *fp)
 	int			 rc = 0;
 
 	rewind(fp);
-	im->users = im->records = 0;
+	im->users = im->records = im->merged = 0;
 	pp = pie_parser_new(imp_rec, im);
 	pie_parser_stamp(pp, im->stamp);
 	do {
@@ -473,7 +505,7 @@ imp_open(const char *path)
 }
 
 int
-pie_import(const struct conf *conf, const char *path)
+pie_import(const struct conf *conf, const char *path, bool merge)
 {
 	struct imp	 im;
 	FILE		*fp;
@@ -484,6 +516,7 @@ pie_import(const struct conf *conf, const char *path)
 
 	memset(&im, 0, sizeof(im));
 	im.conf = conf;
+	im.merge = merge;
 	now = time(NULL);
 	strftime(im.stamp, sizeof(im.stamp), "%Y-%m-%dT%H:%M:%SZ",
 	    gmtime_r(&now, &tm));
@@ -531,6 +564,9 @@ pie_import(const struct conf *conf, const char *path)
 	}
 	printf("imported %zu account%s (%zu records, %zu skipped elements)\n",
 	    im.users, im.users == 1 ? "" : "s", im.records, im.skipped);
+	if (im.merged > 0)
+		printf("of which %zu merged into existing accounts (their "
+		    "credentials, role and state kept)\n", im.merged);
 	rc = fflush(stdout) == 0 ? 0 : 1;
 done:
 	map_free(im.seen, NULL);

@@ -511,3 +511,39 @@ async def test_from_jabberd2_sqlite(make_server, clients, tmp_path):
     c.send_raw("<presence/>")
     m = await c.next_message()
     assert m["body"] == "queued", m
+
+
+async def test_merge_into_existing(make_server, clients, tmp_path):
+    """--merge: an account that exists takes the file's roster items,
+    vCard and messages and keeps its own password (the file's is not
+    used) and the items it had; without --merge the same file is
+    refused."""
+    srv = make_server(start=False)
+    srv.adduser("keep@localhost", "own password")
+    path = write(tmp_path, "merge.xml",
+                 "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>"
+                 "<user name='keep' password='file password'><query "
+                 "xmlns='jabber:iq:roster'><item jid='new@example.org' "
+                 "subscription='to'/></query><vCard xmlns='vcard-temp'><FN>"
+                 "Merged</FN></vCard></user><user name='fresh' "
+                 "password='fresh pw'/></host></server-data>")
+    cp = srv.ctl("import", path, check=False)
+    assert cp.returncode == 1 and "--merge" in cp.stderr, cp.stderr
+    srv.start()
+    c = await clients.connect(srv, "keep@localhost", "own password")
+    r = await roster_set(c, "had@example.org", name="Had")
+    assert r["type"] == "result", r
+    c.disconnect()
+    srv.stop()
+    cp = srv.ctl("import", "--merge", path)
+    assert "imported 2 accounts" in cp.stdout, cp.stdout + cp.stderr
+    assert "1 merged into existing" in cp.stdout, cp.stdout
+    srv.start()
+    await clients.connect(srv, "keep@localhost", "file password",
+                          expect="auth-failed")
+    c = await clients.connect(srv, "keep@localhost", "own password")
+    items, _, _ = await roster_get(c)
+    assert set(items) == {"had@example.org", "new@example.org"}, items
+    r = await c.iq("<vCard xmlns='vcard-temp'/>")
+    assert "Merged" in str(r), r
+    await clients.connect(srv, "fresh@localhost", "fresh pw")

@@ -37,7 +37,6 @@ struct imp {
 	struct scram_creds	 cr;
 	bool			 has[SCRAM_NHASH];
 	char			*password;
-	bool			 acct;
 	enum role		 role;
 	bool			 disabled;
 	struct map		*nodes;		/* PEP name -> nid */
@@ -83,7 +82,6 @@ imp_user_clear(struct imp *im)
 		free(im->password);
 		im->password = NULL;
 	}
-	im->acct = false;
 	im->role = ROLE_MEMBER;
 	im->disabled = false;
 	map_free(im->nodes, free);
@@ -427,7 +425,6 @@ imp_rec(const struct pie_rec *r, void *arg)
 		im->has[r->hash] = true;
 		return 0;
 	case PIE_ACCOUNT:
-		im->acct = true;
 		im->role = r->role;
 		im->disabled = r->disabled;
 		return 0;

@@ -49,11 +49,32 @@ rec_get_u64(const uint8_t *p)
 	return (uint64_t)rec_get_u32(p) << 32 | rec_get_u32(p + 4);
 }
 
+/*
+ * A hash's credentials are present and in bounds, or absent (iterations
+ * and salt length 0, keys zero): an account imported from a server that
+ * had only SCRAM-SHA-1 (XEP-0227 scram-credentials) has no SHA-256 ones
+ * until its password changes. One of them must be present.
+ */
 static int
 cred_valid(const struct scram_cred *c)
 {
+	if (c->iter == 0 && c->saltlen == 0)
+		return 1;
 	return c->iter >= 1 && c->iter <= SCRAM_ITER_MAX &&
 	    c->saltlen >= 1 && c->saltlen <= SCRAM_SALT_MAX;
+}
+
+static int
+creds_valid(const struct scram_creds *cr)
+{
+	int	h, present = 0;
+
+	for (h = 0; h < SCRAM_NHASH; h++) {
+		if (!cred_valid(&cr->h[h]))
+			return 0;
+		present += cr->h[h].iter != 0;
+	}
+	return present > 0;
 }
 
 size_t
@@ -64,11 +85,11 @@ rec_account_encode(uint8_t *rec, const struct scram_creds *cr)
 	size_t			 hlen;
 	int			 h;
 
+	if (!creds_valid(cr))
+		return 0;
 	*p++ = ACCOUNT_VERSION;
 	for (h = 0; h < SCRAM_NHASH; h++) {
 		c = &cr->h[h];
-		if (!cred_valid(c))
-			return 0;
 		hlen = scram_hash_len((enum scram_hash)h);
 		rec_put_u32(p, c->iter);
 		p += 4;
@@ -114,7 +135,7 @@ rec_account_decode(const uint8_t *p, size_t len, struct scram_creds *out)
 		p += hlen;
 		len -= c->saltlen + 2 * hlen;
 	}
-	if (len == 0)
+	if (len == 0 && creds_valid(out))
 		return 0;
 bad:
 	explicit_bzero(out, sizeof(*out));

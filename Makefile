@@ -127,6 +127,7 @@ ROUTER_SRCS	+= router/muc_config.c
 ROUTER_SRCS	+= router/muc_history.c
 ROUTER_SRCS	+= router/muc_msg.c
 ROUTER_SRCS	+= router/muc_room.c
+ROUTER_SRCS	+= router/muc_iq.c
 ROUTER_SRCS	+= router/upload.c
 ROUTER_SRCS	+= router/metrics.c
 ROUTER_SRCS	+= router/contact.c
@@ -187,6 +188,9 @@ PROXY_SRCS	+= proxy/uplink.c
 CTL_SRCS	+= storage/parleyctl.c
 CTL_SRCS	+= storage/ctlops.c
 CTL_SRCS	+= storage/check.c
+CTL_SRCS	+= storage/pie_parse.c
+CTL_SRCS	+= storage/pie_import.c
+CTL_SRCS	+= storage/pie_export.c
 
 UNIT_TESTS	+= accept
 UNIT_TESTS	+= linktls
@@ -492,6 +496,7 @@ FUZZ_TARGETS	+= muc
 FUZZ_TARGETS	+= linkpsk
 FUZZ_TARGETS	+= upslot
 FUZZ_TARGETS	+= fast
+FUZZ_TARGETS	+= pie
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -525,6 +530,7 @@ FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)
+FUZZ_OBJS_pie	:= storage/pie_parse.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -543,6 +549,7 @@ FUZZ_DICT_http	:= http.dict
 FUZZ_DICT_websocket := xml.dict
 FUZZ_DICT_bosh	:= xml.dict
 FUZZ_DICT_muc	:= muc.dict
+FUZZ_DICT_pie	:= pie.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -164,6 +164,9 @@ struct stream {
 						   framing carries the bytes;
 						   NULL over TCP */
 	void			(*web_gone)(void *web);	/* freed */
+	size_t			 web_max;	/* the largest element its web
+						   framing carries (0: none
+						   of its own): XEP-0478 */
 };
 
 struct auth_job;
@@ -334,6 +337,8 @@ void	limits_auth_failed(struct stream *);
  */
 double	limits_stanza_wait(struct stream *);
 void	limits_stanza_take(struct stream *);
+/* XEP-0478: the limits this stream enforces, for its features */
+void	limits_features(const struct stream *, struct buf *);
 
 /* csi.c: client state indication (XEP-0352) */
 enum csi_class {

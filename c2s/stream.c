@@ -584,6 +584,7 @@ stream_features(struct stream *st)
 		csi_features(st, b);
 		caps_features(st, b);
 	}
+	limits_features(st, b);
 	buf_puts(b, "</stream:features>");
 	stream_write(st, buf_rptr(b), buf_avail(b));
 }

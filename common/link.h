@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		16
+#define LINK_VERSION		17
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */

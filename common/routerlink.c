@@ -219,6 +219,13 @@ routerlink_start(struct routerlink *rl, struct ev_loop *loop,
 	return 0;
 }
 
+void
+routerlink_reload(struct routerlink *rl)
+{
+	if (rl->remote != NULL)
+		(void)linktls_reload(&rl->tls, rl->conf);
+}
+
 bool
 routerlink_ok(const struct link *l)
 {

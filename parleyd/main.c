@@ -32,6 +32,7 @@
 #include "../common/proc.h"
 #include "../common/ready.h"
 #include "../common/sdnotify.h"
+#include "../common/linktls.h"
 #include "../common/tls.h"
 #include "../common/util.h"
 
@@ -738,6 +739,13 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	tls_ctx_clear(&tls);
+	if (linktls_check(&fresh) == -1) {
+		log_warnx("reload refused: the link certificate cannot be "
+		    "loaded (above); the running configuration stays");
+		conf_clear(&fresh);
+		reload_notify(false);
+		return;
+	}
 	conf_reload(&running, &fresh, reload_restart_note, NULL);
 	if (!debug_forced && log_parse_level(running.log_level) != -1)
 		log_verbosity = log_parse_level(running.log_level);

@@ -3,8 +3,9 @@
  * directory for the c2s and s2s processes (router.sock) and parleyctl
  * (router.ctl), peer credentials checked at accept, LINK_HELLO first
  * (link_hello_recv), then one switch over frame types per role. Processes
- * on other hosts come over TCP (link-listen) and TLS-PSK (linktls.h):
- * nothing they send is read as a frame before their key is proved.
+ * on other hosts come over TCP (link-listen) and TLS, with a pre-shared
+ * key or a certificate (linktls.h): nothing they send is read as a frame
+ * before their key is proved.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -457,11 +458,14 @@ static void
 rlink_secure(struct link *l, void *ctx)
 {
 	struct rlink	*rl = ctx;
+	char		 who[256];
 
 	rl->preauth = false;
 	rlink_npreauth--;
-	log_info("%s: authenticated as \"%s\"", l->name,
-	    gnutls_psk_server_get_username(l->tls));
+	log_info("%s: authenticated as \"%s\" (%s)", l->name,
+	    linktls_peer(l->tls, who, sizeof(who)),
+	    gnutls_auth_get_type(l->tls) == GNUTLS_CRD_PSK ? "psk" :
+	    "certificate");
 }
 
 /*
@@ -574,6 +578,13 @@ rlink_listen(void)
 	    &router.ctl_io)) == -1)
 		return -1;
 	return rlink_remote_listen();
+}
+
+void
+rlink_reload(void)
+{
+	if (rlink_nlsn > 0)
+		(void)linktls_reload(&rlink_tls, &router.conf);
 }
 
 int

@@ -91,6 +91,8 @@ struct user {
 					   yet (pep_compat.c) */
 	int		 ncarbons;	/* sessions with carbons on: kept by
 					   carbons.c, read by the fast path */
+	struct map	*blocked;	/* XEP-0191 list in memory (JID ->
+					   1), NULL not read: blocking.c */
 };
 
 /* a stanza being routed, with what the envelope says */
@@ -150,6 +152,8 @@ int	 metrics_s2s_counts(const struct link_hdr *, const char *payload);
 
 /* links.c: the process links (c2s, s2s) and parleyctl's */
 int	 rlink_listen(void);
+/* SIGHUP: the link certificates read again for the next handshakes */
+void	 rlink_reload(void);
 /*
  * Pauses or resumes reading the process links as their output allows;
  * true when it resumed them (frames already read are then handled
@@ -438,6 +442,14 @@ int	 subreq_stanza(struct buf *b, const char *from, const char *to,
  * XEP-0191: true when account node@domain blocks jid (a full, bare or
  * domain JID: a block on the bare JID or the domain covers it).
  */
+/*
+ * The same for online account u from its list kept in memory (read once,
+ * dropped when the list changes): for fan-out that must not read the
+ * store per recipient (a room's, muc.c).
+ */
+bool	 blocking_blocks_user(struct user *u, const char *jid);
+/* the list in memory freed (u goes) */
+void	 blocking_forget(struct user *u);
 bool	 blocking_blocks(const char *node, const char *domain,
 	    const char *jid);
 
@@ -687,29 +699,21 @@ enum role role_of(const char *node, const char *domain);
 bool	 role_may(const char *node, const char *domain, enum role_cap cap);
 
 /* invite.c: XEP-0379 and XEP-0401 invitations */
-#define INVITE_ACCOUNT		'a'	/* register an account */
-/* subscribe with the creator (and register, XEP-0401 ibr=y) */
-#define INVITE_CONTACT		'c'
-/* subscribe with the creator only (its role may not register accounts) */
-#define INVITE_ROSTER		'r'
 #define INVITE_TOKEN_MAX	64
-#define INVITE_HASH_LEN		64	/* hex SHA-256 */
-struct invite {
-	char		hash[INVITE_HASH_LEN + 1];
-	char		kind;
-	uint32_t	uses;		/* left */
-	int64_t		expires;	/* epoch seconds; 0: never */
-	char		creator[JID_STR_MAX + 1];	/* "" for none */
-};
+/* username: an account invitation for that localpart only, or NULL */
 int	 invite_create(const char *domain, const char *creator, char kind,
-	    uint32_t uses, uint32_t lifetime,
+	    uint32_t uses, uint32_t lifetime, const char *username,
 	    char token[INVITE_TOKEN_MAX + 1], struct invite *);
+bool	 invite_reserved(const char *domain, const char *node,
+	    const char *hash);
 /* -1 with ENOENT: unknown, used up, revoked or expired */
 int	 invite_find(const char *domain, const char *token, struct invite *);
 int	 invite_use(const char *domain, const char *token, struct invite *);
 void	 invite_refund(const char *domain, struct invite *);
 int	 invite_uri(char *out, size_t len, const char *domain,
 	    const struct invite *, const char *token);
+/* the periodic removal of expired invitations (invite-sweep-interval) */
+void	 invite_sweep_init(void);
 bool	 invite_presence_has(const struct rstanza *);
 bool	 invite_presence_use(const struct rstanza *, const char *node,
 	    const char *domain);

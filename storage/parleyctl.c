@@ -28,6 +28,7 @@
 #include "../common/scram.h"
 #include "../common/util.h"
 #include "ctlops.h"
+#include "pie.h"
 #include "store.h"
 
 #define CTL_SOCKET	"router.ctl"
@@ -121,6 +122,13 @@ usage(FILE *fp, int code)
 	    "  invite --list HOST | --revoke TOKEN\n"
 	    "                  the host's invitations, or revoke one\n");
 	ctlops_usage(fp);
+	fprintf(fp,
+	    "  export [--host HOST] FILE|-\n"
+	    "                  accounts and their data as XEP-0227 (server "
+	    "stopped)\n"
+	    "  import [--merge] FILE|-\n"
+	    "                  a XEP-0227 file: all of it or nothing (server\n"
+	    "                  stopped); --merge: into existing accounts too\n");
 	fprintf(fp, "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
 }
@@ -756,6 +764,60 @@ role_print(const struct conf *conf, const struct jid *j, const char *jid,
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
+/*
+ * export and import (storage/pie_*.c) open the store themselves: an
+ * import is one large transaction that must not stall the router's
+ * loop, and LMDB has one writer, so both want the server stopped.
+ */
+static int
+pie_main(const char *path, int argc, char *argv[])
+{
+	struct conf	 conf;
+	char		 dombuf[JID_PART_MAX + 1];
+	const char	*host = NULL, *file;
+	bool		 export = strcmp(argv[0], "export") == 0, merge = false;
+	int		 fd, code = 1;
+
+	if (export && argc == 4 && strcmp(argv[1], "--host") == 0) {
+		host = argv[2];
+		file = argv[3];
+	} else if (!export && argc == 3 && strcmp(argv[1], "--merge") == 0) {
+		merge = true;
+		file = argv[2];
+	} else if (argc == 2 && (argv[1][0] != '-' || argv[1][1] == '\0'))
+		file = argv[1];
+	else {
+		fprintf(stderr, "usage: parleyctl %s\n", export ?
+		    "export [--host HOST] FILE|-" : "import [--merge] FILE|-");
+		return EXIT_USAGE;
+	}
+	log_init("parleyctl", 0);
+	log_verbosity = LOG_LVL_WARN;
+	if (conf_load(&conf, path) == -1)
+		return 1;
+	if (host != NULL && domain_parse(&conf, host, dombuf) == -1)
+		goto done;
+	if (conf_listen_find(&conf, LISTEN_ROUTER) != NULL) {
+		fprintf(stderr, "parleyctl: this host's workers use a router "
+		    "elsewhere: run parleyctl %s there\n", argv[0]);
+		goto done;
+	}
+	if ((fd = ctl_connect(conf.rundir)) == -2)
+		goto done;
+	if (fd >= 0) {
+		close(fd);
+		fprintf(stderr, "parleyctl: %s: the server is running (the "
+		    "router answers at %s/%s): stop it first\n", argv[0],
+		    conf.rundir, CTL_SOCKET);
+		goto done;
+	}
+	code = export ? pie_export(&conf, host != NULL ? dombuf : NULL,
+	    file) : pie_import(&conf, file, merge);
+done:
+	conf_clear(&conf);
+	return code;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -792,6 +854,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < nitems(cmds); i++)
 		if (strcmp(argv[0], cmds[i].name) == 0)
 			break;
+	if (strcmp(argv[0], "export") == 0 || strcmp(argv[0], "import") == 0)
+		return pie_main(path, argc, argv);
 	if (i == nitems(cmds) && ctlops_has(argv[0])) {
 		log_init("parleyctl", 0);
 		log_verbosity = LOG_LVL_WARN;

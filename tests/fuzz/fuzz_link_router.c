@@ -527,6 +527,14 @@ invite_use(const char *domain, const char *token, struct invite *iv)
 	return invite_find(domain, token, iv);
 }
 
+bool
+invite_reserved(const char *domain, const char *node, const char *hash)
+{
+	check_prepared(node, domain);
+	(void)hash;
+	return strcmp(node, "held") == 0;
+}
+
 void
 invite_refund(const char *domain, struct invite *iv)
 {

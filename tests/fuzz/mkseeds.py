@@ -2,12 +2,13 @@
 # Writes the binary seeds of the link targets (tests/fuzz/corpus/link_*):
 # frames as docs/internals.md describes them. The text seeds of the other
 # targets are plain files. Run from the repository root.
+import hashlib
 import os
 import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 16
+LINK_VERSION = 17
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
@@ -985,6 +986,43 @@ def router_seeds():
          st(bob_x, pars % ("alice@example.org", "forged-token")),
          st(bob_x, pars % ("alice@example.org", "")),
          s2s(rob, pars % ("alice@example.org", "a" * 80)))
+
+    # XEP-0401 with a form: #invite's in the execute, #create-account's
+    # first step (its form)
+    invf = ("<iq type='set' id='f%d' to='example.org'><command xmlns='http:"
+            "//jabber.org/protocol/commands' node='urn:xmpp:invite#%s'>"
+            "<x xmlns='jabber:x:data' type='submit'><field var='uses'>"
+            "<value>%s</value></field><field var='lifetime'><value>%s"
+            "</value></field><field var='username'><value>%s</value>"
+            "</field></x></command></iq>")
+    seed("invite-adhoc-form",
+         st(alice_a, invf % (1, "invite", "3", "120", "")),
+         st(alice_a, invf % (2, "invite", "0", "x", "")),
+         st(alice_a, invf % (3, "invite", "99999999999", "-1", "")),
+         toggle(carol_z),
+         st(carol_z, invf % (4, "create-account", "1", "60", "held")),
+         st(carol_z, inv % (5, "create-account")))
+
+    # stored invitations of the token fuzzinvite (storage/store_codec.c's
+    # text record), then used: a valid one of alice's, used twice, and
+    # damaged ones
+    def plant(rec):
+        return bytes([6 | 0x40]) + u16(len(rec)) + rec
+
+    key = hashlib.sha256(b"fuzzinvite").hexdigest()
+    seed("invite-stored-records",
+         plant(("%s c 1 0 alice@example.org" % key).encode()),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         plant(("%s c 1 0 alice@example.org" % key).encode()),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         plant(("%s a 2 1 -" % key).encode()),
+         plant(("%s a 1 0 - held" % key).encode()),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         plant(b"0" * 64 + b" c 1 0 alice@example.org"),
+         st(bob_x, pars % ("alice@example.org", "fuzzinvite")),
+         plant(("%s c -1 99999999999999999999 x" % key).encode()),
+         plant(b"short"))
 
 
 router_seeds()

@@ -462,7 +462,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 16);
+	assert_int_equal(LINK_VERSION, 17);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

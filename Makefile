@@ -83,6 +83,9 @@ PARLEYD_SRCS	+= parleyd/main.c
 
 ROUTER_SRCS	+= router/main.c
 ROUTER_SRCS	+= router/restart.c
+ROUTER_SRCS	+= router/handover.c
+ROUTER_SRCS	+= router/handover_fmt.c
+ROUTER_SRCS	+= router/muc_handover.c
 ROUTER_SRCS	+= router/sm.c
 ROUTER_SRCS	+= router/blocking.c
 ROUTER_SRCS	+= router/caps.c

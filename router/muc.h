@@ -264,5 +264,22 @@ void		 muc_room_save(struct muc_room *);
 void		 muc_room_unsave(struct muc_room *);
 /* reads the persistent rooms of every service */
 void		 muc_load(void);
+/* the record of r (as muc_room_save writes it) into b */
+int		 muc_room_record(struct muc_room *, struct buf *);
+/* a room made from a record of service (NULL: unreadable, or it exists) */
+struct muc_room	*muc_room_from_record(const char *service, const char *,
+		    size_t);
+
+/* muc_room.c: an occupant put back as it was, told to nobody (the
+   handover of a planned restart): NULL if r has the nick or a JID */
+struct muc_occ	*muc_occ_restore(struct muc_room *, const char *nick,
+		    const char *bare, int role, bool shown, const char *occid,
+		    const char *extra, char *const *res, size_t nres);
+
+/* muc_handover.c: the rooms' occupants, into and out of a handover */
+int		 muc_handover_put(struct buf *);
+/* one HO_ROOM or HO_OCC record; -1 if it is refused */
+struct ho_rec;
+int		 muc_handover_get(struct ho_rec *);
 
 #endif

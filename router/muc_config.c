@@ -748,10 +748,16 @@ muc_room_unsave(struct muc_room *r)
 		log_warn("muc: room %s record not removed", log_escs(r->jid));
 }
 
-static int
-load_one(const char *val, size_t len, void *arg)
+int
+muc_room_record(struct muc_room *r, struct buf *b)
 {
-	const char	*service = arg, *node, *v;
+	return rec_build(r, b);
+}
+
+struct muc_room *
+muc_room_from_record(const char *service, const char *val, size_t len)
+{
+	const char	*node, *v;
 	struct arena	 a;
 	struct xnode	*el, *c;
 	struct muc_room	*r;
@@ -764,9 +770,8 @@ load_one(const char *val, size_t len, void *arg)
 	    strcmp(el->ns, NS_ROOM_REC) != 0 ||
 	    (node = xnode_attr(el, "node")) == NULL ||
 	    muc_room_find(arena_printf(&a, "%s@%s", node, service)) != NULL) {
-		log_warnx("muc: a room record of %s is unreadable", service);
 		arena_free(&a);
-		return 0;
+		return NULL;
 	}
 	r = muc_room_new(node, service, xnode_attr(el, "creator"));
 	for (i = 0; i < nitems(cfg_fields); i++) {
@@ -801,8 +806,20 @@ load_one(const char *val, size_t len, void *arg)
 		buf_clear(&b);
 		photo_hash(r, c, &a);
 	}
-	r->cfg.persistent = true;
 	arena_free(&a);
+	return r;
+}
+
+static int
+load_one(const char *val, size_t len, void *arg)
+{
+	const char	*service = arg;
+	struct muc_room	*r;
+
+	if ((r = muc_room_from_record(service, val, len)) == NULL)
+		log_warnx("muc: a room record of %s is unreadable", service);
+	else
+		r->cfg.persistent = true;
 	return 0;
 }
 

@@ -367,6 +367,36 @@ muc_leave(struct muc_room *r, struct muc_occ *o, const char *full,
 	room_maybe_gone(r);
 }
 
+static void	pres_due(struct ctimer *);
+
+/* a new occupant of r, last in join order, with its first session */
+static struct muc_occ *
+occ_new(struct muc_room *r, const char *nick, const char *bare,
+    const char *full)
+{
+	struct muc_occ	*o = xcalloc(1, sizeof(*o));
+
+	o->nick = xstrdup(nick);
+	o->bare = xstrdup(bare);
+	o->res[o->nres++] = xstrdup(full);
+	o->rate_at = clock_now();
+	o->room = r;
+	ctimer_init(&o->pres_timer, pres_due);
+	o->pres_tokens = MUC_PRES_BURST;
+	o->pres_at = o->rate_at;
+	o->prev = r->occ_last;
+	if (r->occ_last != NULL)
+		r->occ_last->next = o;
+	else
+		r->occ = o;
+	r->occ_last = o;
+	r->nocc++;
+	map_put(r->by_nick, o->nick, o);
+	map_put(r->by_full, o->res[0], o);
+	muc_joined(full, r, true);
+	return o;
+}
+
 /* ---- joining ------------------------------------------------------------ */
 
 /* the others' presence to the joining session full (7.2.3) */
@@ -585,28 +615,10 @@ join(struct muc_req *q)
 		muc_error(q, XERR_SERVICE_UNAVAILABLE, "the room is full");
 		return;
 	}
-	o = xcalloc(1, sizeof(*o));
-	o->nick = xstrdup(q->nick);
-	o->bare = xstrdup(q->bare);
-	o->res[o->nres++] = xstrdup(q->from);
+	o = occ_new(r, q->nick, q->bare, q->from);
 	o->role = muc_role_default(r, aff);
 	o->extra = presence_extra(q->el);
-	o->rate_at = clock_now();
-	o->room = r;
-	ctimer_init(&o->pres_timer, pres_due);
-	o->pres_tokens = MUC_PRES_BURST;
-	o->pres_at = o->rate_at;
 	occid_make(r, q->bare, o->occid, sizeof(o->occid));
-	o->prev = r->occ_last;
-	if (r->occ_last != NULL)
-		r->occ_last->next = o;
-	else
-		r->occ = o;
-	r->occ_last = o;
-	r->nocc++;
-	map_put(r->by_nick, o->nick, o);
-	map_put(r->by_full, o->res[0], o);
-	muc_joined(q->from, r, true);
 	others_send(r, o, q->from);
 	/*
 	 * 7.2.3, 7.2.12, 10.1.1: 100 non-anonymous, 170 archived (the
@@ -625,6 +637,34 @@ join(struct muc_req *q)
 		occ_announce(r, o, &pi, NULL);
 	}
 	muc_history_send(r, x, q->from);
+}
+
+struct muc_occ *
+muc_occ_restore(struct muc_room *r, const char *nick, const char *bare,
+    int role, bool shown, const char *occid, const char *extra,
+    char *const *res, size_t nres)
+{
+	struct muc_occ	*o;
+	size_t		 i;
+
+	if (nres == 0 || nres > MUC_RES_MAX ||
+	    map_get(r->by_nick, nick) != NULL ||
+	    strlen(occid) >= sizeof(o->occid))
+		return NULL;
+	for (i = 0; i < nres; i++)
+		if (map_get(r->by_full, res[i]) != NULL)
+			return NULL;
+	o = occ_new(r, nick, bare, res[0]);
+	o->role = role;
+	o->shown = shown;
+	o->extra = extra != NULL ? xstrdup(extra) : NULL;
+	memcpy(o->occid, occid, strlen(occid) + 1);
+	for (i = 1; i < nres; i++) {
+		o->res[o->nres++] = xstrdup(res[i]);
+		map_put(r->by_full, o->res[i], o);
+		muc_joined(o->res[i], r, true);
+	}
+	return o;
 }
 
 /* 7.6: the occupant takes another nick (all its sessions do) */

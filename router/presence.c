@@ -939,6 +939,12 @@ presence_gone(struct sess *s)
 }
 
 void
+presence_unavailable_to(const char *from, const char *to)
+{
+	pres_send(from, to, PRES_UNAVAILABLE);
+}
+
+void
 presence_block_changed(struct user *u, const char *jid, bool blocked)
 {
 	struct jid	j;

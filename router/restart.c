@@ -40,6 +40,7 @@
 #include "../common/util.h"
 #include "../storage/store.h"
 #include "ctl.h"
+#include "handover.h"
 #include "router.h"
 
 enum restart_state {
@@ -145,6 +146,7 @@ restart_finish(void)
 	restart_nwait = 0;
 	restart_file_write();
 	restart_hibernated_end();
+	handover_write();	/* what the attached sessions hold */
 	(void)store_flush(router.store);	/* logged */
 	restart_state = RESTART_FLUSHING;
 	restart_deadline = clock_now() + RESTART_FLUSH_WAIT;
@@ -250,6 +252,7 @@ restart_gathered(const char *why)
 		return;
 	restart_gathering = false;
 	ctimer_stop(&restart_gather);
+	handover_drop();	/* what no session came back for */
 	log_info("restart: %s; releasing held stanzas", why);
 	for (rl = router.links; rl != NULL; rl = rl->next)
 		if (rl->holding && !rl->l->failed)
@@ -321,6 +324,8 @@ restart_init(void)
 	if ((f = fopen(path, "r")) == NULL) {
 		if (errno != ENOENT)
 			log_warn("restart: %s", path);
+		handover_load();	/* a stale one: nobody comes back */
+		handover_drop();
 		return;
 	}
 	while (fscanf(f, "%7s %u", role, &inst) == 2) {
@@ -334,8 +339,11 @@ restart_init(void)
 	}
 	fclose(f);
 	(void)unlink(path);	/* read once: a later crash waits for none */
-	if (restart_nexpect == 0)
+	handover_load();
+	if (restart_nexpect == 0) {
+		handover_drop();	/* nobody to wait for */
 		return;
+	}
 	restart_gathering = true;
 	ctimer_start(&restart_gather, RESTART_GATHER_WAIT);
 	log_info("restart: waiting for %zu processes to announce their "

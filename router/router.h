@@ -407,6 +407,9 @@ void	 presence_inbound(struct rstanza *, const char *node,
 	    const char *domain, const char *resource);
 /* a session is gone: unavailable to contacts and directed recipients */
 void	 presence_gone(struct sess *);
+/* RFC 6121 4.6.3: a session that is gone (from) to a JID it had sent
+   directed presence to (the handover's sessions that did not return) */
+void	 presence_unavailable_to(const char *from, const char *to);
 /*
  * XEP-0191 3.3, 3.4: jid was blocked (a subscribed contact sees the user
  * go unavailable) or unblocked (and sees the current presence again).

@@ -13,6 +13,7 @@
 #include "../common/util.h"
 #include "../common/xmpp.h"
 #include "ctl.h"
+#include "handover.h"
 #include "router.h"
 
 struct sess *
@@ -164,6 +165,7 @@ sess_begin(struct rlink *rl, uint64_t sid, const char *jid)
 	jid_clear(&j);
 	log_info("session %s bound on c2s[%u]", log_escs(s->full),
 	    rl->instance);
+	handover_attach(s);	/* announced again after a restart */
 	sess_reply(rl, sid, XERR_COUNT, s->full);
 }
 

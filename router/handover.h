@@ -1,0 +1,75 @@
+/*
+ * The state handover of a planned restart (docs/internals.md, "Planned
+ * router restart"): what only the old router's memory held, written to
+ * HANDOVER_FILE in the run directory and read by the next router.
+ * handover_fmt.c is the file's format (no router state: the fuzz target
+ * links it alone), handover.c what goes in and how it comes back.
+ */
+#ifndef PARLEY_HANDOVER_H
+#define PARLEY_HANDOVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/buf.h"
+
+#define HANDOVER_FILE		"router.handover"
+#define HANDOVER_VERSION	1
+/* the whole file, and one field: past them nothing is written or read */
+#define HANDOVER_MAX		(64 * 1024 * 1024)
+#define HANDOVER_FIELD_MAX	(1024 * 1024)
+#define HANDOVER_FIELDS_MAX	32
+
+/* the records, by their type byte */
+enum {
+	HO_ROOM = 'R',		/* room JID, salt (16 hex), locked (0/1),
+				   the temporary room's record or "" */
+	HO_OCC = 'O',		/* room JID, nick, bare, role, shown, occid,
+				   extra or "", then 1..MUC_RES_MAX full JIDs */
+	HO_DIRECTED = 'D',	/* full JID, a JID it sent presence to */
+	HO_ROSTER = 'I'		/* full JID: requested the roster */
+};
+
+struct ho_rec {
+	int		 type;
+	size_t		 n;
+	char		*f[HANDOVER_FIELDS_MAX];	/* NUL-terminated */
+	size_t		 len[HANDOVER_FIELDS_MAX];
+};
+
+/*
+ * Writing: ho_begin puts the header in b (capped at HANDOVER_MAX), each
+ * ho_add one record of n fields, ho_end the length and checksum; each
+ * returns -1 once b is full (the handover is then not written).
+ */
+int	ho_begin(struct buf *);
+int	ho_add(struct buf *, int type, size_t n, const char *const *f);
+int	ho_end(struct buf *);
+/*
+ * Reading: the whole file checked (magic, version, length, checksum,
+ * every record's framing and field count, no NUL in a field) before fn
+ * sees any record; -1 with why set when it is not a handover of ours.
+ * fn returning -1 stops the walk (ho_parse then returns -1).
+ */
+int	ho_parse(const char *, size_t, int (*fn)(struct ho_rec *, void *),
+	    void *arg, const char **why);
+
+/*
+ * handover.c: the router's side. handover_write (the last step of a
+ * planned restart, every stanza handled) writes what the sessions still
+ * attached hold; handover_load (at start) reads, checks and removes the
+ * file and puts the rooms' occupants back at once; each session, when
+ * its c2s announces it again (sess_begin), takes its directed presence
+ * and roster interest back (handover_attach); handover_drop (the
+ * workers' wait is over) ends what no session came back for, as its end
+ * would have: the occupant leaves, directed presence gets unavailable.
+ */
+struct sess;
+void	handover_write(void);
+void	handover_load(void);
+void	handover_attach(struct sess *);
+void	handover_drop(void);
+/* muc_handover.c: a local session behind a restored occupant */
+void	handover_expect_muc(const char *full);
+
+#endif

@@ -16,7 +16,7 @@ from conftest import DOMAIN, SLOW
 from imhelp import fence, next_push, online, roster_set, track, wait_presence
 from test_muc import (NS_MUC, NS_OCC, NS_USER, SVC, codes, create, item,
                       join, login, next_body, groupchat)
-from test_router_restart import restarted, router_deaths
+from test_router_restart import c2s_links, restarted, router_deaths
 
 
 async def planned_restart(srv):
@@ -97,3 +97,104 @@ async def test_occupants_stay_in_their_rooms(make_server, clients):
     assert "handover of" in srv.log_text()
     assert not router_deaths(srv), router_deaths(srv)
     assert not any(x.closed.done() for x in cs)
+
+
+@pytest.mark.kills("router")
+async def test_directed_presence_and_roster_interest(make_server, clients):
+    srv = make_server(workers=2)
+    uu, vu, wu = srv.new_user("hd"), srv.new_user("hv"), srv.new_user("hw")
+    u = await online(srv, clients, uu, resource="u")
+    v = await online(srv, clients, vu, resource="v")
+    # RFC 6121 4.6: directed presence to someone not in the roster
+    u.send_raw("<presence to='%s'/>" % v.boundjid.full)
+    await wait_presence(v, frm=u.boundjid.full)
+    # one resource asked for the roster, the other did not
+    keen = await online(srv, clients, wu, resource="keen")
+    idle = await online(srv, clients, wu, resource="idle", roster=False)
+    track(idle)
+    await planned_restart(srv)
+    # 4.6.3: the unavailable reaches whom the directed presence did
+    u.send_raw("<presence type='unavailable'/>")
+    await wait_presence(v, frm=u.boundjid.full, type_="unavailable")
+    # 2.1.6: the push goes to the interested resource only
+    r = await roster_set(keen, "someone@%s" % DOMAIN, name="S")
+    assert r["type"] == "result", str(r)
+    push = await next_push(keen)
+    assert "someone@" in str(push), str(push)
+    await fence(idle)
+    await fence(idle)
+    assert idle.pushes.empty(), "a push to a resource that never asked"
+    assert not router_deaths(srv), router_deaths(srv)
+
+
+@pytest.mark.kills("router")
+async def test_sessions_not_back_are_ended(make_server, clients):
+    """A worker stopped through the restart is not awaited: its sessions'
+    occupancy and directed presence end as their end would end them
+    (unavailable from the room and to the directed target), and once it
+    runs again its clients are no longer occupants."""
+    srv = make_server(workers=2, host_options={DOMAIN: {"muc": "yes"}})
+    by = {}
+    for _ in range(6):
+        c = await login(srv, clients)
+        by.setdefault(srv.owner_of(c.local_port), []).append(c)
+    assert len(by) == 2, by
+    frozen, alive = list(by)
+    a, f = by[alive][0], by[frozen][0]
+    rjid = await create(a, "gone", "alice")
+    await join(f, "gone", "frank")
+    f.send_raw("<presence to='%s'/>" % a.boundjid.full)
+    await wait_presence(a, frm=f.boundjid.full)
+    await fence(a)
+    a.pending()
+    old = srv.router_pid()
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        srv.ctl("restart", "router")
+        await restarted_one(srv, old)
+        p = await a.next_presence(match=lambda p: p["type"] ==
+                                  "unavailable" and p["from"] ==
+                                  rjid + "/frank", timeout=10 * SLOW)
+        await wait_presence(a, frm=f.boundjid.full, type_="unavailable")
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+    assert "sessions not back; their occupancy" in srv.log_text()
+    groupchat(a, rjid, "alone")
+    await next_body(a, "alone")
+    await fence(f)
+    assert not [s for s in f.pending() if "alone" in s]
+    assert not router_deaths(srv), router_deaths(srv)
+
+
+async def restarted_one(srv, old):
+    await srv_wait(srv, lambda: srv.router_pid() not in (None, old),
+                   "a new router")
+    await srv_wait(srv, lambda: "releasing held stanzas" in srv.log_text(),
+                   "the release")
+
+
+@pytest.mark.kills("router")
+async def test_corrupt_handover_is_ignored(make_server, clients):
+    """A handover whose checksum is wrong (a torn write, a disk fault)
+    is logged, removed and ignored; the router serves."""
+    import struct
+    from conftest import exchange
+    srv = make_server(workers=1)
+    full = b"x@" + DOMAIN.encode() + b"/r"
+    body = b"I\x01" + struct.pack(">I", len(full)) + full
+    data = b"PARLEYHO" + struct.pack(">II", 1, len(body)) + body + \
+        b"\0" * 8
+    path = os.path.join(srv.opts["rundir"], "router.handover")
+    with open(path, "wb") as fh:
+        fh.write(data)
+    old = srv.router_pid()
+    os.kill(old, signal.SIGKILL)
+    await srv_wait(srv, lambda: "router.handover: bad checksum; ignored"
+                   in srv.log_text(), "the refusal logged")
+    assert not os.path.exists(path)
+    await srv_wait(srv, lambda: srv.router_pid() not in (None, old),
+                   "the router back")
+    await srv_wait(srv, lambda: c2s_links(srv) >= 2, "the worker back")
+    c1 = await clients.login(srv, srv.new_user("hc"), resource="a")
+    c2 = await clients.login(srv, srv.new_user("hc"), resource="b")
+    await exchange(c1, c2)

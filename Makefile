@@ -500,6 +500,7 @@ FUZZ_TARGETS	+= linkpsk
 FUZZ_TARGETS	+= upslot
 FUZZ_TARGETS	+= fast
 FUZZ_TARGETS	+= pie
+FUZZ_TARGETS	+= handover
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
@@ -534,6 +535,7 @@ FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)
 FUZZ_OBJS_pie	:= storage/pie_parse.c
+FUZZ_OBJS_handover := router/handover_fmt.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict

@@ -1226,3 +1226,46 @@ def fast_seeds():
 
 
 fast_seeds()
+
+
+# handover: the next router's file of a planned restart
+# (router/handover_fmt.c): "PARLEYHO" u32 version u32 body-length body
+# u64 FNV-1a(body); records u8 type u8 nfields, fields u32 length + bytes
+HANDOVER_VERSION = 1
+
+
+def handover_seeds():
+    def rec(t, *fields):
+        return (t.encode() + u8(len(fields)) +
+                b"".join(u32(len(f)) + f.encode() for f in fields))
+
+    def fnv(b):
+        h = 0xcbf29ce484222325
+        for c in b:
+            h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+        return h
+
+    def ho(body, version=HANDOVER_VERSION, bad=False):
+        return (b"PARLEYHO" + u32(version) + u32(len(body)) + body +
+                struct.pack(">Q", fnv(body) ^ (1 if bad else 0)))
+
+    room = rec("R", "r@conference.example.org", "00112233aabbccdd", "0",
+               "<room xmlns='urn:parley:muc:0' node='r' creator="
+               "'a@example.org'/>")
+    occ = rec("O", "r@conference.example.org", "alice", "a@example.org",
+              "3", "1", "b2NjdXBhbnQ=", "<show>away</show>",
+              "a@example.org/phone", "a@example.org/pc")
+    far = rec("O", "r@conference.example.org", "far", "f@remote.test",
+              "2", "1", "ZmFy", "", "f@remote.test/x")
+    dirp = rec("D", "a@example.org/phone", "b@example.org/pc")
+    ros = rec("I", "a@example.org/phone")
+    write("handover", "full", ho(room + occ + far + dirp + ros))
+    write("handover", "empty", ho(b""))
+    write("handover", "roster", ho(ros))
+    write("handover", "other-version", ho(ros, version=2))
+    write("handover", "bad-checksum", ho(room + occ, bad=True))
+    write("handover", "truncated", ho(room + occ)[:-20])
+    write("handover", "bad-arity", ho(b"D\x01" + u32(1) + b"x"))
+
+
+handover_seeds()

@@ -327,12 +327,15 @@ sm_enabled(struct stream *st, const char *id, uint32_t max)
 	struct buf	*b = &c2s.scratch;
 
 	sm->synced = true;
+	if (sm->on) {
+		/* re-announced (sm_link_lost numbered the marks again) */
+		uplink_sm_ack(st);	/* what was acked while it was away */
+		return;
+	}
 	sm->rseq = 0;
 	sm->acked = 0;
 	sm->last = 0;
 	sm->mhead = sm->mn = 0;
-	if (sm->on)
-		return;		/* re-announced after a router restart */
 	if (!sm->pending || st->state != ST_BOUND)
 		return;
 	sm->pending = false;
@@ -450,6 +453,25 @@ sm_resumed(struct stream *st, enum stanza_err err, const char *jid,
 void
 sm_link_lost(struct stream *st)
 {
+	struct sm_state	*sm = &st->sm;
+	size_t		 i;
+
+	/*
+	 * The next router numbers from 0 again; what the old one handed
+	 * over (a planned restart, router/sm.c) it numbers so that the last
+	 * stanza we had from the old one is 0. So the marks are kept,
+	 * numbered alike from now on (an ack sent before the new router's
+	 * LINK_SM_ENABLED is in its numbering too), and the client's acks
+	 * of them still reach it. A router without the handover (a crash)
+	 * finds them at or under 0 and drops nothing for them.
+	 */
+	if (sm->on && sm->synced) {
+		for (i = 0; i < sm->mn; i++)
+			sm->marks[(sm->mhead + i) % sm->mcap].seq -= sm->rseq;
+		sm->acked -= sm->rseq;
+		sm->last -= sm->rseq;
+		sm->rseq = 0;
+	}
 	st->sm.synced = false;
 	if (st->sm.pending && st->state == ST_BOUND) {
 		st->sm.pending = false;

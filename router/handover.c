@@ -161,6 +161,9 @@ handover_write(void)
 	job.b = &b;
 	job.rc = ho_begin(&b) | muc_handover_put(&b);
 	map_foreach(router.by_full, sess_put, &job);
+	/* last, the bulk: a queue that does not fit is the only loss */
+	if (job.rc == 0)
+		sm_handover_put(&b);
 	if ((job.rc | ho_end(&b)) == -1)
 		log_warnx("restart: the handover passes %d bytes; not "
 		    "written (group chat occupancy, directed presence and "
@@ -206,6 +209,9 @@ rec_get(struct ho_rec *rec, void *arg)
 		}
 		p->dir = xrealloc(p->dir, (p->ndir + 1) * sizeof(*p->dir));
 		p->dir[p->ndir++] = xstrdup(rec->f[1]);
+		break;
+	case HO_SMQ:
+		rc = sm_handover_get(rec);
 		break;
 	case HO_ROSTER:
 		if (!domain_is_local_jid(rec->f[0]) ||
@@ -304,6 +310,7 @@ handover_drop(void)
 	struct pend	*p;
 	size_t		 i, k;
 
+	sm_handover_drop();
 	if (pend == NULL)
 		return;
 	job.full = xcalloc(map_count(pend) + 1,

@@ -27,7 +27,11 @@ enum {
 	HO_OCC = 'O',		/* room JID, nick, bare, role, shown, occid,
 				   extra or "", then 1..MUC_RES_MAX full JIDs */
 	HO_DIRECTED = 'D',	/* full JID, a JID it sent presence to */
-	HO_ROSTER = 'I'		/* full JID: requested the roster */
+	HO_ROSTER = 'I',	/* full JID: requested the roster */
+	HO_SMQ = 'Q'		/* full JID, its number (the last one the
+				   old router gave is 0), kind, type, flags,
+				   to, from ("": none), the stanza: one
+				   unacked XEP-0198 stanza, oldest first */
 };
 
 struct ho_rec {
@@ -71,5 +75,10 @@ void	handover_attach(struct sess *);
 void	handover_drop(void);
 /* muc_handover.c: a local session behind a restored occupant */
 void	handover_expect_muc(const char *full);
+/* sm.c: the attached sessions' unacked stanzas, out and back in;
+   what no session took when the wait ends is routed (sm_unacked) */
+int	sm_handover_put(struct buf *);
+int	sm_handover_get(struct ho_rec *);
+void	sm_handover_drop(void);
 
 #endif

@@ -60,6 +60,8 @@ ho_arity(int type, size_t n)
 		return n == 2 ? 0 : -1;
 	case HO_ROSTER:
 		return n == 1 ? 0 : -1;
+	case HO_SMQ:
+		return n == 8 ? 0 : -1;
 	}
 	return -1;
 }
@@ -80,21 +82,27 @@ int
 ho_add(struct buf *b, int type, size_t n, const char *const *f)
 {
 	unsigned char	h[4];
-	size_t		i, len;
+	size_t		i, len, before = buf_avail(b);
 	int		rc;
 
 	if (ho_arity(type, n) == -1)
+		return -1;
+	/* room is left for the checksum: a full file is still whole */
+	for (i = 0, len = 2; i < n; i++)
+		len += 4 + strlen(f[i]);
+	if (len > HANDOVER_MAX - HO_TAIL - before)
 		return -1;
 	h[0] = type;
 	h[1] = n;
 	rc = buf_append(b, h, 2);
 	for (i = 0; i < n && rc == 0; i++) {
 		len = strlen(f[i]);
-		if (len > HANDOVER_FIELD_MAX)
-			return -1;
 		put32(h, len);
-		rc = buf_append(b, h, 4) | buf_append(b, f[i], len);
+		rc = len > HANDOVER_FIELD_MAX ? -1 :
+		    buf_append(b, h, 4) | buf_append(b, f[i], len);
 	}
+	if (rc != 0)
+		buf_truncate(b, before);	/* whole records only */
 	return rc;
 }
 

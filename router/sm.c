@@ -14,6 +14,7 @@
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
+#include "handover.h"
 #include "router.h"
 
 #define SM_ID_HEX	32		/* 128 random bits */
@@ -163,6 +164,8 @@ sm_max(uint32_t asked)
 	    (uint32_t)router.conf.sm_resume_max;
 }
 
+static void	sm_handover_take(struct sess *, struct sm *);
+
 static void
 sm_enable(struct rlink *rl, uint64_t sid, struct link_in *in)
 {
@@ -210,6 +213,7 @@ sm_enable(struct rlink *rl, uint64_t sid, struct link_in *in)
 		map_put(router.sm_ids, sm->id, s);
 	}
 	s->sm = sm;
+	sm_handover_take(s, sm);	/* announced again after a restart */
 	link_begin(&m, rl->l, LINK_SM_ENABLED, sid);
 	link_put_str(&m, sm->id);
 	link_put_u32(&m, sm->max);
@@ -458,4 +462,188 @@ sm_unacked(struct sm *sm, const char *full)
 		log_info("session %s: %zu unacked stanzas routed again",
 		    log_escs(full), n);
 	sm_free(sm);
+}
+
+/* ---- the handover of a planned restart (handover.h) --------------------- */
+
+/*
+ * An attached session's unacked stanzas go to the next router, numbered
+ * so that the last one this router gave is 0 (the first -count + 1): the
+ * c2s, when it announces the session again, numbers its marks alike
+ * (c2s/sm.c sm_enabled), so the client's acks and a later resumption
+ * find them where they were, and the next router numbers on from 1.
+ */
+static struct map	*sm_pend;	/* full JID -> struct sm (no session) */
+
+struct sm_put_job {
+	struct buf	*b;
+	size_t		 lost;
+};
+
+static int
+sm_put_one(const void *key, size_t len, void *val, void *arg)
+{
+	struct sm_put_job	*job = arg;
+	struct sess		*s = val;
+	struct sm_item		*it;
+	const char		*f[8];
+	char			 seq[12], kind[4], type[4], flags[8];
+	size_t			 before = buf_avail(job->b);
+	char			*xml;
+	int			 rc = 0;
+
+	(void)key;
+	(void)len;
+	if (s->rl == NULL || s->sm == NULL || s->sm->head == NULL)
+		return 0;
+	f[0] = s->full;
+	for (it = s->sm->head; it != NULL && rc == 0; it = it->next) {
+		snprintf(seq, sizeof(seq), "%u", it->seq - s->sm->seq);
+		snprintf(kind, sizeof(kind), "%u", it->kind);
+		snprintf(type, sizeof(type), "%u", it->type);
+		snprintf(flags, sizeof(flags), "%u", it->flags);
+		xml = xstrndup(it->xml, it->len);
+		f[1] = seq;
+		f[2] = kind;
+		f[3] = type;
+		f[4] = flags;
+		f[5] = it->to != NULL ? it->to : "";
+		f[6] = it->from != NULL ? it->from : "";
+		f[7] = xml;
+		rc = strlen(xml) != it->len ? -1 : ho_add(job->b, HO_SMQ, 8, f);
+		free(xml);
+	}
+	if (rc != 0) {
+		/* all of a queue or none: a gap would shift the numbers */
+		buf_truncate(job->b, before);
+		job->lost += s->sm->count;
+		log_warnx("restart: session %s: %zu unacked stanzas do not "
+		    "fit in the handover; lost", log_escs(s->full),
+		    s->sm->count);
+	}
+	return 0;
+}
+
+int
+sm_handover_put(struct buf *b)
+{
+	struct sm_put_job	job = { b, 0 };
+
+	map_foreach(router.by_full, sm_put_one, &job);
+	return job.lost > 0 ? -1 : 0;
+}
+
+static int
+sm_num(const char *s, uint32_t max, uint32_t *out)
+{
+	char		*end;
+	unsigned long	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+sm_handover_get(struct ho_rec *rec)
+{
+	struct sm	*sm;
+	struct sm_item	*it;
+	uint32_t	 seq, kind, type, flags;
+
+	if (!domain_is_local_jid(rec->f[0]) || strchr(rec->f[0], '/') ==
+	    NULL || sm_num(rec->f[1], UINT32_MAX, &seq) == -1 ||
+	    sm_num(rec->f[2], KIND_IQ, &kind) == -1 ||
+	    sm_num(rec->f[3], STANZA_TYPE_BAD, &type) == -1 ||
+	    sm_num(rec->f[4], UINT16_MAX, &flags) == -1 ||
+	    rec->len[7] == 0 || rec->len[7] > LINK_STANZA_MAX)
+		return -1;
+	if (sm_pend == NULL)
+		sm_pend = map_new();
+	if ((sm = map_get(sm_pend, rec->f[0])) == NULL) {
+		sm = xcalloc(1, sizeof(*sm));
+		ctimer_init(&sm->timer, sm_timer_cb);
+		sm->acked = seq - 1;
+		map_put(sm_pend, rec->f[0], sm);
+	}
+	/* one queue, in order, no gap, ending at 0 at the latest */
+	if (seq != (sm->tail != NULL ? sm->tail->seq + 1 : sm->acked + 1) ||
+	    sm_diff(seq, 0) > 0)
+		return -1;
+	it = xmalloc(sizeof(*it) + rec->len[7]);
+	it->next = NULL;
+	it->seq = seq;
+	it->kind = (uint8_t)kind;
+	it->type = (uint8_t)type;
+	it->flags = (uint16_t)flags;
+	it->to = rec->len[5] > 0 ? xstrdup(rec->f[5]) : NULL;
+	it->from = rec->len[6] > 0 ? xstrdup(rec->f[6]) : NULL;
+	it->len = rec->len[7];
+	memcpy(it->xml, rec->f[7], it->len);
+	if (sm->tail != NULL)
+		sm->tail->next = it;
+	else
+		sm->head = it;
+	sm->tail = it;
+	sm->count++;
+	sm->bytes += it->len;
+	return 0;
+}
+
+/* at LINK_SM_ENABLE: s, announced again, takes its handed-over queue */
+static void
+sm_handover_take(struct sess *s, struct sm *sm)
+{
+	struct sm	*p;
+
+	if (sm_pend == NULL || (p = map_del(sm_pend, s->full)) == NULL)
+		return;
+	sm->head = p->head;
+	sm->tail = p->tail;
+	sm->count = p->count;
+	sm->bytes = p->bytes;
+	sm->acked = p->acked;
+	sm->seq = 0;
+	free(p);
+	log_info("session %s: %zu unacked stanzas handed over",
+	    log_escs(s->full), sm->count);
+}
+
+struct sm_drop_job {
+	char	**full;
+	size_t	  n;
+};
+
+static int
+sm_drop_collect(const void *key, size_t len, void *val, void *arg)
+{
+	struct sm_drop_job	*job = arg;
+
+	(void)val;
+	job->full[job->n++] = xstrndup(key, len);
+	return 0;
+}
+
+void
+sm_handover_drop(void)
+{
+	struct sm_drop_job	job = { NULL, 0 };
+	size_t			i;
+
+	if (sm_pend == NULL)
+		return;
+	job.full = xcalloc(map_count(sm_pend) + 1, sizeof(*job.full));
+	map_foreach(sm_pend, sm_drop_collect, &job);
+	for (i = 0; i < job.n; i++) {
+		/* as if the session had ended now: offline storage */
+		sm_unacked(map_del(sm_pend, job.full[i]), job.full[i]);
+		free(job.full[i]);
+	}
+	free(job.full);
+	map_free(sm_pend, NULL);
+	sm_pend = NULL;
 }

@@ -198,3 +198,58 @@ async def test_corrupt_handover_is_ignored(make_server, clients):
     c1 = await clients.login(srv, srv.new_user("hc"), resource="a")
     c2 = await clients.login(srv, srv.new_user("hc"), resource="b")
     await exchange(c1, c2)
+
+
+@pytest.mark.kills("router")
+async def test_sm_queue_carried_over(make_server, clients):
+    """XEP-0198 through a planned restart. a: acked its presence, the
+    ping's answer and "one", not "two"; after the restart it gets
+    "three", loses its connection, resumes with h=3 and gets exactly
+    "two" and "three" again (then "four"). b:
+    acks everything after the restart (the c2s passes the ack of what
+    the old router sent on, numbered alike) and ends its stream: nothing
+    of it goes to offline storage as unacked."""
+    from conftest import session_ended, wait_for
+    from imhelp import send_message
+    from test_rfc6120 import authed
+    from test_sm import attr, bodies, resume, sm_session
+    srv = make_server(workers=1, sm_resume_timeout=300)
+    ua, ub = srv.new_user("hs"), srv.new_user("hs")
+    a, aid = await sm_session(srv, ua, "phone")
+    b, _ = await sm_session(srv, ub, "pad")
+    c = await clients.login(srv, srv.new_user("hc"), resource="c")
+    afull, bfull = ua.jid + "/phone", ub.jid + "/pad"
+    for body in ("one", "two"):
+        send_message(c, afull, body)
+        send_message(c, bfull, body)
+    await a.read_until(rb"<body>two</body>")
+    await b.read_until(rb"<body>two</body>")
+    await a.send("<a xmlns='urn:xmpp:sm:3' h='3'/>")
+    await fence(c)
+    await planned_restart(srv)
+    assert "%s: 1 unacked stanzas handed over" % afull in srv.log_text()
+    assert "%s: 4 unacked stanzas handed over" % bfull in srv.log_text()
+    send_message(c, afull, "three")
+    await a.read_until(rb"<body>three</body>")
+    a.close()           # a lost connection
+    await wait_for(lambda: "session %s hibernated" % afull in
+                   srv.log_text(), 5 * SLOW, "a hibernates")
+    new = await authed(srv, ua)
+    try:
+        new.mark()
+        el = await resume(new, aid, 3)
+        assert el.startswith(b"<resumed"), el
+        await new.read_until(rb"<body>three</body>")
+        send_message(c, afull, "four")
+        await new.read_until(rb"<body>four</body>")
+        assert bodies(new.buf) == [b"two", b"three", b"four"], new.buf
+    finally:
+        new.close()
+    # b acks all it got (presence, ping answer, one, two), then ends
+    await b.send("<a xmlns='urn:xmpp:sm:3' h='4'/>")
+    await b.send("</stream:stream>")
+    await session_ended(srv, bfull)
+    back = await online(srv, clients, ub, resource="back")
+    got = [m["body"] for m in back.at_login.messages]
+    assert got == [], "acked stanzas stored as unacked: %s" % got
+    assert not router_deaths(srv), router_deaths(srv)

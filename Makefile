@@ -508,7 +508,8 @@ FUZZ_OBJS_fast	:= c2s/fast.c c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
 		   router/metrics.c \
 		   router/s2s.c \
-		   router/register.c router/pwjob.c router/sm.c
+		   router/register.c router/pwjob.c router/sm.c \
+		   router/handover_fmt.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \

@@ -359,6 +359,8 @@ void	csi_deliver(struct stream *, const struct link_stanza *,
 enum csi_class csi_classify(int kind, int type, const char *xml, size_t len);
 /* writes what is held, in order (why: for the log) */
 void	csi_flush(struct stream *, const char *why);
+/* the held stanzas' router numbers less base (sm_link_lost) */
+void	csi_renumber(struct stream *, uint32_t base);
 /* the stream is freed: what is held goes with it, as unwritten output */
 void	csi_free(struct stream *);
 /* frees the message parser (tests) */

@@ -178,6 +178,17 @@ csi_write(struct stream *st, const char *xml, size_t len, int64_t rseq)
 	sm_written(st, rseq);
 }
 
+/* sm_link_lost numbers the marks again: the held stanzas go alike */
+void
+csi_renumber(struct stream *st, uint32_t base)
+{
+	struct csi_item	*it;
+
+	for (it = st->csi.head; it != NULL; it = it->next)
+		if (it->rseq >= 0)
+			it->rseq = (uint32_t)((uint32_t)it->rseq - base);
+}
+
 /* the queue is emptied first: a write that fails closes, and may flush */
 void
 csi_flush(struct stream *st, const char *why)

@@ -468,6 +468,7 @@ sm_link_lost(struct stream *st)
 	if (sm->on && sm->synced) {
 		for (i = 0; i < sm->mn; i++)
 			sm->marks[(sm->mhead + i) % sm->mcap].seq -= sm->rseq;
+		csi_renumber(st, sm->rseq);	/* held, not yet written */
 		sm->acked -= sm->rseq;
 		sm->last -= sm->rseq;
 		sm->rseq = 0;

@@ -1259,7 +1259,12 @@ def handover_seeds():
               "2", "1", "ZmFy", "", "f@remote.test/x")
     dirp = rec("D", "a@example.org/phone", "b@example.org/pc")
     ros = rec("I", "a@example.org/phone")
-    write("handover", "full", ho(room + occ + far + dirp + ros))
+    smq = (rec("Q", "a@example.org/phone", "4294967295", "0", "1", "1",
+               "", "c@example.org/x", "<message><body>1</body></message>")
+           + rec("Q", "a@example.org/phone", "0", "0", "1", "0",
+                 "a@example.org/phone", "", "<message/>"))
+    write("handover", "full", ho(room + occ + far + dirp + ros + smq))
+    write("handover", "sm", ho(smq))
     write("handover", "empty", ho(b""))
     write("handover", "roster", ho(ros))
     write("handover", "other-version", ho(ros, version=2))

@@ -341,6 +341,45 @@ test_held_counts_when_written(void **state)
 	scn_c2s_teardown();
 }
 
+/*
+ * The router restarts: the marks stay, numbered so that the last stanza
+ * of the old router is 0 (as its handover numbers the queue), a held
+ * one (CSI) alike, and the client's acks of them reach the new router.
+ */
+static void
+test_router_restart_keeps_marks(void **state)
+{
+	struct stream	*st;
+
+	(void)state;
+	scn_c2s_setup();
+	c2s.conf.sm_request_stanzas = 100;
+	st = sm_on();
+	deliver(st, CHAT("1"));		/* old numbers 1, 2 written */
+	deliver(st, CHAT("2"));
+	scn_send(&st->tp, "<inactive xmlns='urn:xmpp:csi:0'/>");
+	deliver(st, COMPOSING);		/* 3, held */
+	ack(st, 1);
+	assert_int_equal(scn_router.sm_acked, 1);
+	sm_link_lost(st);
+	assert_int_equal(st->sm.rseq, 0);
+	assert_int_equal(st->sm.acked, (uint32_t)-2);
+	sm_enabled(st, ID, 300);	/* the re-announce answered */
+	scn_run();
+	/* what the client acked is said at once, in the new numbers */
+	assert_int_equal(scn_router.sm_acked, (uint32_t)-2);
+	deliver(st, CHAT("n"));		/* new number 1, held behind 0 */
+	scn_send(&st->tp, "<active xmlns='urn:xmpp:csi:0'/>");
+	assert_int_equal(st->sm.h_out, 4);
+	ack(st, 2);			/* old 2 */
+	assert_int_equal(scn_router.sm_acked, (uint32_t)-1);
+	ack(st, 3);			/* the held one, old 3 */
+	assert_int_equal(scn_router.sm_acked, 0);
+	ack(st, 4);
+	assert_int_equal(scn_router.sm_acked, 1);
+	scn_c2s_teardown();
+}
+
 static void
 test_resume(void **state)
 {
@@ -445,6 +484,7 @@ UNIT_MAIN(
 	cmocka_unit_test(test_wraparound),
 	cmocka_unit_test(test_inbound_wraps),
 	cmocka_unit_test(test_held_counts_when_written),
+	cmocka_unit_test(test_router_restart_keeps_marks),
 	cmocka_unit_test(test_resume),
 	cmocka_unit_test(test_resume_refused),
 	cmocka_unit_test(test_resume_when_bound_refused),

@@ -263,3 +263,52 @@ async def test_sm_queue_carried_over(make_server, clients):
     got = [m["body"] for m in back.at_login.messages]
     assert got == [], "acked stanzas stored as unacked: %s" % got
     assert not router_deaths(srv), router_deaths(srv)
+
+
+@pytest.mark.kills("router")
+async def test_remote_occupant_stays(make_server, tmp_path_factory, clients):
+    """An occupant of another server (over s2s) is in the room after the
+    restart as before: it gets the room's messages, its own reach the
+    local occupant, and neither saw a leave or a join."""
+    from conftest import STANZA_TIMEOUT
+    from test_s2s import pair, user
+    svc = "conference.a.test"
+    a, b = pair(make_server, tmp_path_factory, a_host_options={"muc": "yes"},
+                b_routes=[svc])
+    la = await login(a, clients, user(a, "a.test", "ha"))
+    rb = await login(b, clients, user(b, "b.test", "hb"))
+    rjid = "hand@" + svc
+    slow = 3 * STANZA_TIMEOUT
+    la.send_raw("<presence to='%s/local'><x xmlns='%s'/></presence>"
+                % (rjid, NS_MUC))
+    await la.next_presence(match=lambda p: 110 in codes(p))
+    r = await la.iq("<query xmlns='%s#owner'><x xmlns='jabber:x:data' "
+                    "type='submit'/></query>" % NS_MUC, to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    rb.send_raw("<presence to='%s/far'><x xmlns='%s'/></presence>"
+                % (rjid, NS_MUC))
+    await rb.next_presence(match=lambda p: 110 in codes(p), timeout=slow)
+    await la.next_presence(match=lambda p: p["from"].resource == "far",
+                           timeout=slow)
+    groupchat(rb, rjid, "before")
+    await la.next_message(match=lambda m: m["body"] == "before",
+                          timeout=slow)
+    await rb.next_message(match=lambda m: m["body"] == "before",
+                          timeout=slow)
+    for x in (la, rb):
+        await fence(x)
+        x.pending()
+    await planned_restart(a)
+    groupchat(la, rjid, "after")
+    m = await rb.next_message(match=lambda m: m["body"] == "after",
+                              timeout=slow)
+    assert m["from"] == rjid + "/local", str(m)
+    groupchat(rb, rjid, "back")
+    m = await la.next_message(match=lambda m: m["body"] == "back",
+                              timeout=slow)
+    assert m["from"] == rjid + "/far", str(m)
+    for x in (la, rb):
+        await fence(x)
+        seen = room_presences(x, rjid)
+        assert not seen, "%s saw %s" % (x.boundjid, seen)
+    assert not router_deaths(a), router_deaths(a)

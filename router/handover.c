@@ -288,48 +288,31 @@ handover_attach(struct sess *s)
 	pend_free(p);
 }
 
-struct drop_job {
-	char	**full;
-	size_t	  n;
-};
-
-static int
-drop_collect(const void *key, size_t len, void *val, void *arg)
-{
-	struct drop_job	*job = arg;
-
-	(void)val;
-	job->full[job->n++] = xstrndup(key, len);
-	return 0;
-}
-
 void
 handover_drop(void)
 {
-	struct drop_job	 job = { NULL, 0 };
-	struct pend	*p;
-	size_t		 i, k;
+	struct pend	 *p;
+	char		**full;
+	size_t		  i, k, n;
 
 	sm_handover_drop();
 	if (pend == NULL)
 		return;
-	job.full = xcalloc(map_count(pend) + 1,
-	    sizeof(*job.full));
-	map_foreach(pend, drop_collect, &job);
-	for (i = 0; i < job.n; i++) {
-		p = map_del(pend, job.full[i]);
+	full = handover_keys(pend, &n);
+	for (i = 0; i < n; i++) {
+		p = map_del(pend, full[i]);
 		/* as sess_unlink: presence_gone, then muc_sess_gone */
 		for (k = 0; k < p->ndir; k++)
-			presence_unavailable_to(job.full[i], p->dir[k]);
+			presence_unavailable_to(full[i], p->dir[k]);
 		if (p->muc)
-			muc_sess_gone(job.full[i]);
+			muc_sess_gone(full[i]);
 		pend_free(p);
-		free(job.full[i]);
+		free(full[i]);
 	}
-	if (job.n > 0)
+	if (n > 0)
 		log_info("restart: %zu sessions not back; their occupancy "
-		    "and directed presence ended", job.n);
-	free(job.full);
+		    "and directed presence ended", n);
+	free(full);
 	map_free(pend, NULL);
 	pend = NULL;
 }

@@ -75,6 +75,9 @@ void	handover_attach(struct sess *);
 void	handover_drop(void);
 /* muc_handover.c: a local session behind a restored occupant */
 void	handover_expect_muc(const char *full);
+/* handover_fmt.c: the keys of m, copied (a walk must not delete) */
+struct map;
+char	**handover_keys(struct map *, size_t *n);
 /* sm.c: the attached sessions' unacked stanzas, out and back in;
    what no session took when the wait ends is routed (sm_unacked) */
 int	sm_handover_put(struct buf *);

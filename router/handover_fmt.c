@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/map.h"
 #include "../common/util.h"
 #include "handover.h"
 
@@ -203,4 +204,33 @@ ho_parse(const char *data, size_t len, int (*fn)(struct ho_rec *, void *),
 	if (rc == -1 && *why == NULL)
 		*why = "a record refused";
 	return rc;
+}
+
+/* ---- for the readers: the sessions still waiting, by full JID ---------- */
+
+struct keys_job {
+	char	**v;
+	size_t	  n;
+};
+
+static int
+keys_collect(const void *key, size_t len, void *val, void *arg)
+{
+	struct keys_job	*job = arg;
+
+	(void)val;
+	job->v[job->n++] = xstrndup(key, len);
+	return 0;
+}
+
+char **
+handover_keys(struct map *m, size_t *n)
+{
+	struct keys_job	job;
+
+	job.v = xcalloc(map_count(m) + 1, sizeof(*job.v));
+	job.n = 0;
+	map_foreach(m, keys_collect, &job);
+	*n = job.n;
+	return job.v;
 }

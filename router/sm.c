@@ -81,6 +81,18 @@ sm_drop(struct sm *sm, uint32_t seq)
 }
 
 static void
+sm_item_append(struct sm *sm, struct sm_item *it)
+{
+	if (sm->tail != NULL)
+		sm->tail->next = it;
+	else
+		sm->head = it;
+	sm->tail = it;
+	sm->count++;
+	sm->bytes += it->len;
+}
+
+static void
 sm_timer_cb(struct ctimer *t)
 {
 	struct sm	*sm = container_of(t, struct sm, timer);
@@ -116,13 +128,7 @@ sm_sent(struct sess *s, int kind, int type, uint16_t flags, const char *to,
 	it->from = from != NULL ? xstrdup(from) : NULL;
 	it->len = len;
 	memcpy(it->xml, xml, len);
-	if (sm->tail != NULL)
-		sm->tail->next = it;
-	else
-		sm->head = it;
-	sm->tail = it;
-	sm->count++;
-	sm->bytes += len;
+	sm_item_append(sm, it);
 	/*
 	 * Past the cap the session ends as if its client were gone, from
 	 * the loop (deliveries may be walking the account's sessions). The
@@ -584,13 +590,7 @@ sm_handover_get(struct ho_rec *rec)
 	it->from = rec->len[6] > 0 ? xstrdup(rec->f[6]) : NULL;
 	it->len = rec->len[7];
 	memcpy(it->xml, rec->f[7], it->len);
-	if (sm->tail != NULL)
-		sm->tail->next = it;
-	else
-		sm->head = it;
-	sm->tail = it;
-	sm->count++;
-	sm->bytes += it->len;
+	sm_item_append(sm, it);
 	return 0;
 }
 
@@ -613,37 +613,21 @@ sm_handover_take(struct sess *s, struct sm *sm)
 	    log_escs(s->full), sm->count);
 }
 
-struct sm_drop_job {
-	char	**full;
-	size_t	  n;
-};
-
-static int
-sm_drop_collect(const void *key, size_t len, void *val, void *arg)
-{
-	struct sm_drop_job	*job = arg;
-
-	(void)val;
-	job->full[job->n++] = xstrndup(key, len);
-	return 0;
-}
-
 void
 sm_handover_drop(void)
 {
-	struct sm_drop_job	job = { NULL, 0 };
-	size_t			i;
+	char	**full;
+	size_t	  i, n;
 
 	if (sm_pend == NULL)
 		return;
-	job.full = xcalloc(map_count(sm_pend) + 1, sizeof(*job.full));
-	map_foreach(sm_pend, sm_drop_collect, &job);
-	for (i = 0; i < job.n; i++) {
+	full = handover_keys(sm_pend, &n);
+	for (i = 0; i < n; i++) {
 		/* as if the session had ended now: offline storage */
-		sm_unacked(map_del(sm_pend, job.full[i]), job.full[i]);
-		free(job.full[i]);
+		sm_unacked(map_del(sm_pend, full[i]), full[i]);
+		free(full[i]);
 	}
-	free(job.full);
+	free(full);
 	map_free(sm_pend, NULL);
 	sm_pend = NULL;
 }

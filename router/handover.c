@@ -262,6 +262,7 @@ handover_load(void)
 	else
 		log_info("restart: handover of %zu items read (%zu refused)",
 		    job.n, job.refused);
+	muc_handover_done();
 out:
 	close(fd);
 	free(data);

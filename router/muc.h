@@ -281,5 +281,7 @@ int		 muc_handover_put(struct buf *);
 /* one HO_ROOM or HO_OCC record; -1 if it is refused */
 struct ho_rec;
 int		 muc_handover_get(struct ho_rec *);
+/* after the reading: the rooms it made that have no occupant go */
+void		 muc_handover_done(void);
 
 #endif

@@ -41,7 +41,10 @@ room_put(struct muc_room *r, void *arg)
 	f[0] = r->jid;
 	f[1] = salt;
 	f[2] = r->locked ? "1" : "0";
-	f[3] = buf_cstr(&rec);
+	if ((f[3] = buf_cstr(&rec)) == NULL) {
+		job->rc = -1;	/* no room for its NUL: too large */
+		f[3] = "";
+	}
 	job->rc |= ho_add(job->b, HO_ROOM, 4, f);
 	buf_clear(&rec);
 	for (o = r->occ; o != NULL; o = o->next) {
@@ -158,4 +161,42 @@ int
 muc_handover_get(struct ho_rec *rec)
 {
 	return rec->type == HO_ROOM ? room_get(rec) : occ_get(rec);
+}
+
+struct empty_job {
+	struct muc_room	**v;
+	size_t		  n, cap;
+};
+
+static void
+room_empty(struct muc_room *r, void *arg)
+{
+	struct empty_job	*job = arg;
+
+	if (r->nocc > 0 || (r->cfg.persistent && !r->locked))
+		return;
+	if (job->n == job->cap) {
+		job->cap = job->cap ? 2 * job->cap : 8;
+		job->v = xrealloc(job->v, job->cap * sizeof(*job->v));
+	}
+	job->v[job->n++] = r;
+}
+
+void
+muc_handover_done(void)
+{
+	struct empty_job	job = { NULL, 0, 0 };
+	size_t			i;
+
+	/* a room made from the handover whose occupants were all refused
+	   goes, as a temporary room does with its last occupant */
+	for (i = 0; i < router.conf.nhosts; i++) {
+		const struct conf_host	*h = &router.conf.hosts[i];
+
+		if (h->muc && h->muc_name != NULL)
+			muc_room_foreach(h->muc_name, room_empty, &job);
+	}
+	for (i = 0; i < job.n; i++)
+		muc_room_free(job.v[i]);
+	free(job.v);
 }

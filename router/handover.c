@@ -79,16 +79,13 @@ dir_put(const void *key, size_t len, void *val, void *arg)
 {
 	struct sess_job	*job = arg;
 	const char	*f[2];
-	char		 to[JID_STR_MAX + 1];
+	char		*to = xstrndup(key, len);	/* keys have no NUL */
 
 	(void)val;
-	if (len > JID_STR_MAX)
-		return 0;
-	memcpy(to, key, len);
-	to[len] = '\0';
 	f[0] = job->s->full;
 	f[1] = to;
 	job->rc |= ho_add(job->b, HO_DIRECTED, 2, f);
+	free(to);
 	return 0;
 }
 

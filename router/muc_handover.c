@@ -132,7 +132,7 @@ occ_get(struct ho_rec *rec)
 	struct muc_room	*r = muc_room_find(rec->f[0]);
 	char		*end;
 	long		 role;
-	size_t		 i;
+	size_t		 i, k;
 
 	if (r == NULL)
 		return -1;
@@ -142,10 +142,14 @@ occ_get(struct ho_rec *rec)
 	    rec->len[1] == 0 || rec->len[1] > MUC_NICK_MAX ||
 	    rec->len[2] == 0 || rec->len[2] > JID_STR_MAX)
 		return -1;
-	for (i = 7; i < rec->n; i++)
+	for (i = 7; i < rec->n; i++) {
 		if (rec->len[i] == 0 || rec->len[i] > JID_STR_MAX ||
 		    strchr(rec->f[i], '/') == NULL)
 			return -1;
+		for (k = 7; k < i; k++)
+			if (strcmp(rec->f[k], rec->f[i]) == 0)
+				return -1;	/* a session twice */
+	}
 	if (muc_occ_restore(r, rec->f[1], rec->f[2], (int)role,
 	    rec->f[4][0] == '1', rec->f[5], rec->len[6] > 0 ? rec->f[6] : NULL,
 	    rec->f + 7, rec->n - 7) == NULL)

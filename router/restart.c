@@ -12,7 +12,9 @@
  *    the hibernated XEP-0198 sessions end as their timeout would end
  *    them: what their clients never acked is routed again, to another
  *    resource or to offline storage (sm_unacked), since only our memory
- *    holds it. Storage is committed.
+ *    holds it. What the attached sessions hold in our memory (rooms'
+ *    occupants, directed presence, roster interest, unacked stanzas)
+ *    is written to HANDOVER_FILE (handover.c). Storage is committed.
  * 3. From then on frames from the processes are dropped (none can be a
  *    stanza: they hold those), and what is queued to them is written,
  *    for at most RESTART_FLUSH_WAIT seconds (a peer that reads nothing
@@ -24,7 +26,9 @@
  *    every one LINK_RELEASE once all those RESTART_FILE names have done
  *    so (or after RESTART_GATHER_WAIT seconds): a stanza released
  *    earlier would find its recipient's session, on a worker not yet
- *    back, missing, and go to offline storage instead.
+ *    back, missing, and go to offline storage instead. The handover,
+ *    read before any link, is taken back by each session announced;
+ *    what none took by the release is ended (handover_drop).
  */
 #include <errno.h>
 #include <limits.h>

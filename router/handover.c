@@ -28,6 +28,7 @@
 struct pend {
 	bool	  muc;		/* behind an occupant */
 	bool	  roster;	/* requested the roster */
+	bool	  carbons;	/* XEP-0280 enabled */
 	char	**dir;		/* sent directed presence to */
 	size_t	  ndir;
 };
@@ -104,6 +105,9 @@ sess_put(const void *key, size_t len, void *val, void *arg)
 		map_foreach(s->directed, dir_put, job);
 	if (s->interested)
 		job->rc |= ho_add(job->b, HO_ROSTER, 1,
+		    (const char *const *)&s->full);
+	if (s->carbons)
+		job->rc |= ho_add(job->b, HO_CARBONS, 1,
 		    (const char *const *)&s->full);
 	return 0;
 }
@@ -211,11 +215,14 @@ rec_get(struct ho_rec *rec, void *arg)
 		rc = sm_handover_get(rec);
 		break;
 	case HO_ROSTER:
+	case HO_CARBONS:
 		if (!domain_is_local_jid(rec->f[0]) ||
 		    strchr(rec->f[0], '/') == NULL)
 			rc = -1;
-		else
+		else if (rec->type == HO_ROSTER)
 			pend_get(rec->f[0])->roster = true;
+		else
+			pend_get(rec->f[0])->carbons = true;
 		break;
 	}
 	if (rc == -1) {
@@ -281,8 +288,14 @@ handover_attach(struct sess *s)
 	for (i = 0; i < p->ndir; i++)
 		map_put(s->directed, p->dir[i], (void *)1);
 	s->interested = p->roster;
-	log_debug("restart: session %s back (%zu directed presences%s)",
-	    log_escs(s->full), p->ndir, p->roster ? ", roster" : "");
+	if (p->carbons && !s->carbons) {
+		/* as carbons.c's enable: the account's count too */
+		s->carbons = true;
+		s->user->ncarbons++;
+	}
+	log_debug("restart: session %s back (%zu directed presences%s%s)",
+	    log_escs(s->full), p->ndir, p->roster ? ", roster" : "",
+	    p->carbons ? ", carbons" : "");
 	pend_free(p);
 }
 

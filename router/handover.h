@@ -28,10 +28,11 @@ enum {
 				   extra or "", then 1..MUC_RES_MAX full JIDs */
 	HO_DIRECTED = 'D',	/* full JID, a JID it sent presence to */
 	HO_ROSTER = 'I',	/* full JID: requested the roster */
-	HO_SMQ = 'Q'		/* full JID, its number (the last one the
+	HO_SMQ = 'Q',		/* full JID, its number (the last one the
 				   old router gave is 0), kind, type, flags,
 				   to, from ("": none), the stanza: one
 				   unacked XEP-0198 stanza, oldest first */
+	HO_CARBONS = 'C'	/* full JID: XEP-0280 carbons enabled */
 };
 
 struct ho_rec {
@@ -63,8 +64,8 @@ int	ho_parse(const char *, size_t, int (*fn)(struct ho_rec *, void *),
  * planned restart, every stanza handled) writes what the sessions still
  * attached hold; handover_load (at start) reads, checks and removes the
  * file and puts the rooms' occupants back at once; each session, when
- * its c2s announces it again (sess_begin), takes its directed presence
- * and roster interest back (handover_attach); handover_drop (the
+ * its c2s announces it again (sess_begin), takes its directed presence,
+ * roster interest and carbons back (handover_attach); handover_drop (the
  * workers' wait is over) ends what no session came back for, as its end
  * would have: the occupant leaves, directed presence gets unavailable.
  */

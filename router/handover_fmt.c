@@ -60,6 +60,7 @@ ho_arity(int type, size_t n)
 	case HO_DIRECTED:
 		return n == 2 ? 0 : -1;
 	case HO_ROSTER:
+	case HO_CARBONS:
 		return n == 1 ? 0 : -1;
 	case HO_SMQ:
 		return n == 8 ? 0 : -1;

@@ -320,3 +320,25 @@ async def test_remote_occupant_stays(make_server, tmp_path_factory, clients):
         seen = room_presences(x, rjid)
         assert not seen, "%s saw %s" % (x.boundjid, seen)
     assert not router_deaths(a), router_deaths(a)
+
+
+@pytest.mark.kills("router")
+async def test_carbons_kept(make_server, clients):
+    """XEP-0280: a resource that enabled carbons still gets the copies
+    after the restart."""
+    from imhelp import send_message
+    srv = make_server(workers=2)
+    xu, yu = srv.new_user("hx"), srv.new_user("hy")
+    r1 = await online(srv, clients, xu, resource="r1")
+    r2 = await online(srv, clients, xu, resource="r2")
+    y = await online(srv, clients, yu, resource="y")
+    r = await r1.iq("<enable xmlns='urn:xmpp:carbons:2'/>", type_="set")
+    assert r["type"] == "result", str(r)
+    await planned_restart(srv)
+    send_message(y, r2.boundjid.full, "copied")
+    await r2.next_message(match=lambda m: m["body"] == "copied")
+    await fence(r1)
+    got = [s for s in r1.pending() if "urn:xmpp:carbons:2" in s and
+           "copied" in s]
+    assert got, "no carbon after the restart"
+    assert not router_deaths(srv), router_deaths(srv)

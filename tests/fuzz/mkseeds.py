@@ -1258,7 +1258,7 @@ def handover_seeds():
     far = rec("O", "r@conference.example.org", "far", "f@remote.test",
               "2", "1", "ZmFy", "", "f@remote.test/x")
     dirp = rec("D", "a@example.org/phone", "b@example.org/pc")
-    ros = rec("I", "a@example.org/phone")
+    ros = rec("I", "a@example.org/phone") + rec("C", "a@example.org/pc")
     smq = (rec("Q", "a@example.org/phone", "4294967295", "0", "1", "1",
                "", "c@example.org/x", "<message><body>1</body></message>")
            + rec("Q", "a@example.org/phone", "0", "0", "1", "0",

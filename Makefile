@@ -153,6 +153,7 @@ C2S_SRCS	+= c2s/sasl.c
 C2S_SRCS	+= c2s/sm.c
 C2S_SRCS	+= c2s/sasl2.c
 C2S_SRCS	+= c2s/fast.c
+C2S_SRCS	+= c2s/upgrade.c
 C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
 C2S_SRCS	+= c2s/http.c
@@ -308,7 +309,7 @@ TEST_OBJS_caps_cache := router/caps.c router/capsver.c
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c c2s/sm.c \
-		   c2s/ping.c c2s/sasl2.c c2s/fast.c
+		   c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c
 TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_sm	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
@@ -508,7 +509,7 @@ FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
 		   c2s/drain.c \
-		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c
+		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c

@@ -137,6 +137,8 @@ struct stream {
 	struct sasl2		*sasl2;		/* an XEP-0388 exchange and
 						   its inline requests
 						   (sasl2.c); NULL if none */
+	struct upgrade		*upgrade;	/* XEP-0480 task asked for
+						   (upgrade.c); NULL if none */
 	enum sasl_mech		 mech;
 	int			 auth_failures;
 	char			 peer[PEER_KEY_MAX]; /* address key */
@@ -244,6 +246,8 @@ void	auth_response(struct stream *, struct buf *in);
 void	auth_abort(struct stream *);
 void	auth_fail(struct stream *, enum sasl_err);
 void	auth_fail_text(struct stream *, enum sasl_err, const char *text);
+/* authenticated: the XEP-0388 inline steps, or RFC 6120 <success/> */
+void	auth_complete(struct stream *, struct buf *data);
 
 /* sasl2.c: XEP-0388 with XEP-0440, XEP-0386 and XEP-0198 inline */
 struct sasl2;
@@ -264,6 +268,17 @@ void	sasl2_bound(struct stream *, enum stanza_err);
 void	sasl2_sm_result(struct stream *, const char *xml, size_t len,
 	    bool ok);
 void	sasl2_stream_free(struct stream *);
+
+/* upgrade.c: SASL upgrade tasks (XEP-0480) */
+struct upgrade;
+void	upgrade_features(struct buf *);
+void	upgrade_parse(struct stream *, const struct xnode *, struct arena *);
+void	upgrade_creds(struct stream *, const struct scram_creds *);
+/* true when <continue/> went out instead of the success */
+bool	upgrade_continue(struct stream *, const struct buf *data);
+int	upgrade_element(struct stream *, const struct xnode *, struct arena *);
+bool	upgrade_running(const struct stream *);
+void	upgrade_stream_free(struct stream *);
 
 /* fast.c: FAST tokens (XEP-0484) */
 struct fast;
@@ -398,6 +413,7 @@ void	uplink_sm_ack(struct stream *);
 void	uplink_sm_resume(struct stream *, const char *previd, uint32_t h);
 void	uplink_fast_put(struct stream *, const char *dev, const struct buf *);
 void	uplink_auth_fail(struct stream *);
+void	uplink_auth_upgrade(struct stream *, const struct scram_cred *);
 
 /* metrics.c: /metrics, answered with the router's text */
 void	metrics_result(uint32_t id, const char *text, size_t len);

@@ -356,6 +356,23 @@ uplink_fast_put(struct stream *st, const char *dev, const struct buf *rec)
 	link_end(&m);
 }
 
+/* XEP-0480: SHA-256 credentials for an account with SHA-1 ones only */
+void
+uplink_auth_upgrade(struct stream *st, const struct scram_cred *c)
+{
+	struct link_out	m;
+	size_t		hlen = scram_hash_len(SCRAM_SHA256);
+
+	link_begin(&m, c2s.up, LINK_AUTH_UPGRADE, st->sid);
+	link_put_str(&m, st->node);
+	link_put_str(&m, st->domain);
+	link_put_u32(&m, c->iter);
+	link_put_strn(&m, (const char *)c->salt, c->saltlen);
+	link_put_strn(&m, (const char *)c->stored_key, hlen);
+	link_put_strn(&m, (const char *)c->server_key, hlen);
+	link_end(&m);
+}
+
 /* a failed SASL attempt, for the router's count (/metrics) */
 void
 uplink_auth_fail(struct stream *st)

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		16
+#define LINK_VERSION		17
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -210,7 +210,11 @@ extern uint64_t	link_overflows;
 	/*   revoke), str host (revoke: the token), str contact */	\
 	/*   (NULL: an account invitation), u32 uses, u32 lifetime */	\
 	/*   seconds (0: none). The reply's text: the URI or list */	\
-	X(LINK_CTL_INVITE,	0x030e, 16)
+	X(LINK_CTL_INVITE,	0x030e, 16)				\
+	/* c2s->router, sid = stream: XEP-0480, SHA-256 credentials */	\
+	/*   for an account that lacks them: str node, str domain, */	\
+	/*   u32 iter, str salt, str stored_key, str server_key */	\
+	X(LINK_AUTH_UPGRADE,	0x0115, 24)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

@@ -234,6 +234,50 @@ fast_put(const struct link_hdr *h, struct link_in *in)
 	return 0;
 }
 
+/*
+ * XEP-0480: the SHA-256 credentials a client gave for an account that
+ * has SHA-1 ones only (imported, docs/internals.md "Migration"); the c2s
+ * derived them from the salted password and checked their shape. Added
+ * beside the SHA-1 set, never in place of any.
+ */
+static int
+auth_upgrade(const struct link_hdr *h, struct link_in *in)
+{
+	struct scram_cred	 c;
+	char			 node[JID_PART_MAX + 1], dom[JID_PART_MAX + 1];
+	const char		*salt, *sk, *vk;
+	size_t			 saltlen, sklen, vklen, hlen;
+	int			 rc;
+
+	hlen = scram_hash_len(SCRAM_SHA256);
+	memset(&c, 0, sizeof(c));
+	link_get_str(in, node, sizeof(node));
+	link_get_str(in, dom, sizeof(dom));
+	link_get_u32(in, &c.iter);
+	link_get_strn(in, &salt, &saltlen);
+	link_get_strn(in, &sk, &sklen);
+	link_get_strn(in, &vk, &vklen);
+	if (!link_in_done(in) || c.iter == 0 || c.iter > SCRAM_ITER_MAX ||
+	    salt == NULL || saltlen == 0 || saltlen > SCRAM_SALT_MAX ||
+	    sk == NULL || vk == NULL || sklen != hlen || vklen != hlen)
+		return -1;
+	c.saltlen = (uint8_t)saltlen;
+	memcpy(c.salt, salt, saltlen);
+	memcpy(c.stored_key, sk, hlen);
+	memcpy(c.server_key, vk, hlen);
+	rc = store_account_upgrade(router.store, node, dom, SCRAM_SHA256, &c);
+	explicit_bzero(&c, sizeof(c));
+	if (rc == -1)
+		log_warnx("store: SHA-256 credentials of %s@%s not written",
+		    log_esc(node, strlen(node)), log_esc(dom, strlen(dom)));
+	else
+		log_info("%016llx %s@%s: SHA-256 credentials %s (XEP-0480)",
+		    (unsigned long long)h->sid, log_esc(node, strlen(node)),
+		    log_esc(dom, strlen(dom)), rc == 1 ? "added" :
+		    "present already, kept");
+	return 0;
+}
+
 static int
 c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 {
@@ -252,6 +296,8 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		return 0;
 	case LINK_FAST_PUT:
 		return fast_put(h, &in);
+	case LINK_AUTH_UPGRADE:
+		return auth_upgrade(h, &in);
 	case LINK_SESS_BEGIN:
 		link_get_str(&in, jid, sizeof(jid));
 		link_get_u32(&in, &flags);

@@ -446,6 +446,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0110, 4, "LINK_DRAIN" },
 		{ 0x030d, 8, "LINK_CTL_ROLE" },
 		{ 0x030e, 16, "LINK_CTL_INVITE" },
+		{ 0x0115, 24, "LINK_AUTH_UPGRADE" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -458,7 +459,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 16);
+	assert_int_equal(LINK_VERSION, 17);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {

@@ -1,0 +1,213 @@
+"""
+SASL upgrade tasks (XEP-0480) for an account imported with SCRAM-SHA-1
+credentials only (parleyctl import of a hand-written XEP-0227 file): a
+SASL2 login with SCRAM-SHA-1, PLAIN or FAST asking UPGR-SCRAM-SHA-256
+gets <continue/>, the salt and count, returns the SaltedPassword, and
+the account logs in with SCRAM-SHA-256 after; bad task data is refused
+with the credentials unchanged; an account with both hashes gets no task.
+"""
+import base64
+import hashlib
+import hmac
+import re
+import types
+
+import pytest
+
+from test_migrate import scram_sha1, write
+from test_sasl2 import (NS_SASL2, b64, condition, plain_login, sasl2_open,
+                        scram_login)
+
+NS_UPGRADE = "urn:xmpp:sasl:upgrade:0"
+NS_SCRAM_UP = "urn:xmpp:scram-upgrade:0"
+ASK = "<upgrade xmlns='%s'>UPGR-SCRAM-SHA-256</upgrade>" % NS_UPGRADE
+STEP_RE = re.compile(rb"<(continue|task-data|success|failure)\b[^>]*>.*?"
+                     rb"</\1>", re.S)
+PASSWORD = "sha1 secret"
+
+FILE = """<?xml version='1.0' encoding='UTF-8'?>
+<server-data xmlns='urn:xmpp:pie:0'>
+  <host jid='localhost'>
+{users}
+  </host>
+</server-data>
+"""
+
+
+def sha1_only(n):
+    return "<user name='%s'>%s</user>" % (n, scram_sha1(PASSWORD))
+
+
+@pytest.fixture
+def imported(make_server, tmp_path):
+    """A server with accounts up1..up6 holding SCRAM-SHA-1 credentials
+    only, imported before the start."""
+    srv = make_server(start=False)
+    names = ["up%d" % i for i in range(1, 7)]
+    path = write(tmp_path, "sha1.xml", FILE.format(
+        users="\n".join(sha1_only(n) for n in names)))
+    cp = srv.ctl("import", path)
+    assert "imported 6 accounts" in cp.stdout, cp.stdout + cp.stderr
+    srv.start()
+    srv.up = {n: types.SimpleNamespace(jid="%s@localhost" % n,
+                                       password=PASSWORD) for n in names}
+    return srv
+
+
+async def step(raw):
+    m = await raw.read_until(STEP_RE)
+    raw.buf = raw.buf[m.end():]
+    return m.group(1).decode(), m.group(0)
+
+
+async def to_task(raw):
+    """<continue/> came: asks for the task; returns (salt, iterations)."""
+    await raw.send("<next xmlns='%s' task='UPGR-SCRAM-SHA-256'/>"
+                   % NS_SASL2)
+    name, el = await step(raw)
+    assert name == "task-data", el
+    m = re.search(rb"<salt xmlns='urn:xmpp:scram-upgrade:0' "
+                  rb"iterations='(\d+)'>([^<]+)</salt>", el)
+    assert m, el
+    return base64.b64decode(m.group(2)), int(m.group(1))
+
+
+async def send_hash(raw, text):
+    await raw.send("<task-data xmlns='%s'><hash xmlns='%s'>%s</hash>"
+                   "</task-data>" % (NS_SASL2, NS_SCRAM_UP, text))
+    return await step(raw)
+
+
+async def sha1_continue(raw, user):
+    """SCRAM-SHA-1 asking for the upgrade; returns the <continue/>."""
+    name, el, c = await scram_login(raw, user, "SCRAM-SHA-1", "n,,",
+                                    extra=ASK)
+    assert name == "continue", el
+    # the mechanism's additional data rides in <continue/>
+    got = re.search(rb"<additional-data>([^<]+)</additional-data>", el)
+    assert got and base64.b64decode(got.group(1)) == c.verifier, el
+    assert b"<tasks><task>UPGR-SCRAM-SHA-256</task></tasks>" in el, el
+    return el
+
+
+async def sha256_login(srv, user):
+    async with sasl2_open(srv) as (raw, _):
+        name, el, _ = await scram_login(raw, user, "SCRAM-SHA-256", "n,,")
+    return name, el
+
+
+async def test_features_offer_the_task(imported):
+    async with sasl2_open(imported) as (raw, feats):
+        auth = re.search(rb"<authentication xmlns='urn:xmpp:sasl:2'>.*?"
+                         rb"</authentication>", feats, re.S).group(0)
+        assert b"<upgrade xmlns='urn:xmpp:sasl:upgrade:0'>" \
+            b"UPGR-SCRAM-SHA-256</upgrade>" in auth, auth
+
+
+async def test_scram_sha1_upgrade_then_sha256(imported):
+    """The whole task: the salt is fresh, the count is the configured
+    one, the client's SaltedPassword becomes SHA-256 credentials; the
+    SHA-1 ones stay, and the next login has no task."""
+    u = imported.up["up1"]
+    name, el = await sha256_login(imported, u)
+    assert name == "failure", el        # no SHA-256 credentials yet
+    async with sasl2_open(imported) as (raw, _):
+        await sha1_continue(raw, u)
+        salt, it = await to_task(raw)
+        assert len(salt) == 16 and it == 4096
+        salted = hashlib.pbkdf2_hmac("sha256", PASSWORD.encode(), salt, it)
+        name, el = await send_hash(raw, b64(salted))
+        assert name == "success", el
+        assert b"<authorization-identifier>up1@localhost" in el, el
+        # authenticated: the stream binds as usual
+        await raw.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:"
+                       "params:xml:ns:xmpp-bind'/></iq>")
+        await raw.read_until(rb"<iq [^>]*id='b1'[^>]*type='result'|"
+                             rb"<iq [^>]*type='result'[^>]*id='b1'")
+    name, el = await sha256_login(imported, u)
+    assert name == "success", el
+    async with sasl2_open(imported) as (raw, _):
+        name, el, _ = await scram_login(raw, u, "SCRAM-SHA-1", "n,,",
+                                        extra=ASK)
+        assert name == "success", el    # kept, and nothing to upgrade
+
+
+async def test_plain_login_and_upgrade(imported):
+    """PLAIN is checked against the SHA-1 keys of such an account, and
+    may carry the task too."""
+    u = imported.up["up2"]
+    raw, name, el = await plain_login(imported, u)
+    assert name == "success", el
+    raw.close()
+    raw, name, el = await plain_login(imported, u, extra=ASK)
+    try:
+        assert name == "continue", el
+        salt, it = await to_task(raw)
+        salted = hashlib.pbkdf2_hmac("sha256", PASSWORD.encode(), salt, it)
+        name, el = await send_hash(raw, b64(salted))
+        assert name == "success", el
+    finally:
+        raw.close()
+    name, el = await sha256_login(imported, u)
+    assert name == "success", el
+
+
+@pytest.mark.parametrize("bad,cond", [
+    ("!!not base64!!", "incorrect-encoding"),
+    (b64(b"\x01" * 20), "malformed-request"),      # a SHA-1 length
+    ("", "incorrect-encoding"),
+])
+async def test_bad_hash_refused(imported, bad, cond):
+    u = imported.up["up3"]
+    async with sasl2_open(imported) as (raw, _):
+        await sha1_continue(raw, u)
+        await to_task(raw)
+        name, el = await send_hash(raw, bad)
+        assert name == "failure", el
+        assert condition(el) == cond, el
+        # not authenticated: a stanza ends the stream
+        await raw.send("<message to='up1@localhost'><body>x</body>"
+                       "</message>")
+        await raw.read_until(rb"not-authorized")
+    name, el = await sha256_login(imported, u)
+    assert name == "failure", el
+
+
+async def test_abort_unknown_task_and_stray_elements(imported):
+    u = imported.up["up4"]
+    async with sasl2_open(imported) as (raw, _):
+        await sha1_continue(raw, u)
+        await raw.send("<abort xmlns='%s'/>" % NS_SASL2)
+        name, el = await step(raw)
+        assert name == "failure" and condition(el) == "aborted", el
+    async with sasl2_open(imported) as (raw, _):
+        await sha1_continue(raw, u)
+        await raw.send("<next xmlns='%s' task='UPGR-SCRAM-SHA-512'/>"
+                       % NS_SASL2)
+        name, el = await step(raw)
+        assert name == "failure", el
+        assert condition(el) == "malformed-request", el
+    async with sasl2_open(imported) as (raw, _):
+        await sha1_continue(raw, u)
+        # <task-data/> before <next/>
+        name, el = await send_hash(raw, b64(b"\0" * 32))
+        assert name == "failure", el
+        assert condition(el) == "malformed-request", el
+    async with sasl2_open(imported) as (raw, _):
+        await sha1_continue(raw, u)
+        await to_task(raw)
+        await raw.send("<task-data xmlns='%s'/>" % NS_SASL2)
+        name, el = await step(raw)
+        assert name == "failure", el
+        assert condition(el) == "malformed-request", el
+    name, el = await sha256_login(imported, u)
+    assert name == "failure", el
+
+
+async def test_task_not_asked_no_continue(imported):
+    """Without <upgrade/> in <authenticate/>, no task, whatever the
+    account lacks."""
+    u = imported.up["up5"]
+    async with sasl2_open(imported) as (raw, _):
+        name, el, _ = await scram_login(raw, u, "SCRAM-SHA-1", "n,,")
+        assert name == "success", el

@@ -11,12 +11,13 @@ import hashlib
 import hmac
 import re
 import types
+import uuid
 
 import pytest
 
 from test_migrate import scram_sha1, write
 from test_sasl2 import (NS_SASL2, b64, condition, plain_login, sasl2_open,
-                        scram_login)
+                        sasl2_stream, scram_login, ua)
 
 NS_UPGRADE = "urn:xmpp:sasl:upgrade:0"
 NS_SCRAM_UP = "urn:xmpp:scram-upgrade:0"
@@ -211,3 +212,37 @@ async def test_task_not_asked_no_continue(imported):
     async with sasl2_open(imported) as (raw, _):
         name, el, _ = await scram_login(raw, u, "SCRAM-SHA-1", "n,,")
         assert name == "success", el
+
+
+async def test_fast_login_upgrades_and_tokens_survive(imported):
+    """FAST (XEP-0484) on such an account: a token issued before the
+    upgrade logs in with the task asked, a token issued in that very
+    login (under the SHA-1 credentials) still logs in after it, and the
+    account then has SHA-256 credentials."""
+    from test_fast import TOKEN_RE, password_login, token_login
+    u = imported.up["up6"]
+    dev = str(uuid.uuid4())
+    token = await password_login(imported, u, dev)
+    raw, _ = await sasl2_stream(imported)
+    try:
+        mac = hmac.new(token.encode(), b"Initiator",
+                       hashlib.sha256).digest()
+        await raw.send("<authenticate xmlns='%s' mechanism='HT-SHA-256-NONE'>"
+                       "<initial-response>%s</initial-response>%s"
+                       "<fast xmlns='urn:xmpp:fast:0'/><request-token "
+                       "xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/>"
+                       "%s</authenticate>"
+                       % (NS_SASL2, b64(b"up6\0" + mac), ua(dev), ASK))
+        name, el = await step(raw)
+        assert name == "continue", el
+        salt, it = await to_task(raw)
+        salted = hashlib.pbkdf2_hmac("sha256", PASSWORD.encode(), salt, it)
+        name, el = await send_hash(raw, b64(salted))
+        assert name == "success", el
+        new = TOKEN_RE.search(el).group(2).decode()
+    finally:
+        raw.close()
+    name, el = await sha256_login(imported, u)
+    assert name == "success", el
+    name, el = await token_login(imported, u, dev, new)
+    assert name == "success", el

@@ -11,6 +11,7 @@ import struct
 LINK_VERSION = 17
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
+AUTH_UPGRADE = 0x0115
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
@@ -91,6 +92,12 @@ c2s_session = (
     + frame(AUTH_GET, u32(15) + s("user") + s("off.example") + s(""), 4)
     + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(b"rec"), 4)
     + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(""), 4)
+    + frame(AUTH_UPGRADE, s("user") + s("example.org") + u32(4096)
+            + s(b"s" * 16) + s(b"k" * 32) + s(b"v" * 32), 4)
+    + frame(AUTH_UPGRADE, s("user") + s("example.com") + u32(1)
+            + s(b"s") + s(b"k" * 32) + s(b"v" * 32), 4)
+    + frame(AUTH_UPGRADE, s("nobody") + s("example.org") + u32(4096)
+            + s(b"s" * 16) + s(b"k" * 32) + s(b"v" * 32), 4)
     + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
     + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "spoofed@example.org", MSG)
     + stanza(1, KIND_IQ, IQ_GET, None, "user@example.org/res", "<iq type='get' id='1'/>")
@@ -113,6 +120,10 @@ write("link_router", "c2s-metrics", b"\x02\x00"
       + frame(METRICS_GET, u32(2) + u32(0), 0)
       + frame(AUTH_FAIL, b"x", 1)
       + frame(METRICS_GET, u32(3) + u32(2), 0))
+# XEP-0480: SHA-256 keys of the wrong length close the link
+write("link_router", "c2s-upgrade-bad", b"\x02\x00"
+      + frame(AUTH_UPGRADE, s("user") + s("example.org") + u32(4096)
+              + s(b"s" * 16) + s(b"k" * 20) + s(b"v" * 20), 4))
 write("link_router", "c2s-session-chunked", b"\x02\x04\x00\x07\x0f\xc1" + c2s_session)
 # stream management: enable (with the id a c2s re-announces, so that a
 # resume can find it), acks, resume by another stream, lost sessions
@@ -580,6 +591,29 @@ c2s("sasl2-bad", 0, [C_HDR
     + auth2(""), "<abort %s/><authenticate %s mechanism='SCRAM-SHA-256-"
     "PLUS'><initial-response>cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPWE="
     "</initial-response></authenticate>" % (SASL2, SASL2)])
+
+# XEP-0480 (mode bit 4: SHA-1 credentials only): the task done, then bad
+# task data, an unknown task, a stray element and an abort mid-task
+UPGR = "<upgrade xmlns='urn:xmpp:sasl:upgrade:0'>UPGR-SCRAM-SHA-256</upgrade>"
+AUTH2_SHA1 = ("<authenticate %s mechanism='SCRAM-SHA-1'><initial-response>%%F"
+              "</initial-response>%s%s</authenticate>" % (SASL2, UA, UPGR))
+RESP2_SHA1 = "<response %s>%%1</response>" % SASL2
+NEXT = "<next %s task='UPGR-SCRAM-SHA-256'/>" % SASL2
+
+
+def task_data(h):
+    return ("<task-data %s><hash xmlns='urn:xmpp:scram-upgrade:0'>%s</hash>"
+            "</task-data>" % (SASL2, h))
+
+
+c2s("sasl2-upgrade", 16, [C_HDR + AUTH2_SHA1, RESP2_SHA1, NEXT,
+    task_data("A" * 43 + "="), BIND], C_STANZAS)
+c2s("sasl2-upgrade-bad", 16, [C_HDR + AUTH2_SHA1, RESP2_SHA1, NEXT,
+    task_data("!!") + AUTH2_SHA1, RESP2_SHA1,
+    "<next %s task='UPGR-X'/>" % SASL2 + AUTH2_SHA1, RESP2_SHA1,
+    "<response %s>=</response>" % SASL2])
+c2s("sasl2-upgrade-abort", 16, [C_HDR + AUTH2_SHA1, RESP2_SHA1, NEXT,
+    "<abort %s/>" % SASL2 + AUTH2_SHA1, RESP2_SHA1, task_data("AAAA")])
 
 
 # ---- the router target (tests/fuzz/fuzz_router.c) --------------------------

@@ -204,6 +204,48 @@ test_same_node_other_domain(void **state)
 	assert_memory_equal(&a, &out, sizeof(a));
 }
 
+/* XEP-0480: SHA-256 added to a SHA-1-only account, never replaced */
+static void
+test_upgrade_adds_sha256(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 a, b, c, out;
+
+	unit_creds(&a, 6);
+	memset(&a.h[SCRAM_SHA256], 0, sizeof(a.h[SCRAM_SHA256]));
+	unit_creds(&b, 7);
+	unit_creds(&c, 8);
+	assert_int_equal(store_account_add(f->st, "dave", "localhost", &a),
+	    0);
+	assert_int_equal(store_account_upgrade(f->st, "dave", "localhost",
+	    SCRAM_SHA256, &b.h[SCRAM_SHA256]), 1);
+	assert_int_equal(store_account_get(f->st, "dave", "localhost", &out),
+	    0);
+	assert_memory_equal(&out.h[SCRAM_SHA1], &a.h[SCRAM_SHA1],
+	    sizeof(a.h[SCRAM_SHA1]));
+	assert_memory_equal(&out.h[SCRAM_SHA256], &b.h[SCRAM_SHA256],
+	    sizeof(b.h[SCRAM_SHA256]));
+	/* a second one changes nothing */
+	assert_int_equal(store_account_upgrade(f->st, "dave", "localhost",
+	    SCRAM_SHA256, &c.h[SCRAM_SHA256]), 0);
+	assert_int_equal(store_account_get(f->st, "dave", "localhost", &out),
+	    0);
+	assert_memory_equal(&out.h[SCRAM_SHA256], &b.h[SCRAM_SHA256],
+	    sizeof(b.h[SCRAM_SHA256]));
+	/* nor for an account that had both */
+	assert_int_equal(store_account_add(f->st, "erin", "localhost", &b),
+	    0);
+	assert_int_equal(store_account_upgrade(f->st, "erin", "localhost",
+	    SCRAM_SHA256, &c.h[SCRAM_SHA256]), 0);
+	assert_int_equal(store_account_get(f->st, "erin", "localhost", &out),
+	    0);
+	assert_memory_equal(&out, &b, sizeof(b));
+	errno = 0;
+	assert_int_equal(store_account_upgrade(f->st, "nobody", "localhost",
+	    SCRAM_SHA256, &c.h[SCRAM_SHA256]), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 static void
 test_invalid_creds_rejected(void **state)
 {
@@ -2747,6 +2789,7 @@ main(int argc, char *argv[])
 		T(test_del),
 		T(test_same_node_other_domain),
 		T(test_invalid_creds_rejected),
+		T(test_upgrade_adds_sha256),
 		T(test_key_too_long),
 		T(test_list_domain_and_all),
 		T(test_list_stops_when_asked),

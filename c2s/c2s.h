@@ -271,7 +271,7 @@ void	sasl2_stream_free(struct stream *);
 
 /* upgrade.c: SASL upgrade tasks (XEP-0480) */
 struct upgrade;
-void	upgrade_features(struct buf *);
+void	upgrade_features(struct stream *, struct buf *);
 void	upgrade_parse(struct stream *, const struct xnode *, struct arena *);
 void	upgrade_creds(struct stream *, const struct scram_creds *);
 /* true when <continue/> went out instead of the success */

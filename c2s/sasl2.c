@@ -216,7 +216,7 @@ sasl2_features(struct stream *st, struct buf *b)
 	buf_puts(b, "<authentication xmlns='" NS_SASL2 "'>");
 	for (i = 0; i < n; i++)
 		buf_printf(b, "<mechanism>%s</mechanism>", names[i]);
-	upgrade_features(b);
+	upgrade_features(st, b);
 	buf_puts(b, "<inline><bind xmlns='" NS_BIND2 "'><inline>"
 	    "<feature var='" NS_CARBONS "'/><feature var='" NS_CSI "'/>"
 	    "<feature var='" NS_SM "'/></inline></bind>"

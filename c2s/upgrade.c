@@ -46,11 +46,15 @@ upgrade_stream_free(struct stream *st)
 /*
  * XEP-0480 2: the tasks go in <authentication/> before anyone is known,
  * so the one we can do is offered always; an account that needs none
- * gets <success/> without <continue/>.
+ * gets <success/> without <continue/>. Over TLS only, as PLAIN: the
+ * SaltedPassword the client sends logs in with SCRAM-SHA-256 as well as
+ * the password does (XEP-0480 7).
  */
 void
-upgrade_features(struct buf *b)
+upgrade_features(struct stream *st, struct buf *b)
 {
+	if (!st->tls_on)
+		return;
 	buf_puts(b, "<upgrade xmlns='" NS_UPGRADE "'>" UPGRADE_TASK
 	    "</upgrade>");
 }
@@ -63,6 +67,8 @@ upgrade_parse(struct stream *st, const struct xnode *el, struct arena *a)
 	bool		 asked = false;
 
 	upgrade_stream_free(st);
+	if (!st->tls_on)
+		return;		/* not offered */
 	for (c = xnode_child(el, NS_UPGRADE, "upgrade"); c != NULL;
 	    c = xnode_next(c, NS_UPGRADE, "upgrade"))
 		if (strcmp(xnode_text(a, c), UPGRADE_TASK) == 0)

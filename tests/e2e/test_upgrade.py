@@ -15,6 +15,7 @@ import uuid
 
 import pytest
 
+from conftest import Raw
 from test_migrate import scram_sha1, write
 from test_sasl2 import (NS_SASL2, b64, condition, plain_login, sasl2_open,
                         sasl2_stream, scram_login, ua)
@@ -39,20 +40,25 @@ def sha1_only(n):
     return "<user name='%s'>%s</user>" % (n, scram_sha1(PASSWORD))
 
 
+def import_sha1(make_server, tmp_path, count, **conf):
+    """A server with accounts up1..upN holding SCRAM-SHA-1 credentials
+    only, imported before the start; srv.up maps names to users."""
+    srv = make_server(start=False, **conf)
+    names = ["up%d" % i for i in range(1, count + 1)]
+    path = write(tmp_path, "sha1.xml", FILE.format(
+        users="\n".join(sha1_only(m) for m in names)))
+    cp = srv.ctl("import", path)
+    assert "imported %d account" % count in cp.stdout, \
+        cp.stdout + cp.stderr
+    srv.start()
+    srv.up = {m: types.SimpleNamespace(jid="%s@localhost" % m,
+                                       password=PASSWORD) for m in names}
+    return srv
+
+
 @pytest.fixture
 def imported(make_server, tmp_path):
-    """A server with accounts up1..up6 holding SCRAM-SHA-1 credentials
-    only, imported before the start."""
-    srv = make_server(start=False)
-    names = ["up%d" % i for i in range(1, 7)]
-    path = write(tmp_path, "sha1.xml", FILE.format(
-        users="\n".join(sha1_only(n) for n in names)))
-    cp = srv.ctl("import", path)
-    assert "imported 6 accounts" in cp.stdout, cp.stdout + cp.stderr
-    srv.start()
-    srv.up = {n: types.SimpleNamespace(jid="%s@localhost" % n,
-                                       password=PASSWORD) for n in names}
-    return srv
+    return import_sha1(make_server, tmp_path, 6)
 
 
 async def step(raw):
@@ -246,3 +252,25 @@ async def test_fast_login_upgrades_and_tokens_survive(imported):
     assert name == "success", el
     name, el = await token_login(imported, u, dev, new)
     assert name == "success", el
+
+
+async def test_no_task_without_tls(make_server, tmp_path):
+    """The SaltedPassword logs in with SCRAM-SHA-256 as the password
+    does: like PLAIN, the task is offered and run over TLS only. Without
+    TLS (c2s-require-tls no) the features lack it and asking for it gets
+    <success/> with the account left as it was."""
+    srv = import_sha1(make_server, tmp_path, 1, c2s_require_tls="no")
+    u = srv.up["up1"]
+    raw = await Raw.open(srv.port)
+    try:
+        feats = (await raw.stream_header()).string
+        assert b"<authentication xmlns='urn:xmpp:sasl:2'>" in feats, feats
+        assert NS_UPGRADE.encode() not in feats, feats
+        raw.mark()
+        name, el, _ = await scram_login(raw, u, "SCRAM-SHA-1", "n,,",
+                                        extra=ASK)
+        assert name == "success", el
+    finally:
+        raw.close()
+    name, el = await sha256_login(srv, u)
+    assert name == "failure", el

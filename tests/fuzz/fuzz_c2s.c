@@ -30,9 +30,10 @@
  * bit 2 the router restarts after the input (the c2s reconnects and
  * announces its sessions), bit 3 the client vanishes (closes its socket)
  * while the router delivers a message to it, bit 4 the accounts have
- * SCRAM-SHA-1 credentials only (imported; XEP-0480 upgrades them, the
- * router taking LINK_AUTH_UPGRADE only for the account that
- * authenticated on that stream) -- then the chunking plan, then the
+ * SCRAM-SHA-1 credentials only (imported; the XEP-0480 task that
+ * upgrades them runs over TLS only, so here an <upgrade/> is ignored:
+ * LINK_AUTH_UPGRADE must not come, and would have to be for the account
+ * that authenticated on that stream) -- then the chunking plan, then the
  * client's bytes.
  */
 #include <errno.h>

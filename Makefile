@@ -496,10 +496,12 @@ FUZZ_TARGETS	+= linkpsk
 FUZZ_TARGETS	+= upslot
 FUZZ_TARGETS	+= fast
 FUZZ_TARGETS	+= pie
+FUZZ_TARGETS	+= upgrade
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_fast	:= c2s/fast.c c2s/sasl.c
+FUZZ_OBJS_upgrade := c2s/upgrade.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
 		   router/metrics.c \
 		   router/s2s.c \

@@ -616,6 +616,28 @@ c2s("sasl2-upgrade-abort", 16, [C_HDR + AUTH2_SHA1, RESP2_SHA1, NEXT,
     "<abort %s/>" % SASL2 + AUTH2_SHA1, RESP2_SHA1, task_data("AAAA")])
 
 
+# ---- the upgrade target (tests/fuzz/fuzz_upgrade.c) ------------------------
+# byte 0: bit 0 the account lacks SHA-256, bit 1 TLS; NUL-separated elements
+def upgrade(name, mode, *els):
+    write("upgrade", name, bytes([mode]) + b"\0".join(e.encode() for e in els))
+
+
+UP_AUTH = "<authenticate %s mechanism='SCRAM-SHA-1'>%s</authenticate>" % (
+    SASL2, UPGR)
+UP_HASH = task_data(base64.b64encode(bytes(range(32))).decode())
+upgrade("done", 3, UP_AUTH, NEXT, UP_HASH)
+upgrade("has-both", 2, UP_AUTH, NEXT, UP_HASH)
+upgrade("no-tls", 1, UP_AUTH, NEXT, UP_HASH)
+upgrade("short-hash", 3, UP_AUTH, NEXT, task_data(base64.b64encode(
+    b"x" * 20).decode()))
+upgrade("bad-base64", 3, UP_AUTH, NEXT, task_data("!!"))
+upgrade("no-hash", 3, UP_AUTH, NEXT, "<task-data %s/>" % SASL2)
+upgrade("data-first", 3, UP_AUTH, UP_HASH, NEXT)
+upgrade("other-task", 3, UP_AUTH, "<next %s task='UPGR-SCRAM-SHA-512'/>"
+        % SASL2, UP_HASH)
+upgrade("twice", 3, UP_AUTH, NEXT, NEXT, UP_HASH, UP_HASH)
+
+
 # ---- the router target (tests/fuzz/fuzz_router.c) --------------------------
 # Records, not frames: the target binds the sessions and frames each stanza
 # itself at the LINK_VERSION it was built with, so these never go stale.

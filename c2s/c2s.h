@@ -278,6 +278,9 @@ void	upgrade_creds(struct stream *, const struct scram_creds *);
 bool	upgrade_continue(struct stream *, const struct buf *data);
 int	upgrade_element(struct stream *, const struct xnode *, struct arena *);
 bool	upgrade_running(const struct stream *);
+/* the router's LINK_AUTH_UPGRADED (ok: stored), or its link lost */
+bool	upgrade_waiting(const struct stream *);
+void	upgrade_stored(struct stream *, bool ok);
 void	upgrade_stream_free(struct stream *);
 
 /* fast.c: FAST tokens (XEP-0484) */

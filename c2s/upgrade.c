@@ -4,7 +4,8 @@
  * "Migration") gains SHA-256 ones from a client that asked for
  * UPGR-SCRAM-SHA-256. The client runs PBKDF2 with the salt and count we
  * send and returns the SaltedPassword; StoredKey and ServerKey are two
- * HMACs and a hash here, and the router stores them (LINK_AUTH_UPGRADE).
+ * HMACs and a hash here, and the router stores them (LINK_AUTH_UPGRADE)
+ * before <success/> goes out.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@
 enum upgrade_step {
 	UP_NONE,	/* no task: asked for none, or nothing to upgrade */
 	UP_NEXT,	/* <continue/> sent: <next/> awaited */
-	UP_DATA		/* the salt sent: the client's <hash/> awaited */
+	UP_DATA,	/* the salt sent: the client's <hash/> awaited */
+	UP_STORE	/* LINK_AUTH_UPGRADE sent: the router's answer awaited */
 };
 
 struct upgrade {
@@ -187,6 +189,32 @@ upgrade_data(struct stream *st, const struct xnode *el, struct arena *a)
 	}
 	uplink_auth_upgrade(st, &c);
 	explicit_bzero(&c, sizeof(c));
+	/* as for the credentials: only <abort/> while the router works */
+	u->step = UP_STORE;
+	st->state = ST_AUTH_WAIT;
+}
+
+bool
+upgrade_waiting(const struct stream *st)
+{
+	return st->upgrade != NULL && st->upgrade->step == UP_STORE;
+}
+
+/*
+ * uplink.c: the credentials are stored (or there already), and the
+ * client authenticated. Storage trouble does not undo that: the login
+ * completes, the account keeps SHA-1 only and is offered the task again.
+ */
+void
+upgrade_stored(struct stream *st, bool ok)
+{
+	if (!upgrade_waiting(st))
+		return;		/* aborted meanwhile */
+	if (!ok)
+		log_warnx("%016llx %s@%s: SHA-256 credentials not stored",
+		    (unsigned long long)st->sid, log_escs(st->node),
+		    st->domain);
+	st->state = ST_FEATURES;
 	upgrade_stream_free(st);
 	auth_complete(st, NULL);
 }

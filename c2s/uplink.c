@@ -110,6 +110,13 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		auth_creds(st, (int)u32, &creds);
 		explicit_bzero(&creds, sizeof(creds));
 		return 0;
+	case LINK_AUTH_UPGRADED:
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in))
+			return -1;
+		if (st != NULL && st->state == ST_AUTH_WAIT)
+			upgrade_stored(st, u32 == LINK_AUTH_OK);
+		return 0;
 	case LINK_SESS_BOUND:
 		link_get_stanza_err(&in, &err);
 		link_get_str(&in, jid, sizeof(jid));
@@ -257,7 +264,9 @@ uplink_fail_pending(void)
 		if (st->reg_id != NULL)
 			register_result(st->sid, 0,
 			    XERR_INTERNAL_SERVER_ERROR);
-		if (st->state == ST_AUTH_WAIT) {
+		if (st->state == ST_AUTH_WAIT && upgrade_waiting(st))
+			upgrade_stored(st, false);
+		else if (st->state == ST_AUTH_WAIT) {
 			st->auth_req = 0;
 			auth_creds(st, LINK_AUTH_FAILED, NULL);
 		} else if (st->state == ST_BIND_WAIT)

@@ -214,7 +214,10 @@ extern uint64_t	link_overflows;
 	/* c2s->router, sid = stream: XEP-0480, SHA-256 credentials */	\
 	/*   for an account that lacks them: str node, str domain, */	\
 	/*   u32 iter, str salt, str stored_key, str server_key */	\
-	X(LINK_AUTH_UPGRADE,	0x0115, 24)
+	X(LINK_AUTH_UPGRADE,	0x0115, 24)				\
+	/* router->c2s, sid = the stream: its answer, u32 status */	\
+	/*   (LINK_AUTH_OK: stored, or there already; LINK_AUTH_FAILED) */ \
+	X(LINK_AUTH_UPGRADED,	0x0116, 4)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

@@ -241,8 +241,9 @@ fast_put(const struct link_hdr *h, struct link_in *in)
  * beside the SHA-1 set, never in place of any.
  */
 static int
-auth_upgrade(const struct link_hdr *h, struct link_in *in)
+auth_upgrade(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
 {
+	struct link_out		 m;
 	struct scram_cred	 c;
 	char			 node[JID_PART_MAX + 1], dom[JID_PART_MAX + 1];
 	const char		*salt, *sk, *vk;
@@ -275,6 +276,10 @@ auth_upgrade(const struct link_hdr *h, struct link_in *in)
 		    (unsigned long long)h->sid, log_esc(node, strlen(node)),
 		    log_esc(dom, strlen(dom)), rc == 1 ? "added" :
 		    "present already, kept");
+	/* the c2s sends <success/> once the write is done */
+	link_begin(&m, rl->l, LINK_AUTH_UPGRADED, h->sid);
+	link_put_u32(&m, rc == -1 ? LINK_AUTH_FAILED : LINK_AUTH_OK);
+	link_end(&m);
 	return 0;
 }
 
@@ -297,7 +302,7 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	case LINK_FAST_PUT:
 		return fast_put(h, &in);
 	case LINK_AUTH_UPGRADE:
-		return auth_upgrade(h, &in);
+		return auth_upgrade(rl, h, &in);
 	case LINK_SESS_BEGIN:
 		link_get_str(&in, jid, sizeof(jid));
 		link_get_u32(&in, &flags);

@@ -456,6 +456,8 @@ router_frame(const struct link_hdr *h, const char *payload)
 		    strcmp(k->auth_node, node) == 0 &&
 		    strcmp(k->auth_domain, dom) == 0,
 		    "AUTH_UPGRADE for %s@%s", node, dom);
+		put_u32(&b, LINK_AUTH_OK);
+		send_frame(LINK_AUTH_UPGRADED, h->sid, &b);
 		free(node);
 		free(dom);
 		break;

@@ -146,6 +146,23 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 	st->state = ST_FEATURES;
 }
 
+/* XEP-0480: no stream here has a task (upgrade.c is not linked) */
+bool
+upgrade_waiting(const struct stream *st)
+{
+	check_stream(st);
+	return false;
+}
+
+void
+upgrade_stored(struct stream *st, bool ok)
+{
+	(void)ok;
+	check_stream(st);
+	FUZZ_CHECK(st->state == ST_AUTH_WAIT, "an upgrade answer in state %d",
+	    (int)st->state);
+}
+
 void
 bind_result(struct stream *st, enum stanza_err err, const char *jid)
 {

@@ -4,7 +4,8 @@
  * and <task-data/>.
  *
  * Input: byte 0 -- bit 0 the account lacks SHA-256 credentials, bit 1
- * the stream is TLS; then elements separated by NUL bytes, the first
+ * the stream is TLS, bit 2 the router fails to store them (the login
+ * completes all the same); then elements separated by NUL bytes, the first
  * given to upgrade_parse as <authenticate/>, each next one to
  * upgrade_element while the task runs.
  *
@@ -12,8 +13,9 @@
  * credentials reach the router at most once, only after the salt went
  * out, with our count and that salt, and with the StoredKey and
  * ServerKey of the SaltedPassword the <hash/> carried (derived here
- * anew, RFC 5802 3); the login completes exactly then; after a failure
- * or the completion the task takes nothing more.
+ * anew, RFC 5802 3); the login completes exactly when the router has
+ * answered, once; after a failure or the completion the task takes
+ * nothing more.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +64,10 @@ auth_fail(struct stream *st, enum sasl_err cond)
 void
 auth_complete(struct stream *st, struct buf *data)
 {
-	(void)st;
 	FUZZ_CHECK(data == NULL, "additional data twice");
 	FUZZ_CHECK(upgrades == 1, "complete with %d upgrades", upgrades);
+	FUZZ_CHECK(st->state == ST_FEATURES, "complete in state %d",
+	    (int)st->state);
 	completes++;
 }
 
@@ -214,12 +217,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    on_element, &s) == -1 || !s.handled)
 			break;
 		if (upgrades == 1 && completes == 0) {
-			FUZZ_CHECK(0, "credentials sent, login not completed");
-		} else if (upgrades == 1) {
 			FUZZ_CHECK(s.has_hash && buf_avail(&salt) > 0,
 			    "credentials without a salt sent or a hash");
 			check_keys(s.hash, &salt);
-			FUZZ_CHECK(!upgrade_running(st), "the task goes on");
+			FUZZ_CHECK(upgrade_waiting(st) &&
+			    st->state == ST_AUTH_WAIT,
+			    "not waiting for the router");
+			upgrade_stored(st, (data[0] & 4) == 0);
+			FUZZ_CHECK(completes == 1 && !upgrade_running(st),
+			    "the router answered, the login not completed");
+			upgrade_stored(st, true);	/* a stale answer */
 		} else if (failures == 0 && buf_avail(&salt) == 0) {
 			FUZZ_CHECK(salt_sent(&salt), "<next/> without a salt");
 		}

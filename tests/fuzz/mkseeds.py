@@ -229,6 +229,14 @@ write("link_c2s", "auth-stale-reply", b"\x00\x00"
       + frame(AUTH_CRED, u32(0) + u32(AUTH_NO_USER), 2)
       + frame(AUTH_CRED, u32(3) + u32(AUTH_OK) + creds() + s(b""), 3)
       + frame(AUTH_CRED, u32(4) + u32(3), 4))
+# XEP-0480: the router's answer to LINK_AUTH_UPGRADE, for a stream
+# waiting (stream 1) and not (stream 2, binding); one short
+AUTH_UPGRADED = 0x0116
+write("link_c2s", "upgraded", b"\x04\x00"
+      + R_HELLO
+      + frame(AUTH_UPGRADED, u32(AUTH_OK), 1)
+      + frame(AUTH_UPGRADED, u32(AUTH_FAILED), 2)
+      + frame(AUTH_UPGRADED, b"", 1))
 write("link_c2s", "bind-refused", b"\x55\x00"
       + R_HELLO
       + frame(SESS_BOUND, u32(XERR_JID_MALFORMED) + s(""), 1)

@@ -447,6 +447,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x030d, 8, "LINK_CTL_ROLE" },
 		{ 0x030e, 16, "LINK_CTL_INVITE" },
 		{ 0x0115, 24, "LINK_AUTH_UPGRADE" },
+		{ 0x0116, 4, "LINK_AUTH_UPGRADED" },
 	};
 	static const struct {
 		uint32_t	status;

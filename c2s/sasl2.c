@@ -321,9 +321,12 @@ sasl2_carbons(struct stream *st)
 {
 	struct buf	x;
 
-	buf_init(&x, 256);
+	buf_init(&x, 256 + 6 * JID_STR_MAX);
+	/* from= as on every stanza of the session (stream.c stamps it) */
 	buf_puts(&x, "<iq xmlns='" NS_CLIENT "' type='set' "
-	    "id='bind2-carbons'><enable xmlns='" NS_CARBONS "'/></iq>");
+	    "id='bind2-carbons' from='");
+	xml_escape(&x, st->jid, strlen(st->jid));
+	buf_puts(&x, "'><enable xmlns='" NS_CARBONS "'/></iq>");
 	(void)uplink_stanza(st, KIND_IQ, IQ_SET, NULL, st->jid, &x);
 	buf_clear(&x);
 }

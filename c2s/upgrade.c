@@ -19,6 +19,7 @@
 #define NS_UPGRADE	"urn:xmpp:sasl:upgrade:0"
 #define NS_SCRAM_UP	"urn:xmpp:scram-upgrade:0"
 #define UPGRADE_TASK	"UPGR-SCRAM-SHA-256"
+#define UPGRADE_HASH_MAX 4096	/* decoded bytes of a <hash/> we read */
 
 enum upgrade_step {
 	UP_NONE,	/* no task: asked for none, or nothing to upgrade */
@@ -143,6 +144,15 @@ upgrade_next(struct stream *st, const struct xnode *el)
 	stream_write(st, buf_rptr(b), buf_avail(b));
 }
 
+/* the SaltedPassword is password-equivalent: no copy outlives its use */
+static void
+upgrade_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	buf_clear(b);
+}
+
 /*
  * XEP-0480 3: <hash/> is the base64 SaltedPassword for our salt and
  * count, the hash's length exactly. Nothing can check it against the
@@ -164,15 +174,15 @@ upgrade_data(struct stream *st, const struct xnode *el, struct arena *a)
 		return;
 	}
 	text = xnode_text(a, h);
-	buf_init(&in, 64);
+	/* room for any length, so that a wrong one is told as such */
+	buf_init(&in, UPGRADE_HASH_MAX);
 	if (*text == '\0' || base64_decode(&in, text, strlen(text)) == -1) {
-		buf_clear(&in);
+		upgrade_wipe(&in);
 		auth_fail(st, SASLERR_INCORRECT_ENCODING);
 		return;
 	}
 	if (buf_avail(&in) != hlen) {
-		explicit_bzero(in.data, in.cap);
-		buf_clear(&in);
+		upgrade_wipe(&in);
 		auth_fail_text(st, SASLERR_MALFORMED_REQUEST,
 		    "the hash is not a SHA-256 SaltedPassword");
 		return;
@@ -180,8 +190,7 @@ upgrade_data(struct stream *st, const struct xnode *el, struct arena *a)
 	scram_cred_from_salted(&c, SCRAM_SHA256,
 	    (const uint8_t *)buf_rptr(&in), u->salt, sizeof(u->salt),
 	    u->iter);
-	explicit_bzero(in.data, in.cap);
-	buf_clear(&in);
+	upgrade_wipe(&in);
 	if (!uplink_up()) {
 		explicit_bzero(&c, sizeof(c));
 		auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);

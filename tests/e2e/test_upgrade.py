@@ -162,6 +162,7 @@ async def test_plain_login_and_upgrade(imported):
 @pytest.mark.parametrize("bad,cond", [
     ("!!not base64!!", "incorrect-encoding"),
     (b64(b"\x01" * 20), "malformed-request"),      # a SHA-1 length
+    (b64(b"\x01" * 300), "malformed-request"),
     ("", "incorrect-encoding"),
 ])
 async def test_bad_hash_refused(imported, bad, cond):

@@ -90,10 +90,14 @@ uplink_auth_upgrade(struct stream *st, const struct scram_cred *c)
 struct step {
 	struct stream	*st;
 	bool		 first;
-	bool		 handled;
-	char		 hash[128];	/* the <hash/> text, if any */
+	bool		 done;		/* an element of this chunk ran */
+	bool		 handled;	/* and the task took it */
+	char		 hash[128];	/* the <hash/> that upgraded */
 	bool		 has_hash;
 };
+static struct buf		 got_salt;	/* the salt sent, decoded */
+
+static bool	salt_sent(struct buf *);
 
 static void
 on_element(struct xnode *el, struct arena *a, void *arg)
@@ -106,16 +110,25 @@ on_element(struct xnode *el, struct arena *a, void *arg)
 		upgrade_parse(s->st, el, a);
 		return;
 	}
-	s->has_hash = false;
+	/* one chunk may hold several: each while the task takes them */
+	if (!upgrade_running(s->st) || upgrade_waiting(s->st) ||
+	    (s->done && !s->handled))
+		return;
+	s->done = true;
+	t = NULL;
 	if (strcmp(el->name, "task-data") == 0 &&
-	    (h = xnode_child(el, NS_SCRAM_UP, "hash")) != NULL) {
+	    (h = xnode_child(el, NS_SCRAM_UP, "hash")) != NULL)
 		t = xnode_text(a, h);
-		if (strlen(t) < sizeof(s->hash)) {
-			snprintf(s->hash, sizeof(s->hash), "%s", t);
-			s->has_hash = true;
-		}
-	}
 	s->handled = upgrade_element(s->st, el, a) == 0;
+	if (s->handled && buf_avail(&got_salt) == 0 && upgrades == 0 &&
+	    failures == 0)
+		FUZZ_CHECK(salt_sent(&got_salt), "<next/> without a salt");
+	if (upgrades == 1 && !s->has_hash) {
+		FUZZ_CHECK(t != NULL && strlen(t) < sizeof(s->hash),
+		    "credentials without a hash");
+		snprintf(s->hash, sizeof(s->hash), "%s", t);
+		s->has_hash = true;
+	}
 }
 
 /* the salt of the <task-data/> just written, base64-decoded */
@@ -163,6 +176,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	c2s.conf.scram_iterations = ITER;
 	buf_init(&c2s.scratch, 65536);
 	buf_init(&out, 0);
+	buf_init(&got_salt, 0);
 	return 0;
 }
 
@@ -173,9 +187,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct scram_creds	 creds;
 	struct stream		*st;
 	struct step		 s;
-	struct buf		 salt;
 	const char		*p, *end, *nul;
 	bool			 lacks, cont;
+	int			 rc;
 
 	if (len < 1)
 		return 0;
@@ -189,7 +203,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	st->tls_on = (data[0] & 2) != 0;
 	upgrades = completes = failures = 0;
 	buf_reset(&out);
-	buf_init(&salt, 0);
+	buf_reset(&got_salt);
 	memset(&s, 0, sizeof(s));
 	s.st = st;
 	s.first = true;
@@ -212,14 +226,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		p = nul + 1;
 		nul = memchr(p, '\0', (size_t)(end - p));
 		buf_reset(&out);
-		s.handled = false;
-		if (xparse_one(xp, p, (size_t)((nul ? nul : end) - p),
-		    on_element, &s) == -1 || !s.handled)
-			break;
+		s.handled = s.done = false;
+		/* a chunk may end badly after an element that counted */
+		rc = xparse_one(xp, p, (size_t)((nul ? nul : end) - p),
+		    on_element, &s);
 		if (upgrades == 1 && completes == 0) {
-			FUZZ_CHECK(s.has_hash && buf_avail(&salt) > 0,
+			FUZZ_CHECK(s.has_hash && buf_avail(&got_salt) > 0,
 			    "credentials without a salt sent or a hash");
-			check_keys(s.hash, &salt);
+			check_keys(s.hash, &got_salt);
 			FUZZ_CHECK(upgrade_waiting(st) &&
 			    st->state == ST_AUTH_WAIT,
 			    "not waiting for the router");
@@ -227,9 +241,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			FUZZ_CHECK(completes == 1 && !upgrade_running(st),
 			    "the router answered, the login not completed");
 			upgrade_stored(st, true);	/* a stale answer */
-		} else if (failures == 0 && buf_avail(&salt) == 0) {
-			FUZZ_CHECK(salt_sent(&salt), "<next/> without a salt");
 		}
+		if (rc == -1 || !s.handled)
+			break;
 	}
 	FUZZ_CHECK(upgrades <= 1 && completes == upgrades &&
 	    failures <= 1 && !(failures == 1 && upgrades == 1),
@@ -240,6 +254,5 @@ done:
 	free(st->node);
 	free(st->domain);
 	free(st);
-	buf_clear(&salt);
 	return 0;
 }

@@ -644,6 +644,10 @@ upgrade("data-first", 3, UP_AUTH, UP_HASH, NEXT)
 upgrade("other-task", 3, UP_AUTH, "<next %s task='UPGR-SCRAM-SHA-512'/>"
         % SASL2, UP_HASH)
 upgrade("twice", 3, UP_AUTH, NEXT, NEXT, UP_HASH, UP_HASH)
+upgrade("empty-hash", 3, UP_AUTH, NEXT, task_data("="))
+upgrade("long-hash", 3, UP_AUTH, NEXT, task_data(base64.b64encode(
+    b"y" * 300).decode()))
+upgrade("store-fails", 7, UP_AUTH, NEXT, UP_HASH)
 
 
 # ---- the router target (tests/fuzz/fuzz_router.c) --------------------------

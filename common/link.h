@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		15
+#define LINK_VERSION		16
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -223,6 +223,12 @@ extern uint64_t	link_overflows;
 #define LINK_F_REG_TOKEN	0x0002
 /* header flag of router->c2s LINK_STANZA and LINK_STANZA_MULTI */
 #define LINK_F_STAMP_TO		0x0001
+/*
+ * header flag of s2s->router LINK_STANZA: from an external component
+ * (XEP-0114) or the s2s process's bounce for one, never a remote server:
+ * its 'from' is ours, so the router may send it out over federation
+ */
+#define LINK_F_COMPONENT	0x0002
 enum link_type { LINK_TYPES(LINK_ENUM) };
 
 struct link_hdr {

@@ -37,7 +37,11 @@ s2s_trust(gnutls_certificate_credentials_t creds)
 	return 0;
 }
 
-/* a client credentials object per host, with the trust; -1 logged */
+/*
+ * A client credentials object per host, with the trust, and one more
+ * (index nhosts) with the trust alone, for a domain with no certificate
+ * of its own (out.c's out_creds); -1 logged.
+ */
 static gnutls_certificate_credentials_t *
 s2s_host_creds(void)
 {
@@ -46,15 +50,16 @@ s2s_host_creds(void)
 	size_t					 i;
 	int					 rc;
 
-	hc = xcalloc(s2s.conf.nhosts, sizeof(*hc));
-	for (i = 0; i < s2s.conf.nhosts; i++) {
-		h = &s2s.conf.hosts[i];
+	hc = xcalloc(s2s.conf.nhosts + 1, sizeof(*hc));
+	for (i = 0; i <= s2s.conf.nhosts; i++) {
+		h = i < s2s.conf.nhosts ? &s2s.conf.hosts[i] : NULL;
 		if ((rc = gnutls_certificate_allocate_credentials(
-		    &hc[i])) < 0 ||
+		    &hc[i])) < 0 || (h != NULL &&
 		    (rc = gnutls_certificate_set_x509_key_file(hc[i],
-		    h->cert, h->key, GNUTLS_X509_FMT_PEM)) < 0) {
+		    h->cert, h->key, GNUTLS_X509_FMT_PEM)) < 0)) {
 			log_warnx("%s:%d: host %s: %s", s2s.conf.path,
-			    h->line, h->name, gnutls_strerror(rc));
+			    h ? h->line : 0, h ? h->name : "(none)",
+			    gnutls_strerror(rc));
 			goto fail;
 		}
 		if (s2s_trust(hc[i]) == -1)
@@ -62,7 +67,7 @@ s2s_host_creds(void)
 	}
 	return hc;
 fail:
-	for (i = 0; i < s2s.conf.nhosts; i++)
+	for (i = 0; i <= s2s.conf.nhosts; i++)
 		if (hc[i] != NULL)
 			gnutls_certificate_free_credentials(hc[i]);
 	free(hc);
@@ -100,7 +105,7 @@ s2s_reload(void)
 	if ((hc = s2s_host_creds()) == NULL)
 		goto fail;
 	if (tls_ctx_reload(&s2s.tls, &s2s.conf) == -1) {
-		for (i = 0; i < s2s.conf.nhosts; i++)
+		for (i = 0; i <= s2s.conf.nhosts; i++)
 			gnutls_certificate_free_credentials(hc[i]);
 		free(hc);
 		goto fail;

@@ -7,7 +7,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 15
+LINK_VERSION = 16
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
@@ -67,8 +67,9 @@ def hello(role, version=LINK_VERSION, instance=None):
     return frame(HELLO, u32(version) + u32(role) + u32(instance))
 
 
-def stanza(sid, kind, typ, to, frm, xml):
-    return frame(STANZA, u8(kind) + u8(typ) + u16(0) + s(to) + s(frm) + s(xml), sid)
+def stanza(sid, kind, typ, to, frm, xml, flags=0):
+    return frame(STANZA, u8(kind) + u8(typ) + u16(0) + s(to) + s(frm) + s(xml), sid,
+                 flags)
 
 
 def write(target, name, data):
@@ -149,6 +150,11 @@ write("link_router", "s2s-stanza", b"\x06\x00"
       + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "juliet@example.org", "romeo@example.net/orchard", MSG)
       + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "juliet@example.org", "romeo@example.net",
                "<presence/>"))
+# LINK_F_COMPONENT on a stanza whose from is no component's: dropped
+F_COMPONENT = 0x0002
+write("link_router", "s2s-component-flag", b"\x06\x00"
+      + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "bot@gw.example.org",
+               MSG, flags=F_COMPONENT))
 # the s2s process's connection counts, then a bad name and too many
 write("link_router", "s2s-counts", b"\x06\x00"
       + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)

@@ -458,7 +458,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 15);
+	assert_int_equal(LINK_VERSION, 16);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	for (i = 0; i < nitems(t); i++) {
@@ -478,6 +478,7 @@ test_link_types_and_statuses_pinned(void **state)
 	assert_int_equal(LINK_AUTH_FAILED, 2);
 	assert_int_equal(LINK_CTL_MORE, 1);
 	assert_int_equal(LINK_F_STAMP_TO, 1);
+	assert_int_equal(LINK_F_COMPONENT, 2);
 	for (i = 0; i < nitems(ctl); i++) {
 		assert_int_equal(link_ctl_status(ctl[i].err), ctl[i].status);
 		assert_int_equal(link_ctl_errno(ctl[i].status, &err), 0);

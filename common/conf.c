@@ -1863,6 +1863,33 @@ conf_check_links(struct parser *p)
 		    "link-ca and link-router-name");
 }
 
+/*
+ * A component answers for the domains below its own (conf_component_find),
+ * to the router and to remote servers alike (federation): a host or a
+ * host's service there would be taken from the host.
+ */
+static void
+conf_check_below_component(struct parser *p, const struct conf_host *h)
+{
+	const struct conf_component	*k;
+	const char			*names[5];
+	size_t				 i;
+
+	names[0] = h->name;
+	names[1] = svc_name(h, false);
+	names[2] = svc_name(h, true);
+	names[3] = h->proxy_name;
+	names[4] = h->upload_name;
+	for (i = 0; i < nitems(names); i++)
+		if (names[i] != NULL &&
+		    (k = conf_component_find(p->c, names[i])) != NULL &&
+		    strcmp(k->domain, names[i]) != 0)	/* below */
+			conf_err(p, k->line, "component: \"%s\" is below the "
+			    "component's domain \"%s\", which would take it "
+			    "from host %s; give the component a domain of its "
+			    "own", names[i], k->domain, h->name);
+}
+
 /* a component's domain is its own too: not a host, service or route */
 static void
 conf_check_components(struct parser *p)
@@ -1871,6 +1898,8 @@ conf_check_components(struct parser *p)
 	const struct conf_component	*k;
 	size_t				 i;
 
+	for (i = 0; i < c->nhosts && c->ncomponents > 0; i++)
+		conf_check_below_component(p, &c->hosts[i]);
 	for (i = 0; i < c->ncomponents; i++) {
 		k = &c->components[i];
 		if (conf_domain_ours(c, k->domain))

@@ -8,7 +8,12 @@ the component is away the remote sender gets service-unavailable.
 """
 import asyncio
 
-from conftest import NS_PING, NS_STANZAS, SLOW, STANZA_TIMEOUT, free_port, stanza_error
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+from conftest import (NS_PING, NS_STANZAS, SLOW, STANZA_TIMEOUT, free_port,
+                      stanza_error)
+from imhelp import online, wait_presence
 from test_component import Component
 from test_s2s import (S2S_HEADER, open_as_b, pair, read_for, user)
 
@@ -159,3 +164,37 @@ async def test_stream_to_the_component_domain(make_server, tmp_path_factory,
     assert b"from='%s'" % COMP.encode() in data, data
     assert b"host-unknown" not in data, data
     w.close()
+
+
+class PresenceComponent(Component):
+    """Records presence too."""
+
+    def __init__(self, port):
+        super().__init__(port, secret=SECRET, jid=COMP)
+        self.presences = asyncio.Queue()
+        self.register_handler(Callback(
+            "t-pres", MatchXPath("{jabber:component:accept}presence"),
+            lambda s: self.presences.put_nowait(s)))
+
+
+async def test_presence_both_ways(make_server, tmp_path_factory, clients):
+    """A component's subscription request reaches the remote user; the
+    remote user's directed presence reaches the component."""
+    a, b, port = comp_pair(make_server, tmp_path_factory)
+    comp = PresenceComponent(port)
+    try:
+        assert await comp.attach() == "session"
+        ub = user(b, "b.test")
+        cb = await online(b, clients, ub, resource="rb")
+        comp.send_raw("<presence from='bot@%s' to='%s' type='subscribe'/>"
+                      % (COMP, ub.jid))
+        p = await wait_presence(cb, frm="bot@" + COMP, type_="subscribe",
+                                timeout=T)
+        assert p["to"].bare == ub.jid, str(p)
+        cb.send_raw("<presence to='bot@%s'><status>here</status>"
+                    "</presence>" % COMP)
+        p = await comp.next(comp.presences, "the directed presence",
+                            match=lambda s: s["from"] == cb.boundjid.full)
+        assert p["status"] == "here", str(p)
+    finally:
+        comp.disconnect()

@@ -7,6 +7,7 @@ answering. A server that claims the component's domain is refused; while
 the component is away the remote sender gets service-unavailable.
 """
 import asyncio
+import subprocess
 
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
@@ -20,6 +21,24 @@ from test_s2s import (S2S_HEADER, open_as_b, pair, read_for, user)
 COMP = "gw.a.test"
 SECRET = "f3d-s3cret"
 T = 3 * STANZA_TIMEOUT
+
+
+def cert_for(tmp_path_factory, *names):
+    """A self-signed certificate naming every one of names (SANs)."""
+    d = tmp_path_factory.mktemp("cert-multi")
+    crt, key = str(d / "multi.crt"), str(d / "multi.key")
+    with open(d / "template", "w") as f:
+        f.write('cn = "%s"\n' % names[0])
+        for n in names:
+            f.write('dns_name = "%s"\n' % n)
+        f.write("expiration_days = 30\ntls_www_server\nsigning_key\n")
+    subprocess.run(["certtool", "--generate-privkey", "--key-type=ecdsa",
+                    "--curve=secp256r1", "--outfile", key], check=True,
+                   capture_output=True, timeout=60)
+    subprocess.run(["certtool", "--generate-self-signed", "--load-privkey",
+                    key, "--template", str(d / "template"), "--outfile",
+                    crt], check=True, capture_output=True, timeout=60)
+    return crt, key
 
 
 def comp_pair(make_server, tmp_path_factory, **kw):
@@ -196,5 +215,37 @@ async def test_presence_both_ways(make_server, tmp_path_factory, clients):
         p = await comp.next(comp.presences, "the directed presence",
                             match=lambda s: s["from"] == cb.boundjid.full)
         assert p["status"] == "here", str(p)
+    finally:
+        comp.disconnect()
+
+
+async def test_host_certificate_naming_the_component(make_server,
+                                                     tmp_path_factory,
+                                                     clients):
+    """a.test's certificate names gw.a.test too and B trusts it: A
+    presents it for the component both ways and neither side needs
+    dialback (SASL EXTERNAL as gw.a.test)."""
+    a_cert = cert_for(tmp_path_factory, "a.test", COMP)
+    a, b, port = comp_pair(make_server, tmp_path_factory, trusted=True,
+                           a_cert=a_cert)
+    comp = Component(port, secret=SECRET, jid=COMP)
+    try:
+        assert await comp.attach() == "session"
+        ub = user(b, "b.test")
+        cb = await clients.login(b, ub, resource="rb")
+        comp.send_raw("<message from='%s' to='%s' id='x1'><body>tls"
+                      "</body></message>" % (COMP, cb.boundjid.full))
+        m = await cb.next_message(match=lambda s: s["id"] == "x1",
+                                  timeout=T)
+        assert m["from"].full == COMP, str(m)
+        r = await cb.iq("<ping xmlns='%s'/>" % NS_PING, to=COMP, timeout=T)
+        assert r["type"] == "result", str(r)
+        la, lb = a.log_text(), b.log_text()
+        assert "%s authenticated for b.test" % COMP in lb, lb[-3000:]
+        assert "b.test authenticated for %s" % COMP in la, la[-3000:]
+        assert "verifying %s with its authoritative" % COMP not in lb, lb
+        assert "verifying b.test with its authoritative" not in la, la
+        assert "%s: TLS TLS1.3, certificate ok" % ("b.test -> " + COMP) \
+            in lb, lb[-3000:]
     finally:
         comp.disconnect()

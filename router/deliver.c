@@ -322,27 +322,6 @@ domain_is_local(const char *domain)
 }
 
 bool
-jid_domain_of(const char *s, char dom[JID_PART_MAX + 1])
-{
-	const char	*slash = strchr(s, '/'), *at, *d;
-	size_t		 n = slash != NULL ? (size_t)(slash - s) : strlen(s);
-
-	/*
-	 * The JIDs the router holds (envelopes, stored contacts) are
-	 * prepared already, so the domain is read off the string: no
-	 * stringprep per contact on the presence path.
-	 */
-	at = memchr(s, '@', n);
-	d = at != NULL ? at + 1 : s;
-	n -= (size_t)(d - s);
-	if (n == 0 || n > JID_PART_MAX)
-		return false;
-	memcpy(dom, d, n);
-	dom[n] = '\0';
-	return true;
-}
-
-bool
 domain_is_local_jid(const char *s)
 {
 	char	dom[JID_PART_MAX + 1];

@@ -226,8 +226,6 @@ int	 s2s_frame(struct rlink *, const struct link_hdr *, const char *);
 void	 deliver_stanza(struct rstanza *);
 /* a prepared JID (an envelope's, a stored one) at one of our domains */
 bool	 domain_is_local_jid(const char *);
-/* the domain of a prepared JID, read off the string; false if none */
-bool	 jid_domain_of(const char *, char dom[JID_PART_MAX + 1]);
 /*
  * Between these, deliveries of this stanza (xml, the same bytes, from
  * from) are sent as one frame per c2s process (presence broadcast).

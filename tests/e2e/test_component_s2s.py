@@ -49,14 +49,29 @@ def comp_pair(make_server, tmp_path_factory, **kw):
     return a, b, port
 
 
+async def comp_and_remote_user(make_server, tmp_path_factory, clients,
+                              **kw):
+    """The pair, the component attached to A, a user of B logged in."""
+    a, b, port = comp_pair(make_server, tmp_path_factory, **kw)
+    comp = Component(port, secret=SECRET, jid=COMP)
+    assert await comp.attach() == "session"
+    cb = await clients.login(b, user(b, "b.test"), resource="rb")
+    return a, b, comp, cb
+
+
+async def comp_writes(comp, cb, mid):
+    """The component's message from its domain reaches B's user."""
+    comp.send_raw("<message from='%s' to='%s' id='%s'><body>news</body>"
+                  "</message>" % (COMP, cb.boundjid.full, mid))
+    m = await cb.next_message(match=lambda s: s["id"] == mid, timeout=T)
+    assert m["body"] == "news" and m["from"].full == COMP, str(m)
+
+
 async def test_remote_user_reaches_the_component(make_server,
                                                  tmp_path_factory, clients):
-    a, b, port = comp_pair(make_server, tmp_path_factory)
-    comp = Component(port, secret=SECRET, jid=COMP)
+    a, b, comp, cb = await comp_and_remote_user(make_server,
+                                                tmp_path_factory, clients)
     try:
-        assert await comp.attach() == "session"
-        ub = user(b, "b.test")
-        cb = await clients.login(b, ub, resource="rb")
         me = cb.boundjid.full
         # B's user -> the component: a message, then the answer
         cb.send_raw("<message to='bot@%s' type='chat' id='r1'><body>to the "
@@ -88,17 +103,10 @@ async def test_component_writes_first(make_server, tmp_path_factory,
                                       clients):
     """The component opens the federation itself: A dials B as gw.a.test
     (dialback, A being the authoritative server for it)."""
-    a, b, port = comp_pair(make_server, tmp_path_factory)
-    comp = Component(port, secret=SECRET, jid=COMP)
+    a, b, comp, cb = await comp_and_remote_user(make_server,
+                                                tmp_path_factory, clients)
     try:
-        assert await comp.attach() == "session"
-        ub = user(b, "b.test")
-        cb = await clients.login(b, ub, resource="rb")
-        comp.send_raw("<message from='%s' to='%s' id='w1'><body>news"
-                      "</body></message>" % (COMP, cb.boundjid.full))
-        m = await cb.next_message(match=lambda s: s["id"] == "w1",
-                                  timeout=T)
-        assert m["body"] == "news" and m["from"].full == COMP, str(m)
+        await comp_writes(comp, cb, "w1")
         # a message to a user B does not have comes back as an error
         comp.send_raw("<message from='%s' to='nobody@b.test' id='w2'>"
                       "<body>x</body></message>" % COMP)
@@ -226,18 +234,10 @@ async def test_host_certificate_naming_the_component(make_server,
     presents it for the component both ways and neither side needs
     dialback (SASL EXTERNAL as gw.a.test)."""
     a_cert = cert_for(tmp_path_factory, "a.test", COMP)
-    a, b, port = comp_pair(make_server, tmp_path_factory, trusted=True,
-                           a_cert=a_cert)
-    comp = Component(port, secret=SECRET, jid=COMP)
+    a, b, comp, cb = await comp_and_remote_user(
+        make_server, tmp_path_factory, clients, trusted=True, a_cert=a_cert)
     try:
-        assert await comp.attach() == "session"
-        ub = user(b, "b.test")
-        cb = await clients.login(b, ub, resource="rb")
-        comp.send_raw("<message from='%s' to='%s' id='x1'><body>tls"
-                      "</body></message>" % (COMP, cb.boundjid.full))
-        m = await cb.next_message(match=lambda s: s["id"] == "x1",
-                                  timeout=T)
-        assert m["from"].full == COMP, str(m)
+        await comp_writes(comp, cb, "x1")
         r = await cb.iq("<ping xmlns='%s'/>" % NS_PING, to=COMP, timeout=T)
         assert r["type"] == "result", str(r)
         la, lb = a.log_text(), b.log_text()

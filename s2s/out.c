@@ -326,24 +326,33 @@ out_try_target(struct out *o)
 
 /*
  * The client certificate we present for local: a host's own; a host's
- * services present the host's; a component (XEP-0114) below a host
- * presents the nearest such host's, which the peer may accept for SASL
- * EXTERNAL if it names the component's domain too (a wildcard or a SAN),
- * and otherwise answers with dialback; any other domain presents none
- * (the trust-only credentials at index nhosts): dialback only.
+ * services present the host's; a component (XEP-0114) presents its
+ * component-certificate (local's own, else its component's), else the
+ * nearest host's above it, which the peer may accept for SASL EXTERNAL
+ * if it names the component's domain too (a wildcard or a SAN), and
+ * otherwise answers with dialback; any other domain presents none (the
+ * trust-only credentials at index nhosts): dialback only.
  */
 static gnutls_certificate_credentials_t
 out_creds(const char *local)
 {
-	const struct conf_host	*h;
-	const char		*d = local;
+	const struct conf_host		 *h;
+	const struct conf_component	 *k;
+	const struct conf_component_cert *kc;
+	const char			 *d = local;
 
 	if ((h = conf_host_find(&s2s.conf, local)) == NULL &&
 	    (h = conf_pubsub_find(&s2s.conf, local)) == NULL)
 		h = conf_muc_find(&s2s.conf, local);
-	if (h == NULL && conf_component_find(&s2s.conf, local) != NULL)
+	if (h == NULL && (k = conf_component_find(&s2s.conf, local)) != NULL) {
+		if ((kc = conf_component_cert_find(&s2s.conf, local)) !=
+		    NULL || (kc = conf_component_cert_find(&s2s.conf,
+		    k->domain)) != NULL)
+			return s2s.host_creds[s2s.conf.nhosts + 1 +
+			    (size_t)(kc - s2s.conf.component_certs)];
 		while (h == NULL && (d = strchr(d, '.')) != NULL)
 			h = conf_host_find(&s2s.conf, ++d);
+	}
 	return s2s.host_creds[h != NULL ? (size_t)(h - s2s.conf.hosts) :
 	    s2s.conf.nhosts];
 }

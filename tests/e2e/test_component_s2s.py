@@ -16,7 +16,7 @@ from conftest import (NS_PING, NS_STANZAS, SLOW, STANZA_TIMEOUT, free_port,
                       stanza_error)
 from imhelp import online, wait_presence
 from test_component import Component
-from test_s2s import (S2S_HEADER, open_as_b, pair, read_for, user)
+from test_s2s import (S2S_HEADER, mkcert, open_as_b, pair, read_for, user)
 
 COMP = "gw.a.test"
 SECRET = "f3d-s3cret"
@@ -41,30 +41,33 @@ def cert_for(tmp_path_factory, *names):
     return crt, key
 
 
-def comp_pair(make_server, tmp_path_factory, **kw):
+def comp_pair(make_server, tmp_path_factory, comp=COMP, a_options=None,
+              **kw):
     port = free_port()
-    a, b = pair(make_server, tmp_path_factory, b_routes=(COMP,),
-                a_options={"component_listen": "127.0.0.1:%d" % port,
-                           "component": "%s=%s" % (COMP, SECRET)}, **kw)
+    opts = {"component_listen": "127.0.0.1:%d" % port,
+            "component": "%s=%s" % (comp, SECRET)}
+    opts.update(a_options or {})
+    a, b = pair(make_server, tmp_path_factory, b_routes=(comp,),
+                a_options=opts, **kw)
     return a, b, port
 
 
 async def comp_and_remote_user(make_server, tmp_path_factory, clients,
-                              **kw):
+                              comp=COMP, **kw):
     """The pair, the component attached to A, a user of B logged in."""
-    a, b, port = comp_pair(make_server, tmp_path_factory, **kw)
-    comp = Component(port, secret=SECRET, jid=COMP)
-    assert await comp.attach() == "session"
+    a, b, port = comp_pair(make_server, tmp_path_factory, comp=comp, **kw)
+    c = Component(port, secret=SECRET, jid=comp)
+    assert await c.attach() == "session"
     cb = await clients.login(b, user(b, "b.test"), resource="rb")
-    return a, b, comp, cb
+    return a, b, c, cb
 
 
-async def comp_writes(comp, cb, mid):
+async def comp_writes(comp, cb, mid, domain=COMP):
     """The component's message from its domain reaches B's user."""
     comp.send_raw("<message from='%s' to='%s' id='%s'><body>news</body>"
-                  "</message>" % (COMP, cb.boundjid.full, mid))
+                  "</message>" % (domain, cb.boundjid.full, mid))
     m = await cb.next_message(match=lambda s: s["id"] == mid, timeout=T)
-    assert m["body"] == "news" and m["from"].full == COMP, str(m)
+    assert m["body"] == "news" and m["from"].full == domain, str(m)
 
 
 async def test_remote_user_reaches_the_component(make_server,
@@ -240,12 +243,44 @@ async def test_host_certificate_naming_the_component(make_server,
         await comp_writes(comp, cb, "x1")
         r = await cb.iq("<ping xmlns='%s'/>" % NS_PING, to=COMP, timeout=T)
         assert r["type"] == "result", str(r)
-        la, lb = a.log_text(), b.log_text()
-        assert "%s authenticated for b.test" % COMP in lb, lb[-3000:]
-        assert "b.test authenticated for %s" % COMP in la, la[-3000:]
-        assert "verifying %s with its authoritative" % COMP not in lb, lb
-        assert "verifying b.test with its authoritative" not in la, la
-        assert "%s: TLS TLS1.3, certificate ok" % ("b.test -> " + COMP) \
-            in lb, lb[-3000:]
+        no_dialback(a, b, COMP)
+    finally:
+        comp.disconnect()
+
+
+def no_dialback(a, b, comp):
+    """Both ways between comp (on A) and b.test went SASL EXTERNAL."""
+    la, lb = a.log_text(), b.log_text()
+    assert "%s authenticated for b.test" % comp in lb, lb[-3000:]
+    assert "b.test authenticated for %s" % comp in la, la[-3000:]
+    assert "verifying %s with its authoritative" % comp not in lb, lb
+    assert "verifying b.test with its authoritative" not in la, la
+    assert "b.test -> %s: TLS TLS1.3, certificate ok" % comp in lb, \
+        lb[-3000:]
+
+
+async def test_component_certificate(make_server, tmp_path_factory,
+                                     clients):
+    """bridge.test is below no host: with component-certificate it
+    presents its own certificate, dialling out and (by SNI) dialled in,
+    and federates with SASL EXTERNAL both ways."""
+    bridge = "bridge.test"
+    ca, cb = (mkcert(tmp_path_factory, "a.test"),
+              mkcert(tmp_path_factory, "b.test"))
+    cc = cert_for(tmp_path_factory, bridge)
+    bundle = tmp_path_factory.mktemp("trust") / "bundle.pem"
+    with open(bundle, "w") as out:
+        for crt, _ in (ca, cb, cc):
+            with open(crt) as f:
+                out.write(f.read())
+    a, b, comp, c = await comp_and_remote_user(
+        make_server, tmp_path_factory, clients, comp=bridge, a_cert=ca,
+        b_cert=cb, s2s_ca_file=str(bundle),
+        a_options={"component_certificate": "%s=%s,%s" % ((bridge,) + cc)})
+    try:
+        await comp_writes(comp, c, "y1", domain=bridge)
+        r = await c.iq("<ping xmlns='%s'/>" % NS_PING, to=bridge, timeout=T)
+        assert r["type"] == "result", str(r)
+        no_dialback(a, b, bridge)
     finally:
         comp.disconnect()

@@ -137,6 +137,7 @@ ROUTER_SRCS	+= router/pwjob.c
 ROUTER_SRCS	+= router/roles.c
 ROUTER_SRCS	+= router/adhoc_role.c
 ROUTER_SRCS	+= router/invite.c
+ROUTER_SRCS	+= router/boshrelay.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
@@ -162,6 +163,7 @@ C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
 C2S_SRCS	+= c2s/upload.c
 C2S_SRCS	+= c2s/static.c
+C2S_SRCS	+= c2s/boshfwd.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -495,7 +497,7 @@ FUZZ_TARGETS	+= fast
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_fast	:= c2s/fast.c c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
-		   router/metrics.c \
+		   router/metrics.c router/boshrelay.c \
 		   router/s2s.c \
 		   router/register.c router/pwjob.c router/sm.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
@@ -519,7 +521,7 @@ FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/limits.c \
 		   c2s/bosh.c c2s/upload.c c2s/static.c c2s/metrics.c \
-		   tests/fuzz/fuzz_web.c
+		   c2s/boshfwd.c tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)

@@ -188,6 +188,18 @@ void	listen_pause(bool);
 /* closes the listening sockets for good (a drain) */
 void	listen_close(void);
 
+/*
+ * boshfwd.c: BOSH requests between workers, from the router link.
+ * LINK_BOSH_FWD from origin (flags LINK_F_BOSH_CANCEL: its connection
+ * went); LINK_BOSH_ANSWER from owner (request id 0: every request sent
+ * to it); the link is gone. Strings borrowed; body may be NULL.
+ */
+void	boshfwd_request(uint32_t origin, uint32_t id, uint16_t flags,
+	    const char *client, size_t clen, const char *body, size_t blen);
+void	boshfwd_answer(uint32_t owner, uint32_t id, uint32_t status,
+	    uint32_t http, const char *body, size_t len);
+void	boshfwd_link_lost(void);
+
 /* drain.c: LINK_DRAIN, with its grace in seconds */
 void	drain_start(uint32_t grace);
 

@@ -213,6 +213,36 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		register_result(h->sid, h->flags, err);
 		return 0;
+	case LINK_BOSH_FWD: {
+		const char	*client, *body;
+		size_t		 clen, blen;
+
+		link_get_u32(&in, &u32);
+		link_get_u32(&in, &req);
+		link_get_strn(&in, &client, &clen);
+		link_get_strn(&in, &body, &blen);
+		if (!link_in_done(&in) || u32 == 0 ||
+		    u32 > LINK_INSTANCE_MAX || req == 0)
+			return -1;
+		boshfwd_request(u32, req, h->flags, client, clen, body, blen);
+		return 0;
+	}
+	case LINK_BOSH_ANSWER: {
+		const char	*body;
+		size_t		 blen;
+		uint32_t	 status, http;
+
+		link_get_u32(&in, &u32);
+		link_get_u32(&in, &req);
+		link_get_u32(&in, &status);
+		link_get_u32(&in, &http);
+		link_get_strn(&in, &body, &blen);
+		if (!link_in_done(&in) || u32 == 0 ||
+		    u32 > LINK_INSTANCE_MAX || status > LINK_BOSH_BUSY)
+			return -1;
+		boshfwd_answer(u32, req, status, http, body, blen);
+		return 0;
+	}
 	default:
 		return routerlink_unexpected(h);
 	}
@@ -289,6 +319,8 @@ uplink_lost(struct routerlink *rl, struct link *l)
 	stream_resume_all();
 	register_link_lost();
 	metrics_link_lost();
+	/* BOSH requests forwarded either way have no way back */
+	boshfwd_link_lost();
 }
 
 static void

@@ -152,6 +152,12 @@ int	 rlink_listen(void);
  */
 bool	 rlink_flow(void);
 
+/* boshrelay.c: BOSH requests between c2s workers */
+int	 boshrelay_frame(struct rlink *, const struct link_hdr *,
+	    const char *payload);
+void	 boshrelay_link_up(struct rlink *);
+void	 boshrelay_link_lost(struct rlink *);
+
 /* session.c */
 void	 sess_begin(struct rlink *, uint64_t sid, const char *jid);
 void	 sess_end(struct sess *);

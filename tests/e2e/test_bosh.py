@@ -7,11 +7,16 @@ servers run two c2s workers (the harness's default).
 """
 import asyncio
 import http.client
+import os
 import random
 import re
+import signal
+import time
+
+import pytest
 
 import webhelp
-from conftest import uniq
+from conftest import TCP_LISTEN, proc_socket_inodes, tcp_table, uniq
 from webhelp import auth_plain, bind_iq, bound_jid
 
 NS = "http://jabber.org/protocol/httpbind"
@@ -40,14 +45,24 @@ async def apost(port, body, **kw):
 
 
 class Bosh:
-    def __init__(self, port, wait=2):
+    def __init__(self, port, wait=2, srv=None):
         self.port = port
         self.rid = random.randrange(1 << 20, 1 << 40)
         self.wait = wait
         self.sid = None
+        self.srv = srv
+        self.via = None         # c2s pids the requests go to, in turn
+        self.n = 0
+
+    async def post(self, body):
+        if self.via is None:
+            return await apost(self.port, body)
+        pid = self.via[self.n % len(self.via)]
+        self.n += 1
+        return await asyncio.to_thread(post_via, self.srv, pid, body)
 
     async def create(self):
-        st, t = await apost(self.port, (
+        st, t = await self.post((
             "<body xmlns='%s' xmlns:xmpp='%s' rid='%d' to='localhost' "
             "wait='%d' hold='1' ver='1.6' xmpp:version='1.0' "
             "content='text/xml; charset=utf-8'/>")
@@ -64,7 +79,7 @@ class Bosh:
                 "</body>" % (NS, XBOSH, rid, self.sid, attrs, payload))
 
     async def send(self, payload="", attrs="", rid=None):
-        st, t = await apost(self.port, self.body(payload, attrs, rid))
+        st, t = await self.post(self.body(payload, attrs, rid))
         assert st == 200, t
         return t
 
@@ -77,8 +92,8 @@ class Bosh:
         raise AssertionError("no response matched %r" % pattern)
 
 
-async def bosh_login(port, user, resource="bosh"):
-    b = Bosh(port)
+async def bosh_login(port, user, resource="bosh", b=None):
+    b = b or Bosh(port)
     t = await b.create()
     if "PLAIN" not in t:
         t = await b.until(r"PLAIN")
@@ -216,16 +231,14 @@ async def test_pause_answers_and_extends(make_server):
     assert "item-not-found" not in t, t
 
 
-def test_one_worker_takes_http(make_server):
-    # every request of a session reaches the worker that holds it
-    from conftest import TCP_LISTEN, proc_socket_inodes, tcp_table
+def test_every_worker_takes_http(make_server):
+    # SO_REUSEPORT: each worker has its own listening socket on the port
     srv = web_server(make_server)
     owners = [pid for pid in srv.c2s_pids()
               if any(lp == srv.http_port and st == TCP_LISTEN and
                      ino in proc_socket_inodes(pid)
                      for lp, rp, st, ino in tcp_table())]
-    assert len(owners) == 1, owners
-    assert all(srv.listening(pid) for pid in srv.c2s_pids())
+    assert sorted(owners) == sorted(srv.c2s_pids()), owners
 
 
 async def test_many_sessions_all_work(make_server):
@@ -236,3 +249,197 @@ async def test_many_sessions_all_work(make_server):
         t = await b.send("<iq xmlns='jabber:client' type='get' id='v'>"
                          "<query xmlns='jabber:iq:version'/></iq>")
         assert "item-not-found" not in t, t
+
+
+# ---- several workers: a session's requests on either ------------------
+
+def http_owner(srv, cport):
+    """The c2s pid holding our connection from local port cport."""
+    table = tcp_table()
+    for pid in srv.c2s_pids():
+        mine = proc_socket_inodes(pid)
+        if any(lp == srv.http_port and rp == cport and ino in mine
+               for lp, rp, st, ino in table):
+            return pid
+    return None
+
+
+def conn_to(srv, pid, timeout=30):
+    """An HTTP connection that the kernel gave to worker pid: fresh
+    connections until one lands there (SO_REUSEPORT picks by a hash of
+    the addresses and ports)."""
+    for _ in range(100):
+        c = http.client.HTTPConnection("127.0.0.1", srv.http_port,
+                                       timeout=timeout)
+        c.connect()
+        cport = c.sock.getsockname()[1]
+        owner = None
+        deadline = time.monotonic() + 2
+        while owner is None and time.monotonic() < deadline:
+            owner = http_owner(srv, cport)
+            if owner is None:
+                time.sleep(0.01)
+        if owner == pid:
+            return c
+        c.close()
+    raise AssertionError("no connection reached worker %d" % pid)
+
+
+def post_via(srv, pid, body, timeout=30):
+    c = conn_to(srv, pid, timeout)
+    c.request("POST", "/http-bind", body.encode(),
+              {"Content-Type": "text/xml; charset=utf-8",
+               "Host": "localhost"})
+    r = c.getresponse()
+    data = r.read().decode()
+    c.close()
+    return r.status, data
+
+
+def instance_of(srv, pid):
+    """The worker's instance, from parleyd's "started c2s[N] pid=P"."""
+    m = re.findall(r"started c2s\[(\d+)\] pid=%d\b" % pid, srv.log_text())
+    assert m, pid
+    return int(m[-1])
+
+
+def forwards(srv, sid):
+    """Requests of sid a worker forwarded to another (debug log)."""
+    return len(re.findall(r"bosh %s forwarded to c2s\[" % sid,
+                          srv.log_text()))
+
+
+async def test_sid_names_its_worker(make_server):
+    srv = web_server(make_server)
+    sids = {}
+    for pid in srv.c2s_pids():
+        b = Bosh(srv.http_port, wait=1, srv=srv)
+        b.via = [pid]
+        await b.create()
+        # XEP-0124 7.1 sid: the owner's instance in 4 hex digits, then
+        # 128 random bits
+        assert re.fullmatch(r"[0-9a-f]{36}", b.sid), b.sid
+        assert int(b.sid[:4], 16) == instance_of(srv, pid), (b.sid, pid)
+        sids[pid] = b.sid
+    a, c = sids.values()
+    assert a[:4] != c[:4] and a[4:] != c[4:]
+
+
+async def test_session_across_workers(make_server, clients):
+    srv = web_server(make_server)
+    one, two = srv.c2s_pids()
+    a, c = srv.new_user("bx"), srv.new_user("by")
+    b = Bosh(srv.http_port, srv=srv)
+    # created on one, then each request on the other worker in turn:
+    # login, restart and binding half through forwards
+    b.via = [one, two]
+    _, jid = await bosh_login(srv.http_port, a, b=b)
+    assert int(b.sid[:4], 16) == instance_of(srv, one)
+    assert forwards(srv, b.sid) >= 2
+    tcp = await clients.login(srv, c)
+    # a message from a forwarded request
+    b.via = [two]
+    body = uniq("fwd")
+    await b.send("<message xmlns='jabber:client' to='%s' type='chat'>"
+                 "<body>%s</body></message>" % (tcp.boundjid, body))
+    m = await tcp.next_message()
+    assert m["body"] == body and str(m["from"]) == jid
+    # a long poll held by the owner for the other worker: the reply
+    # comes back through it
+    n = forwards(srv, b.sid)
+    poll = asyncio.ensure_future(b.send())
+    await asyncio.sleep(0.5)
+    assert not poll.done()
+    reply = uniq("back")
+    tcp.chat(jid, reply)
+    t = await poll
+    if reply not in t:
+        t = await b.until(reply)
+    assert forwards(srv, b.sid) > n
+    # two in flight, on both workers, the later one first
+    b.via = [two, one]
+    r1, r2 = b.rid + 1, b.rid + 2
+    b.rid = r2
+    ping = ("<iq xmlns='jabber:client' type='get' id='%s'><ping "
+            "xmlns='urn:xmpp:ping'/></iq>")
+    later = asyncio.ensure_future(b.send(ping % "q2", rid=r2))
+    await asyncio.sleep(0.3)
+    first = asyncio.ensure_future(b.send(ping % "q1", rid=r1))
+    got = (await first) + (await later)
+    for _ in range(5):
+        if "id='q1'" in got and "id='q2'" in got:
+            break
+        got += await b.send()
+    assert "id='q1'" in got and "id='q2'" in got, got
+    # the same rid again, through the other worker (XEP-0124 14.3)
+    b.via = [one]
+    t1 = await b.send(ping % "q3")
+    b.via = [two]
+    st, t2 = await b.post(b.body(rid=b.rid))
+    assert st == 200 and t2 == t1 and "id='q3'" in t1, (t1, t2)
+    # a pause through the non-owner answers at once
+    t = await b.send(attrs=" pause='10'")
+    assert t.startswith("<body") and "terminate" not in t, t
+    # the non-owner ends the session
+    t = await b.send(attrs=" type='terminate'")
+    assert "type='terminate'" in t, t
+    t = await b.send()
+    assert "condition='item-not-found'" in t, t
+    for w in (one, two):
+        b.via = [w]
+        t = await b.send()
+        assert "condition='item-not-found'" in t, t
+
+
+async def test_forwarded_unknown_sids(make_server):
+    srv = web_server(make_server)
+    one, two = srv.c2s_pids()
+    other = instance_of(srv, one)
+    # a session of worker one that it does not have: it says so
+    fake = "%04x%032x" % (other, random.getrandbits(128))
+    st, t = await asyncio.to_thread(
+        post_via, srv, two, "<body xmlns='%s' rid='5' sid='%s'/>"
+        % (NS, fake))
+    assert st == 200 and "condition='item-not-found'" in t, t
+    assert forwards(srv, fake) == 1
+    # no worker has that number: the router says so
+    nobody = "%04x%032x" % (0x7777, random.getrandbits(128))
+    st, t = await asyncio.to_thread(
+        post_via, srv, two, "<body xmlns='%s' rid='5' sid='%s'/>"
+        % (NS, nobody))
+    assert st == 200 and "condition='item-not-found'" in t, t
+    assert forwards(srv, nobody) == 1
+    # instance 0 and the old layout name nobody: not forwarded
+    for sid in ["0000%032x" % random.getrandbits(128),
+                "%032x" % random.getrandbits(128)]:
+        st, t = await asyncio.to_thread(
+            post_via, srv, two, "<body xmlns='%s' rid='5' sid='%s'/>"
+            % (NS, sid))
+        assert "condition='item-not-found'" in t, t
+        assert forwards(srv, sid) == 0
+
+
+@pytest.mark.kills("c2s")
+async def test_owner_killed(make_server):
+    srv = web_server(make_server)
+    one, two = srv.c2s_pids()
+    b = Bosh(srv.http_port, wait=20, srv=srv)
+    b.via = [one]
+    await b.create()
+    b.via = [two]
+    # a long poll forwarded to the owner, which then dies: the other
+    # worker answers it at once, not after the wait
+    held = asyncio.ensure_future(b.send())
+    await asyncio.sleep(1)
+    assert not held.done()
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    os.kill(one, signal.SIGKILL)
+    t = await held
+    assert loop.time() - t0 < 5, t
+    assert "condition='remote-connection-failed'" in t, t
+    # the next request: the router says the owner is gone, or the owner
+    # started again knows no such session
+    t = await b.send()
+    assert re.search(r"condition='(remote-connection-failed|"
+                     r"item-not-found)'", t), t

@@ -7,7 +7,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 15
+LINK_VERSION = 16
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
@@ -15,6 +15,8 @@ HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
 METRICS_GET, METRICS, AUTH_FAIL, METRICS_OM = 0x0111, 0x0112, 0x0113, 1
 S2S_COUNTS = 0x0114
+BOSH_FWD, BOSH_ANSWER, F_BOSH_CANCEL = 0x0115, 0x0116, 1
+BOSH_OK, BOSH_UNKNOWN, BOSH_DOWN, BOSH_BUSY = 0, 1, 2, 3
 SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
@@ -154,6 +156,20 @@ write("link_router", "s2s-counts", b"\x06\x00"
       + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)
       + frame(S2S_COUNTS, u32(1) + s("Open\"") + u32(1) + u32(2), 0)
       + frame(S2S_COUNTS, u32(99), 0))
+# BOSH requests between workers: to itself (instance 1, the target's c2s),
+# to nobody (bounced), a cancel, answers to itself and to nobody, and the
+# frames a c2s may not send (instance 0, request id 0, a router status)
+BODY = "<body xmlns='http://jabber.org/protocol/httpbind' rid='2' sid='x'/>"
+write("link_router", "c2s-bosh", b"\x02\x00"
+      + frame(BOSH_FWD, u32(1) + u32(1) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(7) + u32(2) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(1) + u32(1) + s(None) + s(None), flags=F_BOSH_CANCEL)
+      + frame(BOSH_ANSWER, u32(1) + u32(1) + u32(BOSH_OK) + u32(200) + s("<body/>"))
+      + frame(BOSH_ANSWER, u32(9) + u32(3) + u32(BOSH_OK) + u32(400) + s(None)))
+write("link_router", "c2s-bosh-bad", b"\x02\x00"
+      + frame(BOSH_FWD, u32(0) + u32(1) + s("") + s(BODY))
+      + frame(BOSH_FWD, u32(1) + u32(0) + s("") + s(BODY))
+      + frame(BOSH_ANSWER, u32(1) + u32(1) + u32(BOSH_DOWN) + u32(0) + s(None)))
 write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(), 1)
       + frame(CTL_ADDUSER, s("user@example.org") + creds(), 2)
@@ -266,6 +282,23 @@ write("link_c2s", "sm", b"\xe4\x00"
       + frame(SM_RESUMED, u32(0) + s("user@example.org/res") + s(SM_ID) + u32(1) + u32(2) + u32(300), 1)
       + frame(SM_RESUMED, u32(XERR_ITEM_NOT_FOUND) + s("") + s("") + u32(0) + u32(0) + u32(0), 2)
       + frame(SM_RESUMED, u32(0) + s("") + s("") + u32(0) + u32(0) + u32(0), 4))
+
+# BOSH: requests forwarded to us, a cancel, answers of each status, the
+# router's notice that a worker went (request id 0), and bad frames
+write("link_c2s", "bosh", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_FWD, u32(2) + u32(1) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(2) + u32(1) + s(None) + s(None), flags=F_BOSH_CANCEL)
+      + frame(BOSH_ANSWER, u32(2) + u32(5) + u32(BOSH_OK) + u32(200) + s("<body/>"))
+      + frame(BOSH_ANSWER, u32(2) + u32(6) + u32(BOSH_UNKNOWN) + u32(0) + s(None))
+      + frame(BOSH_ANSWER, u32(2) + u32(0) + u32(BOSH_DOWN) + u32(0) + s(None))
+      + frame(BOSH_ANSWER, u32(3) + u32(7) + u32(BOSH_BUSY) + u32(503) + s(None)))
+write("link_c2s", "bosh-bad", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_ANSWER, u32(2) + u32(5) + u32(9) + u32(200) + s("")))
+write("link_c2s", "bosh-bad-fwd", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_FWD, u32(0x10000) + u32(1) + s("") + s(BODY)))
 
 # link_s2s: the chunking plan, then frames, the router's LINK_HELLO first
 write("link_s2s", "stanzas", b"\x00"

@@ -63,9 +63,13 @@ boshrelay_frame(struct rlink *rl, const struct link_hdr *h,
 		link_get_u32(&in, &http);
 		link_get_strn(&in, &body, &blen);
 	}
-	/* a c2s answers only what it was sent, with its own answer */
+	/*
+	 * a c2s answers only what it was sent: its answer, or that it is
+	 * full; the other statuses are the router's
+	 */
 	if (!link_in_done(&in) || inst == 0 || inst > LINK_INSTANCE_MAX ||
-	    id == 0 || (h->type == LINK_BOSH_ANSWER && status != LINK_BOSH_OK))
+	    id == 0 || (h->type == LINK_BOSH_ANSWER &&
+	    status != LINK_BOSH_OK && status != LINK_BOSH_BUSY))
 		return -1;
 	to = boshrelay_find(inst);
 	if (h->type == LINK_BOSH_ANSWER) {

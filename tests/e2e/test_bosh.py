@@ -274,7 +274,7 @@ def conn_to(srv, pid, timeout=30):
         c.connect()
         cport = c.sock.getsockname()[1]
         owner = None
-        deadline = time.monotonic() + 2
+        deadline = time.monotonic() + 0.5
         while owner is None and time.monotonic() < deadline:
             owner = http_owner(srv, cport)
             if owner is None:
@@ -443,3 +443,32 @@ async def test_owner_killed(make_server):
     t = await b.send()
     assert re.search(r"condition='(remote-connection-failed|"
                      r"item-not-found)'", t), t
+
+
+async def test_forward_bounds(make_server):
+    # three workers, each with room for one client stream: the owner
+    # holds as many forwarded requests as it would have connections
+    srv = web_server(make_server, workers="3", c2s_max_sessions="1",
+                     http_max_body_size="2M")
+    one, two, three = srv.c2s_pids()
+    b = Bosh(srv.http_port, wait=5, srv=srv)
+    b.via = [one]
+    await b.create()
+    b.via = [two]
+    held = asyncio.ensure_future(b.send())
+    await asyncio.sleep(1)
+    assert not held.done()
+    # the owner is full: 503, the rid unused, for the client to resend
+    b.via = [three]
+    st, t = await b.post(b.body(rid=b.rid + 1))
+    assert st == 503, (st, t)
+    assert "<body" in await held
+    # a body larger than a link frame is not forwarded: 413
+    big = "<x xmlns='jabber:client'>%s</x>" % ("a" * (1100 << 10))
+    st, t = await b.post(b.body(big))
+    assert st == 413, (st, t[:200])
+    b.rid -= 1
+    # and the session goes on
+    b.via = [two]
+    t = await b.send()
+    assert t.startswith("<body") and "terminate" not in t, t

@@ -165,7 +165,8 @@ write("link_router", "c2s-bosh", b"\x02\x00"
       + frame(BOSH_FWD, u32(7) + u32(2) + s("192.0.2.1") + s(BODY))
       + frame(BOSH_FWD, u32(1) + u32(1) + s(None) + s(None), flags=F_BOSH_CANCEL)
       + frame(BOSH_ANSWER, u32(1) + u32(1) + u32(BOSH_OK) + u32(200) + s("<body/>"))
-      + frame(BOSH_ANSWER, u32(9) + u32(3) + u32(BOSH_OK) + u32(400) + s(None)))
+      + frame(BOSH_ANSWER, u32(9) + u32(3) + u32(BOSH_OK) + u32(400) + s(None))
+      + frame(BOSH_ANSWER, u32(1) + u32(4) + u32(BOSH_BUSY) + u32(503) + s(None)))
 write("link_router", "c2s-bosh-bad", b"\x02\x00"
       + frame(BOSH_FWD, u32(0) + u32(1) + s("") + s(BODY))
       + frame(BOSH_FWD, u32(1) + u32(0) + s("") + s(BODY))

@@ -59,7 +59,7 @@ enum link_proxy_status {
 
 /* LINK_BOSH_ANSWER status; fixed on the wire (docs/internals.md, BOSH) */
 enum link_bosh_status {
-	LINK_BOSH_OK = 0,		/* the owner's answer: http status, body */
+	LINK_BOSH_OK = 0,		/* the owner's: HTTP status, body */
 	LINK_BOSH_UNKNOWN = 1,		/* no c2s of that instance since the
 					   router started */
 	LINK_BOSH_DOWN = 2,		/* that c2s's link is gone */

@@ -145,24 +145,32 @@ async def test_held_request_answers_after_wait(make_server):
     assert t.startswith("<body") and 1.5 < loop.time() - t0 < 6, t
 
 
+PING = ("<iq xmlns='jabber:client' type='get' id='%s'><ping "
+        "xmlns='urn:xmpp:ping'/></iq>")
+
+
+async def two_in_flight(b, tag):
+    """Two pings in flight, the second sent first: it waits for the
+    first, and both are answered."""
+    r1, r2 = b.rid + 1, b.rid + 2
+    b.rid = r2
+    later = asyncio.ensure_future(b.send(PING % (tag + "2"), rid=r2))
+    await asyncio.sleep(0.3)
+    first = asyncio.ensure_future(b.send(PING % (tag + "1"), rid=r1))
+    got = (await first) + (await later)
+    want = ["id='%s1'" % tag, "id='%s2'" % tag]
+    for _ in range(5):
+        if all(w in got for w in want):
+            break
+        got += await b.send()
+    assert all(w in got for w in want), got
+
+
 async def test_two_requests_in_flight_out_of_order(make_server):
     srv = web_server(make_server)
     a = srv.new_user("bo")
     b, _ = await bosh_login(srv.http_port, a)
-    r1, r2 = b.rid + 1, b.rid + 2
-    b.rid = r2
-    ping = ("<iq xmlns='jabber:client' type='get' id='%s'><ping "
-            "xmlns='urn:xmpp:ping'/></iq>")
-    # the second comes first and waits for the first
-    later = asyncio.ensure_future(b.send(ping % "p2", rid=r2))
-    await asyncio.sleep(0.3)
-    first = asyncio.ensure_future(b.send(ping % "p1", rid=r1))
-    got = (await first) + (await later)
-    for _ in range(5):
-        if "id='p1'" in got and "id='p2'" in got:
-            break
-        got += await b.send()
-    assert "id='p1'" in got and "id='p2'" in got, got
+    await two_in_flight(b, "p")
 
 
 async def test_retransmitted_rid_gets_the_same_answer(make_server):
@@ -358,22 +366,10 @@ async def test_session_across_workers(make_server, clients):
     assert forwards(srv, b.sid) > n
     # two in flight, on both workers, the later one first
     b.via = [two, one]
-    r1, r2 = b.rid + 1, b.rid + 2
-    b.rid = r2
-    ping = ("<iq xmlns='jabber:client' type='get' id='%s'><ping "
-            "xmlns='urn:xmpp:ping'/></iq>")
-    later = asyncio.ensure_future(b.send(ping % "q2", rid=r2))
-    await asyncio.sleep(0.3)
-    first = asyncio.ensure_future(b.send(ping % "q1", rid=r1))
-    got = (await first) + (await later)
-    for _ in range(5):
-        if "id='q1'" in got and "id='q2'" in got:
-            break
-        got += await b.send()
-    assert "id='q1'" in got and "id='q2'" in got, got
+    await two_in_flight(b, "q")
     # the same rid again, through the other worker (XEP-0124 14.3)
     b.via = [one]
-    t1 = await b.send(ping % "q3")
+    t1 = await b.send(PING % "q3")
     b.via = [two]
     st, t2 = await b.post(b.body(rid=b.rid))
     assert st == 200 and t2 == t1 and "id='q3'" in t1, (t1, t2)

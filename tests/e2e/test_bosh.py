@@ -468,3 +468,52 @@ async def test_forward_bounds(make_server):
     b.via = [two]
     t = await b.send()
     assert t.startswith("<body") and "terminate" not in t, t
+
+
+@pytest.mark.kills("router")
+async def test_router_gone_during_a_forward(make_server):
+    srv = web_server(make_server)
+    one, two = srv.c2s_pids()
+    b = Bosh(srv.http_port, wait=20, srv=srv)
+    b.via = [one]
+    await b.create()
+    b.via = [two]
+    held = asyncio.ensure_future(b.send())
+    await asyncio.sleep(1)
+    assert not held.done()
+    # the forwarding worker's link goes: no answer can come back, and it
+    # says so at once (XEP-0124 17.2)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    os.kill(srv.router_pid(), signal.SIGKILL)
+    t = await held
+    assert loop.time() - t0 < 5, t
+    assert "condition='remote-connection-failed'" in t, t
+
+
+async def test_connection_gone_at_the_forwarding_worker(make_server,
+                                                        clients):
+    srv = web_server(make_server)
+    one, two = srv.c2s_pids()
+    a, c = srv.new_user("bg"), srv.new_user("bh")
+    b = Bosh(srv.http_port, wait=20, srv=srv)
+    b.via = [one]
+    _, jid = await bosh_login(srv.http_port, a, b=b)
+    tcp = await clients.login(srv, c)
+    # a long poll through the other worker, whose client then leaves
+    conn = await asyncio.to_thread(conn_to, srv, two)
+    conn.request("POST", "/http-bind", b.body().encode(),
+                 {"Content-Type": "text/xml; charset=utf-8",
+                  "Host": "localhost"})
+    await asyncio.sleep(1)
+    conn.close()
+    await asyncio.sleep(1)
+    # the owner let go of it: a message for the client waits for its
+    # next request instead of going out on the one nobody reads
+    body = uniq("kept")
+    tcp.chat(jid, body)
+    await asyncio.sleep(0.5)
+    t = await b.send()
+    if body not in t:
+        t = await b.until(body, tries=3)
+    assert body in t, t

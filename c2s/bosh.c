@@ -26,6 +26,7 @@
 #define NS_XBOSH	"urn:xmpp:xbosh"
 #define BOSH_HOLD	1		/* requests held at most */
 #define BOSH_REQUESTS	(BOSH_HOLD + 1)	/* XEP-0124 7.1: hold + 1 */
+#define BOSH_MAXPAUSE	120		/* seconds (7.1 maxpause) */
 /*
  * The sid: the owner's instance in 4 hex digits, then 128 random bits in
  * 32, so a worker knows whose session a request names

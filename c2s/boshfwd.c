@@ -148,12 +148,12 @@ boshfwd_send(struct http_req *r, uint32_t owner, const char *sid,
 	map_put64(outs, f->id, f);
 	/*
 	 * The owner answers within the session's wait, or once inactivity
-	 * or a pause ends it for a request that came before its turn; past
-	 * that and the time of a request, something is lost
+	 * ends the session for a request that came before its turn and
+	 * whose predecessor never came; past that and the time of a
+	 * request, something is lost
 	 */
-	deadline = c2s.conf.bosh_max_wait + c2s.conf.http_request_timeout +
-	    (c2s.conf.bosh_max_inactivity > BOSH_MAXPAUSE ?
-	    c2s.conf.bosh_max_inactivity : BOSH_MAXPAUSE);
+	deadline = c2s.conf.bosh_max_wait + c2s.conf.bosh_max_inactivity +
+	    c2s.conf.http_request_timeout;
 	ctimer_init(&f->timer, boshfwd_timeout_cb);
 	ctimer_start(&f->timer, deadline);
 	http_hold(r, boshfwd_req_gone, f);

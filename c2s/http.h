@@ -124,9 +124,10 @@ void	http_conn_upgrade(struct http_conn *,
 void	hostmeta_handle(struct http_req *);
 void	websocket_handle(struct http_req *);
 void	bosh_handle(struct http_req *);
-/* bosh.c, for boshfwd.c: the sid's instance; answers */
-#define BOSH_MAXPAUSE	120		/* seconds (XEP-0124 7.1 maxpause) */
-/* a request forwarded to us, handled as a local one (body borrowed) */
+/*
+ * bosh.c, for boshfwd.c: a request another worker forwarded (body
+ * borrowed), handled as a local one; the answers
+ */
 void	bosh_forwarded(struct http_req *, const char *body, size_t len);
 void	bosh_reply(struct http_req *, const char *body, size_t len);
 /* a terminal binding condition (XEP-0124 17.2) */

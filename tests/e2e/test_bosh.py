@@ -517,3 +517,25 @@ async def test_connection_gone_at_the_forwarding_worker(make_server,
     if body not in t:
         t = await b.until(body, tries=3)
     assert body in t, t
+
+
+async def test_owner_that_never_answers(make_server):
+    # a stopped owner: the forwarding worker answers by its deadline
+    # (bosh-max-wait + bosh-max-inactivity + http-request-timeout)
+    srv = web_server(make_server, bosh_max_wait="1",
+                     bosh_max_inactivity="5", http_request_timeout="2")
+    one, two = srv.c2s_pids()
+    b = Bosh(srv.http_port, wait=1, srv=srv)
+    b.via = [one]
+    await b.create()
+    b.via = [two]
+    loop = asyncio.get_running_loop()
+    os.kill(one, signal.SIGSTOP)
+    try:
+        t0 = loop.time()
+        t = await b.send()
+        took = loop.time() - t0
+    finally:
+        os.kill(one, signal.SIGCONT)
+    assert "condition='internal-server-error'" in t, t
+    assert 7 <= took < 15, took

@@ -48,9 +48,9 @@ boshrelay_frame(struct rlink *rl, const struct link_hdr *h,
 	struct link_in	 in;
 	struct link_out	 m;
 	struct rlink	*to;
-	const char	*client, *body;
-	size_t		 clen, blen;
-	uint32_t	 inst, id, status, http;
+	const char	*client = NULL, *body;
+	size_t		 clen = 0, blen;
+	uint32_t	 inst, id, status = LINK_BOSH_OK, http = 0;
 
 	link_in_init(&in, payload, h->len);
 	link_get_u32(&in, &inst);
@@ -82,6 +82,8 @@ boshrelay_frame(struct rlink *rl, const struct link_hdr *h,
 		    body, blen);
 		return 0;
 	}
+	if (to == NULL && (h->flags & LINK_F_BOSH_CANCEL))
+		return 0;	/* nothing held there to let go of */
 	if (to == NULL) {
 		/* bounced: the forwarding worker answers the client */
 		(void)boshrelay_answer(rl->l, inst, id,

@@ -539,3 +539,51 @@ async def test_owner_that_never_answers(make_server):
         os.kill(one, signal.SIGCONT)
     assert "condition='internal-server-error'" in t, t
     assert 7 <= took < 15, took
+
+
+class Hosts:
+    """The c2s workers of several parleyd sharing one HTTP port."""
+
+    def __init__(self, port, *servers):
+        self.http_port = port
+        self.servers = servers
+
+    def c2s_pids(self):
+        return [p for s in self.servers for p in s.c2s_pids()]
+
+
+async def test_session_across_hosts(make_server, tmp_path_factory, cert,
+                                    clients):
+    # a c2s host with router-address listens on the same HTTP port (as
+    # behind a load balancer): its sessions' requests that reach the
+    # router's host go to it over the TLS-PSK link, and back
+    from test_remote_links import RemoteHost, psk_file
+    keyfile = str(tmp_path_factory.mktemp("keys") / "links.psk")
+    psk_file(keyfile, ["hostb"])
+    link_port = webhelp.free_port()
+    srv = web_server(make_server, workers=2,
+                     link_listen="127.0.0.1:%d" % link_port,
+                     link_psk_file=keyfile)
+    srv.link_port = link_port
+    hb = RemoteHost(tmp_path_factory.mktemp("hostb"), srv.cert, srv,
+                    "hostb", keyfile, 10,
+                    {"http-listen": "127.0.0.1:%d" % srv.http_port})
+    make_server.servers.append(hb)
+    hb.start()
+    local, remote = srv.c2s_pids()[0], hb.c2s_pids()[0]
+    a, c = srv.new_user("bz"), srv.new_user("bq")
+    b = Bosh(srv.http_port, srv=Hosts(srv.http_port, srv, hb))
+    b.via = [remote, local]
+    _, jid = await bosh_login(srv.http_port, a, b=b)
+    assert int(b.sid[:4], 16) == 10, b.sid
+    assert forwards(srv, b.sid) >= 2
+    tcp = await clients.login(srv, c)
+    b.via = [local]
+    body = uniq("far")
+    await b.send("<message xmlns='jabber:client' to='%s' type='chat'>"
+                 "<body>%s</body></message>" % (tcp.boundjid, body))
+    m = await tcp.next_message()
+    assert m["body"] == body and str(m["from"]) == jid
+    reply = uniq("near")
+    tcp.chat(jid, reply)
+    assert reply in await b.until(reply)

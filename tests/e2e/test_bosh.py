@@ -317,6 +317,16 @@ def forwards(srv, sid):
                           srv.log_text()))
 
 
+async def forwarded(srv, sid, n=1, timeout=20):
+    """Until n requests of sid were forwarded, and a moment for the
+    last to reach its owner."""
+    deadline = time.monotonic() + timeout
+    while forwards(srv, sid) < n:
+        assert time.monotonic() < deadline, "no forward of %s" % sid
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+
+
 async def test_sid_names_its_worker(make_server):
     srv = web_server(make_server)
     sids = {}
@@ -426,7 +436,7 @@ async def test_owner_killed(make_server):
     # a long poll forwarded to the owner, which then dies: the other
     # worker answers it at once, not after the wait
     held = asyncio.ensure_future(b.send())
-    await asyncio.sleep(1)
+    await forwarded(srv, b.sid)
     assert not held.done()
     loop = asyncio.get_running_loop()
     t0 = loop.time()
@@ -452,7 +462,7 @@ async def test_forward_bounds(make_server):
     await b.create()
     b.via = [two]
     held = asyncio.ensure_future(b.send())
-    await asyncio.sleep(1)
+    await forwarded(srv, b.sid)
     assert not held.done()
     # the owner is full: 503, the rid unused, for the client to resend
     b.via = [three]
@@ -479,7 +489,7 @@ async def test_router_gone_during_a_forward(make_server):
     await b.create()
     b.via = [two]
     held = asyncio.ensure_future(b.send())
-    await asyncio.sleep(1)
+    await forwarded(srv, b.sid)
     assert not held.done()
     # the forwarding worker's link goes: no answer can come back, and it
     # says so at once (XEP-0124 17.2)
@@ -502,10 +512,11 @@ async def test_connection_gone_at_the_forwarding_worker(make_server,
     tcp = await clients.login(srv, c)
     # a long poll through the other worker, whose client then leaves
     conn = await asyncio.to_thread(conn_to, srv, two)
+    n = forwards(srv, b.sid)
     conn.request("POST", "/http-bind", b.body().encode(),
                  {"Content-Type": "text/xml; charset=utf-8",
                   "Host": "localhost"})
-    await asyncio.sleep(1)
+    await forwarded(srv, b.sid, n + 1)
     conn.close()
     await asyncio.sleep(1)
     # the owner let go of it: a message for the client waits for its

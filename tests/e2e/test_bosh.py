@@ -109,17 +109,22 @@ async def bosh_login(port, user, resource="bosh", b=None):
     return b, bound_jid(t)
 
 
+async def message_out(b, jid, tcp):
+    """A chat message from the BOSH session jid reaches the TCP client."""
+    body = uniq("hi")
+    await b.send("<message xmlns='jabber:client' to='%s' type='chat'>"
+                 "<body>%s</body></message>" % (tcp.boundjid, body))
+    m = await tcp.next_message()
+    assert m["body"] == body and str(m["from"]) == jid
+
+
 async def test_login_and_messages(make_server, clients):
     srv = web_server(make_server)
     a, c = srv.new_user("ba"), srv.new_user("bc")
     b, jid = await bosh_login(srv.http_port, a)
     assert jid == a.jid + "/bosh"
     tcp = await clients.login(srv, c)
-    body = uniq("hi")
-    await b.send("<message xmlns='jabber:client' to='%s' type='chat'>"
-                 "<body>%s</body></message>" % (tcp.boundjid, body))
-    m = await tcp.next_message()
-    assert m["body"] == body and str(m["from"]) == jid
+    await message_out(b, jid, tcp)
     # a held request carries the reply as soon as it comes
     poll = asyncio.ensure_future(b.send())
     await asyncio.sleep(0.5)
@@ -357,11 +362,7 @@ async def test_session_across_workers(make_server, clients):
     tcp = await clients.login(srv, c)
     # a message from a forwarded request
     b.via = [two]
-    body = uniq("fwd")
-    await b.send("<message xmlns='jabber:client' to='%s' type='chat'>"
-                 "<body>%s</body></message>" % (tcp.boundjid, body))
-    m = await tcp.next_message()
-    assert m["body"] == body and str(m["from"]) == jid
+    await message_out(b, jid, tcp)
     # a long poll held by the owner for the other worker: the reply
     # comes back through it
     n = forwards(srv, b.sid)
@@ -425,25 +426,32 @@ async def test_forwarded_unknown_sids(make_server):
         assert forwards(srv, sid) == 0
 
 
-@pytest.mark.kills("c2s")
-async def test_owner_killed(make_server):
-    srv = web_server(make_server)
+async def killed_under_a_forward(srv, victim):
+    """A long poll of worker one's session that worker two forwarded;
+    then victim(pid of one) is killed: the other worker answers it at
+    once, not after the wait (XEP-0124 17.2). Returns the session."""
     one, two = srv.c2s_pids()
     b = Bosh(srv.http_port, wait=20, srv=srv)
     b.via = [one]
     await b.create()
     b.via = [two]
-    # a long poll forwarded to the owner, which then dies: the other
-    # worker answers it at once, not after the wait
     held = asyncio.ensure_future(b.send())
     await forwarded(srv, b.sid)
     assert not held.done()
     loop = asyncio.get_running_loop()
     t0 = loop.time()
-    os.kill(one, signal.SIGKILL)
+    os.kill(victim(one), signal.SIGKILL)
     t = await held
     assert loop.time() - t0 < 5, t
     assert "condition='remote-connection-failed'" in t, t
+    return b
+
+
+@pytest.mark.kills("c2s")
+async def test_owner_killed(make_server):
+    srv = web_server(make_server)
+    # the owner dies
+    b = await killed_under_a_forward(srv, lambda owner: owner)
     # the next request: the router says the owner is gone, or the owner
     # started again knows no such session
     t = await b.send()
@@ -483,22 +491,8 @@ async def test_forward_bounds(make_server):
 @pytest.mark.kills("router")
 async def test_router_gone_during_a_forward(make_server):
     srv = web_server(make_server)
-    one, two = srv.c2s_pids()
-    b = Bosh(srv.http_port, wait=20, srv=srv)
-    b.via = [one]
-    await b.create()
-    b.via = [two]
-    held = asyncio.ensure_future(b.send())
-    await forwarded(srv, b.sid)
-    assert not held.done()
-    # the forwarding worker's link goes: no answer can come back, and it
-    # says so at once (XEP-0124 17.2)
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    os.kill(srv.router_pid(), signal.SIGKILL)
-    t = await held
-    assert loop.time() - t0 < 5, t
-    assert "condition='remote-connection-failed'" in t, t
+    # the forwarding worker's link goes: no answer can come back
+    await killed_under_a_forward(srv, lambda owner: srv.router_pid())
 
 
 async def test_connection_gone_at_the_forwarding_worker(make_server,
@@ -590,11 +584,7 @@ async def test_session_across_hosts(make_server, tmp_path_factory, cert,
     assert forwards(srv, b.sid) >= 2
     tcp = await clients.login(srv, c)
     b.via = [local]
-    body = uniq("far")
-    await b.send("<message xmlns='jabber:client' to='%s' type='chat'>"
-                 "<body>%s</body></message>" % (tcp.boundjid, body))
-    m = await tcp.next_message()
-    assert m["body"] == body and str(m["from"]) == jid
+    await message_out(b, jid, tcp)
     reply = uniq("near")
     tcp.chat(jid, reply)
     assert reply in await b.until(reply)

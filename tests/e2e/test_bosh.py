@@ -29,8 +29,10 @@ def web_server(make_server, **kw):
     return srv
 
 
-def post(port, body, timeout=20, method="POST"):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def post(port, body, timeout=20, method="POST", conn=None):
+    """One request on a connection of its own (conn: that one)."""
+    c = conn or http.client.HTTPConnection("127.0.0.1", port,
+                                           timeout=timeout)
     c.request(method, "/http-bind", body.encode() if body else None,
               {"Content-Type": "text/xml; charset=utf-8",
                "Host": "localhost"})
@@ -299,14 +301,7 @@ def conn_to(srv, pid, timeout=30):
 
 
 def post_via(srv, pid, body, timeout=30):
-    c = conn_to(srv, pid, timeout)
-    c.request("POST", "/http-bind", body.encode(),
-              {"Content-Type": "text/xml; charset=utf-8",
-               "Host": "localhost"})
-    r = c.getresponse()
-    data = r.read().decode()
-    c.close()
-    return r.status, data
+    return post(srv.http_port, body, conn=conn_to(srv, pid, timeout))
 
 
 def instance_of(srv, pid):
@@ -426,18 +421,25 @@ async def test_forwarded_unknown_sids(make_server):
         assert forwards(srv, sid) == 0
 
 
+async def forwarded_poll(srv, owner, via, wait):
+    """A session made on worker owner and a long poll of it through
+    worker via, held at the owner: (the session, the poll's future)."""
+    b = Bosh(srv.http_port, wait=wait, srv=srv)
+    b.via = [owner]
+    await b.create()
+    b.via = [via]
+    held = asyncio.ensure_future(b.send())
+    await forwarded(srv, b.sid)
+    assert not held.done()
+    return b, held
+
+
 async def killed_under_a_forward(srv, victim):
     """A long poll of worker one's session that worker two forwarded;
     then victim(pid of one) is killed: the other worker answers it at
     once, not after the wait (XEP-0124 17.2). Returns the session."""
     one, two = srv.c2s_pids()
-    b = Bosh(srv.http_port, wait=20, srv=srv)
-    b.via = [one]
-    await b.create()
-    b.via = [two]
-    held = asyncio.ensure_future(b.send())
-    await forwarded(srv, b.sid)
-    assert not held.done()
+    b, held = await forwarded_poll(srv, one, two, 20)
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     os.kill(victim(one), signal.SIGKILL)
@@ -465,13 +467,7 @@ async def test_forward_bounds(make_server):
     srv = web_server(make_server, workers="3", c2s_max_sessions="1",
                      http_max_body_size="2M")
     one, two, three = srv.c2s_pids()
-    b = Bosh(srv.http_port, wait=5, srv=srv)
-    b.via = [one]
-    await b.create()
-    b.via = [two]
-    held = asyncio.ensure_future(b.send())
-    await forwarded(srv, b.sid)
-    assert not held.done()
+    b, held = await forwarded_poll(srv, one, two, 5)
     # the owner is full: 503, the rid unused, for the client to resend
     b.via = [three]
     st, t = await b.post(b.body(rid=b.rid + 1))

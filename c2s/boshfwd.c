@@ -21,6 +21,7 @@
 
 /* a body that fits a frame with the fields around it */
 #define BOSHFWD_BODY_MAX	LINK_STANZA_MAX
+#define BOSHFWD_CLIENT_MAX	63	/* bytes of the client's address */
 
 /* a request we forwarded: its client's connection waits here */
 struct fwd_out {
@@ -35,7 +36,7 @@ struct fwd_in {
 	struct http_req		 req;		/* conn NULL, answer set */
 	uint32_t		 origin;	/* the forwarding instance */
 	uint32_t		 id;		/* its request id */
-	char			 client[64];
+	char			 client[BOSHFWD_CLIENT_MAX + 1];
 };
 
 static struct map	*outs;		/* id -> struct fwd_out */
@@ -160,7 +161,8 @@ boshfwd_send(struct http_req *r, uint32_t owner, const char *sid,
 	link_begin(&m, c2s.up, LINK_BOSH_FWD, 0);
 	link_put_u32(&m, owner);
 	link_put_u32(&m, f->id);
-	link_put_str(&m, r->client);
+	/* for the owner's logs; an X-Forwarded-For may be long */
+	link_put_strn(&m, r->client, strnlen(r->client, BOSHFWD_CLIENT_MAX));
 	link_put_strn(&m, body, len);
 	(void)link_end(&m);
 	log_debug("bosh %s forwarded to c2s[%u] id=%u", sid, owner, f->id);
@@ -202,16 +204,16 @@ struct owner_walk {
 	size_t		  n;
 };
 
+/* the requests forwarded to w->owner; with owner 0, every value */
 static int
 boshfwd_collect(const void *key, size_t klen, void *val, void *arg)
 {
 	struct owner_walk	*w = arg;
-	struct fwd_out		*f = val;
 
 	(void)key;
 	(void)klen;
-	if (w->owner == 0 || f->owner == w->owner)
-		w->v[w->n++] = f;
+	if (w->owner == 0 || ((struct fwd_out *)val)->owner == w->owner)
+		w->v[w->n++] = val;
 	return 0;
 }
 
@@ -346,17 +348,6 @@ boshfwd_request(uint32_t origin, uint32_t id, uint16_t flags,
 	bosh_forwarded(&fi->req, body != NULL ? body : "", blen);
 }
 
-static int
-boshfwd_in_collect(const void *key, size_t klen, void *val, void *arg)
-{
-	struct owner_walk	*w = arg;
-
-	(void)key;
-	(void)klen;
-	w->v[w->n++] = val;
-	return 0;
-}
-
 /*
  * The router link went: no answer can reach us or leave. Our clients
  * hear it now; what we held for others is let go.
@@ -371,7 +362,7 @@ boshfwd_link_lost(void)
 	if (ins == NULL || map_count(ins) == 0)
 		return;
 	w.v = xcalloc(map_count(ins), sizeof(*w.v));
-	map_foreach(ins, boshfwd_in_collect, &w);
+	map_foreach(ins, boshfwd_collect, &w);
 	for (i = 0; i < w.n; i++)
 		boshfwd_in_drop(w.v[i]);
 	free(w.v);

@@ -445,6 +445,8 @@ bosh_create(struct http_req *r, struct xnode *body, uint64_t rid)
 	map_put(sessions, b->sid, b);
 	b->st = stream_web_new(r->client, r->secure, &bosh_framing, b,
 	    bosh_stream_gone);
+	if (b->st != NULL)	/* an element travels in one request body */
+		b->st->web_max = c2s.conf.http_max_body_size;
 	log_debug("bosh %s created for %s", b->sid, r->client);
 	bosh_hold_req(b, r);
 	b->busy = true;

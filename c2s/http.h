@@ -84,11 +84,20 @@ void	http_header_add(struct http_req *, const char *name,
 void	http_respond(struct http_req *, int status, const char *ctype,
 	    const char *body, size_t len);
 /*
- * Answers with len bytes of fd from off, sent as the client reads them
- * (never held whole); fd is the connection's now, closed after.
+ * Answers with len bytes of fd from off, read on the work pool and sent
+ * as the client reads them (never held whole); fd is the connection's
+ * now, closed after.
  */
 void	http_respond_fd(struct http_req *, int status, const char *ctype,
 	    int fd, off_t off, size_t len);
+/*
+ * A streaming route's body waits (its handler's disk is busy): from a
+ * body callback, no more of the body is parsed or read from the socket
+ * until http_body_resume; that goes on parsing (status 0) or refuses the
+ * request with status and closes. Memory stays bounded by what was read.
+ */
+void	http_body_pause(struct http_req *);
+void	http_body_resume(struct http_req *, int status);
 /* an error page for status, with Connection: close if close */
 void	http_error(struct http_req *, int status, bool close);
 /* the answer comes later; gone(req, arg) if the connection dies first */

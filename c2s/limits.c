@@ -4,7 +4,8 @@
  * address (auth-fail-max per AUTH_WINDOW), and the stanza rate of a bound
  * session (c2s-stanza-rate: a token bucket; a client over it is simply
  * read later, nothing it sent is dropped). Addresses are counted under
- * common/peer.c's keys.
+ * common/peer.c's keys. It also tells the client the stream's own limits
+ * (XEP-0478), so that a client can keep under them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -161,4 +162,35 @@ limits_stanza_take(struct stream *st)
 {
 	if (c2s.conf.c2s_stanza_rate > 0)
 		st->tokens -= 1;
+}
+
+/*
+ * XEP-0478 in every features list, since the limits change with
+ * authentication: before it the pre-authentication element limit
+ * (c2s-max-stanza-size-preauth), after it max-stanza-size (and over BOSH
+ * no more than an HTTP body may carry). idle-seconds only once
+ * authenticated: before that negotiation-timeout bounds the whole
+ * negotiation, traffic or not, which is no idle limit. Not beside a
+ * required STARTTLS, which RFC 6120 5.3.1 wants offered alone.
+ */
+void
+limits_features(const struct stream *st, struct buf *b)
+{
+	size_t	max;
+
+	/* RFC 6120 5.3.1: STARTTLS required is offered alone */
+	if (!st->tls_on && st->web == NULL && c2s.conf.c2s_require_tls)
+		return;
+	if (!st->authed) {
+		(void)buf_printf(b, "<limits xmlns='" NS_STREAM_LIMITS "'>"
+		    "<max-bytes>%zu</max-bytes></limits>",
+		    c2s.conf.c2s_max_stanza_preauth);
+		return;
+	}
+	max = c2s.conf.max_stanza_size;
+	if (st->web_max != 0 && st->web_max < max)
+		max = st->web_max;
+	(void)buf_printf(b, "<limits xmlns='" NS_STREAM_LIMITS "'>"
+	    "<max-bytes>%zu</max-bytes><idle-seconds>%d</idle-seconds>"
+	    "</limits>", max, c2s.conf.idle_timeout);
 }

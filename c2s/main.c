@@ -21,6 +21,7 @@ c2s_reload(void)
 {
 	if (tls_ctx_reload(&c2s.tls, &c2s.conf) == -1)
 		log_warnx("reload: keeping the running certificates");
+	routerlink_reload(&c2s.uplink);
 }
 
 int

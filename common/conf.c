@@ -361,6 +361,26 @@ static const struct opt opts[] = {
 	{ "link-psk-identity", OT_STRING, GLOBAL(link_psk_identity),
 	  .help = "With router-address: this host's identity in "
 	      "link-psk-file" },
+	{ "link-cert", OT_PATH, GLOBAL(link_cert),
+	  .check = conf_check_readable,
+	  .help = "This host's certificate for remote links (PEM, its own "
+	      "first): with link-key and link-ca, links use certificates "
+	      "instead of, or on the router besides, link-psk-file" },
+	{ "link-key", OT_PATH, GLOBAL(link_key),
+	  .check = conf_check_readable,
+	  .help = "The private key of link-cert (PEM)" },
+	{ "link-ca", OT_PATH, GLOBAL(link_ca),
+	  .check = conf_check_readable,
+	  .help = "The CA certificates (PEM) that sign the links' "
+	      "certificates, both ends': a CA of your own, not a public one" },
+	{ "link-peers", OT_STRING, GLOBAL(link_peers),
+	  .check = conf_check_domains,
+	  .help = "Router with link-cert: the names (DNS names of their "
+	      "certificates, separated by commas) remote hosts may present" },
+	{ "link-router-name", OT_STRING, GLOBAL(link_router_name),
+	  .check = conf_check_domain,
+	  .help = "With router-address and link-cert: the name the "
+	      "router's link certificate must carry" },
 	{ "instance-base", OT_INT, GLOBAL(instance_base), .min = 1,
 	  .max = 65535 - 64, .def = "1",
 	  .help = "Instance of the first c2s worker; hosts sharing a "
@@ -622,6 +642,10 @@ static const struct opt opts[] = {
 	{ "upload-slot-lifetime", OT_DURATION, GLOBAL(upload_slot_ttl),
 	  .min = 1, .max = 86400, .def = "300",
 	  .help = "Time a slot's PUT URL stays valid" },
+	{ "invite-sweep-interval", OT_DURATION, GLOBAL(invite_sweep_interval),
+	  .min = 1, .max = 86400, .def = "3600",
+	  .help = "Time between two sweeps that delete expired invitations "
+	      "(XEP-0401, XEP-0379)" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -689,6 +713,14 @@ static const struct opt opts[] = {
 	  .help = "Bytes of slots a limited account gets per UTC day when "
 	      "limited-can has upload (upload-quota-daily for the others); "
 	      "0: no limit" },
+	{ "invite-max-uses", OT_INT, HOST(invite_max_uses), .min = 1,
+	  .max = 1000000, .def = "10",
+	  .help = "Most uses a user's invitation (XEP-0401 ad-hoc command) "
+	      "may ask for; one is the default" },
+	{ "invite-max-lifetime", OT_DURATION, HOST(invite_max_lifetime),
+	  .min = 60, .max = 366 * 86400, .def = "168h",
+	  .help = "Longest a user's invitation (XEP-0401 ad-hoc command) "
+	      "may last, and what it lasts when it does not say" },
 	{ "contact-abuse", OT_STRING, HOST(contact[CONTACT_ABUSE]),
 	  .check = conf_check_uris,
 	  .help = "Abuse addresses (XEP-0157): URIs such as "
@@ -1780,6 +1812,69 @@ conf_check_pubsub(struct parser *p)
 	}
 }
 
+/* where an option was set (its last line), 0 when it was not */
+static int
+conf_line(const struct parser *p, const char *name)
+{
+	return p->set[opt_find(name) - opts];
+}
+
+/*
+ * Remote links (linktls.h): certificates need all three files; the
+ * router needs a way in for its link-listen, and the names it takes; a
+ * remote host links one way, and with a certificate knows the router's
+ * name, since router-address is numeric.
+ */
+static void
+conf_check_links(struct parser *p)
+{
+	const struct conf		*c = p->c;
+	const struct conf_listen	*lsn, *rtr;
+	bool				 cert = c->link_cert != NULL;
+
+	if ((c->link_cert == NULL) != (c->link_key == NULL))
+		conf_err(p, cert ? conf_line(p, "link-cert") :
+		    conf_line(p, "link-key"), "%s needs %s (a certificate "
+		    "and its key go together)", cert ? "link-cert" :
+		    "link-key", cert ? "link-key PATH" : "link-cert PATH");
+	if ((c->link_cert != NULL || c->link_key != NULL) &&
+	    c->link_ca == NULL)
+		conf_err(p, cert ? conf_line(p, "link-cert") :
+		    conf_line(p, "link-key"), "%s needs link-ca PATH (the "
+		    "CA that signs the links' certificates)", cert ?
+		    "link-cert" : "link-key");
+	if (c->link_ca != NULL && !cert)
+		conf_err(p, conf_line(p, "link-ca"), "link-ca needs "
+		    "link-cert PATH and link-key PATH (this host's "
+		    "certificate from that CA)");
+	if ((lsn = conf_listen_find(c, LISTEN_LINK)) != NULL) {
+		if (c->link_psk_file == NULL && !cert)
+			conf_err(p, lsn->line, "link-listen needs "
+			    "link-psk-file PATH, or link-cert, link-key and "
+			    "link-ca (how remote hosts prove who they are)");
+		if (cert && c->link_peers == NULL)
+			conf_err(p, conf_line(p, "link-cert"), "link-cert on "
+			    "the router (link-listen) needs link-peers "
+			    "NAME,... (the names of the remote hosts' "
+			    "certificates)");
+	}
+	if ((rtr = conf_listen_find(c, LISTEN_ROUTER)) == NULL)
+		return;
+	if (cert && c->link_psk_identity != NULL)
+		conf_err(p, conf_line(p, "link-psk-identity"),
+		    "link-psk-identity and link-cert are both set, and a "
+		    "remote host links one way (remove one)");
+	else if (cert && c->link_router_name == NULL)
+		conf_err(p, conf_line(p, "link-cert"), "link-cert with "
+		    "router-address needs link-router-name NAME (the name in "
+		    "the router's link certificate)");
+	else if (!cert && (c->link_psk_file == NULL ||
+	    c->link_psk_identity == NULL))
+		conf_err(p, rtr->line, "router-address needs link-psk-file "
+		    "PATH and link-psk-identity NAME, or link-cert, link-key, "
+		    "link-ca and link-router-name");
+}
+
 /* a component's domain is its own too: not a host, service or route */
 static void
 conf_check_components(struct parser *p)
@@ -2090,6 +2185,7 @@ conf_load(struct conf *c, const char *path)
 	conf_check_proxy(&p);
 	conf_check_upload(&p);
 	conf_check_components(&p);
+	conf_check_links(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
 	if (p.nerr > 0) {

@@ -109,6 +109,9 @@ struct conf_host {
 	char	*member_can;
 	char	*limited_can;
 	size_t	 upload_quota_limited;	/* per UTC day, 0: none */
+	/* what a user's XEP-0401 ad-hoc invitation may ask for */
+	int	 invite_max_uses;
+	int	 invite_max_lifetime;	/* seconds */
 };
 
 struct conf {
@@ -171,6 +174,11 @@ struct conf {
 	int			 bosh_max_inactivity;	/* seconds */
 	char			*link_psk_file;	/* remote links' keys */
 	char			*link_psk_identity;	/* ours, remote */
+	char			*link_cert;	/* certificate links: ours */
+	char			*link_key;
+	char			*link_ca;	/* signs both ends' */
+	char			*link_peers;	/* router: names, commas */
+	char			*link_router_name;	/* the router's */
 	int			 instance_base;	/* first c2s instance */
 	/* instant messaging */
 	int			 roster_max_items;
@@ -252,6 +260,7 @@ struct conf {
 	size_t			 upload_quota_total;	/* per account, 0: none */
 	int			 upload_expire;		/* seconds */
 	int			 upload_slot_ttl;	/* seconds */
+	int			 invite_sweep_interval;	/* seconds */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

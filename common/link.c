@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "linktls.h"
 #include "log.h"
 #include "util.h"
 
@@ -594,7 +595,7 @@ link_handshake(struct link *l)
 		return;
 	}
 	if (rc < 0) {
-		link_fail(l, "tls handshake: %s", gnutls_strerror(rc));
+		link_fail(l, "tls handshake: %s", linktls_strerror(l->tls, rc));
 		return;
 	}
 	l->tls_up = true;

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		16
+#define LINK_VERSION		18
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -234,7 +234,23 @@ extern uint64_t	link_overflows;
 	/*   answers for it), u32 request id (0, from the router: */	\
 	/*   every forward to that owner), u32 status (enum */		\
 	/*   link_bosh_status), u32 HTTP status, str body */		\
-	X(LINK_BOSH_ANSWER,	0x0116, 20)
+	X(LINK_BOSH_ANSWER,	0x0116, 20)				\
+	/* ctl->router, sid = request id: str what ("router"): a */	\
+	/*   planned restart (router/restart.c) */			\
+	X(LINK_CTL_RESTART,	0x030f, 4)				\
+	/* router->c2s and s2s, sid 0, no payload: the router is */	\
+	/*   about to exit for a planned restart; send it no more */	\
+	/*   stanzas (hold them) and answer */				\
+	X(LINK_QUIESCE,		0x0002, 0)				\
+	/* c2s and s2s->router, sid 0, no payload: the answer (every */ \
+	/*   stanza sent before it is all the router gets); and, on */	\
+	/*   the next router's link, after the sessions announced: */	\
+	/*   "stanzas held, waiting for LINK_RELEASE" */		\
+	X(LINK_QUIESCED,	0x0003, 0)				\
+	/* router->c2s and s2s, sid 0, no payload: every process */	\
+	/*   that was quiesced has announced its sessions (or the */	\
+	/*   wait is over): send what was held */			\
+	X(LINK_RELEASE,		0x0004, 0)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

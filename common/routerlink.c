@@ -27,6 +27,8 @@ routerlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		rl->delay = ROUTERLINK_RETRY;	/* the router took us */
 		ready_report();
+		if (rl->on_hello != NULL)
+			rl->on_hello(rl, l);
 		return 0;
 	}
 	return rl->on_frame(l, h, payload, ctx);
@@ -215,6 +217,13 @@ routerlink_start(struct routerlink *rl, struct ev_loop *loop,
 		return -1;
 	ctimer_start(&rl->retry, 0);
 	return 0;
+}
+
+void
+routerlink_reload(struct routerlink *rl)
+{
+	if (rl->remote != NULL)
+		(void)linktls_reload(&rl->tls, rl->conf);
 }
 
 bool

@@ -33,6 +33,11 @@ struct routerlink {
 	routerlink_cb	*on_up;
 	routerlink_cb	*on_lost;
 	void		(*on_drain)(void);	/* the queue drained */
+	/*
+	 * the router's LINK_HELLO passed: it takes our frames (a router of
+	 * another link version closes instead); NULL: nothing to do then
+	 */
+	routerlink_cb	*on_hello;
 	/* ---- the helper's own */
 	struct ev_loop	*loop;
 	/*
@@ -57,6 +62,11 @@ struct routerlink {
  */
 int	routerlink_start(struct routerlink *, struct ev_loop *,
 	    const struct conf *, enum link_role, uint32_t);
+/*
+ * SIGHUP: a remote link's certificate, key and CA read again for its next
+ * handshake (linktls_reload); nothing for a Unix socket or TLS-PSK
+ */
+void	routerlink_reload(struct routerlink *);
 /* the owner's link can take frames: connected and not failed */
 bool	routerlink_ok(const struct link *);
 /* on_frame's answer to a frame type it does not take: logs, fails it */

@@ -17,6 +17,7 @@
 #define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_TLS		"urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL		"urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_STREAM_LIMITS "urn:xmpp:stream-limits:0"	/* XEP-0478 */
 #define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
 #define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
 #define NS_PING		"urn:xmpp:ping"

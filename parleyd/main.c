@@ -29,8 +29,10 @@
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "../common/priv.h"
+#include "../common/proc.h"
 #include "../common/ready.h"
 #include "../common/sdnotify.h"
+#include "../common/linktls.h"
 #include "../common/tls.h"
 #include "../common/util.h"
 
@@ -441,6 +443,18 @@ child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 			ev_break(loop, EVBREAK_ALL);
 		return;
 	}
+	/*
+	 * A planned restart (PROC_EXIT_RESTART): at once, and the backoff
+	 * stays as it was, so that a crash after it is not mistaken for a
+	 * first one nor delayed by it.
+	 */
+	if (WIFEXITED(w->rstatus) &&
+	    WEXITSTATUS(w->rstatus) == PROC_EXIT_RESTART) {
+		log_info("%s pid=%d stopped for a planned restart; starting "
+		    "it again", c->label, w->rpid);
+		child_spawn(loop, c);
+		return;
+	}
 	/* a child that ran for a while crashed afresh: start from 1s again */
 	if (ev_now(loop) - c->started >= BACKOFF_RESET)
 		c->backoff = BACKOFF_MIN;
@@ -725,6 +739,13 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	tls_ctx_clear(&tls);
+	if (linktls_check(&fresh) == -1) {
+		log_warnx("reload refused: the link certificate cannot be "
+		    "loaded (above); the running configuration stays");
+		conf_clear(&fresh);
+		reload_notify(false);
+		return;
+	}
 	conf_reload(&running, &fresh, reload_restart_note, NULL);
 	if (!debug_forced && log_parse_level(running.log_level) != -1)
 		log_verbosity = log_parse_level(running.log_level);

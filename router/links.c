@@ -3,8 +3,9 @@
  * directory for the c2s and s2s processes (router.sock) and parleyctl
  * (router.ctl), peer credentials checked at accept, LINK_HELLO first
  * (link_hello_recv), then one switch over frame types per role. Processes
- * on other hosts come over TCP (link-listen) and TLS-PSK (linktls.h):
- * nothing they send is read as a frame before their key is proved.
+ * on other hosts come over TCP (link-listen) and TLS, with a pre-shared
+ * key or a certificate (linktls.h): nothing they send is read as a frame
+ * before their key is proved.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -161,6 +162,7 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 		router.links = rl->next;
 	if (rl->next != NULL)
 		rl->next->prev = rl->prev;
+	restart_link_gone(rl);	/* after it left the list */
 	free(rl);
 }
 
@@ -385,6 +387,14 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	}
 	if (rl->role == LINK_ROLE_CTL)
 		return ctl_frame(l, h, payload, router.store);
+	if (h->type == LINK_QUIESCED)
+		return restart_quiesced(rl, h);
+	if (restart_stopping()) {
+		/* no stanza: the processes hold them for the next router */
+		log_debug("%s: %s dropped: restarting", l->name,
+		    link_msg_name(h->type));
+		return 0;
+	}
 	rc = rl->role == LINK_ROLE_S2S ? s2s_frame(rl, h, payload) :
 	    rl->role == LINK_ROLE_PROXY ? proxy_frame(rl, h, payload) :
 	    c2s_frame(rl, h, payload);
@@ -454,11 +464,14 @@ static void
 rlink_secure(struct link *l, void *ctx)
 {
 	struct rlink	*rl = ctx;
+	char		 who[256];
 
 	rl->preauth = false;
 	rlink_npreauth--;
-	log_info("%s: authenticated as \"%s\"", l->name,
-	    gnutls_psk_server_get_username(l->tls));
+	log_info("%s: authenticated as \"%s\" (%s)", l->name,
+	    linktls_peer(l->tls, who, sizeof(who)),
+	    gnutls_auth_get_type(l->tls) == GNUTLS_CRD_PSK ? "psk" :
+	    "certificate");
 }
 
 /*
@@ -571,6 +584,13 @@ rlink_listen(void)
 	    &router.ctl_io)) == -1)
 		return -1;
 	return rlink_remote_listen();
+}
+
+void
+rlink_reload(void)
+{
+	if (rlink_nlsn > 0)
+		(void)linktls_reload(&rlink_tls, &router.conf);
 }
 
 int

@@ -92,6 +92,7 @@ main(int argc, char *argv[])
 	last_init();
 	pep_init();
 	muc_load();
+	invite_sweep_init();
 	router.by_full = map_new();
 	router.by_bare = map_new();
 	router.sm_ids = map_new();
@@ -106,14 +107,18 @@ main(int argc, char *argv[])
 	ev_signal_start(router.loop, &sigterm);
 	ev_signal_init(&sigint, router_signal_cb, SIGINT);
 	ev_signal_start(router.loop, &sigint);
-	/* limits and options are read from router.conf where they apply */
-	proc_reload_watch(router.loop, &router.conf, NULL);
+	/*
+	 * limits and options are read from router.conf where they apply;
+	 * the link certificates are loaded, so they are loaded again
+	 */
+	proc_reload_watch(router.loop, &router.conf, rlink_reload);
 	work_init(router.loop, WORK_THREADS);
+	restart_init();		/* after a planned restart: who comes back */
 	log_info("started, storage in %s", router.conf.datadir);
 	ready_report();		/* the workers can connect now */
 	ev_run(router.loop, 0);
 	work_shutdown();
 	store_close(router.store);
 	log_info("stopped");
-	return 0;
+	return restart_exit_status();
 }

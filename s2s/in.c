@@ -180,6 +180,20 @@ in_open(struct conn *c, const struct xnode *hdr, const char *ns)
 		    (c->remote == NULL || !policy_cert_required(c->remote)))
 			fail |= buf_puts(&b, "<dialback xmlns='"
 			    NS_DIALBACK_FEATURE "'><errors/></dialback>");
+		/*
+		 * XEP-0478: the element limit is the pre-authentication
+		 * one until a domain is authenticated on this stream (SASL
+		 * EXTERNAL restarts it and gets these features again); not
+		 * beside a required STARTTLS (RFC 6120 5.3.1)
+		 */
+		if (c->tls_on || !s2s.conf.s2s_require_tls)
+			fail |= buf_printf(&b, "<limits xmlns='" NS_STREAM_LIMITS
+			    "'><max-bytes>%zu</max-bytes><idle-seconds>%d"
+			    "</idle-seconds></limits>", c->pairs != NULL &&
+			    map_count(c->pairs) > 0 ?
+			    s2s.conf.max_stanza_size * 2 :
+			    s2s.conf.s2s_max_stanza_preauth,
+			    s2s.conf.s2s_idle_timeout);
 		fail |= buf_puts(&b, "</stream:features>");
 	}
 	(void)conn_send_header(c, &b, fail);

@@ -96,6 +96,7 @@ s2s_reload(void)
 	gnutls_certificate_credentials_t	 *hc;
 	size_t					  i;
 
+	routerlink_reload(&s2s.uplink);
 	if ((hc = s2s_host_creds()) == NULL)
 		goto fail;
 	if (tls_ctx_reload(&s2s.tls, &s2s.conf) == -1) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/linktls.h"
 #include "../common/tls.h"
 #include "../common/util.h"
 #include "check.h"
@@ -39,6 +40,11 @@ cmd_reload(struct conf *conf, int argc, char *argv[])
 		return 1;
 	}
 	tls_ctx_clear(&tls);
+	if (linktls_check(conf) == -1) {
+		fprintf(stderr, "parleyctl: not reloading: the link "
+		    "certificate or key does not load\n");
+		return 1;
+	}
 	path = xasprintf("%s/%s", conf->rundir, PID_FILE);
 	fp = fopen(path, "re");
 	if (fp == NULL || fgets(buf, sizeof(buf), fp) == NULL ||

@@ -25,12 +25,13 @@ def iq_re(iq_id):
 
 
 async def restart_after_plain(raw, user):
-    """On a raw stream after STARTTLS: PLAIN, then the stream restart."""
+    """On a raw stream after STARTTLS: PLAIN, then the stream restart;
+    returns the match from <success/> to the new features."""
     await raw.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
                    % (NS_SASL, sasl_plain(user.local, user.password)))
     await raw.read_until(rb"<success\b")
     await raw.send(HEADER)
-    await raw.read_until(rb"<success\b.*</stream:features>")
+    return await raw.read_until(rb"<success\b.*</stream:features>")
 
 
 async def authed(server, user):

@@ -315,6 +315,17 @@ test_congested_uplink_pauses_until_it_drains(void **state)
 	scn_c2s_teardown();
 }
 
+/* the stream restart after SASL success, and the client's new header */
+static void
+restart_authed(struct stream *st)
+{
+	st->authed = true;
+	st->node = xstrdup("juliet");
+	xstream_preauth_end(st->xs);
+	stream_restart(st);
+	scn_send(&st->tp, SCN_HEADER);
+}
+
 /*
  * XEP-0115 6.3: the server's caps, as the router sent them for the host,
  * in the features after authentication only; a ver for a host that is
@@ -338,15 +349,43 @@ test_server_caps_after_auth(void **state)
 	scn_send(&st->tp, SCN_HEADER);
 	assert_null(strstr(tp_mem_output(&st->tp), "protocol/caps"));
 	tp_mem_output_reset(&st->tp);
-	st->authed = true;
-	st->node = xstrdup("juliet");
-	xstream_preauth_end(st->xs);
-	stream_restart(st);
-	scn_send(&st->tp, SCN_HEADER);
+	restart_authed(st);
 	assert_non_null(strstr(tp_mem_output(&st->tp), "<c xmlns='http://"
 	    "jabber.org/protocol/caps' hash='sha-1' node='https://"
-	    "parley.example/caps' ver='abc='/></stream:features>"));
+	    "parley.example/caps' ver='abc='/>"));
 	caps_host_clear();
+	scn_c2s_teardown();
+}
+
+/*
+ * XEP-0478: every features list says what the stream enforces, and the
+ * limits change with authentication: the pre-authentication element
+ * limit before, max-stanza-size and the idle timeout after; a web
+ * framing that carries less lowers max-bytes.
+ */
+static void
+test_stream_limits_advertised(void **state)
+{
+	struct stream	*st;
+
+	(void)state;
+	scn_c2s_setup();
+	st = scn_c2s_accept();
+	scn_send(&st->tp, SCN_HEADER);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<limits xmlns='urn:"
+	    "xmpp:stream-limits:0'><max-bytes>10000</max-bytes></limits>"
+	    "</stream:features>"));
+	tp_mem_output_reset(&st->tp);
+	restart_authed(st);
+	assert_non_null(strstr(tp_mem_output(&st->tp), "<limits xmlns='urn:"
+	    "xmpp:stream-limits:0'><max-bytes>65536</max-bytes><idle-seconds>"
+	    "600</idle-seconds></limits></stream:features>"));
+	tp_mem_output_reset(&st->tp);
+	st->web_max = 4096;
+	stream_features(st);
+	scn_advance(0.001);
+	assert_non_null(strstr(tp_mem_output(&st->tp),
+	    "<max-bytes>4096</max-bytes>"));
 	scn_c2s_teardown();
 }
 
@@ -765,4 +804,5 @@ UNIT_MAIN(
 	cmocka_unit_test(test_ping_with_sm_is_an_r),
 	cmocka_unit_test(test_ping_not_while_unread),
 	cmocka_unit_test(test_ping_off),
+	cmocka_unit_test(test_stream_limits_advertised),
 )

@@ -448,6 +448,10 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x030e, 16, "LINK_CTL_INVITE" },
 		{ 0x0115, 16, "LINK_BOSH_FWD" },
 		{ 0x0116, 20, "LINK_BOSH_ANSWER" },
+		{ 0x030f, 4, "LINK_CTL_RESTART" },
+		{ 0x0002, 0, "LINK_QUIESCE" },
+		{ 0x0003, 0, "LINK_QUIESCED" },
+		{ 0x0004, 0, "LINK_RELEASE" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -460,7 +464,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 16);
+	assert_int_equal(LINK_VERSION, 18);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	assert_int_equal(LINK_F_BOSH_CANCEL, 1);

@@ -82,6 +82,7 @@ STORE_SRCS	+= storage/store_roster.c
 PARLEYD_SRCS	+= parleyd/main.c
 
 ROUTER_SRCS	+= router/main.c
+ROUTER_SRCS	+= router/restart.c
 ROUTER_SRCS	+= router/sm.c
 ROUTER_SRCS	+= router/blocking.c
 ROUTER_SRCS	+= router/caps.c
@@ -126,6 +127,7 @@ ROUTER_SRCS	+= router/muc_config.c
 ROUTER_SRCS	+= router/muc_history.c
 ROUTER_SRCS	+= router/muc_msg.c
 ROUTER_SRCS	+= router/muc_room.c
+ROUTER_SRCS	+= router/muc_iq.c
 ROUTER_SRCS	+= router/upload.c
 ROUTER_SRCS	+= router/metrics.c
 ROUTER_SRCS	+= router/contact.c
@@ -137,9 +139,11 @@ ROUTER_SRCS	+= router/pwjob.c
 ROUTER_SRCS	+= router/roles.c
 ROUTER_SRCS	+= router/adhoc_role.c
 ROUTER_SRCS	+= router/invite.c
+ROUTER_SRCS	+= router/boshrelay.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
+C2S_SRCS	+= c2s/quiesce.c
 C2S_SRCS	+= c2s/auth.c
 C2S_SRCS	+= c2s/bind.c
 C2S_SRCS	+= c2s/csi.c
@@ -162,6 +166,7 @@ C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
 C2S_SRCS	+= c2s/upload.c
 C2S_SRCS	+= c2s/static.c
+C2S_SRCS	+= c2s/boshfwd.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -185,6 +190,9 @@ PROXY_SRCS	+= proxy/uplink.c
 CTL_SRCS	+= storage/parleyctl.c
 CTL_SRCS	+= storage/ctlops.c
 CTL_SRCS	+= storage/check.c
+CTL_SRCS	+= storage/pie_parse.c
+CTL_SRCS	+= storage/pie_import.c
+CTL_SRCS	+= storage/pie_export.c
 
 UNIT_TESTS	+= accept
 UNIT_TESTS	+= linktls
@@ -490,19 +498,20 @@ FUZZ_TARGETS	+= muc
 FUZZ_TARGETS	+= linkpsk
 FUZZ_TARGETS	+= upslot
 FUZZ_TARGETS	+= fast
+FUZZ_TARGETS	+= pie
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_fast	:= c2s/fast.c c2s/sasl.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
-		   router/metrics.c \
+		   router/metrics.c router/boshrelay.c \
 		   router/s2s.c \
 		   router/register.c router/pwjob.c router/sm.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
-		   c2s/drain.c \
+		   c2s/drain.c c2s/quiesce.c \
 		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
@@ -519,10 +528,11 @@ FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/limits.c \
 		   c2s/bosh.c c2s/upload.c c2s/static.c c2s/metrics.c \
-		   tests/fuzz/fuzz_web.c
+		   c2s/boshfwd.c tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)
+FUZZ_OBJS_pie	:= storage/pie_parse.c
 FUZZ_DICT_xmlstream := xml.dict
 FUZZ_DICT_jid	:= jid.dict
 FUZZ_DICT_sasl	:= sasl.dict
@@ -541,6 +551,7 @@ FUZZ_DICT_http	:= http.dict
 FUZZ_DICT_websocket := xml.dict
 FUZZ_DICT_bosh	:= xml.dict
 FUZZ_DICT_muc	:= muc.dict
+FUZZ_DICT_pie	:= pie.dict
 
 fuzzobj		= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 FUZZ_LIB	:= $(FUZZ_BUILD)/libparley.a

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "../common/log.h"
 #include "../common/peer.h"
 #include "../common/util.h"
+#include "../common/work.h"
 #include "c2s.h"
 #include "http.h"
 
@@ -36,10 +38,11 @@ static const struct http_route routes[] = {
 
 #define HTTP_OUT_MAX	(4u << 20)
 /*
- * A file is read and queued this much at a time while the output is
- * under the transport's high mark (HTTP_OUT_MAX / 2)
+ * A file is read this much at a time, on the work pool, one piece ahead
+ * of the output: the next read runs while the transport's queue (up to
+ * its high mark, HTTP_OUT_MAX / 2) drains to the client
  */
-#define HTTP_FILE_PIECE	(64u << 10)
+#define HTTP_FILE_PIECE	(256u << 10)
 
 enum hc_state {
 	HC_READ,	/* reading a request */
@@ -47,6 +50,24 @@ enum hc_state {
 	HC_HELD,	/* held by its handler (BOSH) */
 	HC_FILE,	/* sending a file's bytes (http_respond_fd) */
 	HC_UPGRADED	/* a WebSocket now */
+};
+
+/*
+ * A file being sent: its reads run on the work pool (no disk I/O on the
+ * loop), one piece at a time. While a read is in flight the job owns
+ * the fd and the piece; a connection that goes first leaves it to the
+ * job's done callback to close and free (hc NULL).
+ */
+struct http_file {
+	struct http_conn	*hc;		/* NULL once it went */
+	struct work		*job;		/* the read in flight */
+	int			 fd;
+	off_t			 off;		/* of the next read */
+	size_t			 left;		/* to read */
+	char			*piece;		/* HTTP_FILE_PIECE bytes */
+	size_t			 have;		/* read, not yet queued */
+	ssize_t			 got;		/* the job's read() */
+	int			 err;		/* the job's errno */
 };
 
 struct http_conn {
@@ -71,9 +92,8 @@ struct http_conn {
 	bool			 counted;
 	struct buf		 url;
 	struct buf		 pending;	/* read past the request */
-	int			 file_fd;	/* HC_FILE: what is sent */
-	off_t			 file_off;
-	size_t			 file_left;
+	bool			 body_paused;	/* http_body_pause */
+	struct http_file	*file;		/* HC_FILE: what is sent */
 	bool			 file_close;	/* Connection: close after */
 	struct http_req		 req;
 	void			(*up_input)(void *, const char *, size_t);
@@ -99,6 +119,7 @@ http_status_text(int status)
 	case 301: return "Moved Permanently";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -201,7 +222,8 @@ http_hold(struct http_req *r, void (*gone)(struct http_req *, void *),
 {
 	r->gone = gone;
 	r->gone_arg = arg;
-	r->conn->state = HC_HELD;
+	if (r->conn != NULL)
+		r->conn->state = HC_HELD;
 }
 
 static void
@@ -266,6 +288,11 @@ http_respond(struct http_req *r, int status, const char *ctype,
 	struct http_conn	*hc = r->conn;
 	bool			 close;
 
+	if (r->answer != NULL) {
+		/* forwarded: the answer goes back to its worker */
+		r->answer(r, status, body, len);
+		return;
+	}
 	close = http_head(r, status, ctype, len);
 	if (len > 0 && hc->req.method != HTTP_HEAD)
 		http_write(hc, body, len);
@@ -274,40 +301,88 @@ http_respond(struct http_req *r, int status, const char *ctype,
 		http_finish(hc, close);
 }
 
+static void	file_pump(struct http_conn *);
+
+/* on a worker: the next piece */
+static void
+file_read_run(void *arg)
+{
+	struct http_file	*f = arg;
+	size_t			 n;
+
+	n = f->left < HTTP_FILE_PIECE ? f->left : HTTP_FILE_PIECE;
+	do
+		f->got = pread(f->fd, f->piece, n, f->off);
+	while (f->got == -1 && errno == EINTR);
+	f->err = f->got == -1 ? errno : 0;
+}
+
+static void
+file_free(struct http_file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	free(f->piece);
+	free(f);
+}
+
+static void
+file_read_done(void *arg, bool cancelled)
+{
+	struct http_file	*f = arg;
+	struct http_conn	*hc = f->hc;
+
+	f->job = NULL;
+	if (hc == NULL) {
+		file_free(f);	/* its connection went meanwhile */
+		return;
+	}
+	if (cancelled || f->got <= 0) {
+		/* the length went out already: only closing tells */
+		if (!cancelled)
+			log_warnx("%s http file read: %s", hc->tp.name,
+			    f->got == 0 ? "short file" : strerror(f->err));
+		f->left = 0;
+		hc->file_close = true;
+		tp_kill(&hc->tp);
+		return;
+	}
+	f->have = (size_t)f->got;
+	f->off += f->got;
+	f->left -= (size_t)f->got;
+	file_pump(hc);
+}
+
 /*
- * Sends the next pieces of the file while the output stays under its
- * high mark; the rest on TP_LOW_WATER. A read from the page cache, in
- * pieces, so a large file is never held whole.
+ * Queues the piece read while the output stays under its high mark (the
+ * rest on TP_LOW_WATER) and starts the next read at once, so that the
+ * disk works while the client reads; a large file is never held whole.
  */
 static void
-http_file_pump(struct http_conn *hc)
+file_pump(struct http_conn *hc)
 {
-	char	piece[HTTP_FILE_PIECE];
-	ssize_t	n;
+	struct http_file	*f = hc->file;
 
-	while (hc->file_left > 0 && !hc->tp.above_high &&
-	    !tp_closing(&hc->tp)) {
-		n = pread(hc->file_fd, piece, hc->file_left < sizeof(piece) ?
-		    hc->file_left : sizeof(piece), hc->file_off);
-		if (n <= 0) {
-			/* the length went out already: only closing tells */
-			log_warn("%s http file read", hc->tp.name);
-			hc->file_left = 0;
-			hc->file_close = true;
-			tp_kill(&hc->tp);
-			break;
-		}
-		http_write(hc, piece, (size_t)n);
-		hc->file_off += n;
-		hc->file_left -= (size_t)n;
+	if (tp_closing(&hc->tp))
+		return;		/* http_conn_free disowns the read */
+	if (f->have > 0 && !hc->tp.above_high) {
+		http_write(hc, f->piece, f->have);
+		f->have = 0;
 	}
-	if (hc->file_left > 0 && !tp_closing(&hc->tp)) {
+	if (f->left > 0 && f->have == 0 && f->job == NULL &&
+	    !tp_closing(&hc->tp) &&
+	    (f->job = work_submit(file_read_run, file_read_done, f)) == NULL) {
+		log_warn("%s http file read", hc->tp.name);
+		tp_kill(&hc->tp);
+		return;
+	}
+	if (f->left > 0 || f->have > 0 || f->job != NULL) {
 		/* a client that stops reading is not waited for forever */
 		tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
 		return;
 	}
-	close(hc->file_fd);
-	hc->file_fd = -1;
+	hc->file = NULL;
+	file_free(f);
 	hc->state = HC_READ;
 	if (!tp_closing(&hc->tp))
 		http_finish(hc, hc->file_close);
@@ -318,14 +393,55 @@ http_respond_fd(struct http_req *r, int status, const char *ctype, int fd,
     off_t off, size_t len)
 {
 	struct http_conn	*hc = r->conn;
+	struct http_file	*f;
 
 	hc->file_close = http_head(r, status, ctype, len);
-	hc->file_fd = fd;
-	hc->file_off = off;
-	hc->file_left = r->method == HTTP_HEAD ? 0 : len;
+	f = xcalloc(1, sizeof(*f));
+	f->hc = hc;
+	f->fd = fd;
+	f->off = off;
+	f->left = r->method == HTTP_HEAD ? 0 : len;
+	if (f->left > 0)
+		f->piece = xmalloc(f->left < HTTP_FILE_PIECE ? f->left :
+		    HTTP_FILE_PIECE);
+	hc->file = f;
 	req_clear(r);
 	hc->state = HC_FILE;
-	http_file_pump(hc);
+	file_pump(hc);
+}
+
+void
+http_body_pause(struct http_req *r)
+{
+	struct http_conn	*hc = r->conn;
+
+	hc->body_paused = true;
+	tp_pause(&hc->tp);
+	/* the wait is for our disk, not for the client */
+	tp_set_timeout(&hc->tp, 0);
+}
+
+void
+http_body_resume(struct http_req *r, int status)
+{
+	struct http_conn	*hc = r->conn;
+
+	if (!hc->body_paused)
+		return;
+	hc->body_paused = false;
+	if (tp_closing(&hc->tp))
+		return;
+	tp_resume(&hc->tp);
+	tp_set_timeout(&hc->tp, c2s.conf.http_request_timeout);
+	if (status != 0) {
+		log_info("%s http request refused: %d", hc->tp.name, status);
+		buf_reset(&hc->pending);
+		hc->state = HC_HANDLER;
+		http_error(r, status, true);
+		return;
+	}
+	if (!hc->in_input)
+		http_input(hc, NULL, 0);
 }
 
 void
@@ -334,7 +450,7 @@ http_error(struct http_req *r, int status, bool close)
 	char	body[128];
 	int	n;
 
-	if (close)
+	if (close && r->conn != NULL)
 		r->conn->keepalive = false;
 	if (status == 405)
 		http_header_add(r, "Allow", "GET, POST, OPTIONS");
@@ -713,7 +829,7 @@ http_input(struct http_conn *hc, const char *data, size_t n)
 	}
 	hc->in_input = true;
 	while (hc->state == HC_READ && buf_avail(&hc->pending) > 0 &&
-	    !tp_closing(&hc->tp)) {
+	    !hc->body_paused && !tp_closing(&hc->tp)) {
 		used = http_parser_execute(&hc->parser, &settings,
 		    buf_rptr(&hc->pending), buf_avail(&hc->pending));
 		buf_consume(&hc->pending, used);
@@ -756,8 +872,12 @@ http_conn_free(struct http_conn *hc)
 	req_clear(&hc->req);
 	buf_clear(&hc->url);
 	buf_clear(&hc->pending);
-	if (hc->file_fd != -1)
-		close(hc->file_fd);
+	if (hc->file != NULL && hc->file->job != NULL) {
+		/* its done callback closes and frees */
+		hc->file->hc = NULL;
+		work_cancel(hc->file->job);
+	} else if (hc->file != NULL)
+		file_free(hc->file);
 	if (hc->counted)
 		limits_addr_close(hc->peer);
 	http_nconns--;
@@ -833,7 +953,7 @@ http_event(struct transport *tp, enum tp_event ev, const char *data,
 		break;
 	case TP_LOW_WATER:
 		if (hc->state == HC_FILE)
-			http_file_pump(hc);
+			file_pump(hc);
 		break;
 	case TP_CONNECTED:
 		break;
@@ -897,7 +1017,6 @@ http_accept(struct listener *lst, int fd)
 		return NULL;
 	}
 	hc = xcalloc(1, sizeof(*hc));
-	hc->file_fd = -1;
 	http_nconns++;
 	hc->lst = lst;
 	hc->tls = lst->cl->kind == LISTEN_HTTPS;

@@ -1,15 +1,16 @@
 /*
  * HTTP file upload (XEP-0363), the HTTP side: PUT and GET under /upload.
- * The router hands out slots (router/upload.c); a PUT's token is checked
+ * The router hands out slots (router/upload.c); a PUT's token (its
+ * Authorization header, or the query of an older slot's URL) is checked
  * here against the key both read from the data directory
  * (common/upslot.c), so no lookup is needed.
  *
- * A PUT streams into a temporary file of upload-dir as it arrives (a
- * write to the page cache); the fsync and the rename that publishes the
- * file run on the worker pool (common/work.c), since an fsync can take
- * long and nothing may block the loop. A file is therefore whole or
- * absent: a GET during an upload finds nothing (404), and a full disk
- * loses the temporary file and answers 507.
+ * No file I/O runs on the loop: a PUT's body is written to a temporary
+ * file of upload-dir in pieces by jobs of the worker pool (common/work.c),
+ * one at a time and in order, and the last one fsyncs and renames it
+ * into place; a GET's file is opened and read there too. A file is
+ * therefore whole or absent: a GET during an upload finds nothing (404),
+ * and a full disk loses the temporary file and answers 507.
  *
  * Stored file: "parley-upload 1\n" CONTENT-TYPE "\n" NAME "\n" bytes.
  * Files older than upload-expire are not served, and a sweep on the
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,16 +43,32 @@
 /* a temporary file this old belongs to no upload any more */
 #define UPLOAD_PART_AGE	3600
 
+/*
+ * An upload's file I/O runs on the work pool, one job at a time in the
+ * order the bytes came: the body gathers in fill while a job writes
+ * flight; past UPLOAD_PIECE with a job in flight the body waits
+ * (http_body_pause), so an upload holds at most two pieces and what one
+ * read brought. While a job runs it alone touches fd, flight, err and
+ * published; the loop touches the rest.
+ */
 struct upload_put {
-	int		 fd;
+	int		 fd;		/* -1 until the first job opened it */
 	char		*tmp;		/* the temporary file */
 	char		*path;		/* the file it becomes */
 	uint64_t	 size;		/* the slot's */
 	uint64_t	 got;
+	struct buf	 fill;		/* come, not yet handed to a job */
+	struct buf	 flight;	/* the job's to write */
+	bool		 last;		/* the job ends the file (fsync,
+					   rename) */
+	bool		 created;	/* the temporary file exists */
 	bool		 published;	/* renamed into place */
-	int		 err;		/* the worker's errno, 0 if none */
-	struct http_req	*req;		/* NULL once its connection went */
-	struct work	*job;
+	bool		 held;		/* the body waits for the job */
+	bool		 complete;	/* the body is all in */
+	bool		 abandoned;	/* the request went: only cleanup */
+	int		 err;		/* a job's errno, 0 if none */
+	struct http_req	*req;		/* NULL once it went */
+	struct work	*job;		/* in flight, or NULL */
 };
 
 struct upload_sweep {
@@ -84,39 +102,6 @@ upload_split(const char *path, char id[UPSLOT_ID_LEN + 1], const char **name)
 	return 0;
 }
 
-static void
-put_free(void *arg)
-{
-	struct upload_put	*u = arg;
-
-	if (u->fd != -1)
-		close(u->fd);
-	if (!u->published)
-		(void)unlink(u->tmp);
-	free(u->tmp);
-	free(u->path);
-	free(u);
-}
-
-static int
-put_write(struct upload_put *u, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		if ((w = write(u->fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("upload: %s", u->tmp);
-			/* RFC 4918 11.5: the disk is full, say so */
-			return errno == ENOSPC || errno == EDQUOT ? 507 : 500;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* a web client on another origin may PUT and GET (XEP-0363 9) */
 static void
 upload_cors(struct http_req *r)
@@ -132,26 +117,271 @@ req_ctype(const struct http_req *r)
 	return t != NULL ? t : "application/octet-stream";
 }
 
+#define UPLOAD_PIECE	(128u << 10)	/* bytes a write job takes */
+
+static void	put_done(void *, bool);
+
+static void
+put_free(struct upload_put *u)
+{
+	buf_clear(&u->fill);
+	buf_clear(&u->flight);
+	free(u->tmp);
+	free(u->path);
+	free(u);
+}
+
+/* the HTTP status for a job's errno */
+static int
+put_status(int err)
+{
+	if (err == EEXIST)
+		return 409;	/* a slot is used once */
+	if (err == EAGAIN)
+		return 503;	/* the work queue is full */
+	/* RFC 4918 11.5: the disk is full, say so */
+	if (err == ENOSPC || err == EDQUOT)
+		return 507;
+	return 500;
+}
+
+static int
+put_write(int fd, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * On a worker: the file opened by the first job (a slot is used once:
+ * a file already there refuses it), flight appended, and by the last
+ * the bytes on disk and the name published
+ */
+static void
+put_run(void *arg)
+{
+	struct upload_put	*u = arg;
+
+	if (u->fd == -1) {
+		if (access(u->path, F_OK) == 0) {
+			u->err = EEXIST;
+			return;
+		}
+		u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		if (u->fd == -1) {
+			u->err = errno;
+			return;
+		}
+		u->created = true;
+	}
+	if (put_write(u->fd, buf_rptr(&u->flight),
+	    buf_avail(&u->flight)) == -1) {
+		u->err = errno;
+		return;
+	}
+	buf_reset(&u->flight);
+	if (!u->last)
+		return;
+	if (fsync(u->fd) == -1 || close(u->fd) == -1) {
+		u->err = errno;
+		u->fd = -1;
+		return;
+	}
+	u->fd = -1;
+	if (renameat2(AT_FDCWD, u->tmp, AT_FDCWD, u->path,
+	    RENAME_NOREPLACE) == -1) {
+		u->err = errno;
+		return;
+	}
+	u->published = true;
+}
+
+/* on a worker: what an abandoned or failed upload left goes */
+static void
+put_discard_run(void *arg)
+{
+	struct upload_put	*u = arg;
+
+	if (u->fd != -1)
+		close(u->fd);
+	u->fd = -1;
+	if (u->created && !u->published)
+		(void)unlink(u->tmp);
+	u->created = false;
+}
+
+static void
+put_discard_done(void *arg, bool cancelled)
+{
+	struct upload_put	*u = arg;
+
+	if (cancelled)		/* the pool stops: now, rather than never */
+		put_discard_run(u);
+	put_free(u);
+}
+
+/*
+ * No job uses the upload any more and no request waits for it: the
+ * temporary file is removed (on the pool) and the upload freed
+ */
+static void
+put_discard(struct upload_put *u)
+{
+	if (u->fd == -1 && (!u->created || u->published)) {
+		put_free(u);	/* nothing of it on disk, or a whole file */
+		return;
+	}
+	if (work_submit(put_discard_run, put_discard_done, u) == NULL) {
+		/* a full queue or a stopping pool: a leak would be worse */
+		log_warnx("upload: %s removed on the loop", u->tmp);
+		put_discard_run(u);
+		put_free(u);
+	}
+}
+
+/* the request is gone (refused, answered or its connection lost) */
+static void
+put_abandon(struct upload_put *u)
+{
+	u->req = NULL;
+	u->abandoned = true;
+	if (u->job != NULL)
+		work_cancel(u->job);	/* put_done discards */
+	else
+		put_discard(u);
+}
+
+static void
+put_release(void *arg)
+{
+	put_abandon(arg);
+}
+
+/*
+ * Hands fill to a job when none runs and there is a piece to write (or
+ * the rest, once the body is all in); returns 0 or an HTTP status
+ */
+static int
+put_kick(struct upload_put *u, bool first)
+{
+	struct buf	t;
+
+	if (u->job != NULL || u->err != 0)
+		return 0;
+	if (!first && !u->complete && buf_avail(&u->fill) < UPLOAD_PIECE)
+		return 0;
+	t = u->flight;
+	u->flight = u->fill;
+	u->fill = t;
+	u->last = u->complete;
+	if ((u->job = work_submit(put_run, put_done, u)) == NULL) {
+		log_warn("upload: %s", u->tmp);
+		u->err = EAGAIN;
+		return 503;
+	}
+	return 0;
+}
+
+static void
+put_answer(struct upload_put *u)
+{
+	struct http_req	*r = u->req;
+
+	r->gone = NULL;
+	u->req = NULL;
+	upload_cors(r);
+	if (u->err == 0)
+		http_respond(r, 201, NULL, NULL, 0);
+	else
+		http_error(r, put_status(u->err), false);
+}
+
+static void
+put_done(void *arg, bool cancelled)
+{
+	struct upload_put	*u = arg;
+	int			 st;
+
+	u->job = NULL;
+	if (u->abandoned) {
+		put_discard(u);
+		return;
+	}
+	if (cancelled && u->err == 0)
+		u->err = ECANCELED;	/* the pool stops */
+	if (u->err != 0 && u->err != EEXIST)
+		log_warnx("upload: %s: %s", u->tmp, strerror(u->err));
+	if (u->complete && (u->published || u->err != 0)) {
+		/* held (http_hold) for this answer; then only cleanup */
+		put_answer(u);
+		put_abandon(u);
+		return;
+	}
+	if ((st = u->err != 0 ? put_status(u->err) : put_kick(u, false)) ==
+	    0 && u->held && buf_avail(&u->fill) < UPLOAD_PIECE)
+		st = -1;
+	if (st != 0 && u->held) {
+		u->held = false;
+		/* a refusal clears the request: put_release follows */
+		http_body_resume(u->req, st == -1 ? 0 : st);
+	}
+}
+
+/*
+ * The slot's token: "Authorization: Bearer TOKEN" as the slot's <header/>
+ * asks (XEP-0363 5, RFC 6750 2.1), else the URL's query, where slots put
+ * it before they had the header; NULL if neither
+ */
+static const char *
+upload_token(const struct http_req *r)
+{
+	const char	*v = http_header(r, "authorization");
+
+	if (v == NULL)
+		return r->query;
+	v += strspn(v, " \t");
+	/* RFC 9110 11.1: the scheme is case-insensitive */
+	if (strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
+		return "";	/* matches no slot: 403 */
+	v += 6;
+	v += strspn(v, " \t");
+	return v;
+}
+
 /* a PUT's headers: the slot's token, size and type, or no body taken */
 int
 upload_begin(struct http_req *r, unsigned long long len)
 {
 	struct upload_put	*u;
-	const char		*name, *ctype = req_ctype(r);
+	const char		*name, *tok, *ctype = req_ctype(r);
 	char			 id[UPSLOT_ID_LEN + 1], rnd[17];
 	uint8_t			 rb[8];
 	uint64_t		 size;
+	size_t			 max;
 	enum upslot_check	 ck;
-	int			 st;
 
 	if (r->method != HTTP_PUT)
 		return 0;
 	if (!upload_on || upload_split(r->path, id, &name) == -1)
 		return 404;
-	if (r->query == NULL)
-		return 403;
-	ck = upslot_verify(r->query, id, name, ctype,
-	    (int64_t)clock_wall(), &size);
+	if ((tok = upload_token(r)) == NULL) {
+		/* RFC 9110 15.5.2, RFC 6750 3: say how to authenticate */
+		http_header_add(r, "WWW-Authenticate", "Bearer");
+		return 401;
+	}
+	ck = upslot_verify(tok, id, name, ctype, (int64_t)clock_wall(),
+	    &size);
 	if (ck != UPSLOT_OK) {
 		log_info("upload: PUT %s refused: %s token", id,
 		    ck == UPSLOT_EXPIRED ? "expired" : "bad");
@@ -160,32 +390,24 @@ upload_begin(struct http_req *r, unsigned long long len)
 	/* XEP-0363 4: the size the slot was given, no other */
 	if (len != size)
 		return len > size ? 413 : 400;
-	if (faccessat(upload_dirfd, id, F_OK, 0) == 0)
-		return 409;
 	u = xcalloc(1, sizeof(*u));
 	random_bytes(rb, sizeof(rb));
 	hex_encode(rnd, rb, sizeof(rb));
+	u->fd = -1;
 	u->path = xasprintf("%s/%s", c2s.conf.upload_dir, id);
 	u->tmp = xasprintf("%s/.%s.%s.part", c2s.conf.upload_dir, id, rnd);
 	u->size = size;
-	u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (u->fd == -1) {
-		log_warn("upload: %s", u->tmp);
-		st = errno == ENOSPC || errno == EDQUOT ? 507 : 500;
-		free(u->tmp);
-		free(u->path);
-		free(u);
-		return st;
-	}
+	/* a read's worth past a piece: the body waits before more comes */
+	max = UPLOAD_PIECE + c2s.conf.http_max_header_size +
+	    c2s.conf.http_max_body_size;
+	buf_init(&u->fill, max);
+	buf_init(&u->flight, max);
+	(void)buf_printf(&u->fill, "%s%s\n%s\n", UPLOAD_MAGIC, ctype, name);
+	u->req = r;
 	r->body_arg = u;
-	r->body_free = put_free;
-	if ((st = put_write(u, UPLOAD_MAGIC, strlen(UPLOAD_MAGIC))) != 0 ||
-	    (st = put_write(u, ctype, strlen(ctype))) != 0 ||
-	    (st = put_write(u, "\n", 1)) != 0 ||
-	    (st = put_write(u, name, strlen(name))) != 0 ||
-	    (st = put_write(u, "\n", 1)) != 0)
-		return st;
-	return 0;
+	r->body_free = put_release;
+	/* the file is opened now: a used slot or a full disk refuse early */
+	return put_kick(u, true);
 }
 
 int
@@ -195,69 +417,26 @@ upload_body(struct http_req *r, const char *p, size_t n)
 
 	if (u == NULL)
 		return 400;	/* a body where none was asked for */
+	if (u->err != 0)
+		return put_status(u->err);
 	if (u->got + n > u->size)
 		return 413;
 	u->got += n;
-	return put_write(u, p, n);
-}
-
-/* on a worker: the bytes on disk, then the name */
-static void
-put_run(void *arg)
-{
-	struct upload_put	*u = arg;
-
-	if (fsync(u->fd) == -1 || close(u->fd) == -1) {
-		u->err = errno;
-		u->fd = -1;
-		return;
+	if (buf_append(&u->fill, p, n) == -1)
+		return 500;	/* the pause below keeps it from coming */
+	if (buf_avail(&u->fill) >= UPLOAD_PIECE && u->job != NULL &&
+	    !u->held) {
+		u->held = true;
+		http_body_pause(r);
 	}
-	u->fd = -1;
-	/* a slot is used once: the first PUT's file stays */
-	if (renameat2(AT_FDCWD, u->tmp, AT_FDCWD, u->path,
-	    RENAME_NOREPLACE) == -1) {
-		u->err = errno;
-		return;
-	}
-	u->published = true;
-}
-
-static void
-put_done(void *arg, bool cancelled)
-{
-	struct upload_put	*u = arg;
-	struct http_req		*r = u->req;
-	int			 st;
-
-	if (!cancelled && r != NULL) {
-		r->gone = NULL;
-		if (u->err == 0)
-			st = 201;
-		else if (u->err == EEXIST)
-			st = 409;
-		else if (u->err == ENOSPC || u->err == EDQUOT)
-			st = 507;
-		else
-			st = 500;
-		if (u->err != 0)
-			log_warnx("upload: %s: %s", u->tmp, strerror(u->err));
-		upload_cors(r);
-		if (st == 201)
-			http_respond(r, 201, NULL, NULL, 0);
-		else
-			http_error(r, st, false);
-	}
-	put_free(u);
+	return put_kick(u, false);
 }
 
 static void
 put_gone(struct http_req *r, void *arg)
 {
-	struct upload_put	*u = arg;
-
 	(void)r;
-	u->req = NULL;
-	work_cancel(u->job);
+	put_abandon(arg);
 }
 
 static void
@@ -269,16 +448,15 @@ upload_put(struct http_req *r)
 		http_error(r, 400, false);
 		return;
 	}
-	/* the job owns it now */
+	/* the jobs own it now; the answer waits for the last */
 	r->body_arg = NULL;
 	r->body_free = NULL;
-	u->req = r;
-	if ((u->job = work_submit(put_run, put_done, u)) == NULL) {
-		put_free(u);
-		http_error(r, 503, false);
-		return;
-	}
+	u->complete = true;
 	http_hold(r, put_gone, u);
+	if (u->err != 0 || put_kick(u, false) != 0) {
+		put_answer(u);
+		put_abandon(u);
+	}
 }
 
 /* the header holds no more: "parley-upload 1\n" TYPE "\n" NAME "\n" */
@@ -286,77 +464,102 @@ upload_put(struct http_req *r)
 			 UPSLOT_NAME_MAX + 2)
 
 /*
- * Opens the file of id for a GET of name: its fd, the content type in
- * head, where the bytes start and how many; or an HTTP status
+ * A GET: the file is opened and its header read on the work pool; its
+ * bytes follow from there too (http_respond_fd). The fields but req and
+ * job are the job's while it runs.
  */
-static int
-upload_open(const char *id, const char *name, char *head, int *fdp,
-    off_t *off, size_t *len, time_t *mtime)
-{
-	struct stat	 sb;
-	char		*nl, *nm;
-	ssize_t		 n;
+struct upload_get {
+	char		 id[UPSLOT_ID_LEN + 1];
+	char		*name;		/* as the GET URL gives it */
+	time_t		 now, expire;
+	char		 head[UPLOAD_HEAD_MAX + 1];
+	const char	*ctype;		/* in head */
 	int		 fd;
+	off_t		 off;		/* where the bytes start */
+	size_t		 len;
+	time_t		 mtime;
+	int		 st;		/* 0, or the HTTP status */
+	struct http_req	*req;		/* NULL once it went */
+	struct work	*job;
+};
 
-	if ((fd = openat(upload_dirfd, id, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1)
-		return errno == ENOENT ? 404 : 500;
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    sb.st_mtime + c2s.conf.upload_expire < (time_t)clock_wall())
-		goto notfound;	/* expired, the sweep has not come yet */
-	n = pread(fd, head, UPLOAD_HEAD_MAX, 0);
+static void
+get_free(struct upload_get *g)
+{
+	if (g->fd != -1)
+		close(g->fd);
+	free(g->name);
+	free(g);
+}
+
+/* on a worker: the file of id for a GET of name, or an HTTP status */
+static void
+get_run(void *arg)
+{
+	struct upload_get	*g = arg;
+	struct stat		 sb;
+	char			*nl, *nm;
+	ssize_t			 n;
+
+	g->st = 500;
+	if ((g->fd = openat(upload_dirfd, g->id, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		g->st = errno == ENOENT ? 404 : 500;
+		return;
+	}
+	if (fstat(g->fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_mtime + g->expire < g->now) {
+		g->st = 404;	/* expired, the sweep has not come yet */
+		return;
+	}
+	n = pread(g->fd, g->head, UPLOAD_HEAD_MAX, 0);
 	if (n < (ssize_t)strlen(UPLOAD_MAGIC) ||
-	    strncmp(head, UPLOAD_MAGIC, strlen(UPLOAD_MAGIC)) != 0)
-		goto bad;
-	head[n] = '\0';
-	if ((nl = strchr(head + strlen(UPLOAD_MAGIC), '\n')) == NULL)
-		goto bad;
+	    strncmp(g->head, UPLOAD_MAGIC, strlen(UPLOAD_MAGIC)) != 0)
+		return;
+	g->head[n] = '\0';
+	g->ctype = g->head + strlen(UPLOAD_MAGIC);
+	if ((nl = strchr(g->ctype, '\n')) == NULL)
+		return;
 	*nl = '\0';
 	nm = nl + 1;
 	if ((nl = strchr(nm, '\n')) == NULL)
-		goto bad;
+		return;
 	*nl = '\0';
 	/* the GET URL names the file as the slot did */
-	if (strcmp(nm, name) != 0)
-		goto notfound;
-	*off = nl + 1 - head;
-	if (*off > sb.st_size)
-		goto bad;
-	*len = (size_t)(sb.st_size - *off);
-	*mtime = sb.st_mtime;
-	*fdp = fd;
-	return 0;
-notfound:
-	close(fd);
-	return 404;
-bad:
-	close(fd);
-	return 500;
+	if (strcmp(nm, g->name) != 0) {
+		g->st = 404;
+		return;
+	}
+	g->off = nl + 1 - g->head;
+	if (g->off > sb.st_size)
+		return;
+	g->len = (size_t)(sb.st_size - g->off);
+	g->mtime = sb.st_mtime;
+	g->st = 0;
 }
 
 static void
-upload_get(struct http_req *r)
+get_done(void *arg, bool cancelled)
 {
-	const char	*name;
-	char		 id[UPSLOT_ID_LEN + 1], age[64];
-	char		 head[UPLOAD_HEAD_MAX + 1];
-	size_t		 len = 0;
-	off_t		 off = 0;
-	time_t		 mtime = 0;
-	long		 left;
-	int		 st, fd = -1;
+	struct upload_get	*g = arg;
+	struct http_req		*r = g->req;
+	char			 age[64];
+	long			 left;
 
-	if (upload_split(r->path, id, &name) == -1)
-		st = 404;
-	else
-		st = upload_open(id, name, head, &fd, &off, &len, &mtime);
+	if (r == NULL) {
+		get_free(g);	/* its connection went */
+		return;
+	}
+	r->gone = NULL;
 	upload_cors(r);
-	if (st != 0) {
-		http_error(r, st, false);
+	if (cancelled || g->st != 0) {
+		http_error(r, cancelled ? 503 : g->st, false);
+		get_free(g);
 		return;
 	}
 	/* the file never changes: cached until it expires */
-	left = (long)(mtime + c2s.conf.upload_expire - (time_t)clock_wall());
+	left = (long)(g->mtime + c2s.conf.upload_expire -
+	    (time_t)clock_wall());
 	snprintf(age, sizeof(age), "public, max-age=%ld, immutable",
 	    left > 0 ? left : 0);
 	r->cache_control = age;
@@ -364,7 +567,47 @@ upload_get(struct http_req *r)
 	http_header_add(r, "X-Content-Type-Options", "nosniff");
 	http_header_add(r, "Content-Security-Policy",
 	    "default-src 'none'; sandbox");
-	http_respond_fd(r, 200, head + strlen(UPLOAD_MAGIC), fd, off, len);
+	/* the connection's fd now */
+	http_respond_fd(r, 200, g->ctype, g->fd, g->off, g->len);
+	g->fd = -1;
+	get_free(g);
+}
+
+static void
+get_gone(struct http_req *r, void *arg)
+{
+	struct upload_get	*g = arg;
+
+	(void)r;
+	g->req = NULL;
+	work_cancel(g->job);
+}
+
+static void
+upload_get(struct http_req *r)
+{
+	struct upload_get	*g;
+	const char		*name;
+
+	g = xcalloc(1, sizeof(*g));
+	g->fd = -1;
+	if (upload_split(r->path, g->id, &name) == -1) {
+		free(g);
+		upload_cors(r);
+		http_error(r, 404, false);
+		return;
+	}
+	g->name = xstrdup(name);
+	g->now = (time_t)clock_wall();
+	g->expire = c2s.conf.upload_expire;
+	g->req = r;
+	if ((g->job = work_submit(get_run, get_done, g)) == NULL) {
+		get_free(g);
+		upload_cors(r);
+		http_error(r, 503, false);
+		return;
+	}
+	http_hold(r, get_gone, g);
 }
 
 void

@@ -648,6 +648,10 @@ static const struct opt opts[] = {
 	{ "upload-slot-lifetime", OT_DURATION, GLOBAL(upload_slot_ttl),
 	  .min = 1, .max = 86400, .def = "300",
 	  .help = "Time a slot's PUT URL stays valid" },
+	{ "invite-sweep-interval", OT_DURATION, GLOBAL(invite_sweep_interval),
+	  .min = 1, .max = 86400, .def = "3600",
+	  .help = "Time between two sweeps that delete expired invitations "
+	      "(XEP-0401, XEP-0379)" },
 	{ "certificate", OT_PATH, HOST(cert), .required = true,
 	  .check = conf_check_readable,
 	  .help = "PEM certificate chain for this domain" },
@@ -715,6 +719,14 @@ static const struct opt opts[] = {
 	  .help = "Bytes of slots a limited account gets per UTC day when "
 	      "limited-can has upload (upload-quota-daily for the others); "
 	      "0: no limit" },
+	{ "invite-max-uses", OT_INT, HOST(invite_max_uses), .min = 1,
+	  .max = 1000000, .def = "10",
+	  .help = "Most uses a user's invitation (XEP-0401 ad-hoc command) "
+	      "may ask for; one is the default" },
+	{ "invite-max-lifetime", OT_DURATION, HOST(invite_max_lifetime),
+	  .min = 60, .max = 366 * 86400, .def = "168h",
+	  .help = "Longest a user's invitation (XEP-0401 ad-hoc command) "
+	      "may last, and what it lasts when it does not say" },
 	{ "contact-abuse", OT_STRING, HOST(contact[CONTACT_ABUSE]),
 	  .check = conf_check_uris,
 	  .help = "Abuse addresses (XEP-0157): URIs such as "

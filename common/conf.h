@@ -121,6 +121,9 @@ struct conf_host {
 	char	*member_can;
 	char	*limited_can;
 	size_t	 upload_quota_limited;	/* per UTC day, 0: none */
+	/* what a user's XEP-0401 ad-hoc invitation may ask for */
+	int	 invite_max_uses;
+	int	 invite_max_lifetime;	/* seconds */
 };
 
 struct conf {
@@ -269,6 +272,7 @@ struct conf {
 	size_t			 upload_quota_total;	/* per account, 0: none */
 	int			 upload_expire;		/* seconds */
 	int			 upload_slot_ttl;	/* seconds */
+	int			 invite_sweep_interval;	/* seconds */
 	/* virtual hosts */
 	struct conf_host	*hosts;
 	size_t			 nhosts;

@@ -1,6 +1,8 @@
 /*
  * SCRAM credentials on the wire: the one place that knows the layout
- * link.h describes for LINK_AUTH_CRED and the control frames.
+ * link.h describes for LINK_AUTH_CRED and the control frames. A hash
+ * may be absent (iterations and salt length 0: an account imported with
+ * SCRAM-SHA-1 credentials only, docs/internals.md "Migration"), not all.
  */
 #include <string.h>
 
@@ -29,7 +31,7 @@ cred_get(struct link_in *in, struct scram_creds *cr)
 	struct scram_cred	*c;
 	const char		*salt, *sk, *vk;
 	size_t			 saltlen, sklen, vklen, hlen;
-	int			 h;
+	int			 h, present = 0;
 
 	memset(cr, 0, sizeof(*cr));
 	for (h = 0; h < SCRAM_NHASH; h++) {
@@ -40,17 +42,20 @@ cred_get(struct link_in *in, struct scram_creds *cr)
 		link_get_strn(in, &sk, &sklen);
 		link_get_strn(in, &vk, &vklen);
 		if (in->bad || salt == NULL || sk == NULL || vk == NULL ||
-		    c->iter < 1 || c->iter > SCRAM_ITER_MAX ||
-		    saltlen < 1 || saltlen > SCRAM_SALT_MAX ||
-		    sklen != hlen || vklen != hlen) {
-			in->bad = true;
-			memset(cr, 0, sizeof(*cr));
-			return -1;
-		}
+		    c->iter > SCRAM_ITER_MAX || saltlen > SCRAM_SALT_MAX ||
+		    (c->iter == 0) != (saltlen == 0) ||
+		    sklen != hlen || vklen != hlen)
+			goto bad;
 		c->saltlen = (uint8_t)saltlen;
 		memcpy(c->salt, salt, saltlen);
 		memcpy(c->stored_key, sk, hlen);
 		memcpy(c->server_key, vk, hlen);
+		present += c->iter != 0;
 	}
-	return 0;
+	if (present > 0)
+		return 0;
+bad:
+	in->bad = true;
+	memset(cr, 0, sizeof(*cr));
+	return -1;
 }

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		16
+#define LINK_VERSION		19
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -56,6 +56,18 @@ enum link_proxy_status {
 	LINK_PROXY_NOT_FOUND = 1,	/* not two connections with the hash */
 	LINK_PROXY_BUSY = 2		/* past proxy-max-relays */
 };
+
+/* LINK_BOSH_ANSWER status; fixed on the wire (docs/internals.md, BOSH) */
+enum link_bosh_status {
+	LINK_BOSH_OK = 0,		/* the owner's: HTTP status, body */
+	LINK_BOSH_UNKNOWN = 1,		/* no c2s of that instance since the
+					   router started */
+	LINK_BOSH_DOWN = 2,		/* that c2s's link is gone */
+	LINK_BOSH_BUSY = 3		/* the owner holds as many forwarded
+					   requests as it may */
+};
+/* header flag of LINK_BOSH_FWD: the request's connection went (no body) */
+#define LINK_F_BOSH_CANCEL	0x0001
 
 /*
  * LINK_CTL_REPLY status: fixed numbers rather than errno values, which
@@ -210,7 +222,35 @@ extern uint64_t	link_overflows;
 	/*   revoke), str host (revoke: the token), str contact */	\
 	/*   (NULL: an account invitation), u32 uses, u32 lifetime */	\
 	/*   seconds (0: none). The reply's text: the URI or list */	\
-	X(LINK_CTL_INVITE,	0x030e, 16)
+	X(LINK_CTL_INVITE,	0x030e, 16)				\
+	/* a BOSH request whose sid names another c2s, relayed by the */ \
+	/*   router, sid 0 (docs/internals.md, "Several c2s workers"): */ \
+	/*   u32 instance (to the router: the owner; from it: the */	\
+	/*   forwarding c2s), u32 request id, str client address, str */ \
+	/*   body; flags LINK_F_BOSH_CANCEL */				\
+	X(LINK_BOSH_FWD,	0x0115, 16)				\
+	/* its answer, relayed back: u32 instance (to the router: the */ \
+	/*   forwarding c2s; from it: the owner, also when the router */ \
+	/*   answers for it), u32 request id (0, from the router: */	\
+	/*   every forward to that owner), u32 status (enum */		\
+	/*   link_bosh_status), u32 HTTP status, str body */		\
+	X(LINK_BOSH_ANSWER,	0x0116, 20)				\
+	/* ctl->router, sid = request id: str what ("router"): a */	\
+	/*   planned restart (router/restart.c) */			\
+	X(LINK_CTL_RESTART,	0x030f, 4)				\
+	/* router->c2s and s2s, sid 0, no payload: the router is */	\
+	/*   about to exit for a planned restart; send it no more */	\
+	/*   stanzas (hold them) and answer */				\
+	X(LINK_QUIESCE,		0x0002, 0)				\
+	/* c2s and s2s->router, sid 0, no payload: the answer (every */ \
+	/*   stanza sent before it is all the router gets); and, on */	\
+	/*   the next router's link, after the sessions announced: */	\
+	/*   "stanzas held, waiting for LINK_RELEASE" */		\
+	X(LINK_QUIESCED,	0x0003, 0)				\
+	/* router->c2s and s2s, sid 0, no payload: every process */	\
+	/*   that was quiesced has announced its sessions (or the */	\
+	/*   wait is over): send what was held */			\
+	X(LINK_RELEASE,		0x0004, 0)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

@@ -166,6 +166,11 @@ work_submit(work_run_fn *run, work_done_fn *done, void *arg)
 {
 	struct work	*w;
 
+	/* a done callback of work_shutdown's may ask for more */
+	if (work.stop) {
+		errno = ESHUTDOWN;
+		return NULL;
+	}
 	if (work.threads == NULL && !work.inline_run)
 		fatalx("%s: no workers", __func__);
 	pthread_mutex_lock(&work.lock);

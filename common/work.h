@@ -33,7 +33,7 @@ void		 work_shutdown(void);
 /*
  * Queues run(arg); done(arg, ...) follows on the loop. Returns the job
  * (valid until done is called) or NULL with errno EAGAIN when the queue
- * is full.
+ * is full, ESHUTDOWN from a done callback during work_shutdown.
  */
 struct work	*work_submit(work_run_fn *, work_done_fn *, void *arg);
 /* the requester has gone: done still runs, with cancelled true */

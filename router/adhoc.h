@@ -80,6 +80,8 @@ void	 adhoc_role_submit(struct rstanza *, struct xnode *, struct arena *,
 /* invite.c: XEP-0401 invitations */
 void	 invite_adhoc_contact(struct rstanza *, struct xnode *,
 	    struct arena *, const char *sid, const struct xnode *x);
+void	 invite_adhoc_account_form(struct rstanza *, struct xnode *,
+	    struct arena *);
 void	 invite_adhoc_account(struct rstanza *, struct xnode *,
 	    struct arena *, const char *sid, const struct xnode *x);
 

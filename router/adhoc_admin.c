@@ -390,7 +390,8 @@ static const struct {
 	{ { "urn:xmpp:invite#invite", "Invite", NULL, invite_adhoc_contact },
 	  ROLE_CAP_INVITE },
 	{ { "urn:xmpp:invite#create-account", "Create Account Invitation",
-	  NULL, invite_adhoc_account }, ROLE_CAP_REGISTER },
+	  invite_adhoc_account_form, invite_adhoc_account },
+	  ROLE_CAP_REGISTER },
 };
 
 enum role_cap

@@ -290,6 +290,7 @@ blocking_set(struct rstanza *rs, struct xnode *iq, struct arena *a)
 		goto fail;
 	/* the fast path skips online users with an empty list */
 	u->blocklist = left > 0;
+	blocking_forget(u);	/* read again when next needed */
 	log_debug("%s %s %zd item(s)", log_escs(u->bare), name, n);
 	/* stored: now the result, then presence and the pushes */
 	iq_make_result(iq, a);
@@ -314,16 +315,25 @@ fail:
 	iq_error(rs, iq, a, err, NULL);
 }
 
+/* one list's lookup: the store's, or one in memory */
+struct block_src {
+	const char	*node, *domain;
+	struct map	*mem;
+};
+
 static bool
-block_has(const char *node, const char *domain, const char *s, size_t len)
+block_has(const struct block_src *src, const char *s, size_t len)
 {
 	char	buf[JID_STR_MAX + 1];
 
 	if (len > JID_STR_MAX)
 		return false;
+	if (src->mem != NULL)
+		return map_getn(src->mem, s, len) != NULL;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	return store_block_has(router.store, node, domain, buf) == 0;
+	return store_block_has(router.store, src->node, src->domain, buf) ==
+	    0;
 }
 
 /*
@@ -332,13 +342,50 @@ block_has(const char *node, const char *domain, const char *s, size_t len)
  * any address at it or at a subdomain of it. jid is normalised (the
  * envelope's 'from' or 'to').
  */
+static bool
+block_match(const struct block_src *src, const char *jid)
+{
+	const char	*slash, *at, *d, *end;
+	size_t		 len;
+
+	len = strlen(jid);
+	end = jid + len;
+	if (block_has(src, jid, len))
+		return true;
+	slash = memchr(jid, '/', len);
+	at = memchr(jid, '@', (size_t)((slash ? slash : end) - jid));
+	d = at != NULL ? at + 1 : jid;
+	/* the bare JID of a full one */
+	if (at != NULL && slash != NULL &&
+	    block_has(src, jid, (size_t)(slash - jid)))
+		return true;
+	/* domain/resource of a full JID with a node */
+	if (at != NULL && slash != NULL &&
+	    block_has(src, d, (size_t)(end - d)))
+		return true;
+	if (slash != NULL)
+		end = slash;
+	/* the domain itself, unless that was the whole JID */
+	if ((at != NULL || slash != NULL) &&
+	    block_has(src, d, (size_t)(end - d)))
+		return true;
+	/* parent domains; an IP literal has none (no TLD is numeric) */
+	if (*d == '[' || (end[-1] >= '0' && end[-1] <= '9'))
+		return false;
+	while ((d = memchr(d, '.', (size_t)(end - d))) != NULL) {
+		d++;
+		if (d < end && block_has(src, d, (size_t)(end - d)))
+			return true;
+	}
+	return false;
+}
+
 bool
 blocking_blocks(const char *node, const char *domain, const char *jid)
 {
-	struct user	*u;
-	const char	*slash, *at, *d, *end;
-	char		 bare[JID_STR_MAX + 1];
-	size_t		 len;
+	struct block_src	 src = { node, domain, NULL };
+	struct user		*u;
+	char			 bare[JID_STR_MAX + 1];
 
 	if (jid == NULL)
 		return false;
@@ -346,36 +393,42 @@ blocking_blocks(const char *node, const char *domain, const char *jid)
 	jid_format(bare, node, domain, NULL);
 	if ((u = map_get(router.by_bare, bare)) != NULL && !u->blocklist)
 		return false;
-	len = strlen(jid);
-	end = jid + len;
-	if (block_has(node, domain, jid, len))
-		return true;
-	slash = memchr(jid, '/', len);
-	at = memchr(jid, '@', (size_t)((slash ? slash : end) - jid));
-	d = at != NULL ? at + 1 : jid;
-	/* the bare JID of a full one */
-	if (at != NULL && slash != NULL &&
-	    block_has(node, domain, jid, (size_t)(slash - jid)))
-		return true;
-	/* domain/resource of a full JID with a node */
-	if (at != NULL && slash != NULL &&
-	    block_has(node, domain, d, (size_t)(end - d)))
-		return true;
-	if (slash != NULL)
-		end = slash;
-	/* the domain itself, unless that was the whole JID */
-	if ((at != NULL || slash != NULL) &&
-	    block_has(node, domain, d, (size_t)(end - d)))
-		return true;
-	/* parent domains; an IP literal has none (no TLD is numeric) */
-	if (*d == '[' || (end[-1] >= '0' && end[-1] <= '9'))
+	return block_match(&src, jid);
+}
+
+static int
+block_mem_add(const char *jid, void *arg)
+{
+	map_put(arg, jid, (void *)1);
+	return 0;
+}
+
+bool
+blocking_blocks_user(struct user *u, const char *jid)
+{
+	struct block_src	src = { u->node, u->domain, NULL };
+
+	if (jid == NULL || !u->blocklist)
 		return false;
-	while ((d = memchr(d, '.', (size_t)(end - d))) != NULL) {
-		d++;
-		if (d < end && block_has(node, domain, d, (size_t)(end - d)))
-			return true;
+	if (u->blocked == NULL) {
+		/* at most block-max-items, for as long as u is online */
+		u->blocked = map_new();
+		if (store_block_list(router.store, u->node, u->domain,
+		    block_mem_add, u->blocked) == -1) {
+			log_warn("block list of %s", log_escs(u->bare));
+			blocking_forget(u);
+			return block_match(&src, jid);
+		}
 	}
-	return false;
+	src.mem = u->blocked;
+	return block_match(&src, jid);
+}
+
+void
+blocking_forget(struct user *u)
+{
+	map_free(u->blocked, NULL);
+	u->blocked = NULL;
 }
 
 const struct iq_handler blocking_handler = {

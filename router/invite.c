@@ -24,18 +24,18 @@
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../storage/store_codec.h"
 #include "adhoc.h"
 #include "ctl.h"
 #include "router.h"
 
 /* '@' never is in a localpart (RFC 7622 3.3.1): no account's documents */
 #define INVITE_NODE	"@invite"
+/* its documents: a username an invitation holds, keyed by it */
+#define INVITE_RESERVE_NODE	"@invite-username"
 #define INVITE_RAND	16	/* bytes of randomness in a token */
-#define INVITE_REC_MAX	(64 + 48 + JID_STR_MAX)
 #define NS_INVITE	"urn:xmpp:invite"
 #define NS_PARS		"urn:xmpp:pars:0"
-/* what an ad-hoc invitation lasts and may be used */
-#define INVITE_ADHOC_TTL	(7 * 86400)
 
 /* the hex SHA-256 of the token: the document's key */
 static int
@@ -52,42 +52,19 @@ invite_hash(const char *token, char hex[INVITE_HASH_LEN + 1])
 	return 0;
 }
 
-/* the record: "hash kind uses expires creator" ("-": none) */
+/* the record: storage/store_codec.c */
 static int
 invite_put(const char *domain, const struct invite *iv)
 {
 	char	rec[INVITE_REC_MAX];
-	int	n;
+	size_t	n;
 
-	n = snprintf(rec, sizeof(rec), "%s %c %" PRIu32 " %" PRId64 " %s",
-	    iv->hash, iv->kind, iv->uses, iv->expires,
-	    iv->creator[0] != '\0' ? iv->creator : "-");
-	if (n < 0 || (size_t)n >= sizeof(rec)) {
-		errno = ENAMETOOLONG;
+	if ((n = rec_invite_encode(rec, iv)) == 0) {
+		errno = EINVAL;
 		return -1;
 	}
 	return store_doc_put(router.store, DOC_INVITE, INVITE_NODE, domain,
-	    iv->hash, rec, (size_t)n);
-}
-
-static int
-invite_parse(const char *v, size_t len, struct invite *iv)
-{
-	char	rec[INVITE_REC_MAX], creator[JID_STR_MAX + 1];
-
-	memset(iv, 0, sizeof(*iv));
-	if (len >= sizeof(rec))
-		return -1;
-	memcpy(rec, v, len);
-	rec[len] = '\0';
-	/* 3071: JID_STR_MAX */
-	if (sscanf(rec, "%64s %c %" SCNu32 " %" SCNd64 " %3071s", iv->hash,
-	    &iv->kind, &iv->uses, &iv->expires, creator) != 5 ||
-	    strlen(creator) > JID_STR_MAX)
-		return -1;
-	if (strcmp(creator, "-") != 0)
-		snprintf(iv->creator, sizeof(iv->creator), "%s", creator);
-	return 0;
+	    iv->hash, rec, n);
 }
 
 static const char *
@@ -119,8 +96,8 @@ token_ok(const char *t)
 
 int
 invite_create(const char *domain, const char *creator, char kind,
-    uint32_t uses, uint32_t lifetime, char token[INVITE_TOKEN_MAX + 1],
-    struct invite *iv)
+    uint32_t uses, uint32_t lifetime, const char *username,
+    char token[INVITE_TOKEN_MAX + 1], struct invite *iv)
 {
 	unsigned char	r[INVITE_RAND];
 
@@ -135,8 +112,18 @@ invite_create(const char *domain, const char *creator, char kind,
 	iv->expires = lifetime > 0 ? (int64_t)clock_wall() + lifetime : 0;
 	if (creator != NULL)
 		snprintf(iv->creator, sizeof(iv->creator), "%s", creator);
+	if (username != NULL)
+		snprintf(iv->username, sizeof(iv->username), "%s", username);
 	if (invite_put(domain, iv) == -1)
 		return -1;
+	/* XEP-0401 5.2: the name is kept for it until it expires */
+	if (username != NULL && store_doc_put(router.store, DOC_INVITE,
+	    INVITE_RESERVE_NODE, domain, username, iv->hash,
+	    INVITE_HASH_LEN) == -1) {
+		(void)store_doc_put(router.store, DOC_INVITE, INVITE_NODE,
+		    domain, iv->hash, NULL, 0);
+		return -1;
+	}
 	log_info("invite: created kind=%s host=%s creator=%s uses=%" PRIu32
 	    " expires=%" PRId64, invite_kind_name(kind), log_escs(domain), creator != NULL ?
 	    log_escs(creator) : "-", iv->uses, iv->expires);
@@ -163,7 +150,7 @@ invite_find(const char *domain, const char *token, struct invite *iv)
 	if (store_doc_get(router.store, DOC_INVITE, INVITE_NODE, domain, hash,
 	    &v, &len) == -1)
 		return -1;
-	rc = invite_parse(v, len, iv);
+	rc = rec_invite_decode(v, len, iv);
 	free(v);
 	if (rc == -1 || timingsafe_memcmp(iv->hash, hash, sizeof(hash)) != 0) {
 		log_warnx("invite: %s: a stored invitation is damaged",
@@ -201,6 +188,147 @@ invite_refund(const char *domain, struct invite *iv)
 		log_warn("invite: %s: a use not given back", log_escs(domain));
 }
 
+/* ---- the sweep of expired invitations ------------------------------- */
+
+/*
+ * invite_find removes an expired record it meets, but one nobody uses
+ * again would stay for ever: a sweep on the router's clock removes them.
+ * A tick walks at most INVITE_SWEEP_BATCH records of one host and
+ * deletes the expired ones among them in one deferred commit, then
+ * resumes after the last record it saw at the next tick (in the next
+ * loop iteration); a pass over every host ends with a wait of
+ * invite-sweep-interval.
+ */
+#define INVITE_SWEEP_BATCH	64
+
+static struct {
+	struct ctimer	timer;
+	size_t		host;		/* index in router.conf.hosts */
+	char		after[INVITE_HASH_LEN + 1];	/* where to resume */
+	size_t		removed;	/* in this pass */
+} sweep;
+
+struct sweep_batch {
+	double	now;
+	size_t	seen, nexp;
+	char	expired[INVITE_SWEEP_BATCH][INVITE_HASH_LEN + 1];
+	char	last[INVITE_HASH_LEN + 1];
+};
+
+static int
+sweep_one(const char *name, const char *v, size_t len, void *arg)
+{
+	struct sweep_batch	*b = arg;
+	struct invite		 iv;
+
+	b->seen++;
+	snprintf(b->last, sizeof(b->last), "%s", name);
+	/*
+	 * A damaged record (or one of a host name so long that its key
+	 * holds a digest of the hash) stays, for invite_find to report.
+	 */
+	if (rec_invite_decode(v, len, &iv) == 0 && strcmp(iv.hash,
+	    name) == 0 && iv.expires != 0 && (double)iv.expires <= b->now &&
+	    b->nexp < INVITE_SWEEP_BATCH)
+		memcpy(b->expired[b->nexp++], iv.hash, sizeof(iv.hash));
+	return 0;
+}
+
+/* one tick: a bounded part of the pass; the delay to the next */
+static double
+invite_sweep_step(void)
+{
+	struct sweep_batch	*b;
+	const char		*dom;
+	size_t			 i;
+	double			 next = 0;
+
+	if (router.conf.nhosts == 0)
+		return router.conf.invite_sweep_interval;
+	if (sweep.host >= router.conf.nhosts)
+		sweep.host = 0;
+	dom = router.conf.hosts[sweep.host].name;
+	b = xcalloc(1, sizeof(*b));
+	b->now = clock_wall();
+	if (store_doc_walk_account(router.store, DOC_INVITE, INVITE_NODE, dom,
+	    sweep.after, INVITE_SWEEP_BATCH, sweep_one, b) == -1) {
+		log_warn("invite: %s: sweep", log_escs(dom));
+		b->seen = 0;	/* on to the next host */
+	}
+	for (i = 0; i < b->nexp; i++)
+		if (store_doc_put_later(router.store, DOC_INVITE, INVITE_NODE,
+		    dom, b->expired[i], NULL, 0) == 0)
+			sweep.removed++;
+	if (b->nexp > 0)
+		(void)store_flush(router.store);
+	if (b->seen > 0)
+		log_debug("invite: %s: sweep saw %zu removed %zu%s%s",
+		    log_escs(dom), b->seen, b->nexp, sweep.after[0] != '\0' ?
+		    " resumed" : "", b->seen == INVITE_SWEEP_BATCH ?
+		    " more" : "");
+	if (b->seen == INVITE_SWEEP_BATCH)
+		memcpy(sweep.after, b->last, sizeof(sweep.after));
+	else {
+		sweep.after[0] = '\0';
+		if (++sweep.host == router.conf.nhosts) {
+			sweep.host = 0;
+			if (sweep.removed > 0)
+				log_info("invite: %zu expired invitations "
+				    "removed", sweep.removed);
+			sweep.removed = 0;
+			next = router.conf.invite_sweep_interval;
+		}
+	}
+	free(b);
+	return next;
+}
+
+static void
+invite_sweep_tick(struct ctimer *t)
+{
+	ctimer_start(t, invite_sweep_step());
+}
+
+void
+invite_sweep_init(void)
+{
+	ctimer_init(&sweep.timer, invite_sweep_tick);
+	ctimer_start(&sweep.timer, router.conf.invite_sweep_interval);
+}
+
+/*
+ * Whether node@domain is held for an account invitation other than the
+ * one whose hash is hash (NULL: any): while that invitation may still
+ * be used (XEP-0401 5.2). A hold whose invitation is gone (used up,
+ * revoked, expired) is removed here.
+ */
+bool
+invite_reserved(const char *domain, const char *node, const char *hash)
+{
+	struct invite	 iv;
+	char		*v, *r;
+	size_t		 len, rlen;
+	bool		 live;
+
+	if (store_doc_get(router.store, DOC_INVITE, INVITE_RESERVE_NODE,
+	    domain, node, &r, &rlen) == -1)
+		return errno != ENOENT;	/* storage cannot say: held */
+	live = false;
+	if (rlen == INVITE_HASH_LEN && store_doc_get(router.store,
+	    DOC_INVITE, INVITE_NODE, domain, r, &v, &len) == 0) {
+		live = rec_invite_decode(v, len, &iv) == 0 &&
+		    strcmp(iv.username, node) == 0 && (iv.expires == 0 ||
+		    (double)iv.expires > clock_wall());
+		free(v);
+	}
+	if (!live)
+		(void)store_doc_put(router.store, DOC_INVITE,
+		    INVITE_RESERVE_NODE, domain, node, NULL, 0);
+	live = live && (hash == NULL || strcmp(r, hash) != 0);
+	free(r);
+	return live;
+}
+
 /* XEP-0401 3 and XEP-0379 3.2: the xmpp: URI of an invitation */
 int
 invite_uri(char *out, size_t len, const char *domain,
@@ -212,6 +340,10 @@ invite_uri(char *out, size_t len, const char *domain,
 		n = snprintf(out, len, "xmpp:%s?roster;preauth=%s%s",
 		    iv->creator, token, iv->kind == INVITE_CONTACT ?
 		    ";ibr=y" : "");
+	else if (iv->username[0] != '\0')
+		/* XEP-0401 5.2: the name the account will have */
+		n = snprintf(out, len, "xmpp:%s@%s?register;preauth=%s",
+		    iv->username, domain, token);
 	else
 		n = snprintf(out, len, "xmpp:%s?register;preauth=%s", domain,
 		    token);
@@ -306,14 +438,15 @@ invite_list_one(const char *v, size_t len, void *arg)
 	char			 line[INVITE_REC_MAX + 64];
 	int			 n;
 
-	if (invite_parse(v, len, &iv) == -1)
+	if (rec_invite_decode(v, len, &iv) == -1)
 		return 0;
 	if (iv.expires != 0 && (double)iv.expires <= il->now)
 		return 0;
 	n = snprintf(line, sizeof(line), "%.16s %s uses=%" PRIu32
-	    " expires=%" PRId64 " creator=%s\n", iv.hash,
+	    " expires=%" PRId64 " creator=%s%s%s\n", iv.hash,
 	    invite_kind_name(iv.kind), iv.uses, iv.expires,
-	    iv.creator[0] != '\0' ? iv.creator : "-");
+	    iv.creator[0] != '\0' ? iv.creator : "-",
+	    iv.username[0] != '\0' ? " username=" : "", iv.username);
 	if (n < 0 || (size_t)n >= sizeof(line) || il->len + (size_t)n >
 	    CTL_LIST_CHUNK)
 		return 1;	/* the rest is not shown */
@@ -425,8 +558,8 @@ invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
 		jid_clear(&j);
 	}
 	if (invite_create(dom, c != NULL ? contact : NULL,
-	    c != NULL ? INVITE_CONTACT : INVITE_ACCOUNT, uses, lifetime, token,
-	    &iv) == -1 ||
+	    c != NULL ? INVITE_CONTACT : INVITE_ACCOUNT, uses, lifetime, NULL,
+	    token, &iv) == -1 ||
 	    invite_uri(uri, sizeof(uri) - 1, dom, &iv, token) == -1)
 		return invite_reply(l, h->sid, EIO, "not stored");
 	explicit_bzero(token, sizeof(token));
@@ -441,29 +574,116 @@ invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
 /*
  * XEP-0401 4: urn:xmpp:invite#invite, a contact invitation of the
  * sender that also lets the invitee register here (ibr=y) when the
- * sender's role may register-accounts, and
- * urn:xmpp:invite#create-account, an account invitation. The result form
- * has the URI and when it expires.
+ * sender's role may register-accounts, answered at once as 4 says it
+ * should; and (5.2) urn:xmpp:invite#create-account, an account
+ * invitation, whose form names the account (username) if the sender
+ * wants. Both take "uses" and "lifetime" (seconds) within the host's
+ * invite-max-uses and invite-max-lifetime: #create-account in its form,
+ * #invite in a form submitted with the execute request, if any
+ * (defaults: one use, the longest lifetime). The result form has the
+ * URI and when it expires.
  */
+struct invite_req {
+	uint32_t	 uses;
+	uint32_t	 lifetime;
+	char		 username[JID_PART_MAX + 1];	/* "": any */
+};
+
+/* a decimal in [1, max], or def when absent */
+static int
+invite_num(const char *s, uint32_t max, uint32_t def, uint32_t *out)
+{
+	char		*end;
+	unsigned long	 v;
+
+	if (s == NULL || *s == '\0') {
+		*out = def;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * The submitted values, checked: -1 with *err (and *app) for the
+ * answer. x may be NULL (the defaults).
+ */
+static int
+invite_req_read(struct rstanza *rs, struct arena *a, const struct xnode *x,
+    bool account, struct invite_req *rq, enum stanza_err *err,
+    const char **app)
+{
+	const struct conf_host	*host;
+	struct scram_creds	 cr;
+	const char		*dom = rs->sender->user->domain, *u;
+	int			 rc;
+
+	memset(rq, 0, sizeof(*rq));
+	*err = XERR_BAD_REQUEST;
+	*app = "bad-payload";
+	if ((host = conf_host_find(&router.conf, dom)) == NULL) {
+		*err = XERR_INTERNAL_SERVER_ERROR;
+		*app = NULL;
+		return -1;
+	}
+	if (invite_num(adhoc_field(a, x, "uses"),
+	    (uint32_t)host->invite_max_uses, 1, &rq->uses) == -1 ||
+	    invite_num(adhoc_field(a, x, "lifetime"),
+	    (uint32_t)host->invite_max_lifetime,
+	    (uint32_t)host->invite_max_lifetime, &rq->lifetime) == -1)
+		return -1;
+	u = account ? adhoc_field(a, x, "username") : NULL;
+	if (u == NULL || *u == '\0')
+		return 0;
+	/* RFC 7622 3.3 (XEP-0401 5.2); one name makes one account */
+	if (strlen(u) > JID_PART_MAX || jid_nodeprep(u, rq->username) == -1 ||
+	    rq->username[0] == '\0' || rq->uses != 1)
+		return -1;
+	rc = store_account_get(router.store, rq->username, dom, &cr);
+	explicit_bzero(&cr, sizeof(cr));
+	if (rc == 0 || (rc == -1 && errno != ENOENT) ||
+	    invite_reserved(dom, rq->username, NULL)) {
+		*err = rc == -1 && errno != ENOENT ?
+		    XERR_INTERNAL_SERVER_ERROR : XERR_CONFLICT;
+		*app = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 invite_adhoc(struct rstanza *rs, struct xnode *iq, struct arena *a,
-    char kind, const char *node)
+    char kind, const char *node, const char *sid, const struct xnode *x)
 {
+	struct invite_req rq;
 	struct invite	 iv;
-	struct xnode	*c, *x;
+	struct xnode	*c, *xr;
 	char		 token[INVITE_TOKEN_MAX + 1], uri[2 * JID_STR_MAX];
 	char		 exp[32], bare[JID_STR_MAX + 1];
 	struct tm	 tm;
 	time_t		 t;
-	const char	*dom = rs->sender->user->domain;
+	const char	*dom = rs->sender->user->domain, *app;
+	enum stanza_err	 err;
 
+	if (invite_req_read(rs, a, x, kind == INVITE_ACCOUNT, &rq, &err,
+	    &app) == -1) {
+		adhoc_error(rs, iq, a, err, app);
+		return;
+	}
 	snprintf(bare, sizeof(bare), "%s", rs->sender->user->bare);
 	/* ibr=y (XEP-0401) only for whoever may invite new accounts */
 	if (kind == INVITE_CONTACT && !role_may(rs->sender->user->node, dom,
 	    ROLE_CAP_REGISTER))
 		kind = INVITE_ROSTER;
-	if (invite_create(dom, kind != INVITE_ACCOUNT ? bare : NULL, kind, 1,
-	    INVITE_ADHOC_TTL, token, &iv) == -1 ||
+	if (invite_create(dom, kind != INVITE_ACCOUNT ? bare : NULL, kind,
+	    rq.uses, rq.lifetime, rq.username[0] != '\0' ? rq.username :
+	    NULL, token, &iv) == -1 ||
 	    invite_uri(uri, sizeof(uri), dom, &iv, token) == -1) {
 		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
@@ -474,10 +694,10 @@ invite_adhoc(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		exp[0] = '\0';
-	c = adhoc_reply(iq, a, node, NULL, "completed");
-	x = xdata_new(a, c, "result", NULL);
-	(void)xdata_add(a, x, "uri", "text-single", "Invitation URI", uri);
-	(void)xdata_add(a, x, "expire", "text-single", "Expires", exp);
+	c = adhoc_reply(iq, a, node, sid, "completed");
+	xr = xdata_new(a, c, "result", NS_INVITE "#invitation");
+	(void)xdata_add(a, xr, "uri", "text-single", "Invitation URI", uri);
+	(void)xdata_add(a, xr, "expire", "text-single", "Expires", exp);
 	deliver_tree(rs->sender, iq);
 	explicit_bzero(uri, sizeof(uri));
 }
@@ -486,16 +706,38 @@ void
 invite_adhoc_contact(struct rstanza *rs, struct xnode *iq, struct arena *a,
     const char *sid, const struct xnode *x)
 {
-	(void)sid;
 	(void)x;
-	invite_adhoc(rs, iq, a, INVITE_CONTACT, NS_INVITE "#invite");
+	/* one step (XEP-0401 4): a form comes with the execute, if any */
+	x = xnode_child(xnode_child(iq, NS_COMMANDS, "command"), NS_XDATA,
+	    "x");
+	invite_adhoc(rs, iq, a, INVITE_CONTACT, NS_INVITE "#invite", sid, x);
+}
+
+/* XEP-0401 5.2: the form of #create-account */
+void
+invite_adhoc_account_form(struct rstanza *rs, struct xnode *c,
+    struct arena *a)
+{
+	const struct conf_host	*host;
+	struct xnode		*x;
+	char			 max[64];
+
+	host = conf_host_find(&router.conf, rs->sender->user->domain);
+	x = xdata_new(a, c, "form", NULL);
+	(void)xdata_add(a, x, "username", "text-single",
+	    "Username (empty: the invitee chooses)", NULL);
+	snprintf(max, sizeof(max), "Uses (1 to %d; one with a username)",
+	    host != NULL ? host->invite_max_uses : 1);
+	(void)xdata_add(a, x, "uses", "text-single", max, "1");
+	snprintf(max, sizeof(max), "Valid for, in seconds (at most %d)",
+	    host != NULL ? host->invite_max_lifetime : 0);
+	(void)xdata_add(a, x, "lifetime", "text-single", max, NULL);
 }
 
 void
 invite_adhoc_account(struct rstanza *rs, struct xnode *iq, struct arena *a,
     const char *sid, const struct xnode *x)
 {
-	(void)sid;
-	(void)x;
-	invite_adhoc(rs, iq, a, INVITE_ACCOUNT, NS_INVITE "#create-account");
+	invite_adhoc(rs, iq, a, INVITE_ACCOUNT, NS_INVITE "#create-account",
+	    sid, x);
 }

@@ -126,6 +126,7 @@ muc_room_free(struct muc_room *r)
 			muc_joined(o->res[i], r, false);
 			free(o->res[i]);
 		}
+		ctimer_stop(&o->pres_timer);
 		free(o->nick);
 		free(o->bare);
 		free(o->extra);
@@ -282,12 +283,34 @@ stamp_to(struct buf *b, const char *xml, size_t len, const char *to)
 	    buf_append(b, xml + n, len - n);
 }
 
+/*
+ * XEP-0191 for what a room sends: a local recipient that blocks the
+ * room's or the occupant's JID (or the service's domain) does not get
+ * it. Only recipients with a list pay, from the list kept in memory: no
+ * store read per recipient. Remote ones are their server's to filter.
+ */
+static bool
+sess_blocks(struct sess *s, const char *from)
+{
+	return s->user->blocklist && blocking_blocks_user(s->user, from);
+}
+
+bool
+muc_blocked_by(const char *to, const char *from)
+{
+	struct sess	*s = map_get(router.by_full, to);
+
+	return s != NULL && sess_blocks(s, from);
+}
+
 void
 muc_send_to(const char *to)
 {
 	struct sess	*s;
 
 	if ((s = map_get(router.by_full, to)) != NULL) {
+		if (sess_blocks(s, out.from))
+			return;
 		deliver_to_sess(s, out.kind, out.type, to, out.from, out.xml,
 		    out.len);
 		return;
@@ -353,13 +376,20 @@ muc_error(struct muc_req *q, enum stanza_err err, const char *text)
 
 /* ---- the service's own JID ---------------------------------------------- */
 
+static bool
+is_payload(const struct xnode *c, const char *ns, const char *name)
+{
+	return c != NULL && strcmp(c->ns, ns) == 0 &&
+	    strcmp(c->name, name) == 0;
+}
+
 static void
 svc_disco_info(struct muc_req *q)
 {
 	const struct conf_host	*h = conf_muc_find(&router.conf, q->service);
 	struct xnode		*qq, *n;
 	static const char *const feats[] = {
-		NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING,
+		NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_MUC_UNIQUE,
 	};
 	size_t			 i;
 
@@ -413,6 +443,28 @@ svc_disco_items(struct muc_req *q)
 	muc_send_tree(q->el);
 }
 
+/*
+ * XEP-0045 10.1.4: a room name nobody has, for the asker to create: 128
+ * random bits in hex, which no room of the service has.
+ */
+static void
+svc_unique(struct muc_req *q)
+{
+	uint64_t	 rnd[2];
+	char		 node[33], rjid[JID_STR_MAX + 1];
+	struct xnode	*u;
+
+	do {
+		random_bytes(rnd, sizeof(rnd));
+		hex_encode(node, rnd, sizeof(rnd));
+		jid_format(rjid, node, q->service, NULL);
+	} while (muc_room_find(rjid) != NULL);
+	iq_make_result(q->el, q->a);
+	u = xnode_add(q->a, q->el, NS_MUC_UNIQUE, "unique");
+	xnode_add_text(q->a, u, node, strlen(node));
+	muc_send_tree(q->el);
+}
+
 static void
 svc_request(struct muc_req *q)
 {
@@ -428,6 +480,9 @@ svc_request(struct muc_req *q)
 	    strcmp(c->ns, NS_DISCO_ITEMS) == 0 &&
 	    strcmp(c->name, "query") == 0)
 		svc_disco_items(q);
+	else if (q->kind == KIND_IQ && q->type == IQ_GET &&
+	    is_payload(c, NS_MUC_UNIQUE, "unique"))
+		svc_unique(q);
 	else if (q->kind == KIND_IQ && q->type == IQ_GET && c != NULL &&
 	    strcmp(c->ns, NS_PING) == 0) {
 		iq_make_result(q->el, q->a);
@@ -440,32 +495,24 @@ svc_request(struct muc_req *q)
 
 /* ---- IQs to a room or an occupant --------------------------------------- */
 
-static bool
-is_payload(const struct xnode *c, const char *ns, const char *name)
-{
-	return c != NULL && strcmp(c->ns, ns) == 0 &&
-	    strcmp(c->name, name) == 0;
-}
-
 /*
  * An IQ to an occupant JID. XEP-0410: a ping to one's own says one is
  * still joined. Others go between occupants (XEP-0045 7.5 for IQs: a
  * vCard, a version, a ping), from the sender's occupant JID to the
- * target's first session, the answer back likewise; ids are kept.
+ * target's first session with an id of the room's, the answer back to
+ * the asker with its own id (muc_iq.c).
  */
 static void
 occupant_iq(struct muc_req *q)
 {
 	struct xnode	*c = xnode_child(q->el, NULL, NULL);
 	struct muc_occ	*me, *t;
-	char		 from[JID_STR_MAX + 1];
 
 	me = q->room != NULL ? muc_occ_of(q->room, q->from) : NULL;
 	t = q->room != NULL ? map_get(q->room->by_nick, q->nick) : NULL;
 	if (q->type != IQ_GET && q->type != IQ_SET) {
-		/* an answer goes back only from an occupant to an occupant */
-		if (me == NULL || t == NULL)
-			return;
+		muc_iq_answer(q);
+		return;
 	} else if (me == NULL) {
 		muc_error(q, XERR_NOT_ACCEPTABLE, "not joined");
 		return;
@@ -478,10 +525,7 @@ occupant_iq(struct muc_req *q)
 		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}
-	xnode_set_attr(q->a, q->el, "from", muc_occ_jid(from, q->room,
-	    me->nick));
-	xnode_set_attr(q->a, q->el, "to", t->res[0]);
-	muc_send_tree(q->el);
+	muc_iq_relay(q, me, t);
 }
 
 /*
@@ -670,5 +714,6 @@ muc_clear(void)
 	map_free(rooms, NULL);
 	map_free(joined, NULL);
 	rooms = joined = NULL;
+	muc_iq_clear();
 	buf_clear(&out.stamped);
 }

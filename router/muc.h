@@ -14,6 +14,7 @@
 
 #include "../common/arena.h"
 #include "../common/buf.h"
+#include "../common/clock.h"
 #include "../common/jid.h"
 #include "../common/xml.h"
 
@@ -25,6 +26,7 @@
 #define NS_MUC_INFO	"http://jabber.org/protocol/muc#roominfo"
 #define NS_MUC_REQUEST	"http://jabber.org/protocol/muc#request"
 #define NS_MUC_REGISTER	"http://jabber.org/protocol/muc#register"
+#define NS_MUC_UNIQUE	"http://jabber.org/protocol/muc#unique"
 #define NS_REGISTER	"jabber:iq:register"
 #define NS_SID		"urn:xmpp:sid:0"
 #define NS_OCCUPANT_ID	"urn:xmpp:occupant-id:0"
@@ -41,6 +43,12 @@ struct map;
 #define MUC_NICK_MAX	1023
 /* invitations in one message, reasons and passwords */
 #define MUC_INVITES_MAX	16
+/*
+ * An occupant's presence broadcasts (docs/hardening.md): a bucket of
+ * this many, refilled at this rate; past it the latest waits for a token
+ */
+#define MUC_PRES_BURST	5
+#define MUC_PRES_RATE	1.0	/* per second */
 
 enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };
 enum muc_aff { AFF_OUTCAST, AFF_NONE, AFF_MEMBER, AFF_ADMIN, AFF_OWNER };
@@ -62,7 +70,18 @@ struct muc_cfg {
 	int	 allow_pm;	/* enum muc_pm */
 	int	 max_users;	/* 0: the service's muc-max-occupants */
 	int	 history;	/* messages kept, <= muc-history */
+	char	*lang;		/* the discussion's language tag, or NULL */
+	int	 getmember;	/* roles that may get the member list
+				   (1 << enum muc_role) */
+	int	 pbroadcast;	/* roles whose presence others see */
+	bool	 nick_change;	/* occupants may change their nick */
 };
+
+/* a set of roles (muc#roomconfig_getmemberlist, _presencebroadcast) */
+#define MUC_ROLE_BIT(r)	(1 << (r))
+#define MUC_ROLES_ALL	(MUC_ROLE_BIT(ROLE_VISITOR) | \
+			 MUC_ROLE_BIT(ROLE_PARTICIPANT) | \
+			 MUC_ROLE_BIT(ROLE_MODERATOR))
 
 /* one nick in a room: an account's sessions behind it */
 struct muc_occ {
@@ -74,8 +93,15 @@ struct muc_occ {
 	char		*extra;		/* its presence's children (show,
 					   status, caps), as XML, or NULL */
 	char		 occid[48];	/* XEP-0421 */
+	bool		 shown;		/* the others have its presence
+					   (muc#roomconfig_presencebroadcast) */
 	double		 rate_at;	/* muc-rate: this window's start */
 	int		 rate_n;
+	struct muc_room	*room;
+	struct ctimer	 pres_timer;	/* the held presence's turn */
+	double		 pres_tokens;	/* the presence bucket */
+	double		 pres_at;	/* when it was last filled */
+	bool		 pres_held;	/* its latest presence is not out */
 	struct muc_occ	*prev, *next;	/* in join order */
 };
 
@@ -144,6 +170,8 @@ void		 muc_joined(const char *full, struct muc_room *, bool in);
 void		 muc_send_begin(int kind, int type, const char *from,
 		    const char *xml, size_t len);
 void		 muc_send_to(const char *to);
+/* the local session to blocks from (XEP-0191): muc_send_to drops */
+bool		 muc_blocked_by(const char *to, const char *from);
 void		 muc_send_end(void);
 void		 muc_send(int kind, int type, const char *from,
 		    const char *xml, size_t len, const char *to);
@@ -194,6 +222,15 @@ char		*muc_occ_jid(char *out, const struct muc_room *,
 		    const char *nick);
 /* inside a muc_send batch: to each session of p */
 void		 muc_send_res(const struct muc_occ *);
+
+/* muc_iq.c: IQs between occupants, their ids rewritten (XEP-0045 7.5) */
+/* q (a get or set from me) to t with an id of ours */
+void		 muc_iq_relay(struct muc_req *, const struct muc_occ *me,
+		    const struct muc_occ *t);
+/* q (a result or error to an occupant JID) back to who asked, if any */
+void		 muc_iq_answer(struct muc_req *);
+/* every waiting request forgotten (muc_clear) */
+void		 muc_iq_clear(void);
 
 /* muc_msg.c: messages to a room or an occupant */
 void		 muc_message_in(struct muc_req *);

@@ -51,8 +51,13 @@ admin_get(struct muc_req *q, struct xnode *item, int aff, int myrole)
 	int		 role;
 
 	if ((job.aff = muc_aff_find(xnode_attr(item, "affiliation"))) >= 0) {
-		/* 9.5, 10.5: members and outcasts to admins, more to owners */
-		if (aff < AFF_ADMIN || (job.aff >= AFF_ADMIN &&
+		/*
+		 * 9.5, 10.5: members and outcasts to admins, more to owners;
+		 * the member list also to the roles of getmemberlist
+		 */
+		if ((aff < AFF_ADMIN && !(job.aff == AFF_MEMBER &&
+		    myrole != ROLE_NONE && (q->room->cfg.getmember &
+		    MUC_ROLE_BIT(myrole)))) || (job.aff >= AFF_ADMIN &&
 		    aff < AFF_OWNER && job.aff != AFF_ADMIN)) {
 			muc_error(q, XERR_FORBIDDEN, NULL);
 			return;

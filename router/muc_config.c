@@ -29,6 +29,10 @@ muc_cfg_default(struct muc_cfg *c)
 	c->change_subject = true;
 	c->allow_pm = PM_ANYONE;
 	c->history = router.conf.muc_history;
+	/* 9.5: admins and owners always; moderators too unless changed */
+	c->getmember = MUC_ROLE_BIT(ROLE_MODERATOR);
+	c->pbroadcast = MUC_ROLES_ALL;
+	c->nick_change = true;
 }
 
 void
@@ -37,6 +41,7 @@ muc_cfg_clear(struct muc_cfg *c)
 	free(c->name);
 	free(c->desc);
 	free(c->password);
+	free(c->lang);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -44,13 +49,21 @@ static const char *const pm_words[] = {
 	"anyone", "participants", "moderators", "none", NULL
 };
 
+/* the roles a CF_ROLES field lists, in its options' order */
+static const int role_opts[] = {
+	ROLE_MODERATOR, ROLE_PARTICIPANT, ROLE_VISITOR
+};
+
 /*
  * CF_SECRET is text shown as text-private; CF_PWFLAG is a boolean that
  * is no field of muc_cfg but says whether the password is set (its off
  * is unused): shown from the password, submitted false it clears it.
+ * CF_LANG is text that must be a language tag; CF_ROLES a list-multi of
+ * roles kept as a set of MUC_ROLE_BIT.
  */
 enum cfg_type {
-	CF_BOOL, CF_TEXT, CF_SECRET, CF_INT, CF_LIST, CF_WHOIS, CF_PWFLAG
+	CF_BOOL, CF_TEXT, CF_SECRET, CF_INT, CF_LIST, CF_WHOIS, CF_PWFLAG,
+	CF_LANG, CF_ROLES
 };
 
 /* the form's fields: one table, for the form and for a submission */
@@ -85,6 +98,14 @@ static const struct cfg_field {
 	  "Occupants may invite" },
 	{ "muc#roomconfig_changesubject", CF_BOOL, F(change_subject),
 	  "Occupants may change the subject" },
+	{ "muc#roomconfig_lang", CF_LANG, F(lang),
+	  "Natural language of the discussions" },
+	{ "muc#roomconfig_getmemberlist", CF_ROLES, F(getmember),
+	  "Roles that may retrieve the member list" },
+	{ "muc#roomconfig_presencebroadcast", CF_ROLES, F(pbroadcast),
+	  "Roles whose presence is broadcast" },
+	{ "muc#roomconfig_canchangenick", CF_BOOL, F(nick_change),
+	  "Occupants may change their nickname" },
 #undef F
 };
 
@@ -117,8 +138,20 @@ form_build(struct muc_req *q, struct xnode *parent)
 			    c->password != NULL && *c->password != '\0' ?
 			    "1" : "0");
 			break;
+		case CF_ROLES:
+			fl = xdata_add(q->a, x, f->var, "list-multi",
+			    f->label, NULL);
+			for (k = 0; k < nitems(role_opts); k++)
+				if (*(int *)v & MUC_ROLE_BIT(role_opts[k]))
+					xdata_add_value(q->a, fl,
+					    muc_role_name(role_opts[k]));
+			for (k = 0; k < nitems(role_opts); k++)
+				xdata_add_option(q->a, fl,
+				    muc_role_name(role_opts[k]));
+			break;
 		case CF_TEXT:
 		case CF_SECRET:
+		case CF_LANG:
 			xdata_add(q->a, x, f->var, f->type == CF_SECRET ?
 			    "text-private" : "text-single", f->label,
 			    *(char **)v != NULL ? *(char **)v : "");
@@ -143,6 +176,53 @@ form_build(struct muc_req *q, struct xnode *parent)
 	}
 }
 
+/*
+ * RFC 5646 2.1, loosely: a primary subtag of 2-8 letters, then subtags
+ * of 1-8 letters or digits; "" (no language) is one too.
+ */
+static bool
+lang_ok(const char *v)
+{
+	size_t	n = 0, i;
+	bool	first = true;
+
+	if (*v == '\0')
+		return true;
+	for (i = 0; ; i++) {
+		if (v[i] == '-' || v[i] == '\0') {
+			if (n < (first ? 2 : 1) || n > 8)
+				return false;
+			if (v[i] == '\0')
+				return i <= 64;
+			first = false;
+			n = 0;
+			continue;
+		}
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		    (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (!first && v[i] >= '0' && v[i] <= '9')))
+			return false;
+		n++;
+	}
+}
+
+/* role word w (not "none") into the set *mask; -1 when it is no role */
+static int
+roles_add(int *mask, const char *w, size_t len)
+{
+	size_t	k;
+
+	for (k = 0; k < nitems(role_opts); k++) {
+		const char	*name = muc_role_name(role_opts[k]);
+
+		if (strlen(name) == len && memcmp(name, w, len) == 0) {
+			*mask |= MUC_ROLE_BIT(role_opts[k]);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* one submitted value into c; -1 when it is not one the field takes */
 static int
 field_set(struct muc_cfg *c, const struct cfg_field *f, const char *v)
@@ -151,6 +231,7 @@ field_set(struct muc_cfg *c, const struct cfg_field *f, const char *v)
 	char	*end;
 	long	 l;
 	size_t	 k;
+	int	 mask = 0;
 
 	switch (f->type) {
 	case CF_BOOL:
@@ -161,6 +242,20 @@ field_set(struct muc_cfg *c, const struct cfg_field *f, const char *v)
 	case CF_PWFLAG:
 		/* only checked: form_apply clears the password on false */
 		return xdata_bool(v) == -1 ? -1 : 0;
+	case CF_ROLES:
+		/* space-separated (the record); a form's values one by one */
+		for (; *v != '\0'; v = *end == ' ' ? end + 1 : end) {
+			if ((end = strchr(v, ' ')) == NULL)
+				end = strchr(v, '\0');
+			if (roles_add(&mask, v, (size_t)(end - v)) == -1)
+				return -1;
+		}
+		*(int *)p = mask;
+		return 0;
+	case CF_LANG:
+		if (!lang_ok(v))
+			return -1;
+		/* FALLTHROUGH */
 	case CF_TEXT:
 	case CF_SECRET:
 		if (strlen(v) > router.conf.muc_config_max_size)
@@ -198,6 +293,23 @@ cfg_copy(struct muc_cfg *to, const struct muc_cfg *from)
 	to->desc = from->desc != NULL ? xstrdup(from->desc) : NULL;
 	to->password = from->password != NULL ? xstrdup(from->password) :
 	    NULL;
+	to->lang = from->lang != NULL ? xstrdup(from->lang) : NULL;
+}
+
+/* a submitted list-multi of roles into c: -1 on a value no role */
+static int
+roles_set(struct muc_cfg *c, const struct cfg_field *f,
+    const struct xdata_field *df)
+{
+	int	mask = 0;
+	size_t	i;
+
+	for (i = 0; i < df->nvalues; i++)
+		if (roles_add(&mask, df->values[i], strlen(df->values[i])) ==
+		    -1)
+			return -1;
+	*(int *)cfg_at(c, f) = mask;
+	return 0;
 }
 
 /*
@@ -230,8 +342,17 @@ form_apply(struct muc_req *q, struct xnode *x)
 			muc_error(q, XERR_BAD_REQUEST, "unknown field");
 			return -1;
 		}
+		if (cfg_fields[k].type == CF_ROLES) {
+			if (roles_set(&c, &cfg_fields[k], df) == -1) {
+				muc_cfg_clear(&c);
+				muc_error(q, XERR_NOT_ACCEPTABLE, df->var);
+				return -1;
+			}
+			continue;
+		}
 		if (df->nvalues == 0 && (cfg_fields[k].type == CF_TEXT ||
-		    cfg_fields[k].type == CF_SECRET)) {
+		    cfg_fields[k].type == CF_SECRET ||
+		    cfg_fields[k].type == CF_LANG)) {
 			(void)field_set(&c, &cfg_fields[k], "");
 			continue;
 		}
@@ -291,12 +412,28 @@ members_only_now(struct muc_room *r)
 	}
 }
 
+/*
+ * muc#roomconfig_presencebroadcast changed: the occupants whose role is
+ * now shown appear to the others, those now hidden leave their view
+ */
+static void
+presence_reshow(struct muc_room *r)
+{
+	struct muc_occ	*p;
+
+	for (p = r->occ; p != NULL; p = p->next)
+		if (p->shown != ((r->cfg.pbroadcast &
+		    MUC_ROLE_BIT(p->role)) != 0))
+			muc_occ_broadcast(r, p, NULL, 0, NULL, NULL);
+}
+
 void
 muc_owner_iq(struct muc_req *q, struct xnode *qq)
 {
 	struct xnode	*x, *d;
 	bool		 was_locked = q->room->locked, was_persistent;
 	bool		 was_nonanon, was_members;
+	int		 was_pbroadcast;
 
 	if (muc_aff(q->room, q->bare) != AFF_OWNER) {
 		muc_error(q, XERR_FORBIDDEN, NULL);	/* 10.1.2 */
@@ -335,6 +472,7 @@ muc_owner_iq(struct muc_req *q, struct xnode *qq)
 	/* 10.1.2: an empty submission is an instant room, as configured */
 	was_nonanon = q->room->cfg.nonanon;
 	was_members = q->room->cfg.members_only;
+	was_pbroadcast = q->room->cfg.pbroadcast;
 	if (form_apply(q, x) == -1)
 		return;
 	q->room->locked = false;
@@ -342,6 +480,8 @@ muc_owner_iq(struct muc_req *q, struct xnode *qq)
 	muc_send_tree(q->el);
 	if (!was_locked)
 		config_changed(q->room, was_nonanon);
+	if (was_pbroadcast != q->room->cfg.pbroadcast)
+		presence_reshow(q->room);
 	if (q->room->cfg.persistent || was_persistent)
 		muc_room_save(q->room);
 	if (!q->room->cfg.persistent && was_persistent)
@@ -406,6 +546,9 @@ muc_disco_info(struct muc_req *q, struct xnode *qq)
 	if (r->photo[0] != '\0')
 		xdata_add(q->a, x, "muc#roominfo_avatarhash", NULL, NULL,
 		    r->photo);
+	if (r->cfg.lang != NULL && *r->cfg.lang != '\0')
+		xdata_add(q->a, x, "muc#roominfo_lang", NULL, NULL,
+		    r->cfg.lang);
 	muc_send_tree(q->el);
 }
 
@@ -510,12 +653,26 @@ rec_pair(const void *key, size_t len, void *val, void *arg)
 	return job->rc;
 }
 
+/* a set of roles as the record's space-separated words */
+static void
+roles_words(int mask, char *out, size_t outlen)
+{
+	size_t	k;
+
+	out[0] = '\0';
+	for (k = 0; k < nitems(role_opts); k++)
+		if (mask & MUC_ROLE_BIT(role_opts[k]))
+			snprintf(out + strlen(out), outlen - strlen(out),
+			    "%s%s", out[0] != '\0' ? " " : "",
+			    muc_role_name(role_opts[k]));
+}
+
 static int
 rec_build(struct muc_room *r, struct buf *b)
 {
 	struct rec_job	 job = { b, "a", true, 0 };
 	struct muc_cfg	*c = &r->cfg;
-	char		 n[24];
+	char		 n[24], rn[64];
 	size_t		 i;
 
 	job.rc = buf_puts(b, "<room xmlns='" NS_ROOM_REC "'") |
@@ -536,7 +693,12 @@ rec_build(struct muc_room *r, struct buf *b)
 			break;
 		case CF_TEXT:
 		case CF_SECRET:
+		case CF_LANG:
 			s = *(char **)v != NULL ? *(char **)v : "";
+			break;
+		case CF_ROLES:
+			roles_words(*(int *)v, rn, sizeof(rn));
+			s = rn;
 			break;
 		case CF_INT:
 			snprintf(n, sizeof(n), "%d", *(int *)v);

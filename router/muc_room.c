@@ -183,6 +183,30 @@ muc_send_res(const struct muc_occ *p)
 }
 
 /*
+ * muc#roomconfig_presencebroadcast: whether the others get o's presence
+ * pi; one that now has a role not broadcast leaves their view (gi: its
+ * unavailable presence), one that left it comes back.
+ */
+static bool
+others_get(const struct muc_room *r, struct muc_occ *o,
+    const struct pres_info *pi, struct pres_info *gi)
+{
+	bool	was = o->shown;
+
+	*gi = *pi;
+	if (pi->unavail) {
+		o->shown = false;
+		return was;
+	}
+	o->shown = (r->cfg.pbroadcast & MUC_ROLE_BIT(o->role)) != 0;
+	if (!o->shown && was) {
+		gi->unavail = true;
+		gi->extra = NULL;
+	}
+	return o->shown || was;
+}
+
+/*
  * o's presence to every other occupant, in the two forms (with and
  * without its real JID), each one frame per c2s; then to o's own
  * sessions (only to one with only set), with the self codes.
@@ -191,16 +215,23 @@ static void
 occ_announce_to(struct muc_room *r, struct muc_occ *o,
     const struct pres_info *pi, const char *only, bool others)
 {
-	struct muc_occ	*p;
-	struct buf	 b;
-	char		 from[JID_STR_MAX + 1];
-	int		 withjid, type;
+	struct muc_occ		*p;
+	struct pres_info	 gi;
+	struct buf		 b;
+	char			 from[JID_STR_MAX + 1];
+	int			 withjid, type;
 
 	muc_occ_jid(from, r, o->nick);
-	type = pi->unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
+	if (others) {
+		/* what the others get now is its latest: none is held */
+		o->pres_held = false;
+		ctimer_stop(&o->pres_timer);
+		others = others_get(r, o, pi, &gi);
+	}
 	buf_init(&b, LINK_STANZA_MAX);
 	for (withjid = 0; others && withjid < 2; withjid++) {
-		if (pres_build(&b, r, o, from, pi, withjid, false) == -1)
+		type = gi.unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
+		if (pres_build(&b, r, o, from, &gi, withjid, false) == -1)
 			continue;
 		muc_send_begin(KIND_PRESENCE, type, from, buf_rptr(&b),
 		    buf_avail(&b));
@@ -209,6 +240,7 @@ occ_announce_to(struct muc_room *r, struct muc_occ *o,
 				muc_send_res(p);
 		muc_send_end();
 	}
+	type = pi->unavail ? PRES_UNAVAILABLE : PRES_AVAILABLE;
 	if (pres_build(&b, r, o, from, pi, true, true) == 0) {
 		muc_send_begin(KIND_PRESENCE, type, from, buf_rptr(&b),
 		    buf_avail(&b));
@@ -260,6 +292,7 @@ occ_unlink(struct muc_room *r, struct muc_occ *o)
 		muc_joined(o->res[i], r, false);
 		free(o->res[i]);
 	}
+	ctimer_stop(&o->pres_timer);
 	map_del(r->by_nick, o->nick);
 	if (o->prev != NULL)
 		o->prev->next = o->next;
@@ -348,7 +381,7 @@ others_send(struct muc_room *r, struct muc_occ *o, const char *full)
 
 	buf_init(&b, LINK_STANZA_MAX);
 	for (p = r->occ; p != NULL; p = p->next) {
-		if (p == o)
+		if (p == o || !p->shown)
 			continue;
 		pi.extra = p->extra;
 		muc_occ_jid(from, r, p->nick);
@@ -461,6 +494,43 @@ join_session(struct muc_req *q, struct muc_occ *o, const struct xnode *x)
 	muc_history_send(q->room, x, q->from);
 }
 
+/*
+ * The presence bucket of o: refilled for the time gone by; takes a token
+ * and returns true, or returns false with *wait the seconds until one.
+ */
+static bool
+pres_take(struct muc_occ *o, double *wait)
+{
+	double	now = clock_now();
+
+	o->pres_tokens += (now - o->pres_at) * MUC_PRES_RATE;
+	if (o->pres_tokens > MUC_PRES_BURST)
+		o->pres_tokens = MUC_PRES_BURST;
+	o->pres_at = now;
+	if (o->pres_tokens >= 1) {
+		o->pres_tokens -= 1;
+		return true;
+	}
+	*wait = (1 - o->pres_tokens) / MUC_PRES_RATE;
+	return false;
+}
+
+/* a held presence's token is there: the latest goes out */
+static void
+pres_due(struct ctimer *t)
+{
+	struct muc_occ	*o = container_of(t, struct muc_occ, pres_timer);
+	double		 wait;
+
+	if (!o->pres_held)
+		return;
+	if (!pres_take(o, &wait)) {
+		ctimer_start(t, wait);	/* a clock that moved less */
+		return;
+	}
+	muc_occ_broadcast(o->room, o, NULL, 0, NULL, NULL);
+}
+
 static void
 join(struct muc_req *q)
 {
@@ -522,6 +592,10 @@ join(struct muc_req *q)
 	o->role = muc_role_default(r, aff);
 	o->extra = presence_extra(q->el);
 	o->rate_at = clock_now();
+	o->room = r;
+	ctimer_init(&o->pres_timer, pres_due);
+	o->pres_tokens = MUC_PRES_BURST;
+	o->pres_at = o->rate_at;
 	occid_make(r, q->bare, o->occid, sizeof(o->occid));
 	o->prev = r->occ_last;
 	if (r->occ_last != NULL)
@@ -561,9 +635,20 @@ nick_change(struct muc_req *q, struct muc_occ *o)
 	struct pres_info	 pi = { .unavail = true, .codes = c303,
 	    .ncodes = 1, .aff = -1 };
 	struct muc_occ		*p = map_get(q->room->by_nick, q->nick);
+	double			 wait;
 
+	if (!q->room->cfg.nick_change) {
+		/* 7.6: the room does not let occupants change nicks */
+		muc_error(q, XERR_NOT_ACCEPTABLE, "nick changes are off");
+		return;
+	}
 	if (p != NULL || muc_nick_taken(q->room, q->nick, q->bare)) {
 		muc_error(q, XERR_CONFLICT, NULL);
+		return;
+	}
+	/* a nick change cannot wait and merge: past the bucket, refused */
+	if (!pres_take(o, &wait)) {
+		muc_error(q, XERR_RESOURCE_CONSTRAINT, "too many changes");
 		return;
 	}
 	pi.newnick = q->nick;
@@ -588,6 +673,7 @@ muc_presence_in(struct muc_req *q)
 	static const int	 c333[] = { 333 };
 	struct muc_occ		*o;
 	char			*extra;
+	double			 wait;
 
 	o = q->room != NULL ? muc_occ_of(q->room, q->from) : NULL;
 	switch (q->type) {
@@ -621,9 +707,19 @@ muc_presence_in(struct muc_req *q)
 		nick_change(q, o);
 		return;
 	}
-	/* 7.7: a change of availability, to everyone */
+	/*
+	 * 7.7: a change of availability, to everyone; past the bucket the
+	 * latest is kept and goes out when a token comes (docs/hardening.md)
+	 */
 	free(o->extra);
 	o->extra = presence_extra(q->el);
+	if (o->pres_held)
+		return;
+	if (!pres_take(o, &wait)) {
+		o->pres_held = true;
+		ctimer_start(&o->pres_timer, wait);
+		return;
+	}
 	muc_occ_broadcast(q->room, o, NULL, 0, NULL, NULL);
 }
 

@@ -167,6 +167,12 @@ register_invited(const char *node, const char *domain, const char *token,
 	if (invite_find(domain, token, &iv) == -1 || iv.kind == INVITE_ROSTER)
 		return iv.kind == INVITE_ROSTER || errno == ENOENT ?
 		    XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR;
+	/* XEP-0401 5.2: an invitation naming the account makes that one,
+	   and a name held for one is not another's */
+	if (iv.username[0] != '\0' && strcmp(iv.username, node) != 0)
+		return XERR_NOT_ALLOWED;
+	if (iv.username[0] == '\0' && invite_reserved(domain, node, NULL))
+		return XERR_CONFLICT;
 	if (check) {
 		rc = store_account_get(router.store, node, domain, &old);
 		explicit_bzero(&old, sizeof(old));
@@ -247,6 +253,9 @@ register_frame(struct rlink *rl, const struct link_hdr *h,
 	else if (jid_nodeprep(node, prep) == -1 || *prep == '\0' ||
 	    strcmp(prep, node) != 0)
 		err = XERR_JID_MALFORMED;
+	/* XEP-0401 5.2: held for an account invitation */
+	else if (invite_reserved(domain, node, NULL))
+		err = XERR_CONFLICT;
 	/*
 	 * RFC 6120 8.3.3.18, type wait: try again later. XEP-0077 3.1.1
 	 * lets a server refuse repeated registrations; not-acceptable,

@@ -39,6 +39,11 @@ struct rlink {
 	pid_t		 pid;		/* the peer's (SO_PEERCRED) */
 	double		 since;		/* connected at (wall clock) */
 	bool		 preauth;	/* remote, TLS handshake not done */
+	bool		 quiescing;	/* LINK_QUIESCE sent, not answered
+					   (restart.c) */
+	bool		 answered;	/* LINK_QUIESCED in time */
+	bool		 holding;	/* on the next router: holds
+					   stanzas until LINK_RELEASE */
 };
 
 struct user;
@@ -86,6 +91,8 @@ struct user {
 					   yet (pep_compat.c) */
 	int		 ncarbons;	/* sessions with carbons on: kept by
 					   carbons.c, read by the fast path */
+	struct map	*blocked;	/* XEP-0191 list in memory (JID ->
+					   1), NULL not read: blocking.c */
 };
 
 /* a stanza being routed, with what the envelope says */
@@ -155,6 +162,33 @@ void	 rlink_reload(void);
  * after the caller returns).
  */
 bool	 rlink_flow(void);
+
+/* boshrelay.c: BOSH requests between c2s workers */
+int	 boshrelay_frame(struct rlink *, const struct link_hdr *,
+	    const char *payload);
+void	 boshrelay_link_up(struct rlink *);
+void	 boshrelay_link_lost(struct rlink *);
+/*
+ * restart.c: a planned restart (parleyctl restart router). The waits, in
+ * seconds: for every process's LINK_QUIESCED, then for the links' queues
+ * to be written out (looked at every RESTART_FLUSH_STEP).
+ */
+#define RESTART_QUIESCE_WAIT	5.0
+#define RESTART_FLUSH_WAIT	5.0
+#define RESTART_FLUSH_STEP	0.02
+/* the next router's wait for the processes that answered (RESTART_FILE) */
+#define RESTART_GATHER_WAIT	10.0
+#define RESTART_FILE		"router.restart"
+/* reads and removes RESTART_FILE (run directory): the processes to await */
+void	 restart_init(void);
+/* LINK_QUIESCED from rl: -1 (the link fails) when unasked or malformed */
+int	 restart_quiesced(struct rlink *, const struct link_hdr *);
+/* rl is closing: not waited for */
+void	 restart_link_gone(struct rlink *);
+/* the answers are in: frames from the processes are dropped */
+bool	 restart_stopping(void);
+/* main's exit status: PROC_EXIT_RESTART after a planned restart, or 0 */
+int	 restart_exit_status(void);
 
 /* session.c */
 void	 sess_begin(struct rlink *, uint64_t sid, const char *jid);
@@ -415,6 +449,14 @@ int	 subreq_stanza(struct buf *b, const char *from, const char *to,
  * XEP-0191: true when account node@domain blocks jid (a full, bare or
  * domain JID: a block on the bare JID or the domain covers it).
  */
+/*
+ * The same for online account u from its list kept in memory (read once,
+ * dropped when the list changes): for fan-out that must not read the
+ * store per recipient (a room's, muc.c).
+ */
+bool	 blocking_blocks_user(struct user *u, const char *jid);
+/* the list in memory freed (u goes) */
+void	 blocking_forget(struct user *u);
 bool	 blocking_blocks(const char *node, const char *domain,
 	    const char *jid);
 
@@ -664,29 +706,21 @@ enum role role_of(const char *node, const char *domain);
 bool	 role_may(const char *node, const char *domain, enum role_cap cap);
 
 /* invite.c: XEP-0379 and XEP-0401 invitations */
-#define INVITE_ACCOUNT		'a'	/* register an account */
-/* subscribe with the creator (and register, XEP-0401 ibr=y) */
-#define INVITE_CONTACT		'c'
-/* subscribe with the creator only (its role may not register accounts) */
-#define INVITE_ROSTER		'r'
 #define INVITE_TOKEN_MAX	64
-#define INVITE_HASH_LEN		64	/* hex SHA-256 */
-struct invite {
-	char		hash[INVITE_HASH_LEN + 1];
-	char		kind;
-	uint32_t	uses;		/* left */
-	int64_t		expires;	/* epoch seconds; 0: never */
-	char		creator[JID_STR_MAX + 1];	/* "" for none */
-};
+/* username: an account invitation for that localpart only, or NULL */
 int	 invite_create(const char *domain, const char *creator, char kind,
-	    uint32_t uses, uint32_t lifetime,
+	    uint32_t uses, uint32_t lifetime, const char *username,
 	    char token[INVITE_TOKEN_MAX + 1], struct invite *);
+bool	 invite_reserved(const char *domain, const char *node,
+	    const char *hash);
 /* -1 with ENOENT: unknown, used up, revoked or expired */
 int	 invite_find(const char *domain, const char *token, struct invite *);
 int	 invite_use(const char *domain, const char *token, struct invite *);
 void	 invite_refund(const char *domain, struct invite *);
 int	 invite_uri(char *out, size_t len, const char *domain,
 	    const struct invite *, const char *token);
+/* the periodic removal of expired invitations (invite-sweep-interval) */
+void	 invite_sweep_init(void);
 bool	 invite_presence_has(const struct rstanza *);
 bool	 invite_presence_use(const struct rstanza *, const char *node,
 	    const char *domain);

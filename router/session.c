@@ -51,6 +51,7 @@ sess_unlink(struct sess *s)
 		free(u->node);
 		free(u->domain);
 		free(u->photo);
+		blocking_forget(u);
 		free(u);
 	}
 	map_free(s->directed, NULL);

@@ -163,7 +163,8 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 				    rs->tdomain);
 	const struct conf	*c = &router.conf;
 	struct xnode		*req = xnode_child(iq, NULL, NULL), *el, *s;
-	const char		*name, *ctype, *url;
+	struct xnode		*hd;
+	const char		*name, *ctype, *url, *bearer;
 	const struct user	*u;
 	struct buf		 rec;
 	uint64_t		 size, day, total;
@@ -252,7 +253,15 @@ upload_request(struct rstanza *rs, struct xnode *iq, struct arena *a)
 	iq_make_result(iq, a);
 	s = xnode_add(a, iq, NS_UPLOAD, "slot");
 	el = xnode_add(a, s, NS_UPLOAD, "put");
-	xnode_set_attr(a, el, "url", arena_printf(a, "%s?%s", url, tok));
+	xnode_set_attr(a, el, "url", url);
+	/*
+	 * XEP-0363 5: the client sends it with the PUT; the secret stays
+	 * out of the URL, which proxies and servers log (RFC 6750 5.3)
+	 */
+	hd = xnode_add(a, el, NS_UPLOAD, "header");
+	xnode_set_attr(a, hd, "name", "Authorization");
+	bearer = arena_printf(a, "Bearer %s", tok);
+	xnode_add_text(a, hd, bearer, strlen(bearer));
 	el = xnode_add(a, s, NS_UPLOAD, "get");
 	xnode_set_attr(a, el, "url", url);
 	deliver_tree(rs->sender, iq);

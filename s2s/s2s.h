@@ -172,6 +172,9 @@ struct s2s {
 	uint64_t		 next_id;
 	struct conn		*held;		/* conns with held stanzas */
 	size_t			 npaused;	/* paused by the uplink */
+	bool			 quiesced;	/* LINK_QUIESCE heard: the
+						   router restarts, nothing
+						   more goes to it */
 };
 
 extern struct s2s	s2s;

@@ -28,6 +28,7 @@
 #include "../common/scram.h"
 #include "../common/util.h"
 #include "ctlops.h"
+#include "pie.h"
 #include "store.h"
 
 #define CTL_SOCKET	"router.ctl"
@@ -43,8 +44,8 @@
 #define EXIT_USAGE	2
 
 enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
-	CMD_ENABLE, CMD_DRAIN, CMD_ROLE, CMD_SESSIONS, CMD_KICK, CMD_STATS,
-	CMD_ABOUT, CMD_INVITE };
+	CMD_ENABLE, CMD_DRAIN, CMD_RESTART, CMD_ROLE, CMD_SESSIONS, CMD_KICK,
+	CMD_STATS, CMD_ABOUT, CMD_INVITE };
 /* commands only the running router can answer, with text to print */
 #define CMD_LIVE(c)	((c) >= CMD_SESSIONS)
 
@@ -79,6 +80,7 @@ static const struct {
 	{ "disable",	CMD_DISABLE,	1, 1 },
 	{ "enable",	CMD_ENABLE,	1, 1 },
 	{ "drain",	CMD_DRAIN,	1, 2 },
+	{ "restart",	CMD_RESTART,	1, 1 },
 	{ "role",	CMD_ROLE,	1, 2 },
 	{ "invite",	CMD_INVITE,	1, 7 },
 };
@@ -110,6 +112,9 @@ usage(FILE *fp, int code)
 	    "                  c2s WORKER takes no new clients, sends its\n"
 	    "                  resumable sessions to the others, ends the\n"
 	    "                  rest after GRACE seconds (30) and restarts\n"
+	    "  restart router  the router stops and starts again from the\n"
+	    "                  binary installed, keeping every client\n"
+	    "                  connected and every stanza\n"
 	    "  invite [--contact JID] [--uses N] [--expires DURATION] HOST\n"
 	    "                  an invitation (XEP-0401 account, or XEP-0379\n"
 	    "                  contact of JID): prints its xmpp: URI;\n"
@@ -117,6 +122,13 @@ usage(FILE *fp, int code)
 	    "  invite --list HOST | --revoke TOKEN\n"
 	    "                  the host's invitations, or revoke one\n");
 	ctlops_usage(fp);
+	fprintf(fp,
+	    "  export [--host HOST] FILE|-\n"
+	    "                  accounts and their data as XEP-0227 (server "
+	    "stopped)\n"
+	    "  import [--merge] FILE|-\n"
+	    "                  a XEP-0227 file: all of it or nothing (server\n"
+	    "                  stopped); --merge: into existing accounts too\n");
 	fprintf(fp, "FILE defaults to $PARLEY_CONF, then etc/parley.conf.\n");
 	exit(code);
 }
@@ -482,6 +494,7 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 		    cmd == CMD_DISABLE);
 		break;
 	case CMD_DRAIN:		/* refused before: needs the router */
+	case CMD_RESTART:
 		errno = EINVAL;
 		rc = -1;
 		break;
@@ -559,6 +572,7 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_DISABLE] = LINK_CTL_DISABLE,
 		[CMD_ENABLE] = LINK_CTL_ENABLE,
 		[CMD_DRAIN] = LINK_CTL_DRAIN,
+		[CMD_RESTART] = LINK_CTL_RESTART,
 		[CMD_ROLE] = LINK_CTL_ROLE,
 		[CMD_INVITE] = LINK_CTL_INVITE,
 	};
@@ -688,6 +702,7 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_DISABLE] = "disabled",
 		[CMD_ENABLE] = "enabled",
 		[CMD_DRAIN] = "draining c2s",
+		[CMD_RESTART] = "restarting",
 		[CMD_ROLE] = NULL,
 		[CMD_INVITE] = NULL,
 	};
@@ -749,6 +764,60 @@ role_print(const struct conf *conf, const struct jid *j, const char *jid,
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
+/*
+ * export and import (storage/pie_*.c) open the store themselves: an
+ * import is one large transaction that must not stall the router's
+ * loop, and LMDB has one writer, so both want the server stopped.
+ */
+static int
+pie_main(const char *path, int argc, char *argv[])
+{
+	struct conf	 conf;
+	char		 dombuf[JID_PART_MAX + 1];
+	const char	*host = NULL, *file;
+	bool		 export = strcmp(argv[0], "export") == 0, merge = false;
+	int		 fd, code = 1;
+
+	if (export && argc == 4 && strcmp(argv[1], "--host") == 0) {
+		host = argv[2];
+		file = argv[3];
+	} else if (!export && argc == 3 && strcmp(argv[1], "--merge") == 0) {
+		merge = true;
+		file = argv[2];
+	} else if (argc == 2 && (argv[1][0] != '-' || argv[1][1] == '\0'))
+		file = argv[1];
+	else {
+		fprintf(stderr, "usage: parleyctl %s\n", export ?
+		    "export [--host HOST] FILE|-" : "import [--merge] FILE|-");
+		return EXIT_USAGE;
+	}
+	log_init("parleyctl", 0);
+	log_verbosity = LOG_LVL_WARN;
+	if (conf_load(&conf, path) == -1)
+		return 1;
+	if (host != NULL && domain_parse(&conf, host, dombuf) == -1)
+		goto done;
+	if (conf_listen_find(&conf, LISTEN_ROUTER) != NULL) {
+		fprintf(stderr, "parleyctl: this host's workers use a router "
+		    "elsewhere: run parleyctl %s there\n", argv[0]);
+		goto done;
+	}
+	if ((fd = ctl_connect(conf.rundir)) == -2)
+		goto done;
+	if (fd >= 0) {
+		close(fd);
+		fprintf(stderr, "parleyctl: %s: the server is running (the "
+		    "router answers at %s/%s): stop it first\n", argv[0],
+		    conf.rundir, CTL_SOCKET);
+		goto done;
+	}
+	code = export ? pie_export(&conf, host != NULL ? dombuf : NULL,
+	    file) : pie_import(&conf, file, merge);
+done:
+	conf_clear(&conf);
+	return code;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -785,6 +854,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < nitems(cmds); i++)
 		if (strcmp(argv[0], cmds[i].name) == 0)
 			break;
+	if (strcmp(argv[0], "export") == 0 || strcmp(argv[0], "import") == 0)
+		return pie_main(path, argc, argv);
 	if (i == nitems(cmds) && ctlops_has(argv[0])) {
 		log_init("parleyctl", 0);
 		log_verbosity = LOG_LVL_WARN;
@@ -827,6 +898,9 @@ main(int argc, char *argv[])
 				goto fail;
 			domain = dombuf;
 		}
+	} else if (cmd == CMD_RESTART) {
+		/* the router says what it restarts */
+		jid = xstrdup(argv[1]);
 	} else if (cmd == CMD_DRAIN) {
 		/* the router checks the worker; the grace is ours to read */
 		jid = xstrdup(argv[1]);
@@ -868,7 +942,8 @@ main(int argc, char *argv[])
 	}
 	if ((fd = ctl_connect(conf.rundir)) == -2)
 		goto fail;
-	if (fd == -1 && (CMD_LIVE(cmd) || cmd == CMD_DRAIN)) {
+	if (fd == -1 && (CMD_LIVE(cmd) || cmd == CMD_DRAIN ||
+	    cmd == CMD_RESTART)) {
 		fprintf(stderr, "parleyctl: %s: the server is not running (no "
 		    "router at %s/%s)\n", cmds[cmd].name, conf.rundir,
 		    CTL_SOCKET);

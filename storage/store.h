@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/jid.h"
 #include "../common/scram.h"
 #include "../common/role.h"
 
@@ -199,6 +200,23 @@ enum store_doc { DOC_VCARD, DOC_PRIVATE, DOC_LAST, DOC_MAM_PREFS,
 	DOC_INVITE };	/* XEP-0379/0401 invitations (router/invite.c):
 			   node INVITE_NODE, key the token's hash */
 
+/* a DOC_INVITE document (record: storage/store_codec.h) */
+#define INVITE_ACCOUNT		'a'	/* register an account */
+/* subscribe with the creator (and register, XEP-0401 ibr=y) */
+#define INVITE_CONTACT		'c'
+/* subscribe with the creator only (its role may not register accounts) */
+#define INVITE_ROSTER		'r'
+#define INVITE_HASH_LEN		64	/* hex SHA-256 */
+struct invite {
+	char		hash[INVITE_HASH_LEN + 1];
+	char		kind;
+	uint32_t	uses;		/* left */
+	int64_t		expires;	/* epoch seconds; 0: never */
+	char		creator[JID_STR_MAX + 1];	/* "" for none */
+	/* an account invitation for this localpart only (XEP-0401) */
+	char		username[JID_PART_MAX + 1];	/* "" for any */
+};
+
 int	 store_doc_get(struct store *, enum store_doc, const char *node,
 	    const char *domain, const char *key, char **val, size_t *len);
 int	 store_doc_put(struct store *, enum store_doc, const char *node,
@@ -222,6 +240,18 @@ int	 store_flush(struct store *);
  */
 int	 store_doc_walk(struct store *, enum store_doc, const char *domain,
 	    int (*fn)(const char *val, size_t len, void *arg), void *arg);
+/*
+ * A bounded walk of one account's documents of kind (a sweep that
+ * resumes where it stopped): at most max of them in name order, from
+ * the first whose name sorts after `after` ("": the first).
+ * fn(name, val, len, arg), non-zero stops; name is the one the key
+ * holds (one too long for a key is cut where its digest starts), to
+ * resume from. 0 or -1 (errno).
+ */
+int	 store_doc_walk_account(struct store *, enum store_doc,
+	    const char *node, const char *domain, const char *after,
+	    size_t max, int (*fn)(const char *name, const char *val,
+	    size_t len, void *arg), void *arg);
 /* how many documents of kind the account has, and their bytes */
 int	 store_doc_usage(struct store *, enum store_doc, const char *node,
 	    const char *domain, struct store_usage *);

@@ -2,8 +2,10 @@
  * Record encodings (storage/store_codec.h): bytes in, bytes out. The
  * LMDB files call these; nothing here touches the database.
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,11 +49,32 @@ rec_get_u64(const uint8_t *p)
 	return (uint64_t)rec_get_u32(p) << 32 | rec_get_u32(p + 4);
 }
 
+/*
+ * A hash's credentials are present and in bounds, or absent (iterations
+ * and salt length 0, keys zero): an account imported from a server that
+ * had only SCRAM-SHA-1 (XEP-0227 scram-credentials) has no SHA-256 ones
+ * until its password changes. One of them must be present.
+ */
 static int
 cred_valid(const struct scram_cred *c)
 {
+	if (c->iter == 0 && c->saltlen == 0)
+		return 1;
 	return c->iter >= 1 && c->iter <= SCRAM_ITER_MAX &&
 	    c->saltlen >= 1 && c->saltlen <= SCRAM_SALT_MAX;
+}
+
+static int
+creds_valid(const struct scram_creds *cr)
+{
+	int	h, present = 0;
+
+	for (h = 0; h < SCRAM_NHASH; h++) {
+		if (!cred_valid(&cr->h[h]))
+			return 0;
+		present += cr->h[h].iter != 0;
+	}
+	return present > 0;
 }
 
 size_t
@@ -62,11 +85,11 @@ rec_account_encode(uint8_t *rec, const struct scram_creds *cr)
 	size_t			 hlen;
 	int			 h;
 
+	if (!creds_valid(cr))
+		return 0;
 	*p++ = ACCOUNT_VERSION;
 	for (h = 0; h < SCRAM_NHASH; h++) {
 		c = &cr->h[h];
-		if (!cred_valid(c))
-			return 0;
 		hlen = scram_hash_len((enum scram_hash)h);
 		rec_put_u32(p, c->iter);
 		p += 4;
@@ -112,7 +135,7 @@ rec_account_decode(const uint8_t *p, size_t len, struct scram_creds *out)
 		p += hlen;
 		len -= c->saltlen + 2 * hlen;
 	}
-	if (len == 0)
+	if (len == 0 && creds_valid(out))
 		return 0;
 bad:
 	explicit_bzero(out, sizeof(*out));
@@ -462,5 +485,53 @@ rec_psitem_decode(const void *rec, size_t len, struct pubsub_item *out)
 	}
 	out->seq = seq;
 	out->xml = rd_rest(&r, &out->len);
+	return 0;
+}
+
+/*
+ * The invitation's text record. Every field is one word: a hash or a
+ * creator with a space in it (none is made so) would not read back.
+ */
+size_t
+rec_invite_encode(char *rec, const struct invite *iv)
+{
+	int	n;
+
+	if (iv->kind == '\0' || iv->kind == ' ' ||
+	    strcspn(iv->hash, " \t\n") != strlen(iv->hash) ||
+	    strcspn(iv->creator, " \t\n") != strlen(iv->creator) ||
+	    strcspn(iv->username, " \t\n") != strlen(iv->username) ||
+	    strcmp(iv->creator, "-") == 0)
+		return 0;
+	n = snprintf(rec, INVITE_REC_MAX, "%s %c %" PRIu32 " %" PRId64
+	    " %s%s%s", iv->hash, iv->kind, iv->uses, iv->expires,
+	    iv->creator[0] != '\0' ? iv->creator : "-",
+	    iv->username[0] != '\0' ? " " : "", iv->username);
+	if (n <= 0 || n >= INVITE_REC_MAX)
+		return 0;
+	return (size_t)n;
+}
+
+int
+rec_invite_decode(const void *v, size_t len, struct invite *out)
+{
+	char	rec[INVITE_REC_MAX], creator[JID_STR_MAX + 1];
+	int	n;
+
+	memset(out, 0, sizeof(*out));
+	if (len >= sizeof(rec))
+		return -1;
+	memcpy(rec, v, len);
+	rec[len] = '\0';
+	/* 3071: JID_STR_MAX, 1023: JID_PART_MAX */
+	n = sscanf(rec, "%64s %c %" SCNu32 " %" SCNd64 " %3071s %1023s",
+	    out->hash, &out->kind, &out->uses, &out->expires, creator,
+	    out->username);
+	if ((n != 5 && n != 6) || strlen(creator) > JID_STR_MAX) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	if (strcmp(creator, "-") != 0)
+		snprintf(out->creator, sizeof(out->creator), "%s", creator);
 	return 0;
 }

@@ -72,4 +72,16 @@ int	 rec_psnode_decode(const void *, size_t, uint64_t *nid, char **name,
 uint8_t	*rec_psitem_encode(const struct pubsub_item *, size_t *len);
 int	 rec_psitem_decode(const void *, size_t, struct pubsub_item *out);
 
+/*
+ * Invitation (router/invite.c), text, unversioned since its first
+ * release: "hash kind uses expires creator[ username]", decimal
+ * integers, creator "-" for none, username absent for any (records
+ * before it have none). rec must hold INVITE_REC_MAX bytes; encode returns the
+ * length (no NUL), or 0 for an invitation that would not read back.
+ * decode: 0, or -1 with out zeroed.
+ */
+#define INVITE_REC_MAX		(64 + 48 + JID_STR_MAX + 1 + JID_PART_MAX)
+size_t	 rec_invite_encode(char *rec, const struct invite *);
+int	 rec_invite_decode(const void *, size_t, struct invite *out);
+
 #endif

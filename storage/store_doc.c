@@ -199,3 +199,83 @@ store_doc_walk(struct store *st, enum store_doc kind, const char *domain,
 	return store_walk(st, st->docs, "doc walk", key, dw.plen,
 	    doc_walk_one, &dw);
 }
+
+struct doc_walk_acct {
+	const char	 *prefix;	/* account prefix and tag */
+	size_t		  plen;
+	const char	 *skip;		/* the key of `after`, not walked */
+	size_t		  slen;
+	size_t		  left;
+	int		(*fn)(const char *, const char *, size_t, void *);
+	void		 *arg;
+};
+
+static int
+doc_walk_acct_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct doc_walk_acct	*dw = arg;
+	char			 name[STORE_KEY_BUF];
+	size_t			 n = k->mv_size - dw->plen;
+
+	if (k->mv_size == dw->slen && memcmp(k->mv_data, dw->skip,
+	    dw->slen) == 0)
+		return 0;
+	if (dw->left == 0)
+		return 1;
+	dw->left--;
+	memcpy(name, (const char *)k->mv_data + dw->plen, n);
+	name[n] = '\0';
+	return dw->fn(name, v->mv_data, v->mv_size, dw->arg);
+}
+
+int
+store_doc_walk_account(struct store *st, enum store_doc kind,
+    const char *node, const char *domain, const char *after, size_t max,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	char			 prefix[STORE_KEY_BUF], key[STORE_KEY_BUF];
+	struct doc_walk_acct	 dw = { prefix, 0, NULL, 0, max, fn, arg };
+	MDB_txn			*txn;
+	MDB_cursor		*cur;
+	MDB_val			 k, v;
+	size_t			 plen;
+	int			 rc, op = MDB_SET_RANGE;
+
+	if (doc_tag(kind) == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((plen = account_prefix(st, prefix, node, domain)) == 0)
+		return 0;	/* an account that cannot be has none */
+	prefix[plen++] = doc_tag(kind);
+	dw.plen = plen;
+	k.mv_data = prefix;
+	k.mv_size = plen;
+	if (after[0] != '\0') {
+		if ((dw.slen = doc_key(st, key, kind, node, domain,
+		    after)) == 0)
+			return -1;
+		dw.skip = key;
+		k.mv_data = key;
+		k.mv_size = dw.slen;
+	}
+	if ((rc = store_rtxn(st, &txn)) != 0) {
+		errno = store_errno("doc walk", rc);
+		return -1;
+	}
+	if ((rc = mdb_cursor_open(txn, st->docs, &cur)) == 0) {
+		while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+			op = MDB_NEXT;
+			if (!key_in(&k, prefix, plen) ||
+			    doc_walk_acct_one(&k, &v, &dw) != 0)
+				break;
+		}
+		mdb_cursor_close(cur);
+	}
+	store_rtxn_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		errno = store_errno("doc walk", rc);
+		return -1;
+	}
+	return 0;
+}

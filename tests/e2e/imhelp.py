@@ -269,3 +269,22 @@ async def grant(watcher, wuser, target, tuser):
     await settle(watcher, target)
     drain(watcher)
     drain(target)
+
+
+# ---------------------------------------------------------------------------
+# migration (test_migrate_prosody.py, test_migrate_ejabberd.py)
+
+async def check_imported(srv, clients, jid, password, fn):
+    """An account imported from another server: its old password logs in
+    (PLAIN, and the client's own choice of mechanism, which falls back
+    from SCRAM-SHA-256 when only SCRAM-SHA-1 came), the contact the test
+    made there ("friend@example.org", "Old Friend", group "Pals") and the
+    vCard whose FN is fn are here."""
+    await clients.connect(srv, jid, password, mechs=["PLAIN"])
+    c = await clients.connect(srv, jid, password)
+    items, _, _ = await roster_get(c)
+    assert "friend@example.org" in items, items
+    assert items["friend@example.org"].name == "Old Friend"
+    assert items["friend@example.org"].groups == ["Pals"]
+    r = await c.iq("<vCard xmlns='vcard-temp'/>")
+    assert fn in str(r), r

@@ -205,9 +205,40 @@ async def test_contact_invitation_presence(server, clients):
     assert items[nurse.jid].sub == "none", items
 
 
-async def command(c, node):
-    return await c.iq("<command xmlns='%s' node='%s' action='execute'/>"
-                      % (NS_CMD, node), to=DOMAIN, type_="set")
+async def command(c, node, fields=None, sid=None, action="execute"):
+    """Runs node; fields: a submitted form (XEP-0004) in the request."""
+    form = ""
+    if fields is not None:
+        form = "<x xmlns='%s' type='submit'>%s</x>" % (NS_X, "".join(
+            "<field var='%s'><value>%s</value></field>" % kv
+            for kv in fields.items()))
+    return await c.iq("<command xmlns='%s' node='%s' action='%s'%s>%s"
+                      "</command>" % (NS_CMD, node, action,
+                                      " sessionid='%s'" % sid if sid
+                                      else "", form),
+                      to=DOMAIN, type_="set")
+
+
+async def create_account(c, fields):
+    """XEP-0401 5.2: #create-account's form, then fields submitted."""
+    r = await command(c, NS_INVITE + "#create-account")
+    assert r["type"] == "result", str(r)
+    cmd = r.xml.find("{%s}command" % NS_CMD)
+    assert cmd.get("status") == "executing", str(r)
+    vars_ = [f.get("var") for f in r.xml.iter("{%s}field" % NS_X)]
+    assert {"username", "uses", "lifetime"} <= set(vars_), str(r)
+    return await command(c, NS_INVITE + "#create-account", fields,
+                         sid=cmd.get("sessionid"), action="complete")
+
+
+def adhoc_error(r):
+    """(condition, XEP-0050 condition) of an error answer."""
+    err = r.xml.find("{jabber:client}error")
+    assert r["type"] == "error" and err is not None, str(r)
+    names = [el.tag.split("}")[1] for el in err]
+    app = [el.tag.split("}")[1] for el in err if el.tag.startswith(
+        "{%s}" % NS_CMD)]
+    return names[0], app[0] if app else None
 
 
 def form_value(iq, var):
@@ -283,7 +314,7 @@ async def test_adhoc_admin_account_invitation(server, clients):
     boss = server.new_user("boss")
     server.ctl("role", boss.jid, "admin")
     cb = await clients.login(server, boss, plugins=("xep_0030",))
-    r = await command(cb, NS_INVITE + "#create-account")
+    r = await create_account(cb, {})
     assert r["type"] == "result", str(r)
     m = URI_ACCOUNT.match(form_value(r, "uri") or "")
     assert m, str(r)
@@ -311,3 +342,122 @@ async def test_preauth_bad_forms(server):
         assert not raw.eof
     finally:
         raw.close()
+
+
+def test_expired_swept(make_server):
+    """Expired invitations are deleted by the periodic sweep
+    (invite-sweep-interval), not only hidden from --list; valid ones
+    stay. A tick walks at most 64 records: with more than that, a pass
+    takes two ticks, the second resuming after the first."""
+    srv = make_server(invite_sweep_interval="1")
+    n, valid = 70, 66
+    for _ in range(n):
+        account_token(srv, "--expires", "1s")
+    keep = [account_token(srv, "--expires", "1h") for _ in range(valid)]
+    removed = 0
+    deadline = time.monotonic() + 30 * SLOW
+    while time.monotonic() < deadline:
+        removed = sum(int(m) for m in re.findall(
+            r"invite: (\d+) expired invitations removed", srv.log_text()))
+        if removed >= n:
+            break
+        time.sleep(0.2)
+    assert removed == n, srv.log_tail()
+    listing = invite(srv, "--list", DOMAIN).stdout
+    assert listing.count("\n") == valid, listing
+    assert not any(k in listing for k in keep)
+    # the valid ones alone: 64, then the 2 left after them
+    deadline = time.monotonic() + 10 * SLOW
+    pat = (r"invite: %s: sweep saw 64 removed 0 more\n.*?"
+           r"invite: %s: sweep saw 2 removed 0 resumed\n"
+           % (re.escape(DOMAIN), re.escape(DOMAIN)))
+    while not re.search(pat, srv.log_text(), re.S):
+        assert time.monotonic() < deadline, srv.log_tail()
+        time.sleep(0.2)
+
+
+async def test_adhoc_invite_form_limits(make_server, clients):
+    """XEP-0401 4 with a form submitted with the execute: uses and
+    lifetime within the host's invite-max-uses and invite-max-lifetime
+    (no form: one use, the longest lifetime); anything else is
+    bad-request with bad-payload, and makes no invitation."""
+    srv = make_server(host_options={DOMAIN: {"invite-max-uses": "5",
+                                             "invite-max-lifetime": "1h"}})
+    mem = srv.new_user("mem")
+    cm = await clients.login(srv, mem, plugins=("xep_0030",))
+    t0 = time.time()
+    r = await command(cm, NS_INVITE + "#invite")
+    assert r["type"] == "result", str(r)
+    r = await command(cm, NS_INVITE + "#invite",
+                      {"uses": "5", "lifetime": "120"})
+    assert r["type"] == "result", str(r)
+    assert form_value(r, "uri"), str(r)
+    listing = invite(srv, "--list", DOMAIN).stdout.splitlines()
+    got = sorted((int(re.search(r"uses=(\d+)", ln).group(1)),
+                  int(re.search(r"expires=(\d+)", ln).group(1)))
+                 for ln in listing)
+    assert [u for u, _ in got] == [1, 5], listing
+    exp = dict(got)
+    assert t0 + 3600 - 5 <= exp[1] <= time.time() + 3600 + 5, listing
+    assert t0 + 120 - 5 <= exp[5] <= time.time() + 120 + 5, listing
+    for bad in ({"uses": "6"}, {"uses": "0"}, {"uses": "-1"},
+                {"uses": "x"}, {"uses": "99999999999999999999"},
+                {"lifetime": "3601"}, {"lifetime": "0"},
+                {"lifetime": "1h"}, {"uses": " 2"}):
+        r = await command(cm, NS_INVITE + "#invite", bad)
+        assert adhoc_error(r) == ("bad-request", "bad-payload"), (bad,
+                                                                    str(r))
+    assert len(invite(srv, "--list", DOMAIN).stdout.splitlines()) == 2
+
+
+async def test_adhoc_create_account_username(server, clients):
+    """XEP-0401 5.2: #create-account's form names the account: the URI
+    carries it, the token registers that name only (not-allowed for
+    another), and the name is held for it (conflict for open or other
+    invited registrations) until it is used. A taken or held name, one
+    that is no localpart, or a name with more than one use: errors."""
+    boss = server.new_user("boss")
+    server.ctl("role", boss.jid, "admin")
+    cb = await clients.login(server, boss, plugins=("xep_0030",))
+    name = uniq("jul")
+    r = await create_account(cb, {"username": name, "lifetime": "600"})
+    assert r["type"] == "result", str(r)
+    m = re.match(r"^xmpp:%s@%s\?register;preauth=([0-9a-f]{32})$"
+                 % (re.escape(name), re.escape(DOMAIN)),
+                 form_value(r, "uri") or "")
+    assert m, str(r)
+    tok = m.group(1)
+    assert "username=%s\n" % name in invite(server, "--list",
+                                              DOMAIN).stdout
+    # another name with this token
+    pre, reg, _ = await register_with(server, tok, uniq("other"))
+    assert pre.get("type") == "result", ET.tostring(pre)
+    assert iq_error(reg) == ("cancel", "not-allowed"), ET.tostring(reg)
+    # this name with another token
+    other = account_token(server)
+    pre, reg, _ = await register_with(server, other, name)
+    assert iq_error(reg) == ("cancel", "conflict"), ET.tostring(reg)
+    # the name is held: a second invitation for it is refused
+    r = await create_account(cb, {"username": name})
+    assert adhoc_error(r)[0] == "conflict", str(r)
+    u = await registered_as(server, tok, name)
+    c = await clients.login(server, u, resource="new")
+    assert c is not None
+    await refused(server, tok)
+    # taken now; bad names; a name is one account
+    for fields, cond in (({"username": name}, "conflict"),
+                         ({"username": boss.jid.split("@")[0]},
+                          "conflict"),
+                         ({"username": "a@b"}, "bad-request"),
+                         ({"username": "x" * 1100}, "bad-request"),
+                         ({"username": uniq("n"), "uses": "2"},
+                          "bad-request")):
+        r = await create_account(cb, fields)
+        assert adhoc_error(r)[0] == cond, (fields, str(r))
+
+
+async def registered_as(srv, token, local):
+    pre, reg, u = await register_with(srv, token, local)
+    assert pre.get("type") == "result", ET.tostring(pre)
+    assert reg.get("type") == "result", ET.tostring(reg)
+    return u

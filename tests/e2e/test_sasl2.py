@@ -425,3 +425,25 @@ async def test_abort_without_exchange_is_sasl2(server):
         assert name == "failure", el
         assert el.startswith(b"<failure xmlns='urn:xmpp:sasl:2'>"), el
         assert condition(el) == "aborted", el
+
+
+async def test_no_upgrade_task_every_account_has_both(server):
+    """XEP-0480 (SASL upgrade tasks) has nothing to upgrade here: every
+    account holds SCRAM-SHA-1 and SCRAM-SHA-256 credentials (storage
+    reads no account record without both; docs/internals.md, "Modern
+    login"). So the features offer no <upgrade/>, and a client asking
+    for UPGR-SCRAM-SHA-256 while logging in with SCRAM-SHA-1 gets
+    <success/> at once, no <continue/>; the same password then logs in
+    with SCRAM-SHA-256."""
+    ns_upgrade = "urn:xmpp:sasl:upgrade:0"
+    u = server.new_user("s2")
+    async with sasl2_open(server) as (raw, feats):
+        assert ns_upgrade.encode() not in feats, feats
+        name, el, _ = await scram_login(
+            raw, u, "SCRAM-SHA-1", "n,,",
+            extra="<upgrade xmlns='%s'>UPGR-SCRAM-SHA-256</upgrade>"
+            % ns_upgrade)
+        assert name == "success", el
+    async with sasl2_open(server) as (raw, feats):
+        name, el, _ = await scram_login(raw, u, "SCRAM-SHA-256", "n,,")
+        assert name == "success", el

@@ -6,7 +6,9 @@ type, other size), the GET's headers, paths that try to leave the
 directory, an upload in progress never served, and expiry.
 
 slixmpp's xep_0363 plugin needs aiohttp, which the test machine lacks:
-the slot requests are raw IQs and the HTTP side is http.client.
+the slot requests are raw IQs and the HTTP side is http.client; the
+slot's <header/> elements are read with the plugin's own stanzas and
+sent as its upload_file sends them.
 """
 import asyncio
 import http.client
@@ -45,12 +47,24 @@ async def slot(c, name, size, ctype=None):
                       % (NS_UP, name, size, extra), to=UPLOAD)
 
 
+def bearer(r):
+    """The token of a slot's Authorization header."""
+    h = r.xml.find("{%s}slot/{%s}put/{%s}header" % (NS_UP, NS_UP, NS_UP))
+    assert h is not None and h.get("name") == "Authorization", str(r)
+    scheme, tok = h.text.split(" ")
+    assert scheme == "Bearer", str(r)
+    return tok
+
+
 async def good_slot(c, name, size, ctype=None):
+    """The PUT URL in the form slots had before their Authorization
+    header, the token as the query (still accepted, and the form most
+    tests here use), and the GET URL."""
     r = await slot(c, name, size, ctype)
     assert r["type"] == "result", str(r)
     put = r.xml.find("{%s}slot/{%s}put" % (NS_UP, NS_UP)).get("url")
     get = r.xml.find("{%s}slot/{%s}get" % (NS_UP, NS_UP)).get("url")
-    return put, get
+    return put + "?" + bearer(r), get
 
 
 def request(srv, method, url, body=None, headers=None):
@@ -139,6 +153,65 @@ async def test_put_get(make_server, clients, tmp_path):
     assert names == [u.path.split("/")[2]], names
 
 
+def slixmpp_put_headers(r, size, ctype):
+    """The headers slixmpp's xep_0363 upload_file sends with a slot's PUT
+    (its plugin module imports aiohttp; its stanzas do not)."""
+    import importlib.util
+    import slixmpp
+    from slixmpp.xmlstream import register_stanza_plugin
+    spec = importlib.util.spec_from_file_location(
+        "xep_0363_stanza", os.path.join(os.path.dirname(slixmpp.__file__),
+                                        "plugins", "xep_0363", "stanza.py"))
+    st = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(st)
+    iq = slixmpp.Iq(xml=r.xml)
+    register_stanza_plugin(slixmpp.Iq, st.Slot)
+    register_stanza_plugin(st.Slot, st.Put)
+    register_stanza_plugin(st.Put, st.Header, iterable=True)
+    s = slixmpp.Iq(xml=iq.xml)["http_upload_slot"]
+    return s["put"]["url"], {
+        "Content-Length": str(size), "Content-Type": ctype,
+        **{h["name"]: h["value"] for h in s["put"]["headers"]}}
+
+
+async def test_put_header_token(make_server, clients, tmp_path):
+    """The slot's secret is an Authorization header (XEP-0363 5), not in
+    the PUT URL, which is the GET URL: slixmpp's headers upload; no
+    token at all is 401 with WWW-Authenticate, a bad one 403 (the header
+    wins over a query); the scheme's case and spaces do not matter."""
+    srv = upload_server(make_server, tmp_path)
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = os.urandom(3000)
+    r = await slot(c, "h.txt", len(data), "text/plain")
+    assert r["type"] == "result", str(r)
+    get = r.xml.find("{%s}slot/{%s}get" % (NS_UP, NS_UP)).get("url")
+    tok = bearer(r)
+    url, headers = slixmpp_put_headers(r, len(data), "text/plain")
+    assert url == get and "?" not in url and tok not in url, (url, get)
+    assert headers["Authorization"] == "Bearer " + tok, headers
+    ct = {"Content-Type": "text/plain"}
+    st, h, _ = await ahttp(srv, "PUT", url, data, ct)
+    assert st == 401 and h.get("WWW-Authenticate") == "Bearer", (st, h)
+    bad = tok[:-1] + ("0" if tok[-1] != "0" else "1")
+    for auth in ("Bearer " + bad, "Basic " + tok, "Bearer"):
+        st, _, _ = await ahttp(srv, "PUT", url, data,
+                               dict(ct, Authorization=auth))
+        assert st == 403, (auth, st)
+    st, _, _ = await ahttp(srv, "PUT", url + "?" + tok, data,
+                           dict(ct, Authorization="Bearer " + bad))
+    assert st == 403, st
+    assert os.listdir(srv.upload_dir) == []
+    st, _, _ = await ahttp(srv, "PUT", url, data, headers)
+    assert st == 201, st
+    st, h, body = await ahttp(srv, "GET", get)
+    assert st == 200 and body == data and h["Content-Type"] == "text/plain"
+    r = await slot(c, "i.txt", 10)
+    st, _, _ = await ahttp(srv, "PUT", r.xml.find(
+        "{%s}slot/{%s}put" % (NS_UP, NS_UP)).get("url"), b"0123456789",
+        {"Authorization": "  bEaReR \t " + bearer(r)})
+    assert st == 201, st
+
+
 async def test_bad_put(make_server, clients, tmp_path):
     srv = upload_server(make_server, tmp_path, upload_slot_lifetime="1")
     c = await clients.login(srv, srv.new_user(), resource="u")
@@ -153,7 +226,8 @@ async def test_bad_put(make_server, clients, tmp_path):
     bigger = put.split("?")[0] + "?%s-%d-%s" % (exp, 2000, mac)
     assert (await ahttp(srv, "PUT", bigger, b"x" * 2000, ct))[0] == 403
     # no token, another type
-    assert (await ahttp(srv, "PUT", get, data, ct))[0] == 403
+    # no token at all (RFC 9110 15.5.2)
+    assert (await ahttp(srv, "PUT", get, data, ct))[0] == 401
     assert (await ahttp(srv, "PUT", put, data,
                         {"Content-Type": "text/html"}))[0] == 403
     # another size: larger than the slot, smaller
@@ -236,21 +310,95 @@ async def test_in_progress_never_served(make_server, clients, tmp_path):
     assert st == 200 and body == data
 
 
-async def test_abandoned_put_leaves_nothing(make_server, clients, tmp_path):
-    srv = upload_server(make_server, tmp_path)
-    c = await clients.login(srv, srv.new_user(), resource="u")
-    put, get = await good_slot(c, "p.bin", 30000)
+def parts(srv):
+    return [n for n in os.listdir(srv.upload_dir) if n.endswith(".part")]
+
+
+async def abandon(srv, put, size, first, then):
+    """A PUT of size bytes that sends first bytes, waits until the server
+    made its temporary file (so the test never passes before the server
+    saw the request), sends then more and closes at once."""
     u = urllib.parse.urlsplit(put)
     r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
-    w.write(("PUT %s?%s HTTP/1.1\r\nHost: h\r\nContent-Length: 30000\r\n"
-             "\r\n" % (u.path, u.query)).encode() + b"x" * 1000)
+    w.write(("PUT %s?%s HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n"
+             "\r\n" % (u.path, u.query, size)).encode() + b"x" * first)
     await w.drain()
-    w.close()
     deadline = time.time() + 10
-    while os.listdir(srv.upload_dir) and time.time() < deadline:
-        await asyncio.sleep(0.1)
+    while not parts(srv) and time.time() < deadline:
+        await asyncio.sleep(0.01)
+    assert parts(srv), "the PUT made no temporary file"
+    w.write(b"y" * then)
+    w.close()
+
+
+async def no_parts_left(srv):
+    deadline = time.time() + 10
+    while parts(srv) and time.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert parts(srv) == [], "left behind"
+    # and none comes back from a job that was still running
+    await asyncio.sleep(0.3)
+    assert parts(srv) == []
+
+
+async def test_abandoned_put_leaves_nothing(make_server, clients, tmp_path):
+    """A client that goes half way leaves no temporary file: early (1,000
+    of 30,000 bytes), with writes of several pieces in flight on the
+    work pool when it goes, and with the whole body sent (the last job,
+    fsync and rename, in flight: the file is then whole or absent)."""
+    srv = upload_server(make_server, tmp_path, upload_max_file_size="4M")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    put, get = await good_slot(c, "p.bin", 30000)
+    await abandon(srv, put, 30000, 1000, 0)
+    await no_parts_left(srv)
     assert os.listdir(srv.upload_dir) == []
     assert (await ahttp(srv, "GET", get))[0] == 404
+    for _ in range(3):
+        put, get = await good_slot(c, "q.bin", 3 << 20)
+        await abandon(srv, put, 3 << 20, 1000, 2 << 20)
+        await no_parts_left(srv)
+        assert (await ahttp(srv, "GET", get))[0] == 404
+    assert os.listdir(srv.upload_dir) == []
+    for _ in range(3):
+        put, get = await good_slot(c, "r.bin", 1 << 20)
+        await abandon(srv, put, 1 << 20, 1000, (1 << 20) - 1000)
+        await no_parts_left(srv)
+        st, _, body = await ahttp(srv, "GET", get)
+        assert st == 404 or (st == 200 and len(body) == 1 << 20), st
+
+
+def loop_io(srv):
+    """Bytes the c2s processes' loop threads (the main thread's id is the
+    process's) moved with read(2) and write(2) and their kin, files and
+    sockets alike: rchar and wchar of /proc/PID/task/PID/io."""
+    rc = wc = 0
+    for pid in srv.c2s_pids():
+        with open("/proc/%d/task/%d/io" % (pid, pid)) as f:
+            d = dict(ln.split(": ") for ln in f.read().splitlines())
+        rc += int(d["rchar"])
+        wc += int(d["wchar"])
+    return rc, wc
+
+
+async def test_file_io_off_the_loop(make_server, clients, tmp_path):
+    """No disk I/O on an event loop: a 4 MiB PUT's bytes are written and
+    a GET's read by the work pool's threads, so the loop threads write
+    the PUT's answer, not its body, and read the GET's request, not the
+    file (their socket I/O is the rest)."""
+    srv = upload_server(make_server, tmp_path, upload_max_file_size="8M")
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    data = os.urandom(4 << 20)
+    put, get = await good_slot(c, "io.bin", len(data))
+    _, w0 = loop_io(srv)
+    st, _, _ = await ahttp(srv, "PUT", put, data)
+    assert st == 201
+    _, w1 = loop_io(srv)
+    assert w1 - w0 < 256 << 10, "the loops wrote %d bytes" % (w1 - w0)
+    r0, _ = loop_io(srv)
+    st, _, body = await ahttp(srv, "GET", get)
+    assert st == 200 and body == data
+    r1, _ = loop_io(srv)
+    assert r1 - r0 < 256 << 10, "the loops read %d bytes" % (r1 - r0)
 
 
 async def test_expiry(make_server, clients, tmp_path):

@@ -1051,6 +1051,52 @@ store_doc_walk(struct store *st, enum store_doc kind, const char *domain,
 	return walk(st, key, dlen + 2, doc_walk_one, &dw);
 }
 
+struct doc_walk_acct {
+	const char	 *after;	/* key; the walk starts past it */
+	size_t		  alen;
+	size_t		  left;
+	int		(*fn)(const char *, const char *, size_t, void *);
+	void		 *arg;
+};
+
+static int
+doc_walk_acct_one(const struct rec *r, size_t plen, void *arg)
+{
+	struct doc_walk_acct	*dw = arg;
+	char			 name[KEY_MAX + 1];
+
+	if (dw->after != NULL && keycmp(r->key, r->klen, dw->after,
+	    dw->alen) <= 0)
+		return 0;
+	if (dw->left == 0)
+		return 1;
+	dw->left--;
+	memcpy(name, r->key + plen, r->klen - plen);
+	name[r->klen - plen] = '\0';
+	return dw->fn(name, r->val, r->vlen, dw->arg);
+}
+
+int
+store_doc_walk_account(struct store *st, enum store_doc kind,
+    const char *node, const char *domain, const char *after, size_t max,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	struct doc_walk_acct	dw = { NULL, 0, max, fn, arg };
+	char			prefix[KEY_MAX], key[KEY_MAX];
+	size_t			plen;
+
+	if (doc_tag(kind) == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((plen = fkey(prefix, doc_tag(kind), node, domain, "", 0)) == 0)
+		return 0;
+	if (after[0] != '\0' && (dw.alen = doc_key(key, kind, node, domain,
+	    after)) != 0)
+		dw.after = key;
+	return walk(st, prefix, plen, doc_walk_acct_one, &dw);
+}
+
 /* ---- block list --------------------------------------------------------- */
 
 static size_t

@@ -438,6 +438,36 @@ proxy_link_lost(void)
 {
 }
 
+/*
+ * A planned restart (router/restart.c) would end the loop: the target
+ * keeps the frames' contract only. LINK_QUIESCED is taken when it is
+ * well-formed, as from a link that was asked.
+ */
+int
+restart_begin(void)
+{
+	return 0;
+}
+
+int
+restart_quiesced(struct rlink *rl, const struct link_hdr *h)
+{
+	(void)rl;
+	return h->len == 0 && h->sid == 0 ? 0 : -1;
+}
+
+void
+restart_link_gone(struct rlink *rl)
+{
+	(void)rl;
+}
+
+bool
+restart_stopping(void)
+{
+	return false;
+}
+
 int
 router_account_remove(const char *node, const char *domain)
 {
@@ -495,6 +525,14 @@ int
 invite_use(const char *domain, const char *token, struct invite *iv)
 {
 	return invite_find(domain, token, iv);
+}
+
+bool
+invite_reserved(const char *domain, const char *node, const char *hash)
+{
+	check_prepared(node, domain);
+	(void)hash;
+	return strcmp(node, "held") == 0;
 }
 
 void

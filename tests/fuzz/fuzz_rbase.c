@@ -33,6 +33,9 @@ fuzz_rbase_init(struct conf_host *host, const char *domain)
 	/* conf.c's defaults of the roles (router/roles.c) */
 	host->member_can = xstrdup("create-rooms upload invite");
 	host->limited_can = xstrdup("none");
+	/* XEP-0401 ad-hoc forms: small, so that inputs cross them */
+	host->invite_max_uses = 5;
+	host->invite_max_lifetime = 3600;
 	router.conf.hosts = host;
 	router.conf.nhosts = 1;
 	router.by_full = map_new();

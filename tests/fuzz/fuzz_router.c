@@ -26,15 +26,21 @@
  * s2s, 6 the slot ends or begins its session, 7 it binds again), bits 3-4
  * a slot or a remote sender, bit 5 with what 7: parleyctl deletes the
  * account of slot (alice, bob, carol, dave), which is then added again;
- * bits 6-7 unused. A stanza record goes on with a byte choosing its 'to'
- * (to_table; 0 keeps the element's own), a big-endian u16 length and
- * that many bytes of XML (fewer at the end).
+ * bit 6 with what 6: a big-endian u16 length and that many bytes are
+ * stored as an invitation record (storage/store_codec.c) under the token
+ * INVITE_TOKEN, once the codec has read them back the same through an
+ * encode (when they decode at all); bit 7 unused. A stanza record goes
+ * on with a byte choosing its 'to' (to_table; 0 keeps the element's
+ * own), a big-endian u16 length and that many bytes of XML (fewer at the
+ * end).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <gnutls/crypto.h>
 
 #include "../../common/jid.h"
 #include "../../common/log.h"
@@ -44,6 +50,7 @@
 #include "../../common/xmlstream.h"
 #include "../../common/xmpp.h"
 #include "../../router/router.h"
+#include "../../storage/store_codec.h"
 #include "fake_store.h"
 #include "fuzz.h"
 #include "fuzz_rbase.h"
@@ -52,6 +59,8 @@
 #define NS_ROSTER	"jabber:iq:roster"	/* RFC 6121 2 */
 #define NSLOTS		4
 #define MAX_RECORDS	256
+/* the token whose stored invitation the input may write (xml.dict) */
+#define INVITE_TOKEN	"fuzzinvite"
 
 struct router	router;
 
@@ -609,6 +618,33 @@ check_rosters(void)
 
 /* ---- the harness -------------------------------------------------------- */
 
+/*
+ * Raw bytes as INVITE_TOKEN's stored invitation, for the router to read
+ * (a subscription or a registration with the token, parleyctl invite
+ * --list). Oracle: what decodes encodes, and reads back the same.
+ */
+static void
+plant_invite(const uint8_t *rec, size_t len)
+{
+	struct invite	iv, back;
+	unsigned char	md[32];
+	char		key[INVITE_HASH_LEN + 1], enc[INVITE_REC_MAX];
+	size_t		n;
+
+	if (rec_invite_decode(rec, len, &iv) == 0) {
+		n = rec_invite_encode(enc, &iv);
+		FUZZ_CHECK(n > 0, "a decoded invitation does not encode");
+		FUZZ_CHECK(rec_invite_decode(enc, n, &back) == 0 &&
+		    memcmp(&iv, &back, sizeof(iv)) == 0,
+		    "an invitation does not read back as it was");
+	}
+	FUZZ_CHECK(gnutls_hash_fast(GNUTLS_DIG_SHA256, INVITE_TOKEN,
+	    strlen(INVITE_TOKEN), md) == 0, "no SHA-256");
+	hex_encode(key, md, sizeof(md));
+	(void)store_doc_put(router.store, DOC_INVITE, "@invite", DOMAIN, key,
+	    (const char *)rec, len);
+}
+
 static void
 add_account(const char *node)
 {
@@ -724,6 +760,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		slot = op >> 3 & 3;
 		switch (op & 7) {
 		case 6:
+			if (op & 0x40) {
+				if (len - off < 2) {
+					off = len;
+					break;
+				}
+				n = (size_t)data[off] << 8 | data[off + 1];
+				off += 2;
+				if (n > len - off)
+					n = len - off;
+				plant_invite(data + off, n);
+				off += n;
+				continue;
+			}
 			if (h.slot[slot].bound)
 				sess_end_slot(slot);
 			else

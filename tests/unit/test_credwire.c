@@ -174,6 +174,25 @@ test_salt_too_long(void **state)
 	assert_int_equal(decode(buf, n + 1, &out), -1);
 }
 
+/* an absent hash (iterations and salt 0) reads back; both absent do not */
+static void
+test_absent_hash(void **state)
+{
+	struct scram_creds	c, out;
+	uint8_t			buf[CRED_WIRE_MAX];
+	size_t			n;
+
+	(void)state;
+	creds_fill(&c);
+	memset(&c.h[SCRAM_SHA256], 0, sizeof(c.h[SCRAM_SHA256]));
+	n = encode(buf, sizeof(buf), &c);
+	assert_int_equal(decode(buf, n, &out), 0);
+	assert_memory_equal(&c, &out, sizeof(c));
+	memset(&c.h[SCRAM_SHA1], 0, sizeof(c.h[SCRAM_SHA1]));
+	n = encode(buf, sizeof(buf), &c);
+	assert_int_equal(decode(buf, n, &out), -1);
+}
+
 static void
 test_link_put_matches_encode(void **state)
 {
@@ -209,4 +228,5 @@ UNIT_MAIN(
 	cmocka_unit_test(test_bad_fields),
 	cmocka_unit_test(test_salt_too_long),
 	cmocka_unit_test(test_link_put_matches_encode),
+	cmocka_unit_test(test_absent_hash),
 )

@@ -446,6 +446,12 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0110, 4, "LINK_DRAIN" },
 		{ 0x030d, 8, "LINK_CTL_ROLE" },
 		{ 0x030e, 16, "LINK_CTL_INVITE" },
+		{ 0x0115, 16, "LINK_BOSH_FWD" },
+		{ 0x0116, 20, "LINK_BOSH_ANSWER" },
+		{ 0x030f, 4, "LINK_CTL_RESTART" },
+		{ 0x0002, 0, "LINK_QUIESCE" },
+		{ 0x0003, 0, "LINK_QUIESCED" },
+		{ 0x0004, 0, "LINK_RELEASE" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -458,9 +464,14 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 16);
+	assert_int_equal(LINK_VERSION, 19);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
+	assert_int_equal(LINK_F_BOSH_CANCEL, 1);
+	assert_int_equal(LINK_BOSH_OK, 0);
+	assert_int_equal(LINK_BOSH_UNKNOWN, 1);
+	assert_int_equal(LINK_BOSH_DOWN, 2);
+	assert_int_equal(LINK_BOSH_BUSY, 3);
 	for (i = 0; i < nitems(t); i++) {
 		assert_string_equal(link_msg_name(t[i].type), t[i].name);
 		assert_int_equal(link_msg_min(t[i].type), t[i].min);

@@ -1749,6 +1749,66 @@ test_invite_docs(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* appends each name walked to the string arg, space-separated */
+static int
+walk_names_cb(const char *name, const char *val, size_t len, void *arg)
+{
+	char	*out = arg;
+
+	assert_true(len == 1 && val[0] == name[1]);
+	assert_true(strlen(out) + strlen(name) + 2 < 64);
+	if (*out != '\0')
+		strcat(out, " ");
+	strcat(out, name);
+	return 0;
+}
+
+/* the names of @invite's invitations at domain one walk visits */
+static const char *
+walk_names(struct store *st, const char *domain, const char *after,
+    size_t max)
+{
+	static char	out[64];
+
+	out[0] = '\0';
+	assert_int_equal(store_doc_walk_account(st, DOC_INVITE, "@invite",
+	    domain, after, max, walk_names_cb, out), 0);
+	return out;
+}
+
+/*
+ * store_doc_walk_account (the invitation sweep's): one account's
+ * documents of one kind in name order, at most max of them, resuming
+ * after a name (one gone meanwhile, or never there, too); none of another
+ * kind, account or host.
+ */
+static void
+test_doc_walk_account(void **state)
+{
+	struct fixture		*f = *state;
+	static const char	*const names[] = { "k1", "k3", "k5", "k7" };
+	size_t			 i;
+
+	for (i = 0; i < nitems(names); i++)
+		assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite",
+		    "x.org", names[i], names[i] + 1, 1), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@inviteX",
+	    "x.org", "k0", "0", 1), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "y.org",
+	    "k2", "2", 1), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "@invite",
+	    "x.org", "k4", "4", 1), 0);
+	assert_string_equal(walk_names(f->st, "x.org", "", 2), "k1 k3");
+	assert_string_equal(walk_names(f->st, "x.org", "k3", 2), "k5 k7");
+	/* resumed after a name that is not there: from the next one */
+	assert_int_equal(store_doc_put(f->st, DOC_INVITE, "@invite", "x.org",
+	    "k5", NULL, 0), 0);
+	assert_string_equal(walk_names(f->st, "x.org", "k4", 8), "k7");
+	assert_string_equal(walk_names(f->st, "x.org", "k7", 8), "");
+	assert_string_equal(walk_names(f->st, "x.org", "", 8), "k1 k3 k7");
+	assert_string_equal(walk_names(f->st, "z.org", "", 8), "");
+}
+
 /*
  * Roles (store_role.c): member when none is stored, set and read back,
  * member removes the record, no account is ENOENT, a bad record EIO, and
@@ -2719,6 +2779,7 @@ main(int argc, char *argv[])
 		T(test_account_del_cascades),
 		T(test_roles),
 		T(test_invite_docs),
+		T(test_doc_walk_account),
 		cmocka_unit_test(test_role_words),
 		T(test_batch_is_one_commit),
 		T(test_batch_abort_stores_nothing),

@@ -2,7 +2,9 @@
  * The worker pool: every job's done callback runs once, on the loop, in
  * the loop's thread; a job cancelled while queued is not run and its done
  * says so; the loop goes on serving timers while a job runs; the queue
- * refuses past WORK_QUEUE_MAX; shutdown hands back what was queued.
+ * refuses past WORK_QUEUE_MAX; shutdown hands back what was queued, and
+ * a done callback that asks for more during shutdown is refused, not
+ * killed (an abandoned upload's cleanup, c2s/upload.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -203,9 +205,45 @@ test_work_queue_cap_and_shutdown(void **state)
 	ev_loop_destroy(loop);
 }
 
+static int	resubmit_errno = -1;
+static bool	resubmit_null;
+
+static void
+job_done_resubmit(void *arg, bool cancelled)
+{
+	job_done(arg, cancelled);
+	errno = 0;
+	resubmit_null = work_submit(job_run, job_done, arg) == NULL;
+	resubmit_errno = errno;
+}
+
+/* during work_shutdown a done callback's work_submit says ESHUTDOWN */
+static void
+test_work_submit_during_shutdown(void **state)
+{
+	struct ev_loop	*loop = ev_loop_new(EVFLAG_AUTO);
+	struct job	 a = { 0 }, b = { 0 };
+	int		 gate = 0;
+
+	(void)state;
+	work_init(loop, 1);
+	a.loop_thread = b.loop_thread = pthread_self();
+	a.gate = &gate;
+	assert_non_null(work_submit(job_run, job_done, &a));
+	/* queued behind a: cancelled by the shutdown, its done resubmits */
+	assert_non_null(work_submit(job_run, job_done_resubmit, &b));
+	gate_open(&gate);
+	work_shutdown();
+	assert_true(a.done && b.done);
+	assert_true(resubmit_null);
+	assert_int_equal(resubmit_errno, ESHUTDOWN);
+	ev_loop_destroy(loop);
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(test_work_runs_and_returns_on_loop),
 	cmocka_unit_test(test_work_loop_serves_while_job_runs),
 	cmocka_unit_test(test_work_cancel_queued),
 	cmocka_unit_test(test_work_queue_cap_and_shutdown),
+	cmocka_unit_test(test_work_submit_during_shutdown),
 )

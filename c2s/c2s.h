@@ -153,6 +153,10 @@ struct stream {
 						   rate, in order (at most
 						   what one read brought) */
 	bool			 held_full;	/* said so since it emptied */
+	char			*presence;	/* the last broadcast available
+						   presence (XML), for a new
+						   router; NULL if none */
+	size_t			 presence_len;
 	bool			 inactive;	/* XEP-0352 <inactive/> */
 	struct csi_queue	 csi;		/* held while inactive */
 	struct sm_state		 sm;		/* XEP-0198 */
@@ -181,6 +185,9 @@ struct c2s {
 	struct listener		*listeners;
 	size_t			 npaused;	/* paused by the uplink */
 	bool			 draining;	/* drain.c */
+	bool			 holding;	/* quiesce.c: the router
+						   restarts, client stanzas
+						   are held */
 	struct buf		 scratch;	/* stanza serialization */
 	size_t			 nstreams;
 };
@@ -193,8 +200,30 @@ void	listen_pause(bool);
 /* closes the listening sockets for good (a drain) */
 void	listen_close(void);
 
+/*
+ * boshfwd.c: BOSH requests between workers, from the router link.
+ * LINK_BOSH_FWD from origin (flags LINK_F_BOSH_CANCEL: its connection
+ * went); LINK_BOSH_ANSWER from owner (request id 0: every request sent
+ * to it); the link is gone. Strings borrowed; body may be NULL.
+ */
+void	boshfwd_request(uint32_t origin, uint32_t id, uint16_t flags,
+	    const char *client, size_t clen, const char *body, size_t blen);
+void	boshfwd_answer(uint32_t owner, uint32_t id, uint32_t status,
+	    uint32_t http, const char *body, size_t len);
+void	boshfwd_link_lost(void);
+
 /* drain.c: LINK_DRAIN, with its grace in seconds */
 void	drain_start(uint32_t grace);
+
+/*
+ * quiesce.c: a planned router restart. LINK_QUIESCE starts holding what
+ * clients send (c2s.holding); the next router's LINK_HELLO, or
+ * C2S_RESTART_HOLD seconds, ends it: what was held goes on (or, with
+ * no router, is refused).
+ */
+#define C2S_RESTART_HOLD	30.0
+void	quiesce_start(void);
+void	quiesce_end(void);
 
 /* stream.c */
 void	stream_accept(struct listener *, int fd);
@@ -219,6 +248,11 @@ void	stream_send_element(struct stream *, const struct xnode *);
 void	stream_features(struct stream *);
 /* the router link drained below its high-water mark (or is gone) */
 void	stream_resume_all(void);
+/*
+ * The held stanzas go on, in order, as the rate and the router link
+ * allow (after a restart, quiesce.c; the link drained, uplink.c)
+ */
+void	stream_release_all(void);
 /*
  * Every stream, in a new array (*v, freed by the caller): for walks that
  * close streams, which map_foreach does not allow. Closed streams stay

@@ -181,6 +181,7 @@ stream_free(struct stream *st)
 	free(st->bind_id);
 	free(st->reg_id);
 	free(st->preauth);
+	free(st->presence);
 	c2s.nstreams--;
 	free(st);
 }
@@ -262,6 +263,25 @@ stream_resume_all(void)
 		return;
 	c2s.npaused = 0;
 	map_foreach(c2s.streams, stream_resume, NULL);
+}
+
+static int
+stream_release(const void *key, size_t len, void *val, void *arg)
+{
+	struct stream	*st = val;
+
+	(void)key;
+	(void)len;
+	(void)arg;
+	if (st->throttled)
+		ctimer_start(&st->throttle, 0);
+	return 0;
+}
+
+void
+stream_release_all(void)
+{
+	map_foreach(c2s.streams, stream_release, NULL);
 }
 
 static void
@@ -624,8 +644,9 @@ stream_held_full(struct stream *st, struct xnode *el, struct arena *a,
     int kind, int type)
 {
 	if (!st->held_full)
-		log_info("%016llx over c2s-stanza-rate with %zu bytes held: "
-		    "refusing stanzas", (unsigned long long)st->sid,
+		log_info("%016llx %s with %zu bytes held: refusing stanzas",
+		    (unsigned long long)st->sid, c2s.holding ?
+		    "the router restarting" : "over c2s-stanza-rate",
 		    buf_avail(&st->held));
 	st->held_full = true;
 	if (stanza_is_error(el) || (kind == KIND_IQ && type == IQ_RESULT)) {
@@ -633,13 +654,50 @@ stream_held_full(struct stream *st, struct xnode *el, struct arena *a,
 		    "too many stanzas over the rate");
 		return;
 	}
-	stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
+	stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT, c2s.holding ?
+	    "the server is restarting; try again" :
 	    "too many stanzas over your rate; slow down");
+}
+
+static void
+stream_refuse_one(struct xnode *el, struct arena *a, void *arg)
+{
+	struct stream	*st = arg;
+
+	if (stanza_kind_of(el->ns, el->name, NS_CLIENT) != KIND_PRESENCE)
+		stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
+		    "the server is restarting; try again");
+}
+
+/*
+ * Held through a router restart that did not come back in time
+ * (quiesce.c): refused as a stanza is when the router is away (a
+ * presence dropped), each counted handled (XEP-0198 4).
+ */
+static void
+stream_refuse_held(struct stream *st)
+{
+	static struct xparse	*xp;
+	struct link_in		 in;
+	struct link_stanza	 ls;
+
+	if (xp == NULL)
+		xp = xparse_new(NS_CLIENT, LINK_STANZA_MAX);
+	link_in_init(&in, buf_rptr(&st->held), buf_avail(&st->held));
+	while (in.left > 0 && st->state == ST_BOUND) {
+		link_get_stanza(&in, &ls);
+		if (in.bad)
+			break;
+		sm_handled(st, 1);
+		(void)xparse_one(xp, ls.xml, ls.xlen, stream_refuse_one, st);
+	}
+	buf_reset(&st->held);
 }
 
 /*
  * The rate allows more: held stanzas go to the router in order, as the
- * tokens come; once none is left the client is read again.
+ * tokens come; once none is left the client is read again. While the
+ * router restarts they stay (quiesce.c releases them).
  */
 static void
 stream_throttle_cb(struct ctimer *t)
@@ -653,6 +711,15 @@ stream_throttle_cb(struct ctimer *t)
 	char		 tobuf[JID_STR_MAX + 1];
 
 	while (buf_avail(&st->held) > 0) {
+		if (c2s.holding)
+			return;
+		if (!uplink_up()) {
+			stream_refuse_held(st);
+			break;
+		}
+		/* a release after a restart is a burst: the drain goes on */
+		if (c2s.up != NULL && link_congested(c2s.up))
+			return;
 		if ((pause = limits_stanza_wait(st)) > 0) {
 			ctimer_start(t, pause);
 			return;
@@ -681,6 +748,24 @@ stream_throttle_cb(struct ctimer *t)
 	st->throttled = false;
 	st->held_full = false;
 	stream_update_reading(st);
+}
+
+/*
+ * A broadcast presence (c2s.scratch, stamped): the last available one is
+ * what a new router is told after a restart (uplink_announce), so that
+ * it knows the session available again and its contacts see it.
+ */
+static void
+stream_keep_presence(struct stream *st, int type)
+{
+	free(st->presence);
+	st->presence = NULL;
+	st->presence_len = 0;
+	if (type != PRES_AVAILABLE)
+		return;
+	st->presence_len = buf_avail(&c2s.scratch);
+	st->presence = xmalloc(st->presence_len);
+	memcpy(st->presence, buf_rptr(&c2s.scratch), st->presence_len);
 }
 
 /* a stanza of a bound session: check, stamp and hand to the router */
@@ -737,8 +822,14 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		    "stanza too large once serialised");
 		goto done;
 	}
-	/* over the stanza rate: kept in order, and the client is read later */
-	if (st->throttled || (pause = limits_stanza_wait(st)) > 0) {
+	if (kind == KIND_PRESENCE && norm == NULL)
+		stream_keep_presence(st, type);
+	/*
+	 * Over the stanza rate, or the router restarting: kept in order,
+	 * and the client is read later
+	 */
+	if (st->throttled || c2s.holding ||
+	    (pause = limits_stanza_wait(st)) > 0) {
 		if (stream_hold(st, kind, type, norm, &c2s.scratch) == -1) {
 			stream_held_full(st, el, a, kind, type);
 			goto done;

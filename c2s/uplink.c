@@ -82,7 +82,6 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	const char		*fast = NULL;
 	size_t			 flen = 0;
 
-	(void)l;
 	(void)ctx;
 	link_in_init(&in, payload, h->len);
 	st = stream_find(h->sid);
@@ -166,6 +165,21 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		drain_start(u32);
 		return 0;
+	case LINK_QUIESCE: {
+		struct link_out	m;
+
+		if (h->len != 0 || h->sid != 0)
+			return -1;
+		/* what clients send from here is held: nothing follows */
+		quiesce_start();
+		link_begin(&m, l, LINK_QUIESCED, 0);
+		return link_end(&m);
+	}
+	case LINK_RELEASE:
+		if (h->len != 0 || h->sid != 0)
+			return -1;
+		quiesce_end();
+		return 0;
 	case LINK_HOST_CAPS: {
 		char	domain[JID_STR_MAX + 1], ver[256];
 
@@ -220,6 +234,36 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		register_result(h->sid, h->flags, err);
 		return 0;
+	case LINK_BOSH_FWD: {
+		const char	*client, *body;
+		size_t		 clen, blen;
+
+		link_get_u32(&in, &u32);
+		link_get_u32(&in, &req);
+		link_get_strn(&in, &client, &clen);
+		link_get_strn(&in, &body, &blen);
+		if (!link_in_done(&in) || u32 == 0 ||
+		    u32 > LINK_INSTANCE_MAX || req == 0)
+			return -1;
+		boshfwd_request(u32, req, h->flags, client, clen, body, blen);
+		return 0;
+	}
+	case LINK_BOSH_ANSWER: {
+		const char	*body;
+		size_t		 blen;
+		uint32_t	 status, http;
+
+		link_get_u32(&in, &u32);
+		link_get_u32(&in, &req);
+		link_get_u32(&in, &status);
+		link_get_u32(&in, &http);
+		link_get_strn(&in, &body, &blen);
+		if (!link_in_done(&in) || u32 == 0 ||
+		    u32 > LINK_INSTANCE_MAX || status > LINK_BOSH_BUSY)
+			return -1;
+		boshfwd_answer(u32, req, status, http, body, blen);
+		return 0;
+	}
 	default:
 		return routerlink_unexpected(h);
 	}
@@ -229,6 +273,27 @@ bool
 uplink_up(void)
 {
 	return routerlink_ok(c2s.up);
+}
+
+static void
+uplink_presence_again(struct stream *st)
+{
+	struct link_out	m;
+
+	/*
+	 * Every session at once after a restart: past the high-water mark
+	 * the rest are not told (each client's next presence is), rather
+	 * than the announcement passing the link's cap
+	 */
+	if (link_congested(c2s.up)) {
+		log_debug("%016llx presence not announced: link congested",
+		    (unsigned long long)st->sid);
+		return;
+	}
+	link_begin(&m, c2s.up, LINK_STANZA, st->sid);
+	link_put_stanza(&m, KIND_PRESENCE, PRES_AVAILABLE, NULL, st->jid,
+	    st->presence, st->presence_len);
+	link_end(&m);
 }
 
 static int
@@ -243,6 +308,14 @@ uplink_announce(const void *key, size_t len, void *val, void *arg)
 	case ST_BOUND:
 		/* a restarted router learns the sessions that survived */
 		uplink_sess_begin(st, st->jid);
+		/*
+		 * and which were available: it probes their contacts again.
+		 * Before stream management, whose enable sets the router's
+		 * count of the client's stanzas (h): this one is not the
+		 * client's.
+		 */
+		if (st->presence != NULL)
+			uplink_presence_again(st);
 		sm_link_up(st);
 		break;
 	default:
@@ -298,6 +371,37 @@ uplink_lost(struct routerlink *rl, struct link *l)
 	stream_resume_all();
 	register_link_lost();
 	metrics_link_lost();
+	/* BOSH requests forwarded either way have no way back */
+	boshfwd_link_lost();
+}
+
+/*
+ * The router took our LINK_HELLO. Holding what clients sent while it
+ * restarted, we say so after our sessions' announcement (queued at the
+ * connect): the router answers LINK_RELEASE once every worker has
+ * announced its sessions, so that no stanza released here finds its
+ * recipient on another worker not yet announced (it would be stored
+ * offline instead). Nothing is sent at the connect: a router of another
+ * link version closes the link.
+ */
+static void
+uplink_hello(struct routerlink *rl, struct link *l)
+{
+	struct link_out	m;
+
+	(void)rl;
+	if (!c2s.holding)
+		return;
+	link_begin(&m, l, LINK_QUIESCED, 0);
+	link_end(&m);
+}
+
+/* below the high-water mark again: paused and held streams go on */
+static void
+uplink_drained(void)
+{
+	stream_resume_all();
+	stream_release_all();
 }
 
 static void
@@ -327,7 +431,8 @@ uplink_start(void)
 	rl->on_frame = uplink_frame;
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
-	rl->on_drain = stream_resume_all;
+	rl->on_drain = uplink_drained;
+	rl->on_hello = uplink_hello;
 	if (routerlink_start(rl, c2s.loop, &c2s.conf, LINK_ROLE_C2S,
 	    (uint32_t)c2s.instance) == -1)
 		fatalx("cannot set up the router link");

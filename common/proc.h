@@ -11,6 +11,14 @@
 #include "conf.h"
 
 /*
+ * The exit status of a process that stops for a planned restart (the
+ * router after `parleyctl restart router`): parleyd starts it again at
+ * once, from the binary now installed, without the backoff of a crash.
+ * 75 is EX_TEMPFAIL of sysexits(3): "try again".
+ */
+#define PROC_EXIT_RESTART	75
+
+/*
  * Parses the command line, loads the configuration into conf and sets up
  * logging as "name[instance]". With instanced, -i N (1..65535) is
  * accepted and its value returned, else 0. Exits on any error.

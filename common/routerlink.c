@@ -27,6 +27,8 @@ routerlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		rl->delay = ROUTERLINK_RETRY;	/* the router took us */
 		ready_report();
+		if (rl->on_hello != NULL)
+			rl->on_hello(rl, l);
 		return 0;
 	}
 	return rl->on_frame(l, h, payload, ctx);

@@ -33,6 +33,11 @@ struct routerlink {
 	routerlink_cb	*on_up;
 	routerlink_cb	*on_lost;
 	void		(*on_drain)(void);	/* the queue drained */
+	/*
+	 * the router's LINK_HELLO passed: it takes our frames (a router of
+	 * another link version closes instead); NULL: nothing to do then
+	 */
+	routerlink_cb	*on_hello;
 	/* ---- the helper's own */
 	struct ev_loop	*loop;
 	/*

@@ -29,6 +29,7 @@
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "../common/priv.h"
+#include "../common/proc.h"
 #include "../common/ready.h"
 #include "../common/sdnotify.h"
 #include "../common/linktls.h"
@@ -440,6 +441,18 @@ child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 		log_info("%s pid=%d %s", c->label, w->rpid, how);
 		if (children_alive() == 0)
 			ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	/*
+	 * A planned restart (PROC_EXIT_RESTART): at once, and the backoff
+	 * stays as it was, so that a crash after it is not mistaken for a
+	 * first one nor delayed by it.
+	 */
+	if (WIFEXITED(w->rstatus) &&
+	    WEXITSTATUS(w->rstatus) == PROC_EXIT_RESTART) {
+		log_info("%s pid=%d stopped for a planned restart; starting "
+		    "it again", c->label, w->rpid);
+		child_spawn(loop, c);
 		return;
 	}
 	/* a child that ran for a while crashed afresh: start from 1s again */

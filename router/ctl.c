@@ -308,6 +308,26 @@ ctl_drain(struct link *l, const struct link_hdr *h, const char *payload)
 	return ctl_reply_str(l, h->sid, 0, "draining");
 }
 
+/* parleyctl restart router: str what */
+static int
+ctl_restart(struct link *l, const struct link_hdr *h, const char *payload)
+{
+	struct link_in	 in;
+	char		 what[16];
+
+	link_in_init(&in, payload, h->len);
+	link_get_str(&in, what, sizeof(what));
+	if (!link_in_done(&in))
+		return -1;
+	if (strcmp(what, "router") != 0)
+		return ctl_reply_str(l, h->sid, EINVAL, "only the router "
+		    "restarts so (a c2s worker: parleyctl drain WORKER)");
+	if (restart_begin() == -1)
+		return ctl_reply_str(l, h->sid, EINVAL,
+		    "a restart is under way");
+	return ctl_reply_str(l, h->sid, 0, "restarting");
+}
+
 int
 ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
     struct store *st)
@@ -333,6 +353,8 @@ ctl_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		return ctl_role(l, h, payload, st);
 	case LINK_CTL_INVITE:
 		return invite_ctl(l, h, payload);
+	case LINK_CTL_RESTART:
+		return ctl_restart(l, h, payload);
 	default:
 		return link_fail(l, "unexpected %s on a control link",
 		    link_msg_name(h->type));

@@ -35,6 +35,11 @@ int	ctl_frame(struct link *l, const struct link_hdr *h,
  * is connected.
  */
 int	rlink_drain(uint32_t instance, uint32_t grace);
+/*
+ * A planned router restart (router/restart.c): LINK_QUIESCE to the c2s
+ * and s2s processes, then the exit; -1 when one is under way.
+ */
+int	restart_begin(void);
 
 /*
  * LINK_CTL_REPLY to the request whose id is sid; status is 0 or an errno

@@ -137,8 +137,10 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 	if (rl->preauth) {
 		rlink_npreauth--;
 		log_info("%s: refused: %s", l->name, why);
-	} else if (rl->role == LINK_ROLE_C2S)
+	} else if (rl->role == LINK_ROLE_C2S) {
 		log_warnx("c2s[%u] link closed: %s", rl->instance, why);
+		boshrelay_link_lost(rl);
+	}
 	else if (rl->role == LINK_ROLE_S2S)
 		log_warnx("s2s link closed: %s", why);
 	else if (rl->role == LINK_ROLE_PROXY)
@@ -160,6 +162,7 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 		router.links = rl->next;
 	if (rl->next != NULL)
 		rl->next->prev = rl->prev;
+	restart_link_gone(rl);	/* after it left the list */
 	free(rl);
 }
 
@@ -356,6 +359,9 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		return 0;
 	case LINK_REG_ADD:
 		return register_frame(rl, h, payload);
+	case LINK_BOSH_FWD:
+	case LINK_BOSH_ANSWER:
+		return boshrelay_frame(rl, h, payload);
 	default:
 		log_warnx("c2s[%u] sent unexpected %s", rl->instance,
 		    link_msg_name(h->type));
@@ -410,9 +416,10 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		    rl->role == LINK_ROLE_C2S ? "c2s" :
 		    rl->role == LINK_ROLE_S2S ? "s2s" :
 		    rl->role == LINK_ROLE_PROXY ? "proxy" : "ctl", rl->instance);
-		if (rl->role == LINK_ROLE_C2S)
+		if (rl->role == LINK_ROLE_C2S) {
 			log_info("c2s[%u] connected", rl->instance);
-		else if (rl->role == LINK_ROLE_S2S) {
+			boshrelay_link_up(rl);
+		} else if (rl->role == LINK_ROLE_S2S) {
 			if (router.s2s != NULL)
 				return link_fail(l, "a second s2s process");
 			router.s2s = rl;
@@ -431,6 +438,14 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	}
 	if (rl->role == LINK_ROLE_CTL)
 		return ctl_frame(l, h, payload, router.store);
+	if (h->type == LINK_QUIESCED)
+		return restart_quiesced(rl, h);
+	if (restart_stopping()) {
+		/* no stanza: the processes hold them for the next router */
+		log_debug("%s: %s dropped: restarting", l->name,
+		    link_msg_name(h->type));
+		return 0;
+	}
 	rc = rl->role == LINK_ROLE_S2S ? s2s_frame(rl, h, payload) :
 	    rl->role == LINK_ROLE_PROXY ? proxy_frame(rl, h, payload) :
 	    c2s_frame(rl, h, payload);

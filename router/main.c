@@ -113,11 +113,12 @@ main(int argc, char *argv[])
 	 */
 	proc_reload_watch(router.loop, &router.conf, rlink_reload);
 	work_init(router.loop, WORK_THREADS);
+	restart_init();		/* after a planned restart: who comes back */
 	log_info("started, storage in %s", router.conf.datadir);
 	ready_report();		/* the workers can connect now */
 	ev_run(router.loop, 0);
 	work_shutdown();
 	store_close(router.store);
 	log_info("stopped");
-	return 0;
+	return restart_exit_status();
 }

@@ -39,6 +39,11 @@ struct rlink {
 	pid_t		 pid;		/* the peer's (SO_PEERCRED) */
 	double		 since;		/* connected at (wall clock) */
 	bool		 preauth;	/* remote, TLS handshake not done */
+	bool		 quiescing;	/* LINK_QUIESCE sent, not answered
+					   (restart.c) */
+	bool		 answered;	/* LINK_QUIESCED in time */
+	bool		 holding;	/* on the next router: holds
+					   stanzas until LINK_RELEASE */
 };
 
 struct user;
@@ -105,6 +110,8 @@ struct rstanza {
 	const char	*tdomain;
 	bool		 replayed;	/* routed again by sm_unacked: its
 					   recipient was told of it once */
+	bool		 component;	/* from an external component
+					   (LINK_F_COMPONENT): may go out */
 };
 
 struct router {
@@ -155,6 +162,33 @@ void	 rlink_reload(void);
  * after the caller returns).
  */
 bool	 rlink_flow(void);
+
+/* boshrelay.c: BOSH requests between c2s workers */
+int	 boshrelay_frame(struct rlink *, const struct link_hdr *,
+	    const char *payload);
+void	 boshrelay_link_up(struct rlink *);
+void	 boshrelay_link_lost(struct rlink *);
+/*
+ * restart.c: a planned restart (parleyctl restart router). The waits, in
+ * seconds: for every process's LINK_QUIESCED, then for the links' queues
+ * to be written out (looked at every RESTART_FLUSH_STEP).
+ */
+#define RESTART_QUIESCE_WAIT	5.0
+#define RESTART_FLUSH_WAIT	5.0
+#define RESTART_FLUSH_STEP	0.02
+/* the next router's wait for the processes that answered (RESTART_FILE) */
+#define RESTART_GATHER_WAIT	10.0
+#define RESTART_FILE		"router.restart"
+/* reads and removes RESTART_FILE (run directory): the processes to await */
+void	 restart_init(void);
+/* LINK_QUIESCED from rl: -1 (the link fails) when unasked or malformed */
+int	 restart_quiesced(struct rlink *, const struct link_hdr *);
+/* rl is closing: not waited for */
+void	 restart_link_gone(struct rlink *);
+/* the answers are in: frames from the processes are dropped */
+bool	 restart_stopping(void);
+/* main's exit status: PROC_EXIT_RESTART after a planned restart, or 0 */
+int	 restart_exit_status(void);
 
 /* session.c */
 void	 sess_begin(struct rlink *, uint64_t sid, const char *jid);

@@ -23,7 +23,6 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 	struct link_stanza ls;
 	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
 
-	(void)l;
 	(void)ctx;
 	link_in_init(&in, payload, h->len);
 	switch (h->type) {
@@ -35,6 +34,29 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		out_stanza(to, from, ls.xml, ls.xlen);
 		return 0;
+	case LINK_QUIESCE: {
+		struct link_out	m;
+
+		if (h->len != 0 || h->sid != 0)
+			return -1;
+		/*
+		 * A planned router restart: what remote servers send from
+		 * here is held with their streams paused (in_forward), as
+		 * while the router is away, until the next router took our
+		 * LINK_HELLO. Bounces meanwhile are dropped, as then.
+		 */
+		log_info("the router is restarting: holding what servers "
+		    "send");
+		s2s.quiesced = true;
+		link_begin(&m, l, LINK_QUIESCED, 0);
+		return link_end(&m);
+	}
+	case LINK_RELEASE:
+		if (h->len != 0 || h->sid != 0)
+			return -1;
+		s2s.quiesced = false;
+		in_release_held();
+		return 0;
 	default:
 		return routerlink_unexpected(h);
 	}
@@ -43,7 +65,7 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 bool
 uplink_up(void)
 {
-	return routerlink_ok(s2s.up);
+	return routerlink_ok(s2s.up) && !s2s.quiesced;
 }
 
 static void
@@ -63,7 +85,26 @@ uplink_connected(struct routerlink *rl, struct link *l)
 	s2s.up = l;
 	/* servers are accepted once stanzas can go somewhere */
 	listen_pause(false);
-	in_release_held();
+}
+
+/*
+ * The router took our LINK_HELLO: what was held goes, or, after a
+ * planned restart, waits for its LINK_RELEASE (once the workers have
+ * announced their sessions). Not at the connect: a router of another
+ * link version would close the link with the held stanzas in it.
+ */
+static void
+uplink_hello(struct routerlink *rl, struct link *l)
+{
+	struct link_out	m;
+
+	(void)rl;
+	if (!s2s.quiesced) {
+		in_release_held();
+		return;
+	}
+	link_begin(&m, l, LINK_QUIESCED, 0);
+	link_end(&m);
 }
 
 void
@@ -75,19 +116,22 @@ uplink_start(void)
 	rl->on_up = uplink_connected;
 	rl->on_lost = uplink_lost;
 	rl->on_drain = in_resume_all;
+	rl->on_hello = uplink_hello;
 	if (routerlink_start(rl, s2s.loop, &s2s.conf, LINK_ROLE_S2S, 0) == -1)
 		fatalx("cannot set up the router link");
 }
 
 int
 uplink_stanza(int kind, int type, const char *to, const char *from,
-    const char *xml, size_t len)
+    const char *xml, size_t len, bool comp)
 {
 	struct link_out	m;
 
 	if (!uplink_up())
 		return -1;
 	link_begin(&m, s2s.up, LINK_STANZA, 0);
+	if (comp)
+		link_set_flags(&m, LINK_F_COMPONENT);
 	link_put_stanza(&m, kind, type, to, from, xml, len);
 	return link_end(&m);
 }

@@ -44,8 +44,8 @@
 #define EXIT_USAGE	2
 
 enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
-	CMD_ENABLE, CMD_DRAIN, CMD_ROLE, CMD_SESSIONS, CMD_KICK, CMD_STATS,
-	CMD_ABOUT, CMD_INVITE };
+	CMD_ENABLE, CMD_DRAIN, CMD_RESTART, CMD_ROLE, CMD_SESSIONS, CMD_KICK,
+	CMD_STATS, CMD_ABOUT, CMD_INVITE };
 /* commands only the running router can answer, with text to print */
 #define CMD_LIVE(c)	((c) >= CMD_SESSIONS)
 
@@ -80,6 +80,7 @@ static const struct {
 	{ "disable",	CMD_DISABLE,	1, 1 },
 	{ "enable",	CMD_ENABLE,	1, 1 },
 	{ "drain",	CMD_DRAIN,	1, 2 },
+	{ "restart",	CMD_RESTART,	1, 1 },
 	{ "role",	CMD_ROLE,	1, 2 },
 	{ "invite",	CMD_INVITE,	1, 7 },
 };
@@ -111,6 +112,9 @@ usage(FILE *fp, int code)
 	    "                  c2s WORKER takes no new clients, sends its\n"
 	    "                  resumable sessions to the others, ends the\n"
 	    "                  rest after GRACE seconds (30) and restarts\n"
+	    "  restart router  the router stops and starts again from the\n"
+	    "                  binary installed, keeping every client\n"
+	    "                  connected and every stanza\n"
 	    "  invite [--contact JID] [--uses N] [--expires DURATION] HOST\n"
 	    "                  an invitation (XEP-0401 account, or XEP-0379\n"
 	    "                  contact of JID): prints its xmpp: URI;\n"
@@ -490,6 +494,7 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 		    cmd == CMD_DISABLE);
 		break;
 	case CMD_DRAIN:		/* refused before: needs the router */
+	case CMD_RESTART:
 		errno = EINVAL;
 		rc = -1;
 		break;
@@ -567,6 +572,7 @@ ctl_send(int fd, enum cmd cmd, const char *jid, const char *domain,
 		[CMD_DISABLE] = LINK_CTL_DISABLE,
 		[CMD_ENABLE] = LINK_CTL_ENABLE,
 		[CMD_DRAIN] = LINK_CTL_DRAIN,
+		[CMD_RESTART] = LINK_CTL_RESTART,
 		[CMD_ROLE] = LINK_CTL_ROLE,
 		[CMD_INVITE] = LINK_CTL_INVITE,
 	};
@@ -696,6 +702,7 @@ report(enum cmd cmd, const char *jid, int status, const char *detail)
 		[CMD_DISABLE] = "disabled",
 		[CMD_ENABLE] = "enabled",
 		[CMD_DRAIN] = "draining c2s",
+		[CMD_RESTART] = "restarting",
 		[CMD_ROLE] = NULL,
 		[CMD_INVITE] = NULL,
 	};
@@ -891,6 +898,9 @@ main(int argc, char *argv[])
 				goto fail;
 			domain = dombuf;
 		}
+	} else if (cmd == CMD_RESTART) {
+		/* the router says what it restarts */
+		jid = xstrdup(argv[1]);
 	} else if (cmd == CMD_DRAIN) {
 		/* the router checks the worker; the grace is ours to read */
 		jid = xstrdup(argv[1]);
@@ -932,7 +942,8 @@ main(int argc, char *argv[])
 	}
 	if ((fd = ctl_connect(conf.rundir)) == -2)
 		goto fail;
-	if (fd == -1 && (CMD_LIVE(cmd) || cmd == CMD_DRAIN)) {
+	if (fd == -1 && (CMD_LIVE(cmd) || cmd == CMD_DRAIN ||
+	    cmd == CMD_RESTART)) {
 		fprintf(stderr, "parleyctl: %s: the server is not running (no "
 		    "router at %s/%s)\n", cmds[cmd].name, conf.rundir,
 		    CTL_SOCKET);

@@ -106,6 +106,37 @@ metrics_link_lost(void)
 {
 }
 
+/* c2s/boshfwd.c (BOSH between workers) is not linked either */
+void
+boshfwd_request(uint32_t origin, uint32_t id, uint16_t flags,
+    const char *client, size_t clen, const char *body, size_t blen)
+{
+	(void)origin;
+	(void)id;
+	(void)flags;
+	(void)client;
+	(void)clen;
+	(void)body;
+	(void)blen;
+}
+
+void
+boshfwd_answer(uint32_t owner, uint32_t id, uint32_t status, uint32_t http,
+    const char *body, size_t len)
+{
+	(void)owner;
+	(void)id;
+	(void)status;
+	(void)http;
+	(void)body;
+	(void)len;
+}
+
+void
+boshfwd_link_lost(void)
+{
+}
+
 static struct known *
 known_get(uint64_t sid)
 {

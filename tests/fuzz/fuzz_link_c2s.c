@@ -5,7 +5,8 @@
  * the chunks of the input's plan. So common/link.c reassembles frames from
  * real reads and uplink.c's handler decodes each one. The streams it
  * dispatches to are records standing in for c2s/stream.c, csi.c, auth.c,
- * bind.c and register.c; they check what those would rely on.
+ * bind.c, register.c and boshfwd.c; they check what those would rely
+ * on.
  *
  * Oracles: link.c delivers exactly the complete frames the input holds,
  * in order, with their bytes (fuzz.h), each to the handler in a buffer of
@@ -53,6 +54,19 @@ void
 drain_start(uint32_t grace)
 {
 	(void)grace;
+}
+
+/* a planned router restart: held stanzas are stream.c's */
+void
+quiesce_start(void)
+{
+	c2s.holding = true;
+}
+
+void
+quiesce_end(void)
+{
+	c2s.holding = false;
 }
 
 size_t
@@ -203,6 +217,11 @@ stream_resume_all(void)
 {
 }
 
+void
+stream_release_all(void)
+{
+}
+
 int64_t
 sm_arrived(struct stream *st)
 {
@@ -279,6 +298,47 @@ metrics_link_lost(void)
 {
 }
 
+/* boshfwd.c: a BOSH request forwarded to us, or an answer to ours */
+static void
+check_bosh(uint16_t type, uint32_t inst, const char *a, size_t alen,
+    const char *b, size_t blen, size_t fixed)
+{
+	const struct fuzz_frame	*f = current_frame();
+
+	FUZZ_CHECK(f->h.type == type, "%s from a %s", link_msg_name(type),
+	    link_msg_name(f->h.type));
+	FUZZ_CHECK(inst >= 1 && inst <= LINK_INSTANCE_MAX, "instance %u",
+	    inst);
+	FUZZ_CHECK((a != NULL || alen == 0) && (b != NULL || blen == 0) &&
+	    fixed + alen + blen <= f->h.len, "strings past the frame");
+	fuzz_touch(a, alen);
+	fuzz_touch(b, blen);
+}
+
+void
+boshfwd_request(uint32_t origin, uint32_t id, uint16_t flags,
+    const char *client, size_t clen, const char *body, size_t blen)
+{
+	check_bosh(LINK_BOSH_FWD, origin, client, clen, body, blen, 16);
+	FUZZ_CHECK(id != 0, "a forwarded request without an id");
+	FUZZ_CHECK(flags == current_frame()->h.flags, "flags %u", flags);
+}
+
+void
+boshfwd_answer(uint32_t owner, uint32_t id, uint32_t status, uint32_t http,
+    const char *body, size_t len)
+{
+	(void)id;
+	(void)http;
+	check_bosh(LINK_BOSH_ANSWER, owner, NULL, 0, body, len, 20);
+	FUZZ_CHECK(status <= LINK_BOSH_BUSY, "bosh status %u", status);
+}
+
+void
+boshfwd_link_lost(void)
+{
+}
+
 /* ---- the harness -------------------------------------------------------- */
 
 static void
@@ -335,6 +395,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
 	streams_setup((uint8_t)mode);
+	c2s.holding = false;	/* no LINK_QUIESCE heard on this link yet */
 	fuzz_uplink_run(&up, &tap, data, len, &plan);
 	streams_clear();
 	return 0;

@@ -452,6 +452,36 @@ proxy_link_lost(void)
 {
 }
 
+/*
+ * A planned restart (router/restart.c) would end the loop: the target
+ * keeps the frames' contract only. LINK_QUIESCED is taken when it is
+ * well-formed, as from a link that was asked.
+ */
+int
+restart_begin(void)
+{
+	return 0;
+}
+
+int
+restart_quiesced(struct rlink *rl, const struct link_hdr *h)
+{
+	(void)rl;
+	return h->len == 0 && h->sid == 0 ? 0 : -1;
+}
+
+void
+restart_link_gone(struct rlink *rl)
+{
+	(void)rl;
+}
+
+bool
+restart_stopping(void)
+{
+	return false;
+}
+
 int
 router_account_remove(const char *node, const char *domain)
 {

@@ -24,8 +24,16 @@
 
 struct s2s	s2s;
 
+static bool	linked(void);
 static struct fuzz_uplink up = { .reconnect = &s2s.uplink.retry.w,
-    .up = &s2s.up, .connected = uplink_up };
+    .up = &s2s.up, .connected = linked };
+
+/* linked, quiesced or not (uplink_up() is false while quiesced) */
+static bool
+linked(void)
+{
+	return routerlink_ok(s2s.up);
+}
 
 /* ---- what uplink.c calls ------------------------------------------------ */
 
@@ -77,6 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t			 off;
 
 	off = fuzz_plan_init(&plan, data, len);
+	/* each input is a router of its own: no LINK_QUIESCE heard yet */
+	s2s.quiesced = false;
 	fuzz_uplink_run(&up, &tap, data + off, len - off, &plan);
 	return 0;
 }

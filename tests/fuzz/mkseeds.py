@@ -8,15 +8,17 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 17
+LINK_VERSION = 20
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
-AUTH_UPGRADE = 0x0115
+AUTH_UPGRADE = 0x0117
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
 METRICS_GET, METRICS, AUTH_FAIL, METRICS_OM = 0x0111, 0x0112, 0x0113, 1
 S2S_COUNTS = 0x0114
+BOSH_FWD, BOSH_ANSWER, F_BOSH_CANCEL = 0x0115, 0x0116, 1
+BOSH_OK, BOSH_UNKNOWN, BOSH_DOWN, BOSH_BUSY = 0, 1, 2, 3
 SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
@@ -24,6 +26,7 @@ CTL_SESSIONS, CTL_KICK, CTL_STATS, CTL_ABOUT = 0x0306, 0x0307, 0x0308, 0x0309
 CTL_DISABLE, CTL_ENABLE = 0x030a, 0x030b
 CTL_ROLE = 0x030d
 CTL_INVITE = 0x030e
+CTL_RESTART, QUIESCE, QUIESCED, RELEASE = 0x030f, 0x0002, 0x0003, 0x0004
 ROLE_C2S, ROLE_CTL, ROLE_S2S, ROLE_ROUTER = 1, 2, 3, 4
 AUTH_OK, AUTH_NO_USER, AUTH_FAILED = 0, 1, 2
 SERR_CONFLICT, SERR_NOT_AUTHORIZED = 3, 12
@@ -69,8 +72,9 @@ def hello(role, version=LINK_VERSION, instance=None):
     return frame(HELLO, u32(version) + u32(role) + u32(instance))
 
 
-def stanza(sid, kind, typ, to, frm, xml):
-    return frame(STANZA, u8(kind) + u8(typ) + u16(0) + s(to) + s(frm) + s(xml), sid)
+def stanza(sid, kind, typ, to, frm, xml, flags=0):
+    return frame(STANZA, u8(kind) + u8(typ) + u16(0) + s(to) + s(frm) + s(xml), sid,
+                 flags)
 
 
 def write(target, name, data):
@@ -161,11 +165,31 @@ write("link_router", "s2s-stanza", b"\x06\x00"
       + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "juliet@example.org", "romeo@example.net/orchard", MSG)
       + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "juliet@example.org", "romeo@example.net",
                "<presence/>"))
+# LINK_F_COMPONENT on a stanza whose from is no component's: dropped
+F_COMPONENT = 0x0002
+write("link_router", "s2s-component-flag", b"\x06\x00"
+      + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "bot@gw.example.org",
+               MSG, flags=F_COMPONENT))
 # the s2s process's connection counts, then a bad name and too many
 write("link_router", "s2s-counts", b"\x06\x00"
       + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)
       + frame(S2S_COUNTS, u32(1) + s("Open\"") + u32(1) + u32(2), 0)
       + frame(S2S_COUNTS, u32(99), 0))
+# BOSH requests between workers: to itself (instance 1, the target's c2s),
+# to nobody (bounced), a cancel, answers to itself and to nobody, and the
+# frames a c2s may not send (instance 0, request id 0, a router status)
+BODY = "<body xmlns='http://jabber.org/protocol/httpbind' rid='2' sid='x'/>"
+write("link_router", "c2s-bosh", b"\x02\x00"
+      + frame(BOSH_FWD, u32(1) + u32(1) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(7) + u32(2) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(1) + u32(1) + s(None) + s(None), flags=F_BOSH_CANCEL)
+      + frame(BOSH_ANSWER, u32(1) + u32(1) + u32(BOSH_OK) + u32(200) + s("<body/>"))
+      + frame(BOSH_ANSWER, u32(9) + u32(3) + u32(BOSH_OK) + u32(400) + s(None))
+      + frame(BOSH_ANSWER, u32(1) + u32(4) + u32(BOSH_BUSY) + u32(503) + s(None)))
+write("link_router", "c2s-bosh-bad", b"\x02\x00"
+      + frame(BOSH_FWD, u32(0) + u32(1) + s("") + s(BODY))
+      + frame(BOSH_FWD, u32(1) + u32(0) + s("") + s(BODY))
+      + frame(BOSH_ANSWER, u32(1) + u32(1) + u32(BOSH_DOWN) + u32(0) + s(None)))
 write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(), 1)
       + frame(CTL_ADDUSER, s("user@example.org") + creds(), 2)
@@ -203,6 +227,16 @@ write("link_router", "ctl-ops", b"\x05\x00"
       + frame(CTL_KICK, s(None), 8))
 write("link_router", "ctl-bad-creds", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(iters=0), 1))
+# a planned restart: the answers of a c2s and an s2s, one with a payload;
+# parleyctl's request for the router and for something else
+write("link_router", "quiesced", b"\x02\x00"
+      + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
+      + frame(QUIESCED, b"", 0)
+      + frame(QUIESCED, b"x", 0))
+write("link_router", "s2s-quiesced", b"\x06\x00" + frame(QUIESCED, b"", 0))
+write("link_router", "ctl-restart", b"\x05\x00"
+      + frame(CTL_RESTART, s("c2s"), 1)
+      + frame(CTL_RESTART, s("router"), 2))
 
 # link_c2s: byte 0 = states of streams 1-4 (auth wait, bind wait, bound,
 # registering); a stream waiting for credentials waits for request id = sid.
@@ -231,7 +265,7 @@ write("link_c2s", "auth-stale-reply", b"\x00\x00"
       + frame(AUTH_CRED, u32(4) + u32(3), 4))
 # XEP-0480: the router's answer to LINK_AUTH_UPGRADE, for a stream
 # waiting (stream 1) and not (stream 2, binding); one short
-AUTH_UPGRADED = 0x0116
+AUTH_UPGRADED = 0x0118
 write("link_c2s", "upgraded", b"\x04\x00"
       + R_HELLO
       + frame(AUTH_UPGRADED, u32(AUTH_OK), 1)
@@ -286,6 +320,36 @@ write("link_c2s", "sm", b"\xe4\x00"
       + frame(SM_RESUMED, u32(0) + s("user@example.org/res") + s(SM_ID) + u32(1) + u32(2) + u32(300), 1)
       + frame(SM_RESUMED, u32(XERR_ITEM_NOT_FOUND) + s("") + s("") + u32(0) + u32(0) + u32(0), 2)
       + frame(SM_RESUMED, u32(0) + s("") + s("") + u32(0) + u32(0) + u32(0), 4))
+# a planned router restart: answered, stanzas still delivered; bad ones
+write("link_c2s", "quiesce", b"\xe4\x00"
+      + R_HELLO
+      + frame(QUIESCE)
+      + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "romeo@example.net", MSG)
+      + frame(QUIESCE)
+      + frame(QUIESCE, b"", 3))
+write("link_c2s", "release", b"\xe4\x00"
+      + R_HELLO
+      + frame(QUIESCE)
+      + frame(RELEASE)
+      + frame(RELEASE)
+      + frame(RELEASE, b"x"))
+
+# BOSH: requests forwarded to us, a cancel, answers of each status, the
+# router's notice that a worker went (request id 0), and bad frames
+write("link_c2s", "bosh", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_FWD, u32(2) + u32(1) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(2) + u32(1) + s(None) + s(None), flags=F_BOSH_CANCEL)
+      + frame(BOSH_ANSWER, u32(2) + u32(5) + u32(BOSH_OK) + u32(200) + s("<body/>"))
+      + frame(BOSH_ANSWER, u32(2) + u32(6) + u32(BOSH_UNKNOWN) + u32(0) + s(None))
+      + frame(BOSH_ANSWER, u32(2) + u32(0) + u32(BOSH_DOWN) + u32(0) + s(None))
+      + frame(BOSH_ANSWER, u32(3) + u32(7) + u32(BOSH_BUSY) + u32(503) + s(None)))
+write("link_c2s", "bosh-bad", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_ANSWER, u32(2) + u32(5) + u32(9) + u32(200) + s("")))
+write("link_c2s", "bosh-bad-fwd", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_FWD, u32(0x10000) + u32(1) + s("") + s(BODY)))
 
 # link_s2s: the chunking plan, then frames, the router's LINK_HELLO first
 write("link_s2s", "stanzas", b"\x00"
@@ -301,6 +365,13 @@ write("link_s2s", "null-to", b"\x00" + R_HELLO + stanza(0, KIND_MESSAGE, MTYPE_N
 write("link_s2s", "unexpected", b"\x00" + R_HELLO + frame(AUTH_GET, u32(1) + s("a") + s("b")))
 write("link_s2s", "no-hello", b"\x00" + stanza(0, KIND_MESSAGE, MTYPE_NORMAL, "a@b", "c@d", MSG))
 write("link_s2s", "bad-version", b"\x00" + hello(ROLE_ROUTER, version=LINK_VERSION + 1))
+# a planned router restart: answered, then stanzas still come; a payload
+write("link_s2s", "quiesce", b"\x00" + R_HELLO + frame(QUIESCE)
+      + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "juliet@example.org/b", MSG)
+      + frame(QUIESCE, b"x"))
+# the next router's release, a malformed one
+write("link_s2s", "release", b"\x00" + R_HELLO + frame(QUIESCE) + frame(RELEASE)
+      + frame(RELEASE, b"", 1))
 
 # s2s: byte 0 = mode (fuzz_s2s.c), then the chunking plan, then the remote
 # server's bytes. Chunks of exact sizes: steps below 0xc0 are that many

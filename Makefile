@@ -142,6 +142,7 @@ ROUTER_SRCS	+= router/pwjob.c
 ROUTER_SRCS	+= router/roles.c
 ROUTER_SRCS	+= router/adhoc_role.c
 ROUTER_SRCS	+= router/invite.c
+ROUTER_SRCS	+= router/boshrelay.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
@@ -158,6 +159,7 @@ C2S_SRCS	+= c2s/sasl.c
 C2S_SRCS	+= c2s/sm.c
 C2S_SRCS	+= c2s/sasl2.c
 C2S_SRCS	+= c2s/fast.c
+C2S_SRCS	+= c2s/upgrade.c
 C2S_SRCS	+= c2s/stream.c
 C2S_SRCS	+= c2s/uplink.c
 C2S_SRCS	+= c2s/http.c
@@ -168,6 +170,7 @@ C2S_SRCS	+= c2s/wsframe.c
 C2S_SRCS	+= c2s/bosh.c
 C2S_SRCS	+= c2s/upload.c
 C2S_SRCS	+= c2s/static.c
+C2S_SRCS	+= c2s/boshfwd.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -313,7 +316,7 @@ TEST_OBJS_caps_cache := router/caps.c router/capsver.c
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c c2s/sm.c \
-		   c2s/ping.c c2s/sasl2.c c2s/fast.c
+		   c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c
 TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_sm	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
@@ -501,12 +504,14 @@ FUZZ_TARGETS	+= upslot
 FUZZ_TARGETS	+= fast
 FUZZ_TARGETS	+= pie
 FUZZ_TARGETS	+= handover
+FUZZ_TARGETS	+= upgrade
 
 # process-private objects a target links, as TEST_OBJS_ for unit tests
 FUZZ_OBJS_sasl	:= c2s/sasl.c
 FUZZ_OBJS_fast	:= c2s/fast.c c2s/sasl.c
+FUZZ_OBJS_upgrade := c2s/upgrade.c
 FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
-		   router/metrics.c \
+		   router/metrics.c router/boshrelay.c \
 		   router/s2s.c \
 		   router/register.c router/pwjob.c router/sm.c \
 		   router/handover_fmt.c
@@ -515,7 +520,7 @@ FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
 		   c2s/drain.c c2s/quiesce.c \
-		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c
+		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
@@ -531,7 +536,7 @@ FUZZ_OBJS_socks5 := proxy/socks5.c
 FUZZ_OBJS_http	:= c2s/http.c c2s/hostmeta.c c2s/websocket.c c2s/wsframe.c \
 		   c2s/limits.c \
 		   c2s/bosh.c c2s/upload.c c2s/static.c c2s/metrics.c \
-		   tests/fuzz/fuzz_web.c
+		   c2s/boshfwd.c tests/fuzz/fuzz_web.c
 FUZZ_OBJS_websocket := $(FUZZ_OBJS_http)
 FUZZ_OBJS_bosh	:= $(FUZZ_OBJS_http)
 FUZZ_OBJS_muc	:= $(FUZZ_OBJS_router)

@@ -158,6 +158,15 @@ auth_success(struct stream *st, struct buf *data)
 	fast_authed(st);
 	sasl_free(st->sasl);
 	st->sasl = NULL;
+	/* XEP-0480: a task first; authenticated when it is done */
+	if (st->sasl2 != NULL && upgrade_continue(st, data))
+		return;
+	auth_complete(st, data);
+}
+
+void
+auth_complete(struct stream *st, struct buf *data)
+{
 	st->authed = true;
 	xstream_preauth_end(st->xs);
 	if (st->sasl2 != NULL) {
@@ -324,8 +333,10 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 		return;
 	}
 	buf_init(&out, SASL_DATA_MAX);
-	if (status == 0)
+	if (status == 0) {
 		fast_creds(st, creds);
+		upgrade_creds(st, creds);
+	}
 	auth_handle(st, sasl_set_creds(st->sasl, status == 0 ? creds : NULL,
 	    &out), &out);
 	buf_clear(&out);

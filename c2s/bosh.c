@@ -3,9 +3,9 @@
  * requests. A session owns a struct stream without a socket (as
  * websocket.c does); the payload of each request body is fed to it in
  * rid order, and what it writes waits in the session until a held
- * request can carry it back. All HTTP is in the first c2s process, so a
- * session's requests always reach it (docs/internals.md, "Web
- * transports").
+ * request can carry it back. Every c2s process serves HTTP: a request
+ * whose sid names another one goes there (boshfwd.c, docs/internals.md,
+ * "Several c2s workers").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +27,15 @@
 #define BOSH_HOLD	1		/* requests held at most */
 #define BOSH_REQUESTS	(BOSH_HOLD + 1)	/* XEP-0124 7.1: hold + 1 */
 #define BOSH_MAXPAUSE	120		/* seconds (7.1 maxpause) */
-#define BOSH_SID_LEN	32		/* hex digits */
-#define BOSH_MAX_BODY	LINK_MAX_PAYLOAD /* one response's payload */
+/*
+ * The sid: the owner's instance in 4 hex digits, then 128 random bits in
+ * 32, so a worker knows whose session a request names
+ */
+#define BOSH_SID_INST	4
+#define BOSH_SID_RAND	32
+#define BOSH_SID_LEN	(BOSH_SID_INST + BOSH_SID_RAND)
+/* one response's payload: it fits a link frame when forwarded */
+#define BOSH_MAX_BODY	LINK_STANZA_MAX
 
 struct bosh;
 
@@ -77,7 +84,7 @@ static void	bosh_end(struct bosh *);
 
 /* ---- answers ----------------------------------------------------------- */
 
-static void
+void
 bosh_reply(struct http_req *r, const char *body, size_t len)
 {
 	http_cors(r, "GET, POST, OPTIONS", "Content-Type");
@@ -85,7 +92,7 @@ bosh_reply(struct http_req *r, const char *body, size_t len)
 }
 
 /* a terminal binding condition (XEP-0124 17.2) for a request */
-static void
+void
 bosh_fail(struct http_req *r, const char *condition)
 {
 	char	body[256];
@@ -397,7 +404,7 @@ bosh_create(struct http_req *r, struct xnode *body, uint64_t rid)
 	struct bosh	*b;
 	const struct conf_host *h;
 	const char	*to, *v;
-	unsigned char	 rnd[BOSH_SID_LEN / 2];
+	unsigned char	 rnd[BOSH_SID_RAND / 2];
 	char		 dom[JID_PART_MAX + 1];
 	int		 i;
 
@@ -413,7 +420,8 @@ bosh_create(struct http_req *r, struct xnode *body, uint64_t rid)
 	}
 	b = xcalloc(1, sizeof(*b));
 	random_bytes(rnd, sizeof(rnd));
-	hex_encode(b->sid, rnd, sizeof(rnd));
+	snprintf(b->sid, sizeof(b->sid), "%04x", (unsigned)c2s.instance);
+	hex_encode(b->sid + BOSH_SID_INST, rnd, sizeof(rnd));
 	b->to = xstrdup(h->name);
 	if ((v = xnode_attr_ns(body, NS_XML, "lang")) != NULL &&
 	    strlen(v) <= 35)
@@ -507,6 +515,21 @@ bosh_process(struct bosh *b, struct http_req *r, struct xnode *body)
 	bosh_pump(b);
 }
 
+/* the instance a sid names, or -1 for what no worker makes */
+static int
+bosh_sid_owner(const char *sid)
+{
+	int	inst = 0, i;
+
+	if (strlen(sid) != BOSH_SID_LEN ||
+	    strspn(sid, "0123456789abcdef") != BOSH_SID_LEN)
+		return -1;
+	for (i = 0; i < BOSH_SID_INST; i++)
+		inst = inst * 16 + (sid[i] <= '9' ? sid[i] - '0' :
+		    sid[i] - 'a' + 10);
+	return inst > 0 ? inst : -1;
+}
+
 static void
 bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 {
@@ -517,7 +540,7 @@ bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 	const char		*sid, *rid;
 	char			*end;
 	uint64_t		 n;
-	int			 i;
+	int			 i, owner;
 
 	(void)a;
 	if (j->called)
@@ -543,6 +566,12 @@ bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 		return;
 	}
 	if ((b = map_get(sessions, sid)) == NULL) {
+		owner = bosh_sid_owner(sid);
+		/* once only: a forwarded request is never sent on */
+		if (owner > 0 && owner != c2s.instance && r->answer == NULL) {
+			boshfwd_send(r, (uint32_t)owner, sid, j->p, j->len);
+			return;
+		}
 		/* XEP-0124 17.2: an unknown sid */
 		bosh_fail(r, "item-not-found");
 		return;
@@ -624,16 +653,29 @@ bosh_body(struct http_req *r, const char *p, size_t len)
 		bosh_early_run(b);
 }
 
+static void
+bosh_init(void)
+{
+	if (sessions != NULL)
+		return;
+	sessions = map_new();
+	xp = xparse_new(NS_HTTPBIND, c2s.conf.http_max_body_size);
+	xparse_peer(xp);
+}
+
+void
+bosh_forwarded(struct http_req *r, const char *body, size_t len)
+{
+	bosh_init();
+	bosh_body(r, body, len);
+}
+
 void
 bosh_handle(struct http_req *r)
 {
 	struct buf	body;
 
-	if (sessions == NULL) {
-		sessions = map_new();
-		xp = xparse_new(NS_HTTPBIND, c2s.conf.http_max_body_size);
-		xparse_peer(xp);
-	}
+	bosh_init();
 	if (r->method == HTTP_OPTIONS) {
 		http_cors(r, "GET, POST, OPTIONS", "Content-Type");
 		http_respond(r, 204, NULL, NULL, 0);

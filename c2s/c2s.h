@@ -137,6 +137,8 @@ struct stream {
 	struct sasl2		*sasl2;		/* an XEP-0388 exchange and
 						   its inline requests
 						   (sasl2.c); NULL if none */
+	struct upgrade		*upgrade;	/* XEP-0480 task asked for
+						   (upgrade.c); NULL if none */
 	enum sasl_mech		 mech;
 	int			 auth_failures;
 	char			 peer[PEER_KEY_MAX]; /* address key */
@@ -197,6 +199,18 @@ int	listen_open(void);
 void	listen_pause(bool);
 /* closes the listening sockets for good (a drain) */
 void	listen_close(void);
+
+/*
+ * boshfwd.c: BOSH requests between workers, from the router link.
+ * LINK_BOSH_FWD from origin (flags LINK_F_BOSH_CANCEL: its connection
+ * went); LINK_BOSH_ANSWER from owner (request id 0: every request sent
+ * to it); the link is gone. Strings borrowed; body may be NULL.
+ */
+void	boshfwd_request(uint32_t origin, uint32_t id, uint16_t flags,
+	    const char *client, size_t clen, const char *body, size_t blen);
+void	boshfwd_answer(uint32_t owner, uint32_t id, uint32_t status,
+	    uint32_t http, const char *body, size_t len);
+void	boshfwd_link_lost(void);
 
 /* drain.c: LINK_DRAIN, with its grace in seconds */
 void	drain_start(uint32_t grace);
@@ -266,6 +280,8 @@ void	auth_response(struct stream *, struct buf *in);
 void	auth_abort(struct stream *);
 void	auth_fail(struct stream *, enum sasl_err);
 void	auth_fail_text(struct stream *, enum sasl_err, const char *text);
+/* authenticated: the XEP-0388 inline steps, or RFC 6120 <success/> */
+void	auth_complete(struct stream *, struct buf *data);
 
 /* sasl2.c: XEP-0388 with XEP-0440, XEP-0386 and XEP-0198 inline */
 struct sasl2;
@@ -286,6 +302,20 @@ void	sasl2_bound(struct stream *, enum stanza_err);
 void	sasl2_sm_result(struct stream *, const char *xml, size_t len,
 	    bool ok);
 void	sasl2_stream_free(struct stream *);
+
+/* upgrade.c: SASL upgrade tasks (XEP-0480) */
+struct upgrade;
+void	upgrade_features(struct stream *, struct buf *);
+void	upgrade_parse(struct stream *, const struct xnode *, struct arena *);
+void	upgrade_creds(struct stream *, const struct scram_creds *);
+/* true when <continue/> went out instead of the success */
+bool	upgrade_continue(struct stream *, const struct buf *data);
+int	upgrade_element(struct stream *, const struct xnode *, struct arena *);
+bool	upgrade_running(const struct stream *);
+/* the router's LINK_AUTH_UPGRADED (ok: stored), or its link lost */
+bool	upgrade_waiting(const struct stream *);
+void	upgrade_stored(struct stream *, bool ok);
+void	upgrade_stream_free(struct stream *);
 
 /* fast.c: FAST tokens (XEP-0484) */
 struct fast;
@@ -422,6 +452,7 @@ void	uplink_sm_ack(struct stream *);
 void	uplink_sm_resume(struct stream *, const char *previd, uint32_t h);
 void	uplink_fast_put(struct stream *, const char *dev, const struct buf *);
 void	uplink_auth_fail(struct stream *);
+void	uplink_auth_upgrade(struct stream *, const struct scram_cred *);
 
 /* metrics.c: /metrics, answered with the router's text */
 void	metrics_result(uint32_t id, const char *text, size_t len);

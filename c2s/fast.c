@@ -44,6 +44,7 @@ struct fast {
 	int			 keyslot[FAST_NSLOT];	/* sasl key -> slot */
 	int			 ht_used;	/* the key that matched, -1 */
 	uint8_t			 fp[FAST_FP_LEN];
+	uint8_t			 fp_sha1[FAST_FP_LEN];
 	bool			 have_fp;
 };
 
@@ -241,12 +242,17 @@ fast_record_put(struct stream *st)
 
 /*
  * Which credentials a token was issued under: a password change makes
- * new salts and keys, so every token issued before stops matching.
+ * new salts and keys, so every token issued before stops matching. The
+ * SHA-256 set's when there is one, else the SHA-1 set's (an imported
+ * account); fast_creds also takes the SHA-1 one, which an XEP-0480
+ * upgrade leaves as it was, so a token issued before the upgrade (or in
+ * the login that did it) still matches after.
  */
 static void
-fast_fingerprint(const struct scram_creds *c, uint8_t *out)
+fast_fingerprint(const struct scram_creds *c, enum scram_hash hash,
+    uint8_t *out)
 {
-	const struct scram_cred	*h = &c->h[SCRAM_SHA256];
+	const struct scram_cred	*h = &c->h[hash];
 	uint8_t			 d[SCRAM_KEY_MAX];
 
 	if (h->iter == 0)
@@ -274,7 +280,11 @@ fast_creds(struct stream *st, const struct scram_creds *creds)
 
 	if (f == NULL || creds == NULL)
 		return;
-	fast_fingerprint(creds, f->fp);
+	fast_fingerprint(creds, SCRAM_SHA256, f->fp);
+	if (creds->h[SCRAM_SHA1].iter != 0)
+		fast_fingerprint(creds, SCRAM_SHA1, f->fp_sha1);
+	else
+		memcpy(f->fp_sha1, f->fp, FAST_FP_LEN);
 	f->have_fp = true;
 	if (st->sasl == NULL || !sasl_mech_ht(st->mech))
 		return;
@@ -282,7 +292,8 @@ fast_creds(struct stream *st, const struct scram_creds *creds)
 		s = &f->slot[i];
 		if (!s->set || s->mech != (uint8_t)st->mech ||
 		    s->expiry <= now ||
-		    timingsafe_memcmp(s->fp, f->fp, FAST_FP_LEN) != 0 ||
+		    (timingsafe_memcmp(s->fp, f->fp, FAST_FP_LEN) != 0 &&
+		    timingsafe_memcmp(s->fp, f->fp_sha1, FAST_FP_LEN) != 0) ||
 		    (f->count != -1 && (uint32_t)f->count <= s->count))
 			continue;
 		memcpy(keys[n], s->key, SASL_HT_KEYLEN);

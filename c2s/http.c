@@ -222,7 +222,8 @@ http_hold(struct http_req *r, void (*gone)(struct http_req *, void *),
 {
 	r->gone = gone;
 	r->gone_arg = arg;
-	r->conn->state = HC_HELD;
+	if (r->conn != NULL)
+		r->conn->state = HC_HELD;
 }
 
 static void
@@ -287,6 +288,11 @@ http_respond(struct http_req *r, int status, const char *ctype,
 	struct http_conn	*hc = r->conn;
 	bool			 close;
 
+	if (r->answer != NULL) {
+		/* forwarded: the answer goes back to its worker */
+		r->answer(r, status, body, len);
+		return;
+	}
 	close = http_head(r, status, ctype, len);
 	if (len > 0 && hc->req.method != HTTP_HEAD)
 		http_write(hc, body, len);
@@ -444,7 +450,7 @@ http_error(struct http_req *r, int status, bool close)
 	char	body[128];
 	int	n;
 
-	if (close)
+	if (close && r->conn != NULL)
 		r->conn->keepalive = false;
 	if (status == 405)
 		http_header_add(r, "Allow", "GET, POST, OPTIONS");

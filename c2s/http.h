@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../common/buf.h"
@@ -45,6 +46,12 @@ struct http_req {
 	/* held by its handler (http_hold): told if the connection goes */
 	void			(*gone)(struct http_req *, void *);
 	void			*gone_arg;
+	/*
+	 * A BOSH request another worker forwarded (boshfwd.c): conn is
+	 * NULL, and http_respond hands the answer to this instead
+	 */
+	void			(*answer)(struct http_req *, int status,
+				    const char *body, size_t len);
 };
 
 /*
@@ -126,6 +133,20 @@ void	http_conn_upgrade(struct http_conn *,
 void	hostmeta_handle(struct http_req *);
 void	websocket_handle(struct http_req *);
 void	bosh_handle(struct http_req *);
+/*
+ * bosh.c, for boshfwd.c: a request another worker forwarded (body
+ * borrowed), handled as a local one; the answers
+ */
+void	bosh_forwarded(struct http_req *, const char *body, size_t len);
+void	bosh_reply(struct http_req *, const char *body, size_t len);
+/* a terminal binding condition (XEP-0124 17.2) */
+void	bosh_fail(struct http_req *, const char *condition);
+/*
+ * boshfwd.c: a request for a session of worker owner (instance) goes
+ * there through the router; the answer comes back to r
+ */
+void	boshfwd_send(struct http_req *r, uint32_t owner, const char *sid,
+	    const char *body, size_t len);
 void	upload_handle(struct http_req *);
 int	upload_begin(struct http_req *, unsigned long long);
 int	upload_body(struct http_req *, const char *, size_t);

@@ -58,12 +58,10 @@ listen_open(void)
 	    LISTEN_C2S_TLS, true, listen_take) == -1)
 		return -1;
 	/*
-	 * HTTP in the first process only: a BOSH session's requests must
-	 * reach the process that holds it (docs/internals.md, "Web
-	 * transports")
+	 * HTTP too: a BOSH request that reaches a worker other than the
+	 * session's goes there (boshfwd.c, docs/internals.md, "Several c2s
+	 * workers")
 	 */
-	if (c2s.instance != 1)
-		return 0;
 	return listeners_open(&c2s.listeners, &backoff, &c2s.conf,
-	    LISTEN_HTTP, LISTEN_HTTPS, false, listen_take);
+	    LISTEN_HTTP, LISTEN_HTTPS, true, listen_take);
 }

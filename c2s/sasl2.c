@@ -67,6 +67,7 @@ sasl2_free(struct stream *st)
 	if (s2 == NULL)
 		return;
 	fast_stream_free(st);
+	upgrade_stream_free(st);
 	free(s2->ua_id);
 	free(s2->tag);
 	free(s2->previd);
@@ -215,6 +216,7 @@ sasl2_features(struct stream *st, struct buf *b)
 	buf_puts(b, "<authentication xmlns='" NS_SASL2 "'>");
 	for (i = 0; i < n; i++)
 		buf_printf(b, "<mechanism>%s</mechanism>", names[i]);
+	upgrade_features(st, b);
 	buf_puts(b, "<inline><bind xmlns='" NS_BIND2 "'><inline>"
 	    "<feature var='" NS_CARBONS "'/><feature var='" NS_CSI "'/>"
 	    "<feature var='" NS_SM "'/></inline></bind>"
@@ -319,9 +321,12 @@ sasl2_carbons(struct stream *st)
 {
 	struct buf	x;
 
-	buf_init(&x, 256);
+	buf_init(&x, 256 + 6 * JID_STR_MAX);
+	/* from= as on every stanza of the session (stream.c stamps it) */
 	buf_puts(&x, "<iq xmlns='" NS_CLIENT "' type='set' "
-	    "id='bind2-carbons'><enable xmlns='" NS_CARBONS "'/></iq>");
+	    "id='bind2-carbons' from='");
+	xml_escape(&x, st->jid, strlen(st->jid));
+	buf_puts(&x, "'><enable xmlns='" NS_CARBONS "'/></iq>");
 	(void)uplink_stanza(st, KIND_IQ, IQ_SET, NULL, st->jid, &x);
 	buf_clear(&x);
 }
@@ -542,6 +547,7 @@ sasl2_parse(struct stream *st, const struct xnode *el, struct arena *a,
 		}
 		/* <initial-response/>, <supported/> and extensions */
 	}
+	upgrade_parse(st, el, a);
 	return fast_parse(st, el, s2->ua_id, why);
 }
 
@@ -609,6 +615,20 @@ sasl2_element(struct stream *st, struct xnode *el, struct arena *a)
 		}
 		auth_abort(st);
 		return 0;
+	}
+	/*
+	 * XEP-0480: while a task runs, its elements, a new <authenticate/>
+	 * or <abort/>; anything else ends the exchange.
+	 */
+	if (upgrade_running(st)) {
+		if (upgrade_element(st, el, a) == 0)
+			return 0;
+		if (strcmp(el->name, "authenticate") != 0 &&
+		    strcmp(el->name, "abort") != 0) {
+			auth_fail_text(st, SASLERR_MALFORMED_REQUEST,
+			    "unexpected element during the task");
+			return 0;
+		}
 	}
 	if (strcmp(el->name, "authenticate") == 0) {
 		if (!st->tls_on && c2s.conf.c2s_require_tls) {

@@ -179,8 +179,7 @@ static_load(void)
 {
 	const char	*dir = c2s.conf.http_static_dir;
 
-	/* only the first process serves HTTP (listen.c) */
-	if (dir == NULL || *dir == '\0' || c2s.instance != 1)
+	if (dir == NULL || *dir == '\0')
 		return 0;
 	if (static_walk(dir, "", 0) == -1)
 		return -1;

@@ -109,6 +109,13 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		auth_creds(st, (int)u32, &creds);
 		explicit_bzero(&creds, sizeof(creds));
 		return 0;
+	case LINK_AUTH_UPGRADED:
+		link_get_u32(&in, &u32);
+		if (!link_in_done(&in))
+			return -1;
+		if (st != NULL && st->state == ST_AUTH_WAIT)
+			upgrade_stored(st, u32 == LINK_AUTH_OK);
+		return 0;
 	case LINK_SESS_BOUND:
 		link_get_stanza_err(&in, &err);
 		link_get_str(&in, jid, sizeof(jid));
@@ -227,6 +234,36 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			return -1;
 		register_result(h->sid, h->flags, err);
 		return 0;
+	case LINK_BOSH_FWD: {
+		const char	*client, *body;
+		size_t		 clen, blen;
+
+		link_get_u32(&in, &u32);
+		link_get_u32(&in, &req);
+		link_get_strn(&in, &client, &clen);
+		link_get_strn(&in, &body, &blen);
+		if (!link_in_done(&in) || u32 == 0 ||
+		    u32 > LINK_INSTANCE_MAX || req == 0)
+			return -1;
+		boshfwd_request(u32, req, h->flags, client, clen, body, blen);
+		return 0;
+	}
+	case LINK_BOSH_ANSWER: {
+		const char	*body;
+		size_t		 blen;
+		uint32_t	 status, http;
+
+		link_get_u32(&in, &u32);
+		link_get_u32(&in, &req);
+		link_get_u32(&in, &status);
+		link_get_u32(&in, &http);
+		link_get_strn(&in, &body, &blen);
+		if (!link_in_done(&in) || u32 == 0 ||
+		    u32 > LINK_INSTANCE_MAX || status > LINK_BOSH_BUSY)
+			return -1;
+		boshfwd_answer(u32, req, status, http, body, blen);
+		return 0;
+	}
 	default:
 		return routerlink_unexpected(h);
 	}
@@ -300,7 +337,9 @@ uplink_fail_pending(void)
 		if (st->reg_id != NULL)
 			register_result(st->sid, 0,
 			    XERR_INTERNAL_SERVER_ERROR);
-		if (st->state == ST_AUTH_WAIT) {
+		if (st->state == ST_AUTH_WAIT && upgrade_waiting(st))
+			upgrade_stored(st, false);
+		else if (st->state == ST_AUTH_WAIT) {
 			st->auth_req = 0;
 			auth_creds(st, LINK_AUTH_FAILED, NULL);
 		} else if (st->state == ST_BIND_WAIT)
@@ -332,6 +371,8 @@ uplink_lost(struct routerlink *rl, struct link *l)
 	stream_resume_all();
 	register_link_lost();
 	metrics_link_lost();
+	/* BOSH requests forwarded either way have no way back */
+	boshfwd_link_lost();
 }
 
 /*
@@ -426,6 +467,23 @@ uplink_fast_put(struct stream *st, const char *dev, const struct buf *rec)
 	link_put_str(&m, st->domain);
 	link_put_str(&m, dev);
 	link_put_strn(&m, buf_rptr(rec), buf_avail(rec));
+	link_end(&m);
+}
+
+/* XEP-0480: SHA-256 credentials for an account with SHA-1 ones only */
+void
+uplink_auth_upgrade(struct stream *st, const struct scram_cred *c)
+{
+	struct link_out	m;
+	size_t		hlen = scram_hash_len(SCRAM_SHA256);
+
+	link_begin(&m, c2s.up, LINK_AUTH_UPGRADE, st->sid);
+	link_put_str(&m, st->node);
+	link_put_str(&m, st->domain);
+	link_put_u32(&m, c->iter);
+	link_put_strn(&m, (const char *)c->salt, c->saltlen);
+	link_put_strn(&m, (const char *)c->stored_key, hlen);
+	link_put_strn(&m, (const char *)c->server_key, hlen);
 	link_end(&m);
 }
 

@@ -66,6 +66,7 @@ enum opt_type {
 	OT_ROUTE,
 	OT_EXTSVC,
 	OT_COMPONENT,
+	OT_COMPONENT_CERT,
 };
 
 enum opt_scope {
@@ -601,6 +602,11 @@ static const struct opt opts[] = {
 	  GLOBAL_LIST(components, ncomponents), .repeat = true,
 	  .help = "An external component DOMAIN=SECRET: the domain it serves "
 	      "(and its subdomains) and its handshake secret (repeatable)" },
+	{ "component-certificate", OT_COMPONENT_CERT,
+	  GLOBAL_LIST(component_certs, ncomponent_certs), .repeat = true,
+	  .help = "DOMAIN=CERT,KEY: the certificate a component's domain "
+	      "presents to other servers, when no host's names it "
+	      "(repeatable)" },
 	{ "push-max-devices", OT_INT, GLOBAL(push_max_devices), .min = 1,
 	  .max = 100, .def = "5",
 	  .help = "Push registrations (XEP-0357) one account keeps; a new "
@@ -856,6 +862,10 @@ opt_expect(const struct opt *o, char *buf, size_t len)
 	case OT_COMPONENT:
 		snprintf(buf, len, "DOMAIN=SECRET such as "
 		    "gateway.example.org=s3cret");
+		break;
+	case OT_COMPONENT_CERT:
+		snprintf(buf, len, "DOMAIN=CERT,KEY such as "
+		    "gateway.example.net=/etc/parley/gw.crt,/etc/parley/gw.key");
 		break;
 	}
 	return buf;
@@ -1373,6 +1383,52 @@ conf_parse_component(struct parser *p, const struct opt *o, const char *v)
 	return 0;
 }
 
+/*
+ * component-certificate DOMAIN=CERT,KEY; the key's path follows the last
+ * comma. Whether DOMAIN is a component is checked once the file is read
+ * (conf_check_components): the lines may come in any order.
+ */
+static int
+conf_parse_component_cert(struct parser *p, const struct opt *o,
+    const char *v)
+{
+	struct conf			*c = p->c;
+	struct conf_component_cert	*k;
+	const char			*eq, *comma;
+	char				 dom[JID_PART_MAX + 1], *cert;
+	size_t				 i;
+
+	if ((eq = strchr(v, '=')) == NULL || eq == v ||
+	    (comma = strrchr(eq, ',')) == NULL || comma == eq + 1 ||
+	    comma[1] == '\0') {
+		conf_bad_value(p, o, v);
+		return -1;
+	}
+	if (parse_domain(p, o, v, eq, dom) == -1)
+		return -1;
+	for (i = 0; i < c->ncomponent_certs; i++)
+		if (strcmp(c->component_certs[i].domain, dom) == 0) {
+			conf_err(p, p->line, "%s: %s has a certificate "
+			    "already (line %d); remove one", o->name, dom,
+			    c->component_certs[i].line);
+			return -1;
+		}
+	cert = xstrndup(eq + 1, (size_t)(comma - eq - 1));
+	if (conf_check_readable(p, o, cert) == -1 ||
+	    conf_check_readable(p, o, comma + 1) == -1) {
+		free(cert);
+		return -1;
+	}
+	c->component_certs = xrealloc(c->component_certs,
+	    (c->ncomponent_certs + 1) * sizeof(*k));
+	k = &c->component_certs[c->ncomponent_certs++];
+	k->domain = xstrdup(dom);
+	k->cert = cert;
+	k->key = xstrdup(comma + 1);
+	k->line = p->line;
+	return 0;
+}
+
 static int
 conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 {
@@ -1441,6 +1497,8 @@ conf_set(struct parser *p, const struct opt *o, void *base, const char *v)
 		return conf_parse_extsvc(p, o, v);
 	case OT_COMPONENT:
 		return conf_parse_component(p, o, v);
+	case OT_COMPONENT_CERT:
+		return conf_parse_component_cert(p, o, v);
 	}
 bad:
 	conf_bad_value(p, o, v);
@@ -1875,6 +1933,33 @@ conf_check_links(struct parser *p)
 		    "link-ca and link-router-name");
 }
 
+/*
+ * A component answers for the domains below its own (conf_component_find),
+ * to the router and to remote servers alike (federation): a host or a
+ * host's service there would be taken from the host.
+ */
+static void
+conf_check_below_component(struct parser *p, const struct conf_host *h)
+{
+	const struct conf_component	*k;
+	const char			*names[5];
+	size_t				 i;
+
+	names[0] = h->name;
+	names[1] = svc_name(h, false);
+	names[2] = svc_name(h, true);
+	names[3] = h->proxy_name;
+	names[4] = h->upload_name;
+	for (i = 0; i < nitems(names); i++)
+		if (names[i] != NULL &&
+		    (k = conf_component_find(p->c, names[i])) != NULL &&
+		    strcmp(k->domain, names[i]) != 0)	/* below */
+			conf_err(p, k->line, "component: \"%s\" is below the "
+			    "component's domain \"%s\", which would take it "
+			    "from host %s; give the component a domain of its "
+			    "own", names[i], k->domain, h->name);
+}
+
 /* a component's domain is its own too: not a host, service or route */
 static void
 conf_check_components(struct parser *p)
@@ -1883,6 +1968,15 @@ conf_check_components(struct parser *p)
 	const struct conf_component	*k;
 	size_t				 i;
 
+	for (i = 0; i < c->nhosts && c->ncomponents > 0; i++)
+		conf_check_below_component(p, &c->hosts[i]);
+	for (i = 0; i < c->ncomponent_certs; i++)
+		if (conf_component_find(c, c->component_certs[i].domain) ==
+		    NULL)
+			conf_err(p, c->component_certs[i].line,
+			    "component-certificate: \"%s\" is not a "
+			    "component (add a component line for it, or "
+			    "remove this one)", c->component_certs[i].domain);
 	for (i = 0; i < c->ncomponents; i++) {
 		k = &c->components[i];
 		if (conf_domain_ours(c, k->domain))
@@ -2222,6 +2316,12 @@ conf_clear(struct conf *c)
 		free(c->components[i].secret);
 	}
 	free(c->components);
+	for (i = 0; i < c->ncomponent_certs; i++) {
+		free(c->component_certs[i].domain);
+		free(c->component_certs[i].cert);
+		free(c->component_certs[i].key);
+	}
+	free(c->component_certs);
 	for (i = 0; i < c->nhosts; i++)
 		host_free(&c->hosts[i]);
 	free(c->hosts);
@@ -2454,6 +2554,17 @@ conf_component_find(const struct conf *c, const char *domain)
 	return NULL;
 }
 
+const struct conf_component_cert *
+conf_component_cert_find(const struct conf *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < c->ncomponent_certs; i++)
+		if (strcmp(c->component_certs[i].domain, domain) == 0)
+			return &c->component_certs[i];
+	return NULL;
+}
+
 void
 conf_usage(FILE *fp)
 {
@@ -2465,6 +2576,7 @@ conf_usage(FILE *fp)
 		[OT_ROUTE] = "DOMAIN=HOST:PORT",
 		[OT_EXTSVC] = "TYPE:HOST[:PORT]",
 		[OT_COMPONENT] = "DOMAIN=SECRET",
+		[OT_COMPONENT_CERT] = "DOMAIN=CERT,KEY",
 	};
 	const struct opt		*o;
 	char				 exp[160];

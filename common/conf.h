@@ -34,6 +34,18 @@ struct conf_component {
 	int		 line;
 };
 
+/*
+ * component-certificate DOMAIN=CERT,KEY: the certificate a component's
+ * domain presents to remote servers (s2s/out.c's out_creds, and by SNI
+ * when they dial in)
+ */
+struct conf_component_cert {
+	char		*domain;	/* nameprepped; a component's */
+	char		*cert;
+	char		*key;
+	int		 line;
+};
+
 /* s2s-route DOMAIN=HOST:PORT: a static target for a remote domain */
 struct conf_route {
 	char		*domain;	/* nameprepped */
@@ -267,6 +279,8 @@ struct conf {
 	/* external components (XEP-0114), s2s/component.c */
 	struct conf_component	*components;
 	size_t			 ncomponents;
+	struct conf_component_cert *component_certs;
+	size_t			 ncomponent_certs;
 };
 
 /*
@@ -321,6 +335,9 @@ bool			 conf_domain_ours(const struct conf *c,
  */
 const struct conf_component *conf_component_find(const struct conf *c,
 			    const char *domain);
+/* the component-certificate of exactly domain, or NULL */
+const struct conf_component_cert *conf_component_cert_find(
+			    const struct conf *c, const char *domain);
 /* prints every option with its default and help (parleyd -h config) */
 void			 conf_usage(FILE *);
 

@@ -352,3 +352,19 @@ jid_format(char *out, const char *node, const char *domain,
 	    resource != NULL ? resource : "");
 	return out;
 }
+
+bool
+jid_domain_of(const char *s, char *dom)
+{
+	const char	*slash = strchr(s, '/'), *at, *d;
+	size_t		 n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+
+	at = memchr(s, '@', n);
+	d = at != NULL ? at + 1 : s;
+	n -= (size_t)(d - s);
+	if (n == 0 || n > JID_PART_MAX)
+		return false;
+	memcpy(dom, d, n);
+	dom[n] = '\0';
+	return true;
+}

@@ -42,4 +42,11 @@ int	 jid_nodeprep(const char *in, char *out);
 int	 jid_nameprep(const char *in, char *out);
 int	 jid_resourceprep(const char *in, char *out);
 
+/*
+ * The domain of a JID prepared already (an envelope's, a stored one),
+ * read off the string with no stringprep (the presence path does this
+ * per contact): written to dom (JID_PART_MAX + 1 bytes); false if none.
+ */
+bool	 jid_domain_of(const char *s, char *dom);
+
 #endif

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		17
+#define LINK_VERSION		20
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -56,6 +56,18 @@ enum link_proxy_status {
 	LINK_PROXY_NOT_FOUND = 1,	/* not two connections with the hash */
 	LINK_PROXY_BUSY = 2		/* past proxy-max-relays */
 };
+
+/* LINK_BOSH_ANSWER status; fixed on the wire (docs/internals.md, BOSH) */
+enum link_bosh_status {
+	LINK_BOSH_OK = 0,		/* the owner's: HTTP status, body */
+	LINK_BOSH_UNKNOWN = 1,		/* no c2s of that instance since the
+					   router started */
+	LINK_BOSH_DOWN = 2,		/* that c2s's link is gone */
+	LINK_BOSH_BUSY = 3		/* the owner holds as many forwarded
+					   requests as it may */
+};
+/* header flag of LINK_BOSH_FWD: the request's connection went (no body) */
+#define LINK_F_BOSH_CANCEL	0x0001
 
 /*
  * LINK_CTL_REPLY status: fixed numbers rather than errno values, which
@@ -211,6 +223,25 @@ extern uint64_t	link_overflows;
 	/*   (NULL: an account invitation), u32 uses, u32 lifetime */	\
 	/*   seconds (0: none). The reply's text: the URI or list */	\
 	X(LINK_CTL_INVITE,	0x030e, 16)				\
+	/* c2s->router, sid = stream: XEP-0480, SHA-256 credentials */	\
+	/*   for an account that lacks them: str node, str domain, */	\
+	/*   u32 iter, str salt, str stored_key, str server_key */	\
+	X(LINK_AUTH_UPGRADE,	0x0117, 24)				\
+	/* router->c2s, sid = the stream: its answer, u32 status */	\
+	/*   (LINK_AUTH_OK: stored, or there already; LINK_AUTH_FAILED) */ \
+	X(LINK_AUTH_UPGRADED,	0x0118, 4)				\
+	/* a BOSH request whose sid names another c2s, relayed by the */ \
+	/*   router, sid 0 (docs/internals.md, "Several c2s workers"): */ \
+	/*   u32 instance (to the router: the owner; from it: the */	\
+	/*   forwarding c2s), u32 request id, str client address, str */ \
+	/*   body; flags LINK_F_BOSH_CANCEL */				\
+	X(LINK_BOSH_FWD,	0x0115, 16)				\
+	/* its answer, relayed back: u32 instance (to the router: the */ \
+	/*   forwarding c2s; from it: the owner, also when the router */ \
+	/*   answers for it), u32 request id (0, from the router: */	\
+	/*   every forward to that owner), u32 status (enum */		\
+	/*   link_bosh_status), u32 HTTP status, str body */		\
+	X(LINK_BOSH_ANSWER,	0x0116, 20)				\
 	/* ctl->router, sid = request id: str what ("router"): a */	\
 	/*   planned restart (router/restart.c) */			\
 	X(LINK_CTL_RESTART,	0x030f, 4)				\
@@ -239,6 +270,12 @@ extern uint64_t	link_overflows;
 #define LINK_F_REG_TOKEN	0x0002
 /* header flag of router->c2s LINK_STANZA and LINK_STANZA_MULTI */
 #define LINK_F_STAMP_TO		0x0001
+/*
+ * header flag of s2s->router LINK_STANZA: from an external component
+ * (XEP-0114) or the s2s process's bounce for one, never a remote server:
+ * its 'from' is ours, so the router may send it out over federation
+ */
+#define LINK_F_COMPONENT	0x0002
 enum link_type { LINK_TYPES(LINK_ENUM) };
 
 struct link_hdr {

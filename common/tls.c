@@ -38,6 +38,20 @@ tls_ctx_init(struct tls_ctx *t, const struct conf *c)
 			return -1;
 		}
 	}
+	/* a component's own (XEP-0114 federation), chosen by SNI too */
+	for (i = 0; i < c->ncomponent_certs; i++) {
+		rc = gnutls_certificate_set_x509_key_file(t->creds,
+		    c->component_certs[i].cert, c->component_certs[i].key,
+		    GNUTLS_X509_FMT_PEM);
+		if (rc < 0) {
+			log_warnx("tls: component %s: certificate %s / key "
+			    "%s: %s", c->component_certs[i].domain,
+			    c->component_certs[i].cert,
+			    c->component_certs[i].key, gnutls_strerror(rc));
+			gnutls_certificate_free_credentials(t->creds);
+			return -1;
+		}
+	}
 	rc = gnutls_priority_init(&t->prio, c->tls_priority, &errpos);
 	if (rc < 0) {
 		log_warnx("tls: priority \"%s\" at \"%s\": %s",

@@ -324,24 +324,10 @@ domain_is_local(const char *domain)
 bool
 domain_is_local_jid(const char *s)
 {
-	const char	*slash = strchr(s, '/'), *at, *d;
-	char		 dom[JID_PART_MAX + 1];
-	size_t		 n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	char	dom[JID_PART_MAX + 1];
 
-	/*
-	 * The JIDs the router holds (envelopes, stored contacts) are
-	 * prepared already, so the domain is read off the string: no
-	 * stringprep per contact on the presence path.
-	 */
-	at = memchr(s, '@', n);
-	d = at != NULL ? at + 1 : s;
-	n -= (size_t)(d - s);
-	if (n == 0 || n > JID_PART_MAX)
-		return false;
-	memcpy(dom, d, n);
-	dom[n] = '\0';
 	/* a host's pubsub service is ours too: its notifications go out */
-	return conf_domain_ours(&router.conf, dom);
+	return jid_domain_of(s, dom) && conf_domain_ours(&router.conf, dom);
 }
 
 static bool
@@ -485,6 +471,11 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 			;	/* a remote occupant's to a room, or a service's */
 		else if (to.node != NULL && domain_is_local(to.domain))
 			presence_inbound(rs, to.node, to.domain, to.resource);
+		else if (!domain_is_local(to.domain) && (rs->component ||
+		    conf_component_find(&router.conf, to.domain) != NULL))
+			/* a component's to anyone, anyone's to a component */
+			(void)s2s_forward(rs->kind, rs->type, rs->to, rs->from,
+			    rs->xml, rs->xlen);
 		jid_clear(&to);
 		return;
 	}
@@ -518,11 +509,12 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 	}
 	if (!domain_is_local(to.domain)) {
 		/*
-		 * A stanza from a remote server never goes back out; one
-		 * from a component (XEP-0114, over the s2s link too) may
-		 * reach another component.
+		 * A stanza from a remote server never goes back out, except
+		 * to a component (XEP-0114); a component's own (flagged by
+		 * the s2s process, router/s2s.c) goes anywhere.
 		 */
 		if (rs->sender == NULL && !domain_is_local_jid(rs->from) &&
+		    !rs->component &&
 		    conf_component_find(&router.conf, to.domain) == NULL)
 			goto done;
 		/*

@@ -137,8 +137,10 @@ rlink_closed(struct link *l, const char *why, void *ctx)
 	if (rl->preauth) {
 		rlink_npreauth--;
 		log_info("%s: refused: %s", l->name, why);
-	} else if (rl->role == LINK_ROLE_C2S)
+	} else if (rl->role == LINK_ROLE_C2S) {
 		log_warnx("c2s[%u] link closed: %s", rl->instance, why);
+		boshrelay_link_lost(rl);
+	}
 	else if (rl->role == LINK_ROLE_S2S)
 		log_warnx("s2s link closed: %s", why);
 	else if (rl->role == LINK_ROLE_PROXY)
@@ -235,6 +237,55 @@ fast_put(const struct link_hdr *h, struct link_in *in)
 	return 0;
 }
 
+/*
+ * XEP-0480: the SHA-256 credentials a client gave for an account that
+ * has SHA-1 ones only (imported, docs/internals.md "Migration"); the c2s
+ * derived them from the salted password and checked their shape. Added
+ * beside the SHA-1 set, never in place of any.
+ */
+static int
+auth_upgrade(struct rlink *rl, const struct link_hdr *h, struct link_in *in)
+{
+	struct link_out		 m;
+	struct scram_cred	 c;
+	char			 node[JID_PART_MAX + 1], dom[JID_PART_MAX + 1];
+	const char		*salt, *sk, *vk;
+	size_t			 saltlen, sklen, vklen, hlen;
+	int			 rc;
+
+	hlen = scram_hash_len(SCRAM_SHA256);
+	memset(&c, 0, sizeof(c));
+	link_get_str(in, node, sizeof(node));
+	link_get_str(in, dom, sizeof(dom));
+	link_get_u32(in, &c.iter);
+	link_get_strn(in, &salt, &saltlen);
+	link_get_strn(in, &sk, &sklen);
+	link_get_strn(in, &vk, &vklen);
+	if (!link_in_done(in) || c.iter == 0 || c.iter > SCRAM_ITER_MAX ||
+	    salt == NULL || saltlen == 0 || saltlen > SCRAM_SALT_MAX ||
+	    sk == NULL || vk == NULL || sklen != hlen || vklen != hlen)
+		return -1;
+	c.saltlen = (uint8_t)saltlen;
+	memcpy(c.salt, salt, saltlen);
+	memcpy(c.stored_key, sk, hlen);
+	memcpy(c.server_key, vk, hlen);
+	rc = store_account_upgrade(router.store, node, dom, SCRAM_SHA256, &c);
+	explicit_bzero(&c, sizeof(c));
+	if (rc == -1)
+		log_warnx("store: SHA-256 credentials of %s@%s not written",
+		    log_esc(node, strlen(node)), log_esc(dom, strlen(dom)));
+	else
+		log_info("%016llx %s@%s: SHA-256 credentials %s (XEP-0480)",
+		    (unsigned long long)h->sid, log_esc(node, strlen(node)),
+		    log_esc(dom, strlen(dom)), rc == 1 ? "added" :
+		    "present already, kept");
+	/* the c2s sends <success/> once the write is done */
+	link_begin(&m, rl->l, LINK_AUTH_UPGRADED, h->sid);
+	link_put_u32(&m, rc == -1 ? LINK_AUTH_FAILED : LINK_AUTH_OK);
+	link_end(&m);
+	return 0;
+}
+
 static int
 c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 {
@@ -253,6 +304,8 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		return 0;
 	case LINK_FAST_PUT:
 		return fast_put(h, &in);
+	case LINK_AUTH_UPGRADE:
+		return auth_upgrade(rl, h, &in);
 	case LINK_SESS_BEGIN:
 		link_get_str(&in, jid, sizeof(jid));
 		link_get_u32(&in, &flags);
@@ -306,6 +359,9 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		return 0;
 	case LINK_REG_ADD:
 		return register_frame(rl, h, payload);
+	case LINK_BOSH_FWD:
+	case LINK_BOSH_ANSWER:
+		return boshrelay_frame(rl, h, payload);
 	default:
 		log_warnx("c2s[%u] sent unexpected %s", rl->instance,
 		    link_msg_name(h->type));
@@ -360,9 +416,10 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		    rl->role == LINK_ROLE_C2S ? "c2s" :
 		    rl->role == LINK_ROLE_S2S ? "s2s" :
 		    rl->role == LINK_ROLE_PROXY ? "proxy" : "ctl", rl->instance);
-		if (rl->role == LINK_ROLE_C2S)
+		if (rl->role == LINK_ROLE_C2S) {
 			log_info("c2s[%u] connected", rl->instance);
-		else if (rl->role == LINK_ROLE_S2S) {
+			boshrelay_link_up(rl);
+		} else if (rl->role == LINK_ROLE_S2S) {
 			if (router.s2s != NULL)
 				return link_fail(l, "a second s2s process");
 			router.s2s = rl;

@@ -110,6 +110,8 @@ struct rstanza {
 	const char	*tdomain;
 	bool		 replayed;	/* routed again by sm_unacked: its
 					   recipient was told of it once */
+	bool		 component;	/* from an external component
+					   (LINK_F_COMPONENT): may go out */
 };
 
 struct router {
@@ -161,6 +163,11 @@ void	 rlink_reload(void);
  */
 bool	 rlink_flow(void);
 
+/* boshrelay.c: BOSH requests between c2s workers */
+int	 boshrelay_frame(struct rlink *, const struct link_hdr *,
+	    const char *payload);
+void	 boshrelay_link_up(struct rlink *);
+void	 boshrelay_link_lost(struct rlink *);
 /*
  * restart.c: a planned restart (parleyctl restart router). The waits, in
  * seconds: for every process's LINK_QUIESCED, then for the links' queues

@@ -139,6 +139,7 @@ s2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	struct rstanza	 rs;
 	struct link_stanza ls;
 	char		 to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
+	char		 dom[JID_PART_MAX + 1];
 
 	if (h->type == LINK_S2S_COUNTS)
 		return metrics_s2s_counts(h, payload);
@@ -153,7 +154,21 @@ s2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	    !link_strcpy(to, sizeof(to), ls.to, ls.tolen) ||
 	    !link_strcpy(from, sizeof(from), ls.from, ls.fromlen))
 		return -1;
+	/*
+	 * XEP-0114: the s2s process flags a component's stanzas (its
+	 * stream's from is checked there) and refuses a peer that claims a
+	 * component's domain; both views of the domain must agree (a
+	 * reload may reach the two processes at different times).
+	 */
 	memset(&rs, 0, sizeof(rs));
+	rs.component = (h->flags & LINK_F_COMPONENT) != 0;
+	if (rs.component != (jid_domain_of(from, dom) &&
+	    conf_component_find(&router.conf, dom) != NULL)) {
+		log_info("s2s: dropping a stanza from %s (%s a component's)",
+		    log_esc(from, strlen(from)), rs.component ? "not" :
+		    "marked as not");
+		return 0;
+	}
 	rs.to = to;
 	rs.from = from;
 	rs.xml = ls.xml;

@@ -499,7 +499,7 @@ in_release_held(void)
 			    ls.fromlen))
 				break;
 			(void)uplink_stanza(ls.kind, ls.type, to, from, ls.xml,
-			    ls.xlen);
+			    ls.xlen, c->component);
 		}
 		buf_reset(&c->held);
 		conn_update_reading(c);
@@ -550,7 +550,7 @@ in_forward(struct conn *c, int kind, int type, const char *to,
 {
 	if (buf_avail(xml) > 0 && (buf_avail(&c->held) > 0 ||
 	    uplink_stanza(kind, type, to, from, buf_rptr(xml),
-	    buf_avail(xml)) == -1))
+	    buf_avail(xml), c->component) == -1))
 		in_hold(c, kind, type, to, from, xml);
 	else if (s2s.up != NULL && link_congested(s2s.up) && !c->paused)
 		in_pause(c);

@@ -37,32 +37,64 @@ s2s_trust(gnutls_certificate_credentials_t creds)
 	return 0;
 }
 
-/* a client credentials object per host, with the trust; -1 logged */
+/* host_creds: the hosts', the trust-only one, the components' */
+static size_t
+s2s_ncreds(void)
+{
+	return s2s.conf.nhosts + 1 + s2s.conf.ncomponent_certs;
+}
+
+/* loads the certificate of entry i of host_creds (s2s.h); -1 logged */
+static int
+s2s_cert_load(gnutls_certificate_credentials_t creds, size_t i)
+{
+	const struct conf_host			*h;
+	const struct conf_component_cert	*k;
+	int					 rc = 0;
+
+	if (i < s2s.conf.nhosts) {
+		h = &s2s.conf.hosts[i];
+		if ((rc = gnutls_certificate_set_x509_key_file(creds, h->cert,
+		    h->key, GNUTLS_X509_FMT_PEM)) < 0)
+			log_warnx("%s:%d: host %s: %s", s2s.conf.path,
+			    h->line, h->name, gnutls_strerror(rc));
+	} else if (i > s2s.conf.nhosts) {
+		k = &s2s.conf.component_certs[i - s2s.conf.nhosts - 1];
+		if ((rc = gnutls_certificate_set_x509_key_file(creds, k->cert,
+		    k->key, GNUTLS_X509_FMT_PEM)) < 0)
+			log_warnx("%s:%d: component-certificate %s: %s",
+			    s2s.conf.path, k->line, k->domain,
+			    gnutls_strerror(rc));
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * A client credentials object per host, with the trust, one more (index
+ * nhosts) with the trust alone, for a domain with no certificate of its
+ * own, and one per component-certificate after it (out.c's out_creds);
+ * -1 logged.
+ */
 static gnutls_certificate_credentials_t *
 s2s_host_creds(void)
 {
 	gnutls_certificate_credentials_t	*hc;
-	const struct conf_host			*h;
 	size_t					 i;
 	int					 rc;
 
-	hc = xcalloc(s2s.conf.nhosts, sizeof(*hc));
-	for (i = 0; i < s2s.conf.nhosts; i++) {
-		h = &s2s.conf.hosts[i];
+	hc = xcalloc(s2s_ncreds(), sizeof(*hc));
+	for (i = 0; i < s2s_ncreds(); i++) {
 		if ((rc = gnutls_certificate_allocate_credentials(
-		    &hc[i])) < 0 ||
-		    (rc = gnutls_certificate_set_x509_key_file(hc[i],
-		    h->cert, h->key, GNUTLS_X509_FMT_PEM)) < 0) {
-			log_warnx("%s:%d: host %s: %s", s2s.conf.path,
-			    h->line, h->name, gnutls_strerror(rc));
+		    &hc[i])) < 0) {
+			log_warnx("tls: credentials: %s", gnutls_strerror(rc));
 			goto fail;
 		}
-		if (s2s_trust(hc[i]) == -1)
+		if (s2s_cert_load(hc[i], i) == -1 || s2s_trust(hc[i]) == -1)
 			goto fail;
 	}
 	return hc;
 fail:
-	for (i = 0; i < s2s.conf.nhosts; i++)
+	for (i = 0; i < s2s_ncreds(); i++)
 		if (hc[i] != NULL)
 			gnutls_certificate_free_credentials(hc[i]);
 	free(hc);
@@ -100,7 +132,7 @@ s2s_reload(void)
 	if ((hc = s2s_host_creds()) == NULL)
 		goto fail;
 	if (tls_ctx_reload(&s2s.tls, &s2s.conf) == -1) {
-		for (i = 0; i < s2s.conf.nhosts; i++)
+		for (i = 0; i < s2s_ncreds(); i++)
 			gnutls_certificate_free_credentials(hc[i]);
 		free(hc);
 		goto fail;

@@ -130,6 +130,7 @@ s2s_parse(const char *xml, size_t len,
 struct bounce_job {
 	enum stanza_err	 cond;
 	const char	*text;
+	bool		 comp;		/* for a component: the error is its */
 };
 
 static void
@@ -153,16 +154,20 @@ bounce_build(struct xnode *el, struct arena *a, void *arg)
 	buf_init(&b, LINK_STANZA_MAX);
 	if (to != NULL && from != NULL && xnode_write(&b, el, NS_CLIENT) == 0)
 		(void)uplink_stanza(kind, stanza_type_of(kind, "error"), to,
-		    from, buf_rptr(&b), buf_avail(&b));
+		    from, buf_rptr(&b), buf_avail(&b), job->comp);
 	buf_clear(&b);
 }
 
-/* the stanza (as the router sent it) goes back to its sender with cond */
+/*
+ * The stanza (as the router sent it) goes back to its sender with cond;
+ * comp: it was for a component, whose domain the error comes from, so
+ * the router may send it on to a remote sender (LINK_F_COMPONENT).
+ */
 static void
 bounce_one(const char *xml, size_t len, enum stanza_err cond,
-    const char *text)
+    const char *text, bool comp)
 {
-	struct bounce_job	job = { cond, text };
+	struct bounce_job	job = { cond, text, comp };
 
 	(void)s2s_parse(xml, len, bounce_build, &job);
 }
@@ -205,7 +210,7 @@ queue_drain(struct out *o, struct conn *c, enum stanza_err cond)
 		if (c != NULL)
 			conn_write(c, s, len);
 		else
-			bounce_one(s, len, cond, NULL);
+			bounce_one(s, len, cond, NULL, false);
 		o->nqueued--;
 	}
 	o->nqueued = 0;
@@ -319,13 +324,45 @@ out_try_target(struct out *o)
 	dns_addrs(t->host, t->port, out_addrs_cb, o);
 }
 
+/*
+ * The client certificate we present for local: a host's own; a host's
+ * services present the host's; a component (XEP-0114) presents its
+ * component-certificate (local's own, else its component's), else the
+ * nearest host's above it, which the peer may accept for SASL EXTERNAL
+ * if it names the component's domain too (a wildcard or a SAN), and
+ * otherwise answers with dialback; any other domain presents none (the
+ * trust-only credentials at index nhosts): dialback only.
+ */
+static gnutls_certificate_credentials_t
+out_creds(const char *local)
+{
+	const struct conf_host		 *h;
+	const struct conf_component	 *k;
+	const struct conf_component_cert *kc;
+	const char			 *d = local;
+
+	if ((h = conf_host_find(&s2s.conf, local)) == NULL &&
+	    (h = conf_pubsub_find(&s2s.conf, local)) == NULL)
+		h = conf_muc_find(&s2s.conf, local);
+	if (h == NULL && (k = conf_component_find(&s2s.conf, local)) != NULL) {
+		if ((kc = conf_component_cert_find(&s2s.conf, local)) !=
+		    NULL || (kc = conf_component_cert_find(&s2s.conf,
+		    k->domain)) != NULL)
+			return s2s.host_creds[s2s.conf.nhosts + 1 +
+			    (size_t)(kc - s2s.conf.component_certs)];
+		while (h == NULL && (d = strchr(d, '.')) != NULL)
+			h = conf_host_find(&s2s.conf, ++d);
+	}
+	return s2s.host_creds[h != NULL ? (size_t)(h - s2s.conf.hosts) :
+	    s2s.conf.nhosts];
+}
+
 static void
 out_try_addr(struct out *o)
 {
 	struct srv_target	*t = &o->targets[o->target];
 	struct dns_addr		*ad;
 	struct conn		*c;
-	const struct conf_host	*h;
 
 	if (o->addr >= o->naddrs) {
 		o->target++;
@@ -347,12 +384,7 @@ out_try_addr(struct out *o)
 	c->remote = xstrdup(o->remote);
 	c->direct_tls = t->direct_tls;
 	c->no_external = o->no_external;
-	/* a host's services present the host's certificate */
-	if ((h = conf_host_find(&s2s.conf, o->local)) == NULL &&
-	    (h = conf_pubsub_find(&s2s.conf, o->local)) == NULL)
-		h = conf_muc_find(&s2s.conf, o->local);
-	if (h != NULL)
-		c->creds = s2s.host_creds[h - s2s.conf.hosts];
+	c->creds = out_creds(o->local);
 	c->state = CS_CONNECTING;
 	o->c = c;
 }
@@ -811,7 +843,7 @@ out_stanza(const char *to, const char *from, const char *xml, size_t len)
 			conn_write(c, xml, len);
 		else
 			bounce_one(xml, len, XERR_SERVICE_UNAVAILABLE,
-			    "the component is not connected");
+			    "the component is not connected", true);
 		goto done;
 	}
 	if (!policy_is_ours(f.domain)) {
@@ -821,7 +853,7 @@ out_stanza(const char *to, const char *from, const char *xml, size_t len)
 	}
 	if ((o = out_get(f.domain, t.domain)) == NULL) {
 		bounce_one(xml, len, XERR_RESOURCE_CONSTRAINT,
-		    "too many servers being reached at once");
+		    "too many servers being reached at once", false);
 		goto done;
 	}
 	if (o->ready && o->c != NULL) {
@@ -831,7 +863,7 @@ out_stanza(const char *to, const char *from, const char *xml, size_t len)
 	if (queue_put(o, xml, len) == -1) {
 		log_info("%s: queue full (%zu stanzas)", o->key, o->nqueued);
 		bounce_one(xml, len, XERR_RESOURCE_CONSTRAINT,
-		    "too many stanzas waiting for this server");
+		    "too many stanzas waiting for this server", false);
 	}
 	out_start(o);
 done:

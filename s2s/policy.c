@@ -2,8 +2,8 @@
  * What the operator allows of a remote domain: whether it must prove
  * itself with a certificate that verifies (s2s-require-valid-cert, with
  * s2s-require-valid-cert-for and s2s-allow-dialback-for naming
- * exceptions), and whether a domain is one we host, which no peer may
- * claim.
+ * exceptions), and whether a domain is one we host or one of our
+ * components', which no peer may claim.
  */
 #include <string.h>
 #include <strings.h>
@@ -44,8 +44,14 @@ policy_cert_required(const char *remote)
 	return s2s.conf.s2s_require_valid_cert;
 }
 
+/*
+ * A component's domain (and its subdomains) is ours to the world
+ * (XEP-0114 with federation): remote servers open streams to it, we are
+ * its authoritative server for dialback, and no peer may claim it.
+ */
 bool
 policy_is_ours(const char *domain)
 {
-	return conf_domain_ours(&s2s.conf, domain);
+	return conf_domain_ours(&s2s.conf, domain) ||
+	    conf_component_find(&s2s.conf, domain) != NULL;
 }

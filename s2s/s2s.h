@@ -288,7 +288,7 @@ int	s2s_parse(const char *xml, size_t len,
 /* policy.c: what the operator allows of a remote domain */
 /* s2s-require-valid-cert and its per-domain lists: no dialback */
 bool	policy_cert_required(const char *remote);
-/* one of our hosted domains: a peer may never claim it */
+/* one of our hosted domains or components': a peer may never claim it */
 bool	policy_is_ours(const char *domain);
 
 /* stats.c: connection counts for the router's /metrics */
@@ -297,8 +297,11 @@ void	stats_start(void);
 /* uplink.c */
 void	uplink_start(void);
 bool	uplink_up(void);
-/* a stanza from a remote server (or a bounce) to the router */
+/*
+ * A stanza from a remote server (or a bounce) to the router; comp: from
+ * a component or our bounce for one (LINK_F_COMPONENT), never a peer's
+ */
 int	uplink_stanza(int kind, int type, const char *to, const char *from,
-	    const char *xml, size_t len);
+	    const char *xml, size_t len, bool comp);
 
 #endif

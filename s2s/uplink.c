@@ -123,13 +123,15 @@ uplink_start(void)
 
 int
 uplink_stanza(int kind, int type, const char *to, const char *from,
-    const char *xml, size_t len)
+    const char *xml, size_t len, bool comp)
 {
 	struct link_out	m;
 
 	if (!uplink_up())
 		return -1;
 	link_begin(&m, s2s.up, LINK_STANZA, 0);
+	if (comp)
+		link_set_flags(&m, LINK_F_COMPONENT);
 	link_put_stanza(&m, kind, type, to, from, xml, len);
 	return link_end(&m);
 }

@@ -98,6 +98,12 @@ int	 store_account_set(struct store *, const char *node,
 int	 store_account_del(struct store *, const char *node,
 	    const char *domain);
 /*
+ * XEP-0480: adds one hash's credentials to an account lacking them; the
+ * others are kept. 1 added, 0 the account had that hash (unchanged).
+ */
+int	 store_account_upgrade(struct store *, const char *node,
+	    const char *domain, enum scram_hash, const struct scram_cred *);
+/*
  * Calls fn for every account of domain (NULL: all domains), in order.
  * fn returning non-zero stops the walk. Returns 0 or -1 (errno).
  */

@@ -107,6 +107,73 @@ store_account_set(struct store *st, const char *node, const char *domain,
 	return account_put(st, node, domain, cr, false);
 }
 
+/*
+ * XEP-0480: one hash's credentials added to an account that lacks them
+ * (imported with SCRAM-SHA-1 only), in one write transaction so the
+ * record read is the one replaced. An account that has that hash keeps
+ * it: the task never replaces credentials, and the others stay as they
+ * were. 1 when added, 0 when there was one already.
+ */
+struct account_upgrade {
+	MDB_val			 k;
+	enum scram_hash		 hash;
+	const struct scram_cred	*c;
+	bool			 added;
+};
+
+static int
+account_upgrade_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct account_upgrade	*au = arg;
+	struct scram_creds	 cr;
+	uint8_t			 rec[ACCOUNT_REC_MAX];
+	MDB_val			 v;
+	int			 rc;
+
+	au->added = false;
+	if ((rc = mdb_get(txn, st->accounts, &au->k, &v)) != 0)
+		return rc;
+	if (rec_account_decode(v.mv_data, v.mv_size, &cr) == -1) {
+		errno = EIO;
+		return -1;
+	}
+	rc = 0;
+	if (cr.h[au->hash].iter == 0) {
+		cr.h[au->hash] = *au->c;
+		if ((v.mv_size = rec_account_encode(rec, &cr)) == 0) {
+			errno = EINVAL;
+			rc = -1;
+		} else {
+			v.mv_data = rec;
+			rc = mdb_put(txn, st->accounts, &au->k, &v, 0);
+			au->added = rc == 0;
+		}
+	}
+	explicit_bzero(&cr, sizeof(cr));
+	explicit_bzero(rec, sizeof(rec));
+	return rc;
+}
+
+int
+store_account_upgrade(struct store *st, const char *node,
+    const char *domain, enum scram_hash hash, const struct scram_cred *c)
+{
+	char			key[STORE_KEY_BUF];
+	struct account_upgrade	au;
+
+	if ((au.k.mv_size = account_key(st, key, node, domain)) == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	au.k.mv_data = key;
+	au.hash = hash;
+	au.c = c;
+	if (store_write(st, "account upgrade", account_upgrade_fn, &au,
+	    false) == -1)
+		return -1;
+	return au.added ? 1 : 0;
+}
+
 struct account_del {
 	char	*key;
 	size_t	 klen, plen;

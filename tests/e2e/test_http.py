@@ -189,7 +189,9 @@ async def test_cors_preflight(make_server):
 
 
 async def test_connections_per_address(make_server):
-    srv = web_server(make_server, https=True, c2s_max_per_address="2")
+    # the limit is per c2s process, and every one serves HTTP
+    srv = web_server(make_server, https=True, workers=1,
+                     c2s_max_per_address="2")
     held = []
     for _ in range(2):
         held.append(await asyncio.open_connection("127.0.0.1",
@@ -204,7 +206,8 @@ async def test_connections_per_address(make_server):
 
 
 async def test_trusted_proxy_is_not_limited(make_server):
-    srv = web_server(make_server, https=True, c2s_max_per_address="1",
+    srv = web_server(make_server, https=True, workers=1,
+                     c2s_max_per_address="1",
                      http_trusted_proxies="127.0.0.1")
     r1, w1 = await asyncio.open_connection("127.0.0.1", srv.http_port)
     got = await exchange(srv.http_port, HM + b"Connection: close\r\n\r\n")

@@ -37,16 +37,19 @@ def psk_file(path, names):
 class RemoteHost(Server):
     """A parleyd that runs only c2s workers, linked to router's port."""
 
-    def __init__(self, base, cert, router, identity, keyfile, base_inst):
+    def __init__(self, base, cert, router, identity, keyfile, base_inst,
+                 extra=None):
         self.router = router
         self.base_inst = base_inst
-        super().__init__(base, cert, {
+        opts = {
             "workers": "1",
             "router-address": "127.0.0.1:%d" % router.link_port,
             "link-psk-file": keyfile,
             "link-psk-identity": identity,
             "instance-base": str(base_inst),
-        }, name="remote-%s" % identity)
+        }
+        opts.update(extra or {})
+        super().__init__(base, cert, opts, name="remote-%s" % identity)
 
     def wait_ready(self, timeout=READY_TIMEOUT):
         line = "c2s[%d] connected" % self.base_inst

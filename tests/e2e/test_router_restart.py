@@ -62,7 +62,9 @@ def private_bin(tmp_path, monkeypatch):
     d = str(tmp_path / "bin")
     os.makedirs(d)
     for name in os.listdir(conftest.BIN):
-        shutil.copy2(os.path.join(conftest.BIN, name), os.path.join(d, name))
+        src = os.path.join(conftest.BIN, name)
+        if os.path.isfile(src):     # bin/ also holds the asan/ tree
+            shutil.copy2(src, os.path.join(d, name))
     # Server.start and Server.ctl read the module's BIN when called
     monkeypatch.setitem(conftest.Server.start.__globals__, "BIN", d)
     return d

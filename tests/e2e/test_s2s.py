@@ -31,17 +31,18 @@ def mkcert(tmp_path_factory, domain):
 
 
 def pair(make_server, tmp_path_factory, trusted=False, a_host_options=None,
-         b_routes=(), **kw):
+         b_routes=(), a_options=None, a_cert=None, b_cert=None, **kw):
     """Servers A (a.test) and B (b.test) that route to each other;
-    a_host_options go into a.test's block, and B routes the domains
-    b_routes (A's services) to A too."""
-    ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
-                                                        "b.test")
+    a_host_options go into a.test's block, a_options are A's alone
+    (a_cert and b_cert their (certificate, key)), and B routes the
+    domains b_routes (A's services) to A too."""
+    ca = a_cert or mkcert(tmp_path_factory, "a.test")
+    cb = b_cert or mkcert(tmp_path_factory, "b.test")
     pa, pb = free_port(), free_port()
     common = {"s2s_connect_timeout": "5", "s2s_dialback_secret": uniq("s")}
     common.update(kw)
     oa = dict(common, s2s_listen="127.0.0.1:%d" % pa,
-              s2s_route="b.test=127.0.0.1:%d" % pb)
+              s2s_route="b.test=127.0.0.1:%d" % pb, **(a_options or {}))
     ob = dict(common, s2s_listen="127.0.0.1:%d" % pb,
               s2s_route="a.test=127.0.0.1:%d" % pa)
     if trusted:

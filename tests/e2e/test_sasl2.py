@@ -21,8 +21,8 @@ from conftest import DOMAIN, Raw, sasl_plain
 NS_SASL2 = "urn:xmpp:sasl:2"
 NS_BIND2 = "urn:xmpp:bind:0"
 NS_SM = "urn:xmpp:sm:3"
-OUTCOME_RE = re.compile(rb"<(success|failure|challenge)\b[^>]*>.*?"
-                        rb"</\1>")
+OUTCOME_RE = re.compile(rb"<(success|failure|challenge|continue)\b[^>]*>"
+                        rb".*?</\1>")
 
 
 def b64(data):
@@ -54,7 +54,8 @@ async def sasl2_open(server):
 
 
 async def outcome(raw):
-    """The next <success/>, <failure/> or <challenge/>: (name, bytes)."""
+    """The next <success/>, <failure/>, <challenge/> or XEP-0480's
+    <continue/>: (name, bytes)."""
     m = await raw.read_until(OUTCOME_RE)
     el = m.group(0)
     raw.buf = raw.buf[m.end():]
@@ -427,18 +428,18 @@ async def test_abort_without_exchange_is_sasl2(server):
         assert condition(el) == "aborted", el
 
 
-async def test_no_upgrade_task_every_account_has_both(server):
-    """XEP-0480 (SASL upgrade tasks) has nothing to upgrade here: every
-    account holds SCRAM-SHA-1 and SCRAM-SHA-256 credentials (storage
-    reads no account record without both; docs/internals.md, "Modern
-    login"). So the features offer no <upgrade/>, and a client asking
-    for UPGR-SCRAM-SHA-256 while logging in with SCRAM-SHA-1 gets
-    <success/> at once, no <continue/>; the same password then logs in
-    with SCRAM-SHA-256."""
+async def test_no_upgrade_task_account_has_both(server):
+    """XEP-0480 (SASL upgrade tasks): the features offer
+    UPGR-SCRAM-SHA-256 (imported accounts may lack SHA-256 credentials,
+    tests/e2e/test_upgrade.py), but an account made here holds SCRAM-SHA-1
+    and SCRAM-SHA-256 credentials: a client asking for the task while
+    logging in with SCRAM-SHA-1 gets <success/> at once, no <continue/>;
+    the same password then logs in with SCRAM-SHA-256."""
     ns_upgrade = "urn:xmpp:sasl:upgrade:0"
     u = server.new_user("s2")
     async with sasl2_open(server) as (raw, feats):
-        assert ns_upgrade.encode() not in feats, feats
+        assert (b"<upgrade xmlns='%s'>UPGR-SCRAM-SHA-256</upgrade>"
+                % ns_upgrade.encode()) in feats, feats
         name, el, _ = await scram_login(
             raw, u, "SCRAM-SHA-1", "n,,",
             extra="<upgrade xmlns='%s'>UPGR-SCRAM-SHA-256</upgrade>"

@@ -344,7 +344,8 @@ async def test_answered_pings_keep_it_open(make_server):
 
 
 async def test_one_websocket_counts_once_per_address(make_server):
-    srv = web_server(make_server, c2s_max_per_address="1")
+    # the limit is per c2s process, and every one serves HTTP
+    srv = web_server(make_server, workers=1, c2s_max_per_address="1")
     ws, _ = await WS.connect(srv.http_port)
     await ws.send(OPEN)
     assert (await ws.text()).startswith("<open ")

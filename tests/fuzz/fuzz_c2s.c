@@ -29,8 +29,12 @@
  * Input: byte 0 -- bit 0 c2s-require-tls, bit 1 a direct TLS listener,
  * bit 2 the router restarts after the input (the c2s reconnects and
  * announces its sessions), bit 3 the client vanishes (closes its socket)
- * while the router delivers a message to it -- then the chunking plan,
- * then the client's bytes.
+ * while the router delivers a message to it, bit 4 the accounts have
+ * SCRAM-SHA-1 credentials only (imported; the XEP-0480 task that
+ * upgrades them runs over TLS only, so here an <upgrade/> is ignored:
+ * LINK_AUTH_UPGRADE must not come, and would have to be for the account
+ * that authenticated on that stream) -- then the chunking plan, then the
+ * client's bytes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -62,6 +66,7 @@ static int			 lfd = -1;
 static int			 router_fd = -1;
 static struct buf		 from_c2s;	/* unparsed frames */
 static struct scram_creds	 pencil;
+static bool			 sha1_only;	/* input bit 4 */
 
 /* what the router knows of each stream (by sid) */
 /* the id this router gives a resumable session (XEP-0198) */
@@ -98,6 +103,37 @@ metrics_result(uint32_t id, const char *text, size_t len)
 
 void
 metrics_link_lost(void)
+{
+}
+
+/* c2s/boshfwd.c (BOSH between workers) is not linked either */
+void
+boshfwd_request(uint32_t origin, uint32_t id, uint16_t flags,
+    const char *client, size_t clen, const char *body, size_t blen)
+{
+	(void)origin;
+	(void)id;
+	(void)flags;
+	(void)client;
+	(void)clen;
+	(void)body;
+	(void)blen;
+}
+
+void
+boshfwd_answer(uint32_t owner, uint32_t id, uint32_t status, uint32_t http,
+    const char *body, size_t len)
+{
+	(void)owner;
+	(void)id;
+	(void)status;
+	(void)http;
+	(void)body;
+	(void)len;
+}
+
+void
+boshfwd_link_lost(void)
 {
 }
 
@@ -253,6 +289,15 @@ router_frame(const struct link_hdr *h, const char *payload)
 			k->auth_domain = xstrdup(dom);
 			/* per hash: u32 iter, str salt, str keys */
 			for (n = 0; n < SCRAM_NHASH; n++) {
+				if (sha1_only && n == SCRAM_SHA256) {
+					memset(prep, 0, sizeof(prep));
+					hl = scram_hash_len(SCRAM_SHA256);
+					put_u32(&b, 0);
+					put_str(&b, "", 0);
+					put_str(&b, prep, hl);
+					put_str(&b, prep, hl);
+					continue;
+				}
 				put_u32(&b, pencil.h[n].iter);
 				put_str(&b, (const char *)pencil.h[n].salt,
 				    pencil.h[n].saltlen);
@@ -422,6 +467,31 @@ router_frame(const struct link_hdr *h, const char *payload)
 	case LINK_AUTH_FAIL:
 		/* a failed attempt, counted for /metrics: nothing to answer */
 		break;
+	case LINK_AUTH_UPGRADE:
+		/* XEP-0480: for the account that lacks SHA-256, no other */
+		node = get_str(&in);
+		dom = get_str(&in);
+		link_get_u32(&in, &u32);
+		link_get_strn(&in, &tok, &tlen);
+		FUZZ_CHECK(tok != NULL && tlen == SCRAM_SALT_LEN,
+		    "AUTH_UPGRADE salt of %zu bytes", tlen);
+		for (n = 0; n < 2; n++) {
+			link_get_strn(&in, &tok, &tlen);
+			FUZZ_CHECK(tok != NULL && tlen ==
+			    scram_hash_len(SCRAM_SHA256), "AUTH_UPGRADE key");
+		}
+		FUZZ_CHECK(link_in_done(&in) &&
+		    u32 == c2s.conf.scram_iterations, "AUTH_UPGRADE");
+		k = known_get(h->sid);
+		FUZZ_CHECK(sha1_only && k->auth_node != NULL &&
+		    strcmp(k->auth_node, node) == 0 &&
+		    strcmp(k->auth_domain, dom) == 0,
+		    "AUTH_UPGRADE for %s@%s", node, dom);
+		put_u32(&b, LINK_AUTH_OK);
+		send_frame(LINK_AUTH_UPGRADED, h->sid, &b);
+		free(node);
+		free(dom);
+		break;
 	default:
 		FUZZ_CHECK(0, "the c2s sent %s", link_msg_name(h->type));
 	}
@@ -530,7 +600,9 @@ client_element(void *arg, struct xnode *el, struct arena *a)
 	const char	*text;
 
 	(void)arg;
-	if (strcmp(el->ns, "urn:ietf:params:xml:ns:xmpp-sasl") != 0 ||
+	/* RFC 6120's and XEP-0388's (the sasl2-* seeds log in too) */
+	if ((strcmp(el->ns, "urn:ietf:params:xml:ns:xmpp-sasl") != 0 &&
+	    strcmp(el->ns, NS_SASL2) != 0) ||
 	    strcmp(el->name, "challenge") != 0)
 		return;
 	text = xnode_text(a, el);
@@ -700,6 +772,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((mode = fuzz_plan_mode(&plan, &data, &len)) == -1)
 		return 0;
 	c2s.conf.c2s_require_tls = (mode & 1) != 0;
+	sha1_only = (mode & 16) != 0;
 	cl.kind = mode & 2 ? LISTEN_C2S_TLS : LISTEN_C2S;
 
 	/* the router: connected already (a reconnect) or now */

@@ -5,7 +5,8 @@
  * the chunks of the input's plan. So common/link.c reassembles frames from
  * real reads and uplink.c's handler decodes each one. The streams it
  * dispatches to are records standing in for c2s/stream.c, csi.c, auth.c,
- * bind.c and register.c; they check what those would rely on.
+ * bind.c, register.c and boshfwd.c; they check what those would rely
+ * on.
  *
  * Oracles: link.c delivers exactly the complete frames the input holds,
  * in order, with their bytes (fuzz.h), each to the handler in a buffer of
@@ -159,6 +160,23 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 	st->state = ST_FEATURES;
 }
 
+/* XEP-0480: no stream here has a task (upgrade.c is not linked) */
+bool
+upgrade_waiting(const struct stream *st)
+{
+	check_stream(st);
+	return false;
+}
+
+void
+upgrade_stored(struct stream *st, bool ok)
+{
+	(void)ok;
+	check_stream(st);
+	FUZZ_CHECK(st->state == ST_AUTH_WAIT, "an upgrade answer in state %d",
+	    (int)st->state);
+}
+
 void
 bind_result(struct stream *st, enum stanza_err err, const char *jid)
 {
@@ -277,6 +295,47 @@ metrics_result(uint32_t id, const char *text, size_t len)
 
 void
 metrics_link_lost(void)
+{
+}
+
+/* boshfwd.c: a BOSH request forwarded to us, or an answer to ours */
+static void
+check_bosh(uint16_t type, uint32_t inst, const char *a, size_t alen,
+    const char *b, size_t blen, size_t fixed)
+{
+	const struct fuzz_frame	*f = current_frame();
+
+	FUZZ_CHECK(f->h.type == type, "%s from a %s", link_msg_name(type),
+	    link_msg_name(f->h.type));
+	FUZZ_CHECK(inst >= 1 && inst <= LINK_INSTANCE_MAX, "instance %u",
+	    inst);
+	FUZZ_CHECK((a != NULL || alen == 0) && (b != NULL || blen == 0) &&
+	    fixed + alen + blen <= f->h.len, "strings past the frame");
+	fuzz_touch(a, alen);
+	fuzz_touch(b, blen);
+}
+
+void
+boshfwd_request(uint32_t origin, uint32_t id, uint16_t flags,
+    const char *client, size_t clen, const char *body, size_t blen)
+{
+	check_bosh(LINK_BOSH_FWD, origin, client, clen, body, blen, 16);
+	FUZZ_CHECK(id != 0, "a forwarded request without an id");
+	FUZZ_CHECK(flags == current_frame()->h.flags, "flags %u", flags);
+}
+
+void
+boshfwd_answer(uint32_t owner, uint32_t id, uint32_t status, uint32_t http,
+    const char *body, size_t len)
+{
+	(void)id;
+	(void)http;
+	check_bosh(LINK_BOSH_ANSWER, owner, NULL, 0, body, len, 20);
+	FUZZ_CHECK(status <= LINK_BOSH_BUSY, "bosh status %u", status);
+}
+
+void
+boshfwd_link_lost(void)
 {
 }
 

@@ -313,6 +313,20 @@ store_account_role_get(struct store *st, const char *node,
 	return stub_account(node, domain);
 }
 
+/* XEP-0480 (LINK_AUTH_UPGRADE): only credentials of a usable shape */
+int
+store_account_upgrade(struct store *st, const char *node,
+    const char *domain, enum scram_hash hash, const struct scram_cred *c)
+{
+	(void)st;
+	FUZZ_CHECK(hash == SCRAM_SHA256 && c->iter > 0 &&
+	    c->iter <= SCRAM_ITER_MAX && c->saltlen > 0 &&
+	    c->saltlen <= SCRAM_SALT_MAX, "upgrade credentials");
+	if (stub_account(node, domain) == -1)
+		return -1;
+	return strcmp(domain, "example.org") == 0;
+}
+
 /* FAST records (LINK_AUTH_GET, LINK_FAST_PUT): one device has one */
 int
 store_doc_get(struct store *st, enum store_doc kind, const char *node,

@@ -170,7 +170,7 @@ check_normal_domain(const char *what, const char *s, char *dom)
 
 int
 uplink_stanza(int kind, int type, const char *to, const char *from,
-    const char *xml, size_t len)
+    const char *xml, size_t len, bool comp)
 {
 	struct fuzz_stanza_job	 job = { kind, type, to, from, false };
 	char			 tdom[JID_PART_MAX + 1];
@@ -182,6 +182,9 @@ uplink_stanza(int kind, int type, const char *to, const char *from,
 		return -1;
 	FUZZ_CHECK(!component, "a stanza from %s reached the router, but the "
 	    "component never proved the secret", from);
+	/* only a component's stanzas (or our bounces) may leave again */
+	FUZZ_CHECK(!comp || outgoing, "a server's stanza from %s was marked "
+	    "as a component's", from);
 	check_normal_domain("to", to, tdom);
 	check_normal_domain("from", from, fdom);
 	FUZZ_CHECK(s2s_parse(xml, len, fuzz_check_stanza_tree, &job) == 0 &&
@@ -359,8 +362,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	s2s.conns = map_new();
 	s2s.outs = map_new();
 	fuzz_tls_nocert(&s2s.tls);
-	s2s.host_creds = xcalloc(s2s.conf.nhosts, sizeof(*s2s.host_creds));
-	for (i = 0; i < s2s.conf.nhosts; i++)
+	/* and the trust-only ones at nhosts (out.c's out_creds) */
+	s2s.host_creds = xcalloc(s2s.conf.nhosts + 1, sizeof(*s2s.host_creds));
+	for (i = 0; i <= s2s.conf.nhosts; i++)
 		if (gnutls_certificate_allocate_credentials(
 		    &s2s.host_creds[i]) < 0)
 			fatalx("gnutls");

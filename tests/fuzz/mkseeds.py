@@ -8,14 +8,17 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 17
+LINK_VERSION = 20
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
+AUTH_UPGRADE = 0x0117
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
 METRICS_GET, METRICS, AUTH_FAIL, METRICS_OM = 0x0111, 0x0112, 0x0113, 1
 S2S_COUNTS = 0x0114
+BOSH_FWD, BOSH_ANSWER, F_BOSH_CANCEL = 0x0115, 0x0116, 1
+BOSH_OK, BOSH_UNKNOWN, BOSH_DOWN, BOSH_BUSY = 0, 1, 2, 3
 SM_F_RESUME, F_SESS_LOST, XERR_ITEM_NOT_FOUND = 1, 1, 7
 SM_ID = "0123456789abcdef0123456789abcdef"
 CTL_ADDUSER, CTL_PASSWD, CTL_DELUSER, CTL_LIST = 0x0301, 0x0302, 0x0303, 0x0304
@@ -69,8 +72,9 @@ def hello(role, version=LINK_VERSION, instance=None):
     return frame(HELLO, u32(version) + u32(role) + u32(instance))
 
 
-def stanza(sid, kind, typ, to, frm, xml):
-    return frame(STANZA, u8(kind) + u8(typ) + u16(0) + s(to) + s(frm) + s(xml), sid)
+def stanza(sid, kind, typ, to, frm, xml, flags=0):
+    return frame(STANZA, u8(kind) + u8(typ) + u16(0) + s(to) + s(frm) + s(xml), sid,
+                 flags)
 
 
 def write(target, name, data):
@@ -92,6 +96,12 @@ c2s_session = (
     + frame(AUTH_GET, u32(15) + s("user") + s("off.example") + s(""), 4)
     + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(b"rec"), 4)
     + frame(FAST_PUT, s("user") + s("example.org") + s("dev") + s(""), 4)
+    + frame(AUTH_UPGRADE, s("user") + s("example.org") + u32(4096)
+            + s(b"s" * 16) + s(b"k" * 32) + s(b"v" * 32), 4)
+    + frame(AUTH_UPGRADE, s("user") + s("example.com") + u32(1)
+            + s(b"s") + s(b"k" * 32) + s(b"v" * 32), 4)
+    + frame(AUTH_UPGRADE, s("nobody") + s("example.org") + u32(4096)
+            + s(b"s" * 16) + s(b"k" * 32) + s(b"v" * 32), 4)
     + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
     + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "spoofed@example.org", MSG)
     + stanza(1, KIND_IQ, IQ_GET, None, "user@example.org/res", "<iq type='get' id='1'/>")
@@ -114,6 +124,10 @@ write("link_router", "c2s-metrics", b"\x02\x00"
       + frame(METRICS_GET, u32(2) + u32(0), 0)
       + frame(AUTH_FAIL, b"x", 1)
       + frame(METRICS_GET, u32(3) + u32(2), 0))
+# XEP-0480: SHA-256 keys of the wrong length close the link
+write("link_router", "c2s-upgrade-bad", b"\x02\x00"
+      + frame(AUTH_UPGRADE, s("user") + s("example.org") + u32(4096)
+              + s(b"s" * 16) + s(b"k" * 20) + s(b"v" * 20), 4))
 write("link_router", "c2s-session-chunked", b"\x02\x04\x00\x07\x0f\xc1" + c2s_session)
 # stream management: enable (with the id a c2s re-announces, so that a
 # resume can find it), acks, resume by another stream, lost sessions
@@ -151,11 +165,31 @@ write("link_router", "s2s-stanza", b"\x06\x00"
       + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "juliet@example.org", "romeo@example.net/orchard", MSG)
       + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "juliet@example.org", "romeo@example.net",
                "<presence/>"))
+# LINK_F_COMPONENT on a stanza whose from is no component's: dropped
+F_COMPONENT = 0x0002
+write("link_router", "s2s-component-flag", b"\x06\x00"
+      + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "bot@gw.example.org",
+               MSG, flags=F_COMPONENT))
 # the s2s process's connection counts, then a bad name and too many
 write("link_router", "s2s-counts", b"\x06\x00"
       + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)
       + frame(S2S_COUNTS, u32(1) + s("Open\"") + u32(1) + u32(2), 0)
       + frame(S2S_COUNTS, u32(99), 0))
+# BOSH requests between workers: to itself (instance 1, the target's c2s),
+# to nobody (bounced), a cancel, answers to itself and to nobody, and the
+# frames a c2s may not send (instance 0, request id 0, a router status)
+BODY = "<body xmlns='http://jabber.org/protocol/httpbind' rid='2' sid='x'/>"
+write("link_router", "c2s-bosh", b"\x02\x00"
+      + frame(BOSH_FWD, u32(1) + u32(1) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(7) + u32(2) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(1) + u32(1) + s(None) + s(None), flags=F_BOSH_CANCEL)
+      + frame(BOSH_ANSWER, u32(1) + u32(1) + u32(BOSH_OK) + u32(200) + s("<body/>"))
+      + frame(BOSH_ANSWER, u32(9) + u32(3) + u32(BOSH_OK) + u32(400) + s(None))
+      + frame(BOSH_ANSWER, u32(1) + u32(4) + u32(BOSH_BUSY) + u32(503) + s(None)))
+write("link_router", "c2s-bosh-bad", b"\x02\x00"
+      + frame(BOSH_FWD, u32(0) + u32(1) + s("") + s(BODY))
+      + frame(BOSH_FWD, u32(1) + u32(0) + s("") + s(BODY))
+      + frame(BOSH_ANSWER, u32(1) + u32(1) + u32(BOSH_DOWN) + u32(0) + s(None)))
 write("link_router", "ctl-commands", b"\x05\x00"
       + frame(CTL_ADDUSER, s("new@example.org") + creds(), 1)
       + frame(CTL_ADDUSER, s("user@example.org") + creds(), 2)
@@ -229,6 +263,14 @@ write("link_c2s", "auth-stale-reply", b"\x00\x00"
       + frame(AUTH_CRED, u32(0) + u32(AUTH_NO_USER), 2)
       + frame(AUTH_CRED, u32(3) + u32(AUTH_OK) + creds() + s(b""), 3)
       + frame(AUTH_CRED, u32(4) + u32(3), 4))
+# XEP-0480: the router's answer to LINK_AUTH_UPGRADE, for a stream
+# waiting (stream 1) and not (stream 2, binding); one short
+AUTH_UPGRADED = 0x0118
+write("link_c2s", "upgraded", b"\x04\x00"
+      + R_HELLO
+      + frame(AUTH_UPGRADED, u32(AUTH_OK), 1)
+      + frame(AUTH_UPGRADED, u32(AUTH_FAILED), 2)
+      + frame(AUTH_UPGRADED, b"", 1))
 write("link_c2s", "bind-refused", b"\x55\x00"
       + R_HELLO
       + frame(SESS_BOUND, u32(XERR_JID_MALFORMED) + s(""), 1)
@@ -291,6 +333,23 @@ write("link_c2s", "release", b"\xe4\x00"
       + frame(RELEASE)
       + frame(RELEASE)
       + frame(RELEASE, b"x"))
+
+# BOSH: requests forwarded to us, a cancel, answers of each status, the
+# router's notice that a worker went (request id 0), and bad frames
+write("link_c2s", "bosh", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_FWD, u32(2) + u32(1) + s("192.0.2.1") + s(BODY))
+      + frame(BOSH_FWD, u32(2) + u32(1) + s(None) + s(None), flags=F_BOSH_CANCEL)
+      + frame(BOSH_ANSWER, u32(2) + u32(5) + u32(BOSH_OK) + u32(200) + s("<body/>"))
+      + frame(BOSH_ANSWER, u32(2) + u32(6) + u32(BOSH_UNKNOWN) + u32(0) + s(None))
+      + frame(BOSH_ANSWER, u32(2) + u32(0) + u32(BOSH_DOWN) + u32(0) + s(None))
+      + frame(BOSH_ANSWER, u32(3) + u32(7) + u32(BOSH_BUSY) + u32(503) + s(None)))
+write("link_c2s", "bosh-bad", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_ANSWER, u32(2) + u32(5) + u32(9) + u32(200) + s("")))
+write("link_c2s", "bosh-bad-fwd", b"\x00\x00"
+      + R_HELLO
+      + frame(BOSH_FWD, u32(0x10000) + u32(1) + s("") + s(BODY)))
 
 # link_s2s: the chunking plan, then frames, the router's LINK_HELLO first
 write("link_s2s", "stanzas", b"\x00"
@@ -611,6 +670,55 @@ c2s("sasl2-bad", 0, [C_HDR
     + auth2(""), "<abort %s/><authenticate %s mechanism='SCRAM-SHA-256-"
     "PLUS'><initial-response>cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPWE="
     "</initial-response></authenticate>" % (SASL2, SASL2)])
+
+# XEP-0480 (mode bit 4: SHA-1 credentials only): the task done, then bad
+# task data, an unknown task, a stray element and an abort mid-task
+UPGR = "<upgrade xmlns='urn:xmpp:sasl:upgrade:0'>UPGR-SCRAM-SHA-256</upgrade>"
+AUTH2_SHA1 = ("<authenticate %s mechanism='SCRAM-SHA-1'><initial-response>%%F"
+              "</initial-response>%s%s</authenticate>" % (SASL2, UA, UPGR))
+RESP2_SHA1 = "<response %s>%%1</response>" % SASL2
+NEXT = "<next %s task='UPGR-SCRAM-SHA-256'/>" % SASL2
+
+
+def task_data(h):
+    return ("<task-data %s><hash xmlns='urn:xmpp:scram-upgrade:0'>%s</hash>"
+            "</task-data>" % (SASL2, h))
+
+
+c2s("sasl2-upgrade", 16, [C_HDR + AUTH2_SHA1, RESP2_SHA1, NEXT,
+    task_data("A" * 43 + "="), BIND], C_STANZAS)
+c2s("sasl2-upgrade-bad", 16, [C_HDR + AUTH2_SHA1, RESP2_SHA1, NEXT,
+    task_data("!!") + AUTH2_SHA1, RESP2_SHA1,
+    "<next %s task='UPGR-X'/>" % SASL2 + AUTH2_SHA1, RESP2_SHA1,
+    "<response %s>=</response>" % SASL2])
+c2s("sasl2-upgrade-abort", 16, [C_HDR + AUTH2_SHA1, RESP2_SHA1, NEXT,
+    "<abort %s/>" % SASL2 + AUTH2_SHA1, RESP2_SHA1, task_data("AAAA")])
+
+
+# ---- the upgrade target (tests/fuzz/fuzz_upgrade.c) ------------------------
+# byte 0: bit 0 the account lacks SHA-256, bit 1 TLS; NUL-separated elements
+def upgrade(name, mode, *els):
+    write("upgrade", name, bytes([mode]) + b"\0".join(e.encode() for e in els))
+
+
+UP_AUTH = "<authenticate %s mechanism='SCRAM-SHA-1'>%s</authenticate>" % (
+    SASL2, UPGR)
+UP_HASH = task_data(base64.b64encode(bytes(range(32))).decode())
+upgrade("done", 3, UP_AUTH, NEXT, UP_HASH)
+upgrade("has-both", 2, UP_AUTH, NEXT, UP_HASH)
+upgrade("no-tls", 1, UP_AUTH, NEXT, UP_HASH)
+upgrade("short-hash", 3, UP_AUTH, NEXT, task_data(base64.b64encode(
+    b"x" * 20).decode()))
+upgrade("bad-base64", 3, UP_AUTH, NEXT, task_data("!!"))
+upgrade("no-hash", 3, UP_AUTH, NEXT, "<task-data %s/>" % SASL2)
+upgrade("data-first", 3, UP_AUTH, UP_HASH, NEXT)
+upgrade("other-task", 3, UP_AUTH, "<next %s task='UPGR-SCRAM-SHA-512'/>"
+        % SASL2, UP_HASH)
+upgrade("twice", 3, UP_AUTH, NEXT, NEXT, UP_HASH, UP_HASH)
+upgrade("empty-hash", 3, UP_AUTH, NEXT, task_data("="))
+upgrade("long-hash", 3, UP_AUTH, NEXT, task_data(base64.b64encode(
+    b"y" * 300).decode()))
+upgrade("store-fails", 7, UP_AUTH, NEXT, UP_HASH)
 
 
 # ---- the router target (tests/fuzz/fuzz_router.c) --------------------------

@@ -97,6 +97,13 @@ uplink_auth_fail(struct stream *st)
 }
 
 void
+uplink_auth_upgrade(struct stream *st, const struct scram_cred *c)
+{
+	(void)c;
+	scn_router.last_sid = st->sid;
+}
+
+void
 uplink_sm_resume(struct stream *st, const char *previd, uint32_t h)
 {
 	scn_router.sm_resumes++;

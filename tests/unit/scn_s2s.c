@@ -185,10 +185,11 @@ uplink_up(void)
 
 int
 uplink_stanza(int kind, int type, const char *to, const char *from,
-    const char *xml, size_t len)
+    const char *xml, size_t len, bool comp)
 {
 	(void)kind;
 	(void)type;
+	(void)comp;
 	if (scn_up.down)
 		return -1;
 	scn_up.stanzas++;
@@ -224,7 +225,8 @@ scn_s2s_setup(void)
 	snprintf(s2s.secret, sizeof(s2s.secret), "%s", SCN_SECRET);
 	s2s.conns = map_new();
 	s2s.outs = map_new();
-	s2s.host_creds = xcalloc(1, sizeof(*s2s.host_creds));
+	/* the host's and the trust-only ones (out.c's out_creds) */
+	s2s.host_creds = xcalloc(2, sizeof(*s2s.host_creds));
 }
 
 void

@@ -818,6 +818,38 @@ test_conf_component_find(void **state)
 	    "(line 1); remove one");
 }
 
+/* component-certificate: the key after the last comma, components only */
+static void
+test_conf_component_cert(void **state)
+{
+	struct conf				 c;
+	const struct conf_component_cert	*kc;
+
+	(void)state;
+	write_file("a,b.crt", "x", 1);
+	assert_int_equal(load(&c, "component-certificate GW.example.org="
+	    "a,b.crt,test.key\ncomponent gw.example.org=s\n" HOSTS), 0);
+	kc = conf_component_cert_find(&c, "gw.example.org");
+	assert_non_null(kc);
+	assert_string_equal(kc->cert, "a,b.crt");
+	assert_string_equal(kc->key, "test.key");
+	assert_int_equal(kc->line, 1);
+	assert_null(conf_component_cert_find(&c, "irc.gw.example.org"));
+	conf_clear(&c);
+	unlink("a,b.crt");
+	assert_int_equal(load(&c, "component gw.example.org=s\n"
+	    "component-certificate gw.example.org=test.crt,test.key\n"
+	    "component-certificate gw.example.org=test.crt,test.key\n"
+	    HOSTS), -1);
+	expect_err(3, "component-certificate: gw.example.org has a "
+	    "certificate already (line 2); remove one");
+	assert_int_equal(load(&c, "component-certificate "
+	    "gw.example.org=test.crt,\n" HOSTS), -1);
+	expect_err(1, "component-certificate: expected DOMAIN=CERT,KEY such "
+	    "as gateway.example.net=/etc/parley/gw.crt,/etc/parley/gw.key, "
+	    "got \"gw.example.org=test.crt,\"");
+}
+
 static char	restarted[256];
 
 static void
@@ -968,6 +1000,7 @@ main(void)
 		cmocka_unit_test(test_conf_no_host),
 		cmocka_unit_test(test_conf_all_errors_reported),
 		cmocka_unit_test(test_conf_component_find),
+		cmocka_unit_test(test_conf_component_cert),
 		cmocka_unit_test(test_conf_reload),
 		cmocka_unit_test(test_conf_missing_file),
 		cmocka_unit_test(test_conf_usage_lists_all),

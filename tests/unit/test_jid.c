@@ -625,7 +625,28 @@ test_jid_single_part_helpers(void **state)
 	free(s);
 }
 
+/* the domain read off a prepared JID (router envelopes) */
+static void
+test_jid_domain_of(void **state)
+{
+	char	dom[JID_PART_MAX + 1], big[JID_PART_MAX + 8];
+
+	(void)state;
+	assert_true(jid_domain_of("bot@gw.example.org/x@y", dom));
+	assert_string_equal(dom, "gw.example.org");
+	assert_true(jid_domain_of("gw.example.org", dom));
+	assert_string_equal(dom, "gw.example.org");
+	assert_true(jid_domain_of("example.org/res", dom));
+	assert_string_equal(dom, "example.org");
+	assert_false(jid_domain_of("user@", dom));
+	assert_false(jid_domain_of("/res", dom));
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_false(jid_domain_of(big, dom));
+}
+
 UNIT_MAIN(
+	cmocka_unit_test(test_jid_domain_of),
 	cmocka_unit_test(test_jid_split_forms),
 	cmocka_unit_test(test_jid_split_rules),
 	cmocka_unit_test(test_jid_empty_parts),

@@ -446,10 +446,14 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0110, 4, "LINK_DRAIN" },
 		{ 0x030d, 8, "LINK_CTL_ROLE" },
 		{ 0x030e, 16, "LINK_CTL_INVITE" },
+		{ 0x0115, 16, "LINK_BOSH_FWD" },
+		{ 0x0116, 20, "LINK_BOSH_ANSWER" },
 		{ 0x030f, 4, "LINK_CTL_RESTART" },
 		{ 0x0002, 0, "LINK_QUIESCE" },
 		{ 0x0003, 0, "LINK_QUIESCED" },
 		{ 0x0004, 0, "LINK_RELEASE" },
+		{ 0x0117, 24, "LINK_AUTH_UPGRADE" },
+		{ 0x0118, 4, "LINK_AUTH_UPGRADED" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -462,9 +466,14 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 17);
+	assert_int_equal(LINK_VERSION, 20);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
+	assert_int_equal(LINK_F_BOSH_CANCEL, 1);
+	assert_int_equal(LINK_BOSH_OK, 0);
+	assert_int_equal(LINK_BOSH_UNKNOWN, 1);
+	assert_int_equal(LINK_BOSH_DOWN, 2);
+	assert_int_equal(LINK_BOSH_BUSY, 3);
 	for (i = 0; i < nitems(t); i++) {
 		assert_string_equal(link_msg_name(t[i].type), t[i].name);
 		assert_int_equal(link_msg_min(t[i].type), t[i].min);
@@ -482,6 +491,7 @@ test_link_types_and_statuses_pinned(void **state)
 	assert_int_equal(LINK_AUTH_FAILED, 2);
 	assert_int_equal(LINK_CTL_MORE, 1);
 	assert_int_equal(LINK_F_STAMP_TO, 1);
+	assert_int_equal(LINK_F_COMPONENT, 2);
 	for (i = 0; i < nitems(ctl); i++) {
 		assert_int_equal(link_ctl_status(ctl[i].err), ctl[i].status);
 		assert_int_equal(link_ctl_errno(ctl[i].status, &err), 0);

@@ -204,6 +204,47 @@ test_same_node_other_domain(void **state)
 	assert_memory_equal(&a, &out, sizeof(a));
 }
 
+/* store_account_upgrade with with's SHA-256 set: rc, then want stored */
+static void
+upgrade_check(struct fixture *f, const char *node,
+    const struct scram_creds *with, int rc, const struct scram_creds *want)
+{
+	struct scram_creds	out;
+
+	assert_int_equal(store_account_upgrade(f->st, node, "localhost",
+	    SCRAM_SHA256, &with->h[SCRAM_SHA256]), rc);
+	assert_int_equal(store_account_get(f->st, node, "localhost", &out),
+	    0);
+	assert_memory_equal(&out, want, sizeof(out));
+}
+
+/* XEP-0480: SHA-256 added to a SHA-1-only account, never replaced */
+static void
+test_upgrade_adds_sha256(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 a, b, c, want;
+
+	unit_creds(&a, 6);
+	memset(&a.h[SCRAM_SHA256], 0, sizeof(a.h[SCRAM_SHA256]));
+	unit_creds(&b, 7);
+	unit_creds(&c, 8);
+	want = a;
+	want.h[SCRAM_SHA256] = b.h[SCRAM_SHA256];
+	assert_int_equal(store_account_add(f->st, "dave", "localhost", &a),
+	    0);
+	upgrade_check(f, "dave", &b, 1, &want);
+	/* a second one changes nothing, nor one for an account with both */
+	upgrade_check(f, "dave", &c, 0, &want);
+	assert_int_equal(store_account_add(f->st, "erin", "localhost", &b),
+	    0);
+	upgrade_check(f, "erin", &c, 0, &b);
+	errno = 0;
+	assert_int_equal(store_account_upgrade(f->st, "nobody", "localhost",
+	    SCRAM_SHA256, &c.h[SCRAM_SHA256]), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 static void
 test_invalid_creds_rejected(void **state)
 {
@@ -2747,6 +2788,7 @@ main(int argc, char *argv[])
 		T(test_del),
 		T(test_same_node_other_domain),
 		T(test_invalid_creds_rejected),
+		T(test_upgrade_adds_sha256),
 		T(test_key_too_long),
 		T(test_list_domain_and_all),
 		T(test_list_stops_when_asked),

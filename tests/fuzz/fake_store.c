@@ -560,6 +560,24 @@ store_account_set(struct store *st, const char *node, const char *domain,
 	return account_put(st, node, domain, cr, false);
 }
 
+/* XEP-0480: the other hash's credentials added, as store_account.c */
+int
+store_account_upgrade(struct store *st, const char *node,
+    const char *domain, enum scram_hash hash, const struct scram_cred *c)
+{
+	struct scram_creds	cr;
+	int			rc = 0;
+
+	if (store_account_get(st, node, domain, &cr) == -1)
+		return -1;
+	if (cr.h[hash].iter == 0) {
+		cr.h[hash] = *c;
+		rc = account_put(st, node, domain, &cr, false) == -1 ? -1 : 1;
+	}
+	explicit_bzero(&cr, sizeof(cr));
+	return rc;
+}
+
 /* the keys of every record of tag under the account, to delete */
 struct keys {
 	char	**k;

@@ -27,6 +27,12 @@ struct store;
  */
 struct store	*store_open(const char *dir, size_t mapsize, char *errbuf,
 		    size_t errlen);
+/*
+ * The same over PostgreSQL (storage/pg.h): conninfo is libpq's; the
+ * schema is created or upgraded on open.
+ */
+struct store	*store_open_pg(const char *conninfo, char *errbuf,
+		    size_t errlen);
 void		 store_close(struct store *);
 /*
  * Bulk loading (the benchmark's provisioning, an import): transactions

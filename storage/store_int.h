@@ -25,8 +25,14 @@
 #define KEY_TAIL_RESERVE	(1 + 1 + 1 + KEY_DIGEST_LEN)
 
 struct replay;
+struct pgstore;
 
 struct store {
+	/*
+	 * Opened by store_open_pg: every store_* function hands its call to
+	 * pgs_* (storage/pg.h) and nothing below is used.
+	 */
+	struct pgstore	*pg;
 	MDB_env		*env;
 	MDB_dbi		 accounts;
 	MDB_dbi		 roster;	/* prefix + contact: roster record */

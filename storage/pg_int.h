@@ -1,0 +1,102 @@
+/*
+ * The PostgreSQL backend's private header: the connection, the
+ * transaction discipline and the statement helpers shared by the record
+ * files (storage/pg*.c). Only they include it, and only they include
+ * <libpq-fe.h>.
+ *
+ * Owners. Every table that holds an owner's records keys them by two
+ * text columns, (domain, node): an account is (its domain, its node), a
+ * service's own records (owner NULL or "" in store.h) have node ''.
+ *
+ * Results. pg_run asks for binary results: an int8 column is 8 bytes in
+ * network order (pg_u64), a text or bytea column its bytes (PQgetvalue,
+ * always NUL-terminated, PQgetlength). Parameters are text unless added
+ * with pgq_bytes.
+ */
+#ifndef PARLEY_PG_INT_H
+#define PARLEY_PG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "pg.h"
+
+struct pgstore {
+	PGconn		*conn;
+	char		*conninfo;	/* to reconnect */
+	bool		 batch;		/* store_begin .. store_commit */
+	int		 batch_err;	/* errno that spoiled the batch */
+	bool		 later;		/* deferred writes: a transaction is
+					   open until store_flush */
+	uint64_t	 commits;	/* write transactions committed */
+};
+
+/* the parameters of one statement */
+#define PGQ_MAX		16
+struct pgq {
+	int		 n;
+	const char	*vals[PGQ_MAX];
+	int		 lens[PGQ_MAX];
+	int		 fmts[PGQ_MAX];	/* 0 text, 1 binary */
+	char		 num[PGQ_MAX][24];	/* pgq_u64's digits */
+};
+
+void	 pgq_init(struct pgq *);
+/* a text parameter; NULL: SQL NULL */
+void	 pgq_text(struct pgq *, const char *);
+/* a bytea parameter (binary) */
+void	 pgq_bytes(struct pgq *, const void *, size_t);
+/* an int8 parameter (as decimal text) */
+void	 pgq_u64(struct pgq *, uint64_t);
+
+/*
+ * Runs sql with q's parameters (q NULL: none) in the open transaction,
+ * if any, and returns its result (PGRES_TUPLES_OK or PGRES_COMMAND_OK),
+ * or NULL with errno set and the failure logged under op: EEXIST for a
+ * unique violation, ENOSPC for insufficient resources (class 53), EIO
+ * for anything else. A connection found broken outside any transaction
+ * is reset once and the statement run again.
+ */
+PGresult	*pg_run(struct pgstore *, const char *op, const char *sql,
+		    const struct pgq *);
+/* pg_run for a statement whose rows are not wanted: 0 or -1 (errno) */
+int		 pg_cmd(struct pgstore *, const char *op, const char *sql,
+		    const struct pgq *);
+/* the rows a command changed (PQcmdTuples) */
+uint64_t	 pg_changed(const PGresult *);
+/* an int8 (or int4, widened) column of a binary result */
+uint64_t	 pg_u64(const PGresult *, int row, int col);
+
+/*
+ * A write: runs its statements with pg_run/pg_cmd and returns 0, or -1
+ * with errno set (EDQUOT, ENOENT, EEXIST...). pg_write runs it in a
+ * transaction and commits it: inside store_begin .. store_commit it
+ * joins the batch; with later it joins the deferred writes (committed
+ * by store_flush or the next ordinary write) inside a savepoint, so one
+ * that fails leaves nothing and spoils no other. Returns 0, or -1 with
+ * errno (fn's, or EIO/ENOSPC for a failed commit).
+ */
+typedef int	 pg_write_fn(struct pgstore *, void *arg);
+int		 pg_write(struct pgstore *, const char *op, pg_write_fn *,
+		    void *arg, bool later);
+
+/*
+ * The schema: migrations applied in order, each in its own transaction,
+ * and the version reached recorded in parley_schema (storage/pg_schema.c
+ * holds the table and the runner). Each is a list of SQL statements
+ * ending in NULL.
+ */
+struct pg_migration {
+	int			 version;
+	const char *const	*stmts;
+};
+extern const char *const	 pg_schema_core[];	/* version 1 */
+extern const char *const	 pg_schema_rich[];	/* version 2:
+							   pg_pubsub.c */
+int		 pg_schema_upgrade(struct pgstore *, char *errbuf,
+		    size_t errlen);
+
+#endif

@@ -58,6 +58,13 @@ static int		 pg_serial;
 		skip();							\
 } while (0)
 
+static void
+pg_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 /* one statement on the server of PARLEY_TEST_PG (conninfo NULL) or db */
 static void
 pg_admin(const char *conninfo, const char *sql)
@@ -68,6 +75,7 @@ pg_admin(const char *conninfo, const char *sql)
 	c = PQconnectdb(conninfo != NULL ? conninfo : pg_base);
 	if (PQstatus(c) != CONNECTION_OK)
 		fail_msg("PostgreSQL: %s", PQerrorMessage(c));
+	PQsetNoticeProcessor(c, pg_quiet, NULL);
 	res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -2888,6 +2896,248 @@ test_archive_retention(void **state)
 	assert_int_equal(u.count, 1);
 }
 
+/* ---- PostgreSQL only (storage/pg*.c) ------------------------------------ */
+
+/* a database newer than the binary is refused, saying so */
+static void
+test_pg_schema_newer(void **state)
+{
+	struct fixture	*f = *state;
+	char		 err[512];
+
+	PG_ONLY();
+	store_close(f->st);
+	f->st = NULL;
+	pg_admin(f->conninfo, "UPDATE parley_schema SET version = 999");
+	assert_null(store_open_pg(f->conninfo, err, sizeof(err)));
+	assert_non_null(strstr(err, "version 999, newer than this Parley"));
+	pg_admin(f->conninfo, "UPDATE parley_schema SET version = 2");
+	reopen(f, MAPSIZE);
+}
+
+static void
+test_pg_bad_conninfo(void **state)
+{
+	char	err[512], conninfo[600];
+
+	(void)state;
+	PG_ONLY();
+	snprintf(conninfo, sizeof(conninfo), "%s dbname=parley_no_such_db",
+	    pg_base);
+	assert_null(store_open_pg(conninfo, err, sizeof(err)));
+	assert_non_null(strstr(err, "parley_no_such_db"));
+}
+
+/*
+ * Several processes opening one new database at once (a router and
+ * parleyctl): the advisory lock makes one apply the schema, the others
+ * find it done.
+ */
+static void
+test_pg_concurrent_open(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*st;
+	char		 conninfo[600], err[512];
+	pid_t		 pids[4];
+	int		 i, status;
+
+	PG_ONLY();
+	pg_admin(NULL, "DROP DATABASE IF EXISTS parley_unit_race");
+	pg_admin(NULL, "CREATE DATABASE parley_unit_race TEMPLATE template0");
+	snprintf(conninfo, sizeof(conninfo), "%s dbname=parley_unit_race",
+	    pg_base);
+	for (i = 0; i < 4; i++) {
+		assert_true((pids[i] = fork()) != -1);
+		if (pids[i] == 0) {
+			st = store_open_pg(conninfo, err, sizeof(err));
+			if (st == NULL)
+				fprintf(stderr, "child: %s\n", err);
+			_exit(st == NULL);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	(void)f;
+	pg_admin(NULL, "DROP DATABASE parley_unit_race WITH (FORCE)");
+}
+
+/* store_abort undoes the batch, not the deferred writes before it */
+static void
+test_pg_abort_keeps_deferred(void **state)
+{
+	struct fixture	*f = *state;
+
+	PG_ONLY();
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org", "",
+	    "<v/>", 4), 0);
+	store_abort(f->st);
+	doc_expect(f->st, DOC_VCARD, "alice", "", NULL, 0);
+	doc_expect(f->st, DOC_LAST, "alice", "", "1 a", 3);
+	assert_string_equal(docs_committed(f), "");
+	assert_int_equal(store_flush(f->st), 0);
+	assert_string_equal(docs_committed(f), "1 a|");
+	/* a batch that commits takes the deferred writes with it */
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", "2 b", 3), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "bob", "x.org", "",
+	    "<v/>", 4), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_string_equal(docs_committed(f), "1 a|2 b|<v/>|");
+}
+
+/* a failed write inside a batch leaves the batch usable (EEXIST) */
+static void
+test_pg_batch_survives_eexist(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+
+	PG_ONLY();
+	unit_creds(&c, 1);
+	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	errno = 0;
+	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(store_account_add(f->st, "bob", "x.org", &c), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_account_get(f->st, "bob", "x.org", &c), 0);
+}
+
+struct half_write_pg {
+	const char	*name;
+};
+
+/* writes one document, then fails as a quota would */
+static int
+half_write_pg_fn(struct pgstore *pg, void *arg)
+{
+	struct half_write_pg	*hw = arg;
+	struct pgq		 q;
+
+	pgq_owner(&q, "alice", "x.org");
+	pgq_text(&q, hw->name);
+	if (pg_cmd(pg, "test", "INSERT INTO docs VALUES ($1, $2, 'last', "
+	    "$3, 'x')", &q) == -1)
+		return -1;
+	errno = EDQUOT;
+	return -1;
+}
+
+/* a deferred write that fails is undone alone (its savepoint) */
+static void
+test_pg_deferred_failure(void **state)
+{
+	struct fixture		*f = *state;
+	struct half_write_pg	 hw = { "half-written" };
+
+	PG_ONLY();
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	assert_int_equal(pg_write(f->st->pg, "test", half_write_pg_fn, &hw,
+	    true), -1);
+	assert_int_equal(errno, EDQUOT);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", "2 b", 3), 0);
+	assert_int_equal(store_flush(f->st), 0);
+	assert_string_equal(docs_committed(f), "1 a|2 b|");
+}
+
+/* the server ends our session (a restart, a failover) */
+static void
+pg_kill_session(const struct fixture *f)
+{
+	char	sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE datname = '%s' AND "
+	    "pid <> pg_backend_pid()", f->db);
+	pg_admin(NULL, sql);
+}
+
+/*
+ * A lost connection: outside a transaction the next call reconnects and
+ * succeeds; deferred writes that were open fail (EIO) and are gone, and
+ * the store works again after.
+ */
+static void
+test_pg_reconnect(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+
+	PG_ONLY();
+	unit_creds(&c, 1);
+	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), 0);
+	pg_kill_session(f);
+	assert_int_equal(store_account_get(f->st, "alice", "x.org", &c), 0);
+	pg_kill_session(f);
+	assert_int_equal(store_account_add(f->st, "bob", "x.org", &c), 0);
+
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	pg_kill_session(f);
+	errno = 0;
+	assert_int_equal(store_flush(f->st), -1);
+	assert_int_equal(errno, EIO);
+	doc_expect(f->st, DOC_LAST, "alice", "", NULL, 0);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "2 a", 3), 0);
+	assert_int_equal(store_flush(f->st), 0);
+	doc_expect(f->st, DOC_LAST, "alice", "", "2 a", 3);
+
+	/* a batch whose connection went fails at commit, then all is well */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org", "",
+	    "<v/>", 4), 0);
+	pg_kill_session(f);
+	errno = 0;
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "bob", "x.org", "",
+	    "<v/>", 4), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(store_commit(f->st), -1);
+	assert_int_equal(errno, EIO);
+	doc_expect(f->st, DOC_VCARD, "alice", "", NULL, 0);
+	assert_int_equal(store_account_get(f->st, "bob", "x.org", &c), 0);
+}
+
+/*
+ * The roster version and the offline sequence outlive the account, as
+ * LMDB's meta does: the same name made again never reuses them.
+ */
+static void
+test_pg_counters_outlive_account(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+	struct store_usage	 max = { 10, 1000 };
+	uint64_t		 ver, seq;
+
+	PG_ONLY();
+	unit_creds(&c, 1);
+	assert_int_equal(store_account_add(f->st, "u", "x.org", &c), 0);
+	roster_add(f->st, "u", "x.org", "a@x.org");
+	roster_add(f->st, "u", "x.org", "b@x.org");
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "m", 1, &max,
+	    &seq), 0);
+	assert_int_equal(seq, 1);
+	assert_int_equal(store_account_del(f->st, "u", "x.org"), 0);
+	assert_int_equal(store_account_add(f->st, "u", "x.org", &c), 0);
+	assert_int_equal(store_roster_version(f->st, "u", "x.org", &ver), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(roster_add(f->st, "u", "x.org", "a@x.org"), 3);
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "m", 1, &max,
+	    &seq), 0);
+	assert_int_equal(seq, 2);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -2947,6 +3197,14 @@ main(int argc, char *argv[])
 		T(test_archive_put_many_map_grows),
 		T(test_archive_shared_reader),
 		T(test_archive_retention),
+		T(test_pg_schema_newer),
+		cmocka_unit_test(test_pg_bad_conninfo),
+		T(test_pg_concurrent_open),
+		T(test_pg_abort_keeps_deferred),
+		T(test_pg_batch_survives_eexist),
+		T(test_pg_deferred_failure),
+		T(test_pg_reconnect),
+		T(test_pg_counters_outlive_account),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--docs") == 0)

@@ -12,7 +12,7 @@ OPT		?= -O2
 # parallel jobs where `make test` runs independent work side by side
 JOBS		?= $(shell nproc 2>/dev/null || echo 2)
 
-PKGS		:= expat gnutls libcares lmdb libidn
+PKGS		:= expat gnutls libcares lmdb libidn libpq
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread \
 		   -lwslay -lhttp_parser
@@ -72,12 +72,22 @@ STORE_SRCS	+= storage/store_account.c
 STORE_SRCS	+= storage/store_archive.c
 STORE_SRCS	+= storage/store_block.c
 STORE_SRCS	+= storage/store_codec.c
+STORE_SRCS	+= storage/store_conf.c
 STORE_SRCS	+= storage/store_doc.c
 STORE_SRCS	+= storage/store_disabled.c
 STORE_SRCS	+= storage/store_role.c
 STORE_SRCS	+= storage/store_offline.c
 STORE_SRCS	+= storage/store_pubsub.c
 STORE_SRCS	+= storage/store_roster.c
+STORE_SRCS	+= storage/pg.c
+STORE_SRCS	+= storage/pg_schema.c
+STORE_SRCS	+= storage/pg_account.c
+STORE_SRCS	+= storage/pg_roster.c
+STORE_SRCS	+= storage/pg_offline.c
+STORE_SRCS	+= storage/pg_doc.c
+STORE_SRCS	+= storage/pg_block.c
+STORE_SRCS	+= storage/pg_pubsub.c
+STORE_SRCS	+= storage/pg_archive.c
 
 PARLEYD_SRCS	+= parleyd/main.c
 

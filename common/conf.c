@@ -134,6 +134,11 @@ static const char *const pubsub_creators[] = {
 	"local", "anyone", "nobody", NULL
 };
 
+/* the storage backends (storage/store_conf.c) */
+static const char *const storages[] = {
+	"lmdb", "postgresql", NULL
+};
+
 static const char *const log_levels[] = {
 	"err", "warn", "info", "debug", NULL
 };
@@ -175,6 +180,14 @@ static const struct opt opts[] = {
 	  .max = TIB, .def = "16G",
 	  .help = "Largest size the map grows to (doubling at 80 % full); "
 	      "past it writes are refused" },
+	{ "storage", OT_ENUM, GLOBAL(storage), .words = storages,
+	  .restart = true, .def = "lmdb",
+	  .help = "Where accounts and their data are kept: lmdb (in datadir) "
+	      "or postgresql (the server the postgresql option names)" },
+	{ "postgresql", OT_STRING, GLOBAL(pg_conninfo), .restart = true,
+	  .help = "libpq connection string of the PostgreSQL database, "
+	      "for storage postgresql (\"host=/run/postgresql "
+	      "dbname=parley\")" },
 	{ "scram-iterations", OT_INT, GLOBAL(scram_iterations), .min = 4096,
 	  .max = 1000000, .def = "4096",
 	  .help = "PBKDF2 iterations for new SCRAM credentials" },
@@ -1877,6 +1890,24 @@ conf_line(const struct parser *p, const char *name)
 	return p->set[opt_find(name) - opts];
 }
 
+/* storage postgresql and the postgresql option come together */
+static void
+conf_check_storage(struct parser *p)
+{
+	const struct conf	*c = p->c;
+	bool			 pg;
+
+	pg = c->storage != NULL && strcmp(c->storage, "postgresql") == 0;
+	if (pg && c->pg_conninfo == NULL)
+		conf_err(p, conf_line(p, "storage"), "storage postgresql needs "
+		    "the database: add postgresql \"CONNINFO\" (libpq's, "
+		    "e.g. \"host=/run/postgresql dbname=parley\")");
+	else if (!pg && c->pg_conninfo != NULL)
+		conf_err(p, conf_line(p, "postgresql"), "postgresql is set but "
+		    "storage is lmdb: add storage postgresql to use it, or "
+		    "remove the line");
+}
+
 /*
  * Remote links (linktls.h): certificates need all three files; the
  * router needs a way in for its link-listen, and the names it takes; a
@@ -2280,6 +2311,7 @@ conf_load(struct conf *c, const char *path)
 	conf_check_upload(&p);
 	conf_check_components(&p);
 	conf_check_links(&p);
+	conf_check_storage(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);
 	if (p.nerr > 0) {

@@ -138,6 +138,8 @@ struct conf {
 	/* storage */
 	size_t			 lmdb_mapsize;	/* bytes */
 	size_t			 lmdb_mapsize_max;	/* bytes */
+	char			*storage;	/* lmdb|postgresql */
+	char			*pg_conninfo;	/* libpq's, storage postgresql */
 	uint32_t		 scram_iterations;
 	/* client streams */
 	struct conf_listen	*listens;

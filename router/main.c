@@ -14,6 +14,7 @@
 #include "../common/upslot.h"
 #include "../common/work.h"
 #include "../storage/store.h"
+#include "../storage/store_conf.h"
 #include "router.h"
 
 struct router	router;
@@ -73,7 +74,7 @@ router_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int
 main(int argc, char *argv[])
 {
-	char		 err[256];
+	char		 err[640];
 	ev_signal	 sigterm, sigint;
 	ev_prepare	 prepare;
 
@@ -81,10 +82,9 @@ main(int argc, char *argv[])
 	router.started = (double)time(NULL);
 	/* before storage and sockets, so that what they create is the user's */
 	priv_drop(&router.conf, false);
-	if ((router.store = store_open(router.conf.datadir,
-	    router.conf.lmdb_mapsize, err, sizeof(err))) == NULL)
-		fatalx("storage in %s: %s", router.conf.datadir, err);
-	store_set_mapmax(router.store, router.conf.lmdb_mapsize_max);
+	if ((router.store = store_open_conf(&router.conf, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
 	/* the key the upload slots are signed with (router/upload.c) */
 	if (upslot_key_load(router.conf.datadir) == -1)
 		fatal("%s/%s", router.conf.datadir, UPSLOT_KEY_FILE);

@@ -7,7 +7,7 @@ set -eu
 pkgs=(
 	gcc make pkg-config
 	libev-dev libexpat1-dev libgnutls28-dev libc-ares-dev liblmdb-dev
-	libidn11-dev
+	libidn11-dev libpq-dev postgresql-15
 	libwslay-dev libhttp-parser-dev
 	gnutls-bin coturn
 	libcmocka-dev valgrind

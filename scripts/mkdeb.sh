@@ -43,7 +43,7 @@ if command -v dpkg-shlibdeps >/dev/null; then
 else
 	# the sonames the binaries link (Debian 12's package names)
 	depends="libc6, libev4, libexpat1, libgnutls30, libc-ares2, liblmdb0,"
-	depends="$depends libidn12, libwslay1, libhttp-parser2.9"
+	depends="$depends libidn12, libwslay1, libhttp-parser2.9, libpq5"
 fi
 [ -n "$depends" ] || { echo "$0: no dependencies found" >&2; exit 1; }
 

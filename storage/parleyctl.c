@@ -30,6 +30,7 @@
 #include "ctlops.h"
 #include "pie.h"
 #include "store.h"
+#include "store_conf.h"
 
 #define CTL_SOCKET	"router.ctl"
 #define CTL_TIMEOUT	60		/* seconds without a reply: give up */
@@ -461,8 +462,7 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 	enum role	 r;
 	int		 rc = 0;
 
-	if ((st = store_open(conf->datadir, conf->lmdb_mapsize, err,
-	    sizeof(err))) == NULL) {
+	if ((st = store_open_conf(conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "parleyctl: %s\n", err);
 		return EIO;
 	}

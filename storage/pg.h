@@ -25,6 +25,8 @@ struct pgstore;
  */
 struct pgstore	*pgs_open(const char *conninfo, char *errbuf, size_t errlen);
 void		 pgs_close(struct pgstore *);
+/* store_bulk: commits stop waiting for the server's disk */
+int		 pgs_bulk(struct pgstore *);
 int		 pgs_begin(struct pgstore *);
 int		 pgs_commit(struct pgstore *);
 void		 pgs_abort(struct pgstore *);

@@ -32,7 +32,22 @@ struct pgstore {
 	bool		 later;		/* deferred writes: a transaction is
 					   open until store_flush */
 	uint64_t	 commits;	/* write transactions committed */
+	/* added by storage/pg.c (fields after this line are its own) */
+	bool		 txn;		/* an ordinary write's transaction */
+	bool		 writing;	/* a pg_write's fn runs: a pg_write
+					   inside it joins its transaction */
+	bool		 batch_sp;	/* the batch is a savepoint inside the
+					   deferred writes' transaction */
 };
+
+/*
+ * The longest "domain\0node" an account may have: LMDB's (storage/store.c,
+ * "Keys"), so that both backends hold the same accounts and an export of
+ * one imports into the other. Longer ones: ENAMETOOLONG for writes,
+ * absent for reads.
+ */
+#define PG_ACCT_MAX	(511 - 35)
+bool	 pg_acct_ok(const char *node, const char *domain);
 
 /* the parameters of one statement */
 #define PGQ_MAX		16
@@ -51,6 +66,8 @@ void	 pgq_text(struct pgq *, const char *);
 void	 pgq_bytes(struct pgq *, const void *, size_t);
 /* an int8 parameter (as decimal text) */
 void	 pgq_u64(struct pgq *, uint64_t);
+/* pgq_init, then the owner as $1 (domain) and $2 (node; NULL: '') */
+void	 pgq_owner(struct pgq *, const char *node, const char *domain);
 
 /*
  * Runs sql with q's parameters (q NULL: none) in the open transaction,
@@ -65,10 +82,24 @@ PGresult	*pg_run(struct pgstore *, const char *op, const char *sql,
 /* pg_run for a statement whose rows are not wanted: 0 or -1 (errno) */
 int		 pg_cmd(struct pgstore *, const char *op, const char *sql,
 		    const struct pgq *);
+/* PQclear and errno kept */
+void		 pg_clear(PGresult *);
 /* the rows a command changed (PQcmdTuples) */
 uint64_t	 pg_changed(const PGresult *);
 /* an int8 (or int4, widened) column of a binary result */
 uint64_t	 pg_u64(const PGresult *, int row, int col);
+/*
+ * The owner's counter of kind (table counters) raised by one, its row
+ * locked until the transaction ends: the new value in *val (1 the first
+ * time). Counters outlive their account.
+ */
+int		 pg_counter_next(struct pgstore *, const char *op,
+		    const char *node, const char *domain, const char *kind,
+		    uint64_t *val);
+/* the owner's rows in table (a constant name): 0 or -1 (errno) */
+int		 pg_owner_count(struct pgstore *, const char *op,
+		    const char *table, const char *node, const char *domain,
+		    size_t *n);
 
 /*
  * A write: runs its statements with pg_run/pg_cmd and returns 0, or -1

@@ -20,6 +20,7 @@
 #include "../common/xmpp.h"
 #include "../common/util.h"
 #include "pie.h"
+#include "store_conf.h"
 
 struct exp {
 	struct store	*st;
@@ -435,8 +436,7 @@ pie_export(const struct conf *conf, const char *host, const char *path)
 	int		 rc = 0;
 
 	memset(&ex, 0, sizeof(ex));
-	if ((ex.st = store_open(conf->datadir, conf->lmdb_mapsize, err,
-	    sizeof(err))) == NULL) {
+	if ((ex.st = store_open_conf(conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "parleyctl: %s\n", err);
 		return 1;
 	}

@@ -18,6 +18,7 @@
 #include "../common/map.h"
 #include "../common/util.h"
 #include "pie.h"
+#include "store_conf.h"
 
 #define IMPORT_ERRORS_SHOWN	100
 /* map growths before giving up */
@@ -520,13 +521,11 @@ pie_import(const struct conf *conf, const char *path, bool merge)
 	im.path = strcmp(path, "-") == 0 ? "(stdin)" : path;
 	if ((fp = imp_open(path)) == NULL)
 		return 1;
-	if ((im.st = store_open(conf->datadir, conf->lmdb_mapsize, err,
-	    sizeof(err))) == NULL) {
+	if ((im.st = store_open_conf(conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "parleyctl: %s\n", err);
 		fclose(fp);
 		return 1;
 	}
-	store_set_mapmax(im.st, conf->lmdb_mapsize_max);
 	im.seen = map_new();
 	if (imp_pass(&im, fp) == -1 || im.errors > 0) {
 		if (im.errors > IMPORT_ERRORS_SHOWN)

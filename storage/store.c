@@ -42,6 +42,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "pg.h"
 #include "store_int.h"
 
 #define STORE_MAXDBS		16
@@ -187,6 +188,19 @@ fail:
 	return NULL;
 }
 
+struct store *
+store_open_pg(const char *conninfo, char *errbuf, size_t errlen)
+{
+	struct store	*st;
+	struct pgstore	*pg;
+
+	if ((pg = pgs_open(conninfo, errbuf, errlen)) == NULL)
+		return NULL;
+	st = xcalloc(1, sizeof(*st));
+	st->pg = pg;
+	return st;
+}
+
 void
 store_close(struct store *st)
 {
@@ -194,6 +208,11 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	if (st->pg != NULL) {
+		pgs_close(st->pg);
+		free(st);
+		return;
+	}
 	store_abort(st);
 	store_flush(st);
 	if ((rc = mdb_env_sync(st->env, 1)) != 0)
@@ -208,6 +227,8 @@ store_set_mapmax(struct store *st, size_t max)
 {
 	long	pg = sysconf(_SC_PAGESIZE);
 
+	if (st->pg != NULL)
+		return;	/* the server's disk is the server's */
 	/* LMDB wants a map size in whole pages */
 	if (pg > 0)
 		max -= max % (size_t)pg;
@@ -459,6 +480,8 @@ store_flush(struct store *st)
 {
 	int	rc;
 
+	if (st->pg != NULL)
+		return pgs_flush(st->pg);
 	shared_end(st);
 	if (st->later == NULL)
 		return 0;
@@ -480,6 +503,8 @@ store_bulk(struct store *st)
 {
 	int	rc;
 
+	if (st->pg != NULL)
+		return pgs_bulk(st->pg);
 	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != 0) {
 		log_warnx("lmdb: %s", mdb_strerror(rc));
 		return -1;
@@ -492,6 +517,8 @@ store_begin(struct store *st)
 {
 	int	rc;
 
+	if (st->pg != NULL)
+		return pgs_begin(st->pg);
 	if (st->batch != NULL)
 		fatalx("%s: a batch is already open", __func__);
 	(void)store_flush(st);	/* logged; the batch goes on */
@@ -510,6 +537,8 @@ store_commit(struct store *st)
 	MDB_txn	*txn = st->batch;
 	int	 rc, err = st->batch_err;
 
+	if (st->pg != NULL)
+		return pgs_commit(st->pg);
 	if (txn == NULL)
 		fatalx("%s: no batch open", __func__);
 	st->batch = NULL;
@@ -532,6 +561,10 @@ store_commit(struct store *st)
 void
 store_abort(struct store *st)
 {
+	if (st->pg != NULL) {
+		pgs_abort(st->pg);
+		return;
+	}
 	if (st->batch == NULL)
 		return;
 	mdb_txn_abort(st->batch);

@@ -9,6 +9,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "pg.h"
 #include "store_int.h"
 
 struct account_get {
@@ -37,6 +38,8 @@ store_account_get(struct store *st, const char *node, const char *domain,
 	struct account_get	ag = { node, domain, out };
 	MDB_val			k;
 
+	if (st->pg != NULL)
+		return pgs_account_get(st->pg, node, domain, out);
 	if ((k.mv_size = account_key(st, key, node, domain)) == 0) {
 		errno = ENOENT;	/* could never have been stored */
 		return -1;
@@ -97,6 +100,8 @@ int
 store_account_add(struct store *st, const char *node, const char *domain,
     const struct scram_creds *cr)
 {
+	if (st->pg != NULL)
+		return pgs_account_add(st->pg, node, domain, cr);
 	return account_put(st, node, domain, cr, true);
 }
 
@@ -104,6 +109,8 @@ int
 store_account_set(struct store *st, const char *node, const char *domain,
     const struct scram_creds *cr)
 {
+	if (st->pg != NULL)
+		return pgs_account_set(st->pg, node, domain, cr);
 	return account_put(st, node, domain, cr, false);
 }
 
@@ -161,6 +168,8 @@ store_account_upgrade(struct store *st, const char *node,
 	char			key[STORE_KEY_BUF];
 	struct account_upgrade	au;
 
+	if (st->pg != NULL)
+		return pgs_account_upgrade(st->pg, node, domain, hash, c);
 	if ((au.k.mv_size = account_key(st, key, node, domain)) == 0) {
 		errno = ENOENT;
 		return -1;
@@ -218,6 +227,8 @@ store_account_del(struct store *st, const char *node, const char *domain)
 	char			key[STORE_KEY_BUF];
 	struct account_del	ad;
 
+	if (st->pg != NULL)
+		return pgs_account_del(st->pg, node, domain);
 	ad.key = key;
 	if ((ad.klen = account_key(st, key, node, domain)) == 0) {
 		errno = ENOENT;
@@ -265,6 +276,8 @@ store_account_list(struct store *st, const char *domain,
 	struct account_walk	aw = { fn, arg };
 	size_t			plen = 0;
 
+	if (st->pg != NULL)
+		return pgs_account_list(st->pg, domain, fn, arg);
 	if (domain != NULL) {
 		plen = strlen(domain) + 1;	/* the prefix is "domain\0" */
 		if (plen == 1 || plen >= st->maxkey)

@@ -10,6 +10,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "pg.h"
 #include "store_int.h"
 
 struct block_write {
@@ -39,6 +40,8 @@ store_block_add(struct store *st, const char *node, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct block_write	bw;
 
+	if (st->pg != NULL)
+		return pgs_block_add(st->pg, node, domain, jid);
 	if ((bw.plen = account_prefix(st, key, node, domain)) == 0) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -59,6 +62,8 @@ store_block_del(struct store *st, const char *node, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct block_write	bw;
 
+	if (st->pg != NULL)
+		return pgs_block_del(st->pg, node, domain, jid);
 	memset(&bw, 0, sizeof(bw));
 	if ((bw.plen = account_prefix(st, key, node, domain)) == 0) {
 		if (jid == NULL)
@@ -87,6 +92,8 @@ store_block_has(struct store *st, const char *node, const char *domain,
 	MDB_val	k;
 	size_t	plen;
 
+	if (st->pg != NULL)
+		return pgs_block_has(st->pg, node, domain, jid);
 	if ((plen = account_prefix(st, key, node, domain)) == 0 ||
 	    (k.mv_size = tail_key(st, key, plen, '\0', jid)) == 0) {
 		if (plen == 0 || errno == EINVAL)
@@ -131,6 +138,8 @@ store_block_list(struct store *st, const char *node, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct block_walk	bw = { st, node, domain, key, 0, fn, arg };
 
+	if (st->pg != NULL)
+		return pgs_block_list(st->pg, node, domain, fn, arg);
 	if ((bw.plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;
 	return store_walk(st, st->blocks, "block list", key, bw.plen,
@@ -141,5 +150,7 @@ int
 store_block_count(struct store *st, const char *node, const char *domain,
     size_t *n)
 {
+	if (st->pg != NULL)
+		return pgs_block_count(st->pg, node, domain, n);
 	return account_count(st, st->blocks, "block count", node, domain, n);
 }

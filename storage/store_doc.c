@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "pg.h"
 #include "store_int.h"
 
 static char
@@ -89,6 +90,8 @@ store_doc_get(struct store *st, enum store_doc kind, const char *node,
 	struct doc_get	dg = { val, len };
 	MDB_val		k;
 
+	if (st->pg != NULL)
+		return pgs_doc_get(st->pg, kind, node, domain, name, val, len);
 	*val = NULL;
 	if (len != NULL)
 		*len = 0;
@@ -140,6 +143,8 @@ int
 store_doc_put(struct store *st, enum store_doc kind, const char *node,
     const char *domain, const char *name, const char *val, size_t len)
 {
+	if (st->pg != NULL)
+		return pgs_doc_put(st->pg, kind, node, domain, name, val, len);
 	return doc_write(st, kind, node, domain, name, val, len, false);
 }
 
@@ -147,6 +152,9 @@ int
 store_doc_put_later(struct store *st, enum store_doc kind, const char *node,
     const char *domain, const char *name, const char *val, size_t len)
 {
+	if (st->pg != NULL)
+		return pgs_doc_put_later(st->pg, kind, node, domain, name, val,
+		    len);
 	return doc_write(st, kind, node, domain, name, val, len, true);
 }
 
@@ -156,6 +164,8 @@ store_doc_usage(struct store *st, enum store_doc kind, const char *node,
 {
 	char	tag = doc_tag(kind);
 
+	if (st->pg != NULL)
+		return pgs_doc_usage(st->pg, kind, node, domain, u);
 	if (tag == '\0') {
 		errno = EINVAL;
 		return -1;
@@ -191,6 +201,8 @@ store_doc_walk(struct store *st, enum store_doc kind, const char *domain,
 	struct doc_walk	dw = { strlen(domain) + 1, doc_tag(kind), fn, arg };
 	char		key[STORE_KEY_BUF];
 
+	if (st->pg != NULL)
+		return pgs_doc_walk(st->pg, kind, domain, fn, arg);
 	if (dw.tag == '\0' || dw.plen > st->acctmax) {
 		errno = EINVAL;
 		return -1;
@@ -241,6 +253,9 @@ store_doc_walk_account(struct store *st, enum store_doc kind,
 	size_t			 plen;
 	int			 rc, op = MDB_SET_RANGE;
 
+	if (st->pg != NULL)
+		return pgs_doc_walk_account(st->pg, kind, node, domain, after,
+		    max, fn, arg);
 	if (doc_tag(kind) == '\0') {
 		errno = EINVAL;
 		return -1;

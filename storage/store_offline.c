@@ -12,6 +12,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "pg.h"
 #include "store_int.h"
 
 #define OFFLINE_KEY_LEN(plen)	((plen) + 8)
@@ -75,6 +76,9 @@ store_offline_put(struct store *st, const char *node, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct offline_put	op;
 
+	if (st->pg != NULL)
+		return pgs_offline_put(st->pg, node, domain, xml, len, max,
+		    seq);
 	op.key = key;
 	if ((op.plen = account_prefix(st, key, node, domain)) == 0) {
 		errno = ENAMETOOLONG;
@@ -130,6 +134,8 @@ store_offline_list(struct store *st, const char *node, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct offline_walk	ow = { node, domain, 0, fn, arg };
 
+	if (st->pg != NULL)
+		return pgs_offline_list(st->pg, node, domain, fn, arg);
 	if ((ow.plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;
 	return store_walk(st, st->offline, "offline list", key, ow.plen,
@@ -171,6 +177,8 @@ store_offline_del(struct store *st, const char *node, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct offline_del	od;
 
+	if (st->pg != NULL)
+		return pgs_offline_del(st->pg, node, domain, upto);
 	if ((od.plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;
 	od.key = key;
@@ -182,6 +190,8 @@ int
 store_offline_count(struct store *st, const char *node, const char *domain,
     size_t *n)
 {
+	if (st->pg != NULL)
+		return pgs_offline_count(st->pg, node, domain, n);
 	return account_count(st, st->offline, "offline count", node, domain,
 	    n);
 }

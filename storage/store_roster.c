@@ -10,6 +10,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "pg.h"
 #include "store_int.h"
 
 struct roster_get {
@@ -43,6 +44,8 @@ store_roster_get(struct store *st, const char *node, const char *domain,
 	MDB_val			k;
 	size_t			plen;
 
+	if (st->pg != NULL)
+		return pgs_roster_get(st->pg, node, domain, contact, out);
 	memset(out, 0, sizeof(*out));
 	if ((plen = account_prefix(st, key, node, domain)) == 0) {
 		errno = ENOENT;
@@ -95,6 +98,8 @@ store_roster_put(struct store *st, const char *node, const char *domain,
 	struct roster_write	rw;
 	int			rc, err;
 
+	if (st->pg != NULL)
+		return pgs_roster_put(st->pg, node, domain, item, ver);
 	memset(&rw, 0, sizeof(rw));
 	rw.key = key;
 	if ((rw.plen = account_prefix(st, key, node, domain)) == 0) {
@@ -131,6 +136,8 @@ store_roster_del(struct store *st, const char *node, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct roster_write	rw;
 
+	if (st->pg != NULL)
+		return pgs_roster_del(st->pg, node, domain, contact, ver);
 	memset(&rw, 0, sizeof(rw));
 	rw.key = key;
 	if ((rw.plen = account_prefix(st, key, node, domain)) == 0 ||
@@ -187,6 +194,8 @@ store_roster_list(struct store *st, const char *node, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct roster_walk	rw = { st, node, domain, key, 0, fn, arg };
 
+	if (st->pg != NULL)
+		return pgs_roster_list(st->pg, node, domain, fn, arg);
 	if ((rw.plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;	/* no key can carry it: nothing there */
 	return store_walk(st, st->roster, "roster list", key, rw.plen,
@@ -202,6 +211,8 @@ store_roster_version(struct store *st, const char *node, const char *domain,
 	size_t	 plen;
 	int	 rc;
 
+	if (st->pg != NULL)
+		return pgs_roster_version(st->pg, node, domain, ver);
 	*ver = 0;
 	if ((plen = account_prefix(st, key, node, domain)) == 0)
 		return 0;
@@ -220,5 +231,7 @@ int
 store_roster_count(struct store *st, const char *node, const char *domain,
     size_t *n)
 {
+	if (st->pg != NULL)
+		return pgs_roster_count(st->pg, node, domain, n);
 	return account_count(st, st->roster, "roster count", node, domain, n);
 }

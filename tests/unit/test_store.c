@@ -3,6 +3,9 @@
  * fresh temporary directory: accounts, roster, offline messages, documents
  * and the block list; the errno contract, corrupt records (some written
  * straight into LMDB), a full map, range isolation and persistence.
+ * With PARLEY_TEST_PG set to a libpq conninfo (tests/lib/pgserver.py,
+ * make pg), the same tests run against PostgreSQL (storage/pg*.c), each
+ * in a database of its own; the LMDB-only ones skip, saying why.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,12 +23,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <lmdb.h>
 
 #include "../../common/log.h"
 #include "../../common/util.h"
 #include "../../storage/store.h"
 #include "../../storage/store_int.h"
+#include "../../storage/pg_int.h"
 #include "unit.h"
 
 #define MAPSIZE		(1u << 20)
@@ -34,7 +39,65 @@
 struct fixture {
 	char		 dir[64];
 	struct store	*st;
+	char		 db[64];	/* PostgreSQL: the test's database */
+	char		 conninfo[512];
 };
+
+/* PARLEY_TEST_PG: the server's conninfo, NULL for LMDB */
+static const char	*pg_base;
+static int		 pg_serial;
+
+#define LMDB_ONLY(why)	do {						\
+	if (pg_base != NULL) {						\
+		print_message("    skipped under PostgreSQL: %s\n", why);	\
+		skip();							\
+	}								\
+} while (0)
+#define PG_ONLY()	do {						\
+	if (pg_base == NULL)						\
+		skip();							\
+} while (0)
+
+static void
+pg_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* one statement on the server of PARLEY_TEST_PG (conninfo NULL) or db */
+static void
+pg_admin(const char *conninfo, const char *sql)
+{
+	PGconn		*c;
+	PGresult	*res;
+
+	c = PQconnectdb(conninfo != NULL ? conninfo : pg_base);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("PostgreSQL: %s", PQerrorMessage(c));
+	PQsetNoticeProcessor(c, pg_quiet, NULL);
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(c);
+}
+
+static struct store *
+fixture_open(struct fixture *f, size_t mapsize, char *err, size_t errlen)
+{
+	if (pg_base != NULL)
+		return store_open_pg(f->conninfo, err, errlen);
+	return store_open(f->dir, mapsize, err, errlen);
+}
+
+/* the write transactions the store committed */
+static uint64_t
+commits(const struct fixture *f)
+{
+	return f->st->pg != NULL ? f->st->pg->commits : f->st->commits;
+}
 
 static int
 rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -59,7 +122,16 @@ setup(void **state)
 		free(f);
 		return -1;
 	}
-	f->st = store_open(f->dir, MAPSIZE, err, sizeof(err));
+	if (pg_base != NULL) {
+		snprintf(f->db, sizeof(f->db), "parley_unit_%d_%d",
+		    (int)getpid(), ++pg_serial);
+		snprintf(err, sizeof(err), "CREATE DATABASE %s "
+		    "TEMPLATE template0", f->db);
+		pg_admin(NULL, err);
+		snprintf(f->conninfo, sizeof(f->conninfo), "%s dbname=%s",
+		    pg_base, f->db);
+	}
+	f->st = fixture_open(f, MAPSIZE, err, sizeof(err));
 	if (f->st == NULL) {
 		fprintf(stderr, "store_open: %s\n", err);
 		free(f);
@@ -74,8 +146,15 @@ teardown(void **state)
 {
 	struct fixture	*f = *state;
 
+	char		 sql[128];
+
 	store_close(f->st);
 	nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	if (pg_base != NULL) {
+		snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)",
+		    f->db);
+		pg_admin(NULL, sql);
+	}
 	free(f);
 	return 0;
 }
@@ -86,7 +165,7 @@ reopen(struct fixture *f, size_t mapsize)
 	char	err[256];
 
 	store_close(f->st);
-	f->st = store_open(f->dir, mapsize, err, sizeof(err));
+	f->st = fixture_open(f, mapsize, err, sizeof(err));
 	assert_non_null(f->st);
 }
 
@@ -405,6 +484,7 @@ corrupt_and_check(struct fixture *f, int off, uint8_t val)
 {
 	struct scram_creds	 c, out;
 
+	LMDB_ONLY("the record is patched in the LMDB file");
 	unit_creds(&c, 12);
 	memcpy(c.h[SCRAM_SHA1].salt, MARKER, strlen(MARKER));
 	assert_int_equal(store_account_add(f->st, "eve", "localhost", &c), 0);
@@ -467,6 +547,7 @@ test_map_full_is_enospc(void **state)
 	char			 node[32];
 	int			 i, added = -1;
 
+	LMDB_ONLY("LMDB's map size");
 	reopen(f, 64 * 1024);
 	unit_creds(&c, 14);
 	for (i = 0; i < 100000; i++) {
@@ -513,6 +594,7 @@ test_open_creates_dirs(void **state)
 	struct stat	 sb;
 	char		 dir[128], err[256];
 
+	LMDB_ONLY("LMDB's directory");
 	snprintf(dir, sizeof(dir), "%s/a/b/c", f->dir);
 	st = store_open(dir, MAPSIZE, err, sizeof(err));
 	assert_non_null(st);
@@ -532,6 +614,7 @@ test_open_failure_reports(void **state)
 	char		 path[128], err[256];
 	int		 fd;
 
+	LMDB_ONLY("LMDB's directory");
 	/* a regular file where the directory should be */
 	snprintf(path, sizeof(path), "%s/file", f->dir);
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
@@ -1090,6 +1173,7 @@ test_roster_corrupt(void **state)
 	struct rec		 good;
 	size_t			 n = 0, i, cut;
 
+	LMDB_ONLY("records are written into LMDB");
 	rec_roster(&good, 1, SUB_BOTH, 0x0f, "good@x", 2);
 	snprintf(raws[n].contact, sizeof(raws[n].contact), "good@x");
 	raws[n++].r = good;
@@ -1378,6 +1462,7 @@ test_offline_map_full(void **state)
 	char		*xml;
 	size_t		 n, i, stored = 0;
 
+	LMDB_ONLY("LMDB's map size");
 	reopen(f, 64 * 1024);
 	xml = malloc(4000);
 	assert_non_null(xml);
@@ -1528,8 +1613,33 @@ docs_dump(const char *dir)
  * ours), read-only: a store_open would wait for the writer lock that the
  * deferred transaction holds.
  */
+/* PostgreSQL: another connection sees what is committed */
 static const char *
-docs_committed(const char *dir)
+pg_docs_committed(const struct fixture *f)
+{
+	static char	 seen[256];
+	PGconn		*c;
+	PGresult	*res;
+	int		 i;
+
+	c = PQconnectdb(f->conninfo);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "SELECT convert_from(val, 'UTF8') FROM docs "
+	    "ORDER BY domain, node, kind, name");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	seen[0] = '\0';
+	for (i = 0; i < PQntuples(res); i++) {
+		strncat(seen, PQgetvalue(res, i, 0),
+		    sizeof(seen) - strlen(seen) - 2);
+		strcat(seen, "|");
+	}
+	PQclear(res);
+	PQfinish(c);
+	return seen;
+}
+
+static const char *
+docs_committed(const struct fixture *f)
 {
 	static char	 seen[256];
 	int		 fds[2], status;
@@ -1537,13 +1647,16 @@ docs_committed(const char *dir)
 	size_t		 len = 0;
 	pid_t		 pid;
 
+	if (pg_base != NULL)
+		return pg_docs_committed(f);
+
 	assert_int_equal(pipe(fds), 0);
 	assert_true((pid = fork()) != -1);
 	if (pid == 0) {
 		close(fds[0]);
 		if (dup2(fds[1], STDOUT_FILENO) == -1)
 			_exit(1);
-		execl(self_path, self_path, "--docs", dir, (char *)NULL);
+		execl(self_path, self_path, "--docs", f->dir, (char *)NULL);
 		_exit(1);
 	}
 	close(fds[1]);
@@ -1567,9 +1680,9 @@ test_docs_later(void **state)
 	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
 	    "x.org", "", "2 b", 3), 0);
 	doc_expect(f->st, DOC_LAST, "alice", "", "1 a", 3);
-	assert_string_equal(docs_committed(f->dir), "");
+	assert_string_equal(docs_committed(f), "");
 	assert_int_equal(store_flush(f->st), 0);
-	assert_string_equal(docs_committed(f->dir), "1 a|2 b|");
+	assert_string_equal(docs_committed(f), "1 a|2 b|");
 	assert_int_equal(store_flush(f->st), 0);	/* nothing to do */
 
 	/* an ordinary write commits the deferred ones first */
@@ -1577,7 +1690,7 @@ test_docs_later(void **state)
 	    "x.org", "", "3 a", 3), 0);
 	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org",
 	    "", "<v/>", 4), 0);
-	assert_non_null(strstr(docs_committed(f->dir), "3 a|"));
+	assert_non_null(strstr(docs_committed(f), "3 a|"));
 
 	/* and so does closing; a deferred delete too */
 	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
@@ -1967,15 +2080,15 @@ test_batch_is_one_commit(void **state)
 	int		 k;
 
 	/* without a batch: one commit per write */
-	before = f->st->commits;
+	before = commits(f);
 	for (k = 0; k < 10; k++) {
 		snprintf(name, sizeof(name), "{u}a%d", k);
 		assert_int_equal(store_doc_put(f->st, DOC_PRIVATE, "u", "x.org",
 		    name, "<a/>", 4), 0);
 	}
-	assert_true(f->st->commits == before + 10);
+	assert_true(commits(f) == before + 10);
 	/* in a batch: writes of every kind, reads see them, one commit */
-	before = f->st->commits;
+	before = commits(f);
 	assert_int_equal(store_begin(f->st), 0);
 	for (i = 0; i < 500; i++) {
 		snprintf(name, sizeof(name), "j%zu@x.org", i);
@@ -1987,9 +2100,9 @@ test_batch_is_one_commit(void **state)
 	assert_int_equal(store_block_count(f->st, "u", "x.org", &n), 0);
 	assert_int_equal(n, 500);
 	assert_int_equal(store_block_has(f->st, "u", "x.org", "j7@x.org"), 0);
-	assert_true(f->st->commits == before);
+	assert_true(commits(f) == before);
 	assert_int_equal(store_commit(f->st), 0);
-	assert_true(f->st->commits == before + 1);
+	assert_true(commits(f) == before + 1);
 	reopen(f, MAPSIZE);
 	assert_int_equal(store_block_count(f->st, "u", "x.org", &n), 0);
 	assert_int_equal(n, 500);
@@ -2028,6 +2141,7 @@ test_batch_map_full(void **state)
 	char		 name[16], *v = blob(20000, 1);
 	int		 k, rc = 0;
 
+	LMDB_ONLY("LMDB's map size");
 	reopen(f, 128 * 1024);
 	assert_int_equal(store_begin(f->st), 0);
 	for (k = 0; k < 20 && rc == 0; k++) {
@@ -2060,6 +2174,7 @@ test_map_grows_to_max(void **state)
 	size_t		 stored = 0;
 	int		 k;
 
+	LMDB_ONLY("LMDB's map growth");
 	reopen(f, 128 * 1024);
 	store_set_mapmax(f->st, 1024 * 1024);
 	for (k = 0; k < 100; k++) {
@@ -2091,6 +2206,7 @@ test_batch_eagain_then_fits(void **state)
 	char		 name[16], *v = blob(30000, 3);
 	int		 k, rc = 0, tries;
 
+	LMDB_ONLY("LMDB's map growth");
 	reopen(f, 128 * 1024);
 	store_set_mapmax(f->st, 4 * 1024 * 1024);
 	for (tries = 0; tries < 10; tries++) {
@@ -2336,6 +2452,7 @@ test_deferred_failure_is_contained(void **state)
 	MDB_txn			*txn;
 	MDB_val			 k, v;
 
+	LMDB_ONLY("an LMDB write (PostgreSQL: test_pg_deferred_failure)");
 	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
 	    "x.org", "", "1 a", 3), 0);
 	assert_int_equal(store_write(f->st, "test", half_write_fn, &hw, true),
@@ -2644,6 +2761,7 @@ test_archive_put_many_map_grows(void **state)
 	char			*v = blob(30000, 4);
 	int			 i, k;
 
+	LMDB_ONLY("LMDB's map growth");
 	reopen(f, 128 * 1024);
 	store_set_mapmax(f->st, 4 * 1024 * 1024);
 	memset(e, 0, sizeof(e));
@@ -2714,6 +2832,7 @@ test_archive_shared_reader(void **state)
 	struct archive_entry	 e;
 	struct walk_writes	 w = { f->st, 0 };
 
+	LMDB_ONLY("LMDB's shared reader transaction");
 	arch_corrupt_totals(f->st, "carol");
 	memset(&e, 0, sizeof(e));
 	e.stamp = 8000;
@@ -2777,6 +2896,248 @@ test_archive_retention(void **state)
 	assert_int_equal(u.count, 1);
 }
 
+/* ---- PostgreSQL only (storage/pg*.c) ------------------------------------ */
+
+/* a database newer than the binary is refused, saying so */
+static void
+test_pg_schema_newer(void **state)
+{
+	struct fixture	*f = *state;
+	char		 err[512];
+
+	PG_ONLY();
+	store_close(f->st);
+	f->st = NULL;
+	pg_admin(f->conninfo, "UPDATE parley_schema SET version = 999");
+	assert_null(store_open_pg(f->conninfo, err, sizeof(err)));
+	assert_non_null(strstr(err, "version 999, newer than this Parley"));
+	pg_admin(f->conninfo, "UPDATE parley_schema SET version = 2");
+	reopen(f, MAPSIZE);
+}
+
+static void
+test_pg_bad_conninfo(void **state)
+{
+	char	err[512], conninfo[600];
+
+	(void)state;
+	PG_ONLY();
+	snprintf(conninfo, sizeof(conninfo), "%s dbname=parley_no_such_db",
+	    pg_base);
+	assert_null(store_open_pg(conninfo, err, sizeof(err)));
+	assert_non_null(strstr(err, "parley_no_such_db"));
+}
+
+/*
+ * Several processes opening one new database at once (a router and
+ * parleyctl): the advisory lock makes one apply the schema, the others
+ * find it done.
+ */
+static void
+test_pg_concurrent_open(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*st;
+	char		 conninfo[600], err[512];
+	pid_t		 pids[4];
+	int		 i, status;
+
+	PG_ONLY();
+	pg_admin(NULL, "DROP DATABASE IF EXISTS parley_unit_race");
+	pg_admin(NULL, "CREATE DATABASE parley_unit_race TEMPLATE template0");
+	snprintf(conninfo, sizeof(conninfo), "%s dbname=parley_unit_race",
+	    pg_base);
+	for (i = 0; i < 4; i++) {
+		assert_true((pids[i] = fork()) != -1);
+		if (pids[i] == 0) {
+			st = store_open_pg(conninfo, err, sizeof(err));
+			if (st == NULL)
+				fprintf(stderr, "child: %s\n", err);
+			_exit(st == NULL);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	(void)f;
+	pg_admin(NULL, "DROP DATABASE parley_unit_race WITH (FORCE)");
+}
+
+/* store_abort undoes the batch, not the deferred writes before it */
+static void
+test_pg_abort_keeps_deferred(void **state)
+{
+	struct fixture	*f = *state;
+
+	PG_ONLY();
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org", "",
+	    "<v/>", 4), 0);
+	store_abort(f->st);
+	doc_expect(f->st, DOC_VCARD, "alice", "", NULL, 0);
+	doc_expect(f->st, DOC_LAST, "alice", "", "1 a", 3);
+	assert_string_equal(docs_committed(f), "");
+	assert_int_equal(store_flush(f->st), 0);
+	assert_string_equal(docs_committed(f), "1 a|");
+	/* a batch that commits takes the deferred writes with it */
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", "2 b", 3), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "bob", "x.org", "",
+	    "<v/>", 4), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_string_equal(docs_committed(f), "1 a|2 b|<v/>|");
+}
+
+/* a failed write inside a batch leaves the batch usable (EEXIST) */
+static void
+test_pg_batch_survives_eexist(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+
+	PG_ONLY();
+	unit_creds(&c, 1);
+	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	errno = 0;
+	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(store_account_add(f->st, "bob", "x.org", &c), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_account_get(f->st, "bob", "x.org", &c), 0);
+}
+
+struct half_write_pg {
+	const char	*name;
+};
+
+/* writes one document, then fails as a quota would */
+static int
+half_write_pg_fn(struct pgstore *pg, void *arg)
+{
+	struct half_write_pg	*hw = arg;
+	struct pgq		 q;
+
+	pgq_owner(&q, "alice", "x.org");
+	pgq_text(&q, hw->name);
+	if (pg_cmd(pg, "test", "INSERT INTO docs VALUES ($1, $2, 'last', "
+	    "$3, 'x')", &q) == -1)
+		return -1;
+	errno = EDQUOT;
+	return -1;
+}
+
+/* a deferred write that fails is undone alone (its savepoint) */
+static void
+test_pg_deferred_failure(void **state)
+{
+	struct fixture		*f = *state;
+	struct half_write_pg	 hw = { "half-written" };
+
+	PG_ONLY();
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	assert_int_equal(pg_write(f->st->pg, "test", half_write_pg_fn, &hw,
+	    true), -1);
+	assert_int_equal(errno, EDQUOT);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", "2 b", 3), 0);
+	assert_int_equal(store_flush(f->st), 0);
+	assert_string_equal(docs_committed(f), "1 a|2 b|");
+}
+
+/* the server ends our session (a restart, a failover) */
+static void
+pg_kill_session(const struct fixture *f)
+{
+	char	sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE datname = '%s' AND "
+	    "pid <> pg_backend_pid()", f->db);
+	pg_admin(NULL, sql);
+}
+
+/*
+ * A lost connection: outside a transaction the next call reconnects and
+ * succeeds; deferred writes that were open fail (EIO) and are gone, and
+ * the store works again after.
+ */
+static void
+test_pg_reconnect(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+
+	PG_ONLY();
+	unit_creds(&c, 1);
+	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), 0);
+	pg_kill_session(f);
+	assert_int_equal(store_account_get(f->st, "alice", "x.org", &c), 0);
+	pg_kill_session(f);
+	assert_int_equal(store_account_add(f->st, "bob", "x.org", &c), 0);
+
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	pg_kill_session(f);
+	errno = 0;
+	assert_int_equal(store_flush(f->st), -1);
+	assert_int_equal(errno, EIO);
+	doc_expect(f->st, DOC_LAST, "alice", "", NULL, 0);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "2 a", 3), 0);
+	assert_int_equal(store_flush(f->st), 0);
+	doc_expect(f->st, DOC_LAST, "alice", "", "2 a", 3);
+
+	/* a batch whose connection went fails at commit, then all is well */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org", "",
+	    "<v/>", 4), 0);
+	pg_kill_session(f);
+	errno = 0;
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "bob", "x.org", "",
+	    "<v/>", 4), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(store_commit(f->st), -1);
+	assert_int_equal(errno, EIO);
+	doc_expect(f->st, DOC_VCARD, "alice", "", NULL, 0);
+	assert_int_equal(store_account_get(f->st, "bob", "x.org", &c), 0);
+}
+
+/*
+ * The roster version and the offline sequence outlive the account, as
+ * LMDB's meta does: the same name made again never reuses them.
+ */
+static void
+test_pg_counters_outlive_account(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+	struct store_usage	 max = { 10, 1000 };
+	uint64_t		 ver, seq;
+
+	PG_ONLY();
+	unit_creds(&c, 1);
+	assert_int_equal(store_account_add(f->st, "u", "x.org", &c), 0);
+	roster_add(f->st, "u", "x.org", "a@x.org");
+	roster_add(f->st, "u", "x.org", "b@x.org");
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "m", 1, &max,
+	    &seq), 0);
+	assert_int_equal(seq, 1);
+	assert_int_equal(store_account_del(f->st, "u", "x.org"), 0);
+	assert_int_equal(store_account_add(f->st, "u", "x.org", &c), 0);
+	assert_int_equal(store_roster_version(f->st, "u", "x.org", &ver), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(roster_add(f->st, "u", "x.org", "a@x.org"), 3);
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "m", 1, &max,
+	    &seq), 0);
+	assert_int_equal(seq, 2);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -2836,11 +3197,21 @@ main(int argc, char *argv[])
 		T(test_archive_put_many_map_grows),
 		T(test_archive_shared_reader),
 		T(test_archive_retention),
+		T(test_pg_schema_newer),
+		cmocka_unit_test(test_pg_bad_conninfo),
+		T(test_pg_concurrent_open),
+		T(test_pg_abort_keeps_deferred),
+		T(test_pg_batch_survives_eexist),
+		T(test_pg_deferred_failure),
+		T(test_pg_reconnect),
+		T(test_pg_counters_outlive_account),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--docs") == 0)
 		return docs_dump(argv[2]);
 	self_path = argv[0];
+	if ((pg_base = getenv("PARLEY_TEST_PG")) != NULL && *pg_base == '\0')
+		pg_base = NULL;
 	/* corrupt records and the full map are logged; keep output clean */
 	log_verbosity = LOG_LVL_ERR;
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,14 +53,6 @@ pgq_bits(struct pgq *q, char buf[24], uint64_t v)
 	pgq_text(q, buf);
 }
 
-/* the owner's two parameters */
-static void
-pgq_owner(struct pgq *q, const char *node, const char *domain)
-{
-	pgq_text(q, domain);
-	pgq_text(q, node);
-}
-
 struct arch_put {
 	const char			*node, *domain;
 	const struct archive_entry	*e;

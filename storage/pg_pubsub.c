@@ -82,14 +82,6 @@ owner_key(const char *owner, const char *domain, const char **node)
 	    strlen(*node) <= JID_PART_MAX;
 }
 
-/* the owner's two parameters */
-static void
-pgq_owner(struct pgq *q, const char *node, const char *domain)
-{
-	pgq_text(q, domain);
-	pgq_text(q, node);
-}
-
 /* a new copy of a text or bytea column, NUL-terminated */
 static char *
 col_dup(const PGresult *res, int row, int col, size_t *len)

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/jid.h"
 #include "../common/util.h"
 #include "pg_int.h"
 
@@ -33,13 +32,14 @@ struct totals {
 	uint64_t	last, count, bytes;
 };
 
-/* node '' for a service (pg_int.h); false for a part no JID could have */
+/* node '' for a service; false for one LMDB could not key (pg_pubsub.c) */
 static bool
 owner_key(const char *owner, const char *domain, const char **node)
 {
 	*node = owner != NULL ? owner : "";
-	return *domain != '\0' && strlen(domain) <= JID_PART_MAX &&
-	    strlen(*node) <= JID_PART_MAX;
+	if (**node != '\0')
+		return pg_acct_ok(*node, domain);
+	return *domain != '\0' && strlen(domain) + 1 <= PG_ACCT_MAX;
 }
 
 /*
@@ -88,7 +88,6 @@ arch_trim(struct pgstore *ps, struct arch_put *ap, struct totals *t)
 	if (ap->max->age == 0 && !over(ap, t, UINT64_MAX))
 		return 0;
 	while (more) {
-		pgq_init(&q);
 		pgq_owner(&q, ap->node, ap->domain);
 		pgq_u64(&q, after);
 		pgq_u64(&q, ap->id);
@@ -116,13 +115,11 @@ arch_trim(struct pgstore *ps, struct arch_put *ap, struct totals *t)
 	}
 	if (after == 0)
 		return 0;
-	pgq_init(&q);
 	pgq_owner(&q, ap->node, ap->domain);
 	pgq_u64(&q, cut);
 	if (pg_cmd(ps, "archive trim", "DELETE FROM archive"
 	    " WHERE domain = $1 AND node = $2 AND id <= $3", &q) == -1)
 		return -1;
-	pgq_init(&q);
 	pgq_owner(&q, ap->node, ap->domain);
 	pgq_u64(&q, t->count);
 	pgq_u64(&q, t->bytes);
@@ -147,7 +144,6 @@ arch_put_fn(struct pgstore *ps, void *arg)
 	 * id when the clock lags. The owner's row is kept when its entries
 	 * go, so ids never go back.
 	 */
-	pgq_init(&q);
 	pgq_owner(&q, ap->node, ap->domain);
 	pgq_bits(&q, nb[0], e->stamp > 0 ? e->stamp : 1);
 	pgq_u64(&q, bytes);
@@ -162,7 +158,6 @@ arch_put_fn(struct pgstore *ps, void *arg)
 	t.bytes = pg_u64(res, 0, 2);
 	PQclear(res);
 	ap->id = t.last;
-	pgq_init(&q);
 	pgq_owner(&q, ap->node, ap->domain);
 	pgq_u64(&q, ap->id);
 	pgq_bits(&q, nb[0], e->nonce);
@@ -290,7 +285,6 @@ pgs_archive_get(struct pgstore *ps, const char *owner, const char *domain,
 		errno = ENOENT;
 		return -1;
 	}
-	pgq_init(&q);
 	pgq_owner(&q, node, domain);
 	pgq_u64(&q, id);
 	if ((res = pg_run(ps, "archive get", "SELECT id, nonce, stamp,"
@@ -324,7 +318,6 @@ arch_del_fn(struct pgstore *ps, void *arg)
 	PGresult	*res;
 	uint64_t	 b;
 
-	pgq_init(&q);
 	pgq_owner(&q, ad->node, ad->domain);
 	pgq_u64(&q, ad->id);
 	if ((res = pg_run(ps, "archive del", "DELETE FROM archive"
@@ -339,7 +332,6 @@ arch_del_fn(struct pgstore *ps, void *arg)
 	b = pg_u64(res, 0, 0);
 	PQclear(res);
 	/* the totals follow (XEP-0425 moderation) */
-	pgq_init(&q);
 	pgq_owner(&q, ad->node, ad->domain);
 	pgq_u64(&q, b);
 	return pg_cmd(ps, "archive del", "UPDATE archive_owners"
@@ -368,7 +360,6 @@ arch_clear_fn(struct pgstore *ps, void *arg)
 	struct arch_del	*ad = arg;
 	struct pgq	 q;
 
-	pgq_init(&q);
 	pgq_owner(&q, ad->node, ad->domain);
 	if (pg_cmd(ps, "archive clear", "DELETE FROM archive"
 	    " WHERE domain = $1 AND node = $2", &q) == -1)
@@ -435,7 +426,6 @@ pgs_archive_query(struct pgstore *ps, const char *owner, const char *domain,
 		page = WALK_PAGE;
 		if (r->match == NULL && r->max > 0 && r->max - n < page)
 			page = r->max - n;
-		pgq_init(&q);
 		pgq_owner(&q, node, domain);
 		pgq_u64(&q, lo);
 		pgq_u64(&q, hi);
@@ -483,7 +473,6 @@ totals_get(struct pgstore *ps, const char *op, const char *node,
 	PGresult	*res;
 
 	memset(t, 0, sizeof(*t));
-	pgq_init(&q);
 	pgq_owner(&q, node, domain);
 	if ((res = pg_run(ps, op, "SELECT last_id, count, bytes"
 	    " FROM archive_owners WHERE domain = $1 AND node = $2",
@@ -526,7 +515,6 @@ pgs_archive_count(struct pgstore *ps, const char *owner, const char *domain,
 		*n = (size_t)t.count;
 		return 0;
 	}
-	pgq_init(&q);
 	pgq_owner(&q, node, domain);
 	pgq_u64(&q, r->lo);
 	pgq_u64(&q, hi);

@@ -10,24 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/jid.h"
 #include "../common/util.h"
 #include "pg_int.h"
 
 /*
+ * The owner's counters (pg_counter_next, kinds of the core's counters
+ * table, as LMDB's meta tags): they are kept when nodes, items or the
+ * account go, so an id is never given twice and a node made again under
+ * an old name never meets the old one's items.
+ */
+#define PUBSUB_NODE_ID	"n"	/* the last node id given */
+#define PUBSUB_SEQ	"p"	/* the last item sequence given */
+
+/*
  * Owners are (domain, node), node '' for a service (pg_int.h). Text
- * columns sort in byte order (COLLATE "C"), as LMDB's keys do. Node and
- * item ids come from per-owner counters (pubsub_owners) that are kept
- * when nodes, items or the account go: an id is never given twice, so
- * a node made again under an old name never meets the old one's items.
+ * columns sort in byte order (COLLATE "C"), as LMDB's keys do.
  */
 const char *const pg_schema_rich[] = {
-	"CREATE TABLE pubsub_owners ("
-	"  domain text COLLATE \"C\" NOT NULL,"
-	"  node text COLLATE \"C\" NOT NULL,"
-	"  next_nid int8 NOT NULL,"	/* the next node id */
-	"  next_seq int8 NOT NULL,"	/* the next item sequence */
-	"  PRIMARY KEY (domain, node))",
 	"CREATE TABLE pubsub_nodes ("
 	"  domain text COLLATE \"C\" NOT NULL,"
 	"  node text COLLATE \"C\" NOT NULL,"
@@ -73,13 +72,18 @@ const char *const pg_schema_rich[] = {
 	NULL
 };
 
-/* node '' for a service; false for a part no JID could have */
+/*
+ * node '' for a service; false for an owner LMDB could not key either
+ * (storage/store.c's owner_prefix, PG_ACCT_MAX): both backends hold the
+ * same owners
+ */
 static bool
 owner_key(const char *owner, const char *domain, const char **node)
 {
 	*node = owner != NULL ? owner : "";
-	return *domain != '\0' && strlen(domain) <= JID_PART_MAX &&
-	    strlen(*node) <= JID_PART_MAX;
+	if (**node != '\0')
+		return pg_acct_ok(*node, domain);
+	return *domain != '\0' && strlen(domain) + 1 <= PG_ACCT_MAX;
 }
 
 /* a new copy of a text or bytea column, NUL-terminated */
@@ -111,7 +115,6 @@ pgs_pubsub_node_get(struct pgstore *ps, const char *owner,
 		errno = ENOENT;
 		return -1;
 	}
-	pgq_init(&q);
 	pgq_owner(&q, node, domain);
 	pgq_text(&q, name);
 	if ((res = pg_run(ps, "pubsub node get", "SELECT nid, conf"
@@ -137,31 +140,6 @@ struct node_put {
 	size_t		 clen, max;
 };
 
-/* the owner's next value of counter (next_nid or next_seq), bumped */
-static int
-owner_next(struct pgstore *ps, const char *op, const char *node,
-    const char *domain, bool seq, uint64_t *val)
-{
-	struct pgq	 q;
-	PGresult	*res;
-
-	pgq_init(&q);
-	pgq_owner(&q, node, domain);
-	/* a new owner starts both at 1 and takes the first of one */
-	res = pg_run(ps, op, seq ?
-	    "INSERT INTO pubsub_owners AS o VALUES ($1, $2, 1, 2)"
-	    " ON CONFLICT (domain, node) DO UPDATE"
-	    " SET next_seq = o.next_seq + 1 RETURNING o.next_seq - 1" :
-	    "INSERT INTO pubsub_owners AS o VALUES ($1, $2, 2, 1)"
-	    " ON CONFLICT (domain, node) DO UPDATE"
-	    " SET next_nid = o.next_nid + 1 RETURNING o.next_nid - 1", &q);
-	if (res == NULL)
-		return -1;
-	*val = pg_u64(res, 0, 0);
-	PQclear(res);
-	return 0;
-}
-
 static int
 node_put_fn(struct pgstore *ps, void *arg)
 {
@@ -172,7 +150,6 @@ node_put_fn(struct pgstore *ps, void *arg)
 	uint64_t	 n;
 
 	if (np->nid == 0) {
-		pgq_init(&q);
 		pgq_owner(&q, np->node, np->domain);
 		pgq_text(&q, np->name);
 		pgq_u64(&q, np->max);
@@ -194,12 +171,11 @@ node_put_fn(struct pgstore *ps, void *arg)
 			errno = EDQUOT;
 			return -1;
 		}
-		if (owner_next(ps, "pubsub node put", np->node, np->domain,
-		    false, &np->nid) == -1)
+		if (pg_counter_next(ps, "pubsub node put", np->node,
+		    np->domain, PUBSUB_NODE_ID, &np->nid) == -1)
 			return -1;
 	}
 	/* as LMDB's put at the name: a given id replaces the record */
-	pgq_init(&q);
 	pgq_owner(&q, np->node, np->domain);
 	pgq_text(&q, np->name);
 	pgq_u64(&q, np->nid);
@@ -243,7 +219,6 @@ items_del(struct pgstore *ps, const char *op, const struct node_ref *nr)
 {
 	struct pgq	q;
 
-	pgq_init(&q);
 	pgq_owner(&q, nr->node, nr->domain);
 	if (nr->nid == 0)
 		return pg_cmd(ps, op, "DELETE FROM pubsub_items"
@@ -260,7 +235,6 @@ node_del_fn(struct pgstore *ps, void *arg)
 	struct pgq	 q;
 	PGresult	*res;
 
-	pgq_init(&q);
 	pgq_owner(&q, nr->node, nr->domain);
 	pgq_text(&q, nr->name);
 	if ((res = pg_run(ps, "pubsub node del", "DELETE FROM pubsub_nodes"
@@ -304,7 +278,6 @@ pgs_pubsub_node_list(struct pgstore *ps, const char *owner,
 
 	if (!owner_key(owner, domain, &node))
 		return 0;
-	pgq_init(&q);
 	pgq_owner(&q, node, domain);
 	if ((res = pg_run(ps, "pubsub node list", "SELECT name, nid, conf"
 	    " FROM pubsub_nodes WHERE domain = $1 AND node = $2"
@@ -334,11 +307,10 @@ item_put_fn(struct pgstore *ps, void *arg)
 	struct pgq	 q;
 	uint64_t	 seq;
 
-	if (owner_next(ps, "pubsub item put", ip->node, ip->domain, true,
-	    &seq) == -1)
+	if (pg_counter_next(ps, "pubsub item put", ip->node, ip->domain,
+	    PUBSUB_SEQ, &seq) == -1)
 		return -1;
 	/* a publish with an existing id replaces it and becomes newest */
-	pgq_init(&q);
 	pgq_owner(&q, ip->node, ip->domain);
 	pgq_u64(&q, ip->nid);
 	pgq_text(&q, ip->it->id);
@@ -352,7 +324,6 @@ item_put_fn(struct pgstore *ps, void *arg)
 	    " xml = EXCLUDED.xml", &q) == -1)
 		return -1;
 	/* the oldest items past max go: XEP-0060 12.x, max_items */
-	pgq_init(&q);
 	pgq_owner(&q, ip->node, ip->domain);
 	pgq_u64(&q, ip->nid);
 	pgq_u64(&q, ip->max);
@@ -409,7 +380,6 @@ pgs_pubsub_item_get(struct pgstore *ps, const char *owner,
 		errno = ENOENT;
 		return -1;
 	}
-	pgq_init(&q);
 	pgq_owner(&q, node, domain);
 	pgq_u64(&q, nid);
 	pgq_text(&q, id);
@@ -440,7 +410,6 @@ item_del_fn(struct pgstore *ps, void *arg)
 	PGresult	*res;
 	uint64_t	 n;
 
-	pgq_init(&q);
 	pgq_owner(&q, d->node, d->domain);
 	pgq_u64(&q, d->nid);
 	pgq_text(&q, d->id);
@@ -484,7 +453,6 @@ pgs_pubsub_items(struct pgstore *ps, const char *owner, const char *domain,
 
 	if (!owner_key(owner, domain, &node))
 		return 0;
-	pgq_init(&q);
 	pgq_owner(&q, node, domain);
 	pgq_u64(&q, nid);
 	if (max > 0)
@@ -515,7 +483,6 @@ pgs_pubsub_item_count(struct pgstore *ps, const char *owner,
 	*n = 0;
 	if (!owner_key(owner, domain, &node))
 		return 0;
-	pgq_init(&q);
 	pgq_owner(&q, node, domain);
 	pgq_u64(&q, nid);
 	if ((res = pg_run(ps, "pubsub count", "SELECT count(*)"
@@ -551,7 +518,6 @@ owner_del_fn(struct pgstore *ps, void *arg)
 	struct node_ref	*nr = arg;
 	struct pgq	 q;
 
-	pgq_init(&q);
 	pgq_owner(&q, nr->node, nr->domain);
 	if (pg_cmd(ps, "pubsub owner del", "DELETE FROM pubsub_nodes"
 	    " WHERE domain = $1 AND node = $2", &q) == -1)

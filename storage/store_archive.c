@@ -22,6 +22,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "pg.h"
 #include "store_int.h"
 
 #define TOTALS_LEN	24
@@ -254,6 +255,8 @@ store_archive_put_many(struct store *st, struct archive_req *req, size_t n,
 	int			 rc = 0, err = 0;
 	bool			 retry;
 
+	if (st->pg != NULL)
+		return pgs_archive_put_many(st->pg, req, n, max, later);
 	if (n > ARCHIVE_PUT_MAX) {
 		errno = EINVAL;
 		return -1;
@@ -330,6 +333,8 @@ store_archive_put(struct store *st, const char *owner, const char *domain,
 {
 	struct archive_req	req = { owner, domain, e };
 
+	if (st->pg != NULL)
+		return pgs_archive_put(st->pg, owner, domain, e, max, later);
 	return store_archive_put_many(st, &req, 1, max, later);
 }
 
@@ -360,6 +365,8 @@ store_archive_get(struct store *st, const char *owner, const char *domain,
 	struct archive_get	ag = { key, 0, out };
 	MDB_val			k;
 
+	if (st->pg != NULL)
+		return pgs_archive_get(st->pg, owner, domain, id, out);
 	memset(out, 0, sizeof(*out));
 	if ((ag.plen = owner_prefix(st, key, owner, domain)) == 0) {
 		errno = ENOENT;
@@ -422,6 +429,8 @@ store_archive_del(struct store *st, const char *owner, const char *domain,
 	char			prefix[STORE_KEY_BUF];
 	struct archive_del	ad = { prefix, 0, id };
 
+	if (st->pg != NULL)
+		return pgs_archive_del(st->pg, owner, domain, id);
 	if ((ad.plen = owner_prefix(st, prefix, owner, domain)) == 0) {
 		errno = ENOENT;
 		return -1;
@@ -449,6 +458,8 @@ store_archive_clear(struct store *st, const char *owner, const char *domain)
 	char			prefix[STORE_KEY_BUF];
 	struct archive_del	ad = { prefix, 0, 0 };
 
+	if (st->pg != NULL)
+		return pgs_archive_clear(st->pg, owner, domain);
 	if ((ad.plen = owner_prefix(st, prefix, owner, domain)) == 0) {
 		errno = ENOENT;
 		return -1;
@@ -650,6 +661,8 @@ store_archive_query(struct store *st, const char *owner,
 {
 	struct archive_walk	aw;
 
+	if (st->pg != NULL)
+		return pgs_archive_query(st->pg, owner, domain, r, fn, arg);
 	memset(&aw, 0, sizeof(aw));
 	aw.st = st;
 	aw.with = r->with;
@@ -676,6 +689,8 @@ store_archive_count(struct store *st, const char *owner,
 {
 	struct archive_range	all;
 
+	if (st->pg != NULL)
+		return pgs_archive_count(st->pg, owner, domain, r, n);
 	*n = 0;
 	if (r->match != NULL) {
 		/* only the entries themselves can say */
@@ -698,6 +713,8 @@ store_archive_usage(struct store *st, const char *owner,
 	struct totals	 t;
 	int	 rc;
 
+	if (st->pg != NULL)
+		return pgs_archive_usage(st->pg, owner, domain, u);
 	u->count = u->bytes = 0;
 	if ((plen = owner_prefix(st, prefix, owner, domain)) == 0)
 		return 0;

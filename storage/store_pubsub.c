@@ -21,6 +21,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "pg.h"
 #include "store_int.h"
 
 #define PS_SEQ_TAG		's'
@@ -126,6 +127,9 @@ store_pubsub_node_get(struct store *st, const char *owner, const char *domain,
 	struct node_get	ng = { name, nid, conf, clen };
 	MDB_val		k;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_node_get(st->pg, owner, domain, name, nid,
+		    conf, clen);
 	if (conf != NULL)
 		*conf = NULL;
 	if ((k.mv_size = node_key(st, key, owner, domain, name)) == 0) {
@@ -203,6 +207,9 @@ store_pubsub_node_put(struct store *st, const char *owner, const char *domain,
 	char		key[STORE_KEY_BUF];
 	struct node_put	np;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_node_put(st->pg, owner, domain, name, nid,
+		    conf, clen, max);
 	np.key = key;
 	if ((np.plen = owner_prefix(st, key, owner, domain)) == 0 ||
 	    (np.klen = tail_key(st, key, np.plen, '\0', name)) == 0) {
@@ -269,6 +276,8 @@ store_pubsub_node_del(struct store *st, const char *owner, const char *domain,
 	char		nkey[STORE_KEY_BUF], ikey[STORE_KEY_BUF];
 	struct node_del	nd;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_node_del(st->pg, owner, domain, name);
 	nd.nkey = nkey;
 	nd.ikey = ikey;
 	nd.name = name;
@@ -313,6 +322,8 @@ store_pubsub_node_list(struct store *st, const char *owner,
 	struct node_walk	nw = { fn, arg };
 	size_t			plen;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_node_list(st->pg, owner, domain, fn, arg);
 	if ((plen = owner_prefix(st, key, owner, domain)) == 0)
 		return 0;
 	return store_walk(st, st->ps_nodes, "pubsub node list", key, plen,
@@ -477,6 +488,8 @@ store_pubsub_item_put(struct store *st, const char *owner,
 	char		key[STORE_KEY_BUF];
 	struct item_put	ip;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_item_put(st->pg, owner, domain, nid, it, max);
 	ip.key = key;
 	if ((ip.plen = items_prefix(st, key, owner, domain, nid)) == 0 ||
 	    *it->id == '\0')
@@ -500,6 +513,8 @@ store_pubsub_item_get(struct store *st, const char *owner,
 	size_t		 plen;
 	int		 rc;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_item_get(st->pg, owner, domain, nid, id, out);
 	memset(out, 0, sizeof(*out));
 	if ((plen = items_prefix(st, key, owner, domain, nid)) == 0) {
 		errno = ENOENT;
@@ -551,6 +566,8 @@ store_pubsub_item_del(struct store *st, const char *owner,
 	char		key[STORE_KEY_BUF];
 	struct item_del	id;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_item_del(st->pg, owner, domain, nid, itemid);
 	id.key = key;
 	id.id = itemid;
 	if ((id.plen = items_prefix(st, key, owner, domain, nid)) == 0) {
@@ -575,6 +592,8 @@ store_pubsub_purge(struct store *st, const char *owner, const char *domain,
 	char			key[STORE_KEY_BUF];
 	struct items_del	d;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_purge(st->pg, owner, domain, nid);
 	d.key = key;
 	if ((d.plen = items_prefix(st, key, owner, domain, nid)) == 0)
 		return 0;
@@ -598,6 +617,9 @@ store_pubsub_items(struct store *st, const char *owner, const char *domain,
 	size_t			 plen, n = 0;
 	int			 rc, op;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_items(st->pg, owner, domain, nid, max, fn,
+		    arg);
 	if ((plen = items_prefix(st, key, owner, domain, nid)) == 0)
 		return 0;
 	if ((rc = store_rtxn(st, &txn)) != 0) {
@@ -641,6 +663,8 @@ store_pubsub_item_count(struct store *st, const char *owner,
 	size_t			plen;
 	int			rc = 0;
 
+	if (st->pg != NULL)
+		return pgs_pubsub_item_count(st->pg, owner, domain, nid, n);
 	*n = 0;
 	if ((plen = items_prefix(st, key, owner, domain, nid)) == 0)
 		return 0;

@@ -2419,6 +2419,11 @@ test_pubsub(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(store_pubsub_node_get(f->st, NULL, "pubsub.x.org",
 	    "urn:n", &nid, NULL, NULL), 0);
+	/* the owner's node ids go on after it: none is given twice */
+	nid = 0;
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &nid, "", 0, 10), 0);
+	assert_true(nid > again);
 }
 
 struct half_write {
@@ -2655,14 +2660,29 @@ arch_has(struct store *st, const char *owner, uint64_t id)
 	archive_entry_clear(&got);
 }
 
-/* owner's archive totals, corrupt: every put to it fails (EIO) */
+/*
+ * Every put to owner's archive fails (EIO): its totals corrupt (LMDB),
+ * a trigger that refuses its entries (PostgreSQL), after the put has
+ * raised the owner's totals in its transaction.
+ */
 static void
-arch_corrupt_totals(struct store *st, const char *owner)
+arch_corrupt_totals(struct fixture *f, const char *owner)
 {
-	char	 key[STORE_KEY_BUF];
-	MDB_txn	*txn;
-	MDB_val	 k, v;
+	struct store	*st = f->st;
+	char		 key[STORE_KEY_BUF];
+	MDB_txn		*txn;
+	MDB_val		 k, v;
 
+	if (pg_base != NULL) {
+		snprintf(key, sizeof(key), "CREATE FUNCTION refuse() "
+		    "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+		    "IF NEW.node = '%s' THEN RAISE EXCEPTION 'refused'; "
+		    "END IF; RETURN NEW; END $$", owner);
+		pg_admin(f->conninfo, key);
+		pg_admin(f->conninfo, "CREATE TRIGGER refuse BEFORE INSERT "
+		    "ON archive FOR EACH ROW EXECUTE FUNCTION refuse()");
+		return;
+	}
 	k.mv_data = key;
 	k.mv_size = owner_prefix(st, key, owner, "localhost");
 	v.mv_data = "bad";
@@ -2731,7 +2751,7 @@ test_archive_put_many(void **state)
 	 * same transaction, runs again and stays; bob's, in the same call
 	 * as carol's, is written alone.
 	 */
-	arch_corrupt_totals(f->st, "carol");
+	arch_corrupt_totals(f, "carol");
 	req[0].owner = "alice";
 	assert_int_equal(store_archive_put_many(f->st, req, 1, &none, true),
 	    0);
@@ -2837,7 +2857,7 @@ test_archive_shared_reader(void **state)
 	struct walk_writes	 w = { f->st, 0 };
 
 	LMDB_ONLY("LMDB's shared reader transaction");
-	arch_corrupt_totals(f->st, "carol");
+	arch_corrupt_totals(f, "carol");
 	memset(&e, 0, sizeof(e));
 	e.stamp = 8000;
 	e.with = "bob@localhost";
@@ -2898,6 +2918,119 @@ test_archive_retention(void **state)
 	assert_int_equal(store_archive_usage(f->st, "alice", "localhost", &u),
 	    0);
 	assert_int_equal(u.count, 1);
+}
+
+/* every other entry's correspondent, for test_archive_pages */
+static const char *
+pages_with(uint64_t i)
+{
+	return i % 2 == 0 ? "bob@localhost" : "carol@localhost";
+}
+
+static bool
+arch_not_body(const struct archive_entry *e, void *arg)
+{
+	return strcmp(e->xml, arg) != 0;
+}
+
+/*
+ * Archives longer than a page of the PostgreSQL walk (64 entries): every
+ * range, both ways, with the index and with a match, reads each entry
+ * once and in order; a nonce keeps all its 64 bits; an id never goes back
+ * when the newest entry is deleted; retention removes more than a page.
+ */
+static void
+test_archive_pages(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 }, ten = { 0, 10, 0 };
+	struct archive_range	 r = { .hi = UINT64_MAX };
+	struct archive_entry	 e;
+	struct store_usage	 u;
+	struct arch_got		 g;
+	uint64_t		 i, id;
+	size_t			 n;
+	char			 body[16];
+
+	for (i = 0; i < 150; i++) {
+		snprintf(body, sizeof(body), "b%llu", (unsigned long long)i);
+		arch_put(f->st, "alice", pages_with(i), 10000 + i, body,
+		    &none, NULL);
+	}
+	/* forward past two pages, from the middle of the first */
+	r.lo = 10005;
+	r.max = 64;
+	assert_int_equal(arch_query(f->st, &r, &g), 145);
+	assert_int_equal(g.n, 64);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(g.ids[i], 10005 + i);
+	/* backward, with the index, to its end */
+	r.lo = 0;
+	r.hi = 10140;
+	r.with = "bob@localhost";
+	r.backward = true;
+	r.max = 0;
+	memset(&g, 0, sizeof(g));
+	n = 0;
+	assert_int_equal(store_archive_count(f->st, "alice", "localhost", &r,
+	    &n), 0);
+	assert_int_equal(n, 71);	/* 10000, 10002 ... 10140 */
+	r.max = 64;
+	assert_int_equal(store_archive_query(f->st, "alice", "localhost", &r,
+	    arch_collect, &g), 0);
+	assert_int_equal(g.n, 64);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(g.ids[i], 10140 - 2 * i);
+	/* a match over several pages: counted and listed alike */
+	r.match = arch_not_body;
+	r.match_arg = "b4";
+	r.with = NULL;
+	r.hi = UINT64_MAX;
+	r.max = 0;
+	assert_int_equal(store_archive_count(f->st, "alice", "localhost", &r,
+	    &n), 0);
+	assert_int_equal(n, 149);
+	r.max = 60;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_archive_query(f->st, "alice", "localhost", &r,
+	    arch_collect, &g), 0);
+	assert_int_equal(g.n, 60);
+	assert_int_equal(g.ids[0], 10149);
+	assert_int_equal(g.ids[59], 10090);
+	/* all 64 bits of a nonce */
+	memset(&e, 0, sizeof(e));
+	e.nonce = UINT64_MAX - 1;
+	e.stamp = 10200;
+	e.with = "bob@localhost";
+	e.xml = "n";
+	e.len = 1;
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, false), 0);
+	id = e.id;
+	assert_int_equal(store_archive_get(f->st, "alice", "localhost", id,
+	    &e), 0);
+	assert_true(e.nonce == UINT64_MAX - 1);
+	archive_entry_clear(&e);
+	/* the newest deleted: its id is still not given again */
+	assert_int_equal(store_archive_del(f->st, "alice", "localhost", id),
+	    0);
+	assert_int_equal(store_archive_del(f->st, "alice", "localhost", id),
+	    -1);
+	assert_int_equal(errno, ENOENT);
+	arch_put(f->st, "alice", "bob@localhost", 5, "late", &none, &id);
+	assert_int_equal(id, 10201);
+	/* 141 of 151 go in the put's transaction, the oldest first */
+	arch_put(f->st, "alice", "bob@localhost", 10300, "last", &ten, &id);
+	assert_int_equal(store_archive_usage(f->st, "alice", "localhost", &u),
+	    0);
+	assert_int_equal(u.count, 10);
+	memset(&r, 0, sizeof(r));
+	r.hi = UINT64_MAX;
+	assert_int_equal(arch_query(f->st, &r, &g), 10);
+	assert_int_equal(g.ids[0], 10142);
+	assert_int_equal(g.ids[7], 10149);
+	assert_int_equal(g.ids[8], 10201);
+	assert_int_equal(g.ids[9], 10300);
 }
 
 /* ---- PostgreSQL only (storage/pg*.c) ------------------------------------ */
@@ -3201,6 +3334,7 @@ main(int argc, char *argv[])
 		T(test_archive_put_many_map_grows),
 		T(test_archive_shared_reader),
 		T(test_archive_retention),
+		T(test_archive_pages),
 		T(test_pg_schema_newer),
 		cmocka_unit_test(test_pg_bad_conninfo),
 		T(test_pg_concurrent_open),

@@ -3292,6 +3292,27 @@ test_pg_counters_outlive_account(void **state)
 	assert_int_equal(seq, 2);
 }
 
+/* "no limit" (SIZE_MAX, UINT64_MAX) is past int8: the largest, no error */
+static void
+test_pg_no_limit(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_usage	 max = { SIZE_MAX, SIZE_MAX };
+	uint64_t		 nid = 0;
+	size_t			 n;
+
+	PG_ONLY();
+	assert_int_equal(store_pubsub_node_put(f->st, "u", "x.org", "urn:n",
+	    &nid, "c", 1, SIZE_MAX), 0);
+	assert_true(nid > 0);
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "m", 1, &max,
+	    NULL), 0);
+	assert_int_equal(store_offline_del(f->st, "u", "x.org", UINT64_MAX),
+	    0);
+	assert_int_equal(store_offline_count(f->st, "u", "x.org", &n), 0);
+	assert_int_equal(n, 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -3360,6 +3381,7 @@ main(int argc, char *argv[])
 		T(test_pg_deferred_failure),
 		T(test_pg_reconnect),
 		T(test_pg_counters_outlive_account),
+		T(test_pg_no_limit),
 	};
 	int			rc;
 

@@ -266,7 +266,7 @@ UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 .PHONY: all deps run test unit unit-bins unit-valgrind conftest e2e interop asan clean \
 	install uninstall deb \
 	bench bench-bins bench-smoke bench-peers bench-mem fuzz fuzz-build \
-	fuzz-smoke
+	fuzz-smoke pg
 
 all: $(PROGS)
 
@@ -371,6 +371,17 @@ e2e: all
 	@PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -n $(E2E_JOBS) \
 	    tests/e2e
 
+# the PostgreSQL backend (docs/internals.md, "Storage: PostgreSQL"): a
+# throwaway server, test_store and these e2e files against it
+PG_E2E		?= tests/e2e/test_pg.py tests/e2e/test_roster.py \
+		   tests/e2e/test_offline.py tests/e2e/test_blocking.py \
+		   tests/e2e/test_pep.py tests/e2e/test_mam.py \
+		   tests/e2e/test_muc.py tests/e2e/test_register.py \
+		   tests/e2e/test_quotas.py tests/e2e/test_operator.py
+pg: all $(BUILD)/tests/test_store
+	@tests/pg/run.sh $(PYTHON) $(BUILD)/tests/test_store \
+	    $(abspath $(BIN)) $(E2E_JOBS) $(PG_E2E)
+
 # the federation lab (docs/interop.md): Prosody, ejabberd and a second
 # Parley in a network namespace with its own DNS; needs root
 interop: all
@@ -382,7 +393,7 @@ interop: all
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all unit-bins bench-bins
 	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-valgrind conftest e2e interop \
+	@$(MAKE) --no-print-directory unit-valgrind conftest e2e pg interop \
 	    bench-smoke
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-smoke

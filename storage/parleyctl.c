@@ -804,13 +804,21 @@ pie_main(const char *path, int argc, char *argv[])
 	}
 	if ((fd = ctl_connect(conf.rundir)) == -2)
 		goto done;
-	if (fd >= 0) {
+	/*
+	 * LMDB has one writer, the router. PostgreSQL takes any number, so
+	 * an export may read beside a running router (not as one instant:
+	 * pg_dump is the snapshot); an import still waits, since the
+	 * router keeps rooms and sessions in memory it would go around.
+	 */
+	if (fd >= 0 && !(export && store_conf_shared(&conf))) {
 		close(fd);
 		fprintf(stderr, "parleyctl: %s: the server is running (the "
 		    "router answers at %s/%s): stop it first\n", argv[0],
 		    conf.rundir, CTL_SOCKET);
 		goto done;
 	}
+	if (fd >= 0)
+		close(fd);
 	code = export ? pie_export(&conf, host != NULL ? dombuf : NULL,
 	    file) : pie_import(&conf, file, merge);
 done:

@@ -29,6 +29,7 @@ from xmpptest import (NS_CLIENT, NS_DISCO_INFO, NS_PING,  # noqa: E402,F401
                       run_async_test, stanza_error, uniq, unexpected_deaths,
                       wait_for)
 import xmpptest  # noqa: E402
+import pgserver  # noqa: E402
 
 BIN = os.path.abspath(os.environ.get("PARLEY_BIN", os.path.join(ROOT, "bin")))
 DOMAIN = "localhost"
@@ -193,6 +194,13 @@ class Server:
             "c2s-max-per-address": "0",
             "c2s-stanza-rate": "0",
         }
+        # PARLEY_TEST_PG (make pg): the store is a fresh database on
+        # that PostgreSQL server (tests/lib/pgserver.py)
+        if os.environ.get("PARLEY_TEST_PG") and \
+                "storage" not in (overrides or {}):
+            self.opts["storage"] = "postgresql"
+            self.opts["postgresql"] = '"%s"' % pgserver.fresh_db(
+                os.environ["PARLEY_TEST_PG"])
         self.opts.update(overrides or {})
         self.workers = int(self.opts["workers"])
         self.conf = os.path.join(self.dir, "parley.conf")

@@ -2138,10 +2138,11 @@ static void
 test_batch_map_full(void **state)
 {
 	struct fixture	*f = *state;
-	char		 name[16], *v = blob(20000, 1);
+	char		 name[16], *v;
 	int		 k, rc = 0;
 
 	LMDB_ONLY("LMDB's map size");
+	v = blob(20000, 1);
 	reopen(f, 128 * 1024);
 	assert_int_equal(store_begin(f->st), 0);
 	for (k = 0; k < 20 && rc == 0; k++) {
@@ -2170,11 +2171,12 @@ static void
 test_map_grows_to_max(void **state)
 {
 	struct fixture	*f = *state;
-	char		 name[16], *v = blob(50000, 2);
+	char		 name[16], *v;
 	size_t		 stored = 0;
 	int		 k;
 
 	LMDB_ONLY("LMDB's map growth");
+	v = blob(50000, 2);
 	reopen(f, 128 * 1024);
 	store_set_mapmax(f->st, 1024 * 1024);
 	for (k = 0; k < 100; k++) {
@@ -2203,10 +2205,11 @@ static void
 test_batch_eagain_then_fits(void **state)
 {
 	struct fixture	*f = *state;
-	char		 name[16], *v = blob(30000, 3);
+	char		 name[16], *v;
 	int		 k, rc = 0, tries;
 
 	LMDB_ONLY("LMDB's map growth");
+	v = blob(30000, 3);
 	reopen(f, 128 * 1024);
 	store_set_mapmax(f->st, 4 * 1024 * 1024);
 	for (tries = 0; tries < 10; tries++) {
@@ -2778,10 +2781,11 @@ test_archive_put_many_map_grows(void **state)
 	struct archive_limits	 none = { 0, 0, 0 };
 	struct archive_entry	 e[2];
 	struct archive_req	 req[2];
-	char			*v = blob(30000, 4);
+	char			*v;
 	int			 i, k;
 
 	LMDB_ONLY("LMDB's map growth");
+	v = blob(30000, 4);
 	reopen(f, 128 * 1024);
 	store_set_mapmax(f->st, 4 * 1024 * 1024);
 	memset(e, 0, sizeof(e));

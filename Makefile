@@ -378,6 +378,9 @@ PG_E2E		?= tests/e2e/test_pg.py tests/e2e/test_roster.py \
 		   tests/e2e/test_pep.py tests/e2e/test_mam.py \
 		   tests/e2e/test_muc.py tests/e2e/test_register.py \
 		   tests/e2e/test_quotas.py tests/e2e/test_operator.py
+# the rest of publish-subscribe, the archive and group chat
+PG_E2E		+= tests/e2e/test_pep_compat.py tests/e2e/test_pubsub_service.py \
+		   tests/e2e/test_muc_more.py
 pg: all $(BUILD)/tests/test_store
 	@tests/pg/run.sh $(PYTHON) $(BUILD)/tests/test_store \
 	    $(abspath $(BIN)) $(E2E_JOBS) $(PG_E2E)

@@ -266,7 +266,7 @@ UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 .PHONY: all deps run test unit unit-bins unit-valgrind conftest e2e interop asan clean \
 	install uninstall deb \
 	bench bench-bins bench-smoke bench-peers bench-mem fuzz fuzz-build \
-	fuzz-smoke pg
+	fuzz-smoke pg pg-full
 
 all: $(PROGS)
 
@@ -372,18 +372,29 @@ e2e: all
 	    tests/e2e
 
 # the PostgreSQL backend (docs/internals.md, "Storage: PostgreSQL"): a
-# throwaway server, test_store and these e2e files against it
+# throwaway server, test_store and these e2e files against it. make pg
+# (part of make test) runs one file per area the backend serves, without
+# the slow cases that test processes rather than storage (PG_E2E_K);
+# make pg-full runs them all and the files below too.
 PG_E2E		?= tests/e2e/test_pg.py tests/e2e/test_roster.py \
 		   tests/e2e/test_offline.py tests/e2e/test_blocking.py \
 		   tests/e2e/test_pep.py tests/e2e/test_mam.py \
 		   tests/e2e/test_muc.py tests/e2e/test_register.py \
-		   tests/e2e/test_quotas.py tests/e2e/test_operator.py
-# the rest of publish-subscribe, the archive and group chat
-PG_E2E		+= tests/e2e/test_pep_compat.py tests/e2e/test_pubsub_service.py \
+		   tests/e2e/test_operator.py
+PG_E2E_K	?= not backoff and not rate_limit and not c2s_crash and \
+		   not remote_occupant
+# the rest of accounts, migration, publish-subscribe, the archive and
+# group chat
+PG_E2E_FULL	?= $(PG_E2E) tests/e2e/test_auth.py tests/e2e/test_disable.py \
+		   tests/e2e/test_account_reuse.py tests/e2e/test_migrate.py \
+		   tests/e2e/test_pep_compat.py tests/e2e/test_pubsub_service.py \
 		   tests/e2e/test_muc_more.py
 pg: all $(BUILD)/tests/test_store
+	@PG_E2E_K="$(PG_E2E_K)" tests/pg/run.sh $(PYTHON) \
+	    $(BUILD)/tests/test_store $(abspath $(BIN)) $(E2E_JOBS) $(PG_E2E)
+pg-full: all $(BUILD)/tests/test_store
 	@tests/pg/run.sh $(PYTHON) $(BUILD)/tests/test_store \
-	    $(abspath $(BIN)) $(E2E_JOBS) $(PG_E2E)
+	    $(abspath $(BIN)) $(E2E_JOBS) $(PG_E2E_FULL)
 
 # the federation lab (docs/interop.md): Prosody, ejabberd and a second
 # Parley in a network namespace with its own DNS; needs root

@@ -49,10 +49,17 @@ pgq_bytes(struct pgq *q, const void *p, size_t len)
 	pgq_add(q, p != NULL ? p : "", (int)len, 1);
 }
 
+/*
+ * int8 is signed: a larger value (SIZE_MAX for "no limit", as an import
+ * passes) is the largest int8, not an error from the server.
+ */
 void
 pgq_u64(struct pgq *q, uint64_t v)
 {
 	int	i = pgq_add(q, NULL, 0, 0);
+
+	if (v > INT64_MAX)
+		v = INT64_MAX;
 
 	snprintf(q->num[i], sizeof(q->num[i]), "%llu",
 	    (unsigned long long)v);

@@ -30,6 +30,11 @@ int		 pgs_bulk(struct pgstore *);
 int		 pgs_begin(struct pgstore *);
 int		 pgs_commit(struct pgstore *);
 void		 pgs_abort(struct pgstore *);
+/*
+ * Declared, not defined: store_disabled.c and store_role.c are built on
+ * the public store_* calls (the fuzz targets' fake store links them), so
+ * over PostgreSQL they run through pgs_account_get and pgs_doc_*.
+ */
 int	 pgs_account_disable(struct pgstore *, const char *node,
 	    const char *domain, bool disabled);
 int	 pgs_account_disabled(struct pgstore *, const char *node,

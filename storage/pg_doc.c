@@ -213,7 +213,7 @@ pgs_doc_walk_account(struct pgstore *pg, enum store_doc kind,
 	if (!pg_acct_ok(node, domain) || max == 0)
 		return 0;	/* an account that cannot be has none */
 	pgq_doc(&q, k, node, domain, after);
-	pgq_u64(&q, max > INT64_MAX ? INT64_MAX : max);
+	pgq_u64(&q, max);
 	/* "" starts at the first: a document may be named "" */
 	if ((res = pg_run(pg, "doc walk", "SELECT name, val FROM docs "
 	    "WHERE domain = $1 AND node = $2 AND kind = $3 AND "

@@ -71,7 +71,7 @@ void	 pgq_init(struct pgq *);
 void	 pgq_text(struct pgq *, const char *);
 /* a bytea parameter (binary) */
 void	 pgq_bytes(struct pgq *, const void *, size_t);
-/* an int8 parameter (as decimal text) */
+/* an int8 parameter (as decimal text; past INT64_MAX: INT64_MAX) */
 void	 pgq_u64(struct pgq *, uint64_t);
 /* pgq_init, then the owner as $1 (domain) and $2 (node; NULL: '') */
 void	 pgq_owner(struct pgq *, const char *node, const char *domain);

@@ -122,9 +122,6 @@ pgs_offline_del(struct pgstore *pg, const char *node, const char *domain,
 
 	if (!pg_acct_ok(node, domain))
 		return 0;
-	/* beyond int8: every message */
-	if (od.upto > INT64_MAX)
-		od.upto = INT64_MAX;
 	return pg_write(pg, "offline del", offline_del_fn, &od, false);
 }
 

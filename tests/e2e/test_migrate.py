@@ -365,8 +365,9 @@ def test_malformed_refused(make_server, tmp_path, name, text, expect):
 
 def test_stdin_and_running_server(make_server):
     """'-' reads standard input; with the router running both verbs are
-    refused (LMDB has one writer: the router)."""
-    srv = make_server(start=False)
+    refused (LMDB has one writer: the router; on PostgreSQL an export may
+    run beside it: test_pg.py)."""
+    srv = make_server(start=False, storage="lmdb")
     cp = srv.ctl("import", "-", stdin="<server-data xmlns='%s'><host "
                  "jid='localhost'><user name='piped' password='p'/></host>"
                  "</server-data>" % NS_PIE_OLD)
@@ -384,7 +385,7 @@ def test_large_file_map_grows(make_server, tmp_path):
     """A file that needs several times the initial map: the one
     transaction runs again after each growth (EAGAIN) and stores
     everything."""
-    srv = make_server(start=False, lmdb_mapsize="1M")
+    srv = make_server(start=False, storage="lmdb", lmdb_mapsize="1M")
     users, contacts = 2000, 10
     cred = scram_sha1("bulk secret", it=1000)
     path = os.path.join(str(tmp_path), "big.xml")

@@ -4,6 +4,7 @@
 # test_store and the e2e files given against it (PARLEY_TEST_PG), and
 # stops it by its PID whatever happened.
 # Usage: tests/pg/run.sh PYTHON TEST_STORE BINDIR JOBS E2E_FILE...
+# PG_E2E_K, when set, is pytest's -k: the e2e tests to run.
 set -u
 
 if [ $# -lt 4 ]; then
@@ -27,4 +28,9 @@ echo "== $test_store (PostgreSQL)"
 "$test_store" || exit 1
 [ $# -eq 0 ] && exit 0
 echo "== e2e on PostgreSQL: $*"
-PARLEY_BIN=$bindir "$python" -m pytest -q -n "$jobs" "$@"
+if [ -n "${PG_E2E_K:-}" ]; then
+	PARLEY_BIN=$bindir "$python" -m pytest -q -n "$jobs" -k "$PG_E2E_K" \
+	    "$@"
+else
+	PARLEY_BIN=$bindir "$python" -m pytest -q -n "$jobs" "$@"
+fi

@@ -40,11 +40,17 @@ struct fixture {
 	char		 dir[64];
 	struct store	*st;
 	char		 db[64];	/* PostgreSQL: the test's database */
-	char		 conninfo[512];
+	char		 schema[16];	/* ... and schema */
+	char		 conninfo[600];
 };
 
-/* PARLEY_TEST_PG: the server's conninfo, NULL for LMDB */
+/*
+ * PARLEY_TEST_PG: the server's conninfo, NULL for LMDB. Each test gets a
+ * schema of its own in one database (pg_db), its conninfo's search_path:
+ * a schema is made and dropped in milliseconds, a database not.
+ */
 static const char	*pg_base;
+static char		 pg_db[64], pg_dbinfo[512];
 static int		 pg_serial;
 
 #define LMDB_ONLY(why)	do {						\
@@ -82,6 +88,19 @@ pg_admin(const char *conninfo, const char *sql)
 		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
 	PQclear(res);
 	PQfinish(c);
+}
+
+/* the database of this run's schemas: made (make) or dropped */
+static void
+pg_unit_db(bool make)
+{
+	char	sql[128];
+
+	snprintf(pg_db, sizeof(pg_db), "parley_unit_%d", (int)getpid());
+	snprintf(pg_dbinfo, sizeof(pg_dbinfo), "%s dbname=%s", pg_base, pg_db);
+	snprintf(sql, sizeof(sql), make ? "CREATE DATABASE %s TEMPLATE "
+	    "template0" : "DROP DATABASE %s WITH (FORCE)", pg_db);
+	pg_admin(NULL, sql);
 }
 
 static struct store *
@@ -123,13 +142,12 @@ setup(void **state)
 		return -1;
 	}
 	if (pg_base != NULL) {
-		snprintf(f->db, sizeof(f->db), "parley_unit_%d_%d",
-		    (int)getpid(), ++pg_serial);
-		snprintf(err, sizeof(err), "CREATE DATABASE %s "
-		    "TEMPLATE template0", f->db);
-		pg_admin(NULL, err);
-		snprintf(f->conninfo, sizeof(f->conninfo), "%s dbname=%s",
-		    pg_base, f->db);
+		snprintf(f->db, sizeof(f->db), "%s", pg_db);
+		snprintf(f->schema, sizeof(f->schema), "t%d", ++pg_serial);
+		snprintf(err, sizeof(err), "CREATE SCHEMA %s", f->schema);
+		pg_admin(pg_dbinfo, err);
+		snprintf(f->conninfo, sizeof(f->conninfo), "%s "
+		    "options='-c search_path=%s'", pg_dbinfo, f->schema);
 	}
 	f->st = fixture_open(f, MAPSIZE, err, sizeof(err));
 	if (f->st == NULL) {
@@ -145,15 +163,14 @@ static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-
 	char		 sql[128];
 
 	store_close(f->st);
 	nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 	if (pg_base != NULL) {
-		snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)",
-		    f->db);
-		pg_admin(NULL, sql);
+		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE",
+		    f->schema);
+		pg_admin(pg_dbinfo, sql);
 	}
 	free(f);
 	return 0;
@@ -3301,6 +3318,27 @@ test_pg_counters_outlive_account(void **state)
 	assert_int_equal(seq, 2);
 }
 
+/* "no limit" (SIZE_MAX, UINT64_MAX) is past int8: the largest, no error */
+static void
+test_pg_no_limit(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_usage	 max = { SIZE_MAX, SIZE_MAX };
+	uint64_t		 nid = 0;
+	size_t			 n;
+
+	PG_ONLY();
+	assert_int_equal(store_pubsub_node_put(f->st, "u", "x.org", "urn:n",
+	    &nid, "c", 1, SIZE_MAX), 0);
+	assert_true(nid > 0);
+	assert_int_equal(store_offline_put(f->st, "u", "x.org", "m", 1, &max,
+	    NULL), 0);
+	assert_int_equal(store_offline_del(f->st, "u", "x.org", UINT64_MAX),
+	    0);
+	assert_int_equal(store_offline_count(f->st, "u", "x.org", &n), 0);
+	assert_int_equal(n, 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -3370,14 +3408,21 @@ main(int argc, char *argv[])
 		T(test_pg_deferred_failure),
 		T(test_pg_reconnect),
 		T(test_pg_counters_outlive_account),
+		T(test_pg_no_limit),
 	};
+	int			rc;
 
 	if (argc == 3 && strcmp(argv[1], "--docs") == 0)
 		return docs_dump(argv[2]);
 	self_path = argv[0];
 	if ((pg_base = getenv("PARLEY_TEST_PG")) != NULL && *pg_base == '\0')
 		pg_base = NULL;
+	if (pg_base != NULL)
+		pg_unit_db(true);
 	/* corrupt records and the full map are logged; keep output clean */
 	log_verbosity = LOG_LVL_ERR;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (pg_base != NULL)
+		pg_unit_db(false);
+	return rc;
 }

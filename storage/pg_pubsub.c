@@ -82,16 +82,6 @@ pg_owner_ok(const char *owner, const char *domain, const char **node)
 	return *domain != '\0' && strlen(domain) + 1 <= PG_ACCT_MAX;
 }
 
-/*
- * A count for LIMIT or OFFSET, an int8: "no limit" may come as SIZE_MAX
- * (parleyctl import creates nodes with no node limit)
- */
-static uint64_t
-int8_cap(size_t n)
-{
-	return n > INT64_MAX ? INT64_MAX : n;
-}
-
 /* a new copy of a text or bytea column, NUL-terminated */
 static char *
 col_dup(const PGresult *res, int row, int col, size_t *len)
@@ -158,7 +148,7 @@ node_put_fn(struct pgstore *ps, void *arg)
 	if (np->nid == 0) {
 		pgq_owner(&q, np->node, np->domain);
 		pgq_text(&q, np->name);
-		pgq_u64(&q, int8_cap(np->max));
+		pgq_u64(&q, np->max);
 		if ((res = pg_run(ps, "pubsub node put", "SELECT"
 		    " EXISTS (SELECT 1 FROM pubsub_nodes WHERE domain = $1"
 		    " AND node = $2 AND name = $3),"
@@ -332,7 +322,7 @@ item_put_fn(struct pgstore *ps, void *arg)
 	/* the oldest items past max go: XEP-0060 12.x, max_items */
 	pgq_owner(&q, ip->node, ip->domain);
 	pgq_u64(&q, ip->nid);
-	pgq_u64(&q, int8_cap(ip->max));
+	pgq_u64(&q, ip->max);
 	return pg_cmd(ps, "pubsub item put", "DELETE FROM pubsub_items"
 	    " WHERE domain = $1 AND node = $2 AND nid = $3 AND seq <="
 	    " (SELECT seq FROM pubsub_items WHERE domain = $1 AND node = $2"
@@ -462,7 +452,7 @@ pgs_pubsub_items(struct pgstore *ps, const char *owner, const char *domain,
 	pgq_owner(&q, node, domain);
 	pgq_u64(&q, nid);
 	if (max > 0)
-		pgq_u64(&q, int8_cap(max));
+		pgq_u64(&q, max);
 	else
 		pgq_text(&q, NULL);
 	if ((res = pg_run(ps, "pubsub items", "SELECT seq, id, publisher, xml"

@@ -32,16 +32,6 @@ struct totals {
 	uint64_t	last, count, bytes;
 };
 
-/* node '' for a service; false for one LMDB could not key (pg_pubsub.c) */
-static bool
-owner_key(const char *owner, const char *domain, const char **node)
-{
-	*node = owner != NULL ? owner : "";
-	if (**node != '\0')
-		return pg_acct_ok(*node, domain);
-	return *domain != '\0' && strlen(domain) + 1 <= PG_ACCT_MAX;
-}
-
 /*
  * An int8 parameter holding a u64's bits (a nonce may pass INT64_MAX),
  * written into buf, which must outlive the statement.
@@ -204,7 +194,7 @@ pgs_archive_put_many(struct pgstore *ps, struct archive_req *req, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		req[i].e->id = 0;
-		if (!owner_key(req[i].owner, req[i].domain, &ap[m.n].node)) {
+		if (!pg_owner_ok(req[i].owner, req[i].domain, &ap[m.n].node)) {
 			err = ENAMETOOLONG;
 			continue;
 		}
@@ -281,7 +271,7 @@ pgs_archive_get(struct pgstore *ps, const char *owner, const char *domain,
 	const char		*node;
 
 	memset(out, 0, sizeof(*out));
-	if (!owner_key(owner, domain, &node) || id > INT64_MAX) {
+	if (!pg_owner_ok(owner, domain, &node) || id > INT64_MAX) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -346,7 +336,7 @@ pgs_archive_del(struct pgstore *ps, const char *owner, const char *domain,
 {
 	struct arch_del	ad = { NULL, domain, id };
 
-	if (!owner_key(owner, domain, &ad.node) || id > INT64_MAX) {
+	if (!pg_owner_ok(owner, domain, &ad.node) || id > INT64_MAX) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -373,7 +363,7 @@ pgs_archive_clear(struct pgstore *ps, const char *owner, const char *domain)
 {
 	struct arch_del	ad = { NULL, domain, 0 };
 
-	if (!owner_key(owner, domain, &ad.node)) {
+	if (!pg_owner_ok(owner, domain, &ad.node)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -417,7 +407,7 @@ pgs_archive_query(struct pgstore *ps, const char *owner, const char *domain,
 	size_t			 n = 0, page;
 	int			 i, rows, stop = 0;
 
-	if (!owner_key(owner, domain, &node))
+	if (!pg_owner_ok(owner, domain, &node))
 		return 0;
 	if (hi > INT64_MAX)
 		hi = INT64_MAX;
@@ -499,7 +489,7 @@ pgs_archive_count(struct pgstore *ps, const char *owner, const char *domain,
 	uint64_t		 hi = r->hi > INT64_MAX ? INT64_MAX : r->hi;
 
 	*n = 0;
-	if (!owner_key(owner, domain, &node) || r->lo > hi)
+	if (!pg_owner_ok(owner, domain, &node) || r->lo > hi)
 		return 0;
 	if (r->match != NULL) {
 		/* only the entries themselves can say */
@@ -539,7 +529,7 @@ pgs_archive_usage(struct pgstore *ps, const char *owner, const char *domain,
 	const char	*node;
 
 	u->count = u->bytes = 0;
-	if (!owner_key(owner, domain, &node))
+	if (!pg_owner_ok(owner, domain, &node))
 		return 0;
 	if (totals_get(ps, "archive usage", node, domain, &t) == -1)
 		return -1;

@@ -48,6 +48,13 @@ struct pgstore {
  */
 #define PG_ACCT_MAX	(511 - 35)
 bool	 pg_acct_ok(const char *node, const char *domain);
+/*
+ * A publish-subscribe or archive owner (store.h: NULL or "" for a
+ * service's own records): *node is owner, or '' for a service; false for
+ * one LMDB could not key either (storage/pg_pubsub.c)
+ */
+bool	 pg_owner_ok(const char *owner, const char *domain,
+	    const char **node);
 
 /* the parameters of one statement */
 #define PGQ_MAX		16

@@ -72,13 +72,9 @@ const char *const pg_schema_rich[] = {
 	NULL
 };
 
-/*
- * node '' for a service; false for an owner LMDB could not key either
- * (storage/store.c's owner_prefix, PG_ACCT_MAX): both backends hold the
- * same owners
- */
-static bool
-owner_key(const char *owner, const char *domain, const char **node)
+/* as storage/store.c's owner_prefix: PG_ACCT_MAX */
+bool
+pg_owner_ok(const char *owner, const char *domain, const char **node)
 {
 	*node = owner != NULL ? owner : "";
 	if (**node != '\0')
@@ -111,7 +107,7 @@ pgs_pubsub_node_get(struct pgstore *ps, const char *owner,
 
 	if (conf != NULL)
 		*conf = NULL;
-	if (!owner_key(owner, domain, &node)) {
+	if (!pg_owner_ok(owner, domain, &node)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -192,7 +188,7 @@ pgs_pubsub_node_put(struct pgstore *ps, const char *owner,
 {
 	struct node_put	np;
 
-	if (!owner_key(owner, domain, &np.node) || *name == '\0') {
+	if (!pg_owner_ok(owner, domain, &np.node) || *name == '\0') {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -258,7 +254,7 @@ pgs_pubsub_node_del(struct pgstore *ps, const char *owner,
 {
 	struct node_ref	nr = { NULL, domain, name, 0 };
 
-	if (!owner_key(owner, domain, &nr.node)) {
+	if (!pg_owner_ok(owner, domain, &nr.node)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -276,7 +272,7 @@ pgs_pubsub_node_list(struct pgstore *ps, const char *owner,
 	const char	*node;
 	int		 i;
 
-	if (!owner_key(owner, domain, &node))
+	if (!pg_owner_ok(owner, domain, &node))
 		return 0;
 	pgq_owner(&q, node, domain);
 	if ((res = pg_run(ps, "pubsub node list", "SELECT name, nid, conf"
@@ -340,7 +336,7 @@ pgs_pubsub_item_put(struct pgstore *ps, const char *owner,
 {
 	struct item_put	ip;
 
-	if (!owner_key(owner, domain, &ip.node)) {
+	if (!pg_owner_ok(owner, domain, &ip.node)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -376,7 +372,7 @@ pgs_pubsub_item_get(struct pgstore *ps, const char *owner,
 	const char	*node;
 
 	memset(out, 0, sizeof(*out));
-	if (!owner_key(owner, domain, &node)) {
+	if (!pg_owner_ok(owner, domain, &node)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -432,7 +428,7 @@ pgs_pubsub_item_del(struct pgstore *ps, const char *owner,
 {
 	struct item_del	d = { NULL, domain, id, nid };
 
-	if (!owner_key(owner, domain, &d.node)) {
+	if (!pg_owner_ok(owner, domain, &d.node)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -451,7 +447,7 @@ pgs_pubsub_items(struct pgstore *ps, const char *owner, const char *domain,
 	const char		*node;
 	int			 i, stop = 0;
 
-	if (!owner_key(owner, domain, &node))
+	if (!pg_owner_ok(owner, domain, &node))
 		return 0;
 	pgq_owner(&q, node, domain);
 	pgq_u64(&q, nid);
@@ -481,7 +477,7 @@ pgs_pubsub_item_count(struct pgstore *ps, const char *owner,
 	const char	*node;
 
 	*n = 0;
-	if (!owner_key(owner, domain, &node))
+	if (!pg_owner_ok(owner, domain, &node))
 		return 0;
 	pgq_owner(&q, node, domain);
 	pgq_u64(&q, nid);
@@ -506,7 +502,7 @@ pgs_pubsub_purge(struct pgstore *ps, const char *owner, const char *domain,
 {
 	struct node_ref	nr = { NULL, domain, NULL, nid };
 
-	if (!owner_key(owner, domain, &nr.node) || nid == 0)
+	if (!pg_owner_ok(owner, domain, &nr.node) || nid == 0)
 		return 0;
 	return pg_write(ps, "pubsub purge", purge_fn, &nr, false);
 }
@@ -531,7 +527,7 @@ pgs_pubsub_owner_del(struct pgstore *ps, const char *owner,
 {
 	struct node_ref	nr = { NULL, domain, NULL, 0 };
 
-	if (!owner_key(owner, domain, &nr.node))
+	if (!pg_owner_ok(owner, domain, &nr.node))
 		return 0;
 	return pg_write(ps, "pubsub owner del", owner_del_fn, &nr, false);
 }

@@ -2443,6 +2443,32 @@ test_pubsub(void **state)
 	assert_true(nid > again);
 }
 
+/*
+ * No limit given as SIZE_MAX (parleyctl import makes nodes so): nodes,
+ * items kept and items listed are not bounded by it.
+ */
+static void
+test_pubsub_no_limit(void **state)
+{
+	struct fixture		*f = *state;
+	struct pubsub_item	 it = { 0, "a", "", "<x/>", 4 };
+	uint64_t		 nid = 0;
+	char			 out[512];
+
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &nid, "", 0, SIZE_MAX), 0);
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, SIZE_MAX), 0);
+	it.id = "b";
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, SIZE_MAX), 0);
+	assert_int_equal(store_flush(f->st), 0);
+	out[0] = '\0';
+	assert_int_equal(store_pubsub_items(f->st, "alice", "x.org", nid,
+	    SIZE_MAX, ps_collect, out), 0);
+	assert_string_equal(out, "b:<x/> a:<x/> ");
+}
+
 struct half_write {
 	const char	*key;
 };
@@ -3366,6 +3392,7 @@ main(int argc, char *argv[])
 		T(test_batch_eagain_then_fits),
 		T(test_usage_and_offline_bytes),
 		T(test_pubsub),
+		T(test_pubsub_no_limit),
 		T(test_deferred_failure_is_contained),
 		T(test_archive),
 		T(test_archive_put_many),

@@ -281,6 +281,24 @@ pg_cmd(struct pgstore *pg, const char *op, const char *sql,
 	return 0;
 }
 
+int
+pg_cmd_one(struct pgstore *pg, const char *op, const char *sql,
+    const struct pgq *q)
+{
+	PGresult	*res;
+	uint64_t	 n;
+
+	if ((res = pg_run(pg, op, sql, q)) == NULL)
+		return -1;
+	n = pg_changed(res);
+	PQclear(res);
+	if (n == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * COMMIT of a transaction the server already failed answers ROLLBACK,
  * with success: only the tag tells.

@@ -60,25 +60,19 @@ static int
 account_put_fn(struct pgstore *pg, void *arg)
 {
 	struct account_put	*ap = arg;
-	PGresult		*res;
 	struct pgq		 q;
-	int			 rc = 0;
 
 	pgq_owner(&q, ap->node, ap->domain);
 	pgq_bytes(&q, ap->rec, ap->len);
-	/* a unique violation is EEXIST: an add of one that exists */
-	if ((res = pg_run(pg, ap->add ? "account add" : "account set",
+	/*
+	 * A unique violation is EEXIST: an add of one that exists; set
+	 * replaces only what exists (ENOENT).
+	 */
+	return pg_cmd_one(pg, ap->add ? "account add" : "account set",
 	    ap->add ? "INSERT INTO accounts (domain, node, creds) "
 	    "VALUES ($1, $2, $3)" :
 	    "UPDATE accounts SET creds = $3 WHERE domain = $1 AND node = $2",
-	    &q)) == NULL)
-		return -1;
-	if (pg_changed(res) == 0) {
-		errno = ENOENT;	/* set replaces only what exists */
-		rc = -1;
-	}
-	pg_clear(res);
-	return rc;
+	    &q);
 }
 
 static int
@@ -208,21 +202,13 @@ account_del_fn(struct pgstore *pg, void *arg)
 		"DELETE FROM blocks WHERE domain = $1 AND node = $2",
 	};
 	struct account_del		*ad = arg;
-	PGresult			*res;
 	struct pgq			 q;
 	size_t				 i;
-	uint64_t			 n;
 
 	pgq_owner(&q, ad->node, ad->domain);
-	if ((res = pg_run(pg, "account del", "DELETE FROM accounts "
-	    "WHERE domain = $1 AND node = $2", &q)) == NULL)
+	if (pg_cmd_one(pg, "account del", "DELETE FROM accounts "
+	    "WHERE domain = $1 AND node = $2", &q) == -1)
 		return -1;
-	n = pg_changed(res);
-	PQclear(res);
-	if (n == 0) {
-		errno = ENOENT;
-		return -1;
-	}
 	/*
 	 * Everything else in the same transaction (the pubsub and archive
 	 * calls join it: pg_write inside a write): a crash leaves either

@@ -18,9 +18,7 @@ static int
 block_write_fn(struct pgstore *pg, void *arg)
 {
 	struct block_write	*bw = arg;
-	PGresult		*res;
 	struct pgq		 q;
-	uint64_t		 n;
 
 	pgq_owner(&q, bw->node, bw->domain);
 	/* adding one already there is not an error (XEP-0191 3.3) */
@@ -34,16 +32,8 @@ block_write_fn(struct pgstore *pg, void *arg)
 		return pg_cmd(pg, "block del", "DELETE FROM blocks "
 		    "WHERE domain = $1 AND node = $2", &q);
 	pgq_text(&q, bw->jid);
-	if ((res = pg_run(pg, "block del", "DELETE FROM blocks "
-	    "WHERE domain = $1 AND node = $2 AND jid = $3", &q)) == NULL)
-		return -1;
-	n = pg_changed(res);
-	PQclear(res);
-	if (n == 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	return 0;
+	return pg_cmd_one(pg, "block del", "DELETE FROM blocks "
+	    "WHERE domain = $1 AND node = $2 AND jid = $3", &q);
 }
 
 int

@@ -91,6 +91,9 @@ int		 pg_cmd(struct pgstore *, const char *op, const char *sql,
 		    const struct pgq *);
 /* PQclear and errno kept */
 void		 pg_clear(PGresult *);
+/* pg_cmd for a command that must change a row: ENOENT when none did */
+int		 pg_cmd_one(struct pgstore *, const char *op, const char *sql,
+		    const struct pgq *);
 /* the rows a command changed (PQcmdTuples) */
 uint64_t	 pg_changed(const PGresult *);
 /* an int8 (or int4, widened) column of a binary result */

@@ -74,24 +74,14 @@ static int
 roster_write_fn(struct pgstore *pg, void *arg)
 {
 	struct roster_write	*rw = arg;
-	PGresult		*res;
 	struct pgq		 q;
-	uint64_t		 n;
 
 	pgq_owner(&q, rw->node, rw->domain);
 	pgq_text(&q, rw->contact);
-	if (rw->rec == NULL) {
-		if ((res = pg_run(pg, "roster del", "DELETE FROM roster "
-		    "WHERE domain = $1 AND node = $2 AND contact = $3",
-		    &q)) == NULL)
-			return -1;
-		n = pg_changed(res);
-		PQclear(res);
-		if (n == 0) {
-			errno = ENOENT;
-			return -1;
-		}
-	}
+	if (rw->rec == NULL && pg_cmd_one(pg, "roster del", "DELETE FROM "
+	    "roster WHERE domain = $1 AND node = $2 AND contact = $3",
+	    &q) == -1)
+		return -1;
 	if (pg_counter_next(pg, "roster version", rw->node, rw->domain,
 	    ROSTER_VER, &rw->ver) == -1)
 		return -1;

@@ -139,7 +139,7 @@ struct conf {
 	size_t			 lmdb_mapsize;	/* bytes */
 	size_t			 lmdb_mapsize_max;	/* bytes */
 	char			*storage;	/* lmdb|postgresql */
-	char			*pg_conninfo;	/* libpq's, storage postgresql */
+	char			*pg_conninfo;	/* libpq's connection string */
 	uint32_t		 scram_iterations;
 	/* client streams */
 	struct conf_listen	*listens;

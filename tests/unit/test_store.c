@@ -55,7 +55,7 @@ static int		 pg_serial;
 
 #define LMDB_ONLY(why)	do {						\
 	if (pg_base != NULL) {						\
-		print_message("    skipped under PostgreSQL: %s\n", why);	\
+		print_message("    skipped on PostgreSQL: %s\n", why);	\
 		skip();							\
 	}								\
 } while (0)

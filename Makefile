@@ -255,7 +255,7 @@ UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
 .PHONY: all deps run test unit unit-bins unit-valgrind conftest e2e interop asan clean \
 	install uninstall deb \
-	bench bench-bins bench-smoke bench-peers bench-mem fuzz fuzz-build \
+	bench bench-bins bench-smoke bench-peers bench-mem bench-capacity fuzz fuzz-build \
 	fuzz-smoke
 
 all: $(PROGS)
@@ -450,6 +450,13 @@ bench: all bench-bins
 bench-mem: all bench-bins
 	@scripts/deps-bench.sh
 	@tests/bench/sessmem.sh
+
+# how many idle sessions this machine holds and what each costs per
+# process, at two sizes (docs/BENCHMARKS.md, "Capacity"; up to 10 minutes
+# a size, niced); results in /tmp/parley-capacity/results
+CAPACITY_SIZES ?= 100000 200000
+bench-capacity: all bench-bins
+	@tests/bench/capacity.sh $(CAPACITY_SIZES)
 
 # seconds long, no peers: checks that the benchmark works and its numbers
 # are sane (failed logins, lost sessions or no deliveries fail it)

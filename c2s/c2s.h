@@ -241,6 +241,9 @@ void	stream_feed_element(struct stream *, const char *, size_t);
 void	stream_write(struct stream *, const char *, size_t);
 void	stream_puts(struct stream *, const char *);
 void	stream_error(struct stream *, enum stream_err, const char *text);
+/* with the condition's character data (see-other-host's HOST[:PORT]) */
+void	stream_error_data(struct stream *, enum stream_err, const char *data,
+	    const char *text);
 void	stream_close(struct stream *);
 void	stream_restart(struct stream *);
 struct stream *stream_find(uint64_t sid);

@@ -92,6 +92,13 @@ stream_send_header(struct stream *st, const char *from)
 void
 stream_error(struct stream *st, enum stream_err cond, const char *text)
 {
+	stream_error_data(st, cond, NULL, text);
+}
+
+void
+stream_error_data(struct stream *st, enum stream_err cond, const char *data,
+    const char *text)
+{
 	struct buf	*b = &c2s.scratch;
 
 	if (st->state == ST_CLOSING)
@@ -100,14 +107,16 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 	csi_flush(st, "stream error");
 	if (st->state == ST_CLOSING)
 		return;
-	log_info("%016llx stream error %s%s%s", (unsigned long long)st->sid,
-	    stream_err_name(cond), text ? ": " : "", text ? text : "");
+	log_info("%016llx stream error %s%s%s%s%s", (unsigned long long)st->sid,
+	    stream_err_name(cond), data ? " " : "", data ? data : "",
+	    text ? ": " : "", text ? text : "");
 	/* RFC 6120 4.9.1.1: the header goes first if not yet sent */
 	if (!st->header_sent)
 		stream_send_header(st, st->domain ? st->domain :
 		    c2s.conf.hosts[0].name);
 	buf_reset(b);
-	(void)stream_err_xml(b, cond, text);	/* whole; LINK_STANZA_MAX */
+	/* whole; LINK_STANZA_MAX */
+	(void)stream_err_xml_data(b, cond, data, text);
 	/* after a full queue was emptied: this fits */
 	(void)tp_write(&st->tp, buf_rptr(b), buf_avail(b));
 	stream_close(st);

@@ -168,6 +168,8 @@ struct conf {
 	int			 sm_resume_max;		/* seconds */
 	int			 sm_queue_max;		/* per session */
 	size_t			 sm_queue_max_bytes;
+	char			*sm_location;		/* HOST[:PORT] or NULL */
+	char			*drain_redirect;	/* HOST[:PORT] or NULL */
 	int			 auth_fail_max;		/* per address, 0: off */
 	int			 max_resources;		/* per account */
 	size_t			 link_queue_max;	/* bytes, per link */

@@ -152,7 +152,7 @@ run_size() {	# N
 	spawn loadgen "$RAW/$n.loadgen.log" "$BB/loadgen" -s idle \
 	    -p $PORT -d $DOMAIN -w $PASSWORD -l "capacity-$n" -o "$lg" \
 	    -x "$(pid_of parleyd)" -k "$n" -j "$w" -c 200 \
-	    -e $((SETTLE + 30))
+	    -e $((SETTLE + 10))
 	while ! grep -q '"logins_per_s"' "$lg"; do
 		if ! kill -0 "$(pid_of loadgen)" 2>/dev/null; then
 			log "the generator ended before all sessions were up"

@@ -153,21 +153,8 @@ run_size() {	# N
 	    -p $PORT -d $DOMAIN -w $PASSWORD -l "capacity-$n" -o "$lg" \
 	    -x "$(pid_of parleyd)" -k "$n" -j "$w" -c 200 \
 	    -e $((SETTLE + 10))
-	while ! grep -q '"logins_per_s"' "$lg"; do
-		if ! kill -0 "$(pid_of loadgen)" 2>/dev/null; then
-			log "the generator ended before all sessions were up"
-			cat "$RAW/$n.loadgen.log" >&2
-			return 1
-		fi
-		sleep 1
-	done
-	if ! grep -q "\"sessions\",\"value\":$n," "$lg" ||
-	    ! grep -q '"login_failures","value":0,' "$lg"; then
-		log "not every session logged in:"
-		cat "$RAW/$n.loadgen.log" >&2
-		return 1
-	fi
-	log "$n sessions up; quiet for $SETTLE s"
+	loadgen_wait_up "$lg" "$RAW/$n.loadgen.log" "$n" || return 1
+	log "$n sessions up after $UP_AFTER s; quiet for $SETTLE s"
 	sleep "$SETTLE"
 	measure "$n.idle"
 	# the generator stops its processes once its own settle time is

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import (READY_TIMEOUT, STANZA_TIMEOUT, expect_stream_error,
                       free_port, wait_for)
-from test_drain import numbers
+from test_drain import Sender, numbers
 from test_remote_links import RemoteHost, psk_file
 from test_rfc6120 import authed, bind, ping
 from test_sm import attr, enabled, resume
@@ -90,18 +90,7 @@ async def test_drain_sends_resumable_clients_to_other_host(hosts):
     # the sender on the router's host, sending all through the drain
     tx = await authed(srv, peer)
     await bind(tx, "tx")
-    stop = asyncio.Event()
-    sent = 0
-
-    async def sender():
-        nonlocal sent
-        while not stop.is_set():
-            await tx.send("<message to='%s' type='chat'><body>%d</body>"
-                          "</message>" % (full, sent))
-            sent += 1
-            await asyncio.sleep(0.01)
-
-    task = asyncio.ensure_future(sender())
+    sender = Sender(tx, full)
     await asyncio.sleep(0.3)
     srv.ctl("drain", "10", "1")
     data = await raw.read_until_close(STANZA_TIMEOUT)
@@ -118,8 +107,8 @@ async def test_drain_sends_resumable_clients_to_other_host(hosts):
     el = await resume(new, previd, h)
     assert el.startswith(b"<resumed"), el
     await asyncio.sleep(0.3)
-    stop.set()
-    await task
+    await sender.stop()
+    sent = sender.next
     await ping(tx)          # all it sent has been routed
     await ping(new)
     more, _ = numbers(new.buf)
@@ -132,28 +121,28 @@ async def test_drain_sends_resumable_clients_to_other_host(hosts):
     await host_back(hb)
 
 
+async def drain_plain(srv, h, condition):
+    """A stream without stream management on host h, which is drained
+    with a grace of 1 s; returns what the client received."""
+    raw = await authed(h, srv.new_user("ns"))
+    await bind(raw, "plain")
+    await ping(raw)
+    srv.ctl("drain", str(h.base_inst), "1")
+    await expect_stream_error(raw, condition, STANZA_TIMEOUT)
+    await host_back(h)
+    return raw.buf
+
+
 @pytest.mark.kills("c2s")
 async def test_drain_redirects_others_after_grace(hosts):
     srv, hb, hc = hosts
-    user = srv.new_user("ns")
-    raw = await authed(hb, user)
-    await bind(raw, "plain")
-    await ping(raw)
-    srv.ctl("drain", "10", "1")
-    await expect_stream_error(raw, "see-other-host", STANZA_TIMEOUT)
-    m = SEE_OTHER_RE.search(raw.buf)
-    assert m and m.group(1) == b"127.0.0.1:%d" % hc.port, raw.buf[-300:]
-    await host_back(hb)
+    data = await drain_plain(srv, hb, "see-other-host")
+    m = SEE_OTHER_RE.search(data)
+    assert m and m.group(1) == b"127.0.0.1:%d" % hc.port, data[-300:]
 
 
 @pytest.mark.kills("c2s")
 async def test_drain_without_redirect_keeps_system_shutdown(hosts):
     srv, hb, hc = hosts
-    user = srv.new_user("cs")
-    raw = await authed(hc, user)
-    await bind(raw, "plain")
-    await ping(raw)
-    srv.ctl("drain", "20", "1")
-    await expect_stream_error(raw, "system-shutdown", STANZA_TIMEOUT)
-    assert b"see-other-host" not in raw.buf
-    await host_back(hc)
+    data = await drain_plain(srv, hc, "system-shutdown")
+    assert b"see-other-host" not in data

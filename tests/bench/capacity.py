@@ -134,14 +134,20 @@ def main():
         gen = (b["gen:pss"] - a["gen:pss"]) / dn
         avail = a["machine:available_before"]
         lines.append("")
+        # the kernel's part (both ends of each loopback connection) is
+        # what the processes do not account for; half of it is the
+        # server's socket
+        kern = per - srv - gen
         lines.append("Slope %d→%d: %.2f KiB of MemAvailable per session "
-                     "(server %.2f, generator %.2f, the rest kernel); "
-                     "%.1f GiB available before the runs hold %d sessions "
-                     "at that slope; the server alone (generator on "
-                     "another machine) %d." % (
+                     "(server %.2f, generator %.2f, the rest, %.2f, the "
+                     "kernel's for both ends); %.1f GiB available before "
+                     "the runs hold %d sessions at that slope; the server "
+                     "alone (its RSS and its half of the kernel's, the "
+                     "generator elsewhere) %d." % (
                          a["sessions"], b["sessions"], per / 1024,
-                         srv / 1024, gen / 1024, avail / 2**30,
-                         avail / per, avail / (per - gen)))
+                         srv / 1024, gen / 1024, kern / 1024,
+                         avail / 2**30, avail / per,
+                         avail / (srv + kern / 2)))
         js.append({"figure": "max_sessions_derived", "value":
                    int(avail / per), "unit": "count"})
     with open(os.path.join(out, "capacity.md"), "w") as f:

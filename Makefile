@@ -452,9 +452,9 @@ bench-mem: all bench-bins
 	@tests/bench/sessmem.sh
 
 # how many idle sessions this machine holds and what each costs per
-# process, at two sizes (docs/BENCHMARKS.md, "Capacity"; up to 10 minutes
+# process, at two sizes (docs/BENCHMARKS.md, "Capacity"; 5 to 15 minutes
 # a size, niced); results in /tmp/parley-capacity/results
-CAPACITY_SIZES ?= 100000 200000
+CAPACITY_SIZES ?= 30000 80000
 bench-capacity: all bench-bins
 	@tests/bench/capacity.sh $(CAPACITY_SIZES)
 

@@ -19,7 +19,7 @@
 #            session's parser after 5 s)
 #   -P PER   sessions per c2s worker and per generator process (15000)
 #
-# make bench-capacity runs it at 100,000 and 200,000 sessions (override
+# make bench-capacity runs it at 30,000 and 80,000 sessions (override
 # with CAPACITY_SIZES). Binaries come from bin/ and build/bench (make all
 # bench-bins); state goes to $CAPACITY_DIR (default
 # /tmp/parley-capacity), wiped first. Every process started here is
@@ -49,7 +49,7 @@ while getopts "p:o:s:P:" ch; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- 100000 200000
+[ $# -gt 0 ] || set -- 30000 80000
 out=${out:-$DIR/results}
 
 log() { echo "capacity: $*" >&2; }

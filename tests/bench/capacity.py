@@ -123,29 +123,33 @@ def main():
         lines.append("%d sessions: %d c2s workers, %d generator processes;"
                      " MemAvailable before %.1f GiB of %.1f GiB" % (
                          f["sessions"], f.get("server:parley-c2s:count", 0),
-                         f.get("gen:loadgen:count", 0),
+                         # the parent of loadgen -j only waits
+                         max(f.get("gen:loadgen:count", 1) - 1, 1),
                          f["machine:available_before"] / 2**30,
                          f["machine:total"] / 2**30))
     if len(figs) >= 2:
         a, b = figs[0], figs[-1]
         dn = b["sessions"] - a["sessions"]
-        per = (b["machine:available_drop"] - a["machine:available_drop"]) / dn
-        srv = (b["server:rss"] - a["server:rss"]) / dn
-        gen = (b["gen:pss"] - a["gen:pss"]) / dn
+
+        def slope(k):
+            return (b[k] - a[k]) / dn
+        srv, gen = slope("server:rss"), slope("gen:pss")
+        # the kernel's part: both ends of each loopback connection (half
+        # of it is the server's socket); slab, not MemAvailable, which
+        # moves with the other work of the machine
+        kern = slope("kernel:slab_growth")
+        per = srv + gen + kern
         avail = a["machine:available_before"]
         lines.append("")
-        # the kernel's part (both ends of each loopback connection) is
-        # what the processes do not account for; half of it is the
-        # server's socket
-        kern = per - srv - gen
-        lines.append("Slope %d→%d: %.2f KiB of MemAvailable per session "
-                     "(server %.2f, generator %.2f, the rest, %.2f, the "
-                     "kernel's for both ends); %.1f GiB available before "
-                     "the runs hold %d sessions at that slope; the server "
-                     "alone (its RSS and its half of the kernel's, the "
+        lines.append("Slope %d→%d: %.2f KiB per session (server %.2f, "
+                     "generator %.2f, kernel slab %.2f for both ends; "
+                     "MemAvailable fell by %.2f); %.1f GiB available "
+                     "before the runs hold %d sessions at that slope; the "
+                     "server alone (its RSS and half the slab, the "
                      "generator elsewhere) %d." % (
                          a["sessions"], b["sessions"], per / 1024,
                          srv / 1024, gen / 1024, kern / 1024,
+                         slope("machine:available_drop") / 1024,
                          avail / 2**30, avail / per,
                          avail / (srv + kern / 2)))
         js.append({"figure": "max_sessions_derived", "value":

@@ -101,6 +101,24 @@ struct user {
 	uint32_t	 count;
 };
 
+/*
+ * bosh: the session's second HTTP connection (XEP-0124 11: with hold='1'
+ * a client keeps one request at the server and sends the next beside
+ * it). Requests alternate between the two, so that with several c2s
+ * workers (SO_REUSEPORT) some reach a worker that does not hold the
+ * session and are forwarded, as a browser's would be.
+ */
+enum bchan_state { BC_CONNECT, BC_TLS, BC_UP };
+struct bchan {
+	struct conn	*c;
+	int		 fd;
+	ev_io		 io;
+	gnutls_session_t tls;
+	enum bchan_state st;
+	struct obuf	 out;
+	struct obuf	 in;		/* the answer so far */
+};
+
 struct conn {
 	int		 fd;
 	ev_io		 io;
@@ -156,8 +174,18 @@ struct conn {
 	char		 wskey[25];	/* Sec-WebSocket-Key */
 	char		*hbuf;		/* the HTTP answer so far */
 	size_t		 hlen;
-	/* bosh: one request at a time, the next sent on each answer */
-	struct obuf	 bin;		/* the answer so far */
+	/*
+	 * bosh: requests on channel 0 (this connection) and 1 (b2, for
+	 * login and msg); each channel carries one request at a time
+	 */
+	struct obuf	 bin;		/* channel 0's answer so far */
+	struct bchan	*b2;
+	bool		 bbusy[2];	/* a request is out on the channel */
+	bool		 bdone[2];	/* ... and its whole answer is in */
+	size_t		 banslen[2];	/* the answer's header and body */
+	size_t		 banshl[2];	/* ... its header */
+	uint64_t	 brid[2];	/* ... the request's rid */
+	int		 blast;		/* the channel used last */
 	struct obuf	 bpend;		/* payload for the next request */
 	char		 bsid[64];	/* the session's sid */
 	uint64_t	 rid;
@@ -368,6 +396,21 @@ conn_events(struct conn *c)
 		ev_io_set(&c->io, c->fd, ev);
 		ev_io_start(loop, &c->io);
 	}
+	if (c->b2 == NULL)
+		return;
+	if (c->b2->st == BC_CONNECT)
+		ev = EV_WRITE;
+	else if (c->b2->st == BC_TLS)
+		ev = gnutls_record_get_direction(c->b2->tls) ? EV_WRITE :
+		    EV_READ;
+	else
+		ev = EV_READ | (c->b2->out.len > c->b2->out.off ? EV_WRITE :
+		    0);
+	if ((c->b2->io.events & (EV_READ | EV_WRITE)) != ev) {
+		ev_io_stop(loop, &c->b2->io);
+		ev_io_set(&c->b2->io, c->b2->fd, ev);
+		ev_io_start(loop, &c->b2->io);
+	}
 }
 
 static void
@@ -451,16 +494,97 @@ ob_printf(struct obuf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* bosh: login and msg keep two requests (XEP-0124 11); idle only one */
+static bool
+bosh_two(void)
+{
+	return opt.scen != SC_IDLE;
+}
+
+static int	conn_socket(void);
+static void	bchan_io_cb(struct ev_loop *, ev_io *, int);
+
+/* bosh: the second connection, opened when its first request is due */
+static void
+bchan_open(struct conn *c)
+{
+	struct bchan	*b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal_exit("calloc");
+	b->c = c;
+	b->st = BC_CONNECT;
+	if ((b->fd = conn_socket()) == -1)
+		fatal_exit("connect: %s", strerror(errno));
+	ev_io_init(&b->io, bchan_io_cb, b->fd, EV_WRITE);
+	ev_io_start(loop, &b->io);
+	c->b2 = b;
+}
+
+static void
+bchan_free(struct bchan *b)
+{
+	ev_io_stop(loop, &b->io);
+	if (b->tls != NULL)
+		gnutls_deinit(b->tls);
+	close(b->fd);
+	free(b->out.data);
+	free(b->in.data);
+	free(b);
+}
+
+/* bosh: one POST of body on channel ch */
+static void
+bosh_post(struct conn *c, int ch, const struct obuf *body)
+{
+	struct obuf	*out = &c->out;
+
+	if (ch == 1) {
+		if (c->b2 == NULL)
+			bchan_open(c);
+		out = &c->b2->out;
+	}
+	ob_printf(out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: text/xml; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n\r\n", opt.domain, body->len);
+	obuf_append(out, body->data, body->len);
+}
+
 /*
- * bosh: one POST; the first creates the session (XEP-0124 7.1, XEP-0206
- * 4), the others carry what conn_printf queued, or nothing: a request
- * for the server to hold, so that it can send.
+ * bosh: the channel for the next request: the other one than last time
+ * when it is free (two requests), else channel 0; -1 if none may go
+ */
+static int
+bosh_channel(struct conn *c)
+{
+	int	n = c->bbusy[0] + c->bbusy[1];
+
+	if (!bosh_two())
+		return n == 0 ? 0 : -1;
+	if (n == 2 || (n == 1 && c->bsid[0] == '\0'))
+		return -1;
+	return c->bbusy[1 - c->blast] ? c->blast : 1 - c->blast;
+}
+
+/*
+ * bosh: a POST when one may go: the first creates the session (XEP-0124
+ * 7.1, XEP-0206 4), the others carry what conn_printf queued, or
+ * nothing when no request is at the server: one for it to hold, so that
+ * it can send. A second request goes only with something in it.
  */
 static void
 bosh_request(struct conn *c)
 {
 	static struct obuf	b;
+	int			ch;
+	bool			empty;
 
+	if (c->st == S_DEAD || c->st == S_CONNECT || c->st == S_HANDSHAKE ||
+	    c->closing || (ch = bosh_channel(c)) == -1)
+		return;
+	empty = c->bpend.len == c->bpend.off && !c->brestart;
+	if (empty && (c->bbusy[0] || c->bbusy[1]))
+		return;
 	b.len = b.off = 0;
 	if (c->bsid[0] == '\0')
 		ob_printf(&b, "<body xmlns='" NS_BOSH "' rid='%" PRIu64 "' "
@@ -481,24 +605,34 @@ bosh_request(struct conn *c)
 		ob_printf(&b, "</body>");
 		c->bpend.len = c->bpend.off = 0;
 	}
-	c->rid++;
-	ob_printf(&c->out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
-	    "Content-Type: text/xml; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n\r\n", opt.domain, b.len);
-	obuf_append(&c->out, b.data, b.len);
+	c->bbusy[ch] = true;
+	c->bdone[ch] = false;
+	c->brid[ch] = c->rid++;
+	c->blast = ch;
+	bosh_post(c, ch, &b);
 }
 
+/*
+ * bosh: the end, with what is still queued (a login's presence) in it,
+ * on a free channel (pipelined behind the held request if none is)
+ */
 static void
 bosh_terminate(struct conn *c)
 {
-	char	b[256];
-	int	n;
+	static struct obuf	b;
+	int			ch = 0;
 
-	n = snprintf(b, sizeof(b), "<body xmlns='" NS_BOSH "' rid='%" PRIu64
-	    "' sid='%s' type='terminate'/>", c->rid++, c->bsid);
-	ob_printf(&c->out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
-	    "Content-Type: text/xml; charset=utf-8\r\n"
-	    "Content-Length: %d\r\n\r\n%s", opt.domain, n, b);
+	if (c->bbusy[0] && c->b2 != NULL && c->b2->st == BC_UP &&
+	    !c->bbusy[1])
+		ch = 1;
+	b.len = b.off = 0;
+	ob_printf(&b, "<body xmlns='" NS_BOSH "' rid='%" PRIu64 "' "
+	    "sid='%s' type='terminate'>", c->rid++, c->bsid);
+	obuf_append(&b, c->bpend.data + c->bpend.off,
+	    c->bpend.len - c->bpend.off);
+	ob_printf(&b, "</body>");
+	c->bpend.len = c->bpend.off = 0;
+	bosh_post(c, ch, &b);
 }
 
 /* RFC 6455 4.1: the opening handshake, on the TLS connection */
@@ -677,49 +811,69 @@ ws_upgraded(struct conn *c, const char *p, size_t n)
 /*
  * bosh: an HTTP answer (200, a Content-Length, no chunks: the servers
  * here send that) holds one <body/>; its children are the stanzas, at
- * the depth of a stream's. Each answer sends the next request.
+ * the depth of a stream's. Answers are read in rid order (XEP-0124 9.1:
+ * the client processes them so), whichever channel brought them first;
+ * then the next request goes.
  */
 static int
-bosh_input(struct conn *c, const char *p, size_t n)
+bosh_input(struct conn *c, int ch, const char *p, size_t n)
 {
+	struct obuf	*in = ch == 0 ? &c->bin : &c->b2->in;
 	char		*h, *end, *cl;
 	size_t		 hl, blen;
+	int		 k;
 
-	obuf_append(&c->bin, p, n);
-	for (;;) {
-		obuf_reserve(&c->bin, 1);
-		h = c->bin.data + c->bin.off;
-		h[c->bin.len - c->bin.off] = '\0';
-		if ((end = strstr(h, "\r\n\r\n")) == NULL) {
-			if (c->bin.len - c->bin.off > HTTP_HDR_MAX) {
-				conn_fail(c, "HTTP answer too long");
-				return -1;
-			}
-			return 0;
-		}
-		hl = (size_t)(end + 4 - h);
-		if (strncmp(h, "HTTP/1.1 200", 12) != 0) {
-			conn_fail(c, "BOSH request refused");
-			return -1;
-		}
-		if ((cl = strcasestr(h, "\ncontent-length:")) == NULL ||
-		    cl > end) {
-			conn_fail(c, "BOSH answer without Content-Length");
-			return -1;
-		}
-		blen = strtoul(cl + 16, NULL, 10);
-		if (c->bin.len - c->bin.off < hl + blen)
-			return 0;
-		parser_setup(c);
-		if (conn_feed(c, h + hl, blen) == -1)
-			return -1;
-		c->bin.off += hl + blen;
-		if (c->bin.off == c->bin.len)
-			c->bin.off = c->bin.len = 0;
-		if (c->st == S_DEAD || c->closing)
-			return c->st == S_DEAD ? -1 : 0;
-		bosh_request(c);
+	obuf_append(in, p, n);
+	if (!c->bbusy[ch] || c->bdone[ch]) {
+		conn_fail(c, "BOSH answer without a request");
+		return -1;
 	}
+	obuf_reserve(in, 1);
+	h = in->data + in->off;
+	h[in->len - in->off] = '\0';
+	if ((end = strstr(h, "\r\n\r\n")) == NULL) {
+		if (in->len - in->off > HTTP_HDR_MAX) {
+			conn_fail(c, "HTTP answer too long");
+			return -1;
+		}
+		return 0;
+	}
+	hl = (size_t)(end + 4 - h);
+	if (strncmp(h, "HTTP/1.1 200", 12) != 0) {
+		conn_fail(c, "BOSH request refused");
+		return -1;
+	}
+	if ((cl = strcasestr(h, "\ncontent-length:")) == NULL || cl > end) {
+		conn_fail(c, "BOSH answer without Content-Length");
+		return -1;
+	}
+	blen = strtoul(cl + 16, NULL, 10);
+	if (in->len - in->off < hl + blen)
+		return 0;
+	c->bdone[ch] = true;
+	c->banshl[ch] = hl;
+	c->banslen[ch] = hl + blen;
+	/* the lower rid first: both channels' answers, in order */
+	for (;;) {
+		k = c->bbusy[0] && (!c->bbusy[1] || c->brid[0] < c->brid[1]) ?
+		    0 : 1;
+		if (!c->bbusy[k] || !c->bdone[k])
+			break;
+		in = k == 0 ? &c->bin : &c->b2->in;
+		h = in->data + in->off;
+		parser_setup(c);
+		if (conn_feed(c, h + c->banshl[k], c->banslen[k] -
+		    c->banshl[k]) == -1)
+			return -1;
+		in->off += c->banslen[k];
+		if (in->off == in->len)
+			in->off = in->len = 0;
+		c->bbusy[k] = c->bdone[k] = false;
+		if (c->st == S_DEAD)
+			return -1;
+	}
+	bosh_request(c);
+	return 0;
 }
 
 /* what the server sent, by transport */
@@ -729,7 +883,7 @@ conn_input(struct conn *c, const char *p, size_t n)
 	const char	*why;
 
 	if (opt.transport == T_BOSH)
-		return bosh_input(c, p, n);
+		return bosh_input(c, 0, p, n);
 	if (c->st == S_UPGRADE)
 		return ws_upgraded(c, p, n);
 	if (!c->upgraded)
@@ -795,8 +949,77 @@ conn_flush(struct conn *c)
 
 	if (c->st == S_DEAD || c->st == S_CONNECT || c->st == S_HANDSHAKE)
 		return;
+	if (opt.transport == T_BOSH)
+		bosh_request(c);
 	if (obuf_send(&c->out, c->fd, c->tls_on ? c->tls : NULL, &why) == -1)
 		conn_fail(c, why);
+	else if (c->b2 != NULL && c->b2->st == BC_UP &&
+	    obuf_send(&c->b2->out, c->b2->fd, c->b2->tls, &why) == -1)
+		conn_fail(c, why);
+}
+
+/* bosh: the second connection's events (bchan_open) */
+static void
+bchan_io_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct bchan	*b = (struct bchan *)((char *)w -
+	    offsetof(struct bchan, io));
+	struct conn	*c = b->c;
+	char		 buf[16384];
+	ssize_t		 n;
+	int		 err = 0, rc, i;
+	socklen_t	 sl = sizeof(err);
+
+	(void)l;
+	if (b->st == BC_CONNECT) {
+		if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
+		    err != 0) {
+			conn_fail(c, strerror(err ? err : errno));
+			goto out;
+		}
+		if ((rc = gnutls_init(&b->tls, GNUTLS_CLIENT |
+		    GNUTLS_NONBLOCK)) < 0)
+			fatal_exit("gnutls_init: %s", gnutls_strerror(rc));
+		gnutls_priority_set(b->tls, prio);
+		gnutls_credentials_set(b->tls, GNUTLS_CRD_CERTIFICATE, xcred);
+		gnutls_server_name_set(b->tls, GNUTLS_NAME_DNS, opt.domain,
+		    strlen(opt.domain));
+		gnutls_transport_set_int(b->tls, b->fd);
+		b->st = BC_TLS;
+	}
+	if (b->st == BC_TLS) {
+		rc = gnutls_handshake(b->tls);
+		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+			goto out;
+		if (rc < 0) {
+			conn_fail(c, gnutls_strerror(rc));
+			goto out;
+		}
+		b->st = BC_UP;
+	}
+	for (i = 0; i < 8 && (revents & EV_READ) && c->st != S_DEAD; i++) {
+		n = gnutls_record_recv(b->tls, buf, sizeof(buf));
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			break;
+		if (n <= 0) {
+			conn_fail(c, n == 0 ? "closed by server" :
+			    gnutls_strerror((int)n));
+			break;
+		}
+		c->reads++;
+		c->rbytes += (uint64_t)n;
+		if (bosh_input(c, 1, buf, (size_t)n) == -1)
+			break;
+		if (gnutls_record_check_pending(b->tls) > 0)
+			i--;
+	}
+	if (c->st != S_DEAD)
+		conn_flush(c);
+out:
+	if (c->st == S_DEAD)
+		conn_free(c);
+	else
+		conn_events(c);
 }
 
 static void
@@ -836,47 +1059,59 @@ out:
 		conn_events(c);
 }
 
-static struct conn *
-conn_new(uint32_t idx)
+/* a TCP connection to the server, under way; -1 with errno */
+static int
+conn_socket(void)
 {
-	struct conn		*c;
+	static uint32_t		 nsock;
 	struct sockaddr_in	 src, dst;
-	int			 one = 1;
+	int			 fd, one = 1;
 
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		fatal_exit("calloc");
-	c->idx = idx;
-	c->t0 = now();
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd == -1)
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
 		fatal_exit("socket: %s", strerror(errno));
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 	    sizeof(one));
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
 	/* rotate the last octet over 1..254: 254 x 28k ports */
-	src.sin_addr.s_addr = srcaddr | htonl(1 + (started % 254));
-	if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) == -1)
+	src.sin_addr.s_addr = srcaddr | htonl(1 + (nsock++ % 254));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1)
 		fatal_exit("bind: %s", strerror(errno));
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons((uint16_t)opt.port);
 	if (inet_pton(AF_INET, opt.host, &dst.sin_addr) != 1)
 		fatal_exit("bad host %s", opt.host);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct conn *
+conn_new(uint32_t idx)
+{
+	struct conn		*c;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		fatal_exit("calloc");
+	c->idx = idx;
+	c->t0 = now();
 	started++;
 	c->st = S_CONNECT;
-	ev_io_init(&c->io, conn_io_cb, c->fd, EV_WRITE);
-	if (connect(c->fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 &&
-	    errno != EINPROGRESS) {
+	if ((c->fd = conn_socket()) == -1) {
 		fprintf(stderr, "loadgen: connect: %s\n", strerror(errno));
 		c->st = S_DEAD;
 		failed++;
-		close(c->fd);
 		free(c);
 		return NULL;
 	}
+	ev_io_init(&c->io, conn_io_cb, c->fd, EV_WRITE);
 	ev_io_start(loop, &c->io);
 	parser_setup(c);
 	return c;
@@ -896,6 +1131,8 @@ conn_free(struct conn *c)
 	free(c->bin.data);
 	free(c->bpend.data);
 	free(c->out.data);
+	if (c->b2 != NULL)
+		bchan_free(c->b2);
 	if (c->idx < nconns && conns[c->idx] == c)
 		conns[c->idx] = NULL;
 	free(c);
@@ -907,7 +1144,7 @@ conn_close(struct conn *c)
 {
 	c->closing = true;
 	if (opt.transport == T_BOSH) {
-		/* XEP-0124 13: a second request, beside the held one */
+		/* XEP-0124 13: a request of its own, beside the held one */
 		if (c->bsid[0] != '\0')
 			bosh_terminate(c);
 	} else if (c->upgraded)
@@ -2946,7 +3183,8 @@ usage(void)
 	    "  -a NAME     the scenario's name in the output (-s's)\n"
 	    "  -V          do not check the server's SCRAM signature\n"
 	    "  -T ws       login/idle/msg over WebSocket (wss:, " WS_PATH ")\n"
-	    "  -T bosh     idle over BOSH (https:, " BOSH_PATH ")\n");
+	    "  -T bosh     login/idle/msg over BOSH (https:, " BOSH_PATH
+	    ")\n");
 	exit(2);
 }
 
@@ -3091,8 +3329,8 @@ main(int argc, char **argv)
 	if (opt.transport != T_TCP && opt.scen != SC_LOGIN &&
 	    opt.scen != SC_IDLE && opt.scen != SC_MSG)
 		usage();
-	/* bosh: one request at a time suits a quiet session only */
-	if (opt.transport == T_BOSH && opt.scen != SC_IDLE)
+	/* bosh: no FAST (it is a TCP login here) */
+	if (opt.transport == T_BOSH && opt.fast)
 		usage();
 	if (opt.scen == SC_LOGIN && opt.pool > opt.n)
 		opt.pool = opt.n;

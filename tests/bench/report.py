@@ -161,8 +161,8 @@ CSI_COLS = [
 ]
 # the web transports and FAST beside TCP and a SCRAM login (rows show
 # when any of their figures is there)
-WEB = ["login", "ws-login", "fast", "idle", "ws-idle", "bosh-idle", "msg",
-       "ws-msg"]
+WEB = ["login", "ws-login", "bosh-login", "fast", "idle", "ws-idle",
+       "bosh-idle", "msg", "ws-msg", "bosh-msg"]
 WEB_COLS = [
     ("logins_per_s", "logins/s", "%.0f"),
     ("server_cpu_ms_per_login", "CPU ms/login", "%.2f"),
@@ -221,13 +221,16 @@ def check(med, raw):
                                                                    fig)])))
     for s in servers:
         # the accounting of deliveries must have run at all
-        for sc in ("msg", "presence", "pep", "mobile", "ws-msg"):
+        for sc in ("msg", "presence", "pep", "mobile", "ws-msg",
+                   "bosh-msg"):
             if any(k[0] == s and k[1] == sc for k in med) and \
                     (s, sc, "lost") not in raw:
                 bad.append("%s %s: lost deliveries not counted" % (s, sc))
         for sc, fig in (("login", "logins"), ("msg", "delivered"),
                         ("mobile", "delivered"), ("ws-msg", "delivered"),
                         ("ws-login", "logins"), ("fast", "logins"),
+                        ("bosh-msg", "delivered"),
+                        ("bosh-login", "logins"),
                         ("ws-idle", "server_rss_total_mb"),
                         ("bosh-idle", "server_rss_total_mb"),
                         ("presence", "delivered"), ("pep", "delivered"),

@@ -6,14 +6,15 @@
 #   tests/bench/run.sh [--smoke] [--runs N] [--out DIR] [SERVER...]
 #
 # SERVER: parley (1 c2s worker) parley-w2 parley-w4 (msg only: the
-# msg-multi scenario), parley-scale (idle only: $BENCH_SCALE sessions,
+# msg-multi scenario; and when named, login msg and their WebSocket and
+# BOSH variants: BOSH requests forwarded between workers), parley-scale (idle only: $BENCH_SCALE sessions,
 # 100,000 by default, over 8 c2s workers and 6 generator processes),
 # relay (the floor), prosody, ejabberd, jabberd2.
 # Default: parley parley-w2 parley-w4. BENCH_SCENARIOS (e.g. "pep" or
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
 # mobile-carbons mobile-mam csi hibernate joinstorm ws-login ws-idle ws-msg
-# bosh-idle fast, and parley-b, Parley from
+# bosh-idle bosh-login bosh-msg fast, and parley-b, Parley from
 # $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
@@ -89,7 +90,10 @@ esac
 [ -n "$(only "msg ws-msg mobile mobile-none mobile-sm mobile-carbons mobile-mam")" ] &&
     [ $NUSERS -lt $((PAIRS * 2)) ] &&
     NUSERS=$((PAIRS * 2))
-[ -n "$(only "login ws-login fast")" ] && [ $NUSERS -lt $LOGIN_USERS ] &&
+[ -n "$(only "bosh-msg")" ] && [ $NUSERS -lt $((PAIRS * 2)) ] &&
+    NUSERS=$((PAIRS * 2))
+[ -n "$(only "login ws-login bosh-login fast")" ] &&
+    [ $NUSERS -lt $LOGIN_USERS ] &&
     NUSERS=$LOGIN_USERS
 [ -n "$(only hibernate)" ] && [ $NUSERS -lt $HIB ] && NUSERS=$HIB
 [ -n "$(only muc)" ] && [ $NUSERS -lt $MUSERS ] && NUSERS=$MUSERS
@@ -198,7 +202,9 @@ parley_sm=0	# the last Parley scenario left stream-managed sessions
 run_one() {	# SERVER RUN
 	local s=$1 scen
 	if [ "$s" = parley-w2 ] || [ "$s" = parley-w4 ]; then
-		scen="msg"
+		# the web transports with several workers: only when named
+		# (the smoke run: BOSH, forwarded between its two workers)
+		scen="msg login ws-login bosh-login ws-msg bosh-msg"
 	elif [ "$s" = parley-scale ]; then
 		scen="scale"
 	elif [ "$s" = relay ]; then
@@ -216,7 +222,9 @@ run_one() {	# SERVER RUN
 		scen="$scen mobile mobile-none mobile-sm mobile-carbons"
 		scen="$scen mobile-mam csi hibernate joinstorm"
 		# the web transports (WPORT: each server's https port)
-		scen="$scen ws-login ws-idle ws-msg bosh-idle" ;;
+		scen="$scen ws-login ws-idle ws-msg bosh-idle"
+		# BOSH logins and messages, two requests (XEP-0124 11)
+		scen="$scen bosh-login bosh-msg" ;;
 	esac
 	# FAST (XEP-0484): Parley only, the peers have no FAST
 	case $s in parley|parley-b) scen="$scen fast" ;; esac
@@ -226,6 +234,8 @@ run_one() {	# SERVER RUN
 		# and the WebSocket transport's msg
 		case $s in parley) [ $smoke -eq 1 ] &&
 		    scen="$scen mobile ws-msg" ;;
+		parley-w2|parley-w4) scen=msg
+		    [ $smoke -eq 1 ] && scen="$scen bosh-login bosh-msg" ;;
 		esac
 	fi
 	scen=$(only "$scen")
@@ -278,6 +288,14 @@ run_one() {	# SERVER RUN
 		    -k $IDLE -c $CONC -e $ISETTLE ;;
 		ws-msg) lg "$s" ws-msg -s msg -T ws -p "$WPORT" -P $PAIRS \
 		    -W $WINDOW -t $SECS -r $WARM -e $SETTLE -c $CONC ;;
+		# login and msg over BOSH: two HTTPS connections per
+		# session, requests alternating between them (with several
+		# workers, some reach one that does not hold the session)
+		bosh-login) lg "$s" bosh-login -s login -T bosh -p "$WPORT" \
+		    -n $LOGINS -U $LOGIN_USERS -c $CONC ;;
+		bosh-msg) lg "$s" bosh-msg -s msg -T bosh -p "$WPORT" \
+		    -P $PAIRS -W $WINDOW -t $SECS -r $WARM -e $SETTLE \
+		    -c $CONC ;;
 		# the same, at scale: several generator processes
 		scale) lg "$s" idle -s idle -k $SCALE -j $SCALE_JOBS \
 		    -c $CONC -e $ISETTLE ;;

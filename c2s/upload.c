@@ -242,7 +242,8 @@ put_discard(struct upload_put *u)
 		put_free(u);	/* nothing of it on disk, or a whole file */
 		return;
 	}
-	if (work_submit(put_discard_run, put_discard_done, u) == NULL) {
+	if (work_submit_to(WORK_IO, put_discard_run,
+	    put_discard_done, u) == NULL) {
 		/* a full queue or a stopping pool: a leak would be worse */
 		log_warnx("upload: %s removed on the loop", u->tmp);
 		put_discard_run(u);
@@ -285,7 +286,7 @@ put_kick(struct upload_put *u, bool first)
 	u->flight = u->fill;
 	u->fill = t;
 	u->last = u->complete;
-	if ((u->job = work_submit(put_run, put_done, u)) == NULL) {
+	if ((u->job = work_submit_to(WORK_IO, put_run, put_done, u)) == NULL) {
 		log_warn("upload: %s", u->tmp);
 		u->err = EAGAIN;
 		return 503;
@@ -601,7 +602,7 @@ upload_get(struct http_req *r)
 	g->now = (time_t)clock_wall();
 	g->expire = c2s.conf.upload_expire;
 	g->req = r;
-	if ((g->job = work_submit(get_run, get_done, g)) == NULL) {
+	if ((g->job = work_submit_to(WORK_IO, get_run, get_done, g)) == NULL) {
 		get_free(g);
 		upload_cors(r);
 		http_error(r, 503, false);
@@ -701,7 +702,7 @@ sweep_tick(struct ctimer *t)
 	s->dirfd = upload_dirfd;
 	s->cutoff = now - c2s.conf.upload_expire;
 	s->part_cutoff = now - UPLOAD_PART_AGE;
-	if (work_submit(sweep_run, sweep_done, s) == NULL) {
+	if (work_submit_to(WORK_IO, sweep_run, sweep_done, s) == NULL) {
 		free(s);
 		return;
 	}

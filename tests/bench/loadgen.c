@@ -244,6 +244,8 @@ static uint64_t	 inactive_got;		/* csi: deliveries to inactive ones */
 /* deliveries that must never happen: to the wrong session, or twice */
 static uint64_t	 misrouted, duplicates;
 static struct samples	 lat_login, lat_deliv;
+/* bosh: the HTTP requests sent, and when the measure began and ended */
+static uint64_t	 bosh_posts, m_posts0, m_posts1;
 static bool	 measuring;
 static int	 phase;
 
@@ -521,13 +523,20 @@ bchan_open(struct conn *c)
 	c->b2 = b;
 }
 
+/* a connection's watcher, TLS session and socket */
+static void
+sock_close(ev_io *io, gnutls_session_t tls, int fd)
+{
+	ev_io_stop(loop, io);
+	if (tls != NULL)
+		gnutls_deinit(tls);
+	close(fd);
+}
+
 static void
 bchan_free(struct bchan *b)
 {
-	ev_io_stop(loop, &b->io);
-	if (b->tls != NULL)
-		gnutls_deinit(b->tls);
-	close(b->fd);
+	sock_close(&b->io, b->tls, b->fd);
 	free(b->out.data);
 	free(b->in.data);
 	free(b);
@@ -548,6 +557,7 @@ bosh_post(struct conn *c, int ch, const struct obuf *body)
 	    "Content-Type: text/xml; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\n\r\n", opt.domain, body->len);
 	obuf_append(out, body->data, body->len);
+	bosh_posts++;
 }
 
 /*
@@ -650,19 +660,40 @@ ws_upgrade(struct conn *c)
 	c->st = S_UPGRADE;
 }
 
+/* a TLS client session on fd, for opt.domain, its handshake to come */
+static gnutls_session_t
+tls_client(int fd)
+{
+	gnutls_session_t	tls;
+	int			rc;
+
+	if ((rc = gnutls_init(&tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
+		fatal_exit("gnutls_init: %s", gnutls_strerror(rc));
+	gnutls_priority_set(tls, prio);
+	gnutls_credentials_set(tls, GNUTLS_CRD_CERTIFICATE, xcred);
+	gnutls_server_name_set(tls, GNUTLS_NAME_DNS, opt.domain,
+	    strlen(opt.domain));
+	gnutls_transport_set_int(tls, fd);
+	return tls;
+}
+
 static void
 tls_begin(struct conn *c)
 {
-	int	rc;
-
-	if ((rc = gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
-		fatal_exit("gnutls_init: %s", gnutls_strerror(rc));
-	gnutls_priority_set(c->tls, prio);
-	gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, xcred);
-	gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, opt.domain,
-	    strlen(opt.domain));
-	gnutls_transport_set_int(c->tls, c->fd);
+	c->tls = tls_client(c->fd);
 	c->st = S_HANDSHAKE;
+}
+
+/* 0 once the connection under way on fd is up, else its errno */
+static int
+connect_error(int fd)
+{
+	int		err = 0;
+	socklen_t	sl = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+		return errno;
+	return err;
 }
 
 static int
@@ -958,6 +989,21 @@ conn_flush(struct conn *c)
 		conn_fail(c, why);
 }
 
+/*
+ * after an event on one of c's connections: what is queued goes out
+ * (nothing before the handshake is done), then c waits or is freed
+ */
+static void
+conn_after_io(struct conn *c)
+{
+	if (c->st != S_DEAD)
+		conn_flush(c);
+	if (c->st == S_DEAD)
+		conn_free(c);
+	else
+		conn_events(c);
+}
+
 /* bosh: the second connection's events (bchan_open) */
 static void
 bchan_io_cb(struct ev_loop *l, ev_io *w, int revents)
@@ -967,24 +1013,15 @@ bchan_io_cb(struct ev_loop *l, ev_io *w, int revents)
 	struct conn	*c = b->c;
 	char		 buf[16384];
 	ssize_t		 n;
-	int		 err = 0, rc, i;
-	socklen_t	 sl = sizeof(err);
+	int		 err, rc, i;
 
 	(void)l;
 	if (b->st == BC_CONNECT) {
-		if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
-		    err != 0) {
-			conn_fail(c, strerror(err ? err : errno));
+		if ((err = connect_error(b->fd)) != 0) {
+			conn_fail(c, strerror(err));
 			goto out;
 		}
-		if ((rc = gnutls_init(&b->tls, GNUTLS_CLIENT |
-		    GNUTLS_NONBLOCK)) < 0)
-			fatal_exit("gnutls_init: %s", gnutls_strerror(rc));
-		gnutls_priority_set(b->tls, prio);
-		gnutls_credentials_set(b->tls, GNUTLS_CRD_CERTIFICATE, xcred);
-		gnutls_server_name_set(b->tls, GNUTLS_NAME_DNS, opt.domain,
-		    strlen(opt.domain));
-		gnutls_transport_set_int(b->tls, b->fd);
+		b->tls = tls_client(b->fd);
 		b->st = BC_TLS;
 	}
 	if (b->st == BC_TLS) {
@@ -1013,13 +1050,8 @@ bchan_io_cb(struct ev_loop *l, ev_io *w, int revents)
 		if (gnutls_record_check_pending(b->tls) > 0)
 			i--;
 	}
-	if (c->st != S_DEAD)
-		conn_flush(c);
 out:
-	if (c->st == S_DEAD)
-		conn_free(c);
-	else
-		conn_events(c);
+	conn_after_io(c);
 }
 
 static void
@@ -1027,14 +1059,12 @@ conn_io_cb(struct ev_loop *l, ev_io *w, int revents)
 {
 	struct conn	*c = (struct conn *)((char *)w -
 	    offsetof(struct conn, io));
-	int		 err = 0;
-	socklen_t	 sl = sizeof(err);
+	int		 err;
 
 	(void)l;
 	if (c->st == S_CONNECT) {
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
-		    err != 0) {
-			conn_fail(c, strerror(err ? err : errno));
+		if ((err = connect_error(c->fd)) != 0) {
+			conn_fail(c, strerror(err));
 			goto out;
 		}
 		if (opt.transport != T_TCP) {
@@ -1050,13 +1080,8 @@ conn_io_cb(struct ev_loop *l, ev_io *w, int revents)
 			goto out;
 	} else if (revents & EV_READ)
 		conn_read(c);
-	if (c->st != S_DEAD)
-		conn_flush(c);
 out:
-	if (c->st == S_DEAD)
-		conn_free(c);
-	else
-		conn_events(c);
+	conn_after_io(c);
 }
 
 /* a TCP connection to the server, under way; -1 with errno */
@@ -1120,10 +1145,7 @@ conn_new(uint32_t idx)
 static void
 conn_free(struct conn *c)
 {
-	ev_io_stop(loop, &c->io);
-	if (c->tls != NULL)
-		gnutls_deinit(c->tls);
-	close(c->fd);
+	sock_close(&c->io, c->tls, c->fd);
 	if (c->xp != NULL)
 		XML_ParserFree(c->xp);
 	free(c->cfmb);
@@ -1986,6 +2008,7 @@ measure_begin(void)
 	m_self0 = self_cpu();
 	m_deliv0 = delivered;
 	m_sent0 = sent;
+	m_posts0 = bosh_posts;
 	samples_reset(&lat_deliv);
 	stalls = 0;
 	measuring = true;
@@ -1998,6 +2021,7 @@ measure_end(void)
 	m_t1 = now();
 	m_self1 = self_cpu();
 	m_deliv1 = delivered;
+	m_posts1 = bosh_posts;
 	m_carb1 = carbons;
 	io_sums(m_io1);
 	measuring = false;
@@ -2707,6 +2731,9 @@ report_logins(double wall, double cpu_srv, double cpu_self)
 		    "ms");
 	emit("server_cpu_share", cpu_srv / wall, "cores");
 	emit("loadgen_cpu_share", cpu_self / wall, "cores");
+	if (opt.transport == T_BOSH && ready > 0)
+		emit("bosh_requests_per_login", (double)bosh_posts /
+		    (double)ready, "count");
 }
 
 /* the sessions of a scenario that logs every user in first */
@@ -2967,6 +2994,9 @@ run(void)
 		    "ms");
 		emit("latency_p99_ms", samples_pct(&lat_deliv, 99) / 1e3,
 		    "ms");
+		if (d > 0 && opt.transport == T_BOSH)
+			emit("bosh_requests_per_1000", (double)(m_posts1 -
+			    m_posts0) * 1000.0 / (double)d, "count");
 		if (d > 0) {
 			emit("server_cpu_s_per_1000", cpu * 1000.0 / (double)d,
 			    "s");

@@ -20,8 +20,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import (DOMAIN, User, disco_service, free_port, stanza_error,
-                      uniq)
+from conftest import (DOMAIN, SLOW, User, disco_service, free_port,
+                      stanza_error, uniq)
 
 NS_UP = "urn:xmpp:http:upload:0"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -520,7 +520,7 @@ def put_begin(srv, pid, put, size, first):
 
 
 async def until(pred, what, timeout=10):
-    deadline = time.time() + timeout
+    deadline = time.time() + timeout * SLOW
     while not pred() and time.time() < deadline:
         await asyncio.sleep(0.05)
     assert pred(), what
@@ -553,13 +553,13 @@ async def test_killed_worker_parts_go(make_server, clients, tmp_path):
     t0 = time.time()
     await until(lambda: mine[0] not in parts(srv),
                 "the killed worker's part is still there", timeout=15)
-    assert time.time() - t0 < 10
+    assert time.time() - t0 < 10 * SLOW
     s1.close()
     assert len(srv.c2s_pids()) == 2 and one not in srv.c2s_pids()
     assert theirs == parts(srv)
     # the live worker's upload goes on
     s2.sendall(b"y" * 29000)
-    s2.settimeout(10)
+    s2.settimeout(10 * SLOW)
     head = s2.recv(4096)
     assert head.startswith(b"HTTP/1.1 201 "), head
     s2.close()

@@ -78,6 +78,7 @@ STORE_SRCS	+= storage/store_role.c
 STORE_SRCS	+= storage/store_offline.c
 STORE_SRCS	+= storage/store_pubsub.c
 STORE_SRCS	+= storage/store_roster.c
+STORE_SRCS	+= storage/invitation.c
 
 PARLEYD_SRCS	+= parleyd/main.c
 
@@ -528,7 +529,7 @@ FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c storage/store_disabled.c \
-		   storage/store_role.c \
+		   storage/store_role.c storage/invitation.c \
 		   tests/fuzz/fake_store.c tests/fuzz/fuzz_rbase.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c

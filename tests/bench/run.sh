@@ -13,7 +13,8 @@
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
 # mobile-carbons mobile-mam csi hibernate joinstorm ws-login ws-idle ws-msg
-# bosh-idle fast, and parley-b, Parley from
+# bosh-idle fast reconnect-fast reconnect-scram reconnect-full, and
+# parley-b, Parley from
 # $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
@@ -89,7 +90,8 @@ esac
 [ -n "$(only "msg ws-msg mobile mobile-none mobile-sm mobile-carbons mobile-mam")" ] &&
     [ $NUSERS -lt $((PAIRS * 2)) ] &&
     NUSERS=$((PAIRS * 2))
-[ -n "$(only "login ws-login fast")" ] && [ $NUSERS -lt $LOGIN_USERS ] &&
+[ -n "$(only "login ws-login fast reconnect-fast reconnect-scram reconnect-full")" ] &&
+    [ $NUSERS -lt $LOGIN_USERS ] &&
     NUSERS=$LOGIN_USERS
 [ -n "$(only hibernate)" ] && [ $NUSERS -lt $HIB ] && NUSERS=$HIB
 [ -n "$(only muc)" ] && [ $NUSERS -lt $MUSERS ] && NUSERS=$MUSERS
@@ -220,6 +222,12 @@ run_one() {	# SERVER RUN
 	esac
 	# FAST (XEP-0484): Parley only, the peers have no FAST
 	case $s in parley|parley-b) scen="$scen fast" ;; esac
+	# reconnects with stream management resumption (issue 17): Parley
+	# only, the peers have no SASL2 or FAST and the generator resumes
+	# on Parley only
+	case $s in parley|parley-b)
+		scen="$scen reconnect-fast reconnect-scram reconnect-full" ;;
+	esac
 	if [ -z "${BENCH_SCENARIOS:-}" ]; then
 		scen=${scen%% mobile *}
 		# the smoke run: mobile too (seconds; all three features),
@@ -244,7 +252,8 @@ run_one() {	# SERVER RUN
 		# next scenario's logins would get (duplicates, lost order):
 		# before these scenarios and before the one after them (the
 		# smoke run's ws-msg follows mobile)
-		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi)
+		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi|\
+		    parley*:reconnect-*)
 			rm -rf "${DIR:?}/srv/parley/data"
 			parley_sm=1 ;;
 		parley*:*)
@@ -268,6 +277,12 @@ run_one() {	# SERVER RUN
 		# logins of login with HT-SHA-256-NONE over XEP-0388
 		fast) lg "$s" fast -s fast -n $LOGINS -U $LOGIN_USERS \
 		    -c $CONC ;;
+		# reconnects (issue 17): LOGIN_USERS sessions with
+		# resumable stream management drop their TCP connection and
+		# come back, LOGINS times in all: FAST with <resume/> inline
+		# in XEP-0388, SCRAM then <resume/>, or a new login and bind
+		reconnect-*) lg "$s" "$sc" -s "$sc" -n $LOGINS \
+		    -U $LOGIN_USERS -c $CONC ;;
 		ws-login) lg "$s" ws-login -s login -T ws -p "$WPORT" \
 		    -n $LOGINS -U $LOGIN_USERS -c $CONC ;;
 		ws-idle) lg "$s" ws-idle -s idle -T ws -p "$WPORT" -k $IDLE \

@@ -230,6 +230,7 @@ UNIT_TESTS	+= srv
 UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
 UNIT_TESTS	+= store_codec
+UNIT_TESTS	+= invitation
 UNIT_TESTS	+= xdata
 UNIT_TESTS	+= subscription
 UNIT_TESTS	+= transport

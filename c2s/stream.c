@@ -182,6 +182,7 @@ stream_free(struct stream *st)
 	free(st->reg_id);
 	free(st->preauth);
 	free(st->presence);
+	rejoin_free(st);
 	c2s.nstreams--;
 	free(st);
 }
@@ -822,8 +823,11 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		    "stanza too large once serialised");
 		goto done;
 	}
-	if (kind == KIND_PRESENCE && norm == NULL)
+	if (kind == KIND_PRESENCE && norm == NULL) {
 		stream_keep_presence(st, type);
+		rejoin_own(st, type);
+	} else if (kind == KIND_PRESENCE)
+		rejoin_out(st, el, a, type, norm);
 	/*
 	 * Over the stanza rate, or the router restarting: kept in order,
 	 * and the client is read later

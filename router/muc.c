@@ -601,6 +601,15 @@ struct entry_job {
 	int		 kind, type;
 };
 
+/* links.c, around the routing of one LINK_F_MUC_REJOIN presence */
+static bool	rejoining;
+
+void
+muc_rejoining(bool on)
+{
+	rejoining = on;
+}
+
 static void
 entry_parsed(struct xnode *el, struct arena *a, void *arg)
 {
@@ -622,6 +631,7 @@ entry_parsed(struct xnode *el, struct arena *a, void *arg)
 	q.nick = job->nick;
 	q.kind = job->kind;
 	q.type = job->type;
+	q.rejoin = rejoining && job->kind == KIND_PRESENCE;
 	q.el = el;
 	q.a = a;
 	/* the real sender and the envelope's 'to', whatever the bytes said */

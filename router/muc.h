@@ -147,6 +147,8 @@ struct muc_req {
 	struct arena	*a;
 	char		 bare[JID_STR_MAX + 1];	/* from's bare JID */
 	bool		 local;		/* from is one of our accounts */
+	bool		 rejoin;	/* a join sent again after a crash
+					   (LINK_F_MUC_REJOIN) */
 };
 
 /* muc.c: routing, sending, the room table */

@@ -739,6 +739,13 @@ muc_presence_in(struct muc_req *q)
 		muc_error(q, XERR_JID_MALFORMED, "no nickname");
 		return;
 	}
+	if (q->rejoin && q->room == NULL) {
+		/* a temporary room a crash ended: the client learns it */
+		muc_error(q, XERR_ITEM_NOT_FOUND, "the room is gone");
+		return;
+	}
+	if (q->rejoin && o != NULL)
+		return;		/* handed over by a planned restart */
 	if (o == NULL) {
 		join(q);
 		return;

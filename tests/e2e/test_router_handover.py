@@ -40,8 +40,9 @@ def occ_id(st):
 
 
 def room_presences(c, rjid):
-    return [p for p in c.pending() if "from='%s" % rjid in p and
-            "<presence" in p]
+    # slixmpp writes attributes in double quotes
+    return [p for p in c.pending() if "<presence" in p and
+            ("from='%s" % rjid in p or 'from="%s' % rjid in p)]
 
 
 @pytest.mark.kills("router")

@@ -314,7 +314,7 @@ TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
 TEST_OBJS_subscription := router/subscription.c
 TEST_OBJS_caps	:= router/capsver.c
-TEST_OBJS_caps_cache := router/caps.c router/capsver.c
+TEST_OBJS_caps_cache := router/caps.c router/capsver.c router/handover_fmt.c
 # the whole router but main.c, on a real LMDB store
 TEST_OBJS_muc_record := $(filter-out router/main.c,$(ROUTER_SRCS))
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \

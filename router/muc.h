@@ -244,6 +244,9 @@ void		 muc_history_send(struct muc_room *, const struct xnode *x,
 /* a groupchat message (no 'to') into the in-memory ring */
 void		 muc_hist_add(struct muc_room *, const char *xml, size_t len,
 		    const char *sid);
+/* the same, received at (clock_wall()): a planned restart's handover */
+void		 muc_hist_put(struct muc_room *, const char *xml, size_t len,
+		    const char *sid, double at);
 /* the in-memory ring emptied and freed */
 void		 muc_hist_free(struct muc_room *);
 /* sid's message leaves the history: 0, or -1 when it is not there */
@@ -280,7 +283,9 @@ struct muc_occ	*muc_occ_restore(struct muc_room *, const char *nick,
 
 /* muc_handover.c: the rooms' occupants, into and out of a handover */
 int		 muc_handover_put(struct buf *);
-/* one HO_ROOM or HO_OCC record; -1 if it is refused */
+/* then the rooms' in-memory history (HO_HIST): -1 once b is full */
+int		 muc_handover_put_hist(struct buf *);
+/* one HO_ROOM, HO_OCC or HO_HIST record; -1 if it is refused */
 struct ho_rec;
 int		 muc_handover_get(struct ho_rec *);
 /* after the reading: the rooms it made that have no occupant go */

@@ -1339,7 +1339,7 @@ fast_seeds()
 # handover: the next router's file of a planned restart
 # (router/handover_fmt.c): "PARLEYHO" u32 version u32 body-length body
 # u64 FNV-1a(body); records u8 type u8 nfields, fields u32 length + bytes
-HANDOVER_VERSION = 1
+HANDOVER_VERSION = 2
 
 
 def handover_seeds():
@@ -1375,7 +1375,18 @@ def handover_seeds():
     write("handover", "sm", ho(smq))
     write("handover", "empty", ho(b""))
     write("handover", "roster", ho(ros))
-    write("handover", "other-version", ho(ros, version=2))
+    hist = (rec("H", "r@conference.example.org", "1764930000.125",
+                "c2lk", "<message from='r@conference.example.org/alice' "
+                "type='groupchat'><body>hi</body></message>") +
+            rec("H", "r@conference.example.org", "1764930001.000", "c2lk2",
+                "<message/>"))
+    caps = (rec("K", "sha-1 q07IKJEyjvHSyhy//CH0CxmKi8w=",
+                "http://jabber.org/protocol/caps\nurn:xmpp:ping") +
+            rec("K", "sha-256 " + "A" * 43 + "=", ""))
+    write("handover", "history-caps", ho(room + occ + hist + caps))
+    write("handover", "version-1", ho(room + occ + ros, version=1))
+    write("handover", "other-version",
+          ho(ros, version=HANDOVER_VERSION + 1))
     write("handover", "bad-checksum", ho(room + occ, bad=True))
     write("handover", "truncated", ho(room + occ)[:-20])
     write("handover", "bad-arity", ho(b"D\x01" + u32(1) + b"x"))

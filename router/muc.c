@@ -390,6 +390,7 @@ svc_disco_info(struct muc_req *q)
 	struct xnode		*qq, *n;
 	static const char *const feats[] = {
 		NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_MUC_UNIQUE,
+		"vcard-temp",	/* XEP-0486 3.1: rooms take a vCard */
 	};
 	size_t			 i;
 

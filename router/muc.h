@@ -43,6 +43,8 @@ struct map;
 #define MUC_NICK_MAX	1023
 /* invitations in one message, reasons and passwords */
 #define MUC_INVITES_MAX	16
+/* XEP-0486 5.1: the hashes of this many PHOTOs of a room's vCard */
+#define MUC_PHOTOS_MAX	8
 /*
  * An occupant's presence broadcasts (docs/hardening.md): a bucket of
  * this many, refilled at this rate; past it the latest waits for a token
@@ -131,7 +133,9 @@ struct muc_room {
 	struct muc_hist	*hist;		/* ring of cfg.history */
 	size_t		 hfirst, hn, hcap;
 	char		*vcard;		/* the room's vCard (XEP-0054) */
-	char		 photo[48];	/* its photo's SHA-1, "" none */
+	char		 photo[MUC_PHOTOS_MAX * 41];	/* the SHA-1 (hex)
+					   of each PHOTO of its vCard,
+					   space-separated; "" none */
 	uint64_t	 salt;		/* XEP-0421: per room */
 };
 
@@ -269,6 +273,11 @@ void		 muc_room_save(struct muc_room *);
 void		 muc_room_unsave(struct muc_room *);
 /* reads the persistent rooms of every service */
 void		 muc_load(void);
+/*
+ * XEP-0486 5.2 (as XEP-0153): a presence from the room's bare JID with
+ * its avatar hash, to the session to, or to every occupant (to NULL)
+ */
+void		 muc_avatar_presence(struct muc_room *, const char *to);
 /* the record of r (as muc_room_save writes it) into b */
 int		 muc_room_record(struct muc_room *, struct buf *);
 /* a room made from a record of service (NULL: unreadable, or it exists) */

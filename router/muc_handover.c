@@ -92,18 +92,26 @@ room_put(struct muc_room *r, void *arg)
 	}
 }
 
-int
-muc_handover_put(struct buf *b)
+/* fn on every room of every group chat service */
+static void
+rooms_foreach(void (*fn)(struct muc_room *, void *), void *arg)
 {
-	struct put_job	job = { b, 0 };
-	size_t		i;
+	size_t	i;
 
 	for (i = 0; i < router.conf.nhosts; i++) {
 		const struct conf_host	*h = &router.conf.hosts[i];
 
 		if (h->muc && h->muc_name != NULL)
-			muc_room_foreach(h->muc_name, room_put, &job);
+			muc_room_foreach(h->muc_name, fn, arg);
 	}
+}
+
+int
+muc_handover_put(struct buf *b)
+{
+	struct put_job	job = { b, 0 };
+
+	rooms_foreach(room_put, &job);
 	return job.rc;
 }
 
@@ -111,14 +119,8 @@ int
 muc_handover_put_hist(struct buf *b)
 {
 	struct put_job	job = { b, 0 };
-	size_t		i;
 
-	for (i = 0; i < router.conf.nhosts; i++) {
-		const struct conf_host	*h = &router.conf.hosts[i];
-
-		if (h->muc && h->muc_name != NULL)
-			muc_room_foreach(h->muc_name, hist_put, &job);
-	}
+	rooms_foreach(hist_put, &job);
 	return job.rc;
 }
 
@@ -265,12 +267,7 @@ muc_handover_done(void)
 
 	/* a room made from the handover whose occupants were all refused
 	   goes, as a temporary room does with its last occupant */
-	for (i = 0; i < router.conf.nhosts; i++) {
-		const struct conf_host	*h = &router.conf.hosts[i];
-
-		if (h->muc && h->muc_name != NULL)
-			muc_room_foreach(h->muc_name, room_empty, &job);
-	}
+	rooms_foreach(room_empty, &job);
 	for (i = 0; i < job.n; i++)
 		muc_room_free(job.v[i]);
 	free(job.v);

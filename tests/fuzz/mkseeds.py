@@ -170,6 +170,17 @@ F_COMPONENT = 0x0002
 write("link_router", "s2s-component-flag", b"\x06\x00"
       + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "bot@gw.example.org",
                MSG, flags=F_COMPONENT))
+# LINK_F_MUC_REJOIN: a session's join again (taken), then the flag on a
+# message (the link fails: only an available presence with a 'to')
+F_MUC_REJOIN = 0x0004
+write("link_router", "c2s-muc-rejoin", b"\x02\x00"
+      + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
+      + stanza(1, KIND_PRESENCE, PRES_AVAILABLE, "r@conference.example.org/n",
+               "user@example.org/res", "<presence><x xmlns='http://jabber.org/"
+               "protocol/muc'><history maxstanzas='0'/></x></presence>",
+               flags=F_MUC_REJOIN)
+      + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "a@example.org", "user@example.org/res",
+               MSG, flags=F_MUC_REJOIN))
 # the s2s process's connection counts, then a bad name and too many
 write("link_router", "s2s-counts", b"\x06\x00"
       + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)

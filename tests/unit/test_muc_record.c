@@ -6,8 +6,8 @@
  * room comes back with its stored values and the new fields' defaults.
  * A loader that required the new fields would load no room.
  */
+#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -41,13 +42,24 @@ static const char old_record[] =
     "<a j='bob@localhost' v='member'/><n j='bob@localhost' v='Bobby'/>"
     "</room>";
 
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+/* the store's directory holds files only */
+static void
+dir_remove(const char *dir)
 {
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[sizeof(e->d_name) + 64];
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.') {
+				snprintf(path, sizeof(path), "%s/%s", dir,
+				    e->d_name);
+				(void)unlink(path);
+			}
+		closedir(d);
+	}
+	(void)rmdir(dir);
 }
 
 static void
@@ -110,7 +122,7 @@ test_old_record_loads_with_defaults(void **state)
 	free(host.name);
 	free(host.muc_name);
 	memset(&router.conf, 0, sizeof(router.conf));
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	dir_remove(dir);
 }
 
 int

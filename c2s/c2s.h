@@ -108,7 +108,8 @@ struct rejoin {
 	char	*to;		/* room@service/nick */
 	char	*prev;		/* the nick before a change the room has
 				   not confirmed yet, or NULL */
-	char	*xml;		/* the join, asking for no history */
+	char	*xml;		/* the join, asking for no history (len
+				   bytes and a NUL) */
 	size_t	 len;
 };
 

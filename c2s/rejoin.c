@@ -105,8 +105,7 @@ rejoin_build(const struct xnode *el, struct arena *a, size_t *len)
 	buf_init(&b, C2S_REJOIN_XML_MAX);
 	if (xnode_write(&b, c, NS_CLIENT) == 0) {
 		*len = buf_avail(&b);
-		xml = xmalloc(*len);
-		memcpy(xml, buf_rptr(&b), *len);
+		xml = xstrndup(buf_rptr(&b), *len);
 	}
 	buf_clear(&b);
 	return xml;

@@ -141,6 +141,7 @@ ROUTER_SRCS	+= router/motd.c
 ROUTER_SRCS	+= router/pwjob.c
 ROUTER_SRCS	+= router/roles.c
 ROUTER_SRCS	+= router/adhoc_role.c
+ROUTER_SRCS	+= router/adhoc_editadmin.c
 ROUTER_SRCS	+= router/invite.c
 ROUTER_SRCS	+= router/boshrelay.c
 

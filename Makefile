@@ -66,6 +66,7 @@ COMMON_SRCS	+= common/xdata.c
 COMMON_SRCS	+= common/xml.c
 COMMON_SRCS	+= common/xmlstream.c
 COMMON_SRCS	+= common/xmpp.c
+COMMON_SRCS	+= common/xeptime.c
 
 STORE_SRCS	+= storage/store.c
 STORE_SRCS	+= storage/store_account.c

@@ -20,7 +20,10 @@
 /* XEP-0227 before version 1.0: ejabberd and older Prosody write it */
 #define NS_PIE_OLD	"http://www.xmpp.org/extensions/xep-0227.html#ns"
 #define NS_PIE_SCRAM	"urn:xmpp:pie:0#scram"
-/* Parley's own: role, disabled, a PEP node's configuration record */
+/*
+ * Parley's own: role, disabled, a PEP node's configuration record, a
+ * user's documents, group chat rooms (docs/operator.md, "Migration")
+ */
 #define NS_PIE_PARLEY	"urn:parley:pie:0"
 #define NS_PIE_ROSTER	"jabber:iq:roster"
 #define NS_PIE_PRIVATE	"jabber:iq:private"
@@ -58,8 +61,8 @@ enum pie_kind {
 	PIE_ACCOUNT,	/* Parley's extension: role, disabled */
 	PIE_MAM,	/* an archived message: id (the file's), stamp,
 			   jid (with, bare), xml (with its xmlns) */
-	PIE_DOC,	/* Parley's extension: doc, key, xml the record
-			   (len bytes, base64-decoded) */
+	PIE_DOC,	/* Parley's extension: doc, key (""), xml the
+			   record (base64-decoded text, or a room's) */
 	PIE_ROOM,	/* Parley's extension: a group chat room starts,
 			   node the room, domain its service */
 	PIE_ROOM_END,
@@ -91,8 +94,8 @@ struct pie_rec {
 };
 
 /*
- * PIE_DOC kinds: the name in <doc kind=.../> and the document. A user
- * may carry last, mam-prefs, push and fast; a room only muc.
+ * PIE_DOC kinds: the name in <doc kind=.../> and the document: a user's
+ * last, mam-prefs and push (a room's record is its own element).
  */
 int	 pie_doc_kind(const char *name, enum store_doc *);
 const char *pie_doc_name(enum store_doc);

@@ -5,8 +5,9 @@
  * account at a time; the file is created mode 0600 and never replaces
  * one (it holds credentials). Message archives go out as Prosody writes
  * them (urn:xmpp:pie:0#mam); the rest Parley keeps (last activity,
- * archive preferences, push registrations, FAST token hashes, group chat
- * rooms with their archives) in its own namespace, urn:parley:pie:0.
+ * archive preferences, push registrations, group chat rooms with their
+ * archives) in its own namespace, urn:parley:pie:0. Not FAST token
+ * records: what they hold logs in (docs/operator.md, "Migration").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -324,32 +325,20 @@ exp_pep(struct exp *ex, const char *node, const char *domain)
 	return rc;
 }
 
-/* a stored record as it is, base64: <doc kind key/> */
+/* a stored record as it is, base64: <doc kind/> */
 static void
-exp_doc_record(struct exp *ex, enum store_doc doc, const char *key,
-    const char *val, size_t len)
+exp_doc_record(struct exp *ex, enum store_doc doc, const char *val,
+    size_t len)
 {
 	struct buf	b;
 
 	buf_init(&b, 4 * (len / 3 + 1) + 8);
 	if (base64_encode(&b, val, len) == -1)
 		fatalx("%s: buffer", __func__);
-	fprintf(ex->fp, "<doc xmlns='%s' kind='%s'", NS_PIE_PARLEY,
-	    pie_doc_name(doc));
-	if (*key != '\0') {
-		fputs(" key='", ex->fp);
-		exp_escs(ex->fp, key);
-		fputc('\'', ex->fp);
-	}
-	fprintf(ex->fp, ">%.*s</doc>\n", (int)buf_avail(&b), buf_rptr(&b));
+	fprintf(ex->fp, "<doc xmlns='%s' kind='%s'>%.*s</doc>\n",
+	    NS_PIE_PARLEY, pie_doc_name(doc), (int)buf_avail(&b),
+	    buf_rptr(&b));
 	buf_clear(&b);
-}
-
-static int
-exp_fast_one(const char *name, const char *val, size_t len, void *arg)
-{
-	exp_doc_record(arg, DOC_FAST, name, val, len);
-	return 0;
 }
 
 /* the documents of an account that XEP-0227 has no element for */
@@ -368,11 +357,10 @@ exp_docs(struct exp *ex, const char *node, const char *domain)
 				return -1;
 			continue;
 		}
-		exp_doc_record(ex, docs[i], "", val, len);
+		exp_doc_record(ex, docs[i], val, len);
 		free(val);
 	}
-	return store_doc_walk_account(ex->st, DOC_FAST, node, domain, "",
-	    SIZE_MAX, exp_fast_one, ex);
+	return 0;
 }
 
 /*

@@ -563,7 +563,6 @@ static const struct {
 	{ "last", DOC_LAST },
 	{ "mam-prefs", DOC_MAM_PREFS },
 	{ "push", DOC_PUSH },
-	{ "fast", DOC_FAST },
 };
 
 int
@@ -591,10 +590,11 @@ pie_doc_name(enum store_doc doc)
 }
 
 /*
- * <doc xmlns='urn:parley:pie:0' kind='K' key='...'>base64</doc>: a
- * stored record as it is (its format is the router's: last activity,
- * archive preferences, push registrations, FAST token hashes), which
- * the router reads as any record it stored, refusing what it cannot.
+ * <doc xmlns='urn:parley:pie:0' kind='K'>base64</doc>: a stored record
+ * as it is (its format is the router's: last activity, archive
+ * preferences, push registrations; text, no NUL), which the router
+ * reads as any record it stored, refusing what it cannot. FAST token
+ * records are not carried (docs/operator.md, "Migration").
  */
 static void
 pie_doc(struct pie_parser *pp, const struct xnode *el)
@@ -605,25 +605,24 @@ pie_doc(struct pie_parser *pp, const struct xnode *el)
 	memset(&r, 0, sizeof(r));
 	r.line = pp->cline;
 	r.kind = PIE_DOC;
-	r.key = xnode_attr(el, "key");
-	if (r.key == NULL)
-		r.key = "";
-	if (pie_doc_kind(kind, &r.doc) == -1 ||
-	    (r.doc == DOC_FAST) != (*r.key != '\0')) {
-		pie_error_at(pp, pp->cline, "a <doc/> of kind \"%s\" and key "
-		    "\"%s\": not one Parley keeps", kind != NULL ?
-		    log_escs(kind) : "", log_escs(r.key));
+	r.key = "";
+	if (pie_doc_kind(kind, &r.doc) == -1) {
+		pie_error_at(pp, pp->cline, "a <doc/> of kind \"%s\": not one "
+		    "Parley imports", kind != NULL ? log_escs(kind) : "");
 		return;
 	}
 	t = xnode_text(&pp->a, el);
 	buf_reset(&pp->out);
 	if (base64_decode(&pp->out, t, strlen(t)) == -1 ||
-	    buf_avail(&pp->out) == 0) {
+	    buf_avail(&pp->out) == 0 ||
+	    memchr(buf_rptr(&pp->out), '\0', buf_avail(&pp->out)) != NULL) {
 		pie_error_at(pp, pp->cline, "a <doc/> of kind %s: not base64 "
-		    "or empty", kind);
+		    "of text", kind);
 		return;
 	}
-	r.xml = buf_rptr(&pp->out);
+	/* the cap left room for the NUL (pie_parser_new) */
+	if ((r.xml = buf_cstr(&pp->out)) == NULL)
+		fatalx("%s: buffer", __func__);
 	r.len = buf_avail(&pp->out);
 	(void)pie_emit(pp, &r);
 }

@@ -279,3 +279,32 @@ def test_deb_install_login_purge(deb, tmp_path):
     # what it wrote is in the overlay's upper layer: the user, kept
     passwd = (tmp_path / "overlay/upper/etc/passwd").read_text()
     assert re.search(r"^parley:x:\d+:\d+:", passwd, re.M), passwd
+
+
+@pytest.mark.skipif(not os.access("/lib/systemd/systemd", os.X_OK),
+                    reason="systemd is not installed here")
+def test_deb_under_systemd(deb, tmp_path):
+    """The unit under a real systemd (deb_systemd.sh): systemd as PID 1
+    of namespaces of its own, on an overlay of / with the package
+    installed, boots to parley.service; Type=notify readiness, the parley
+    user, an account added and a login, a reload that keeps the main
+    process, no warning in the journal, a clean stop."""
+    assert os.geteuid() == 0, "namespaces and cgroups need root"
+    here = os.path.dirname(os.path.abspath(__file__))
+    cp = subprocess.run(["bash", os.path.join(here, "deb_systemd.sh"), deb,
+                         str(tmp_path / "sd"),
+                         os.path.join(here, "deb_login.py")],
+                        capture_output=True, text=True, timeout=120 * SLOW)
+    out = cp.stdout + cp.stderr
+    assert cp.returncode == 0, out
+    assert "Status: \"every process is up\"" in out, out
+    assert "login: session" in out and "deb_systemd: ok" in out, out
+    # systemd and its cgroups went with the test
+    assert not [d for d in os.listdir(cgroup2()) if
+                d.startswith("parley-test-")], os.listdir(cgroup2())
+
+
+def cgroup2():
+    return subprocess.run(["findmnt", "-n", "-o", "TARGET", "-t", "cgroup2"],
+                          capture_output=True, text=True,
+                          check=True).stdout.split("\n")[0]

@@ -21,6 +21,7 @@
 /* JIDs one submission may list; the stored admins one form shows */
 #define EDITADMIN_MAX	64
 
+/* localparts of the host: the stored admins, or the submitted list */
 struct admins {
 	char	 nodes[EDITADMIN_MAX][JID_PART_MAX + 1];
 	size_t	 n;
@@ -129,11 +130,6 @@ adhoc_editadmin_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 	}
 }
 
-struct want {
-	char	 nodes[EDITADMIN_MAX][JID_PART_MAX + 1];
-	size_t	 n;
-};
-
 /*
  * The submitted list: each JID an existing account of this host (kept
  * in wt) or an admin of the configuration (any domain, nothing to
@@ -141,7 +137,7 @@ struct want {
  */
 static int
 want_parse(const struct rstanza *rs, const struct conf_host *h,
-    char *list, struct want *wt)
+    char *list, struct admins *wt)
 {
 	struct jid	 j;
 	enum role	 r;
@@ -149,7 +145,7 @@ want_parse(const struct rstanza *rs, const struct conf_host *h,
 	bool		 ours, listed;
 	int		 rc = 0;
 
-	wt->n = 0;
+	memset(wt, 0, sizeof(*wt));
 	for (w = list; *w != '\0' && rc == 0; w = e) {
 		e = w + strcspn(w, "\n");
 		if (*e != '\0')
@@ -174,15 +170,16 @@ want_parse(const struct rstanza *rs, const struct conf_host *h,
 	return rc;
 }
 
-static bool
-want_has(const struct want *wt, const char *node)
+/* node@dom's stored role becomes r (logged): 0, or -1 */
+static int
+role_write(const struct rstanza *rs, const char *node, const char *dom,
+    enum role r)
 {
-	size_t	i;
-
-	for (i = 0; i < wt->n; i++)
-		if (strcmp(wt->nodes[i], node) == 0)
-			return true;
-	return false;
+	if (store_account_role_set(router.store, node, dom, r) == -1)
+		return -1;
+	log_info("adhoc: %s set role=%s user=%s@%s", log_escs(rs->from),
+	    role_name(r), log_escs(node), dom);
+	return 0;
 }
 
 void
@@ -193,7 +190,7 @@ adhoc_editadmin_submit(struct rstanza *rs, struct xnode *iq,
 	const struct user	*u;
 	struct xnode		*c, *n;
 	struct admins		 ad;
-	struct want		 wt;
+	struct admins		 wt;
 	char			*list, node[128], note[256];
 	const char		*dom = rs->tdomain;
 	size_t			 i, added = 0, removed = 0, failed = 0;
@@ -209,7 +206,7 @@ adhoc_editadmin_submit(struct rstanza *rs, struct xnode *iq,
 	}
 	u = rs->sender->user;
 	if (strcmp(u->domain, dom) == 0 && admins_has(&ad, u->node) &&
-	    !want_has(&wt, u->node) && !role_listed_admin(h, u->node, dom)) {
+	    !admins_has(&wt, u->node) && !role_listed_admin(h, u->node, dom)) {
 		/* another admin, or parleyctl role, may take one off */
 		iq_error(rs, iq, a, XERR_NOT_ALLOWED, "an admin cannot take "
 		    "themselves off the admin list");
@@ -219,26 +216,18 @@ adhoc_editadmin_submit(struct rstanza *rs, struct xnode *iq,
 		if (admins_has(&ad, wt.nodes[i]) ||
 		    role_listed_admin(h, wt.nodes[i], dom))
 			continue;
-		if (store_account_role_set(router.store, wt.nodes[i], dom,
-		    ROLE_ADMIN) == -1) {
+		if (role_write(rs, wt.nodes[i], dom, ROLE_ADMIN) == -1)
 			failed++;
-			continue;
-		}
-		added++;
-		log_info("adhoc: %s set role=admin user=%s@%s",
-		    log_escs(rs->from), log_escs(wt.nodes[i]), dom);
+		else
+			added++;
 	}
 	for (i = 0; i < ad.n; i++) {
-		if (want_has(&wt, ad.nodes[i]))
+		if (admins_has(&wt, ad.nodes[i]))
 			continue;
-		if (store_account_role_set(router.store, ad.nodes[i], dom,
-		    ROLE_MEMBER) == -1) {
+		if (role_write(rs, ad.nodes[i], dom, ROLE_MEMBER) == -1)
 			failed++;
-			continue;
-		}
-		removed++;
-		log_info("adhoc: %s set role=member user=%s@%s",
-		    log_escs(rs->from), log_escs(ad.nodes[i]), dom);
+		else
+			removed++;
 	}
 	snprintf(note, sizeof(note), "admins added %zu, removed %zu, not "
 	    "stored (storage error) %zu%s", added, removed, failed,

@@ -627,21 +627,18 @@ pie_doc(struct pie_parser *pp, const struct xnode *el)
 	(void)pie_emit(pp, &r);
 }
 
-/* a JID's bare form, prepared; NULL if it is none */
+/*
+ * A JID's bare form, prepared; NULL if it is none. The first '/' of a
+ * prepared JID starts its resource: nodeprep and nameprep leave none.
+ */
 static const char *
 pie_bare(struct pie_parser *pp, const char *s)
 {
-	struct jid	 j;
-	char		*b;
-	const char	*out;
+	char	*j = pie_jid(pp, s, false), *slash;
 
-	if (s == NULL || jid_parse(&j, s) == -1)
-		return NULL;
-	b = jid_bare(&j);
-	out = arena_strdup(&pp->a, b);
-	free(b);
-	jid_clear(&j);
-	return out;
+	if (j != NULL && (slash = strchr(j, '/')) != NULL)
+		*slash = '\0';
+	return j;
 }
 
 /*
@@ -1118,8 +1115,10 @@ pie_end(void *ud, const XML_Char *name)
 	}
 	switch (pp->frames[--pp->depth]) {
 	case F_USER:
+	case F_ROOM:
 		memset(&r, 0, sizeof(r));
-		r.kind = PIE_USER_END;
+		r.kind = pp->frames[pp->depth] == F_USER ? PIE_USER_END :
+		    PIE_ROOM_END;
 		r.line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
 		(void)pie_emit(pp, &r);
 		pp->in_user = false;
@@ -1127,13 +1126,6 @@ pie_end(void *ud, const XML_Char *name)
 	case F_ITEMS:
 		free(pp->items);
 		pp->items = NULL;
-		break;
-	case F_ROOM:
-		memset(&r, 0, sizeof(r));
-		r.kind = PIE_ROOM_END;
-		r.line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
-		(void)pie_emit(pp, &r);
-		pp->in_user = false;
 		break;
 	default:
 		break;

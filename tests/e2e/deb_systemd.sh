@@ -19,23 +19,12 @@ set -eu
 if [ "$1" = --inner ]; then
 	deb=$2
 	m=$3/merged
-	mkdir -p "$3/upper" "$3/work" "$m"
-	mount -t overlay overlay \
-	    -o "lowerdir=/,upperdir=$3/upper,workdir=$3/work" "$m"
-	# nothing below runs unless the root is the overlay, never /
-	if [ "$(findmnt -n -o FSTYPE --mountpoint "$m")" != overlay ] ||
-	    [ "$(realpath "$m")" = / ]; then
-		echo "deb_systemd: $m is not an overlay" >&2
-		exit 99
-	fi
-	mount -t proc proc "$m/proc"
-	mount --rbind /dev "$m/dev"
-	mount -t tmpfs tmpfs "$m/run"
-	mount -t tmpfs tmpfs "$m/tmp"
+	# shellcheck source=deb_root.sh
+	. "$(dirname "$0")/deb_root.sh"
+	deb_root "$3"
 	mount -t sysfs -o ro sysfs "$m/sys"
 	# the cgroup namespace's root: the cgroup made for this run
 	mount -t cgroup2 cgroup2 "$m/sys/fs/cgroup"
-	ip link set lo up
 	cp "$deb" "$m/tmp/parley.deb"
 	chroot "$m" dpkg -i /tmp/parley.deb
 	test -L "$m/etc/systemd/system/multi-user.target.wants/parley.service"

@@ -79,14 +79,17 @@ class Component(slixmpp.ComponentXMPP):
                 return m
 
 
-async def attach(pool, mode):
-    """p1 (trusted or dialback, as the cell says) with gw.p1.test
-    attached."""
+async def with_component(pool, clients, kind, domain, mode, body):
+    """body(pool, clients, srv, comp, kind, domain, mode) with p1 (trusted
+    or dialback, as the cell says) and gw.p1.test attached to it."""
     srv = pool.get("parley", mode, "p1.test")
     comp = Component(srv)
     assert await comp.attach() == "session", \
         "gw.p1.test did not attach to %s" % srv
-    return srv, comp
+    try:
+        await body(pool, clients, srv, comp, kind, domain, mode)
+    finally:
+        await comp.detach()
 
 
 async def online(clients, user):
@@ -100,11 +103,7 @@ async def online(clients, user):
 async def test_component_writes_first(pool, clients, kind, domain, mode):
     """A user the component never heard from (these run first in each
     mode): Parley opens the stream as gw.p1.test to the remote server."""
-    srv, comp = await attach(pool, mode)
-    try:
-        await _writes_first(pool, clients, srv, comp, kind, domain, mode)
-    finally:
-        await comp.detach()
+    await with_component(pool, clients, kind, domain, mode, _writes_first)
 
 
 async def _writes_first(pool, clients, srv, comp, kind, domain, mode):
@@ -128,11 +127,7 @@ async def _writes_first(pool, clients, srv, comp, kind, domain, mode):
 @matrix
 async def test_remote_user_and_component(pool, clients, kind, domain,
                                          mode):
-    srv, comp = await attach(pool, mode)
-    try:
-        await _both_ways(pool, clients, srv, comp, kind, domain, mode)
-    finally:
-        await comp.detach()
+    await with_component(pool, clients, kind, domain, mode, _both_ways)
 
 
 async def _both_ways(pool, clients, srv, comp, kind, domain, mode):

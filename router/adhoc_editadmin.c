@@ -29,7 +29,7 @@ struct admins {
 };
 
 struct walk {
-	struct buf	 names;	/* nodes, NUL-terminated, one after another */
+	struct buf	 names;	/* NUL-terminated nodes, in a row */
 };
 
 static int
@@ -89,13 +89,14 @@ admins_has(const struct admins *ad, const char *node)
 void
 adhoc_editadmin_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 {
-	const struct conf_host	*h = conf_host_find(&router.conf, rs->tdomain);
+	const struct conf_host	*h;
 	struct xnode		*x, *f, *v;
 	struct admins		 ad;
 	char			 jid[JID_STR_MAX + 1], *conf, *w;
 	const char		*text;
 	size_t			 i;
 
+	h = conf_host_find(&router.conf, rs->tdomain);
 	x = xdata_new(a, c, "form", NS_ADMIN);
 	f = xdata_add(a, x, "adminjids", "jid-multi", "The admin list", NULL);
 	conf = arena_strdup(a, h != NULL && h->admins != NULL ? h->admins :
@@ -186,7 +187,7 @@ void
 adhoc_editadmin_submit(struct rstanza *rs, struct xnode *iq,
     struct arena *a, const char *sid, const struct xnode *x)
 {
-	const struct conf_host	*h = conf_host_find(&router.conf, rs->tdomain);
+	const struct conf_host	*h;
 	const struct user	*u;
 	struct xnode		*c, *n;
 	struct admins		 ad;
@@ -195,6 +196,7 @@ adhoc_editadmin_submit(struct rstanza *rs, struct xnode *iq,
 	const char		*dom = rs->tdomain;
 	size_t			 i, added = 0, removed = 0, failed = 0;
 
+	h = conf_host_find(&router.conf, rs->tdomain);
 	list = adhoc_field(a, x, "adminjids");
 	if (list == NULL || h == NULL || want_parse(rs, h, list, &wt) == -1) {
 		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");

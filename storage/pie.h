@@ -89,7 +89,7 @@ struct pie_rec {
 	const char		*access, *max_items;
 	enum role		 role;
 	bool			 disabled;
-	uint64_t		 stamp;		/* PIE_MAM: microseconds */
+	uint64_t		 stamp;		/* PIE_MAM: microsec. */
 	enum store_doc		 doc;		/* PIE_DOC */
 };
 

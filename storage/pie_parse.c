@@ -860,24 +860,41 @@ pie_built(struct pie_parser *pp)
 
 /* ---- the envelope ------------------------------------------------------ */
 
+/*
+ * The name attribute of a <user/> (prepared here) or of Parley's <room/>
+ * (prepared already: the record inside names it so) as pp->node, and
+ * the record kind that opens it; -1 said why.
+ */
+static int
+pie_named(struct pie_parser *pp, const XML_Char **atts, enum pie_kind kind,
+    struct pie_rec *r)
+{
+	const char	*name = pie_attr(atts, "name");
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
+	if (name == NULL || jid_nodeprep(name, pp->node) == -1 ||
+	    (kind == PIE_ROOM && strcmp(name, pp->node) != 0)) {
+		pie_error_at(pp, r->line, "%s \"%s\": not a %s node (RFC 7622 "
+		    "nodeprep)", kind == PIE_ROOM ? "room" : "user",
+		    name != NULL ? log_escs(name) : "(no name)",
+		    kind == PIE_ROOM ? "prepared" : "valid");
+		return -1;
+	}
+	pp->in_user = true;
+	return 0;
+}
+
 static enum frame
 pie_user_open(struct pie_parser *pp, const XML_Char **atts)
 {
 	struct pie_rec	 r, cr;
-	const char	*name = pie_attr(atts, "name");
 	unsigned long	 line;
 
-	line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
-	if (name == NULL || jid_nodeprep(name, pp->node) == -1) {
-		pie_error_at(pp, line, "user \"%s\": not a valid node "
-		    "(RFC 7622 nodeprep)", name != NULL ? log_escs(name) :
-		    "(no name)");
+	if (pie_named(pp, atts, PIE_USER, &r) == -1)
 		return F_SKIP;
-	}
-	pp->in_user = true;
-	memset(&r, 0, sizeof(r));
-	r.kind = PIE_USER;
-	r.line = line;
+	line = r.line;
 	r.password = pie_attr(atts, "password");
 	if (r.password != NULL && *r.password == '\0')
 		r.password = NULL;
@@ -898,21 +915,9 @@ static enum frame
 pie_room_open(struct pie_parser *pp, const XML_Char **atts)
 {
 	struct pie_rec	 r;
-	const char	*name = pie_attr(atts, "name");
-	unsigned long	 line;
 
-	line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
-	if (name == NULL || jid_nodeprep(name, pp->node) == -1 ||
-	    strcmp(name, pp->node) != 0) {
-		pie_error_at(pp, line, "room \"%s\": not a prepared node "
-		    "(RFC 7622 nodeprep)", name != NULL ? log_escs(name) :
-		    "(no name)");
+	if (pie_named(pp, atts, PIE_ROOM, &r) == -1)
 		return F_SKIP;
-	}
-	pp->in_user = true;
-	memset(&r, 0, sizeof(r));
-	r.kind = PIE_ROOM;
-	r.line = line;
 	(void)pie_emit(pp, &r);
 	return F_ROOM;
 }

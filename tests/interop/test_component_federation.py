@@ -14,6 +14,7 @@ and the component's reply reaches the user; an IQ from the user to the component
 one from the component to the user's server is answered by that server.
 """
 import asyncio
+import os
 
 import pytest
 import slixmpp
@@ -24,6 +25,10 @@ import lab
 from conftest import NS_PING, STANZA_TIMEOUT, new_user, uniq
 
 NS_COMP = "jabber:component:accept"
+# Parley's component under test: nothing to run in the Prosody self-check
+pytestmark = pytest.mark.skipif(
+    os.environ.get("PARLEY_INTEROP_LOCAL", "parley") != "parley",
+    reason="the component is attached to Parley")
 REMOTES = [("prosody", "prosody.test"), ("ejabberd", "ejabberd.test")]
 MATRIX = [pytest.param(k, d, m, id="%s-%s" % (k, m),
                        marks=[pytest.mark.peer(k), pytest.mark.mode(m)])

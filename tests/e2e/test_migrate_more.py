@@ -128,6 +128,14 @@ async def test_round_trip_all_kinds(make_server, clients, tmp_path):
     cp = new.ctl("import", first, check=False)
     assert cp.returncode == 1 and "room keep@%s exists already" % SVC \
         in cp.stderr, cp.stderr
+    # --merge: the room's record replaced, its archive added to
+    cp = new.ctl("import", "--merge", first)
+    assert "and 1 group chat room" in cp.stdout, cp.stdout + cp.stderr
+    merged = os.path.join(str(tmp_path), "merged.xml")
+    new.ctl("export", merged)
+    text = open(merged).read()
+    assert text.count("<body>in the room</body>") == 2
+    assert text.count("<room name='keep'>") == 1
 
 
 PROSODY_ARCHIVE = """<?xml version='1.0' encoding='utf-8'?>

@@ -473,6 +473,8 @@ int	ping_element(struct stream *, const struct xnode *);
 /* uplink.c */
 void	uplink_start(void);
 bool	uplink_up(void);
+/* the text of what is refused while the router is away or restarting */
+#define UPLINK_AWAY_TEXT	"the server is restarting; try again"
 void	uplink_auth_get(struct stream *, const char *node);
 void	uplink_sess_begin(struct stream *, const char *jid);
 void	uplink_sess_end(struct stream *);

@@ -656,7 +656,7 @@ stream_held_full(struct stream *st, struct xnode *el, struct arena *a,
 		return;
 	}
 	stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT, c2s.holding ?
-	    "the server is restarting; try again" :
+	    UPLINK_AWAY_TEXT :
 	    "too many stanzas over your rate; slow down");
 }
 
@@ -667,7 +667,7 @@ stream_refuse_one(struct xnode *el, struct arena *a, void *arg)
 
 	if (stanza_kind_of(el->ns, el->name, NS_CLIENT) != KIND_PRESENCE)
 		stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
-		    "the server is restarting; try again");
+		    UPLINK_AWAY_TEXT);
 }
 
 /*
@@ -851,7 +851,7 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		buf_reset(&c2s.scratch);
 		if (kind != KIND_PRESENCE)
 			stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
-			    "the server is restarting; try again");
+			    UPLINK_AWAY_TEXT);
 	} else if (c2s.up != NULL && link_congested(c2s.up) && !st->paused)
 		stream_pause(st);
 done:

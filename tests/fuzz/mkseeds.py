@@ -1089,7 +1089,11 @@ def router_seeds():
          st(carol_z, cmd % (2, "disable-user", "")),
          st(carol_z, cmd % (3, "disable-user", " sessionid='0'")),
          st(carol_z, cmd % (4, "delete-user", " action='cancel'")),
-         st(bob_x, cmd % (5, "add-user", "")))
+         st(bob_x, cmd % (5, "add-user", "")),
+         # XEP-0133 4.29: the form lists the admins (a walk of accounts)
+         st(carol_z, cmd % (6, "edit-admin", "")),
+         st(carol_z, cmd % (7, "edit-admin", " sessionid='0'")),
+         st(bob_x, cmd % (8, "edit-admin", "")))
 
     # XEP-0401 and XEP-0379: invitations by ad-hoc command, a subscription
     # carrying a token out and in (the fake store knows none: forged)

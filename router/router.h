@@ -524,6 +524,12 @@ void	 proxy_link_lost(void);
 bool	 muc_route(struct rstanza *, const struct jid *to);
 bool	 muc_presence_route(const char *from, const struct jid *to, int type,
 	    const char *xml, size_t len);
+/*
+ * While set, the presence routed to a room is a session's join sent
+ * again by its c2s after a crash (LINK_F_MUC_REJOIN): taken only by an
+ * existing room from a session not already in it, and told as a join
+ */
+void	 muc_rejoining(bool);
 /* the session full ended: it leaves its rooms */
 void	 muc_sess_gone(const char *full);
 /* reads the persistent rooms (start); frees every room (exit, tests) */

@@ -13,8 +13,8 @@
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
 # mobile-carbons mobile-mam csi hibernate joinstorm ws-login ws-idle ws-msg
-# bosh-idle fast reconnect-fast reconnect-scram reconnect-full, and
-# parley-b, Parley from
+# bosh-idle fast reconnect-fast reconnect-scram reconnect-full restart,
+# and parley-b, Parley from
 # $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
@@ -195,6 +195,19 @@ lg() {	# LABEL SCENARIO-NAME args...
 	return "${PIPESTATUS[0]}"
 }
 
+# the restart scenario: the seconds its logins take, about
+LOGIN_EST=1
+
+restart_router_after() {	# SECONDS
+	local t0
+	sleep "$1"
+	t0=$(date +%s.%N)
+	"$PB/parleyctl" -c "$DIR/srv/parley/parley.conf" restart router \
+	    >&2 || return 1
+	log "restart router: parleyctl returned after" \
+	    "$(awk "BEGIN { printf \"%.3f s\", $(date +%s.%N) - $t0 }")"
+}
+
 fails=0
 parley_sm=0	# the last Parley scenario left stream-managed sessions
 run_one() {	# SERVER RUN
@@ -222,6 +235,9 @@ run_one() {	# SERVER RUN
 	esac
 	# FAST (XEP-0484): Parley only, the peers have no FAST
 	case $s in parley|parley-b) scen="$scen fast" ;; esac
+	# a planned router restart under msg load (issue 19): Parley only,
+	# restarting Prosody or ejabberd ends their client connections
+	case $s in parley|parley-b) scen="$scen restart" ;; esac
 	# reconnects with stream management resumption (issue 17): Parley
 	# only, the peers have no SASL2 or FAST and the generator resumes
 	# on Parley only
@@ -298,6 +314,16 @@ run_one() {	# SERVER RUN
 		    -c $CONC -e $ISETTLE ;;
 		msg) lg "$s" msg -s msg -P $PAIRS -W $WINDOW -t $SECS \
 		    -r $WARM -e $SETTLE -c $CONC ;;
+		# msg while the router restarts (parleyctl restart router,
+		# issue 19) about halfway through the measured seconds
+		restart) restart_router_after "$(awk \
+		    "BEGIN { print $LOGIN_EST + $WARM + $SECS / 2 }")" &
+		    rpid=$!
+		    lg "$s" restart -s msg -P $PAIRS -W $WINDOW -t $SECS \
+		    -r $WARM -e $SETTLE -c $CONC
+		    rc=$?
+		    wait $rpid || rc=1
+		    [ $rc -eq 0 ] ;;
 		# msg on a mobile client's terms (issue 14): stream
 		# management, carbons with a second resource per user, the
 		# archive; then each alone, and none

@@ -49,7 +49,8 @@ enum state {
 	S_CONNECT, S_FEAT1, S_PROCEED, S_HANDSHAKE, S_FEAT2, S_CHAL, S_SUCC,
 	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD,
 	S_UPGRADE,	/* web: the HTTP answer to the upgrade awaited */
-	S_SASL2		/* XEP-0388: the outcome of <authenticate/> */
+	S_SASL2,	/* XEP-0388: the outcome of <authenticate/> */
+	S_RESUME	/* reconnect-scram: the answer to <resume/> */
 };
 
 /* -T: how the client reaches the server */
@@ -70,11 +71,20 @@ enum transport {
 			"xmlns:stream='http://etherx.jabber.org/streams'>"
 
 enum scen {
-	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE, SC_MUC
+	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE, SC_MUC,
+	SC_RECONNECT
+};
+
+/* reconnect: how a client whose connection dropped comes back */
+enum reconn {
+	RC_FAST,	/* XEP-0388 with a FAST token, <resume/> inline */
+	RC_SCRAM,	/* RFC 6120 SCRAM-SHA-1, then XEP-0198 <resume/> */
+	RC_FULL		/* RFC 6120 SCRAM-SHA-1, bind, <enable/>: anew */
 };
 
 #define NS_SASL2	"urn:xmpp:sasl:2"
 #define NS_FAST		"urn:xmpp:fast:0"
+#define NS_BIND2	"urn:xmpp:bind:0"
 /* fast: the token's mechanism (draft-schmaus-kitten-sasl-ht) */
 #define FAST_MECH	"HT-SHA-256-NONE"
 #define NS_CAPS		"http://jabber.org/protocol/caps"
@@ -99,6 +109,9 @@ struct user {
 	/* fast: the account's token (XEP-0484) and its last count */
 	char		*token;
 	uint32_t	 count;
+	/* reconnect: the session to resume (XEP-0198 5), what it handled */
+	char		*previd;
+	uint32_t	 h;
 };
 
 /*
@@ -145,6 +158,7 @@ struct conn {
 	char		 sid[ATTR_MAX];
 	char		 sfrom[ATTR_MAX];
 	bool		 f_starttls, f_mech, f_bind, f_sess, f_sess_opt;
+	bool		 want_sess;	/* bind: a session IQ follows it */
 	bool		 f_sasl2;	/* XEP-0388 offered */
 	char		 fdata[64];	/* fast: additional-data, base64 */
 	bool		 ping, in_status;
@@ -164,6 +178,15 @@ struct conn {
 	/* XEP-0198: on once <enabled/> came; stanzas received since */
 	bool		 sm_on;
 	uint32_t	 sm_h;
+	/* the <enabled/>, <resumed/> (alone or in <success/>) or <failed/>
+	   of this stanza, and its id or previd */
+	bool		 sm_got_enabled, sm_got_resumed, sm_got_failed;
+	char		 smid[ATTR_MAX];
+	/*
+	 * reconnect: flights the client sent and then waited on an answer
+	 * for: TCP's SYN and TLS's (net), XMPP's (xmpp)
+	 */
+	uint32_t	 rtt_net, rtt_xmpp;
 	bool		 inactive;	/* csi: told the server so */
 	uint64_t	 reads;		/* read(2)s that returned data */
 	uint64_t	 rbytes;	/* bytes of XML read */
@@ -214,6 +237,7 @@ static struct {
 	bool		 sm, carbons;
 	bool		 joinstorm;	/* muc: one room, joins after login */
 	bool		 fast;		/* login: with FAST tokens */
+	enum reconn	 reconn;	/* reconnect: which way */
 	uint32_t	 inactive;	/* presence: every Nth user is (csi) */
 	int		 pids[16];
 	int		 npids;
@@ -239,6 +263,8 @@ static uint64_t	 login_stream_errors;	/* logins ended by a stream error */
 static uint64_t	 disco_answers;		/* pep: caps queries answered */
 static uint64_t	 self_events;		/* pep: own events, not counted */
 static uint64_t	 sm_enabled, sm_acks;	/* XEP-0198 */
+/* reconnect: the round trips of the reconnects done */
+static uint64_t	 rtt_net_sum, rtt_xmpp_sum;
 static uint64_t	 carbons;		/* copies the second resources got */
 static uint64_t	 inactive_got;		/* csi: deliveries to inactive ones */
 /* deliveries that must never happen: to the wrong session, or twice */
@@ -277,6 +303,7 @@ user_of(uint32_t idx)
 }
 
 static void conn_flush(struct conn *);
+static void reconnect_done(struct conn *);
 static void scen_ready(struct conn *);
 static void scen_stanza(struct conn *);
 static void scen_closed(struct conn *);
@@ -449,6 +476,7 @@ stream_header(struct conn *c)
 		    "version='1.0'/>", opt.domain);
 		return;
 	}
+	c->rtt_xmpp++;		/* the features are awaited */
 	conn_printf(c, "<?xml version='1.0'?><stream:stream "
 	    "xmlns='jabber:client' "
 	    "xmlns:stream='http://etherx.jabber.org/streams' "
@@ -708,6 +736,9 @@ tls_handshake(struct conn *c)
 		return -1;
 	}
 	c->tls_on = true;
+	/* TLS 1.3's full handshake is one round trip, 1.2's two */
+	c->rtt_net += gnutls_protocol_get_version(c->tls) == GNUTLS_TLS1_3 ?
+	    1 : 2;
 	if (opt.transport == T_WS) {
 		ws_upgrade(c);
 		return 0;
@@ -1129,6 +1160,7 @@ conn_new(uint32_t idx)
 	c->t0 = now();
 	started++;
 	c->st = S_CONNECT;
+	c->rtt_net = 1;		/* SYN, SYN-ACK */
 	if ((c->fd = conn_socket()) == -1) {
 		fprintf(stderr, "loadgen: connect: %s\n", strerror(errno));
 		c->st = S_DEAD;
@@ -1201,6 +1233,7 @@ sasl_start(struct conn *c)
 	}
 	conn_printf(c, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
 	    "mechanism='SCRAM-SHA-1'>%s</auth>", b64);
+	c->rtt_xmpp++;
 	c->st = S_CHAL;
 }
 
@@ -1293,6 +1326,7 @@ sasl_challenge(struct conn *c)
 	b64_encode((const uint8_t *)final, strlen(final), b64, sizeof(b64));
 	conn_printf(c, "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
 	    "%s</response>", b64);
+	c->rtt_xmpp++;
 	c->st = S_SUCC;
 }
 
@@ -1334,6 +1368,7 @@ sasl2_start(struct conn *c)
 	    opt.first + user_of(c->idx));
 	c->fast_used = u->token != NULL;
 	c->st = S_SASL2;
+	c->rtt_xmpp++;
 	if (u->token == NULL) {
 		n = (size_t)snprintf(ir, sizeof(ir), "%c%s%c%s", 0, name, 0,
 		    opt.password);
@@ -1355,8 +1390,19 @@ sasl2_start(struct conn *c)
 	    "mechanism='" FAST_MECH "'><initial-response>%s"
 	    "</initial-response><user-agent id='00000000-0000-4000-"
 	    "8000-%012x'><software>bench</software></user-agent>"
-	    "<fast xmlns='" NS_FAST "' count='%u'/></authenticate>",
+	    "<fast xmlns='" NS_FAST "' count='%u'/>",
 	    b64, user_of(c->idx), ++u->count);
+	/*
+	 * reconnect: the session resumed in the same round trip (XEP-0198
+	 * with XEP-0388), and Bind2 (XEP-0386) with stream management on
+	 * if it cannot be, as a client sends them
+	 */
+	if (opt.scen == SC_RECONNECT && u->previd != NULL)
+		conn_printf(c, "<resume xmlns='" NS_SM "' previd='%s' "
+		    "h='%u'/><bind xmlns='" NS_BIND2 "'><tag>bench</tag>"
+		    "<enable xmlns='" NS_SM "' resume='true'/></bind>",
+		    u->previd, u->h);
+	conn_printf(c, "</authenticate>");
 	/* what the server's answer must be (the token may rotate) */
 	gnutls_hmac_fast(GNUTLS_MAC_SHA256, u->token, strlen(u->token),
 	    "Responder", 9, c->ssig_fast);
@@ -1494,6 +1540,25 @@ fast_token(struct conn *c, const XML_Char **atts)
 }
 
 static void
+sm_answer(struct conn *c, const char *ln, const XML_Char **atts)
+{
+	size_t	i;
+
+	if (strcmp(ln, "enabled") == 0)
+		c->sm_got_enabled = true;
+	else if (strcmp(ln, "resumed") == 0)
+		c->sm_got_resumed = true;
+	else if (strcmp(ln, "failed") == 0)
+		c->sm_got_failed = true;
+	else
+		return;
+	for (i = 0; atts[i] != NULL; i += 2)
+		if (strcmp(atts[i], "id") == 0 ||
+		    strcmp(atts[i], "previd") == 0)
+			snprintf(c->smid, sizeof(c->smid), "%s", atts[i + 1]);
+}
+
+static void
 xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
 	struct conn	*c = ud;
@@ -1519,6 +1584,8 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		c->f_starttls = c->f_mech = c->f_bind = false;
 		c->f_sess = c->f_sess_opt = c->ping = c->in_status = false;
 		c->f_sasl2 = false;
+		c->sm_got_enabled = c->sm_got_resumed = false;
+		c->sm_got_failed = false;
 		c->fdata[0] = '\0';
 		c->in_ptext = c->disco = false;
 		c->dnode[0] = '\0';
@@ -1585,6 +1652,9 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		c->in_ptext = true;
 		c->textlen = 0;
 	}
+	/* XEP-0198: alone, or inline in XEP-0388's <success/> */
+	if ((c->depth == 2 || c->depth == 3) && ns_is(ns, nslen, NS_SM))
+		sm_answer(c, ln, atts);
 }
 
 static void
@@ -1627,6 +1697,7 @@ on_stanza(struct conn *c)
 			return conn_fail(c, "no STARTTLS offered");
 		conn_printf(c, "<starttls "
 		    "xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+		c->rtt_xmpp++;
 		c->st = S_PROCEED;
 		return;
 	case S_PROCEED:
@@ -1650,6 +1721,14 @@ on_stanza(struct conn *c)
 			return conn_fail(c, "SASL2 authentication failed");
 		if (sasl2_success(c) == -1)
 			return conn_fail(c, "bad FAST server signature");
+		if (opt.scen == SC_RECONNECT && users[c->idx].previd != NULL) {
+			/* the inline <resumed/> is the reconnect done */
+			if (!c->sm_got_resumed)
+				return conn_fail(c, "inline resumption failed");
+			c->st = S_READY;
+			reconnect_done(c);
+			return;
+		}
 		/* XEP-0388 2.5: no restart, the features follow */
 		c->st = S_FEAT3;
 		return;
@@ -1670,6 +1749,16 @@ on_stanza(struct conn *c)
 	case S_FEAT3:
 		if (strcmp(c->sname, "features") != 0 || !c->f_bind)
 			return conn_fail(c, "no resource binding offered");
+		if (opt.scen == SC_RECONNECT && opt.reconn == RC_SCRAM &&
+		    users[c->idx].previd != NULL) {
+			/* XEP-0198 5: instead of binding */
+			conn_printf(c, "<resume xmlns='" NS_SM "' previd='%s' "
+			    "h='%u'/>", users[c->idx].previd,
+			    users[c->idx].h);
+			c->rtt_xmpp++;
+			c->st = S_RESUME;
+			return;
+		}
 		/* RFC 3921 session: only when not marked optional */
 		c->f_sess = c->f_sess && !c->f_sess_opt;
 		/* a second resource (carbons) is m, the first r */
@@ -1678,17 +1767,20 @@ on_stanza(struct conn *c)
 		    "</resource></bind></iq>", user_of(c->idx) != c->idx ?
 		    'm' : 'r', user_of(c->idx));
 		c->st = S_BIND;
-		c->f_bind = c->f_sess;	/* remember across the next stanza */
+		c->rtt_xmpp++;
+		/* remembered apart: the bind result's <bind/> sets f_bind */
+		c->want_sess = c->f_sess;
 		return;
 	case S_BIND:
 		if (strcmp(c->sname, "iq") != 0 || strcmp(c->sid, "b") != 0)
 			return;
 		if (strcmp(c->stype, "result") != 0)
 			return conn_fail(c, "bind failed");
-		if (c->f_bind) {
+		if (c->want_sess) {
 			conn_printf(c, "<iq type='set' id='s'><session "
 			    "xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
 			    "</iq>");
+			c->rtt_xmpp++;
 			c->st = S_SESS;
 			return;
 		}
@@ -1703,11 +1795,20 @@ on_stanza(struct conn *c)
 		c->st = S_READY;
 		scen_ready(c);
 		return;
+	case S_RESUME:
+		if (!c->sm_got_resumed)
+			return conn_fail(c, c->sm_got_failed ?
+			    "resumption failed" : "no answer to <resume/>");
+		c->st = S_READY;
+		reconnect_done(c);
+		return;
 	case S_READY:
 		/* XEP-0198 4 and 5: enabled, ack requests */
 		if (strcmp(c->sname, "enabled") == 0) {
 			c->sm_on = true;
 			sm_enabled++;
+			if (opt.scen == SC_RECONNECT)
+				reconnect_done(c);
 			/* hibernate: drop it now (from login_cb) */
 			if (opt.scen == SC_HIBERNATE)
 				c->closing = true;
@@ -2036,7 +2137,7 @@ login_more(void)
 
 	while (next_login < target_ready &&
 	    started - ready - failed < opt.conc) {
-		if (opt.scen == SC_LOGIN)
+		if (opt.scen == SC_LOGIN || opt.scen == SC_RECONNECT)
 			idx = next_login % opt.pool;
 		else
 			idx = next_login;
@@ -2212,9 +2313,54 @@ active_contacts(uint32_t sender)
 	return n;
 }
 
+/*
+ * reconnect: the session is back (resumed, or enabled after a login
+ * anew): counted with its round trips, and its connection dropped from
+ * the next loop step without closing the stream, for the next one
+ */
+static void
+reconnect_done(struct conn *c)
+{
+	struct user	*u = &users[c->idx];
+	char		 id[ATTR_MAX * 6 + 1];
+
+	if (c->smid[0] == '\0')
+		return conn_fail(c, "no stream management id");
+	xml_escape_into(id, sizeof(id), c->smid);
+	free(u->previd);
+	if ((u->previd = strdup(id)) == NULL)
+		fatal_exit("strdup");
+	/* XEP-0198 5: a resumed session counts on from what we handled */
+	c->sm_h = c->sm_got_resumed ? u->h : 0;
+	c->sm_on = true;
+	ready++;
+	samples_add(&lat_login, (uint32_t)((now() - c->t0) * 1e6));
+	rtt_net_sum += c->rtt_net;
+	rtt_xmpp_sum += c->rtt_xmpp;
+	c->closing = true;
+}
+
+/* the connection goes, the stream is not closed: the server keeps it */
+static void
+conn_drop(struct conn *c)
+{
+	if (opt.scen == SC_RECONNECT)
+		users[c->idx].h = c->sm_h;
+	c->st = S_DEAD;
+	conn_free(c);
+}
+
 static void
 scen_ready(struct conn *c)
 {
+	if (opt.scen == SC_RECONNECT) {
+		/* a login anew: resumable stream management, done at
+		   <enabled/> (reconnect_done) */
+		conn_printf(c, "<enable xmlns='" NS_SM "' resume='true'/>"
+		    "<presence/>");
+		c->rtt_xmpp++;
+		return;
+	}
 	ready++;
 	samples_add(&lat_login, (uint32_t)((now() - c->t0) * 1e6));
 	c->last_progress = now();
@@ -2259,6 +2405,8 @@ scen_ready(struct conn *c)
 		/* joinstorm: the joins are the measured work (run()) */
 		if (!opt.joinstorm)
 			muc_join(c);
+		break;
+	case SC_RECONNECT:
 		break;
 	}
 }
@@ -2613,7 +2761,11 @@ tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 		if ((c = conns[i]) == NULL)
 			continue;
 		if (c->closing && c->st == S_READY) {
-			conn_close(c);
+			if (opt.scen == SC_HIBERNATE ||
+			    opt.scen == SC_RECONNECT)
+				conn_drop(c);
+			else
+				conn_close(c);
 			continue;
 		}
 		if (c->st != S_READY && c->st != S_DEAD &&
@@ -2656,14 +2808,12 @@ login_cb(struct ev_loop *l, ev_prepare *w, int revents)
 
 	(void)w;
 	(void)revents;
-	if (opt.scen == SC_HIBERNATE) {
+	if (opt.scen == SC_HIBERNATE || opt.scen == SC_RECONNECT) {
 		/* the connection goes, the stream is not closed */
 		for (i = 0; i < nconns; i++)
 			if ((c = conns[i]) != NULL && c->closing &&
-			    c->st == S_READY) {
-				c->st = S_DEAD;
-				conn_free(c);
-			}
+			    c->st == S_READY)
+				conn_drop(c);
 	}
 	if (opt.scen == SC_LOGIN && login_next > 0) {
 		/* close the sessions that just finished logging in */
@@ -2734,6 +2884,34 @@ report_logins(double wall, double cpu_srv, double cpu_self)
 	if (opt.transport == T_BOSH && ready > 0)
 		emit("bosh_requests_per_login", (double)bosh_posts /
 		    (double)ready, "count");
+}
+
+/*
+ * reconnect: per reconnect, the round trips (each a flight of the
+ * client that waits for the answer: TCP's and TLS's, then XMPP's), the
+ * rate, the latency and the server's CPU, by process too
+ */
+static void
+report_reconnects(double wall, const struct srvstat *a,
+    const struct srvstat *b, double cpu_self)
+{
+	emit("reconnects", (double)ready, "count");
+	emit("reconnect_failures", (double)failed, "count");
+	emit("reconnects_per_s", (double)ready / wall, "1/s");
+	emit("reconnect_p50_ms", samples_pct(&lat_login, 50) / 1e3, "ms");
+	emit("reconnect_p99_ms", samples_pct(&lat_login, 99) / 1e3, "ms");
+	if (ready > 0) {
+		emit("round_trips_per_reconnect", (double)(rtt_net_sum +
+		    rtt_xmpp_sum) / (double)ready, "count");
+		emit("xmpp_round_trips_per_reconnect", (double)rtt_xmpp_sum /
+		    (double)ready, "count");
+		emit("server_cpu_ms_per_reconnect", (b->cpu - a->cpu) * 1e3 /
+		    (double)ready, "ms");
+		emit_by_process("server_cpu_ms_per_reconnect", a, b,
+		    1e3 / (double)ready, "ms");
+	}
+	emit("server_cpu_share", (b->cpu - a->cpu) / wall, "cores");
+	emit("loadgen_cpu_share", cpu_self / wall, "cores");
 }
 
 /* the sessions of a scenario that logs every user in first */
@@ -2876,6 +3054,7 @@ run(void)
 
 	switch (opt.scen) {
 	case SC_LOGIN:
+	case SC_RECONNECT:
 		nconns = opt.pool;
 		total = opt.n;
 		break;
@@ -2914,19 +3093,29 @@ run(void)
 	if (a.nproc == 0 && opt.npids > 0)
 		fatal_exit("no server process found");
 	selfc = self_cpu();
-	if (opt.fast) {
+	if (opt.fast || opt.scen == SC_RECONNECT) {
 		/*
 		 * fast: every user of the pool logs in once with its
-		 * password and gets a token; the measured logins use them
+		 * password and gets a token; the measured logins use them.
+		 * reconnect: and enables resumable stream management, and
+		 * its connection drops (the first resumption's session)
 		 */
 		(void)ramp(opt.pool);
 		if (failed > 0 || ready < opt.pool)
-			fatal_exit("fast: %" PRIu64 " of %u token logins failed",
-			    failed, opt.pool);
+			fatal_exit("%s: %" PRIu64 " of %u first logins failed",
+			    opt.scen_name, failed, opt.pool);
 		started = ready = failed = login_stream_errors = 0;
+		rtt_net_sum = rtt_xmpp_sum = 0;
 		samples_reset(&lat_login);
 		server_stat(&a);
 		selfc = self_cpu();
+	}
+	if (opt.scen == SC_RECONNECT) {
+		wall = ramp(total);
+		server_stat(&b);
+		report_reconnects(wall, &a, &b, self_cpu() - selfc);
+		close_all();
+		return failed > 0 || ready == 0 ? 1 : 0;
 	}
 	if (opt.scen == SC_LOGIN) {
 		wall = ramp(total);
@@ -3192,7 +3381,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen -s login|fast|idle|msg|presence|pep|hibernate|"
-	    "muc|joinstorm [options]\n"
+	    "muc|joinstorm|\n"
+	    "    reconnect-fast|reconnect-scram|reconnect-full [options]\n"
 	    "  -H ADDR     server address (127.0.0.1)   -p PORT (5222)\n"
 	    "  -d DOMAIN   XMPP domain (localhost)      -u PREFIX (u)\n"
 	    "  -w PASS     password of every user (bench)\n"
@@ -3200,7 +3390,7 @@ usage(void)
 	    "  -l LABEL    server name in the output    -o FILE (stdout)\n"
 	    "  -S NET      source addresses NET.1-254 (127.0.1)\n"
 	    "  -n N        login: logins (2000)         -c N concurrent (200)\n"
-	    "  -U N        login: distinct users (500)\n"
+	    "  -U N        login: distinct users (500)  (reconnect: the same)\n"
 	    "  -k N        idle: sessions (10000)\n"
 	    "  -j N        idle: over N processes, source nets NET+0..N-1\n"
 	    "  -P N        msg: pairs (100)             -W N window (10)\n"
@@ -3287,6 +3477,17 @@ main(int argc, char **argv)
 				opt.scen = SC_PEP;
 			else if (strcmp(optarg, "hibernate") == 0)
 				opt.scen = SC_HIBERNATE;
+			else if (strcmp(optarg, "reconnect-fast") == 0) {
+				opt.scen = SC_RECONNECT;
+				opt.reconn = RC_FAST;
+				opt.fast = true;
+			} else if (strcmp(optarg, "reconnect-scram") == 0) {
+				opt.scen = SC_RECONNECT;
+				opt.reconn = RC_SCRAM;
+			} else if (strcmp(optarg, "reconnect-full") == 0) {
+				opt.scen = SC_RECONNECT;
+				opt.reconn = RC_FULL;
+			}
 			else if (strcmp(optarg, "muc") == 0)
 				opt.scen = SC_MUC;
 			else if (strcmp(optarg, "joinstorm") == 0) {
@@ -3362,7 +3563,8 @@ main(int argc, char **argv)
 	/* bosh: no FAST (it is a TCP login here) */
 	if (opt.transport == T_BOSH && opt.fast)
 		usage();
-	if (opt.scen == SC_LOGIN && opt.pool > opt.n)
+	if ((opt.scen == SC_LOGIN || opt.scen == SC_RECONNECT) &&
+	    opt.pool > opt.n)
 		opt.pool = opt.n;
 	snprintf(net, sizeof(net), "%s.0", opt.srcnet);
 	if (inet_pton(AF_INET, net, &ia) != 1)

@@ -58,10 +58,12 @@ SPLITS = [
 
 
 TROUBLE = ["login_failures", "login_stream_errors", "stanza_errors",
-           "stalls", "sessions_lost", "lost", "misrouted", "duplicates"]
+           "stalls", "sessions_lost", "lost", "misrouted", "duplicates",
+           "reconnect_failures"]
 # figures the smoke run requires to be zero (docs/BENCHMARKS.md)
 MUST_BE_ZERO = ("login_failures", "stanza_errors", "sessions_lost",
-                "stalls", "lost", "misrouted", "duplicates")
+                "stalls", "lost", "misrouted", "duplicates",
+                "reconnect_failures")
 
 
 def troubles(raw, servers):
@@ -171,6 +173,17 @@ WEB_COLS = [
     ("latency_p50_ms", "msg p50 ms", "%.1f"),
     ("server_cpu_s_per_1000", "CPU s/1k msg", "%.4f"),
 ]
+# reconnects with stream management resumption (issue 17)
+RECONNECT = ["reconnect-fast", "reconnect-scram", "reconnect-full"]
+RECONNECT_COLS = [
+    ("reconnects_per_s", "reconnects/s", "%.0f"),
+    ("round_trips_per_reconnect", "round trips", "%.0f"),
+    ("xmpp_round_trips_per_reconnect", "of them XMPP", "%.0f"),
+    ("server_cpu_ms_per_reconnect", "CPU ms/reconnect", "%.2f"),
+    ("server_cpu_ms_per_reconnect:parley-c2s", "c2s", "%.2f"),
+    ("server_cpu_ms_per_reconnect:parley-router", "router", "%.2f"),
+    ("reconnect_p50_ms", "p50 ms", "%.1f"),
+]
 HIB_COLS = [
     ("sessions", "sessions", "%.0f"),
     ("sm_enabled", "resumable", "%.0f"),
@@ -276,7 +289,9 @@ def main():
             ("CSI, presence churn, every second user inactive", ["csi"],
              CSI_COLS),
             ("Hibernated sessions", ["hibernate"], HIB_COLS),
-            ("Web transports and FAST, beside TCP", WEB, WEB_COLS)):
+            ("Web transports and FAST, beside TCP", WEB, WEB_COLS),
+            ("Reconnects with stream management", RECONNECT,
+             RECONNECT_COLS)):
         t = scen_table(med, servers, scens, cols)
         if t:
             table += "\n\n%s (median):\n\n%s" % (title, t)

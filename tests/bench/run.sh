@@ -14,7 +14,8 @@
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
 # mobile-carbons mobile-mam csi hibernate joinstorm ws-login ws-idle ws-msg
-# bosh-idle bosh-login bosh-msg fast, and parley-b, Parley from
+# bosh-idle bosh-login bosh-msg fast reconnect-fast reconnect-scram
+# reconnect-full restart, and parley-b, Parley from
 # $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
@@ -92,7 +93,7 @@ esac
     NUSERS=$((PAIRS * 2))
 [ -n "$(only "bosh-msg")" ] && [ $NUSERS -lt $((PAIRS * 2)) ] &&
     NUSERS=$((PAIRS * 2))
-[ -n "$(only "login ws-login bosh-login fast")" ] &&
+[ -n "$(only "login ws-login bosh-login fast reconnect-fast reconnect-scram reconnect-full")" ] &&
     [ $NUSERS -lt $LOGIN_USERS ] &&
     NUSERS=$LOGIN_USERS
 [ -n "$(only hibernate)" ] && [ $NUSERS -lt $HIB ] && NUSERS=$HIB
@@ -197,6 +198,19 @@ lg() {	# LABEL SCENARIO-NAME args...
 	return "${PIPESTATUS[0]}"
 }
 
+# the restart scenario: the seconds its logins take, about
+LOGIN_EST=1
+
+restart_router_after() {	# SECONDS
+	local t0
+	sleep "$1"
+	t0=$(date +%s.%N)
+	"$PB/parleyctl" -c "$DIR/srv/parley/parley.conf" restart router \
+	    >&2 || return 1
+	log "restart router: parleyctl returned after" \
+	    "$(awk "BEGIN { printf \"%.3f s\", $(date +%s.%N) - $t0 }")"
+}
+
 fails=0
 parley_sm=0	# the last Parley scenario left stream-managed sessions
 run_one() {	# SERVER RUN
@@ -228,6 +242,15 @@ run_one() {	# SERVER RUN
 	esac
 	# FAST (XEP-0484): Parley only, the peers have no FAST
 	case $s in parley|parley-b) scen="$scen fast" ;; esac
+	# a planned router restart under msg load (issue 19): Parley only,
+	# restarting Prosody or ejabberd ends their client connections
+	case $s in parley|parley-b) scen="$scen restart" ;; esac
+	# reconnects with stream management resumption (issue 17): Parley
+	# only, the peers have no SASL2 or FAST and the generator resumes
+	# on Parley only
+	case $s in parley|parley-b)
+		scen="$scen reconnect-fast reconnect-scram reconnect-full" ;;
+	esac
 	if [ -z "${BENCH_SCENARIOS:-}" ]; then
 		scen=${scen%% mobile *}
 		# the smoke run: mobile too (seconds; all three features),
@@ -254,7 +277,8 @@ run_one() {	# SERVER RUN
 		# next scenario's logins would get (duplicates, lost order):
 		# before these scenarios and before the one after them (the
 		# smoke run's ws-msg follows mobile)
-		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi)
+		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi|\
+		    parley*:reconnect-*)
 			rm -rf "${DIR:?}/srv/parley/data"
 			parley_sm=1 ;;
 		parley*:*)
@@ -278,6 +302,12 @@ run_one() {	# SERVER RUN
 		# logins of login with HT-SHA-256-NONE over XEP-0388
 		fast) lg "$s" fast -s fast -n $LOGINS -U $LOGIN_USERS \
 		    -c $CONC ;;
+		# reconnects (issue 17): LOGIN_USERS sessions with
+		# resumable stream management drop their TCP connection and
+		# come back, LOGINS times in all: FAST with <resume/> inline
+		# in XEP-0388, SCRAM then <resume/>, or a new login and bind
+		reconnect-*) lg "$s" "$sc" -s "$sc" -n $LOGINS \
+		    -U $LOGIN_USERS -c $CONC ;;
 		ws-login) lg "$s" ws-login -s login -T ws -p "$WPORT" \
 		    -n $LOGINS -U $LOGIN_USERS -c $CONC ;;
 		ws-idle) lg "$s" ws-idle -s idle -T ws -p "$WPORT" -k $IDLE \
@@ -301,6 +331,16 @@ run_one() {	# SERVER RUN
 		    -c $CONC -e $ISETTLE ;;
 		msg) lg "$s" msg -s msg -P $PAIRS -W $WINDOW -t $SECS \
 		    -r $WARM -e $SETTLE -c $CONC ;;
+		# msg while the router restarts (parleyctl restart router,
+		# issue 19) about halfway through the measured seconds
+		restart) restart_router_after "$(awk \
+		    "BEGIN { print $LOGIN_EST + $WARM + $SECS / 2 }")" &
+		    rpid=$!
+		    lg "$s" restart -s msg -P $PAIRS -W $WINDOW -t $SECS \
+		    -r $WARM -e $SETTLE -c $CONC
+		    rc=$?
+		    wait $rpid || rc=1
+		    [ $rc -eq 0 ] ;;
 		# msg on a mobile client's terms (issue 14): stream
 		# management, carbons with a second resource per user, the
 		# archive; then each alone, and none

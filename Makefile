@@ -66,6 +66,7 @@ COMMON_SRCS	+= common/xdata.c
 COMMON_SRCS	+= common/xml.c
 COMMON_SRCS	+= common/xmlstream.c
 COMMON_SRCS	+= common/xmpp.c
+COMMON_SRCS	+= common/xeptime.c
 
 STORE_SRCS	+= storage/store.c
 STORE_SRCS	+= storage/store_account.c
@@ -78,6 +79,7 @@ STORE_SRCS	+= storage/store_role.c
 STORE_SRCS	+= storage/store_offline.c
 STORE_SRCS	+= storage/store_pubsub.c
 STORE_SRCS	+= storage/store_roster.c
+STORE_SRCS	+= storage/invitation.c
 
 PARLEYD_SRCS	+= parleyd/main.c
 
@@ -141,6 +143,7 @@ ROUTER_SRCS	+= router/motd.c
 ROUTER_SRCS	+= router/pwjob.c
 ROUTER_SRCS	+= router/roles.c
 ROUTER_SRCS	+= router/adhoc_role.c
+ROUTER_SRCS	+= router/adhoc_editadmin.c
 ROUTER_SRCS	+= router/invite.c
 ROUTER_SRCS	+= router/boshrelay.c
 
@@ -171,6 +174,7 @@ C2S_SRCS	+= c2s/bosh.c
 C2S_SRCS	+= c2s/upload.c
 C2S_SRCS	+= c2s/static.c
 C2S_SRCS	+= c2s/boshfwd.c
+C2S_SRCS	+= c2s/rejoin.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -229,6 +233,7 @@ UNIT_TESTS	+= srv
 UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
 UNIT_TESTS	+= store_codec
+UNIT_TESTS	+= invitation
 UNIT_TESTS	+= xdata
 UNIT_TESTS	+= subscription
 UNIT_TESTS	+= transport
@@ -239,6 +244,7 @@ UNIT_TESTS	+= wsframe
 UNIT_TESTS	+= upslot
 UNIT_TESTS	+= sdnotify
 UNIT_TESTS	+= wsclient
+UNIT_TESTS	+= muc_record
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -317,11 +323,13 @@ TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
 TEST_OBJS_subscription := router/subscription.c
 TEST_OBJS_caps	:= router/capsver.c
-TEST_OBJS_caps_cache := router/caps.c router/capsver.c
+TEST_OBJS_caps_cache := router/caps.c router/capsver.c router/handover_fmt.c
+# the whole router but main.c, on a real LMDB store
+TEST_OBJS_muc_record := $(filter-out router/main.c,$(ROUTER_SRCS))
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c c2s/sm.c \
-		   c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c
+		   c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c c2s/rejoin.c
 TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_sm	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
@@ -535,12 +543,13 @@ FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
 		   router/s2s.c \
 		   router/register.c router/pwjob.c router/sm.c \
 		   router/handover_fmt.c
-FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
+FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c c2s/rejoin.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
 		   c2s/drain.c c2s/quiesce.c \
-		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c
+		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c \
+		   c2s/rejoin.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
@@ -548,7 +557,7 @@ FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c storage/store_disabled.c \
-		   storage/store_role.c \
+		   storage/store_role.c storage/invitation.c \
 		   tests/fuzz/fake_store.c tests/fuzz/fuzz_rbase.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c

@@ -182,6 +182,7 @@ stream_free(struct stream *st)
 	free(st->reg_id);
 	free(st->preauth);
 	free(st->presence);
+	rejoin_free(st);
 	c2s.nstreams--;
 	free(st);
 }
@@ -655,7 +656,7 @@ stream_held_full(struct stream *st, struct xnode *el, struct arena *a,
 		return;
 	}
 	stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT, c2s.holding ?
-	    "the server is restarting; try again" :
+	    UPLINK_AWAY_TEXT :
 	    "too many stanzas over your rate; slow down");
 }
 
@@ -666,7 +667,7 @@ stream_refuse_one(struct xnode *el, struct arena *a, void *arg)
 
 	if (stanza_kind_of(el->ns, el->name, NS_CLIENT) != KIND_PRESENCE)
 		stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
-		    "the server is restarting; try again");
+		    UPLINK_AWAY_TEXT);
 }
 
 /*
@@ -822,8 +823,11 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		    "stanza too large once serialised");
 		goto done;
 	}
-	if (kind == KIND_PRESENCE && norm == NULL)
+	if (kind == KIND_PRESENCE && norm == NULL) {
 		stream_keep_presence(st, type);
+		rejoin_own(st, type);
+	} else if (kind == KIND_PRESENCE)
+		rejoin_out(st, el, a, type, norm);
 	/*
 	 * Over the stanza rate, or the router restarting: kept in order,
 	 * and the client is read later
@@ -847,7 +851,7 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		buf_reset(&c2s.scratch);
 		if (kind != KIND_PRESENCE)
 			stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
-			    "the server is restarting; try again");
+			    UPLINK_AWAY_TEXT);
 	} else if (c2s.up != NULL && link_congested(c2s.up) && !st->paused)
 		stream_pause(st);
 done:

@@ -54,7 +54,7 @@ parley_conf() {	# DIR WORKERS PORT CERT KEY: writes DIR/parley.conf
 workers $2
 datadir $d/data
 rundir $d/run
-log-level warn
+log-level ${BENCH_LOG_LEVEL:-warn}
 lmdb-mapsize 4G
 scram-iterations $ITER
 c2s-listen 127.0.0.1:$3
@@ -64,6 +64,9 @@ https-listen 127.0.0.1:$(($3 + 3))
 c2s-max-sessions 1000000
 idle-timeout 1h
 negotiation-timeout 60
+# bosh-msg: a BOSH connection carries hundreds of requests (the peers
+# set no limit per connection)
+http-keepalive-requests 100000
 # rate limits off, as for the peers: every session comes from 127.0.0.x
 c2s-stanza-rate 0
 c2s-max-per-address 0

@@ -37,15 +37,6 @@ struct fixture {
 };
 
 static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture	*f;
@@ -75,7 +66,7 @@ teardown(void **state)
 	struct fixture	*f = *state;
 
 	store_close(f->st);
-	nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(f->dir);
 	free(f);
 	return 0;
 }

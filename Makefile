@@ -259,16 +259,21 @@ PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
 		   $(BIN)/parley-s2s $(BIN)/parleyctl $(BIN)/parley-proxy
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
-.PHONY: all deps run test unit unit-bins unit-valgrind conftest e2e interop asan clean \
+.PHONY: all deps run test test-prebuild unit unit-bins unit-valgrind conftest e2e \
+	interop asan clean \
 	install uninstall deb \
 	bench bench-bins bench-smoke bench-peers bench-mem bench-capacity fuzz fuzz-build \
 	fuzz-smoke
 
 all: $(PROGS)
 
+# the dependency file is written aside and renamed: a make that reads
+# it half written would stop, and `make test` runs builds beside other
+# makes (test-prebuild)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -MF $(@:.o=.d).tmp -c -o $@ $<
+	@mv -f $(@:.o=.d).tmp $(@:.o=.d)
 
 $(COMMON_LIB): $(call obj,$(COMMON_SRCS) $(STORE_SRCS))
 	@mkdir -p $(@D)
@@ -333,8 +338,9 @@ TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS) -MF $@.d.tmp $(LDFLAGS) -o $@ $< \
 	    $(call obj,$(TEST_OBJS_$*)) $(COMMON_LIB) $(LDLIBS) -lcmocka
+	@mv -f $@.d.tmp $@.d
 
 deps:
 	@scripts/deps.sh
@@ -376,14 +382,28 @@ interop: all
 	@PARLEY_BIN=$(abspath $(BIN)) PYTHON=$(PYTHON) tests/interop/run.sh -q
 
 # builds run on every core; the suites that pace themselves (e2e on its
-# workers, the lab, the benchmark) one after another
+# workers, the lab, the benchmark) one after another. The ASan and fuzz
+# builds (test-prebuild) run at nice 19 beside those suites, which leave
+# most of a core idle while they wait on timers and peers: the builds
+# take only what the suites leave (their log is $(PREBUILD_LOG)); a
+# suite that fails stops the builds.
+PREBUILD_LOG	:= $(BUILD)/log/prebuild.log
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all unit-bins bench-bins
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-valgrind conftest e2e interop \
-	    bench-smoke
+	@mkdir -p $(dir $(PREBUILD_LOG)); \
+	nice -n 19 $(MAKE) --no-print-directory test-prebuild \
+	    >$(PREBUILD_LOG) 2>&1 & builds=$$!; \
+	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e \
+	    interop bench-smoke || { kill $$builds 2>/dev/null; exit 1; }; \
+	wait $$builds || { tail -60 $(PREBUILD_LOG); \
+	    echo "test: the ASan or fuzz build failed ($(PREBUILD_LOG))"; \
+	    exit 1; }
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-smoke
+
+test-prebuild:
+	@$(ASAN_MAKE) -j$(JOBS) all unit-bins
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-build
 
 # deadlines in the e2e tests scale by PARLEY_TIME_SCALE (tests/lib)
 ASAN_MAKE	= $(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan \
@@ -595,7 +615,8 @@ fuzz_dirs	= $(abspath $(wildcard tests/fuzz/corpus/$(1) \
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $(@:.o=.d).tmp -c -o $@ $<
+	@mv -f $(@:.o=.d).tmp $(@:.o=.d)
 
 $(FUZZ_LIB): $(call fuzzobj,$(COMMON_SRCS))
 	rm -f $@ && ar rcs $@ $^

@@ -230,10 +230,9 @@ void	drain_start(uint32_t grace);
 /*
  * quiesce.c: a planned router restart. LINK_QUIESCE starts holding what
  * clients send (c2s.holding); the next router's LINK_HELLO, or
- * C2S_RESTART_HOLD seconds, ends it: what was held goes on (or, with
- * no router, is refused).
+ * c2s-restart-hold seconds (30 by default), ends it: what was held goes
+ * on (or, with no router, is refused).
  */
-#define C2S_RESTART_HOLD	30.0
 void	quiesce_start(void);
 void	quiesce_end(void);
 

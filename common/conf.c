@@ -324,6 +324,14 @@ static const struct opt opts[] = {
 	  .min = 1, .max = 3600, .def = "60",
 	  .help = "Time a pinged client has to send anything before its "
 	      "connection is taken for dead and closed" },
+	{ "c2s-restart-hold", OT_DURATION, GLOBAL(c2s_restart_hold),
+	  .min = 1, .max = 3600, .def = "30",
+	  .help = "Time a c2s holds what clients send during a planned "
+	      "router restart; past it, what is held is refused" },
+	{ "restart-backoff-max", OT_DURATION, GLOBAL(restart_backoff_max),
+	  .min = 1, .max = 3600, .def = "30",
+	  .help = "Longest wait before parleyd restarts a child that died; "
+	      "the wait starts at 1 s and doubles at each death" },
 	{ "sm-resume-timeout", OT_DURATION, GLOBAL(sm_resume_timeout),
 	  .min = 1, .max = 86400, .def = "300",
 	  .help = "Seconds a lost stream-managed session waits for its "

@@ -163,6 +163,8 @@ struct conf {
 	int			 sm_request_interval;	/* seconds */
 	int			 c2s_ping_interval;	/* seconds, 0: off */
 	int			 c2s_ping_timeout;	/* seconds */
+	int			 c2s_restart_hold;	/* seconds */
+	int			 restart_backoff_max;	/* seconds, parleyd */
 	int			 fast_token_lifetime;	/* seconds */
 	int			 sm_resume_timeout;	/* seconds */
 	int			 sm_resume_max;		/* seconds */

@@ -66,6 +66,7 @@ COMMON_SRCS	+= common/xdata.c
 COMMON_SRCS	+= common/xml.c
 COMMON_SRCS	+= common/xmlstream.c
 COMMON_SRCS	+= common/xmpp.c
+COMMON_SRCS	+= common/xeptime.c
 
 STORE_SRCS	+= storage/store.c
 STORE_SRCS	+= storage/store_account.c
@@ -88,6 +89,7 @@ STORE_SRCS	+= storage/pg_doc.c
 STORE_SRCS	+= storage/pg_block.c
 STORE_SRCS	+= storage/pg_pubsub.c
 STORE_SRCS	+= storage/pg_archive.c
+STORE_SRCS	+= storage/invitation.c
 
 PARLEYD_SRCS	+= parleyd/main.c
 
@@ -151,6 +153,7 @@ ROUTER_SRCS	+= router/motd.c
 ROUTER_SRCS	+= router/pwjob.c
 ROUTER_SRCS	+= router/roles.c
 ROUTER_SRCS	+= router/adhoc_role.c
+ROUTER_SRCS	+= router/adhoc_editadmin.c
 ROUTER_SRCS	+= router/invite.c
 ROUTER_SRCS	+= router/boshrelay.c
 
@@ -181,6 +184,7 @@ C2S_SRCS	+= c2s/bosh.c
 C2S_SRCS	+= c2s/upload.c
 C2S_SRCS	+= c2s/static.c
 C2S_SRCS	+= c2s/boshfwd.c
+C2S_SRCS	+= c2s/rejoin.c
 
 S2S_SRCS	+= s2s/main.c
 S2S_SRCS	+= s2s/certid.c
@@ -239,6 +243,7 @@ UNIT_TESTS	+= srv
 UNIT_TESTS	+= s2s_scenario
 UNIT_TESTS	+= store
 UNIT_TESTS	+= store_codec
+UNIT_TESTS	+= invitation
 UNIT_TESTS	+= xdata
 UNIT_TESTS	+= subscription
 UNIT_TESTS	+= transport
@@ -249,6 +254,7 @@ UNIT_TESTS	+= wsframe
 UNIT_TESTS	+= upslot
 UNIT_TESTS	+= sdnotify
 UNIT_TESTS	+= wsclient
+UNIT_TESTS	+= muc_record
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -263,16 +269,21 @@ PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
 		   $(BIN)/parley-s2s $(BIN)/parleyctl $(BIN)/parley-proxy
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
-.PHONY: all deps run test unit unit-bins unit-valgrind conftest e2e interop asan clean \
+.PHONY: all deps run test test-prebuild unit unit-bins unit-valgrind conftest e2e \
+	interop asan clean \
 	install uninstall deb \
-	bench bench-bins bench-smoke bench-peers bench-mem fuzz fuzz-build \
-	fuzz-smoke pg pg-full
+	bench bench-bins bench-smoke bench-peers bench-mem bench-capacity fuzz \
+	fuzz-build fuzz-smoke pg pg-full
 
 all: $(PROGS)
 
+# the dependency file is written aside and renamed: a make that reads
+# it half written would stop, and `make test` runs builds beside other
+# makes (test-prebuild)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -MF $(@:.o=.d).tmp -c -o $@ $<
+	@mv -f $(@:.o=.d).tmp $(@:.o=.d)
 
 $(COMMON_LIB): $(call obj,$(COMMON_SRCS) $(STORE_SRCS))
 	@mkdir -p $(@D)
@@ -322,11 +333,13 @@ TEST_OBJS_dialback	:= s2s/dialback.c
 TEST_OBJS_srv	:= s2s/srv.c
 TEST_OBJS_subscription := router/subscription.c
 TEST_OBJS_caps	:= router/capsver.c
-TEST_OBJS_caps_cache := router/caps.c router/capsver.c
+TEST_OBJS_caps_cache := router/caps.c router/capsver.c router/handover_fmt.c
+# the whole router but main.c, on a real LMDB store
+TEST_OBJS_muc_record := $(filter-out router/main.c,$(ROUTER_SRCS))
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c c2s/sm.c \
-		   c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c
+		   c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c c2s/rejoin.c
 TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_sm	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
@@ -335,8 +348,9 @@ TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS) -MF $@.d.tmp $(LDFLAGS) -o $@ $< \
 	    $(call obj,$(TEST_OBJS_$*)) $(COMMON_LIB) $(LDLIBS) -lcmocka
+	@mv -f $@.d.tmp $@.d
 
 deps:
 	@scripts/deps.sh
@@ -403,14 +417,28 @@ interop: all
 	@PARLEY_BIN=$(abspath $(BIN)) PYTHON=$(PYTHON) tests/interop/run.sh -q
 
 # builds run on every core; the suites that pace themselves (e2e on its
-# workers, the lab, the benchmark) one after another
+# workers, the lab, the benchmark) one after another. The ASan and fuzz
+# builds (test-prebuild) run at nice 19 beside those suites, which leave
+# most of a core idle while they wait on timers and peers: the builds
+# take only what the suites leave (their log is $(PREBUILD_LOG)); a
+# suite that fails stops the builds.
+PREBUILD_LOG	:= $(BUILD)/log/prebuild.log
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all unit-bins bench-bins
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-valgrind conftest e2e pg interop \
-	    bench-smoke
+	@mkdir -p $(dir $(PREBUILD_LOG)); \
+	nice -n 19 $(MAKE) --no-print-directory test-prebuild \
+	    >$(PREBUILD_LOG) 2>&1 & builds=$$!; \
+	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e \
+	    pg interop bench-smoke || { kill $$builds 2>/dev/null; exit 1; }; \
+	wait $$builds || { tail -60 $(PREBUILD_LOG); \
+	    echo "test: the ASan or fuzz build failed ($(PREBUILD_LOG))"; \
+	    exit 1; }
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-smoke
+
+test-prebuild:
+	@$(ASAN_MAKE) -j$(JOBS) all unit-bins
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-build
 
 # deadlines in the e2e tests scale by PARLEY_TIME_SCALE (tests/lib)
 ASAN_MAKE	= $(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan \
@@ -486,6 +514,13 @@ bench-mem: all bench-bins
 	@scripts/deps-bench.sh
 	@tests/bench/sessmem.sh
 
+# how many idle sessions this machine holds and what each costs per
+# process, at two sizes (docs/BENCHMARKS.md, "Capacity"; 5 to 15 minutes
+# a size, niced); results in /tmp/parley-capacity/results
+CAPACITY_SIZES ?= 30000 80000
+bench-capacity: all bench-bins
+	@tests/bench/capacity.sh $(CAPACITY_SIZES)
+
 # seconds long, no peers: checks that the benchmark works and its numbers
 # are sane (failed logins, lost sessions or no deliveries fail it)
 bench-smoke: all bench-bins
@@ -550,12 +585,13 @@ FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
 		   router/s2s.c \
 		   router/register.c router/pwjob.c router/sm.c \
 		   router/handover_fmt.c
-FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c
+FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c c2s/rejoin.c
 FUZZ_OBJS_link_s2s := s2s/uplink.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
 		   c2s/drain.c c2s/quiesce.c \
-		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c
+		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c \
+		   c2s/rejoin.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
 		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
@@ -563,7 +599,7 @@ FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store
 FUZZ_OBJS_router := $(filter-out router/main.c,$(ROUTER_SRCS)) \
 		   storage/store_codec.c storage/store_disabled.c \
-		   storage/store_role.c \
+		   storage/store_role.c storage/invitation.c \
 		   tests/fuzz/fake_store.c tests/fuzz/fuzz_rbase.c
 FUZZ_OBJS_pubsub := $(FUZZ_OBJS_router)
 FUZZ_OBJS_mam	:= router/mam_query.c
@@ -614,7 +650,8 @@ fuzz_dirs	= $(abspath $(wildcard tests/fuzz/corpus/$(1) \
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $(@:.o=.d).tmp -c -o $@ $<
+	@mv -f $(@:.o=.d).tmp $(@:.o=.d)
 
 $(FUZZ_LIB): $(call fuzzobj,$(COMMON_SRCS))
 	rm -f $@ && ar rcs $@ $^

@@ -103,6 +103,16 @@ struct ping_state {
 	double			 sent_at;
 };
 
+/* a room a session is in, joined again after a router crash (rejoin.c) */
+struct rejoin {
+	char	*to;		/* room@service/nick */
+	char	*prev;		/* the nick before a change the room has
+				   not confirmed yet, or NULL */
+	char	*xml;		/* the join, asking for no history (len
+				   bytes and a NUL) */
+	size_t	 len;
+};
+
 struct stream {
 	uint64_t		 sid;
 	struct transport	 tp;		/* socket, TLS, output, timer
@@ -157,6 +167,8 @@ struct stream {
 						   presence (XML), for a new
 						   router; NULL if none */
 	size_t			 presence_len;
+	struct rejoin		*rooms;		/* rejoin.c */
+	size_t			 nrooms;
 	bool			 inactive;	/* XEP-0352 <inactive/> */
 	struct csi_queue	 csi;		/* held while inactive */
 	struct sm_state		 sm;		/* XEP-0198 */
@@ -218,12 +230,30 @@ void	drain_start(uint32_t grace);
 /*
  * quiesce.c: a planned router restart. LINK_QUIESCE starts holding what
  * clients send (c2s.holding); the next router's LINK_HELLO, or
- * C2S_RESTART_HOLD seconds, ends it: what was held goes on (or, with
- * no router, is refused).
+ * c2s-restart-hold seconds (30 by default), ends it: what was held goes
+ * on (or, with no router, is refused).
  */
-#define C2S_RESTART_HOLD	30.0
 void	quiesce_start(void);
 void	quiesce_end(void);
+
+/*
+ * rejoin.c: the rooms of our services a session is in, joined again
+ * after a router crash (docs/internals.md, "Group chat after a crash").
+ * At most C2S_REJOIN_ROOMS_MAX rooms a session, each join presence at
+ * most C2S_REJOIN_XML_MAX bytes (docs/hardening.md).
+ */
+#define C2S_REJOIN_ROOMS_MAX	128
+#define C2S_REJOIN_XML_MAX	4096
+/* a directed presence the session sent (el: the stanza, to normalised) */
+void	rejoin_out(struct stream *, const struct xnode *el, struct arena *,
+	    int type, const char *to);
+/* a broadcast presence the session sent */
+void	rejoin_own(struct stream *, int type);
+/* a presence the router sent the session */
+void	rejoin_in(struct stream *, const struct link_stanza *);
+/* the router is new: each room's join again */
+void	rejoin_announce(struct stream *);
+void	rejoin_free(struct stream *);
 
 /* stream.c */
 void	stream_accept(struct listener *, int fd);
@@ -241,6 +271,9 @@ void	stream_feed_element(struct stream *, const char *, size_t);
 void	stream_write(struct stream *, const char *, size_t);
 void	stream_puts(struct stream *, const char *);
 void	stream_error(struct stream *, enum stream_err, const char *text);
+/* with the condition's character data (see-other-host's HOST[:PORT]) */
+void	stream_error_data(struct stream *, enum stream_err, const char *data,
+	    const char *text);
 void	stream_close(struct stream *);
 void	stream_restart(struct stream *);
 struct stream *stream_find(uint64_t sid);
@@ -442,6 +475,8 @@ int	ping_element(struct stream *, const struct xnode *);
 /* uplink.c */
 void	uplink_start(void);
 bool	uplink_up(void);
+/* the text of what is refused while the router is away or restarting */
+#define UPLINK_AWAY_TEXT	"the server is restarting; try again"
 void	uplink_auth_get(struct stream *, const char *node);
 void	uplink_sess_begin(struct stream *, const char *jid);
 void	uplink_sess_end(struct stream *);

@@ -8,7 +8,10 @@
  * keeps what was not acked), and after the grace period ends every other
  * stream with system-shutdown (RFC 6120 4.9.3.21), then stops. The
  * supervisor starts it again, from the binary now installed: a rolling
- * upgrade is one drain per worker.
+ * upgrade is one drain per worker. With drain-redirect (a whole host
+ * drained), TCP streams end with see-other-host naming another host
+ * instead (RFC 6120 4.9.3.19), the resumable ones still hibernating so
+ * that their clients resume there.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -20,8 +23,26 @@
 /* after the grace: time for the stream errors to go out (TP_LINGER) */
 #define DRAIN_LINGER	3.0
 
+#define DRAIN_TEXT	"this server process is being restarted"
+
 static struct ctimer	drain_timer;
 static bool		drain_over;	/* the grace passed: stopping */
+
+/*
+ * Sends st to drain-redirect; 0, or -1 if none applies. Not to a web
+ * transport's stream: WebSocket redirects to a URI (RFC 7395 3.6.1
+ * see-other-uri), not to a HOST:PORT.
+ */
+static int
+drain_redirect(struct stream *st)
+{
+	const char	*to = c2s.conf.drain_redirect;
+
+	if (to == NULL || st->web != NULL)
+		return -1;
+	stream_error_data(st, SERR_SEE_OTHER_HOST, to, DRAIN_TEXT);
+	return 0;
+}
 
 /* the resumable streams, or all */
 static void
@@ -34,11 +55,15 @@ drain_streams(bool all)
 	for (i = 0; i < n; i++) {
 		st = v[i];
 		if (st->sm.on && st->sm.resumable) {
-			stream_lost(st);	/* hibernates: resume elsewhere */
+			/* hibernates: resume elsewhere (or there) */
+			st->sm.lost = true;
+			if (drain_redirect(st) == -1)
+				stream_lost(st);
 			gone++;
 		} else if (all) {
-			stream_error(st, SERR_SYSTEM_SHUTDOWN,
-			    "this server process is being restarted");
+			if (drain_redirect(st) == -1)
+				stream_error(st, SERR_SYSTEM_SHUTDOWN,
+				    DRAIN_TEXT);
 			gone++;
 		}
 	}

@@ -371,7 +371,8 @@ file_pump(struct http_conn *hc)
 	}
 	if (f->left > 0 && f->have == 0 && f->job == NULL &&
 	    !tp_closing(&hc->tp) &&
-	    (f->job = work_submit(file_read_run, file_read_done, f)) == NULL) {
+	    (f->job = work_submit_to(WORK_IO, file_read_run,
+	    file_read_done, f)) == NULL) {
 		log_warn("%s http file read", hc->tp.name);
 		tp_kill(&hc->tp);
 		return;

@@ -6,7 +6,7 @@
  * order, with reading paused (st->held, stream.c), instead of being
  * refused as when the router dies unannounced. The hold is bounded: in
  * bytes by STREAM_HELD_MAX a stream, since reading stops at the first
- * held stanza, and in time by C2S_RESTART_HOLD: a router not back by
+ * held stanza, and in time by c2s-restart-hold: a router not back by
  * then gets what was held refused (resource-constraint), as today.
  */
 #include "../common/log.h"
@@ -19,8 +19,8 @@ static void
 quiesce_expired(struct ctimer *t)
 {
 	(void)t;
-	log_warnx("the router is not back after %.0f s: refusing what "
-	    "clients send", C2S_RESTART_HOLD);
+	log_warnx("the router is not back after %d s: refusing what "
+	    "clients send", c2s.conf.c2s_restart_hold);
 	quiesce_end();
 }
 
@@ -34,9 +34,9 @@ quiesce_start(void)
 	if (c2s.holding)
 		return;
 	c2s.holding = true;
-	ctimer_start(&quiesce_timer, C2S_RESTART_HOLD);
+	ctimer_start(&quiesce_timer, c2s.conf.c2s_restart_hold);
 	log_info("the router is restarting: holding what clients send, "
-	    "%.0f s at most", C2S_RESTART_HOLD);
+	    "%d s at most", c2s.conf.c2s_restart_hold);
 }
 
 void

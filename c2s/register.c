@@ -267,7 +267,7 @@ register_set(struct stream *st, struct xnode *iq, struct xnode *q,
 	}
 	if (!uplink_up()) {
 		register_reply(st, iq, a, XERR_RESOURCE_CONSTRAINT,
-		    "the server is restarting; try again");
+		    UPLINK_AWAY_TEXT);
 		goto done;
 	}
 	r = xcalloc(1, sizeof(*r));

@@ -352,6 +352,17 @@ sm_enabled(struct stream *st, const char *id, uint32_t max)
 		buf_puts(b, " id='");
 		xml_escape(b, id, strlen(id));
 		buf_printf(b, "' resume='true' max='%u'", max);
+		/*
+		 * XEP-0198 3: where to come back to resume. Parley needs
+		 * none (the router holds what resumes, and any c2s of any
+		 * host reaches it); an operator may name this host.
+		 */
+		if (c2s.conf.sm_location != NULL) {
+			buf_puts(b, " location='");
+			xml_escape(b, c2s.conf.sm_location,
+			    strlen(c2s.conf.sm_location));
+			buf_puts(b, "'");
+		}
 	}
 	buf_puts(b, "/>");
 	sm_answer(st, b, true);

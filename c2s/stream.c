@@ -92,6 +92,13 @@ stream_send_header(struct stream *st, const char *from)
 void
 stream_error(struct stream *st, enum stream_err cond, const char *text)
 {
+	stream_error_data(st, cond, NULL, text);
+}
+
+void
+stream_error_data(struct stream *st, enum stream_err cond, const char *data,
+    const char *text)
+{
 	struct buf	*b = &c2s.scratch;
 
 	if (st->state == ST_CLOSING)
@@ -100,14 +107,16 @@ stream_error(struct stream *st, enum stream_err cond, const char *text)
 	csi_flush(st, "stream error");
 	if (st->state == ST_CLOSING)
 		return;
-	log_info("%016llx stream error %s%s%s", (unsigned long long)st->sid,
-	    stream_err_name(cond), text ? ": " : "", text ? text : "");
+	log_info("%016llx stream error %s%s%s%s%s", (unsigned long long)st->sid,
+	    stream_err_name(cond), data ? " " : "", data ? data : "",
+	    text ? ": " : "", text ? text : "");
 	/* RFC 6120 4.9.1.1: the header goes first if not yet sent */
 	if (!st->header_sent)
 		stream_send_header(st, st->domain ? st->domain :
 		    c2s.conf.hosts[0].name);
 	buf_reset(b);
-	(void)stream_err_xml(b, cond, text);	/* whole; LINK_STANZA_MAX */
+	/* whole; LINK_STANZA_MAX */
+	(void)stream_err_xml_data(b, cond, data, text);
 	/* after a full queue was emptied: this fits */
 	(void)tp_write(&st->tp, buf_rptr(b), buf_avail(b));
 	stream_close(st);
@@ -182,6 +191,7 @@ stream_free(struct stream *st)
 	free(st->reg_id);
 	free(st->preauth);
 	free(st->presence);
+	rejoin_free(st);
 	c2s.nstreams--;
 	free(st);
 }
@@ -655,7 +665,7 @@ stream_held_full(struct stream *st, struct xnode *el, struct arena *a,
 		return;
 	}
 	stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT, c2s.holding ?
-	    "the server is restarting; try again" :
+	    UPLINK_AWAY_TEXT :
 	    "too many stanzas over your rate; slow down");
 }
 
@@ -666,7 +676,7 @@ stream_refuse_one(struct xnode *el, struct arena *a, void *arg)
 
 	if (stanza_kind_of(el->ns, el->name, NS_CLIENT) != KIND_PRESENCE)
 		stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
-		    "the server is restarting; try again");
+		    UPLINK_AWAY_TEXT);
 }
 
 /*
@@ -822,8 +832,11 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		    "stanza too large once serialised");
 		goto done;
 	}
-	if (kind == KIND_PRESENCE && norm == NULL)
+	if (kind == KIND_PRESENCE && norm == NULL) {
 		stream_keep_presence(st, type);
+		rejoin_own(st, type);
+	} else if (kind == KIND_PRESENCE)
+		rejoin_out(st, el, a, type, norm);
 	/*
 	 * Over the stanza rate, or the router restarting: kept in order,
 	 * and the client is read later
@@ -847,7 +860,7 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 		buf_reset(&c2s.scratch);
 		if (kind != KIND_PRESENCE)
 			stanza_reject(st, el, a, XERR_RESOURCE_CONSTRAINT,
-			    "the server is restarting; try again");
+			    UPLINK_AWAY_TEXT);
 	} else if (c2s.up != NULL && link_congested(c2s.up) && !st->paused)
 		stream_pause(st);
 done:

@@ -43,6 +43,8 @@ uplink_deliver(struct stream *st, uint16_t flags, const struct link_stanza *ls)
 	/* counted on arrival: stream management numbers the router's frames */
 	int64_t			 rseq = sm_arrived(st);
 
+	if (ls->kind == KIND_PRESENCE)
+		rejoin_in(st, ls);
 	if (!(flags & LINK_F_STAMP_TO)) {
 		csi_deliver(st, ls, rseq);
 		return;
@@ -316,6 +318,8 @@ uplink_announce(const void *key, size_t len, void *val, void *arg)
 		 */
 		if (st->presence != NULL)
 			uplink_presence_again(st);
+		/* and the rooms it was in, which a crash emptied */
+		rejoin_announce(st);
 		sm_link_up(st);
 		break;
 	default:

@@ -15,7 +15,18 @@
  * Stored file: "parley-upload 1\n" CONTENT-TYPE "\n" NAME "\n" bytes.
  * Files older than upload-expire are not served, and a sweep on the
  * worker pool deletes them.
+ *
+ * Temporary files name their worker: ".ID.TAG.RANDOM.part", TAG its
+ * instance, pid and random bits, and the worker holds an exclusive
+ * flock(2) on ".lock.TAG" for as long as it lives (the kernel lets go
+ * when it dies, however it dies). The workers share the directory; each
+ * sweep, and the first one right after a worker starts, deletes the
+ * parts whose lock nobody holds: a killed worker's parts go within
+ * seconds of its restart, a live one's are never touched.
  */
+#include <sys/file.h>
+
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +53,10 @@
 #define UPLOAD_PREFIX	"/upload/"
 /* a temporary file this old belongs to no upload any more */
 #define UPLOAD_PART_AGE	3600
+/* "INSTANCE-PID-RANDOM" and its NUL */
+#define UPLOAD_TAG_MAX	48
+#define UPLOAD_LOCK	".lock."
+#define UPLOAD_NEWLOCK	".newlock."
 
 /*
  * An upload's file I/O runs on the work pool, one job at a time in the
@@ -76,10 +91,14 @@ struct upload_sweep {
 	time_t	cutoff;		/* files modified before it go */
 	time_t	part_cutoff;
 	int	removed;
+	int	orphans;	/* parts of workers that have gone */
+	char	tag[UPLOAD_TAG_MAX];	/* ours: not looked at */
 };
 
 static bool		upload_on;	/* a host has upload yes */
 static int		upload_dirfd = -1;
+/* this worker's part names and lock, "" if it could not take one */
+static char		upload_tag[UPLOAD_TAG_MAX];
 static struct ctimer	upload_timer;
 static bool		upload_sweeping;
 
@@ -242,7 +261,8 @@ put_discard(struct upload_put *u)
 		put_free(u);	/* nothing of it on disk, or a whole file */
 		return;
 	}
-	if (work_submit(put_discard_run, put_discard_done, u) == NULL) {
+	if (work_submit_to(WORK_IO, put_discard_run,
+	    put_discard_done, u) == NULL) {
 		/* a full queue or a stopping pool: a leak would be worse */
 		log_warnx("upload: %s removed on the loop", u->tmp);
 		put_discard_run(u);
@@ -285,7 +305,7 @@ put_kick(struct upload_put *u, bool first)
 	u->flight = u->fill;
 	u->fill = t;
 	u->last = u->complete;
-	if ((u->job = work_submit(put_run, put_done, u)) == NULL) {
+	if ((u->job = work_submit_to(WORK_IO, put_run, put_done, u)) == NULL) {
 		log_warn("upload: %s", u->tmp);
 		u->err = EAGAIN;
 		return 503;
@@ -395,7 +415,12 @@ upload_begin(struct http_req *r, unsigned long long len)
 	hex_encode(rnd, rb, sizeof(rb));
 	u->fd = -1;
 	u->path = xasprintf("%s/%s", c2s.conf.upload_dir, id);
-	u->tmp = xasprintf("%s/.%s.%s.part", c2s.conf.upload_dir, id, rnd);
+	if (upload_tag[0] != '\0')
+		u->tmp = xasprintf("%s/.%s.%s.%s.part", c2s.conf.upload_dir,
+		    id, upload_tag, rnd);
+	else
+		u->tmp = xasprintf("%s/.%s.%s.part", c2s.conf.upload_dir, id,
+		    rnd);
 	u->size = size;
 	/* a read's worth past a piece: the body waits before more comes */
 	max = UPLOAD_PIECE + c2s.conf.http_max_header_size +
@@ -601,7 +626,7 @@ upload_get(struct http_req *r)
 	g->now = (time_t)clock_wall();
 	g->expire = c2s.conf.upload_expire;
 	g->req = r;
-	if ((g->job = work_submit(get_run, get_done, g)) == NULL) {
+	if ((g->job = work_submit_to(WORK_IO, get_run, get_done, g)) == NULL) {
 		get_free(g);
 		upload_cors(r);
 		http_error(r, 503, false);
@@ -637,34 +662,138 @@ upload_handle(struct http_req *r)
 
 /* ---- expiry ------------------------------------------------------------ */
 
+/* a worker's tag: digits, lowercase hex and '-', and not too long */
+static bool
+tag_valid(const char *p, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n >= UPLOAD_TAG_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)p[i]) && p[i] != '-' &&
+		    (p[i] < 'a' || p[i] > 'f'))
+			return false;
+	return true;
+}
+
+/*
+ * The worker tag of a part ".ID.TAG.RANDOM.part" into tag; false for a
+ * part of the older form ".ID.RANDOM.part", which has none
+ */
+static bool
+part_tag(const char *name, char tag[UPLOAD_TAG_MAX])
+{
+	const char	*a, *b, *c;
+
+	if ((a = strchr(name + 1, '.')) == NULL ||
+	    (b = strchr(a + 1, '.')) == NULL ||
+	    (c = strchr(b + 1, '.')) == NULL || strcmp(c, ".part") != 0 ||
+	    !tag_valid(a + 1, (size_t)(b - a - 1)))
+		return false;
+	memcpy(tag, a + 1, (size_t)(b - a - 1));
+	tag[b - a - 1] = '\0';
+	return true;
+}
+
+/* is the lock file lk (in dirfd) missing, or held by nobody? */
+static bool
+lock_free(int dirfd, const char *lk)
+{
+	int	fd;
+	bool	gone;
+
+	if ((fd = openat(dirfd, lk, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return errno == ENOENT;
+	gone = flock(fd, LOCK_SH | LOCK_NB) == 0;
+	close(fd);
+	return gone;
+}
+
+/*
+ * Has the worker of tag gone? Its lock file is locked while it lives,
+ * and made (locked) before its first part: no lock file, or one nobody
+ * holds, means it has gone. An error says no: the hour's rule remains.
+ */
+static bool
+owner_gone(int dirfd, const char *tag)
+{
+	char	lk[sizeof(UPLOAD_LOCK) + UPLOAD_TAG_MAX];
+
+	snprintf(lk, sizeof(lk), UPLOAD_LOCK "%s", tag);
+	return lock_free(dirfd, lk);
+}
+
+/* ".lock.TAG" or ".newlock.TAG" (upload_lock) of another worker */
+static bool
+lock_name(const char *n, const char *ours)
+{
+	size_t	k;
+
+	if (strncmp(n, UPLOAD_LOCK, strlen(UPLOAD_LOCK)) == 0)
+		k = strlen(UPLOAD_LOCK);
+	else if (strncmp(n, UPLOAD_NEWLOCK, strlen(UPLOAD_NEWLOCK)) == 0)
+		k = strlen(UPLOAD_NEWLOCK);
+	else
+		return false;
+	return tag_valid(n + k, strlen(n + k)) && strcmp(n + k, ours) != 0;
+}
+
+/*
+ * One pass over upload-dir: expired files; parts an hour old; parts of
+ * workers that have gone (pass 0); then the gone workers' lock files,
+ * once their parts are (pass 1). Not ours: this worker's own parts are
+ * its uploads'.
+ */
+static void
+sweep_pass(struct upload_sweep *s, DIR *d, int pass)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	char		 tag[UPLOAD_TAG_MAX];
+	const char	*n;
+	bool		 part, orphan;
+
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		n = de->d_name;
+		if (pass == 1) {
+			/* and a worker's that died before its rename */
+			if (lock_name(n, s->tag) && lock_free(s->dirfd, n))
+				(void)unlinkat(s->dirfd, n, 0);
+			continue;
+		}
+		part = n[0] == '.' && strstr(n, ".part") != NULL;
+		if (!part && !upslot_id_valid(n))
+			continue;
+		if (fstatat(s->dirfd, n, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		orphan = part && part_tag(n, tag) && strcmp(tag, s->tag) != 0 &&
+		    owner_gone(s->dirfd, tag);
+		if ((orphan || sb.st_mtime < (part ? s->part_cutoff :
+		    s->cutoff)) && unlinkat(s->dirfd, n, 0) == 0) {
+			s->removed++;
+			if (orphan)
+				s->orphans++;
+		}
+	}
+}
+
 static void
 sweep_run(void *arg)
 {
 	struct upload_sweep	*s = arg;
-	struct dirent		*de;
-	struct stat		 sb;
 	DIR			*d;
 	int			 fd;
-	bool			 part;
 
 	if ((fd = dup(s->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return;
 	}
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
-		part = de->d_name[0] == '.' &&
-		    strstr(de->d_name, ".part") != NULL;
-		if (!part && !upslot_id_valid(de->d_name))
-			continue;
-		if (fstatat(s->dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
-		    -1 || !S_ISREG(sb.st_mode))
-			continue;
-		if (sb.st_mtime < (part ? s->part_cutoff : s->cutoff) &&
-		    unlinkat(s->dirfd, de->d_name, 0) == 0)
-			s->removed++;
-	}
+	sweep_pass(s, d, 0);
+	sweep_pass(s, d, 1);
 	closedir(d);
 }
 
@@ -674,8 +803,12 @@ sweep_done(void *arg, bool cancelled)
 	struct upload_sweep	*s = arg;
 
 	(void)cancelled;
-	if (s->removed > 0)
-		log_info("upload: %d expired files deleted", s->removed);
+	if (s->orphans > 0)
+		log_info("upload: %d temporary files of stopped workers "
+		    "deleted", s->orphans);
+	if (s->removed > s->orphans)
+		log_info("upload: %d expired files deleted",
+		    s->removed - s->orphans);
 	upload_sweeping = false;
 	free(s);
 }
@@ -701,19 +834,57 @@ sweep_tick(struct ctimer *t)
 	s->dirfd = upload_dirfd;
 	s->cutoff = now - c2s.conf.upload_expire;
 	s->part_cutoff = now - UPLOAD_PART_AGE;
-	if (work_submit(sweep_run, sweep_done, s) == NULL) {
+	memcpy(s->tag, upload_tag, sizeof(s->tag));
+	if (work_submit_to(WORK_IO, sweep_run, sweep_done, s) == NULL) {
 		free(s);
 		return;
 	}
 	upload_sweeping = true;
 }
 
+/*
+ * This worker's tag and its lock (see the top of the file): made and
+ * locked under a name no sweep reads, then renamed into place, so that
+ * no sweep ever sees it unlocked. Without one the parts are named as
+ * before and only the hour's rule deletes them.
+ */
+static void
+upload_lock(uid_t uid, gid_t gid, bool do_chown)
+{
+	char	tmp[sizeof(UPLOAD_NEWLOCK) + UPLOAD_TAG_MAX];
+	char	lk[sizeof(UPLOAD_LOCK) + UPLOAD_TAG_MAX];
+	char	rnd[9];
+	uint8_t	rb[4];
+	int	fd;
+
+	random_bytes(rb, sizeof(rb));
+	hex_encode(rnd, rb, sizeof(rb));
+	snprintf(upload_tag, sizeof(upload_tag), "%d-%ld-%s", c2s.instance,
+	    (long)getpid(), rnd);
+	snprintf(tmp, sizeof(tmp), UPLOAD_NEWLOCK "%s", upload_tag);
+	snprintf(lk, sizeof(lk), UPLOAD_LOCK "%s", upload_tag);
+	/* the descriptor stays open: the lock lasts as long as we do */
+	if ((fd = openat(upload_dirfd, tmp, O_RDONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 ||
+	    flock(fd, LOCK_EX | LOCK_NB) == -1 ||
+	    (do_chown && fchown(fd, uid, gid) == -1) ||
+	    renameat(upload_dirfd, tmp, upload_dirfd, lk) == -1) {
+		log_warn("upload-dir %s: lock %s", c2s.conf.upload_dir, lk);
+		if (fd != -1) {
+			(void)unlinkat(upload_dirfd, tmp, 0);
+			close(fd);
+		}
+		upload_tag[0] = '\0';
+	}
+}
+
 void
 upload_init(void)
 {
 	size_t	i;
-	uid_t	uid;
-	gid_t	gid;
+	uid_t	uid = 0;
+	gid_t	gid = 0;
+	bool	do_chown;
 
 	for (i = 0; i < c2s.conf.nhosts; i++)
 		if (c2s.conf.hosts[i].upload_name != NULL)
@@ -728,10 +899,12 @@ upload_init(void)
 	    O_CLOEXEC)) == -1)
 		fatal("upload-dir %s", c2s.conf.upload_dir);
 	/* made as root: the user the c2s becomes writes in it */
-	if (geteuid() == 0 && c2s.conf.user != NULL &&
-	    priv_lookup(&c2s.conf, &uid, &gid) == 0 &&
-	    fchown(upload_dirfd, uid, gid) == -1)
+	do_chown = geteuid() == 0 && c2s.conf.user != NULL &&
+	    priv_lookup(&c2s.conf, &uid, &gid) == 0;
+	if (do_chown && fchown(upload_dirfd, uid, gid) == -1)
 		log_warn("upload-dir %s", c2s.conf.upload_dir);
+	upload_lock(uid, gid, do_chown);
 	ctimer_init(&upload_timer, sweep_tick);
-	ctimer_start(&upload_timer, sweep_interval());
+	/* at once: the parts a killed worker (this one before) left */
+	ctimer_start(&upload_timer, 0);
 }

@@ -126,6 +126,8 @@ static int	conf_check_domain(struct parser *, const struct opt *,
 		    const char *);
 static int	conf_check_uris(struct parser *, const struct opt *,
 		    const char *);
+static int	conf_check_hostport(struct parser *, const struct opt *,
+		    const char *);
 static int	conf_check_caps(struct parser *, const struct opt *,
 		    const char *);
 
@@ -335,6 +337,14 @@ static const struct opt opts[] = {
 	  .min = 1, .max = 3600, .def = "60",
 	  .help = "Time a pinged client has to send anything before its "
 	      "connection is taken for dead and closed" },
+	{ "c2s-restart-hold", OT_DURATION, GLOBAL(c2s_restart_hold),
+	  .min = 1, .max = 3600, .def = "30",
+	  .help = "Time a c2s holds what clients send during a planned "
+	      "router restart; past it, what is held is refused" },
+	{ "restart-backoff-max", OT_DURATION, GLOBAL(restart_backoff_max),
+	  .min = 1, .max = 3600, .def = "30",
+	  .help = "Longest wait before parleyd restarts a child that died; "
+	      "the wait starts at 1 s and doubles at each death" },
 	{ "sm-resume-timeout", OT_DURATION, GLOBAL(sm_resume_timeout),
 	  .min = 1, .max = 86400, .def = "300",
 	  .help = "Seconds a lost stream-managed session waits for its "
@@ -349,6 +359,15 @@ static const struct opt opts[] = {
 	{ "sm-queue-max-bytes", OT_SIZE, GLOBAL(sm_queue_max_bytes),
 	  .min = KIB, .max = 4 * MIB, .def = "1M",
 	  .help = "Bytes of those stanzas; past it the session ends" },
+	{ "sm-location", OT_STRING, GLOBAL(sm_location),
+	  .check = conf_check_hostport,
+	  .help = "HOST[:PORT] this host's clients are told to resume at "
+	      "(XEP-0198 location); unset: none, any c2s of any host "
+	      "resumes" },
+	{ "drain-redirect", OT_STRING, GLOBAL(drain_redirect),
+	  .check = conf_check_hostport,
+	  .help = "HOST[:PORT] of another host that a drained c2s sends its "
+	      "clients to (see-other-host); unset: none" },
 	{ "auth-fail-max", OT_INT, GLOBAL(auth_fail_max), .min = 0,
 	  .max = 1000000, .def = "20",
 	  .help = "Failed logins from one address per 10 minutes before "
@@ -1037,6 +1056,48 @@ conf_check_domain(struct parser *p, const struct opt *o, const char *v)
 		return -1;
 	}
 	return conf_check_domains(p, o, v);
+}
+
+/*
+ * RFC 6120 4.9.3.19: a domainpart or an IP address, an IPv6 address in
+ * brackets, optionally ":port"; what see-other-host and XEP-0198's
+ * location carry to a client.
+ */
+static int
+conf_check_hostport(struct parser *p, const struct opt *o, const char *v)
+{
+	const char	*port;
+	char		*end;
+	size_t		 n;
+	long		 pn;
+
+	if (*v == '[') {
+		n = strspn(v + 1, "0123456789abcdefABCDEF:.");
+		if (n == 0 || v[n + 1] != ']')
+			goto bad;
+		port = v + n + 2;
+	} else {
+		n = strspn(v, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+		if (n == 0 || n > JID_PART_MAX || *v == '.' || *v == '-')
+			goto bad;
+		port = v + n;
+	}
+	if (*port == '\0')
+		return 0;
+	if (*port != ':' || port[1] == '\0')
+		goto bad;
+	errno = 0;
+	pn = strtol(port + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || pn < 1 || pn > 65535 ||
+	    !isdigit((unsigned char)port[1]))
+		goto bad;
+	return 0;
+bad:
+	conf_err(p, p->line, "%s: \"%s\" is not HOST or HOST:PORT (such as "
+	    "xmpp2.example.org:5222 or [2001:db8::2]:5222)", o->name,
+	    log_escs(v));
+	return -1;
 }
 
 /* words that each start with a URI scheme (RFC 3986 3.1) and a colon */

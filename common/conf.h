@@ -165,11 +165,15 @@ struct conf {
 	int			 sm_request_interval;	/* seconds */
 	int			 c2s_ping_interval;	/* seconds, 0: off */
 	int			 c2s_ping_timeout;	/* seconds */
+	int			 c2s_restart_hold;	/* seconds */
+	int			 restart_backoff_max;	/* seconds, parleyd */
 	int			 fast_token_lifetime;	/* seconds */
 	int			 sm_resume_timeout;	/* seconds */
 	int			 sm_resume_max;		/* seconds */
 	int			 sm_queue_max;		/* per session */
 	size_t			 sm_queue_max_bytes;
+	char			*sm_location;		/* HOST[:PORT] or NULL */
+	char			*drain_redirect;	/* HOST[:PORT] or NULL */
 	int			 auth_fail_max;		/* per address, 0: off */
 	int			 max_resources;		/* per account */
 	size_t			 link_queue_max;	/* bytes, per link */

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		20
+#define LINK_VERSION		21
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -276,6 +276,13 @@ extern uint64_t	link_overflows;
  * its 'from' is ours, so the router may send it out over federation
  */
 #define LINK_F_COMPONENT	0x0002
+/*
+ * header flag of c2s->router LINK_STANZA: a group chat join presence the
+ * c2s sends again for a session after the router came back (c2s/rejoin.c):
+ * the room takes it only from a session not already its occupant, and
+ * only if the room exists (docs/internals.md, "Group chat after a crash")
+ */
+#define LINK_F_MUC_REJOIN	0x0004
 enum link_type { LINK_TYPES(LINK_ENUM) };
 
 struct link_hdr {

@@ -1,8 +1,13 @@
 /*
- * The worker pool: one mutex-protected FIFO of jobs for the workers, one
- * list of finished jobs for the loop, and an ev_async that wakes the
- * loop when a job finishes. A job is freed on the loop only, after its
- * done callback.
+ * The worker pool: a mutex-protected FIFO of jobs per queue (work.h's
+ * enum work_queue), each served by its own threads, one list of
+ * finished jobs for the loop, and an ev_async that wakes the loop when a
+ * job finishes. A job is freed on the loop only, after its done
+ * callback. Separate threads rather than one FIFO, or two served in
+ * turn by the same threads: a disk job may block for seconds (an fsync
+ * behind writeback) and a PBKDF2 job computes for up to a second, so
+ * with shared threads two jobs of one kind would still hold every
+ * worker while the other kind waits.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,41 +22,49 @@ struct work {
 	work_run_fn	*run;
 	work_done_fn	*done;
 	void		*arg;
+	enum work_queue	 q;
 	bool		 cancelled;	/* under work_lock */
 	struct work	*next;
 };
 
-static struct {
-	pthread_mutex_t	 lock;
+/* one queue and the threads that serve it */
+struct work_fifo {
 	pthread_cond_t	 wake;
 	struct work	*head, *tail;	/* queued, oldest first */
-	struct work	*finished;	/* for the loop, any order */
 	size_t		 pending;	/* queued, running or finished */
+};
+
+static struct {
+	pthread_mutex_t	 lock;
+	struct work_fifo fifo[WORK_NQUEUES];
+	struct work	*finished;	/* for the loop, any order */
 	bool		 stop;
-	pthread_t	*threads;
+	pthread_t	*threads;	/* nthreads per queue, queue by queue */
 	int		 nthreads;
 	struct ev_loop	*loop;
 	ev_async	 async;
 	bool		 inline_run;	/* tests: no threads (work_inline) */
 } work = { .lock = PTHREAD_MUTEX_INITIALIZER,
-	   .wake = PTHREAD_COND_INITIALIZER };
+	   .fifo = { { .wake = PTHREAD_COND_INITIALIZER },
+		     { .wake = PTHREAD_COND_INITIALIZER } } };
 
+/* a worker of the queue arg points at */
 static void *
-work_main(void *unused)
+work_main(void *arg)
 {
-	struct work	*w;
-	bool		 skip;
+	struct work_fifo	*f = arg;
+	struct work		*w;
+	bool			 skip;
 
-	(void)unused;
 	pthread_mutex_lock(&work.lock);
 	for (;;) {
-		while (work.head == NULL && !work.stop)
-			pthread_cond_wait(&work.wake, &work.lock);
-		if (work.head == NULL)
+		while (f->head == NULL && !work.stop)
+			pthread_cond_wait(&f->wake, &work.lock);
+		if (f->head == NULL)
 			break;
-		w = work.head;
-		if ((work.head = w->next) == NULL)
-			work.tail = NULL;
+		w = f->head;
+		if ((f->head = w->next) == NULL)
+			f->tail = NULL;
 		skip = w->cancelled;
 		pthread_mutex_unlock(&work.lock);
 		if (!skip)
@@ -81,7 +94,7 @@ work_finish(void)
 		/* cancelled only on the loop, so no lock is needed here */
 		w->done(w->arg, w->cancelled);
 		pthread_mutex_lock(&work.lock);
-		work.pending--;
+		work.fifo[w->q].pending--;
 		pthread_mutex_unlock(&work.lock);
 		free(w);
 		n++;
@@ -115,6 +128,7 @@ work_init(struct ev_loop *loop, int nthreads)
 {
 	sigset_t	all, old;
 	int		i, rc;
+	unsigned	q;
 
 	if (work.threads != NULL)
 		fatalx("%s: twice", __func__);
@@ -122,17 +136,19 @@ work_init(struct ev_loop *loop, int nthreads)
 	ev_async_init(&work.async, work_async_cb);
 	ev_async_start(loop, &work.async);
 	ev_unref(loop);		/* no job keeps the loop running */
-	work.nthreads = nthreads;
-	work.threads = xcalloc((size_t)nthreads, sizeof(*work.threads));
+	work.nthreads = nthreads * WORK_NQUEUES;
+	work.threads = xcalloc((size_t)work.nthreads, sizeof(*work.threads));
 	/* signals stay with the loop's thread */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (i = 0; i < nthreads; i++)
+	for (i = 0; i < work.nthreads; i++) {
+		q = (unsigned)(i / nthreads);
 		if ((rc = pthread_create(&work.threads[i], NULL, work_main,
-		    NULL)) != 0) {
+		    &work.fifo[q])) != 0) {
 			errno = rc;
 			fatal("%s: pthread_create", __func__);
 		}
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -140,15 +156,17 @@ void
 work_shutdown(void)
 {
 	struct work	*w;
-	int		 i;
+	int		 i, q;
 
 	if (work.threads == NULL)
 		return;
 	pthread_mutex_lock(&work.lock);
 	work.stop = true;
-	for (w = work.head; w != NULL; w = w->next)
-		w->cancelled = true;
-	pthread_cond_broadcast(&work.wake);
+	for (q = 0; q < WORK_NQUEUES; q++) {
+		for (w = work.fifo[q].head; w != NULL; w = w->next)
+			w->cancelled = true;
+		pthread_cond_broadcast(&work.fifo[q].wake);
+	}
 	pthread_mutex_unlock(&work.lock);
 	for (i = 0; i < work.nthreads; i++)
 		pthread_join(work.threads[i], NULL);
@@ -164,7 +182,15 @@ work_shutdown(void)
 struct work *
 work_submit(work_run_fn *run, work_done_fn *done, void *arg)
 {
-	struct work	*w;
+	return work_submit_to(WORK_CPU, run, done, arg);
+}
+
+struct work *
+work_submit_to(enum work_queue q, work_run_fn *run, work_done_fn *done,
+    void *arg)
+{
+	struct work_fifo	*f = &work.fifo[q];
+	struct work		*w;
 
 	/* a done callback of work_shutdown's may ask for more */
 	if (work.stop) {
@@ -174,7 +200,7 @@ work_submit(work_run_fn *run, work_done_fn *done, void *arg)
 	if (work.threads == NULL && !work.inline_run)
 		fatalx("%s: no workers", __func__);
 	pthread_mutex_lock(&work.lock);
-	if (work.pending >= WORK_QUEUE_MAX) {
+	if (f->pending >= WORK_QUEUE_MAX) {
 		pthread_mutex_unlock(&work.lock);
 		errno = EAGAIN;
 		return NULL;
@@ -183,7 +209,8 @@ work_submit(work_run_fn *run, work_done_fn *done, void *arg)
 	w->run = run;
 	w->done = done;
 	w->arg = arg;
-	work.pending++;
+	w->q = q;
+	f->pending++;
 	if (work.inline_run) {
 		/* run now; done waits for work_poll, as it would for the loop */
 		pthread_mutex_unlock(&work.lock);
@@ -194,12 +221,12 @@ work_submit(work_run_fn *run, work_done_fn *done, void *arg)
 		pthread_mutex_unlock(&work.lock);
 		return w;
 	}
-	if (work.tail != NULL)
-		work.tail->next = w;
+	if (f->tail != NULL)
+		f->tail->next = w;
 	else
-		work.head = w;
-	work.tail = w;
-	pthread_cond_signal(&work.wake);
+		f->head = w;
+	f->tail = w;
+	pthread_cond_signal(&f->wake);
 	pthread_mutex_unlock(&work.lock);
 	return w;
 }
@@ -215,10 +242,12 @@ work_cancel(struct work *w)
 size_t
 work_pending(void)
 {
-	size_t	n;
+	size_t	n = 0;
+	int	q;
 
 	pthread_mutex_lock(&work.lock);
-	n = work.pending;
+	for (q = 0; q < WORK_NQUEUES; q++)
+		n += work.fifo[q].pending;
 	pthread_mutex_unlock(&work.lock);
 	return n;
 }

@@ -84,16 +84,33 @@ sasl_err_name(enum sasl_err e)
 int
 stream_err_xml(struct buf *b, enum stream_err cond, const char *text)
 {
-	size_t	start = buf_avail(b);
+	return stream_err_xml_data(b, cond, NULL, text);
+}
 
-	if (buf_printf(b, "<stream:error><%s xmlns='" NS_STREAMS_ERR "'/>",
+int
+stream_err_xml_data(struct buf *b, enum stream_err cond, const char *data,
+    const char *text)
+{
+	size_t	start = buf_avail(b);
+	int	rc;
+
+	if (buf_printf(b, "<stream:error><%s xmlns='" NS_STREAMS_ERR "'",
 	    stream_err_name(cond)) == -1)
 		return -1;
+	if (data == NULL)
+		rc = buf_puts(b, "/>");
+	else
+		rc = buf_puts(b, ">") | xml_escape(b, data, strlen(data)) |
+		    buf_printf(b, "</%s>", stream_err_name(cond));
+	if (rc != 0) {
+		buf_truncate(b, start);
+		return -1;
+	}
 	if (text != NULL && (buf_puts(b, "<text xmlns='" NS_STREAMS_ERR
 	    "'>") | xml_escape(b, text, strlen(text)) |
 	    buf_puts(b, "</text>")) != 0) {
 		buf_truncate(b, start);
-		return stream_err_xml(b, cond, NULL);
+		return stream_err_xml_data(b, cond, data, NULL);
 	}
 	if (buf_puts(b, "</stream:error></stream:stream>") == -1) {
 		buf_truncate(b, start);

@@ -123,6 +123,12 @@ struct buf;
  */
 int		 stream_err_xml(struct buf *, enum stream_err,
 		    const char *text);
+/*
+ * The same with data, if not NULL, as the condition's character data:
+ * see-other-host's HOST[:PORT] (RFC 6120 4.9.3.19).
+ */
+int		 stream_err_xml_data(struct buf *, enum stream_err,
+		    const char *data, const char *text);
 
 /*
  * Wire numbers. The encoders take any value of the enum (XERR_COUNT, "no

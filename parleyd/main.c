@@ -49,7 +49,7 @@
 #define SASL_SECRET_ENV		"PARLEY_SASL_SECRET"	/* c2s/sasl.h */
 
 #define BACKOFF_MIN		1.	/* seconds before the first restart */
-#define BACKOFF_MAX		30.
+/* the cap is restart-backoff-max (30 s by default) */
 #define BACKOFF_RESET		60.	/* up this long: next death is a first */
 #define STOP_GRACE		5.	/* SIGTERM to SIGKILL */
 
@@ -419,9 +419,9 @@ static void
 child_schedule_restart(struct ev_loop *loop, struct child *c)
 {
 	double	delay = c->backoff;
+	double	max = running.restart_backoff_max;
 
-	c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
-	    c->backoff * 2;
+	c->backoff = c->backoff * 2 > max ? max : c->backoff * 2;
 	ev_timer_set(&c->restart, delay, 0.);
 	ev_timer_start(loop, &c->restart);
 }

@@ -77,6 +77,12 @@ void	 adhoc_role_form(struct rstanza *, struct xnode *, struct arena *);
 void	 adhoc_role_submit(struct rstanza *, struct xnode *, struct arena *,
 	    const char *sid, const struct xnode *x);
 
+/* adhoc_editadmin.c: XEP-0133 4.29 edit-admin */
+void	 adhoc_editadmin_form(struct rstanza *, struct xnode *,
+	    struct arena *);
+void	 adhoc_editadmin_submit(struct rstanza *, struct xnode *,
+	    struct arena *, const char *sid, const struct xnode *x);
+
 /* invite.c: XEP-0401 invitations */
 void	 invite_adhoc_contact(struct rstanza *, struct xnode *,
 	    struct arena *, const char *sid, const struct xnode *x);

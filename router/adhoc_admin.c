@@ -118,7 +118,8 @@ online_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	map_foreach(router.by_bare, online_cb, &o);
 	if (!list) {
 		snprintf(num, sizeof(num), "%zu", o.n);
-		(void)xdata_add(a, x, "onlineusersnum", NULL,
+		/* text-single: XEP-0133 8.2 */
+		(void)xdata_add(a, x, "onlineusersnum", "text-single",
 		    "The number of online users", num);
 	}
 	deliver_tree(rs->sender, iq);
@@ -142,7 +143,10 @@ list_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	online_submit(rs, iq, a, true);
 }
 
-/* XEP-0133 4.23: a headline to every session of the host */
+/*
+ * XEP-0133 4.23: a headline to every session of the host. The text is
+ * the XEP's announcement field; subject is ours, optional.
+ */
 static void
 announce_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 {
@@ -151,7 +155,8 @@ announce_form(struct rstanza *rs, struct xnode *c, struct arena *a)
 	(void)rs;
 	x = xdata_new(a, c, "form", NS_ADMIN);
 	(void)xdata_add(a, x, "subject", "text-single", "Subject", NULL);
-	(void)xdata_add_required(a, x, "body", "text-multi", "Announcement");
+	(void)xdata_add_required(a, x, "announcement", "text-multi",
+	    "Announcement");
 }
 
 struct announce {
@@ -187,7 +192,7 @@ announce_submit(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	char		 node[128], dom[JID_STR_MAX + 1], note[64];
 
 	subject = adhoc_field(a, x, "subject");
-	body = adhoc_field(a, x, "body");
+	body = adhoc_field(a, x, "announcement");
 	if (body == NULL || body[0] == '\0') {
 		adhoc_error(rs, iq, a, XERR_BAD_REQUEST, "bad-payload");
 		return;
@@ -379,6 +384,8 @@ static const struct adhoc_cmd admin_cmds[] = {
 	  enable_submit },
 	{ NS_PARLEY_ADMIN "#set-user-role", "Set a User's Role",
 	  adhoc_role_form, adhoc_role_submit },
+	{ NS_ADMIN "#edit-admin", "Edit Admin List", adhoc_editadmin_form,
+	  adhoc_editadmin_submit },
 };
 
 /* commands for whoever the role lets do cap (router/roles.c) */

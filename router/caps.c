@@ -15,6 +15,7 @@
 #include "../common/map.h"
 #include "../common/util.h"
 #include "../common/version.h"
+#include "handover.h"
 #include "router.h"
 
 /* XEP-0115 9.3: one query to at most five entities, distinct bare JIDs */
@@ -808,4 +809,85 @@ caps_clear(void)
 	map_free(caps.vers, NULL);
 	map_free(caps.queries, NULL);
 	memset(&caps, 0, sizeof(caps));
+}
+
+/* ---- across a planned restart (handover.h) ------------------------------- */
+
+/*
+ * Each verified ver (XEP-0115 5.4) as one HO_CAPS record, least recently
+ * used first so that the next router's LRU order is the same; its sorted
+ * features joined by newlines (a ver with a newline in a feature is not
+ * carried: it is asked for again). The next router asks no holder of a
+ * carried ver for its disco#info again. Failed (CV_BAD) vers are not
+ * carried: their wait is short.
+ */
+int
+caps_handover_put(struct buf *b)
+{
+	struct caps_ver	*v;
+	struct dl	*d;
+	struct buf	 feat;
+	const char	*f[2];
+	size_t		 i;
+	int		 rc = 0;
+
+	buf_init(&feat, HANDOVER_FIELD_MAX);
+	for (d = caps.cache.tail; d != NULL; d = d->prev) {
+		v = VER_OF(d);
+		if (v->state != CV_KNOWN)
+			continue;
+		buf_reset(&feat);
+		for (i = 0; i < v->nfeat; i++)
+			if (strchr(v->feat[i], '\n') != NULL ||
+			    (i > 0 && buf_puts(&feat, "\n") == -1) ||
+			    buf_puts(&feat, v->feat[i]) == -1)
+				break;
+		if (i < v->nfeat || (f[1] = buf_cstr(&feat)) == NULL)
+			continue;
+		f[0] = v->key;
+		rc |= ho_add(b, HO_CAPS, 2, f);
+	}
+	buf_clear(&feat);
+	return rc;
+}
+
+int
+caps_handover_get(struct ho_rec *rec)
+{
+	struct caps_ver	 *v;
+	const char	**feat = NULL;
+	char		 *sp, *p, *nl;
+	size_t		  n = 0, i;
+	int		  algo;
+
+	caps_init();
+	if ((sp = strchr(rec->f[0], ' ')) == NULL)
+		return -1;
+	*sp = '\0';
+	algo = caps_algo_find(rec->f[0]);
+	*sp = ' ';
+	if (algo == -1 || strlen(sp + 1) != caps_ver_len(algo) ||
+	    map_get(caps.vers, rec->f[0]) != NULL)
+		return -1;
+	/* the features, sorted and distinct, as caps_has searches them */
+	for (p = rec->f[1]; rec->len[1] > 0; p = nl + 1) {
+		feat = xrealloc(feat, (n + 1) * sizeof(*feat));
+		feat[n++] = p;
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = '\0';
+	}
+	for (i = 1; i < n; i++)
+		if (strcmp(feat[i - 1], feat[i]) >= 0) {
+			free(feat);
+			return -1;
+		}
+	v = xcalloc(1, sizeof(*v));
+	v->key = xstrdup(rec->f[0]);
+	v->ver = v->key + (sp - rec->f[0]) + 1;
+	v->algo = algo;
+	map_put(caps.vers, v->key, v);
+	cache_add(v, CV_KNOWN, features_keep(v, feat, n));
+	free(feat);
+	return 0;
 }

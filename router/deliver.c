@@ -443,6 +443,7 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 	struct jid	 to;
 	char		 bare[JID_STR_MAX + 1];
 	int		 best = -1;
+	bool		 local;
 
 	/* presence from a session: its own state machine (presence.c) */
 	if (rs->kind == KIND_PRESENCE && rs->sender != NULL) {
@@ -466,12 +467,13 @@ deliver_route(struct rstanza *rs, struct carbons_msg *cm)
 	if (rs->kind == KIND_PRESENCE) {
 		if (jid_parse(&to, rs->to) == -1)
 			return;
+		local = domain_is_local(to.domain);
 		if (deliver_svc_presence(rs->from, &to, rs->type, rs->xml,
 		    rs->xlen))
 			;	/* a remote occupant's to a room, or a service's */
-		else if (to.node != NULL && domain_is_local(to.domain))
+		else if (to.node != NULL && local)
 			presence_inbound(rs, to.node, to.domain, to.resource);
-		else if (!domain_is_local(to.domain) && (rs->component ||
+		else if (!local && (rs->component ||
 		    conf_component_find(&router.conf, to.domain) != NULL))
 			/* a component's to anyone, anyone's to a component */
 			(void)s2s_forward(rs->kind, rs->type, rs->to, rs->from,

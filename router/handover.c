@@ -165,6 +165,12 @@ handover_write(void)
 	/* last, the bulk: a queue that does not fit is the only loss */
 	if (job.rc == 0)
 		sm_handover_put(&b);
+	/* then what only saves work or a newcomer's history, if it fits */
+	if (job.rc == 0 && (caps_handover_put(&b) |
+	    muc_handover_put_hist(&b)) == -1)
+		log_warnx("restart: the handover reached %d bytes: part of "
+		    "the caps cache or of the rooms' history is not carried",
+		    HANDOVER_MAX);
 	if ((job.rc | ho_end(&b)) == -1)
 		log_warnx("restart: the handover passes %d bytes; not "
 		    "written (group chat occupancy, directed presence and "
@@ -194,7 +200,11 @@ rec_get(struct ho_rec *rec, void *arg)
 	switch (rec->type) {
 	case HO_ROOM:
 	case HO_OCC:
+	case HO_HIST:
 		rc = muc_handover_get(rec);
+		break;
+	case HO_CAPS:
+		rc = caps_handover_get(rec);
 		break;
 	case HO_DIRECTED:
 		if (!domain_is_local_jid(rec->f[0]) ||

@@ -14,7 +14,8 @@
 #include "../common/buf.h"
 
 #define HANDOVER_FILE		"router.handover"
-#define HANDOVER_VERSION	1
+/* 2: HO_HIST and HO_CAPS; a file of version 1 (no such records) reads */
+#define HANDOVER_VERSION	2
 /* the whole file, and one field: past them nothing is written or read */
 #define HANDOVER_MAX		(64 * 1024 * 1024)
 #define HANDOVER_FIELD_MAX	(1024 * 1024)
@@ -32,7 +33,15 @@ enum {
 				   old router gave is 0), kind, type, flags,
 				   to, from ("": none), the stanza: one
 				   unacked XEP-0198 stanza, oldest first */
-	HO_CARBONS = 'C'	/* full JID: XEP-0280 carbons enabled */
+	HO_CARBONS = 'C',	/* full JID: XEP-0280 carbons enabled */
+	HO_HIST = 'H',		/* room JID, received at (seconds since
+				   the epoch, decimal), stanza-id, the
+				   message: one of the in-memory history
+				   ring (the room archive off), oldest
+				   first, after its room's HO_ROOM */
+	HO_CAPS = 'K'		/* "algo ver" (XEP-0115), its verified
+				   features joined by newlines: one
+				   entry of the entity caps cache */
 };
 
 struct ho_rec {
@@ -81,6 +90,9 @@ struct map;
 char	**handover_keys(struct map *, size_t *n);
 /* sm.c: the attached sessions' unacked stanzas, out and back in;
    what no session took when the wait ends is routed (sm_unacked) */
+/* caps.c: the entity caps cache's verified entries, out and back in */
+int	caps_handover_put(struct buf *);
+int	caps_handover_get(struct ho_rec *);
 int	sm_handover_put(struct buf *);
 int	sm_handover_get(struct ho_rec *);
 void	sm_handover_drop(void);

@@ -64,6 +64,10 @@ ho_arity(int type, size_t n)
 		return n == 1 ? 0 : -1;
 	case HO_SMQ:
 		return n == 8 ? 0 : -1;
+	case HO_HIST:
+		return n == 4 ? 0 : -1;
+	case HO_CAPS:
+		return n == 2 ? 0 : -1;
 	}
 	return -1;
 }
@@ -173,7 +177,8 @@ ho_parse(const char *data, size_t len, int (*fn)(struct ho_rec *, void *),
 		*why = "not a handover file";
 		return -1;
 	}
-	if (get32(p + 8) != HANDOVER_VERSION) {
+	/* a version 1 file (an older router's) is a subset of this one */
+	if (get32(p + 8) < 1 || get32(p + 8) > HANDOVER_VERSION) {
 		*why = "another version";
 		return -1;
 	}

@@ -24,110 +24,22 @@
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../storage/invitation.h"
 #include "../storage/store_codec.h"
 #include "adhoc.h"
 #include "ctl.h"
 #include "router.h"
 
-/* '@' never is in a localpart (RFC 7622 3.3.1): no account's documents */
-#define INVITE_NODE	"@invite"
-/* its documents: a username an invitation holds, keyed by it */
-#define INVITE_RESERVE_NODE	"@invite-username"
-#define INVITE_RAND	16	/* bytes of randomness in a token */
 #define NS_INVITE	"urn:xmpp:invite"
 #define NS_PARS		"urn:xmpp:pars:0"
-
-/* the hex SHA-256 of the token: the document's key */
-static int
-invite_hash(const char *token, char hex[INVITE_HASH_LEN + 1])
-{
-	unsigned char	md[32];
-
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token),
-	    md) < 0) {
-		errno = EIO;
-		return -1;
-	}
-	hex_encode(hex, md, sizeof(md));
-	return 0;
-}
-
-/* the record: storage/store_codec.c */
-static int
-invite_put(const char *domain, const struct invite *iv)
-{
-	char	rec[INVITE_REC_MAX];
-	size_t	n;
-
-	if ((n = rec_invite_encode(rec, iv)) == 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	return store_doc_put(router.store, DOC_INVITE, INVITE_NODE, domain,
-	    iv->hash, rec, n);
-}
-
-static const char *
-invite_kind_name(char kind)
-{
-	switch (kind) {
-	case INVITE_ACCOUNT:
-		return "account";
-	case INVITE_CONTACT:
-		return "contact";
-	default:
-		return "roster";
-	}
-}
-
-/* XEP-0379 3.2: a token the receiver cannot guess */
-static int
-token_ok(const char *t)
-{
-	size_t	i;
-
-	for (i = 0; t[i] != '\0'; i++)
-		if (i >= INVITE_TOKEN_MAX || !((t[i] >= 'a' && t[i] <= 'z') ||
-		    (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' &&
-		    t[i] <= '9') || t[i] == '-' || t[i] == '_'))
-			return -1;
-	return i > 0 ? 0 : -1;
-}
 
 int
 invite_create(const char *domain, const char *creator, char kind,
     uint32_t uses, uint32_t lifetime, const char *username,
     char token[INVITE_TOKEN_MAX + 1], struct invite *iv)
 {
-	unsigned char	r[INVITE_RAND];
-
-	memset(iv, 0, sizeof(*iv));
-	random_bytes(r, sizeof(r));
-	hex_encode(token, r, sizeof(r));
-	explicit_bzero(r, sizeof(r));
-	if (invite_hash(token, iv->hash) == -1)
-		return -1;
-	iv->kind = kind;
-	iv->uses = uses > 0 ? uses : 1;
-	iv->expires = lifetime > 0 ? (int64_t)clock_wall() + lifetime : 0;
-	if (creator != NULL)
-		snprintf(iv->creator, sizeof(iv->creator), "%s", creator);
-	if (username != NULL)
-		snprintf(iv->username, sizeof(iv->username), "%s", username);
-	if (invite_put(domain, iv) == -1)
-		return -1;
-	/* XEP-0401 5.2: the name is kept for it until it expires */
-	if (username != NULL && store_doc_put(router.store, DOC_INVITE,
-	    INVITE_RESERVE_NODE, domain, username, iv->hash,
-	    INVITE_HASH_LEN) == -1) {
-		(void)store_doc_put(router.store, DOC_INVITE, INVITE_NODE,
-		    domain, iv->hash, NULL, 0);
-		return -1;
-	}
-	log_info("invite: created kind=%s host=%s creator=%s uses=%" PRIu32
-	    " expires=%" PRId64, invite_kind_name(kind), log_escs(domain), creator != NULL ?
-	    log_escs(creator) : "-", iv->uses, iv->expires);
-	return 0;
+	return invitation_create(router.store, domain, creator, kind, uses,
+	    lifetime, username, clock_wall(), token, iv);
 }
 
 /*
@@ -138,33 +50,7 @@ invite_create(const char *domain, const char *creator, char kind,
 int
 invite_find(const char *domain, const char *token, struct invite *iv)
 {
-	char	hash[INVITE_HASH_LEN + 1], *v;
-	size_t	len;
-	int	rc;
-
-	memset(iv, 0, sizeof(*iv));
-	if (token_ok(token) == -1 || invite_hash(token, hash) == -1) {
-		errno = ENOENT;
-		return -1;
-	}
-	if (store_doc_get(router.store, DOC_INVITE, INVITE_NODE, domain, hash,
-	    &v, &len) == -1)
-		return -1;
-	rc = rec_invite_decode(v, len, iv);
-	free(v);
-	if (rc == -1 || timingsafe_memcmp(iv->hash, hash, sizeof(hash)) != 0) {
-		log_warnx("invite: %s: a stored invitation is damaged",
-		    log_escs(domain));
-		errno = ENOENT;
-		return -1;
-	}
-	if (iv->expires != 0 && (double)iv->expires <= clock_wall()) {
-		(void)store_doc_put(router.store, DOC_INVITE, INVITE_NODE,
-		    domain, hash, NULL, 0);
-		errno = ENOENT;
-		return -1;
-	}
-	return 0;
+	return invitation_find(router.store, domain, token, clock_wall(), iv);
 }
 
 /* one use of a valid invitation: the last removes it */
@@ -176,7 +62,7 @@ invite_use(const char *domain, const char *token, struct invite *iv)
 	if (--iv->uses == 0)
 		return store_doc_put(router.store, DOC_INVITE, INVITE_NODE,
 		    domain, iv->hash, NULL, 0);
-	return invite_put(domain, iv);
+	return invitation_put(router.store, domain, iv);
 }
 
 /* a use taken for an account that could not be made is given back */
@@ -184,35 +70,43 @@ void
 invite_refund(const char *domain, struct invite *iv)
 {
 	iv->uses++;
-	if (invite_put(domain, iv) == -1)
+	if (invitation_put(router.store, domain, iv) == -1)
 		log_warn("invite: %s: a use not given back", log_escs(domain));
 }
 
-/* ---- the sweep of expired invitations ------------------------------- */
+/* ---- the sweep of expired invitations and of their holds ------------- */
 
 /*
- * invite_find removes an expired record it meets, but one nobody uses
- * again would stay for ever: a sweep on the router's clock removes them.
- * A tick walks at most INVITE_SWEEP_BATCH records of one host and
- * deletes the expired ones among them in one deferred commit, then
- * resumes after the last record it saw at the next tick (in the next
- * loop iteration); a pass over every host ends with a wait of
- * invite-sweep-interval.
+ * invite_find removes an expired record it meets, and invite_reserved a
+ * hold whose invitation is gone, but what nobody looks up again would
+ * stay for ever: a sweep on the router's clock removes them. A tick
+ * walks at most INVITE_SWEEP_BATCH records of one host, the invitations
+ * first, then the held usernames (so a hold whose invitation the same
+ * pass removed goes too), and deletes what is dead among them in one
+ * deferred commit; it resumes after the last record it saw at the next
+ * tick (in the next loop iteration); a pass over every host ends with a
+ * wait of invite-sweep-interval.
  */
 #define INVITE_SWEEP_BATCH	64
 
 static struct {
 	struct ctimer	timer;
 	size_t		host;		/* index in router.conf.hosts */
-	char		after[INVITE_HASH_LEN + 1];	/* where to resume */
-	size_t		removed;	/* in this pass */
+	bool		holds;		/* at the host's held usernames */
+	char		after[JID_PART_MAX + 1];	/* where to resume */
+	size_t		removed;	/* invitations, in this pass */
+	size_t		released;	/* holds, in this pass */
 } sweep;
 
 struct sweep_batch {
 	double	now;
-	size_t	seen, nexp;
-	char	expired[INVITE_SWEEP_BATCH][INVITE_HASH_LEN + 1];
-	char	last[INVITE_HASH_LEN + 1];
+	bool	holds;
+	size_t	seen, n;
+	/* invitations: the expired ones' hashes; holds: every name seen */
+	char	name[INVITE_SWEEP_BATCH][JID_PART_MAX + 1];
+	/* holds: the hash each held for ("": none) when walked */
+	char	val[INVITE_SWEEP_BATCH][INVITE_HASH_LEN + 1];
+	char	last[JID_PART_MAX + 1];
 };
 
 static int
@@ -223,15 +117,48 @@ sweep_one(const char *name, const char *v, size_t len, void *arg)
 
 	b->seen++;
 	snprintf(b->last, sizeof(b->last), "%s", name);
+	if (strlen(name) > JID_PART_MAX || b->n == INVITE_SWEEP_BATCH)
+		return 0;
+	if (b->holds) {
+		memcpy(b->name[b->n], name, strlen(name) + 1);
+		if (len == INVITE_HASH_LEN) {
+			memcpy(b->val[b->n], v, len);
+			b->val[b->n][len] = '\0';
+		} else
+			b->val[b->n][0] = '\0';
+		b->n++;
+		return 0;
+	}
 	/*
 	 * A damaged record (or one of a host name so long that its key
 	 * holds a digest of the hash) stays, for invite_find to report.
 	 */
 	if (rec_invite_decode(v, len, &iv) == 0 && strcmp(iv.hash,
-	    name) == 0 && iv.expires != 0 && (double)iv.expires <= b->now &&
-	    b->nexp < INVITE_SWEEP_BATCH)
-		memcpy(b->expired[b->nexp++], iv.hash, sizeof(iv.hash));
+	    name) == 0 && iv.expires != 0 && (double)iv.expires <= b->now)
+		memcpy(b->name[b->n++], iv.hash, sizeof(iv.hash));
 	return 0;
+}
+
+/*
+ * The holds of the batch whose invitation may not be used any more,
+ * deleted (deferred). A hold is looked up again by its name and must
+ * still name what the walk saw: a name cut for a long key (the store's
+ * digest) finds another record or none, and is left to invite_reserved.
+ */
+static size_t
+sweep_holds(const char *dom, struct sweep_batch *b)
+{
+	char	h[INVITE_HASH_LEN + 1];
+	size_t	i, n = 0;
+	bool	live;
+
+	for (i = 0; i < b->n; i++)
+		if (invitation_hold(router.store, dom, b->name[i], b->now, h,
+		    &live) == 0 && !live && strcmp(h, b->val[i]) == 0 &&
+		    store_doc_put_later(router.store, DOC_INVITE,
+		    INVITE_RESERVE_NODE, dom, b->name[i], NULL, 0) == 0)
+			n++;
+	return n;
 }
 
 /* one tick: a bounded part of the pass; the delay to the next */
@@ -240,7 +167,7 @@ invite_sweep_step(void)
 {
 	struct sweep_batch	*b;
 	const char		*dom;
-	size_t			 i;
+	size_t			 i, gone = 0;
 	double			 next = 0;
 
 	if (router.conf.nhosts == 0)
@@ -250,32 +177,46 @@ invite_sweep_step(void)
 	dom = router.conf.hosts[sweep.host].name;
 	b = xcalloc(1, sizeof(*b));
 	b->now = clock_wall();
-	if (store_doc_walk_account(router.store, DOC_INVITE, INVITE_NODE, dom,
-	    sweep.after, INVITE_SWEEP_BATCH, sweep_one, b) == -1) {
+	b->holds = sweep.holds;
+	if (store_doc_walk_account(router.store, DOC_INVITE, sweep.holds ?
+	    INVITE_RESERVE_NODE : INVITE_NODE, dom, sweep.after,
+	    INVITE_SWEEP_BATCH, sweep_one, b) == -1) {
 		log_warn("invite: %s: sweep", log_escs(dom));
-		b->seen = 0;	/* on to the next host */
+		b->seen = b->n = 0;	/* on to what comes next */
 	}
-	for (i = 0; i < b->nexp; i++)
-		if (store_doc_put_later(router.store, DOC_INVITE, INVITE_NODE,
-		    dom, b->expired[i], NULL, 0) == 0)
-			sweep.removed++;
-	if (b->nexp > 0)
+	if (sweep.holds)
+		sweep.released += (gone = sweep_holds(dom, b));
+	else
+		for (i = 0; i < b->n; i++)
+			if (store_doc_put_later(router.store, DOC_INVITE,
+			    INVITE_NODE, dom, b->name[i], NULL, 0) == 0) {
+				sweep.removed++;
+				gone++;
+			}
+	if (gone > 0)
 		(void)store_flush(router.store);
 	if (b->seen > 0)
-		log_debug("invite: %s: sweep saw %zu removed %zu%s%s",
-		    log_escs(dom), b->seen, b->nexp, sweep.after[0] != '\0' ?
-		    " resumed" : "", b->seen == INVITE_SWEEP_BATCH ?
-		    " more" : "");
+		log_debug("invite: %s: %s saw %zu removed %zu%s%s",
+		    log_escs(dom), sweep.holds ? "hold sweep" : "sweep",
+		    b->seen, gone, sweep.after[0] != '\0' ? " resumed" : "",
+		    b->seen == INVITE_SWEEP_BATCH ? " more" : "");
 	if (b->seen == INVITE_SWEEP_BATCH)
 		memcpy(sweep.after, b->last, sizeof(sweep.after));
-	else {
+	else if (!sweep.holds) {
 		sweep.after[0] = '\0';
+		sweep.holds = true;
+	} else {
+		sweep.after[0] = '\0';
+		sweep.holds = false;
 		if (++sweep.host == router.conf.nhosts) {
 			sweep.host = 0;
 			if (sweep.removed > 0)
 				log_info("invite: %zu expired invitations "
 				    "removed", sweep.removed);
-			sweep.removed = 0;
+			if (sweep.released > 0)
+				log_info("invite: %zu held usernames "
+				    "released", sweep.released);
+			sweep.removed = sweep.released = 0;
 			next = router.conf.invite_sweep_interval;
 		}
 	}
@@ -305,49 +246,16 @@ invite_sweep_init(void)
 bool
 invite_reserved(const char *domain, const char *node, const char *hash)
 {
-	struct invite	 iv;
-	char		*v, *r;
-	size_t		 len, rlen;
-	bool		 live;
+	char	h[INVITE_HASH_LEN + 1];
+	bool	live;
 
-	if (store_doc_get(router.store, DOC_INVITE, INVITE_RESERVE_NODE,
-	    domain, node, &r, &rlen) == -1)
+	if (invitation_hold(router.store, domain, node, clock_wall(), h,
+	    &live) == -1)
 		return errno != ENOENT;	/* storage cannot say: held */
-	live = false;
-	if (rlen == INVITE_HASH_LEN && store_doc_get(router.store,
-	    DOC_INVITE, INVITE_NODE, domain, r, &v, &len) == 0) {
-		live = rec_invite_decode(v, len, &iv) == 0 &&
-		    strcmp(iv.username, node) == 0 && (iv.expires == 0 ||
-		    (double)iv.expires > clock_wall());
-		free(v);
-	}
 	if (!live)
 		(void)store_doc_put(router.store, DOC_INVITE,
 		    INVITE_RESERVE_NODE, domain, node, NULL, 0);
-	live = live && (hash == NULL || strcmp(r, hash) != 0);
-	free(r);
-	return live;
-}
-
-/* XEP-0401 3 and XEP-0379 3.2: the xmpp: URI of an invitation */
-int
-invite_uri(char *out, size_t len, const char *domain,
-    const struct invite *iv, const char *token)
-{
-	int	n;
-
-	if (iv->kind != INVITE_ACCOUNT)
-		n = snprintf(out, len, "xmpp:%s?roster;preauth=%s%s",
-		    iv->creator, token, iv->kind == INVITE_CONTACT ?
-		    ";ibr=y" : "");
-	else if (iv->username[0] != '\0')
-		/* XEP-0401 5.2: the name the account will have */
-		n = snprintf(out, len, "xmpp:%s@%s?register;preauth=%s",
-		    iv->username, domain, token);
-	else
-		n = snprintf(out, len, "xmpp:%s?register;preauth=%s", domain,
-		    token);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	return live && (hash == NULL || strcmp(h, hash) != 0);
 }
 
 /* ---- XEP-0379: a subscription request with the token ----------------- */
@@ -424,148 +332,52 @@ invite_presence_use(const struct rstanza *rs, const char *node,
 
 /* ---- parleyctl invite ------------------------------------------------- */
 
-struct invite_list {
-	char	*buf;
-	size_t	 len, cap;
-	double	 now;
-};
-
-static int
-invite_list_one(const char *v, size_t len, void *arg)
-{
-	struct invite_list	*il = arg;
-	struct invite		 iv;
-	char			 line[INVITE_REC_MAX + 64];
-	int			 n;
-
-	if (rec_invite_decode(v, len, &iv) == -1)
-		return 0;
-	if (iv.expires != 0 && (double)iv.expires <= il->now)
-		return 0;
-	n = snprintf(line, sizeof(line), "%.16s %s uses=%" PRIu32
-	    " expires=%" PRId64 " creator=%s%s%s\n", iv.hash,
-	    invite_kind_name(iv.kind), iv.uses, iv.expires,
-	    iv.creator[0] != '\0' ? iv.creator : "-",
-	    iv.username[0] != '\0' ? " username=" : "", iv.username);
-	if (n < 0 || (size_t)n >= sizeof(line) || il->len + (size_t)n >
-	    CTL_LIST_CHUNK)
-		return 1;	/* the rest is not shown */
-	memcpy(il->buf + il->len, line, (size_t)n);
-	il->len += (size_t)n;
-	return 0;
-}
-
-/* removes the invitation whose token is token on any host */
-static int
-invite_revoke(const char *token)
-{
-	struct invite	iv;
-	size_t		i;
-
-	for (i = 0; i < router.conf.nhosts; i++)
-		if (invite_find(router.conf.hosts[i].name, token, &iv) == 0)
-			return store_doc_put(router.store, DOC_INVITE,
-			    INVITE_NODE, router.conf.hosts[i].name, iv.hash,
-			    NULL, 0);
-	errno = ENOENT;
-	return -1;
-}
-
-static int
-invite_reply(struct link *l, uint64_t sid, int status, const char *text)
-{
-	return ctl_reply(l, sid, 0, status, text, strlen(text));
-}
+_Static_assert(INVITATION_OUT_MAX <= CTL_LIST_CHUNK, "one control reply");
 
 /*
  * LINK_CTL_INVITE: str op ("create", "list", "revoke"), str host (or
  * the token to revoke), str contact (NULL: an account invitation), u32
  * uses, u32 lifetime (seconds, 0: none). The reply's text is the URI,
- * the list, or the reason.
+ * the list, or the reason: storage/invitation.c, as parleyctl writes
+ * it with the server stopped.
  */
 int
 invite_ctl(struct link *l, const struct link_hdr *h, const char *payload)
 {
 	struct link_in		 in;
-	struct invite		 iv;
-	struct invite_list	 il;
-	struct jid		 j;
-	struct scram_creds	 cr;
-	char			 op[8], arg[JID_STR_MAX + 1];
+	struct invitation_op	 op;
+	char			 opname[8], arg[JID_STR_MAX + 1];
 	char			 contact[JID_STR_MAX + 1];
-	char			 dom[JID_PART_MAX + 1];
-	char			 token[INVITE_TOKEN_MAX + 1];
-	char			 uri[2 * JID_STR_MAX + 1] = "";
+	char			*out;
 	const char		*c;
-	size_t			 clen;
-	uint32_t		 uses, lifetime;
+	size_t			 clen, len;
 	int			 rc;
 
 	link_in_init(&in, payload, h->len);
-	link_get_str(&in, op, sizeof(op));
+	link_get_str(&in, opname, sizeof(opname));
 	link_get_str(&in, arg, sizeof(arg));
 	link_get_strn(&in, &c, &clen);
-	link_get_u32(&in, &uses);
-	link_get_u32(&in, &lifetime);
+	link_get_u32(&in, &op.uses);
+	link_get_u32(&in, &op.lifetime);
 	if (!link_in_done(&in) || (c != NULL && (clen >= sizeof(contact) ||
 	    memchr(c, '\0', clen) != NULL)))
 		return link_fail(l, "bad %s", link_msg_name(h->type));
-	if (strcmp(op, "revoke") == 0) {
-		rc = invite_revoke(arg);
-		log_info("ctl: invite revoke result=%s", rc == 0 ? "ok" :
-		    "not found");
-		return invite_reply(l, h->sid, rc == 0 ? 0 : ENOENT,
-		    rc == 0 ? "revoked\n" : "no such invitation");
-	}
-	if (jid_nameprep(arg, dom) == -1 ||
-	    conf_host_find(&router.conf, dom) == NULL)
-		return invite_reply(l, h->sid, EINVAL, "not a host of this "
-		    "server");
-	if (strcmp(op, "list") == 0) {
-		memset(&il, 0, sizeof(il));
-		il.buf = xmalloc(CTL_LIST_CHUNK);
-		il.now = clock_wall();
-		rc = store_doc_walk(router.store, DOC_INVITE, dom,
-		    invite_list_one, &il);
-		rc = ctl_reply(l, h->sid, 0, rc == 0 ? 0 : EIO, il.buf,
-		    il.len);
-		free(il.buf);
-		return rc;
-	}
-	if (strcmp(op, "create") != 0)
-		return link_fail(l, "bad %s", link_msg_name(h->type));
-	contact[0] = '\0';
-	memset(&j, 0, sizeof(j));
 	if (c != NULL) {
 		memcpy(contact, c, clen);
 		contact[clen] = '\0';
-		if (jid_parse(&j, contact) == -1 || j.node == NULL ||
-		    j.resource != NULL || strcmp(j.domain, dom) != 0) {
-			if (j.domain != NULL)
-				jid_clear(&j);
-			return invite_reply(l, h->sid, EINVAL, "the contact "
-			    "is not a bare JID of that host");
-		}
-		jid_format(contact, j.node, j.domain, NULL);
-		if (store_account_get(router.store, j.node, j.domain,
-		    &cr) == -1) {
-			explicit_bzero(&cr, sizeof(cr));
-			jid_clear(&j);
-			return invite_reply(l, h->sid, ENOENT,
-			    "no such account");
-		}
-		explicit_bzero(&cr, sizeof(cr));
-		jid_clear(&j);
 	}
-	if (invite_create(dom, c != NULL ? contact : NULL,
-	    c != NULL ? INVITE_CONTACT : INVITE_ACCOUNT, uses, lifetime, NULL,
-	    token, &iv) == -1 ||
-	    invite_uri(uri, sizeof(uri) - 1, dom, &iv, token) == -1)
-		return invite_reply(l, h->sid, EIO, "not stored");
-	explicit_bzero(token, sizeof(token));
-	uri[strlen(uri)] = '\n';	/* invite_uri left room */
-	rc = invite_reply(l, h->sid, 0, uri);
-	explicit_bzero(uri, sizeof(uri));
+	op.op = opname;
+	op.arg = arg;
+	op.contact = c != NULL ? contact : NULL;
+	out = xmalloc(INVITATION_OUT_MAX);
+	if ((rc = invitation_ctl(router.store, &router.conf, clock_wall(), &op,
+	    out, &len)) == -1) {
+		free(out);
+		return link_fail(l, "bad %s", link_msg_name(h->type));
+	}
+	rc = ctl_reply(l, h->sid, 0, rc, out, len);
+	explicit_bzero(out, len);	/* a URI holds a token */
+	free(out);
 	return rc;
 }
 
@@ -684,7 +496,7 @@ invite_adhoc(struct rstanza *rs, struct xnode *iq, struct arena *a,
 	if (invite_create(dom, kind != INVITE_ACCOUNT ? bare : NULL, kind,
 	    rq.uses, rq.lifetime, rq.username[0] != '\0' ? rq.username :
 	    NULL, token, &iv) == -1 ||
-	    invite_uri(uri, sizeof(uri), dom, &iv, token) == -1) {
+	    invitation_uri(uri, sizeof(uri), dom, &iv, token) == -1) {
 		iq_error(rs, iq, a, XERR_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}

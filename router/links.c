@@ -355,7 +355,17 @@ c2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 		rs.sender = s;
 		rs.kind = ls.kind;
 		rs.type = ls.type;
+		if (!(h->flags & LINK_F_MUC_REJOIN)) {
+			deliver_stanza(&rs);
+			return 0;
+		}
+		/* c2s/rejoin.c: a room's join again, after a crash */
+		if (ls.kind != KIND_PRESENCE || ls.type != PRES_AVAILABLE ||
+		    ls.to == NULL)
+			return -1;
+		muc_rejoining(true);
 		deliver_stanza(&rs);
+		muc_rejoining(false);
 		return 0;
 	case LINK_REG_ADD:
 		return register_frame(rl, h, payload);

@@ -390,6 +390,7 @@ svc_disco_info(struct muc_req *q)
 	struct xnode		*qq, *n;
 	static const char *const feats[] = {
 		NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_MUC_UNIQUE,
+		"vcard-temp",	/* XEP-0486 3.1: rooms take a vCard */
 	};
 	size_t			 i;
 
@@ -601,6 +602,15 @@ struct entry_job {
 	int		 kind, type;
 };
 
+/* links.c, around the routing of one LINK_F_MUC_REJOIN presence */
+static bool	rejoining;
+
+void
+muc_rejoining(bool on)
+{
+	rejoining = on;
+}
+
 static void
 entry_parsed(struct xnode *el, struct arena *a, void *arg)
 {
@@ -622,6 +632,7 @@ entry_parsed(struct xnode *el, struct arena *a, void *arg)
 	q.nick = job->nick;
 	q.kind = job->kind;
 	q.type = job->type;
+	q.rejoin = rejoining && job->kind == KIND_PRESENCE;
 	q.el = el;
 	q.a = a;
 	/* the real sender and the envelope's 'to', whatever the bytes said */

@@ -43,6 +43,8 @@ struct map;
 #define MUC_NICK_MAX	1023
 /* invitations in one message, reasons and passwords */
 #define MUC_INVITES_MAX	16
+/* XEP-0486 5.1: the hashes of this many PHOTOs of a room's vCard */
+#define MUC_PHOTOS_MAX	8
 /*
  * An occupant's presence broadcasts (docs/hardening.md): a bucket of
  * this many, refilled at this rate; past it the latest waits for a token
@@ -131,7 +133,9 @@ struct muc_room {
 	struct muc_hist	*hist;		/* ring of cfg.history */
 	size_t		 hfirst, hn, hcap;
 	char		*vcard;		/* the room's vCard (XEP-0054) */
-	char		 photo[48];	/* its photo's SHA-1, "" none */
+	char		 photo[MUC_PHOTOS_MAX * 41];	/* the SHA-1 (hex)
+					   of each PHOTO of its vCard,
+					   space-separated; "" none */
 	uint64_t	 salt;		/* XEP-0421: per room */
 };
 
@@ -147,6 +151,8 @@ struct muc_req {
 	struct arena	*a;
 	char		 bare[JID_STR_MAX + 1];	/* from's bare JID */
 	bool		 local;		/* from is one of our accounts */
+	bool		 rejoin;	/* a join sent again after a crash
+					   (LINK_F_MUC_REJOIN) */
 };
 
 /* muc.c: routing, sending, the room table */
@@ -242,6 +248,9 @@ void		 muc_history_send(struct muc_room *, const struct xnode *x,
 /* a groupchat message (no 'to') into the in-memory ring */
 void		 muc_hist_add(struct muc_room *, const char *xml, size_t len,
 		    const char *sid);
+/* the same, received at (clock_wall()): a planned restart's handover */
+void		 muc_hist_put(struct muc_room *, const char *xml, size_t len,
+		    const char *sid, double at);
 /* the in-memory ring emptied and freed */
 void		 muc_hist_free(struct muc_room *);
 /* sid's message leaves the history: 0, or -1 when it is not there */
@@ -264,6 +273,11 @@ void		 muc_room_save(struct muc_room *);
 void		 muc_room_unsave(struct muc_room *);
 /* reads the persistent rooms of every service */
 void		 muc_load(void);
+/*
+ * XEP-0486 5.2 (as XEP-0153): a presence from the room's bare JID with
+ * its avatar hash, to the session to, or to every occupant (to NULL)
+ */
+void		 muc_avatar_presence(struct muc_room *, const char *to);
 /* the record of r (as muc_room_save writes it) into b */
 int		 muc_room_record(struct muc_room *, struct buf *);
 /* a room made from a record of service (NULL: unreadable, or it exists) */
@@ -278,7 +292,9 @@ struct muc_occ	*muc_occ_restore(struct muc_room *, const char *nick,
 
 /* muc_handover.c: the rooms' occupants, into and out of a handover */
 int		 muc_handover_put(struct buf *);
-/* one HO_ROOM or HO_OCC record; -1 if it is refused */
+/* then the rooms' in-memory history (HO_HIST): -1 once b is full */
+int		 muc_handover_put_hist(struct buf *);
+/* one HO_ROOM, HO_OCC or HO_HIST record; -1 if it is refused */
 struct ho_rec;
 int		 muc_handover_get(struct ho_rec *);
 /* after the reading: the rooms it made that have no occupant go */

@@ -543,36 +543,76 @@ muc_disco_info(struct muc_req *q, struct xnode *qq)
 	xdata_add(q->a, x, "muc#roominfo_occupants", NULL, NULL, num);
 	xdata_add(q->a, x, "muc#roominfo_changesubject", NULL, NULL,
 	    r->cfg.change_subject ? "1" : "0");
-	if (r->photo[0] != '\0')
-		xdata_add(q->a, x, "muc#roominfo_avatarhash", NULL, NULL,
-		    r->photo);
+	if (r->photo[0] != '\0') {
+		/* XEP-0486 3.3, 5.1: one value per PHOTO */
+		char	*h, *sp, *save = NULL;
+
+		n = xdata_add(q->a, x, "muc#roominfo_avatarhash", "text-multi",
+		    "Avatar hash", NULL);
+		h = arena_strdup(q->a, r->photo);
+		for (sp = strtok_r(h, " ", &save); sp != NULL;
+		    sp = strtok_r(NULL, " ", &save))
+			xdata_add_value(q->a, n, sp);
+	}
 	if (r->cfg.lang != NULL && *r->cfg.lang != '\0')
 		xdata_add(q->a, x, "muc#roominfo_lang", NULL, NULL,
 		    r->cfg.lang);
 	muc_send_tree(q->el);
 }
 
-/* the SHA-1 of the vCard's photo, hex, "" when it has none */
+/*
+ * The SHA-1 of each PHOTO's image (XEP-0486 3.4: of the decoded BINVAL),
+ * hex, space-separated, "" when it has none (XEP-0486 5.1: all of them)
+ */
 static void
 photo_hash(struct muc_room *r, const struct xnode *card, struct arena *a)
 {
-	const struct xnode	*bin;
+	const struct xnode	*ph, *bin;
 	struct buf		 img;
 	unsigned char		 md[20];
-	char			*t;
+	char			*t, hex[41];
+	int			 n = 0;
 
 	r->photo[0] = '\0';
-	bin = xnode_child(xnode_child(card, "vcard-temp", "PHOTO"),
-	    "vcard-temp", "BINVAL");
-	if (bin == NULL)
-		return;
-	t = xnode_text(a, bin);
-	buf_init(&img, strlen(t) + 1);
-	if (base64_decode(&img, t, strlen(t)) == 0 &&
-	    gnutls_hash_fast(GNUTLS_DIG_SHA1, buf_rptr(&img),
-	    buf_avail(&img), md) == 0)
-		hex_encode(r->photo, md, sizeof(md));
-	buf_clear(&img);
+	for (ph = xnode_child(card, "vcard-temp", "PHOTO"); ph != NULL &&
+	    n < MUC_PHOTOS_MAX; ph = xnode_next(ph, "vcard-temp", "PHOTO")) {
+		if ((bin = xnode_child(ph, "vcard-temp", "BINVAL")) == NULL)
+			continue;
+		t = xnode_text(a, bin);
+		buf_init(&img, strlen(t) + 1);
+		if (base64_decode(&img, t, strlen(t)) == 0 &&
+		    buf_avail(&img) > 0 && gnutls_hash_fast(GNUTLS_DIG_SHA1,
+		    buf_rptr(&img), buf_avail(&img), md) == 0) {
+			hex_encode(hex, md, sizeof(md));
+			snprintf(r->photo + strlen(r->photo),
+			    sizeof(r->photo) - strlen(r->photo), "%s%s",
+			    n++ > 0 ? " " : "", hex);
+		}
+		buf_clear(&img);
+	}
+}
+
+void
+muc_avatar_presence(struct muc_room *r, const char *to)
+{
+	struct buf	 b;
+	size_t		 n = strcspn(r->photo, " ");
+
+	/* XEP-0153 3.2: the first image's hash; an empty photo: none */
+	buf_init(&b, LINK_STANZA_MAX);
+	if ((buf_puts(&b, "<presence from='") |
+	    xml_escape(&b, r->jid, strlen(r->jid)) |
+	    buf_puts(&b, "'><x xmlns='vcard-temp:x:update'><photo>") |
+	    buf_append(&b, r->photo, n) |
+	    buf_puts(&b, "</photo></x></presence>")) == 0) {
+		if (to != NULL)
+			muc_send(KIND_PRESENCE, PRES_AVAILABLE, r->jid,
+			    buf_rptr(&b), buf_avail(&b), to);
+		else
+			muc_broadcast(r, KIND_PRESENCE, PRES_AVAILABLE, r->jid,
+			    buf_rptr(&b), buf_avail(&b));
+	}
+	buf_clear(&b);
 }
 
 /* XEP-0054 on the room JID; XEP-0486: the owner sets the room's avatar */
@@ -580,7 +620,6 @@ void
 muc_vcard_iq(struct muc_req *q, struct xnode *card)
 {
 	struct buf	b;
-	struct muc_occ	*p;
 
 	if (q->type == IQ_GET) {
 		iq_make_result(q->el, q->a);
@@ -610,9 +649,13 @@ muc_vcard_iq(struct muc_req *q, struct xnode *card)
 	muc_room_save(q->room);
 	iq_make_result(q->el, q->a);
 	muc_send_tree(q->el);
-	/* the new hash in everyone's presence */
-	for (p = q->room->occ; p != NULL; p = p->next)
-		muc_occ_broadcast(q->room, p, NULL, 0, NULL, NULL);
+	/*
+	 * XEP-0486 3.2: the occupants are told the configuration changed
+	 * (104), and, as clients of XEP-0153 style expect (5.2), the new
+	 * hash (or none) in a presence from the room's bare JID
+	 */
+	config_changed(q->room, q->room->cfg.nonanon);
+	muc_avatar_presence(q->room, NULL);
 }
 
 /* ---- the durable record ------------------------------------------------- */

@@ -5,11 +5,14 @@
  * the whole record of a room storage does not hold: a temporary or a
  * locked one), then one HO_OCC record per occupant, in join order. They
  * come back as they were, told to nobody: for the others nothing
- * changed.
+ * changed. With the room archive off, the in-memory history ring goes
+ * too (HO_HIST, oldest first), for stored rooms without occupants as
+ * well, so that a newcomer after the restart gets the same history.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/map.h"
 #include "../common/util.h"
@@ -21,6 +24,33 @@ struct put_job {
 	struct buf	*b;
 	int		 rc;
 };
+
+/*
+ * The in-memory history ring (the archive off), oldest first: a room
+ * with occupants has its HO_ROOM before (a temporary one is made by
+ * it); one without is a stored room, there at the start
+ */
+static void
+hist_put(struct muc_room *r, void *arg)
+{
+	struct put_job		*job = arg;
+	const struct muc_hist	*h;
+	const char		*f[4];
+	char			 at[32];
+	size_t			 i;
+
+	if (r->nocc == 0 && (!r->cfg.persistent || r->locked))
+		return;
+	for (i = 0; i < r->hn; i++) {
+		h = &r->hist[(r->hfirst + i) % r->hcap];
+		snprintf(at, sizeof(at), "%.3f", h->at);
+		f[0] = r->jid;
+		f[1] = at;
+		f[2] = h->sid;
+		f[3] = h->xml;
+		job->rc |= ho_add(job->b, HO_HIST, 4, f);
+	}
+}
 
 static void
 room_put(struct muc_room *r, void *arg)
@@ -62,18 +92,35 @@ room_put(struct muc_room *r, void *arg)
 	}
 }
 
-int
-muc_handover_put(struct buf *b)
+/* fn on every room of every group chat service */
+static void
+rooms_foreach(void (*fn)(struct muc_room *, void *), void *arg)
 {
-	struct put_job	job = { b, 0 };
-	size_t		i;
+	size_t	i;
 
 	for (i = 0; i < router.conf.nhosts; i++) {
 		const struct conf_host	*h = &router.conf.hosts[i];
 
 		if (h->muc && h->muc_name != NULL)
-			muc_room_foreach(h->muc_name, room_put, &job);
+			muc_room_foreach(h->muc_name, fn, arg);
 	}
+}
+
+int
+muc_handover_put(struct buf *b)
+{
+	struct put_job	job = { b, 0 };
+
+	rooms_foreach(room_put, &job);
+	return job.rc;
+}
+
+int
+muc_handover_put_hist(struct buf *b)
+{
+	struct put_job	job = { b, 0 };
+
+	rooms_foreach(hist_put, &job);
 	return job.rc;
 }
 
@@ -161,10 +208,36 @@ occ_get(struct ho_rec *rec)
 	return 0;
 }
 
+static int
+hist_get(struct ho_rec *rec)
+{
+	struct muc_room	*r = muc_room_find(rec->f[0]);
+	char		*end;
+	double		 at;
+
+	if (r == NULL)
+		return -1;
+	at = strtod(rec->f[1], &end);
+	if (*end != '\0' || end == rec->f[1] || !(at >= 0) ||
+	    at > clock_wall() + 86400 || rec->len[2] == 0 ||
+	    rec->len[2] > 256 || rec->len[3] == 0 ||
+	    rec->len[3] > router.conf.max_stanza_size)
+		return -1;
+	muc_hist_put(r, rec->f[3], rec->len[3], rec->f[2], at);
+	return 0;
+}
+
 int
 muc_handover_get(struct ho_rec *rec)
 {
-	return rec->type == HO_ROOM ? room_get(rec) : occ_get(rec);
+	switch (rec->type) {
+	case HO_ROOM:
+		return room_get(rec);
+	case HO_HIST:
+		return hist_get(rec);
+	default:
+		return occ_get(rec);
+	}
 }
 
 struct empty_job {
@@ -194,12 +267,7 @@ muc_handover_done(void)
 
 	/* a room made from the handover whose occupants were all refused
 	   goes, as a temporary room does with its last occupant */
-	for (i = 0; i < router.conf.nhosts; i++) {
-		const struct conf_host	*h = &router.conf.hosts[i];
-
-		if (h->muc && h->muc_name != NULL)
-			muc_room_foreach(h->muc_name, room_empty, &job);
-	}
+	rooms_foreach(room_empty, &job);
 	for (i = 0; i < job.n; i++)
 		muc_room_free(job.v[i]);
 	free(job.v);

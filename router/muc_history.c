@@ -269,6 +269,13 @@ subject_send(struct muc_room *r, const char *full)
 void
 muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid)
 {
+	muc_hist_put(r, xml, len, sid, clock_wall());
+}
+
+void
+muc_hist_put(struct muc_room *r, const char *xml, size_t len, const char *sid,
+    double at)
+{
 	size_t		 cap = hist_cap(r);
 	struct muc_hist	*h;
 
@@ -301,7 +308,7 @@ muc_hist_add(struct muc_room *r, const char *xml, size_t len, const char *sid)
 	h = &r->hist[(r->hfirst + r->hn) % r->hcap];
 	h->xml = xstrndup(xml, len);
 	h->len = len;
-	h->at = clock_wall();
+	h->at = at;
 	h->sid = xstrdup(sid);
 	r->hn++;
 }

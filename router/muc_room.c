@@ -125,10 +125,6 @@ pres_build(struct buf *b, struct muc_room *r, struct muc_occ *o,
 	    buf_puts(b, pi->unavail ? " type='unavailable'>" : ">");
 	if (pi->extra != NULL)
 		rc |= buf_puts(b, pi->extra);
-	/* XEP-0153 style: the room's avatar hash, as a user's */
-	if (!pi->unavail && r->photo[0] != '\0')
-		rc |= buf_printf(b, "<x xmlns='vcard-temp:x:update'><photo>"
-		    "%s</photo></x>", r->photo);
 	rc |= buf_printf(b, "<x xmlns='" NS_MUC_USER "'><item "
 	    "affiliation='%s' role='%s'", muc_aff_name(aff),
 	    muc_role_name(pi->unavail ? ROLE_NONE : o->role));
@@ -522,6 +518,8 @@ join_session(struct muc_req *q, struct muc_occ *o, const struct xnode *x)
 	others_send(q->room, o, q->from);
 	occ_announce_to(q->room, o, &pi, q->from, false);
 	muc_history_send(q->room, x, q->from);
+	if (q->room->photo[0] != '\0')
+		muc_avatar_presence(q->room, q->from);
 }
 
 /*
@@ -637,6 +635,9 @@ join(struct muc_req *q)
 		occ_announce(r, o, &pi, NULL);
 	}
 	muc_history_send(r, x, q->from);
+	/* the join is complete (the subject): then the room's avatar */
+	if (r->photo[0] != '\0')
+		muc_avatar_presence(r, q->from);
 }
 
 struct muc_occ *
@@ -739,6 +740,13 @@ muc_presence_in(struct muc_req *q)
 		muc_error(q, XERR_JID_MALFORMED, "no nickname");
 		return;
 	}
+	if (q->rejoin && q->room == NULL) {
+		/* a temporary room a crash ended: the client learns it */
+		muc_error(q, XERR_ITEM_NOT_FOUND, "the room is gone");
+		return;
+	}
+	if (q->rejoin && o != NULL)
+		return;		/* handed over by a planned restart */
 	if (o == NULL) {
 		join(q);
 		return;

@@ -21,6 +21,7 @@
 #include "../common/link.h"
 #include "../common/xml.h"
 
+#include "../storage/invitation.h"
 #include "../storage/store.h"
 
 struct xparse;
@@ -523,6 +524,12 @@ void	 proxy_link_lost(void);
 bool	 muc_route(struct rstanza *, const struct jid *to);
 bool	 muc_presence_route(const char *from, const struct jid *to, int type,
 	    const char *xml, size_t len);
+/*
+ * While set, the presence routed to a room is a session's join sent
+ * again by its c2s after a crash (LINK_F_MUC_REJOIN): taken only by an
+ * existing room from a session not already in it, and told as a join
+ */
+void	 muc_rejoining(bool);
 /* the session full ended: it leaves its rooms */
 void	 muc_sess_gone(const char *full);
 /* reads the persistent rooms (start); frees every room (exit, tests) */
@@ -708,8 +715,7 @@ enum role role_of(const char *node, const char *domain);
    limited-can (admins may do everything) */
 bool	 role_may(const char *node, const char *domain, enum role_cap cap);
 
-/* invite.c: XEP-0379 and XEP-0401 invitations */
-#define INVITE_TOKEN_MAX	64
+/* invite.c: XEP-0379 and XEP-0401 invitations (storage/invitation.c) */
 /* username: an account invitation for that localpart only, or NULL */
 int	 invite_create(const char *domain, const char *creator, char kind,
 	    uint32_t uses, uint32_t lifetime, const char *username,
@@ -720,8 +726,6 @@ bool	 invite_reserved(const char *domain, const char *node,
 int	 invite_find(const char *domain, const char *token, struct invite *);
 int	 invite_use(const char *domain, const char *token, struct invite *);
 void	 invite_refund(const char *domain, struct invite *);
-int	 invite_uri(char *out, size_t len, const char *domain,
-	    const struct invite *, const char *token);
 /* the periodic removal of expired invitations (invite-sweep-interval) */
 void	 invite_sweep_init(void);
 bool	 invite_presence_has(const struct rstanza *);

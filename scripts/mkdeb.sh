@@ -48,6 +48,9 @@ fi
 [ -n "$depends" ] || { echo "$0: no dependencies found" >&2; exit 1; }
 
 mkdir -p "$stage/DEBIAN"
+# Debian policy 12.5: the copyright file, machine-readable (DEP-5)
+install -D -m 0644 packaging/deb/copyright \
+    "$stage/usr/share/doc/parley/copyright"
 install -m 0755 packaging/deb/postinst packaging/deb/prerm \
     packaging/deb/postrm "$stage/DEBIAN/"
 # dpkg keeps an operator's edits across upgrades and asks

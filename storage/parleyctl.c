@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/conf.h"
@@ -28,6 +29,7 @@
 #include "../common/scram.h"
 #include "../common/util.h"
 #include "ctlops.h"
+#include "invitation.h"
 #include "pie.h"
 #include "store.h"
 #include "store_conf.h"
@@ -48,22 +50,19 @@ enum cmd { CMD_ADDUSER, CMD_DELUSER, CMD_PASSWD, CMD_LIST, CMD_DISABLE,
 	CMD_ENABLE, CMD_DRAIN, CMD_RESTART, CMD_ROLE, CMD_SESSIONS, CMD_KICK,
 	CMD_STATS, CMD_ABOUT, CMD_INVITE };
 /* commands only the running router can answer, with text to print */
-#define CMD_LIVE(c)	((c) >= CMD_SESSIONS)
+#define CMD_LIVE(c)	((c) >= CMD_SESSIONS && (c) != CMD_INVITE)
+/* commands whose answer is text to print */
+#define CMD_TEXT(c)	(CMD_LIVE(c) || (c) == CMD_LIST || (c) == CMD_INVITE)
 
 /* parleyctl drain WORKER [GRACE]: seconds before the others end */
 #define DRAIN_GRACE_DEFAULT	30
 static uint32_t	drain_grace = DRAIN_GRACE_DEFAULT;
 /* parleyctl role JID [ROLE]: the role to set, NULL to show it */
 static const char *role_arg;
-/* parleyctl invite: LINK_CTL_INVITE's fields */
+/* parleyctl invite: LINK_CTL_INVITE's fields (storage/invitation.h) */
 #define INVITE_USES_MAX		1000000
 #define INVITE_LIFETIME_MAX	(366u * 86400)
-static struct {
-	const char	*op;		/* create, list, revoke */
-	const char	*contact;	/* NULL: an account invitation */
-	uint32_t	 uses;
-	uint32_t	 lifetime;	/* seconds; 0: none */
-} inv = { "create", NULL, 1, 0 };
+static struct invitation_op inv = { "create", NULL, NULL, 1, 0 };
 
 static const struct {
 	const char	*name;
@@ -451,6 +450,30 @@ print_account(const char *node, const char *domain, void *arg)
 	return printf("%s@%s\n", node, domain) < 0;
 }
 
+/*
+ * invite with the server stopped: what the router would do
+ * (storage/invitation.c), its text printed, or in detail when it fails.
+ * Returns 0 or an errno value.
+ */
+static int
+invite_direct(struct store *st, const struct conf *conf, char *detail,
+    size_t dlen)
+{
+	char	*out;
+	size_t	 len;
+	int	 rc;
+
+	out = xmalloc(INVITATION_OUT_MAX);
+	rc = invitation_ctl(st, conf, (double)time(NULL), &inv, out, &len);
+	if (rc == 0 && fwrite(out, 1, len, stdout) != len)
+		rc = EIO;
+	else if (rc > 0)
+		snprintf(detail, dlen, "%.*s", (int)len, out);
+	explicit_bzero(out, len);	/* a URI holds a token */
+	free(out);
+	return rc == -1 ? EINVAL : rc;
+}
+
 /* returns 0 or an errno value */
 static int
 run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
@@ -479,11 +502,13 @@ run_direct(const struct conf *conf, enum cmd cmd, const struct jid *j,
 	case CMD_LIST:
 		rc = store_account_list(st, domain, print_account, NULL);
 		break;
+	case CMD_INVITE:
+		rc = invite_direct(st, conf, detail, dlen);
+		break;
 	case CMD_SESSIONS:
 	case CMD_KICK:
 	case CMD_STATS:
 	case CMD_ABOUT:
-	case CMD_INVITE:
 		/* refused before: only the running router knows */
 		errno = ENOTCONN;
 		rc = -1;
@@ -661,7 +686,7 @@ run_router(int fd, enum cmd cmd, const char *jid, const char *domain,
 		link_get_strn(&in, &text, &tlen);
 		if (!link_in_done(&in) || link_ctl_errno(status, &err) == -1)
 			goto bad;
-		if (err == 0 && (cmd == CMD_LIST || CMD_LIVE(cmd)) &&
+		if (err == 0 && CMD_TEXT(cmd) &&
 		    text != NULL &&
 		    fwrite(text, 1, tlen, stdout) != tlen) {
 			free(payload);
@@ -893,10 +918,10 @@ main(int argc, char *argv[])
 	memset(&j, 0, sizeof(j));
 	memset(&cr, 0, sizeof(cr));
 	if (cmd == CMD_INVITE) {
-		if (invite_parse(argc, argv, &path) == -1)
+		if (invite_parse(argc, argv, &inv.arg) == -1)
 			goto fail;
-		/* the router checks the host, the contact and the token */
-		jid = xstrdup(path);
+		/* storage/invitation.c checks the host, contact and token */
+		jid = xstrdup(inv.arg);
 	} else if (CMD_LIVE(cmd)) {
 		if (argc == 2 && (jid = session_parse(&conf, argv[1])) == NULL)
 			goto fail;

@@ -20,13 +20,20 @@
 /* XEP-0227 before version 1.0: ejabberd and older Prosody write it */
 #define NS_PIE_OLD	"http://www.xmpp.org/extensions/xep-0227.html#ns"
 #define NS_PIE_SCRAM	"urn:xmpp:pie:0#scram"
-/* Parley's own: role, disabled, a PEP node's configuration record */
+/*
+ * Parley's own: role, disabled, a PEP node's configuration record, a
+ * user's documents, group chat rooms (docs/operator.md, "Migration")
+ */
 #define NS_PIE_PARLEY	"urn:parley:pie:0"
 #define NS_PIE_ROSTER	"jabber:iq:roster"
 #define NS_PIE_PRIVATE	"jabber:iq:private"
 #define NS_PIE_VCARD	"vcard-temp"
 #define NS_PIE_BLOCK	"urn:xmpp:blocking"
 #define NS_PIE_PUBSUB	"http://jabber.org/protocol/pubsub"
+/* XEP-0227 1.1's message archive, as Prosody writes it */
+#define NS_PIE_MAM	"urn:xmpp:pie:0#mam"
+#define NS_PIE_MAM2	"urn:xmpp:mam:2"
+#define NS_PIE_FORWARD	"urn:xmpp:forward:0"
 
 /*
  * Limits of one element the parser keeps whole (a roster item, a vCard,
@@ -52,6 +59,13 @@ enum pie_kind {
 	PIE_PEP_FORM,	/* key: node name; access, max_items: another
 			   server's configuration form's (or NULL) */
 	PIE_ACCOUNT,	/* Parley's extension: role, disabled */
+	PIE_MAM,	/* an archived message: id (the file's), stamp,
+			   jid (with, bare), xml (with its xmlns) */
+	PIE_DOC,	/* Parley's extension: doc, key (""), xml the
+			   record (base64-decoded text, or a room's) */
+	PIE_ROOM,	/* Parley's extension: a group chat room starts,
+			   node the room, domain its service */
+	PIE_ROOM_END,
 	PIE_USER_END,
 	PIE_SKIP,	/* xml: what was skipped and why (a warning) */
 	PIE_ERROR	/* xml: what is wrong; the parse goes on, so that
@@ -75,7 +89,16 @@ struct pie_rec {
 	const char		*access, *max_items;
 	enum role		 role;
 	bool			 disabled;
+	uint64_t		 stamp;		/* PIE_MAM: microsec. */
+	enum store_doc		 doc;		/* PIE_DOC */
 };
+
+/*
+ * PIE_DOC kinds: the name in <doc kind=.../> and the document: a user's
+ * last, mam-prefs and push (a room's record is its own element).
+ */
+int	 pie_doc_kind(const char *name, enum store_doc *);
+const char *pie_doc_name(enum store_doc);
 
 /*
  * Called for each record; returning -1 stops the parse (the callback

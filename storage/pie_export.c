@@ -3,7 +3,11 @@
  * the server stopped. Credentials go out as scram-credentials (XEP-0227
  * 1.1): Parley keeps no password to export. Written as it is read, one
  * account at a time; the file is created mode 0600 and never replaces
- * one (it holds credentials).
+ * one (it holds credentials). Message archives go out as Prosody writes
+ * them (urn:xmpp:pie:0#mam); the rest Parley keeps (last activity,
+ * archive preferences, push registrations, group chat rooms with their
+ * archives) in its own namespace, urn:parley:pie:0. Not FAST token
+ * records: what they hold logs in (docs/operator.md, "Migration").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/base64.h"
@@ -321,6 +326,87 @@ exp_pep(struct exp *ex, const char *node, const char *domain)
 	return rc;
 }
 
+/* a stored record as it is, base64: <doc kind/> */
+static void
+exp_doc_record(struct exp *ex, enum store_doc doc, const char *val,
+    size_t len)
+{
+	struct buf	b;
+
+	buf_init(&b, 4 * (len / 3 + 1) + 8);
+	if (base64_encode(&b, val, len) == -1)
+		fatalx("%s: buffer", __func__);
+	fprintf(ex->fp, "<doc xmlns='%s' kind='%s'>%.*s</doc>\n",
+	    NS_PIE_PARLEY, pie_doc_name(doc), (int)buf_avail(&b),
+	    buf_rptr(&b));
+	buf_clear(&b);
+}
+
+/* the documents of an account that XEP-0227 has no element for */
+static int
+exp_docs(struct exp *ex, const char *node, const char *domain)
+{
+	static const enum store_doc	 docs[] = { DOC_LAST, DOC_MAM_PREFS,
+	    DOC_PUSH };
+	char				*val;
+	size_t				 i, len;
+
+	for (i = 0; i < nitems(docs); i++) {
+		if (store_doc_get(ex->st, docs[i], node, domain, "", &val,
+		    &len) == -1) {
+			if (errno != ENOENT)
+				return -1;
+			continue;
+		}
+		exp_doc_record(ex, docs[i], val, len);
+		free(val);
+	}
+	return 0;
+}
+
+/*
+ * One archived message as Prosody's XEP-0227 export writes it; the id is
+ * the message's stanza-id (router/mam_query.c's form), so that an import
+ * here keeps it, and parley:with the archive's with (a room's is the
+ * occupant, which to and from do not tell).
+ */
+static int
+exp_mam_one(const struct archive_entry *e, void *arg)
+{
+	struct exp	*ex = arg;
+	struct tm	 tm;
+	time_t		 t = (time_t)(e->stamp / 1000000);
+	char		 when[32];
+
+	exp_open(ex, "<archive xmlns='" NS_PIE_MAM "'>\n");
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", gmtime_r(&t, &tm));
+	fprintf(ex->fp, "<result xmlns='%s' id='%016llx%016llx' "
+	    "xmlns:parley='%s' parley:with='", NS_PIE_MAM2,
+	    (unsigned long long)e->id, (unsigned long long)e->nonce,
+	    NS_PIE_PARLEY);
+	exp_escs(ex->fp, e->with);
+	fprintf(ex->fp, "'><forwarded xmlns='%s'><delay xmlns='urn:xmpp:"
+	    "delay' stamp='%s.%06uZ'/>", NS_PIE_FORWARD, when,
+	    (unsigned)(e->stamp % 1000000));
+	fwrite(e->xml, 1, e->len, ex->fp);
+	fputs("</forwarded></result>\n", ex->fp);
+	return 0;
+}
+
+static int
+exp_archive(struct exp *ex, const char *node, const char *domain)
+{
+	struct archive_range	r;
+
+	memset(&r, 0, sizeof(r));
+	r.hi = UINT64_MAX;
+	if (store_archive_query(ex->st, node, domain, &r, exp_mam_one,
+	    ex) == -1)
+		return -1;
+	exp_close(ex, "</archive>\n");
+	return 0;
+}
+
 static int
 exp_user(struct exp *ex, const char *node, const char *domain)
 {
@@ -367,7 +453,9 @@ exp_user(struct exp *ex, const char *node, const char *domain)
 	if (store_block_list(ex->st, node, domain, exp_block_one, ex) == -1)
 		return -1;
 	exp_close(ex, "</blocklist>\n");
-	if (exp_pep(ex, node, domain) == -1)
+	if (exp_pep(ex, node, domain) == -1 ||
+	    exp_docs(ex, node, domain) == -1 ||
+	    exp_archive(ex, node, domain) == -1)
 		return -1;
 	fputs("</user>\n", ex->fp);
 	return 0;
@@ -407,6 +495,75 @@ exp_host(struct exp *ex, const char *domain, size_t *count)
 	return rc;
 }
 
+/*
+ * A room's name, from its record (router/muc_config.c's <room node/>):
+ * the start tag's node attribute. nodeprep leaves no character that
+ * would be escaped, so the value is the name as it is.
+ */
+static int
+exp_room_one(const char *val, size_t len, void *arg)
+{
+	const char	*end = memchr(val, '>', len), *p, *q;
+
+	if (end == NULL || (p = memmem(val, (size_t)(end - val), " node='",
+	    7)) == NULL || (q = memchr(p + 7, '\'', (size_t)(end - p -
+	    7))) == NULL) {
+		fprintf(stderr, "parleyctl: export: a room record without "
+		    "its name: skipped\n");
+		return 0;
+	}
+	exp_push(arg, xstrndup(p + 7, (size_t)(q - p - 7)));
+	return 0;
+}
+
+/*
+ * A host's group chat service (Parley's extension): each persistent room
+ * with its record and its archive.
+ */
+static int
+exp_service(struct exp *ex, const char *service, size_t *count)
+{
+	struct exp	 names;
+	char		*val;
+	size_t		 i, len;
+	int		 rc = 0;
+
+	memset(&names, 0, sizeof(names));
+	if (store_doc_walk(ex->st, DOC_MUC, service, exp_room_one,
+	    &names) == -1)
+		rc = -1;
+	if (names.n > 0) {
+		fputs("<service xmlns='" NS_PIE_PARLEY "' jid='", ex->fp);
+		exp_escs(ex->fp, service);
+		fputs("'>\n", ex->fp);
+	}
+	for (i = 0; i < names.n && rc == 0; i++) {
+		if (store_doc_get(ex->st, DOC_MUC, names.v[i], service, "",
+		    &val, &len) == -1) {
+			rc = -1;
+			break;
+		}
+		fputs("<room name='", ex->fp);
+		exp_escs(ex->fp, names.v[i]);
+		fputs("'>\n", ex->fp);
+		fwrite(val, 1, len, ex->fp);
+		fputc('\n', ex->fp);
+		free(val);
+		if ((rc = exp_archive(ex, names.v[i], service)) == -1)
+			break;
+		fputs("</room>\n", ex->fp);
+		(*count)++;
+	}
+	if (rc == -1)
+		fprintf(stderr, "parleyctl: export: rooms of %s: %s\n",
+		    service, strerror(errno));
+	if (names.n > 0)
+		fputs("</service>\n", ex->fp);
+	exp_reset(&names);
+	free(names.v);
+	return rc;
+}
+
 static FILE *
 exp_create(const char *path)
 {
@@ -432,7 +589,8 @@ pie_export(const struct conf *conf, const char *host, const char *path)
 {
 	struct exp	 ex;
 	char		 err[512];
-	size_t		 i, count = 0;
+	size_t		 i, count = 0, rooms = 0;
+	const struct conf_host	*h;
 	int		 rc = 0;
 
 	memset(&ex, 0, sizeof(ex));
@@ -449,6 +607,12 @@ pie_export(const struct conf *conf, const char *host, const char *path)
 	for (i = 0; i < conf->nhosts && rc == 0; i++)
 		if (host == NULL || strcmp(host, conf->hosts[i].name) == 0)
 			rc = exp_host(&ex, conf->hosts[i].name, &count);
+	for (i = 0; i < conf->nhosts && rc == 0; i++) {
+		h = &conf->hosts[i];
+		if ((host == NULL || strcmp(host, h->name) == 0) && h->muc &&
+		    h->muc_name != NULL)
+			rc = exp_service(&ex, h->muc_name, &rooms);
+	}
 	fputs("</server-data>\n", ex.fp);
 	if (fflush(ex.fp) == EOF || ferror(ex.fp)) {
 		fprintf(stderr, "parleyctl: %s: %s\n", path, strerror(errno));
@@ -462,7 +626,7 @@ pie_export(const struct conf *conf, const char *host, const char *path)
 		fprintf(stderr, "parleyctl: export failed\n");
 		return 1;
 	}
-	fprintf(stderr, "exported %zu account%s\n", count, count == 1 ? "" :
-	    "s");
+	fprintf(stderr, "exported %zu account%s and %zu group chat room%s\n",
+	    count, count == 1 ? "" : "s", rooms, rooms == 1 ? "" : "s");
 	return 0;
 }

@@ -43,6 +43,7 @@ struct imp {
 	struct map		*nodes;		/* PEP name -> nid */
 	/* totals */
 	size_t			 users, records, skipped, errors, merged;
+	size_t			 rooms;
 	int			 werr;		/* a write's errno */
 	char			 stamp[32];	/* XEP-0082, now */
 };
@@ -301,6 +302,85 @@ imp_subreq(struct imp *im, const struct pie_rec *r)
 	return rc;
 }
 
+/*
+ * The first pass of a room (Parley's extension): its service is the
+ * group chat service of a host here, it is new (or --merge), once in
+ * the file.
+ */
+static void
+imp_room_check(struct imp *im, const struct pie_rec *r)
+{
+	char	 jid[JID_STR_MAX + 1], key[JID_STR_MAX + 8], *v;
+	size_t	 i, len;
+	bool	 ours = false;
+
+	jid_format(jid, r->node, r->domain, NULL);
+	snprintf(key, sizeof(key), "room %s", jid);
+	for (i = 0; i < im->conf->nhosts; i++)
+		if (im->conf->hosts[i].muc && im->conf->hosts[i].muc_name !=
+		    NULL && strcmp(im->conf->hosts[i].muc_name,
+		    r->domain) == 0)
+			ours = true;
+	if (!ours) {
+		imp_error(im, r->line, "room %s: %s is not a group chat "
+		    "service of this server", jid, r->domain);
+		im->user_ok = false;
+	} else if (map_get(im->seen, key) != NULL) {
+		imp_error(im, r->line, "room %s: a second time in the file",
+		    jid);
+		im->user_ok = false;
+	} else if (store_doc_get(im->st, DOC_MUC, r->node, r->domain, "",
+	    &v, &len) == 0) {
+		free(v);
+		if (!im->merge) {
+			imp_error(im, r->line, "room %s exists already (not "
+			    "overwritten: destroy it first, or --merge)", jid);
+			im->user_ok = false;
+		}
+	} else if (errno != ENOENT) {
+		imp_error(im, r->line, "room %s: reading the store: %s", jid,
+		    strerror(errno));
+		im->user_ok = false;
+	}
+	map_put(im->seen, key, im);
+}
+
+/*
+ * An archived message. One of Parley's own keeps its stanza-id: the id
+ * is its archiving time in microseconds, the nonce its second half
+ * (router/mam_query.c), and ids in file order come out the same (the
+ * store raises an id only past the archive's last). Another server's
+ * gets its delay stamp as the time and a new nonce. No retention limit
+ * here: the next message archived applies the server's.
+ */
+static int
+imp_mam(struct imp *im, const struct pie_rec *r)
+{
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e;
+	uint64_t		 id, nonce;
+	char			 hex[17];
+
+	memset(&e, 0, sizeof(e));
+	e.stamp = r->stamp;
+	random_bytes(&e.nonce, sizeof(e.nonce));
+	if (strlen(r->id) == 32 && strspn(r->id, "0123456789abcdef") == 32) {
+		memcpy(hex, r->id, 16);
+		hex[16] = '\0';
+		id = strtoull(hex, NULL, 16);
+		nonce = strtoull(r->id + 16, NULL, 16);
+		if (id != 0) {
+			e.stamp = id;
+			e.nonce = nonce;
+		}
+	}
+	e.with = (char *)r->jid;
+	e.xml = (char *)r->xml;
+	e.len = r->len;
+	return store_archive_put(im->st, r->node, r->domain, &e, &none,
+	    false);
+}
+
 /* the second pass: one record into the open transaction */
 static int
 imp_write(struct imp *im, const struct pie_rec *r)
@@ -362,6 +442,14 @@ imp_write(struct imp *im, const struct pie_rec *r)
 		it.len = r->len;
 		return store_pubsub_item_put(im->st, r->node, r->domain, v,
 		    &it, SIZE_MAX) == -1 ? imp_failed(im, r, "a PEP item") : 0;
+	case PIE_MAM:
+		return imp_mam(im, r) == -1 ?
+		    imp_failed(im, r, "an archived message") : 0;
+	case PIE_DOC:
+		rc = store_doc_put(im->st, r->doc, r->node, r->domain,
+		    r->key, r->xml, r->len);
+		return rc == -1 ? imp_failed(im, r, r->doc == DOC_MUC ?
+		    "the room" : pie_doc_name(r->doc)) : 0;
 	default:
 		return 0;
 	}
@@ -429,6 +517,16 @@ imp_rec(const struct pie_rec *r, void *arg)
 		im->role = r->role;
 		im->disabled = r->disabled;
 		return 0;
+	case PIE_ROOM:
+		imp_user_clear(im);
+		im->user_ok = true;
+		if (!im->write)
+			imp_room_check(im, r);
+		im->rooms++;
+		return 0;
+	case PIE_ROOM_END:
+		imp_user_clear(im);
+		return 0;
 	default:
 		break;
 	}
@@ -448,7 +546,7 @@ imp_pass(struct imp *im, FILE *fp)
 	int			 rc = 0;
 
 	rewind(fp);
-	im->users = im->records = im->merged = 0;
+	im->users = im->records = im->merged = im->rooms = 0;
 	pp = pie_parser_new(imp_rec, im);
 	pie_parser_stamp(pp, im->stamp);
 	do {
@@ -560,6 +658,9 @@ pie_import(const struct conf *conf, const char *path, bool merge)
 	}
 	printf("imported %zu account%s (%zu records, %zu skipped elements)\n",
 	    im.users, im.users == 1 ? "" : "s", im.records, im.skipped);
+	if (im.rooms > 0)
+		printf("and %zu group chat room%s\n", im.rooms,
+		    im.rooms == 1 ? "" : "s");
 	if (im.merged > 0)
 		printf("of which %zu merged into existing accounts (their "
 		    "credentials, role and state kept)\n", im.merged);

@@ -4,7 +4,10 @@
  * element worth storing (a roster item, a vCard, a private document, an
  * offline message, a PEP item) is built as a tree of at most
  * PIE_ELEM_MAX bytes, checked, and handed to the caller as a record, so
- * memory stays bounded whatever the file's size.
+ * memory stays bounded whatever the file's size. Archived messages
+ * (XEP-0227 1.1's urn:xmpp:pie:0#mam, as Prosody writes it) are built
+ * one <result/> at a time; Parley's own extension (urn:parley:pie:0)
+ * adds documents of a user and group chat rooms with their archives.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../common/xeptime.h"
 #include "../common/xml.h"
 #include "pie.h"
 
@@ -27,12 +31,16 @@
 #define NS_XINCLUDE	"http://www.w3.org/2001/XInclude"
 #define NS_PIE_DELAY	"urn:xmpp:delay"
 #define NS_PIE_XDATA	"jabber:x:data"
+/* router/muc_config.c's room record */
+#define NS_PIE_ROOM_REC	"urn:parley:muc:0"
+/* a Parley stanza-id (router/mam_query.c): archive id and nonce, hex */
+#define PIE_SID_LEN	32
 #define PIE_FRAMES	8	/* envelope levels: root .. pubsub items */
 #define PIE_CHUNK	(64 * 1024)
 
 enum frame {
 	F_ROOT, F_HOST, F_USER, F_ROSTER, F_PRIVATE, F_OFFLINE, F_PUBSUB,
-	F_ITEMS, F_BLOCK, F_OWNER, F_SKIP
+	F_ITEMS, F_BLOCK, F_OWNER, F_MAM, F_SERVICE, F_ROOM, F_SKIP
 };
 
 struct pie_parser {
@@ -547,6 +555,174 @@ pie_pep_form(struct pie_parser *pp, const struct xnode *el)
 }
 
 /* an element directly under <user/> */
+/* the documents <doc kind/> may carry: name, which, a room's or a user's */
+static const struct {
+	const char	*name;
+	enum store_doc	 doc;
+} pie_docs[] = {
+	{ "last", DOC_LAST },
+	{ "mam-prefs", DOC_MAM_PREFS },
+	{ "push", DOC_PUSH },
+};
+
+int
+pie_doc_kind(const char *name, enum store_doc *doc)
+{
+	size_t	i;
+
+	for (i = 0; name != NULL && i < nitems(pie_docs); i++)
+		if (strcmp(pie_docs[i].name, name) == 0) {
+			*doc = pie_docs[i].doc;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+pie_doc_name(enum store_doc doc)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(pie_docs); i++)
+		if (pie_docs[i].doc == doc)
+			return pie_docs[i].name;
+	return NULL;
+}
+
+/*
+ * <doc xmlns='urn:parley:pie:0' kind='K'>base64</doc>: a stored record
+ * as it is (its format is the router's: last activity, archive
+ * preferences, push registrations; text, no NUL), which the router
+ * reads as any record it stored, refusing what it cannot. FAST token
+ * records are not carried (docs/operator.md, "Migration").
+ */
+static void
+pie_doc(struct pie_parser *pp, const struct xnode *el)
+{
+	struct pie_rec	 r;
+	const char	*kind = xnode_attr(el, "kind"), *t;
+
+	memset(&r, 0, sizeof(r));
+	r.line = pp->cline;
+	r.kind = PIE_DOC;
+	r.key = "";
+	if (pie_doc_kind(kind, &r.doc) == -1) {
+		pie_error_at(pp, pp->cline, "a <doc/> of kind \"%s\": not one "
+		    "Parley imports", kind != NULL ? log_escs(kind) : "");
+		return;
+	}
+	t = xnode_text(&pp->a, el);
+	buf_reset(&pp->out);
+	if (base64_decode(&pp->out, t, strlen(t)) == -1 ||
+	    buf_avail(&pp->out) == 0 ||
+	    memchr(buf_rptr(&pp->out), '\0', buf_avail(&pp->out)) != NULL) {
+		pie_error_at(pp, pp->cline, "a <doc/> of kind %s: not base64 "
+		    "of text", kind);
+		return;
+	}
+	/* the cap left room for the NUL (pie_parser_new) */
+	if ((r.xml = buf_cstr(&pp->out)) == NULL)
+		fatalx("%s: buffer", __func__);
+	r.len = buf_avail(&pp->out);
+	(void)pie_emit(pp, &r);
+}
+
+/*
+ * A JID's bare form, prepared; NULL if it is none. The first '/' of a
+ * prepared JID starts its resource: nodeprep and nameprep leave none.
+ */
+static const char *
+pie_bare(struct pie_parser *pp, const char *s)
+{
+	char	*j = pie_jid(pp, s, false), *slash;
+
+	if (j != NULL && (slash = strchr(j, '/')) != NULL)
+		*slash = '\0';
+	return j;
+}
+
+/*
+ * <result xmlns='urn:xmpp:mam:2' id='...'><forwarded xmlns=
+ * 'urn:xmpp:forward:0'><delay stamp='...'/><message/></forwarded>
+ * </result>, an archived message (XEP-0227 1.1, XEP-0313). with, the
+ * other party, is Parley's parley:with attribute when there is one (in
+ * a room's archive, an occupant's full JID), else the bare JID of
+ * whichever of to and from is not the owner, as Prosody reads it.
+ */
+static void
+pie_mam(struct pie_parser *pp, struct xnode *el)
+{
+	struct pie_rec	 r;
+	struct xnode	*fw, *msg, *d;
+	const char	*owner, *to, *from;
+
+	memset(&r, 0, sizeof(r));
+	r.line = pp->cline;
+	r.kind = PIE_MAM;
+	fw = xnode_child(el, NS_PIE_FORWARD, "forwarded");
+	d = fw != NULL ? xnode_child(fw, NS_PIE_DELAY, "delay") : NULL;
+	for (msg = fw != NULL ? fw->children : NULL; msg != NULL;
+	    msg = msg->next)
+		if (msg->type == XNODE_ELEM && strcmp(msg->name,
+		    "message") == 0)
+			break;
+	if (!is(el->ns, el->name, NS_PIE_MAM2, "result") ||
+	    (r.id = xnode_attr(el, "id")) == NULL || *r.id == '\0' ||
+	    msg == NULL || (strcmp(msg->ns, NS_CLIENT) != 0 &&
+	    strcmp(msg->ns, pp->ns) != 0 && *msg->ns != '\0') ||
+	    d == NULL || xeptime_parse(xnode_attr(d, "stamp"),
+	    &r.stamp) == -1) {
+		pie_error_at(pp, pp->cline, "archive: a <result xmlns='%s' "
+		    "id='...'/> forwarding a message with its <delay "
+		    "stamp='...'/> is expected", NS_PIE_MAM2);
+		return;
+	}
+	if (strcmp(msg->ns, NS_CLIENT) != 0)
+		pie_to_client(msg, msg->ns);
+	owner = arena_printf(&pp->a, "%s@%s", pp->node, pp->domain);
+	to = pie_bare(pp, xnode_attr(msg, "to"));
+	from = pie_bare(pp, xnode_attr(msg, "from"));
+	/* as the archive kept it: a room's is an occupant's full JID */
+	r.jid = pie_jid(pp, xnode_attr_ns(el, NS_PIE_PARLEY, "with"), false);
+	if (r.jid == NULL)
+		r.jid = to != NULL && strcmp(to, owner) == 0 ? from : to;
+	if (r.jid == NULL) {
+		pie_error_at(pp, pp->cline, "archive: a message without a "
+		    "valid to or from");
+		return;
+	}
+	/* with its xmlns: router/mam.c stores it so */
+	if (pie_write(pp, msg, "", &r) == 0)
+		(void)pie_emit(pp, &r);
+}
+
+/* a room's record (router/muc_config.c's, whole): it names the room */
+static void
+pie_room_child(struct pie_parser *pp, const struct xnode *el)
+{
+	struct pie_rec	 r;
+	const char	*node = xnode_attr(el, "node");
+
+	if (!is(el->ns, el->name, NS_PIE_ROOM_REC, "room")) {
+		pie_skip_at(pp, pp->cline, "room: <%s xmlns='%s'/>: not "
+		    "something Parley imports", log_escs(el->name),
+		    log_escs(el->ns));
+		return;
+	}
+	if (node == NULL || strcmp(node, pp->node) != 0) {
+		pie_error_at(pp, pp->cline, "room %s: its record names "
+		    "another room", pp->node);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.line = pp->cline;
+	r.kind = PIE_DOC;
+	r.doc = DOC_MUC;
+	r.key = "";
+	if (pie_write(pp, el, "", &r) == 0)
+		(void)pie_emit(pp, &r);
+}
+
 static void
 pie_user_child(struct pie_parser *pp, struct xnode *el)
 {
@@ -597,6 +773,10 @@ pie_user_child(struct pie_parser *pp, struct xnode *el)
 		s = xnode_attr(el, "disabled");
 		r.disabled = s != NULL && strcmp(s, "true") == 0;
 		(void)pie_emit(pp, &r);
+		return;
+	}
+	if (is(el->ns, el->name, NS_PIE_PARLEY, "doc")) {
+		pie_doc(pp, el);
 		return;
 	}
 	if (is(el->ns, el->name, NS_PIE_PARLEY, "node")) {
@@ -667,6 +847,12 @@ pie_built(struct pie_parser *pp)
 	case F_OWNER:
 		pie_pep_form(pp, el);
 		break;
+	case F_MAM:
+		pie_mam(pp, el);
+		break;
+	case F_ROOM:
+		pie_room_child(pp, el);
+		break;
 	default:
 		fatalx("%s: element under frame %d", __func__, pp->cparent);
 	}
@@ -674,24 +860,41 @@ pie_built(struct pie_parser *pp)
 
 /* ---- the envelope ------------------------------------------------------ */
 
+/*
+ * The name attribute of a <user/> (prepared here) or of Parley's <room/>
+ * (prepared already: the record inside names it so) as pp->node, and
+ * the record kind that opens it; -1 said why.
+ */
+static int
+pie_named(struct pie_parser *pp, const XML_Char **atts, enum pie_kind kind,
+    struct pie_rec *r)
+{
+	const char	*name = pie_attr(atts, "name");
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
+	if (name == NULL || jid_nodeprep(name, pp->node) == -1 ||
+	    (kind == PIE_ROOM && strcmp(name, pp->node) != 0)) {
+		pie_error_at(pp, r->line, "%s \"%s\": not a %s node (RFC 7622 "
+		    "nodeprep)", kind == PIE_ROOM ? "room" : "user",
+		    name != NULL ? log_escs(name) : "(no name)",
+		    kind == PIE_ROOM ? "prepared" : "valid");
+		return -1;
+	}
+	pp->in_user = true;
+	return 0;
+}
+
 static enum frame
 pie_user_open(struct pie_parser *pp, const XML_Char **atts)
 {
 	struct pie_rec	 r, cr;
-	const char	*name = pie_attr(atts, "name");
 	unsigned long	 line;
 
-	line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
-	if (name == NULL || jid_nodeprep(name, pp->node) == -1) {
-		pie_error_at(pp, line, "user \"%s\": not a valid node "
-		    "(RFC 7622 nodeprep)", name != NULL ? log_escs(name) :
-		    "(no name)");
+	if (pie_named(pp, atts, PIE_USER, &r) == -1)
 		return F_SKIP;
-	}
-	pp->in_user = true;
-	memset(&r, 0, sizeof(r));
-	r.kind = PIE_USER;
-	r.line = line;
+	line = r.line;
 	r.password = pie_attr(atts, "password");
 	if (r.password != NULL && *r.password == '\0')
 		r.password = NULL;
@@ -705,6 +908,18 @@ pie_user_open(struct pie_parser *pp, const XML_Char **atts)
 	}
 	(void)pie_emit(pp, &r);
 	return F_USER;
+}
+
+/* Parley's <room name='...'/> of a <service jid='...'/> */
+static enum frame
+pie_room_open(struct pie_parser *pp, const XML_Char **atts)
+{
+	struct pie_rec	 r;
+
+	if (pie_named(pp, atts, PIE_ROOM, &r) == -1)
+		return F_SKIP;
+	(void)pie_emit(pp, &r);
+	return F_ROOM;
 }
 
 /* which frame an envelope element opens; F_SKIP for what is not ours */
@@ -724,6 +939,16 @@ pie_frame(struct pie_parser *pp, enum frame parent, const char *ns,
 			    "file itself", s != NULL ? log_escs(s) :
 			    "(no href)");
 			return F_SKIP;
+		}
+		if (is(ns, name, NS_PIE_PARLEY, "service")) {
+			s = pie_attr(atts, "jid");
+			if (s == NULL || jid_nameprep(s, pp->domain) == -1) {
+				pie_error_at(pp, line, "service \"%s\": not a "
+				    "valid domain", s != NULL ? log_escs(s) :
+				    "(no jid)");
+				return F_SKIP;
+			}
+			return F_SERVICE;
 		}
 		if (!is(ns, name, pp->ns, "host"))
 			break;
@@ -751,7 +976,17 @@ pie_frame(struct pie_parser *pp, enum frame parent, const char *ns,
 			return F_OWNER;
 		if (is(ns, name, NS_PIE_BLOCK, "blocklist"))
 			return F_BLOCK;
+		if (is(ns, name, NS_PIE_MAM, "archive"))
+			return F_MAM;
 		return F_USER;		/* built */
+	case F_SERVICE:
+		if (!is(ns, name, NS_PIE_PARLEY, "room"))
+			break;
+		return pie_room_open(pp, atts);
+	case F_ROOM:
+		if (is(ns, name, NS_PIE_MAM, "archive"))
+			return F_MAM;
+		return F_ROOM;		/* built */
 	case F_PUBSUB:
 		if (!is(ns, name, NS_PIE_PUBSUB, "items"))
 			break;
@@ -885,8 +1120,10 @@ pie_end(void *ud, const XML_Char *name)
 	}
 	switch (pp->frames[--pp->depth]) {
 	case F_USER:
+	case F_ROOM:
 		memset(&r, 0, sizeof(r));
-		r.kind = PIE_USER_END;
+		r.kind = pp->frames[pp->depth] == F_USER ? PIE_USER_END :
+		    PIE_ROOM_END;
 		r.line = (unsigned long)XML_GetCurrentLineNumber(pp->p);
 		(void)pie_emit(pp, &r);
 		pp->in_user = false;

@@ -47,6 +47,29 @@ wait_port() {	# PORT SECONDS
 	return 1
 }
 
+# waits until the idle scenario's generator (recorded as loadgen) has all
+# N sessions up: its logins_per_s line in JSONL; 1 if it ended first or a
+# login failed. Sets UP_AFTER to the seconds waited.
+loadgen_wait_up() {	# JSONL LOG N
+	local i
+	for ((i = 0; ; i++)); do
+		grep -q '"logins_per_s"' "$1" && break
+		if ! kill -0 "$(pid_of loadgen)" 2>/dev/null; then
+			log "loadgen ended before all sessions were up:"
+			cat "$2" >&2
+			return 1
+		fi
+		sleep 0.5
+	done
+	UP_AFTER=$((i / 2))
+	if ! grep -q "\"sessions\",\"value\":$3," "$1" ||
+	    ! grep -q '"login_failures","value":0,' "$1"; then
+		log "not every session logged in:"
+		cat "$2" >&2
+		return 1
+	fi
+}
+
 parley_conf() {	# DIR WORKERS PORT CERT KEY: writes DIR/parley.conf
 	local d=$1
 	cat >"$d/parley.conf" <<CONF
@@ -54,7 +77,7 @@ parley_conf() {	# DIR WORKERS PORT CERT KEY: writes DIR/parley.conf
 workers $2
 datadir $d/data
 rundir $d/run
-log-level warn
+log-level ${BENCH_LOG_LEVEL:-warn}
 lmdb-mapsize 4G
 scram-iterations $ITER
 c2s-listen 127.0.0.1:$3
@@ -64,6 +87,9 @@ https-listen 127.0.0.1:$(($3 + 3))
 c2s-max-sessions 1000000
 idle-timeout 1h
 negotiation-timeout 60
+# bosh-msg: a BOSH connection carries hundreds of requests (the peers
+# set no limit per connection)
+http-keepalive-requests 100000
 # rate limits off, as for the peers: every session comes from 127.0.0.x
 c2s-stanza-rate 0
 c2s-max-per-address 0

@@ -49,7 +49,8 @@ enum state {
 	S_CONNECT, S_FEAT1, S_PROCEED, S_HANDSHAKE, S_FEAT2, S_CHAL, S_SUCC,
 	S_FEAT3, S_BIND, S_SESS, S_READY, S_DEAD,
 	S_UPGRADE,	/* web: the HTTP answer to the upgrade awaited */
-	S_SASL2		/* XEP-0388: the outcome of <authenticate/> */
+	S_SASL2,	/* XEP-0388: the outcome of <authenticate/> */
+	S_RESUME	/* reconnect-scram: the answer to <resume/> */
 };
 
 /* -T: how the client reaches the server */
@@ -70,11 +71,20 @@ enum transport {
 			"xmlns:stream='http://etherx.jabber.org/streams'>"
 
 enum scen {
-	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE, SC_MUC
+	SC_LOGIN, SC_IDLE, SC_MSG, SC_PRESENCE, SC_PEP, SC_HIBERNATE, SC_MUC,
+	SC_RECONNECT
+};
+
+/* reconnect: how a client whose connection dropped comes back */
+enum reconn {
+	RC_FAST,	/* XEP-0388 with a FAST token, <resume/> inline */
+	RC_SCRAM,	/* RFC 6120 SCRAM-SHA-1, then XEP-0198 <resume/> */
+	RC_FULL		/* RFC 6120 SCRAM-SHA-1, bind, <enable/>: anew */
 };
 
 #define NS_SASL2	"urn:xmpp:sasl:2"
 #define NS_FAST		"urn:xmpp:fast:0"
+#define NS_BIND2	"urn:xmpp:bind:0"
 /* fast: the token's mechanism (draft-schmaus-kitten-sasl-ht) */
 #define FAST_MECH	"HT-SHA-256-NONE"
 #define NS_CAPS		"http://jabber.org/protocol/caps"
@@ -99,6 +109,27 @@ struct user {
 	/* fast: the account's token (XEP-0484) and its last count */
 	char		*token;
 	uint32_t	 count;
+	/* reconnect: the session to resume (XEP-0198 5), what it handled */
+	char		*previd;
+	uint32_t	 h;
+};
+
+/*
+ * bosh: the session's second HTTP connection (XEP-0124 11: with hold='1'
+ * a client keeps one request at the server and sends the next beside
+ * it). Requests alternate between the two, so that with several c2s
+ * workers (SO_REUSEPORT) some reach a worker that does not hold the
+ * session and are forwarded, as a browser's would be.
+ */
+enum bchan_state { BC_CONNECT, BC_TLS, BC_UP };
+struct bchan {
+	struct conn	*c;
+	int		 fd;
+	ev_io		 io;
+	gnutls_session_t tls;
+	enum bchan_state st;
+	struct obuf	 out;
+	struct obuf	 in;		/* the answer so far */
 };
 
 struct conn {
@@ -127,6 +158,7 @@ struct conn {
 	char		 sid[ATTR_MAX];
 	char		 sfrom[ATTR_MAX];
 	bool		 f_starttls, f_mech, f_bind, f_sess, f_sess_opt;
+	bool		 want_sess;	/* bind: a session IQ follows it */
 	bool		 f_sasl2;	/* XEP-0388 offered */
 	char		 fdata[64];	/* fast: additional-data, base64 */
 	bool		 ping, in_status;
@@ -146,6 +178,15 @@ struct conn {
 	/* XEP-0198: on once <enabled/> came; stanzas received since */
 	bool		 sm_on;
 	uint32_t	 sm_h;
+	/* the <enabled/>, <resumed/> (alone or in <success/>) or <failed/>
+	   of this stanza, and its id or previd */
+	bool		 sm_got_enabled, sm_got_resumed, sm_got_failed;
+	char		 smid[ATTR_MAX];
+	/*
+	 * reconnect: flights the client sent and then waited on an answer
+	 * for: TCP's SYN and TLS's (net), XMPP's (xmpp)
+	 */
+	uint32_t	 rtt_net, rtt_xmpp;
 	bool		 inactive;	/* csi: told the server so */
 	uint64_t	 reads;		/* read(2)s that returned data */
 	uint64_t	 rbytes;	/* bytes of XML read */
@@ -156,8 +197,18 @@ struct conn {
 	char		 wskey[25];	/* Sec-WebSocket-Key */
 	char		*hbuf;		/* the HTTP answer so far */
 	size_t		 hlen;
-	/* bosh: one request at a time, the next sent on each answer */
-	struct obuf	 bin;		/* the answer so far */
+	/*
+	 * bosh: requests on channel 0 (this connection) and 1 (b2, for
+	 * login and msg); each channel carries one request at a time
+	 */
+	struct obuf	 bin;		/* channel 0's answer so far */
+	struct bchan	*b2;
+	bool		 bbusy[2];	/* a request is out on the channel */
+	bool		 bdone[2];	/* ... and its whole answer is in */
+	size_t		 banslen[2];	/* the answer's header and body */
+	size_t		 banshl[2];	/* ... its header */
+	uint64_t	 brid[2];	/* ... the request's rid */
+	int		 blast;		/* the channel used last */
 	struct obuf	 bpend;		/* payload for the next request */
 	char		 bsid[64];	/* the session's sid */
 	uint64_t	 rid;
@@ -186,6 +237,7 @@ static struct {
 	bool		 sm, carbons;
 	bool		 joinstorm;	/* muc: one room, joins after login */
 	bool		 fast;		/* login: with FAST tokens */
+	enum reconn	 reconn;	/* reconnect: which way */
 	uint32_t	 inactive;	/* presence: every Nth user is (csi) */
 	int		 pids[16];
 	int		 npids;
@@ -211,11 +263,15 @@ static uint64_t	 login_stream_errors;	/* logins ended by a stream error */
 static uint64_t	 disco_answers;		/* pep: caps queries answered */
 static uint64_t	 self_events;		/* pep: own events, not counted */
 static uint64_t	 sm_enabled, sm_acks;	/* XEP-0198 */
+/* reconnect: the round trips of the reconnects done */
+static uint64_t	 rtt_net_sum, rtt_xmpp_sum;
 static uint64_t	 carbons;		/* copies the second resources got */
 static uint64_t	 inactive_got;		/* csi: deliveries to inactive ones */
 /* deliveries that must never happen: to the wrong session, or twice */
 static uint64_t	 misrouted, duplicates;
 static struct samples	 lat_login, lat_deliv;
+/* bosh: the HTTP requests sent, and when the measure began and ended */
+static uint64_t	 bosh_posts, m_posts0, m_posts1;
 static bool	 measuring;
 static int	 phase;
 
@@ -247,6 +303,7 @@ user_of(uint32_t idx)
 }
 
 static void conn_flush(struct conn *);
+static void reconnect_done(struct conn *);
 static void scen_ready(struct conn *);
 static void scen_stanza(struct conn *);
 static void scen_closed(struct conn *);
@@ -368,6 +425,21 @@ conn_events(struct conn *c)
 		ev_io_set(&c->io, c->fd, ev);
 		ev_io_start(loop, &c->io);
 	}
+	if (c->b2 == NULL)
+		return;
+	if (c->b2->st == BC_CONNECT)
+		ev = EV_WRITE;
+	else if (c->b2->st == BC_TLS)
+		ev = gnutls_record_get_direction(c->b2->tls) ? EV_WRITE :
+		    EV_READ;
+	else
+		ev = EV_READ | (c->b2->out.len > c->b2->out.off ? EV_WRITE :
+		    0);
+	if ((c->b2->io.events & (EV_READ | EV_WRITE)) != ev) {
+		ev_io_stop(loop, &c->b2->io);
+		ev_io_set(&c->b2->io, c->b2->fd, ev);
+		ev_io_start(loop, &c->b2->io);
+	}
 }
 
 static void
@@ -404,6 +476,7 @@ stream_header(struct conn *c)
 		    "version='1.0'/>", opt.domain);
 		return;
 	}
+	c->rtt_xmpp++;		/* the features are awaited */
 	conn_printf(c, "<?xml version='1.0'?><stream:stream "
 	    "xmlns='jabber:client' "
 	    "xmlns:stream='http://etherx.jabber.org/streams' "
@@ -451,16 +524,105 @@ ob_printf(struct obuf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* bosh: login and msg keep two requests (XEP-0124 11); idle only one */
+static bool
+bosh_two(void)
+{
+	return opt.scen != SC_IDLE;
+}
+
+static int	conn_socket(void);
+static void	bchan_io_cb(struct ev_loop *, ev_io *, int);
+
+/* bosh: the second connection, opened when its first request is due */
+static void
+bchan_open(struct conn *c)
+{
+	struct bchan	*b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal_exit("calloc");
+	b->c = c;
+	b->st = BC_CONNECT;
+	if ((b->fd = conn_socket()) == -1)
+		fatal_exit("connect: %s", strerror(errno));
+	ev_io_init(&b->io, bchan_io_cb, b->fd, EV_WRITE);
+	ev_io_start(loop, &b->io);
+	c->b2 = b;
+}
+
+/* a connection's watcher, TLS session and socket */
+static void
+sock_close(ev_io *io, gnutls_session_t tls, int fd)
+{
+	ev_io_stop(loop, io);
+	if (tls != NULL)
+		gnutls_deinit(tls);
+	close(fd);
+}
+
+static void
+bchan_free(struct bchan *b)
+{
+	sock_close(&b->io, b->tls, b->fd);
+	free(b->out.data);
+	free(b->in.data);
+	free(b);
+}
+
+/* bosh: one POST of body on channel ch */
+static void
+bosh_post(struct conn *c, int ch, const struct obuf *body)
+{
+	struct obuf	*out = &c->out;
+
+	if (ch == 1) {
+		if (c->b2 == NULL)
+			bchan_open(c);
+		out = &c->b2->out;
+	}
+	ob_printf(out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: text/xml; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n\r\n", opt.domain, body->len);
+	obuf_append(out, body->data, body->len);
+	bosh_posts++;
+}
+
 /*
- * bosh: one POST; the first creates the session (XEP-0124 7.1, XEP-0206
- * 4), the others carry what conn_printf queued, or nothing: a request
- * for the server to hold, so that it can send.
+ * bosh: the channel for the next request: the other one than last time
+ * when it is free (two requests), else channel 0; -1 if none may go
+ */
+static int
+bosh_channel(struct conn *c)
+{
+	int	n = c->bbusy[0] + c->bbusy[1];
+
+	if (!bosh_two())
+		return n == 0 ? 0 : -1;
+	if (n == 2 || (n == 1 && c->bsid[0] == '\0'))
+		return -1;
+	return c->bbusy[1 - c->blast] ? c->blast : 1 - c->blast;
+}
+
+/*
+ * bosh: a POST when one may go: the first creates the session (XEP-0124
+ * 7.1, XEP-0206 4), the others carry what conn_printf queued, or
+ * nothing when no request is at the server: one for it to hold, so that
+ * it can send. A second request goes only with something in it.
  */
 static void
 bosh_request(struct conn *c)
 {
 	static struct obuf	b;
+	int			ch;
+	bool			empty;
 
+	if (c->st == S_DEAD || c->st == S_CONNECT || c->st == S_HANDSHAKE ||
+	    c->closing || (ch = bosh_channel(c)) == -1)
+		return;
+	empty = c->bpend.len == c->bpend.off && !c->brestart;
+	if (empty && (c->bbusy[0] || c->bbusy[1]))
+		return;
 	b.len = b.off = 0;
 	if (c->bsid[0] == '\0')
 		ob_printf(&b, "<body xmlns='" NS_BOSH "' rid='%" PRIu64 "' "
@@ -481,24 +643,34 @@ bosh_request(struct conn *c)
 		ob_printf(&b, "</body>");
 		c->bpend.len = c->bpend.off = 0;
 	}
-	c->rid++;
-	ob_printf(&c->out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
-	    "Content-Type: text/xml; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n\r\n", opt.domain, b.len);
-	obuf_append(&c->out, b.data, b.len);
+	c->bbusy[ch] = true;
+	c->bdone[ch] = false;
+	c->brid[ch] = c->rid++;
+	c->blast = ch;
+	bosh_post(c, ch, &b);
 }
 
+/*
+ * bosh: the end, with what is still queued (a login's presence) in it,
+ * on a free channel (pipelined behind the held request if none is)
+ */
 static void
 bosh_terminate(struct conn *c)
 {
-	char	b[256];
-	int	n;
+	static struct obuf	b;
+	int			ch = 0;
 
-	n = snprintf(b, sizeof(b), "<body xmlns='" NS_BOSH "' rid='%" PRIu64
-	    "' sid='%s' type='terminate'/>", c->rid++, c->bsid);
-	ob_printf(&c->out, "POST " BOSH_PATH " HTTP/1.1\r\nHost: %s\r\n"
-	    "Content-Type: text/xml; charset=utf-8\r\n"
-	    "Content-Length: %d\r\n\r\n%s", opt.domain, n, b);
+	if (c->bbusy[0] && c->b2 != NULL && c->b2->st == BC_UP &&
+	    !c->bbusy[1])
+		ch = 1;
+	b.len = b.off = 0;
+	ob_printf(&b, "<body xmlns='" NS_BOSH "' rid='%" PRIu64 "' "
+	    "sid='%s' type='terminate'>", c->rid++, c->bsid);
+	obuf_append(&b, c->bpend.data + c->bpend.off,
+	    c->bpend.len - c->bpend.off);
+	ob_printf(&b, "</body>");
+	c->bpend.len = c->bpend.off = 0;
+	bosh_post(c, ch, &b);
 }
 
 /* RFC 6455 4.1: the opening handshake, on the TLS connection */
@@ -516,19 +688,40 @@ ws_upgrade(struct conn *c)
 	c->st = S_UPGRADE;
 }
 
+/* a TLS client session on fd, for opt.domain, its handshake to come */
+static gnutls_session_t
+tls_client(int fd)
+{
+	gnutls_session_t	tls;
+	int			rc;
+
+	if ((rc = gnutls_init(&tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
+		fatal_exit("gnutls_init: %s", gnutls_strerror(rc));
+	gnutls_priority_set(tls, prio);
+	gnutls_credentials_set(tls, GNUTLS_CRD_CERTIFICATE, xcred);
+	gnutls_server_name_set(tls, GNUTLS_NAME_DNS, opt.domain,
+	    strlen(opt.domain));
+	gnutls_transport_set_int(tls, fd);
+	return tls;
+}
+
 static void
 tls_begin(struct conn *c)
 {
-	int	rc;
-
-	if ((rc = gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
-		fatal_exit("gnutls_init: %s", gnutls_strerror(rc));
-	gnutls_priority_set(c->tls, prio);
-	gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, xcred);
-	gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, opt.domain,
-	    strlen(opt.domain));
-	gnutls_transport_set_int(c->tls, c->fd);
+	c->tls = tls_client(c->fd);
 	c->st = S_HANDSHAKE;
+}
+
+/* 0 once the connection under way on fd is up, else its errno */
+static int
+connect_error(int fd)
+{
+	int		err = 0;
+	socklen_t	sl = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+		return errno;
+	return err;
 }
 
 static int
@@ -543,6 +736,9 @@ tls_handshake(struct conn *c)
 		return -1;
 	}
 	c->tls_on = true;
+	/* TLS 1.3's full handshake is one round trip, 1.2's two */
+	c->rtt_net += gnutls_protocol_get_version(c->tls) == GNUTLS_TLS1_3 ?
+	    1 : 2;
 	if (opt.transport == T_WS) {
 		ws_upgrade(c);
 		return 0;
@@ -677,49 +873,69 @@ ws_upgraded(struct conn *c, const char *p, size_t n)
 /*
  * bosh: an HTTP answer (200, a Content-Length, no chunks: the servers
  * here send that) holds one <body/>; its children are the stanzas, at
- * the depth of a stream's. Each answer sends the next request.
+ * the depth of a stream's. Answers are read in rid order (XEP-0124 9.1:
+ * the client processes them so), whichever channel brought them first;
+ * then the next request goes.
  */
 static int
-bosh_input(struct conn *c, const char *p, size_t n)
+bosh_input(struct conn *c, int ch, const char *p, size_t n)
 {
+	struct obuf	*in = ch == 0 ? &c->bin : &c->b2->in;
 	char		*h, *end, *cl;
 	size_t		 hl, blen;
+	int		 k;
 
-	obuf_append(&c->bin, p, n);
-	for (;;) {
-		obuf_reserve(&c->bin, 1);
-		h = c->bin.data + c->bin.off;
-		h[c->bin.len - c->bin.off] = '\0';
-		if ((end = strstr(h, "\r\n\r\n")) == NULL) {
-			if (c->bin.len - c->bin.off > HTTP_HDR_MAX) {
-				conn_fail(c, "HTTP answer too long");
-				return -1;
-			}
-			return 0;
-		}
-		hl = (size_t)(end + 4 - h);
-		if (strncmp(h, "HTTP/1.1 200", 12) != 0) {
-			conn_fail(c, "BOSH request refused");
-			return -1;
-		}
-		if ((cl = strcasestr(h, "\ncontent-length:")) == NULL ||
-		    cl > end) {
-			conn_fail(c, "BOSH answer without Content-Length");
-			return -1;
-		}
-		blen = strtoul(cl + 16, NULL, 10);
-		if (c->bin.len - c->bin.off < hl + blen)
-			return 0;
-		parser_setup(c);
-		if (conn_feed(c, h + hl, blen) == -1)
-			return -1;
-		c->bin.off += hl + blen;
-		if (c->bin.off == c->bin.len)
-			c->bin.off = c->bin.len = 0;
-		if (c->st == S_DEAD || c->closing)
-			return c->st == S_DEAD ? -1 : 0;
-		bosh_request(c);
+	obuf_append(in, p, n);
+	if (!c->bbusy[ch] || c->bdone[ch]) {
+		conn_fail(c, "BOSH answer without a request");
+		return -1;
 	}
+	obuf_reserve(in, 1);
+	h = in->data + in->off;
+	h[in->len - in->off] = '\0';
+	if ((end = strstr(h, "\r\n\r\n")) == NULL) {
+		if (in->len - in->off > HTTP_HDR_MAX) {
+			conn_fail(c, "HTTP answer too long");
+			return -1;
+		}
+		return 0;
+	}
+	hl = (size_t)(end + 4 - h);
+	if (strncmp(h, "HTTP/1.1 200", 12) != 0) {
+		conn_fail(c, "BOSH request refused");
+		return -1;
+	}
+	if ((cl = strcasestr(h, "\ncontent-length:")) == NULL || cl > end) {
+		conn_fail(c, "BOSH answer without Content-Length");
+		return -1;
+	}
+	blen = strtoul(cl + 16, NULL, 10);
+	if (in->len - in->off < hl + blen)
+		return 0;
+	c->bdone[ch] = true;
+	c->banshl[ch] = hl;
+	c->banslen[ch] = hl + blen;
+	/* the lower rid first: both channels' answers, in order */
+	for (;;) {
+		k = c->bbusy[0] && (!c->bbusy[1] || c->brid[0] < c->brid[1]) ?
+		    0 : 1;
+		if (!c->bbusy[k] || !c->bdone[k])
+			break;
+		in = k == 0 ? &c->bin : &c->b2->in;
+		h = in->data + in->off;
+		parser_setup(c);
+		if (conn_feed(c, h + c->banshl[k], c->banslen[k] -
+		    c->banshl[k]) == -1)
+			return -1;
+		in->off += c->banslen[k];
+		if (in->off == in->len)
+			in->off = in->len = 0;
+		c->bbusy[k] = c->bdone[k] = false;
+		if (c->st == S_DEAD)
+			return -1;
+	}
+	bosh_request(c);
+	return 0;
 }
 
 /* what the server sent, by transport */
@@ -729,7 +945,7 @@ conn_input(struct conn *c, const char *p, size_t n)
 	const char	*why;
 
 	if (opt.transport == T_BOSH)
-		return bosh_input(c, p, n);
+		return bosh_input(c, 0, p, n);
 	if (c->st == S_UPGRADE)
 		return ws_upgraded(c, p, n);
 	if (!c->upgraded)
@@ -795,8 +1011,78 @@ conn_flush(struct conn *c)
 
 	if (c->st == S_DEAD || c->st == S_CONNECT || c->st == S_HANDSHAKE)
 		return;
+	if (opt.transport == T_BOSH)
+		bosh_request(c);
 	if (obuf_send(&c->out, c->fd, c->tls_on ? c->tls : NULL, &why) == -1)
 		conn_fail(c, why);
+	else if (c->b2 != NULL && c->b2->st == BC_UP &&
+	    obuf_send(&c->b2->out, c->b2->fd, c->b2->tls, &why) == -1)
+		conn_fail(c, why);
+}
+
+/*
+ * after an event on one of c's connections: what is queued goes out
+ * (nothing before the handshake is done), then c waits or is freed
+ */
+static void
+conn_after_io(struct conn *c)
+{
+	if (c->st != S_DEAD)
+		conn_flush(c);
+	if (c->st == S_DEAD)
+		conn_free(c);
+	else
+		conn_events(c);
+}
+
+/* bosh: the second connection's events (bchan_open) */
+static void
+bchan_io_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct bchan	*b = (struct bchan *)((char *)w -
+	    offsetof(struct bchan, io));
+	struct conn	*c = b->c;
+	char		 buf[16384];
+	ssize_t		 n;
+	int		 err, rc, i;
+
+	(void)l;
+	if (b->st == BC_CONNECT) {
+		if ((err = connect_error(b->fd)) != 0) {
+			conn_fail(c, strerror(err));
+			goto out;
+		}
+		b->tls = tls_client(b->fd);
+		b->st = BC_TLS;
+	}
+	if (b->st == BC_TLS) {
+		rc = gnutls_handshake(b->tls);
+		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+			goto out;
+		if (rc < 0) {
+			conn_fail(c, gnutls_strerror(rc));
+			goto out;
+		}
+		b->st = BC_UP;
+	}
+	for (i = 0; i < 8 && (revents & EV_READ) && c->st != S_DEAD; i++) {
+		n = gnutls_record_recv(b->tls, buf, sizeof(buf));
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			break;
+		if (n <= 0) {
+			conn_fail(c, n == 0 ? "closed by server" :
+			    gnutls_strerror((int)n));
+			break;
+		}
+		c->reads++;
+		c->rbytes += (uint64_t)n;
+		if (bosh_input(c, 1, buf, (size_t)n) == -1)
+			break;
+		if (gnutls_record_check_pending(b->tls) > 0)
+			i--;
+	}
+out:
+	conn_after_io(c);
 }
 
 static void
@@ -804,14 +1090,12 @@ conn_io_cb(struct ev_loop *l, ev_io *w, int revents)
 {
 	struct conn	*c = (struct conn *)((char *)w -
 	    offsetof(struct conn, io));
-	int		 err = 0;
-	socklen_t	 sl = sizeof(err);
+	int		 err;
 
 	(void)l;
 	if (c->st == S_CONNECT) {
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
-		    err != 0) {
-			conn_fail(c, strerror(err ? err : errno));
+		if ((err = connect_error(c->fd)) != 0) {
+			conn_fail(c, strerror(err));
 			goto out;
 		}
 		if (opt.transport != T_TCP) {
@@ -827,56 +1111,64 @@ conn_io_cb(struct ev_loop *l, ev_io *w, int revents)
 			goto out;
 	} else if (revents & EV_READ)
 		conn_read(c);
-	if (c->st != S_DEAD)
-		conn_flush(c);
 out:
-	if (c->st == S_DEAD)
-		conn_free(c);
-	else
-		conn_events(c);
+	conn_after_io(c);
 }
 
-static struct conn *
-conn_new(uint32_t idx)
+/* a TCP connection to the server, under way; -1 with errno */
+static int
+conn_socket(void)
 {
-	struct conn		*c;
+	static uint32_t		 nsock;
 	struct sockaddr_in	 src, dst;
-	int			 one = 1;
+	int			 fd, one = 1;
 
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		fatal_exit("calloc");
-	c->idx = idx;
-	c->t0 = now();
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd == -1)
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
 		fatal_exit("socket: %s", strerror(errno));
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 	    sizeof(one));
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
 	/* rotate the last octet over 1..254: 254 x 28k ports */
-	src.sin_addr.s_addr = srcaddr | htonl(1 + (started % 254));
-	if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) == -1)
+	src.sin_addr.s_addr = srcaddr | htonl(1 + (nsock++ % 254));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1)
 		fatal_exit("bind: %s", strerror(errno));
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons((uint16_t)opt.port);
 	if (inet_pton(AF_INET, opt.host, &dst.sin_addr) != 1)
 		fatal_exit("bad host %s", opt.host);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct conn *
+conn_new(uint32_t idx)
+{
+	struct conn		*c;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		fatal_exit("calloc");
+	c->idx = idx;
+	c->t0 = now();
 	started++;
 	c->st = S_CONNECT;
-	ev_io_init(&c->io, conn_io_cb, c->fd, EV_WRITE);
-	if (connect(c->fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 &&
-	    errno != EINPROGRESS) {
+	c->rtt_net = 1;		/* SYN, SYN-ACK */
+	if ((c->fd = conn_socket()) == -1) {
 		fprintf(stderr, "loadgen: connect: %s\n", strerror(errno));
 		c->st = S_DEAD;
 		failed++;
-		close(c->fd);
 		free(c);
 		return NULL;
 	}
+	ev_io_init(&c->io, conn_io_cb, c->fd, EV_WRITE);
 	ev_io_start(loop, &c->io);
 	parser_setup(c);
 	return c;
@@ -885,10 +1177,7 @@ conn_new(uint32_t idx)
 static void
 conn_free(struct conn *c)
 {
-	ev_io_stop(loop, &c->io);
-	if (c->tls != NULL)
-		gnutls_deinit(c->tls);
-	close(c->fd);
+	sock_close(&c->io, c->tls, c->fd);
 	if (c->xp != NULL)
 		XML_ParserFree(c->xp);
 	free(c->cfmb);
@@ -896,6 +1185,8 @@ conn_free(struct conn *c)
 	free(c->bin.data);
 	free(c->bpend.data);
 	free(c->out.data);
+	if (c->b2 != NULL)
+		bchan_free(c->b2);
 	if (c->idx < nconns && conns[c->idx] == c)
 		conns[c->idx] = NULL;
 	free(c);
@@ -907,7 +1198,7 @@ conn_close(struct conn *c)
 {
 	c->closing = true;
 	if (opt.transport == T_BOSH) {
-		/* XEP-0124 13: a second request, beside the held one */
+		/* XEP-0124 13: a request of its own, beside the held one */
 		if (c->bsid[0] != '\0')
 			bosh_terminate(c);
 	} else if (c->upgraded)
@@ -942,6 +1233,7 @@ sasl_start(struct conn *c)
 	}
 	conn_printf(c, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
 	    "mechanism='SCRAM-SHA-1'>%s</auth>", b64);
+	c->rtt_xmpp++;
 	c->st = S_CHAL;
 }
 
@@ -1034,6 +1326,7 @@ sasl_challenge(struct conn *c)
 	b64_encode((const uint8_t *)final, strlen(final), b64, sizeof(b64));
 	conn_printf(c, "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
 	    "%s</response>", b64);
+	c->rtt_xmpp++;
 	c->st = S_SUCC;
 }
 
@@ -1075,6 +1368,7 @@ sasl2_start(struct conn *c)
 	    opt.first + user_of(c->idx));
 	c->fast_used = u->token != NULL;
 	c->st = S_SASL2;
+	c->rtt_xmpp++;
 	if (u->token == NULL) {
 		n = (size_t)snprintf(ir, sizeof(ir), "%c%s%c%s", 0, name, 0,
 		    opt.password);
@@ -1096,8 +1390,19 @@ sasl2_start(struct conn *c)
 	    "mechanism='" FAST_MECH "'><initial-response>%s"
 	    "</initial-response><user-agent id='00000000-0000-4000-"
 	    "8000-%012x'><software>bench</software></user-agent>"
-	    "<fast xmlns='" NS_FAST "' count='%u'/></authenticate>",
+	    "<fast xmlns='" NS_FAST "' count='%u'/>",
 	    b64, user_of(c->idx), ++u->count);
+	/*
+	 * reconnect: the session resumed in the same round trip (XEP-0198
+	 * with XEP-0388), and Bind2 (XEP-0386) with stream management on
+	 * if it cannot be, as a client sends them
+	 */
+	if (opt.scen == SC_RECONNECT && u->previd != NULL)
+		conn_printf(c, "<resume xmlns='" NS_SM "' previd='%s' "
+		    "h='%u'/><bind xmlns='" NS_BIND2 "'><tag>bench</tag>"
+		    "<enable xmlns='" NS_SM "' resume='true'/></bind>",
+		    u->previd, u->h);
+	conn_printf(c, "</authenticate>");
 	/* what the server's answer must be (the token may rotate) */
 	gnutls_hmac_fast(GNUTLS_MAC_SHA256, u->token, strlen(u->token),
 	    "Responder", 9, c->ssig_fast);
@@ -1235,6 +1540,25 @@ fast_token(struct conn *c, const XML_Char **atts)
 }
 
 static void
+sm_answer(struct conn *c, const char *ln, const XML_Char **atts)
+{
+	size_t	i;
+
+	if (strcmp(ln, "enabled") == 0)
+		c->sm_got_enabled = true;
+	else if (strcmp(ln, "resumed") == 0)
+		c->sm_got_resumed = true;
+	else if (strcmp(ln, "failed") == 0)
+		c->sm_got_failed = true;
+	else
+		return;
+	for (i = 0; atts[i] != NULL; i += 2)
+		if (strcmp(atts[i], "id") == 0 ||
+		    strcmp(atts[i], "previd") == 0)
+			snprintf(c->smid, sizeof(c->smid), "%s", atts[i + 1]);
+}
+
+static void
 xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
 	struct conn	*c = ud;
@@ -1260,6 +1584,8 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		c->f_starttls = c->f_mech = c->f_bind = false;
 		c->f_sess = c->f_sess_opt = c->ping = c->in_status = false;
 		c->f_sasl2 = false;
+		c->sm_got_enabled = c->sm_got_resumed = false;
+		c->sm_got_failed = false;
 		c->fdata[0] = '\0';
 		c->in_ptext = c->disco = false;
 		c->dnode[0] = '\0';
@@ -1326,6 +1652,9 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
 		c->in_ptext = true;
 		c->textlen = 0;
 	}
+	/* XEP-0198: alone, or inline in XEP-0388's <success/> */
+	if ((c->depth == 2 || c->depth == 3) && ns_is(ns, nslen, NS_SM))
+		sm_answer(c, ln, atts);
 }
 
 static void
@@ -1368,6 +1697,7 @@ on_stanza(struct conn *c)
 			return conn_fail(c, "no STARTTLS offered");
 		conn_printf(c, "<starttls "
 		    "xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+		c->rtt_xmpp++;
 		c->st = S_PROCEED;
 		return;
 	case S_PROCEED:
@@ -1391,6 +1721,14 @@ on_stanza(struct conn *c)
 			return conn_fail(c, "SASL2 authentication failed");
 		if (sasl2_success(c) == -1)
 			return conn_fail(c, "bad FAST server signature");
+		if (opt.scen == SC_RECONNECT && users[c->idx].previd != NULL) {
+			/* the inline <resumed/> is the reconnect done */
+			if (!c->sm_got_resumed)
+				return conn_fail(c, "inline resumption failed");
+			c->st = S_READY;
+			reconnect_done(c);
+			return;
+		}
 		/* XEP-0388 2.5: no restart, the features follow */
 		c->st = S_FEAT3;
 		return;
@@ -1411,6 +1749,16 @@ on_stanza(struct conn *c)
 	case S_FEAT3:
 		if (strcmp(c->sname, "features") != 0 || !c->f_bind)
 			return conn_fail(c, "no resource binding offered");
+		if (opt.scen == SC_RECONNECT && opt.reconn == RC_SCRAM &&
+		    users[c->idx].previd != NULL) {
+			/* XEP-0198 5: instead of binding */
+			conn_printf(c, "<resume xmlns='" NS_SM "' previd='%s' "
+			    "h='%u'/>", users[c->idx].previd,
+			    users[c->idx].h);
+			c->rtt_xmpp++;
+			c->st = S_RESUME;
+			return;
+		}
 		/* RFC 3921 session: only when not marked optional */
 		c->f_sess = c->f_sess && !c->f_sess_opt;
 		/* a second resource (carbons) is m, the first r */
@@ -1419,17 +1767,20 @@ on_stanza(struct conn *c)
 		    "</resource></bind></iq>", user_of(c->idx) != c->idx ?
 		    'm' : 'r', user_of(c->idx));
 		c->st = S_BIND;
-		c->f_bind = c->f_sess;	/* remember across the next stanza */
+		c->rtt_xmpp++;
+		/* remembered apart: the bind result's <bind/> sets f_bind */
+		c->want_sess = c->f_sess;
 		return;
 	case S_BIND:
 		if (strcmp(c->sname, "iq") != 0 || strcmp(c->sid, "b") != 0)
 			return;
 		if (strcmp(c->stype, "result") != 0)
 			return conn_fail(c, "bind failed");
-		if (c->f_bind) {
+		if (c->want_sess) {
 			conn_printf(c, "<iq type='set' id='s'><session "
 			    "xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
 			    "</iq>");
+			c->rtt_xmpp++;
 			c->st = S_SESS;
 			return;
 		}
@@ -1444,11 +1795,20 @@ on_stanza(struct conn *c)
 		c->st = S_READY;
 		scen_ready(c);
 		return;
+	case S_RESUME:
+		if (!c->sm_got_resumed)
+			return conn_fail(c, c->sm_got_failed ?
+			    "resumption failed" : "no answer to <resume/>");
+		c->st = S_READY;
+		reconnect_done(c);
+		return;
 	case S_READY:
 		/* XEP-0198 4 and 5: enabled, ack requests */
 		if (strcmp(c->sname, "enabled") == 0) {
 			c->sm_on = true;
 			sm_enabled++;
+			if (opt.scen == SC_RECONNECT)
+				reconnect_done(c);
 			/* hibernate: drop it now (from login_cb) */
 			if (opt.scen == SC_HIBERNATE)
 				c->closing = true;
@@ -1749,6 +2109,7 @@ measure_begin(void)
 	m_self0 = self_cpu();
 	m_deliv0 = delivered;
 	m_sent0 = sent;
+	m_posts0 = bosh_posts;
 	samples_reset(&lat_deliv);
 	stalls = 0;
 	measuring = true;
@@ -1761,6 +2122,7 @@ measure_end(void)
 	m_t1 = now();
 	m_self1 = self_cpu();
 	m_deliv1 = delivered;
+	m_posts1 = bosh_posts;
 	m_carb1 = carbons;
 	io_sums(m_io1);
 	measuring = false;
@@ -1775,7 +2137,7 @@ login_more(void)
 
 	while (next_login < target_ready &&
 	    started - ready - failed < opt.conc) {
-		if (opt.scen == SC_LOGIN)
+		if (opt.scen == SC_LOGIN || opt.scen == SC_RECONNECT)
 			idx = next_login % opt.pool;
 		else
 			idx = next_login;
@@ -1951,9 +2313,54 @@ active_contacts(uint32_t sender)
 	return n;
 }
 
+/*
+ * reconnect: the session is back (resumed, or enabled after a login
+ * anew): counted with its round trips, and its connection dropped from
+ * the next loop step without closing the stream, for the next one
+ */
+static void
+reconnect_done(struct conn *c)
+{
+	struct user	*u = &users[c->idx];
+	char		 id[ATTR_MAX * 6 + 1];
+
+	if (c->smid[0] == '\0')
+		return conn_fail(c, "no stream management id");
+	xml_escape_into(id, sizeof(id), c->smid);
+	free(u->previd);
+	if ((u->previd = strdup(id)) == NULL)
+		fatal_exit("strdup");
+	/* XEP-0198 5: a resumed session counts on from what we handled */
+	c->sm_h = c->sm_got_resumed ? u->h : 0;
+	c->sm_on = true;
+	ready++;
+	samples_add(&lat_login, (uint32_t)((now() - c->t0) * 1e6));
+	rtt_net_sum += c->rtt_net;
+	rtt_xmpp_sum += c->rtt_xmpp;
+	c->closing = true;
+}
+
+/* the connection goes, the stream is not closed: the server keeps it */
+static void
+conn_drop(struct conn *c)
+{
+	if (opt.scen == SC_RECONNECT)
+		users[c->idx].h = c->sm_h;
+	c->st = S_DEAD;
+	conn_free(c);
+}
+
 static void
 scen_ready(struct conn *c)
 {
+	if (opt.scen == SC_RECONNECT) {
+		/* a login anew: resumable stream management, done at
+		   <enabled/> (reconnect_done) */
+		conn_printf(c, "<enable xmlns='" NS_SM "' resume='true'/>"
+		    "<presence/>");
+		c->rtt_xmpp++;
+		return;
+	}
 	ready++;
 	samples_add(&lat_login, (uint32_t)((now() - c->t0) * 1e6));
 	c->last_progress = now();
@@ -1998,6 +2405,8 @@ scen_ready(struct conn *c)
 		/* joinstorm: the joins are the measured work (run()) */
 		if (!opt.joinstorm)
 			muc_join(c);
+		break;
+	case SC_RECONNECT:
 		break;
 	}
 }
@@ -2352,7 +2761,11 @@ tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 		if ((c = conns[i]) == NULL)
 			continue;
 		if (c->closing && c->st == S_READY) {
-			conn_close(c);
+			if (opt.scen == SC_HIBERNATE ||
+			    opt.scen == SC_RECONNECT)
+				conn_drop(c);
+			else
+				conn_close(c);
 			continue;
 		}
 		if (c->st != S_READY && c->st != S_DEAD &&
@@ -2395,14 +2808,12 @@ login_cb(struct ev_loop *l, ev_prepare *w, int revents)
 
 	(void)w;
 	(void)revents;
-	if (opt.scen == SC_HIBERNATE) {
+	if (opt.scen == SC_HIBERNATE || opt.scen == SC_RECONNECT) {
 		/* the connection goes, the stream is not closed */
 		for (i = 0; i < nconns; i++)
 			if ((c = conns[i]) != NULL && c->closing &&
-			    c->st == S_READY) {
-				c->st = S_DEAD;
-				conn_free(c);
-			}
+			    c->st == S_READY)
+				conn_drop(c);
 	}
 	if (opt.scen == SC_LOGIN && login_next > 0) {
 		/* close the sessions that just finished logging in */
@@ -2469,6 +2880,37 @@ report_logins(double wall, double cpu_srv, double cpu_self)
 		emit("server_cpu_ms_per_login", cpu_srv * 1e3 / (double)ready,
 		    "ms");
 	emit("server_cpu_share", cpu_srv / wall, "cores");
+	emit("loadgen_cpu_share", cpu_self / wall, "cores");
+	if (opt.transport == T_BOSH && ready > 0)
+		emit("bosh_requests_per_login", (double)bosh_posts /
+		    (double)ready, "count");
+}
+
+/*
+ * reconnect: per reconnect, the round trips (each a flight of the
+ * client that waits for the answer: TCP's and TLS's, then XMPP's), the
+ * rate, the latency and the server's CPU, by process too
+ */
+static void
+report_reconnects(double wall, const struct srvstat *a,
+    const struct srvstat *b, double cpu_self)
+{
+	emit("reconnects", (double)ready, "count");
+	emit("reconnect_failures", (double)failed, "count");
+	emit("reconnects_per_s", (double)ready / wall, "1/s");
+	emit("reconnect_p50_ms", samples_pct(&lat_login, 50) / 1e3, "ms");
+	emit("reconnect_p99_ms", samples_pct(&lat_login, 99) / 1e3, "ms");
+	if (ready > 0) {
+		emit("round_trips_per_reconnect", (double)(rtt_net_sum +
+		    rtt_xmpp_sum) / (double)ready, "count");
+		emit("xmpp_round_trips_per_reconnect", (double)rtt_xmpp_sum /
+		    (double)ready, "count");
+		emit("server_cpu_ms_per_reconnect", (b->cpu - a->cpu) * 1e3 /
+		    (double)ready, "ms");
+		emit_by_process("server_cpu_ms_per_reconnect", a, b,
+		    1e3 / (double)ready, "ms");
+	}
+	emit("server_cpu_share", (b->cpu - a->cpu) / wall, "cores");
 	emit("loadgen_cpu_share", cpu_self / wall, "cores");
 }
 
@@ -2612,6 +3054,7 @@ run(void)
 
 	switch (opt.scen) {
 	case SC_LOGIN:
+	case SC_RECONNECT:
 		nconns = opt.pool;
 		total = opt.n;
 		break;
@@ -2650,19 +3093,29 @@ run(void)
 	if (a.nproc == 0 && opt.npids > 0)
 		fatal_exit("no server process found");
 	selfc = self_cpu();
-	if (opt.fast) {
+	if (opt.fast || opt.scen == SC_RECONNECT) {
 		/*
 		 * fast: every user of the pool logs in once with its
-		 * password and gets a token; the measured logins use them
+		 * password and gets a token; the measured logins use them.
+		 * reconnect: and enables resumable stream management, and
+		 * its connection drops (the first resumption's session)
 		 */
 		(void)ramp(opt.pool);
 		if (failed > 0 || ready < opt.pool)
-			fatal_exit("fast: %" PRIu64 " of %u token logins failed",
-			    failed, opt.pool);
+			fatal_exit("%s: %" PRIu64 " of %u first logins failed",
+			    opt.scen_name, failed, opt.pool);
 		started = ready = failed = login_stream_errors = 0;
+		rtt_net_sum = rtt_xmpp_sum = 0;
 		samples_reset(&lat_login);
 		server_stat(&a);
 		selfc = self_cpu();
+	}
+	if (opt.scen == SC_RECONNECT) {
+		wall = ramp(total);
+		server_stat(&b);
+		report_reconnects(wall, &a, &b, self_cpu() - selfc);
+		close_all();
+		return failed > 0 || ready == 0 ? 1 : 0;
 	}
 	if (opt.scen == SC_LOGIN) {
 		wall = ramp(total);
@@ -2730,6 +3183,9 @@ run(void)
 		    "ms");
 		emit("latency_p99_ms", samples_pct(&lat_deliv, 99) / 1e3,
 		    "ms");
+		if (d > 0 && opt.transport == T_BOSH)
+			emit("bosh_requests_per_1000", (double)(m_posts1 -
+			    m_posts0) * 1000.0 / (double)d, "count");
 		if (d > 0) {
 			emit("server_cpu_s_per_1000", cpu * 1000.0 / (double)d,
 			    "s");
@@ -2818,8 +3274,13 @@ shard_child(uint32_t first, uint32_t count, uint32_t netoff, int wfd)
 	ramp(count);
 	if (dprintf(wfd, "%" PRIu64 " %" PRIu64 "\n", ready, failed) < 0)
 		fatal_exit("pipe: %s", strerror(errno));
-	/* hold: the tick answers nothing, the io watchers answer pings */
-	phase = 5;
+	/*
+	 * hold: the tick answers nothing, the io watchers answer pings.
+	 * Not phase 5 (the msg scenario's drain), on which the tick ends
+	 * the loop once nothing is in flight: the sessions were closed
+	 * half a second after they were up, before anything was measured.
+	 */
+	phase = 8;
 	ev_signal_init(&sig, hold_stop_cb, SIGTERM);
 	ev_signal_start(loop, &sig);
 	ev_run(loop, 0);
@@ -2925,7 +3386,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen -s login|fast|idle|msg|presence|pep|hibernate|"
-	    "muc|joinstorm [options]\n"
+	    "muc|joinstorm|\n"
+	    "    reconnect-fast|reconnect-scram|reconnect-full [options]\n"
 	    "  -H ADDR     server address (127.0.0.1)   -p PORT (5222)\n"
 	    "  -d DOMAIN   XMPP domain (localhost)      -u PREFIX (u)\n"
 	    "  -w PASS     password of every user (bench)\n"
@@ -2933,7 +3395,7 @@ usage(void)
 	    "  -l LABEL    server name in the output    -o FILE (stdout)\n"
 	    "  -S NET      source addresses NET.1-254 (127.0.1)\n"
 	    "  -n N        login: logins (2000)         -c N concurrent (200)\n"
-	    "  -U N        login: distinct users (500)\n"
+	    "  -U N        login: distinct users (500)  (reconnect: the same)\n"
 	    "  -k N        idle: sessions (10000)\n"
 	    "  -j N        idle: over N processes, source nets NET+0..N-1\n"
 	    "  -P N        msg: pairs (100)             -W N window (10)\n"
@@ -2946,7 +3408,8 @@ usage(void)
 	    "  -a NAME     the scenario's name in the output (-s's)\n"
 	    "  -V          do not check the server's SCRAM signature\n"
 	    "  -T ws       login/idle/msg over WebSocket (wss:, " WS_PATH ")\n"
-	    "  -T bosh     idle over BOSH (https:, " BOSH_PATH ")\n");
+	    "  -T bosh     login/idle/msg over BOSH (https:, " BOSH_PATH
+	    ")\n");
 	exit(2);
 }
 
@@ -3019,6 +3482,17 @@ main(int argc, char **argv)
 				opt.scen = SC_PEP;
 			else if (strcmp(optarg, "hibernate") == 0)
 				opt.scen = SC_HIBERNATE;
+			else if (strcmp(optarg, "reconnect-fast") == 0) {
+				opt.scen = SC_RECONNECT;
+				opt.reconn = RC_FAST;
+				opt.fast = true;
+			} else if (strcmp(optarg, "reconnect-scram") == 0) {
+				opt.scen = SC_RECONNECT;
+				opt.reconn = RC_SCRAM;
+			} else if (strcmp(optarg, "reconnect-full") == 0) {
+				opt.scen = SC_RECONNECT;
+				opt.reconn = RC_FULL;
+			}
 			else if (strcmp(optarg, "muc") == 0)
 				opt.scen = SC_MUC;
 			else if (strcmp(optarg, "joinstorm") == 0) {
@@ -3091,10 +3565,11 @@ main(int argc, char **argv)
 	if (opt.transport != T_TCP && opt.scen != SC_LOGIN &&
 	    opt.scen != SC_IDLE && opt.scen != SC_MSG)
 		usage();
-	/* bosh: one request at a time suits a quiet session only */
-	if (opt.transport == T_BOSH && opt.scen != SC_IDLE)
+	/* bosh: no FAST (it is a TCP login here) */
+	if (opt.transport == T_BOSH && opt.fast)
 		usage();
-	if (opt.scen == SC_LOGIN && opt.pool > opt.n)
+	if ((opt.scen == SC_LOGIN || opt.scen == SC_RECONNECT) &&
+	    opt.pool > opt.n)
 		opt.pool = opt.n;
 	snprintf(net, sizeof(net), "%s.0", opt.srcnet);
 	if (inet_pton(AF_INET, net, &ia) != 1)

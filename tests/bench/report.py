@@ -58,10 +58,12 @@ SPLITS = [
 
 
 TROUBLE = ["login_failures", "login_stream_errors", "stanza_errors",
-           "stalls", "sessions_lost", "lost", "misrouted", "duplicates"]
+           "stalls", "sessions_lost", "lost", "misrouted", "duplicates",
+           "reconnect_failures"]
 # figures the smoke run requires to be zero (docs/BENCHMARKS.md)
 MUST_BE_ZERO = ("login_failures", "stanza_errors", "sessions_lost",
-                "stalls", "lost", "misrouted", "duplicates")
+                "stalls", "lost", "misrouted", "duplicates",
+                "reconnect_failures")
 
 
 def troubles(raw, servers):
@@ -161,8 +163,8 @@ CSI_COLS = [
 ]
 # the web transports and FAST beside TCP and a SCRAM login (rows show
 # when any of their figures is there)
-WEB = ["login", "ws-login", "fast", "idle", "ws-idle", "bosh-idle", "msg",
-       "ws-msg"]
+WEB = ["login", "ws-login", "bosh-login", "fast", "idle", "ws-idle",
+       "bosh-idle", "msg", "ws-msg", "bosh-msg"]
 WEB_COLS = [
     ("logins_per_s", "logins/s", "%.0f"),
     ("server_cpu_ms_per_login", "CPU ms/login", "%.2f"),
@@ -170,6 +172,17 @@ WEB_COLS = [
     ("delivered_per_s", "msg/s", "%.0f"),
     ("latency_p50_ms", "msg p50 ms", "%.1f"),
     ("server_cpu_s_per_1000", "CPU s/1k msg", "%.4f"),
+]
+# reconnects with stream management resumption (issue 17)
+RECONNECT = ["reconnect-fast", "reconnect-scram", "reconnect-full"]
+RECONNECT_COLS = [
+    ("reconnects_per_s", "reconnects/s", "%.0f"),
+    ("round_trips_per_reconnect", "round trips", "%.0f"),
+    ("xmpp_round_trips_per_reconnect", "of them XMPP", "%.0f"),
+    ("server_cpu_ms_per_reconnect", "CPU ms/reconnect", "%.2f"),
+    ("server_cpu_ms_per_reconnect:parley-c2s", "c2s", "%.2f"),
+    ("server_cpu_ms_per_reconnect:parley-router", "router", "%.2f"),
+    ("reconnect_p50_ms", "p50 ms", "%.1f"),
 ]
 HIB_COLS = [
     ("sessions", "sessions", "%.0f"),
@@ -221,13 +234,16 @@ def check(med, raw):
                                                                    fig)])))
     for s in servers:
         # the accounting of deliveries must have run at all
-        for sc in ("msg", "presence", "pep", "mobile", "ws-msg"):
+        for sc in ("msg", "presence", "pep", "mobile", "ws-msg",
+                   "bosh-msg"):
             if any(k[0] == s and k[1] == sc for k in med) and \
                     (s, sc, "lost") not in raw:
                 bad.append("%s %s: lost deliveries not counted" % (s, sc))
         for sc, fig in (("login", "logins"), ("msg", "delivered"),
                         ("mobile", "delivered"), ("ws-msg", "delivered"),
                         ("ws-login", "logins"), ("fast", "logins"),
+                        ("bosh-msg", "delivered"),
+                        ("bosh-login", "logins"),
                         ("ws-idle", "server_rss_total_mb"),
                         ("bosh-idle", "server_rss_total_mb"),
                         ("presence", "delivered"), ("pep", "delivered"),
@@ -273,7 +289,9 @@ def main():
             ("CSI, presence churn, every second user inactive", ["csi"],
              CSI_COLS),
             ("Hibernated sessions", ["hibernate"], HIB_COLS),
-            ("Web transports and FAST, beside TCP", WEB, WEB_COLS)):
+            ("Web transports and FAST, beside TCP", WEB, WEB_COLS),
+            ("Reconnects with stream management", RECONNECT,
+             RECONNECT_COLS)):
         t = scen_table(med, servers, scens, cols)
         if t:
             table += "\n\n%s (median):\n\n%s" % (title, t)

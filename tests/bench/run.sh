@@ -6,14 +6,16 @@
 #   tests/bench/run.sh [--smoke] [--runs N] [--out DIR] [SERVER...]
 #
 # SERVER: parley (1 c2s worker) parley-w2 parley-w4 (msg only: the
-# msg-multi scenario), parley-scale (idle only: $BENCH_SCALE sessions,
+# msg-multi scenario; and when named, login msg and their WebSocket and
+# BOSH variants: BOSH requests forwarded between workers), parley-scale (idle only: $BENCH_SCALE sessions,
 # 100,000 by default, over 8 c2s workers and 6 generator processes),
 # relay (the floor), prosody, ejabberd, jabberd2.
 # Default: parley parley-w2 parley-w4. BENCH_SCENARIOS (e.g. "pep" or
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
 # mobile-carbons mobile-mam csi hibernate joinstorm ws-login ws-idle ws-msg
-# bosh-idle fast, and parley-b, Parley from
+# bosh-idle bosh-login bosh-msg fast reconnect-fast reconnect-scram
+# reconnect-full restart, and parley-b, Parley from
 # $BENCH_PARLEY_BIN_B, to compare two builds in one run). Binaries come from build/bench
 # (make bench-bins); all state goes to $BENCH_DIR (default
 # /tmp/parley-bench), which is wiped first. Every process started here is
@@ -89,7 +91,10 @@ esac
 [ -n "$(only "msg ws-msg mobile mobile-none mobile-sm mobile-carbons mobile-mam")" ] &&
     [ $NUSERS -lt $((PAIRS * 2)) ] &&
     NUSERS=$((PAIRS * 2))
-[ -n "$(only "login ws-login fast")" ] && [ $NUSERS -lt $LOGIN_USERS ] &&
+[ -n "$(only "bosh-msg")" ] && [ $NUSERS -lt $((PAIRS * 2)) ] &&
+    NUSERS=$((PAIRS * 2))
+[ -n "$(only "login ws-login bosh-login fast reconnect-fast reconnect-scram reconnect-full")" ] &&
+    [ $NUSERS -lt $LOGIN_USERS ] &&
     NUSERS=$LOGIN_USERS
 [ -n "$(only hibernate)" ] && [ $NUSERS -lt $HIB ] && NUSERS=$HIB
 [ -n "$(only muc)" ] && [ $NUSERS -lt $MUSERS ] && NUSERS=$MUSERS
@@ -193,12 +198,27 @@ lg() {	# LABEL SCENARIO-NAME args...
 	return "${PIPESTATUS[0]}"
 }
 
+# the restart scenario: the seconds its logins take, about
+LOGIN_EST=1
+
+restart_router_after() {	# SECONDS
+	local t0
+	sleep "$1"
+	t0=$(date +%s.%N)
+	"$PB/parleyctl" -c "$DIR/srv/parley/parley.conf" restart router \
+	    >&2 || return 1
+	log "restart router: parleyctl returned after" \
+	    "$(awk "BEGIN { printf \"%.3f s\", $(date +%s.%N) - $t0 }")"
+}
+
 fails=0
 parley_sm=0	# the last Parley scenario left stream-managed sessions
 run_one() {	# SERVER RUN
 	local s=$1 scen
 	if [ "$s" = parley-w2 ] || [ "$s" = parley-w4 ]; then
-		scen="msg"
+		# the web transports with several workers: only when named
+		# (the smoke run: BOSH, forwarded between its two workers)
+		scen="msg login ws-login bosh-login ws-msg bosh-msg"
 	elif [ "$s" = parley-scale ]; then
 		scen="scale"
 	elif [ "$s" = relay ]; then
@@ -216,16 +236,29 @@ run_one() {	# SERVER RUN
 		scen="$scen mobile mobile-none mobile-sm mobile-carbons"
 		scen="$scen mobile-mam csi hibernate joinstorm"
 		# the web transports (WPORT: each server's https port)
-		scen="$scen ws-login ws-idle ws-msg bosh-idle" ;;
+		scen="$scen ws-login ws-idle ws-msg bosh-idle"
+		# BOSH logins and messages, two requests (XEP-0124 11)
+		scen="$scen bosh-login bosh-msg" ;;
 	esac
 	# FAST (XEP-0484): Parley only, the peers have no FAST
 	case $s in parley|parley-b) scen="$scen fast" ;; esac
+	# a planned router restart under msg load (issue 19): Parley only,
+	# restarting Prosody or ejabberd ends their client connections
+	case $s in parley|parley-b) scen="$scen restart" ;; esac
+	# reconnects with stream management resumption (issue 17): Parley
+	# only, the peers have no SASL2 or FAST and the generator resumes
+	# on Parley only
+	case $s in parley|parley-b)
+		scen="$scen reconnect-fast reconnect-scram reconnect-full" ;;
+	esac
 	if [ -z "${BENCH_SCENARIOS:-}" ]; then
 		scen=${scen%% mobile *}
 		# the smoke run: mobile too (seconds; all three features),
 		# and the WebSocket transport's msg
 		case $s in parley) [ $smoke -eq 1 ] &&
 		    scen="$scen mobile ws-msg" ;;
+		parley-w2|parley-w4) scen=msg
+		    [ $smoke -eq 1 ] && scen="$scen bosh-login bosh-msg" ;;
 		esac
 	fi
 	scen=$(only "$scen")
@@ -244,7 +277,8 @@ run_one() {	# SERVER RUN
 		# next scenario's logins would get (duplicates, lost order):
 		# before these scenarios and before the one after them (the
 		# smoke run's ws-msg follows mobile)
-		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi)
+		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi|\
+		    parley*:reconnect-*)
 			rm -rf "${DIR:?}/srv/parley/data"
 			parley_sm=1 ;;
 		parley*:*)
@@ -268,6 +302,12 @@ run_one() {	# SERVER RUN
 		# logins of login with HT-SHA-256-NONE over XEP-0388
 		fast) lg "$s" fast -s fast -n $LOGINS -U $LOGIN_USERS \
 		    -c $CONC ;;
+		# reconnects (issue 17): LOGIN_USERS sessions with
+		# resumable stream management drop their TCP connection and
+		# come back, LOGINS times in all: FAST with <resume/> inline
+		# in XEP-0388, SCRAM then <resume/>, or a new login and bind
+		reconnect-*) lg "$s" "$sc" -s "$sc" -n $LOGINS \
+		    -U $LOGIN_USERS -c $CONC ;;
 		ws-login) lg "$s" ws-login -s login -T ws -p "$WPORT" \
 		    -n $LOGINS -U $LOGIN_USERS -c $CONC ;;
 		ws-idle) lg "$s" ws-idle -s idle -T ws -p "$WPORT" -k $IDLE \
@@ -278,11 +318,29 @@ run_one() {	# SERVER RUN
 		    -k $IDLE -c $CONC -e $ISETTLE ;;
 		ws-msg) lg "$s" ws-msg -s msg -T ws -p "$WPORT" -P $PAIRS \
 		    -W $WINDOW -t $SECS -r $WARM -e $SETTLE -c $CONC ;;
+		# login and msg over BOSH: two HTTPS connections per
+		# session, requests alternating between them (with several
+		# workers, some reach one that does not hold the session)
+		bosh-login) lg "$s" bosh-login -s login -T bosh -p "$WPORT" \
+		    -n $LOGINS -U $LOGIN_USERS -c $CONC ;;
+		bosh-msg) lg "$s" bosh-msg -s msg -T bosh -p "$WPORT" \
+		    -P $PAIRS -W $WINDOW -t $SECS -r $WARM -e $SETTLE \
+		    -c $CONC ;;
 		# the same, at scale: several generator processes
 		scale) lg "$s" idle -s idle -k $SCALE -j $SCALE_JOBS \
 		    -c $CONC -e $ISETTLE ;;
 		msg) lg "$s" msg -s msg -P $PAIRS -W $WINDOW -t $SECS \
 		    -r $WARM -e $SETTLE -c $CONC ;;
+		# msg while the router restarts (parleyctl restart router,
+		# issue 19) about halfway through the measured seconds
+		restart) restart_router_after "$(awk \
+		    "BEGIN { print $LOGIN_EST + $WARM + $SECS / 2 }")" &
+		    rpid=$!
+		    lg "$s" restart -s msg -P $PAIRS -W $WINDOW -t $SECS \
+		    -r $WARM -e $SETTLE -c $CONC
+		    rc=$?
+		    wait $rpid || rc=1
+		    [ $rc -eq 0 ] ;;
 		# msg on a mobile client's terms (issue 14): stream
 		# management, carbons with a second resource per user, the
 		# archive; then each alone, and none

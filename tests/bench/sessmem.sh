@@ -122,29 +122,15 @@ write_conf() {	# DIR
 # session is logged in (the generator then stays quiet for HOLD seconds)
 LGJSON=
 loadgen_ramp() {	# TAG N CONC HOLD [loadgen options]
-	local tag=$1 n=$2 conc=$3 hold=$4 i
+	local tag=$1 n=$2 conc=$3 hold=$4
 	shift 4
 	LGJSON=$RAW/$tag.loadgen.jsonl
 	: >"$LGJSON"
 	spawn_on 1 loadgen "$RAW/$tag.loadgen.log" "$BB/loadgen" -s idle \
 	    -p "$PORT" -d $DOMAIN -w $PASSWORD -l "sessmem-$tag" \
 	    -o "$LGJSON" -k "$n" -c "$conc" -e "$hold" "$@"
-	for ((i = 0; ; i++)); do
-		grep -q '"logins_per_s"' "$LGJSON" && break
-		if ! kill -0 "$(pid_of loadgen)" 2>/dev/null; then
-			log "loadgen ended before all sessions were up:"
-			cat "$RAW/$tag.loadgen.log" >&2
-			return 1
-		fi
-		sleep 0.5
-	done
-	if ! grep -q "\"sessions\",\"value\":$n," "$LGJSON" ||
-	    ! grep -q '"login_failures","value":0,' "$LGJSON"; then
-		log "not every session logged in:"
-		cat "$RAW/$tag.loadgen.log" >&2
-		return 1
-	fi
-	log "$n sessions up after $((i / 2)) s; quiet for $SETTLE s"
+	loadgen_wait_up "$LGJSON" "$RAW/$tag.loadgen.log" "$n" || return 1
+	log "$n sessions up after $UP_AFTER s; quiet for $SETTLE s"
 }
 
 # ---- massif ---------------------------------------------------------------

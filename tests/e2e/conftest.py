@@ -279,22 +279,29 @@ class Server:
                 raise AssertionError(
                     "parleyd exited with %s during startup\n%s"
                     % (self.proc.returncode, self.log_tail()))
+            # the log line first: reading the log is cheap, each look at
+            # the children reads every /proc/*/stat, so those wait for it
+            # and the poll can be short (a server starts in every test)
+            if "ready: every process is up" not in self.log_text(
+                    getattr(self, "_ready_from", 0)):
+                last = "no ready line in the log"
+                time.sleep(0.02)
+                continue
             try:
-                if (len(self.c2s_pids()) == self.workers and
+                c2s = self.c2s_pids()
+                if (len(c2s) == self.workers and
                         self.router_pid() is not None and
-                        all(self.listening(p) for p in self.c2s_pids()) and
+                        all(self.listening(p) for p in c2s) and
                         self.router_links() >= self.workers + 1 +
-                        (1 if self.opts.get("proxy_listen") else 0) and
-                        "ready: every process is up" in self.log_text(
-                            getattr(self, "_ready_from", 0))):
+                        (1 if self.opts.get("proxy_listen") else 0)):
                     self._probe()
                     self.kids = self.kid_kinds()
                     return
                 last = "c2s=%s router=%s router links=%d" % (
-                    self.c2s_pids(), self.router_pid(), self.router_links())
+                    c2s, self.router_pid(), self.router_links())
             except OSError as e:
                 last = e
-            time.sleep(0.1)
+            time.sleep(0.02)
         raise AssertionError("server not ready after %ss (%s)\n%s"
                              % (timeout, last, self.log_tail()))
 

@@ -14,21 +14,9 @@ deb=$1
 work=$2
 login=$3
 m=$work/merged
-mkdir -p "$work/upper" "$work/work" "$m"
-
-mount -t overlay overlay \
-    -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" "$m"
-# nothing below runs unless the chroot is the overlay, never /
-if [ "$(findmnt -n -o FSTYPE --mountpoint "$m")" != overlay ] ||
-    [ "$(realpath "$m")" = / ]; then
-	echo "deb_overlay: $m is not an overlay" >&2
-	exit 99
-fi
-mount -t proc proc "$m/proc"
-mount --rbind /dev "$m/dev"
-mount -t tmpfs tmpfs "$m/run"
-mount -t tmpfs tmpfs "$m/tmp"
-ip link set lo up
+# shellcheck source=deb_root.sh
+. "$(dirname "$0")/deb_root.sh"
+deb_root "$work"
 
 cp "$deb" "$m/tmp/parley.deb"
 echo "== dpkg -i"

@@ -67,6 +67,7 @@ async def test_commands_listed_and_run(make_server, clients):
                      ADMIN + "#announce", ADMIN + "#set-motd",
                      ADMIN + "#edit-motd", ADMIN + "#delete-motd",
                      ADMIN + "#disable-user", ADMIN + "#reenable-user",
+                     ADMIN + "#edit-admin",
                      "urn:xmpp:parley:admin#set-user-role",
                      "urn:xmpp:invite#invite",
                      "urn:xmpp:invite#create-account"}, nodes
@@ -96,6 +97,9 @@ async def test_commands_listed_and_run(make_server, clients):
     c = r.xml.find("{%s}command" % NS_CMD)
     assert c.get("status") == "completed", str(r)
     assert fields(c)["onlineusersnum"] == ["2"], str(r)
+    # XEP-0133 8.2 registers it as text-single
+    f = c.find("{%s}x/{%s}field[@var='onlineusersnum']" % (NS_X, NS_X))
+    assert f.get("type") == "text-single", str(r)
     r = await a["xep_0050"].send_command(DOMAIN,
                                          ADMIN + "#get-online-users-list")
     c = r.xml.find("{%s}command" % NS_CMD)
@@ -107,9 +111,11 @@ async def test_commands_listed_and_run(make_server, clients):
     c = r.xml.find("{%s}command" % NS_CMD)
     assert c.get("status") == "executing", str(r)
     sid = c.get("sessionid")
-    assert sid and "body" in fields(c), str(r)
+    # XEP-0133 4.23: the text is the field announcement
+    assert sid and "announcement" in fields(c), str(r)
     form = ("<x xmlns='%s' type='submit'><field var='subject'><value>"
-            "Maintenance</value></field><field var='body'><value>down at"
+            "Maintenance</value></field><field var='announcement'><value>"
+            "down at"
             "</value><value>noon</value></field></x>" % NS_X)
     r = await a.iq(cmd(ADMIN + "#announce", "complete", sid, form),
                    to=DOMAIN, type_="set")
@@ -162,8 +168,8 @@ async def test_errors_and_cancel(make_server, clients):
                    type_="set")
     assert r.xml.find("{%s}command" % NS_CMD).get("status") == "canceled"
     r = await a.iq(cmd(ADMIN + "#announce", "complete", sid,
-                       "<x xmlns='%s' type='submit'><field var='body'>"
-                       "<value>x</value></field></x>" % NS_X),
+                       "<x xmlns='%s' type='submit'><field var="
+                       "'announcement'><value>x</value></field></x>" % NS_X),
                    to=DOMAIN, type_="set")
     assert app_error(r) == ["bad-sessionid"], str(r)
     await o.fence()
@@ -354,3 +360,86 @@ async def test_message_of_the_day(make_server, clients):
     # the edit form has nothing to show now
     r, c = await step("#edit-motd")
     assert fields(c)["motd"] == [], str(r)
+
+
+async def test_edit_admin_list(make_server, clients):
+    """XEP-0133 4.29: adminjids lists the configured admins (host option
+    admins, which win: they stay admins whatever is submitted) and the
+    accounts whose stored role is admin; the submission sets the stored
+    roles; a JID that is not an account here (nor a configured admin)
+    refuses the whole list; an admin may not take themselves off; only
+    admins may run it."""
+    boss = User("boss%s@%s" % (uniq(""), DOMAIN), "pw-boss")
+    far = "root@elsewhere.example"
+    srv = make_server(users=[boss], host_options={
+        DOMAIN: {"admins": '"%s %s"' % (boss.jid, far)}})
+    ann, bob = srv.new_user("ann"), srv.new_user("bob")
+    a = await online(srv, clients, boss, resource="a")
+    b = await online(srv, clients, bob, resource="b")
+    node = ADMIN + "#edit-admin"
+
+    async def form(c):
+        r = await c.iq(cmd(node), to=DOMAIN, type_="set")
+        cm = r.xml.find("{%s}command" % NS_CMD)
+        assert cm is not None and cm.get("status") == "executing", str(r)
+        return r, cm
+
+    async def submit(c, *jids):
+        _, cm = await form(c)
+        vals = "".join("<value>%s</value>" % j for j in jids)
+        return await c.iq(cmd(node, "complete", cm.get("sessionid"),
+                              "<x xmlns='%s' type='submit'><field var="
+                              "'adminjids'>%s</field></x>" % (NS_X, vals)),
+                          to=DOMAIN, type_="set")
+
+    def completed(r):
+        cm = r.xml.find("{%s}command" % NS_CMD)
+        assert cm is not None and cm.get("status") == "completed", str(r)
+        return cm.find("{%s}note" % NS_CMD).text
+
+    # a member may not run it
+    r = await b.iq(cmd(node), to=DOMAIN, type_="set")
+    assert stanza_error(r)[1] == "forbidden", str(r)
+
+    r, cm = await form(a)
+    f = cm.find("{%s}x/{%s}field[@var='adminjids']" % (NS_X, NS_X))
+    assert f.get("type") == "jid-multi", str(r)
+    assert sorted(fields(cm)["adminjids"]) == sorted([boss.jid, far])
+    fixed = [v.text for v in cm.findall(
+        "{%s}x/{%s}field[@type='fixed']/{%s}value" % (NS_X, NS_X, NS_X))]
+    assert len(fixed) == 1 and far in fixed[0], fixed
+    await a.iq(cmd(node, "cancel", cm.get("sessionid")), to=DOMAIN,
+               type_="set")
+
+    # all or nothing: another domain's JID, a full JID, an unknown account
+    for bad in ([bob.jid, "x@elsewhere.example"], [bob.jid + "/r"],
+                ["nobody@" + DOMAIN], ["@@"]):
+        r = await submit(a, boss.jid, *bad)
+        assert stanza_error(r)[1] == "bad-request" and \
+            app_error(r) == ["bad-payload"], (bad, str(r))
+    r = await b.iq(cmd(ADMIN + "#get-online-users-num"), to=DOMAIN,
+                   type_="set")
+    assert stanza_error(r)[1] == "forbidden", str(r)
+
+    # bob and ann become admins; the configured ones, left out, stay
+    assert completed(await submit(a, bob.jid, ann.jid)) == \
+        "admins added 2, removed 0, not stored (storage error) 0; " \
+        "those of the configuration file (admins option) stay admins"
+    r, cm = await form(b)
+    assert sorted(fields(cm)["adminjids"]) == sorted(
+        [boss.jid, far, bob.jid, ann.jid]), str(r)
+    await b.iq(cmd(node, "cancel", cm.get("sessionid")), to=DOMAIN,
+               type_="set")
+    # bob may not take himself off (the host would lose its admin if he
+    # were the last); ann may be taken off
+    r = await submit(b, boss.jid, ann.jid)
+    assert stanza_error(r) == ("cancel", "not-allowed"), str(r)
+    assert completed(await submit(b, bob.jid)).startswith(
+        "admins added 0, removed 1,")
+    r, cm = await form(a)
+    assert sorted(fields(cm)["adminjids"]) == sorted(
+        [boss.jid, far, bob.jid]), str(r)
+    # the configured admin takes bob off too: bob is a member again
+    completed(await submit(a, boss.jid))
+    r = await b.iq(cmd(node), to=DOMAIN, type_="set")
+    assert stanza_error(r)[1] == "forbidden", str(r)

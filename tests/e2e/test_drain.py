@@ -28,6 +28,27 @@ def numbers(data):
     return [int(BODY_RE.search(m).group(1)) for m in msgs], len(msgs)
 
 
+class Sender:
+    """Sends chat messages numbered from first to full over tx, one every
+    10 ms, until stop(); then next is the number after the last sent."""
+
+    def __init__(self, tx, full, first=0):
+        self.tx, self.full, self.next = tx, full, first
+        self._stop = asyncio.Event()
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self):
+        while not self._stop.is_set():
+            await self.tx.send("<message to='%s' type='chat'><body>%d"
+                               "</body></message>" % (self.full, self.next))
+            self.next += 1
+            await asyncio.sleep(0.01)
+
+    async def stop(self):
+        self._stop.set()
+        await self._task
+
+
 async def both_workers(srv):
     await wait_for(lambda: len(srv.c2s_pids()) == 2 and
                    all(srv.listening(p) for p in srv.c2s_pids()),
@@ -51,17 +72,7 @@ async def test_rolling_drain_loses_nothing(make_server):
         # the sender on the other worker, sending all through the drain
         tx, _ = await authed_on(srv, peer, avoid=pid)
         await bind(tx, "tx%d" % step)
-        stop = asyncio.Event()
-
-        async def sender():
-            nonlocal sent
-            while not stop.is_set():
-                await tx.send("<message to='%s' type='chat'><body>%d"
-                              "</body></message>" % (full, sent))
-                sent += 1
-                await asyncio.sleep(0.01)
-
-        task = asyncio.ensure_future(sender())
+        sender = Sender(tx, full, sent)
         await asyncio.sleep(0.3)
         srv.ctl("drain", instance_of(pid), "1")
         # the resumable session's connection is dropped, no stream close
@@ -78,8 +89,8 @@ async def test_rolling_drain_loses_nothing(make_server):
         el = await resume(new, previd, h)
         assert el.startswith(b"<resumed"), el
         await asyncio.sleep(0.3)
-        stop.set()
-        await task
+        await sender.stop()
+        sent = sender.next
         await ping(tx)          # all it sent has been routed
         tx.close()
         await ping(new)

@@ -7,7 +7,6 @@ credential is refused.
 import datetime
 import os
 import shutil
-import signal
 import subprocess
 import time
 
@@ -15,6 +14,7 @@ import pytest
 
 from conftest import (DOMAIN, NS_DISCO_INFO, ServerFactory, User,
                       free_port, stanza_error, uniq)
+from xmpptest import stop_process
 
 NS = "urn:xmpp:extdisco:2"
 SECRET = "turn-s3cret"
@@ -60,12 +60,7 @@ def turn(tmp_path_factory):
     time.sleep(0.5)
     assert p.poll() is None, "turnserver exited"
     yield port
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait(5)
+    stop_process(p)
     log.close()
 
 

@@ -461,3 +461,90 @@ async def registered_as(srv, token, local):
     assert pre.get("type") == "result", ET.tostring(pre)
     assert reg.get("type") == "result", ET.tostring(reg)
     return u
+
+
+async def test_ctl_server_stopped(make_server, clients):
+    """parleyctl invite with the server stopped writes the store itself
+    (storage/invitation.c, as the router does): the same URIs, --list
+    and --revoke; once the server starts, the account invitation
+    registers an account and the contact invitation subscribes both
+    ways; the revoked one is refused."""
+    romeo = User("%s@%s" % (uniq("romeo"), DOMAIN), "pw-romeo")
+    srv = make_server(users=(romeo,), start=False)
+    tok = account_token(srv, "--uses", "2", "--expires", "1h")
+    ctok = contact_token(srv, romeo.jid)
+    gone = account_token(srv)
+    listing = invite(srv, "--list", DOMAIN).stdout
+    assert listing.count("\n") == 3, listing
+    assert "uses=2" in listing and tok not in listing, listing
+    assert "contact uses=1 expires=0 creator=%s\n" % romeo.jid in listing
+    assert invite(srv, "--revoke", gone).stdout.strip() == "revoked"
+    cp = invite(srv, "--revoke", gone, check=False)
+    assert cp.returncode == 1 and "no such invitation" in cp.stderr, cp
+    # the router's checks, with the server stopped too
+    cp = invite(srv, "nowhere.example", check=False)
+    assert cp.returncode == 1 and "not a host" in cp.stderr, cp
+    cp = invite(srv, "--contact", "ghost@%s" % DOMAIN, DOMAIN, check=False)
+    assert cp.returncode == 1 and "no such account" in cp.stderr, cp
+    assert cp.stdout == "", cp.stdout
+    srv.start()
+    assert invite(srv, "--list", DOMAIN).stdout.count("\n") == 2
+    u = await registered(srv, clients, tok)
+    assert await clients.login(srv, u, resource="new") is not None
+    cr = await online(srv, clients, romeo, resource="r")
+    juliet = await registered(srv, clients, ctok)
+    items, _, _ = await roster_get(cr)
+    assert items[juliet.jid].sub == "both", items
+    await refused(srv, gone)
+    await refused(srv, ctok)
+    # and the running server's own, after
+    await registered(srv, clients, account_token(srv))
+
+
+def hold_names(srv):
+    """The usernames held for invitations (XEP-0401 5.2), from --list."""
+    return {ln.split()[1] for ln in invite(srv, "--list",
+                                            DOMAIN).stdout.splitlines()
+            if ln.startswith("hold ")}
+
+
+async def test_expired_holds_swept(make_server, clients):
+    """The sweep (invite-sweep-interval) removes a username hold whose
+    invitation ran out, with nobody looking the name up: it leaves the
+    store (--list) and the name registers with another invitation. Live
+    holds stay; past 64 a pass walks them in two ticks, the second
+    resuming after the first."""
+    srv = make_server(invite_sweep_interval="1")
+    boss = srv.new_user("boss")
+    srv.ctl("role", boss.jid, "admin")
+    cb = await clients.login(srv, boss, plugins=("xep_0030",))
+    short = [uniq("gone") for _ in range(3)]
+    keep = [uniq("keep") for _ in range(66)]
+    for name, life in [(n, "1") for n in short] + [(n, "3600")
+                                                   for n in keep]:
+        r = await create_account(cb, {"username": name, "lifetime": life})
+        assert r["type"] == "result", str(r)
+    released = 0
+    deadline = time.monotonic() + 30 * SLOW
+    while time.monotonic() < deadline:
+        released = sum(int(m) for m in re.findall(
+            r"invite: (\d+) held usernames released", srv.log_text()))
+        if released >= len(short):
+            break
+        time.sleep(0.2)
+    assert released == len(short), srv.log_tail()
+    held = hold_names(srv)
+    assert held == set(keep), held
+    pat = (r"invite: %s: hold sweep saw 64 removed 0 more\n.*?"
+           r"invite: %s: hold sweep saw 2 removed 0 resumed\n"
+           % (re.escape(DOMAIN), re.escape(DOMAIN)))
+    deadline = time.monotonic() + 10 * SLOW
+    while not re.search(pat, srv.log_text(), re.S):
+        assert time.monotonic() < deadline, srv.log_tail()
+        time.sleep(0.2)
+    # free again: another invitation registers the name
+    u = await registered_as(srv, account_token(srv), short[0])
+    assert await clients.login(srv, u, resource="new") is not None
+    # a live hold still holds
+    pre, reg, _ = await register_with(srv, account_token(srv), keep[0])
+    assert iq_error(reg) == ("cancel", "conflict"), ET.tostring(reg)

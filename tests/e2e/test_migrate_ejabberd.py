@@ -10,7 +10,6 @@ Ejabberd). About 15 s; skipped without ejabberd or root.
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import pytest
 
 from conftest import DOMAIN
 from imhelp import check_imported
-from xmpptest import uniq
+from xmpptest import stop_process, uniq
 
 ERL_LIBS = "/usr/lib/x86_64-linux-gnu"
 COOKIE = "x227migrate"
@@ -137,13 +136,7 @@ class Ejabberd:
 
     def stop(self):
         for p in (self.beam, self.epmd):
-            if p is not None and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
+            stop_process(p)
 
 
 async def test_from_ejabberd(make_server, clients):

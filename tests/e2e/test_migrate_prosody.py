@@ -19,6 +19,7 @@ import pytest
 
 from conftest import DOMAIN, free_port
 from imhelp import check_imported
+from test_mam import query
 from xmpptest import Client as BaseClient, uniq
 
 PROSODY = shutil.which("prosody")
@@ -52,11 +53,12 @@ c2s_direct_tls_ports = {{}}
 s2s_ports = {{}}
 c2s_require_encryption = false
 authentication = "internal_hashed"
-modules_enabled = {{ "roster"; "saslauth"; "vcard"; "private" }}
+modules_enabled = {{ "roster"; "saslauth"; "vcard"; "private"; "mam" }}
 VirtualHost "{domain}"
 """
 
-MIGRATOR_CONFIG = """local stores = {{ "accounts", "roster", "vcard", "private" }}
+MIGRATOR_CONFIG = """local stores = {{ "accounts", "roster", "vcard", "private",
+                 "archive-archive" }}
 input {{ type = "internal"; path = "{dir}/data";
         hosts = {{ ["{domain}"] = stores }} }}
 output {{ type = "xep0227"; hosts = {{ ["{domain}"] = stores }} }}
@@ -75,7 +77,7 @@ def run(argv, **kw):
     return cp
 
 
-async def fill_prosody(port, jid, password):
+async def fill_prosody(port, jid, password, other):
     """A client makes the roster and the vCard, as any user would."""
     c = ProsodyClient(jid, password, ("127.0.0.1", port),
                       mechs=["SCRAM-SHA-1"])
@@ -91,6 +93,11 @@ async def fill_prosody(port, jid, password):
         assert r["type"] == "result", r
         r = await c.iq("<vCard xmlns='vcard-temp'><FN>From Prosody</FN>"
                        "</vCard>", type_="set")
+        assert r["type"] == "result", r
+        # archived by Prosody's mod_mam (the contact is not there)
+        c.send_raw("<message to='%s' type='chat' id='pm1'><body>archived "
+                   "in Prosody</body></message>" % other)
+        r = await c.iq("<query xmlns='urn:xmpp:mam:2'/>", type_="set")
         assert r["type"] == "result", r
     finally:
         c.disconnect()
@@ -116,7 +123,10 @@ async def test_from_prosody(make_server, clients):
         proc = subprocess.Popen(["prosody", "-F", "--config", conf],
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        await fill_prosody(port, "%s@%s" % (user, DOMAIN), password)
+        run(["prosodyctl", "--config", conf, "register", user + "b",
+             DOMAIN, password])
+        await fill_prosody(port, "%s@%s" % (user, DOMAIN), password,
+                           "%s@%s" % (user + "b", DOMAIN))
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
         proc = None
@@ -130,6 +140,9 @@ async def test_from_prosody(make_server, clients):
         assert os.path.exists(out), "prosody-migrator wrote no %s" % out
         text = open(out).read()
         assert "SCRAM-SHA-1" in text, text
+        # the archive, in XEP-0227 1.1's element
+        assert "<archive xmlns='urn:xmpp:pie:0#mam'>" in text or \
+            '<archive xmlns="urn:xmpp:pie:0#mam">' in text, text
 
         srv = make_server(start=False)
         cp = srv.ctl("import", out)
@@ -138,6 +151,11 @@ async def test_from_prosody(make_server, clients):
         jid = "%s@%s" % (user, DOMAIN)
         # Prosody 0.12 keeps SCRAM-SHA-1 only
         await check_imported(srv, clients, jid, password, "From Prosody")
+        # the archived message came with its time
+        c = await clients.connect(srv, jid, password)
+        page = await query(c)
+        assert page.bodies == ["archived in Prosody"], page.bodies
+        assert page.results[0]["to"] == "%s@%s" % (user + "b", DOMAIN)
     finally:
         if proc is not None:
             proc.kill()

@@ -81,6 +81,46 @@ def test_install_layout_and_uninstall(tmp_path):
     assert conf.read_text().endswith("# mine\n")
 
 
+def dep5(text):
+    """The paragraphs of a machine-readable copyright file (DEP-5):
+    fields of RFC 822 style, continuation lines start with a space."""
+    paras = []
+    for block in text.strip("\n").split("\n\n"):
+        fields, name = {}, None
+        for line in block.split("\n"):
+            if line.startswith((" ", "\t")):
+                assert name is not None, line
+                fields[name] += "\n" + line.strip()
+                continue
+            name, sep, value = line.partition(":")
+            assert sep and name and " " not in name, line
+            assert name not in fields, name
+            fields[name] = value.strip()
+        paras.append(fields)
+    return paras
+
+
+def copyright_file(deb, files, tmp_path):
+    """Debian policy 12.5: /usr/share/doc/parley/copyright, in the
+    machine-readable format; no licence has been chosen, and the file
+    must say that rather than name one."""
+    path = "./usr/share/doc/parley/copyright"
+    assert re.search(r"^-rw-r--r-- root/root .* %s$" % re.escape(path),
+                     files, re.M), files
+    root = tmp_path / "copyright-root"
+    subprocess.run(["dpkg-deb", "-x", deb, str(root)], check=True)
+    paras = dep5((root / path).read_text())
+    assert paras[0]["Format"] == \
+        "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+    assert paras[0]["Upstream-Name"] == "Parley"
+    body = [p for p in paras[1:] if "Files" in p]
+    assert body and body[0]["Files"] == "*", paras
+    assert "Parley authors" in body[0]["Copyright"]
+    lic = body[0]["License"].split("\n")
+    assert lic[0] == "none" and len(lic) > 1, lic
+    assert "All rights reserved" in body[0]["License"]
+
+
 def test_deb_control_and_contents(deb, tmp_path):
     def field(name):
         return subprocess.run(["dpkg-deb", "-f", deb, name],
@@ -104,6 +144,7 @@ def test_deb_control_and_contents(deb, tmp_path):
             ["./usr/lib/parley/" + h for h in HELPERS]:
         assert re.search(r"^\S+ root/root .* %s$" % re.escape(path), files,
                          re.M), path
+    copyright_file(deb, files, tmp_path)
     ctl = tmp_path / "ctl"
     subprocess.run(["dpkg-deb", "-e", deb, str(ctl)], check=True)
     assert (ctl / "conffiles").read_text() == "/etc/parley/parley.conf\n"
@@ -238,3 +279,32 @@ def test_deb_install_login_purge(deb, tmp_path):
     # what it wrote is in the overlay's upper layer: the user, kept
     passwd = (tmp_path / "overlay/upper/etc/passwd").read_text()
     assert re.search(r"^parley:x:\d+:\d+:", passwd, re.M), passwd
+
+
+@pytest.mark.skipif(not os.access("/lib/systemd/systemd", os.X_OK),
+                    reason="systemd is not installed here")
+def test_deb_under_systemd(deb, tmp_path):
+    """The unit under a real systemd (deb_systemd.sh): systemd as PID 1
+    of namespaces of its own, on an overlay of / with the package
+    installed, boots to parley.service; Type=notify readiness, the parley
+    user, an account added and a login, a reload that keeps the main
+    process, no warning in the journal, a clean stop."""
+    assert os.geteuid() == 0, "namespaces and cgroups need root"
+    here = os.path.dirname(os.path.abspath(__file__))
+    cp = subprocess.run(["bash", os.path.join(here, "deb_systemd.sh"), deb,
+                         str(tmp_path / "sd"),
+                         os.path.join(here, "deb_login.py")],
+                        capture_output=True, text=True, timeout=120 * SLOW)
+    out = cp.stdout + cp.stderr
+    assert cp.returncode == 0, out
+    assert "Status: \"every process is up\"" in out, out
+    assert "login: session" in out and "deb_systemd: ok" in out, out
+    # systemd and its cgroups went with the test
+    assert not [d for d in os.listdir(cgroup2()) if
+                d.startswith("parley-test-")], os.listdir(cgroup2())
+
+
+def cgroup2():
+    return subprocess.run(["findmnt", "-n", "-o", "TARGET", "-t", "cgroup2"],
+                          capture_output=True, text=True,
+                          check=True).stdout.split("\n")[0]

@@ -22,6 +22,7 @@ import pytest
 
 from conftest import (BIN, DOMAIN, Client, exchange, uniq, wait_for)
 from test_remote_links import across_three
+from xmpptest import stop_process
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None,
@@ -105,13 +106,7 @@ class Host:
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 15)
         self.log.close()
         return self.proc.returncode
 

@@ -40,8 +40,9 @@ def occ_id(st):
 
 
 def room_presences(c, rjid):
-    return [p for p in c.pending() if "from='%s" % rjid in p and
-            "<presence" in p]
+    # slixmpp writes attributes in double quotes
+    return [p for p in c.pending() if "<presence" in p and
+            ("from='%s" % rjid in p or 'from="%s' % rjid in p)]
 
 
 @pytest.mark.kills("router")
@@ -341,4 +342,73 @@ async def test_carbons_kept(make_server, clients):
     got = [s for s in r1.pending() if "urn:xmpp:carbons:2" in s and
            "copied" in s]
     assert got, "no carbon after the restart"
+    assert not router_deaths(srv), router_deaths(srv)
+
+
+async def history_of(c):
+    """The history sent on a join, up to the subject: (body, stanza-id,
+    has a delay) each."""
+    got = []
+    while True:
+        m = await c.next_message(what="history, then the subject")
+        if m.xml.find("{jabber:client}subject") is not None:
+            return got
+        sid = m.xml.find("{urn:xmpp:sid:0}stanza-id")
+        got.append((m["body"], sid.get("id") if sid is not None else None,
+                    m.xml.find("{urn:xmpp:delay}delay") is not None))
+
+
+@pytest.mark.kills("router")
+async def test_history_ring_carried(make_server, clients):
+    """With the room archive off the history is the room's in-memory
+    ring: after a planned restart a newcomer gets the same history (the
+    newest historylength messages, in order, with their stanza-ids and
+    delays), in a temporary room with occupants and in a stored room
+    without any."""
+    srv = make_server(workers=1, host_options={DOMAIN: {"muc": "yes"}},
+                      archive="no")
+    a = await login(srv, clients)
+    rjid = await create(a, "ring", "alice", conf={"historylength": "3"})
+    sjid = await create(a, "stored", "alice",
+                        conf={"persistentroom": "1"})
+    sids = {}
+    for room, body in ((rjid, "r0"), (rjid, "r1"), (rjid, "r2"),
+                       (rjid, "r3"), (sjid, "s0")):
+        groupchat(a, room, body)
+        m = await next_body(a, body)
+        sids[body] = m.xml.find("{urn:xmpp:sid:0}stanza-id").get("id")
+    a.send_raw("<presence to='%s/alice' type='unavailable'/>" % sjid)
+    await a.next_presence(match=lambda p: p["type"] == "unavailable")
+    await planned_restart(srv)
+    b = await login(srv, clients)
+    await join(b, "ring", "bob", "<history maxstanzas='5'/>")
+    assert await history_of(b) == [(x, sids[x], True)
+                                   for x in ("r1", "r2", "r3")]
+    await join(b, "stored", "bob")
+    assert await history_of(b) == [("s0", sids["s0"], True)]
+    assert "(0 refused)" in srv.log_text()
+    assert not router_deaths(srv), router_deaths(srv)
+
+
+@pytest.mark.kills("router")
+async def test_caps_cache_carried(make_server, clients):
+    """An entity caps hash (XEP-0115) verified before a planned restart
+    is known after it: neither the holder whose presence its c2s sends
+    the new router again, nor a new client announcing the same hash, is
+    asked for its disco#info again."""
+    from test_caps import IDENTITY, announce, new_features, ver_of
+    from test_caps import login as caps_login
+    srv = make_server(workers=2)
+    info = ([IDENTITY], new_features())
+    ver = ver_of(*info)
+    c, w = await caps_login(srv, clients, answer=info)
+    announce(c, ver)
+    await w.next()
+    await fence(c)          # the answer is in, verified and cached
+    await planned_restart(srv)
+    await w.none(2.0)
+    d, wd = await caps_login(srv, clients, answer=info)
+    announce(d, ver)
+    await wd.none(2.0)
+    assert "(0 refused)" in srv.log_text()
     assert not router_deaths(srv), router_deaths(srv)

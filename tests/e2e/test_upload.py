@@ -14,11 +14,14 @@ import asyncio
 import http.client
 import os
 import re
+import signal
 import time
 import urllib.parse
 
-from conftest import (DOMAIN, User, disco_service, free_port, stanza_error,
-                      uniq)
+import pytest
+
+from conftest import (DOMAIN, SLOW, User, disco_service, free_port,
+                      stanza_error, uniq)
 
 NS_UP = "urn:xmpp:http:upload:0"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -65,6 +68,12 @@ async def good_slot(c, name, size, ctype=None):
     put = r.xml.find("{%s}slot/{%s}put" % (NS_UP, NS_UP)).get("url")
     get = r.xml.find("{%s}slot/{%s}get" % (NS_UP, NS_UP)).get("url")
     return put + "?" + bearer(r), get
+
+
+def stored(srv):
+    """upload-dir without the workers' lock files (".lock.TAG")."""
+    return [n for n in os.listdir(srv.upload_dir)
+            if not n.startswith(".lock.")]
 
 
 def request(srv, method, url, body=None, headers=None):
@@ -149,7 +158,7 @@ async def test_put_get(make_server, clients, tmp_path):
     assert (await ahttp(srv, "GET", other))[0] == 404
     assert u.path.count("/") == 3
     # stored in upload-dir under the slot's id, nothing else left there
-    names = os.listdir(srv.upload_dir)
+    names = stored(srv)
     assert names == [u.path.split("/")[2]], names
 
 
@@ -200,7 +209,7 @@ async def test_put_header_token(make_server, clients, tmp_path):
     st, _, _ = await ahttp(srv, "PUT", url + "?" + tok, data,
                            dict(ct, Authorization="Bearer " + bad))
     assert st == 403, st
-    assert os.listdir(srv.upload_dir) == []
+    assert stored(srv) == []
     st, _, _ = await ahttp(srv, "PUT", url, data, headers)
     assert st == 201, st
     st, h, body = await ahttp(srv, "GET", get)
@@ -243,7 +252,7 @@ async def test_bad_put(make_server, clients, tmp_path):
         assert st in (400, 404), (p, st)
     # nothing got written by any of that
     assert (await ahttp(srv, "GET", get))[0] == 404
-    assert os.listdir(srv.upload_dir) == []
+    assert stored(srv) == []
     # expired
     await asyncio.sleep(2.2)
     assert (await ahttp(srv, "PUT", put, data, ct))[0] == 403
@@ -311,7 +320,7 @@ async def test_in_progress_never_served(make_server, clients, tmp_path):
 
 
 def parts(srv):
-    return [n for n in os.listdir(srv.upload_dir) if n.endswith(".part")]
+    return [n for n in stored(srv) if n.endswith(".part")]
 
 
 async def abandon(srv, put, size, first, then):
@@ -351,14 +360,14 @@ async def test_abandoned_put_leaves_nothing(make_server, clients, tmp_path):
     put, get = await good_slot(c, "p.bin", 30000)
     await abandon(srv, put, 30000, 1000, 0)
     await no_parts_left(srv)
-    assert os.listdir(srv.upload_dir) == []
+    assert stored(srv) == []
     assert (await ahttp(srv, "GET", get))[0] == 404
     for _ in range(3):
         put, get = await good_slot(c, "q.bin", 3 << 20)
         await abandon(srv, put, 3 << 20, 1000, 2 << 20)
         await no_parts_left(srv)
         assert (await ahttp(srv, "GET", get))[0] == 404
-    assert os.listdir(srv.upload_dir) == []
+    assert stored(srv) == []
     for _ in range(3):
         put, get = await good_slot(c, "r.bin", 1 << 20)
         await abandon(srv, put, 1 << 20, 1000, (1 << 20) - 1000)
@@ -410,9 +419,9 @@ async def test_expiry(make_server, clients, tmp_path):
     assert st == 201
     assert (await ahttp(srv, "GET", get))[0] == 200
     deadline = time.time() + 10
-    while os.listdir(srv.upload_dir) and time.time() < deadline:
+    while stored(srv) and time.time() < deadline:
         await asyncio.sleep(0.2)
-    assert os.listdir(srv.upload_dir) == [], "the sweep deleted nothing"
+    assert stored(srv) == [], "the sweep deleted nothing"
     assert (await ahttp(srv, "GET", get))[0] == 404
 
 
@@ -420,7 +429,6 @@ async def test_disk_full(make_server, clients, tmp_path):
     """upload-dir on a 64K tmpfs: a 200K PUT answers 507, leaves nothing
     behind and is never served; a small one still fits after it."""
     import subprocess
-    import pytest
     mnt = tmp_path / "upload"
     mnt.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
@@ -435,7 +443,7 @@ async def test_disk_full(make_server, clients, tmp_path):
         st, _, body = await ahttp(srv, "PUT", put, data)
         assert st == 507, (st, body)
         assert (await ahttp(srv, "GET", get))[0] == 404
-        assert os.listdir(srv.upload_dir) == []
+        assert stored(srv) == []
         put, get = await good_slot(c, "small.bin", 1000)
         assert (await ahttp(srv, "PUT", put, b"s" * 1000))[0] == 201
         st, _, body = await ahttp(srv, "GET", get)
@@ -497,3 +505,73 @@ async def test_other_host_forbidden(make_server, clients, tmp_path, cert):
     c = await clients.login(srv, ou, resource="o")
     r = await slot(c, "f", 10)
     assert stanza_error(r)[1] == "forbidden", str(r)
+
+
+def put_begin(srv, pid, put, size, first):
+    """A PUT of size bytes on a connection worker pid holds: the headers
+    and the first bytes; the socket, for the rest."""
+    from test_bosh import conn_to
+    u = urllib.parse.urlsplit(put)
+    conn = conn_to(srv, pid, timeout=10)
+    conn.sock.sendall(("PUT %s?%s HTTP/1.1\r\nHost: h\r\n"
+                       "Content-Length: %d\r\n\r\n"
+                       % (u.path, u.query, size)).encode() + b"x" * first)
+    return conn.sock
+
+
+async def until(pred, what, timeout=10):
+    deadline = time.time() + timeout * SLOW
+    while not pred() and time.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert pred(), what
+
+
+@pytest.mark.kills("c2s")
+async def test_killed_worker_parts_go(make_server, clients, tmp_path):
+    """A c2s killed during a slow PUT leaves its temporary file; the
+    worker parleyd starts in its place deletes it within seconds, and
+    the other worker's upload in progress keeps its own and completes.
+    The interrupted slot is not used (its file never appeared): a new
+    PUT of it is stored and served."""
+    srv = upload_server(make_server, tmp_path)
+    one, two = srv.c2s_pids()
+    c = await clients.login(srv, srv.new_user(), resource="u")
+    put1, get1 = await good_slot(c, "k.bin", 30000)
+    put2, get2 = await good_slot(c, "l.bin", 30000)
+    loop = asyncio.get_running_loop()
+    s1 = await loop.run_in_executor(None, put_begin, srv, one, put1,
+                                    30000, 1000)
+    await until(lambda: len(parts(srv)) == 1, "no part of the first PUT")
+    s2 = await loop.run_in_executor(None, put_begin, srv, two, put2,
+                                    30000, 1000)
+    await until(lambda: len(parts(srv)) == 2, "no part of the second PUT")
+    # each part names its worker
+    mine = [n for n in parts(srv) if "-%d-" % one in n]
+    theirs = [n for n in parts(srv) if "-%d-" % two in n]
+    assert len(mine) == 1 and len(theirs) == 1, parts(srv)
+    os.kill(one, signal.SIGKILL)
+    t0 = time.time()
+    await until(lambda: mine[0] not in parts(srv),
+                "the killed worker's part is still there", timeout=15)
+    assert time.time() - t0 < 10 * SLOW
+    s1.close()
+    assert len(srv.c2s_pids()) == 2 and one not in srv.c2s_pids()
+    assert theirs == parts(srv)
+    # the live worker's upload goes on
+    s2.sendall(b"y" * 29000)
+    s2.settimeout(10 * SLOW)
+    head = s2.recv(4096)
+    assert head.startswith(b"HTTP/1.1 201 "), head
+    s2.close()
+    assert (await ahttp(srv, "GET", get2))[0] == 200
+    # the killed upload's slot: never used, so it may be used again
+    data = os.urandom(30000)
+    assert (await ahttp(srv, "PUT", put1, data))[0] == 201
+    st, _, body = await ahttp(srv, "GET", get1)
+    assert st == 200 and body == data
+    assert parts(srv) == []
+    # the killed worker's lock went too; one per live worker
+    locks = [n for n in os.listdir(srv.upload_dir)
+             if n.startswith(".lock.")]
+    assert len(locks) == 2, locks
+    assert not any("-%d-" % one in n for n in locks), locks

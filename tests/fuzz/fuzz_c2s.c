@@ -745,6 +745,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* small: the echoes of an inactive session reach the cap */
 	c2s.conf.sm_request_stanzas = 3;
 	c2s.conf.sm_request_interval = 30;
+	c2s.conf.c2s_restart_hold = 30;		/* the default */
 	c2s.conf.csi_queue_max = 4;
 	c2s.conf.csi_queue_max_bytes = 4096;
 	/* registrations derive credentials: cheaply, for a fuzzer */

@@ -196,6 +196,15 @@ sess_end_all(struct rlink *rl)
 		sess_lost(v[i]);
 }
 
+/* ---- muc.c --------------------------------------------------------------- */
+
+/* links.c marks a c2s's rejoin (LINK_F_MUC_REJOIN); rooms are not here */
+void
+muc_rejoining(bool on)
+{
+	(void)on;
+}
+
 /* ---- deliver.c ---------------------------------------------------------- */
 
 void

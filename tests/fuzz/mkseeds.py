@@ -8,7 +8,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 20
+LINK_VERSION = 21
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 AUTH_UPGRADE = 0x0117
@@ -170,6 +170,17 @@ F_COMPONENT = 0x0002
 write("link_router", "s2s-component-flag", b"\x06\x00"
       + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "romeo@example.net", "bot@gw.example.org",
                MSG, flags=F_COMPONENT))
+# LINK_F_MUC_REJOIN: a session's join again (taken), then the flag on a
+# message (the link fails: only an available presence with a 'to')
+F_MUC_REJOIN = 0x0004
+write("link_router", "c2s-muc-rejoin", b"\x02\x00"
+      + frame(SESS_BEGIN, s("user@example.org/res") + u32(0), 1)
+      + stanza(1, KIND_PRESENCE, PRES_AVAILABLE, "r@conference.example.org/n",
+               "user@example.org/res", "<presence><x xmlns='http://jabber.org/"
+               "protocol/muc'><history maxstanzas='0'/></x></presence>",
+               flags=F_MUC_REJOIN)
+      + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "a@example.org", "user@example.org/res",
+               MSG, flags=F_MUC_REJOIN))
 # the s2s process's connection counts, then a bad name and too many
 write("link_router", "s2s-counts", b"\x06\x00"
       + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)
@@ -1078,7 +1089,11 @@ def router_seeds():
          st(carol_z, cmd % (2, "disable-user", "")),
          st(carol_z, cmd % (3, "disable-user", " sessionid='0'")),
          st(carol_z, cmd % (4, "delete-user", " action='cancel'")),
-         st(bob_x, cmd % (5, "add-user", "")))
+         st(bob_x, cmd % (5, "add-user", "")),
+         # XEP-0133 4.29: the form lists the admins (a walk of accounts)
+         st(carol_z, cmd % (6, "edit-admin", "")),
+         st(carol_z, cmd % (7, "edit-admin", " sessionid='0'")),
+         st(bob_x, cmd % (8, "edit-admin", "")))
 
     # XEP-0401 and XEP-0379: invitations by ad-hoc command, a subscription
     # carrying a token out and in (the fake store knows none: forged)
@@ -1339,7 +1354,7 @@ fast_seeds()
 # handover: the next router's file of a planned restart
 # (router/handover_fmt.c): "PARLEYHO" u32 version u32 body-length body
 # u64 FNV-1a(body); records u8 type u8 nfields, fields u32 length + bytes
-HANDOVER_VERSION = 1
+HANDOVER_VERSION = 2
 
 
 def handover_seeds():
@@ -1375,7 +1390,18 @@ def handover_seeds():
     write("handover", "sm", ho(smq))
     write("handover", "empty", ho(b""))
     write("handover", "roster", ho(ros))
-    write("handover", "other-version", ho(ros, version=2))
+    hist = (rec("H", "r@conference.example.org", "1764930000.125",
+                "c2lk", "<message from='r@conference.example.org/alice' "
+                "type='groupchat'><body>hi</body></message>") +
+            rec("H", "r@conference.example.org", "1764930001.000", "c2lk2",
+                "<message/>"))
+    caps = (rec("K", "sha-1 q07IKJEyjvHSyhy//CH0CxmKi8w=",
+                "http://jabber.org/protocol/caps\nurn:xmpp:ping") +
+            rec("K", "sha-256 " + "A" * 43 + "=", ""))
+    write("handover", "history-caps", ho(room + occ + hist + caps))
+    write("handover", "version-1", ho(room + occ + ros, version=1))
+    write("handover", "other-version",
+          ho(ros, version=HANDOVER_VERSION + 1))
     write("handover", "bad-checksum", ho(room + occ, bad=True))
     write("handover", "truncated", ho(room + occ)[:-20])
     write("handover", "bad-arity", ho(b"D\x01" + u32(1) + b"x"))

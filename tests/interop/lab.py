@@ -58,6 +58,8 @@ S2S_PORT = {
 }
 # p2.test also has an _xmpps-server record (direct TLS, XEP-0368)
 P2_TLS_PORT = 5298
+# the external component listener of each Parley (XEP-0114)
+COMPONENT_PORT = 5347
 NODNS = "nodns.test"        # no DNS record at all (NXDOMAIN)
 MODES = ("trusted", "dialback")
 
@@ -597,6 +599,14 @@ class Parley(Server):
         }
         if domain == "p2.test":
             self.opts["s2s-tls-listen"] = "%s:%d" % (self.addr, P2_TLS_PORT)
+        # an external component (XEP-0114) gw.DOMAIN may attach here; DNS
+        # and the certificates name it (scripts/lab)
+        self.component = "gw." + domain
+        self.component_secret = secrets.token_hex(8)
+        self.component_addr = (self.addr, COMPONENT_PORT)
+        self.opts["component-listen"] = "%s:%d" % self.component_addr
+        self.opts["component"] = "%s=%s" % (self.component,
+                                            self.component_secret)
         self.opts.update(overrides or {})
 
     def write_config(self):

@@ -12,7 +12,9 @@ import inspect
 import itertools
 import os
 import re
+import signal
 import ssl
+import subprocess
 import time
 
 import slixmpp
@@ -38,6 +40,21 @@ NS_PING = "urn:xmpp:ping"
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 
 _ids = itertools.count(1)
+
+
+def stop_process(p, grace=10):
+    """Ends a process the test started: SIGTERM, then SIGKILL after grace
+    seconds. Returns True if it ended on SIGTERM (or had already ended)."""
+    if p is None or p.poll() is not None:
+        return True
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(grace)
+        return True
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(5)
+        return False
 
 
 def uniq(prefix="u"):

@@ -779,6 +779,109 @@ test_ping_off(void **state)
 	scn_c2s_teardown();
 }
 
+/*
+ * c2s/rejoin.c: the rooms a session is in, for a router crash. Only
+ * joins to our services are kept, rewritten to ask for no history; at
+ * most C2S_REJOIN_ROOMS_MAX rooms and C2S_REJOIN_XML_MAX bytes each;
+ * forgotten on an unavailable to the room, an unavailable or error from
+ * the occupant JID, and the session's broadcast unavailable.
+ */
+#define MUCSVC	"conference." SCN_HOST
+
+static void
+rejoin_send(struct stream *st, const char *fmt, ...)
+{
+	char	buf[8192];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	scn_send(&st->tp, buf);
+	scn_advance(1.0);	/* past the stanza rate */
+}
+
+static void
+rejoin_from_room(struct stream *st, int type, const char *from)
+{
+	struct link_stanza	ls;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.kind = KIND_PRESENCE;
+	ls.type = type;
+	ls.from = from;
+	ls.fromlen = strlen(from);
+	ls.xml = "<presence/>";
+	ls.xlen = strlen(ls.xml);
+	rejoin_in(st, &ls);
+}
+
+static void
+test_rejoin_rooms_kept_and_bounded(void **state)
+{
+	struct conf_host	*h;
+	struct stream		*st;
+	char			 big[C2S_REJOIN_XML_MAX + 1];
+	int			 i;
+
+	(void)state;
+	scn_c2s_setup();
+	h = &c2s.conf.hosts[0];
+	h->muc = true;
+	h->muc_name = MUCSVC;
+	st = scn_c2s_bound("juliet", "balcony");
+	rejoin_send(st, "<presence/>");
+	/* a remote room lost nothing; a presence without <x/> is no join */
+	rejoin_send(st, "<presence to='r@muc.remote.example/j'><x xmlns="
+	    "'http://jabber.org/protocol/muc'/></presence>");
+	rejoin_send(st, "<presence to='p@" MUCSVC "/j'/>");
+	assert_int_equal(st->nrooms, 0);
+	for (i = 0; i < C2S_REJOIN_ROOMS_MAX + 2; i++)
+		rejoin_send(st, "<presence to='r%d@" MUCSVC "/j'><x xmlns="
+		    "'http://jabber.org/protocol/muc'><password>pw</password>"
+		    "<history maxchars='1000'/></x></presence>", i);
+	assert_int_equal(st->nrooms, C2S_REJOIN_ROOMS_MAX);
+	assert_non_null(strstr(st->rooms[0].xml, "<history maxstanzas='0'/>"));
+	assert_null(strstr(st->rooms[0].xml, "maxchars"));
+	assert_non_null(strstr(st->rooms[0].xml, "<password>pw</password>"));
+	assert_string_equal(st->rooms[0].to, "r0@" MUCSVC "/j");
+	/* a join too large to keep is not kept */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	rejoin_send(st, "<presence to='r0@" MUCSVC "/j'><status>%s</status>"
+	    "<x xmlns='http://jabber.org/protocol/muc'/></presence>", big);
+	assert_int_equal(st->nrooms, C2S_REJOIN_ROOMS_MAX - 1);
+	/* leaving, and the room's unavailable or error */
+	rejoin_send(st, "<presence to='r1@" MUCSVC "/j' type='unavailable'/>");
+	assert_int_equal(st->nrooms, C2S_REJOIN_ROOMS_MAX - 2);
+	rejoin_from_room(st, PRES_UNAVAILABLE, "r2@" MUCSVC "/other");
+	assert_int_equal(st->nrooms, C2S_REJOIN_ROOMS_MAX - 2);
+	rejoin_from_room(st, PRES_UNAVAILABLE, "r2@" MUCSVC "/j");
+	rejoin_from_room(st, PRES_ERROR, "r3@" MUCSVC "/j");
+	assert_int_equal(st->nrooms, C2S_REJOIN_ROOMS_MAX - 4);
+	/* a nick change: refused, the old nick stays; taken, the new one */
+	rejoin_send(st, "<presence to='r4@" MUCSVC "/romeo'/>");
+	rejoin_from_room(st, PRES_ERROR, "r4@" MUCSVC "/romeo");
+	rejoin_send(st, "<presence to='r5@" MUCSVC "/romeo'/>");
+	rejoin_from_room(st, PRES_UNAVAILABLE, "r5@" MUCSVC "/j");
+	rejoin_from_room(st, PRES_AVAILABLE, "r5@" MUCSVC "/romeo");
+	assert_int_equal(st->nrooms, C2S_REJOIN_ROOMS_MAX - 4);
+	for (i = 0; i < (int)st->nrooms; i++) {
+		if (strncmp(st->rooms[i].to, "r4@", 3) == 0)
+			assert_string_equal(st->rooms[i].to, "r4@" MUCSVC "/j");
+		if (strncmp(st->rooms[i].to, "r5@", 3) == 0)
+			assert_string_equal(st->rooms[i].to,
+			    "r5@" MUCSVC "/romeo");
+	}
+	/* RFC 6121 4.6.3: unavailable leaves every room */
+	rejoin_send(st, "<presence type='unavailable'/>");
+	assert_int_equal(st->nrooms, 0);
+	assert_null(st->rooms);
+	h->muc = false;
+	h->muc_name = NULL;
+	scn_c2s_teardown();
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(
 	    test_negotiation_timeout_fires_at_the_deadline),
@@ -805,4 +908,5 @@ UNIT_MAIN(
 	cmocka_unit_test(test_ping_not_while_unread),
 	cmocka_unit_test(test_ping_off),
 	cmocka_unit_test(test_stream_limits_advertised),
+	cmocka_unit_test(test_rejoin_rooms_kept_and_bounded),
 )

@@ -310,6 +310,9 @@ test_conf_defaults(void **state)
 	assert_int_equal(c.auth_retries, 3);
 	assert_int_equal(c.c2s_max_sessions, 100000);
 	assert_int_equal(c.link_queue_max, 64ULL << 20);
+	/* the e2e tests shorten these two; their defaults are checked here */
+	assert_int_equal(c.c2s_restart_hold, 30);
+	assert_int_equal(c.restart_backoff_max, 30);
 	/* no listener at all: the four loopback ones */
 	assert_int_equal(c.nlistens, 4);
 	assert_listen(&c.listens[0], LISTEN_C2S, AF_INET, "127.0.0.1", 5222);

@@ -466,7 +466,8 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 20);
+	assert_int_equal(LINK_VERSION, 21);
+	assert_int_equal(LINK_F_MUC_REJOIN, 4);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
 	assert_int_equal(LINK_F_BOSH_CANCEL, 1);

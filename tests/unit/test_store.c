@@ -119,15 +119,6 @@ commits(const struct fixture *f)
 }
 
 static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture	*f;
@@ -166,7 +157,7 @@ teardown(void **state)
 	char		 sql[128];
 
 	store_close(f->st);
-	nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(f->dir);
 	if (pg_base != NULL) {
 		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE",
 		    f->schema);

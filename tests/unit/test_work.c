@@ -4,7 +4,9 @@
  * says so; the loop goes on serving timers while a job runs; the queue
  * refuses past WORK_QUEUE_MAX; shutdown hands back what was queued, and
  * a done callback that asks for more during shutdown is refused, not
- * killed (an abandoned upload's cleanup, c2s/upload.c).
+ * killed (an abandoned upload's cleanup, c2s/upload.c); a job of one
+ * queue never waits behind the other's (a login behind uploads), nor is
+ * it refused because the other is full.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -240,10 +242,123 @@ test_work_submit_during_shutdown(void **state)
 	ev_loop_destroy(loop);
 }
 
+static void
+give_up_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	*(bool *)w->data = true;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/*
+ * Runs the loop until *ndone reaches want or 5 s pass; says whether it
+ * got there (a job stuck behind others fails the test, not hangs it).
+ */
+static bool
+run_until_or_give_up(struct ev_loop *loop, int *ndone, int want)
+{
+	ev_timer	t;
+	bool		gave_up = false;
+
+	ev_timer_init(&t, give_up_cb, 5, 0);
+	t.data = &gave_up;
+	ev_timer_start(loop, &t);
+	while (*ndone < want && !gave_up)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &t);
+	return !gave_up;
+}
+
+/*
+ * n jobs on queue busy, all blocked, and more queued behind them than
+ * there are workers; then one job on queue other, which must finish
+ * while they are all still blocked.
+ */
+static void
+not_behind(enum work_queue busy, enum work_queue other)
+{
+	struct ev_loop	*loop = ev_loop_new(EVFLAG_AUTO);
+	struct job	 j[9];
+	int		 gate = 0, nbusy = 0, nother = 0, i;
+
+	work_init(loop, 2);
+	memset(j, 0, sizeof(j));
+	for (i = 0; i < 8; i++) {
+		j[i].loop_thread = pthread_self();
+		j[i].gate = &gate;
+		j[i].ndone = &nbusy;
+		assert_non_null(work_submit_to(busy, job_run, job_done,
+		    &j[i]));
+	}
+	j[8].loop_thread = pthread_self();
+	j[8].ndone = &nother;
+	assert_non_null(work_submit_to(other, job_run, job_done, &j[8]));
+	assert_true(run_until_or_give_up(loop, &nother, 1));
+	assert_true(j[8].ran && j[8].done && !j[8].cancelled);
+	assert_int_equal(nbusy, 0);
+	gate_open(&gate);
+	assert_true(run_until_or_give_up(loop, &nbusy, 8));
+	work_shutdown();
+	ev_loop_destroy(loop);
+}
+
+/* a login's PBKDF2 does not wait for the uploads' disk jobs */
+static void
+test_work_cpu_not_behind_io(void **state)
+{
+	(void)state;
+	not_behind(WORK_IO, WORK_CPU);
+}
+
+/* nor an upload's write for a burst of logins */
+static void
+test_work_io_not_behind_cpu(void **state)
+{
+	(void)state;
+	not_behind(WORK_CPU, WORK_IO);
+}
+
+/* a full I/O queue refuses I/O jobs only: logins still go */
+static void
+test_work_queue_caps_apart(void **state)
+{
+	struct ev_loop	*loop = ev_loop_new(EVFLAG_AUTO);
+	struct job	*j;
+	int		 gate = 0, ndone = 0, i;
+
+	(void)state;
+	work_init(loop, 1);
+	j = calloc(WORK_QUEUE_MAX + 2, sizeof(*j));
+	for (i = 0; i < WORK_QUEUE_MAX + 2; i++) {
+		j[i].loop_thread = pthread_self();
+		j[i].ndone = &ndone;
+	}
+	j[0].gate = &gate;
+	for (i = 0; i < WORK_QUEUE_MAX; i++)
+		assert_non_null(work_submit_to(WORK_IO, job_run, job_done,
+		    &j[i]));
+	errno = 0;
+	assert_null(work_submit_to(WORK_IO, job_run, job_done,
+	    &j[WORK_QUEUE_MAX]));
+	assert_int_equal(errno, EAGAIN);
+	assert_non_null(work_submit(job_run, job_done,
+	    &j[WORK_QUEUE_MAX + 1]));
+	assert_true(run_until_or_give_up(loop, &ndone, 1));
+	assert_true(j[WORK_QUEUE_MAX + 1].done);
+	gate_open(&gate);
+	work_shutdown();
+	assert_int_equal(ndone, WORK_QUEUE_MAX + 1);
+	free(j);
+	ev_loop_destroy(loop);
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(test_work_runs_and_returns_on_loop),
 	cmocka_unit_test(test_work_loop_serves_while_job_runs),
 	cmocka_unit_test(test_work_cancel_queued),
 	cmocka_unit_test(test_work_queue_cap_and_shutdown),
 	cmocka_unit_test(test_work_submit_during_shutdown),
+	cmocka_unit_test(test_work_cpu_not_behind_io),
+	cmocka_unit_test(test_work_io_not_behind_cpu),
+	cmocka_unit_test(test_work_queue_caps_apart),
 )

@@ -416,8 +416,36 @@ test_stream_err_xml_whole(void **state)
 	buf_clear(&b);
 }
 
+/* RFC 6120 4.9.3.19: see-other-host carries HOST:PORT, escaped */
+static void
+test_stream_err_xml_data(void **state)
+{
+	struct buf	b;
+
+	(void)state;
+	buf_init(&b, 300);
+	assert_int_equal(stream_err_xml_data(&b, SERR_SEE_OTHER_HOST,
+	    "[2001:db8::2]:5222", "drained"), 0);
+	assert_string_equal(buf_cstr(&b), "<stream:error><see-other-host "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>[2001:db8::2]:5222"
+	    "</see-other-host><text xmlns='urn:ietf:params:xml:ns:"
+	    "xmpp-streams'>drained</text></stream:error></stream:stream>");
+	buf_reset(&b);
+	assert_int_equal(stream_err_xml_data(&b, SERR_SEE_OTHER_HOST, "a<b",
+	    NULL), 0);
+	assert_non_null(strstr(buf_cstr(&b), "'>a&lt;b</see-other-host>"));
+	buf_clear(&b);
+	/* the data does not fit: nothing, unlike a text */
+	buf_init(&b, 60);
+	assert_int_equal(stream_err_xml_data(&b, SERR_SEE_OTHER_HOST,
+	    "xmpp2.example.org:5222", NULL), -1);
+	assert_int_equal(buf_avail(&b), 0);
+	buf_clear(&b);
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(test_stream_err_xml_whole),
+	cmocka_unit_test(test_stream_err_xml_data),
 	cmocka_unit_test(test_xmpp_names),
 	cmocka_unit_test_setup_teardown(test_write_simple_message,
 	    setup, teardown),

@@ -5,7 +5,11 @@
 #ifndef PARLEY_UNIT_H
 #define PARLEY_UNIT_H
 
+#include <sys/stat.h>
+
+#include <ftw.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../common/link.h"
@@ -57,6 +61,23 @@ main(void)								\
 	const struct CMUnitTest	tests[] = { __VA_ARGS__ };		\
 									\
 	return cmocka_run_group_tests(tests, NULL, NULL);		\
+}
+
+static inline int
+unit_rm_one(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* removes a test's temporary directory and all it holds */
+static inline void
+unit_rmtree(const char *dir)
+{
+	nftw(dir, unit_rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

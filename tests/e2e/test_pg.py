@@ -49,8 +49,8 @@ def start_expecting_refusal(srv, text):
         p.wait(timeout=20 * SLOW)
 
 
-# the router exits (parleyd restarts it); s2s may still be starting
-@pytest.mark.kills("router", "s2s")
+# the router exits (parleyd restarts it); s2s and c2s may still be starting
+@pytest.mark.kills("router", "s2s", "c2s")
 def test_bad_conninfo_names_the_option(make_server):
     srv = make_server(start=False, storage="postgresql",
                       postgresql='"host=/nonexistent/pg port=1 dbname=x"')
@@ -62,7 +62,7 @@ def test_bad_conninfo_names_the_option(make_server):
     assert "/nonexistent/pg" in cp.stderr, cp.stderr
 
 
-@pytest.mark.kills("router", "s2s")
+@pytest.mark.kills("router", "s2s", "c2s")
 def test_newer_schema_is_refused(make_server):
     srv = make_server()
     srv.new_user("n")

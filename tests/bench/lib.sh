@@ -70,6 +70,13 @@ loadgen_wait_up() {	# JSONL LOG N
 	fi
 }
 
+# parley-pg (tests/bench/run.sh): storage on the PostgreSQL database of
+# BENCH_PG_DB (a conninfo), none when unset
+pg_conf_lines() {
+	[ -n "${BENCH_PG_DB:-}" ] || return 0
+	printf 'storage postgresql\npostgresql "%s"\n' "$BENCH_PG_DB"
+}
+
 parley_conf() {	# DIR WORKERS PORT CERT KEY: writes DIR/parley.conf
 	local d=$1
 	cat >"$d/parley.conf" <<CONF
@@ -99,6 +106,7 @@ archive ${BENCH_ARCHIVE:-yes}
 # muc: the rate limit off too; rooms at conference.$DOMAIN
 muc-rate 100000
 muc-max-rooms-per-user 100000
+$(pg_conf_lines)
 host $DOMAIN {
 	certificate $4
 	key $5

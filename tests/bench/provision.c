@@ -9,7 +9,9 @@
  * others, as if every pair had subscribed both ways. With -a, the first
  * account's message archive gets COUNT messages, one a millisecond back
  * from now, with ten correspondents in turn (the MAM query benchmark,
- * docs/BENCHMARKS.md), in batches of 10000 per transaction.
+ * docs/BENCHMARKS.md), in batches of 10000 per transaction. With -P, the
+ * same go to a PostgreSQL database instead (store_open_pg: libpq's
+ * conninfo), for the parley-pg server of tests/bench/run.sh.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +28,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: provision -D DATADIR -d DOMAIN -u PREFIX "
+	fprintf(stderr, "usage: provision -D DATADIR | -P CONNINFO -d DOMAIN -u PREFIX "
 	    "-n COUNT [-g CLIQUE] [-w PASSWORD] [-i ITER] [-m MAPSIZE_MB] "
 	    "[-a ARCHIVED]\n");
 	exit(2);
@@ -78,7 +80,8 @@ main(int argc, char **argv)
 	struct scram_creds	 cr;
 	struct roster_item	 it;
 	struct store		*st;
-	const char		*dir = NULL, *domain = "localhost";
+	const char		*dir = NULL, *conninfo = NULL;
+	const char		*domain = "localhost";
 	const char		*prefix = "u", *pw = "bench";
 	char			 node[64], contact[128], err[256];
 	unsigned long		 n = 0, g = 0, iter = 4096, mapmb = 1024;
@@ -87,9 +90,10 @@ main(int argc, char **argv)
 	uint64_t		 ver;
 	int			 ch;
 
-	while ((ch = getopt(argc, argv, "D:d:u:n:g:w:i:m:a:")) != -1) {
+	while ((ch = getopt(argc, argv, "D:P:d:u:n:g:w:i:m:a:")) != -1) {
 		switch (ch) {
 		case 'D': dir = optarg; break;
+		case 'P': conninfo = optarg; break;
 		case 'd': domain = optarg; break;
 		case 'u': prefix = optarg; break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
@@ -101,11 +105,15 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (dir == NULL || n == 0 || (g > 0 && n % g != 0))
+	if ((dir == NULL) == (conninfo == NULL) || n == 0 ||
+	    (g > 0 && n % g != 0))
 		usage();
 	log_init("provision", 0);
-	if ((st = store_open(dir, (size_t)mapmb << 20, err,
-	    sizeof(err))) == NULL) {
+	if (conninfo != NULL)
+		st = store_open_pg(conninfo, err, sizeof(err));
+	else
+		st = store_open(dir, (size_t)mapmb << 20, err, sizeof(err));
+	if (st == NULL) {
 		fprintf(stderr, "provision: %s\n", err);
 		return 1;
 	}

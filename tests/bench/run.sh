@@ -9,7 +9,8 @@
 # msg-multi scenario; and when named, login msg and their WebSocket and
 # BOSH variants: BOSH requests forwarded between workers), parley-scale (idle only: $BENCH_SCALE sessions,
 # 100,000 by default, over 8 c2s workers and 6 generator processes),
-# relay (the floor), prosody, ejabberd, jabberd2.
+# relay (the floor), prosody, ejabberd, jabberd2, parley-pg (parley with
+# storage on a PostgreSQL the run starts, once; login idle msg only).
 # Default: parley parley-w2 parley-w4. BENCH_SCENARIOS (e.g. "pep" or
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
@@ -134,15 +135,54 @@ spawn() { spawn_on 0 "$@"; }	# NAME LOG argv...
 
 PORT=15222
 
-start_parley() {	# WORKERS
-	local d=$DIR/srv/parley
+# parley-pg's PostgreSQL (tests/lib/pgserver.py): started once per run,
+# on the servers' CPU, as the postgres user; its postmaster's PID is
+# recorded, so cleanup stops it (SIGTERM, after Parley: pids in order)
+PG_TOP=$DIR/srv/pg
+PG_CONNINFO=
+PG_SERIAL=0
+PG_DB=
+pg_start() {
+	[ -n "$PG_CONNINFO" ] && return 0
+	mkdir -p "$PG_TOP"
+	if ! PG_CONNINFO=$(taskset -c 0 /usr/bin/python3 \
+	    "$ROOT/tests/lib/pgserver.py" start "$PG_TOP"); then
+		cat "$PG_TOP/log" >&2 2>/dev/null
+		return 1
+	fi
+	head -n 1 "$PG_TOP/data/postmaster.pid" >"$DIR/pids/pg.pid"
+}
+
+# a fresh database for parley-pg, as a fresh LMDB directory for parley
+# (the previous one dropped): sets PG_DB
+pg_fresh_db() {
+	local q=(psql -X -q -v ON_ERROR_STOP=1 -d "$PG_CONNINFO" -c)
+	[ $PG_SERIAL -gt 0 ] &&
+	    "${q[@]}" "DROP DATABASE IF EXISTS bench$PG_SERIAL" >/dev/null
+	PG_SERIAL=$((PG_SERIAL + 1))
+	"${q[@]}" "CREATE DATABASE bench$PG_SERIAL TEMPLATE template0" \
+	    >/dev/null
+	PG_DB="$PG_CONNINFO dbname=bench$PG_SERIAL"
+}
+
+start_parley() {	# WORKERS [pg]
+	local d=$DIR/srv/parley st
+	BENCH_PG_DB=
+	if [ "${2:-}" = pg ]; then
+		d=$DIR/srv/parley-pg
+		pg_start
+		[ -d "$d/data" ] || pg_fresh_db
+		BENCH_PG_DB=$PG_DB
+	fi
+	st=(-D "$d/data")
+	[ -n "$BENCH_PG_DB" ] && st=(-P "$BENCH_PG_DB")
 	if [ ! -d "$d/data" ]; then
 		mkdir -p "$d/data" "$d/run"
 		chmod 700 "$d/data" "$d/run"
 		log "parley: provisioning $NUSERS + $PUSERS users"
-		"$BB/provision" -D "$d/data" -d $DOMAIN -u u -n "$NUSERS" \
+		"$BB/provision" "${st[@]}" -d $DOMAIN -u u -n "$NUSERS" \
 		    -w $PASSWORD -i $ITER
-		"$BB/provision" -D "$d/data" -d $DOMAIN -u p -n "$PUSERS" \
+		"$BB/provision" "${st[@]}" -d $DOMAIN -u p -n "$PUSERS" \
 		    -g $((CONTACTS + 1)) -w $PASSWORD -i $ITER
 	fi
 	PORT=15222
@@ -150,6 +190,9 @@ start_parley() {	# WORKERS
 	parley_conf "$d" "$1" $PORT "$DIR/cert.pem" "$DIR/key.pem"
 	spawn parley "$d/parleyd.log" "$PB/parleyd" -c "$d/parley.conf"
 	ROOTPIDS=$(cat "$DIR/pids/parley.pid")
+	# PostgreSQL's processes are the server's too: its CPU and memory
+	# under their own name (postgres) beside the router's
+	[ -n "$BENCH_PG_DB" ] && ROOTPIDS="$ROOTPIDS $(pid_of pg)"
 	wait_port $PORT 20
 }
 
@@ -172,6 +215,7 @@ start_server() {	# NAME
 	parley-w4) start_parley 4 ;;
 	parley-scale) start_parley $SCALE_WORKERS ;;
 	parley-b) PB=${BENCH_PARLEY_BIN_B:?} start_parley 1 ;;
+	parley-pg) start_parley 1 pg ;;
 	relay) start_relay ;;
 	prosody|ejabberd|jabberd2) "start_$1" ;;
 	*) log "unknown server $1"; exit 2 ;;
@@ -215,7 +259,11 @@ fails=0
 parley_sm=0	# the last Parley scenario left stream-managed sessions
 run_one() {	# SERVER RUN
 	local s=$1 scen
-	if [ "$s" = parley-w2 ] || [ "$s" = parley-w4 ]; then
+	if [ "$s" = parley-pg ]; then
+		# storage on PostgreSQL (issue 19): logins, the archive's
+		# writes under msg, and memory
+		scen="login idle msg"
+	elif [ "$s" = parley-w2 ] || [ "$s" = parley-w4 ]; then
 		# the web transports with several workers: only when named
 		# (the smoke run: BOSH, forwarded between its two workers)
 		scen="msg login ws-login bosh-login ws-msg bosh-msg"
@@ -279,11 +327,13 @@ run_one() {	# SERVER RUN
 		# smoke run's ws-msg follows mobile)
 		case $s:$sc in parley*:mobile*|parley*:hibernate|parley*:csi|\
 		    parley*:reconnect-*)
-			rm -rf "${DIR:?}/srv/parley/data"
+			rm -rf "${DIR:?}/srv/parley/data" \
+			    "${DIR:?}/srv/parley-pg/data"
 			parley_sm=1 ;;
 		parley*:*)
 			if [ $parley_sm -eq 1 ]; then
-				rm -rf "${DIR:?}/srv/parley/data"
+				rm -rf "${DIR:?}/srv/parley/data" \
+				    "${DIR:?}/srv/parley-pg/data"
 			fi
 			parley_sm=0 ;;
 		esac

@@ -403,23 +403,12 @@ item_del_fn(struct pgstore *ps, void *arg)
 {
 	struct item_del	*d = arg;
 	struct pgq	 q;
-	PGresult	*res;
-	uint64_t	 n;
 
 	pgq_owner(&q, d->node, d->domain);
 	pgq_u64(&q, d->nid);
 	pgq_text(&q, d->id);
-	if ((res = pg_run(ps, "pubsub item del", "DELETE FROM pubsub_items"
-	    " WHERE domain = $1 AND node = $2 AND nid = $3 AND id = $4",
-	    &q)) == NULL)
-		return -1;
-	n = pg_changed(res);
-	PQclear(res);
-	if (n == 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	return 0;
+	return pg_cmd_one(ps, "pubsub item del", "DELETE FROM pubsub_items"
+	    " WHERE domain = $1 AND node = $2 AND nid = $3 AND id = $4", &q);
 }
 
 int

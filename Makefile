@@ -270,7 +270,7 @@ PROGS		:= $(BIN)/parleyd $(BIN)/parley-router $(BIN)/parley-c2s \
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 
 .PHONY: all deps run test test-prebuild unit unit-bins unit-valgrind conftest e2e \
-	interop asan clean \
+	interop asan asan-check clean \
 	install uninstall deb \
 	bench bench-bins bench-smoke bench-peers bench-mem bench-capacity fuzz \
 	fuzz-build fuzz-smoke pg pg-full
@@ -418,23 +418,35 @@ interop: all
 
 # builds run on every core; the suites that pace themselves (e2e on its
 # workers, the lab, the benchmark) one after another. The ASan and fuzz
-# builds (test-prebuild) run at nice 19 beside those suites, which leave
-# most of a core idle while they wait on timers and peers: the builds
-# take only what the suites leave (their log is $(PREBUILD_LOG)); a
-# suite that fails stops the builds.
+# builds (test-prebuild) run at nice 19 beside the unit, valgrind, conf
+# and e2e runs, which leave most of a core idle while they wait on
+# timers and peers: the builds take only what the suites leave (their
+# log is $(PREBUILD_LOG)); a suite that fails stops the builds. Then the
+# ASan run (asan-check, its log $(ASAN_LOG), printed when it ends) goes
+# beside the PostgreSQL, interop and benchmark runs, which wait on
+# PostgreSQL, the lab's peers and the generator's timings more than they
+# compute, and beside fuzz-smoke at nice 19 after them: the ASan run is
+# the longest, and its deadlines are scaled for a slow machine.
 PREBUILD_LOG	:= $(BUILD)/log/prebuild.log
+ASAN_LOG	:= $(BUILD)/log/asan.log
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all unit-bins bench-bins
 	@mkdir -p $(dir $(PREBUILD_LOG)); \
 	nice -n 19 $(MAKE) --no-print-directory test-prebuild \
 	    >$(PREBUILD_LOG) 2>&1 & builds=$$!; \
-	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e \
-	    pg interop bench-smoke || { kill $$builds 2>/dev/null; exit 1; }; \
+	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e || \
+	    { kill $$builds 2>/dev/null; exit 1; }; \
 	wait $$builds || { tail -60 $(PREBUILD_LOG); \
 	    echo "test: the ASan or fuzz build failed ($(PREBUILD_LOG))"; \
 	    exit 1; }
-	@$(MAKE) --no-print-directory asan
-	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-smoke
+	@echo "== make asan-check beside pg interop bench-smoke fuzz-smoke"; \
+	$(MAKE) --no-print-directory asan-check >$(ASAN_LOG) 2>&1 & asan=$$!; \
+	$(MAKE) --no-print-directory pg interop bench-smoke && \
+	    nice -n 19 $(MAKE) --no-print-directory -j$(JOBS) fuzz-smoke; \
+	rc=$$?; wait $$asan; arc=$$?; \
+	echo "== make asan-check (log $(ASAN_LOG))"; cat $(ASAN_LOG); \
+	[ $$arc -eq 0 ] || echo "test: the ASan run failed ($(ASAN_LOG))"; \
+	[ $$rc -eq 0 ] && [ $$arc -eq 0 ]
 
 test-prebuild:
 	@$(ASAN_MAKE) -j$(JOBS) all unit-bins
@@ -446,6 +458,10 @@ ASAN_MAKE	= $(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan \
 		  -fno-omit-frame-pointer -fno-sanitize-recover=all"
 asan:
 	@$(ASAN_MAKE) -j$(JOBS) all unit-bins
+	@$(MAKE) --no-print-directory asan-check
+
+# the ASan build's unit and e2e runs (make asan builds first)
+asan-check:
 	@PARLEY_TIME_SCALE=3 \
 	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	    $(ASAN_MAKE) E2E_JOBS=$(ASAN_E2E_JOBS) unit e2e

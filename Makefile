@@ -418,15 +418,16 @@ interop: all
 
 # builds run on every core; the suites that pace themselves (e2e on its
 # workers, the lab, the benchmark) one after another. The ASan and fuzz
-# builds (test-prebuild) run at nice 19 beside the unit, valgrind, conf
-# and e2e runs, which leave most of a core idle while they wait on
-# timers and peers: the builds take only what the suites leave (their
-# log is $(PREBUILD_LOG)); a suite that fails stops the builds. Then the
-# ASan run (asan-check, its log $(ASAN_LOG), printed when it ends) goes
-# beside the PostgreSQL, interop and benchmark runs, which wait on
-# PostgreSQL, the lab's peers and the generator's timings more than they
-# compute, and beside fuzz-smoke at nice 19 after them: the ASan run is
-# the longest, and its deadlines are scaled for a slow machine.
+# builds (test-prebuild) run at nice 19 beside the unit, valgrind, conf,
+# e2e and PostgreSQL runs, which leave most of a core idle while they
+# wait on timers and peers: the builds take only what the suites leave
+# (their log is $(PREBUILD_LOG)); a suite that fails stops the builds.
+# Then the ASan run (asan-check, its log $(ASAN_LOG), printed when it
+# ends) goes beside the interop and benchmark runs, which wait on the
+# lab's peers and the generator's timings more than they compute, and
+# beside fuzz-smoke at nice 19 after them: the ASan run is the longest,
+# and its deadlines are scaled for a slow machine. make pg runs before
+# it: three workers of e2e tests with the normal build's deadlines.
 PREBUILD_LOG	:= $(BUILD)/log/prebuild.log
 ASAN_LOG	:= $(BUILD)/log/asan.log
 test: deps
@@ -434,14 +435,14 @@ test: deps
 	@mkdir -p $(dir $(PREBUILD_LOG)); \
 	nice -n 19 $(MAKE) --no-print-directory test-prebuild \
 	    >$(PREBUILD_LOG) 2>&1 & builds=$$!; \
-	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e || \
+	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e pg || \
 	    { kill $$builds 2>/dev/null; exit 1; }; \
 	wait $$builds || { tail -60 $(PREBUILD_LOG); \
 	    echo "test: the ASan or fuzz build failed ($(PREBUILD_LOG))"; \
 	    exit 1; }
-	@echo "== make asan-check beside pg interop bench-smoke fuzz-smoke"; \
+	@echo "== make asan-check beside interop bench-smoke fuzz-smoke"; \
 	$(MAKE) --no-print-directory asan-check >$(ASAN_LOG) 2>&1 & asan=$$!; \
-	$(MAKE) --no-print-directory pg interop bench-smoke && \
+	$(MAKE) --no-print-directory interop bench-smoke && \
 	    nice -n 19 $(MAKE) --no-print-directory -j$(JOBS) fuzz-smoke; \
 	rc=$$?; wait $$asan; arc=$$?; \
 	echo "== make asan-check (log $(ASAN_LOG))"; cat $(ASAN_LOG); \

@@ -2845,6 +2845,58 @@ test_archive_put_many_map_grows(void **state)
 	free(v);
 }
 
+/*
+ * One flush, deferred writes of every kind, one of which fails: it
+ * leaves nothing, the others are committed together at store_flush.
+ */
+static void
+test_deferred_mixed_failure(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e, got;
+	struct pubsub_item	 it;
+	uint64_t		 nid;
+	size_t			 n;
+
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &nid, "", 0, 10), 0);
+	arch_corrupt_totals(f, "carol");
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	memset(&e, 0, sizeof(e));
+	e.stamp = 7000;
+	e.with = "bob@localhost";
+	e.xml = "<message/>";
+	e.len = 10;
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 7000);
+	errno = 0;
+	assert_int_equal(store_archive_put(f->st, "carol", "localhost", &e,
+	    &none, true), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(e.id, 0);
+	memset(&it, 0, sizeof(it));
+	it.id = "i1";
+	it.publisher = "alice@x.org";
+	it.xml = "<x/>";
+	it.len = 4;
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 10), 0);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", "2 b", 3), 0);
+	assert_string_equal(docs_committed(f), "");
+	assert_int_equal(store_flush(f->st), 0);
+	assert_string_equal(docs_committed(f), "1 a|2 b|");
+	arch_has(f->st, "alice", 7000);
+	assert_int_equal(store_archive_get(f->st, "carol", "localhost", 7000,
+	    &got), -1);
+	assert_int_equal(store_pubsub_item_count(f->st, "alice", "x.org", nid,
+	    &n), 0);
+	assert_int_equal(n, 1);
+}
+
 /* a walk over the shared child whose callback writes (test below) */
 struct walk_writes {
 	struct store	*st;
@@ -3309,6 +3361,119 @@ test_pg_counters_outlive_account(void **state)
 	assert_int_equal(seq, 2);
 }
 
+/*
+ * The delivery path's cost: each deferred write is one round trip (its
+ * BEGIN, SAVEPOINT and RELEASE travel with its statements, a message's
+ * archive entries together), store_flush one more.
+ */
+static void
+test_pg_deferred_round_trips(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e[2];
+	struct archive_req	 req[2];
+	struct pubsub_item	 it;
+	uint64_t		 nid, before;
+	int			 i;
+
+	PG_ONLY();
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &nid, "", 0, 10), 0);
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 2; i++) {
+		e[i].stamp = 5000;
+		e[i].with = "bob@localhost";
+		e[i].xml = "<message/>";
+		e[i].len = 10;
+		req[i].owner = i == 0 ? "alice" : "bob";
+		req[i].domain = "localhost";
+		req[i].e = &e[i];
+	}
+	memset(&it, 0, sizeof(it));
+	it.id = "i1";
+	it.publisher = "";
+	it.xml = "<x/>";
+	it.len = 4;
+	before = f->st->pg->syncs;
+	assert_int_equal(store_archive_put_many(f->st, req, 2, &none, true),
+	    0);
+	assert_int_equal(f->st->pg->syncs - before, 1);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 10), 0);
+	assert_int_equal(f->st->pg->syncs - before, 3);
+	assert_int_equal(store_flush(f->st), 0);
+	assert_int_equal(f->st->pg->syncs - before, 4);
+	arch_has(f->st, "alice", 5000);
+	arch_has(f->st, "bob", 5000);
+	/* an ordinary write: BEGIN travels with its first statement */
+	before = f->st->pg->syncs;
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org", "",
+	    "<v/>", 4), 0);
+	assert_int_equal(f->st->pg->syncs - before, 2);
+}
+
+/*
+ * An archive id handed out in a transaction that was lost is not given
+ * again, though the owner's last id went back with the rollback; the
+ * first deferred write after the server ended the session reconnects
+ * (its BEGIN had not run) and succeeds.
+ */
+static void
+test_pg_archive_ids_not_reused(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e, got;
+
+	PG_ONLY();
+	memset(&e, 0, sizeof(e));
+	e.stamp = 5000;
+	e.with = "bob@localhost";
+	e.xml = "<message/>";
+	e.len = 10;
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5000);
+	pg_kill_session(f);
+	assert_int_equal(store_flush(f->st), -1);
+	assert_int_equal(store_archive_get(f->st, "alice", "localhost", 5000,
+	    &got), -1);
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5001);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 5001);
+
+	/* the session ended while no transaction was open */
+	pg_kill_session(f);
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5002);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 5002);
+
+	/* a commit the server refuses does the same as a lost session */
+	pg_admin(f->conninfo, "CREATE FUNCTION refuse_commit() RETURNS "
+	    "trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no'; "
+	    "END $$");
+	pg_admin(f->conninfo, "CREATE CONSTRAINT TRIGGER refuse_commit "
+	    "AFTER INSERT ON archive DEFERRABLE INITIALLY DEFERRED "
+	    "FOR EACH ROW EXECUTE FUNCTION refuse_commit()");
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5003);
+	assert_int_equal(store_flush(f->st), -1);
+	pg_admin(f->conninfo, "DROP TRIGGER refuse_commit ON archive");
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5004);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 5004);
+}
+
 /* "no limit" (SIZE_MAX, UINT64_MAX) is past int8: the largest, no error */
 static void
 test_pg_no_limit(void **state)
@@ -3389,6 +3554,7 @@ main(int argc, char *argv[])
 		T(test_archive_put_many),
 		T(test_archive_put_many_map_grows),
 		T(test_archive_shared_reader),
+		T(test_deferred_mixed_failure),
 		T(test_archive_retention),
 		T(test_archive_pages),
 		T(test_pg_schema_newer),
@@ -3400,6 +3566,8 @@ main(int argc, char *argv[])
 		T(test_pg_reconnect),
 		T(test_pg_counters_outlive_account),
 		T(test_pg_no_limit),
+		T(test_pg_deferred_round_trips),
+		T(test_pg_archive_ids_not_reused),
 	};
 	int			rc;
 

@@ -2856,7 +2856,7 @@ test_deferred_mixed_failure(void **state)
 	struct archive_limits	 none = { 0, 0, 0 };
 	struct archive_entry	 e, got;
 	struct pubsub_item	 it;
-	uint64_t		 nid;
+	uint64_t		 nid = 0;
 	size_t			 n;
 
 	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
@@ -3374,7 +3374,7 @@ test_pg_deferred_round_trips(void **state)
 	struct archive_entry	 e[2];
 	struct archive_req	 req[2];
 	struct pubsub_item	 it;
-	uint64_t		 nid, before;
+	uint64_t		 nid = 0, before;
 	int			 i;
 
 	PG_ONLY();

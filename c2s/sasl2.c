@@ -561,6 +561,11 @@ sasl2_decode(struct stream *st, const struct xnode *el, struct arena *a,
 	if (el == NULL)
 		return 0;
 	text = xnode_text(a, el);
+	/* RFC 6120 6.5.6: more than a message holds is no encoding error */
+	if (base64_decoded_len(text, strlen(text)) > SASL2_DATA_MAX) {
+		auth_fail_text(st, SASLERR_MALFORMED_REQUEST, "too much data");
+		return -1;
+	}
 	/* XEP-0388 2.2: "=" is an empty response, as in RFC 6120 */
 	if (strcmp(text, "=") != 0 && *text != '\0' &&
 	    base64_decode(in, text, strlen(text)) == -1) {

@@ -629,7 +629,7 @@ FUZZ_DICT_caps	:= caps.dict
 FUZZ_DICT_mam	:= mam.dict
 FUZZ_DICT_http	:= http.dict
 FUZZ_DICT_websocket := xml.dict
-FUZZ_DICT_bosh	:= xml.dict
+FUZZ_DICT_bosh	:= bosh.dict
 FUZZ_DICT_muc	:= muc.dict
 FUZZ_DICT_pie	:= pie.dict
 

@@ -11,6 +11,9 @@ stream (or the server) still works afterwards.
 import asyncio
 import base64
 import re
+import struct
+
+import pytest
 
 from conftest import DOMAIN, NS_PING, Raw, sasl_plain, stanza_error, uniq
 from test_sasl2 import (NS_SASL2, condition, outcome, sasl2_open,
@@ -20,6 +23,7 @@ from test_bosh import Bosh, apost, web_server
 from test_muc import (NS_USER, SVC, create, error_of, join, login,
                       msrv, self_presence)  # noqa: F401
 from test_upload import cond, slot, upload_server
+from test_websocket import OPEN, WS
 
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 
@@ -159,6 +163,54 @@ async def test_bosh_body_over_the_limit(make_server):
     assert st == 413, st
     b = Bosh(srv.http_port, wait=1)
     await b.create()
+
+
+# ---- WebSocket framing --------------------------------------------------
+
+def ws_raw(payload, b0, b1, ext=b""):
+    """A masked frame with its first two bytes and extended length given
+    (the mask bit is added), for headers WS.frame will not write."""
+    k = b"\x01\x02\x03\x04"
+    return (struct.pack("!BB", b0, 0x80 | b1) + ext + k +
+            bytes(c ^ k[i % 4] for i, c in enumerate(payload)))
+
+
+# (id, frames after the <open/> exchange, RFC 6455 close code)
+WS_CASES = [
+    # 5.2: the most significant bit of a 64-bit length MUST be 0
+    ("length-msb", lambda ws: ws_raw(b"", 0x81, 127,
+                                     struct.pack("!Q", 1 << 63)), 1002),
+    # 5.5: control frames are not fragmented and carry at most 125 bytes
+    ("fragmented-ping", lambda ws: ws.frame(b"x", opcode=9, fin=False),
+     1002),
+    ("long-ping", lambda ws: ws.frame(b"p" * 126, opcode=9), 1002),
+    # 5.4: a continuation with no message begun; a new message inside one
+    ("stray-continuation", lambda ws: ws.frame(b"<r/>", opcode=0), 1002),
+    ("text-inside-fragments",
+     lambda ws: ws.frame(b"<presence", fin=False) +
+     ws.frame(b"/>", opcode=1), 1002),
+    # 8.1: a text message must be UTF-8
+    ("bad-utf8", lambda ws: ws.frame(b"<presence>\xff</presence>"), 1007),
+    # 5.5.1: a close body is empty or two bytes and more
+    ("one-byte-close", lambda ws: ws.frame(b"\x03", opcode=8), 1002),
+]
+
+
+@pytest.mark.parametrize("frames,code", [c[1:] for c in WS_CASES],
+                         ids=[c[0] for c in WS_CASES])
+async def test_websocket_bad_framing(make_server, frames, code):
+    """Each breach of RFC 6455 framing closes with its code, after the
+    XMPP <open/> exchange; the listener then takes a new WebSocket."""
+    srv = web_server(make_server)
+    ws, _ = await WS.connect(srv.http_port)
+    await ws.send(OPEN)
+    assert (await ws.text()).startswith("<open ")
+    ws.w.write(frames(ws))
+    await ws.w.drain()
+    assert await ws.close_code() == code
+    ws2, _ = await WS.connect(srv.http_port)
+    await ws2.send(OPEN)
+    assert (await ws2.text()).startswith("<open ")
 
 
 # ---- HTTP upload slots --------------------------------------------------

@@ -273,7 +273,7 @@ UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 	interop asan clean \
 	install uninstall deb \
 	bench bench-bins bench-smoke bench-peers bench-mem bench-capacity fuzz \
-	fuzz-build fuzz-smoke pg pg-full
+	fuzz-build fuzz-smoke pg pg-full e2e-hosts e2e-hosts-some
 
 all: $(PROGS)
 
@@ -385,6 +385,23 @@ e2e: all
 	@PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -n $(E2E_JOBS) \
 	    tests/e2e
 
+# every server of the suite as three hosts on loopback: the router's and
+# two c2s hosts with router-address over TLS-PSK (docs/internals.md,
+# "The whole e2e suite across hosts"). e2e-hosts runs the whole suite so
+# (not in make test: about twice e2e's time); make test runs only
+# e2e-hosts-some, E2E_HOSTS_FILES: messages, presence, roster, group
+# chat, PEP, the archive and XEP-0198 resumption across hosts
+E2E_HOSTS_FILES	?= tests/e2e/test_routing.py tests/e2e/test_presence.py \
+		   tests/e2e/test_roster.py tests/e2e/test_muc.py \
+		   tests/e2e/test_pep.py tests/e2e/test_mam.py \
+		   tests/e2e/test_sm.py
+e2e-hosts: all
+	@PARLEY_E2E_HOSTS=3 PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest \
+	    -q -n $(E2E_JOBS) tests/e2e
+e2e-hosts-some: all
+	@PARLEY_E2E_HOSTS=3 PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest \
+	    -q -n $(E2E_JOBS) $(E2E_HOSTS_FILES)
+
 # the PostgreSQL backend (docs/internals.md, "Storage: PostgreSQL"): a
 # throwaway server, test_store and these e2e files against it. make pg
 # (part of make test) runs one file per area the backend serves, without
@@ -429,7 +446,7 @@ test: deps
 	nice -n 19 $(MAKE) --no-print-directory test-prebuild \
 	    >$(PREBUILD_LOG) 2>&1 & builds=$$!; \
 	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e \
-	    pg interop bench-smoke || { kill $$builds 2>/dev/null; exit 1; }; \
+	    e2e-hosts-some pg interop bench-smoke || { kill $$builds 2>/dev/null; exit 1; }; \
 	wait $$builds || { tail -60 $(PREBUILD_LOG); \
 	    echo "test: the ASan or fuzz build failed ($(PREBUILD_LOG))"; \
 	    exit 1; }

@@ -568,6 +568,7 @@ class HostsServer(Server):
                            extra_hosts=extra_hosts,
                            host_options=host_options)
         self.remotes = []
+        inst = 2        # after the router host's c2s[1]: one digit each
         for i, ident in enumerate(("hostb", "hostc")):
             d = os.path.join(str(base), ident)
             os.mkdir(d)
@@ -580,9 +581,10 @@ class HostsServer(Server):
             opts.update({"datadir": os.path.join(d, "data"),
                          "rundir": os.path.join(d, "run"),
                          "workers": str(max(1, (want + 1 - i) // 2))})
-            h = RemoteHost(d, cert, self, ident, keyfile, 100 * (i + 1),
-                           opts, extra_hosts=extra_hosts,
+            h = RemoteHost(d, cert, self, ident, keyfile, inst, opts,
+                           extra_hosts=extra_hosts,
                            host_options=host_options)
+            inst += h.workers
             h.log_path = self.home.log_path
             self.remotes.append(h)
         self.name = name
@@ -615,16 +617,18 @@ class HostsServer(Server):
     def start(self):
         self.home.start()
         RUNNING.remove(self.home)
-        # the made-up SCRAM salts must be the same on every host
-        # (docs/operator.md, "Remote c2s hosts")
-        secret = os.path.join(self.home.opts["datadir"], "sasl-secret")
         for h in self.remotes:
+            # the made-up SCRAM salts and the upload slots' signatures
+            # must be the same on every host (docs/operator.md, "Remote
+            # c2s hosts")
             os.makedirs(h.opts["datadir"], exist_ok=True)
-            mine = os.path.join(h.opts["datadir"], "sasl-secret")
-            if os.path.exists(secret) and not os.path.exists(mine):
-                with open(secret, "rb") as f, open(mine, "wb") as g:
-                    g.write(f.read())
-                os.chmod(mine, 0o600)
+            for name in ("sasl-secret", "upload-secret"):
+                secret = os.path.join(self.home.opts["datadir"], name)
+                mine = os.path.join(h.opts["datadir"], name)
+                if os.path.exists(secret) and not os.path.exists(mine):
+                    with open(secret, "rb") as f, open(mine, "wb") as g:
+                        g.write(f.read())
+                    os.chmod(mine, 0o600)
             h.start()
             RUNNING.remove(h)
         RUNNING.append(self)
@@ -656,6 +660,16 @@ class HostsServer(Server):
 
     def listening(self, pid):
         return any(Server.listening(h, pid) for h in self.remotes)
+
+    def router_links(self):
+        """The links of the c2s hosts' workers (TCP, on link_port) and
+        the router host's other ones, less its own c2s worker: as for one
+        host, workers + 1 when all are up."""
+        mine = proc_socket_inodes(self.router_pid() or 0)
+        tcp = sum(1 for lp, rp, st, ino in tcp_table()
+                  if lp == self.link_port and st == TCP_ESTABLISHED and
+                  ino in mine)
+        return Server.router_links(self) - 1 + tcp
 
     def established(self, pid):
         return set().union(*(Server.established(h, pid)

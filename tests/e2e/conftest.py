@@ -376,6 +376,10 @@ class Server:
         """The port of a test's turn-th client (HostsServer: by host)."""
         return self.tls_port if direct_tls else self.port
 
+    def linked_workers(self):
+        """The c2s processes linked to the router when all are up."""
+        return self.workers
+
     # -- processes ------------------------------------------------------
 
     def children(self):
@@ -660,6 +664,9 @@ class HostsServer(Server):
 
     def listening(self, pid):
         return any(Server.listening(h, pid) for h in self.remotes)
+
+    def linked_workers(self):
+        return self.workers + self.home.workers
 
     def router_links(self):
         """The links of the c2s hosts' workers (TCP, on link_port) and

@@ -389,18 +389,31 @@ e2e: all
 # two c2s hosts with router-address over TLS-PSK (docs/internals.md,
 # "The whole e2e suite across hosts"). e2e-hosts runs the whole suite so
 # (not in make test: about twice e2e's time); make test runs only
-# e2e-hosts-some, E2E_HOSTS_FILES: messages, presence, roster, group
-# chat, PEP, the archive and XEP-0198 resumption across hosts
-E2E_HOSTS_FILES	?= tests/e2e/test_routing.py tests/e2e/test_presence.py \
-		   tests/e2e/test_roster.py tests/e2e/test_muc.py \
-		   tests/e2e/test_pep.py tests/e2e/test_mam.py \
-		   tests/e2e/test_sm.py
+# e2e-hosts-some, E2E_HOSTS_TESTS (here, after e2e): messages,
+# presence, roster, group chat, PEP, the archive and XEP-0198 resumption
+# across hosts
+E2E_HOSTS_TESTS	?= tests/e2e/test_presence.py \
+		   $(addprefix tests/e2e/test_routing.py::test_, \
+		     message_delivered_with_full_from iq_between_clients \
+		     many_messages_in_order) \
+		   $(addprefix tests/e2e/test_roster.py::test_, \
+		     set_result_and_push_to_interested_resources versioning) \
+		   $(addprefix tests/e2e/test_muc.py::test_, \
+		     join_order_message_leave history_and_subject \
+		     private_messages_and_nick_change) \
+		   $(addprefix tests/e2e/test_pep.py::test_, \
+		     contact_sees_items_and_events last_item_at_login) \
+		   $(addprefix tests/e2e/test_mam.py::test_, \
+		     both_directions_and_stanza_id offline_archived_once) \
+		   $(addprefix tests/e2e/test_sm.py::test_, \
+		     resume_other_process resume_after_sigkill \
+		     router_restart_reannounces)
 e2e-hosts: all
 	@PARLEY_E2E_HOSTS=3 PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest \
 	    -q -n $(E2E_JOBS) tests/e2e
 e2e-hosts-some: all
 	@PARLEY_E2E_HOSTS=3 PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest \
-	    -q -n $(E2E_JOBS) $(E2E_HOSTS_FILES)
+	    -q -n $(E2E_JOBS) $(E2E_HOSTS_TESTS)
 
 # the PostgreSQL backend (docs/internals.md, "Storage: PostgreSQL"): a
 # throwaway server, test_store and these e2e files against it. make pg

@@ -650,7 +650,8 @@ class HostsServer(Server):
         if self.home.proc is None:
             return
         for h in self.remotes + [self.home]:
-            h.halt()
+            if h.proc is not None:      # not started: the first failed
+                h.halt()
             for p in h.problems:
                 self.problems.append("%s: %s" % (h.name, p))
             h.problems = []

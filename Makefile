@@ -156,6 +156,7 @@ ROUTER_SRCS	+= router/adhoc_role.c
 ROUTER_SRCS	+= router/adhoc_editadmin.c
 ROUTER_SRCS	+= router/invite.c
 ROUTER_SRCS	+= router/boshrelay.c
+ROUTER_SRCS	+= router/sesskeep.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c

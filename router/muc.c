@@ -228,6 +228,15 @@ muc_joined(const char *full, struct muc_room *r, bool in)
 	}
 }
 
+struct muc_room *const *
+muc_sess_rooms(const char *full, size_t *n)
+{
+	struct joined	*j = joined != NULL ? map_get(joined, full) : NULL;
+
+	*n = j != NULL ? j->n : 0;
+	return j != NULL ? j->v : NULL;
+}
+
 /* RFC 6121 4.6.3 and XEP-0045 7.14: a session that ends leaves its rooms */
 void
 muc_sess_gone(const char *full)

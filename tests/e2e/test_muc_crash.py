@@ -207,3 +207,34 @@ async def test_resumed_elsewhere_rejoined_after_crash(make_server, clients):
     # no history again
     assert b">before<" not in new.buf, new.buf
     new.close()
+
+
+@pytest.mark.kills("router")
+async def test_hibernated_at_crash_learns_it_is_out(make_server, clients):
+    """A session hibernating (no connection) when the router crashes is
+    lost with it: its resumption fails, so the client knows its rooms
+    are gone too (XEP-0198 5), and the room says it is not joined."""
+    srv = make_server(workers=1, host_options={DOMAIN: {"muc": "yes"}})
+    a = await login(srv, clients)
+    rjid = await create(a, "slept", "alice", conf={"persistentroom": "1"})
+    user = srv.new_user("sm")
+    raw, _ = await authed_on(srv, user)
+    await bind(raw, "phone")
+    previd = attr(await enabled(raw), "id")
+    await raw.send("<presence/>")
+    await raw.send("<presence to='%s/bob'><x xmlns='%s'/></presence>"
+                   % (rjid, NS_MUC))
+    await raw.read_until(rb"code=['\"]110['\"]")
+    raw.close()
+    await wait_for(lambda: "hibernated" in srv.log_text(), STANZA_TIMEOUT,
+                   "the session hibernates")
+    old = srv.router_pid()
+    os.kill(old, signal.SIGKILL)
+    await restarted(srv, old, 10 * SLOW)
+    new, _ = await authed_on(srv, user)
+    el = await resume(new, previd, 1000)
+    assert el.startswith(b"<failed") and b"item-not-found" in el, el
+    await bind(new, "phone")
+    assert await raw_iq_type(new, "<ping xmlns='urn:xmpp:ping'/>",
+                             rjid + "/bob") == "error", new.buf
+    new.close()

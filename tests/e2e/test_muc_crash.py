@@ -139,6 +139,26 @@ def self_presences(data, occupant):
                       % re.escape(occupant.encode()), data, re.S)
 
 
+async def sm_joined(srv, user, occupant, extra=""):
+    """A raw resumable session of user, available (with a status), in
+    the room as occupant. Returns (raw, its c2s's pid, the SM id)."""
+    raw, pid = await authed_on(srv, user)
+    await bind(raw, "phone")
+    previd = attr(await enabled(raw), "id")
+    await raw.send("<presence><status>here</status></presence>")
+    await ping(raw)
+    await raw.send("<presence to='%s'><x xmlns='%s'>%s</x></presence>"
+                   % (occupant, NS_MUC, extra))
+    await raw.read_until(rb"code=['\"]110['\"]")
+    return raw, pid, previd
+
+
+async def hibernated(srv, raw):
+    raw.close()         # no </stream:stream>: the session hibernates
+    await wait_for(lambda: "hibernated" in srv.log_text(), STANZA_TIMEOUT,
+                   "the session hibernates")
+
+
 async def raw_iq_type(raw, body, to):
     iid = uniq("i")
     await raw.send("<iq type='get' id='%s' to='%s'>%s</iq>" % (iid, to, body))
@@ -157,21 +177,13 @@ async def test_resumed_elsewhere_rejoined_after_crash(make_server, clients):
         "persistentroom": "1", "passwordprotectedroom": "1",
         "roomsecret": "s3cret"})
     user = srv.new_user("sm")
-    raw, first = await authed_on(srv, user)
-    await bind(raw, "phone")
-    previd = attr(await enabled(raw), "id")
-    await raw.send("<presence><status>here</status></presence>")
-    await ping(raw)
     bob = rjid + "/bob"
-    await raw.send("<presence to='%s'><x xmlns='%s'><password>s3cret"
-                   "</password><history maxstanzas='5'/></x></presence>"
-                   % (bob, NS_MUC))
-    await raw.read_until(rb"code=['\"]110['\"]")
+    raw, first, previd = await sm_joined(
+        srv, user, bob, "<password>s3cret</password>"
+        "<history maxstanzas='5'/>")
     groupchat(a, rjid, "before")
     await raw.read_until(rb"<body>before</body>")
-    raw.close()         # no </stream:stream>: the session hibernates
-    await wait_for(lambda: "hibernated" in srv.log_text(), STANZA_TIMEOUT,
-                   "the session hibernates")
+    await hibernated(srv, raw)
     new, _ = await authed_on(srv, user, avoid=first)
     # an h past what was sent acks it all: nothing is replayed
     el = await resume(new, previd, 1000)
@@ -180,9 +192,7 @@ async def test_resumed_elsewhere_rejoined_after_crash(make_server, clients):
     await a.fence()
     a.pending()
     new.mark()
-    old = srv.router_pid()
-    os.kill(old, signal.SIGKILL)
-    await restarted(srv, old, 10 * SLOW)
+    await crash(srv)
     # XEP-0410: joined again (the room's password was in the join)
     assert await raw_iq_type(new, "<ping xmlns='urn:xmpp:ping'/>",
                              bob) == "result", new.buf
@@ -218,19 +228,9 @@ async def test_hibernated_at_crash_learns_it_is_out(make_server, clients):
     a = await login(srv, clients)
     rjid = await create(a, "slept", "alice", conf={"persistentroom": "1"})
     user = srv.new_user("sm")
-    raw, _ = await authed_on(srv, user)
-    await bind(raw, "phone")
-    previd = attr(await enabled(raw), "id")
-    await raw.send("<presence/>")
-    await raw.send("<presence to='%s/bob'><x xmlns='%s'/></presence>"
-                   % (rjid, NS_MUC))
-    await raw.read_until(rb"code=['\"]110['\"]")
-    raw.close()
-    await wait_for(lambda: "hibernated" in srv.log_text(), STANZA_TIMEOUT,
-                   "the session hibernates")
-    old = srv.router_pid()
-    os.kill(old, signal.SIGKILL)
-    await restarted(srv, old, 10 * SLOW)
+    raw, _, previd = await sm_joined(srv, user, rjid + "/bob")
+    await hibernated(srv, raw)
+    await crash(srv)
     new, _ = await authed_on(srv, user)
     el = await resume(new, previd, 1000)
     assert el.startswith(b"<failed") and b"item-not-found" in el, el

@@ -816,20 +816,36 @@ rejoin_from_room(struct stream *st, int type, const char *from)
 	rejoin_in(st, &ls);
 }
 
+/* a bound session of a host with group chat at MUCSVC */
+static struct stream *
+rejoin_setup(void)
+{
+	struct conf_host	*h;
+
+	scn_c2s_setup();
+	h = &c2s.conf.hosts[0];
+	h->muc = true;
+	h->muc_name = MUCSVC;
+	return scn_c2s_bound("juliet", "balcony");
+}
+
+static void
+rejoin_teardown(void)
+{
+	c2s.conf.hosts[0].muc = false;
+	c2s.conf.hosts[0].muc_name = NULL;
+	scn_c2s_teardown();
+}
+
 static void
 test_rejoin_rooms_kept_and_bounded(void **state)
 {
-	struct conf_host	*h;
 	struct stream		*st;
 	char			 big[C2S_REJOIN_XML_MAX + 1];
 	int			 i;
 
 	(void)state;
-	scn_c2s_setup();
-	h = &c2s.conf.hosts[0];
-	h->muc = true;
-	h->muc_name = MUCSVC;
-	st = scn_c2s_bound("juliet", "balcony");
+	st = rejoin_setup();
 	rejoin_send(st, "<presence/>");
 	/* a remote room lost nothing; a presence without <x/> is no join */
 	rejoin_send(st, "<presence to='r@muc.remote.example/j'><x xmlns="
@@ -877,9 +893,7 @@ test_rejoin_rooms_kept_and_bounded(void **state)
 	rejoin_send(st, "<presence type='unavailable'/>");
 	assert_int_equal(st->nrooms, 0);
 	assert_null(st->rooms);
-	h->muc = false;
-	h->muc_name = NULL;
-	scn_c2s_teardown();
+	rejoin_teardown();
 }
 
 /*
@@ -893,16 +907,11 @@ test_rejoin_kept_from_the_router(void **state)
 	static const char	join[] = "<presence to='r@" MUCSVC "/j'><x "
 	    "xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/>"
 	    "</x></presence>";
-	struct conf_host	*h;
 	struct stream		*st;
 	char			 big[C2S_REJOIN_XML_MAX + 1];
 
 	(void)state;
-	scn_c2s_setup();
-	h = &c2s.conf.hosts[0];
-	h->muc = true;
-	h->muc_name = MUCSVC;
-	st = scn_c2s_bound("juliet", "balcony");
+	st = rejoin_setup();
 	rejoin_keep(st, "r@" MUCSVC, join, strlen(join));
 	rejoin_keep(st, "r@muc.remote.example/j", join, strlen(join));
 	memset(big, 'x', sizeof(big));
@@ -923,9 +932,7 @@ test_rejoin_kept_from_the_router(void **state)
 	assert_null(st->presence);
 	stream_presence_kept(st, "<presence/>", 11);
 	assert_null(st->presence);
-	h->muc = false;
-	h->muc_name = NULL;
-	scn_c2s_teardown();
+	rejoin_teardown();
 }
 
 UNIT_MAIN(

@@ -15,8 +15,13 @@
 #include "muc.h"
 #include "router.h"
 
-/* c2s/rejoin.c keeps no larger join (C2S_REJOIN_XML_MAX) */
+/*
+ * c2s/rejoin.c keeps no larger join and no more rooms
+ * (C2S_REJOIN_XML_MAX, C2S_REJOIN_ROOMS_MAX): sending them would only
+ * grow the link's queue
+ */
 #define KEEP_JOIN_MAX	4096
+#define KEEP_ROOMS_MAX	128
 
 static void
 keep_put(struct sess *s, const char *to, const char *xml, size_t len)
@@ -62,7 +67,7 @@ sess_keep_send(struct sess *s)
 	struct muc_occ	*o;
 	struct buf	 b;
 	char		 to[JID_STR_MAX + 1];
-	size_t		 i, n;
+	size_t		 i, n, sent = 0;
 
 	if (s->rl == NULL)
 		return;
@@ -70,7 +75,7 @@ sess_keep_send(struct sess *s)
 		keep_put(s, "", s->presence, strlen(s->presence));
 	v = muc_sess_rooms(s->full, &n);
 	buf_init(&b, KEEP_JOIN_MAX);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && sent < KEEP_ROOMS_MAX; i++) {
 		if ((o = muc_occ_of(v[i], s->full)) == NULL)
 			continue;
 		muc_occ_jid(to, v[i], o->nick);
@@ -80,6 +85,7 @@ sess_keep_send(struct sess *s)
 			continue;
 		}
 		keep_put(s, to, buf_rptr(&b), buf_avail(&b));
+		sent++;
 	}
 	buf_clear(&b);
 }

@@ -31,6 +31,7 @@
 #include "../../storage/store.h"
 #include "../../storage/store_int.h"
 #include "../../storage/pg_int.h"
+#include "../../storage/store_retain.h"
 #include "unit.h"
 
 #define MAPSIZE		(1u << 20)
@@ -2954,6 +2955,27 @@ test_archive_retention(void **state)
 	assert_int_equal(u.count, 1);
 }
 
+/*
+ * The retention rule both backends ask (store_retain.h): strictly past a
+ * count or bytes limit; an entry older than the new one's stamp less the
+ * age, never when the stamp is within the age of the epoch; 0 is none.
+ */
+static void
+test_archive_over(void **state)
+{
+	struct archive_limits	none = { 0, 0, 0 }, m = { 100, 3, 50 };
+
+	(void)state;
+	assert_false(archive_over(&none, 1000, 1000, 1000, 0));
+	assert_false(archive_over(&m, 3, 50, 1000, 900));
+	assert_true(archive_over(&m, 4, 50, 1000, 900));
+	assert_true(archive_over(&m, 3, 51, 1000, 900));
+	assert_true(archive_over(&m, 3, 50, 1000, 899));
+	assert_false(archive_over(&m, 3, 50, 100, 0));
+	assert_true(archive_over(&m, 3, 50, 101, 0));
+	assert_false(archive_over(&m, 3, 50, 1000, UINT64_MAX));
+}
+
 /* every other entry's correspondent, for test_archive_pages */
 static const char *
 pages_with(uint64_t i)
@@ -3390,6 +3412,7 @@ main(int argc, char *argv[])
 		T(test_archive_put_many_map_grows),
 		T(test_archive_shared_reader),
 		T(test_archive_retention),
+		cmocka_unit_test(test_archive_over),
 		T(test_archive_pages),
 		T(test_pg_schema_newer),
 		cmocka_unit_test(test_pg_bad_conninfo),

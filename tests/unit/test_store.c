@@ -1987,6 +1987,16 @@ struct pages {
 	bool		 grow;		/* at the first, add one at the end */
 };
 
+static struct pages *
+pages_init(struct pages *p, struct store *st, size_t stop_after, bool grow)
+{
+	memset(p, 0, sizeof(*p));
+	p->st = st;
+	p->stop_after = stop_after;
+	p->grow = grow;
+	return p;
+}
+
 static int
 pages_see(struct pages *p, const char *item)
 {
@@ -2034,12 +2044,8 @@ pages_roster(struct store *st, size_t stop_after, bool grow)
 {
 	struct pages	p;
 
-	memset(&p, 0, sizeof(p));
-	p.st = st;
-	p.stop_after = stop_after;
-	p.grow = grow;
 	assert_int_equal(store_roster_list(st, "alice", "x.org",
-	    pages_roster_cb, &p), 0);
+	    pages_roster_cb, pages_init(&p, st, stop_after, grow)), 0);
 	return p.n;
 }
 
@@ -2095,12 +2101,8 @@ pages_offline(struct store *st, size_t stop_after, bool grow)
 {
 	struct pages	p;
 
-	memset(&p, 0, sizeof(p));
-	p.st = st;
-	p.stop_after = stop_after;
-	p.grow = grow;
 	assert_int_equal(store_offline_list(st, "alice", "x.org",
-	    pages_offline_cb, &p), 0);
+	    pages_offline_cb, pages_init(&p, st, stop_after, grow)), 0);
 	return p.n;
 }
 
@@ -2151,11 +2153,8 @@ pages_blocks(struct store *st, bool grow)
 {
 	struct pages	p;
 
-	memset(&p, 0, sizeof(p));
-	p.st = st;
-	p.grow = grow;
 	assert_int_equal(store_block_list(st, "alice", "x.org",
-	    pages_block_cb, &p), 0);
+	    pages_block_cb, pages_init(&p, st, 0, grow)), 0);
 	return p.n;
 }
 
@@ -2198,12 +2197,8 @@ pages_docs(struct store *st, size_t stop_after, bool grow)
 {
 	struct pages	p;
 
-	memset(&p, 0, sizeof(p));
-	p.st = st;
-	p.stop_after = stop_after;
-	p.grow = grow;
 	assert_int_equal(store_doc_walk(st, DOC_MUC, "conf.x.org",
-	    pages_doc_cb, &p), 0);
+	    pages_doc_cb, pages_init(&p, st, stop_after, grow)), 0);
 	return p.n;
 }
 

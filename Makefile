@@ -89,6 +89,7 @@ STORE_SRCS	+= storage/pg_doc.c
 STORE_SRCS	+= storage/pg_block.c
 STORE_SRCS	+= storage/pg_pubsub.c
 STORE_SRCS	+= storage/pg_archive.c
+STORE_SRCS	+= storage/pg_list.c
 STORE_SRCS	+= storage/invitation.c
 
 PARLEYD_SRCS	+= parleyd/main.c

@@ -587,8 +587,7 @@ stream_features(struct stream *st)
 		register_features(st, b);
 	} else {
 		/* after XEP-0388 <success/>: what is not done yet */
-		if (st->jid == NULL)
-			bind_features(st, b);
+		bind_features(st, b);	/* and the roster's, in any case */
 		if (!st->sm.on && !st->sm.pending)
 			sm_features(st, b);
 		csi_features(st, b);

@@ -400,6 +400,8 @@ svc_disco_info(struct muc_req *q)
 	static const char *const feats[] = {
 		NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_MUC_UNIQUE,
 		"vcard-temp",	/* XEP-0486 3.1: rooms take a vCard */
+		/* XEP-0410 3.3: rooms answer self-pings (occupant_iq) */
+		NS_MUC "#self-ping-optimization",
 	};
 	size_t			 i;
 

@@ -89,6 +89,7 @@ STORE_SRCS	+= storage/pg_doc.c
 STORE_SRCS	+= storage/pg_block.c
 STORE_SRCS	+= storage/pg_pubsub.c
 STORE_SRCS	+= storage/pg_archive.c
+STORE_SRCS	+= storage/pg_list.c
 STORE_SRCS	+= storage/invitation.c
 
 PARLEYD_SRCS	+= parleyd/main.c
@@ -156,6 +157,7 @@ ROUTER_SRCS	+= router/adhoc_role.c
 ROUTER_SRCS	+= router/adhoc_editadmin.c
 ROUTER_SRCS	+= router/invite.c
 ROUTER_SRCS	+= router/boshrelay.c
+ROUTER_SRCS	+= router/sesskeep.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
@@ -255,6 +257,7 @@ UNIT_TESTS	+= upslot
 UNIT_TESTS	+= sdnotify
 UNIT_TESTS	+= wsclient
 UNIT_TESTS	+= muc_record
+UNIT_TESTS	+= sesskeep
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -336,6 +339,7 @@ TEST_OBJS_caps	:= router/capsver.c
 TEST_OBJS_caps_cache := router/caps.c router/capsver.c router/handover_fmt.c
 # the whole router but main.c, on a real LMDB store
 TEST_OBJS_muc_record := $(filter-out router/main.c,$(ROUTER_SRCS))
+TEST_OBJS_sesskeep := $(TEST_OBJS_muc_record)
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c c2s/sm.c \

@@ -16,6 +16,7 @@
 
 #include "../common/util.h"
 #include "pg_int.h"
+#include "store_retain.h"
 
 /*
  * What an entry counts against archive-max-bytes: the size of the LMDB
@@ -53,17 +54,6 @@ struct arch_put {
 	char				 nb[3][24];
 };
 
-static bool
-over(const struct arch_put *ap, const struct totals *t, uint64_t oldest)
-{
-	const struct archive_limits	*m = ap->max;
-
-	return (m->count > 0 && t->count > m->count) ||
-	    (m->bytes > 0 && t->bytes > m->bytes) ||
-	    (m->age > 0 && ap->e->stamp > m->age &&
-	    oldest < ap->e->stamp - m->age);
-}
-
 /*
  * Retention: the oldest entries go while the archive is past a limit
  * (never the one just added), a page of them read at a time; t follows.
@@ -78,7 +68,8 @@ arch_trim(struct pgstore *ps, struct arch_put *ap, struct totals *t)
 	bool		 more = true;
 
 	/* within count and bytes, no age limit: nothing to read */
-	if (ap->max->age == 0 && !over(ap, t, UINT64_MAX))
+	if (ap->max->age == 0 && !archive_over(ap->max, t->count, t->bytes,
+	    ap->e->stamp, UINT64_MAX))
 		return 0;
 	while (more) {
 		pgq_owner(&q, ap->node, ap->domain);
@@ -94,7 +85,8 @@ arch_trim(struct pgstore *ps, struct arch_put *ap, struct totals *t)
 		more = rows == TRIM_PAGE;
 		for (i = 0; i < rows; i++) {
 			id = pg_u64(res, i, 0);
-			if (!over(ap, t, id)) {
+			if (!archive_over(ap->max, t->count, t->bytes,
+			    ap->e->stamp, id)) {
 				more = false;
 				break;
 			}

@@ -183,4 +183,16 @@ extern const char *const	 pg_schema_rich[];	/* version 2:
 int		 pg_schema_upgrade(struct pgstore *, char *errbuf,
 		    size_t errlen);
 
+/*
+ * A listing in key order, PG_PAGE rows a statement (storage/pg_list.c):
+ * sql's parameters are q's, whose last nkey are the key the first page
+ * starts after (one below every stored key), then the page size; a
+ * row's key is its first nkey columns, in the order sql sorts by. fn
+ * gets each row, non-zero stops. Returns 0, or -1 with errno (pg_run's).
+ */
+#define PG_PAGE		256
+typedef int	 pg_row_fn(const PGresult *, int row, void *arg);
+int		 pg_list(struct pgstore *, const char *op, const char *sql,
+		    struct pgq *, int nkey, pg_row_fn *, void *arg);
+
 #endif

@@ -89,6 +89,7 @@ STORE_SRCS	+= storage/pg_doc.c
 STORE_SRCS	+= storage/pg_block.c
 STORE_SRCS	+= storage/pg_pubsub.c
 STORE_SRCS	+= storage/pg_archive.c
+STORE_SRCS	+= storage/pg_list.c
 STORE_SRCS	+= storage/invitation.c
 
 PARLEYD_SRCS	+= parleyd/main.c
@@ -156,6 +157,7 @@ ROUTER_SRCS	+= router/adhoc_role.c
 ROUTER_SRCS	+= router/adhoc_editadmin.c
 ROUTER_SRCS	+= router/invite.c
 ROUTER_SRCS	+= router/boshrelay.c
+ROUTER_SRCS	+= router/sesskeep.c
 
 C2S_SRCS	+= c2s/main.c
 C2S_SRCS	+= c2s/drain.c
@@ -255,6 +257,7 @@ UNIT_TESTS	+= upslot
 UNIT_TESTS	+= sdnotify
 UNIT_TESTS	+= wsclient
 UNIT_TESTS	+= muc_record
+UNIT_TESTS	+= sesskeep
 
 # the benchmark (tests/bench, docs/BENCHMARKS.md): test tooling, built
 # into $(BUILD)/bench, never installed
@@ -273,7 +276,7 @@ UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 	interop asan asan-check clean \
 	install uninstall deb \
 	bench bench-bins bench-smoke bench-peers bench-mem bench-capacity fuzz \
-	fuzz-build fuzz-smoke pg pg-full
+	fuzz-build fuzz-smoke pg pg-full e2e-hosts e2e-hosts-some
 
 all: $(PROGS)
 
@@ -336,6 +339,7 @@ TEST_OBJS_caps	:= router/capsver.c
 TEST_OBJS_caps_cache := router/caps.c router/capsver.c router/handover_fmt.c
 # the whole router but main.c, on a real LMDB store
 TEST_OBJS_muc_record := $(filter-out router/main.c,$(ROUTER_SRCS))
+TEST_OBJS_sesskeep := $(TEST_OBJS_muc_record)
 TEST_OBJS_c2s_scenario := tests/unit/scn.c tests/unit/scn_c2s.c \
 		   c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/limits.c c2s/sasl.c c2s/csi.c c2s/caps.c c2s/sm.c \
@@ -384,6 +388,36 @@ ASAN_E2E_JOBS	?= 3
 e2e: all
 	@PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -n $(E2E_JOBS) \
 	    tests/e2e
+
+# every server of the suite as three hosts on loopback: the router's and
+# two c2s hosts with router-address over TLS-PSK (docs/internals.md,
+# "The whole e2e suite across hosts"). e2e-hosts runs the whole suite so
+# (not in make test: about twice e2e's time); make test runs only
+# e2e-hosts-some, E2E_HOSTS_TESTS (here, after e2e): messages,
+# presence, roster, group chat, PEP, the archive and XEP-0198 resumption
+# across hosts
+E2E_HOSTS_TESTS	?= tests/e2e/test_presence.py \
+		   $(addprefix tests/e2e/test_routing.py::test_, \
+		     message_delivered_with_full_from iq_between_clients \
+		     many_messages_in_order) \
+		   $(addprefix tests/e2e/test_roster.py::test_, \
+		     set_result_and_push_to_interested_resources versioning) \
+		   $(addprefix tests/e2e/test_muc.py::test_, \
+		     join_order_message_leave history_and_subject \
+		     private_messages_and_nick_change) \
+		   $(addprefix tests/e2e/test_pep.py::test_, \
+		     contact_sees_items_and_events last_item_at_login) \
+		   $(addprefix tests/e2e/test_mam.py::test_, \
+		     both_directions_and_stanza_id offline_archived_once) \
+		   $(addprefix tests/e2e/test_sm.py::test_, \
+		     resume_other_process resume_after_sigkill \
+		     router_restart_reannounces)
+e2e-hosts: all
+	@PARLEY_E2E_HOSTS=3 PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest \
+	    -q -n $(E2E_JOBS) tests/e2e
+e2e-hosts-some: all
+	@PARLEY_E2E_HOSTS=3 PARLEY_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest \
+	    -q -n $(E2E_JOBS) $(E2E_HOSTS_TESTS)
 
 # the PostgreSQL backend (docs/internals.md, "Storage: PostgreSQL"): a
 # throwaway server, test_store and these e2e files against it. make pg
@@ -435,8 +469,8 @@ test: deps
 	@mkdir -p $(dir $(PREBUILD_LOG)); \
 	nice -n 19 $(MAKE) --no-print-directory test-prebuild \
 	    >$(PREBUILD_LOG) 2>&1 & builds=$$!; \
-	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e pg \
-	    interop || \
+	$(MAKE) --no-print-directory unit unit-valgrind conftest e2e \
+	    e2e-hosts-some pg interop || \
 	    { kill $$builds 2>/dev/null; exit 1; }; \
 	wait $$builds || { tail -60 $(PREBUILD_LOG); \
 	    echo "test: the ASan or fuzz build failed ($(PREBUILD_LOG))"; \
@@ -647,7 +681,7 @@ FUZZ_DICT_caps	:= caps.dict
 FUZZ_DICT_mam	:= mam.dict
 FUZZ_DICT_http	:= http.dict
 FUZZ_DICT_websocket := xml.dict
-FUZZ_DICT_bosh	:= xml.dict
+FUZZ_DICT_bosh	:= bosh.dict
 FUZZ_DICT_muc	:= muc.dict
 FUZZ_DICT_pie	:= pie.dict
 

@@ -352,7 +352,12 @@ auth_decode(struct stream *st, const struct xnode *el, struct buf *in)
 	arena_init(&a);
 	text = xnode_text(&a, el);
 	/* RFC 6120 6.4.2: "=" is an empty response, nothing is no response */
-	if (*text != '\0' && base64_decode(in, text, strlen(text)) == -1) {
+	if (base64_decoded_len(text, strlen(text)) > SASL_DATA_MAX) {
+		/* 6.5.6: more than a message holds is no encoding error */
+		auth_fail_text(st, SASLERR_MALFORMED_REQUEST, "too much data");
+		rc = -1;
+	} else if (*text != '\0' &&
+	    base64_decode(in, text, strlen(text)) == -1) {
 		auth_fail(st, SASLERR_INCORRECT_ENCODING);
 		rc = -1;
 	}

@@ -15,11 +15,17 @@
 void
 bind_features(struct stream *st, struct buf *b)
 {
-	(void)st;
-	/* XEP-0237 roster versioning, RFC 6121 3.4 pre-approval */
-	buf_puts(b, "<bind xmlns='" NS_BIND "'/>"
-	    "<session xmlns='" NS_SESSION "'><optional/></session>"
-	    "<ver xmlns='urn:xmpp:features:rosterver'/>"
+	if (st->jid == NULL)
+		buf_puts(b, "<bind xmlns='" NS_BIND "'/>"
+		    "<session xmlns='" NS_SESSION "'><optional/></session>");
+	/*
+	 * XEP-0237 roster versioning, RFC 6121 3.4 pre-approval: what the
+	 * server offers, not a step still to take, so also in the features
+	 * after a XEP-0388 <success/> that bound inline (XEP-0386): clients
+	 * (Conversations, Monal) read them there and without <ver/> fetch
+	 * the whole roster at every login.
+	 */
+	buf_puts(b, "<ver xmlns='urn:xmpp:features:rosterver'/>"
 	    "<sub xmlns='urn:xmpp:features:pre-approval'/>");
 }
 

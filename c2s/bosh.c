@@ -67,6 +67,7 @@ struct bosh {
 						   once it is all read */
 	bool			 terminate;	/* the stream ended */
 	bool			 stream_error;	/* ... with an error */
+	const char		*condition;	/* or ended for this (17.2) */
 	struct buf		 out;		/* the stream's elements */
 	struct ws_split		 split;
 	struct bosh_hold	 holds[BOSH_REQUESTS];
@@ -147,9 +148,14 @@ bosh_answer(struct bosh *b, struct bosh_hold *h)
 		buf_puts(&body, "' xmpp:version='1.0' xmlns:xmpp='" NS_XBOSH
 		    "' xmpp:restartlogic='true'");
 	}
-	if (b->terminate)
-		buf_printf(&body, " type='terminate'%s", b->stream_error ?
-		    " condition='remote-stream-error'" : "");
+	if (b->terminate && b->stream_error)
+		buf_puts(&body, " type='terminate' "
+		    "condition='remote-stream-error'");
+	else if (b->terminate && b->condition != NULL)
+		buf_printf(&body, " type='terminate' condition='%s'",
+		    b->condition);
+	else if (b->terminate)
+		buf_puts(&body, " type='terminate'");
 	if (buf_avail(&b->out) == 0) {
 		buf_puts(&body, "/>");
 	} else {
@@ -467,7 +473,8 @@ bosh_process(struct bosh *b, struct http_req *r, struct xnode *body)
 	struct xnode	*c;
 	struct buf	 x;
 	const char	*v;
-	int		 pause;
+	char		*end;
+	long		 pause;
 
 	b->rid++;
 	if (b->st == NULL || b->terminate) {
@@ -502,14 +509,22 @@ bosh_process(struct bosh *b, struct http_req *r, struct xnode *body)
 	}
 	if ((v = xnode_attr(body, "pause")) != NULL && !b->terminate) {
 		/* XEP-0124 10: pause; every held request is answered */
-		pause = atoi(v);
-		if (pause < 1 || pause > BOSH_MAXPAUSE) {
+		pause = strtol(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end != '\0' || pause < 1) {
+			/* 17.2: a binding element of the wrong form */
+			b->condition = "bad-request";
+			bosh_end(b);
+			return;
+		}
+		if (pause > BOSH_MAXPAUSE) {
+			/* 10: "SHOULD return a policy-violation" */
+			b->condition = "policy-violation";
 			bosh_end(b);
 			return;
 		}
 		while (bosh_oldest(b) != NULL)
 			bosh_answer(b, bosh_oldest(b));
-		ctimer_start(&b->idle, pause);
+		ctimer_start(&b->idle, (double)pause);
 		return;
 	}
 	bosh_pump(b);

@@ -167,6 +167,8 @@ struct stream {
 						   presence (XML), for a new
 						   router; NULL if none */
 	size_t			 presence_len;
+	bool			 presence_own;	/* the client sent one on
+						   this stream */
 	struct rejoin		*rooms;		/* rejoin.c */
 	size_t			 nrooms;
 	bool			 inactive;	/* XEP-0352 <inactive/> */
@@ -253,6 +255,9 @@ void	rejoin_own(struct stream *, int type);
 void	rejoin_in(struct stream *, const struct link_stanza *);
 /* the router is new: each room's join again */
 void	rejoin_announce(struct stream *);
+/* the router's LINK_SESS_KEEP: a room a resumed session is in */
+void	rejoin_keep(struct stream *, const char *to, const char *xml,
+	    size_t len);
 void	rejoin_free(struct stream *);
 
 /* stream.c */
@@ -296,6 +301,8 @@ size_t	stream_list(struct stream ***v);
 void	stream_bound(struct stream *);
 /* the connection is dead: dropped, a resumable session hibernates */
 void	stream_lost(struct stream *);
+/* the router's LINK_SESS_KEEP: a resumed session's available presence */
+void	stream_presence_kept(struct stream *, const char *xml, size_t len);
 
 /* auth.c */
 void	auth_features(struct stream *, struct buf *);

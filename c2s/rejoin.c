@@ -127,6 +127,33 @@ domain_of(const char *jid, char *out, size_t max)
 	return out;
 }
 
+/* xml (taken) as the join of the room of to: r's, or a new record */
+static void
+rejoin_put(struct stream *st, struct rejoin *r, const char *to, char *xml,
+    size_t len)
+{
+	if (r == NULL) {
+		if (st->nrooms >= C2S_REJOIN_ROOMS_MAX) {
+			log_debug("%016llx in %d rooms: %s not kept",
+			    (unsigned long long)st->sid, C2S_REJOIN_ROOMS_MAX,
+			    log_escs(to));
+			free(xml);
+			return;
+		}
+		st->rooms = xrealloc(st->rooms, (st->nrooms + 1) *
+		    sizeof(*st->rooms));
+		r = &st->rooms[st->nrooms++];
+		memset(r, 0, sizeof(*r));
+	}
+	free(r->to);
+	free(r->prev);
+	free(r->xml);
+	r->to = xstrdup(to);
+	r->prev = NULL;
+	r->xml = xml;
+	r->len = len;
+}
+
 static bool
 rejoin_ours(const char *to)
 {
@@ -176,26 +203,28 @@ rejoin_out(struct stream *st, const struct xnode *el, struct arena *a,
 			rejoin_forget(st, r);
 		return;
 	}
-	if (r == NULL) {
-		if (st->nrooms >= C2S_REJOIN_ROOMS_MAX) {
-			log_debug("%016llx in %d rooms: %s not kept",
-			    (unsigned long long)st->sid, C2S_REJOIN_ROOMS_MAX,
-			    log_escs(to));
-			free(xml);
-			return;
-		}
-		st->rooms = xrealloc(st->rooms, (st->nrooms + 1) *
-		    sizeof(*st->rooms));
-		r = &st->rooms[st->nrooms++];
-		memset(r, 0, sizeof(*r));
+	rejoin_put(st, r, to, xml, len);
+}
+
+/*
+ * The router's LINK_SESS_KEEP: a room the session, resumed here, is in
+ * (router/sesskeep.c); the c2s it left had kept the join
+ */
+void
+rejoin_keep(struct stream *st, const char *to, const char *xml, size_t len)
+{
+	char	*copy;
+
+	if (strchr(to, '/') == NULL || len > C2S_REJOIN_XML_MAX ||
+	    !rejoin_ours(to)) {
+		log_debug("%016llx join of %s from the router not kept",
+		    (unsigned long long)st->sid, log_escs(to));
+		return;
 	}
-	free(r->to);
-	free(r->prev);
-	free(r->xml);
-	r->to = xstrdup(to);
-	r->prev = NULL;
-	r->xml = xml;
-	r->len = len;
+	copy = xmalloc(len + 1);
+	memcpy(copy, xml, len);
+	copy[len] = '\0';
+	rejoin_put(st, rejoin_find(st, to), to, copy, len);
 }
 
 void

@@ -358,6 +358,13 @@ sasl2_finish(struct stream *st)
 	if (s2->bind && st->jid != NULL) {
 		buf_puts(&b, "<bound xmlns='" NS_BIND2 "'>");
 		buf_append(&b, buf_rptr(&s2->bound), buf_avail(&s2->bound));
+		/*
+		 * Carbons enabled inline: Conversations takes them as on
+		 * only when <bound/> has their <enabled/>, else it enables
+		 * them again with an IQ.
+		 */
+		if (carbons)
+			buf_puts(&b, "<enabled xmlns='" NS_CARBONS "'/>");
 		buf_puts(&b, "</bound>");
 	}
 	buf_puts(&b, "</success>");
@@ -477,21 +484,34 @@ sasl2_parse_bind(struct sasl2 *s2, const struct xnode *bind,
     struct arena *a, const char **why)
 {
 	struct xnode	*c;
-	char		*text, res[JID_PART_MAX + 1];
+	char		*text, cut[SASL2_TAG_MAX + 1], res[JID_PART_MAX + 1];
+	size_t		 n;
+	bool		 tag = false;
 
 	s2->bind = true;
 	for (c = xnode_child(bind, NULL, NULL); c != NULL;
 	    c = xnode_next(c, NULL, NULL)) {
 		if (strcmp(c->ns, NS_BIND2) == 0 &&
-		    strcmp(c->name, "tag") == 0 && s2->tag == NULL) {
+		    strcmp(c->name, "tag") == 0 && !tag) {
+			/*
+			 * XEP-0386 3: the tag only names the resource. One
+			 * too long is cut on a character boundary; one that
+			 * is empty or no resource is left out (a random
+			 * resource): neither is worth refusing a login for.
+			 */
+			tag = true;
 			text = xnode_text(a, c);
-			if (*text == '\0' || strlen(text) > SASL2_TAG_MAX ||
-			    jid_resourceprep(text, res) == -1 ||
-			    strchr(res, '/') != NULL) {
-				*why = "bad Bind2 tag";
-				return -1;
+			if ((n = strlen(text)) > SASL2_TAG_MAX) {
+				n = SASL2_TAG_MAX;
+				while (n > 0 && ((unsigned char)text[n] &
+				    0xc0) == 0x80)
+					n--;
 			}
-			s2->tag = xstrdup(res);
+			memcpy(cut, text, n);
+			cut[n] = '\0';
+			if (n > 0 && jid_resourceprep(cut, res) == 0 &&
+			    strchr(res, '/') == NULL)
+				s2->tag = xstrdup(res);
 		} else if (strcmp(c->ns, NS_CARBONS) == 0 &&
 		    strcmp(c->name, "enable") == 0)
 			s2->carbons = true;
@@ -561,6 +581,11 @@ sasl2_decode(struct stream *st, const struct xnode *el, struct arena *a,
 	if (el == NULL)
 		return 0;
 	text = xnode_text(a, el);
+	/* RFC 6120 6.5.6: more than a message holds is no encoding error */
+	if (base64_decoded_len(text, strlen(text)) > SASL2_DATA_MAX) {
+		auth_fail_text(st, SASLERR_MALFORMED_REQUEST, "too much data");
+		return -1;
+	}
 	/* XEP-0388 2.2: "=" is an empty response, as in RFC 6120 */
 	if (strcmp(text, "=") != 0 && *text != '\0' &&
 	    base64_decode(in, text, strlen(text)) == -1) {

@@ -587,8 +587,7 @@ stream_features(struct stream *st)
 		register_features(st, b);
 	} else {
 		/* after XEP-0388 <success/>: what is not done yet */
-		if (st->jid == NULL)
-			bind_features(st, b);
+		bind_features(st, b);	/* and the roster's, in any case */
 		if (!st->sm.on && !st->sm.pending)
 			sm_features(st, b);
 		csi_features(st, b);
@@ -760,6 +759,19 @@ stream_throttle_cb(struct ctimer *t)
 	stream_update_reading(st);
 }
 
+static void
+stream_set_presence(struct stream *st, const char *xml, size_t len)
+{
+	free(st->presence);
+	st->presence = NULL;
+	st->presence_len = 0;
+	if (xml == NULL)
+		return;
+	st->presence_len = len;
+	st->presence = xmalloc(len);
+	memcpy(st->presence, xml, len);
+}
+
 /*
  * A broadcast presence (c2s.scratch, stamped): the last available one is
  * what a new router is told after a restart (uplink_announce), so that
@@ -768,14 +780,21 @@ stream_throttle_cb(struct ctimer *t)
 static void
 stream_keep_presence(struct stream *st, int type)
 {
-	free(st->presence);
-	st->presence = NULL;
-	st->presence_len = 0;
-	if (type != PRES_AVAILABLE)
-		return;
-	st->presence_len = buf_avail(&c2s.scratch);
-	st->presence = xmalloc(st->presence_len);
-	memcpy(st->presence, buf_rptr(&c2s.scratch), st->presence_len);
+	st->presence_own = true;
+	stream_set_presence(st, type == PRES_AVAILABLE ?
+	    buf_rptr(&c2s.scratch) : NULL, buf_avail(&c2s.scratch));
+}
+
+/*
+ * The router's LINK_SESS_KEEP: the available presence of a session
+ * resumed here, which the c2s it left had kept; one the client sent
+ * since is newer than the router's when it sent this
+ */
+void
+stream_presence_kept(struct stream *st, const char *xml, size_t len)
+{
+	if (!st->presence_own)
+		stream_set_presence(st, xml, len);
 }
 
 /* a stanza of a bound session: check, stamp and hand to the router */

@@ -219,6 +219,22 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			sm_resumed(st, err, jid, id, h_in, acked, u32);
 		return 0;
 	}
+	case LINK_SESS_KEEP: {
+		const char	*xml;
+		size_t		 xlen;
+
+		link_get_str(&in, jid, sizeof(jid));
+		link_get_strn(&in, &xml, &xlen);
+		if (!link_in_done(&in) || xml == NULL)
+			return -1;
+		if (st == NULL || st->state != ST_BOUND)
+			return 0;	/* gone since */
+		if (jid[0] == '\0')
+			stream_presence_kept(st, xml, xlen);
+		else
+			rejoin_keep(st, jid, xml, xlen);
+		return 0;
+	}
 	case LINK_METRICS: {
 		const char	*text;
 		size_t		 len;

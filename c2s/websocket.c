@@ -82,6 +82,28 @@ ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	return 0;
 }
 
+/*
+ * wslay answers a frame header it refuses (a control frame fragmented or
+ * over 125 bytes, a 64-bit length with its top bit set), and a close of
+ * one byte, with a close without a code. RFC 6455 7.1.7: the close SHOULD
+ * say why, so ours goes instead, 1002 (7.4.1). ws_send_cb writes whole
+ * frames, so none is half out; what was queued behind it is dropped.
+ */
+static void
+ws_fail(struct ws *ws)
+{
+	static const char	 close1002[] = { (char)0x88, 2, 0x03,
+				    (char)0xea };
+	struct transport	*tp = http_conn_transport(ws->hc);
+
+	wslay_event_shutdown_write(ws->ctx);
+	if (tp_write_raw(tp, close1002, sizeof(close1002)) == -1) {
+		tp_kill(tp);
+		return;
+	}
+	tp_close(tp);
+}
+
 /* a text message from the client: one element, or <open/>, <close/> */
 static void	ws_message(struct ws *, const char *, size_t);
 
@@ -105,6 +127,11 @@ ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg
 		break;
 	case WSLAY_PONG:
 		ws->ping_out = false;
+		break;
+	case WSLAY_CONNECTION_CLOSE:
+		/* RFC 6455 5.5.1: no body, or a code and maybe a reason */
+		if (a->msg_length == 1 && ws->hc != NULL)
+			ws_fail(ws);
 		break;
 	default:
 		break;
@@ -277,7 +304,7 @@ ws_input(void *arg, const char *p, size_t n)
 	tp_set_timeout(http_conn_transport(ws->hc),
 	    c2s.conf.websocket_ping_interval);
 	if (wslay_event_recv(ws->ctx) != 0) {
-		tp_kill(http_conn_transport(ws->hc));
+		ws_fail(ws);
 		return;
 	}
 	if (ws->hc != NULL && wslay_event_get_close_received(ws->ctx) &&

@@ -68,6 +68,18 @@ b64_value(unsigned char c)
 	return -1;
 }
 
+size_t
+base64_decoded_len(const char *in, size_t len)
+{
+	size_t	pad = 0;
+
+	if (len < 4)
+		return 0;
+	if (in[len - 1] == '=')
+		pad = in[len - 2] == '=' ? 2 : 1;
+	return len / 4 * 3 - pad;
+}
+
 int
 base64_decode(struct buf *out, const char *in, size_t len)
 {

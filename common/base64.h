@@ -16,5 +16,11 @@ int	base64_encode(struct buf *out, const void *in, size_t len);
  * invalid input (bad characters, bad padding, non-zero trailing bits).
  */
 int	base64_decode(struct buf *out, const char *in, size_t len);
+/*
+ * The bytes base64_decode would write for in[0..len), from its length and
+ * padding alone; valid only if the decoding succeeds. Lets a caller tell
+ * data over its limit from data badly encoded.
+ */
+size_t	base64_decoded_len(const char *in, size_t len);
 
 #endif

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		21
+#define LINK_VERSION		22
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -257,7 +257,14 @@ extern uint64_t	link_overflows;
 	/* router->c2s and s2s, sid 0, no payload: every process */	\
 	/*   that was quiesced has announced its sessions (or the */	\
 	/*   wait is over): send what was held */			\
-	X(LINK_RELEASE,		0x0004, 0)
+	X(LINK_RELEASE,		0x0004, 0)				\
+	/* router->c2s, sid = a session just resumed, after its */	\
+	/*   LINK_SM_RESUMED and replay: what the c2s it left kept */	\
+	/*   for it, to tell a router that comes back after a crash */	\
+	/*   (docs/internals.md, "Group chat after a crash"): str to */	\
+	/*   ("": str xml is its available presence; else a room's */	\
+	/*   occupant JID, xml the join asking for no history) */	\
+	X(LINK_SESS_KEEP,	0x0119, 8)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */

@@ -92,6 +92,13 @@ iq_features(struct xnode *query, struct arena *a, bool account)
 		/* XEP-0115 7: the server's caps in its stream features */
 		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
 		xnode_set_attr(a, f, "var", NS_CAPS);
+		/*
+		 * XEP-0054: the server keeps its accounts' vCards (vcard.c,
+		 * on the account's JID). Gajim looks for this in the server's
+		 * disco#info, not the account's, before it edits a profile.
+		 */
+		f = xnode_add(a, query, NS_DISCO_INFO, "feature");
+		xnode_set_attr(a, f, "var", "vcard-temp");
 	}
 }
 

@@ -228,6 +228,15 @@ muc_joined(const char *full, struct muc_room *r, bool in)
 	}
 }
 
+struct muc_room *const *
+muc_sess_rooms(const char *full, size_t *n)
+{
+	struct joined	*j = joined != NULL ? map_get(joined, full) : NULL;
+
+	*n = j != NULL ? j->n : 0;
+	return j != NULL ? j->v : NULL;
+}
+
 /* RFC 6121 4.6.3 and XEP-0045 7.14: a session that ends leaves its rooms */
 void
 muc_sess_gone(const char *full)
@@ -391,6 +400,8 @@ svc_disco_info(struct muc_req *q)
 	static const char *const feats[] = {
 		NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_MUC_UNIQUE,
 		"vcard-temp",	/* XEP-0486 3.1: rooms take a vCard */
+		/* XEP-0410 3.3: rooms answer self-pings (occupant_iq) */
+		NS_MUC "#self-ping-optimization",
 	};
 	size_t			 i;
 

@@ -168,6 +168,9 @@ void		 muc_room_foreach(const char *service,
 		    void (*fn)(struct muc_room *, void *), void *arg);
 /* the occupant full JID f joined or left r */
 void		 muc_joined(const char *full, struct muc_room *, bool in);
+/* the rooms the session full is in (n of them; borrowed, valid until
+   the next join or leave) */
+struct muc_room	*const *muc_sess_rooms(const char *full, size_t *n);
 /*
  * Sends xml (a stanza without 'to') to the real full JID to: a local
  * session (its c2s writes 'to' in) or through s2s. Between begin and

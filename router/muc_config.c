@@ -498,7 +498,7 @@ muc_disco_info(struct muc_req *q, struct xnode *qq)
 	struct muc_room	*r = q->room;
 	struct xnode	*n, *x;
 	char		 num[24];
-	const char	*feats[16];
+	const char	*feats[20];
 	size_t		 nf = 0, i;
 
 	if (xnode_attr(qq, "node") != NULL) {
@@ -518,6 +518,10 @@ muc_disco_info(struct muc_req *q, struct xnode *qq)
 	feats[nf++] = NS_OCCUPANT_ID;
 	feats[nf++] = NS_MODERATE;
 	feats[nf++] = NS_PING;
+	/* XEP-0410 3.3: the room answers an occupant's self-ping itself */
+	feats[nf++] = NS_MUC "#self-ping-optimization";
+	/* XEP-0045 muc#stable_id: a message's id is reflected as sent */
+	feats[nf++] = NS_MUC "#stable_id";
 	feats[nf++] = NS_REGISTER;
 	feats[nf++] = "vcard-temp";
 	feats[nf++] = NS_DISCO_INFO;

@@ -223,6 +223,7 @@ invites(struct muc_req *q, struct xnode *ux)
 	const char	*to;
 	struct jid	 j;
 	int		 aff = muc_aff(q->room, q->bare), k = 0;
+	bool		 self;
 
 	if ((inv = xnode_child(ux, NS_MUC_USER, "decline")) != NULL) {
 		if ((to = xnode_attr(inv, "to")) == NULL ||
@@ -253,6 +254,7 @@ invites(struct muc_req *q, struct xnode *ux)
 		muc_error(q, XERR_FORBIDDEN, "invitations are off");
 		return;
 	}
+	/* all or none: an error after some went out would mislead */
 	for (inv = xnode_child(ux, NS_MUC_USER, "invite"); inv != NULL &&
 	    k < MUC_INVITES_MAX; inv = xnode_next(inv, NS_MUC_USER,
 	    "invite"), k++) {
@@ -261,6 +263,22 @@ invites(struct muc_req *q, struct xnode *ux)
 			muc_error(q, XERR_JID_MALFORMED, NULL);
 			return;
 		}
+		self = j.node != NULL &&
+		    strcmp(j.node, q->room->node) == 0 &&
+		    strcmp(j.domain, q->room->service) == 0;
+		jid_clear(&j);
+		if (self) {
+			/* the room would send itself what it refuses */
+			muc_error(q, XERR_NOT_ACCEPTABLE, "that is this room");
+			return;
+		}
+	}
+	for (inv = xnode_child(ux, NS_MUC_USER, "invite"), k = 0;
+	    inv != NULL && k < MUC_INVITES_MAX; inv = xnode_next(inv,
+	    NS_MUC_USER, "invite"), k++) {
+		to = xnode_attr(inv, "to");
+		if (jid_parse(&j, to) == -1)
+			continue;	/* checked above */
 		/* 9.3: an admin's invitation into a members-only room */
 		if (q->room->cfg.members_only && aff >= AFF_ADMIN) {
 			char	bare[JID_STR_MAX + 1];

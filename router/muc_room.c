@@ -735,8 +735,11 @@ muc_presence_in(struct muc_req *q)
 	default:
 		return;
 	}
-	if (q->nick == NULL) {
-		/* 7.2.1: a join names a nick */
+	/*
+	 * 7.2.1: a join names a nick; RFC 7700's rules drop its leading and
+	 * trailing spaces, so one of spaces only names none
+	 */
+	if (q->nick == NULL || q->nick[strspn(q->nick, " ")] == '\0') {
 		muc_error(q, XERR_JID_MALFORMED, "no nickname");
 		return;
 	}

@@ -532,6 +532,11 @@ bool	 muc_presence_route(const char *from, const struct jid *to, int type,
 void	 muc_rejoining(bool);
 /* the session full ended: it leaves its rooms */
 void	 muc_sess_gone(const char *full);
+/*
+ * sesskeep.c: a session resumed on s->rl (XEP-0198) is told its c2s what
+ * to tell a router that comes back after a crash (LINK_SESS_KEEP)
+ */
+void	 sess_keep_send(struct sess *s);
 /* reads the persistent rooms (start); frees every room (exit, tests) */
 void	 muc_load(void);
 void	 muc_clear(void);

@@ -327,6 +327,11 @@ sm_resume(struct rlink *rl, uint64_t sid, struct link_in *in)
 		    it->xml, it->len);
 		link_end(&m);
 	}
+	/*
+	 * After the replay, which is older: what the new c2s tells a
+	 * router that comes back after a crash
+	 */
+	sess_keep_send(s);
 	/* a login burst that was cut short goes on, after the replay */
 	sess_burst(s, false, false);
 }

@@ -132,26 +132,43 @@ upload_pct(struct arena *a, const char *s)
 	return out;
 }
 
-/* a content type as RFC 9110 8.3 writes one, parameters and all */
+#define TCHAR	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+		"0123456789!#$%&'*+-.^_`|~"
+
+/*
+ * A content type as RFC 9110 8.3.1 writes one: token "/" token, then the
+ * parameters, which are only held to their characters
+ */
 static bool
 upload_ctype_valid(const char *t)
 {
-	size_t	n = strlen(t);
+	size_t	n = strlen(t), type, sub;
 
-	return n > 0 && n <= UPSLOT_TYPE_MAX && strchr(t, '/') != NULL &&
-	    strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789!#$%&'*+-.^_`|~/;= \"") == n;
+	if (n == 0 || n > UPSLOT_TYPE_MAX)
+		return false;
+	type = strspn(t, TCHAR);
+	if (type == 0 || t[type] != '/')
+		return false;
+	sub = strspn(t + type + 1, TCHAR);
+	t += type + 1 + sub;
+	return sub > 0 && (*t == '\0' || *t == ';' || *t == ' ') &&
+	    strspn(t, TCHAR "/;= \"") == strlen(t);
 }
 
+/*
+ * XEP-0363 4: the size in bytes, an xs:long. More digits than any file
+ * we take is a file too large, not a bad request: UINT64_MAX stands for it.
+ */
 static bool
 upload_size_parse(const char *s, uint64_t *v)
 {
 	size_t	n;
 
-	if (s == NULL || (n = strlen(s)) == 0 || n > 15 ||
+	if (s == NULL || (n = strlen(s)) == 0 ||
 	    strspn(s, "0123456789") != n)
 		return false;
-	*v = strtoull(s, NULL, 10);
+	s += strspn(s, "0");
+	*v = strlen(s) > 15 ? UINT64_MAX : strtoull(s, NULL, 10);
 	return true;
 }
 

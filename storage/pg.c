@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/log.h"
 #include "../common/util.h"
@@ -174,6 +175,52 @@ pg_log_failure(const char *op, const char *what, const char *msg)
 	log_warnx("store: %s: %s: %s", op, what, log_esc(msg, len));
 }
 
+static double
+pg_mono(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A reconnection failed. While the server is down every store call
+ * tries one, so a router under load would log a line per call: the
+ * first failure is logged, then one line per PG_WARN_EVERY seconds
+ * saying how many were not.
+ */
+static void
+pg_log_down(struct pgstore *pg, const char *op, const char *msg)
+{
+	char	what[64];
+	double	now = pg_mono();
+
+	pg->down_fails = pg->down ? pg->down_fails + 1 : 1;
+	if (pg->down && now - pg->down_warned < PG_WARN_EVERY) {
+		pg->down_quiet++;
+		return;
+	}
+	if (pg->down_quiet > 0)
+		snprintf(what, sizeof(what), "reconnect (%lu failures not "
+		    "logged)", pg->down_quiet);
+	else
+		snprintf(what, sizeof(what), "reconnect");
+	pg_log_failure(op, what, msg);
+	pg->down = true;
+	pg->down_warned = now;
+	pg->down_quiet = 0;
+}
+
+/* a transaction ended without its commit: see arch_floor */
+static void
+pg_txn_lost(struct pgstore *pg)
+{
+	if (pg->arch_high > pg->arch_floor)
+		pg->arch_floor = pg->arch_high;
+	pg->arch_high = 0;
+}
+
 /*
  * The connection broke inside a transaction: the server rolled it back.
  * The deferred writes are lost (store.h allows it: they were not
@@ -186,6 +233,8 @@ pg_lost(struct pgstore *pg, const char *op)
 		log_warnx("store: %s: connection lost: the deferred writes "
 		    "were not committed", op);
 	pg->later = pg->txn = pg->batch_sp = false;
+	pg->nlazy = 0;
+	pg_txn_lost(pg);
 	if (pg->batch && pg->batch_err == 0)
 		pg->batch_err = EIO;
 }
@@ -209,19 +258,186 @@ pg_errno(struct pgstore *pg, const char *op, const PGresult *res)
 	return EIO;
 }
 
+/*
+ * Every statement goes through libpq's pipeline mode, so that commands
+ * whose results can wait (pg_lazy) travel with the next statement: one
+ * round trip where each would make its own.
+ */
+static int
+pg_pipeline(struct pgstore *pg)
+{
+	if (PQpipelineStatus(pg->conn) != PQ_PIPELINE_OFF)
+		return 0;
+	return PQenterPipelineMode(pg->conn) == 1 ? 0 : -1;
+}
+
 /* a broken connection outside any transaction: one new one */
 static int
 pg_reset(struct pgstore *pg, const char *op)
 {
-	log_warnx("store: %s: connection to PostgreSQL lost, reconnecting",
-	    op);
+	if (!pg->down)
+		log_warnx("store: %s: connection to PostgreSQL lost, "
+		    "reconnecting", op);
+	pg->nlazy = 0;
 	PQreset(pg->conn);
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
-		pg_log_failure(op, "reconnect", PQerrorMessage(pg->conn));
+	if (PQstatus(pg->conn) != CONNECTION_OK || pg_pipeline(pg) == -1) {
+		pg_log_down(pg, op, PQerrorMessage(pg->conn));
 		return -1;
 	}
-	log_info("store: reconnected to PostgreSQL");
+	if (pg->down)
+		log_info("store: reconnected to PostgreSQL (%lu attempts "
+		    "failed)", pg->down_fails);
+	else
+		log_info("store: reconnected to PostgreSQL");
+	pg->down = false;
+	pg->down_quiet = pg->down_fails = 0;
 	return 0;
+}
+
+/* queues sql into the pipeline; -1 if libpq could not */
+static int
+pg_send(struct pgstore *pg, const char *sql, const struct pgq *q)
+{
+	return PQsendQueryParams(pg->conn, sql, q != NULL ? q->n : 0, NULL,
+	    q != NULL ? q->vals : NULL, q != NULL ? q->lens : NULL,
+	    q != NULL ? q->fmts : NULL, 1) == 1 ? 0 : -1;
+}
+
+/*
+ * The result of the pipeline's next statement (NULL: the connection
+ * gave none), the NULL that ends a statement's results consumed.
+ */
+static PGresult *
+pg_next(struct pgstore *pg)
+{
+	PGresult	*res, *more;
+
+	if ((res = PQgetResult(pg->conn)) == NULL)
+		return NULL;
+	if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		return res;	/* not followed by NULL */
+	while ((more = PQgetResult(pg->conn)) != NULL)
+		PQclear(more);
+	return res;
+}
+
+static bool
+pg_ok(const PGresult *res)
+{
+	switch (PQresultStatus(res)) {
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Reads the results of nl lazy commands and of sent statements (into
+ * res) up to the sync point; the first failure's result is returned in
+ * *bad (NULL: the connection gave none). false if anything failed.
+ */
+static bool
+pg_read(struct pgstore *pg, int nl, int sent, PGresult **res,
+    PGresult **bad)
+{
+	PGresult	*r;
+	bool		 ok = true;
+	int		 i;
+
+	*bad = NULL;
+	for (i = 0; i < nl + sent; i++) {
+		r = pg_next(pg);
+		if (r != NULL && pg_ok(r)) {
+			if (i >= nl)
+				res[i - nl] = r;
+			else
+				PQclear(r);
+			continue;
+		}
+		ok = false;
+		/* the statements after a failed one report only that */
+		if (*bad == NULL && r != NULL &&
+		    PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
+			*bad = r;
+		else
+			PQclear(r);
+	}
+	while ((r = PQgetResult(pg->conn)) != NULL) {
+		ExecStatusType	st = PQresultStatus(r);
+
+		PQclear(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	return ok;
+}
+
+int
+pg_run_n(struct pgstore *pg, const char *op, int n, const char *const *sql,
+    const struct pgq *const *q, PGresult **res)
+{
+	PGresult	*bad;
+	bool		 retried = false, begins;
+	int		 i, nl, sent;
+
+	if (n > PGQ_MAX)
+		fatalx("%s: more than %d statements", __func__, PGQ_MAX);
+	if (PQstatus(pg->conn) != CONNECTION_OK && !pg_in_txn(pg)) {
+		retried = true;
+		if (pg_reset(pg, op) == -1) {
+			errno = EIO;
+			return -1;
+		}
+	}
+again:
+	nl = pg->nlazy;
+	begins = pg->lazy_begins;
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	for (sent = 0; sent < n; sent++)
+		if (pg_send(pg, sql[sent], q != NULL ? q[sent] : NULL) == -1)
+			break;
+	(void)PQpipelineSync(pg->conn);	/* a failure: no results */
+	pg->syncs++;
+	pg->nlazy = 0;
+	pg->lazy_begins = false;
+	if (pg_read(pg, nl, sent, res, &bad) && sent == n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
+	}
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		/*
+		 * Outside a transaction the statements are reads or BEGIN
+		 * (writes run inside one); a transaction whose BEGIN was
+		 * among the lazy commands had not run before them. Either
+		 * is safe to send again on a new connection.
+		 */
+		if ((!pg_in_txn(pg) || begins) && !retried) {
+			retried = true;
+			PQclear(bad);
+			if (pg_reset(pg, op) == 0) {
+				for (i = 0; i < nl; i++)
+					if (pg_send(pg, pg->lazy[i],
+					    NULL) == -1)
+						break;
+				pg->nlazy = i;
+				pg->lazy_begins = begins;
+				goto again;
+			}
+			if (pg_in_txn(pg))
+				pg_lost(pg, op);
+			errno = EIO;
+			return -1;
+		}
+		pg_lost(pg, op);
+	}
+	errno = pg_errno(pg, op, bad);
+	PQclear(bad);
+	return -1;
 }
 
 PGresult *
@@ -229,44 +445,32 @@ pg_run(struct pgstore *pg, const char *op, const char *sql,
     const struct pgq *q)
 {
 	PGresult	*res;
-	bool		 retried = false;
 
-	if (PQstatus(pg->conn) != CONNECTION_OK && !pg_in_txn(pg)) {
-		retried = true;
-		if (pg_reset(pg, op) == -1) {
-			errno = EIO;
-			return NULL;
-		}
+	if (pg_run_n(pg, op, 1, &sql, &q, &res) == -1)
+		return NULL;
+	return res;
+}
+
+int
+pg_lazy(struct pgstore *pg, const char *op, const char *sql)
+{
+	if (pg->nlazy == PG_LAZY_MAX)
+		return pg_cmd(pg, op, sql, NULL);	/* reads them */
+	if (PQstatus(pg->conn) != CONNECTION_OK && !pg_in_txn(pg) &&
+	    pg_reset(pg, op) == -1) {
+		errno = EIO;
+		return -1;
 	}
-again:
-	res = PQexecParams(pg->conn, sql, q != NULL ? q->n : 0, NULL,
-	    q != NULL ? q->vals : NULL, q != NULL ? q->lens : NULL,
-	    q != NULL ? q->fmts : NULL, 1);
-	switch (PQresultStatus(res)) {
-	case PGRES_TUPLES_OK:
-	case PGRES_COMMAND_OK:
-		return res;
-	default:
-		break;
-	}
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
-		/*
-		 * Outside a transaction the statement is a read or BEGIN
-		 * (writes run inside one): safe to run again.
-		 */
-		if (!pg_in_txn(pg) && !retried) {
-			retried = true;
-			PQclear(res);
-			if (pg_reset(pg, op) == 0)
-				goto again;
-			errno = EIO;
-			return NULL;
-		}
+	if (pg_send(pg, sql, NULL) == -1) {
+		/* a connection that fails at once */
+		errno = pg_errno(pg, op, NULL);
 		pg_lost(pg, op);
+		return -1;
 	}
-	errno = pg_errno(pg, op, res);
-	PQclear(res);
-	return NULL;
+	if (pg->nlazy == 0)
+		pg->lazy_begins = strcmp(sql, "BEGIN") == 0;
+	pg->lazy[pg->nlazy++] = sql;
+	return 0;
 }
 
 int
@@ -313,14 +517,20 @@ pg_commit(struct pgstore *pg, const char *op)
 	pg->txn = true;
 	res = pg_run(pg, op, "COMMIT", NULL);
 	pg->txn = false;
-	if (res == NULL)
+	if (res == NULL) {
+		pg_txn_lost(pg);
 		return -1;
+	}
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		log_warnx("store: %s: the transaction was rolled back", op);
 		errno = EIO;
 		rc = -1;
-	} else
+	} else {
 		pg->commits++;
+		pg->arch_high = 0;
+	}
+	if (rc == -1)
+		pg_txn_lost(pg);
 	PQclear(res);
 	return rc;
 }
@@ -358,14 +568,14 @@ pg_nested(struct pgstore *pg, const char *op, pg_write_fn *fn, void *arg)
 {
 	int	err;
 
-	if (pg_cmd(pg, op, "SAVEPOINT pg_write", NULL) == -1)
+	if (pg_lazy(pg, op, "SAVEPOINT pg_write") == -1)
 		return -1;
 	if (pg_fn(pg, fn, arg) == 0)
-		return pg_cmd(pg, op, "RELEASE SAVEPOINT pg_write", NULL);
+		return pg_lazy(pg, op, "RELEASE SAVEPOINT pg_write");
 	err = errno;
 	if (pg_in_txn(pg) && pg_cmd(pg, op,
 	    "ROLLBACK TO SAVEPOINT pg_write", NULL) == 0)
-		(void)pg_cmd(pg, op, "RELEASE SAVEPOINT pg_write", NULL);
+		(void)pg_lazy(pg, op, "RELEASE SAVEPOINT pg_write");
 	errno = err;
 	return -1;
 }
@@ -401,7 +611,7 @@ pg_write(struct pgstore *pg, const char *op, pg_write_fn *fn, void *arg,
 	if (pg->batch)
 		return pg_batch_write(pg, op, fn, arg);
 	if (later && !pg->later) {
-		if (pg_cmd(pg, op, "BEGIN", NULL) == -1)
+		if (pg_lazy(pg, op, "BEGIN") == -1)
 			return -1;
 		pg->later = true;
 	}
@@ -416,7 +626,7 @@ pg_write(struct pgstore *pg, const char *op, pg_write_fn *fn, void *arg,
 		errno = err;
 		return rc;
 	}
-	if (pg_cmd(pg, op, "BEGIN", NULL) == -1)
+	if (pg_lazy(pg, op, "BEGIN") == -1)
 		return -1;
 	pg->txn = true;
 	if (pg_fn(pg, fn, arg) == -1) {
@@ -467,6 +677,12 @@ pgs_open(const char *conninfo, char *errbuf, size_t errlen)
 		goto fail;
 	}
 	PQsetNoticeProcessor(pg->conn, pg_notice, NULL);
+	if (pg_pipeline(pg) == -1) {
+		snprintf(errbuf, errlen, "PostgreSQL: no pipeline mode: %s",
+		    PQerrorMessage(pg->conn));
+		errbuf[strcspn(errbuf, "\n")] = '\0';
+		goto fail;
+	}
 	if ((ver = PQserverVersion(pg->conn)) < PG_VERSION_MIN) {
 		snprintf(errbuf, errlen, "PostgreSQL %d.%d is too old: "
 		    "Parley needs %d or later", ver / 10000, ver % 10000 / 100,

@@ -235,44 +235,38 @@ pgs_account_del(struct pgstore *pg, const char *node, const char *domain)
 	return pg_write(pg, "account del", account_del_fn, &ad, false);
 }
 
-/*
- * In (domain, node) order, a page at a time: fn may call the store (an
- * export reads each account's records), and a million accounts are never
- * one result in memory.
- */
-#define ACCOUNT_PAGE	256
+struct account_list {
+	int	(*fn)(const char *, const char *, void *);
+	void	 *arg;
+};
 
+static int
+account_list_row(const PGresult *res, int row, void *arg)
+{
+	struct account_list	*al = arg;
+
+	return al->fn(PQgetvalue(res, row, 1), PQgetvalue(res, row, 0),
+	    al->arg);
+}
+
+/*
+ * In (domain, node) order, a page at a time (pg_list): fn may call the
+ * store (an export reads each account's records). No domain is "": the
+ * first page starts after ("", "").
+ */
 int
 pgs_account_list(struct pgstore *pg, const char *domain,
     int (*fn)(const char *, const char *, void *), void *arg)
 {
-	PGresult	*res;
-	struct pgq	 q;
-	char		 ld[PG_ACCT_MAX + 1] = "", ln[PG_ACCT_MAX + 1] = "";
-	int		 i, n, stop = 0;
+	struct account_list	al = { fn, arg };
+	struct pgq		q;
 
-	do {
-		pgq_init(&q);
-		pgq_text(&q, domain);
-		pgq_text(&q, ld);
-		pgq_text(&q, ln);
-		pgq_u64(&q, ACCOUNT_PAGE);
-		if ((res = pg_run(pg, "account list", "SELECT domain, node "
-		    "FROM accounts WHERE ($1::text IS NULL OR domain = $1) "
-		    "AND (domain, node) > ($2, $3) ORDER BY domain, node "
-		    "LIMIT $4", &q)) == NULL)
-			return -1;
-		n = PQntuples(res);
-		for (i = 0; i < n && stop == 0; i++)
-			stop = fn(PQgetvalue(res, i, 1), PQgetvalue(res, i, 0),
-			    arg);
-		if (n > 0) {
-			snprintf(ld, sizeof(ld), "%s",
-			    PQgetvalue(res, n - 1, 0));
-			snprintf(ln, sizeof(ln), "%s",
-			    PQgetvalue(res, n - 1, 1));
-		}
-		PQclear(res);
-	} while (stop == 0 && n == ACCOUNT_PAGE);
-	return 0;
+	pgq_init(&q);
+	pgq_text(&q, domain);
+	pgq_text(&q, "");
+	pgq_text(&q, "");
+	return pg_list(pg, "account list", "SELECT domain, node "
+	    "FROM accounts WHERE ($1::text IS NULL OR domain = $1) "
+	    "AND (domain, node) > ($2, $3) ORDER BY domain, node "
+	    "LIMIT $4", &q, 2, account_list_row, &al);
 }

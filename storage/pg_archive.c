@@ -16,6 +16,7 @@
 
 #include "../common/util.h"
 #include "pg_int.h"
+#include "store_retain.h"
 
 /*
  * What an entry counts against archive-max-bytes: the size of the LMDB
@@ -48,18 +49,10 @@ struct arch_put {
 	const struct archive_entry	*e;
 	const struct archive_limits	*max;
 	uint64_t			 id;	/* out */
+	/* its statement's parameters (arch_params) */
+	struct pgq			 q;
+	char				 nb[3][24];
 };
-
-static bool
-over(const struct arch_put *ap, const struct totals *t, uint64_t oldest)
-{
-	const struct archive_limits	*m = ap->max;
-
-	return (m->count > 0 && t->count > m->count) ||
-	    (m->bytes > 0 && t->bytes > m->bytes) ||
-	    (m->age > 0 && ap->e->stamp > m->age &&
-	    oldest < ap->e->stamp - m->age);
-}
 
 /*
  * Retention: the oldest entries go while the archive is past a limit
@@ -75,7 +68,8 @@ arch_trim(struct pgstore *ps, struct arch_put *ap, struct totals *t)
 	bool		 more = true;
 
 	/* within count and bytes, no age limit: nothing to read */
-	if (ap->max->age == 0 && !over(ap, t, UINT64_MAX))
+	if (ap->max->age == 0 && !archive_over(ap->max, t->count, t->bytes,
+	    ap->e->stamp, UINT64_MAX))
 		return 0;
 	while (more) {
 		pgq_owner(&q, ap->node, ap->domain);
@@ -91,7 +85,8 @@ arch_trim(struct pgstore *ps, struct arch_put *ap, struct totals *t)
 		more = rows == TRIM_PAGE;
 		for (i = 0; i < rows; i++) {
 			id = pg_u64(res, i, 0);
-			if (!over(ap, t, id)) {
+			if (!archive_over(ap->max, t->count, t->bytes,
+			    ap->e->stamp, id)) {
 				more = false;
 				break;
 			}
@@ -117,48 +112,95 @@ arch_trim(struct pgstore *ps, struct arch_put *ap, struct totals *t)
 	    " SET count = $3, bytes = $4 WHERE domain = $1 AND node = $2", &q);
 }
 
+/*
+ * The entry and the owner's last id and totals in one statement, so that
+ * the entries of a message go in one round trip (pg_run_n). The id is
+ * time-ordered and unique: the stamp, or one past the owner's last id
+ * when the clock lags, and past every id given in a transaction that was
+ * lost (pgstore's arch_floor). The owner's row is kept when its entries
+ * go, so ids never go back.
+ */
+static const char	arch_put_sql[] = "WITH o AS ("
+    "INSERT INTO archive_owners AS o"
+    " VALUES ($1, $2, GREATEST($3::int8, $9::int8), 1, $4::int8)"
+    " ON CONFLICT (domain, node) DO UPDATE"
+    " SET last_id = GREATEST(o.last_id + 1, $3::int8, $9::int8),"
+    " count = o.count + 1, bytes = o.bytes + $4::int8"
+    " RETURNING last_id, count, bytes),"
+    " e AS (INSERT INTO archive SELECT $1, $2, o.last_id, $5::int8,"
+    " $6::int8, $7::text, $4::int8, $8::bytea FROM o)"
+    " SELECT last_id, count, bytes FROM o";
+
+static void
+arch_params(struct pgstore *ps, struct arch_put *ap)
+{
+	const struct archive_entry	*e = ap->e;
+	struct pgq			*q = &ap->q;
+
+	pgq_owner(q, ap->node, ap->domain);
+	pgq_bits(q, ap->nb[0], e->stamp > 0 ? e->stamp : 1);
+	pgq_u64(q, ENTRY_OVERHEAD + strlen(e->with) + e->len);
+	pgq_bits(q, ap->nb[1], e->nonce);
+	pgq_bits(q, ap->nb[2], e->stamp);
+	pgq_text(q, e->with);
+	pgq_bytes(q, e->xml, e->len);
+	pgq_u64(q, ps->arch_floor + 1);
+}
+
+static bool
+same_owner(const struct arch_put *a, const struct arch_put *b)
+{
+	return strcmp(a->node, b->node) == 0 &&
+	    strcmp(a->domain, b->domain) == 0;
+}
+
+/*
+ * n entries, then their owners' trims. An owner twice: one at a time,
+ * as each trim follows the totals its own statement returned.
+ */
+static int
+arch_put_all(struct pgstore *ps, struct arch_put *ap, size_t n)
+{
+	const char		*sql[ARCHIVE_PUT_MAX] = { NULL };
+	const struct pgq	*q[ARCHIVE_PUT_MAX] = { NULL };
+	PGresult		*res[ARCHIVE_PUT_MAX];
+	struct totals		 t[ARCHIVE_PUT_MAX];
+	size_t			 i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (same_owner(&ap[i], &ap[j])) {
+				for (j = 0; j < n; j++)
+					if (arch_put_all(ps, &ap[j], 1) == -1)
+						return -1;
+				return 0;
+			}
+	for (i = 0; i < n; i++) {
+		arch_params(ps, &ap[i]);
+		sql[i] = arch_put_sql;
+		q[i] = &ap[i].q;
+	}
+	if (pg_run_n(ps, "archive put", (int)n, sql, q, res) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		t[i].last = pg_u64(res[i], 0, 0);
+		t[i].count = pg_u64(res[i], 0, 1);
+		t[i].bytes = pg_u64(res[i], 0, 2);
+		PQclear(res[i]);
+		ap[i].id = t[i].last;
+		if (ap[i].id > ps->arch_high)
+			ps->arch_high = ap[i].id;
+	}
+	for (i = 0; i < n; i++)
+		if (arch_trim(ps, &ap[i], &t[i]) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 arch_put_fn(struct pgstore *ps, void *arg)
 {
-	struct arch_put			*ap = arg;
-	const struct archive_entry	*e = ap->e;
-	struct totals			 t;
-	struct pgq			 q;
-	PGresult			*res;
-	char				 nb[2][24];
-	uint64_t			 bytes;
-
-	bytes = ENTRY_OVERHEAD + strlen(e->with) + e->len;
-	/*
-	 * Time-ordered and unique: the stamp, or one past the owner's last
-	 * id when the clock lags. The owner's row is kept when its entries
-	 * go, so ids never go back.
-	 */
-	pgq_owner(&q, ap->node, ap->domain);
-	pgq_bits(&q, nb[0], e->stamp > 0 ? e->stamp : 1);
-	pgq_u64(&q, bytes);
-	if ((res = pg_run(ps, "archive put", "INSERT INTO archive_owners AS o"
-	    " VALUES ($1, $2, $3, 1, $4) ON CONFLICT (domain, node)"
-	    " DO UPDATE SET last_id = GREATEST(o.last_id + 1, $3),"
-	    " count = o.count + 1, bytes = o.bytes + $4"
-	    " RETURNING last_id, count, bytes", &q)) == NULL)
-		return -1;
-	t.last = pg_u64(res, 0, 0);
-	t.count = pg_u64(res, 0, 1);
-	t.bytes = pg_u64(res, 0, 2);
-	PQclear(res);
-	ap->id = t.last;
-	pgq_owner(&q, ap->node, ap->domain);
-	pgq_u64(&q, ap->id);
-	pgq_bits(&q, nb[0], e->nonce);
-	pgq_bits(&q, nb[1], e->stamp);
-	pgq_text(&q, e->with);
-	pgq_u64(&q, bytes);
-	pgq_bytes(&q, e->xml, e->len);
-	if (pg_cmd(ps, "archive put", "INSERT INTO archive"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", &q) == -1)
-		return -1;
-	return arch_trim(ps, ap, &t);
+	return arch_put_all(ps, arg, 1);
 }
 
 /* the entries of one message, in one transaction */
@@ -171,12 +213,8 @@ static int
 arch_msg_fn(struct pgstore *ps, void *arg)
 {
 	struct arch_msg	*m = arg;
-	size_t		 i;
 
-	for (i = 0; i < m->n; i++)
-		if (arch_put_fn(ps, &m->ap[i]) == -1)
-			return -1;
-	return 0;
+	return arch_put_all(ps, m->ap, m->n);
 }
 
 int

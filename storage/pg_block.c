@@ -94,24 +94,34 @@ pgs_block_has(struct pgstore *pg, const char *node, const char *domain,
 	return 0;
 }
 
+struct block_list {
+	int	(*fn)(const char *, void *);
+	void	 *arg;
+};
+
+static int
+block_list_row(const PGresult *res, int row, void *arg)
+{
+	struct block_list	*bl = arg;
+
+	return bl->fn(PQgetvalue(res, row, 0), bl->arg);
+}
+
+/* no JID is "": the first page starts after it */
 int
 pgs_block_list(struct pgstore *pg, const char *node, const char *domain,
     int (*fn)(const char *, void *), void *arg)
 {
-	PGresult	*res;
-	struct pgq	 q;
-	int		 i, stop = 0;
+	struct block_list	bl = { fn, arg };
+	struct pgq		q;
 
 	if (!pg_acct_ok(node, domain))
 		return 0;
 	pgq_owner(&q, node, domain);
-	if ((res = pg_run(pg, "block list", "SELECT jid FROM blocks "
-	    "WHERE domain = $1 AND node = $2 ORDER BY jid", &q)) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res) && stop == 0; i++)
-		stop = fn(PQgetvalue(res, i, 0), arg);
-	PQclear(res);
-	return 0;
+	pgq_text(&q, "");
+	return pg_list(pg, "block list", "SELECT jid FROM blocks "
+	    "WHERE domain = $1 AND node = $2 AND jid > $3 "
+	    "ORDER BY jid LIMIT $4", &q, 1, block_list_row, &bl);
 }
 
 int

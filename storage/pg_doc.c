@@ -168,15 +168,31 @@ pgs_doc_usage(struct pgstore *pg, enum store_doc kind, const char *node,
 	return 0;
 }
 
-/* in (node, name) order: LMDB's key order */
+struct doc_walk {
+	int	(*fn)(const char *, size_t, void *);
+	void	 *arg;
+};
+
+static int
+doc_walk_row(const PGresult *res, int row, void *arg)
+{
+	struct doc_walk	*dw = arg;
+
+	return dw->fn(PQgetvalue(res, row, 2),
+	    (size_t)PQgetlength(res, row, 2), dw->arg);
+}
+
+/*
+ * In (node, name) order: LMDB's key order. No document's node is ""
+ * (pg_acct_ok): the first page starts after ("", "").
+ */
 int
 pgs_doc_walk(struct pgstore *pg, enum store_doc kind, const char *domain,
     int (*fn)(const char *, size_t, void *), void *arg)
 {
+	struct doc_walk	 dw = { fn, arg };
 	const char	*k;
-	PGresult	*res;
 	struct pgq	 q;
-	int		 i, stop = 0;
 
 	if ((k = doc_kind(kind)) == NULL)
 		return -1;
@@ -187,15 +203,11 @@ pgs_doc_walk(struct pgstore *pg, enum store_doc kind, const char *domain,
 	pgq_init(&q);
 	pgq_text(&q, domain);
 	pgq_text(&q, k);
-	if ((res = pg_run(pg, "doc walk", "SELECT val FROM docs "
-	    "WHERE domain = $1 AND kind = $2 ORDER BY node, name",
-	    &q)) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res) && stop == 0; i++)
-		stop = fn(PQgetvalue(res, i, 0),
-		    (size_t)PQgetlength(res, i, 0), arg);
-	PQclear(res);
-	return 0;
+	pgq_text(&q, "");
+	pgq_text(&q, "");
+	return pg_list(pg, "doc walk", "SELECT node, name, val FROM docs "
+	    "WHERE domain = $1 AND kind = $2 AND (node, name) > ($3, $4) "
+	    "ORDER BY node, name LIMIT $5", &q, 2, doc_walk_row, &dw);
 }
 
 int

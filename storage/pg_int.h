@@ -24,6 +24,11 @@
 
 #include "pg.h"
 
+/* pipelined commands waiting for the next statement (pg_lazy) */
+#define PG_LAZY_MAX	8
+/* while the server is unreachable, one warning per this many seconds */
+#define PG_WARN_EVERY	10.0
+
 struct pgstore {
 	PGconn		*conn;
 	char		*conninfo;	/* to reconnect */
@@ -32,12 +37,34 @@ struct pgstore {
 	bool		 later;		/* deferred writes: a transaction is
 					   open until store_flush */
 	uint64_t	 commits;	/* write transactions committed */
+	uint64_t	 syncs;		/* round trips (pg_run_n) */
 	/* added by storage/pg.c (fields after this line are its own) */
 	bool		 txn;		/* an ordinary write's transaction */
 	bool		 writing;	/* a pg_write's fn runs: a pg_write
 					   inside it joins its transaction */
 	bool		 batch_sp;	/* the batch is a savepoint inside the
 					   deferred writes' transaction */
+	/*
+	 * Pipelined commands (pg_lazy): sent, their results read with the
+	 * next statement's (pg_run). lazy_begins: the first is the BEGIN
+	 * of the transaction, so nothing of it ran before them.
+	 */
+	const char	*lazy[PG_LAZY_MAX];
+	int		 nlazy;
+	bool		 lazy_begins;
+	/*
+	 * Archive ids (pg_archive.c): the highest given since the last
+	 * commit, and the floor the next ones must pass, raised to it when
+	 * a transaction is lost, so that an id a caller was given is never
+	 * given again (its owner's last id went back with the rollback).
+	 */
+	uint64_t	 arch_high;
+	uint64_t	 arch_floor;
+	/* the server unreachable: the log says so once per PG_WARN_EVERY */
+	bool		 down;
+	double		 down_warned;	/* monotonic seconds */
+	unsigned long	 down_quiet;	/* failures not logged since */
+	unsigned long	 down_fails;	/* failures since it went down */
 };
 
 /*
@@ -86,6 +113,22 @@ void	 pgq_owner(struct pgq *, const char *node, const char *domain);
  */
 PGresult	*pg_run(struct pgstore *, const char *op, const char *sql,
 		    const struct pgq *);
+/*
+ * pg_run for n statements (at most PGQ_MAX) that need no result of each
+ * other: sent together, one round trip (libpq's pipeline mode). 0 with
+ * each result in res[i], or -1 (errno, logged as pg_run) and none: a
+ * failed statement leaves the ones after it unrun.
+ */
+int		 pg_run_n(struct pgstore *, const char *op, int n,
+		    const char *const *sql, const struct pgq *const *q,
+		    PGresult **res);
+/*
+ * A command without parameters whose result is not needed before the
+ * next statement (BEGIN, SAVEPOINT, RELEASE): sent now, its result read
+ * with the next pg_run's, which fails with its error. 0, or -1 (errno)
+ * if it could not be sent.
+ */
+int		 pg_lazy(struct pgstore *, const char *op, const char *sql);
 /* pg_run for a statement whose rows are not wanted: 0 or -1 (errno) */
 int		 pg_cmd(struct pgstore *, const char *op, const char *sql,
 		    const struct pgq *);
@@ -139,5 +182,17 @@ extern const char *const	 pg_schema_rich[];	/* version 2:
 							   pg_pubsub.c */
 int		 pg_schema_upgrade(struct pgstore *, char *errbuf,
 		    size_t errlen);
+
+/*
+ * A listing in key order, PG_PAGE rows a statement (storage/pg_list.c):
+ * sql's parameters are q's, whose last nkey are the key the first page
+ * starts after (one below every stored key), then the page size; a
+ * row's key is its first nkey columns, in the order sql sorts by. fn
+ * gets each row, non-zero stops. Returns 0, or -1 with errno (pg_run's).
+ */
+#define PG_PAGE		256
+typedef int	 pg_row_fn(const PGresult *, int row, void *arg);
+int		 pg_list(struct pgstore *, const char *op, const char *sql,
+		    struct pgq *, int nkey, pg_row_fn *, void *arg);
 
 #endif

@@ -74,27 +74,36 @@ pgs_offline_put(struct pgstore *pg, const char *node, const char *domain,
 	return 0;
 }
 
+struct offline_list {
+	int	(*fn)(uint64_t, const char *, size_t, void *);
+	void	 *arg;
+};
+
 /* fn gets the stanza NUL-terminated (libpq terminates every value) */
+static int
+offline_list_row(const PGresult *res, int row, void *arg)
+{
+	struct offline_list	*ol = arg;
+
+	return ol->fn(pg_u64(res, row, 0), PQgetvalue(res, row, 1),
+	    (size_t)PQgetlength(res, row, 1), ol->arg);
+}
+
+/* sequences start at 1: the first page starts after 0 */
 int
 pgs_offline_list(struct pgstore *pg, const char *node, const char *domain,
     int (*fn)(uint64_t, const char *, size_t, void *), void *arg)
 {
-	PGresult	*res;
-	struct pgq	 q;
-	int		 i, stop = 0;
+	struct offline_list	ol = { fn, arg };
+	struct pgq		q;
 
 	if (!pg_acct_ok(node, domain))
 		return 0;
 	pgq_owner(&q, node, domain);
-	if ((res = pg_run(pg, "offline list", "SELECT seq, stanza "
-	    "FROM offline WHERE domain = $1 AND node = $2 ORDER BY seq",
-	    &q)) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res) && stop == 0; i++)
-		stop = fn(pg_u64(res, i, 0), PQgetvalue(res, i, 1),
-		    (size_t)PQgetlength(res, i, 1), arg);
-	PQclear(res);
-	return 0;
+	pgq_u64(&q, 0);
+	return pg_list(pg, "offline list", "SELECT seq, stanza FROM offline "
+	    "WHERE domain = $1 AND node = $2 AND seq > $3 "
+	    "ORDER BY seq LIMIT $4", &q, 1, offline_list_row, &ol);
 }
 
 struct offline_del {

@@ -296,37 +296,48 @@ struct item_put {
 	size_t				 max;
 };
 
+/*
+ * The owner's sequence raised and the item written in one statement,
+ * the trim in a second sent with it: one round trip (pg_run_n).
+ */
 static int
 item_put_fn(struct pgstore *ps, void *arg)
 {
-	struct item_put	*ip = arg;
-	struct pgq	 q;
-	uint64_t	 seq;
+	struct item_put		*ip = arg;
+	struct pgq		 q[2];
+	const struct pgq	*qs[2] = { &q[0], &q[1] };
+	const char		*sql[2];
+	PGresult		*res[2];
 
-	if (pg_counter_next(ps, "pubsub item put", ip->node, ip->domain,
-	    PUBSUB_SEQ, &seq) == -1)
-		return -1;
 	/* a publish with an existing id replaces it and becomes newest */
-	pgq_owner(&q, ip->node, ip->domain);
-	pgq_u64(&q, ip->nid);
-	pgq_text(&q, ip->it->id);
-	pgq_u64(&q, seq);
-	pgq_text(&q, ip->it->publisher != NULL ? ip->it->publisher : "");
-	pgq_bytes(&q, ip->it->xml != NULL ? ip->it->xml : "", ip->it->len);
-	if (pg_cmd(ps, "pubsub item put", "INSERT INTO pubsub_items"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+	pgq_owner(&q[0], ip->node, ip->domain);
+	pgq_u64(&q[0], ip->nid);
+	pgq_text(&q[0], ip->it->id);
+	pgq_text(&q[0], ip->it->publisher != NULL ? ip->it->publisher : "");
+	pgq_bytes(&q[0], ip->it->xml != NULL ? ip->it->xml : "",
+	    ip->it->len);
+	sql[0] = "WITH c AS (INSERT INTO counters AS c"
+	    " (domain, node, kind, val) VALUES ($1, $2, '" PUBSUB_SEQ "', 1)"
+	    " ON CONFLICT (domain, node, kind) DO UPDATE SET val = c.val + 1"
+	    " RETURNING val)"
+	    " INSERT INTO pubsub_items SELECT $1, $2, $3::int8, $4::text,"
+	    " val, $5::text, $6::bytea FROM c"
 	    " ON CONFLICT (domain, node, nid, id) DO UPDATE"
 	    " SET seq = EXCLUDED.seq, publisher = EXCLUDED.publisher,"
-	    " xml = EXCLUDED.xml", &q) == -1)
-		return -1;
+	    " xml = EXCLUDED.xml";
 	/* the oldest items past max go: XEP-0060 12.x, max_items */
-	pgq_owner(&q, ip->node, ip->domain);
-	pgq_u64(&q, ip->nid);
-	pgq_u64(&q, ip->max);
-	return pg_cmd(ps, "pubsub item put", "DELETE FROM pubsub_items"
+	pgq_owner(&q[1], ip->node, ip->domain);
+	pgq_u64(&q[1], ip->nid);
+	pgq_u64(&q[1], ip->max);
+	sql[1] = "DELETE FROM pubsub_items"
 	    " WHERE domain = $1 AND node = $2 AND nid = $3 AND seq <="
 	    " (SELECT seq FROM pubsub_items WHERE domain = $1 AND node = $2"
-	    " AND nid = $3 ORDER BY seq DESC OFFSET $4 LIMIT 1)", &q);
+	    " AND nid = $3 ORDER BY seq DESC OFFSET $4 LIMIT 1)";
+	if (pg_run_n(ps, "pubsub item put", 2, sql, qs, res) == -1)
+		return -1;
+	PQclear(res[0]);
+	PQclear(res[1]);
+	return 0;
 }
 
 int

@@ -150,34 +150,45 @@ pgs_roster_del(struct pgstore *pg, const char *node, const char *domain,
 	return 0;
 }
 
+struct roster_list {
+	const char	  *node, *domain;
+	int		 (*fn)(const struct roster_item *, void *);
+	void		  *arg;
+};
+
 /*
  * A corrupt record is logged and skipped, as store_roster.c does: the
  * user keeps the rest of the roster.
  */
+static int
+roster_list_row(const PGresult *res, int row, void *arg)
+{
+	struct roster_list	*rl = arg;
+	struct roster_item	 it;
+	int			 stop;
+
+	if (roster_decode(res, row, rl->node, rl->domain, &it) == -1)
+		return 0;
+	stop = rl->fn(&it, rl->arg);
+	roster_item_clear(&it);
+	return stop;
+}
+
+/* no contact is "": the first page starts after it */
 int
 pgs_roster_list(struct pgstore *pg, const char *node, const char *domain,
     int (*fn)(const struct roster_item *, void *), void *arg)
 {
-	PGresult		*res;
-	struct pgq		 q;
-	struct roster_item	 it;
-	int			 i, stop = 0;
+	struct roster_list	rl = { node, domain, fn, arg };
+	struct pgq		q;
 
 	if (!pg_acct_ok(node, domain))
 		return 0;	/* could never have been stored */
 	pgq_owner(&q, node, domain);
-	if ((res = pg_run(pg, "roster list", "SELECT contact, item "
-	    "FROM roster WHERE domain = $1 AND node = $2 ORDER BY contact",
-	    &q)) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res) && stop == 0; i++) {
-		if (roster_decode(res, i, node, domain, &it) == -1)
-			continue;
-		stop = fn(&it, arg);
-		roster_item_clear(&it);
-	}
-	PQclear(res);
-	return 0;
+	pgq_text(&q, "");
+	return pg_list(pg, "roster list", "SELECT contact, item FROM roster "
+	    "WHERE domain = $1 AND node = $2 AND contact > $3 "
+	    "ORDER BY contact LIMIT $4", &q, 1, roster_list_row, &rl);
 }
 
 int

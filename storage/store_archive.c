@@ -24,6 +24,7 @@
 #include "../common/util.h"
 #include "pg.h"
 #include "store_int.h"
+#include "store_retain.h"
 
 #define TOTALS_LEN	24
 
@@ -104,17 +105,6 @@ struct archive_put {
 	uint64_t			 id;	/* out */
 };
 
-static bool
-over(const struct archive_put *ap, const struct totals *t, uint64_t oldest)
-{
-	const struct archive_limits	*m = ap->max;
-
-	return (m->count > 0 && t->count > m->count) ||
-	    (m->bytes > 0 && t->bytes > m->bytes) ||
-	    (m->age > 0 && ap->e->stamp > m->age &&
-	    oldest < ap->e->stamp - m->age);
-}
-
 /*
  * Retention: the oldest entries go while the archive is past a limit
  * (never the one just added), with their index keys.
@@ -131,7 +121,8 @@ archive_trim(struct store *st, MDB_txn *txn, struct archive_put *ap,
 	int			 rc;
 
 	/* within count and bytes, no age limit: no walk (nor cursor) */
-	if (ap->max->age == 0 && !over(ap, t, UINT64_MAX))
+	if (ap->max->age == 0 && !archive_over(ap->max, t->count, t->bytes,
+	    ap->e->stamp, UINT64_MAX))
 		return 0;
 	if ((rc = mdb_cursor_open(txn, st->archive, &cur)) != 0)
 		return rc;
@@ -146,7 +137,8 @@ archive_trim(struct store *st, MDB_txn *txn, struct archive_put *ap,
 		    k.mv_size != ap->plen + 8)
 			break;
 		id = rec_get_u64((const uint8_t *)k.mv_data + ap->plen);
-		if (id == ap->id || !over(ap, t, id))
+		if (id == ap->id || !archive_over(ap->max, t->count,
+		    t->bytes, ap->e->stamp, id))
 			break;
 		e.id = id;
 		if (rec_archive_decode(v.mv_data, v.mv_size, &e) == 0) {

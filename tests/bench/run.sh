@@ -145,7 +145,9 @@ PG_DB=
 pg_start() {
 	[ -n "$PG_CONNINFO" ] && return 0
 	mkdir -p "$PG_TOP"
-	if ! PG_CONNINFO=$(taskset -c 0 /usr/bin/python3 \
+	# BENCH_PG_FSYNC=on: WAL synced as in production (default off)
+	if ! PG_CONNINFO=$(PG_FSYNC=${BENCH_PG_FSYNC:-off} taskset -c 0 \
+	    /usr/bin/python3 \
 	    "$ROOT/tests/lib/pgserver.py" start "$PG_TOP"); then
 		cat "$PG_TOP/log" >&2 2>/dev/null
 		return 1

@@ -10,6 +10,7 @@ import asyncio
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import ssl
@@ -374,6 +375,23 @@ class Server:
         reports) in self.problems."""
         if self.proc is None:
             return
+        self.halt()
+        self.finish()
+
+    def finish(self):
+        """After the stop: the deaths and sanitizer reports in the log."""
+        if self in RUNNING:
+            RUNNING.remove(self)
+        self.problems += self.check_deaths()
+        text = self.log_text()
+        m = SANITIZER_RE.search(text)
+        if m:
+            start = max(0, m.start() - 200)
+            self.problems.append("sanitizer report in the log:\n"
+                                 + text[start:start + 6000])
+
+    def halt(self):
+        """SIGTERM to parleyd, then SIGKILL to what outlives it."""
         kids = self.children()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -399,16 +417,15 @@ class Server:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-        if self in RUNNING:
-            RUNNING.remove(self)
         self._log.close()
-        self.problems += self.check_deaths()
-        text = self.log_text()
-        m = SANITIZER_RE.search(text)
-        if m:
-            start = max(0, m.start() - 200)
-            self.problems.append("sanitizer report in the log:\n"
-                                 + text[start:start + 6000])
+
+    def client_port(self, direct_tls, turn):
+        """The port of a test's turn-th client (HostsServer: by host)."""
+        return self.tls_port if direct_tls else self.port
+
+    def linked_workers(self):
+        """The c2s processes linked to the router when all are up."""
+        return self.workers
 
     # -- processes ------------------------------------------------------
 
@@ -516,6 +533,204 @@ class Server:
         return cut + "\n".join(text[-lines:])
 
 
+# ---------------------------------------------------------------------------
+# PARLEY_E2E_HOSTS=3: every server is three "hosts" on loopback (issue 19)
+
+HOSTS = int(os.environ.get("PARLEY_E2E_HOSTS") or "1")
+# options of the processes only the router's host runs: a remote host
+# ignores them, and the web listeners go to the remote hosts
+WEB_LISTENS = ("http-listen", "https-listen")
+
+
+def psk_file(path, names):
+    """A psktool-format file: identity:hexkey per line; returns the keys."""
+    keys = {n: secrets.token_hex(32) for n in names}
+    with open(path, "w") as f:
+        for n, k in keys.items():
+            f.write("%s:%s\n" % (n, k))
+    os.chmod(path, 0o600)
+    return keys
+
+
+class RemoteHost(Server):
+    """A parleyd that runs only c2s workers, linked to router's port."""
+
+    def __init__(self, base, cert, router, identity, keyfile, base_inst,
+                 extra=None, **kw):
+        self.router = router
+        self.base_inst = base_inst
+        opts = {
+            "workers": "1",
+            "router-address": "127.0.0.1:%d" % router.link_port,
+            "link-psk-file": keyfile,
+            "link-psk-identity": identity,
+            "instance-base": str(base_inst),
+        }
+        opts.update(extra or {})
+        super().__init__(base, cert, opts, name="remote-%s" % identity,
+                         **kw)
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        """Until each worker listens and the router logged its link (since
+        this start: the log may be the router's own)."""
+        since = self._ready_from if self.log_path == self.router.log_path \
+            else 0
+        lines = ["c2s[%d] connected" % i for i in
+                 range(self.base_inst, self.base_inst + self.workers)]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("remote parleyd exited: %s"
+                                     % self.log_tail())
+            text = self.router.log_text(since)
+            if (len(self.c2s_pids()) == self.workers and
+                    all(self.listening(p) for p in self.c2s_pids()) and
+                    all(x in text for x in lines)):
+                self._probe()
+                self.kids = self.kid_kinds()
+                return
+            time.sleep(0.1)
+        raise AssertionError("remote host not ready\n%s\nrouter:\n%s"
+                             % (self.log_tail(), self.router.log_tail()))
+
+
+class HostsServer(Server):
+    """One server as three hosts: the router's host (router, s2s, one c2s
+    worker, link-listen with TLS-PSK) and two c2s hosts with
+    router-address, each with its own client ports, all on loopback and
+    logging into one file. The object stands for the whole: parleyctl and
+    the router are the first host's, port and tls_port are the second
+    host's, clients (Clients.connect) go to the two c2s hosts in turn,
+    c2s_pids() are theirs and children() everybody's."""
+
+    def __init__(self, base, cert, overrides=None, name="srv",
+                 extra_hosts=(), host_options=None):
+        overrides = dict(overrides or {})
+        web = {k: overrides.pop(k) for k in WEB_LISTENS if k in overrides}
+        want = int(overrides.get("workers", "2"))
+        self.link_port = free_port()
+        keyfile = os.path.join(str(base), "links.psk")
+        psk_file(keyfile, ["hostb", "hostc"])
+        home = dict(overrides)
+        home.update({"workers": "1",
+                     "link-listen": "127.0.0.1:%d" % self.link_port,
+                     "link-psk-file": keyfile})
+        self.home = Server(base, cert, home, name=name,
+                           extra_hosts=extra_hosts,
+                           host_options=host_options)
+        self.remotes = []
+        inst = 2        # after the router host's c2s[1]: one digit each
+        for i, ident in enumerate(("hostb", "hostc")):
+            d = os.path.join(str(base), ident)
+            os.mkdir(d)
+            opts = {k: v for k, v in self.home.opts.items()
+                    if k not in ("c2s-listen", "c2s-tls-listen", "datadir",
+                                 "rundir", "link-listen")}
+            opts.update(web)
+            # its own client ports (Server picks them); the workers split
+            # so that the c2s hosts hold `workers` between them
+            opts.update({"datadir": os.path.join(d, "data"),
+                         "rundir": os.path.join(d, "run"),
+                         "workers": str(max(1, (want + 1 - i) // 2))})
+            h = RemoteHost(d, cert, self, ident, keyfile, inst, opts,
+                           extra_hosts=extra_hosts,
+                           host_options=host_options)
+            inst += h.workers
+            h.log_path = self.home.log_path
+            self.remotes.append(h)
+        self.name = name
+        self.dir = self.home.dir
+        self.cert = cert
+        self.opts = dict(self.home.opts, **web)
+        self.conf = self.home.conf
+        self.log_path = self.home.log_path
+        self.port = self.remotes[0].port
+        self.tls_port = self.remotes[0].tls_port
+        self.workers = sum(h.workers for h in self.remotes)
+        self.problems = []
+        self.users = []
+        self.allowed = ALLOWED
+        self.checked = 0
+        self.kids = {}
+        self._reported = set()
+
+    @property
+    def proc(self):
+        return self.home.proc
+
+    def hosts(self):
+        return [self.home] + self.remotes
+
+    def client_port(self, direct_tls, turn):
+        h = self.remotes[turn % len(self.remotes)]
+        return h.tls_port if direct_tls else h.port
+
+    def start(self):
+        self.home.start()
+        RUNNING.remove(self.home)
+        for h in self.remotes:
+            # the made-up SCRAM salts and the upload slots' signatures
+            # must be the same on every host (docs/operator.md, "Remote
+            # c2s hosts")
+            os.makedirs(h.opts["datadir"], exist_ok=True)
+            for name in ("sasl-secret", "upload-secret"):
+                secret = os.path.join(self.home.opts["datadir"], name)
+                mine = os.path.join(h.opts["datadir"], name)
+                if os.path.exists(secret) and not os.path.exists(mine):
+                    with open(secret, "rb") as f, open(mine, "wb") as g:
+                        g.write(f.read())
+                    os.chmod(mine, 0o600)
+            h.start()
+            RUNNING.remove(h)
+        RUNNING.append(self)
+        self.kids = self.kid_kinds()
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        for h in self.hosts():
+            h.wait_ready(timeout)
+        self.kids = self.kid_kinds()
+
+    def stop(self):
+        """The c2s hosts first (their workers would only reconnect), then
+        the router's; the deaths and sanitizer reports of all three are
+        in the one log."""
+        if self.home.proc is None:
+            return
+        for h in self.remotes + [self.home]:
+            if h.proc is not None:      # not started: the first failed
+                h.halt()
+            for p in h.problems:
+                self.problems.append("%s: %s" % (h.name, p))
+            h.problems = []
+        self.finish()
+
+    def children(self):
+        return [p for h in self.hosts() for p in h.children()]
+
+    def c2s_pids(self):
+        return [p for h in self.remotes for p in Server.c2s_pids(h)]
+
+    def listening(self, pid):
+        return any(Server.listening(h, pid) for h in self.remotes)
+
+    def linked_workers(self):
+        return self.workers + self.home.workers
+
+    def router_links(self):
+        """The links of the c2s hosts' workers (TCP, on link_port) and
+        the router host's other ones, less its own c2s worker: as for one
+        host, workers + 1 when all are up."""
+        mine = proc_socket_inodes(self.router_pid() or 0)
+        tcp = sum(1 for lp, rp, st, ino in tcp_table()
+                  if lp == self.link_port and st == TCP_ESTABLISHED and
+                  ino in mine)
+        return Server.router_links(self) - 1 + tcp
+
+    def established(self, pid):
+        return set().union(*(Server.established(h, pid)
+                             for h in self.remotes))
+
+
 class User:
     def __init__(self, jid, password):
         self.jid = jid
@@ -536,6 +751,9 @@ def pytest_configure(config):
         "markers", "kills(*kinds): the test kills or crashes Parley "
         "children of these kinds (c2s, router, s2s) on purpose; deaths of "
         "other kinds still fail it")
+    config.addinivalue_line(
+        "markers", "one_host(reason): skipped with PARLEY_E2E_HOSTS=3, "
+        "where the test cannot mean what it checks")
 
 
 @pytest.fixture(autouse=True)
@@ -612,7 +830,11 @@ class ServerFactory:
         {host name: {option: value}} written into that host's block."""
         _check_binaries()
         opts = {k.replace("_", "-"): str(v) for k, v in overrides.items()}
-        srv = Server(self.tmp.mktemp("parley"), self.cert, opts,
+        # a test that links hosts itself gets the plain server it asks for
+        kind = HostsServer if HOSTS > 1 and not any(
+            k.startswith("link-") or k == "router-address"
+            for k in opts) else Server
+        srv = kind(self.tmp.mktemp("parley"), self.cert, opts,
                      name="srv%d" % (len(STARTED) + 1), extra_hosts=hosts,
                      host_options=host_options)
         self.servers.append(srv)
@@ -693,6 +915,12 @@ def event_loop():
 
 def pytest_collection_modifyitems(items):
     add_event_loop(items)
+    if HOSTS > 1:
+        for item in items:
+            m = item.get_closest_marker("one_host")
+            if m:
+                item.add_marker(pytest.mark.skip(
+                    reason="PARLEY_E2E_HOSTS: " + m.args[0]))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -720,6 +948,10 @@ class Client(xmpptest.Client):
 class Clients(ClientsBase):
     """Connects clients to a server and disconnects them all at the end."""
 
+    def __init__(self):
+        super().__init__()
+        self.turns = {}     # id(server) -> clients connected to it
+
     async def connect(self, server, user_or_jid, password=None, *,
                       resource=None, mechs=None, direct_tls=False,
                       expect="session", timeout=LOGIN_TIMEOUT,
@@ -732,7 +964,9 @@ class Clients(ClientsBase):
             jid = user_or_jid
         if resource:
             jid = "%s/%s" % (jid.split("/")[0], resource)
-        port = server.tls_port if direct_tls else server.port
+        turn = self.turns.get(id(server), 0)
+        self.turns[id(server)] = turn + 1
+        port = server.client_port(direct_tls, turn)
         kw = {"plugins": plugins} if plugins is not None else {}
         c = Client(jid, password, ("127.0.0.1", port), mechs=mechs, **kw)
         self.all.append(c)

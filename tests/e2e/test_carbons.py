@@ -499,6 +499,8 @@ async def test_forged_carbon_over_s2s(make_server, tmp_path_factory,
                         "someone@b.test")
 
 
+@pytest.mark.one_host("counts the frames of the one c2s that holds"
+                      " every session")
 async def test_copies_share_one_frame_per_c2s(make_server, clients,
                                               monkeypatch):
     """With one c2s, the received carbons of three sessions go as one

@@ -12,6 +12,8 @@ import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
+import pytest
+
 from conftest import DOMAIN, NS_PING, SLOW, free_port, stanza_error
 from imhelp import online, send_message
 
@@ -226,6 +228,7 @@ async def test_wrong_namespace_and_bad_handshake(make_server, clients):
     assert "<not-authorized" in got, got
 
 
+@pytest.mark.one_host("counts the processes one parleyd reloads")
 async def test_reload_changes_the_secret(make_server, clients):
     port = free_port()
     srv = comp_server(make_server, port)

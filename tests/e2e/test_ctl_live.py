@@ -5,6 +5,8 @@ say when the server is not running.
 """
 import re
 
+import pytest
+
 from conftest import DOMAIN
 from imhelp import online, send_message
 
@@ -48,6 +50,8 @@ async def test_sessions_and_kick(make_server, clients):
     assert cp.returncode == 1 and "not an account's JID" in cp.stderr
 
 
+@pytest.mark.one_host("counts and pids of local workers (SO_PEERCRED);"
+                      " a remote worker's link has none")
 async def test_stats_and_about(make_server, clients):
     srv = make_server()
     ua, ub = srv.new_user("st"), srv.new_user("su")

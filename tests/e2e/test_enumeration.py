@@ -12,9 +12,10 @@ from conftest import (DOMAIN, NS_SASL, Raw, expect_stream_error, uniq)
 SCRAM = "SCRAM-SHA-256"
 
 
-async def scram_salt(srv, name):
-    """(c2s pid, salt) of the server-first-message for name."""
-    raw = await Raw.open(srv.port)
+async def scram_salt(srv, name, turn=0):
+    """(c2s pid, salt) of the server-first-message for name (the turn-th
+    connection: with PARLEY_E2E_HOSTS, the hosts in turn)."""
+    raw = await Raw.open(srv.client_port(False, turn))
     try:
         await raw.starttls()
         port = raw.w.get_extra_info("sockname")[1]
@@ -33,8 +34,8 @@ async def scram_salt(srv, name):
 async def salts_by_process(srv, name, want=2, tries=40):
     """{c2s pid: set of salts} until want processes answered."""
     seen = {}
-    for _ in range(tries):
-        pid, salt = await scram_salt(srv, name)
+    for i in range(tries):
+        pid, salt = await scram_salt(srv, name, i)
         seen.setdefault(pid, set()).add(salt)
         if len(seen) >= want:
             break

@@ -8,6 +8,8 @@ answered per RFC 6120 and the server keeps serving everyone else.
 import asyncio
 import time
 
+import pytest
+
 from conftest import (DOMAIN, HEADER, STREAM_ERR_RE, Raw, assert_service_works,
                       SLOW, STANZA_TIMEOUT, exchange, expect_stream_error,
                       stanza_error, uniq, wait_for)
@@ -50,6 +52,8 @@ async def test_connections_per_address(make_server, clients):
     assert "c2s-max-per-address (3) reached" in srv.log_text()
 
 
+@pytest.mark.one_host("a per-c2s-process count (docs/hardening.md):"
+                      " its connections must reach one process")
 async def test_failed_logins_per_address(make_server, clients):
     """auth-fail-max: after that many failures from one address, even the
     right password is refused (temporary-auth-failure) and it is logged;

@@ -188,6 +188,8 @@ async def test_cors_preflight(make_server):
     assert b"Access-Control-Allow-Origin: *" in got
 
 
+@pytest.mark.one_host("a per-c2s-process count (docs/hardening.md):"
+                      " its connections must reach one process")
 async def test_connections_per_address(make_server):
     # the limit is per c2s process, and every one serves HTTP
     srv = web_server(make_server, https=True, workers=1,

@@ -52,6 +52,8 @@ def value(samples, name, **labels):
     return samples[(name, tuple(sorted(labels.items())))]
 
 
+@pytest.mark.one_host("per-process figures from /proc of the router's"
+                      " host; a remote worker's are not there")
 async def test_format_and_counters(make_server, clients):
     srv = metrics_server(make_server)
     ua, ub = srv.new_user("ma"), srv.new_user("mb")

@@ -5,16 +5,23 @@ in (its last join presence, asking for no history), so occupants keep
 getting each other's messages without rejoining; XEP-0410 self-ping
 answers for them as before, and not-acceptable for someone not joined.
 A temporary room the crash ended tells its occupant so (item-not-found).
+A session resumed (XEP-0198) on another worker is joined again too: the
+router told its new c2s its rooms and presence (LINK_SESS_KEEP).
 """
 import os
+import re
 import signal
+import time
 
 import pytest
 
-from conftest import DOMAIN, SLOW
-from test_muc import (create, error_of, groupchat, join, login,
+from conftest import DOMAIN, SLOW, STANZA_TIMEOUT, uniq, wait_for
+from test_muc import (NS_MUC, create, error_of, groupchat, join, login,
                       next_body)
+from test_process import login_retrying
+from test_rfc6120 import bind, iq_re, ping
 from test_router_restart import restarted
+from test_sm import attr, authed_on, enabled, resume
 
 PING = "<ping xmlns='urn:xmpp:ping'/>"
 
@@ -123,3 +130,111 @@ async def test_nick_change_kept(make_server, clients):
     groupchat(a, rjid, "to robert")
     m = await next_body(b, "to robert")
     assert m["from"] == rjid + "/alice", str(m)
+
+
+def self_presences(data, occupant):
+    """The room's self-presences (status 110) to occupant in data."""
+    return re.findall(rb"<presence\b[^>]*\bfrom=['\"]%s['\"][^>]*>"
+                      rb"(?:(?!</presence>).)*?code=['\"]110['\"]"
+                      % re.escape(occupant.encode()), data, re.S)
+
+
+async def sm_joined(srv, user, occupant, extra=""):
+    """A raw resumable session of user, available (with a status), in
+    the room as occupant. Returns (raw, its c2s's pid, the SM id)."""
+    raw, pid = await authed_on(srv, user)
+    await bind(raw, "phone")
+    previd = attr(await enabled(raw), "id")
+    await raw.send("<presence><status>here</status></presence>")
+    await ping(raw)
+    await raw.send("<presence to='%s'><x xmlns='%s'>%s</x></presence>"
+                   % (occupant, NS_MUC, extra))
+    await raw.read_until(rb"code=['\"]110['\"]")
+    return raw, pid, previd
+
+
+async def hibernated(srv, raw):
+    raw.close()         # no </stream:stream>: the session hibernates
+    await wait_for(lambda: "hibernated" in srv.log_text(), STANZA_TIMEOUT,
+                   "the session hibernates")
+
+
+async def raw_iq_type(raw, body, to):
+    iid = uniq("i")
+    await raw.send("<iq type='get' id='%s' to='%s'>%s</iq>" % (iid, to, body))
+    return attr((await raw.read_until(iq_re(iid))).group(0), "type")
+
+
+@pytest.mark.kills("router")
+async def test_resumed_elsewhere_rejoined_after_crash(make_server, clients):
+    """A session that joined a room on one worker, lost its connection
+    and resumed on the other is still the room's occupant after a crash:
+    its new c2s learnt the room (and the session's presence) from the
+    router at the resumption. One join, no history again."""
+    srv = make_server(workers=2, host_options={DOMAIN: {"muc": "yes"}})
+    a = await login(srv, clients)
+    rjid = await create(a, "moved", "alice", conf={
+        "persistentroom": "1", "passwordprotectedroom": "1",
+        "roomsecret": "s3cret"})
+    user = srv.new_user("sm")
+    bob = rjid + "/bob"
+    raw, first, previd = await sm_joined(
+        srv, user, bob, "<password>s3cret</password>"
+        "<history maxstanzas='5'/>")
+    groupchat(a, rjid, "before")
+    await raw.read_until(rb"<body>before</body>")
+    await hibernated(srv, raw)
+    new, _ = await authed_on(srv, user, avoid=first)
+    # an h past what was sent acks it all: nothing is replayed
+    el = await resume(new, previd, 1000)
+    assert el.startswith(b"<resumed"), el
+    await ping(new)
+    await a.fence()
+    a.pending()
+    new.mark()
+    await crash(srv)
+    # XEP-0410: joined again (the room's password was in the join)
+    assert await raw_iq_type(new, "<ping xmlns='urn:xmpp:ping'/>",
+                             bob) == "result", new.buf
+    groupchat(a, rjid, "after")
+    await new.read_until(rb"<body>after</body>")
+    # its presence was kept too: a message to the bare JID reaches it
+    a.send_raw("<message to='%s' type='chat'><body>to bare</body>"
+               "</message>" % user.jid)
+    await new.read_until(rb"<body>to bare</body>")
+    await a.fence()
+    # listed: someone joining now is told of bob
+    d = await login_retrying(srv, clients, srv.new_user("d"),
+                             time.monotonic() + 10 * SLOW)
+    others, _ = await join(d, "moved", "dave",
+                           "<password>s3cret</password>")
+    assert bob in [str(p["from"]) for p in others], others
+    # one join: one self-presence; alice saw bob come once at most
+    await ping(new)
+    assert len(self_presences(new.buf, bob)) == 1, new.buf
+    got = [p for p in a.pending() if bob in p and "unavailable" not in p]
+    assert len([p for p in got if "<presence" in p]) <= 1, got
+    # no history again
+    assert b">before<" not in new.buf, new.buf
+    new.close()
+
+
+@pytest.mark.kills("router")
+async def test_hibernated_at_crash_learns_it_is_out(make_server, clients):
+    """A session hibernating (no connection) when the router crashes is
+    lost with it: its resumption fails, so the client knows its rooms
+    are gone too (XEP-0198 5), and the room says it is not joined."""
+    srv = make_server(workers=1, host_options={DOMAIN: {"muc": "yes"}})
+    a = await login(srv, clients)
+    rjid = await create(a, "slept", "alice", conf={"persistentroom": "1"})
+    user = srv.new_user("sm")
+    raw, _, previd = await sm_joined(srv, user, rjid + "/bob")
+    await hibernated(srv, raw)
+    await crash(srv)
+    new, _ = await authed_on(srv, user)
+    el = await resume(new, previd, 1000)
+    assert el.startswith(b"<failed") and b"item-not-found" in el, el
+    await bind(new, "phone")
+    assert await raw_iq_type(new, "<ping xmlns='urn:xmpp:ping'/>",
+                             rjid + "/bob") == "error", new.buf
+    new.close()

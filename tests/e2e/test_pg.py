@@ -7,6 +7,7 @@ import. Runs with PARLEY_TEST_PG (make pg), skips without.
 """
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -98,6 +99,17 @@ async def test_server_down_and_back(make_server, clients, own_pg):
     assert r["type"] == "error", r
     assert "internal-server-error" in str(r), r
     assert log_wait(srv.log_path, "connection to PostgreSQL lost")
+    # a router under load while the server is down: each store call
+    # tries to reconnect, the log says so once per 10 s (pg.c's
+    # PG_WARN_EVERY), not once per call
+    for i in range(40):
+        r = await c.iq("<vCard xmlns='vcard-temp'><FN>D%d</FN></vCard>"
+                       % i, type_="set")
+        assert r["type"] == "error", r
+    with open(srv.log_path, errors="replace") as f:
+        down = [ln for ln in f if "PostgreSQL lost" in ln
+                or ": reconnect" in ln]
+    assert 2 <= len(down) <= 4, down
     own_pg.start()
     r = await c.iq("<vCard xmlns='vcard-temp'><FN>Back</FN></vCard>",
                    type_="set")
@@ -108,6 +120,12 @@ async def test_server_down_and_back(make_server, clients, own_pg):
     assert v.jid in items, items
     r = await c.iq("<vCard xmlns='vcard-temp'/>")
     assert "Back" in str(r), r
+    # how many attempts failed is said once the server is back
+    assert log_wait(srv.log_path, "attempts failed)")
+    with open(srv.log_path, errors="replace") as f:
+        m = re.search(r"reconnected to PostgreSQL \((\d+) attempts",
+                      f.read())
+    assert m and int(m.group(1)) >= 40, m
 
 
 async def test_lmdb_to_postgresql(make_server, clients, tmp_path):

@@ -19,6 +19,11 @@ from conftest import BIN, SLOW, exchange
 from imhelp import online, settle
 
 
+pytestmark = pytest.mark.one_host(
+    "one parleyd started as root that drops to nobody, its"
+    " directories made for it")
+
+
 def status(pid):
     out = {}
     with open("/proc/%d/status" % pid) as f:

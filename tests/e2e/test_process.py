@@ -154,6 +154,8 @@ async def test_kill_router_restarted(make_server, clients):
     await exchange(a, nb)
 
 
+@pytest.mark.one_host("SIGTERM to one parleyd ends every process;"
+                      " a c2s host is stopped on its own")
 async def test_sigterm_stops_everything(make_server, clients):
     srv = make_server(workers=3)
     a = await clients.login(srv, srv.new_user(), resource="a")

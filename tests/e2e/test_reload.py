@@ -15,8 +15,15 @@ import ssl
 import subprocess
 import time
 
+import pytest
+
 from conftest import DOMAIN, ROOT, SLOW
 from imhelp import online, send_message
+
+pytestmark = pytest.mark.one_host(
+    "edits the router host's configuration and signals its parleyd;"
+    " each c2s host has its own file and is reloaded on its own")
+
 
 NS_VERSION = "jabber:iq:version"
 

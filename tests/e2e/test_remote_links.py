@@ -2,71 +2,26 @@
 "host" (a second parleyd with router-address, on loopback) reach the router
 over TCP and TLS-PSK. Messages and presence cross the hosts; a peer without
 the key, with a wrong key, or speaking plain frames is refused and routes
-nothing; a router that dies is found again. tests/interop/remote_lab.py runs
-the same across network namespaces."""
+nothing; a router that dies is found again. tests/e2e/test_remote_netns.py
+runs the same across network namespaces, and PARLEY_E2E_HOSTS=3 runs every
+e2e test with the router and the clients on different hosts (conftest.py,
+HostsServer)."""
 import asyncio
 import os
 import re
-import secrets
 import signal
 import socket
 import struct
 import subprocess
-import time
 
 import pytest
 
-from conftest import (BIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT, Server,
-                      exchange, wait_for)
+from conftest import (BIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT,
+                      RemoteHost, exchange, psk_file, wait_for)
 from imhelp import fence, grant, online, send_message, wait_presence
 from test_rfc6120 import authed, bind, ping
 
 NS_SM = "urn:xmpp:sm:3"
-
-
-def psk_file(path, names):
-    """A psktool-format file: identity:hexkey per line; returns the keys."""
-    keys = {n: secrets.token_hex(32) for n in names}
-    with open(path, "w") as f:
-        for n, k in keys.items():
-            f.write("%s:%s\n" % (n, k))
-    os.chmod(path, 0o600)
-    return keys
-
-
-class RemoteHost(Server):
-    """A parleyd that runs only c2s workers, linked to router's port."""
-
-    def __init__(self, base, cert, router, identity, keyfile, base_inst,
-                 extra=None):
-        self.router = router
-        self.base_inst = base_inst
-        opts = {
-            "workers": "1",
-            "router-address": "127.0.0.1:%d" % router.link_port,
-            "link-psk-file": keyfile,
-            "link-psk-identity": identity,
-            "instance-base": str(base_inst),
-        }
-        opts.update(extra or {})
-        super().__init__(base, cert, opts, name="remote-%s" % identity)
-
-    def wait_ready(self, timeout=READY_TIMEOUT):
-        line = "c2s[%d] connected" % self.base_inst
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("remote parleyd exited: %s"
-                                     % self.log_tail())
-            if (len(self.c2s_pids()) == self.workers and
-                    all(self.listening(p) for p in self.c2s_pids()) and
-                    line in self.router.log_text()):
-                self._probe()
-                self.kids = self.kid_kinds()
-                return
-            time.sleep(0.1)
-        raise AssertionError("remote host not ready\n%s\nrouter:\n%s"
-                             % (self.log_tail(), self.router.log_tail()))
 
 
 async def across_three(a, b, c):

@@ -34,9 +34,10 @@ async def restart_after_plain(raw, user):
     return await raw.read_until(rb"<success\b.*</stream:features>")
 
 
-async def authed(server, user):
-    """A raw stream after STARTTLS, PLAIN and the stream restart."""
-    raw = await Raw.open(server.port)
+async def authed(server, user, turn=0):
+    """A raw stream after STARTTLS, PLAIN and the stream restart (the
+    turn-th: with PARLEY_E2E_HOSTS, to the c2s hosts in turn)."""
+    raw = await Raw.open(server.client_port(False, turn))
     await raw.starttls()
     await restart_after_plain(raw, user)
     return raw

@@ -11,6 +11,8 @@ that may upload has its own daily quota (upload-quota-limited); the
 admins option stays admin whatever is stored. Bad input: an unknown role
 name, an account that does not exist, a JID of another host.
 """
+import pytest
+
 from conftest import DOMAIN, User, stanza_error, uniq
 from test_muc import SVC, error_of, join_raw, self_presence
 from test_reload import edit_conf, reloaded
@@ -114,6 +116,7 @@ async def test_limited_member_admin(make_server, tmp_path, clients):
     assert role(srv, mem.jid) == [mem.jid, "member"]
 
 
+@pytest.mark.one_host("edits and reloads the router host's configuration")
 async def test_host_options(make_server, tmp_path, clients):
     """member-can and limited-can per host; upload-quota-limited."""
     srv = roles_server(make_server, tmp_path, host_opts={

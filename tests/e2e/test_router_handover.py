@@ -213,7 +213,8 @@ async def test_corrupt_handover_is_ignored(make_server, clients):
     assert not os.path.exists(path)
     await srv_wait(srv, lambda: srv.router_pid() not in (None, old),
                    "the router back")
-    await srv_wait(srv, lambda: c2s_links(srv) >= 2, "the worker back")
+    await srv_wait(srv, lambda: c2s_links(srv) >= 2 * srv.linked_workers(),
+                   "the worker back")
     c1 = await clients.login(srv, srv.new_user("hc"), resource="a")
     c2 = await clients.login(srv, srv.new_user("hc"), resource="b")
     await exchange(c1, c2)

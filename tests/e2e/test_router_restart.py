@@ -103,7 +103,8 @@ def c2s_links(srv):
 async def restarted(srv, old, timeout):
     await wait_for(lambda: srv.router_pid() not in (None, old), timeout,
                    "a new router process")
-    await wait_for(lambda: c2s_links(srv) >= 2 * srv.workers, timeout,
+    await wait_for(lambda: c2s_links(srv) >= 2 * srv.linked_workers(),
+                   timeout,
                    "the workers linked to the new router")
 
 
@@ -269,7 +270,8 @@ async def test_restart_with_a_stopped_worker(make_server, clients):
         await exchange(by[alive][0], by[alive][1])
     finally:
         os.kill(frozen, signal.SIGCONT)
-    await wait_for(lambda: c2s_links(srv) >= 4, 10 * SLOW,
+    await wait_for(lambda: c2s_links(srv) >= 2 * srv.linked_workers(),
+                   10 * SLOW,
                    "the stopped worker linked again")
     a, b = by[frozen][0], by[frozen][1]
     assert not a.closed.done() and not b.closed.done()
@@ -360,7 +362,8 @@ async def test_restart_hold_is_bounded(make_server, clients, tmp_path,
     os.kill(fake()[0], signal.SIGKILL)   # restarted in 1 s: the real one
     await wait_for(lambda: srv.router_pid() not in (None, old), 10 * SLOW,
                    "the router back")
-    await wait_for(lambda: c2s_links(srv) >= 2, 10 * SLOW,
+    await wait_for(lambda: c2s_links(srv) >= 2 * srv.linked_workers(),
+                   10 * SLOW,
                    "the worker linked again")
     assert not cu.closed.done() and not cv.closed.done()
     await fence(cu)

@@ -17,8 +17,15 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 import conftest
 from conftest import BIN, ROOT, SLOW, Server, uniq
+
+
+pytestmark = pytest.mark.one_host(
+    "the systemd protocol and unit of one parleyd: its READY, its"
+    " children, its capabilities")
 
 
 def notify_listener():

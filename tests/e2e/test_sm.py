@@ -68,8 +68,11 @@ def sockname_port(raw):
 async def authed_on(server, user, want=None, avoid=None):
     """An authenticated raw stream held by c2s pid want (or by any c2s
     but avoid); reconnects until SO_REUSEPORT places it so."""
-    for _ in range(40):
-        raw = await authed(server, user)
+    for i in range(40):
+        try:
+            raw = await authed(server, user, i)
+        except ConnectionRefusedError:
+            continue    # PARLEY_E2E_HOSTS: a host whose worker is down
         pid = server.owner_of(sockname_port(raw))
         if (want is None or pid == want) and (avoid is None or
                                               pid != avoid):

@@ -343,6 +343,8 @@ async def test_answered_pings_keep_it_open(make_server):
     await ws.until(r"stream:error|id='q'")
 
 
+@pytest.mark.one_host("a per-c2s-process count (docs/hardening.md):"
+                      " its connections must reach one process")
 async def test_one_websocket_counts_once_per_address(make_server):
     # the limit is per c2s process, and every one serves HTTP
     srv = web_server(make_server, workers=1, c2s_max_per_address="1")

@@ -213,6 +213,15 @@ csi_deliver(struct stream *st, const struct link_stanza *ls, int64_t rseq)
 }
 
 void
+stream_presence_kept(struct stream *st, const char *xml, size_t len)
+{
+	check_stream(st);
+	FUZZ_CHECK(st->state == ST_BOUND, "presence kept for a stream in "
+	    "state %d", (int)st->state);
+	fuzz_touch(xml, len);
+}
+
+void
 stream_resume_all(void)
 {
 }

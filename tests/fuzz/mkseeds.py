@@ -8,7 +8,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 21
+LINK_VERSION = 22
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 AUTH_UPGRADE = 0x0117
@@ -331,6 +331,21 @@ write("link_c2s", "sm", b"\xe4\x00"
       + frame(SM_RESUMED, u32(0) + s("user@example.org/res") + s(SM_ID) + u32(1) + u32(2) + u32(300), 1)
       + frame(SM_RESUMED, u32(XERR_ITEM_NOT_FOUND) + s("") + s("") + u32(0) + u32(0) + u32(0), 2)
       + frame(SM_RESUMED, u32(0) + s("") + s("") + u32(0) + u32(0) + u32(0), 4))
+# what a resumed session's c2s keeps for a router crash: its presence, a
+# room's join; for no session, for a room JID without a nick, too large
+SESS_KEEP = 0x0119
+JOIN = ("<presence from='user@example.org/res' to='r@muc.example.org/n'>"
+        "<x xmlns='http://jabber.org/protocol/muc'>"
+        "<history maxstanzas='0'/></x></presence>")
+write("link_c2s", "sess-keep", b"\xe4\x00"
+      + R_HELLO
+      + frame(SM_RESUMED, u32(0) + s("user@example.org/res") + s(SM_ID) + u32(1) + u32(2) + u32(300), 1)
+      + frame(SESS_KEEP, s("") + s("<presence from='user@example.org/res'/>"), 1)
+      + frame(SESS_KEEP, s("r@muc.example.org/n") + s(JOIN), 1)
+      + frame(SESS_KEEP, s("r@muc.example.org") + s(JOIN), 1)
+      + frame(SESS_KEEP, s("r@muc.example.org/n") + s("x" * 5000), 1)
+      + frame(SESS_KEEP, s("r@muc.example.org/n") + s(JOIN), 9)
+      + frame(SESS_KEEP, s("r@muc.example.org/n"), 1))
 # a planned router restart: answered, stanzas still delivered; bad ones
 write("link_c2s", "quiesce", b"\xe4\x00"
       + R_HELLO

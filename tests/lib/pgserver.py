@@ -84,9 +84,12 @@ class PgServer:
                          '-E', 'UTF8', '--locale=C', '--no-sync'])
         if self.port is None:
             self.port = free_port()
-        opts = ("-k %s -p %d -c listen_addresses='' -c fsync=off "
-                "-c full_page_writes=off -c max_connections=200"
-                % (self.top, self.port))
+        # PG_FSYNC=on (the benchmark's BENCH_PG_FSYNC): a server that
+        # syncs its WAL as a production one does
+        sync = "on" if os.environ.get("PG_FSYNC") == "on" else "off"
+        opts = ("-k %s -p %d -c listen_addresses='' -c fsync=%s "
+                "-c full_page_writes=%s -c max_connections=200"
+                % (self.top, self.port, sync, sync))
         as_postgres([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data,
                      '-w', '-t', '60', '-o', opts, '-l',
                      os.path.join(self.top, 'log'), 'start'])

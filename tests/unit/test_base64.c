@@ -181,7 +181,22 @@ test_base64_respects_cap(void **state)
 	buf_clear(&b);
 }
 
+/* the decoded length from the encoding, for every vector */
+static void
+test_base64_decoded_len(void **state)
+{
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
+		assert_int_equal(base64_decoded_len(vectors[i].enc,
+		    strlen(vectors[i].enc)), strlen(vectors[i].plain));
+	assert_int_equal(base64_decoded_len("=", 1), 0);
+	assert_int_equal(base64_decoded_len("Zm9vYmFyYmF6", 12), 9);
+}
+
 UNIT_MAIN(
+	cmocka_unit_test(test_base64_decoded_len),
 	cmocka_unit_test(test_base64_encode_rfc4648),
 	cmocka_unit_test(test_base64_decode_rfc4648),
 	cmocka_unit_test(test_base64_roundtrip_all_bytes),

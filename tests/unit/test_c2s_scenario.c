@@ -816,20 +816,36 @@ rejoin_from_room(struct stream *st, int type, const char *from)
 	rejoin_in(st, &ls);
 }
 
+/* a bound session of a host with group chat at MUCSVC */
+static struct stream *
+rejoin_setup(void)
+{
+	struct conf_host	*h;
+
+	scn_c2s_setup();
+	h = &c2s.conf.hosts[0];
+	h->muc = true;
+	h->muc_name = MUCSVC;
+	return scn_c2s_bound("juliet", "balcony");
+}
+
+static void
+rejoin_teardown(void)
+{
+	c2s.conf.hosts[0].muc = false;
+	c2s.conf.hosts[0].muc_name = NULL;
+	scn_c2s_teardown();
+}
+
 static void
 test_rejoin_rooms_kept_and_bounded(void **state)
 {
-	struct conf_host	*h;
 	struct stream		*st;
 	char			 big[C2S_REJOIN_XML_MAX + 1];
 	int			 i;
 
 	(void)state;
-	scn_c2s_setup();
-	h = &c2s.conf.hosts[0];
-	h->muc = true;
-	h->muc_name = MUCSVC;
-	st = scn_c2s_bound("juliet", "balcony");
+	st = rejoin_setup();
 	rejoin_send(st, "<presence/>");
 	/* a remote room lost nothing; a presence without <x/> is no join */
 	rejoin_send(st, "<presence to='r@muc.remote.example/j'><x xmlns="
@@ -877,9 +893,46 @@ test_rejoin_rooms_kept_and_bounded(void **state)
 	rejoin_send(st, "<presence type='unavailable'/>");
 	assert_int_equal(st->nrooms, 0);
 	assert_null(st->rooms);
-	h->muc = false;
-	h->muc_name = NULL;
-	scn_c2s_teardown();
+	rejoin_teardown();
+}
+
+/*
+ * A session resumed here is told by the router what the c2s it left had
+ * kept (LINK_SESS_KEEP): its rooms' joins, under the same rules as the
+ * joins the c2s sees, and its presence unless the client sent one here
+ */
+static void
+test_rejoin_kept_from_the_router(void **state)
+{
+	static const char	join[] = "<presence to='r@" MUCSVC "/j'><x "
+	    "xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/>"
+	    "</x></presence>";
+	struct stream		*st;
+	char			 big[C2S_REJOIN_XML_MAX + 1];
+
+	(void)state;
+	st = rejoin_setup();
+	rejoin_keep(st, "r@" MUCSVC, join, strlen(join));
+	rejoin_keep(st, "r@muc.remote.example/j", join, strlen(join));
+	memset(big, 'x', sizeof(big));
+	rejoin_keep(st, "r@" MUCSVC "/j", big, sizeof(big));
+	assert_int_equal(st->nrooms, 0);
+	rejoin_keep(st, "r@" MUCSVC "/j", join, strlen(join));
+	rejoin_keep(st, "r@" MUCSVC "/j", join, strlen(join));
+	assert_int_equal(st->nrooms, 1);
+	assert_string_equal(st->rooms[0].to, "r@" MUCSVC "/j");
+	assert_int_equal(st->rooms[0].len, strlen(join));
+	assert_string_equal(st->rooms[0].xml, join);
+	/* kept like the others: the room's unavailable forgets it */
+	rejoin_from_room(st, PRES_UNAVAILABLE, "r@" MUCSVC "/j");
+	assert_int_equal(st->nrooms, 0);
+	stream_presence_kept(st, "<presence/>", 11);
+	assert_int_equal(st->presence_len, 11);
+	rejoin_send(st, "<presence type='unavailable'/>");
+	assert_null(st->presence);
+	stream_presence_kept(st, "<presence/>", 11);
+	assert_null(st->presence);
+	rejoin_teardown();
 }
 
 UNIT_MAIN(
@@ -909,4 +962,5 @@ UNIT_MAIN(
 	cmocka_unit_test(test_ping_off),
 	cmocka_unit_test(test_stream_limits_advertised),
 	cmocka_unit_test(test_rejoin_rooms_kept_and_bounded),
+	cmocka_unit_test(test_rejoin_kept_from_the_router),
 )

@@ -454,6 +454,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0004, 0, "LINK_RELEASE" },
 		{ 0x0117, 24, "LINK_AUTH_UPGRADE" },
 		{ 0x0118, 4, "LINK_AUTH_UPGRADED" },
+		{ 0x0119, 8, "LINK_SESS_KEEP" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -466,7 +467,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 21);
+	assert_int_equal(LINK_VERSION, 22);
 	assert_int_equal(LINK_F_MUC_REJOIN, 4);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);

@@ -31,6 +31,7 @@
 #include "../../storage/store.h"
 #include "../../storage/store_int.h"
 #include "../../storage/pg_int.h"
+#include "../../storage/store_retain.h"
 #include "unit.h"
 
 #define MAPSIZE		(1u << 20)
@@ -1972,6 +1973,301 @@ test_doc_walk_account(void **state)
 }
 
 /*
+ * Listings longer than the PostgreSQL backend's page (PG_PAGE rows a
+ * statement, storage/pg_list.c): three pages' worth, stored out of
+ * order, each item listed once and in key order, on both backends.
+ */
+#define PAGES_N		(2 * PG_PAGE + 88)
+
+struct pages {
+	struct store	*st;
+	size_t		 n;		/* items seen */
+	size_t		 stop_after;	/* 0: all of them */
+	char		 last[64];	/* the item before */
+	bool		 grow;		/* at the first, add one at the end */
+};
+
+static struct pages *
+pages_init(struct pages *p, struct store *st, size_t stop_after, bool grow)
+{
+	memset(p, 0, sizeof(*p));
+	p->st = st;
+	p->stop_after = stop_after;
+	p->grow = grow;
+	return p;
+}
+
+static int
+pages_see(struct pages *p, const char *item)
+{
+	assert_true(strlen(item) < sizeof(p->last));
+	assert_true(strcmp(p->last, item) < 0);
+	snprintf(p->last, sizeof(p->last), "%s", item);
+	p->n++;
+	return p->stop_after != 0 && p->n >= p->stop_after;
+}
+
+/* an item's name (fmt and its index: byte order is index order) */
+static const char *pages_name(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static const char *
+pages_name(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+/* every i below n once, out of order (7 is prime to PAGES_N) */
+static size_t
+pages_shuffle(size_t k, size_t n)
+{
+	return k * 7 % n;
+}
+
+static int
+pages_roster_cb(const struct roster_item *it, void *arg)
+{
+	struct pages	*p = arg;
+
+	if (p->grow && p->n == 0)
+		roster_add(p->st, "alice", "x.org", "zz@x.org");
+	return pages_see(p, it->jid);
+}
+
+static size_t
+pages_roster(struct store *st, size_t stop_after, bool grow)
+{
+	struct pages	p;
+
+	assert_int_equal(store_roster_list(st, "alice", "x.org",
+	    pages_roster_cb, pages_init(&p, st, stop_after, grow)), 0);
+	return p.n;
+}
+
+static void
+test_roster_pages(void **state)
+{
+	struct fixture	*f = *state;
+	struct rcollect	 c;
+	char		 jid[32];
+	size_t		 k, n;
+
+	assert_int_equal(store_begin(f->st), 0);
+	for (k = 0; k < PAGES_N; k++)
+		roster_add(f->st, "alice", "x.org", pages_name(jid,
+		    sizeof(jid), "c%04zu@x.org", pages_shuffle(k, PAGES_N)));
+	roster_add(f->st, "alice2", "x.org", "c0000@x.org");
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(pages_roster(f->st, 0, false), PAGES_N);
+	/* stopped inside the second page: no call after the stop */
+	assert_int_equal(pages_roster(f->st, PG_PAGE + 1, false),
+	    PG_PAGE + 1);
+	/* exactly two pages: the third statement finds none */
+	assert_int_equal(store_begin(f->st), 0);
+	for (k = 2 * PG_PAGE; k < PAGES_N; k++)
+		assert_int_equal(store_roster_del(f->st, "alice", "x.org",
+		    pages_name(jid, sizeof(jid), "c%04zu@x.org", k), NULL),
+		    0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(pages_roster(f->st, 0, false), 2 * PG_PAGE);
+	assert_int_equal(store_roster_count(f->st, "alice", "x.org", &n), 0);
+	assert_int_equal(n, 2 * PG_PAGE);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_roster_list(f->st, "alice2", "x.org",
+	    roster_collect_cb, &c), 0);
+	assert_string_equal(c.out, "c0000@x.org=-\n");
+}
+
+static int
+pages_offline_cb(uint64_t seq, const char *xml, size_t len, void *arg)
+{
+	struct pages	*p = arg;
+
+	(void)seq;
+	assert_int_equal(xml[len], '\0');
+	if (p->grow && p->n == 0)
+		(void)offline_add(p->st, "alice", "x.org", "<m id='zz'/>",
+		    SIZE_MAX);
+	return pages_see(p, xml);
+}
+
+static size_t
+pages_offline(struct store *st, size_t stop_after, bool grow)
+{
+	struct pages	p;
+
+	assert_int_equal(store_offline_list(st, "alice", "x.org",
+	    pages_offline_cb, pages_init(&p, st, stop_after, grow)), 0);
+	return p.n;
+}
+
+/* oldest first across pages; delivery's list, stop and delete */
+static void
+test_offline_pages(void **state)
+{
+	struct fixture	*f = *state;
+	struct ocollect	 c;
+	uint64_t	 seq[PAGES_N];
+	char		 xml[32];
+	size_t		 k, n;
+
+	assert_int_equal(store_begin(f->st), 0);
+	for (k = 0; k < PAGES_N; k++)
+		seq[k] = offline_add(f->st, "alice", "x.org", pages_name(xml,
+		    sizeof(xml), "<m id='%04zu'/>", k), SIZE_MAX);
+	(void)offline_add(f->st, "alice2", "x.org", "<m/>", SIZE_MAX);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(pages_offline(f->st, 0, false), PAGES_N);
+	assert_int_equal(pages_offline(f->st, PG_PAGE + 1, false),
+	    PG_PAGE + 1);
+	assert_int_equal(store_offline_del(f->st, "alice", "x.org",
+	    seq[PG_PAGE]), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_offline_list(f->st, "alice", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_int_equal(c.n, PAGES_N - PG_PAGE - 1);
+	assert_int_equal(c.seq[0], seq[PG_PAGE + 1]);
+	assert_int_equal(store_offline_count(f->st, "alice2", "x.org", &n),
+	    0);
+	assert_int_equal(n, 1);
+}
+
+static int
+pages_block_cb(const char *jid, void *arg)
+{
+	struct pages	*p = arg;
+
+	if (p->grow && p->n == 0)
+		assert_int_equal(store_block_add(p->st, "alice", "x.org",
+		    "zz@x.org"), 0);
+	return pages_see(p, jid);
+}
+
+static size_t
+pages_blocks(struct store *st, bool grow)
+{
+	struct pages	p;
+
+	assert_int_equal(store_block_list(st, "alice", "x.org",
+	    pages_block_cb, pages_init(&p, st, 0, grow)), 0);
+	return p.n;
+}
+
+static void
+test_block_pages(void **state)
+{
+	struct fixture	*f = *state;
+	char		 jid[32];
+	size_t		 k;
+
+	assert_int_equal(store_begin(f->st), 0);
+	for (k = 0; k < PAGES_N; k++)
+		assert_int_equal(store_block_add(f->st, "alice", "x.org",
+		    pages_name(jid, sizeof(jid), "b%04zu@y.org",
+		    pages_shuffle(k, PAGES_N))), 0);
+	assert_int_equal(store_block_add(f->st, "alice2", "x.org", "a@y.org"),
+	    0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(pages_blocks(f->st, false), PAGES_N);
+}
+
+static int
+pages_doc_cb(const char *val, size_t len, void *arg)
+{
+	struct pages	*p = arg;
+	char		 item[64];
+
+	/* LMDB's value is the map's bytes: no NUL after them */
+	assert_true(len < sizeof(item));
+	memcpy(item, val, len);
+	item[len] = '\0';
+	if (p->grow && p->n == 0)
+		assert_int_equal(store_doc_put(p->st, DOC_MUC, "zz",
+		    "conf.x.org", NULL, "zz/", 3), 0);
+	return pages_see(p, item);
+}
+
+static size_t
+pages_docs(struct store *st, size_t stop_after, bool grow)
+{
+	struct pages	p;
+
+	assert_int_equal(store_doc_walk(st, DOC_MUC, "conf.x.org",
+	    pages_doc_cb, pages_init(&p, st, stop_after, grow)), 0);
+	return p.n;
+}
+
+/*
+ * A walk over a domain (the rooms of a group chat service at start) in
+ * (node, name) order: two documents a node, none of another kind or
+ * domain.
+ */
+static void
+test_doc_walk_pages(void **state)
+{
+	struct fixture	*f = *state;
+	char		 node[16], val[32];
+	size_t		 k, i;
+
+	assert_int_equal(store_begin(f->st), 0);
+	for (k = 0; k < PAGES_N / 2; k++) {
+		i = pages_shuffle(k, PAGES_N / 2);
+		pages_name(node, sizeof(node), "r%04zu", i);
+		snprintf(val, sizeof(val), "%s/", node);
+		assert_int_equal(store_doc_put(f->st, DOC_MUC, node,
+		    "conf.x.org", NULL, val, strlen(val)), 0);
+		snprintf(val, sizeof(val), "%s/n", node);
+		assert_int_equal(store_doc_put(f->st, DOC_MUC, node,
+		    "conf.x.org", "n", val, strlen(val)), 0);
+		assert_int_equal(store_doc_put(f->st, DOC_VCARD, node,
+		    "conf.x.org", NULL, "!", 1), 0);
+	}
+	assert_int_equal(store_doc_put(f->st, DOC_MUC, "r0000", "conf.x.or",
+	    NULL, "!", 1), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(pages_docs(f->st, 0, false), PAGES_N);
+	assert_int_equal(pages_docs(f->st, 2 * PG_PAGE + 1, false),
+	    2 * PG_PAGE + 1);
+}
+
+/*
+ * PostgreSQL reads a listing a page at a time, never the whole result at
+ * once: an item stored behind the walk's first page, while it runs, is
+ * listed (LMDB walks a snapshot, where it would not be).
+ */
+static void
+test_pg_listings_page(void **state)
+{
+	struct fixture	*f = *state;
+	char		 name[32];
+	size_t		 k;
+
+	PG_ONLY();
+	assert_int_equal(store_begin(f->st), 0);
+	for (k = 0; k < PG_PAGE + 1; k++) {
+		pages_name(name, sizeof(name), "c%04zu@x.org", k);
+		roster_add(f->st, "alice", "x.org", name);
+		assert_int_equal(store_block_add(f->st, "alice", "x.org",
+		    name), 0);
+		(void)offline_add(f->st, "alice", "x.org", pages_name(name,
+		    sizeof(name), "<m id='%04zu'/>", k), SIZE_MAX);
+		pages_name(name, sizeof(name), "r%04zu", k);
+		assert_int_equal(store_doc_put(f->st, DOC_MUC, name,
+		    "conf.x.org", NULL, name, strlen(name)), 0);
+	}
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(pages_roster(f->st, 0, true), PG_PAGE + 2);
+	assert_int_equal(pages_blocks(f->st, true), PG_PAGE + 2);
+	assert_int_equal(pages_offline(f->st, 0, true), PG_PAGE + 2);
+	assert_int_equal(pages_docs(f->st, 0, true), PG_PAGE + 2);
+}
+
+/*
  * Roles (store_role.c): member when none is stored, set and read back,
  * member removes the record, no account is ENOENT, a bad record EIO, and
  * deleting the account forgets the role.
@@ -2845,6 +3141,58 @@ test_archive_put_many_map_grows(void **state)
 	free(v);
 }
 
+/*
+ * One flush, deferred writes of every kind, one of which fails: it
+ * leaves nothing, the others are committed together at store_flush.
+ */
+static void
+test_deferred_mixed_failure(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e, got;
+	struct pubsub_item	 it;
+	uint64_t		 nid = 0;
+	size_t			 n;
+
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &nid, "", 0, 10), 0);
+	arch_corrupt_totals(f, "carol");
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	memset(&e, 0, sizeof(e));
+	e.stamp = 7000;
+	e.with = "bob@localhost";
+	e.xml = "<message/>";
+	e.len = 10;
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 7000);
+	errno = 0;
+	assert_int_equal(store_archive_put(f->st, "carol", "localhost", &e,
+	    &none, true), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(e.id, 0);
+	memset(&it, 0, sizeof(it));
+	it.id = "i1";
+	it.publisher = "alice@x.org";
+	it.xml = "<x/>";
+	it.len = 4;
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 10), 0);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "bob",
+	    "x.org", "", "2 b", 3), 0);
+	assert_string_equal(docs_committed(f), "");
+	assert_int_equal(store_flush(f->st), 0);
+	assert_string_equal(docs_committed(f), "1 a|2 b|");
+	arch_has(f->st, "alice", 7000);
+	assert_int_equal(store_archive_get(f->st, "carol", "localhost", 7000,
+	    &got), -1);
+	assert_int_equal(store_pubsub_item_count(f->st, "alice", "x.org", nid,
+	    &n), 0);
+	assert_int_equal(n, 1);
+}
+
 /* a walk over the shared child whose callback writes (test below) */
 struct walk_writes {
 	struct store	*st;
@@ -2952,6 +3300,27 @@ test_archive_retention(void **state)
 	assert_int_equal(store_archive_usage(f->st, "alice", "localhost", &u),
 	    0);
 	assert_int_equal(u.count, 1);
+}
+
+/*
+ * The retention rule both backends ask (store_retain.h): strictly past a
+ * count or bytes limit; an entry older than the new one's stamp less the
+ * age, never when the stamp is within the age of the epoch; 0 is none.
+ */
+static void
+test_archive_over(void **state)
+{
+	struct archive_limits	none = { 0, 0, 0 }, m = { 100, 3, 50 };
+
+	(void)state;
+	assert_false(archive_over(&none, 1000, 1000, 1000, 0));
+	assert_false(archive_over(&m, 3, 50, 1000, 900));
+	assert_true(archive_over(&m, 4, 50, 1000, 900));
+	assert_true(archive_over(&m, 3, 51, 1000, 900));
+	assert_true(archive_over(&m, 3, 50, 1000, 899));
+	assert_false(archive_over(&m, 3, 50, 100, 0));
+	assert_true(archive_over(&m, 3, 50, 101, 0));
+	assert_false(archive_over(&m, 3, 50, 1000, UINT64_MAX));
 }
 
 /* every other entry's correspondent, for test_archive_pages */
@@ -3309,6 +3678,119 @@ test_pg_counters_outlive_account(void **state)
 	assert_int_equal(seq, 2);
 }
 
+/*
+ * The delivery path's cost: each deferred write is one round trip (its
+ * BEGIN, SAVEPOINT and RELEASE travel with its statements, a message's
+ * archive entries together), store_flush one more.
+ */
+static void
+test_pg_deferred_round_trips(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e[2];
+	struct archive_req	 req[2];
+	struct pubsub_item	 it;
+	uint64_t		 nid = 0, before;
+	int			 i;
+
+	PG_ONLY();
+	assert_int_equal(store_pubsub_node_put(f->st, "alice", "x.org",
+	    "urn:n", &nid, "", 0, 10), 0);
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 2; i++) {
+		e[i].stamp = 5000;
+		e[i].with = "bob@localhost";
+		e[i].xml = "<message/>";
+		e[i].len = 10;
+		req[i].owner = i == 0 ? "alice" : "bob";
+		req[i].domain = "localhost";
+		req[i].e = &e[i];
+	}
+	memset(&it, 0, sizeof(it));
+	it.id = "i1";
+	it.publisher = "";
+	it.xml = "<x/>";
+	it.len = 4;
+	before = f->st->pg->syncs;
+	assert_int_equal(store_archive_put_many(f->st, req, 2, &none, true),
+	    0);
+	assert_int_equal(f->st->pg->syncs - before, 1);
+	assert_int_equal(store_doc_put_later(f->st, DOC_LAST, "alice",
+	    "x.org", "", "1 a", 3), 0);
+	assert_int_equal(store_pubsub_item_put(f->st, "alice", "x.org", nid,
+	    &it, 10), 0);
+	assert_int_equal(f->st->pg->syncs - before, 3);
+	assert_int_equal(store_flush(f->st), 0);
+	assert_int_equal(f->st->pg->syncs - before, 4);
+	arch_has(f->st, "alice", 5000);
+	arch_has(f->st, "bob", 5000);
+	/* an ordinary write: BEGIN travels with its first statement */
+	before = f->st->pg->syncs;
+	assert_int_equal(store_doc_put(f->st, DOC_VCARD, "alice", "x.org", "",
+	    "<v/>", 4), 0);
+	assert_int_equal(f->st->pg->syncs - before, 2);
+}
+
+/*
+ * An archive id handed out in a transaction that was lost is not given
+ * again, though the owner's last id went back with the rollback; the
+ * first deferred write after the server ended the session reconnects
+ * (its BEGIN had not run) and succeeds.
+ */
+static void
+test_pg_archive_ids_not_reused(void **state)
+{
+	struct fixture		*f = *state;
+	struct archive_limits	 none = { 0, 0, 0 };
+	struct archive_entry	 e, got;
+
+	PG_ONLY();
+	memset(&e, 0, sizeof(e));
+	e.stamp = 5000;
+	e.with = "bob@localhost";
+	e.xml = "<message/>";
+	e.len = 10;
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5000);
+	pg_kill_session(f);
+	assert_int_equal(store_flush(f->st), -1);
+	assert_int_equal(store_archive_get(f->st, "alice", "localhost", 5000,
+	    &got), -1);
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5001);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 5001);
+
+	/* the session ended while no transaction was open */
+	pg_kill_session(f);
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5002);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 5002);
+
+	/* a commit the server refuses does the same as a lost session */
+	pg_admin(f->conninfo, "CREATE FUNCTION refuse_commit() RETURNS "
+	    "trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no'; "
+	    "END $$");
+	pg_admin(f->conninfo, "CREATE CONSTRAINT TRIGGER refuse_commit "
+	    "AFTER INSERT ON archive DEFERRABLE INITIALLY DEFERRED "
+	    "FOR EACH ROW EXECUTE FUNCTION refuse_commit()");
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5003);
+	assert_int_equal(store_flush(f->st), -1);
+	pg_admin(f->conninfo, "DROP TRIGGER refuse_commit ON archive");
+	assert_int_equal(store_archive_put(f->st, "alice", "localhost", &e,
+	    &none, true), 0);
+	assert_int_equal(e.id, 5004);
+	assert_int_equal(store_flush(f->st), 0);
+	arch_has(f->st, "alice", 5004);
+}
+
 /* "no limit" (SIZE_MAX, UINT64_MAX) is past int8: the largest, no error */
 static void
 test_pg_no_limit(void **state)
@@ -3375,6 +3857,11 @@ main(int argc, char *argv[])
 		T(test_roles),
 		T(test_invite_docs),
 		T(test_doc_walk_account),
+		T(test_roster_pages),
+		T(test_offline_pages),
+		T(test_block_pages),
+		T(test_doc_walk_pages),
+		T(test_pg_listings_page),
 		cmocka_unit_test(test_role_words),
 		T(test_batch_is_one_commit),
 		T(test_batch_abort_stores_nothing),
@@ -3389,7 +3876,9 @@ main(int argc, char *argv[])
 		T(test_archive_put_many),
 		T(test_archive_put_many_map_grows),
 		T(test_archive_shared_reader),
+		T(test_deferred_mixed_failure),
 		T(test_archive_retention),
+		cmocka_unit_test(test_archive_over),
 		T(test_archive_pages),
 		T(test_pg_schema_newer),
 		cmocka_unit_test(test_pg_bad_conninfo),
@@ -3400,6 +3889,8 @@ main(int argc, char *argv[])
 		T(test_pg_reconnect),
 		T(test_pg_counters_outlive_account),
 		T(test_pg_no_limit),
+		T(test_pg_deferred_round_trips),
+		T(test_pg_archive_ids_not_reused),
 	};
 	int			rc;
 

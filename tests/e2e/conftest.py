@@ -341,7 +341,7 @@ class Server:
                         self.router_pid() is not None and
                         all(self.listening(p) for p in c2s) and
                         self.router_links() >= self.workers + 1 +
-                        (1 if self.opts.get("proxy_listen") else 0)):
+                        (1 if self.opts.get("proxy-listen") else 0)):
                     self._probe()
                     self.kids = self.kid_kinds()
                     return

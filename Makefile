@@ -48,6 +48,7 @@ COMMON_SRCS	+= common/link.c
 COMMON_SRCS	+= common/linktls.c
 COMMON_SRCS	+= common/log.c
 COMMON_SRCS	+= common/map.c
+COMMON_SRCS	+= common/mucjoin.c
 COMMON_SRCS	+= common/peer.c
 COMMON_SRCS	+= common/priv.c
 COMMON_SRCS	+= common/proc.c

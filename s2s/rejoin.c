@@ -231,10 +231,12 @@ rejoin_announce(struct link *l)
 	if (s2s.rejoins == NULL)
 		return;
 	map_foreach(s2s.rejoins, rejoin_announce_one, &an);
-	if (an.sent > 0 || an.skipped > 0)
+	if (an.sent > 0)
 		log_info("the router is back after a crash: %zu remote "
-		    "occupants join again (%zu not: link congested)",
-		    an.sent, an.skipped);
+		    "occupants join again", an.sent);
+	if (an.skipped > 0)
+		log_warnx("%zu remote occupants not joined again: the router "
+		    "link is congested", an.skipped);
 }
 
 size_t

@@ -11,11 +11,13 @@
  * already the room's occupant (a planned restart's handover put it
  * back) and only into a room that exists.
  *
- * Forgotten on: an unavailable presence to the room, the session's
+ * Forgotten on: an unavailable or error presence to the room (the
+ * router removes an occupant on either, XEP-0045 17.1.4), the session's
  * broadcast unavailable (RFC 6121 4.6.3: the router sends unavailable
  * to the rooms), an unavailable or error presence from the occupant
- * JID (a leave, kick, ban, destroy, a refused join). Nothing here is
- * on the message path: only presence is looked at.
+ * JID (a leave, kick, ban, destroy, a refused join). The record and
+ * its rewriting are common/mucjoin.c, shared with s2s/rejoin.c. Nothing
+ * here is on the message path: only presence is looked at.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,17 +89,15 @@ rejoin_out(struct stream *st, const struct xnode *el, struct arena *a,
 	size_t		 len = 0;
 
 	r = st->nrooms > 0 ? rejoin_find(st, to) : NULL;
-	if (type == PRES_UNAVAILABLE) {
+	switch (mucjoin_out(r, el, type, to)) {
+	case MUCJOIN_LEAVE:
 		if (r != NULL)
 			rejoin_forget(st, r);
 		return;
-	}
-	if (type != PRES_AVAILABLE || strchr(to, '/') == NULL)
+	case MUCJOIN_NONE:
 		return;
-	if (xnode_child(el, NS_MUC, "x") == NULL) {
-		if (r != NULL)
-			mucjoin_nick(r, to);
-		return;
+	case MUCJOIN_JOIN:
+		break;
 	}
 	if (r == NULL && !mucjoin_ours(&c2s.conf, to))
 		return;		/* a remote room did not lose us */

@@ -99,14 +99,22 @@ mucjoin_clear(struct mucjoin *j)
 	memset(j, 0, sizeof(*j));
 }
 
-void
-mucjoin_nick(struct mucjoin *j, const char *to)
+enum mucjoin_sent
+mucjoin_out(struct mucjoin *j, const struct xnode *el, int type,
+    const char *to)
 {
-	if (strcmp(j->to, to) == 0)
-		return;
-	free(j->prev);
-	j->prev = j->to;
-	j->to = xstrdup(to);
+	if (type == PRES_UNAVAILABLE || type == PRES_ERROR)
+		return MUCJOIN_LEAVE;
+	if (type != PRES_AVAILABLE || strchr(to, '/') == NULL)
+		return MUCJOIN_NONE;
+	if (xnode_child(el, NS_MUC, "x") != NULL)
+		return MUCJOIN_JOIN;
+	if (j != NULL && strcmp(j->to, to) != 0) {
+		free(j->prev);
+		j->prev = j->to;
+		j->to = xstrdup(to);
+	}
+	return MUCJOIN_NONE;
 }
 
 enum mucjoin_said

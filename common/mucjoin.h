@@ -52,12 +52,21 @@ char	*mucjoin_build(const struct xnode *el, struct arena *, size_t *len);
 /* xml (taken, len bytes) becomes the record's join, under to */
 void	mucjoin_set(struct mucjoin *, const char *to, char *xml, size_t len);
 void	mucjoin_clear(struct mucjoin *);
+/* what a presence the user sent a room (mucjoin_out) is */
+enum mucjoin_sent {
+	MUCJOIN_NONE,		/* nothing to keep (a nick change is done) */
+	MUCJOIN_LEAVE,		/* unavailable, or error (17.1.4): forget */
+	MUCJOIN_JOIN		/* a join (7.2.1): build it and keep it */
+};
+
 /*
- * 7.6: a presence without <x/> the user sent to the record's room under
- * to: a nick change if to names another nick; the old one stays until
- * the room confirms the new
+ * The presence el of type the user sent to to (a room, or an occupant
+ * JID); j is its record of that room, or NULL. 7.6: one without <x/>
+ * under another nick is a nick change, done to j here; the old nick
+ * stays until the room confirms the new (mucjoin_in).
  */
-void	mucjoin_nick(struct mucjoin *, const char *to);
+enum mucjoin_sent mucjoin_out(struct mucjoin *j, const struct xnode *el,
+	    int type, const char *to);
 /* a presence of type from the room's occupant JID from to the user */
 enum mucjoin_said mucjoin_in(struct mucjoin *, const char *from, int type);
 

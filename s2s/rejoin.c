@@ -140,18 +140,16 @@ rejoin_out(const struct xnode *el, struct arena *a, int type, const char *to,
 	r = rejoin_find(to, from, key, &klen);
 	if (klen == 0)
 		return;
-	if (type == PRES_UNAVAILABLE || type == PRES_ERROR) {
+	switch (mucjoin_out(r != NULL ? &r->j : NULL, el, type, to)) {
+	case MUCJOIN_LEAVE:
 		/* a leave, or its server saying the user is gone (17.1.4) */
 		if (r != NULL)
 			rejoin_forget(key, klen);
 		return;
-	}
-	if (type != PRES_AVAILABLE || strchr(to, '/') == NULL)
+	case MUCJOIN_NONE:
 		return;
-	if (xnode_child(el, NS_MUC, "x") == NULL) {
-		if (r != NULL)
-			mucjoin_nick(&r->j, to);
-		return;
+	case MUCJOIN_JOIN:
+		break;
 	}
 	if (r == NULL && !mucjoin_ours(&s2s.conf, to))
 		return;

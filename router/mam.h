@@ -19,6 +19,7 @@
 #define NS_SID		"urn:xmpp:sid:0"
 #define NS_FORWARD	"urn:xmpp:forward:0"
 #define NS_RSM		"http://jabber.org/protocol/rsm"
+#define NS_RETRACT	"urn:xmpp:message-retract:1"	/* XEP-0424 */
 
 /* a stanza-id: 16 hex digits of the entry id, 16 of its nonce */
 #define MAM_SID_LEN	32

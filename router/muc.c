@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,27 @@ muc_room_new(const char *node, const char *service, const char *creator)
 	random_bytes(&r->salt, sizeof(r->salt));
 	map_put(rooms, r->jid, r);
 	return r;
+}
+
+void
+muc_salt_format(const struct muc_room *r, char *out)
+{
+	hex_encode(out, &r->salt, sizeof(r->salt));
+}
+
+int
+muc_salt_parse(struct muc_room *r, const char *hex)
+{
+	unsigned char	salt[sizeof(r->salt)];
+	size_t		i;
+
+	if (strlen(hex) != MUC_SALT_HEX)
+		return -1;
+	for (i = 0; i < sizeof(salt); i++)
+		if (sscanf(hex + 2 * i, "%2hhx", &salt[i]) != 1)
+			return -1;
+	memcpy(&r->salt, salt, sizeof(salt));
+	return 0;
 }
 
 void

@@ -33,7 +33,6 @@
 #define NS_DELAY	"urn:xmpp:delay"
 #define NS_CONFERENCE	"jabber:x:conference"
 #define NS_MODERATE	"urn:xmpp:message-moderate:1"
-#define NS_RETRACT	"urn:xmpp:message-retract:1"
 
 struct map;
 
@@ -161,6 +160,14 @@ struct muc_room	*muc_room_new(const char *node, const char *service,
 		    const char *creator);
 /* frees r (its occupants must have been told) and removes it */
 void		 muc_room_free(struct muc_room *);
+/*
+ * The room's XEP-0421 salt as 16 hex digits (out: MUC_SALT_HEX + 1), and
+ * back: kept in its record and handed over, so that occupant ids, and
+ * with them the check of who wrote a message, survive a restart.
+ */
+#define MUC_SALT_HEX	16
+void		 muc_salt_format(const struct muc_room *, char *out);
+int		 muc_salt_parse(struct muc_room *, const char *hex);
 /* rooms on service, and those creator made */
 size_t		 muc_room_count(const char *service, const char *creator,
 		    size_t *bycreator);
@@ -256,8 +263,14 @@ void		 muc_hist_put(struct muc_room *, const char *xml, size_t len,
 		    const char *sid, double at);
 /* the in-memory ring emptied and freed */
 void		 muc_hist_free(struct muc_room *);
-/* sid's message leaves the history: 0, or -1 when it is not there */
-int		 muc_hist_retract(struct muc_room *, const char *sid);
+/*
+ * The message of stanza-id sid leaves the in-memory history and the
+ * room's archive: 0, or -1 when it is not there or (occid non-NULL: an
+ * author's own retraction, XEP-0424) it carries another occupant id
+ * (*theirs true: it is there, and another account's).
+ */
+int		 muc_hist_retract(struct muc_room *, const char *sid,
+		    const char *occid, bool *theirs);
 
 /* muc_admin.c: muc#admin, muc#owner destroy, register */
 void		 muc_admin_iq(struct muc_req *, struct xnode *q);

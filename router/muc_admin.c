@@ -347,29 +347,6 @@ done:
 	muc_send_tree(q->el);
 }
 
-/* the room's archive entry of stanza-id id is removed: true if it was */
-static bool
-archive_retract(struct muc_room *r, const char *id)
-{
-	struct archive_entry	e;
-	struct mam_sid		sid;
-	bool			ok;
-
-	if (mam_sid_parse(id, &sid) == -1 || store_archive_get(router.store,
-	    r->node, r->service, sid.id, &e) == -1)
-		return false;
-	/* the nonce makes an id unguessable (docs/internals.md) */
-	ok = e.nonce == sid.nonce;
-	archive_entry_clear(&e);
-	if (ok && store_archive_del(router.store, r->node, r->service,
-	    sid.id) == -1) {
-		log_warn("muc: room %s: archive entry not removed",
-		    log_escs(r->jid));
-		return false;
-	}
-	return ok;
-}
-
 /* XEP-0425 4: moderators retract a message of the room */
 void
 muc_moderate_iq(struct muc_req *q, struct xnode *m)
@@ -378,7 +355,7 @@ muc_moderate_iq(struct muc_req *q, struct xnode *m)
 	struct buf	 b;
 	const char	*id = xnode_attr(m, "id"), *reason;
 	char		 from[JID_STR_MAX + 1];
-	bool		 inring;
+	bool		 theirs;
 	int		 rc;
 
 	if (me == NULL || me->role != ROLE_MODERATOR) {
@@ -389,8 +366,7 @@ muc_moderate_iq(struct muc_req *q, struct xnode *m)
 		muc_error(q, XERR_BAD_REQUEST, NULL);
 		return;
 	}
-	inring = muc_hist_retract(q->room, id) == 0;
-	if (!archive_retract(q->room, id) && !inring) {
+	if (muc_hist_retract(q->room, id, NULL, &theirs) == -1) {
 		muc_error(q, XERR_ITEM_NOT_FOUND, NULL);
 		return;
 	}

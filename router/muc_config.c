@@ -517,6 +517,8 @@ muc_disco_info(struct muc_req *q, struct xnode *qq)
 	feats[nf++] = NS_SID;
 	feats[nf++] = NS_OCCUPANT_ID;
 	feats[nf++] = NS_MODERATE;
+	/* XEP-0424 2: an author's retraction is checked, applied and kept */
+	feats[nf++] = NS_RETRACT;
 	feats[nf++] = NS_PING;
 	/* XEP-0410 3.3: the room answers an occupant's self-ping itself */
 	feats[nf++] = NS_MUC "#self-ping-optimization";
@@ -719,11 +721,13 @@ rec_build(struct muc_room *r, struct buf *b)
 {
 	struct rec_job	 job = { b, "a", true, 0 };
 	struct muc_cfg	*c = &r->cfg;
-	char		 n[24], rn[64];
+	char		 n[24], rn[64], salt[MUC_SALT_HEX + 1];
 	size_t		 i;
 
+	muc_salt_format(r, salt);
 	job.rc = buf_puts(b, "<room xmlns='" NS_ROOM_REC "'") |
-	    rec_attr(b, "node", r->node) | rec_attr(b, "creator", r->creator);
+	    rec_attr(b, "node", r->node) | rec_attr(b, "creator", r->creator) |
+	    rec_attr(b, "salt", salt);
 	if (r->subject != NULL)
 		job.rc |= rec_attr(b, "subject", r->subject) |
 		    rec_attr(b, "by", r->subject_by);
@@ -821,6 +825,9 @@ muc_room_from_record(const char *service, const char *val, size_t len)
 		return NULL;
 	}
 	r = muc_room_new(node, service, xnode_attr(el, "creator"));
+	/* a record from before the salt was kept: a new one (its ids change) */
+	if ((v = xnode_attr(el, "salt")) != NULL)
+		(void)muc_salt_parse(r, v);
 	for (i = 0; i < nitems(cfg_fields); i++) {
 		snprintf(var, sizeof(var), "%s", cfg_fields[i].var +
 		    strlen("muc#roomconfig_"));

@@ -59,7 +59,7 @@ room_put(struct muc_room *r, void *arg)
 	struct muc_occ	*o;
 	struct buf	 rec;
 	const char	*f[HANDOVER_FIELDS_MAX];
-	char		 salt[2 * sizeof(r->salt) + 1], role[4];
+	char		 salt[MUC_SALT_HEX + 1], role[4];
 	size_t		 i;
 
 	if (r->nocc == 0)
@@ -67,7 +67,7 @@ room_put(struct muc_room *r, void *arg)
 	buf_init(&rec, HANDOVER_FIELD_MAX);
 	if (!r->cfg.persistent || r->locked)
 		job->rc |= muc_room_record(r, &rec);
-	hex_encode(salt, &r->salt, sizeof(r->salt));
+	muc_salt_format(r, salt);
 	f[0] = r->jid;
 	f[1] = salt;
 	f[2] = r->locked ? "1" : "0";
@@ -148,16 +148,11 @@ room_get(struct ho_rec *rec)
 {
 	struct muc_room	*r;
 	const char	*service;
-	unsigned char	 salt[sizeof(r->salt)];
-	size_t		 i;
 
 	if ((service = room_service(rec->f[0])) == NULL ||
-	    rec->len[1] != 2 * sizeof(salt) || (strcmp(rec->f[2], "0") != 0 &&
+	    rec->len[1] != MUC_SALT_HEX || (strcmp(rec->f[2], "0") != 0 &&
 	    strcmp(rec->f[2], "1") != 0))
 		return -1;
-	for (i = 0; i < sizeof(salt); i++)
-		if (sscanf(rec->f[1] + 2 * i, "%2hhx", &salt[i]) != 1)
-			return -1;
 	if ((r = muc_room_find(rec->f[0])) == NULL) {
 		/* temporary or locked: its record is here, not in storage */
 		if (rec->len[3] == 0 || (r = muc_room_from_record(service,
@@ -168,7 +163,8 @@ room_get(struct ho_rec *rec)
 			return -1;
 		}
 	}
-	memcpy(&r->salt, salt, sizeof(salt));
+	if (muc_salt_parse(r, rec->f[1]) == -1)
+		return -1;
 	r->locked = rec->f[2][0] == '1';
 	return 0;
 }

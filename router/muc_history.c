@@ -1,7 +1,8 @@
 /*
  * The history sent on join (XEP-0045 7.2.14-7.2.15): from the room's
  * archive when the archive is on, else from an in-memory ring per room;
- * the subject after it; retraction from the ring (XEP-0425).
+ * the subject after it; retraction (XEP-0424 by the author, XEP-0425 by
+ * a moderator) from the ring and the archive.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -313,25 +314,86 @@ muc_hist_put(struct muc_room *r, const char *xml, size_t len, const char *sid,
 	r->hn++;
 }
 
-/* XEP-0425: the moderated message leaves the history; all are told */
-int
-muc_hist_retract(struct muc_room *r, const char *sid)
+/* the XEP-0421 id a stored message of the room carries, or NULL */
+static const char *
+stored_occid(struct arena *a, const char *xml, size_t len)
 {
-	size_t	i, k;
+	struct xnode	*el, *c;
 
+	if ((el = doc_parse(a, xml, len)) == NULL ||
+	    (c = xnode_child(el, NS_OCCUPANT_ID, "occupant-id")) == NULL)
+		return NULL;
+	return xnode_attr(c, "id");
+}
+
+/* the archive's entry of stanza-id sid, if it is the room's (its nonce) */
+static int
+archive_find(struct muc_room *r, const char *sid, struct archive_entry *e)
+{
+	struct mam_sid	s;
+
+	if (mam_sid_parse(sid, &s) == -1 || store_archive_get(router.store,
+	    r->node, r->service, s.id, e) == -1)
+		return -1;
+	/* the nonce makes an id unguessable (docs/internals.md) */
+	if (e->nonce != s.nonce) {
+		archive_entry_clear(e);
+		return -1;
+	}
+	return 0;
+}
+
+int
+muc_hist_retract(struct muc_room *r, const char *sid, const char *occid,
+    bool *theirs)
+{
+	struct archive_entry	 e;
+	struct muc_hist		*h = NULL;
+	struct arena		 a;
+	const char		*id;
+	uint64_t		 aid = 0;
+	size_t			 i, k;
+	bool			 found = false, mine = true;
+
+	*theirs = false;
+	arena_init(&a);
+	memset(&e, 0, sizeof(e));
+	if (router.conf.archive && archive_find(r, sid, &e) == 0) {
+		found = true;
+		aid = e.id;
+		id = occid != NULL ? stored_occid(&a, e.xml, e.len) : NULL;
+		mine = occid == NULL || (id != NULL && strcmp(id, occid) == 0);
+	}
 	for (i = 0; i < r->hn; i++) {
-		struct muc_hist	*h = &r->hist[(r->hfirst + i) % r->hcap];
-
-		if (strcmp(h->sid, sid) != 0)
-			continue;
+		h = &r->hist[(r->hfirst + i) % r->hcap];
+		if (strcmp(h->sid, sid) == 0)
+			break;
+	}
+	if (i < r->hn && !found) {
+		found = true;
+		id = occid != NULL ? stored_occid(&a, h->xml, h->len) : NULL;
+		mine = occid == NULL || (id != NULL && strcmp(id, occid) == 0);
+	}
+	arena_free(&a);
+	archive_entry_clear(&e);
+	if (!found || !mine) {
+		*theirs = found;
+		return -1;
+	}
+	if (i < r->hn) {
 		hist_entry_clear(h);
 		for (k = i; k + 1 < r->hn; k++)
 			r->hist[(r->hfirst + k) % r->hcap] =
 			    r->hist[(r->hfirst + k + 1) % r->hcap];
 		r->hn--;
-		return 0;
 	}
-	return -1;
+	if (aid != 0 && store_archive_del(router.store, r->node,
+	    r->service, aid) == -1) {
+		log_warn("muc: room %s: archive entry not removed",
+		    log_escs(r->jid));
+		return -1;
+	}
+	return 0;
 }
 
 void

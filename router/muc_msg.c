@@ -1,7 +1,7 @@
 /*
  * Messages to a room and its occupants (XEP-0045 7.4-7.5, 7.8, 7.13,
  * 8.1): groupchat with the room's stanza-id and occupant ids, archived;
- * the subject; private messages; invitations and declines; voice
+ * an author's retraction (XEP-0424); the subject; private messages; invitations and declines; voice
  * requests; bounces that remove ghosts.
  */
 #include <stdint.h>
@@ -76,15 +76,38 @@ subject_set(struct muc_req *q, struct muc_occ *o, const char *subject)
 	return 0;
 }
 
+/*
+ * XEP-0424 by the author: the message the room's stanza-id names leaves
+ * the history and the archive if it carries the sender's occupant id,
+ * the room's hash of the real bare JID (not the nick: another account
+ * may hold it now). Another account's message is refused: only the
+ * room knows the author for sure, and a client that skips its own check
+ * (XEP-0424 8) would be fooled. One the room no longer holds (gone,
+ * never archived) goes out as it came: nothing to check it against.
+ */
+static int
+retract_own(struct muc_req *q, struct muc_occ *o, const struct xnode *ret)
+{
+	const char	*id = xnode_attr(ret, "id");
+	bool		 theirs;
+
+	if (id != NULL && muc_hist_retract(q->room, id, o->occid,
+	    &theirs) == -1 && theirs) {
+		muc_error(q, XERR_FORBIDDEN, "not your message");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 groupchat(struct muc_req *q)
 {
 	struct muc_occ	*o = muc_occ_of(q->room, q->from);
-	struct xnode	*subj, *n;
+	struct xnode	*subj, *n, *ret;
 	struct buf	 b;
 	char		 from[JID_STR_MAX + 1], sid[MAM_SID_LEN + 40];
 	uint64_t	 rnd[2];
-	bool		 body;
+	bool		 body, keep;
 
 	if (o == NULL) {
 		/* 7.4 */
@@ -104,6 +127,11 @@ groupchat(struct muc_req *q)
 	if (subj != NULL && !body &&
 	    subject_set(q, o, xnode_text(q->a, subj)) == -1)
 		return;
+	ret = xnode_child(q->el, NS_RETRACT, "retract");
+	if (ret != NULL && retract_own(q, o, ret) == -1)
+		return;
+	/* XEP-0424 5: the retraction is kept, with a body or without */
+	keep = body || ret != NULL;
 	strip_claims(q->room, q->el);
 	muc_occ_jid(from, q->room, o->nick);
 	xnode_set_attr(q->a, q->el, "from", from);
@@ -115,7 +143,7 @@ groupchat(struct muc_req *q)
 	 * XEP-0313 on the room: archived as sent, with its namespace, and
 	 * the archive's id is the room's stanza-id; else a random one
 	 */
-	if (!body || !router.conf.archive || xnode_write(&b, q->el, "") ==
+	if (!keep || !router.conf.archive || xnode_write(&b, q->el, "") ==
 	    -1 || mam_archive_put(q->room->node, q->room->service, from,
 	    buf_rptr(&b), buf_avail(&b), sid) == -1) {
 		random_bytes(rnd, sizeof(rnd));
@@ -127,7 +155,7 @@ groupchat(struct muc_req *q)
 	xnode_set_attr(q->a, n, "id", sid);
 	if (xnode_write(&b, q->el, NS_CLIENT) == 0) {
 		/* without the archive, the history is kept here */
-		if (body && !router.conf.archive)
+		if (keep && !router.conf.archive)
 			muc_hist_add(q->room, buf_rptr(&b), buf_avail(&b), sid);
 		muc_broadcast(q->room, KIND_MESSAGE, MTYPE_GROUPCHAT, from,
 		    buf_rptr(&b), buf_avail(&b));

@@ -126,7 +126,9 @@ muc_salt_parse(struct muc_room *r, const char *hex)
 	unsigned char	salt[sizeof(r->salt)];
 	size_t		i;
 
-	if (strlen(hex) != MUC_SALT_HEX)
+	/* sscanf alone would take one digit of "eg" */
+	if (strlen(hex) != MUC_SALT_HEX ||
+	    strspn(hex, "0123456789abcdefABCDEF") != MUC_SALT_HEX)
 		return -1;
 	for (i = 0; i < sizeof(salt); i++)
 		if (sscanf(hex + 2 * i, "%2hhx", &salt[i]) != 1)

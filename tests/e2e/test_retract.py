@@ -199,3 +199,31 @@ async def test_chat(server, clients):
                 p.results]
         assert [r.get("id") for r in rets if r is not None] == \
             [oops, oops], p.results
+
+
+async def test_room_after_restart(make_server, clients):
+    """A persistent room keeps its XEP-0421 salt: after a full restart
+    the author has the same occupant id and may still retract."""
+    srv = make_server(host_options={DOMAIN: {"muc": "yes"}})
+    ua, ub = srv.new_user(), srv.new_user()
+    a, b = await login(srv, clients, ua), await login(srv, clients, ub)
+    room = uniq("keep")
+    rjid = await create(a, room, "alice", conf={"persistentroom": "1"})
+    await join(b, room, "bob")
+    groupchat(b, rjid, "before")
+    m = await next_body(a, "before")
+    sid = sid_of(m, rjid)
+    occ = m.xml.find("{urn:xmpp:occupant-id:0}occupant-id").get("id")
+    srv.restart()
+    a, b = await login(srv, clients, ua), await login(srv, clients, ub)
+    await join(a, room, "alice")
+    await join(b, room, "bobby")
+    groupchat(b, rjid, "after")
+    m = await next_body(a, "after")
+    assert m.xml.find("{urn:xmpp:occupant-id:0}occupant-id").get("id") \
+        == occ, str(m)
+    mid, x = retraction(rjid, sid)
+    b.send_raw(x)
+    m = await a.next_message(match=lambda m: m["id"] == mid)
+    assert m["type"] == "groupchat", str(m)
+    assert await room_archive(a, rjid) == ["after", "retract:" + sid]

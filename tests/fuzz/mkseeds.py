@@ -1067,6 +1067,18 @@ def router_seeds():
          toggle(1), st(bob_x, "<message type='error'><body>e</body>"
                               "</message>", 3),
          st(alice_b, carbons % (6, "disable")), deluser(0))
+    # XEP-0424: alice's message leaves both archives on her retraction;
+    # bob's and rob's retractions of it change nothing
+    retract = ("<message type='chat' id='r%s'><retract xmlns='urn:xmpp:"
+               "message-retract:1' id='m1'/><body>r</body></message>")
+    seed("retract-chat",
+         st(alice_a, "<message type='chat' id='m1'><body>oops</body>"
+                     "<origin-id xmlns='urn:xmpp:sid:0' id='m1'/>"
+                     "</message>", 6),
+         st(bob_x, retract % 1, 3),
+         s2s(rob_r, retract % 2, 2),
+         st(alice_a, retract % 3, 6),
+         st(alice_b, retract % 4, 5))
     # XEP-0357: alice registers two app servers (bob's session, a remote
     # JID) and goes away; messages and a request are pushed; bob answers
     # the first push with an error, rob the second with a result
@@ -1335,6 +1347,15 @@ def muc_seeds():
            "jabber.org/protocol/disco#items'/></iq>"),
          r(0, IQ, GET, 2, "<iq type='get' id='i'><query xmlns='http://"
            "jabber.org/protocol/disco#info'/></iq>"))
+    # XEP-0424: an author's retraction, another's, one without an id
+    retract = ("<message type='groupchat'><retract xmlns='urn:xmpp:"
+               "message-retract:1'%s/><body>r</body></message>")
+    seed("retract-own", join(0, 0), instant, join(2, 1),
+         r(2, MSG, GROUPCHAT, 2, "<message type='groupchat'><body>hi"
+           "</body></message>"),
+         r(2, MSG, GROUPCHAT, 2, retract % " id='x'"),
+         r(0, MSG, GROUPCHAT, 2, retract % " id='x'"),
+         r(2, MSG, GROUPCHAT, 2, retract % ""))
 
 
 muc_seeds()

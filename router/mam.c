@@ -367,7 +367,7 @@ unsend(const struct party *p, const char *with, struct unsend_job *job)
 }
 
 /*
- * XEP-0424 7: a retraction counts only from the author's bare JID, so
+ * XEP-0424 5: a retraction counts only from the author's bare JID, so
  * the message goes from the archives of ours that hold it: the sender's
  * (local) with the recipient, the recipient's (local) with the sender;
  * the retraction itself is archived after, as any message.

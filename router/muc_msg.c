@@ -1,8 +1,8 @@
 /*
  * Messages to a room and its occupants (XEP-0045 7.4-7.5, 7.8, 7.13,
  * 8.1): groupchat with the room's stanza-id and occupant ids, archived;
- * an author's retraction (XEP-0424); the subject; private messages; invitations and declines; voice
- * requests; bounces that remove ghosts.
+ * an author's retraction (XEP-0424); the subject; private messages;
+ * invitations and declines; voice requests; bounces that remove ghosts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,7 +82,7 @@ subject_set(struct muc_req *q, struct muc_occ *o, const char *subject)
  * the room's hash of the real bare JID (not the nick: another account
  * may hold it now). Another account's message is refused: only the
  * room knows the author for sure, and a client that skips its own check
- * (XEP-0424 8) would be fooled. One the room no longer holds (gone,
+ * (XEP-0424 6) would be fooled. One the room no longer holds (gone,
  * never archived) goes out as it came: nothing to check it against.
  */
 static int

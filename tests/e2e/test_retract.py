@@ -11,7 +11,8 @@ the room and the account list the feature.
 from conftest import DOMAIN, NS_DISCO_INFO, uniq
 from imhelp import online, send_message
 from test_mam import query
-from test_muc import (NS_SID, create, error_of, groupchat, join, login,
+from test_mam import stanza_id_of as sid_of
+from test_muc import (create, error_of, groupchat, join, login,
                       next_body)
 # the module's server: test_muc's fixture, one more instance here
 from test_muc import msrv  # noqa: F401
@@ -22,7 +23,7 @@ NS_FWD = "urn:xmpp:forward:0"
 
 
 def retraction(to, target, type_="groupchat"):
-    """What Conversations, Dino and Gajim send (XEP-0424 4, 0.4)."""
+    """What Conversations, Dino and Gajim send (XEP-0424 3, version 0.4)."""
     mid = uniq("r")
     return mid, ("<message to='%s' type='%s' id='%s'>"
                  "<retract xmlns='%s' id='%s'/>"
@@ -32,11 +33,13 @@ def retraction(to, target, type_="groupchat"):
                  % (to, type_, mid, NS_RETRACT, target, NS_RETRACT))
 
 
-def sid_of(m, by):
-    for el in m.xml.findall("{%s}stanza-id" % NS_SID):
-        if el.get("by") == by:
-            return el.get("id")
-    return None
+async def refused(c, rjid, sid):
+    """c's retraction of sid is refused with forbidden."""
+    mid, x = retraction(rjid, sid)
+    c.send_raw(x)
+    e = await c.next_message(match=lambda m: m["id"] == mid and
+                             m["type"] == "error")
+    assert error_of(e) == "forbidden", str(e)
 
 
 async def room_archive(c, rjid):
@@ -123,25 +126,15 @@ async def test_room_others_message(msrv, clients):
     await join(c, room, "carol")
     groupchat(b, rjid, "mine")
     sid = sid_of(await next_body(a, "mine"), rjid)
-    mid, x = retraction(rjid, sid)
-    c.send_raw(x)
-    e = await c.next_message(match=lambda m: m["id"] == mid)
-    assert e["type"] == "error" and error_of(e) == "forbidden", str(e)
+    await refused(c, rjid, sid)
     # the moderator's own (XEP-0424, not 0425) is refused the same way
-    mid, x = retraction(rjid, sid)
-    a.send_raw(x)
-    e = await a.next_message(match=lambda m: m["id"] == mid and
-                             m["type"] == "error")
-    assert error_of(e) == "forbidden", str(e)
+    await refused(a, rjid, sid)
     # bob leaves, carol takes the nick: still not hers
     b.send_raw("<presence to='%s/bob' type='unavailable'/>" % rjid)
     c.send_raw("<presence to='%s/bob'/>" % rjid)
     await c.next_presence(match=lambda p: p["from"].resource == "bob"
                           and p["type"] != "unavailable")
-    mid, x = retraction(rjid, sid)
-    c.send_raw(x)
-    e = await c.next_message(match=lambda m: m["id"] == mid)
-    assert e["type"] == "error" and error_of(e) == "forbidden", str(e)
+    await refused(c, rjid, sid)
     assert await room_archive(a, rjid) == ["mine"]
 
 
@@ -157,10 +150,7 @@ async def test_room_without_archive(make_server, clients):
     sid1 = sid_of(await next_body(b, "one"), rjid)
     groupchat(b, rjid, "two")
     sid2 = sid_of(await next_body(a, "two"), rjid)
-    mid, x = retraction(rjid, sid1)
-    b.send_raw(x)
-    e = await b.next_message(match=lambda m: m["id"] == mid)
-    assert e["type"] == "error" and error_of(e) == "forbidden", str(e)
+    await refused(b, rjid, sid1)
     mid, x = retraction(rjid, sid2)
     b.send_raw(x)
     await a.next_message(match=lambda m: m["id"] == mid)

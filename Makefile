@@ -125,6 +125,7 @@ ROUTER_SRCS	+= router/pubsub_req.c
 ROUTER_SRCS	+= router/pubsub_svc.c
 ROUTER_SRCS	+= router/mam.c
 ROUTER_SRCS	+= router/mam_query.c
+ROUTER_SRCS	+= router/retract.c
 ROUTER_SRCS	+= router/register.c
 ROUTER_SRCS	+= router/roster.c
 ROUTER_SRCS	+= router/ping.c

@@ -302,66 +302,40 @@ archive_both(struct route_job *job, bool self, struct mam_sid *sid)
 #define RETRACT_SCAN	1000
 
 struct unsend_job {
-	const char	*from;		/* the author's bare JID */
-	const char	*id;
-	struct buf	 needle;	/* id as it is written in the bytes */
-	uint64_t	 found;
+	const struct retract_target	*t;
+	uint64_t			 found;
 };
 
-/*
- * An entry is the author's message of that id: its 'id' (XEP-0424 3,
- * what Conversations, Dino and Gajim send) or its origin-id (XEP-0359,
- * the same value from them, what older versions named).
- */
 static int
 unsend_match(const struct archive_entry *e, void *arg)
 {
 	struct unsend_job	*job = arg;
-	struct xnode		*el, *oid;
-	struct arena		 a;
-	char			 from[JID_STR_MAX + 1];
-	const char		*v;
-	bool			 hit = false;
 
-	/* most entries do not hold the id at all: no parse for them */
-	if (memmem(e->xml, e->len, buf_rptr(&job->needle),
-	    buf_avail(&job->needle)) == NULL)
+	if (!retract_target_is(job->t, e->xml, e->len))
 		return 0;
-	arena_init(&a);
-	if ((el = doc_parse(&a, e->xml, e->len)) != NULL &&
-	    (v = xnode_attr(el, "from")) != NULL) {
-		bare_of(from, v);
-		oid = xnode_child(el, NS_SID, "origin-id");
-		hit = strcmp(from, job->from) == 0 &&
-		    (((v = xnode_attr(el, "id")) != NULL &&
-		    strcmp(v, job->id) == 0) || (oid != NULL &&
-		    (v = xnode_attr(oid, "id")) != NULL &&
-		    strcmp(v, job->id) == 0));
-	}
-	arena_free(&a);
-	if (hit)
-		job->found = e->id;
-	return hit ? 1 : 0;
+	job->found = e->id;
+	return 1;
 }
 
-/* the author's message of id leaves p's archive of messages with with */
+/* the message t names leaves p's archive of messages with with */
 static void
-unsend(const struct party *p, const char *with, struct unsend_job *job)
+unsend(const struct party *p, const char *with,
+    const struct retract_target *t)
 {
 	struct archive_range	rg;
+	struct unsend_job	job = { t, 0 };
 
 	memset(&rg, 0, sizeof(rg));
 	rg.with = with;
 	rg.hi = UINT64_MAX;
 	rg.backward = true;
 	rg.max = RETRACT_SCAN;
-	job->found = 0;
 	if (store_archive_query(router.store, p->node, p->domain, &rg,
-	    unsend_match, job) == -1)
+	    unsend_match, &job) == -1)
 		log_warn("archive of %s@%s: retraction not read", p->node,
 		    p->domain);
-	else if (job->found != 0 && store_archive_del(router.store, p->node,
-	    p->domain, job->found) == -1)
+	else if (job.found != 0 && store_archive_del(router.store, p->node,
+	    p->domain, job.found) == -1)
 		log_warn("archive of %s@%s: retracted message not removed",
 		    p->node, p->domain);
 }
@@ -373,24 +347,20 @@ unsend(const struct party *p, const char *with, struct unsend_job *job)
  * the retraction itself is archived after, as any message.
  */
 static void
-retract_apply(struct route_job *job, const struct xnode *ret, bool self)
+retract_apply(struct route_job *job, const char *id, bool self)
 {
-	struct unsend_job	job2;
+	struct retract_target	t;
 	char			to[JID_STR_MAX + 1], from[JID_STR_MAX + 1];
 
-	if ((job2.id = xnode_attr(ret, "id")) == NULL || *job2.id == '\0')
-		return;
 	bare_of(from, job->rs->from);
 	bare_of(to, job->rs->to);
-	job2.from = from;
-	buf_init(&job2.needle, LINK_STANZA_MAX);
-	if (xml_escape(&job2.needle, job2.id, strlen(job2.id)) == 0) {
-		if (job->sender != NULL && !self)
-			unsend(job->sender, to, &job2);
-		if (job->recip != NULL)
-			unsend(job->recip, from, &job2);
-	}
-	buf_clear(&job2.needle);
+	if (retract_target_init(&t, from, id) == -1)
+		return;
+	if (job->sender != NULL && !self)
+		unsend(job->sender, to, &t);
+	if (job->recip != NULL)
+		unsend(job->recip, from, &t);
+	retract_target_clear(&t);
 }
 
 static void
@@ -398,16 +368,17 @@ route_tree(struct xnode *el, struct arena *a, void *arg)
 {
 	struct route_job	*job = arg;
 	struct rstanza		*rs = job->rs;
-	struct xnode		*sid_el, *ret;
+	struct xnode		*sid_el;
 	struct mam_sid		 sid;
+	const char		*rid;
 	char			 id[MAM_SID_LEN + 1];
 	bool			 changed, self;
 
 	changed = mam_strip(el);
 	self = job->sender != NULL && job->recip != NULL &&
 	    strcmp(job->sender->bare, job->recip->bare) == 0;
-	if ((ret = xnode_child(el, NS_RETRACT, "retract")) != NULL)
-		retract_apply(job, ret, self);
+	if ((rid = retract_id(el)) != NULL)
+		retract_apply(job, rid, self);
 	if (mam_worth(el)) {
 		xnode_set_attr(a, el, "from", rs->from);
 		xnode_set_attr(a, el, "to", rs->to);

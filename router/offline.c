@@ -3,9 +3,11 @@
  * account with no available resource is stored, with its delay stamp,
  * and committed before the sender's next stanza is looked at; it is
  * handed to the first session that becomes available with a
- * non-negative priority, oldest first, and only then removed.
+ * non-negative priority, oldest first, and only then removed. A
+ * retraction (XEP-0424) stored here removes the message it names.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,6 +23,7 @@
 struct offline_job {
 	const char	*domain;
 	bool		 skip;
+	char		*rid;		/* a retraction's id (XEP-0424) */
 	struct buf	 out;
 };
 
@@ -59,12 +62,15 @@ offline_stamp(struct xnode *el, struct arena *a, void *arg)
 {
 	struct offline_job	*job = arg;
 	struct xnode		*d;
+	const char		*rid;
 	char			 stamp[32];
 
 	if (!offline_worth(el)) {
 		job->skip = true;
 		return;
 	}
+	if ((rid = retract_id(el)) != NULL)
+		job->rid = xstrdup(rid);
 	/*
 	 * Stored before by us (an unacked message of a stream-managed
 	 * session that ended, docs/internals.md): its first stamp stays.
@@ -84,6 +90,53 @@ offline_stamp(struct xnode *el, struct arena *a, void *arg)
 	(void)xnode_write(&job->out, el, NS_CLIENT);
 }
 
+struct unsend_job {
+	const struct retract_target	*t;
+	uint64_t			 seq;
+};
+
+static int
+unsend_one(uint64_t seq, const char *xml, size_t len, void *arg)
+{
+	struct unsend_job	*job = arg;
+
+	if (!retract_target_is(job->t, xml, len))
+		return 0;
+	job->seq = seq;
+	return 1;
+}
+
+/*
+ * XEP-0424 5: a retraction stops the service handing the message on, so
+ * the author's message it names, if still waiting here, goes; the
+ * recipient gets the retraction alone (as an archive query does).
+ */
+static void
+offline_unsend(const char *node, const char *domain, const char *from,
+    const char *id)
+{
+	struct retract_target	 t;
+	struct unsend_job	 job = { &t, 0 };
+	char			 bare[JID_STR_MAX + 1];
+	size_t			 n = strcspn(from, "/");
+
+	if (n > JID_STR_MAX)
+		return;
+	memcpy(bare, from, n);
+	bare[n] = '\0';
+	if (retract_target_init(&t, bare, id) == -1)
+		return;
+	if (store_offline_list(router.store, node, domain, unsend_one,
+	    &job) == -1)
+		log_warn("offline messages of %s@%s: retraction not read",
+		    node, domain);
+	else if (job.seq != 0 && store_offline_del_one(router.store, node,
+	    domain, job.seq) == -1)
+		log_warn("offline messages of %s@%s: retracted message not "
+		    "removed", node, domain);
+	retract_target_clear(&t);
+}
+
 int
 offline_store(struct rstanza *rs, const char *node, const char *domain)
 {
@@ -98,6 +151,7 @@ offline_store(struct rstanza *rs, const char *node, const char *domain)
 	}
 	job.domain = domain;
 	job.skip = false;
+	job.rid = NULL;
 	buf_init(&job.out, LINK_STANZA_MAX);	/* it is sent as one later */
 	if (deliver_parse(rs->xml, rs->xlen, offline_stamp, &job) == -1)
 		goto done;
@@ -113,6 +167,8 @@ offline_store(struct rstanza *rs, const char *node, const char *domain)
 		    node, domain, log_escs(rs->from));
 		goto done;
 	}
+	if (job.rid != NULL && rs->from != NULL)
+		offline_unsend(node, domain, rs->from, job.rid);
 	/* XEP-0160 / RFC 6121 8.5.2: over quota, whoever sent it, bounces */
 	max.count = (size_t)router.conf.offline_max;
 	max.bytes = router.conf.offline_max_bytes;
@@ -122,6 +178,7 @@ offline_store(struct rstanza *rs, const char *node, const char *domain)
 		    (unsigned long long)seq, node, domain,
 		    log_escs(rs->from));
 done:
+	free(job.rid);
 	buf_clear(&job.out);
 	return rc;
 }

@@ -590,6 +590,21 @@ void	 carbons_copy(struct rstanza *, struct carbons_msg *, struct user *u,
  */
 struct xnode	*doc_parse(struct arena *, const char *xml, size_t len);
 
+/* retract.c: XEP-0424, the stored message a retraction names */
+/* borrows: the id of el's <retract/>, or NULL when it has none */
+const char	*retract_id(const struct xnode *el);
+struct retract_target {
+	const char	*author;	/* bare JID; borrowed */
+	const char	*id;		/* borrowed */
+	struct buf	 needle;	/* id as escaped in stored bytes */
+};
+int		 retract_target_init(struct retract_target *,
+		    const char *author, const char *id);
+void		 retract_target_clear(struct retract_target *);
+/* xml (a stored message) is the author's message of that id */
+bool		 retract_target_is(const struct retract_target *,
+		    const char *xml, size_t len);
+
 /* last.c */
 /* records the start time: the server's uptime for XEP-0012 */
 void	 last_init(void);

@@ -78,6 +78,8 @@ int	 pgs_offline_list(struct pgstore *, const char *node,
 	    void *arg);
 int	 pgs_offline_del(struct pgstore *, const char *node,
 	    const char *domain, uint64_t upto);
+int	 pgs_offline_del_one(struct pgstore *, const char *node,
+	    const char *domain, uint64_t seq);
 int	 pgs_offline_count(struct pgstore *, const char *node,
 	    const char *domain, size_t *n);
 int	 pgs_doc_get(struct pgstore *, enum store_doc, const char *node,

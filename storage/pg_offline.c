@@ -109,6 +109,7 @@ pgs_offline_list(struct pgstore *pg, const char *node, const char *domain,
 struct offline_del {
 	const char	*node, *domain;
 	uint64_t	 upto;
+	bool		 one;		/* only the message of sequence upto */
 };
 
 static int
@@ -119,6 +120,9 @@ offline_del_fn(struct pgstore *pg, void *arg)
 
 	pgq_owner(&q, od->node, od->domain);
 	pgq_u64(&q, od->upto);
+	if (od->one)
+		return pg_cmd_one(pg, "offline del", "DELETE FROM offline "
+		    "WHERE domain = $1 AND node = $2 AND seq = $3", &q);
 	return pg_cmd(pg, "offline del", "DELETE FROM offline "
 	    "WHERE domain = $1 AND node = $2 AND seq <= $3", &q);
 }
@@ -127,10 +131,23 @@ int
 pgs_offline_del(struct pgstore *pg, const char *node, const char *domain,
     uint64_t upto)
 {
-	struct offline_del	od = { node, domain, upto };
+	struct offline_del	od = { node, domain, upto, false };
 
 	if (!pg_acct_ok(node, domain))
 		return 0;
+	return pg_write(pg, "offline del", offline_del_fn, &od, false);
+}
+
+int
+pgs_offline_del_one(struct pgstore *pg, const char *node,
+    const char *domain, uint64_t seq)
+{
+	struct offline_del	od = { node, domain, seq, true };
+
+	if (!pg_acct_ok(node, domain) || seq > INT64_MAX) {
+		errno = ENOENT;
+		return -1;
+	}
 	return pg_write(pg, "offline del", offline_del_fn, &od, false);
 }
 

@@ -188,6 +188,12 @@ int	 store_offline_list(struct store *, const char *node,
 /* removes the messages with sequence <= upto */
 int	 store_offline_del(struct store *, const char *node,
 	    const char *domain, uint64_t upto);
+/*
+ * Removes the one message of sequence seq (a retracted one, XEP-0424);
+ * ENOENT when there is none.
+ */
+int	 store_offline_del_one(struct store *, const char *node,
+	    const char *domain, uint64_t seq);
 int	 store_offline_count(struct store *, const char *node,
 	    const char *domain, size_t *n);
 

@@ -146,6 +146,7 @@ struct offline_del {
 	const char	*key;
 	size_t		 plen;
 	uint64_t	 upto;
+	bool		 one;		/* only the message of sequence upto */
 };
 
 /* a malformed key is kept (and was logged by the listing) */
@@ -165,25 +166,47 @@ static int
 offline_del_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct offline_del	*od = arg;
+	char			 key[STORE_KEY_BUF];
+	MDB_val			 k = { OFFLINE_KEY_LEN(od->plen), key };
 
-	return range_del(txn, st->offline, od->key, od->plen, offline_pick,
-	    od);
+	if (!od->one)
+		return range_del(txn, st->offline, od->key, od->plen,
+		    offline_pick, od);
+	memcpy(key, od->key, od->plen);
+	rec_put_u64((uint8_t *)key + od->plen, od->upto);
+	return mdb_del(txn, st->offline, &k, NULL);
+}
+
+static int
+offline_del(struct store *st, const char *node, const char *domain,
+    uint64_t upto, bool one)
+{
+	char			key[STORE_KEY_BUF];
+	struct offline_del	od = { key, 0, upto, one };
+
+	if ((od.plen = account_prefix(st, key, node, domain)) == 0) {
+		errno = ENOENT;
+		return one ? -1 : 0;
+	}
+	return store_write(st, "offline del", offline_del_fn, &od, false);
 }
 
 int
 store_offline_del(struct store *st, const char *node, const char *domain,
     uint64_t upto)
 {
-	char			key[STORE_KEY_BUF];
-	struct offline_del	od;
-
 	if (st->pg != NULL)
 		return pgs_offline_del(st->pg, node, domain, upto);
-	if ((od.plen = account_prefix(st, key, node, domain)) == 0)
-		return 0;
-	od.key = key;
-	od.upto = upto;
-	return store_write(st, "offline del", offline_del_fn, &od, false);
+	return offline_del(st, node, domain, upto, false);
+}
+
+int
+store_offline_del_one(struct store *st, const char *node, const char *domain,
+    uint64_t seq)
+{
+	if (st->pg != NULL)
+		return pgs_offline_del_one(st->pg, node, domain, seq);
+	return offline_del(st, node, domain, seq, true);
 }
 
 int

@@ -4,9 +4,10 @@ in a room, by the room's stanza-id, checked against the occupant id of
 the original (the real account, not the nick), which leaves the history
 and the room's archive while the retraction is relayed and kept; another
 account's message is refused with forbidden. Between two accounts, by
-the message's id: the original leaves both archives, the retraction is
-archived; a retraction of someone else's message changes nothing. Both
-the room and the account list the feature.
+the message's id: the original leaves both archives and the offline
+store, the retraction is archived; a retraction of someone else's
+message changes nothing. Both the room and the account list the
+feature.
 """
 from conftest import DOMAIN, NS_DISCO_INFO, uniq
 from imhelp import online, send_message
@@ -217,3 +218,24 @@ async def test_room_after_restart(make_server, clients):
     m = await a.next_message(match=lambda m: m["id"] == mid)
     assert m["type"] == "groupchat", str(m)
     assert await room_archive(a, rjid) == ["after", "retract:" + sid]
+
+
+async def test_chat_offline(server, clients):
+    """A retraction that reaches the offline store takes the message it
+    names out of it: the contact, once online, gets the retraction and
+    the other message, not the retracted one; the archive agrees."""
+    ua, ub = server.new_user("ra"), server.new_user("rb")
+    a = await online(server, clients, ua, resource="a")
+    oops = send_message(a, ub.jid, "oops")
+    send_message(a, ub.jid, "fine")
+    mid, x = retraction(ub.jid, oops, "chat")
+    a.send_raw(x)
+    await a.fence()
+    b = await online(server, clients, ub, resource="b", presence=None)
+    b.send_raw("<presence/>")
+    got = []
+    while not got or got[-1]["id"] != mid:
+        got.append(await b.next_message(what="the offline messages"))
+    assert [m["body"] for m in got[:-1]] == ["fine"], got
+    assert got[-1].xml.find("{%s}retract" % NS_RETRACT).get("id") == oops
+    assert "oops" not in (await query(b)).bodies

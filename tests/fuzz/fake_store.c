@@ -239,6 +239,17 @@ set(struct store *st, const char *key, size_t klen, const char *val,
 	return 0;
 }
 
+/* removes the record of key (klen 0: no key could be made); ENOENT if none */
+static int
+del_one(struct store *st, const char *key, size_t klen)
+{
+	if (klen == 0 || get(st, key, klen) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return set(st, key, klen, NULL, 0);
+}
+
 static void
 undo_clear(struct store *st)
 {
@@ -921,6 +932,17 @@ store_offline_del(struct store *st, const char *node, const char *domain,
 	own = group_begin(st);
 	return group_end(st, own, range_del(st, key, plen, offline_upto,
 	    &upto));
+}
+
+int
+store_offline_del_one(struct store *st, const char *node, const char *domain,
+    uint64_t seq)
+{
+	char	key[KEY_MAX];
+	uint8_t	b[8];
+
+	rec_put_u64(b, seq);
+	return del_one(st, key, fkey(key, TAG_OFFLINE, node, domain, b, 8));
 }
 
 int
@@ -1808,15 +1830,9 @@ store_archive_del(struct store *st, const char *owner, const char *domain,
 {
 	char	key[KEY_MAX];
 	uint8_t	b[8];
-	size_t	klen;
 
 	rec_put_u64(b, id);
-	if ((klen = pkey(key, TAG_ARCHIVE, owner, domain, b, 8)) == 0 ||
-	    get(st, key, klen) == NULL) {
-		errno = ENOENT;
-		return -1;
-	}
-	return set(st, key, klen, NULL, 0);
+	return del_one(st, key, pkey(key, TAG_ARCHIVE, owner, domain, b, 8));
 }
 
 int

@@ -1068,17 +1068,21 @@ def router_seeds():
                               "</message>", 3),
          st(alice_b, carbons % (6, "disable")), deluser(0))
     # XEP-0424: alice's message leaves both archives on her retraction;
-    # bob's and rob's retractions of it change nothing
+    # bob's and rob's retractions of it change nothing; the one to carol
+    # (offline) leaves her offline store too
+    oops = ("<message type='chat' id='m1'><body>oops</body><origin-id "
+            "xmlns='urn:xmpp:sid:0' id='m1'/></message>")
     retract = ("<message type='chat' id='r%s'><retract xmlns='urn:xmpp:"
                "message-retract:1' id='m1'/><body>r</body></message>")
     seed("retract-chat",
-         st(alice_a, "<message type='chat' id='m1'><body>oops</body>"
-                     "<origin-id xmlns='urn:xmpp:sid:0' id='m1'/>"
-                     "</message>", 6),
+         st(alice_a, oops, 6),
          st(bob_x, retract % 1, 3),
          s2s(rob_r, retract % 2, 2),
          st(alice_a, retract % 3, 6),
-         st(alice_b, retract % 4, 5))
+         st(alice_b, retract % 4, 5),
+         st(alice_a, oops, 7),
+         st(alice_a, retract % 5, 7),
+         toggle(carol_z), st(carol_z, "<presence/>"))
     # XEP-0357: alice registers two app servers (bob's session, a remote
     # JID) and goes away; messages and a request are pushed; bob answers
     # the first push with an error, rob the second with a result

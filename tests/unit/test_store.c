@@ -1346,6 +1346,46 @@ test_offline_order_and_del(void **state)
 	assert_int_equal(n, 0);
 }
 
+/*
+ * One message out of the middle (a retraction, XEP-0424): the others stay
+ * in order, the next sequence is not reused, a second removal and one of
+ * an unknown sequence or account are ENOENT.
+ */
+static void
+test_offline_del_one(void **state)
+{
+	struct fixture	*f = *state;
+	struct ocollect	 c;
+	uint64_t	 seq[3], next;
+	size_t		 n;
+
+	seq[0] = offline_add(f->st, "alice", "x.org", "<a/>", 100);
+	seq[1] = offline_add(f->st, "alice", "x.org", "<b/>", 100);
+	seq[2] = offline_add(f->st, "alice", "x.org", "<c/>", 100);
+	offline_add(f->st, "bob", "x.org", "<b/>", 100);
+	assert_int_equal(store_offline_del_one(f->st, "alice", "x.org",
+	    seq[1]), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_offline_list(f->st, "alice", "x.org",
+	    offline_collect_cb, &c), 0);
+	assert_string_equal(c.out, "<a/>|<c/>|");
+	assert_int_equal(store_offline_count(f->st, "alice", "x.org", &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_offline_del_one(f->st, "alice", "x.org",
+	    seq[1]), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_offline_del_one(f->st, "alice", "x.org",
+	    seq[2] + 100), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_offline_del_one(f->st, "nobody", "x.org",
+	    seq[0]), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_offline_count(f->st, "bob", "x.org", &n), 0);
+	assert_int_equal(n, 1);
+	next = offline_add(f->st, "alice", "x.org", "<d/>", 100);
+	assert_true(next > seq[2]);
+}
+
 static void
 test_offline_binary_len(void **state)
 {
@@ -3845,6 +3885,7 @@ main(int argc, char *argv[])
 		T(test_roster_long_contacts),
 		T(test_roster_corrupt),
 		T(test_offline_order_and_del),
+		T(test_offline_del_one),
 		T(test_offline_binary_len),
 		T(test_offline_limit),
 		T(test_offline_seq_monotonic_across_reopen),

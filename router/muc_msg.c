@@ -86,13 +86,12 @@ subject_set(struct muc_req *q, struct muc_occ *o, const char *subject)
  * never archived) goes out as it came: nothing to check it against.
  */
 static int
-retract_own(struct muc_req *q, struct muc_occ *o, const struct xnode *ret)
+retract_own(struct muc_req *q, struct muc_occ *o, const char *id)
 {
-	const char	*id = xnode_attr(ret, "id");
-	bool		 theirs;
+	bool	theirs;
 
-	if (id != NULL && muc_hist_retract(q->room, id, o->occid,
-	    &theirs) == -1 && theirs) {
+	if (muc_hist_retract(q->room, id, o->occid, &theirs) == -1 &&
+	    theirs) {
 		muc_error(q, XERR_FORBIDDEN, "not your message");
 		return -1;
 	}
@@ -103,8 +102,9 @@ static void
 groupchat(struct muc_req *q)
 {
 	struct muc_occ	*o = muc_occ_of(q->room, q->from);
-	struct xnode	*subj, *n, *ret;
+	struct xnode	*subj, *n;
 	struct buf	 b;
+	const char	*rid;
 	char		 from[JID_STR_MAX + 1], sid[MAM_SID_LEN + 40];
 	uint64_t	 rnd[2];
 	bool		 body, keep;
@@ -127,11 +127,10 @@ groupchat(struct muc_req *q)
 	if (subj != NULL && !body &&
 	    subject_set(q, o, xnode_text(q->a, subj)) == -1)
 		return;
-	ret = xnode_child(q->el, NS_RETRACT, "retract");
-	if (ret != NULL && retract_own(q, o, ret) == -1)
+	if ((rid = retract_id(q->el)) != NULL && retract_own(q, o, rid) == -1)
 		return;
 	/* XEP-0424 5: the retraction is kept, with a body or without */
-	keep = body || ret != NULL;
+	keep = body || xnode_child(q->el, NS_RETRACT, "retract") != NULL;
 	strip_claims(q->room, q->el);
 	muc_occ_jid(from, q->room, o->nick);
 	xnode_set_attr(q->a, q->el, "from", from);

@@ -12,10 +12,14 @@
 #include "../common/proc.h"
 #include "../common/ready.h"
 #include "../common/upslot.h"
+#include "../common/util.h"
 #include "../common/work.h"
 #include "../storage/store.h"
 #include "../storage/store_conf.h"
 #include "router.h"
+
+/* in the data directory: the key of the made-up SCRAM salts */
+#define SASL_SECRET_FILE	"sasl-secret"
 
 struct router	router;
 
@@ -85,9 +89,18 @@ main(int argc, char *argv[])
 	if ((router.store = store_open_conf(&router.conf, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	/* the key the upload slots are signed with (router/upload.c) */
-	if (upslot_key_load(router.conf.datadir) == -1)
+	/*
+	 * The keys every c2s shares with us, on this host or another: the
+	 * made-up salts' (c2s/sasl.c) and the upload slots' (upload.c),
+	 * kept here across restarts and handed over on each c2s link
+	 */
+	if (secret_load(router.conf.datadir, SASL_SECRET_FILE,
+	    router.secrets.sasl, sizeof(router.secrets.sasl)) == -1)
+		fatal("%s/%s", router.conf.datadir, SASL_SECRET_FILE);
+	if (secret_load(router.conf.datadir, UPSLOT_KEY_FILE,
+	    router.secrets.upload, sizeof(router.secrets.upload)) == -1)
 		fatal("%s/%s", router.conf.datadir, UPSLOT_KEY_FILE);
+	upslot_key_set(router.secrets.upload);
 	router.loop = ev_default_loop(EVFLAG_AUTO);
 	last_init();
 	pep_init();

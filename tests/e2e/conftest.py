@@ -726,17 +726,8 @@ class HostsServer(Server):
         self.home.start()
         RUNNING.remove(self.home)
         for h in self.remotes:
-            # the made-up SCRAM salts and the upload slots' signatures
-            # must be the same on every host (docs/operator.md, "Remote
-            # c2s hosts")
-            os.makedirs(h.opts["datadir"], exist_ok=True)
-            for name in ("sasl-secret", "upload-secret"):
-                secret = os.path.join(self.home.opts["datadir"], name)
-                mine = os.path.join(h.opts["datadir"], name)
-                if os.path.exists(secret) and not os.path.exists(mine):
-                    with open(secret, "rb") as f, open(mine, "wb") as g:
-                        g.write(f.read())
-                    os.chmod(mine, 0o600)
+            # nothing copied from the router's host: its c2s link hands
+            # each worker the keys they share (LINK_SECRETS)
             h.start()
             RUNNING.remove(h)
         RUNNING.append(self)

@@ -540,6 +540,13 @@ sasl_secret_known(void)
 }
 
 void
+sasl_secret_clear(void)
+{
+	explicit_bzero(sasl_secret, sizeof(sasl_secret));
+	sasl_secret_router = sasl_secret_made = false;
+}
+
+void
 sasl_keyed_hash(const char *msg, size_t len, uint8_t out[32])
 {
 	sasl_secret_init();

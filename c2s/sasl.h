@@ -134,6 +134,8 @@ void		 sasl_set_account(struct sasl *, const char *node,
 #define SASL_SECRET_LEN	32
 void		 sasl_secret_put(const uint8_t key[SASL_SECRET_LEN]);
 bool		 sasl_secret_known(void);
+/* wipes it: for tests, the state before the router's first key */
+void		 sasl_secret_clear(void);
 /*
  * HMAC-SHA-256 of msg under that key: the same in every c2s and across
  * restarts, unguessable to clients (a device's stable resource part).

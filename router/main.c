@@ -2,6 +2,7 @@
  * parley-router: the hub process. Started by parleyd as
  * "parley-router -c FILE".
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -75,6 +76,18 @@ router_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/* one of the keys every c2s gets (LINK_SECRETS), from the data directory */
+static void
+router_secret(const char *name, uint8_t *key, size_t len)
+{
+	if (secret_load(router.conf.datadir, name, key, len) == 0)
+		return;
+	if (errno == EINVAL)
+		fatalx("%s/%s: too short; remove it to make a new one",
+		    router.conf.datadir, name);
+	fatal("%s/%s", router.conf.datadir, name);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -94,12 +107,10 @@ main(int argc, char *argv[])
 	 * made-up salts' (c2s/sasl.c) and the upload slots' (upload.c),
 	 * kept here across restarts and handed over on each c2s link
 	 */
-	if (secret_load(router.conf.datadir, SASL_SECRET_FILE,
-	    router.secrets.sasl, sizeof(router.secrets.sasl)) == -1)
-		fatal("%s/%s", router.conf.datadir, SASL_SECRET_FILE);
-	if (secret_load(router.conf.datadir, UPSLOT_KEY_FILE,
-	    router.secrets.upload, sizeof(router.secrets.upload)) == -1)
-		fatal("%s/%s", router.conf.datadir, UPSLOT_KEY_FILE);
+	router_secret(SASL_SECRET_FILE, router.secrets.sasl,
+	    sizeof(router.secrets.sasl));
+	router_secret(UPSLOT_KEY_FILE, router.secrets.upload,
+	    sizeof(router.secrets.upload));
 	upslot_key_set(router.secrets.upload);
 	router.loop = ev_default_loop(EVFLAG_AUTO);
 	last_init();

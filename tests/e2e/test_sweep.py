@@ -5,8 +5,9 @@ no mechanism or data over the limit; BOSH (XEP-0124) pause beyond
 maxpause and a body over the limit; HTTP upload (XEP-0363) slot requests
 with a size past any limit or a bad content type; MUC (XEP-0045) nicks
 of spaces only and invitations naming a bad JID; IQs whose 'to' breaks
-RFC 7622. Each case checks the condition the spec names and that the
-stream (or the server) still works afterwards.
+RFC 7622; PEP publish-options (XEP-0060 7.1.5) whose form is malformed
+apart from those that are well-formed but not met. Each case checks the condition the spec names and
+that the stream (or the server) still works afterwards.
 """
 import asyncio
 import base64
@@ -22,6 +23,8 @@ from test_bosh import Bosh, apost, web_server
 # msrv: test_muc's module fixture, a server with MUC on
 from test_muc import (NS_USER, SVC, create, error_of, join, login,
                       msrv, self_presence)  # noqa: F401
+from test_pep import (NS_PUBSUB, assert_error, get_items, items_of,
+                      publish, publish_options)
 from test_upload import cond, slot, upload_server
 from test_websocket import OPEN, WS
 
@@ -329,3 +332,153 @@ async def test_iq_to_bad_jids(server, clients):
     r = await c.iq("<ping xmlns='%s'/>" % NS_PING, to=DOMAIN)
     assert r["type"] == "result", str(r)
 
+
+
+# ---- PEP publish-options ------------------------------------------------
+
+def xform(fields, type_="submit", ftype=NS_PUBSUB + "#publish-options",
+          ns="jabber:x:data"):
+    """A data form: fields as XML, type_ None for no type, ftype None
+    for no FORM_TYPE."""
+    t = " type='%s'" % type_ if type_ is not None else ""
+    ft = ("<field var='FORM_TYPE' type='hidden'><value>%s</value></field>"
+          % ftype) if ftype is not None else ""
+    return "<x xmlns='%s'%s>%s%s</x>" % (ns, t, ft, fields)
+
+
+def field(var, *values):
+    return "<field var='%s'>%s</field>" % (
+        var, "".join("<value>%s</value>" % v for v in values))
+
+
+AM_OPEN = field("pubsub#access_model", "open")
+
+# publish-options the service cannot read as XEP-0060 7.1.5 and XEP-0004
+# 3 have them: bad-request with invalid-options, not a precondition
+MALFORMED_OPTIONS = [
+    ("type-form", xform(AM_OPEN, type_="form")),
+    ("type-result", xform(AM_OPEN, type_="result")),
+    ("no-type", xform(AM_OPEN, type_=None)),
+    ("no-form-type", xform(AM_OPEN, ftype=None)),
+    ("node-config-form-type",
+     xform(AM_OPEN, ftype=NS_PUBSUB + "#node_config")),
+    ("form-type-twice",
+     xform(AM_OPEN + field("FORM_TYPE", NS_PUBSUB + "#publish-options"))),
+    ("field-without-var", xform("<field><value>open</value></field>")),
+    ("boolean-yes", xform(field("pubsub#persist_items", "yes"))),
+    ("boolean-empty", xform(field("pubsub#persist_items"))),
+    ("not-an-option", xform(field("pubsub#access_model", "everyone"))),
+    ("max-items-word", xform(field("pubsub#max_items", "ten"))),
+    ("max-items-empty", xform(field("pubsub#max_items", ""))),
+    ("two-values", xform(field("pubsub#access_model", "open", "roster"))),
+    ("field-twice", xform(AM_OPEN + AM_OPEN)),
+    ("not-a-form", "<options xmlns='urn:example'/>"),
+    ("form-wrong-ns", xform(AM_OPEN, ns="jabber:x:data:not")),
+    ("two-forms", xform(AM_OPEN) + xform(AM_OPEN)),
+]
+
+
+def with_options(inner):
+    return "<publish-options>%s</publish-options>" % inner
+
+
+@pytest.mark.parametrize("options", [c[1] for c in MALFORMED_OPTIONS],
+                         ids=[c[0] for c in MALFORMED_OPTIONS])
+async def test_publish_options_malformed(server, clients, options):
+    """XEP-0060 7.1.5 names conflict with precondition-not-met for a
+    precondition the node does not meet; a form that is not one (not
+    submitted, no or another FORM_TYPE, a field without var or twice, a
+    value not of its field's type, not a data form at all) is a
+    malformed request: bad-request with invalid-options (RFC 6120
+    8.3.3.1), on a node that exists and on one that does not; nothing is
+    published and no node created."""
+    u = server.new_user("po")
+    c = await clients.login(server, u)
+    node = "urn:example:po"
+    r = await c.iq(publish(node, "<x xmlns='urn:example'>1</x>", "a",
+                           publish_options(access_model="open")),
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    r = await c.iq(publish(node, "<x xmlns='urn:example'>2</x>", "b",
+                           with_options(options)), type_="set")
+    assert_error(r, "bad-request", "invalid-options")
+    r = await c.iq(publish("urn:example:po-new", "<x xmlns='urn:example'/>",
+                           "n", with_options(options)), type_="set")
+    assert_error(r, "bad-request", "invalid-options")
+    r = await get_items(c, u.jid, node)
+    assert [i.get("id") for i in items_of(r, node)] == ["a"], str(r)
+    assert_error(await get_items(c, u.jid, "urn:example:po-new"),
+                 "item-not-found")
+    # two <publish-options/> elements
+    r = await c.iq("<pubsub xmlns='%s'><publish node='%s'><item id='c'>"
+                   "<x xmlns='urn:example'/></item></publish>%s%s</pubsub>"
+                   % (NS_PUBSUB, node, with_options(xform(AM_OPEN)),
+                      with_options(options)), type_="set")
+    assert_error(r, "bad-request", "invalid-options")
+
+
+async def test_publish_options_well_formed_but_unmet(server, clients):
+    """A well-formed form whose conditions the node cannot meet is the
+    XEP's conflict with precondition-not-met: a field no node has, a
+    max_items past the service's limit, a mismatching value; the client
+    may then configure the node and publish again."""
+    u = server.new_user("po")
+    c = await clients.login(server, u)
+    node = "urn:example:unmet"
+    r = await c.iq(publish(node, "<x xmlns='urn:example'/>", "a",
+                           publish_options(access_model="open")),
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    for opts in (publish_options(frobnicate="1"),
+                 publish_options(max_items="99999999"),
+                 publish_options(access_model="whitelist")):
+        for n in (node, "urn:example:unmet-new"):
+            r = await c.iq(publish(n, "<x xmlns='urn:example'/>", "b",
+                                   opts), type_="set")
+            if n != node and "whitelist" in opts:
+                # a new node takes it: not a precondition there
+                assert r["type"] == "result", str(r)
+                continue
+            assert_error(r, "conflict", "precondition-not-met")
+    r = await get_items(c, u.jid, node)
+    assert [i.get("id") for i in items_of(r, node)] == ["a"], str(r)
+
+
+async def test_publish_options_of_real_clients(server, clients):
+    """What Conversations, Dino and Gajim send keeps working: XEP-0402
+    bookmarks (persist_items, max_items 'max', send_last_published_item
+    never, access_model whitelist), first creating the node, then as
+    preconditions it meets; an OMEMO device list with access_model open;
+    booleans as '1' or 'true'; a FORM_TYPE without type='hidden'; and an
+    empty <publish-options/>, which asks for nothing."""
+    u = server.new_user("po")
+    c = await clients.login(server, u)
+    bm = "urn:xmpp:bookmarks:1"
+    for persist in ("true", "1", "true"):
+        r = await c.iq(publish(bm, "<conference xmlns='%s' name='x'/>" % bm,
+                               "room@muc.example",
+                               publish_options(
+                                   persist_items=persist, max_items="max",
+                                   send_last_published_item="never",
+                                   access_model="whitelist")),
+                       type_="set")
+        assert r["type"] == "result", str(r)
+    dl = "eu.siacs.conversations.axolotl.devicelist"
+    for _ in range(2):
+        r = await c.iq(publish(dl, "<list xmlns='eu.siacs.conversations."
+                               "axolotl'><device id='1'/></list>",
+                               "current",
+                               publish_options(access_model="open")),
+                       type_="set")
+        assert r["type"] == "result", str(r)
+    r = await c.iq(publish(dl, "<list xmlns='eu.siacs.conversations."
+                           "axolotl'/>", "current", with_options(
+                               "<x xmlns='jabber:x:data' type='submit'>"
+                               "<field var='FORM_TYPE'><value>%s#publish-"
+                               "options</value></field>%s</x>"
+                               % (NS_PUBSUB, AM_OPEN))), type_="set")
+    assert r["type"] == "result", str(r)
+    r = await c.iq(publish(dl, "<list xmlns='eu.siacs.conversations."
+                           "axolotl'/>", "current", "<publish-options/>"),
+                   type_="set")
+    assert r["type"] == "result", str(r)

@@ -6,7 +6,8 @@ maxpause and a body over the limit; HTTP upload (XEP-0363) slot requests
 with a size past any limit or a bad content type; MUC (XEP-0045) nicks
 of spaces only and invitations naming a bad JID; IQs whose 'to' breaks
 RFC 7622; PEP publish-options (XEP-0060 7.1.5) whose form is malformed
-apart from those that are well-formed but not met. Each case checks the condition the spec names and
+apart from those that are well-formed but not met; BOSH requests whose
+root is no httpbind <body/>. Each case checks the condition the spec names and
 that the stream (or the server) still works afterwards.
 """
 import asyncio
@@ -19,7 +20,7 @@ import pytest
 from conftest import DOMAIN, NS_PING, Raw, sasl_plain, stanza_error, uniq
 from test_sasl2 import (NS_SASL2, condition, outcome, sasl2_open,
                         scram_login, ua)
-from test_bosh import Bosh, apost, web_server
+from test_bosh import NS as NS_BOSH, Bosh, apost, web_server
 # msrv: test_muc's module fixture, a server with MUC on
 from test_muc import (NS_USER, SVC, create, error_of, join, login,
                       msrv, self_presence)  # noqa: F401
@@ -482,3 +483,52 @@ async def test_publish_options_of_real_clients(server, clients):
                            "axolotl'/>", "current", "<publish-options/>"),
                    type_="set")
     assert r["type"] == "result", str(r)
+
+
+# ---- BOSH roots ---------------------------------------------------------
+
+async def test_bosh_not_a_body_without_a_session(make_server):
+    """XEP-0124 4: the request is one <body/> qualified by the httpbind
+    namespace; 17.1: anything else with no session to speak of is 400
+    (a body in no namespace too, which made a session). The listener
+    then serves a good one."""
+    srv = web_server(make_server)
+    for bad in ("<body rid='3' to='localhost' wait='1' hold='1'/>",
+                "<body xmlns='urn:example' rid='3' to='localhost'/>",
+                "<h:body xmlns:h='%s' xmlns='%s' rid='3' to='localhost'/>"
+                % ("urn:example", NS_BOSH),
+                "<bodyx xmlns='%s' rid='3' to='localhost'/>" % NS_BOSH,
+                "body"):
+        st, t = await apost(srv.http_port, bad)
+        assert st == 400, (bad, st, t)
+        assert "sid=" not in t, (bad, t)
+    await Bosh(srv.http_port, wait=1).create()
+
+
+async def test_bosh_not_a_body_in_a_session(make_server):
+    """A request that names a session but is no body of it (another
+    element, another namespace, no namespace, no or a bad rid) is the
+    terminal binding condition bad-request (XEP-0124 17.2: a client that
+    said ver, as these do, gets it rather than 400), and the session
+    ends; also when the request reaches a worker that does not hold the
+    session."""
+    srv = web_server(make_server)
+    pids = srv.c2s_pids()
+    for i, bad in enumerate((
+            "<other xmlns='%s' sid='%%s' rid='%%d'/>" % NS_BOSH,
+            "<body xmlns='urn:example' sid='%s' rid='%d'/>",
+            "<body sid='%s' rid='%d'/>",
+            "<body xmlns='%s' sid='%%s' rid='x%%d'/>" % NS_BOSH,
+            "<body xmlns='%s' sid='%%s' rid='-%%d'/>" % NS_BOSH)):
+        b = Bosh(srv.http_port, wait=1, srv=srv)
+        # created at one worker, the bad request at the other one
+        # every second time
+        b.via = [pids[0]] if i % 2 == 0 else [pids[0], pids[1]]
+        await b.create()
+        st, t = await b.post(bad % (b.sid, b.rid + 1))
+        assert st == 200, (bad, st, t)
+        assert "type='terminate'" in t and \
+            "condition='bad-request'" in t, (bad, t)
+        b.via = [pids[0]]
+        t = await b.send()
+        assert "item-not-found" in t, (bad, t)

@@ -383,6 +383,18 @@ def with_options(inner):
     return "<publish-options>%s</publish-options>" % inner
 
 
+async def open_node(server, clients, node):
+    """A new account's client and its node, made open by publish-options
+    with item 'a'."""
+    u = server.new_user("po")
+    c = await clients.login(server, u)
+    r = await c.iq(publish(node, "<x xmlns='urn:example'/>", "a",
+                           publish_options(access_model="open")),
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    return u, c
+
+
 @pytest.mark.parametrize("options", [c[1] for c in MALFORMED_OPTIONS],
                          ids=[c[0] for c in MALFORMED_OPTIONS])
 async def test_publish_options_malformed(server, clients, options):
@@ -393,13 +405,8 @@ async def test_publish_options_malformed(server, clients, options):
     malformed request: bad-request with invalid-options (RFC 6120
     8.3.3.1), on a node that exists and on one that does not; nothing is
     published and no node created."""
-    u = server.new_user("po")
-    c = await clients.login(server, u)
     node = "urn:example:po"
-    r = await c.iq(publish(node, "<x xmlns='urn:example'>1</x>", "a",
-                           publish_options(access_model="open")),
-                   type_="set")
-    assert r["type"] == "result", str(r)
+    u, c = await open_node(server, clients, node)
     r = await c.iq(publish(node, "<x xmlns='urn:example'>2</x>", "b",
                            with_options(options)), type_="set")
     assert_error(r, "bad-request", "invalid-options")
@@ -423,13 +430,8 @@ async def test_publish_options_well_formed_but_unmet(server, clients):
     XEP's conflict with precondition-not-met: a field no node has, a
     max_items past the service's limit, a mismatching value; the client
     may then configure the node and publish again."""
-    u = server.new_user("po")
-    c = await clients.login(server, u)
     node = "urn:example:unmet"
-    r = await c.iq(publish(node, "<x xmlns='urn:example'/>", "a",
-                           publish_options(access_model="open")),
-                   type_="set")
-    assert r["type"] == "result", str(r)
+    u, c = await open_node(server, clients, node)
     for opts in (publish_options(frobnicate="1"),
                  publish_options(max_items="99999999"),
                  publish_options(access_model="whitelist")):

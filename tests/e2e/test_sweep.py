@@ -7,7 +7,9 @@ with a size past any limit or a bad content type; MUC (XEP-0045) nicks
 of spaces only and invitations naming a bad JID; IQs whose 'to' breaks
 RFC 7622; PEP publish-options (XEP-0060 7.1.5) whose form is malformed
 apart from those that are well-formed but not met; BOSH requests whose
-root is no httpbind <body/>. Each case checks the condition the spec names and
+root is no httpbind <body/>; IQs with more than one payload (RFC 6120
+8.2.3) where the c2s's check does not stand in front: before binding, and
+from a component. Each case checks the condition the spec names and
 that the stream (or the server) still works afterwards.
 """
 import asyncio
@@ -17,15 +19,18 @@ import struct
 
 import pytest
 
-from conftest import DOMAIN, NS_PING, Raw, sasl_plain, stanza_error, uniq
+from conftest import (DOMAIN, NS_BIND, NS_PING, Raw, free_port, sasl_plain,
+                      stanza_error, uniq)
 from test_sasl2 import (NS_SASL2, condition, outcome, sasl2_open,
                         scram_login, ua)
 from test_bosh import NS as NS_BOSH, Bosh, apost, web_server
+from test_component import COMP, SECRET, Component
 # msrv: test_muc's module fixture, a server with MUC on
 from test_muc import (NS_USER, SVC, create, error_of, join, login,
                       msrv, self_presence)  # noqa: F401
 from test_pep import (NS_PUBSUB, assert_error, get_items, items_of,
                       publish, publish_options)
+from test_rfc6120 import authed, condition_of, iq_re
 from test_upload import cond, slot, upload_server
 from test_websocket import OPEN, WS
 
@@ -534,3 +539,95 @@ async def test_bosh_not_a_body_in_a_session(make_server):
         b.via = [pids[0]]
         t = await b.send()
         assert "item-not-found" in t, (bad, t)
+
+
+# ---- IQs with two payloads ----------------------------------------------
+
+async def test_bind_with_a_second_payload(server):
+    """RFC 6120 8.2.3: a bind request that carries something besides
+    <bind/> is bad-request, not a bind; a good one then binds."""
+    raw = await authed(server, server.new_user("bp"))
+    try:
+        await raw.send("<iq type='set' id='b1'><bind xmlns='%s'><resource>"
+                       "r</resource></bind><ping xmlns='%s'/></iq>"
+                       % (NS_BIND, NS_PING))
+        m = (await raw.read_until(iq_re("b1"))).group(0)
+        assert b"error" in m and condition_of(m) == "bad-request", m
+        await raw.send("<iq type='set' id='b2'><bind xmlns='%s'/></iq>"
+                       % NS_BIND)
+        m = (await raw.read_until(iq_re("b2"))).group(0)
+        assert b"result" in m and b"<jid>" in m, m
+    finally:
+        raw.close()
+
+
+async def test_register_with_a_second_payload(make_server):
+    """XEP-0077 before authentication with RFC 6120 8.2.3: a query with
+    another payload beside it is bad-request; the stream then takes a
+    good one."""
+    srv = make_server(host_options={DOMAIN: {"register": "yes"}})
+    raw = await Raw.open(srv.port)
+    try:
+        await raw.starttls()
+        for i, two in enumerate((
+                "<query xmlns='jabber:iq:register'/><ping xmlns='%s'/>"
+                % NS_PING,
+                "<ping xmlns='%s'/><query xmlns='jabber:iq:register'/>"
+                % NS_PING)):
+            await raw.send("<iq type='get' id='r%d'>%s</iq>" % (i, two))
+            m = (await raw.read_until(iq_re("r%d" % i))).group(0)
+            assert b"error" in m and condition_of(m) == "bad-request", m
+        await raw.send("<iq type='get' id='r9'><query xmlns='jabber:iq:"
+                       "register'/></iq>")
+        m = (await raw.read_until(iq_re("r9"))).group(0)
+        assert b"result" in m, m
+    finally:
+        raw.close()
+
+
+def comp_error(s):
+    """The stanza error condition of a component's stanza (in its
+    namespace, where stanza_error looks in jabber:client's)."""
+    el = s.xml.find("{jabber:component:accept}error")
+    for c in (el if el is not None else ()):
+        if c.tag.startswith("{urn:ietf:params:xml:ns:xmpp-stanzas}") and \
+                not c.tag.endswith("}text"):
+            return c.tag.split("}")[1]
+    return None
+
+
+async def test_iqs_with_two_payloads_from_a_component(make_server, clients):
+    """RFC 6120 8.2.3 where no c2s checks first: a component's IQ get or
+    set with two payloads is bad-request at the server, at an account,
+    at the group chat service and its rooms and at the pubsub service;
+    none of them serves the first payload as if it were the only one.
+    One payload still gets its answer."""
+    port = free_port()
+    srv = make_server(component_listen="127.0.0.1:%d" % port,
+                      component="%s=%s" % (COMP, SECRET),
+                      host_options={DOMAIN: {"muc": "yes",
+                                             "pubsub": "yes"}})
+    u = srv.new_user("tw")
+    comp = Component(port)
+    try:
+        assert await comp.attach() == "session"
+        info = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
+        two = info + "<query xmlns='jabber:iq:version'/>"
+        for to in (DOMAIN, u.jid, SVC, "room@" + SVC, "pubsub." + DOMAIN):
+            for type_, payload in (("get", two), ("set", two),
+                                   ("get", info)):
+                iid = uniq("c")
+                comp.send_raw("<iq type='%s' id='%s' from='%s' to='%s'>%s"
+                              "</iq>" % (type_, iid, COMP, to, payload))
+                r = await comp.next(comp.iqs, iid,
+                                    match=lambda s: s["id"] == iid)
+                if payload == two:
+                    assert r["type"] == "error", (to, str(r))
+                    assert comp_error(r) == "bad-request", (to, str(r))
+                else:
+                    # served, or refused for what it asks (no such room)
+                    assert r["type"] == "result" or \
+                        comp_error(r) != "bad-request", (to, str(r))
+    finally:
+        comp.disconnect()
+

@@ -19,20 +19,31 @@
 #define FORM_NODE_CONFIG	NS_PUBSUB "#node_config"
 #define FORM_PUBLISH_OPTIONS	NS_PUBSUB "#publish-options"
 
-/* the one element child of the pubsub element: the verb */
+/*
+ * The verb of the pubsub element, NULL for none or several (served as
+ * the first, the others would go unanswered): in the pubsub namespace
+ * options, publish-options and configure go with another verb, and
+ * configure is one on its own.
+ */
 static struct xnode *
 req_verb(const struct xnode *ps, const char *ns)
 {
-	struct xnode	*v;
+	struct xnode	*v, *verb = NULL;
+	bool		 owner = strcmp(ns, NS_PUBSUB) != 0;
 
+	/* other namespaces (XEP-0059's <set/>) are the verb's business */
 	for (v = xnode_child(ps, ns, NULL); v != NULL;
-	    v = xnode_next(v, ns, NULL))
-		/* options and publish-options go with another verb */
-		if (strcmp(v->name, "options") != 0 &&
-		    strcmp(v->name, "publish-options") != 0 &&
-		    strcmp(v->name, "configure") != 0)
-			return v;
-	return xnode_child(ps, ns, "configure");
+	    v = xnode_next(v, ns, NULL)) {
+		if (!owner && (strcmp(v->name, "options") == 0 ||
+		    strcmp(v->name, "publish-options") == 0 ||
+		    strcmp(v->name, "configure") == 0))
+			continue;
+		if (verb != NULL)
+			return NULL;
+		verb = v;
+	}
+	return verb != NULL || owner ? verb :
+	    xnode_child(ps, ns, "configure");
 }
 
 /*
@@ -1048,9 +1059,7 @@ ps_dispatch(struct rstanza *rs, struct xnode *iq, struct arena *a,
 
 	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
 		return;
-	verb = strcmp(ns, NS_PUBSUB) == 0 ? req_verb(ps, ns) :
-	    xnode_child(ps, ns, NULL);
-	if (verb == NULL) {
+	if ((verb = req_verb(ps, ns)) == NULL) {
 		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
 		return;
 	}

@@ -631,3 +631,25 @@ async def test_iqs_with_two_payloads_from_a_component(make_server, clients):
     finally:
         comp.disconnect()
 
+
+async def test_pubsub_with_two_verbs(server, clients):
+    """The same rule one level down (XEP-0060: one verb a request, with
+    options, publish-options or configure beside some): two verbs are
+    bad-request, not the first served and the second dropped, in the
+    pubsub and the owner namespace; nothing changes."""
+    node = "urn:example:verbs"
+    u, c = await open_node(server, clients, node)
+    ps = "<pubsub xmlns='%s'>%%s</pubsub>" % NS_PUBSUB
+    owner = "<pubsub xmlns='%s#owner'>%%s</pubsub>" % NS_PUBSUB
+    for type_, payload in (
+            ("get", ps % ("<items node='%s'/><items node='%s'/>"
+                          % (node, node))),
+            ("set", ps % ("<retract node='%s'><item id='a'/></retract>"
+                          "<publish node='%s'><item id='b'><x xmlns='urn:"
+                          "example'/></item></publish>" % (node, node))),
+            ("set", owner % ("<purge node='%s'/><delete node='%s'/>"
+                             % (node, node)))):
+        r = await c.iq(payload, type_=type_)
+        assert_error(r, "bad-request")
+    r = await get_items(c, u.jid, node)
+    assert [i.get("id") for i in items_of(r, node)] == ["a"], str(r)

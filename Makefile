@@ -48,6 +48,7 @@ COMMON_SRCS	+= common/link.c
 COMMON_SRCS	+= common/linktls.c
 COMMON_SRCS	+= common/log.c
 COMMON_SRCS	+= common/map.c
+COMMON_SRCS	+= common/mucjoin.c
 COMMON_SRCS	+= common/peer.c
 COMMON_SRCS	+= common/priv.c
 COMMON_SRCS	+= common/proc.c
@@ -198,6 +199,7 @@ S2S_SRCS	+= s2s/in.c
 S2S_SRCS	+= s2s/listen.c
 S2S_SRCS	+= s2s/out.c
 S2S_SRCS	+= s2s/policy.c
+S2S_SRCS	+= s2s/rejoin.c
 S2S_SRCS	+= s2s/srv.c
 S2S_SRCS	+= s2s/uplink.c
 S2S_SRCS	+= s2s/stats.c
@@ -348,7 +350,8 @@ TEST_OBJS_csi	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_sm	:= $(TEST_OBJS_c2s_scenario)
 TEST_OBJS_s2s_scenario := tests/unit/scn.c tests/unit/scn_s2s.c \
 		   s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
-		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
+		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c \
+		   s2s/rejoin.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_LIB) \
 		$(foreach t,$(UNIT_TESTS),$(call obj,$(TEST_OBJS_$(t))))
 	@mkdir -p $(@D)
@@ -638,14 +641,15 @@ FUZZ_OBJS_link_router := router/links.c router/ctl.c router/ctlinfo.c \
 		   router/register.c router/pwjob.c router/sm.c \
 		   router/handover_fmt.c
 FUZZ_OBJS_link_c2s := c2s/uplink.c c2s/caps.c c2s/rejoin.c
-FUZZ_OBJS_link_s2s := s2s/uplink.c
+FUZZ_OBJS_link_s2s := s2s/uplink.c s2s/rejoin.c
 FUZZ_OBJS_c2s	:= c2s/stream.c c2s/auth.c c2s/bind.c c2s/register.c \
 		   c2s/sasl.c c2s/uplink.c c2s/limits.c c2s/csi.c c2s/caps.c \
 		   c2s/drain.c c2s/quiesce.c \
 		   c2s/sm.c c2s/ping.c c2s/sasl2.c c2s/fast.c c2s/upgrade.c \
 		   c2s/rejoin.c
 FUZZ_OBJS_s2s	:= s2s/conn.c s2s/in.c s2s/listen.c s2s/out.c s2s/policy.c \
-		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c
+		   s2s/srv.c s2s/certid.c s2s/dialback.c s2s/component.c \
+		   s2s/rejoin.c
 FUZZ_OBJS_certid := s2s/certid.c s2s/dialback.c
 FUZZ_OBJS_caps	:= router/capsver.c
 # the whole router but main.c, on the in-memory store

@@ -15,6 +15,7 @@
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/link.h"
+#include "../common/mucjoin.h"
 #include "../common/peer.h"
 #include "../common/routerlink.h"
 #include "../common/tls.h"
@@ -103,16 +104,6 @@ struct ping_state {
 	double			 sent_at;
 };
 
-/* a room a session is in, joined again after a router crash (rejoin.c) */
-struct rejoin {
-	char	*to;		/* room@service/nick */
-	char	*prev;		/* the nick before a change the room has
-				   not confirmed yet, or NULL */
-	char	*xml;		/* the join, asking for no history (len
-				   bytes and a NUL) */
-	size_t	 len;
-};
-
 struct stream {
 	uint64_t		 sid;
 	struct transport	 tp;		/* socket, TLS, output, timer
@@ -169,7 +160,7 @@ struct stream {
 	size_t			 presence_len;
 	bool			 presence_own;	/* the client sent one on
 						   this stream */
-	struct rejoin		*rooms;		/* rejoin.c */
+	struct mucjoin		*rooms;		/* rejoin.c */
 	size_t			 nrooms;
 	bool			 inactive;	/* XEP-0352 <inactive/> */
 	struct csi_queue	 csi;		/* held while inactive */
@@ -245,7 +236,7 @@ void	quiesce_end(void);
  * most C2S_REJOIN_XML_MAX bytes (docs/hardening.md).
  */
 #define C2S_REJOIN_ROOMS_MAX	128
-#define C2S_REJOIN_XML_MAX	4096
+#define C2S_REJOIN_XML_MAX	MUCJOIN_XML_MAX
 /* a directed presence the session sent (el: the stanza, to normalised) */
 void	rejoin_out(struct stream *, const struct xnode *el, struct arena *,
 	    int type, const char *to);

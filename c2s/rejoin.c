@@ -11,50 +11,40 @@
  * already the room's occupant (a planned restart's handover put it
  * back) and only into a room that exists.
  *
- * Forgotten on: an unavailable presence to the room, the session's
+ * Forgotten on: an unavailable or error presence to the room (the
+ * router removes an occupant on either, XEP-0045 17.1.4), the session's
  * broadcast unavailable (RFC 6121 4.6.3: the router sends unavailable
  * to the rooms), an unavailable or error presence from the occupant
- * JID (a leave, kick, ban, destroy, a refused join). Nothing here is
- * on the message path: only presence is looked at.
+ * JID (a leave, kick, ban, destroy, a refused join). The record and
+ * its rewriting are common/mucjoin.c, shared with s2s/rejoin.c. Nothing
+ * here is on the message path: only presence is looked at.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/jid.h"
 #include "../common/log.h"
+#include "../common/mucjoin.h"
 #include "../common/util.h"
 #include "../common/xml.h"
 #include "c2s.h"
 
-#define NS_MUC	"http://jabber.org/protocol/muc"
-
-static size_t
-bare_len(const char *jid)
-{
-	const char	*s = strchr(jid, '/');
-
-	return s != NULL ? (size_t)(s - jid) : strlen(jid);
-}
-
 /* the record of the room of jid (room@service[/nick]), or NULL */
-static struct rejoin *
+static struct mucjoin *
 rejoin_find(struct stream *st, const char *jid)
 {
-	size_t	i, n = bare_len(jid);
+	size_t	i;
 
 	for (i = 0; i < st->nrooms; i++)
-		if (bare_len(st->rooms[i].to) == n &&
-		    memcmp(st->rooms[i].to, jid, n) == 0)
+		if (mucjoin_room_is(&st->rooms[i], jid))
 			return &st->rooms[i];
 	return NULL;
 }
 
 static void
-rejoin_forget(struct stream *st, struct rejoin *r)
+rejoin_forget(struct stream *st, struct mucjoin *r)
 {
-	free(r->to);
-	free(r->prev);
-	free(r->xml);
+	mucjoin_clear(r);
 	*r = st->rooms[--st->nrooms];
 	if (st->nrooms == 0) {
 		free(st->rooms);
@@ -69,67 +59,9 @@ rejoin_free(struct stream *st)
 		rejoin_forget(st, &st->rooms[st->nrooms - 1]);
 }
 
-/*
- * The join presence el (from and to set) as it is sent again: its
- * <x xmlns=muc> with every <history/> replaced by one asking for none,
- * the password and the rest kept. NULL past C2S_REJOIN_XML_MAX.
- */
-static char *
-rejoin_build(const struct xnode *el, struct arena *a, size_t *len)
-{
-	struct xnode	*c, *x, *nx, *n, *next, **pp;
-	struct buf	 b;
-	char		*xml = NULL;
-
-	c = xnode_copy(a, el);
-	if ((x = xnode_child(c, NS_MUC, "x")) == NULL)
-		return NULL;
-	nx = xnode_new(a, NS_MUC, "x");
-	for (n = x->children; n != NULL; n = next) {
-		next = n->next;
-		if (n->type == XNODE_ELEM && strcmp(n->ns, NS_MUC) == 0 &&
-		    strcmp(n->name, "history") == 0)
-			continue;
-		xnode_append(nx, n);
-	}
-	xnode_set_attr(a, xnode_add(a, nx, NULL, "history"), "maxstanzas",
-	    "0");
-	/* nx takes x's place among c's children */
-	for (pp = &c->children; *pp != x; pp = &(*pp)->next)
-		;
-	nx->parent = c;
-	nx->next = x->next;
-	*pp = nx;
-	if (c->last == x)
-		c->last = nx;
-	buf_init(&b, C2S_REJOIN_XML_MAX);
-	if (xnode_write(&b, c, NS_CLIENT) == 0) {
-		*len = buf_avail(&b);
-		xml = xstrndup(buf_rptr(&b), *len);
-	}
-	buf_clear(&b);
-	return xml;
-}
-
-static const char *
-domain_of(const char *jid, char *out, size_t max)
-{
-	const char	*at = strchr(jid, '@');
-	size_t		 n;
-
-	if (at == NULL)
-		return NULL;
-	n = bare_len(at + 1);
-	if (n >= max)
-		return NULL;
-	memcpy(out, at + 1, n);
-	out[n] = '\0';
-	return out;
-}
-
 /* xml (taken) as the join of the room of to: r's, or a new record */
 static void
-rejoin_put(struct stream *st, struct rejoin *r, const char *to, char *xml,
+rejoin_put(struct stream *st, struct mucjoin *r, const char *to, char *xml,
     size_t len)
 {
 	if (r == NULL) {
@@ -145,58 +77,31 @@ rejoin_put(struct stream *st, struct rejoin *r, const char *to, char *xml,
 		r = &st->rooms[st->nrooms++];
 		memset(r, 0, sizeof(*r));
 	}
-	free(r->to);
-	free(r->prev);
-	free(r->xml);
-	r->to = xstrdup(to);
-	r->prev = NULL;
-	r->xml = xml;
-	r->len = len;
-}
-
-static bool
-rejoin_ours(const char *to)
-{
-	const struct conf_host	*h;
-	char			 dom[JID_STR_MAX + 1];
-
-	if (domain_of(to, dom, sizeof(dom)) == NULL)
-		return false;
-	h = conf_muc_find(&c2s.conf, dom);
-	return h != NULL;
+	mucjoin_set(r, to, xml, len);
 }
 
 void
 rejoin_out(struct stream *st, const struct xnode *el, struct arena *a,
     int type, const char *to)
 {
-	struct rejoin	*r;
+	struct mucjoin	*r;
 	char		*xml;
 	size_t		 len = 0;
 
 	r = st->nrooms > 0 ? rejoin_find(st, to) : NULL;
-	if (type == PRES_UNAVAILABLE) {
+	switch (mucjoin_out(r, el, type, to)) {
+	case MUCJOIN_LEAVE:
 		if (r != NULL)
 			rejoin_forget(st, r);
 		return;
-	}
-	if (type != PRES_AVAILABLE || strchr(to, '/') == NULL)
+	case MUCJOIN_NONE:
 		return;
-	if (xnode_child(el, NS_MUC, "x") == NULL) {
-		/*
-		 * 7.6: presence to the room under another nick is a nick
-		 * change; the old one stays until the room confirms it
-		 */
-		if (r != NULL && strcmp(r->to, to) != 0) {
-			free(r->prev);
-			r->prev = r->to;
-			r->to = xstrdup(to);
-		}
-		return;
+	case MUCJOIN_JOIN:
+		break;
 	}
-	if (r == NULL && !rejoin_ours(to))
+	if (r == NULL && !mucjoin_ours(&c2s.conf, to))
 		return;		/* a remote room did not lose us */
-	if ((xml = rejoin_build(el, a, &len)) == NULL) {
+	if ((xml = mucjoin_build(el, a, &len)) == NULL) {
 		log_debug("%016llx join presence to %s too large to keep",
 		    (unsigned long long)st->sid, log_escs(to));
 		if (r != NULL)
@@ -216,7 +121,7 @@ rejoin_keep(struct stream *st, const char *to, const char *xml, size_t len)
 	char	*copy;
 
 	if (strchr(to, '/') == NULL || len > C2S_REJOIN_XML_MAX ||
-	    !rejoin_ours(to)) {
+	    !mucjoin_ours(&c2s.conf, to)) {
 		log_debug("%016llx join of %s from the router not kept",
 		    (unsigned long long)st->sid, log_escs(to));
 		return;
@@ -238,39 +143,15 @@ rejoin_own(struct stream *st, int type)
 void
 rejoin_in(struct stream *st, const struct link_stanza *ls)
 {
-	struct rejoin	*r;
+	struct mucjoin	*r;
 	char		 from[JID_STR_MAX + 1];
 
 	if (st->nrooms == 0 || ls->kind != KIND_PRESENCE ||
 	    !link_strcpy(from, sizeof(from), ls->from, ls->fromlen) ||
 	    (r = rejoin_find(st, from)) == NULL)
 		return;
-	if (strcmp(r->to, from) == 0) {
-		switch (ls->type) {
-		case PRES_AVAILABLE:
-			/* the room took the nick */
-			free(r->prev);
-			r->prev = NULL;
-			break;
-		case PRES_ERROR:
-			if (r->prev != NULL) {
-				/* 7.6.3: the nick change refused, not us */
-				free(r->to);
-				r->to = r->prev;
-				r->prev = NULL;
-				break;
-			}
-			/* FALLTHROUGH */
-		case PRES_UNAVAILABLE:
-			rejoin_forget(st, r);
-			break;
-		}
-	} else if (r->prev != NULL && strcmp(r->prev, from) == 0 &&
-	    ls->type == PRES_UNAVAILABLE) {
-		/* 7.6.2: the old nick's unavailable (303) */
-		free(r->prev);
-		r->prev = NULL;
-	}
+	if (mucjoin_in(r, from, ls->type) == MUCJOIN_GONE)
+		rejoin_forget(st, r);
 }
 
 void

@@ -130,6 +130,8 @@ static int	conf_check_hostport(struct parser *, const struct opt *,
 		    const char *);
 static int	conf_check_caps(struct parser *, const struct opt *,
 		    const char *);
+static int	conf_check_processes(struct parser *, const struct opt *,
+		    const char *);
 
 /* who may create nodes on a host's pubsub service */
 static const char *const pubsub_creators[] = {
@@ -160,6 +162,11 @@ static const struct opt opts[] = {
 	{ "workers", OT_INT, GLOBAL(workers),
 	  .restart = true, .min = 1, .max = 64,
 	  .def = "2", .help = "Number of c2s processes to start" },
+	{ "processes", OT_STRING, GLOBAL(processes), .restart = true,
+	  .check = conf_check_processes,
+	  .help = "The processes this host runs, of router, s2s and c2s "
+	      "(separated by commas); unset: router,s2s,c2s, or c2s with "
+	      "router-address" },
 	{ "user", OT_STRING, GLOBAL(user), .restart = true,
 	  .help = "Account the processes run as when started as root (they "
 	      "drop root once set up); unset: stay root" },
@@ -383,9 +390,9 @@ static const struct opt opts[] = {
 	  .help = "Router: address where c2s and s2s processes of other "
 	      "hosts connect over TLS-PSK (repeatable); unset: none" },
 	{ "router-address", OT_LISTEN, GLOBAL(listens), .arg = LISTEN_ROUTER,
-	  .help = "This host runs only c2s workers, which connect to the "
-	      "router's link-listen at this address; unset: the router is "
-	      "local" },
+	  .help = "The router is on another host: this host's c2s and s2s "
+	      "processes connect to its link-listen at this address; unset: "
+	      "the router is local" },
 	{ "link-psk-file", OT_PATH, GLOBAL(link_psk_file),
 	  .check = conf_check_readable,
 	  .help = "Keys of the remote links, \"identity:hexkey\" lines "
@@ -1015,18 +1022,11 @@ static int
 conf_check_domains(struct parser *p, const struct opt *o, const char *v)
 {
 	char		 one[JID_PART_MAX + 1], prep[JID_PART_MAX + 1];
-	const char	*s, *end;
+	const char	*rest = v, *s;
 	size_t		 len;
 	int		 rc = 0;
 
-	for (s = v; *s != '\0'; s = *end == ',' ? end + 1 : end) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if ((end = strchr(s, ',')) == NULL)
-			end = s + strlen(s);
-		len = (size_t)(end - s);
-		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-			len--;
+	while (list_next(&rest, &s, &len)) {
 		if (len == 0 || len > JID_PART_MAX) {
 			conf_err(p, p->line, "%s: an empty or overlong domain "
 			    "in \"%s\" (write DOMAIN,DOMAIN)", o->name,
@@ -1121,6 +1121,55 @@ conf_check_uris(struct parser *p, const struct opt *o, const char *v)
 		w = e;
 	}
 	return 0;
+}
+
+/* the processes option's words, in the order of CONF_RUN_* */
+static const char *const run_names[] = { "router", "s2s", "c2s" };
+
+/*
+ * "router,s2s,c2s" and any non-empty subset, each name once: the
+ * CONF_RUN_* mask, or 0 with *bad and *badlen the first wrong name.
+ */
+static unsigned
+run_parse(const char *v, const char **bad, size_t *badlen)
+{
+	const char	*rest = v, *s;
+	unsigned	 mask = 0, one;
+	size_t		 len, i;
+
+	*bad = v;
+	*badlen = 0;		/* nothing at all: an empty name */
+	while (list_next(&rest, &s, &len)) {
+		for (one = 0, i = 0; i < nitems(run_names); i++)
+			if (strlen(run_names[i]) == len &&
+			    strncmp(run_names[i], s, len) == 0)
+				one = 1u << i;
+		if (one == 0 || (mask & one) != 0) {
+			*bad = s;
+			*badlen = len;
+			return 0;
+		}
+		mask |= one;
+	}
+	return mask;
+}
+
+static int
+conf_check_processes(struct parser *p, const struct opt *o, const char *v)
+{
+	const char	*bad;
+	size_t		 len;
+
+	if (run_parse(v, &bad, &len) != 0)
+		return 0;
+	if (len == 0)
+		conf_err(p, p->line, "%s: an empty name in \"%s\" (write "
+		    "names of router, s2s and c2s separated by commas)",
+		    o->name, log_escs(v));
+	else
+		conf_err(p, p->line, "%s: \"%s\" is not router, s2s or c2s, "
+		    "or is named twice", o->name, log_esc(bad, len));
+	return -1;
 }
 
 /* member-can, limited-can: the fixed set of common/role.h */
@@ -2026,6 +2075,46 @@ conf_check_links(struct parser *p)
 }
 
 /*
+ * The processes that run here (processes) and where the router is
+ * (router-address) agree: a host runs the router or links to one, and the
+ * router's link-listen and the workers' count belong where those run.
+ */
+static void
+conf_check_run(struct parser *p)
+{
+	struct conf			*c = p->c;
+	const struct conf_listen	*rtr, *lsn;
+	const char			*bad;
+	size_t				 len;
+	int				 line = conf_line(p, "processes");
+
+	rtr = conf_listen_find(c, LISTEN_ROUTER);
+	if (c->processes == NULL)
+		c->run = rtr != NULL ? CONF_RUN_C2S :
+		    CONF_RUN_ROUTER | CONF_RUN_S2S | CONF_RUN_C2S;
+	else if ((c->run = run_parse(c->processes, &bad, &len)) == 0)
+		return;		/* said at its line */
+	if ((c->run & CONF_RUN_ROUTER) != 0 && rtr != NULL)
+		conf_err(p, line, "processes: router and router-address %s:%u "
+		    "exclude each other (a host runs the router or links to "
+		    "one): remove router from processes, or router-address",
+		    rtr->addr, rtr->port);
+	else if ((c->run & CONF_RUN_ROUTER) == 0 && rtr == NULL)
+		conf_err(p, line, "processes without router needs "
+		    "router-address ADDRESS:PORT (the link-listen of the "
+		    "router's host)");
+	if ((c->run & CONF_RUN_ROUTER) == 0 &&
+	    (lsn = conf_listen_find(c, LISTEN_LINK)) != NULL)
+		conf_err(p, lsn->line, "link-listen is the router's, and this "
+		    "host runs none (%s): remove link-listen",
+		    rtr != NULL ? "it has router-address" : "processes");
+	if ((c->run & CONF_RUN_C2S) == 0 && conf_line(p, "workers") != 0)
+		conf_err(p, conf_line(p, "workers"), "workers: this host runs "
+		    "no c2s (processes %s): remove workers, or add c2s to "
+		    "processes", c->processes);
+}
+
+/*
  * A component answers for the domains below its own (conf_component_find),
  * to the router and to remote servers alike (federation): a host or a
  * host's service there would be taken from the host.
@@ -2372,6 +2461,7 @@ conf_load(struct conf *c, const char *path)
 	conf_check_upload(&p);
 	conf_check_components(&p);
 	conf_check_links(&p);
+	conf_check_run(&p);
 	conf_check_storage(&p);
 	if (p.nerr == 0)
 		conf_defaults(&p);

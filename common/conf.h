@@ -126,10 +126,21 @@ struct conf_host {
 	int	 invite_max_lifetime;	/* seconds */
 };
 
+/*
+ * The processes parleyd starts on this host (the processes option): the
+ * router (with the XEP-0065 proxy where it has a port), the s2s process,
+ * the c2s workers. Without router, router-address names the router.
+ */
+#define CONF_RUN_ROUTER		0x1u
+#define CONF_RUN_S2S		0x2u
+#define CONF_RUN_C2S		0x4u
+
 struct conf {
 	char			*path;		/* file we loaded */
 	/* processes */
 	int			 workers;	/* c2s processes */
+	char			*processes;	/* as written, or NULL */
+	unsigned		 run;		/* CONF_RUN_*: from processes */
 	char			*datadir;	/* LMDB environment lives here */
 	char			*rundir;	/* sockets, pid file */
 	char			*log_level;	/* err|warn|info|debug */
@@ -324,7 +335,7 @@ const struct conf_host	*conf_upload_find(const struct conf *c,
 			    const char *domain);
 /*
  * the first listener of kind, or NULL: proxy-listen is the streamhost
- * announced, router-address makes this a host of c2s workers only
+ * announced, router-address names the router of a host without one
  */
 const struct conf_listen *conf_listen_find(const struct conf *c,
 			    enum listen_kind kind);

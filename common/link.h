@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		22
+#define LINK_VERSION		23
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -287,7 +287,9 @@ extern uint64_t	link_overflows;
  * header flag of c2s->router LINK_STANZA: a group chat join presence the
  * c2s sends again for a session after the router came back (c2s/rejoin.c):
  * the room takes it only from a session not already its occupant, and
- * only if the room exists (docs/internals.md, "Group chat after a crash")
+ * only if the room exists (docs/internals.md, "Group chat after a crash").
+ * On s2s->router LINK_STANZA (sid 0; link version 23) the same for a user
+ * of another server the s2s process kept (s2s/rejoin.c)
  */
 #define LINK_F_MUC_REJOIN	0x0004
 enum link_type { LINK_TYPES(LINK_ENUM) };

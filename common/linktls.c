@@ -81,17 +81,10 @@ const char *
 linktls_cert_name(gnutls_x509_crt_t crt, const char *peers, char *buf,
     size_t len)
 {
-	const char	*s, *end;
+	const char	*rest = peers, *s;
 	size_t		 n;
 
-	for (s = peers; *s != '\0'; s = *end == ',' ? end + 1 : end) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if ((end = strchr(s, ',')) == NULL)
-			end = s + strlen(s);
-		n = (size_t)(end - s);
-		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-			n--;
+	while (list_next(&rest, &s, &n)) {
 		if (n == 0 || n >= len)
 			continue;
 		memcpy(buf, s, n);

@@ -122,6 +122,27 @@ timingsafe_memcmp(const void *a, const void *b, size_t len)
 }
 
 bool
+list_next(const char **s, const char **item, size_t *len)
+{
+	const char	*p = *s, *end;
+	size_t		 n;
+
+	if (*p == '\0')
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if ((end = strchr(p, ',')) == NULL)
+		end = p + strlen(p);
+	n = (size_t)(end - p);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	*item = p;
+	*len = n;
+	*s = *end == ',' ? end + 1 : end;
+	return true;
+}
+
+bool
 utf8_valid(const char *str, size_t len)
 {
 	const unsigned char	*s = (const unsigned char *)str;

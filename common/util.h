@@ -35,6 +35,13 @@ int	 timingsafe_memcmp(const void *, const void *, size_t);
  */
 bool	 utf8_valid(const char *, size_t);
 
+/*
+ * The next item of a list separated by commas (an option's value), blanks
+ * around it left out: *item and *len, and *s moved past it and its comma.
+ * False at the end. An empty item between two commas is one (length 0).
+ */
+bool	 list_next(const char **s, const char **item, size_t *len);
+
 /* sets O_NONBLOCK and FD_CLOEXEC; -1 with errno on failure */
 int	 fd_nonblock(int fd);
 

@@ -1,7 +1,8 @@
 /*
  * parleyd, the supervisor: checks the configuration, prepares the data and
  * run directories, starts the router, the s2s process and the c2s
- * processes, restarts a child that dies (with backoff) and stops them all
+ * processes (those of them this host runs: processes, router-address),
+ * restarts a child that dies (with backoff) and stops them all
  * on SIGTERM or SIGINT. It never touches stanzas.
  */
 #include <sys/file.h>
@@ -165,11 +166,30 @@ pidfile_create(const char *rundir)
 	return 0;
 }
 
-/* this host runs only c2s workers of a router elsewhere */
+/*
+ * Whether a process of this host listens on a listener of kind: each kind
+ * belongs to one process (the workers' clients and HTTP, the s2s's
+ * servers and components, the router's link-listen, the proxy's SOCKS5,
+ * which runs beside the router).
+ */
 static bool
-remote_host(const struct conf *conf)
+listen_here(const struct conf *conf, enum listen_kind kind)
 {
-	return conf_listen_find(conf, LISTEN_ROUTER) != NULL;
+	switch (kind) {
+	case LISTEN_C2S:
+	case LISTEN_C2S_TLS:
+	case LISTEN_HTTP:
+	case LISTEN_HTTPS:
+		return (conf->run & CONF_RUN_C2S) != 0;
+	case LISTEN_S2S:
+	case LISTEN_S2S_TLS:
+	case LISTEN_COMPONENT:
+		return (conf->run & CONF_RUN_S2S) != 0;
+	case LISTEN_ROUTER:
+		return false;
+	default:
+		return (conf->run & CONF_RUN_ROUTER) != 0;
+	}
 }
 
 /*
@@ -189,9 +209,16 @@ ports_free(const struct conf *conf)
 
 	for (i = 0; i < conf->nlistens; i++) {
 		cl = &conf->listens[i];
-		/* the router's, elsewhere; or not this host's processes */
-		if (cl->kind == LISTEN_ROUTER || (remote_host(conf) &&
-		    cl->kind != LISTEN_C2S && cl->kind != LISTEN_C2S_TLS))
+		/*
+		 * Not this host's processes'. Nor, on a host without the
+		 * router, the HTTP ones: the web transports of several c2s
+		 * hosts of one server may share an address (the BOSH
+		 * requests of a session are relayed to its worker, wherever
+		 * it is), as the e2e suite's three hosts on loopback do.
+		 */
+		if (!listen_here(conf, cl->kind) ||
+		    ((conf->run & CONF_RUN_ROUTER) == 0 &&
+		    (cl->kind == LISTEN_HTTP || cl->kind == LISTEN_HTTPS)))
 			continue;
 		if ((fd = tcp_listen((const struct sockaddr *)&cl->sa,
 		    cl->salen, false)) == -1) {
@@ -794,7 +821,7 @@ main(int argc, char *argv[])
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
 	int		 ch, lvl, i, inst;
-	size_t		 nlocal, nworkers;
+	size_t		 n, nworkers;
 
 	log_init("parleyd", 0);
 	while ((ch = getopt(argc, argv, "c:dhnT:")) != -1) {
@@ -875,7 +902,8 @@ main(int argc, char *argv[])
 	if (access(s2s_bin, X_OK) == -1)
 		fatal("cannot run %s", s2s_bin);
 	/* the XEP-0065 proxy runs only where it has a port */
-	if (conf_listen_find(&running, LISTEN_PROXY) != NULL && !remote_host(&running)) {
+	if (conf_listen_find(&running, LISTEN_PROXY) != NULL &&
+	    (running.run & CONF_RUN_ROUTER) != 0) {
 		proxy_bin = xasprintf("%s/%s", dir, PROXY_BIN);
 		if (access(proxy_bin, X_OK) == -1)
 			fatal("cannot run %s", proxy_bin);
@@ -897,7 +925,8 @@ main(int argc, char *argv[])
 		exit(1);
 	if (pidfile_create(running.rundir) == -1)
 		exit(1);
-	if (sasl_secret_export(running.datadir) == -1) {
+	if ((running.run & CONF_RUN_C2S) != 0 &&
+	    sasl_secret_export(running.datadir) == -1) {
 		pidfile_remove();
 		exit(1);
 	}
@@ -916,32 +945,38 @@ main(int argc, char *argv[])
 
 	/*
 	 * The router, the s2s process, then the c2s workers, then the
-	 * proxy; on a host with router-address only the workers, which
-	 * connect to the router on its host (docs/operator.md, "Remote c2s
-	 * hosts").
+	 * proxy: those of them that run on this host (processes). Without
+	 * the router they connect to it on its host (docs/operator.md,
+	 * "Remote c2s and s2s hosts").
 	 */
-	nlocal = remote_host(&running) ? 0 : 2;
-	nworkers = (size_t)(running.workers > 0 ? running.workers : 0);
-	nchildren = nlocal + nworkers + (proxy_bin != NULL ? 1 : 0);
+	nworkers = (running.run & CONF_RUN_C2S) != 0 && running.workers > 0 ?
+	    (size_t)running.workers : 0;
+	nchildren = ((running.run & CONF_RUN_ROUTER) != 0) +
+	    ((running.run & CONF_RUN_S2S) != 0) + nworkers +
+	    (proxy_bin != NULL);
 	children = xcalloc(nchildren, sizeof(*children));
-	if (nlocal > 0) {
-		child_setup(&children[0], "router", 0,
+	n = 0;
+	if ((running.run & CONF_RUN_ROUTER) != 0)
+		child_setup(&children[n++], "router", 0,
 		    child_argv(router_bin, conf_abs, 0, debug, traces));
-		child_setup(&children[1], "s2s", 0,
+	if ((running.run & CONF_RUN_S2S) != 0)
+		child_setup(&children[n++], "s2s", 0,
 		    child_argv(s2s_bin, conf_abs, 0, debug, traces));
-	}
-	for (i = (int)nlocal; (size_t)i < nlocal + nworkers; i++) {
-		inst = running.instance_base + i - (int)nlocal;
-		child_setup(&children[i], "c2s", inst,
+	for (i = 0; (size_t)i < nworkers; i++, n++) {
+		inst = running.instance_base + i;
+		child_setup(&children[n], "c2s", inst,
 		    child_argv(c2s_bin, conf_abs, inst, debug, traces));
-		children[i].secret = true;
+		children[n].secret = true;
 	}
 	if (proxy_bin != NULL)
-		child_setup(&children[i], "proxy", 0,
+		child_setup(&children[n], "proxy", 0,
 		    child_argv(proxy_bin, conf_abs, 0, debug, traces));
 
-	log_info("starting: config=%s workers=%d pid=%ld", conf_abs,
-	    running.workers, (long)getpid());
+	log_info("starting: config=%s processes=%s%s%s workers=%zu pid=%ld",
+	    conf_abs, (running.run & CONF_RUN_ROUTER) != 0 ? "router," : "",
+	    (running.run & CONF_RUN_S2S) != 0 ? "s2s," : "",
+	    (running.run & CONF_RUN_C2S) != 0 ? "c2s" : "", nworkers,
+	    (long)getpid());
 	/* the router first: c2s processes retry until its socket is up */
 	for (i = 0; (size_t)i < nchildren; i++)
 		child_spawn(loop, &children[i]);

@@ -175,6 +175,25 @@ s2s_frame(struct rlink *rl, const struct link_hdr *h, const char *payload)
 	rs.xlen = ls.xlen;
 	rs.kind = ls.kind;
 	rs.type = ls.type;
+	if (!(h->flags & LINK_F_MUC_REJOIN)) {
+		deliver_stanza(&rs);
+		return 0;
+	}
+	/*
+	 * s2s/rejoin.c: a remote occupant's join again, after a crash; as
+	 * a c2s's (links.c), only an available presence to a room
+	 */
+	if (ls.kind != KIND_PRESENCE || ls.type != PRES_AVAILABLE)
+		return -1;
+	if (!jid_domain_of(to, dom) ||
+	    conf_muc_find(&router.conf, dom) == NULL) {
+		log_info("s2s: dropping a join again of %s to %s: not a "
+		    "room of ours", log_esc(from, strlen(from)),
+		    log_esc(to, strlen(to)));
+		return 0;
+	}
+	muc_rejoining(true);
 	deliver_stanza(&rs);
+	muc_rejoining(false);
 	return 0;
 }

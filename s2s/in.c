@@ -609,6 +609,9 @@ in_pass(struct conn *c, struct xnode *el, struct arena *a, int kind,
 	froms = jid_full(&from);
 	xnode_set_attr(a, el, "to", tos);
 	xnode_set_attr(a, el, "from", froms);
+	/* a join to one of our rooms is kept for a router crash */
+	if (kind == KIND_PRESENCE)
+		rejoin_out(el, a, type, tos, froms, c->component);
 	buf_init(&b, LINK_STANZA_MAX);
 	/*
 	 * Escaping can make a stanza under the limit pass the cap. The

@@ -152,6 +152,10 @@ bounce_build(struct xnode *el, struct arena *a, void *arg)
 	from = xnode_attr(el, "from");
 	/* the error for a stanza of at most LINK_STANZA_MAX: dropped past it */
 	buf_init(&b, LINK_STANZA_MAX);
+	/* a room's occupant its server cannot be reached for is gone */
+	if (to != NULL && from != NULL && kind == KIND_PRESENCE)
+		rejoin_out(el, a, stanza_type_of(kind, "error"), to, from,
+		    job->comp);
 	if (to != NULL && from != NULL && xnode_write(&b, el, NS_CLIENT) == 0)
 		(void)uplink_stanza(kind, stanza_type_of(kind, "error"), to,
 		    from, buf_rptr(&b), buf_avail(&b), job->comp);

@@ -175,6 +175,9 @@ struct s2s {
 	bool			 quiesced;	/* LINK_QUIESCE heard: the
 						   router restarts, nothing
 						   more goes to it */
+	struct map		*rejoins;	/* rejoin.c: "room real" ->
+						   its join, or NULL */
+	struct map		*rjdomains;	/* remote domain -> joins */
 };
 
 extern struct s2s	s2s;
@@ -290,6 +293,30 @@ int	s2s_parse(const char *xml, size_t len,
 bool	policy_cert_required(const char *remote);
 /* one of our hosted domains or components': a peer may never claim it */
 bool	policy_is_ours(const char *domain);
+
+/*
+ * rejoin.c: the rooms of our group chat services users of other servers
+ * are in, joined again after a router crash (docs/internals.md, "Group
+ * chat after a crash: remote occupants"). At most S2S_REJOIN_MAX joins
+ * in all and S2S_REJOIN_DOMAIN_MAX of one remote domain, each at most
+ * MUCJOIN_XML_MAX bytes (docs/hardening.md).
+ */
+#define S2S_REJOIN_MAX		10000
+#define S2S_REJOIN_DOMAIN_MAX	1000
+/*
+ * A presence a remote user (from, full; comp: a component's) sent to to,
+ * el the stanza with to and from set (in_pass), or our bounce of what
+ * was sent to that user (type error)
+ */
+void	rejoin_out(const struct xnode *el, struct arena *, int type,
+	    const char *to, const char *from, bool comp);
+/* a presence the router sends out (from: ours, to: a remote user) */
+void	rejoin_in(int type, const char *to, const char *from);
+/* the router is back after a crash: each room's join again, on l */
+void	rejoin_announce(struct link *l);
+/* the joins kept, of domain (NULL: in all) */
+size_t	rejoin_count(const char *domain);
+void	rejoin_clear(void);
 
 /* stats.c: connection counts for the router's /metrics */
 void	stats_start(void);

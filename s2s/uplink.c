@@ -32,6 +32,8 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		    !link_strcpy(to, sizeof(to), ls.to, ls.tolen) ||
 		    !link_strcpy(from, sizeof(from), ls.from, ls.fromlen))
 			return -1;
+		if (ls.kind == KIND_PRESENCE)
+			rejoin_in(ls.type, to, from);
 		out_stanza(to, from, ls.xml, ls.xlen);
 		return 0;
 	case LINK_QUIESCE: {
@@ -92,6 +94,10 @@ uplink_connected(struct routerlink *rl, struct link *l)
  * planned restart, waits for its LINK_RELEASE (once the workers have
  * announced their sessions). Not at the connect: a router of another
  * link version would close the link with the held stanzas in it.
+ * Not quiesced, the router is new after a crash (or the first): the
+ * remote occupants of its rooms join again first (rejoin.c), then what
+ * they sent meanwhile (a leave) follows in order. After a planned
+ * restart the handover carried them (router/muc_handover.c).
  */
 static void
 uplink_hello(struct routerlink *rl, struct link *l)
@@ -100,6 +106,7 @@ uplink_hello(struct routerlink *rl, struct link *l)
 
 	(void)rl;
 	if (!s2s.quiesced) {
+		rejoin_announce(l);
 		in_release_held();
 		return;
 	}

@@ -823,8 +823,8 @@ pie_main(const char *path, int argc, char *argv[])
 	if (host != NULL && domain_parse(&conf, host, dombuf) == -1)
 		goto done;
 	if (conf_listen_find(&conf, LISTEN_ROUTER) != NULL) {
-		fprintf(stderr, "parleyctl: this host's workers use a router "
-		    "elsewhere: run parleyctl %s there\n", argv[0]);
+		fprintf(stderr, "parleyctl: this host's processes use a "
+		    "router elsewhere: run parleyctl %s there\n", argv[0]);
 		goto done;
 	}
 	if ((fd = ctl_connect(conf.rundir)) == -2)
@@ -967,9 +967,9 @@ main(int argc, char *argv[])
 	}
 
 	detail[0] = '\0';
-	/* a c2s host has no storage: it would make an empty one here */
+	/* a c2s or s2s host has no storage: it would make an empty one */
 	if ((cl = conf_listen_find(&conf, LISTEN_ROUTER)) != NULL) {
-		fprintf(stderr, "parleyctl: this host's workers use the "
+		fprintf(stderr, "parleyctl: this host's processes use the "
 		    "router at %s: run parleyctl there\n", cl->addr);
 		goto fail;
 	}

@@ -340,7 +340,8 @@ class Server:
                 if (len(c2s) == self.workers and
                         self.router_pid() is not None and
                         all(self.listening(p) for p in c2s) and
-                        self.router_links() >= self.workers + 1 +
+                        self.router_links() >= self.workers +
+                        self.runs("s2s") +
                         (1 if self.opts.get("proxy-listen") else 0)):
                     self._probe()
                     self.kids = self.kid_kinds()
@@ -352,6 +353,14 @@ class Server:
             time.sleep(0.02)
         raise AssertionError("server not ready after %ss (%s)\n%s"
                              % (timeout, last, self.log_tail()))
+
+    def runs(self, kind):
+        """Whether parleyd starts this kind of process here (the
+        processes option; without it every kind where the router is)."""
+        procs = self.opts.get("processes")
+        if procs is None:
+            return kind == "c2s" or "router-address" not in self.opts
+        return kind in procs.split(",")
 
     def _probe(self):
         with socket.create_connection(("127.0.0.1", self.port),
@@ -562,7 +571,8 @@ def psk_file(path, names):
 
 
 class RemoteHost(Server):
-    """A parleyd that runs only c2s workers, linked to router's port."""
+    """A parleyd without the router (router-address): c2s workers, and
+    the s2s when extra says processes s2s,..., linked to router's port."""
 
     def __init__(self, base, cert, router, identity, keyfile, base_inst,
                  extra=None, **kw):
@@ -586,6 +596,8 @@ class RemoteHost(Server):
             else 0
         lines = ["c2s[%d] connected" % i for i in
                  range(self.base_inst, self.base_inst + self.workers)]
+        if self.runs("s2s"):
+            lines.append("s2s connected")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -595,7 +607,8 @@ class RemoteHost(Server):
             if (len(self.c2s_pids()) == self.workers and
                     all(self.listening(p) for p in self.c2s_pids()) and
                     all(x in text for x in lines)):
-                self._probe()
+                if self.workers > 0:
+                    self._probe()
                 self.kids = self.kid_kinds()
                 return
             time.sleep(0.1)
@@ -603,11 +616,33 @@ class RemoteHost(Server):
                              % (self.log_tail(), self.router.log_tail()))
 
 
+class S2SHost(RemoteHost):
+    """A parleyd that runs only the s2s process of router's server
+    (processes s2s), linked to router's link port: its own s2s-listen and
+    host blocks (the certificates it federates with), no client port."""
+
+    def __init__(self, base, cert, router, identity, keyfile, extra=None,
+                 **kw):
+        opts = {"processes": "s2s"}
+        opts.update(extra or {})
+        super().__init__(base, cert, router, identity, keyfile, 1, opts,
+                         **kw)
+        # no c2s here: a workers line would be refused (the clients'
+        # options do not matter, nothing listens on the client ports)
+        with open(self.conf) as f:
+            lines = [ln for ln in f if not ln.startswith("workers ")]
+        with open(self.conf, "w") as f:
+            f.writelines(lines)
+        del self.opts["workers"]
+        self.workers = 0
+
+
 class HostsServer(Server):
-    """One server as three hosts: the router's host (router, s2s, one c2s
-    worker, link-listen with TLS-PSK) and two c2s hosts with
-    router-address, each with its own client ports, all on loopback and
-    logging into one file. The object stands for the whole: parleyctl and
+    """One server as three hosts: the router's host (router and one c2s
+    worker, link-listen with TLS-PSK), a c2s host and a c2s and s2s host
+    (processes s2s,c2s) with router-address, each with its own client
+    ports, all on loopback and logging into one file (the s2s listens on
+    the server's s2s ports, from the third host). The object stands for the whole: parleyctl and
     the router are the first host's, port and tls_port are the second
     host's, clients (Clients.connect) go to the two c2s hosts in turn,
     c2s_pids() are theirs and children() everybody's."""
@@ -621,7 +656,7 @@ class HostsServer(Server):
         keyfile = os.path.join(str(base), "links.psk")
         psk_file(keyfile, ["hostb", "hostc"])
         home = dict(overrides)
-        home.update({"workers": "1",
+        home.update({"workers": "1", "processes": "router,c2s",
                      "link-listen": "127.0.0.1:%d" % self.link_port,
                      "link-psk-file": keyfile})
         self.home = Server(base, cert, home, name=name,
@@ -634,7 +669,9 @@ class HostsServer(Server):
             os.mkdir(d)
             opts = {k: v for k, v in self.home.opts.items()
                     if k not in ("c2s-listen", "c2s-tls-listen", "datadir",
-                                 "rundir", "link-listen")}
+                                 "rundir", "link-listen", "processes")}
+            if ident == "hostc":
+                opts["processes"] = "s2s,c2s"
             opts.update(web)
             # its own client ports (Server picks them); the workers split
             # so that the c2s hosts hold `workers` between them
@@ -647,6 +684,9 @@ class HostsServer(Server):
             inst += h.workers
             h.log_path = self.home.log_path
             self.remotes.append(h)
+        # what a test appends to the configuration before the start
+        # (s2s-route lines) goes to every host's: start() copies it
+        self._conf_written = os.path.getsize(self.home.conf)
         self.name = name
         self.dir = self.home.dir
         self.cert = cert
@@ -675,6 +715,14 @@ class HostsServer(Server):
         return h.tls_port if direct_tls else h.port
 
     def start(self):
+        with open(self.home.conf, "rb") as f:
+            f.seek(self._conf_written)
+            added = f.read()
+        if added:
+            for h in self.remotes:
+                with open(h.conf, "ab") as f:
+                    f.write(added)
+            self._conf_written += len(added)
         self.home.start()
         RUNNING.remove(self.home)
         for h in self.remotes:
@@ -839,9 +887,10 @@ class ServerFactory:
         {host name: {option: value}} written into that host's block."""
         _check_binaries()
         opts = {k.replace("_", "-"): str(v) for k, v in overrides.items()}
-        # a test that links hosts itself gets the plain server it asks for
+        # a test that links hosts itself, or says which processes run,
+        # gets the plain server it asks for
         kind = HostsServer if HOSTS > 1 and not any(
-            k.startswith("link-") or k == "router-address"
+            k.startswith("link-") or k in ("router-address", "processes")
             for k in opts) else Server
         srv = kind(self.tmp.mktemp("parley"), self.cert, opts,
                      name="srv%d" % (len(STARTED) + 1), extra_hosts=hosts,

@@ -238,3 +238,71 @@ async def test_hibernated_at_crash_learns_it_is_out(make_server, clients):
     assert await raw_iq_type(new, "<ping xmlns='urn:xmpp:ping'/>",
                              rjid + "/bob") == "error", new.buf
     new.close()
+
+
+@pytest.mark.kills("router")
+async def test_remote_occupants_rebuilt_after_crash(make_server,
+                                                    tmp_path_factory,
+                                                    clients):
+    """Users of another server (b.test, over s2s) in a persistent room
+    of a.test: the s2s process of a.test, which outlives the router,
+    joins them again (s2s/rejoin.c, "Group chat after a crash: remote
+    occupants"). After a SIGKILL of a.test's router the remote occupant
+    answers self-pings and still gets the room's messages, without the
+    history sent again; one that left before the crash is not joined."""
+    from test_muc import codes
+    from test_s2s import pair, user
+    svc = "conference.a.test"
+    a, b = pair(make_server, tmp_path_factory, a_host_options={"muc": "yes"},
+                b_routes=[svc])
+    slow = 3 * STANZA_TIMEOUT
+    la = await login(a, clients, user(a, "a.test", "ma"))
+    rb = await login(b, clients, user(b, "b.test", "mb"))
+    gb = await login(b, clients, user(b, "b.test", "gb"))
+    room = uniq("fedkept")
+    rjid = "%s@%s" % (room, svc)
+    la.send_raw("<presence to='%s/local'><x xmlns='%s'/></presence>"
+                % (rjid, NS_MUC))
+    await la.next_presence(match=lambda p: 110 in codes(p))
+    r = await la.iq("<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                    "<x xmlns='jabber:x:data' type='submit'><field var="
+                    "'muc#roomconfig_persistentroom'><value>1</value>"
+                    "</field></x></query>", to=rjid, type_="set")
+    assert r["type"] == "result", str(r)
+    for c, nick in ((rb, "far"), (gb, "gone")):
+        c.send_raw("<presence to='%s/%s'><x xmlns='%s'><history "
+                   "maxstanzas='5'/></x></presence>" % (rjid, nick, NS_MUC))
+        await c.next_presence(match=lambda p, n=nick: p["from"] ==
+                              rjid + "/" + n, timeout=slow,
+                              what="the self-presence of " + nick)
+        await la.next_presence(match=lambda p, n=nick:
+                               p["from"].resource == n, timeout=slow)
+    # gone leaves before the crash: its server's unavailable
+    gb.send_raw("<presence to='%s/gone' type='unavailable'/>" % rjid)
+    await la.next_presence(match=lambda p: p["type"] == "unavailable" and
+                           p["from"].resource == "gone", timeout=slow)
+    groupchat(la, rjid, "before")
+    await rb.next_message(match=lambda m: m["body"] == "before",
+                          timeout=slow)
+    await drained(la, rb, gb)
+    await crash(a)
+    # XEP-0410: far is an occupant again (the s2s joined it before
+    # anything far's server sent after the crash); gone is not
+    r = await rb.iq(PING, to=rjid + "/far", timeout=slow)
+    assert r["type"] == "result", str(r)
+    r = await gb.iq(PING, to=rjid + "/gone", timeout=slow)
+    assert error_of(r) == "not-acceptable", str(r)
+    r = await la.iq(PING, to=rjid + "/local")
+    assert r["type"] == "result", str(r)
+    groupchat(la, rjid, "after from local")
+    m = await rb.next_message(match=lambda m: m["body"] ==
+                              "after from local", timeout=slow)
+    assert m["from"] == rjid + "/local", str(m)
+    groupchat(rb, rjid, "after from far")
+    m = await la.next_message(match=lambda m: m["body"] ==
+                              "after from far", timeout=slow)
+    assert m["from"] == rjid + "/far", str(m)
+    # the join asked for no history: "before" is not sent again
+    await rb.fence()
+    got = rb.pending()
+    assert not [s for s in got if ">before<" in s], got

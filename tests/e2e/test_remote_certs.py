@@ -1,7 +1,7 @@
-"""Remote links with certificates (docs/operator.md, "Remote c2s hosts"):
-a c2s host (a second parleyd with router-address on loopback) links to the
-router with a certificate from the links' CA, checked both ways; clients of
-both hosts exchange messages. A certificate of another CA, an expired one,
+"""Remote links with certificates (docs/operator.md, "Remote c2s and s2s
+hosts"): a c2s host (a second parleyd with router-address on loopback)
+links to the router with a certificate from the links' CA, checked both
+ways; clients of both hosts exchange messages. A certificate of another CA, an expired one,
 one whose name is not in link-peers, a TLS client without a certificate and
 a PSK host against a certificate-only router are each refused in the
 handshake, never reaching a frame, and the router's log says why. The

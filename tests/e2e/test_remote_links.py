@@ -1,6 +1,7 @@
 """Remote links (docs/internals.md, "Remote links"): c2s workers of another
 "host" (a second parleyd with router-address, on loopback) reach the router
-over TCP and TLS-PSK. Messages and presence cross the hosts; a peer without
+over TCP and TLS-PSK, and so does an s2s process on a host of its own
+(processes s2s), through which the router's domain federates. Messages and presence cross the hosts; a peer without
 the key, with a wrong key, or speaking plain frames is refused and routes
 nothing; a router that dies is found again. tests/e2e/test_remote_netns.py
 runs the same across network namespaces, and PARLEY_E2E_HOSTS=3 runs every
@@ -17,9 +18,11 @@ import subprocess
 import pytest
 
 from conftest import (BIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT,
-                      RemoteHost, exchange, psk_file, wait_for)
+                      RemoteHost, S2SHost, exchange, free_port,
+                      proc_cmdline, psk_file, uniq, wait_for)
 from imhelp import fence, grant, online, send_message, wait_presence
 from test_rfc6120 import authed, bind, ping
+from test_s2s import chat, mkcert, user
 
 NS_SM = "urn:xmpp:sm:3"
 
@@ -251,3 +254,107 @@ async def test_parleyctl_on_remote_host_refused(lab):
     assert cp.returncode == 1
     assert "run parleyctl there" in cp.stderr
     assert not os.path.exists(os.path.join(hb.opts["datadir"], "data.mdb"))
+
+
+def s2s_lab(make_server, tmp_path_factory, cert):
+    """Server A (a.test) as two hosts: the router's (processes router,c2s:
+    no s2s there) and an s2s host (processes s2s) that federates for it;
+    server B (b.test), one host, routes a.test to the s2s host's port."""
+    ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
+                                                       "b.test")
+    keyfile = str(tmp_path_factory.mktemp("keys") / "links.psk")
+    psk_file(keyfile, ["s2s-a"])
+    link_port, pa, pb = free_port(), free_port(), free_port()
+    secret = uniq("s")
+    a = make_server(hosts=[("a.test",) + ca], workers=1,
+                    processes="router,c2s",
+                    link_listen="127.0.0.1:%d" % link_port,
+                    link_psk_file=keyfile)
+    a.link_port = link_port
+    assert sorted(a.kid_kinds().values()) == ["c2s", "router"]
+    s = S2SHost(tmp_path_factory.mktemp("s2s-a"), cert, a, "s2s-a", keyfile,
+                {"s2s-listen": "127.0.0.1:%d" % pa,
+                 "s2s-route": "b.test=127.0.0.1:%d" % pb,
+                 "s2s-connect-timeout": "5",
+                 "s2s-dialback-secret": secret},
+                extra_hosts=[("a.test",) + ca])
+    make_server.servers.append(s)
+    s.start()
+    assert list(s.kid_kinds().values()) == ["s2s"]
+    b = make_server(hosts=[("b.test",) + cb], s2s_connect_timeout="5",
+                    s2s_dialback_secret=uniq("s"),
+                    s2s_listen="127.0.0.1:%d" % pb,
+                    s2s_route="a.test=127.0.0.1:%d" % pa)
+    return a, s, b
+
+
+@pytest.mark.kills("router")
+async def test_federation_through_s2s_host(make_server, tmp_path_factory,
+                                           cert, clients):
+    """The router's host runs no s2s; A's federation goes through the s2s
+    host: messages and presence both ways (the s2s host authenticates
+    with dialback for a.test), an IQ to the remote server, and a router
+    crash survived: what B sends while A's router is away is held by the
+    s2s host and delivered once the new router has its link."""
+    a, s, b = s2s_lab(make_server, tmp_path_factory, cert)
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await online(a, clients, ua, resource="ra")
+    cb = await online(b, clients, ub, resource="rb")
+    await chat(ca, cb)
+    await chat(cb, ca)
+    # the dialback for a.test ran on the s2s host, not the router's
+    assert "authenticated for" in s.log_text(), s.log_tail()
+    assert "parley-s2s" not in " ".join(
+        " ".join(proc_cmdline(p)) for p in a.children())
+    r = await ca.iq("<ping xmlns='urn:xmpp:ping'/>", to="b.test",
+                    timeout=3 * STANZA_TIMEOUT)
+    assert r["type"] == "result", str(r)
+    await grant(ca, ua, cb, ub)
+    cb.send_raw("<presence><status>over there</status></presence>")
+    p = await wait_presence(ca, frm=cb.boundjid.full,
+                            timeout=3 * STANZA_TIMEOUT)
+    assert p["status"] == "over there", str(p)
+
+    # A's router crashes: the s2s host keeps its streams and holds what
+    # comes once it knows (a stanza it wrote to the router in the instant
+    # of the crash is lost with the router, as a c2s's would be)
+    since, ssince = a.log_size(), s.log_size()
+    os.kill(a.router_pid(), signal.SIGKILL)
+    await wait_for(lambda: "router link lost" in s.log_text(ssince),
+                   READY_TIMEOUT, "the s2s host noticed")
+    body = uniq("held")
+    cb.send_raw("<message to='%s' type='chat'><body>%s</body></message>"
+                % (ca.boundjid.full, body))
+    await wait_for(lambda: "s2s connected" in a.log_text(since),
+                   READY_TIMEOUT * 2, "the s2s host linked to the new router")
+    m = await ca.next_message(what="the message held over the crash",
+                              timeout=READY_TIMEOUT * 2)
+    assert m["body"] == body, str(m)
+    await chat(ca, cb)
+    assert not ca.closed.done() and not cb.closed.done()
+
+
+async def test_router_host_without_s2s_refuses_remote(make_server, clients):
+    """processes router,c2s and no s2s host linked: a stanza to another
+    server is bounced at once (service-unavailable), not queued."""
+    srv = make_server(workers=1, processes="router,c2s")
+    assert sorted(srv.kid_kinds().values()) == ["c2s", "router"]
+    u = srv.new_user("n")
+    c = await clients.login(srv, u, resource="n")
+    c.send_raw("<message to='x@example.net' type='chat' id='f1'>"
+               "<body>x</body></message>")
+    e = await c.next_message(what="the bounce")
+    assert e["type"] == "error" and e["id"] == "f1", str(e)
+    assert e["error"]["condition"] == "service-unavailable", str(e)
+
+
+async def test_parleyctl_on_s2s_host_refused(make_server, tmp_path_factory,
+                                            cert):
+    """An s2s host has no storage either, and no sasl-secret is made
+    there (no c2s asks for one)."""
+    a, s, _ = s2s_lab(make_server, tmp_path_factory, cert)
+    cp = s.ctl("adduser", "nobody@a.test", stdin="pw-x\n", check=False)
+    assert cp.returncode == 1 and "run parleyctl there" in cp.stderr
+    assert not os.path.exists(os.path.join(s.opts["datadir"], "data.mdb"))
+    assert not os.path.exists(os.path.join(s.opts["datadir"],
+                                           "sasl-secret"))

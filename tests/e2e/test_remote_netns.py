@@ -10,7 +10,14 @@ reach every host's "front" address through a bridge in our namespace.
 The link cut takes B's back interface down (its clients stay connected):
 the router notices by keepalive, ends B's sessions; B notices, keeps its
 clients, reconnects with back-off once the interface is up, re-announces
-them, and messages flow again."""
+them, and messages flow again.
+
+Federation with the s2s on a host of its own: R runs the router and a
+c2s for a.test (processes router,c2s), C runs only a.test's s2s
+(processes s2s, linked over its back pair), and B runs another server,
+b.test, whole; the two federate over the front bridge. Cutting C's back
+interface leaves a.test without federation (bounced at once) while C
+holds what b.test sends, and delivers it once its link is back."""
 import asyncio
 import os
 import secrets
@@ -22,6 +29,7 @@ import pytest
 
 from conftest import (BIN, DOMAIN, Client, exchange, uniq, wait_for)
 from test_remote_links import across_three
+from test_s2s import mkcert
 from xmpptest import stop_process
 
 pytestmark = pytest.mark.skipif(
@@ -45,7 +53,12 @@ def ns(host, *argv):
 
 
 def lab_down():
-    for n in NS.values():
+    # the front pairs' ends in our namespace first, and synchronously: a
+    # namespace's deletion frees its devices later, and a lab set up
+    # right after (the next test) would find the old names taken
+    for h, n in NS.items():
+        subprocess.run(["ip", "link", "del", "f%s%s" % (h, TAG)],
+                       capture_output=True)
         subprocess.run(["ip", "netns", "del", n], capture_output=True)
     subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
 
@@ -75,7 +88,7 @@ def lab_up():
 class Host:
     """One parleyd in its namespace, with its own directories."""
 
-    def __init__(self, base, host, cert, opts):
+    def __init__(self, base, host, cert, opts, domain=DOMAIN):
         self.host = host
         self.dir = str(base)
         self.conf = os.path.join(self.dir, "parley.conf")
@@ -90,9 +103,10 @@ class Host:
         o.update(opts)
         with open(self.conf, "w") as f:
             for k, v in o.items():
-                f.write("%s %s\n" % (k, v))
+                if v is not None:       # None: the option left out
+                    f.write("%s %s\n" % (k, v))
             f.write("host %s {\n\tcertificate %s\n\tkey %s\n}\n"
-                    % (DOMAIN, cert[0], cert[1]))
+                    % (domain, cert[0], cert[1]))
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", NS[host],
@@ -113,7 +127,6 @@ class Host:
 
 @pytest.fixture
 def hosts(tmp_path_factory, cert):
-    lab_up()
     keyfile = str(tmp_path_factory.mktemp("keys") / "links.psk")
     with open(keyfile, "w") as f:
         for h in ("b", "c"):
@@ -121,6 +134,7 @@ def hosts(tmp_path_factory, cert):
     os.chmod(keyfile, 0o600)
     out = {}
     try:
+        lab_up()
         out["r"] = Host(tmp_path_factory.mktemp("hr"), "r", cert, {
             "link-listen": "*:%d" % LINK_PORT, "link-psk-file": keyfile})
         deadline = time.monotonic() + 15
@@ -138,21 +152,72 @@ def hosts(tmp_path_factory, cert):
             time.sleep(0.1)
         yield out
     finally:
-        bad = []
-        for h, srv in out.items():
-            if srv.stop() != 0:
-                bad.append("%s exited %s" % (h, srv.proc.returncode))
-            if "ERROR: AddressSanitizer" in srv.text() or \
-                    "restarting" in srv.text():
-                bad.append("%s: a child died:\n%s" % (h, srv.text()[-3000:]))
-        lab_down()
-        assert not bad, bad
+        lab_stop(out)
 
 
-def adduser(r):
-    jid = "%s@%s" % (uniq("n"), DOMAIN)
+def lab_stop(out):
+    """Every host's parleyd stopped: each exits 0 with no child that died
+    on the way; then the namespaces go."""
+    bad = []
+    for h, srv in out.items():
+        if srv.stop() != 0:
+            bad.append("%s exited %s" % (h, srv.proc.returncode))
+        if "ERROR: AddressSanitizer" in srv.text() or \
+                "restarting" in srv.text():
+            bad.append("%s: a child died:\n%s" % (h, srv.text()[-3000:]))
+    lab_down()
+    assert not bad, bad
+
+
+def wait_log(srv, line, since=0, timeout=15):
+    deadline = time.monotonic() + timeout
+    while line not in srv.text()[since:]:
+        assert time.monotonic() < deadline, (line, srv.text()[-3000:])
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def fed(tmp_path_factory):
+    """a.test: router and c2s on R, its s2s alone on C; b.test whole on
+    B. Each finds the other by s2s-route at the front addresses."""
+    ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
+                                                       "b.test")
+    keyfile = str(tmp_path_factory.mktemp("keys") / "links.psk")
+    with open(keyfile, "w") as f:
+        f.write("s2s-c:%s\n" % secrets.token_hex(32))
+    os.chmod(keyfile, 0o600)
+    fed = {"s2s-connect-timeout": "5"}
+    out = {}
+    try:
+        lab_up()
+        out["r"] = Host(tmp_path_factory.mktemp("fr"), "r", ca, dict(
+            fed, processes="router,c2s", **{
+                "link-listen": "*:%d" % LINK_PORT, "link-psk-file": keyfile}),
+            domain="a.test")
+        wait_log(out["r"], "c2s[1] connected")
+        out["c"] = Host(tmp_path_factory.mktemp("fc"), "c", ca, dict(
+            fed, processes="s2s", workers=None, **{
+                "router-address": "%s:%d" % (BACK["c"][0], LINK_PORT),
+                "link-psk-file": keyfile, "link-psk-identity": "s2s-c",
+                "s2s-listen": "%s:5269" % FRONT["c"],
+                "s2s-route": "b.test=%s:5269" % FRONT["b"],
+                "s2s-dialback-secret": uniq("s")}), domain="a.test")
+        wait_log(out["r"], "s2s connected")
+        out["b"] = Host(tmp_path_factory.mktemp("fb"), "b", cb, dict(
+            fed, **{"s2s-listen": "%s:5269" % FRONT["b"],
+                    "s2s-route": "a.test=%s:5269" % FRONT["c"],
+                    "s2s-dialback-secret": uniq("s")}), domain="b.test")
+        wait_log(out["b"], "ready: every process is up")
+        wait_log(out["c"], "ready: every process is up")
+        yield out
+    finally:
+        lab_stop(out)
+
+
+def adduser(r, domain=DOMAIN):
+    jid = "%s@%s" % (uniq("n"), domain)
     pw = "pw-" + uniq("p")
-    subprocess.run(["ip", "netns", "exec", NS["r"],
+    subprocess.run(["ip", "netns", "exec", NS[r.host],
                     os.path.join(BIN, "parleyctl"), "-c", r.conf, "adduser",
                     jid], input=pw + "\n", text=True, check=True,
                    capture_output=True, timeout=20)
@@ -202,3 +267,52 @@ async def test_across_hosts_and_link_cut(hosts, conns):
     await exchange(b, a)
     await exchange(a, b)
     await exchange(c, b)
+
+
+async def far(x, y):
+    """A chat message from client x reaches client y of the other server."""
+    body = uniq("far")
+    x.send_raw("<message to='%s' type='chat'><body>%s</body></message>"
+               % (y.boundjid.full, body))
+    m = await y.next_message(what="a message across servers", timeout=15)
+    assert m["body"] == body and m["from"].full == x.boundjid.full, str(m)
+
+
+async def test_federation_through_s2s_host_and_link_cut(fed, conns):
+    r, c, b = fed["r"], fed["c"], fed["b"]
+    ua, ub = adduser(r, "a.test"), adduser(b, "b.test")
+    xa = await login(conns, "r", *ua, "a")
+    xb = await login(conns, "b", *ub, "b")
+    await far(xa, xb)
+    await far(xb, xa)
+    # host C authenticated a.test to b.test; R runs no s2s
+    assert "authenticated for" in c.text(), c.text()[-3000:]
+    assert "processes=router,c2s workers=" in r.text()
+    assert "processes=s2s, workers=0" in c.text()
+
+    # cut C's link: both ends notice; a.test bounces at once, and what
+    # b.test sends meanwhile waits on host C
+    since, csince = len(r.text()), len(c.text())
+    ns("c", "ip", "link", "set", "back", "down")
+    await wait_for(lambda: "s2s link closed" in r.text()[since:], 30,
+                   "the router notices the cut")
+    await wait_for(lambda: "router link lost" in c.text()[csince:], 30,
+                   "host C notices the cut")
+    xa.send_raw("<message to='%s' type='chat' id='cut1'><body>x</body>"
+                "</message>" % xb.boundjid.full)
+    e = await xa.next_message(what="the bounce while cut", timeout=10)
+    assert e["type"] == "error" and e["id"] == "cut1", str(e)
+    assert e["error"]["condition"] == "service-unavailable", str(e)
+    held = uniq("held")
+    xb.send_raw("<message to='%s' type='chat'><body>%s</body></message>"
+                % (xa.boundjid.full, held))
+    await asyncio.sleep(1)
+    ns("c", "ip", "link", "set", "back", "up")
+    await wait_for(lambda: "s2s connected" in r.text()[since:], 30,
+                   "host C back")
+    m = await xa.next_message(what="the message held on host C",
+                              timeout=15)
+    assert m["body"] == held, str(m)
+    await far(xa, xb)
+    await far(xb, xa)
+    assert not xa.closed.done() and not xb.closed.done()

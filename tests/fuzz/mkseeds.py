@@ -8,7 +8,7 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 22
+LINK_VERSION = 23
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 AUTH_UPGRADE = 0x0117
@@ -181,6 +181,18 @@ write("link_router", "c2s-muc-rejoin", b"\x02\x00"
                flags=F_MUC_REJOIN)
       + stanza(1, KIND_MESSAGE, MTYPE_CHAT, "a@example.org", "user@example.org/res",
                MSG, flags=F_MUC_REJOIN))
+# LINK_F_MUC_REJOIN from the s2s role: a remote occupant's join again
+# (taken), one to a domain with no rooms (dropped), then the flag on a
+# message (the link fails: only an available presence)
+write("link_router", "s2s-muc-rejoin", b"\x06\x00"
+      + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "r@conference.example.org/n",
+               "romeo@example.net/orchard", "<presence><x xmlns='http://jabber.org/"
+               "protocol/muc'><history maxstanzas='0'/></x></presence>",
+               flags=F_MUC_REJOIN)
+      + stanza(0, KIND_PRESENCE, PRES_AVAILABLE, "juliet@example.org/n",
+               "romeo@example.net/orchard", "<presence/>", flags=F_MUC_REJOIN)
+      + stanza(0, KIND_MESSAGE, MTYPE_CHAT, "r@conference.example.org",
+               "romeo@example.net/orchard", MSG, flags=F_MUC_REJOIN))
 # the s2s process's connection counts, then a bad name and too many
 write("link_router", "s2s-counts", b"\x06\x00"
       + frame(S2S_COUNTS, u32(2) + s("open") + u32(1) + u32(2) + s("header") + u32(0) + u32(1), 0)

@@ -357,6 +357,43 @@ test_conf_roles(void **state)
 	assert_cleared(&c);
 }
 
+/* which processes a host runs: processes, and router-address's default */
+static void
+test_conf_processes(void **state)
+{
+	struct conf	c;
+
+	(void)state;
+	assert_int_equal(load(&c, HOSTS), 0);
+	assert_int_equal(c.run, CONF_RUN_ROUTER | CONF_RUN_S2S |
+	    CONF_RUN_C2S);
+	conf_clear(&c);
+	assert_int_equal(load(&c, "router-address 10.0.0.1:5270\n"
+	    "link-psk-file test.key\nlink-psk-identity b\n" HOSTS), 0);
+	assert_int_equal(c.run, CONF_RUN_C2S);
+	conf_clear(&c);
+	assert_int_equal(load(&c, "processes \" s2s , c2s\"\n"
+	    "router-address 10.0.0.1:5270\n"
+	    "link-psk-file test.key\nlink-psk-identity b\n" HOSTS), 0);
+	assert_int_equal(c.run, CONF_RUN_S2S | CONF_RUN_C2S);
+	conf_clear(&c);
+	assert_int_equal(load(&c, "processes router\n" HOSTS), 0);
+	assert_int_equal(c.run, CONF_RUN_ROUTER);
+	conf_clear(&c);
+	/* a trailing comma ends the list; a leading one is an empty name */
+	assert_int_equal(load(&c, "processes router,c2s,\n" HOSTS), 0);
+	assert_int_equal(c.run, CONF_RUN_ROUTER | CONF_RUN_C2S);
+	conf_clear(&c);
+	assert_int_equal(load(&c, "processes ,c2s\n" HOSTS), -1);
+	expect_err(1, "processes: an empty name in \",c2s\" (write names of "
+	    "router, s2s and c2s separated by commas)");
+	assert_cleared(&c);
+	assert_int_equal(load(&c, "processes c2s,C2S\n" HOSTS), -1);
+	expect_err(1, "processes: \"C2S\" is not router, s2s or c2s, or is "
+	    "named twice");
+	assert_cleared(&c);
+}
+
 static void
 test_conf_one_listener_no_defaults(void **state)
 {
@@ -991,6 +1028,7 @@ main(void)
 		cmocka_unit_test(test_conf_full_file),
 		cmocka_unit_test(test_conf_defaults),
 		cmocka_unit_test(test_conf_roles),
+		cmocka_unit_test(test_conf_processes),
 		cmocka_unit_test(test_conf_one_listener_no_defaults),
 		cmocka_unit_test(test_conf_example_file),
 		cmocka_unit_test(test_conf_listen_errors),

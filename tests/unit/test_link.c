@@ -467,7 +467,7 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 22);
+	assert_int_equal(LINK_VERSION, 23);
 	assert_int_equal(LINK_F_MUC_REJOIN, 4);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);

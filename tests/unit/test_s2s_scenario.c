@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../common/map.h"
@@ -936,6 +938,202 @@ test_db_verify_id_too_long(void **state)
 	scn_s2s_teardown();
 }
 
+
+/* ---- remote occupants kept for a router crash (s2s/rejoin.c) -------- */
+
+#define MUCSVC		"conference." SCN_HOST
+
+static void
+rj_parsed(struct xnode *el, struct arena *a, void *arg)
+{
+	int	*type = arg;
+
+	rejoin_out(el, a, *type, xnode_attr(el, "to"),
+	    xnode_attr(el, "from"), false);
+}
+
+/* real sends the presence type (with body inside) to to, as in_pass does */
+static void
+rj_send(int type, const char *real, const char *to, const char *body)
+{
+	char	*xml;
+
+	xml = xasprintf("<presence from='%s' to='%s'%s>%s</presence>", real,
+	    to, type == PRES_UNAVAILABLE ? " type='unavailable'" : "", body);
+	assert_int_equal(s2s_parse(xml, strlen(xml), rj_parsed, &type), 0);
+	free(xml);
+}
+
+#define RJ_JOIN		"<x xmlns='http://jabber.org/protocol/muc'>" \
+			"<history maxchars='0'/><password>pw</password></x>"
+
+static void
+rj_join(const char *real, const char *room, const char *nick)
+{
+	char	to[JID_STR_MAX + 1];
+
+	snprintf(to, sizeof(to), "%s@" MUCSVC "/%s", room, nick);
+	rj_send(PRES_AVAILABLE, real, to, RJ_JOIN);
+}
+
+/* the frames on l's queue: how many joins again, each checked */
+static int
+rj_frames(struct link *l)
+{
+	const char	*p = buf_rptr(&l->out), *end = p + buf_avail(&l->out);
+	struct link_hdr	 h;
+	struct link_in	 in;
+	struct link_stanza ls;
+	int		 n = 0;
+
+	while (p < end) {
+		assert_true(end - p >= LINK_HDR_LEN);
+		link_hdr_decode(&h, p);
+		assert_int_equal(h.type, LINK_STANZA);
+		assert_int_equal(h.flags, LINK_F_MUC_REJOIN);
+		assert_int_equal(h.sid, 0);
+		link_in_init(&in, p + LINK_HDR_LEN, h.len);
+		link_get_stanza(&in, &ls);
+		assert_true(link_in_done(&in));
+		assert_int_equal(ls.kind, KIND_PRESENCE);
+		assert_int_equal(ls.type, PRES_AVAILABLE);
+		assert_true(ls.tolen == strlen("r1@" MUCSVC "/romeo") &&
+		    memcmp(ls.to, "r1@" MUCSVC "/romeo", ls.tolen) == 0);
+		assert_true(ls.fromlen == strlen("romeo@remote.test/a") &&
+		    memcmp(ls.from, "romeo@remote.test/a", ls.fromlen) == 0);
+		/* no history asked for; the password kept */
+		assert_non_null(memmem(ls.xml, ls.xlen,
+		    "<history maxstanzas='0'/>", 25));
+		assert_null(memmem(ls.xml, ls.xlen, "maxchars", 8));
+		assert_non_null(memmem(ls.xml, ls.xlen,
+		    "<password>pw</password>", 23));
+		p += LINK_HDR_LEN + h.len;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Joins to our rooms only; sent again once the room took them (its
+ * self-presence went out); each way of forgetting; at most
+ * S2S_REJOIN_DOMAIN_MAX joins of one remote domain and S2S_REJOIN_MAX
+ * in all, a slot freed taken again.
+ */
+static void
+test_rejoin_remote_occupants(void **state)
+{
+	struct conf_host	 host;
+	struct link		*l;
+	char			 real[64], room[32];
+	int			 sv[2], i, d;
+
+	(void)state;
+	scn_s2s_setup();
+	memset(&host, 0, sizeof(host));
+	host.name = SCN_HOST;
+	host.muc = true;
+	host.muc_name = MUCSVC;
+	s2s.conf.hosts = &host;
+	s2s.conf.nhosts = 1;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	l = link_new(EV_DEFAULT, sv[0], "router", 1u << 24, NULL, NULL,
+	    NULL);
+
+	/* not ours, no nick, no <x/>: nothing kept */
+	rj_send(PRES_AVAILABLE, "romeo@remote.test/a",
+	    "r@muc.elsewhere.test/romeo", RJ_JOIN);
+	rj_send(PRES_AVAILABLE, "romeo@remote.test/a", "juliet@" SCN_HOST
+	    "/x", RJ_JOIN);
+	rj_send(PRES_AVAILABLE, "romeo@remote.test/a", "r@" MUCSVC, RJ_JOIN);
+	rj_send(PRES_AVAILABLE, "romeo@remote.test/a", "r@" MUCSVC "/romeo",
+	    "");
+	assert_int_equal(rejoin_count(NULL), 0);
+
+	/* kept, but not sent again before the room took it */
+	rj_join("romeo@remote.test/a", "r1", "romeo");
+	assert_int_equal(rejoin_count("remote.test"), 1);
+	rejoin_announce(l);
+	assert_int_equal(rj_frames(l), 0);
+	/* another occupant's presence says nothing of romeo's join */
+	rejoin_in(PRES_AVAILABLE, "romeo@remote.test/a", "r1@" MUCSVC "/x");
+	rejoin_announce(l);
+	assert_int_equal(rj_frames(l), 0);
+	rejoin_in(PRES_AVAILABLE, "romeo@remote.test/a",
+	    "r1@" MUCSVC "/romeo");
+	rejoin_announce(l);
+	assert_int_equal(rj_frames(l), 1);
+	buf_reset(&l->out);
+
+	/* forgotten: a refused join, a leave, the room's unavailable, and
+	   our bounce of what the room sent a server we cannot reach */
+	rj_join("romeo@remote.test/b", "r2", "romeo");
+	rejoin_in(PRES_ERROR, "romeo@remote.test/b", "r2@" MUCSVC "/romeo");
+	rj_join("romeo@remote.test/c", "r3", "romeo");
+	rj_send(PRES_UNAVAILABLE, "romeo@remote.test/c", "r3@" MUCSVC
+	    "/romeo", "");
+	rj_join("romeo@remote.test/d", "r4", "romeo");
+	rejoin_in(PRES_AVAILABLE, "romeo@remote.test/d",
+	    "r4@" MUCSVC "/romeo");
+	rejoin_in(PRES_UNAVAILABLE, "romeo@remote.test/d",
+	    "r4@" MUCSVC "/romeo");
+	rj_join("romeo@remote.test/e", "r5", "romeo");
+	rejoin_out(NULL, NULL, PRES_ERROR, "r5@" MUCSVC "/other",
+	    "romeo@remote.test/e", false);
+	assert_int_equal(rejoin_count(NULL), 1);
+	/* a nick change the room took is the nick joined again */
+	rj_join("romeo@remote.test/f", "r6", "romeo");
+	rejoin_in(PRES_AVAILABLE, "romeo@remote.test/f",
+	    "r6@" MUCSVC "/romeo");
+	rj_send(PRES_AVAILABLE, "romeo@remote.test/f", "r6@" MUCSVC "/rom",
+	    "");
+	rejoin_in(PRES_UNAVAILABLE, "romeo@remote.test/f",
+	    "r6@" MUCSVC "/romeo");
+	rejoin_in(PRES_AVAILABLE, "romeo@remote.test/f", "r6@" MUCSVC "/rom");
+	assert_int_equal(rejoin_count(NULL), 2);
+	rj_send(PRES_UNAVAILABLE, "romeo@remote.test/f", "r6@" MUCSVC "/rom",
+	    "");
+	assert_int_equal(rejoin_count(NULL), 1);
+
+	/* one remote domain: S2S_REJOIN_DOMAIN_MAX */
+	for (i = 0; i < S2S_REJOIN_DOMAIN_MAX + 5; i++) {
+		snprintf(room, sizeof(room), "q%d", i);
+		rj_join("romeo@remote.test/a", room, "romeo");
+	}
+	assert_int_equal(rejoin_count("remote.test"), S2S_REJOIN_DOMAIN_MAX);
+	/* a join again to a room it is in replaces, and is no new one */
+	rj_join("romeo@remote.test/a", "r1", "romeo");
+	assert_int_equal(rejoin_count("remote.test"), S2S_REJOIN_DOMAIN_MAX);
+	rj_join("romeo@remote.test/z", "q0", "romeo");
+	assert_int_equal(rejoin_count("remote.test"), S2S_REJOIN_DOMAIN_MAX);
+	/* a slot freed is taken again */
+	rj_send(PRES_UNAVAILABLE, "romeo@remote.test/a", "q0@" MUCSVC
+	    "/romeo", "");
+	rj_join("romeo@remote.test/z", "q0", "romeo");
+	assert_int_equal(rejoin_count("remote.test"), S2S_REJOIN_DOMAIN_MAX);
+
+	/* in all: S2S_REJOIN_MAX */
+	for (d = 0; rejoin_count(NULL) < S2S_REJOIN_MAX; d++)
+		for (i = 0; i < S2S_REJOIN_DOMAIN_MAX; i++) {
+			snprintf(real, sizeof(real), "u@d%d.test/r", d);
+			snprintf(room, sizeof(room), "q%d", i);
+			rj_join(real, room, "u");
+		}
+	assert_int_equal(rejoin_count(NULL), S2S_REJOIN_MAX);
+	rj_join("mercutio@other.test/a", "r1", "m");
+	assert_int_equal(rejoin_count("other.test"), 0);
+	assert_int_equal(rejoin_count(NULL), S2S_REJOIN_MAX);
+
+	/* the one the room took is still the only one sent */
+	rejoin_announce(l);
+	assert_int_equal(rj_frames(l), 1);
+	buf_reset(&l->out);
+	link_free(l);
+	close(sv[1]);
+	rejoin_clear();
+	assert_int_equal(rejoin_count(NULL), 0);
+	scn_s2s_teardown();
+}
+
 UNIT_MAIN(
 	cmocka_unit_test(test_connect_timeout_bounces_the_queue),
 	cmocka_unit_test(test_dialback_valid_sends_the_queue),
@@ -970,4 +1168,5 @@ UNIT_MAIN(
 	cmocka_unit_test(test_stream_error_text_capped),
 	cmocka_unit_test(test_db_result_address_too_long),
 	cmocka_unit_test(test_db_verify_id_too_long),
+	cmocka_unit_test(test_rejoin_remote_occupants),
 )

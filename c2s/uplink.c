@@ -46,6 +46,11 @@ uplink_deliver(struct stream *st, uint16_t flags, const struct link_stanza *ls)
 
 	if (ls->kind == KIND_PRESENCE)
 		rejoin_in(st, ls);
+	/* not the client's, yet numbered: acknowledged with what came first */
+	if (sasl2_carbons_answer(st, ls)) {
+		sm_skipped(st, rseq);
+		return;
+	}
 	if (!(flags & LINK_F_STAMP_TO)) {
 		csi_deliver(st, ls, rseq);
 		return;

@@ -878,9 +878,10 @@ class ServerFactory:
         {host name: {option: value}} written into that host's block."""
         _check_binaries()
         opts = {k.replace("_", "-"): str(v) for k, v in overrides.items()}
-        # a test that links hosts itself gets the plain server it asks for
+        # a test that links hosts itself, or says which processes run,
+        # gets the plain server it asks for
         kind = HostsServer if HOSTS > 1 and not any(
-            k.startswith("link-") or k == "router-address"
+            k.startswith("link-") or k in ("router-address", "processes")
             for k in opts) else Server
         srv = kind(self.tmp.mktemp("parley"), self.cert, opts,
                      name="srv%d" % (len(STARTED) + 1), extra_hosts=hosts,

@@ -317,9 +317,13 @@ async def test_federation_through_s2s_host(make_server, tmp_path_factory,
                             timeout=3 * STANZA_TIMEOUT)
     assert p["status"] == "over there", str(p)
 
-    # A's router crashes: the s2s host keeps its streams and holds
-    since = a.log_size()
+    # A's router crashes: the s2s host keeps its streams and holds what
+    # comes once it knows (a stanza it wrote to the router in the instant
+    # of the crash is lost with the router, as a c2s's would be)
+    since, ssince = a.log_size(), s.log_size()
     os.kill(a.router_pid(), signal.SIGKILL)
+    await wait_for(lambda: "router link lost" in s.log_text(ssince),
+                   READY_TIMEOUT, "the s2s host noticed")
     body = uniq("held")
     cb.send_raw("<message to='%s' type='chat'><body>%s</body></message>"
                 % (ca.boundjid.full, body))

@@ -322,7 +322,13 @@ auth_creds(struct stream *st, int status, const struct scram_creds *creds)
 	if (st->sasl == NULL || st->auth_job != NULL)
 		return;
 	st->state = ST_FEATURES;
-	if (status == LINK_AUTH_FAILED) {
+	/*
+	 * Without the router's key an unknown account's made-up salt would
+	 * differ from the one every other c2s gives it (uplink_secrets): a
+	 * name that cannot be an account is answered here before any
+	 * router link
+	 */
+	if (status == LINK_AUTH_FAILED || !sasl_secret_known()) {
 		auth_fail(st, SASLERR_TEMPORARY_AUTH_FAILURE);
 		return;
 	}

@@ -111,10 +111,18 @@ bind_element(struct stream *st, struct xnode *el, struct arena *a)
 	if (type == NULL || strcmp(type, "set") != 0 || id == NULL ||
 	    (c = xnode_child(el, NULL, NULL)) == NULL)
 		return 1;
-	if (strcmp(c->ns, NS_BIND) == 0 && strcmp(c->name, "bind") == 0)
+	if (strcmp(c->ns, NS_BIND) == 0 && strcmp(c->name, "bind") == 0) {
+		/* RFC 6120 8.2.3: the bind is the one payload */
+		if (xnode_next(c, NULL, NULL) != NULL) {
+			bind_reply_error(st, el, a, XERR_BAD_REQUEST);
+			return 0;
+		}
 		return bind_request(st, el, c, a);
+	}
 	to = xnode_attr(el, "to");
-	if (st->state == ST_BOUND && strcmp(c->ns, NS_SESSION) == 0 &&
+	/* with another payload it is no session request: refused below */
+	if (st->state == ST_BOUND && xnode_next(c, NULL, NULL) == NULL &&
+	    strcmp(c->ns, NS_SESSION) == 0 &&
 	    strcmp(c->name, "session") == 0 &&
 	    (to == NULL || strcmp(to, st->domain) == 0)) {
 		buf_reset(&c2s.scratch);

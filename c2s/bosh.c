@@ -545,6 +545,52 @@ bosh_sid_owner(const char *sid)
 	return inst > 0 ? inst : -1;
 }
 
+/*
+ * The session of sid, or NULL: none here, the request then forwarded
+ * to the worker that holds it (*fwd) or no session has that sid.
+ */
+static struct bosh *
+bosh_session(struct bosh_body *j, const char *sid, bool *fwd)
+{
+	struct http_req	*r = j->req;
+	struct bosh	*b;
+	int		 owner;
+
+	*fwd = false;
+	if ((b = map_get(sessions, sid)) != NULL)
+		return b;
+	owner = bosh_sid_owner(sid);
+	/* once only: a forwarded request is never sent on */
+	if (owner > 0 && owner != c2s.instance && r->answer == NULL) {
+		boshfwd_send(r, (uint32_t)owner, sid, j->p, j->len);
+		*fwd = true;
+	}
+	return NULL;
+}
+
+/*
+ * A request that is no <body/> of XEP-0124 4 (another element, another
+ * namespace, no or a bad rid). With no session to speak of it gets 400
+ * (17.1); naming a session it is the terminal binding condition
+ * bad-request (17.2) for that session, which ends: a client that sends
+ * such a thing cannot go on in step.
+ */
+static void
+bosh_malformed(struct bosh_body *j, const char *sid)
+{
+	struct bosh	*b;
+	bool		 fwd;
+
+	if (sid == NULL || (b = bosh_session(j, sid, &fwd)) == NULL) {
+		if (sid == NULL || !fwd)
+			j->done = -1;
+		return;
+	}
+	bosh_fail(j->req, "bad-request");
+	b->condition = "bad-request";
+	bosh_end(b);
+}
+
 static void
 bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 {
@@ -555,16 +601,19 @@ bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 	const char		*sid, *rid;
 	char			*end;
 	uint64_t		 n;
-	int			 i, owner;
+	int			 i;
+	bool			 fwd;
 
 	(void)a;
 	if (j->called)
 		return;
 	j->called = true;
 	j->done = 0;
+	sid = xnode_attr(body, "sid");
+	/* XEP-0124 4: one body qualified by the httpbind namespace */
 	if (strcmp(body->ns, NS_HTTPBIND) != 0 ||
 	    strcmp(body->name, "body") != 0) {
-		j->done = -1;
+		bosh_malformed(j, sid);
 		return;
 	}
 	/* XEP-0124 7.1: rid is a positive integer under 2^53 */
@@ -572,23 +621,18 @@ bosh_parsed(struct xnode *body, struct arena *a, void *arg)
 	if (rid == NULL || *rid < '0' || *rid > '9' ||
 	    (n = strtoull(rid, &end, 10)) == 0 || *end != '\0' ||
 	    n >= (1ULL << 53)) {
-		j->done = -1;
+		bosh_malformed(j, sid);
 		return;
 	}
 	j->rid = n;
-	if ((sid = xnode_attr(body, "sid")) == NULL) {
+	if (sid == NULL) {
 		bosh_create(r, body, n);
 		return;
 	}
-	if ((b = map_get(sessions, sid)) == NULL) {
-		owner = bosh_sid_owner(sid);
-		/* once only: a forwarded request is never sent on */
-		if (owner > 0 && owner != c2s.instance && r->answer == NULL) {
-			boshfwd_send(r, (uint32_t)owner, sid, j->p, j->len);
-			return;
-		}
+	if ((b = bosh_session(j, sid, &fwd)) == NULL) {
 		/* XEP-0124 17.2: an unknown sid */
-		bosh_fail(r, "item-not-found");
+		if (!fwd)
+			bosh_fail(r, "item-not-found");
 		return;
 	}
 	j->b = b;
@@ -674,7 +718,11 @@ bosh_init(void)
 	if (sessions != NULL)
 		return;
 	sessions = map_new();
-	xp = xparse_new(NS_HTTPBIND, c2s.conf.http_max_body_size);
+	/*
+	 * no default namespace around the body: one without xmlns is in
+	 * none, not in httpbind (XEP-0124 4)
+	 */
+	xp = xparse_new("", c2s.conf.http_max_body_size);
 	xparse_peer(xp);
 }
 

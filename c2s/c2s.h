@@ -163,6 +163,8 @@ struct stream {
 	struct mucjoin		*rooms;		/* rejoin.c */
 	size_t			 nrooms;
 	bool			 inactive;	/* XEP-0352 <inactive/> */
+	bool			 carbons_asked;	/* sasl2.c's enable IQ awaits
+						   its result */
 	struct csi_queue	 csi;		/* held while inactive */
 	struct sm_state		 sm;		/* XEP-0198 */
 	struct ping_state	 ping;		/* XEP-0199 */
@@ -333,6 +335,10 @@ void	sasl2_bound(struct stream *, enum stanza_err);
 void	sasl2_sm_result(struct stream *, const char *xml, size_t len,
 	    bool ok);
 void	sasl2_stream_free(struct stream *);
+/* the id of the carbons enable IQ of Bind2 (XEP-0386), the c2s's own */
+#define SASL2_CARBONS_ID	"bind2-carbons"
+/* ls is the router's answer to that IQ: the c2s's, not the client's */
+bool	sasl2_carbons_answer(struct stream *, const struct link_stanza *);
 
 /* upgrade.c: SASL upgrade tasks (XEP-0480) */
 struct upgrade;
@@ -442,6 +448,8 @@ int	sm_element(struct stream *, struct xnode *);
 void	sm_handled(struct stream *, int);
 /* a router stanza for st arrived: its router number, or -1 if none */
 int64_t	sm_arrived(struct stream *);
+/* that frame is not the client's: acknowledged with what came before */
+void	sm_skipped(struct stream *, int64_t rseq);
 /* a stanza was written to the client: rseq as for csi_deliver */
 void	sm_written(struct stream *, int64_t rseq);
 /* the router's LINK_SM_ENABLED, LINK_SM_RESUMED */

@@ -28,8 +28,6 @@ int
 main(int argc, char *argv[])
 {
 	c2s.instance = proc_init(argc, argv, "c2s", true, &c2s.conf);
-	if (sasl_secret_load() == -1)
-		fatalx("malformed %s in the environment", SASL_SECRET_ENV);
 	c2s.loop = ev_default_loop(EVFLAG_AUTO);
 	c2s.streams = map_new();
 	/* one stanza or reply: what passes it is not sent (stream.c) */

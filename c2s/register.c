@@ -356,6 +356,12 @@ register_element(struct stream *st, struct xnode *el, struct arena *a)
 		    "an iq needs an id");
 		return 0;
 	}
+	if (xnode_only_child(el) == NULL) {
+		/* RFC 6120 8.2.3: not the query beside something else */
+		register_reply(st, el, a, XERR_BAD_REQUEST,
+		    "an iq needs one payload element");
+		return 0;
+	}
 	if (st->reg_id != NULL) {
 		register_reply(st, el, a, XERR_UNEXPECTED_REQUEST,
 		    "a registration is in progress");

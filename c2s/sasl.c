@@ -88,12 +88,14 @@ static const char *const sasl_cb_names[SASL_NCB] = {
 
 /*
  * Keys the fake salts of unknown users. It must be the same in every c2s
- * process and across restarts, as a real account's salt is: parleyd
- * passes it in the environment (sasl_secret_load); a c2s started on its
- * own makes one up.
+ * process and across restarts, as a real account's salt is: the router
+ * hands it over its link (sasl_secret_put). The c2s takes no login before
+ * it has it (sasl_secret_known, auth.c); code that drives the mechanisms
+ * without a router (unit tests, fuzzers) gets one made up.
  */
-static uint8_t	sasl_secret[32];
-static bool	sasl_secret_set;
+static uint8_t	sasl_secret[SASL_SECRET_LEN];
+static bool	sasl_secret_router;	/* the router's */
+static bool	sasl_secret_made;	/* made up, for want of it */
 
 const char *
 sasl_mech_name(enum sasl_mech m)
@@ -517,49 +519,31 @@ fail:
 static void
 sasl_secret_init(void)
 {
-	if (sasl_secret_set)
+	if (sasl_secret_router || sasl_secret_made)
 		return;
 	random_bytes(sasl_secret, sizeof(sasl_secret));
-	sasl_secret_set = true;
+	sasl_secret_made = true;
 }
 
-static int
-sasl_unhex(int c)
+void
+sasl_secret_put(const uint8_t key[SASL_SECRET_LEN])
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	explicit_bzero(sasl_secret, sizeof(sasl_secret));
+	memcpy(sasl_secret, key, sizeof(sasl_secret));
+	sasl_secret_router = true;
 }
 
-int
-sasl_secret_load(void)
+bool
+sasl_secret_known(void)
 {
-	char	*v;
-	size_t	 i;
-	int	 hi, lo, rc = 0;
+	return sasl_secret_router;
+}
 
-	if ((v = getenv(SASL_SECRET_ENV)) == NULL)
-		return 0;
-	if (strlen(v) != 2 * sizeof(sasl_secret))
-		rc = -1;
-	for (i = 0; rc == 0 && i < sizeof(sasl_secret); i++) {
-		if ((hi = sasl_unhex(v[2 * i])) == -1 ||
-		    (lo = sasl_unhex(v[2 * i + 1])) == -1)
-			rc = -1;
-		else
-			sasl_secret[i] = (uint8_t)(hi << 4 | lo);
-	}
-	/* in place: the environment block is what /proc/pid/environ shows */
-	explicit_bzero(v, strlen(v));
-	unsetenv(SASL_SECRET_ENV);
-	if (rc == -1) {
-		explicit_bzero(sasl_secret, sizeof(sasl_secret));
-		return -1;
-	}
-	sasl_secret_set = true;
-	return 0;
+void
+sasl_secret_clear(void)
+{
+	explicit_bzero(sasl_secret, sizeof(sasl_secret));
+	sasl_secret_router = sasl_secret_made = false;
 }
 
 void

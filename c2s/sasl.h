@@ -126,13 +126,16 @@ void		 sasl_set_account(struct sasl *, const char *node,
 		    const char *domain);
 
 /*
- * The key of the fake salts, shared by every c2s process: parleyd puts it
- * in the environment as 64 hex digits (SASL_SECRET_ENV), read once at
- * start and wiped. Returns -1 when it is malformed; absent, each process
- * makes up its own.
+ * The key of the fake salts, shared by every c2s process: the router's
+ * (LINK_SECRETS), kept across a router link loss; key borrowed, the one it
+ * replaces wiped. sasl_secret_known: the router's key is here, so that
+ * an unknown account's salt is the one every c2s gives it.
  */
-#define SASL_SECRET_ENV	"PARLEY_SASL_SECRET"
-int		 sasl_secret_load(void);
+#define SASL_SECRET_LEN	32
+void		 sasl_secret_put(const uint8_t key[SASL_SECRET_LEN]);
+bool		 sasl_secret_known(void);
+/* wipes it: for tests, the state before the router's first key */
+void		 sasl_secret_clear(void);
 /*
  * HMAC-SHA-256 of msg under that key: the same in every c2s and across
  * restarts, unguessable to clients (a device's stable resource part).

@@ -313,8 +313,8 @@ sasl2_resource(struct stream *st, char *res, size_t size)
 /*
  * Carbons are the router's (router/carbons.c): the IQ a client would
  * send, from the session, once <success/> is out (XEP-0388 2.5: nothing
- * before it); its result reaches the client as an IQ result it may
- * ignore (RFC 6120 8.2.3 lets a client drop an unknown result).
+ * before it). The client did not send it, so its result is ours: the
+ * uplink keeps it from the client (sasl2_carbons_answer).
  */
 static void
 sasl2_carbons(struct stream *st)
@@ -324,11 +324,46 @@ sasl2_carbons(struct stream *st)
 	buf_init(&x, 256 + 6 * JID_STR_MAX);
 	/* from= as on every stanza of the session (stream.c stamps it) */
 	buf_puts(&x, "<iq xmlns='" NS_CLIENT "' type='set' "
-	    "id='bind2-carbons' from='");
+	    "id='" SASL2_CARBONS_ID "' from='");
 	xml_escape(&x, st->jid, strlen(st->jid));
 	buf_puts(&x, "'><enable xmlns='" NS_CARBONS "'/></iq>");
-	(void)uplink_stanza(st, KIND_IQ, IQ_SET, NULL, st->jid, &x);
+	if (uplink_stanza(st, KIND_IQ, IQ_SET, NULL, st->jid, &x) == 0)
+		st->carbons_asked = true;
 	buf_clear(&x);
+}
+
+/*
+ * The router's answer to sasl2_carbons, which the client never asked
+ * for (Monal answers an unknown result with an error): true when ls is
+ * it, and it is then not the client's. Only the first result or error
+ * with that id after the enable; one from elsewhere with the same id
+ * (anyone may send the session an IQ result) is taken instead only if
+ * it comes first, and the router's then reaches the client, as any
+ * unknown result would.
+ */
+bool
+sasl2_carbons_answer(struct stream *st, const struct link_stanza *ls)
+{
+	static const char	 id1[] = " id='" SASL2_CARBONS_ID "'";
+	static const char	 id2[] = " id=\"" SASL2_CARBONS_ID "\"";
+	const char		*end;
+	size_t			 n;
+
+	if (!st->carbons_asked || ls->kind != KIND_IQ ||
+	    (ls->type != IQ_RESULT && ls->type != IQ_ERROR))
+		return false;
+	/* the start tag alone */
+	if ((end = memchr(ls->xml, '>', ls->xlen)) == NULL)
+		return false;
+	n = (size_t)(end - ls->xml);
+	if (memmem(ls->xml, n, id1, sizeof(id1) - 1) == NULL &&
+	    memmem(ls->xml, n, id2, sizeof(id2) - 1) == NULL)
+		return false;
+	st->carbons_asked = false;
+	if (ls->type == IQ_ERROR)
+		log_warnx("%016llx carbons enabled inline were refused by the "
+		    "router", (unsigned long long)st->sid);
+	return true;
 }
 
 /* the inline steps are over: <success/>, then the features (2.6.1) */

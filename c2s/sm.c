@@ -218,6 +218,23 @@ sm_written(struct stream *st, int64_t rseq)
 		ctimer_start(&sm->timer, c2s.conf.sm_request_interval);
 }
 
+/*
+ * A frame of the router that the client is not given (sasl2.c's carbons
+ * result), with nothing held before it (csi.c): the router may count it
+ * acknowledged once the client has what was written before it.
+ */
+void
+sm_skipped(struct stream *st, int64_t rseq)
+{
+	struct sm_state	*sm = &st->sm;
+
+	if (!sm->on || st->state != ST_BOUND || rseq < 0 ||
+	    st->csi.count > 0)
+		return;
+	sm_mark_push(st, sm->h_out, (uint32_t)rseq);
+	sm->last = (uint32_t)rseq;
+}
+
 /* the client's <a h/> */
 static void
 sm_ack(struct stream *st, const struct xnode *el)

@@ -804,9 +804,8 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	struct jid	 to;
 	const char	*tostr;
 	char		*norm = NULL;
-	struct xnode	*c;
 	double		 pause = 0;
-	int		 kind, type, n;
+	int		 kind, type;
 
 	if ((kind = stanza_kind_of(el->ns, el->name, NS_CLIENT)) == -1) {
 		stream_error(st, SERR_UNSUPPORTED_STANZA_TYPE, el->name);
@@ -823,11 +822,9 @@ stream_stanza(struct stream *st, struct xnode *el, struct arena *a)
 	}
 	if (kind == KIND_IQ) {
 		/* RFC 6120 8.2.3: an id, and one payload for get and set */
-		for (n = 0, c = xnode_child(el, NULL, NULL); c != NULL;
-		    c = xnode_next(c, NULL, NULL))
-			n++;
 		if (xnode_attr(el, "id") == NULL ||
-		    ((type == IQ_GET || type == IQ_SET) && n != 1)) {
+		    ((type == IQ_GET || type == IQ_SET) &&
+		    xnode_only_child(el) == NULL)) {
 			stanza_reject(st, el, a, XERR_BAD_REQUEST,
 			    "an iq needs an id and one payload element");
 			return;

@@ -15,6 +15,7 @@
 #include "../common/jid.h"
 #include "../common/log.h"
 #include "../common/map.h"
+#include "../common/upslot.h"
 #include "../common/util.h"
 #include "../common/xml.h"
 #include "c2s.h"
@@ -45,6 +46,11 @@ uplink_deliver(struct stream *st, uint16_t flags, const struct link_stanza *ls)
 
 	if (ls->kind == KIND_PRESENCE)
 		rejoin_in(st, ls);
+	/* not the client's, yet numbered: acknowledged with what came first */
+	if (sasl2_carbons_answer(st, ls)) {
+		sm_skipped(st, rseq);
+		return;
+	}
 	if (!(flags & LINK_F_STAMP_TO)) {
 		csi_deliver(st, ls, rseq);
 		return;
@@ -67,6 +73,36 @@ uplink_deliver(struct stream *st, uint16_t flags, const struct link_stanza *ls)
 	stamped.xml = buf_rptr(&b);
 	stamped.xlen = buf_avail(&b);
 	csi_deliver(st, &stamped, rseq);
+}
+
+/*
+ * The router's keys (LINK_SECRETS), first after its LINK_HELLO on every
+ * link. Kept across a link loss: the next router's replace them. Clients
+ * are accepted from the first on: before them no login could succeed,
+ * and an unknown account's salt would not be the one every c2s gives.
+ * After a router restart the listeners stay open; logins meanwhile get
+ * temporary-auth-failure.
+ */
+static int
+uplink_secrets(const char *payload, size_t len)
+{
+	static bool		accepting;
+	struct link_secrets	ks;
+
+	_Static_assert(sizeof(ks.sasl) == SASL_SECRET_LEN &&
+	    sizeof(ks.upload) == UPSLOT_KEY_LEN, "key lengths");
+	if (link_secrets_parse(payload, len, &ks) == -1)
+		return -1;
+	sasl_secret_put(ks.sasl);
+	upslot_key_set(ks.upload);
+	explicit_bzero(&ks, sizeof(ks));
+	/* and the frame's copy, in the link's input buffer */
+	explicit_bzero((char *)payload, len);
+	if (!accepting) {
+		accepting = true;
+		listen_pause(false);
+	}
+	return 0;
 }
 
 static int
@@ -181,6 +217,10 @@ uplink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 		if (h->len != 0 || h->sid != 0)
 			return -1;
 		quiesce_end();
+		return 0;
+	case LINK_SECRETS:
+		if (h->sid != 0 || uplink_secrets(payload, h->len) == -1)
+			return -1;
 		return 0;
 	case LINK_HOST_CAPS: {
 		char	domain[JID_STR_MAX + 1], ver[256];
@@ -427,19 +467,8 @@ uplink_drained(void)
 static void
 uplink_connected(struct routerlink *rl, struct link *l)
 {
-	static bool	accepting;
-
 	(void)rl;
 	c2s.up = l;
-	/*
-	 * Clients are accepted from the first connection on: before it no
-	 * login could succeed. After a router restart the listeners stay
-	 * open; logins meanwhile get temporary-auth-failure.
-	 */
-	if (!accepting) {
-		accepting = true;
-		listen_pause(false);
-	}
 	map_foreach(c2s.streams, uplink_announce, NULL);
 }
 

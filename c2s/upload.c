@@ -2,8 +2,9 @@
  * HTTP file upload (XEP-0363), the HTTP side: PUT and GET under /upload.
  * The router hands out slots (router/upload.c); a PUT's token (its
  * Authorization header, or the query of an older slot's URL) is checked
- * here against the key both read from the data directory
- * (common/upslot.c), so no lookup is needed.
+ * here against the key the router keeps in its data directory and hands
+ * every c2s over its link (LINK_SECRETS, common/upslot.c), so no lookup
+ * is needed.
  *
  * No file I/O runs on the loop: a PUT's body is written to a temporary
  * file of upload-dir in pieces by jobs of the worker pool (common/work.c),
@@ -400,6 +401,9 @@ upload_begin(struct http_req *r, unsigned long long len)
 		http_header_add(r, "WWW-Authenticate", "Bearer");
 		return 401;
 	}
+	/* the router's key comes over its link (uplink_secrets) */
+	if (!upslot_key_known())
+		return 503;
 	ck = upslot_verify(tok, id, name, ctype, (int64_t)clock_wall(),
 	    &size);
 	if (ck != UPSLOT_OK) {
@@ -891,8 +895,6 @@ upload_init(void)
 			upload_on = true;
 	if (!upload_on)
 		return;
-	if (upslot_key_load(c2s.conf.datadir) == -1)
-		fatal("%s/%s", c2s.conf.datadir, UPSLOT_KEY_FILE);
 	if (mkdir(c2s.conf.upload_dir, 0700) == -1 && errno != EEXIST)
 		fatal("upload-dir %s", c2s.conf.upload_dir);
 	if ((upload_dirfd = open(c2s.conf.upload_dir, O_RDONLY | O_DIRECTORY |

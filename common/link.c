@@ -477,6 +477,43 @@ link_in_done(const struct link_in *in)
 	return !in->bad && in->left == 0;
 }
 
+void
+link_put_secrets(struct link_out *m, const struct link_secrets *ks)
+{
+	link_put_strn(m, (const char *)ks->sasl, sizeof(ks->sasl));
+	link_put_strn(m, (const char *)ks->upload, sizeof(ks->upload));
+}
+
+/* one key of LINK_SECRETS: exactly LINK_SECRET_LEN bytes, no NULL */
+static void
+link_get_secret(struct link_in *in, uint8_t out[LINK_SECRET_LEN])
+{
+	const char	*p;
+	size_t		 n;
+
+	link_get_strn(in, &p, &n);
+	if (p == NULL || n != LINK_SECRET_LEN) {
+		in->bad = true;
+		return;
+	}
+	memcpy(out, p, n);
+}
+
+int
+link_secrets_parse(const char *payload, size_t len, struct link_secrets *ks)
+{
+	struct link_in	in;
+
+	link_in_init(&in, payload, len);
+	link_get_secret(&in, ks->sasl);
+	link_get_secret(&in, ks->upload);
+	if (!link_in_done(&in)) {
+		explicit_bzero(ks, sizeof(*ks));
+		return -1;
+	}
+	return 0;
+}
+
 int
 link_hello_parse(const struct link_hdr *h, const char *payload,
     unsigned roles, struct link_peer *peer, char *why, size_t whylen)

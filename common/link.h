@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "xmpp.h"
 
-#define LINK_VERSION		23
+#define LINK_VERSION		24
 #define LINK_HDR_LEN		16
 #define LINK_MAX_PAYLOAD	(1u << 20)
 /* the largest serialised stanza a process hands on: room for the envelope */
@@ -82,6 +82,16 @@ enum link_bosh_status {
 	X(LINK_CTL_FAILED,	5, EIO)
 #define LINK_CTL_ENUM(e, v, err)	e = v,
 enum link_ctl_status { LINK_CTL_STATUSES(LINK_CTL_ENUM) };
+
+/*
+ * The payload of LINK_SECRETS: never logged, wiped where replaced (the
+ * c2s keeps the last it got across a router link loss).
+ */
+#define LINK_SECRET_LEN		32
+struct link_secrets {
+	uint8_t		sasl[LINK_SECRET_LEN];
+	uint8_t		upload[LINK_SECRET_LEN];
+};
 
 /* LINK_METRICS_GET flag: the OpenMetrics format, else Prometheus 0.0.4 */
 #define LINK_METRICS_OM		0x0001
@@ -264,7 +274,14 @@ extern uint64_t	link_overflows;
 	/*   (docs/internals.md, "Group chat after a crash"): str to */	\
 	/*   ("": str xml is its available presence; else a room's */	\
 	/*   occupant JID, xml the join asking for no history) */	\
-	X(LINK_SESS_KEEP,	0x0119, 8)
+	X(LINK_SESS_KEEP,	0x0119, 8)				\
+	/* router->c2s, sid 0, right after its LINK_HELLO on every c2s */ \
+	/*   link: the keys every c2s shares with the router, kept in */ \
+	/*   the router host's data directory (struct link_secrets): */	\
+	/*   str sasl (the made-up SCRAM salts' key, c2s/sasl.c), str */ \
+	/*   upload (the upload slots' key, upslot.h), LINK_SECRET_LEN */ \
+	/*   bytes each */						\
+	X(LINK_SECRETS,		0x011a, 8)
 
 #define LINK_ENUM(e, v, m)	e = v,
 /* LINK_SM_ENABLE flags */
@@ -421,6 +438,15 @@ void	link_get_stream_err(struct link_in *, enum stream_err *);
 void	link_get_stanza_err(struct link_in *, enum stanza_err *);
 /* all fields read, none short, no trailing bytes */
 bool	link_in_done(const struct link_in *);
+
+/* LINK_SECRETS's payload (ks borrowed) */
+void	link_put_secrets(struct link_out *, const struct link_secrets *ks);
+/*
+ * Reads a LINK_SECRETS payload into *ks: 0, or -1 (ks then wiped) when a
+ * key is missing, NULL or not LINK_SECRET_LEN bytes, or bytes trail.
+ */
+int	link_secrets_parse(const char *payload, size_t len,
+	    struct link_secrets *ks);
 
 /*
  * The one check of a LINK_HELLO, for every link: the frame is a LINK_HELLO,

@@ -2,14 +2,11 @@
  * Signed upload slots (upslot.h). The MAC covers every field the HTTP
  * side enforces, each ended by a NUL so that no two slots share an input.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -18,73 +15,20 @@
 #include "util.h"
 
 static uint8_t	upslot_key[UPSLOT_KEY_LEN];
+static bool	upslot_key_have;
 
 void
 upslot_key_set(const uint8_t key[UPSLOT_KEY_LEN])
 {
+	explicit_bzero(upslot_key, sizeof(upslot_key));
 	memcpy(upslot_key, key, UPSLOT_KEY_LEN);
+	upslot_key_have = true;
 }
 
-static int
-key_read(const char *path)
+bool
+upslot_key_known(void)
 {
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, upslot_key, sizeof(upslot_key));
-	close(fd);
-	if (n != (ssize_t)sizeof(upslot_key)) {
-		errno = n == -1 ? errno : EINVAL;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The router and the c2s processes may start together: the key is
- * written under a name of its own and linked into place, so that a
- * reader sees the whole key or none, and the loser of the race reads
- * the winner's.
- */
-int
-upslot_key_load(const char *datadir)
-{
-	uint8_t	 key[UPSLOT_KEY_LEN];
-	char	*path, *tmp;
-	int	 fd, rc = -1;
-
-	path = xasprintf("%s/%s", datadir, UPSLOT_KEY_FILE);
-	tmp = xasprintf("%s.%ld", path, (long)getpid());
-	if (key_read(path) == 0) {
-		rc = 0;
-		goto done;
-	}
-	if (errno != ENOENT)
-		goto done;
-	random_bytes(key, sizeof(key));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1)
-		goto done;
-	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
-	    fsync(fd) == -1) {
-		close(fd);
-		unlink(tmp);
-		goto done;
-	}
-	close(fd);
-	if (link(tmp, path) == -1 && errno != EEXIST) {
-		unlink(tmp);
-		goto done;
-	}
-	unlink(tmp);
-	rc = key_read(path);
-done:
-	explicit_bzero(key, sizeof(key));
-	free(path);
-	free(tmp);
-	return rc;
+	return upslot_key_have;
 }
 
 void

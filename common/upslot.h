@@ -2,13 +2,15 @@
  * Signed upload slots (XEP-0363): the router hands a client a PUT URL
  * whose query is a token, EXPIRY-SIZE-MAC, the MAC an HMAC-SHA256 over
  * the slot's id, file name, size, content type and expiry under a key
- * both the router and the c2s processes read from the data directory.
+ * the router keeps in its data directory and hands to every c2s process
+ * over its link (LINK_SECRETS).
  * The HTTP side checks the token and needs no lookup: docs/internals.md,
  * "HTTP file upload".
  */
 #ifndef PARLEY_UPSLOT_H
 #define PARLEY_UPSLOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,10 +23,14 @@
 
 enum upslot_check { UPSLOT_OK, UPSLOT_BAD, UPSLOT_EXPIRED };
 
-/* reads (or first makes) datadir/upload-secret; 0, or -1 with errno */
-int	upslot_key_load(const char *datadir);
-/* for tests */
+/*
+ * The key: the router's is in its data directory, UPSLOT_KEY_FILE
+ * (secret_load), and each c2s gets it over its link (LINK_SECRETS). Key
+ * borrowed; the one it replaces is wiped.
+ */
 void	upslot_key_set(const uint8_t key[UPSLOT_KEY_LEN]);
+/* a key was loaded or set: before that no token is checked */
+bool	upslot_key_known(void);
 /* a fresh slot id: UPSLOT_ID_LEN hex digits and a NUL */
 void	upslot_id(char out[UPSLOT_ID_LEN + 1]);
 /* the token of a slot into out (UPSLOT_TOKEN_MAX) */

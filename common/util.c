@@ -95,6 +95,70 @@ random_bytes(void *buf, size_t len)
 	}
 }
 
+static int
+secret_read(const char *path, void *key, size_t len)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, key, len);
+	close(fd);
+	if (n != (ssize_t)len) {
+		errno = n == -1 ? errno : EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The key is written under a name of its own and linked into place, so
+ * that a reader sees the whole key or none, and the loser of a race
+ * between two processes that both made one reads the winner's.
+ */
+int
+secret_load(const char *datadir, const char *name, void *key, size_t len)
+{
+	uint8_t	*made;
+	char	*path, *tmp;
+	int	 fd, rc = -1;
+
+	path = xasprintf("%s/%s", datadir, name);
+	tmp = xasprintf("%s.%ld", path, (long)getpid());
+	made = xmalloc(len);
+	if (secret_read(path, key, len) == 0) {
+		rc = 0;
+		goto done;
+	}
+	if (errno != ENOENT)
+		goto done;
+	random_bytes(made, len);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto done;
+	if (write(fd, made, len) != (ssize_t)len || fsync(fd) == -1) {
+		close(fd);
+		unlink(tmp);
+		goto done;
+	}
+	close(fd);
+	if (link(tmp, path) == -1 && errno != EEXIST) {
+		unlink(tmp);
+		goto done;
+	}
+	unlink(tmp);
+	rc = secret_read(path, key, len);
+done:
+	if (rc == -1)
+		explicit_bzero(key, len);
+	explicit_bzero(made, len);
+	free(made);
+	free(path);
+	free(tmp);
+	return rc;
+}
+
 void
 hex_encode(char *out, const void *in, size_t len)
 {

@@ -24,6 +24,13 @@ char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /* fills buf with cryptographically strong random bytes (fatal on failure) */
 void	 random_bytes(void *buf, size_t len);
+/*
+ * A key of len bytes kept in datadir/name (mode 0600), read into key, or
+ * made and written there first if there is none: the same key across
+ * restarts. 0, or -1 with errno (EINVAL: the file is too short).
+ */
+int	 secret_load(const char *datadir, const char *name, void *key,
+	    size_t len);
 /* writes 2*len lowercase hex digits and a NUL to out */
 void	 hex_encode(char *out, const void *in, size_t len);
 /* constant-time comparison: 0 when equal */

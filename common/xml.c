@@ -204,6 +204,14 @@ xnode_next(const struct xnode *c, const char *ns, const char *name)
 	return NULL;
 }
 
+struct xnode *
+xnode_only_child(const struct xnode *n)
+{
+	struct xnode	*c = xnode_child(n, NULL, NULL);
+
+	return c != NULL && xnode_next(c, NULL, NULL) == NULL ? c : NULL;
+}
+
 /*
  * The common case (one text child, as the parser builds it) returns that
  * node's text without a copy: it is NUL-terminated and in the same arena.

@@ -62,6 +62,11 @@ struct xnode	*xnode_child(const struct xnode *, const char *ns,
 /* next element sibling after c matching ns/name, as xnode_child */
 struct xnode	*xnode_next(const struct xnode *c, const char *ns,
 		    const char *name);
+/*
+ * the element child when there is exactly one, else NULL: the payload
+ * of an IQ get or set (RFC 6120 8.2.3)
+ */
+struct xnode	*xnode_only_child(const struct xnode *);
 /* concatenated text of the direct text children, NUL-terminated */
 char		*xnode_text(struct arena *, const struct xnode *);
 /*

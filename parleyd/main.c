@@ -45,9 +45,6 @@
 /* where `make install` puts them, from parleyd's own directory */
 #define HELPER_DIR		"../lib/parley"
 #define PID_FILE		"parleyd.pid"
-#define SASL_SECRET_FILE	"sasl-secret"	/* in the data directory */
-#define SASL_SECRET_LEN		32
-#define SASL_SECRET_ENV		"PARLEY_SASL_SECRET"	/* c2s/sasl.h */
 
 #define BACKOFF_MIN		1.	/* seconds before the first restart */
 /* the cap is restart-backoff-max (30 s by default) */
@@ -59,7 +56,6 @@ struct child {
 	char		**argv;
 	pid_t		 pid;		/* 0 while not running */
 	ev_tstamp	 started;
-	bool		 secret;	/* gets SASL_SECRET_ENV (c2s) */
 	double		 backoff;	/* delay before the next restart */
 	ev_child	 cw;
 	ev_timer	 restart;
@@ -246,57 +242,6 @@ pidfile_remove(void)
 		log_warn("cannot remove pid file %s", pid_path);
 	close(pid_fd);
 	pid_fd = -1;
-}
-
-/*
- * The key of the fake SCRAM salts of unknown accounts (c2s/sasl.c): one
- * for every c2s process, and kept in the data directory so that it
- * survives restarts, since a salt that changed only for unknown accounts
- * would tell them apart. Made on the first start. The c2s processes get
- * it in their environment, which only they and root can read.
- */
-static int
-sasl_secret_export(const char *datadir)
-{
-	uint8_t	 key[SASL_SECRET_LEN];
-	char	 hex[2 * SASL_SECRET_LEN + 1], *path;
-	ssize_t	 n;
-	int	 fd, rc = -1;
-
-	path = xasprintf("%s/%s", datadir, SASL_SECRET_FILE);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno == ENOENT) {
-		random_bytes(key, sizeof(key));
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd == -1 || write(fd, key, sizeof(key)) !=
-		    (ssize_t)sizeof(key) || fsync(fd) == -1) {
-			log_warn("cannot write %s", path);
-			goto done;
-		}
-		close(fd);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd == -1) {
-		log_warn("cannot open %s", path);
-		goto done;
-	}
-	if ((n = read(fd, key, sizeof(key))) != (ssize_t)sizeof(key)) {
-		log_warnx("%s: %s; remove it to make a new one", path,
-		    n == -1 ? strerror(errno) : "too short");
-		goto done;
-	}
-	hex_encode(hex, key, sizeof(key));
-	if (setenv(SASL_SECRET_ENV, hex, 1) == -1) {
-		log_warn("setenv");
-		goto done;
-	}
-	rc = 0;
-done:
-	if (fd != -1)
-		close(fd);
-	explicit_bzero(key, sizeof(key));
-	explicit_bzero(hex, sizeof(hex));
-	free(path);
-	return rc;
 }
 
 /*
@@ -603,8 +548,6 @@ child_spawn(struct ev_loop *loop, struct child *c)
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
 		    getppid() != parent)
 			_exit(1);
-		if (!c->secret)
-			unsetenv(SASL_SECRET_ENV);
 		/* only parleyd speaks to the service manager */
 		unsetenv(SDNOTIFY_ENV);
 		unsetenv(READY_FD_ENV);
@@ -925,11 +868,6 @@ main(int argc, char *argv[])
 		exit(1);
 	if (pidfile_create(running.rundir) == -1)
 		exit(1);
-	if ((running.run & CONF_RUN_C2S) != 0 &&
-	    sasl_secret_export(running.datadir) == -1) {
-		pidfile_remove();
-		exit(1);
-	}
 	if (ports_free(&running) == -1) {
 		pidfile_remove();
 		exit(1);
@@ -966,7 +904,6 @@ main(int argc, char *argv[])
 		inst = running.instance_base + i;
 		child_setup(&children[n], "c2s", inst,
 		    child_argv(c2s_bin, conf_abs, inst, debug, traces));
-		children[n].secret = true;
 	}
 	if (proxy_bin != NULL)
 		child_setup(&children[n], "proxy", 0,

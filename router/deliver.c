@@ -204,6 +204,10 @@ deliver_tree(struct sess *s, const struct xnode *el)
 	struct rstanza	 rs;
 	struct buf	 b;
 
+	memset(&rs, 0, sizeof(rs));
+	if ((rs.kind = stanza_kind_of(el->ns, el->name, NS_CLIENT)) == -1)
+		return;
+	rs.type = stanza_type_of(rs.kind, xnode_attr(el, "type"));
 	if (s != NULL) {
 		buf_reset(&router.scratch);
 		if (xnode_write(&router.scratch, el, NS_CLIENT) == -1) {
@@ -211,19 +215,20 @@ deliver_tree(struct sess *s, const struct xnode *el)
 			    __func__, s->full);
 			return;
 		}
-		deliver_to_sess(s, 0, 0, xnode_attr(el, "to"),
+		/*
+		 * With its kind and type: the c2s sorts by them (an IQ
+		 * result goes out at once to an inactive client, csi.c)
+		 */
+		deliver_to_sess(s, rs.kind, rs.type, xnode_attr(el, "to"),
 		    xnode_attr(el, "from"), buf_rptr(&router.scratch),
 		    buf_avail(&router.scratch));
 		return;
 	}
 	/* no session: routed by its address, own bytes (scratch is reused) */
-	memset(&rs, 0, sizeof(rs));
-	rs.kind = stanza_kind_of(el->ns, el->name, NS_CLIENT);
 	rs.to = xnode_attr(el, "to");
 	rs.from = xnode_attr(el, "from");
-	if (rs.kind == -1 || rs.to == NULL || rs.from == NULL)
+	if (rs.to == NULL || rs.from == NULL)
 		return;
-	rs.type = stanza_type_of(rs.kind, xnode_attr(el, "type"));
 	buf_init(&b, LINK_STANZA_MAX);
 	if (xnode_write(&b, el, NS_CLIENT) == 0) {
 		rs.xml = buf_rptr(&b);

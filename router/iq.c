@@ -136,8 +136,16 @@ iq_dispatch(struct xnode *iq, struct arena *a, void *arg)
 	struct xnode			*q;
 	size_t				 i;
 
-	if ((q = xnode_child(iq, NULL, NULL)) == NULL)
+	if ((q = xnode_only_child(iq)) == NULL) {
+		/*
+		 * RFC 6120 8.2.3: one payload, not the first of several
+		 * (a remote server's; the c2s refuses a client's)
+		 */
+		if (xnode_attr(iq, "from") == NULL)
+			xnode_set_attr(a, iq, "from", rs->from);
+		iq_error(rs, iq, a, XERR_BAD_REQUEST, NULL);
 		return;
+	}
 	for (i = 0; i < sizeof(iq_handlers) / sizeof(*iq_handlers); i++) {
 		h = iq_handlers[i];
 		if (strcmp(h->ns, q->ns) != 0 || (h->name != NULL &&
@@ -186,8 +194,12 @@ iq_component_dispatch(struct xnode *iq, struct arena *a, void *arg)
 	struct xnode			*q;
 	size_t				 i;
 
-	q = xnode_child(iq, NULL, NULL);
-	for (i = 0; q != NULL && i < job->n; i++) {
+	if ((q = xnode_only_child(iq)) == NULL) {
+		/* RFC 6120 8.2.3: one payload */
+		iq_error(job->rs, iq, a, XERR_BAD_REQUEST, NULL);
+		return;
+	}
+	for (i = 0; i < job->n; i++) {
 		h = job->table[i];
 		if (strcmp(h->ns, q->ns) != 0 || strcmp(h->name, q->name) != 0)
 			continue;

@@ -401,6 +401,22 @@ rlink_instance_taken(const struct rlink *self, uint32_t role,
 	return false;
 }
 
+/*
+ * The keys a c2s shares with us, first after our LINK_HELLO, so that they
+ * are there before any answer to a login: one path for a c2s on this host
+ * and one on another, which has no copy of our data directory. A link
+ * over TCP is TLS, with its key proved, before any frame is read.
+ */
+static void
+rlink_secrets(struct link *l)
+{
+	struct link_out	m;
+
+	link_begin(&m, l, LINK_SECRETS, 0);
+	link_put_secrets(&m, &router.secrets);
+	link_end(&m);
+}
+
 static int
 rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
     void *ctx)
@@ -441,9 +457,11 @@ rlink_frame(struct link *l, const struct link_hdr *h, const char *payload,
 			log_info("proxy connected");
 		}
 		link_hello(l, LINK_ROLE_ROUTER, 0);
-		/* XEP-0115 6.3: the c2s puts our caps in its features */
-		if (rl->role == LINK_ROLE_C2S)
+		if (rl->role == LINK_ROLE_C2S) {
+			rlink_secrets(l);
+			/* XEP-0115 6.3: the c2s puts our caps in its features */
 			caps_announce(l);
+		}
 		return 0;
 	}
 	if (rl->role == LINK_ROLE_CTL)

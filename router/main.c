@@ -2,6 +2,7 @@
  * parley-router: the hub process. Started by parleyd as
  * "parley-router -c FILE".
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -12,10 +13,14 @@
 #include "../common/proc.h"
 #include "../common/ready.h"
 #include "../common/upslot.h"
+#include "../common/util.h"
 #include "../common/work.h"
 #include "../storage/store.h"
 #include "../storage/store_conf.h"
 #include "router.h"
+
+/* in the data directory: the key of the made-up SCRAM salts */
+#define SASL_SECRET_FILE	"sasl-secret"
 
 struct router	router;
 
@@ -71,6 +76,18 @@ router_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/* one of the keys every c2s gets (LINK_SECRETS), from the data directory */
+static void
+router_secret(const char *name, uint8_t *key, size_t len)
+{
+	if (secret_load(router.conf.datadir, name, key, len) == 0)
+		return;
+	if (errno == EINVAL)
+		fatalx("%s/%s: too short; remove it to make a new one",
+		    router.conf.datadir, name);
+	fatal("%s/%s", router.conf.datadir, name);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -85,9 +102,16 @@ main(int argc, char *argv[])
 	if ((router.store = store_open_conf(&router.conf, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	/* the key the upload slots are signed with (router/upload.c) */
-	if (upslot_key_load(router.conf.datadir) == -1)
-		fatal("%s/%s", router.conf.datadir, UPSLOT_KEY_FILE);
+	/*
+	 * The keys every c2s shares with us, on this host or another: the
+	 * made-up salts' (c2s/sasl.c) and the upload slots' (upload.c),
+	 * kept here across restarts and handed over on each c2s link
+	 */
+	router_secret(SASL_SECRET_FILE, router.secrets.sasl,
+	    sizeof(router.secrets.sasl));
+	router_secret(UPSLOT_KEY_FILE, router.secrets.upload,
+	    sizeof(router.secrets.upload));
+	upslot_key_set(router.secrets.upload);
 	router.loop = ev_default_loop(EVFLAG_AUTO);
 	last_init();
 	pep_init();

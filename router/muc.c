@@ -674,6 +674,12 @@ entry_parsed(struct xnode *el, struct arena *a, void *arg)
 	xnode_set_attr(a, el, "from", job->from);
 	xnode_set_attr(a, el, "to", jid_format(rjid, job->rnode,
 	    job->service, job->nick));
+	if (q.kind == KIND_IQ && (q.type == IQ_GET || q.type == IQ_SET) &&
+	    xnode_only_child(el) == NULL) {
+		/* RFC 6120 8.2.3: one payload, not the first of several */
+		muc_error(&q, XERR_BAD_REQUEST, NULL);
+		return;
+	}
 	if (job->rnode == NULL && job->nick != NULL) {
 		/* a resource on the service's own JID is no room's */
 		if (q.kind != KIND_PRESENCE)

@@ -31,7 +31,12 @@ rate_ok(struct muc_occ *o)
 	return ++o->rate_n <= router.conf.muc_rate;
 }
 
-/* elements a sender may not bring in: ours (XEP-0359 7, XEP-0421 4) */
+/*
+ * Elements a sender may not bring in: ours (XEP-0359 7, XEP-0421 4), and
+ * the room's muc#user <x/> (XEP-0045 7.5, 8: status codes, an item with a
+ * real JID or an affiliation are the room's to say, and a private message
+ * gets the room's own)
+ */
 static void
 strip_claims(struct muc_room *r, struct xnode *el)
 {
@@ -43,7 +48,9 @@ strip_claims(struct muc_room *r, struct xnode *el)
 		    strcmp(c->name, "stanza-id") == 0 &&
 		    (xnode_attr(c, "by") == NULL ||
 		    strcmp(xnode_attr(c, "by"), r->jid) == 0)) ||
-		    strcmp(c->ns, NS_OCCUPANT_ID) == 0)) {
+		    strcmp(c->ns, NS_OCCUPANT_ID) == 0 ||
+		    (strcmp(c->ns, NS_MUC_USER) == 0 &&
+		    strcmp(c->name, "x") == 0))) {
 			*pp = c->next;
 			if (el->last == c)
 				el->last = NULL;

@@ -344,8 +344,10 @@ enum_find(const char *const *names, const char *s)
 
 /*
  * Applies one submitted field to c (apply) or compares it with c (a
- * publish-options precondition). 0 fine, -1 a value the field cannot
- * take or, comparing, a mismatch.
+ * publish-options precondition). 0 fine; PS_CONF_BAD a value not of the
+ * field's datatype (XEP-0004 3.3: a boolean, one of a list's options, a
+ * number or "max"); PS_CONF_UNMET a value of the right type the node
+ * cannot take (past a limit) or, comparing, a mismatch.
  */
 static int
 cf_field_take(struct arena *a, const struct cf_field *f,
@@ -361,9 +363,10 @@ cf_field_take(struct arena *a, const struct cf_field *f,
 	switch (f->kind) {
 	case CF_BOOL:
 		if ((b = xdata_bool(s)) == -1)
-			return -1;
+			return PS_CONF_BAD;
 		if (!apply)
-			return *(bool *)(p + f->off) == (b == 1) ? 0 : -1;
+			return *(bool *)(p + f->off) == (b == 1) ? 0 :
+			    PS_CONF_UNMET;
 		*(bool *)(p + f->off) = b == 1;
 		return 0;
 	case CF_MAX:
@@ -371,22 +374,25 @@ cf_field_take(struct arena *a, const struct cf_field *f,
 			v = 0;
 		else {
 			if (s == NULL || *s == '\0')
-				return -1;
+				return PS_CONF_BAD;
 			errno = 0;
 			v = strtol(s, &end, 10);
-			if (*end != '\0' || errno != 0 || v < 1 ||
+			if (*end != '\0')
+				return PS_CONF_BAD;
+			if (errno != 0 || v < 1 ||
 			    v > router.conf.pubsub_max_items)
-				return -1;
+				return PS_CONF_UNMET;
 		}
 		if (!apply)
-			return *(int *)(p + f->off) == (int)v ? 0 : -1;
+			return *(int *)(p + f->off) == (int)v ? 0 :
+			    PS_CONF_UNMET;
 		*(int *)(p + f->off) = (int)v;
 		return 0;
 	case CF_ENUM:
 		if ((b = enum_find(f->names, s)) == -1)
-			return -1;
+			return PS_CONF_BAD;
 		if (!apply)
-			return *(int *)(p + f->off) == b ? 0 : -1;
+			return *(int *)(p + f->off) == b ? 0 : PS_CONF_UNMET;
 		*(int *)(p + f->off) = b;
 		return 0;
 	case CF_TEXT:
@@ -394,24 +400,24 @@ cf_field_take(struct arena *a, const struct cf_field *f,
 			const char *cur = *(char **)(p + f->off);
 
 			return strcmp(cur != NULL ? cur : "",
-			    s != NULL ? s : "") == 0 ? 0 : -1;
+			    s != NULL ? s : "") == 0 ? 0 : PS_CONF_UNMET;
 		}
 		*(char **)(p + f->off) = s != NULL && *s != '\0' ?
 		    arena_strdup(a, s) : NULL;
 		return 0;
 	case CF_GROUPS:
 		if (xf->nvalues > PS_GROUPS_MAX)
-			return -1;
+			return PS_CONF_UNMET;
 		if (!apply) {
 			if (xf->nvalues != c->ngroups)
-				return -1;
+				return PS_CONF_UNMET;
 			for (i = 0; i < xf->nvalues; i++) {
 				for (k = 0; k < c->ngroups; k++)
 					if (strcmp(c->groups[k],
 					    xf->values[i]) == 0)
 						break;
 				if (k == c->ngroups)
-					return -1;
+					return PS_CONF_UNMET;
 			}
 			return 0;
 		}
@@ -423,7 +429,7 @@ cf_field_take(struct arena *a, const struct cf_field *f,
 		c->ngroups = xf->nvalues;
 		return 0;
 	}
-	return -1;
+	return PS_CONF_BAD;
 }
 
 static const struct cf_field *
@@ -444,27 +450,31 @@ ps_conf_apply(struct arena *a, const struct xnode *x, struct ps_conf *c,
 	struct xdata		 d;
 	const struct cf_field	*f;
 	size_t			 i;
+	int			 rc;
 
 	if (xdata_parse(a, x, &d, why) == -1)
-		return -1;
+		return PS_CONF_BAD;
 	if (strcmp(d.type, "submit") != 0) {
 		*why = "the form is not submitted";
-		return -1;
+		return PS_CONF_BAD;
 	}
 	if (d.form_type == NULL || strcmp(d.form_type, form_type) != 0) {
 		*why = "FORM_TYPE missing or wrong";
-		return -1;
+		return PS_CONF_BAD;
 	}
 	for (i = 0; i < d.nfields; i++) {
 		if ((f = cf_by_var(d.fields[i].var)) == NULL) {
+			/* well-formed, but no node has such an option */
 			*why = arena_printf(a, "unknown field %s",
 			    d.fields[i].var);
-			return -1;
+			return PS_CONF_UNMET;
 		}
-		if (cf_field_take(a, f, &d.fields[i], c, apply) == -1) {
-			*why = arena_printf(a, apply ? "bad value for %s" :
-			    "%s does not match", f->var);
-			return -1;
+		if ((rc = cf_field_take(a, f, &d.fields[i], c, apply)) != 0) {
+			*why = arena_printf(a, rc == PS_CONF_BAD ?
+			    "%s: not a value of its type" : apply ?
+			    "%s: a value past a limit" : "%s does not match",
+			    f->var);
+			return rc;
 		}
 	}
 	return 0;

@@ -116,9 +116,15 @@ int	 ps_conf_decode(struct arena *, const char *rec, size_t len,
 	    struct ps_conf *);
 /*
  * A submitted form of form_type: with apply, its fields set c; without,
- * they are compared with c (publish-options preconditions). -1 with *why
- * for a bad form, an unknown field, a bad value or a mismatch.
+ * they are compared with c (publish-options preconditions). 0 done; else
+ * *why is set and the result tells a malformed request from one that
+ * is well-formed but cannot be met, for XEP-0060 7.1.5 to answer
+ * bad-request or conflict (precondition-not-met).
  */
+#define PS_CONF_BAD	(-1)	/* breaks XEP-0004 3, the wrong FORM_TYPE
+				   or a value not of its field's type */
+#define PS_CONF_UNMET	(-2)	/* an unknown field, a value past a limit,
+				   or (comparing) a mismatch */
 int	 ps_conf_apply(struct arena *, const struct xnode *x,
 	    struct ps_conf *c, bool apply, const char *form_type,
 	    const char **why);

@@ -19,20 +19,31 @@
 #define FORM_NODE_CONFIG	NS_PUBSUB "#node_config"
 #define FORM_PUBLISH_OPTIONS	NS_PUBSUB "#publish-options"
 
-/* the one element child of the pubsub element: the verb */
+/*
+ * The verb of the pubsub element, NULL for none or several (served as
+ * the first, the others would go unanswered): in the pubsub namespace
+ * options, publish-options and configure go with another verb, and
+ * configure is one on its own.
+ */
 static struct xnode *
 req_verb(const struct xnode *ps, const char *ns)
 {
-	struct xnode	*v;
+	struct xnode	*v, *verb = NULL;
+	bool		 owner = strcmp(ns, NS_PUBSUB) != 0;
 
+	/* other namespaces (XEP-0059's <set/>) are the verb's business */
 	for (v = xnode_child(ps, ns, NULL); v != NULL;
-	    v = xnode_next(v, ns, NULL))
-		/* options and publish-options go with another verb */
-		if (strcmp(v->name, "options") != 0 &&
-		    strcmp(v->name, "publish-options") != 0 &&
-		    strcmp(v->name, "configure") != 0)
-			return v;
-	return xnode_child(ps, ns, "configure");
+	    v = xnode_next(v, ns, NULL)) {
+		if (!owner && (strcmp(v->name, "options") == 0 ||
+		    strcmp(v->name, "publish-options") == 0 ||
+		    strcmp(v->name, "configure") == 0))
+			continue;
+		if (verb != NULL)
+			return NULL;
+		verb = v;
+	}
+	return verb != NULL || owner ? verb :
+	    xnode_child(ps, ns, "configure");
 }
 
 /*
@@ -79,6 +90,54 @@ req_owner(struct ps_req *r, const struct ps_node *n)
 /* ---- publish (XEP-0060 7.1, XEP-0163 3) --------------------------------- */
 
 /*
+ * The form of the publish-options (XEP-0060 7.1.5), NULL for none: at
+ * most one <publish-options/> and in it nothing but one data form.
+ * Returns -1 with bad-request sent for anything else: options the
+ * service cannot read are no preconditions it could check.
+ */
+static int
+publish_opts(struct ps_req *r, const struct xnode *ps,
+    const struct xnode **form)
+{
+	const struct xnode	*po, *x;
+
+	*form = NULL;
+	if ((po = xnode_child(ps, NS_PUBSUB, "publish-options")) == NULL)
+		return 0;
+	x = xnode_child(po, NULL, NULL);
+	if (xnode_next(po, NS_PUBSUB, "publish-options") == NULL &&
+	    (x == NULL || (xnode_next(x, NULL, NULL) == NULL &&
+	    strcmp(x->ns, NS_XDATA) == 0 && strcmp(x->name, "x") == 0))) {
+		*form = x;	/* empty: no preconditions */
+		return 0;
+	}
+	log_debug("pubsub %s: publish-options: not one data form",
+	    r->svc->jid);
+	ps_error(r, XERR_BAD_REQUEST, "invalid-options", NULL);
+	return -1;
+}
+
+/*
+ * The answer to publish-options that ps_conf_apply refused (XEP-0060
+ * 7.1.5): a form that is malformed is bad-request (RFC 6120 8.3.3.1)
+ * with invalid-options; one that is well-formed but that the node does
+ * not meet (or could not be created to meet) is conflict with
+ * precondition-not-met, which a client answers by configuring the node
+ * and publishing again.
+ */
+static void
+publish_opts_error(struct ps_req *r, const char *name, int rc,
+    const char *why)
+{
+	log_debug("pubsub %s: %s: publish-options: %s", r->svc->jid,
+	    log_escs(name), why);
+	if (rc == PS_CONF_BAD)
+		ps_error(r, XERR_BAD_REQUEST, "invalid-options", NULL);
+	else
+		ps_error(r, XERR_CONFLICT, "precondition-not-met", NULL);
+}
+
+/*
  * The configuration of a node a publish creates (XEP-0163 3:
  * auto-create): the defaults with the publish-options applied. Written
  * only once the item has passed its checks.
@@ -87,13 +146,13 @@ static int
 publish_conf(struct ps_req *r, struct ps_node *n, const struct xnode *opts)
 {
 	const char	*why;
+	int		 rc;
 
 	ps_conf_default(&n->conf);
 	n->nid = 0;
-	if (opts != NULL && ps_conf_apply(r->a, opts, &n->conf, true,
-	    FORM_PUBLISH_OPTIONS, &why) == -1) {
-		log_debug("pubsub %s: publish-options: %s", r->svc->jid, why);
-		ps_error(r, XERR_CONFLICT, "precondition-not-met", NULL);
+	if (opts != NULL && (rc = ps_conf_apply(r->a, opts, &n->conf, true,
+	    FORM_PUBLISH_OPTIONS, &why)) != 0) {
+		publish_opts_error(r, n->name, rc, why);
 		return -1;
 	}
 	return 0;
@@ -170,7 +229,8 @@ publish_item(struct ps_req *r, const struct xnode *pub,
 static void
 ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub, bool flag)
 {
-	struct xnode		*opts, *item, *res, *el;
+	const struct xnode	*opts;
+	struct xnode		*item, *res, *el;
 	struct ps_node		 n;
 	struct pubsub_item	 it;
 	const char		*name, *id, *why;
@@ -179,10 +239,9 @@ ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub, bool flag)
 
 	(void)flag;
 
-	if ((name = req_node_name(r, pub)) == NULL)
+	if ((name = req_node_name(r, pub)) == NULL ||
+	    publish_opts(r, ps, &opts) == -1)
 		return;
-	opts = xnode_child(xnode_child(ps, NS_PUBSUB, "publish-options"),
-	    NS_XDATA, "x");
 	if (ps_node_load(r->a, r->svc, name, &n) == -1) {
 		if (errno != ENOENT) {
 			ps_store_error(r, errno);
@@ -203,12 +262,9 @@ ps_publish(struct ps_req *r, struct xnode *ps, struct xnode *pub, bool flag)
 			return;
 		}
 		/* XEP-0060 7.1.5: publish-options are preconditions */
-		if (opts != NULL && ps_conf_apply(r->a, opts, &n.conf, false,
-		    FORM_PUBLISH_OPTIONS, &why) == -1) {
-			log_debug("pubsub %s: %s: precondition: %s",
-			    r->svc->jid, log_escs(name), why);
-			ps_error(r, XERR_CONFLICT, "precondition-not-met",
-			    NULL);
+		if (opts != NULL && (rc = ps_conf_apply(r->a, opts, &n.conf,
+		    false, FORM_PUBLISH_OPTIONS, &why)) != 0) {
+			publish_opts_error(r, name, rc, why);
 			return;
 		}
 	}
@@ -1003,9 +1059,7 @@ ps_dispatch(struct rstanza *rs, struct xnode *iq, struct arena *a,
 
 	if (ps_req_init(&r, &svc, rs, iq, a) == -1)
 		return;
-	verb = strcmp(ns, NS_PUBSUB) == 0 ? req_verb(ps, ns) :
-	    xnode_child(ps, ns, NULL);
-	if (verb == NULL) {
+	if ((verb = req_verb(ps, ns)) == NULL) {
 		ps_error(&r, XERR_BAD_REQUEST, NULL, NULL);
 		return;
 	}

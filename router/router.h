@@ -136,6 +136,8 @@ struct router {
 					   parleyctl stats */
 	uint64_t	 logins;	/* sessions begun, for /metrics */
 	uint64_t	 auth_failures;	/* SASL failures the c2s reported */
+	/* every c2s gets them after our LINK_HELLO (links.c); main.c */
+	struct link_secrets secrets;
 };
 
 extern struct router	router;

@@ -726,17 +726,8 @@ class HostsServer(Server):
         self.home.start()
         RUNNING.remove(self.home)
         for h in self.remotes:
-            # the made-up SCRAM salts and the upload slots' signatures
-            # must be the same on every host (docs/operator.md, "Remote
-            # c2s hosts")
-            os.makedirs(h.opts["datadir"], exist_ok=True)
-            for name in ("sasl-secret", "upload-secret"):
-                secret = os.path.join(self.home.opts["datadir"], name)
-                mine = os.path.join(h.opts["datadir"], name)
-                if os.path.exists(secret) and not os.path.exists(mine):
-                    with open(secret, "rb") as f, open(mine, "wb") as g:
-                        g.write(f.read())
-                    os.chmod(mine, 0o600)
+            # nothing copied from the router's host: its c2s link hands
+            # each worker the keys they share (LINK_SECRETS)
             h.start()
             RUNNING.remove(h)
         RUNNING.append(self)
@@ -887,9 +878,10 @@ class ServerFactory:
         {host name: {option: value}} written into that host's block."""
         _check_binaries()
         opts = {k.replace("_", "-"): str(v) for k, v in overrides.items()}
-        # a test that links hosts itself gets the plain server it asks for
+        # a test that links hosts itself, or says which processes run,
+        # gets the plain server it asks for
         kind = HostsServer if HOSTS > 1 and not any(
-            k.startswith("link-") or k == "router-address"
+            k.startswith("link-") or k in ("router-address", "processes")
             for k in opts) else Server
         srv = kind(self.tmp.mktemp("parley"), self.cert, opts,
                      name="srv%d" % (len(STARTED) + 1), extra_hosts=hosts,

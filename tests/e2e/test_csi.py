@@ -211,6 +211,27 @@ async def test_iq_passes_at_once(server, clients):
     raw.close()
 
 
+async def test_answers_to_own_requests_at_once(server, clients):
+    """The answers to what the inactive client asks go out at once, after
+    what was held: carbons enabled, the roster, the block list (answers
+    the router builds as a tree and sends to the session itself)."""
+    raw, jid = await phone(server)
+    a = await contact(server, clients)
+    await go_inactive(raw)
+    composing(a, jid)
+    await sent(a)
+    for qid, payload in (
+            ("c1", "<enable xmlns='urn:xmpp:carbons:2'/>"),
+            ("r1", "<query xmlns='jabber:iq:roster'/>"),
+            ("b1", "<blocklist xmlns='urn:xmpp:blocking'/>")):
+        kind = "set" if qid == "c1" else "get"
+        await raw.send("<iq type='%s' id='%s'>%s</iq>" % (kind, qid,
+                                                          payload))
+        m = await raw.read_until(iq_re(qid), timeout=2)
+        assert b"type='result'" in m.group(0), m.group(0)
+    raw.close()
+
+
 async def test_queue_cap_flushes(make_server, clients):
     """csi-queue-max: the stanza past the cap sends everything held,
     nothing is dropped."""

@@ -360,3 +360,27 @@ async def test_block_lists_apply_to_rooms(msrv, clients):
     groupchat(c, rjid, "carol again")
     m = await b.next_message(match=lambda m: m["body"] == "carol again")
     assert m["from"] == rjid + "/carol", str(m)
+
+
+async def test_sender_muc_user_x_dropped(msrv, clients):
+    """7.5, 8: a sender's own muc#user <x/> (a status 110, an item with a
+    real JID and an affiliation) is the room's to say: groupchat goes out
+    without it, a private message with the room's empty one alone."""
+    a, b = await login(msrv, clients), await login(msrv, clients)
+    room = uniq("x")
+    rjid = await create(a, room, "alice")
+    await join(b, room, "bob")
+    forged = ("<x xmlns='http://jabber.org/protocol/muc#user'>"
+              "<status code='110'/><item jid='boss@%s/x' affiliation='owner'"
+              " role='moderator'/></x>" % DOMAIN)
+    body = uniq("g")
+    a.send_raw("<message to='%s' type='groupchat'><body>%s</body>%s"
+               "</message>" % (rjid, body, forged))
+    m = await b.next_message(match=lambda m: m["body"] == body)
+    assert "muc#user" not in str(m) and "boss@" not in str(m), str(m)
+    body = uniq("p")
+    a.send_raw("<message to='%s/bob' type='chat'><body>%s</body>%s"
+               "</message>" % (rjid, body, forged))
+    m = await b.next_message(match=lambda m: m["body"] == body)
+    xs = m.xml.findall("{http://jabber.org/protocol/muc#user}x")
+    assert len(xs) == 1 and len(list(xs[0])) == 0, str(m)

@@ -426,7 +426,8 @@ async def test_disco(server, clients):
 async def test_bad_requests(server, clients):
     """Bad input gets the XEP-0060 error: no node, two items, two
     payloads, no payload, an item id too long, an empty pubsub, an
-    unknown verb, a malformed publish-options form."""
+    unknown verb, a malformed publish-options form (bad-request with
+    invalid-options: no precondition the node could fail to meet)."""
     u = server.new_user()
     c = await clients.login(server, u)
     r = await c.iq("<pubsub xmlns='%s'><publish><item/></publish></pubsub>"
@@ -451,7 +452,7 @@ async def test_bad_requests(server, clients):
     r = await c.iq(publish("n", "<x xmlns='e'/>", "1",
                            "<publish-options><x xmlns='jabber:x:data'>"
                            "</x></publish-options>"), type_="set")
-    assert_error(r, "conflict", "precondition-not-met")
+    assert_error(r, "bad-request", "invalid-options")
     # the node was not created by any of these
     assert_error(await get_items(c, u.jid, "n"), "item-not-found")
 

@@ -17,12 +17,14 @@ import subprocess
 
 import pytest
 
-from conftest import (BIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT,
+from conftest import (BIN, DOMAIN, READY_TIMEOUT, RUNNING, STANZA_TIMEOUT,
                       RemoteHost, S2SHost, exchange, free_port,
                       proc_cmdline, psk_file, uniq, wait_for)
 from imhelp import fence, grant, online, send_message, wait_presence
 from test_rfc6120 import authed, bind, ping
+from test_enumeration import scram_salt
 from test_s2s import chat, mkcert, user
+from test_upload import ahttp, good_slot, stored, upload_server
 
 NS_SM = "urn:xmpp:sm:3"
 
@@ -315,9 +317,13 @@ async def test_federation_through_s2s_host(make_server, tmp_path_factory,
                             timeout=3 * STANZA_TIMEOUT)
     assert p["status"] == "over there", str(p)
 
-    # A's router crashes: the s2s host keeps its streams and holds
-    since = a.log_size()
+    # A's router crashes: the s2s host keeps its streams and holds what
+    # comes once it knows (a stanza it wrote to the router in the instant
+    # of the crash is lost with the router, as a c2s's would be)
+    since, ssince = a.log_size(), s.log_size()
     os.kill(a.router_pid(), signal.SIGKILL)
+    await wait_for(lambda: "router link lost" in s.log_text(ssince),
+                   READY_TIMEOUT, "the s2s host noticed")
     body = uniq("held")
     cb.send_raw("<message to='%s' type='chat'><body>%s</body></message>"
                 % (ca.boundjid.full, body))
@@ -347,10 +353,54 @@ async def test_router_host_without_s2s_refuses_remote(make_server, clients):
 async def test_parleyctl_on_s2s_host_refused(make_server, tmp_path_factory,
                                             cert):
     """An s2s host has no storage either, and no sasl-secret is made
-    there (no c2s asks for one)."""
+    there (only a router makes one)."""
     a, s, _ = s2s_lab(make_server, tmp_path_factory, cert)
     cp = s.ctl("adduser", "nobody@a.test", stdin="pw-x\n", check=False)
     assert cp.returncode == 1 and "run parleyctl there" in cp.stderr
     assert not os.path.exists(os.path.join(s.opts["datadir"], "data.mdb"))
     assert not os.path.exists(os.path.join(s.opts["datadir"],
                                            "sasl-secret"))
+
+
+async def test_remote_host_gets_the_router_keys(make_server, tmp_path_factory,
+                                                cert, clients):
+    """A c2s host with nothing copied from the router host's data
+    directory: the router hands its workers the keys they share
+    (LINK_SECRETS). An unknown account's made-up SCRAM salt is the one the
+    router host's c2s gives, and a PUT there to a slot the router signed
+    is taken; the keys are never written on that host."""
+    keyfile = str(tmp_path_factory.mktemp("keys") / "links.psk")
+    psk_file(keyfile, ["hostb"])
+    link_port = free_port()
+    srv = upload_server(make_server, tmp_path_factory.mktemp("up"),
+                        workers=1, link_listen="127.0.0.1:%d" % link_port,
+                        link_psk_file=keyfile)
+    srv.link_port = link_port
+    b_http = free_port()
+    b_dir = str(tmp_path_factory.mktemp("upb") / "upload")
+    hb = RemoteHost(tmp_path_factory.mktemp("hostb"), cert, srv, "hostb",
+                    keyfile, 10, extra={
+                        "http-listen": "127.0.0.1:%d" % b_http,
+                        "upload-dir": b_dir,
+                        "upload-url": srv.opts["upload-url"],
+                        "upload-max-file-size": "64K"},
+                    host_options={DOMAIN: {"upload": "yes"}})
+    make_server.servers.append(hb)
+    hb.start()
+
+    ghost = uniq("ghost")
+    _, here = await scram_salt(srv, ghost)
+    _, there = await scram_salt(hb, ghost)
+    assert there == here, "the remote c2s made up its own key"
+    assert (await scram_salt(hb, uniq("ghost")))[1] != here
+
+    c = await clients.login(srv, srv.new_user(), resource="up")
+    put, _ = await good_slot(c, "far.txt", 5, "text/plain")
+    hb.http_port, hb.upload_dir = b_http, b_dir
+    st, _, body = await ahttp(hb, "PUT", put, body=b"hello",
+                              headers={"Content-Type": "text/plain"})
+    assert st == 201, (st, body)
+    assert len(stored(hb)) == 1
+    for name in ("sasl-secret", "upload-secret"):
+        assert not os.path.exists(os.path.join(hb.opts["datadir"], name))
+        assert os.path.exists(os.path.join(srv.opts["datadir"], name))

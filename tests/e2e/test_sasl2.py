@@ -328,17 +328,17 @@ async def test_bind2_sm_inline_then_resume_inline(server):
     assert m, el
     previd = m.group(1).decode()
     jid = text_of(el, "authorization-identifier")
-    # the inline carbons enable is answered as an IQ to the session,
-    # held while the session is inactive (CSI inline) until <active/>
+    # the inline carbons enable is the c2s's own IQ: its result is not
+    # the client's, held while inactive (CSI inline) or not
     await raw.read_until(rb"</stream:features>")
     await raw.send("<iq type='get' id='p1' to='%s'><ping xmlns="
                    "'urn:xmpp:ping'/></iq>" % DOMAIN)
     await asyncio.sleep(0.5)
-    assert b"bind2-carbons" not in raw.buf
     await raw.send("<active xmlns='urn:xmpp:csi:0'/>")
-    await raw.read_until(rb"<iq\b[^>]*id='bind2-carbons'[^>]*"
-                         rb"type='result'|<iq\b[^>]*type='result'[^>]*"
-                         rb"id='bind2-carbons'")
+    await raw.send("<iq type='get' id='p2' to='%s'><ping xmlns="
+                   "'urn:xmpp:ping'/></iq>" % DOMAIN)
+    await raw.read_until(rb"<iq\b[^>]*id='p2'")
+    assert b"bind2-carbons" not in raw.buf, raw.buf
     raw.w.transport.abort()      # lost: the session hibernates
     raw2, name, el = await plain_login(
         server, u, "<resume xmlns='%s' previd='%s' h='0'/>"
@@ -351,6 +351,35 @@ async def test_bind2_sm_inline_then_resume_inline(server):
         assert text_of(el, "authorization-identifier") == jid
     finally:
         raw2.close()
+
+
+async def test_bind2_carbons_on_without_a_stray_result(server, clients):
+    """Carbons enabled inline are on (a message another resource sends
+    comes as a <sent/> copy), and the result of the enable IQ the c2s
+    sent for the session never reaches the client (Monal answers an
+    unknown result with an error IQ)."""
+    u = server.new_user("s2")
+    raw, name, el = await plain_login(
+        server, u, "<bind xmlns='%s'><tag>c</tag><enable xmlns='urn:xmpp:"
+        "carbons:2'/></bind>" % NS_BIND2)
+    try:
+        assert name == "success", el
+        assert b"<enabled xmlns='urn:xmpp:carbons:2'/>" in el, el
+        await raw.read_until(rb"</stream:features>")
+        friend = server.new_user("f")
+        await clients.login(server, friend, resource="f")
+        other = await clients.login(server, u, resource="other")
+        body = "carbon-%d" % os.getpid()
+        other.send_raw("<message to='%s' type='chat'><body>%s</body>"
+                       "</message>" % (friend.jid, body))
+        await raw.read_until(rb"<sent xmlns='urn:xmpp:carbons:2'>.*"
+                             + body.encode())
+        await raw.send("<iq type='get' id='p3' to='%s'><ping xmlns="
+                       "'urn:xmpp:ping'/></iq>" % DOMAIN)
+        await raw.read_until(rb"<iq\b[^>]*id='p3'")
+        assert b"bind2-carbons" not in raw.buf, raw.buf
+    finally:
+        raw.close()
 
 
 async def test_resume_inline_unknown_falls_back_to_bind2(server):

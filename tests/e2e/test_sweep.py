@@ -5,8 +5,12 @@ no mechanism or data over the limit; BOSH (XEP-0124) pause beyond
 maxpause and a body over the limit; HTTP upload (XEP-0363) slot requests
 with a size past any limit or a bad content type; MUC (XEP-0045) nicks
 of spaces only and invitations naming a bad JID; IQs whose 'to' breaks
-RFC 7622. Each case checks the condition the spec names and that the
-stream (or the server) still works afterwards.
+RFC 7622; PEP publish-options (XEP-0060 7.1.5) whose form is malformed
+apart from those that are well-formed but not met; BOSH requests whose
+root is no httpbind <body/>; IQs with more than one payload (RFC 6120
+8.2.3) where the c2s's check does not stand in front: before binding, and
+from a component. Each case checks the condition the spec names and
+that the stream (or the server) still works afterwards.
 """
 import asyncio
 import base64
@@ -15,13 +19,18 @@ import struct
 
 import pytest
 
-from conftest import DOMAIN, NS_PING, Raw, sasl_plain, stanza_error, uniq
+from conftest import (DOMAIN, NS_BIND, NS_PING, Raw, free_port, sasl_plain,
+                      stanza_error, uniq)
 from test_sasl2 import (NS_SASL2, condition, outcome, sasl2_open,
                         scram_login, ua)
-from test_bosh import Bosh, apost, web_server
+from test_bosh import NS as NS_BOSH, Bosh, apost, web_server
+from test_component import COMP, SECRET, Component
 # msrv: test_muc's module fixture, a server with MUC on
 from test_muc import (NS_USER, SVC, create, error_of, join, login,
                       msrv, self_presence)  # noqa: F401
+from test_pep import (NS_PUBSUB, assert_error, get_items, items_of,
+                      publish, publish_options)
+from test_rfc6120 import authed, condition_of, iq_re
 from test_upload import cond, slot, upload_server
 from test_websocket import OPEN, WS
 
@@ -329,3 +338,318 @@ async def test_iq_to_bad_jids(server, clients):
     r = await c.iq("<ping xmlns='%s'/>" % NS_PING, to=DOMAIN)
     assert r["type"] == "result", str(r)
 
+
+
+# ---- PEP publish-options ------------------------------------------------
+
+def xform(fields, type_="submit", ftype=NS_PUBSUB + "#publish-options",
+          ns="jabber:x:data"):
+    """A data form: fields as XML, type_ None for no type, ftype None
+    for no FORM_TYPE."""
+    t = " type='%s'" % type_ if type_ is not None else ""
+    ft = ("<field var='FORM_TYPE' type='hidden'><value>%s</value></field>"
+          % ftype) if ftype is not None else ""
+    return "<x xmlns='%s'%s>%s%s</x>" % (ns, t, ft, fields)
+
+
+def field(var, *values):
+    return "<field var='%s'>%s</field>" % (
+        var, "".join("<value>%s</value>" % v for v in values))
+
+
+AM_OPEN = field("pubsub#access_model", "open")
+
+# publish-options the service cannot read as XEP-0060 7.1.5 and XEP-0004
+# 3 have them: bad-request with invalid-options, not a precondition
+MALFORMED_OPTIONS = [
+    ("type-form", xform(AM_OPEN, type_="form")),
+    ("type-result", xform(AM_OPEN, type_="result")),
+    ("no-type", xform(AM_OPEN, type_=None)),
+    ("no-form-type", xform(AM_OPEN, ftype=None)),
+    ("node-config-form-type",
+     xform(AM_OPEN, ftype=NS_PUBSUB + "#node_config")),
+    ("form-type-twice",
+     xform(AM_OPEN + field("FORM_TYPE", NS_PUBSUB + "#publish-options"))),
+    ("field-without-var", xform("<field><value>open</value></field>")),
+    ("boolean-yes", xform(field("pubsub#persist_items", "yes"))),
+    ("boolean-empty", xform(field("pubsub#persist_items"))),
+    ("not-an-option", xform(field("pubsub#access_model", "everyone"))),
+    ("max-items-word", xform(field("pubsub#max_items", "ten"))),
+    ("max-items-empty", xform(field("pubsub#max_items", ""))),
+    ("two-values", xform(field("pubsub#access_model", "open", "roster"))),
+    ("field-twice", xform(AM_OPEN + AM_OPEN)),
+    ("not-a-form", "<options xmlns='urn:example'/>"),
+    ("form-wrong-ns", xform(AM_OPEN, ns="jabber:x:data:not")),
+    ("two-forms", xform(AM_OPEN) + xform(AM_OPEN)),
+]
+
+
+def with_options(inner):
+    return "<publish-options>%s</publish-options>" % inner
+
+
+async def open_node(server, clients, node):
+    """A new account's client and its node, made open by publish-options
+    with item 'a'."""
+    u = server.new_user("po")
+    c = await clients.login(server, u)
+    r = await c.iq(publish(node, "<x xmlns='urn:example'/>", "a",
+                           publish_options(access_model="open")),
+                   type_="set")
+    assert r["type"] == "result", str(r)
+    return u, c
+
+
+@pytest.mark.parametrize("options", [c[1] for c in MALFORMED_OPTIONS],
+                         ids=[c[0] for c in MALFORMED_OPTIONS])
+async def test_publish_options_malformed(server, clients, options):
+    """XEP-0060 7.1.5 names conflict with precondition-not-met for a
+    precondition the node does not meet; a form that is not one (not
+    submitted, no or another FORM_TYPE, a field without var or twice, a
+    value not of its field's type, not a data form at all) is a
+    malformed request: bad-request with invalid-options (RFC 6120
+    8.3.3.1), on a node that exists and on one that does not; nothing is
+    published and no node created."""
+    node = "urn:example:po"
+    u, c = await open_node(server, clients, node)
+    r = await c.iq(publish(node, "<x xmlns='urn:example'>2</x>", "b",
+                           with_options(options)), type_="set")
+    assert_error(r, "bad-request", "invalid-options")
+    r = await c.iq(publish("urn:example:po-new", "<x xmlns='urn:example'/>",
+                           "n", with_options(options)), type_="set")
+    assert_error(r, "bad-request", "invalid-options")
+    r = await get_items(c, u.jid, node)
+    assert [i.get("id") for i in items_of(r, node)] == ["a"], str(r)
+    assert_error(await get_items(c, u.jid, "urn:example:po-new"),
+                 "item-not-found")
+    # two <publish-options/> elements
+    r = await c.iq("<pubsub xmlns='%s'><publish node='%s'><item id='c'>"
+                   "<x xmlns='urn:example'/></item></publish>%s%s</pubsub>"
+                   % (NS_PUBSUB, node, with_options(xform(AM_OPEN)),
+                      with_options(options)), type_="set")
+    assert_error(r, "bad-request", "invalid-options")
+
+
+async def test_publish_options_well_formed_but_unmet(server, clients):
+    """A well-formed form whose conditions the node cannot meet is the
+    XEP's conflict with precondition-not-met: a field no node has, a
+    max_items past the service's limit, a mismatching value; the client
+    may then configure the node and publish again."""
+    node = "urn:example:unmet"
+    u, c = await open_node(server, clients, node)
+    for opts in (publish_options(frobnicate="1"),
+                 publish_options(max_items="99999999"),
+                 publish_options(access_model="whitelist")):
+        for n in (node, "urn:example:unmet-new"):
+            r = await c.iq(publish(n, "<x xmlns='urn:example'/>", "b",
+                                   opts), type_="set")
+            if n != node and "whitelist" in opts:
+                # a new node takes it: not a precondition there
+                assert r["type"] == "result", str(r)
+                continue
+            assert_error(r, "conflict", "precondition-not-met")
+    r = await get_items(c, u.jid, node)
+    assert [i.get("id") for i in items_of(r, node)] == ["a"], str(r)
+
+
+async def test_publish_options_of_real_clients(server, clients):
+    """What Conversations, Dino and Gajim send keeps working: XEP-0402
+    bookmarks (persist_items, max_items 'max', send_last_published_item
+    never, access_model whitelist), first creating the node, then as
+    preconditions it meets; an OMEMO device list with access_model open;
+    booleans as '1' or 'true'; a FORM_TYPE without type='hidden'; and an
+    empty <publish-options/>, which asks for nothing."""
+    u = server.new_user("po")
+    c = await clients.login(server, u)
+    bm = "urn:xmpp:bookmarks:1"
+    for persist in ("true", "1", "true"):
+        r = await c.iq(publish(bm, "<conference xmlns='%s' name='x'/>" % bm,
+                               "room@muc.example",
+                               publish_options(
+                                   persist_items=persist, max_items="max",
+                                   send_last_published_item="never",
+                                   access_model="whitelist")),
+                       type_="set")
+        assert r["type"] == "result", str(r)
+    dl = "eu.siacs.conversations.axolotl.devicelist"
+    for _ in range(2):
+        r = await c.iq(publish(dl, "<list xmlns='eu.siacs.conversations."
+                               "axolotl'><device id='1'/></list>",
+                               "current",
+                               publish_options(access_model="open")),
+                       type_="set")
+        assert r["type"] == "result", str(r)
+    r = await c.iq(publish(dl, "<list xmlns='eu.siacs.conversations."
+                           "axolotl'/>", "current", with_options(
+                               "<x xmlns='jabber:x:data' type='submit'>"
+                               "<field var='FORM_TYPE'><value>%s#publish-"
+                               "options</value></field>%s</x>"
+                               % (NS_PUBSUB, AM_OPEN))), type_="set")
+    assert r["type"] == "result", str(r)
+    r = await c.iq(publish(dl, "<list xmlns='eu.siacs.conversations."
+                           "axolotl'/>", "current", "<publish-options/>"),
+                   type_="set")
+    assert r["type"] == "result", str(r)
+
+
+# ---- BOSH roots ---------------------------------------------------------
+
+async def test_bosh_not_a_body_without_a_session(make_server):
+    """XEP-0124 4: the request is one <body/> qualified by the httpbind
+    namespace; 17.1: anything else with no session to speak of is 400
+    (a body in no namespace too, which made a session). The listener
+    then serves a good one."""
+    srv = web_server(make_server)
+    for bad in ("<body rid='3' to='localhost' wait='1' hold='1'/>",
+                "<body xmlns='urn:example' rid='3' to='localhost'/>",
+                "<h:body xmlns:h='%s' xmlns='%s' rid='3' to='localhost'/>"
+                % ("urn:example", NS_BOSH),
+                "<bodyx xmlns='%s' rid='3' to='localhost'/>" % NS_BOSH,
+                "body"):
+        st, t = await apost(srv.http_port, bad)
+        assert st == 400, (bad, st, t)
+        assert "sid=" not in t, (bad, t)
+    await Bosh(srv.http_port, wait=1).create()
+
+
+async def test_bosh_not_a_body_in_a_session(make_server):
+    """A request that names a session but is no body of it (another
+    element, another namespace, no namespace, no or a bad rid) is the
+    terminal binding condition bad-request (XEP-0124 17.2: a client that
+    said ver, as these do, gets it rather than 400), and the session
+    ends; also when the request reaches a worker that does not hold the
+    session."""
+    srv = web_server(make_server)
+    pids = srv.c2s_pids()
+    for i, bad in enumerate((
+            "<other xmlns='%s' sid='%%s' rid='%%d'/>" % NS_BOSH,
+            "<body xmlns='urn:example' sid='%s' rid='%d'/>",
+            "<body sid='%s' rid='%d'/>",
+            "<body xmlns='%s' sid='%%s' rid='x%%d'/>" % NS_BOSH,
+            "<body xmlns='%s' sid='%%s' rid='-%%d'/>" % NS_BOSH)):
+        b = Bosh(srv.http_port, wait=1, srv=srv)
+        # created at one worker, the bad request at the other one
+        # every second time
+        b.via = [pids[0]] if i % 2 == 0 else [pids[0], pids[1]]
+        await b.create()
+        st, t = await b.post(bad % (b.sid, b.rid + 1))
+        assert st == 200, (bad, st, t)
+        assert "type='terminate'" in t and \
+            "condition='bad-request'" in t, (bad, t)
+        b.via = [pids[0]]
+        t = await b.send()
+        assert "item-not-found" in t, (bad, t)
+
+
+# ---- IQs with two payloads ----------------------------------------------
+
+async def test_bind_with_a_second_payload(server):
+    """RFC 6120 8.2.3: a bind request that carries something besides
+    <bind/> is bad-request, not a bind; a good one then binds."""
+    raw = await authed(server, server.new_user("bp"))
+    try:
+        await raw.send("<iq type='set' id='b1'><bind xmlns='%s'><resource>"
+                       "r</resource></bind><ping xmlns='%s'/></iq>"
+                       % (NS_BIND, NS_PING))
+        m = (await raw.read_until(iq_re("b1"))).group(0)
+        assert b"error" in m and condition_of(m) == "bad-request", m
+        await raw.send("<iq type='set' id='b2'><bind xmlns='%s'/></iq>"
+                       % NS_BIND)
+        m = (await raw.read_until(iq_re("b2"))).group(0)
+        assert b"result" in m and b"<jid>" in m, m
+    finally:
+        raw.close()
+
+
+async def test_register_with_a_second_payload(make_server):
+    """XEP-0077 before authentication with RFC 6120 8.2.3: a query with
+    another payload beside it is bad-request; the stream then takes a
+    good one."""
+    srv = make_server(host_options={DOMAIN: {"register": "yes"}})
+    raw = await Raw.open(srv.port)
+    try:
+        await raw.starttls()
+        for i, two in enumerate((
+                "<query xmlns='jabber:iq:register'/><ping xmlns='%s'/>"
+                % NS_PING,
+                "<ping xmlns='%s'/><query xmlns='jabber:iq:register'/>"
+                % NS_PING)):
+            await raw.send("<iq type='get' id='r%d'>%s</iq>" % (i, two))
+            m = (await raw.read_until(iq_re("r%d" % i))).group(0)
+            assert b"error" in m and condition_of(m) == "bad-request", m
+        await raw.send("<iq type='get' id='r9'><query xmlns='jabber:iq:"
+                       "register'/></iq>")
+        m = (await raw.read_until(iq_re("r9"))).group(0)
+        assert b"result" in m, m
+    finally:
+        raw.close()
+
+
+def comp_error(s):
+    """The stanza error condition of a component's stanza (in its
+    namespace, where stanza_error looks in jabber:client's)."""
+    el = s.xml.find("{jabber:component:accept}error")
+    for c in (el if el is not None else ()):
+        if c.tag.startswith("{urn:ietf:params:xml:ns:xmpp-stanzas}") and \
+                not c.tag.endswith("}text"):
+            return c.tag.split("}")[1]
+    return None
+
+
+async def test_iqs_with_two_payloads_from_a_component(make_server, clients):
+    """RFC 6120 8.2.3 where no c2s checks first: a component's IQ get or
+    set with two payloads is bad-request at the server, at an account,
+    at the group chat service and its rooms and at the pubsub service;
+    none of them serves the first payload as if it were the only one.
+    One payload still gets its answer."""
+    port = free_port()
+    srv = make_server(component_listen="127.0.0.1:%d" % port,
+                      component="%s=%s" % (COMP, SECRET),
+                      host_options={DOMAIN: {"muc": "yes",
+                                             "pubsub": "yes"}})
+    u = srv.new_user("tw")
+    comp = Component(port)
+    try:
+        assert await comp.attach() == "session"
+        info = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
+        two = info + "<query xmlns='jabber:iq:version'/>"
+        for to in (DOMAIN, u.jid, SVC, "room@" + SVC, "pubsub." + DOMAIN):
+            for type_, payload in (("get", two), ("set", two),
+                                   ("get", info)):
+                iid = uniq("c")
+                comp.send_raw("<iq type='%s' id='%s' from='%s' to='%s'>%s"
+                              "</iq>" % (type_, iid, COMP, to, payload))
+                r = await comp.next(comp.iqs, iid,
+                                    match=lambda s: s["id"] == iid)
+                if payload == two:
+                    assert r["type"] == "error", (to, str(r))
+                    assert comp_error(r) == "bad-request", (to, str(r))
+                else:
+                    # served, or refused for what it asks (no such room)
+                    assert r["type"] == "result" or \
+                        comp_error(r) != "bad-request", (to, str(r))
+    finally:
+        comp.disconnect()
+
+
+async def test_pubsub_with_two_verbs(server, clients):
+    """The same rule one level down (XEP-0060: one verb a request, with
+    options, publish-options or configure beside some): two verbs are
+    bad-request, not the first served and the second dropped, in the
+    pubsub and the owner namespace; nothing changes."""
+    node = "urn:example:verbs"
+    u, c = await open_node(server, clients, node)
+    ps = "<pubsub xmlns='%s'>%%s</pubsub>" % NS_PUBSUB
+    owner = "<pubsub xmlns='%s#owner'>%%s</pubsub>" % NS_PUBSUB
+    for type_, payload in (
+            ("get", ps % ("<items node='%s'/><items node='%s'/>"
+                          % (node, node))),
+            ("set", ps % ("<retract node='%s'><item id='a'/></retract>"
+                          "<publish node='%s'><item id='b'><x xmlns='urn:"
+                          "example'/></item></publish>" % (node, node))),
+            ("set", owner % ("<purge node='%s'/><delete node='%s'/>"
+                             % (node, node)))):
+        r = await c.iq(payload, type_=type_)
+        assert_error(r, "bad-request")
+    r = await get_items(c, u.jid, node)
+    assert [i.get("id") for i in items_of(r, node)] == ["a"], str(r)

@@ -199,6 +199,9 @@ send_frame(uint16_t type, uint64_t sid, const struct buf *payload)
 	send_frame_flags(type, 0, sid, payload);
 }
 
+/* the router's two keys, LINK_SECRET_LEN bytes */
+#define FUZZ_SECRET	"fuzzkeyfuzzkeyfuzzkeyfuzzkeyfuzz"
+
 static void
 put_u32(struct buf *b, uint32_t v)
 {
@@ -267,6 +270,11 @@ router_frame(const struct link_hdr *h, const char *payload)
 		put_u32(&b, LINK_ROLE_ROUTER);
 		put_u32(&b, 0);
 		send_frame(LINK_HELLO, 0, &b);
+		/* then the keys every c2s gets (rlink_secrets) */
+		buf_reset(&b);
+		put_str(&b, FUZZ_SECRET, LINK_SECRET_LEN);
+		put_str(&b, FUZZ_SECRET, LINK_SECRET_LEN);
+		send_frame(LINK_SECRETS, 0, &b);
 		break;
 	case LINK_AUTH_GET:
 		link_get_u32(&in, &req);

@@ -81,7 +81,7 @@ on_form(struct xnode *el, struct arena *a, void *arg)
 	(void)xdata_parse(a, el, &d, &why);
 	for (i = 0; i < sizeof(types) / sizeof(*types); i++) {
 		ps_conf_default(&c);
-		if (ps_conf_apply(a, el, &c, true, types[i], &why) == -1)
+		if (ps_conf_apply(a, el, &c, true, types[i], &why) != 0)
 			continue;
 		check_conf(&c, true);
 		roundtrip(a, &c);

@@ -457,6 +457,15 @@ on_c2s_frame(const struct link_hdr *hd, const char *payload)
 	switch (hd->type) {
 	case LINK_HELLO:
 		return;
+	case LINK_SECRETS: {
+		struct link_secrets	ks;
+
+		/* after the HELLO: the router's own keys, whole */
+		FUZZ_CHECK(hd->sid == 0 && link_secrets_parse(payload,
+		    hd->len, &ks) == 0 && memcmp(&ks, &router.secrets,
+		    sizeof(ks)) == 0, "a bad LINK_SECRETS");
+		return;
+	}
 	case LINK_HOST_CAPS: {
 		char	domain[JID_STR_MAX + 1], ver[CAPS_VER_MAX];
 

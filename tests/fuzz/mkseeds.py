@@ -8,12 +8,13 @@ import struct
 
 # the wire values of common/link.h and common/xmpp.h (pinned by
 # tests/unit/test_link.c)
-LINK_VERSION = 23
+LINK_VERSION = 24
 HELLO, AUTH_GET, AUTH_CRED, SESS_BEGIN, SESS_BOUND = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104
 FAST_PUT = 0x010f
 AUTH_UPGRADE = 0x0117
 SESS_END, SESS_KICK, REG_ADD, REG_RESULT, STANZA = 0x0105, 0x0106, 0x0107, 0x0108, 0x0201
 HOST_CAPS = 0x0109
+SECRETS = 0x011a
 SM_ENABLE, SM_ENABLED, SM_ACK, SM_RESUME, SM_RESUMED = 0x010a, 0x010b, 0x010c, 0x010d, 0x010e
 METRICS_GET, METRICS, AUTH_FAIL, METRICS_OM = 0x0111, 0x0112, 0x0113, 1
 S2S_COUNTS = 0x0114
@@ -314,6 +315,17 @@ write("link_c2s", "host-caps", b"\x00\x00"
       + frame(HOST_CAPS, s("example.org") + s(None))
       + frame(HOST_CAPS, s("example.org"))
       + frame(HOST_CAPS, s("other.example") + s("x" * 200)))
+# the router's keys, first after its hello; then a short key, a NULL one,
+# and one trailing byte (each fails the link: the rest of the seed is
+# for the mutator)
+KEY_A, KEY_B = bytes(range(32)), bytes(range(32, 64))
+write("link_c2s", "secrets", b"\x00\x00"
+      + R_HELLO
+      + frame(SECRETS, s(KEY_A) + s(KEY_B))
+      + frame(SECRETS, s(KEY_B) + s(KEY_A))
+      + frame(SECRETS, s(KEY_A) + s(KEY_B[:31]))
+      + frame(SECRETS, s(KEY_A) + s(None))
+      + frame(SECRETS, s(KEY_A) + s(KEY_B) + b"\x00"))
 write("link_c2s", "bad-version", b"\x00\x00" + hello(ROLE_ROUTER, version=LINK_VERSION - 1))
 write("link_c2s", "no-hello", b"\xaa\x00"
       + stanza(3, KIND_MESSAGE, MTYPE_CHAT, "user@example.org/res", "a@b", MSG))

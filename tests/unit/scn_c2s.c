@@ -138,6 +138,10 @@ listen_pause(bool pause)
 void
 scn_c2s_setup(void)
 {
+	/* what the router sends first (LINK_SECRETS, c2s/uplink.c) */
+	static const uint8_t	key[SASL_SECRET_LEN] = { 0x5c };
+
+	sasl_secret_put(key);
 	memset(&c2s, 0, sizeof(c2s));
 	memset(&scn_router, 0, sizeof(scn_router));
 	scn_router.up = true;

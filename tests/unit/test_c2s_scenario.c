@@ -467,6 +467,49 @@ test_sasl_unknown_account_is_not_authorized(void **state)
 	scn_c2s_teardown();
 }
 
+#define SCRAM_AUTH(b64) "<auth " NS_SASL_Q " mechanism='SCRAM-SHA-256'>" \
+			b64 "</auth>"
+#define TEMPORARY	"<failure " NS_SASL_Q "><temporary-auth-failure/>" \
+			"</failure>"
+
+/*
+ * No exchange is answered before the router's first key (LINK_SECRETS):
+ * an unknown account's made-up salt would not be the one every c2s gives
+ * it. Also for a name that cannot be an account, answered without the
+ * router. With the key, both get their challenge.
+ */
+static void
+test_sasl_waits_for_the_router_key(void **state)
+{
+	static const uint8_t	 key[SASL_SECRET_LEN] = { 0x5c };
+	static const char *const auths[] = {
+		SCRAM_AUTH("biwsbj1naG9zdCxyPWFiY2RlZg=="),	/* ghost */
+		SCRAM_AUTH("biwsbj1hQGIscj1hYmNkZWY="),		/* a@b */
+	};
+	struct stream		*st;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < nitems(auths); i++) {
+		scn_c2s_setup();
+		sasl_secret_clear();
+		st = sasl_stream();
+		tp_mem_output_reset(&st->tp);
+		scn_send(&st->tp, auths[i]);
+		if (i == 0)
+			scn_router_creds(st, NULL);
+		assert_non_null(strstr(tp_mem_output(&st->tp), TEMPORARY));
+		assert_null(strstr(tp_mem_output(&st->tp), "<challenge"));
+		sasl_secret_put(key);
+		tp_mem_output_reset(&st->tp);
+		scn_send(&st->tp, auths[i]);
+		if (i == 0)
+			scn_router_creds(st, NULL);
+		assert_non_null(strstr(tp_mem_output(&st->tp), "<challenge"));
+		scn_c2s_teardown();
+	}
+}
+
 /*
  * RFC 6120 6.4.5 lets the server limit retries (auth-retries): the last
  * failure is answered, then the stream ends with policy-violation.
@@ -950,6 +993,7 @@ UNIT_MAIN(
 	cmocka_unit_test(test_sasl_wrong_password_then_retry),
 	cmocka_unit_test(test_server_caps_after_auth),
 	cmocka_unit_test(test_sasl_unknown_account_is_not_authorized),
+	cmocka_unit_test(test_sasl_waits_for_the_router_key),
 	cmocka_unit_test(test_sasl_retry_limit_closes_the_stream),
 	cmocka_unit_test(test_auth_fail_max_throttles_the_address),
 	cmocka_unit_test(test_sasl_abort_during_the_lookup),

@@ -455,6 +455,7 @@ test_link_types_and_statuses_pinned(void **state)
 		{ 0x0117, 24, "LINK_AUTH_UPGRADE" },
 		{ 0x0118, 4, "LINK_AUTH_UPGRADED" },
 		{ 0x0119, 8, "LINK_SESS_KEEP" },
+		{ 0x011a, 8, "LINK_SECRETS" },
 	};
 	static const struct {
 		uint32_t	status;
@@ -467,7 +468,8 @@ test_link_types_and_statuses_pinned(void **state)
 	int	err;
 
 	(void)state;
-	assert_int_equal(LINK_VERSION, 23);
+	assert_int_equal(LINK_VERSION, 24);
+	assert_int_equal(LINK_SECRET_LEN, 32);
 	assert_int_equal(LINK_F_MUC_REJOIN, 4);
 	assert_int_equal(LINK_SM_F_RESUME, 1);
 	assert_int_equal(LINK_F_SESS_LOST, 1);
@@ -746,6 +748,76 @@ test_link_hello_first(void **state)
 	link_free(b);
 }
 
+/* ---- LINK_SECRETS -------------------------------------------------------- */
+
+/* p: a LINK_SECRETS payload of n bytes; its parse fails and wipes ks */
+static void
+secrets_refused(const uint8_t *p, size_t n)
+{
+	struct link_secrets	ks, zero;
+
+	memset(&ks, 0xaa, sizeof(ks));
+	memset(&zero, 0, sizeof(zero));
+	assert_int_equal(link_secrets_parse((const char *)p, n, &ks), -1);
+	assert_memory_equal(&ks, &zero, sizeof(ks));
+}
+
+static void
+test_link_secrets_parse(void **state)
+{
+	struct link_secrets	 ks, got;
+	struct link_out		 m;
+	struct link_hdr		 h;
+	struct buf		 b;
+	uint8_t			 p[2 * (4 + LINK_SECRET_LEN) + 1], *q;
+	size_t			 i, n;
+
+	(void)state;
+	for (i = 0; i < LINK_SECRET_LEN; i++) {
+		ks.sasl[i] = (uint8_t)i;
+		ks.upload[i] = (uint8_t)(0x80 + i);
+	}
+	buf_init(&b, 256);
+	link_begin_buf(&m, &b, LINK_SECRETS, 0);
+	link_put_secrets(&m, &ks);
+	assert_int_equal(link_end(&m), 0);
+	link_hdr_decode(&h, buf_rptr(&b));
+	assert_int_equal(h.type, LINK_SECRETS);
+	assert_int_equal(h.len, sizeof(p) - 1);
+	/* on the wire: str sasl, str upload, 32 bytes each */
+	q = (uint8_t *)buf_rptr(&b) + LINK_HDR_LEN;
+	assert_int_equal(q[0] | q[1] | q[2], 0);
+	assert_int_equal(q[3], LINK_SECRET_LEN);
+	assert_memory_equal(q + 4, ks.sasl, LINK_SECRET_LEN);
+	assert_int_equal(q[4 + LINK_SECRET_LEN + 3], LINK_SECRET_LEN);
+	assert_memory_equal(q + 8 + LINK_SECRET_LEN, ks.upload,
+	    LINK_SECRET_LEN);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(link_secrets_parse((const char *)q, h.len, &got), 0);
+	assert_memory_equal(&got, &ks, sizeof(ks));
+
+	n = h.len;
+	memcpy(p, q, n);
+	buf_clear(&b);
+	/* a byte past the second key */
+	p[n] = 0;
+	secrets_refused(p, n + 1);
+	/* the second key missing, or cut short */
+	secrets_refused(p, 4 + LINK_SECRET_LEN);
+	secrets_refused(p, n - 1);
+	/* a key of 31 bytes, the frame as long as it says */
+	p[4 + LINK_SECRET_LEN + 3] = LINK_SECRET_LEN - 1;
+	secrets_refused(p, n - 1);
+	/* a key of 33 bytes (the first reads into the second) */
+	p[4 + LINK_SECRET_LEN + 3] = LINK_SECRET_LEN;
+	p[3] = LINK_SECRET_LEN + 1;
+	secrets_refused(p, n);
+	/* a NULL key */
+	memset(p, 0xff, 4);
+	secrets_refused(p, n);
+	secrets_refused(p, 0);
+}
+
 /* ---- frames without a link (parleyctl) ---------------------------------- */
 
 static void
@@ -846,6 +918,7 @@ main(void)
 		cmocka_unit_test(test_link_hello_mismatch_answered),
 		cmocka_unit_test(test_link_hello_first),
 		cmocka_unit_test(test_link_frame_in_plain_buffer),
+		cmocka_unit_test(test_link_secrets_parse),
 	};
 
 	loop = ev_default_loop(0);

@@ -130,25 +130,33 @@ test_upslot_names(void **state)
 	assert_false(upslot_name_valid(big));
 }
 
+/* the router's key file (secret_load): made once, the same read back */
 static void
 test_upslot_key_file(void **state)
 {
 	char		dir[] = "/tmp/upslot-XXXXXX", tok[UPSLOT_TOKEN_MAX];
 	char		path[64];
+	uint8_t		k[UPSLOT_KEY_LEN], again[UPSLOT_KEY_LEN];
 	uint64_t	size;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(upslot_key_load(dir), 0);
+	assert_int_equal(secret_load(dir, UPSLOT_KEY_FILE, k, sizeof(k)), 0);
+	upslot_key_set(k);
+	assert_true(upslot_key_known());
 	upslot_sign(tok, ID, "f", 1, "t/t", 10);
 	key(9);
 	/* read back: the same key, so the token verifies again */
-	assert_int_equal(upslot_key_load(dir), 0);
+	assert_int_equal(secret_load(dir, UPSLOT_KEY_FILE, again,
+	    sizeof(again)), 0);
+	assert_memory_equal(k, again, sizeof(k));
+	upslot_key_set(again);
 	assert_int_equal(upslot_verify(tok, ID, "f", "t/t", 0, &size),
 	    UPSLOT_OK);
 	snprintf(path, sizeof(path), "%s/%s", dir, UPSLOT_KEY_FILE);
 	assert_int_equal(truncate(path, 5), 0);
-	assert_int_equal(upslot_key_load(dir), -1);
+	assert_int_equal(secret_load(dir, UPSLOT_KEY_FILE, again,
+	    sizeof(again)), -1);
 	unlink(path);
 	rmdir(dir);
 }

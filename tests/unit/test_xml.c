@@ -245,6 +245,15 @@ test_children_and_text(void **state)
 	assert_string_equal(xnode_text(&f->a, x->next->next), "");
 	xnode_add_text(&f->a, b1, "only", 4);
 	assert_string_equal(xnode_text(&f->a, b1), "only");
+
+	/* the one payload (RFC 6120 8.2.3): text does not count */
+	assert_null(xnode_only_child(m));
+	assert_null(xnode_only_child(s));
+	assert_null(xnode_only_child(NULL));
+	xnode_add_text(&f->a, s, "text ", 5);
+	b2 = xnode_add(&f->a, s, "urn:x", "payload");
+	xnode_add_text(&f->a, s, " more", 5);
+	assert_ptr_equal(xnode_only_child(s), b2);
 }
 
 static void

@@ -20,17 +20,25 @@ NCLIENTS = 16
 
 
 async def spread_sessions(srv, clients, n=NCLIENTS):
-    """Logs in n clients; returns {c2s pid: [clients]} from /proc."""
-    users = [srv.new_user("s") for _ in range(n)]
-    cs = await asyncio.gather(*[clients.login(srv, u, resource="r%d" % i)
-                                for i, u in enumerate(users)])
+    """Logs in n clients; returns {c2s pid: [clients]} from /proc. The
+    kernel spreads connections over the workers by a hash of their
+    ports (SO_REUSEPORT), so n clients can all land on one worker (one
+    time in 2^(n-1) with two): then up to four more batches of n are
+    logged in, until every worker holds one."""
     by_pid = {}
-    for c in cs:
-        pid = srv.owner_of(c.local_port)
-        assert pid is not None, (
-            "no c2s holds the connection from port %d (c2s %s)"
-            % (c.local_port, srv.c2s_pids()))
-        by_pid.setdefault(pid, []).append(c)
+    for batch in range(5):
+        users = [srv.new_user("s") for _ in range(n)]
+        cs = await asyncio.gather(*[
+            clients.login(srv, u, resource="r%d" % (batch * n + i))
+            for i, u in enumerate(users)])
+        for c in cs:
+            pid = srv.owner_of(c.local_port)
+            assert pid is not None, (
+                "no c2s holds the connection from port %d (c2s %s)"
+                % (c.local_port, srv.c2s_pids()))
+            by_pid.setdefault(pid, []).append(c)
+        if len(by_pid) >= len(srv.c2s_pids()):
+            break
     return by_pid
 
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "../common/log.h"
+#include "../common/map.h"
 #include "../common/util.h"
 #include "pg_int.h"
 
@@ -280,6 +281,9 @@ pg_reset(struct pgstore *pg, const char *op)
 		    "reconnecting", op);
 	pg->nlazy = 0;
 	PQreset(pg->conn);
+	/* a new session: nothing is prepared in it */
+	map_free(pg->prep, NULL);
+	pg->prep = map_new();
 	if (PQstatus(pg->conn) != CONNECTION_OK || pg_pipeline(pg) == -1) {
 		pg_log_down(pg, op, PQerrorMessage(pg->conn));
 		return -1;
@@ -294,13 +298,46 @@ pg_reset(struct pgstore *pg, const char *op)
 	return 0;
 }
 
-/* queues sql into the pipeline; -1 if libpq could not */
+/*
+ * Queues sql into the pipeline; -1 if libpq could not. A statement with
+ * parameters is prepared on its first use on the connection (the server
+ * parses and plans it once, not on every call): the Parse goes first, in
+ * the same pipeline, and *prepared says that its result comes before
+ * the statement's (pg_read). Commands without parameters (BEGIN,
+ * SAVEPOINT, the lazy ones) go as they are. A prepared statement
+ * outlives a transaction that rolls back (the server's are not
+ * transactional); one whose Parse failed is forgotten (pg_read).
+ */
 static int
-pg_send(struct pgstore *pg, const char *sql, const struct pgq *q)
+pg_send(struct pgstore *pg, const char *sql, const struct pgq *q,
+    bool *prepared)
 {
-	return PQsendQueryParams(pg->conn, sql, q != NULL ? q->n : 0, NULL,
-	    q != NULL ? q->vals : NULL, q != NULL ? q->lens : NULL,
-	    q != NULL ? q->fmts : NULL, 1) == 1 ? 0 : -1;
+	char		name[24];
+	uintptr_t	num;
+
+	*prepared = false;
+	if (q == NULL || q->n == 0 || ((num = (uintptr_t)map_get(pg->prep,
+	    sql)) == 0 && map_count(pg->prep) >= PG_PREP_MAX))
+		return PQsendQueryParams(pg->conn, sql, q != NULL ? q->n : 0,
+		    NULL, q != NULL ? q->vals : NULL, q != NULL ? q->lens :
+		    NULL, q != NULL ? q->fmts : NULL, 1) == 1 ? 0 : -1;
+	if (num == 0) {
+		num = ++pg->nprep;
+		snprintf(name, sizeof(name), "p%lu", (unsigned long)num);
+		if (PQsendPrepare(pg->conn, name, sql, q->n, NULL) != 1)
+			return -1;
+		(void)map_put(pg->prep, sql, (void *)num);
+		*prepared = true;
+	} else
+		snprintf(name, sizeof(name), "p%lu", (unsigned long)num);
+	if (PQsendQueryPrepared(pg->conn, name, q->n, q->vals, q->lens,
+	    q->fmts, 1) == 1)
+		return 0;
+	/* not sent: pg_read ends at the sync, whatever the Parse gave */
+	if (*prepared)
+		(void)map_del(pg->prep, sql);
+	*prepared = false;
+	return -1;
 }
 
 /*
@@ -335,28 +372,43 @@ pg_ok(const PGresult *res)
 
 /*
  * Reads the results of nl lazy commands and of sent statements (into
- * res) up to the sync point; the first failure's result is returned in
- * *bad (NULL: the connection gave none). false if anything failed.
+ * res; those whose text was prepared with them, prep, have the Parse's
+ * result first) up to the sync point; the first failure's result is
+ * returned in *bad (NULL: the connection gave none). false if anything
+ * failed.
  */
 static bool
-pg_read(struct pgstore *pg, int nl, int sent, PGresult **res,
-    PGresult **bad)
+pg_read(struct pgstore *pg, int nl, int sent, const char *const *sql,
+    bool *prep, PGresult **res, PGresult **bad)
 {
 	PGresult	*r;
-	bool		 ok = true;
+	bool		 ok = true, parse;
 	int		 i;
 
 	*bad = NULL;
 	for (i = 0; i < nl + sent; i++) {
+		parse = i >= nl && prep[i - nl];
 		r = pg_next(pg);
 		if (r != NULL && pg_ok(r)) {
-			if (i >= nl)
+			if (parse) {
+				/* the statement's own result follows */
+				PQclear(r);
+				prep[i - nl] = false;
+				i--;
+			} else if (i >= nl)
 				res[i - nl] = r;
 			else
 				PQclear(r);
 			continue;
 		}
 		ok = false;
+		if (parse) {
+			/* not prepared: the next use prepares it again */
+			(void)map_del(pg->prep, sql[i - nl]);
+			/* the statement's result follows, aborted */
+			prep[i - nl] = false;
+			i--;
+		}
 		/* the statements after a failed one report only that */
 		if (*bad == NULL && r != NULL &&
 		    PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
@@ -379,7 +431,7 @@ pg_run_n(struct pgstore *pg, const char *op, int n, const char *const *sql,
     const struct pgq *const *q, PGresult **res)
 {
 	PGresult	*bad;
-	bool		 retried = false, begins;
+	bool		 retried = false, begins, lazy, prep[PGQ_MAX];
 	int		 i, nl, sent;
 
 	if (n > PGQ_MAX)
@@ -397,13 +449,14 @@ again:
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
 	for (sent = 0; sent < n; sent++)
-		if (pg_send(pg, sql[sent], q != NULL ? q[sent] : NULL) == -1)
+		if (pg_send(pg, sql[sent], q != NULL ? q[sent] : NULL,
+		    &prep[sent]) == -1)
 			break;
 	(void)PQpipelineSync(pg->conn);	/* a failure: no results */
 	pg->syncs++;
 	pg->nlazy = 0;
 	pg->lazy_begins = false;
-	if (pg_read(pg, nl, sent, res, &bad) && sent == n)
+	if (pg_read(pg, nl, sent, sql, prep, res, &bad) && sent == n)
 		return 0;
 	for (i = 0; i < n; i++) {
 		PQclear(res[i]);
@@ -422,7 +475,7 @@ again:
 			if (pg_reset(pg, op) == 0) {
 				for (i = 0; i < nl; i++)
 					if (pg_send(pg, pg->lazy[i],
-					    NULL) == -1)
+					    NULL, &lazy) == -1)
 						break;
 				pg->nlazy = i;
 				pg->lazy_begins = begins;
@@ -454,6 +507,8 @@ pg_run(struct pgstore *pg, const char *op, const char *sql,
 int
 pg_lazy(struct pgstore *pg, const char *op, const char *sql)
 {
+	bool	lazy;		/* never prepared: no parameters */
+
 	if (pg->nlazy == PG_LAZY_MAX)
 		return pg_cmd(pg, op, sql, NULL);	/* reads them */
 	if (PQstatus(pg->conn) != CONNECTION_OK && !pg_in_txn(pg) &&
@@ -461,7 +516,7 @@ pg_lazy(struct pgstore *pg, const char *op, const char *sql)
 		errno = EIO;
 		return -1;
 	}
-	if (pg_send(pg, sql, NULL) == -1) {
+	if (pg_send(pg, sql, NULL, &lazy) == -1) {
 		/* a connection that fails at once */
 		errno = pg_errno(pg, op, NULL);
 		pg_lost(pg, op);
@@ -665,6 +720,7 @@ pgs_open(const char *conninfo, char *errbuf, size_t errlen)
 
 	pg = xcalloc(1, sizeof(*pg));
 	pg->conninfo = xstrdup(conninfo);
+	pg->prep = map_new();
 	pg->conn = PQconnectdbParams(keys, vals, 1);
 	if (pg->conn == NULL) {
 		snprintf(errbuf, errlen, "PostgreSQL: out of memory");
@@ -706,6 +762,7 @@ pgs_close(struct pgstore *pg)
 	pgs_abort(pg);
 	(void)pgs_flush(pg);	/* logged */
 	PQfinish(pg->conn);
+	map_free(pg->prep, NULL);
 	free(pg->conninfo);
 	free(pg);
 }

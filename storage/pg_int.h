@@ -26,6 +26,13 @@
 
 /* pipelined commands waiting for the next statement (pg_lazy) */
 #define PG_LAZY_MAX	8
+/*
+ * Statements prepared on the connection (pg_send): each text with
+ * parameters once, past this many the others are sent whole each time
+ * (the texts are the record files' own, far fewer; a cap in case one
+ * were ever built from data).
+ */
+#define PG_PREP_MAX	512
 /* while the server is unreachable, one warning per this many seconds */
 #define PG_WARN_EVERY	10.0
 
@@ -52,6 +59,14 @@ struct pgstore {
 	const char	*lazy[PG_LAZY_MAX];
 	int		 nlazy;
 	bool		 lazy_begins;
+	/*
+	 * Prepared statements (pg_send): the text of each -> its number
+	 * (the name is "p" and the number, never reused on a connection, so
+	 * that a text prepared again after a failure gets a new name).
+	 * Cleared with a new connection, whose session has none.
+	 */
+	struct map	*prep;
+	uintptr_t	 nprep;		/* the last number given */
 	/*
 	 * Archive ids (pg_archive.c): the highest given since the last
 	 * commit, and the floor the next ones must pass, raised to it when

@@ -10,7 +10,9 @@
 # BOSH variants: BOSH requests forwarded between workers), parley-scale (idle only: $BENCH_SCALE sessions,
 # 100,000 by default, over 8 c2s workers and 6 generator processes),
 # relay (the floor), prosody, ejabberd, jabberd2, parley-pg (parley with
-# storage on a PostgreSQL the run starts, once; login idle msg only).
+# storage on a PostgreSQL the run starts, once; login idle msg only),
+# parley-pg-b (the same with $BENCH_PARLEY_BIN_B's binaries, on the
+# same database).
 # Default: parley parley-w2 parley-w4. BENCH_SCENARIOS (e.g. "pep" or
 # "msg presence") runs only those of each server's scenarios (login idle
 # msg presence pep muc scale; only when named: mobile mobile-none mobile-sm
@@ -218,6 +220,7 @@ start_server() {	# NAME
 	parley-scale) start_parley $SCALE_WORKERS ;;
 	parley-b) PB=${BENCH_PARLEY_BIN_B:?} start_parley 1 ;;
 	parley-pg) start_parley 1 pg ;;
+	parley-pg-b) PB=${BENCH_PARLEY_BIN_B:?} start_parley 1 pg ;;
 	relay) start_relay ;;
 	prosody|ejabberd|jabberd2) "start_$1" ;;
 	*) log "unknown server $1"; exit 2 ;;
@@ -261,7 +264,7 @@ fails=0
 parley_sm=0	# the last Parley scenario left stream-managed sessions
 run_one() {	# SERVER RUN
 	local s=$1 scen
-	if [ "$s" = parley-pg ]; then
+	if [ "$s" = parley-pg ] || [ "$s" = parley-pg-b ]; then
 		# storage on PostgreSQL (issue 19): logins, the archive's
 		# writes under msg, and memory
 		scen="login idle msg"

@@ -3688,6 +3688,79 @@ test_pg_reconnect(void **state)
 	assert_int_equal(store_account_get(f->st, "bob", "x.org", &c), 0);
 }
 
+/* the prepared statements of the store's own session */
+static int
+pg_prepared(const struct fixture *f, const char *like)
+{
+	PGresult	*res;
+	struct pgq	 q;
+	int		 n;
+
+	pgq_init(&q);
+	pgq_text(&q, like);
+	/* with a parameter: prepared itself, once */
+	res = pg_run(f->st->pg, "test", "SELECT count(*) FROM "
+	    "pg_prepared_statements WHERE statement LIKE $1", &q);
+	assert_non_null(res);
+	n = (int)pg_u64(res, 0, 0);
+	PQclear(res);
+	return n;
+}
+
+/*
+ * A statement with parameters is prepared once per connection (pg_send)
+ * and executed by name after; a statement whose Parse the server never
+ * ran (the pipeline aborted before it) is prepared again at its next
+ * use, and a new connection prepares them anew.
+ */
+static void
+test_pg_prepared(void **state)
+{
+	struct fixture		*f = *state;
+	struct scram_creds	 c;
+	const char *const	 sql[2] = { "SELECT 1 / $1::int",
+	    "SELECT $1::int + 1" };
+	struct pgq		 q0, q1;
+	const struct pgq	*qs[2] = { &q0, &q1 };
+	PGresult		*res[2];
+	int			 i, before;
+
+	PG_ONLY();
+	unit_creds(&c, 1);
+	assert_int_equal(store_account_add(f->st, "alice", "x.org", &c), 0);
+	assert_int_equal(store_account_get(f->st, "alice", "x.org", &c), 0);
+	before = pg_prepared(f, "%FROM accounts%");
+	assert_int_equal(before, 1);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(store_account_get(f->st, "alice", "x.org",
+		    &c), 0);
+	assert_int_equal(pg_prepared(f, "%FROM accounts%"), before);
+
+	/* the first fails (division by zero): the second never parsed */
+	pgq_init(&q0);
+	pgq_text(&q0, "0");
+	pgq_init(&q1);
+	pgq_text(&q1, "41");
+	errno = 0;
+	assert_int_equal(pg_run_n(f->st->pg, "test", 2, sql, qs, res), -1);
+	assert_int_equal(pg_prepared(f, "SELECT $1::int + 1"), 0);
+	assert_int_equal(pg_prepared(f, "SELECT 1 / $1::int"), 1);
+	/* both run now, the second prepared at last */
+	pgq_init(&q0);
+	pgq_text(&q0, "1");
+	assert_int_equal(pg_run_n(f->st->pg, "test", 2, sql, qs, res), 0);
+	assert_int_equal((int)pg_u64(res[1], 0, 0), 42);
+	PQclear(res[0]);
+	PQclear(res[1]);
+	assert_int_equal(pg_prepared(f, "SELECT $1::int + 1"), 1);
+
+	/* a new session has none: they are prepared again */
+	pg_kill_session(f);
+	assert_int_equal(store_account_get(f->st, "alice", "x.org", &c), 0);
+	assert_int_equal(pg_prepared(f, "%FROM accounts%"), 1);
+	assert_int_equal(pg_prepared(f, "SELECT $1::int + 1"), 0);
+}
+
 /*
  * The roster version and the offline sequence outlive the account, as
  * LMDB's meta does: the same name made again never reuses them.
@@ -3928,6 +4001,7 @@ main(int argc, char *argv[])
 		T(test_pg_batch_survives_eexist),
 		T(test_pg_deferred_failure),
 		T(test_pg_reconnect),
+		T(test_pg_prepared),
 		T(test_pg_counters_outlive_account),
 		T(test_pg_no_limit),
 		T(test_pg_deferred_round_trips),

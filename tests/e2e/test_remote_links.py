@@ -265,7 +265,7 @@ def s2s_lab(make_server, tmp_path_factory, cert):
     ca, cb = mkcert(tmp_path_factory, "a.test"), mkcert(tmp_path_factory,
                                                        "b.test")
     keyfile = str(tmp_path_factory.mktemp("keys") / "links.psk")
-    psk_file(keyfile, ["s2s-a"])
+    psk_file(keyfile, ["s2s-a", "s2s-standby"])
     link_port, pa, pb = free_port(), free_port(), free_port()
     secret = uniq("s")
     a = make_server(hosts=[("a.test",) + ca], workers=1,
@@ -273,6 +273,7 @@ def s2s_lab(make_server, tmp_path_factory, cert):
                     link_listen="127.0.0.1:%d" % link_port,
                     link_psk_file=keyfile)
     a.link_port = link_port
+    a.keyfile = keyfile
     assert sorted(a.kid_kinds().values()) == ["c2s", "router"]
     s = S2SHost(tmp_path_factory.mktemp("s2s-a"), cert, a, "s2s-a", keyfile,
                 {"s2s-listen": "127.0.0.1:%d" % pa,
@@ -334,6 +335,35 @@ async def test_federation_through_s2s_host(make_server, tmp_path_factory,
     assert m["body"] == body, str(m)
     await chat(ca, cb)
     assert not ca.closed.done() and not cb.closed.done()
+
+
+async def test_standby_s2s_host(make_server, tmp_path_factory, cert,
+                                clients):
+    """One s2s is linked at a time: a second s2s host is refused while the
+    first is (the router says so, and federation goes on through the
+    first), keeps trying, and links once the first is gone."""
+    a, s, b = s2s_lab(make_server, tmp_path_factory, cert)
+    ua, ub = user(a, "a.test"), user(b, "b.test")
+    ca = await online(a, clients, ua, resource="ra")
+    cb = await online(b, clients, ub, resource="rb")
+    since = a.log_size()
+    standby = S2SHost(tmp_path_factory.mktemp("s2s-standby"), cert, a,
+                      "s2s-standby", a.keyfile,
+                      {"s2s-listen": "127.0.0.1:%d" % free_port()},
+                      extra_hosts=[("a.test",) + mkcert(tmp_path_factory,
+                                                        "a.test")])
+    make_server.servers.append(standby)
+    standby.wait_ready = lambda *args, **kw: None     # it is not, yet
+    standby.start()
+    await wait_for(lambda: a.log_text(since).count("a second s2s process")
+                   >= 2, READY_TIMEOUT, "the standby refused, twice")
+    await chat(ca, cb)
+    await chat(cb, ca)
+    since = a.log_size()
+    s.stop()
+    await wait_for(lambda: "s2s connected" in a.log_text(since),
+                   READY_TIMEOUT * 2, "the standby linked")
+    assert "s2s connected" in a.log_text(since)
 
 
 async def test_router_host_without_s2s_refuses_remote(make_server, clients):

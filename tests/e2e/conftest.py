@@ -250,7 +250,9 @@ class Server:
             self.opts["postgresql"] = '"%s"' % pgserver.fresh_db(
                 os.environ["PARLEY_TEST_PG"])
         self.opts.update(overrides or {})
-        self.workers = int(self.opts["workers"])
+        # an option overridden with None is left out of the file
+        self.opts = {k: v for k, v in self.opts.items() if v is not None}
+        self.workers = int(self.opts.get("workers", 0))
         self.conf = os.path.join(self.dir, "parley.conf")
         self.log_path = os.path.join(self.dir, "parleyd.log")
         self.proc = None
@@ -623,18 +625,12 @@ class S2SHost(RemoteHost):
 
     def __init__(self, base, cert, router, identity, keyfile, extra=None,
                  **kw):
-        opts = {"processes": "s2s"}
+        # no c2s here: a workers line would be refused (the clients'
+        # options do not matter, nothing listens on the client ports)
+        opts = {"processes": "s2s", "workers": None}
         opts.update(extra or {})
         super().__init__(base, cert, router, identity, keyfile, 1, opts,
                          **kw)
-        # no c2s here: a workers line would be refused (the clients'
-        # options do not matter, nothing listens on the client ports)
-        with open(self.conf) as f:
-            lines = [ln for ln in f if not ln.startswith("workers ")]
-        with open(self.conf, "w") as f:
-            f.writelines(lines)
-        del self.opts["workers"]
-        self.workers = 0
 
 
 class HostsServer(Server):
